@@ -1,0 +1,137 @@
+//! The one error type of the portal: a list of *meanings*, not of causes.
+//!
+//! Storage adapters, mailers and the HTTP host map their own failures into these
+//! variants, so a host can decide a status code or a page from the meaning alone.
+
+use std::fmt;
+
+/// What went wrong, in domain terms.
+///
+/// `#[non_exhaustive]`: later capabilities add meanings; match with a wildcard arm.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The thing does not exist, or is not visible to the caller (never says which).
+    #[error("{entity} not found")]
+    NotFound {
+        /// What was looked for, e.g. `"invite"`.
+        entity: &'static str,
+    },
+    /// The thing existed but its time is up (a code, a magic link, a session).
+    #[error("{entity} expired")]
+    Expired {
+        /// What expired.
+        entity: &'static str,
+    },
+    /// Access was withdrawn by the MSP (contact, invite or session revoked).
+    #[error("{entity} revoked")]
+    Revoked {
+        /// What was revoked.
+        entity: &'static str,
+    },
+    /// A configured limit was reached; the action was refused and changed nothing.
+    #[error("limit reached: {0}")]
+    LimitReached(Limit),
+    /// A verification code did not match; one wrong try was counted.
+    #[error("wrong code, {attempts_left} attempts left")]
+    WrongCode {
+        /// Wrong tries still allowed before the code dies.
+        attempts_left: u32,
+    },
+    /// Input failed validation; `reason` says what to fix, in words a user understands.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// Which field (or parameter) was wrong.
+        field: &'static str,
+        /// What is wrong with it and how to fix it.
+        reason: String,
+    },
+    /// The change clashes with the current state (duplicate, wrong status, ...).
+    #[error("conflict: {reason}")]
+    Conflict {
+        /// What clashed.
+        reason: String,
+    },
+    /// The caller may not do this.
+    #[error("forbidden: {reason}")]
+    Forbidden {
+        /// Why not.
+        reason: String,
+    },
+    /// The storage backend failed. The detail is for logs, never for clients.
+    #[error("storage failure: {message}")]
+    Storage {
+        /// Backend detail for the operator's log.
+        message: String,
+        /// The backend's own error, if any.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// An email could not be handed to the mail transport.
+    #[error("mail failure: {message}")]
+    Mail {
+        /// Transport detail for the operator's log.
+        message: String,
+    },
+}
+
+impl Error {
+    /// A storage error carrying the backend's error as its source.
+    pub fn storage(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Storage {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// A storage error without an underlying source (e.g. a corrupt row).
+    pub fn storage_msg(message: impl Into<String>) -> Self {
+        Self::Storage {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An input validation error.
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    /// A state conflict.
+    pub fn conflict(reason: impl Into<String>) -> Self {
+        Self::Conflict {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Which limit was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Limit {
+    /// All verification codes allowed for one verification session were issued.
+    CodesPerVerification,
+    /// A code took too many wrong tries and is dead; request a new one.
+    WrongCodeAttempts,
+    /// Too many verification sessions were started for one contact recently.
+    VerificationsPerContact,
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Limit::CodesPerVerification => "no more codes can be sent for this verification",
+            Limit::WrongCodeAttempts => "too many wrong tries for this code",
+            Limit::VerificationsPerContact => "too many verification emails requested recently",
+        })
+    }
+}
+
+/// The portal's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,89 @@
+//! Typed identifiers, so a portal id can never be passed where a task id is meant.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::random::RandomSource;
+
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// A fresh random (v4) id drawn from the injected random source.
+            pub fn random(rng: &dyn RandomSource) -> Self {
+                let mut bytes = [0u8; 16];
+                rng.fill(&mut bytes);
+                Self(uuid::Builder::from_random_bytes(bytes).into_uuid())
+            }
+
+            /// Wraps an existing UUID (e.g. read back from storage).
+            pub const fn from_uuid(id: Uuid) -> Self {
+                Self(id)
+            }
+
+            /// The UUID inside.
+            pub const fn as_uuid(&self) -> &Uuid {
+                &self.0
+            }
+
+            /// The 16 raw bytes, for compact storage keys.
+            pub const fn as_bytes(&self) -> &[u8; 16] {
+                self.0.as_bytes()
+            }
+
+            /// Rebuilds an id from 16 raw bytes.
+            pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+                Self(Uuid::from_bytes(bytes))
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "({})"), self.0)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = crate::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s)
+                    .map(Self)
+                    .map_err(|_| crate::Error::invalid(stringify!($name), "not a valid id"))
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// An MSP (the tenant of the portal software).
+    TenantId
+);
+typed_id!(
+    /// One client company's onboarding portal.
+    PortalId
+);
+typed_id!(
+    /// A person at the client company who may open the portal.
+    ContactId
+);
+typed_id!(
+    /// A phase of the onboarding plan.
+    PhaseId
+);
+typed_id!(
+    /// A task inside a phase.
+    TaskId
+);

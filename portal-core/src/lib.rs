@@ -1,0 +1,37 @@
+//! # portal-core
+//!
+//! The storage-agnostic domain of the MSP client onboarding portal: the model
+//! (tenants, portals, contacts, phases, tasks), the access flow (invite link → email
+//! verification → sliding session), the rules that govern it, and the seams a host
+//! plugs into: storage traits ([`store`]), [`Mailer`], [`Clock`], [`RandomSource`].
+//!
+//! Start with [`PortalService`]; see `docs/embedding.md` for wiring a host and
+//! `docs/adapter-guide.md` for writing a storage adapter.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod access;
+pub mod clock;
+pub mod error;
+pub mod ids;
+pub mod mail;
+pub mod model;
+pub mod random;
+pub mod secret;
+pub mod service;
+pub mod store;
+mod task_kind;
+
+#[cfg(feature = "memory")]
+pub mod memory;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use access::{AccessPolicy, SessionPolicy};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{Error, Limit, Result};
+pub use ids::{ContactId, PhaseId, PortalId, TaskId, TenantId};
+pub use mail::{Email, LinkBuilder, Mailer, RecordingMailer};
+pub use random::{OsRandom, RandomSource, SeededRandom};
+pub use service::{PortalService, PortalServiceBuilder, TaskSpec};
+pub use store::{AccessStore, DirectoryStore, Store};

@@ -1,0 +1,297 @@
+//! Emails the portal sends, and the [`Mailer`] seam that delivers them.
+//!
+//! The core composes messages (subject, plain text and HTML) and knows nothing of
+//! transports. Hosts plug a mailer: [`RecordingMailer`] for tests, the outbox mailer
+//! (feature `outbox`) for demos, an SMTP mailer in production.
+
+use std::fmt;
+use std::sync::Mutex;
+
+use askama::Template;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::error::{Error, Result};
+use crate::model::{Branding, EmailAddress};
+
+/// One email, ready to send. Bodies may carry secrets (codes, links), so `Debug`
+/// shows only the recipient and subject.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Email {
+    /// Recipient.
+    pub to: EmailAddress,
+    /// Display name of the recipient, if known.
+    pub to_name: Option<String>,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// HTML body.
+    pub html: String,
+}
+
+impl fmt::Debug for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Email")
+            .field("to", &self.to)
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Delivers emails.
+#[async_trait]
+pub trait Mailer: Send + Sync + 'static {
+    /// Hands one email to the transport. An error is `Error::Mail`.
+    async fn send(&self, email: &Email) -> Result<()>;
+}
+
+/// Keeps every email in memory instead of sending it; for tests.
+#[derive(Debug, Default)]
+pub struct RecordingMailer {
+    sent: Mutex<Vec<Email>>,
+}
+
+impl RecordingMailer {
+    /// An empty recorder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Everything sent so far, oldest first.
+    pub fn sent(&self) -> Vec<Email> {
+        self.sent.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+    /// The newest email sent to `to`.
+    pub fn last_to(&self, to: &str) -> Option<Email> {
+        self.sent().into_iter().rev().find(|e| e.to.as_str() == to)
+    }
+}
+
+#[async_trait]
+impl Mailer for RecordingMailer {
+    async fn send(&self, email: &Email) -> Result<()> {
+        self.sent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(email.clone());
+        Ok(())
+    }
+}
+
+/// Builds the absolute URLs put into emails; the HTTP host knows its public address
+/// and route layout, the core does not.
+pub trait LinkBuilder: Send + Sync + 'static {
+    /// The invite link for a token.
+    fn invite_url(&self, token: &crate::secret::InviteToken) -> String;
+    /// The magic link for a token.
+    fn magic_link_url(&self, token: &crate::secret::MagicToken) -> String;
+}
+
+#[derive(Template)]
+#[template(path = "email/verification.txt")]
+struct VerificationText<'a> {
+    name: &'a str,
+    company: &'a str,
+    code: &'a str,
+    link: &'a str,
+    minutes: i64,
+    expires: String,
+}
+
+#[derive(Template)]
+#[template(path = "email/verification.html")]
+struct VerificationHtml<'a> {
+    name: &'a str,
+    company: &'a str,
+    code: &'a str,
+    link: &'a str,
+    minutes: i64,
+    expires: String,
+    accent: String,
+    accent_text: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "email/invite.txt")]
+struct InviteText<'a> {
+    name: &'a str,
+    company: &'a str,
+    client: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/invite.html")]
+struct InviteHtml<'a> {
+    name: &'a str,
+    company: &'a str,
+    client: &'a str,
+    link: &'a str,
+    accent: String,
+    accent_text: &'static str,
+}
+
+fn render(t: &impl Template) -> Result<String> {
+    t.render().map_err(|e| Error::Mail {
+        message: format!("template: {e}"),
+    })
+}
+
+/// Facts an email is written from.
+#[derive(Debug, Clone, Copy)]
+pub struct Recipient<'a> {
+    /// Contact's name.
+    pub name: &'a str,
+    /// Contact's email.
+    pub email: &'a EmailAddress,
+    /// The portal's branding (the MSP name shown, the accent color).
+    pub branding: &'a Branding,
+}
+
+/// The verification email: a magic link and the same-session 6-digit code.
+pub fn verification_email(
+    to: Recipient<'_>,
+    code: &crate::secret::VerificationCode,
+    magic_link: &str,
+    expires_at: DateTime<Utc>,
+    ttl_minutes: i64,
+) -> Result<Email> {
+    let company = to.branding.company_name.as_str();
+    let expires = expires_at.format("%H:%M UTC").to_string();
+    let text = render(&VerificationText {
+        name: to.name,
+        company,
+        code: code.expose_secret(),
+        link: magic_link,
+        minutes: ttl_minutes,
+        expires: expires.clone(),
+    })?;
+    let html = render(&VerificationHtml {
+        name: to.name,
+        company,
+        code: code.expose_secret(),
+        link: magic_link,
+        minutes: ttl_minutes,
+        expires,
+        accent: to.branding.accent_color.hex(),
+        accent_text: to.branding.accent_color.text_color(),
+    })?;
+    Ok(Email {
+        to: to.email.clone(),
+        to_name: Some(to.name.to_owned()),
+        subject: format!("Your {company} portal verification code"),
+        text,
+        html,
+    })
+}
+
+/// The invitation email with the contact's personal invite link.
+pub fn invite_email(to: Recipient<'_>, client_name: &str, invite_link: &str) -> Result<Email> {
+    let company = to.branding.company_name.as_str();
+    let text = render(&InviteText {
+        name: to.name,
+        company,
+        client: client_name,
+        link: invite_link,
+    })?;
+    let html = render(&InviteHtml {
+        name: to.name,
+        company,
+        client: client_name,
+        link: invite_link,
+        accent: to.branding.accent_color.hex(),
+        accent_text: to.branding.accent_color.text_color(),
+    })?;
+    Ok(Email {
+        to: to.email.clone(),
+        to_name: Some(to.name.to_owned()),
+        subject: format!("{company} invited you to your onboarding portal"),
+        text,
+        html,
+    })
+}
+
+#[cfg(feature = "outbox")]
+pub use outbox::OutboxMailer;
+
+#[cfg(feature = "outbox")]
+mod outbox {
+    use std::path::{Path, PathBuf};
+
+    use async_trait::async_trait;
+    use lettre::message::{Mailbox, MultiPart};
+    use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
+
+    use super::{Email, Mailer};
+    use crate::error::{Error, Result};
+
+    /// Writes each email as an `.eml` file into a folder and logs a line naming the
+    /// file (never its content): the demo's stand-in for a mail server.
+    pub struct OutboxMailer {
+        dir: PathBuf,
+        from: Mailbox,
+        transport: AsyncFileTransport<Tokio1Executor>,
+    }
+
+    impl std::fmt::Debug for OutboxMailer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("OutboxMailer")
+                .field("dir", &self.dir)
+                .finish_non_exhaustive()
+        }
+    }
+
+    impl OutboxMailer {
+        /// An outbox in `dir` (created if missing), sending as `from` (`Name <addr>`).
+        pub fn new(dir: impl AsRef<Path>, from: &str) -> Result<Self> {
+            let dir = dir.as_ref().to_path_buf();
+            std::fs::create_dir_all(&dir).map_err(|e| Error::Mail {
+                message: format!("cannot create outbox {}: {e}", dir.display()),
+            })?;
+            let from: Mailbox = from
+                .parse()
+                .map_err(|e| Error::invalid("from", format!("{e}")))?;
+            Ok(Self {
+                transport: AsyncFileTransport::new(&dir),
+                dir,
+                from,
+            })
+        }
+
+        /// The folder emails are written to.
+        pub fn dir(&self) -> &Path {
+            &self.dir
+        }
+    }
+
+    #[async_trait]
+    impl Mailer for OutboxMailer {
+        async fn send(&self, email: &Email) -> Result<()> {
+            let to_addr = email.to.as_str().parse().map_err(|e| Error::Mail {
+                message: format!("recipient: {e}"),
+            })?;
+            let to = Mailbox::new(email.to_name.clone(), to_addr);
+            let message = Message::builder()
+                .from(self.from.clone())
+                .to(to)
+                .subject(&email.subject)
+                .multipart(MultiPart::alternative_plain_html(
+                    email.text.clone(),
+                    email.html.clone(),
+                ))
+                .map_err(|e| Error::Mail {
+                    message: format!("building message: {e}"),
+                })?;
+            let id = self
+                .transport
+                .send(message)
+                .await
+                .map_err(|e| Error::Mail {
+                    message: format!("outbox: {e}"),
+                })?;
+            let file = self.dir.join(format!("{id}.eml"));
+            tracing::info!(file = %file.display(), to = %email.to.masked(), "email written to outbox");
+            Ok(())
+        }
+    }
+}

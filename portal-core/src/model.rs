@@ -1,0 +1,713 @@
+//! The portal's data model: tenants (MSPs), portals (one client company's onboarding),
+//! contacts, phases and tasks. Validation of user-supplied values lives next to the
+//! type it protects, so a value of the type is always valid.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::ids::{ContactId, PhaseId, PortalId, TaskId, TenantId};
+
+pub use crate::task_kind::{
+    ChecklistItem, DocumentRef, MeetingSchedule, Question, QuestionKind, RequestedDocument,
+    TaskKind,
+};
+
+/// A validated email address (one `@`, no spaces or control characters, at most 254 bytes).
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    /// Validates and normalises (trims; lower-cases the domain) an address.
+    pub fn parse(raw: &str) -> Result<Self> {
+        let raw = raw.trim();
+        let bad = |why: &str| {
+            Error::invalid(
+                "email",
+                format!("{why}; enter an address like name@example.com"),
+            )
+        };
+        if raw.is_empty() || raw.len() > 254 {
+            return Err(bad("must be 1 to 254 characters"));
+        }
+        if raw.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ',' | ';')
+        }) {
+            return Err(bad(
+                "must not contain spaces, quotes, commas or angle brackets",
+            ));
+        }
+        let Some((local, domain)) = raw.rsplit_once('@') else {
+            return Err(bad("must contain @"));
+        };
+        if local.is_empty()
+            || local.contains('@')
+            || domain.is_empty()
+            || !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+            || domain.contains("..")
+        {
+            return Err(bad("is not a valid address"));
+        }
+        Ok(Self(format!("{local}@{}", domain.to_ascii_lowercase())))
+    }
+
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The address with most of the mailbox hidden, for pages shown before verification:
+    /// `jane.doe@example.com` becomes `j•••e@example.com`.
+    pub fn masked(&self) -> String {
+        let (local, domain) = self.0.rsplit_once('@').unwrap_or((&self.0, ""));
+        let chars: Vec<char> = local.chars().collect();
+        let shown = match chars.as_slice() {
+            [] => String::new(),
+            [only] => format!("{only}•••"),
+            [first, .., last] => format!("{first}•••{last}"),
+        };
+        format!("{shown}@{domain}")
+    }
+}
+
+impl TryFrom<String> for EmailAddress {
+    type Error = Error;
+    fn try_from(value: String) -> Result<Self> {
+        Self::parse(&value)
+    }
+}
+
+impl From<EmailAddress> for String {
+    fn from(value: EmailAddress) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Debug for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EmailAddress({})", self.0)
+    }
+}
+
+impl fmt::Display for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Validates a short human-entered label (names, titles): trimmed, not empty, at most
+/// `max` characters, no control characters.
+pub fn clean_label(field: &'static str, raw: &str, max: usize) -> Result<String> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            field,
+            "must not contain control characters or line breaks",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// Validates multi-line plain text (descriptions, welcome messages): line breaks and
+/// tabs are kept, other control characters refused, at most `max` characters.
+pub fn clean_text(field: &'static str, raw: &str, max: usize) -> Result<String> {
+    let value = raw.trim().replace("\r\n", "\n");
+    if value.chars().count() > max {
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(Error::invalid(field, "must not contain control characters"));
+    }
+    Ok(value)
+}
+
+/// An accent color as `#rrggbb`.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AccentColor([u8; 3]);
+
+impl AccentColor {
+    /// Parses `#rrggbb` (or `rrggbb`), case-insensitive.
+    pub fn parse(raw: &str) -> Result<Self> {
+        let hex = raw.trim().trim_start_matches('#');
+        let bad = || Error::invalid("accent color", "use a hex color like #1f6feb");
+        if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad());
+        Ok(Self([byte(0)?, byte(2)?, byte(4)?]))
+    }
+
+    /// The color's red, green and blue bytes.
+    pub const fn rgb(&self) -> [u8; 3] {
+        self.0
+    }
+
+    /// `#rrggbb`.
+    pub fn hex(&self) -> String {
+        format!("#{:02x}{:02x}{:02x}", self.0[0], self.0[1], self.0[2])
+    }
+
+    /// WCAG 2.x relative luminance.
+    pub fn luminance(&self) -> f64 {
+        let channel = |c: u8| {
+            let c = f64::from(c) / 255.0;
+            if c <= 0.039_28 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(self.0[0]) + 0.7152 * channel(self.0[1]) + 0.0722 * channel(self.0[2])
+    }
+
+    /// The text color (black or white) with the higher WCAG contrast on this color,
+    /// so text on accent-colored buttons stays readable whatever the MSP picks.
+    pub fn text_color(&self) -> &'static str {
+        let l = self.luminance();
+        let on_white = 1.05 / (l + 0.05);
+        let on_black = (l + 0.05) / 0.05;
+        if on_white >= on_black {
+            "#ffffff"
+        } else {
+            "#000000"
+        }
+    }
+}
+
+impl TryFrom<String> for AccentColor {
+    type Error = Error;
+    fn try_from(value: String) -> Result<Self> {
+        Self::parse(&value)
+    }
+}
+
+impl From<AccentColor> for String {
+    fn from(value: AccentColor) -> Self {
+        value.hex()
+    }
+}
+
+impl fmt::Debug for AccentColor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AccentColor({})", self.hex())
+    }
+}
+
+/// Raster image formats accepted for logos.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageType {
+    /// PNG.
+    Png,
+    /// JPEG.
+    Jpeg,
+    /// GIF.
+    Gif,
+    /// WebP.
+    Webp,
+}
+
+impl ImageType {
+    /// Recognises the format from the file's first bytes (never from a client's claim).
+    pub fn sniff(bytes: &[u8]) -> Option<Self> {
+        match bytes {
+            [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, ..] => Some(Self::Png),
+            [0xff, 0xd8, 0xff, ..] => Some(Self::Jpeg),
+            [b'G', b'I', b'F', b'8', ..] => Some(Self::Gif),
+            [
+                b'R',
+                b'I',
+                b'F',
+                b'F',
+                _,
+                _,
+                _,
+                _,
+                b'W',
+                b'E',
+                b'B',
+                b'P',
+                ..,
+            ] => Some(Self::Webp),
+            _ => None,
+        }
+    }
+
+    /// The MIME type.
+    pub const fn mime(&self) -> &'static str {
+        match self {
+            Self::Png => "image/png",
+            Self::Jpeg => "image/jpeg",
+            Self::Gif => "image/gif",
+            Self::Webp => "image/webp",
+        }
+    }
+}
+
+/// A logo image; stored content-addressed by its SHA-256 so tenants and portals can share it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Logo {
+    /// The image format.
+    pub image_type: ImageType,
+    /// The image bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl fmt::Debug for Logo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Logo({:?}, {} bytes)", self.image_type, self.bytes.len())
+    }
+}
+
+impl Logo {
+    /// Largest accepted logo.
+    pub const MAX_BYTES: usize = 512 * 1024;
+
+    /// Validates an uploaded image: a known raster format by its magic bytes, within size.
+    pub fn from_upload(bytes: Vec<u8>) -> Result<Self> {
+        if bytes.len() > Self::MAX_BYTES {
+            return Err(Error::invalid(
+                "logo",
+                format!("must be at most {} KiB", Self::MAX_BYTES / 1024),
+            ));
+        }
+        let image_type = ImageType::sniff(&bytes)
+            .ok_or_else(|| Error::invalid("logo", "must be a PNG, JPEG, GIF or WebP image"))?;
+        Ok(Self { image_type, bytes })
+    }
+
+    /// The reference branding keeps: format and SHA-256 (hex).
+    pub fn reference(&self) -> LogoRef {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(&self.bytes);
+        let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
+        LogoRef {
+            image_type: self.image_type,
+            sha256: hex,
+        }
+    }
+}
+
+/// Points at a stored [`Logo`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogoRef {
+    /// The image format.
+    pub image_type: ImageType,
+    /// Lower-case hex SHA-256 of the bytes: the logo's storage key and cache version.
+    pub sha256: String,
+}
+
+/// How a portal looks: set on the tenant as defaults, copied into each new portal,
+/// and overridable per portal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Branding {
+    /// How the MSP's name appears to the client.
+    pub company_name: String,
+    /// Applied to buttons, progress bars and interactive elements.
+    pub accent_color: AccentColor,
+    /// Plain text shown on the portal home; line breaks are kept.
+    pub welcome_message: String,
+    /// The MSP's logo in the portal header.
+    pub logo: Option<LogoRef>,
+}
+
+impl Branding {
+    /// Longest company display name.
+    pub const MAX_NAME: usize = 120;
+    /// Longest welcome message.
+    pub const MAX_WELCOME: usize = 4000;
+
+    /// Validated branding from user input.
+    pub fn new(
+        company_name: &str,
+        accent_color: &str,
+        welcome_message: &str,
+        logo: Option<LogoRef>,
+    ) -> Result<Self> {
+        Ok(Self {
+            company_name: clean_label("company display name", company_name, Self::MAX_NAME)?,
+            accent_color: AccentColor::parse(accent_color)?,
+            welcome_message: clean_text("welcome message", welcome_message, Self::MAX_WELCOME)?,
+            logo,
+        })
+    }
+}
+
+/// An MSP using the portal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    /// Its id.
+    pub id: TenantId,
+    /// The MSP's own name (for its staff; clients see `branding.company_name`).
+    pub name: String,
+    /// Branding copied into portals created from now on.
+    pub branding: Branding,
+    /// Who at the MSP is emailed about client questions and comments.
+    pub notification_recipients: Vec<EmailAddress>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Lifecycle of a portal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PortalStatus {
+    /// Being prepared by the MSP.
+    Draft,
+    /// Open to the client.
+    Active,
+    /// Onboarding finished; still viewable.
+    Completed,
+    /// Closed.
+    Archived,
+}
+
+impl PortalStatus {
+    /// Stable storage name.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Active => "active",
+            Self::Completed => "completed",
+            Self::Archived => "archived",
+        }
+    }
+
+    /// Reverse of [`Self::as_str`].
+    pub fn parse(s: &str) -> Result<Self> {
+        Ok(match s {
+            "draft" => Self::Draft,
+            "active" => Self::Active,
+            "completed" => Self::Completed,
+            "archived" => Self::Archived,
+            _ => {
+                return Err(Error::invalid(
+                    "status",
+                    "must be draft, active, completed or archived",
+                ));
+            }
+        })
+    }
+}
+
+/// One client company's onboarding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Portal {
+    /// Its id.
+    pub id: PortalId,
+    /// The MSP running it.
+    pub tenant_id: TenantId,
+    /// The client company's name.
+    pub client_name: String,
+    /// Lifecycle status.
+    pub status: PortalStatus,
+    /// Branding, copied from the tenant when created and overridable.
+    pub branding: Branding,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A person at the client company.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    /// Its id.
+    pub id: ContactId,
+    /// The portal it belongs to.
+    pub portal_id: PortalId,
+    /// Display name.
+    pub name: String,
+    /// Email on file: where verification emails go.
+    pub email: EmailAddress,
+    /// When the MSP revoked this contact's access, if it did.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A phase of the onboarding plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phase {
+    /// Its id.
+    pub id: PhaseId,
+    /// The portal it belongs to.
+    pub portal_id: PortalId,
+    /// 0-based order within the portal.
+    pub position: u32,
+    /// Display name.
+    pub name: String,
+}
+
+/// Who does a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// The client's contacts.
+    Client,
+    /// The MSP's staff.
+    Msp,
+}
+
+impl Side {
+    /// Stable storage name.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::Client => "client",
+            Self::Msp => "msp",
+        }
+    }
+    /// Reverse of [`Self::as_str`].
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "client" => Ok(Self::Client),
+            "msp" => Ok(Self::Msp),
+            _ => Err(Error::invalid("assignee", "must be client or msp")),
+        }
+    }
+}
+
+/// Where a task stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Not started.
+    Pending,
+    /// Some evidence given.
+    InProgress,
+    /// Done.
+    Completed,
+    /// Held up; see the reason.
+    Blocked,
+}
+
+impl TaskStatus {
+    /// Stable storage name.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::InProgress => "in_progress",
+            Self::Completed => "completed",
+            Self::Blocked => "blocked",
+        }
+    }
+    /// Words shown to people.
+    pub const fn label(&self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::InProgress => "In progress",
+            Self::Completed => "Completed",
+            Self::Blocked => "Blocked",
+        }
+    }
+    /// Reverse of [`Self::as_str`].
+    pub fn parse(s: &str) -> Result<Self> {
+        Ok(match s {
+            "pending" => Self::Pending,
+            "in_progress" => Self::InProgress,
+            "completed" => Self::Completed,
+            "blocked" => Self::Blocked,
+            _ => {
+                return Err(Error::invalid(
+                    "status",
+                    "must be pending, in_progress, completed or blocked",
+                ));
+            }
+        })
+    }
+}
+
+/// A task in a phase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    /// Its id.
+    pub id: TaskId,
+    /// The portal it belongs to.
+    pub portal_id: PortalId,
+    /// The phase it is in.
+    pub phase_id: PhaseId,
+    /// 0-based order within the phase.
+    pub position: u32,
+    /// Short title.
+    pub title: String,
+    /// Plain-text description; line breaks kept.
+    pub description: String,
+    /// Who does it.
+    pub assignee: Side,
+    /// Its type and that type's settings.
+    pub kind: TaskKind,
+    /// Where it stands.
+    pub status: TaskStatus,
+    /// Why it is blocked, shown to the client.
+    pub blocked_reason: Option<String>,
+    /// When it is due, if set.
+    pub due_date: Option<NaiveDate>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// Last status change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Everything the portal home shows, read in one call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalSnapshot {
+    /// The portal (with its branding).
+    pub portal: Portal,
+    /// Phases in order.
+    pub phases: Vec<Phase>,
+    /// Tasks ordered by phase position, then task position.
+    pub tasks: Vec<Task>,
+}
+
+/// How far the onboarding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    /// Completed tasks.
+    pub completed: usize,
+    /// All tasks that count.
+    pub total: usize,
+}
+
+impl Progress {
+    /// Progress over `tasks`: every task of the portal counts, MSP and client alike,
+    /// because the bar shows the whole onboarding; only `Completed` counts as done
+    /// (a blocked task is not done).
+    pub fn of<'a>(tasks: impl IntoIterator<Item = &'a Task>) -> Self {
+        let (mut completed, mut total) = (0, 0);
+        for t in tasks {
+            total += 1;
+            if t.status == TaskStatus::Completed {
+                completed += 1;
+            }
+        }
+        Self { completed, total }
+    }
+
+    /// Whole percent, rounded down so 100% only shows when everything is done;
+    /// an empty plan is 0%.
+    pub fn percent(&self) -> u32 {
+        if self.total == 0 {
+            0
+        } else {
+            ((self.completed * 100) / self.total) as u32
+        }
+    }
+}
+
+/// A phase's status, derived from its tasks (never stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseStatus {
+    /// No task started.
+    Pending,
+    /// Some task started or done, not all done.
+    InProgress,
+    /// Every task done (an empty phase counts as done).
+    Completed,
+}
+
+impl PhaseStatus {
+    /// Derives a phase's status from its tasks.
+    pub fn of<'a>(tasks: impl IntoIterator<Item = &'a Task>) -> Self {
+        let (mut any, mut all_done, mut started) = (false, true, false);
+        for t in tasks {
+            any = true;
+            all_done &= t.status == TaskStatus::Completed;
+            started |= t.status != TaskStatus::Pending;
+        }
+        match (any, all_done, started) {
+            (false, _, _) | (true, true, _) => Self::Completed,
+            (true, false, true) => Self::InProgress,
+            (true, false, false) => Self::Pending,
+        }
+    }
+    /// Words shown to people.
+    pub const fn label(&self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::InProgress => "In progress",
+            Self::Completed => "Completed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_validation_and_masking() {
+        let e = EmailAddress::parse("  Jane.Doe@Example.COM ").unwrap();
+        assert_eq!(e.as_str(), "Jane.Doe@example.com");
+        assert_eq!(e.masked(), "J•••e@example.com");
+        assert_eq!(EmailAddress::parse("a@b.io").unwrap().masked(), "a•••@b.io");
+        for bad in [
+            "", "no-at", "a@b", "a b@c.d", "<x@y.z>", "a@.b.c", "a@b..c", "a@b.c.", "x@y.z\n",
+        ] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn accent_text_keeps_contrast() {
+        assert_eq!(
+            AccentColor::parse("#ffffff").unwrap().text_color(),
+            "#000000"
+        );
+        assert_eq!(
+            AccentColor::parse("000000").unwrap().text_color(),
+            "#ffffff"
+        );
+        assert_eq!(
+            AccentColor::parse("#1F6FEB").unwrap().text_color(),
+            "#ffffff"
+        );
+        assert_eq!(
+            AccentColor::parse("#ffd33d").unwrap().text_color(),
+            "#000000"
+        );
+        assert!(AccentColor::parse("#12345").is_err());
+        assert!(AccentColor::parse("red").is_err());
+        assert!(AccentColor::parse("#12345g").is_err());
+    }
+
+    #[test]
+    fn labels_and_text_are_cleaned() {
+        assert_eq!(clean_label("title", "  Hi ", 10).unwrap(), "Hi");
+        assert!(clean_label("title", "   ", 10).is_err());
+        assert!(clean_label("title", "a\u{0}b", 10).is_err());
+        assert!(clean_label("title", &"x".repeat(11), 10).is_err());
+        assert_eq!(clean_text("d", "a\r\nb", 10).unwrap(), "a\nb");
+        assert!(clean_text("d", "a\u{7}b", 10).is_err());
+    }
+
+    #[test]
+    fn logo_is_sniffed_not_trusted() {
+        let png = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0];
+        assert_eq!(
+            Logo::from_upload(png.to_vec()).unwrap().image_type,
+            ImageType::Png
+        );
+        assert!(Logo::from_upload(b"<svg onload=alert(1)>".to_vec()).is_err());
+        assert!(Logo::from_upload(vec![0xff; Logo::MAX_BYTES + 1]).is_err());
+    }
+}

@@ -1,0 +1,582 @@
+//! [`PortalService`]: the portal's use cases, for the client (the access flow and the
+//! portal pages) and for the MSP (setting portals up, inviting and revoking contacts).
+//! Hosts call these; they hold no HTTP, SQL or transport knowledge.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::access::AccessPolicy;
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::ids::{ContactId, PhaseId, PortalId, TaskId, TenantId};
+use crate::mail::{self, LinkBuilder, Mailer, Recipient};
+use crate::model::{
+    Branding, Contact, EmailAddress, Logo, LogoRef, Phase, Portal, PortalSnapshot, PortalStatus,
+    Side, Task, TaskKind, TaskStatus, Tenant, clean_label, clean_text,
+};
+use crate::random::{OsRandom, RandomSource};
+use crate::secret::{
+    InviteToken, MagicToken, ServerSecret, SessionToken, VerificationCode, VerificationToken,
+};
+use crate::store::{
+    AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo,
+    Store, VerificationLimits, VerificationView,
+};
+
+/// Longest task title.
+pub const MAX_TITLE: usize = 200;
+/// Longest task description.
+pub const MAX_DESCRIPTION: usize = 10_000;
+/// Longest contact, client or phase name.
+pub const MAX_NAME: usize = 200;
+
+/// What the MSP gives to create a task.
+#[derive(Debug, Clone)]
+pub struct TaskSpec {
+    /// Short title.
+    pub title: String,
+    /// Plain-text description.
+    pub description: String,
+    /// Who does it.
+    pub assignee: Side,
+    /// Its type and settings.
+    pub kind: TaskKind,
+    /// When it is due, if set.
+    pub due_date: Option<NaiveDate>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    mailer: Arc<dyn Mailer>,
+    links: Arc<dyn LinkBuilder>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
+    secret: ServerSecret,
+    policy: AccessPolicy,
+}
+
+/// The portal's use cases over injected store, mailer, links, clock and randomness.
+/// Cheap to clone (shared inside).
+#[derive(Clone)]
+pub struct PortalService {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for PortalService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PortalService")
+            .field("policy", &self.inner.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`PortalService`]; clock, randomness and policy have production defaults.
+pub struct PortalServiceBuilder {
+    store: Arc<dyn Store>,
+    mailer: Arc<dyn Mailer>,
+    links: Arc<dyn LinkBuilder>,
+    secret: ServerSecret,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
+    policy: AccessPolicy,
+}
+
+impl PortalServiceBuilder {
+    /// Replaces the system clock (tests use [`crate::ManualClock`]).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+    /// Replaces the OS-seeded CSPRNG (tests use [`crate::SeededRandom`]).
+    pub fn random(mut self, random: Arc<dyn RandomSource>) -> Self {
+        self.random = random;
+        self
+    }
+    /// Replaces the spec's default limits and lifetimes.
+    pub fn policy(mut self, policy: AccessPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+    /// The service.
+    pub fn build(self) -> PortalService {
+        PortalService {
+            inner: Arc::new(Inner {
+                store: self.store,
+                mailer: self.mailer,
+                links: self.links,
+                clock: self.clock,
+                random: self.random,
+                secret: self.secret,
+                policy: self.policy,
+            }),
+        }
+    }
+}
+
+impl PortalService {
+    /// Starts building a service from its required parts.
+    pub fn builder(
+        store: Arc<dyn Store>,
+        mailer: Arc<dyn Mailer>,
+        links: Arc<dyn LinkBuilder>,
+        secret: ServerSecret,
+    ) -> PortalServiceBuilder {
+        PortalServiceBuilder {
+            store,
+            mailer,
+            links,
+            secret,
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+            policy: AccessPolicy::default(),
+        }
+    }
+
+    /// The store, for reads the service does not wrap.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+    /// The injected clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+    /// The injected random source.
+    pub fn random(&self) -> &Arc<dyn RandomSource> {
+        &self.inner.random
+    }
+    /// The limits and lifetimes in force.
+    pub fn policy(&self) -> &AccessPolicy {
+        &self.inner.policy
+    }
+    /// The server secret (hosts derive their own keys from it, e.g. for CSRF).
+    pub fn secret(&self) -> &ServerSecret {
+        &self.inner.secret
+    }
+
+    // ----- MSP side: setting up ------------------------------------------------------
+
+    /// Creates a tenant (an MSP) with its branding defaults.
+    pub async fn create_tenant(
+        &self,
+        name: &str,
+        branding: Branding,
+        notification_recipients: Vec<EmailAddress>,
+    ) -> Result<Tenant> {
+        let tenant = Tenant {
+            id: TenantId::random(self.inner.random.as_ref()),
+            name: clean_label("name", name, MAX_NAME)?,
+            branding,
+            notification_recipients,
+            created_at: self.inner.clock.now(),
+        };
+        self.inner.store.create_tenant(&tenant).await?;
+        Ok(tenant)
+    }
+
+    /// Validates and stores a logo; returns the reference to put in a [`Branding`].
+    pub async fn upload_logo(&self, bytes: Vec<u8>) -> Result<LogoRef> {
+        let logo = Logo::from_upload(bytes)?;
+        self.inner.store.put_logo(&logo).await?;
+        Ok(logo.reference())
+    }
+
+    /// Creates a portal for a client company, copying the tenant's branding defaults.
+    pub async fn create_portal(
+        &self,
+        tenant: TenantId,
+        client_name: &str,
+        status: PortalStatus,
+    ) -> Result<Portal> {
+        let tenant = self.inner.store.tenant(tenant).await?;
+        let portal = Portal {
+            id: PortalId::random(self.inner.random.as_ref()),
+            tenant_id: tenant.id,
+            client_name: clean_label("client name", client_name, MAX_NAME)?,
+            status,
+            branding: tenant.branding,
+            created_at: self.inner.clock.now(),
+        };
+        self.inner.store.create_portal(&portal).await?;
+        Ok(portal)
+    }
+
+    /// Adds a contact to a portal.
+    pub async fn add_contact(&self, portal: PortalId, name: &str, email: &str) -> Result<Contact> {
+        let contact = Contact {
+            id: ContactId::random(self.inner.random.as_ref()),
+            portal_id: portal,
+            name: clean_label("name", name, MAX_NAME)?,
+            email: EmailAddress::parse(email)?,
+            revoked_at: None,
+            created_at: self.inner.clock.now(),
+        };
+        self.inner.store.add_contact(&contact).await?;
+        Ok(contact)
+    }
+
+    /// Appends a phase to a portal's plan.
+    pub async fn add_phase(&self, portal: PortalId, name: &str) -> Result<Phase> {
+        let name = clean_label("phase name", name, MAX_NAME)?;
+        self.inner
+            .store
+            .add_phase(portal, PhaseId::random(self.inner.random.as_ref()), &name)
+            .await
+    }
+
+    /// Appends a task to a phase.
+    pub async fn add_task(&self, portal: PortalId, phase: PhaseId, spec: TaskSpec) -> Result<Task> {
+        spec.kind.validate()?;
+        let now = self.inner.clock.now();
+        let task = Task {
+            id: TaskId::random(self.inner.random.as_ref()),
+            portal_id: portal,
+            phase_id: phase,
+            position: 0,
+            title: clean_label("title", &spec.title, MAX_TITLE)?,
+            description: clean_text("description", &spec.description, MAX_DESCRIPTION)?,
+            assignee: spec.assignee,
+            kind: spec.kind,
+            status: TaskStatus::Pending,
+            blocked_reason: None,
+            due_date: spec.due_date,
+            created_at: now,
+            updated_at: now,
+        };
+        self.inner.store.add_task(&task).await
+    }
+
+    /// Sets a task's status as MSP staff (a blocked task needs a reason the client sees).
+    pub async fn set_task_status(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        status: TaskStatus,
+        blocked_reason: Option<&str>,
+    ) -> Result<Task> {
+        let reason = match (status, blocked_reason) {
+            (TaskStatus::Blocked, Some(r)) => Some(clean_text("blocked reason", r, 2000)?),
+            (TaskStatus::Blocked, None) => {
+                return Err(Error::invalid(
+                    "blocked reason",
+                    "say why the task is blocked",
+                ));
+            }
+            _ => None,
+        };
+        self.inner
+            .store
+            .set_task_status(
+                portal,
+                task,
+                status,
+                reason.as_deref(),
+                self.inner.clock.now(),
+            )
+            .await
+    }
+
+    // ----- MSP side: access ----------------------------------------------------------
+
+    /// Issues (or re-issues, killing the old link) a contact's invite and emails it.
+    /// Returns the token so a host can show the link once; it is not stored in clear.
+    pub async fn invite_contact(&self, contact: ContactId) -> Result<InviteToken> {
+        let token = InviteToken::generate(self.inner.random.as_ref());
+        let target = self
+            .inner
+            .store
+            .issue_invite(contact, &token.hash(), self.inner.clock.now())
+            .await?;
+        let link = self.inner.links.invite_url(&token);
+        let email = mail::invite_email(recipient(&target), &target.portal.client_name, &link)?;
+        self.inner.mailer.send(&email).await?;
+        Ok(token)
+    }
+
+    /// Kills a contact's invite link (its sessions keep working).
+    pub async fn revoke_invite(&self, contact: ContactId) -> Result<()> {
+        self.inner
+            .store
+            .revoke_invite(contact, self.inner.clock.now())
+            .await
+    }
+
+    /// Revokes a contact's access at once: invite, codes, magic links and sessions.
+    pub async fn revoke_contact(&self, contact: ContactId) -> Result<()> {
+        self.inner
+            .store
+            .revoke_contact(contact, self.inner.clock.now())
+            .await
+    }
+
+    /// A portal's access log, newest first.
+    pub async fn access_log(&self, portal: PortalId, limit: usize) -> Result<Vec<AccessLogEntry>> {
+        self.inner.store.access_log(portal, limit).await
+    }
+
+    // ----- Client side: the access flow ----------------------------------------------
+
+    /// Opens an invite link: says who it is for (the page masks the email). Changes
+    /// nothing but the access log.
+    pub async fn open_invite(
+        &self,
+        token: &InviteToken,
+        request: &RequestInfo,
+    ) -> Result<ContactInPortal> {
+        let target = self.inner.store.open_invite(&token.hash()).await?;
+        self.log(&target, AccessEvent::InviteOpened, request)
+            .await?;
+        Ok(target)
+    }
+
+    /// Starts email verification from an invite: sends the email with a magic link
+    /// and a code, and returns the token that binds this verification to the browser.
+    pub async fn start_verification(
+        &self,
+        invite: &InviteToken,
+        request: &RequestInfo,
+    ) -> Result<(VerificationToken, VerificationView)> {
+        let rng = self.inner.random.as_ref();
+        let verification = VerificationToken::generate(rng);
+        let (code, magic, new_code) = self.new_code(&verification);
+        let limits = VerificationLimits {
+            max_per_contact: self.inner.policy.max_verifications_per_contact,
+            window: self.inner.policy.verification_window,
+        };
+        let target = self
+            .inner
+            .store
+            .start_verification(&invite.hash(), &verification.hash(), &new_code, limits)
+            .await?;
+        self.send_code(&target, &code, &magic, &new_code, request)
+            .await?;
+        let view = self.inner.store.verification(&verification.hash()).await?;
+        Ok((verification, view))
+    }
+
+    /// Where a verification stands (for the "check your email" page).
+    pub async fn verification(&self, verification: &VerificationToken) -> Result<VerificationView> {
+        self.inner.store.verification(&verification.hash()).await
+    }
+
+    /// Sends a new code (killing the previous one), up to the per-verification limit.
+    pub async fn resend_code(
+        &self,
+        verification: &VerificationToken,
+        request: &RequestInfo,
+    ) -> Result<VerificationView> {
+        let (code, magic, new_code) = self.new_code(verification);
+        let (target, _) = self
+            .inner
+            .store
+            .issue_code(
+                &verification.hash(),
+                &new_code,
+                self.inner.policy.max_codes_per_verification,
+            )
+            .await?;
+        self.send_code(&target, &code, &magic, &new_code, request)
+            .await?;
+        self.inner.store.verification(&verification.hash()).await
+    }
+
+    /// Checks a typed code; if right, creates a fresh session (a new token, never the
+    /// verification's).
+    pub async fn enter_code(
+        &self,
+        verification: &VerificationToken,
+        typed: &str,
+        request: &RequestInfo,
+    ) -> Result<(SessionToken, ClientContext)> {
+        let code = VerificationCode::parse(typed)?;
+        let presented = self.inner.secret.code_hash(&verification.hash(), &code);
+        let (token, session) = self.new_session();
+        let ctx = self
+            .inner
+            .store
+            .redeem_code(
+                &verification.hash(),
+                &presented,
+                session.created_at,
+                self.inner.policy.max_wrong_attempts,
+                &session,
+            )
+            .await?;
+        self.log_ctx(&ctx, AccessEvent::Verified, request).await?;
+        Ok((token, ctx))
+    }
+
+    /// Who a magic link is for, if still good. Changes nothing (mail scanners open links).
+    pub async fn magic_link(&self, magic: &MagicToken) -> Result<ContactInPortal> {
+        self.inner
+            .store
+            .magic_link(
+                &magic.hash(),
+                self.inner.clock.now(),
+                self.inner.policy.max_wrong_attempts,
+            )
+            .await
+    }
+
+    /// Consumes a magic link (only on the confirmation page's POST) and creates a session.
+    pub async fn confirm_magic_link(
+        &self,
+        magic: &MagicToken,
+        request: &RequestInfo,
+    ) -> Result<(SessionToken, ClientContext)> {
+        let (token, session) = self.new_session();
+        let ctx = self
+            .inner
+            .store
+            .redeem_magic_link(
+                &magic.hash(),
+                session.created_at,
+                self.inner.policy.max_wrong_attempts,
+                &session,
+            )
+            .await?;
+        self.log_ctx(&ctx, AccessEvent::Verified, request).await?;
+        Ok((token, ctx))
+    }
+
+    /// Authenticates a request by its session token, sliding the session when due and
+    /// logging the access.
+    pub async fn authenticate(
+        &self,
+        session: &SessionToken,
+        request: &RequestInfo,
+    ) -> Result<ClientContext> {
+        self.inner
+            .store
+            .authenticate(
+                &session.hash(),
+                self.inner.clock.now(),
+                &self.inner.policy.session,
+                request,
+            )
+            .await
+    }
+
+    /// Ends a session.
+    pub async fn sign_out(
+        &self,
+        session: &SessionToken,
+        ctx: &ClientContext,
+        request: &RequestInfo,
+    ) -> Result<()> {
+        self.inner
+            .store
+            .end_session(&session.hash(), self.inner.clock.now())
+            .await?;
+        self.log_ctx(ctx, AccessEvent::SignedOut, request).await
+    }
+
+    // ----- Client side: the portal ---------------------------------------------------
+
+    /// Everything the portal home shows, scoped to the client's own portal.
+    pub async fn portal_home(&self, ctx: &ClientContext) -> Result<PortalSnapshot> {
+        self.inner.store.portal_snapshot(ctx.portal_id).await
+    }
+
+    // ----- helpers -------------------------------------------------------------------
+
+    fn new_code(
+        &self,
+        verification: &VerificationToken,
+    ) -> (VerificationCode, MagicToken, NewCode) {
+        let rng = self.inner.random.as_ref();
+        let code = VerificationCode::generate(rng);
+        let magic = MagicToken::generate(rng);
+        let now = self.inner.clock.now();
+        let new_code = NewCode {
+            code_hash: self.inner.secret.code_hash(&verification.hash(), &code),
+            magic_hash: magic.hash(),
+            issued_at: now,
+            expires_at: now + self.inner.policy.code_ttl,
+        };
+        (code, magic, new_code)
+    }
+
+    fn new_session(&self) -> (SessionToken, NewSession) {
+        let token = SessionToken::generate(self.inner.random.as_ref());
+        let now = self.inner.clock.now();
+        let expires_at = crate::access::rules::session_expiry(now, now, &self.inner.policy.session);
+        let session = NewSession {
+            token_hash: token.hash(),
+            created_at: now,
+            expires_at,
+        };
+        (token, session)
+    }
+
+    async fn send_code(
+        &self,
+        target: &ContactInPortal,
+        code: &VerificationCode,
+        magic: &MagicToken,
+        new_code: &NewCode,
+        request: &RequestInfo,
+    ) -> Result<()> {
+        let link = self.inner.links.magic_link_url(magic);
+        let email = mail::verification_email(
+            recipient(target),
+            code,
+            &link,
+            new_code.expires_at,
+            self.inner.policy.code_ttl.num_minutes(),
+        )?;
+        self.inner.mailer.send(&email).await?;
+        self.log(target, AccessEvent::CodeSent, request).await
+    }
+
+    async fn log(
+        &self,
+        target: &ContactInPortal,
+        event: AccessEvent,
+        request: &RequestInfo,
+    ) -> Result<()> {
+        self.record(target.portal.id, target.contact.id, event, request)
+            .await
+    }
+
+    async fn log_ctx(
+        &self,
+        ctx: &ClientContext,
+        event: AccessEvent,
+        request: &RequestInfo,
+    ) -> Result<()> {
+        self.record(ctx.portal_id, ctx.contact_id, event, request)
+            .await
+    }
+
+    async fn record(
+        &self,
+        portal: PortalId,
+        contact: ContactId,
+        event: AccessEvent,
+        request: &RequestInfo,
+    ) -> Result<()> {
+        // Paths of token-bearing pages would put the token in the log: keep only the
+        // address and user agent for access-flow events.
+        let request = RequestInfo {
+            path: None,
+            ..request.clone()
+        };
+        let entry = AccessLogEntry {
+            at: self.inner.clock.now(),
+            portal_id: portal,
+            contact_id: contact,
+            event,
+            request,
+        };
+        self.inner.store.record_access(&entry).await
+    }
+}
+
+fn recipient(target: &ContactInPortal) -> Recipient<'_> {
+    Recipient {
+        name: &target.contact.name,
+        email: &target.contact.email,
+        branding: &target.portal.branding,
+    }
+}

@@ -1,1 +1,29 @@
-//! HTTP host (placeholder).
+//! # portal-http
+//!
+//! A minimal hyper 1.x host for the MSP client portal: the client's pages (invite,
+//! email verification, portal home) as server-rendered, autoescaped HTML that works
+//! without JavaScript, with strict security headers and CSRF protection.
+//!
+//! ```no_run
+//! # async fn run(service: portal_core::PortalService) -> std::io::Result<()> {
+//! use std::sync::Arc;
+//! let config = portal_http::HttpConfig::default();
+//! let app = Arc::new(portal_http::PortalApp::new(service, config));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! portal_http::serve(listener, app, portal_http::shutdown_signal()).await
+//! # }
+//! ```
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod app;
+mod assets;
+pub mod config;
+pub mod cookies;
+mod csrf;
+pub mod pages;
+pub mod respond;
+mod server;
+
+pub use app::PortalApp;
+pub use config::{HttpConfig, HttpLinks};
+pub use server::{SHUTDOWN_GRACE, serve, shutdown_signal};

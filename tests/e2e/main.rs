@@ -1,1 +1,9 @@
-//! End-to-end tests.
+//! End-to-end tests: the portal over real HTTP on loopback, as a client's browser
+//! would use it. One binary (fast linking); modules by concern.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod access_pages;
+mod headers;
+mod journey;
+mod logs;
+mod snapshots;

@@ -1,1 +1,168 @@
-fn main() {}
+//! The demo server: one command gives a working client portal on localhost.
+//!
+//! It opens (or creates) a SQLite database in a data folder, seeds a realistic MSP
+//! with one client portal whose plan has tasks of all ten types, writes every email to
+//! an outbox folder, and prints the invite link. Running it again reuses the data;
+//! since invite tokens are stored only as hashes, it re-issues the demo contact's
+//! invite (the previous link stops working) and prints the new link.
+//!
+//! ```text
+//! cargo run -p portal-demo -- [--data-dir DIR] [--port PORT] [--reset]
+//! ```
+
+mod seed;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use portal_core::mail::OutboxMailer;
+use portal_core::secret::ServerSecret;
+use portal_core::{OsRandom, PortalService};
+use portal_http::{HttpConfig, PortalApp};
+use portal_storage_sqlite::SqliteStore;
+
+struct Args {
+    data_dir: PathBuf,
+    port: u16,
+    reset: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        data_dir: PathBuf::from("demo-data"),
+        port: 8080,
+        reset: false,
+    };
+    if let Ok(port) = std::env::var("PORTAL_DEMO_PORT") {
+        args.port = port
+            .parse()
+            .map_err(|_| format!("PORTAL_DEMO_PORT={port:?} is not a port number"))?;
+    }
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--data-dir" => args.data_dir = it.next().ok_or("--data-dir needs a folder")?.into(),
+            "--port" => {
+                let v = it.next().ok_or("--port needs a number")?;
+                args.port = v
+                    .parse()
+                    .map_err(|_| format!("--port {v:?} is not a port number"))?;
+            }
+            "--reset" => args.reset = true,
+            "-h" | "--help" => {
+                println!(
+                    "usage: portal-demo [--data-dir DIR] [--port PORT] [--reset]\n\n  --data-dir DIR  where the database, server key and outbox live (default: demo-data)\n  --port PORT     port on 127.0.0.1 (default: 8080, or PORTAL_DEMO_PORT)\n  --reset         delete the data folder first and seed afresh"
+                );
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other:?}; try --help")),
+        }
+    }
+    Ok(args)
+}
+
+/// Loads the server secret from the data folder, creating it (owner-only) on first run.
+fn server_secret(dir: &Path) -> Result<ServerSecret, Box<dyn std::error::Error>> {
+    let path = dir.join("server-secret.key");
+    if let Ok(bytes) = std::fs::read(&path) {
+        return Ok(ServerSecret::from_bytes(bytes)?);
+    }
+    let secret = ServerSecret::generate(&OsRandom);
+    #[cfg(unix)]
+    {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        f.write_all(secret.expose_secret())?;
+    }
+    #[cfg(not(unix))]
+    std::fs::write(&path, secret.expose_secret())?;
+    Ok(secret)
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,portal_http=warn".into()),
+        )
+        .init();
+    if let Err(e) = run().await {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let args = parse_args()?;
+    if args.reset && args.data_dir.exists() {
+        std::fs::remove_dir_all(&args.data_dir)?;
+    }
+    std::fs::create_dir_all(&args.data_dir)?;
+    let data_dir = std::fs::canonicalize(&args.data_dir)?;
+    let outbox_dir = data_dir.join("outbox");
+
+    let store = Arc::new(SqliteStore::open(data_dir.join("portal.db")).await?);
+    let mailer = Arc::new(OutboxMailer::new(
+        &outbox_dir,
+        "Bluefin Managed IT <onboarding@bluefin-it.example>",
+    )?);
+    let config = HttpConfig {
+        public_base_url: format!("http://localhost:{}", args.port),
+        // Plain http on localhost: cookies cannot be `Secure` here. Never do this in production.
+        secure_cookies: false,
+        ..HttpConfig::default()
+    };
+    let service = PortalService::builder(
+        store,
+        mailer,
+        Arc::new(config.links()),
+        server_secret(&data_dir)?,
+    )
+    .build();
+
+    let seeded = seed::ensure(&service).await?;
+    let invite = service.invite_contact(seeded.contact.id).await?;
+    let link = format!("{}/i/{}", config.public_base_url, invite.expose_secret());
+
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot listen on 127.0.0.1:{}: {e} (another program may use it; try --port 8081)",
+                args.port
+            )
+        })?;
+    println!();
+    println!("  MSP client portal demo: {}", config.public_base_url);
+    println!(
+        "  {} the demo data for {}.",
+        if seeded.created {
+            "Created"
+        } else {
+            "Reopened"
+        },
+        seeded.portal.client_name
+    );
+    println!();
+    println!(
+        "  Invite link for {} <{}>:",
+        seeded.contact.name, seeded.contact.email
+    );
+    println!("    {link}");
+    println!();
+    println!("  Emails (invite, verification codes) are written to:");
+    println!("    {}", outbox_dir.display());
+    println!(
+        "  Each run re-issues the invite, so earlier links stop working. Ctrl-C stops the server."
+    );
+    println!();
+    let app = Arc::new(PortalApp::new(service, config));
+    portal_http::serve(listener, app, portal_http::shutdown_signal()).await?;
+    Ok(())
+}

@@ -1,0 +1,750 @@
+//! [`PortalApp`]: routes a request to the client portal's pages.
+//!
+//! Routes (under the mount prefix):
+//! - `GET /i/{invite}`: invite page; `POST` sends the verification email and lands on `/verify`.
+//! - `GET /verify`: "check your email" with code entry; `POST /verify/code`, `POST /verify/resend`.
+//! - `GET /m/{magic}`: confirmation page (mail scanners only ever GET); its `POST` signs in.
+//! - `GET /?tab=tasks|progress|documents|approvals`: the portal home; `POST /sign-out`.
+//! - `GET /assets/portal.css`, `GET /brand/logo/{sha256}`: static assets.
+//!
+//! Token-bearing URLs are never logged, and after a token is used the browser is
+//! redirected to a URL without it.
+
+use std::net::{IpAddr, SocketAddr};
+
+use askama::Template;
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, USER_AGENT};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Body as HttpBody;
+use portal_core::PortalService;
+use portal_core::error::{Error, Limit};
+use portal_core::model::Branding;
+use portal_core::secret::{InviteToken, MagicToken, SessionToken, VerificationToken};
+use portal_core::store::{ClientContext, RequestInfo, VerificationView};
+
+use crate::config::HttpConfig;
+use crate::cookies::{self, Jar};
+use crate::csrf;
+use crate::pages::{self, Chrome, HomePage, InvitePage, MagicPage, MessagePage, Tab, VerifyPage};
+use crate::respond::{Body, Reply, csp};
+
+/// The portal's HTTP application: a function from request to response.
+#[derive(Debug, Clone)]
+pub struct PortalApp {
+    service: PortalService,
+    config: HttpConfig,
+}
+
+/// Per-request facts every handler needs.
+struct Req {
+    method: Method,
+    headers: HeaderMap,
+    query: Option<String>,
+    info: RequestInfo,
+    csrf_secret: String,
+    csrf_is_new: bool,
+    nonce: String,
+}
+
+impl PortalApp {
+    /// An app serving `service` with `config`.
+    pub fn new(service: PortalService, config: HttpConfig) -> Self {
+        Self { service, config }
+    }
+
+    /// The service behind the app.
+    pub fn service(&self) -> &PortalService {
+        &self.service
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+
+    /// Handles one request from `remote`.
+    pub async fn handle<B>(&self, request: Request<B>, remote: SocketAddr) -> Response<Body>
+    where
+        B: HttpBody<Data = Bytes> + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let (parts, body) = request.into_parts();
+        let full_path = parts.uri.path().to_owned();
+        let mut nonce_bytes = [0u8; 16];
+        self.service.random().fill(&mut nonce_bytes);
+        let nonce = nonce_bytes
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>();
+        let csp_value = csp(&nonce, &self.config.frame_ancestors);
+
+        let Some(path) = full_path.strip_prefix(self.config.prefix()) else {
+            return Reply::text(StatusCode::NOT_FOUND, "Not found").finish(&csp_value);
+        };
+        let path = if path.is_empty() { "/" } else { path };
+        let existing_csrf =
+            cookies::read(&parts.headers, &self.config, Jar::Csrf).filter(|c| c.len() == 43);
+        let (csrf_secret, csrf_is_new) = match existing_csrf {
+            Some(c) => (c, false),
+            None => (csrf::new_secret(self.service.random().as_ref()), true),
+        };
+        let ip = self.client_ip(&parts.headers, remote.ip());
+        let user_agent = parts.headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
+        let req = Req {
+            method: parts.method.clone(),
+            query: parts.uri.query().map(str::to_owned),
+            info: RequestInfo::new(Some(ip), user_agent, Some(path)),
+            headers: parts.headers,
+            csrf_secret,
+            csrf_is_new,
+            nonce,
+        };
+
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let is_get = matches!(req.method, Method::GET | Method::HEAD);
+        let is_post = req.method == Method::POST;
+        let (route, reply) = match (segments.as_slice(), is_get, is_post) {
+            ([""], true, _) => ("home", self.home(&req).await),
+            (["sign-out"], _, true) => ("sign_out", self.sign_out(&req, body).await),
+            (["signed-out"], true, _) => ("signed_out", self.signed_out(&req)),
+            (["i", token], true, _) => ("invite", self.invite_page(&req, token).await),
+            (["i", token], _, true) => (
+                "start_verification",
+                self.start_verification(&req, token, body).await,
+            ),
+            (["verify"], true, _) => ("verify", self.verify_page(&req).await),
+            (["verify", "code"], _, true) => ("enter_code", self.enter_code(&req, body).await),
+            (["verify", "resend"], _, true) => ("resend_code", self.resend_code(&req, body).await),
+            (["m", token], true, _) => ("magic_link", self.magic_page(&req, token).await),
+            (["m", token], _, true) => (
+                "confirm_magic_link",
+                self.confirm_magic(&req, token, body).await,
+            ),
+            (["assets", "portal.css"], true, _) => ("css", Self::css()),
+            (["brand", "logo", sha], true, _) => ("logo", self.logo(&req, sha).await),
+            (
+                [""]
+                | ["sign-out"]
+                | ["signed-out"]
+                | ["i", _]
+                | ["verify"]
+                | ["verify", _]
+                | ["m", _],
+                _,
+                _,
+            ) => (
+                "method_not_allowed",
+                self.message(
+                    &req,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    None,
+                    "Not allowed",
+                    &["This address doesn't accept that kind of request."],
+                    None,
+                ),
+            ),
+            _ => (
+                "not_found",
+                self.message(
+                    &req,
+                    StatusCode::NOT_FOUND,
+                    None,
+                    "Page not found",
+                    &["There is no page at this address. Check the link in your email."],
+                    None,
+                ),
+            ),
+        };
+        let mut reply = reply;
+        if req.csrf_is_new && reply.content_type.starts_with("text/html") {
+            reply = reply.cookie(cookies::set(
+                &self.config,
+                Jar::Csrf,
+                &req.csrf_secret,
+                None,
+            ));
+        }
+        tracing::info!(route, method = %req.method, status = reply.status.as_u16(), "request");
+        reply.finish(&csp_value)
+    }
+
+    fn client_ip(&self, headers: &HeaderMap, socket: IpAddr) -> IpAddr {
+        if !self.config.trusted_proxies.contains(&socket) {
+            return socket;
+        }
+        // The proxy appends the address it saw: the last entry is the one it vouches for.
+        headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+            .last()
+            .unwrap_or(socket)
+    }
+
+    fn chrome(&self, req: &Req, title: &str, branding: Option<&Branding>) -> Chrome {
+        Chrome::new(
+            title,
+            branding,
+            self.config.prefix(),
+            req.nonce.clone(),
+            csrf::token_for(self.service.secret(), &req.csrf_secret),
+        )
+    }
+
+    fn render(&self, status: StatusCode, page: &impl Template) -> Reply {
+        match page.render() {
+            Ok(html) => Reply::html(status, html),
+            Err(e) => {
+                tracing::error!(error = %e, "template rendering failed");
+                Reply::text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong on our side. Please try again.",
+                )
+            }
+        }
+    }
+
+    fn message(
+        &self,
+        req: &Req,
+        status: StatusCode,
+        branding: Option<&Branding>,
+        heading: &str,
+        paragraphs: &[&str],
+        action: Option<(String, &str)>,
+    ) -> Reply {
+        let page = MessagePage {
+            c: self.chrome(req, heading, branding),
+            heading: heading.to_owned(),
+            paragraphs: paragraphs.iter().map(|p| (*p).to_owned()).collect(),
+            action_link: action.map(|(href, label)| (href, label.to_owned())),
+        };
+        self.render(status, &page)
+    }
+
+    /// The page for an error of the access flow or the portal.
+    fn error_page(&self, req: &Req, err: &Error, branding: Option<&Branding>) -> Reply {
+        let m = |status, heading, paras: &[&str]| {
+            self.message(req, status, branding, heading, paras, None)
+        };
+        match err {
+            Error::NotFound { entity: "session" } | Error::Expired { entity: "session" } => m(
+                StatusCode::UNAUTHORIZED,
+                "Please sign in again",
+                &[
+                    "Your session has ended. Open the invitation link from your email to sign in again: we'll send you a new verification code.",
+                ],
+            ),
+            Error::NotFound {
+                entity: "verification",
+            } => m(
+                StatusCode::NOT_FOUND,
+                "This sign-in has ended",
+                &[
+                    "This sign-in was completed or replaced by a newer one. Use the link in your newest email, or open your invitation link again.",
+                ],
+            ),
+            Error::NotFound {
+                entity: "magic link",
+            } => m(
+                StatusCode::NOT_FOUND,
+                "This link isn't valid",
+                &[
+                    "This sign-in link was already used or replaced by a newer one. Use the link in your newest email, or open your invitation link again.",
+                ],
+            ),
+            Error::NotFound { .. } => m(
+                StatusCode::NOT_FOUND,
+                "This link isn't valid",
+                &[
+                    "We couldn't find an invitation for this link. It may have been replaced by a newer invitation: check your email for the latest one, or ask your contact at the company that invited you.",
+                ],
+            ),
+            Error::Expired { .. } => m(
+                StatusCode::GONE,
+                "This link has expired",
+                &[
+                    "Sign-in links and codes work for 30 minutes. Open your invitation link again to get a new one.",
+                ],
+            ),
+            Error::Revoked { .. } => m(
+                StatusCode::FORBIDDEN,
+                "Access revoked",
+                &[
+                    "Your access to this portal has been withdrawn. If you think this is a mistake, contact the company that invited you.",
+                ],
+            ),
+            Error::LimitReached(Limit::CodesPerVerification) => m(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many codes requested",
+                &[
+                    "We've already sent the most codes allowed for this sign-in. Check your inbox and spam folder for the newest email, or open your invitation link again later to start over.",
+                ],
+            ),
+            Error::LimitReached(Limit::WrongCodeAttempts) => m(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many wrong tries",
+                &[
+                    "That code was entered wrongly too many times and no longer works. Open your invitation link again to get a new one.",
+                ],
+            ),
+            Error::LimitReached(_) => m(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many requests",
+                &[
+                    "We've sent several verification emails recently. Please check your inbox (and spam folder) for the newest one, or try again in an hour.",
+                ],
+            ),
+            Error::Invalid { reason, .. } => m(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Please check your input",
+                &[reason.as_str()],
+            ),
+            Error::Forbidden { .. } => m(
+                StatusCode::FORBIDDEN,
+                "Not allowed",
+                &["You can't do that in this portal."],
+            ),
+            Error::Conflict { reason } => m(
+                StatusCode::CONFLICT,
+                "That can't be done right now",
+                &[reason.as_str()],
+            ),
+            other => {
+                tracing::error!(error = %other, source = ?std::error::Error::source(other), "request failed");
+                m(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong on our side",
+                    &[
+                        "Please try again in a moment. If it keeps happening, contact the company that invited you.",
+                    ],
+                )
+            }
+        }
+    }
+
+    /// Reads an urlencoded form, enforcing the size limit while streaming, and checks
+    /// its CSRF token. `Err` is the reply to send instead.
+    async fn form<B>(&self, req: &Req, body: B) -> Result<Vec<(String, String)>, Reply>
+    where
+        B: HttpBody<Data = Bytes> + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let is_form = req
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.trim()
+                    .to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
+        if !is_form {
+            return Err(self.message(
+                req,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                None,
+                "Unsupported form",
+                &["Please submit the form from the portal page."],
+                None,
+            ));
+        }
+        let bytes = match Limited::new(body, self.config.max_form_bytes)
+            .collect()
+            .await
+        {
+            Ok(collected) => collected.to_bytes(),
+            Err(e)
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some() =>
+            {
+                return Err(self.message(
+                    req,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    None,
+                    "Form too large",
+                    &["What you sent is larger than this form accepts. Shorten it and try again."],
+                    None,
+                ));
+            }
+            Err(_) => {
+                return Err(Reply::text(
+                    StatusCode::BAD_REQUEST,
+                    "The request body could not be read.",
+                ));
+            }
+        };
+        let fields: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
+        let submitted = fields
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str());
+        let cookie = if req.csrf_is_new {
+            None
+        } else {
+            Some(req.csrf_secret.as_str())
+        };
+        if !csrf::verify(self.service.secret(), cookie, submitted) {
+            return Err(self.message(req, StatusCode::FORBIDDEN, None, "This page has expired", &["For your security, forms only work from a page you opened recently. Go back, reload the page, and try again."], None));
+        }
+        Ok(fields)
+    }
+
+    fn session_cookie(&self, token: &SessionToken, ctx: &ClientContext) -> String {
+        let remaining = (ctx.session_expires_at - self.service.clock().now()).num_seconds();
+        cookies::set(
+            &self.config,
+            Jar::Session,
+            token.expose_secret(),
+            Some(remaining),
+        )
+    }
+
+    // ----- access flow ---------------------------------------------------------------
+
+    async fn invite_page(&self, req: &Req, token: &str) -> Reply {
+        let result = match InviteToken::parse(token) {
+            // HEAD answers like GET but changes nothing, not even the access log.
+            Ok(t) if req.method == Method::HEAD => {
+                self.service.store().open_invite(&t.hash()).await
+            }
+            Ok(t) => self.service.open_invite(&t, &req.info).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(target) => {
+                let b = &target.portal.branding;
+                let page = InvitePage {
+                    c: self.chrome(req, "Your onboarding portal", Some(b)),
+                    name: target.contact.name.clone(),
+                    client: target.portal.client_name.clone(),
+                    masked_email: target.contact.email.masked(),
+                    error: None,
+                };
+                self.render(StatusCode::OK, &page)
+            }
+            Err(e) => self.error_page(req, &e, None),
+        }
+    }
+
+    async fn start_verification<B>(&self, req: &Req, token: &str, body: B) -> Reply
+    where
+        B: HttpBody<Data = Bytes> + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        if let Err(reply) = self.form(req, body).await {
+            return reply;
+        }
+        let invite = match InviteToken::parse(token) {
+            Ok(t) => t,
+            Err(e) => return self.error_page(req, &e, None),
+        };
+        match self.service.start_verification(&invite, &req.info).await {
+            Ok((verification, _)) => {
+                let max_age = self.service.policy().code_ttl.num_seconds()
+                    * i64::from(self.service.policy().max_codes_per_verification);
+                Reply::see_other(self.config.path("/verify")).cookie(cookies::set(
+                    &self.config,
+                    Jar::Verification,
+                    verification.expose_secret(),
+                    Some(max_age),
+                ))
+            }
+            Err(e) => {
+                let branding = self
+                    .service
+                    .store()
+                    .open_invite(&invite.hash())
+                    .await
+                    .ok()
+                    .map(|t| t.portal.branding);
+                self.error_page(req, &e, branding.as_ref())
+            }
+        }
+    }
+
+    fn verification_token(&self, req: &Req) -> Result<VerificationToken, Error> {
+        cookies::read(&req.headers, &self.config, Jar::Verification)
+            .ok_or(Error::NotFound {
+                entity: "verification",
+            })
+            .and_then(|v| VerificationToken::parse(&v))
+    }
+
+    fn verify_view(
+        &self,
+        req: &Req,
+        view: &VerificationView,
+        notice: Option<String>,
+        error: Option<String>,
+    ) -> VerifyPage {
+        let max = self.service.policy().max_codes_per_verification;
+        VerifyPage {
+            c: self.chrome(req, "Check your email", Some(&view.target.portal.branding)),
+            masked_email: view.target.contact.email.masked(),
+            expires: view
+                .code_expires_at
+                .map(|t| t.format("%H:%M UTC").to_string()),
+            notice,
+            error,
+            codes_left: max.saturating_sub(view.codes_issued),
+            max_codes: max,
+            code_action: self.config.path("/verify/code"),
+            resend_action: self.config.path("/verify/resend"),
+        }
+    }
+
+    async fn verify_page(&self, req: &Req) -> Reply {
+        let view = match self.verification_token(req) {
+            Ok(v) => self.service.verification(&v).await,
+            Err(e) => Err(e),
+        };
+        match view {
+            Ok(view) => {
+                let notice = (req.query.as_deref() == Some("sent=1"))
+                    .then(|| "We sent a new code. It replaces the previous one.".to_owned());
+                self.render(StatusCode::OK, &self.verify_view(req, &view, notice, None))
+            }
+            Err(e) => self.error_page(req, &e, None),
+        }
+    }
+
+    async fn enter_code<B>(&self, req: &Req, body: B) -> Reply
+    where
+        B: HttpBody<Data = Bytes> + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let fields = match self.form(req, body).await {
+            Ok(f) => f,
+            Err(reply) => return reply,
+        };
+        let verification = match self.verification_token(req) {
+            Ok(v) => v,
+            Err(e) => return self.error_page(req, &e, None),
+        };
+        let typed = fields
+            .iter()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
+        match self
+            .service
+            .enter_code(&verification, typed, &req.info)
+            .await
+        {
+            Ok((session, ctx)) => Reply::see_other(self.config.path("/"))
+                .cookie(self.session_cookie(&session, &ctx))
+                .cookie(cookies::clear(&self.config, Jar::Verification)),
+            Err(err) => {
+                let (status, message) = match &err {
+                    Error::WrongCode { attempts_left } => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        format!(
+                            "That code isn't right. You can try {attempts_left} more {}.",
+                            if *attempts_left == 1 { "time" } else { "times" }
+                        ),
+                    ),
+                    Error::Invalid { reason, .. } => {
+                        (StatusCode::UNPROCESSABLE_ENTITY, reason.clone())
+                    }
+                    Error::Expired { .. } => (
+                        StatusCode::GONE,
+                        "This code has expired. Send a new code below.".to_owned(),
+                    ),
+                    Error::LimitReached(Limit::WrongCodeAttempts) => (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "Too many wrong tries: this code no longer works. Send a new code below."
+                            .to_owned(),
+                    ),
+                    _ => return self.error_page(req, &err, None),
+                };
+                match self.service.verification(&verification).await {
+                    Ok(view) => {
+                        self.render(status, &self.verify_view(req, &view, None, Some(message)))
+                    }
+                    Err(e) => self.error_page(req, &e, None),
+                }
+            }
+        }
+    }
+
+    async fn resend_code<B>(&self, req: &Req, body: B) -> Reply
+    where
+        B: HttpBody<Data = Bytes> + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        if let Err(reply) = self.form(req, body).await {
+            return reply;
+        }
+        let result = match self.verification_token(req) {
+            Ok(v) => self.service.resend_code(&v, &req.info).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(_) => Reply::see_other(self.config.path("/verify?sent=1")),
+            Err(e) => self.error_page(req, &e, None),
+        }
+    }
+
+    async fn magic_page(&self, req: &Req, token: &str) -> Reply {
+        let target = match MagicToken::parse(token) {
+            Ok(t) => self.service.magic_link(&t).await,
+            Err(e) => Err(e),
+        };
+        match target {
+            Ok(target) => {
+                let page = MagicPage {
+                    c: self.chrome(req, "Confirm it's you", Some(&target.portal.branding)),
+                    name: target.contact.name.clone(),
+                    client: target.portal.client_name.clone(),
+                };
+                self.render(StatusCode::OK, &page)
+            }
+            Err(e) => self.error_page(req, &e, None),
+        }
+    }
+
+    async fn confirm_magic<B>(&self, req: &Req, token: &str, body: B) -> Reply
+    where
+        B: HttpBody<Data = Bytes> + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        if let Err(reply) = self.form(req, body).await {
+            return reply;
+        }
+        let result = match MagicToken::parse(token) {
+            Ok(t) => self.service.confirm_magic_link(&t, &req.info).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok((session, ctx)) => Reply::see_other(self.config.path("/"))
+                .cookie(self.session_cookie(&session, &ctx))
+                .cookie(cookies::clear(&self.config, Jar::Verification)),
+            Err(e) => self.error_page(req, &e, None),
+        }
+    }
+
+    // ----- the portal ----------------------------------------------------------------
+
+    async fn authenticated(&self, req: &Req) -> Result<(SessionToken, ClientContext), Reply> {
+        let token = cookies::read(&req.headers, &self.config, Jar::Session)
+            .ok_or(Error::NotFound { entity: "session" })
+            .and_then(|t| SessionToken::parse(&t));
+        let result = match token {
+            Ok(t) => self
+                .service
+                .authenticate(&t, &req.info)
+                .await
+                .map(|ctx| (t, ctx)),
+            Err(e) => Err(e),
+        };
+        result.map_err(|e| {
+            let reply = self.error_page(req, &e, None);
+            if matches!(
+                e,
+                Error::Revoked { .. } | Error::Expired { .. } | Error::NotFound { .. }
+            ) {
+                reply.cookie(cookies::clear(&self.config, Jar::Session))
+            } else {
+                reply
+            }
+        })
+    }
+
+    async fn home(&self, req: &Req) -> Reply {
+        let (token, ctx) = match self.authenticated(req).await {
+            Ok(pair) => pair,
+            Err(reply) => return reply,
+        };
+        let snap = match self.service.portal_home(&ctx).await {
+            Ok(s) => s,
+            Err(e) => return self.error_page(req, &e, None),
+        };
+        let tab = Tab::from_query(req.query.as_deref().and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "tab")
+                .map(|(_, v)| match v.as_ref() {
+                    "progress" => "progress",
+                    "documents" => "documents",
+                    "approvals" => "approvals",
+                    _ => "tasks",
+                })
+        }));
+        let today = self.service.clock().now().date_naive();
+        let c = self.chrome(req, tab.label(), Some(&snap.portal.branding));
+        let page: HomePage = pages::home(
+            c,
+            &snap,
+            &ctx.contact_name,
+            tab,
+            today,
+            self.config.prefix(),
+        );
+        self.render(StatusCode::OK, &page)
+            .cookie(self.session_cookie(&token, &ctx))
+    }
+
+    async fn sign_out<B>(&self, req: &Req, body: B) -> Reply
+    where
+        B: HttpBody<Data = Bytes> + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        if let Err(reply) = self.form(req, body).await {
+            return reply;
+        }
+        if let Ok((token, ctx)) = self.authenticated(req).await
+            && let Err(e) = self.service.sign_out(&token, &ctx, &req.info).await
+        {
+            return self.error_page(req, &e, None);
+        }
+        Reply::see_other(self.config.path("/signed-out"))
+            .cookie(cookies::clear(&self.config, Jar::Session))
+    }
+
+    fn signed_out(&self, req: &Req) -> Reply {
+        self.message(
+            req,
+            StatusCode::OK,
+            None,
+            "You're signed out",
+            &["To come back, open the invitation link from your email. We'll send you a new verification code."],
+            None,
+        )
+    }
+
+    // ----- assets --------------------------------------------------------------------
+
+    fn css() -> Reply {
+        Reply {
+            content_type: "text/css; charset=utf-8",
+            cache: "public, max-age=31536000, immutable",
+            ..Reply::html(StatusCode::OK, crate::assets::CSS.to_owned())
+        }
+    }
+
+    async fn logo(&self, req: &Req, sha: &str) -> Reply {
+        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return self.message(
+                req,
+                StatusCode::NOT_FOUND,
+                None,
+                "Not found",
+                &["No such image."],
+                None,
+            );
+        }
+        match self.service.store().logo(sha).await {
+            Ok(logo) => Reply {
+                content_type: logo.image_type.mime(),
+                cache: "public, max-age=31536000, immutable",
+                body: Bytes::from(logo.bytes),
+                ..Reply::html(StatusCode::OK, String::new())
+            },
+            Err(e) => self.error_page(req, &e, None),
+        }
+    }
+}

@@ -1,0 +1,477 @@
+//! The portal's HTML pages: askama templates (autoescaped) and the view models that
+//! turn domain data into what a page shows. No domain rule is decided here; progress
+//! and phase status come from `portal_core::model`.
+
+use askama::Template;
+use chrono::{NaiveDate, TimeDelta};
+use portal_core::model::{
+    Branding, PhaseStatus, PortalSnapshot, Progress, Side, Task, TaskKind, TaskStatus,
+};
+
+/// What every page's frame needs: title, branding, CSP nonce, CSRF token.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    /// The page title (before the company name).
+    pub title: String,
+    /// The MSP's display name.
+    pub company: String,
+    /// Accent color `#rrggbb`.
+    pub accent: String,
+    /// Text color on the accent color.
+    pub accent_text: &'static str,
+    /// The logo's URL, if branded with one.
+    pub logo_url: Option<String>,
+    /// The stylesheet's URL.
+    pub css_url: String,
+    /// CSP nonce of the inline style block.
+    pub nonce: String,
+    /// CSRF token for forms.
+    pub csrf: String,
+}
+
+impl Chrome {
+    /// A frame for `branding` (or a neutral one when the portal is unknown).
+    pub fn new(
+        title: &str,
+        branding: Option<&Branding>,
+        prefix: &str,
+        nonce: String,
+        csrf: String,
+    ) -> Self {
+        let (company, accent, accent_text, logo_url) = match branding {
+            Some(b) => (
+                b.company_name.clone(),
+                b.accent_color.hex(),
+                b.accent_color.text_color(),
+                b.logo
+                    .as_ref()
+                    .map(|l| format!("{prefix}/brand/logo/{}", l.sha256)),
+            ),
+            None => (
+                "Client portal".to_owned(),
+                "#0b57d0".to_owned(),
+                "#ffffff",
+                None,
+            ),
+        };
+        Self {
+            title: title.to_owned(),
+            company,
+            accent,
+            accent_text,
+            logo_url,
+            css_url: format!(
+                "{prefix}/assets/portal.css?v={}",
+                crate::assets::CSS_VERSION
+            ),
+            nonce,
+            csrf,
+        }
+    }
+}
+
+/// A page with a heading, some paragraphs and an optional link: errors and notices.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    /// Frame.
+    pub c: Chrome,
+    /// The heading.
+    pub heading: String,
+    /// The explanation, paragraph by paragraph.
+    pub paragraphs: Vec<String>,
+    /// `(href, label)` of a way forward.
+    pub action_link: Option<(String, String)>,
+}
+
+/// The invite page: who it is for and the button that sends the verification email.
+/// Its form has no `action`: it posts back to the page's own URL, so the token never
+/// appears in the HTML.
+#[derive(Template)]
+#[template(path = "invite.html")]
+pub struct InvitePage {
+    /// Frame.
+    pub c: Chrome,
+    /// Contact's name.
+    pub name: String,
+    /// Client company.
+    pub client: String,
+    /// The email on file, masked.
+    pub masked_email: String,
+    /// Why the last attempt failed, if it did.
+    pub error: Option<String>,
+}
+
+/// "Check your email": code entry and "send a new code".
+#[derive(Template)]
+#[template(path = "verify.html")]
+pub struct VerifyPage {
+    /// Frame.
+    pub c: Chrome,
+    /// The email on file, masked.
+    pub masked_email: String,
+    /// When the live code stops working.
+    pub expires: Option<String>,
+    /// A confirmation to show (e.g. "new code sent").
+    pub notice: Option<String>,
+    /// Why the code was refused.
+    pub error: Option<String>,
+    /// Codes that can still be requested.
+    pub codes_left: u32,
+    /// Codes allowed per verification.
+    pub max_codes: u32,
+    /// Where the code form posts.
+    pub code_action: String,
+    /// Where "send a new code" posts.
+    pub resend_action: String,
+}
+
+/// The magic link's confirmation page: only its POST (to its own URL) signs in.
+#[derive(Template)]
+#[template(path = "magic.html")]
+pub struct MagicPage {
+    /// Frame.
+    pub c: Chrome,
+    /// Contact's name.
+    pub name: String,
+    /// Client company.
+    pub client: String,
+}
+
+/// The four tabs of the portal home.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// Client tasks by phase.
+    YourTasks,
+    /// The whole plan as a timeline.
+    OurProgress,
+    /// Requested documents.
+    Documents,
+    /// Approve/reject decisions.
+    Approvals,
+}
+
+impl Tab {
+    /// All tabs in display order.
+    pub const ALL: [Tab; 4] = [
+        Tab::YourTasks,
+        Tab::OurProgress,
+        Tab::Documents,
+        Tab::Approvals,
+    ];
+
+    /// From the `tab` query parameter (unknown values fall back to Your Tasks).
+    pub fn from_query(q: Option<&str>) -> Self {
+        match q {
+            Some("progress") => Tab::OurProgress,
+            Some("documents") => Tab::Documents,
+            Some("approvals") => Tab::Approvals,
+            _ => Tab::YourTasks,
+        }
+    }
+    /// The query value.
+    pub const fn slug(self) -> &'static str {
+        match self {
+            Tab::YourTasks => "tasks",
+            Tab::OurProgress => "progress",
+            Tab::Documents => "documents",
+            Tab::Approvals => "approvals",
+        }
+    }
+    /// The tab's label.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Tab::YourTasks => "Your Tasks",
+            Tab::OurProgress => "Our Progress",
+            Tab::Documents => "Documents",
+            Tab::Approvals => "Approvals",
+        }
+    }
+}
+
+/// A tab link.
+#[derive(Debug, Clone)]
+pub struct TabLink {
+    /// Target.
+    pub href: String,
+    /// Label.
+    pub label: &'static str,
+    /// Whether it is the shown tab.
+    pub current: bool,
+    /// Open items in it (0 hides the counter).
+    pub count: usize,
+}
+
+/// A task as a card shows it.
+#[derive(Debug, Clone)]
+pub struct TaskCard {
+    /// Task id (anchor).
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Evidence-type badge.
+    pub badge: &'static str,
+    /// Status CSS slug.
+    pub status_slug: &'static str,
+    /// Status words.
+    pub status_label: &'static str,
+    /// "You" or the MSP's name.
+    pub side_label: String,
+    /// Formatted due date.
+    pub due: Option<String>,
+    /// Past due and not done.
+    pub overdue: bool,
+    /// Due within [`DUE_SOON_DAYS`] and not done.
+    pub due_soon: bool,
+    /// Why it is blocked.
+    pub blocked_reason: Option<String>,
+    /// Requested documents `(name, status slug, status label)`.
+    pub documents: Vec<(String, &'static str, &'static str)>,
+}
+
+/// A phase with the cards shown in it.
+#[derive(Debug, Clone)]
+pub struct PhaseView {
+    /// Phase name.
+    pub name: String,
+    /// Derived status CSS slug.
+    pub status_slug: &'static str,
+    /// Derived status words.
+    pub status_label: &'static str,
+    /// Whether this is the current phase (the first not completed).
+    pub current: bool,
+    /// Its cards.
+    pub tasks: Vec<TaskCard>,
+}
+
+/// A task counts as "due soon" this many days ahead.
+pub const DUE_SOON_DAYS: i64 = 3;
+
+/// The portal home.
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    /// Frame.
+    pub c: Chrome,
+    /// Client company.
+    pub client: String,
+    /// The signed-in contact.
+    pub contact_name: String,
+    /// Welcome message (plain text; line breaks kept by CSS).
+    pub welcome: String,
+    /// Percent complete.
+    pub percent: u32,
+    /// Tasks complete.
+    pub completed: usize,
+    /// Tasks counted.
+    pub total: usize,
+    /// Tab links.
+    pub tabs: Vec<TabLink>,
+    /// Panel heading.
+    pub panel_title: &'static str,
+    /// Panel explanation.
+    pub panel_intro: Option<&'static str>,
+    /// Shown when nothing is listed.
+    pub empty_text: &'static str,
+    /// Render phases as a timeline (Our Progress).
+    pub timeline: bool,
+    /// Phases with their cards.
+    pub phases: Vec<PhaseView>,
+    /// Where "Sign out" posts.
+    pub signout_action: String,
+}
+
+fn status_slug(s: TaskStatus) -> &'static str {
+    s.as_str()
+}
+
+fn phase_slug(s: PhaseStatus) -> &'static str {
+    match s {
+        PhaseStatus::Pending => "pending",
+        PhaseStatus::InProgress => "in_progress",
+        PhaseStatus::Completed => "completed",
+    }
+}
+
+fn card(task: &Task, company: &str, today: NaiveDate) -> TaskCard {
+    let done = task.status == TaskStatus::Completed;
+    let (overdue, due_soon) = match task.due_date {
+        Some(d) if !done => (
+            d < today,
+            d >= today && d - today <= TimeDelta::days(DUE_SOON_DAYS),
+        ),
+        _ => (false, false),
+    };
+    let documents = match &task.kind {
+        TaskKind::DocumentUpload { documents } => documents
+            .iter()
+            .map(|d| {
+                if done {
+                    (d.name.clone(), "approved", "Approved")
+                } else {
+                    (d.name.clone(), "requested", "Requested")
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    TaskCard {
+        id: task.id.to_string(),
+        title: task.title.clone(),
+        description: task.description.clone(),
+        badge: task.kind.badge(),
+        status_slug: status_slug(task.status),
+        status_label: task.status.label(),
+        side_label: match task.assignee {
+            Side::Client => "You".to_owned(),
+            Side::Msp => company.to_owned(),
+        },
+        due: task.due_date.map(|d| d.format("%a %-d %b %Y").to_string()),
+        overdue,
+        due_soon,
+        blocked_reason: if task.status == TaskStatus::Blocked {
+            task.blocked_reason.clone()
+        } else {
+            None
+        },
+        documents,
+    }
+}
+
+/// Groups the snapshot's tasks by phase, keeping those `keep` selects; phases left
+/// without tasks are dropped unless `keep_empty`.
+fn phases(
+    snap: &PortalSnapshot,
+    today: NaiveDate,
+    keep: impl Fn(&Task) -> bool,
+    keep_empty: bool,
+) -> Vec<PhaseView> {
+    let company = snap.portal.branding.company_name.as_str();
+    let mut current_found = false;
+    snap.phases
+        .iter()
+        .filter_map(|phase| {
+            let all: Vec<&Task> = snap
+                .tasks
+                .iter()
+                .filter(|t| t.phase_id == phase.id)
+                .collect();
+            let status = PhaseStatus::of(all.iter().copied());
+            let current = !current_found && status != PhaseStatus::Completed;
+            current_found |= current;
+            let tasks: Vec<TaskCard> = all
+                .iter()
+                .filter(|t| keep(t))
+                .map(|t| card(t, company, today))
+                .collect();
+            (keep_empty || !tasks.is_empty()).then(|| PhaseView {
+                name: phase.name.clone(),
+                status_slug: phase_slug(status),
+                status_label: status.label(),
+                current,
+                tasks,
+            })
+        })
+        .collect()
+}
+
+/// Builds the home page for one tab.
+pub fn home(
+    c: Chrome,
+    snap: &PortalSnapshot,
+    contact_name: &str,
+    tab: Tab,
+    today: NaiveDate,
+    prefix: &str,
+) -> HomePage {
+    let progress = Progress::of(&snap.tasks);
+    let open = |t: &&Task| t.status != TaskStatus::Completed;
+    let is_client = |t: &Task| t.assignee == Side::Client;
+    let count = |tab: Tab| -> usize {
+        match tab {
+            Tab::YourTasks => snap
+                .tasks
+                .iter()
+                .filter(|t| is_client(t))
+                .filter(open)
+                .count(),
+            Tab::OurProgress => 0,
+            Tab::Documents => snap
+                .tasks
+                .iter()
+                .filter(|t| t.kind.is_document())
+                .filter(open)
+                .count(),
+            Tab::Approvals => snap
+                .tasks
+                .iter()
+                .filter(|t| t.kind.is_approval())
+                .filter(open)
+                .count(),
+        }
+    };
+    let tabs = Tab::ALL
+        .iter()
+        .map(|&t| TabLink {
+            href: format!("{prefix}/?tab={}", t.slug()),
+            label: t.label(),
+            current: t == tab,
+            count: count(t),
+        })
+        .collect();
+    let (panel_title, panel_intro, empty_text, timeline, phases) = match tab {
+        Tab::YourTasks => (
+            "Your tasks",
+            Some("What we need from you, phase by phase."),
+            "There is nothing for you to do right now.",
+            false,
+            phases(snap, today, is_client, false),
+        ),
+        Tab::OurProgress => (
+            "Our progress",
+            Some("The whole onboarding plan: our tasks and yours, phase by phase."),
+            "The onboarding plan is still being prepared.",
+            true,
+            phases(snap, today, |_| true, true),
+        ),
+        Tab::Documents => (
+            "Documents",
+            Some("Documents we asked for and where each one stands."),
+            "No documents have been requested.",
+            false,
+            phases(snap, today, |t| t.kind.is_document(), false),
+        ),
+        Tab::Approvals => {
+            // Pending decisions first, then decided ones.
+            let mut views = phases(snap, today, |t| t.kind.is_approval(), false);
+            for v in &mut views {
+                v.tasks.sort_by_key(|t| t.status_slug == "completed");
+            }
+            (
+                "Approvals",
+                Some("Decisions we need from you: pending ones first."),
+                "No approvals are needed.",
+                false,
+                views,
+            )
+        }
+    };
+    HomePage {
+        c,
+        client: snap.portal.client_name.clone(),
+        contact_name: contact_name.to_owned(),
+        welcome: snap.portal.branding.welcome_message.clone(),
+        percent: progress.percent(),
+        completed: progress.completed,
+        total: progress.total,
+        tabs,
+        panel_title,
+        panel_intro,
+        empty_text,
+        timeline,
+        phases,
+        signout_action: format!("{prefix}/sign-out"),
+    }
+}

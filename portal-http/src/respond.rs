@@ -1,0 +1,113 @@
+//! Building responses: security headers on every one, `no-store` on pages, and the
+//! mapping from the core's error meanings to status codes and pages.
+
+use bytes::Bytes;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use http::{HeaderValue, Response, StatusCode};
+use http_body_util::Full;
+
+/// The body type of every response.
+pub type Body = Full<Bytes>;
+
+/// Frame sources allowed for training videos: exactly the three players the spec names.
+pub const VIDEO_FRAME_SOURCES: &str =
+    "https://www.youtube-nocookie.com https://player.vimeo.com https://www.loom.com";
+
+/// The Content-Security-Policy for a page whose inline style carries `nonce`.
+pub fn csp(nonce: &str, frame_ancestors: &str) -> String {
+    format!(
+        "default-src 'none'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; \
+         form-action 'self'; base-uri 'none'; frame-src {VIDEO_FRAME_SOURCES}; frame-ancestors {frame_ancestors}"
+    )
+}
+
+/// A response under construction.
+#[derive(Debug)]
+pub struct Reply {
+    /// Status.
+    pub status: StatusCode,
+    /// Content type.
+    pub content_type: &'static str,
+    /// Body bytes.
+    pub body: Bytes,
+    /// `Location`, for redirects.
+    pub location: Option<String>,
+    /// `Cache-Control`.
+    pub cache: &'static str,
+    /// `Set-Cookie` values.
+    pub cookies: Vec<String>,
+    /// Extra headers.
+    pub extra: Vec<(http::HeaderName, String)>,
+}
+
+impl Reply {
+    /// An HTML page (never cached: portal pages are private).
+    pub fn html(status: StatusCode, html: String) -> Self {
+        Self {
+            status,
+            content_type: "text/html; charset=utf-8",
+            body: Bytes::from(html),
+            location: None,
+            cache: "no-store",
+            cookies: Vec::new(),
+            extra: Vec::new(),
+        }
+    }
+
+    /// A `303 See Other` to `location` (the POST-redirect-GET step).
+    pub fn see_other(location: String) -> Self {
+        Self {
+            location: Some(location),
+            ..Self::html(StatusCode::SEE_OTHER, String::new())
+        }
+    }
+
+    /// Plain text (for low-level errors before a page can be rendered).
+    pub fn text(status: StatusCode, text: &str) -> Self {
+        Self {
+            content_type: "text/plain; charset=utf-8",
+            ..Self::html(status, text.to_owned())
+        }
+    }
+
+    /// Adds a `Set-Cookie`.
+    pub fn cookie(mut self, value: String) -> Self {
+        self.cookies.push(value);
+        self
+    }
+
+    /// Finishes the response with the security headers.
+    pub fn finish(self, csp: &str) -> Response<Body> {
+        let mut res = Response::new(Full::new(self.body));
+        *res.status_mut() = self.status;
+        let h = res.headers_mut();
+        let mut put = |name: http::HeaderName, value: &str| {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                h.append(name, v);
+            }
+        };
+        put(CONTENT_TYPE, self.content_type);
+        put(CACHE_CONTROL, self.cache);
+        put(http::header::CONTENT_SECURITY_POLICY, csp);
+        put(http::header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+        put(http::header::REFERRER_POLICY, "no-referrer");
+        put(
+            http::HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        );
+        put(
+            http::HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=()",
+        );
+        if let Some(location) = &self.location {
+            put(LOCATION, location);
+        }
+        for c in &self.cookies {
+            put(SET_COOKIE, c);
+        }
+        for (name, value) in self.extra {
+            put(name, &value);
+        }
+        res
+    }
+}

@@ -1,0 +1,175 @@
+//! A minimal HTTP/1.1 client that keeps cookies like a browser, for journey tests.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+/// A response as a test looks at it.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    /// The header's value, or "".
+    pub fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    }
+    /// All `Set-Cookie` values.
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+    /// The body with HTML's character references for quotes undone, for matching
+    /// human text such as "isn't" (askama escapes `'` as `&#39;`).
+    pub fn text(&self) -> String {
+        self.body.replace("&#39;", "'").replace("&quot;", "\"")
+    }
+    /// The CSRF token of the page's forms.
+    pub fn csrf(&self) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let start = self
+            .body
+            .find(marker)
+            .unwrap_or_else(|| panic!("no csrf field in:\n{}", self.body))
+            + marker.len();
+        self.body[start..].split('"').next().unwrap().to_owned()
+    }
+}
+
+/// Keeps cookies across requests to one server.
+pub struct Browser {
+    addr: SocketAddr,
+    client: Client<HttpConnector, Full<Bytes>>,
+    cookies: Mutex<BTreeMap<String, String>>,
+    pub user_agent: String,
+}
+
+impl Browser {
+    pub fn new(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            cookies: Mutex::new(BTreeMap::new()),
+            user_agent: "journey-test/1.0".to_owned(),
+        }
+    }
+
+    /// The value of a cookie in the jar.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().unwrap().get(name).cloned()
+    }
+
+    /// Puts a cookie in the jar by hand.
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        self.cookies
+            .lock()
+            .unwrap()
+            .insert(name.to_owned(), value.to_owned());
+    }
+
+    /// Sends a request; stores cookies it sets (an empty value or Max-Age=0 deletes).
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Page {
+        let cookie_header = self
+            .cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut req = Request::builder()
+            .method(method)
+            .uri(format!("http://{}{path}", self.addr))
+            .header("user-agent", &self.user_agent);
+        if !cookie_header.is_empty() {
+            req = req.header("cookie", cookie_header);
+        }
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let res = self
+            .client
+            .request(req.body(Full::new(Bytes::from(body))).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes())
+            .into_owned();
+        let page = Page {
+            status,
+            headers,
+            body,
+        };
+        let mut jar = self.cookies.lock().unwrap();
+        for c in page.set_cookies() {
+            let first = c.split(';').next().unwrap();
+            let (name, value) = first.split_once('=').unwrap();
+            if value.is_empty() || c.contains("Max-Age=0") {
+                jar.remove(name);
+            } else {
+                jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        page
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        self.send(Method::GET, path, None, Vec::new()).await
+    }
+
+    /// Posts an urlencoded form.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = form_encode(fields);
+        self.send(
+            Method::POST,
+            path,
+            Some("application/x-www-form-urlencoded"),
+            body.into_bytes(),
+        )
+        .await
+    }
+}
+
+fn form_encode(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -605,11 +605,7 @@ impl Progress {
     /// Whole percent, rounded down so 100% only shows when everything is done;
     /// an empty plan is 0%.
     pub fn percent(&self) -> u32 {
-        if self.total == 0 {
-            0
-        } else {
-            ((self.completed * 100) / self.total) as u32
-        }
+        (self.completed * 100).checked_div(self.total).map_or(0, |p| p as u32)
     }
 }
 

@@ -1,1 +1,184 @@
-//! Embedded SQLite storage (placeholder).
+//! # portal-storage-sqlite
+//!
+//! The embedded default store of the MSP client onboarding portal: [`SqliteStore`]
+//! implements `portal_core`'s [`DirectoryStore`](portal_core::DirectoryStore) and
+//! [`AccessStore`](portal_core::AccessStore) on one SQLite file (rusqlite, bundled
+//! SQLite), so a host needs no database server.
+//!
+//! ```no_run
+//! # async fn demo() -> portal_core::Result<()> {
+//! use std::sync::Arc;
+//! let store: Arc<dyn portal_core::Store> =
+//!     Arc::new(portal_storage_sqlite::SqliteStore::open("portal.db").await?);
+//! # Ok(()) }
+//! ```
+//!
+//! How it works:
+//! - The database runs in WAL mode with `synchronous=NORMAL`, foreign keys on and a
+//!   5 s busy timeout. The schema is applied by embedded, versioned [`migrations`].
+//! - All writes go to one writer connection owned by a dedicated thread, which runs
+//!   each write in `BEGIN IMMEDIATE` and commits concurrent writes together (group
+//!   commit); a caller is answered only after its write is committed.
+//! - Reads run on a small pool of read connections, on tokio's blocking pool, so no
+//!   SQLite call ever blocks an async worker thread.
+//! - Decisions about codes and sessions are taken by `portal_core::access::rules`
+//!   inside the write transaction, exactly as the contracts in `portal_core::store` say.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod access;
+mod codec;
+mod directory;
+pub mod migrations;
+mod writer;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use portal_core::{Error, Result};
+
+use crate::codec::DbResult;
+use crate::writer::Writer;
+
+/// Read connections in the pool.
+const READERS: usize = 4;
+/// How long a connection waits for a lock held by another connection or process.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Prepared statements kept per connection (more than the store uses).
+const STATEMENT_CACHE: usize = 128;
+
+/// A portal store in one SQLite database file.
+///
+/// Cheap to share behind an `Arc`. Dropping it waits for queued writes to commit and
+/// closes the database (which checkpoints the write-ahead log).
+pub struct SqliteStore {
+    writer: Writer,
+    readers: Arc<Readers>,
+    path: PathBuf,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The read connections. A read takes a free one if any, else waits for one.
+struct Readers {
+    conns: Vec<Mutex<Connection>>,
+    next: AtomicUsize,
+}
+
+impl Readers {
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let n = self.conns.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed) % n.max(1);
+        for i in 0..n {
+            if let Some(Ok(mut conn)) = self.conns.get((start + i) % n).map(Mutex::try_lock) {
+                return f(&mut conn);
+            }
+        }
+        let Some(slot) = self.conns.get(start) else {
+            return Err(Error::storage_msg("no SQLite read connection"));
+        };
+        // A poisoned lock only means a reader panicked mid-read; the connection is fine.
+        let mut conn = slot.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut conn)
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to
+    /// date. A database written by a newer version of this crate is refused with
+    /// `Error::Storage`, untouched.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        tokio::task::spawn_blocking(move || Self::open_blocking(path))
+            .await
+            .map_err(|e| Error::storage("opening the SQLite database", e))?
+    }
+
+    fn open_blocking(path: PathBuf) -> Result<Self> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(&path, flags).db("opening the database")?;
+        configure(&conn)?;
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .db("enabling WAL")?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(%mode, "SQLite could not enable WAL for this database");
+        }
+        migrations::migrate(&mut conn)?;
+
+        let mut conns = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let reader = Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .db("opening a read connection")?;
+            configure(&reader)?;
+            reader
+                .pragma_update(None, "query_only", true)
+                .db("making a read connection read-only")?;
+            conns.push(Mutex::new(reader));
+        }
+        let writer = Writer::start(conn)?;
+        tracing::debug!(path = %path.display(), "opened SQLite store");
+        Ok(Self {
+            writer,
+            readers: Arc::new(Readers {
+                conns,
+                next: AtomicUsize::new(0),
+            }),
+            path,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs a read on a pooled read connection, off the async worker threads.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let readers = Arc::clone(&self.readers);
+        tokio::task::spawn_blocking(move || readers.with(f))
+            .await
+            .map_err(|e| Error::storage("running a SQLite read", e))?
+    }
+
+    /// Runs one atomic write on the writer thread and waits for its commit; an `Err`
+    /// from `f` rolls back everything `f` did.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.writer.write(f).await
+    }
+}
+
+/// Settings every connection needs.
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .db("setting the busy timeout")?;
+    conn.pragma_update(None, "foreign_keys", true)
+        .db("enabling foreign keys")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .db("setting synchronous mode")?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(())
+}

@@ -1,0 +1,632 @@
+//! [`AccessStore`] for [`SqliteStore`]: invites, verifications, sessions and the
+//! access log.
+//!
+//! Only hashes are stored. A verification row holds at most one live code: its code
+//! hash, magic-link hash and expiry are set together and cleared together (replaced,
+//! killed by a newer verification or a revocation, or redeemed). Every decision about
+//! a code, a magic link or a session is taken by `portal_core::access::rules` inside
+//! the write transaction that applies it; the single writer serialises them, so two
+//! concurrent redemptions of one code create exactly one session.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use portal_core::access::SessionPolicy;
+use portal_core::access::rules::{self, CodeOutcome, CodeState, SessionState};
+use portal_core::secret::{CodeHash, TokenHash};
+use portal_core::store::{
+    AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo,
+    VerificationLimits, VerificationView,
+};
+use portal_core::{AccessStore, ContactId, Error, Limit, PortalId, Result};
+
+use crate::SqliteStore;
+use crate::codec::{self, ACCESS_COLS, CONTACT_WIDTH, DbResult, contact_cols, micros, portal_cols};
+use crate::directory::exists;
+
+/// A contact with its portal from `contact_cols!(), portal_cols!()` starting at `base`.
+fn target_at(row: &Row<'_>, base: usize) -> rusqlite::Result<ContactInPortal> {
+    Ok(ContactInPortal {
+        contact: codec::contact_at(row, base)?,
+        portal: codec::portal_at(row, base + CONTACT_WIDTH)?,
+    })
+}
+
+/// The live code from `code_hash, code_expires_at, wrong_attempts` starting at `base`.
+fn code_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Option<CodeState>> {
+    let hash: Option<[u8; 32]> = row.get(base)?;
+    let expires_at = codec::opt_time(row, base + 1)?;
+    let wrong_attempts = codec::count(row, base + 2)?;
+    Ok(match (hash, expires_at) {
+        (Some(hash), Some(expires_at)) => Some(CodeState {
+            code_hash: CodeHash::from_bytes(hash),
+            expires_at,
+            wrong_attempts,
+        }),
+        _ => None,
+    })
+}
+
+fn refuse_revoked_contact(target: &ContactInPortal) -> Result<()> {
+    if target.contact.revoked_at.is_some() {
+        return Err(Error::Revoked { entity: "contact" });
+    }
+    Ok(())
+}
+
+/// A contact with its portal. `NotFound` if the contact is missing.
+fn load_target(conn: &Connection, contact: ContactId) -> Result<ContactInPortal> {
+    let mut stmt = conn
+        .prepare_cached(concat!(
+            "SELECT ",
+            contact_cols!(),
+            ", ",
+            portal_cols!(),
+            " FROM contacts c JOIN portals p ON p.id = c.portal_id WHERE c.id = ?1"
+        ))
+        .db("reading a contact")?;
+    stmt.query_row([&contact.as_bytes()[..]], |row| target_at(row, 0))
+        .optional()
+        .db("reading a contact")?
+        .ok_or(Error::NotFound { entity: "contact" })
+}
+
+/// Who a live invite is for: `NotFound` if unknown (or replaced), `Revoked` if the
+/// contact or the invite was revoked.
+fn load_invite(conn: &Connection, token: &TokenHash) -> Result<ContactInPortal> {
+    let mut stmt = conn
+        .prepare_cached(concat!(
+            "SELECT i.revoked_at, ",
+            contact_cols!(),
+            ", ",
+            portal_cols!(),
+            " FROM invites i
+               JOIN contacts c ON c.id = i.contact_id
+               JOIN portals p ON p.id = c.portal_id
+             WHERE i.token_hash = ?1"
+        ))
+        .db("reading an invite")?;
+    let (invite_revoked, target) = stmt
+        .query_row([&token.as_bytes()[..]], |row| {
+            Ok((row.get::<_, Option<i64>>(0)?.is_some(), target_at(row, 1)?))
+        })
+        .optional()
+        .db("reading an invite")?
+        .ok_or(Error::NotFound { entity: "invite" })?;
+    refuse_revoked_contact(&target)?;
+    if invite_revoked {
+        return Err(Error::Revoked { entity: "invite" });
+    }
+    Ok(target)
+}
+
+/// A verification still in progress.
+struct Verification {
+    codes_issued: u32,
+    code: Option<CodeState>,
+    target: ContactInPortal,
+}
+
+/// A verification that is not completed. `NotFound` otherwise.
+fn load_verification(conn: &Connection, token: &TokenHash) -> Result<Verification> {
+    let mut stmt = conn
+        .prepare_cached(concat!(
+            "SELECT v.codes_issued, v.code_hash, v.code_expires_at, v.wrong_attempts, ",
+            contact_cols!(),
+            ", ",
+            portal_cols!(),
+            " FROM verifications v
+               JOIN contacts c ON c.id = v.contact_id
+               JOIN portals p ON p.id = c.portal_id
+             WHERE v.token_hash = ?1 AND v.completed_at IS NULL"
+        ))
+        .db("reading a verification")?;
+    stmt.query_row([&token.as_bytes()[..]], |row| {
+        Ok(Verification {
+            codes_issued: codec::count(row, 0)?,
+            code: code_at(row, 1)?,
+            target: target_at(row, 4)?,
+        })
+    })
+    .optional()
+    .db("reading a verification")?
+    .ok_or(Error::NotFound {
+        entity: "verification",
+    })
+}
+
+/// The verification a live magic link belongs to, with its code, if the link is
+/// still good at `now`.
+fn load_magic(
+    conn: &Connection,
+    magic: &TokenHash,
+    now: DateTime<Utc>,
+    max_wrong_attempts: u32,
+) -> Result<(TokenHash, ContactInPortal)> {
+    let mut stmt = conn
+        .prepare_cached(concat!(
+            "SELECT v.token_hash, v.code_hash, v.code_expires_at, v.wrong_attempts, ",
+            contact_cols!(),
+            ", ",
+            portal_cols!(),
+            " FROM verifications v
+               JOIN contacts c ON c.id = v.contact_id
+               JOIN portals p ON p.id = c.portal_id
+             WHERE v.magic_hash = ?1 AND v.completed_at IS NULL"
+        ))
+        .db("reading a magic link")?;
+    let (verification, code, target) = stmt
+        .query_row([&magic.as_bytes()[..]], |row| {
+            Ok((
+                TokenHash::from_bytes(row.get(0)?),
+                code_at(row, 1)?,
+                target_at(row, 4)?,
+            ))
+        })
+        .optional()
+        .db("reading a magic link")?
+        .ok_or(Error::NotFound {
+            entity: "magic link",
+        })?;
+    refuse_revoked_contact(&target)?;
+    let code = code.ok_or(Error::NotFound {
+        entity: "magic link",
+    })?;
+    rules::judge_magic_link(&code, now, max_wrong_attempts)?;
+    Ok((verification, target))
+}
+
+/// Creates the session and ends the verification (its code and link stop working).
+fn create_session(
+    conn: &Connection,
+    verification: &TokenHash,
+    target: &ContactInPortal,
+    session: &NewSession,
+) -> Result<ClientContext> {
+    if exists(
+        conn,
+        "SELECT 1 FROM sessions WHERE token_hash = ?1",
+        [&session.token_hash.as_bytes()[..]],
+    )? {
+        return Err(Error::conflict("a session with this token already exists"));
+    }
+    conn.prepare_cached(
+        "INSERT INTO sessions (token_hash, contact_id, created_at, refreshed_at, expires_at)
+         VALUES (?1, ?2, ?3, ?3, ?4)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            &session.token_hash.as_bytes()[..],
+            &target.contact.id.as_bytes()[..],
+            micros(session.created_at),
+            micros(session.expires_at)
+        ])
+    })
+    .db("creating a session")?;
+    conn.prepare_cached(
+        "UPDATE verifications
+            SET completed_at = ?1, code_hash = NULL, magic_hash = NULL, code_expires_at = NULL
+          WHERE token_hash = ?2",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            micros(session.created_at),
+            &verification.as_bytes()[..]
+        ])
+    })
+    .db("completing a verification")?;
+    Ok(ClientContext {
+        tenant_id: target.portal.tenant_id,
+        portal_id: target.portal.id,
+        contact_id: target.contact.id,
+        contact_name: target.contact.name.clone(),
+        contact_email: target.contact.email.clone(),
+        session_expires_at: session.expires_at,
+    })
+}
+
+fn append_access(conn: &Connection, entry: &AccessLogEntry) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO access_log (portal_id, contact_id, at, event, ip, user_agent, path)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            &entry.portal_id.as_bytes()[..],
+            &entry.contact_id.as_bytes()[..],
+            micros(entry.at),
+            entry.event.as_str(),
+            entry.request.ip.map(|ip| ip.to_string()),
+            entry.request.user_agent,
+            entry.request.path
+        ])
+    })
+    .db("appending to the access log")?;
+    Ok(())
+}
+
+/// A session with who it belongs to.
+struct SessionRow {
+    state: SessionState,
+    contact_revoked: bool,
+    ctx: ClientContext,
+}
+
+fn load_session(conn: &Connection, token: &TokenHash) -> Result<SessionRow> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT s.created_at, s.refreshed_at, s.expires_at, s.revoked_at, s.ended_at,
+                    c.id, c.name, c.email, c.revoked_at, c.portal_id, p.tenant_id
+               FROM sessions s
+               JOIN contacts c ON c.id = s.contact_id
+               JOIN portals p ON p.id = c.portal_id
+              WHERE s.token_hash = ?1",
+        )
+        .db("reading a session")?;
+    stmt.query_row([&token.as_bytes()[..]], |row| {
+        let expires_at = codec::time(row, 2)?;
+        Ok(SessionRow {
+            state: SessionState {
+                created_at: codec::time(row, 0)?,
+                refreshed_at: codec::time(row, 1)?,
+                expires_at,
+                revoked: row.get::<_, Option<i64>>(3)?.is_some(),
+                ended: row.get::<_, Option<i64>>(4)?.is_some(),
+            },
+            contact_revoked: row.get::<_, Option<i64>>(8)?.is_some(),
+            ctx: ClientContext {
+                tenant_id: codec::tenant_id(row, 10)?,
+                portal_id: codec::portal_id(row, 9)?,
+                contact_id: codec::contact_id(row, 5)?,
+                contact_name: row.get(6)?,
+                contact_email: codec::email(row, 7)?,
+                session_expires_at: expires_at,
+            },
+        })
+    })
+    .optional()
+    .db("reading a session")?
+    .ok_or(Error::NotFound { entity: "session" })
+}
+
+/// Kills every live code and magic link of a contact's unfinished verifications.
+fn kill_live_codes(conn: &Connection, contact: ContactId) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE verifications
+            SET code_hash = NULL, magic_hash = NULL, code_expires_at = NULL
+          WHERE contact_id = ?1 AND completed_at IS NULL AND code_hash IS NOT NULL",
+    )
+    .and_then(|mut s| s.execute([&contact.as_bytes()[..]]))
+    .db("killing live codes")?;
+    Ok(())
+}
+
+#[async_trait]
+impl AccessStore for SqliteStore {
+    async fn issue_invite(
+        &self,
+        contact: ContactId,
+        token: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<ContactInPortal> {
+        let token = *token;
+        self.write(move |conn| {
+            let mut target = load_target(conn, contact)?;
+            if exists(
+                conn,
+                "SELECT 1 FROM invites WHERE token_hash = ?1 AND contact_id <> ?2",
+                params![&token.as_bytes()[..], &contact.as_bytes()[..]],
+            )? {
+                return Err(Error::conflict("an invite with this token already exists"));
+            }
+            conn.prepare_cached("UPDATE contacts SET revoked_at = NULL WHERE id = ?1")
+                .and_then(|mut s| s.execute([&contact.as_bytes()[..]]))
+                .db("clearing a revocation")?;
+            conn.prepare_cached(
+                "INSERT INTO invites (contact_id, token_hash, issued_at, revoked_at)
+                 VALUES (?1, ?2, ?3, NULL)
+                 ON CONFLICT (contact_id) DO UPDATE
+                    SET token_hash = excluded.token_hash,
+                        issued_at = excluded.issued_at,
+                        revoked_at = NULL",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    &contact.as_bytes()[..],
+                    &token.as_bytes()[..],
+                    micros(now)
+                ])
+            })
+            .db("storing an invite")?;
+            target.contact.revoked_at = None;
+            Ok(target)
+        })
+        .await
+    }
+
+    async fn revoke_invite(&self, contact: ContactId, now: DateTime<Utc>) -> Result<()> {
+        self.write(move |conn| {
+            load_target(conn, contact)?;
+            conn.prepare_cached(
+                "UPDATE invites SET revoked_at = COALESCE(revoked_at, ?1) WHERE contact_id = ?2",
+            )
+            .and_then(|mut s| s.execute(params![micros(now), &contact.as_bytes()[..]]))
+            .db("revoking an invite")?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn open_invite(&self, token: &TokenHash) -> Result<ContactInPortal> {
+        let token = *token;
+        self.read(move |conn| load_invite(conn, &token)).await
+    }
+
+    async fn start_verification(
+        &self,
+        invite: &TokenHash,
+        verification: &TokenHash,
+        code: &NewCode,
+        limits: VerificationLimits,
+    ) -> Result<ContactInPortal> {
+        let (invite, verification, code) = (*invite, *verification, code.clone());
+        self.write(move |conn| {
+            let target = load_invite(conn, &invite)?;
+            let contact = target.contact.id;
+            let since = code.issued_at - limits.window;
+            let started: i64 = conn
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM verifications WHERE contact_id = ?1 AND started_at >= ?2",
+                )
+                .and_then(|mut s| {
+                    s.query_row(params![&contact.as_bytes()[..], micros(since)], |r| {
+                        r.get(0)
+                    })
+                })
+                .db("counting recent verifications")?;
+            if started >= i64::from(limits.max_per_contact) {
+                return Err(Error::LimitReached(Limit::VerificationsPerContact));
+            }
+            if exists(
+                conn,
+                "SELECT 1 FROM verifications WHERE token_hash = ?1",
+                [&verification.as_bytes()[..]],
+            )? {
+                return Err(Error::conflict(
+                    "a verification with this token already exists",
+                ));
+            }
+            kill_live_codes(conn, contact)?;
+            conn.prepare_cached(
+                "INSERT INTO verifications (token_hash, contact_id, started_at, codes_issued,
+                    code_hash, magic_hash, code_expires_at, wrong_attempts)
+                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, 0)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    &verification.as_bytes()[..],
+                    &contact.as_bytes()[..],
+                    micros(code.issued_at),
+                    &code.code_hash.as_bytes()[..],
+                    &code.magic_hash.as_bytes()[..],
+                    micros(code.expires_at)
+                ])
+            })
+            .db("starting a verification")?;
+            Ok(target)
+        })
+        .await
+    }
+
+    async fn verification(&self, verification: &TokenHash) -> Result<VerificationView> {
+        let verification = *verification;
+        self.read(move |conn| {
+            let v = load_verification(conn, &verification)?;
+            Ok(VerificationView {
+                target: v.target,
+                codes_issued: v.codes_issued,
+                code_expires_at: v.code.map(|c| c.expires_at),
+            })
+        })
+        .await
+    }
+
+    async fn issue_code(
+        &self,
+        verification: &TokenHash,
+        code: &NewCode,
+        max_codes: u32,
+    ) -> Result<(ContactInPortal, u32)> {
+        let (verification, code) = (*verification, code.clone());
+        self.write(move |conn| {
+            let v = load_verification(conn, &verification)?;
+            refuse_revoked_contact(&v.target)?;
+            rules::judge_code_request(v.codes_issued, max_codes)?;
+            let issued = v.codes_issued + 1;
+            conn.prepare_cached(
+                "UPDATE verifications
+                    SET code_hash = ?1, magic_hash = ?2, code_expires_at = ?3,
+                        wrong_attempts = 0, codes_issued = ?4
+                  WHERE token_hash = ?5",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    &code.code_hash.as_bytes()[..],
+                    &code.magic_hash.as_bytes()[..],
+                    micros(code.expires_at),
+                    issued,
+                    &verification.as_bytes()[..]
+                ])
+            })
+            .db("issuing a code")?;
+            Ok((v.target, issued))
+        })
+        .await
+    }
+
+    async fn redeem_code(
+        &self,
+        verification: &TokenHash,
+        presented: &CodeHash,
+        now: DateTime<Utc>,
+        max_wrong_attempts: u32,
+        session: &NewSession,
+    ) -> Result<ClientContext> {
+        let (verification, presented, session) = (*verification, *presented, session.clone());
+        // Outer `Err`: roll back; `Ok(Err(..))`: commit (a counted wrong try), then fail.
+        self.write(move |conn| {
+            let v = load_verification(conn, &verification)?;
+            refuse_revoked_contact(&v.target)?;
+            match rules::judge_code(v.code.as_ref(), &presented, now, max_wrong_attempts) {
+                CodeOutcome::Accept => {
+                    create_session(conn, &verification, &v.target, &session).map(Ok)
+                }
+                CodeOutcome::CountWrongTry {
+                    wrong_attempts,
+                    error,
+                } => {
+                    conn.prepare_cached(
+                        "UPDATE verifications SET wrong_attempts = ?1 WHERE token_hash = ?2",
+                    )
+                    .and_then(|mut s| {
+                        s.execute(params![wrong_attempts, &verification.as_bytes()[..]])
+                    })
+                    .db("counting a wrong code")?;
+                    Ok(Err(error))
+                }
+                CodeOutcome::Refuse(error) => Err(error),
+            }
+        })
+        .await?
+    }
+
+    async fn magic_link(
+        &self,
+        magic: &TokenHash,
+        now: DateTime<Utc>,
+        max_wrong_attempts: u32,
+    ) -> Result<ContactInPortal> {
+        let magic = *magic;
+        self.read(move |conn| {
+            load_magic(conn, &magic, now, max_wrong_attempts).map(|(_, target)| target)
+        })
+        .await
+    }
+
+    async fn redeem_magic_link(
+        &self,
+        magic: &TokenHash,
+        now: DateTime<Utc>,
+        max_wrong_attempts: u32,
+        session: &NewSession,
+    ) -> Result<ClientContext> {
+        let (magic, session) = (*magic, session.clone());
+        self.write(move |conn| {
+            let (verification, target) = load_magic(conn, &magic, now, max_wrong_attempts)?;
+            create_session(conn, &verification, &target, &session)
+        })
+        .await
+    }
+
+    async fn authenticate(
+        &self,
+        session: &TokenHash,
+        now: DateTime<Utc>,
+        policy: &SessionPolicy,
+        request: &RequestInfo,
+    ) -> Result<ClientContext> {
+        let (token, policy, request) = (*session, *policy, request.clone());
+        self.write(move |conn| {
+            let mut s = load_session(conn, &token)?;
+            // A session whose contact is revoked is revoked, whatever its own flag says.
+            s.state.revoked |= s.contact_revoked;
+            if let Some(refresh) = rules::judge_session(&s.state, now, &policy)? {
+                conn.prepare_cached(
+                    "UPDATE sessions SET refreshed_at = ?1, expires_at = ?2 WHERE token_hash = ?3",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        micros(refresh.refreshed_at),
+                        micros(refresh.expires_at),
+                        &token.as_bytes()[..]
+                    ])
+                })
+                .db("refreshing a session")?;
+                s.ctx.session_expires_at = refresh.expires_at;
+            }
+            append_access(
+                conn,
+                &AccessLogEntry {
+                    at: now,
+                    portal_id: s.ctx.portal_id,
+                    contact_id: s.ctx.contact_id,
+                    event: AccessEvent::PortalRequest,
+                    request,
+                },
+            )?;
+            Ok(s.ctx)
+        })
+        .await
+    }
+
+    async fn end_session(&self, session: &TokenHash, now: DateTime<Utc>) -> Result<()> {
+        let token = *session;
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "UPDATE sessions SET ended_at = COALESCE(ended_at, ?1) WHERE token_hash = ?2",
+            )
+            .and_then(|mut s| s.execute(params![micros(now), &token.as_bytes()[..]]))
+            .db("ending a session")?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn revoke_contact(&self, contact: ContactId, now: DateTime<Utc>) -> Result<()> {
+        self.write(move |conn| {
+            load_target(conn, contact)?;
+            let id = &contact.as_bytes()[..];
+            let at = micros(now);
+            conn.prepare_cached(
+                "UPDATE contacts SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
+            )
+            .and_then(|mut s| s.execute(params![at, id]))
+            .db("revoking a contact")?;
+            conn.prepare_cached(
+                "UPDATE invites SET revoked_at = COALESCE(revoked_at, ?1) WHERE contact_id = ?2",
+            )
+            .and_then(|mut s| s.execute(params![at, id]))
+            .db("revoking a contact's invite")?;
+            kill_live_codes(conn, contact)?;
+            conn.prepare_cached(
+                "UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?1) WHERE contact_id = ?2",
+            )
+            .and_then(|mut s| s.execute(params![at, id]))
+            .db("revoking a contact's sessions")?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record_access(&self, entry: &AccessLogEntry) -> Result<()> {
+        let entry = entry.clone();
+        self.write(move |conn| append_access(conn, &entry)).await
+    }
+
+    async fn access_log(&self, portal: PortalId, limit: usize) -> Result<Vec<AccessLogEntry>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {ACCESS_COLS} FROM access_log WHERE portal_id = ?1
+                     ORDER BY at DESC, id DESC LIMIT ?2"
+                ))
+                .db("reading the access log")?;
+            stmt.query_map(params![&portal.as_bytes()[..], limit], codec::access_entry)
+                .and_then(Iterator::collect)
+                .db("reading the access log")
+        })
+        .await
+    }
+}

@@ -1,0 +1,307 @@
+//! Conversions between rows and the core's model, and from SQLite errors to the
+//! core's error meanings.
+//!
+//! Row readers return `rusqlite::Result` so they can be used inside query closures; a
+//! value that does not decode (a corrupt row) becomes a conversion failure that is
+//! mapped, like every other SQLite error, by [`DbResult::db`]. Error messages name the
+//! operation, never a value: no hash or token ever reaches a message.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::types::Type;
+use rusqlite::{Row, ffi};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use portal_core::model::{
+    Branding, Contact, EmailAddress, ImageType, Logo, Phase, Portal, PortalStatus, Side, Task,
+    TaskKind, TaskStatus, Tenant,
+};
+use portal_core::store::{AccessEvent, AccessLogEntry, RequestInfo};
+use portal_core::{ContactId, Error, PhaseId, PortalId, Result, TaskId, TenantId};
+
+/// Maps a SQLite result into the core's meanings, naming the operation for the log.
+pub(crate) trait DbResult<T> {
+    /// Maps the error: key clashes are `Conflict`, missing parents `NotFound`, the rest
+    /// `Storage` (logged with the backend detail).
+    fn db(self, what: &'static str) -> Result<T>;
+}
+
+impl<T> DbResult<T> for rusqlite::Result<T> {
+    fn db(self, what: &'static str) -> Result<T> {
+        self.map_err(|e| map_error(what, e))
+    }
+}
+
+/// Maps one SQLite error (see [`DbResult::db`]).
+pub(crate) fn map_error(what: &'static str, e: rusqlite::Error) -> Error {
+    if let rusqlite::Error::SqliteFailure(failure, _) = &e {
+        match failure.extended_code {
+            ffi::SQLITE_CONSTRAINT_PRIMARYKEY | ffi::SQLITE_CONSTRAINT_UNIQUE => {
+                tracing::debug!(error = %e, "SQLite key clash while {what}");
+                return Error::conflict("a record with this key already exists");
+            }
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+                tracing::debug!(error = %e, "SQLite missing parent while {what}");
+                return Error::NotFound {
+                    entity: "parent record",
+                };
+            }
+            _ => {}
+        }
+    }
+    tracing::error!(error = %e, "SQLite failure while {what}");
+    Error::storage(format!("SQLite failure while {what}"), e)
+}
+
+fn corrupt(idx: usize, ty: Type, msg: impl Into<String>) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, ty, msg.into().into())
+}
+
+// ----- scalar values -----------------------------------------------------------------
+
+/// A time as stored: microseconds since the Unix epoch (the core keeps microseconds).
+pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+/// A stored time.
+pub(crate) fn time(row: &Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
+    let us: i64 = row.get(idx)?;
+    DateTime::from_timestamp_micros(us)
+        .ok_or_else(|| corrupt(idx, Type::Integer, "time out of range"))
+}
+
+/// A stored optional time.
+pub(crate) fn opt_time(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    match row.get::<_, Option<i64>>(idx)? {
+        None => Ok(None),
+        Some(us) => DateTime::from_timestamp_micros(us)
+            .map(Some)
+            .ok_or_else(|| corrupt(idx, Type::Integer, "time out of range")),
+    }
+}
+
+/// A stored count (non-negative INTEGER).
+pub(crate) fn count(row: &Row<'_>, idx: usize) -> rusqlite::Result<u32> {
+    let n: i64 = row.get(idx)?;
+    u32::try_from(n).map_err(|_| corrupt(idx, Type::Integer, "count out of range"))
+}
+
+fn id(row: &Row<'_>, idx: usize) -> rusqlite::Result<[u8; 16]> {
+    row.get(idx)
+}
+
+/// A stored tenant id.
+pub(crate) fn tenant_id(row: &Row<'_>, idx: usize) -> rusqlite::Result<TenantId> {
+    id(row, idx).map(TenantId::from_bytes)
+}
+/// A stored portal id.
+pub(crate) fn portal_id(row: &Row<'_>, idx: usize) -> rusqlite::Result<PortalId> {
+    id(row, idx).map(PortalId::from_bytes)
+}
+/// A stored contact id.
+pub(crate) fn contact_id(row: &Row<'_>, idx: usize) -> rusqlite::Result<ContactId> {
+    id(row, idx).map(ContactId::from_bytes)
+}
+/// A stored phase id.
+pub(crate) fn phase_id(row: &Row<'_>, idx: usize) -> rusqlite::Result<PhaseId> {
+    id(row, idx).map(PhaseId::from_bytes)
+}
+/// A stored task id.
+pub(crate) fn task_id(row: &Row<'_>, idx: usize) -> rusqlite::Result<TaskId> {
+    id(row, idx).map(TaskId::from_bytes)
+}
+
+/// A value as JSON text, for storage.
+pub(crate) fn to_json(value: &impl Serialize) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::storage("encoding a value as JSON", e))
+}
+
+fn json<T: DeserializeOwned>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
+    let text: String = row.get(idx)?;
+    serde_json::from_str(&text).map_err(|e| corrupt(idx, Type::Text, format!("bad JSON: {e}")))
+}
+
+fn parsed<T>(
+    row: &Row<'_>,
+    idx: usize,
+    parse: impl FnOnce(&str) -> Result<T>,
+) -> rusqlite::Result<T> {
+    let text: String = row.get(idx)?;
+    parse(&text).map_err(|e| corrupt(idx, Type::Text, e.to_string()))
+}
+
+/// A stored email address.
+pub(crate) fn email(row: &Row<'_>, idx: usize) -> rusqlite::Result<EmailAddress> {
+    parsed(row, idx, EmailAddress::parse)
+}
+
+/// Storage name of an image type.
+pub(crate) const fn image_type_str(t: ImageType) -> &'static str {
+    match t {
+        ImageType::Png => "png",
+        ImageType::Jpeg => "jpeg",
+        ImageType::Gif => "gif",
+        ImageType::Webp => "webp",
+    }
+}
+
+fn image_type(s: &str) -> Result<ImageType> {
+    Ok(match s {
+        "png" => ImageType::Png,
+        "jpeg" => ImageType::Jpeg,
+        "gif" => ImageType::Gif,
+        "webp" => ImageType::Webp,
+        _ => return Err(Error::storage_msg("unknown image type")),
+    })
+}
+
+/// Storage form of a due date: `YYYY-MM-DD`.
+pub(crate) fn date_str(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+// ----- records -------------------------------------------------------------------------
+
+/// Columns read by [`tenant`].
+pub(crate) const TENANT_COLS: &str = "id, name, branding, notification_recipients, created_at";
+
+/// A tenant from [`TENANT_COLS`].
+pub(crate) fn tenant(row: &Row<'_>) -> rusqlite::Result<Tenant> {
+    Ok(Tenant {
+        id: tenant_id(row, 0)?,
+        name: row.get(1)?,
+        branding: json::<Branding>(row, 2)?,
+        notification_recipients: json::<Vec<EmailAddress>>(row, 3)?,
+        created_at: time(row, 4)?,
+    })
+}
+
+/// Columns read by [`portal_at`], for a table aliased `p`.
+macro_rules! portal_cols {
+    () => {
+        "p.id, p.tenant_id, p.client_name, p.status, p.branding, p.created_at"
+    };
+}
+pub(crate) use portal_cols;
+
+/// A portal from `portal_cols!()` starting at column `base`.
+pub(crate) fn portal_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Portal> {
+    Ok(Portal {
+        id: portal_id(row, base)?,
+        tenant_id: tenant_id(row, base + 1)?,
+        client_name: row.get(base + 2)?,
+        status: parsed(row, base + 3, PortalStatus::parse)?,
+        branding: json::<Branding>(row, base + 4)?,
+        created_at: time(row, base + 5)?,
+    })
+}
+
+/// Columns read by [`contact_at`], for a table aliased `c`.
+macro_rules! contact_cols {
+    () => {
+        "c.id, c.portal_id, c.name, c.email, c.revoked_at, c.created_at"
+    };
+}
+pub(crate) use contact_cols;
+
+/// Number of columns in `contact_cols!()`.
+pub(crate) const CONTACT_WIDTH: usize = 6;
+
+/// A contact from `contact_cols!()` starting at column `base`.
+pub(crate) fn contact_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Contact> {
+    Ok(Contact {
+        id: contact_id(row, base)?,
+        portal_id: portal_id(row, base + 1)?,
+        name: row.get(base + 2)?,
+        email: email(row, base + 3)?,
+        revoked_at: opt_time(row, base + 4)?,
+        created_at: time(row, base + 5)?,
+    })
+}
+
+/// Columns read by [`phase`].
+pub(crate) const PHASE_COLS: &str = "id, portal_id, position, name";
+
+/// A phase from [`PHASE_COLS`].
+pub(crate) fn phase(row: &Row<'_>) -> rusqlite::Result<Phase> {
+    Ok(Phase {
+        id: phase_id(row, 0)?,
+        portal_id: portal_id(row, 1)?,
+        position: count(row, 2)?,
+        name: row.get(3)?,
+    })
+}
+
+/// Columns read by [`task`], for a table aliased `t`.
+macro_rules! task_cols {
+    () => {
+        "t.id, t.portal_id, t.phase_id, t.position, t.title, t.description, t.assignee, \
+         t.kind, t.status, t.blocked_reason, t.due_date, t.created_at, t.updated_at"
+    };
+}
+pub(crate) use task_cols;
+
+/// A task from `task_cols!()`.
+pub(crate) fn task(row: &Row<'_>) -> rusqlite::Result<Task> {
+    let due_date = match row.get::<_, Option<String>>(10)? {
+        None => None,
+        Some(s) => Some(
+            NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                .map_err(|_| corrupt(10, Type::Text, "bad due date"))?,
+        ),
+    };
+    Ok(Task {
+        id: task_id(row, 0)?,
+        portal_id: portal_id(row, 1)?,
+        phase_id: phase_id(row, 2)?,
+        position: count(row, 3)?,
+        title: row.get(4)?,
+        description: row.get(5)?,
+        assignee: parsed(row, 6, Side::parse)?,
+        kind: json::<TaskKind>(row, 7)?,
+        status: parsed(row, 8, TaskStatus::parse)?,
+        blocked_reason: row.get(9)?,
+        due_date,
+        created_at: time(row, 11)?,
+        updated_at: time(row, 12)?,
+    })
+}
+
+/// A logo from `image_type, bytes`.
+pub(crate) fn logo(row: &Row<'_>) -> rusqlite::Result<Logo> {
+    Ok(Logo {
+        image_type: parsed(row, 0, image_type)?,
+        bytes: row.get(1)?,
+    })
+}
+
+/// Columns read by [`access_entry`].
+pub(crate) const ACCESS_COLS: &str = "at, portal_id, contact_id, event, ip, user_agent, path";
+
+/// An access-log entry from [`ACCESS_COLS`].
+pub(crate) fn access_entry(row: &Row<'_>) -> rusqlite::Result<AccessLogEntry> {
+    let event = parsed(row, 3, |s| {
+        AccessEvent::parse(s).ok_or_else(|| Error::storage_msg("unknown access event"))
+    })?;
+    let ip = match row.get::<_, Option<String>>(4)? {
+        None => None,
+        Some(s) => Some(
+            s.parse::<IpAddr>()
+                .map_err(|_| corrupt(4, Type::Text, "bad IP address"))?,
+        ),
+    };
+    Ok(AccessLogEntry {
+        at: time(row, 0)?,
+        portal_id: portal_id(row, 1)?,
+        contact_id: contact_id(row, 2)?,
+        event,
+        request: RequestInfo {
+            ip,
+            user_agent: row.get(5)?,
+            path: row.get(6)?,
+        },
+    })
+}

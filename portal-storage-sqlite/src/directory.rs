@@ -1,0 +1,461 @@
+//! [`DirectoryStore`] for [`SqliteStore`]: tenants, portals, contacts, phases, tasks
+//! and logos.
+//!
+//! Every create checks its parent and its id inside the write transaction (so the
+//! answer is `NotFound` or `Conflict`, never a half write); positions are taken from
+//! the current maximum inside the same transaction, and the single writer makes them
+//! gap-free under concurrency. The portal snapshot is one read transaction.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Params, params};
+
+use portal_core::model::{Contact, Logo, Phase, Portal, PortalSnapshot, Task, TaskStatus, Tenant};
+use portal_core::{ContactId, DirectoryStore, Error, PhaseId, PortalId, Result, TaskId, TenantId};
+
+use crate::SqliteStore;
+use crate::codec::{
+    self, DbResult, PHASE_COLS, TENANT_COLS, contact_cols, micros, portal_cols, task_cols,
+};
+
+/// Whether a query returns a row.
+pub(crate) fn exists(conn: &Connection, sql: &str, params: impl Params) -> Result<bool> {
+    let mut stmt = conn.prepare_cached(sql).db("checking a record exists")?;
+    stmt.exists(params).db("checking a record exists")
+}
+
+fn portal_exists(conn: &Connection, portal: PortalId) -> Result<bool> {
+    exists(
+        conn,
+        "SELECT 1 FROM portals WHERE id = ?1",
+        [&portal.as_bytes()[..]],
+    )
+}
+
+fn load_portal(conn: &Connection, portal: PortalId) -> Result<Portal> {
+    let mut stmt = conn
+        .prepare_cached(concat!(
+            "SELECT ",
+            portal_cols!(),
+            " FROM portals p WHERE p.id = ?1"
+        ))
+        .db("reading a portal")?;
+    stmt.query_row([&portal.as_bytes()[..]], |row| codec::portal_at(row, 0))
+        .optional()
+        .db("reading a portal")?
+        .ok_or(Error::NotFound { entity: "portal" })
+}
+
+fn load_task(conn: &Connection, portal: PortalId, task: TaskId) -> Result<Task> {
+    let mut stmt = conn
+        .prepare_cached(concat!(
+            "SELECT ",
+            task_cols!(),
+            " FROM tasks t WHERE t.id = ?1 AND t.portal_id = ?2"
+        ))
+        .db("reading a task")?;
+    stmt.query_row(
+        params![&task.as_bytes()[..], &portal.as_bytes()[..]],
+        codec::task,
+    )
+    .optional()
+    .db("reading a task")?
+    .ok_or(Error::NotFound { entity: "task" })
+}
+
+#[async_trait]
+impl DirectoryStore for SqliteStore {
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<()> {
+        let branding = codec::to_json(&tenant.branding)?;
+        let recipients = codec::to_json(&tenant.notification_recipients)?;
+        let t = tenant.clone();
+        self.write(move |conn| {
+            if exists(
+                conn,
+                "SELECT 1 FROM tenants WHERE id = ?1",
+                [&t.id.as_bytes()[..]],
+            )? {
+                return Err(Error::conflict("a tenant with this id already exists"));
+            }
+            conn.prepare_cached(
+                "INSERT INTO tenants (id, name, branding, notification_recipients, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    &t.id.as_bytes()[..],
+                    t.name,
+                    branding,
+                    recipients,
+                    micros(t.created_at)
+                ])
+            })
+            .db("storing a tenant")?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn tenant(&self, id: TenantId) -> Result<Tenant> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!("SELECT {TENANT_COLS} FROM tenants WHERE id = ?1"))
+                .db("reading a tenant")?;
+            stmt.query_row([&id.as_bytes()[..]], codec::tenant)
+                .optional()
+                .db("reading a tenant")?
+                .ok_or(Error::NotFound { entity: "tenant" })
+        })
+        .await
+    }
+
+    async fn tenants(&self) -> Result<Vec<Tenant>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {TENANT_COLS} FROM tenants ORDER BY created_at, rowid"
+                ))
+                .db("listing tenants")?;
+            stmt.query_map([], codec::tenant)
+                .and_then(Iterator::collect)
+                .db("listing tenants")
+        })
+        .await
+    }
+
+    async fn create_portal(&self, portal: &Portal) -> Result<()> {
+        let branding = codec::to_json(&portal.branding)?;
+        let p = portal.clone();
+        self.write(move |conn| {
+            if !exists(
+                conn,
+                "SELECT 1 FROM tenants WHERE id = ?1",
+                [&p.tenant_id.as_bytes()[..]],
+            )? {
+                return Err(Error::NotFound { entity: "tenant" });
+            }
+            if portal_exists(conn, p.id)? {
+                return Err(Error::conflict("a portal with this id already exists"));
+            }
+            conn.prepare_cached(
+                "INSERT INTO portals (id, tenant_id, client_name, status, branding, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    &p.id.as_bytes()[..],
+                    &p.tenant_id.as_bytes()[..],
+                    p.client_name,
+                    p.status.as_str(),
+                    branding,
+                    micros(p.created_at)
+                ])
+            })
+            .db("storing a portal")?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn portal(&self, id: PortalId) -> Result<Portal> {
+        self.read(move |conn| load_portal(conn, id)).await
+    }
+
+    async fn portals(&self, tenant: TenantId) -> Result<Vec<Portal>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    portal_cols!(),
+                    " FROM portals p WHERE p.tenant_id = ?1 ORDER BY p.created_at, p.rowid"
+                ))
+                .db("listing portals")?;
+            stmt.query_map([&tenant.as_bytes()[..]], |row| codec::portal_at(row, 0))
+                .and_then(Iterator::collect)
+                .db("listing portals")
+        })
+        .await
+    }
+
+    async fn add_contact(&self, contact: &Contact) -> Result<()> {
+        let c = contact.clone();
+        self.write(move |conn| {
+            if !portal_exists(conn, c.portal_id)? {
+                return Err(Error::NotFound { entity: "portal" });
+            }
+            if exists(
+                conn,
+                "SELECT 1 FROM contacts WHERE id = ?1",
+                [&c.id.as_bytes()[..]],
+            )? {
+                return Err(Error::conflict("a contact with this id already exists"));
+            }
+            if exists(
+                conn,
+                "SELECT 1 FROM contacts WHERE portal_id = ?1 AND email = ?2",
+                params![&c.portal_id.as_bytes()[..], c.email.as_str()],
+            )? {
+                return Err(Error::conflict(
+                    "a contact with this email already exists in the portal",
+                ));
+            }
+            conn.prepare_cached(
+                "INSERT INTO contacts (id, portal_id, name, email, revoked_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    &c.id.as_bytes()[..],
+                    &c.portal_id.as_bytes()[..],
+                    c.name,
+                    c.email.as_str(),
+                    c.revoked_at.map(micros),
+                    micros(c.created_at)
+                ])
+            })
+            .db("storing a contact")?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn contact(&self, id: ContactId) -> Result<Contact> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    contact_cols!(),
+                    " FROM contacts c WHERE c.id = ?1"
+                ))
+                .db("reading a contact")?;
+            stmt.query_row([&id.as_bytes()[..]], |row| codec::contact_at(row, 0))
+                .optional()
+                .db("reading a contact")?
+                .ok_or(Error::NotFound { entity: "contact" })
+        })
+        .await
+    }
+
+    async fn contacts(&self, portal: PortalId) -> Result<Vec<Contact>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    contact_cols!(),
+                    " FROM contacts c WHERE c.portal_id = ?1 ORDER BY c.created_at, c.rowid"
+                ))
+                .db("listing contacts")?;
+            stmt.query_map([&portal.as_bytes()[..]], |row| codec::contact_at(row, 0))
+                .and_then(Iterator::collect)
+                .db("listing contacts")
+        })
+        .await
+    }
+
+    async fn add_phase(&self, portal: PortalId, id: PhaseId, name: &str) -> Result<Phase> {
+        let name = name.to_owned();
+        self.write(move |conn| {
+            if !portal_exists(conn, portal)? {
+                return Err(Error::NotFound { entity: "portal" });
+            }
+            if exists(
+                conn,
+                "SELECT 1 FROM phases WHERE id = ?1",
+                [&id.as_bytes()[..]],
+            )? {
+                return Err(Error::conflict("a phase with this id already exists"));
+            }
+            let position: i64 = conn
+                .prepare_cached(
+                    "SELECT COALESCE(MAX(position) + 1, 0) FROM phases WHERE portal_id = ?1",
+                )
+                .and_then(|mut s| s.query_row([&portal.as_bytes()[..]], |r| r.get(0)))
+                .db("numbering a phase")?;
+            let position = u32::try_from(position)
+                .map_err(|_| Error::storage_msg("phase position out of range"))?;
+            conn.prepare_cached(
+                "INSERT INTO phases (portal_id, position, id, name) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    &portal.as_bytes()[..],
+                    position,
+                    &id.as_bytes()[..],
+                    name
+                ])
+            })
+            .db("storing a phase")?;
+            Ok(Phase {
+                id,
+                portal_id: portal,
+                position,
+                name,
+            })
+        })
+        .await
+    }
+
+    async fn add_task(&self, task: &Task) -> Result<Task> {
+        let kind = codec::to_json(&task.kind)?;
+        let mut t = task.clone();
+        self.write(move |conn| {
+            if !portal_exists(conn, t.portal_id)? {
+                return Err(Error::NotFound { entity: "portal" });
+            }
+            if !exists(
+                conn,
+                "SELECT 1 FROM phases WHERE id = ?1 AND portal_id = ?2",
+                params![&t.phase_id.as_bytes()[..], &t.portal_id.as_bytes()[..]],
+            )? {
+                return Err(Error::NotFound { entity: "phase" });
+            }
+            if exists(
+                conn,
+                "SELECT 1 FROM tasks WHERE id = ?1",
+                [&t.id.as_bytes()[..]],
+            )? {
+                return Err(Error::conflict("a task with this id already exists"));
+            }
+            let position: i64 = conn
+                .prepare_cached(
+                    "SELECT COALESCE(MAX(position) + 1, 0) FROM tasks
+                     WHERE portal_id = ?1 AND phase_id = ?2",
+                )
+                .and_then(|mut s| {
+                    s.query_row(
+                        params![&t.portal_id.as_bytes()[..], &t.phase_id.as_bytes()[..]],
+                        |r| r.get(0),
+                    )
+                })
+                .db("numbering a task")?;
+            t.position = u32::try_from(position)
+                .map_err(|_| Error::storage_msg("task position out of range"))?;
+            conn.prepare_cached(
+                "INSERT INTO tasks (portal_id, phase_id, position, id, title, description,
+                    assignee, kind, status, blocked_reason, due_date, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    &t.portal_id.as_bytes()[..],
+                    &t.phase_id.as_bytes()[..],
+                    t.position,
+                    &t.id.as_bytes()[..],
+                    t.title,
+                    t.description,
+                    t.assignee.as_str(),
+                    kind,
+                    t.status.as_str(),
+                    t.blocked_reason,
+                    t.due_date.map(codec::date_str),
+                    micros(t.created_at),
+                    micros(t.updated_at)
+                ])
+            })
+            .db("storing a task")?;
+            Ok(t)
+        })
+        .await
+    }
+
+    async fn set_task_status(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        status: TaskStatus,
+        blocked_reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Task> {
+        let reason = blocked_reason.map(str::to_owned);
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE tasks SET status = ?1, blocked_reason = ?2, updated_at = ?3
+                     WHERE id = ?4 AND portal_id = ?5",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        status.as_str(),
+                        reason,
+                        micros(now),
+                        &task.as_bytes()[..],
+                        &portal.as_bytes()[..]
+                    ])
+                })
+                .db("updating a task's status")?;
+            if changed == 0 {
+                return Err(Error::NotFound { entity: "task" });
+            }
+            load_task(conn, portal, task)
+        })
+        .await
+    }
+
+    async fn put_logo(&self, logo: &Logo) -> Result<()> {
+        let sha256 = logo.reference().sha256;
+        let image_type = codec::image_type_str(logo.image_type);
+        let bytes = logo.bytes.clone();
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO logos (sha256, image_type, bytes) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (sha256) DO NOTHING",
+            )
+            .and_then(|mut s| s.execute(params![sha256, image_type, bytes]))
+            .db("storing a logo")?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn logo(&self, sha256: &str) -> Result<Logo> {
+        let key = sha256.to_owned();
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT image_type, bytes FROM logos WHERE sha256 = ?1")
+                .db("reading a logo")?;
+            stmt.query_row([key], codec::logo)
+                .optional()
+                .db("reading a logo")?
+                .ok_or(Error::NotFound { entity: "logo" })
+        })
+        .await
+    }
+
+    async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot> {
+        self.read(move |conn| {
+            // One read transaction: the three reads see the same committed state.
+            let tx = conn.transaction().db("starting a snapshot read")?;
+            let p = load_portal(&tx, portal)?;
+            let phases = tx
+                .prepare_cached(&format!(
+                    "SELECT {PHASE_COLS} FROM phases WHERE portal_id = ?1 ORDER BY position"
+                ))
+                .and_then(|mut s| {
+                    s.query_map([&portal.as_bytes()[..]], codec::phase)
+                        .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+                })
+                .db("reading a portal's phases")?;
+            let tasks = tx
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    task_cols!(),
+                    " FROM phases ph JOIN tasks t
+                        ON t.portal_id = ph.portal_id AND t.phase_id = ph.id
+                     WHERE ph.portal_id = ?1
+                     ORDER BY ph.position, t.position"
+                ))
+                .and_then(|mut s| {
+                    s.query_map([&portal.as_bytes()[..]], codec::task)
+                        .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+                })
+                .db("reading a portal's tasks")?;
+            tx.finish().db("ending a snapshot read")?;
+            Ok(PortalSnapshot {
+                portal: p,
+                phases,
+                tasks,
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,185 @@
+//! The schema, as an ordered list of embedded migrations, and the code that applies them.
+//!
+//! `PRAGMA user_version` holds how many migrations a database has had. Opening applies
+//! the missing ones in order, each in its own `BEGIN IMMEDIATE` transaction together
+//! with the version bump, so a crash leaves the database at a clean version. A database
+//! whose version is newer than this build knows is refused, never downgraded.
+//!
+//! Conventions of the schema: ids are 16-byte BLOBs, token and code hashes 32-byte
+//! BLOBs (raw tokens and codes never reach the store), times INTEGER microseconds since
+//! the Unix epoch (UTC), structured values (task kind, branding, recipients) JSON TEXT.
+//! Migrations are append-only: never edit one that has shipped, add a new one.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use portal_core::{Error, Result};
+
+use crate::codec::DbResult;
+
+/// Migration 1: the initial schema.
+const V1: &str = r#"
+CREATE TABLE tenants (
+    id                      BLOB    NOT NULL PRIMARY KEY CHECK (length(id) = 16),
+    name                    TEXT    NOT NULL,
+    branding                TEXT    NOT NULL,
+    notification_recipients TEXT    NOT NULL,
+    created_at              INTEGER NOT NULL
+);
+CREATE INDEX tenants_by_age ON tenants (created_at);
+
+CREATE TABLE portals (
+    id          BLOB    NOT NULL PRIMARY KEY CHECK (length(id) = 16),
+    tenant_id   BLOB    NOT NULL REFERENCES tenants (id),
+    client_name TEXT    NOT NULL,
+    status      TEXT    NOT NULL,
+    branding    TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX portals_by_tenant ON portals (tenant_id, created_at);
+
+CREATE TABLE contacts (
+    id         BLOB    NOT NULL PRIMARY KEY CHECK (length(id) = 16),
+    portal_id  BLOB    NOT NULL REFERENCES portals (id),
+    name       TEXT    NOT NULL,
+    email      TEXT    NOT NULL,
+    revoked_at INTEGER,
+    created_at INTEGER NOT NULL,
+    UNIQUE (portal_id, email)
+);
+CREATE INDEX contacts_by_portal ON contacts (portal_id, created_at);
+
+-- Clustered by portal: a portal's phases are one contiguous range, in display order.
+CREATE TABLE phases (
+    portal_id BLOB    NOT NULL REFERENCES portals (id),
+    position  INTEGER NOT NULL,
+    id        BLOB    NOT NULL UNIQUE CHECK (length(id) = 16),
+    name      TEXT    NOT NULL,
+    PRIMARY KEY (portal_id, position)
+) WITHOUT ROWID;
+
+-- Clustered by portal, then phase, then position: the portal home reads one range per phase.
+CREATE TABLE tasks (
+    portal_id      BLOB    NOT NULL REFERENCES portals (id),
+    phase_id       BLOB    NOT NULL REFERENCES phases (id),
+    position       INTEGER NOT NULL,
+    id             BLOB    NOT NULL UNIQUE CHECK (length(id) = 16),
+    title          TEXT    NOT NULL,
+    description    TEXT    NOT NULL,
+    assignee       TEXT    NOT NULL,
+    kind           TEXT    NOT NULL,
+    status         TEXT    NOT NULL,
+    blocked_reason TEXT,
+    due_date       TEXT,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL,
+    PRIMARY KEY (portal_id, phase_id, position)
+) WITHOUT ROWID;
+
+-- Content-addressed by lower-case hex SHA-256.
+CREATE TABLE logos (
+    sha256     TEXT NOT NULL PRIMARY KEY CHECK (length(sha256) = 64),
+    image_type TEXT NOT NULL,
+    bytes      BLOB NOT NULL
+);
+
+-- One invite per contact; re-issue replaces the hash, so the old one is gone.
+CREATE TABLE invites (
+    contact_id BLOB    NOT NULL PRIMARY KEY REFERENCES contacts (id),
+    token_hash BLOB    NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+    issued_at  INTEGER NOT NULL,
+    revoked_at INTEGER
+) WITHOUT ROWID;
+
+-- A verification holds at most one live code (code_hash, magic_hash, code_expires_at
+-- all set, or all NULL once killed, replaced or redeemed).
+CREATE TABLE verifications (
+    token_hash      BLOB    NOT NULL PRIMARY KEY CHECK (length(token_hash) = 32),
+    contact_id      BLOB    NOT NULL REFERENCES contacts (id),
+    started_at      INTEGER NOT NULL,
+    codes_issued    INTEGER NOT NULL,
+    completed_at    INTEGER,
+    code_hash       BLOB    CHECK (code_hash IS NULL OR length(code_hash) = 32),
+    magic_hash      BLOB    UNIQUE CHECK (magic_hash IS NULL OR length(magic_hash) = 32),
+    code_expires_at INTEGER,
+    wrong_attempts  INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX verifications_by_contact ON verifications (contact_id, started_at);
+
+-- Sessions are kept after revocation or sign-out, flagged, so the answer stays precise.
+CREATE TABLE sessions (
+    token_hash   BLOB    NOT NULL PRIMARY KEY CHECK (length(token_hash) = 32),
+    contact_id   BLOB    NOT NULL REFERENCES contacts (id),
+    created_at   INTEGER NOT NULL,
+    refreshed_at INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    revoked_at   INTEGER,
+    ended_at     INTEGER
+) WITHOUT ROWID;
+CREATE INDEX sessions_by_contact ON sessions (contact_id);
+
+-- Append-only; `id` orders entries that share a timestamp.
+CREATE TABLE access_log (
+    id         INTEGER PRIMARY KEY,
+    portal_id  BLOB    NOT NULL REFERENCES portals (id),
+    contact_id BLOB    NOT NULL REFERENCES contacts (id),
+    at         INTEGER NOT NULL,
+    event      TEXT    NOT NULL,
+    ip         TEXT,
+    user_agent TEXT,
+    path       TEXT
+);
+CREATE INDEX access_log_by_portal ON access_log (portal_id, at);
+"#;
+
+/// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this build writes: the number of migrations.
+pub const LATEST: u32 = MIGRATIONS.len() as u32;
+
+/// Brings the database up to [`LATEST`], one transaction per migration.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    let found = version(conn)?;
+    check_not_newer(found)?;
+    for (index, sql) in MIGRATIONS.iter().enumerate() {
+        let target = index as u32 + 1;
+        if target <= found {
+            continue;
+        }
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .db("starting a migration")?;
+        // Another process may have migrated since we looked.
+        let now = version(&tx)?;
+        check_not_newer(now)?;
+        if now >= target {
+            continue;
+        }
+        tx.execute_batch(sql).db("applying a migration")?;
+        tx.pragma_update(None, "user_version", target)
+            .db("recording the schema version")?;
+        tx.commit().db("committing a migration")?;
+        tracing::info!(version = target, "applied SQLite schema migration");
+    }
+    Ok(())
+}
+
+fn version(conn: &Connection) -> Result<u32> {
+    let raw = conn
+        .pragma_query_value(None, "user_version", |row| row.get::<_, i64>(0))
+        .db("reading the schema version")?;
+    u32::try_from(raw).map_err(|_| {
+        Error::storage_msg(format!("the database has an invalid schema version {raw}"))
+    })
+}
+
+fn check_not_newer(found: u32) -> Result<()> {
+    if found > LATEST {
+        return Err(Error::storage_msg(format!(
+            "the database was written by a newer version of portal-storage-sqlite \
+             (schema version {found}, this build knows up to {LATEST}); \
+             upgrade the software instead of opening it with this one"
+        )));
+    }
+    Ok(())
+}

@@ -1,1 +1,112 @@
-//! placeholder
+//! The storage conformance suite: public async test functions that check every
+//! contract point of [`crate::store`] against any [`Store`].
+//!
+//! A storage adapter passes this suite before it is trusted. Each function creates
+//! its own tenants, portals and contacts with fresh random ids, so the functions are
+//! independent of each other and of whatever the store already holds: they may share
+//! one store, run in any order, and run again on a store that is not empty.
+//!
+//! Stores never read a clock: every function passes explicit times (whole seconds
+//! around 2026-11-28), so expiry boundaries are checked to the second.
+//!
+//! Run it from an adapter's integration tests, one test per function for readable
+//! reports, or everything at once with [`run_all`]. The functions that check behaviour
+//! under concurrency take an `Arc<dyn Store>`: each racing call runs on its own OS
+//! thread (Tokio's blocking pool, driven by `Handle::block_on`), all released together,
+//! so the calls truly race even if an adapter blocks inside a call. They need a Tokio
+//! runtime (any flavor); the multi-threaded one is recommended:
+//!
+//! ```ignore
+//! use std::sync::Arc;
+//! use portal_core::conformance;
+//!
+//! #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+//! async fn conformance() {
+//!     let store = Arc::new(MyStore::open_temporary().await);
+//!     conformance::run_all(store).await;
+//! }
+//! ```
+//!
+//! Where the contract leaves a choice of error (for example whether a replaced magic
+//! link is `NotFound` or `Expired`), the suite accepts either and checks what matters:
+//! the call is refused and nothing is created. Where the contract is terse, the
+//! suite pins the reading of the reference store ([`crate::memory`]):
+//! - a verification started exactly `window` before the new code's `issued_at` still
+//!   counts towards `max_per_contact` (inclusive, like every expiry boundary);
+//! - a used magic link, like an unknown one, is `NotFound`;
+//! - once a code is replaced, typing the old one is an ordinary wrong try
+//!   (`WrongCode`), because [`crate::access::rules::judge_code`] compares with the live code;
+//! - a killed code (another verification started) is `Expired`;
+//! - reading or listing is never an error for a portal that merely has no records;
+//! - refused calls (a limit, a wrong parent, an expired code) write nothing, and a
+//!   refused `authenticate` appends no access entry.
+//!
+//! # Panics
+//!
+//! Every function panics, with a message naming the broken contract point, when the
+//! store under test breaks the contract. This is test code shipped as a library
+//! feature so adapters in other crates can run it, which is why the crate's
+//! `unwrap`/`expect`/`panic` lints are lifted for this module only.
+
+// See "Panics" above: failed checks must panic, exactly as in a #[test].
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod access;
+mod directory;
+mod sessions;
+mod support;
+
+use std::sync::Arc;
+
+use crate::store::Store;
+
+pub use access::{
+    code_expiry_boundary, code_limit, code_redeem_creates_session, concurrent_code_redeem,
+    concurrent_issue_code, concurrent_magic_link_redeem, invites,
+    issue_code_replaces_code_and_link, magic_link_expiry_boundary,
+    magic_link_read_then_redeem_once, revoke_invite_keeps_sessions, start_verification,
+    verification_limit_per_contact, wrong_code_attempts,
+};
+pub use directory::{
+    concurrent_positions, contacts, logos, phases_and_tasks, portal_snapshot_order,
+    tenant_isolation, tenants_and_portals,
+};
+pub use sessions::{
+    access_log, end_session, revoke_contact, session_absolute_cap, session_expiry_boundary,
+    session_slides,
+};
+
+/// Runs every check of the suite against `store`, one after the other.
+pub async fn run_all(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    // Directory.
+    tenants_and_portals(s).await;
+    contacts(s).await;
+    phases_and_tasks(s).await;
+    concurrent_positions(store.clone()).await;
+    portal_snapshot_order(s).await;
+    logos(s).await;
+    tenant_isolation(s).await;
+    // Invites and verification.
+    invites(s).await;
+    revoke_invite_keeps_sessions(s).await;
+    start_verification(s).await;
+    verification_limit_per_contact(s).await;
+    code_redeem_creates_session(s).await;
+    issue_code_replaces_code_and_link(s).await;
+    code_limit(s).await;
+    concurrent_issue_code(store.clone()).await;
+    wrong_code_attempts(s).await;
+    code_expiry_boundary(s).await;
+    magic_link_expiry_boundary(s).await;
+    magic_link_read_then_redeem_once(s).await;
+    concurrent_magic_link_redeem(store.clone()).await;
+    concurrent_code_redeem(store.clone()).await;
+    // Sessions, revocation and the access log.
+    session_expiry_boundary(s).await;
+    session_slides(s).await;
+    session_absolute_cap(s).await;
+    end_session(s).await;
+    revoke_contact(s).await;
+    access_log(s).await;
+}

@@ -1,0 +1,399 @@
+//! [`crate::store::DirectoryStore`]: records, parents, uniqueness, positions, scoping.
+
+use std::sync::Arc;
+
+use super::support::{
+    another_contact, assert_err, mins, new_contact, new_portal, new_task, new_tenant, phase,
+    phase_id, portal_id, race, secs, signed_in, t0, task_id, tenant_id, world,
+};
+use crate::error::Error;
+use crate::model::{Branding, Logo, TaskStatus};
+use crate::random::{OsRandom, RandomSource};
+use crate::store::{RequestInfo, Store};
+
+/// Tenants and portals: create, read back equal, duplicate ids are `Conflict`, a
+/// portal of a missing tenant is `NotFound` and not written, listings oldest first.
+pub async fn tenants_and_portals(store: &dyn Store) {
+    let mut a = new_tenant(t0());
+    let logo = Logo::from_upload(png()).unwrap();
+    store.put_logo(&logo).await.unwrap();
+    a.branding = Branding::new("Acme IT", "#0a3069", "Hi", Some(logo.reference())).unwrap();
+    store.create_tenant(&a).await.unwrap();
+    assert_eq!(store.tenant(a.id).await.unwrap(), a);
+    assert_err!(store.create_tenant(&a).await, Error::Conflict { .. });
+    let renamed = crate::model::Tenant {
+        name: "Other".to_owned(),
+        ..a.clone()
+    };
+    assert_err!(store.create_tenant(&renamed).await, Error::Conflict { .. });
+    assert_eq!(
+        store.tenant(a.id).await.unwrap(),
+        a,
+        "a refused duplicate changed nothing"
+    );
+    assert_err!(store.tenant(tenant_id()).await, Error::NotFound { .. });
+
+    let b = new_tenant(t0() + mins(1));
+    store.create_tenant(&b).await.unwrap();
+    let all = store.tenants().await.unwrap();
+    let ia = all
+        .iter()
+        .position(|t| t.id == a.id)
+        .expect("tenant a listed");
+    let ib = all
+        .iter()
+        .position(|t| t.id == b.id)
+        .expect("tenant b listed");
+    assert!(ia < ib, "tenants are listed oldest first");
+    assert_eq!(all[ia], a);
+
+    let p1 = new_portal(a.id, t0());
+    store.create_portal(&p1).await.unwrap();
+    assert_eq!(store.portal(p1.id).await.unwrap(), p1);
+    assert_err!(store.create_portal(&p1).await, Error::Conflict { .. });
+    assert_err!(store.portal(portal_id()).await, Error::NotFound { .. });
+
+    let orphan = new_portal(tenant_id(), t0());
+    assert_err!(store.create_portal(&orphan).await, Error::NotFound { .. });
+    assert_err!(store.portal(orphan.id).await, Error::NotFound { .. });
+
+    let p2 = new_portal(a.id, t0() + mins(1));
+    store.create_portal(&p2).await.unwrap();
+    assert_eq!(store.portals(a.id).await.unwrap(), vec![p1, p2]);
+    assert_eq!(store.portals(b.id).await.unwrap(), vec![]);
+}
+
+/// Contacts: create, read, duplicate id `Conflict`, duplicate email in one portal
+/// `Conflict` (domain case-insensitive, mailbox case-sensitive), the same email in
+/// another portal allowed, missing portal `NotFound`, listing oldest first and scoped.
+pub async fn contacts(store: &dyn Store) {
+    let w = world(store).await;
+    assert_eq!(store.contact(w.contact.id).await.unwrap(), w.contact);
+    assert_err!(store.add_contact(&w.contact).await, Error::Conflict { .. });
+
+    let same_email = new_contact(w.portal.id, "Jane.Doe@example.com", t0() + mins(1));
+    assert_err!(store.add_contact(&same_email).await, Error::Conflict { .. });
+    assert_err!(store.contact(same_email.id).await, Error::NotFound { .. });
+
+    let other_mailbox_case = new_contact(w.portal.id, "jane.doe@example.com", t0() + mins(2));
+    store.add_contact(&other_mailbox_case).await.unwrap();
+
+    let other_portal = new_portal(w.tenant.id, t0());
+    store.create_portal(&other_portal).await.unwrap();
+    let elsewhere = new_contact(other_portal.id, "Jane.Doe@example.com", t0());
+    store.add_contact(&elsewhere).await.unwrap();
+
+    let orphan = new_contact(portal_id(), "orphan@example.com", t0());
+    assert_err!(store.add_contact(&orphan).await, Error::NotFound { .. });
+    assert_err!(store.contact(orphan.id).await, Error::NotFound { .. });
+    assert_err!(
+        store.contact(super::support::contact_id()).await,
+        Error::NotFound { .. }
+    );
+
+    assert_eq!(
+        store.contacts(w.portal.id).await.unwrap(),
+        vec![w.contact, other_mailbox_case]
+    );
+    assert_eq!(
+        store.contacts(other_portal.id).await.unwrap(),
+        vec![elsewhere]
+    );
+}
+
+/// Phases and tasks: positions assigned in order (the given task position is
+/// ignored), duplicates `Conflict`, missing or foreign parents `NotFound` with nothing
+/// written, status changes only through the task's own portal.
+pub async fn phases_and_tasks(store: &dyn Store) {
+    let w = world(store).await;
+    let other = world(store).await;
+
+    let p0 = phase(store, w.portal.id, "Kickoff").await;
+    let p1 = phase(store, w.portal.id, "Access").await;
+    let p2 = phase(store, w.portal.id, "Go-live").await;
+    assert_eq!((p0.position, p1.position, p2.position), (0, 1, 2));
+    assert_eq!(p0.portal_id, w.portal.id);
+    assert_eq!(p0.name, "Kickoff");
+    assert_err!(
+        store.add_phase(other.portal.id, p0.id, "Dup").await,
+        Error::Conflict { .. }
+    );
+    assert_err!(
+        store.add_phase(portal_id(), phase_id(), "Orphan").await,
+        Error::NotFound { .. }
+    );
+
+    let t = new_task(w.portal.id, p0.id, "Sign the agreement");
+    let added = store.add_task(&t).await.unwrap();
+    assert_eq!(added.position, 0, "the given position is ignored");
+    assert_eq!(
+        added,
+        crate::model::Task {
+            position: 0,
+            ..t.clone()
+        }
+    );
+    let t2 = store
+        .add_task(&new_task(w.portal.id, p0.id, "Second"))
+        .await
+        .unwrap();
+    assert_eq!(t2.position, 1);
+    let t3 = store
+        .add_task(&new_task(w.portal.id, p1.id, "First of phase 2"))
+        .await
+        .unwrap();
+    assert_eq!(t3.position, 0, "positions count within the phase");
+    assert_err!(store.add_task(&t).await, Error::Conflict { .. });
+
+    let other_phase = phase(store, other.portal.id, "Theirs").await;
+    let foreign_phase = new_task(w.portal.id, other_phase.id, "Sneaky");
+    assert_err!(store.add_task(&foreign_phase).await, Error::NotFound { .. });
+    let foreign_portal = new_task(other.portal.id, p0.id, "Sneaky too");
+    assert_err!(
+        store.add_task(&foreign_portal).await,
+        Error::NotFound { .. }
+    );
+    let missing_phase = new_task(w.portal.id, phase_id(), "No phase");
+    assert_err!(store.add_task(&missing_phase).await, Error::NotFound { .. });
+    let missing_portal = new_task(portal_id(), p0.id, "No portal");
+    assert_err!(
+        store.add_task(&missing_portal).await,
+        Error::NotFound { .. }
+    );
+    for portal in [w.portal.id, other.portal.id] {
+        let snap = store.portal_snapshot(portal).await.unwrap();
+        for refused in [
+            &foreign_phase,
+            &foreign_portal,
+            &missing_phase,
+            &missing_portal,
+        ] {
+            assert!(
+                snap.tasks.iter().all(|x| x.id != refused.id),
+                "a refused task was written"
+            );
+        }
+    }
+    let next = store
+        .add_task(&new_task(w.portal.id, p0.id, "Third"))
+        .await
+        .unwrap();
+    assert_eq!(next.position, 2, "refused adds leave no gap");
+
+    let at = t0() + mins(5);
+    let blocked = store
+        .set_task_status(
+            w.portal.id,
+            t.id,
+            TaskStatus::Blocked,
+            Some("Waiting for the firewall"),
+            at,
+        )
+        .await
+        .unwrap();
+    assert_eq!(blocked.status, TaskStatus::Blocked);
+    assert_eq!(
+        blocked.blocked_reason.as_deref(),
+        Some("Waiting for the firewall")
+    );
+    assert_eq!(blocked.updated_at, at);
+    assert_eq!(blocked.created_at, t.created_at);
+    assert_eq!(blocked.position, 0);
+    let done = store
+        .set_task_status(w.portal.id, t.id, TaskStatus::Completed, None, at + secs(1))
+        .await
+        .unwrap();
+    assert_eq!(done.status, TaskStatus::Completed);
+    assert_eq!(done.blocked_reason, None);
+
+    assert_err!(
+        store
+            .set_task_status(other.portal.id, t.id, TaskStatus::Pending, None, at)
+            .await,
+        Error::NotFound { .. }
+    );
+    assert_err!(
+        store
+            .set_task_status(w.portal.id, task_id(), TaskStatus::Pending, None, at)
+            .await,
+        Error::NotFound { .. }
+    );
+    let snap = store.portal_snapshot(w.portal.id).await.unwrap();
+    let stored = snap.tasks.iter().find(|x| x.id == t.id).unwrap();
+    assert_eq!(
+        stored, &done,
+        "a refused change through another portal changed nothing"
+    );
+}
+
+/// Positions under concurrency: 10 concurrent `add_phase` on one portal get 0..9 and
+/// 20 concurrent `add_task` on one phase get 0..19, distinct and gap-free.
+pub async fn concurrent_positions(store: Arc<dyn Store>) {
+    let w = world(store.as_ref()).await;
+
+    let calls = (0..10)
+        .map(|i| {
+            let (store, portal) = (store.clone(), w.portal.id);
+            async move {
+                store
+                    .add_phase(portal, phase_id(), &format!("Phase {i}"))
+                    .await
+            }
+        })
+        .collect();
+    let mut positions = Vec::new();
+    let mut phases = Vec::new();
+    for r in race(calls).await {
+        let p = r.unwrap();
+        positions.push(p.position);
+        phases.push(p);
+    }
+    positions.sort_unstable();
+    assert_eq!(positions, (0..10).collect::<Vec<u32>>());
+
+    let target = phases[0].id;
+    let calls = (0..20)
+        .map(|i| {
+            let store = store.clone();
+            let task = new_task(w.portal.id, target, &format!("Task {i}"));
+            async move { store.add_task(&task).await }
+        })
+        .collect();
+    let mut positions = Vec::new();
+    for r in race(calls).await {
+        positions.push(r.unwrap().position);
+    }
+    positions.sort_unstable();
+    assert_eq!(positions, (0..20).collect::<Vec<u32>>());
+
+    let snap = store.portal_snapshot(w.portal.id).await.unwrap();
+    let stored: Vec<u32> = snap
+        .tasks
+        .iter()
+        .filter(|t| t.phase_id == target)
+        .map(|t| t.position)
+        .collect();
+    assert_eq!(stored, (0..20).collect::<Vec<u32>>());
+}
+
+/// `portal_snapshot`: the portal, phases by position, tasks by phase position then
+/// their own, whatever order they were added in; a missing portal is `NotFound`.
+pub async fn portal_snapshot_order(store: &dyn Store) {
+    let w = world(store).await;
+    let empty = store.portal_snapshot(w.portal.id).await.unwrap();
+    assert_eq!(empty.portal, w.portal);
+    assert!(empty.phases.is_empty() && empty.tasks.is_empty());
+
+    let a = phase(store, w.portal.id, "A").await;
+    let b = phase(store, w.portal.id, "B").await;
+    let c = phase(store, w.portal.id, "C").await;
+    let add = async |ph: &crate::model::Phase, title: &str| {
+        store
+            .add_task(&new_task(w.portal.id, ph.id, title))
+            .await
+            .unwrap()
+    };
+    let c1 = add(&c, "C1").await;
+    let a1 = add(&a, "A1").await;
+    let b1 = add(&b, "B1").await;
+    let a2 = add(&a, "A2").await;
+    let c2 = add(&c, "C2").await;
+    let b2 = add(&b, "B2").await;
+
+    let snap = store.portal_snapshot(w.portal.id).await.unwrap();
+    assert_eq!(snap.portal, w.portal);
+    assert_eq!(snap.phases, vec![a, b, c]);
+    assert_eq!(snap.tasks, vec![a1, a2, b1, b2, c1, c2]);
+    assert_err!(
+        store.portal_snapshot(portal_id()).await,
+        Error::NotFound { .. }
+    );
+}
+
+/// Logos: stored by SHA-256, read back equal, storing the same bytes again is a
+/// no-op, an unknown hash is `NotFound`.
+pub async fn logos(store: &dyn Store) {
+    let logo = Logo::from_upload(png()).unwrap();
+    let sha = logo.reference().sha256;
+    store.put_logo(&logo).await.unwrap();
+    assert_eq!(store.logo(&sha).await.unwrap(), logo);
+    store.put_logo(&logo).await.unwrap();
+    assert_eq!(store.logo(&sha).await.unwrap(), logo);
+    let other = Logo::from_upload(png()).unwrap();
+    store.put_logo(&other).await.unwrap();
+    assert_eq!(store.logo(&other.reference().sha256).await.unwrap(), other);
+    assert_eq!(store.logo(&sha).await.unwrap(), logo);
+    let unknown = Logo::from_upload(png()).unwrap().reference().sha256;
+    assert_err!(store.logo(&unknown).await, Error::NotFound { .. });
+}
+
+/// Tenant isolation: every read scoped by a portal returns only that portal's records.
+pub async fn tenant_isolation(store: &dyn Store) {
+    let a = world(store).await;
+    let b = world(store).await;
+    let pa = phase(store, a.portal.id, "A").await;
+    let pb = phase(store, b.portal.id, "B").await;
+    let ta = store
+        .add_task(&new_task(a.portal.id, pa.id, "A's task"))
+        .await
+        .unwrap();
+    let tb = store
+        .add_task(&new_task(b.portal.id, pb.id, "B's task"))
+        .await
+        .unwrap();
+    let b2 = another_contact(store, &b, "bob@b.example").await;
+
+    let snap = store.portal_snapshot(a.portal.id).await.unwrap();
+    assert_eq!(snap.phases, vec![pa]);
+    assert_eq!(snap.tasks, vec![ta]);
+    assert!(snap.tasks.iter().all(|t| t.id != tb.id));
+
+    let contacts = store.contacts(a.portal.id).await.unwrap();
+    assert_eq!(contacts, vec![a.contact.clone()]);
+    assert!(
+        contacts
+            .iter()
+            .all(|c| c.id != b.contact.id && c.id != b2.id)
+    );
+
+    assert_err!(
+        store
+            .set_task_status(a.portal.id, tb.id, TaskStatus::Completed, None, t0())
+            .await,
+        Error::NotFound { .. }
+    );
+    assert!(
+        store
+            .portals(a.tenant.id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|p| p.id != b.portal.id)
+    );
+
+    let (sa, ctx_a) = signed_in(store, a.contact.id, t0()).await;
+    let (sb, ctx_b) = signed_in(store, b.contact.id, t0()).await;
+    assert_eq!(ctx_a.portal_id, a.portal.id);
+    assert_eq!(ctx_a.tenant_id, a.tenant.id);
+    assert_eq!(ctx_b.portal_id, b.portal.id);
+    let policy = super::support::no_slide();
+    let req = RequestInfo::default();
+    let auth_a = store.authenticate(&sa, t0(), &policy, &req).await.unwrap();
+    assert_eq!(auth_a.portal_id, a.portal.id);
+    store.authenticate(&sb, t0(), &policy, &req).await.unwrap();
+    let log = store.access_log(a.portal.id, 100).await.unwrap();
+    assert!(!log.is_empty());
+    assert!(
+        log.iter()
+            .all(|e| e.portal_id == a.portal.id && e.contact_id == a.contact.id)
+    );
+}
+
+/// A small PNG-signature image with random content, so every call is a new logo.
+fn png() -> Vec<u8> {
+    let mut bytes = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+    let mut tail = [0u8; 24];
+    OsRandom.fill(&mut tail);
+    bytes.extend_from_slice(&tail);
+    bytes
+}

@@ -1,0 +1,349 @@
+//! Sessions, revocation and the access log.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::support::{
+    MAX_CODES, MAX_WRONG, another_contact, assert_err, assert_refused, contact_id, hours, invite,
+    limits, mins, new_code, new_session, no_slide, secs, session_ttl, signed_in, start, t0, token,
+    world,
+};
+use crate::access::SessionPolicy;
+use crate::error::Error;
+use crate::store::{AccessEvent, AccessLogEntry, RequestInfo, Store};
+
+fn req() -> RequestInfo {
+    RequestInfo::default()
+}
+
+/// A session is valid at its `expires_at` and `Expired` one second later (policy
+/// that never slides).
+pub async fn session_expiry_boundary(store: &dyn Store) {
+    let w = world(store).await;
+    let (session, ctx) = signed_in(store, w.contact.id, t0()).await;
+    let expires = t0() + session_ttl();
+    assert_eq!(ctx.session_expires_at, expires);
+    let policy = no_slide();
+    for at in [t0(), t0() + hours(23), expires] {
+        let ctx = store
+            .authenticate(&session, at, &policy, &req())
+            .await
+            .unwrap();
+        assert_eq!(ctx.session_expires_at, expires, "no slide with this policy");
+    }
+    assert_err!(
+        store
+            .authenticate(&session, expires + secs(1), &policy, &req())
+            .await,
+        Error::Expired { .. }
+    );
+    assert_err!(
+        store.authenticate(&token(), t0(), &policy, &req()).await,
+        Error::NotFound { .. }
+    );
+}
+
+/// Sliding: no refresh before `refresh_after` has passed since the last one; a due
+/// refresh is written, moving `expires_at` (and `ClientContext::session_expires_at`).
+pub async fn session_slides(store: &dyn Store) {
+    let w = world(store).await;
+    let policy = SessionPolicy {
+        ttl: session_ttl(),
+        refresh_after: mins(5),
+        absolute_max: None,
+    };
+    let (session, _) = signed_in(store, w.contact.id, t0()).await;
+    let first = t0() + session_ttl();
+    let ctx = store
+        .authenticate(&session, t0() + mins(4), &policy, &req())
+        .await
+        .unwrap();
+    assert_eq!(ctx.session_expires_at, first, "not due yet: no refresh");
+    let slid = t0() + mins(10) + session_ttl();
+    let ctx = store
+        .authenticate(&session, t0() + mins(10), &policy, &req())
+        .await
+        .unwrap();
+    assert_eq!(ctx.session_expires_at, slid, "due: refreshed");
+    let ctx = store
+        .authenticate(&session, t0() + mins(12), &policy, &req())
+        .await
+        .unwrap();
+    assert_eq!(
+        ctx.session_expires_at, slid,
+        "refreshed two minutes ago: no refresh"
+    );
+    // Past the original expiry but within the slid one: the refresh was stored.
+    let ctx = store
+        .authenticate(&session, first + secs(1), &policy, &req())
+        .await
+        .unwrap();
+    assert_eq!(ctx.session_expires_at, first + secs(1) + session_ttl());
+
+    // A second session: the refresh at +10min is the only one, so it ends exactly at
+    // +10min+ttl (proving the +12min call wrote nothing).
+    let (other, _) = signed_in(store, w.contact.id, t0()).await;
+    for at in [t0() + mins(10), t0() + mins(12)] {
+        store
+            .authenticate(&other, at, &policy, &req())
+            .await
+            .unwrap();
+    }
+    assert_err!(
+        store
+            .authenticate(&other, slid + secs(1), &no_slide(), &req())
+            .await,
+        Error::Expired { .. }
+    );
+}
+
+/// The absolute cap: refreshes never move a session past `created_at + absolute_max`,
+/// and it ends there.
+pub async fn session_absolute_cap(store: &dyn Store) {
+    let w = world(store).await;
+    let policy = SessionPolicy {
+        ttl: session_ttl(),
+        refresh_after: mins(5),
+        absolute_max: Some(hours(30)),
+    };
+    let (session, _) = signed_in(store, w.contact.id, t0()).await;
+    let cap = t0() + hours(30);
+    let ctx = store
+        .authenticate(&session, t0() + hours(20), &policy, &req())
+        .await
+        .unwrap();
+    assert_eq!(ctx.session_expires_at, cap);
+    let ctx = store
+        .authenticate(&session, t0() + hours(29), &policy, &req())
+        .await
+        .unwrap();
+    assert_eq!(ctx.session_expires_at, cap);
+    store
+        .authenticate(&session, cap, &policy, &req())
+        .await
+        .unwrap();
+    assert_err!(
+        store
+            .authenticate(&session, cap + secs(1), &policy, &req())
+            .await,
+        Error::Expired { .. }
+    );
+}
+
+/// `end_session` (sign-out): the session is then `Expired`; ending it again or ending
+/// an unknown session is not an error.
+pub async fn end_session(store: &dyn Store) {
+    let w = world(store).await;
+    let (session, _) = signed_in(store, w.contact.id, t0()).await;
+    let (kept, _) = signed_in(store, w.contact.id, t0()).await;
+    store
+        .authenticate(&session, t0() + mins(1), &no_slide(), &req())
+        .await
+        .unwrap();
+    store.end_session(&session, t0() + mins(2)).await.unwrap();
+    assert_err!(
+        store
+            .authenticate(&session, t0() + mins(3), &no_slide(), &req())
+            .await,
+        Error::Expired { .. }
+    );
+    store.end_session(&session, t0() + mins(4)).await.unwrap();
+    store.end_session(&token(), t0() + mins(4)).await.unwrap();
+    store
+        .authenticate(&kept, t0() + mins(5), &no_slide(), &req())
+        .await
+        .unwrap();
+}
+
+/// `revoke_contact`: the very next `authenticate` of any of its sessions is `Revoked`;
+/// its live code, magic link and invite are refused; other contacts are untouched;
+/// re-inviting reinstates the contact but not its old sessions or codes.
+pub async fn revoke_contact(store: &dyn Store) {
+    let w = world(store).await;
+    let (s1, _) = signed_in(store, w.contact.id, t0()).await;
+    let (s2, _) = signed_in(store, w.contact.id, t0()).await;
+    let inv = invite(store, w.contact.id, t0() + mins(1)).await;
+    let pending = start(store, &inv, t0() + mins(1)).await;
+    let bob = another_contact(store, &w, "bob@client.example").await;
+    let (bob_session, _) = signed_in(store, bob.id, t0()).await;
+
+    let at = t0() + mins(2);
+    store
+        .authenticate(&s1, at, &no_slide(), &req())
+        .await
+        .unwrap();
+    store.revoke_contact(w.contact.id, at).await.unwrap();
+    for s in [&s1, &s2] {
+        assert_err!(
+            store.authenticate(s, at, &no_slide(), &req()).await,
+            Error::Revoked { .. }
+        );
+    }
+    assert_eq!(
+        store.contact(w.contact.id).await.unwrap().revoked_at,
+        Some(at)
+    );
+
+    let lost = new_session(at);
+    assert_refused!(
+        store
+            .redeem_code(
+                &pending.verification,
+                &pending.code.code_hash,
+                at,
+                MAX_WRONG,
+                &lost,
+            )
+            .await
+    );
+    assert_refused!(
+        store
+            .magic_link(&pending.code.magic_hash, at, MAX_WRONG)
+            .await
+    );
+    assert_refused!(
+        store
+            .redeem_magic_link(&pending.code.magic_hash, at, MAX_WRONG, &lost)
+            .await
+    );
+    assert_refused!(
+        store
+            .issue_code(&pending.verification, &new_code(at), MAX_CODES)
+            .await
+    );
+    assert_err!(
+        store
+            .authenticate(&lost.token_hash, at, &no_slide(), &req())
+            .await,
+        Error::NotFound { .. }
+    );
+    assert_err!(store.open_invite(&inv).await, Error::Revoked { .. });
+    assert_err!(
+        store
+            .start_verification(&inv, &token(), &new_code(at), limits())
+            .await,
+        Error::Revoked { .. }
+    );
+    store
+        .authenticate(&bob_session, at, &no_slide(), &req())
+        .await
+        .unwrap();
+    assert_err!(
+        store.revoke_contact(contact_id(), at).await,
+        Error::NotFound { .. }
+    );
+
+    // Re-inviting reinstates the contact, but revoked sessions and killed codes stay dead.
+    let later = at + mins(1);
+    let (fresh, ctx) = signed_in(store, w.contact.id, later).await;
+    assert_eq!(ctx.contact_id, w.contact.id);
+    assert_eq!(store.contact(w.contact.id).await.unwrap().revoked_at, None);
+    store
+        .authenticate(&fresh, later, &no_slide(), &req())
+        .await
+        .unwrap();
+    assert_err!(
+        store.authenticate(&s1, later, &no_slide(), &req()).await,
+        Error::Revoked { .. }
+    );
+    let lost = new_session(later);
+    assert!(
+        store
+            .redeem_code(
+                &pending.verification,
+                &pending.code.code_hash,
+                later,
+                MAX_WRONG,
+                &lost,
+            )
+            .await
+            .is_err()
+    );
+    assert!(
+        store
+            .redeem_magic_link(&pending.code.magic_hash, later, MAX_WRONG, &lost)
+            .await
+            .is_err()
+    );
+}
+
+/// The access log: `authenticate` appends a `PortalRequest` entry with the request
+/// info (a refused one appends nothing); entries are returned newest first, at most
+/// `limit`, only the portal's own.
+pub async fn access_log(store: &dyn Store) {
+    let w = world(store).await;
+    let other = world(store).await;
+    let (session, _) = signed_in(store, w.contact.id, t0()).await;
+    let (other_session, _) = signed_in(store, other.contact.id, t0()).await;
+    assert_eq!(store.access_log(w.portal.id, 100).await.unwrap(), vec![]);
+
+    let request = RequestInfo::new(
+        Some(IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7))),
+        Some("Mozilla/5.0 (Conformance)"),
+        Some("/portal/tasks"),
+    );
+    let at = t0() + mins(1);
+    store
+        .authenticate(&session, at, &no_slide(), &request)
+        .await
+        .unwrap();
+    store
+        .authenticate(&other_session, at, &no_slide(), &request)
+        .await
+        .unwrap();
+    let log = store.access_log(w.portal.id, 100).await.unwrap();
+    assert_eq!(
+        log,
+        vec![AccessLogEntry {
+            at,
+            portal_id: w.portal.id,
+            contact_id: w.contact.id,
+            event: AccessEvent::PortalRequest,
+            request: request.clone(),
+        }]
+    );
+
+    assert_err!(
+        store
+            .authenticate(&session, t0() + hours(25), &no_slide(), &request)
+            .await,
+        Error::Expired { .. }
+    );
+    assert_eq!(
+        store.access_log(w.portal.id, 100).await.unwrap().len(),
+        1,
+        "a refused request is not logged as an access"
+    );
+
+    let events = [
+        AccessEvent::InviteOpened,
+        AccessEvent::CodeSent,
+        AccessEvent::Verified,
+        AccessEvent::SignedOut,
+    ];
+    let mut recorded = Vec::new();
+    for (i, event) in events.into_iter().enumerate() {
+        let entry = AccessLogEntry {
+            at: t0() + mins(2 + i as i64),
+            portal_id: w.portal.id,
+            contact_id: w.contact.id,
+            event,
+            request: RequestInfo::new(Some(IpAddr::V6(Ipv6Addr::LOCALHOST)), None, None),
+        };
+        store.record_access(&entry).await.unwrap();
+        recorded.push(entry);
+    }
+    let newest_first: Vec<AccessLogEntry> = recorded.iter().rev().cloned().collect();
+    assert_eq!(
+        store.access_log(w.portal.id, 3).await.unwrap(),
+        newest_first[..3].to_vec()
+    );
+    let all = store.access_log(w.portal.id, 100).await.unwrap();
+    assert_eq!(all.len(), 5);
+    assert_eq!(all[..4].to_vec(), newest_first);
+    assert_eq!(all[4].event, AccessEvent::PortalRequest);
+    assert!(store.access_log(w.portal.id, 0).await.unwrap().is_empty());
+
+    let theirs = store.access_log(other.portal.id, 100).await.unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].contact_id, other.contact.id);
+}

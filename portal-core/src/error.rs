@@ -46,6 +46,12 @@ pub enum Error {
         /// What is wrong with it and how to fix it.
         reason: String,
     },
+    /// A form failed validation; one message per field, keyed by field id.
+    #[error("invalid form: {} field(s) to fix", errors.len())]
+    InvalidFields {
+        /// What to fix, by field id (`"_form"` for the form as a whole).
+        errors: std::collections::BTreeMap<String, String>,
+    },
     /// The change clashes with the current state (duplicate, wrong status, ...).
     #[error("conflict: {reason}")]
     Conflict {

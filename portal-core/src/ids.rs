@@ -87,3 +87,7 @@ typed_id!(
     /// A task inside a phase.
     TaskId
 );
+typed_id!(
+    /// A question a client asked through "Ask a Question".
+    QuestionId
+);

@@ -20,6 +20,7 @@ pub mod secret;
 pub mod service;
 pub mod store;
 mod task_kind;
+pub mod workflow;
 
 #[cfg(feature = "memory")]
 pub mod memory;
@@ -30,8 +31,8 @@ pub mod conformance;
 pub use access::{AccessPolicy, SessionPolicy};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Limit, Result};
-pub use ids::{ContactId, PhaseId, PortalId, TaskId, TenantId};
+pub use ids::{ContactId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
 pub use mail::{Email, LinkBuilder, Mailer, RecordingMailer};
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{PortalService, PortalServiceBuilder, TaskSpec};
-pub use store::{AccessStore, DirectoryStore, Store};
+pub use store::{AccessStore, DirectoryStore, Store, WorkflowStore};

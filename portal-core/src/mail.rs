@@ -211,6 +211,98 @@ pub fn invite_email(to: Recipient<'_>, client_name: &str, invite_link: &str) -> 
     })
 }
 
+/// An MSP staff member who receives notifications.
+#[derive(Debug, Clone, Copy)]
+pub struct StaffRecipient<'a> {
+    /// Their address (one of the tenant's notification recipients).
+    pub email: &'a EmailAddress,
+    /// The portal's branding.
+    pub branding: &'a Branding,
+}
+
+#[derive(Template)]
+#[template(path = "email/staff_notification.txt")]
+struct StaffText<'a> {
+    client: &'a str,
+    who: &'a str,
+    what: &'a str,
+    body: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/staff_notification.html")]
+struct StaffHtml<'a> {
+    client: &'a str,
+    who: &'a str,
+    what: &'a str,
+    body: &'a str,
+    accent: String,
+}
+
+fn staff_email(
+    to: StaffRecipient<'_>,
+    subject: String,
+    client: &str,
+    who: &str,
+    what: &str,
+    body: &str,
+) -> Result<Email> {
+    Ok(Email {
+        to: to.email.clone(),
+        to_name: None,
+        subject,
+        text: render(&StaffText {
+            client,
+            who,
+            what,
+            body,
+        })?,
+        html: render(&StaffHtml {
+            client,
+            who,
+            what,
+            body,
+            accent: to.branding.accent_color.hex(),
+        })?,
+    })
+}
+
+/// Tells the MSP that a client commented on a task.
+pub fn comment_notification(
+    to: StaffRecipient<'_>,
+    client: &str,
+    who: &str,
+    task_title: &str,
+    comment: &str,
+) -> Result<Email> {
+    let what = format!("commented on “{task_title}”");
+    staff_email(
+        to,
+        format!("[{client}] {who} commented on “{task_title}”"),
+        client,
+        who,
+        &what,
+        comment,
+    )
+}
+
+/// Tells the MSP that a client asked a question.
+pub fn question_notification(
+    to: StaffRecipient<'_>,
+    client: &str,
+    who: &str,
+    question: &str,
+) -> Result<Email> {
+    staff_email(
+        to,
+        format!("[{client}] Question from {who}"),
+        client,
+        who,
+        "asked a question",
+        question,
+    )
+}
+
 #[cfg(feature = "outbox")]
 pub use outbox::OutboxMailer;
 

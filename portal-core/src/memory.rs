@@ -9,8 +9,8 @@
 //! everything it needs, and only then writes, so each method is one atomic unit and
 //! a refused call changes nothing (the one deliberate exception is a wrong code,
 //! whose counted try is persisted before the error is returned, as the rules demand).
-//! Decisions are taken by the pure functions of [`crate::access::rules`], never
-//! re-implemented here.
+//! Decisions are taken by the pure functions of [`crate::access::rules`] and, for
+//! tasks, by the [`TaskDecision`] the caller hands in, never re-implemented here.
 //!
 //! Only hashes of tokens and codes are kept ([`TokenHash`], [`CodeHash`]).
 //!
@@ -26,8 +26,14 @@
 //! - Sessions of a revoked contact stay stored with their revoked flag, so
 //!   `authenticate` answers `Revoked`, not `NotFound`, and re-inviting the contact
 //!   does not bring them back.
-//! - Listing children of a missing parent (`portals`, `contacts`, `access_log`)
-//!   answers an empty list.
+//! - Listing children of a missing parent (`portals`, `contacts`, `access_log`,
+//!   `questions`, `activity`) answers an empty list; `comments` is scoped by a task,
+//!   so it answers `NotFound` for a task that is missing or of another portal.
+//! - *Workflow*: `update_task` holds the one lock while `decide` runs, so updates are
+//!   serialised; the activity entry `decide` returns is appended as it is. A question
+//!   of another portal, like a missing one, is `NotFound`; answering it twice is
+//!   `Conflict`. Questions, comments and activity entries keep their insertion
+//!   number, which breaks ties between equal times.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -42,13 +48,15 @@ use crate::access::rules::{
     judge_session,
 };
 use crate::error::{Error, Limit, Result};
-use crate::ids::{ContactId, PhaseId, PortalId, TaskId, TenantId};
-use crate::model::{Contact, Logo, Phase, Portal, PortalSnapshot, Task, TaskStatus, Tenant};
+use crate::ids::{ContactId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
+use crate::model::{Branding, Contact, Logo, Phase, Portal, PortalSnapshot, Task, Tenant};
 use crate::secret::{CodeHash, TokenHash};
 use crate::store::{
     AccessEvent, AccessLogEntry, AccessStore, ClientContext, ContactInPortal, DirectoryStore,
-    NewCode, NewSession, RequestInfo, VerificationLimits, VerificationView,
+    NewCode, NewSession, RequestInfo, TaskDecision, VerificationLimits, VerificationView,
+    WorkflowStore,
 };
+use crate::workflow::{ActivityEntry, ClientQuestion, Comment, QuestionAnswer};
 
 /// The in-memory reference store: a complete [`crate::Store`] kept in process memory.
 ///
@@ -169,10 +177,28 @@ struct State {
     contact_sessions: HashMap<ContactId, Vec<TokenHash>>,
     /// Append-only, in insertion order.
     access_log: Vec<AccessLogEntry>,
+    /// Every task comment, in insertion order.
+    comments: Vec<Comment>,
+    /// Questions with their insertion number (answers are set in place).
+    questions: HashMap<QuestionId, Seq<ClientQuestion>>,
+    /// The activity feed of every portal: append-only, in insertion order.
+    activity: Vec<ActivityEntry>,
 }
 
 fn not_found(entity: &'static str) -> Error {
     Error::NotFound { entity }
+}
+
+/// Newest first by time; entries with the same time, latest appended first. `items`
+/// must come in insertion order.
+fn newest_first<'a, T: 'a>(
+    items: impl DoubleEndedIterator<Item = &'a T>,
+    at: impl Fn(&T) -> DateTime<Utc>,
+) -> Vec<&'a T> {
+    let mut v: Vec<&T> = items.rev().collect();
+    // A stable sort keeps the reversed insertion order among equal times.
+    v.sort_by_key(|e| std::cmp::Reverse(at(e)));
+    v
 }
 
 fn oldest_first<T: Clone>(items: impl Iterator<Item = (DateTime<Utc>, u64, T)>) -> Vec<T> {
@@ -185,6 +211,15 @@ impl State {
     fn seq(&mut self) -> u64 {
         self.next_seq += 1;
         self.next_seq
+    }
+
+    /// A task, if it belongs to `portal` (`NotFound` otherwise, whether it is missing
+    /// or another portal's).
+    fn portal_task(&self, portal: PortalId, task: TaskId) -> Result<&Task> {
+        match self.tasks.get(&task) {
+            Some(t) if t.portal_id == portal => Ok(t),
+            _ => Err(not_found("task")),
+        }
     }
 
     fn contact(&self, id: ContactId) -> Result<&Contact> {
@@ -488,25 +523,6 @@ impl DirectoryStore for MemoryStore {
             };
             st.tasks.insert(task.id, task.clone());
             Ok(task)
-        })
-    }
-
-    async fn set_task_status(
-        &self,
-        portal: PortalId,
-        task: TaskId,
-        status: TaskStatus,
-        blocked_reason: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<Task> {
-        self.with(|st| match st.tasks.get_mut(&task) {
-            Some(t) if t.portal_id == portal => {
-                t.status = status;
-                t.blocked_reason = blocked_reason.map(str::to_owned);
-                t.updated_at = now;
-                Ok(t.clone())
-            }
-            _ => Err(not_found("task")),
         })
     }
 
@@ -847,15 +863,155 @@ impl AccessStore for MemoryStore {
 
     async fn access_log(&self, portal: PortalId, limit: usize) -> Result<Vec<AccessLogEntry>> {
         self.with(|st| {
-            // Newest first by time; entries with the same time, latest appended first.
-            let mut entries: Vec<&AccessLogEntry> = st
-                .access_log
-                .iter()
-                .rev()
-                .filter(|e| e.portal_id == portal)
-                .collect();
-            entries.sort_by_key(|e| std::cmp::Reverse(e.at));
+            let entries = newest_first(
+                st.access_log.iter().filter(|e| e.portal_id == portal),
+                |e| e.at,
+            );
             Ok(entries.into_iter().take(limit).cloned().collect())
+        })
+    }
+}
+
+#[async_trait]
+impl WorkflowStore for MemoryStore {
+    async fn task(&self, portal: PortalId, task: TaskId) -> Result<Task> {
+        self.with(|st| st.portal_task(portal, task).cloned())
+    }
+
+    async fn update_task(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        decide: TaskDecision,
+    ) -> Result<Task> {
+        self.with(|st| {
+            let current = st.portal_task(portal, task)?;
+            // The lock is held across `decide`: concurrent updates of the task (of any
+            // task) wait, so each decision sees the previous one's result.
+            let change = decide(current)?;
+            let next = Task {
+                id: current.id,
+                portal_id: current.portal_id,
+                phase_id: current.phase_id,
+                position: current.position,
+                created_at: current.created_at,
+                ..change.task
+            };
+            st.tasks.insert(next.id, next.clone());
+            st.activity.push(change.activity);
+            Ok(next)
+        })
+    }
+
+    async fn add_comment(&self, comment: &Comment, activity: &ActivityEntry) -> Result<()> {
+        self.with(|st| {
+            st.portal_task(comment.portal_id, comment.task_id)?;
+            st.comments.push(comment.clone());
+            st.activity.push(activity.clone());
+            Ok(())
+        })
+    }
+
+    async fn comments(&self, portal: PortalId, task: TaskId) -> Result<Vec<Comment>> {
+        self.with(|st| {
+            st.portal_task(portal, task)?;
+            Ok(oldest_first(
+                st.comments
+                    .iter()
+                    .zip(0u64..)
+                    .filter(|(c, _)| c.portal_id == portal && c.task_id == task)
+                    .map(|(c, seq)| (c.at, seq, c.clone())),
+            ))
+        })
+    }
+
+    async fn add_question(
+        &self,
+        question: &ClientQuestion,
+        activity: &ActivityEntry,
+    ) -> Result<()> {
+        self.with(|st| {
+            if st.questions.contains_key(&question.id) {
+                return Err(Error::conflict("question id already exists"));
+            }
+            if !st.portals.contains_key(&question.portal_id) {
+                return Err(not_found("portal"));
+            }
+            let seq = st.seq();
+            st.questions.insert(
+                question.id,
+                Seq {
+                    seq,
+                    value: question.clone(),
+                },
+            );
+            st.activity.push(activity.clone());
+            Ok(())
+        })
+    }
+
+    async fn answer_question(
+        &self,
+        portal: PortalId,
+        question: QuestionId,
+        answer: &QuestionAnswer,
+        activity: &ActivityEntry,
+    ) -> Result<ClientQuestion> {
+        self.with(|st| {
+            let q = match st.questions.get_mut(&question) {
+                Some(q) if q.value.portal_id == portal => &mut q.value,
+                _ => return Err(not_found("question")),
+            };
+            if q.answer.is_some() {
+                return Err(Error::conflict("This question has already been answered."));
+            }
+            q.answer = Some(answer.clone());
+            let answered = q.clone();
+            st.activity.push(activity.clone());
+            Ok(answered)
+        })
+    }
+
+    async fn questions(&self, portal: PortalId) -> Result<Vec<ClientQuestion>> {
+        self.with(|st| {
+            let mut qs: Vec<&Seq<ClientQuestion>> = st
+                .questions
+                .values()
+                .filter(|q| q.value.portal_id == portal)
+                .collect();
+            qs.sort_by_key(|q| std::cmp::Reverse((q.value.asked_at, q.seq)));
+            Ok(qs.into_iter().map(|q| q.value.clone()).collect())
+        })
+    }
+
+    async fn activity(&self, portal: PortalId, limit: usize) -> Result<Vec<ActivityEntry>> {
+        self.with(|st| {
+            let entries = newest_first(st.activity.iter().filter(|e| e.portal_id == portal), |e| {
+                e.at
+            });
+            Ok(entries.into_iter().take(limit).cloned().collect())
+        })
+    }
+
+    async fn set_tenant_branding(&self, tenant: TenantId, branding: &Branding) -> Result<()> {
+        self.with(|st| {
+            let t = st
+                .tenants
+                .get_mut(&tenant)
+                .ok_or_else(|| not_found("tenant"))?;
+            t.value.branding = branding.clone();
+            Ok(())
+        })
+    }
+
+    async fn set_portal_branding(&self, portal: PortalId, branding: &Branding) -> Result<()> {
+        self.with(|st| {
+            let p = st
+                .portals
+                .get_mut(&portal)
+                .ok_or_else(|| not_found("portal"))?;
+            p.value.branding = branding.clone();
+            Ok(())
         })
     }
 }

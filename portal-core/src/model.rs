@@ -561,9 +561,12 @@ pub struct Task {
     pub blocked_reason: Option<String>,
     /// When it is due, if set.
     pub due_date: Option<NaiveDate>,
+    /// What has been done on it (completion, answers, checks, decision).
+    #[serde(default)]
+    pub evidence: crate::workflow::TaskEvidence,
     /// When it was created.
     pub created_at: DateTime<Utc>,
-    /// Last status change.
+    /// Last change.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -605,7 +608,9 @@ impl Progress {
     /// Whole percent, rounded down so 100% only shows when everything is done;
     /// an empty plan is 0%.
     pub fn percent(&self) -> u32 {
-        (self.completed * 100).checked_div(self.total).map_or(0, |p| p as u32)
+        (self.completed * 100)
+            .checked_div(self.total)
+            .map_or(0, |p| p as u32)
     }
 }
 
@@ -657,7 +662,15 @@ mod tests {
         assert_eq!(e.masked(), "J•••e@example.com");
         assert_eq!(EmailAddress::parse("a@b.io").unwrap().masked(), "a•••@b.io");
         for bad in [
-            "", "no-at", "a@b", "a b@c.d", "<x@y.z>", "a@.b.c", "a@b..c", "a@b.c.", "x@y\nz.com",
+            "",
+            "no-at",
+            "a@b",
+            "a b@c.d",
+            "<x@y.z>",
+            "a@.b.c",
+            "a@b..c",
+            "a@b.c.",
+            "x@y\nz.com",
         ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad:?} accepted");
         }
@@ -684,6 +697,32 @@ mod tests {
         assert!(AccentColor::parse("#12345").is_err());
         assert!(AccentColor::parse("red").is_err());
         assert!(AccentColor::parse("#12345g").is_err());
+    }
+
+    #[test]
+    fn text_on_any_accent_meets_wcag_aa() {
+        // Whatever color an MSP picks, the chosen text color reaches 4.5:1.
+        for r in (0..=255u8).step_by(15) {
+            for g in (0..=255u8).step_by(15) {
+                for b in (0..=255u8).step_by(15) {
+                    let c = AccentColor([r, g, b]);
+                    let l = c.luminance();
+                    let text_l = if c.text_color() == "#ffffff" {
+                        1.0
+                    } else {
+                        0.0
+                    };
+                    let (hi, lo) = if l > text_l { (l, text_l) } else { (text_l, l) };
+                    let ratio = (hi + 0.05) / (lo + 0.05);
+                    assert!(
+                        ratio >= 4.5,
+                        "{} on {}: {ratio:.2}",
+                        c.text_color(),
+                        c.hex()
+                    );
+                }
+            }
+        }
     }
 
     #[test]

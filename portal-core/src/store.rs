@@ -18,11 +18,12 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::access::SessionPolicy;
 use crate::error::Result;
-use crate::ids::{ContactId, PhaseId, PortalId, TaskId, TenantId};
+use crate::ids::{ContactId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
 use crate::model::{
-    Contact, EmailAddress, Logo, Phase, Portal, PortalSnapshot, Task, TaskStatus, Tenant,
+    Branding, Contact, EmailAddress, Logo, Phase, Portal, PortalSnapshot, Task, Tenant,
 };
 use crate::secret::{CodeHash, TokenHash};
+use crate::workflow::{ActivityEntry, ClientQuestion, Comment, QuestionAnswer, TaskChange};
 
 /// Tenants, portals, contacts, phases, tasks and logos.
 ///
@@ -64,15 +65,6 @@ pub trait DirectoryStore: Send + Sync + 'static {
     /// Appends a task to a phase of the same portal (the position given is ignored);
     /// returns it with its position.
     async fn add_task(&self, task: &Task) -> Result<Task>;
-    /// Sets a task's status (and blocked reason), stamping `updated_at = now`.
-    async fn set_task_status(
-        &self,
-        portal: PortalId,
-        task: TaskId,
-        status: TaskStatus,
-        blocked_reason: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<Task>;
     /// Stores a logo under its SHA-256; storing the same bytes again is a no-op.
     async fn put_logo(&self, logo: &Logo) -> Result<()>;
     /// Reads a logo by lower-case hex SHA-256. `NotFound` if missing.
@@ -339,7 +331,66 @@ pub trait AccessStore: Send + Sync + 'static {
     async fn access_log(&self, portal: PortalId, limit: usize) -> Result<Vec<AccessLogEntry>>;
 }
 
-/// Everything a complete store provides. Implemented for any type with all the parts.
-pub trait Store: DirectoryStore + AccessStore {}
+/// Decides a task's next state from its current one: the workflow's rules
+/// ([`crate::workflow::apply`]) wrapped by the service. Stores call it inside their
+/// transaction, with the task as stored, and write what it returns.
+pub type TaskDecision = std::sync::Arc<dyn Fn(&Task) -> Result<TaskChange> + Send + Sync>;
 
-impl<T: DirectoryStore + AccessStore> Store for T {}
+/// The task workflow: task changes, comments, questions, the activity feed, branding.
+///
+/// # Contract
+/// - Everything is scoped by portal: a task, comment or question asked for through
+///   another portal is `Error::NotFound`, and nothing is written.
+/// - `update_task` is one unit: read the task, call `decide` once with it, and, if it
+///   returns `Ok`, replace the task with the returned one (every field but `id`,
+///   `portal_id`, `phase_id`, `position` and `created_at`, which stay) and append the
+///   returned activity entry. If `decide` errs, nothing is written and its error is
+///   returned unchanged. Concurrent updates of one task are serialised: each `decide`
+///   sees the result of the previous one (so two concurrent approvals decide once).
+/// - `add_comment` and `add_question` store the record and append the activity entry
+///   together; `answer_question` sets the answer and appends the entry together, and
+///   refuses with `Error::Conflict` if the question already has an answer.
+/// - Comments are returned oldest first; questions and activity newest first (ties in
+///   insertion order, newest first).
+/// - `set_tenant_branding` changes only the tenant (portals keep their copy);
+///   `set_portal_branding` changes only that portal.
+#[async_trait]
+pub trait WorkflowStore: Send + Sync + 'static {
+    /// Reads one task of a portal.
+    async fn task(&self, portal: PortalId, task: TaskId) -> Result<Task>;
+    /// Applies a decision to a task and appends its activity entry, atomically.
+    async fn update_task(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        decide: TaskDecision,
+    ) -> Result<Task>;
+    /// Adds a comment to a task of the comment's portal, with its activity entry.
+    async fn add_comment(&self, comment: &Comment, activity: &ActivityEntry) -> Result<()>;
+    /// A task's comments, oldest first.
+    async fn comments(&self, portal: PortalId, task: TaskId) -> Result<Vec<Comment>>;
+    /// Stores a client's question with its activity entry.
+    async fn add_question(&self, question: &ClientQuestion, activity: &ActivityEntry)
+    -> Result<()>;
+    /// Answers a question (once), with its activity entry; returns the answered question.
+    async fn answer_question(
+        &self,
+        portal: PortalId,
+        question: QuestionId,
+        answer: &QuestionAnswer,
+        activity: &ActivityEntry,
+    ) -> Result<ClientQuestion>;
+    /// A portal's questions, newest first.
+    async fn questions(&self, portal: PortalId) -> Result<Vec<ClientQuestion>>;
+    /// A portal's activity feed, newest first, at most `limit` entries.
+    async fn activity(&self, portal: PortalId, limit: usize) -> Result<Vec<ActivityEntry>>;
+    /// Replaces a tenant's branding defaults.
+    async fn set_tenant_branding(&self, tenant: TenantId, branding: &Branding) -> Result<()>;
+    /// Replaces one portal's branding.
+    async fn set_portal_branding(&self, portal: PortalId, branding: &Branding) -> Result<()>;
+}
+
+/// Everything a complete store provides. Implemented for any type with all the parts.
+pub trait Store: DirectoryStore + AccessStore + WorkflowStore {}
+
+impl<T: DirectoryStore + AccessStore + WorkflowStore> Store for T {}

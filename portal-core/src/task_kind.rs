@@ -138,16 +138,7 @@ impl TaskKind {
                 }
             }
             Self::Training { video_url } => {
-                let ok = (video_url.starts_with("https://") || video_url.starts_with("http://"))
-                    && video_url.len() <= 2000
-                    && !video_url
-                        .chars()
-                        .any(|c| c.is_whitespace() || c.is_control());
-                if ok {
-                    Ok(())
-                } else {
-                    Err(Error::invalid("video url", "must be an http(s) URL"))
-                }
+                crate::workflow::video::parse_video_url(video_url).map(|_| ())
             }
             Self::Survey { questions } => {
                 if questions.is_empty() || questions.len() > 100 {
@@ -204,24 +195,66 @@ pub struct MeetingSchedule {
     pub meeting_url: Option<String>,
     /// What will be discussed.
     pub agenda: Option<String>,
+    /// Times it was rescheduled: the calendar file's `SEQUENCE`. Set by the workflow.
+    #[serde(default)]
+    pub sequence: u32,
+    /// When this schedule was made: the calendar file's `DTSTAMP`. Set by the workflow.
+    #[serde(default)]
+    pub revised_at: Option<DateTime<Utc>>,
 }
 
 impl MeetingSchedule {
-    fn validate(&self) -> Result<()> {
+    /// A schedule as the MSP gives it (sequence and revision time are set when saved).
+    pub fn new(
+        starts_at: DateTime<Utc>,
+        time_zone: &str,
+        duration_minutes: u32,
+        meeting_url: Option<&str>,
+        agenda: Option<&str>,
+    ) -> Self {
+        Self {
+            starts_at,
+            time_zone: time_zone.trim().to_owned(),
+            duration_minutes,
+            meeting_url: meeting_url
+                .map(|u| u.trim().to_owned())
+                .filter(|u| !u.is_empty()),
+            agenda: agenda
+                .map(|a| a.trim().to_owned())
+                .filter(|a| !a.is_empty()),
+            sequence: 0,
+            revised_at: None,
+        }
+    }
+
+    /// The IANA time zone the meeting is shown in.
+    pub fn tz(&self) -> Result<chrono_tz::Tz> {
+        self.time_zone.parse::<chrono_tz::Tz>().map_err(|_| {
+            Error::invalid(
+                "time zone",
+                "use an IANA time zone name such as America/Chicago or Europe/London",
+            )
+        })
+    }
+
+    /// Checks the schedule the MSP gave.
+    pub fn validate(&self) -> Result<()> {
         if !(5..=24 * 60).contains(&self.duration_minutes) {
             return Err(Error::invalid(
                 "duration",
                 "must be between 5 minutes and 24 hours",
             ));
         }
-        clean_label("time zone", &self.time_zone, 64)?;
-        if let Some(url) = &self.meeting_url
-            && !(url.starts_with("https://") || url.starts_with("http://"))
-        {
-            return Err(Error::invalid(
-                "meeting url",
-                "must start with https:// or http://",
-            ));
+        self.tz()?;
+        if let Some(url) = &self.meeting_url {
+            let ok = url::Url::parse(url)
+                .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some());
+            if !ok || url.len() > 2000 {
+                return Err(Error::invalid(
+                    "meeting url",
+                    "must be a web address starting with https:// or http://",
+                ));
+            }
         }
         if let Some(agenda) = &self.agenda {
             clean_text("agenda", agenda, 4000)?;

@@ -19,6 +19,7 @@ use portal_core::model::{
     TaskKind, TaskStatus, Tenant,
 };
 use portal_core::store::{AccessEvent, AccessLogEntry, RequestInfo};
+use portal_core::workflow::TaskEvidence;
 use portal_core::{ContactId, Error, PhaseId, PortalId, Result, TaskId, TenantId};
 
 /// Maps a SQLite result into the core's meanings, naming the operation for the log.
@@ -119,12 +120,27 @@ pub(crate) fn to_json(value: &impl Serialize) -> Result<String> {
     serde_json::to_string(value).map_err(|e| Error::storage("encoding a value as JSON", e))
 }
 
-fn json<T: DeserializeOwned>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
+/// A stored JSON value.
+pub(crate) fn json<T: DeserializeOwned>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
     let text: String = row.get(idx)?;
     serde_json::from_str(&text).map_err(|e| corrupt(idx, Type::Text, format!("bad JSON: {e}")))
 }
 
-fn parsed<T>(
+/// A stored optional JSON value.
+pub(crate) fn opt_json<T: DeserializeOwned>(
+    row: &Row<'_>,
+    idx: usize,
+) -> rusqlite::Result<Option<T>> {
+    match row.get::<_, Option<String>>(idx)? {
+        None => Ok(None),
+        Some(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| corrupt(idx, Type::Text, format!("bad JSON: {e}"))),
+    }
+}
+
+/// A stored value parsed from TEXT by `parse`.
+pub(crate) fn parsed<T>(
     row: &Row<'_>,
     idx: usize,
     parse: impl FnOnce(&str) -> Result<T>,
@@ -239,7 +255,8 @@ pub(crate) fn phase(row: &Row<'_>) -> rusqlite::Result<Phase> {
 macro_rules! task_cols {
     () => {
         "t.id, t.portal_id, t.phase_id, t.position, t.title, t.description, t.assignee, \
-         t.kind, t.status, t.blocked_reason, t.due_date, t.created_at, t.updated_at"
+         t.kind, t.status, t.blocked_reason, t.due_date, t.created_at, t.updated_at, \
+         t.evidence"
     };
 }
 pub(crate) use task_cols;
@@ -267,6 +284,7 @@ pub(crate) fn task(row: &Row<'_>) -> rusqlite::Result<Task> {
         due_date,
         created_at: time(row, 11)?,
         updated_at: time(row, 12)?,
+        evidence: json::<TaskEvidence>(row, 13)?,
     })
 }
 

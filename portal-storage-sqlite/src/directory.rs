@@ -7,10 +7,9 @@
 //! gap-free under concurrency. The portal snapshot is one read transaction.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Params, params};
 
-use portal_core::model::{Contact, Logo, Phase, Portal, PortalSnapshot, Task, TaskStatus, Tenant};
+use portal_core::model::{Contact, Logo, Phase, Portal, PortalSnapshot, Task, Tenant};
 use portal_core::{ContactId, DirectoryStore, Error, PhaseId, PortalId, Result, TaskId, TenantId};
 
 use crate::SqliteStore;
@@ -24,7 +23,8 @@ pub(crate) fn exists(conn: &Connection, sql: &str, params: impl Params) -> Resul
     stmt.exists(params).db("checking a record exists")
 }
 
-fn portal_exists(conn: &Connection, portal: PortalId) -> Result<bool> {
+/// Whether a portal exists.
+pub(crate) fn portal_exists(conn: &Connection, portal: PortalId) -> Result<bool> {
     exists(
         conn,
         "SELECT 1 FROM portals WHERE id = ?1",
@@ -46,7 +46,8 @@ fn load_portal(conn: &Connection, portal: PortalId) -> Result<Portal> {
         .ok_or(Error::NotFound { entity: "portal" })
 }
 
-fn load_task(conn: &Connection, portal: PortalId, task: TaskId) -> Result<Task> {
+/// Reads a task through its portal: `NotFound` if it is not in that portal.
+pub(crate) fn load_task(conn: &Connection, portal: PortalId, task: TaskId) -> Result<Task> {
     let mut stmt = conn
         .prepare_cached(concat!(
             "SELECT ",
@@ -297,6 +298,7 @@ impl DirectoryStore for SqliteStore {
 
     async fn add_task(&self, task: &Task) -> Result<Task> {
         let kind = codec::to_json(&task.kind)?;
+        let evidence = codec::to_json(&task.evidence)?;
         let mut t = task.clone();
         self.write(move |conn| {
             if !portal_exists(conn, t.portal_id)? {
@@ -332,8 +334,9 @@ impl DirectoryStore for SqliteStore {
                 .map_err(|_| Error::storage_msg("task position out of range"))?;
             conn.prepare_cached(
                 "INSERT INTO tasks (portal_id, phase_id, position, id, title, description,
-                    assignee, kind, status, blocked_reason, due_date, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    assignee, kind, status, blocked_reason, due_date, created_at, updated_at,
+                    evidence)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -349,44 +352,12 @@ impl DirectoryStore for SqliteStore {
                     t.blocked_reason,
                     t.due_date.map(codec::date_str),
                     micros(t.created_at),
-                    micros(t.updated_at)
+                    micros(t.updated_at),
+                    evidence
                 ])
             })
             .db("storing a task")?;
             Ok(t)
-        })
-        .await
-    }
-
-    async fn set_task_status(
-        &self,
-        portal: PortalId,
-        task: TaskId,
-        status: TaskStatus,
-        blocked_reason: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<Task> {
-        let reason = blocked_reason.map(str::to_owned);
-        self.write(move |conn| {
-            let changed = conn
-                .prepare_cached(
-                    "UPDATE tasks SET status = ?1, blocked_reason = ?2, updated_at = ?3
-                     WHERE id = ?4 AND portal_id = ?5",
-                )
-                .and_then(|mut s| {
-                    s.execute(params![
-                        status.as_str(),
-                        reason,
-                        micros(now),
-                        &task.as_bytes()[..],
-                        &portal.as_bytes()[..]
-                    ])
-                })
-                .db("updating a task's status")?;
-            if changed == 0 {
-                return Err(Error::NotFound { entity: "task" });
-            }
-            load_task(conn, portal, task)
         })
         .await
     }

@@ -1,8 +1,9 @@
 //! # portal-storage-sqlite
 //!
 //! The embedded default store of the MSP client onboarding portal: [`SqliteStore`]
-//! implements `portal_core`'s [`DirectoryStore`](portal_core::DirectoryStore) and
-//! [`AccessStore`](portal_core::AccessStore) on one SQLite file (rusqlite, bundled
+//! implements `portal_core`'s [`DirectoryStore`](portal_core::DirectoryStore),
+//! [`AccessStore`](portal_core::AccessStore) and
+//! [`WorkflowStore`](portal_core::WorkflowStore) on one SQLite file (rusqlite, bundled
 //! SQLite), so a host needs no database server.
 //!
 //! ```no_run
@@ -22,13 +23,15 @@
 //! - Reads run on a small pool of read connections, on tokio's blocking pool, so no
 //!   SQLite call ever blocks an async worker thread.
 //! - Decisions about codes and sessions are taken by `portal_core::access::rules`
-//!   inside the write transaction, exactly as the contracts in `portal_core::store` say.
+//!   inside the write transaction, exactly as the contracts in `portal_core::store` say;
+//!   so are task changes, by the decision the service hands to `update_task`.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
 mod codec;
 mod directory;
 pub mod migrations;
+mod workflow;
 mod writer;
 
 use std::fmt;

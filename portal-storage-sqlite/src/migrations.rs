@@ -131,8 +131,58 @@ CREATE TABLE access_log (
 CREATE INDEX access_log_by_portal ON access_log (portal_id, at);
 "#;
 
+/// Migration 2: the task workflow. Evidence on tasks (JSON of `TaskEvidence`; existing
+/// tasks get none), task comments, client questions and the activity feed.
+///
+/// Each of the new tables has a `seq` that grows with every insert, so records that
+/// share a timestamp keep their insertion order. Actors (who wrote, asked, answered,
+/// acted) are JSON TEXT like the other structured values.
+const V2: &str = r#"
+ALTER TABLE tasks ADD COLUMN evidence TEXT NOT NULL DEFAULT '{}';
+
+-- Clustered by task: a task's thread is one contiguous range, in insertion order
+-- (`seq` numbers the comments of a task from 0).
+CREATE TABLE comments (
+    portal_id BLOB    NOT NULL REFERENCES portals (id),
+    task_id   BLOB    NOT NULL REFERENCES tasks (id),
+    seq       INTEGER NOT NULL,
+    at        INTEGER NOT NULL,
+    author    TEXT    NOT NULL,
+    body      TEXT    NOT NULL,
+    PRIMARY KEY (portal_id, task_id, seq)
+) WITHOUT ROWID;
+
+-- Clustered by portal (`seq` numbers the questions of a portal from 0). `answer` is the
+-- JSON of the MSP's answer, NULL until answered.
+CREATE TABLE questions (
+    portal_id BLOB    NOT NULL REFERENCES portals (id),
+    seq       INTEGER NOT NULL,
+    id        BLOB    NOT NULL UNIQUE CHECK (length(id) = 16),
+    asked_at  INTEGER NOT NULL,
+    asked_by  TEXT    NOT NULL,
+    text      TEXT    NOT NULL,
+    answer    TEXT,
+    PRIMARY KEY (portal_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX questions_by_age ON questions (portal_id, asked_at);
+
+-- Append-only; `seq` (the rowid) orders entries that share a timestamp. `task_id` has
+-- no foreign key: the feed is history and outlives what it mentions.
+CREATE TABLE activity (
+    seq       INTEGER PRIMARY KEY,
+    portal_id BLOB    NOT NULL REFERENCES portals (id),
+    at        INTEGER NOT NULL,
+    actor     TEXT    NOT NULL,
+    kind      TEXT    NOT NULL,
+    task_id   BLOB    CHECK (task_id IS NULL OR length(task_id) = 16),
+    subject   TEXT    NOT NULL,
+    detail    TEXT
+);
+CREATE INDEX activity_by_portal ON activity (portal_id, at);
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes: the number of migrations.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

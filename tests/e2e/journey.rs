@@ -96,14 +96,14 @@ async fn invite_to_portal_home_with_outbox_mailer() {
     assert_eq!(home.status, 200);
     assert!(home.body.contains("Contoso Dental Group onboarding"));
     assert!(home.body.contains("Signed in as Dana Whitfield"));
-    // 1 of 6 tasks complete → 16% (rounded down).
+    // 1 of 9 tasks complete → 11% (rounded down).
     assert!(
         home.body
-            .contains(r#"<progress id="overall-progress" max="100" value="16">"#),
+            .contains(r#"<progress id="overall-progress" max="100" value="11">"#),
         "{}",
         home.body
     );
-    assert!(home.body.contains("(1 of 6 tasks complete)"));
+    assert!(home.body.contains("(1 of 9 tasks complete)"));
     for tab in ["Your Tasks", "Our Progress", "Documents", "Approvals"] {
         assert!(home.body.contains(tab), "tab {tab}");
     }

@@ -7,3 +7,4 @@ mod headers;
 mod journey;
 mod logs;
 mod snapshots;
+mod workflow;

@@ -70,3 +70,84 @@ async fn error_pages() {
     insta::assert_snapshot!("page_session_needed", signed_out.body);
     insta::assert_snapshot!("page_revoked", revoked.body);
 }
+
+#[tokio::test]
+async fn task_pages_of_each_type() {
+    let h = Harness::start(Options::memory()).await;
+    let b = h.browser();
+    h.sign_in(&b).await;
+    h.service
+        .set_checklist_item(
+            h.portal.id,
+            h.tasks["checklist"],
+            portal_tests::staff(),
+            "a",
+            true,
+        )
+        .await
+        .unwrap();
+    h.service
+        .add_comment(
+            h.portal.id,
+            h.tasks["upload"],
+            portal_tests::staff(),
+            "A photo is fine.\nThanks!",
+        )
+        .await
+        .unwrap();
+    let mut pages = Vec::new();
+    for key in [
+        "standard",
+        "meeting",
+        "training",
+        "survey",
+        "checklist",
+        "approval",
+        "upload",
+        "assign",
+    ] {
+        let page = b.get(&format!("/tasks/{}", h.tasks[key])).await;
+        assert_eq!(page.status, 200, "{key}");
+        pages.push((format!("task_{key}"), page.body));
+    }
+    // A refused form keeps answers and marks fields; a decided approval shows the outcome.
+    let survey = format!("/tasks/{}", h.tasks["survey"]);
+    let csrf = b.get(&survey).await.csrf();
+    let refused = b
+        .post(
+            &format!("{survey}/form"),
+            &[
+                ("csrf", &csrf),
+                ("q.sites", "two"),
+                ("q.score", "9"),
+                ("action", "submit"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    pages.push(("task_survey_refused".into(), refused.body));
+    let approval = format!("/tasks/{}", h.tasks["approval"]);
+    let done = b
+        .post(
+            &format!("{approval}/decision"),
+            &[("csrf", &csrf), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    pages.push(("task_approval_decided".into(), b.get(&approval).await.body));
+    let asked = b
+        .post(
+            "/questions",
+            &[("csrf", &csrf), ("question", "When is go-live?")],
+        )
+        .await;
+    assert_eq!(asked.status, 303);
+    pages.push((
+        "questions".into(),
+        b.get("/questions?done=asked").await.body,
+    ));
+    let _guard = settings().bind_to_scope();
+    for (name, body) in pages {
+        insta::assert_snapshot!(name, body);
+    }
+}

@@ -65,7 +65,7 @@ fn text_part(raw: &str) -> Option<String> {
         if !head_l.contains("content-type: text/plain") {
             continue;
         }
-        let body = body.trim_end_matches(|c| c == '\n' || c == '-');
+        let body = body.trim_end_matches(['\n', '-']);
         return Some(
             if head_l.contains("content-transfer-encoding: quoted-printable") {
                 decode_qp(body)

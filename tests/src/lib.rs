@@ -13,13 +13,15 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use portal_core::mail::OutboxMailer;
 use portal_core::model::{
-    Branding, ChecklistItem, Contact, DocumentRef, Portal, PortalStatus, Question, QuestionKind,
-    RequestedDocument, Side, TaskKind, TaskStatus,
+    Branding, ChecklistItem, Contact, DocumentRef, MeetingSchedule, Portal, PortalStatus, Question,
+    QuestionKind, RequestedDocument, Side, TaskKind,
 };
 use portal_core::secret::{InviteToken, ServerSecret};
+use portal_core::workflow::Actor;
 use portal_core::{
     Mailer, ManualClock, PortalService, RecordingMailer, SeededRandom, Store, TaskSpec,
 };
+use portal_core::{PhaseId, TaskId};
 use portal_http::{HttpConfig, PortalApp};
 
 pub use browser::{Browser, Page};
@@ -50,6 +52,10 @@ pub struct Harness {
     pub portal: Portal,
     pub contact: Contact,
     pub other_portal: Portal,
+    /// The portal's tasks by short name (see [`Seeded::tasks`]).
+    pub tasks: std::collections::BTreeMap<&'static str, TaskId>,
+    /// The other portal's tasks by short name.
+    pub other_tasks: std::collections::BTreeMap<&'static str, TaskId>,
     pub invite: InviteToken,
     pub dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -111,8 +117,10 @@ impl Harness {
                 .clock(clock.clone())
                 .random(rng)
                 .build();
-        let (portal, contact) = seed(&service, "Contoso Dental Group").await;
-        let (other_portal, _) = seed(&service, "Fabrikam Legal").await;
+        let mine = seed(&service, "Contoso Dental Group").await;
+        let theirs = seed(&service, "Fabrikam Legal").await;
+        let (portal, contact, tasks) = (mine.portal, mine.contact, mine.tasks);
+        let (other_portal, other_tasks) = (theirs.portal, theirs.tasks);
         let invite = service.invite_contact(contact.id).await.unwrap();
         let app = Arc::new(PortalApp::new(service.clone(), config.clone()));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -129,6 +137,8 @@ impl Harness {
             portal,
             contact,
             other_portal,
+            tasks,
+            other_tasks,
             invite,
             dir,
             shutdown: Some(tx),
@@ -154,8 +164,28 @@ impl Harness {
     }
 }
 
-/// Seeds one portal: two phases, tasks of several types on both sides, one completed.
-pub async fn seed(service: &PortalService, client: &str) -> (Portal, Contact) {
+/// A task [`seed`] creates: key, phase, title, side, kind, due date.
+type PlannedTask = (
+    &'static str,
+    PhaseId,
+    String,
+    Side,
+    TaskKind,
+    Option<chrono::NaiveDate>,
+);
+
+/// What [`seed`] created.
+pub struct Seeded {
+    pub portal: Portal,
+    pub contact: Contact,
+    /// Task ids by short name: sign, assign, survey, upload, checklist, approval,
+    /// standard, meeting, training.
+    pub tasks: std::collections::BTreeMap<&'static str, TaskId>,
+}
+
+/// Seeds one portal: two phases, tasks of every workflow type on both sides, one
+/// completed (by staff), a meeting scheduled by staff.
+pub async fn seed(service: &PortalService, client: &str) -> Seeded {
     let branding = Branding::new(
         "Acme MSP",
         "#0d6e7a",
@@ -163,8 +193,10 @@ pub async fn seed(service: &PortalService, client: &str) -> (Portal, Contact) {
         None,
     )
     .unwrap();
+    let recipients =
+        vec![portal_core::model::EmailAddress::parse("alerts@acme-msp.example").unwrap()];
     let tenant = service
-        .create_tenant("Acme MSP", branding, vec![])
+        .create_tenant("Acme MSP", branding, recipients)
         .await
         .unwrap();
     let portal = service
@@ -176,115 +208,196 @@ pub async fn seed(service: &PortalService, client: &str) -> (Portal, Contact) {
         .add_contact(portal.id, "Dana Whitfield", &format!("dana@{slug}.example"))
         .await
         .unwrap();
-    let p1 = service.add_phase(portal.id, "Kickoff").await.unwrap();
-    let p2 = service.add_phase(portal.id, "Discovery").await.unwrap();
+    let p1 = service.add_phase(portal.id, "Kickoff").await.unwrap().id;
+    let p2 = service.add_phase(portal.id, "Discovery").await.unwrap().id;
     let day = |n| Some(t0().date_naive() + Duration::days(n));
-    let spec = |title: &str, assignee, kind, due| TaskSpec {
-        title: title.to_owned(),
-        description: format!("About {title}.\nSecond line <b>not bold</b>."),
-        assignee,
+    let mut tasks = std::collections::BTreeMap::new();
+    let q = |id: &str, prompt: &str, required, kind| Question {
+        id: id.into(),
+        prompt: prompt.into(),
+        required,
         kind,
-        due_date: due,
     };
-    let sign = service
-        .add_task(
-            portal.id,
-            p1.id,
-            spec(
-                "Sign the agreement",
-                Side::Client,
-                TaskKind::Signature {
-                    document: Some(DocumentRef {
-                        name: "MSA.pdf".into(),
-                    }),
-                },
-                None,
-            ),
-        )
-        .await
-        .unwrap();
-    service
-        .add_task(
-            portal.id,
-            p1.id,
-            spec("Assign the team", Side::Msp, TaskKind::Standard, day(-3)),
-        )
-        .await
-        .unwrap();
-    service
-        .add_task(
-            portal.id,
-            p2.id,
-            spec(
-                &format!("{client} survey"),
-                Side::Client,
-                TaskKind::Survey {
-                    questions: vec![Question {
-                        id: "q".into(),
-                        prompt: "How many sites?".into(),
-                        required: true,
-                        kind: QuestionKind::ShortText { max_len: 50 },
-                    }],
-                },
-                day(1),
-            ),
-        )
-        .await
-        .unwrap();
-    service
-        .add_task(
-            portal.id,
-            p2.id,
-            spec(
-                "Upload network docs",
-                Side::Client,
-                TaskKind::DocumentUpload {
-                    documents: vec![RequestedDocument {
-                        id: "d".into(),
-                        name: "Network diagram".into(),
-                    }],
-                },
-                day(-1),
-            ),
-        )
-        .await
-        .unwrap();
-    service
-        .add_task(
-            portal.id,
-            p2.id,
-            spec(
-                "Prepare workstations",
-                Side::Client,
-                TaskKind::Checklist {
-                    items: vec![ChecklistItem {
+    let plan: Vec<PlannedTask> = vec![
+        (
+            "sign",
+            p1,
+            "Sign the agreement".into(),
+            Side::Client,
+            TaskKind::Signature {
+                document: Some(DocumentRef {
+                    name: "MSA.pdf".into(),
+                }),
+            },
+            None,
+        ),
+        (
+            "assign",
+            p1,
+            "Assign the team".into(),
+            Side::Msp,
+            TaskKind::Standard,
+            day(-3),
+        ),
+        (
+            "meeting",
+            p1,
+            "Kickoff call".into(),
+            Side::Client,
+            TaskKind::Meeting { schedule: None },
+            day(2),
+        ),
+        (
+            "survey",
+            p2,
+            format!("{client} survey"),
+            Side::Client,
+            TaskKind::Survey {
+                questions: vec![
+                    q(
+                        "sites",
+                        "How many sites?",
+                        true,
+                        QuestionKind::ShortText { max_len: 50 },
+                    ),
+                    q(
+                        "notes",
+                        "Anything else?",
+                        false,
+                        QuestionKind::LongText { max_len: 200 },
+                    ),
+                    q(
+                        "host",
+                        "Where is email hosted?",
+                        true,
+                        QuestionKind::SingleSelect {
+                            choices: vec!["Microsoft 365".into(), "Google Workspace".into()],
+                        },
+                    ),
+                    q(
+                        "apps",
+                        "Which apps?",
+                        false,
+                        QuestionKind::MultiSelect {
+                            choices: vec!["Dentrix".into(), "QuickBooks".into(), "Other".into()],
+                        },
+                    ),
+                    q(
+                        "score",
+                        "How happy are you?",
+                        true,
+                        QuestionKind::Rating { min: 1, max: 5 },
+                    ),
+                ],
+            },
+            day(1),
+        ),
+        (
+            "upload",
+            p2,
+            "Upload network docs".into(),
+            Side::Client,
+            TaskKind::DocumentUpload {
+                documents: vec![RequestedDocument {
+                    id: "d".into(),
+                    name: "Network diagram".into(),
+                }],
+            },
+            day(-1),
+        ),
+        (
+            "checklist",
+            p2,
+            "Prepare workstations".into(),
+            Side::Client,
+            TaskKind::Checklist {
+                items: vec![
+                    ChecklistItem {
                         id: "a".into(),
                         label: "Back up files".into(),
-                    }],
-                },
-                day(10),
-            ),
-        )
-        .await
-        .unwrap();
+                    },
+                    ChecklistItem {
+                        id: "b".into(),
+                        label: "Label the laptops".into(),
+                    },
+                ],
+            },
+            day(10),
+        ),
+        (
+            "approval",
+            p2,
+            "Approve the migration date".into(),
+            Side::Client,
+            TaskKind::Approval {
+                document: Some(DocumentRef {
+                    name: "Plan.pdf".into(),
+                }),
+            },
+            day(2),
+        ),
+        (
+            "standard",
+            p2,
+            "Confirm opening hours".into(),
+            Side::Client,
+            TaskKind::Standard,
+            day(5),
+        ),
+        (
+            "training",
+            p2,
+            "Watch the help-desk video".into(),
+            Side::Client,
+            TaskKind::Training {
+                video_url: "https://youtu.be/dQw4w9WgXcQ".into(),
+            },
+            None,
+        ),
+    ];
+    for (key, phase, title, assignee, kind, due_date) in plan {
+        let description = format!("About {title}.\nSecond line <b>not bold</b>.");
+        let spec = TaskSpec {
+            title,
+            description,
+            assignee,
+            kind,
+            due_date,
+        };
+        tasks.insert(
+            key,
+            service.add_task(portal.id, phase, spec).await.unwrap().id,
+        );
+    }
     service
-        .add_task(
-            portal.id,
-            p2.id,
-            spec(
-                "Approve the migration date",
-                Side::Client,
-                TaskKind::Approval { document: None },
-                day(2),
-            ),
-        )
+        .staff_complete(staff(), portal.id, tasks["sign"], None)
         .await
         .unwrap();
+    let starts = t0() + Duration::days(2);
+    let schedule = MeetingSchedule::new(
+        starts,
+        "America/Chicago",
+        45,
+        Some("https://meet.example.com/acme"),
+        Some("Intros; timeline, access"),
+    );
     service
-        .set_task_status(portal.id, sign.id, TaskStatus::Completed, None)
+        .schedule_meeting(staff(), portal.id, tasks["meeting"], schedule)
         .await
         .unwrap();
-    (portal, contact)
+    Seeded {
+        portal,
+        contact,
+        tasks,
+    }
+}
+
+/// An MSP staff member for MSP-side actions in tests.
+pub fn staff() -> Actor {
+    Actor::Staff {
+        name: "Sam Staff".to_owned(),
+        email: Some(portal_core::model::EmailAddress::parse("sam@acme-msp.example").unwrap()),
+    }
 }
 
 /// The 6-digit code in a verification email's text.

@@ -1,12 +1,14 @@
 //! The demo's data: an MSP, one client company and an onboarding plan that uses all
-//! ten task types, on both sides, with some tasks done and some due soon.
+//! ten task types, on both sides, with some tasks done, some due soon, a scheduled
+//! meeting, a checked checklist item and a comment from the MSP.
 
 use chrono::{Duration, NaiveDate, SubsecRound, TimeDelta};
 use portal_core::model::{
     Branding, ChecklistItem, Contact, DocumentRef, EmailAddress, MeetingSchedule, Portal,
-    PortalStatus, Question, QuestionKind, RequestedDocument, Side, TaskKind, TaskStatus,
+    PortalStatus, Question, QuestionKind, RequestedDocument, Side, TaskKind,
 };
-use portal_core::{PortalService, TaskSpec};
+use portal_core::workflow::Actor;
+use portal_core::{PhaseId, PortalService, TaskId, TaskSpec};
 
 /// What the demo needs after seeding.
 pub struct Seeded {
@@ -36,26 +38,35 @@ pub async fn ensure(service: &PortalService) -> portal_core::Result<Seeded> {
     seed(service).await
 }
 
-fn task(
-    title: &str,
-    description: &str,
-    assignee: Side,
-    kind: TaskKind,
-    due: Option<NaiveDate>,
-) -> TaskSpec {
-    TaskSpec {
-        title: title.to_owned(),
-        description: description.to_owned(),
-        assignee,
-        kind,
-        due_date: due,
+struct Plan<'a> {
+    service: &'a PortalService,
+    portal: Portal,
+    today: NaiveDate,
+}
+
+impl Plan<'_> {
+    async fn task(
+        &self,
+        phase: PhaseId,
+        title: &str,
+        description: &str,
+        assignee: Side,
+        kind: TaskKind,
+        due_in_days: Option<i64>,
+    ) -> portal_core::Result<TaskId> {
+        let spec = TaskSpec {
+            title: title.to_owned(),
+            description: description.to_owned(),
+            assignee,
+            kind,
+            due_date: due_in_days.map(|n| self.today + Duration::days(n)),
+        };
+        Ok(self.service.add_task(self.portal.id, phase, spec).await?.id)
     }
 }
 
 async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
     let now = service.clock().now();
-    let today = now.date_naive();
-    let day = |n: i64| Some(today + Duration::days(n));
     let logo = service.upload_logo(LOGO.to_vec()).await?;
     let branding = Branding::new(
         "Bluefin Managed IT",
@@ -83,268 +94,232 @@ async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
     service
         .add_contact(portal.id, "Marcus Lee", "marcus.lee@contoso-dental.example")
         .await?;
-
-    let kickoff = service.add_phase(portal.id, "Kickoff").await?;
-    let discovery = service.add_phase(portal.id, "Discovery & access").await?;
-    let migration = service.add_phase(portal.id, "Migration").await?;
-    let golive = service.add_phase(portal.id, "Go-live").await?;
     let p = portal.id;
+    let plan = Plan {
+        service,
+        portal: portal.clone(),
+        today: now.date_naive(),
+    };
 
-    let mut done = Vec::new();
-    done.push(
-        service
-            .add_task(
-                p,
-                kickoff.id,
-                task(
-                    "Sign the master services agreement",
-                    "Review the agreement and sign it with your finger or mouse.",
-                    Side::Client,
-                    TaskKind::Signature {
-                        document: Some(DocumentRef {
-                            name: "Master Services Agreement v3.pdf".into(),
-                        }),
+    let kickoff = service.add_phase(p, "Kickoff").await?.id;
+    let discovery = service.add_phase(p, "Discovery & access").await?.id;
+    let migration = service.add_phase(p, "Migration").await?.id;
+    let golive = service.add_phase(p, "Go-live").await?.id;
+
+    let msa = plan
+        .task(
+            kickoff,
+            "Sign the master services agreement",
+            "Review the agreement and sign it with your finger or mouse.",
+            Side::Client,
+            TaskKind::Signature {
+                document: Some(DocumentRef {
+                    name: "Master Services Agreement v3.pdf".into(),
+                }),
+            },
+            None,
+        )
+        .await?;
+    let call = plan
+        .task(
+            kickoff,
+            "Kickoff call",
+            "Meet your onboarding team, confirm the timeline and ask anything.",
+            Side::Client,
+            TaskKind::Meeting { schedule: None },
+            Some(2),
+        )
+        .await?;
+    let team = plan
+        .task(
+            kickoff,
+            "Assign your onboarding team",
+            "Our project lead and two engineers are assigned to your account.",
+            Side::Msp,
+            TaskKind::Standard,
+            None,
+        )
+        .await?;
+    plan.task(discovery, "Confirm your office opening hours", "Tell us when we can work on site without disturbing patients. Add them as a note, then mark the task complete.",
+        Side::Client, TaskKind::Standard, Some(3)).await?;
+    let q = |id: &str, prompt: &str, required, kind| Question {
+        id: id.into(),
+        prompt: prompt.into(),
+        required,
+        kind,
+    };
+    plan.task(
+        discovery,
+        "Tell us about your environment",
+        "A short questionnaire so we plan the migration around how you work.",
+        Side::Client,
+        TaskKind::Survey {
+            questions: vec![
+                q(
+                    "sites",
+                    "How many office locations do you have?",
+                    true,
+                    QuestionKind::ShortText { max_len: 100 },
+                ),
+                q(
+                    "pain",
+                    "What IT problems slow your team down today?",
+                    false,
+                    QuestionKind::LongText { max_len: 2000 },
+                ),
+                q(
+                    "email",
+                    "Where is your email hosted?",
+                    true,
+                    QuestionKind::SingleSelect {
+                        choices: vec![
+                            "Microsoft 365".into(),
+                            "Google Workspace".into(),
+                            "On-premises Exchange".into(),
+                            "Other".into(),
+                        ],
                     },
-                    None,
                 ),
-            )
-            .await?
-            .id,
-    );
-    let start = (now + TimeDelta::days(2)).trunc_subsecs(0);
-    service
-        .add_task(
-            p,
-            kickoff.id,
-            task(
-                "Kickoff call",
-                "Meet your onboarding team, confirm the timeline and ask anything.",
-                Side::Client,
-                TaskKind::Meeting {
-                    schedule: Some(MeetingSchedule {
-                        starts_at: start,
-                        time_zone: "America/Chicago".into(),
-                        duration_minutes: 45,
-                        meeting_url: Some("https://meet.example.com/bluefin-contoso".into()),
-                        agenda: Some("Introductions\nTimeline\nAccess we'll need".into()),
-                    }),
-                },
-                day(2),
-            ),
-        )
-        .await?;
-    done.push(
-        service
-            .add_task(
-                p,
-                kickoff.id,
-                task(
-                    "Assign your onboarding team",
-                    "Our project lead and two engineers are assigned to your account.",
-                    Side::Msp,
-                    TaskKind::Standard,
-                    None,
+                q(
+                    "apps",
+                    "Which line-of-business apps do you use?",
+                    false,
+                    QuestionKind::MultiSelect {
+                        choices: vec![
+                            "Dentrix".into(),
+                            "Eaglesoft".into(),
+                            "QuickBooks".into(),
+                            "Other".into(),
+                        ],
+                    },
                 ),
-            )
-            .await?
-            .id,
-    );
-
-    service
-        .add_task(
-            p,
-            discovery.id,
-            task(
-                "Tell us about your environment",
-                "A short questionnaire so we plan the migration around how you work.",
-                Side::Client,
-                TaskKind::Survey {
-                    questions: vec![
-                        Question {
-                            id: "sites".into(),
-                            prompt: "How many office locations do you have?".into(),
-                            required: true,
-                            kind: QuestionKind::ShortText { max_len: 100 },
-                        },
-                        Question {
-                            id: "pain".into(),
-                            prompt: "What IT problems slow your team down today?".into(),
-                            required: false,
-                            kind: QuestionKind::LongText { max_len: 2000 },
-                        },
-                        Question {
-                            id: "email".into(),
-                            prompt: "Where is your email hosted?".into(),
-                            required: true,
-                            kind: QuestionKind::SingleSelect {
-                                choices: vec![
-                                    "Microsoft 365".into(),
-                                    "Google Workspace".into(),
-                                    "On-premises Exchange".into(),
-                                    "Other".into(),
-                                ],
-                            },
-                        },
-                        Question {
-                            id: "apps".into(),
-                            prompt: "Which line-of-business apps do you use?".into(),
-                            required: false,
-                            kind: QuestionKind::MultiSelect {
-                                choices: vec![
-                                    "Dentrix".into(),
-                                    "Eaglesoft".into(),
-                                    "QuickBooks".into(),
-                                    "Other".into(),
-                                ],
-                            },
-                        },
-                        Question {
-                            id: "satisfaction".into(),
-                            prompt: "How happy are you with your current IT support?".into(),
-                            required: true,
-                            kind: QuestionKind::Rating { min: 1, max: 5 },
-                        },
-                    ],
-                },
-                day(1),
-            ),
-        )
-        .await?;
-    service
-        .add_task(
-            p,
-            discovery.id,
-            task(
-                "Upload your network documentation",
-                "Whatever you have is fine: diagrams, ISP details, a list of devices.",
-                Side::Client,
-                TaskKind::DocumentUpload {
-                    documents: vec![
-                        RequestedDocument {
-                            id: "diagram".into(),
-                            name: "Network diagram".into(),
-                        },
-                        RequestedDocument {
-                            id: "isp".into(),
-                            name: "ISP contract or account details".into(),
-                        },
-                    ],
-                },
-                day(3),
-            ),
-        )
-        .await?;
-    service.add_task(p, discovery.id, task(
-        "Share your Microsoft 365 admin credentials",
-        "We need a global admin account to prepare the migration. Credentials are encrypted and only our engineers can reveal them.",
+                q(
+                    "satisfaction",
+                    "How happy are you with your current IT support? (1 = not at all, 5 = very)",
+                    true,
+                    QuestionKind::Rating { min: 1, max: 5 },
+                ),
+            ],
+        },
+        Some(1),
+    )
+    .await?;
+    plan.task(
+        discovery,
+        "Upload your network documentation",
+        "Whatever you have is fine: diagrams, ISP details, a list of devices.",
         Side::Client,
-        TaskKind::CredentialHandoff { api_key: false },
-        day(-1),
-    )).await?;
-    service.add_task(p, discovery.id, task(
-        "Send your firewall configuration backup",
-        "Export the configuration from your firewall's admin page and drop it here. Files expire automatically.",
-        Side::Client,
-        TaskKind::SecureFileDrop { expires_after_days: 7 },
-        day(5),
-    )).await?;
-    service
-        .add_task(
-            p,
-            discovery.id,
-            task(
-                "Audit existing devices",
-                "Our engineers inventory every workstation, printer and network device.",
-                Side::Msp,
-                TaskKind::Standard,
-                day(4),
-            ),
-        )
-        .await?;
-
-    service
-        .add_task(
-            p,
-            migration.id,
-            task(
-                "Prepare workstations for the new agent",
-                "Check off each step as you go; our team can tick items too.",
-                Side::Client,
-                TaskKind::Checklist {
-                    items: vec![
-                        ChecklistItem {
-                            id: "list".into(),
-                            label: "Send us the list of staff who need a device".into(),
-                        },
-                        ChecklistItem {
-                            id: "hours".into(),
-                            label: "Confirm after-hours access to the office".into(),
-                        },
-                        ChecklistItem {
-                            id: "local".into(),
-                            label: "Save local files to OneDrive".into(),
-                        },
-                    ],
+        TaskKind::DocumentUpload {
+            documents: vec![
+                RequestedDocument {
+                    id: "diagram".into(),
+                    name: "Network diagram".into(),
                 },
-                day(10),
-            ),
-        )
-        .await?;
-    service.add_task(p, migration.id, task(
-        "Approve the migration weekend",
-        "We plan to migrate email and files over the weekend of the 12th. Approve, or reject with a better date.",
-        Side::Client,
-        TaskKind::Approval { document: Some(DocumentRef { name: "Migration plan.pdf".into() }) },
-        day(7),
-    )).await?;
-    service
-        .add_task(
-            p,
-            migration.id,
-            task(
-                "Migrate mailboxes and shared files",
-                "Done by our engineers over the approved weekend.",
-                Side::Msp,
-                TaskKind::Standard,
-                None,
-            ),
-        )
-        .await?;
-
-    service
-        .add_task(
-            p,
-            golive.id,
-            task(
-                "Watch: getting help from Bluefin",
-                "A four-minute video on raising tickets and reaching the help desk.",
-                Side::Client,
-                TaskKind::Training {
-                    video_url: "https://www.youtube.com/watch?v=dQw4w9WgXcQ".into(),
+                RequestedDocument {
+                    id: "isp".into(),
+                    name: "ISP contract or account details".into(),
                 },
-                day(14),
-            ),
+            ],
+        },
+        Some(3),
+    )
+    .await?;
+    plan.task(discovery, "Share your Microsoft 365 admin credentials", "We need a global admin account to prepare the migration. Credentials are encrypted and only our engineers can reveal them.",
+        Side::Client, TaskKind::CredentialHandoff { api_key: false }, Some(-1)).await?;
+    plan.task(discovery, "Send your firewall configuration backup", "Export the configuration from your firewall's admin page and drop it here. Files expire automatically.",
+        Side::Client, TaskKind::SecureFileDrop { expires_after_days: 7 }, Some(5)).await?;
+    plan.task(
+        discovery,
+        "Audit existing devices",
+        "Our engineers inventory every workstation, printer and network device.",
+        Side::Msp,
+        TaskKind::Standard,
+        Some(4),
+    )
+    .await?;
+    let checklist = plan
+        .task(
+            migration,
+            "Prepare workstations for the new agent",
+            "Check off each step as you go; our team can tick items too.",
+            Side::Client,
+            TaskKind::Checklist {
+                items: vec![
+                    ChecklistItem {
+                        id: "list".into(),
+                        label: "Send us the list of staff who need a device".into(),
+                    },
+                    ChecklistItem {
+                        id: "hours".into(),
+                        label: "Confirm after-hours access to the office".into(),
+                    },
+                    ChecklistItem {
+                        id: "local".into(),
+                        label: "Save local files to OneDrive".into(),
+                    },
+                ],
+            },
+            Some(10),
         )
         .await?;
-    service
-        .add_task(
-            p,
-            golive.id,
-            task(
-                "Go-live check-in",
-                "We confirm everything works and hand over to the help desk.",
-                Side::Msp,
-                TaskKind::Standard,
-                day(21),
-            ),
-        )
-        .await?;
+    plan.task(migration, "Approve the migration weekend", "We plan to migrate email and files over the weekend of the 12th. Approve, or reject with a better date.",
+        Side::Client, TaskKind::Approval { document: Some(DocumentRef { name: "Migration plan.pdf".into() }) }, Some(7)).await?;
+    plan.task(
+        migration,
+        "Migrate mailboxes and shared files",
+        "Done by our engineers over the approved weekend.",
+        Side::Msp,
+        TaskKind::Standard,
+        None,
+    )
+    .await?;
+    plan.task(
+        golive,
+        "Watch: getting help from Bluefin",
+        "A four-minute video on raising tickets and reaching the help desk.",
+        Side::Client,
+        TaskKind::Training {
+            video_url: "https://www.youtube.com/watch?v=dQw4w9WgXcQ".into(),
+        },
+        Some(14),
+    )
+    .await?;
+    plan.task(
+        golive,
+        "Go-live check-in",
+        "We confirm everything works and hand over to the help desk.",
+        Side::Msp,
+        TaskKind::Standard,
+        Some(21),
+    )
+    .await?;
 
-    for id in done {
-        service
-            .set_task_status(p, id, TaskStatus::Completed, None)
-            .await?;
+    let staff = Actor::Staff {
+        name: "Priya Natarajan (Bluefin)".to_owned(),
+        email: Some(EmailAddress::parse("priya@bluefin-it.example")?),
+    };
+    for id in [msa, team] {
+        service.staff_complete(staff.clone(), p, id, None).await?;
     }
+    let start = (now + TimeDelta::days(2)).trunc_subsecs(0);
+    let agenda =
+        "Introductions\nTimeline, milestones and who does what\nAccess we'll need from you";
+    let schedule = MeetingSchedule::new(
+        start,
+        "America/Chicago",
+        45,
+        Some("https://meet.example.com/bluefin-contoso"),
+        Some(agenda),
+    );
+    service
+        .schedule_meeting(staff.clone(), p, call, schedule)
+        .await?;
+    service
+        .set_checklist_item(p, checklist, staff.clone(), "hours", true)
+        .await?;
+    service
+        .add_comment(p, call, staff, "Looking forward to meeting your team! Anyone from the front office is welcome to join.")
+        .await?;
     Ok(Seeded {
         portal,
         contact,

@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use super::support::{
-    another_contact, assert_err, mins, new_contact, new_portal, new_task, new_tenant, phase,
-    phase_id, portal_id, race, secs, signed_in, t0, task_id, tenant_id, world,
+    another_contact, assert_err, decide, mins, new_contact, new_portal, new_task, new_tenant,
+    phase, phase_id, portal_id, race, secs, signed_in, staff, t0, task_id, tenant_id, world,
 };
 use crate::error::Error;
 use crate::model::{Branding, Logo, TaskStatus};
 use crate::random::{OsRandom, RandomSource};
 use crate::store::{RequestInfo, Store};
+use crate::workflow::TaskAction;
 
 /// Tenants and portals: create, read back equal, duplicate ids are `Conflict`, a
 /// portal of a missing tenant is `NotFound` and not written, listings oldest first.
@@ -103,7 +104,8 @@ pub async fn contacts(store: &dyn Store) {
 
 /// Phases and tasks: positions assigned in order (the given task position is
 /// ignored), duplicates `Conflict`, missing or foreign parents `NotFound` with nothing
-/// written, status changes only through the task's own portal.
+/// written; `update_task` stamps the change and works only through the task's own
+/// portal (another portal's task, like a missing one, is `NotFound`).
 pub async fn phases_and_tasks(store: &dyn Store) {
     let w = world(store).await;
     let other = world(store).await;
@@ -181,14 +183,11 @@ pub async fn phases_and_tasks(store: &dyn Store) {
     assert_eq!(next.position, 2, "refused adds leave no gap");
 
     let at = t0() + mins(5);
+    let block = TaskAction::Block {
+        reason: "Waiting for the firewall".to_owned(),
+    };
     let blocked = store
-        .set_task_status(
-            w.portal.id,
-            t.id,
-            TaskStatus::Blocked,
-            Some("Waiting for the firewall"),
-            at,
-        )
+        .update_task(w.portal.id, t.id, decide(block.clone(), staff(), at))
         .await
         .unwrap();
     assert_eq!(blocked.status, TaskStatus::Blocked);
@@ -196,26 +195,40 @@ pub async fn phases_and_tasks(store: &dyn Store) {
         blocked.blocked_reason.as_deref(),
         Some("Waiting for the firewall")
     );
-    assert_eq!(blocked.updated_at, at);
+    assert_eq!(
+        blocked.updated_at, at,
+        "update_task stamps the decision's time"
+    );
     assert_eq!(blocked.created_at, t.created_at);
     assert_eq!(blocked.position, 0);
+    let complete = TaskAction::Complete { notes: None };
     let done = store
-        .set_task_status(w.portal.id, t.id, TaskStatus::Completed, None, at + secs(1))
+        .update_task(
+            w.portal.id,
+            t.id,
+            decide(complete.clone(), staff(), at + secs(1)),
+        )
         .await
         .unwrap();
     assert_eq!(done.status, TaskStatus::Completed);
     assert_eq!(done.blocked_reason, None);
+    assert_eq!(done.updated_at, at + secs(1));
 
+    let reopen = TaskAction::Reopen;
     assert_err!(
         store
-            .set_task_status(other.portal.id, t.id, TaskStatus::Pending, None, at)
+            .update_task(other.portal.id, t.id, decide(reopen.clone(), staff(), at))
             .await,
         Error::NotFound { .. }
     );
     assert_err!(
         store
-            .set_task_status(w.portal.id, task_id(), TaskStatus::Pending, None, at)
+            .update_task(w.portal.id, task_id(), decide(reopen, staff(), at))
             .await,
+        Error::NotFound { .. }
+    );
+    assert_err!(
+        store.task(other.portal.id, t.id).await,
         Error::NotFound { .. }
     );
     let snap = store.portal_snapshot(w.portal.id).await.unwrap();
@@ -224,6 +237,7 @@ pub async fn phases_and_tasks(store: &dyn Store) {
         stored, &done,
         "a refused change through another portal changed nothing"
     );
+    assert_eq!(store.task(w.portal.id, t.id).await.unwrap(), done);
 }
 
 /// Positions under concurrency: 10 concurrent `add_phase` on one portal get 0..9 and
@@ -358,10 +372,16 @@ pub async fn tenant_isolation(store: &dyn Store) {
 
     assert_err!(
         store
-            .set_task_status(a.portal.id, tb.id, TaskStatus::Completed, None, t0())
+            .update_task(
+                a.portal.id,
+                tb.id,
+                decide(TaskAction::Complete { notes: None }, staff(), t0())
+            )
             .await,
         Error::NotFound { .. }
     );
+    assert_err!(store.task(a.portal.id, tb.id).await, Error::NotFound { .. });
+    assert_eq!(store.task(b.portal.id, tb.id).await.unwrap(), tb);
     assert!(
         store
             .portals(a.tenant.id)

@@ -39,7 +39,11 @@
 //! - a killed code (another verification started) is `Expired`;
 //! - reading or listing is never an error for a portal that merely has no records;
 //! - refused calls (a limit, a wrong parent, an expired code) write nothing, and a
-//!   refused `authenticate` appends no access entry.
+//!   refused `authenticate` appends no access entry;
+//! - `update_task` through another portal never calls `decide` (the other portal's
+//!   task is not shown to it); comments with equal times are listed in insertion
+//!   order; a question of a missing portal is `NotFound` and a duplicate question id
+//!   is `Conflict`, like any other record.
 //!
 //! # Panics
 //!
@@ -55,6 +59,7 @@ mod access;
 mod directory;
 mod sessions;
 mod support;
+mod workflow;
 
 use std::sync::Arc;
 
@@ -74,6 +79,12 @@ pub use directory::{
 pub use sessions::{
     access_log, end_session, revoke_contact, session_absolute_cap, session_expiry_boundary,
     session_slides,
+};
+pub use workflow::{
+    activity_feed_order, branding_changes, comments_order_and_scope, concurrent_approvals,
+    concurrent_checklist_items, evidence_round_trips, questions_answered_once,
+    update_task_applies_with_activity, update_task_keeps_immutable_fields,
+    update_task_refusal_writes_nothing, workflow_portal_scoping,
 };
 
 /// Runs every check of the suite against `store`, one after the other.
@@ -109,4 +120,16 @@ pub async fn run_all(store: Arc<dyn Store>) {
     end_session(s).await;
     revoke_contact(s).await;
     access_log(s).await;
+    // The task workflow.
+    update_task_applies_with_activity(s).await;
+    update_task_refusal_writes_nothing(s).await;
+    update_task_keeps_immutable_fields(s).await;
+    workflow_portal_scoping(s).await;
+    concurrent_approvals(store.clone()).await;
+    concurrent_checklist_items(store.clone()).await;
+    comments_order_and_scope(s).await;
+    questions_answered_once(s).await;
+    activity_feed_order(s).await;
+    branding_changes(s).await;
+    evidence_round_trips(s).await;
 }

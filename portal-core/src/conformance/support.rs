@@ -10,7 +10,8 @@ use crate::model::{
 };
 use crate::random::{OsRandom, RandomSource};
 use crate::secret::{CodeHash, TokenHash};
-use crate::store::{ClientContext, NewCode, NewSession, Store, VerificationLimits};
+use crate::store::{ClientContext, NewCode, NewSession, Store, TaskDecision, VerificationLimits};
+use crate::workflow::{Actor, TaskAction, apply};
 
 /// Asserts that an expression is `Err` matching a pattern, printing what it was if not.
 macro_rules! assert_err {
@@ -168,9 +169,41 @@ pub(crate) fn new_task(portal: PortalId, phase: PhaseId, title: &str) -> Task {
         status: TaskStatus::Pending,
         blocked_reason: None,
         due_date: None,
+        evidence: Default::default(),
         created_at: t0(),
         updated_at: t0(),
     }
+}
+
+/// A client-side task of `kind` to add.
+pub(crate) fn new_task_of(portal: PortalId, phase: PhaseId, title: &str, kind: TaskKind) -> Task {
+    Task {
+        kind,
+        ..new_task(portal, phase, title)
+    }
+}
+
+/// The actor behind a contact's session.
+pub(crate) fn client(contact: &Contact) -> Actor {
+    Actor::Client {
+        contact_id: contact.id,
+        name: contact.name.clone(),
+        email: contact.email.clone(),
+    }
+}
+
+/// An MSP staff member.
+pub(crate) fn staff() -> Actor {
+    Actor::Staff {
+        name: "Sam Staff".to_owned(),
+        email: Some(EmailAddress::parse("sam@msp.example").unwrap()),
+    }
+}
+
+/// The decision the service hands a store: the workflow's rules applied to `action`
+/// by `actor` at `at`.
+pub(crate) fn decide(action: TaskAction, actor: Actor, at: DateTime<Utc>) -> TaskDecision {
+    std::sync::Arc::new(move |t: &Task| apply(t, &action, &actor, at))
 }
 
 /// A tenant, one of its portals and one contact of that portal, all fresh.

@@ -2,13 +2,17 @@
 //! portal pages) and for the MSP (setting portals up, inviting and revoking contacts).
 //! Hosts call these; they hold no HTTP, SQL or transport knowledge.
 
+mod workflow;
+
+pub use workflow::client_actor;
+
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 
 use crate::access::AccessPolicy;
 use crate::clock::{Clock, SystemClock};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ids::{ContactId, PhaseId, PortalId, TaskId, TenantId};
 use crate::mail::{self, LinkBuilder, Mailer, Recipient};
 use crate::model::{
@@ -238,42 +242,13 @@ impl PortalService {
             assignee: spec.assignee,
             kind: spec.kind,
             status: TaskStatus::Pending,
+            evidence: Default::default(),
             blocked_reason: None,
             due_date: spec.due_date,
             created_at: now,
             updated_at: now,
         };
         self.inner.store.add_task(&task).await
-    }
-
-    /// Sets a task's status as MSP staff (a blocked task needs a reason the client sees).
-    pub async fn set_task_status(
-        &self,
-        portal: PortalId,
-        task: TaskId,
-        status: TaskStatus,
-        blocked_reason: Option<&str>,
-    ) -> Result<Task> {
-        let reason = match (status, blocked_reason) {
-            (TaskStatus::Blocked, Some(r)) => Some(clean_text("blocked reason", r, 2000)?),
-            (TaskStatus::Blocked, None) => {
-                return Err(Error::invalid(
-                    "blocked reason",
-                    "say why the task is blocked",
-                ));
-            }
-            _ => None,
-        };
-        self.inner
-            .store
-            .set_task_status(
-                portal,
-                task,
-                status,
-                reason.as_deref(),
-                self.inner.clock.now(),
-            )
-            .await
     }
 
     // ----- MSP side: access ----------------------------------------------------------

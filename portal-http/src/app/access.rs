@@ -238,5 +238,4 @@ impl PortalApp {
             Err(e) => self.error_page(req, &e, None),
         }
     }
-
 }

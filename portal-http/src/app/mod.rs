@@ -26,12 +26,53 @@ use portal_core::store::{ClientContext, RequestInfo};
 
 mod access;
 mod portal;
+mod tasks;
 
 use crate::config::HttpConfig;
 use crate::cookies::{self, Jar};
 use crate::csrf;
 use crate::pages::{Chrome, MessagePage};
 use crate::respond::{Body, Reply, csp};
+
+/// The client address a trusted proxy vouches for: the *last* `X-Forwarded-For` entry
+/// (the one the proxy appended). Earlier entries come from the client and are not
+/// believed; an unparsable last entry means no vouched address.
+fn client_ip_from_forwarded(headers: &HeaderMap) -> Option<IpAddr> {
+    let last_header = headers.get_all("x-forwarded-for").iter().next_back()?;
+    let last_entry = last_header.to_str().ok()?.rsplit(',').next()?;
+    last_entry.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_proxys_entry_is_believed() {
+        let mut h = HeaderMap::new();
+        assert_eq!(client_ip_from_forwarded(&h), None);
+        h.append(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.4".parse().unwrap(),
+        );
+        assert_eq!(
+            client_ip_from_forwarded(&h),
+            Some("198.51.100.4".parse().unwrap())
+        );
+        h.append("x-forwarded-for", "2001:db8::1".parse().unwrap());
+        assert_eq!(
+            client_ip_from_forwarded(&h),
+            Some("2001:db8::1".parse().unwrap())
+        );
+        let mut spoof = HeaderMap::new();
+        spoof.append("x-forwarded-for", "10.0.0.1, garbage".parse().unwrap());
+        assert_eq!(
+            client_ip_from_forwarded(&spoof),
+            None,
+            "never falls back to a client-supplied entry"
+        );
+    }
+}
 
 /// The portal's HTTP application: a function from request to response.
 #[derive(Debug, Clone)]
@@ -125,6 +166,16 @@ impl PortalApp {
                 "confirm_magic_link",
                 self.confirm_magic(&req, token, body).await,
             ),
+            (["tasks", id], true, _) => ("task", self.task_page(&req, id).await),
+            (["tasks", id, "invite.ics"], true, _) => {
+                ("meeting_ics", self.task_ics(&req, id).await)
+            }
+            (["tasks", id, action], _, true) => (
+                "task_action",
+                self.task_action(&req, id, action, body).await,
+            ),
+            (["questions"], true, _) => ("questions", self.questions(&req).await),
+            (["questions"], _, true) => ("ask_question", self.ask_question(&req, body).await),
             (["assets", "portal.css"], true, _) => ("css", Self::css()),
             (["brand", "logo", sha], true, _) => ("logo", self.logo(&req, sha).await),
             (
@@ -134,7 +185,10 @@ impl PortalApp {
                 | ["i", _]
                 | ["verify"]
                 | ["verify", _]
-                | ["m", _],
+                | ["m", _]
+                | ["tasks", _]
+                | ["tasks", _, _]
+                | ["questions"],
                 _,
                 _,
             ) => (
@@ -177,15 +231,7 @@ impl PortalApp {
         if !self.config.trusted_proxies.contains(&socket) {
             return socket;
         }
-        // The proxy appends the address it saw: the last entry is the one it vouches for.
-        headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-            .last()
-            .unwrap_or(socket)
+        client_ip_from_forwarded(headers).unwrap_or(socket)
     }
 
     fn chrome(&self, req: &Req, title: &str, branding: Option<&Branding>) -> Chrome {

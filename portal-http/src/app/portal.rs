@@ -12,10 +12,24 @@ use crate::cookies::{self, Jar};
 use crate::pages::{self, HomePage, Tab};
 use crate::respond::Reply;
 
+/// Activity entries shown on the portal home.
+const HOME_ACTIVITY: usize = 10;
+
+/// The first value of a query parameter.
+pub(super) fn query_param(req: &Req, name: &str) -> Option<String> {
+    let q = req.query.as_deref()?;
+    form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
 impl PortalApp {
     // ----- the portal ----------------------------------------------------------------
 
-    pub(super) async fn authenticated(&self, req: &Req) -> Result<(SessionToken, ClientContext), Reply> {
+    pub(super) async fn authenticated(
+        &self,
+        req: &Req,
+    ) -> Result<(SessionToken, ClientContext), Reply> {
         let token = cookies::read(&req.headers, &self.config, Jar::Session)
             .ok_or(Error::NotFound { entity: "session" })
             .and_then(|t| SessionToken::parse(&t));
@@ -49,16 +63,11 @@ impl PortalApp {
             Ok(s) => s,
             Err(e) => return self.error_page(req, &e, None),
         };
-        let tab = Tab::from_query(req.query.as_deref().and_then(|q| {
-            form_urlencoded::parse(q.as_bytes())
-                .find(|(k, _)| k == "tab")
-                .map(|(_, v)| match v.as_ref() {
-                    "progress" => "progress",
-                    "documents" => "documents",
-                    "approvals" => "approvals",
-                    _ => "tasks",
-                })
-        }));
+        let tab = Tab::from_query(query_param(req, "tab").as_deref());
+        let activity = match self.service.activity(ctx.portal_id, HOME_ACTIVITY).await {
+            Ok(a) => a,
+            Err(e) => return self.error_page(req, &e, None),
+        };
         let today = self.service.clock().now().date_naive();
         let c = self.chrome(req, tab.label(), Some(&snap.portal.branding));
         let page: HomePage = pages::home(
@@ -68,6 +77,7 @@ impl PortalApp {
             tab,
             today,
             self.config.prefix(),
+            &activity,
         );
         self.render(StatusCode::OK, &page)
             .cookie(self.session_cookie(&token, &ctx))
@@ -100,5 +110,4 @@ impl PortalApp {
             None,
         )
     }
-
 }

@@ -2,6 +2,9 @@
 //! turn domain data into what a page shows. No domain rule is decided here; progress
 //! and phase status come from `portal_core::model`.
 
+pub mod questions;
+pub mod task;
+
 use askama::Template;
 use chrono::{NaiveDate, TimeDelta};
 use portal_core::model::{
@@ -202,11 +205,44 @@ pub struct TabLink {
     pub count: usize,
 }
 
+/// Links of the signed-in portal's navigation, on every portal page.
+#[derive(Debug, Clone)]
+pub struct PortalNav {
+    /// The portal home.
+    pub home_href: String,
+    /// The "Ask a Question" page.
+    pub questions_href: String,
+    /// Where "Sign out" posts.
+    pub signout_action: String,
+}
+
+impl PortalNav {
+    /// The navigation under `prefix`.
+    pub fn new(prefix: &str) -> Self {
+        Self {
+            home_href: format!("{prefix}/"),
+            questions_href: format!("{prefix}/questions"),
+            signout_action: format!("{prefix}/sign-out"),
+        }
+    }
+}
+
+/// An activity-feed line as shown.
+#[derive(Debug, Clone)]
+pub struct ActivityView {
+    /// "Dana Whitfield completed “Sign the agreement”".
+    pub summary: String,
+    /// When.
+    pub at: String,
+}
+
 /// A task as a card shows it.
 #[derive(Debug, Clone)]
 pub struct TaskCard {
     /// Task id (anchor).
     pub id: String,
+    /// The task page, relative to the portal home.
+    pub href: String,
     /// Title.
     pub title: String,
     /// Description.
@@ -279,8 +315,10 @@ pub struct HomePage {
     pub timeline: bool,
     /// Phases with their cards.
     pub phases: Vec<PhaseView>,
-    /// Where "Sign out" posts.
-    pub signout_action: String,
+    /// Navigation.
+    pub nav: PortalNav,
+    /// Recent activity, newest first.
+    pub activity: Vec<ActivityView>,
 }
 
 fn status_slug(s: TaskStatus) -> &'static str {
@@ -295,7 +333,7 @@ fn phase_slug(s: PhaseStatus) -> &'static str {
     }
 }
 
-fn card(task: &Task, company: &str, today: NaiveDate) -> TaskCard {
+pub(crate) fn card(task: &Task, company: &str, today: NaiveDate) -> TaskCard {
     let done = task.status == TaskStatus::Completed;
     let (overdue, due_soon) = match task.due_date {
         Some(d) if !done => (
@@ -319,6 +357,7 @@ fn card(task: &Task, company: &str, today: NaiveDate) -> TaskCard {
     };
     TaskCard {
         id: task.id.to_string(),
+        href: format!("tasks/{}", task.id),
         title: task.title.clone(),
         description: task.description.clone(),
         badge: task.kind.badge(),
@@ -385,6 +424,7 @@ pub fn home(
     tab: Tab,
     today: NaiveDate,
     prefix: &str,
+    activity: &[portal_core::workflow::ActivityEntry],
 ) -> HomePage {
     let progress = Progress::of(&snap.tasks);
     let open = |t: &&Task| t.status != TaskStatus::Completed;
@@ -472,6 +512,13 @@ pub fn home(
         empty_text,
         timeline,
         phases,
-        signout_action: format!("{prefix}/sign-out"),
+        nav: PortalNav::new(prefix),
+        activity: activity
+            .iter()
+            .map(|a| ActivityView {
+                summary: a.summary(),
+                at: task::when(a.at),
+            })
+            .collect(),
     }
 }

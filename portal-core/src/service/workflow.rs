@@ -1,0 +1,397 @@
+//! The task workflow's use cases: clients completing tasks, commenting and asking
+//! questions; MSP staff scheduling, blocking, reopening, answering and branding.
+//! Every change goes through [`crate::workflow::apply`] inside one store call, which
+//! also appends the activity entry.
+
+use std::sync::Arc;
+
+use super::PortalService;
+use crate::error::{Error, Result};
+use crate::ids::{PortalId, QuestionId, TaskId, TenantId};
+use crate::mail;
+use crate::model::{Branding, MeetingSchedule, Side, Task, TaskKind, clean_text};
+use crate::store::{ClientContext, RequestInfo};
+use crate::workflow::conversation::MAX_MESSAGE;
+use crate::workflow::ics::{IcsMeeting, meeting_ics};
+use crate::workflow::survey::{self, SubmitMode};
+use crate::workflow::{
+    ActivityEntry, ActivityKind, Actor, ClientQuestion, Comment, QuestionAnswer, TaskAction, apply,
+};
+
+/// The actor behind a client session.
+pub fn client_actor(ctx: &ClientContext) -> Actor {
+    Actor::Client {
+        contact_id: ctx.contact_id,
+        name: ctx.contact_name.clone(),
+        email: ctx.contact_email.clone(),
+    }
+}
+
+impl PortalService {
+    /// Applies `action` by `actor` to a task of `portal`, atomically with its activity entry.
+    pub async fn act(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        actor: Actor,
+        action: TaskAction,
+    ) -> Result<Task> {
+        let now = self.inner.clock.now();
+        let decide = Arc::new(move |t: &Task| apply(t, &action, &actor, now));
+        self.inner.store.update_task(portal, task, decide).await
+    }
+
+    /// A task of the client's own portal (`NotFound` for any other portal's task).
+    pub async fn task(&self, portal: PortalId, task: TaskId) -> Result<Task> {
+        self.inner.store.task(portal, task).await
+    }
+
+    // ----- client ----------------------------------------------------------------------
+
+    /// "Mark Complete" on a standard or training task, with optional notes.
+    pub async fn complete_task(
+        &self,
+        ctx: &ClientContext,
+        task: TaskId,
+        notes: Option<String>,
+    ) -> Result<Task> {
+        self.act(
+            ctx.portal_id,
+            task,
+            client_actor(ctx),
+            TaskAction::Complete { notes },
+        )
+        .await
+    }
+
+    /// Saves (draft) or submits a form. Invalid answers come back as
+    /// `Error::InvalidFields` with one message per question and nothing is saved.
+    pub async fn save_answers(
+        &self,
+        ctx: &ClientContext,
+        task: TaskId,
+        fields: &[(String, String)],
+        mode: SubmitMode,
+    ) -> Result<Task> {
+        let current = self.inner.store.task(ctx.portal_id, task).await?;
+        let TaskKind::Survey { questions } = &current.kind else {
+            return Err(Error::conflict("This task has no form to fill in."));
+        };
+        // The state decides before the content: a form that can't be changed says so,
+        // whatever was typed into it.
+        crate::workflow::actions::client_may_act(&current)?;
+        let answers = survey::validate(questions, fields, mode)
+            .map_err(|errors| Error::InvalidFields { errors })?;
+        let submit = mode == SubmitMode::Submit;
+        self.act(
+            ctx.portal_id,
+            task,
+            client_actor(ctx),
+            TaskAction::SaveAnswers { answers, submit },
+        )
+        .await
+    }
+
+    /// Checks or unchecks a checklist item as `actor` (a client or staff).
+    pub async fn set_checklist_item(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        actor: Actor,
+        item: &str,
+        checked: bool,
+    ) -> Result<Task> {
+        self.act(
+            portal,
+            task,
+            actor,
+            TaskAction::SetItem {
+                item: item.to_owned(),
+                checked,
+            },
+        )
+        .await
+    }
+
+    /// Approves or rejects an approval task; the decision records name, email, IP and time.
+    pub async fn decide_approval(
+        &self,
+        ctx: &ClientContext,
+        task: TaskId,
+        approved: bool,
+        comment: Option<String>,
+        request: &RequestInfo,
+    ) -> Result<Task> {
+        let action = TaskAction::Decide {
+            approved,
+            comment,
+            request: request.clone(),
+        };
+        self.act(ctx.portal_id, task, client_actor(ctx), action)
+            .await
+    }
+
+    /// Adds a comment to a task's thread. A client's comment is emailed to the MSP's
+    /// notification recipients.
+    pub async fn add_comment(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        author: Actor,
+        body: &str,
+    ) -> Result<Comment> {
+        let body = clean_text("comment", body, MAX_MESSAGE)?;
+        if body.is_empty() {
+            return Err(Error::invalid("comment", "write something before sending"));
+        }
+        let task = self.inner.store.task(portal, task).await?;
+        let now = self.inner.clock.now();
+        let comment = Comment {
+            portal_id: portal,
+            task_id: task.id,
+            author: author.clone(),
+            body,
+            at: now,
+        };
+        let activity = ActivityEntry {
+            portal_id: portal,
+            at: now,
+            actor: author.clone(),
+            kind: ActivityKind::Commented,
+            task_id: Some(task.id),
+            subject: task.title.clone(),
+            detail: None,
+        };
+        self.inner.store.add_comment(&comment, &activity).await?;
+        if author.side() == Side::Client {
+            self.notify_msp(portal, |client, to| {
+                mail::comment_notification(to, client, author.name(), &task.title, &comment.body)
+            })
+            .await;
+        }
+        Ok(comment)
+    }
+
+    /// A task's comments, oldest first.
+    pub async fn comments(&self, portal: PortalId, task: TaskId) -> Result<Vec<Comment>> {
+        self.inner.store.comments(portal, task).await
+    }
+
+    /// "Ask a Question": recorded in the activity feed, listed for the MSP and emailed
+    /// to its notification recipients.
+    pub async fn ask_question(&self, ctx: &ClientContext, text: &str) -> Result<ClientQuestion> {
+        let text = clean_text("question", text, MAX_MESSAGE)?;
+        if text.is_empty() {
+            return Err(Error::invalid(
+                "question",
+                "write your question before sending",
+            ));
+        }
+        let now = self.inner.clock.now();
+        let question = ClientQuestion {
+            id: QuestionId::random(self.inner.random.as_ref()),
+            portal_id: ctx.portal_id,
+            asked_by: client_actor(ctx),
+            text,
+            asked_at: now,
+            answer: None,
+        };
+        let activity = ActivityEntry {
+            portal_id: ctx.portal_id,
+            at: now,
+            actor: question.asked_by.clone(),
+            kind: ActivityKind::QuestionAsked,
+            task_id: None,
+            subject: excerpt(&question.text),
+            detail: None,
+        };
+        self.inner.store.add_question(&question, &activity).await?;
+        let asker = ctx.contact_name.clone();
+        self.notify_msp(ctx.portal_id, |client, to| {
+            mail::question_notification(to, client, &asker, &question.text)
+        })
+        .await;
+        Ok(question)
+    }
+
+    /// A portal's questions, newest first.
+    pub async fn questions(&self, portal: PortalId) -> Result<Vec<ClientQuestion>> {
+        self.inner.store.questions(portal).await
+    }
+
+    /// A portal's activity feed, newest first.
+    pub async fn activity(&self, portal: PortalId, limit: usize) -> Result<Vec<ActivityEntry>> {
+        self.inner.store.activity(portal, limit).await
+    }
+
+    /// The calendar invite of a scheduled meeting task.
+    pub async fn meeting_ics(&self, portal: PortalId, task: TaskId) -> Result<String> {
+        let task = self.inner.store.task(portal, task).await?;
+        let TaskKind::Meeting { schedule: Some(s) } = &task.kind else {
+            return Err(Error::NotFound { entity: "meeting" });
+        };
+        let portal = self.inner.store.portal(portal).await?;
+        let tenant = self.inner.store.tenant(portal.tenant_id).await?;
+        let description = s.agenda.clone().unwrap_or_else(|| task.description.clone());
+        Ok(meeting_ics(&IcsMeeting {
+            task_id: task.id,
+            title: &task.title,
+            description: &description,
+            starts_at: s.starts_at,
+            duration_minutes: s.duration_minutes,
+            meeting_url: s.meeting_url.as_deref(),
+            sequence: s.sequence,
+            revised_at: s.revised_at.unwrap_or(task.updated_at),
+            organizer_name: &portal.branding.company_name,
+            organizer_email: tenant.notification_recipients.first(),
+        }))
+    }
+
+    // ----- MSP staff -------------------------------------------------------------------
+
+    /// Schedules or reschedules a meeting task (raising its calendar SEQUENCE).
+    pub async fn schedule_meeting(
+        &self,
+        staff: Actor,
+        portal: PortalId,
+        task: TaskId,
+        schedule: MeetingSchedule,
+    ) -> Result<Task> {
+        self.act(portal, task, staff, TaskAction::Schedule(schedule))
+            .await
+    }
+
+    /// Blocks a task with a reason the client sees.
+    pub async fn block_task(
+        &self,
+        staff: Actor,
+        portal: PortalId,
+        task: TaskId,
+        reason: &str,
+    ) -> Result<Task> {
+        self.act(
+            portal,
+            task,
+            staff,
+            TaskAction::Block {
+                reason: reason.to_owned(),
+            },
+        )
+        .await
+    }
+
+    /// Unblocks a task.
+    pub async fn unblock_task(&self, staff: Actor, portal: PortalId, task: TaskId) -> Result<Task> {
+        self.act(portal, task, staff, TaskAction::Unblock).await
+    }
+
+    /// Reopens a completed task.
+    pub async fn reopen_task(&self, staff: Actor, portal: PortalId, task: TaskId) -> Result<Task> {
+        self.act(portal, task, staff, TaskAction::Reopen).await
+    }
+
+    /// Marks any task complete as staff (e.g. an MSP task done, a meeting held).
+    pub async fn staff_complete(
+        &self,
+        staff: Actor,
+        portal: PortalId,
+        task: TaskId,
+        notes: Option<String>,
+    ) -> Result<Task> {
+        self.act(portal, task, staff, TaskAction::Complete { notes })
+            .await
+    }
+
+    /// Answers a client's question; the client sees it in the portal.
+    pub async fn answer_question(
+        &self,
+        staff: Actor,
+        portal: PortalId,
+        question: QuestionId,
+        text: &str,
+    ) -> Result<ClientQuestion> {
+        let text = clean_text("answer", text, MAX_MESSAGE)?;
+        if text.is_empty() {
+            return Err(Error::invalid("answer", "write the answer before sending"));
+        }
+        let asked = self
+            .inner
+            .store
+            .questions(portal)
+            .await?
+            .into_iter()
+            .find(|q| q.id == question)
+            .ok_or(Error::NotFound { entity: "question" })?;
+        let now = self.inner.clock.now();
+        let answer = QuestionAnswer {
+            by: staff.clone(),
+            text,
+            at: now,
+        };
+        let activity = ActivityEntry {
+            portal_id: portal,
+            at: now,
+            actor: staff,
+            kind: ActivityKind::QuestionAnswered,
+            task_id: None,
+            subject: excerpt(&asked.text),
+            detail: None,
+        };
+        self.inner
+            .store
+            .answer_question(portal, question, &answer, &activity)
+            .await
+    }
+
+    /// Saves a tenant's branding defaults: portals created afterwards start from them.
+    pub async fn update_tenant_branding(&self, tenant: TenantId, branding: Branding) -> Result<()> {
+        self.inner
+            .store
+            .set_tenant_branding(tenant, &branding)
+            .await
+    }
+
+    /// Overrides one portal's branding.
+    pub async fn update_portal_branding(&self, portal: PortalId, branding: Branding) -> Result<()> {
+        self.inner
+            .store
+            .set_portal_branding(portal, &branding)
+            .await
+    }
+
+    /// Emails the tenant's notification recipients; a failure is logged, not returned,
+    /// because the client's action was already recorded.
+    async fn notify_msp<F>(&self, portal: PortalId, compose: F)
+    where
+        F: Fn(&str, mail::StaffRecipient<'_>) -> Result<mail::Email>,
+    {
+        let result: Result<()> = async {
+            let portal = self.inner.store.portal(portal).await?;
+            let tenant = self.inner.store.tenant(portal.tenant_id).await?;
+            for to in &tenant.notification_recipients {
+                let email = compose(
+                    &portal.client_name,
+                    mail::StaffRecipient {
+                        email: to,
+                        branding: &portal.branding,
+                    },
+                )?;
+                self.inner.mailer.send(&email).await?;
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "could not notify the MSP");
+        }
+    }
+}
+
+fn excerpt(text: &str) -> String {
+    let first: String = text.lines().next().unwrap_or("").chars().take(80).collect();
+    if first.chars().count() < text.chars().count() {
+        format!("{first}…")
+    } else {
+        first
+    }
+}

@@ -1,0 +1,98 @@
+//! The activity feed: every client and MSP action on a portal, who did it and when.
+//! Entries are appended in the same unit of work as the change they describe.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::evidence::Actor;
+use crate::ids::{PortalId, TaskId};
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ActivityKind {
+    /// A task was completed.
+    TaskCompleted,
+    /// Partial evidence was saved (a form draft).
+    ProgressSaved,
+    /// A checklist item was checked.
+    ItemChecked,
+    /// A checklist item was unchecked.
+    ItemUnchecked,
+    /// An approval was approved.
+    Approved,
+    /// An approval was rejected.
+    Rejected,
+    /// A meeting was scheduled.
+    MeetingScheduled,
+    /// A meeting was moved.
+    MeetingRescheduled,
+    /// A task was blocked.
+    TaskBlocked,
+    /// A task was unblocked.
+    TaskUnblocked,
+    /// A completed task was reopened.
+    TaskReopened,
+    /// A comment was added to a task.
+    Commented,
+    /// The client asked a question.
+    QuestionAsked,
+    /// The MSP answered a question.
+    QuestionAnswered,
+}
+
+impl ActivityKind {
+    /// The verb phrase for the feed ("completed", "checked an item on", ...).
+    pub const fn verb(&self) -> &'static str {
+        match self {
+            Self::TaskCompleted => "completed",
+            Self::ProgressSaved => "saved progress on",
+            Self::ItemChecked => "checked an item on",
+            Self::ItemUnchecked => "unchecked an item on",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::MeetingScheduled => "scheduled",
+            Self::MeetingRescheduled => "rescheduled",
+            Self::TaskBlocked => "blocked",
+            Self::TaskUnblocked => "unblocked",
+            Self::TaskReopened => "reopened",
+            Self::Commented => "commented on",
+            Self::QuestionAsked => "asked a question",
+            Self::QuestionAnswered => "answered a question",
+        }
+    }
+}
+
+/// One entry of a portal's activity feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityEntry {
+    /// The portal.
+    pub portal_id: PortalId,
+    /// When (UTC).
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: Actor,
+    /// What.
+    pub kind: ActivityKind,
+    /// The task it concerns, if any.
+    pub task_id: Option<TaskId>,
+    /// The task's title (or a question's first words) at the time, for the feed.
+    pub subject: String,
+    /// Extra detail (the checked item, the block reason, ...), plain text.
+    pub detail: Option<String>,
+}
+
+impl ActivityEntry {
+    /// One line for people: "Dana Whitfield completed “Sign the agreement”".
+    pub fn summary(&self) -> String {
+        let who = self.actor.name();
+        let verb = self.kind.verb();
+        match self.kind {
+            ActivityKind::QuestionAsked | ActivityKind::QuestionAnswered => {
+                format!("{who} {verb}: “{}”", self.subject)
+            }
+            _ => format!("{who} {verb} “{}”", self.subject),
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The task workflow: completing each task type, statuses, comments, questions, the
+//! activity feed, meeting invites and training videos.
+
+pub mod actions;
+pub mod activity;
+pub mod conversation;
+pub mod evidence;
+pub mod ics;
+pub mod survey;
+pub mod video;
+
+pub use actions::{TaskAction, TaskChange, apply};
+pub use activity::{ActivityEntry, ActivityKind};
+pub use conversation::{ClientQuestion, Comment, QuestionAnswer};
+pub use evidence::{Actor, ApprovalDecision, CheckMark, Completion, TaskEvidence};

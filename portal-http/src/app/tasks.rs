@@ -1,0 +1,355 @@
+//! The task page and its actions (complete, form, checklist, decision, comments), the
+//! meeting's calendar file, and "Ask a Question". Every action is scoped to the signed-in
+//! client's portal: a task id from another portal is "not found".
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use http::StatusCode;
+use hyper::body::Body as HttpBody;
+use portal_core::error::Error;
+use portal_core::ids::TaskId;
+use portal_core::service::client_actor;
+use portal_core::store::ClientContext;
+use portal_core::workflow::survey::SubmitMode;
+
+use super::portal::query_param;
+use super::{PortalApp, Req};
+use crate::pages::PortalNav;
+use crate::pages::questions::questions_page;
+use crate::pages::task::{TaskPageInput, task_page};
+use crate::respond::Reply;
+
+/// What a failed action leaves on the re-rendered page.
+#[derive(Default)]
+struct Outcome {
+    status: Option<StatusCode>,
+    error: Option<String>,
+    field_errors: BTreeMap<String, String>,
+    submitted: Option<Vec<(String, String)>>,
+    draft: String,
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn notice_for(done: &str) -> Option<&'static str> {
+    Some(match done {
+        "completed" => "Marked complete. Thank you!",
+        "saved" => "Draft saved. You can come back and submit it later.",
+        "submitted" => "Form submitted. Thank you!",
+        "checked" => "Item checked.",
+        "unchecked" => "Item unchecked.",
+        "approved" => "Approved. Your decision has been recorded.",
+        "rejected" => "Rejected. Your decision has been recorded.",
+        "commented" => "Comment posted.",
+        "asked" => "Question sent. Your onboarding team will answer here.",
+        _ => return None,
+    })
+}
+
+impl PortalApp {
+    fn parse_task_id(id: &str) -> Result<TaskId, Error> {
+        id.parse::<TaskId>()
+            .map_err(|_| Error::NotFound { entity: "task" })
+    }
+
+    pub(super) async fn task_page(&self, req: &Req, id: &str) -> Reply {
+        let (token, ctx) = match self.authenticated(req).await {
+            Ok(pair) => pair,
+            Err(reply) => return reply,
+        };
+        let notice = query_param(req, "done")
+            .and_then(|d| notice_for(&d))
+            .map(str::to_owned);
+        let reply = self
+            .render_task(req, &ctx, id, Outcome::default(), notice)
+            .await;
+        reply.cookie(self.session_cookie(&token, &ctx))
+    }
+
+    async fn render_task(
+        &self,
+        req: &Req,
+        ctx: &ClientContext,
+        id: &str,
+        outcome: Outcome,
+        notice: Option<String>,
+    ) -> Reply {
+        let task_id = match Self::parse_task_id(id) {
+            Ok(t) => t,
+            Err(e) => return self.error_page(req, &e, None),
+        };
+        let snap = match self.service.portal_home(ctx).await {
+            Ok(s) => s,
+            Err(e) => return self.error_page(req, &e, None),
+        };
+        let Some(task) = snap.tasks.iter().find(|t| t.id == task_id) else {
+            return self.error_page(
+                req,
+                &Error::NotFound { entity: "task" },
+                Some(&snap.portal.branding),
+            );
+        };
+        let comments = match self.service.comments(ctx.portal_id, task_id).await {
+            Ok(c) => c,
+            Err(e) => return self.error_page(req, &e, None),
+        };
+        let phase = snap
+            .phases
+            .iter()
+            .find(|p| p.id == task.phase_id)
+            .map(|p| p.name.as_str())
+            .unwrap_or("");
+        let prefix = self.config.prefix();
+        let c = self.chrome(req, &task.title, Some(&snap.portal.branding));
+        let page = task_page(
+            c,
+            PortalNav::new(prefix),
+            TaskPageInput {
+                task,
+                phase,
+                company: &snap.portal.branding.company_name,
+                comments: &comments,
+                today: self.service.clock().now().date_naive(),
+                prefix,
+                notice,
+                error: outcome.error,
+                field_errors: outcome.field_errors,
+                submitted: outcome.submitted.as_deref(),
+                draft: outcome.draft,
+            },
+        );
+        self.render(outcome.status.unwrap_or(StatusCode::OK), &page)
+    }
+
+    pub(super) async fn task_action<B>(&self, req: &Req, id: &str, action: &str, body: B) -> Reply
+    where
+        B: HttpBody<Data = Bytes> + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let fields = match self.form(req, body).await {
+            Ok(f) => f,
+            Err(reply) => return reply,
+        };
+        let (token, ctx) = match self.authenticated(req).await {
+            Ok(pair) => pair,
+            Err(reply) => return reply,
+        };
+        let task = match Self::parse_task_id(id) {
+            Ok(t) => t,
+            Err(e) => return self.error_page(req, &e, None),
+        };
+        let text = |name| field(&fields, name).map(str::to_owned);
+        let (result, done, draft) = match action {
+            "complete" => {
+                let notes = text("notes");
+                (
+                    self.service
+                        .complete_task(&ctx, task, notes.clone())
+                        .await
+                        .map(|_| ()),
+                    "completed",
+                    notes,
+                )
+            }
+            "form" => {
+                let submit = field(&fields, "action") == Some("submit");
+                let mode = if submit {
+                    SubmitMode::Submit
+                } else {
+                    SubmitMode::SaveDraft
+                };
+                let r = self
+                    .service
+                    .save_answers(&ctx, task, &fields, mode)
+                    .await
+                    .map(|_| ());
+                (r, if submit { "submitted" } else { "saved" }, None)
+            }
+            "checklist" => {
+                let checked = field(&fields, "checked") == Some("1");
+                let item = field(&fields, "item").unwrap_or("");
+                let r = self
+                    .service
+                    .set_checklist_item(ctx.portal_id, task, client_actor(&ctx), item, checked)
+                    .await;
+                (
+                    r.map(|_| ()),
+                    if checked { "checked" } else { "unchecked" },
+                    None,
+                )
+            }
+            "decision" => {
+                let comment = text("comment");
+                let (approved, done) = match field(&fields, "decision") {
+                    Some("approve") => (true, "approved"),
+                    Some("reject") => (false, "rejected"),
+                    _ => {
+                        let e = Error::invalid("decision", "choose Approve or Reject");
+                        return self.action_failed(req, &ctx, id, e, fields, comment).await;
+                    }
+                };
+                let r = self
+                    .service
+                    .decide_approval(&ctx, task, approved, comment.clone(), &req.info)
+                    .await;
+                (r.map(|_| ()), done, comment)
+            }
+            "comments" => {
+                let body = text("comment").unwrap_or_default();
+                let r = self
+                    .service
+                    .add_comment(ctx.portal_id, task, client_actor(&ctx), &body)
+                    .await;
+                (r.map(|_| ()), "commented", Some(body))
+            }
+            _ => return self.error_page(req, &Error::NotFound { entity: "page" }, None),
+        };
+        match result {
+            Ok(()) => Reply::see_other(self.config.path(&format!("/tasks/{task}?done={done}")))
+                .cookie(self.session_cookie(&token, &ctx)),
+            Err(e) => self.action_failed(req, &ctx, id, e, fields, draft).await,
+        }
+    }
+
+    /// Re-renders the task page with what went wrong, keeping what the client typed.
+    async fn action_failed(
+        &self,
+        req: &Req,
+        ctx: &ClientContext,
+        id: &str,
+        err: Error,
+        fields: Vec<(String, String)>,
+        draft: Option<String>,
+    ) -> Reply {
+        let mut outcome = Outcome {
+            draft: draft.unwrap_or_default(),
+            ..Outcome::default()
+        };
+        match err {
+            Error::InvalidFields { errors } => {
+                outcome.status = Some(StatusCode::UNPROCESSABLE_ENTITY);
+                outcome.error = Some(format!(
+                    "Please fix the {} marked below. Your answers are kept.",
+                    if errors.len() == 1 {
+                        "answer"
+                    } else {
+                        "answers"
+                    }
+                ));
+                outcome.field_errors = errors;
+                outcome.submitted = Some(fields);
+            }
+            Error::Invalid { field, reason } => {
+                outcome.status = Some(StatusCode::UNPROCESSABLE_ENTITY);
+                outcome.error = Some(format!("Please check the {field}: {reason}."));
+            }
+            Error::Conflict { reason } => {
+                outcome.status = Some(StatusCode::CONFLICT);
+                outcome.error = Some(reason);
+            }
+            Error::Forbidden { reason } => {
+                outcome.status = Some(StatusCode::FORBIDDEN);
+                outcome.error = Some(format!("You can't do that: {reason}."));
+            }
+            other => return self.error_page(req, &other, None),
+        }
+        self.render_task(req, ctx, id, outcome, None).await
+    }
+
+    pub(super) async fn task_ics(&self, req: &Req, id: &str) -> Reply {
+        let (_, ctx) = match self.authenticated(req).await {
+            Ok(pair) => pair,
+            Err(reply) => return reply,
+        };
+        let result = match Self::parse_task_id(id) {
+            Ok(task) => self.service.meeting_ics(ctx.portal_id, task).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(ics) => {
+                let mut reply = Reply::html(StatusCode::OK, ics);
+                reply.content_type = "text/calendar; charset=utf-8";
+                reply.extra.push((
+                    http::header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"meeting.ics\"".to_owned(),
+                ));
+                reply
+            }
+            Err(e) => self.error_page(req, &e, None),
+        }
+    }
+
+    pub(super) async fn questions(&self, req: &Req) -> Reply {
+        let (token, ctx) = match self.authenticated(req).await {
+            Ok(pair) => pair,
+            Err(reply) => return reply,
+        };
+        let notice = query_param(req, "done")
+            .and_then(|d| notice_for(&d))
+            .map(str::to_owned);
+        self.render_questions(req, &ctx, StatusCode::OK, notice, None, String::new())
+            .await
+            .cookie(self.session_cookie(&token, &ctx))
+    }
+
+    async fn render_questions(
+        &self,
+        req: &Req,
+        ctx: &ClientContext,
+        status: StatusCode,
+        notice: Option<String>,
+        error: Option<String>,
+        draft: String,
+    ) -> Reply {
+        let portal = match self.service.store().portal(ctx.portal_id).await {
+            Ok(p) => p,
+            Err(e) => return self.error_page(req, &e, None),
+        };
+        let questions = match self.service.questions(ctx.portal_id).await {
+            Ok(q) => q,
+            Err(e) => return self.error_page(req, &e, None),
+        };
+        let c = self.chrome(req, "Ask a Question", Some(&portal.branding));
+        let page = questions_page(c, self.config.prefix(), &questions, notice, error, draft);
+        self.render(status, &page)
+    }
+
+    pub(super) async fn ask_question<B>(&self, req: &Req, body: B) -> Reply
+    where
+        B: HttpBody<Data = Bytes> + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let fields = match self.form(req, body).await {
+            Ok(f) => f,
+            Err(reply) => return reply,
+        };
+        let (token, ctx) = match self.authenticated(req).await {
+            Ok(pair) => pair,
+            Err(reply) => return reply,
+        };
+        let text = field(&fields, "question").unwrap_or("").to_owned();
+        match self.service.ask_question(&ctx, &text).await {
+            Ok(_) => Reply::see_other(self.config.path("/questions?done=asked"))
+                .cookie(self.session_cookie(&token, &ctx)),
+            Err(Error::Invalid { reason, .. }) => {
+                let msg = format!("Please check your question: {reason}.");
+                self.render_questions(
+                    req,
+                    &ctx,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    None,
+                    Some(msg),
+                    text,
+                )
+                .await
+            }
+            Err(e) => self.error_page(req, &e, None),
+        }
+    }
+}

@@ -1,0 +1,461 @@
+//! The task page: one task with the interaction its type needs, and its comment thread.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use portal_core::model::{MeetingSchedule, QuestionKind, Side, Task, TaskKind, TaskStatus};
+use portal_core::workflow::survey::{Answer, field_name};
+use portal_core::workflow::video::parse_video_url;
+use portal_core::workflow::{Actor, Comment};
+
+use super::{Chrome, PortalNav, TaskCard, card};
+
+/// A UTC instant for people: "Sat 28 Nov 2026, 10:00 UTC".
+pub fn when(at: DateTime<Utc>) -> String {
+    at.format("%a %-d %b %Y, %H:%M UTC").to_string()
+}
+
+/// Who and when, for "Completed by … on …" lines.
+#[derive(Debug, Clone)]
+pub struct DoneInfo {
+    /// Who.
+    pub by: String,
+    /// When.
+    pub at: String,
+    /// Notes given.
+    pub notes: Option<String>,
+}
+
+/// A scheduled meeting as shown.
+#[derive(Debug, Clone)]
+pub struct MeetingView {
+    /// Date and time range in the meeting's zone, with the zone named.
+    pub when: String,
+    /// "45 minutes".
+    pub duration: String,
+    /// The IANA zone name.
+    pub zone: String,
+    /// Join link (http/https only).
+    pub join_url: Option<String>,
+    /// The `.ics` download.
+    pub ics_href: String,
+    /// Agenda text.
+    pub agenda: Option<String>,
+}
+
+/// A training video as shown.
+#[derive(Debug, Clone)]
+pub struct VideoView {
+    /// The player URL.
+    pub embed_url: String,
+    /// "YouTube", "Vimeo" or "Loom".
+    pub provider: &'static str,
+}
+
+/// One option of a choice or rating question.
+#[derive(Debug, Clone)]
+pub struct OptionView {
+    /// Submitted value.
+    pub value: String,
+    /// Shown label.
+    pub label: String,
+    /// Currently chosen.
+    pub checked: bool,
+}
+
+/// One form question as shown.
+#[derive(Debug, Clone)]
+pub struct QuestionView {
+    /// Input id/name.
+    pub name: String,
+    /// Element id.
+    pub dom_id: String,
+    /// Question text.
+    pub prompt: String,
+    /// Required.
+    pub required: bool,
+    /// "short", "long", "single", "multi", "rating" or "number".
+    pub input: &'static str,
+    /// Text value (short/long/number).
+    pub value: String,
+    /// Max length (text) or max value (number).
+    pub max: i64,
+    /// Min value (number).
+    pub min: i64,
+    /// Options (single/multi/rating).
+    pub options: Vec<OptionView>,
+    /// The message for this question.
+    pub error: Option<String>,
+}
+
+/// One checklist item as shown.
+#[derive(Debug, Clone)]
+pub struct ItemView {
+    /// Item id.
+    pub id: String,
+    /// Label.
+    pub label: String,
+    /// "Checked by Dana on …".
+    pub checked: Option<DoneInfo>,
+}
+
+/// An approval decision as shown.
+#[derive(Debug, Clone)]
+pub struct DecisionView {
+    /// Approved or rejected.
+    pub approved: bool,
+    /// Who, when, comment.
+    pub info: DoneInfo,
+}
+
+/// A comment as shown.
+#[derive(Debug, Clone)]
+pub struct CommentView {
+    /// Author name.
+    pub author: String,
+    /// "You"-side or MSP label.
+    pub side: String,
+    /// Whether the MSP wrote it.
+    pub staff: bool,
+    /// When.
+    pub at: String,
+    /// Text.
+    pub body: String,
+}
+
+/// The task page.
+#[derive(Template)]
+#[template(path = "task.html")]
+pub struct TaskPage {
+    /// Frame.
+    pub c: Chrome,
+    /// Portal navigation.
+    pub nav: PortalNav,
+    /// The task as a card.
+    pub task: TaskCard,
+    /// Its phase.
+    pub phase: String,
+    /// Success message.
+    pub notice: Option<String>,
+    /// Problem with the last action.
+    pub error: Option<String>,
+    /// Whether the client can act on it now.
+    pub can_act: bool,
+    /// Why not, when it's someone else's task.
+    pub readonly_reason: Option<String>,
+    /// Form action base, `/tasks/{id}`.
+    pub action_base: String,
+    /// Standard task: completion.
+    pub standard: Option<Option<DoneInfo>>,
+    /// Meeting task: the schedule (inner `None` while not scheduled).
+    pub meeting: Option<Option<MeetingView>>,
+    /// Training task: video and completion.
+    pub training: Option<(Option<VideoView>, Option<DoneInfo>)>,
+    /// Survey: questions, submission, last draft save.
+    pub survey: Option<(Vec<QuestionView>, Option<DoneInfo>, Option<String>)>,
+    /// Message for the survey form as a whole.
+    pub form_error: Option<String>,
+    /// Checklist: items, checked count, total.
+    pub checklist: Option<(Vec<ItemView>, usize, usize)>,
+    /// Approval: supporting document name and decision.
+    pub approval: Option<(Option<String>, Option<DecisionView>)>,
+    /// Task types whose interaction is not offered here yet: what to tell the client.
+    pub not_yet: Option<&'static str>,
+    /// Notes or comment typed before an error, kept.
+    pub draft: String,
+    /// The comment thread.
+    pub comments: Vec<CommentView>,
+}
+
+fn done(by: &Actor, at: DateTime<Utc>, notes: Option<&String>) -> DoneInfo {
+    DoneInfo {
+        by: by.name().to_owned(),
+        at: when(at),
+        notes: notes.cloned(),
+    }
+}
+
+/// The meeting's time in its own zone, with the zone named.
+pub fn meeting_view(s: &MeetingSchedule, ics_href: String) -> MeetingView {
+    let end = s.starts_at + TimeDelta::minutes(i64::from(s.duration_minutes));
+    let (when, zone) = match s.tz() {
+        Ok(tz) => {
+            let start = s.starts_at.with_timezone(&tz);
+            let end = end.with_timezone(&tz);
+            (
+                format!(
+                    "{} – {} {}",
+                    start.format("%A %-d %B %Y, %-I:%M %p"),
+                    end.format("%-I:%M %p"),
+                    start.format("%Z")
+                ),
+                s.time_zone.clone(),
+            )
+        }
+        Err(_) => (
+            format!("{} – {}", when(s.starts_at), end.format("%H:%M UTC")),
+            "UTC".to_owned(),
+        ),
+    };
+    let duration = match (s.duration_minutes / 60, s.duration_minutes % 60) {
+        (0, m) => format!("{m} minutes"),
+        (1, 0) => "1 hour".to_owned(),
+        (h, 0) => format!("{h} hours"),
+        (h, m) => format!("{h} h {m} min"),
+    };
+    MeetingView {
+        when,
+        duration,
+        zone,
+        join_url: s.meeting_url.clone(),
+        ics_href,
+        agenda: s.agenda.clone(),
+    }
+}
+
+fn question_views(
+    task: &Task,
+    questions: &[portal_core::model::Question],
+    submitted: Option<&[(String, String)]>,
+    errors: &BTreeMap<String, String>,
+) -> Vec<QuestionView> {
+    questions
+        .iter()
+        .map(|q| {
+            let name = field_name(&q.id);
+            let sent: Option<Vec<&str>> = submitted.map(|f| {
+                f.iter()
+                    .filter(|(k, _)| *k == name)
+                    .map(|(_, v)| v.as_str())
+                    .collect()
+            });
+            let stored = task.evidence.answers.get(&q.id);
+            let text_value = match (&sent, stored) {
+                (Some(v), _) => v.first().map(|s| (*s).to_owned()).unwrap_or_default(),
+                (None, Some(Answer::Text(t))) => t.clone(),
+                (None, Some(Answer::Rating(r))) => r.to_string(),
+                _ => String::new(),
+            };
+            let is_chosen = |value: &str, label: &str| match (&sent, stored) {
+                (Some(v), _) => v.contains(&value),
+                (None, Some(Answer::Choice(c))) => c == label,
+                (None, Some(Answer::Choices(cs))) => cs.iter().any(|c| c == label),
+                (None, Some(Answer::Rating(r))) => r.to_string() == value,
+                _ => false,
+            };
+            let options = |choices: &[String]| {
+                choices
+                    .iter()
+                    .enumerate()
+                    .map(|(i, label)| OptionView {
+                        value: i.to_string(),
+                        label: label.clone(),
+                        checked: is_chosen(&i.to_string(), label),
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let mut view = QuestionView {
+                dom_id: format!(
+                    "q-{}",
+                    q.id.chars()
+                        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                        .collect::<String>()
+                ),
+                name,
+                prompt: q.prompt.clone(),
+                required: q.required,
+                input: "short",
+                value: text_value,
+                max: 0,
+                min: 0,
+                options: Vec::new(),
+                error: errors.get(&q.id).cloned(),
+            };
+            match &q.kind {
+                QuestionKind::ShortText { max_len } => view.max = i64::from(*max_len),
+                QuestionKind::LongText { max_len } => {
+                    view.input = "long";
+                    view.max = i64::from(*max_len);
+                }
+                QuestionKind::SingleSelect { choices } => {
+                    view.input = "single";
+                    view.options = options(choices);
+                }
+                QuestionKind::MultiSelect { choices } => {
+                    view.input = "multi";
+                    view.options = options(choices);
+                }
+                QuestionKind::Rating { min, max } if max - min <= 10 => {
+                    view.input = "rating";
+                    view.options = (*min..=*max)
+                        .map(|n| OptionView {
+                            value: n.to_string(),
+                            label: n.to_string(),
+                            checked: is_chosen(&n.to_string(), ""),
+                        })
+                        .collect();
+                }
+                QuestionKind::Rating { min, max } => {
+                    view.input = "number";
+                    view.min = i64::from(*min);
+                    view.max = i64::from(*max);
+                }
+            }
+            view
+        })
+        .collect()
+}
+
+/// Everything needed to build a task page besides the frame.
+pub struct TaskPageInput<'a> {
+    /// The task.
+    pub task: &'a Task,
+    /// Its phase's name.
+    pub phase: &'a str,
+    /// The MSP's display name.
+    pub company: &'a str,
+    /// Its comments.
+    pub comments: &'a [Comment],
+    /// Today (for due dates).
+    pub today: NaiveDate,
+    /// The mount prefix.
+    pub prefix: &'a str,
+    /// Success message.
+    pub notice: Option<String>,
+    /// Problem with the last action.
+    pub error: Option<String>,
+    /// Per-question messages after a refused form.
+    pub field_errors: BTreeMap<String, String>,
+    /// The refused form's fields, to keep the client's answers.
+    pub submitted: Option<&'a [(String, String)]>,
+    /// Text typed before an error.
+    pub draft: String,
+}
+
+/// Builds the task page.
+pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPage {
+    let task = input.task;
+    let e = &task.evidence;
+    let client_task = task.assignee == Side::Client;
+    let can_act =
+        client_task && !matches!(task.status, TaskStatus::Completed | TaskStatus::Blocked);
+    let readonly_reason = (!client_task).then(|| {
+        format!(
+            "{} does this task. You can follow its progress and comment here.",
+            input.company
+        )
+    });
+    let base = format!("{}/tasks/{}", input.prefix, task.id);
+    let completion = e
+        .completion
+        .as_ref()
+        .map(|d| done(&d.by, d.at, d.notes.as_ref()));
+    let mut page = TaskPage {
+        c,
+        nav,
+        task: card(task, input.company, input.today),
+        phase: input.phase.to_owned(),
+        notice: input.notice,
+        error: input.error,
+        can_act,
+        readonly_reason,
+        action_base: base.clone(),
+        standard: None,
+        meeting: None,
+        training: None,
+        survey: None,
+        form_error: input.field_errors.get("_form").cloned(),
+        checklist: None,
+        approval: None,
+        not_yet: None,
+        draft: input.draft,
+        comments: input
+            .comments
+            .iter()
+            .map(|c| CommentView {
+                author: c.author.name().to_owned(),
+                side: match c.author.side() {
+                    Side::Client => "Client".to_owned(),
+                    Side::Msp => input.company.to_owned(),
+                },
+                staff: c.author.side() == Side::Msp,
+                at: when(c.at),
+                body: c.body.clone(),
+            })
+            .collect(),
+    };
+    match &task.kind {
+        TaskKind::Standard => page.standard = Some(completion),
+        TaskKind::Meeting { schedule } => {
+            page.meeting = Some(
+                schedule
+                    .as_ref()
+                    .map(|s| meeting_view(s, format!("{base}/invite.ics"))),
+            );
+        }
+        TaskKind::Training { video_url } => {
+            let video = parse_video_url(video_url).ok().map(|v| VideoView {
+                embed_url: v.embed_url,
+                provider: v.provider.label(),
+            });
+            page.training = Some((video, completion));
+        }
+        TaskKind::Survey { questions } => {
+            let saved = e
+                .answers_saved
+                .as_ref()
+                .filter(|_| completion.is_none())
+                .map(|m| when(m.at));
+            page.survey = Some((
+                question_views(task, questions, input.submitted, &input.field_errors),
+                completion,
+                saved,
+            ));
+        }
+        TaskKind::Checklist { items } => {
+            let views: Vec<ItemView> = items
+                .iter()
+                .map(|i| ItemView {
+                    id: i.id.clone(),
+                    label: i.label.clone(),
+                    checked: e.checked.get(&i.id).map(|m| done(&m.by, m.at, None)),
+                })
+                .collect();
+            let checked = views.iter().filter(|v| v.checked.is_some()).count();
+            page.checklist = Some((views, checked, items.len()));
+        }
+        TaskKind::Approval { document } => {
+            let decision = e.decision.as_ref().map(|d| DecisionView {
+                approved: d.approved,
+                info: DoneInfo {
+                    by: format!("{} <{}>", d.name, d.email),
+                    at: when(d.at),
+                    notes: d.comment.clone(),
+                },
+            });
+            page.approval = Some((document.as_ref().map(|d| d.name.clone()), decision));
+        }
+        TaskKind::DocumentUpload { .. } => {
+            page.not_yet = Some(
+                "Uploading documents in the portal is coming soon. Until then, your onboarding team will collect these with you directly.",
+            );
+        }
+        TaskKind::Signature { .. } => {
+            page.not_yet = Some(
+                "Signing in the portal is coming soon. Until then, your onboarding team will send the document to sign.",
+            );
+        }
+        TaskKind::CredentialHandoff { .. } => {
+            page.not_yet = Some(
+                "Secure credential handoff is coming soon. Please don't send passwords by email: your onboarding team will arrange a safe way.",
+            );
+        }
+        TaskKind::SecureFileDrop { .. } => {
+            page.not_yet = Some(
+                "The secure file drop is coming soon. Your onboarding team will arrange a safe way to share these files.",
+            );
+        }
+    }
+    page
+}

@@ -1,0 +1,340 @@
+//! [`WorkflowStore`] for [`SqliteStore`]: task changes, comments, questions, the
+//! activity feed and branding.
+//!
+//! Every write is one job on the writer thread, so it is one transaction (a savepoint
+//! of a group commit) and concurrent writes are serialised. `update_task` reads the
+//! task, calls the caller's decision and writes its answer in that one job: two
+//! concurrent updates of a task each decide on the other's result. A decision that
+//! errs makes the job return its error, which rolls back the job's savepoint (nothing
+//! was written yet anyway) and reaches the caller unchanged.
+//!
+//! Records that share a timestamp are ordered by `seq`, which grows with every insert.
+
+mod rows;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use portal_core::model::{Branding, Task};
+use portal_core::store::TaskDecision;
+use portal_core::workflow::{ActivityEntry, ClientQuestion, Comment, QuestionAnswer, TaskChange};
+use portal_core::{Error, PortalId, QuestionId, Result, TaskId, TenantId, WorkflowStore};
+
+use crate::SqliteStore;
+use crate::codec::{self, DbResult, micros};
+use crate::directory::{exists, load_task, portal_exists};
+use rows::{ACTIVITY_COLS, ActivityRow, COMMENT_COLS, QUESTION_COLS, same_portal};
+
+/// Whether a task is in a portal.
+fn task_in_portal(conn: &Connection, portal: PortalId, task: TaskId) -> Result<bool> {
+    exists(
+        conn,
+        "SELECT 1 FROM tasks WHERE id = ?1 AND portal_id = ?2",
+        params![&task.as_bytes()[..], &portal.as_bytes()[..]],
+    )
+}
+
+/// Reads a question through its portal: `NotFound` if it is not in that portal.
+fn load_question(conn: &Connection, portal: PortalId, id: QuestionId) -> Result<ClientQuestion> {
+    conn.prepare_cached(&format!(
+        "SELECT {QUESTION_COLS} FROM questions WHERE id = ?1 AND portal_id = ?2"
+    ))
+    .and_then(|mut s| {
+        s.query_row(
+            params![&id.as_bytes()[..], &portal.as_bytes()[..]],
+            rows::question,
+        )
+        .optional()
+    })
+    .db("reading a question")?
+    .ok_or(Error::NotFound { entity: "question" })
+}
+
+/// The next `seq` of a table within a scope, given the query for its maximum + 1.
+fn next_seq(conn: &Connection, sql: &str, scope: impl rusqlite::Params) -> Result<i64> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| s.query_row(scope, |r| r.get(0)))
+        .db("numbering a record")
+}
+
+/// Writes a decided change over `current` (keeping its identity, place and creation
+/// time) and appends its activity entry; returns the task as stored.
+fn write_change(conn: &Connection, current: Task, change: TaskChange) -> Result<Task> {
+    let TaskChange {
+        task: next,
+        activity,
+    } = change;
+    same_portal(current.portal_id, &activity)?;
+    let stored = Task {
+        id: current.id,
+        portal_id: current.portal_id,
+        phase_id: current.phase_id,
+        position: current.position,
+        created_at: current.created_at,
+        ..next
+    };
+    let kind = codec::to_json(&stored.kind)?;
+    let evidence = codec::to_json(&stored.evidence)?;
+    conn.prepare_cached(
+        "UPDATE tasks SET title = ?1, description = ?2, assignee = ?3, kind = ?4, status = ?5,
+            blocked_reason = ?6, due_date = ?7, evidence = ?8, updated_at = ?9
+         WHERE id = ?10 AND portal_id = ?11",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            stored.title,
+            stored.description,
+            stored.assignee.as_str(),
+            kind,
+            stored.status.as_str(),
+            stored.blocked_reason,
+            stored.due_date.map(codec::date_str),
+            evidence,
+            micros(stored.updated_at),
+            &stored.id.as_bytes()[..],
+            &stored.portal_id.as_bytes()[..]
+        ])
+    })
+    .db("updating a task")?;
+    ActivityRow::new(&activity)?.insert(conn)?;
+    Ok(stored)
+}
+
+/// The newest `limit` entries of a portal's feed.
+fn read_activity(conn: &Connection, portal: PortalId, limit: usize) -> Result<Vec<ActivityEntry>> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    conn.prepare_cached(&format!(
+        "SELECT {ACTIVITY_COLS} FROM activity WHERE portal_id = ?1
+         ORDER BY at DESC, seq DESC LIMIT ?2"
+    ))
+    .and_then(|mut s| {
+        s.query_map(params![&portal.as_bytes()[..], limit], rows::activity)
+            .and_then(Iterator::collect)
+    })
+    .db("reading the activity feed")
+}
+
+#[async_trait]
+impl WorkflowStore for SqliteStore {
+    async fn task(&self, portal: PortalId, task: TaskId) -> Result<Task> {
+        self.read(move |conn| load_task(conn, portal, task)).await
+    }
+
+    async fn update_task(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        decide: TaskDecision,
+    ) -> Result<Task> {
+        self.write(move |conn| {
+            let current = load_task(conn, portal, task)?;
+            // An error of the decision is returned as it is: the job fails, its
+            // savepoint is rolled back, and nothing was written before this point.
+            let change = decide(&current)?;
+            write_change(conn, current, change)
+        })
+        .await
+    }
+
+    async fn add_comment(&self, comment: &Comment, activity: &ActivityEntry) -> Result<()> {
+        // Refused after the lookups, so a wrong portal is `NotFound` first.
+        let foreign = same_portal(comment.portal_id, activity);
+        let entry = ActivityRow::new(activity)?;
+        let author = codec::to_json(&comment.author)?;
+        let (portal, task) = (comment.portal_id, comment.task_id);
+        let (body, at) = (comment.body.clone(), micros(comment.at));
+        self.write(move |conn| {
+            if !task_in_portal(conn, portal, task)? {
+                return Err(Error::NotFound { entity: "task" });
+            }
+            foreign?;
+            let scope = params![&portal.as_bytes()[..], &task.as_bytes()[..]];
+            let seq = next_seq(
+                conn,
+                "SELECT COALESCE(MAX(seq) + 1, 0) FROM comments
+                 WHERE portal_id = ?1 AND task_id = ?2",
+                scope,
+            )?;
+            conn.prepare_cached(
+                "INSERT INTO comments (portal_id, task_id, seq, at, author, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    &portal.as_bytes()[..],
+                    &task.as_bytes()[..],
+                    seq,
+                    at,
+                    author,
+                    body
+                ])
+            })
+            .db("storing a comment")?;
+            entry.insert(conn)
+        })
+        .await
+    }
+
+    async fn comments(&self, portal: PortalId, task: TaskId) -> Result<Vec<Comment>> {
+        self.read(move |conn| {
+            let tx = conn.transaction().db("starting a comments read")?;
+            let comments: Vec<Comment> = tx
+                .prepare_cached(&format!(
+                    "SELECT {COMMENT_COLS} FROM comments WHERE portal_id = ?1 AND task_id = ?2
+                     ORDER BY at, seq"
+                ))
+                .and_then(|mut s| {
+                    s.query_map(
+                        params![&portal.as_bytes()[..], &task.as_bytes()[..]],
+                        rows::comment,
+                    )
+                    .and_then(Iterator::collect)
+                })
+                .db("reading a task's comments")?;
+            // No comments: say whether that is because the task is not in the portal.
+            if comments.is_empty() && !task_in_portal(&tx, portal, task)? {
+                return Err(Error::NotFound { entity: "task" });
+            }
+            tx.finish().db("ending a comments read")?;
+            Ok(comments)
+        })
+        .await
+    }
+
+    async fn add_question(
+        &self,
+        question: &ClientQuestion,
+        activity: &ActivityEntry,
+    ) -> Result<()> {
+        let foreign = same_portal(question.portal_id, activity);
+        let entry = ActivityRow::new(activity)?;
+        let asked_by = codec::to_json(&question.asked_by)?;
+        let answer = question.answer.as_ref().map(codec::to_json).transpose()?;
+        let (id, portal) = (question.id, question.portal_id);
+        let (text, asked_at) = (question.text.clone(), micros(question.asked_at));
+        self.write(move |conn| {
+            if !portal_exists(conn, portal)? {
+                return Err(Error::NotFound { entity: "portal" });
+            }
+            if exists(
+                conn,
+                "SELECT 1 FROM questions WHERE id = ?1",
+                [&id.as_bytes()[..]],
+            )? {
+                return Err(Error::conflict("a question with this id already exists"));
+            }
+            foreign?;
+            let seq = next_seq(
+                conn,
+                "SELECT COALESCE(MAX(seq) + 1, 0) FROM questions WHERE portal_id = ?1",
+                [&portal.as_bytes()[..]],
+            )?;
+            conn.prepare_cached(
+                "INSERT INTO questions (portal_id, seq, id, asked_at, asked_by, text, answer)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    &portal.as_bytes()[..],
+                    seq,
+                    &id.as_bytes()[..],
+                    asked_at,
+                    asked_by,
+                    text,
+                    answer
+                ])
+            })
+            .db("storing a question")?;
+            entry.insert(conn)
+        })
+        .await
+    }
+
+    async fn answer_question(
+        &self,
+        portal: PortalId,
+        question: QuestionId,
+        answer: &QuestionAnswer,
+        activity: &ActivityEntry,
+    ) -> Result<ClientQuestion> {
+        let foreign = same_portal(portal, activity);
+        let entry = ActivityRow::new(activity)?;
+        let encoded = codec::to_json(answer)?;
+        let answer = answer.clone();
+        self.write(move |conn| {
+            let mut q = load_question(conn, portal, question)?;
+            if q.answer.is_some() {
+                return Err(Error::conflict("this question has already been answered"));
+            }
+            foreign?;
+            conn.prepare_cached(
+                "UPDATE questions SET answer = ?1 WHERE id = ?2 AND portal_id = ?3",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    encoded,
+                    &question.as_bytes()[..],
+                    &portal.as_bytes()[..]
+                ])
+            })
+            .db("answering a question")?;
+            entry.insert(conn)?;
+            q.answer = Some(answer);
+            Ok(q)
+        })
+        .await
+    }
+
+    async fn questions(&self, portal: PortalId) -> Result<Vec<ClientQuestion>> {
+        self.read(move |conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {QUESTION_COLS} FROM questions WHERE portal_id = ?1
+                 ORDER BY asked_at DESC, seq DESC"
+            ))
+            .and_then(|mut s| {
+                s.query_map([&portal.as_bytes()[..]], rows::question)
+                    .and_then(Iterator::collect)
+            })
+            .db("listing questions")
+        })
+        .await
+    }
+
+    async fn activity(&self, portal: PortalId, limit: usize) -> Result<Vec<ActivityEntry>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.read(move |conn| read_activity(conn, portal, limit))
+            .await
+    }
+
+    async fn set_tenant_branding(&self, tenant: TenantId, branding: &Branding) -> Result<()> {
+        let encoded = codec::to_json(branding)?;
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached("UPDATE tenants SET branding = ?1 WHERE id = ?2")
+                .and_then(|mut s| s.execute(params![encoded, &tenant.as_bytes()[..]]))
+                .db("updating a tenant's branding")?;
+            if changed == 0 {
+                return Err(Error::NotFound { entity: "tenant" });
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_portal_branding(&self, portal: PortalId, branding: &Branding) -> Result<()> {
+        let encoded = codec::to_json(branding)?;
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached("UPDATE portals SET branding = ?1 WHERE id = ?2")
+                .and_then(|mut s| s.execute(params![encoded, &portal.as_bytes()[..]]))
+                .db("updating a portal's branding")?;
+            if changed == 0 {
+                return Err(Error::NotFound { entity: "portal" });
+            }
+            Ok(())
+        })
+        .await
+    }
+}

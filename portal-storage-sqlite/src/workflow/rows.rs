@@ -1,0 +1,141 @@
+//! Rows of the workflow tables (comments, questions, the activity feed): how records
+//! are encoded for storage and decoded from query results.
+//!
+//! Encoding (JSON of actors and answers, the activity kind's name) happens before a
+//! write job is queued where the record is known up front, so the writer thread only
+//! binds values.
+
+use rusqlite::{Connection, Row, params};
+use serde_json::Value;
+
+use portal_core::workflow::{ActivityEntry, ActivityKind, ClientQuestion, Comment};
+use portal_core::{Error, PortalId, QuestionId, Result, TaskId};
+
+use crate::codec::{self, DbResult, json, micros, opt_json, parsed, portal_id, task_id, time};
+
+/// Refuses a record whose activity entry belongs to another portal: the feed of one
+/// client must never show another's actions.
+pub(crate) fn same_portal(record: PortalId, activity: &ActivityEntry) -> Result<()> {
+    if activity.portal_id == record {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "activity",
+            "must belong to the portal of the change it records",
+        ))
+    }
+}
+
+// ----- the activity feed ----------------------------------------------------------------
+
+/// An activity entry, encoded for its row.
+pub(crate) struct ActivityRow {
+    portal_id: [u8; 16],
+    at: i64,
+    actor: String,
+    kind: String,
+    task_id: Option<[u8; 16]>,
+    subject: String,
+    detail: Option<String>,
+}
+
+impl ActivityRow {
+    /// Encodes an entry.
+    pub(crate) fn new(entry: &ActivityEntry) -> Result<Self> {
+        Ok(Self {
+            portal_id: *entry.portal_id.as_bytes(),
+            at: micros(entry.at),
+            actor: codec::to_json(&entry.actor)?,
+            kind: kind_name(entry.kind)?,
+            task_id: entry.task_id.map(|t| *t.as_bytes()),
+            subject: entry.subject.clone(),
+            detail: entry.detail.clone(),
+        })
+    }
+
+    /// Appends the entry to the feed.
+    pub(crate) fn insert(&self, conn: &Connection) -> Result<()> {
+        conn.prepare_cached(
+            "INSERT INTO activity (portal_id, at, actor, kind, task_id, subject, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                &self.portal_id[..],
+                self.at,
+                self.actor,
+                self.kind,
+                self.task_id.as_ref().map(|t| &t[..]),
+                self.subject,
+                self.detail
+            ])
+        })
+        .db("appending an activity entry")?;
+        Ok(())
+    }
+}
+
+/// The kind's storage name: its serde name (`task_completed`, ...).
+fn kind_name(kind: ActivityKind) -> Result<String> {
+    match serde_json::to_value(kind) {
+        Ok(Value::String(name)) => Ok(name),
+        Ok(_) => Err(Error::storage_msg("an activity kind is not a name")),
+        Err(e) => Err(Error::storage("encoding an activity kind", e)),
+    }
+}
+
+fn parse_kind(name: &str) -> Result<ActivityKind> {
+    serde_json::from_value(Value::String(name.to_owned()))
+        .map_err(|_| Error::storage_msg("unknown activity kind"))
+}
+
+/// Columns read by [`activity`].
+pub(crate) const ACTIVITY_COLS: &str = "portal_id, at, actor, kind, task_id, subject, detail";
+
+/// An activity entry from [`ACTIVITY_COLS`].
+pub(crate) fn activity(row: &Row<'_>) -> rusqlite::Result<ActivityEntry> {
+    let task = row.get::<_, Option<[u8; 16]>>(4)?.map(TaskId::from_bytes);
+    Ok(ActivityEntry {
+        portal_id: portal_id(row, 0)?,
+        at: time(row, 1)?,
+        actor: json(row, 2)?,
+        kind: parsed(row, 3, parse_kind)?,
+        task_id: task,
+        subject: row.get(5)?,
+        detail: row.get(6)?,
+    })
+}
+
+// ----- comments -------------------------------------------------------------------------
+
+/// Columns read by [`comment`].
+pub(crate) const COMMENT_COLS: &str = "portal_id, task_id, author, body, at";
+
+/// A comment from [`COMMENT_COLS`].
+pub(crate) fn comment(row: &Row<'_>) -> rusqlite::Result<Comment> {
+    Ok(Comment {
+        portal_id: portal_id(row, 0)?,
+        task_id: task_id(row, 1)?,
+        author: json(row, 2)?,
+        body: row.get(3)?,
+        at: time(row, 4)?,
+    })
+}
+
+// ----- questions ------------------------------------------------------------------------
+
+/// Columns read by [`question`].
+pub(crate) const QUESTION_COLS: &str = "id, portal_id, asked_by, text, asked_at, answer";
+
+/// A question from [`QUESTION_COLS`].
+pub(crate) fn question(row: &Row<'_>) -> rusqlite::Result<ClientQuestion> {
+    let id: [u8; 16] = row.get(0)?;
+    Ok(ClientQuestion {
+        id: QuestionId::from_bytes(id),
+        portal_id: portal_id(row, 1)?,
+        asked_by: json(row, 2)?,
+        text: row.get(3)?,
+        asked_at: time(row, 4)?,
+        answer: opt_json(row, 5)?,
+    })
+}

@@ -1,0 +1,575 @@
+//! Completing each task type as a client does, over HTTP: the pages, the rules, the
+//! messages when something is not allowed, and what the MSP sees afterwards.
+
+use portal_core::model::TaskStatus;
+use portal_core::workflow::ActivityKind;
+use portal_tests::{Browser, Harness, Options, Page, staff};
+
+async fn signed_in() -> (Harness, Browser) {
+    let h = Harness::start(Options::memory()).await;
+    let b = h.browser();
+    h.sign_in(&b).await;
+    (h, b)
+}
+
+fn task_path(h: &Harness, key: &str) -> String {
+    format!("/tasks/{}", h.tasks[key])
+}
+
+async fn post(b: &Browser, path: &str, fields: &[(&str, &str)]) -> Page {
+    let page = b.get(path).await;
+    assert_eq!(page.status, 200, "{path}: {}", page.body);
+    let csrf = page.csrf();
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(fields);
+    b.post(path, &all).await
+}
+
+async fn act(b: &Browser, task: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+    let page = b.get(task).await;
+    assert_eq!(page.status, 200, "{task}: {}", page.body);
+    let csrf = page.csrf();
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(fields);
+    b.post(&format!("{task}/{action}"), &all).await
+}
+
+async fn status(h: &Harness, key: &str) -> TaskStatus {
+    h.service
+        .task(h.portal.id, h.tasks[key])
+        .await
+        .unwrap()
+        .status
+}
+
+#[tokio::test]
+async fn standard_task_mark_complete_with_notes() {
+    let (h, b) = signed_in().await;
+    let task = task_path(&h, "standard");
+    let page = b.get(&task).await;
+    assert!(page.body.contains("Mark Complete"));
+    let done = act(
+        &b,
+        &task,
+        "complete",
+        &[("notes", "Mon–Fri 8:00–17:00\nSat closed")],
+    )
+    .await;
+    assert_eq!(done.status, 303);
+    assert_eq!(done.header("location"), format!("{task}?done=completed"));
+    let after = b.get(&done.header("location")).await;
+    assert!(after.text().contains("Marked complete. Thank you!"));
+    assert!(
+        after
+            .body
+            .contains("✓ Completed by Dana Whitfield on Sat 28 Nov 2026, 10:00 UTC")
+    );
+    assert!(after.body.contains("Mon–Fri 8:00–17:00\nSat closed"));
+    assert!(
+        !after.body.contains("Mark Complete"),
+        "no second completion offered"
+    );
+    assert_eq!(status(&h, "standard").await, TaskStatus::Completed);
+    // A second completion (replayed form) is refused with a message and changes nothing.
+    let again = b
+        .post(&format!("{task}/complete"), &[("csrf", &after.csrf())])
+        .await;
+    assert_eq!(again.status, 409);
+    assert!(again.body.contains("This task is already complete."));
+    // The home page shows progress and the activity.
+    let home = b.get("/").await;
+    assert!(
+        home.body.contains("(2 of 9 tasks complete)"),
+        "progress moved"
+    );
+    assert!(
+        home.body
+            .contains("Dana Whitfield completed “Confirm opening hours”")
+    );
+}
+
+#[tokio::test]
+async fn survey_keeps_answers_and_marks_each_wrong_field() {
+    let (h, b) = signed_in().await;
+    let task = task_path(&h, "survey");
+    let long = "x".repeat(51);
+    let bad = act(
+        &b,
+        &task,
+        "form",
+        &[
+            ("q.sites", &long),
+            ("q.host", "7"),
+            ("q.apps", "9"),
+            ("q.score", "6"),
+            ("q.notes", "<script>alert(1)</script>"),
+            ("action", "submit"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, 422);
+    let text = bad.text();
+    assert!(text.contains("Please fix the answers marked below. Your answers are kept."));
+    assert!(text.contains("Keep it to 50 characters (this is 51)."));
+    assert!(text.contains("Pick one of the options shown."));
+    assert!(text.contains("Choose a whole number from 1 to 5."));
+    assert!(
+        bad.body.contains(&format!(r#"value="{long}""#)),
+        "typed answer kept"
+    );
+    assert!(
+        bad.body
+            .contains("&#60;script&#62;alert(1)&#60;/script&#62;</textarea>"),
+        "kept, escaped"
+    );
+    assert!(bad.body.contains(r#"aria-invalid="true""#));
+    assert_eq!(
+        status(&h, "survey").await,
+        TaskStatus::Pending,
+        "nothing saved"
+    );
+
+    let draft = act(&b, &task, "form", &[("q.sites", "3"), ("action", "save")]).await;
+    assert_eq!(draft.status, 303);
+    assert_eq!(
+        status(&h, "survey").await,
+        TaskStatus::InProgress,
+        "a partly saved form is in progress"
+    );
+    let page = b.get(&task).await;
+    assert!(page.body.contains(r#"value="3""#), "draft answer shown");
+
+    let missing = act(&b, &task, "form", &[("q.sites", "3"), ("action", "submit")]).await;
+    assert_eq!(missing.status, 422);
+    assert_eq!(
+        missing
+            .text()
+            .matches("This question needs an answer.")
+            .count(),
+        2
+    );
+
+    let ok = act(
+        &b,
+        &task,
+        "form",
+        &[
+            ("q.sites", "3"),
+            ("q.host", "1"),
+            ("q.apps", "0"),
+            ("q.apps", "2"),
+            ("q.score", "4"),
+            ("action", "submit"),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status, 303);
+    let t = h
+        .service
+        .task(h.portal.id, h.tasks["survey"])
+        .await
+        .unwrap();
+    assert_eq!(t.status, TaskStatus::Completed);
+    let answers: Vec<String> = t.evidence.answers.values().map(|a| a.display()).collect();
+    assert_eq!(
+        answers,
+        vec!["Dentrix, Other", "Google Workspace", "4", "3"],
+        "the MSP reads the answers"
+    );
+}
+
+#[tokio::test]
+async fn checklist_progress_and_completion() {
+    let (h, b) = signed_in().await;
+    let task = task_path(&h, "checklist");
+    assert!(
+        b.get(&task)
+            .await
+            .body
+            .contains("<strong>0 of 2</strong> done")
+    );
+    assert_eq!(
+        act(&b, &task, "checklist", &[("item", "a"), ("checked", "1")])
+            .await
+            .status,
+        303
+    );
+    let page = b.get(&task).await;
+    assert!(page.body.contains("<strong>1 of 2</strong> done"));
+    assert!(page.body.contains("Checked by Dana Whitfield on"));
+    assert_eq!(status(&h, "checklist").await, TaskStatus::InProgress);
+    // Staff can check items too, recorded as them.
+    h.service
+        .set_checklist_item(h.portal.id, h.tasks["checklist"], staff(), "b", true)
+        .await
+        .unwrap();
+    let page = b.get(&task).await;
+    assert!(page.body.contains("Checked by Sam Staff on"));
+    assert!(page.body.contains("<strong>2 of 2</strong> done"));
+    assert_eq!(status(&h, "checklist").await, TaskStatus::Completed);
+    let unknown = act(
+        &b,
+        &task_path(&h, "checklist"),
+        "checklist",
+        &[("item", "zzz"), ("checked", "1")],
+    )
+    .await;
+    assert_eq!(
+        unknown.status, 409,
+        "completed: refused before looking at the item"
+    );
+}
+
+#[tokio::test]
+async fn unknown_checklist_item_is_refused() {
+    let (h, b) = signed_in().await;
+    let task = task_path(&h, "checklist");
+    let page = act(
+        &b,
+        &task,
+        "checklist",
+        &[("item", "../../etc"), ("checked", "1")],
+    )
+    .await;
+    assert_eq!(page.status, 422);
+    assert!(page.text().contains("that checklist item does not exist"));
+    assert_eq!(status(&h, "checklist").await, TaskStatus::Pending);
+}
+
+#[tokio::test]
+async fn approval_records_who_when_and_from_where() {
+    let (h, b) = signed_in().await;
+    let task = task_path(&h, "approval");
+    let page = b.get(&task).await;
+    assert!(page.body.contains("Approve") && page.body.contains("Reject"));
+    assert!(page.body.contains("Plan.pdf"));
+    let done = act(
+        &b,
+        &task,
+        "decision",
+        &[
+            ("decision", "reject"),
+            ("comment", "Weekend of the 19th works better"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, 303);
+    let t = h
+        .service
+        .task(h.portal.id, h.tasks["approval"])
+        .await
+        .unwrap();
+    let d = t.evidence.decision.unwrap();
+    assert!(!d.approved);
+    assert_eq!(d.name, "Dana Whitfield");
+    assert_eq!(d.email.as_str(), "dana@contoso.example");
+    assert!(d.ip.unwrap().is_loopback());
+    assert_eq!(d.user_agent.as_deref(), Some("journey-test/1.0"));
+    assert_eq!(d.at, portal_tests::t0());
+    assert_eq!(
+        d.comment.as_deref(),
+        Some("Weekend of the 19th works better")
+    );
+    let after = b.get(&task).await;
+    assert!(
+        after
+            .body
+            .contains("✗ Rejected by Dana Whitfield &#60;dana@contoso.example&#62;")
+    );
+    let again = b
+        .post(
+            &format!("{task}/decision"),
+            &[("csrf", &after.csrf()), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(again.status, 409);
+    let missing = act(
+        &b,
+        &task_path(&h, "standard"),
+        "decision",
+        &[("decision", "maybe")],
+    )
+    .await;
+    assert_eq!(missing.status, 422);
+    // The Approvals tab lists it with its outcome.
+    let tab = b.get("/?tab=approvals").await;
+    assert!(tab.body.contains("Approve the migration date"));
+}
+
+#[tokio::test]
+async fn meeting_shows_zone_join_link_and_calendar_file() {
+    let (h, b) = signed_in().await;
+    let task = task_path(&h, "meeting");
+    let page = b.get(&task).await;
+    // 2026-11-30T10:00Z is 04:00 in Chicago (CST, UTC−6).
+    assert!(
+        page.body
+            .contains("Monday 30 November 2026, 4:00 AM – 4:45 AM CST"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("(America/Chicago)"));
+    assert!(page.body.contains("45 minutes"));
+    assert!(page.body.contains(r#"href="https://meet.example.com/acme" target="_blank" rel="noopener noreferrer">Join Meeting</a>"#));
+    assert!(page.body.contains("Download Calendar Invite"));
+    let ics = b.get(&format!("{task}/invite.ics")).await;
+    assert_eq!(ics.status, 200);
+    assert!(ics.header("content-type").starts_with("text/calendar"));
+    assert!(ics.header("content-disposition").contains("attachment"));
+    assert!(
+        ics.body
+            .contains(&format!("UID:{}@msp-client-portal", h.tasks["meeting"]))
+    );
+    assert!(ics.body.contains("DTSTART:20261130T100000Z"));
+    assert!(ics.body.contains("SEQUENCE:0"));
+    // Another portal's meeting (or a non-meeting) is not found.
+    assert_eq!(
+        b.get(&format!("/tasks/{}/invite.ics", h.other_tasks["meeting"]))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        b.get(&format!("{}/invite.ics", task_path(&h, "standard")))
+            .await
+            .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn training_embeds_the_nocookie_player() {
+    let (h, b) = signed_in().await;
+    let task = task_path(&h, "training");
+    let page = b.get(&task).await;
+    assert!(
+        page.body
+            .contains(r#"<iframe src="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ""#)
+    );
+    assert!(page.header("content-security-policy").contains(
+        "frame-src https://www.youtube-nocookie.com https://player.vimeo.com https://www.loom.com"
+    ));
+    assert_eq!(act(&b, &task, "complete", &[]).await.status, 303);
+    assert_eq!(status(&h, "training").await, TaskStatus::Completed);
+}
+
+#[tokio::test]
+async fn comments_thread_and_msp_notification() {
+    let (h, b) = signed_in().await;
+    let task = task_path(&h, "upload");
+    let posted = act(
+        &b,
+        &task,
+        "comments",
+        &[("comment", "Is a photo of the rack OK?\n<script>x</script>")],
+    )
+    .await;
+    assert_eq!(posted.status, 303);
+    h.service
+        .add_comment(
+            h.portal.id,
+            h.tasks["upload"],
+            staff(),
+            "Yes, a photo is perfect.",
+        )
+        .await
+        .unwrap();
+    let page = b.get(&task).await;
+    assert!(
+        page.body
+            .contains("Is a photo of the rack OK?\n&#60;script&#62;x&#60;/script&#62;")
+    );
+    assert!(page.body.contains("Yes, a photo is perfect."));
+    assert!(
+        page.body.find("Is a photo").unwrap() < page.body.find("Yes, a photo").unwrap(),
+        "oldest first"
+    );
+    let portal_tests::Mail::Recording(mail) = &h.mail else {
+        unreachable!()
+    };
+    let note = mail
+        .last_to("alerts@acme-msp.example")
+        .expect("MSP notified");
+    assert!(
+        note.subject
+            .contains("Dana Whitfield commented on “Upload network docs”"),
+        "{}",
+        note.subject
+    );
+    assert!(note.text.contains("Is a photo of the rack OK?"));
+    let too_long = "y".repeat(5001);
+    let refused = act(&b, &task, "comments", &[("comment", &too_long)]).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.text().contains("must be at most 5000 characters"));
+    let empty = act(&b, &task, "comments", &[("comment", "   ")]).await;
+    assert_eq!(empty.status, 422);
+    assert_eq!(
+        h.service
+            .comments(h.portal.id, h.tasks["upload"])
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "refused comments changed nothing"
+    );
+}
+
+#[tokio::test]
+async fn ask_a_question_and_see_the_answer() {
+    let (h, b) = signed_in().await;
+    assert!(
+        b.get("/").await.body.contains("Ask a Question"),
+        "on every portal page"
+    );
+    assert!(
+        b.get(&task_path(&h, "standard"))
+            .await
+            .body
+            .contains("Ask a Question")
+    );
+    let asked = post(
+        &b,
+        "/questions",
+        &[("question", "Do we need to be on site for the migration?")],
+    )
+    .await;
+    assert_eq!(asked.status, 303);
+    let portal_tests::Mail::Recording(mail) = &h.mail else {
+        unreachable!()
+    };
+    let note = mail
+        .last_to("alerts@acme-msp.example")
+        .expect("MSP notified");
+    assert!(note.subject.contains("Question from Dana Whitfield"));
+    let questions = h.service.questions(h.portal.id).await.unwrap();
+    assert_eq!(questions.len(), 1, "listed for the MSP");
+    h.service
+        .answer_question(
+            staff(),
+            h.portal.id,
+            questions[0].id,
+            "No, we do it remotely.",
+        )
+        .await
+        .unwrap();
+    let page = b.get("/questions").await;
+    assert!(
+        page.body
+            .contains("Do we need to be on site for the migration?")
+    );
+    assert!(page.body.contains("No, we do it remotely."));
+    let feed = h.service.activity(h.portal.id, 10).await.unwrap();
+    assert!(feed.iter().any(|a| a.kind == ActivityKind::QuestionAsked));
+    let empty = post(&b, "/questions", &[("question", "")]).await;
+    assert_eq!(empty.status, 422);
+}
+
+#[tokio::test]
+async fn clients_only_act_on_their_own_client_tasks() {
+    let (h, b) = signed_in().await;
+    // Another portal's task: not found, for reading and for acting.
+    let theirs = format!("/tasks/{}", h.other_tasks["standard"]);
+    assert_eq!(b.get(&theirs).await.status, 404);
+    let home = b.get("/").await;
+    let res = b
+        .post(&format!("{theirs}/complete"), &[("csrf", &home.csrf())])
+        .await;
+    assert_eq!(res.status, 404);
+    assert_eq!(
+        h.service
+            .task(h.other_portal.id, h.other_tasks["standard"])
+            .await
+            .unwrap()
+            .status,
+        TaskStatus::Pending
+    );
+    // An MSP task: readable, not changeable.
+    let msp = task_path(&h, "assign");
+    let page = b.get(&msp).await;
+    assert!(page.body.contains("Acme MSP does this task."));
+    assert!(!page.body.contains("Mark Complete"));
+    let res = b
+        .post(&format!("{msp}/complete"), &[("csrf", &page.csrf())])
+        .await;
+    assert_eq!(res.status, 403);
+    assert_eq!(status(&h, "assign").await, TaskStatus::Pending);
+    // Nonsense ids and actions.
+    assert_eq!(b.get("/tasks/not-a-uuid").await.status, 404);
+    assert_eq!(
+        b.post(
+            &format!("{}/explode", task_path(&h, "standard")),
+            &[("csrf", &page.csrf())]
+        )
+        .await
+        .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn blocked_task_explains_why_and_refuses_changes() {
+    let (h, b) = signed_in().await;
+    h.service
+        .block_task(
+            staff(),
+            h.portal.id,
+            h.tasks["standard"],
+            "Waiting for your building manager",
+        )
+        .await
+        .unwrap();
+    let task = task_path(&h, "standard");
+    let page = b.get(&task).await;
+    assert!(
+        page.body
+            .contains("<strong>Blocked:</strong> Waiting for your building manager")
+    );
+    assert!(!page.body.contains("Mark Complete"));
+    let res = b
+        .post(&format!("{task}/complete"), &[("csrf", &page.csrf())])
+        .await;
+    assert_eq!(res.status, 409);
+    assert!(
+        res.text()
+            .contains("This task is blocked (Waiting for your building manager)")
+    );
+    h.service
+        .unblock_task(staff(), h.portal.id, h.tasks["standard"])
+        .await
+        .unwrap();
+    assert_eq!(act(&b, &task, "complete", &[]).await.status, 303);
+    h.service
+        .reopen_task(staff(), h.portal.id, h.tasks["standard"])
+        .await
+        .unwrap();
+    assert_eq!(status(&h, "standard").await, TaskStatus::Pending);
+}
+
+#[tokio::test]
+async fn our_progress_marks_phases() {
+    let (h, b) = signed_in().await;
+    let page = b.get("/?tab=progress").await;
+    // Kickoff has a completed task and open ones: in progress and current.
+    assert!(
+        page.body.contains("phase phase-in_progress phase-current"),
+        "{}",
+        page.body
+    );
+    for key in ["meeting"] {
+        h.service
+            .staff_complete(staff(), h.portal.id, h.tasks[key], None)
+            .await
+            .unwrap();
+    }
+    h.service
+        .staff_complete(staff(), h.portal.id, h.tasks["assign"], None)
+        .await
+        .unwrap();
+    let page = b.get("/?tab=progress").await;
+    assert!(
+        page.body.contains("phase phase-completed"),
+        "Kickoff completed"
+    );
+    assert!(page.body.contains("✓"));
+    assert!(page.body.contains("(3 of 9 tasks complete)"));
+}

@@ -30,6 +30,8 @@ pub struct Chrome {
     pub nonce: String,
     /// CSRF token for forms.
     pub csrf: String,
+    /// Whether the page knows whose portal it is (and so shows the MSP's branding).
+    pub branded: bool,
 }
 
 impl Chrome {
@@ -69,6 +71,7 @@ impl Chrome {
             ),
             nonce,
             csrf,
+            branded: branding.is_some(),
         }
     }
 }
@@ -249,6 +252,8 @@ pub struct TaskCard {
     pub description: String,
     /// Evidence-type badge.
     pub badge: &'static str,
+    /// Whether the client does it (MSP tasks show no action badge).
+    pub client: bool,
     /// Status CSS slug.
     pub status_slug: &'static str,
     /// Status words.
@@ -361,6 +366,7 @@ pub(crate) fn card(task: &Task, company: &str, today: NaiveDate) -> TaskCard {
         title: task.title.clone(),
         description: task.description.clone(),
         badge: task.kind.badge(),
+        client: task.assignee == Side::Client,
         status_slug: status_slug(task.status),
         status_label: task.status.label(),
         side_label: match task.assignee {

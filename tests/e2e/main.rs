@@ -6,5 +6,6 @@ mod access_pages;
 mod headers;
 mod journey;
 mod logs;
+mod server;
 mod snapshots;
 mod workflow;

@@ -75,6 +75,8 @@ pub struct Options {
     pub outbox: bool,
     pub secure_cookies: bool,
     pub seed: u64,
+    /// Overrides the header-read timeout (slow-client tests).
+    pub header_read_timeout: Option<std::time::Duration>,
 }
 
 impl Options {
@@ -85,6 +87,7 @@ impl Options {
             outbox: false,
             secure_cookies: true,
             seed: 42,
+            header_read_timeout: None,
         }
     }
 }
@@ -108,6 +111,9 @@ impl Harness {
         let config = HttpConfig {
             public_base_url: format!("http://{addr}"),
             secure_cookies: opts.secure_cookies,
+            header_read_timeout: opts
+                .header_read_timeout
+                .unwrap_or(HttpConfig::default().header_read_timeout),
             ..HttpConfig::default()
         };
         let rng = Arc::new(SeededRandom::new(opts.seed));

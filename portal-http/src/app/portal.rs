@@ -54,6 +54,22 @@ impl PortalApp {
         })
     }
 
+    /// A form posted by a signed-in client: the form (size limit, CSRF) first, then
+    /// the session. `Err` is the reply to send instead.
+    pub(super) async fn signed_in_form<B>(
+        &self,
+        req: &Req,
+        body: B,
+    ) -> Result<(Vec<(String, String)>, SessionToken, ClientContext), Reply>
+    where
+        B: HttpBody<Data = Bytes> + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let fields = self.form(req, body).await?;
+        let (token, ctx) = self.authenticated(req).await?;
+        Ok((fields, token, ctx))
+    }
+
     pub(super) async fn home(&self, req: &Req) -> Reply {
         let (token, ctx) = match self.authenticated(req).await {
             Ok(pair) => pair,

@@ -132,12 +132,8 @@ impl PortalApp {
         B: HttpBody<Data = Bytes> + Send,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        let fields = match self.form(req, body).await {
-            Ok(f) => f,
-            Err(reply) => return reply,
-        };
-        let (token, ctx) = match self.authenticated(req).await {
-            Ok(pair) => pair,
+        let (fields, token, ctx) = match self.signed_in_form(req, body).await {
+            Ok(all) => all,
             Err(reply) => return reply,
         };
         let task = match Self::parse_task_id(id) {
@@ -325,12 +321,8 @@ impl PortalApp {
         B: HttpBody<Data = Bytes> + Send,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        let fields = match self.form(req, body).await {
-            Ok(f) => f,
-            Err(reply) => return reply,
-        };
-        let (token, ctx) = match self.authenticated(req).await {
-            Ok(pair) => pair,
+        let (fields, token, ctx) = match self.signed_in_form(req, body).await {
+            Ok(all) => all,
             Err(reply) => return reply,
         };
         let text = field(&fields, "question").unwrap_or("").to_owned();

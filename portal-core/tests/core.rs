@@ -1029,7 +1029,8 @@ mod workflow {
         assert_eq!(
             kinds,
             vec![
-                ActivityKind::ItemChecked,
+                // Newest first: the last check completed the task.
+                ActivityKind::TaskCompleted,
                 ActivityKind::ItemChecked,
                 ActivityKind::ItemUnchecked,
                 ActivityKind::ItemChecked,

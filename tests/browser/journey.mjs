@@ -14,361 +14,24 @@
 //   CHROMIUM    browser executable (default /usr/bin/chromium)
 //   ARTIFACTS   screenshot folder (default artifacts/ next to this file)
 
-import { readdir, readFile, stat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import {
+  PORTAL_URL, OUTBOX, CHROMIUM, ARTIFACTS, INVITE_PATH_RE, MAGIC_PATH_RE, PHONE,
+  check, step, run, launchBrowser, newContext, axeTwin, axeCheck, shot, heading, norm, pathOnly,
+  securityHeaders, sidewaysOverflow, readOutbox, waitForEmail, seenFiles, linkFrom, codeIn, ensureArtifacts,
+} from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
-
-const PORTAL_URL = (process.env.PORTAL_URL || 'http://localhost:18080').replace(/\/+$/, '');
-const OUTBOX = process.env.OUTBOX;
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ARTIFACTS = process.env.ARTIFACTS || path.join(here, 'artifacts');
-const AXE_PATH = require.resolve('axe-core/axe.min.js');
-
-const ACTION_TIMEOUT_MS = 15_000; // any single browser action or navigation
-const STEP_TIMEOUT_MS = 45_000; // one lettered step, all its actions together
-const MAIL_TIMEOUT_MS = 15_000; // waiting for an email to land in the outbox
 const TOTAL_TIMEOUT_MS = 240_000; // the whole run, as a last resort
-
-const TOKEN = '[A-Za-z0-9_-]{43}';
-const INVITE_PATH_RE = new RegExp(`/i/(${TOKEN})(?![A-Za-z0-9_-])`);
-const MAGIC_PATH_RE = new RegExp(`/m/(${TOKEN})(?![A-Za-z0-9_-])`);
 const TABS = ['Your Tasks', 'Our Progress', 'Documents', 'Approvals'];
-
-// ----- reporting ---------------------------------------------------------------------
-
-let passed = 0;
-let failed = 0;
-let currentStep = '';
-let browser;
-
-class CheckFailed extends Error {}
-
-/** Records one passing check, or throws with `message` (and `detail`) if `ok` is false. */
-function check(ok, message, detail) {
-  if (!ok) {
-    const extra = detail === undefined ? '' : `\n      ${typeof detail === 'string' ? detail : JSON.stringify(detail, null, 2)}`;
-    throw new CheckFailed(`${message}${extra}`);
-  }
-  passed += 1;
-  console.log(`  ok ${passed} - ${message}`);
-}
-
-async function finish(code) {
-  if (browser) {
-    await Promise.race([browser.close().catch(() => {}), sleep(5_000)]);
-  }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(code);
-}
-
-async function fail(err) {
-  failed = 1;
-  const what = err instanceof CheckFailed ? err.message : (err && err.stack) || String(err);
-  console.log(`\nFAILED in step ${currentStep}:\n  ${what}\n`);
-  await finish(1);
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Runs one lettered step with a time limit. */
-async function step(name, fn) {
-  currentStep = name;
-  console.log(`\n# ${name}`);
-  let timer;
-  const limit = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new CheckFailed(`step did not finish within ${STEP_TIMEOUT_MS / 1000} s`)), STEP_TIMEOUT_MS);
-  });
-  try {
-    await Promise.race([fn(), limit]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-// ----- reading the outbox (.eml files) ---------------------------------------------
-
-/** Splits a raw message or MIME part into its unfolded headers and its body. */
-function splitMessage(raw) {
-  const m = /\r?\n\r?\n/.exec(raw);
-  const head = m ? raw.slice(0, m.index) : raw;
-  const body = m ? raw.slice(m.index + m[0].length) : '';
-  const headers = {};
-  for (const line of head.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
-    const i = line.indexOf(':');
-    if (i <= 0) continue;
-    const name = line.slice(0, i).trim().toLowerCase();
-    if (!(name in headers)) headers[name] = line.slice(i + 1).trim();
-  }
-  return { headers, body };
-}
-
-/** `text/plain; charset="utf-8"` -> { type: 'text/plain', params: { charset: 'utf-8' } } */
-function parseContentType(value) {
-  const [type, ...rest] = (value || 'text/plain; charset=us-ascii').split(';');
-  const params = {};
-  for (const p of rest) {
-    const i = p.indexOf('=');
-    if (i < 0) continue;
-    let v = p.slice(i + 1).trim();
-    if (v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1).replace(/\\(.)/g, '$1');
-    params[p.slice(0, i).trim().toLowerCase()] = v;
-  }
-  return { type: type.trim().toLowerCase(), params };
-}
-
-function decodeCharset(bytes, charset) {
-  const cs = (charset || 'utf-8').toLowerCase();
-  try {
-    return new TextDecoder(cs === 'us-ascii' ? 'utf-8' : cs).decode(bytes);
-  } catch {
-    return Buffer.from(bytes).toString('latin1');
-  }
-}
-
-/** Quoted-printable to bytes: soft line breaks ("=" at a line end) join lines. */
-function quotedPrintableBytes(text) {
-  const joined = text.replace(/[ \t]+(?=\r?\n)/g, '').replace(/=\r?\n/g, '');
-  const out = [];
-  for (let i = 0; i < joined.length; i++) {
-    const c = joined[i];
-    if (c === '=' && /^[0-9A-Fa-f]{2}$/.test(joined.slice(i + 1, i + 3))) {
-      out.push(parseInt(joined.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else {
-      out.push(...Buffer.from(c, 'utf-8'));
-    }
-  }
-  return Uint8Array.from(out);
-}
-
-function decodeBody(body, encoding, charset) {
-  switch ((encoding || '7bit').trim().toLowerCase()) {
-    case 'quoted-printable':
-      return decodeCharset(quotedPrintableBytes(body), charset);
-    case 'base64':
-      return decodeCharset(Buffer.from(body.replace(/\s+/g, ''), 'base64'), charset);
-    default:
-      return decodeCharset(Buffer.from(body, 'latin1'), charset);
-  }
-}
-
-/** Decodes RFC 2047 encoded words in a header (`=?utf-8?Q?...?=`, `=?utf-8?B?...?=`). */
-function decodeHeader(value) {
-  return (value || '')
-    .replace(/\?=\s+=\?/g, '?==?')
-    .replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_, charset, enc, text) => {
-      const bytes = enc.toUpperCase() === 'B'
-        ? Buffer.from(text, 'base64')
-        : quotedPrintableBytes(text.replace(/_/g, ' '));
-      return decodeCharset(bytes, charset);
-    });
-}
-
-/** Collects the leaf parts of a (possibly multipart) MIME entity. */
-function leafParts(raw, out = []) {
-  const { headers, body } = splitMessage(raw);
-  const ct = parseContentType(headers['content-type']);
-  if (ct.type.startsWith('multipart/')) {
-    const boundary = ct.params.boundary;
-    if (!boundary) throw new Error('multipart without a boundary');
-    const delimiter = new RegExp(`(?:^|\\r?\\n)--${boundary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(--)?[ \\t]*(?:\\r?\\n|$)`);
-    const pieces = body.split(delimiter);
-    // split() with two groups yields: preamble, marker, part, marker, part, ..., "--", epilogue
-    for (let i = 2; i < pieces.length; i += 2) {
-      if (pieces[i - 1] === '--') break; // closing delimiter: the rest is the epilogue
-      if (pieces[i] !== undefined) leafParts(pieces[i], out);
-    }
-  } else {
-    out.push({
-      type: ct.type,
-      text: decodeBody(body, headers['content-transfer-encoding'], ct.params.charset),
-    });
-  }
-  return out;
-}
-
-/** Parses one .eml file. */
-async function readEmail(file) {
-  const raw = (await readFile(file)).toString('latin1');
-  const { headers } = splitMessage(raw);
-  const parts = leafParts(raw);
-  const text = parts.find((p) => p.type === 'text/plain')?.text ?? '';
-  const htmlRaw = parts.find((p) => p.type === 'text/html')?.text ?? '';
-  const html = htmlRaw.replace(/&amp;/g, '&').replace(/&#x2F;|&#47;/gi, '/');
-  return {
-    file,
-    mtimeMs: (await stat(file)).mtimeMs,
-    subject: decodeHeader(headers.subject),
-    to: decodeHeader(headers.to),
-    contentType: parseContentType(headers['content-type']).type,
-    text,
-    html,
-  };
-}
-
-/** All emails in the outbox, oldest first. */
-async function readOutbox() {
-  let names;
-  try {
-    names = await readdir(OUTBOX);
-  } catch (e) {
-    throw new CheckFailed(`cannot read the outbox folder ${OUTBOX}: ${e.message}`);
-  }
-  const emails = [];
-  for (const name of names.filter((n) => n.endsWith('.eml'))) {
-    emails.push(await readEmail(path.join(OUTBOX, name)));
-  }
-  return emails.sort((a, b) => a.mtimeMs - b.mtimeMs || a.file.localeCompare(b.file));
-}
-
-/** Waits until an email not in `seen` and matching `pred` lands; returns the newest one. */
-async function waitForEmail(seen, pred, what) {
-  const deadline = Date.now() + MAIL_TIMEOUT_MS;
-  for (;;) {
-    const fresh = (await readOutbox()).filter((e) => !seen.has(e.file) && pred(e));
-    if (fresh.length > 0) return fresh[fresh.length - 1];
-    if (Date.now() > deadline) {
-      throw new CheckFailed(`no new ${what} email arrived in ${OUTBOX} within ${MAIL_TIMEOUT_MS / 1000} s`);
-    }
-    await sleep(150);
-  }
-}
-
-async function seenFiles() {
-  return new Set((await readOutbox()).map((e) => e.file));
-}
-
-/** The full link (origin + path) for a path pattern, from one body, or null. */
-function findLink(body, pathRe) {
-  const re = new RegExp(`https?://[^\\s"'<>/]+${pathRe.source}`);
-  const m = re.exec(body);
-  return m ? m[0] : null;
-}
-
-/** Checks that both bodies of `email` carry the same link, and returns it. */
-function linkFrom(email, pathRe, what) {
-  const inText = findLink(email.text, pathRe);
-  const inHtml = findLink(email.html, pathRe);
-  check(inText !== null, `the ${what} email's plain-text part has the ${what} link`, email.text.slice(0, 600));
-  check(inHtml !== null, `the ${what} email's HTML part has the ${what} link`, email.html.slice(0, 600));
-  check(inText === inHtml, `the ${what} link decodes the same from the text and HTML parts (quoted-printable soft breaks joined)`, { inText, inHtml });
-  const url = new URL(inText);
-  check(url.origin === new URL(PORTAL_URL).origin, `the ${what} link points at ${PORTAL_URL}`, inText);
-  return url;
-}
-
-/** The 6-digit code in a verification email body (links removed first). */
-function codeIn(body) {
-  const m = /(?<![\w-])(\d{6})(?![\w-])/.exec(body.replace(/https?:\/\/\S+/g, ''));
-  return m ? m[1] : null;
-}
-
-// ----- browser helpers ---------------------------------------------------------------
-
-/** Per-context bookkeeping of problems a person would notice (broken assets, CSP errors). */
-function watch(context, label) {
-  const problems = [];
-  context.on('page', (page) => attach(page));
-  const attach = (page) => {
-    page.on('console', (msg) => {
-      // A 4xx main document is expected on error pages and Chromium logs it; anything else is not.
-      if (msg.type() === 'error' && !/Failed to load resource: the server responded with a status of (401|404|422)/.test(msg.text())) {
-        problems.push(`${label}: console error on ${page.url()}: ${msg.text()}`);
-      }
-    });
-    page.on('pageerror', (err) => problems.push(`${label}: script error on ${page.url()}: ${err.message}`));
-    page.on('requestfailed', (req) => {
-      if (req.resourceType() !== 'document') problems.push(`${label}: ${req.resourceType()} ${req.url()} failed: ${req.failure()?.errorText}`);
-    });
-    page.on('response', (res) => {
-      if (res.request().resourceType() !== 'document' && res.status() >= 400) {
-        problems.push(`${label}: ${res.request().resourceType()} ${res.url()} answered ${res.status()}`);
-      }
-    });
-  };
-  return { problems, attach };
-}
-
-async function newContext(options, label) {
-  const context = await browser.newContext(options);
-  context.setDefaultTimeout(ACTION_TIMEOUT_MS);
-  context.setDefaultNavigationTimeout(ACTION_TIMEOUT_MS);
-  const watcher = watch(context, label);
-  const page = await context.newPage();
-  return { context, page, watcher };
-}
-
-async function shot(page, name) {
-  const file = path.join(ARTIFACTS, name);
-  await page.screenshot({ path: file, fullPage: true });
-  console.log(`     screenshot ${path.relative(process.cwd(), file) || file}`);
-}
-
-const norm = (s) => (s || '').replace(/\s+/g, ' ').trim();
-
-async function heading(page) {
-  return norm(await page.locator('h1').first().textContent());
-}
-
-function securityHeaders(response, what) {
-  const h = response.headers();
-  check(h['referrer-policy'] === 'no-referrer', `${what} is sent with Referrer-Policy: no-referrer`, h['referrer-policy']);
-  const csp = h['content-security-policy'] || '';
-  check(/default-src 'none'/.test(csp) && /frame-ancestors/.test(csp), `${what} is sent with a Content-Security-Policy (default-src 'none', frame-ancestors)`, csp);
-  check(/no-store/.test(h['cache-control'] || ''), `${what} is not cacheable (Cache-Control: no-store)`, h['cache-control']);
-}
-
-function pathOnly(url) {
-  const u = new URL(url);
-  return { path: u.pathname, query: u.search, hasToken: new RegExp(TOKEN).test(u.pathname + u.search + u.hash) };
-}
-
-/** Runs axe-core on the current page and fails on serious or critical violations. */
-async function axeCheck(page, what) {
-  await page.addScriptTag({ path: AXE_PATH });
-  const results = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target.join(' '), summary: n.failureSummary })),
-      count: v.nodes.length,
-    }));
-  });
-  const bad = results.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of results.filter((r) => !bad.includes(r))) {
-    console.log(`     axe note (${v.impact}) on ${what}: ${v.id}: ${v.help} [${v.count} element(s)]`);
-  }
-  const report = bad
-    .map((v) => `[${v.impact}] ${v.id}: ${v.help} (${v.count} element(s))\n${v.nodes.map((n) => `        ${n.target}\n          ${(n.summary || '').replace(/\n/g, '\n          ')}`).join('\n')}`)
-    .join('\n      ');
-  check(bad.length === 0, `axe-core finds no serious or critical accessibility violations on ${what}`, report || undefined);
-}
 
 // ----- the journey -------------------------------------------------------------------
 
 async function main() {
   check(Boolean(OUTBOX), 'OUTBOX names the demo outbox folder');
-  await mkdir(ARTIFACTS, { recursive: true });
+  await ensureArtifacts();
   console.log(`portal: ${PORTAL_URL}\noutbox: ${OUTBOX}\nbrowser: ${CHROMIUM}\nartifacts: ${ARTIFACTS}`);
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  console.log(`chromium ${browser.version()}`);
+  await launchBrowser();
 
   let invite; // the invite email
   let inviteUrl; // its link, resolved against PORTAL_URL
@@ -388,7 +51,7 @@ async function main() {
   });
 
   await step('(b) the invite page on a phone', async () => {
-    phone = await newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }, 'phone');
+    phone = await newContext(PHONE, 'phone');
     const response = await phone.page.goto(inviteUrl.href);
     check(response?.status() === 200, 'the invite link opens a page (200)', response?.status());
     securityHeaders(response, 'the token-bearing invite page');
@@ -399,7 +62,7 @@ async function main() {
     const masked = new RegExp(`\\S•••\\S@${domain.replace(/\./g, '\\.')}`);
     check(masked.test(body), `the invite page shows the masked email address (x•••y@${domain})`, body);
     check(!body.includes(address), 'the invite page does not show the full email address', address);
-    const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await sidewaysOverflow(phone.page);
     check(overflow <= 0, 'the invite page fits the phone screen (no sideways scrolling)', `${overflow}px too wide`);
     await shot(phone.page, '01-invite.png');
   });
@@ -459,17 +122,12 @@ async function main() {
     const badges = phone.page.locator('.task .badge');
     const badgeTexts = (await badges.allTextContents()).map(norm).filter(Boolean);
     check(badgeTexts.length > 0, `task cards show evidence badges (${[...new Set(badgeTexts)].join(', ')})`);
-    const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await sidewaysOverflow(phone.page);
     check(overflow <= 0, 'the portal home fits the phone screen (no sideways scrolling)', `${overflow}px too wide`);
     await shot(phone.page, '02-home-phone.png');
 
-    // axe-core is injected as a script, which the portal's CSP (rightly) refuses; so it
-    // runs in a twin context that ignores CSP and carries the same session cookie.
-    const axeContext = await browser.newContext({
-      viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, bypassCSP: true,
-      storageState: await phone.context.storageState(),
-    });
-    axeContext.setDefaultTimeout(ACTION_TIMEOUT_MS);
+    // axe-core runs in a CSP-ignoring twin context with the same session cookie.
+    const axeContext = await axeTwin(phone.context);
     try {
       const axePage = await axeContext.newPage();
       await axePage.goto(`${PORTAL_URL}/`);
@@ -552,13 +210,6 @@ async function main() {
     const problems = [...phone.watcher.problems, ...desktop.watcher.problems];
     check(problems.length === 0, 'no console errors, CSP violations or failed stylesheet/image loads on any page', problems.join('\n      '));
   });
-
-  await finish(0);
 }
 
-const watchdog = setTimeout(() => {
-  fail(new CheckFailed(`the whole journey did not finish within ${TOTAL_TIMEOUT_MS / 1000} s`));
-}, TOTAL_TIMEOUT_MS);
-watchdog.unref();
-
-main().catch(fail);
+run(main, TOTAL_TIMEOUT_MS, 'the whole journey');

@@ -271,11 +271,9 @@ async fn approval_records_who_when_and_from_where() {
         Some("Weekend of the 19th works better")
     );
     let after = b.get(&task).await;
-    assert!(
-        after
-            .body
-            .contains("✗ Rejected by Dana Whitfield &#60;dana@contoso.example&#62;")
-    );
+    assert!(after.body.contains(
+        r#"✗ Rejected by Dana Whitfield <span class="who-email">(dana@contoso.example)</span>"#
+    ));
     let again = b
         .post(
             &format!("{task}/decision"),
@@ -294,6 +292,10 @@ async fn approval_records_who_when_and_from_where() {
     // The Approvals tab lists it with its outcome.
     let tab = b.get("/?tab=approvals").await;
     assert!(tab.body.contains("Approve the migration date"));
+    assert!(
+        tab.body
+            .contains(r#"<span class="pill pill-rejected">Rejected</span>"#)
+    );
 }
 
 #[tokio::test]

@@ -301,7 +301,16 @@ async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
     for id in [msa, team] {
         service.staff_complete(staff.clone(), p, id, None).await?;
     }
-    let start = (now + TimeDelta::days(2)).trunc_subsecs(0);
+    // Two days from now at 10:00 in Chicago, where the client is.
+    let chicago = chrono_tz::America::Chicago;
+    let day = now.with_timezone(&chicago).date_naive() + Duration::days(2);
+    let start = day
+        .and_hms_opt(10, 0, 0)
+        .and_then(|t| t.and_local_timezone(chicago).earliest())
+        .map_or_else(
+            || (now + TimeDelta::days(2)).trunc_subsecs(0),
+            |t| t.with_timezone(&chrono::Utc),
+        );
     let agenda =
         "Introductions\nTimeline, milestones and who does what\nAccess we'll need from you";
     let schedule = MeetingSchedule::new(

@@ -238,10 +238,11 @@ pub fn apply(
             if task.status != TaskStatus::Blocked {
                 next.status = derived_status(&next);
             }
-            if *checked {
-                ActivityKind::ItemChecked
-            } else {
-                ActivityKind::ItemUnchecked
+            match (*checked, next.status) {
+                // The last item completes the task: the feed says so.
+                (true, TaskStatus::Completed) => ActivityKind::TaskCompleted,
+                (true, _) => ActivityKind::ItemChecked,
+                (false, _) => ActivityKind::ItemUnchecked,
             }
         }
         TaskAction::Decide {

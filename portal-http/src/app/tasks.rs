@@ -37,6 +37,25 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// A safe ASCII file name from a title: "Kickoff call" → "kickoff-call".
+fn file_stem(title: &str) -> String {
+    let mut stem = String::new();
+    for c in title.chars() {
+        if c.is_ascii_alphanumeric() {
+            stem.push(c.to_ascii_lowercase());
+        } else if !stem.ends_with('-') && !stem.is_empty() {
+            stem.push('-');
+        }
+    }
+    let stem = stem.trim_end_matches('-');
+    let stem: String = stem.chars().take(60).collect();
+    if stem.is_empty() {
+        "meeting".to_owned()
+    } else {
+        stem
+    }
+}
+
 fn notice_for(done: &str) -> Option<&'static str> {
     Some(match done {
         "completed" => "Marked complete. Thank you!",
@@ -264,16 +283,23 @@ impl PortalApp {
             Err(reply) => return reply,
         };
         let result = match Self::parse_task_id(id) {
-            Ok(task) => self.service.meeting_ics(ctx.portal_id, task).await,
+            Ok(task) => match self.service.meeting_ics(ctx.portal_id, task).await {
+                Ok(ics) => self
+                    .service
+                    .task(ctx.portal_id, task)
+                    .await
+                    .map(|t| (ics, t.title)),
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
         match result {
-            Ok(ics) => {
+            Ok((ics, title)) => {
                 let mut reply = Reply::html(StatusCode::OK, ics);
                 reply.content_type = "text/calendar; charset=utf-8";
                 reply.extra.push((
                     http::header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"meeting.ics\"".to_owned(),
+                    format!("attachment; filename=\"{}.ics\"", file_stem(&title)),
                 ));
                 reply
             }

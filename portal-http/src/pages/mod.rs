@@ -254,6 +254,8 @@ pub struct TaskCard {
     pub badge: &'static str,
     /// Whether the client does it (MSP tasks show no action badge).
     pub client: bool,
+    /// An approval's outcome: `(css slug, label)`.
+    pub outcome: Option<(&'static str, &'static str)>,
     /// Status CSS slug.
     pub status_slug: &'static str,
     /// Status words.
@@ -367,6 +369,13 @@ pub(crate) fn card(task: &Task, company: &str, today: NaiveDate) -> TaskCard {
         description: task.description.clone(),
         badge: task.kind.badge(),
         client: task.assignee == Side::Client,
+        outcome: task.evidence.decision.as_ref().map(|d| {
+            if d.approved {
+                ("approved", "Approved")
+            } else {
+                ("rejected", "Rejected")
+            }
+        }),
         status_slug: status_slug(task.status),
         status_label: task.status.label(),
         side_label: match task.assignee {

@@ -87,6 +87,8 @@ pub struct QuestionView {
     pub options: Vec<OptionView>,
     /// The message for this question.
     pub error: Option<String>,
+    /// The stored answer as text, for the read-only view.
+    pub shown: String,
 }
 
 /// One checklist item as shown.
@@ -105,6 +107,8 @@ pub struct ItemView {
 pub struct DecisionView {
     /// Approved or rejected.
     pub approved: bool,
+    /// The decider's email.
+    pub email: String,
     /// Who, when, comment.
     pub info: DoneInfo,
 }
@@ -271,6 +275,7 @@ fn question_views(
                 min: 0,
                 options: Vec::new(),
                 error: errors.get(&q.id).cloned(),
+                shown: stored.map(Answer::display).unwrap_or_default(),
             };
             match &q.kind {
                 QuestionKind::ShortText { max_len } => view.max = i64::from(*max_len),
@@ -428,8 +433,9 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
         TaskKind::Approval { document } => {
             let decision = e.decision.as_ref().map(|d| DecisionView {
                 approved: d.approved,
+                email: d.email.to_string(),
                 info: DoneInfo {
-                    by: format!("{} <{}>", d.name, d.email),
+                    by: d.name.clone(),
                     at: when(d.at),
                     notes: d.comment.clone(),
                 },

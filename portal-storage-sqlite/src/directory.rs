@@ -6,6 +6,8 @@
 //! the current maximum inside the same transaction, and the single writer makes them
 //! gap-free under concurrency. The portal snapshot is one read transaction.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Params, params};
 
@@ -70,7 +72,7 @@ impl DirectoryStore for SqliteStore {
         let branding = codec::to_json(&tenant.branding)?;
         let recipients = codec::to_json(&tenant.notification_recipients)?;
         let t = tenant.clone();
-        self.write(move |conn| {
+        self.write_content(move |conn| {
             if exists(
                 conn,
                 "SELECT 1 FROM tenants WHERE id = ?1",
@@ -127,7 +129,7 @@ impl DirectoryStore for SqliteStore {
     async fn create_portal(&self, portal: &Portal) -> Result<()> {
         let branding = codec::to_json(&portal.branding)?;
         let p = portal.clone();
-        self.write(move |conn| {
+        self.write_content(move |conn| {
             if !exists(
                 conn,
                 "SELECT 1 FROM tenants WHERE id = ?1",
@@ -180,7 +182,7 @@ impl DirectoryStore for SqliteStore {
 
     async fn add_contact(&self, contact: &Contact) -> Result<()> {
         let c = contact.clone();
-        self.write(move |conn| {
+        self.write_content(move |conn| {
             if !portal_exists(conn, c.portal_id)? {
                 return Err(Error::NotFound { entity: "portal" });
             }
@@ -255,7 +257,7 @@ impl DirectoryStore for SqliteStore {
 
     async fn add_phase(&self, portal: PortalId, id: PhaseId, name: &str) -> Result<Phase> {
         let name = name.to_owned();
-        self.write(move |conn| {
+        self.write_content(move |conn| {
             if !portal_exists(conn, portal)? {
                 return Err(Error::NotFound { entity: "portal" });
             }
@@ -300,7 +302,7 @@ impl DirectoryStore for SqliteStore {
         let kind = codec::to_json(&task.kind)?;
         let evidence = codec::to_json(&task.evidence)?;
         let mut t = task.clone();
-        self.write(move |conn| {
+        self.write_content(move |conn| {
             if !portal_exists(conn, t.portal_id)? {
                 return Err(Error::NotFound { entity: "portal" });
             }
@@ -366,7 +368,7 @@ impl DirectoryStore for SqliteStore {
         let sha256 = logo.reference().sha256;
         let image_type = codec::image_type_str(logo.image_type);
         let bytes = logo.bytes.clone();
-        self.write(move |conn| {
+        self.write_content(move |conn| {
             conn.prepare_cached(
                 "INSERT INTO logos (sha256, image_type, bytes) VALUES (?1, ?2, ?3)
                  ON CONFLICT (sha256) DO NOTHING",
@@ -393,40 +395,48 @@ impl DirectoryStore for SqliteStore {
     }
 
     async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot> {
-        self.read(move |conn| {
-            // One read transaction: the three reads see the same committed state.
-            let tx = conn.transaction().db("starting a snapshot read")?;
-            let p = load_portal(&tx, portal)?;
-            let phases = tx
-                .prepare_cached(&format!(
-                    "SELECT {PHASE_COLS} FROM phases WHERE portal_id = ?1 ORDER BY position"
-                ))
-                .and_then(|mut s| {
-                    s.query_map([&portal.as_bytes()[..]], codec::phase)
-                        .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
-                })
-                .db("reading a portal's phases")?;
-            let tasks = tx
-                .prepare_cached(concat!(
-                    "SELECT ",
-                    task_cols!(),
-                    " FROM phases ph JOIN tasks t
+        let generation = self.cache.generation();
+        if let Some(hit) = self.cache.snapshot(portal, generation) {
+            return Ok(PortalSnapshot::clone(&hit));
+        }
+        let snapshot = self
+            .read(move |conn| {
+                // One read transaction: the three reads see the same committed state.
+                let tx = conn.transaction().db("starting a snapshot read")?;
+                let p = load_portal(&tx, portal)?;
+                let phases = tx
+                    .prepare_cached(&format!(
+                        "SELECT {PHASE_COLS} FROM phases WHERE portal_id = ?1 ORDER BY position"
+                    ))
+                    .and_then(|mut s| {
+                        s.query_map([&portal.as_bytes()[..]], codec::phase)
+                            .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+                    })
+                    .db("reading a portal's phases")?;
+                let tasks = tx
+                    .prepare_cached(concat!(
+                        "SELECT ",
+                        task_cols!(),
+                        " FROM phases ph JOIN tasks t
                         ON t.portal_id = ph.portal_id AND t.phase_id = ph.id
                      WHERE ph.portal_id = ?1
                      ORDER BY ph.position, t.position"
-                ))
-                .and_then(|mut s| {
-                    s.query_map([&portal.as_bytes()[..]], codec::task)
-                        .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+                    ))
+                    .and_then(|mut s| {
+                        s.query_map([&portal.as_bytes()[..]], codec::task)
+                            .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+                    })
+                    .db("reading a portal's tasks")?;
+                tx.finish().db("ending a snapshot read")?;
+                Ok(PortalSnapshot {
+                    portal: p,
+                    phases,
+                    tasks,
                 })
-                .db("reading a portal's tasks")?;
-            tx.finish().db("ending a snapshot read")?;
-            Ok(PortalSnapshot {
-                portal: p,
-                phases,
-                tasks,
             })
-        })
-        .await
+            .await?;
+        self.cache
+            .put_snapshot(portal, generation, Arc::new(snapshot.clone()));
+        Ok(snapshot)
     }
 }

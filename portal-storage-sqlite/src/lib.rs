@@ -28,6 +28,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod cache;
 mod codec;
 mod directory;
 pub mod migrations;
@@ -62,6 +63,7 @@ pub struct SqliteStore {
     writer: Writer,
     readers: Arc<Readers>,
     path: PathBuf,
+    cache: cache::ContentCache,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -143,6 +145,7 @@ impl SqliteStore {
                 next: AtomicUsize::new(0),
             }),
             path,
+            cache: cache::ContentCache::new(),
         })
     }
 
@@ -171,6 +174,18 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         self.writer.write(f).await
+    }
+
+    /// [`Self::write`] for writes that can change what the portal home shows (portal,
+    /// phases, tasks, activity): the read cache is invalidated once it has committed.
+    pub(crate) async fn write_content<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let result = self.writer.write(f).await;
+        self.cache.invalidate();
+        result
     }
 }
 

@@ -575,3 +575,92 @@ async fn our_progress_marks_phases() {
     assert!(page.body.contains("✓"));
     assert!(page.body.contains("(3 of 9 tasks complete)"));
 }
+
+#[tokio::test]
+async fn branding_logo_is_served_and_applies_to_new_portals_only() {
+    let (h, b) = signed_in().await;
+    let png = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/demo/assets/logo.png"
+    ))
+    .unwrap();
+    assert!(
+        h.service
+            .upload_logo(b"<svg onload=alert(1)/>".to_vec())
+            .await
+            .is_err(),
+        "only raster images"
+    );
+    assert!(
+        h.service.upload_logo(vec![0x89; 600 * 1024]).await.is_err(),
+        "size-limited"
+    );
+    let logo = h.service.upload_logo(png.clone()).await.unwrap();
+    let tenant = h.store.tenant(h.portal.tenant_id).await.unwrap();
+    let branding = portal_core::model::Branding::new(
+        "Acme Rebrand",
+        "#ffd33d",
+        "New hello",
+        Some(logo.clone()),
+    )
+    .unwrap();
+    h.service
+        .update_tenant_branding(tenant.id, branding)
+        .await
+        .unwrap();
+    // The existing portal keeps its branding until overridden.
+    let home = b.get("/").await;
+    assert!(
+        home.body
+            .contains(r#"<span class="company">Acme MSP</span>"#)
+    );
+    assert!(!home.body.contains("/brand/logo/"));
+    // A portal created now starts from the new defaults.
+    let newer = h
+        .service
+        .create_portal(
+            tenant.id,
+            "Northwind",
+            portal_core::model::PortalStatus::Active,
+        )
+        .await
+        .unwrap();
+    assert_eq!(newer.branding.company_name, "Acme Rebrand");
+    assert_eq!(newer.branding.logo.as_ref(), Some(&logo));
+    // Overriding this portal shows the logo, with readable text on the yellow accent.
+    let mine = portal_core::model::Branding::new(
+        "Acme Rebrand",
+        "#ffd33d",
+        "Hello\nthere",
+        Some(logo.clone()),
+    )
+    .unwrap();
+    h.service
+        .update_portal_branding(h.portal.id, mine)
+        .await
+        .unwrap();
+    let home = b.get("/").await;
+    let src = format!("/brand/logo/{}", logo.sha256);
+    assert!(home.body.contains(&format!(
+        r#"<img class="logo" src="{src}" alt="Acme Rebrand logo">"#
+    )));
+    assert!(home.body.contains("--accent:#ffd33d;--accent-text:#000000"));
+    assert!(home.body.contains("Hello\nthere"));
+    let img = b.get(&src).await;
+    assert_eq!(img.status, 200);
+    assert_eq!(img.header("content-type"), "image/png");
+    assert!(img.header("cache-control").contains("immutable"));
+    assert_eq!(
+        img.headers
+            .get("content-length")
+            .map(|v| v.to_str().unwrap().to_owned()),
+        Some(png.len().to_string())
+    );
+    assert_eq!(
+        b.get(&format!("/brand/logo/{}", "0".repeat(64)))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(b.get("/brand/logo/../../etc/passwd").await.status, 404);
+}

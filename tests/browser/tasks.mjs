@@ -401,7 +401,13 @@ async function main() {
     const done = norm(await page.locator('.interaction .done').textContent());
     check(done.startsWith(`✓ Submitted by ${CONTACT} on `), `the page shows "Submitted by ${CONTACT} on …"`, done);
     check(await taskStatus(page) === 'Completed', 'the task status is now Completed', await taskStatus(page));
-    check(await rating.getByRole('radio', { name: '4', exact: true }).isChecked(), 'the submitted rating (4) is shown');
+    // Once submitted, the answers are shown as text, no longer as form controls.
+    const answers = page.locator('dl.answers');
+    const answerTo = async (prompt) => norm(await answers.locator('dt', { hasText: prompt }).locator('xpath=following-sibling::dd[1]').textContent());
+    check(await answers.count() === 1 && await page.locator('form.survey').count() === 0, 'the submitted form shows its answers read-only');
+    check(await answerTo('How happy are you') === '4', 'the submitted rating (4) is shown', await answerTo('How happy are you'));
+    check(await answerTo('Which line-of-business apps') === 'Dentrix, QuickBooks', 'the submitted choices are shown', await answerTo('Which line-of-business apps'));
+    check(await answerTo('Where is your email hosted') === 'Microsoft 365', 'the submitted single choice is shown', await answerTo('Where is your email hosted'));
     await shot(page, '14-survey.png');
   });
 

@@ -664,3 +664,59 @@ async fn branding_logo_is_served_and_applies_to_new_portals_only() {
     );
     assert_eq!(b.get("/brand/logo/../../etc/passwd").await.status, 404);
 }
+
+#[tokio::test]
+async fn no_action_reaches_another_portals_task() {
+    let (h, b) = signed_in().await;
+    let csrf = b.get("/").await.csrf();
+    let before = h
+        .service
+        .activity(h.other_portal.id, 100)
+        .await
+        .unwrap()
+        .len();
+    let attempts: [(&str, &str, Vec<(&str, &str)>); 5] = [
+        ("standard", "complete", vec![("notes", "x")]),
+        ("survey", "form", vec![("q.sites", "1"), ("action", "save")]),
+        (
+            "checklist",
+            "checklist",
+            vec![("item", "a"), ("checked", "1")],
+        ),
+        ("approval", "decision", vec![("decision", "approve")]),
+        ("upload", "comments", vec![("comment", "hello")]),
+    ];
+    for (key, action, fields) in attempts {
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend(fields);
+        let res = b
+            .post(&format!("/tasks/{}/{action}", h.other_tasks[key]), &all)
+            .await;
+        assert_eq!(res.status, 404, "{action} on another portal's {key}");
+        assert!(!res.body.contains("Fabrikam"));
+    }
+    assert_eq!(
+        h.service
+            .activity(h.other_portal.id, 100)
+            .await
+            .unwrap()
+            .len(),
+        before,
+        "nothing recorded"
+    );
+    assert!(
+        h.service
+            .comments(h.other_portal.id, h.other_tasks["upload"])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for key in ["standard", "survey", "checklist", "approval"] {
+        let t = h
+            .service
+            .task(h.other_portal.id, h.other_tasks[key])
+            .await
+            .unwrap();
+        assert!(t.evidence.is_empty(), "{key} untouched");
+    }
+}

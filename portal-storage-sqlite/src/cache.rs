@@ -1,18 +1,19 @@
 //! Read cache for the portal home: each portal's snapshot and activity feed, kept until
 //! the next write that could change them.
 //!
-//! A generation counter is bumped after every committed write to portal content
-//! (directory and workflow writes; not the access log or sessions, which the portal
-//! home writes on every request). An entry remembers the generation read *before* its
-//! SQL read began, so an entry filled while a write was committing is at worst tagged
-//! older than its data and is simply refreshed once: a stale entry is never served.
+//! Each portal has a generation counter, bumped after every committed write to that
+//! portal's content (its phases, tasks, branding, comments, questions, activity; not
+//! the access log or sessions, which the portal home writes on every request), so a
+//! write in one portal never costs another portal its cached reads. An entry remembers
+//! the generation read *before* its SQL read began, so an entry filled while a write
+//! was committing is at worst tagged older than its data and is simply refreshed once:
+//! a stale entry is never served.
 //!
 //! The cache assumes this `SqliteStore` is the only writer of the database file (the
 //! embedded deployment this crate is for). See `docs/PERFORMANCE.md` for the figures.
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use portal_core::PortalId;
@@ -53,7 +54,7 @@ impl<K: Eq + Hash, V> Generational<K, V> {
 
 /// The content cache of one store.
 pub(crate) struct ContentCache {
-    generation: AtomicU64,
+    generations: Mutex<HashMap<PortalId, u64>>,
     snapshots: Generational<PortalId, PortalSnapshot>,
     activity: Generational<(PortalId, usize), Vec<ActivityEntry>>,
 }
@@ -61,20 +62,22 @@ pub(crate) struct ContentCache {
 impl ContentCache {
     pub(crate) fn new() -> Self {
         Self {
-            generation: AtomicU64::new(0),
+            generations: Mutex::new(HashMap::new()),
             snapshots: Generational::new(),
             activity: Generational::new(),
         }
     }
 
-    /// The generation to tag a read with; take it before the read starts.
-    pub(crate) fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+    /// The generation to tag a read of `portal` with; take it before the read starts.
+    pub(crate) fn generation(&self, portal: PortalId) -> u64 {
+        let generations = self.generations.lock().unwrap_or_else(|p| p.into_inner());
+        generations.get(&portal).copied().unwrap_or(0)
     }
 
-    /// Marks every entry stale; call after a content write has committed (or failed).
-    pub(crate) fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+    /// Marks `portal`'s entries stale; call after a content write has committed (or failed).
+    pub(crate) fn invalidate(&self, portal: PortalId) {
+        let mut generations = self.generations.lock().unwrap_or_else(|p| p.into_inner());
+        *generations.entry(portal).or_insert(0) += 1;
     }
 
     pub(crate) fn snapshot(

@@ -72,7 +72,7 @@ impl DirectoryStore for SqliteStore {
         let branding = codec::to_json(&tenant.branding)?;
         let recipients = codec::to_json(&tenant.notification_recipients)?;
         let t = tenant.clone();
-        self.write_content(move |conn| {
+        self.write(move |conn| {
             if exists(
                 conn,
                 "SELECT 1 FROM tenants WHERE id = ?1",
@@ -129,7 +129,7 @@ impl DirectoryStore for SqliteStore {
     async fn create_portal(&self, portal: &Portal) -> Result<()> {
         let branding = codec::to_json(&portal.branding)?;
         let p = portal.clone();
-        self.write_content(move |conn| {
+        self.write_content(portal.id, move |conn| {
             if !exists(
                 conn,
                 "SELECT 1 FROM tenants WHERE id = ?1",
@@ -182,7 +182,7 @@ impl DirectoryStore for SqliteStore {
 
     async fn add_contact(&self, contact: &Contact) -> Result<()> {
         let c = contact.clone();
-        self.write_content(move |conn| {
+        self.write(move |conn| {
             if !portal_exists(conn, c.portal_id)? {
                 return Err(Error::NotFound { entity: "portal" });
             }
@@ -257,7 +257,7 @@ impl DirectoryStore for SqliteStore {
 
     async fn add_phase(&self, portal: PortalId, id: PhaseId, name: &str) -> Result<Phase> {
         let name = name.to_owned();
-        self.write_content(move |conn| {
+        self.write_content(portal, move |conn| {
             if !portal_exists(conn, portal)? {
                 return Err(Error::NotFound { entity: "portal" });
             }
@@ -302,7 +302,7 @@ impl DirectoryStore for SqliteStore {
         let kind = codec::to_json(&task.kind)?;
         let evidence = codec::to_json(&task.evidence)?;
         let mut t = task.clone();
-        self.write_content(move |conn| {
+        self.write_content(task.portal_id, move |conn| {
             if !portal_exists(conn, t.portal_id)? {
                 return Err(Error::NotFound { entity: "portal" });
             }
@@ -368,7 +368,7 @@ impl DirectoryStore for SqliteStore {
         let sha256 = logo.reference().sha256;
         let image_type = codec::image_type_str(logo.image_type);
         let bytes = logo.bytes.clone();
-        self.write_content(move |conn| {
+        self.write(move |conn| {
             conn.prepare_cached(
                 "INSERT INTO logos (sha256, image_type, bytes) VALUES (?1, ?2, ?3)
                  ON CONFLICT (sha256) DO NOTHING",
@@ -395,7 +395,7 @@ impl DirectoryStore for SqliteStore {
     }
 
     async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot> {
-        let generation = self.cache.generation();
+        let generation = self.cache.generation(portal);
         if let Some(hit) = self.cache.snapshot(portal, generation) {
             return Ok(PortalSnapshot::clone(&hit));
         }

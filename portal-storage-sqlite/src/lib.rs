@@ -43,7 +43,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use portal_core::{Error, Result};
+use portal_core::{Error, PortalId, Result};
 
 use crate::codec::DbResult;
 use crate::writer::Writer;
@@ -176,15 +176,16 @@ impl SqliteStore {
         self.writer.write(f).await
     }
 
-    /// [`Self::write`] for writes that can change what the portal home shows (portal,
-    /// phases, tasks, activity): the read cache is invalidated once it has committed.
-    pub(crate) async fn write_content<T, F>(&self, f: F) -> Result<T>
+    /// [`Self::write`] for writes that can change what one portal's home shows (the
+    /// portal, its phases, tasks and activity): that portal's cached reads are
+    /// invalidated once the write has committed (or failed).
+    pub(crate) async fn write_content<T, F>(&self, portal: PortalId, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let result = self.writer.write(f).await;
-        self.cache.invalidate();
+        self.cache.invalidate(portal);
         result
     }
 }

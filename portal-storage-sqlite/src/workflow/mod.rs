@@ -128,7 +128,7 @@ impl WorkflowStore for SqliteStore {
         task: TaskId,
         decide: TaskDecision,
     ) -> Result<Task> {
-        self.write_content(move |conn| {
+        self.write_content(portal, move |conn| {
             let current = load_task(conn, portal, task)?;
             // An error of the decision is returned as it is: the job fails, its
             // savepoint is rolled back, and nothing was written before this point.
@@ -145,7 +145,7 @@ impl WorkflowStore for SqliteStore {
         let author = codec::to_json(&comment.author)?;
         let (portal, task) = (comment.portal_id, comment.task_id);
         let (body, at) = (comment.body.clone(), micros(comment.at));
-        self.write_content(move |conn| {
+        self.write_content(portal, move |conn| {
             if !task_in_portal(conn, portal, task)? {
                 return Err(Error::NotFound { entity: "task" });
             }
@@ -214,7 +214,7 @@ impl WorkflowStore for SqliteStore {
         let answer = question.answer.as_ref().map(codec::to_json).transpose()?;
         let (id, portal) = (question.id, question.portal_id);
         let (text, asked_at) = (question.text.clone(), micros(question.asked_at));
-        self.write_content(move |conn| {
+        self.write_content(portal, move |conn| {
             if !portal_exists(conn, portal)? {
                 return Err(Error::NotFound { entity: "portal" });
             }
@@ -263,7 +263,7 @@ impl WorkflowStore for SqliteStore {
         let entry = ActivityRow::new(activity)?;
         let encoded = codec::to_json(answer)?;
         let answer = answer.clone();
-        self.write_content(move |conn| {
+        self.write_content(portal, move |conn| {
             let mut q = load_question(conn, portal, question)?;
             if q.answer.is_some() {
                 return Err(Error::conflict("this question has already been answered"));
@@ -306,7 +306,7 @@ impl WorkflowStore for SqliteStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let generation = self.cache.generation();
+        let generation = self.cache.generation(portal);
         if let Some(hit) = self.cache.activity(portal, limit, generation) {
             return Ok(Vec::clone(&hit));
         }
@@ -320,7 +320,7 @@ impl WorkflowStore for SqliteStore {
 
     async fn set_tenant_branding(&self, tenant: TenantId, branding: &Branding) -> Result<()> {
         let encoded = codec::to_json(branding)?;
-        self.write_content(move |conn| {
+        self.write(move |conn| {
             let changed = conn
                 .prepare_cached("UPDATE tenants SET branding = ?1 WHERE id = ?2")
                 .and_then(|mut s| s.execute(params![encoded, &tenant.as_bytes()[..]]))
@@ -335,7 +335,7 @@ impl WorkflowStore for SqliteStore {
 
     async fn set_portal_branding(&self, portal: PortalId, branding: &Branding) -> Result<()> {
         let encoded = codec::to_json(branding)?;
-        self.write_content(move |conn| {
+        self.write_content(portal, move |conn| {
             let changed = conn
                 .prepare_cached("UPDATE portals SET branding = ?1 WHERE id = ?2")
                 .and_then(|mut s| s.execute(params![encoded, &portal.as_bytes()[..]]))

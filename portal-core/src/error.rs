@@ -29,6 +29,12 @@ pub enum Error {
         /// What was revoked.
         entity: &'static str,
     },
+    /// The portal is not open to clients (still a draft, or archived).
+    #[error("portal is {}", status.as_str())]
+    PortalClosed {
+        /// The portal's status.
+        status: crate::model::PortalStatus,
+    },
     /// A configured limit was reached; the action was refused and changed nothing.
     #[error("limit reached: {0}")]
     LimitReached(Limit),

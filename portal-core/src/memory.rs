@@ -49,7 +49,9 @@ use crate::access::rules::{
 };
 use crate::error::{Error, Limit, Result};
 use crate::ids::{ContactId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
-use crate::model::{Branding, Contact, Logo, Phase, Portal, PortalSnapshot, Task, Tenant};
+use crate::model::{
+    Branding, Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant,
+};
 use crate::secret::{CodeHash, TokenHash};
 use crate::store::{
     AccessEvent, AccessLogEntry, AccessStore, ClientContext, ContactInPortal, DirectoryStore,
@@ -250,6 +252,7 @@ impl State {
             contact_name: t.contact.name,
             contact_email: t.contact.email,
             session_expires_at,
+            portal_status: t.portal.status,
         })
     }
 
@@ -429,6 +432,17 @@ impl DirectoryStore for MemoryStore {
                     .filter(|p| p.value.tenant_id == tenant)
                     .map(|p| (p.value.created_at, p.seq, p.value.clone())),
             ))
+        })
+    }
+
+    async fn set_portal_status(&self, portal: PortalId, status: PortalStatus) -> Result<()> {
+        self.with(|st| {
+            let p = st
+                .portals
+                .get_mut(&portal)
+                .ok_or_else(|| not_found("portal"))?;
+            p.value.status = status;
+            Ok(())
         })
     }
 

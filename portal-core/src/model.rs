@@ -394,6 +394,12 @@ impl PortalStatus {
         }
     }
 
+    /// Whether clients may sign in and use the portal: an active portal, or a completed
+    /// one (still viewable). A draft is not open yet; an archived one is closed.
+    pub const fn is_open_to_clients(&self) -> bool {
+        matches!(self, Self::Active | Self::Completed)
+    }
+
     /// Reverse of [`Self::as_str`].
     pub fn parse(s: &str) -> Result<Self> {
         Ok(match s {

@@ -20,7 +20,8 @@ use crate::access::SessionPolicy;
 use crate::error::Result;
 use crate::ids::{ContactId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
 use crate::model::{
-    Branding, Contact, EmailAddress, Logo, Phase, Portal, PortalSnapshot, Task, Tenant,
+    Branding, Contact, EmailAddress, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task,
+    Tenant,
 };
 use crate::secret::{CodeHash, TokenHash};
 use crate::workflow::{ActivityEntry, ClientQuestion, Comment, QuestionAnswer, TaskChange};
@@ -54,6 +55,8 @@ pub trait DirectoryStore: Send + Sync + 'static {
     async fn portal(&self, id: PortalId) -> Result<Portal>;
     /// A tenant's portals, oldest first.
     async fn portals(&self, tenant: TenantId) -> Result<Vec<Portal>>;
+    /// Changes a portal's lifecycle status. `NotFound` if missing.
+    async fn set_portal_status(&self, portal: PortalId, status: PortalStatus) -> Result<()>;
     /// Stores a new contact of an existing portal.
     async fn add_contact(&self, contact: &Contact) -> Result<()>;
     /// Reads a contact. `NotFound` if missing.
@@ -141,6 +144,8 @@ pub struct ClientContext {
     pub contact_email: EmailAddress,
     /// When the session ends unless refreshed.
     pub session_expires_at: DateTime<Utc>,
+    /// The portal's status as of this request (the service refuses closed portals).
+    pub portal_status: PortalStatus,
 }
 
 /// What happened, in an access-log entry.

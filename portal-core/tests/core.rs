@@ -64,6 +64,7 @@ mod conformance_memory {
         end_session,
         revoke_contact,
         access_log,
+        portal_status_reaches_sessions,
         update_task_applies_with_activity,
         update_task_refusal_writes_nothing,
         update_task_keeps_immutable_fields,

@@ -223,6 +223,7 @@ fn create_session(
         contact_name: target.contact.name.clone(),
         contact_email: target.contact.email.clone(),
         session_expires_at: session.expires_at,
+        portal_status: target.portal.status,
     })
 }
 
@@ -257,7 +258,7 @@ fn load_session(conn: &Connection, token: &TokenHash) -> Result<SessionRow> {
     let mut stmt = conn
         .prepare_cached(
             "SELECT s.created_at, s.refreshed_at, s.expires_at, s.revoked_at, s.ended_at,
-                    c.id, c.name, c.email, c.revoked_at, c.portal_id, p.tenant_id
+                    c.id, c.name, c.email, c.revoked_at, c.portal_id, p.tenant_id, p.status
                FROM sessions s
                JOIN contacts c ON c.id = s.contact_id
                JOIN portals p ON p.id = c.portal_id
@@ -282,6 +283,7 @@ fn load_session(conn: &Connection, token: &TokenHash) -> Result<SessionRow> {
                 contact_name: row.get(6)?,
                 contact_email: codec::email(row, 7)?,
                 session_expires_at: expires_at,
+                portal_status: codec::parsed(row, 11, portal_core::model::PortalStatus::parse)?,
             },
         })
     })

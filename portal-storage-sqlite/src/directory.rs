@@ -11,7 +11,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Params, params};
 
-use portal_core::model::{Contact, Logo, Phase, Portal, PortalSnapshot, Task, Tenant};
+use portal_core::model::{
+    Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant,
+};
 use portal_core::{ContactId, DirectoryStore, Error, PhaseId, PortalId, Result, TaskId, TenantId};
 
 use crate::SqliteStore;
@@ -176,6 +178,20 @@ impl DirectoryStore for SqliteStore {
             stmt.query_map([&tenant.as_bytes()[..]], |row| codec::portal_at(row, 0))
                 .and_then(Iterator::collect)
                 .db("listing portals")
+        })
+        .await
+    }
+
+    async fn set_portal_status(&self, portal: PortalId, status: PortalStatus) -> Result<()> {
+        self.write_content(portal, move |conn| {
+            let changed = conn
+                .prepare_cached("UPDATE portals SET status = ?1 WHERE id = ?2")
+                .and_then(|mut s| s.execute(params![status.as_str(), &portal.as_bytes()[..]]))
+                .db("changing a portal's status")?;
+            if changed == 0 {
+                return Err(Error::NotFound { entity: "portal" });
+            }
+            Ok(())
         })
         .await
     }

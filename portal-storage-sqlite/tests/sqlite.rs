@@ -78,6 +78,7 @@ mod conformance_suite {
         end_session,
         revoke_contact,
         access_log,
+        portal_status_reaches_sessions,
         update_task_applies_with_activity,
         update_task_refusal_writes_nothing,
         update_task_keeps_immutable_fields,

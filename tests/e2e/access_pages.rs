@@ -265,3 +265,61 @@ async fn sessions_of_one_portal_never_see_another() {
         );
     }
 }
+
+#[tokio::test]
+async fn draft_and_archived_portals_are_closed_to_clients() {
+    use portal_core::model::PortalStatus;
+    let h = Harness::start(Options::memory()).await;
+    let b = h.browser();
+    h.sign_in(&b).await;
+    assert_eq!(b.get("/").await.status, 200);
+    let fresh = h.browser();
+    let csrf = fresh.get(&h.invite_path()).await.csrf();
+
+    // Archiving closes the portal on the very next request, and the invite too.
+    h.service
+        .set_portal_status(h.portal.id, PortalStatus::Archived)
+        .await
+        .unwrap();
+    let home = b.get("/").await;
+    assert_eq!(home.status, 410);
+    assert!(home.text().contains("This portal is closed"));
+    assert_eq!(
+        b.get(&format!("/tasks/{}", h.tasks["standard"]))
+            .await
+            .status,
+        410
+    );
+    let invite = fresh.get(&h.invite_path()).await;
+    assert_eq!(invite.status, 410);
+    let send = fresh.post(&h.invite_path(), &[("csrf", &csrf)]).await;
+    assert_eq!(
+        send.status, 410,
+        "no verification email for a closed portal"
+    );
+
+    // A draft isn't open yet.
+    h.service
+        .set_portal_status(h.portal.id, PortalStatus::Draft)
+        .await
+        .unwrap();
+    let draft = fresh.get(&h.invite_path()).await;
+    assert_eq!(draft.status, 403);
+    assert!(draft.text().contains("This portal isn't open yet"));
+
+    // Opened (or completed): the same session works again.
+    h.service
+        .set_portal_status(h.portal.id, PortalStatus::Completed)
+        .await
+        .unwrap();
+    assert_eq!(b.get("/").await.status, 200);
+    let portal_tests::Mail::Recording(mail) = &h.mail else {
+        unreachable!()
+    };
+    let sent = mail
+        .sent()
+        .iter()
+        .filter(|e| e.subject.contains("verification code"))
+        .count();
+    assert_eq!(sent, 1, "only the first sign-in sent a code");
+}

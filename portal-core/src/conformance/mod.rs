@@ -77,8 +77,8 @@ pub use directory::{
     tenant_isolation, tenants_and_portals,
 };
 pub use sessions::{
-    access_log, end_session, revoke_contact, session_absolute_cap, session_expiry_boundary,
-    session_slides,
+    access_log, end_session, portal_status_reaches_sessions, revoke_contact, session_absolute_cap,
+    session_expiry_boundary, session_slides,
 };
 pub use workflow::{
     activity_feed_order, branding_changes, comments_order_and_scope, concurrent_approvals,
@@ -120,6 +120,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     end_session(s).await;
     revoke_contact(s).await;
     access_log(s).await;
+    portal_status_reaches_sessions(s).await;
     // The task workflow.
     update_task_applies_with_activity(s).await;
     update_task_refusal_writes_nothing(s).await;

@@ -347,3 +347,43 @@ pub async fn access_log(store: &dyn Store) {
     assert_eq!(theirs.len(), 1);
     assert_eq!(theirs[0].contact_id, other.contact.id);
 }
+
+/// A portal's status changes (`NotFound` for a missing portal) and every session
+/// authentication reports the portal's status as of that request, so the service can
+/// shut a draft or archived portal at once.
+pub async fn portal_status_reaches_sessions(store: &dyn Store) {
+    use crate::model::PortalStatus;
+    let w = world(store).await;
+    let (session, ctx) = signed_in(store, w.contact.id, t0()).await;
+    assert_eq!(ctx.portal_status, w.portal.status);
+    for status in [
+        PortalStatus::Archived,
+        PortalStatus::Draft,
+        PortalStatus::Completed,
+        PortalStatus::Active,
+    ] {
+        store.set_portal_status(w.portal.id, status).await.unwrap();
+        assert_eq!(store.portal(w.portal.id).await.unwrap().status, status);
+        assert_eq!(
+            store
+                .portal_snapshot(w.portal.id)
+                .await
+                .unwrap()
+                .portal
+                .status,
+            status
+        );
+        let ctx = store
+            .authenticate(&session, t0() + secs(1), &no_slide(), &req())
+            .await
+            .unwrap();
+        assert_eq!(ctx.portal_status, status);
+    }
+    let missing = crate::ids::PortalId::random(&crate::random::OsRandom);
+    assert_err!(
+        store
+            .set_portal_status(missing, PortalStatus::Archived)
+            .await,
+        Error::NotFound { .. }
+    );
+}

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 
 use crate::access::AccessPolicy;
 use crate::clock::{Clock, SystemClock};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::{ContactId, PhaseId, PortalId, TaskId, TenantId};
 use crate::mail::{self, LinkBuilder, Mailer, Recipient};
 use crate::model::{
@@ -268,6 +268,13 @@ impl PortalService {
         Ok(token)
     }
 
+    /// Moves a portal through its lifecycle. Clients can use it only while it is active
+    /// or completed: a draft isn't open yet, and archiving closes it at once (the very
+    /// next request of a signed-in client is refused).
+    pub async fn set_portal_status(&self, portal: PortalId, status: PortalStatus) -> Result<()> {
+        self.inner.store.set_portal_status(portal, status).await
+    }
+
     /// Kills a contact's invite link (its sessions keep working).
     pub async fn revoke_invite(&self, contact: ContactId) -> Result<()> {
         self.inner
@@ -299,6 +306,7 @@ impl PortalService {
         request: &RequestInfo,
     ) -> Result<ContactInPortal> {
         let target = self.inner.store.open_invite(&token.hash()).await?;
+        open_to_clients(target.portal.status)?;
         self.log(&target, AccessEvent::InviteOpened, request)
             .await?;
         Ok(target)
@@ -311,6 +319,8 @@ impl PortalService {
         invite: &InviteToken,
         request: &RequestInfo,
     ) -> Result<(VerificationToken, VerificationView)> {
+        let invited = self.inner.store.open_invite(&invite.hash()).await?;
+        open_to_clients(invited.portal.status)?;
         let rng = self.inner.random.as_ref();
         let verification = VerificationToken::generate(rng);
         let (code, magic, new_code) = self.new_code(&verification);
@@ -340,6 +350,8 @@ impl PortalService {
         verification: &VerificationToken,
         request: &RequestInfo,
     ) -> Result<VerificationView> {
+        let current = self.inner.store.verification(&verification.hash()).await?;
+        open_to_clients(current.target.portal.status)?;
         let (code, magic, new_code) = self.new_code(verification);
         let (target, _) = self
             .inner
@@ -364,6 +376,8 @@ impl PortalService {
         request: &RequestInfo,
     ) -> Result<(SessionToken, ClientContext)> {
         let code = VerificationCode::parse(typed)?;
+        let current = self.inner.store.verification(&verification.hash()).await?;
+        open_to_clients(current.target.portal.status)?;
         let presented = self.inner.secret.code_hash(&verification.hash(), &code);
         let (token, session) = self.new_session();
         let ctx = self
@@ -383,14 +397,17 @@ impl PortalService {
 
     /// Who a magic link is for, if still good. Changes nothing (mail scanners open links).
     pub async fn magic_link(&self, magic: &MagicToken) -> Result<ContactInPortal> {
-        self.inner
+        let target = self
+            .inner
             .store
             .magic_link(
                 &magic.hash(),
                 self.inner.clock.now(),
                 self.inner.policy.max_wrong_attempts,
             )
-            .await
+            .await?;
+        open_to_clients(target.portal.status)?;
+        Ok(target)
     }
 
     /// Consumes a magic link (only on the confirmation page's POST) and creates a session.
@@ -399,6 +416,7 @@ impl PortalService {
         magic: &MagicToken,
         request: &RequestInfo,
     ) -> Result<(SessionToken, ClientContext)> {
+        self.magic_link(magic).await?;
         let (token, session) = self.new_session();
         let ctx = self
             .inner
@@ -421,7 +439,8 @@ impl PortalService {
         session: &SessionToken,
         request: &RequestInfo,
     ) -> Result<ClientContext> {
-        self.inner
+        let ctx = self
+            .inner
             .store
             .authenticate(
                 &session.hash(),
@@ -429,7 +448,9 @@ impl PortalService {
                 &self.inner.policy.session,
                 request,
             )
-            .await
+            .await?;
+        open_to_clients(ctx.portal_status)?;
+        Ok(ctx)
     }
 
     /// Ends a session.
@@ -553,5 +574,14 @@ fn recipient(target: &ContactInPortal) -> Recipient<'_> {
         name: &target.contact.name,
         email: &target.contact.email,
         branding: &target.portal.branding,
+    }
+}
+
+/// Refuses the client flow for a portal that is not open to clients.
+fn open_to_clients(status: PortalStatus) -> Result<()> {
+    if status.is_open_to_clients() {
+        Ok(())
+    } else {
+        Err(Error::PortalClosed { status })
     }
 }

@@ -20,7 +20,7 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Body as HttpBody;
 use portal_core::PortalService;
 use portal_core::error::{Error, Limit};
-use portal_core::model::Branding;
+use portal_core::model::{Branding, PortalStatus};
 use portal_core::secret::SessionToken;
 use portal_core::store::{ClientContext, RequestInfo};
 
@@ -325,6 +325,22 @@ impl PortalApp {
                 "Access revoked",
                 &[
                     "Your access to this portal has been withdrawn. If you think this is a mistake, contact the company that invited you.",
+                ],
+            ),
+            Error::PortalClosed {
+                status: PortalStatus::Draft,
+            } => m(
+                StatusCode::FORBIDDEN,
+                "This portal isn't open yet",
+                &[
+                    "Your onboarding team is still preparing this portal. They'll let you know when it's ready; your invitation link will work then.",
+                ],
+            ),
+            Error::PortalClosed { .. } => m(
+                StatusCode::GONE,
+                "This portal is closed",
+                &[
+                    "This onboarding portal has been closed. If you still need something from it, contact the company that invited you.",
                 ],
             ),
             Error::LimitReached(Limit::CodesPerVerification) => m(

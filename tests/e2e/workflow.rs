@@ -665,6 +665,13 @@ async fn branding_logo_is_served_and_applies_to_new_portals_only() {
     assert_eq!(b.get("/brand/logo/../../etc/passwd").await.status, 404);
 }
 
+/// A task key, an action and its form fields.
+type Attempt = (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+);
+
 #[tokio::test]
 async fn no_action_reaches_another_portals_task() {
     let (h, b) = signed_in().await;
@@ -675,7 +682,7 @@ async fn no_action_reaches_another_portals_task() {
         .await
         .unwrap()
         .len();
-    let attempts: [(&str, &str, Vec<(&str, &str)>); 5] = [
+    let attempts: [Attempt; 5] = [
         ("standard", "complete", vec![("notes", "x")]),
         ("survey", "form", vec![("q.sites", "1"), ("action", "save")]),
         (

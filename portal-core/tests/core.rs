@@ -19,76 +19,18 @@ use portal_core::{
 
 // ----- the conformance suite on MemoryStore --------------------------------------------
 
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {$(
-        #[tokio::test]
-        async fn $name() {
-            portal_core::conformance::$name(&MemoryStore::new()).await;
-        }
-    )*};
-}
-
-macro_rules! conformance_concurrent {
-    ($($name:ident),* $(,)?) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        async fn $name() {
-            portal_core::conformance::$name(Arc::new(MemoryStore::new())).await;
-        }
-    )*};
+/// A fresh in-memory store for each conformance test.
+async fn memory_store() -> ((), Arc<dyn Store>) {
+    ((), Arc::new(MemoryStore::new()))
 }
 
 mod conformance_memory {
-    use super::*;
+    portal_core::conformance_tests!(super::memory_store());
 
-    conformance!(
-        tenants_and_portals,
-        contacts,
-        phases_and_tasks,
-        portal_snapshot_order,
-        logos,
-        tenant_isolation,
-        invites,
-        revoke_invite_keeps_sessions,
-        start_verification,
-        verification_limit_per_contact,
-        code_redeem_creates_session,
-        issue_code_replaces_code_and_link,
-        code_limit,
-        wrong_code_attempts,
-        code_expiry_boundary,
-        magic_link_expiry_boundary,
-        magic_link_read_then_redeem_once,
-        session_expiry_boundary,
-        session_slides,
-        session_absolute_cap,
-        end_session,
-        revoke_contact,
-        access_log,
-        portal_status_reaches_sessions,
-        update_task_applies_with_activity,
-        update_task_refusal_writes_nothing,
-        update_task_keeps_immutable_fields,
-        workflow_portal_scoping,
-        comments_order_and_scope,
-        questions_answered_once,
-        activity_feed_order,
-        branding_changes,
-        evidence_round_trips,
-    );
-
-    conformance_concurrent!(
-        concurrent_positions,
-        concurrent_issue_code,
-        concurrent_magic_link_redeem,
-        concurrent_code_redeem,
-        concurrent_approvals,
-        concurrent_checklist_items,
-    );
-
-    /// The whole suite on one shared store: the functions do not interfere.
+    /// Running the whole suite twice on one store: no check depends on a fresh store.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn run_all_on_one_store() {
-        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    async fn run_all_twice_on_one_store() {
+        let (_, store) = super::memory_store().await;
         portal_core::conformance::run_all(store.clone()).await;
         portal_core::conformance::run_all(store).await;
     }

@@ -15,7 +15,6 @@ use portal_core::secret::{InviteToken, MagicToken, ServerSecret};
 use portal_core::store::RequestInfo;
 use portal_core::{
     Error, LinkBuilder, ManualClock, PortalService, RecordingMailer, SeededRandom, Store, TaskSpec,
-    conformance,
 };
 use portal_storage_sqlite::SqliteStore;
 
@@ -34,77 +33,8 @@ async fn fresh_store() -> (TempDir, Arc<dyn Store>) {
 
 // ----- the conformance suite, one test per function, each on a fresh database ---------
 
-macro_rules! conformance_tests {
-    (ref: $($name:ident),* $(,)?) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        async fn $name() {
-            let (_dir, store) = fresh_store().await;
-            conformance::$name(store.as_ref()).await;
-        }
-    )*};
-    (arc: $($name:ident),* $(,)?) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        async fn $name() {
-            let (_dir, store) = fresh_store().await;
-            conformance::$name(store).await;
-        }
-    )*};
-}
-
 mod conformance_suite {
-    use super::*;
-
-    conformance_tests!(ref:
-        tenants_and_portals,
-        contacts,
-        phases_and_tasks,
-        portal_snapshot_order,
-        logos,
-        tenant_isolation,
-        invites,
-        revoke_invite_keeps_sessions,
-        start_verification,
-        verification_limit_per_contact,
-        code_redeem_creates_session,
-        issue_code_replaces_code_and_link,
-        code_limit,
-        wrong_code_attempts,
-        code_expiry_boundary,
-        magic_link_expiry_boundary,
-        magic_link_read_then_redeem_once,
-        session_expiry_boundary,
-        session_slides,
-        session_absolute_cap,
-        end_session,
-        revoke_contact,
-        access_log,
-        portal_status_reaches_sessions,
-        update_task_applies_with_activity,
-        update_task_refusal_writes_nothing,
-        update_task_keeps_immutable_fields,
-        workflow_portal_scoping,
-        comments_order_and_scope,
-        questions_answered_once,
-        activity_feed_order,
-        branding_changes,
-        evidence_round_trips,
-    );
-
-    conformance_tests!(arc:
-        concurrent_positions,
-        concurrent_issue_code,
-        concurrent_magic_link_redeem,
-        concurrent_code_redeem,
-        concurrent_approvals,
-        concurrent_checklist_items,
-    );
-
-    /// The whole suite in one go on one database (the functions share a store).
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn run_all() {
-        let (_dir, store) = fresh_store().await;
-        conformance::run_all(store).await;
-    }
+    portal_core::conformance_tests!(super::fresh_store());
 }
 
 // ----- a service over a SqliteStore, for the flows below -------------------------------

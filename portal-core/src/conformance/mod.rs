@@ -134,3 +134,59 @@ pub async fn run_all(store: Arc<dyn Store>) {
     branding_changes(s).await;
     evidence_round_trips(s).await;
 }
+
+/// Generates one `#[tokio::test]` per check of the suite, so an adapter's test run
+/// names each failing contract point, and gains new checks without editing a list.
+///
+/// `$make` is an expression evaluated afresh for every test, yielding a future of
+/// `(guard, Arc<dyn Store>)`; the guard (a temp dir, a database handle, `()`) lives
+/// until the test ends. The calling crate needs `tokio` with the `macros` and
+/// `rt-multi-thread` features.
+///
+/// ```ignore
+/// mod conformance {
+///     portal_core::conformance_tests!(crate::fresh_store());
+/// }
+/// ```
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each ref $make;
+            tenants_and_portals, contacts, phases_and_tasks, portal_snapshot_order, logos,
+            tenant_isolation, invites, revoke_invite_keeps_sessions, start_verification,
+            verification_limit_per_contact, code_redeem_creates_session,
+            issue_code_replaces_code_and_link, code_limit, wrong_code_attempts,
+            code_expiry_boundary, magic_link_expiry_boundary, magic_link_read_then_redeem_once,
+            session_expiry_boundary, session_slides, session_absolute_cap, end_session,
+            revoke_contact, access_log, portal_status_reaches_sessions,
+            update_task_applies_with_activity, update_task_refusal_writes_nothing,
+            update_task_keeps_immutable_fields, workflow_portal_scoping,
+            comments_order_and_scope, questions_answered_once, activity_feed_order,
+            branding_changes, evidence_round_trips
+        );
+        $crate::conformance_tests!(@each arc $make;
+            concurrent_positions, concurrent_issue_code, concurrent_magic_link_redeem,
+            concurrent_code_redeem, concurrent_approvals, concurrent_checklist_items
+        );
+        /// The whole suite on one shared store: the checks do not interfere.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn run_all_on_one_store() {
+            let (_guard, store) = $make.await;
+            $crate::conformance::run_all(store).await;
+        }
+    };
+    (@each ref $make:expr; $($name:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $name() {
+            let (_guard, store) = $make.await;
+            $crate::conformance::$name(store.as_ref()).await;
+        }
+    )*};
+    (@each arc $make:expr; $($name:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $name() {
+            let (_guard, store) = $make.await;
+            $crate::conformance::$name(store).await;
+        }
+    )*};
+}

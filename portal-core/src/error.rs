@@ -14,20 +14,20 @@ pub enum Error {
     /// The thing does not exist, or is not visible to the caller (never says which).
     #[error("{entity} not found")]
     NotFound {
-        /// What was looked for, e.g. `"invite"`.
-        entity: &'static str,
+        /// What was looked for.
+        entity: Entity,
     },
     /// The thing existed but its time is up (a code, a magic link, a session).
     #[error("{entity} expired")]
     Expired {
         /// What expired.
-        entity: &'static str,
+        entity: Entity,
     },
     /// Access was withdrawn by the MSP (contact, invite or session revoked).
     #[error("{entity} revoked")]
     Revoked {
         /// What was revoked.
-        entity: &'static str,
+        entity: Entity,
     },
     /// The portal is not open to clients (still a draft, or archived).
     #[error("portal is {}", status.as_str())]
@@ -88,6 +88,21 @@ pub enum Error {
 }
 
 impl Error {
+    /// `NotFound` for `entity`.
+    pub const fn not_found(entity: Entity) -> Self {
+        Self::NotFound { entity }
+    }
+
+    /// `Expired` for `entity`.
+    pub const fn expired(entity: Entity) -> Self {
+        Self::Expired { entity }
+    }
+
+    /// `Revoked` for `entity`.
+    pub const fn revoked(entity: Entity) -> Self {
+        Self::Revoked { entity }
+    }
+
     /// A storage error carrying the backend's error as its source.
     pub fn storage(
         message: impl Into<String>,
@@ -120,6 +135,72 @@ impl Error {
         Self::Conflict {
             reason: reason.into(),
         }
+    }
+}
+
+/// What an error is about: the record or credential that was missing, expired or
+/// revoked. A host picks its page or status from this (never from a string).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Entity {
+    /// An MSP.
+    Tenant,
+    /// A client portal.
+    Portal,
+    /// A contact of a portal.
+    Contact,
+    /// A phase of a portal's plan.
+    Phase,
+    /// A task of a portal's plan.
+    Task,
+    /// A stored logo image.
+    Logo,
+    /// An invite link.
+    Invite,
+    /// An email verification (the "check your email" step).
+    Verification,
+    /// A 6-digit verification code.
+    Code,
+    /// A magic sign-in link.
+    MagicLink,
+    /// A signed-in session.
+    Session,
+    /// A client question.
+    Question,
+    /// A meeting of a meeting task (not scheduled yet).
+    Meeting,
+    /// A record that another one refers to (a storage foreign key).
+    ParentRecord,
+    /// A page of the HTTP host.
+    Page,
+}
+
+impl Entity {
+    /// The entity in words, for logs and messages.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Tenant => "tenant",
+            Self::Portal => "portal",
+            Self::Contact => "contact",
+            Self::Phase => "phase",
+            Self::Task => "task",
+            Self::Logo => "logo",
+            Self::Invite => "invite",
+            Self::Verification => "verification",
+            Self::Code => "code",
+            Self::MagicLink => "magic link",
+            Self::Session => "session",
+            Self::Question => "question",
+            Self::Meeting => "meeting",
+            Self::ParentRecord => "parent record",
+            Self::Page => "page",
+        }
+    }
+}
+
+impl fmt::Display for Entity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -30,7 +30,7 @@ pub mod conformance;
 
 pub use access::{AccessPolicy, SessionPolicy};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{Error, Limit, Result};
+pub use error::{Entity, Error, Limit, Result};
 pub use ids::{ContactId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
 pub use mail::{Email, LinkBuilder, Mailer, RecordingMailer};
 pub use random::{OsRandom, RandomSource, SeededRandom};

@@ -18,10 +18,10 @@
 //! - *Verification limit window*: a verification started exactly `window` before
 //!   the new code's `issued_at` still counts (the boundary is inclusive, like every
 //!   expiry in [`crate::access::rules`]).
-//! - *Errors*: an unknown or used magic link is `NotFound { entity: "magic link" }`;
-//!   a replaced or killed one is `Expired { entity: "magic link" }` (as a replaced
-//!   code is `Expired { entity: "code" }`); any step of the access flow for a revoked
-//!   contact is `Revoked` (`entity: "session"` from `authenticate`, `"invite"` for a
+//! - *Errors*: an unknown or used magic link is `NotFound { entity: Entity::MagicLink }`;
+//!   a replaced or killed one is `Expired { entity: Entity::MagicLink }` (as a replaced
+//!   code is `Expired { entity: Entity::Code }`); any step of the access flow for a revoked
+//!   contact is `Revoked` (`entity: Entity::Session` from `authenticate`, `"invite"` for a
 //!   revoked invite, `"contact"` otherwise).
 //! - Sessions of a revoked contact stay stored with their revoked flag, so
 //!   `authenticate` answers `Revoked`, not `NotFound`, and re-inviting the contact
@@ -47,7 +47,7 @@ use crate::access::rules::{
     CodeOutcome, CodeState, SessionState, judge_code, judge_code_request, judge_magic_link,
     judge_session,
 };
-use crate::error::{Error, Limit, Result};
+use crate::error::{Entity, Error, Limit, Result};
 use crate::ids::{ContactId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
 use crate::model::{
     Branding, Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant,
@@ -187,7 +187,7 @@ struct State {
     activity: Vec<ActivityEntry>,
 }
 
-fn not_found(entity: &'static str) -> Error {
+fn not_found(entity: Entity) -> Error {
     Error::NotFound { entity }
 }
 
@@ -220,7 +220,7 @@ impl State {
     fn portal_task(&self, portal: PortalId, task: TaskId) -> Result<&Task> {
         match self.tasks.get(&task) {
             Some(t) if t.portal_id == portal => Ok(t),
-            _ => Err(not_found("task")),
+            _ => Err(not_found(Entity::Task)),
         }
     }
 
@@ -228,7 +228,7 @@ impl State {
         self.contacts
             .get(&id)
             .map(|c| &c.value)
-            .ok_or_else(|| not_found("contact"))
+            .ok_or_else(|| not_found(Entity::Contact))
     }
 
     fn target(&self, id: ContactId) -> Result<ContactInPortal> {
@@ -258,7 +258,9 @@ impl State {
 
     fn refuse_if_revoked(&self, id: ContactId) -> Result<()> {
         if self.contact(id)?.revoked_at.is_some() {
-            return Err(Error::Revoked { entity: "contact" });
+            return Err(Error::Revoked {
+                entity: Entity::Contact,
+            });
         }
         Ok(())
     }
@@ -268,10 +270,12 @@ impl State {
         let rec = self
             .invites
             .get(invite)
-            .ok_or_else(|| not_found("invite"))?;
+            .ok_or_else(|| not_found(Entity::Invite))?;
         self.refuse_if_revoked(rec.contact)?;
         if rec.revoked {
-            return Err(Error::Revoked { entity: "invite" });
+            return Err(Error::Revoked {
+                entity: Entity::Invite,
+            });
         }
         Ok(rec.contact)
     }
@@ -280,7 +284,7 @@ impl State {
     fn open_verification(&self, v: &TokenHash) -> Result<&VerificationRec> {
         match self.verifications.get(v) {
             Some(rec) if !rec.completed => Ok(rec),
-            _ => Err(not_found("verification")),
+            _ => Err(not_found(Entity::Verification)),
         }
     }
 
@@ -291,15 +295,15 @@ impl State {
         let v = *self
             .magic_links
             .get(magic)
-            .ok_or_else(|| not_found("magic link"))?;
+            .ok_or_else(|| not_found(Entity::MagicLink))?;
         let rec = self
             .open_verification(&v)
-            .map_err(|_| not_found("magic link"))?;
+            .map_err(|_| not_found(Entity::MagicLink))?;
         self.refuse_if_revoked(rec.contact)?;
         match &rec.live {
             Some(live) if live.magic_hash == *magic => Ok((v, live.state(), rec.contact)),
             _ => Err(Error::Expired {
-                entity: "magic link",
+                entity: Entity::MagicLink,
             }),
         }
     }
@@ -381,7 +385,7 @@ impl DirectoryStore for MemoryStore {
             st.tenants
                 .get(&id)
                 .map(|t| t.value.clone())
-                .ok_or_else(|| not_found("tenant"))
+                .ok_or_else(|| not_found(Entity::Tenant))
         })
     }
 
@@ -401,7 +405,7 @@ impl DirectoryStore for MemoryStore {
                 return Err(Error::conflict("portal id already exists"));
             }
             if !st.tenants.contains_key(&portal.tenant_id) {
-                return Err(not_found("tenant"));
+                return Err(not_found(Entity::Tenant));
             }
             let seq = st.seq();
             st.portals.insert(
@@ -420,7 +424,7 @@ impl DirectoryStore for MemoryStore {
             st.portals
                 .get(&id)
                 .map(|p| p.value.clone())
-                .ok_or_else(|| not_found("portal"))
+                .ok_or_else(|| not_found(Entity::Portal))
         })
     }
 
@@ -440,7 +444,7 @@ impl DirectoryStore for MemoryStore {
             let p = st
                 .portals
                 .get_mut(&portal)
-                .ok_or_else(|| not_found("portal"))?;
+                .ok_or_else(|| not_found(Entity::Portal))?;
             p.value.status = status;
             Ok(())
         })
@@ -452,7 +456,7 @@ impl DirectoryStore for MemoryStore {
                 return Err(Error::conflict("contact id already exists"));
             }
             if !st.portals.contains_key(&contact.portal_id) {
-                return Err(not_found("portal"));
+                return Err(not_found(Entity::Portal));
             }
             if st
                 .contacts
@@ -496,7 +500,7 @@ impl DirectoryStore for MemoryStore {
                 return Err(Error::conflict("phase id already exists"));
             }
             if !st.portals.contains_key(&portal) {
-                return Err(not_found("portal"));
+                return Err(not_found(Entity::Portal));
             }
             let count = st.phases.values().filter(|p| p.portal_id == portal).count();
             let position = u32::try_from(count)
@@ -518,11 +522,11 @@ impl DirectoryStore for MemoryStore {
                 return Err(Error::conflict("task id already exists"));
             }
             if !st.portals.contains_key(&task.portal_id) {
-                return Err(not_found("portal"));
+                return Err(not_found(Entity::Portal));
             }
             match st.phases.get(&task.phase_id) {
                 Some(phase) if phase.portal_id == task.portal_id => {}
-                _ => return Err(not_found("phase")),
+                _ => return Err(not_found(Entity::Phase)),
             }
             let count = st
                 .tasks
@@ -553,7 +557,7 @@ impl DirectoryStore for MemoryStore {
             st.logos
                 .get(sha256)
                 .cloned()
-                .ok_or_else(|| not_found("logo"))
+                .ok_or_else(|| not_found(Entity::Logo))
         })
     }
 
@@ -563,7 +567,7 @@ impl DirectoryStore for MemoryStore {
                 .portals
                 .get(&portal)
                 .map(|p| p.value.clone())
-                .ok_or_else(|| not_found("portal"))?;
+                .ok_or_else(|| not_found(Entity::Portal))?;
             let mut phases: Vec<Phase> = st
                 .phases
                 .values()
@@ -716,7 +720,7 @@ impl AccessStore for MemoryStore {
             let rec = st
                 .verifications
                 .get_mut(verification)
-                .ok_or_else(|| not_found("verification"))?;
+                .ok_or_else(|| not_found(Entity::Verification))?;
             rec.codes_issued += 1;
             rec.live = Some(LiveCode::from_new(code));
             let issued = rec.codes_issued;
@@ -800,7 +804,7 @@ impl AccessStore for MemoryStore {
             let rec = st
                 .sessions
                 .get(session)
-                .ok_or_else(|| not_found("session"))?;
+                .ok_or_else(|| not_found(Entity::Session))?;
             let contact = rec.contact;
             let contact_revoked = st.contact(contact)?.revoked_at.is_some();
             let state = SessionState {
@@ -865,10 +869,10 @@ impl AccessStore for MemoryStore {
     async fn record_access(&self, entry: &AccessLogEntry) -> Result<()> {
         self.with(|st| {
             if !st.portals.contains_key(&entry.portal_id) {
-                return Err(not_found("portal"));
+                return Err(not_found(Entity::Portal));
             }
             if st.contact(entry.contact_id)?.portal_id != entry.portal_id {
-                return Err(not_found("contact"));
+                return Err(not_found(Entity::Contact));
             }
             st.access_log.push(entry.clone());
             Ok(())
@@ -949,7 +953,7 @@ impl WorkflowStore for MemoryStore {
                 return Err(Error::conflict("question id already exists"));
             }
             if !st.portals.contains_key(&question.portal_id) {
-                return Err(not_found("portal"));
+                return Err(not_found(Entity::Portal));
             }
             let seq = st.seq();
             st.questions.insert(
@@ -974,7 +978,7 @@ impl WorkflowStore for MemoryStore {
         self.with(|st| {
             let q = match st.questions.get_mut(&question) {
                 Some(q) if q.value.portal_id == portal => &mut q.value,
-                _ => return Err(not_found("question")),
+                _ => return Err(not_found(Entity::Question)),
             };
             if q.answer.is_some() {
                 return Err(Error::conflict("This question has already been answered."));
@@ -1012,7 +1016,7 @@ impl WorkflowStore for MemoryStore {
             let t = st
                 .tenants
                 .get_mut(&tenant)
-                .ok_or_else(|| not_found("tenant"))?;
+                .ok_or_else(|| not_found(Entity::Tenant))?;
             t.value.branding = branding.clone();
             Ok(())
         })
@@ -1023,7 +1027,7 @@ impl WorkflowStore for MemoryStore {
             let p = st
                 .portals
                 .get_mut(&portal)
-                .ok_or_else(|| not_found("portal"))?;
+                .ok_or_else(|| not_found(Entity::Portal))?;
             p.value.branding = branding.clone();
             Ok(())
         })

@@ -13,7 +13,7 @@ use hmac::{KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::error::{Error, Result};
+use crate::error::{Entity, Error, Result};
 use crate::random::RandomSource;
 
 /// Length in characters of an encoded 256-bit token (base64url, no padding).
@@ -67,7 +67,7 @@ impl fmt::Debug for CodeHash {
 }
 
 macro_rules! bearer_token {
-    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+    ($(#[$doc:meta])* $name:ident, $what:ident) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
         pub struct $name(String);
@@ -88,7 +88,7 @@ macro_rules! bearer_token {
                 if ok {
                     Ok(Self(presented.to_owned()))
                 } else {
-                    Err(Error::NotFound { entity: $what })
+                    Err(Error::NotFound { entity: Entity::$what })
                 }
             }
 
@@ -113,19 +113,19 @@ macro_rules! bearer_token {
 
 bearer_token!(
     /// The secret in a contact's invite link: the client's long-lived way back in.
-    InviteToken, "invite"
+    InviteToken, Invite
 );
 bearer_token!(
     /// The secret in a magic link sent by email.
-    MagicToken, "magic link"
+    MagicToken, MagicLink
 );
 bearer_token!(
     /// Binds a verification (the tab that asked for the email) to its browser, via a cookie.
-    VerificationToken, "verification"
+    VerificationToken, Verification
 );
 bearer_token!(
     /// A portal session, carried in the session cookie.
-    SessionToken, "session"
+    SessionToken, Session
 );
 
 /// A 6-digit verification code, as emailed and as typed back.

@@ -19,7 +19,7 @@ use portal_core::store::{
     AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo,
     VerificationLimits, VerificationView,
 };
-use portal_core::{AccessStore, ContactId, Error, Limit, PortalId, Result};
+use portal_core::{AccessStore, ContactId, Entity, Error, Limit, PortalId, Result};
 
 use crate::SqliteStore;
 use crate::codec::{self, ACCESS_COLS, CONTACT_WIDTH, DbResult, contact_cols, micros, portal_cols};
@@ -50,7 +50,9 @@ fn code_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Option<CodeState>> {
 
 fn refuse_revoked_contact(target: &ContactInPortal) -> Result<()> {
     if target.contact.revoked_at.is_some() {
-        return Err(Error::Revoked { entity: "contact" });
+        return Err(Error::Revoked {
+            entity: Entity::Contact,
+        });
     }
     Ok(())
 }
@@ -69,7 +71,9 @@ fn load_target(conn: &Connection, contact: ContactId) -> Result<ContactInPortal>
     stmt.query_row([&contact.as_bytes()[..]], |row| target_at(row, 0))
         .optional()
         .db("reading a contact")?
-        .ok_or(Error::NotFound { entity: "contact" })
+        .ok_or(Error::NotFound {
+            entity: Entity::Contact,
+        })
 }
 
 /// Who a live invite is for: `NotFound` if unknown (or replaced), `Revoked` if the
@@ -93,10 +97,14 @@ fn load_invite(conn: &Connection, token: &TokenHash) -> Result<ContactInPortal> 
         })
         .optional()
         .db("reading an invite")?
-        .ok_or(Error::NotFound { entity: "invite" })?;
+        .ok_or(Error::NotFound {
+            entity: Entity::Invite,
+        })?;
     refuse_revoked_contact(&target)?;
     if invite_revoked {
-        return Err(Error::Revoked { entity: "invite" });
+        return Err(Error::Revoked {
+            entity: Entity::Invite,
+        });
     }
     Ok(target)
 }
@@ -132,7 +140,7 @@ fn load_verification(conn: &Connection, token: &TokenHash) -> Result<Verificatio
     .optional()
     .db("reading a verification")?
     .ok_or(Error::NotFound {
-        entity: "verification",
+        entity: Entity::Verification,
     })
 }
 
@@ -167,11 +175,11 @@ fn load_magic(
         .optional()
         .db("reading a magic link")?
         .ok_or(Error::NotFound {
-            entity: "magic link",
+            entity: Entity::MagicLink,
         })?;
     refuse_revoked_contact(&target)?;
     let code = code.ok_or(Error::NotFound {
-        entity: "magic link",
+        entity: Entity::MagicLink,
     })?;
     rules::judge_magic_link(&code, now, max_wrong_attempts)?;
     Ok((verification, target))
@@ -289,7 +297,9 @@ fn load_session(conn: &Connection, token: &TokenHash) -> Result<SessionRow> {
     })
     .optional()
     .db("reading a session")?
-    .ok_or(Error::NotFound { entity: "session" })
+    .ok_or(Error::NotFound {
+        entity: Entity::Session,
+    })
 }
 
 /// Kills every live code and magic link of a contact's unfinished verifications.

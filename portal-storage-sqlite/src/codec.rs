@@ -20,7 +20,7 @@ use portal_core::model::{
 };
 use portal_core::store::{AccessEvent, AccessLogEntry, RequestInfo};
 use portal_core::workflow::TaskEvidence;
-use portal_core::{ContactId, Error, PhaseId, PortalId, Result, TaskId, TenantId};
+use portal_core::{ContactId, Entity, Error, PhaseId, PortalId, Result, TaskId, TenantId};
 
 /// Maps a SQLite result into the core's meanings, naming the operation for the log.
 pub(crate) trait DbResult<T> {
@@ -46,7 +46,7 @@ pub(crate) fn map_error(what: &'static str, e: rusqlite::Error) -> Error {
             ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
                 tracing::debug!(error = %e, "SQLite missing parent while {what}");
                 return Error::NotFound {
-                    entity: "parent record",
+                    entity: Entity::ParentRecord,
                 };
             }
             _ => {}

@@ -14,7 +14,9 @@ use rusqlite::{Connection, OptionalExtension, Params, params};
 use portal_core::model::{
     Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant,
 };
-use portal_core::{ContactId, DirectoryStore, Error, PhaseId, PortalId, Result, TaskId, TenantId};
+use portal_core::{
+    ContactId, DirectoryStore, Entity, Error, PhaseId, PortalId, Result, TaskId, TenantId,
+};
 
 use crate::SqliteStore;
 use crate::codec::{
@@ -47,7 +49,9 @@ fn load_portal(conn: &Connection, portal: PortalId) -> Result<Portal> {
     stmt.query_row([&portal.as_bytes()[..]], |row| codec::portal_at(row, 0))
         .optional()
         .db("reading a portal")?
-        .ok_or(Error::NotFound { entity: "portal" })
+        .ok_or(Error::NotFound {
+            entity: Entity::Portal,
+        })
 }
 
 /// Reads a task through its portal: `NotFound` if it is not in that portal.
@@ -65,7 +69,9 @@ pub(crate) fn load_task(conn: &Connection, portal: PortalId, task: TaskId) -> Re
     )
     .optional()
     .db("reading a task")?
-    .ok_or(Error::NotFound { entity: "task" })
+    .ok_or(Error::NotFound {
+        entity: Entity::Task,
+    })
 }
 
 #[async_trait]
@@ -109,7 +115,9 @@ impl DirectoryStore for SqliteStore {
             stmt.query_row([&id.as_bytes()[..]], codec::tenant)
                 .optional()
                 .db("reading a tenant")?
-                .ok_or(Error::NotFound { entity: "tenant" })
+                .ok_or(Error::NotFound {
+                    entity: Entity::Tenant,
+                })
         })
         .await
     }
@@ -137,7 +145,9 @@ impl DirectoryStore for SqliteStore {
                 "SELECT 1 FROM tenants WHERE id = ?1",
                 [&p.tenant_id.as_bytes()[..]],
             )? {
-                return Err(Error::NotFound { entity: "tenant" });
+                return Err(Error::NotFound {
+                    entity: Entity::Tenant,
+                });
             }
             if portal_exists(conn, p.id)? {
                 return Err(Error::conflict("a portal with this id already exists"));
@@ -189,7 +199,9 @@ impl DirectoryStore for SqliteStore {
                 .and_then(|mut s| s.execute(params![status.as_str(), &portal.as_bytes()[..]]))
                 .db("changing a portal's status")?;
             if changed == 0 {
-                return Err(Error::NotFound { entity: "portal" });
+                return Err(Error::NotFound {
+                    entity: Entity::Portal,
+                });
             }
             Ok(())
         })
@@ -200,7 +212,9 @@ impl DirectoryStore for SqliteStore {
         let c = contact.clone();
         self.write(move |conn| {
             if !portal_exists(conn, c.portal_id)? {
-                return Err(Error::NotFound { entity: "portal" });
+                return Err(Error::NotFound {
+                    entity: Entity::Portal,
+                });
             }
             if exists(
                 conn,
@@ -250,7 +264,9 @@ impl DirectoryStore for SqliteStore {
             stmt.query_row([&id.as_bytes()[..]], |row| codec::contact_at(row, 0))
                 .optional()
                 .db("reading a contact")?
-                .ok_or(Error::NotFound { entity: "contact" })
+                .ok_or(Error::NotFound {
+                    entity: Entity::Contact,
+                })
         })
         .await
     }
@@ -275,7 +291,9 @@ impl DirectoryStore for SqliteStore {
         let name = name.to_owned();
         self.write_content(portal, move |conn| {
             if !portal_exists(conn, portal)? {
-                return Err(Error::NotFound { entity: "portal" });
+                return Err(Error::NotFound {
+                    entity: Entity::Portal,
+                });
             }
             if exists(
                 conn,
@@ -320,14 +338,18 @@ impl DirectoryStore for SqliteStore {
         let mut t = task.clone();
         self.write_content(task.portal_id, move |conn| {
             if !portal_exists(conn, t.portal_id)? {
-                return Err(Error::NotFound { entity: "portal" });
+                return Err(Error::NotFound {
+                    entity: Entity::Portal,
+                });
             }
             if !exists(
                 conn,
                 "SELECT 1 FROM phases WHERE id = ?1 AND portal_id = ?2",
                 params![&t.phase_id.as_bytes()[..], &t.portal_id.as_bytes()[..]],
             )? {
-                return Err(Error::NotFound { entity: "phase" });
+                return Err(Error::NotFound {
+                    entity: Entity::Phase,
+                });
             }
             if exists(
                 conn,
@@ -405,7 +427,9 @@ impl DirectoryStore for SqliteStore {
             stmt.query_row([key], codec::logo)
                 .optional()
                 .db("reading a logo")?
-                .ok_or(Error::NotFound { entity: "logo" })
+                .ok_or(Error::NotFound {
+                    entity: Entity::Logo,
+                })
         })
         .await
     }

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 
 use super::SessionPolicy;
-use crate::error::{Error, Limit, Result};
+use crate::error::{Entity, Error, Limit, Result};
 use crate::secret::CodeHash;
 
 /// The live code of a verification, as stored.
@@ -46,13 +46,17 @@ pub fn judge_code(
     max_wrong: u32,
 ) -> CodeOutcome {
     let Some(live) = live else {
-        return CodeOutcome::Refuse(Error::Expired { entity: "code" });
+        return CodeOutcome::Refuse(Error::Expired {
+            entity: Entity::Code,
+        });
     };
     if live.wrong_attempts >= max_wrong {
         return CodeOutcome::Refuse(Error::LimitReached(Limit::WrongCodeAttempts));
     }
     if now > live.expires_at {
-        return CodeOutcome::Refuse(Error::Expired { entity: "code" });
+        return CodeOutcome::Refuse(Error::Expired {
+            entity: Entity::Code,
+        });
     }
     if live.code_hash.matches(presented) {
         return CodeOutcome::Accept;
@@ -79,7 +83,7 @@ pub fn judge_magic_link(live: &CodeState, now: DateTime<Utc>, max_wrong: u32) ->
     }
     if now > live.expires_at {
         return Err(Error::Expired {
-            entity: "magic link",
+            entity: Entity::MagicLink,
         });
     }
     Ok(())
@@ -126,10 +130,14 @@ pub fn judge_session(
     policy: &SessionPolicy,
 ) -> Result<Option<Refresh>> {
     if s.revoked {
-        return Err(Error::Revoked { entity: "session" });
+        return Err(Error::Revoked {
+            entity: Entity::Session,
+        });
     }
     if s.ended || now > s.expires_at {
-        return Err(Error::Expired { entity: "session" });
+        return Err(Error::Expired {
+            entity: Entity::Session,
+        });
     }
     if now - s.refreshed_at < policy.refresh_after {
         return Ok(None);

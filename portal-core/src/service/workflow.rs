@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::PortalService;
-use crate::error::{Error, Result};
+use crate::error::{Entity, Error, Result};
 use crate::ids::{PortalId, QuestionId, TaskId, TenantId};
 use crate::mail;
 use crate::model::{Branding, MeetingSchedule, Side, Task, TaskKind, clean_text};
@@ -228,7 +228,9 @@ impl PortalService {
     pub async fn meeting_ics(&self, portal: PortalId, task: TaskId) -> Result<String> {
         let task = self.inner.store.task(portal, task).await?;
         let TaskKind::Meeting { schedule: Some(s) } = &task.kind else {
-            return Err(Error::NotFound { entity: "meeting" });
+            return Err(Error::NotFound {
+                entity: Entity::Meeting,
+            });
         };
         let portal = self.inner.store.portal(portal).await?;
         let tenant = self.inner.store.tenant(portal.tenant_id).await?;
@@ -321,7 +323,9 @@ impl PortalService {
             .await?
             .into_iter()
             .find(|q| q.id == question)
-            .ok_or(Error::NotFound { entity: "question" })?;
+            .ok_or(Error::NotFound {
+                entity: Entity::Question,
+            })?;
         let now = self.inner.clock.now();
         let answer = QuestionAnswer {
             by: staff.clone(),

@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use http::{Method, StatusCode};
 use hyper::body::Body as HttpBody;
-use portal_core::error::{Error, Limit};
+use portal_core::error::{Entity, Error, Limit};
 use portal_core::secret::{InviteToken, MagicToken, VerificationToken};
 use portal_core::store::VerificationView;
 
@@ -81,7 +81,7 @@ impl PortalApp {
     pub(super) fn verification_token(&self, req: &Req) -> Result<VerificationToken, Error> {
         cookies::read(&req.headers, &self.config, Jar::Verification)
             .ok_or(Error::NotFound {
-                entity: "verification",
+                entity: Entity::Verification,
             })
             .and_then(|v| VerificationToken::parse(&v))
     }

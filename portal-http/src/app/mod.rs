@@ -19,7 +19,7 @@ use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Body as HttpBody;
 use portal_core::PortalService;
-use portal_core::error::{Error, Limit};
+use portal_core::error::{Entity, Error, Limit};
 use portal_core::model::{Branding, PortalStatus};
 use portal_core::secret::SessionToken;
 use portal_core::store::{ClientContext, RequestInfo};
@@ -281,7 +281,12 @@ impl PortalApp {
             self.message(req, status, branding, heading, paras, None)
         };
         match err {
-            Error::NotFound { entity: "session" } | Error::Expired { entity: "session" } => m(
+            Error::NotFound {
+                entity: Entity::Session,
+            }
+            | Error::Expired {
+                entity: Entity::Session,
+            } => m(
                 StatusCode::UNAUTHORIZED,
                 "Please sign in again",
                 &[
@@ -289,7 +294,7 @@ impl PortalApp {
                 ],
             ),
             Error::NotFound {
-                entity: "verification",
+                entity: Entity::Verification,
             } => m(
                 StatusCode::NOT_FOUND,
                 "This sign-in has ended",
@@ -298,7 +303,7 @@ impl PortalApp {
                 ],
             ),
             Error::NotFound {
-                entity: "magic link",
+                entity: Entity::MagicLink,
             } => m(
                 StatusCode::NOT_FOUND,
                 "This link isn't valid",

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use http::StatusCode;
 use hyper::body::Body as HttpBody;
-use portal_core::error::Error;
+use portal_core::error::{Entity, Error};
 use portal_core::secret::SessionToken;
 use portal_core::store::ClientContext;
 
@@ -31,7 +31,9 @@ impl PortalApp {
         req: &Req,
     ) -> Result<(SessionToken, ClientContext), Reply> {
         let token = cookies::read(&req.headers, &self.config, Jar::Session)
-            .ok_or(Error::NotFound { entity: "session" })
+            .ok_or(Error::NotFound {
+                entity: Entity::Session,
+            })
             .and_then(|t| SessionToken::parse(&t));
         let result = match token {
             Ok(t) => self

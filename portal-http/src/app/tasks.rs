@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use http::StatusCode;
 use hyper::body::Body as HttpBody;
-use portal_core::error::Error;
+use portal_core::error::{Entity, Error};
 use portal_core::ids::TaskId;
 use portal_core::service::client_actor;
 use portal_core::store::ClientContext;
@@ -73,8 +73,9 @@ fn notice_for(done: &str) -> Option<&'static str> {
 
 impl PortalApp {
     fn parse_task_id(id: &str) -> Result<TaskId, Error> {
-        id.parse::<TaskId>()
-            .map_err(|_| Error::NotFound { entity: "task" })
+        id.parse::<TaskId>().map_err(|_| Error::NotFound {
+            entity: Entity::Task,
+        })
     }
 
     pub(super) async fn task_page(&self, req: &Req, id: &str) -> Reply {
@@ -110,7 +111,9 @@ impl PortalApp {
         let Some(task) = snap.tasks.iter().find(|t| t.id == task_id) else {
             return self.error_page(
                 req,
-                &Error::NotFound { entity: "task" },
+                &Error::NotFound {
+                    entity: Entity::Task,
+                },
                 Some(&snap.portal.branding),
             );
         };
@@ -223,7 +226,15 @@ impl PortalApp {
                     .await;
                 (r.map(|_| ()), "commented", Some(body))
             }
-            _ => return self.error_page(req, &Error::NotFound { entity: "page" }, None),
+            _ => {
+                return self.error_page(
+                    req,
+                    &Error::NotFound {
+                        entity: Entity::Page,
+                    },
+                    None,
+                );
+            }
         };
         match result {
             Ok(()) => Reply::see_other(self.config.path(&format!("/tasks/{task}?done={done}")))

@@ -20,7 +20,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use portal_core::model::{Branding, Task};
 use portal_core::store::TaskDecision;
 use portal_core::workflow::{ActivityEntry, ClientQuestion, Comment, QuestionAnswer, TaskChange};
-use portal_core::{Error, PortalId, QuestionId, Result, TaskId, TenantId, WorkflowStore};
+use portal_core::{Entity, Error, PortalId, QuestionId, Result, TaskId, TenantId, WorkflowStore};
 
 use crate::SqliteStore;
 use crate::codec::{self, DbResult, micros};
@@ -49,7 +49,9 @@ fn load_question(conn: &Connection, portal: PortalId, id: QuestionId) -> Result<
         .optional()
     })
     .db("reading a question")?
-    .ok_or(Error::NotFound { entity: "question" })
+    .ok_or(Error::NotFound {
+        entity: Entity::Question,
+    })
 }
 
 /// The next `seq` of a table within a scope, given the query for its maximum + 1.
@@ -147,7 +149,9 @@ impl WorkflowStore for SqliteStore {
         let (body, at) = (comment.body.clone(), micros(comment.at));
         self.write_content(portal, move |conn| {
             if !task_in_portal(conn, portal, task)? {
-                return Err(Error::NotFound { entity: "task" });
+                return Err(Error::NotFound {
+                    entity: Entity::Task,
+                });
             }
             foreign?;
             let scope = params![&portal.as_bytes()[..], &task.as_bytes()[..]];
@@ -195,7 +199,9 @@ impl WorkflowStore for SqliteStore {
                 .db("reading a task's comments")?;
             // No comments: say whether that is because the task is not in the portal.
             if comments.is_empty() && !task_in_portal(&tx, portal, task)? {
-                return Err(Error::NotFound { entity: "task" });
+                return Err(Error::NotFound {
+                    entity: Entity::Task,
+                });
             }
             tx.finish().db("ending a comments read")?;
             Ok(comments)
@@ -216,7 +222,9 @@ impl WorkflowStore for SqliteStore {
         let (text, asked_at) = (question.text.clone(), micros(question.asked_at));
         self.write_content(portal, move |conn| {
             if !portal_exists(conn, portal)? {
-                return Err(Error::NotFound { entity: "portal" });
+                return Err(Error::NotFound {
+                    entity: Entity::Portal,
+                });
             }
             if exists(
                 conn,
@@ -326,7 +334,9 @@ impl WorkflowStore for SqliteStore {
                 .and_then(|mut s| s.execute(params![encoded, &tenant.as_bytes()[..]]))
                 .db("updating a tenant's branding")?;
             if changed == 0 {
-                return Err(Error::NotFound { entity: "tenant" });
+                return Err(Error::NotFound {
+                    entity: Entity::Tenant,
+                });
             }
             Ok(())
         })
@@ -341,7 +351,9 @@ impl WorkflowStore for SqliteStore {
                 .and_then(|mut s| s.execute(params![encoded, &portal.as_bytes()[..]]))
                 .db("updating a portal's branding")?;
             if changed == 0 {
-                return Err(Error::NotFound { entity: "portal" });
+                return Err(Error::NotFound {
+                    entity: Entity::Portal,
+                });
             }
             Ok(())
         })

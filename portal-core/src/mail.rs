@@ -50,6 +50,7 @@ pub trait Mailer: Send + Sync + 'static {
 #[derive(Debug, Default)]
 pub struct RecordingMailer {
     sent: Mutex<Vec<Email>>,
+    failing: std::sync::atomic::AtomicBool,
 }
 
 impl RecordingMailer {
@@ -65,11 +66,23 @@ impl RecordingMailer {
     pub fn last_to(&self, to: &str) -> Option<Email> {
         self.sent().into_iter().rev().find(|e| e.to.as_str() == to)
     }
+    /// While `failing` is set, every send fails with `Error::Mail` and records nothing,
+    /// as a mail server that refuses or cannot be reached would: for testing the
+    /// failure paths.
+    pub fn set_failing(&self, failing: bool) {
+        self.failing
+            .store(failing, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 #[async_trait]
 impl Mailer for RecordingMailer {
     async fn send(&self, email: &Email) -> Result<()> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::Mail {
+                message: "the recording mailer was told to fail".to_owned(),
+            });
+        }
         self.sent
             .lock()
             .unwrap_or_else(|p| p.into_inner())

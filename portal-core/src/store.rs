@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::access::SessionPolicy;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::{ContactId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
 use crate::model::{
     Branding, Contact, EmailAddress, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task,
@@ -148,6 +148,38 @@ pub struct ClientContext {
     pub portal_status: PortalStatus,
 }
 
+impl ClientContext {
+    /// The context of a session of `target` that ends at `session_expires_at`: built
+    /// here once, so every store answers the same fields.
+    pub fn new(target: &ContactInPortal, session_expires_at: DateTime<Utc>) -> Self {
+        Self::of(
+            &target.contact,
+            target.portal.tenant_id,
+            target.portal.status,
+            session_expires_at,
+        )
+    }
+
+    /// The same, from the contact and the two portal fields a context needs (for a
+    /// store that reads only those on its hot path).
+    pub fn of(
+        contact: &Contact,
+        tenant_id: TenantId,
+        portal_status: PortalStatus,
+        session_expires_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            tenant_id,
+            portal_id: contact.portal_id,
+            contact_id: contact.id,
+            contact_name: contact.name.clone(),
+            contact_email: contact.email.clone(),
+            session_expires_at,
+            portal_status,
+        }
+    }
+}
+
 /// What happened, in an access-log entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -237,32 +269,71 @@ pub struct AccessLogEntry {
 /// Invites, verifications, sessions and the access log.
 ///
 /// # Contract
+/// - **A store decides nothing.** Every refusal below comes from a function of
+///   [`crate::access::rules`] (or a core type) that the store calls with the state it
+///   loaded inside the unit; the store writes what the function answers. The error
+///   meanings listed here are therefore exact: the conformance suite checks each.
 /// - Tokens are known to the store only as hashes; it never receives or keeps a raw
 ///   token or code.
 /// - **Invites.** `issue_invite` gives the contact a new invite and kills the
-///   previous one in the same step (the old hash is then `NotFound`); it also clears
-///   a revocation of the contact. `open_invite` changes nothing.
-///   A revoked invite or contact answers `Error::Revoked`.
-/// - **Verification.** `start_verification` refuses with
-///   `LimitReached(VerificationsPerContact)` when `max_per_contact` verifications were
-///   started for the contact within `window` before the new code's `issued_at`;
-///   otherwise it creates the verification with its first code and kills every other
-///   live code (and magic link) of the contact. `issue_code` refuses with
-///   `LimitReached(CodesPerVerification)` once `max_codes` were issued, and otherwise
-///   replaces the live code and magic link (the previous ones stop working at once).
-///   Under concurrency, at most `max_codes` codes are ever issued per verification.
-/// - **Redeeming.** `redeem_code` and `redeem_magic_link` apply
-///   [`crate::access::rules::judge_code`] / [`crate::access::rules::judge_magic_link`]:
-///   a wrong code counts one wrong try (persisted even though an error is returned);
-///   success creates the session and ends the verification, so its code and magic link
-///   stop working. Two concurrent redemptions of one code or link create exactly one session.
-/// - **Sessions.** `authenticate` applies [`crate::access::rules::judge_session`],
-///   writes the refresh it asks for, and appends a `PortalRequest` access entry, all
-///   in one unit. A session of a revoked contact answers `Revoked`.
-/// - **Revocation.** `revoke_contact` marks the contact revoked and, in the same unit,
-///   revokes its invite, kills its live codes and magic links, and revokes its
-///   sessions: the very next `authenticate` with any of them answers `Revoked`.
-/// - Access entries are append-only and returned newest first.
+///   previous one in the same unit (the old hash is then `NotFound(Invite)`); it also
+///   clears a revocation of the contact, and keeps `now` as the invite's issue time.
+///   A hash that is not a current invite is `NotFound(Invite)`; otherwise
+///   [`rules::judge_invite`](crate::access::rules::judge_invite) answers: a revoked
+///   contact is `Revoked(Contact)`, a revoked invite `Revoked(Invite)`.
+///   `revoke_invite` keeps `now` as the revocation time (the first one stays) and
+///   touches neither sessions nor verifications. `open_invite` changes nothing.
+/// - **Verification.** `start_verification` judges the invite as above, then calls
+///   [`rules::judge_verification_start`](crate::access::rules::judge_verification_start)
+///   with the start times of the contact's verifications (its newest
+///   `max_per_contact` are enough); if allowed, it creates the verification with its
+///   first code and kills every other live code and magic link of the contact.
+///   `verification` is `NotFound(Verification)` for an unknown or completed one and
+///   `Revoked(Contact)` for a revoked contact.
+///   `issue_code` is `NotFound(Verification)` / `Revoked(Contact)` likewise, then
+///   [`rules::judge_code_request`](crate::access::rules::judge_code_request)
+///   (`LimitReached(CodesPerVerification)`); otherwise it replaces the live code and
+///   magic link **and kills every other live code of the contact**: a contact has at
+///   most one live code across all its verifications, the newest.
+///   `withdraw_code` takes back a code whose email could not be sent: if `magic` is
+///   still the live link of the verification, it applies
+///   [`rules::judge_withdrawal`](crate::access::rules::judge_withdrawal) (delete the
+///   verification, or clear its code and count it as never issued); otherwise, or for
+///   an unknown verification, it does nothing and is not an error.
+/// - **Redeeming.** `redeem_code` is `NotFound(Verification)` / `Revoked(Contact)`,
+///   then applies [`rules::judge_code`](crate::access::rules::judge_code): no live
+///   code (killed by a newer verification or a revocation) is `Expired(Code)`; a
+///   wrong code counts one wrong try, persisted even though an error is returned.
+///   `magic_link` and `redeem_magic_link`: a hash that is not the live link of an
+///   unfinished verification (unknown, used, replaced, killed) is `NotFound(MagicLink)`,
+///   a revoked contact `Revoked(Contact)`, then
+///   [`rules::judge_magic_link`](crate::access::rules::judge_magic_link) answers.
+///   Success creates the session and completes the verification (its code and link
+///   stop working). Two concurrent redemptions of one code or link create exactly one
+///   session; N concurrent wrong codes count N tries.
+/// - **Sessions.** `authenticate` is `NotFound(Session)` for an unknown hash, then
+///   applies [`rules::judge_session`](crate::access::rules::judge_session) with the
+///   session's own revocation and its contact's (`Revoked(Session)`; ended or expired:
+///   `Expired(Session)`), writes the refresh it asks for, and appends a
+///   `PortalRequest` access entry, all in one unit; a refused call writes nothing.
+///   `end_session` keeps `now` as the end time (the first one stays); an unknown
+///   session is not an error.
+/// - **Revocation.** `revoke_contact` marks the contact revoked at `now` (the first
+///   time stays) and, in the same unit, revokes its invite, kills its live codes and
+///   magic links, and revokes its sessions: any `authenticate`, `issue_code` or
+///   `redeem_*` that commits after it answers `Revoked`.
+/// - **Concurrency: what to lock.** A store with concurrent writers serialises each
+///   unit on the record its decision reads: the *contact* for `start_verification`
+///   (so concurrent starts at the limit count each other), `issue_invite`,
+///   `revoke_invite` and `revoke_contact`; the *verification* for `issue_code`,
+///   `withdraw_code`, `redeem_code` and `redeem_magic_link` (`SELECT … FOR UPDATE`,
+///   so concurrent wrong codes each count and a code is redeemed once); the *session*
+///   for `authenticate`. Revocation must not be missed by a unit racing it: lock the
+///   contact (`FOR SHARE` is enough) in the verification and session units too. A
+///   store running SERIALIZABLE transactions instead retries the whole unit on a
+///   serialization failure, invisibly to the caller, including a wrong-code count.
+/// - Access entries are append-only and returned newest first (ties: the later
+///   appended first).
 #[async_trait]
 pub trait AccessStore: Send + Sync + 'static {
     /// Gives a contact a new invite (re-issue kills the old one; clears revocation).
@@ -294,6 +365,8 @@ pub trait AccessStore: Send + Sync + 'static {
         code: &NewCode,
         max_codes: u32,
     ) -> Result<(ContactInPortal, u32)>;
+    /// Takes back the code whose magic link is `magic` when its email could not be sent.
+    async fn withdraw_code(&self, verification: &TokenHash, magic: &TokenHash) -> Result<()>;
     /// Checks a typed code and, if right, creates the session.
     async fn redeem_code(
         &self,
@@ -336,6 +409,40 @@ pub trait AccessStore: Send + Sync + 'static {
     async fn access_log(&self, portal: PortalId, limit: usize) -> Result<Vec<AccessLogEntry>>;
 }
 
+impl TaskChange {
+    /// The task to store over `current` and the activity entry to append: the fields
+    /// that never change (`id`, `portal_id`, `phase_id`, `position`, `created_at`) are
+    /// kept from `current`, whatever the decision returned, and an entry of another
+    /// portal is refused (`Invalid("activity")`) before anything is written.
+    pub fn apply_to(self, current: &Task) -> Result<(Task, ActivityEntry)> {
+        self.activity.ensure_portal(current.portal_id)?;
+        let task = Task {
+            id: current.id,
+            portal_id: current.portal_id,
+            phase_id: current.phase_id,
+            position: current.position,
+            created_at: current.created_at,
+            ..self.task
+        };
+        Ok((task, self.activity))
+    }
+}
+
+impl ActivityEntry {
+    /// Refuses an entry that would land in another portal's feed than the record it
+    /// describes (`Invalid("activity")`); stores call it before writing anything.
+    pub fn ensure_portal(&self, portal: PortalId) -> Result<()> {
+        if self.portal_id == portal {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "activity",
+                "must belong to the portal of the change it records",
+            ))
+        }
+    }
+}
+
 /// Decides a task's next state from its current one: the workflow's rules
 /// ([`crate::workflow::apply`]) wrapped by the service. Stores call it inside their
 /// transaction, with the task as stored, and write what it returns.
@@ -345,18 +452,30 @@ pub type TaskDecision = std::sync::Arc<dyn Fn(&Task) -> Result<TaskChange> + Sen
 ///
 /// # Contract
 /// - Everything is scoped by portal: a task, comment or question asked for through
-///   another portal is `Error::NotFound`, and nothing is written.
+///   another portal is `NotFound` (`Task`, `Question`), and nothing is written.
+///   Listing a portal's questions or activity is never an error (a missing portal has
+///   none); listing comments is scoped by a task, so a task that is missing or of
+///   another portal is `NotFound(Task)`.
 /// - `update_task` is one unit: read the task, call `decide` once with it, and, if it
-///   returns `Ok`, replace the task with the returned one (every field but `id`,
-///   `portal_id`, `phase_id`, `position` and `created_at`, which stay) and append the
-///   returned activity entry. If `decide` errs, nothing is written and its error is
-///   returned unchanged. Concurrent updates of one task are serialised: each `decide`
-///   sees the result of the previous one (so two concurrent approvals decide once).
+///   returns `Ok`, write what [`TaskChange::apply_to`] makes of it (the fields that
+///   never change are kept; an activity entry of another portal is refused). If
+///   `decide` errs, nothing is written and its error is returned unchanged.
+///   Concurrent updates of one task are serialised: each `decide` sees the result of
+///   the previous one (lock the task row: `SELECT … FOR UPDATE`).
 /// - `add_comment` and `add_question` store the record and append the activity entry
 ///   together; `answer_question` sets the answer and appends the entry together, and
-///   refuses with `Error::Conflict` if the question already has an answer.
-/// - Comments are returned oldest first; questions and activity newest first (ties in
-///   insertion order, newest first).
+///   refuses with `Conflict` if the question already has an answer (two concurrent
+///   answers: exactly one wins). An activity entry of another portal than its record
+///   is `Invalid("activity")` ([`ActivityEntry::ensure_portal`]); a foreign or missing
+///   parent is `NotFound` first.
+/// - **Order.** Comments are listed oldest first; questions and activity newest
+///   first. Equal times are ordered by commit order (comments: earlier committed
+///   first; questions and activity: later committed first). A store with concurrent
+///   writers assigns the tie-breaking number inside the unit while holding a lock on
+///   the parent (the task for comments, the portal for questions and activity), e.g.
+///   `SELECT … FOR UPDATE` on the portal row, then `MAX(seq) + 1`: numbers are then
+///   distinct and gap-free per parent, in commit order. A global sequence alone is not
+///   enough: two units can commit in the other order than they drew their numbers.
 /// - `set_tenant_branding` changes only the tenant (portals keep their copy);
 ///   `set_portal_branding` changes only that portal.
 #[async_trait]

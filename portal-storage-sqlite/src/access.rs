@@ -5,21 +5,22 @@
 //! hash, magic-link hash and expiry are set together and cleared together (replaced,
 //! killed by a newer verification or a revocation, or redeemed). Every decision about
 //! a code, a magic link or a session is taken by `portal_core::access::rules` inside
-//! the write transaction that applies it; the single writer serialises them, so two
-//! concurrent redemptions of one code create exactly one session.
+//! the write transaction that applies it (this module only loads and writes); the
+//! single writer serialises them, so two concurrent redemptions of one code create
+//! exactly one session and concurrent wrong codes each count.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use portal_core::access::SessionPolicy;
-use portal_core::access::rules::{self, CodeOutcome, CodeState, SessionState};
+use portal_core::access::rules::{self, CodeOutcome, CodeState, SessionState, Withdrawal};
 use portal_core::secret::{CodeHash, TokenHash};
 use portal_core::store::{
     AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo,
     VerificationLimits, VerificationView,
 };
-use portal_core::{AccessStore, ContactId, Entity, Error, Limit, PortalId, Result};
+use portal_core::{AccessStore, ContactId, Entity, Error, PortalId, Result};
 
 use crate::SqliteStore;
 use crate::codec::{self, ACCESS_COLS, CONTACT_WIDTH, DbResult, contact_cols, micros, portal_cols};
@@ -116,7 +117,8 @@ struct Verification {
     target: ContactInPortal,
 }
 
-/// A verification that is not completed. `NotFound` otherwise.
+/// A verification that is not completed (`NotFound` otherwise), of a contact in good
+/// standing (`Revoked` otherwise).
 fn load_verification(conn: &Connection, token: &TokenHash) -> Result<Verification> {
     let mut stmt = conn
         .prepare_cached(concat!(
@@ -130,18 +132,21 @@ fn load_verification(conn: &Connection, token: &TokenHash) -> Result<Verificatio
              WHERE v.token_hash = ?1 AND v.completed_at IS NULL"
         ))
         .db("reading a verification")?;
-    stmt.query_row([&token.as_bytes()[..]], |row| {
-        Ok(Verification {
-            codes_issued: codec::count(row, 0)?,
-            code: code_at(row, 1)?,
-            target: target_at(row, 4)?,
+    let v = stmt
+        .query_row([&token.as_bytes()[..]], |row| {
+            Ok(Verification {
+                codes_issued: codec::count(row, 0)?,
+                code: code_at(row, 1)?,
+                target: target_at(row, 4)?,
+            })
         })
-    })
-    .optional()
-    .db("reading a verification")?
-    .ok_or(Error::NotFound {
-        entity: Entity::Verification,
-    })
+        .optional()
+        .db("reading a verification")?
+        .ok_or(Error::NotFound {
+            entity: Entity::Verification,
+        })?;
+    rules::judge_contact(&v.target.contact)?;
+    Ok(v)
 }
 
 /// The verification a live magic link belongs to, with its code, if the link is
@@ -177,7 +182,7 @@ fn load_magic(
         .ok_or(Error::NotFound {
             entity: Entity::MagicLink,
         })?;
-    refuse_revoked_contact(&target)?;
+    rules::judge_contact(&target.contact)?;
     let code = code.ok_or(Error::NotFound {
         entity: Entity::MagicLink,
     })?;
@@ -224,15 +229,7 @@ fn create_session(
         ])
     })
     .db("completing a verification")?;
-    Ok(ClientContext {
-        tenant_id: target.portal.tenant_id,
-        portal_id: target.portal.id,
-        contact_id: target.contact.id,
-        contact_name: target.contact.name.clone(),
-        contact_email: target.contact.email.clone(),
-        session_expires_at: session.expires_at,
-        portal_status: target.portal.status,
-    })
+    Ok(ClientContext::new(target, session.expires_at))
 }
 
 fn append_access(conn: &Connection, entry: &AccessLogEntry) -> Result<()> {
@@ -258,41 +255,41 @@ fn append_access(conn: &Connection, entry: &AccessLogEntry) -> Result<()> {
 /// A session with who it belongs to.
 struct SessionRow {
     state: SessionState,
-    contact_revoked: bool,
     ctx: ClientContext,
 }
 
+/// The session and the few contact and portal fields a request needs (the hot path:
+/// no branding is read or parsed here).
 fn load_session(conn: &Connection, token: &TokenHash) -> Result<SessionRow> {
     let mut stmt = conn
-        .prepare_cached(
+        .prepare_cached(concat!(
             "SELECT s.created_at, s.refreshed_at, s.expires_at, s.revoked_at, s.ended_at,
-                    c.id, c.name, c.email, c.revoked_at, c.portal_id, p.tenant_id, p.status
-               FROM sessions s
+                    p.tenant_id, p.status, ",
+            contact_cols!(),
+            " FROM sessions s
                JOIN contacts c ON c.id = s.contact_id
                JOIN portals p ON p.id = c.portal_id
-              WHERE s.token_hash = ?1",
-        )
+              WHERE s.token_hash = ?1"
+        ))
         .db("reading a session")?;
     stmt.query_row([&token.as_bytes()[..]], |row| {
         let expires_at = codec::time(row, 2)?;
+        let contact = codec::contact_at(row, 7)?;
         Ok(SessionRow {
             state: SessionState {
                 created_at: codec::time(row, 0)?,
                 refreshed_at: codec::time(row, 1)?,
                 expires_at,
                 revoked: row.get::<_, Option<i64>>(3)?.is_some(),
+                contact_revoked: contact.revoked_at.is_some(),
                 ended: row.get::<_, Option<i64>>(4)?.is_some(),
             },
-            contact_revoked: row.get::<_, Option<i64>>(8)?.is_some(),
-            ctx: ClientContext {
-                tenant_id: codec::tenant_id(row, 10)?,
-                portal_id: codec::portal_id(row, 9)?,
-                contact_id: codec::contact_id(row, 5)?,
-                contact_name: row.get(6)?,
-                contact_email: codec::email(row, 7)?,
-                session_expires_at: expires_at,
-                portal_status: codec::parsed(row, 11, portal_core::model::PortalStatus::parse)?,
-            },
+            ctx: ClientContext::of(
+                &contact,
+                codec::tenant_id(row, 5)?,
+                codec::parsed(row, 6, portal_core::model::PortalStatus::parse)?,
+                expires_at,
+            ),
         })
     })
     .optional()
@@ -386,20 +383,20 @@ impl AccessStore for SqliteStore {
         self.write(move |conn| {
             let target = load_invite(conn, &invite)?;
             let contact = target.contact.id;
-            let since = code.issued_at - limits.window;
-            let started: i64 = conn
+            let starts = conn
                 .prepare_cached(
-                    "SELECT COUNT(*) FROM verifications WHERE contact_id = ?1 AND started_at >= ?2",
+                    "SELECT started_at FROM verifications WHERE contact_id = ?1
+                     ORDER BY started_at DESC LIMIT ?2",
                 )
                 .and_then(|mut s| {
-                    s.query_row(params![&contact.as_bytes()[..], micros(since)], |r| {
-                        r.get(0)
-                    })
+                    s.query_map(
+                        params![&contact.as_bytes()[..], limits.max_per_contact],
+                        |r| codec::time(r, 0),
+                    )
+                    .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
                 })
-                .db("counting recent verifications")?;
-            if started >= i64::from(limits.max_per_contact) {
-                return Err(Error::LimitReached(Limit::VerificationsPerContact));
-            }
+                .db("reading recent verifications")?;
+            rules::judge_verification_start(&starts, code.issued_at, limits)?;
             if exists(
                 conn,
                 "SELECT 1 FROM verifications WHERE token_hash = ?1",
@@ -453,9 +450,10 @@ impl AccessStore for SqliteStore {
         let (verification, code) = (*verification, code.clone());
         self.write(move |conn| {
             let v = load_verification(conn, &verification)?;
-            refuse_revoked_contact(&v.target)?;
             rules::judge_code_request(v.codes_issued, max_codes)?;
             let issued = v.codes_issued + 1;
+            // One live code per contact: the newest, whichever verification it is in.
+            kill_live_codes(conn, v.target.contact.id)?;
             conn.prepare_cached(
                 "UPDATE verifications
                     SET code_hash = ?1, magic_hash = ?2, code_expires_at = ?3,
@@ -477,6 +475,46 @@ impl AccessStore for SqliteStore {
         .await
     }
 
+    async fn withdraw_code(&self, verification: &TokenHash, magic: &TokenHash) -> Result<()> {
+        let (verification, magic) = (*verification, *magic);
+        self.write(move |conn| {
+            let codes_issued: Option<u32> = conn
+                .prepare_cached(
+                    "SELECT codes_issued FROM verifications
+                      WHERE token_hash = ?1 AND magic_hash = ?2 AND completed_at IS NULL",
+                )
+                .and_then(|mut s| {
+                    s.query_row(
+                        params![&verification.as_bytes()[..], &magic.as_bytes()[..]],
+                        |r| codec::count(r, 0),
+                    )
+                    .optional()
+                })
+                .db("reading a verification to withdraw a code")?;
+            let Some(codes_issued) = codes_issued else {
+                return Ok(());
+            };
+            match rules::judge_withdrawal(codes_issued) {
+                Withdrawal::DropVerification => conn
+                    .prepare_cached("DELETE FROM verifications WHERE token_hash = ?1")
+                    .and_then(|mut s| s.execute([&verification.as_bytes()[..]])),
+                Withdrawal::Uncount { codes_issued } => conn
+                    .prepare_cached(
+                        "UPDATE verifications
+                            SET codes_issued = ?1, code_hash = NULL, magic_hash = NULL,
+                                code_expires_at = NULL
+                          WHERE token_hash = ?2",
+                    )
+                    .and_then(|mut s| {
+                        s.execute(params![codes_issued, &verification.as_bytes()[..]])
+                    }),
+            }
+            .db("withdrawing a code")?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn redeem_code(
         &self,
         verification: &TokenHash,
@@ -489,7 +527,6 @@ impl AccessStore for SqliteStore {
         // Outer `Err`: roll back; `Ok(Err(..))`: commit (a counted wrong try), then fail.
         self.write(move |conn| {
             let v = load_verification(conn, &verification)?;
-            refuse_revoked_contact(&v.target)?;
             match rules::judge_code(v.code.as_ref(), &presented, now, max_wrong_attempts) {
                 CodeOutcome::Accept => {
                     create_session(conn, &verification, &v.target, &session).map(Ok)
@@ -551,8 +588,6 @@ impl AccessStore for SqliteStore {
         let (token, policy, request) = (*session, *policy, request.clone());
         self.write(move |conn| {
             let mut s = load_session(conn, &token)?;
-            // A session whose contact is revoked is revoked, whatever its own flag says.
-            s.state.revoked |= s.contact_revoked;
             if let Some(refresh) = rules::judge_session(&s.state, now, &policy)? {
                 conn.prepare_cached(
                     "UPDATE sessions SET refreshed_at = ?1, expires_at = ?2 WHERE token_hash = ?3",

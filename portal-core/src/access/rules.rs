@@ -8,7 +8,69 @@ use chrono::{DateTime, Utc};
 
 use super::SessionPolicy;
 use crate::error::{Entity, Error, Limit, Result};
+use crate::model::Contact;
 use crate::secret::CodeHash;
+use crate::store::VerificationLimits;
+
+/// Refuses every step of the access flow for a contact the MSP revoked.
+pub fn judge_contact(contact: &Contact) -> Result<()> {
+    if contact.revoked_at.is_some() {
+        return Err(Error::revoked(Entity::Contact));
+    }
+    Ok(())
+}
+
+/// Judges an invite found by its hash: a revoked contact answers `Revoked(Contact)`
+/// (whatever the invite says), a revoked invite `Revoked(Invite)`.
+pub fn judge_invite(invite_revoked: bool, contact: &Contact) -> Result<()> {
+    judge_contact(contact)?;
+    if invite_revoked {
+        return Err(Error::revoked(Entity::Invite));
+    }
+    Ok(())
+}
+
+/// Whether a contact may start another verification at `issued_at`, given when its
+/// most recent verifications started (a store may pass only the newest
+/// `limits.max_per_contact` of them, in any order). A start exactly `window` before
+/// `issued_at` still counts, like every boundary here.
+pub fn judge_verification_start(
+    recent_starts: &[DateTime<Utc>],
+    issued_at: DateTime<Utc>,
+    limits: VerificationLimits,
+) -> Result<()> {
+    let since = issued_at - limits.window;
+    let in_window = recent_starts.iter().filter(|&&at| at >= since).count();
+    if u32::try_from(in_window).unwrap_or(u32::MAX) >= limits.max_per_contact {
+        return Err(Error::LimitReached(Limit::VerificationsPerContact));
+    }
+    Ok(())
+}
+
+/// What to do with a code whose email could not be sent, so the failed attempt does
+/// not use up one of the verification's codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Withdrawal {
+    /// It was the verification's first code: delete the verification, so it neither
+    /// counts towards the contact's verification limit nor stays reachable.
+    DropVerification,
+    /// Clear the live code and magic link and store this count of issued codes.
+    Uncount {
+        /// Codes issued, without the withdrawn one.
+        codes_issued: u32,
+    },
+}
+
+/// Decides how a code that was never delivered is taken back.
+pub fn judge_withdrawal(codes_issued: u32) -> Withdrawal {
+    if codes_issued <= 1 {
+        Withdrawal::DropVerification
+    } else {
+        Withdrawal::Uncount {
+            codes_issued: codes_issued - 1,
+        }
+    }
+}
 
 /// The live code of a verification, as stored.
 #[derive(Debug, Clone)]
@@ -107,8 +169,11 @@ pub struct SessionState {
     pub refreshed_at: DateTime<Utc>,
     /// Last instant at which it is valid.
     pub expires_at: DateTime<Utc>,
-    /// Whether the MSP revoked it (or its contact).
+    /// Whether the MSP revoked this session.
     pub revoked: bool,
+    /// Whether the MSP revoked the session's contact: such a session is revoked too,
+    /// whatever its own flag says (and re-inviting the contact does not revive it).
+    pub contact_revoked: bool,
     /// Whether the client signed out.
     pub ended: bool,
 }
@@ -129,7 +194,7 @@ pub fn judge_session(
     now: DateTime<Utc>,
     policy: &SessionPolicy,
 ) -> Result<Option<Refresh>> {
-    if s.revoked {
+    if s.revoked || s.contact_revoked {
         return Err(Error::Revoked {
             entity: Entity::Session,
         });
@@ -246,6 +311,7 @@ mod tests {
             refreshed_at: t0(),
             expires_at: t0() + policy.ttl,
             revoked: false,
+            contact_revoked: false,
             ended: false,
         };
         assert_eq!(
@@ -285,8 +351,59 @@ mod tests {
             Err(Error::Revoked { .. })
         ));
         assert!(matches!(
+            judge_session(
+                &SessionState {
+                    contact_revoked: true,
+                    ..s
+                },
+                t0(),
+                &policy
+            ),
+            Err(Error::Revoked {
+                entity: Entity::Session
+            })
+        ));
+        assert!(matches!(
             judge_session(&SessionState { ended: true, ..s }, t0(), &policy),
             Err(Error::Expired { .. })
         ));
+    }
+
+    fn limits(max: u32) -> VerificationLimits {
+        VerificationLimits {
+            max_per_contact: max,
+            window: TimeDelta::hours(1),
+        }
+    }
+
+    #[test]
+    fn verification_starts_count_inclusively_within_the_window() {
+        let now = t0();
+        let edge = now - TimeDelta::hours(1);
+        let outside = edge - TimeDelta::seconds(1);
+        // Two in the window (one exactly on its edge) reach a limit of 2.
+        assert!(matches!(
+            judge_verification_start(&[edge, now], now, limits(2)),
+            Err(Error::LimitReached(Limit::VerificationsPerContact))
+        ));
+        // One second older no longer counts.
+        assert!(judge_verification_start(&[outside, now], now, limits(2)).is_ok());
+        assert!(judge_verification_start(&[], now, limits(1)).is_ok());
+        assert!(matches!(
+            judge_verification_start(&[now], now, limits(1)),
+            Err(Error::LimitReached(Limit::VerificationsPerContact))
+        ));
+        assert!(matches!(
+            judge_verification_start(&[], now, limits(0)),
+            Err(Error::LimitReached(Limit::VerificationsPerContact))
+        ));
+    }
+
+    #[test]
+    fn withdrawing_the_first_code_drops_the_verification() {
+        assert_eq!(judge_withdrawal(1), Withdrawal::DropVerification);
+        assert_eq!(judge_withdrawal(0), Withdrawal::DropVerification);
+        assert_eq!(judge_withdrawal(2), Withdrawal::Uncount { codes_issued: 1 });
+        assert_eq!(judge_withdrawal(5), Withdrawal::Uncount { codes_issued: 4 });
     }
 }

@@ -333,7 +333,7 @@ impl PortalService {
             .store
             .start_verification(&invite.hash(), &verification.hash(), &new_code, limits)
             .await?;
-        self.send_code(&target, &code, &magic, &new_code, request)
+        self.send_code(&target, &verification, &code, &magic, &new_code, request)
             .await?;
         let view = self.inner.store.verification(&verification.hash()).await?;
         Ok((verification, view))
@@ -362,7 +362,7 @@ impl PortalService {
                 self.inner.policy.max_codes_per_verification,
             )
             .await?;
-        self.send_code(&target, &code, &magic, &new_code, request)
+        self.send_code(&target, verification, &code, &magic, &new_code, request)
             .await?;
         self.inner.store.verification(&verification.hash()).await
     }
@@ -505,23 +505,42 @@ impl PortalService {
         (token, session)
     }
 
+    /// Emails a code just issued. If the email cannot be sent, the code is taken back
+    /// (it does not use up one of the verification's codes, nor start a verification
+    /// that counts towards the contact's limit) and the mail error is returned, so the
+    /// client can simply try again.
     async fn send_code(
         &self,
         target: &ContactInPortal,
+        verification: &VerificationToken,
         code: &VerificationCode,
         magic: &MagicToken,
         new_code: &NewCode,
         request: &RequestInfo,
     ) -> Result<()> {
         let link = self.inner.links.magic_link_url(magic);
-        let email = mail::verification_email(
+        let sent = match mail::verification_email(
             recipient(target),
             code,
             &link,
             new_code.expires_at,
             self.inner.policy.code_ttl.num_minutes(),
-        )?;
-        self.inner.mailer.send(&email).await?;
+        ) {
+            Ok(email) => self.inner.mailer.send(&email).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = sent {
+            tracing::error!(error = %e, "could not send a verification email; the code is withdrawn");
+            if let Err(undo) = self
+                .inner
+                .store
+                .withdraw_code(&verification.hash(), &magic.hash())
+                .await
+            {
+                tracing::error!(error = %undo, "could not withdraw an undelivered code");
+            }
+            return Err(e);
+        }
         self.log(target, AccessEvent::CodeSent, request).await
     }
 

@@ -8,7 +8,9 @@
 //! errs makes the job return its error, which rolls back the job's savepoint (nothing
 //! was written yet anyway) and reaches the caller unchanged.
 //!
-//! Records that share a timestamp are ordered by `seq`, which grows with every insert.
+//! Records that share a timestamp are ordered by `seq`: `MAX(seq) + 1` within the
+//! parent (task or portal), taken inside the write job. The single writer is the lock
+//! the contract asks for, so numbers are distinct, gap-free and in commit order.
 
 mod rows;
 
@@ -25,7 +27,7 @@ use portal_core::{Entity, Error, PortalId, QuestionId, Result, TaskId, TenantId,
 use crate::SqliteStore;
 use crate::codec::{self, DbResult, micros};
 use crate::directory::{exists, load_task, portal_exists};
-use rows::{ACTIVITY_COLS, ActivityRow, COMMENT_COLS, QUESTION_COLS, same_portal};
+use rows::{ACTIVITY_COLS, ActivityRow, COMMENT_COLS, QUESTION_COLS};
 
 /// Whether a task is in a portal.
 fn task_in_portal(conn: &Connection, portal: PortalId, task: TaskId) -> Result<bool> {
@@ -61,22 +63,10 @@ fn next_seq(conn: &Connection, sql: &str, scope: impl rusqlite::Params) -> Resul
         .db("numbering a record")
 }
 
-/// Writes a decided change over `current` (keeping its identity, place and creation
-/// time) and appends its activity entry; returns the task as stored.
-fn write_change(conn: &Connection, current: Task, change: TaskChange) -> Result<Task> {
-    let TaskChange {
-        task: next,
-        activity,
-    } = change;
-    same_portal(current.portal_id, &activity)?;
-    let stored = Task {
-        id: current.id,
-        portal_id: current.portal_id,
-        phase_id: current.phase_id,
-        position: current.position,
-        created_at: current.created_at,
-        ..next
-    };
+/// Writes a decided change over `current` as [`TaskChange::apply_to`] makes it and
+/// appends its activity entry; returns the task as stored.
+fn write_change(conn: &Connection, current: &Task, change: TaskChange) -> Result<Task> {
+    let (stored, activity) = change.apply_to(current)?;
     let kind = codec::to_json(&stored.kind)?;
     let evidence = codec::to_json(&stored.evidence)?;
     conn.prepare_cached(
@@ -135,14 +125,14 @@ impl WorkflowStore for SqliteStore {
             // An error of the decision is returned as it is: the job fails, its
             // savepoint is rolled back, and nothing was written before this point.
             let change = decide(&current)?;
-            write_change(conn, current, change)
+            write_change(conn, &current, change)
         })
         .await
     }
 
     async fn add_comment(&self, comment: &Comment, activity: &ActivityEntry) -> Result<()> {
         // Refused after the lookups, so a wrong portal is `NotFound` first.
-        let foreign = same_portal(comment.portal_id, activity);
+        let foreign = activity.ensure_portal(comment.portal_id);
         let entry = ActivityRow::new(activity)?;
         let author = codec::to_json(&comment.author)?;
         let (portal, task) = (comment.portal_id, comment.task_id);
@@ -214,7 +204,7 @@ impl WorkflowStore for SqliteStore {
         question: &ClientQuestion,
         activity: &ActivityEntry,
     ) -> Result<()> {
-        let foreign = same_portal(question.portal_id, activity);
+        let foreign = activity.ensure_portal(question.portal_id);
         let entry = ActivityRow::new(activity)?;
         let asked_by = codec::to_json(&question.asked_by)?;
         let answer = question.answer.as_ref().map(codec::to_json).transpose()?;
@@ -267,7 +257,7 @@ impl WorkflowStore for SqliteStore {
         answer: &QuestionAnswer,
         activity: &ActivityEntry,
     ) -> Result<ClientQuestion> {
-        let foreign = same_portal(portal, activity);
+        let foreign = activity.ensure_portal(portal);
         let entry = ActivityRow::new(activity)?;
         let encoded = codec::to_json(answer)?;
         let answer = answer.clone();

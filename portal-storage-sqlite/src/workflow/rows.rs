@@ -9,22 +9,9 @@ use rusqlite::{Connection, Row, params};
 use serde_json::Value;
 
 use portal_core::workflow::{ActivityEntry, ActivityKind, ClientQuestion, Comment};
-use portal_core::{Error, PortalId, QuestionId, Result, TaskId};
+use portal_core::{Error, QuestionId, Result, TaskId};
 
 use crate::codec::{self, DbResult, json, micros, opt_json, parsed, portal_id, task_id, time};
-
-/// Refuses a record whose activity entry belongs to another portal: the feed of one
-/// client must never show another's actions.
-pub(crate) fn same_portal(record: PortalId, activity: &ActivityEntry) -> Result<()> {
-    if activity.portal_id == record {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "activity",
-            "must belong to the portal of the change it records",
-        ))
-    }
-}
 
 // ----- the activity feed ----------------------------------------------------------------
 

@@ -1,0 +1,415 @@
+//! [`AccessStore`] for [`MemoryStore`]: invites, verifications, sessions and the
+//! access log. Every refusal comes from [`crate::access::rules`].
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{
+    InviteRec, LiveCode, MemoryStore, SessionRec, State, VerificationRec, newest_first, not_found,
+};
+use crate::access::SessionPolicy;
+use crate::access::rules::{self, CodeOutcome, CodeState, Withdrawal};
+use crate::error::{Entity, Error, Result};
+use crate::ids::{ContactId, PortalId};
+use crate::secret::{CodeHash, TokenHash};
+use crate::store::{
+    AccessEvent, AccessLogEntry, AccessStore, ClientContext, ContactInPortal, NewCode, NewSession,
+    RequestInfo, VerificationLimits, VerificationView,
+};
+
+impl State {
+    /// The contact an invite is for, judged by [`rules::judge_invite`].
+    fn invite_target(&self, invite: &TokenHash) -> Result<ContactInPortal> {
+        let rec = self
+            .invites
+            .get(invite)
+            .ok_or_else(|| not_found(Entity::Invite))?;
+        let target = self.target(rec.contact)?;
+        rules::judge_invite(rec.revoked_at.is_some(), &target.contact)?;
+        Ok(target)
+    }
+
+    /// A verification that is still running, with its contact judged.
+    fn open_verification(&self, v: &TokenHash) -> Result<(&VerificationRec, ContactInPortal)> {
+        let rec = match self.verifications.get(v) {
+            Some(rec) if !rec.completed => rec,
+            _ => return Err(not_found(Entity::Verification)),
+        };
+        let target = self.target(rec.contact)?;
+        rules::judge_contact(&target.contact)?;
+        Ok((rec, target))
+    }
+
+    /// The verification whose *live* link `magic` is, with its code and contact.
+    fn magic_target(&self, magic: &TokenHash) -> Result<(TokenHash, CodeState, ContactInPortal)> {
+        let v = *self
+            .magic_links
+            .get(magic)
+            .ok_or_else(|| not_found(Entity::MagicLink))?;
+        let rec = self
+            .verifications
+            .get(&v)
+            .filter(|rec| !rec.completed)
+            .ok_or_else(|| not_found(Entity::MagicLink))?;
+        let live = rec
+            .live
+            .as_ref()
+            .filter(|live| live.magic_hash == *magic)
+            .ok_or_else(|| not_found(Entity::MagicLink))?
+            .state();
+        let contact = rec.contact;
+        let target = self.target(contact)?;
+        rules::judge_contact(&target.contact)?;
+        Ok((v, live, target))
+    }
+
+    /// Kills every live code and magic link of a contact.
+    fn kill_live_codes(&mut self, contact: ContactId) {
+        let Some(list) = self.contact_verifications.get(&contact) else {
+            return;
+        };
+        for v in list {
+            if let Some(rec) = self.verifications.get_mut(v) {
+                rec.live = None;
+            }
+        }
+    }
+
+    /// Creates the session and ends the verification, after checking the new token.
+    fn complete(
+        &mut self,
+        v: &TokenHash,
+        target: &ContactInPortal,
+        session: &NewSession,
+    ) -> Result<ClientContext> {
+        if self.sessions.contains_key(&session.token_hash) {
+            return Err(Error::conflict("session token already exists"));
+        }
+        if let Some(rec) = self.verifications.get_mut(v) {
+            rec.completed = true;
+            rec.live = None;
+        }
+        let contact = target.contact.id;
+        self.sessions.insert(
+            session.token_hash,
+            SessionRec {
+                contact,
+                created_at: session.created_at,
+                refreshed_at: session.created_at,
+                expires_at: session.expires_at,
+                revoked_at: None,
+                ended_at: None,
+            },
+        );
+        self.contact_sessions
+            .entry(contact)
+            .or_default()
+            .push(session.token_hash);
+        Ok(ClientContext::new(target, session.expires_at))
+    }
+}
+
+#[async_trait]
+impl AccessStore for MemoryStore {
+    async fn issue_invite(
+        &self,
+        contact: ContactId,
+        token: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<ContactInPortal> {
+        self.with(|st| {
+            st.contact(contact)?;
+            if st.invites.contains_key(token) {
+                return Err(Error::conflict("invite token already exists"));
+            }
+            if let Some(old) = st.current_invite.insert(contact, *token) {
+                st.invites.remove(&old);
+            }
+            st.invites.insert(
+                *token,
+                InviteRec {
+                    contact,
+                    issued_at: now,
+                    revoked_at: None,
+                },
+            );
+            if let Some(c) = st.contacts.get_mut(&contact) {
+                c.value.revoked_at = None;
+            }
+            st.target(contact)
+        })
+    }
+
+    async fn revoke_invite(&self, contact: ContactId, now: DateTime<Utc>) -> Result<()> {
+        self.with(|st| {
+            st.contact(contact)?;
+            if let Some(hash) = st.current_invite.get(&contact).copied()
+                && let Some(rec) = st.invites.get_mut(&hash)
+            {
+                rec.revoked_at.get_or_insert(now);
+            }
+            Ok(())
+        })
+    }
+
+    async fn open_invite(&self, token: &TokenHash) -> Result<ContactInPortal> {
+        self.with(|st| st.invite_target(token))
+    }
+
+    async fn start_verification(
+        &self,
+        invite: &TokenHash,
+        verification: &TokenHash,
+        code: &NewCode,
+        limits: VerificationLimits,
+    ) -> Result<ContactInPortal> {
+        self.with(|st| {
+            let target = st.invite_target(invite)?;
+            let contact = target.contact.id;
+            if st.verifications.contains_key(verification) {
+                return Err(Error::conflict("verification token already exists"));
+            }
+            if st.magic_links.contains_key(&code.magic_hash) {
+                return Err(Error::conflict("magic link token already exists"));
+            }
+            let starts: Vec<DateTime<Utc>> = st
+                .contact_verifications
+                .get(&contact)
+                .into_iter()
+                .flatten()
+                .filter_map(|v| st.verifications.get(v))
+                .map(|rec| rec.started_at)
+                .collect();
+            rules::judge_verification_start(&starts, code.issued_at, limits)?;
+            st.kill_live_codes(contact);
+            st.verifications.insert(
+                *verification,
+                VerificationRec {
+                    contact,
+                    started_at: code.issued_at,
+                    codes_issued: 1,
+                    live: Some(LiveCode::from_new(code)),
+                    completed: false,
+                },
+            );
+            st.contact_verifications
+                .entry(contact)
+                .or_default()
+                .push(*verification);
+            st.magic_links.insert(code.magic_hash, *verification);
+            Ok(target)
+        })
+    }
+
+    async fn verification(&self, verification: &TokenHash) -> Result<VerificationView> {
+        self.with(|st| {
+            let (rec, target) = st.open_verification(verification)?;
+            Ok(VerificationView {
+                target,
+                codes_issued: rec.codes_issued,
+                code_expires_at: rec.live.as_ref().map(|l| l.expires_at),
+            })
+        })
+    }
+
+    async fn issue_code(
+        &self,
+        verification: &TokenHash,
+        code: &NewCode,
+        max_codes: u32,
+    ) -> Result<(ContactInPortal, u32)> {
+        self.with(|st| {
+            let (rec, target) = st.open_verification(verification)?;
+            rules::judge_code_request(rec.codes_issued, max_codes)?;
+            if st.magic_links.contains_key(&code.magic_hash) {
+                return Err(Error::conflict("magic link token already exists"));
+            }
+            // One live code per contact: the newest, whichever verification it is in.
+            st.kill_live_codes(target.contact.id);
+            let rec = st
+                .verifications
+                .get_mut(verification)
+                .ok_or_else(|| not_found(Entity::Verification))?;
+            rec.codes_issued += 1;
+            rec.live = Some(LiveCode::from_new(code));
+            let issued = rec.codes_issued;
+            st.magic_links.insert(code.magic_hash, *verification);
+            Ok((target, issued))
+        })
+    }
+
+    async fn withdraw_code(&self, verification: &TokenHash, magic: &TokenHash) -> Result<()> {
+        self.with(|st| {
+            let Some(rec) = st.verifications.get_mut(verification) else {
+                return Ok(());
+            };
+            if rec.completed || rec.live.as_ref().map(|l| l.magic_hash) != Some(*magic) {
+                return Ok(());
+            }
+            match rules::judge_withdrawal(rec.codes_issued) {
+                Withdrawal::Uncount { codes_issued } => {
+                    rec.codes_issued = codes_issued;
+                    rec.live = None;
+                }
+                Withdrawal::DropVerification => {
+                    let contact = rec.contact;
+                    st.verifications.remove(verification);
+                    if let Some(list) = st.contact_verifications.get_mut(&contact) {
+                        list.retain(|v| v != verification);
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    async fn redeem_code(
+        &self,
+        verification: &TokenHash,
+        presented: &CodeHash,
+        now: DateTime<Utc>,
+        max_wrong_attempts: u32,
+        session: &NewSession,
+    ) -> Result<ClientContext> {
+        self.with(|st| {
+            let (rec, target) = st.open_verification(verification)?;
+            let live = rec.live.as_ref().map(LiveCode::state);
+            match rules::judge_code(live.as_ref(), presented, now, max_wrong_attempts) {
+                CodeOutcome::Accept => st.complete(verification, &target, session),
+                CodeOutcome::CountWrongTry {
+                    wrong_attempts,
+                    error,
+                } => {
+                    if let Some(live) = st
+                        .verifications
+                        .get_mut(verification)
+                        .and_then(|r| r.live.as_mut())
+                    {
+                        live.wrong_attempts = wrong_attempts;
+                    }
+                    Err(error)
+                }
+                CodeOutcome::Refuse(error) => Err(error),
+            }
+        })
+    }
+
+    async fn magic_link(
+        &self,
+        magic: &TokenHash,
+        now: DateTime<Utc>,
+        max_wrong_attempts: u32,
+    ) -> Result<ContactInPortal> {
+        self.with(|st| {
+            let (_, live, target) = st.magic_target(magic)?;
+            rules::judge_magic_link(&live, now, max_wrong_attempts)?;
+            Ok(target)
+        })
+    }
+
+    async fn redeem_magic_link(
+        &self,
+        magic: &TokenHash,
+        now: DateTime<Utc>,
+        max_wrong_attempts: u32,
+        session: &NewSession,
+    ) -> Result<ClientContext> {
+        self.with(|st| {
+            let (v, live, target) = st.magic_target(magic)?;
+            rules::judge_magic_link(&live, now, max_wrong_attempts)?;
+            st.complete(&v, &target, session)
+        })
+    }
+
+    async fn authenticate(
+        &self,
+        session: &TokenHash,
+        now: DateTime<Utc>,
+        policy: &SessionPolicy,
+        request: &RequestInfo,
+    ) -> Result<ClientContext> {
+        self.with(|st| {
+            let rec = st
+                .sessions
+                .get(session)
+                .ok_or_else(|| not_found(Entity::Session))?;
+            let target = st.target(rec.contact)?;
+            let state = rec.state(target.contact.revoked_at.is_some());
+            let refresh = rules::judge_session(&state, now, policy)?;
+            let expires_at = refresh.map_or(state.expires_at, |r| r.expires_at);
+            if let Some(r) = refresh
+                && let Some(rec) = st.sessions.get_mut(session)
+            {
+                rec.refreshed_at = r.refreshed_at;
+                rec.expires_at = r.expires_at;
+            }
+            let ctx = ClientContext::new(&target, expires_at);
+            st.access_log.push(AccessLogEntry {
+                at: now,
+                portal_id: ctx.portal_id,
+                contact_id: ctx.contact_id,
+                event: AccessEvent::PortalRequest,
+                request: request.clone(),
+            });
+            Ok(ctx)
+        })
+    }
+
+    async fn end_session(&self, session: &TokenHash, now: DateTime<Utc>) -> Result<()> {
+        self.with(|st| {
+            if let Some(rec) = st.sessions.get_mut(session) {
+                rec.ended_at.get_or_insert(now);
+            }
+            Ok(())
+        })
+    }
+
+    async fn revoke_contact(&self, contact: ContactId, now: DateTime<Utc>) -> Result<()> {
+        self.with(|st| {
+            st.contact(contact)?;
+            if let Some(c) = st.contacts.get_mut(&contact) {
+                c.value.revoked_at.get_or_insert(now);
+            }
+            if let Some(hash) = st.current_invite.get(&contact).copied()
+                && let Some(rec) = st.invites.get_mut(&hash)
+            {
+                rec.revoked_at.get_or_insert(now);
+            }
+            st.kill_live_codes(contact);
+            let sessions = st
+                .contact_sessions
+                .get(&contact)
+                .cloned()
+                .unwrap_or_default();
+            for s in sessions {
+                if let Some(rec) = st.sessions.get_mut(&s) {
+                    rec.revoked_at.get_or_insert(now);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    async fn record_access(&self, entry: &AccessLogEntry) -> Result<()> {
+        self.with(|st| {
+            if !st.portals.contains_key(&entry.portal_id) {
+                return Err(not_found(Entity::Portal));
+            }
+            if st.contact(entry.contact_id)?.portal_id != entry.portal_id {
+                return Err(not_found(Entity::Contact));
+            }
+            st.access_log.push(entry.clone());
+            Ok(())
+        })
+    }
+
+    async fn access_log(&self, portal: PortalId, limit: usize) -> Result<Vec<AccessLogEntry>> {
+        self.with(|st| {
+            let entries = newest_first(
+                st.access_log.iter().filter(|e| e.portal_id == portal),
+                |e| e.at,
+            );
+            Ok(entries.into_iter().take(limit).cloned().collect())
+        })
+    }
+}

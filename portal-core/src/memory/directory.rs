@@ -1,0 +1,243 @@
+//! [`DirectoryStore`] for [`MemoryStore`]: tenants, portals, contacts, the plan, logos.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+
+use super::{MemoryStore, Seq, not_found, oldest_first};
+use crate::error::{Entity, Error, Result};
+use crate::ids::{ContactId, PhaseId, PortalId, TenantId};
+use crate::model::{Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant};
+use crate::store::DirectoryStore;
+
+#[async_trait]
+impl DirectoryStore for MemoryStore {
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<()> {
+        self.with(|st| {
+            if st.tenants.contains_key(&tenant.id) {
+                return Err(Error::conflict("tenant id already exists"));
+            }
+            let seq = st.seq();
+            st.tenants.insert(
+                tenant.id,
+                Seq {
+                    seq,
+                    value: tenant.clone(),
+                },
+            );
+            Ok(())
+        })
+    }
+
+    async fn tenant(&self, id: TenantId) -> Result<Tenant> {
+        self.with(|st| {
+            st.tenants
+                .get(&id)
+                .map(|t| t.value.clone())
+                .ok_or_else(|| not_found(Entity::Tenant))
+        })
+    }
+
+    async fn tenants(&self) -> Result<Vec<Tenant>> {
+        self.with(|st| {
+            Ok(oldest_first(
+                st.tenants
+                    .values()
+                    .map(|t| (t.value.created_at, t.seq, t.value.clone())),
+            ))
+        })
+    }
+
+    async fn create_portal(&self, portal: &Portal) -> Result<()> {
+        self.with(|st| {
+            if st.portals.contains_key(&portal.id) {
+                return Err(Error::conflict("portal id already exists"));
+            }
+            if !st.tenants.contains_key(&portal.tenant_id) {
+                return Err(not_found(Entity::Tenant));
+            }
+            let seq = st.seq();
+            st.portals.insert(
+                portal.id,
+                Seq {
+                    seq,
+                    value: portal.clone(),
+                },
+            );
+            Ok(())
+        })
+    }
+
+    async fn portal(&self, id: PortalId) -> Result<Portal> {
+        self.with(|st| {
+            st.portals
+                .get(&id)
+                .map(|p| p.value.clone())
+                .ok_or_else(|| not_found(Entity::Portal))
+        })
+    }
+
+    async fn portals(&self, tenant: TenantId) -> Result<Vec<Portal>> {
+        self.with(|st| {
+            Ok(oldest_first(
+                st.portals
+                    .values()
+                    .filter(|p| p.value.tenant_id == tenant)
+                    .map(|p| (p.value.created_at, p.seq, p.value.clone())),
+            ))
+        })
+    }
+
+    async fn set_portal_status(&self, portal: PortalId, status: PortalStatus) -> Result<()> {
+        self.with(|st| {
+            let p = st
+                .portals
+                .get_mut(&portal)
+                .ok_or_else(|| not_found(Entity::Portal))?;
+            p.value.status = status;
+            Ok(())
+        })
+    }
+
+    async fn add_contact(&self, contact: &Contact) -> Result<()> {
+        self.with(|st| {
+            if st.contacts.contains_key(&contact.id) {
+                return Err(Error::conflict("contact id already exists"));
+            }
+            if !st.portals.contains_key(&contact.portal_id) {
+                return Err(not_found(Entity::Portal));
+            }
+            if st
+                .contacts
+                .values()
+                .any(|c| c.value.portal_id == contact.portal_id && c.value.email == contact.email)
+            {
+                return Err(Error::conflict(
+                    "a contact with this email already exists in this portal",
+                ));
+            }
+            let seq = st.seq();
+            st.contacts.insert(
+                contact.id,
+                Seq {
+                    seq,
+                    value: contact.clone(),
+                },
+            );
+            Ok(())
+        })
+    }
+
+    async fn contact(&self, id: ContactId) -> Result<Contact> {
+        self.with(|st| st.contact(id).cloned())
+    }
+
+    async fn contacts(&self, portal: PortalId) -> Result<Vec<Contact>> {
+        self.with(|st| {
+            Ok(oldest_first(
+                st.contacts
+                    .values()
+                    .filter(|c| c.value.portal_id == portal)
+                    .map(|c| (c.value.created_at, c.seq, c.value.clone())),
+            ))
+        })
+    }
+
+    async fn add_phase(&self, portal: PortalId, id: PhaseId, name: &str) -> Result<Phase> {
+        self.with(|st| {
+            if st.phases.contains_key(&id) {
+                return Err(Error::conflict("phase id already exists"));
+            }
+            if !st.portals.contains_key(&portal) {
+                return Err(not_found(Entity::Portal));
+            }
+            let count = st.phases.values().filter(|p| p.portal_id == portal).count();
+            let position = u32::try_from(count)
+                .map_err(|_| Error::conflict("too many phases in this portal"))?;
+            let phase = Phase {
+                id,
+                portal_id: portal,
+                position,
+                name: name.to_owned(),
+            };
+            st.phases.insert(id, phase.clone());
+            Ok(phase)
+        })
+    }
+
+    async fn add_task(&self, task: &Task) -> Result<Task> {
+        self.with(|st| {
+            if st.tasks.contains_key(&task.id) {
+                return Err(Error::conflict("task id already exists"));
+            }
+            if !st.portals.contains_key(&task.portal_id) {
+                return Err(not_found(Entity::Portal));
+            }
+            match st.phases.get(&task.phase_id) {
+                Some(phase) if phase.portal_id == task.portal_id => {}
+                _ => return Err(not_found(Entity::Phase)),
+            }
+            let count = st
+                .tasks
+                .values()
+                .filter(|t| t.phase_id == task.phase_id)
+                .count();
+            let position = u32::try_from(count)
+                .map_err(|_| Error::conflict("too many tasks in this phase"))?;
+            let task = Task {
+                position,
+                ..task.clone()
+            };
+            st.tasks.insert(task.id, task.clone());
+            Ok(task)
+        })
+    }
+
+    async fn put_logo(&self, logo: &Logo) -> Result<()> {
+        let key = logo.reference().sha256;
+        self.with(|st| {
+            st.logos.entry(key).or_insert_with(|| logo.clone());
+            Ok(())
+        })
+    }
+
+    async fn logo(&self, sha256: &str) -> Result<Logo> {
+        self.with(|st| {
+            st.logos
+                .get(sha256)
+                .cloned()
+                .ok_or_else(|| not_found(Entity::Logo))
+        })
+    }
+
+    async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot> {
+        self.with(|st| {
+            let p = st
+                .portals
+                .get(&portal)
+                .map(|p| p.value.clone())
+                .ok_or_else(|| not_found(Entity::Portal))?;
+            let mut phases: Vec<Phase> = st
+                .phases
+                .values()
+                .filter(|ph| ph.portal_id == portal)
+                .cloned()
+                .collect();
+            phases.sort_by_key(|ph| ph.position);
+            let phase_pos: HashMap<PhaseId, u32> =
+                phases.iter().map(|ph| (ph.id, ph.position)).collect();
+            let mut tasks: Vec<Task> = st
+                .tasks
+                .values()
+                .filter(|t| t.portal_id == portal)
+                .cloned()
+                .collect();
+            tasks.sort_by_key(|t| (phase_pos.get(&t.phase_id).copied(), t.position));
+            Ok(PortalSnapshot {
+                portal: p,
+                phases,
+                tasks,
+            })
+        })
+    }
+}

@@ -1,0 +1,247 @@
+//! [`MemoryStore`]: the in-memory reference implementation of the storage traits.
+//!
+//! This store *is* the reference semantics of [`crate::store`]: every contract point
+//! is implemented here in the plainest possible way, and the conformance suite
+//! ([`crate::conformance`]) passes against it. When an adapter author wonders what a
+//! contract sentence means, the code below is the answer.
+//!
+//! All state sits behind one [`Mutex`]; every trait method takes the lock once, checks
+//! everything it needs, and only then writes, so each method is one atomic unit and
+//! a refused call changes nothing (the one deliberate exception is a wrong code,
+//! whose counted try is persisted before the error is returned, as the rules demand).
+//! Decisions are taken by the pure functions of [`crate::access::rules`], by core
+//! types ([`crate::store::ClientContext::new`], [`crate::workflow::TaskChange::apply_to`],
+//! [`crate::workflow::ActivityEntry::ensure_portal`]) and, for tasks, by the
+//! [`crate::store::TaskDecision`] the caller hands in, never re-implemented here.
+//!
+//! The store is split like the SQLite adapter: [`directory`](self) (tenants, portals,
+//! contacts, plan), `access` (invites, verifications, sessions, access log) and
+//! `workflow` (task changes, comments, questions, activity, branding).
+//!
+//! Only hashes of tokens and codes are kept ([`TokenHash`], [`CodeHash`]).
+//!
+//! The contract fixes every error meaning (see [`crate::store`]); the choices left
+//! to a store are only about storage: this one keeps the records that stop working
+//! (killed codes, revoked sessions, replaced invites' times) in place with a flag,
+//! and numbers every insertion so equal times list in commit order.
+
+mod access;
+mod directory;
+mod workflow;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+use crate::access::rules::{CodeState, SessionState};
+use crate::error::{Entity, Error, Result};
+use crate::ids::{ContactId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
+use crate::model::{Contact, Logo, Phase, Portal, Task, Tenant};
+use crate::secret::{CodeHash, TokenHash};
+use crate::store::{AccessLogEntry, ContactInPortal, NewCode};
+use crate::workflow::{ActivityEntry, ClientQuestion, Comment};
+
+/// The in-memory reference store: a complete [`crate::Store`] kept in process memory.
+///
+/// Good for tests, demos and as the executable definition of the storage contract;
+/// everything is lost when it is dropped.
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.lock();
+        f.debug_struct("MemoryStore")
+            .field("tenants", &st.tenants.len())
+            .field("portals", &st.portals.len())
+            .field("contacts", &st.contacts.len())
+            .field("sessions", &st.sessions.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // Every method checks before it writes, so a panic while holding the lock
+        // cannot leave half a unit behind: the state is safe to keep using.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs one atomic unit under the lock.
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
+        f(&mut self.lock())
+    }
+}
+
+/// A record with its insertion number, for "oldest first" listings.
+#[derive(Debug, Clone)]
+struct Seq<T> {
+    seq: u64,
+    value: T,
+}
+
+#[derive(Debug)]
+struct InviteRec {
+    contact: ContactId,
+    /// Kept as an audit fact (the `now` of `issue_invite`).
+    #[allow(dead_code)]
+    issued_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+struct LiveCode {
+    code_hash: CodeHash,
+    magic_hash: TokenHash,
+    expires_at: DateTime<Utc>,
+    wrong_attempts: u32,
+}
+
+impl LiveCode {
+    fn from_new(code: &NewCode) -> Self {
+        Self {
+            code_hash: code.code_hash,
+            magic_hash: code.magic_hash,
+            expires_at: code.expires_at,
+            wrong_attempts: 0,
+        }
+    }
+
+    fn state(&self) -> CodeState {
+        CodeState {
+            code_hash: self.code_hash,
+            expires_at: self.expires_at,
+            wrong_attempts: self.wrong_attempts,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct VerificationRec {
+    contact: ContactId,
+    /// The first code's `issued_at`: what the per-contact limit counts.
+    started_at: DateTime<Utc>,
+    codes_issued: u32,
+    /// The one live code (and its magic link); `None` once killed (another code of the
+    /// contact issued, the contact revoked) or redeemed.
+    live: Option<LiveCode>,
+    /// Redeemed: the verification is over and answers `NotFound`.
+    completed: bool,
+}
+
+#[derive(Debug)]
+struct SessionRec {
+    contact: ContactId,
+    created_at: DateTime<Utc>,
+    refreshed_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    ended_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    next_seq: u64,
+    tenants: HashMap<TenantId, Seq<Tenant>>,
+    portals: HashMap<PortalId, Seq<Portal>>,
+    contacts: HashMap<ContactId, Seq<Contact>>,
+    phases: HashMap<PhaseId, Phase>,
+    tasks: HashMap<TaskId, Task>,
+    logos: HashMap<String, Logo>,
+    /// Current invites (revoked ones included); a re-issued invite's old hash is removed.
+    invites: HashMap<TokenHash, InviteRec>,
+    current_invite: HashMap<ContactId, TokenHash>,
+    verifications: HashMap<TokenHash, VerificationRec>,
+    contact_verifications: HashMap<ContactId, Vec<TokenHash>>,
+    /// Every magic link ever issued → its verification (hashes are unique forever).
+    magic_links: HashMap<TokenHash, TokenHash>,
+    sessions: HashMap<TokenHash, SessionRec>,
+    contact_sessions: HashMap<ContactId, Vec<TokenHash>>,
+    /// Append-only, in insertion order.
+    access_log: Vec<AccessLogEntry>,
+    /// Every task comment with its insertion number.
+    comments: Vec<Seq<Comment>>,
+    /// Questions with their insertion number (answers are set in place).
+    questions: HashMap<QuestionId, Seq<ClientQuestion>>,
+    /// The activity feed of every portal: append-only, in insertion order.
+    activity: Vec<ActivityEntry>,
+}
+
+fn not_found(entity: Entity) -> Error {
+    Error::NotFound { entity }
+}
+
+/// Newest first by time; entries with the same time, latest appended first. `items`
+/// must come in insertion order.
+fn newest_first<'a, T: 'a>(
+    items: impl DoubleEndedIterator<Item = &'a T>,
+    at: impl Fn(&T) -> DateTime<Utc>,
+) -> Vec<&'a T> {
+    let mut v: Vec<&T> = items.rev().collect();
+    // A stable sort keeps the reversed insertion order among equal times.
+    v.sort_by_key(|e| std::cmp::Reverse(at(e)));
+    v
+}
+
+fn oldest_first<T: Clone>(items: impl Iterator<Item = (DateTime<Utc>, u64, T)>) -> Vec<T> {
+    let mut v: Vec<_> = items.collect();
+    v.sort_by_key(|a| (a.0, a.1));
+    v.into_iter().map(|(_, _, t)| t).collect()
+}
+
+impl State {
+    fn seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq
+    }
+
+    /// A task, if it belongs to `portal` (`NotFound` otherwise, whether it is missing
+    /// or another portal's).
+    fn portal_task(&self, portal: PortalId, task: TaskId) -> Result<&Task> {
+        match self.tasks.get(&task) {
+            Some(t) if t.portal_id == portal => Ok(t),
+            _ => Err(not_found(Entity::Task)),
+        }
+    }
+
+    fn contact(&self, id: ContactId) -> Result<&Contact> {
+        self.contacts
+            .get(&id)
+            .map(|c| &c.value)
+            .ok_or_else(|| not_found(Entity::Contact))
+    }
+
+    fn target(&self, id: ContactId) -> Result<ContactInPortal> {
+        let contact = self.contact(id)?;
+        let portal = self
+            .portals
+            .get(&contact.portal_id)
+            .ok_or_else(|| Error::storage_msg("contact refers to a missing portal"))?;
+        Ok(ContactInPortal {
+            contact: contact.clone(),
+            portal: portal.value.clone(),
+        })
+    }
+}
+
+impl SessionRec {
+    fn state(&self, contact_revoked: bool) -> SessionState {
+        SessionState {
+            created_at: self.created_at,
+            refreshed_at: self.refreshed_at,
+            expires_at: self.expires_at,
+            revoked: self.revoked_at.is_some(),
+            contact_revoked,
+            ended: self.ended_at.is_some(),
+        }
+    }
+}

@@ -22,6 +22,9 @@ pub mod store;
 mod task_kind;
 pub mod workflow;
 
+#[cfg(test)]
+mod stored_json;
+
 #[cfg(feature = "memory")]
 pub mod memory;
 

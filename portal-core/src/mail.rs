@@ -330,6 +330,39 @@ mod outbox {
     use super::{Email, Mailer};
     use crate::error::{Error, Result};
 
+    /// Creates `dir` (and its parents) and makes it owner-only.
+    fn owner_only_dir(dir: &Path) -> std::io::Result<()> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+            // An existing folder keeps its mode through `create`: tighten it too.
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        }
+        #[cfg(not(unix))]
+        {
+            std::fs::create_dir_all(dir)
+        }
+    }
+
+    /// Makes a file owner-only (lettre writes it with the process's default mode;
+    /// the folder is already owner-only, so nobody else could read it meanwhile).
+    fn owner_only_file(file: &Path) -> std::io::Result<()> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = file;
+            Ok(())
+        }
+    }
+
     /// Writes each email as an `.eml` file into a folder and logs a line naming the
     /// file (never its content): the demo's stand-in for a mail server.
     pub struct OutboxMailer {
@@ -348,9 +381,12 @@ mod outbox {
 
     impl OutboxMailer {
         /// An outbox in `dir` (created if missing), sending as `from` (`Name <addr>`).
+        ///
+        /// The emails hold live sign-in codes and links, so the folder is made
+        /// owner-only (0700) and every file owner-only (0600) on Unix.
         pub fn new(dir: impl AsRef<Path>, from: &str) -> Result<Self> {
             let dir = dir.as_ref().to_path_buf();
-            std::fs::create_dir_all(&dir).map_err(|e| Error::Mail {
+            owner_only_dir(&dir).map_err(|e| Error::Mail {
                 message: format!("cannot create outbox {}: {e}", dir.display()),
             })?;
             let from: Mailbox = from
@@ -395,8 +431,56 @@ mod outbox {
                     message: format!("outbox: {e}"),
                 })?;
             let file = self.dir.join(format!("{id}.eml"));
+            owner_only_file(&file).map_err(|e| Error::Mail {
+                message: format!("outbox: cannot restrict {}: {e}", file.display()),
+            })?;
             tracing::info!(file = %file.display(), to = %email.to.masked(), "email written to outbox");
             Ok(())
+        }
+    }
+
+    #[cfg(test)]
+    #[cfg(unix)]
+    mod tests {
+        use std::os::unix::fs::PermissionsExt;
+
+        use super::*;
+        use crate::model::EmailAddress;
+
+        fn mode(path: &Path) -> u32 {
+            std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+        }
+
+        #[tokio::test]
+        async fn outbox_folder_and_files_are_owner_only() {
+            let dir = std::env::temp_dir().join(format!(
+                "portal-outbox-mode-{}-{}",
+                std::process::id(),
+                chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+            ));
+            // An existing, world-readable folder is tightened as well.
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+            let outbox =
+                OutboxMailer::new(dir.join("outbox"), "Portal <portal@example.com>").unwrap();
+            assert_eq!(mode(outbox.dir()), 0o700);
+            let existing = OutboxMailer::new(&dir, "Portal <portal@example.com>").unwrap();
+            assert_eq!(mode(existing.dir()), 0o700);
+            let email = Email {
+                to: EmailAddress::parse("dana@example.com").unwrap(),
+                to_name: Some("Dana".to_owned()),
+                subject: "Your code".to_owned(),
+                text: "123456".to_owned(),
+                html: "<p>123456</p>".to_owned(),
+            };
+            outbox.send(&email).await.unwrap();
+            let files: Vec<_> = std::fs::read_dir(outbox.dir())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            assert_eq!(files.len(), 1);
+            assert_eq!(mode(&files[0]), 0o600, "{}", files[0].display());
+            std::fs::remove_dir_all(&dir).unwrap();
         }
     }
 }

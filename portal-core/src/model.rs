@@ -100,8 +100,25 @@ impl fmt::Display for EmailAddress {
     }
 }
 
+/// Whether `c` overrides or isolates the direction of the text around it (U+202A–U+202E,
+/// U+2066–U+2069). Such characters make "invoice.pdf" display as something else
+/// ("Trojan Source"), so no text field accepts them.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+fn refuse_bidi(field: &'static str, value: &str) -> Result<()> {
+    if value.chars().any(is_bidi_control) {
+        return Err(Error::invalid(
+            field,
+            "must not contain text-direction control characters (U+202A–U+202E, U+2066–U+2069)",
+        ));
+    }
+    Ok(())
+}
+
 /// Validates a short human-entered label (names, titles): trimmed, not empty, at most
-/// `max` characters, no control characters.
+/// `max` characters, no control characters (text-direction controls included).
 pub fn clean_label(field: &'static str, raw: &str, max: usize) -> Result<String> {
     let value = raw.trim();
     if value.is_empty() {
@@ -119,11 +136,13 @@ pub fn clean_label(field: &'static str, raw: &str, max: usize) -> Result<String>
             "must not contain control characters or line breaks",
         ));
     }
+    refuse_bidi(field, value)?;
     Ok(value.to_owned())
 }
 
-/// Validates multi-line plain text (descriptions, welcome messages): line breaks and
-/// tabs are kept, other control characters refused, at most `max` characters.
+/// Validates multi-line plain text (descriptions, welcome messages, comments): line
+/// breaks and tabs are kept, other control characters (text-direction controls
+/// included) refused, at most `max` characters.
 pub fn clean_text(field: &'static str, raw: &str, max: usize) -> Result<String> {
     let value = raw.trim().replace("\r\n", "\n");
     if value.chars().count() > max {
@@ -138,6 +157,7 @@ pub fn clean_text(field: &'static str, raw: &str, max: usize) -> Result<String> 
     {
         return Err(Error::invalid(field, "must not contain control characters"));
     }
+    refuse_bidi(field, &value)?;
     Ok(value)
 }
 
@@ -739,6 +759,33 @@ mod tests {
         assert!(clean_label("title", &"x".repeat(11), 10).is_err());
         assert_eq!(clean_text("d", "a\r\nb", 10).unwrap(), "a\nb");
         assert!(clean_text("d", "a\u{7}b", 10).is_err());
+    }
+
+    #[test]
+    fn text_direction_controls_are_refused_everywhere() {
+        for c in [
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+            '\u{2068}', '\u{2069}',
+        ] {
+            let spoof = format!("invoice{c}fdp.exe");
+            assert!(is_bidi_control(c));
+            assert!(matches!(
+                clean_label("title", &spoof, 100),
+                Err(Error::Invalid { field: "title", .. })
+            ));
+            assert!(matches!(
+                clean_text("comment", &spoof, 100),
+                Err(Error::Invalid {
+                    field: "comment",
+                    ..
+                })
+            ));
+        }
+        // Neighbours of the ranges, and right-to-left text itself, are fine.
+        for c in ['\u{2029}', '\u{202F}', '\u{2065}', '\u{206A}'] {
+            assert!(!is_bidi_control(c), "{c:?}");
+        }
+        assert_eq!(clean_label("name", "שלום", 10).unwrap(), "שלום");
     }
 
     #[test]

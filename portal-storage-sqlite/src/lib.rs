@@ -98,6 +98,35 @@ impl Readers {
     }
 }
 
+/// Creates the database file owner-only (0600) if it does not exist yet: it holds
+/// hashes of live tokens and everything the clients entered. SQLite gives its `-wal`
+/// and `-shm` files the database file's mode, so they are owner-only too. An existing
+/// file keeps the mode its owner chose.
+fn create_owner_only(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(Error::storage(
+                format!("cannot create the database file {}", path.display()),
+                e,
+            )),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(())
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to
     /// date. A database written by a newer version of this crate is refused with
@@ -110,6 +139,7 @@ impl SqliteStore {
     }
 
     fn open_blocking(path: PathBuf) -> Result<Self> {
+        create_owner_only(&path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -200,4 +230,40 @@ fn configure(conn: &Connection) -> Result<()> {
         .db("setting synchronous mode")?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(())
+}
+
+#[cfg(test)]
+#[cfg(unix)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use portal_core::DirectoryStore;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[tokio::test]
+    async fn a_new_database_and_its_wal_are_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("portal.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        // A write makes SQLite create the WAL and shared-memory files.
+        store.tenants().await.unwrap();
+        let tenant = portal_core::model::Tenant {
+            id: portal_core::TenantId::random(&portal_core::OsRandom),
+            name: "Mode check".to_owned(),
+            branding: portal_core::model::Branding::new("Mode check", "#336699", "", None).unwrap(),
+            notification_recipients: Vec::new(),
+            created_at: chrono::Utc::now(),
+        };
+        store.create_tenant(&tenant).await.unwrap();
+        for file in ["portal.db", "portal.db-wal", "portal.db-shm"] {
+            let p = dir.path().join(file);
+            assert!(p.exists(), "{file} exists");
+            assert_eq!(mode(&p), 0o600, "{file}");
+        }
+    }
 }

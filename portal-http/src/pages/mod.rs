@@ -11,4 +11,4 @@ pub mod task;
 pub use access::{InvitePage, MagicPage, MessagePage, VerifyPage};
 pub use frame::{Chrome, PortalNav};
 pub(crate) use home::card;
-pub use home::{ActivityView, DUE_SOON_DAYS, HomePage, PhaseView, Tab, TabLink, TaskCard, home};
+pub use home::{HomePage, Tab, TaskCard, home};

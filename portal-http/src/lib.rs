@@ -17,13 +17,15 @@
 
 mod app;
 mod assets;
-pub mod config;
-pub mod cookies;
+mod config;
+mod cookies;
 mod csrf;
-pub mod pages;
-pub mod respond;
+mod pages;
+mod respond;
 mod server;
+mod wording;
 
 pub use app::PortalApp;
 pub use config::{HttpConfig, HttpLinks};
+pub use respond::Body;
 pub use server::{SHUTDOWN_GRACE, serve, shutdown_signal};

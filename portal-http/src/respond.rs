@@ -1,5 +1,5 @@
-//! Building responses: security headers on every one, `no-store` on pages, and the
-//! mapping from the core's error meanings to status codes and pages.
+//! Building responses: security headers on every one, `no-store` on pages. (Which
+//! page and status an error gets is decided in `app::failure`.)
 
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};

@@ -9,7 +9,7 @@ use portal_core::error::{Entity, Error, Limit};
 use portal_core::secret::{InviteToken, MagicToken, VerificationToken};
 use portal_core::store::VerificationView;
 
-use super::{PortalApp, Req};
+use super::{Failure, PortalApp, Req};
 use crate::cookies::{self, Jar};
 use crate::pages::{InvitePage, MagicPage, VerifyPage};
 use crate::respond::Reply;
@@ -17,53 +17,49 @@ use crate::respond::Reply;
 impl PortalApp {
     // ----- access flow ---------------------------------------------------------------
 
-    pub(super) async fn invite_page(&self, req: &Req, token: &str) -> Reply {
-        let result = match InviteToken::parse(token) {
+    pub(super) async fn invite_page(&self, req: &Req, token: &str) -> Result<Reply, Failure> {
+        let token = InviteToken::parse(token)?;
+        let target = if req.method == Method::HEAD {
             // HEAD answers like GET but changes nothing, not even the access log.
-            Ok(t) if req.method == Method::HEAD => {
-                self.service.store().open_invite(&t.hash()).await
-            }
-            Ok(t) => self.service.open_invite(&t, &req.info).await,
-            Err(e) => Err(e),
+            self.service.store().open_invite(&token.hash()).await?
+        } else {
+            self.service.open_invite(&token, &req.info).await?
         };
-        match result {
-            Ok(target) => {
-                let b = &target.portal.branding;
-                let page = InvitePage {
-                    c: self.chrome(req, "Your onboarding portal", Some(b)),
-                    name: target.contact.name.clone(),
-                    client: target.portal.client_name.clone(),
-                    masked_email: target.contact.email.masked(),
-                    error: None,
-                };
-                self.render(StatusCode::OK, &page)
-            }
-            Err(e) => self.error_page(req, &e, None),
-        }
+        let b = &target.portal.branding;
+        let page = InvitePage {
+            c: self.chrome(req, "Your onboarding portal", Some(b)),
+            name: target.contact.name.clone(),
+            client: target.portal.client_name.clone(),
+            masked_email: target.contact.email.masked(),
+            error: None,
+        };
+        Ok(self.render(StatusCode::OK, &page))
     }
 
-    pub(super) async fn start_verification<B>(&self, req: &Req, token: &str, body: B) -> Reply
+    pub(super) async fn start_verification<B>(
+        &self,
+        req: &Req,
+        token: &str,
+        body: B,
+    ) -> Result<Reply, Failure>
     where
         B: HttpBody<Data = Bytes> + Send,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        if let Err(reply) = self.form(req, body).await {
-            return reply;
-        }
-        let invite = match InviteToken::parse(token) {
-            Ok(t) => t,
-            Err(e) => return self.error_page(req, &e, None),
-        };
+        self.form(req, body).await?;
+        let invite = InviteToken::parse(token)?;
         match self.service.start_verification(&invite, &req.info).await {
             Ok((verification, _)) => {
                 let max_age = self.service.policy().code_ttl.num_seconds()
                     * i64::from(self.service.policy().max_codes_per_verification);
-                Reply::see_other(self.config.path("/verify")).cookie(cookies::set(
-                    &self.config,
-                    Jar::Verification,
-                    verification.expose_secret(),
-                    Some(max_age),
-                ))
+                Ok(
+                    Reply::see_other(self.config.path("/verify")).cookie(cookies::set(
+                        &self.config,
+                        Jar::Verification,
+                        verification.expose_secret(),
+                        Some(max_age),
+                    )),
+                )
             }
             Err(e) => {
                 let branding = self
@@ -73,7 +69,15 @@ impl PortalApp {
                     .await
                     .ok()
                     .map(|t| t.portal.branding);
-                self.error_page(req, &e, branding.as_ref())
+                let failure = Failure::from(e).branded(branding);
+                // The way back is this page's own address (the invite link), so the
+                // token never appears in the HTML.
+                Err(match failure.error() {
+                    Some(Error::Mail { .. }) => {
+                        failure.back_to(String::new(), "Back to your invitation")
+                    }
+                    _ => failure,
+                })
             }
         }
     }
@@ -109,133 +113,114 @@ impl PortalApp {
         }
     }
 
-    pub(super) async fn verify_page(&self, req: &Req) -> Reply {
-        let view = match self.verification_token(req) {
-            Ok(v) => self.service.verification(&v).await,
-            Err(e) => Err(e),
-        };
-        match view {
-            Ok(view) => {
-                let notice = (req.query.as_deref() == Some("sent=1"))
-                    .then(|| "We sent a new code. It replaces the previous one.".to_owned());
-                self.render(StatusCode::OK, &self.verify_view(req, &view, notice, None))
-            }
-            Err(e) => self.error_page(req, &e, None),
-        }
+    pub(super) async fn verify_page(&self, req: &Req) -> Result<Reply, Failure> {
+        let view = self
+            .service
+            .verification(&self.verification_token(req)?)
+            .await?;
+        let notice = (req.query.as_deref() == Some("sent=1"))
+            .then(|| "We sent a new code. It replaces the previous one.".to_owned());
+        Ok(self.render(StatusCode::OK, &self.verify_view(req, &view, notice, None)))
     }
 
-    pub(super) async fn enter_code<B>(&self, req: &Req, body: B) -> Reply
+    pub(super) async fn enter_code<B>(&self, req: &Req, body: B) -> Result<Reply, Failure>
     where
         B: HttpBody<Data = Bytes> + Send,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        let fields = match self.form(req, body).await {
-            Ok(f) => f,
-            Err(reply) => return reply,
-        };
-        let verification = match self.verification_token(req) {
-            Ok(v) => v,
-            Err(e) => return self.error_page(req, &e, None),
-        };
+        let fields = self.form(req, body).await?;
+        let verification = self.verification_token(req)?;
         let typed = fields
             .iter()
             .find(|(k, _)| k == "code")
             .map(|(_, v)| v.as_str())
             .unwrap_or("");
-        match self
+        let err = match self
             .service
             .enter_code(&verification, typed, &req.info)
             .await
         {
-            Ok((session, ctx)) => Reply::see_other(self.config.path("/"))
-                .cookie(self.session_cookie(&session, &ctx))
-                .cookie(cookies::clear(&self.config, Jar::Verification)),
-            Err(err) => {
-                let (status, message) = match &err {
-                    Error::WrongCode { attempts_left } => (
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        format!(
-                            "That code isn't right. You can try {attempts_left} more {}.",
-                            if *attempts_left == 1 { "time" } else { "times" }
-                        ),
-                    ),
-                    Error::Invalid { reason, .. } => {
-                        (StatusCode::UNPROCESSABLE_ENTITY, reason.clone())
-                    }
-                    Error::Expired { .. } => (
-                        StatusCode::GONE,
-                        "This code has expired. Send a new code below.".to_owned(),
-                    ),
-                    Error::LimitReached(Limit::WrongCodeAttempts) => (
-                        StatusCode::TOO_MANY_REQUESTS,
-                        "Too many wrong tries: this code no longer works. Send a new code below."
-                            .to_owned(),
-                    ),
-                    _ => return self.error_page(req, &err, None),
-                };
-                match self.service.verification(&verification).await {
-                    Ok(view) => {
-                        self.render(status, &self.verify_view(req, &view, None, Some(message)))
-                    }
-                    Err(e) => self.error_page(req, &e, None),
-                }
+            Ok((session, ctx)) => {
+                return Ok(Reply::see_other(self.config.path("/"))
+                    .cookie(self.session_cookie(&session, &ctx))
+                    .cookie(cookies::clear(&self.config, Jar::Verification)));
             }
-        }
+            Err(err) => err,
+        };
+        // Refusals the client can fix on this page are shown on it, next to the code.
+        let (status, message) = match &err {
+            Error::WrongCode { attempts_left } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "That code isn't right. You can try {attempts_left} more {}.",
+                    if *attempts_left == 1 { "time" } else { "times" }
+                ),
+            ),
+            Error::Invalid { reason, .. } => (StatusCode::UNPROCESSABLE_ENTITY, reason.clone()),
+            Error::Expired { .. } => (
+                StatusCode::GONE,
+                "This code has expired. Send a new code below.".to_owned(),
+            ),
+            Error::LimitReached(Limit::WrongCodeAttempts) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many wrong tries: this code no longer works. Send a new code below."
+                    .to_owned(),
+            ),
+            _ => return Err(err.into()),
+        };
+        let view = self.service.verification(&verification).await?;
+        Ok(self.render(status, &self.verify_view(req, &view, None, Some(message))))
     }
 
-    pub(super) async fn resend_code<B>(&self, req: &Req, body: B) -> Reply
+    pub(super) async fn resend_code<B>(&self, req: &Req, body: B) -> Result<Reply, Failure>
     where
         B: HttpBody<Data = Bytes> + Send,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        if let Err(reply) = self.form(req, body).await {
-            return reply;
-        }
-        let result = match self.verification_token(req) {
-            Ok(v) => self.service.resend_code(&v, &req.info).await,
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(_) => Reply::see_other(self.config.path("/verify?sent=1")),
-            Err(e) => self.error_page(req, &e, None),
-        }
-    }
-
-    pub(super) async fn magic_page(&self, req: &Req, token: &str) -> Reply {
-        let target = match MagicToken::parse(token) {
-            Ok(t) => self.service.magic_link(&t).await,
-            Err(e) => Err(e),
-        };
-        match target {
-            Ok(target) => {
-                let page = MagicPage {
-                    c: self.chrome(req, "Confirm it's you", Some(&target.portal.branding)),
-                    name: target.contact.name.clone(),
-                    client: target.portal.client_name.clone(),
-                };
-                self.render(StatusCode::OK, &page)
+        self.form(req, body).await?;
+        let verification = self.verification_token(req)?;
+        match self.service.resend_code(&verification, &req.info).await {
+            Ok(_) => Ok(Reply::see_other(self.config.path("/verify?sent=1"))),
+            Err(e @ Error::Mail { .. }) => {
+                let branding = self
+                    .service
+                    .verification(&verification)
+                    .await
+                    .ok()
+                    .map(|v| v.target.portal.branding);
+                Err(Failure::from(e)
+                    .branded(branding)
+                    .back_to(self.config.path("/verify"), "Back to the sign-in page"))
             }
-            Err(e) => self.error_page(req, &e, None),
+            Err(e) => Err(e.into()),
         }
     }
 
-    pub(super) async fn confirm_magic<B>(&self, req: &Req, token: &str, body: B) -> Reply
+    pub(super) async fn magic_page(&self, req: &Req, token: &str) -> Result<Reply, Failure> {
+        let target = self.service.magic_link(&MagicToken::parse(token)?).await?;
+        let page = MagicPage {
+            c: self.chrome(req, "Confirm it's you", Some(&target.portal.branding)),
+            name: target.contact.name.clone(),
+            client: target.portal.client_name.clone(),
+        };
+        Ok(self.render(StatusCode::OK, &page))
+    }
+
+    pub(super) async fn confirm_magic<B>(
+        &self,
+        req: &Req,
+        token: &str,
+        body: B,
+    ) -> Result<Reply, Failure>
     where
         B: HttpBody<Data = Bytes> + Send,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        if let Err(reply) = self.form(req, body).await {
-            return reply;
-        }
-        let result = match MagicToken::parse(token) {
-            Ok(t) => self.service.confirm_magic_link(&t, &req.info).await,
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok((session, ctx)) => Reply::see_other(self.config.path("/"))
-                .cookie(self.session_cookie(&session, &ctx))
-                .cookie(cookies::clear(&self.config, Jar::Verification)),
-            Err(e) => self.error_page(req, &e, None),
-        }
+        self.form(req, body).await?;
+        let magic = MagicToken::parse(token)?;
+        let (session, ctx) = self.service.confirm_magic_link(&magic, &req.info).await?;
+        Ok(Reply::see_other(self.config.path("/"))
+            .cookie(self.session_cookie(&session, &ctx))
+            .cookie(cookies::clear(&self.config, Jar::Verification)))
     }
 }

@@ -19,14 +19,17 @@ use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Body as HttpBody;
 use portal_core::PortalService;
-use portal_core::error::{Entity, Error, Limit};
-use portal_core::model::{Branding, PortalStatus};
+use portal_core::error::{Entity, Error};
+use portal_core::model::Branding;
 use portal_core::secret::SessionToken;
 use portal_core::store::{ClientContext, RequestInfo};
 
 mod access;
+mod failure;
 mod portal;
 mod tasks;
+
+use failure::{Failure, Refusal};
 
 use crate::config::HttpConfig;
 use crate::cookies::{self, Jar};
@@ -149,10 +152,10 @@ impl PortalApp {
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let is_get = matches!(req.method, Method::GET | Method::HEAD);
         let is_post = req.method == Method::POST;
-        let (route, reply) = match (segments.as_slice(), is_get, is_post) {
+        let (route, result) = match (segments.as_slice(), is_get, is_post) {
             ([""], true, _) => ("home", self.home(&req).await),
             (["sign-out"], _, true) => ("sign_out", self.sign_out(&req, body).await),
-            (["signed-out"], true, _) => ("signed_out", self.signed_out(&req)),
+            (["signed-out"], true, _) => ("signed_out", Ok(self.signed_out(&req))),
             (["i", token], true, _) => ("invite", self.invite_page(&req, token).await),
             (["i", token], _, true) => (
                 "start_verification",
@@ -176,8 +179,8 @@ impl PortalApp {
             ),
             (["questions"], true, _) => ("questions", self.questions(&req).await),
             (["questions"], _, true) => ("ask_question", self.ask_question(&req, body).await),
-            (["assets", "portal.css"], true, _) => ("css", Self::css()),
-            (["brand", "logo", sha], true, _) => ("logo", self.logo(&req, sha).await),
+            (["assets", "portal.css"], true, _) => ("css", Ok(Self::css())),
+            (["brand", "logo", sha], true, _) => ("logo", self.logo(sha).await),
             (
                 [""]
                 | ["sign-out"]
@@ -191,30 +194,10 @@ impl PortalApp {
                 | ["questions"],
                 _,
                 _,
-            ) => (
-                "method_not_allowed",
-                self.message(
-                    &req,
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    None,
-                    "Not allowed",
-                    &["This address doesn't accept that kind of request."],
-                    None,
-                ),
-            ),
-            _ => (
-                "not_found",
-                self.message(
-                    &req,
-                    StatusCode::NOT_FOUND,
-                    None,
-                    "Page not found",
-                    &["There is no page at this address. Check the link in your email."],
-                    None,
-                ),
-            ),
+            ) => ("method_not_allowed", Err(Refusal::MethodNotAllowed.into())),
+            _ => ("not_found", Err(Error::not_found(Entity::Page).into())),
         };
-        let mut reply = reply;
+        let mut reply = result.unwrap_or_else(|failure| self.failure_page(&req, failure));
         if req.csrf_is_new && reply.content_type.starts_with("text/html") {
             reply = reply.cookie(cookies::set(
                 &self.config,
@@ -275,131 +258,9 @@ impl PortalApp {
         self.render(status, &page)
     }
 
-    /// The page for an error of the access flow or the portal.
-    fn error_page(&self, req: &Req, err: &Error, branding: Option<&Branding>) -> Reply {
-        let m = |status, heading, paras: &[&str]| {
-            self.message(req, status, branding, heading, paras, None)
-        };
-        match err {
-            Error::NotFound {
-                entity: Entity::Session,
-            }
-            | Error::Expired {
-                entity: Entity::Session,
-            } => m(
-                StatusCode::UNAUTHORIZED,
-                "Please sign in again",
-                &[
-                    "Your session has ended. Open the invitation link from your email to sign in again: we'll send you a new verification code.",
-                ],
-            ),
-            Error::NotFound {
-                entity: Entity::Verification,
-            } => m(
-                StatusCode::NOT_FOUND,
-                "This sign-in has ended",
-                &[
-                    "This sign-in was completed or replaced by a newer one. Use the link in your newest email, or open your invitation link again.",
-                ],
-            ),
-            Error::NotFound {
-                entity: Entity::MagicLink,
-            } => m(
-                StatusCode::NOT_FOUND,
-                "This link isn't valid",
-                &[
-                    "This sign-in link was already used or replaced by a newer one. Use the link in your newest email, or open your invitation link again.",
-                ],
-            ),
-            Error::NotFound { .. } => m(
-                StatusCode::NOT_FOUND,
-                "This link isn't valid",
-                &[
-                    "We couldn't find an invitation for this link. It may have been replaced by a newer invitation: check your email for the latest one, or ask your contact at the company that invited you.",
-                ],
-            ),
-            Error::Expired { .. } => m(
-                StatusCode::GONE,
-                "This link has expired",
-                &[
-                    "Sign-in links and codes work for 30 minutes. Open your invitation link again to get a new one.",
-                ],
-            ),
-            Error::Revoked { .. } => m(
-                StatusCode::FORBIDDEN,
-                "Access revoked",
-                &[
-                    "Your access to this portal has been withdrawn. If you think this is a mistake, contact the company that invited you.",
-                ],
-            ),
-            Error::PortalClosed {
-                status: PortalStatus::Draft,
-            } => m(
-                StatusCode::FORBIDDEN,
-                "This portal isn't open yet",
-                &[
-                    "Your onboarding team is still preparing this portal. They'll let you know when it's ready; your invitation link will work then.",
-                ],
-            ),
-            Error::PortalClosed { .. } => m(
-                StatusCode::GONE,
-                "This portal is closed",
-                &[
-                    "This onboarding portal has been closed. If you still need something from it, contact the company that invited you.",
-                ],
-            ),
-            Error::LimitReached(Limit::CodesPerVerification) => m(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many codes requested",
-                &[
-                    "We've already sent the most codes allowed for this sign-in. Check your inbox and spam folder for the newest email, or open your invitation link again later to start over.",
-                ],
-            ),
-            Error::LimitReached(Limit::WrongCodeAttempts) => m(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many wrong tries",
-                &[
-                    "That code was entered wrongly too many times and no longer works. Open your invitation link again to get a new one.",
-                ],
-            ),
-            Error::LimitReached(_) => m(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many requests",
-                &[
-                    "We've sent several verification emails recently. Please check your inbox (and spam folder) for the newest one, or try again in an hour.",
-                ],
-            ),
-            Error::Invalid { reason, .. } => m(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Please check your input",
-                &[reason.as_str()],
-            ),
-            Error::Forbidden { .. } => m(
-                StatusCode::FORBIDDEN,
-                "Not allowed",
-                &["You can't do that in this portal."],
-            ),
-            Error::Conflict { reason } => m(
-                StatusCode::CONFLICT,
-                "That can't be done right now",
-                &[reason.as_str()],
-            ),
-            other => {
-                tracing::error!(error = %other, source = ?std::error::Error::source(other), "request failed");
-                m(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong on our side",
-                    &[
-                        "Please try again in a moment. If it keeps happening, contact the company that invited you.",
-                    ],
-                )
-            }
-        }
-    }
-
     /// Reads an urlencoded form, enforcing the size limit while streaming, and checks
-    /// its CSRF token. `Err` is the reply to send instead.
-    async fn form<B>(&self, req: &Req, body: B) -> Result<Vec<(String, String)>, Reply>
+    /// its CSRF token.
+    async fn form<B>(&self, req: &Req, body: B) -> Result<Vec<(String, String)>, Failure>
     where
         B: HttpBody<Data = Bytes> + Send,
         B::Error: std::error::Error + Send + Sync + 'static,
@@ -414,14 +275,7 @@ impl PortalApp {
                     .starts_with("application/x-www-form-urlencoded")
             });
         if !is_form {
-            return Err(self.message(
-                req,
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                None,
-                "Unsupported form",
-                &["Please submit the form from the portal page."],
-                None,
-            ));
+            return Err(Refusal::NotAForm.into());
         }
         let bytes = match Limited::new(body, self.config.max_form_bytes)
             .collect()
@@ -432,21 +286,9 @@ impl PortalApp {
                 if e.downcast_ref::<http_body_util::LengthLimitError>()
                     .is_some() =>
             {
-                return Err(self.message(
-                    req,
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    None,
-                    "Form too large",
-                    &["What you sent is larger than this form accepts. Shorten it and try again."],
-                    None,
-                ));
+                return Err(Refusal::FormTooLarge.into());
             }
-            Err(_) => {
-                return Err(Reply::text(
-                    StatusCode::BAD_REQUEST,
-                    "The request body could not be read.",
-                ));
-            }
+            Err(_) => return Err(Refusal::BodyUnreadable.into()),
         };
         let fields: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
         let submitted = fields
@@ -459,7 +301,7 @@ impl PortalApp {
             Some(req.csrf_secret.as_str())
         };
         if !csrf::verify(self.service.secret(), cookie, submitted) {
-            return Err(self.message(req, StatusCode::FORBIDDEN, None, "This page has expired", &["For your security, forms only work from a page you opened recently. Go back, reload the page, and try again."], None));
+            return Err(Refusal::StaleForm.into());
         }
         Ok(fields)
     }
@@ -484,25 +326,16 @@ impl PortalApp {
         }
     }
 
-    async fn logo(&self, req: &Req, sha: &str) -> Reply {
+    async fn logo(&self, sha: &str) -> Result<Reply, Failure> {
         if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return self.message(
-                req,
-                StatusCode::NOT_FOUND,
-                None,
-                "Not found",
-                &["No such image."],
-                None,
-            );
+            return Err(Error::not_found(Entity::Logo).into());
         }
-        match self.service.store().logo(sha).await {
-            Ok(logo) => Reply {
-                content_type: logo.image_type.mime(),
-                cache: "public, max-age=31536000, immutable",
-                body: Bytes::from(logo.bytes),
-                ..Reply::html(StatusCode::OK, String::new())
-            },
-            Err(e) => self.error_page(req, &e, None),
-        }
+        let logo = self.service.store().logo(sha).await?;
+        Ok(Reply {
+            content_type: logo.image_type.mime(),
+            cache: "public, max-age=31536000, immutable",
+            body: Bytes::from(logo.bytes),
+            ..Reply::html(StatusCode::OK, String::new())
+        })
     }
 }

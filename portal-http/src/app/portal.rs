@@ -7,7 +7,7 @@ use portal_core::error::{Entity, Error};
 use portal_core::secret::SessionToken;
 use portal_core::store::ClientContext;
 
-use super::{PortalApp, Req};
+use super::{Failure, PortalApp, Req};
 use crate::cookies::{self, Jar};
 use crate::pages::{self, HomePage, Tab};
 use crate::respond::Reply;
@@ -26,16 +26,17 @@ pub(super) fn query_param(req: &Req, name: &str) -> Option<String> {
 impl PortalApp {
     // ----- the portal ----------------------------------------------------------------
 
+    /// The signed-in client. A session that is gone for good also loses its cookie.
     pub(super) async fn authenticated(
         &self,
         req: &Req,
-    ) -> Result<(SessionToken, ClientContext), Reply> {
-        let token = cookies::read(&req.headers, &self.config, Jar::Session)
+    ) -> Result<(SessionToken, ClientContext), Failure> {
+        let result = match cookies::read(&req.headers, &self.config, Jar::Session)
             .ok_or(Error::NotFound {
                 entity: Entity::Session,
             })
-            .and_then(|t| SessionToken::parse(&t));
-        let result = match token {
+            .and_then(|t| SessionToken::parse(&t))
+        {
             Ok(t) => self
                 .service
                 .authenticate(&t, &req.info)
@@ -44,25 +45,26 @@ impl PortalApp {
             Err(e) => Err(e),
         };
         result.map_err(|e| {
-            let reply = self.error_page(req, &e, None);
-            if matches!(
+            let gone = matches!(
                 e,
                 Error::Revoked { .. } | Error::Expired { .. } | Error::NotFound { .. }
-            ) {
-                reply.cookie(cookies::clear(&self.config, Jar::Session))
+            );
+            let failure = Failure::from(e);
+            if gone {
+                failure.clearing_session()
             } else {
-                reply
+                failure
             }
         })
     }
 
     /// A form posted by a signed-in client: the form (size limit, CSRF) first, then
-    /// the session. `Err` is the reply to send instead.
+    /// the session.
     pub(super) async fn signed_in_form<B>(
         &self,
         req: &Req,
         body: B,
-    ) -> Result<(Vec<(String, String)>, SessionToken, ClientContext), Reply>
+    ) -> Result<(Vec<(String, String)>, SessionToken, ClientContext), Failure>
     where
         B: HttpBody<Data = Bytes> + Send,
         B::Error: std::error::Error + Send + Sync + 'static,
@@ -72,20 +74,11 @@ impl PortalApp {
         Ok((fields, token, ctx))
     }
 
-    pub(super) async fn home(&self, req: &Req) -> Reply {
-        let (token, ctx) = match self.authenticated(req).await {
-            Ok(pair) => pair,
-            Err(reply) => return reply,
-        };
-        let snap = match self.service.portal_home(&ctx).await {
-            Ok(s) => s,
-            Err(e) => return self.error_page(req, &e, None),
-        };
+    pub(super) async fn home(&self, req: &Req) -> Result<Reply, Failure> {
+        let (token, ctx) = self.authenticated(req).await?;
+        let snap = self.service.portal_home(&ctx).await?;
         let tab = Tab::from_query(query_param(req, "tab").as_deref());
-        let activity = match self.service.activity(ctx.portal_id, HOME_ACTIVITY).await {
-            Ok(a) => a,
-            Err(e) => return self.error_page(req, &e, None),
-        };
+        let activity = self.service.activity(ctx.portal_id, HOME_ACTIVITY).await?;
         let today = self.service.clock().now().date_naive();
         let c = self.chrome(req, tab.label(), Some(&snap.portal.branding));
         let page: HomePage = pages::home(
@@ -97,25 +90,22 @@ impl PortalApp {
             self.config.prefix(),
             &activity,
         );
-        self.render(StatusCode::OK, &page)
-            .cookie(self.session_cookie(&token, &ctx))
+        Ok(self
+            .render(StatusCode::OK, &page)
+            .cookie(self.session_cookie(&token, &ctx)))
     }
 
-    pub(super) async fn sign_out<B>(&self, req: &Req, body: B) -> Reply
+    pub(super) async fn sign_out<B>(&self, req: &Req, body: B) -> Result<Reply, Failure>
     where
         B: HttpBody<Data = Bytes> + Send,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        if let Err(reply) = self.form(req, body).await {
-            return reply;
+        self.form(req, body).await?;
+        if let Ok((token, ctx)) = self.authenticated(req).await {
+            self.service.sign_out(&token, &ctx, &req.info).await?;
         }
-        if let Ok((token, ctx)) = self.authenticated(req).await
-            && let Err(e) = self.service.sign_out(&token, &ctx, &req.info).await
-        {
-            return self.error_page(req, &e, None);
-        }
-        Reply::see_other(self.config.path("/signed-out"))
-            .cookie(cookies::clear(&self.config, Jar::Session))
+        Ok(Reply::see_other(self.config.path("/signed-out"))
+            .cookie(cookies::clear(&self.config, Jar::Session)))
     }
 
     pub(super) fn signed_out(&self, req: &Req) -> Reply {

@@ -14,7 +14,7 @@ use portal_core::store::ClientContext;
 use portal_core::workflow::survey::SubmitMode;
 
 use super::portal::query_param;
-use super::{PortalApp, Req};
+use super::{Failure, PortalApp, Req};
 use crate::pages::PortalNav;
 use crate::pages::questions::questions_page;
 use crate::pages::task::{TaskPageInput, task_page};
@@ -78,18 +78,15 @@ impl PortalApp {
         })
     }
 
-    pub(super) async fn task_page(&self, req: &Req, id: &str) -> Reply {
-        let (token, ctx) = match self.authenticated(req).await {
-            Ok(pair) => pair,
-            Err(reply) => return reply,
-        };
+    pub(super) async fn task_page(&self, req: &Req, id: &str) -> Result<Reply, Failure> {
+        let (token, ctx) = self.authenticated(req).await?;
         let notice = query_param(req, "done")
             .and_then(|d| notice_for(&d))
             .map(str::to_owned);
         let reply = self
             .render_task(req, &ctx, id, Outcome::default(), notice)
-            .await;
-        reply.cookie(self.session_cookie(&token, &ctx))
+            .await?;
+        Ok(reply.cookie(self.session_cookie(&token, &ctx)))
     }
 
     async fn render_task(
@@ -99,28 +96,14 @@ impl PortalApp {
         id: &str,
         outcome: Outcome,
         notice: Option<String>,
-    ) -> Reply {
-        let task_id = match Self::parse_task_id(id) {
-            Ok(t) => t,
-            Err(e) => return self.error_page(req, &e, None),
-        };
-        let snap = match self.service.portal_home(ctx).await {
-            Ok(s) => s,
-            Err(e) => return self.error_page(req, &e, None),
-        };
+    ) -> Result<Reply, Failure> {
+        let task_id = Self::parse_task_id(id)?;
+        let snap = self.service.portal_home(ctx).await?;
         let Some(task) = snap.tasks.iter().find(|t| t.id == task_id) else {
-            return self.error_page(
-                req,
-                &Error::NotFound {
-                    entity: Entity::Task,
-                },
-                Some(&snap.portal.branding),
-            );
+            return Err(Failure::from(Error::not_found(Entity::Task))
+                .branded(Some(snap.portal.branding.clone())));
         };
-        let comments = match self.service.comments(ctx.portal_id, task_id).await {
-            Ok(c) => c,
-            Err(e) => return self.error_page(req, &e, None),
-        };
+        let comments = self.service.comments(ctx.portal_id, task_id).await?;
         let phase = snap
             .phases
             .iter()
@@ -146,22 +129,22 @@ impl PortalApp {
                 draft: outcome.draft,
             },
         );
-        self.render(outcome.status.unwrap_or(StatusCode::OK), &page)
+        Ok(self.render(outcome.status.unwrap_or(StatusCode::OK), &page))
     }
 
-    pub(super) async fn task_action<B>(&self, req: &Req, id: &str, action: &str, body: B) -> Reply
+    pub(super) async fn task_action<B>(
+        &self,
+        req: &Req,
+        id: &str,
+        action: &str,
+        body: B,
+    ) -> Result<Reply, Failure>
     where
         B: HttpBody<Data = Bytes> + Send,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        let (fields, token, ctx) = match self.signed_in_form(req, body).await {
-            Ok(all) => all,
-            Err(reply) => return reply,
-        };
-        let task = match Self::parse_task_id(id) {
-            Ok(t) => t,
-            Err(e) => return self.error_page(req, &e, None),
-        };
+        let (fields, token, ctx) = self.signed_in_form(req, body).await?;
+        let task = Self::parse_task_id(id)?;
         let text = |name| field(&fields, name).map(str::to_owned);
         let (result, done, draft) = match action {
             "complete" => {
@@ -226,24 +209,19 @@ impl PortalApp {
                     .await;
                 (r.map(|_| ()), "commented", Some(body))
             }
-            _ => {
-                return self.error_page(
-                    req,
-                    &Error::NotFound {
-                        entity: Entity::Page,
-                    },
-                    None,
-                );
-            }
+            _ => return Err(Error::not_found(Entity::Page).into()),
         };
         match result {
-            Ok(()) => Reply::see_other(self.config.path(&format!("/tasks/{task}?done={done}")))
-                .cookie(self.session_cookie(&token, &ctx)),
+            Ok(()) => Ok(
+                Reply::see_other(self.config.path(&format!("/tasks/{task}?done={done}")))
+                    .cookie(self.session_cookie(&token, &ctx)),
+            ),
             Err(e) => self.action_failed(req, &ctx, id, e, fields, draft).await,
         }
     }
 
-    /// Re-renders the task page with what went wrong, keeping what the client typed.
+    /// Re-renders the task page with what went wrong, keeping what the client typed;
+    /// errors the client cannot fix there get the error page.
     async fn action_failed(
         &self,
         req: &Req,
@@ -252,7 +230,7 @@ impl PortalApp {
         err: Error,
         fields: Vec<(String, String)>,
         draft: Option<String>,
-    ) -> Reply {
+    ) -> Result<Reply, Failure> {
         let mut outcome = Outcome {
             draft: draft.unwrap_or_default(),
             ..Outcome::default()
@@ -283,52 +261,34 @@ impl PortalApp {
                 outcome.status = Some(StatusCode::FORBIDDEN);
                 outcome.error = Some(format!("You can't do that: {reason}."));
             }
-            other => return self.error_page(req, &other, None),
+            other => return Err(other.into()),
         }
         self.render_task(req, ctx, id, outcome, None).await
     }
 
-    pub(super) async fn task_ics(&self, req: &Req, id: &str) -> Reply {
-        let (_, ctx) = match self.authenticated(req).await {
-            Ok(pair) => pair,
-            Err(reply) => return reply,
-        };
-        let result = match Self::parse_task_id(id) {
-            Ok(task) => match self.service.meeting_ics(ctx.portal_id, task).await {
-                Ok(ics) => self
-                    .service
-                    .task(ctx.portal_id, task)
-                    .await
-                    .map(|t| (ics, t.title)),
-                Err(e) => Err(e),
-            },
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok((ics, title)) => {
-                let mut reply = Reply::html(StatusCode::OK, ics);
-                reply.content_type = "text/calendar; charset=utf-8";
-                reply.extra.push((
-                    http::header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{}.ics\"", file_stem(&title)),
-                ));
-                reply
-            }
-            Err(e) => self.error_page(req, &e, None),
-        }
+    pub(super) async fn task_ics(&self, req: &Req, id: &str) -> Result<Reply, Failure> {
+        let (_, ctx) = self.authenticated(req).await?;
+        let task = Self::parse_task_id(id)?;
+        let ics = self.service.meeting_ics(ctx.portal_id, task).await?;
+        let title = self.service.task(ctx.portal_id, task).await?.title;
+        let mut reply = Reply::html(StatusCode::OK, ics);
+        reply.content_type = "text/calendar; charset=utf-8";
+        reply.extra.push((
+            http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}.ics\"", file_stem(&title)),
+        ));
+        Ok(reply)
     }
 
-    pub(super) async fn questions(&self, req: &Req) -> Reply {
-        let (token, ctx) = match self.authenticated(req).await {
-            Ok(pair) => pair,
-            Err(reply) => return reply,
-        };
+    pub(super) async fn questions(&self, req: &Req) -> Result<Reply, Failure> {
+        let (token, ctx) = self.authenticated(req).await?;
         let notice = query_param(req, "done")
             .and_then(|d| notice_for(&d))
             .map(str::to_owned);
-        self.render_questions(req, &ctx, StatusCode::OK, notice, None, String::new())
-            .await
-            .cookie(self.session_cookie(&token, &ctx))
+        Ok(self
+            .render_questions(req, &ctx, StatusCode::OK, notice, None, String::new())
+            .await?
+            .cookie(self.session_cookie(&token, &ctx)))
     }
 
     async fn render_questions(
@@ -339,33 +299,24 @@ impl PortalApp {
         notice: Option<String>,
         error: Option<String>,
         draft: String,
-    ) -> Reply {
-        let portal = match self.service.store().portal(ctx.portal_id).await {
-            Ok(p) => p,
-            Err(e) => return self.error_page(req, &e, None),
-        };
-        let questions = match self.service.questions(ctx.portal_id).await {
-            Ok(q) => q,
-            Err(e) => return self.error_page(req, &e, None),
-        };
+    ) -> Result<Reply, Failure> {
+        let portal = self.service.store().portal(ctx.portal_id).await?;
+        let questions = self.service.questions(ctx.portal_id).await?;
         let c = self.chrome(req, "Ask a Question", Some(&portal.branding));
         let page = questions_page(c, self.config.prefix(), &questions, notice, error, draft);
-        self.render(status, &page)
+        Ok(self.render(status, &page))
     }
 
-    pub(super) async fn ask_question<B>(&self, req: &Req, body: B) -> Reply
+    pub(super) async fn ask_question<B>(&self, req: &Req, body: B) -> Result<Reply, Failure>
     where
         B: HttpBody<Data = Bytes> + Send,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        let (fields, token, ctx) = match self.signed_in_form(req, body).await {
-            Ok(all) => all,
-            Err(reply) => return reply,
-        };
+        let (fields, token, ctx) = self.signed_in_form(req, body).await?;
         let text = field(&fields, "question").unwrap_or("").to_owned();
         match self.service.ask_question(&ctx, &text).await {
-            Ok(_) => Reply::see_other(self.config.path("/questions?done=asked"))
-                .cookie(self.session_cookie(&token, &ctx)),
+            Ok(_) => Ok(Reply::see_other(self.config.path("/questions?done=asked"))
+                .cookie(self.session_cookie(&token, &ctx))),
             Err(Error::Invalid { reason, .. }) => {
                 let msg = format!("Please check your question: {reason}.");
                 self.render_questions(
@@ -378,7 +329,7 @@ impl PortalApp {
                 )
                 .await
             }
-            Err(e) => self.error_page(req, &e, None),
+            Err(e) => Err(e.into()),
         }
     }
 }

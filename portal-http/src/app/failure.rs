@@ -1,0 +1,393 @@
+//! Why a handler produced no page of its own, and the one mapping from that to the
+//! error page a client sees. Errors are matched by meaning (variant and [`Entity`]),
+//! and every duration or count on the page comes from the [`AccessPolicy`], so the
+//! page never promises other rules than the ones enforced.
+
+use http::StatusCode;
+use portal_core::AccessPolicy;
+use portal_core::error::{Entity, Error, Limit};
+use portal_core::model::{Branding, PortalStatus};
+
+use super::{PortalApp, Req};
+use crate::cookies::{self, Jar};
+use crate::respond::Reply;
+use crate::wording::{count, duration};
+
+/// A problem of the request itself, found before the core was asked anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Refusal {
+    /// A form post that is not `application/x-www-form-urlencoded`.
+    NotAForm,
+    /// A form body over the configured limit.
+    FormTooLarge,
+    /// The body could not be read (the connection broke).
+    BodyUnreadable,
+    /// The CSRF token is missing or does not match the browser's cookie.
+    StaleForm,
+    /// A known address with a method it does not accept.
+    MethodNotAllowed,
+}
+
+#[derive(Debug)]
+enum Problem {
+    Core(Error),
+    Request(Refusal),
+}
+
+/// Why a handler could not answer with its own page: an error of the core (or of the
+/// request), the branding to show it with when the portal is known, and a way back.
+#[derive(Debug)]
+pub(super) struct Failure {
+    problem: Problem,
+    branding: Option<Branding>,
+    back: Option<(String, &'static str)>,
+    clear_session: bool,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Self {
+            problem: Problem::Core(error),
+            branding: None,
+            back: None,
+            clear_session: false,
+        }
+    }
+}
+
+impl From<Refusal> for Failure {
+    fn from(refusal: Refusal) -> Self {
+        Self {
+            problem: Problem::Request(refusal),
+            branding: None,
+            back: None,
+            clear_session: false,
+        }
+    }
+}
+
+impl Failure {
+    /// Shows the page in the portal's branding.
+    pub(super) fn branded(mut self, branding: Option<Branding>) -> Self {
+        self.branding = branding;
+        self
+    }
+
+    /// Offers a link back to `href` (where trying again makes sense).
+    pub(super) fn back_to(mut self, href: String, label: &'static str) -> Self {
+        self.back = Some((href, label));
+        self
+    }
+
+    /// Also deletes the session cookie (the session is gone for good).
+    pub(super) fn clearing_session(mut self) -> Self {
+        self.clear_session = true;
+        self
+    }
+
+    /// The core's error, if the core refused.
+    pub(super) fn error(&self) -> Option<&Error> {
+        match &self.problem {
+            Problem::Core(e) => Some(e),
+            Problem::Request(_) => None,
+        }
+    }
+}
+
+/// What an error page says.
+#[derive(Debug, PartialEq, Eq)]
+struct Explanation {
+    status: StatusCode,
+    heading: &'static str,
+    paragraphs: Vec<String>,
+}
+
+fn explain(status: StatusCode, heading: &'static str, paragraph: impl Into<String>) -> Explanation {
+    Explanation {
+        status,
+        heading,
+        paragraphs: vec![paragraph.into()],
+    }
+}
+
+/// The page for a refusal of the request.
+fn explain_refusal(refusal: Refusal) -> Explanation {
+    match refusal {
+        Refusal::NotAForm => explain(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported form",
+            "Please submit the form from the portal page.",
+        ),
+        Refusal::FormTooLarge => explain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Form too large",
+            "What you sent is larger than this form accepts. Shorten it and try again.",
+        ),
+        // Answered in plain text before this is used; kept for completeness.
+        Refusal::BodyUnreadable => explain(
+            StatusCode::BAD_REQUEST,
+            "The request could not be read",
+            "Please try again.",
+        ),
+        Refusal::StaleForm => explain(
+            StatusCode::FORBIDDEN,
+            "This page has expired",
+            "For your security, forms only work from a page you opened recently. Go back, reload the page, and try again.",
+        ),
+        Refusal::MethodNotAllowed => explain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Not allowed",
+            "This address doesn't accept that kind of request.",
+        ),
+    }
+}
+
+/// The page for an error of the core, worded from `policy`. Logs what the client is
+/// not shown (storage and mail failures).
+fn explain_error(err: &Error, policy: &AccessPolicy) -> Explanation {
+    match err {
+        Error::NotFound {
+            entity: Entity::Session,
+        }
+        | Error::Expired {
+            entity: Entity::Session,
+        } => explain(
+            StatusCode::UNAUTHORIZED,
+            "Please sign in again",
+            "Your session has ended. Open the invitation link from your email to sign in again: we'll send you a new verification code.",
+        ),
+        Error::NotFound {
+            entity: Entity::Verification,
+        } => explain(
+            StatusCode::NOT_FOUND,
+            "This sign-in has ended",
+            "This sign-in was completed or replaced by a newer one. Use the link in your newest email, or open your invitation link again.",
+        ),
+        Error::NotFound {
+            entity: Entity::MagicLink,
+        } => explain(
+            StatusCode::NOT_FOUND,
+            "This link isn't valid",
+            "This sign-in link was already used or replaced by a newer one. Use the link in your newest email, or open your invitation link again.",
+        ),
+        Error::NotFound {
+            entity: Entity::Page,
+        } => explain(
+            StatusCode::NOT_FOUND,
+            "Page not found",
+            "There is no page at this address. Check the link in your email.",
+        ),
+        Error::NotFound {
+            entity: Entity::Logo,
+        } => explain(StatusCode::NOT_FOUND, "Not found", "No such image."),
+        Error::NotFound {
+            entity: Entity::Meeting,
+        } => explain(
+            StatusCode::NOT_FOUND,
+            "No meeting scheduled yet",
+            "Your onboarding team hasn't scheduled this meeting yet. Its calendar invite appears on the task once they have.",
+        ),
+        Error::NotFound {
+            entity: Entity::Task | Entity::Phase | Entity::Question,
+        } => explain(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "This isn't part of your portal, or it has been removed. Go back to your portal to see what's there.",
+        ),
+        Error::NotFound { .. } => explain(
+            StatusCode::NOT_FOUND,
+            "This link isn't valid",
+            "We couldn't find an invitation for this link. It may have been replaced by a newer invitation: check your email for the latest one, or ask your contact at the company that invited you.",
+        ),
+        Error::Expired { .. } => explain(
+            StatusCode::GONE,
+            "This link has expired",
+            format!(
+                "Sign-in links and codes work for {}. Open your invitation link again to get a new one.",
+                duration(policy.code_ttl)
+            ),
+        ),
+        Error::Revoked { .. } => explain(
+            StatusCode::FORBIDDEN,
+            "Access revoked",
+            "Your access to this portal has been withdrawn. If you think this is a mistake, contact the company that invited you.",
+        ),
+        Error::PortalClosed {
+            status: PortalStatus::Draft,
+        } => explain(
+            StatusCode::FORBIDDEN,
+            "This portal isn't open yet",
+            "Your onboarding team is still preparing this portal. They'll let you know when it's ready; your invitation link will work then.",
+        ),
+        Error::PortalClosed { .. } => explain(
+            StatusCode::GONE,
+            "This portal is closed",
+            "This onboarding portal has been closed. If you still need something from it, contact the company that invited you.",
+        ),
+        Error::LimitReached(Limit::CodesPerVerification) => explain(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many codes requested",
+            format!(
+                "We've already sent {} for this sign-in, the most allowed. Check your inbox and spam folder for the newest email, or open your invitation link again later to start over.",
+                count(policy.max_codes_per_verification, "code")
+            ),
+        ),
+        Error::LimitReached(Limit::WrongCodeAttempts) => explain(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many wrong tries",
+            format!(
+                "That code was entered wrongly {} and no longer works. Open your invitation link again to get a new one.",
+                count(policy.max_wrong_attempts, "time")
+            ),
+        ),
+        Error::LimitReached(_) => explain(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests",
+            format!(
+                "We've sent several verification emails recently. Please check your inbox (and spam folder) for the newest one, or try again in {}.",
+                duration(policy.verification_window)
+            ),
+        ),
+        Error::Invalid { reason, .. } => explain(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Please check your input",
+            reason.as_str(),
+        ),
+        Error::Forbidden { .. } => explain(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "You can't do that in this portal.",
+        ),
+        Error::Conflict { reason } => explain(
+            StatusCode::CONFLICT,
+            "That can't be done right now",
+            reason.as_str(),
+        ),
+        Error::Mail { .. } => {
+            tracing::error!(error = %err, "the mail transport refused an email");
+            Explanation {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                heading: "We couldn't send the email",
+                paragraphs: vec![
+                    "Our email service didn't accept the message just now, so no email is on its way to you.".to_owned(),
+                    "Please try again in a moment. If it keeps happening, contact the company that invited you.".to_owned(),
+                ],
+            }
+        }
+        other => {
+            tracing::error!(error = %other, source = ?std::error::Error::source(other), "request failed");
+            explain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side",
+                "Please try again in a moment. If it keeps happening, contact the company that invited you.",
+            )
+        }
+    }
+}
+
+impl PortalApp {
+    /// The page for a failure: the one place a [`Failure`] becomes a response.
+    pub(super) fn failure_page(&self, req: &Req, failure: Failure) -> Reply {
+        let explanation = match &failure.problem {
+            Problem::Core(e) => explain_error(e, self.service.policy()),
+            Problem::Request(Refusal::BodyUnreadable) => {
+                return Reply::text(
+                    StatusCode::BAD_REQUEST,
+                    "The request body could not be read.",
+                );
+            }
+            Problem::Request(r) => explain_refusal(*r),
+        };
+        let paragraphs: Vec<&str> = explanation.paragraphs.iter().map(String::as_str).collect();
+        let reply = self.message(
+            req,
+            explanation.status,
+            failure.branding.as_ref(),
+            explanation.heading,
+            &paragraphs,
+            failure.back,
+        );
+        if failure.clear_session {
+            reply.cookie(cookies::clear(&self.config, Jar::Session))
+        } else {
+            reply
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+
+    fn policy(code_ttl: TimeDelta, window: TimeDelta) -> AccessPolicy {
+        AccessPolicy {
+            code_ttl,
+            verification_window: window,
+            max_codes_per_verification: 3,
+            max_wrong_attempts: 1,
+            ..AccessPolicy::default()
+        }
+    }
+
+    fn says(e: &Error, p: &AccessPolicy) -> (u16, String) {
+        let x = explain_error(e, p);
+        (x.status.as_u16(), x.paragraphs.join(" "))
+    }
+
+    #[test]
+    fn durations_and_counts_come_from_the_policy() {
+        let p = policy(TimeDelta::minutes(10), TimeDelta::hours(2));
+        let (status, text) = says(&Error::expired(Entity::Code), &p);
+        assert_eq!(status, 410);
+        assert!(text.contains("work for 10 minutes."), "{text}");
+        let (status, text) = says(&Error::LimitReached(Limit::VerificationsPerContact), &p);
+        assert_eq!(status, 429);
+        assert!(text.contains("try again in 2 hours."), "{text}");
+        let (_, text) = says(&Error::LimitReached(Limit::CodesPerVerification), &p);
+        assert!(text.contains("already sent 3 codes"), "{text}");
+        let (_, text) = says(&Error::LimitReached(Limit::WrongCodeAttempts), &p);
+        assert!(text.contains("entered wrongly 1 time and"), "{text}");
+    }
+
+    #[test]
+    fn the_default_policy_reads_as_before() {
+        let p = AccessPolicy::default();
+        let (_, text) = says(&Error::expired(Entity::MagicLink), &p);
+        assert!(text.contains("work for 30 minutes."), "{text}");
+        let (_, text) = says(&Error::LimitReached(Limit::VerificationsPerContact), &p);
+        assert!(text.contains("try again in an hour."), "{text}");
+    }
+
+    #[test]
+    fn mail_and_storage_details_stay_in_the_log() {
+        let p = AccessPolicy::default();
+        let mail = Error::Mail {
+            message: "smtp.example.net said 554 relay denied".to_owned(),
+        };
+        let x = explain_error(&mail, &p);
+        assert_eq!(x.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(x.heading, "We couldn't send the email");
+        assert!(
+            x.paragraphs
+                .join(" ")
+                .contains("Please try again in a moment.")
+        );
+        assert!(!x.paragraphs.join(" ").contains("554"));
+        let x = explain_error(&Error::storage_msg("disk I/O error at page 7"), &p);
+        assert_eq!(x.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!x.paragraphs.join(" ").contains("disk"));
+    }
+
+    #[test]
+    fn not_found_is_told_apart_by_entity() {
+        let p = AccessPolicy::default();
+        let heading = |entity| explain_error(&Error::not_found(entity), &p).heading;
+        assert_eq!(heading(Entity::Session), "Please sign in again");
+        assert_eq!(heading(Entity::Verification), "This sign-in has ended");
+        assert_eq!(heading(Entity::Page), "Page not found");
+        assert_eq!(heading(Entity::Task), "Not found");
+        assert_eq!(heading(Entity::Invite), "This link isn't valid");
+    }
+}

@@ -1,0 +1,91 @@
+//! The frame every page shares: title, branding, CSP nonce, CSRF token, and the
+//! signed-in portal's navigation.
+
+use portal_core::model::Branding;
+
+/// What every page's frame needs: title, branding, CSP nonce, CSRF token.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    /// The page title (before the company name).
+    pub title: String,
+    /// The MSP's display name.
+    pub company: String,
+    /// Accent color `#rrggbb`.
+    pub accent: String,
+    /// Text color on the accent color.
+    pub accent_text: &'static str,
+    /// The logo's URL, if branded with one.
+    pub logo_url: Option<String>,
+    /// The stylesheet's URL.
+    pub css_url: String,
+    /// CSP nonce of the inline style block.
+    pub nonce: String,
+    /// CSRF token for forms.
+    pub csrf: String,
+    /// Whether the page knows whose portal it is (and so shows the MSP's branding).
+    pub branded: bool,
+}
+
+impl Chrome {
+    /// A frame for `branding` (or a neutral one when the portal is unknown).
+    pub fn new(
+        title: &str,
+        branding: Option<&Branding>,
+        prefix: &str,
+        nonce: String,
+        csrf: String,
+    ) -> Self {
+        let (company, accent, accent_text, logo_url) = match branding {
+            Some(b) => (
+                b.company_name.clone(),
+                b.accent_color.hex(),
+                b.accent_color.text_color(),
+                b.logo
+                    .as_ref()
+                    .map(|l| format!("{prefix}/brand/logo/{}", l.sha256)),
+            ),
+            None => (
+                "Client portal".to_owned(),
+                "#0b57d0".to_owned(),
+                "#ffffff",
+                None,
+            ),
+        };
+        Self {
+            title: title.to_owned(),
+            company,
+            accent,
+            accent_text,
+            logo_url,
+            css_url: format!(
+                "{prefix}/assets/portal.css?v={}",
+                crate::assets::CSS_VERSION
+            ),
+            nonce,
+            csrf,
+            branded: branding.is_some(),
+        }
+    }
+}
+
+/// Links of the signed-in portal's navigation, on every portal page.
+#[derive(Debug, Clone)]
+pub struct PortalNav {
+    /// The portal home.
+    pub home_href: String,
+    /// The "Ask a Question" page.
+    pub questions_href: String,
+    /// Where "Sign out" posts.
+    pub signout_action: String,
+}
+
+impl PortalNav {
+    /// The navigation under `prefix`.
+    pub fn new(prefix: &str) -> Self {
+        Self {
+            home_href: format!("{prefix}/"),
+            questions_href: format!("{prefix}/questions"),
+            signout_action: format!("{prefix}/sign-out"),
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Numbers and durations in page wording, so what a page promises ("links work for
+//! 30 minutes") is always what the [`AccessPolicy`](portal_core::AccessPolicy) enforces.
+
+use chrono::TimeDelta;
+
+/// A duration as a person says it: "30 minutes", "1 minute", "an hour", "2 hours",
+/// "1 hour 30 minutes", "a day", "1 day 12 hours".
+///
+/// Every non-zero unit (days, hours, minutes, seconds) is named, largest first, so
+/// nothing is rounded away. A lone hour or day reads "an hour" / "a day"; a lone
+/// minute or second keeps its number ("1 minute"), which reads as exact. Zero and
+/// negative durations read "0 minutes".
+pub(crate) fn duration(d: TimeDelta) -> String {
+    let total = d.num_seconds();
+    if total <= 0 {
+        return "0 minutes".to_owned();
+    }
+    let units = [
+        (total / 86_400, "day", Some("a day")),
+        (total / 3_600 % 24, "hour", Some("an hour")),
+        (total / 60 % 60, "minute", None),
+        (total % 60, "second", None),
+    ];
+    let parts: Vec<_> = units.iter().filter(|(n, _, _)| *n > 0).collect();
+    match parts.as_slice() {
+        [(1, _, Some(alone))] => (*alone).to_owned(),
+        _ => parts
+            .iter()
+            .map(|(n, unit, _)| count(*n, unit))
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+/// "1 code", "5 codes": a number with its noun, plural when it is not one.
+pub(crate) fn count(n: impl Into<i64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_units() {
+        assert_eq!(duration(TimeDelta::minutes(30)), "30 minutes");
+        assert_eq!(duration(TimeDelta::minutes(1)), "1 minute");
+        assert_eq!(duration(TimeDelta::minutes(10)), "10 minutes");
+        assert_eq!(duration(TimeDelta::hours(1)), "an hour");
+        assert_eq!(duration(TimeDelta::hours(2)), "2 hours");
+        assert_eq!(duration(TimeDelta::hours(24)), "a day");
+        assert_eq!(duration(TimeDelta::days(3)), "3 days");
+        assert_eq!(duration(TimeDelta::seconds(1)), "1 second");
+        assert_eq!(duration(TimeDelta::seconds(45)), "45 seconds");
+    }
+
+    #[test]
+    fn mixed_units_name_every_part_largest_first() {
+        assert_eq!(duration(TimeDelta::minutes(90)), "1 hour 30 minutes");
+        assert_eq!(duration(TimeDelta::minutes(61)), "1 hour 1 minute");
+        assert_eq!(duration(TimeDelta::hours(36)), "1 day 12 hours");
+        assert_eq!(duration(TimeDelta::hours(48)), "2 days");
+        assert_eq!(
+            duration(TimeDelta::days(1) + TimeDelta::minutes(5)),
+            "1 day 5 minutes"
+        );
+        assert_eq!(duration(TimeDelta::seconds(90)), "1 minute 30 seconds");
+        assert_eq!(
+            duration(TimeDelta::hours(2) + TimeDelta::seconds(1)),
+            "2 hours 1 second"
+        );
+    }
+
+    #[test]
+    fn boundaries() {
+        assert_eq!(duration(TimeDelta::zero()), "0 minutes");
+        assert_eq!(duration(TimeDelta::seconds(-30)), "0 minutes");
+        assert_eq!(duration(TimeDelta::seconds(59)), "59 seconds");
+        assert_eq!(duration(TimeDelta::seconds(60)), "1 minute");
+        assert_eq!(duration(TimeDelta::seconds(3_599)), "59 minutes 59 seconds");
+        assert_eq!(duration(TimeDelta::seconds(3_600)), "an hour");
+        assert_eq!(
+            duration(TimeDelta::seconds(86_399)),
+            "23 hours 59 minutes 59 seconds"
+        );
+        assert_eq!(duration(TimeDelta::seconds(86_400)), "a day");
+        assert_eq!(
+            duration(TimeDelta::milliseconds(1_500)),
+            "1 second",
+            "below a second is dropped"
+        );
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(count(0u32, "code"), "0 codes");
+        assert_eq!(count(1u32, "code"), "1 code");
+        assert_eq!(count(5u32, "code"), "5 codes");
+        assert_eq!(count(1u32, "time"), "1 time");
+    }
+}

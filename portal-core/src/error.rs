@@ -79,6 +79,20 @@ pub enum Error {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
+    /// More bytes arrived than the limit allows; reading stopped there and nothing
+    /// was kept.
+    #[error("too large: the limit is {max_bytes} bytes")]
+    TooLarge {
+        /// The limit that was exceeded.
+        max_bytes: u64,
+    },
+    /// Stored content failed its integrity check (wrong key, tampered, truncated or
+    /// moved): it is never returned. The detail is for logs.
+    #[error("integrity check failed: {message}")]
+    Integrity {
+        /// What failed, for the operator's log.
+        message: String,
+    },
     /// An email could not be handed to the mail transport.
     #[error("mail failure: {message}")]
     Mail {
@@ -173,6 +187,10 @@ pub enum Entity {
     ParentRecord,
     /// A page of the HTTP host.
     Page,
+    /// Stored file content.
+    Blob,
+    /// A key of the keyring.
+    Key,
 }
 
 impl Entity {
@@ -194,6 +212,8 @@ impl Entity {
             Self::Meeting => "meeting",
             Self::ParentRecord => "parent record",
             Self::Page => "page",
+            Self::Blob => "blob",
+            Self::Key => "key",
         }
     }
 }

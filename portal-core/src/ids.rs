@@ -91,3 +91,7 @@ typed_id!(
     /// A question a client asked through "Ask a Question".
     QuestionId
 );
+typed_id!(
+    /// The stored content of one file (its encrypted bytes in a [`crate::blob::BlobStore`]).
+    BlobId
+);

@@ -10,6 +10,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod access;
+pub mod blob;
 pub mod clock;
 pub mod error;
 pub mod ids;
@@ -34,7 +35,7 @@ pub mod conformance;
 pub use access::{AccessPolicy, SessionPolicy};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Entity, Error, Limit, Result};
-pub use ids::{ContactId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
+pub use ids::{BlobId, ContactId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
 pub use mail::{Email, LinkBuilder, Mailer, RecordingMailer};
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{PortalService, PortalServiceBuilder, TaskSpec};

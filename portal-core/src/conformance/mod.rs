@@ -56,6 +56,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod blob;
 mod directory;
 mod sessions;
 mod support;
@@ -71,6 +72,10 @@ pub use access::{
     issue_code_replaces_code_and_link, magic_link_expiry_boundary,
     magic_link_read_then_redeem_once, revoke_invite_keeps_sessions, start_verification,
     verification_limit_per_contact, wrong_code_attempts,
+};
+pub use blob::{
+    blob_concurrent_puts, blob_delete, blob_dropped_put_leaves_nothing,
+    blob_failed_put_leaves_nothing, blob_put_existing_id, blob_round_trip, run_blob_checks,
 };
 pub use directory::{
     concurrent_positions, contacts, logos, phases_and_tasks, portal_snapshot_order,

@@ -26,8 +26,11 @@
 //! and numbers every insertion so equal times list in commit order.
 
 mod access;
+mod blob;
 mod directory;
 mod workflow;
+
+pub use blob::MemoryBlobStore;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -185,25 +185,31 @@ pub struct Seeded {
     pub tasks: std::collections::BTreeMap<&'static str, TaskId>,
 }
 
+/// Acme MSP's portal for `client` with its contact Dana Whitfield (`dana@{first word of
+/// client}.example`), no notification recipients: what the e2e tests and the benchmark
+/// seed, before their own tasks.
+pub fn acme_seed(client: &str) -> PortalSeed {
+    let slug = client.split(' ').next().unwrap_or(client).to_lowercase();
+    PortalSeed {
+        tenant_name: "Acme MSP".into(),
+        company_name: "Acme MSP".into(),
+        accent: "#0d6e7a".into(),
+        welcome: "Welcome to your onboarding!\nEverything we need from you is under Your Tasks."
+            .into(),
+        recipients: vec![],
+        client_name: client.into(),
+        contact_name: "Dana Whitfield".into(),
+        contact_email: format!("dana@{slug}.example"),
+    }
+}
+
 /// Seeds one portal: two phases, tasks of every workflow type on both sides, one
 /// completed (by staff), a meeting scheduled by staff.
 pub async fn seed(service: &PortalService, client: &str) -> Seeded {
-    let slug = client.split(' ').next().unwrap().to_lowercase();
-    let seeded = seed_portal(
-        service,
-        &PortalSeed {
-            tenant_name: "Acme MSP".into(),
-            company_name: "Acme MSP".into(),
-            accent: "#0d6e7a".into(),
-            welcome: "Welcome to your onboarding!\nEverything we need from you is under Your Tasks.\n<script>alert('x')</script>".into(),
-            recipients: vec!["alerts@acme-msp.example".into()],
-            client_name: client.into(),
-            contact_name: "Dana Whitfield".into(),
-            contact_email: format!("dana@{slug}.example"),
-        },
-    )
-    .await
-    .unwrap();
+    let mut names = acme_seed(client);
+    names.welcome.push_str("\n<script>alert('x')</script>");
+    names.recipients = vec!["alerts@acme-msp.example".into()];
+    let seeded = seed_portal(service, &names).await.unwrap();
     let (portal, contact) = (seeded.portal, seeded.contact);
     let p1 = service.add_phase(portal.id, "Kickoff").await.unwrap().id;
     let p2 = service.add_phase(portal.id, "Discovery").await.unwrap().id;

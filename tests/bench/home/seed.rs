@@ -10,10 +10,11 @@ use portal_core::model::{
     Branding, ChecklistItem, Contact, DocumentRef, Portal, PortalStatus, Question, QuestionKind,
     RequestedDocument, Side, TaskKind,
 };
-use portal_core::testkit::{PortalSeed, seed_portal};
+use portal_core::testkit::seed_portal;
 use portal_core::{
     ContactId, OsRandom, PhaseId, PortalId, PortalService, RandomSource, TaskId, TaskSpec, TenantId,
 };
+use portal_tests::acme_seed;
 use rusqlite::{Connection, params};
 
 /// Background tasks per background portal.
@@ -30,23 +31,9 @@ pub(crate) const BENCH_TASKS_PER_PHASE: usize = 10;
 /// `BENCH_PHASES` phases of `BENCH_TASKS_PER_PHASE` tasks of every common kind, some done.
 /// Also returns how many writes that took.
 pub(crate) async fn seed_bench_portal(service: &PortalService) -> (Portal, Contact, usize) {
-    let seeded = seed_portal(
-        service,
-        &PortalSeed {
-            tenant_name: "Acme MSP".into(),
-            company_name: "Acme MSP".into(),
-            accent: "#0d6e7a".into(),
-            welcome:
-                "Welcome to your onboarding!\nEverything we need from you is under Your Tasks."
-                    .into(),
-            recipients: vec![],
-            client_name: "Contoso Dental Group".into(),
-            contact_name: "Dana Whitfield".into(),
-            contact_email: "dana@contoso.example".into(),
-        },
-    )
-    .await
-    .unwrap();
+    let seeded = seed_portal(service, &acme_seed("Contoso Dental Group"))
+        .await
+        .unwrap();
     let (portal, contact) = (seeded.portal, seeded.contact);
     let phase_names = [
         "Kickoff",

@@ -32,6 +32,9 @@ pub mod memory;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
 pub use access::{AccessPolicy, SessionPolicy};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Entity, Error, Limit, Result};

@@ -140,8 +140,33 @@ async fn invite_to_portal_home_with_outbox_mailer() {
             .any(|e| e.request.user_agent.as_deref() == Some("journey-test/1.0"))
     );
 
-    // No secret reached the logs or any page.
+    // The capture is real: it holds a request line for every step of this walk, with
+    // its status, so a silent capture cannot pass the secret check below.
     let printed = logs.text();
+    let request_lines: Vec<&str> = printed.lines().filter(|l| l.contains("route=")).collect();
+    for (route, status) in [
+        ("invite", 200),
+        ("start_verification", 303),
+        ("verify", 200),
+        ("enter_code", 303),
+        ("home", 200),
+        ("magic_link", 404),
+    ] {
+        let (route, status) = (format!("route=\"{route}\""), format!("status={status}"));
+        assert!(
+            request_lines
+                .iter()
+                .any(|l| l.contains(&route) && l.contains(&status)),
+            "no `{route} … {status}` line in the captured logs:\n{printed}"
+        );
+    }
+    assert!(
+        request_lines.len() >= 6,
+        "{} request lines captured",
+        request_lines.len()
+    );
+
+    // No secret reached the logs or any page.
     for secret in [
         h.invite.expose_secret(),
         &session,

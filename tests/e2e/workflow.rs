@@ -1,7 +1,8 @@
 //! Completing each task type as a client does, over HTTP: the pages, the rules, the
 //! messages when something is not allowed, and what the MSP sees afterwards.
 
-use portal_core::model::TaskStatus;
+use portal_core::Error;
+use portal_core::model::{Logo, TaskStatus};
 use portal_core::workflow::ActivityKind;
 use portal_tests::{Browser, Harness, Options, Page, staff};
 
@@ -584,17 +585,27 @@ async fn branding_logo_is_served_and_applies_to_new_portals_only() {
         "/../examples/demo/assets/logo.png"
     ))
     .unwrap();
-    assert!(
-        h.service
-            .upload_logo(b"<svg onload=alert(1)/>".to_vec())
-            .await
-            .is_err(),
-        "only raster images"
-    );
-    assert!(
-        h.service.upload_logo(vec![0x89; 600 * 1024]).await.is_err(),
-        "size-limited"
-    );
+    match h
+        .service
+        .upload_logo(b"<svg onload=alert(1)/>".to_vec())
+        .await
+    {
+        Err(Error::Invalid {
+            field: "logo",
+            reason,
+        }) => assert!(reason.contains("PNG, JPEG, GIF or WebP"), "{reason}"),
+        other => panic!("only raster images, got {other:?}"),
+    }
+    // A real PNG, one byte over the limit.
+    let mut too_big = png.clone();
+    too_big.resize(Logo::MAX_BYTES + 1, 0);
+    match h.service.upload_logo(too_big).await {
+        Err(Error::Invalid {
+            field: "logo",
+            reason,
+        }) => assert!(reason.contains("at most 512 KiB"), "{reason}"),
+        other => panic!("size-limited, got {other:?}"),
+    }
     let logo = h.service.upload_logo(png.clone()).await.unwrap();
     let tenant = h.store.tenant(h.portal.tenant_id).await.unwrap();
     let branding = portal_core::model::Branding::new(

@@ -10,28 +10,22 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use portal_core::mail::OutboxMailer;
 use portal_core::model::{
-    Branding, ChecklistItem, Contact, DocumentRef, MeetingSchedule, Portal, PortalStatus, Question,
-    QuestionKind, RequestedDocument, Side, TaskKind,
+    ChecklistItem, Contact, DocumentRef, MeetingSchedule, Portal, Question, QuestionKind,
+    RequestedDocument, Side, TaskKind,
 };
-use portal_core::secret::{InviteToken, ServerSecret};
+use portal_core::secret::InviteToken;
+use portal_core::testkit::{PortalSeed, TestService, code_from_email, seed_portal, token_after};
 use portal_core::workflow::Actor;
-use portal_core::{
-    Mailer, ManualClock, PortalService, RecordingMailer, SeededRandom, Store, TaskSpec,
-};
+use portal_core::{ManualClock, PortalService, RecordingMailer, Store, TaskSpec};
 use portal_core::{PhaseId, TaskId};
 use portal_http::{HttpConfig, PortalApp};
 
 pub use browser::{Browser, Page};
 
-/// The instant every test starts at.
-pub fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z")
-        .unwrap()
-        .with_timezone(&Utc)
-}
+pub use portal_core::testkit::t0;
 
 /// Where emails go in a test.
 pub enum Mail {
@@ -95,17 +89,6 @@ impl Options {
 impl Harness {
     pub async fn start(opts: Options) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let clock = Arc::new(ManualClock::new(t0()));
-        let (mailer, mail): (Arc<dyn Mailer>, Mail) = if opts.outbox {
-            let path = dir.path().join("outbox");
-            (
-                Arc::new(OutboxMailer::new(&path, "Acme MSP <portal@acme-msp.example>").unwrap()),
-                Mail::Outbox(path),
-            )
-        } else {
-            let m = Arc::new(RecordingMailer::new());
-            (m.clone(), Mail::Recording(m))
-        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let config = HttpConfig {
@@ -116,13 +99,26 @@ impl Harness {
                 .unwrap_or(HttpConfig::default().header_read_timeout),
             ..HttpConfig::default()
         };
-        let rng = Arc::new(SeededRandom::new(opts.seed));
-        let secret = ServerSecret::generate(rng.as_ref());
-        let service =
-            PortalService::builder(opts.store.clone(), mailer, Arc::new(config.links()), secret)
-                .clock(clock.clone())
-                .random(rng)
-                .build();
+        let mut kit = TestService::builder(opts.store.clone())
+            .seed(opts.seed)
+            .links(Arc::new(config.links()))
+            .secret_from_seed();
+        let outbox = dir.path().join("outbox");
+        if opts.outbox {
+            kit = kit.forward_mail_to(Arc::new(
+                OutboxMailer::new(&outbox, "Acme MSP <portal@acme-msp.example>").unwrap(),
+            ));
+        }
+        let TestService {
+            service,
+            clock,
+            mailer,
+        } = kit.build();
+        let mail = if opts.outbox {
+            Mail::Outbox(outbox)
+        } else {
+            Mail::Recording(mailer)
+        };
         let mine = seed(&service, "Contoso Dental Group").await;
         let theirs = seed(&service, "Fabrikam Legal").await;
         let (portal, contact, tasks) = (mine.portal, mine.contact, mine.tasks);
@@ -189,31 +185,32 @@ pub struct Seeded {
     pub tasks: std::collections::BTreeMap<&'static str, TaskId>,
 }
 
+/// Acme MSP's portal for `client` with its contact Dana Whitfield (`dana@{first word of
+/// client}.example`), no notification recipients: what the e2e tests and the benchmark
+/// seed, before their own tasks.
+pub fn acme_seed(client: &str) -> PortalSeed {
+    let slug = client.split(' ').next().unwrap_or(client).to_lowercase();
+    PortalSeed {
+        tenant_name: "Acme MSP".into(),
+        company_name: "Acme MSP".into(),
+        accent: "#0d6e7a".into(),
+        welcome: "Welcome to your onboarding!\nEverything we need from you is under Your Tasks."
+            .into(),
+        recipients: vec![],
+        client_name: client.into(),
+        contact_name: "Dana Whitfield".into(),
+        contact_email: format!("dana@{slug}.example"),
+    }
+}
+
 /// Seeds one portal: two phases, tasks of every workflow type on both sides, one
 /// completed (by staff), a meeting scheduled by staff.
 pub async fn seed(service: &PortalService, client: &str) -> Seeded {
-    let branding = Branding::new(
-        "Acme MSP",
-        "#0d6e7a",
-        "Welcome to your onboarding!\nEverything we need from you is under Your Tasks.\n<script>alert('x')</script>",
-        None,
-    )
-    .unwrap();
-    let recipients =
-        vec![portal_core::model::EmailAddress::parse("alerts@acme-msp.example").unwrap()];
-    let tenant = service
-        .create_tenant("Acme MSP", branding, recipients)
-        .await
-        .unwrap();
-    let portal = service
-        .create_portal(tenant.id, client, PortalStatus::Active)
-        .await
-        .unwrap();
-    let slug = client.split(' ').next().unwrap().to_lowercase();
-    let contact = service
-        .add_contact(portal.id, "Dana Whitfield", &format!("dana@{slug}.example"))
-        .await
-        .unwrap();
+    let mut names = acme_seed(client);
+    names.welcome.push_str("\n<script>alert('x')</script>");
+    names.recipients = vec!["alerts@acme-msp.example".into()];
+    let seeded = seed_portal(service, &names).await.unwrap();
+    let (portal, contact) = (seeded.portal, seeded.contact);
     let p1 = service.add_phase(portal.id, "Kickoff").await.unwrap().id;
     let p2 = service.add_phase(portal.id, "Discovery").await.unwrap().id;
     let day = |n| Some(t0().date_naive() + Duration::days(n));
@@ -408,41 +405,45 @@ pub fn staff() -> Actor {
 
 /// The 6-digit code in a verification email's text.
 pub fn code_in(text: &str) -> String {
-    text.lines()
-        .map(str::trim)
-        .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
-        .unwrap_or_else(|| panic!("no code in email:\n{text}"))
-        .to_owned()
+    code_from_email(text).unwrap_or_else(|| panic!("no code in email:\n{text}"))
 }
 
 /// The path of the first link under `/{kind}/` in an email's text (`kind` = "i" or "m").
 pub fn link_in(text: &str, kind: &str) -> String {
     let marker = format!("/{kind}/");
-    let start = text
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no /{kind}/ link in email:\n{text}"));
-    let token: String = text[start + marker.len()..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
+    let token =
+        token_after(text, &marker).unwrap_or_else(|| panic!("no /{kind}/ link in email:\n{text}"));
     format!("{marker}{token}")
+}
+
+/// The access flow over HTTP in `browser`: the invite page at `invite_path`, "send the
+/// email", the "check your email" page, then the code `read_code` reads from the email.
+/// Leaves `browser` signed in.
+pub async fn sign_in_over_http(
+    browser: &Browser,
+    invite_path: &str,
+    read_code: impl FnOnce() -> String,
+) {
+    let invite = browser.get(invite_path).await;
+    assert_eq!(invite.status, 200, "{}", invite.body);
+    let sent = browser.post(invite_path, &[("csrf", &invite.csrf())]).await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let check = browser.get("/verify").await;
+    assert_eq!(check.status, 200, "{}", check.body);
+    let code = read_code();
+    let done = browser
+        .post("/verify/code", &[("csrf", &check.csrf()), ("code", &code)])
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
 }
 
 impl Harness {
     /// Walks the access flow with the code and leaves `browser` signed in.
     pub async fn sign_in(&self, browser: &Browser) {
-        let invite = browser.get(&self.invite_path()).await;
-        assert_eq!(invite.status, 200, "{}", invite.body);
-        let sent = browser
-            .post(&self.invite_path(), &[("csrf", &invite.csrf())])
-            .await;
-        assert_eq!(sent.status, 303, "{}", sent.body);
-        let check = browser.get("/verify").await;
-        let code = code_in(&self.last_email_text());
-        let done = browser
-            .post("/verify/code", &[("csrf", &check.csrf()), ("code", &code)])
-            .await;
-        assert_eq!(done.status, 303, "{}", done.body);
+        sign_in_over_http(browser, &self.invite_path(), || {
+            code_in(&self.last_email_text())
+        })
+        .await;
     }
 
     /// Starts a verification in `browser` and returns the "check your email" page.

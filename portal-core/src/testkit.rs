@@ -1,0 +1,362 @@
+//! A test harness for tests of the core, of adapters and of hosts (feature `testkit`).
+//!
+//! One place for the plumbing every test suite of the portal needs:
+//!
+//! - [`t0`], the fixed instant every test starts at, and [`request`], a fixed client
+//!   request;
+//! - [`TestLinks`], a [`LinkBuilder`] with predictable URLs;
+//! - [`TestService`], a [`PortalService`] over any [`Store`] with a [`ManualClock`], a
+//!   [`SeededRandom`] and a [`RecordingMailer`] (optionally also forwarding every email
+//!   to another mailer, such as an outbox);
+//! - [`seed_portal`], one tenant, portal and contact from a [`PortalSeed`];
+//! - [`code_from_email`], [`magic_link_from_email`], [`invite_from_email`] and
+//!   [`token_after`], to read what a test needs back out of an email;
+//! - [`TestService::sign_in`], the whole access flow (invite → verification → the code
+//!   from the email → session) in one call.
+//!
+//! Nothing here unwraps: helpers return [`Result`] or [`Option`] and the test decides.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::clock::{Clock, ManualClock};
+use crate::error::{Error, Result};
+use crate::mail::{Email, LinkBuilder, Mailer, RecordingMailer};
+use crate::model::{Branding, Contact, EmailAddress, Portal, PortalStatus, Tenant};
+use crate::random::SeededRandom;
+use crate::secret::{InviteToken, MagicToken, ServerSecret, SessionToken};
+use crate::service::PortalService;
+use crate::store::{ClientContext, RequestInfo, Store};
+
+/// 2026-11-28T10:00:00Z as seconds since the Unix epoch.
+const T0_SECONDS: i64 = 1_795_860_000;
+
+/// The instant every test starts at: 2026-11-28T10:00:00Z.
+pub fn t0() -> DateTime<Utc> {
+    DateTime::from_timestamp(T0_SECONDS, 0).unwrap_or_default()
+}
+
+/// A fixed client request: IP 198.51.100.23, user agent `Mozilla/5.0 (test)`, path
+/// `/portal`.
+pub fn request() -> RequestInfo {
+    RequestInfo::new(
+        Some(std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+            198, 51, 100, 23,
+        ))),
+        Some("Mozilla/5.0 (test)"),
+        Some("/portal"),
+    )
+}
+
+/// The base URL of [`TestLinks::default`].
+pub const BASE_URL: &str = "https://portal.example";
+
+/// Links for tests: `{base}/invite/{token}` and `{base}/magic/{token}`.
+#[derive(Debug, Clone)]
+pub struct TestLinks {
+    base: String,
+}
+
+impl TestLinks {
+    /// Links under `base` (no trailing slash needed).
+    pub fn new(base: &str) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// Where invite links start, e.g. `https://portal.example/invite/`.
+    pub fn invite_prefix(&self) -> String {
+        format!("{}/invite/", self.base)
+    }
+
+    /// Where magic links start, e.g. `https://portal.example/magic/`.
+    pub fn magic_prefix(&self) -> String {
+        format!("{}/magic/", self.base)
+    }
+}
+
+impl Default for TestLinks {
+    fn default() -> Self {
+        Self::new(BASE_URL)
+    }
+}
+
+impl LinkBuilder for TestLinks {
+    fn invite_url(&self, token: &InviteToken) -> String {
+        format!("{}{}", self.invite_prefix(), token.expose_secret())
+    }
+    fn magic_link_url(&self, token: &MagicToken) -> String {
+        format!("{}{}", self.magic_prefix(), token.expose_secret())
+    }
+}
+
+/// The token (letters, digits, `-`, `_`) right after the first `marker` in `text`.
+pub fn token_after(text: &str, marker: &str) -> Option<String> {
+    let start = text.find(marker)? + marker.len();
+    let token: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    (!token.is_empty()).then_some(token)
+}
+
+/// The 6-digit code of a verification email's text: the first line that is six digits.
+pub fn code_from_email(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
+        .map(str::to_owned)
+}
+
+/// The magic-link token of a verification email built with [`TestLinks::default`].
+pub fn magic_link_from_email(text: &str) -> Option<MagicToken> {
+    let token = token_after(text, &TestLinks::default().magic_prefix())?;
+    MagicToken::parse(&token).ok()
+}
+
+/// The invite token of an invite email built with [`TestLinks::default`].
+pub fn invite_from_email(text: &str) -> Option<InviteToken> {
+    let token = token_after(text, &TestLinks::default().invite_prefix())?;
+    InviteToken::parse(&token).ok()
+}
+
+/// What [`seed_portal`] creates: a tenant, its portal and one contact of it.
+#[derive(Debug, Clone)]
+pub struct PortalSeed {
+    /// The tenant's (MSP's) name.
+    pub tenant_name: String,
+    /// The company name of the branding.
+    pub company_name: String,
+    /// The branding's accent colour, `#rrggbb`.
+    pub accent: String,
+    /// The branding's welcome message.
+    pub welcome: String,
+    /// The MSP's notification recipients.
+    pub recipients: Vec<String>,
+    /// The client's name (the portal's).
+    pub client_name: String,
+    /// The contact's name.
+    pub contact_name: String,
+    /// The contact's email address.
+    pub contact_email: String,
+}
+
+/// The MSP's notification recipients of [`PortalSeed::default`].
+pub const RECIPIENTS: [&str; 2] = ["desk@northwind.example", "oncall@northwind.example"];
+
+impl Default for PortalSeed {
+    /// Northwind IT's portal for Contoso Ltd, with Jane Doe as the contact.
+    fn default() -> Self {
+        Self {
+            tenant_name: "Northwind Managed Services".to_owned(),
+            company_name: "Northwind IT".to_owned(),
+            accent: "#1f6feb".to_owned(),
+            welcome: "Welcome aboard!\nWe are glad you are here.".to_owned(),
+            recipients: RECIPIENTS.iter().map(|r| (*r).to_owned()).collect(),
+            client_name: "Contoso Ltd".to_owned(),
+            contact_name: "Jane Doe".to_owned(),
+            contact_email: "jane.doe@contoso.example".to_owned(),
+        }
+    }
+}
+
+/// What [`seed_portal`] created.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    /// The tenant.
+    pub tenant: Tenant,
+    /// Its active portal.
+    pub portal: Portal,
+    /// The portal's contact.
+    pub contact: Contact,
+}
+
+/// Creates the tenant, an active portal and its contact of `seed` through `service`.
+pub async fn seed_portal(service: &PortalService, seed: &PortalSeed) -> Result<Seeded> {
+    let branding = Branding::new(&seed.company_name, &seed.accent, &seed.welcome, None)?;
+    let recipients = seed
+        .recipients
+        .iter()
+        .map(|r| EmailAddress::parse(r))
+        .collect::<Result<Vec<_>>>()?;
+    let tenant = service
+        .create_tenant(&seed.tenant_name, branding, recipients)
+        .await?;
+    let portal = service
+        .create_portal(tenant.id, &seed.client_name, PortalStatus::Active)
+        .await?;
+    let contact = service
+        .add_contact(portal.id, &seed.contact_name, &seed.contact_email)
+        .await?;
+    Ok(Seeded {
+        tenant,
+        portal,
+        contact,
+    })
+}
+
+/// Records every email and, if given, hands it on to another mailer too.
+struct Tee {
+    record: Arc<RecordingMailer>,
+    forward: Option<Arc<dyn Mailer>>,
+}
+
+#[async_trait]
+impl Mailer for Tee {
+    async fn send(&self, email: &Email) -> Result<()> {
+        if let Some(next) = &self.forward {
+            next.send(email).await?;
+        }
+        self.record.send(email).await
+    }
+}
+
+/// Builds a [`TestService`]; see [`TestService::builder`].
+pub struct TestServiceBuilder {
+    store: Arc<dyn Store>,
+    seed: u64,
+    links: Arc<dyn LinkBuilder>,
+    forward: Option<Arc<dyn Mailer>>,
+    secret_from_seed: bool,
+}
+
+impl TestServiceBuilder {
+    /// The seed of the [`SeededRandom`] (default 0).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Replaces [`TestLinks::default`] (a host's own links, say).
+    pub fn links(mut self, links: Arc<dyn LinkBuilder>) -> Self {
+        self.links = links;
+        self
+    }
+
+    /// Also hands every email to `mailer` (an outbox, say); the recording mailer still
+    /// records it.
+    pub fn forward_mail_to(mut self, mailer: Arc<dyn Mailer>) -> Self {
+        self.forward = Some(mailer);
+        self
+    }
+
+    /// Draws the server secret from the seeded random source, as a host generating it at
+    /// start-up would (the default is a fixed secret that leaves the random sequence
+    /// untouched).
+    pub fn secret_from_seed(mut self) -> Self {
+        self.secret_from_seed = true;
+        self
+    }
+
+    /// The service, its clock (at [`t0`]) and its recording mailer.
+    pub fn build(self) -> TestService {
+        let clock = Arc::new(ManualClock::new(t0()));
+        let mailer = Arc::new(RecordingMailer::new());
+        let random = Arc::new(SeededRandom::new(self.seed));
+        let secret = if self.secret_from_seed {
+            ServerSecret::generate(random.as_ref())
+        } else {
+            fixed_secret()
+        };
+        let tee = Arc::new(Tee {
+            record: mailer.clone(),
+            forward: self.forward,
+        });
+        let service = PortalService::builder(self.store, tee, self.links, secret)
+            .clock(clock.clone())
+            .random(random)
+            .build();
+        TestService {
+            service,
+            clock,
+            mailer,
+        }
+    }
+}
+
+/// The fixed server secret of a [`TestService`]: 32 bytes of 7.
+fn fixed_secret() -> ServerSecret {
+    ServerSecret::from_bytes(vec![7; 32])
+        .unwrap_or_else(|_| ServerSecret::generate(&SeededRandom::new(7)))
+}
+
+/// A [`PortalService`] for tests, with the clock and mailer it was built with.
+#[derive(Debug, Clone)]
+pub struct TestService {
+    /// The service.
+    pub service: PortalService,
+    /// Its clock, starting at [`t0`]; advance it to move time.
+    pub clock: Arc<ManualClock>,
+    /// Every email the service sent, in order.
+    pub mailer: Arc<RecordingMailer>,
+}
+
+impl TestService {
+    /// A builder over `store`: seed 0, [`TestLinks::default`], a fixed server secret.
+    pub fn builder(store: Arc<dyn Store>) -> TestServiceBuilder {
+        TestServiceBuilder {
+            store,
+            seed: 0,
+            links: Arc::new(TestLinks::default()),
+            forward: None,
+            secret_from_seed: false,
+        }
+    }
+
+    /// A service over `store` with randomness seeded by `seed` and the defaults.
+    pub fn new(store: Arc<dyn Store>, seed: u64) -> Self {
+        Self::builder(store).seed(seed).build()
+    }
+
+    /// A service over a fresh [`crate::memory::MemoryStore`].
+    pub fn in_memory(seed: u64) -> Self {
+        Self::new(Arc::new(crate::memory::MemoryStore::new()), seed)
+    }
+
+    /// The clock's current instant.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Seeds [`PortalSeed::default`].
+    pub async fn seed_portal(&self) -> Result<Seeded> {
+        seed_portal(&self.service, &PortalSeed::default()).await
+    }
+
+    /// The newest email sent to `contact`.
+    pub fn last_email_to(&self, contact: &Contact) -> Result<Email> {
+        self.mailer
+            .last_to(contact.email.as_str())
+            .ok_or_else(|| Error::invalid("email", format!("no email to {}", contact.email)))
+    }
+
+    /// Invites `contact` and returns the invite token read back out of the email (an
+    /// error if the email's link is not the token the service returned).
+    pub async fn invite(&self, contact: &Contact) -> Result<InviteToken> {
+        let token = self.service.invite_contact(contact.id).await?;
+        let email = self.last_email_to(contact)?;
+        match invite_from_email(&email.text) {
+            Some(read) if read == token => Ok(token),
+            _ => Err(Error::invalid(
+                "email",
+                "the invite email does not carry the invite link",
+            )),
+        }
+    }
+
+    /// The whole access flow for `contact` with [`request`]: invite, start a
+    /// verification, read the code from the email, enter it. Returns the session.
+    pub async fn sign_in(&self, contact: &Contact) -> Result<(SessionToken, ClientContext)> {
+        let invite = self.invite(contact).await?;
+        let (verification, _) = self.service.start_verification(&invite, &request()).await?;
+        let email = self.last_email_to(contact)?;
+        let code = code_from_email(&email.text)
+            .ok_or_else(|| Error::invalid("email", "no 6-digit code in the verification email"))?;
+        self.service
+            .enter_code(&verification, &code, &request())
+            .await
+    }
+}

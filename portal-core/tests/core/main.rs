@@ -1,0 +1,113 @@
+//! portal-core's integration tests, one binary: the conformance suite on the in-memory
+//! reference store, and the access flow and the task workflow end to end through
+//! `PortalService` with the `testkit` harness (manual clock, seeded randomness,
+//! recording mailer).
+
+// Test helpers outside #[test] functions unwrap and panic too: a failure is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::ops::Deref;
+
+use portal_core::model::{Contact, Portal, Tenant};
+use portal_core::secret::{InviteToken, MagicToken, SessionToken};
+use portal_core::store::ClientContext;
+use portal_core::testkit::{Seeded, TestService, code_from_email, magic_link_from_email};
+use portal_core::{Email, Error};
+
+/// `insta::assert_snapshot!` into `tests/snapshots/`, in the file `{name}.snap`: the
+/// names these snapshots had when the tests were one file, so they stay where they are.
+macro_rules! assert_snapshot {
+    ($name:literal, $value:expr) => {
+        insta::with_settings!(
+            {
+                snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots"),
+                prepend_module_to_snapshot => false,
+            },
+            { insta::assert_snapshot!($name, $value) }
+        )
+    };
+}
+
+mod access;
+mod conformance;
+mod mail;
+mod redaction;
+mod workflow;
+
+/// A service over a fresh `MemoryStore`, with Northwind IT's portal for Contoso Ltd and
+/// its contact Jane Doe (`PortalSeed::default`).
+struct Harness {
+    kit: TestService,
+    tenant: Tenant,
+    portal: Portal,
+    contact: Contact,
+}
+
+impl Deref for Harness {
+    type Target = TestService;
+    fn deref(&self) -> &TestService {
+        &self.kit
+    }
+}
+
+impl Harness {
+    async fn new(seed: u64) -> Self {
+        let kit = TestService::in_memory(seed);
+        let Seeded {
+            tenant,
+            portal,
+            contact,
+        } = kit.seed_portal().await.unwrap();
+        Self {
+            kit,
+            tenant,
+            portal,
+            contact,
+        }
+    }
+
+    async fn add_contact(&self, name: &str, email: &str) -> Contact {
+        self.service
+            .add_contact(self.portal.id, name, email)
+            .await
+            .unwrap()
+    }
+
+    fn last_email(&self, to: &Contact) -> Email {
+        self.last_email_to(to).unwrap()
+    }
+
+    /// Invites the contact and reads the invite token back out of the email.
+    async fn invite(&self, contact: &Contact) -> InviteToken {
+        self.kit.invite(contact).await.unwrap()
+    }
+
+    /// Invites, verifies by code and returns the session.
+    async fn sign_in(&self, contact: &Contact) -> (SessionToken, ClientContext) {
+        self.kit.sign_in(contact).await.unwrap()
+    }
+}
+
+/// The 6-digit code of a verification email.
+fn code_in(email: &Email) -> String {
+    code_from_email(&email.text).unwrap_or_else(|| panic!("no code in {}", email.text))
+}
+
+/// The magic-link token of a verification email.
+fn magic_in(email: &Email) -> MagicToken {
+    magic_link_from_email(&email.text).unwrap_or_else(|| panic!("no magic link in {}", email.text))
+}
+
+/// A code that is surely not `code`.
+fn wrong(code: &str) -> String {
+    let n: u32 = code.parse().unwrap();
+    format!("{:06}", (n + 1) % 1_000_000)
+}
+
+#[track_caller]
+fn assert_err<T: std::fmt::Debug>(r: Result<T, Error>, ok: impl Fn(&Error) -> bool) {
+    match r {
+        Err(e) if ok(&e) => {}
+        other => panic!("unexpected result: {other:?}"),
+    }
+}

@@ -1,0 +1,225 @@
+//! Comments and questions: who is notified, what is kept, what is refused.
+
+use chrono::TimeDelta;
+use portal_core::model::{PortalStatus, Side, TaskKind};
+use portal_core::service::client_actor;
+use portal_core::testkit::RECIPIENTS;
+use portal_core::workflow::ActivityKind;
+use portal_core::{Entity, Error};
+
+use super::{staff, staff_emails};
+use crate::{Harness, assert_err};
+
+#[tokio::test]
+async fn comments_from_the_client_notify_the_msp() {
+    let h = Harness::new(108).await;
+    let (ctx, phase) = h.client().await;
+    let t = h
+        .task(
+            phase,
+            "Share the network diagram",
+            Side::Client,
+            TaskKind::Standard,
+        )
+        .await;
+    let before = staff_emails(&h).len();
+
+    h.clock.advance(TimeDelta::minutes(1));
+    let body = "Where do I find it?\nOur old MSP never sent one.";
+    let c = h
+        .service
+        .add_comment(ctx.portal_id, t.id, client_actor(&ctx), body)
+        .await
+        .unwrap();
+    assert_eq!(c.body, body);
+    assert_eq!(c.at, h.now());
+    let sent = staff_emails(&h);
+    assert_eq!(
+        sent.len(),
+        before + 2,
+        "one email per notification recipient"
+    );
+    let mut to: Vec<&str> = sent[before..].iter().map(|e| e.to.as_str()).collect();
+    to.sort_unstable();
+    assert_eq!(to, RECIPIENTS.to_vec());
+    let email = &sent[before];
+    assert_eq!(
+        email.subject,
+        "[Contoso Ltd] Jane Doe commented on “Share the network diagram”"
+    );
+    assert!(email.html.contains("Where do I find it?"));
+    assert_snapshot!("core__workflow__comment_notification_text", email.text);
+
+    h.clock.advance(TimeDelta::minutes(1));
+    let reply = h
+        .service
+        .add_comment(h.portal.id, t.id, staff(), "I will send it today.")
+        .await
+        .unwrap();
+    assert_eq!(
+        staff_emails(&h).len(),
+        before + 2,
+        "staff comments notify nobody"
+    );
+    assert_eq!(
+        h.service.comments(ctx.portal_id, t.id).await.unwrap(),
+        vec![c, reply]
+    );
+    let feed = h.service.activity(h.portal.id, 10).await.unwrap();
+    assert_eq!(feed.len(), 2);
+    assert!(
+        feed.iter()
+            .all(|e| e.kind == ActivityKind::Commented && e.task_id == Some(t.id))
+    );
+    assert_eq!(feed[0].actor, staff());
+}
+
+#[tokio::test]
+async fn questions_are_emailed_listed_and_answered_once() {
+    let h = Harness::new(109).await;
+    let (ctx, _) = h.client().await;
+    let before = staff_emails(&h).len();
+
+    h.clock.advance(TimeDelta::minutes(1));
+    let text = "Can we move the go-live to March?\nOur CFO is away in February.";
+    let q = h.service.ask_question(&ctx, text).await.unwrap();
+    assert_eq!(q.text, text);
+    assert_eq!(q.asked_by, client_actor(&ctx));
+    assert_eq!(q.answer, None);
+    let sent = staff_emails(&h);
+    assert_eq!(sent.len(), before + 2);
+    let email = &sent[before];
+    assert_eq!(email.subject, "[Contoso Ltd] Question from Jane Doe");
+    assert_snapshot!("core__workflow__question_notification_text", email.text);
+
+    let feed = h.service.activity(h.portal.id, 10).await.unwrap();
+    assert_eq!(feed.len(), 1);
+    assert_eq!(feed[0].kind, ActivityKind::QuestionAsked);
+    assert_eq!(feed[0].subject, "Can we move the go-live to March?…");
+    assert_eq!(
+        h.service.questions(h.portal.id).await.unwrap(),
+        vec![q.clone()]
+    );
+
+    h.clock.advance(TimeDelta::minutes(30));
+    let answered = h
+        .service
+        .answer_question(staff(), h.portal.id, q.id, "Yes, we moved it to 3 March.")
+        .await
+        .unwrap();
+    let a = answered.answer.clone().unwrap();
+    assert_eq!(a.text, "Yes, we moved it to 3 March.");
+    assert_eq!(a.by, staff());
+    assert_eq!(a.at, h.now());
+    // The client sees it in their portal.
+    assert_eq!(
+        h.service.questions(ctx.portal_id).await.unwrap(),
+        vec![answered.clone()]
+    );
+    let feed = h.service.activity(h.portal.id, 10).await.unwrap();
+    assert_eq!(feed[0].kind, ActivityKind::QuestionAnswered);
+
+    assert_err(
+        h.service
+            .answer_question(staff(), h.portal.id, q.id, "No, sorry.")
+            .await,
+        |e| matches!(e, Error::Conflict { .. }),
+    );
+    assert_eq!(
+        h.service.questions(h.portal.id).await.unwrap(),
+        vec![answered]
+    );
+    assert_eq!(h.service.activity(h.portal.id, 10).await.unwrap().len(), 2);
+    // Another portal cannot answer it.
+    let other = h
+        .service
+        .create_portal(h.tenant.id, "Fabrikam", PortalStatus::Active)
+        .await
+        .unwrap();
+    assert_err(
+        h.service
+            .answer_question(staff(), other.id, q.id, "Sneaky")
+            .await,
+        |e| {
+            matches!(
+                e,
+                Error::NotFound {
+                    entity: Entity::Question
+                }
+            )
+        },
+    );
+    assert!(h.service.questions(other.id).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn hostile_input_is_kept_as_text_or_refused() {
+    let h = Harness::new(110).await;
+    let (ctx, phase) = h.client().await;
+    let t = h
+        .task(phase, "Anything", Side::Client, TaskKind::Standard)
+        .await;
+    let jane = client_actor(&ctx);
+
+    let script = "<script>alert('x')</script> & <b>bold</b>";
+    let c = h
+        .service
+        .add_comment(ctx.portal_id, t.id, jane.clone(), script)
+        .await
+        .unwrap();
+    assert_eq!(c.body, script, "markup is kept verbatim, as text");
+    let q = h.service.ask_question(&ctx, script).await.unwrap();
+    assert_eq!(q.text, script);
+    let emails = h.mailer.sent().len();
+    let feed = h.service.activity(h.portal.id, 100).await.unwrap();
+    let comments = h.service.comments(ctx.portal_id, t.id).await.unwrap();
+    let questions = h.service.questions(h.portal.id).await.unwrap();
+
+    let long = "x".repeat(5001);
+    let invalid = |e: &Error| matches!(e, Error::Invalid { .. });
+    for bad in [long.as_str(), "bell \u{7} here", "nul\u{0}", "", "   \n\t "] {
+        assert_err(
+            h.service
+                .add_comment(ctx.portal_id, t.id, jane.clone(), bad)
+                .await,
+            invalid,
+        );
+        assert_err(
+            h.service.add_comment(h.portal.id, t.id, staff(), bad).await,
+            invalid,
+        );
+        assert_err(h.service.ask_question(&ctx, bad).await, invalid);
+        assert_err(
+            h.service
+                .answer_question(staff(), h.portal.id, q.id, bad)
+                .await,
+            invalid,
+        );
+    }
+    for bad in [long.as_str(), "escape \u{1b}[31m"] {
+        assert_err(
+            h.service
+                .complete_task(&ctx, t.id, Some(bad.to_owned()))
+                .await,
+            invalid,
+        );
+    }
+    assert_eq!(
+        h.service.comments(ctx.portal_id, t.id).await.unwrap(),
+        comments
+    );
+    assert_eq!(h.service.questions(h.portal.id).await.unwrap(), questions);
+    assert_eq!(h.service.activity(h.portal.id, 100).await.unwrap(), feed);
+    assert_eq!(h.mailer.sent().len(), emails, "no email for refused input");
+    assert_eq!(h.stored(t.id).await, t);
+    // Exactly at the limit is fine.
+    let max = "y".repeat(5000);
+    assert_eq!(
+        h.service
+            .add_comment(ctx.portal_id, t.id, jane, &max)
+            .await
+            .unwrap()
+            .body,
+        max
+    );
+}

@@ -1,0 +1,85 @@
+//! The read cache behind the portal home.
+
+use portal_core::model::{Branding, Side, TaskKind};
+use portal_core::testkit::{TestService, request, t0};
+
+use crate::fresh_store;
+
+/// The read cache behind the portal home never serves what a write has changed.
+#[tokio::test(flavor = "multi_thread")]
+async fn cached_snapshot_and_activity_follow_every_write() {
+    let (_dir, store) = fresh_store().await;
+    let h = TestService::new(store.clone(), 77);
+    let s = &h.service;
+    let portal = h.seed_portal().await.unwrap().portal;
+    let phase = s.add_phase(portal.id, "One").await.unwrap();
+    let spec = |title: &str| portal_core::TaskSpec {
+        title: title.into(),
+        description: String::new(),
+        assignee: Side::Client,
+        kind: TaskKind::Standard,
+        due_date: None,
+    };
+    let first = s
+        .add_task(portal.id, phase.id, spec("First"))
+        .await
+        .unwrap();
+    // Fill the cache, twice, then change things and read again.
+    for _ in 0..2 {
+        assert_eq!(
+            store.portal_snapshot(portal.id).await.unwrap().tasks.len(),
+            1
+        );
+        assert!(store.activity(portal.id, 10).await.unwrap().is_empty());
+    }
+    s.add_task(portal.id, phase.id, spec("Second"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.portal_snapshot(portal.id).await.unwrap().tasks.len(),
+        2
+    );
+    let staff = portal_core::workflow::Actor::Staff {
+        name: "Sam".into(),
+        email: None,
+    };
+    s.staff_complete(staff, portal.id, first.id, None)
+        .await
+        .unwrap();
+    let snap = store.portal_snapshot(portal.id).await.unwrap();
+    assert_eq!(
+        snap.tasks[0].status,
+        portal_core::model::TaskStatus::Completed
+    );
+    assert_eq!(store.activity(portal.id, 10).await.unwrap().len(), 1);
+    let renamed = Branding::new("Acme Renamed", "#123456", "Hi", None).unwrap();
+    s.update_portal_branding(portal.id, renamed).await.unwrap();
+    assert_eq!(
+        store
+            .portal_snapshot(portal.id)
+            .await
+            .unwrap()
+            .portal
+            .branding
+            .company_name,
+        "Acme Renamed"
+    );
+    // Access-flow writes (every portal request logs one) leave the cached content valid
+    // and correct.
+    let entry = portal_core::store::AccessLogEntry {
+        at: t0(),
+        portal_id: portal.id,
+        contact_id: s
+            .add_contact(portal.id, "Dana", "dana@client.example")
+            .await
+            .unwrap()
+            .id,
+        event: portal_core::store::AccessEvent::InviteOpened,
+        request: request(),
+    };
+    store.record_access(&entry).await.unwrap();
+    assert_eq!(
+        store.portal_snapshot(portal.id).await.unwrap().tasks.len(),
+        2
+    );
+}

@@ -1,0 +1,32 @@
+//! The SQLite store's one integration test binary, by topic: the public conformance
+//! suite on temp-file databases, migrations and reopening, group commit under load, the
+//! workflow store, the read cache, and a scan of the raw database files for secrets after
+//! a full access flow. Services are built with portal-core's `testkit`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use portal_core::Store;
+use portal_storage_sqlite::SqliteStore;
+use tempfile::TempDir;
+
+mod cache;
+mod conformance;
+mod group_commit;
+mod migrations;
+mod secret_scan;
+mod workflow;
+
+/// A fresh database file in its own temp dir (the dir lives as long as the guard).
+fn temp_db() -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("portal.db");
+    (dir, path)
+}
+
+async fn fresh_store() -> (TempDir, Arc<dyn Store>) {
+    let (dir, path) = temp_db();
+    let store = SqliteStore::open(&path).await.unwrap();
+    (dir, Arc::new(store))
+}

@@ -1,0 +1,193 @@
+//! Reopening keeps data; migrations run once, upgrade old databases and refuse newer ones.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+
+use chrono::TimeDelta;
+use portal_core::access::SessionPolicy;
+use portal_core::model::{Branding, Side, TaskKind, TaskStatus};
+use portal_core::testkit::{Seeded, TestService, request, t0};
+use portal_core::workflow::TaskEvidence;
+use portal_core::{
+    DirectoryStore, Error, PhaseId, PortalId, SeededRandom, Store, TaskId, TaskSpec, TenantId,
+    WorkflowStore,
+};
+use portal_storage_sqlite::SqliteStore;
+
+use crate::temp_db;
+use crate::workflow::{complete, evidence};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reopening_keeps_data() {
+    let (_dir, path) = temp_db();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.unwrap());
+    let h = TestService::new(store, 11);
+    let Seeded {
+        tenant,
+        portal,
+        contact,
+    } = h.seed_portal().await.unwrap();
+    let phase = h.service.add_phase(portal.id, "Kickoff").await.unwrap();
+    let task = h
+        .service
+        .add_task(
+            portal.id,
+            phase.id,
+            TaskSpec {
+                title: "Sign the contract".into(),
+                description: "Please sign.".into(),
+                assignee: Side::Client,
+                kind: TaskKind::Training {
+                    video_url: "https://www.youtube.com/watch?v=dQw4w9WgXcQ".into(),
+                },
+                due_date: Some(chrono::NaiveDate::from_ymd_opt(2026, 12, 24).unwrap()),
+            },
+        )
+        .await
+        .unwrap();
+    let (session, _) = h.sign_in(&contact).await.unwrap();
+    let before = h.service.store().portal_snapshot(portal.id).await.unwrap();
+    drop(h);
+
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.unwrap());
+    assert_eq!(store.tenant(tenant.id).await.unwrap(), tenant);
+    assert_eq!(store.portal(portal.id).await.unwrap(), portal);
+    assert_eq!(store.contact(contact.id).await.unwrap(), contact);
+    let after = store.portal_snapshot(portal.id).await.unwrap();
+    assert_eq!(after, before);
+    assert_eq!(after.tasks, vec![task]);
+    let ctx = store
+        .authenticate(
+            &session.hash(),
+            t0() + TimeDelta::minutes(1),
+            &SessionPolicy::default(),
+            &request(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ctx.contact_id, contact.id);
+    assert!(
+        store
+            .access_log(portal.id, 100)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.request.ip == request().ip),
+        "the access log survives reopening"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn newer_schema_is_refused() {
+    let (_dir, path) = temp_db();
+    drop(SqliteStore::open(&path).await.unwrap());
+    let newer = i64::from(portal_storage_sqlite::migrations::LATEST) + 1;
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", newer).unwrap();
+    }
+    match SqliteStore::open(&path).await {
+        Err(Error::Storage { message, .. }) => {
+            assert!(message.contains("newer version"), "{message}");
+        }
+        other => panic!("expected a storage error, got {other:?}"),
+    }
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, newer, "the newer database is left untouched");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_are_applied_once() {
+    let (_dir, path) = temp_db();
+    drop(SqliteStore::open(&path).await.unwrap());
+    drop(SqliteStore::open(&path).await.unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: u32 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, portal_storage_sqlite::migrations::LATEST);
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+/// A database created by the first release (schema version 1) opens, gains the
+/// workflow tables, and its tasks read back with no evidence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_1_database_is_migrated() {
+    use portal_storage_sqlite::migrations::{LATEST, MIGRATIONS};
+
+    let (_dir, path) = temp_db();
+    let rng = SeededRandom::new(10);
+    let (tenant, portal, phase, task) = (
+        TenantId::random(&rng),
+        PortalId::random(&rng),
+        PhaseId::random(&rng),
+        TaskId::random(&rng),
+    );
+    let branding = Branding::new("Acme IT", "#1f6feb", "Welcome", None).unwrap();
+    let branding = serde_json::to_string(&branding).unwrap();
+    let us = t0().timestamp_micros();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO tenants VALUES (?1, 'Acme', ?2, '[]', ?3)",
+            rusqlite::params![&tenant.as_bytes()[..], branding, us],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO portals VALUES (?1, ?2, 'Client Co', 'active', ?3, ?4)",
+            rusqlite::params![&portal.as_bytes()[..], &tenant.as_bytes()[..], branding, us],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO phases VALUES (?1, 0, ?2, 'Kickoff')",
+            rusqlite::params![&portal.as_bytes()[..], &phase.as_bytes()[..]],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO tasks (portal_id, phase_id, position, id, title, description,
+                assignee, kind, status, blocked_reason, due_date, created_at, updated_at)
+             VALUES (?1, ?2, 0, ?3, 'Sign', 'Please sign.', 'client', '{\"type\":\"standard\"}',
+                'in_progress', NULL, '2026-12-24', ?4, ?4)",
+            rusqlite::params![
+                &portal.as_bytes()[..],
+                &phase.as_bytes()[..],
+                &task.as_bytes()[..],
+                us
+            ],
+        )
+        .unwrap();
+    }
+
+    let store = SqliteStore::open(&path).await.unwrap();
+    let read = store.task(portal, task).await.unwrap();
+    assert_eq!(read.title, "Sign");
+    assert_eq!(read.status, TaskStatus::InProgress);
+    assert_eq!(read.kind, TaskKind::Standard);
+    assert_eq!(read.evidence, TaskEvidence::default());
+    assert_eq!(read.created_at, t0());
+    let snapshot = store.portal_snapshot(portal).await.unwrap();
+    assert_eq!(snapshot.tasks, vec![read.clone()]);
+    // The new tables work on the migrated database.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let done = store
+        .update_task(portal, task, complete(calls))
+        .await
+        .unwrap();
+    assert_eq!(done.evidence, evidence());
+    assert_eq!(store.activity(portal, 10).await.unwrap().len(), 1);
+    drop(store);
+
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: u32 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, LATEST);
+}

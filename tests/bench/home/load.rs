@@ -1,0 +1,196 @@
+//! The bare hyper handler and the load generator.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::{Args, USER_AGENT};
+
+/// A hyper server (same builder settings as `portal_http::serve`) answering every
+/// request with `body` and `headers`, until `stop` fires.
+pub(crate) async fn serve_bare(
+    listener: TcpListener,
+    headers: HeaderMap,
+    body: Bytes,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(10))
+        .max_buf_size(64 * 1024);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(100);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let headers = Arc::new(headers);
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let (headers, body) = (headers.clone(), body.clone());
+                let service = service_fn(move |_req: Request<hyper::body::Incoming>| {
+                    let mut res = Response::new(Full::new(body.clone()));
+                    *res.headers_mut() = (*headers).clone();
+                    async move { Ok::<_, Infallible>(res) }
+                });
+                let conn = builder.serve_connection(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn.into_owned());
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            _ = &mut stop => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    pub(crate) ok: u64,
+    pub(crate) errors: u64,
+    /// Every 200 of the right length, warm-up included (for CPU per request).
+    pub(crate) all_ok: u64,
+    /// CPU time the whole process used during warm-up and run.
+    pub(crate) cpu: Option<Duration>,
+    /// Latencies of the measured requests, in microseconds, sorted.
+    pub(crate) micros: Vec<u32>,
+}
+
+impl Stats {
+    pub(crate) fn rate(&self, window: Duration) -> f64 {
+        self.ok as f64 / window.as_secs_f64()
+    }
+    pub(crate) fn cpu_per_request(&self) -> Option<f64> {
+        let cpu = self.cpu?;
+        (self.all_ok > 0).then(|| cpu.as_secs_f64() * 1e6 / self.all_ok as f64)
+    }
+    pub(crate) fn percentile(&self, q: f64) -> u32 {
+        if self.micros.is_empty() {
+            return 0;
+        }
+        let i = ((self.micros.len() as f64 * q).ceil() as usize).clamp(1, self.micros.len()) - 1;
+        self.micros[i]
+    }
+}
+
+/// User + system CPU time of this process so far (Linux: `/proc/self/stat`).
+pub(crate) fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may contain spaces) start at field 3.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    // Clock ticks; USER_HZ is 100 on every mainstream Linux configuration.
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
+pub(crate) fn fmt_micros(us: u32) -> String {
+    if us >= 10_000 {
+        format!("{:.1} ms", f64::from(us) / 1000.0)
+    } else {
+        format!("{:.2} ms", f64::from(us) / 1000.0)
+    }
+}
+
+/// `args.connections` keep-alive HTTP/1.1 connections each sending `GET /` back to back
+/// for warm-up + duration; counts the 200s of `expected_len` bytes completed within the
+/// measured window. Every request has a timeout, so the run always ends.
+pub(crate) async fn load(
+    addr: SocketAddr,
+    cookie: &str,
+    expected_len: usize,
+    args: &Args,
+) -> Stats {
+    let start = Instant::now();
+    let measure_from = start + args.warmup;
+    let end = measure_from + args.duration;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..args.connections {
+        let cookie = cookie.to_owned();
+        tasks.spawn(async move {
+            let mut stats = Stats::default();
+            'connect: while Instant::now() < end {
+                let Ok(stream) = TcpStream::connect(addr).await else {
+                    stats.errors += 1;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let Ok((mut sender, conn)) =
+                    hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
+                else {
+                    stats.errors += 1;
+                    continue;
+                };
+                let driver = tokio::spawn(conn);
+                while Instant::now() < end {
+                    let req = Request::get("/")
+                        .header(http::header::HOST, addr.to_string())
+                        .header(http::header::USER_AGENT, USER_AGENT)
+                        .header(http::header::COOKIE, &cookie)
+                        .body(Empty::<Bytes>::new())
+                        .unwrap();
+                    let t = Instant::now();
+                    let one = async {
+                        sender.ready().await.ok()?;
+                        let res = sender.send_request(req).await.ok()?;
+                        let status = res.status();
+                        let body = res.into_body().collect().await.ok()?.to_bytes();
+                        Some((status, body.len()))
+                    };
+                    let outcome = tokio::time::timeout(Duration::from_secs(5), one).await;
+                    let done = Instant::now();
+                    let counted = done >= measure_from && done <= end;
+                    match outcome {
+                        Ok(Some((StatusCode::OK, len))) if len == expected_len => {
+                            stats.all_ok += 1;
+                            if counted {
+                                stats.ok += 1;
+                                let us = (done - t).as_micros();
+                                stats.micros.push(u32::try_from(us).unwrap_or(u32::MAX));
+                            }
+                        }
+                        Ok(Some(_)) => {
+                            stats.errors += 1;
+                        }
+                        _ => {
+                            stats.errors += 1;
+                            driver.abort();
+                            continue 'connect;
+                        }
+                    }
+                }
+                drop(sender);
+                let _ = driver.await;
+            }
+            stats
+        });
+    }
+    let mut all = Stats::default();
+    while let Some(done) = tasks.join_next().await {
+        let s = done.unwrap();
+        all.ok += s.ok;
+        all.all_ok += s.all_ok;
+        all.errors += s.errors;
+        all.micros.extend(s.micros);
+    }
+    all.micros.sort_unstable();
+    all
+}

@@ -304,9 +304,11 @@ pub struct AccessLogEntry {
 ///   then applies [`rules::judge_code`](crate::access::rules::judge_code): no live
 ///   code (killed by a newer verification or a revocation) is `Expired(Code)`; a
 ///   wrong code counts one wrong try, persisted even though an error is returned.
-///   `magic_link` and `redeem_magic_link`: a hash that is not the live link of an
-///   unfinished verification (unknown, used, replaced, killed) is `NotFound(MagicLink)`,
-///   a revoked contact `Revoked(Contact)`, then
+///   `magic_link` and `redeem_magic_link`: a hash that is not the latest link of an
+///   unfinished verification (unknown, used, replaced by a newer code of the same
+///   verification, withdrawn) is `NotFound(MagicLink)`; then a revoked contact is
+///   `Revoked(Contact)` (even though the revocation killed the link); then a link
+///   killed by a newer code of the contact is `NotFound(MagicLink)`; then
 ///   [`rules::judge_magic_link`](crate::access::rules::judge_magic_link) answers.
 ///   Success creates the session and completes the verification (its code and link
 ///   stop working). Two concurrent redemptions of one code or link create exactly one

@@ -2,8 +2,11 @@
 //! access log.
 //!
 //! Only hashes are stored. A verification row holds at most one live code: its code
-//! hash, magic-link hash and expiry are set together and cleared together (replaced,
-//! killed by a newer verification or a revocation, or redeemed). Every decision about
+//! hash, magic-link hash and expiry are set together (a new code replaces all three)
+//! and cleared together when the verification is redeemed or the code withdrawn. A
+//! code killed by a newer code of the contact or a revocation loses its code hash and
+//! expiry but keeps its magic-link hash, so that link still finds its verification
+//! and a revoked contact's link answers `Revoked(Contact)` rather than `NotFound`. Every decision about
 //! a code, a magic link or a session is taken by `portal_core::access::rules` inside
 //! the write transaction that applies it (this module only loads and writes); the
 //! single writer serialises them, so two concurrent redemptions of one code create
@@ -299,11 +302,12 @@ fn load_session(conn: &Connection, token: &TokenHash) -> Result<SessionRow> {
     })
 }
 
-/// Kills every live code and magic link of a contact's unfinished verifications.
+/// Kills every live code and magic link of a contact's unfinished verifications (the
+/// magic-link hash is kept, dead: see the module doc).
 fn kill_live_codes(conn: &Connection, contact: ContactId) -> Result<()> {
     conn.prepare_cached(
         "UPDATE verifications
-            SET code_hash = NULL, magic_hash = NULL, code_expires_at = NULL
+            SET code_hash = NULL, code_expires_at = NULL
           WHERE contact_id = ?1 AND completed_at IS NULL AND code_hash IS NOT NULL",
     )
     .and_then(|mut s| s.execute([&contact.as_bytes()[..]]))
@@ -481,7 +485,8 @@ impl AccessStore for SqliteStore {
             let codes_issued: Option<u32> = conn
                 .prepare_cached(
                     "SELECT codes_issued FROM verifications
-                      WHERE token_hash = ?1 AND magic_hash = ?2 AND completed_at IS NULL",
+                      WHERE token_hash = ?1 AND magic_hash = ?2 AND completed_at IS NULL
+                        AND code_hash IS NOT NULL",
                 )
                 .and_then(|mut s| {
                     s.query_row(

@@ -91,7 +91,7 @@ CREATE TABLE invites (
 ) WITHOUT ROWID;
 
 -- A verification holds at most one live code (code_hash, magic_hash, code_expires_at
--- all set, or all NULL once killed, replaced or redeemed).
+-- all set; all NULL once redeemed or withdrawn; a killed code keeps only magic_hash).
 CREATE TABLE verifications (
     token_hash      BLOB    NOT NULL PRIMARY KEY CHECK (length(token_hash) = 32),
     contact_id      BLOB    NOT NULL REFERENCES contacts (id),

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use super::support::{
-    MAX_CODES, MAX_WRONG, Started, another_contact, assert_err, assert_refused, code_hash,
-    code_ttl, contact_id, hours, invite, limits, mins, new_code, new_session, no_slide, race, secs,
-    signed_in, start, t0, token, world,
+    MAX_CODES, MAX_WRONG, Started, another_contact, assert_err, code_hash, code_ttl, contact_id,
+    hours, invite, limits, mins, new_code, new_session, no_slide, race_all, secs, signed_in, start,
+    t0, token, world,
 };
-use crate::error::{Error, Limit};
+use crate::error::{Entity, Error, Limit};
 use crate::store::{ContactInPortal, RequestInfo, Store, VerificationLimits};
 
 /// Invites: issue, open (changes nothing), re-issue kills the old hash (`NotFound`),
@@ -31,38 +31,66 @@ pub async fn invites(store: &dyn Store) {
     assert_eq!(store.contact(w.contact.id).await.unwrap(), w.contact);
 
     let inv2 = invite(store, w.contact.id, t0() + mins(1)).await;
-    assert_err!(store.open_invite(&inv1).await, Error::NotFound { .. });
+    assert_err!(
+        store.open_invite(&inv1).await,
+        Error::NotFound {
+            entity: Entity::Invite
+        }
+    );
     assert_eq!(store.open_invite(&inv2).await.unwrap(), expected);
     assert_err!(
         store
             .start_verification(&inv1, &token(), &new_code(t0() + mins(1)), limits())
             .await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Invite
+        }
     );
 
-    assert_err!(store.open_invite(&token()).await, Error::NotFound { .. });
+    assert_err!(
+        store.open_invite(&token()).await,
+        Error::NotFound {
+            entity: Entity::Invite
+        }
+    );
     assert_err!(
         store.issue_invite(contact_id(), &token(), t0()).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Contact
+        }
     );
     assert_err!(
         store.revoke_invite(contact_id(), t0()).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Contact
+        }
     );
 
     store
         .revoke_invite(w.contact.id, t0() + mins(2))
         .await
         .unwrap();
-    assert_err!(store.open_invite(&inv2).await, Error::Revoked { .. });
+    assert_err!(
+        store.open_invite(&inv2).await,
+        Error::Revoked {
+            entity: Entity::Invite
+        }
+    );
     let refused = token();
     assert_err!(
         store
             .start_verification(&inv2, &refused, &new_code(t0() + mins(2)), limits())
             .await,
-        Error::Revoked { .. }
+        Error::Revoked {
+            entity: Entity::Invite
+        }
     );
-    assert_err!(store.verification(&refused).await, Error::NotFound { .. });
+    assert_err!(
+        store.verification(&refused).await,
+        Error::NotFound {
+            entity: Entity::Verification
+        }
+    );
 
     let inv3 = invite(store, w.contact.id, t0() + mins(3)).await;
     assert_eq!(store.open_invite(&inv3).await.unwrap(), expected);
@@ -71,7 +99,12 @@ pub async fn invites(store: &dyn Store) {
         .revoke_contact(w.contact.id, t0() + mins(4))
         .await
         .unwrap();
-    assert_err!(store.open_invite(&inv3).await, Error::Revoked { .. });
+    assert_err!(
+        store.open_invite(&inv3).await,
+        Error::Revoked {
+            entity: Entity::Contact
+        }
+    );
     assert_eq!(
         store.contact(w.contact.id).await.unwrap().revoked_at,
         Some(t0() + mins(4))
@@ -80,7 +113,9 @@ pub async fn invites(store: &dyn Store) {
         store
             .start_verification(&inv3, &token(), &new_code(t0() + mins(4)), limits())
             .await,
-        Error::Revoked { .. }
+        Error::Revoked {
+            entity: Entity::Contact
+        }
     );
 
     let inv4 = token();
@@ -90,7 +125,12 @@ pub async fn invites(store: &dyn Store) {
         .unwrap();
     assert_eq!(reinstated, expected, "re-issuing clears the revocation");
     assert_eq!(store.contact(w.contact.id).await.unwrap().revoked_at, None);
-    assert_err!(store.open_invite(&inv3).await, Error::NotFound { .. });
+    assert_err!(
+        store.open_invite(&inv3).await,
+        Error::NotFound {
+            entity: Entity::Invite
+        }
+    );
     assert_eq!(store.open_invite(&inv4).await.unwrap(), expected);
     start(store, &inv4, t0() + mins(5)).await;
 }
@@ -140,29 +180,46 @@ pub async fn start_verification(store: &dyn Store) {
         target
     );
 
-    assert_err!(store.verification(&token()).await, Error::NotFound { .. });
+    assert_err!(
+        store.verification(&token()).await,
+        Error::NotFound {
+            entity: Entity::Verification
+        }
+    );
     assert_err!(
         store
             .start_verification(&token(), &token(), &new_code(t0()), limits())
             .await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Invite
+        }
     );
 
     // A second verification of the same contact kills the first one's code and link.
     let s2 = start(store, &inv, t0() + mins(1)).await;
     let at = t0() + mins(2);
-    assert_refused!(store.magic_link(&code1.magic_hash, at, MAX_WRONG).await);
+    assert_err!(
+        store.magic_link(&code1.magic_hash, at, MAX_WRONG).await,
+        Error::NotFound {
+            entity: Entity::MagicLink
+        }
+    );
     let lost = new_session(at);
-    assert_refused!(
+    assert_err!(
         store
             .redeem_magic_link(&code1.magic_hash, at, MAX_WRONG, &lost)
-            .await
+            .await,
+        Error::NotFound {
+            entity: Entity::MagicLink
+        }
     );
     assert_err!(
         store
             .redeem_code(&v1, &code1.code_hash, at, MAX_WRONG, &lost)
             .await,
-        Error::Expired { .. }
+        Error::Expired {
+            entity: Entity::Code
+        }
     );
     assert_session_missing(store, &lost.token_hash).await;
     assert_eq!(store.verification(&v1).await.unwrap().code_expires_at, None);
@@ -206,7 +263,12 @@ pub async fn verification_limit_per_contact(store: &dyn Store) {
         go(t0() + mins(30), &refused).await,
         Error::LimitReached(Limit::VerificationsPerContact)
     );
-    assert_err!(store.verification(&refused).await, Error::NotFound { .. });
+    assert_err!(
+        store.verification(&refused).await,
+        Error::NotFound {
+            entity: Entity::Verification
+        }
+    );
     assert!(
         store
             .verification(&third)
@@ -251,25 +313,40 @@ pub async fn code_redeem_creates_session(store: &dyn Store) {
 
     assert_err!(
         store.verification(&s.verification).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Verification
+        }
     );
     let again = new_session(at);
-    assert_refused!(
+    assert_err!(
         store
             .redeem_code(&s.verification, &s.code.code_hash, at, MAX_WRONG, &again)
-            .await
+            .await,
+        Error::NotFound {
+            entity: Entity::Verification
+        }
     );
-    assert_refused!(store.magic_link(&s.code.magic_hash, at, MAX_WRONG).await);
-    assert_refused!(
+    assert_err!(
+        store.magic_link(&s.code.magic_hash, at, MAX_WRONG).await,
+        Error::NotFound {
+            entity: Entity::MagicLink
+        }
+    );
+    assert_err!(
         store
             .redeem_magic_link(&s.code.magic_hash, at, MAX_WRONG, &again)
-            .await
+            .await,
+        Error::NotFound {
+            entity: Entity::MagicLink
+        }
     );
     assert_err!(
         store
             .issue_code(&s.verification, &new_code(at), MAX_CODES)
             .await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Verification
+        }
     );
     assert_session_missing(store, &again.token_hash).await;
 
@@ -288,7 +365,9 @@ pub async fn code_redeem_creates_session(store: &dyn Store) {
         store
             .redeem_code(&token(), &code_hash(), at, MAX_WRONG, &new_session(at))
             .await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Verification
+        }
     );
 }
 
@@ -311,11 +390,19 @@ pub async fn issue_code_replaces_code_and_link(store: &dyn Store) {
 
     let at = t0() + mins(2);
     let lost = new_session(at);
-    assert_refused!(store.magic_link(&s.code.magic_hash, at, MAX_WRONG).await);
-    assert_refused!(
+    assert_err!(
+        store.magic_link(&s.code.magic_hash, at, MAX_WRONG).await,
+        Error::NotFound {
+            entity: Entity::MagicLink
+        }
+    );
+    assert_err!(
         store
             .redeem_magic_link(&s.code.magic_hash, at, MAX_WRONG, &lost)
-            .await
+            .await,
+        Error::NotFound {
+            entity: Entity::MagicLink
+        }
     );
     assert_err!(
         store
@@ -371,7 +458,9 @@ pub async fn code_limit(store: &dyn Store) {
     let at = t0() + mins(4);
     assert_err!(
         store.magic_link(&c4.magic_hash, at, MAX_WRONG).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::MagicLink
+        }
     );
     store
         .magic_link(&c3.magic_hash, at, MAX_WRONG)
@@ -389,7 +478,9 @@ pub async fn code_limit(store: &dyn Store) {
         .unwrap();
     assert_err!(
         store.issue_code(&token(), &new_code(at), 3).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Verification
+        }
     );
 }
 
@@ -412,7 +503,7 @@ pub async fn concurrent_issue_code(store: Arc<dyn Store>) {
         })
         .collect();
     let mut issued = Vec::new();
-    for outcome in race(calls).await {
+    for outcome in race_all(calls).await {
         match outcome {
             (code, Ok((_, n))) => issued.push((code, n)),
             (_, Err(Error::LimitReached(Limit::CodesPerVerification))) => {}
@@ -447,7 +538,12 @@ pub async fn concurrent_issue_code(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(live, 1, "exactly one issued code is live");
-    assert_refused!(store.magic_link(&s.code.magic_hash, at, MAX_WRONG).await);
+    assert_err!(
+        store.magic_link(&s.code.magic_hash, at, MAX_WRONG).await,
+        Error::NotFound {
+            entity: Entity::MagicLink
+        }
+    );
 }
 
 /// Wrong codes count down (4, 3, 2, 1 tries left), the fifth wrong try kills the
@@ -529,7 +625,9 @@ pub async fn code_expiry_boundary(store: &dyn Store) {
                     &late,
                 )
                 .await,
-            Error::Expired { .. }
+            Error::Expired {
+                entity: Entity::Code
+            }
         );
     }
     assert_session_missing(store, &late.token_hash).await;
@@ -555,14 +653,18 @@ pub async fn magic_link_expiry_boundary(store: &dyn Store) {
     let late = expires + secs(1);
     assert_err!(
         store.magic_link(&s.code.magic_hash, late, MAX_WRONG).await,
-        Error::Expired { .. }
+        Error::Expired {
+            entity: Entity::MagicLink
+        }
     );
     let lost = new_session(late);
     assert_err!(
         store
             .redeem_magic_link(&s.code.magic_hash, late, MAX_WRONG, &lost)
             .await,
-        Error::Expired { .. }
+        Error::Expired {
+            entity: Entity::MagicLink
+        }
     );
     assert_session_missing(store, &lost.token_hash).await;
     store
@@ -611,31 +713,44 @@ pub async fn magic_link_read_then_redeem_once(store: &dyn Store) {
         store
             .redeem_magic_link(&s.code.magic_hash, at, MAX_WRONG, &again)
             .await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::MagicLink
+        }
     );
     assert_err!(
         store.magic_link(&s.code.magic_hash, at, MAX_WRONG).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::MagicLink
+        }
     );
     assert_err!(
         store.verification(&s.verification).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Verification
+        }
     );
-    assert_refused!(
+    assert_err!(
         store
             .redeem_code(&s.verification, &s.code.code_hash, at, MAX_WRONG, &again)
-            .await
+            .await,
+        Error::NotFound {
+            entity: Entity::Verification
+        }
     );
     assert_session_missing(store, &again.token_hash).await;
     assert_err!(
         store.magic_link(&token(), at, MAX_WRONG).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::MagicLink
+        }
     );
     assert_err!(
         store
             .redeem_magic_link(&token(), at, MAX_WRONG, &again)
             .await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::MagicLink
+        }
     );
     store
         .authenticate(
@@ -683,7 +798,7 @@ async fn race_redeem(store: Arc<dyn Store>, by_link: bool) {
             })
             .collect();
         let mut won = 0;
-        for (session, r) in race(calls).await {
+        for (session, r) in race_all(calls).await {
             match r {
                 Ok(ctx) => {
                     won += 1;
@@ -700,7 +815,21 @@ async fn race_redeem(store: Arc<dyn Store>, by_link: bool) {
                 }
                 Err(e) => {
                     assert!(
-                        matches!(e, Error::NotFound { .. } | Error::Expired { .. }),
+                        if by_link {
+                            matches!(
+                                e,
+                                Error::NotFound {
+                                    entity: Entity::MagicLink
+                                }
+                            )
+                        } else {
+                            matches!(
+                                e,
+                                Error::NotFound {
+                                    entity: Entity::Verification
+                                }
+                            )
+                        },
                         "the losing redemption failed with {e:?}"
                     );
                     assert_session_missing(store.as_ref(), &session.token_hash).await;
@@ -717,6 +846,8 @@ async fn assert_session_missing(store: &dyn Store, session: &crate::secret::Toke
         store
             .authenticate(session, t0(), &no_slide(), &RequestInfo::default())
             .await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Session
+        }
     );
 }

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use super::support::{
     another_contact, assert_err, decide, mins, new_contact, new_portal, new_task, new_tenant,
-    phase, phase_id, portal_id, race, secs, signed_in, staff, t0, task_id, tenant_id, world,
+    phase, phase_id, portal_id, race_all, secs, signed_in, staff, t0, task_id, tenant_id, world,
 };
-use crate::error::Error;
+use crate::error::{Entity, Error};
 use crate::model::{Branding, Logo, TaskStatus};
 use crate::random::{OsRandom, RandomSource};
 use crate::store::{RequestInfo, Store};
@@ -32,7 +32,12 @@ pub async fn tenants_and_portals(store: &dyn Store) {
         a,
         "a refused duplicate changed nothing"
     );
-    assert_err!(store.tenant(tenant_id()).await, Error::NotFound { .. });
+    assert_err!(
+        store.tenant(tenant_id()).await,
+        Error::NotFound {
+            entity: Entity::Tenant
+        }
+    );
 
     let b = new_tenant(t0() + mins(1));
     store.create_tenant(&b).await.unwrap();
@@ -52,11 +57,26 @@ pub async fn tenants_and_portals(store: &dyn Store) {
     store.create_portal(&p1).await.unwrap();
     assert_eq!(store.portal(p1.id).await.unwrap(), p1);
     assert_err!(store.create_portal(&p1).await, Error::Conflict { .. });
-    assert_err!(store.portal(portal_id()).await, Error::NotFound { .. });
+    assert_err!(
+        store.portal(portal_id()).await,
+        Error::NotFound {
+            entity: Entity::Portal
+        }
+    );
 
     let orphan = new_portal(tenant_id(), t0());
-    assert_err!(store.create_portal(&orphan).await, Error::NotFound { .. });
-    assert_err!(store.portal(orphan.id).await, Error::NotFound { .. });
+    assert_err!(
+        store.create_portal(&orphan).await,
+        Error::NotFound {
+            entity: Entity::Tenant
+        }
+    );
+    assert_err!(
+        store.portal(orphan.id).await,
+        Error::NotFound {
+            entity: Entity::Portal
+        }
+    );
 
     let p2 = new_portal(a.id, t0() + mins(1));
     store.create_portal(&p2).await.unwrap();
@@ -74,7 +94,12 @@ pub async fn contacts(store: &dyn Store) {
 
     let same_email = new_contact(w.portal.id, "Jane.Doe@example.com", t0() + mins(1));
     assert_err!(store.add_contact(&same_email).await, Error::Conflict { .. });
-    assert_err!(store.contact(same_email.id).await, Error::NotFound { .. });
+    assert_err!(
+        store.contact(same_email.id).await,
+        Error::NotFound {
+            entity: Entity::Contact
+        }
+    );
 
     let other_mailbox_case = new_contact(w.portal.id, "jane.doe@example.com", t0() + mins(2));
     store.add_contact(&other_mailbox_case).await.unwrap();
@@ -85,11 +110,23 @@ pub async fn contacts(store: &dyn Store) {
     store.add_contact(&elsewhere).await.unwrap();
 
     let orphan = new_contact(portal_id(), "orphan@example.com", t0());
-    assert_err!(store.add_contact(&orphan).await, Error::NotFound { .. });
-    assert_err!(store.contact(orphan.id).await, Error::NotFound { .. });
+    assert_err!(
+        store.add_contact(&orphan).await,
+        Error::NotFound {
+            entity: Entity::Portal
+        }
+    );
+    assert_err!(
+        store.contact(orphan.id).await,
+        Error::NotFound {
+            entity: Entity::Contact
+        }
+    );
     assert_err!(
         store.contact(super::support::contact_id()).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Contact
+        }
     );
 
     assert_eq!(
@@ -122,7 +159,9 @@ pub async fn phases_and_tasks(store: &dyn Store) {
     );
     assert_err!(
         store.add_phase(portal_id(), phase_id(), "Orphan").await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Portal
+        }
     );
 
     let t = new_task(w.portal.id, p0.id, "Sign the agreement");
@@ -149,18 +188,32 @@ pub async fn phases_and_tasks(store: &dyn Store) {
 
     let other_phase = phase(store, other.portal.id, "Theirs").await;
     let foreign_phase = new_task(w.portal.id, other_phase.id, "Sneaky");
-    assert_err!(store.add_task(&foreign_phase).await, Error::NotFound { .. });
+    assert_err!(
+        store.add_task(&foreign_phase).await,
+        Error::NotFound {
+            entity: Entity::Phase
+        }
+    );
     let foreign_portal = new_task(other.portal.id, p0.id, "Sneaky too");
     assert_err!(
         store.add_task(&foreign_portal).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Phase
+        }
     );
     let missing_phase = new_task(w.portal.id, phase_id(), "No phase");
-    assert_err!(store.add_task(&missing_phase).await, Error::NotFound { .. });
+    assert_err!(
+        store.add_task(&missing_phase).await,
+        Error::NotFound {
+            entity: Entity::Phase
+        }
+    );
     let missing_portal = new_task(portal_id(), p0.id, "No portal");
     assert_err!(
         store.add_task(&missing_portal).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Portal
+        }
     );
     for portal in [w.portal.id, other.portal.id] {
         let snap = store.portal_snapshot(portal).await.unwrap();
@@ -219,17 +272,23 @@ pub async fn phases_and_tasks(store: &dyn Store) {
         store
             .update_task(other.portal.id, t.id, decide(reopen.clone(), staff(), at))
             .await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Task
+        }
     );
     assert_err!(
         store
             .update_task(w.portal.id, task_id(), decide(reopen, staff(), at))
             .await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Task
+        }
     );
     assert_err!(
         store.task(other.portal.id, t.id).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Task
+        }
     );
     let snap = store.portal_snapshot(w.portal.id).await.unwrap();
     let stored = snap.tasks.iter().find(|x| x.id == t.id).unwrap();
@@ -257,7 +316,7 @@ pub async fn concurrent_positions(store: Arc<dyn Store>) {
         .collect();
     let mut positions = Vec::new();
     let mut phases = Vec::new();
-    for r in race(calls).await {
+    for r in race_all(calls).await {
         let p = r.unwrap();
         positions.push(p.position);
         phases.push(p);
@@ -274,7 +333,7 @@ pub async fn concurrent_positions(store: Arc<dyn Store>) {
         })
         .collect();
     let mut positions = Vec::new();
-    for r in race(calls).await {
+    for r in race_all(calls).await {
         positions.push(r.unwrap().position);
     }
     positions.sort_unstable();
@@ -320,7 +379,9 @@ pub async fn portal_snapshot_order(store: &dyn Store) {
     assert_eq!(snap.tasks, vec![a1, a2, b1, b2, c1, c2]);
     assert_err!(
         store.portal_snapshot(portal_id()).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Portal
+        }
     );
 }
 
@@ -338,7 +399,12 @@ pub async fn logos(store: &dyn Store) {
     assert_eq!(store.logo(&other.reference().sha256).await.unwrap(), other);
     assert_eq!(store.logo(&sha).await.unwrap(), logo);
     let unknown = Logo::from_upload(png()).unwrap().reference().sha256;
-    assert_err!(store.logo(&unknown).await, Error::NotFound { .. });
+    assert_err!(
+        store.logo(&unknown).await,
+        Error::NotFound {
+            entity: Entity::Logo
+        }
+    );
 }
 
 /// Tenant isolation: every read scoped by a portal returns only that portal's records.
@@ -378,9 +444,16 @@ pub async fn tenant_isolation(store: &dyn Store) {
                 decide(TaskAction::Complete { notes: None }, staff(), t0())
             )
             .await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Task
+        }
     );
-    assert_err!(store.task(a.portal.id, tb.id).await, Error::NotFound { .. });
+    assert_err!(
+        store.task(a.portal.id, tb.id).await,
+        Error::NotFound {
+            entity: Entity::Task
+        }
+    );
     assert_eq!(store.task(b.portal.id, tb.id).await.unwrap(), tb);
     assert!(
         store

@@ -13,7 +13,8 @@
 //! reports, or everything at once with [`run_all`]. The functions that check behaviour
 //! under concurrency take an `Arc<dyn Store>`: each racing call runs on its own OS
 //! thread (Tokio's blocking pool, driven by `Handle::block_on`), all released together,
-//! so the calls truly race even if an adapter blocks inside a call. They need a Tokio
+//! so the calls truly race even if an adapter blocks inside a call ([`race`], public
+//! for an adapter's own concurrency tests). They need a Tokio
 //! runtime (any flavor); the multi-threaded one is recommended:
 //!
 //! ```ignore
@@ -27,16 +28,16 @@
 //! }
 //! ```
 //!
-//! Where the contract leaves a choice of error (for example whether a replaced magic
-//! link is `NotFound` or `Expired`), the suite accepts either and checks what matters:
-//! the call is refused and nothing is created. Where the contract is terse, the
-//! suite pins the reading of the reference store ([`crate::memory`]):
+//! The contract fixes every error meaning, and the suite checks each exactly (the
+//! variant and its [`crate::Entity`]): a replaced invite is `NotFound(Invite)`, a
+//! replaced, killed or used magic link `NotFound(MagicLink)`, a killed code
+//! `Expired(Code)`, a revoked contact `Revoked(Contact)` at every step, and so on.
+//! Where the contract is terse, the suite pins the reading of the reference store
+//! ([`crate::memory`]):
 //! - a verification started exactly `window` before the new code's `issued_at` still
 //!   counts towards `max_per_contact` (inclusive, like every expiry boundary);
-//! - a used magic link, like an unknown one, is `NotFound`;
 //! - once a code is replaced, typing the old one is an ordinary wrong try
 //!   (`WrongCode`), because [`crate::access::rules::judge_code`] compares with the live code;
-//! - a killed code (another verification started) is `Expired`;
 //! - reading or listing is never an error for a portal that merely has no records;
 //! - refused calls (a limit, a wrong parent, an expired code) write nothing, and a
 //!   refused `authenticate` appends no access entry;
@@ -58,6 +59,9 @@
 mod access;
 mod blob;
 mod directory;
+pub mod race;
+mod races;
+mod refusals;
 mod sessions;
 mod support;
 mod workflow;
@@ -80,6 +84,14 @@ pub use blob::{
 pub use directory::{
     concurrent_positions, contacts, logos, phases_and_tasks, portal_snapshot_order,
     tenant_isolation, tenants_and_portals,
+};
+pub use races::{
+    concurrent_activity_appends, concurrent_answers, concurrent_comments,
+    concurrent_verification_starts, concurrent_wrong_codes, revocation_races_sign_ins,
+};
+pub use refusals::{
+    foreign_activity_refused, one_live_code_per_contact, portal_status_reaches_access_flow,
+    revoked_contact_refused_everywhere, withdrawn_codes,
 };
 pub use sessions::{
     access_log, end_session, portal_status_reaches_sessions, revoke_contact, session_absolute_cap,
@@ -118,6 +130,12 @@ pub async fn run_all(store: Arc<dyn Store>) {
     magic_link_read_then_redeem_once(s).await;
     concurrent_magic_link_redeem(store.clone()).await;
     concurrent_code_redeem(store.clone()).await;
+    concurrent_wrong_codes(store.clone()).await;
+    concurrent_verification_starts(store.clone()).await;
+    one_live_code_per_contact(s).await;
+    withdrawn_codes(s).await;
+    revoked_contact_refused_everywhere(s).await;
+    portal_status_reaches_access_flow(s).await;
     // Sessions, revocation and the access log.
     session_expiry_boundary(s).await;
     session_slides(s).await;
@@ -126,6 +144,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     revoke_contact(s).await;
     access_log(s).await;
     portal_status_reaches_sessions(s).await;
+    revocation_races_sign_ins(store.clone()).await;
     // The task workflow.
     update_task_applies_with_activity(s).await;
     update_task_refusal_writes_nothing(s).await;
@@ -138,6 +157,10 @@ pub async fn run_all(store: Arc<dyn Store>) {
     activity_feed_order(s).await;
     branding_changes(s).await;
     evidence_round_trips(s).await;
+    foreign_activity_refused(s).await;
+    concurrent_answers(store.clone()).await;
+    concurrent_comments(store.clone()).await;
+    concurrent_activity_appends(store.clone()).await;
 }
 
 /// Generates one `#[tokio::test]` per check of the suite, so an adapter's test run
@@ -167,11 +190,15 @@ macro_rules! conformance_tests {
             update_task_applies_with_activity, update_task_refusal_writes_nothing,
             update_task_keeps_immutable_fields, workflow_portal_scoping,
             comments_order_and_scope, questions_answered_once, activity_feed_order,
-            branding_changes, evidence_round_trips
+            branding_changes, evidence_round_trips, one_live_code_per_contact, withdrawn_codes,
+            revoked_contact_refused_everywhere, portal_status_reaches_access_flow,
+            foreign_activity_refused
         );
         $crate::conformance_tests!(@each arc $make;
             concurrent_positions, concurrent_issue_code, concurrent_magic_link_redeem,
-            concurrent_code_redeem, concurrent_approvals, concurrent_checklist_items
+            concurrent_code_redeem, concurrent_approvals, concurrent_checklist_items,
+            concurrent_wrong_codes, concurrent_verification_starts, revocation_races_sign_ins,
+            concurrent_answers, concurrent_comments, concurrent_activity_appends
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -3,12 +3,11 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::support::{
-    MAX_CODES, MAX_WRONG, another_contact, assert_err, assert_refused, contact_id, hours, invite,
-    limits, mins, new_code, new_session, no_slide, secs, session_ttl, signed_in, start, t0, token,
-    world,
+    MAX_CODES, MAX_WRONG, another_contact, assert_err, contact_id, hours, invite, limits, mins,
+    new_code, new_session, no_slide, secs, session_ttl, signed_in, start, t0, token, world,
 };
 use crate::access::SessionPolicy;
-use crate::error::Error;
+use crate::error::{Entity, Error};
 use crate::store::{AccessEvent, AccessLogEntry, RequestInfo, Store};
 
 fn req() -> RequestInfo {
@@ -34,11 +33,15 @@ pub async fn session_expiry_boundary(store: &dyn Store) {
         store
             .authenticate(&session, expires + secs(1), &policy, &req())
             .await,
-        Error::Expired { .. }
+        Error::Expired {
+            entity: Entity::Session
+        }
     );
     assert_err!(
         store.authenticate(&token(), t0(), &policy, &req()).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Session
+        }
     );
 }
 
@@ -92,7 +95,9 @@ pub async fn session_slides(store: &dyn Store) {
         store
             .authenticate(&other, slid + secs(1), &no_slide(), &req())
             .await,
-        Error::Expired { .. }
+        Error::Expired {
+            entity: Entity::Session
+        }
     );
 }
 
@@ -125,7 +130,9 @@ pub async fn session_absolute_cap(store: &dyn Store) {
         store
             .authenticate(&session, cap + secs(1), &policy, &req())
             .await,
-        Error::Expired { .. }
+        Error::Expired {
+            entity: Entity::Session
+        }
     );
 }
 
@@ -144,7 +151,9 @@ pub async fn end_session(store: &dyn Store) {
         store
             .authenticate(&session, t0() + mins(3), &no_slide(), &req())
             .await,
-        Error::Expired { .. }
+        Error::Expired {
+            entity: Entity::Session
+        }
     );
     store.end_session(&session, t0() + mins(4)).await.unwrap();
     store.end_session(&token(), t0() + mins(4)).await.unwrap();
@@ -175,7 +184,9 @@ pub async fn revoke_contact(store: &dyn Store) {
     for s in [&s1, &s2] {
         assert_err!(
             store.authenticate(s, at, &no_slide(), &req()).await,
-            Error::Revoked { .. }
+            Error::Revoked {
+                entity: Entity::Session
+            }
         );
     }
     assert_eq!(
@@ -184,7 +195,7 @@ pub async fn revoke_contact(store: &dyn Store) {
     );
 
     let lost = new_session(at);
-    assert_refused!(
+    assert_err!(
         store
             .redeem_code(
                 &pending.verification,
@@ -193,35 +204,56 @@ pub async fn revoke_contact(store: &dyn Store) {
                 MAX_WRONG,
                 &lost,
             )
-            .await
+            .await,
+        Error::Revoked {
+            entity: Entity::Contact
+        }
     );
-    assert_refused!(
+    assert_err!(
         store
             .magic_link(&pending.code.magic_hash, at, MAX_WRONG)
-            .await
+            .await,
+        Error::Revoked {
+            entity: Entity::Contact
+        }
     );
-    assert_refused!(
+    assert_err!(
         store
             .redeem_magic_link(&pending.code.magic_hash, at, MAX_WRONG, &lost)
-            .await
+            .await,
+        Error::Revoked {
+            entity: Entity::Contact
+        }
     );
-    assert_refused!(
+    assert_err!(
         store
             .issue_code(&pending.verification, &new_code(at), MAX_CODES)
-            .await
+            .await,
+        Error::Revoked {
+            entity: Entity::Contact
+        }
     );
     assert_err!(
         store
             .authenticate(&lost.token_hash, at, &no_slide(), &req())
             .await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Session
+        }
     );
-    assert_err!(store.open_invite(&inv).await, Error::Revoked { .. });
+    assert_err!(
+        store.open_invite(&inv).await,
+        Error::Revoked {
+            entity: Entity::Contact
+        }
+    );
     assert_err!(
         store
             .start_verification(&inv, &token(), &new_code(at), limits())
             .await,
-        Error::Revoked { .. }
+        Error::Revoked {
+            entity: Entity::Contact
+        }
     );
     store
         .authenticate(&bob_session, at, &no_slide(), &req())
@@ -229,7 +261,9 @@ pub async fn revoke_contact(store: &dyn Store) {
         .unwrap();
     assert_err!(
         store.revoke_contact(contact_id(), at).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Contact
+        }
     );
 
     // Re-inviting reinstates the contact, but revoked sessions and killed codes stay dead.
@@ -243,10 +277,12 @@ pub async fn revoke_contact(store: &dyn Store) {
         .unwrap();
     assert_err!(
         store.authenticate(&s1, later, &no_slide(), &req()).await,
-        Error::Revoked { .. }
+        Error::Revoked {
+            entity: Entity::Session
+        }
     );
     let lost = new_session(later);
-    assert!(
+    assert_err!(
         store
             .redeem_code(
                 &pending.verification,
@@ -255,14 +291,18 @@ pub async fn revoke_contact(store: &dyn Store) {
                 MAX_WRONG,
                 &lost,
             )
-            .await
-            .is_err()
+            .await,
+        Error::Expired {
+            entity: Entity::Code
+        }
     );
-    assert!(
+    assert_err!(
         store
             .redeem_magic_link(&pending.code.magic_hash, later, MAX_WRONG, &lost)
-            .await
-            .is_err()
+            .await,
+        Error::NotFound {
+            entity: Entity::MagicLink
+        }
     );
 }
 
@@ -306,7 +346,9 @@ pub async fn access_log(store: &dyn Store) {
         store
             .authenticate(&session, t0() + hours(25), &no_slide(), &request)
             .await,
-        Error::Expired { .. }
+        Error::Expired {
+            entity: Entity::Session
+        }
     );
     assert_eq!(
         store.access_log(w.portal.id, 100).await.unwrap().len(),
@@ -384,6 +426,8 @@ pub async fn portal_status_reaches_sessions(store: &dyn Store) {
         store
             .set_portal_status(missing, PortalStatus::Archived)
             .await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Portal
+        }
     );
 }

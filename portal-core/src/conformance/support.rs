@@ -13,6 +13,8 @@ use crate::secret::{CodeHash, TokenHash};
 use crate::store::{ClientContext, NewCode, NewSession, Store, TaskDecision, VerificationLimits};
 use crate::workflow::{Actor, TaskAction, apply};
 
+pub(crate) use super::race::race_all;
+
 /// Asserts that an expression is `Err` matching a pattern, printing what it was if not.
 macro_rules! assert_err {
     ($e:expr, $pat:pat $(,)?) => {
@@ -28,20 +30,6 @@ macro_rules! assert_err {
     };
 }
 pub(crate) use assert_err;
-
-/// Asserts a refusal of the access flow: `NotFound`, `Expired` or `Revoked`, where the
-/// contract says a thing stops working without fixing which of these it answers.
-macro_rules! assert_refused {
-    ($e:expr $(,)?) => {
-        $crate::conformance::support::assert_err!(
-            $e,
-            $crate::Error::NotFound { .. }
-                | $crate::Error::Expired { .. }
-                | $crate::Error::Revoked { .. }
-        )
-    };
-}
-pub(crate) use assert_refused;
 
 /// The suite's epoch: 2026-11-28T10:00:00Z.
 pub(crate) fn t0() -> DateTime<Utc> {
@@ -266,6 +254,7 @@ pub(crate) async fn invite(store: &dyn Store, contact: ContactId, at: DateTime<U
 }
 
 /// A running verification and its first code.
+#[derive(Debug)]
 pub(crate) struct Started {
     pub(crate) verification: TokenHash,
     pub(crate) code: NewCode,
@@ -296,31 +285,4 @@ pub(crate) async fn signed_in(
         .await
         .unwrap();
     (session.token_hash, ctx)
-}
-
-/// Runs the futures at once, each on its own OS thread, released together by a
-/// barrier, so the calls truly race (whatever the runtime flavor, and even when an
-/// adapter blocks inside a call); returns their outputs in order.
-pub(crate) async fn race<T, Fut>(futures: Vec<Fut>) -> Vec<T>
-where
-    Fut: std::future::Future<Output = T> + Send + 'static,
-    T: Send + 'static,
-{
-    let barrier = std::sync::Arc::new(std::sync::Barrier::new(futures.len()));
-    let handle = tokio::runtime::Handle::current();
-    let joins: Vec<_> = futures
-        .into_iter()
-        .map(|fut| {
-            let (barrier, handle) = (barrier.clone(), handle.clone());
-            tokio::task::spawn_blocking(move || {
-                barrier.wait();
-                handle.block_on(fut)
-            })
-        })
-        .collect();
-    let mut out = Vec::with_capacity(joins.len());
-    for j in joins {
-        out.push(j.await.expect("a racing call panicked"));
-    }
-    out
 }

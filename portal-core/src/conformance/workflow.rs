@@ -12,9 +12,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::support::{
     World, another_contact, assert_err, client, decide, mins, new_portal, new_task_of, new_tenant,
-    phase, portal_id, race, secs, staff, t0, task_id, tenant_id, world,
+    phase, portal_id, race_all, secs, staff, t0, task_id, tenant_id, world,
 };
-use crate::error::{Error, Result};
+use crate::error::{Entity, Error, Result};
 use crate::ids::{PortalId, QuestionId, TaskId};
 use crate::model::{
     Branding, ChecklistItem, MeetingSchedule, Question, QuestionKind, Side, Task, TaskKind,
@@ -29,7 +29,7 @@ use crate::workflow::{
 };
 
 /// Adds a client-side task of `kind` to a new phase of the world's portal.
-async fn task_in(store: &dyn Store, w: &World, kind: TaskKind) -> Task {
+pub(super) async fn task_in(store: &dyn Store, w: &World, kind: TaskKind) -> Task {
     let ph = phase(store, w.portal.id, "Workflow").await;
     store
         .add_task(&new_task_of(w.portal.id, ph.id, "Workflow task", kind))
@@ -49,7 +49,11 @@ fn counted(inner: TaskDecision) -> (TaskDecision, Arc<AtomicUsize>) {
 }
 
 /// The activity entries of one task, newest first.
-async fn task_activity(store: &dyn Store, portal: PortalId, task: TaskId) -> Vec<ActivityEntry> {
+pub(super) async fn task_activity(
+    store: &dyn Store,
+    portal: PortalId,
+    task: TaskId,
+) -> Vec<ActivityEntry> {
     store
         .activity(portal, 10_000)
         .await
@@ -59,7 +63,7 @@ async fn task_activity(store: &dyn Store, portal: PortalId, task: TaskId) -> Vec
         .collect()
 }
 
-fn entry(
+pub(super) fn entry(
     portal: PortalId,
     at: DateTime<Utc>,
     actor: &Actor,
@@ -77,7 +81,13 @@ fn entry(
     }
 }
 
-fn comment(w: &World, task: TaskId, author: &Actor, body: &str, at: DateTime<Utc>) -> Comment {
+pub(super) fn comment(
+    w: &World,
+    task: TaskId,
+    author: &Actor,
+    body: &str,
+    at: DateTime<Utc>,
+) -> Comment {
     Comment {
         portal_id: w.portal.id,
         task_id: task,
@@ -87,7 +97,7 @@ fn comment(w: &World, task: TaskId, author: &Actor, body: &str, at: DateTime<Utc
     }
 }
 
-fn question(w: &World, text: &str, at: DateTime<Utc>) -> ClientQuestion {
+pub(super) fn question(w: &World, text: &str, at: DateTime<Utc>) -> ClientQuestion {
     ClientQuestion {
         id: QuestionId::random(&OsRandom),
         portal_id: w.portal.id,
@@ -98,7 +108,7 @@ fn question(w: &World, text: &str, at: DateTime<Utc>) -> ClientQuestion {
     }
 }
 
-fn answer(text: &str, at: DateTime<Utc>) -> QuestionAnswer {
+pub(super) fn answer(text: &str, at: DateTime<Utc>) -> QuestionAnswer {
     QuestionAnswer {
         by: staff(),
         text: text.to_owned(),
@@ -106,7 +116,7 @@ fn answer(text: &str, at: DateTime<Utc>) -> QuestionAnswer {
     }
 }
 
-fn checklist(n: usize) -> TaskKind {
+pub(super) fn checklist(n: usize) -> TaskKind {
     TaskKind::Checklist {
         items: (0..n)
             .map(|i| ChecklistItem {
@@ -375,11 +385,15 @@ pub async fn update_task_keeps_immutable_fields(store: &dyn Store) {
     assert_eq!(store.task(w.portal.id, t.id).await.unwrap(), want);
     assert_err!(
         store.task(other.portal.id, foreign_id).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Task
+        }
     );
     assert_err!(
         store.task(w.portal.id, foreign_id).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Task
+        }
     );
     let theirs = store.portal_snapshot(other.portal.id).await.unwrap();
     assert!(theirs.tasks.is_empty(), "nothing moved to the other portal");
@@ -410,22 +424,38 @@ pub async fn workflow_portal_scoping(store: &dyn Store) {
     let feed_a = store.activity(a.portal.id, 100).await.unwrap();
     assert_eq!(feed_a.len(), 2);
 
-    assert_err!(store.task(b.portal.id, ta.id).await, Error::NotFound { .. });
+    assert_err!(
+        store.task(b.portal.id, ta.id).await,
+        Error::NotFound {
+            entity: Entity::Task
+        }
+    );
     assert_err!(
         store.task(a.portal.id, task_id()).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Task
+        }
     );
-    assert_err!(store.task(portal_id(), ta.id).await, Error::NotFound { .. });
+    assert_err!(
+        store.task(portal_id(), ta.id).await,
+        Error::NotFound {
+            entity: Entity::Task
+        }
+    );
     let (decision, calls) = counted(decide(TaskAction::Complete { notes: None }, staff(), at));
     assert_err!(
         store
             .update_task(b.portal.id, ta.id, decision.clone())
             .await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Task
+        }
     );
     assert_err!(
         store.update_task(a.portal.id, task_id(), decision).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Task
+        }
     );
     assert_eq!(
         calls.load(Ordering::SeqCst),
@@ -445,20 +475,28 @@ pub async fn workflow_portal_scoping(store: &dyn Store) {
     };
     assert_err!(
         store.add_comment(&sneaky, &sneaky_entry).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Task
+        }
     );
     let missing = comment(&b, task_id(), &bob, "Nowhere", at);
     assert_err!(
         store.add_comment(&missing, &sneaky_entry).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Task
+        }
     );
     assert_err!(
         store.comments(b.portal.id, ta.id).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Task
+        }
     );
     assert_err!(
         store.comments(a.portal.id, task_id()).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Task
+        }
     );
     assert_eq!(store.comments(a.portal.id, ta.id).await.unwrap(), vec![c]);
     assert_eq!(store.comments(b.portal.id, tb.id).await.unwrap(), vec![]);
@@ -479,7 +517,9 @@ pub async fn workflow_portal_scoping(store: &dyn Store) {
                 )
             )
             .await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Question
+        }
     );
     assert_err!(
         store
@@ -496,7 +536,9 @@ pub async fn workflow_portal_scoping(store: &dyn Store) {
                 )
             )
             .await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Question
+        }
     );
     // A question of a missing portal is refused too.
     let orphan = ClientQuestion {
@@ -512,7 +554,9 @@ pub async fn workflow_portal_scoping(store: &dyn Store) {
     );
     assert_err!(
         store.add_question(&orphan, &orphan_entry).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Portal
+        }
     );
 
     assert_eq!(store.questions(a.portal.id).await.unwrap(), vec![q]);
@@ -551,7 +595,7 @@ pub async fn concurrent_approvals(store: Arc<dyn Store>) {
             })
             .collect();
         let mut winners = Vec::new();
-        for r in race(calls).await {
+        for r in race_all(calls).await {
             match r {
                 Ok(task) => winners.push(task),
                 Err(Error::Conflict { .. }) => {}
@@ -612,7 +656,7 @@ pub async fn concurrent_checklist_items(store: Arc<dyn Store>) {
             async move { store.update_task(portal, task, d).await }
         })
         .collect();
-    let statuses: Vec<TaskStatus> = race(calls)
+    let statuses: Vec<TaskStatus> = race_all(calls)
         .await
         .into_iter()
         .map(|r| r.unwrap().status)
@@ -938,11 +982,15 @@ pub async fn branding_changes(store: &dyn Store) {
 
     assert_err!(
         store.set_tenant_branding(tenant_id(), &defaults).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Tenant
+        }
     );
     assert_err!(
         store.set_portal_branding(portal_id(), &own).await,
-        Error::NotFound { .. }
+        Error::NotFound {
+            entity: Entity::Portal
+        }
     );
 }
 

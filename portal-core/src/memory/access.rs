@@ -49,17 +49,18 @@ impl State {
         let rec = self
             .verifications
             .get(&v)
-            .filter(|rec| !rec.completed)
+            .filter(|rec| !rec.completed && rec.latest_magic == Some(*magic))
             .ok_or_else(|| not_found(Entity::MagicLink))?;
+        // The contact first: a revoked contact's link (killed by the revocation)
+        // answers `Revoked(Contact)`.
+        let target = self.target(rec.contact)?;
+        rules::judge_contact(&target.contact)?;
         let live = rec
             .live
             .as_ref()
             .filter(|live| live.magic_hash == *magic)
             .ok_or_else(|| not_found(Entity::MagicLink))?
             .state();
-        let contact = rec.contact;
-        let target = self.target(contact)?;
-        rules::judge_contact(&target.contact)?;
         Ok((v, live, target))
     }
 
@@ -88,6 +89,7 @@ impl State {
         if let Some(rec) = self.verifications.get_mut(v) {
             rec.completed = true;
             rec.live = None;
+            rec.latest_magic = None;
         }
         let contact = target.contact.id;
         self.sessions.insert(
@@ -188,6 +190,7 @@ impl AccessStore for MemoryStore {
                     contact,
                     started_at: code.issued_at,
                     codes_issued: 1,
+                    latest_magic: Some(code.magic_hash),
                     live: Some(LiveCode::from_new(code)),
                     completed: false,
                 },
@@ -232,6 +235,7 @@ impl AccessStore for MemoryStore {
                 .ok_or_else(|| not_found(Entity::Verification))?;
             rec.codes_issued += 1;
             rec.live = Some(LiveCode::from_new(code));
+            rec.latest_magic = Some(code.magic_hash);
             let issued = rec.codes_issued;
             st.magic_links.insert(code.magic_hash, *verification);
             Ok((target, issued))
@@ -250,6 +254,7 @@ impl AccessStore for MemoryStore {
                 Withdrawal::Uncount { codes_issued } => {
                     rec.codes_issued = codes_issued;
                     rec.live = None;
+                    rec.latest_magic = None;
                 }
                 Withdrawal::DropVerification => {
                     let contact = rec.contact;

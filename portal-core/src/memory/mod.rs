@@ -134,6 +134,10 @@ struct VerificationRec {
     /// The first code's `issued_at`: what the per-contact limit counts.
     started_at: DateTime<Utc>,
     codes_issued: u32,
+    /// The verification's latest magic link, live or killed (a revoked contact's
+    /// killed link answers `Revoked(Contact)`, not `NotFound`); `None` once withdrawn
+    /// or redeemed. Replaced links are not kept here.
+    latest_magic: Option<TokenHash>,
     /// The one live code (and its magic link); `None` once killed (another code of the
     /// contact issued, the contact revoked) or redeemed.
     live: Option<LiveCode>,

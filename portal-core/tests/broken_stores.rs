@@ -1,0 +1,795 @@
+//! The conformance suite proves it can fail: deliberately broken stores, each breaking
+//! ONE contract point, must make the check that guards that point panic.
+//!
+//! Every broken store is a [`Broken`] wrapper around a [`MemoryStore`]: it delegates
+//! every method to the inner store, except the one it breaks. Where the break needs
+//! facts the trait does not expose (which code is live, which invite was replaced),
+//! the wrapper keeps a shadow of what it was told (hashes it passed through, never
+//! anything the inner store decided). With [`Breakage::None`] the wrapper breaks
+//! nothing, and the whole suite passes through it: so each failure below is the
+//! breakage's, not the wrapper's.
+//!
+//! The table "broken store → check that catches it" in `docs/adapter-guide.md` lists
+//! the same pairs as the tests at the bottom.
+
+// Test code: a failed setup is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
+use portal_core::access::SessionPolicy;
+use portal_core::access::rules;
+use portal_core::conformance;
+use portal_core::memory::MemoryStore;
+use portal_core::model::{
+    Branding, Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant,
+};
+use portal_core::secret::{CodeHash, TokenHash};
+use portal_core::store::{
+    AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo, TaskDecision,
+    VerificationLimits, VerificationView,
+};
+use portal_core::workflow::{ActivityEntry, ClientQuestion, Comment, QuestionAnswer};
+use portal_core::{
+    AccessStore, ContactId, DirectoryStore, Entity, Error, Limit, OsRandom, PhaseId, PortalId,
+    QuestionId, RandomSource, Result, Store, TaskId, TenantId, WorkflowStore,
+};
+use tokio::sync::OnceCell;
+
+/// The one contract point a [`Broken`] store breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Breakage {
+    /// Breaks nothing: the wrapper and its shadow alone.
+    None,
+    /// `redeem_code` answers a wrong code with `WrongCode` without counting the try.
+    SkipsWrongTry,
+    /// `issue_code` ignores `max_codes` (passes `u32::MAX`): a sixth code is issued.
+    SixthCode,
+    /// `issue_invite` forgets to kill the previous invite: old links keep working.
+    KeepsOldInvite,
+    /// `authenticate` ignores revocation: a revoked contact's session gets through.
+    RevokedSessionPasses,
+    /// `task` ignores the portal it is asked through.
+    TaskIgnoresPortal,
+    /// `update_task` is read → decide → pause → write, without a lock: a concurrent
+    /// update is lost.
+    UnlockedUpdate,
+    /// `authenticate` refreshes the session on every request (`refresh_after` 0).
+    RefreshesAlways,
+    /// `start_verification` reads the count, pauses, then starts with no limit: a
+    /// check-then-act race lets concurrent starts through the limit.
+    UnlockedStart,
+    /// `redeem_code` is optimistic: concurrent wrong codes collapse into one counted
+    /// try (they read the same count and write the same next value).
+    OptimisticRedeem,
+    /// `issue_code` spares the contact's other verifications' live codes.
+    SparesOtherCodes,
+    /// An activity entry of another portal is accepted (filed under the record's).
+    ForeignActivityAccepted,
+    /// `comments` lists newest first instead of oldest first.
+    CommentsReversed,
+    /// A replaced or killed magic link answers `Expired` instead of `NotFound`.
+    ReplacedLinkExpired,
+    /// A revoked contact's magic link answers `NotFound` instead of `Revoked(Contact)`.
+    RevokedLinkNotFound,
+    /// `withdraw_code` withdraws the live code whatever link it is given.
+    WithdrawAnyLink,
+}
+
+/// What the wrapper saw pass through it.
+#[derive(Default)]
+struct Shadow {
+    /// Verification → the latest code issued in it.
+    codes: HashMap<TokenHash, NewCode>,
+    /// Verification → its contact.
+    contact_of: HashMap<TokenHash, ContactId>,
+    /// Every magic link issued → its verification.
+    links: HashMap<TokenHash, TokenHash>,
+    /// Verification → (contact, start time), for the unlocked start.
+    starts: HashMap<TokenHash, (ContactId, DateTime<Utc>)>,
+    /// Verifications whose live code an `issue_code` elsewhere should have killed.
+    spared: HashSet<TokenHash>,
+    /// Every invite issued → its contact; contact → its current invite.
+    invite_contact: HashMap<TokenHash, ContactId>,
+    current_invite: HashMap<ContactId, TokenHash>,
+    /// Session → the context it was created with.
+    sessions: HashMap<TokenHash, ClientContext>,
+    /// Task → its portal.
+    task_portal: HashMap<TaskId, PortalId>,
+    /// Wrong tries being "written" right now, per verification (optimistic redeem).
+    in_flight: HashMap<TokenHash, Arc<OnceCell<Wrong>>>,
+}
+
+/// How a wrong try was answered, shared by the optimistic redeem's colliding calls.
+#[derive(Debug, Clone, Copy)]
+enum Wrong {
+    Left(u32),
+    Limit,
+    Other,
+}
+
+impl Wrong {
+    fn of(r: &Result<ClientContext>) -> Self {
+        match r {
+            Err(Error::WrongCode { attempts_left }) => Self::Left(*attempts_left),
+            Err(Error::LimitReached(Limit::WrongCodeAttempts)) => Self::Limit,
+            _ => Self::Other,
+        }
+    }
+    fn error(self) -> Error {
+        match self {
+            Self::Left(attempts_left) => Error::WrongCode { attempts_left },
+            Self::Limit => Error::LimitReached(Limit::WrongCodeAttempts),
+            Self::Other => Error::conflict("a concurrent try answered otherwise"),
+        }
+    }
+}
+
+/// A [`MemoryStore`] with one contract point broken.
+struct Broken {
+    inner: MemoryStore,
+    breaks: Breakage,
+    shadow: Mutex<Shadow>,
+}
+
+impl Broken {
+    fn new(breaks: Breakage) -> Self {
+        Self {
+            inner: MemoryStore::new(),
+            breaks,
+            shadow: Mutex::new(Shadow::default()),
+        }
+    }
+
+    fn is(&self, b: Breakage) -> bool {
+        self.breaks == b
+    }
+
+    fn shadow(&self) -> std::sync::MutexGuard<'_, Shadow> {
+        self.shadow.lock().unwrap()
+    }
+
+    /// Records a code issued in a verification.
+    fn saw_code(&self, verification: TokenHash, code: &NewCode) {
+        let mut sh = self.shadow();
+        sh.codes.insert(verification, code.clone());
+        sh.links.insert(code.magic_hash, verification);
+        sh.spared.remove(&verification);
+    }
+
+    /// Whether `presented` is not the verification's latest code, as far as we saw.
+    fn is_wrong(&self, verification: &TokenHash, presented: &CodeHash) -> bool {
+        self.shadow()
+            .codes
+            .get(verification)
+            .is_some_and(|c| !c.code_hash.matches(presented))
+    }
+
+    /// Revives a spared verification's code in the inner store (which killed it), under
+    /// a fresh magic link; returns that link.
+    async fn revive(&self, verification: TokenHash) -> Option<TokenHash> {
+        let code = {
+            let mut sh = self.shadow();
+            if !sh.spared.remove(&verification) {
+                return None;
+            }
+            sh.codes.get(&verification).cloned()?
+        };
+        let mut fresh = [0u8; 32];
+        OsRandom.fill(&mut fresh);
+        let revived = NewCode {
+            magic_hash: TokenHash::from_bytes(fresh),
+            ..code
+        };
+        self.inner
+            .issue_code(&verification, &revived, u32::MAX)
+            .await
+            .ok()?;
+        Some(revived.magic_hash)
+    }
+
+    /// The magic link to hand the inner store: a spared link is revived first.
+    async fn spared_link(&self, magic: &TokenHash) -> TokenHash {
+        if self.is(Breakage::SparesOtherCodes) {
+            let v = {
+                let sh = self.shadow();
+                sh.links
+                    .get(magic)
+                    .copied()
+                    .filter(|v| sh.codes.get(v).is_some_and(|c| c.magic_hash == *magic))
+            };
+            if let Some(v) = v
+                && let Some(fresh) = self.revive(v).await
+            {
+                return fresh;
+            }
+        }
+        *magic
+    }
+
+    /// A magic-link answer, with the link breakages applied.
+    fn link_answer<T>(&self, magic: &TokenHash, r: Result<T>) -> Result<T> {
+        match r {
+            Err(Error::NotFound {
+                entity: Entity::MagicLink,
+            }) if self.is(Breakage::ReplacedLinkExpired)
+                && self.shadow().links.contains_key(magic) =>
+            {
+                Err(Error::Expired {
+                    entity: Entity::MagicLink,
+                })
+            }
+            Err(Error::Revoked {
+                entity: Entity::Contact,
+            }) if self.is(Breakage::RevokedLinkNotFound) => Err(Error::NotFound {
+                entity: Entity::MagicLink,
+            }),
+            other => other,
+        }
+    }
+
+    /// The invite to hand the inner store: an old invite stands for the current one.
+    fn invite_for(&self, invite: &TokenHash) -> TokenHash {
+        if self.is(Breakage::KeepsOldInvite) {
+            let sh = self.shadow();
+            if let Some(current) = sh
+                .invite_contact
+                .get(invite)
+                .and_then(|c| sh.current_invite.get(c))
+            {
+                return *current;
+            }
+        }
+        *invite
+    }
+
+    /// An activity entry filed under `portal`, if the store accepts foreign entries.
+    fn file_under(&self, portal: PortalId, activity: &ActivityEntry) -> ActivityEntry {
+        if self.is(Breakage::ForeignActivityAccepted) {
+            ActivityEntry {
+                portal_id: portal,
+                ..activity.clone()
+            }
+        } else {
+            activity.clone()
+        }
+    }
+
+    fn saw_session(&self, session: &NewSession, r: &Result<ClientContext>) {
+        if let Ok(ctx) = r {
+            self.shadow()
+                .sessions
+                .insert(session.token_hash, ctx.clone());
+        }
+    }
+}
+
+#[async_trait]
+impl DirectoryStore for Broken {
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<()> {
+        self.inner.create_tenant(tenant).await
+    }
+    async fn tenant(&self, id: TenantId) -> Result<Tenant> {
+        self.inner.tenant(id).await
+    }
+    async fn tenants(&self) -> Result<Vec<Tenant>> {
+        self.inner.tenants().await
+    }
+    async fn create_portal(&self, portal: &Portal) -> Result<()> {
+        self.inner.create_portal(portal).await
+    }
+    async fn portal(&self, id: PortalId) -> Result<Portal> {
+        self.inner.portal(id).await
+    }
+    async fn portals(&self, tenant: TenantId) -> Result<Vec<Portal>> {
+        self.inner.portals(tenant).await
+    }
+    async fn set_portal_status(&self, portal: PortalId, status: PortalStatus) -> Result<()> {
+        self.inner.set_portal_status(portal, status).await
+    }
+    async fn add_contact(&self, contact: &Contact) -> Result<()> {
+        self.inner.add_contact(contact).await
+    }
+    async fn contact(&self, id: ContactId) -> Result<Contact> {
+        self.inner.contact(id).await
+    }
+    async fn contacts(&self, portal: PortalId) -> Result<Vec<Contact>> {
+        self.inner.contacts(portal).await
+    }
+    async fn add_phase(&self, portal: PortalId, id: PhaseId, name: &str) -> Result<Phase> {
+        self.inner.add_phase(portal, id, name).await
+    }
+    async fn add_task(&self, task: &Task) -> Result<Task> {
+        let added = self.inner.add_task(task).await?;
+        self.shadow().task_portal.insert(added.id, added.portal_id);
+        Ok(added)
+    }
+    async fn put_logo(&self, logo: &Logo) -> Result<()> {
+        self.inner.put_logo(logo).await
+    }
+    async fn logo(&self, sha256: &str) -> Result<Logo> {
+        self.inner.logo(sha256).await
+    }
+    async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot> {
+        self.inner.portal_snapshot(portal).await
+    }
+}
+
+#[async_trait]
+impl AccessStore for Broken {
+    async fn issue_invite(
+        &self,
+        contact: ContactId,
+        token: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<ContactInPortal> {
+        let target = self.inner.issue_invite(contact, token, now).await?;
+        let mut sh = self.shadow();
+        sh.invite_contact.insert(*token, contact);
+        sh.current_invite.insert(contact, *token);
+        Ok(target)
+    }
+
+    async fn revoke_invite(&self, contact: ContactId, now: DateTime<Utc>) -> Result<()> {
+        self.inner.revoke_invite(contact, now).await
+    }
+
+    async fn open_invite(&self, token: &TokenHash) -> Result<ContactInPortal> {
+        self.inner.open_invite(&self.invite_for(token)).await
+    }
+
+    async fn start_verification(
+        &self,
+        invite: &TokenHash,
+        verification: &TokenHash,
+        code: &NewCode,
+        limits: VerificationLimits,
+    ) -> Result<ContactInPortal> {
+        let invite = self.invite_for(invite);
+        let target = if self.is(Breakage::UnlockedStart) {
+            // Check, pause, act: nothing holds the contact between the two.
+            let target = self.inner.open_invite(&invite).await?;
+            let starts: Vec<DateTime<Utc>> = self
+                .shadow()
+                .starts
+                .values()
+                .filter(|(c, _)| *c == target.contact.id)
+                .map(|(_, at)| *at)
+                .collect();
+            rules::judge_verification_start(&starts, code.issued_at, limits)?;
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            let unlimited = VerificationLimits {
+                max_per_contact: u32::MAX,
+                ..limits
+            };
+            self.inner
+                .start_verification(&invite, verification, code, unlimited)
+                .await?
+        } else {
+            self.inner
+                .start_verification(&invite, verification, code, limits)
+                .await?
+        };
+        self.saw_code(*verification, code);
+        let mut sh = self.shadow();
+        sh.contact_of.insert(*verification, target.contact.id);
+        sh.starts
+            .insert(*verification, (target.contact.id, code.issued_at));
+        Ok(target)
+    }
+
+    async fn verification(&self, verification: &TokenHash) -> Result<VerificationView> {
+        self.inner.verification(verification).await
+    }
+
+    async fn issue_code(
+        &self,
+        verification: &TokenHash,
+        code: &NewCode,
+        max_codes: u32,
+    ) -> Result<(ContactInPortal, u32)> {
+        let max = if self.is(Breakage::SixthCode) {
+            u32::MAX
+        } else {
+            max_codes
+        };
+        // The contact's other verifications with a live code, before this one kills them.
+        let mut live_elsewhere = Vec::new();
+        if self.is(Breakage::SparesOtherCodes) {
+            let others: Vec<TokenHash> = {
+                let sh = self.shadow();
+                let contact = sh.contact_of.get(verification).copied();
+                sh.contact_of
+                    .iter()
+                    .filter(|(v, c)| *v != verification && Some(**c) == contact)
+                    .map(|(v, _)| *v)
+                    .collect()
+            };
+            for v in others {
+                if self
+                    .inner
+                    .verification(&v)
+                    .await
+                    .is_ok_and(|view| view.code_expires_at.is_some())
+                {
+                    live_elsewhere.push(v);
+                }
+            }
+        }
+        let out = self.inner.issue_code(verification, code, max).await?;
+        self.saw_code(*verification, code);
+        self.shadow().spared.extend(live_elsewhere);
+        Ok(out)
+    }
+
+    async fn withdraw_code(&self, verification: &TokenHash, magic: &TokenHash) -> Result<()> {
+        let magic = match self.shadow().codes.get(verification) {
+            Some(latest) if self.is(Breakage::WithdrawAnyLink) => latest.magic_hash,
+            _ => *magic,
+        };
+        let before = self.inner.verification(verification).await.is_ok();
+        self.inner.withdraw_code(verification, &magic).await?;
+        if before
+            && matches!(
+                self.inner.verification(verification).await,
+                Err(Error::NotFound {
+                    entity: Entity::Verification
+                })
+            )
+        {
+            self.shadow().starts.remove(verification);
+        }
+        Ok(())
+    }
+
+    async fn redeem_code(
+        &self,
+        verification: &TokenHash,
+        presented: &CodeHash,
+        now: DateTime<Utc>,
+        max_wrong_attempts: u32,
+        session: &NewSession,
+    ) -> Result<ClientContext> {
+        let wrong = self.is_wrong(verification, presented);
+        if self.is(Breakage::SkipsWrongTry) && wrong {
+            let view = self.inner.verification(verification).await?;
+            if view.code_expires_at.is_some() {
+                // Told it is wrong, but the try is never written.
+                return Err(Error::WrongCode {
+                    attempts_left: max_wrong_attempts.saturating_sub(1),
+                });
+            }
+        }
+        if self.is(Breakage::OptimisticRedeem) && wrong {
+            let cell = self
+                .shadow()
+                .in_flight
+                .entry(*verification)
+                .or_default()
+                .clone();
+            let answer = *cell
+                .get_or_init(|| async {
+                    // The first try of a burst writes; the ones that read the same count
+                    // meanwhile write the same next value, so only one try is counted.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    let r = self
+                        .inner
+                        .redeem_code(verification, presented, now, max_wrong_attempts, session)
+                        .await;
+                    self.shadow().in_flight.remove(verification);
+                    if matches!(Wrong::of(&r), Wrong::Other) {
+                        // Not a counted try (expired, revoked...): answer as the store did.
+                        return Wrong::Other;
+                    }
+                    Wrong::of(&r)
+                })
+                .await;
+            if !matches!(answer, Wrong::Other) {
+                return Err(answer.error());
+            }
+        }
+        if self.is(Breakage::SparesOtherCodes) && !wrong {
+            self.revive(*verification).await;
+        }
+        let r = self
+            .inner
+            .redeem_code(verification, presented, now, max_wrong_attempts, session)
+            .await;
+        self.saw_session(session, &r);
+        r
+    }
+
+    async fn magic_link(
+        &self,
+        magic: &TokenHash,
+        now: DateTime<Utc>,
+        max_wrong_attempts: u32,
+    ) -> Result<ContactInPortal> {
+        let link = self.spared_link(magic).await;
+        let r = self.inner.magic_link(&link, now, max_wrong_attempts).await;
+        self.link_answer(magic, r)
+    }
+
+    async fn redeem_magic_link(
+        &self,
+        magic: &TokenHash,
+        now: DateTime<Utc>,
+        max_wrong_attempts: u32,
+        session: &NewSession,
+    ) -> Result<ClientContext> {
+        let link = self.spared_link(magic).await;
+        let r = self
+            .inner
+            .redeem_magic_link(&link, now, max_wrong_attempts, session)
+            .await;
+        self.saw_session(session, &r);
+        self.link_answer(magic, r)
+    }
+
+    async fn authenticate(
+        &self,
+        session: &TokenHash,
+        now: DateTime<Utc>,
+        policy: &SessionPolicy,
+        request: &RequestInfo,
+    ) -> Result<ClientContext> {
+        let policy = if self.is(Breakage::RefreshesAlways) {
+            SessionPolicy {
+                refresh_after: TimeDelta::zero(),
+                ..*policy
+            }
+        } else {
+            *policy
+        };
+        match self
+            .inner
+            .authenticate(session, now, &policy, request)
+            .await
+        {
+            Err(Error::Revoked {
+                entity: Entity::Session,
+            }) if self.is(Breakage::RevokedSessionPasses) => {
+                match self.shadow().sessions.get(session) {
+                    Some(ctx) => Ok(ctx.clone()),
+                    None => Err(Error::Revoked {
+                        entity: Entity::Session,
+                    }),
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn end_session(&self, session: &TokenHash, now: DateTime<Utc>) -> Result<()> {
+        self.inner.end_session(session, now).await
+    }
+
+    async fn revoke_contact(&self, contact: ContactId, now: DateTime<Utc>) -> Result<()> {
+        self.inner.revoke_contact(contact, now).await
+    }
+
+    async fn record_access(&self, entry: &AccessLogEntry) -> Result<()> {
+        self.inner.record_access(entry).await
+    }
+
+    async fn access_log(&self, portal: PortalId, limit: usize) -> Result<Vec<AccessLogEntry>> {
+        self.inner.access_log(portal, limit).await
+    }
+}
+
+#[async_trait]
+impl WorkflowStore for Broken {
+    async fn task(&self, portal: PortalId, task: TaskId) -> Result<Task> {
+        let portal = match self.shadow().task_portal.get(&task) {
+            Some(real) if self.is(Breakage::TaskIgnoresPortal) => *real,
+            _ => portal,
+        };
+        self.inner.task(portal, task).await
+    }
+
+    async fn update_task(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        decide: TaskDecision,
+    ) -> Result<Task> {
+        if self.is(Breakage::UnlockedUpdate) {
+            // Read, decide, pause, write what was decided on the stale read.
+            let current = self.inner.task(portal, task).await?;
+            let change = decide(&current)?;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let write: TaskDecision = Arc::new(move |_: &Task| Ok(change.clone()));
+            return self.inner.update_task(portal, task, write).await;
+        }
+        if self.is(Breakage::ForeignActivityAccepted) {
+            let refile: TaskDecision = Arc::new(move |current: &Task| {
+                let mut change = decide(current)?;
+                change.activity.portal_id = current.portal_id;
+                Ok(change)
+            });
+            return self.inner.update_task(portal, task, refile).await;
+        }
+        self.inner.update_task(portal, task, decide).await
+    }
+
+    async fn add_comment(&self, comment: &Comment, activity: &ActivityEntry) -> Result<()> {
+        let activity = self.file_under(comment.portal_id, activity);
+        self.inner.add_comment(comment, &activity).await
+    }
+
+    async fn comments(&self, portal: PortalId, task: TaskId) -> Result<Vec<Comment>> {
+        let mut listed = self.inner.comments(portal, task).await?;
+        if self.is(Breakage::CommentsReversed) {
+            listed.reverse();
+        }
+        Ok(listed)
+    }
+
+    async fn add_question(
+        &self,
+        question: &ClientQuestion,
+        activity: &ActivityEntry,
+    ) -> Result<()> {
+        let activity = self.file_under(question.portal_id, activity);
+        self.inner.add_question(question, &activity).await
+    }
+
+    async fn answer_question(
+        &self,
+        portal: PortalId,
+        question: QuestionId,
+        answer: &QuestionAnswer,
+        activity: &ActivityEntry,
+    ) -> Result<ClientQuestion> {
+        let activity = self.file_under(portal, activity);
+        self.inner
+            .answer_question(portal, question, answer, &activity)
+            .await
+    }
+
+    async fn questions(&self, portal: PortalId) -> Result<Vec<ClientQuestion>> {
+        self.inner.questions(portal).await
+    }
+
+    async fn activity(&self, portal: PortalId, limit: usize) -> Result<Vec<ActivityEntry>> {
+        self.inner.activity(portal, limit).await
+    }
+
+    async fn set_tenant_branding(&self, tenant: TenantId, branding: &Branding) -> Result<()> {
+        self.inner.set_tenant_branding(tenant, branding).await
+    }
+
+    async fn set_portal_branding(&self, portal: PortalId, branding: &Branding) -> Result<()> {
+        self.inner.set_portal_branding(portal, branding).await
+    }
+}
+
+/// A store to hand a check.
+fn store(breaks: Breakage) -> Arc<dyn Store> {
+    Arc::new(Broken::new(breaks))
+}
+
+/// Whether a check panics: it runs as its own task, so a panic on any of its racing
+/// threads surfaces as a panicked `JoinError`.
+async fn panics<F>(check: F) -> bool
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    match tokio::spawn(check).await {
+        Ok(()) => false,
+        Err(e) => e.is_panic(),
+    }
+}
+
+/// Runs a check (by name, from `portal_core::conformance`) on a fresh store.
+macro_rules! check {
+    (ref $name:ident, $store:expr) => {{
+        let store = $store;
+        async move { conformance::$name(store.as_ref()).await }
+    }};
+    (arc $name:ident, $store:expr) => {{
+        let store = $store;
+        async move { conformance::$name(store).await }
+    }};
+}
+
+/// One test per (breakage, catching check): the check must panic on the broken store.
+macro_rules! caught {
+    ($($test:ident: $breakage:ident => $kind:ident $check:ident;)*) => {
+        $(
+            #[doc = concat!("`", stringify!($breakage), "` is caught by `", stringify!($check), "`.")]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $test() {
+                assert!(
+                    panics(check!($kind $check, store(Breakage::$breakage))).await,
+                    "{} did not catch {:?}",
+                    stringify!($check),
+                    Breakage::$breakage
+                );
+            }
+        )*
+
+        /// The plain reference store and the unbroken wrapper pass every catching
+        /// check: each failure above is due to its breakage.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn unbroken_stores_pass_the_catching_checks() {
+            let plain = || -> Arc<dyn Store> { Arc::new(MemoryStore::new()) };
+            $(
+                assert!(
+                    !panics(check!($kind $check, plain())).await,
+                    "MemoryStore fails {}",
+                    stringify!($check)
+                );
+                assert!(
+                    !panics(check!($kind $check, store(Breakage::None))).await,
+                    "the unbroken wrapper fails {}",
+                    stringify!($check)
+                );
+            )*
+        }
+    };
+}
+
+caught! {
+    skipped_wrong_try_is_caught_by_wrong_code_attempts:
+        SkipsWrongTry => ref wrong_code_attempts;
+    skipped_wrong_try_is_caught_by_concurrent_wrong_codes:
+        SkipsWrongTry => arc concurrent_wrong_codes;
+    sixth_code_is_caught_by_code_limit:
+        SixthCode => ref code_limit;
+    sixth_code_is_caught_by_concurrent_issue_code:
+        SixthCode => arc concurrent_issue_code;
+    old_invite_kept_is_caught_by_invites:
+        KeepsOldInvite => ref invites;
+    revoked_session_passing_is_caught_by_revoke_contact:
+        RevokedSessionPasses => ref revoke_contact;
+    revoked_session_passing_is_caught_by_revoked_contact_refused_everywhere:
+        RevokedSessionPasses => ref revoked_contact_refused_everywhere;
+    revoked_session_passing_is_caught_by_revocation_races_sign_ins:
+        RevokedSessionPasses => arc revocation_races_sign_ins;
+    task_ignoring_portal_is_caught_by_workflow_portal_scoping:
+        TaskIgnoresPortal => ref workflow_portal_scoping;
+    task_ignoring_portal_is_caught_by_phases_and_tasks:
+        TaskIgnoresPortal => ref phases_and_tasks;
+    unlocked_update_is_caught_by_concurrent_checklist_items:
+        UnlockedUpdate => arc concurrent_checklist_items;
+    unlocked_update_is_caught_by_concurrent_approvals:
+        UnlockedUpdate => arc concurrent_approvals;
+    refresh_on_every_request_is_caught_by_session_slides:
+        RefreshesAlways => ref session_slides;
+    refresh_on_every_request_is_caught_by_session_expiry_boundary:
+        RefreshesAlways => ref session_expiry_boundary;
+    unlocked_start_is_caught_by_concurrent_verification_starts:
+        UnlockedStart => arc concurrent_verification_starts;
+    optimistic_redeem_is_caught_by_concurrent_wrong_codes:
+        OptimisticRedeem => arc concurrent_wrong_codes;
+    spared_codes_are_caught_by_one_live_code_per_contact:
+        SparesOtherCodes => ref one_live_code_per_contact;
+    foreign_activity_is_caught_by_foreign_activity_refused:
+        ForeignActivityAccepted => ref foreign_activity_refused;
+    reversed_comments_are_caught_by_comments_order_and_scope:
+        CommentsReversed => ref comments_order_and_scope;
+    reversed_comments_are_caught_by_concurrent_comments:
+        CommentsReversed => arc concurrent_comments;
+    expired_replaced_link_is_caught_by_issue_code_replaces_code_and_link:
+        ReplacedLinkExpired => ref issue_code_replaces_code_and_link;
+    expired_replaced_link_is_caught_by_one_live_code_per_contact:
+        ReplacedLinkExpired => ref one_live_code_per_contact;
+    revoked_link_not_found_is_caught_by_revoked_contact_refused_everywhere:
+        RevokedLinkNotFound => ref revoked_contact_refused_everywhere;
+    revoked_link_not_found_is_caught_by_revoke_contact:
+        RevokedLinkNotFound => ref revoke_contact;
+    withdrawing_any_link_is_caught_by_withdrawn_codes:
+        WithdrawAnyLink => ref withdrawn_codes;
+}
+
+/// The unbroken wrapper passes the whole suite: its shadow changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unbroken_wrapper_passes_the_whole_suite() {
+    conformance::run_all(store(Breakage::None)).await;
+}

@@ -78,9 +78,9 @@ async fn task_pages_of_each_type() {
     h.sign_in(&b).await;
     h.service
         .set_checklist_item(
+            portal_tests::staff(),
             h.portal.id,
             h.tasks["checklist"],
-            portal_tests::staff(),
             "a",
             true,
         )
@@ -88,9 +88,9 @@ async fn task_pages_of_each_type() {
         .unwrap();
     h.service
         .add_comment(
+            portal_tests::staff(),
             h.portal.id,
             h.tasks["upload"],
-            portal_tests::staff(),
             "A photo is fine.\nThanks!",
         )
         .await

@@ -201,7 +201,7 @@ async fn checklist_progress_and_completion() {
     assert_eq!(status(&h, "checklist").await, TaskStatus::InProgress);
     // Staff can check items too, recorded as them.
     h.service
-        .set_checklist_item(h.portal.id, h.tasks["checklist"], staff(), "b", true)
+        .set_checklist_item(staff(), h.portal.id, h.tasks["checklist"], "b", true)
         .await
         .unwrap();
     let page = b.get(&task).await;
@@ -370,9 +370,9 @@ async fn comments_thread_and_msp_notification() {
     assert_eq!(posted.status, 303);
     h.service
         .add_comment(
+            staff(),
             h.portal.id,
             h.tasks["upload"],
-            staff(),
             "Yes, a photo is perfect.",
         )
         .await

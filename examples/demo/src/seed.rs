@@ -324,10 +324,10 @@ async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
         .schedule_meeting(staff.clone(), p, call, schedule)
         .await?;
     service
-        .set_checklist_item(p, checklist, staff.clone(), "hours", true)
+        .set_checklist_item(staff.clone(), p, checklist, "hours", true)
         .await?;
     service
-        .add_comment(p, call, staff, "Looking forward to meeting your team! Anyone from the front office is welcome to join.")
+        .add_comment(staff, p, call, "Looking forward to meeting your team! Anyone from the front office is welcome to join.")
         .await?;
     Ok(Seeded {
         portal,

@@ -31,9 +31,9 @@ impl PortalService {
     /// Applies `action` by `actor` to a task of `portal`, atomically with its activity entry.
     pub async fn act(
         &self,
+        actor: Actor,
         portal: PortalId,
         task: TaskId,
-        actor: Actor,
         action: TaskAction,
     ) -> Result<Task> {
         let now = self.inner.clock.now();
@@ -56,9 +56,9 @@ impl PortalService {
         notes: Option<String>,
     ) -> Result<Task> {
         self.act(
+            client_actor(ctx),
             ctx.portal_id,
             task,
-            client_actor(ctx),
             TaskAction::Complete { notes },
         )
         .await
@@ -84,9 +84,9 @@ impl PortalService {
             .map_err(|errors| Error::InvalidFields { errors })?;
         let submit = mode == SubmitMode::Submit;
         self.act(
+            client_actor(ctx),
             ctx.portal_id,
             task,
-            client_actor(ctx),
             TaskAction::SaveAnswers { answers, submit },
         )
         .await
@@ -95,16 +95,16 @@ impl PortalService {
     /// Checks or unchecks a checklist item as `actor` (a client or staff).
     pub async fn set_checklist_item(
         &self,
+        actor: Actor,
         portal: PortalId,
         task: TaskId,
-        actor: Actor,
         item: &str,
         checked: bool,
     ) -> Result<Task> {
         self.act(
+            actor,
             portal,
             task,
-            actor,
             TaskAction::SetItem {
                 item: item.to_owned(),
                 checked,
@@ -127,7 +127,7 @@ impl PortalService {
             comment,
             request: request.clone(),
         };
-        self.act(ctx.portal_id, task, client_actor(ctx), action)
+        self.act(client_actor(ctx), ctx.portal_id, task, action)
             .await
     }
 
@@ -135,9 +135,9 @@ impl PortalService {
     /// notification recipients.
     pub async fn add_comment(
         &self,
+        author: Actor,
         portal: PortalId,
         task: TaskId,
-        author: Actor,
         body: &str,
     ) -> Result<Comment> {
         let body = clean_text("comment", body, MAX_MESSAGE)?;
@@ -259,7 +259,7 @@ impl PortalService {
         task: TaskId,
         schedule: MeetingSchedule,
     ) -> Result<Task> {
-        self.act(portal, task, staff, TaskAction::Schedule(schedule))
+        self.act(staff, portal, task, TaskAction::Schedule(schedule))
             .await
     }
 
@@ -272,9 +272,9 @@ impl PortalService {
         reason: &str,
     ) -> Result<Task> {
         self.act(
+            staff,
             portal,
             task,
-            staff,
             TaskAction::Block {
                 reason: reason.to_owned(),
             },
@@ -284,12 +284,12 @@ impl PortalService {
 
     /// Unblocks a task.
     pub async fn unblock_task(&self, staff: Actor, portal: PortalId, task: TaskId) -> Result<Task> {
-        self.act(portal, task, staff, TaskAction::Unblock).await
+        self.act(staff, portal, task, TaskAction::Unblock).await
     }
 
     /// Reopens a completed task.
     pub async fn reopen_task(&self, staff: Actor, portal: PortalId, task: TaskId) -> Result<Task> {
-        self.act(portal, task, staff, TaskAction::Reopen).await
+        self.act(staff, portal, task, TaskAction::Reopen).await
     }
 
     /// Marks any task complete as staff (e.g. an MSP task done, a meeting held).
@@ -300,7 +300,7 @@ impl PortalService {
         task: TaskId,
         notes: Option<String>,
     ) -> Result<Task> {
-        self.act(portal, task, staff, TaskAction::Complete { notes })
+        self.act(staff, portal, task, TaskAction::Complete { notes })
             .await
     }
 

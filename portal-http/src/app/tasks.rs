@@ -177,7 +177,7 @@ impl PortalApp {
                 let item = field(&fields, "item").unwrap_or("");
                 let r = self
                     .service
-                    .set_checklist_item(ctx.portal_id, task, client_actor(&ctx), item, checked)
+                    .set_checklist_item(client_actor(&ctx), ctx.portal_id, task, item, checked)
                     .await;
                 (
                     r.map(|_| ()),
@@ -205,7 +205,7 @@ impl PortalApp {
                 let body = text("comment").unwrap_or_default();
                 let r = self
                     .service
-                    .add_comment(ctx.portal_id, task, client_actor(&ctx), &body)
+                    .add_comment(client_actor(&ctx), ctx.portal_id, task, &body)
                     .await;
                 (r.map(|_| ()), "commented", Some(body))
             }

@@ -80,7 +80,7 @@ pub(crate) async fn seed_bench_portal(service: &PortalService) -> (Portal, Conta
                     .unwrap();
             } else if i == 4 {
                 service
-                    .set_checklist_item(portal.id, task.id, staff, "i0", true)
+                    .set_checklist_item(staff, portal.id, task.id, "i0", true)
                     .await
                     .unwrap();
             } else {

@@ -28,7 +28,7 @@ async fn comments_from_the_client_notify_the_msp() {
     let body = "Where do I find it?\nOur old MSP never sent one.";
     let c = h
         .service
-        .add_comment(ctx.portal_id, t.id, client_actor(&ctx), body)
+        .add_comment(client_actor(&ctx), ctx.portal_id, t.id, body)
         .await
         .unwrap();
     assert_eq!(c.body, body);
@@ -53,7 +53,7 @@ async fn comments_from_the_client_notify_the_msp() {
     h.clock.advance(TimeDelta::minutes(1));
     let reply = h
         .service
-        .add_comment(h.portal.id, t.id, staff(), "I will send it today.")
+        .add_comment(staff(), h.portal.id, t.id, "I will send it today.")
         .await
         .unwrap();
     assert_eq!(
@@ -164,7 +164,7 @@ async fn hostile_input_is_kept_as_text_or_refused() {
     let script = "<script>alert('x')</script> & <b>bold</b>";
     let c = h
         .service
-        .add_comment(ctx.portal_id, t.id, jane.clone(), script)
+        .add_comment(jane.clone(), ctx.portal_id, t.id, script)
         .await
         .unwrap();
     assert_eq!(c.body, script, "markup is kept verbatim, as text");
@@ -180,12 +180,12 @@ async fn hostile_input_is_kept_as_text_or_refused() {
     for bad in [long.as_str(), "bell \u{7} here", "nul\u{0}", "", "   \n\t "] {
         assert_err(
             h.service
-                .add_comment(ctx.portal_id, t.id, jane.clone(), bad)
+                .add_comment(jane.clone(), ctx.portal_id, t.id, bad)
                 .await,
             invalid,
         );
         assert_err(
-            h.service.add_comment(h.portal.id, t.id, staff(), bad).await,
+            h.service.add_comment(staff(), h.portal.id, t.id, bad).await,
             invalid,
         );
         assert_err(h.service.ask_question(&ctx, bad).await, invalid);
@@ -216,7 +216,7 @@ async fn hostile_input_is_kept_as_text_or_refused() {
     let max = "y".repeat(5000);
     assert_eq!(
         h.service
-            .add_comment(ctx.portal_id, t.id, jane, &max)
+            .add_comment(jane, ctx.portal_id, t.id, &max)
             .await
             .unwrap()
             .body,

@@ -109,7 +109,7 @@ async fn checklist_by_client_and_staff() {
     let t1 = h.now();
     let after = h
         .service
-        .set_checklist_item(h.portal.id, t.id, jane.clone(), "i0", true)
+        .set_checklist_item(jane.clone(), h.portal.id, t.id, "i0", true)
         .await
         .unwrap();
     assert_eq!(
@@ -120,7 +120,7 @@ async fn checklist_by_client_and_staff() {
     let t2 = h.now();
     let after = h
         .service
-        .set_checklist_item(h.portal.id, t.id, staff(), "i1", true)
+        .set_checklist_item(staff(), h.portal.id, t.id, "i1", true)
         .await
         .unwrap();
     assert_eq!(x_of_y(&after), (2, 3));
@@ -143,7 +143,7 @@ async fn checklist_by_client_and_staff() {
     h.clock.advance(TimeDelta::minutes(1));
     let after = h
         .service
-        .set_checklist_item(h.portal.id, t.id, jane.clone(), "i0", false)
+        .set_checklist_item(jane.clone(), h.portal.id, t.id, "i0", false)
         .await
         .unwrap();
     assert_eq!(
@@ -153,25 +153,25 @@ async fn checklist_by_client_and_staff() {
     assert!(!after.evidence.checked.contains_key("i0"));
     assert_err(
         h.service
-            .set_checklist_item(h.portal.id, t.id, jane.clone(), "i0", false)
+            .set_checklist_item(jane.clone(), h.portal.id, t.id, "i0", false)
             .await,
         |e| matches!(e, Error::Conflict { .. }),
     );
     assert_err(
         h.service
-            .set_checklist_item(h.portal.id, t.id, jane.clone(), "nope", true)
+            .set_checklist_item(jane.clone(), h.portal.id, t.id, "nope", true)
             .await,
         |e| matches!(e, Error::Invalid { .. }),
     );
 
     h.clock.advance(TimeDelta::minutes(1));
     h.service
-        .set_checklist_item(h.portal.id, t.id, jane.clone(), "i0", true)
+        .set_checklist_item(jane.clone(), h.portal.id, t.id, "i0", true)
         .await
         .unwrap();
     let done = h
         .service
-        .set_checklist_item(h.portal.id, t.id, jane.clone(), "i2", true)
+        .set_checklist_item(jane.clone(), h.portal.id, t.id, "i2", true)
         .await
         .unwrap();
     assert_eq!(
@@ -187,7 +187,7 @@ async fn checklist_by_client_and_staff() {
     );
     assert_err(
         h.service
-            .set_checklist_item(h.portal.id, t.id, jane.clone(), "i2", false)
+            .set_checklist_item(jane.clone(), h.portal.id, t.id, "i2", false)
             .await,
         |e| matches!(e, Error::Conflict { .. }),
     );
@@ -358,7 +358,7 @@ async fn staff_block_unblock_and_reopen() {
         .await;
     let jane = client_actor(&ctx);
     h.service
-        .set_checklist_item(h.portal.id, list.id, jane.clone(), "i0", true)
+        .set_checklist_item(jane.clone(), h.portal.id, list.id, "i0", true)
         .await
         .unwrap();
 
@@ -387,7 +387,7 @@ async fn staff_block_unblock_and_reopen() {
     h.clock.advance(TimeDelta::minutes(1));
     match h
         .service
-        .set_checklist_item(h.portal.id, list.id, jane.clone(), "i1", true)
+        .set_checklist_item(jane.clone(), h.portal.id, list.id, "i1", true)
         .await
     {
         Err(Error::Conflict { reason: why }) => assert!(why.contains(reason), "{why}"),
@@ -395,7 +395,7 @@ async fn staff_block_unblock_and_reopen() {
     }
     assert_err(
         h.service
-            .set_checklist_item(h.portal.id, list.id, jane.clone(), "i0", false)
+            .set_checklist_item(jane.clone(), h.portal.id, list.id, "i0", false)
             .await,
         |e| matches!(e, Error::Conflict { .. }),
     );
@@ -501,7 +501,7 @@ async fn client_cannot_act_on_msp_tasks_or_other_portals() {
     });
     assert_err(
         h.service
-            .set_checklist_item(h.portal.id, msp_list.id, client_actor(&ctx), "i0", true)
+            .set_checklist_item(client_actor(&ctx), h.portal.id, msp_list.id, "i0", true)
             .await,
         |e| matches!(e, Error::Forbidden { .. }),
     );
@@ -515,7 +515,7 @@ async fn client_cannot_act_on_msp_tasks_or_other_portals() {
         .unwrap();
     assert_eq!(done.status, TaskStatus::Completed);
     h.service
-        .set_checklist_item(h.portal.id, msp_list.id, staff(), "i0", true)
+        .set_checklist_item(staff(), h.portal.id, msp_list.id, "i0", true)
         .await
         .unwrap();
 
@@ -554,7 +554,7 @@ async fn client_cannot_act_on_msp_tasks_or_other_portals() {
     );
     assert_err(
         h.service
-            .add_comment(ctx.portal_id, theirs.id, client_actor(&ctx), "hi")
+            .add_comment(client_actor(&ctx), ctx.portal_id, theirs.id, "hi")
             .await,
         not_found,
     );
@@ -564,7 +564,7 @@ async fn client_cannot_act_on_msp_tasks_or_other_portals() {
     );
     assert_err(
         h.service
-            .set_checklist_item(ctx.portal_id, theirs.id, client_actor(&ctx), "i0", true)
+            .set_checklist_item(client_actor(&ctx), ctx.portal_id, theirs.id, "i0", true)
             .await,
         not_found,
     );

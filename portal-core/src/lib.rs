@@ -21,6 +21,7 @@ pub mod secret;
 pub mod service;
 pub mod store;
 mod task_kind;
+pub mod wording;
 pub mod workflow;
 
 #[cfg(test)]

@@ -107,7 +107,7 @@ struct VerificationText<'a> {
     company: &'a str,
     code: &'a str,
     link: &'a str,
-    minutes: i64,
+    lifetime: String,
     expires: String,
 }
 
@@ -118,7 +118,7 @@ struct VerificationHtml<'a> {
     company: &'a str,
     code: &'a str,
     link: &'a str,
-    minutes: i64,
+    lifetime: String,
     expires: String,
     accent: String,
     accent_text: &'static str,
@@ -167,8 +167,9 @@ pub fn verification_email(
     code: &crate::secret::VerificationCode,
     magic_link: &str,
     expires_at: DateTime<Utc>,
-    ttl_minutes: i64,
+    code_ttl: chrono::TimeDelta,
 ) -> Result<Email> {
+    let lifetime = crate::wording::duration(code_ttl);
     let company = to.branding.company_name.as_str();
     let expires = expires_at.format("%H:%M UTC").to_string();
     let text = render(&VerificationText {
@@ -176,7 +177,7 @@ pub fn verification_email(
         company,
         code: code.expose_secret(),
         link: magic_link,
-        minutes: ttl_minutes,
+        lifetime: lifetime.clone(),
         expires: expires.clone(),
     })?;
     let html = render(&VerificationHtml {
@@ -184,7 +185,7 @@ pub fn verification_email(
         company,
         code: code.expose_secret(),
         link: magic_link,
-        minutes: ttl_minutes,
+        lifetime,
         expires,
         accent: to.branding.accent_color.hex(),
         accent_text: to.branding.accent_color.text_color(),

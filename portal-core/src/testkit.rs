@@ -221,9 +221,16 @@ pub struct TestServiceBuilder {
     links: Arc<dyn LinkBuilder>,
     forward: Option<Arc<dyn Mailer>>,
     secret_from_seed: bool,
+    policy: crate::AccessPolicy,
 }
 
 impl TestServiceBuilder {
+    /// Replaces the default [`crate::AccessPolicy`] (the spec's numbers).
+    pub fn policy(mut self, policy: crate::AccessPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
     /// The seed of the [`SeededRandom`] (default 0).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -268,6 +275,7 @@ impl TestServiceBuilder {
         let service = PortalService::builder(self.store, tee, self.links, secret)
             .clock(clock.clone())
             .random(random)
+            .policy(self.policy)
             .build();
         TestService {
             service,
@@ -303,6 +311,7 @@ impl TestService {
             links: Arc::new(TestLinks::default()),
             forward: None,
             secret_from_seed: false,
+            policy: crate::AccessPolicy::default(),
         }
     }
 

@@ -23,7 +23,6 @@ mod csrf;
 mod pages;
 mod respond;
 mod server;
-mod wording;
 
 pub use app::PortalApp;
 pub use config::{HttpConfig, HttpLinks};

@@ -524,7 +524,7 @@ impl PortalService {
             code,
             &link,
             new_code.expires_at,
-            self.inner.policy.code_ttl.num_minutes(),
+            self.inner.policy.code_ttl,
         ) {
             Ok(email) => self.inner.mailer.send(&email).await,
             Err(e) => Err(e),

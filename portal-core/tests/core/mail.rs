@@ -1,8 +1,8 @@
 //! The emails of the access flow: what they carry, and snapshots of their text.
 
 use chrono::TimeDelta;
-use portal_core::LinkBuilder;
 use portal_core::testkit::{TestLinks, request as req};
+use portal_core::{Error, LinkBuilder};
 
 use crate::Harness;
 
@@ -29,4 +29,109 @@ async fn email_snapshots() {
     let email = h.last_email(&h.contact);
     assert_snapshot!("core__verification_email_text", email.text);
     assert_snapshot!("core__verification_email_html", email.html);
+}
+
+/// A verification email the transport refuses uses up none of the client's codes and
+/// does not count as a started verification: the client can simply try again.
+#[tokio::test]
+async fn an_undelivered_verification_email_uses_up_nothing() {
+    let h = Harness::new(21).await;
+    let invite = h.invite(&h.contact).await;
+    let policy = *h.service.policy();
+    h.mailer.set_failing(true);
+    // More failed starts than the per-contact limit allows starts: each is a mail
+    // failure, never the limit.
+    for _ in 0..policy.max_verifications_per_contact + 2 {
+        match h.service.start_verification(&invite, &req()).await {
+            Err(Error::Mail { .. }) => {}
+            other => panic!("expected a mail failure, got {other:?}"),
+        }
+    }
+    h.mailer.set_failing(false);
+    let (verification, view) = h.service.start_verification(&invite, &req()).await.unwrap();
+    assert_eq!(view.codes_issued, 1);
+
+    // Failed resends give the code back, whatever their number.
+    h.mailer.set_failing(true);
+    for _ in 0..policy.max_codes_per_verification + 2 {
+        match h.service.resend_code(&verification, &req()).await {
+            Err(Error::Mail { .. }) => {}
+            other => panic!("expected a mail failure, got {other:?}"),
+        }
+    }
+    let view = h.service.verification(&verification).await.unwrap();
+    assert_eq!(view.codes_issued, 1, "failed resends are not counted");
+    h.mailer.set_failing(false);
+    // So every code of the budget can still be sent, and then the limit holds.
+    for n in 2..=policy.max_codes_per_verification {
+        let view = h.service.resend_code(&verification, &req()).await.unwrap();
+        assert_eq!(view.codes_issued, n);
+    }
+    match h.service.resend_code(&verification, &req()).await {
+        Err(Error::LimitReached(portal_core::Limit::CodesPerVerification)) => {}
+        other => panic!("expected the code limit, got {other:?}"),
+    }
+    // And the newest code signs in.
+    let code = crate::code_in(&h.last_email(&h.contact));
+    h.service
+        .enter_code(&verification, &code, &req())
+        .await
+        .unwrap();
+}
+
+/// A staff notification the transport refuses does not undo the client's action; the
+/// failure is logged.
+#[tokio::test]
+async fn a_failed_staff_notification_keeps_the_clients_question() {
+    let h = Harness::new(22).await;
+    let (_, ctx) = h.sign_in(&h.contact).await;
+    let logs = crate::LogCapture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    h.mailer.set_failing(true);
+    let asked = h
+        .service
+        .ask_question(&ctx, "Can we keep our old printer?")
+        .await
+        .unwrap();
+    let questions = h.service.questions(ctx.portal_id).await.unwrap();
+    assert_eq!(questions.first().map(|q| q.id), Some(asked.id));
+    let feed = h.service.activity(ctx.portal_id, 5).await.unwrap();
+    assert_eq!(
+        feed.first().map(|e| e.kind),
+        Some(portal_core::workflow::ActivityKind::QuestionAsked)
+    );
+    let text = logs.text();
+    assert!(
+        text.contains("could not notify the MSP"),
+        "the failure is logged: {text}"
+    );
+}
+
+/// The verification email names the configured code lifetime, in words.
+#[tokio::test]
+async fn the_verification_email_names_the_configured_lifetime() {
+    let policy = portal_core::AccessPolicy {
+        code_ttl: TimeDelta::minutes(90),
+        ..Default::default()
+    };
+    let kit = portal_core::testkit::TestService::builder(std::sync::Arc::new(
+        portal_core::memory::MemoryStore::new(),
+    ))
+    .policy(policy)
+    .build();
+    let seeded = kit.seed_portal().await.unwrap();
+    let invite = kit.invite(&seeded.contact).await.unwrap();
+    kit.service
+        .start_verification(&invite, &req())
+        .await
+        .unwrap();
+    let email = kit.last_email_to(&seeded.contact).unwrap();
+    for body in [&email.text, &email.html] {
+        assert!(body.contains("work for 1 hour 30 minutes"), "{body}");
+        assert!(!body.contains("work for 30 minutes"), "{body}");
+    }
 }

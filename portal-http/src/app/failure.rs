@@ -11,7 +11,7 @@ use portal_core::model::{Branding, PortalStatus};
 use super::{PortalApp, Req};
 use crate::cookies::{self, Jar};
 use crate::respond::Reply;
-use crate::wording::{count, duration};
+use portal_core::wording::{count, duration};
 
 /// A problem of the request itself, found before the core was asked anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,6 @@
 //! Numbers and durations in page wording, so what a page promises ("links work for
-//! 30 minutes") is always what the [`AccessPolicy`](portal_core::AccessPolicy) enforces.
+//! 30 minutes") is always what the [`AccessPolicy`](crate::AccessPolicy) enforces. Used by
+//! the emails here and by the pages of the HTTP host.
 
 use chrono::TimeDelta;
 
@@ -10,7 +11,7 @@ use chrono::TimeDelta;
 /// nothing is rounded away. A lone hour or day reads "an hour" / "a day"; a lone
 /// minute or second keeps its number ("1 minute"), which reads as exact. Zero and
 /// negative durations read "0 minutes".
-pub(crate) fn duration(d: TimeDelta) -> String {
+pub fn duration(d: TimeDelta) -> String {
     let total = d.num_seconds();
     if total <= 0 {
         return "0 minutes".to_owned();
@@ -33,7 +34,7 @@ pub(crate) fn duration(d: TimeDelta) -> String {
 }
 
 /// "1 code", "5 codes": a number with its noun, plural when it is not one.
-pub(crate) fn count(n: impl Into<i64>, noun: &str) -> String {
+pub fn count(n: impl Into<i64>, noun: &str) -> String {
     let n = n.into();
     if n == 1 {
         format!("1 {noun}")

@@ -38,7 +38,9 @@
 //!   counts towards `max_per_contact` (inclusive, like every expiry boundary);
 //! - once a code is replaced, typing the old one is an ordinary wrong try
 //!   (`WrongCode`), because [`crate::access::rules::judge_code`] compares with the live code;
-//! - reading or listing is never an error for a portal that merely has no records;
+//! - listing is never an error for a portal that merely has no records (comments are
+//!   listed through a task, so a task that is missing or of another portal is
+//!   `NotFound(Task)`, as the contract says);
 //! - refused calls (a limit, a wrong parent, an expired code) write nothing, and a
 //!   refused `authenticate` appends no access entry;
 //! - `update_task` through another portal never calls `decide` (the other portal's

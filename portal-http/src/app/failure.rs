@@ -142,6 +142,20 @@ fn explain_refusal(refusal: Refusal) -> Explanation {
     }
 }
 
+/// A size as people read it: "512 KB", "25 MB" (decimal units, as file managers show).
+fn bytes_in_words(n: u64) -> String {
+    for (unit, name) in [(1_000_000_000u64, "GB"), (1_000_000, "MB"), (1_000, "KB")] {
+        if n >= unit {
+            return if n.is_multiple_of(unit) {
+                format!("{} {name}", n / unit)
+            } else {
+                format!("{:.1} {name}", n as f64 / unit as f64)
+            };
+        }
+    }
+    count(i64::try_from(n).unwrap_or(i64::MAX), "byte")
+}
+
 /// The page for an error of the core, worded from `policy`. Logs what the client is
 /// not shown (storage and mail failures).
 fn explain_error(err: &Error, policy: &AccessPolicy) -> Explanation {
@@ -263,6 +277,14 @@ fn explain_error(err: &Error, policy: &AccessPolicy) -> Explanation {
             "That can't be done right now",
             reason.as_str(),
         ),
+        Error::TooLarge { max_bytes } => explain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Too large",
+            format!(
+                "What you sent is larger than the {} allowed here. Make it smaller and try again.",
+                bytes_in_words(*max_bytes)
+            ),
+        ),
         Error::Mail { .. } => {
             tracing::error!(error = %err, "the mail transport refused an email");
             Explanation {
@@ -375,6 +397,23 @@ mod tests {
                 .contains("Please try again in a moment.")
         );
         assert!(!x.paragraphs.join(" ").contains("554"));
+        let x = explain_error(
+            &Error::TooLarge {
+                max_bytes: 25_000_000,
+            },
+            &p,
+        );
+        assert_eq!(x.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(
+            x.paragraphs[0].contains("the 25 MB allowed"),
+            "{:?}",
+            x.paragraphs
+        );
+        assert_eq!(bytes_in_words(512_000), "512 KB");
+        assert_eq!(bytes_in_words(1_500_000), "1.5 MB");
+        assert_eq!(bytes_in_words(2_000_000_000), "2 GB");
+        assert_eq!(bytes_in_words(1), "1 byte");
+        assert_eq!(bytes_in_words(999), "999 bytes");
         let x = explain_error(&Error::storage_msg("disk I/O error at page 7"), &p);
         assert_eq!(x.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!x.paragraphs.join(" ").contains("disk"));

@@ -329,4 +329,132 @@ mod tests {
         assert!(!k1.code_hash(&v1, &code).matches(&k2.code_hash(&v1, &code)));
         assert!(ServerSecret::from_bytes(vec![0; 31]).is_err());
     }
+
+    /// Hands out the given 32-bit values (little-endian), one per `fill`, cycling.
+    struct Values(std::sync::Mutex<(Vec<u32>, usize)>);
+
+    impl Values {
+        fn new(values: &[u32]) -> Self {
+            Self(std::sync::Mutex::new((values.to_vec(), 0)))
+        }
+    }
+
+    impl RandomSource for Values {
+        fn fill(&self, buf: &mut [u8]) {
+            let mut state = self.0.lock().unwrap();
+            let (values, next) = &mut *state;
+            let v = values[*next % values.len()].to_le_bytes();
+            *next += 1;
+            for (i, b) in buf.iter_mut().enumerate() {
+                *b = v[i % 4];
+            }
+        }
+    }
+
+    #[test]
+    fn code_generation_rejects_the_biased_top_of_the_range() {
+        // 4_294_000_000 is the first value that would favour low codes: it is skipped,
+        // and so is everything above it; the next value in range is used.
+        let rng = Values::new(&[4_294_000_000, u32::MAX, 123_456, 4_293_999_999]);
+        assert_eq!(VerificationCode::generate(&rng).expose_secret(), "123456");
+        assert_eq!(VerificationCode::generate(&rng).expose_secret(), "999999");
+        let rng = Values::new(&[42]);
+        assert_eq!(VerificationCode::generate(&rng).expose_secret(), "000042");
+    }
+
+    #[test]
+    fn a_code_of_the_wrong_shape_is_malformed_input_not_a_wrong_try() {
+        for typed in [
+            "1234567", "12345", "", "   ", "12345a", "abcdef", "123 4567", "12_456", "+12345",
+        ] {
+            match VerificationCode::parse(typed) {
+                Err(Error::Invalid { field, reason }) => {
+                    assert_eq!(field, "code", "{typed:?}");
+                    assert!(reason.contains("6-digit"), "{typed:?}: {reason}");
+                }
+                other => panic!("{typed:?}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            VerificationCode::parse("\t012 345\n")
+                .unwrap()
+                .expose_secret(),
+            "012345"
+        );
+        assert_eq!(
+            VerificationCode::parse("0-1-2-3-4-5")
+                .unwrap()
+                .expose_secret(),
+            "012345"
+        );
+    }
+
+    #[test]
+    fn hashes_round_trip_through_their_stored_bytes() {
+        let bytes: [u8; 32] = std::array::from_fn(|i| i as u8 + 1);
+        let t = TokenHash::from_bytes(bytes);
+        assert_eq!(t.as_bytes(), &bytes);
+        assert_eq!(format!("{t:?}"), "TokenHash(0102…)");
+        let token = SessionToken::parse(&"A".repeat(TOKEN_CHARS)).unwrap();
+        assert_eq!(
+            TokenHash::from_bytes(*token.hash().as_bytes()),
+            token.hash()
+        );
+        assert_ne!(token.hash().as_bytes(), &[0; 32]);
+
+        let c = CodeHash::from_bytes(bytes);
+        assert_eq!(c.as_bytes(), &bytes);
+        assert!(c.matches(&CodeHash::from_bytes(bytes)));
+        let mut other = bytes;
+        other[31] ^= 1;
+        assert!(!c.matches(&CodeHash::from_bytes(other)));
+        assert_eq!(format!("{c:?}"), "CodeHash([redacted])");
+    }
+
+    #[test]
+    fn the_server_secret_survives_a_save_and_reload() {
+        let rng = SeededRandom::new(9);
+        let key = ServerSecret::generate(&rng);
+        assert_eq!(key.expose_secret().len(), ServerSecret::MIN_LEN);
+        // What a host writes to its key file and reads back.
+        let saved: Vec<u8> = key.expose_secret().to_vec();
+        let reloaded = ServerSecret::from_bytes(saved.clone()).unwrap();
+        assert_eq!(reloaded.expose_secret(), saved.as_slice());
+        let v = VerificationToken::generate(&rng).hash();
+        let code = VerificationCode::parse("424242").unwrap();
+        assert!(
+            key.code_hash(&v, &code)
+                .matches(&reloaded.code_hash(&v, &code))
+        );
+        assert_eq!(key.mac("p", &[b"x"]), reloaded.mac("p", &[b"x"]));
+        // Exactly the minimum length is enough; longer keys are kept whole.
+        let long = ServerSecret::from_bytes(vec![5; 64]).unwrap();
+        assert_eq!(long.expose_secret(), &[5; 64][..]);
+        assert!(ServerSecret::from_bytes(vec![5; 32]).is_ok());
+        assert!(matches!(
+            ServerSecret::from_bytes(vec![5; 31]),
+            Err(Error::Invalid {
+                field: "server secret",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn macs_separate_purposes_and_splits() {
+        let key = ServerSecret::from_bytes(vec![1; 32]).unwrap();
+        let m = key.mac("a", &[b"ab", b"c"]);
+        assert_ne!(m, [0; 32]);
+        assert_ne!(m, [1; 32]);
+        assert_ne!(m, key.mac("a", &[b"a", b"bc"]));
+        assert_ne!(m, key.mac("b", &[b"ab", b"c"]));
+        assert_eq!(m, key.mac("a", &[b"ab", b"c"]));
+        let code = VerificationCode::parse("000000").unwrap();
+        let v = TokenHash::from_bytes([3; 32]);
+        assert_ne!(key.code_hash(&v, &code).as_bytes(), &[0; 32]);
+        assert!(
+            !key.code_hash(&v, &code)
+                .matches(&CodeHash::from_bytes([0; 32]))
+        );
+    }
 }

@@ -311,7 +311,8 @@ impl Question {
                 }
             }
             QuestionKind::Rating { min, max } => {
-                if min >= max || max - min > 100 {
+                // Widened: `max - min` of two i32 can overflow.
+                if min >= max || i64::from(*max) - i64::from(*min) > 100 {
                     return Err(Error::invalid(
                         "rating range",
                         "min must be below max, at most 100 apart",
@@ -363,4 +364,390 @@ pub struct ChecklistItem {
     pub id: String,
     /// What to do.
     pub label: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn invalid(r: Result<()>) -> &'static str {
+        match r {
+            Err(Error::Invalid { field, .. }) => field,
+            other => panic!("expected invalid input, got {other:?}"),
+        }
+    }
+
+    fn docs(n: usize) -> TaskKind {
+        TaskKind::DocumentUpload {
+            documents: (0..n)
+                .map(|i| RequestedDocument {
+                    id: format!("d{i}"),
+                    name: format!("Document {i}"),
+                })
+                .collect(),
+        }
+    }
+
+    fn items(n: usize) -> TaskKind {
+        TaskKind::Checklist {
+            items: (0..n)
+                .map(|i| ChecklistItem {
+                    id: format!("i{i}"),
+                    label: format!("Item {i}"),
+                })
+                .collect(),
+        }
+    }
+
+    fn question(id: &str, kind: QuestionKind) -> Question {
+        Question {
+            id: id.into(),
+            prompt: format!("Question {id}?"),
+            required: false,
+            kind,
+        }
+    }
+
+    fn questions(n: usize) -> TaskKind {
+        TaskKind::Survey {
+            questions: (0..n)
+                .map(|i| question(&format!("q{i}"), QuestionKind::ShortText { max_len: 10 }))
+                .collect(),
+        }
+    }
+
+    fn one_question(kind: QuestionKind) -> Result<()> {
+        TaskKind::Survey {
+            questions: vec![question("q", kind)],
+        }
+        .validate()
+    }
+
+    fn every_kind() -> Vec<TaskKind> {
+        vec![
+            TaskKind::Standard,
+            TaskKind::Meeting { schedule: None },
+            docs(1),
+            TaskKind::Signature { document: None },
+            TaskKind::CredentialHandoff { api_key: false },
+            TaskKind::SecureFileDrop {
+                expires_after_days: 30,
+            },
+            TaskKind::Training {
+                video_url: "https://youtu.be/dQw4w9WgXcQ".into(),
+            },
+            questions(1),
+            items(1),
+            TaskKind::Approval { document: None },
+        ]
+    }
+
+    #[test]
+    fn each_type_has_its_slug_and_badge() {
+        let got: Vec<(&str, &str)> = every_kind().iter().map(|k| (k.slug(), k.badge())).collect();
+        assert_eq!(
+            got,
+            [
+                ("standard", "Mark complete"),
+                ("meeting", "Meeting"),
+                ("document_upload", "Document upload"),
+                ("signature", "Signature"),
+                ("credential_handoff", "Credentials"),
+                ("secure_file_drop", "Secure file drop"),
+                ("training", "Training video"),
+                ("survey", "Form"),
+                ("checklist", "Checklist"),
+                ("approval", "Approval"),
+            ]
+        );
+        for k in every_kind() {
+            // The slug is the serde tag, so stored tasks read back as the same type.
+            let json = serde_json::to_value(&k).unwrap();
+            assert_eq!(json["type"], k.slug());
+            assert!(k.validate().is_ok(), "{k:?}");
+        }
+    }
+
+    #[test]
+    fn only_uploads_are_documents_and_only_approvals_are_approvals() {
+        let documents: Vec<&str> = every_kind()
+            .iter()
+            .filter(|k| k.is_document())
+            .map(TaskKind::slug)
+            .collect();
+        assert_eq!(documents, ["document_upload"]);
+        let approvals: Vec<&str> = every_kind()
+            .iter()
+            .filter(|k| k.is_approval())
+            .map(TaskKind::slug)
+            .collect();
+        assert_eq!(approvals, ["approval"]);
+    }
+
+    #[test]
+    fn document_requests_are_bounded_and_named() {
+        assert_eq!(invalid(docs(0).validate()), "documents");
+        assert!(docs(1).validate().is_ok());
+        assert!(docs(50).validate().is_ok());
+        assert_eq!(invalid(docs(51).validate()), "documents");
+        let unnamed = TaskKind::DocumentUpload {
+            documents: vec![RequestedDocument {
+                id: "d".into(),
+                name: "  ".into(),
+            }],
+        };
+        assert_eq!(invalid(unnamed.validate()), "document name");
+        for kind in [
+            TaskKind::Signature {
+                document: Some(DocumentRef { name: " ".into() }),
+            },
+            TaskKind::Approval {
+                document: Some(DocumentRef {
+                    name: "x".repeat(201),
+                }),
+            },
+        ] {
+            assert_eq!(invalid(kind.validate()), "document name");
+        }
+        assert!(
+            TaskKind::Approval {
+                document: Some(DocumentRef {
+                    name: "Proposal".into()
+                })
+            }
+            .validate()
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn file_drops_expire_after_one_day_to_a_year() {
+        let drop = |d| TaskKind::SecureFileDrop {
+            expires_after_days: d,
+        };
+        assert_eq!(invalid(drop(0).validate()), "expires after days");
+        assert!(drop(1).validate().is_ok());
+        assert!(drop(365).validate().is_ok());
+        assert_eq!(invalid(drop(366).validate()), "expires after days");
+    }
+
+    #[test]
+    fn training_needs_a_supported_video() {
+        let training = |u: &str| TaskKind::Training {
+            video_url: u.into(),
+        };
+        assert!(training("https://vimeo.com/76979871").validate().is_ok());
+        assert_eq!(
+            invalid(training("https://example.com/v.mp4").validate()),
+            "video url"
+        );
+    }
+
+    #[test]
+    fn forms_have_one_to_a_hundred_distinct_valid_questions() {
+        assert_eq!(invalid(questions(0).validate()), "questions");
+        assert!(questions(100).validate().is_ok());
+        assert_eq!(invalid(questions(101).validate()), "questions");
+        let twice = TaskKind::Survey {
+            questions: vec![
+                question("same", QuestionKind::ShortText { max_len: 5 }),
+                question("same", QuestionKind::LongText { max_len: 5 }),
+            ],
+        };
+        assert_eq!(invalid(twice.validate()), "questions");
+        assert_eq!(
+            invalid(one_question(QuestionKind::ShortText { max_len: 0 })),
+            "max length"
+        );
+        let no_id = TaskKind::Survey {
+            questions: vec![question(" ", QuestionKind::ShortText { max_len: 5 })],
+        };
+        assert_eq!(invalid(no_id.validate()), "question id");
+        let mut no_prompt = question("q", QuestionKind::ShortText { max_len: 5 });
+        no_prompt.prompt = String::new();
+        assert_eq!(
+            invalid(
+                TaskKind::Survey {
+                    questions: vec![no_prompt]
+                }
+                .validate()
+            ),
+            "question"
+        );
+    }
+
+    #[test]
+    fn text_questions_allow_one_to_twenty_thousand_characters() {
+        for make in [
+            (|n| QuestionKind::ShortText { max_len: n }) as fn(u32) -> QuestionKind,
+            |n| QuestionKind::LongText { max_len: n },
+        ] {
+            assert_eq!(invalid(one_question(make(0))), "max length");
+            assert!(one_question(make(1)).is_ok());
+            assert!(one_question(make(20_000)).is_ok());
+            assert_eq!(invalid(one_question(make(20_001))), "max length");
+        }
+    }
+
+    #[test]
+    fn select_questions_offer_two_to_fifty_named_choices() {
+        let choices = |n: usize| (0..n).map(|i| format!("Choice {i}")).collect::<Vec<_>>();
+        for make in [
+            (|c| QuestionKind::SingleSelect { choices: c }) as fn(Vec<String>) -> QuestionKind,
+            |c| QuestionKind::MultiSelect { choices: c },
+        ] {
+            assert_eq!(invalid(one_question(make(choices(1)))), "choices");
+            assert!(one_question(make(choices(2))).is_ok());
+            assert!(one_question(make(choices(50))).is_ok());
+            assert_eq!(invalid(one_question(make(choices(51)))), "choices");
+            assert_eq!(
+                invalid(one_question(make(vec!["A".into(), " ".into()]))),
+                "choice"
+            );
+        }
+    }
+
+    #[test]
+    fn rating_ranges_go_up_and_span_at_most_a_hundred() {
+        let rating = |min, max| one_question(QuestionKind::Rating { min, max });
+        assert!(rating(1, 5).is_ok());
+        assert!(rating(0, 10).is_ok());
+        assert!(rating(0, 100).is_ok());
+        assert!(rating(-60, 40).is_ok());
+        assert_eq!(invalid(rating(0, 101)), "rating range");
+        assert_eq!(invalid(rating(-10, 95)), "rating range");
+        assert_eq!(invalid(rating(3, 3)), "rating range");
+        assert_eq!(invalid(rating(5, 1)), "rating range");
+        assert_eq!(invalid(rating(i32::MIN, i32::MAX)), "rating range");
+    }
+
+    #[test]
+    fn checklists_have_one_to_two_hundred_distinct_labelled_items() {
+        assert_eq!(invalid(items(0).validate()), "items");
+        assert!(items(200).validate().is_ok());
+        assert_eq!(invalid(items(201).validate()), "items");
+        let twice = TaskKind::Checklist {
+            items: vec![
+                ChecklistItem {
+                    id: "a".into(),
+                    label: "One".into(),
+                },
+                ChecklistItem {
+                    id: "a".into(),
+                    label: "Two".into(),
+                },
+            ],
+        };
+        assert_eq!(invalid(twice.validate()), "items");
+        let unlabelled = TaskKind::Checklist {
+            items: vec![ChecklistItem {
+                id: "a".into(),
+                label: "\t".into(),
+            }],
+        };
+        assert_eq!(invalid(unlabelled.validate()), "checklist item");
+    }
+
+    fn schedule() -> MeetingSchedule {
+        MeetingSchedule::new(
+            Utc.with_ymd_and_hms(2025, 4, 1, 15, 0, 0).unwrap(),
+            " America/Chicago ",
+            30,
+            Some(" https://meet.example/abc "),
+            Some("  Kick-off  "),
+        )
+    }
+
+    #[test]
+    fn a_schedule_is_trimmed_and_blank_extras_dropped() {
+        let s = schedule();
+        assert_eq!(s.time_zone, "America/Chicago");
+        assert_eq!(s.meeting_url.as_deref(), Some("https://meet.example/abc"));
+        assert_eq!(s.agenda.as_deref(), Some("Kick-off"));
+        assert_eq!((s.sequence, s.revised_at), (0, None));
+        let bare = MeetingSchedule::new(s.starts_at, "UTC", 30, Some("  "), Some(""));
+        assert_eq!((bare.meeting_url, bare.agenda), (None, None));
+        assert_eq!(s.tz().unwrap(), chrono_tz::America::Chicago);
+        assert!(s.validate().is_ok());
+        assert!(
+            TaskKind::Meeting {
+                schedule: Some(s.clone())
+            }
+            .validate()
+            .is_ok()
+        );
+        let mut bad = s;
+        bad.duration_minutes = 0;
+        assert_eq!(
+            invalid(
+                TaskKind::Meeting {
+                    schedule: Some(bad)
+                }
+                .validate()
+            ),
+            "duration"
+        );
+    }
+
+    #[test]
+    fn meetings_last_five_minutes_to_a_day() {
+        let with = |m| MeetingSchedule {
+            duration_minutes: m,
+            ..schedule()
+        };
+        assert_eq!(invalid(with(4).validate()), "duration");
+        assert!(with(5).validate().is_ok());
+        assert!(with(24 * 60).validate().is_ok());
+        assert_eq!(invalid(with(24 * 60 + 1).validate()), "duration");
+    }
+
+    #[test]
+    fn the_time_zone_must_be_an_iana_name() {
+        let with = |tz: &str| MeetingSchedule {
+            time_zone: tz.into(),
+            ..schedule()
+        };
+        assert!(with("Europe/London").validate().is_ok());
+        assert_eq!(invalid(with("Mars/Olympus").validate()), "time zone");
+        assert!(with("Mars/Olympus").tz().is_err());
+    }
+
+    #[test]
+    fn the_meeting_link_must_be_a_short_web_address() {
+        let with = |u: &str| MeetingSchedule {
+            meeting_url: Some(u.into()),
+            ..schedule()
+        };
+        assert!(with("http://meet.example/x").validate().is_ok());
+        for bad in [
+            "ftp://meet.example/x",
+            "javascript:alert(1)",
+            "mailto:a@b.example",
+            "meet.example/x",
+        ] {
+            assert_eq!(invalid(with(bad).validate()), "meeting url", "{bad}");
+        }
+        let base = "https://meet.example/";
+        let exact = format!("{base}{}", "a".repeat(2000 - base.len()));
+        assert_eq!(exact.len(), 2000);
+        assert!(with(&exact).validate().is_ok());
+        assert_eq!(
+            invalid(with(&format!("{exact}a")).validate()),
+            "meeting url"
+        );
+    }
+
+    #[test]
+    fn the_agenda_is_plain_text_of_at_most_four_thousand_characters() {
+        let with = |a: &str| MeetingSchedule {
+            agenda: Some(a.into()),
+            ..schedule()
+        };
+        assert!(with(&"a".repeat(4000)).validate().is_ok());
+        assert!(with("line one\nline two").validate().is_ok());
+        assert_eq!(invalid(with(&"a".repeat(4001)).validate()), "agenda");
+        assert_eq!(invalid(with("bell\u{7}").validate()), "agenda");
+    }
 }

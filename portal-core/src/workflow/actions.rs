@@ -238,10 +238,15 @@ pub fn apply(
             if task.status != TaskStatus::Blocked {
                 next.status = derived_status(&next);
             }
-            match (*checked, next.status) {
+            // A task the MSP already marked complete stays complete while items change
+            // (its completion stands until it is reopened), and a blocked one stays
+            // blocked until it is unblocked.
+            let completes =
+                next.status == TaskStatus::Completed && task.status != TaskStatus::Completed;
+            match (*checked, completes) {
                 // The last item completes the task: the feed says so.
-                (true, TaskStatus::Completed) => ActivityKind::TaskCompleted,
-                (true, _) => ActivityKind::ItemChecked,
+                (true, true) => ActivityKind::TaskCompleted,
+                (true, false) => ActivityKind::ItemChecked,
                 (false, _) => ActivityKind::ItemUnchecked,
             }
         }
@@ -359,3 +364,6 @@ pub fn apply(
         activity,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -96,3 +96,85 @@ impl ActivityEntry {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn entry(kind: ActivityKind) -> ActivityEntry {
+        ActivityEntry {
+            portal_id: PortalId::from_uuid(Uuid::from_u128(1)),
+            at: Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
+            actor: Actor::Staff {
+                name: "Sam Tech".into(),
+                email: None,
+            },
+            kind,
+            task_id: None,
+            subject: "Sign the agreement".into(),
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn every_kind_has_its_verb() {
+        use ActivityKind::*;
+        let verbs: Vec<&str> = [
+            TaskCompleted,
+            ProgressSaved,
+            ItemChecked,
+            ItemUnchecked,
+            Approved,
+            Rejected,
+            MeetingScheduled,
+            MeetingRescheduled,
+            TaskBlocked,
+            TaskUnblocked,
+            TaskReopened,
+            Commented,
+            QuestionAsked,
+            QuestionAnswered,
+        ]
+        .iter()
+        .map(ActivityKind::verb)
+        .collect();
+        assert_eq!(
+            verbs,
+            [
+                "completed",
+                "saved progress on",
+                "checked an item on",
+                "unchecked an item on",
+                "approved",
+                "rejected",
+                "scheduled",
+                "rescheduled",
+                "blocked",
+                "unblocked",
+                "reopened",
+                "commented on",
+                "asked a question",
+                "answered a question",
+            ]
+        );
+    }
+
+    #[test]
+    fn summaries_name_who_did_what_to_which_task() {
+        assert_eq!(
+            entry(ActivityKind::TaskCompleted).summary(),
+            "Sam Tech completed “Sign the agreement”"
+        );
+        assert_eq!(
+            entry(ActivityKind::QuestionAsked).summary(),
+            "Sam Tech asked a question: “Sign the agreement”"
+        );
+        assert_eq!(
+            entry(ActivityKind::QuestionAnswered).summary(),
+            "Sam Tech answered a question: “Sign the agreement”"
+        );
+    }
+}

@@ -118,3 +118,44 @@ impl TaskEvidence {
         self == &Self::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn client() -> Actor {
+        Actor::Client {
+            contact_id: ContactId::from_uuid(Uuid::from_u128(1)),
+            name: "Dana Whitfield".into(),
+            email: EmailAddress::parse("dana@client.example").unwrap(),
+        }
+    }
+
+    #[test]
+    fn actors_have_a_name_and_a_side() {
+        let staff = Actor::Staff {
+            name: "Sam Tech".into(),
+            email: None,
+        };
+        assert_eq!(client().name(), "Dana Whitfield");
+        assert_eq!(staff.name(), "Sam Tech");
+        assert_eq!(client().side(), Side::Client);
+        assert_eq!(staff.side(), Side::Msp);
+    }
+
+    #[test]
+    fn evidence_is_empty_until_something_is_recorded() {
+        assert!(TaskEvidence::default().is_empty());
+        let mut e = TaskEvidence::default();
+        e.checked.insert(
+            "a".into(),
+            CheckMark {
+                by: client(),
+                at: chrono::DateTime::UNIX_EPOCH,
+            },
+        );
+        assert!(!e.is_empty());
+    }
+}

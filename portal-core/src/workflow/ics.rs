@@ -87,3 +87,81 @@ pub fn meeting_ics(m: &IcsMeeting<'_>) -> String {
         .push(event.done());
     calendar.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn meeting<'a>(description: &'a str, url: Option<&'a str>) -> IcsMeeting<'a> {
+        IcsMeeting {
+            task_id: TaskId::from_uuid(Uuid::from_u128(0xabc)),
+            title: "Kick-off",
+            description,
+            starts_at: Utc.with_ymd_and_hms(2025, 4, 1, 15, 0, 0).unwrap(),
+            duration_minutes: 45,
+            meeting_url: url,
+            sequence: 2,
+            revised_at: Utc.with_ymd_and_hms(2025, 3, 30, 8, 5, 0).unwrap(),
+            organizer_name: "Northwind \"IT\"",
+            organizer_email: None,
+        }
+    }
+
+    fn lines(ics: &str) -> Vec<&str> {
+        ics.split("\r\n").collect()
+    }
+
+    #[test]
+    fn the_uid_is_stable_per_task() {
+        let id = TaskId::from_uuid(Uuid::from_u128(0xabc));
+        assert_eq!(
+            meeting_uid(id),
+            "00000000-0000-0000-0000-000000000abc@msp-client-portal"
+        );
+    }
+
+    #[test]
+    fn the_file_carries_the_revision_times_and_join_link() {
+        let ics = meeting_ics(&meeting("  Agenda  ", Some("https://meet.example/j")));
+        let l = lines(&ics);
+        for want in [
+            "BEGIN:VCALENDAR",
+            "METHOD:PUBLISH",
+            "UID:00000000-0000-0000-0000-000000000abc@msp-client-portal",
+            "SEQUENCE:2",
+            "DTSTAMP:20250330T080500Z",
+            "DTSTART:20250401T150000Z",
+            "DTEND:20250401T154500Z",
+            "SUMMARY:Kick-off",
+            "DESCRIPTION:Agenda\\n\\nJoin: https://meet.example/j",
+            "LOCATION:https://meet.example/j",
+            "URL:https://meet.example/j",
+            "ORGANIZER;CN=Northwind 'IT':mailto:noreply@invalid",
+        ] {
+            assert!(l.contains(&want), "{want} missing from\n{ics}");
+        }
+    }
+
+    #[test]
+    fn without_an_agenda_or_link_the_description_says_only_what_there_is() {
+        let ics = meeting_ics(&meeting(" ", Some("https://meet.example/j")));
+        assert!(
+            lines(&ics).contains(&"DESCRIPTION:Join: https://meet.example/j"),
+            "{ics}"
+        );
+        let email = EmailAddress::parse("desk@northwind.example").unwrap();
+        let mut m = meeting("Agenda", None);
+        m.organizer_email = Some(&email);
+        let ics = meeting_ics(&m);
+        let l = lines(&ics);
+        assert!(l.contains(&"DESCRIPTION:Agenda"), "{ics}");
+        assert!(
+            l.contains(&"ORGANIZER;CN=Northwind 'IT':mailto:desk@northwind.example"),
+            "{ics}"
+        );
+        assert!(!ics.contains("URL:") && !ics.contains("LOCATION:"), "{ics}");
+    }
+}

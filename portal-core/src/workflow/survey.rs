@@ -269,4 +269,144 @@ mod tests {
         .unwrap_err();
         assert!(twice["host"].contains("single"));
     }
+
+    #[test]
+    fn answers_display_as_one_line_and_fields_are_named_q_dot_id() {
+        assert_eq!(Answer::Text("a b".into()).display(), "a b");
+        assert_eq!(Answer::Choice("Google".into()).display(), "Google");
+        assert_eq!(
+            Answer::Choices(vec!["A".into(), "C".into()]).display(),
+            "A, C"
+        );
+        assert_eq!(Answer::Rating(-3).display(), "-3");
+        assert_eq!(field_name("host"), "q.host");
+    }
+
+    #[test]
+    fn an_answer_of_exactly_the_maximum_length_is_accepted_one_more_is_refused() {
+        let ten = "é".repeat(10); // counted in characters, not bytes
+        let a = validate(&questions(), &f(&[("q.name", &ten)]), SubmitMode::SaveDraft).unwrap();
+        assert_eq!(a["name"], Answer::Text(ten.clone()));
+        let e = validate(
+            &questions(),
+            &f(&[("q.name", &format!("{ten}x"))]),
+            SubmitMode::SaveDraft,
+        )
+        .unwrap_err();
+        assert_eq!(e["name"], "Keep it to 10 characters (this is 11).");
+        // Surrounding blanks are trimmed before counting.
+        assert!(
+            validate(
+                &questions(),
+                &f(&[("q.name", &format!("  {ten}  "))]),
+                SubmitMode::SaveDraft
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn line_breaks_and_tabs_only_in_long_text() {
+        let long = validate(
+            &questions(),
+            &f(&[("q.notes", "a\tb\nc")]),
+            SubmitMode::SaveDraft,
+        )
+        .unwrap();
+        assert_eq!(long["notes"], Answer::Text("a\tb\nc".into()));
+        for short in ["a\tb", "a\nb", "a\u{7}b"] {
+            let e = validate(
+                &questions(),
+                &f(&[("q.name", short)]),
+                SubmitMode::SaveDraft,
+            )
+            .unwrap_err();
+            assert!(e["name"].contains("one line"), "{short:?}: {e:?}");
+        }
+        let e = validate(
+            &questions(),
+            &f(&[("q.notes", "a\u{0}b")]),
+            SubmitMode::SaveDraft,
+        )
+        .unwrap_err();
+        assert!(e["notes"].contains("invisible"), "{e:?}");
+    }
+
+    #[test]
+    fn ratings_include_both_ends_of_the_range() {
+        let rate = |v: &str| {
+            validate(&questions(), &f(&[("q.score", v)]), SubmitMode::SaveDraft)
+                .map(|a| a["score"].clone())
+        };
+        assert_eq!(rate("0"), Ok(Answer::Rating(0)));
+        assert_eq!(rate(" 5 "), Ok(Answer::Rating(5)));
+        assert_eq!(rate("10"), Ok(Answer::Rating(10)));
+        for bad in ["-1", "11", "x", "99999999999"] {
+            let e = rate(bad).unwrap_err();
+            assert_eq!(e["score"], "Choose a whole number from 0 to 10.", "{bad}");
+        }
+    }
+
+    #[test]
+    fn choices_are_picked_by_index_once_each_in_the_question_order() {
+        let a = validate(
+            &questions(),
+            &f(&[
+                ("q.apps", "2"),
+                ("q.apps", " "),
+                ("q.apps", "1"),
+                ("q.apps", "2"),
+                ("q.host", " 0 "),
+            ]),
+            SubmitMode::SaveDraft,
+        )
+        .unwrap();
+        assert_eq!(a["apps"], Answer::Choices(vec!["B".into(), "C".into()]));
+        assert_eq!(a["host"], Answer::Choice("M365".into()));
+        for bad in ["2", "-1", "A", ""] {
+            let fields = f(&[("q.host", bad)]);
+            let r = validate(&questions(), &fields, SubmitMode::Submit).unwrap_err();
+            assert!(
+                r["host"].contains("options") || r["host"].contains("needs"),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn blank_answers_are_left_out_and_other_fields_ignored() {
+        let a = validate(
+            &questions(),
+            &f(&[
+                ("q.notes", "   "),
+                ("q.name", "Ann"),
+                ("csrf", "token"),
+                ("submit", "1"),
+            ]),
+            SubmitMode::SaveDraft,
+        )
+        .unwrap();
+        assert_eq!(a.len(), 1);
+        assert_eq!(a["name"], Answer::Text("Ann".into()));
+        // Submitting needs every required answer; optional ones may stay blank.
+        let e = validate(
+            &questions(),
+            &f(&[("q.name", "Ann"), ("q.host", "0"), ("q.score", " ")]),
+            SubmitMode::Submit,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.keys().collect::<Vec<_>>(),
+            ["score"],
+            "only the missing required answer: {e:?}"
+        );
+        assert_eq!(e["score"], "This question needs an answer.");
+        let all = validate(
+            &questions(),
+            &f(&[("q.name", "Ann"), ("q.host", "0"), ("q.score", "3")]),
+            SubmitMode::Submit,
+        )
+        .unwrap();
+        assert_eq!(all.len(), 3);
+    }
 }

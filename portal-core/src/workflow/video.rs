@@ -206,4 +206,161 @@ mod tests {
             assert!(parse_video_url(url).is_err(), "{url} accepted");
         }
     }
+
+    fn embed(url: &str) -> String {
+        match parse_video_url(url) {
+            Ok(v) => v.embed_url,
+            Err(e) => panic!("{url} refused: {e}"),
+        }
+    }
+
+    #[test]
+    fn providers_have_names() {
+        assert_eq!(VideoProvider::YouTube.label(), "YouTube");
+        assert_eq!(VideoProvider::Vimeo.label(), "Vimeo");
+        assert_eq!(VideoProvider::Loom.label(), "Loom");
+    }
+
+    #[test]
+    fn youtube_ids_are_eleven_url_safe_characters() {
+        for id in ["abc-def_ghi", "-----------", "___________", "AZaz09AZaz0"] {
+            assert_eq!(
+                embed(&format!("https://youtu.be/{id}")),
+                format!("https://www.youtube-nocookie.com/embed/{id}")
+            );
+        }
+        for id in [
+            "abcdefghij",   // 10
+            "abcdefghijkl", // 12
+            "abcdefghij.",
+            "abcdefghij!",
+            "abcdefghij~",
+            "abcdefghij+",
+            "abcdefghijé",
+            "abcdefghi%20",
+        ] {
+            assert!(
+                parse_video_url(&format!("https://youtu.be/{id}")).is_err(),
+                "{id} accepted"
+            );
+            assert!(
+                parse_video_url(&format!("https://www.youtube.com/watch?v={id}")).is_err(),
+                "{id} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn every_youtube_host_and_path_form() {
+        let want = "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ";
+        for url in [
+            "http://www.youtube.com/watch?v=dQw4w9WgXcQ",
+            "https://www.youtube.com/watch/?v=dQw4w9WgXcQ",
+            "https://WWW.YouTube.com/watch?v=dQw4w9WgXcQ",
+            "https://youtube-nocookie.com/embed/dQw4w9WgXcQ",
+            "https://www.youtube.com/live/dQw4w9WgXcQ",
+            " https://youtu.be/dQw4w9WgXcQ ",
+        ] {
+            assert_eq!(embed(url), want, "{url}");
+        }
+        for url in [
+            "https://www.youtube.com/watch",
+            "https://www.youtube.com/watch?vv=dQw4w9WgXcQ",
+            "https://www.youtube.com/watch/dQw4w9WgXcQ",
+            "https://www.youtube.com/dQw4w9WgXcQ",
+            "https://www.youtube.com/shorts/dQw4w9WgXcQ/x",
+            "https://youtu.be/",
+            "https://youtu.be/dQw4w9WgXcQ/x",
+        ] {
+            assert!(parse_video_url(url).is_err(), "{url} accepted");
+        }
+    }
+
+    #[test]
+    fn urls_with_a_user_name_or_password_are_refused() {
+        for url in [
+            "https://user@youtu.be/dQw4w9WgXcQ",
+            "https://:secret@youtu.be/dQw4w9WgXcQ",
+            "https://user:secret@vimeo.com/76979871",
+            "https://user@www.loom.com/share/0123456789abcdef",
+        ] {
+            assert!(parse_video_url(url).is_err(), "{url} accepted");
+        }
+    }
+
+    #[test]
+    fn vimeo_ids_are_one_to_twenty_digits_and_hashes_short_and_alphanumeric() {
+        let twenty = "1".repeat(20);
+        assert_eq!(
+            embed(&format!("https://vimeo.com/{twenty}")),
+            format!("https://player.vimeo.com/video/{twenty}")
+        );
+        assert!(parse_video_url(&format!("https://vimeo.com/{twenty}1")).is_err());
+        assert_eq!(
+            embed("https://www.vimeo.com/7"),
+            "https://player.vimeo.com/video/7"
+        );
+        assert_eq!(
+            embed("https://player.vimeo.com/video/76979871"),
+            "https://player.vimeo.com/video/76979871"
+        );
+        let h40 = "a".repeat(40);
+        assert_eq!(
+            embed(&format!("https://vimeo.com/1/{h40}")),
+            format!("https://player.vimeo.com/video/1?h={h40}")
+        );
+        for url in [
+            format!("https://vimeo.com/1/{h40}a"),
+            "https://player.vimeo.com/video/1?h=".to_owned(),
+            "https://player.vimeo.com/video/1?h=ab-cd".to_owned(),
+            "https://vimeo.com/12a".to_owned(),
+            "https://vimeo.com/-12".to_owned(),
+            "https://vimeo.com/".to_owned(),
+            "https://vimeo.com/1/abc/def".to_owned(),
+            "https://player.vimeo.com/video/x1".to_owned(),
+        ] {
+            assert!(parse_video_url(&url).is_err(), "{url} accepted");
+        }
+    }
+
+    #[test]
+    fn loom_ids_are_sixteen_to_sixty_four_letters_and_digits() {
+        for n in [16, 64] {
+            let id = "a1".repeat(n / 2);
+            assert_eq!(
+                embed(&format!("https://loom.com/embed/{id}")),
+                format!("https://www.loom.com/embed/{id}")
+            );
+            let v = parse_video_url(&format!("https://www.loom.com/share/{id}")).unwrap();
+            assert_eq!(v.provider, VideoProvider::Loom);
+        }
+        for id in [
+            "a".repeat(15),
+            "a".repeat(65),
+            format!("{}-", "a".repeat(20)),
+            format!("{}_", "a".repeat(20)),
+        ] {
+            assert!(
+                parse_video_url(&format!("https://www.loom.com/share/{id}")).is_err(),
+                "{id} accepted"
+            );
+        }
+        assert!(parse_video_url(&format!("https://www.loom.com/v/{}", "a".repeat(20))).is_err());
+    }
+
+    #[test]
+    fn refusals_say_what_is_accepted() {
+        match parse_video_url("https://example.com/") {
+            Err(Error::Invalid { field, reason }) => {
+                assert_eq!(field, "video url");
+                assert!(
+                    reason.contains("YouTube") && reason.contains("Loom"),
+                    "{reason}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(parse_video_url("file:///etc/passwd").is_err());
+        assert!(parse_video_url("data:text/html,hi").is_err());
+    }
 }

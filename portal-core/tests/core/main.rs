@@ -29,6 +29,7 @@ macro_rules! assert_snapshot {
 }
 
 mod access;
+mod broken_blobs;
 mod conformance;
 mod mail;
 mod redaction;

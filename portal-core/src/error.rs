@@ -94,6 +94,11 @@ pub enum Error {
         message: String,
     },
     /// An email could not be handed to the mail transport.
+    ///
+    /// A transport that can tell starts `message` with `permanent:` (the server
+    /// refused for good, e.g. a 5xx reply: retrying will not help) or `transient:`
+    /// (a 4xx reply, connection, TLS or timeout failure: retrying later may succeed);
+    /// the SMTP mailer does.
     #[error("mail failure: {message}")]
     Mail {
         /// Transport detail for the operator's log.

@@ -2,7 +2,9 @@
 //!
 //! The core composes messages (subject, plain text and HTML) and knows nothing of
 //! transports. Hosts plug a mailer: [`RecordingMailer`] for tests, the outbox mailer
-//! (feature `outbox`) for demos, an SMTP mailer in production.
+//! (feature `outbox`) for demos, [`SmtpMailer`] (feature `smtp`) in production. The
+//! outbox and SMTP share one message builder, so the `.eml` files show exactly the
+//! headers and parts that SMTP sends.
 
 use std::fmt;
 use std::sync::Mutex;
@@ -317,6 +319,14 @@ pub fn question_notification(
     )
 }
 
+#[cfg(any(feature = "outbox", feature = "smtp"))]
+mod message;
+
+#[cfg(feature = "smtp")]
+mod smtp;
+#[cfg(feature = "smtp")]
+pub use smtp::{SmtpConfig, SmtpCredentials, SmtpMailer, SmtpSecurity};
+
 #[cfg(feature = "outbox")]
 pub use outbox::OutboxMailer;
 
@@ -325,9 +335,10 @@ mod outbox {
     use std::path::{Path, PathBuf};
 
     use async_trait::async_trait;
-    use lettre::message::{Mailbox, MultiPart};
-    use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
+    use lettre::message::Mailbox;
+    use lettre::{AsyncFileTransport, AsyncTransport, Tokio1Executor};
 
+    use super::message::build_message;
     use super::{Email, Mailer};
     use crate::error::{Error, Result};
 
@@ -409,21 +420,7 @@ mod outbox {
     #[async_trait]
     impl Mailer for OutboxMailer {
         async fn send(&self, email: &Email) -> Result<()> {
-            let to_addr = email.to.as_str().parse().map_err(|e| Error::Mail {
-                message: format!("recipient: {e}"),
-            })?;
-            let to = Mailbox::new(email.to_name.clone(), to_addr);
-            let message = Message::builder()
-                .from(self.from.clone())
-                .to(to)
-                .subject(&email.subject)
-                .multipart(MultiPart::alternative_plain_html(
-                    email.text.clone(),
-                    email.html.clone(),
-                ))
-                .map_err(|e| Error::Mail {
-                    message: format!("building message: {e}"),
-                })?;
+            let message = build_message(&self.from, email)?;
             let id = self
                 .transport
                 .send(message)

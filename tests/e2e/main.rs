@@ -8,5 +8,6 @@ mod headers;
 mod journey;
 mod logs;
 mod server;
+mod smtp;
 mod snapshots;
 mod workflow;

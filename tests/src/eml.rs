@@ -1,5 +1,6 @@
-//! Reads the outbox's `.eml` files well enough for tests: headers, the text part,
-//! quoted-printable and base64 transfer encodings.
+//! Reads the outbox's `.eml` files (and what a test SMTP server received) well enough
+//! for tests: headers, the text and HTML parts, quoted-printable and base64 transfer
+//! encodings.
 
 use std::path::Path;
 
@@ -10,7 +11,18 @@ pub struct Eml {
     pub subject: String,
     pub to: String,
     pub text: String,
+    /// The `text/html` part, if any.
+    pub html: Option<String>,
+    /// The header block, folded lines unfolded, LF line ends.
+    pub head: String,
     pub raw: String,
+}
+
+impl Eml {
+    /// The value of the first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header(&self.head, name)
+    }
 }
 
 /// All emails in `dir`, oldest first (by modification time, then name).
@@ -40,29 +52,39 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 
 /// Parses one `.eml` file.
 pub fn parse(path: &Path) -> Eml {
-    let raw = std::fs::read_to_string(path).unwrap().replace("\r\n", "\n");
+    parse_str(path, &std::fs::read_to_string(path).unwrap())
+}
+
+/// Parses one message read from `path`.
+pub fn parse_str(path: &Path, raw: &str) -> Eml {
+    let raw = raw.replace("\r\n", "\n");
     let (head, _) = raw.split_once("\n\n").unwrap();
     // Unfold folded header lines.
     let head = head.replace("\n ", " ").replace("\n\t", " ");
     let subject = header(&head, "Subject").unwrap_or_default().to_owned();
     let to = header(&head, "To").unwrap_or_default().to_owned();
-    let text = text_part(&raw).expect("no text/plain part");
+    let text = part(&raw, "text/plain").expect("no text/plain part");
+    let html = part(&raw, "text/html");
     Eml {
         file: path.to_path_buf(),
         subject,
         to,
         text,
+        html,
+        head,
         raw,
     }
 }
 
-fn text_part(raw: &str) -> Option<String> {
+/// The decoded body of the first part whose content type is `content_type`.
+fn part(raw: &str, content_type: &str) -> Option<String> {
+    let wanted = format!("content-type: {content_type}");
     for part in raw.split("\n--") {
         let Some((head, body)) = part.split_once("\n\n") else {
             continue;
         };
         let head_l = head.to_ascii_lowercase();
-        if !head_l.contains("content-type: text/plain") {
+        if !head_l.contains(&wanted) {
             continue;
         }
         let body = body.trim_end_matches(['\n', '-']);

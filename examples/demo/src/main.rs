@@ -9,17 +9,38 @@
 //! ```text
 //! cargo run -p portal-demo -- [--data-dir DIR] [--port PORT] [--reset]
 //! ```
+//!
+//! With `PORTAL_SMTP_HOST` set, emails go through that SMTP server instead of the
+//! outbox (see `--help` for the other `PORTAL_SMTP_*` variables).
 
 mod seed;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use portal_core::mail::OutboxMailer;
+use portal_core::Mailer;
+use portal_core::mail::{OutboxMailer, SmtpConfig, SmtpCredentials, SmtpMailer, SmtpSecurity};
 use portal_core::secret::ServerSecret;
 use portal_core::{OsRandom, PortalService};
 use portal_http::{HttpConfig, PortalApp};
 use portal_storage_sqlite::SqliteStore;
+
+const HELP: &str = "usage: portal-demo [--data-dir DIR] [--port PORT] [--reset]
+
+  --data-dir DIR  where the database, server key and outbox live (default: demo-data)
+  --port PORT     port on 127.0.0.1 (default: 8080, or PORTAL_DEMO_PORT)
+  --reset         delete the data folder first and seed afresh
+
+Emails are written to DIR/outbox as .eml files, unless PORTAL_SMTP_HOST is set:
+  PORTAL_SMTP_HOST      send through this SMTP server instead
+  PORTAL_SMTP_SECURITY  starttls (default), tls (implicit TLS) or none (plain text)
+  PORTAL_SMTP_PORT      default 587 for starttls, 465 for tls, 25 for none
+  PORTAL_SMTP_USER      AUTH user name (AUTH only when set)
+  PORTAL_SMTP_PASSWORD  AUTH password
+  PORTAL_SMTP_FROM      sender (default: Bluefin Managed IT <onboarding@bluefin-it.example>)
+  PORTAL_SMTP_CA_FILE   PEM file of an extra trusted root (a private CA)";
+
+const DEMO_FROM: &str = "Bluefin Managed IT <onboarding@bluefin-it.example>";
 
 struct Args {
     data_dir: PathBuf,
@@ -50,15 +71,48 @@ fn parse_args() -> Result<Args, String> {
             }
             "--reset" => args.reset = true,
             "-h" | "--help" => {
-                println!(
-                    "usage: portal-demo [--data-dir DIR] [--port PORT] [--reset]\n\n  --data-dir DIR  where the database, server key and outbox live (default: demo-data)\n  --port PORT     port on 127.0.0.1 (default: 8080, or PORTAL_DEMO_PORT)\n  --reset         delete the data folder first and seed afresh"
-                );
+                println!("{HELP}");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other:?}; try --help")),
         }
     }
     Ok(args)
+}
+
+/// The SMTP settings from `PORTAL_SMTP_*`, or `None` when `PORTAL_SMTP_HOST` is unset
+/// (the demo then keeps its outbox).
+fn smtp_from_env() -> Result<Option<SmtpConfig>, String> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let Some(host) = var("PORTAL_SMTP_HOST") else {
+        return Ok(None);
+    };
+    let mut config = SmtpConfig::new(host, var("PORTAL_SMTP_FROM").unwrap_or(DEMO_FROM.into()));
+    config.security = match var("PORTAL_SMTP_SECURITY").as_deref() {
+        None | Some("starttls") => SmtpSecurity::StartTls,
+        Some("tls") => SmtpSecurity::Tls,
+        Some("none") => SmtpSecurity::None,
+        Some(other) => {
+            return Err(format!(
+                "PORTAL_SMTP_SECURITY={other:?}: use starttls, tls or none"
+            ));
+        }
+    };
+    config.port = match var("PORTAL_SMTP_PORT") {
+        Some(p) => p
+            .parse()
+            .map_err(|_| format!("PORTAL_SMTP_PORT={p:?} is not a port number"))?,
+        None => config.security.default_port(),
+    };
+    if let Some(user) = var("PORTAL_SMTP_USER") {
+        let password = var("PORTAL_SMTP_PASSWORD").unwrap_or_default();
+        config.credentials = Some(SmtpCredentials::new(user, password));
+    }
+    if let Some(file) = var("PORTAL_SMTP_CA_FILE") {
+        config.extra_root_pem =
+            Some(std::fs::read(&file).map_err(|e| format!("PORTAL_SMTP_CA_FILE={file:?}: {e}"))?);
+    }
+    Ok(Some(config))
 }
 
 /// Loads the server secret from the data folder, creating it (owner-only) on first run.
@@ -108,10 +162,24 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let outbox_dir = data_dir.join("outbox");
 
     let store = Arc::new(SqliteStore::open(data_dir.join("portal.db")).await?);
-    let mailer = Arc::new(OutboxMailer::new(
-        &outbox_dir,
-        "Bluefin Managed IT <onboarding@bluefin-it.example>",
-    )?);
+    // Where emails go, and the two lines that tell the user so.
+    let (mailer, mail_how, mail_where): (Arc<dyn Mailer>, _, _) = match smtp_from_env()? {
+        Some(c) => (
+            Arc::new(SmtpMailer::new(c.clone())?),
+            "sent through",
+            format!(
+                "the SMTP server {}:{} ({})",
+                c.host,
+                c.port,
+                c.security.as_str()
+            ),
+        ),
+        None => (
+            Arc::new(OutboxMailer::new(&outbox_dir, DEMO_FROM)?),
+            "written to",
+            outbox_dir.display().to_string(),
+        ),
+    };
     let config = HttpConfig {
         public_base_url: format!("http://localhost:{}", args.port),
         // Plain http on localhost: cookies cannot be `Secure` here. Never do this in production.
@@ -156,8 +224,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("    {link}");
     println!();
-    println!("  Emails (invite, verification codes) are written to:");
-    println!("    {}", outbox_dir.display());
+    println!("  Emails (invite, verification codes) are {mail_how}:");
+    println!("    {mail_where}");
     println!(
         "  Each run re-issues the invite, so earlier links stop working. Ctrl-C stops the server."
     );

@@ -1,5 +1,6 @@
 //! The SQLite store's one integration test binary, by topic: the public conformance
-//! suite on temp-file databases, migrations and reopening, group commit under load, the
+//! suite on temp-file databases, the file blob store (its conformance suite and a put
+//! killed mid-upload), migrations and reopening, group commit under load, the
 //! workflow store, the read cache, and a scan of the raw database files for secrets after
 //! a full access flow. Services are built with portal-core's `testkit`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -11,6 +12,7 @@ use portal_core::Store;
 use portal_storage_sqlite::SqliteStore;
 use tempfile::TempDir;
 
+mod blobs;
 mod cache;
 mod conformance;
 mod group_commit;

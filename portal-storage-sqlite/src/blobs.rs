@@ -1,0 +1,379 @@
+//! [`FileBlobStore`]: the embedded default [`BlobStore`], one file per blob in a folder
+//! beside the database. docs/file-storage.md says why files and not rows, measured.
+//!
+//! Layout: `<dir>/<id>` is a completed blob; `<dir>/tmp/<id>.part` is a put in
+//! progress. A put writes its part file (owner-only, `create_new`), fsyncs it, links
+//! it to `<dir>/<id>` (a hard link never replaces an existing name, so a put of an
+//! existing id is `Conflict` even across processes), removes the part and fsyncs the
+//! folder before it answers. A completed name therefore only ever points at complete,
+//! durable bytes; whatever a crash leaves is a part file, which [`BlobStore::sweep`]
+//! removes.
+
+use std::fs::{File, OpenOptions};
+use std::io::{ErrorKind, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use tokio::task::JoinHandle;
+
+use portal_core::blob::{BlobInfo, BlobStore, ByteStream, Tally};
+use portal_core::{BlobId, Entity, Error, Result};
+
+/// Bytes gathered from the source before they are handed to the blocking pool in one
+/// write. One batch is written while the next is read and hashed, so a put holds at
+/// most about two batches plus the source's current piece, whatever the blob's size.
+const WRITE_BATCH: usize = 1024 * 1024;
+/// Bytes per piece a get yields (four of the envelope's 64 KiB sealed chunks).
+const READ_PIECE: usize = 256 * 1024;
+/// The folder of puts in progress, inside the store's folder.
+const TMP: &str = "tmp";
+/// The suffix of a put in progress.
+const PART: &str = ".part";
+
+/// File content kept as one file per blob in a folder (the embedded default beside
+/// [`SqliteStore`](crate::SqliteStore)); the bytes are the envelope's ciphertext, so
+/// the folder holds nothing readable without the keyring.
+///
+/// Cheap to share behind an `Arc`; several stores (even in several processes) may
+/// use one folder, as long as [`BlobStore::sweep`] runs only while none is putting.
+#[derive(Debug, Clone)]
+pub struct FileBlobStore {
+    dir: PathBuf,
+    tmp: PathBuf,
+}
+
+impl FileBlobStore {
+    /// Opens (creating if needed, owner-only 0700) the folder `dir` and its `tmp`
+    /// folder. An existing folder keeps the mode its owner chose.
+    pub async fn open(dir: impl AsRef<Path>) -> Result<Self> {
+        let dir = dir.as_ref().to_path_buf();
+        blocking("opening the blob folder", move || {
+            let tmp = dir.join(TMP);
+            create_dir_owner_only(&dir)?;
+            create_dir_owner_only(&tmp)?;
+            Ok(Self { dir, tmp })
+        })
+        .await
+    }
+
+    /// The folder this store keeps its blobs in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn blob_path(&self, id: BlobId) -> PathBuf {
+        self.dir.join(id.to_string())
+    }
+
+    fn part_path(&self, id: BlobId) -> PathBuf {
+        self.tmp.join(format!("{id}{PART}"))
+    }
+}
+
+/// Runs blocking file work on tokio's blocking pool, so no file system call ever
+/// blocks an async worker thread.
+async fn blocking<T: Send + 'static>(
+    what: &'static str,
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::storage(what, e))?
+}
+
+fn io(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::storage(format!("{what} {}", path.display()), e)
+}
+
+fn create_dir_owner_only(dir: &Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .map_err(|e| io("cannot create the blob folder", dir, e))
+}
+
+/// Creates a new file owner-only (0600); an existing one is `AlreadyExists`.
+fn create_new_owner_only(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// Makes the folder's entries (a new or removed name) durable. On systems where a
+/// folder cannot be opened for this, the rename or unlink is as durable as they allow.
+fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io("cannot sync the blob folder", dir, e))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+fn remove_if_exists(path: &Path) -> std::io::Result<bool> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// How far a put got, shared between the put's future and its blocking steps, so a
+/// put that is dropped (the client went away) is undone whatever step was running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Bytes go to the part file.
+    Writing,
+    /// The completed name exists, the folder is being synced: not answered yet.
+    Linked,
+    /// The put answered `Ok`: the blob is the caller's now.
+    Done,
+    /// The put was dropped: the finishing step must not link.
+    Abandoned,
+}
+
+/// Undoes an unfinished put when its future ends without completing: removes the part
+/// file, and the completed name if the link already happened. An error return goes
+/// through here too, so a failed put leaves nothing (a crash leaves the part file,
+/// for [`BlobStore::sweep`]).
+struct PutGuard {
+    phase: Arc<Mutex<Phase>>,
+    part: PathBuf,
+    blob: PathBuf,
+}
+
+impl PutGuard {
+    fn set(phase: &Mutex<Phase>, to: Phase) -> Phase {
+        let mut p = phase.lock().unwrap_or_else(|p| p.into_inner());
+        let was = *p;
+        if was != Phase::Abandoned {
+            *p = to;
+        }
+        was
+    }
+}
+
+impl Drop for PutGuard {
+    fn drop(&mut self) {
+        let was = Self::set(&self.phase, Phase::Abandoned);
+        if was == Phase::Done {
+            return;
+        }
+        // Best effort: what cannot be removed now is a part file for the next sweep.
+        let _ = remove_if_exists(&self.part);
+        if was == Phase::Linked {
+            let _ = remove_if_exists(&self.blob);
+        }
+    }
+}
+
+/// Writes `batch` to `file` on the blocking pool and hands the file back.
+fn write_batch(mut file: File, batch: Vec<Bytes>, part: PathBuf) -> JoinHandle<Result<File>> {
+    tokio::task::spawn_blocking(move || {
+        for bytes in &batch {
+            file.write_all(bytes)
+                .map_err(|e| io("cannot write the blob part", &part, e))?;
+        }
+        Ok(file)
+    })
+}
+
+async fn join(handle: JoinHandle<Result<File>>) -> Result<File> {
+    handle
+        .await
+        .map_err(|e| Error::storage("writing a blob", e))?
+}
+
+#[async_trait]
+impl BlobStore for FileBlobStore {
+    async fn put(&self, id: BlobId, mut content: ByteStream) -> Result<BlobInfo> {
+        let (part, blob) = (self.part_path(id), self.blob_path(id));
+        let exists = {
+            let blob = blob.clone();
+            blocking("checking a blob", move || {
+                blob.try_exists()
+                    .map_err(|e| io("cannot check the blob", &blob, e))
+            })
+            .await?
+        };
+        if exists {
+            return Err(Error::conflict("a blob with this id exists"));
+        }
+        let file = {
+            let part = part.clone();
+            blocking("creating a blob part", move || {
+                create_new_owner_only(&part).map_err(|e| match e.kind() {
+                    ErrorKind::AlreadyExists => Error::conflict("a put of this blob is running"),
+                    _ => io("cannot create the blob part", &part, e),
+                })
+            })
+            .await?
+        };
+        // From here on, the part file is ours: the guard removes it unless we finish.
+        let phase = Arc::new(Mutex::new(Phase::Writing));
+        let _guard = PutGuard {
+            phase: phase.clone(),
+            part: part.clone(),
+            blob: blob.clone(),
+        };
+
+        let mut tally = Tally::new();
+        let mut file = Some(file);
+        let mut in_flight: Option<JoinHandle<Result<File>>> = None;
+        let mut batch: Vec<Bytes> = Vec::new();
+        let mut batched = 0usize;
+        loop {
+            let next = content.next().await;
+            let end = match next {
+                Some(item) => {
+                    let bytes = item?;
+                    tally.update(&bytes);
+                    batched += bytes.len();
+                    if !bytes.is_empty() {
+                        batch.push(bytes);
+                    }
+                    false
+                }
+                None => true,
+            };
+            if batched >= WRITE_BATCH || (end && !batch.is_empty()) {
+                let f = match (file.take(), in_flight.take()) {
+                    (Some(f), _) => f,
+                    (None, Some(handle)) => join(handle).await?,
+                    (None, None) => return Err(Error::storage_msg("blob part file lost")),
+                };
+                in_flight = Some(write_batch(f, std::mem::take(&mut batch), part.clone()));
+                batched = 0;
+            }
+            if end {
+                break;
+            }
+        }
+        let file = match (file.take(), in_flight.take()) {
+            (Some(f), _) => f,
+            (None, Some(handle)) => join(handle).await?,
+            (None, None) => return Err(Error::storage_msg("blob part file lost")),
+        };
+
+        // Finish on the blocking pool: fsync, link (never replaces), unlink the part,
+        // sync the folder. Checks the phase under its lock, so a dropped put either
+        // stops before the link or has its link removed by the guard.
+        let dir = self.dir.clone();
+        let finish_phase = phase.clone();
+        blocking("finishing a blob", move || {
+            file.sync_all()
+                .map_err(|e| io("cannot sync the blob part", &part, e))?;
+            drop(file);
+            {
+                let mut p = finish_phase.lock().unwrap_or_else(|p| p.into_inner());
+                if *p == Phase::Abandoned {
+                    let _ = remove_if_exists(&part);
+                    return Err(Error::storage_msg("the put was abandoned"));
+                }
+                std::fs::hard_link(&part, &blob).map_err(|e| match e.kind() {
+                    ErrorKind::AlreadyExists => Error::conflict("a blob with this id exists"),
+                    _ => io("cannot link the blob", &blob, e),
+                })?;
+                *p = Phase::Linked;
+            }
+            remove_if_exists(&part).map_err(|e| io("cannot remove the blob part", &part, e))?;
+            sync_dir(&dir)
+        })
+        .await?;
+        if PutGuard::set(&phase, Phase::Done) == Phase::Abandoned {
+            return Err(Error::storage_msg("the put was abandoned"));
+        }
+        Ok(tally.finish())
+    }
+
+    async fn get(&self, id: BlobId) -> Result<ByteStream> {
+        let path = self.blob_path(id);
+        let file = blocking("opening a blob", move || match File::open(&path) {
+            Ok(f) => Ok(f),
+            Err(e) if e.kind() == ErrorKind::NotFound => Err(Error::not_found(Entity::Blob)),
+            Err(e) => Err(io("cannot open the blob", &path, e)),
+        })
+        .await?;
+        // An open file keeps its bytes even if the blob is deleted meanwhile, so a get
+        // already streaming finishes with the blob it opened.
+        Ok(Box::pin(futures_util::stream::unfold(
+            Some(file),
+            |state| async move {
+                let mut file = state?;
+                let read = tokio::task::spawn_blocking(move || {
+                    let mut buf = BytesMut::zeroed(READ_PIECE);
+                    let mut filled = 0;
+                    while filled < buf.len() {
+                        match file.read(&mut buf[filled..]) {
+                            Ok(0) => break,
+                            Ok(n) => filled += n,
+                            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                            Err(e) => return Err(Error::storage("cannot read a blob", e)),
+                        }
+                    }
+                    buf.truncate(filled);
+                    Ok((file, buf.freeze()))
+                })
+                .await
+                .map_err(|e| Error::storage("reading a blob", e));
+                match read {
+                    Ok(Ok((_, bytes))) if bytes.is_empty() => None,
+                    Ok(Ok((file, bytes))) => Some((Ok(bytes), Some(file))),
+                    Ok(Err(e)) | Err(e) => Some((Err(e), None)),
+                }
+            },
+        )))
+    }
+
+    async fn delete(&self, id: BlobId) -> Result<()> {
+        let (path, dir) = (self.blob_path(id), self.dir.clone());
+        blocking("deleting a blob", move || {
+            // Synced, so a deleted file (a client's withdrawn upload) does not come
+            // back after a power loss.
+            if remove_if_exists(&path).map_err(|e| io("cannot delete the blob", &path, e))? {
+                sync_dir(&dir)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn sweep(&self) -> Result<u64> {
+        let tmp = self.tmp.clone();
+        blocking("sweeping blob parts", move || {
+            let mut removed = 0u64;
+            let entries =
+                std::fs::read_dir(&tmp).map_err(|e| io("cannot list the blob parts", &tmp, e))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| io("cannot list the blob parts", &tmp, e))?;
+                let path = entry.path();
+                if remove_if_exists(&path)
+                    .map_err(|e| io("cannot remove the blob part", &path, e))?
+                {
+                    removed += 1;
+                }
+            }
+            Ok(removed)
+        })
+        .await
+    }
+}

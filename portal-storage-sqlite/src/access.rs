@@ -11,6 +11,12 @@
 //! the write transaction that applies it (this module only loads and writes); the
 //! single writer serialises them, so two concurrent redemptions of one code create
 //! exactly one session and concurrent wrong codes each count.
+//!
+//! A verification row also keeps its expiry (fixed at its start) and when it was ended
+//! (its invite re-issued or revoked, its contact revoked). `verification_emails` holds
+//! one row per verification email sent (deleted when the code is withdrawn), counted
+//! for the per-contact email limit; `code_guards` holds each contact's wrong-code count
+//! and lockout (`rules::CodeGuard`).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -240,7 +240,7 @@ pub async fn start_verification(store: &dyn Store) {
     assert_eq!(ctx.contact_id, w.contact.id);
 }
 
-/// The per-contact limit: at most `max_per_contact` verifications started within
+/// The per-contact limit: at most `max_emails_per_contact` verification emails (here: starts) within
 /// `window` before the new code's `issued_at` (a start exactly `window` earlier still
 /// counts); a refused start creates nothing and kills nothing; other contacts are not
 /// affected.

@@ -74,8 +74,8 @@ pub async fn concurrent_wrong_codes(store: Arc<dyn Store>) {
 }
 
 /// Concurrent verification starts at the limit count each other (three contacts):
-/// with `max_per_contact` 3, eight concurrent starts give exactly three verifications,
-/// the other five are `LimitReached(VerificationsPerContact)` and create nothing; of
+/// with `max_emails_per_contact` 3, eight concurrent starts give exactly three verifications,
+/// the other five are `LimitReached(EmailsPerContact)` and create nothing; of
 /// the three, exactly one has a live link (one live code per contact).
 pub async fn concurrent_verification_starts(store: Arc<dyn Store>) {
     let limits = emails(3);
@@ -109,7 +109,7 @@ pub async fn concurrent_verification_starts(store: Arc<dyn Store>) {
         assert_eq!(
             started.len(),
             3,
-            "round {round}: exactly max_per_contact concurrent starts succeed"
+            "round {round}: exactly max_emails_per_contact concurrent starts succeed"
         );
         let at = t0() + mins(1);
         let mut live = 0;

@@ -237,8 +237,15 @@ pub enum Limit {
     CodesPerVerification,
     /// A code took too many wrong tries and is dead; request a new one.
     WrongCodeAttempts,
-    /// Too many verification sessions were started for one contact recently.
-    VerificationsPerContact,
+    /// Too many verification emails (first codes and resends) were sent to one
+    /// contact within the policy's `email_window`.
+    EmailsPerContact,
+    /// The contact entered too many wrong codes: its codes are refused, right or
+    /// wrong, until `until` has passed (its magic links still work).
+    ContactLockedOut {
+        /// The last instant of the lockout.
+        until: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 impl fmt::Display for Limit {
@@ -246,7 +253,8 @@ impl fmt::Display for Limit {
         f.write_str(match self {
             Limit::CodesPerVerification => "no more codes can be sent for this verification",
             Limit::WrongCodeAttempts => "too many wrong tries for this code",
-            Limit::VerificationsPerContact => "too many verification emails requested recently",
+            Limit::EmailsPerContact => "too many verification emails sent recently",
+            Limit::ContactLockedOut { .. } => "too many wrong codes: codes are locked out for now",
         })
     }
 }

@@ -14,9 +14,9 @@
 use std::net::IpAddr;
 
 use async_trait::async_trait;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 
-use crate::access::SessionPolicy;
+use crate::access::{AccessPolicy, SessionPolicy};
 use crate::error::{Error, Result};
 use crate::ids::{ContactId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
 use crate::model::{
@@ -107,15 +107,6 @@ pub struct NewSession {
     pub created_at: DateTime<Utc>,
     /// Last instant at which it is valid unless refreshed.
     pub expires_at: DateTime<Utc>,
-}
-
-/// Limits on starting verifications, so an invite link cannot flood an inbox.
-#[derive(Debug, Clone, Copy)]
-pub struct VerificationLimits {
-    /// At most this many verifications per contact...
-    pub max_per_contact: u32,
-    /// ...started within this window before now.
-    pub window: TimeDelta,
 }
 
 /// Where a verification stands, for the "check your email" page.
@@ -282,37 +273,63 @@ pub struct AccessLogEntry {
 ///   [`rules::judge_invite`](crate::access::rules::judge_invite) answers: a revoked
 ///   contact is `Revoked(Contact)`, a revoked invite `Revoked(Invite)`.
 ///   `revoke_invite` keeps `now` as the revocation time (the first one stays) and
-///   touches neither sessions nor verifications. `open_invite` changes nothing.
-/// - **Verification.** `start_verification` judges the invite as above, then calls
-///   [`rules::judge_verification_start`](crate::access::rules::judge_verification_start)
-///   with the start times of the contact's verifications (its newest
-///   `max_per_contact` are enough); if allowed, it creates the verification with its
-///   first code and kills every other live code and magic link of the contact.
-///   `verification` is `NotFound(Verification)` for an unknown or completed one and
-///   `Revoked(Contact)` for a revoked contact.
-///   `issue_code` is `NotFound(Verification)` / `Revoked(Contact)` likewise, then
+///   does not touch sessions. `open_invite` changes nothing.
+/// - **A verification lives no longer than its invite.** `issue_invite`,
+///   `revoke_invite` and `revoke_contact` *end* every unfinished verification of the
+///   contact in the same unit (its live code and magic link die with it, and it never
+///   works again, even after a re-invite). Every step on an unfinished verification
+///   then asks [`rules::judge_verification`](crate::access::rules::judge_verification)
+///   (by magic link: [`rules::judge_link_verification`](crate::access::rules::judge_link_verification))
+///   with the verification's `ended` flag and its expiry, fixed at its start by
+///   [`rules::verification_expiry`](crate::access::rules::verification_expiry): a
+///   revoked contact is `Revoked(Contact)`, an ended verification
+///   `NotFound(Verification)` (its links `NotFound(MagicLink)`), one past its lifetime
+///   `Expired(Verification)` (for the view, new codes, codes and links alike).
+/// - **Verification emails.** Every verification email is one code: the first code
+///   of `start_verification` and every code of `issue_code`. Both count the codes sent
+///   to the contact (of any verification) and ask
+///   [`rules::judge_email`](crate::access::rules::judge_email) with their send times
+///   (the newest `max_emails_per_contact` are enough): over the limit is
+///   `LimitReached(EmailsPerContact)` and nothing is written.
+/// - **Verification.** `start_verification` judges the invite as above, then the
+///   email limit; if allowed, it creates the verification with its first code,
+///   expiring at `verification_expiry(code.issued_at)`, and kills every other live
+///   code and magic link of the contact.
+///   `verification` is `NotFound(Verification)` for an unknown or completed one, then
+///   judged as above at `now`.
+///   `issue_code` is `NotFound(Verification)` likewise, judged as above at the code's
+///   `issued_at`, then
 ///   [`rules::judge_code_request`](crate::access::rules::judge_code_request)
-///   (`LimitReached(CodesPerVerification)`); otherwise it replaces the live code and
-///   magic link **and kills every other live code of the contact**: a contact has at
-///   most one live code across all its verifications, the newest.
+///   (`LimitReached(CodesPerVerification)`), then the email limit; otherwise it
+///   replaces the live code and magic link **and kills every other live code of the
+///   contact**: a contact has at most one live code across all its verifications, the
+///   newest.
 ///   `withdraw_code` takes back a code whose email could not be sent: if `magic` is
 ///   still the live link of the verification, it applies
 ///   [`rules::judge_withdrawal`](crate::access::rules::judge_withdrawal) (delete the
-///   verification, or clear its code and count it as never issued); otherwise, or for
-///   an unknown verification, it does nothing and is not an error.
-/// - **Redeeming.** `redeem_code` is `NotFound(Verification)` / `Revoked(Contact)`,
-///   then applies [`rules::judge_code`](crate::access::rules::judge_code): no live
-///   code (killed by a newer verification or a revocation) is `Expired(Code)`; a
-///   wrong code counts one wrong try, persisted even though an error is returned.
+///   verification, or clear its code and count it as never issued) and the email no
+///   longer counts towards the contact's email limit; otherwise, or for an unknown
+///   verification, it does nothing and is not an error.
+/// - **Redeeming.** `redeem_code` is `NotFound(Verification)`, then judged as above,
+///   then applies [`rules::judge_code`](crate::access::rules::judge_code) with the
+///   live code and the contact's [`CodeGuard`](crate::access::rules::CodeGuard) (a
+///   contact without one: the default): a locked-out contact is
+///   `LimitReached(ContactLockedOut)` before any code is compared, right or wrong; no
+///   live code (killed by a newer verification or a revocation) is `Expired(Code)`; a
+///   wrong code counts one wrong try of the code and of the contact (the new guard),
+///   persisted even though an error is returned (the try that reaches the contact's
+///   cap answers `LimitReached(ContactLockedOut)`).
 ///   `magic_link` and `redeem_magic_link`: a hash that is not the latest link of an
 ///   unfinished verification (unknown, used, replaced by a newer code of the same
-///   verification, withdrawn) is `NotFound(MagicLink)`; then a revoked contact is
-///   `Revoked(Contact)` (even though the revocation killed the link); then a link
-///   killed by a newer code of the contact is `NotFound(MagicLink)`; then
-///   [`rules::judge_magic_link`](crate::access::rules::judge_magic_link) answers.
+///   verification, withdrawn) is `NotFound(MagicLink)`; then the verification is
+///   judged by `judge_link_verification` (a revoked contact is `Revoked(Contact)` even
+///   though the revocation killed the link); then a link killed by a newer code of
+///   the contact is `NotFound(MagicLink)`; then
+///   [`rules::judge_magic_link`](crate::access::rules::judge_magic_link) answers. A
+///   lockout does not refuse magic links: they need the mailbox, not a guess.
 ///   Success creates the session and completes the verification (its code and link
 ///   stop working). Two concurrent redemptions of one code or link create exactly one
-///   session; N concurrent wrong codes count N tries.
+///   session; N concurrent wrong codes count N tries, for the code and the contact.
 /// - **Sessions.** `authenticate` is `NotFound(Session)` for an unknown hash, then
 ///   applies [`rules::judge_session`](crate::access::rules::judge_session) with the
 ///   session's own revocation and its contact's (`Revoked(Session)`; ended or expired:
@@ -321,19 +338,24 @@ pub struct AccessLogEntry {
 ///   `end_session` keeps `now` as the end time (the first one stays); an unknown
 ///   session is not an error.
 /// - **Revocation.** `revoke_contact` marks the contact revoked at `now` (the first
-///   time stays) and, in the same unit, revokes its invite, kills its live codes and
-///   magic links, and revokes its sessions: any `authenticate`, `issue_code` or
-///   `redeem_*` that commits after it answers `Revoked`.
+///   time stays) and, in the same unit, revokes its invite, ends its unfinished
+///   verifications (killing their codes and magic links), and revokes its sessions:
+///   any `authenticate`, `issue_code` or `redeem_*` that commits after it answers
+///   `Revoked`.
 /// - **Concurrency: what to lock.** A store with concurrent writers serialises each
-///   unit on the record its decision reads: the *contact* for `start_verification`
-///   (so concurrent starts at the limit count each other), `issue_invite`,
-///   `revoke_invite` and `revoke_contact`; the *verification* for `issue_code`,
-///   `withdraw_code`, `redeem_code` and `redeem_magic_link` (`SELECT … FOR UPDATE`,
-///   so concurrent wrong codes each count and a code is redeemed once); the *session*
-///   for `authenticate`. Revocation must not be missed by a unit racing it: lock the
-///   contact (`FOR SHARE` is enough) in the verification and session units too. A
-///   store running SERIALIZABLE transactions instead retries the whole unit on a
-///   serialization failure, invisibly to the caller, including a wrong-code count.
+///   unit on the record its decision reads: the *contact* (`SELECT … FOR UPDATE`) for
+///   `start_verification` and `issue_code` (the email count: concurrent sends at the
+///   limit count each other), `redeem_code` (the contact's guard: concurrent wrong
+///   codes in different verifications each count), `withdraw_code` (it gives an
+///   email back), `issue_invite`, `revoke_invite` and `revoke_contact` (they end the
+///   contact's verifications); the *verification* too for `issue_code`,
+///   `withdraw_code`, `redeem_code` and `redeem_magic_link` (so concurrent wrong codes
+///   each count and a code is redeemed once); the *session* for `authenticate`.
+///   Revocation must not be missed by a unit racing it: lock the contact (`FOR SHARE`
+///   is enough) in the magic-link and session units too. Lock the contact before the
+///   verification, always in that order. A store running SERIALIZABLE transactions
+///   instead retries the whole unit on a serialization failure, invisibly to the
+///   caller, including a wrong-code count.
 /// - Access entries are append-only and returned newest first (ties: the later
 ///   appended first).
 #[async_trait]
@@ -345,7 +367,8 @@ pub trait AccessStore: Send + Sync + 'static {
         token: &TokenHash,
         now: DateTime<Utc>,
     ) -> Result<ContactInPortal>;
-    /// Kills a contact's invite without touching its sessions.
+    /// Kills a contact's invite and its unfinished verifications, without touching its
+    /// sessions.
     async fn revoke_invite(&self, contact: ContactId, now: DateTime<Utc>) -> Result<()>;
     /// Who an invite is for. Changes nothing.
     async fn open_invite(&self, token: &TokenHash) -> Result<ContactInPortal>;
@@ -355,17 +378,22 @@ pub trait AccessStore: Send + Sync + 'static {
         invite: &TokenHash,
         verification: &TokenHash,
         code: &NewCode,
-        limits: VerificationLimits,
+        policy: &AccessPolicy,
     ) -> Result<ContactInPortal>;
-    /// Where a verification stands. `NotFound` once completed or if unknown.
-    async fn verification(&self, verification: &TokenHash) -> Result<VerificationView>;
-    /// Issues another code in a verification, replacing the live one. Returns the
-    /// number of codes issued so far, this one included.
+    /// Where a verification stands at `now`. `NotFound` once completed, ended or if
+    /// unknown; `Expired` past its lifetime.
+    async fn verification(
+        &self,
+        verification: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<VerificationView>;
+    /// Issues another code in a verification (at the code's `issued_at`), replacing
+    /// the live one. Returns the number of codes issued so far, this one included.
     async fn issue_code(
         &self,
         verification: &TokenHash,
         code: &NewCode,
-        max_codes: u32,
+        policy: &AccessPolicy,
     ) -> Result<(ContactInPortal, u32)>;
     /// Takes back the code whose magic link is `magic` when its email could not be sent.
     async fn withdraw_code(&self, verification: &TokenHash, magic: &TokenHash) -> Result<()>;
@@ -375,7 +403,7 @@ pub trait AccessStore: Send + Sync + 'static {
         verification: &TokenHash,
         presented: &CodeHash,
         now: DateTime<Utc>,
-        max_wrong_attempts: u32,
+        policy: &AccessPolicy,
         session: &NewSession,
     ) -> Result<ClientContext>;
     /// Who a magic link is for, if it is still good. Changes nothing.

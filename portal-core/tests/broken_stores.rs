@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
-use portal_core::access::SessionPolicy;
 use portal_core::access::rules;
+use portal_core::access::{AccessPolicy, SessionPolicy};
 use portal_core::conformance;
 use portal_core::memory::MemoryStore;
 use portal_core::model::{
@@ -32,7 +32,7 @@ use portal_core::model::{
 use portal_core::secret::{CodeHash, TokenHash};
 use portal_core::store::{
     AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo, TaskDecision,
-    VerificationLimits, VerificationView,
+    VerificationView,
 };
 use portal_core::workflow::{ActivityEntry, ClientQuestion, Comment, QuestionAnswer};
 use portal_core::{
@@ -79,6 +79,16 @@ enum Breakage {
     RevokedLinkNotFound,
     /// `withdraw_code` withdraws the live code whatever link it is given.
     WithdrawAnyLink,
+    /// `start_verification` gives verifications no lifetime of their own (a
+    /// `verification_ttl` of a century): only their codes expire.
+    EndlessVerification,
+    /// `issue_code` does not count resends against the email limit.
+    ResendsUncounted,
+    /// `redeem_code` has no per-contact cap on wrong codes (only the per-code one).
+    NoContactCap,
+    /// `redeem_code` compares a locked-out contact's code anyway (as if the lockout
+    /// were over) instead of refusing it first.
+    ComparesWhileLockedOut,
 }
 
 /// What the wrapper saw pass through it.
@@ -129,6 +139,10 @@ impl Wrong {
         }
     }
 }
+
+/// An instant before every time the suite uses: the wrapper's own reads of a
+/// verification (to keep its shadow) are never refused for its lifetime.
+const EPOCH: DateTime<Utc> = DateTime::<Utc>::UNIX_EPOCH;
 
 /// A [`MemoryStore`] with one contract point broken.
 struct Broken {
@@ -186,8 +200,14 @@ impl Broken {
             magic_hash: TokenHash::from_bytes(fresh),
             ..code
         };
+        let unlimited = AccessPolicy {
+            max_codes_per_verification: u32::MAX,
+            max_emails_per_contact: u32::MAX,
+            verification_ttl: TimeDelta::days(36_500),
+            ..AccessPolicy::default()
+        };
         self.inner
-            .issue_code(&verification, &revived, u32::MAX)
+            .issue_code(&verification, &revived, &unlimited)
             .await
             .ok()?;
         Some(revived.magic_hash)
@@ -348,7 +368,7 @@ impl AccessStore for Broken {
         invite: &TokenHash,
         verification: &TokenHash,
         code: &NewCode,
-        limits: VerificationLimits,
+        policy: &AccessPolicy,
     ) -> Result<ContactInPortal> {
         let invite = self.invite_for(invite);
         let target = if self.is(Breakage::UnlockedStart) {
@@ -361,18 +381,26 @@ impl AccessStore for Broken {
                 .filter(|(c, _)| *c == target.contact.id)
                 .map(|(_, at)| *at)
                 .collect();
-            rules::judge_verification_start(&starts, code.issued_at, limits)?;
+            rules::judge_email(&starts, code.issued_at, policy)?;
             tokio::time::sleep(Duration::from_millis(30)).await;
-            let unlimited = VerificationLimits {
-                max_per_contact: u32::MAX,
-                ..limits
+            let unlimited = AccessPolicy {
+                max_emails_per_contact: u32::MAX,
+                ..*policy
             };
             self.inner
-                .start_verification(&invite, verification, code, unlimited)
+                .start_verification(&invite, verification, code, &unlimited)
+                .await?
+        } else if self.is(Breakage::EndlessVerification) {
+            let endless = AccessPolicy {
+                verification_ttl: TimeDelta::days(36_500),
+                ..*policy
+            };
+            self.inner
+                .start_verification(&invite, verification, code, &endless)
                 .await?
         } else {
             self.inner
-                .start_verification(&invite, verification, code, limits)
+                .start_verification(&invite, verification, code, policy)
                 .await?
         };
         self.saw_code(*verification, code);
@@ -383,21 +411,27 @@ impl AccessStore for Broken {
         Ok(target)
     }
 
-    async fn verification(&self, verification: &TokenHash) -> Result<VerificationView> {
-        self.inner.verification(verification).await
+    async fn verification(
+        &self,
+        verification: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<VerificationView> {
+        self.inner.verification(verification, now).await
     }
 
     async fn issue_code(
         &self,
         verification: &TokenHash,
         code: &NewCode,
-        max_codes: u32,
+        policy: &AccessPolicy,
     ) -> Result<(ContactInPortal, u32)> {
-        let max = if self.is(Breakage::SixthCode) {
-            u32::MAX
-        } else {
-            max_codes
-        };
+        let mut policy = *policy;
+        if self.is(Breakage::SixthCode) {
+            policy.max_codes_per_verification = u32::MAX;
+        }
+        if self.is(Breakage::ResendsUncounted) {
+            policy.max_emails_per_contact = u32::MAX;
+        }
         // The contact's other verifications with a live code, before this one kills them.
         let mut live_elsewhere = Vec::new();
         if self.is(Breakage::SparesOtherCodes) {
@@ -413,7 +447,7 @@ impl AccessStore for Broken {
             for v in others {
                 if self
                     .inner
-                    .verification(&v)
+                    .verification(&v, code.issued_at)
                     .await
                     .is_ok_and(|view| view.code_expires_at.is_some())
                 {
@@ -421,7 +455,7 @@ impl AccessStore for Broken {
                 }
             }
         }
-        let out = self.inner.issue_code(verification, code, max).await?;
+        let out = self.inner.issue_code(verification, code, &policy).await?;
         self.saw_code(*verification, code);
         self.shadow().spared.extend(live_elsewhere);
         Ok(out)
@@ -432,11 +466,11 @@ impl AccessStore for Broken {
             Some(latest) if self.is(Breakage::WithdrawAnyLink) => latest.magic_hash,
             _ => *magic,
         };
-        let before = self.inner.verification(verification).await.is_ok();
+        let before = self.inner.verification(verification, EPOCH).await.is_ok();
         self.inner.withdraw_code(verification, &magic).await?;
         if before
             && matches!(
-                self.inner.verification(verification).await,
+                self.inner.verification(verification, EPOCH).await,
                 Err(Error::NotFound {
                     entity: Entity::Verification
                 })
@@ -452,12 +486,18 @@ impl AccessStore for Broken {
         verification: &TokenHash,
         presented: &CodeHash,
         now: DateTime<Utc>,
-        max_wrong_attempts: u32,
+        policy: &AccessPolicy,
         session: &NewSession,
     ) -> Result<ClientContext> {
+        let mut policy = *policy;
+        if self.is(Breakage::NoContactCap) {
+            policy.max_wrong_codes_per_contact = u32::MAX;
+        }
+        let policy = &policy;
+        let max_wrong_attempts = policy.max_wrong_attempts;
         let wrong = self.is_wrong(verification, presented);
         if self.is(Breakage::SkipsWrongTry) && wrong {
-            let view = self.inner.verification(verification).await?;
+            let view = self.inner.verification(verification, now).await?;
             if view.code_expires_at.is_some() {
                 // Told it is wrong, but the try is never written.
                 return Err(Error::WrongCode {
@@ -479,7 +519,7 @@ impl AccessStore for Broken {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     let r = self
                         .inner
-                        .redeem_code(verification, presented, now, max_wrong_attempts, session)
+                        .redeem_code(verification, presented, now, policy, session)
                         .await;
                     self.shadow().in_flight.remove(verification);
                     if matches!(Wrong::of(&r), Wrong::Other) {
@@ -496,10 +536,26 @@ impl AccessStore for Broken {
         if self.is(Breakage::SparesOtherCodes) && !wrong {
             self.revive(*verification).await;
         }
-        let r = self
+        let mut r = self
             .inner
-            .redeem_code(verification, presented, now, max_wrong_attempts, session)
+            .redeem_code(verification, presented, now, policy, session)
             .await;
+        if let Err(Error::LimitReached(Limit::ContactLockedOut { until })) = r
+            && self.is(Breakage::ComparesWhileLockedOut)
+            && !wrong
+        {
+            // The code is judged as if the lockout were over.
+            r = self
+                .inner
+                .redeem_code(
+                    verification,
+                    presented,
+                    until + TimeDelta::seconds(1),
+                    policy,
+                    session,
+                )
+                .await;
+        }
         self.saw_session(session, &r);
         r
     }
@@ -786,6 +842,22 @@ caught! {
         RevokedLinkNotFound => ref revoke_contact;
     withdrawing_any_link_is_caught_by_withdrawn_codes:
         WithdrawAnyLink => ref withdrawn_codes;
+    endless_verification_is_caught_by_verification_lifetime:
+        EndlessVerification => ref verification_lifetime;
+    uncounted_resends_are_caught_by_email_limit_per_contact:
+        ResendsUncounted => ref email_limit_per_contact;
+    uncounted_resends_are_caught_by_concurrent_emails_at_the_limit:
+        ResendsUncounted => arc concurrent_emails_at_the_limit;
+    unlocked_start_is_caught_by_concurrent_emails_at_the_limit:
+        UnlockedStart => arc concurrent_emails_at_the_limit;
+    no_contact_cap_is_caught_by_wrong_codes_per_contact:
+        NoContactCap => ref wrong_codes_per_contact;
+    no_contact_cap_is_caught_by_concurrent_wrong_codes_per_contact:
+        NoContactCap => arc concurrent_wrong_codes_per_contact;
+    optimistic_redeem_is_caught_by_concurrent_wrong_codes_per_contact:
+        OptimisticRedeem => arc concurrent_wrong_codes_per_contact;
+    comparing_while_locked_out_is_caught_by_wrong_codes_per_contact:
+        ComparesWhileLockedOut => ref wrong_codes_per_contact;
 }
 
 /// The unbroken wrapper passes the whole suite: its shadow changes nothing.

@@ -11,17 +11,25 @@
 //! the write transaction that applies it (this module only loads and writes); the
 //! single writer serialises them, so two concurrent redemptions of one code create
 //! exactly one session and concurrent wrong codes each count.
+//!
+//! A verification row also keeps its expiry (fixed at its start) and when it was ended
+//! (its invite re-issued or revoked, its contact revoked). `verification_emails` holds
+//! one row per verification email sent (deleted when the code is withdrawn), counted
+//! for the per-contact email limit; `code_guards` holds each contact's wrong-code count
+//! and lockout (`rules::CodeGuard`).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use portal_core::access::SessionPolicy;
-use portal_core::access::rules::{self, CodeOutcome, CodeState, SessionState, Withdrawal};
+use portal_core::access::rules::{
+    self, CodeGuard, CodeOutcome, CodeState, SessionState, VerificationState, Withdrawal,
+};
+use portal_core::access::{AccessPolicy, SessionPolicy};
 use portal_core::secret::{CodeHash, TokenHash};
 use portal_core::store::{
     AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo,
-    VerificationLimits, VerificationView,
+    VerificationView,
 };
 use portal_core::{AccessStore, ContactId, Entity, Error, PortalId, Result};
 
@@ -120,12 +128,25 @@ struct Verification {
     target: ContactInPortal,
 }
 
-/// A verification that is not completed (`NotFound` otherwise), of a contact in good
-/// standing (`Revoked` otherwise).
-fn load_verification(conn: &Connection, token: &TokenHash) -> Result<Verification> {
+/// The verification state from `expires_at, ended_at` starting at `base`.
+fn verification_at(row: &Row<'_>, base: usize) -> rusqlite::Result<VerificationState> {
+    Ok(VerificationState {
+        expires_at: codec::time(row, base)?,
+        ended: row.get::<_, Option<i64>>(base + 1)?.is_some(),
+    })
+}
+
+/// A verification that is not completed (`NotFound` otherwise), judged at `now` by
+/// `rules::judge_verification` with its contact.
+fn load_verification(
+    conn: &Connection,
+    token: &TokenHash,
+    now: DateTime<Utc>,
+) -> Result<Verification> {
     let mut stmt = conn
         .prepare_cached(concat!(
-            "SELECT v.codes_issued, v.code_hash, v.code_expires_at, v.wrong_attempts, ",
+            "SELECT v.codes_issued, v.code_hash, v.code_expires_at, v.wrong_attempts,
+                    v.expires_at, v.ended_at, ",
             contact_cols!(),
             ", ",
             portal_cols!(),
@@ -135,20 +156,23 @@ fn load_verification(conn: &Connection, token: &TokenHash) -> Result<Verificatio
              WHERE v.token_hash = ?1 AND v.completed_at IS NULL"
         ))
         .db("reading a verification")?;
-    let v = stmt
+    let (v, state) = stmt
         .query_row([&token.as_bytes()[..]], |row| {
-            Ok(Verification {
-                codes_issued: codec::count(row, 0)?,
-                code: code_at(row, 1)?,
-                target: target_at(row, 4)?,
-            })
+            Ok((
+                Verification {
+                    codes_issued: codec::count(row, 0)?,
+                    code: code_at(row, 1)?,
+                    target: target_at(row, 6)?,
+                },
+                verification_at(row, 4)?,
+            ))
         })
         .optional()
         .db("reading a verification")?
         .ok_or(Error::NotFound {
             entity: Entity::Verification,
         })?;
-    rules::judge_contact(&v.target.contact)?;
+    rules::judge_verification(&state, &v.target.contact, now)?;
     Ok(v)
 }
 
@@ -162,7 +186,8 @@ fn load_magic(
 ) -> Result<(TokenHash, ContactInPortal)> {
     let mut stmt = conn
         .prepare_cached(concat!(
-            "SELECT v.token_hash, v.code_hash, v.code_expires_at, v.wrong_attempts, ",
+            "SELECT v.token_hash, v.code_hash, v.code_expires_at, v.wrong_attempts,
+                    v.expires_at, v.ended_at, ",
             contact_cols!(),
             ", ",
             portal_cols!(),
@@ -172,12 +197,13 @@ fn load_magic(
              WHERE v.magic_hash = ?1 AND v.completed_at IS NULL"
         ))
         .db("reading a magic link")?;
-    let (verification, code, target) = stmt
+    let (verification, code, state, target) = stmt
         .query_row([&magic.as_bytes()[..]], |row| {
             Ok((
                 TokenHash::from_bytes(row.get(0)?),
                 code_at(row, 1)?,
-                target_at(row, 4)?,
+                verification_at(row, 4)?,
+                target_at(row, 6)?,
             ))
         })
         .optional()
@@ -185,7 +211,7 @@ fn load_magic(
         .ok_or(Error::NotFound {
             entity: Entity::MagicLink,
         })?;
-    rules::judge_contact(&target.contact)?;
+    rules::judge_link_verification(&state, &target.contact, now)?;
     let code = code.ok_or(Error::NotFound {
         entity: Entity::MagicLink,
     })?;
@@ -315,6 +341,101 @@ fn kill_live_codes(conn: &Connection, contact: ContactId) -> Result<()> {
     Ok(())
 }
 
+/// Ends every unfinished verification of a contact at `now`: its code dies (the
+/// magic-link hash is kept, dead, as for a killed code) and it never works again.
+fn end_verifications(conn: &Connection, contact: ContactId, now: DateTime<Utc>) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE verifications
+            SET ended_at = COALESCE(ended_at, ?1), code_hash = NULL, code_expires_at = NULL
+          WHERE contact_id = ?2 AND completed_at IS NULL",
+    )
+    .and_then(|mut s| s.execute(params![micros(now), &contact.as_bytes()[..]]))
+    .db("ending verifications")?;
+    Ok(())
+}
+
+/// Judges one more verification email to `contact` at `now` by `rules::judge_email`,
+/// with the newest `max_emails_per_contact` sends.
+fn judge_email(
+    conn: &Connection,
+    contact: ContactId,
+    now: DateTime<Utc>,
+    policy: &AccessPolicy,
+) -> Result<()> {
+    let sends = conn
+        .prepare_cached(
+            "SELECT sent_at FROM verification_emails WHERE contact_id = ?1
+             ORDER BY sent_at DESC LIMIT ?2",
+        )
+        .and_then(|mut s| {
+            s.query_map(
+                params![&contact.as_bytes()[..], policy.max_emails_per_contact],
+                |r| codec::time(r, 0),
+            )
+            .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+        })
+        .db("reading recent verification emails")?;
+    rules::judge_email(&sends, now, policy)
+}
+
+/// Counts a verification email carrying `code`.
+fn count_email(conn: &Connection, contact: ContactId, code: &NewCode) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO verification_emails (contact_id, sent_at, magic_hash) VALUES (?1, ?2, ?3)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            &contact.as_bytes()[..],
+            micros(code.issued_at),
+            &code.magic_hash.as_bytes()[..]
+        ])
+    })
+    .db("counting a verification email")?;
+    Ok(())
+}
+
+/// A contact's wrong-code guard (the default if it has none).
+fn load_guard(conn: &Connection, contact: ContactId) -> Result<CodeGuard> {
+    conn.prepare_cached(
+        "SELECT wrong_codes, window_start, locked_until, lockouts
+           FROM code_guards WHERE contact_id = ?1",
+    )
+    .and_then(|mut s| {
+        s.query_row([&contact.as_bytes()[..]], |r| {
+            Ok(CodeGuard {
+                wrong_codes: codec::count(r, 0)?,
+                window_start: codec::opt_time(r, 1)?,
+                locked_until: codec::opt_time(r, 2)?,
+                lockouts: codec::count(r, 3)?,
+            })
+        })
+        .optional()
+    })
+    .db("reading a contact's wrong codes")
+    .map(Option::unwrap_or_default)
+}
+
+fn save_guard(conn: &Connection, contact: ContactId, guard: &CodeGuard) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO code_guards (contact_id, wrong_codes, window_start, locked_until, lockouts)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (contact_id) DO UPDATE
+            SET wrong_codes = excluded.wrong_codes, window_start = excluded.window_start,
+                locked_until = excluded.locked_until, lockouts = excluded.lockouts",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            &contact.as_bytes()[..],
+            guard.wrong_codes,
+            guard.window_start.map(micros),
+            guard.locked_until.map(micros),
+            guard.lockouts
+        ])
+    })
+    .db("counting a contact's wrong code")?;
+    Ok(())
+}
+
 #[async_trait]
 impl AccessStore for SqliteStore {
     async fn issue_invite(
@@ -352,6 +473,7 @@ impl AccessStore for SqliteStore {
                 ])
             })
             .db("storing an invite")?;
+            end_verifications(conn, contact, now)?;
             target.contact.revoked_at = None;
             Ok(target)
         })
@@ -366,6 +488,7 @@ impl AccessStore for SqliteStore {
             )
             .and_then(|mut s| s.execute(params![micros(now), &contact.as_bytes()[..]]))
             .db("revoking an invite")?;
+            end_verifications(conn, contact, now)?;
             Ok(())
         })
         .await
@@ -381,26 +504,13 @@ impl AccessStore for SqliteStore {
         invite: &TokenHash,
         verification: &TokenHash,
         code: &NewCode,
-        limits: VerificationLimits,
+        policy: &AccessPolicy,
     ) -> Result<ContactInPortal> {
-        let (invite, verification, code) = (*invite, *verification, code.clone());
+        let (invite, verification, code, policy) = (*invite, *verification, code.clone(), *policy);
         self.write(move |conn| {
             let target = load_invite(conn, &invite)?;
             let contact = target.contact.id;
-            let starts = conn
-                .prepare_cached(
-                    "SELECT started_at FROM verifications WHERE contact_id = ?1
-                     ORDER BY started_at DESC LIMIT ?2",
-                )
-                .and_then(|mut s| {
-                    s.query_map(
-                        params![&contact.as_bytes()[..], limits.max_per_contact],
-                        |r| codec::time(r, 0),
-                    )
-                    .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
-                })
-                .db("reading recent verifications")?;
-            rules::judge_verification_start(&starts, code.issued_at, limits)?;
+            judge_email(conn, contact, code.issued_at, &policy)?;
             if exists(
                 conn,
                 "SELECT 1 FROM verifications WHERE token_hash = ?1",
@@ -413,8 +523,8 @@ impl AccessStore for SqliteStore {
             kill_live_codes(conn, contact)?;
             conn.prepare_cached(
                 "INSERT INTO verifications (token_hash, contact_id, started_at, codes_issued,
-                    code_hash, magic_hash, code_expires_at, wrong_attempts)
-                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, 0)",
+                    code_hash, magic_hash, code_expires_at, wrong_attempts, expires_at)
+                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, 0, ?7)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -423,19 +533,25 @@ impl AccessStore for SqliteStore {
                     micros(code.issued_at),
                     &code.code_hash.as_bytes()[..],
                     &code.magic_hash.as_bytes()[..],
-                    micros(code.expires_at)
+                    micros(code.expires_at),
+                    micros(rules::verification_expiry(code.issued_at, &policy))
                 ])
             })
             .db("starting a verification")?;
+            count_email(conn, contact, &code)?;
             Ok(target)
         })
         .await
     }
 
-    async fn verification(&self, verification: &TokenHash) -> Result<VerificationView> {
+    async fn verification(
+        &self,
+        verification: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<VerificationView> {
         let verification = *verification;
         self.read(move |conn| {
-            let v = load_verification(conn, &verification)?;
+            let v = load_verification(conn, &verification, now)?;
             Ok(VerificationView {
                 target: v.target,
                 codes_issued: v.codes_issued,
@@ -449,15 +565,17 @@ impl AccessStore for SqliteStore {
         &self,
         verification: &TokenHash,
         code: &NewCode,
-        max_codes: u32,
+        policy: &AccessPolicy,
     ) -> Result<(ContactInPortal, u32)> {
-        let (verification, code) = (*verification, code.clone());
+        let (verification, code, policy) = (*verification, code.clone(), *policy);
         self.write(move |conn| {
-            let v = load_verification(conn, &verification)?;
-            rules::judge_code_request(v.codes_issued, max_codes)?;
+            let v = load_verification(conn, &verification, code.issued_at)?;
+            rules::judge_code_request(v.codes_issued, policy.max_codes_per_verification)?;
+            let contact = v.target.contact.id;
+            judge_email(conn, contact, code.issued_at, &policy)?;
             let issued = v.codes_issued + 1;
             // One live code per contact: the newest, whichever verification it is in.
-            kill_live_codes(conn, v.target.contact.id)?;
+            kill_live_codes(conn, contact)?;
             conn.prepare_cached(
                 "UPDATE verifications
                     SET code_hash = ?1, magic_hash = ?2, code_expires_at = ?3,
@@ -474,6 +592,7 @@ impl AccessStore for SqliteStore {
                 ])
             })
             .db("issuing a code")?;
+            count_email(conn, contact, &code)?;
             Ok((v.target, issued))
         })
         .await
@@ -482,23 +601,29 @@ impl AccessStore for SqliteStore {
     async fn withdraw_code(&self, verification: &TokenHash, magic: &TokenHash) -> Result<()> {
         let (verification, magic) = (*verification, *magic);
         self.write(move |conn| {
-            let codes_issued: Option<u32> = conn
+            let found: Option<(u32, ContactId)> = conn
                 .prepare_cached(
-                    "SELECT codes_issued FROM verifications
+                    "SELECT codes_issued, contact_id FROM verifications
                       WHERE token_hash = ?1 AND magic_hash = ?2 AND completed_at IS NULL
                         AND code_hash IS NOT NULL",
                 )
                 .and_then(|mut s| {
                     s.query_row(
                         params![&verification.as_bytes()[..], &magic.as_bytes()[..]],
-                        |r| codec::count(r, 0),
+                        |r| Ok((codec::count(r, 0)?, codec::contact_id(r, 1)?)),
                     )
                     .optional()
                 })
                 .db("reading a verification to withdraw a code")?;
-            let Some(codes_issued) = codes_issued else {
+            let Some((codes_issued, contact)) = found else {
                 return Ok(());
             };
+            // The email never went out: it does not count towards the limit.
+            conn.prepare_cached(
+                "DELETE FROM verification_emails WHERE contact_id = ?1 AND magic_hash = ?2",
+            )
+            .and_then(|mut s| s.execute(params![&contact.as_bytes()[..], &magic.as_bytes()[..]]))
+            .db("taking back an undelivered email")?;
             match rules::judge_withdrawal(codes_issued) {
                 Withdrawal::DropVerification => conn
                     .prepare_cached("DELETE FROM verifications WHERE token_hash = ?1")
@@ -525,21 +650,26 @@ impl AccessStore for SqliteStore {
         verification: &TokenHash,
         presented: &CodeHash,
         now: DateTime<Utc>,
-        max_wrong_attempts: u32,
+        policy: &AccessPolicy,
         session: &NewSession,
     ) -> Result<ClientContext> {
-        let (verification, presented, session) = (*verification, *presented, session.clone());
+        let (verification, presented, session, policy) =
+            (*verification, *presented, session.clone(), *policy);
         // Outer `Err`: roll back; `Ok(Err(..))`: commit (a counted wrong try), then fail.
         self.write(move |conn| {
-            let v = load_verification(conn, &verification)?;
-            match rules::judge_code(v.code.as_ref(), &presented, now, max_wrong_attempts) {
+            let v = load_verification(conn, &verification, now)?;
+            let contact = v.target.contact.id;
+            let guard = load_guard(conn, contact)?;
+            match rules::judge_code(v.code.as_ref(), &guard, &presented, now, &policy) {
                 CodeOutcome::Accept => {
                     create_session(conn, &verification, &v.target, &session).map(Ok)
                 }
                 CodeOutcome::CountWrongTry {
                     wrong_attempts,
+                    guard,
                     error,
                 } => {
+                    save_guard(conn, contact, &guard)?;
                     conn.prepare_cached(
                         "UPDATE verifications SET wrong_attempts = ?1 WHERE token_hash = ?2",
                     )
@@ -650,7 +780,7 @@ impl AccessStore for SqliteStore {
             )
             .and_then(|mut s| s.execute(params![at, id]))
             .db("revoking a contact's invite")?;
-            kill_live_codes(conn, contact)?;
+            end_verifications(conn, contact, now)?;
             conn.prepare_cached(
                 "UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?1) WHERE contact_id = ?2",
             )

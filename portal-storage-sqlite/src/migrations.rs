@@ -181,8 +181,51 @@ CREATE TABLE activity (
 CREATE INDEX activity_by_portal ON activity (portal_id, at);
 "#;
 
+/// Migration 3: verifications die with their invite and have a lifetime of their own;
+/// every verification email and every wrong code is counted per contact.
+///
+/// Existing verifications get the default lifetime (150 minutes from their start), and
+/// those that the new rules would have ended already (their contact revoked, their
+/// invite revoked or re-issued since they started) are ended now, so none of them can
+/// be revived by a re-invite. The email count starts from the verifications' first
+/// codes (resends were not recorded before).
+const V3: &str = r#"
+ALTER TABLE verifications ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+UPDATE verifications SET expires_at = started_at + 9000000000;
+ALTER TABLE verifications ADD COLUMN ended_at INTEGER;
+UPDATE verifications
+   SET ended_at = started_at, code_hash = NULL, code_expires_at = NULL
+ WHERE completed_at IS NULL
+   AND (contact_id IN (SELECT id FROM contacts WHERE revoked_at IS NOT NULL)
+        OR EXISTS (SELECT 1 FROM invites i
+                    WHERE i.contact_id = verifications.contact_id
+                      AND (i.revoked_at IS NOT NULL OR i.issued_at > verifications.started_at)));
+
+-- One row per verification email sent (a first code or a resend); a withdrawn,
+-- undelivered email's row is deleted by its magic link.
+CREATE TABLE verification_emails (
+    id         INTEGER PRIMARY KEY,
+    contact_id BLOB    NOT NULL REFERENCES contacts (id),
+    sent_at    INTEGER NOT NULL,
+    magic_hash BLOB    CHECK (magic_hash IS NULL OR length(magic_hash) = 32)
+);
+CREATE INDEX verification_emails_by_contact ON verification_emails (contact_id, sent_at);
+INSERT INTO verification_emails (contact_id, sent_at, magic_hash)
+     SELECT contact_id, started_at, NULL FROM verifications;
+
+-- Each contact's wrong codes across its verifications (`rules::CodeGuard`); a contact
+-- without a row has none.
+CREATE TABLE code_guards (
+    contact_id   BLOB    NOT NULL PRIMARY KEY REFERENCES contacts (id),
+    wrong_codes  INTEGER NOT NULL,
+    window_start INTEGER,
+    locked_until INTEGER,
+    lockouts     INTEGER NOT NULL
+) WITHOUT ROWID;
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes: the number of migrations.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

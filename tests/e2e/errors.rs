@@ -146,8 +146,8 @@ impl Site {
 fn custom_policy() -> AccessPolicy {
     AccessPolicy {
         code_ttl: TimeDelta::minutes(10),
-        verification_window: TimeDelta::hours(2),
-        max_verifications_per_contact: 3,
+        email_window: TimeDelta::hours(2),
+        max_emails_per_contact: 3,
         ..AccessPolicy::default()
     }
 }
@@ -175,8 +175,11 @@ async fn too_many_requests_page_names_the_configured_window() {
     let page = site.too_many_requests_page(3).await;
     assert_eq!(page.status, 429);
     let text = page.text();
-    assert!(text.contains("Too many requests"), "{text}");
-    assert!(text.contains("or try again in 2 hours."), "{text}");
+    assert!(text.contains("Too many emails"), "{text}");
+    assert!(
+        text.contains("sent 3 verification emails to this address within 2 hours"),
+        "{text}"
+    );
     assert!(!text.contains("an hour"), "{text}");
 }
 
@@ -196,11 +199,13 @@ async fn default_policy_pages_say_thirty_minutes_and_an_hour() {
 
     let site = Site::start(policy).await;
     let limited = site
-        .too_many_requests_page(policy.max_verifications_per_contact)
+        .too_many_requests_page(policy.max_emails_per_contact)
         .await;
     assert_eq!(limited.status, 429);
     assert!(
-        limited.text().contains("or try again in an hour."),
+        limited
+            .text()
+            .contains("10 verification emails to this address within an hour"),
         "{}",
         limited.body
     );

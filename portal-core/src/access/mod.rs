@@ -15,11 +15,27 @@ pub struct AccessPolicy {
     pub max_codes_per_verification: u32,
     /// Wrong tries after which a code (and its magic link) dies (5).
     pub max_wrong_attempts: u32,
-    /// Verifications one contact may start within `verification_window` (10), so a
-    /// forwarded invite link cannot be used to flood the contact's inbox.
-    pub max_verifications_per_contact: u32,
-    /// The window for `max_verifications_per_contact` (1 hour).
-    pub verification_window: TimeDelta,
+    /// How long a verification lives from its start, whatever its codes say (150
+    /// minutes: `code_ttl` × `max_codes_per_verification`), so a verification cannot
+    /// be kept alive by resending codes, nor reused days later.
+    pub verification_ttl: TimeDelta,
+    /// Verification emails (first codes and resends alike) one contact may be sent
+    /// within `email_window` (10), so a forwarded invite link cannot be used to flood
+    /// the contact's inbox.
+    pub max_emails_per_contact: u32,
+    /// The window for `max_emails_per_contact` (1 hour).
+    pub email_window: TimeDelta,
+    /// Wrong codes one contact may enter, across all its verifications, within
+    /// `wrong_code_window` (20): the twentieth locks the contact's codes out. This
+    /// bounds guessing to about 600 tries in 30 days (odds below 0.1 %, see
+    /// `docs/security.md`), far above what a client who mistypes needs.
+    pub max_wrong_codes_per_contact: u32,
+    /// The window for `max_wrong_codes_per_contact`, and the first lockout's length
+    /// (a day); each lockout that follows the previous one within a window lasts
+    /// twice as long, up to `max_lockout`.
+    pub wrong_code_window: TimeDelta,
+    /// The longest lockout (30 days).
+    pub max_lockout: TimeDelta,
     /// Session rules.
     pub session: SessionPolicy,
 }
@@ -30,8 +46,12 @@ impl Default for AccessPolicy {
             code_ttl: TimeDelta::minutes(30),
             max_codes_per_verification: 5,
             max_wrong_attempts: 5,
-            max_verifications_per_contact: 10,
-            verification_window: TimeDelta::hours(1),
+            verification_ttl: TimeDelta::minutes(150),
+            max_emails_per_contact: 10,
+            email_window: TimeDelta::hours(1),
+            max_wrong_codes_per_contact: 20,
+            wrong_code_window: TimeDelta::days(1),
+            max_lockout: TimeDelta::days(30),
             session: SessionPolicy::default(),
         }
     }

@@ -6,11 +6,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::SessionPolicy;
+use super::{AccessPolicy, SessionPolicy};
 use crate::error::{Entity, Error, Limit, Result};
 use crate::model::Contact;
 use crate::secret::CodeHash;
-use crate::store::VerificationLimits;
 
 /// Refuses every step of the access flow for a contact the MSP revoked.
 pub fn judge_contact(contact: &Contact) -> Result<()> {
@@ -30,29 +29,152 @@ pub fn judge_invite(invite_revoked: bool, contact: &Contact) -> Result<()> {
     Ok(())
 }
 
-/// Whether a contact may start another verification at `issued_at`, given when its
-/// most recent verifications started (a store may pass only the newest
-/// `limits.max_per_contact` of them, in any order). A start exactly `window` before
-/// `issued_at` still counts, like every boundary here.
-pub fn judge_verification_start(
-    recent_starts: &[DateTime<Utc>],
-    issued_at: DateTime<Utc>,
-    limits: VerificationLimits,
+/// When a verification started at `started_at` ends: it lives
+/// [`AccessPolicy::verification_ttl`], fixed at its start.
+pub fn verification_expiry(started_at: DateTime<Utc>, policy: &AccessPolicy) -> DateTime<Utc> {
+    started_at + policy.verification_ttl
+}
+
+/// A verification as stored, for [`judge_verification`].
+#[derive(Debug, Clone, Copy)]
+pub struct VerificationState {
+    /// Last instant at which it is accepted ([`verification_expiry`] of its start).
+    pub expires_at: DateTime<Utc>,
+    /// Whether its invite died (re-issued or revoked) or its contact was revoked after
+    /// it started: such a verification never works again, even after a re-invite.
+    pub ended: bool,
+}
+
+/// Judges an unfinished verification at `now`, for every step that uses it: a
+/// revoked contact is `Revoked(Contact)`, a verification whose invite died is
+/// `NotFound(Verification)`, one past its lifetime `Expired(Verification)`.
+pub fn judge_verification(
+    v: &VerificationState,
+    contact: &Contact,
+    now: DateTime<Utc>,
 ) -> Result<()> {
-    let since = issued_at - limits.window;
-    let in_window = recent_starts.iter().filter(|&&at| at >= since).count();
-    if u32::try_from(in_window).unwrap_or(u32::MAX) >= limits.max_per_contact {
-        return Err(Error::LimitReached(Limit::VerificationsPerContact));
+    judge_verification_as(Entity::Verification, v, contact, now)
+}
+
+/// [`judge_verification`] for a step reached by a magic link: an ended verification's
+/// link is `NotFound(MagicLink)` (like any link that no longer leads anywhere).
+pub fn judge_link_verification(
+    v: &VerificationState,
+    contact: &Contact,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    judge_verification_as(Entity::MagicLink, v, contact, now)
+}
+
+fn judge_verification_as(
+    missing: Entity,
+    v: &VerificationState,
+    contact: &Contact,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    judge_contact(contact)?;
+    if v.ended {
+        return Err(Error::not_found(missing));
+    }
+    if now > v.expires_at {
+        return Err(Error::expired(Entity::Verification));
     }
     Ok(())
+}
+
+/// Whether another verification email (a first code or a resend) may be sent to a
+/// contact at `now`, given when its recent ones were sent (a store may pass only the
+/// newest `max_emails_per_contact`, in any order; withdrawn, undelivered ones are not
+/// passed). One sent exactly `email_window` before `now` still counts, like every
+/// boundary here.
+pub fn judge_email(
+    recent_sends: &[DateTime<Utc>],
+    now: DateTime<Utc>,
+    policy: &AccessPolicy,
+) -> Result<()> {
+    let since = now - policy.email_window;
+    let in_window = recent_sends.iter().filter(|&&at| at >= since).count();
+    if u32::try_from(in_window).unwrap_or(u32::MAX) >= policy.max_emails_per_contact {
+        return Err(Error::LimitReached(Limit::EmailsPerContact));
+    }
+    Ok(())
+}
+
+/// A contact's record of wrong codes, across all its verifications, as stored (a
+/// contact without one has the default: nothing counted, never locked out).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CodeGuard {
+    /// Wrong codes counted in the current window.
+    pub wrong_codes: u32,
+    /// When the current window began (its first wrong code); `None`: no window open.
+    pub window_start: Option<DateTime<Utc>>,
+    /// The last instant of the latest lockout, if there was one.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Lockouts in the current streak (each one within a window of the previous one's
+    /// end); the next lockout lasts `wrong_code_window` × 2^`lockouts`.
+    pub lockouts: u32,
+}
+
+/// Refuses every code of a locked-out contact, before any code is compared:
+/// `LimitReached(ContactLockedOut)` up to and including the lockout's last instant.
+pub fn judge_lockout(guard: &CodeGuard, now: DateTime<Utc>) -> Result<()> {
+    match guard.locked_until {
+        Some(until) if now <= until => Err(Error::LimitReached(Limit::ContactLockedOut { until })),
+        _ => Ok(()),
+    }
+}
+
+/// The guard after one more wrong code at `now`, and the lockout it starts, if any.
+///
+/// Wrong codes are counted in windows of `wrong_code_window` opened by the first wrong
+/// code after the previous window closed. The `max_wrong_codes_per_contact`-th wrong
+/// code of a window locks the contact out for `wrong_code_window` × 2^streak (capped
+/// at `max_lockout`), where the streak counts the lockouts that each began within one
+/// window of the previous one's end; the count starts again after the lockout.
+pub fn count_wrong_code(
+    guard: &CodeGuard,
+    now: DateTime<Utc>,
+    policy: &AccessPolicy,
+) -> (CodeGuard, Option<DateTime<Utc>>) {
+    let window = policy.wrong_code_window;
+    let open = guard.window_start.filter(|&start| now <= start + window);
+    let (window_start, wrong_codes) = match open {
+        Some(start) => (start, guard.wrong_codes.saturating_add(1)),
+        None => (now, 1),
+    };
+    if wrong_codes < policy.max_wrong_codes_per_contact {
+        let next = CodeGuard {
+            wrong_codes,
+            window_start: Some(window_start),
+            ..*guard
+        };
+        return (next, None);
+    }
+    let streak = match guard.locked_until {
+        Some(until) if now <= until + window => guard.lockouts,
+        _ => 0,
+    };
+    let factor = 1i32.checked_shl(streak.min(30)).unwrap_or(i32::MAX);
+    let length = window
+        .checked_mul(factor)
+        .map_or(policy.max_lockout, |d| d.min(policy.max_lockout));
+    let until = now + length;
+    let next = CodeGuard {
+        wrong_codes: 0,
+        window_start: None,
+        locked_until: Some(until),
+        lockouts: streak.saturating_add(1),
+    };
+    (next, Some(until))
 }
 
 /// What to do with a code whose email could not be sent, so the failed attempt does
 /// not use up one of the verification's codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Withdrawal {
-    /// It was the verification's first code: delete the verification, so it neither
-    /// counts towards the contact's verification limit nor stays reachable.
+    /// It was the verification's first code: delete the verification, so it does not
+    /// stay reachable (its email is not counted either: every withdrawal takes its
+    /// email back from the contact's email limit).
     DropVerification,
     /// Clear the live code and magic link and store this count of issued codes.
     Uncount {
@@ -88,10 +210,13 @@ pub struct CodeState {
 pub enum CodeOutcome {
     /// Right code: create the session and end the verification.
     Accept,
-    /// Wrong code: persist `wrong_attempts`, commit, then return `error`.
+    /// Wrong code: persist `wrong_attempts` (the code's) and `guard` (the contact's),
+    /// commit, then return `error`.
     CountWrongTry {
-        /// The new count of wrong tries.
+        /// The new count of wrong tries of the code.
         wrong_attempts: u32,
+        /// The contact's guard with this wrong code counted.
+        guard: CodeGuard,
         /// What to tell the caller.
         error: Error,
     },
@@ -100,13 +225,20 @@ pub enum CodeOutcome {
 }
 
 /// Judges a typed code against the verification's live code (`None` when the last
-/// code was replaced or the verification has none).
+/// code was replaced or the verification has none), for a contact whose wrong codes
+/// so far are `guard`. A locked-out contact is refused before anything is compared,
+/// so even the right code fails; a wrong code counts for the code and the contact.
 pub fn judge_code(
     live: Option<&CodeState>,
+    guard: &CodeGuard,
     presented: &CodeHash,
     now: DateTime<Utc>,
-    max_wrong: u32,
+    policy: &AccessPolicy,
 ) -> CodeOutcome {
+    if let Err(e) = judge_lockout(guard, now) {
+        return CodeOutcome::Refuse(e);
+    }
+    let max_wrong = policy.max_wrong_attempts;
     let Some(live) = live else {
         return CodeOutcome::Refuse(Error::Expired {
             entity: Entity::Code,
@@ -124,7 +256,10 @@ pub fn judge_code(
         return CodeOutcome::Accept;
     }
     let wrong_attempts = live.wrong_attempts + 1;
-    let error = if wrong_attempts >= max_wrong {
+    let (guard, lockout) = count_wrong_code(guard, now, policy);
+    let error = if let Some(until) = lockout {
+        Error::LimitReached(Limit::ContactLockedOut { until })
+    } else if wrong_attempts >= max_wrong {
         Error::LimitReached(Limit::WrongCodeAttempts)
     } else {
         Error::WrongCode {
@@ -133,6 +268,7 @@ pub fn judge_code(
     };
     CodeOutcome::CountWrongTry {
         wrong_attempts,
+        guard,
         error,
     }
 }
@@ -255,12 +391,24 @@ mod tests {
     fn code_valid_at_expiry_refused_one_second_later() {
         let right = CodeHash::from_bytes([1; 32]);
         assert!(matches!(
-            judge_code(Some(&code(1, 0)), &right, t0(), 5),
+            judge_code(
+                Some(&code(1, 0)),
+                &CodeGuard::default(),
+                &right,
+                t0(),
+                &pol()
+            ),
             CodeOutcome::Accept
         ));
         let later = t0() + TimeDelta::seconds(1);
         assert!(matches!(
-            judge_code(Some(&code(1, 0)), &right, later, 5),
+            judge_code(
+                Some(&code(1, 0)),
+                &CodeGuard::default(),
+                &right,
+                later,
+                &pol()
+            ),
             CodeOutcome::Refuse(Error::Expired { .. })
         ));
     }
@@ -268,28 +416,48 @@ mod tests {
     #[test]
     fn wrong_tries_count_down_then_kill_the_code() {
         let wrong = CodeHash::from_bytes([2; 32]);
-        match judge_code(Some(&code(1, 0)), &wrong, t0(), 5) {
+        match judge_code(
+            Some(&code(1, 0)),
+            &CodeGuard::default(),
+            &wrong,
+            t0(),
+            &pol(),
+        ) {
             CodeOutcome::CountWrongTry {
                 wrong_attempts: 1,
                 error: Error::WrongCode { attempts_left: 4 },
+                ..
             } => {}
             other => panic!("{other:?}"),
         }
-        match judge_code(Some(&code(1, 4)), &wrong, t0(), 5) {
+        match judge_code(
+            Some(&code(1, 4)),
+            &CodeGuard::default(),
+            &wrong,
+            t0(),
+            &pol(),
+        ) {
             CodeOutcome::CountWrongTry {
                 wrong_attempts: 5,
                 error: Error::LimitReached(Limit::WrongCodeAttempts),
+                ..
             } => {}
             other => panic!("{other:?}"),
         }
         let right = CodeHash::from_bytes([1; 32]);
         assert!(matches!(
-            judge_code(Some(&code(1, 5)), &right, t0(), 5),
+            judge_code(
+                Some(&code(1, 5)),
+                &CodeGuard::default(),
+                &right,
+                t0(),
+                &pol()
+            ),
             CodeOutcome::Refuse(Error::LimitReached(Limit::WrongCodeAttempts))
         ));
         assert!(judge_magic_link(&code(1, 5), t0(), 5).is_err());
         assert!(matches!(
-            judge_code(None, &right, t0(), 5),
+            judge_code(None, &CodeGuard::default(), &right, t0(), &pol()),
             CodeOutcome::Refuse(Error::Expired { .. })
         ));
     }
@@ -369,34 +537,173 @@ mod tests {
         ));
     }
 
-    fn limits(max: u32) -> VerificationLimits {
-        VerificationLimits {
-            max_per_contact: max,
-            window: TimeDelta::hours(1),
+    fn pol() -> AccessPolicy {
+        AccessPolicy::default()
+    }
+
+    fn emails(max: u32) -> AccessPolicy {
+        AccessPolicy {
+            max_emails_per_contact: max,
+            email_window: TimeDelta::hours(1),
+            ..pol()
         }
     }
 
     #[test]
-    fn verification_starts_count_inclusively_within_the_window() {
+    fn emails_count_inclusively_within_the_window() {
         let now = t0();
         let edge = now - TimeDelta::hours(1);
         let outside = edge - TimeDelta::seconds(1);
         // Two in the window (one exactly on its edge) reach a limit of 2.
         assert!(matches!(
-            judge_verification_start(&[edge, now], now, limits(2)),
-            Err(Error::LimitReached(Limit::VerificationsPerContact))
+            judge_email(&[edge, now], now, &emails(2)),
+            Err(Error::LimitReached(Limit::EmailsPerContact))
         ));
         // One second older no longer counts.
-        assert!(judge_verification_start(&[outside, now], now, limits(2)).is_ok());
-        assert!(judge_verification_start(&[], now, limits(1)).is_ok());
+        assert!(judge_email(&[outside, now], now, &emails(2)).is_ok());
+        assert!(judge_email(&[], now, &emails(1)).is_ok());
         assert!(matches!(
-            judge_verification_start(&[now], now, limits(1)),
-            Err(Error::LimitReached(Limit::VerificationsPerContact))
+            judge_email(&[now], now, &emails(1)),
+            Err(Error::LimitReached(Limit::EmailsPerContact))
         ));
         assert!(matches!(
-            judge_verification_start(&[], now, limits(0)),
-            Err(Error::LimitReached(Limit::VerificationsPerContact))
+            judge_email(&[], now, &emails(0)),
+            Err(Error::LimitReached(Limit::EmailsPerContact))
         ));
+    }
+
+    #[test]
+    fn a_verification_lives_its_ttl_then_expires_and_dies_with_its_invite() {
+        let contact = Contact {
+            id: crate::ids::ContactId::random(&crate::random::SeededRandom::new(1)),
+            portal_id: crate::ids::PortalId::random(&crate::random::SeededRandom::new(2)),
+            name: "Jane".to_owned(),
+            email: crate::model::EmailAddress::parse("jane@example.com").unwrap(),
+            revoked_at: None,
+            created_at: t0(),
+        };
+        let expires_at = verification_expiry(t0(), &pol());
+        assert_eq!(expires_at, t0() + TimeDelta::minutes(150));
+        let live = VerificationState {
+            expires_at,
+            ended: false,
+        };
+        assert!(judge_verification(&live, &contact, expires_at).is_ok());
+        assert!(matches!(
+            judge_verification(&live, &contact, expires_at + TimeDelta::seconds(1)),
+            Err(Error::Expired {
+                entity: Entity::Verification
+            })
+        ));
+        let ended = VerificationState {
+            ended: true,
+            ..live
+        };
+        assert!(matches!(
+            judge_verification(&ended, &contact, t0()),
+            Err(Error::NotFound {
+                entity: Entity::Verification
+            })
+        ));
+        assert!(matches!(
+            judge_link_verification(&ended, &contact, t0()),
+            Err(Error::NotFound {
+                entity: Entity::MagicLink
+            })
+        ));
+        let revoked = Contact {
+            revoked_at: Some(t0()),
+            ..contact
+        };
+        assert!(matches!(
+            judge_verification(&ended, &revoked, t0()),
+            Err(Error::Revoked {
+                entity: Entity::Contact
+            })
+        ));
+    }
+
+    /// Counts `n` wrong codes one second apart from `at`; returns the guard and the
+    /// last lockout started.
+    fn wrongs(mut g: CodeGuard, at: DateTime<Utc>, n: i64) -> (CodeGuard, Option<DateTime<Utc>>) {
+        let mut lockout = None;
+        for i in 0..n {
+            let (next, l) = count_wrong_code(&g, at + TimeDelta::seconds(i), &pol());
+            g = next;
+            lockout = l.or(lockout);
+        }
+        (g, lockout)
+    }
+
+    #[test]
+    fn the_twentieth_wrong_code_of_a_day_locks_out_for_a_day() {
+        let (g, lockout) = wrongs(CodeGuard::default(), t0(), 19);
+        assert_eq!((g.wrong_codes, lockout), (19, None));
+        assert!(judge_lockout(&g, t0() + TimeDelta::minutes(1)).is_ok());
+        let at = t0() + TimeDelta::seconds(19);
+        let (g, lockout) = count_wrong_code(&g, at, &pol());
+        let until = at + TimeDelta::days(1);
+        assert_eq!(lockout, Some(until));
+        assert_eq!(g.lockouts, 1);
+        assert!(matches!(
+            judge_lockout(&g, until),
+            Err(Error::LimitReached(Limit::ContactLockedOut { until: u })) if u == until
+        ));
+        assert!(judge_lockout(&g, until + TimeDelta::seconds(1)).is_ok());
+        // A locked-out contact's right code is refused before it is compared.
+        let right = CodeHash::from_bytes([1; 32]);
+        let live = CodeState {
+            expires_at: until,
+            ..code(1, 0)
+        };
+        assert!(matches!(
+            judge_code(Some(&live), &g, &right, at, &pol()),
+            CodeOutcome::Refuse(Error::LimitReached(Limit::ContactLockedOut { .. }))
+        ));
+    }
+
+    #[test]
+    fn a_window_that_passed_starts_the_count_again() {
+        let (g, _) = wrongs(CodeGuard::default(), t0(), 19);
+        let next_day = t0() + TimeDelta::days(1) + TimeDelta::seconds(1);
+        let (g, lockout) = count_wrong_code(&g, next_day, &pol());
+        assert_eq!(
+            (g.wrong_codes, g.window_start, lockout),
+            (1, Some(next_day), None)
+        );
+        // Exactly a window after its start, the window still counts.
+        let (g, _) = wrongs(CodeGuard::default(), t0(), 19);
+        let (_, lockout) = count_wrong_code(&g, t0() + TimeDelta::days(1), &pol());
+        assert!(lockout.is_some());
+    }
+
+    #[test]
+    fn lockouts_double_while_they_follow_each_other_then_reset() {
+        let day = TimeDelta::days(1);
+        let (g, first) = wrongs(CodeGuard::default(), t0(), 20);
+        let first = first.unwrap();
+        assert_eq!(first, t0() + TimeDelta::seconds(19) + day);
+        // Hit again right after it ends: two days.
+        let after = first + TimeDelta::seconds(1);
+        let (g, second) = wrongs(g, after, 20);
+        let second = second.unwrap();
+        assert_eq!(second, after + TimeDelta::seconds(19) + day * 2);
+        assert_eq!(g.lockouts, 2);
+        // Then four days.
+        let (g, third) = wrongs(g, second + TimeDelta::seconds(1), 20);
+        assert_eq!(third.unwrap(), second + TimeDelta::seconds(20) + day * 4);
+        // More than a window after a lockout ends, the streak starts again.
+        let much_later = third.unwrap() + day + TimeDelta::seconds(1);
+        let (g, fourth) = wrongs(g, much_later, 20);
+        assert_eq!(fourth.unwrap(), much_later + TimeDelta::seconds(19) + day);
+        assert_eq!(g.lockouts, 1);
+        // Capped at max_lockout.
+        let long = CodeGuard { lockouts: 40, ..g };
+        let (_, capped) = wrongs(long, fourth.unwrap(), 20);
+        assert_eq!(
+            capped.unwrap(),
+            fourth.unwrap() + TimeDelta::seconds(19) + pol().max_lockout
+        );
     }
 
     #[test]

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use super::support::{
-    MAX_CODES, MAX_WRONG, Started, another_contact, assert_err, code_hash, code_ttl, contact_id,
-    hours, invite, limits, mins, new_code, new_session, no_slide, race_all, secs, signed_in, start,
-    t0, token, world,
+    MAX_CODES, MAX_WRONG, Started, another_contact, assert_err, code_hash, code_ttl, codes,
+    contact_id, emails, hours, invite, limits, mins, new_code, new_session, no_slide, race_all,
+    secs, signed_in, start, t0, token, world,
 };
 use crate::error::{Entity, Error, Limit};
-use crate::store::{ContactInPortal, RequestInfo, Store, VerificationLimits};
+use crate::store::{ContactInPortal, RequestInfo, Store};
 
 /// Invites: issue, open (changes nothing), re-issue kills the old hash (`NotFound`),
 /// `revoke_invite` makes it `Revoked`, `revoke_contact` too, and issuing again after
@@ -40,7 +40,7 @@ pub async fn invites(store: &dyn Store) {
     assert_eq!(store.open_invite(&inv2).await.unwrap(), expected);
     assert_err!(
         store
-            .start_verification(&inv1, &token(), &new_code(t0() + mins(1)), limits())
+            .start_verification(&inv1, &token(), &new_code(t0() + mins(1)), &limits())
             .await,
         Error::NotFound {
             entity: Entity::Invite
@@ -79,14 +79,14 @@ pub async fn invites(store: &dyn Store) {
     let refused = token();
     assert_err!(
         store
-            .start_verification(&inv2, &refused, &new_code(t0() + mins(2)), limits())
+            .start_verification(&inv2, &refused, &new_code(t0() + mins(2)), &limits())
             .await,
         Error::Revoked {
             entity: Entity::Invite
         }
     );
     assert_err!(
-        store.verification(&refused).await,
+        store.verification(&refused, t0()).await,
         Error::NotFound {
             entity: Entity::Verification
         }
@@ -111,7 +111,7 @@ pub async fn invites(store: &dyn Store) {
     );
     assert_err!(
         store
-            .start_verification(&inv3, &token(), &new_code(t0() + mins(4)), limits())
+            .start_verification(&inv3, &token(), &new_code(t0() + mins(4)), &limits())
             .await,
         Error::Revoked {
             entity: Entity::Contact
@@ -163,12 +163,12 @@ pub async fn start_verification(store: &dyn Store) {
     let v1 = token();
     let code1 = new_code(t0());
     let target = store
-        .start_verification(&inv, &v1, &code1, limits())
+        .start_verification(&inv, &v1, &code1, &limits())
         .await
         .unwrap();
     assert_eq!(target.contact, w.contact);
     assert_eq!(target.portal, w.portal);
-    let view = store.verification(&v1).await.unwrap();
+    let view = store.verification(&v1, t0()).await.unwrap();
     assert_eq!(view.target, target);
     assert_eq!(view.codes_issued, 1);
     assert_eq!(view.code_expires_at, Some(code1.expires_at));
@@ -181,14 +181,14 @@ pub async fn start_verification(store: &dyn Store) {
     );
 
     assert_err!(
-        store.verification(&token()).await,
+        store.verification(&token(), t0()).await,
         Error::NotFound {
             entity: Entity::Verification
         }
     );
     assert_err!(
         store
-            .start_verification(&token(), &token(), &new_code(t0()), limits())
+            .start_verification(&token(), &token(), &new_code(t0()), &limits())
             .await,
         Error::NotFound {
             entity: Entity::Invite
@@ -215,21 +215,24 @@ pub async fn start_verification(store: &dyn Store) {
     );
     assert_err!(
         store
-            .redeem_code(&v1, &code1.code_hash, at, MAX_WRONG, &lost)
+            .redeem_code(&v1, &code1.code_hash, at, &limits(), &lost)
             .await,
         Error::Expired {
             entity: Entity::Code
         }
     );
     assert_session_missing(store, &lost.token_hash).await;
-    assert_eq!(store.verification(&v1).await.unwrap().code_expires_at, None);
+    assert_eq!(
+        store.verification(&v1, t0()).await.unwrap().code_expires_at,
+        None
+    );
 
     let ctx = store
         .redeem_code(
             &s2.verification,
             &s2.code.code_hash,
             at,
-            MAX_WRONG,
+            &limits(),
             &new_session(at),
         )
         .await
@@ -237,20 +240,17 @@ pub async fn start_verification(store: &dyn Store) {
     assert_eq!(ctx.contact_id, w.contact.id);
 }
 
-/// The per-contact limit: at most `max_per_contact` verifications started within
+/// The per-contact limit: at most `max_emails_per_contact` verification emails (here: starts) within
 /// `window` before the new code's `issued_at` (a start exactly `window` earlier still
 /// counts); a refused start creates nothing and kills nothing; other contacts are not
 /// affected.
 pub async fn verification_limit_per_contact(store: &dyn Store) {
     let w = world(store).await;
     let inv = invite(store, w.contact.id, t0()).await;
-    let limits = VerificationLimits {
-        max_per_contact: 3,
-        window: hours(1),
-    };
+    let limits = emails(3);
     let go = async |at, v: &crate::secret::TokenHash| {
         store
-            .start_verification(&inv, v, &new_code(at), limits)
+            .start_verification(&inv, v, &new_code(at), &limits)
             .await
     };
     go(t0(), &token()).await.unwrap();
@@ -261,17 +261,17 @@ pub async fn verification_limit_per_contact(store: &dyn Store) {
     let refused = token();
     assert_err!(
         go(t0() + mins(30), &refused).await,
-        Error::LimitReached(Limit::VerificationsPerContact)
+        Error::LimitReached(Limit::EmailsPerContact)
     );
     assert_err!(
-        store.verification(&refused).await,
+        store.verification(&refused, t0()).await,
         Error::NotFound {
             entity: Entity::Verification
         }
     );
     assert!(
         store
-            .verification(&third)
+            .verification(&third, t0())
             .await
             .unwrap()
             .code_expires_at
@@ -280,14 +280,14 @@ pub async fn verification_limit_per_contact(store: &dyn Store) {
     );
     assert_err!(
         go(t0() + hours(1), &token()).await,
-        Error::LimitReached(Limit::VerificationsPerContact)
+        Error::LimitReached(Limit::EmailsPerContact)
     );
     go(t0() + hours(1) + secs(1), &token()).await.unwrap();
 
     let other = another_contact(store, &w, "other@client.example").await;
     let other_inv = invite(store, other.id, t0()).await;
     store
-        .start_verification(&other_inv, &token(), &new_code(t0() + mins(30)), limits)
+        .start_verification(&other_inv, &token(), &new_code(t0() + mins(30)), &limits)
         .await
         .unwrap();
 }
@@ -301,7 +301,7 @@ pub async fn code_redeem_creates_session(store: &dyn Store) {
     let at = t0() + mins(1);
     let session = new_session(at);
     let ctx = store
-        .redeem_code(&s.verification, &s.code.code_hash, at, MAX_WRONG, &session)
+        .redeem_code(&s.verification, &s.code.code_hash, at, &limits(), &session)
         .await
         .unwrap();
     assert_eq!(ctx.tenant_id, w.tenant.id);
@@ -312,7 +312,7 @@ pub async fn code_redeem_creates_session(store: &dyn Store) {
     assert_eq!(ctx.session_expires_at, session.expires_at);
 
     assert_err!(
-        store.verification(&s.verification).await,
+        store.verification(&s.verification, t0()).await,
         Error::NotFound {
             entity: Entity::Verification
         }
@@ -320,7 +320,7 @@ pub async fn code_redeem_creates_session(store: &dyn Store) {
     let again = new_session(at);
     assert_err!(
         store
-            .redeem_code(&s.verification, &s.code.code_hash, at, MAX_WRONG, &again)
+            .redeem_code(&s.verification, &s.code.code_hash, at, &limits(), &again)
             .await,
         Error::NotFound {
             entity: Entity::Verification
@@ -342,7 +342,7 @@ pub async fn code_redeem_creates_session(store: &dyn Store) {
     );
     assert_err!(
         store
-            .issue_code(&s.verification, &new_code(at), MAX_CODES)
+            .issue_code(&s.verification, &new_code(at), &limits())
             .await,
         Error::NotFound {
             entity: Entity::Verification
@@ -363,7 +363,7 @@ pub async fn code_redeem_creates_session(store: &dyn Store) {
 
     assert_err!(
         store
-            .redeem_code(&token(), &code_hash(), at, MAX_WRONG, &new_session(at))
+            .redeem_code(&token(), &code_hash(), at, &limits(), &new_session(at))
             .await,
         Error::NotFound {
             entity: Entity::Verification
@@ -379,12 +379,12 @@ pub async fn issue_code_replaces_code_and_link(store: &dyn Store) {
     let s = start(store, &inv, t0()).await;
     let code2 = new_code(t0() + mins(1));
     let (target, issued) = store
-        .issue_code(&s.verification, &code2, MAX_CODES)
+        .issue_code(&s.verification, &code2, &limits())
         .await
         .unwrap();
     assert_eq!(issued, 2);
     assert_eq!(target.contact, w.contact);
-    let view = store.verification(&s.verification).await.unwrap();
+    let view = store.verification(&s.verification, t0()).await.unwrap();
     assert_eq!(view.codes_issued, 2);
     assert_eq!(view.code_expires_at, Some(code2.expires_at));
 
@@ -406,7 +406,7 @@ pub async fn issue_code_replaces_code_and_link(store: &dyn Store) {
     );
     assert_err!(
         store
-            .redeem_code(&s.verification, &s.code.code_hash, at, MAX_WRONG, &lost)
+            .redeem_code(&s.verification, &s.code.code_hash, at, &limits(), &lost)
             .await,
         Error::WrongCode { attempts_left: 4 }
     );
@@ -424,7 +424,7 @@ pub async fn issue_code_replaces_code_and_link(store: &dyn Store) {
             &s.verification,
             &code2.code_hash,
             at,
-            MAX_WRONG,
+            &limits(),
             &new_session(at),
         )
         .await
@@ -439,20 +439,28 @@ pub async fn code_limit(store: &dyn Store) {
     let s = start(store, &inv, t0()).await;
     let c2 = new_code(t0() + mins(1));
     assert_eq!(
-        store.issue_code(&s.verification, &c2, 3).await.unwrap().1,
+        store
+            .issue_code(&s.verification, &c2, &codes(3))
+            .await
+            .unwrap()
+            .1,
         2
     );
     let c3 = new_code(t0() + mins(2));
     assert_eq!(
-        store.issue_code(&s.verification, &c3, 3).await.unwrap().1,
+        store
+            .issue_code(&s.verification, &c3, &codes(3))
+            .await
+            .unwrap()
+            .1,
         3
     );
     let c4 = new_code(t0() + mins(3));
     assert_err!(
-        store.issue_code(&s.verification, &c4, 3).await,
+        store.issue_code(&s.verification, &c4, &codes(3)).await,
         Error::LimitReached(Limit::CodesPerVerification)
     );
-    let view = store.verification(&s.verification).await.unwrap();
+    let view = store.verification(&s.verification, t0()).await.unwrap();
     assert_eq!(view.codes_issued, 3);
     assert_eq!(view.code_expires_at, Some(c3.expires_at));
     let at = t0() + mins(4);
@@ -471,13 +479,13 @@ pub async fn code_limit(store: &dyn Store) {
             &s.verification,
             &c3.code_hash,
             at,
-            MAX_WRONG,
+            &limits(),
             &new_session(at),
         )
         .await
         .unwrap();
     assert_err!(
-        store.issue_code(&token(), &new_code(at), 3).await,
+        store.issue_code(&token(), &new_code(at), &codes(3)).await,
         Error::NotFound {
             entity: Entity::Verification
         }
@@ -497,7 +505,7 @@ pub async fn concurrent_issue_code(store: Arc<dyn Store>) {
             let (store, v) = (store.clone(), s.verification);
             let code = new_code(t0() + secs(i + 1));
             async move {
-                let r = store.issue_code(&v, &code, MAX_CODES).await;
+                let r = store.issue_code(&v, &code, &limits()).await;
                 (code, r)
             }
         })
@@ -515,7 +523,7 @@ pub async fn concurrent_issue_code(store: Arc<dyn Store>) {
         total <= MAX_CODES,
         "{total} codes issued, limit {MAX_CODES}"
     );
-    let view = store.verification(&s.verification).await.unwrap();
+    let view = store.verification(&s.verification, t0()).await.unwrap();
     assert_eq!(view.codes_issued, total);
     assert_eq!(
         total, MAX_CODES,
@@ -557,7 +565,7 @@ pub async fn wrong_code_attempts(store: &dyn Store) {
     let lost = new_session(at);
     for left in [4, 3, 2, 1] {
         match store
-            .redeem_code(&s.verification, &code_hash(), at, MAX_WRONG, &lost)
+            .redeem_code(&s.verification, &code_hash(), at, &limits(), &lost)
             .await
         {
             Err(Error::WrongCode { attempts_left }) => assert_eq!(attempts_left, left),
@@ -566,13 +574,13 @@ pub async fn wrong_code_attempts(store: &dyn Store) {
     }
     assert_err!(
         store
-            .redeem_code(&s.verification, &code_hash(), at, MAX_WRONG, &lost)
+            .redeem_code(&s.verification, &code_hash(), at, &limits(), &lost)
             .await,
         Error::LimitReached(Limit::WrongCodeAttempts)
     );
     assert_err!(
         store
-            .redeem_code(&s.verification, &s.code.code_hash, at, MAX_WRONG, &lost)
+            .redeem_code(&s.verification, &s.code.code_hash, at, &limits(), &lost)
             .await,
         Error::LimitReached(Limit::WrongCodeAttempts)
     );
@@ -590,17 +598,17 @@ pub async fn wrong_code_attempts(store: &dyn Store) {
 
     let fresh = new_code(at);
     store
-        .issue_code(&s.verification, &fresh, MAX_CODES)
+        .issue_code(&s.verification, &fresh, &limits())
         .await
         .unwrap();
     assert_err!(
         store
-            .redeem_code(&s.verification, &code_hash(), at, MAX_WRONG, &lost)
+            .redeem_code(&s.verification, &code_hash(), at, &limits(), &lost)
             .await,
         Error::WrongCode { attempts_left: 4 }
     );
     store
-        .redeem_code(&s.verification, &fresh.code_hash, at, MAX_WRONG, &lost)
+        .redeem_code(&s.verification, &fresh.code_hash, at, &limits(), &lost)
         .await
         .unwrap();
 }
@@ -621,7 +629,7 @@ pub async fn code_expiry_boundary(store: &dyn Store) {
                     &s.verification,
                     &s.code.code_hash,
                     expires + secs(1),
-                    MAX_WRONG,
+                    &limits(),
                     &late,
                 )
                 .await,
@@ -636,7 +644,7 @@ pub async fn code_expiry_boundary(store: &dyn Store) {
             &s.verification,
             &s.code.code_hash,
             expires,
-            MAX_WRONG,
+            &limits(),
             &new_session(expires),
         )
         .await
@@ -689,7 +697,7 @@ pub async fn magic_link_read_then_redeem_once(store: &dyn Store) {
     let w = world(store).await;
     let inv = invite(store, w.contact.id, t0()).await;
     let s = start(store, &inv, t0()).await;
-    let before = store.verification(&s.verification).await.unwrap();
+    let before = store.verification(&s.verification, t0()).await.unwrap();
     let at = t0() + mins(1);
     for _ in 0..3 {
         let target = store
@@ -698,7 +706,10 @@ pub async fn magic_link_read_then_redeem_once(store: &dyn Store) {
             .unwrap();
         assert_eq!(target.contact, w.contact);
     }
-    assert_eq!(store.verification(&s.verification).await.unwrap(), before);
+    assert_eq!(
+        store.verification(&s.verification, t0()).await.unwrap(),
+        before
+    );
 
     let session = new_session(at);
     let ctx = store
@@ -724,14 +735,14 @@ pub async fn magic_link_read_then_redeem_once(store: &dyn Store) {
         }
     );
     assert_err!(
-        store.verification(&s.verification).await,
+        store.verification(&s.verification, t0()).await,
         Error::NotFound {
             entity: Entity::Verification
         }
     );
     assert_err!(
         store
-            .redeem_code(&s.verification, &s.code.code_hash, at, MAX_WRONG, &again)
+            .redeem_code(&s.verification, &s.code.code_hash, at, &limits(), &again)
             .await,
         Error::NotFound {
             entity: Entity::Verification
@@ -790,7 +801,7 @@ async fn race_redeem(store: Arc<dyn Store>, by_link: bool) {
                             .await
                     } else {
                         store
-                            .redeem_code(&verification, &code.code_hash, at, MAX_WRONG, &session)
+                            .redeem_code(&verification, &code.code_hash, at, &limits(), &session)
                             .await
                     };
                     (session, r)

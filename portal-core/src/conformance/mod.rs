@@ -34,8 +34,10 @@
 //! `Expired(Code)`, a revoked contact `Revoked(Contact)` at every step, and so on.
 //! Where the contract is terse, the suite pins the reading of the reference store
 //! ([`crate::memory`]):
-//! - a verification started exactly `window` before the new code's `issued_at` still
-//!   counts towards `max_per_contact` (inclusive, like every expiry boundary);
+//! - an email sent exactly `email_window` before the new code's `issued_at` still
+//!   counts towards `max_emails_per_contact` (inclusive, like every expiry boundary);
+//!   a verification is still good at its last instant, and a lockout still holds at
+//!   its last instant;
 //! - once a code is replaced, typing the old one is an ordinary wrong try
 //!   (`WrongCode`), because [`crate::access::rules::judge_code`] compares with the live code;
 //! - listing is never an error for a portal that merely has no records (comments are
@@ -61,6 +63,7 @@
 mod access;
 mod blob;
 mod directory;
+mod guards;
 pub mod race;
 mod races;
 mod refusals;
@@ -86,6 +89,10 @@ pub use blob::{
 pub use directory::{
     concurrent_positions, contacts, logos, phases_and_tasks, portal_snapshot_order,
     tenant_isolation, tenants_and_portals,
+};
+pub use guards::{
+    concurrent_emails_at_the_limit, concurrent_wrong_codes_per_contact, email_limit_per_contact,
+    invite_death_ends_verifications, verification_lifetime, wrong_codes_per_contact,
 };
 pub use races::{
     concurrent_activity_appends, concurrent_answers, concurrent_comments,
@@ -138,6 +145,12 @@ pub async fn run_all(store: Arc<dyn Store>) {
     withdrawn_codes(s).await;
     revoked_contact_refused_everywhere(s).await;
     portal_status_reaches_access_flow(s).await;
+    invite_death_ends_verifications(s).await;
+    verification_lifetime(s).await;
+    email_limit_per_contact(s).await;
+    wrong_codes_per_contact(s).await;
+    concurrent_wrong_codes_per_contact(store.clone()).await;
+    concurrent_emails_at_the_limit(store.clone()).await;
     // Sessions, revocation and the access log.
     session_expiry_boundary(s).await;
     session_slides(s).await;
@@ -194,13 +207,15 @@ macro_rules! conformance_tests {
             comments_order_and_scope, questions_answered_once, activity_feed_order,
             branding_changes, evidence_round_trips, one_live_code_per_contact, withdrawn_codes,
             revoked_contact_refused_everywhere, portal_status_reaches_access_flow,
-            foreign_activity_refused
+            foreign_activity_refused, invite_death_ends_verifications, verification_lifetime,
+            email_limit_per_contact, wrong_codes_per_contact
         );
         $crate::conformance_tests!(@each arc $make;
             concurrent_positions, concurrent_issue_code, concurrent_magic_link_redeem,
             concurrent_code_redeem, concurrent_approvals, concurrent_checklist_items,
             concurrent_wrong_codes, concurrent_verification_starts, revocation_races_sign_ins,
-            concurrent_answers, concurrent_comments, concurrent_activity_appends
+            concurrent_answers, concurrent_comments, concurrent_activity_appends,
+            concurrent_wrong_codes_per_contact, concurrent_emails_at_the_limit
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -13,7 +13,7 @@
 //! // Eight concurrent starts of a verification from one invite.
 //! let outcomes = race(8, |_| {
 //!     let store = store.clone();
-//!     async move { store.start_verification(&invite, &token(), &code(), limits).await }
+//!     async move { store.start_verification(&invite, &token(), &code(), &limits).await }
 //! })
 //! .await;
 //! assert_eq!(outcomes.iter().filter(|r| r.is_ok()).count(), 3);

@@ -9,13 +9,13 @@ use std::sync::Arc;
 
 use super::race::{race, race_all};
 use super::support::{
-    MAX_WRONG, World, assert_err, client, code_hash, hours, invite, mins, new_code, new_session,
-    no_slide, secs, signed_in, staff, start, t0, token, world,
+    MAX_WRONG, World, assert_err, client, code_hash, emails, invite, limits, mins, new_code,
+    new_session, no_slide, secs, signed_in, staff, start, t0, token, world,
 };
 use super::workflow::{answer, checklist, comment, entry, question, task_activity, task_in};
 use crate::error::{Entity, Error, Limit, Result};
 use crate::model::TaskKind;
-use crate::store::{ClientContext, NewSession, RequestInfo, Store, VerificationLimits};
+use crate::store::{ClientContext, NewSession, RequestInfo, Store};
 use crate::workflow::{ActivityEntry, ActivityKind, ClientQuestion, Comment, TaskAction};
 
 /// N concurrent wrong codes count N tries (five rounds): four wrong codes at once with
@@ -32,7 +32,7 @@ pub async fn concurrent_wrong_codes(store: Arc<dyn Store>) {
             let (store, v, lost) = (store.clone(), s.verification, lost.clone());
             async move {
                 store
-                    .redeem_code(&v, &code_hash(), at, MAX_WRONG, &lost)
+                    .redeem_code(&v, &code_hash(), at, &limits(), &lost)
                     .await
             }
         })
@@ -52,13 +52,13 @@ pub async fn concurrent_wrong_codes(store: Arc<dyn Store>) {
         );
         assert_err!(
             store
-                .redeem_code(&s.verification, &code_hash(), at, MAX_WRONG, &lost)
+                .redeem_code(&s.verification, &code_hash(), at, &limits(), &lost)
                 .await,
             Error::LimitReached(Limit::WrongCodeAttempts)
         );
         assert_err!(
             store
-                .redeem_code(&s.verification, &s.code.code_hash, at, MAX_WRONG, &lost)
+                .redeem_code(&s.verification, &s.code.code_hash, at, &limits(), &lost)
                 .await,
             Error::LimitReached(Limit::WrongCodeAttempts)
         );
@@ -74,14 +74,11 @@ pub async fn concurrent_wrong_codes(store: Arc<dyn Store>) {
 }
 
 /// Concurrent verification starts at the limit count each other (three contacts):
-/// with `max_per_contact` 3, eight concurrent starts give exactly three verifications,
-/// the other five are `LimitReached(VerificationsPerContact)` and create nothing; of
+/// with `max_emails_per_contact` 3, eight concurrent starts give exactly three verifications,
+/// the other five are `LimitReached(EmailsPerContact)` and create nothing; of
 /// the three, exactly one has a live link (one live code per contact).
 pub async fn concurrent_verification_starts(store: Arc<dyn Store>) {
-    let limits = VerificationLimits {
-        max_per_contact: 3,
-        window: hours(1),
-    };
+    let limits = emails(3);
     for round in 0..3 {
         let w = world(store.as_ref()).await;
         let inv = invite(store.as_ref(), w.contact.id, t0()).await;
@@ -90,7 +87,7 @@ pub async fn concurrent_verification_starts(store: Arc<dyn Store>) {
             let (verification, code) = (token(), new_code(t0() + secs(i as i64)));
             async move {
                 let r = store
-                    .start_verification(&inv, &verification, &code, limits)
+                    .start_verification(&inv, &verification, &code, &limits)
                     .await;
                 (verification, code, r)
             }
@@ -100,8 +97,8 @@ pub async fn concurrent_verification_starts(store: Arc<dyn Store>) {
         for (verification, code, r) in outcomes {
             match r {
                 Ok(_) => started.push((verification, code)),
-                Err(Error::LimitReached(Limit::VerificationsPerContact)) => assert_err!(
-                    store.verification(&verification).await,
+                Err(Error::LimitReached(Limit::EmailsPerContact)) => assert_err!(
+                    store.verification(&verification, t0()).await,
                     Error::NotFound {
                         entity: Entity::Verification
                     }
@@ -112,7 +109,7 @@ pub async fn concurrent_verification_starts(store: Arc<dyn Store>) {
         assert_eq!(
             started.len(),
             3,
-            "round {round}: exactly max_per_contact concurrent starts succeed"
+            "round {round}: exactly max_emails_per_contact concurrent starts succeed"
         );
         let at = t0() + mins(1);
         let mut live = 0;
@@ -178,7 +175,7 @@ pub async fn revocation_races_sign_ins(store: Arc<dyn Store>) {
                     &pending.verification,
                     &pending.code.code_hash,
                     at,
-                    MAX_WRONG,
+                    &limits(),
                     &session,
                 )
                 .await

@@ -5,14 +5,15 @@
 use std::sync::Arc;
 
 use super::support::{
-    MAX_CODES, MAX_WRONG, Started, World, another_contact, assert_err, client, code_hash, invite,
-    mins, new_code, new_session, no_slide, signed_in, staff, start, t0, token, world,
+    MAX_WRONG, Started, World, another_contact, assert_err, client, code_hash, codes, emails,
+    invite, limits, mins, new_code, new_session, no_slide, signed_in, staff, start, t0, token,
+    world,
 };
 use super::workflow::{answer, comment, entry, question, task_in};
 use crate::error::{Entity, Error, Limit};
 use crate::model::{PortalStatus, Task, TaskKind};
 use crate::secret::TokenHash;
-use crate::store::{RequestInfo, Store, TaskDecision, VerificationLimits};
+use crate::store::{RequestInfo, Store, TaskDecision};
 use crate::workflow::{ActivityEntry, ActivityKind, TaskAction, TaskChange, apply};
 
 /// Asserts no session exists for a hash.
@@ -47,15 +48,15 @@ pub async fn revoked_contact_refused_everywhere(store: &dyn Store) {
             entity: Entity::Invite
         }
     );
-    // A revoked invite leaves the running verification alone.
-    assert_eq!(
-        store
-            .verification(&pending.verification)
-            .await
-            .unwrap()
-            .codes_issued,
-        1
+    // A revoked invite ends the running verification.
+    assert_err!(
+        store.verification(&pending.verification, t0()).await,
+        Error::NotFound {
+            entity: Entity::Verification
+        }
     );
+    let inv = invite(store, w.contact.id, t0() + mins(2)).await;
+    let pending = start(store, &inv, t0() + mins(2)).await;
 
     let at = t0() + mins(3);
     store.revoke_contact(w.contact.id, at).await.unwrap();
@@ -68,20 +69,20 @@ pub async fn revoked_contact_refused_everywhere(store: &dyn Store) {
     let refused = token();
     assert_err!(
         store
-            .start_verification(&inv, &refused, &new_code(at), super::support::limits())
+            .start_verification(&inv, &refused, &new_code(at), &super::support::limits())
             .await,
         Error::Revoked {
             entity: Entity::Contact
         }
     );
     assert_err!(
-        store.verification(&refused).await,
+        store.verification(&refused, t0()).await,
         Error::NotFound {
             entity: Entity::Verification
         }
     );
     assert_err!(
-        store.verification(&pending.verification).await,
+        store.verification(&pending.verification, t0()).await,
         Error::Revoked {
             entity: Entity::Contact
         }
@@ -89,7 +90,7 @@ pub async fn revoked_contact_refused_everywhere(store: &dyn Store) {
     let lost_code = new_code(at);
     assert_err!(
         store
-            .issue_code(&pending.verification, &lost_code, MAX_CODES)
+            .issue_code(&pending.verification, &lost_code, &limits())
             .await,
         Error::Revoked {
             entity: Entity::Contact
@@ -105,7 +106,7 @@ pub async fn revoked_contact_refused_everywhere(store: &dyn Store) {
     for presented in [code_hash(), pending.code.code_hash] {
         assert_err!(
             store
-                .redeem_code(&pending.verification, &presented, at, MAX_WRONG, &lost)
+                .redeem_code(&pending.verification, &presented, at, &limits(), &lost)
                 .await,
             Error::Revoked {
                 entity: Entity::Contact
@@ -157,7 +158,7 @@ pub async fn one_live_code_per_contact(store: &dyn Store) {
 
     let revived = new_code(t0() + mins(2));
     let (_, issued) = store
-        .issue_code(&older.verification, &revived, MAX_CODES)
+        .issue_code(&older.verification, &revived, &limits())
         .await
         .unwrap();
     assert_eq!(issued, 2);
@@ -169,7 +170,7 @@ pub async fn one_live_code_per_contact(store: &dyn Store) {
                 &newer.verification,
                 &newer.code.code_hash,
                 at,
-                MAX_WRONG,
+                &limits(),
                 &lost
             )
             .await,
@@ -195,7 +196,7 @@ pub async fn one_live_code_per_contact(store: &dyn Store) {
     );
     assert_eq!(
         store
-            .verification(&newer.verification)
+            .verification(&newer.verification, t0())
             .await
             .unwrap()
             .code_expires_at,
@@ -203,7 +204,7 @@ pub async fn one_live_code_per_contact(store: &dyn Store) {
     );
     assert_eq!(
         store
-            .verification(&older.verification)
+            .verification(&older.verification, t0())
             .await
             .unwrap()
             .code_expires_at,
@@ -225,7 +226,7 @@ pub async fn one_live_code_per_contact(store: &dyn Store) {
     // And back: a new code in the newer verification kills the revived one.
     let last = new_code(t0() + mins(4));
     store
-        .issue_code(&newer.verification, &last, MAX_CODES)
+        .issue_code(&newer.verification, &last, &limits())
         .await
         .unwrap();
     let at = t0() + mins(5);
@@ -243,7 +244,7 @@ pub async fn one_live_code_per_contact(store: &dyn Store) {
                 &older.verification,
                 &revived.code_hash,
                 at,
-                MAX_WRONG,
+                &limits(),
                 &lost
             )
             .await,
@@ -262,7 +263,7 @@ pub async fn one_live_code_per_contact(store: &dyn Store) {
             &newer.verification,
             &last.code_hash,
             at,
-            MAX_WRONG,
+            &limits(),
             &new_session(at),
         )
         .await
@@ -280,15 +281,12 @@ pub async fn one_live_code_per_contact(store: &dyn Store) {
 pub async fn withdrawn_codes(store: &dyn Store) {
     let w = world(store).await;
     let inv = invite(store, w.contact.id, t0()).await;
-    let limits = VerificationLimits {
-        max_per_contact: 2,
-        window: super::support::hours(1),
-    };
+    let two = emails(2);
     let begin = async |at| {
         let verification = token();
         let code = new_code(at);
         store
-            .start_verification(&inv, &verification, &code, limits)
+            .start_verification(&inv, &verification, &code, &two)
             .await
             .map(|_| Started { verification, code })
     };
@@ -301,7 +299,7 @@ pub async fn withdrawn_codes(store: &dyn Store) {
         .await
         .unwrap();
     assert_err!(
-        store.verification(&first.verification).await,
+        store.verification(&first.verification, t0()).await,
         Error::NotFound {
             entity: Entity::Verification
         }
@@ -312,7 +310,7 @@ pub async fn withdrawn_codes(store: &dyn Store) {
                 &first.verification,
                 &first.code.code_hash,
                 at,
-                MAX_WRONG,
+                &limits(),
                 &new_session(at)
             )
             .await,
@@ -332,18 +330,21 @@ pub async fn withdrawn_codes(store: &dyn Store) {
     let b = begin(t0() + mins(2)).await.unwrap();
     assert_err!(
         begin(t0() + mins(3)).await,
-        Error::LimitReached(Limit::VerificationsPerContact)
+        Error::LimitReached(Limit::EmailsPerContact)
     );
 
     // A later code withdrawn: uncounted, its code and link dead.
     let second = new_code(t0() + mins(3));
-    let (_, n) = store.issue_code(&b.verification, &second, 2).await.unwrap();
+    let (_, n) = store
+        .issue_code(&b.verification, &second, &codes(2))
+        .await
+        .unwrap();
     assert_eq!(n, 2);
     store
         .withdraw_code(&b.verification, &second.magic_hash)
         .await
         .unwrap();
-    let view = store.verification(&b.verification).await.unwrap();
+    let view = store.verification(&b.verification, t0()).await.unwrap();
     assert_eq!(
         (view.codes_issued, view.code_expires_at),
         (1, None),
@@ -353,7 +354,7 @@ pub async fn withdrawn_codes(store: &dyn Store) {
     let lost = new_session(at);
     assert_err!(
         store
-            .redeem_code(&b.verification, &second.code_hash, at, MAX_WRONG, &lost)
+            .redeem_code(&b.verification, &second.code_hash, at, &limits(), &lost)
             .await,
         Error::Expired {
             entity: Entity::Code
@@ -376,7 +377,10 @@ pub async fn withdrawn_codes(store: &dyn Store) {
     assert_no_session(store, &lost.token_hash).await;
     // The count went down: with a limit of 2 codes, one more may be issued.
     let third = new_code(t0() + mins(4));
-    let (_, n) = store.issue_code(&b.verification, &third, 2).await.unwrap();
+    let (_, n) = store
+        .issue_code(&b.verification, &third, &codes(2))
+        .await
+        .unwrap();
     assert_eq!(n, 2);
 
     // Withdrawals with a link that is not live change nothing.
@@ -388,7 +392,7 @@ pub async fn withdrawn_codes(store: &dyn Store) {
         .withdraw_code(&a.verification, &a.code.magic_hash)
         .await
         .unwrap();
-    let view = store.verification(&a.verification).await.unwrap();
+    let view = store.verification(&a.verification, t0()).await.unwrap();
     assert_eq!(
         (view.codes_issued, view.code_expires_at),
         (1, None),
@@ -398,7 +402,7 @@ pub async fn withdrawn_codes(store: &dyn Store) {
         .withdraw_code(&token(), &third.magic_hash)
         .await
         .unwrap();
-    let view = store.verification(&b.verification).await.unwrap();
+    let view = store.verification(&b.verification, t0()).await.unwrap();
     assert_eq!(
         (view.codes_issued, view.code_expires_at),
         (2, Some(third.expires_at)),
@@ -425,7 +429,7 @@ pub async fn withdrawn_codes(store: &dyn Store) {
         .await
         .unwrap();
     assert_err!(
-        store.verification(&b.verification).await,
+        store.verification(&b.verification, t0()).await,
         Error::NotFound {
             entity: Entity::Verification
         }
@@ -544,7 +548,7 @@ pub async fn portal_status_reaches_access_flow(store: &dyn Store) {
         let by_code = start(store, &t, t0()).await;
         assert_eq!(
             store
-                .verification(&by_code.verification)
+                .verification(&by_code.verification, t0())
                 .await
                 .unwrap()
                 .target
@@ -557,7 +561,7 @@ pub async fn portal_status_reaches_access_flow(store: &dyn Store) {
                 &by_code.verification,
                 &by_code.code.code_hash,
                 t0(),
-                MAX_WRONG,
+                &limits(),
                 &new_session(t0()),
             )
             .await

@@ -3,8 +3,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::support::{
-    MAX_CODES, MAX_WRONG, another_contact, assert_err, contact_id, hours, invite, limits, mins,
-    new_code, new_session, no_slide, secs, session_ttl, signed_in, start, t0, token, world,
+    MAX_WRONG, another_contact, assert_err, contact_id, hours, invite, limits, mins, new_code,
+    new_session, no_slide, secs, session_ttl, signed_in, start, t0, token, world,
 };
 use crate::access::SessionPolicy;
 use crate::error::{Entity, Error};
@@ -201,7 +201,7 @@ pub async fn revoke_contact(store: &dyn Store) {
                 &pending.verification,
                 &pending.code.code_hash,
                 at,
-                MAX_WRONG,
+                &limits(),
                 &lost,
             )
             .await,
@@ -227,7 +227,7 @@ pub async fn revoke_contact(store: &dyn Store) {
     );
     assert_err!(
         store
-            .issue_code(&pending.verification, &new_code(at), MAX_CODES)
+            .issue_code(&pending.verification, &new_code(at), &limits())
             .await,
         Error::Revoked {
             entity: Entity::Contact
@@ -249,7 +249,7 @@ pub async fn revoke_contact(store: &dyn Store) {
     );
     assert_err!(
         store
-            .start_verification(&inv, &token(), &new_code(at), limits())
+            .start_verification(&inv, &token(), &new_code(at), &limits())
             .await,
         Error::Revoked {
             entity: Entity::Contact
@@ -266,7 +266,8 @@ pub async fn revoke_contact(store: &dyn Store) {
         }
     );
 
-    // Re-inviting reinstates the contact, but revoked sessions and killed codes stay dead.
+    // Re-inviting reinstates the contact, but revoked sessions stay revoked and the
+    // verification the revocation ended stays ended: `NotFound`, no new code.
     let later = at + mins(1);
     let (fresh, ctx) = signed_in(store, w.contact.id, later).await;
     assert_eq!(ctx.contact_id, w.contact.id);
@@ -288,12 +289,20 @@ pub async fn revoke_contact(store: &dyn Store) {
                 &pending.verification,
                 &pending.code.code_hash,
                 later,
-                MAX_WRONG,
+                &limits(),
                 &lost,
             )
             .await,
-        Error::Expired {
-            entity: Entity::Code
+        Error::NotFound {
+            entity: Entity::Verification
+        }
+    );
+    assert_err!(
+        store
+            .issue_code(&pending.verification, &new_code(later), &limits())
+            .await,
+        Error::NotFound {
+            entity: Entity::Verification
         }
     );
     assert_err!(

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::access::SessionPolicy;
+use crate::access::{AccessPolicy, SessionPolicy};
 use crate::ids::{ContactId, PhaseId, PortalId, TaskId, TenantId};
 use crate::model::{
     Branding, Contact, EmailAddress, Phase, Portal, PortalStatus, Side, Task, TaskKind, TaskStatus,
@@ -10,16 +10,16 @@ use crate::model::{
 };
 use crate::random::{OsRandom, RandomSource};
 use crate::secret::{CodeHash, TokenHash};
-use crate::store::{ClientContext, NewCode, NewSession, Store, TaskDecision, VerificationLimits};
+use crate::store::{ClientContext, NewCode, NewSession, Store, TaskDecision};
 use crate::workflow::{Actor, TaskAction, apply};
 
 pub(crate) use super::race::race_all;
 
 /// Asserts that an expression is `Err` matching a pattern, printing what it was if not.
 macro_rules! assert_err {
-    ($e:expr, $pat:pat $(,)?) => {
+    ($e:expr, $pat:pat $(if $guard:expr)? $(,)?) => {
         match $e {
-            Err($pat) => {}
+            Err($pat) $(if $guard)? => {}
             other => panic!(
                 "{}: expected Err({}), got {:?}",
                 stringify!($e),
@@ -62,11 +62,37 @@ pub(crate) const MAX_WRONG: u32 = 5;
 /// Codes per verification, in the suite.
 pub(crate) const MAX_CODES: u32 = 5;
 
-/// Generous limits, for functions that do not test them.
-pub(crate) fn limits() -> VerificationLimits {
-    VerificationLimits {
-        max_per_contact: 1000,
-        window: hours(1),
+/// The suite's policy: [`MAX_CODES`], [`MAX_WRONG`], [`code_ttl`], and generous
+/// limits on emails, verification lifetimes and wrong codes per contact, for functions
+/// that do not test them.
+pub(crate) fn limits() -> AccessPolicy {
+    AccessPolicy {
+        code_ttl: code_ttl(),
+        max_codes_per_verification: MAX_CODES,
+        max_wrong_attempts: MAX_WRONG,
+        verification_ttl: TimeDelta::days(3650),
+        max_emails_per_contact: 1000,
+        email_window: hours(1),
+        max_wrong_codes_per_contact: 1000,
+        wrong_code_window: TimeDelta::days(1),
+        max_lockout: TimeDelta::days(30),
+        session: no_slide(),
+    }
+}
+
+/// The suite's policy with at most `max` emails per contact per hour.
+pub(crate) fn emails(max: u32) -> AccessPolicy {
+    AccessPolicy {
+        max_emails_per_contact: max,
+        ..limits()
+    }
+}
+
+/// The suite's policy with at most `max` codes per verification.
+pub(crate) fn codes(max: u32) -> AccessPolicy {
+    AccessPolicy {
+        max_codes_per_verification: max,
+        ..limits()
     }
 }
 
@@ -265,7 +291,7 @@ pub(crate) async fn start(store: &dyn Store, invite: &TokenHash, at: DateTime<Ut
     let verification = token();
     let code = new_code(at);
     store
-        .start_verification(invite, &verification, &code, limits())
+        .start_verification(invite, &verification, &code, &limits())
         .await
         .unwrap();
     Started { verification, code }
@@ -281,7 +307,7 @@ pub(crate) async fn signed_in(
     let s = start(store, &inv, at).await;
     let session = new_session(at);
     let ctx = store
-        .redeem_code(&s.verification, &s.code.code_hash, at, MAX_WRONG, &session)
+        .redeem_code(&s.verification, &s.code.code_hash, at, &limits(), &session)
         .await
         .unwrap();
     (session.token_hash, ctx)

@@ -7,14 +7,14 @@ use chrono::{DateTime, Utc};
 use super::{
     InviteRec, LiveCode, MemoryStore, SessionRec, State, VerificationRec, newest_first, not_found,
 };
-use crate::access::SessionPolicy;
 use crate::access::rules::{self, CodeOutcome, CodeState, Withdrawal};
+use crate::access::{AccessPolicy, SessionPolicy};
 use crate::error::{Entity, Error, Result};
 use crate::ids::{ContactId, PortalId};
 use crate::secret::{CodeHash, TokenHash};
 use crate::store::{
     AccessEvent, AccessLogEntry, AccessStore, ClientContext, ContactInPortal, NewCode, NewSession,
-    RequestInfo, VerificationLimits, VerificationView,
+    RequestInfo, VerificationView,
 };
 
 impl State {
@@ -29,19 +29,68 @@ impl State {
         Ok(target)
     }
 
-    /// A verification that is still running, with its contact judged.
-    fn open_verification(&self, v: &TokenHash) -> Result<(&VerificationRec, ContactInPortal)> {
+    /// A verification that is still running, judged at `now` with its contact.
+    fn open_verification(
+        &self,
+        v: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<(&VerificationRec, ContactInPortal)> {
         let rec = match self.verifications.get(v) {
             Some(rec) if !rec.completed => rec,
             _ => return Err(not_found(Entity::Verification)),
         };
         let target = self.target(rec.contact)?;
-        rules::judge_contact(&target.contact)?;
+        rules::judge_verification(&rec.state(), &target.contact, now)?;
         Ok((rec, target))
     }
 
+    /// Judges one more verification email to `contact` at `now`.
+    fn judge_email(
+        &self,
+        contact: ContactId,
+        now: DateTime<Utc>,
+        policy: &AccessPolicy,
+    ) -> Result<()> {
+        let sends: Vec<DateTime<Utc>> = self
+            .emails
+            .get(&contact)
+            .into_iter()
+            .flatten()
+            .map(|(at, _)| *at)
+            .collect();
+        rules::judge_email(&sends, now, policy)
+    }
+
+    /// Counts a verification email carrying `code`.
+    fn count_email(&mut self, contact: ContactId, code: &NewCode) {
+        self.emails
+            .entry(contact)
+            .or_default()
+            .push((code.issued_at, code.magic_hash));
+    }
+
+    /// Ends every unfinished verification of a contact: its code and link die, and it
+    /// never works again.
+    fn end_verifications(&mut self, contact: ContactId) {
+        let Some(list) = self.contact_verifications.get(&contact) else {
+            return;
+        };
+        for v in list {
+            if let Some(rec) = self.verifications.get_mut(v)
+                && !rec.completed
+            {
+                rec.ended = true;
+                rec.live = None;
+            }
+        }
+    }
+
     /// The verification whose *live* link `magic` is, with its code and contact.
-    fn magic_target(&self, magic: &TokenHash) -> Result<(TokenHash, CodeState, ContactInPortal)> {
+    fn magic_target(
+        &self,
+        magic: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<(TokenHash, CodeState, ContactInPortal)> {
         let v = *self
             .magic_links
             .get(magic)
@@ -54,7 +103,7 @@ impl State {
         // The contact first: a revoked contact's link (killed by the revocation)
         // answers `Revoked(Contact)`.
         let target = self.target(rec.contact)?;
-        rules::judge_contact(&target.contact)?;
+        rules::judge_link_verification(&rec.state(), &target.contact, now)?;
         let live = rec
             .live
             .as_ref()
@@ -138,6 +187,7 @@ impl AccessStore for MemoryStore {
             if let Some(c) = st.contacts.get_mut(&contact) {
                 c.value.revoked_at = None;
             }
+            st.end_verifications(contact);
             st.target(contact)
         })
     }
@@ -150,6 +200,7 @@ impl AccessStore for MemoryStore {
             {
                 rec.revoked_at.get_or_insert(now);
             }
+            st.end_verifications(contact);
             Ok(())
         })
     }
@@ -163,7 +214,7 @@ impl AccessStore for MemoryStore {
         invite: &TokenHash,
         verification: &TokenHash,
         code: &NewCode,
-        limits: VerificationLimits,
+        policy: &AccessPolicy,
     ) -> Result<ContactInPortal> {
         self.with(|st| {
             let target = st.invite_target(invite)?;
@@ -174,25 +225,19 @@ impl AccessStore for MemoryStore {
             if st.magic_links.contains_key(&code.magic_hash) {
                 return Err(Error::conflict("magic link token already exists"));
             }
-            let starts: Vec<DateTime<Utc>> = st
-                .contact_verifications
-                .get(&contact)
-                .into_iter()
-                .flatten()
-                .filter_map(|v| st.verifications.get(v))
-                .map(|rec| rec.started_at)
-                .collect();
-            rules::judge_verification_start(&starts, code.issued_at, limits)?;
+            st.judge_email(contact, code.issued_at, policy)?;
             st.kill_live_codes(contact);
+            st.count_email(contact, code);
             st.verifications.insert(
                 *verification,
                 VerificationRec {
                     contact,
-                    started_at: code.issued_at,
                     codes_issued: 1,
                     latest_magic: Some(code.magic_hash),
                     live: Some(LiveCode::from_new(code)),
                     completed: false,
+                    ended: false,
+                    expires_at: rules::verification_expiry(code.issued_at, policy),
                 },
             );
             st.contact_verifications
@@ -204,9 +249,13 @@ impl AccessStore for MemoryStore {
         })
     }
 
-    async fn verification(&self, verification: &TokenHash) -> Result<VerificationView> {
+    async fn verification(
+        &self,
+        verification: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<VerificationView> {
         self.with(|st| {
-            let (rec, target) = st.open_verification(verification)?;
+            let (rec, target) = st.open_verification(verification, now)?;
             Ok(VerificationView {
                 target,
                 codes_issued: rec.codes_issued,
@@ -219,16 +268,18 @@ impl AccessStore for MemoryStore {
         &self,
         verification: &TokenHash,
         code: &NewCode,
-        max_codes: u32,
+        policy: &AccessPolicy,
     ) -> Result<(ContactInPortal, u32)> {
         self.with(|st| {
-            let (rec, target) = st.open_verification(verification)?;
-            rules::judge_code_request(rec.codes_issued, max_codes)?;
+            let (rec, target) = st.open_verification(verification, code.issued_at)?;
+            rules::judge_code_request(rec.codes_issued, policy.max_codes_per_verification)?;
+            st.judge_email(target.contact.id, code.issued_at, policy)?;
             if st.magic_links.contains_key(&code.magic_hash) {
                 return Err(Error::conflict("magic link token already exists"));
             }
             // One live code per contact: the newest, whichever verification it is in.
             st.kill_live_codes(target.contact.id);
+            st.count_email(target.contact.id, code);
             let rec = st
                 .verifications
                 .get_mut(verification)
@@ -250,6 +301,7 @@ impl AccessStore for MemoryStore {
             if rec.completed || rec.live.as_ref().map(|l| l.magic_hash) != Some(*magic) {
                 return Ok(());
             }
+            let contact = rec.contact;
             match rules::judge_withdrawal(rec.codes_issued) {
                 Withdrawal::Uncount { codes_issued } => {
                     rec.codes_issued = codes_issued;
@@ -257,12 +309,15 @@ impl AccessStore for MemoryStore {
                     rec.latest_magic = None;
                 }
                 Withdrawal::DropVerification => {
-                    let contact = rec.contact;
                     st.verifications.remove(verification);
                     if let Some(list) = st.contact_verifications.get_mut(&contact) {
                         list.retain(|v| v != verification);
                     }
                 }
+            }
+            // The email never went out: it does not count towards the limit.
+            if let Some(sent) = st.emails.get_mut(&contact) {
+                sent.retain(|(_, m)| m != magic);
             }
             Ok(())
         })
@@ -273,18 +328,22 @@ impl AccessStore for MemoryStore {
         verification: &TokenHash,
         presented: &CodeHash,
         now: DateTime<Utc>,
-        max_wrong_attempts: u32,
+        policy: &AccessPolicy,
         session: &NewSession,
     ) -> Result<ClientContext> {
         self.with(|st| {
-            let (rec, target) = st.open_verification(verification)?;
+            let (rec, target) = st.open_verification(verification, now)?;
             let live = rec.live.as_ref().map(LiveCode::state);
-            match rules::judge_code(live.as_ref(), presented, now, max_wrong_attempts) {
+            let contact = target.contact.id;
+            let guard = st.code_guards.get(&contact).copied().unwrap_or_default();
+            match rules::judge_code(live.as_ref(), &guard, presented, now, policy) {
                 CodeOutcome::Accept => st.complete(verification, &target, session),
                 CodeOutcome::CountWrongTry {
                     wrong_attempts,
+                    guard,
                     error,
                 } => {
+                    st.code_guards.insert(contact, guard);
                     if let Some(live) = st
                         .verifications
                         .get_mut(verification)
@@ -306,7 +365,7 @@ impl AccessStore for MemoryStore {
         max_wrong_attempts: u32,
     ) -> Result<ContactInPortal> {
         self.with(|st| {
-            let (_, live, target) = st.magic_target(magic)?;
+            let (_, live, target) = st.magic_target(magic, now)?;
             rules::judge_magic_link(&live, now, max_wrong_attempts)?;
             Ok(target)
         })
@@ -320,7 +379,7 @@ impl AccessStore for MemoryStore {
         session: &NewSession,
     ) -> Result<ClientContext> {
         self.with(|st| {
-            let (v, live, target) = st.magic_target(magic)?;
+            let (v, live, target) = st.magic_target(magic, now)?;
             rules::judge_magic_link(&live, now, max_wrong_attempts)?;
             st.complete(&v, &target, session)
         })
@@ -380,7 +439,7 @@ impl AccessStore for MemoryStore {
             {
                 rec.revoked_at.get_or_insert(now);
             }
-            st.kill_live_codes(contact);
+            st.end_verifications(contact);
             let sessions = st
                 .contact_sessions
                 .get(&contact)

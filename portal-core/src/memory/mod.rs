@@ -38,7 +38,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
-use crate::access::rules::{CodeState, SessionState};
+use crate::access::rules::{CodeGuard, CodeState, SessionState, VerificationState};
 use crate::error::{Entity, Error, Result};
 use crate::ids::{ContactId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
 use crate::model::{Contact, Logo, Phase, Portal, Task, Tenant};
@@ -131,8 +131,6 @@ impl LiveCode {
 #[derive(Debug)]
 struct VerificationRec {
     contact: ContactId,
-    /// The first code's `issued_at`: what the per-contact limit counts.
-    started_at: DateTime<Utc>,
     codes_issued: u32,
     /// The verification's latest magic link, live or killed (a revoked contact's
     /// killed link answers `Revoked(Contact)`, not `NotFound`); `None` once withdrawn
@@ -143,6 +141,19 @@ struct VerificationRec {
     live: Option<LiveCode>,
     /// Redeemed: the verification is over and answers `NotFound`.
     completed: bool,
+    /// Ended by its invite's death or its contact's revocation (see the contract).
+    ended: bool,
+    /// Last instant at which it is accepted, fixed at its start.
+    expires_at: DateTime<Utc>,
+}
+
+impl VerificationRec {
+    fn state(&self) -> VerificationState {
+        VerificationState {
+            expires_at: self.expires_at,
+            ended: self.ended,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -171,6 +182,11 @@ struct State {
     contact_verifications: HashMap<ContactId, Vec<TokenHash>>,
     /// Every magic link ever issued → its verification (hashes are unique forever).
     magic_links: HashMap<TokenHash, TokenHash>,
+    /// Verification emails sent to each contact: when, and the magic link they carried
+    /// (so a withdrawn, undelivered email can be taken back).
+    emails: HashMap<ContactId, Vec<(DateTime<Utc>, TokenHash)>>,
+    /// Each contact's record of wrong codes (none: the default).
+    code_guards: HashMap<ContactId, CodeGuard>,
     sessions: HashMap<TokenHash, SessionRec>,
     contact_sessions: HashMap<ContactId, Vec<TokenHash>>,
     /// Append-only, in insertion order.

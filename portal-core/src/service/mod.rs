@@ -25,7 +25,7 @@ use crate::secret::{
 };
 use crate::store::{
     AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo,
-    Store, VerificationLimits, VerificationView,
+    Store, VerificationView,
 };
 
 /// Longest task title.
@@ -324,47 +324,48 @@ impl PortalService {
         let rng = self.inner.random.as_ref();
         let verification = VerificationToken::generate(rng);
         let (code, magic, new_code) = self.new_code(&verification);
-        let limits = VerificationLimits {
-            max_per_contact: self.inner.policy.max_verifications_per_contact,
-            window: self.inner.policy.verification_window,
-        };
         let target = self
             .inner
             .store
-            .start_verification(&invite.hash(), &verification.hash(), &new_code, limits)
+            .start_verification(
+                &invite.hash(),
+                &verification.hash(),
+                &new_code,
+                &self.inner.policy,
+            )
             .await?;
         self.send_code(&target, &verification, &code, &magic, &new_code, request)
             .await?;
-        let view = self.inner.store.verification(&verification.hash()).await?;
+        let view = self.verification(&verification).await?;
         Ok((verification, view))
     }
 
     /// Where a verification stands (for the "check your email" page).
     pub async fn verification(&self, verification: &VerificationToken) -> Result<VerificationView> {
-        self.inner.store.verification(&verification.hash()).await
+        self.inner
+            .store
+            .verification(&verification.hash(), self.inner.clock.now())
+            .await
     }
 
-    /// Sends a new code (killing the previous one), up to the per-verification limit.
+    /// Sends a new code (killing the previous one), up to the per-verification limit
+    /// and the contact's email limit.
     pub async fn resend_code(
         &self,
         verification: &VerificationToken,
         request: &RequestInfo,
     ) -> Result<VerificationView> {
-        let current = self.inner.store.verification(&verification.hash()).await?;
+        let current = self.verification(verification).await?;
         open_to_clients(current.target.portal.status)?;
         let (code, magic, new_code) = self.new_code(verification);
         let (target, _) = self
             .inner
             .store
-            .issue_code(
-                &verification.hash(),
-                &new_code,
-                self.inner.policy.max_codes_per_verification,
-            )
+            .issue_code(&verification.hash(), &new_code, &self.inner.policy)
             .await?;
         self.send_code(&target, verification, &code, &magic, &new_code, request)
             .await?;
-        self.inner.store.verification(&verification.hash()).await
+        self.verification(verification).await
     }
 
     /// Checks a typed code; if right, creates a fresh session (a new token, never the
@@ -376,7 +377,7 @@ impl PortalService {
         request: &RequestInfo,
     ) -> Result<(SessionToken, ClientContext)> {
         let code = VerificationCode::parse(typed)?;
-        let current = self.inner.store.verification(&verification.hash()).await?;
+        let current = self.verification(verification).await?;
         open_to_clients(current.target.portal.status)?;
         let presented = self.inner.secret.code_hash(&verification.hash(), &code);
         let (token, session) = self.new_session();
@@ -387,7 +388,7 @@ impl PortalService {
                 &verification.hash(),
                 &presented,
                 session.created_at,
-                self.inner.policy.max_wrong_attempts,
+                &self.inner.policy,
                 &session,
             )
             .await?;
@@ -506,8 +507,8 @@ impl PortalService {
     }
 
     /// Emails a code just issued. If the email cannot be sent, the code is taken back
-    /// (it does not use up one of the verification's codes, nor start a verification
-    /// that counts towards the contact's limit) and the mail error is returned, so the
+    /// (it does not use up one of the verification's codes, nor count towards the
+    /// contact's email limit) and the mail error is returned, so the
     /// client can simply try again.
     async fn send_code(
         &self,

@@ -221,14 +221,14 @@ async fn at_most_five_codes_per_verification() {
 }
 
 #[tokio::test]
-async fn verifications_per_contact_are_limited() {
+async fn verification_emails_per_contact_are_limited() {
     let h = Harness::new(7).await;
     let invite = h.invite(&h.contact).await;
     for _ in 0..10 {
         h.service.start_verification(&invite, &req()).await.unwrap();
     }
     assert_err(h.service.start_verification(&invite, &req()).await, |e| {
-        matches!(e, Error::LimitReached(Limit::VerificationsPerContact))
+        matches!(e, Error::LimitReached(Limit::EmailsPerContact))
     });
     h.clock.advance(TimeDelta::hours(1) + TimeDelta::seconds(1));
     h.service.start_verification(&invite, &req()).await.unwrap();

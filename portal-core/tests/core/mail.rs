@@ -39,9 +39,9 @@ async fn an_undelivered_verification_email_uses_up_nothing() {
     let invite = h.invite(&h.contact).await;
     let policy = *h.service.policy();
     h.mailer.set_failing(true);
-    // More failed starts than the per-contact limit allows starts: each is a mail
+    // More failed starts than the per-contact limit allows emails: each is a mail
     // failure, never the limit.
-    for _ in 0..policy.max_verifications_per_contact + 2 {
+    for _ in 0..policy.max_emails_per_contact + 2 {
         match h.service.start_verification(&invite, &req()).await {
             Err(Error::Mail { .. }) => {}
             other => panic!("expected a mail failure, got {other:?}"),

@@ -28,6 +28,7 @@ macro_rules! assert_snapshot {
     };
 }
 
+mod abuse;
 mod access;
 mod broken_blobs;
 mod conformance;

@@ -213,6 +213,16 @@ fn explain_error(err: &Error, policy: &AccessPolicy) -> Explanation {
             "This link isn't valid",
             "We couldn't find an invitation for this link. It may have been replaced by a newer invitation: check your email for the latest one, or ask your contact at the company that invited you.",
         ),
+        Error::Expired {
+            entity: Entity::Verification,
+        } => explain(
+            StatusCode::GONE,
+            "This sign-in has expired",
+            format!(
+                "A sign-in works for {} from its start. Open your invitation link again to start a new one.",
+                duration(policy.verification_ttl)
+            ),
+        ),
         Error::Expired { .. } => explain(
             StatusCode::GONE,
             "This link has expired",
@@ -254,12 +264,21 @@ fn explain_error(err: &Error, policy: &AccessPolicy) -> Explanation {
                 count(policy.max_wrong_attempts, "time")
             ),
         ),
+        Error::LimitReached(Limit::ContactLockedOut { until }) => explain(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many wrong codes",
+            format!(
+                "For your security, codes can't be used for now because too many wrong ones were entered. You can try again after {} (UTC). The sign-in link in your newest email still works.",
+                until.format("%-d %B %Y, %H:%M")
+            ),
+        ),
         Error::LimitReached(_) => explain(
             StatusCode::TOO_MANY_REQUESTS,
-            "Too many requests",
+            "Too many emails",
             format!(
-                "We've sent several verification emails recently. Please check your inbox (and spam folder) for the newest one, or try again in {}.",
-                duration(policy.verification_window)
+                "We've sent {} to this address within {}, the most allowed. Please check your inbox (and spam folder) for the newest one, or try again later.",
+                count(policy.max_emails_per_contact, "verification email"),
+                duration(policy.email_window)
             ),
         ),
         Error::Invalid { reason, .. } => explain(
@@ -346,7 +365,8 @@ mod tests {
     fn policy(code_ttl: TimeDelta, window: TimeDelta) -> AccessPolicy {
         AccessPolicy {
             code_ttl,
-            verification_window: window,
+            email_window: window,
+            max_emails_per_contact: 4,
             max_codes_per_verification: 3,
             max_wrong_attempts: 1,
             ..AccessPolicy::default()
@@ -364,9 +384,24 @@ mod tests {
         let (status, text) = says(&Error::expired(Entity::Code), &p);
         assert_eq!(status, 410);
         assert!(text.contains("work for 10 minutes."), "{text}");
-        let (status, text) = says(&Error::LimitReached(Limit::VerificationsPerContact), &p);
+        let (status, text) = says(&Error::LimitReached(Limit::EmailsPerContact), &p);
         assert_eq!(status, 429);
-        assert!(text.contains("try again in 2 hours."), "{text}");
+        assert!(
+            text.contains("sent 4 verification emails to this address within 2 hours"),
+            "{text}"
+        );
+        let (status, text) = says(&Error::expired(Entity::Verification), &p);
+        assert_eq!(status, 410);
+        assert!(text.contains("works for 2 hours 30 minutes from"), "{text}");
+        let until = chrono::DateTime::parse_from_rfc3339("2026-11-29T10:05:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let (status, text) = says(&Error::LimitReached(Limit::ContactLockedOut { until }), &p);
+        assert_eq!(status, 429);
+        assert!(
+            text.contains("try again after 29 November 2026, 10:05 (UTC)"),
+            "{text}"
+        );
         let (_, text) = says(&Error::LimitReached(Limit::CodesPerVerification), &p);
         assert!(text.contains("already sent 3 codes"), "{text}");
         let (_, text) = says(&Error::LimitReached(Limit::WrongCodeAttempts), &p);
@@ -378,8 +413,11 @@ mod tests {
         let p = AccessPolicy::default();
         let (_, text) = says(&Error::expired(Entity::MagicLink), &p);
         assert!(text.contains("work for 30 minutes."), "{text}");
-        let (_, text) = says(&Error::LimitReached(Limit::VerificationsPerContact), &p);
-        assert!(text.contains("try again in an hour."), "{text}");
+        let (_, text) = says(&Error::LimitReached(Limit::EmailsPerContact), &p);
+        assert!(
+            text.contains("10 verification emails to this address within an hour"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -191,3 +191,122 @@ async fn a_version_1_database_is_migrated() {
         .unwrap();
     assert_eq!(version, LATEST);
 }
+
+/// A version-2 database keeps its verifications, under the new rules: one started
+/// before its invite was re-issued is ended (a re-invite cannot revive it), a later
+/// one gets the default lifetime from its start, and its first email counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_2_database_gets_verification_lifetimes_and_ends() {
+    use portal_core::secret::{CodeHash, TokenHash};
+    use portal_core::store::NewCode;
+    use portal_core::{AccessPolicy, AccessStore, ContactId, Entity, Limit};
+    use portal_storage_sqlite::migrations::MIGRATIONS;
+
+    let (_dir, path) = temp_db();
+    let rng = SeededRandom::new(11);
+    let (tenant, portal, contact) = (
+        TenantId::random(&rng),
+        PortalId::random(&rng),
+        ContactId::random(&rng),
+    );
+    let branding = Branding::new("Acme IT", "#1f6feb", "Welcome", None).unwrap();
+    let branding = serde_json::to_string(&branding).unwrap();
+    let at = |d: TimeDelta| (t0() + d).timestamp_micros();
+    let (old, live) = (
+        TokenHash::from_bytes([1; 32]),
+        TokenHash::from_bytes([2; 32]),
+    );
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(MIGRATIONS[1]).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.execute(
+            "INSERT INTO tenants VALUES (?1, 'Acme', ?2, '[]', ?3)",
+            rusqlite::params![&tenant.as_bytes()[..], branding, at(TimeDelta::zero())],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO portals VALUES (?1, ?2, 'Client Co', 'active', ?3, ?4)",
+            rusqlite::params![
+                &portal.as_bytes()[..],
+                &tenant.as_bytes()[..],
+                branding,
+                at(TimeDelta::zero())
+            ],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO contacts VALUES (?1, ?2, 'Jane', 'jane@client.example', NULL, ?3)",
+            rusqlite::params![
+                &contact.as_bytes()[..],
+                &portal.as_bytes()[..],
+                at(TimeDelta::zero())
+            ],
+        )
+        .unwrap();
+        // The invite was re-issued ten minutes in.
+        conn.execute(
+            "INSERT INTO invites VALUES (?1, ?2, ?3, NULL)",
+            rusqlite::params![
+                &contact.as_bytes()[..],
+                &[9u8; 32][..],
+                at(TimeDelta::minutes(10))
+            ],
+        )
+        .unwrap();
+        for (v, started, byte) in [(old, 0, 3u8), (live, 20, 5u8)] {
+            conn.execute(
+                "INSERT INTO verifications (token_hash, contact_id, started_at, codes_issued,
+                    code_hash, magic_hash, code_expires_at, wrong_attempts)
+                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, 0)",
+                rusqlite::params![
+                    &v.as_bytes()[..],
+                    &contact.as_bytes()[..],
+                    at(TimeDelta::minutes(started)),
+                    &[byte; 32][..],
+                    &[byte + 1; 32][..],
+                    at(TimeDelta::minutes(started + 30))
+                ],
+            )
+            .unwrap();
+        }
+    }
+
+    let store = SqliteStore::open(&path).await.unwrap();
+    let now = t0() + TimeDelta::minutes(21);
+    match store.verification(&old, now).await {
+        Err(Error::NotFound {
+            entity: Entity::Verification,
+        }) => {}
+        other => panic!("a verification older than its invite was not ended: {other:?}"),
+    }
+    store.verification(&live, now).await.unwrap();
+    let end = t0() + TimeDelta::minutes(20 + 150);
+    store.verification(&live, end).await.unwrap();
+    match store.verification(&live, end + TimeDelta::seconds(1)).await {
+        Err(Error::Expired {
+            entity: Entity::Verification,
+        }) => {}
+        other => panic!("a migrated verification got no lifetime: {other:?}"),
+    }
+    // Its first email counts: with a limit of one email, no resend goes.
+    let one = AccessPolicy {
+        max_emails_per_contact: 1,
+        ..AccessPolicy::default()
+    };
+    let resend = NewCode {
+        code_hash: CodeHash::from_bytes([7; 32]),
+        magic_hash: TokenHash::from_bytes([8; 32]),
+        issued_at: now,
+        expires_at: now + TimeDelta::minutes(30),
+    };
+    match store.issue_code(&live, &resend, &one).await {
+        Err(Error::LimitReached(Limit::EmailsPerContact)) => {}
+        other => panic!("the migrated verification's email did not count: {other:?}"),
+    }
+    store
+        .issue_code(&live, &resend, &AccessPolicy::default())
+        .await
+        .unwrap();
+}

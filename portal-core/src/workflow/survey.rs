@@ -114,6 +114,9 @@ fn text(value: &str, max_len: u32, multiline: bool) -> Result<String, String> {
     if len > max_len as usize {
         return Err(format!("Keep it to {max_len} characters (this is {len})."));
     }
+    if value.chars().any(crate::model::is_bidi_control) {
+        return Err("Remove the invisible text-direction characters.".into());
+    }
     let bad = |c: char| c.is_control() && !(multiline && (c == '\n' || c == '\t'));
     if value.chars().any(bad) {
         return Err(if multiline {
@@ -204,6 +207,24 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn text_direction_controls_are_refused_in_answers() {
+        let e = validate(
+            &questions(),
+            &f(&[
+                ("q.name", "Ann\u{202E}"),
+                ("q.notes", "line\n\u{2067}two"),
+                ("q.host", "1"),
+                ("q.score", "3"),
+            ]),
+            SubmitMode::Submit,
+        )
+        .unwrap_err();
+        assert_eq!(e["name"], "Remove the invisible text-direction characters.");
+        assert_eq!(e["notes"], "Remove the invisible text-direction characters.");
+        assert_eq!(e.len(), 2, "{e:?}");
     }
 
     #[test]

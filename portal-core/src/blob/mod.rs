@@ -74,8 +74,11 @@ impl Tally {
 /// # Contract
 /// - **Put.** `put` reads `content` to its end, a piece at a time (never the whole
 ///   blob in memory), stores exactly the bytes it yielded under `id`, and returns
-///   their size and SHA-256 computed while streaming (use [`Tally`]). A `put` with an
-///   id that exists is `Conflict`, and the stored blob stays as it was.
+///   their size and SHA-256 computed while streaming (use [`Tally`]). When `put`
+///   returns `Ok`, the blob is durable as far as the store's medium goes (a disk
+///   store has synced the file and its folder): the caller writes the record that
+///   points to it next. A `put` with an id that exists, or whose put is still in
+///   progress, is `Conflict`, and the other blob or put is not disturbed.
 /// - **All or nothing.** If `content` yields an `Err`, `put` stops reading, returns
 ///   that error unchanged, and nothing is readable under `id`. The same holds when the
 ///   `put` future is dropped before it completes (the client went away) and when the
@@ -89,7 +92,8 @@ impl Tally {
 ///   already streaming may finish or fail, but never yields bytes of another blob.
 /// - **Sweep.** `sweep` removes what unfinished puts left behind and returns how many
 ///   leftovers it removed. Hosts run it at start-up, before serving; it must not be
-///   run while puts of the same store are in progress.
+///   run while puts of the same store are in progress (several nodes sharing one
+///   store need an age cut-off, which the seam does not offer yet).
 /// - Blobs are independent: concurrent puts, gets and deletes of different ids never
 ///   see each other's bytes.
 #[async_trait]

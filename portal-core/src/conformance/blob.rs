@@ -101,6 +101,42 @@ fn failing_after(data: &[u8], ok_bytes: usize) -> ByteStream {
     Box::pin(futures_util::stream::iter(items))
 }
 
+/// A put of an id whose put is still running is `Conflict`; the running put then
+/// completes with its own bytes.
+pub async fn blob_put_while_putting(store: Arc<dyn BlobStore>) {
+    let id = blob_id();
+    let data = content(100_000, 9);
+    let (release, gate) = tokio::sync::oneshot::channel::<()>();
+    let head = futures_util::stream::iter(pieces(&data[..50_000]).into_iter().map(Ok));
+    let tail = futures_util::stream::once(async move {
+        let _ = gate.await;
+        Ok(Bytes::new())
+    });
+    let rest = futures_util::stream::iter(pieces(&data[50_000..]).into_iter().map(Ok));
+    let source: ByteStream = Box::pin(futures_util::StreamExt::chain(
+        futures_util::StreamExt::chain(head, tail),
+        rest,
+    ));
+    let first = {
+        let store = store.clone();
+        tokio::spawn(async move { store.put(id, source).await })
+    };
+    // Let the first put start and block on its gate.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    match store.put(id, stream_of(pieces(&content(10, 1)))).await {
+        Err(Error::Conflict { .. }) => {}
+        other => panic!("a put of an id being put: expected Conflict, got {other:?}"),
+    }
+    let _ = release.send(());
+    let info = first.await.unwrap().unwrap();
+    assert_eq!(
+        info,
+        info_of(&data),
+        "the running put completes with its own bytes"
+    );
+    assert_eq!(get_all(store.as_ref(), id).await, data);
+}
+
 /// A put whose source fails at a random byte returns that error unchanged and leaves
 /// nothing readable; a sweep afterwards succeeds.
 pub async fn blob_failed_put_leaves_nothing(store: &dyn BlobStore) {
@@ -204,6 +240,7 @@ pub async fn run_blob_checks(store: Arc<dyn BlobStore>) {
     blob_dropped_put_leaves_nothing(s).await;
     blob_delete(s).await;
     blob_concurrent_puts(store.clone()).await;
+    blob_put_while_putting(store.clone()).await;
 }
 
 /// Generates one `#[tokio::test]` per [`BlobStore`] check. `$make` is evaluated afresh
@@ -220,6 +257,11 @@ macro_rules! blob_conformance_tests {
         async fn blob_concurrent_puts() {
             let (_guard, store) = $make.await;
             $crate::conformance::blob_concurrent_puts(store).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn blob_put_while_putting() {
+            let (_guard, store) = $make.await;
+            $crate::conformance::blob_put_while_putting(store).await;
         }
         /// Every blob check on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -84,7 +84,8 @@ pub use access::{
 };
 pub use blob::{
     blob_concurrent_puts, blob_delete, blob_dropped_put_leaves_nothing,
-    blob_failed_put_leaves_nothing, blob_put_existing_id, blob_round_trip, run_blob_checks,
+    blob_failed_put_leaves_nothing, blob_put_existing_id, blob_put_while_putting, blob_round_trip,
+    run_blob_checks,
 };
 pub use directory::{
     concurrent_positions, contacts, logos, phases_and_tasks, portal_snapshot_order,

@@ -223,7 +223,10 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e["name"], "Remove the invisible text-direction characters.");
-        assert_eq!(e["notes"], "Remove the invisible text-direction characters.");
+        assert_eq!(
+            e["notes"],
+            "Remove the invisible text-direction characters."
+        );
         assert_eq!(e.len(), 2, "{e:?}");
     }
 

@@ -36,6 +36,9 @@ enum Breakage {
     UnknownIsEmpty,
     /// Concurrent puts share one scratch buffer: their pieces mix.
     SharedScratch,
+    /// A put claims its id only when it ends: a second put of an id being put is
+    /// accepted (and the later one to finish wins).
+    ClaimsLate,
 }
 
 struct Broken {
@@ -115,6 +118,18 @@ impl BlobStore for Broken {
                     tokio::task::yield_now().await;
                 }
                 let pieces = self.scratch.lock().await.clone();
+                self.inner.put(id, stream(pieces)).await?;
+                Ok(tally.finish())
+            }
+            Breakage::ClaimsLate => {
+                let mut pieces = Vec::new();
+                let mut tally = Tally::new();
+                while let Some(item) = content.next().await {
+                    let b = item?;
+                    tally.update(&b);
+                    pieces.push(b);
+                }
+                self.inner.delete(id).await?;
                 self.inner.put(id, stream(pieces)).await?;
                 Ok(tally.finish())
             }
@@ -202,4 +217,5 @@ caught! {
     ignored_delete_is_caught_by_blob_delete: DeleteIgnored => ref blob_delete;
     unknown_as_empty_is_caught_by_blob_delete: UnknownIsEmpty => ref blob_delete;
     shared_scratch_is_caught_by_blob_concurrent_puts: SharedScratch => arc blob_concurrent_puts;
+    late_claim_is_caught_by_blob_put_while_putting: ClaimsLate => arc blob_put_while_putting;
 }

@@ -58,10 +58,13 @@ macro_rules! typed_id {
 
         impl FromStr for $name {
             type Err = crate::Error;
+            /// Accepts only the canonical spelling (lower-case, hyphenated, 36
+            /// characters), so one id has one URL and one log spelling.
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Uuid::parse_str(s)
-                    .map(Self)
-                    .map_err(|_| crate::Error::invalid(stringify!($name), "not a valid id"))
+                match Uuid::try_parse(s) {
+                    Ok(id) if s.len() == 36 && id.hyphenated().to_string() == s => Ok(Self(id)),
+                    _ => Err(crate::Error::invalid(stringify!($name), "not a valid id")),
+                }
             }
         }
     };
@@ -95,3 +98,34 @@ typed_id!(
     /// The stored content of one file (its encrypted bytes in a [`crate::blob::BlobStore`]).
     BlobId
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_parse_in_their_canonical_spelling_only() {
+        let canonical = "0192f0c4-7c2e-7d1a-9f3b-2a1c5e8d4b6f";
+        let id: TaskId = canonical.parse().unwrap();
+        assert_eq!(id.to_string(), canonical);
+        for other in [
+            "0192F0C4-7C2E-7D1A-9F3B-2A1C5E8D4B6F",
+            "0192f0c47c2e7d1a9f3b2a1c5e8d4b6f",
+            "{0192f0c4-7c2e-7d1a-9f3b-2a1c5e8d4b6f}",
+            "urn:uuid:0192f0c4-7c2e-7d1a-9f3b-2a1c5e8d4b6f",
+            " 0192f0c4-7c2e-7d1a-9f3b-2a1c5e8d4b6f",
+            "",
+        ] {
+            assert!(
+                matches!(
+                    other.parse::<TaskId>(),
+                    Err(crate::Error::Invalid {
+                        field: "TaskId",
+                        ..
+                    })
+                ),
+                "{other:?} was accepted"
+            );
+        }
+    }
+}

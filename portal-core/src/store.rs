@@ -548,3 +548,36 @@ pub trait WorkflowStore: Send + Sync + 'static {
 pub trait Store: DirectoryStore + AccessStore + WorkflowStore {}
 
 impl<T: DirectoryStore + AccessStore + WorkflowStore> Store for T {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The storage names of access events are a stored format: fixed, and read back.
+    #[test]
+    fn access_events_keep_their_storage_names() {
+        let all = [
+            (AccessEvent::InviteOpened, "invite_opened"),
+            (AccessEvent::CodeSent, "code_sent"),
+            (AccessEvent::Verified, "verified"),
+            (AccessEvent::PortalRequest, "portal_request"),
+            (AccessEvent::SignedOut, "signed_out"),
+        ];
+        for (event, name) in all {
+            assert_eq!(event.as_str(), name);
+            assert_eq!(AccessEvent::parse(name), Some(event));
+        }
+        assert_eq!(AccessEvent::parse("Verified"), None);
+        assert_eq!(AccessEvent::parse(""), None);
+    }
+
+    #[test]
+    fn request_info_drops_control_characters_and_truncates() {
+        let long = "a".repeat(RequestInfo::MAX_USER_AGENT + 10);
+        let info = RequestInfo::new(None, Some(&format!("x\u{0}y\n{long}")), Some("/p\r\nq"));
+        let ua = info.user_agent.unwrap();
+        assert_eq!(ua.chars().count(), RequestInfo::MAX_USER_AGENT);
+        assert!(ua.starts_with("xya"));
+        assert_eq!(info.path.as_deref(), Some("/pq"));
+    }
+}

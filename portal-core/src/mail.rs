@@ -283,6 +283,27 @@ fn staff_email(
     })
 }
 
+/// Adds to a staff notification how many client messages of the same portal were held
+/// back since the previous email (notifications are coalesced per portal), so staff
+/// know to look at the activity feed. Nothing is added when none were held.
+pub fn note_held_messages(email: &mut Email, held: u32) {
+    if held == 0 {
+        return;
+    }
+    let note = format!(
+        "Also, {} from this client arrived since the last notification and were not emailed separately; see them in the portal's activity feed.",
+        crate::wording::count(held, "more client message")
+    );
+    email.text.push_str("\n\n");
+    email.text.push_str(&note);
+    email.text.push('\n');
+    let paragraph = format!("<p style=\"color:#57606a\">{note}</p>\n");
+    match email.html.rfind("</td></tr>") {
+        Some(at) => email.html.insert_str(at, &paragraph),
+        None => email.html.push_str(&paragraph),
+    }
+}
+
 /// Tells the MSP that a client commented on a task.
 pub fn comment_notification(
     to: StaffRecipient<'_>,

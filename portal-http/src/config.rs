@@ -27,6 +27,10 @@ pub struct HttpConfig {
     pub header_read_timeout: Duration,
     /// Largest accepted form body (enforced while reading the stream).
     pub max_form_bytes: usize,
+    /// Writes (comments, questions, task actions) one signed-in session may post per
+    /// minute (20): far above a person's pace, far below a script's. Counted in this
+    /// process's memory, so per node (see `throttle`).
+    pub client_writes_per_minute: u32,
 }
 
 impl Default for HttpConfig {
@@ -39,6 +43,7 @@ impl Default for HttpConfig {
             frame_ancestors: "'none'".to_owned(),
             header_read_timeout: Duration::from_secs(10),
             max_form_bytes: 64 * 1024,
+            client_writes_per_minute: 20,
         }
     }
 }

@@ -23,6 +23,7 @@ mod csrf;
 mod pages;
 mod respond;
 mod server;
+mod throttle;
 
 pub use app::PortalApp;
 pub use config::{HttpConfig, HttpLinks};

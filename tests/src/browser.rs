@@ -92,6 +92,18 @@ impl Browser {
         content_type: Option<&str>,
         body: Vec<u8>,
     ) -> Page {
+        self.send_with(method, path, content_type, &[], body).await
+    }
+
+    /// [`Browser::send`] with extra request headers (`Origin`, `Sec-Fetch-Site`, ...).
+    pub async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Page {
         let cookie_header = self
             .cookies
             .lock()
@@ -109,6 +121,9 @@ impl Browser {
         }
         if let Some(ct) = content_type {
             req = req.header("content-type", ct);
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
         }
         let res = self
             .client
@@ -149,6 +164,25 @@ impl Browser {
             path,
             Some("application/x-www-form-urlencoded"),
             body.into_bytes(),
+        )
+        .await
+    }
+}
+
+impl Browser {
+    /// Posts an urlencoded form with extra request headers.
+    pub async fn post_with(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Page {
+        self.send_with(
+            Method::POST,
+            path,
+            Some("application/x-www-form-urlencoded"),
+            headers,
+            form_encode(fields).into_bytes(),
         )
         .await
     }

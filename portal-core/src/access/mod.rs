@@ -38,6 +38,11 @@ pub struct AccessPolicy {
     pub max_lockout: TimeDelta,
     /// Session rules.
     pub session: SessionPolicy,
+    /// At most one staff notification email (per recipient) per portal within this
+    /// interval (1 minute), so a burst of client messages is one email, not sixty.
+    /// Messages inside the interval are not emailed on their own: the next email after
+    /// it says how many were held; every message stays in the activity feed.
+    pub staff_notification_interval: TimeDelta,
 }
 
 impl Default for AccessPolicy {
@@ -53,6 +58,7 @@ impl Default for AccessPolicy {
             wrong_code_window: TimeDelta::days(1),
             max_lockout: TimeDelta::days(30),
             session: SessionPolicy::default(),
+            staff_notification_interval: TimeDelta::minutes(1),
         }
     }
 }

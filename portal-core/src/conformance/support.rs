@@ -77,6 +77,7 @@ pub(crate) fn limits() -> AccessPolicy {
         wrong_code_window: TimeDelta::days(1),
         max_lockout: TimeDelta::days(30),
         session: no_slide(),
+        staff_notification_interval: TimeDelta::minutes(1),
     }
 }
 

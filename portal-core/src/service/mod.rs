@@ -58,6 +58,8 @@ struct Inner {
     random: Arc<dyn RandomSource>,
     secret: ServerSecret,
     policy: AccessPolicy,
+    /// Per-portal state of staff notification coalescing (this process only).
+    notifications: workflow::Notifications,
 }
 
 /// The portal's use cases over injected store, mailer, links, clock and randomness.
@@ -113,6 +115,7 @@ impl PortalServiceBuilder {
                 random: self.random,
                 secret: self.secret,
                 policy: self.policy,
+                notifications: workflow::Notifications::default(),
             }),
         }
     }

@@ -3,7 +3,10 @@
 //! Every change goes through [`crate::workflow::apply`] inside one store call, which
 //! also appends the activity entry.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::PortalService;
 use crate::error::{Entity, Error, Result};
@@ -365,21 +368,32 @@ impl PortalService {
 
     /// Emails the tenant's notification recipients; a failure is logged, not returned,
     /// because the client's action was already recorded.
-    async fn notify_msp<F>(&self, portal: PortalId, compose: F)
+    /// Emails a client's message to the MSP's notification recipients, at most once per
+    /// portal per [`crate::AccessPolicy::staff_notification_interval`]: a message inside
+    /// the interval is held (only counted), and the next email names how many were held.
+    /// A failed send is logged, never undoes the client's action, and counts as held.
+    async fn notify_msp<F>(&self, portal_id: PortalId, compose: F)
     where
         F: Fn(&str, mail::StaffRecipient<'_>) -> Result<mail::Email>,
     {
+        let now = self.inner.clock.now();
+        let interval = self.inner.policy.staff_notification_interval;
+        let Some(claim) = self.inner.notifications.claim(portal_id, now, interval) else {
+            tracing::info!(portal = %portal_id, "staff notification held: one was sent within the interval");
+            return;
+        };
         let result: Result<()> = async {
-            let portal = self.inner.store.portal(portal).await?;
+            let portal = self.inner.store.portal(portal_id).await?;
             let tenant = self.inner.store.tenant(portal.tenant_id).await?;
             for to in &tenant.notification_recipients {
-                let email = compose(
+                let mut email = compose(
                     &portal.client_name,
                     mail::StaffRecipient {
                         email: to,
                         branding: &portal.branding,
                     },
                 )?;
+                mail::note_held_messages(&mut email, claim.held);
                 self.inner.mailer.send(&email).await?;
             }
             Ok(())
@@ -387,6 +401,7 @@ impl PortalService {
         .await;
         if let Err(e) = result {
             tracing::error!(error = %e, "could not notify the MSP");
+            self.inner.notifications.release(portal_id, claim);
         }
     }
 }
@@ -397,5 +412,110 @@ fn excerpt(text: &str) -> String {
         format!("{first}…")
     } else {
         first
+    }
+}
+
+/// A claim to send a staff notification now: the previous send time (restored if the
+/// send fails) and how many messages were held since it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Claim {
+    previous: Option<DateTime<Utc>>,
+    held: u32,
+}
+
+/// One portal's coalescing state.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct PortalNotifications {
+    last_sent: Option<DateTime<Utc>>,
+    held: u32,
+}
+
+/// The rule: a notification at `now` is sent when none was sent within `interval`
+/// (the send claims the slot and takes the held count); otherwise it is held.
+fn claim_slot(
+    state: &mut PortalNotifications,
+    now: DateTime<Utc>,
+    interval: TimeDelta,
+) -> Option<Claim> {
+    if state.last_sent.is_some_and(|t| now - t < interval) {
+        state.held = state.held.saturating_add(1);
+        return None;
+    }
+    let claim = Claim {
+        previous: state.last_sent,
+        held: state.held,
+    };
+    *state = PortalNotifications {
+        last_sent: Some(now),
+        held: 0,
+    };
+    Some(claim)
+}
+
+/// Staff notification coalescing for all portals, in this process's memory. Several
+/// nodes each coalesce on their own (up to one email per node per interval); a shared
+/// store would make the bound global.
+#[derive(Debug, Default)]
+pub(super) struct Notifications {
+    portals: Mutex<HashMap<PortalId, PortalNotifications>>,
+}
+
+impl Notifications {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PortalId, PortalNotifications>> {
+        // Poisoning only means another task panicked mid-update; the counts still hold.
+        self.portals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn claim(&self, portal: PortalId, now: DateTime<Utc>, interval: TimeDelta) -> Option<Claim> {
+        claim_slot(self.lock().entry(portal).or_default(), now, interval)
+    }
+
+    /// Undoes a claim whose email could not be sent: the slot is free again and the
+    /// message counts as held, so the next email mentions it.
+    fn release(&self, portal: PortalId, claim: Claim) {
+        let mut portals = self.lock();
+        let state = portals.entry(portal).or_default();
+        state.last_sent = claim.previous;
+        state.held = state.held.saturating_add(claim.held).saturating_add(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_notification_per_interval_and_the_held_ones_are_counted() {
+        let t0 = DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let minute = TimeDelta::minutes(1);
+        let mut s = PortalNotifications::default();
+        assert_eq!(claim_slot(&mut s, t0, minute).map(|c| c.held), Some(0));
+        assert!(claim_slot(&mut s, t0, minute).is_none());
+        let edge = t0 + minute - TimeDelta::milliseconds(1);
+        assert!(claim_slot(&mut s, edge, minute).is_none(), "still inside");
+        assert_eq!(
+            claim_slot(&mut s, t0 + minute, minute).map(|c| c.held),
+            Some(2),
+            "the interval has passed: sent, naming the two held"
+        );
+        assert_eq!(s.held, 0);
+        let n = Notifications::default();
+        let p = PortalId::from_bytes([1; 16]);
+        let claim = n.claim(p, t0, minute).unwrap();
+        n.release(p, claim);
+        let again = n.claim(p, t0, minute).map(|c| c.held);
+        assert_eq!(
+            again,
+            Some(1),
+            "a failed send frees the slot and is counted"
+        );
+        assert!(
+            n.claim(PortalId::from_bytes([2; 16]), t0, minute).is_some(),
+            "per portal"
+        );
     }
 }

@@ -140,11 +140,7 @@ impl PortalApp {
             .enter_code(&verification, typed, &req.info)
             .await
         {
-            Ok((session, ctx)) => {
-                return Ok(Reply::see_other(self.config.path("/"))
-                    .cookie(self.session_cookie(&session, &ctx))
-                    .cookie(cookies::clear(&self.config, Jar::Verification)));
-            }
+            Ok((session, ctx)) => return Ok(self.signed_in(&session, &ctx)),
             Err(err) => err,
         };
         // Refusals the client can fix on this page are shown on it, next to the code.
@@ -219,8 +215,6 @@ impl PortalApp {
         self.form(req, body).await?;
         let magic = MagicToken::parse(token)?;
         let (session, ctx) = self.service.confirm_magic_link(&magic, &req.info).await?;
-        Ok(Reply::see_other(self.config.path("/"))
-            .cookie(self.session_cookie(&session, &ctx))
-            .cookie(cookies::clear(&self.config, Jar::Verification)))
+        Ok(self.signed_in(&session, &ctx))
     }
 }

@@ -26,6 +26,14 @@ pub(super) enum Refusal {
     StaleForm,
     /// A known address with a method it does not accept.
     MethodNotAllowed,
+    /// A state-changing request sent from another site (its `Origin`, or
+    /// `Sec-Fetch-Site: cross-site`).
+    CrossOrigin,
+    /// A signed-in session posted more writes within a minute than `per_minute`.
+    TooManyWrites {
+        /// The configured limit, for the page's wording.
+        per_minute: u32,
+    },
 }
 
 #[derive(Debug)]
@@ -138,6 +146,19 @@ fn explain_refusal(refusal: Refusal) -> Explanation {
             StatusCode::METHOD_NOT_ALLOWED,
             "Not allowed",
             "This address doesn't accept that kind of request.",
+        ),
+        Refusal::CrossOrigin => explain(
+            StatusCode::FORBIDDEN,
+            "This form came from another website",
+            "For your security, nothing was changed. The portal only accepts forms sent from its own pages. Open the portal from the link in your email and try again there.",
+        ),
+        Refusal::TooManyWrites { per_minute } => explain(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Please slow down",
+            format!(
+                "You're sending a lot quickly — wait a minute, then try again. The portal accepts up to {} a minute; what you just sent was not saved.",
+                count(i64::from(per_minute), "change")
+            ),
         ),
     }
 }
@@ -340,7 +361,7 @@ impl PortalApp {
             Problem::Request(r) => explain_refusal(*r),
         };
         let paragraphs: Vec<&str> = explanation.paragraphs.iter().map(String::as_str).collect();
-        let reply = self.message(
+        let mut reply = self.message(
             req,
             explanation.status,
             failure.branding.as_ref(),
@@ -348,6 +369,12 @@ impl PortalApp {
             &paragraphs,
             failure.back,
         );
+        if let Problem::Request(Refusal::TooManyWrites { .. }) = failure.problem {
+            // The window is a minute: by then the oldest write has left it.
+            reply
+                .extra
+                .push((http::header::RETRY_AFTER, "60".to_owned()));
+        }
         if failure.clear_session {
             reply.cookie(cookies::clear(&self.config, Jar::Session))
         } else {

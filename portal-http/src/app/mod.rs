@@ -11,10 +11,11 @@
 //! redirected to a URL without it.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use askama::Template;
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, USER_AGENT};
+use http::header::{CONTENT_TYPE, HOST, USER_AGENT};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Body as HttpBody;
@@ -33,9 +34,10 @@ use failure::{Failure, Refusal};
 
 use crate::config::HttpConfig;
 use crate::cookies::{self, Jar};
-use crate::csrf;
+use crate::csrf::{self, Origin};
 use crate::pages::{Chrome, MessagePage};
 use crate::respond::{Body, Reply, csp};
+use crate::throttle::WriteThrottle;
 
 /// The client address a trusted proxy vouches for: the *last* `X-Forwarded-For` entry
 /// (the one the proxy appended). Earlier entries come from the client and are not
@@ -82,6 +84,10 @@ mod tests {
 pub struct PortalApp {
     service: PortalService,
     config: HttpConfig,
+    /// The origin of `config.public_base_url`, which form posts must come from.
+    public_origin: Option<Origin>,
+    /// Per-session write windows (shared by clones of the app).
+    throttle: Arc<WriteThrottle>,
 }
 
 /// Per-request facts every handler needs.
@@ -92,13 +98,26 @@ struct Req {
     info: RequestInfo,
     csrf_secret: String,
     csrf_is_new: bool,
+    /// What this request's form tokens are bound to (see [`csrf::session_binding`]).
+    csrf_binding: Vec<u8>,
     nonce: String,
 }
 
 impl PortalApp {
     /// An app serving `service` with `config`.
     pub fn new(service: PortalService, config: HttpConfig) -> Self {
-        Self { service, config }
+        let public_origin = Origin::parse(&config.public_base_url);
+        if public_origin.is_none() {
+            tracing::warn!(
+                "public_base_url is not an http(s) origin; form posts naming an Origin will be refused"
+            );
+        }
+        Self {
+            service,
+            config,
+            public_origin,
+            throttle: Arc::new(WriteThrottle::default()),
+        }
     }
 
     /// The service behind the app.
@@ -119,6 +138,8 @@ impl PortalApp {
     {
         let (parts, body) = request.into_parts();
         let full_path = parts.uri.path().to_owned();
+        // HTTP/2 carries the host as the URI's authority rather than a `Host` header.
+        let authority = parts.uri.authority().map(|a| a.as_str().to_owned());
         let mut nonce_bytes = [0u8; 16];
         self.service.random().fill(&mut nonce_bytes);
         let nonce = nonce_bytes
@@ -137,6 +158,9 @@ impl PortalApp {
             Some(c) => (c, false),
             None => (csrf::new_secret(self.service.random().as_ref()), true),
         };
+        let csrf_binding = csrf::session_binding(
+            cookies::read(&parts.headers, &self.config, Jar::Session).as_deref(),
+        );
         let ip = self.client_ip(&parts.headers, remote.ip());
         let user_agent = parts.headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
         let req = Req {
@@ -146,13 +170,22 @@ impl PortalApp {
             headers: parts.headers,
             csrf_secret,
             csrf_is_new,
+            csrf_binding,
             nonce,
         };
 
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let is_get = matches!(req.method, Method::GET | Method::HEAD);
         let is_post = req.method == Method::POST;
+        let host = req
+            .headers
+            .get(HOST)
+            .and_then(|v| v.to_str().ok())
+            .or(authority.as_deref());
+        let cross_origin =
+            is_post && csrf::from_elsewhere(&req.headers, host, self.public_origin.as_ref());
         let (route, result) = match (segments.as_slice(), is_get, is_post) {
+            _ if cross_origin => ("cross_origin", Err(Refusal::CrossOrigin.into())),
             ([""], true, _) => ("home", self.home(&req).await),
             (["sign-out"], _, true) => ("sign_out", self.sign_out(&req, body).await),
             (["signed-out"], true, _) => ("signed_out", Ok(self.signed_out(&req))),
@@ -198,7 +231,9 @@ impl PortalApp {
             _ => ("not_found", Err(Error::not_found(Entity::Page).into())),
         };
         let mut reply = result.unwrap_or_else(|failure| self.failure_page(&req, failure));
-        if req.csrf_is_new && reply.content_type.starts_with("text/html") {
+        let csrf_cookie = format!("{}=", Jar::Csrf.name(&self.config));
+        let renewed = reply.cookies.iter().any(|c| c.starts_with(&csrf_cookie));
+        if req.csrf_is_new && !renewed && reply.content_type.starts_with("text/html") {
             reply = reply.cookie(cookies::set(
                 &self.config,
                 Jar::Csrf,
@@ -223,7 +258,7 @@ impl PortalApp {
             branding,
             self.config.prefix(),
             req.nonce.clone(),
-            csrf::token_for(self.service.secret(), &req.csrf_secret),
+            csrf::token_for(self.service.secret(), &req.csrf_secret, &req.csrf_binding),
         )
     }
 
@@ -300,10 +335,21 @@ impl PortalApp {
         } else {
             Some(req.csrf_secret.as_str())
         };
-        if !csrf::verify(self.service.secret(), cookie, submitted) {
+        if !csrf::verify(self.service.secret(), cookie, &req.csrf_binding, submitted) {
             return Err(Refusal::StaleForm.into());
         }
         Ok(fields)
+    }
+
+    /// The answer to a successful sign-in: to the portal home with the session cookie,
+    /// the verification cookie deleted, and a new CSRF secret, so no form token from
+    /// before the sign-in carries over into the session.
+    fn signed_in(&self, token: &SessionToken, ctx: &ClientContext) -> Reply {
+        let csrf_secret = csrf::new_secret(self.service.random().as_ref());
+        Reply::see_other(self.config.path("/"))
+            .cookie(self.session_cookie(token, ctx))
+            .cookie(cookies::clear(&self.config, Jar::Verification))
+            .cookie(cookies::set(&self.config, Jar::Csrf, &csrf_secret, None))
     }
 
     fn session_cookie(&self, token: &SessionToken, ctx: &ClientContext) -> String {

@@ -7,7 +7,7 @@ use portal_core::error::{Entity, Error};
 use portal_core::secret::SessionToken;
 use portal_core::store::ClientContext;
 
-use super::{Failure, PortalApp, Req};
+use super::{Failure, PortalApp, Refusal, Req};
 use crate::cookies::{self, Jar};
 use crate::pages::{self, HomePage, Tab};
 use crate::respond::Reply;
@@ -58,8 +58,9 @@ impl PortalApp {
         })
     }
 
-    /// A form posted by a signed-in client: the form (size limit, CSRF) first, then
-    /// the session.
+    /// A write posted by a signed-in client (comment, question, task action): the form
+    /// (size limit, CSRF) first, then the session, then the session's write throttle
+    /// (a refused write changes nothing).
     pub(super) async fn signed_in_form<B>(
         &self,
         req: &Req,
@@ -71,6 +72,13 @@ impl PortalApp {
     {
         let fields = self.form(req, body).await?;
         let (token, ctx) = self.authenticated(req).await?;
+        let per_minute = self.config.client_writes_per_minute;
+        if !self
+            .throttle
+            .admit(&token.hash(), self.service.clock().now(), per_minute)
+        {
+            return Err(Refusal::TooManyWrites { per_minute }.into());
+        }
         Ok((fields, token, ctx))
     }
 

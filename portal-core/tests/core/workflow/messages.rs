@@ -223,3 +223,71 @@ async fn hostile_input_is_kept_as_text_or_refused() {
         max
     );
 }
+
+/// Sixty comments in a burst: every one is stored and in the activity feed, but the MSP
+/// gets one email per recipient for the burst; the next email after the notification
+/// interval says how many messages were not emailed.
+#[tokio::test]
+async fn a_burst_of_comments_is_one_staff_email() {
+    let h = Harness::new(131).await;
+    let (ctx, phase) = h.client().await;
+    let t = h
+        .task(
+            phase,
+            "Send the floor plan",
+            Side::Client,
+            TaskKind::Standard,
+        )
+        .await;
+    let before = staff_emails(&h).len();
+    for i in 0..60 {
+        h.service
+            .add_comment(
+                client_actor(&ctx),
+                ctx.portal_id,
+                t.id,
+                &format!("part {i}"),
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        h.service.comments(ctx.portal_id, t.id).await.unwrap().len(),
+        60
+    );
+    let feed = h.service.activity(h.portal.id, 100).await.unwrap();
+    assert_eq!(feed.len(), 60, "the feed records every comment");
+    let sent = staff_emails(&h);
+    assert_eq!(
+        sent.len(),
+        before + 2,
+        "one email per recipient for the burst"
+    );
+    assert!(sent[before].text.contains("part 0"));
+
+    // Still inside the interval: a question is held too.
+    let interval = h.service.policy().staff_notification_interval;
+    h.clock.advance(interval - TimeDelta::seconds(1));
+    h.service
+        .ask_question(&ctx, "Anything else?")
+        .await
+        .unwrap();
+    assert_eq!(staff_emails(&h).len(), before + 2);
+
+    // After the interval the next message is emailed, with the held ones counted.
+    h.clock.advance(TimeDelta::seconds(1));
+    h.service
+        .add_comment(client_actor(&ctx), ctx.portal_id, t.id, "last one")
+        .await
+        .unwrap();
+    let sent = staff_emails(&h);
+    assert_eq!(sent.len(), before + 4);
+    let last = &sent[before + 2];
+    assert!(last.text.contains("last one"));
+    assert!(
+        last.text.contains("60 more client messages"),
+        "{}",
+        last.text
+    );
+    assert!(last.html.contains("60 more client messages"));
+}

@@ -36,11 +36,11 @@ pub mod conformance;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use access::{AccessPolicy, SessionPolicy};
+pub use access::{AccessPolicy, RetentionPolicy, SessionPolicy};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Entity, Error, Limit, Result};
 pub use ids::{BlobId, ContactId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
 pub use mail::{Email, LinkBuilder, Mailer, RecordingMailer};
 pub use random::{OsRandom, RandomSource, SeededRandom};
-pub use service::{PortalService, PortalServiceBuilder, TaskSpec};
+pub use service::{PortalService, PortalServiceBuilder, PruneReport, TaskSpec};
 pub use store::{AccessStore, DirectoryStore, Store, WorkflowStore};

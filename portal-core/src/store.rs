@@ -357,7 +357,17 @@ pub struct AccessLogEntry {
 ///   instead retries the whole unit on a serialization failure, invisibly to the
 ///   caller, including a wrong-code count.
 /// - Access entries are append-only and returned newest first (ties: the later
-///   appended first).
+///   appended first). The only removal is the retention prune.
+/// - **Retention.** `prune_access_log(before, max_rows)` removes access entries of
+///   *every* portal whose `at` is strictly before `before` (an entry exactly at
+///   `before` stays), the oldest first (ties: the earlier appended first), at most
+///   `max_rows` of them (`0` removes nothing), and returns exactly how many it removed.
+///   It touches no entry at or after `before` and nothing but the access log. The
+///   store does not choose `before`: the caller computes it with
+///   [`rules::retention_cutoff`](crate::access::rules::retention_cutoff) and calls
+///   again while a full batch comes back, so a store may run each call as one short
+///   unit and never hold its writer for the whole prune. Pruning is idempotent:
+///   concurrent or repeated prunes with the same `before` remove each entry once.
 #[async_trait]
 pub trait AccessStore: Send + Sync + 'static {
     /// Gives a contact a new invite (re-issue kills the old one; clears revocation).
@@ -437,6 +447,10 @@ pub trait AccessStore: Send + Sync + 'static {
     async fn record_access(&self, entry: &AccessLogEntry) -> Result<()>;
     /// A portal's access log, newest first, at most `limit` entries.
     async fn access_log(&self, portal: PortalId, limit: usize) -> Result<Vec<AccessLogEntry>>;
+    /// Removes up to `max_rows` access entries (of any portal) older than `before`,
+    /// the oldest first, and returns how many it removed. An entry exactly at
+    /// `before` stays.
+    async fn prune_access_log(&self, before: DateTime<Utc>, max_rows: usize) -> Result<u64>;
 }
 
 impl TaskChange {

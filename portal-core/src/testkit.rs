@@ -222,12 +222,19 @@ pub struct TestServiceBuilder {
     forward: Option<Arc<dyn Mailer>>,
     secret_from_seed: bool,
     policy: crate::AccessPolicy,
+    retention: crate::RetentionPolicy,
 }
 
 impl TestServiceBuilder {
     /// Replaces the default [`crate::AccessPolicy`] (the spec's numbers).
     pub fn policy(mut self, policy: crate::AccessPolicy) -> Self {
         self.policy = policy;
+        self
+    }
+
+    /// Replaces the default [`crate::RetentionPolicy`] (400 days, batches of 1000).
+    pub fn retention(mut self, retention: crate::RetentionPolicy) -> Self {
+        self.retention = retention;
         self
     }
 
@@ -276,6 +283,7 @@ impl TestServiceBuilder {
             .clock(clock.clone())
             .random(random)
             .policy(self.policy)
+            .retention(self.retention)
             .build();
         TestService {
             service,
@@ -312,6 +320,7 @@ impl TestService {
             forward: None,
             secret_from_seed: false,
             policy: crate::AccessPolicy::default(),
+            retention: crate::RetentionPolicy::default(),
         }
     }
 

@@ -89,6 +89,10 @@ enum Breakage {
     /// `redeem_code` compares a locked-out contact's code anyway (as if the lockout
     /// were over) instead of refusing it first.
     ComparesWhileLockedOut,
+    /// `prune_access_log` removes the entries exactly at `before` too (`at <= before`).
+    PrunesTheBoundary,
+    /// `prune_access_log` ignores `max_rows`: one call removes every old entry.
+    PruneIgnoresMaxRows,
 }
 
 /// What the wrapper saw pass through it.
@@ -636,6 +640,17 @@ impl AccessStore for Broken {
     async fn access_log(&self, portal: PortalId, limit: usize) -> Result<Vec<AccessLogEntry>> {
         self.inner.access_log(portal, limit).await
     }
+
+    async fn prune_access_log(&self, before: DateTime<Utc>, max_rows: usize) -> Result<u64> {
+        if self.is(Breakage::PrunesTheBoundary) {
+            let inclusive = before + TimeDelta::microseconds(1);
+            return self.inner.prune_access_log(inclusive, max_rows).await;
+        }
+        if self.is(Breakage::PruneIgnoresMaxRows) {
+            return self.inner.prune_access_log(before, usize::MAX).await;
+        }
+        self.inner.prune_access_log(before, max_rows).await
+    }
 }
 
 #[async_trait]
@@ -858,6 +873,10 @@ caught! {
         OptimisticRedeem => arc concurrent_wrong_codes_per_contact;
     comparing_while_locked_out_is_caught_by_wrong_codes_per_contact:
         ComparesWhileLockedOut => ref wrong_codes_per_contact;
+    pruning_the_boundary_is_caught_by_prune_access_log_boundary:
+        PrunesTheBoundary => ref prune_access_log_boundary;
+    ignoring_max_rows_is_caught_by_prune_access_log_batches:
+        PruneIgnoresMaxRows => ref prune_access_log_batches;
 }
 
 /// The unbroken wrapper passes the whole suite: its shadow changes nothing.

@@ -811,4 +811,29 @@ impl AccessStore for SqliteStore {
         })
         .await
     }
+
+    /// One write job per call, bounded by `max_rows` (served by `access_log_by_age`),
+    /// so a prune never holds the single writer for long.
+    async fn prune_access_log(&self, before: DateTime<Utc>, max_rows: usize) -> Result<u64> {
+        if max_rows == 0 {
+            return Ok(0);
+        }
+        let limit = i64::try_from(max_rows).unwrap_or(i64::MAX);
+        // Times are stored in whole microseconds: a cutoff between two of them keeps
+        // what is at or after it, so it rounds up.
+        let cut = micros(before).saturating_add(i64::from(
+            !before.timestamp_subsec_nanos().is_multiple_of(1000),
+        ));
+        self.write(move |conn| {
+            let removed = conn
+                .prepare_cached(
+                    "DELETE FROM access_log WHERE id IN (
+                         SELECT id FROM access_log WHERE at < ?1 ORDER BY at, id LIMIT ?2)",
+                )
+                .and_then(|mut s| s.execute(params![cut, limit]))
+                .db("pruning the access log")?;
+            Ok(u64::try_from(removed).unwrap_or(u64::MAX))
+        })
+        .await
+    }
 }

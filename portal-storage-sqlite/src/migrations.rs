@@ -224,8 +224,15 @@ CREATE TABLE code_guards (
 ) WITHOUT ROWID;
 "#;
 
+/// Migration 4: the access log's retention prune reads the oldest entries of every
+/// portal (`at < cutoff ORDER BY at, id LIMIT n`), which the per-portal index cannot
+/// serve: an index on the time alone.
+const V4: &str = r#"
+CREATE INDEX access_log_by_age ON access_log (at, id);
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this build writes: the number of migrations.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

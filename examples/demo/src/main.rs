@@ -17,6 +17,7 @@ mod seed;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use portal_core::Mailer;
 use portal_core::mail::{OutboxMailer, SmtpConfig, SmtpCredentials, SmtpMailer, SmtpSecurity};
@@ -230,7 +231,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "  Each run re-issues the invite, so earlier links stop working. Ctrl-C stops the server."
     );
     println!();
+    // Access-log retention: prune entries older than 400 days now and then hourly
+    // (one node is enough; the prune is idempotent).
+    let retention =
+        portal_core::service::spawn_retention(service.clone(), Duration::from_secs(3600));
     let app = Arc::new(PortalApp::new(service, config));
-    portal_http::serve(listener, app, portal_http::shutdown_signal()).await?;
+    let served = portal_http::serve(listener, app, portal_http::shutdown_signal()).await;
+    retention.abort();
+    served?;
     Ok(())
 }

@@ -63,6 +63,29 @@ impl Default for AccessPolicy {
     }
 }
 
+/// How long records are kept, and how the prune that enforces it works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionPolicy {
+    /// How long an access-log entry is kept (400 days: a year of history plus a margin
+    /// for a yearly review). An entry exactly this old is still kept; older ones are
+    /// removed by [`crate::PortalService::prune_access_log`]. See
+    /// [`rules::retention_cutoff`].
+    pub access_log: TimeDelta,
+    /// Entries one store call removes at most (1000), so one prune never holds a
+    /// store's writer for long: the service calls the store in batches until less
+    /// than a full batch is removed. Zero is taken as one.
+    pub batch: usize,
+}
+
+impl Default for RetentionPolicy {
+    fn default() -> Self {
+        Self {
+            access_log: TimeDelta::days(400),
+            batch: 1000,
+        }
+    }
+}
+
 /// How sessions live and slide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {

@@ -367,11 +367,45 @@ pub fn session_expiry(
     }
 }
 
+/// The instant before which access-log entries are removed when kept for `retention`
+/// at `now`: `now - retention`. An entry *at* the cutoff is kept (it is exactly
+/// `retention` old), an entry one microsecond older is removed. A negative retention
+/// counts as zero (the cutoff is never in the future), and a retention reaching past
+/// the earliest representable instant keeps everything.
+pub fn retention_cutoff(now: DateTime<Utc>, retention: chrono::TimeDelta) -> DateTime<Utc> {
+    let retention = retention.max(chrono::TimeDelta::zero());
+    now.checked_sub_signed(retention)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeDelta;
 
     use super::*;
+
+    #[test]
+    fn retention_cutoff_is_exactly_the_retention_ago() {
+        let days = TimeDelta::days(400);
+        let cutoff = retention_cutoff(t0(), days);
+        assert_eq!(cutoff, t0() - days);
+        assert_eq!(
+            t0() - cutoff,
+            days,
+            "an entry at the cutoff is exactly 400 days old"
+        );
+        assert_eq!(retention_cutoff(t0(), TimeDelta::zero()), t0());
+        assert_eq!(
+            retention_cutoff(t0(), TimeDelta::seconds(-5)),
+            t0(),
+            "never in the future"
+        );
+        assert_eq!(
+            retention_cutoff(t0(), TimeDelta::MAX),
+            DateTime::<Utc>::MIN_UTC,
+            "a retention past the earliest instant keeps everything"
+        );
+    }
 
     fn t0() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z")

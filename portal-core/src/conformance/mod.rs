@@ -45,6 +45,9 @@
 //!   `NotFound(Task)`, as the contract says);
 //! - refused calls (a limit, a wrong parent, an expired code) write nothing, and a
 //!   refused `authenticate` appends no access entry;
+//! - `prune_access_log` keeps an entry exactly at its cutoff (strict `<`, like
+//!   [`crate::access::rules::retention_cutoff`] says), removes the oldest first and at
+//!   most `max_rows` per call (0: none);
 //! - `update_task` through another portal never calls `decide` (the other portal's
 //!   task is not shown to it); comments with equal times are listed in insertion
 //!   order; a question of a missing portal is `NotFound` and a duplicate question id
@@ -67,6 +70,7 @@ mod guards;
 pub mod race;
 mod races;
 mod refusals;
+mod retention;
 mod sessions;
 mod support;
 mod workflow;
@@ -103,6 +107,7 @@ pub use refusals::{
     foreign_activity_refused, one_live_code_per_contact, portal_status_reaches_access_flow,
     revoked_contact_refused_everywhere, withdrawn_codes,
 };
+pub use retention::{prune_access_log_batches, prune_access_log_boundary};
 pub use sessions::{
     access_log, end_session, portal_status_reaches_sessions, revoke_contact, session_absolute_cap,
     session_expiry_boundary, session_slides,
@@ -159,6 +164,8 @@ pub async fn run_all(store: Arc<dyn Store>) {
     end_session(s).await;
     revoke_contact(s).await;
     access_log(s).await;
+    prune_access_log_boundary(s).await;
+    prune_access_log_batches(s).await;
     portal_status_reaches_sessions(s).await;
     revocation_races_sign_ins(store.clone()).await;
     // The task workflow.
@@ -209,7 +216,8 @@ macro_rules! conformance_tests {
             branding_changes, evidence_round_trips, one_live_code_per_contact, withdrawn_codes,
             revoked_contact_refused_everywhere, portal_status_reaches_access_flow,
             foreign_activity_refused, invite_death_ends_verifications, verification_lifetime,
-            email_limit_per_contact, wrong_codes_per_contact
+            email_limit_per_contact, wrong_codes_per_contact, prune_access_log_boundary,
+            prune_access_log_batches
         );
         $crate::conformance_tests!(@each arc $make;
             concurrent_positions, concurrent_issue_code, concurrent_magic_link_redeem,

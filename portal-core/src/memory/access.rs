@@ -476,4 +476,28 @@ impl AccessStore for MemoryStore {
             Ok(entries.into_iter().take(limit).cloned().collect())
         })
     }
+
+    async fn prune_access_log(&self, before: DateTime<Utc>, max_rows: usize) -> Result<u64> {
+        self.with(|st| {
+            // The oldest `max_rows` entries older than `before` (ties: insertion order).
+            let mut old: Vec<(DateTime<Utc>, usize)> = st
+                .access_log
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.at < before)
+                .map(|(i, e)| (e.at, i))
+                .collect();
+            old.sort_unstable();
+            old.truncate(max_rows);
+            let doomed: std::collections::HashSet<usize> =
+                old.into_iter().map(|(_, i)| i).collect();
+            let mut index = 0;
+            st.access_log.retain(|_| {
+                let keep = !doomed.contains(&index);
+                index += 1;
+                keep
+            });
+            Ok(u64::try_from(doomed.len()).unwrap_or(u64::MAX))
+        })
+    }
 }

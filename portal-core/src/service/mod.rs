@@ -2,15 +2,19 @@
 //! portal pages) and for the MSP (setting portals up, inviting and revoking contacts).
 //! Hosts call these; they hold no HTTP, SQL or transport knowledge.
 
+#[cfg(feature = "tokio")]
+mod retention;
 mod workflow;
 
+#[cfg(feature = "tokio")]
+pub use retention::spawn_retention;
 pub use workflow::client_actor;
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::access::AccessPolicy;
+use crate::access::{AccessPolicy, RetentionPolicy, rules};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::ids::{ContactId, PhaseId, PortalId, TaskId, TenantId};
@@ -34,6 +38,15 @@ pub const MAX_TITLE: usize = 200;
 pub const MAX_DESCRIPTION: usize = 10_000;
 /// Longest contact, client or phase name.
 pub const MAX_NAME: usize = 200;
+
+/// What one [`PortalService::prune_access_log`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PruneReport {
+    /// Entries strictly before this instant were removed; entries at or after it stay.
+    pub cutoff: DateTime<Utc>,
+    /// How many entries were removed, over all portals.
+    pub removed: u64,
+}
 
 /// What the MSP gives to create a task.
 #[derive(Debug, Clone)]
@@ -60,7 +73,11 @@ struct Inner {
     policy: AccessPolicy,
     /// Per-portal state of staff notification coalescing (this process only).
     notifications: workflow::Notifications,
+    retention: RetentionPolicy,
 }
+
+/// Batches one prune run deletes at most (a run is resumed by the next one).
+const MAX_PRUNE_BATCHES: u32 = 10_000;
 
 /// The portal's use cases over injected store, mailer, links, clock and randomness.
 /// Cheap to clone (shared inside).
@@ -86,6 +103,7 @@ pub struct PortalServiceBuilder {
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
     policy: AccessPolicy,
+    retention: RetentionPolicy,
 }
 
 impl PortalServiceBuilder {
@@ -104,6 +122,12 @@ impl PortalServiceBuilder {
         self.policy = policy;
         self
     }
+    /// Replaces the default retention (access log: 400 days, pruned 1000 entries a
+    /// batch).
+    pub fn retention(mut self, retention: RetentionPolicy) -> Self {
+        self.retention = retention;
+        self
+    }
     /// The service.
     pub fn build(self) -> PortalService {
         PortalService {
@@ -116,6 +140,7 @@ impl PortalServiceBuilder {
                 secret: self.secret,
                 policy: self.policy,
                 notifications: workflow::Notifications::default(),
+                retention: self.retention,
             }),
         }
     }
@@ -137,6 +162,7 @@ impl PortalService {
             clock: Arc::new(SystemClock),
             random: Arc::new(OsRandom),
             policy: AccessPolicy::default(),
+            retention: RetentionPolicy::default(),
         }
     }
 
@@ -297,6 +323,64 @@ impl PortalService {
     /// A portal's access log, newest first.
     pub async fn access_log(&self, portal: PortalId, limit: usize) -> Result<Vec<AccessLogEntry>> {
         self.inner.store.access_log(portal, limit).await
+    }
+
+    /// The retention in force.
+    pub fn retention(&self) -> &RetentionPolicy {
+        &self.inner.retention
+    }
+
+    /// Removes every access-log entry older than the retention
+    /// ([`RetentionPolicy::access_log`]) at the injected clock's now, in batches of
+    /// [`RetentionPolicy::batch`] (one short store call each), and logs one `info` line
+    /// with the count and the cutoff (no personal data). The prune is the audit record
+    /// of itself: that line and the returned [`PruneReport`]. Idempotent: running it
+    /// again, or on two nodes at once, removes nothing more.
+    ///
+    /// A store error stops the prune; what earlier batches removed stays removed (the
+    /// oldest first, so the log is still a clean suffix) and the next run goes on.
+    pub async fn prune_access_log(&self) -> Result<PruneReport> {
+        let cutoff =
+            rules::retention_cutoff(self.inner.clock.now(), self.inner.retention.access_log);
+        let batch = self.inner.retention.batch.max(1);
+        let mut removed: u64 = 0;
+        let mut batches: u32 = 0;
+        loop {
+            let n = match self.inner.store.prune_access_log(cutoff, batch).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(
+                        removed,
+                        cutoff = %cutoff.to_rfc3339(),
+                        error = %e,
+                        "access-log prune stopped by a store error"
+                    );
+                    return Err(e);
+                }
+            };
+            removed = removed.saturating_add(n);
+            batches = batches.saturating_add(1);
+            if n < u64::try_from(batch).unwrap_or(u64::MAX) {
+                break;
+            }
+            // A store that keeps answering full batches is broken or racing a flood
+            // of writes: stop this run (the next one continues) instead of spinning.
+            if batches >= MAX_PRUNE_BATCHES {
+                tracing::warn!(
+                    removed,
+                    batches,
+                    "access-log prune stopped after its batch budget; the next run continues"
+                );
+                break;
+            }
+        }
+        tracing::info!(
+            removed,
+            batches,
+            cutoff = %cutoff.to_rfc3339(),
+            "pruned the access log"
+        );
+        Ok(PruneReport { cutoff, removed })
     }
 
     // ----- Client side: the access flow ----------------------------------------------

@@ -34,6 +34,7 @@ mod broken_blobs;
 mod conformance;
 mod mail;
 mod redaction;
+mod retention;
 mod workflow;
 
 /// A service over a fresh `MemoryStore`, with Northwind IT's portal for Contoso Ltd and

@@ -17,6 +17,7 @@ mod cache;
 mod conformance;
 mod group_commit;
 mod migrations;
+mod retention;
 mod secret_scan;
 mod workflow;
 

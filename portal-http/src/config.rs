@@ -31,6 +31,36 @@ pub struct HttpConfig {
     /// minute (20): far above a person's pace, far below a script's. Counted in this
     /// process's memory, so per node (see `throttle`).
     pub client_writes_per_minute: u32,
+    /// How long a new connection may stay silent before the server has the first bytes
+    /// it needs to tell HTTP/1.1 from HTTP/2 (the 24-byte HTTP/2 preface, or any byte
+    /// that rules it out). A socket that sends nothing is closed after this, so silent
+    /// sockets cannot pile up and exhaust file descriptors.
+    pub first_byte_timeout: Duration,
+    /// How long a connection may go with no request in flight before it is closed: an
+    /// idle HTTP/2 connection, or one that sent only the preface, would otherwise stay
+    /// open forever. (HTTP/1.1 keep-alive idling is also bounded by
+    /// [`header_read_timeout`](Self::header_read_timeout), which runs while hyper waits
+    /// for the next request head.)
+    pub idle_timeout: Duration,
+    /// How long the whole body of one request may take to arrive, from when its headers
+    /// were read. A body trickled in more slowly is cut off (the request fails with
+    /// 400), so one byte a second cannot hold a connection and a handler for minutes.
+    pub body_timeout: Duration,
+    /// Interval of HTTP/2 PINGs, so a peer that vanished without closing its socket is
+    /// noticed even while a request is in flight.
+    pub http2_keep_alive_interval: Duration,
+    /// How long an HTTP/2 PING may go unanswered before the connection is closed.
+    pub http2_keep_alive_timeout: Duration,
+    /// Most connections open at once (at least 1). Beyond it the server stops accepting
+    /// (new connections wait in the kernel's backlog) until one closes, so the process
+    /// stays below its open-file limit and keeps serving the clients it has. Keep it well
+    /// under `ulimit -n`.
+    pub max_connections: usize,
+    /// `max-age` of the `Strict-Transport-Security` header, sent on every response
+    /// whenever [`secure_cookies`](Self::secure_cookies) is on (a deployment with secure
+    /// cookies is served over https, and HSTS stops a first plain-http request from
+    /// being intercepted). Rounded down to whole seconds.
+    pub hsts_max_age: Duration,
 }
 
 impl Default for HttpConfig {
@@ -44,6 +74,13 @@ impl Default for HttpConfig {
             header_read_timeout: Duration::from_secs(10),
             max_form_bytes: 64 * 1024,
             client_writes_per_minute: 20,
+            first_byte_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            body_timeout: Duration::from_secs(30),
+            http2_keep_alive_interval: Duration::from_secs(20),
+            http2_keep_alive_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            hsts_max_age: Duration::from_secs(365 * 24 * 60 * 60),
         }
     }
 }

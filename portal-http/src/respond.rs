@@ -3,8 +3,10 @@
 
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
-use http::{HeaderValue, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Response, StatusCode};
 use http_body_util::Full;
+
+use crate::HttpConfig;
 
 /// The body type of every response.
 pub type Body = Full<Bytes>;
@@ -19,6 +21,24 @@ pub fn csp(nonce: &str, frame_ancestors: &str) -> String {
         "default-src 'none'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; \
          form-action 'self'; base-uri 'none'; frame-src {VIDEO_FRAME_SOURCES}; frame-ancestors {frame_ancestors}"
     )
+}
+
+/// Adds the headers that belong to the transport rather than to a page, on every
+/// response the server sends: `Strict-Transport-Security` whenever cookies are `Secure`
+/// (such a deployment is reached over https, and HSTS keeps browsers from ever trying
+/// plain http first, where the first request could be intercepted). Absent for the
+/// plain-http demo, where it would be meaningless.
+pub(crate) fn transport_headers(headers: &mut HeaderMap, config: &HttpConfig) {
+    if !config.secure_cookies {
+        return;
+    }
+    let hsts = format!(
+        "max-age={}; includeSubDomains",
+        config.hsts_max_age.as_secs()
+    );
+    if let Ok(value) = HeaderValue::from_str(&hsts) {
+        headers.insert(http::header::STRICT_TRANSPORT_SECURITY, value);
+    }
 }
 
 /// A response under construction.

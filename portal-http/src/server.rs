@@ -1,76 +1,379 @@
-//! Serving a [`PortalApp`] with hyper: HTTP/1.1 and HTTP/2 on one port, a header-read
-//! timeout against slow clients, and graceful shutdown that lets in-flight requests finish.
+//! Serving a [`PortalApp`] with hyper: HTTP/1.1 and HTTP/2 on one port, deadlines on
+//! every phase of a connection so no socket can be held open forever, a cap on open
+//! connections, and graceful shutdown that lets in-flight requests finish.
+//!
+//! The deadlines, all in [`HttpConfig`](crate::HttpConfig):
+//!
+//! - `first_byte_timeout`: the bytes that tell HTTP/1.1 from HTTP/2 (read here, before
+//!   hyper sees the connection, and replayed to it).
+//! - `header_read_timeout`: each HTTP/1.1 request head, and so the keep-alive wait for
+//!   the next one (hyper).
+//! - `body_timeout`: each request body, by a wrapper body the app reads through.
+//! - `idle_timeout`: no request in flight (both protocols; the only bound on an idle
+//!   HTTP/2 connection, or one that sent nothing but the preface).
+//! - `http2_keep_alive_*`: PINGs notice a vanished HTTP/2 peer (hyper).
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::Bytes;
+use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::app::PortalApp;
 
 /// How long in-flight requests get to finish after shutdown starts.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
+/// How long a connection closed for idleness gets to say goodbye (an HTTP/2 GOAWAY, or
+/// the end of a response still being written) before it is dropped.
+const IDLE_CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// The HTTP/2 client connection preface.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+type ConnBuilder = auto::Builder<TokioExecutor>;
+
 /// Serves `app` on `listener` until `shutdown` resolves, then drains connections.
+///
+/// At most [`HttpConfig::max_connections`](crate::HttpConfig::max_connections) are open
+/// at once: at the cap the listener is not polled, so further clients wait in the
+/// kernel's backlog instead of costing a file descriptor each.
 pub async fn serve(
     listener: TcpListener,
     app: Arc<PortalApp>,
     shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()> {
+) -> io::Result<()> {
+    let config = app.config();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(app.config().header_read_timeout)
+        .header_read_timeout(config.header_read_timeout)
         .max_buf_size(64 * 1024);
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_concurrent_streams(100);
-    let graceful = GracefulShutdown::new();
+        .max_concurrent_streams(100)
+        .keep_alive_interval(Some(config.http2_keep_alive_interval))
+        .keep_alive_timeout(config.http2_keep_alive_timeout);
+    let builder = Arc::new(builder);
+    let limit = config
+        .max_connections
+        .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
+    let permits = Arc::new(Semaphore::new(limit));
+    let (stop, stopping) = watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, remote) = match accepted {
-                    Ok(pair) => pair,
-                    Err(e) => {
-                        // Out of file descriptors and the like: back off instead of spinning.
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let app = Arc::clone(&app);
-                let service = service_fn(move |req| {
-                    let app = Arc::clone(&app);
-                    async move { Ok::<_, Infallible>(app.handle(req, remote).await) }
-                });
-                let conn = builder.serve_connection(TokioIo::new(stream), service);
-                let conn = graceful.watch(conn.into_owned());
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
-                });
-            }
+        let permit = tokio::select! {
+            permit = Arc::clone(&permits).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                // Never closed; were it, nothing more could be served.
+                Err(_) => break,
+            },
             () = &mut shutdown => break,
-        }
+        };
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let (stream, remote) = match accepted {
+            Ok(pair) => pair,
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(connection(
+            stream,
+            remote,
+            Arc::clone(&app),
+            Arc::clone(&builder),
+            permit,
+            stopping.clone(),
+        ));
     }
     drop(listener);
     tracing::info!("shutting down: waiting for in-flight requests");
+    stop.send_replace(true);
+    // Every connection holds a permit until it ends: all of them back means all closed.
+    let all = u32::try_from(limit).unwrap_or(u32::MAX);
     tokio::select! {
-        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        _ = permits.acquire_many(all) => tracing::info!("all connections closed"),
         () = tokio::time::sleep(SHUTDOWN_GRACE) => tracing::warn!("grace period over; closing remaining connections"),
     }
     Ok(())
+}
+
+/// Why a connection is being closed by the server.
+enum Closing {
+    Idle,
+    Shutdown,
+}
+
+/// Serves one connection, holding `_permit` (its place under the connection cap) until
+/// it ends.
+async fn connection(
+    mut stream: TcpStream,
+    remote: SocketAddr,
+    app: Arc<PortalApp>,
+    builder: Arc<ConnBuilder>,
+    _permit: OwnedSemaphorePermit,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let config = app.config();
+    let (idle_timeout, body_timeout) = (config.idle_timeout, config.body_timeout);
+    let prefix = tokio::select! {
+        read = tokio::time::timeout(config.first_byte_timeout, read_prefix(&mut stream)) => match read {
+            Ok(Ok(prefix)) => prefix,
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "connection ended before its first request");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!("connection closed: nothing sent before the first-byte deadline");
+                return;
+            }
+        },
+        () = stopped(&mut stopping) => return,
+    };
+
+    let (busy, busy_rx) = watch::channel(0usize);
+    let busy = Arc::new(busy);
+    let service = service_fn(move |req: http::Request<Incoming>| {
+        let app = Arc::clone(&app);
+        let in_flight = InFlight::start(Arc::clone(&busy));
+        async move {
+            let _in_flight = in_flight;
+            let req = req.map(|body| TimedBody::new(body, body_timeout));
+            Ok::<_, Infallible>(app.handle(req, remote).await)
+        }
+    });
+    let conn = builder
+        .serve_connection(TokioIo::new(Rewind::new(prefix, stream)), service)
+        .into_owned();
+    let mut conn = std::pin::pin!(conn);
+    let closing = tokio::select! {
+        ended = conn.as_mut() => {
+            if let Err(e) = ended {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            return;
+        }
+        () = idle(busy_rx, idle_timeout) => Closing::Idle,
+        () = stopped(&mut stopping) => Closing::Shutdown,
+    };
+    conn.as_mut().graceful_shutdown();
+    let grace = match closing {
+        Closing::Idle => {
+            tracing::debug!("closing an idle connection");
+            IDLE_CLOSE_GRACE
+        }
+        Closing::Shutdown => SHUTDOWN_GRACE,
+    };
+    if let Ok(Err(e)) = tokio::time::timeout(grace, conn).await {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
+}
+
+/// Resolves once the server stops (or is gone).
+async fn stopped(stopping: &mut watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
+}
+
+/// Resolves once no request has been in flight for `timeout`.
+async fn idle(mut busy: watch::Receiver<usize>, timeout: Duration) {
+    loop {
+        let waited = busy.wait_for(|n| *n == 0).await.is_ok();
+        if !waited {
+            // The connection is gone; the caller's other branch ends it.
+            std::future::pending::<()>().await;
+        }
+        if tokio::time::timeout(timeout, busy.changed()).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Counts a request in flight on its connection while alive.
+struct InFlight(Arc<watch::Sender<usize>>);
+
+impl InFlight {
+    fn start(busy: Arc<watch::Sender<usize>>) -> Self {
+        busy.send_modify(|n| *n += 1);
+        Self(busy)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+/// Reads until the bytes tell HTTP/1.1 from HTTP/2: the whole preface, or any byte
+/// that departs from it. Returns what was read, for [`Rewind`] to replay.
+async fn read_prefix(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
+    let mut prefix = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    while prefix.len() < H2_PREFACE.len() && H2_PREFACE.starts_with(&prefix) {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        prefix.extend_from_slice(chunk.get(..n).unwrap_or_default());
+    }
+    Ok(prefix)
+}
+
+/// A stream that first yields bytes already read from it.
+struct Rewind {
+    prefix: Vec<u8>,
+    pos: usize,
+    inner: TcpStream,
+}
+
+impl Rewind {
+    fn new(prefix: Vec<u8>, inner: TcpStream) -> Self {
+        Self {
+            prefix,
+            pos: 0,
+            inner,
+        }
+    }
+}
+
+impl AsyncRead for Rewind {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let rest = this.prefix.get(this.pos..).unwrap_or_default();
+        if rest.is_empty() {
+            return Pin::new(&mut this.inner).poll_read(cx, buf);
+        }
+        let n = rest.len().min(buf.remaining());
+        buf.put_slice(rest.get(..n).unwrap_or_default());
+        this.pos += n;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncWrite for Rewind {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+/// A request body that must arrive whole before a deadline: trickling one byte a
+/// second cannot hold a handler (and its connection) for minutes.
+struct TimedBody {
+    inner: Incoming,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    limit: Duration,
+}
+
+impl TimedBody {
+    fn new(inner: Incoming, limit: Duration) -> Self {
+        Self {
+            inner,
+            deadline: Box::pin(tokio::time::sleep(limit)),
+            limit,
+        }
+    }
+}
+
+/// Why a [`TimedBody`] failed.
+#[derive(Debug)]
+enum BodyError {
+    Read(hyper::Error),
+    TooSlow(Duration),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Read(e) => write!(f, "reading the request body failed: {e}"),
+            Self::TooSlow(limit) => write!(f, "the request body took longer than {limit:?}"),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Read(e) => Some(e),
+            Self::TooSlow(_) => None,
+        }
+    }
+}
+
+impl HttpBody for TimedBody {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        let this = self.get_mut();
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|f| f.map_err(BodyError::Read)));
+        }
+        if this.deadline.as_mut().poll(cx).is_ready() {
+            tracing::debug!(limit = ?this.limit, "request body cut off at its deadline");
+            return Poll::Ready(Some(Err(BodyError::TooSlow(this.limit))));
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// Resolves on Ctrl-C (or SIGTERM on Unix), for [`serve`]'s `shutdown`.

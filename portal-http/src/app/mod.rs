@@ -136,6 +136,18 @@ impl PortalApp {
         B: HttpBody<Data = Bytes> + Send,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
+        // Here rather than in `serve`, so a host serving the app from its own server
+        // gets HSTS too.
+        let mut response = self.route(request, remote).await;
+        crate::respond::transport_headers(response.headers_mut(), &self.config);
+        response
+    }
+
+    async fn route<B>(&self, request: Request<B>, remote: SocketAddr) -> Response<Body>
+    where
+        B: HttpBody<Data = Bytes> + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
         let (parts, body) = request.into_parts();
         let full_path = parts.uri.path().to_owned();
         // HTTP/2 carries the host as the URI's authority rather than a `Host` header.

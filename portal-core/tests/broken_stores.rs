@@ -16,7 +16,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{HashMap, HashSet};
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -745,17 +744,7 @@ fn store(breaks: Breakage) -> Arc<dyn Store> {
     Arc::new(Broken::new(breaks))
 }
 
-/// Whether a check panics: it runs as its own task, so a panic on any of its racing
-/// threads surfaces as a panicked `JoinError`.
-async fn panics<F>(check: F) -> bool
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    match tokio::spawn(check).await {
-        Ok(()) => false,
-        Err(e) => e.is_panic(),
-    }
-}
+use portal_core::conformance::race::panics;
 
 /// Runs a check (by name, from `portal_core::conformance`) on a fresh store.
 macro_rules! check {

@@ -71,3 +71,15 @@ where
     }
     out
 }
+
+/// Whether `check` panics, run as its own task so the panic is caught: how a test
+/// shows that a conformance check fails on a deliberately broken store.
+pub async fn panics<F>(check: F) -> bool
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    match tokio::spawn(check).await {
+        Ok(()) => false,
+        Err(e) => e.is_panic(),
+    }
+}

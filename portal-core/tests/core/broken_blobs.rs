@@ -3,7 +3,6 @@
 //! it, while the plain [`MemoryBlobStore`] passes the same check.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -162,13 +161,7 @@ impl BlobStore for Broken {
     }
 }
 
-/// Whether `check` panics (run as its own task, so the panic is caught).
-async fn panics(check: impl Future<Output = ()> + Send + 'static) -> bool {
-    match tokio::spawn(check).await {
-        Ok(()) => false,
-        Err(e) => e.is_panic(),
-    }
-}
+use portal_core::conformance::race::panics;
 
 macro_rules! check {
     (ref $name:ident, $store:expr) => {{

@@ -96,7 +96,10 @@ struct Seq<T> {
 struct InviteRec {
     contact: ContactId,
     /// Kept as an audit fact (the `now` of `issue_invite`).
-    #[allow(dead_code)]
+    #[expect(
+        dead_code,
+        reason = "an audit fact the contract asks stores to keep; the reference store never reads it back"
+    )]
     issued_at: DateTime<Utc>,
     revoked_at: Option<DateTime<Utc>>,
 }

@@ -194,6 +194,8 @@ pub enum Entity {
     Page,
     /// Stored file content.
     Blob,
+    /// An uploaded file (a document version).
+    File,
     /// A key of the keyring.
     Key,
 }
@@ -217,6 +219,7 @@ impl Entity {
             Self::Meeting => "meeting",
             Self::ParentRecord => "parent record",
             Self::Page => "page",
+            Self::File => "file",
             Self::Blob => "blob",
             Self::Key => "key",
         }

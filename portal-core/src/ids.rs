@@ -95,6 +95,11 @@ typed_id!(
     QuestionId
 );
 typed_id!(
+    /// One uploaded file (a version of a requested document), the record that says what
+    /// a blob is.
+    FileId
+);
+typed_id!(
     /// The stored content of one file (its encrypted bytes in a [`crate::blob::BlobStore`]).
     BlobId
 );

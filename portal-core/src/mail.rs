@@ -227,6 +227,90 @@ pub fn invite_email(to: Recipient<'_>, client_name: &str, invite_link: &str) -> 
     })
 }
 
+#[derive(Template)]
+#[template(path = "email/document_rejected.txt")]
+struct DocumentRejectedText<'a> {
+    name: &'a str,
+    company: &'a str,
+    task: &'a str,
+    document: &'a str,
+    file: &'a str,
+    notes: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/document_rejected.html")]
+struct DocumentRejectedHtml<'a> {
+    name: &'a str,
+    company: &'a str,
+    task: &'a str,
+    document: &'a str,
+    file: &'a str,
+    notes: &'a str,
+    accent: String,
+}
+
+/// What a rejection email is about.
+#[derive(Debug, Clone, Copy)]
+pub struct RejectedDocument<'a> {
+    /// The task's title.
+    pub task: &'a str,
+    /// The requested document's name ("Network diagram").
+    pub document: &'a str,
+    /// The uploaded file's (cleaned) name.
+    pub file: &'a str,
+    /// The reviewer's notes: what to fix.
+    pub notes: &'a str,
+}
+
+/// Tells the client who uploaded a document that the MSP rejected it, with the notes.
+pub fn document_rejected_email(to: Recipient<'_>, doc: RejectedDocument<'_>) -> Result<Email> {
+    let company = to.branding.company_name.as_str();
+    let text = render(&DocumentRejectedText {
+        name: to.name,
+        company,
+        task: doc.task,
+        document: doc.document,
+        file: doc.file,
+        notes: doc.notes,
+    })?;
+    let html = render(&DocumentRejectedHtml {
+        name: to.name,
+        company,
+        task: doc.task,
+        document: doc.document,
+        file: doc.file,
+        notes: doc.notes,
+        accent: to.branding.accent_color.hex(),
+    })?;
+    Ok(Email {
+        to: to.email.clone(),
+        to_name: Some(to.name.to_owned()),
+        subject: format!("{company} needs a new version of “{}”", doc.document),
+        text,
+        html,
+    })
+}
+
+/// Tells the MSP that a client uploaded a document for review.
+pub fn upload_notification(
+    to: StaffRecipient<'_>,
+    client: &str,
+    who: &str,
+    task_title: &str,
+    detail: &str,
+) -> Result<Email> {
+    let what = format!("uploaded a document to “{task_title}” for review");
+    staff_email(
+        to,
+        format!("[{client}] {who} uploaded a document for review"),
+        client,
+        who,
+        &what,
+        detail,
+    )
+}
+
 /// An MSP staff member who receives notifications.
 #[derive(Debug, Clone, Copy)]
 pub struct StaffRecipient<'a> {

@@ -17,14 +17,18 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::access::{AccessPolicy, SessionPolicy};
+use crate::blob::keyring::{KeyId, WrappedKey};
 use crate::error::{Error, Result};
-use crate::ids::{ContactId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
+use crate::ids::{BlobId, ContactId, FileId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
 use crate::model::{
     Branding, Contact, EmailAddress, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task,
     Tenant,
 };
 use crate::secret::{CodeHash, TokenHash};
-use crate::workflow::{ActivityEntry, ClientQuestion, Comment, QuestionAnswer, TaskChange};
+use crate::workflow::documents::{FileDecision, UploadDecision};
+use crate::workflow::{
+    ActivityEntry, ClientQuestion, Comment, DocumentFile, QuestionAnswer, TaskChange,
+};
 
 /// Tenants, portals, contacts, phases, tasks and logos.
 ///
@@ -558,10 +562,81 @@ pub trait WorkflowStore: Send + Sync + 'static {
     async fn set_portal_branding(&self, portal: PortalId, branding: &Branding) -> Result<()>;
 }
 
-/// Everything a complete store provides. Implemented for any type with all the parts.
-pub trait Store: DirectoryStore + AccessStore + WorkflowStore {}
+/// Uploaded files of document upload tasks: their records (the bytes are in a
+/// [`crate::blob::BlobStore`]), the review queue, and key rotation.
+///
+/// # Contract
+/// - Everything is scoped by portal: a task or file asked for through another portal
+///   is `NotFound` (`Task`, `File`) and nothing is written. `review_queue` is scoped
+///   by tenant.
+/// - `add_document_file` is one unit: read the task, call `decide` once with it, and,
+///   if it returns `Ok`, check [`crate::workflow::DocumentChange::ensure_belongs`], insert the file
+///   record, set the review of `superseded` (if any, and only if it is a file of the
+///   same task and document) to [`crate::workflow::FileReview::Superseded`] by the new file, and write
+///   the task and activity entry as `update_task` does ([`TaskChange::apply_to`]).
+///   A file id that exists is `Conflict` and nothing is written. If `decide` errs,
+///   nothing is written and its error is returned unchanged. Serialised with every
+///   other change of the same task (`update_task` included): lock the task row.
+/// - `update_document_file` is one unit: read the file (`NotFound(File)` if it is not
+///   a file of `portal`) and its task, call `decide` once with both, and write the
+///   file as [`crate::workflow::DocumentChange::file_over`] makes it (only the scan verdict and review
+///   change), with the task and activity entry. Serialised like `add_document_file`.
+/// - `document_files` lists a portal's files, all versions, ordered by upload time,
+///   ties in commit order (earlier first). A missing portal has none.
+/// - `review_queue` lists the files of `tenant` whose review is
+///   [`crate::workflow::FileReview::Pending`], oldest upload first (ties in commit order), at most
+///   `limit`. Superseded, reviewed and quarantined files are not in it.
+/// - Key rotation: `files_to_rewrap` lists up to `limit` files (of every tenant) whose
+///   wrapped key's id is not `active`, ordered by file id, starting after `after`;
+///   `replace_file_key` sets a file's wrapped key to `new` only if it is still
+///   `expected` (answers whether it did), so a concurrent rotation never overwrites a
+///   newer key with an older one. It changes nothing else.
+/// - `blob_in_use` answers whether any file record points at `blob` (orphan sweeps
+///   remove only blobs no record points at).
+#[async_trait]
+pub trait DocumentStore: Send + Sync + 'static {
+    /// Records a new upload with its task change, atomically.
+    async fn add_document_file(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        decide: UploadDecision,
+    ) -> Result<DocumentFile>;
+    /// Changes a file's scan verdict or review with its task change, atomically.
+    async fn update_document_file(
+        &self,
+        portal: PortalId,
+        file: FileId,
+        decide: FileDecision,
+    ) -> Result<DocumentFile>;
+    /// One file of a portal.
+    async fn document_file(&self, portal: PortalId, file: FileId) -> Result<DocumentFile>;
+    /// A portal's files, every version, oldest first.
+    async fn document_files(&self, portal: PortalId) -> Result<Vec<DocumentFile>>;
+    /// A tenant's files awaiting review, oldest first, at most `limit`.
+    async fn review_queue(&self, tenant: TenantId, limit: usize) -> Result<Vec<DocumentFile>>;
+    /// Files whose data key is wrapped by another key than `active`, by file id.
+    async fn files_to_rewrap(
+        &self,
+        active: &KeyId,
+        after: Option<FileId>,
+        limit: usize,
+    ) -> Result<Vec<DocumentFile>>;
+    /// Replaces a file's wrapped key if it is still `expected`; answers whether it did.
+    async fn replace_file_key(
+        &self,
+        file: FileId,
+        expected: &WrappedKey,
+        new: &WrappedKey,
+    ) -> Result<bool>;
+    /// Whether a file record points at `blob`.
+    async fn blob_in_use(&self, blob: BlobId) -> Result<bool>;
+}
 
-impl<T: DirectoryStore + AccessStore + WorkflowStore> Store for T {}
+/// Everything a complete store provides. Implemented for any type with all the parts.
+pub trait Store: DirectoryStore + AccessStore + WorkflowStore + DocumentStore {}
+
+impl<T: DirectoryStore + AccessStore + WorkflowStore + DocumentStore> Store for T {}
 
 #[cfg(test)]
 mod tests {

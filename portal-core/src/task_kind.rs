@@ -117,8 +117,15 @@ impl TaskKind {
                         "request between 1 and 50 documents",
                     ));
                 }
+                let mut ids = std::collections::BTreeSet::new();
                 for d in documents {
-                    clean_label("document name", &d.name, 200)?;
+                    d.validate()?;
+                    if !ids.insert(d.id.as_str()) {
+                        return Err(Error::invalid(
+                            "documents",
+                            format!("two documents have the id {:?}: ids must differ", d.id),
+                        ));
+                    }
                 }
                 Ok(())
             }
@@ -270,6 +277,56 @@ pub struct RequestedDocument {
     pub id: String,
     /// What the document is, e.g. "Network diagram".
     pub name: String,
+    /// What is wanted, in the MSP's words ("the current one, as exported from Visio").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The kinds of file accepted, judged by content; empty accepts every kind the
+    /// portal knows ([`crate::files::FileType`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accept: Vec<crate::files::FileType>,
+    /// The largest file accepted, in bytes; `None` is
+    /// [`crate::workflow::documents::DEFAULT_MAX_BYTES`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<u64>,
+}
+
+impl RequestedDocument {
+    /// A request for `name` with id `id`, any known type, the default size limit.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            note: None,
+            accept: Vec::new(),
+            max_bytes: None,
+        }
+    }
+
+    /// The size limit that applies to this document.
+    pub fn limit(&self) -> u64 {
+        self.max_bytes
+            .unwrap_or(crate::workflow::documents::DEFAULT_MAX_BYTES)
+    }
+
+    fn validate(&self) -> Result<()> {
+        clean_label("document id", &self.id, 64)?;
+        clean_label("document name", &self.name, 200)?;
+        if let Some(note) = &self.note {
+            crate::model::clean_text("document note", note, 1000)?;
+        }
+        if let Some(max) = self.max_bytes
+            && !(1..=crate::workflow::documents::MAX_UPLOAD_BYTES).contains(&max)
+        {
+            return Err(Error::invalid(
+                "document size limit",
+                format!(
+                    "must be between 1 byte and {} bytes",
+                    crate::workflow::documents::MAX_UPLOAD_BYTES
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// A document attached to a task for review.
@@ -382,10 +439,7 @@ mod tests {
     fn docs(n: usize) -> TaskKind {
         TaskKind::DocumentUpload {
             documents: (0..n)
-                .map(|i| RequestedDocument {
-                    id: format!("d{i}"),
-                    name: format!("Document {i}"),
-                })
+                .map(|i| RequestedDocument::new(format!("d{i}"), format!("Document {i}")))
                 .collect(),
         }
     }
@@ -493,10 +547,7 @@ mod tests {
         assert!(docs(50).validate().is_ok());
         assert_eq!(invalid(docs(51).validate()), "documents");
         let unnamed = TaskKind::DocumentUpload {
-            documents: vec![RequestedDocument {
-                id: "d".into(),
-                name: "  ".into(),
-            }],
+            documents: vec![RequestedDocument::new("d", "  ")],
         };
         assert_eq!(invalid(unnamed.validate()), "document name");
         for kind in [

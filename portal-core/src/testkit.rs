@@ -21,7 +21,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::blob::BlobStore;
+use crate::blob::envelope::FileVault;
+use crate::blob::keyring::{KeyId, KeyProvider, Keyring};
 use crate::clock::{Clock, ManualClock};
+use crate::memory::MemoryBlobStore;
+use crate::scan::{ContentScanner, UnscannablePolicy};
 use crate::error::{Error, Result};
 use crate::mail::{Email, LinkBuilder, Mailer, RecordingMailer};
 use crate::model::{Branding, Contact, EmailAddress, Portal, PortalStatus, Tenant};
@@ -223,9 +228,38 @@ pub struct TestServiceBuilder {
     secret_from_seed: bool,
     policy: crate::AccessPolicy,
     retention: crate::RetentionPolicy,
+    blobs: Option<Arc<dyn BlobStore>>,
+    keys: Option<Arc<dyn KeyProvider>>,
+    scanner: Option<Arc<dyn ContentScanner>>,
+    unscannable: UnscannablePolicy,
 }
 
 impl TestServiceBuilder {
+    /// Where uploaded files go (default: a fresh [`MemoryBlobStore`]).
+    pub fn blobs(mut self, blobs: Arc<dyn BlobStore>) -> Self {
+        self.blobs = Some(blobs);
+        self
+    }
+
+    /// The keys that wrap file keys (default: a keyring with one key `k1`, drawn from
+    /// its own seeded source so the service's random sequence is not disturbed).
+    pub fn keys(mut self, keys: Arc<dyn KeyProvider>) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// The content scanner (default: none, files are recorded as not scanned).
+    pub fn scanner(mut self, scanner: Arc<dyn ContentScanner>) -> Self {
+        self.scanner = Some(scanner);
+        self
+    }
+
+    /// What happens to files the scanner cannot judge (default: held).
+    pub fn unscannable(mut self, policy: UnscannablePolicy) -> Self {
+        self.unscannable = policy;
+        self
+    }
+
     /// Replaces the default [`crate::AccessPolicy`] (the spec's numbers).
     pub fn policy(mut self, policy: crate::AccessPolicy) -> Self {
         self.policy = policy;
@@ -279,17 +313,41 @@ impl TestServiceBuilder {
             record: mailer.clone(),
             forward: self.forward,
         });
-        let service = PortalService::builder(self.store, tee, self.links, secret)
+        let blobs = self
+            .blobs
+            .unwrap_or_else(|| Arc::new(MemoryBlobStore::new()));
+        let keys = self.keys.unwrap_or_else(|| test_keyring(self.seed));
+        let vault = FileVault::new(
+            blobs.clone(),
+            keys,
+            Arc::new(SeededRandom::new(self.seed ^ 0x6b65_7973)),
+        );
+        let mut builder = PortalService::builder(self.store, tee, self.links, secret)
             .clock(clock.clone())
             .random(random)
             .policy(self.policy)
             .retention(self.retention)
-            .build();
+            .files(vault)
+            .unscannable(self.unscannable);
+        if let Some(scanner) = self.scanner {
+            builder = builder.scanner(scanner);
+        }
         TestService {
-            service,
+            service: builder.build(),
             clock,
             mailer,
+            blobs,
         }
+    }
+}
+
+/// A keyring with one key `k1`, from a seeded source of its own (so it does not
+/// disturb the service's random sequence).
+pub fn test_keyring(seed: u64) -> Arc<dyn KeyProvider> {
+    let random = Arc::new(SeededRandom::new(seed ^ 0x6b65_7972_696e_67));
+    match KeyId::parse("k1") {
+        Ok(id) => Arc::new(Keyring::generate(id, random)),
+        Err(_) => unreachable!("k1 is a valid key id"),
     }
 }
 
@@ -300,7 +358,7 @@ fn fixed_secret() -> ServerSecret {
 }
 
 /// A [`PortalService`] for tests, with the clock and mailer it was built with.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TestService {
     /// The service.
     pub service: PortalService,
@@ -308,6 +366,17 @@ pub struct TestService {
     pub clock: Arc<ManualClock>,
     /// Every email the service sent, in order.
     pub mailer: Arc<RecordingMailer>,
+    /// Where its uploaded files' encrypted bytes are.
+    pub blobs: Arc<dyn BlobStore>,
+}
+
+impl std::fmt::Debug for TestService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestService")
+            .field("service", &self.service)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TestService {
@@ -321,6 +390,10 @@ impl TestService {
             secret_from_seed: false,
             policy: crate::AccessPolicy::default(),
             retention: crate::RetentionPolicy::default(),
+            blobs: None,
+            keys: None,
+            scanner: None,
+            unscannable: UnscannablePolicy::default(),
         }
     }
 

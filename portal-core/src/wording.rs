@@ -43,9 +43,50 @@ pub fn count(n: impl Into<i64>, noun: &str) -> String {
     }
 }
 
+/// A size for people: "812 bytes", "1.5 KB", "25 MB", "1 GB" (binary units, at most
+/// one decimal, a whole number from 10 up). Used for size limits and file sizes, so a
+/// limit and the file it refused read the same way.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if n < 1024 {
+        return count(i64::try_from(n).unwrap_or(i64::MAX), "byte");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let text = if value >= 10.0 || (value.fract() * 10.0).round() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    };
+    // 1023.96 KB rounds to "1024": say the next unit instead.
+    if text == "1024" && unit < UNITS.len() - 1 {
+        return format!("1 {}", UNITS[unit + 1]);
+    }
+    format!("{text} {}", UNITS[unit])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_like_people_say_them() {
+        assert_eq!(bytes(0), "0 bytes");
+        assert_eq!(bytes(1), "1 byte");
+        assert_eq!(bytes(1023), "1023 bytes");
+        assert_eq!(bytes(1024), "1 KB");
+        assert_eq!(bytes(1536), "1.5 KB");
+        assert_eq!(bytes(25 * 1024 * 1024), "25 MB");
+        assert_eq!(bytes(100 * 1024 * 1024), "100 MB");
+        assert_eq!(bytes(1024 * 1024 * 1024), "1 GB");
+        assert_eq!(bytes(2 * 1024 * 1024 * 1024), "2 GB");
+        assert_eq!(bytes(1024 * 1024 - 1), "1 MB");
+        assert_eq!(bytes(10 * 1024 + 512), "11 KB");
+    }
 
     #[test]
     fn single_units() {

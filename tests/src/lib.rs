@@ -301,10 +301,7 @@ pub async fn seed(service: &PortalService, client: &str) -> Seeded {
             "Upload network docs".into(),
             Side::Client,
             TaskKind::DocumentUpload {
-                documents: vec![RequestedDocument {
-                    id: "d".into(),
-                    name: "Network diagram".into(),
-                }],
+                documents: vec![RequestedDocument::new("d", "Network diagram")],
             },
             day(-1),
         ),

@@ -211,14 +211,8 @@ async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
         Side::Client,
         TaskKind::DocumentUpload {
             documents: vec![
-                RequestedDocument {
-                    id: "diagram".into(),
-                    name: "Network diagram".into(),
-                },
-                RequestedDocument {
-                    id: "isp".into(),
-                    name: "ISP contract or account details".into(),
-                },
+                RequestedDocument::new("diagram", "Network diagram"),
+                RequestedDocument::new("isp", "ISP contract or account details"),
             ],
         },
         Some(3),

@@ -25,7 +25,7 @@ use aes_gcm_siv::{Aes256GcmSiv, Key};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 
-use super::keyring::{DataKey, KeyProvider, WrappedKey};
+use super::keyring::{DataKey, KeyId, KeyProvider, WrappedKey};
 use super::{BlobInfo, BlobStore, ByteStream, Tally, limited};
 use crate::error::{Error, Result};
 use crate::ids::{BlobId, PortalId, TaskId, TenantId};
@@ -270,6 +270,11 @@ impl FileVault {
     /// The blob store underneath.
     pub fn blobs(&self) -> &Arc<dyn BlobStore> {
         &self.blobs
+    }
+
+    /// The key new files are wrapped under (rotation moves every file to it).
+    pub fn active_key_id(&self) -> KeyId {
+        self.keys.active_key_id()
     }
 
     /// Encrypts `content` into the blob `binding.blob`. More than `max_bytes` of

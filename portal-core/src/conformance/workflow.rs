@@ -1201,6 +1201,20 @@ pub async fn evidence_round_trips(store: &dyn Store) {
             user_agent: Some("ua".to_owned()),
             at: at - secs(60),
         }],
+        documents: BTreeMap::from([(
+            "diagram".to_owned(),
+            crate::workflow::documents::DocumentState {
+                status: crate::workflow::DocumentStatus::Rejected,
+                current: crate::ids::FileId::from_bytes([9; 16]),
+                versions: 3,
+                uploaded_at: at - secs(5),
+                notes: Some("Please send the\nwhole “diagram”".to_owned()),
+                reviewed: Some(CheckMark {
+                    by: staff(),
+                    at,
+                }),
+            },
+        )]),
     };
     let all = evidence.clone();
     let set_all: TaskDecision = Arc::new(move |cur: &Task| {

@@ -15,8 +15,9 @@
 //! [`crate::store::TaskDecision`] the caller hands in, never re-implemented here.
 //!
 //! The store is split like the SQLite adapter: [`directory`](self) (tenants, portals,
-//! contacts, plan), `access` (invites, verifications, sessions, access log) and
-//! `workflow` (task changes, comments, questions, activity, branding).
+//! contacts, plan), `access` (invites, verifications, sessions, access log),
+//! `workflow` (task changes, comments, questions, activity, branding) and `documents`
+//! (uploaded files and their review).
 //!
 //! Only hashes of tokens and codes are kept ([`TokenHash`], [`CodeHash`]).
 //!
@@ -28,6 +29,7 @@
 mod access;
 mod blob;
 mod directory;
+mod documents;
 mod workflow;
 
 pub use blob::MemoryBlobStore;
@@ -40,11 +42,11 @@ use chrono::{DateTime, Utc};
 
 use crate::access::rules::{CodeGuard, CodeState, SessionState, VerificationState};
 use crate::error::{Entity, Error, Result};
-use crate::ids::{ContactId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
+use crate::ids::{ContactId, FileId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
 use crate::model::{Contact, Logo, Phase, Portal, Task, Tenant};
 use crate::secret::{CodeHash, TokenHash};
 use crate::store::{AccessLogEntry, ContactInPortal, NewCode};
-use crate::workflow::{ActivityEntry, ClientQuestion, Comment};
+use crate::workflow::{ActivityEntry, ClientQuestion, Comment, DocumentFile};
 
 /// The in-memory reference store: a complete [`crate::Store`] kept in process memory.
 ///
@@ -200,6 +202,8 @@ struct State {
     questions: HashMap<QuestionId, Seq<ClientQuestion>>,
     /// The activity feed of every portal: append-only, in insertion order.
     activity: Vec<ActivityEntry>,
+    /// Uploaded files (document versions) with their insertion number.
+    files: HashMap<FileId, Seq<DocumentFile>>,
 }
 
 fn not_found(entity: Entity) -> Error {

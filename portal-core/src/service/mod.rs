@@ -2,10 +2,12 @@
 //! portal pages) and for the MSP (setting portals up, inviting and revoking contacts).
 //! Hosts call these; they hold no HTTP, SQL or transport knowledge.
 
+mod documents;
 #[cfg(feature = "tokio")]
 mod retention;
 mod workflow;
 
+pub use documents::{QueueItem, RotationReport};
 #[cfg(feature = "tokio")]
 pub use retention::spawn_retention;
 pub use workflow::client_actor;
@@ -15,6 +17,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::access::{AccessPolicy, RetentionPolicy, rules};
+use crate::blob::envelope::FileVault;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::ids::{ContactId, PhaseId, PortalId, TaskId, TenantId};
@@ -24,6 +27,7 @@ use crate::model::{
     Side, Task, TaskKind, TaskStatus, Tenant, clean_label, clean_text,
 };
 use crate::random::{OsRandom, RandomSource};
+use crate::scan::{ContentScanner, NoScanner, UnscannablePolicy};
 use crate::secret::{
     InviteToken, MagicToken, ServerSecret, SessionToken, VerificationCode, VerificationToken,
 };
@@ -74,6 +78,10 @@ struct Inner {
     /// Per-portal state of staff notification coalescing (this process only).
     notifications: workflow::Notifications,
     retention: RetentionPolicy,
+    /// Where uploaded files go (none: uploads are refused).
+    files: Option<FileVault>,
+    scanner: Arc<dyn ContentScanner>,
+    unscannable: UnscannablePolicy,
 }
 
 /// Batches one prune run deletes at most (a run is resumed by the next one).
@@ -104,9 +112,30 @@ pub struct PortalServiceBuilder {
     random: Arc<dyn RandomSource>,
     policy: AccessPolicy,
     retention: RetentionPolicy,
+    files: Option<FileVault>,
+    scanner: Arc<dyn ContentScanner>,
+    unscannable: UnscannablePolicy,
 }
 
 impl PortalServiceBuilder {
+    /// Where uploaded files are sealed and kept. Without it, uploads are refused (a
+    /// storage error naming this method).
+    pub fn files(mut self, vault: FileVault) -> Self {
+        self.files = Some(vault);
+        self
+    }
+    /// The scanner every upload goes through before it is offered for review
+    /// (default: none, files are recorded as not scanned).
+    pub fn scanner(mut self, scanner: Arc<dyn ContentScanner>) -> Self {
+        self.scanner = scanner;
+        self
+    }
+    /// Whether a file the scanner could not judge is held (the default) or let
+    /// through to review and download.
+    pub fn unscannable(mut self, policy: UnscannablePolicy) -> Self {
+        self.unscannable = policy;
+        self
+    }
     /// Replaces the system clock (tests use [`crate::ManualClock`]).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -141,6 +170,9 @@ impl PortalServiceBuilder {
                 policy: self.policy,
                 notifications: workflow::Notifications::default(),
                 retention: self.retention,
+                files: self.files,
+                scanner: self.scanner,
+                unscannable: self.unscannable,
             }),
         }
     }
@@ -163,6 +195,9 @@ impl PortalService {
             random: Arc::new(OsRandom),
             policy: AccessPolicy::default(),
             retention: RetentionPolicy::default(),
+            files: None,
+            scanner: Arc::new(NoScanner),
+            unscannable: UnscannablePolicy::default(),
         }
     }
 

@@ -372,7 +372,7 @@ impl PortalService {
     /// portal per [`crate::AccessPolicy::staff_notification_interval`]: a message inside
     /// the interval is held (only counted), and the next email names how many were held.
     /// A failed send is logged, never undoes the client's action, and counts as held.
-    async fn notify_msp<F>(&self, portal_id: PortalId, compose: F)
+    pub(super) async fn notify_msp<F>(&self, portal_id: PortalId, compose: F)
     where
         F: Fn(&str, mail::StaffRecipient<'_>) -> Result<mail::Email>,
     {

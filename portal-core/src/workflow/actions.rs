@@ -83,6 +83,9 @@ pub fn derived_status(task: &Task) -> TaskStatus {
     if e.completion.is_some() || e.decision.is_some() {
         return TaskStatus::Completed;
     }
+    if matches!(task.kind, TaskKind::DocumentUpload { .. }) {
+        return super::documents::documents_progress(task);
+    }
     if let TaskKind::Checklist { items } = &task.kind
         && !items.is_empty()
         && items.iter().all(|i| e.checked.contains_key(&i.id))
@@ -342,7 +345,10 @@ pub fn apply(
                 ..task.evidence.clone()
             };
             // A fully checked checklist stays open until an item changes.
-            next.status = if next.evidence.answers.is_empty() && next.evidence.checked.is_empty() {
+            next.status = if next.evidence.answers.is_empty()
+                && next.evidence.checked.is_empty()
+                && next.evidence.documents.is_empty()
+            {
                 TaskStatus::Pending
             } else {
                 TaskStatus::InProgress

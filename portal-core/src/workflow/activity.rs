@@ -40,6 +40,16 @@ pub enum ActivityKind {
     QuestionAsked,
     /// The MSP answered a question.
     QuestionAnswered,
+    /// A file was uploaded for a requested document.
+    DocumentUploaded,
+    /// An uploaded document was approved.
+    DocumentApproved,
+    /// An uploaded document was rejected (the detail has the notes).
+    DocumentRejected,
+    /// The virus scan found malware in an upload; it was quarantined.
+    DocumentQuarantined,
+    /// An upload was scanned again.
+    DocumentScanned,
 }
 
 impl ActivityKind {
@@ -60,6 +70,11 @@ impl ActivityKind {
             Self::Commented => "commented on",
             Self::QuestionAsked => "asked a question",
             Self::QuestionAnswered => "answered a question",
+            Self::DocumentUploaded => "uploaded a document to",
+            Self::DocumentApproved => "approved a document of",
+            Self::DocumentRejected => "rejected a document of",
+            Self::DocumentQuarantined => "had a document quarantined by the virus scan on",
+            Self::DocumentScanned => "scanned a document again on",
         }
     }
 }
@@ -137,6 +152,11 @@ mod tests {
             Commented,
             QuestionAsked,
             QuestionAnswered,
+            DocumentUploaded,
+            DocumentApproved,
+            DocumentRejected,
+            DocumentQuarantined,
+            DocumentScanned,
         ]
         .iter()
         .map(ActivityKind::verb)
@@ -158,6 +178,11 @@ mod tests {
                 "commented on",
                 "asked a question",
                 "answered a question",
+                "uploaded a document to",
+                "approved a document of",
+                "rejected a document of",
+                "had a document quarantined by the virus scan on",
+                "scanned a document again on",
             ]
         );
     }

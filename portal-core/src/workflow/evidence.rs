@@ -110,6 +110,9 @@ pub struct TaskEvidence {
     /// Decisions made before the task was reopened, oldest first (kept for the audit).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub previous_decisions: Vec<ApprovalDecision>,
+    /// Where each requested document stands, by document id (document upload tasks).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub documents: BTreeMap<String, super::documents::DocumentState>,
 }
 
 impl TaskEvidence {

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod activity;
 pub mod conversation;
+pub mod documents;
 pub mod evidence;
 pub mod ics;
 pub mod survey;
@@ -12,4 +13,5 @@ pub mod video;
 pub use actions::{TaskAction, TaskChange, apply};
 pub use activity::{ActivityEntry, ActivityKind};
 pub use conversation::{ClientQuestion, Comment, QuestionAnswer};
+pub use documents::{DocumentChange, DocumentFile, DocumentStatus, FileReview};
 pub use evidence::{Actor, ApprovalDecision, CheckMark, Completion, TaskEvidence};

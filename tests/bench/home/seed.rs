@@ -128,14 +128,8 @@ fn task_kind(n: usize, i: usize) -> (&'static str, Side, TaskKind) {
             Side::Client,
             TaskKind::DocumentUpload {
                 documents: vec![
-                    RequestedDocument {
-                        id: "diagram".into(),
-                        name: "Network diagram".into(),
-                    },
-                    RequestedDocument {
-                        id: "inventory".into(),
-                        name: "Hardware inventory".into(),
-                    },
+                    RequestedDocument::new("diagram", "Network diagram"),
+                    RequestedDocument::new("inventory", "Hardware inventory"),
                 ],
             },
         ),

@@ -1,0 +1,409 @@
+//! Document upload use cases: the client uploads (streamed, sniffed, sealed, scanned,
+//! recorded), lists and downloads; the MSP works the review queue (download, approve,
+//! reject with notes, rescan) and rotates the keys that wrap file keys.
+//!
+//! Order of an upload, so that nothing half-written is ever visible: the task is
+//! checked before a byte is read; the first bytes are sniffed before anything is
+//! stored; the content is sealed into a blob (limit enforced while streaming); the
+//! scanner reads it back; only then is the record written, in one store unit with
+//! the task change. A failure after the blob was written deletes the blob.
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+
+use super::PortalService;
+use super::workflow::client_actor;
+use crate::blob::envelope::{FileBinding, FileVault};
+use crate::blob::{ByteStream, stream_of};
+use crate::error::{Error, Result};
+use crate::files::{self, FileType};
+use crate::ids::{BlobId, FileId, PortalId, TaskId, TenantId};
+use crate::mail;
+use crate::model::Task;
+use crate::store::ClientContext;
+use crate::workflow::documents::{
+    self, DocumentRow, FileDecision, NewUpload, UploadDecision, Verdict,
+};
+use crate::workflow::{Actor, DocumentFile};
+
+/// Files a rotation reads from the store at a time.
+const ROTATION_BATCH: usize = 200;
+
+/// A file waiting in the MSP's review queue, with what a reviewer needs to see.
+#[derive(Debug, Clone)]
+pub struct QueueItem {
+    /// The file.
+    pub file: DocumentFile,
+    /// The client company.
+    pub client_name: String,
+    /// The task's title.
+    pub task_title: String,
+    /// The requested document's name.
+    pub document_name: String,
+    /// Whether it can be downloaded and reviewed now: `false` while its scan verdict
+    /// does not admit it (the scanner could not judge it and the policy blocks).
+    pub reviewable: bool,
+}
+
+/// What a key rotation did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RotationReport {
+    /// Files whose data key is now wrapped by the active key.
+    pub rewrapped: u64,
+    /// Files that changed under the rotation (another rotation got there first).
+    pub skipped: u64,
+    /// Files whose key could not be re-wrapped (logged with their id; the content is
+    /// untouched and still readable with the old key).
+    pub failed: u64,
+}
+
+impl PortalService {
+    fn vault(&self) -> Result<&FileVault> {
+        self.inner.files.as_ref().ok_or_else(|| {
+            Error::storage_msg(
+                "file storage is not configured: give PortalServiceBuilder::files a FileVault",
+            )
+        })
+    }
+
+    /// Uploads a file for requested document `document` of a document upload task,
+    /// as the signed-in client. `file_name` is the name the browser sent (cleaned
+    /// here; it never decides the type). Refused before anything is stored: a task
+    /// the client can't change, an approved document, an empty file, a type the
+    /// request does not accept (judged from the content). More bytes than the
+    /// document's limit is `Error::TooLarge`, found while streaming; nothing is kept.
+    pub async fn upload_document(
+        &self,
+        ctx: &ClientContext,
+        task: TaskId,
+        document: &str,
+        file_name: &str,
+        content: ByteStream,
+    ) -> Result<DocumentFile> {
+        let current = self.inner.store.task(ctx.portal_id, task).await?;
+        let requested = documents::may_upload(&current, document)?.clone();
+        let (prefix, complete, rest) = peek(content, files::SNIFF_LEN).await?;
+        if prefix.is_empty() {
+            return Err(Error::invalid(
+                "file",
+                "is empty (0 bytes): choose the file again, it may not have saved",
+            ));
+        }
+        let file_type = files::sniff(&prefix, complete).ok_or_else(|| {
+            Error::invalid(
+                "file",
+                format!(
+                    "is not a kind of file we accept. {}",
+                    accepted_list(&requested.accept)
+                ),
+            )
+        })?;
+        if !files::accepts(&requested.accept, file_type) {
+            return Err(Error::invalid(
+                "file",
+                format!(
+                    "is a {}, which “{}” does not accept. {}",
+                    file_type.label(),
+                    requested.name,
+                    accepted_list(&requested.accept)
+                ),
+            ));
+        }
+        let fallback = format!(
+            "document.{}",
+            file_type.extensions().first().copied().unwrap_or("bin")
+        );
+        let name = files::clean_file_name(file_name, &fallback);
+        let content: ByteStream = Box::pin(stream_of(vec![prefix]).chain(rest));
+        let binding = FileBinding {
+            tenant: ctx.tenant_id,
+            portal: ctx.portal_id,
+            task: Some(task),
+            blob: BlobId::random(self.inner.random.as_ref()),
+        };
+        let vault = self.vault()?;
+        let sealed = vault.seal(&binding, content, requested.limit()).await?;
+        let recorded = async {
+            let scan = self
+                .inner
+                .scanner
+                .scan(vault.open(&binding, &sealed.key).await?)
+                .await?;
+            let upload = NewUpload {
+                id: FileId::random(self.inner.random.as_ref()),
+                document_id: document.to_owned(),
+                name,
+                file_type,
+                size: sealed.size,
+                sha256: sealed.sha256,
+                blob: sealed.blob,
+                key: sealed.key.clone(),
+                scan,
+            };
+            let actor = client_actor(ctx);
+            let tenant = ctx.tenant_id;
+            let now = self.inner.clock.now();
+            let decide: UploadDecision =
+                Arc::new(move |t: &Task| documents::record_upload(t, &upload, &actor, tenant, now));
+            self.inner
+                .store
+                .add_document_file(ctx.portal_id, task, decide)
+                .await
+        }
+        .await;
+        let file = match recorded {
+            Ok(file) => file,
+            Err(e) => {
+                self.discard_blob(binding.blob).await;
+                return Err(e);
+            }
+        };
+        tracing::info!(
+            portal = %ctx.portal_id,
+            task = %task,
+            file = %file.id,
+            size = file.size,
+            file_type = ?file.file_type,
+            review = file.review.as_str(),
+            "document uploaded"
+        );
+        let who = ctx.contact_name.clone();
+        let title = current.title.clone();
+        let detail = format!(
+            "{}: {} ({})",
+            requested.name,
+            file.name,
+            crate::wording::bytes(file.size)
+        );
+        self.notify_msp(ctx.portal_id, |client, to| {
+            mail::upload_notification(to, client, &who, &title, &detail)
+        })
+        .await;
+        Ok(file)
+    }
+
+    async fn discard_blob(&self, blob: BlobId) {
+        if let Ok(vault) = self.vault()
+            && let Err(e) = vault.blobs().delete(blob).await
+        {
+            tracing::error!(error = %e, blob = %blob, "could not delete the blob of a failed upload; it is an orphan now");
+        }
+    }
+
+    /// Every requested document of the portal's plan, in plan order, with its status,
+    /// the reviewer's notes and every uploaded version (the Documents tab).
+    pub async fn documents(&self, portal: PortalId) -> Result<Vec<DocumentRow>> {
+        let snapshot = self.inner.store.portal_snapshot(portal).await?;
+        let files = self.inner.store.document_files(portal).await?;
+        Ok(documents::document_rows(&snapshot.tasks, &files))
+    }
+
+    /// One file of `portal` and a stream of its plaintext. A file whose scan verdict
+    /// does not admit it (quarantined, or not yet judged while the policy blocks) is
+    /// never opened: `Forbidden`, saying why.
+    pub async fn download_document(
+        &self,
+        portal: PortalId,
+        file: FileId,
+    ) -> Result<(DocumentFile, ByteStream)> {
+        let record = self.inner.store.document_file(portal, file).await?;
+        if !record.admitted(self.inner.unscannable) {
+            return Err(Error::Forbidden {
+                reason: if record.review == documents::FileReview::Quarantined {
+                    "This file was quarantined by the virus scan and cannot be downloaded.".into()
+                } else {
+                    "This file has not passed the virus scan yet, so it cannot be downloaded."
+                        .into()
+                },
+            });
+        }
+        let content = self.vault()?.open(&record.binding(), &record.key).await?;
+        Ok((record, content))
+    }
+
+    // ----- MSP side --------------------------------------------------------------------
+
+    /// A tenant's uploads awaiting review across its portals, oldest first, at most
+    /// `limit`, with what a reviewer needs to see.
+    pub async fn review_queue(&self, tenant: TenantId, limit: usize) -> Result<Vec<QueueItem>> {
+        let files = self.inner.store.review_queue(tenant, limit).await?;
+        let mut items = Vec::with_capacity(files.len());
+        for file in files {
+            let portal = self.inner.store.portal(file.portal_id).await?;
+            let task = self.inner.store.task(file.portal_id, file.task_id).await?;
+            let document_name = documents::requested(&task, &file.document_id)
+                .map_or_else(|_| file.document_id.clone(), |d| d.name.clone());
+            items.push(QueueItem {
+                reviewable: file.admitted(self.inner.unscannable),
+                file,
+                client_name: portal.client_name,
+                task_title: task.title,
+                document_name,
+            });
+        }
+        Ok(items)
+    }
+
+    /// Approves or rejects a file, as MSP staff. A rejection emails the client who
+    /// uploaded it, with the notes (a mail failure is logged; the review stands).
+    pub async fn review_document(
+        &self,
+        staff: Actor,
+        portal: PortalId,
+        file: FileId,
+        verdict: Verdict,
+    ) -> Result<DocumentFile> {
+        let now = self.inner.clock.now();
+        let policy = self.inner.unscannable;
+        let by = staff.clone();
+        let v = verdict.clone();
+        let decide: FileDecision = Arc::new(move |t: &Task, f: &DocumentFile| {
+            documents::review(t, f, &v, &by, policy, now)
+        });
+        let reviewed = self
+            .inner
+            .store
+            .update_document_file(portal, file, decide)
+            .await?;
+        if let Verdict::Reject { .. } = verdict {
+            self.tell_rejected(&reviewed).await;
+        }
+        Ok(reviewed)
+    }
+
+    async fn tell_rejected(&self, file: &DocumentFile) {
+        let (Actor::Client { contact_id, .. }, documents::FileReview::Rejected { notes, .. }) =
+            (&file.uploaded_by, &file.review)
+        else {
+            return;
+        };
+        let result: Result<()> = async {
+            let contact = self.inner.store.contact(*contact_id).await?;
+            if contact.revoked_at.is_some() {
+                return Ok(());
+            }
+            let portal = self.inner.store.portal(file.portal_id).await?;
+            let task = self.inner.store.task(file.portal_id, file.task_id).await?;
+            let document = documents::requested(&task, &file.document_id)
+                .map_or_else(|_| file.document_id.clone(), |d| d.name.clone());
+            let email = mail::document_rejected_email(
+                mail::Recipient {
+                    name: &contact.name,
+                    email: &contact.email,
+                    branding: &portal.branding,
+                },
+                mail::RejectedDocument {
+                    task: &task.title,
+                    document: &document,
+                    file: &file.name,
+                    notes,
+                },
+            )?;
+            self.inner.mailer.send(&email).await
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, file = %file.id, "could not email the client about a rejected document");
+        }
+    }
+
+    /// Scans a pending file again (after the scanner was down), as MSP staff: an
+    /// infected file is quarantined and its document rejected with the explanation.
+    pub async fn rescan_document(
+        &self,
+        staff: Actor,
+        portal: PortalId,
+        file: FileId,
+    ) -> Result<DocumentFile> {
+        let record = self.inner.store.document_file(portal, file).await?;
+        let vault = self.vault()?;
+        let verdict = self
+            .inner
+            .scanner
+            .scan(vault.open(&record.binding(), &record.key).await?)
+            .await?;
+        let now = self.inner.clock.now();
+        let decide: FileDecision = Arc::new(move |t: &Task, f: &DocumentFile| {
+            documents::rescan(t, f, &verdict, &staff, now)
+        });
+        self.inner
+            .store
+            .update_document_file(portal, file, decide)
+            .await
+    }
+
+    /// Re-wraps every file's data key under the keyring's active key: the file
+    /// contents are never read or rewritten. Safe to run while the portal serves and
+    /// to run again (a file already under the active key is not listed; a file changed
+    /// meanwhile is skipped). Reports the counts; failures are logged per file.
+    pub async fn rotate_file_keys(&self) -> Result<RotationReport> {
+        let vault = self.vault()?;
+        let active = vault.active_key_id();
+        let mut report = RotationReport::default();
+        let mut after = None;
+        loop {
+            let batch = self
+                .inner
+                .store
+                .files_to_rewrap(&active, after, ROTATION_BATCH)
+                .await?;
+            let Some(last) = batch.last() else { break };
+            after = Some(last.id);
+            for file in &batch {
+                match vault.rewrap(&file.binding(), &file.key).await {
+                    Ok(Some(new)) => {
+                        if self
+                            .inner
+                            .store
+                            .replace_file_key(file.id, &file.key, &new)
+                            .await?
+                        {
+                            report.rewrapped += 1;
+                        } else {
+                            report.skipped += 1;
+                        }
+                    }
+                    Ok(None) => report.skipped += 1,
+                    Err(e) => {
+                        tracing::error!(error = %e, file = %file.id, "could not re-wrap a file key");
+                        report.failed += 1;
+                    }
+                }
+            }
+        }
+        tracing::info!(
+            active_key = %active,
+            rewrapped = report.rewrapped,
+            skipped = report.skipped,
+            failed = report.failed,
+            "file keys rotated"
+        );
+        Ok(report)
+    }
+}
+
+/// "Accepted: PDF, Word document." for an error message (any known type if empty).
+fn accepted_list(accept: &[FileType]) -> String {
+    let list = if accept.is_empty() {
+        FileType::ALL
+    } else {
+        accept
+    };
+    let labels: Vec<&str> = list.iter().map(|t| t.label()).collect();
+    format!("Accepted: {}.", labels.join(", "))
+}
+
+/// Reads `content` until `want` bytes arrived or it ended: the bytes read, whether
+/// that was all of it, and the rest of the stream (to be chained after the bytes).
+async fn peek(mut content: ByteStream, want: usize) -> Result<(Bytes, bool, ByteStream)> {
+    let mut buf = BytesMut::new();
+    while buf.len() < want {
+        match content.next().await {
+            Some(piece) => buf.extend_from_slice(&piece?),
+            None => return Ok((buf.freeze(), true, Box::pin(futures_util::stream::empty()))),
+        }
+    }
+    Ok((buf.freeze(), false, content))
+}

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod mail;
 pub mod model;
 pub mod random;
+pub mod scan;
 pub mod secret;
 pub mod service;
 pub mod store;

@@ -14,6 +14,9 @@
 //! - [`FixedScanner`] and [`MarkerScanner`]: test doubles for tests of the workflow and
 //!   of hosts.
 
+#[cfg(feature = "clamd")]
+pub mod clamd;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;

@@ -35,6 +35,7 @@ mod conformance;
 mod mail;
 mod redaction;
 mod retention;
+mod scan;
 mod workflow;
 
 /// A service over a fresh `MemoryStore`, with Northwind IT's portal for Contoso Ltd and

@@ -13,6 +13,7 @@ pub mod access;
 pub mod blob;
 pub mod clock;
 pub mod error;
+pub mod files;
 pub mod ids;
 pub mod mail;
 pub mod model;

@@ -113,6 +113,7 @@ impl Harness {
             service,
             clock,
             mailer,
+            ..
         } = kit.build();
         let mail = if opts.outbox {
             Mail::Outbox(outbox)

@@ -114,6 +114,9 @@ enum Breakage {
     RewrapListsActive,
     /// `files_to_rewrap` ignores its cursor.
     RewrapIgnoresCursor,
+    /// `add_document_file` does not check the file's tenant: a file naming another
+    /// tenant is written (filed under the portal's tenant) instead of refused.
+    TenantUnchecked,
 }
 
 /// What the wrapper saw pass through it.
@@ -138,6 +141,8 @@ struct Shadow {
     task_portal: HashMap<TaskId, PortalId>,
     /// File → its portal.
     file_portal: HashMap<FileId, PortalId>,
+    /// Portal → its tenant.
+    portal_tenant: HashMap<PortalId, TenantId>,
     /// Wrong tries being "written" right now, per verification (optimistic redeem).
     in_flight: HashMap<TokenHash, Arc<OnceCell<Wrong>>>,
 }
@@ -328,7 +333,11 @@ impl DirectoryStore for Broken {
         self.inner.tenants().await
     }
     async fn create_portal(&self, portal: &Portal) -> Result<()> {
-        self.inner.create_portal(portal).await
+        self.inner.create_portal(portal).await?;
+        self.shadow()
+            .portal_tenant
+            .insert(portal.id, portal.tenant_id);
+        Ok(())
     }
     async fn portal(&self, id: PortalId) -> Result<Portal> {
         self.inner.portal(id).await
@@ -777,6 +786,15 @@ impl DocumentStore for Broken {
             let change = decide(&current)?;
             tokio::time::sleep(Duration::from_millis(20)).await;
             Arc::new(move |_: &Task| Ok(change.clone()))
+        } else if self.is(Breakage::TenantUnchecked) {
+            let tenant = self.shadow().portal_tenant.get(&portal).copied();
+            Arc::new(move |t: &Task| {
+                let mut change = decide(t)?;
+                if let Some(tenant) = tenant {
+                    change.file.tenant_id = tenant;
+                }
+                Ok(change)
+            })
         } else if self.is(Breakage::NoSupersede) {
             Arc::new(move |t: &Task| {
                 let mut change = decide(t)?;
@@ -1026,6 +1044,8 @@ caught! {
         RewrapListsActive => ref file_key_rotation;
     rewrap_ignoring_cursor_is_caught_by_file_key_rotation:
         RewrapIgnoresCursor => ref file_key_rotation;
+    unchecked_tenant_is_caught_by_document_refusals_write_nothing:
+        TenantUnchecked => ref document_refusals_write_nothing;
 }
 
 /// The unbroken wrapper passes the whole suite: its shadow changes nothing.

@@ -295,6 +295,40 @@ pub async fn document_refusals_write_nothing(store: &dyn Store) {
     );
     unchanged().await;
 
+    // A decision whose file names another tenant than the portal's.
+    let up = upload("diagram", "x.pdf", ScanVerdict::Clean);
+    let actor = client(&w.contact);
+    let foreign_tenant: UploadDecision = Arc::new(move |t: &Task| {
+        record_upload(
+            t,
+            &up,
+            &actor,
+            crate::ids::TenantId::random(&OsRandom),
+            t0(),
+        )
+    });
+    assert_err!(
+        store
+            .add_document_file(w.portal.id, task.id, foreign_tenant)
+            .await,
+        Error::Invalid { field: "file", .. }
+    );
+    unchanged().await;
+    // A new file pointing at a blob another file points at.
+    let mut shared = upload("diagram", "x.pdf", ScanVerdict::Clean);
+    shared.blob = first.blob;
+    assert_err!(
+        store
+            .add_document_file(
+                w.portal.id,
+                task.id,
+                upload_decision(&w, shared, client(&w.contact), t0())
+            )
+            .await,
+        Error::Conflict { .. }
+    );
+    unchanged().await;
+
     // Another portal: the task and the file are not there, and decide is never called.
     let stranger = world(store).await;
     let calls = Arc::new(AtomicUsize::new(0));
@@ -404,6 +438,24 @@ pub async fn document_supersede(store: &dyn Store) {
         "a rejected version stays rejected"
     );
 
+    // A decision naming a version that is not pending (v2 was rejected): ignored.
+    let up = upload("diagram", "v3b.pdf", ScanVerdict::Clean);
+    let (tenant, actor) = (w.tenant.id, client(&w.contact));
+    let v2_id = v2.id;
+    let not_pending: UploadDecision = Arc::new(move |t: &Task| {
+        let mut change = record_upload(t, &up, &actor, tenant, t0() + secs(3))?;
+        change.superseded = Some(v2_id);
+        Ok(change)
+    });
+    store
+        .add_document_file(w.portal.id, task.id, not_pending)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.document_file(w.portal.id, v2.id).await.unwrap(),
+        rejected,
+        "only a pending version is superseded"
+    );
     // A decision naming a file of another document as superseded: ignored.
     let isp = uploaded(store, &w, &task, "isp", t0() + secs(4)).await;
     let up = upload("diagram", "v4.pdf", ScanVerdict::Clean);

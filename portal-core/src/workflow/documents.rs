@@ -206,11 +206,13 @@ pub struct DocumentChange {
 }
 
 impl DocumentChange {
-    /// Checks that the file belongs to the task it changes (same portal, same task, a
-    /// document the task requests); stores call it before writing anything.
-    pub fn ensure_belongs(&self, task: &Task) -> Result<()> {
+    /// Checks that the file belongs to the task it changes (same tenant as the task's
+    /// portal, same portal, same task, a document the task requests); stores call it,
+    /// with the tenant of the portal as stored, before writing anything.
+    pub fn ensure_belongs(&self, task: &Task, tenant: TenantId) -> Result<()> {
         let f = &self.file;
-        if f.portal_id != task.portal_id
+        if f.tenant_id != tenant
+            || f.portal_id != task.portal_id
             || f.task_id != task.id
             || requested(task, &f.document_id).is_err()
         {

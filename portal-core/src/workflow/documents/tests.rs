@@ -72,7 +72,12 @@ fn tenant() -> TenantId {
 /// Applies an upload and returns the task and file as a store would write them.
 fn upload(t: &Task, n: u128, doc: &str, scan: ScanVerdict) -> (Task, DocumentFile) {
     let change = record_upload(t, &up(n, doc, scan), &client(), tenant(), at(n as u32)).unwrap();
-    change.ensure_belongs(t).unwrap();
+    change.ensure_belongs(t, tenant()).unwrap();
+    assert!(
+        change
+            .ensure_belongs(t, TenantId::from_uuid(Uuid::from_u128(6)))
+            .is_err()
+    );
     (change.task.task, change.file)
 }
 

@@ -13,6 +13,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
@@ -20,6 +21,7 @@ use futures_util::StreamExt;
 use tokio::task::JoinHandle;
 
 use portal_core::blob::{BlobInfo, BlobStore, ByteStream, Tally};
+use portal_core::store::DocumentStore;
 use portal_core::{BlobId, Entity, Error, Result};
 
 /// Bytes gathered from the source before they are handed to the blocking pool in one
@@ -62,6 +64,84 @@ impl FileBlobStore {
     /// The folder this store keeps its blobs in.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The completed blobs whose bytes were last written at least `age` ago, sorted
+    /// (puts in progress, in `tmp/`, are not listed; names that are not blob ids are
+    /// ignored).
+    ///
+    /// This is the first half of an orphan sweep: a put that completed but whose
+    /// record was never written (the process died between the two) leaves a blob no
+    /// record points at, which [`BlobStore::sweep`] cannot tell from a live one. The
+    /// age is measured from the end of the put (the file's modification time), so a
+    /// blob whose upload is still being scanned and recorded is not listed as long as
+    /// `age` is longer than any upload takes to finish. [`Self::remove_orphans`] is
+    /// the whole sweep.
+    pub async fn completed_older_than(&self, age: Duration) -> Result<Vec<BlobId>> {
+        let dir = self.dir.clone();
+        blocking("listing the blobs", move || {
+            let now = SystemTime::now();
+            let mut old = Vec::new();
+            let entries =
+                std::fs::read_dir(&dir).map_err(|e| io("cannot list the blobs", &dir, e))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| io("cannot list the blobs", &dir, e))?;
+                let Some(id) = entry
+                    .file_name()
+                    .to_str()
+                    .and_then(|name| name.parse::<BlobId>().ok())
+                else {
+                    continue;
+                };
+                let meta = match entry.metadata() {
+                    Ok(meta) => meta,
+                    // Deleted since the listing: not a blob any more.
+                    Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                    Err(e) => return Err(io("cannot read the blob's metadata", &entry.path(), e)),
+                };
+                if !meta.is_file() {
+                    continue;
+                }
+                let written = meta.modified().map_err(|e| {
+                    io("cannot read the blob's modification time", &entry.path(), e)
+                })?;
+                // A time in the future (a clock set back) is not old.
+                if now
+                    .duration_since(written)
+                    .is_ok_and(|elapsed| elapsed >= age)
+                {
+                    old.push(id);
+                }
+            }
+            old.sort();
+            Ok(old)
+        })
+        .await
+    }
+
+    /// Removes the completed blobs at least `min_age` old that no record of `records`
+    /// points at ([`DocumentStore::blob_in_use`]); returns how many it removed.
+    ///
+    /// Run it at start-up, after [`BlobStore::sweep`]. `min_age` protects uploads in
+    /// flight in other processes sharing the folder: their blob exists before their
+    /// record does, so it must be longer than an upload takes from the end of its put
+    /// to its record (the scan runs in between); an hour is plenty. `records` must
+    /// know every kind of record that points at blobs of this folder, or live blobs
+    /// would be removed.
+    pub async fn remove_orphans(
+        &self,
+        records: &dyn DocumentStore,
+        min_age: Duration,
+    ) -> Result<u64> {
+        let mut removed = 0;
+        for id in self.completed_older_than(min_age).await? {
+            if !records.blob_in_use(id).await? {
+                self.delete(id).await?;
+                tracing::info!(blob = %id, "removed an orphan blob (its upload never got a record)");
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     fn blob_path(&self, id: BlobId) -> PathBuf {

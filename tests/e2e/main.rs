@@ -9,6 +9,7 @@ mod errors;
 mod headers;
 mod journey;
 mod logs;
+mod plaintext_scan;
 mod server;
 mod smtp;
 mod snapshots;

@@ -6,8 +6,13 @@
 //! since invite tokens are stored only as hashes, it re-issues the demo contact's
 //! invite (the previous link stops working) and prints the new link.
 //!
+//! Uploaded files are encrypted into `DIR/files`; the key file that unlocks them is
+//! `DIR/keys/file-keys` (created on first run, owner-only). `rotate-keys` adds a new
+//! key and re-wraps every file's key under it, with the server stopped.
+//!
 //! ```text
 //! cargo run -p portal-demo -- [--data-dir DIR] [--port PORT] [--reset]
+//! cargo run -p portal-demo -- rotate-keys [--data-dir DIR]
 //! ```
 //!
 //! With `PORTAL_SMTP_HOST` set, emails go through that SMTP server instead of the
@@ -15,22 +20,30 @@
 
 mod seed;
 
-use std::path::{Path, PathBuf};
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use portal_core::Mailer;
+use portal_core::PortalService;
 use portal_core::mail::{OutboxMailer, SmtpConfig, SmtpCredentials, SmtpMailer, SmtpSecurity};
-use portal_core::secret::ServerSecret;
-use portal_core::{OsRandom, PortalService};
+use portal_demo::data::DataDir;
+use portal_demo::files;
 use portal_http::{HttpConfig, PortalApp};
 use portal_storage_sqlite::SqliteStore;
 
 const HELP: &str = "usage: portal-demo [--data-dir DIR] [--port PORT] [--reset]
+       portal-demo rotate-keys [--data-dir DIR]
 
-  --data-dir DIR  where the database, server key and outbox live (default: demo-data)
+  --data-dir DIR  where the database, uploaded files, keys and outbox live
+                  (default: demo-data)
   --port PORT     port on 127.0.0.1 (default: 8080, or PORTAL_DEMO_PORT)
   --reset         delete the data folder first and seed afresh
+
+rotate-keys: adds a new file key to DIR/keys/file-keys, makes it active and re-wraps
+every uploaded file's key under it (file contents are not touched). Stop the server
+first: it refuses to run while the server uses DIR. Back up the key file afterwards.
 
 Emails are written to DIR/outbox as .eml files, unless PORTAL_SMTP_HOST is set:
   PORTAL_SMTP_HOST      send through this SMTP server instead
@@ -43,7 +56,17 @@ Emails are written to DIR/outbox as .eml files, unless PORTAL_SMTP_HOST is set:
 
 const DEMO_FROM: &str = "Bluefin Managed IT <onboarding@bluefin-it.example>";
 
+/// What to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Command {
+    /// Serve the portal (no command given).
+    Serve,
+    /// `rotate-keys`.
+    RotateKeys,
+}
+
 struct Args {
+    command: Command,
     data_dir: PathBuf,
     port: u16,
     reset: bool,
@@ -51,6 +74,7 @@ struct Args {
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
+        command: Command::Serve,
         data_dir: PathBuf::from("demo-data"),
         port: 8080,
         reset: false,
@@ -71,12 +95,16 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|_| format!("--port {v:?} is not a port number"))?;
             }
             "--reset" => args.reset = true,
+            "rotate-keys" if args.command == Command::Serve => args.command = Command::RotateKeys,
             "-h" | "--help" => {
                 println!("{HELP}");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other:?}; try --help")),
         }
+    }
+    if args.command == Command::RotateKeys && args.reset {
+        return Err("rotate-keys does not take --reset".into());
     }
     Ok(args)
 }
@@ -116,29 +144,6 @@ fn smtp_from_env() -> Result<Option<SmtpConfig>, String> {
     Ok(Some(config))
 }
 
-/// Loads the server secret from the data folder, creating it (owner-only) on first run.
-fn server_secret(dir: &Path) -> Result<ServerSecret, Box<dyn std::error::Error>> {
-    let path = dir.join("server-secret.key");
-    if let Ok(bytes) = std::fs::read(&path) {
-        return Ok(ServerSecret::from_bytes(bytes)?);
-    }
-    let secret = ServerSecret::generate(&OsRandom);
-    #[cfg(unix)]
-    {
-        use std::io::Write as _;
-        use std::os::unix::fs::OpenOptionsExt as _;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)?;
-        f.write_all(secret.expose_secret())?;
-    }
-    #[cfg(not(unix))]
-    std::fs::write(&path, secret.expose_secret())?;
-    Ok(secret)
-}
-
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
@@ -146,6 +151,8 @@ async fn main() {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,portal_http=warn".into()),
         )
+        // Colours only on a terminal, so a log piped to a file or CI stays plain text.
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
     if let Err(e) = run().await {
         eprintln!("error: {e}");
@@ -155,14 +162,54 @@ async fn main() {
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
-    if args.reset && args.data_dir.exists() {
-        std::fs::remove_dir_all(&args.data_dir)?;
+    match args.command {
+        Command::Serve => serve(args).await,
+        Command::RotateKeys => rotate_keys(args).await,
     }
-    std::fs::create_dir_all(&args.data_dir)?;
-    let data_dir = std::fs::canonicalize(&args.data_dir)?;
-    let outbox_dir = data_dir.join("outbox");
+}
 
-    let store = Arc::new(SqliteStore::open(data_dir.join("portal.db")).await?);
+/// `rotate-keys`: one new key, every file key re-wrapped under it, the counts printed.
+async fn rotate_keys(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let data = DataDir::lock_existing(&args.data_dir)?;
+    let rotation = files::rotate_keys(&data).await?;
+    let r = rotation.report;
+    let ids: Vec<&str> = rotation.key_ids.iter().map(|k| k.as_str()).collect();
+    println!(
+        "Added key {} to {} (keys now: {}).",
+        rotation.new_key,
+        rotation.key_file.display(),
+        ids.join(", ")
+    );
+    println!(
+        "Re-wrapped {} file keys under {} ({} already current, {} failed)",
+        r.rewrapped, rotation.new_key, r.skipped, r.failed
+    );
+    println!("Back up the key file again now: an older copy cannot read files re-wrapped today.");
+    if r.failed > 0 {
+        return Err(format!(
+            "{} file keys could not be re-wrapped (logged above with their file ids); those \
+             files stay readable under their old key. Run rotate-keys again once the cause is fixed.",
+            r.failed
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The server: opens (or seeds) the data, prints the invite link, serves until Ctrl-C.
+async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    // Locked before anything else, so neither a reset nor this server can run over a
+    // folder another demo process (server or rotate-keys) is using.
+    let data = DataDir::lock(&args.data_dir)?;
+    if args.reset {
+        data.reset()?;
+    }
+    let outbox_dir = data.outbox();
+
+    let store = Arc::new(SqliteStore::open(data.database()).await?);
+    // Before serving: sweep what crashed uploads left, open (or create) the key file.
+    let demo_files = files::open(&data).await?;
+    files::remove_orphans(&demo_files, store.as_ref()).await?;
     // Where emails go, and the two lines that tell the user so.
     let (mailer, mail_how, mail_where): (Arc<dyn Mailer>, _, _) = match smtp_from_env()? {
         Some(c) => (
@@ -191,8 +238,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         store,
         mailer,
         Arc::new(config.links()),
-        server_secret(&data_dir)?,
+        data.server_secret()?,
     )
+    .files(demo_files.vault)
     .build();
 
     let seeded = seed::ensure(&service).await?;
@@ -231,6 +279,17 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "  Each run re-issues the invite, so earlier links stop working. Ctrl-C stops the server."
     );
     println!();
+    println!(
+        "  Uploaded files are encrypted; the key file that unlocks them ({}):",
+        if demo_files.key_created {
+            "created now"
+        } else {
+            "kept from an earlier run"
+        }
+    );
+    println!("    {}", demo_files.key_file.display());
+    println!("  Back it up apart from the data: if it is lost, every uploaded file is unreadable.");
+    println!();
     // Access-log retention: prune entries older than 400 days now and then hourly
     // (one node is enough; the prune is idempotent).
     let retention =
@@ -239,5 +298,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let served = portal_http::serve(listener, app, portal_http::shutdown_signal()).await;
     retention.abort();
     served?;
+    // The lock is held until here: the whole time the server may touch the data.
+    drop(data);
     Ok(())
 }

@@ -163,3 +163,142 @@ async fn put_killed_mid_upload_leaves_only_a_swept_part() {
         b"again"
     );
 }
+
+/// Sets a blob file's modification time `ago` into the past, as if its put had ended
+/// then.
+fn age_blob(root: &Path, id: BlobId, ago: Duration) {
+    let file = std::fs::File::options()
+        .write(true)
+        .open(root.join(id.to_string()))
+        .unwrap();
+    file.set_modified(std::time::SystemTime::now() - ago)
+        .unwrap();
+}
+
+/// The orphan sweep: a blob whose put completed but whose record was never written
+/// (the process died between the two) is removed once it is older than the cut-off;
+/// a recorded blob, however old, and a fresh unrecorded one (an upload that may still
+/// be writing its record) are kept. Puts in progress and foreign names are not blobs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orphan_blobs_past_the_cutoff_are_removed_and_recorded_ones_kept() {
+    use portal_core::model::{RequestedDocument, Side, TaskKind};
+    use portal_core::testkit::TestService;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn portal_core::Store> = Arc::new(
+        portal_storage_sqlite::SqliteStore::open(dir.path().join("portal.db"))
+            .await
+            .unwrap(),
+    );
+    let root = dir.path().join("files");
+    let blobs = Arc::new(FileBlobStore::open(&root).await.unwrap());
+    let h = TestService::builder(store.clone())
+        .blobs(blobs.clone())
+        .build();
+
+    // A recorded upload.
+    let seeded = h.seed_portal().await.unwrap();
+    let phase = h
+        .service
+        .add_phase(seeded.portal.id, "Discovery")
+        .await
+        .unwrap();
+    let task = h
+        .service
+        .add_task(
+            seeded.portal.id,
+            phase.id,
+            portal_core::TaskSpec {
+                title: "Upload the diagram".into(),
+                description: String::new(),
+                assignee: Side::Client,
+                kind: TaskKind::DocumentUpload {
+                    documents: vec![RequestedDocument::new("diagram", "Network diagram")],
+                },
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap();
+    let (_, ctx) = h.sign_in(&seeded.contact).await.unwrap();
+    let recorded = h
+        .service
+        .upload_document(
+            &ctx,
+            task.id,
+            "diagram",
+            "diagram.pdf",
+            stream_of(vec![Bytes::from_static(b"%PDF-1.4\nrecorded\n%%EOF\n")]),
+        )
+        .await
+        .unwrap();
+
+    // Two puts that never got a record: one old, one fresh.
+    let old_orphan = BlobId::random(&OsRandom);
+    let fresh_orphan = BlobId::random(&OsRandom);
+    for id in [old_orphan, fresh_orphan] {
+        blobs
+            .put(
+                id,
+                stream_of(vec![Bytes::from_static(b"sealed, unrecorded")]),
+            )
+            .await
+            .unwrap();
+    }
+    let two_hours = Duration::from_secs(2 * 3600);
+    age_blob(&root, recorded.blob, two_hours);
+    age_blob(&root, old_orphan, two_hours);
+    // Not blobs: a put in progress and a file someone put in the folder.
+    std::fs::write(
+        root.join("tmp")
+            .join(format!("{}.part", BlobId::random(&OsRandom))),
+        b"x",
+    )
+    .unwrap();
+    std::fs::write(root.join("README"), b"not a blob").unwrap();
+
+    let hour = Duration::from_secs(3600);
+    let mut expected = vec![recorded.blob, old_orphan];
+    expected.sort();
+    assert_eq!(blobs.completed_older_than(hour).await.unwrap(), expected);
+    assert_eq!(
+        blobs
+            .completed_older_than(Duration::ZERO)
+            .await
+            .unwrap()
+            .len(),
+        3,
+        "every completed blob is at least 0 s old"
+    );
+
+    assert_eq!(blobs.remove_orphans(store.as_ref(), hour).await.unwrap(), 1);
+    assert!(matches!(
+        blobs.get(old_orphan).await,
+        Err(Error::NotFound {
+            entity: Entity::Blob
+        })
+    ));
+    assert_eq!(
+        read_all(blobs.get(fresh_orphan).await.unwrap(), 100)
+            .await
+            .unwrap(),
+        b"sealed, unrecorded",
+        "a fresh orphan may be an upload still recording: kept"
+    );
+    let (_, content) = h
+        .service
+        .download_document(seeded.portal.id, recorded.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        read_all(content, 100).await.unwrap(),
+        b"%PDF-1.4\nrecorded\n%%EOF\n",
+        "the recorded file is untouched"
+    );
+    assert!(root.join("README").exists(), "foreign files are left alone");
+    assert_eq!(
+        blobs.remove_orphans(store.as_ref(), hour).await.unwrap(),
+        0,
+        "nothing left"
+    );
+}

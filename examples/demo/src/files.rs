@@ -1,0 +1,166 @@
+//! Uploaded files in the demo: encrypted blobs in `<data-dir>/files`, their keys in
+//! `<data-dir>/keys/file-keys`, the start-up sweeps, and key rotation.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use portal_core::blob::BlobStore;
+use portal_core::blob::envelope::FileVault;
+use portal_core::blob::keyring::{KeyId, KeyProvider, Keyring};
+use portal_core::mail::Email;
+use portal_core::secret::ServerSecret;
+use portal_core::service::RotationReport;
+use portal_core::{Error, Mailer, OsRandom, PortalService, Result, Store};
+use portal_http::HttpConfig;
+use portal_storage_sqlite::{FileBlobStore, SqliteStore};
+
+use crate::data::DataDir;
+
+/// How old an unreferenced blob must be before the start-up sweep removes it. The
+/// demo holds its data folder's lock, so no upload of another process can be in
+/// flight; the margin is what a host with several nodes on one folder needs (longer
+/// than any upload takes from its stored bytes to its record), kept here so the demo
+/// shows the safe call.
+pub const ORPHAN_AGE: Duration = Duration::from_secs(3600);
+
+/// The demo's file storage, opened and swept, ready for the service builder.
+pub struct DemoFiles {
+    /// Seals and opens files: hand it to `PortalServiceBuilder::files`.
+    pub vault: FileVault,
+    /// The blob folder.
+    pub blobs: Arc<FileBlobStore>,
+    /// The key file.
+    pub key_file: PathBuf,
+    /// Whether this run created the key file (first run).
+    pub key_created: bool,
+    /// Leftovers of uploads cut short by a crash, removed at opening.
+    pub swept: u64,
+}
+
+/// Opens the blob folder, removes what crashed uploads left in it, and opens the key
+/// file, creating it (owner-only, in an owner-only folder) on first run. A key file
+/// others can read is refused (`Keyring::load` checks): the error names the `chmod`.
+pub async fn open(data: &DataDir) -> Result<DemoFiles> {
+    let blobs = Arc::new(FileBlobStore::open(data.files()).await?);
+    let swept = blobs.sweep().await?;
+    tracing::info!(
+        removed = swept,
+        folder = %blobs.dir().display(),
+        "swept the leftovers of unfinished uploads"
+    );
+    let key_file = data.key_file();
+    let path = key_file.clone();
+    let (keyring, key_created) =
+        tokio::task::spawn_blocking(move || Keyring::open_or_create(&path, Arc::new(OsRandom)))
+            .await
+            .map_err(|e| Error::storage("opening the key file", e))??;
+    let vault = FileVault::new(
+        blobs.clone() as Arc<dyn BlobStore>,
+        Arc::new(keyring),
+        Arc::new(OsRandom),
+    );
+    Ok(DemoFiles {
+        vault,
+        blobs,
+        key_file,
+        key_created,
+        swept,
+    })
+}
+
+/// Removes blobs older than [`ORPHAN_AGE`] that no record points at (an upload whose
+/// process died between storing its bytes and writing its record); returns how many.
+pub async fn remove_orphans(files: &DemoFiles, store: &dyn Store) -> Result<u64> {
+    let removed = files.blobs.remove_orphans(store, ORPHAN_AGE).await?;
+    tracing::info!(
+        removed,
+        min_age_secs = ORPHAN_AGE.as_secs(),
+        "removed orphan blobs"
+    );
+    Ok(removed)
+}
+
+/// What `rotate-keys` did.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    /// The key added and made active.
+    pub new_key: KeyId,
+    /// Every key the key file holds now.
+    pub key_ids: Vec<KeyId>,
+    /// The key file.
+    pub key_file: PathBuf,
+    /// The re-wrapping's counts.
+    pub report: RotationReport,
+}
+
+/// The rotation's service sends no email; a send would be a bug, so it fails loudly.
+struct NoMail;
+
+#[async_trait]
+impl Mailer for NoMail {
+    async fn send(&self, _email: &Email) -> Result<()> {
+        Err(Error::Mail {
+            message: "permanent: rotate-keys sends no email".to_owned(),
+        })
+    }
+}
+
+/// `portal-demo rotate-keys`: adds a key `k<N+1>` to the key file and makes it active,
+/// saves the file (atomically and durably, old keys kept, so files not yet re-wrapped
+/// stay readable), and only then re-wraps every file's data key under it. File
+/// contents are never read or rewritten.
+///
+/// Holds the data folder's lock, so it refuses to run beside the server (which keeps
+/// the keyring in memory and would not see the new key). Run again after a crash or
+/// failures: it adds one more key and re-wraps whatever is not under it.
+pub async fn rotate_keys(data: &DataDir) -> Result<Rotation> {
+    let key_file = data.key_file();
+    let path = key_file.clone();
+    let (keyring, new_key) = tokio::task::spawn_blocking(move || -> Result<_> {
+        if !path.try_exists().map_err(|e| {
+            Error::storage(format!("cannot check the key file {}", path.display()), e)
+        })? {
+            return Err(Error::invalid(
+                "key file",
+                format!(
+                    "there is none at {}: start the demo once to create it, or restore it \
+                     from your backup (without it, uploaded files cannot be read)",
+                    path.display()
+                ),
+            ));
+        }
+        let mut keyring = Keyring::load(&path, Arc::new(OsRandom))?;
+        let new_key = keyring.next_key_id()?;
+        keyring.rotate(new_key.clone())?;
+        // Durable before any record names the new key.
+        keyring.save(&path)?;
+        Ok((keyring, new_key))
+    })
+    .await
+    .map_err(|e| Error::storage("rotating the key file", e))??;
+    let key_ids = keyring.key_ids();
+    tracing::info!(key = %new_key, file = %key_file.display(), "added a file key and made it active");
+
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(data.database()).await?);
+    let blobs = FileBlobStore::open(data.files()).await?;
+    let keys: Arc<dyn KeyProvider> = Arc::new(keyring);
+    let vault = FileVault::new(Arc::new(blobs), keys, Arc::new(OsRandom));
+    // Only the store and the vault are used; the secret keys nothing a rotation does.
+    let service = PortalService::builder(
+        store,
+        Arc::new(NoMail),
+        Arc::new(HttpConfig::default().links()),
+        ServerSecret::generate(&OsRandom),
+    )
+    .files(vault)
+    .build();
+    let report = service.rotate_file_keys().await?;
+    Ok(Rotation {
+        new_key,
+        key_ids,
+        key_file,
+        report,
+    })
+}

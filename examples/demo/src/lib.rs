@@ -1,0 +1,12 @@
+//! The demo's data folder and its file storage, as a library so that the demo's tests
+//! open a data folder exactly as the `portal-demo` binary does (same paths, same
+//! checks) instead of copying the layout.
+//!
+//! - [`data`]: where everything lives in the data folder, and the lock that keeps two
+//!   demo processes (a server and a key rotation, say) off one folder;
+//! - [`files`]: uploaded files: the blob folder, the key file, the start-up sweeps and
+//!   the `rotate-keys` command.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod data;
+pub mod files;

@@ -25,12 +25,12 @@ use crate::blob::BlobStore;
 use crate::blob::envelope::FileVault;
 use crate::blob::keyring::{KeyId, KeyProvider, Keyring};
 use crate::clock::{Clock, ManualClock};
-use crate::memory::MemoryBlobStore;
-use crate::scan::{ContentScanner, UnscannablePolicy};
 use crate::error::{Error, Result};
 use crate::mail::{Email, LinkBuilder, Mailer, RecordingMailer};
+use crate::memory::MemoryBlobStore;
 use crate::model::{Branding, Contact, EmailAddress, Portal, PortalStatus, Tenant};
 use crate::random::SeededRandom;
+use crate::scan::{ContentScanner, UnscannablePolicy};
 use crate::secret::{InviteToken, MagicToken, ServerSecret, SessionToken};
 use crate::service::PortalService;
 use crate::store::{ClientContext, RequestInfo, Store};
@@ -344,7 +344,7 @@ impl TestServiceBuilder {
 /// A keyring with one key `k1`, from a seeded source of its own (so it does not
 /// disturb the service's random sequence).
 pub fn test_keyring(seed: u64) -> Arc<dyn KeyProvider> {
-    let random = Arc::new(SeededRandom::new(seed ^ 0x6b65_7972_696e_67));
+    let random = Arc::new(SeededRandom::new(seed ^ 0x006b_6579_7269_6e67));
     match KeyId::parse("k1") {
         Ok(id) => Arc::new(Keyring::generate(id, random)),
         Err(_) => unreachable!("k1 is a valid key id"),

@@ -1209,10 +1209,7 @@ pub async fn evidence_round_trips(store: &dyn Store) {
                 versions: 3,
                 uploaded_at: at - secs(5),
                 notes: Some("Please send the\nwhole “diagram”".to_owned()),
-                reviewed: Some(CheckMark {
-                    by: staff(),
-                    at,
-                }),
+                reviewed: Some(CheckMark { by: staff(), at }),
             },
         )]),
     };

@@ -115,6 +115,34 @@ pub(crate) fn task_id(row: &Row<'_>, idx: usize) -> rusqlite::Result<TaskId> {
     id(row, idx).map(TaskId::from_bytes)
 }
 
+/// A stored size in bytes (non-negative INTEGER).
+pub(crate) fn byte_size(row: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
+    let n: i64 = row.get(idx)?;
+    u64::try_from(n).map_err(|_| corrupt(idx, Type::Integer, "size out of range"))
+}
+
+/// A size in bytes as stored: SQLite integers are signed 64-bit.
+pub(crate) fn size_value(size: u64) -> Result<i64> {
+    i64::try_from(size).map_err(|_| Error::storage_msg("a size too large to store"))
+}
+
+/// The storage name of a unit enum variant: its serde name (`pdf`, `task_completed`,
+/// ...), so a variant added to the core needs no new code here and no migration.
+pub(crate) fn serde_name(value: &impl Serialize) -> Result<String> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => Ok(name),
+        Ok(_) => Err(Error::storage_msg("a value stored by name has no name")),
+        Err(e) => Err(Error::storage("encoding a name", e)),
+    }
+}
+
+/// Reverse of [`serde_name`]: an unknown name is a corrupt row (or a row written by a
+/// newer build that knows more variants).
+pub(crate) fn from_serde_name<T: DeserializeOwned>(name: &str) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned()))
+        .map_err(|_| Error::storage_msg("unknown stored name"))
+}
+
 /// A value as JSON text, for storage.
 pub(crate) fn to_json(value: &impl Serialize) -> Result<String> {
     serde_json::to_string(value).map_err(|e| Error::storage("encoding a value as JSON", e))

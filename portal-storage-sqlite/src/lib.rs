@@ -2,9 +2,10 @@
 //!
 //! The embedded default store of the MSP client onboarding portal: [`SqliteStore`]
 //! implements `portal_core`'s [`DirectoryStore`](portal_core::DirectoryStore),
-//! [`AccessStore`](portal_core::AccessStore) and
-//! [`WorkflowStore`](portal_core::WorkflowStore) on one SQLite file (rusqlite, bundled
-//! SQLite), so a host needs no database server. File content lives beside it:
+//! [`AccessStore`](portal_core::AccessStore),
+//! [`WorkflowStore`](portal_core::WorkflowStore) and
+//! [`DocumentStore`](portal_core::store::DocumentStore) on one SQLite file (rusqlite,
+//! bundled SQLite), so a host needs no database server. File content lives beside it:
 //! [`FileBlobStore`] implements [`BlobStore`](portal_core::blob::BlobStore) as one
 //! file per blob in a folder (the envelope's ciphertext, never plaintext).
 //!
@@ -33,8 +34,13 @@
 //!   SQLite call ever blocks an async worker thread.
 //! - Decisions about codes and sessions are taken by `portal_core::access::rules`
 //!   inside the write transaction, exactly as the contracts in `portal_core::store` say;
-//!   so are task changes, by the decision the service hands to `update_task`.
-//! - File bytes do not go into the database: [`FileBlobStore`] streams each put into
+//!   so are task changes, by the decision the service hands to `update_task`, and
+//!   uploads and reviews of documents, by the decisions handed to `add_document_file`
+//!   and `update_document_file` (the file row, the task and its activity entry are
+//!   written in one job).
+//! - File bytes do not go into the database: a file's row keeps the plaintext's size
+//!   and SHA-256, the blob's id and the data key wrapped by the keyring, never the
+//!   content or an unwrapped key. [`FileBlobStore`] streams each put into
 //!   `tmp/<id>.part` (owner-only), fsyncs it, links it to `<id>` (never replacing a
 //!   blob), fsyncs the folder, and only then answers; a get streams the file in
 //!   pieces; `sweep` removes the parts of puts a crash cut short. Rows of 64 KiB in
@@ -48,6 +54,7 @@ mod blobs;
 mod cache;
 mod codec;
 mod directory;
+mod documents;
 pub mod migrations;
 mod workflow;
 mod writer;

@@ -7,7 +7,8 @@
 //!
 //! Conventions of the schema: ids are 16-byte BLOBs, token and code hashes 32-byte
 //! BLOBs (raw tokens and codes never reach the store), times INTEGER microseconds since
-//! the Unix epoch (UTC), structured values (task kind, branding, recipients) JSON TEXT.
+//! the Unix epoch (UTC), structured values (task kind, branding, recipients, actors,
+//! scan verdicts, reviews) JSON TEXT.
 //! Migrations are append-only: never edit one that has shipped, add a new one.
 
 use rusqlite::{Connection, TransactionBehavior};
@@ -231,8 +232,62 @@ const V4: &str = r#"
 CREATE INDEX access_log_by_age ON access_log (at, id);
 "#;
 
+/// Migration 5: uploaded files of document upload tasks (`DocumentStore`). One row per
+/// version of a requested document; the bytes are in the blob store, encrypted, so a
+/// row keeps only what describes them: the plaintext's size and SHA-256, the blob's
+/// id and the data key *wrapped* by the keyring (`key_id` names the wrapping key).
+///
+/// - `file_type` is the type's serde name and `scan`, `review` and `uploaded_by` are
+///   JSON, so new file types and verdicts need no migration. `review_state` repeats
+///   the review's state for the indexes; the CHECK keeps the two from disagreeing.
+/// - `seq` numbers the files of the whole database in commit order (`MAX(seq) + 1`,
+///   taken by the single writer), so equal upload times list in commit order in a
+///   portal and in a tenant's review queue alike.
+/// - `tenant_id` has no foreign key: the store keeps the tenant the upload's decision
+///   names, as the reference store does. `task_id` points at the task's unique id.
+/// - `WITHOUT ROWID`: the id is the key, so the table is one b-tree by id (a rowid
+///   table would need a second one to find a file by its id).
+/// - Indexes: a portal's files and a tenant's review queue in listing order (the
+///   queue's index holds only pending files), and the files of each wrapping key by
+///   id for rotation.
+const V5: &str = r#"
+CREATE TABLE document_files (
+    id           BLOB    NOT NULL PRIMARY KEY CHECK (length(id) = 16),
+    tenant_id    BLOB    NOT NULL CHECK (length(tenant_id) = 16),
+    portal_id    BLOB    NOT NULL REFERENCES portals (id),
+    task_id      BLOB    NOT NULL REFERENCES tasks (id),
+    document_id  TEXT    NOT NULL,
+    version      INTEGER NOT NULL CHECK (version >= 1),
+    name         TEXT    NOT NULL,
+    file_type    TEXT    NOT NULL,
+    size         INTEGER NOT NULL CHECK (size >= 0),
+    sha256       BLOB    NOT NULL CHECK (length(sha256) = 32),
+    blob_id      BLOB    NOT NULL UNIQUE CHECK (length(blob_id) = 16),
+    key_id       TEXT    NOT NULL,
+    wrapped_key  BLOB    NOT NULL,
+    uploaded_by  TEXT    NOT NULL,
+    uploaded_at  INTEGER NOT NULL,
+    seq          INTEGER NOT NULL UNIQUE,
+    scan         TEXT    NOT NULL,
+    review_state TEXT    NOT NULL,
+    review       TEXT    NOT NULL,
+    CHECK (review_state = json_extract(review, '$.state')),
+    UNIQUE (task_id, document_id, version)
+) WITHOUT ROWID;
+
+-- The Documents tab: a portal's files, oldest first, ties in commit order.
+CREATE INDEX document_files_by_portal ON document_files (portal_id, uploaded_at, seq);
+
+-- The review queue: only pending files are in it, so the index holds only those.
+CREATE INDEX document_files_review_queue ON document_files (tenant_id, uploaded_at, seq)
+    WHERE review_state = 'pending';
+
+-- Key rotation: the files wrapped by each key, by id.
+CREATE INDEX document_files_by_key ON document_files (key_id, id);
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this build writes: the number of migrations.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

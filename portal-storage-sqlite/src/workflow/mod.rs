@@ -67,6 +67,14 @@ fn next_seq(conn: &Connection, sql: &str, scope: impl rusqlite::Params) -> Resul
 /// appends its activity entry; returns the task as stored.
 fn write_change(conn: &Connection, current: &Task, change: TaskChange) -> Result<Task> {
     let (stored, activity) = change.apply_to(current)?;
+    write_task(conn, &stored, &activity)?;
+    Ok(stored)
+}
+
+/// Writes a task as [`TaskChange::apply_to`] made it and appends its activity entry.
+/// Shared with the document store, which applies the change itself so that its
+/// refusals come in the reference store's order.
+pub(crate) fn write_task(conn: &Connection, stored: &Task, activity: &ActivityEntry) -> Result<()> {
     let kind = codec::to_json(&stored.kind)?;
     let evidence = codec::to_json(&stored.evidence)?;
     conn.prepare_cached(
@@ -90,8 +98,7 @@ fn write_change(conn: &Connection, current: &Task, change: TaskChange) -> Result
         ])
     })
     .db("updating a task")?;
-    ActivityRow::new(&activity)?.insert(conn)?;
-    Ok(stored)
+    ActivityRow::new(activity)?.insert(conn)
 }
 
 /// The newest `limit` entries of a portal's feed.

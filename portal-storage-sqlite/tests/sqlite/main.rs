@@ -1,8 +1,9 @@
 //! The SQLite store's one integration test binary, by topic: the public conformance
 //! suite on temp-file databases, the file blob store (its conformance suite and a put
 //! killed mid-upload), migrations and reopening, group commit under load, the
-//! workflow store, the read cache, and a scan of the raw database files for secrets after
-//! a full access flow. Services are built with portal-core's `testkit`.
+//! workflow store, the document store (against the reference store, and uploads killed
+//! mid-write), the read cache, and a scan of the raw database files for secrets after
+//! a full access flow and an upload. Services are built with portal-core's `testkit`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ use tempfile::TempDir;
 mod blobs;
 mod cache;
 mod conformance;
+mod documents;
 mod group_commit;
 mod migrations;
 mod retention;

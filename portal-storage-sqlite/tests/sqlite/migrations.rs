@@ -310,3 +310,183 @@ async fn a_version_2_database_gets_verification_lifetimes_and_ends() {
         .await
         .unwrap();
 }
+
+/// A version-4 database (before document uploads) with a document upload task, its
+/// feed and a comment opens, gains the file table, keeps what it had, and takes
+/// uploads, reviews and key rotation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_4_database_takes_document_uploads() {
+    use portal_core::blob::keyring::{KeyId, WrappedKey};
+    use portal_core::files::FileType;
+    use portal_core::ids::{BlobId, FileId};
+    use portal_core::model::RequestedDocument;
+    use portal_core::scan::{ScanVerdict, UnscannablePolicy};
+    use portal_core::store::DocumentStore;
+    use portal_core::workflow::documents::{self, NewUpload, UploadDecision, Verdict};
+    use portal_core::workflow::{ActivityKind, Actor, FileReview};
+    use portal_storage_sqlite::migrations::{LATEST, MIGRATIONS};
+
+    let (_dir, path) = temp_db();
+    let rng = SeededRandom::new(12);
+    let (tenant, portal, phase, task) = (
+        TenantId::random(&rng),
+        PortalId::random(&rng),
+        PhaseId::random(&rng),
+        TaskId::random(&rng),
+    );
+    let branding = Branding::new("Acme IT", "#1f6feb", "Welcome", None).unwrap();
+    let branding = serde_json::to_string(&branding).unwrap();
+    let kind = TaskKind::DocumentUpload {
+        documents: vec![RequestedDocument::new("diagram", "Network diagram")],
+    };
+    let staff = Actor::Staff {
+        name: "Sam".into(),
+        email: None,
+    };
+    let us = t0().timestamp_micros();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for sql in &MIGRATIONS[..4] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 4).unwrap();
+        conn.execute(
+            "INSERT INTO tenants VALUES (?1, 'Acme', ?2, '[]', ?3)",
+            rusqlite::params![&tenant.as_bytes()[..], branding, us],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO portals VALUES (?1, ?2, 'Client Co', 'active', ?3, ?4)",
+            rusqlite::params![&portal.as_bytes()[..], &tenant.as_bytes()[..], branding, us],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO phases VALUES (?1, 0, ?2, 'Kickoff')",
+            rusqlite::params![&portal.as_bytes()[..], &phase.as_bytes()[..]],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO tasks (portal_id, phase_id, position, id, title, description,
+                assignee, kind, status, blocked_reason, due_date, created_at, updated_at)
+             VALUES (?1, ?2, 0, ?3, 'Documents', 'Send them.', 'client', ?4,
+                'pending', NULL, NULL, ?5, ?5)",
+            rusqlite::params![
+                &portal.as_bytes()[..],
+                &phase.as_bytes()[..],
+                &task.as_bytes()[..],
+                serde_json::to_string(&kind).unwrap(),
+                us
+            ],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO comments VALUES (?1, ?2, 0, ?3, ?4, 'Where is it?')",
+            rusqlite::params![
+                &portal.as_bytes()[..],
+                &task.as_bytes()[..],
+                us,
+                serde_json::to_string(&staff).unwrap()
+            ],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO activity (portal_id, at, actor, kind, task_id, subject, detail)
+             VALUES (?1, ?2, ?3, 'commented', ?4, 'Documents', NULL)",
+            rusqlite::params![
+                &portal.as_bytes()[..],
+                us,
+                serde_json::to_string(&staff).unwrap(),
+                &task.as_bytes()[..]
+            ],
+        )
+        .unwrap();
+    }
+
+    let store = SqliteStore::open(&path).await.unwrap();
+    let before = store.task(portal, task).await.unwrap();
+    assert_eq!(before.kind, kind);
+    assert_eq!(before.evidence, TaskEvidence::default());
+    assert!(store.document_files(portal).await.unwrap().is_empty());
+    assert!(store.review_queue(tenant, 10).await.unwrap().is_empty());
+
+    let file_id = FileId::random(&rng);
+    let upload = NewUpload {
+        id: file_id,
+        document_id: "diagram".into(),
+        name: "network.pdf".into(),
+        file_type: FileType::Pdf,
+        size: 2048,
+        sha256: [3; 32],
+        blob: BlobId::random(&rng),
+        key: WrappedKey {
+            key_id: KeyId::parse("k1").unwrap(),
+            bytes: vec![4; 44],
+        },
+        scan: ScanVerdict::Clean,
+    };
+    let by = staff.clone();
+    let decide: UploadDecision = Arc::new(move |t: &portal_core::model::Task| {
+        documents::record_upload(t, &upload, &by, tenant, t0())
+    });
+    let file = store.add_document_file(portal, task, decide).await.unwrap();
+    assert_eq!(
+        store.document_files(portal).await.unwrap(),
+        vec![file.clone()]
+    );
+    assert_eq!(
+        store.review_queue(tenant, 10).await.unwrap(),
+        vec![file.clone()]
+    );
+    let approve: documents::FileDecision = Arc::new(|t, f| {
+        documents::review(
+            t,
+            f,
+            &Verdict::Approve { notes: None },
+            &Actor::Staff {
+                name: "Sam".into(),
+                email: None,
+            },
+            UnscannablePolicy::Block,
+            t0(),
+        )
+    });
+    let approved = store
+        .update_document_file(portal, file_id, approve)
+        .await
+        .unwrap();
+    assert!(matches!(approved.review, FileReview::Approved { .. }));
+    assert_eq!(
+        store.task(portal, task).await.unwrap().status,
+        TaskStatus::Completed
+    );
+    let k2 = KeyId::parse("k2").unwrap();
+    assert_eq!(
+        store.files_to_rewrap(&k2, None, 10).await.unwrap(),
+        vec![approved.clone()]
+    );
+
+    // What the database had is still there, in order.
+    assert_eq!(store.comments(portal, task).await.unwrap().len(), 1);
+    let feed: Vec<ActivityKind> = store
+        .activity(portal, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        feed,
+        [
+            ActivityKind::DocumentApproved,
+            ActivityKind::DocumentUploaded,
+            ActivityKind::Commented
+        ]
+    );
+    drop(store);
+
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: u32 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, LATEST);
+}

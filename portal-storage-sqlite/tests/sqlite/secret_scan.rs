@@ -1,4 +1,5 @@
-//! No token or code reaches the database files, raw or as text.
+//! No token or code reaches the database files, raw or as text; nor does an uploaded
+//! file's content or any key in clear (only the wrapped data key is stored).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -156,5 +157,135 @@ async fn no_secret_reaches_the_database_files() {
         for (what, token) in &tokens {
             assert!(!text.contains(token.as_str()), "a {what} is stored as text");
         }
+    }
+}
+
+/// An upload through the service, reviewed: the database files hold the file's record
+/// (its name and wrapped data key are found, so the scan sees it) but not a byte run of
+/// its content, not its data key in clear, and not the key-encryption key that wraps it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_file_content_or_clear_key_reaches_the_database_files() {
+    use base64::Engine as _;
+    use bytes::Bytes;
+    use portal_core::blob::keyring::{KeyId, KeyProvider, Keyring};
+    use portal_core::blob::stream_of;
+    use portal_core::model::{RequestedDocument, Side, TaskKind};
+    use portal_core::workflow::Actor;
+    use portal_core::workflow::documents::Verdict;
+    use portal_core::{SeededRandom, TaskSpec};
+
+    let (dir, path) = temp_db();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.unwrap());
+    let keyring = Arc::new(Keyring::generate(
+        KeyId::parse("k1").unwrap(),
+        Arc::new(SeededRandom::new(77)),
+    ));
+    let key_file = dir.path().join("keys");
+    keyring.save(&key_file).unwrap();
+    let kek_b64 = std::fs::read_to_string(&key_file)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("key k1 ").map(str::to_owned))
+        .unwrap();
+    let kek = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(&kek_b64)
+        .unwrap();
+    assert_eq!(kek.len(), 32);
+
+    let h = TestService::builder(store)
+        .seed(8)
+        .keys(keyring.clone())
+        .build();
+    let Seeded {
+        portal, contact, ..
+    } = h.seed_portal().await.unwrap();
+    let phase = h.service.add_phase(portal.id, "Documents").await.unwrap();
+    let task = h
+        .service
+        .add_task(
+            portal.id,
+            phase.id,
+            TaskSpec {
+                title: "Network documentation".into(),
+                description: "Please upload it.".into(),
+                assignee: Side::Client,
+                kind: TaskKind::DocumentUpload {
+                    documents: vec![RequestedDocument::new("diagram", "Network diagram")],
+                },
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap();
+    let (_session, ctx) = h.sign_in(&contact).await.unwrap();
+    let marker = "CONFIDENTIAL core switch password is hunter2-7f3a9c";
+    let content: String = (0..200).map(|i| format!("{marker} line {i}\n")).collect();
+    let file = h
+        .service
+        .upload_document(
+            &ctx,
+            task.id,
+            "diagram",
+            "network-diagram.txt",
+            stream_of(vec![Bytes::from(content)]),
+        )
+        .await
+        .unwrap();
+    h.service
+        .review_document(
+            Actor::Staff {
+                name: "Sam Staff".into(),
+                email: None,
+            },
+            portal.id,
+            file.id,
+            Verdict::Approve { notes: None },
+        )
+        .await
+        .unwrap();
+    let data_key = keyring
+        .unwrap(&file.key, &file.binding().aad())
+        .await
+        .unwrap()
+        .expose_secret()
+        .to_vec();
+    drop(h);
+
+    let files = raw_files(&path);
+    assert!(!files.is_empty());
+    for (name, bytes) in &files {
+        assert!(
+            !contains(bytes, marker.as_bytes()),
+            "{name} holds the file's content"
+        );
+        assert!(
+            !contains(bytes, b"hunter2"),
+            "{name} holds part of the file's content"
+        );
+        assert!(
+            !contains(bytes, &data_key),
+            "{name} holds the data key in clear"
+        );
+        assert!(
+            !contains(bytes, &kek),
+            "{name} holds the key-encryption key"
+        );
+        assert!(
+            !contains(bytes, kek_b64.as_bytes()),
+            "{name} holds the key file's key"
+        );
+        if name.ends_with(".db") {
+            assert!(
+                contains(bytes, b"network-diagram.txt"),
+                "scan sees the file's row"
+            );
+            assert!(
+                contains(bytes, &file.key.bytes),
+                "the wrapped key is stored"
+            );
+        }
+    }
+    for text in text_values(&path) {
+        assert!(!text.contains("hunter2"), "the content is stored as text");
     }
 }

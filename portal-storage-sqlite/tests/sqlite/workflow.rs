@@ -122,6 +122,7 @@ pub(crate) fn evidence() -> TaskEvidence {
         checked: BTreeMap::from([("item".to_owned(), mark)]),
         decision: None,
         previous_decisions: Vec::new(),
+        documents: BTreeMap::new(),
     }
 }
 

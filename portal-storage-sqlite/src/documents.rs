@@ -1,0 +1,465 @@
+//! [`DocumentStore`] for [`SqliteStore`]: uploaded files of document upload tasks,
+//! their review queue and key rotation. The file bytes are not here: a row points at
+//! its encrypted blob and keeps the blob's data key wrapped by the keyring.
+//!
+//! An upload or a review is one job on the writer thread, like `update_task`: the job
+//! reads the task (and the file), calls the caller's decision, and writes the file, the
+//! task and the activity entry it answers. The single writer is the lock on the task
+//! row that the contract asks for, so every change of a task (through this store or
+//! `update_task`) decides on the result of the one before. Refusals come in the
+//! reference store's order: the task or file (`NotFound`), the decision's own error,
+//! [`DocumentChange::ensure_belongs`](portal_core::workflow::DocumentChange::ensure_belongs),
+//! a file id that exists (`Conflict`), then [`TaskChange::apply_to`](portal_core::workflow::TaskChange::apply_to).
+//!
+//! Equal upload times list in commit order: `seq` is `MAX(seq) + 1` over the whole
+//! table, taken inside the job, so it orders a portal's files and a tenant's review
+//! queue (which spans portals) alike.
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use portal_core::blob::keyring::{KeyId, WrappedKey};
+use portal_core::ids::{BlobId, FileId};
+use portal_core::store::DocumentStore;
+use portal_core::workflow::documents::{FileDecision, UploadDecision};
+use portal_core::workflow::{DocumentFile, FileReview};
+use portal_core::{Entity, Error, PortalId, Result, TaskId, TenantId};
+
+use crate::SqliteStore;
+use crate::codec::{
+    self, DbResult, byte_size, count, from_serde_name, json, micros, parsed, portal_id, task_id,
+    tenant_id, time,
+};
+use crate::directory::{exists, load_task};
+use crate::workflow::write_task;
+
+/// Columns read by [`file_row`] (a macro, so the queries below are constants that the
+/// plan test can check).
+macro_rules! file_cols {
+    () => {
+        "id, tenant_id, portal_id, task_id, document_id, version, name, file_type, size, \
+         sha256, blob_id, key_id, wrapped_key, uploaded_by, uploaded_at, scan, review"
+    };
+}
+
+/// Inserts a file; `seq` is drawn in the same statement, inside the write job.
+const INSERT_FILE: &str = "INSERT INTO document_files (id, tenant_id, portal_id, task_id,
+        document_id, version, name, file_type, size, sha256, blob_id, key_id, wrapped_key,
+        uploaded_by, uploaded_at, seq, scan, review_state, review)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+        (SELECT COALESCE(MAX(seq), 0) + 1 FROM document_files), ?16, ?17, ?18)";
+
+/// One file, through its portal.
+const ONE_FILE: &str = concat!(
+    "SELECT ",
+    file_cols!(),
+    " FROM document_files WHERE id = ?1 AND portal_id = ?2"
+);
+
+/// A portal's files, oldest first, ties in commit order.
+const PORTAL_FILES: &str = concat!(
+    "SELECT ",
+    file_cols!(),
+    " FROM document_files WHERE portal_id = ?1 ORDER BY uploaded_at, seq"
+);
+
+/// A tenant's pending files, oldest first, ties in commit order. The literal state
+/// lets the planner use the partial index that holds only pending files.
+const REVIEW_QUEUE: &str = concat!(
+    "SELECT ",
+    file_cols!(),
+    " FROM document_files WHERE tenant_id = ?1 AND review_state = 'pending' \
+     ORDER BY uploaded_at, seq LIMIT ?2"
+);
+
+/// The distinct wrapping key ids other than the active one, found by hopping through
+/// the key index (one seek per key id, not a scan of the files).
+const STALE_KEYS: &str = "WITH RECURSIVE keys (k) AS (
+        SELECT MIN(key_id) FROM document_files
+        UNION ALL
+        SELECT (SELECT MIN(key_id) FROM document_files WHERE key_id > keys.k)
+          FROM keys WHERE keys.k IS NOT NULL
+     )
+     SELECT k FROM keys WHERE k IS NOT NULL AND k <> ?1";
+
+/// The first files wrapped by one key after an id: one range of the key index. An
+/// absent `after` is bound as the empty blob, which sorts before every id.
+const FILES_OF_KEY: &str = concat!(
+    "SELECT ",
+    file_cols!(),
+    " FROM document_files WHERE key_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+);
+
+/// A file from `file_cols!()`.
+fn file_row(row: &Row<'_>) -> rusqlite::Result<DocumentFile> {
+    Ok(DocumentFile {
+        id: FileId::from_bytes(row.get(0)?),
+        tenant_id: tenant_id(row, 1)?,
+        portal_id: portal_id(row, 2)?,
+        task_id: task_id(row, 3)?,
+        document_id: row.get(4)?,
+        version: count(row, 5)?,
+        name: row.get(6)?,
+        file_type: parsed(row, 7, from_serde_name)?,
+        size: byte_size(row, 8)?,
+        sha256: row.get(9)?,
+        blob: BlobId::from_bytes(row.get(10)?),
+        key: WrappedKey {
+            key_id: parsed(row, 11, KeyId::parse)?,
+            bytes: row.get(12)?,
+        },
+        uploaded_by: json(row, 13)?,
+        uploaded_at: time(row, 14)?,
+        scan: json(row, 15)?,
+        review: json(row, 16)?,
+    })
+}
+
+/// Inserts a new file (its id checked free by the caller).
+fn insert_file(conn: &Connection, f: &DocumentFile) -> Result<()> {
+    let file_type = codec::serde_name(&f.file_type)?;
+    let size = codec::size_value(f.size)?;
+    let uploaded_by = codec::to_json(&f.uploaded_by)?;
+    let scan = codec::to_json(&f.scan)?;
+    let review = codec::to_json(&f.review)?;
+    conn.prepare_cached(INSERT_FILE)
+        .and_then(|mut s| {
+            s.execute(params![
+                &f.id.as_bytes()[..],
+                &f.tenant_id.as_bytes()[..],
+                &f.portal_id.as_bytes()[..],
+                &f.task_id.as_bytes()[..],
+                f.document_id,
+                f.version,
+                f.name,
+                file_type,
+                size,
+                &f.sha256[..],
+                &f.blob.as_bytes()[..],
+                f.key.key_id.as_str(),
+                f.key.bytes,
+                uploaded_by,
+                micros(f.uploaded_at),
+                scan,
+                f.review.as_str(),
+                review
+            ])
+        })
+        .db("storing an uploaded file")?;
+    Ok(())
+}
+
+/// Writes the two fields a review or rescan may change: the scan verdict and the
+/// review (with its state, for the indexes).
+fn write_outcome(conn: &Connection, f: &DocumentFile) -> Result<()> {
+    let scan = codec::to_json(&f.scan)?;
+    let review = codec::to_json(&f.review)?;
+    conn.prepare_cached(
+        "UPDATE document_files SET scan = ?1, review_state = ?2, review = ?3 WHERE id = ?4",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            scan,
+            f.review.as_str(),
+            review,
+            &f.id.as_bytes()[..]
+        ])
+    })
+    .db("updating a file's scan verdict and review")?;
+    Ok(())
+}
+
+/// Marks `old` superseded by `new`, only if it is a version of the same task and
+/// document (otherwise nothing happens, as in the reference store).
+fn supersede(conn: &Connection, old: FileId, new: &DocumentFile) -> Result<()> {
+    let review = FileReview::Superseded { by: new.id };
+    let encoded = codec::to_json(&review)?;
+    conn.prepare_cached(
+        "UPDATE document_files SET review_state = ?1, review = ?2
+         WHERE id = ?3 AND task_id = ?4 AND document_id = ?5",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            review.as_str(),
+            encoded,
+            &old.as_bytes()[..],
+            &new.task_id.as_bytes()[..],
+            new.document_id
+        ])
+    })
+    .db("superseding an earlier version")?;
+    Ok(())
+}
+
+/// Reads a file through its portal: `NotFound(File)` if it is not in that portal.
+fn load_file(conn: &Connection, portal: PortalId, file: FileId) -> Result<DocumentFile> {
+    conn.prepare_cached(ONE_FILE)
+        .and_then(|mut s| {
+            s.query_row(
+                params![&file.as_bytes()[..], &portal.as_bytes()[..]],
+                file_row,
+            )
+            .optional()
+        })
+        .db("reading an uploaded file")?
+        .ok_or(Error::NotFound {
+            entity: Entity::File,
+        })
+}
+
+fn file_exists(conn: &Connection, file: FileId) -> Result<bool> {
+    exists(
+        conn,
+        "SELECT 1 FROM document_files WHERE id = ?1",
+        [&file.as_bytes()[..]],
+    )
+}
+
+/// A `usize` limit as SQLite's signed 64-bit `LIMIT`.
+fn sql_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+/// The first `limit` files after `after`, by id, whose key is not `active`: the first
+/// `limit` of each stale key's range of the key index, merged. Every one of the
+/// answer's files is among the first `limit` of its own key, so the merge is exact,
+/// and a rotation in progress reads only the files it returns (times the few key ids).
+fn stale_files(
+    conn: &Connection,
+    active: &str,
+    after: Option<FileId>,
+    limit: usize,
+) -> Result<Vec<DocumentFile>> {
+    let keys: Vec<String> = conn
+        .prepare_cached(STALE_KEYS)
+        .and_then(|mut s| {
+            s.query_map([active], |r| r.get(0))
+                .and_then(Iterator::collect)
+        })
+        .db("listing the keys that wrap files")?;
+    let after: &[u8] = match &after {
+        Some(id) => &id.as_bytes()[..],
+        None => &[],
+    };
+    let mut files = Vec::new();
+    for key in keys {
+        let some: Vec<DocumentFile> = conn
+            .prepare_cached(FILES_OF_KEY)
+            .and_then(|mut s| {
+                s.query_map(params![key, after, sql_limit(limit)], file_row)
+                    .and_then(Iterator::collect)
+            })
+            .db("listing files to re-wrap")?;
+        files.extend(some);
+    }
+    // FileId orders as its 16 bytes, as SQLite orders the BLOBs.
+    files.sort_by_key(|f| f.id);
+    files.truncate(limit);
+    Ok(files)
+}
+
+#[async_trait]
+impl DocumentStore for SqliteStore {
+    async fn add_document_file(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        decide: UploadDecision,
+    ) -> Result<DocumentFile> {
+        self.write_content(portal, move |conn| {
+            let current = load_task(conn, portal, task)?;
+            // The decision's error is returned as it is; nothing was written yet.
+            let change = decide(&current)?;
+            change.ensure_belongs(&current)?;
+            if file_exists(conn, change.file.id)? {
+                return Err(Error::conflict("a file with this id already exists"));
+            }
+            let (next, activity) = change.task.apply_to(&current)?;
+            let file = change.file;
+            if let Some(old) = change.superseded {
+                supersede(conn, old, &file)?;
+            }
+            insert_file(conn, &file)?;
+            write_task(conn, &next, &activity)?;
+            Ok(file)
+        })
+        .await
+    }
+
+    async fn update_document_file(
+        &self,
+        portal: PortalId,
+        file: FileId,
+        decide: FileDecision,
+    ) -> Result<DocumentFile> {
+        self.write_content(portal, move |conn| {
+            let stored = load_file(conn, portal, file)?;
+            let current = load_task(conn, portal, stored.task_id)?;
+            let change = decide(&current, &stored)?;
+            change.ensure_belongs(&current)?;
+            let written = change.file_over(&stored);
+            let (next, activity) = change.task.apply_to(&current)?;
+            write_outcome(conn, &written)?;
+            write_task(conn, &next, &activity)?;
+            Ok(written)
+        })
+        .await
+    }
+
+    async fn document_file(&self, portal: PortalId, file: FileId) -> Result<DocumentFile> {
+        self.read(move |conn| load_file(conn, portal, file)).await
+    }
+
+    async fn document_files(&self, portal: PortalId) -> Result<Vec<DocumentFile>> {
+        self.read(move |conn| {
+            conn.prepare_cached(PORTAL_FILES)
+                .and_then(|mut s| {
+                    s.query_map([&portal.as_bytes()[..]], file_row)
+                        .and_then(Iterator::collect)
+                })
+                .db("listing a portal's files")
+        })
+        .await
+    }
+
+    async fn review_queue(&self, tenant: TenantId, limit: usize) -> Result<Vec<DocumentFile>> {
+        self.read(move |conn| {
+            conn.prepare_cached(REVIEW_QUEUE)
+                .and_then(|mut s| {
+                    s.query_map(params![&tenant.as_bytes()[..], sql_limit(limit)], file_row)
+                        .and_then(Iterator::collect)
+                })
+                .db("reading the review queue")
+        })
+        .await
+    }
+
+    async fn files_to_rewrap(
+        &self,
+        active: &KeyId,
+        after: Option<FileId>,
+        limit: usize,
+    ) -> Result<Vec<DocumentFile>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let active = active.as_str().to_owned();
+        self.read(move |conn| {
+            // One read transaction: the key list and the ranges see the same state.
+            let tx = conn.transaction().db("starting a rotation read")?;
+            let files = stale_files(&tx, &active, after, limit)?;
+            tx.finish().db("ending a rotation read")?;
+            Ok(files)
+        })
+        .await
+    }
+
+    async fn replace_file_key(
+        &self,
+        file: FileId,
+        expected: &WrappedKey,
+        new: &WrappedKey,
+    ) -> Result<bool> {
+        let (expected, new) = (expected.clone(), new.clone());
+        self.write(move |conn| {
+            // Compare and set in one statement: a concurrent rotation that got there
+            // first leaves no row matching the key it read, so this one changes nothing.
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE document_files SET key_id = ?1, wrapped_key = ?2
+                     WHERE id = ?3 AND key_id = ?4 AND wrapped_key = ?5",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        new.key_id.as_str(),
+                        new.bytes,
+                        &file.as_bytes()[..],
+                        expected.key_id.as_str(),
+                        expected.bytes
+                    ])
+                })
+                .db("replacing a file's wrapped key")?;
+            if changed > 0 {
+                Ok(true)
+            } else if file_exists(conn, file)? {
+                Ok(false)
+            } else {
+                Err(Error::NotFound {
+                    entity: Entity::File,
+                })
+            }
+        })
+        .await
+    }
+
+    async fn blob_in_use(&self, blob: BlobId) -> Result<bool> {
+        self.read(move |conn| {
+            exists(
+                conn,
+                "SELECT 1 FROM document_files WHERE blob_id = ?1",
+                [&blob.as_bytes()[..]],
+            )
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What SQLite plans for `sql`, one line per step.
+    fn plan(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows: Vec<String> = stmt
+            .query_map(params, |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        rows.join("\n")
+    }
+
+    /// The document queries read their index ranges in order: no scan of the table and
+    /// no sort, so a long history of files does not slow the portal or the queue.
+    #[test]
+    fn document_queries_use_their_indexes() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::migrations::migrate(&mut conn).unwrap();
+        let id = [1u8; 16];
+        let cases: [(&str, String, &str); 5] = [
+            (
+                "portal files",
+                plan(&conn, PORTAL_FILES, [&id[..]]),
+                "document_files_by_portal",
+            ),
+            (
+                "review queue",
+                plan(&conn, REVIEW_QUEUE, params![&id[..], 10]),
+                "document_files_review_queue",
+            ),
+            (
+                "stale keys",
+                plan(&conn, STALE_KEYS, ["k1"]),
+                "document_files_by_key",
+            ),
+            (
+                "files of a key",
+                plan(&conn, FILES_OF_KEY, params!["k1", &id[..], 10]),
+                "document_files_by_key",
+            ),
+            (
+                "one file",
+                plan(&conn, ONE_FILE, [&id[..], &id[..]]),
+                "PRIMARY KEY",
+            ),
+        ];
+        for (what, plan, index) in cases {
+            assert!(plan.contains(index), "{what} does not use {index}:\n{plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{what} sorts:\n{plan}");
+            assert!(
+                !plan.lines().any(|l| l.starts_with("SCAN document_files")),
+                "{what} scans the table:\n{plan}"
+            );
+        }
+    }
+}

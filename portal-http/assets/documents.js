@@ -204,8 +204,16 @@
         cache: 'no-store',
       });
       if (res.ok) {
-        const page = new DOMParser().parseFromString(await res.text(), 'text/html');
-        fresh = page.querySelector('.task-page');
+        // Only the task's <article>: parsing the whole page would also parse its
+        // <style>, whose nonce (new for every response) the CSP of this page refuses.
+        const html = await res.text();
+        const start = html.indexOf('<article');
+        const end = html.indexOf('</article>');
+        if (start >= 0 && end > start) {
+          const holder = document.createElement('div');
+          holder.innerHTML = html.slice(start, end + '</article>'.length);
+          fresh = holder.querySelector('.task-page');
+        }
       }
     } catch {
       fresh = null;

@@ -123,7 +123,7 @@ pub struct DocumentsBlock {
     /// Every requested document, in the task's order.
     pub docs: Vec<DocumentView>,
     /// Whether the "several files at once" area is offered (the upload script shows
-    /// it): when more than one document can take a file now.
+    /// it): when more than one document is waiting for a file, the ones it fills.
     pub several: bool,
 }
 
@@ -477,9 +477,9 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                 .filter(|row| row.task_id == task.id)
                 .map(|row| document_view(row, task, &cx))
                 .collect();
-            let open = docs.iter().filter(|d| d.upload_action.is_some()).count();
+            let waiting = docs.iter().filter(|d| d.waiting).count();
             page.documents = Some(DocumentsBlock {
-                several: open > 1,
+                several: waiting > 1,
                 docs,
             });
         }

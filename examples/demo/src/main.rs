@@ -10,6 +10,8 @@
 //! cargo run -p portal-demo -- [--data-dir DIR] [--port PORT] [--reset]
 //! ```
 //!
+//! Uploaded files are encrypted into `DIR/files`, under a key kept in `DIR/file-keys`.
+//!
 //! With `PORTAL_SMTP_HOST` set, emails go through that SMTP server instead of the
 //! outbox (see `--help` for the other `PORTAL_SMTP_*` variables).
 
@@ -20,15 +22,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use portal_core::Mailer;
+use portal_core::blob::BlobStore as _;
+use portal_core::blob::envelope::FileVault;
+use portal_core::blob::keyring::Keyring;
 use portal_core::mail::{OutboxMailer, SmtpConfig, SmtpCredentials, SmtpMailer, SmtpSecurity};
 use portal_core::secret::ServerSecret;
 use portal_core::{OsRandom, PortalService};
 use portal_http::{HttpConfig, PortalApp};
-use portal_storage_sqlite::SqliteStore;
+use portal_storage_sqlite::{FileBlobStore, SqliteStore};
 
 const HELP: &str = "usage: portal-demo [--data-dir DIR] [--port PORT] [--reset]
 
-  --data-dir DIR  where the database, server key and outbox live (default: demo-data)
+  --data-dir DIR  where the database, keys, uploaded files and outbox live (default: demo-data)
   --port PORT     port on 127.0.0.1 (default: 8080, or PORTAL_DEMO_PORT)
   --reset         delete the data folder first and seed afresh
 
@@ -187,12 +192,18 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         secure_cookies: false,
         ..HttpConfig::default()
     };
+    // Uploaded files: encrypted, one file per blob, under a key kept beside them.
+    let blobs = Arc::new(FileBlobStore::open(data_dir.join("files")).await?);
+    blobs.sweep().await?;
+    let (keys, _) = Keyring::open_or_create(&data_dir.join("file-keys"), Arc::new(OsRandom))?;
+    let vault = FileVault::new(blobs, Arc::new(keys), Arc::new(OsRandom));
     let service = PortalService::builder(
         store,
         mailer,
         Arc::new(config.links()),
         server_secret(&data_dir)?,
     )
+    .files(vault)
     .build();
 
     let seeded = seed::ensure(&service).await?;

@@ -7,15 +7,18 @@
 //! invite (the previous link stops working) and prints the new link.
 //!
 //! ```text
-//! cargo run -p portal-demo -- [--data-dir DIR] [--port PORT] [--reset]
+//! cargo run -p portal-demo -- [--data-dir DIR] [--port PORT] [--reset] [--staff-port PORT]
 //! ```
 //!
 //! Uploaded files are encrypted into `DIR/files`, under a key kept in `DIR/file-keys`.
+//! `--staff-port` opens the demo-only staff console (see `staff.rs`) for reviewing
+//! uploads from a script until the admin API exists.
 //!
 //! With `PORTAL_SMTP_HOST` set, emails go through that SMTP server instead of the
 //! outbox (see `--help` for the other `PORTAL_SMTP_*` variables).
 
 mod seed;
+mod staff;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,11 +34,13 @@ use portal_core::{OsRandom, PortalService};
 use portal_http::{HttpConfig, PortalApp};
 use portal_storage_sqlite::{FileBlobStore, SqliteStore};
 
-const HELP: &str = "usage: portal-demo [--data-dir DIR] [--port PORT] [--reset]
+const HELP: &str = "usage: portal-demo [--data-dir DIR] [--port PORT] [--reset] [--staff-port PORT]
 
-  --data-dir DIR  where the database, keys, uploaded files and outbox live (default: demo-data)
-  --port PORT     port on 127.0.0.1 (default: 8080, or PORTAL_DEMO_PORT)
-  --reset         delete the data folder first and seed afresh
+  --data-dir DIR     where the database, keys, uploaded files and outbox live (default: demo-data)
+  --port PORT        port on 127.0.0.1 (default: 8080, or PORTAL_DEMO_PORT)
+  --reset            delete the data folder first and seed afresh
+  --staff-port PORT  also open the demo-only staff console on 127.0.0.1:PORT, to review
+                     uploads from a script (token in DIR/staff-token; see src/staff.rs)
 
 Emails are written to DIR/outbox as .eml files, unless PORTAL_SMTP_HOST is set:
   PORTAL_SMTP_HOST      send through this SMTP server instead
@@ -52,6 +57,7 @@ struct Args {
     data_dir: PathBuf,
     port: u16,
     reset: bool,
+    staff_port: Option<u16>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -59,6 +65,7 @@ fn parse_args() -> Result<Args, String> {
         data_dir: PathBuf::from("demo-data"),
         port: 8080,
         reset: false,
+        staff_port: None,
     };
     if let Ok(port) = std::env::var("PORTAL_DEMO_PORT") {
         args.port = port
@@ -76,6 +83,13 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|_| format!("--port {v:?} is not a port number"))?;
             }
             "--reset" => args.reset = true,
+            "--staff-port" => {
+                let v = it.next().ok_or("--staff-port needs a number")?;
+                args.staff_port = Some(
+                    v.parse()
+                        .map_err(|_| format!("--staff-port {v:?} is not a port number"))?,
+                );
+            }
             "-h" | "--help" => {
                 println!("{HELP}");
                 std::process::exit(0);
@@ -242,6 +256,24 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "  Each run re-issues the invite, so earlier links stop working. Ctrl-C stops the server."
     );
     println!();
+    if let Some(port) = args.staff_port {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| format!("cannot listen on 127.0.0.1:{port} for the staff console: {e}"))?;
+        let token_file = data_dir.join("staff-token");
+        let token = staff::new_token(&token_file, &OsRandom)?;
+        println!(
+            "  Staff console (demo only): http://127.0.0.1:{port}, token in {}",
+            token_file.display()
+        );
+        println!();
+        tokio::spawn(staff::serve(
+            listener,
+            service.clone(),
+            seeded.portal.tenant_id,
+            token,
+        ));
+    }
     // Access-log retention: prune entries older than 400 days now and then hourly
     // (one node is enough; the prune is idempotent).
     let retention =

@@ -570,11 +570,13 @@ pub trait WorkflowStore: Send + Sync + 'static {
 ///   is `NotFound` (`Task`, `File`) and nothing is written. `review_queue` is scoped
 ///   by tenant.
 /// - `add_document_file` is one unit: read the task, call `decide` once with it, and,
-///   if it returns `Ok`, check [`crate::workflow::DocumentChange::ensure_belongs`], insert the file
-///   record, set the review of `superseded` (if any, and only if it is a file of the
-///   same task and document) to [`crate::workflow::FileReview::Superseded`] by the new file, and write
-///   the task and activity entry as `update_task` does ([`TaskChange::apply_to`]).
-///   A file id that exists is `Conflict` and nothing is written. If `decide` errs,
+///   if it returns `Ok`, check [`crate::workflow::DocumentChange::ensure_belongs`] with
+///   the tenant of the portal as stored, insert the file record, set the review of
+///   `superseded` (if any, and only if it is a pending file of the same task and
+///   document) to [`crate::workflow::FileReview::Superseded`] by the new file, and
+///   write the task and activity entry as `update_task` does
+///   ([`TaskChange::apply_to`]). A file id that exists, or a blob another file points
+///   at, is `Conflict` and nothing is written. If `decide` errs,
 ///   nothing is written and its error is returned unchanged. Serialised with every
 ///   other change of the same task (`update_task` included): lock the task row.
 /// - `update_document_file` is one unit: read the file (`NotFound(File)` if it is not

@@ -85,7 +85,7 @@ mod tests {
         assert_eq!(bytes(1024 * 1024 * 1024), "1 GB");
         assert_eq!(bytes(2 * 1024 * 1024 * 1024), "2 GB");
         assert_eq!(bytes(1024 * 1024 - 1), "1 MB");
-        assert_eq!(bytes(10 * 1024 + 512), "11 KB");
+        assert_eq!(bytes(10 * 1024 + 600), "11 KB");
     }
 
     #[test]

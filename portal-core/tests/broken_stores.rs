@@ -23,20 +23,24 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use portal_core::access::rules;
 use portal_core::access::{AccessPolicy, SessionPolicy};
+use portal_core::blob::keyring::{KeyId, WrappedKey};
 use portal_core::conformance;
+use portal_core::ids::FileId;
 use portal_core::memory::MemoryStore;
 use portal_core::model::{
     Branding, Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant,
 };
 use portal_core::secret::{CodeHash, TokenHash};
+use portal_core::store::DocumentStore;
 use portal_core::store::{
     AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo, TaskDecision,
     VerificationView,
 };
-use portal_core::workflow::{ActivityEntry, ClientQuestion, Comment, QuestionAnswer};
+use portal_core::workflow::documents::{FileDecision, UploadDecision};
+use portal_core::workflow::{ActivityEntry, ClientQuestion, Comment, DocumentFile, QuestionAnswer};
 use portal_core::{
-    AccessStore, ContactId, DirectoryStore, Entity, Error, Limit, OsRandom, PhaseId, PortalId,
-    QuestionId, RandomSource, Result, Store, TaskId, TenantId, WorkflowStore,
+    AccessStore, BlobId, ContactId, DirectoryStore, Entity, Error, Limit, OsRandom, PhaseId,
+    PortalId, QuestionId, RandomSource, Result, Store, TaskId, TenantId, WorkflowStore,
 };
 use tokio::sync::OnceCell;
 
@@ -92,6 +96,27 @@ enum Breakage {
     PrunesTheBoundary,
     /// `prune_access_log` ignores `max_rows`: one call removes every old entry.
     PruneIgnoresMaxRows,
+    /// `add_document_file` is read → decide → pause → write, without a lock: two
+    /// concurrent uploads draw the same version.
+    UnlockedUpload,
+    /// `update_document_file` decides on a stale read: two reviews both win.
+    UnlockedReview,
+    /// `add_document_file` never marks the superseded version.
+    NoSupersede,
+    /// `document_file` and `update_document_file` ignore the portal they are asked
+    /// through.
+    FileIgnoresPortal,
+    /// `review_queue` lists newest first.
+    QueueNewestFirst,
+    /// `replace_file_key` ignores `expected` (a plain update, no compare-and-set).
+    KeySwapWithoutCompare,
+    /// `files_to_rewrap` lists files under the active key too.
+    RewrapListsActive,
+    /// `files_to_rewrap` ignores its cursor.
+    RewrapIgnoresCursor,
+    /// `add_document_file` does not check the file's tenant: a file naming another
+    /// tenant is written (filed under the portal's tenant) instead of refused.
+    TenantUnchecked,
 }
 
 /// What the wrapper saw pass through it.
@@ -114,6 +139,10 @@ struct Shadow {
     sessions: HashMap<TokenHash, ClientContext>,
     /// Task → its portal.
     task_portal: HashMap<TaskId, PortalId>,
+    /// File → its portal.
+    file_portal: HashMap<FileId, PortalId>,
+    /// Portal → its tenant.
+    portal_tenant: HashMap<PortalId, TenantId>,
     /// Wrong tries being "written" right now, per verification (optimistic redeem).
     in_flight: HashMap<TokenHash, Arc<OnceCell<Wrong>>>,
 }
@@ -304,7 +333,11 @@ impl DirectoryStore for Broken {
         self.inner.tenants().await
     }
     async fn create_portal(&self, portal: &Portal) -> Result<()> {
-        self.inner.create_portal(portal).await
+        self.inner.create_portal(portal).await?;
+        self.shadow()
+            .portal_tenant
+            .insert(portal.id, portal.tenant_id);
+        Ok(())
     }
     async fn portal(&self, id: PortalId) -> Result<Portal> {
         self.inner.portal(id).await
@@ -739,6 +772,133 @@ impl WorkflowStore for Broken {
     }
 }
 
+#[async_trait]
+impl DocumentStore for Broken {
+    async fn add_document_file(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        decide: UploadDecision,
+    ) -> Result<DocumentFile> {
+        let decide: UploadDecision = if self.is(Breakage::UnlockedUpload) {
+            // Decide on a read taken before a pause, then write that decision.
+            let current = self.inner.task(portal, task).await?;
+            let change = decide(&current)?;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Arc::new(move |_: &Task| Ok(change.clone()))
+        } else if self.is(Breakage::TenantUnchecked) {
+            let tenant = self.shadow().portal_tenant.get(&portal).copied();
+            Arc::new(move |t: &Task| {
+                let mut change = decide(t)?;
+                if let Some(tenant) = tenant {
+                    change.file.tenant_id = tenant;
+                }
+                Ok(change)
+            })
+        } else if self.is(Breakage::NoSupersede) {
+            Arc::new(move |t: &Task| {
+                let mut change = decide(t)?;
+                change.superseded = None;
+                Ok(change)
+            })
+        } else {
+            decide
+        };
+        let added = self.inner.add_document_file(portal, task, decide).await?;
+        self.shadow().file_portal.insert(added.id, added.portal_id);
+        Ok(added)
+    }
+
+    async fn update_document_file(
+        &self,
+        portal: PortalId,
+        file: FileId,
+        decide: FileDecision,
+    ) -> Result<DocumentFile> {
+        let portal = self.file_portal(portal, file);
+        if self.is(Breakage::UnlockedReview) {
+            let current = self.inner.document_file(portal, file).await?;
+            let task = self.inner.task(portal, current.task_id).await?;
+            let change = decide(&task, &current)?;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let write: FileDecision =
+                Arc::new(move |_: &Task, _: &DocumentFile| Ok(change.clone()));
+            return self.inner.update_document_file(portal, file, write).await;
+        }
+        self.inner.update_document_file(portal, file, decide).await
+    }
+
+    async fn document_file(&self, portal: PortalId, file: FileId) -> Result<DocumentFile> {
+        let portal = self.file_portal(portal, file);
+        self.inner.document_file(portal, file).await
+    }
+
+    async fn document_files(&self, portal: PortalId) -> Result<Vec<DocumentFile>> {
+        self.inner.document_files(portal).await
+    }
+
+    async fn review_queue(&self, tenant: TenantId, limit: usize) -> Result<Vec<DocumentFile>> {
+        if self.is(Breakage::QueueNewestFirst) {
+            let mut all = self.inner.review_queue(tenant, usize::MAX).await?;
+            all.reverse();
+            all.truncate(limit);
+            return Ok(all);
+        }
+        self.inner.review_queue(tenant, limit).await
+    }
+
+    async fn files_to_rewrap(
+        &self,
+        active: &KeyId,
+        after: Option<FileId>,
+        limit: usize,
+    ) -> Result<Vec<DocumentFile>> {
+        let never = KeyId::parse("never-a-key").unwrap();
+        let active = if self.is(Breakage::RewrapListsActive) {
+            &never
+        } else {
+            active
+        };
+        let after = if self.is(Breakage::RewrapIgnoresCursor) {
+            None
+        } else {
+            after
+        };
+        self.inner.files_to_rewrap(active, after, limit).await
+    }
+
+    async fn replace_file_key(
+        &self,
+        file: FileId,
+        expected: &WrappedKey,
+        new: &WrappedKey,
+    ) -> Result<bool> {
+        if self.is(Breakage::KeySwapWithoutCompare) {
+            let portal = self.shadow().file_portal.get(&file).copied();
+            if let Some(portal) = portal {
+                let current = self.inner.document_file(portal, file).await?;
+                return self.inner.replace_file_key(file, &current.key, new).await;
+            }
+        }
+        self.inner.replace_file_key(file, expected, new).await
+    }
+
+    async fn blob_in_use(&self, blob: BlobId) -> Result<bool> {
+        self.inner.blob_in_use(blob).await
+    }
+}
+
+impl Broken {
+    /// The portal to ask the inner store through: the file's own when the breakage
+    /// ignores the portal it was asked through.
+    fn file_portal(&self, asked: PortalId, file: FileId) -> PortalId {
+        match self.shadow().file_portal.get(&file) {
+            Some(real) if self.is(Breakage::FileIgnoresPortal) => *real,
+            _ => asked,
+        }
+    }
+}
+
 /// A store to hand a check.
 fn store(breaks: Breakage) -> Arc<dyn Store> {
     Arc::new(Broken::new(breaks))
@@ -866,6 +1026,26 @@ caught! {
         PrunesTheBoundary => ref prune_access_log_boundary;
     ignoring_max_rows_is_caught_by_prune_access_log_batches:
         PruneIgnoresMaxRows => ref prune_access_log_batches;
+    unlocked_upload_is_caught_by_concurrent_document_uploads:
+        UnlockedUpload => arc concurrent_document_uploads;
+    unlocked_review_is_caught_by_concurrent_document_reviews:
+        UnlockedReview => arc concurrent_document_reviews;
+    missing_supersede_is_caught_by_document_supersede:
+        NoSupersede => ref document_supersede;
+    missing_supersede_is_caught_by_review_queue_order_and_scope:
+        NoSupersede => ref review_queue_order_and_scope;
+    file_ignoring_portal_is_caught_by_document_refusals_write_nothing:
+        FileIgnoresPortal => ref document_refusals_write_nothing;
+    newest_first_queue_is_caught_by_review_queue_order_and_scope:
+        QueueNewestFirst => ref review_queue_order_and_scope;
+    key_swap_without_compare_is_caught_by_file_key_rotation:
+        KeySwapWithoutCompare => ref file_key_rotation;
+    rewrap_listing_active_is_caught_by_file_key_rotation:
+        RewrapListsActive => ref file_key_rotation;
+    rewrap_ignoring_cursor_is_caught_by_file_key_rotation:
+        RewrapIgnoresCursor => ref file_key_rotation;
+    unchecked_tenant_is_caught_by_document_refusals_write_nothing:
+        TenantUnchecked => ref document_refusals_write_nothing;
 }
 
 /// The unbroken wrapper passes the whole suite: its shadow changes nothing.

@@ -169,14 +169,14 @@ fn write_outcome(conn: &Connection, f: &DocumentFile) -> Result<()> {
     Ok(())
 }
 
-/// Marks `old` superseded by `new`, only if it is a version of the same task and
-/// document (otherwise nothing happens, as in the reference store).
+/// Marks `old` superseded by `new`, only if it is a pending version of the same task
+/// and document (otherwise nothing happens, as in the reference store).
 fn supersede(conn: &Connection, old: FileId, new: &DocumentFile) -> Result<()> {
     let review = FileReview::Superseded { by: new.id };
     let encoded = codec::to_json(&review)?;
     conn.prepare_cached(
         "UPDATE document_files SET review_state = ?1, review = ?2
-         WHERE id = ?3 AND task_id = ?4 AND document_id = ?5",
+         WHERE id = ?3 AND task_id = ?4 AND document_id = ?5 AND review_state = 'pending'",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -204,6 +204,19 @@ fn load_file(conn: &Connection, portal: PortalId, file: FileId) -> Result<Docume
         .db("reading an uploaded file")?
         .ok_or(Error::NotFound {
             entity: Entity::File,
+        })
+}
+
+/// The tenant of a portal, as stored (the file a decision returns must name it).
+fn portal_tenant(conn: &Connection, portal: PortalId) -> Result<TenantId> {
+    conn.prepare_cached("SELECT tenant_id FROM portals WHERE id = ?1")
+        .and_then(|mut s| {
+            s.query_row([&portal.as_bytes()[..]], |r| tenant_id(r, 0))
+                .optional()
+        })
+        .db("reading a portal's tenant")?
+        .ok_or(Error::NotFound {
+            entity: Entity::Portal,
         })
 }
 
@@ -268,9 +281,10 @@ impl DocumentStore for SqliteStore {
     ) -> Result<DocumentFile> {
         self.write_content(portal, move |conn| {
             let current = load_task(conn, portal, task)?;
+            let tenant = portal_tenant(conn, portal)?;
             // The decision's error is returned as it is; nothing was written yet.
             let change = decide(&current)?;
-            change.ensure_belongs(&current)?;
+            change.ensure_belongs(&current, tenant)?;
             if file_exists(conn, change.file.id)? {
                 return Err(Error::conflict("a file with this id already exists"));
             }
@@ -295,8 +309,9 @@ impl DocumentStore for SqliteStore {
         self.write_content(portal, move |conn| {
             let stored = load_file(conn, portal, file)?;
             let current = load_task(conn, portal, stored.task_id)?;
+            let tenant = portal_tenant(conn, portal)?;
             let change = decide(&current, &stored)?;
-            change.ensure_belongs(&current)?;
+            change.ensure_belongs(&current, tenant)?;
             let written = change.file_over(&stored);
             let (next, activity) = change.task.apply_to(&current)?;
             write_outcome(conn, &written)?;

@@ -66,6 +66,7 @@
 mod access;
 mod blob;
 mod directory;
+mod documents;
 mod guards;
 pub mod race;
 mod races;
@@ -94,6 +95,11 @@ pub use blob::{
 pub use directory::{
     concurrent_positions, contacts, logos, phases_and_tasks, portal_snapshot_order,
     tenant_isolation, tenants_and_portals,
+};
+pub use documents::{
+    concurrent_document_reviews, concurrent_document_uploads, document_file_keeps_immutable_fields,
+    document_file_round_trips, document_refusals_write_nothing, document_supersede,
+    document_upload_recorded, file_key_rotation, review_queue_order_and_scope,
 };
 pub use guards::{
     concurrent_emails_at_the_limit, concurrent_wrong_codes_per_contact, email_limit_per_contact,
@@ -184,6 +190,16 @@ pub async fn run_all(store: Arc<dyn Store>) {
     concurrent_answers(store.clone()).await;
     concurrent_comments(store.clone()).await;
     concurrent_activity_appends(store.clone()).await;
+    // Documents.
+    document_upload_recorded(s).await;
+    document_file_round_trips(s).await;
+    document_refusals_write_nothing(s).await;
+    document_supersede(s).await;
+    document_file_keeps_immutable_fields(s).await;
+    review_queue_order_and_scope(s).await;
+    file_key_rotation(s).await;
+    concurrent_document_uploads(store.clone()).await;
+    concurrent_document_reviews(store.clone()).await;
 }
 
 /// Generates one `#[tokio::test]` per check of the suite, so an adapter's test run
@@ -217,14 +233,17 @@ macro_rules! conformance_tests {
             revoked_contact_refused_everywhere, portal_status_reaches_access_flow,
             foreign_activity_refused, invite_death_ends_verifications, verification_lifetime,
             email_limit_per_contact, wrong_codes_per_contact, prune_access_log_boundary,
-            prune_access_log_batches
+            prune_access_log_batches, document_upload_recorded, document_file_round_trips,
+            document_refusals_write_nothing, document_supersede,
+            document_file_keeps_immutable_fields, review_queue_order_and_scope, file_key_rotation
         );
         $crate::conformance_tests!(@each arc $make;
             concurrent_positions, concurrent_issue_code, concurrent_magic_link_redeem,
             concurrent_code_redeem, concurrent_approvals, concurrent_checklist_items,
             concurrent_wrong_codes, concurrent_verification_starts, revocation_races_sign_ins,
             concurrent_answers, concurrent_comments, concurrent_activity_appends,
-            concurrent_wrong_codes_per_contact, concurrent_emails_at_the_limit
+            concurrent_wrong_codes_per_contact, concurrent_emails_at_the_limit,
+            concurrent_document_uploads, concurrent_document_reviews
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

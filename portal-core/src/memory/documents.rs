@@ -22,10 +22,14 @@ impl DocumentStore for MemoryStore {
     ) -> Result<DocumentFile> {
         self.with(|st| {
             let current = st.portal_task(portal, task)?;
+            let tenant = st.portal_tenant(portal)?;
             let change = decide(current)?;
-            change.ensure_belongs(current)?;
+            change.ensure_belongs(current, tenant)?;
             if st.files.contains_key(&change.file.id) {
                 return Err(Error::conflict("file id already exists"));
+            }
+            if st.files.values().any(|f| f.value.blob == change.file.blob) {
+                return Err(Error::conflict("another file already points at this blob"));
             }
             let (next, activity) = change.task.apply_to(current)?;
             let file = change.file;
@@ -33,6 +37,7 @@ impl DocumentStore for MemoryStore {
                 && let Some(rec) = st.files.get_mut(&old)
                 && rec.value.task_id == file.task_id
                 && rec.value.document_id == file.document_id
+                && rec.value.review == FileReview::Pending
             {
                 rec.value.review = FileReview::Superseded { by: file.id };
             }
@@ -62,8 +67,9 @@ impl DocumentStore for MemoryStore {
                 _ => return Err(not_found(Entity::File)),
             };
             let current = st.portal_task(portal, stored.task_id)?;
+            let tenant = st.portal_tenant(portal)?;
             let change = decide(current, &stored)?;
-            change.ensure_belongs(current)?;
+            change.ensure_belongs(current, tenant)?;
             let written = change.file_over(&stored);
             let (next, activity) = change.task.apply_to(current)?;
             if let Some(rec) = st.files.get_mut(&file) {

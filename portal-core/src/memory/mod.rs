@@ -243,6 +243,14 @@ impl State {
         }
     }
 
+    /// The tenant of a portal (a task was found in it, so it exists).
+    fn portal_tenant(&self, portal: PortalId) -> Result<TenantId> {
+        self.portals
+            .get(&portal)
+            .map(|p| p.value.tenant_id)
+            .ok_or_else(|| not_found(Entity::Portal))
+    }
+
     fn contact(&self, id: ContactId) -> Result<&Contact> {
         self.contacts
             .get(&id)

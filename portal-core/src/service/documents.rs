@@ -92,13 +92,12 @@ impl PortalService {
             ));
         }
         let file_type = files::sniff(&prefix, complete).ok_or_else(|| {
-            Error::invalid(
-                "file",
-                format!(
-                    "is not a kind of file we accept. {}",
-                    accepted_list(&requested.accept)
-                ),
-            )
+            let what = if files::looks_like_markup(&prefix) {
+                "is a web page or image markup (HTML, SVG or XML), which we don't accept because a browser would run it"
+            } else {
+                "is not a kind of file we accept"
+            };
+            Error::invalid("file", format!("{what}. {}", accepted_list(&requested.accept)))
         })?;
         if !files::accepts(&requested.accept, file_type) {
             return Err(Error::invalid(
@@ -111,11 +110,9 @@ impl PortalService {
                 ),
             ));
         }
-        let fallback = format!(
-            "document.{}",
-            file_type.extensions().first().copied().unwrap_or("bin")
-        );
-        let name = files::clean_file_name(file_name, &fallback);
+        // The stored name ends in the extension of what the content is, so the program
+        // that opens a download is the one the content is for.
+        let name = files::name_for_type(file_name, file_type);
         let content: ByteStream = Box::pin(stream_of(vec![prefix]).chain(rest));
         let binding = FileBinding {
             tenant: ctx.tenant_id,

@@ -344,6 +344,7 @@ pub fn apply(
                 previous_decisions: previous,
                 ..task.evidence.clone()
             };
+            super::documents::reopen_documents(&mut next);
             // A fully checked checklist stays open until an item changes.
             next.status = if next.evidence.answers.is_empty()
                 && next.evidence.checked.is_empty()

@@ -206,11 +206,13 @@ pub struct DocumentChange {
 }
 
 impl DocumentChange {
-    /// Checks that the file belongs to the task it changes (same portal, same task, a
-    /// document the task requests); stores call it before writing anything.
-    pub fn ensure_belongs(&self, task: &Task) -> Result<()> {
+    /// Checks that the file belongs to the task it changes (same tenant as the task's
+    /// portal, same portal, same task, a document the task requests); stores call it,
+    /// with the tenant of the portal as stored, before writing anything.
+    pub fn ensure_belongs(&self, task: &Task, tenant: TenantId) -> Result<()> {
         let f = &self.file;
-        if f.portal_id != task.portal_id
+        if f.tenant_id != tenant
+            || f.portal_id != task.portal_id
             || f.task_id != task.id
             || requested(task, &f.document_id).is_err()
         {
@@ -416,6 +418,22 @@ pub fn record_upload(
     })
 }
 
+/// What reopening a document upload task does to its documents: every approved one
+/// needs a new version (its state becomes `Rejected` with a note saying so; the
+/// approved file stays in its history), so the client can upload again.
+pub fn reopen_documents(task: &mut Task) {
+    for state in task.evidence.documents.values_mut() {
+        if state.status == DocumentStatus::Approved {
+            state.status = DocumentStatus::Rejected;
+            state.notes = Some(REOPENED_NOTE.to_owned());
+        }
+    }
+}
+
+/// The note a reopened task's approved documents get.
+pub const REOPENED_NOTE: &str =
+    "Your MSP reopened this task and needs a new version of this document.";
+
 fn document_detail(task: &Task, file: &DocumentFile) -> String {
     let name = requested(task, &file.document_id).map_or("document", |d| d.name.as_str());
     format!("{name}: {} (version {})", file.name, file.version)
@@ -447,9 +465,9 @@ fn clean_notes(notes: Option<&str>) -> Result<Option<String>> {
 }
 
 /// What a review by staff `actor` does: only the current version of a document, only
-/// when its scan verdict admits it (under `policy`), only once — except that an
-/// approved file of a task that was reopened may be rejected. The document's state
-/// follows the verdict and the task completes when every document is approved.
+/// when its scan verdict admits it (under `policy`), only once (two reviewers at once:
+/// the second is told it was already reviewed). The document's state follows the
+/// verdict and the task completes when every document is approved.
 pub fn review(
     task: &Task,
     file: &DocumentFile,
@@ -484,10 +502,7 @@ pub fn review(
             "This task is blocked: unblock it before reviewing its documents.",
         ));
     }
-    let reopened_approval = matches!(file.review, FileReview::Approved { .. })
-        && task.status != TaskStatus::Completed
-        && matches!(verdict, Verdict::Reject { .. });
-    if file.review != FileReview::Pending && !reopened_approval {
+    if file.review != FileReview::Pending {
         return Err(Error::conflict(match file.review {
             FileReview::Approved { .. } => "This file was already approved.",
             FileReview::Rejected { .. } => "This file was already rejected.",

@@ -1,7 +1,8 @@
 //! portal-core's integration tests, one binary: the conformance suite on the in-memory
 //! reference store, and the access flow and the task workflow end to end through
 //! `PortalService` with the `testkit` harness (manual clock, seeded randomness,
-//! recording mailer).
+//! recording mailer), and the clamd scanner against a fake clamd (`scan`) and a real one
+//! (`clamd`, skipped without clamd unless `CI` is set).
 
 // Test helpers outside #[test] functions unwrap and panic too: a failure is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -31,10 +32,12 @@ macro_rules! assert_snapshot {
 mod abuse;
 mod access;
 mod broken_blobs;
+mod clamd;
 mod conformance;
 mod mail;
 mod redaction;
 mod retention;
+mod scan;
 mod workflow;
 
 /// A service over a fresh `MemoryStore`, with Northwind IT's portal for Contoso Ltd and

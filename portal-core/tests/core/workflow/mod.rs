@@ -9,6 +9,7 @@ use portal_core::{Email, PhaseId, TaskId, TaskSpec};
 
 use crate::Harness;
 
+mod documents;
 mod meetings;
 mod messages;
 mod survey;

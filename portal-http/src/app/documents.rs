@@ -325,7 +325,7 @@ impl PortalApp {
             tracing::error!(error = %e, file = %id, "a download failed half-way; the response was cut off");
         }));
         let mut reply = Reply {
-            content_type: record.file_type.media_type(),
+            content_type: record.file_type.content_type(),
             // The file is the client's own and private: never kept by a cache.
             cache: "private, no-store",
             stream: Some((content, record.size)),

@@ -3,7 +3,7 @@
 //! stands (the four statuses, with the reviewer's notes), the files uploaded for it,
 //! and whether a new file can be uploaded now.
 
-use portal_core::files::FileType;
+use portal_core::files::{FileType, accept_attribute};
 use portal_core::model::{Task, TaskKind};
 use portal_core::scan::UnscannablePolicy;
 use portal_core::wording;
@@ -43,7 +43,8 @@ pub struct DocumentView {
     pub note: Option<String>,
     /// Accepted kinds of file, in words: "PDF, Word document".
     pub accepts: String,
-    /// The file input's `accept` attribute (empty: none, every known kind is accepted).
+    /// The file input's `accept` attribute, a hint for the file picker (empty: none,
+    /// every known kind is accepted).
     pub accept_attr: String,
     /// The size limit in words.
     pub limit: String,
@@ -108,31 +109,22 @@ pub fn decode_segment(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// The kinds of file a request accepts, in words (every known kind when it names none).
-fn accepted(accept: &[FileType]) -> &[FileType] {
+/// The kinds of file a request accepts, in words. A request naming none takes every
+/// kind the portal recognises: listing all seventeen would bury the page, so they are
+/// summed up in one line that names them all by family.
+fn accepted_words(accept: &[FileType]) -> String {
     if accept.is_empty() {
-        FileType::ALL
-    } else {
-        accept
+        return ANY_KIND.to_owned();
     }
+    accept
+        .iter()
+        .map(|t| t.label())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-/// The `accept` attribute for a file input: extensions and media types, so the
-/// phone's or computer's file picker offers the right files. Only a hint: the server
-/// judges the content.
-fn accept_attribute(accept: &[FileType]) -> String {
-    let mut parts = Vec::new();
-    for t in accept {
-        for ext in t.extensions() {
-            parts.push(format!(".{ext}"));
-        }
-        let media = t.media_type().split(';').next().unwrap_or_default().trim();
-        if !media.is_empty() {
-            parts.push(media.to_owned());
-        }
-    }
-    parts.join(",")
-}
+/// Every [`FileType`] by family, for a request that accepts any of them.
+const ANY_KIND: &str = "PDF, Office and OpenDocument files, images (PNG, JPEG, GIF, WebP, HEIC, TIFF), ZIP and 7-Zip archives, text files";
 
 fn file_state(file: &DocumentFile, policy: UnscannablePolicy) -> &'static str {
     match &file.review {
@@ -188,7 +180,6 @@ pub fn document_view(row: &DocumentRow, task: &Task, cx: &ViewContext<'_>) -> Do
         _ => 0,
     };
     let anchor = format!("doc-{position}");
-    let kinds = accepted(&row.requested.accept);
     let notes = row.notes.clone().map(|text| {
         let whose = match row.current.as_ref().map(|f| &f.review) {
             Some(FileReview::Rejected { by, .. } | FileReview::Approved { by, .. }) => {
@@ -212,16 +203,8 @@ pub fn document_view(row: &DocumentRow, task: &Task, cx: &ViewContext<'_>) -> Do
         input_id: format!("file-{position}"),
         name: row.requested.name.clone(),
         note: row.requested.note.clone(),
-        accepts: kinds
-            .iter()
-            .map(|t| t.label())
-            .collect::<Vec<_>>()
-            .join(", "),
-        accept_attr: if row.requested.accept.is_empty() {
-            String::new()
-        } else {
-            accept_attribute(kinds)
-        },
+        accepts: accepted_words(&row.requested.accept),
+        accept_attr: accept_attribute(&row.requested.accept),
         limit: wording::bytes(row.requested.limit()),
         limit_bytes: row.requested.limit(),
         status_slug: status_slug(row.status),
@@ -267,10 +250,12 @@ mod tests {
     }
 
     #[test]
-    fn accept_attribute_lists_extensions_and_media_types() {
+    fn any_kind_names_every_family_the_portal_recognises() {
+        // If a kind is added, this summary must learn it.
+        assert_eq!(FileType::ALL.len(), 17);
         assert_eq!(
-            accept_attribute(&[FileType::Pdf, FileType::Text]),
-            ".pdf,application/pdf,.txt,text/plain"
+            accepted_words(&[FileType::Pdf, FileType::Docx]),
+            "PDF, Word document"
         );
     }
 }

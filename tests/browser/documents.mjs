@@ -193,13 +193,13 @@ async function main() {
     const page = phone.page;
     const several = page.locator('[data-drop-all]');
     check(await several.isVisible(), 'the script shows "Upload several files at once"');
-    check(await page.getByText('Drag and drop a file here, or click to choose one.').first().isVisible(), 'each document\'s area says it takes a dropped file');
+    check(await page.getByText('Drop a file here, or choose one: it uploads straight away.').first().isVisible(), 'each document\'s area says it takes a dropped file');
     check(await page.getByRole('button', { name: 'Upload', exact: true }).first().isHidden(), 'the plain Upload buttons are hidden (a chosen file uploads at once)');
     const inputs = page.locator('.doc input[type=file]');
     check(await inputs.count() === 2, 'each document keeps a real file input (keyboard and screen readers)');
     check(await page.getByLabel(`Choose a file for ${DIAGRAM}`).count() === 1, `the diagram's input is labelled "Choose a file for ${DIAGRAM}"`);
     const limits = norm(await docBlock(page, DIAGRAM).locator('[id$="-limits"]').textContent());
-    check(/^Accepted: .+\. Up to 100 MB\.$/.test(limits), `the accepted types and the limit are shown ("${limits}")`, limits);
+    check(/^Up to 100 MB\. Accepted: .+\.$/.test(limits), `the limit and the accepted types are shown ("${limits}")`, limits);
     const overflow = await sidewaysOverflow(page);
     check(overflow <= 0, 'the task page fits the phone screen', `${overflow}px too wide`);
     await shot(page, '31-task-before.png');

@@ -148,7 +148,7 @@ async fn upload_reject_reupload_approve_and_download() {
     let diagram = doc_block(&page, 0);
     assert!(diagram.contains("Network diagram"), "{diagram}");
     assert!(diagram.contains("The current one, as exported from Visio."));
-    assert!(diagram.contains("Accepted: PDF. Up to 4 KB."), "{diagram}");
+    assert!(diagram.contains("Up to 4 KB. Accepted: PDF."), "{diagram}");
     assert!(diagram.contains(">Requested<") && diagram.contains("Waiting for upload"));
     assert!(diagram.contains("enctype=\"multipart/form-data\""));
     assert!(diagram.contains("accept=\".pdf\""), "{diagram}");

@@ -196,9 +196,12 @@
   // Fetches the task page again and swaps its task part in (statuses, files, forms).
   async function refresh() {
     const focused = document.activeElement && document.activeElement.id;
+    // The task page's own address: this page may be the answer to a form post.
+    const section = document.querySelector('[data-task-page]');
+    const address = section ? section.dataset.taskPage : window.location.pathname;
     let fresh = null;
     try {
-      const res = await fetch(window.location.pathname, {
+      const res = await fetch(address, {
         headers: { Accept: 'text/html' },
         credentials: 'same-origin',
         cache: 'no-store',
@@ -220,7 +223,7 @@
     }
     const old = document.querySelector('.task-page');
     if (!fresh || !old) {
-      window.location.reload();
+      window.location.assign(address);
       return;
     }
     old.replaceWith(fresh);

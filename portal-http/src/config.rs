@@ -46,6 +46,17 @@ pub struct HttpConfig {
     /// were read. A body trickled in more slowly is cut off (the request fails with
     /// 400), so one byte a second cannot hold a connection and a handler for minutes.
     pub body_timeout: Duration,
+    /// Uploads have no [`body_timeout`](Self::body_timeout): a 2 GiB file on a slow
+    /// line takes hours. Instead each upload body must bring at least
+    /// `upload_min_rate` bytes a second, measured over every `upload_rate_window`
+    /// (by default 1 KiB/s over 30 s: 30 KiB per window, far below any real line), or
+    /// it is cut off and nothing is stored. A client that sends a byte now and then
+    /// cannot hold a connection; how large an upload may be is the requested
+    /// document's own limit, enforced while streaming.
+    pub upload_rate_window: Duration,
+    /// Bytes a second an upload must average over each
+    /// [`upload_rate_window`](Self::upload_rate_window).
+    pub upload_min_rate: u64,
     /// Interval of HTTP/2 PINGs, so a peer that vanished without closing its socket is
     /// noticed even while a request is in flight.
     pub http2_keep_alive_interval: Duration,
@@ -77,6 +88,8 @@ impl Default for HttpConfig {
             first_byte_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             body_timeout: Duration::from_secs(30),
+            upload_rate_window: Duration::from_secs(30),
+            upload_min_rate: 1024,
             http2_keep_alive_interval: Duration::from_secs(20),
             http2_keep_alive_timeout: Duration::from_secs(10),
             max_connections: 1024,

@@ -2,24 +2,34 @@
 //! page and status an error gets is decided in `app::failure`.)
 
 use bytes::Bytes;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use futures_util::TryStreamExt;
+use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
-use http_body_util::Full;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::Frame;
+use portal_core::blob::ByteStream;
 
 use crate::HttpConfig;
 
-/// The body type of every response.
-pub type Body = Full<Bytes>;
+/// The body type of every response: a page in one piece, or a download streamed from
+/// the file vault (never a whole file in memory). A download whose stream fails half-way
+/// ends with that error, so the server aborts the response instead of sending a file
+/// that looks complete but is not (its `Content-Length` was promised up front).
+pub type Body = UnsyncBoxBody<Bytes, portal_core::Error>;
 
 /// Frame sources allowed for training videos: exactly the three players the spec names.
 pub const VIDEO_FRAME_SOURCES: &str =
     "https://www.youtube-nocookie.com https://player.vimeo.com https://www.loom.com";
 
-/// The Content-Security-Policy for a page whose inline style carries `nonce`.
+/// The Content-Security-Policy for a page whose inline style and script tags carry
+/// `nonce`. Scripts run only from a tag with the nonce (the upload script), and may
+/// talk only to the portal itself (`connect-src 'self'`: its uploads and page reloads).
 pub fn csp(nonce: &str, frame_ancestors: &str) -> String {
     format!(
-        "default-src 'none'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; \
-         form-action 'self'; base-uri 'none'; frame-src {VIDEO_FRAME_SOURCES}; frame-ancestors {frame_ancestors}"
+        "default-src 'none'; style-src 'self' 'nonce-{nonce}'; script-src 'nonce-{nonce}'; \
+         connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; \
+         frame-src {VIDEO_FRAME_SOURCES}; frame-ancestors {frame_ancestors}"
     )
 }
 
@@ -42,7 +52,6 @@ pub(crate) fn transport_headers(headers: &mut HeaderMap, config: &HttpConfig) {
 }
 
 /// A response under construction.
-#[derive(Debug)]
 pub struct Reply {
     /// Status.
     pub status: StatusCode,
@@ -58,6 +67,19 @@ pub struct Reply {
     pub cookies: Vec<String>,
     /// Extra headers.
     pub extra: Vec<(http::HeaderName, String)>,
+    /// A streamed body of the given length, sent instead of `body` (downloads).
+    pub stream: Option<(ByteStream, u64)>,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reply")
+            .field("status", &self.status)
+            .field("content_type", &self.content_type)
+            .field("location", &self.location)
+            .field("streamed", &self.stream.as_ref().map(|(_, len)| len))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Reply {
@@ -71,6 +93,16 @@ impl Reply {
             cache: "no-store",
             cookies: Vec::new(),
             extra: Vec::new(),
+            stream: None,
+        }
+    }
+
+    /// JSON for the upload script (`application/json`, or `application/problem+json`
+    /// for an error): never cached, like the pages.
+    pub fn json(status: StatusCode, content_type: &'static str, value: &serde_json::Value) -> Self {
+        Self {
+            content_type,
+            ..Self::html(status, value.to_string())
         }
     }
 
@@ -98,7 +130,19 @@ impl Reply {
 
     /// Finishes the response with the security headers.
     pub fn finish(self, csp: &str) -> Response<Body> {
-        let mut res = Response::new(Full::new(self.body));
+        let (body, streamed_len) = match self.stream {
+            Some((content, len)) => (
+                StreamBody::new(content.map_ok(Frame::data)).boxed_unsync(),
+                Some(len),
+            ),
+            None => (
+                Full::new(self.body)
+                    .map_err(|never| match never {})
+                    .boxed_unsync(),
+                None,
+            ),
+        };
+        let mut res = Response::new(body);
         *res.status_mut() = self.status;
         let h = res.headers_mut();
         let mut put = |name: http::HeaderName, value: &str| {
@@ -127,6 +171,10 @@ impl Reply {
         }
         for (name, value) in self.extra {
             put(name, &value);
+        }
+        if let Some(len) = streamed_len {
+            // A stream has no length of its own; the file's size is known up front.
+            put(CONTENT_LENGTH, &len.to_string());
         }
         res
     }

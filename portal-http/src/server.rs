@@ -8,7 +8,10 @@
 //!   hyper sees the connection, and replayed to it).
 //! - `header_read_timeout`: each HTTP/1.1 request head, and so the keep-alive wait for
 //!   the next one (hyper).
-//! - `body_timeout`: each request body, by a wrapper body the app reads through.
+//! - `body_timeout`: each request body, by a wrapper body the app reads through; except
+//!   uploads, which may take hours on a slow line: their body must instead keep
+//!   arriving at `upload_min_rate` over every `upload_rate_window` (the app names
+//!   which routes are uploads, see [`BodyDeadline`]).
 //! - `idle_timeout`: no request in flight (both protocols; the only bound on an idle
 //!   HTTP/2 connection, or one that sent nothing but the preface).
 //! - `http2_keep_alive_*`: PINGs notice a vanished HTTP/2 peer (hyper).
@@ -136,7 +139,7 @@ async fn connection(
     mut stopping: watch::Receiver<bool>,
 ) {
     let config = app.config();
-    let (idle_timeout, body_timeout) = (config.idle_timeout, config.body_timeout);
+    let idle_timeout = config.idle_timeout;
     let prefix = tokio::select! {
         read = tokio::time::timeout(config.first_byte_timeout, read_prefix(&mut stream)) => match read {
             Ok(Ok(prefix)) => prefix,
@@ -159,7 +162,8 @@ async fn connection(
         let in_flight = InFlight::start(Arc::clone(&busy));
         async move {
             let _in_flight = in_flight;
-            let req = req.map(|body| TimedBody::new(body, body_timeout));
+            let deadline = app.body_deadline(req.method(), req.uri().path());
+            let req = req.map(|body| TimedBody::new(body, deadline));
             Ok::<_, Infallible>(app.handle(req, remote).await)
         }
     });
@@ -305,20 +309,44 @@ impl AsyncWrite for Rewind {
     }
 }
 
-/// A request body that must arrive whole before a deadline: trickling one byte a
-/// second cannot hold a handler (and its connection) for minutes.
+/// How long a request body may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyDeadline {
+    /// The whole body within this time (forms: a few kilobytes).
+    Whole(Duration),
+    /// No total deadline, but at least `min_bytes` in every `window` (uploads: a 2 GiB
+    /// file on a slow line takes hours, while a client trickling a byte now and then
+    /// is still cut off).
+    Progress {
+        /// The stretch of time measured.
+        window: Duration,
+        /// Bytes each window must bring.
+        min_bytes: u64,
+    },
+}
+
+/// A request body that must keep arriving: whole before a deadline, or at a minimum
+/// rate (see [`BodyDeadline`]). Trickling one byte a second cannot hold a handler (and
+/// its connection) for minutes.
 struct TimedBody {
     inner: Incoming,
     deadline: Pin<Box<tokio::time::Sleep>>,
-    limit: Duration,
+    rule: BodyDeadline,
+    /// Bytes received since the current window started (`Progress` only).
+    in_window: u64,
 }
 
 impl TimedBody {
-    fn new(inner: Incoming, limit: Duration) -> Self {
+    fn new(inner: Incoming, rule: BodyDeadline) -> Self {
+        let first = match rule {
+            BodyDeadline::Whole(limit) => limit,
+            BodyDeadline::Progress { window, .. } => window,
+        };
         Self {
             inner,
-            deadline: Box::pin(tokio::time::sleep(limit)),
-            limit,
+            deadline: Box::pin(tokio::time::sleep(first)),
+            rule,
+            in_window: 0,
         }
     }
 }
@@ -327,14 +355,20 @@ impl TimedBody {
 #[derive(Debug)]
 enum BodyError {
     Read(hyper::Error),
-    TooSlow(Duration),
+    TooSlow(BodyDeadline),
 }
 
 impl std::fmt::Display for BodyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Read(e) => write!(f, "reading the request body failed: {e}"),
-            Self::TooSlow(limit) => write!(f, "the request body took longer than {limit:?}"),
+            Self::TooSlow(BodyDeadline::Whole(limit)) => {
+                write!(f, "the request body took longer than {limit:?}")
+            }
+            Self::TooSlow(BodyDeadline::Progress { window, min_bytes }) => write!(
+                f,
+                "the request body brought less than {min_bytes} bytes in {window:?}"
+            ),
         }
     }
 }
@@ -358,11 +392,25 @@ impl HttpBody for TimedBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         let this = self.get_mut();
         if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            if let Some(Ok(data)) = frame.as_ref().map(|f| f.as_ref().map(Frame::data_ref)) {
+                this.in_window += data.map_or(0, |d| d.len() as u64);
+            }
             return Poll::Ready(frame.map(|f| f.map_err(BodyError::Read)));
         }
-        if this.deadline.as_mut().poll(cx).is_ready() {
-            tracing::debug!(limit = ?this.limit, "request body cut off at its deadline");
-            return Poll::Ready(Some(Err(BodyError::TooSlow(this.limit))));
+        while this.deadline.as_mut().poll(cx).is_ready() {
+            match this.rule {
+                BodyDeadline::Progress { window, min_bytes } if this.in_window >= min_bytes => {
+                    // Enough arrived in this window: measure the next one (polled again
+                    // by the loop, so its timer is registered).
+                    this.in_window = 0;
+                    let next = tokio::time::Instant::now() + window;
+                    this.deadline.as_mut().reset(next);
+                }
+                rule => {
+                    tracing::debug!(?rule, "request body cut off: too slow");
+                    return Poll::Ready(Some(Err(BodyError::TooSlow(rule))));
+                }
+            }
         }
         Poll::Pending
     }

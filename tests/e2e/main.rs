@@ -5,6 +5,7 @@
 mod access_pages;
 mod connections;
 mod csrf;
+mod documents;
 mod errors;
 mod headers;
 mod journey;

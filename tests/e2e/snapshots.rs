@@ -151,3 +151,133 @@ async fn task_pages_of_each_type() {
         insta::assert_snapshot!(name, body);
     }
 }
+
+/// A document upload task with a document in each of the four statuses (one with an
+/// earlier version), the same task after a refused upload, and the Documents tab.
+#[tokio::test]
+async fn document_task_in_each_status_and_the_documents_tab() {
+    use portal_core::files::FileType;
+    use portal_core::model::{RequestedDocument, Side, TaskKind};
+    use portal_core::workflow::documents::Verdict;
+    use portal_tests::multipart::{content_type, upload_form};
+
+    let h = Harness::start(Options::memory()).await;
+    let b = h.browser();
+    h.sign_in(&b).await;
+    let phase = h
+        .service
+        .add_phase(h.portal.id, "Paperwork")
+        .await
+        .unwrap()
+        .id;
+    let doc = |id: &str, name: &str| RequestedDocument::new(id, name);
+    let mut diagram = doc("diagram", "Network diagram");
+    diagram.note = Some("The current one, as exported from Visio.".into());
+    diagram.accept = vec![FileType::Pdf];
+    diagram.max_bytes = Some(10 * 1024 * 1024);
+    let task = h
+        .service
+        .add_task(
+            h.portal.id,
+            phase,
+            portal_core::TaskSpec {
+                title: "Send us your paperwork".into(),
+                description: "Four documents we need before the migration.".into(),
+                assignee: Side::Client,
+                kind: TaskKind::DocumentUpload {
+                    documents: vec![
+                        diagram,
+                        doc("isp", "ISP contract"),
+                        doc("lease", "Office lease"),
+                        doc("insurance", "Cyber insurance policy"),
+                    ],
+                },
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let page_path = format!("/tasks/{task}");
+    let csrf = b.get(&page_path).await.csrf();
+    let upload = |document: &'static str, name: &'static str, content: &'static [u8]| {
+        let body = upload_form(&csrf, name, content);
+        let path = format!("/tasks/{task}/documents/{document}");
+        let b = &b;
+        async move {
+            let sent = b
+                .send(http::Method::POST, &path, Some(&content_type()), body)
+                .await;
+            assert_eq!(sent.status, 303, "{}", sent.body);
+        }
+    };
+    let pdf: &'static [u8] = b"%PDF-1.7\n% a network diagram\n%%EOF\n";
+    upload("isp", "contract-2024.txt", b"Fibre 500/500\n").await;
+    upload("lease", "lease.pdf", pdf).await;
+    upload("insurance", "policy-2025.pdf", pdf).await;
+    let file = |document: &'static str| {
+        let store = h.store.clone();
+        let portal = h.portal.id;
+        async move {
+            store
+                .document_files(portal)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|f| f.document_id == document)
+                .max_by_key(|f| f.version)
+                .unwrap()
+        }
+    };
+    let review = async |id, verdict| {
+        h.service
+            .review_document(portal_tests::staff(), h.portal.id, id, verdict)
+            .await
+            .unwrap()
+    };
+    review(
+        file("lease").await.id,
+        Verdict::Approve {
+            notes: Some("Thanks, this is the one we needed.".into()),
+        },
+    )
+    .await;
+    review(
+        file("insurance").await.id,
+        Verdict::Reject {
+            notes: "This policy expired in March. Please upload the current one.".into(),
+        },
+    )
+    .await;
+    // An earlier, rejected version of the ISP contract, then the one under review.
+    review(
+        file("isp").await.id,
+        Verdict::Reject {
+            notes: "Only page 1 came through.".into(),
+        },
+    )
+    .await;
+    upload(
+        "isp",
+        "contract-2024-all-pages.txt",
+        b"Fibre 500/500, all pages\n",
+    )
+    .await;
+    let page = b.get(&page_path).await;
+    assert_eq!(page.status, 200);
+    let refused = b
+        .send(
+            http::Method::POST,
+            &format!("/tasks/{task}/documents/diagram"),
+            Some(&content_type()),
+            upload_form(&csrf, "diagram.pdf", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    let tab = b.get("/?tab=documents").await;
+    assert_eq!(tab.status, 200);
+    let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!("task_documents_each_status", page.body);
+    insta::assert_snapshot!("task_documents_refused", refused.body);
+    insta::assert_snapshot!("home_documents_each_status", tab.body);
+}

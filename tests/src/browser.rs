@@ -17,6 +17,8 @@ pub struct Page {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body's bytes as they came (downloads).
+    pub raw: Bytes,
 }
 
 impl Page {
@@ -71,6 +73,17 @@ impl Browser {
         }
     }
 
+    /// The `Cookie` header this browser sends (for requests written by hand).
+    pub fn cookie_header(&self) -> String {
+        self.cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// The value of a cookie in the jar.
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.cookies.lock().unwrap().get(name).cloned()
@@ -104,14 +117,7 @@ impl Browser {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> Page {
-        let cookie_header = self
-            .cookies
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let cookie_header = self.cookie_header();
         let mut req = Request::builder()
             .method(method)
             .uri(format!("http://{}{path}", self.addr))
@@ -132,12 +138,13 @@ impl Browser {
             .unwrap();
         let status = res.status();
         let headers = res.headers().clone();
-        let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes())
-            .into_owned();
+        let raw = res.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8_lossy(&raw).into_owned();
         let page = Page {
             status,
             headers,
             body,
+            raw,
         };
         let mut jar = self.cookies.lock().unwrap();
         for c in page.set_cookies() {

@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod eml;
+pub mod multipart;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use portal_core::mail::OutboxMailer;
+use portal_core::memory::MemoryBlobStore;
 use portal_core::model::{
     ChecklistItem, Contact, DocumentRef, MeetingSchedule, Portal, Question, QuestionKind,
     RequestedDocument, Side, TaskKind,
@@ -39,6 +41,9 @@ pub enum Mail {
 pub struct Harness {
     pub service: PortalService,
     pub store: Arc<dyn Store>,
+    /// Where the service's uploaded files' encrypted bytes go (counted by tests of
+    /// refused uploads: nothing may be left behind).
+    pub blobs: Arc<MemoryBlobStore>,
     pub clock: Arc<ManualClock>,
     pub mail: Mail,
     pub addr: SocketAddr,
@@ -71,6 +76,8 @@ pub struct Options {
     pub seed: u64,
     /// Overrides the header-read timeout (slow-client tests).
     pub header_read_timeout: Option<std::time::Duration>,
+    /// Changes the HTTP configuration further (deadlines of slow-upload tests).
+    pub tune: Option<fn(&mut HttpConfig)>,
 }
 
 impl Options {
@@ -82,6 +89,7 @@ impl Options {
             secure_cookies: true,
             seed: 42,
             header_read_timeout: None,
+            tune: None,
         }
     }
 }
@@ -91,7 +99,7 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let config = HttpConfig {
+        let mut config = HttpConfig {
             public_base_url: format!("http://{addr}"),
             secure_cookies: opts.secure_cookies,
             header_read_timeout: opts
@@ -99,7 +107,12 @@ impl Harness {
                 .unwrap_or(HttpConfig::default().header_read_timeout),
             ..HttpConfig::default()
         };
+        if let Some(tune) = opts.tune {
+            tune(&mut config);
+        }
+        let blobs = Arc::new(MemoryBlobStore::new());
         let mut kit = TestService::builder(opts.store.clone())
+            .blobs(blobs.clone())
             .seed(opts.seed)
             .links(Arc::new(config.links()))
             .secret_from_seed();
@@ -133,6 +146,7 @@ impl Harness {
         Self {
             service,
             store: opts.store,
+            blobs,
             clock,
             mail,
             addr,

@@ -11,14 +11,18 @@
 //! key and re-wraps every file's key under it, with the server stopped.
 //!
 //! ```text
-//! cargo run -p portal-demo -- [--data-dir DIR] [--port PORT] [--reset]
+//! cargo run -p portal-demo -- [--data-dir DIR] [--port PORT] [--reset] [--staff-port PORT]
 //! cargo run -p portal-demo -- rotate-keys [--data-dir DIR]
 //! ```
+//!
+//! `--staff-port` opens the demo-only staff console (see `staff.rs`) for reviewing
+//! uploads from a script until the admin API exists.
 //!
 //! With `PORTAL_SMTP_HOST` set, emails go through that SMTP server instead of the
 //! outbox (see `--help` for the other `PORTAL_SMTP_*` variables).
 
 mod seed;
+mod staff;
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -26,20 +30,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use portal_core::Mailer;
-use portal_core::PortalService;
+use portal_core::{OsRandom, PortalService};
 use portal_core::mail::{OutboxMailer, SmtpConfig, SmtpCredentials, SmtpMailer, SmtpSecurity};
 use portal_demo::data::DataDir;
 use portal_demo::files;
 use portal_http::{HttpConfig, PortalApp};
 use portal_storage_sqlite::SqliteStore;
 
-const HELP: &str = "usage: portal-demo [--data-dir DIR] [--port PORT] [--reset]
+const HELP: &str = "usage: portal-demo [--data-dir DIR] [--port PORT] [--reset] [--staff-port PORT]
        portal-demo rotate-keys [--data-dir DIR]
 
-  --data-dir DIR  where the database, uploaded files, keys and outbox live
-                  (default: demo-data)
-  --port PORT     port on 127.0.0.1 (default: 8080, or PORTAL_DEMO_PORT)
-  --reset         delete the data folder first and seed afresh
+  --data-dir DIR     where the database, uploaded files, keys and outbox live
+                     (default: demo-data)
+  --port PORT        port on 127.0.0.1 (default: 8080, or PORTAL_DEMO_PORT)
+  --reset            delete the data folder first and seed afresh
+  --staff-port PORT  also open the demo-only staff console on 127.0.0.1:PORT, to review
+                     uploads from a script (token in DIR/staff-token; see src/staff.rs)
 
 rotate-keys: adds a new file key to DIR/keys/file-keys, makes it active and re-wraps
 every uploaded file's key under it (file contents are not touched). Stop the server
@@ -70,6 +76,7 @@ struct Args {
     data_dir: PathBuf,
     port: u16,
     reset: bool,
+    staff_port: Option<u16>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -78,6 +85,7 @@ fn parse_args() -> Result<Args, String> {
         data_dir: PathBuf::from("demo-data"),
         port: 8080,
         reset: false,
+        staff_port: None,
     };
     if let Ok(port) = std::env::var("PORTAL_DEMO_PORT") {
         args.port = port
@@ -96,6 +104,13 @@ fn parse_args() -> Result<Args, String> {
             }
             "--reset" => args.reset = true,
             "rotate-keys" if args.command == Command::Serve => args.command = Command::RotateKeys,
+            "--staff-port" => {
+                let v = it.next().ok_or("--staff-port needs a number")?;
+                args.staff_port = Some(
+                    v.parse()
+                        .map_err(|_| format!("--staff-port {v:?} is not a port number"))?,
+                );
+            }
             "-h" | "--help" => {
                 println!("{HELP}");
                 std::process::exit(0);
@@ -290,6 +305,24 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     println!("    {}", demo_files.key_file.display());
     println!("  Back it up apart from the data: if it is lost, every uploaded file is unreadable.");
     println!();
+    if let Some(port) = args.staff_port {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| format!("cannot listen on 127.0.0.1:{port} for the staff console: {e}"))?;
+        let token_file = data.root().join("staff-token");
+        let token = staff::new_token(&token_file, &OsRandom)?;
+        println!(
+            "  Staff console (demo only): http://127.0.0.1:{port}, token in {}",
+            token_file.display()
+        );
+        println!();
+        tokio::spawn(staff::serve(
+            listener,
+            service.clone(),
+            seeded.portal.tenant_id,
+            token,
+        ));
+    }
     // Access-log retention: prune entries older than 400 days now and then hourly
     // (one node is enough; the prune is idempotent).
     let retention =

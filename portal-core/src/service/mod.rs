@@ -221,6 +221,13 @@ impl PortalService {
     pub fn secret(&self) -> &ServerSecret {
         &self.inner.secret
     }
+    /// What happens to files the scanner could not judge: a host asks
+    /// [`DocumentFile::admitted`](crate::workflow::DocumentFile::admitted) with it, so it
+    /// offers a Download link only where [`PortalService::download_document`] will
+    /// hand the file out.
+    pub fn unscannable(&self) -> UnscannablePolicy {
+        self.inner.unscannable
+    }
 
     // ----- MSP side: setting up ------------------------------------------------------
 

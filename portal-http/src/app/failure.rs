@@ -11,7 +11,7 @@ use portal_core::model::{Branding, PortalStatus};
 use super::{PortalApp, Req};
 use crate::cookies::{self, Jar};
 use crate::respond::Reply;
-use portal_core::wording::{count, duration};
+use portal_core::wording::{bytes, count, duration};
 
 /// A problem of the request itself, found before the core was asked anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,20 +163,6 @@ fn explain_refusal(refusal: Refusal) -> Explanation {
     }
 }
 
-/// A size as people read it: "512 KB", "25 MB" (decimal units, as file managers show).
-fn bytes_in_words(n: u64) -> String {
-    for (unit, name) in [(1_000_000_000u64, "GB"), (1_000_000, "MB"), (1_000, "KB")] {
-        if n >= unit {
-            return if n.is_multiple_of(unit) {
-                format!("{} {name}", n / unit)
-            } else {
-                format!("{:.1} {name}", n as f64 / unit as f64)
-            };
-        }
-    }
-    count(i64::try_from(n).unwrap_or(i64::MAX), "byte")
-}
-
 /// The page for an error of the core, worded from `policy`. Logs what the client is
 /// not shown (storage and mail failures).
 fn explain_error(err: &Error, policy: &AccessPolicy) -> Explanation {
@@ -221,6 +207,13 @@ fn explain_error(err: &Error, policy: &AccessPolicy) -> Explanation {
             StatusCode::NOT_FOUND,
             "No meeting scheduled yet",
             "Your onboarding team hasn't scheduled this meeting yet. Its calendar invite appears on the task once they have.",
+        ),
+        Error::NotFound {
+            entity: Entity::File,
+        } => explain(
+            StatusCode::NOT_FOUND,
+            "File not found",
+            "This file isn't part of your portal, or it has been removed. Go back to your portal to see your documents.",
         ),
         Error::NotFound {
             entity: Entity::Task | Entity::Phase | Entity::Question,
@@ -321,8 +314,8 @@ fn explain_error(err: &Error, policy: &AccessPolicy) -> Explanation {
             StatusCode::PAYLOAD_TOO_LARGE,
             "Too large",
             format!(
-                "What you sent is larger than the {} allowed here. Make it smaller and try again.",
-                bytes_in_words(*max_bytes)
+                "What you sent is larger than the {} allowed here. Nothing was saved: make it smaller and try again.",
+                bytes(*max_bytes)
             ),
         ),
         Error::Mail { .. } => {
@@ -347,8 +340,52 @@ fn explain_error(err: &Error, policy: &AccessPolicy) -> Explanation {
     }
 }
 
+/// An RFC 9457 problem document, for the upload script (which shows `detail`).
+pub(super) fn problem_json(status: StatusCode, title: &str, detail: &str) -> Reply {
+    Reply::json(
+        status,
+        "application/problem+json",
+        &serde_json::json!({
+            "type": "about:blank",
+            "title": title,
+            "status": status.as_u16(),
+            "detail": detail,
+        }),
+    )
+}
+
 impl PortalApp {
-    /// The page for a failure: the one place a [`Failure`] becomes a response.
+    /// A failure as a problem document, for a request that asked for JSON: the same
+    /// status and words as its page.
+    pub(super) fn failure_json(&self, failure: Failure) -> Reply {
+        let explanation = match &failure.problem {
+            Problem::Core(e) => explain_error(e, self.service.policy()),
+            Problem::Request(r) => explain_refusal(*r),
+        };
+        let reply = problem_json(
+            explanation.status,
+            explanation.heading,
+            &explanation.paragraphs.join(" "),
+        );
+        self.failure_extras(&failure, reply)
+    }
+
+    /// What every answer to `failure` carries besides its body.
+    fn failure_extras(&self, failure: &Failure, mut reply: Reply) -> Reply {
+        if let Problem::Request(Refusal::TooManyWrites { .. }) = failure.problem {
+            // The window is a minute: by then the oldest write has left it.
+            reply
+                .extra
+                .push((http::header::RETRY_AFTER, "60".to_owned()));
+        }
+        if failure.clear_session {
+            reply.cookie(cookies::clear(&self.config, Jar::Session))
+        } else {
+            reply
+        }
+    }
+
+    /// The page for a failure: the one place a [`Failure`] becomes a page.
     pub(super) fn failure_page(&self, req: &Req, failure: Failure) -> Reply {
         let explanation = match &failure.problem {
             Problem::Core(e) => explain_error(e, self.service.policy()),
@@ -361,25 +398,15 @@ impl PortalApp {
             Problem::Request(r) => explain_refusal(*r),
         };
         let paragraphs: Vec<&str> = explanation.paragraphs.iter().map(String::as_str).collect();
-        let mut reply = self.message(
+        let reply = self.message(
             req,
             explanation.status,
             failure.branding.as_ref(),
             explanation.heading,
             &paragraphs,
-            failure.back,
+            failure.back.clone(),
         );
-        if let Problem::Request(Refusal::TooManyWrites { .. }) = failure.problem {
-            // The window is a minute: by then the oldest write has left it.
-            reply
-                .extra
-                .push((http::header::RETRY_AFTER, "60".to_owned()));
-        }
-        if failure.clear_session {
-            reply.cookie(cookies::clear(&self.config, Jar::Session))
-        } else {
-            reply
-        }
+        self.failure_extras(&failure, reply)
     }
 }
 
@@ -470,15 +497,21 @@ mod tests {
         );
         assert_eq!(x.status, StatusCode::PAYLOAD_TOO_LARGE);
         assert!(
-            x.paragraphs[0].contains("the 25 MB allowed"),
+            x.paragraphs[0].contains("the 24 MB allowed"),
+            "the limit reads as the task page writes it (binary units): {:?}",
+            x.paragraphs
+        );
+        let x = explain_error(
+            &Error::TooLarge {
+                max_bytes: 100 * 1024 * 1024,
+            },
+            &p,
+        );
+        assert!(
+            x.paragraphs[0].contains("the 100 MB allowed"),
             "{:?}",
             x.paragraphs
         );
-        assert_eq!(bytes_in_words(512_000), "512 KB");
-        assert_eq!(bytes_in_words(1_500_000), "1.5 MB");
-        assert_eq!(bytes_in_words(2_000_000_000), "2 GB");
-        assert_eq!(bytes_in_words(1), "1 byte");
-        assert_eq!(bytes_in_words(999), "999 bytes");
         let x = explain_error(&Error::storage_msg("disk I/O error at page 7"), &p);
         assert_eq!(x.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!x.paragraphs.join(" ").contains("disk"));

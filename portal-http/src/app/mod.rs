@@ -5,7 +5,11 @@
 //! - `GET /verify`: "check your email" with code entry; `POST /verify/code`, `POST /verify/resend`.
 //! - `GET /m/{magic}`: confirmation page (mail scanners only ever GET); its `POST` signs in.
 //! - `GET /?tab=tasks|progress|documents|approvals`: the portal home; `POST /sign-out`.
-//! - `GET /assets/portal.css`, `GET /brand/logo/{sha256}`: static assets.
+//! - `GET /tasks/{task}`: a task; `POST /tasks/{task}/{action}`: its actions.
+//! - `POST /tasks/{task}/documents/{document}`: uploads a file for a requested document
+//!   (`multipart/form-data`, streamed); `GET /tasks/{task}/files/{file}` downloads one.
+//! - `GET /assets/portal.css`, `GET /assets/documents.js`, `GET /brand/logo/{sha256}`:
+//!   static assets.
 //!
 //! Token-bearing URLs are never logged, and after a token is used the browser is
 //! redirected to a URL without it.
@@ -26,6 +30,7 @@ use portal_core::secret::SessionToken;
 use portal_core::store::{ClientContext, RequestInfo};
 
 mod access;
+mod documents;
 mod failure;
 mod portal;
 mod tasks;
@@ -37,6 +42,7 @@ use crate::cookies::{self, Jar};
 use crate::csrf::{self, Origin};
 use crate::pages::{Chrome, MessagePage};
 use crate::respond::{Body, Reply, csp};
+use crate::server::BodyDeadline;
 use crate::throttle::WriteThrottle;
 
 /// The client address a trusted proxy vouches for: the *last* `X-Forwarded-For` entry
@@ -77,6 +83,13 @@ mod tests {
             "never falls back to a client-supplied entry"
         );
     }
+}
+
+/// Whether `path` (under the mount prefix) is an upload's address,
+/// `/tasks/{task}/documents/{document}`.
+fn is_upload_path(path: &str) -> bool {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    matches!(segments.as_slice(), ["tasks", _, "documents", _])
 }
 
 /// The portal's HTTP application: a function from request to response.
@@ -131,9 +144,14 @@ impl PortalApp {
     }
 
     /// Handles one request from `remote`.
+    ///
+    /// The body must be `'static` (hyper's `Incoming` is): an upload's file is handed
+    /// to the service as a stream that owns the body. A host serving the app from its
+    /// own server bounds how slowly bodies may arrive itself; [`serve`](crate::serve)
+    /// does it per route (see [`HttpConfig::upload_min_rate`]).
     pub async fn handle<B>(&self, request: Request<B>, remote: SocketAddr) -> Response<Body>
     where
-        B: HttpBody<Data = Bytes> + Send,
+        B: HttpBody<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
         // Here rather than in `serve`, so a host serving the app from its own server
@@ -143,9 +161,30 @@ impl PortalApp {
         response
     }
 
+    /// How long the body of a request to `path` may take to arrive: uploads must keep
+    /// arriving at a minimum rate, everything else (forms of a few kilobytes) arrives
+    /// whole within `body_timeout`.
+    pub(crate) fn body_deadline(&self, method: &Method, path: &str) -> BodyDeadline {
+        let upload = *method == Method::POST
+            && path
+                .strip_prefix(self.config.prefix())
+                .is_some_and(is_upload_path);
+        if !upload {
+            return BodyDeadline::Whole(self.config.body_timeout);
+        }
+        let window = self.config.upload_rate_window;
+        let per_window =
+            u64::try_from(u128::from(self.config.upload_min_rate) * window.as_millis() / 1000)
+                .unwrap_or(u64::MAX);
+        BodyDeadline::Progress {
+            window,
+            min_bytes: per_window.max(1),
+        }
+    }
+
     async fn route<B>(&self, request: Request<B>, remote: SocketAddr) -> Response<Body>
     where
-        B: HttpBody<Data = Bytes> + Send,
+        B: HttpBody<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
         let (parts, body) = request.into_parts();
@@ -218,6 +257,13 @@ impl PortalApp {
             (["tasks", id, "invite.ics"], true, _) => {
                 ("meeting_ics", self.task_ics(&req, id).await)
             }
+            (["tasks", id, "documents", document], _, true) => (
+                "upload_document",
+                self.upload(&req, id, document, body).await,
+            ),
+            (["tasks", id, "files", file], true, _) => {
+                ("download_document", self.download(&req, id, file).await)
+            }
             (["tasks", id, action], _, true) => (
                 "task_action",
                 self.task_action(&req, id, action, body).await,
@@ -225,6 +271,7 @@ impl PortalApp {
             (["questions"], true, _) => ("questions", self.questions(&req).await),
             (["questions"], _, true) => ("ask_question", self.ask_question(&req, body).await),
             (["assets", "portal.css"], true, _) => ("css", Ok(Self::css())),
+            (["assets", "documents.js"], true, _) => ("js", Ok(Self::documents_js())),
             (["brand", "logo", sha], true, _) => ("logo", self.logo(sha).await),
             (
                 [""]
@@ -236,6 +283,7 @@ impl PortalApp {
                 | ["m", _]
                 | ["tasks", _]
                 | ["tasks", _, _]
+                | ["tasks", _, "documents" | "files", _]
                 | ["questions"],
                 _,
                 _,
@@ -381,6 +429,14 @@ impl PortalApp {
             content_type: "text/css; charset=utf-8",
             cache: "public, max-age=31536000, immutable",
             ..Reply::html(StatusCode::OK, crate::assets::CSS.to_owned())
+        }
+    }
+
+    fn documents_js() -> Reply {
+        Reply {
+            content_type: "text/javascript; charset=utf-8",
+            cache: "public, max-age=31536000, immutable",
+            ..Reply::html(StatusCode::OK, crate::assets::DOCUMENTS_JS.to_owned())
         }
     }
 

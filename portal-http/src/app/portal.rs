@@ -9,7 +9,7 @@ use portal_core::store::ClientContext;
 
 use super::{Failure, PortalApp, Refusal, Req};
 use crate::cookies::{self, Jar};
-use crate::pages::{self, HomePage, Tab};
+use crate::pages::{self, HomeInput, HomePage, Tab};
 use crate::respond::Reply;
 
 /// Activity entries shown on the portal home.
@@ -88,15 +88,25 @@ impl PortalApp {
         let tab = Tab::from_query(query_param(req, "tab").as_deref());
         let activity = self.service.activity(ctx.portal_id, HOME_ACTIVITY).await?;
         let today = self.service.clock().now().date_naive();
+        // Files are read only for the tab that lists them.
+        let documents = if tab == Tab::Documents {
+            self.service.documents(ctx.portal_id).await?
+        } else {
+            Vec::new()
+        };
         let c = self.chrome(req, tab.label(), Some(&snap.portal.branding));
         let page: HomePage = pages::home(
             c,
-            &snap,
-            &ctx.contact_name,
-            tab,
-            today,
-            self.config.prefix(),
-            &activity,
+            HomeInput {
+                snap: &snap,
+                contact_name: &ctx.contact_name,
+                tab,
+                today,
+                prefix: self.config.prefix(),
+                activity: &activity,
+                documents: &documents,
+                unscannable: self.service.unscannable(),
+            },
         );
         Ok(self
             .render(StatusCode::OK, &page)

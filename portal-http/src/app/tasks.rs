@@ -22,12 +22,14 @@ use crate::respond::Reply;
 
 /// What a failed action leaves on the re-rendered page.
 #[derive(Default)]
-struct Outcome {
-    status: Option<StatusCode>,
-    error: Option<String>,
-    field_errors: BTreeMap<String, String>,
-    submitted: Option<Vec<(String, String)>>,
-    draft: String,
+pub(super) struct Outcome {
+    pub(super) status: Option<StatusCode>,
+    pub(super) error: Option<String>,
+    pub(super) field_errors: BTreeMap<String, String>,
+    pub(super) submitted: Option<Vec<(String, String)>>,
+    pub(super) draft: String,
+    /// A refused upload: `(document id, message)`, shown at that document.
+    pub(super) upload_error: Option<(String, String)>,
 }
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -67,12 +69,18 @@ fn notice_for(done: &str) -> Option<&'static str> {
         "rejected" => "Rejected. Your decision has been recorded.",
         "commented" => "Comment posted.",
         "asked" => "Question sent. Your onboarding team will answer here.",
+        "uploaded" => {
+            "Uploaded. Your onboarding team will review it and you'll see the result here."
+        }
+        "quarantined" => {
+            "Our virus scan flagged the file you uploaded, so nobody can open it. See the note on the document below."
+        }
         _ => return None,
     })
 }
 
 impl PortalApp {
-    fn parse_task_id(id: &str) -> Result<TaskId, Error> {
+    pub(super) fn parse_task_id(id: &str) -> Result<TaskId, Error> {
         id.parse::<TaskId>().map_err(|_| Error::NotFound {
             entity: Entity::Task,
         })
@@ -89,7 +97,7 @@ impl PortalApp {
         Ok(reply.cookie(self.session_cookie(&token, &ctx)))
     }
 
-    async fn render_task(
+    pub(super) async fn render_task(
         &self,
         req: &Req,
         ctx: &ClientContext,
@@ -104,6 +112,12 @@ impl PortalApp {
                 .branded(Some(snap.portal.branding.clone())));
         };
         let comments = self.service.comments(ctx.portal_id, task_id).await?;
+        // Files are read only for a task that asks for documents.
+        let documents = if task.kind.is_document() {
+            self.service.documents(ctx.portal_id).await?
+        } else {
+            Vec::new()
+        };
         let phase = snap
             .phases
             .iter()
@@ -127,6 +141,12 @@ impl PortalApp {
                 field_errors: outcome.field_errors,
                 submitted: outcome.submitted.as_deref(),
                 draft: outcome.draft,
+                documents: &documents,
+                unscannable: self.service.unscannable(),
+                upload_error: outcome
+                    .upload_error
+                    .as_ref()
+                    .map(|(id, message)| (id.as_str(), message.as_str())),
             },
         );
         Ok(self.render(outcome.status.unwrap_or(StatusCode::OK), &page))

@@ -18,6 +18,8 @@ pub struct Chrome {
     pub logo_url: Option<String>,
     /// The stylesheet's URL.
     pub css_url: String,
+    /// The upload script's URL (loaded by pages with upload forms).
+    pub upload_js_url: String,
     /// CSP nonce of the inline style block.
     pub nonce: String,
     /// CSRF token for forms.
@@ -59,6 +61,10 @@ impl Chrome {
             logo_url,
             css_url: format!(
                 "{prefix}/assets/portal.css?v={}",
+                crate::assets::CSS_VERSION
+            ),
+            upload_js_url: format!(
+                "{prefix}/assets/documents.js?v={}",
                 crate::assets::CSS_VERSION
             ),
             nonce,

@@ -4,7 +4,11 @@
 use askama::Template;
 use chrono::{NaiveDate, TimeDelta};
 use portal_core::model::{PhaseStatus, PortalSnapshot, Progress, Side, Task, TaskKind, TaskStatus};
+use portal_core::scan::UnscannablePolicy;
+use portal_core::workflow::DocumentStatus;
+use portal_core::workflow::documents::{DocumentRow, may_upload};
 
+use super::documents::{DocumentView, ViewContext, document_view, status_slug as doc_slug};
 use super::{Chrome, PortalNav, task};
 
 /// The four tabs of the portal home.
@@ -163,6 +167,8 @@ pub struct HomePage {
     pub timeline: bool,
     /// Phases with their cards.
     pub phases: Vec<PhaseView>,
+    /// The Documents tab: every requested document (`None` on the other tabs).
+    pub documents: Option<Vec<DocumentView>>,
     /// Navigation.
     pub nav: PortalNav,
     /// Recent activity, newest first.
@@ -194,11 +200,12 @@ pub(crate) fn card(task: &Task, company: &str, today: NaiveDate) -> TaskCard {
         TaskKind::DocumentUpload { documents } => documents
             .iter()
             .map(|d| {
-                if done {
-                    (d.name.clone(), "approved", "Approved")
-                } else {
-                    (d.name.clone(), "requested", "Requested")
-                }
+                let status = task
+                    .evidence
+                    .documents
+                    .get(&d.id)
+                    .map_or(DocumentStatus::Requested, |s| s.status);
+                (d.name.clone(), doc_slug(status), status.label())
             })
             .collect(),
         _ => Vec::new(),
@@ -272,16 +279,59 @@ fn phases(
         .collect()
 }
 
+/// Requested documents that wait for the client: never uploaded, or rejected, in a
+/// task the client can upload to now.
+fn documents_waiting(tasks: &[Task]) -> usize {
+    tasks
+        .iter()
+        .map(|t| match &t.kind {
+            TaskKind::DocumentUpload { documents } => documents
+                .iter()
+                .filter(|d| may_upload(t, &d.id).is_ok())
+                .filter(|d| {
+                    t.evidence
+                        .documents
+                        .get(&d.id)
+                        .is_none_or(|s| s.status == DocumentStatus::Rejected)
+                })
+                .count(),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// What the home page shows besides its frame.
+pub struct HomeInput<'a> {
+    /// The portal's tasks and phases.
+    pub snap: &'a PortalSnapshot,
+    /// The signed-in contact.
+    pub contact_name: &'a str,
+    /// The tab shown.
+    pub tab: Tab,
+    /// Today (for due dates).
+    pub today: NaiveDate,
+    /// The mount prefix.
+    pub prefix: &'a str,
+    /// Recent activity, newest first.
+    pub activity: &'a [portal_core::workflow::ActivityEntry],
+    /// The requested documents (read for the Documents tab only; empty otherwise).
+    pub documents: &'a [DocumentRow],
+    /// Which files may be downloaded.
+    pub unscannable: UnscannablePolicy,
+}
+
 /// Builds the home page for one tab.
-pub fn home(
-    c: Chrome,
-    snap: &PortalSnapshot,
-    contact_name: &str,
-    tab: Tab,
-    today: NaiveDate,
-    prefix: &str,
-    activity: &[portal_core::workflow::ActivityEntry],
-) -> HomePage {
+pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
+    let HomeInput {
+        snap,
+        contact_name,
+        tab,
+        today,
+        prefix,
+        activity,
+        documents,
+        unscannable,
+    } = input;
     let progress = Progress::of(&snap.tasks);
     let open = |t: &&Task| t.status != TaskStatus::Completed;
     let is_client = |t: &Task| t.assignee == Side::Client;
@@ -294,12 +344,7 @@ pub fn home(
                 .filter(open)
                 .count(),
             Tab::OurProgress => 0,
-            Tab::Documents => snap
-                .tasks
-                .iter()
-                .filter(|t| t.kind.is_document())
-                .filter(open)
-                .count(),
+            Tab::Documents => documents_waiting(&snap.tasks),
             Tab::Approvals => snap
                 .tasks
                 .iter()
@@ -334,10 +379,12 @@ pub fn home(
         ),
         Tab::Documents => (
             "Documents",
-            Some("Documents we asked for and where each one stands."),
+            Some(
+                "Every document we asked for and where it stands. Upload from the document's task.",
+            ),
             "No documents have been requested.",
             false,
-            phases(snap, today, |t| t.kind.is_document(), false),
+            Vec::new(),
         ),
         Tab::Approvals => {
             // Pending decisions first, then decided ones.
@@ -368,6 +415,20 @@ pub fn home(
         empty_text,
         timeline,
         phases,
+        documents: (tab == Tab::Documents).then(|| {
+            let cx = ViewContext {
+                prefix,
+                policy: unscannable,
+                error: None,
+            };
+            documents
+                .iter()
+                .filter_map(|row| {
+                    let task = snap.tasks.iter().find(|t| t.id == row.task_id)?;
+                    Some(document_view(row, task, &cx))
+                })
+                .collect()
+        }),
         nav: PortalNav::new(prefix),
         activity: activity
             .iter()

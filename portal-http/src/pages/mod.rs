@@ -3,6 +3,7 @@
 //! and phase status come from `portal_core::model`.
 
 pub mod access;
+pub mod documents;
 pub mod frame;
 pub mod home;
 pub mod questions;
@@ -11,4 +12,4 @@ pub mod task;
 pub use access::{InvitePage, MagicPage, MessagePage, VerifyPage};
 pub use frame::{Chrome, PortalNav};
 pub(crate) use home::card;
-pub use home::{HomePage, Tab, TaskCard, home};
+pub use home::{HomeInput, HomePage, Tab, TaskCard, home};

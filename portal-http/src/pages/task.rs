@@ -9,6 +9,10 @@ use portal_core::workflow::survey::{Answer, field_name};
 use portal_core::workflow::video::parse_video_url;
 use portal_core::workflow::{Actor, Comment};
 
+use portal_core::scan::UnscannablePolicy;
+use portal_core::workflow::documents::DocumentRow;
+
+use super::documents::{DocumentView, ViewContext, document_view};
 use super::{Chrome, PortalNav, TaskCard, card};
 
 /// A UTC instant for people: "Sat 28 Nov 2026, 10:00 UTC".
@@ -113,6 +117,16 @@ pub struct DecisionView {
     pub info: DoneInfo,
 }
 
+/// A document upload task's documents as shown.
+#[derive(Debug, Clone)]
+pub struct DocumentsBlock {
+    /// Every requested document, in the task's order.
+    pub docs: Vec<DocumentView>,
+    /// Whether the "several files at once" area is offered (the upload script shows
+    /// it): when more than one document is waiting for a file, the ones it fills.
+    pub several: bool,
+}
+
 /// A comment as shown.
 #[derive(Debug, Clone)]
 pub struct CommentView {
@@ -164,6 +178,8 @@ pub struct TaskPage {
     pub checklist: Option<(Vec<ItemView>, usize, usize)>,
     /// Approval: supporting document name and decision.
     pub approval: Option<(Option<String>, Option<DecisionView>)>,
+    /// Document upload task: its documents.
+    pub documents: Option<DocumentsBlock>,
     /// Task types whose interaction is not offered here yet: what to tell the client.
     pub not_yet: Option<&'static str>,
     /// Notes or comment typed before an error, kept.
@@ -336,6 +352,12 @@ pub struct TaskPageInput<'a> {
     pub submitted: Option<&'a [(String, String)]>,
     /// Text typed before an error.
     pub draft: String,
+    /// The portal's requested documents with their files (only this task's are shown).
+    pub documents: &'a [DocumentRow],
+    /// Which files may be downloaded.
+    pub unscannable: UnscannablePolicy,
+    /// A refused upload: `(document id, message)`.
+    pub upload_error: Option<(&'a str, &'a str)>,
 }
 
 /// Builds the task page.
@@ -373,6 +395,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
         form_error: input.field_errors.get("_form").cloned(),
         checklist: None,
         approval: None,
+        documents: None,
         not_yet: None,
         draft: input.draft,
         comments: input
@@ -443,9 +466,22 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
             page.approval = Some((document.as_ref().map(|d| d.name.clone()), decision));
         }
         TaskKind::DocumentUpload { .. } => {
-            page.not_yet = Some(
-                "Uploading documents in the portal is coming soon. Until then, your onboarding team will collect these with you directly.",
-            );
+            let cx = ViewContext {
+                prefix: input.prefix,
+                policy: input.unscannable,
+                error: input.upload_error,
+            };
+            let docs: Vec<DocumentView> = input
+                .documents
+                .iter()
+                .filter(|row| row.task_id == task.id)
+                .map(|row| document_view(row, task, &cx))
+                .collect();
+            let waiting = docs.iter().filter(|d| d.waiting).count();
+            page.documents = Some(DocumentsBlock {
+                several: waiting > 1,
+                docs,
+            });
         }
         TaskKind::Signature { .. } => {
             page.not_yet = Some(

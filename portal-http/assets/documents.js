@@ -1,0 +1,343 @@
+// The upload script of document upload tasks, served as /assets/documents.js and
+// loaded by a tag carrying the page's CSP nonce (the policy runs no other script).
+// The page works without it: every document has a plain form with a file input and an
+// Upload button.
+//
+// With it:
+// - each document's upload area is also a drop zone, and a file chosen or dropped
+//   there is uploaded straight away;
+// - "Upload several files at once" (shown only with this script, and only when more
+//   than one document can take a file) sends several files, in the order given, to
+//   the documents still waiting for one;
+// - every file gets a progress bar while it is sent (XMLHttpRequest: fetch reports
+//   no upload progress);
+// - when the uploads are done, the task part of the page is fetched again and swapped
+//   in, so the statuses read "Uploaded" without a reload; a refused file's reason
+//   stays shown at its document. Everything is also said in a polite live region.
+'use strict';
+
+(() => {
+  const announcer = document.getElementById('upload-announcer');
+  let busy = false;
+
+  function say(text) {
+    if (!announcer || !text) return;
+    // Emptied first, so the same words twice are announced twice.
+    announcer.textContent = '';
+    window.setTimeout(() => {
+      announcer.textContent = text;
+    }, 100);
+  }
+
+  // A size as the page writes it (binary units, like portal_core::wording::bytes).
+  function size(n) {
+    if (n < 1024) return n === 1 ? '1 byte' : `${n} bytes`;
+    const units = ['KB', 'MB', 'GB', 'TB'];
+    let v = n / 1024;
+    let u = 0;
+    while (v >= 1024 && u < units.length - 1) {
+      v /= 1024;
+      u += 1;
+    }
+    const whole = v >= 10 || Math.round((v % 1) * 10) === 0;
+    return `${whole ? v.toFixed(0) : v.toFixed(1)} ${units[u]}`;
+  }
+
+  const hasFiles = (e) => Boolean(e.dataTransfer) && Array.from(e.dataTransfer.types || []).includes('Files');
+
+  // Makes `el` take dropped files; `onFiles` gets them as an array.
+  function dropTarget(el, onFiles) {
+    let depth = 0;
+    el.addEventListener('dragenter', (e) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      depth += 1;
+      el.classList.add('over');
+    });
+    el.addEventListener('dragover', (e) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      e.stopPropagation();
+      e.dataTransfer.dropEffect = 'copy';
+    });
+    el.addEventListener('dragleave', () => {
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) el.classList.remove('over');
+    });
+    el.addEventListener('drop', (e) => {
+      e.preventDefault();
+      e.stopPropagation();
+      depth = 0;
+      el.classList.remove('over');
+      const files = Array.from((e.dataTransfer && e.dataTransfer.files) || []);
+      if (files.length > 0) onFiles(files);
+    });
+    // A click anywhere in the area (not only on the input) opens the file chooser.
+    const input = el.querySelector('input[type=file]');
+    el.addEventListener('click', (e) => {
+      if (input && !e.target.closest('input, label, a, button')) input.click();
+    });
+  }
+
+  function docName(form) {
+    return form.dataset.document || 'this document';
+  }
+
+  // Shows why a file was not uploaded, at its document.
+  function showError(anchor, message) {
+    const item = document.getElementById(anchor);
+    const form = item && item.querySelector('form[data-upload]');
+    if (!form) {
+      showNote(message);
+      return;
+    }
+    let p = form.querySelector('.field-error');
+    if (!p) {
+      p = document.createElement('p');
+      p.className = 'field-error';
+      p.id = `${anchor}-error`;
+      form.querySelector('.dropzone').after(p);
+    }
+    p.textContent = message;
+    const input = form.querySelector('input[type=file]');
+    const described = (input.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+    if (!described.includes(p.id)) described.push(p.id);
+    input.setAttribute('aria-describedby', described.join(' '));
+    input.setAttribute('aria-invalid', 'true');
+  }
+
+  // A message about several files at once, at the top of the documents.
+  function showNote(message) {
+    const section = document.querySelector('.documents-task');
+    if (!section || !message) return;
+    let p = section.querySelector('.upload-note');
+    if (!p) {
+      p = document.createElement('p');
+      p.className = 'alert upload-note';
+      section.querySelector('h2').after(p);
+    }
+    p.textContent = message;
+  }
+
+  function progressRow(form, file) {
+    const rows = form.querySelector('.upload-rows');
+    const row = document.createElement('div');
+    row.className = 'upload-row';
+    const name = document.createElement('span');
+    name.className = 'file-name';
+    name.textContent = file.name;
+    const bar = document.createElement('progress');
+    bar.max = 100;
+    bar.value = 0;
+    bar.setAttribute('aria-label', `Upload of ${file.name}`);
+    const state = document.createElement('span');
+    state.className = 'hint';
+    state.textContent = 'Waiting';
+    row.append(name, bar, state);
+    rows.append(row);
+    return { bar, state };
+  }
+
+  // Sends one file; resolves with { ok, message }, never rejects.
+  function send(form, file, ui) {
+    const doc = docName(form);
+    const limit = Number(form.dataset.maxBytes || 0);
+    if (limit > 0 && file.size > limit) {
+      return Promise.resolve({
+        ok: false,
+        message: `${file.name} is ${size(file.size)}, larger than the ${form.dataset.limit} “${doc}” accepts. Nothing was sent: make the file smaller, then upload it again.`,
+      });
+    }
+    const token = form.querySelector('input[name=csrf]').value;
+    const data = new FormData();
+    data.append('csrf', token);
+    data.append('file', file, file.name);
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', form.action);
+      xhr.setRequestHeader('Accept', 'application/json');
+      xhr.setRequestHeader('X-CSRF-Token', token);
+      xhr.upload.addEventListener('progress', (e) => {
+        if (!e.lengthComputable || e.total === 0) return;
+        const percent = Math.floor((e.loaded * 100) / e.total);
+        ui.bar.value = percent;
+        ui.state.textContent = `${percent}%`;
+      });
+      xhr.addEventListener('load', () => {
+        let body = null;
+        try {
+          body = JSON.parse(xhr.responseText);
+        } catch {
+          body = null;
+        }
+        if (xhr.status >= 200 && xhr.status < 300) {
+          const flagged = body && body.status === 'rejected';
+          resolve({
+            ok: true,
+            message: flagged
+              ? `${file.name} was flagged by the virus scan, so nobody can open it. See the note at “${doc}”.`
+              : `${file.name} uploaded for “${doc}”. It now waits for review.`,
+          });
+        } else {
+          const detail = body && body.detail ? body.detail : `The upload failed (error ${xhr.status}). Nothing was saved: please try again.`;
+          resolve({ ok: false, message: `${file.name} was not uploaded for “${doc}”. ${detail}` });
+        }
+      });
+      const dropped = () => resolve({
+        ok: false,
+        message: `${file.name} was not uploaded for “${doc}”: the connection dropped before it was sent. Nothing was saved: please try again.`,
+      });
+      xhr.addEventListener('error', dropped);
+      xhr.addEventListener('abort', dropped);
+      xhr.send(data);
+    });
+  }
+
+  // Fetches the task page again and swaps its task part in (statuses, files, forms).
+  async function refresh() {
+    const focused = document.activeElement && document.activeElement.id;
+    // The task page's own address: this page may be the answer to a form post.
+    const section = document.querySelector('[data-task-page]');
+    const address = section ? section.dataset.taskPage : window.location.pathname;
+    let fresh = null;
+    try {
+      const res = await fetch(address, {
+        headers: { Accept: 'text/html' },
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
+      if (res.ok) {
+        // Only the task's <article>: parsing the whole page would also parse its
+        // <style>, whose nonce (new for every response) the CSP of this page refuses.
+        const html = await res.text();
+        const start = html.indexOf('<article');
+        const end = html.indexOf('</article>');
+        if (start >= 0 && end > start) {
+          const holder = document.createElement('div');
+          holder.innerHTML = html.slice(start, end + '</article>'.length);
+          fresh = holder.querySelector('.task-page');
+        }
+      }
+    } catch {
+      fresh = null;
+    }
+    const old = document.querySelector('.task-page');
+    if (!fresh || !old) {
+      window.location.assign(address);
+      return;
+    }
+    old.replaceWith(fresh);
+    setUp(fresh);
+    const again = focused && document.getElementById(focused);
+    if (again) {
+      again.focus();
+    } else if (focused) {
+      const heading = document.getElementById('documents-title');
+      if (heading) {
+        heading.setAttribute('tabindex', '-1');
+        heading.focus();
+      }
+    }
+  }
+
+  // Uploads `pairs` ([form, file]) one after another, then shows the new statuses.
+  async function uploadAll(pairs, note) {
+    if (busy) {
+      say('Please wait: the files you chose before are still uploading.');
+      return;
+    }
+    if (pairs.length === 0) {
+      showNote(note);
+      say(note);
+      return;
+    }
+    busy = true;
+    const rows = pairs.map(([form, file]) => progressRow(form, file));
+    say(pairs.length === 1 ? `Uploading ${pairs[0][1].name}.` : `Uploading ${pairs.length} files, one after another.`);
+    const results = [];
+    for (let i = 0; i < pairs.length; i += 1) {
+      const [form, file] = pairs[i];
+      rows[i].state.textContent = 'Uploading';
+      const result = await send(form, file, rows[i]);
+      rows[i].state.textContent = result.ok ? 'Uploaded' : 'Not uploaded';
+      if (result.ok) rows[i].bar.value = 100;
+      results.push({ anchor: form.closest('.doc').id, ...result });
+    }
+    busy = false;
+    if (results.some((r) => r.ok)) await refresh();
+    for (const r of results.filter((x) => !x.ok)) showError(r.anchor, r.message);
+    if (note) showNote(note);
+    say([...results.map((r) => r.message), note].filter(Boolean).join(' '));
+  }
+
+  // Several files at once: in order, to the documents still waiting for a file.
+  function distribute(files) {
+    const waiting = Array.from(document.querySelectorAll('form[data-upload][data-waiting]'));
+    const pairs = files.slice(0, waiting.length).map((file, i) => [waiting[i], file]);
+    const extra = files.slice(waiting.length);
+    let note = null;
+    if (waiting.length === 0) {
+      note = 'Every document already has a file waiting for review, so nothing was uploaded. To replace a file, use that document\'s own upload area.';
+    } else if (extra.length > 0) {
+      const names = extra.map((f) => f.name).join(', ');
+      note = `${extra.length === 1 ? 'One file was' : `${extra.length} files were`} not uploaded because no more documents are waiting for a file: ${names}. To replace a document's file, use that document's own upload area.`;
+    }
+    uploadAll(pairs, note);
+  }
+
+  function setUp(root) {
+    for (const form of root.querySelectorAll('form[data-upload]')) {
+      form.classList.add('js-upload');
+      const input = form.querySelector('input[type=file]');
+      const zone = form.querySelector('.dropzone');
+      const hint = zone.querySelector('.dropzone-hint');
+      if (hint) hint.hidden = false;
+      input.addEventListener('change', () => {
+        const file = input.files && input.files[0];
+        input.value = '';
+        if (file) uploadAll([[form, file]]);
+      });
+      form.addEventListener('submit', (e) => {
+        e.preventDefault();
+        const file = input.files && input.files[0];
+        if (file) uploadAll([[form, file]]);
+      });
+      dropTarget(zone, (files) => {
+        if (files.length === 1) {
+          uploadAll([[form, files[0]]]);
+          return;
+        }
+        const several = document.querySelector('[data-drop-all]')
+          ? ', or drop them together on “Upload several files at once” above'
+          : '';
+        const message = `“${docName(form)}” takes one file, so nothing was uploaded. Drop one file here${several}.`;
+        showError(form.closest('.doc').id, message);
+        say(message);
+      });
+    }
+    const all = root.querySelector('[data-drop-all]');
+    if (all) {
+      all.hidden = false;
+      const input = all.querySelector('input[type=file]');
+      input.addEventListener('change', () => {
+        const files = Array.from(input.files || []);
+        input.value = '';
+        if (files.length > 0) distribute(files);
+      });
+      dropTarget(all, distribute);
+    }
+  }
+
+  // A file dropped beside the drop zones would make the browser open it and leave
+  // the portal: refuse such drops.
+  window.addEventListener('dragover', (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'none';
+  });
+  window.addEventListener('drop', (e) => {
+    if (hasFiles(e)) e.preventDefault();
+  });
+
+  setUp(document);
+})();

@@ -283,7 +283,11 @@ pub fn judge_failure(
     policy: &OutboxPolicy,
     jitter: u64,
 ) -> FailedAttempt {
-    let said = error.to_string();
+    // A mail error's own words (`permanent: ...`), without the error's prefix.
+    let said = match error {
+        Error::Mail { message } => message.clone(),
+        other => other.to_string(),
+    };
     let give_up = |why: String| FailedAttempt {
         at: now,
         error: why,

@@ -9,6 +9,7 @@ mod errors;
 mod headers;
 mod journey;
 mod logs;
+mod outbox;
 mod server;
 mod smtp;
 mod snapshots;

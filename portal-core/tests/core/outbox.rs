@@ -257,10 +257,10 @@ async fn a_verification_email_whose_request_died_is_sent_by_the_sender_while_the
 }
 
 #[tokio::test]
-async fn staff_notifications_and_rejections_are_queued_with_their_action() {
+async fn a_staff_notification_queued_while_the_mail_server_is_down_goes_out_later() {
     let kit = queued_kit(Arc::new(MemoryStore::new()), 38);
     let s = seeded(&kit).await;
-    kit.mailer.set_failing(false);
+    // Signed in through a second service over the same store (its own inline mailer).
     let h = portal_core::testkit::TestService::builder(kit.service.store().clone())
         .seed(39)
         .build();
@@ -374,4 +374,65 @@ async fn senders_sharing_a_store_send_each_email_once() {
         .collect();
     expected.sort();
     assert_eq!(to, expected, "every invite sent, none twice");
+}
+
+/// A mailer so slow that a batch outlives its lease: each send moves the clock past it.
+struct Slow {
+    clock: Arc<portal_core::ManualClock>,
+    by: TimeDelta,
+    sent: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl portal_core::Mailer for Slow {
+    async fn send(&self, email: &portal_core::Email) -> portal_core::Result<()> {
+        self.clock.advance(self.by);
+        self.sent.lock().unwrap().push(email.to.as_str().to_owned());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_email_whose_lease_ran_out_before_its_turn_is_left_for_the_next_claim() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let kit = queued_kit(store.clone(), 42);
+    let s = seeded(&kit).await;
+    let other = kit
+        .service
+        .add_contact(s.portal.id, "Sam", "sam@contoso.example")
+        .await
+        .unwrap();
+    kit.service.invite_contact(s.contact.id).await.unwrap();
+    kit.service.invite_contact(other.id).await.unwrap();
+    let policy = *kit.service.outbox_policy();
+    let slow = Arc::new(Slow {
+        clock: kit.clock.clone(),
+        by: policy.lease + TimeDelta::seconds(1),
+        sent: std::sync::Mutex::new(Vec::new()),
+    });
+    let service = portal_core::PortalService::builder(
+        store,
+        slow.clone(),
+        Arc::new(portal_core::testkit::TestLinks::default()),
+        portal_core::secret::ServerSecret::generate(&portal_core::OsRandom),
+    )
+    .clock(kit.clock.clone())
+    .build();
+    let first = service.deliver_outbox().await.unwrap();
+    assert_eq!(
+        (first.sent, first.lost_claims),
+        (1, 1),
+        "the second email's lease ended while the first was sent: not sent under it"
+    );
+    assert_eq!(service.deliver_outbox().await.unwrap(), report(1, 0, 0));
+    let mut sent = slow.sent.lock().unwrap().clone();
+    sent.sort();
+    assert_eq!(
+        sent,
+        vec![
+            s.contact.email.as_str().to_owned(),
+            "sam@contoso.example".to_owned()
+        ],
+        "each sent once"
+    );
 }

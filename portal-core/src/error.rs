@@ -198,6 +198,8 @@ pub enum Entity {
     File,
     /// A key of the keyring.
     Key,
+    /// An email in the outbox.
+    Email,
 }
 
 impl Entity {
@@ -222,6 +224,7 @@ impl Entity {
             Self::File => "file",
             Self::Blob => "blob",
             Self::Key => "key",
+            Self::Email => "email",
         }
     }
 }

@@ -104,6 +104,16 @@ typed_id!(
     BlobId
 );
 
+typed_id!(
+    /// An email in the outbox.
+    MailId
+);
+typed_id!(
+    /// One claim of outbox emails by a sender: only the holder of the current claim can
+    /// record the outcome of a send (see [`crate::store::OutboxStore`]).
+    ClaimToken
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@ pub mod files;
 pub mod ids;
 pub mod mail;
 pub mod model;
+pub mod outbox;
 pub mod random;
 pub mod scan;
 pub mod secret;
@@ -41,8 +42,10 @@ pub mod testkit;
 pub use access::{AccessPolicy, RetentionPolicy, SessionPolicy};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Entity, Error, Limit, Result};
-pub use ids::{BlobId, ContactId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
+pub use ids::{
+    BlobId, ClaimToken, ContactId, MailId, PhaseId, PortalId, QuestionId, TaskId, TenantId,
+};
 pub use mail::{Email, LinkBuilder, Mailer, RecordingMailer};
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{PortalService, PortalServiceBuilder, PruneReport, TaskSpec};
-pub use store::{AccessStore, DirectoryStore, Store, WorkflowStore};
+pub use store::{AccessStore, DirectoryStore, OutboxStore, Store, WorkflowStore};

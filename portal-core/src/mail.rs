@@ -5,6 +5,9 @@
 //! (feature `outbox`) for demos, [`SmtpMailer`] (feature `smtp`) in production. The
 //! outbox and SMTP share one message builder, so the `.eml` files show exactly the
 //! headers and parts that SMTP sends.
+//!
+//! The service never calls a mailer from inside an action: emails are queued in the
+//! store with the action ([`crate::outbox`]) and a sender hands them to the mailer.
 
 use std::fmt;
 use std::sync::Mutex;
@@ -48,11 +51,23 @@ pub trait Mailer: Send + Sync + 'static {
     async fn send(&self, email: &Email) -> Result<()>;
 }
 
-/// Keeps every email in memory instead of sending it; for tests.
+/// Keeps every email in memory instead of sending it; for tests. It can be told to
+/// fail, transiently or permanently, for every send or for the next few, as a mail
+/// server that defers, refuses or cannot be reached would.
 #[derive(Debug, Default)]
 pub struct RecordingMailer {
     sent: Mutex<Vec<Email>>,
-    failing: std::sync::atomic::AtomicBool,
+    failing: Mutex<Failing>,
+}
+
+/// How a [`RecordingMailer`] fails.
+#[derive(Debug, Default, Clone, Copy)]
+struct Failing {
+    /// Every send fails this way while set.
+    always: Option<crate::outbox::Permanence>,
+    /// The next `count` sends fail this way.
+    next: u32,
+    next_kind: Option<crate::outbox::Permanence>,
 }
 
 impl RecordingMailer {
@@ -68,21 +83,46 @@ impl RecordingMailer {
     pub fn last_to(&self, to: &str) -> Option<Email> {
         self.sent().into_iter().rev().find(|e| e.to.as_str() == to)
     }
-    /// While `failing` is set, every send fails with `Error::Mail` and records nothing,
-    /// as a mail server that refuses or cannot be reached would: for testing the
-    /// failure paths.
+    /// While `failing` is set, every send fails with a transient `Error::Mail` and
+    /// records nothing: for testing the failure paths.
     pub fn set_failing(&self, failing: bool) {
+        self.set_failure(failing.then_some(crate::outbox::Permanence::Transient));
+    }
+    /// While set, every send fails with an `Error::Mail` marked `transient:` or
+    /// `permanent:` (as [`SmtpMailer`] marks its errors) and records nothing.
+    pub fn set_failure(&self, failure: Option<crate::outbox::Permanence>) {
         self.failing
-            .store(failing, std::sync::atomic::Ordering::SeqCst);
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .always = failure;
+    }
+    /// The next `count` sends fail with `failure`; later ones go through again.
+    pub fn fail_next(&self, count: u32, failure: crate::outbox::Permanence) {
+        let mut f = self.failing.lock().unwrap_or_else(|p| p.into_inner());
+        f.next = count;
+        f.next_kind = Some(failure);
     }
 }
 
 #[async_trait]
 impl Mailer for RecordingMailer {
     async fn send(&self, email: &Email) -> Result<()> {
-        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+        let failure = {
+            let mut f = self.failing.lock().unwrap_or_else(|p| p.into_inner());
+            if f.next > 0 {
+                f.next -= 1;
+                f.next_kind
+            } else {
+                f.always
+            }
+        };
+        if let Some(kind) = failure {
+            let marker = match kind {
+                crate::outbox::Permanence::Permanent => "permanent",
+                crate::outbox::Permanence::Transient => "transient",
+            };
             return Err(Error::Mail {
-                message: "the recording mailer was told to fail".to_owned(),
+                message: format!("{marker}: the recording mailer was told to fail"),
             });
         }
         self.sent

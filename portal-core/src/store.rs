@@ -19,11 +19,14 @@ use chrono::{DateTime, Utc};
 use crate::access::{AccessPolicy, SessionPolicy};
 use crate::blob::keyring::{KeyId, WrappedKey};
 use crate::error::{Error, Result};
-use crate::ids::{BlobId, ContactId, FileId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
+use crate::ids::{
+    BlobId, ClaimToken, ContactId, FileId, MailId, PhaseId, PortalId, QuestionId, TaskId, TenantId,
+};
 use crate::model::{
     Branding, Contact, EmailAddress, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task,
     Tenant,
 };
+use crate::outbox::{FailedAttempt, OutboxMessage};
 use crate::secret::{CodeHash, TokenHash};
 use crate::workflow::documents::{FileDecision, UploadDecision};
 use crate::workflow::{
@@ -276,6 +279,8 @@ pub struct AccessLogEntry {
 ///   A hash that is not a current invite is `NotFound(Invite)`; otherwise
 ///   [`rules::judge_invite`](crate::access::rules::judge_invite) answers: a revoked
 ///   contact is `Revoked(Contact)`, a revoked invite `Revoked(Invite)`.
+///   `issue_invite` queues the emails it is given in the same unit (see
+///   [`OutboxStore`]): a refused re-issue queues nothing.
 ///   `revoke_invite` keeps `now` as the revocation time (the first one stays) and
 ///   does not touch sessions. `open_invite` changes nothing.
 /// - **A verification lives no longer than its invite.** `issue_invite`,
@@ -374,12 +379,14 @@ pub struct AccessLogEntry {
 ///   concurrent or repeated prunes with the same `before` remove each entry once.
 #[async_trait]
 pub trait AccessStore: Send + Sync + 'static {
-    /// Gives a contact a new invite (re-issue kills the old one; clears revocation).
+    /// Gives a contact a new invite (re-issue kills the old one; clears revocation),
+    /// and queues `emails` (the invitation) in the same unit.
     async fn issue_invite(
         &self,
         contact: ContactId,
         token: &TokenHash,
         now: DateTime<Utc>,
+        emails: &[OutboxMessage],
     ) -> Result<ContactInPortal>;
     /// Kills a contact's invite and its unfinished verifications, without touching its
     /// sessions.
@@ -510,8 +517,8 @@ pub type TaskDecision = std::sync::Arc<dyn Fn(&Task) -> Result<TaskChange> + Sen
 ///   `decide` errs, nothing is written and its error is returned unchanged.
 ///   Concurrent updates of one task are serialised: each `decide` sees the result of
 ///   the previous one (lock the task row: `SELECT … FOR UPDATE`).
-/// - `add_comment` and `add_question` store the record and append the activity entry
-///   together; `answer_question` sets the answer and appends the entry together, and
+/// - `add_comment` and `add_question` store the record, append the activity entry and
+///   queue the emails they are given together (see [`OutboxStore`]); `answer_question` sets the answer and appends the entry together, and
 ///   refuses with `Conflict` if the question already has an answer (two concurrent
 ///   answers: exactly one wins). An activity entry of another portal than its record
 ///   is `Invalid("activity")` ([`ActivityEntry::ensure_portal`]); a foreign or missing
@@ -537,13 +544,24 @@ pub trait WorkflowStore: Send + Sync + 'static {
         task: TaskId,
         decide: TaskDecision,
     ) -> Result<Task>;
-    /// Adds a comment to a task of the comment's portal, with its activity entry.
-    async fn add_comment(&self, comment: &Comment, activity: &ActivityEntry) -> Result<()>;
+    /// Adds a comment to a task of the comment's portal, with its activity entry, and
+    /// queues `emails` (the MSP's notification, if any) in the same unit.
+    async fn add_comment(
+        &self,
+        comment: &Comment,
+        activity: &ActivityEntry,
+        emails: &[OutboxMessage],
+    ) -> Result<()>;
     /// A task's comments, oldest first.
     async fn comments(&self, portal: PortalId, task: TaskId) -> Result<Vec<Comment>>;
-    /// Stores a client's question with its activity entry.
-    async fn add_question(&self, question: &ClientQuestion, activity: &ActivityEntry)
-    -> Result<()>;
+    /// Stores a client's question with its activity entry, and queues `emails` (the
+    /// MSP's notification, if any) in the same unit.
+    async fn add_question(
+        &self,
+        question: &ClientQuestion,
+        activity: &ActivityEntry,
+        emails: &[OutboxMessage],
+    ) -> Result<()>;
     /// Answers a question (once), with its activity entry; returns the answered question.
     async fn answer_question(
         &self,
@@ -575,14 +593,15 @@ pub trait WorkflowStore: Send + Sync + 'static {
 ///   `superseded` (if any, and only if it is a pending file of the same task and
 ///   document) to [`crate::workflow::FileReview::Superseded`] by the new file, and
 ///   write the task and activity entry as `update_task` does
-///   ([`TaskChange::apply_to`]). A file id that exists, or a blob another file points
+///   ([`TaskChange::apply_to`]), and queue the change's `emails` (see [`OutboxStore`]). A file id that exists, or a blob another file points
 ///   at, is `Conflict` and nothing is written. If `decide` errs,
 ///   nothing is written and its error is returned unchanged. Serialised with every
 ///   other change of the same task (`update_task` included): lock the task row.
 /// - `update_document_file` is one unit: read the file (`NotFound(File)` if it is not
 ///   a file of `portal`) and its task, call `decide` once with both, and write the
 ///   file as [`crate::workflow::DocumentChange::file_over`] makes it (only the scan verdict and review
-///   change), with the task and activity entry. Serialised like `add_document_file`.
+///   change), with the task and activity entry, and queue the change's `emails`.
+///   Serialised like `add_document_file`.
 /// - `document_files` lists a portal's files, all versions, ordered by upload time,
 ///   ties in commit order (earlier first). A missing portal has none.
 /// - `review_queue` lists the files of `tenant` whose review is
@@ -635,10 +654,84 @@ pub trait DocumentStore: Send + Sync + 'static {
     async fn blob_in_use(&self, blob: BlobId) -> Result<bool>;
 }
 
-/// Everything a complete store provides. Implemented for any type with all the parts.
-pub trait Store: DirectoryStore + AccessStore + WorkflowStore + DocumentStore {}
+/// The email outbox: emails queued by the units that cause them, claimed by senders
+/// under a lease, and the outcome of each attempt. Every decision (when to retry, when
+/// to give up) is taken by [`crate::outbox`] before the store is called; a store keeps
+/// what it is told, atomically, and never lets two claims hold one email.
+///
+/// # Contract
+/// - **Queued with their cause.** The units that cause emails take them as an argument
+///   and queue them in the same transaction: `issue_invite`, `add_comment`,
+///   `add_question`, and the `emails` of the [`crate::workflow::DocumentChange`] that
+///   `add_document_file` and `update_document_file` write. A unit that is refused or
+///   fails queues nothing; one that commits queues every email it was given.
+///   `enqueue` queues emails on their own, all or none. An email is stored as given
+///   (state, lease, attempts, times, bodies); an id that exists is `Conflict` and
+///   nothing of the unit is written.
+/// - **Claims.** `claim_due(now, lease_until, limit, claim)` is one unit: it takes up
+///   to `limit` emails that are [`OutboxMessage::claimable`] at `now` (pending,
+///   `next_attempt_at <= now`, and no lease or one that ended before `now`: a lease
+///   ending at `T` still holds at `T`), the earliest `next_attempt_at` first (ties: the
+///   one queued first), sets each one's lease to `(claim, lease_until)`, adds one to its
+///   `attempts`, and returns them as stored after that. Concurrent claimers never get
+///   the same email while its lease runs (lock the rows taken, e.g.
+///   `SELECT … FOR UPDATE SKIP LOCKED`).
+/// - **Only the current claim records an outcome.** `mark_sent(id, claim, at)` and
+///   `mark_failed(id, claim, failure)` change an email only if it is pending and its
+///   lease is still `claim` (also after the lease ended, as long as nobody claimed it
+///   since); otherwise they change nothing and answer `false` (a stale claim: another
+///   sender holds the email or has finished it). An unknown id is `NotFound(Email)`.
+///   `mark_sent` sets the state `Sent` and `finished_at = at`. `mark_failed` with a
+///   `retry_at` keeps the email pending, due at `retry_at`, with no lease and the error
+///   as `last_error`; without one it sets the state `Failed`, `finished_at` and
+///   `last_error`.
+/// - **No body outlives the queue.** An email that is sent or failed keeps its envelope
+///   (recipient, subject, kind, times, error) but its `text` and `html` are erased
+///   (empty) in the same unit: invite links and codes are in the store only while they
+///   wait.
+/// - `outbox_message` reads one email (`NotFound(Email)`). `failed_mail` lists a
+///   tenant's failed emails, the most recently failed first (ties: the later queued
+///   first), at most `limit`; a tenant with none (or unknown) has an empty list.
+/// - `prune_sent(before, max_rows)` removes up to `max_rows` sent emails whose
+///   `finished_at` is strictly before `before`, the oldest first, and returns how many;
+///   pending and failed emails stay. Idempotent like the access-log prune.
+#[async_trait]
+pub trait OutboxStore: Send + Sync + 'static {
+    /// Queues emails on their own (all or none).
+    async fn enqueue(&self, emails: &[OutboxMessage]) -> Result<()>;
+    /// Claims up to `limit` due emails for `claim` until `lease_until`.
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+        claim: ClaimToken,
+    ) -> Result<Vec<OutboxMessage>>;
+    /// Records that `claim` sent the email; `false` if `claim` no longer holds it.
+    async fn mark_sent(&self, id: MailId, claim: ClaimToken, at: DateTime<Utc>) -> Result<bool>;
+    /// Records a failed attempt by `claim` (retry or give up); `false` if `claim` no
+    /// longer holds it.
+    async fn mark_failed(
+        &self,
+        id: MailId,
+        claim: ClaimToken,
+        failure: &FailedAttempt,
+    ) -> Result<bool>;
+    /// One email. `NotFound(Email)` if missing.
+    async fn outbox_message(&self, id: MailId) -> Result<OutboxMessage>;
+    /// A tenant's failed emails, the most recently failed first, at most `limit`.
+    async fn failed_mail(&self, tenant: TenantId, limit: usize) -> Result<Vec<OutboxMessage>>;
+    /// Removes up to `max_rows` sent emails finished before `before`; returns how many.
+    async fn prune_sent(&self, before: DateTime<Utc>, max_rows: usize) -> Result<u64>;
+}
 
-impl<T: DirectoryStore + AccessStore + WorkflowStore + DocumentStore> Store for T {}
+/// Everything a complete store provides. Implemented for any type with all the parts.
+pub trait Store:
+    DirectoryStore + AccessStore + WorkflowStore + DocumentStore + OutboxStore
+{
+}
+
+impl<T: DirectoryStore + AccessStore + WorkflowStore + DocumentStore + OutboxStore> Store for T {}
 
 #[cfg(test)]
 mod tests {

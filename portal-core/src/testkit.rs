@@ -7,7 +7,8 @@
 //! - [`TestLinks`], a [`LinkBuilder`] with predictable URLs;
 //! - [`TestService`], a [`PortalService`] over any [`Store`] with a [`ManualClock`], a
 //!   [`SeededRandom`] and a [`RecordingMailer`] (optionally also forwarding every email
-//!   to another mailer, such as an outbox);
+//!   to another mailer, such as an outbox); queued emails are delivered by the call
+//!   that queued them ([`MailDelivery::Inline`]) unless the test asks otherwise;
 //! - [`seed_portal`], one tenant, portal and contact from a [`PortalSeed`];
 //! - [`code_from_email`], [`magic_link_from_email`], [`invite_from_email`] and
 //!   [`token_after`], to read what a test needs back out of an email;
@@ -29,10 +30,11 @@ use crate::error::{Error, Result};
 use crate::mail::{Email, LinkBuilder, Mailer, RecordingMailer};
 use crate::memory::MemoryBlobStore;
 use crate::model::{Branding, Contact, EmailAddress, Portal, PortalStatus, Tenant};
+use crate::outbox::OutboxPolicy;
 use crate::random::SeededRandom;
 use crate::scan::{ContentScanner, UnscannablePolicy};
 use crate::secret::{InviteToken, MagicToken, ServerSecret, SessionToken};
-use crate::service::PortalService;
+use crate::service::{MailDelivery, PortalService};
 use crate::store::{ClientContext, RequestInfo, Store};
 
 /// 2026-11-28T10:00:00Z as seconds since the Unix epoch.
@@ -232,9 +234,25 @@ pub struct TestServiceBuilder {
     keys: Option<Arc<dyn KeyProvider>>,
     scanner: Option<Arc<dyn ContentScanner>>,
     unscannable: UnscannablePolicy,
+    delivery: MailDelivery,
+    outbox: OutboxPolicy,
 }
 
 impl TestServiceBuilder {
+    /// When queued emails are delivered (default: [`MailDelivery::Inline`], so an
+    /// email is in the recording mailer when the call that caused it returns; choose
+    /// [`MailDelivery::Background`] to drive [`PortalService::deliver_outbox`] yourself).
+    pub fn mail_delivery(mut self, delivery: MailDelivery) -> Self {
+        self.delivery = delivery;
+        self
+    }
+
+    /// Replaces the default [`OutboxPolicy`] (retries, leases, polling).
+    pub fn outbox(mut self, policy: OutboxPolicy) -> Self {
+        self.outbox = policy;
+        self
+    }
+
     /// Where uploaded files go (default: a fresh [`MemoryBlobStore`]).
     pub fn blobs(mut self, blobs: Arc<dyn BlobStore>) -> Self {
         self.blobs = Some(blobs);
@@ -328,7 +346,9 @@ impl TestServiceBuilder {
             .policy(self.policy)
             .retention(self.retention)
             .files(vault)
-            .unscannable(self.unscannable);
+            .unscannable(self.unscannable)
+            .mail_delivery(self.delivery)
+            .outbox(self.outbox);
         if let Some(scanner) = self.scanner {
             builder = builder.scanner(scanner);
         }
@@ -394,6 +414,8 @@ impl TestService {
             keys: None,
             scanner: None,
             unscannable: UnscannablePolicy::default(),
+            delivery: MailDelivery::Inline,
+            outbox: OutboxPolicy::default(),
         }
     }
 

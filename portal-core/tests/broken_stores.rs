@@ -30,17 +30,19 @@ use portal_core::memory::MemoryStore;
 use portal_core::model::{
     Branding, Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant,
 };
+use portal_core::outbox::{FailedAttempt, Lease, MailState, OutboxMessage};
 use portal_core::secret::{CodeHash, TokenHash};
-use portal_core::store::DocumentStore;
 use portal_core::store::{
     AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo, TaskDecision,
     VerificationView,
 };
+use portal_core::store::{DocumentStore, OutboxStore};
 use portal_core::workflow::documents::{FileDecision, UploadDecision};
 use portal_core::workflow::{ActivityEntry, ClientQuestion, Comment, DocumentFile, QuestionAnswer};
 use portal_core::{
-    AccessStore, BlobId, ContactId, DirectoryStore, Entity, Error, Limit, OsRandom, PhaseId,
-    PortalId, QuestionId, RandomSource, Result, Store, TaskId, TenantId, WorkflowStore,
+    AccessStore, BlobId, ClaimToken, ContactId, DirectoryStore, Entity, Error, Limit, MailId,
+    OsRandom, PhaseId, PortalId, QuestionId, RandomSource, Result, Store, TaskId, TenantId,
+    WorkflowStore,
 };
 use tokio::sync::OnceCell;
 
@@ -117,6 +119,25 @@ enum Breakage {
     /// `add_document_file` does not check the file's tenant: a file naming another
     /// tenant is written (filed under the portal's tenant) instead of refused.
     TenantUnchecked,
+    /// `enqueue` writes emails one by one: those before a taken id stay.
+    EnqueuePartial,
+    /// The units queue their emails in a separate step before the unit, so a refused
+    /// unit still has queued them.
+    MailOutsideUnit,
+    /// `claim_due` also takes emails whose lease still runs.
+    ClaimIgnoresLease,
+    /// `claim_due` takes emails that are not due yet.
+    ClaimsFutureMail,
+    /// `mark_sent` and `mark_failed` do not check the claim: a stale claim records an
+    /// outcome over the current holder's.
+    MarkIgnoresClaim,
+    /// Sent and failed emails keep their bodies.
+    KeepsBodies,
+    /// `claim_due` is read → pause → write, without a lock: racing claimers take the
+    /// same emails.
+    UnlockedClaim,
+    /// `prune_sent` removes the emails finished exactly at `before` too.
+    PruneSentBoundary,
 }
 
 /// What the wrapper saw pass through it.
@@ -145,6 +166,8 @@ struct Shadow {
     portal_tenant: HashMap<PortalId, TenantId>,
     /// Wrong tries being "written" right now, per verification (optimistic redeem).
     in_flight: HashMap<TokenHash, Arc<OnceCell<Wrong>>>,
+    /// Every email queued through `enqueue`, as queued (bodies included).
+    mail: HashMap<MailId, OutboxMessage>,
 }
 
 /// How a wrong try was answered, shared by the optimistic redeem's colliding calls.
@@ -383,8 +406,10 @@ impl AccessStore for Broken {
         contact: ContactId,
         token: &TokenHash,
         now: DateTime<Utc>,
+        emails: &[OutboxMessage],
     ) -> Result<ContactInPortal> {
-        let target = self.inner.issue_invite(contact, token, now).await?;
+        let emails = self.mail_outside_unit(emails).await;
+        let target = self.inner.issue_invite(contact, token, now, emails).await?;
         let mut sh = self.shadow();
         sh.invite_contact.insert(*token, contact);
         sh.current_invite.insert(contact, *token);
@@ -720,9 +745,15 @@ impl WorkflowStore for Broken {
         self.inner.update_task(portal, task, decide).await
     }
 
-    async fn add_comment(&self, comment: &Comment, activity: &ActivityEntry) -> Result<()> {
+    async fn add_comment(
+        &self,
+        comment: &Comment,
+        activity: &ActivityEntry,
+        emails: &[OutboxMessage],
+    ) -> Result<()> {
         let activity = self.file_under(comment.portal_id, activity);
-        self.inner.add_comment(comment, &activity).await
+        let emails = self.mail_outside_unit(emails).await;
+        self.inner.add_comment(comment, &activity, emails).await
     }
 
     async fn comments(&self, portal: PortalId, task: TaskId) -> Result<Vec<Comment>> {
@@ -737,9 +768,11 @@ impl WorkflowStore for Broken {
         &self,
         question: &ClientQuestion,
         activity: &ActivityEntry,
+        emails: &[OutboxMessage],
     ) -> Result<()> {
         let activity = self.file_under(question.portal_id, activity);
-        self.inner.add_question(question, &activity).await
+        let emails = self.mail_outside_unit(emails).await;
+        self.inner.add_question(question, &activity, emails).await
     }
 
     async fn answer_question(
@@ -899,6 +932,159 @@ impl Broken {
     }
 }
 
+impl Broken {
+    /// The emails to hand a unit: with [`Breakage::MailOutsideUnit`] they are queued
+    /// first, on their own, and the unit gets none.
+    async fn mail_outside_unit<'a>(&self, emails: &'a [OutboxMessage]) -> &'a [OutboxMessage] {
+        if self.is(Breakage::MailOutsideUnit) {
+            let _ = self.inner.enqueue(emails).await;
+            return &[];
+        }
+        emails
+    }
+
+    /// Puts back the bodies of a sent or failed email (for [`Breakage::KeepsBodies`]).
+    fn with_bodies(&self, mut m: OutboxMessage) -> OutboxMessage {
+        if self.is(Breakage::KeepsBodies)
+            && m.state != MailState::Pending
+            && let Some(queued) = self.shadow().mail.get(&m.id)
+        {
+            m.email = queued.email.clone();
+        }
+        m
+    }
+}
+
+#[async_trait]
+impl OutboxStore for Broken {
+    async fn enqueue(&self, emails: &[OutboxMessage]) -> Result<()> {
+        let done = if self.is(Breakage::EnqueuePartial) {
+            let mut first_error = Ok(());
+            for m in emails {
+                if let Err(e) = self.inner.enqueue(std::slice::from_ref(m)).await
+                    && first_error.is_ok()
+                {
+                    first_error = Err(e);
+                }
+            }
+            first_error
+        } else {
+            self.inner.enqueue(emails).await
+        };
+        if done.is_ok() {
+            let mut sh = self.shadow();
+            for m in emails {
+                sh.mail.insert(m.id, m.clone());
+            }
+        }
+        done
+    }
+
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+        claim: ClaimToken,
+    ) -> Result<Vec<OutboxMessage>> {
+        if self.is(Breakage::UnlockedClaim) {
+            // Read what is claimable, pause, then "write" the claim of what was read.
+            let known: Vec<MailId> = self.shadow().mail.keys().copied().collect();
+            let mut due = Vec::new();
+            for id in known {
+                let m = self.inner.outbox_message(id).await?;
+                if m.claimable(now) {
+                    due.push(m);
+                }
+            }
+            due.sort_by_key(|m| m.next_attempt_at);
+            due.truncate(limit);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let _ = self.inner.claim_due(now, lease_until, limit, claim).await?;
+            for m in &mut due {
+                m.attempts += 1;
+                m.lease = Some(Lease {
+                    claim,
+                    until: lease_until,
+                });
+            }
+            return Ok(due);
+        }
+        let asked = if self.is(Breakage::ClaimsFutureMail) {
+            now + TimeDelta::days(1)
+        } else {
+            now
+        };
+        let mut claimed = self
+            .inner
+            .claim_due(asked, lease_until, limit, claim)
+            .await?;
+        if self.is(Breakage::ClaimIgnoresLease) && claimed.len() < limit {
+            // Also hand out emails another claim holds, as if their lease had ended.
+            let known: Vec<MailId> = self.shadow().mail.keys().copied().collect();
+            for id in known {
+                if claimed.len() >= limit || claimed.iter().any(|m| m.id == id) {
+                    continue;
+                }
+                let mut m = self.inner.outbox_message(id).await?;
+                if m.state == MailState::Pending
+                    && m.next_attempt_at <= now
+                    && m.lease.is_some_and(|l| now <= l.until)
+                {
+                    m.attempts += 1;
+                    m.lease = Some(Lease {
+                        claim,
+                        until: lease_until,
+                    });
+                    claimed.push(m);
+                }
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn mark_sent(&self, id: MailId, claim: ClaimToken, at: DateTime<Utc>) -> Result<bool> {
+        if self.is(Breakage::MarkIgnoresClaim)
+            && let Some(holder) = self.inner.outbox_message(id).await?.lease
+        {
+            return self.inner.mark_sent(id, holder.claim, at).await;
+        }
+        self.inner.mark_sent(id, claim, at).await
+    }
+
+    async fn mark_failed(
+        &self,
+        id: MailId,
+        claim: ClaimToken,
+        failure: &FailedAttempt,
+    ) -> Result<bool> {
+        if self.is(Breakage::MarkIgnoresClaim)
+            && let Some(holder) = self.inner.outbox_message(id).await?.lease
+        {
+            return self.inner.mark_failed(id, holder.claim, failure).await;
+        }
+        self.inner.mark_failed(id, claim, failure).await
+    }
+
+    async fn outbox_message(&self, id: MailId) -> Result<OutboxMessage> {
+        Ok(self.with_bodies(self.inner.outbox_message(id).await?))
+    }
+
+    async fn failed_mail(&self, tenant: TenantId, limit: usize) -> Result<Vec<OutboxMessage>> {
+        let listed = self.inner.failed_mail(tenant, limit).await?;
+        Ok(listed.into_iter().map(|m| self.with_bodies(m)).collect())
+    }
+
+    async fn prune_sent(&self, before: DateTime<Utc>, max_rows: usize) -> Result<u64> {
+        let before = if self.is(Breakage::PruneSentBoundary) {
+            before + TimeDelta::microseconds(1)
+        } else {
+            before
+        };
+        self.inner.prune_sent(before, max_rows).await
+    }
+}
+
 /// A store to hand a check.
 fn store(breaks: Breakage) -> Arc<dyn Store> {
     Arc::new(Broken::new(breaks))
@@ -1046,6 +1232,28 @@ caught! {
         RewrapIgnoresCursor => ref file_key_rotation;
     unchecked_tenant_is_caught_by_document_refusals_write_nothing:
         TenantUnchecked => ref document_refusals_write_nothing;
+    partial_enqueue_is_caught_by_outbox_enqueue_round_trips:
+        EnqueuePartial => ref outbox_enqueue_round_trips;
+    mail_outside_the_unit_is_caught_by_outbox_queued_with_their_unit:
+        MailOutsideUnit => ref outbox_queued_with_their_unit;
+    claim_ignoring_the_lease_is_caught_by_outbox_claims_due_in_order:
+        ClaimIgnoresLease => ref outbox_claims_due_in_order;
+    claim_ignoring_the_lease_is_caught_by_outbox_stale_claim_refused:
+        ClaimIgnoresLease => ref outbox_stale_claim_refused;
+    claim_ignoring_the_lease_is_caught_by_outbox_concurrent_claims:
+        ClaimIgnoresLease => arc outbox_concurrent_claims;
+    claiming_future_mail_is_caught_by_outbox_claims_due_in_order:
+        ClaimsFutureMail => ref outbox_claims_due_in_order;
+    claiming_future_mail_is_caught_by_outbox_outcomes:
+        ClaimsFutureMail => ref outbox_outcomes;
+    marks_ignoring_the_claim_are_caught_by_outbox_stale_claim_refused:
+        MarkIgnoresClaim => ref outbox_stale_claim_refused;
+    kept_bodies_are_caught_by_outbox_outcomes:
+        KeepsBodies => ref outbox_outcomes;
+    unlocked_claim_is_caught_by_outbox_concurrent_claims:
+        UnlockedClaim => arc outbox_concurrent_claims;
+    pruning_the_sent_boundary_is_caught_by_outbox_prune_sent:
+        PruneSentBoundary => ref outbox_prune_sent;
 }
 
 /// The unbroken wrapper passes the whole suite: its shadow changes nothing.

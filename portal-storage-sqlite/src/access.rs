@@ -26,6 +26,7 @@ use portal_core::access::rules::{
     self, CodeGuard, CodeOutcome, CodeState, SessionState, VerificationState, Withdrawal,
 };
 use portal_core::access::{AccessPolicy, SessionPolicy};
+use portal_core::outbox::OutboxMessage;
 use portal_core::secret::{CodeHash, TokenHash};
 use portal_core::store::{
     AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo,
@@ -443,8 +444,10 @@ impl AccessStore for SqliteStore {
         contact: ContactId,
         token: &TokenHash,
         now: DateTime<Utc>,
+        emails: &[OutboxMessage],
     ) -> Result<ContactInPortal> {
         let token = *token;
+        let emails = emails.to_vec();
         self.write(move |conn| {
             let mut target = load_target(conn, contact)?;
             if exists(
@@ -474,6 +477,7 @@ impl AccessStore for SqliteStore {
             })
             .db("storing an invite")?;
             end_verifications(conn, contact, now)?;
+            crate::outbox::insert(conn, &emails)?;
             target.contact.revoked_at = None;
             Ok(target)
         })

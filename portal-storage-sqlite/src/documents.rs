@@ -295,6 +295,7 @@ impl DocumentStore for SqliteStore {
             }
             insert_file(conn, &file)?;
             write_task(conn, &next, &activity)?;
+            crate::outbox::insert(conn, &change.emails)?;
             Ok(file)
         })
         .await
@@ -316,6 +317,7 @@ impl DocumentStore for SqliteStore {
             let (next, activity) = change.task.apply_to(&current)?;
             write_outcome(conn, &written)?;
             write_task(conn, &next, &activity)?;
+            crate::outbox::insert(conn, &change.emails)?;
             Ok(written)
         })
         .await

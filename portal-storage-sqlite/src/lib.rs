@@ -4,7 +4,8 @@
 //! implements `portal_core`'s [`DirectoryStore`](portal_core::DirectoryStore),
 //! [`AccessStore`](portal_core::AccessStore),
 //! [`WorkflowStore`](portal_core::WorkflowStore) and
-//! [`DocumentStore`](portal_core::store::DocumentStore) on one SQLite file (rusqlite,
+//! [`DocumentStore`](portal_core::store::DocumentStore) and
+//! [`OutboxStore`](portal_core::OutboxStore) on one SQLite file (rusqlite,
 //! bundled SQLite), so a host needs no database server. File content lives beside it:
 //! [`FileBlobStore`] implements [`BlobStore`](portal_core::blob::BlobStore) as one
 //! file per blob in a folder (the envelope's ciphertext, never plaintext).
@@ -26,7 +27,8 @@
 //!
 //! How it works:
 //! - The database runs in WAL mode with `synchronous=NORMAL`, foreign keys on and a
-//!   5 s busy timeout. The schema is applied by embedded, versioned [`migrations`].
+//!   5 s busy timeout; the writer has `secure_delete` on, so erased email bodies (codes,
+//!   links) do not linger in free pages. The schema is applied by embedded, versioned [`migrations`].
 //! - All writes go to one writer connection owned by a dedicated thread, which runs
 //!   each write in `BEGIN IMMEDIATE` and commits concurrent writes together (group
 //!   commit); a caller is answered only after its write is committed.
@@ -38,6 +40,10 @@
 //!   uploads and reviews of documents, by the decisions handed to `add_document_file`
 //!   and `update_document_file` (the file row, the task and its activity entry are
 //!   written in one job).
+//! - The email outbox (`OutboxStore`) is a table written in the same jobs as the
+//!   actions that queue emails; a claim takes due rows and leases them in one
+//!   `BEGIN IMMEDIATE` job, which SQLite serialises across processes, so several host
+//!   processes sharing the file never claim the same email.
 //! - File bytes do not go into the database: a file's row keeps the plaintext's size
 //!   and SHA-256, the blob's id and the data key wrapped by the keyring, never the
 //!   content or an unwrapped key. [`FileBlobStore`] streams each put into
@@ -56,6 +62,7 @@ mod codec;
 mod directory;
 mod documents;
 pub mod migrations;
+mod outbox;
 mod workflow;
 mod writer;
 
@@ -177,6 +184,10 @@ impl SqliteStore {
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(%mode, "SQLite could not enable WAL for this database");
         }
+        // Queued emails carry invite links and codes until they are sent; erasing
+        // their bodies must not leave the old bytes in the file's free space.
+        conn.pragma_update(None, "secure_delete", true)
+            .db("enabling secure delete")?;
         migrations::migrate(&mut conn)?;
 
         let mut conns = Vec::with_capacity(READERS);

@@ -286,8 +286,56 @@ CREATE INDEX document_files_review_queue ON document_files (tenant_id, uploaded_
 CREATE INDEX document_files_by_key ON document_files (key_id, id);
 "#;
 
+/// Migration 6: the email outbox (`OutboxStore`). One row per email, queued in the same
+/// transaction as the action that causes it; a sender claims due rows under a lease.
+///
+/// - `seq` is the rowid: queue order, the tie-breaker of the listings. A rowid table
+///   rather than `WITHOUT ROWID`, because rows carry whole email bodies (SQLite
+///   advises rowid tables for large rows), and the id has its own unique index.
+/// - `state` is `pending`, `sent` or `failed`; `claim` and `lease_until` are set
+///   together (the CHECK), by a claim, and cleared by a retry. Bodies are emptied when
+///   an email leaves the queue: codes and links are kept only while they wait.
+/// - `tenant_id` and `portal_id` have no foreign keys: an email outlives nothing, and
+///   the reference store checks no parent either.
+/// - Indexes, each partial so it holds only the rows its query reads: due emails by
+///   due time (claims), a tenant's failed emails by failure time (the MSP's list), and
+///   sent emails by send time (the prune).
+const V6: &str = r#"
+CREATE TABLE outbox (
+    seq             INTEGER PRIMARY KEY,
+    id              BLOB    NOT NULL UNIQUE CHECK (length(id) = 16),
+    tenant_id       BLOB    NOT NULL CHECK (length(tenant_id) = 16),
+    portal_id       BLOB    CHECK (portal_id IS NULL OR length(portal_id) = 16),
+    kind            TEXT    NOT NULL,
+    to_address      TEXT    NOT NULL,
+    to_name         TEXT,
+    subject         TEXT    NOT NULL,
+    body_text       TEXT    NOT NULL,
+    body_html       TEXT    NOT NULL,
+    created_at      INTEGER NOT NULL,
+    not_after       INTEGER,
+    next_attempt_at INTEGER NOT NULL,
+    attempts        INTEGER NOT NULL CHECK (attempts >= 0),
+    state           TEXT    NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
+    claim           BLOB    CHECK (claim IS NULL OR length(claim) = 16),
+    lease_until     INTEGER,
+    last_error      TEXT,
+    finished_at     INTEGER,
+    CHECK ((claim IS NULL) = (lease_until IS NULL))
+);
+
+-- Claims: pending emails by due time, queue order within a time.
+CREATE INDEX outbox_due ON outbox (next_attempt_at, seq) WHERE state = 'pending';
+
+-- The MSP's list of failed emails, newest failure first.
+CREATE INDEX outbox_failed ON outbox (tenant_id, finished_at, seq) WHERE state = 'failed';
+
+-- The prune of sent emails, oldest first.
+CREATE INDEX outbox_sent ON outbox (finished_at, seq) WHERE state = 'sent';
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The schema version this build writes: the number of migrations.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

@@ -10,6 +10,7 @@ mod errors;
 mod headers;
 mod journey;
 mod logs;
+mod outbox;
 mod plaintext_scan;
 mod server;
 mod smtp;

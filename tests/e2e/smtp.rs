@@ -23,7 +23,7 @@ use portal_tests::eml::{self, Eml};
 const FROM: &str = "Northwind IT <onboarding@northwind.example>";
 
 /// A Python that can import aiosmtpd, or `None` after saying why the test is skipped.
-fn python() -> Option<String> {
+pub(crate) fn python() -> Option<String> {
     let python = std::env::var("PORTAL_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let found = Command::new(&python)
         .args(["-c", "import aiosmtpd"])
@@ -48,7 +48,7 @@ fn python() -> Option<String> {
 }
 
 /// A self-signed certificate for `localhost` and 127.0.0.1, written into `dir`.
-struct Cert {
+pub(crate) struct Cert {
     pem: String,
     cert_file: PathBuf,
     key_file: PathBuf,
@@ -73,17 +73,22 @@ impl Cert {
 }
 
 #[derive(Default)]
-struct Mode<'a> {
+pub(crate) struct Mode<'a> {
     /// `starttls` or `tls` with its certificate; plain without.
-    tls: Option<(&'a str, &'a Cert)>,
+    pub(crate) tls: Option<(&'a str, &'a Cert)>,
     /// `user:password` the server requires.
-    auth: Option<&'a str>,
+    pub(crate) auth: Option<&'a str>,
+    /// The port to listen on (default: a free one).
+    pub(crate) port: Option<u16>,
+    /// How the first messages are answered instead of accepted: `451`, `550`, `drop`,
+    /// `stall`, comma-separated (see `tests/smtp/server.py`).
+    pub(crate) behave: Option<&'a str>,
 }
 
 /// A running `tests/smtp/server.py`; killed on drop.
-struct SmtpServer {
+pub(crate) struct SmtpServer {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     inbox: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -97,7 +102,7 @@ impl Drop for SmtpServer {
 
 impl SmtpServer {
     /// Starts the server, or `None` when the test is skipped (see [`python`]).
-    fn start(mode: Mode<'_>) -> Option<Self> {
+    pub(crate) fn start(mode: Mode<'_>) -> Option<Self> {
         let python = python()?;
         let dir = tempfile::tempdir().unwrap();
         let inbox = dir.path().join("inbox");
@@ -107,8 +112,9 @@ impl SmtpServer {
         // file, shown when the server does not start.
         let log = dir.path().join("server.log");
         let mut cmd = Command::new(python);
+        let port = mode.port.unwrap_or(0).to_string();
         cmd.arg(script)
-            .args(["--port", "0", "--dir"])
+            .args(["--port", &port, "--dir"])
             .arg(&inbox)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -121,6 +127,9 @@ impl SmtpServer {
         }
         if let Some(auth) = mode.auth {
             cmd.args(["--auth", auth]);
+        }
+        if let Some(behave) = mode.behave {
+            cmd.args(["--behave", behave]);
         }
         let mut child = cmd.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
@@ -148,7 +157,7 @@ impl SmtpServer {
     }
 
     /// A config for this server: `localhost`, its port, the given security.
-    fn config(&self, security: SmtpSecurity, cert: Option<&Cert>) -> SmtpConfig {
+    pub(crate) fn config(&self, security: SmtpSecurity, cert: Option<&Cert>) -> SmtpConfig {
         let mut config = SmtpConfig::new("localhost", FROM);
         config.port = self.port;
         config.security = security;
@@ -158,7 +167,7 @@ impl SmtpServer {
     }
 
     /// Every message received so far, oldest first, raw bytes parsed.
-    fn received(&self) -> Vec<Eml> {
+    pub(crate) fn received(&self) -> Vec<Eml> {
         let mut files: Vec<_> = std::fs::read_dir(&self.inbox)
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -332,6 +341,7 @@ async fn auth_with_the_right_password_delivers_and_a_wrong_one_is_refused() {
     let Some(server) = SmtpServer::start(Mode {
         tls: Some(("starttls", &cert)),
         auth: Some("portal:correct horse"),
+        ..Mode::default()
     }) else {
         return;
     };

@@ -7,7 +7,7 @@ half a message). Prints "ready PORT" on stdout once it listens (PORT 0 picks a f
 port), and exits when its stdin closes, so it never outlives the test that started it.
 
     server.py --port 0 --dir OUT [--tls none|starttls|tls --cert PEM --key PEM]
-              [--auth USER:PASSWORD]
+              [--auth USER:PASSWORD] [--behave ACTION,ACTION,...]
 
 --tls starttls offers STARTTLS and refuses mail before it; --tls tls is implicit TLS
 from the first byte. --auth makes AUTH (PLAIN or LOGIN) required before MAIL FROM.
@@ -24,13 +24,32 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 class Save:
-    """Writes each message into the folder."""
+    """Writes each message into the folder.
 
-    def __init__(self, folder):
+    With --behave, the first messages are answered by the listed actions instead, one
+    per message, in order, and are NOT saved (the client got no 250, so the message
+    was not accepted): a 3-digit code (e.g. 451, 550) refuses with that reply; "drop"
+    closes the connection without a reply, after the message's data arrived; "stall"
+    never answers (until the client gives up). Later messages are accepted.
+    """
+
+    def __init__(self, folder, behave):
         self.folder = folder
         self.counter = itertools.count(1)
+        self.behave = list(behave)
 
     async def handle_DATA(self, server, session, envelope):
+        if self.behave:
+            action = self.behave.pop(0)
+            if action == "drop":
+                server.transport.abort()
+                return "421 4.4.2 connection dropped"
+            if action == "stall":
+                await asyncio.sleep(3600)
+                return "451 4.4.2 too late"
+            if action.startswith("5"):
+                return f"{action} 5.1.1 refused for good by the test server"
+            return f"{action} 4.3.0 refused for now by the test server"
         n = next(self.counter)
         final = os.path.join(self.folder, f"{n:04}.eml")
         partial = final + ".part"
@@ -60,6 +79,7 @@ async def main():
     parser.add_argument("--cert")
     parser.add_argument("--key")
     parser.add_argument("--auth", help="USER:PASSWORD")
+    parser.add_argument("--behave", default="", help="ACTION,... for the first messages")
     args = parser.parse_args()
 
     context = None
@@ -67,7 +87,7 @@ async def main():
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(args.cert, args.key)
 
-    handler = Save(args.dir)
+    handler = Save(args.dir, [a for a in args.behave.split(",") if a])
     options = {}
     if args.tls == "starttls":
         options.update(tls_context=context, require_starttls=True)

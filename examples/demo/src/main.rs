@@ -257,6 +257,9 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     )
     .files(demo_files.vault)
     .build();
+    // Emails are queued with the actions that cause them; this sender delivers them
+    // (retrying while a mail server is away) until the server stops.
+    let sender = portal_core::service::spawn_outbox_sender(service.clone());
 
     let seeded = seed::ensure(&service).await?;
     let invite = service.invite_contact(seeded.contact.id).await?;
@@ -330,6 +333,7 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let app = Arc::new(PortalApp::new(service, config));
     let served = portal_http::serve(listener, app, portal_http::shutdown_signal()).await;
     retention.abort();
+    sender.stop().await;
     served?;
     // The lock is held until here: the whole time the server may touch the data.
     drop(data);

@@ -20,7 +20,10 @@ pub async fn invites(store: &dyn Store) {
         portal: w.portal.clone(),
     };
     let inv1 = token();
-    let target = store.issue_invite(w.contact.id, &inv1, t0()).await.unwrap();
+    let target = store
+        .issue_invite(w.contact.id, &inv1, t0(), &[])
+        .await
+        .unwrap();
     assert_eq!(target, expected);
     assert_eq!(store.open_invite(&inv1).await.unwrap(), expected);
     assert_eq!(
@@ -54,7 +57,7 @@ pub async fn invites(store: &dyn Store) {
         }
     );
     assert_err!(
-        store.issue_invite(contact_id(), &token(), t0()).await,
+        store.issue_invite(contact_id(), &token(), t0(), &[]).await,
         Error::NotFound {
             entity: Entity::Contact
         }
@@ -120,7 +123,7 @@ pub async fn invites(store: &dyn Store) {
 
     let inv4 = token();
     let reinstated = store
-        .issue_invite(w.contact.id, &inv4, t0() + mins(5))
+        .issue_invite(w.contact.id, &inv4, t0() + mins(5), &[])
         .await
         .unwrap();
     assert_eq!(reinstated, expected, "re-issuing clears the revocation");

@@ -25,7 +25,7 @@ use crate::workflow::documents::{
 };
 use crate::workflow::{ActivityKind, Actor, DocumentFile, DocumentStatus, FileReview};
 
-fn documents_kind() -> TaskKind {
+pub(super) fn documents_kind() -> TaskKind {
     TaskKind::DocumentUpload {
         documents: vec![
             RequestedDocument::new("diagram", "Network diagram"),
@@ -43,7 +43,7 @@ fn wrapped(key: &str) -> WrappedKey {
     }
 }
 
-fn upload(document: &str, name: &str, scan: ScanVerdict) -> NewUpload {
+pub(super) fn upload(document: &str, name: &str, scan: ScanVerdict) -> NewUpload {
     let mut sha256 = [0u8; 32];
     OsRandom.fill(&mut sha256);
     NewUpload {
@@ -60,7 +60,7 @@ fn upload(document: &str, name: &str, scan: ScanVerdict) -> NewUpload {
 }
 
 /// The decision the service hands `add_document_file` for `upload` by `actor` at `at`.
-fn upload_decision(
+pub(super) fn upload_decision(
     w: &World,
     upload: NewUpload,
     actor: Actor,
@@ -70,14 +70,14 @@ fn upload_decision(
     Arc::new(move |t: &Task| record_upload(t, &upload, &actor, tenant, at))
 }
 
-fn review_decision(verdict: Verdict, at: DateTime<Utc>) -> FileDecision {
+pub(super) fn review_decision(verdict: Verdict, at: DateTime<Utc>) -> FileDecision {
     let actor = staff();
     Arc::new(move |t: &Task, f: &DocumentFile| {
         review(t, f, &verdict, &actor, UnscannablePolicy::Block, at)
     })
 }
 
-async fn uploaded(
+pub(super) async fn uploaded(
     store: &dyn Store,
     w: &World,
     task: &Task,
@@ -206,6 +206,7 @@ pub async fn document_file_round_trips(store: &dyn Store) {
             file.scan = scan.clone();
             file.review = review.clone();
             Ok(DocumentChange {
+                emails: Vec::new(),
                 task: crate::workflow::TaskChange {
                     task: t.clone(),
                     activity: super::workflow::entry(

@@ -48,6 +48,10 @@
 //! - `prune_access_log` keeps an entry exactly at its cutoff (strict `<`, like
 //!   [`crate::access::rules::retention_cutoff`] says), removes the oldest first and at
 //!   most `max_rows` per call (0: none);
+//! - the outbox checks claim only in years of their own (1981 to 1985) and leave the
+//!   emails they keep pending due in 2999, so they never claim each other's emails;
+//!   they assume no other claim or prune before 1986 runs on the same store at the
+//!   same time;
 //! - `update_task` through another portal never calls `decide` (the other portal's
 //!   task is not shown to it); comments with equal times are listed in insertion
 //!   order; a question of a missing portal is `NotFound` and a duplicate question id
@@ -68,6 +72,7 @@ mod blob;
 mod directory;
 mod documents;
 mod guards;
+mod outbox;
 pub mod race;
 mod races;
 mod refusals;
@@ -104,6 +109,10 @@ pub use documents::{
 pub use guards::{
     concurrent_emails_at_the_limit, concurrent_wrong_codes_per_contact, email_limit_per_contact,
     invite_death_ends_verifications, verification_lifetime, wrong_codes_per_contact,
+};
+pub use outbox::{
+    outbox_claims_due_in_order, outbox_concurrent_claims, outbox_enqueue_round_trips,
+    outbox_outcomes, outbox_prune_sent, outbox_queued_with_their_unit, outbox_stale_claim_refused,
 };
 pub use races::{
     concurrent_activity_appends, concurrent_answers, concurrent_comments,
@@ -200,6 +209,14 @@ pub async fn run_all(store: Arc<dyn Store>) {
     file_key_rotation(s).await;
     concurrent_document_uploads(store.clone()).await;
     concurrent_document_reviews(store.clone()).await;
+    // The email outbox.
+    outbox_enqueue_round_trips(s).await;
+    outbox_queued_with_their_unit(s).await;
+    outbox_claims_due_in_order(s).await;
+    outbox_stale_claim_refused(s).await;
+    outbox_outcomes(s).await;
+    outbox_concurrent_claims(store.clone()).await;
+    outbox_prune_sent(s).await;
 }
 
 /// Generates one `#[tokio::test]` per check of the suite, so an adapter's test run
@@ -235,7 +252,9 @@ macro_rules! conformance_tests {
             email_limit_per_contact, wrong_codes_per_contact, prune_access_log_boundary,
             prune_access_log_batches, document_upload_recorded, document_file_round_trips,
             document_refusals_write_nothing, document_supersede,
-            document_file_keeps_immutable_fields, review_queue_order_and_scope, file_key_rotation
+            document_file_keeps_immutable_fields, review_queue_order_and_scope, file_key_rotation,
+            outbox_enqueue_round_trips, outbox_queued_with_their_unit, outbox_claims_due_in_order,
+            outbox_stale_claim_refused, outbox_outcomes, outbox_prune_sent
         );
         $crate::conformance_tests!(@each arc $make;
             concurrent_positions, concurrent_issue_code, concurrent_magic_link_redeem,
@@ -243,7 +262,7 @@ macro_rules! conformance_tests {
             concurrent_wrong_codes, concurrent_verification_starts, revocation_races_sign_ins,
             concurrent_answers, concurrent_comments, concurrent_activity_appends,
             concurrent_wrong_codes_per_contact, concurrent_emails_at_the_limit,
-            concurrent_document_uploads, concurrent_document_reviews
+            concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -234,7 +234,7 @@ pub async fn concurrent_answers(store: Arc<dyn Store>) {
         let at = t0() + mins(round);
         let q = question(&w, &format!("Question {round}?"), at);
         let asked = entry(w.portal.id, at, &jane, ActivityKind::QuestionAsked, &q.text);
-        store.add_question(&q, &asked).await.unwrap();
+        store.add_question(&q, &asked, &[]).await.unwrap();
         let subject = format!("answer to {round}");
         let outcomes = race(8, |i| {
             let (store, portal, id) = (store.clone(), w.portal.id, q.id);
@@ -315,7 +315,7 @@ pub async fn concurrent_comments(store: Arc<dyn Store>) {
                 task_id: Some(t.id),
                 ..entry(w.portal.id, at, &jane, ActivityKind::Commented, &c.body)
             };
-            async move { store.add_comment(&c, &e).await }
+            async move { store.add_comment(&c, &e, &[]).await }
         })
         .collect();
     for r in race_all(calls).await {
@@ -379,7 +379,7 @@ pub async fn concurrent_activity_appends(store: Arc<dyn Store>) {
                     ActivityKind::QuestionAsked,
                     &q.text,
                 );
-                Box::pin(async move { store.add_question(&q, &e).await })
+                Box::pin(async move { store.add_question(&q, &e, &[]).await })
             } else {
                 let action = TaskAction::SetItem {
                     item: format!("item-{}", i / 2),

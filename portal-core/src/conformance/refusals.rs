@@ -448,7 +448,7 @@ pub async fn foreign_activity_refused(store: &dyn Store) {
     let jane = client(&a.contact);
     let q = question(&a, "Asked properly", at);
     let q_entry = entry(a.portal.id, at, &jane, ActivityKind::QuestionAsked, &q.text);
-    store.add_question(&q, &q_entry).await.unwrap();
+    store.add_question(&q, &q_entry, &[]).await.unwrap();
     let feed_a = store.activity(a.portal.id, 100).await.unwrap();
 
     let theirs = |kind| ActivityEntry {
@@ -466,14 +466,14 @@ pub async fn foreign_activity_refused(store: &dyn Store) {
     let c = comment(&a, ta.id, &jane, "Misfiled", at);
     invalid(
         store
-            .add_comment(&c, &theirs(ActivityKind::Commented))
+            .add_comment(&c, &theirs(ActivityKind::Commented), &[])
             .await,
         "add_comment",
     );
     let q2 = question(&a, "Misfiled?", at);
     invalid(
         store
-            .add_question(&q2, &theirs(ActivityKind::QuestionAsked))
+            .add_question(&q2, &theirs(ActivityKind::QuestionAsked), &[])
             .await,
         "add_question",
     );
@@ -514,7 +514,7 @@ pub async fn foreign_activity_refused(store: &dyn Store) {
     let nowhere = comment(&a, super::support::task_id(), &jane, "Nowhere", at);
     assert_err!(
         store
-            .add_comment(&nowhere, &theirs(ActivityKind::Commented))
+            .add_comment(&nowhere, &theirs(ActivityKind::Commented), &[])
             .await,
         Error::NotFound {
             entity: Entity::Task
@@ -542,7 +542,7 @@ pub async fn portal_status_reaches_access_flow(store: &dyn Store) {
     for status in [PortalStatus::Archived, PortalStatus::Draft] {
         store.set_portal_status(portal.id, status).await.unwrap();
         let t = token();
-        let target = store.issue_invite(contact.id, &t, t0()).await.unwrap();
+        let target = store.issue_invite(contact.id, &t, t0(), &[]).await.unwrap();
         assert_eq!(target.portal.status, status);
         assert_eq!(store.open_invite(&t).await.unwrap().portal.status, status);
         let by_code = start(store, &t, t0()).await;

@@ -276,7 +276,7 @@ pub(crate) fn new_session(at: DateTime<Utc>) -> NewSession {
 /// Issues a fresh invite to a contact.
 pub(crate) async fn invite(store: &dyn Store, contact: ContactId, at: DateTime<Utc>) -> TokenHash {
     let t = token();
-    store.issue_invite(contact, &t, at).await.unwrap();
+    store.issue_invite(contact, &t, at, &[]).await.unwrap();
     t
 }
 

@@ -417,10 +417,10 @@ pub async fn workflow_portal_scoping(store: &dyn Store) {
         task_id: Some(ta.id),
         ..entry(a.portal.id, at, &jane, ActivityKind::Commented, &ta.title)
     };
-    store.add_comment(&c, &c_entry).await.unwrap();
+    store.add_comment(&c, &c_entry, &[]).await.unwrap();
     let q = question(&a, "When do we start?", at);
     let q_entry = entry(a.portal.id, at, &jane, ActivityKind::QuestionAsked, &q.text);
-    store.add_question(&q, &q_entry).await.unwrap();
+    store.add_question(&q, &q_entry, &[]).await.unwrap();
     let feed_a = store.activity(a.portal.id, 100).await.unwrap();
     assert_eq!(feed_a.len(), 2);
 
@@ -474,14 +474,14 @@ pub async fn workflow_portal_scoping(store: &dyn Store) {
         ..entry(b.portal.id, at, &bob, ActivityKind::Commented, "Sneaky")
     };
     assert_err!(
-        store.add_comment(&sneaky, &sneaky_entry).await,
+        store.add_comment(&sneaky, &sneaky_entry, &[]).await,
         Error::NotFound {
             entity: Entity::Task
         }
     );
     let missing = comment(&b, task_id(), &bob, "Nowhere", at);
     assert_err!(
-        store.add_comment(&missing, &sneaky_entry).await,
+        store.add_comment(&missing, &sneaky_entry, &[]).await,
         Error::NotFound {
             entity: Entity::Task
         }
@@ -553,7 +553,7 @@ pub async fn workflow_portal_scoping(store: &dyn Store) {
         "Orphan",
     );
     assert_err!(
-        store.add_question(&orphan, &orphan_entry).await,
+        store.add_question(&orphan, &orphan_entry, &[]).await,
         Error::NotFound {
             entity: Entity::Portal
         }
@@ -742,7 +742,7 @@ pub async fn comments_order_and_scope(store: &dyn Store) {
                 "Workflow task",
             )
         };
-        store.add_comment(c, &e).await.unwrap();
+        store.add_comment(c, &e, &[]).await.unwrap();
     }
     assert_eq!(
         store.comments(w.portal.id, t1.id).await.unwrap(),
@@ -777,7 +777,7 @@ pub async fn questions_answered_once(store: &dyn Store) {
             ActivityKind::QuestionAsked,
             &q.text,
         );
-        store.add_question(q, &e).await.unwrap();
+        store.add_question(q, &e, &[]).await.unwrap();
     }
     let dup = ClientQuestion {
         text: "Again".to_owned(),
@@ -791,7 +791,7 @@ pub async fn questions_answered_once(store: &dyn Store) {
         "Again",
     );
     assert_err!(
-        store.add_question(&dup, &dup_entry).await,
+        store.add_question(&dup, &dup_entry, &[]).await,
         Error::Conflict { .. }
     );
     assert_eq!(
@@ -873,7 +873,7 @@ pub async fn activity_feed_order(store: &dyn Store) {
         )
     };
     store
-        .add_comment(&comment(&w, t.id, &jane, "one", t0() + mins(1)), &e1)
+        .add_comment(&comment(&w, t.id, &jane, "one", t0() + mins(1)), &e1, &[])
         .await
         .unwrap();
     let e2 = entry(
@@ -884,7 +884,7 @@ pub async fn activity_feed_order(store: &dyn Store) {
         "e2",
     );
     store
-        .add_question(&question(&w, "two", t0() + mins(3)), &e2)
+        .add_question(&question(&w, "two", t0() + mins(3)), &e2, &[])
         .await
         .unwrap();
     let e3 = entry(
@@ -895,7 +895,7 @@ pub async fn activity_feed_order(store: &dyn Store) {
         "e3",
     );
     store
-        .add_question(&question(&w, "three", t0() + mins(2)), &e3)
+        .add_question(&question(&w, "three", t0() + mins(2)), &e3, &[])
         .await
         .unwrap();
     let done = apply(

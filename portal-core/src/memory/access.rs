@@ -11,6 +11,7 @@ use crate::access::rules::{self, CodeOutcome, CodeState, Withdrawal};
 use crate::access::{AccessPolicy, SessionPolicy};
 use crate::error::{Entity, Error, Result};
 use crate::ids::{ContactId, PortalId};
+use crate::outbox::OutboxMessage;
 use crate::secret::{CodeHash, TokenHash};
 use crate::store::{
     AccessEvent, AccessLogEntry, AccessStore, ClientContext, ContactInPortal, NewCode, NewSession,
@@ -167,12 +168,15 @@ impl AccessStore for MemoryStore {
         contact: ContactId,
         token: &TokenHash,
         now: DateTime<Utc>,
+        emails: &[OutboxMessage],
     ) -> Result<ContactInPortal> {
         self.with(|st| {
             st.contact(contact)?;
             if st.invites.contains_key(token) {
                 return Err(Error::conflict("invite token already exists"));
             }
+            st.check_new_mail(emails)?;
+            st.queue_mail(emails);
             if let Some(old) = st.current_invite.insert(contact, *token) {
                 st.invites.remove(&old);
             }

@@ -32,6 +32,8 @@ impl DocumentStore for MemoryStore {
                 return Err(Error::conflict("another file already points at this blob"));
             }
             let (next, activity) = change.task.apply_to(current)?;
+            st.check_new_mail(&change.emails)?;
+            st.queue_mail(&change.emails);
             let file = change.file;
             if let Some(old) = change.superseded
                 && let Some(rec) = st.files.get_mut(&old)
@@ -72,6 +74,8 @@ impl DocumentStore for MemoryStore {
             change.ensure_belongs(current, tenant)?;
             let written = change.file_over(&stored);
             let (next, activity) = change.task.apply_to(current)?;
+            st.check_new_mail(&change.emails)?;
+            st.queue_mail(&change.emails);
             if let Some(rec) = st.files.get_mut(&file) {
                 rec.value = written.clone();
             }

@@ -30,6 +30,7 @@ mod access;
 mod blob;
 mod directory;
 mod documents;
+mod outbox;
 mod workflow;
 
 pub use blob::MemoryBlobStore;
@@ -42,8 +43,9 @@ use chrono::{DateTime, Utc};
 
 use crate::access::rules::{CodeGuard, CodeState, SessionState, VerificationState};
 use crate::error::{Entity, Error, Result};
-use crate::ids::{ContactId, FileId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
+use crate::ids::{ContactId, FileId, MailId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
 use crate::model::{Contact, Logo, Phase, Portal, Task, Tenant};
+use crate::outbox::OutboxMessage;
 use crate::secret::{CodeHash, TokenHash};
 use crate::store::{AccessLogEntry, ContactInPortal, NewCode};
 use crate::workflow::{ActivityEntry, ClientQuestion, Comment, DocumentFile};
@@ -204,6 +206,8 @@ struct State {
     activity: Vec<ActivityEntry>,
     /// Uploaded files (document versions) with their insertion number.
     files: HashMap<FileId, Seq<DocumentFile>>,
+    /// The email outbox, with each email's insertion number.
+    outbox: HashMap<MailId, Seq<OutboxMessage>>,
 }
 
 fn not_found(entity: Entity) -> Error {
@@ -232,6 +236,31 @@ impl State {
     fn seq(&mut self) -> u64 {
         self.next_seq += 1;
         self.next_seq
+    }
+
+    /// Refuses emails whose id is taken (stored, or twice in `emails`); units call it
+    /// with their other checks, before writing anything.
+    fn check_new_mail(&self, emails: &[OutboxMessage]) -> Result<()> {
+        for (i, m) in emails.iter().enumerate() {
+            if self.outbox.contains_key(&m.id) || emails[..i].iter().any(|o| o.id == m.id) {
+                return Err(Error::conflict("an email with this id is already queued"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues emails already checked by [`Self::check_new_mail`], as given.
+    fn queue_mail(&mut self, emails: &[OutboxMessage]) {
+        for m in emails {
+            let seq = self.seq();
+            self.outbox.insert(
+                m.id,
+                Seq {
+                    seq,
+                    value: m.clone(),
+                },
+            );
+        }
     }
 
     /// A task, if it belongs to `portal` (`NotFound` otherwise, whether it is missing

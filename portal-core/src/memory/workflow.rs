@@ -8,6 +8,7 @@ use super::{MemoryStore, Seq, newest_first, not_found, oldest_first};
 use crate::error::{Entity, Error, Result};
 use crate::ids::{PortalId, QuestionId, TaskId, TenantId};
 use crate::model::{Branding, Task};
+use crate::outbox::OutboxMessage;
 use crate::store::{TaskDecision, WorkflowStore};
 use crate::workflow::{ActivityEntry, ClientQuestion, Comment, QuestionAnswer};
 
@@ -34,10 +35,17 @@ impl WorkflowStore for MemoryStore {
         })
     }
 
-    async fn add_comment(&self, comment: &Comment, activity: &ActivityEntry) -> Result<()> {
+    async fn add_comment(
+        &self,
+        comment: &Comment,
+        activity: &ActivityEntry,
+        emails: &[OutboxMessage],
+    ) -> Result<()> {
         self.with(|st| {
             st.portal_task(comment.portal_id, comment.task_id)?;
             activity.ensure_portal(comment.portal_id)?;
+            st.check_new_mail(emails)?;
+            st.queue_mail(emails);
             let seq = st.seq();
             st.comments.push(Seq {
                 seq,
@@ -64,6 +72,7 @@ impl WorkflowStore for MemoryStore {
         &self,
         question: &ClientQuestion,
         activity: &ActivityEntry,
+        emails: &[OutboxMessage],
     ) -> Result<()> {
         self.with(|st| {
             if st.questions.contains_key(&question.id) {
@@ -73,6 +82,8 @@ impl WorkflowStore for MemoryStore {
                 return Err(not_found(Entity::Portal));
             }
             activity.ensure_portal(question.portal_id)?;
+            st.check_new_mail(emails)?;
+            st.queue_mail(emails);
             let seq = st.seq();
             st.questions.insert(
                 question.id,

@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
 use super::PortalService;
@@ -19,9 +20,10 @@ use crate::blob::envelope::{FileBinding, FileVault};
 use crate::blob::{ByteStream, stream_of};
 use crate::error::{Error, Result};
 use crate::files::{self, FileType};
-use crate::ids::{BlobId, FileId, PortalId, TaskId, TenantId};
+use crate::ids::{BlobId, FileId, MailId, PortalId, TaskId, TenantId};
 use crate::mail;
 use crate::model::Task;
+use crate::outbox::{MailKind, OutboxMessage};
 use crate::store::ClientContext;
 use crate::workflow::documents::{
     self, DocumentRow, FileDecision, NewUpload, UploadDecision, Verdict,
@@ -122,6 +124,19 @@ impl PortalService {
         };
         let vault = self.vault()?;
         let sealed = vault.seal(&binding, content, requested.limit()).await?;
+        let who = ctx.contact_name.clone();
+        let title = current.title.clone();
+        let detail = format!(
+            "{}: {} ({})",
+            requested.name,
+            name,
+            crate::wording::bytes(sealed.size)
+        );
+        let notice = self
+            .staff_notices(ctx.portal_id, |client, to| {
+                mail::upload_notification(to, client, &who, &title, &detail)
+            })
+            .await;
         let recorded = async {
             let scan = self
                 .inner
@@ -142,14 +157,20 @@ impl PortalService {
             let actor = client_actor(ctx);
             let tenant = ctx.tenant_id;
             let now = self.inner.clock.now();
-            let decide: UploadDecision =
-                Arc::new(move |t: &Task| documents::record_upload(t, &upload, &actor, tenant, now));
+            let emails = notice.emails.clone();
+            let decide: UploadDecision = Arc::new(move |t: &Task| {
+                let mut change = documents::record_upload(t, &upload, &actor, tenant, now)?;
+                change.emails = emails.clone();
+                Ok(change)
+            });
             self.inner
                 .store
                 .add_document_file(ctx.portal_id, task, decide)
                 .await
         }
         .await;
+        self.staff_notices_done(ctx.portal_id, notice, recorded.is_ok())
+            .await;
         let file = match recorded {
             Ok(file) => file,
             Err(e) => {
@@ -166,18 +187,6 @@ impl PortalService {
             review = file.review.as_str(),
             "document uploaded"
         );
-        let who = ctx.contact_name.clone();
-        let title = current.title.clone();
-        let detail = format!(
-            "{}: {} ({})",
-            requested.name,
-            file.name,
-            crate::wording::bytes(file.size)
-        );
-        self.notify_msp(ctx.portal_id, |client, to| {
-            mail::upload_notification(to, client, &who, &title, &detail)
-        })
-        .await;
         Ok(file)
     }
 
@@ -243,8 +252,9 @@ impl PortalService {
         Ok(items)
     }
 
-    /// Approves or rejects a file, as MSP staff. A rejection emails the client who
-    /// uploaded it, with the notes (a mail failure is logged; the review stands).
+    /// Approves or rejects a file, as MSP staff. A rejection queues an email to the
+    /// client who uploaded it, with the notes, in the same store unit as the review
+    /// (none if the contact's access was revoked).
     pub async fn review_document(
         &self,
         staff: Actor,
@@ -255,55 +265,56 @@ impl PortalService {
         let now = self.inner.clock.now();
         let policy = self.inner.unscannable;
         let by = staff.clone();
+        let tell = match verdict {
+            Verdict::Reject { .. } => self.rejection_mail(portal, file).await?,
+            Verdict::Approve { .. } => None,
+        };
+        let queues = tell.is_some();
         let v = verdict.clone();
         let decide: FileDecision = Arc::new(move |t: &Task, f: &DocumentFile| {
-            documents::review(t, f, &v, &by, policy, now)
+            let mut change = documents::review(t, f, &v, &by, policy, now)?;
+            if let Some(tell) = &tell {
+                change.emails = tell.compose(&change.file, now);
+            }
+            Ok(change)
         });
         let reviewed = self
             .inner
             .store
             .update_document_file(portal, file, decide)
             .await?;
-        if let Verdict::Reject { .. } = verdict {
-            self.tell_rejected(&reviewed).await;
+        if queues && matches!(reviewed.review, documents::FileReview::Rejected { .. }) {
+            self.mail_queued().await;
         }
         Ok(reviewed)
     }
 
-    async fn tell_rejected(&self, file: &DocumentFile) {
-        let (Actor::Client { contact_id, .. }, documents::FileReview::Rejected { notes, .. }) =
-            (&file.uploaded_by, &file.review)
-        else {
-            return;
+    /// What a rejection email of `file` needs, read before the review's unit: `None`
+    /// when nobody is to be told (a file uploaded by staff, a revoked contact).
+    async fn rejection_mail(&self, portal: PortalId, file: FileId) -> Result<Option<Rejection>> {
+        let stored = self.inner.store.document_file(portal, file).await?;
+        let Actor::Client { contact_id, .. } = &stored.uploaded_by else {
+            return Ok(None);
         };
-        let result: Result<()> = async {
-            let contact = self.inner.store.contact(*contact_id).await?;
-            if contact.revoked_at.is_some() {
-                return Ok(());
-            }
-            let portal = self.inner.store.portal(file.portal_id).await?;
-            let task = self.inner.store.task(file.portal_id, file.task_id).await?;
-            let document = documents::requested(&task, &file.document_id)
-                .map_or_else(|_| file.document_id.clone(), |d| d.name.clone());
-            let email = mail::document_rejected_email(
-                mail::Recipient {
-                    name: &contact.name,
-                    email: &contact.email,
-                    branding: &portal.branding,
-                },
-                mail::RejectedDocument {
-                    task: &task.title,
-                    document: &document,
-                    file: &file.name,
-                    notes,
-                },
-            )?;
-            self.inner.mailer.send(&email).await
+        let contact = self.inner.store.contact(*contact_id).await?;
+        if contact.revoked_at.is_some() {
+            return Ok(None);
         }
-        .await;
-        if let Err(e) = result {
-            tracing::error!(error = %e, file = %file.id, "could not email the client about a rejected document");
-        }
+        let portal = self.inner.store.portal(stored.portal_id).await?;
+        let task = self
+            .inner
+            .store
+            .task(stored.portal_id, stored.task_id)
+            .await?;
+        let document = documents::requested(&task, &stored.document_id)
+            .map_or_else(|_| stored.document_id.clone(), |d| d.name.clone());
+        Ok(Some(Rejection {
+            contact,
+            portal,
+            task_title: task.title,
+            document,
+            id: MailId::random(self.inner.random.as_ref()),
+        }))
     }
 
     /// Scans a pending file again (after the scanner was down), as MSP staff: an
@@ -403,4 +414,51 @@ async fn peek(mut content: ByteStream, want: usize) -> Result<(Bytes, bool, Byte
         }
     }
     Ok((buf.freeze(), false, content))
+}
+
+/// A rejection email's facts, read before the review's unit; the email itself is
+/// composed inside the unit from the review as decided (the cleaned notes).
+struct Rejection {
+    contact: crate::model::Contact,
+    portal: crate::model::Portal,
+    task_title: String,
+    document: String,
+    id: MailId,
+}
+
+impl Rejection {
+    /// The email for `file` as the review left it: one email if it was rejected, none
+    /// otherwise (or if it cannot be composed: logged, the review still stands).
+    fn compose(&self, file: &DocumentFile, now: DateTime<Utc>) -> Vec<OutboxMessage> {
+        let documents::FileReview::Rejected { notes, .. } = &file.review else {
+            return Vec::new();
+        };
+        let email = mail::document_rejected_email(
+            mail::Recipient {
+                name: &self.contact.name,
+                email: &self.contact.email,
+                branding: &self.portal.branding,
+            },
+            mail::RejectedDocument {
+                task: &self.task_title,
+                document: &self.document,
+                file: &file.name,
+                notes,
+            },
+        );
+        match email {
+            Ok(email) => vec![OutboxMessage::new(
+                self.id,
+                self.portal.tenant_id,
+                Some(self.portal.id),
+                MailKind::DocumentRejected,
+                email,
+                now,
+            )],
+            Err(e) => {
+                tracing::error!(error = %e, file = %file.id, "could not compose the email about a rejected document");
+                Vec::new()
+            }
+        }
+    }
 }

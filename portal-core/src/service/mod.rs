@@ -3,16 +3,21 @@
 //! Hosts call these; they hold no HTTP, SQL or transport knowledge.
 
 mod documents;
+mod outbox;
 #[cfg(feature = "tokio")]
 mod retention;
 mod workflow;
 
 pub use documents::{QueueItem, RotationReport};
+pub use outbox::{DeliveryReport, MailDelivery};
+#[cfg(feature = "tokio")]
+pub use outbox::{OutboxSender, spawn_outbox_sender};
 #[cfg(feature = "tokio")]
 pub use retention::spawn_retention;
 pub use workflow::client_actor;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -20,12 +25,13 @@ use crate::access::{AccessPolicy, RetentionPolicy, rules};
 use crate::blob::envelope::FileVault;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
-use crate::ids::{ContactId, PhaseId, PortalId, TaskId, TenantId};
+use crate::ids::{ClaimToken, ContactId, PhaseId, PortalId, TaskId, TenantId};
 use crate::mail::{self, LinkBuilder, Mailer, Recipient};
 use crate::model::{
     Branding, Contact, EmailAddress, Logo, LogoRef, Phase, Portal, PortalSnapshot, PortalStatus,
     Side, Task, TaskKind, TaskStatus, Tenant, clean_label, clean_text,
 };
+use crate::outbox::{FailedAttempt, Lease, MailKind, OutboxPolicy};
 use crate::random::{OsRandom, RandomSource};
 use crate::scan::{ContentScanner, NoScanner, UnscannablePolicy};
 use crate::secret::{
@@ -82,6 +88,17 @@ struct Inner {
     files: Option<FileVault>,
     scanner: Arc<dyn ContentScanner>,
     unscannable: UnscannablePolicy,
+    /// Retries, leases and the sender's pace.
+    outbox: OutboxPolicy,
+    /// Whether requests deliver their emails or leave them to a sender.
+    delivery: MailDelivery,
+    /// Wakes this process's sender when an email is queued.
+    #[cfg(feature = "tokio")]
+    wake: tokio::sync::Notify,
+    /// This process's running senders.
+    senders: AtomicUsize,
+    /// Whether "queued but nobody sends" was logged already (once is enough).
+    warned_no_sender: AtomicBool,
 }
 
 /// Batches one prune run deletes at most (a run is resumed by the next one).
@@ -115,9 +132,22 @@ pub struct PortalServiceBuilder {
     files: Option<FileVault>,
     scanner: Arc<dyn ContentScanner>,
     unscannable: UnscannablePolicy,
+    outbox: OutboxPolicy,
+    delivery: MailDelivery,
 }
 
 impl PortalServiceBuilder {
+    /// Replaces the default retry, lease and polling settings of the email outbox.
+    pub fn outbox(mut self, policy: OutboxPolicy) -> Self {
+        self.outbox = policy;
+        self
+    }
+    /// Whether a request delivers the emails it queued before it returns
+    /// ([`MailDelivery::Inline`]) or leaves them to a sender (the default).
+    pub fn mail_delivery(mut self, delivery: MailDelivery) -> Self {
+        self.delivery = delivery;
+        self
+    }
     /// Where uploaded files are sealed and kept. Without it, uploads are refused (a
     /// storage error naming this method).
     pub fn files(mut self, vault: FileVault) -> Self {
@@ -173,6 +203,12 @@ impl PortalServiceBuilder {
                 files: self.files,
                 scanner: self.scanner,
                 unscannable: self.unscannable,
+                outbox: self.outbox,
+                delivery: self.delivery,
+                #[cfg(feature = "tokio")]
+                wake: tokio::sync::Notify::new(),
+                senders: AtomicUsize::new(0),
+                warned_no_sender: AtomicBool::new(false),
             }),
         }
     }
@@ -198,6 +234,8 @@ impl PortalService {
             files: None,
             scanner: Arc::new(NoScanner),
             unscannable: UnscannablePolicy::default(),
+            outbox: OutboxPolicy::default(),
+            delivery: MailDelivery::default(),
         }
     }
 
@@ -216,6 +254,10 @@ impl PortalService {
     /// The limits and lifetimes in force.
     pub fn policy(&self) -> &AccessPolicy {
         &self.inner.policy
+    }
+    /// The email outbox's settings in force.
+    pub fn outbox_policy(&self) -> &OutboxPolicy {
+        &self.inner.outbox
     }
     /// The server secret (hosts derive their own keys from it, e.g. for CSRF).
     pub fn secret(&self) -> &ServerSecret {
@@ -324,18 +366,30 @@ impl PortalService {
 
     // ----- MSP side: access ----------------------------------------------------------
 
-    /// Issues (or re-issues, killing the old link) a contact's invite and emails it.
+    /// Issues (or re-issues, killing the old link) a contact's invite and queues its
+    /// email in the same store unit, so an invite that exists always has its email on
+    /// the way (delivered by the outbox sender, retried if the mail server is away).
     /// Returns the token so a host can show the link once; it is not stored in clear.
     pub async fn invite_contact(&self, contact: ContactId) -> Result<InviteToken> {
         let token = InviteToken::generate(self.inner.random.as_ref());
-        let target = self
-            .inner
-            .store
-            .issue_invite(contact, &token.hash(), self.inner.clock.now())
-            .await?;
+        let target = self.inner.store.contact(contact).await?;
+        let portal = self.inner.store.portal(target.portal_id).await?;
         let link = self.inner.links.invite_url(&token);
-        let email = mail::invite_email(recipient(&target), &target.portal.client_name, &link)?;
-        self.inner.mailer.send(&email).await?;
+        let email = mail::invite_email(
+            Recipient {
+                name: &target.name,
+                email: &target.email,
+                branding: &portal.branding,
+            },
+            &portal.client_name,
+            &link,
+        )?;
+        let message = self.outbox_mail(portal.tenant_id, Some(portal.id), MailKind::Invite, email);
+        self.inner
+            .store
+            .issue_invite(contact, &token.hash(), self.inner.clock.now(), &[message])
+            .await?;
+        self.mail_queued().await;
         Ok(token)
     }
 
@@ -635,10 +689,14 @@ impl PortalService {
         (token, session)
     }
 
-    /// Emails a code just issued. If the email cannot be sent, the code is taken back
-    /// (it does not use up one of the verification's codes, nor count towards the
-    /// contact's email limit) and the mail error is returned, so the
-    /// client can simply try again.
+    /// Emails a code just issued, at once (the client is waiting for it), and records
+    /// the email in the outbox: queued already claimed by this request, then marked
+    /// sent. If the email cannot be sent, it is given up in the outbox (listed for the
+    /// MSP), the code is taken back (it does not use up one of the verification's
+    /// codes, nor count towards the contact's email limit) and the mail error is
+    /// returned, so the client can simply try again. If this process dies before the
+    /// outcome is recorded, the sender delivers the email once the claim's lease ends,
+    /// unless the code has expired by then (`not_after`).
     async fn send_code(
         &self,
         target: &ContactInPortal,
@@ -649,27 +707,84 @@ impl PortalService {
         request: &RequestInfo,
     ) -> Result<()> {
         let link = self.inner.links.magic_link_url(magic);
-        let sent = match mail::verification_email(
-            recipient(target),
-            code,
-            &link,
-            new_code.expires_at,
-            self.inner.policy.code_ttl,
-        ) {
-            Ok(email) => self.inner.mailer.send(&email).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = sent {
-            tracing::error!(error = %e, "could not send a verification email; the code is withdrawn");
-            if let Err(undo) = self
-                .inner
+        let claim = ClaimToken::random(self.inner.random.as_ref());
+        let sent = async {
+            let email = mail::verification_email(
+                recipient(target),
+                code,
+                &link,
+                new_code.expires_at,
+                self.inner.policy.code_ttl,
+            )?;
+            let mut message = self.outbox_mail(
+                target.portal.tenant_id,
+                Some(target.portal.id),
+                MailKind::Verification,
+                email,
+            );
+            message.not_after = Some(new_code.expires_at);
+            message.attempts = 1;
+            message.lease = Some(Lease {
+                claim,
+                until: message.created_at + self.inner.outbox.lease,
+            });
+            self.inner
                 .store
-                .withdraw_code(&verification.hash(), &magic.hash())
-                .await
-            {
-                tracing::error!(error = %undo, "could not withdraw an undelivered code");
+                .enqueue(std::slice::from_ref(&message))
+                .await?;
+            match self.inner.mailer.send(&message.email).await {
+                Ok(()) => Ok(message.id),
+                Err(e) => {
+                    let given_up = FailedAttempt {
+                        at: self.inner.clock.now(),
+                        error: format!(
+                            "not delivered while the client waited (they were told, and the code was taken back): {e}"
+                        ),
+                        retry_at: None,
+                    };
+                    if let Err(undo) = self
+                        .inner
+                        .store
+                        .mark_failed(message.id, claim, &given_up)
+                        .await
+                    {
+                        tracing::error!(error = %undo, "could not record an undelivered verification email");
+                    }
+                    Err(e)
+                }
             }
-            return Err(e);
+        }
+        .await;
+        let id = match sent {
+            Ok(id) => id,
+            Err(e) => {
+                tracing::error!(error = %e, "could not send a verification email; the code is withdrawn");
+                if let Err(undo) = self
+                    .inner
+                    .store
+                    .withdraw_code(&verification.hash(), &magic.hash())
+                    .await
+                {
+                    tracing::error!(error = %undo, "could not withdraw an undelivered code");
+                }
+                return Err(e);
+            }
+        };
+        // The client has its email: a failure to record that is only logged (the
+        // sender would send it again after the lease, while the code lives).
+        match self
+            .inner
+            .store
+            .mark_sent(id, claim, self.inner.clock.now())
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(mail = %id, "a verification email was sent after its claim was lost")
+            }
+            Err(e) => {
+                tracing::error!(mail = %id, error = %e, "a verification email was sent but could not be recorded as sent")
+            }
         }
         self.log(target, AccessEvent::CodeSent, request).await
     }

@@ -13,6 +13,7 @@ use crate::error::{Entity, Error, Result};
 use crate::ids::{PortalId, QuestionId, TaskId, TenantId};
 use crate::mail;
 use crate::model::{Branding, MeetingSchedule, Side, Task, TaskKind, clean_text};
+use crate::outbox::{MailKind, OutboxMessage};
 use crate::store::{ClientContext, RequestInfo};
 use crate::workflow::conversation::MAX_MESSAGE;
 use crate::workflow::ics::{IcsMeeting, meeting_ics};
@@ -165,13 +166,21 @@ impl PortalService {
             subject: task.title.clone(),
             detail: None,
         };
-        self.inner.store.add_comment(&comment, &activity).await?;
-        if author.side() == Side::Client {
-            self.notify_msp(portal, |client, to| {
+        let notice = if author.side() == Side::Client {
+            self.staff_notices(portal, |client, to| {
                 mail::comment_notification(to, client, author.name(), &task.title, &comment.body)
             })
+            .await
+        } else {
+            StaffNotices::none()
+        };
+        let added = self
+            .inner
+            .store
+            .add_comment(&comment, &activity, &notice.emails)
             .await;
-        }
+        self.staff_notices_done(portal, notice, added.is_ok()).await;
+        added?;
         Ok(comment)
     }
 
@@ -208,12 +217,20 @@ impl PortalService {
             subject: excerpt(&question.text),
             detail: None,
         };
-        self.inner.store.add_question(&question, &activity).await?;
         let asker = ctx.contact_name.clone();
-        self.notify_msp(ctx.portal_id, |client, to| {
-            mail::question_notification(to, client, &asker, &question.text)
-        })
-        .await;
+        let notice = self
+            .staff_notices(ctx.portal_id, |client, to| {
+                mail::question_notification(to, client, &asker, &question.text)
+            })
+            .await;
+        let added = self
+            .inner
+            .store
+            .add_question(&question, &activity, &notice.emails)
+            .await;
+        self.staff_notices_done(ctx.portal_id, notice, added.is_ok())
+            .await;
+        added?;
         Ok(question)
     }
 
@@ -366,13 +383,14 @@ impl PortalService {
             .await
     }
 
-    /// Emails the tenant's notification recipients; a failure is logged, not returned,
-    /// because the client's action was already recorded.
-    /// Emails a client's message to the MSP's notification recipients, at most once per
-    /// portal per [`crate::AccessPolicy::staff_notification_interval`]: a message inside
-    /// the interval is held (only counted), and the next email names how many were held.
-    /// A failed send is logged, never undoes the client's action, and counts as held.
-    pub(super) async fn notify_msp<F>(&self, portal_id: PortalId, compose: F)
+    /// The emails telling the MSP's notification recipients about a client's message,
+    /// to be queued by the unit that stores the message: at most one notification per
+    /// portal per [`crate::AccessPolicy::staff_notification_interval`] (a message
+    /// inside the interval is held, only counted, and the next email names how many
+    /// were held). A notification that cannot be composed is logged and never stops
+    /// the client's action. Hand the result to [`Self::staff_notices_done`] after the
+    /// unit.
+    pub(super) async fn staff_notices<F>(&self, portal_id: PortalId, compose: F) -> StaffNotices
     where
         F: Fn(&str, mail::StaffRecipient<'_>) -> Result<mail::Email>,
     {
@@ -380,11 +398,12 @@ impl PortalService {
         let interval = self.inner.policy.staff_notification_interval;
         let Some(claim) = self.inner.notifications.claim(portal_id, now, interval) else {
             tracing::info!(portal = %portal_id, "staff notification held: one was sent within the interval");
-            return;
+            return StaffNotices::none();
         };
-        let result: Result<()> = async {
+        let composed: Result<Vec<OutboxMessage>> = async {
             let portal = self.inner.store.portal(portal_id).await?;
             let tenant = self.inner.store.tenant(portal.tenant_id).await?;
+            let mut emails = Vec::with_capacity(tenant.notification_recipients.len());
             for to in &tenant.notification_recipients {
                 let mut email = compose(
                     &portal.client_name,
@@ -394,14 +413,59 @@ impl PortalService {
                     },
                 )?;
                 mail::note_held_messages(&mut email, claim.held);
-                self.inner.mailer.send(&email).await?;
+                emails.push(self.outbox_mail(
+                    tenant.id,
+                    Some(portal.id),
+                    MailKind::StaffNotification,
+                    email,
+                ));
             }
-            Ok(())
+            Ok(emails)
         }
         .await;
-        if let Err(e) = result {
-            tracing::error!(error = %e, "could not notify the MSP");
-            self.inner.notifications.release(portal_id, claim);
+        match composed {
+            Ok(emails) => StaffNotices {
+                emails,
+                claim: Some(claim),
+            },
+            Err(e) => {
+                tracing::error!(error = %e, "could not notify the MSP");
+                self.inner.notifications.release(portal_id, claim, true);
+                StaffNotices::none()
+            }
+        }
+    }
+
+    /// After the unit that was to queue `notice`: if it committed, the emails are on
+    /// their way (delivered now or woken sender); if not, the coalescing slot is given
+    /// back, as if the message had never come.
+    pub(super) async fn staff_notices_done(
+        &self,
+        portal_id: PortalId,
+        notice: StaffNotices,
+        committed: bool,
+    ) {
+        match (committed, notice.claim) {
+            (true, _) if !notice.emails.is_empty() => self.mail_queued().await,
+            (false, Some(claim)) => self.inner.notifications.release(portal_id, claim, false),
+            _ => {}
+        }
+    }
+}
+
+/// Staff notifications composed for one client message, waiting for its unit.
+pub(super) struct StaffNotices {
+    /// The emails to queue with the message (none if held or not composed).
+    pub(super) emails: Vec<OutboxMessage>,
+    /// The coalescing slot they took, given back if the unit fails.
+    claim: Option<Claim>,
+}
+
+impl StaffNotices {
+    pub(super) fn none() -> Self {
+        Self {
+            emails: Vec::new(),
+            claim: None,
         }
     }
 }
@@ -472,13 +536,18 @@ impl Notifications {
         claim_slot(self.lock().entry(portal).or_default(), now, interval)
     }
 
-    /// Undoes a claim whose email could not be sent: the slot is free again and the
-    /// message counts as held, so the next email mentions it.
-    fn release(&self, portal: PortalId, claim: Claim) {
+    /// Undoes a claim whose emails will not go: the slot is free again. With
+    /// `message_stands` (the client's message was stored, but its notification could
+    /// not be composed) the message counts as held, so the next email mentions it;
+    /// without (its unit failed, so there is no message) it does not.
+    fn release(&self, portal: PortalId, claim: Claim, message_stands: bool) {
         let mut portals = self.lock();
         let state = portals.entry(portal).or_default();
         state.last_sent = claim.previous;
-        state.held = state.held.saturating_add(claim.held).saturating_add(1);
+        state.held = state
+            .held
+            .saturating_add(claim.held)
+            .saturating_add(u32::from(message_stands));
     }
 }
 
@@ -506,12 +575,17 @@ mod tests {
         let n = Notifications::default();
         let p = PortalId::from_bytes([1; 16]);
         let claim = n.claim(p, t0, minute).unwrap();
-        n.release(p, claim);
-        let again = n.claim(p, t0, minute).map(|c| c.held);
+        n.release(p, claim, true);
+        let again = n.claim(p, t0, minute).unwrap();
         assert_eq!(
-            again,
+            again.held, 1,
+            "a notification that could not be composed frees the slot; its message is counted"
+        );
+        n.release(p, again, false);
+        assert_eq!(
+            n.claim(p, t0, minute).map(|c| c.held),
             Some(1),
-            "a failed send frees the slot and is counted"
+            "a failed unit frees the slot and counts nothing more"
         );
         assert!(
             n.claim(PortalId::from_bytes([2; 16]), t0, minute).is_some(),

@@ -203,6 +203,9 @@ pub struct DocumentChange {
     /// An earlier version that this upload replaces before it was reviewed: the store
     /// sets its review to [`FileReview::Superseded`] by `file.id`.
     pub superseded: Option<FileId>,
+    /// Emails this change causes, queued in the same unit (the rules add none; the
+    /// service adds the notifications it composed).
+    pub emails: Vec<crate::outbox::OutboxMessage>,
 }
 
 impl DocumentChange {
@@ -409,6 +412,7 @@ pub fn record_upload(
         detail: Some(document_detail(task, &file)),
     };
     Ok(DocumentChange {
+        emails: Vec::new(),
         task: TaskChange {
             task: next,
             activity,
@@ -570,6 +574,7 @@ pub fn review(
         detail: Some(detail),
     };
     Ok(DocumentChange {
+        emails: Vec::new(),
         task: TaskChange {
             task: next,
             activity,
@@ -623,6 +628,7 @@ pub fn rescan(
         detail: Some(document_detail(task, file)),
     };
     Ok(DocumentChange {
+        emails: Vec::new(),
         task: TaskChange {
             task: next,
             activity,

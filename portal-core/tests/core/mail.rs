@@ -79,8 +79,8 @@ async fn an_undelivered_verification_email_uses_up_nothing() {
         .unwrap();
 }
 
-/// A staff notification the transport refuses does not undo the client's action; the
-/// failure is logged.
+/// A staff notification the transport refuses does not undo the client's action: the
+/// email stays queued for a retry, and the failure is logged.
 #[tokio::test]
 async fn a_failed_staff_notification_keeps_the_clients_question() {
     let h = Harness::new(22).await;
@@ -106,8 +106,19 @@ async fn a_failed_staff_notification_keeps_the_clients_question() {
     );
     let text = logs.text();
     assert!(
-        text.contains("could not notify the MSP"),
+        text.contains("email not sent; it will be tried again"),
         "the failure is logged: {text}"
+    );
+    // Once the mail server is back, the queued notifications go out.
+    h.mailer.set_failing(false);
+    h.clock.advance(chrono::TimeDelta::minutes(5));
+    h.service.deliver_outbox().await.unwrap();
+    assert!(
+        h.mailer
+            .sent()
+            .iter()
+            .any(|e| e.subject.contains("Question from")),
+        "delivered after the retry"
     );
 }
 

@@ -35,6 +35,7 @@ mod broken_blobs;
 mod clamd;
 mod conformance;
 mod mail;
+mod outbox;
 mod redaction;
 mod retention;
 mod scan;

@@ -20,6 +20,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use portal_core::model::{Branding, Task};
+use portal_core::outbox::OutboxMessage;
 use portal_core::store::TaskDecision;
 use portal_core::workflow::{ActivityEntry, ClientQuestion, Comment, QuestionAnswer, TaskChange};
 use portal_core::{Entity, Error, PortalId, QuestionId, Result, TaskId, TenantId, WorkflowStore};
@@ -137,7 +138,13 @@ impl WorkflowStore for SqliteStore {
         .await
     }
 
-    async fn add_comment(&self, comment: &Comment, activity: &ActivityEntry) -> Result<()> {
+    async fn add_comment(
+        &self,
+        comment: &Comment,
+        activity: &ActivityEntry,
+        emails: &[OutboxMessage],
+    ) -> Result<()> {
+        let emails = emails.to_vec();
         // Refused after the lookups, so a wrong portal is `NotFound` first.
         let foreign = activity.ensure_portal(comment.portal_id);
         let entry = ActivityRow::new(activity)?;
@@ -173,6 +180,7 @@ impl WorkflowStore for SqliteStore {
                 ])
             })
             .db("storing a comment")?;
+            crate::outbox::insert(conn, &emails)?;
             entry.insert(conn)
         })
         .await
@@ -210,7 +218,9 @@ impl WorkflowStore for SqliteStore {
         &self,
         question: &ClientQuestion,
         activity: &ActivityEntry,
+        emails: &[OutboxMessage],
     ) -> Result<()> {
+        let emails = emails.to_vec();
         let foreign = activity.ensure_portal(question.portal_id);
         let entry = ActivityRow::new(activity)?;
         let asked_by = codec::to_json(&question.asked_by)?;
@@ -252,6 +262,7 @@ impl WorkflowStore for SqliteStore {
                 ])
             })
             .db("storing a question")?;
+            crate::outbox::insert(conn, &emails)?;
             entry.insert(conn)
         })
         .await

@@ -2,8 +2,9 @@
 //! suite on temp-file databases, the file blob store (its conformance suite and a put
 //! killed mid-upload), migrations and reopening, group commit under load, the
 //! workflow store, the document store (against the reference store, and uploads killed
-//! mid-write), the read cache, and a scan of the raw database files for secrets after
-//! a full access flow and an upload. Services are built with portal-core's `testkit`.
+//! mid-write), the email outbox on one file opened twice, the read cache, and a scan
+//! of the raw database files for secrets after a full access flow and an upload.
+//! Services are built with portal-core's `testkit`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ mod conformance;
 mod documents;
 mod group_commit;
 mod migrations;
+mod outbox;
 mod retention;
 mod secret_scan;
 mod workflow;

@@ -304,7 +304,7 @@ async fn comments_questions_and_the_feed_are_ordered() {
     // Two comments share a time: they keep their insertion order.
     for (body, t) in [("first", 10), ("second", 10), ("third", 11)] {
         store
-            .add_comment(&comment(body, t), &commented(t))
+            .add_comment(&comment(body, t), &commented(t), &[])
             .await
             .unwrap();
     }
@@ -331,7 +331,8 @@ async fn comments_questions_and_the_feed_are_ordered() {
         store
             .add_comment(
                 &stray,
-                &entry(other.portal.id, None, ActivityKind::Commented, 12)
+                &entry(other.portal.id, None, ActivityKind::Commented, 12),
+                &[]
             )
             .await,
         Err(Error::NotFound {
@@ -363,12 +364,12 @@ async fn comments_questions_and_the_feed_are_ordered() {
     );
     for q in [&q1, &q2, &q3] {
         store
-            .add_question(q, &asked(q.asked_at.timestamp() - t0().timestamp()))
+            .add_question(q, &asked(q.asked_at.timestamp() - t0().timestamp()), &[])
             .await
             .unwrap();
     }
     assert!(matches!(
-        store.add_question(&q1, &asked(20)).await,
+        store.add_question(&q1, &asked(20), &[]).await,
         Err(Error::Conflict { .. })
     ));
     let texts: Vec<String> = store

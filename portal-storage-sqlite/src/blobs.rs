@@ -267,17 +267,30 @@ impl Drop for PutGuard {
 }
 
 /// Writes `batch` to `file` on the blocking pool and hands the file back.
-fn write_batch(mut file: File, batch: Vec<Bytes>, part: PathBuf) -> JoinHandle<Result<File>> {
+/// The part file being written and the tally of what was written to it, passed from
+/// one batch's blocking job to the next.
+type Written = (File, Tally);
+
+/// Hashes and writes one batch on the blocking pool. Hashing here rather than as the
+/// bytes arrive puts the SHA-256 of the stored bytes on another core than the one
+/// producing them (parsing the upload, encrypting it): measured by `bench-upload`,
+/// the hash was the largest single cost of an upload.
+fn write_batch(
+    (mut file, mut tally): Written,
+    batch: Vec<Bytes>,
+    part: PathBuf,
+) -> JoinHandle<Result<Written>> {
     tokio::task::spawn_blocking(move || {
         for bytes in &batch {
+            tally.update(bytes);
             file.write_all(bytes)
                 .map_err(|e| io("cannot write the blob part", &part, e))?;
         }
-        Ok(file)
+        Ok((file, tally))
     })
 }
 
-async fn join(handle: JoinHandle<Result<File>>) -> Result<File> {
+async fn join(handle: JoinHandle<Result<Written>>) -> Result<Written> {
     handle
         .await
         .map_err(|e| Error::storage("writing a blob", e))?
@@ -316,9 +329,8 @@ impl BlobStore for FileBlobStore {
             blob: blob.clone(),
         };
 
-        let mut tally = Tally::new();
-        let mut file = Some(file);
-        let mut in_flight: Option<JoinHandle<Result<File>>> = None;
+        let mut file = Some((file, Tally::new()));
+        let mut in_flight: Option<JoinHandle<Result<Written>>> = None;
         let mut batch: Vec<Bytes> = Vec::new();
         let mut batched = 0usize;
         loop {
@@ -326,7 +338,6 @@ impl BlobStore for FileBlobStore {
             let end = match next {
                 Some(item) => {
                     let bytes = item?;
-                    tally.update(&bytes);
                     batched += bytes.len();
                     if !bytes.is_empty() {
                         batch.push(bytes);
@@ -348,7 +359,7 @@ impl BlobStore for FileBlobStore {
                 break;
             }
         }
-        let file = match (file.take(), in_flight.take()) {
+        let (file, tally) = match (file.take(), in_flight.take()) {
             (Some(f), _) => f,
             (None, Some(handle)) => join(handle).await?,
             (None, None) => return Err(Error::storage_msg("blob part file lost")),

@@ -468,3 +468,15 @@ impl Harness {
         browser.get("/verify").await
     }
 }
+
+/// User + system CPU time of this process so far (Linux: `/proc/self/stat`).
+pub fn process_cpu() -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may contain spaces) start at field 3.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    // Clock ticks; USER_HZ is 100 on every mainstream Linux configuration.
+    Some(std::time::Duration::from_millis((utime + stime) * 10))
+}

@@ -45,7 +45,7 @@ use portal_core::{OsRandom, PortalService, RecordingMailer, TaskSpec};
 use portal_http::{HttpConfig, PortalApp};
 use portal_storage_sqlite::{FileBlobStore, SqliteStore};
 use portal_tests::multipart::{BOUNDARY, content_type};
-use portal_tests::{Browser, sign_in_over_http};
+use portal_tests::{Browser, process_cpu, sign_in_over_http};
 use sha2::{Digest, Sha256};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -249,11 +249,13 @@ async fn main() {
 
     let rss_before = status_kib("VmRSS:");
     reset_peak_rss();
+    let cpu_before = process_cpu();
     let started = Instant::now();
     let response = sender.send_request(request).await.unwrap();
     let status = response.status();
     let answer = response.into_body().collect().await.unwrap().to_bytes();
     let took = started.elapsed();
+    let cpu = process_cpu().zip(cpu_before).map(|(a, b)| a - b);
     let peak = status_kib("VmHWM:");
     assert!(
         status.is_redirection() || status.is_success(),
@@ -274,6 +276,15 @@ async fn main() {
         took,
         dd_took.as_secs_f64() / took.as_secs_f64()
     );
+    if let Some(cpu) = cpu {
+        println!(
+            "CPU during the upload:  {:.2} s user+system over {:.2} s (client and server, {:.1} of {} cores)",
+            cpu.as_secs_f64(),
+            took.as_secs_f64(),
+            cpu.as_secs_f64() / took.as_secs_f64(),
+            std::thread::available_parallelism().map_or(0, usize::from)
+        );
+    }
     println!(
         "peak RSS growth during the upload: {:.1} MiB (RSS before {:.1} MiB, peak {:.1} MiB)",
         peak.saturating_sub(rss_before) as f64 / 1024.0,

@@ -526,29 +526,27 @@ fn verify(db: &Path, all: &Acked, tally: &mut Tally) -> Res<Vec<String>> {
         tally.integrity_errors += 1;
         notes.push(format!("integrity_check: {integrity:?}"));
     }
-    let present = |sql: &str, marker: &str| -> Res<bool> {
-        conn.query_row(sql, [marker], |r| r.get::<_, i64>(0))
-            .map(|n| n > 0)
-            .map_err(|e| e.to_string())
+    let texts = |sql: &str| -> Res<std::collections::HashSet<String>> {
+        conn.prepare(sql)
+            .and_then(|mut s| {
+                s.query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<_>>()
+            })
+            .map_err(|e| format!("{sql}: {e}"))
     };
-    for m in &all.comments {
-        if !present("SELECT count(*) FROM comments WHERE body = ?1", m)? {
-            tally.lost += 1;
-            notes.push(format!("lost comment {m}"));
-        }
+    let bodies = texts("SELECT body FROM comments")?;
+    for m in all.comments.iter().filter(|m| !bodies.contains(*m)) {
+        tally.lost += 1;
+        notes.push(format!("lost comment {m}"));
     }
-    for m in &all.questions {
-        if !present("SELECT count(*) FROM questions WHERE text = ?1", m)? {
-            tally.lost += 1;
-            notes.push(format!("lost question {m}"));
-        }
+    let asked_texts = texts("SELECT text FROM questions")?;
+    for m in all.questions.iter().filter(|m| !asked_texts.contains(*m)) {
+        tally.lost += 1;
+        notes.push(format!("lost question {m}"));
     }
+    let completed = texts("SELECT lower(hex(id)) FROM tasks WHERE status = 'completed'")?;
     for m in &all.completions {
-        let hex = m.replace('-', "");
-        if !present(
-            "SELECT count(*) FROM tasks WHERE status = 'completed' AND lower(hex(id)) = ?1",
-            &hex,
-        )? {
+        if !completed.contains(&m.replace('-', "")) {
             tally.lost += 1;
             notes.push(format!("lost completion {m}"));
         }

@@ -160,7 +160,7 @@ fn csrf_in(body: &str) -> Res<String> {
 
 /// A cookie jar for one client.
 #[derive(Default, Clone)]
-struct Jar(BTreeMap<String, String>);
+struct Jar(BTreeMap<String, String>, String);
 
 impl Jar {
     fn header(&self) -> String {
@@ -295,6 +295,8 @@ fn sign_in(demo: &Demo, outbox: &Path) -> Res<Jar> {
     if done.status != 303 {
         return Err(format!("the code answered {}", done.status));
     }
+    let page = jar.send(demo.port, "GET", "/questions", None)?;
+    jar.1 = csrf_in(&page.body)?;
     Ok(jar)
 }
 
@@ -402,14 +404,10 @@ fn run_writers(port: u16, round: usize, jars: &[Arc<Mutex<Jar>>], tasks: &Tasks)
     for (w, jar) in jars.iter().enumerate() {
         let (jar, acked, dead, tasks) = (jar.clone(), acked.clone(), dead.clone(), tasks.clone());
         threads.push(std::thread::spawn(move || {
-            // The CSRF token of this session (kept across restarts with the cookie).
-            let csrf = {
-                let mut j = jar.lock().unwrap();
-                match j.send(port, "GET", "/questions", None) {
-                    Ok(r) if r.status == 200 => csrf_in(&r.body).unwrap_or_default(),
-                    _ => return,
-                }
-            };
+            // The CSRF token of this session, read once after sign-in: it stays valid
+            // across restarts with the cookie (reading it per round would render the
+            // ever longer questions page inside the round's few hundred milliseconds).
+            let csrf = jar.lock().map(|j| j.1.clone()).unwrap_or_default();
             let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((round as u64) << 8) ^ w as u64 | 1);
             let mut n = 0u64;
             let mut checked = false;

@@ -172,6 +172,10 @@ impl SqliteStore {
     }
 
     fn open_blocking(path: PathBuf) -> Result<Self> {
+        Self::open_checked(path.clone()).map_err(|e| explain_open(&path, e))
+    }
+
+    fn open_checked(path: PathBuf) -> Result<Self> {
         create_owner_only(&path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
@@ -254,6 +258,59 @@ impl SqliteStore {
         let result = self.writer.write(f).await;
         self.cache.invalidate(portal);
         result
+    }
+}
+
+/// A failure to open the database, reworded for the operator who has to act on it:
+/// the file's path, what is wrong with it, and what to do. Still `Error::Storage`.
+fn explain_open(path: &Path, err: Error) -> Error {
+    let Error::Storage { message, source } = err else {
+        return err;
+    };
+    let code = source
+        .as_deref()
+        .and_then(|s| s.downcast_ref::<rusqlite::Error>())
+        .and_then(rusqlite::Error::sqlite_error_code);
+    let io = source
+        .as_deref()
+        .and_then(|s| s.downcast_ref::<std::io::Error>())
+        .map(std::io::Error::kind);
+    let detail = match &source {
+        Some(s) => format!("{message}: {s}"),
+        None => message,
+    };
+    use rusqlite::ErrorCode as C;
+    let hint = match (code, io) {
+        (Some(C::NotADatabase | C::DatabaseCorrupt), _) => {
+            "the file is not a SQLite database or is damaged. Restore it from a backup, \
+             or move it (with any -wal and -shm files beside it) out of the way to start \
+             with empty data"
+        }
+        (Some(C::ReadOnly | C::CannotOpen | C::PermissionDenied), _)
+        | (
+            _,
+            Some(std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem),
+        ) => {
+            "check that its folder exists and that this user may write to the file and \
+             the folder (a read-only file system or missing permissions), or choose another place"
+        }
+        (Some(C::DiskFull), _) | (_, Some(std::io::ErrorKind::StorageFull)) => {
+            "the disk is full: free some space and start again"
+        }
+        _ if detail.contains("newer version") => "",
+        _ => "check the file and its folder, or restore the database from a backup",
+    };
+    let message = if hint.is_empty() {
+        format!("cannot open the database {}: {detail}", path.display())
+    } else {
+        format!(
+            "cannot open the database {}: {detail}; {hint}",
+            path.display()
+        )
+    };
+    Error::Storage {
+        message,
+        source: None,
     }
 }
 

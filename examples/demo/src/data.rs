@@ -148,6 +148,19 @@ impl DataDir {
     }
 }
 
+/// An I/O failure on the data folder, with the OS's reason and what to do about it.
 fn io(what: &str, path: &Path, e: std::io::Error) -> Error {
-    Error::storage(format!("{what} {}", path.display()), e)
+    use std::io::ErrorKind as K;
+    let hint = match e.kind() {
+        K::PermissionDenied | K::ReadOnlyFilesystem => {
+            "; the data folder must be writable by this user: fix its permissions, or give \
+             another --data-dir"
+        }
+        K::NotADirectory | K::NotFound | K::AlreadyExists => {
+            "; check the --data-dir path: it must be a folder, or a place where one can be created"
+        }
+        K::StorageFull => "; the disk is full: free some space and start again",
+        _ => "; check the --data-dir folder, or give another one",
+    };
+    Error::storage_msg(format!("{what} {}: {e}{hint}", path.display()))
 }

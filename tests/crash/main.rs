@@ -1,0 +1,775 @@
+//! `crash-harness`: kill -9 the demo server under a load of client writes, again and
+//! again, and check after every kill that nothing acknowledged was lost.
+//!
+//! 1. Starts `portal-demo` on a fresh data folder, signs in `SESSIONS` clients over HTTP
+//!    (invite, verification email from the outbox, code) and keeps their cookies: the
+//!    sessions live in the database, so they survive every restart (a new sign-in per
+//!    restart would run into the limit of verification emails per hour).
+//! 2. Each round: starts the demo on the same data folder and a fresh port, waits for
+//!    the invite link it prints, runs concurrent writers (comments with a unique
+//!    marker, questions with a unique marker, checklist toggles, "Mark Complete" of the
+//!    open standard and training tasks), and SIGKILLs the server after a random
+//!    10-500 ms. A write counts as acknowledged only if its whole response arrived
+//!    with a 303 (the portal answers a write only after its commit).
+//! 3. After each kill, opens the database directly (rusqlite; the server is dead) and
+//!    checks: `PRAGMA integrity_check` is `ok`; every acknowledged comment and question
+//!    marker is there; every acknowledged completion left the task completed; nothing
+//!    is half-applied (every comment and question has its activity entry, every
+//!    completed task its `task_completed` entry, checklist entries at least as many as
+//!    acknowledged toggles).
+//!
+//! Prints the counts; exits 1 on any loss, integrity error or half-applied write.
+//!
+//! ```text
+//! cargo build -p portal-demo -p portal-tests --bin crash-harness
+//! $CARGO_TARGET_DIR/debug/crash-harness --kills 100 [--demo PATH] [--seed N] [--keep]
+//! ```
+//!
+//! The demo binary is `--demo PATH`, else `PORTAL_DEMO_BIN`, else `portal-demo` next to
+//! this binary. See docs/security.md ("Crashes and the disk") for the figures.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, OpenFlags};
+
+/// Signed-in clients, each with its own session (and write throttle of 20 a minute).
+const SESSIONS: usize = 4;
+
+type Res<T> = Result<T, String>;
+
+// ----- a tiny HTTP/1.1 client: one connection per request, errors as values ----------
+
+struct Response {
+    status: u16,
+    set_cookies: Vec<String>,
+    body: String,
+}
+
+fn http(port: u16, method: &str, path: &str, cookie: &str, form: Option<&str>) -> Res<Response> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .map_err(|e| e.to_string())?;
+    let body = form.unwrap_or("");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nUser-Agent: crash-harness\r\n"
+    );
+    if !cookie.is_empty() {
+        req.push_str(&format!("Cookie: {cookie}\r\n"));
+    }
+    if form.is_some() {
+        req.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text
+        .split_once("\r\n\r\n")
+        .ok_or("incomplete response (no end of headers)")?;
+    let mut lines = head.lines();
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .ok_or("no status line")?;
+    let mut set_cookies = Vec::new();
+    let mut chunked = false;
+    let mut length = None;
+    for l in lines {
+        let Some((k, v)) = l.split_once(':') else {
+            continue;
+        };
+        let v = v.trim();
+        if k.eq_ignore_ascii_case("set-cookie") {
+            set_cookies.push(v.to_owned());
+        } else if k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked") {
+            chunked = true;
+        } else if k.eq_ignore_ascii_case("content-length") {
+            length = v.parse::<usize>().ok();
+        }
+    }
+    let body = if chunked {
+        dechunk(rest)?
+    } else {
+        // A response cut short by the kill is not an answer.
+        if let Some(n) = length
+            && rest.len() < n
+        {
+            return Err("response body cut short".into());
+        }
+        rest.to_owned()
+    };
+    Ok(Response {
+        status,
+        set_cookies,
+        body,
+    })
+}
+
+fn dechunk(mut rest: &str) -> Res<String> {
+    let mut out = String::new();
+    loop {
+        let (size, tail) = rest.split_once("\r\n").ok_or("bad chunk")?;
+        let n = usize::from_str_radix(size.trim(), 16).map_err(|_| "bad chunk size")?;
+        if n == 0 {
+            return Ok(out);
+        }
+        let chunk = tail.get(..n).ok_or("chunk cut short")?;
+        out.push_str(chunk);
+        rest = tail.get(n + 2..).ok_or("chunk cut short")?;
+    }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn form(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn csrf_in(body: &str) -> Res<String> {
+    let marker = "name=\"csrf\" value=\"";
+    let start = body.find(marker).ok_or("no csrf field")? + marker.len();
+    Ok(body[start..].split('"').next().unwrap_or("").to_owned())
+}
+
+/// A cookie jar for one client.
+#[derive(Default, Clone)]
+struct Jar(BTreeMap<String, String>, String);
+
+impl Jar {
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+    fn take(&mut self, r: &Response) {
+        for c in &r.set_cookies {
+            let first = c.split(';').next().unwrap_or("");
+            if let Some((k, v)) = first.split_once('=') {
+                if v.is_empty() || c.contains("Max-Age=0") {
+                    self.0.remove(k);
+                } else {
+                    self.0.insert(k.to_owned(), v.to_owned());
+                }
+            }
+        }
+    }
+    fn send(&mut self, port: u16, method: &str, path: &str, body: Option<&str>) -> Res<Response> {
+        let r = http(port, method, path, &self.header(), body)?;
+        self.take(&r);
+        Ok(r)
+    }
+}
+
+// ----- the demo process ------------------------------------------------------------
+
+struct Demo {
+    child: Child,
+    port: u16,
+    invite_path: String,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
+}
+
+fn start_demo(bin: &Path, data: &Path, log: &Path) -> Res<Demo> {
+    let port = free_port();
+    let out = std::fs::File::create(log).map_err(|e| e.to_string())?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    let mut child = Command::new(bin)
+        .args(["--data-dir", &data.display().to_string()])
+        .args(["--port", &port.to_string()])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let started = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(i) = text.find(&format!("localhost:{port}/i/")) {
+            let path = text[i + format!("localhost:{port}").len()..]
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_owned();
+            return Ok(Demo {
+                child,
+                port,
+                invite_path: path,
+            });
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "the demo exited during startup ({status}):\n{text}"
+            ));
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("no invite link within 60 s:\n{text}"));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+// ----- sign-in ---------------------------------------------------------------------
+
+fn emails(outbox: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(outbox)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+    v
+}
+
+fn sign_in(demo: &Demo, outbox: &Path) -> Res<Jar> {
+    let mut jar = Jar::default();
+    let page = jar.send(demo.port, "GET", &demo.invite_path, None)?;
+    if page.status != 200 {
+        return Err(format!("invite page answered {}", page.status));
+    }
+    let before = emails(outbox).len();
+    let body = form(&[("csrf", &csrf_in(&page.body)?)]);
+    let sent = jar.send(demo.port, "POST", &demo.invite_path, Some(&body))?;
+    if sent.status != 303 {
+        return Err(format!("sending the email answered {}", sent.status));
+    }
+    let check = jar.send(demo.port, "GET", "/verify", None)?;
+    let started = Instant::now();
+    let code = loop {
+        let all = emails(outbox);
+        if all.len() > before
+            && let Some(newest) = all.last()
+        {
+            let eml = portal_tests::eml::parse(newest);
+            if let Some(code) = portal_core::testkit::code_from_email(&eml.text) {
+                break code;
+            }
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            return Err("no verification email within 30 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let body = form(&[("csrf", &csrf_in(&check.body)?), ("code", &code)]);
+    let done = jar.send(demo.port, "POST", "/verify/code", Some(&body))?;
+    if done.status != 303 {
+        return Err(format!("the code answered {}", done.status));
+    }
+    let page = jar.send(demo.port, "GET", "/questions", None)?;
+    jar.1 = csrf_in(&page.body)?;
+    Ok(jar)
+}
+
+// ----- what the writers did ----------------------------------------------------------
+
+#[derive(Default)]
+struct Acked {
+    comments: Vec<String>,
+    questions: Vec<String>,
+    /// Task ids of acknowledged "Mark Complete"s.
+    completions: Vec<String>,
+    toggles: u64,
+    /// Writes refused with another status (the write throttle, a completed task).
+    refused: u64,
+    /// Writes sent whose answer never came (in flight at the kill).
+    unanswered: u64,
+}
+
+#[derive(Clone)]
+struct Tasks {
+    all: Vec<String>,
+    completable: Vec<String>,
+    checklist: Option<String>,
+}
+
+/// One task id (16 bytes) in its canonical spelling.
+fn uuid(bytes: &[u8]) -> String {
+    let h: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+fn read_tasks(db: &Path) -> Res<Tasks> {
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| e.to_string())?;
+    let mut stmt = conn
+        .prepare("SELECT id, kind, assignee, status FROM tasks")
+        .map_err(|e| e.to_string())?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })
+        .map_err(|e| e.to_string())?;
+    let mut tasks = Tasks {
+        all: Vec::new(),
+        completable: Vec::new(),
+        checklist: None,
+    };
+    for row in rows {
+        let (id, kind, assignee, status) = row.map_err(|e| e.to_string())?;
+        let id = uuid(&id);
+        let client = assignee.contains("client");
+        if client
+            && status != "completed"
+            && (kind.contains("standard") || kind.contains("training"))
+        {
+            tasks.completable.push(id.clone());
+        }
+        if client && kind.contains("checklist") {
+            tasks.checklist = Some(id.clone());
+        }
+        tasks.all.push(id);
+    }
+    Ok(tasks)
+}
+
+/// A small xorshift generator: the delays need no more.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// Sends one write; `Some(status)` when an answer arrived, `None` when the server died.
+fn write(jar: &Mutex<Jar>, port: u16, path: &str, fields: &[(&str, &str)]) -> Option<u16> {
+    let cookie = jar.lock().map(|j| j.header()).unwrap_or_default();
+    http(port, "POST", path, &cookie, Some(&form(fields)))
+        .ok()
+        .map(|r| r.status)
+}
+
+/// One round of writers against `port` until the server dies; returns what they did.
+fn run_writers(port: u16, round: usize, jars: &[Arc<Mutex<Jar>>], tasks: &Tasks) -> Acked {
+    let acked = Arc::new(Mutex::new(Acked::default()));
+    let dead = Arc::new(AtomicBool::new(false));
+    let mut threads = Vec::new();
+    for (w, jar) in jars.iter().enumerate() {
+        let (jar, acked, dead, tasks) = (jar.clone(), acked.clone(), dead.clone(), tasks.clone());
+        threads.push(std::thread::spawn(move || {
+            // The CSRF token of this session, read once after sign-in: it stays valid
+            // across restarts with the cookie (reading it per round would render the
+            // ever longer questions page inside the round's few hundred milliseconds).
+            let csrf = jar.lock().map(|j| j.1.clone()).unwrap_or_default();
+            let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((round as u64) << 8) ^ w as u64 | 1);
+            let mut n = 0u64;
+            let mut checked = false;
+            while !dead.load(Ordering::Relaxed) {
+                n += 1;
+                let marker = format!("crash-r{round}-w{w}-n{n}");
+                let pick = rng.below(10);
+                let (status, what, key) = if pick < 5 && !tasks.all.is_empty() {
+                    let task = &tasks.all[rng.below(tasks.all.len() as u64) as usize];
+                    let path = format!("/tasks/{task}/comments");
+                    let s = write(&jar, port, &path, &[("csrf", &csrf), ("comment", &marker)]);
+                    (s, 0, marker)
+                } else if pick < 8 {
+                    let s = write(
+                        &jar,
+                        port,
+                        "/questions",
+                        &[("csrf", &csrf), ("question", &marker)],
+                    );
+                    (s, 1, marker)
+                } else if pick < 9
+                    && let Some(task) = &tasks.checklist
+                {
+                    // Only this writer's item, never all three: a full checklist
+                    // completes the task and ends the toggles.
+                    let item = ["list", "hours"][w % 2];
+                    checked = !checked;
+                    let path = format!("/tasks/{task}/checklist");
+                    let on = if checked { "1" } else { "0" };
+                    let s = write(
+                        &jar,
+                        port,
+                        &path,
+                        &[("csrf", &csrf), ("item", item), ("checked", on)],
+                    );
+                    (s, 2, String::new())
+                } else if !tasks.completable.is_empty() {
+                    let task =
+                        &tasks.completable[rng.below(tasks.completable.len() as u64) as usize];
+                    let path = format!("/tasks/{task}/complete");
+                    let s = write(&jar, port, &path, &[("csrf", &csrf), ("notes", &marker)]);
+                    (s, 3, task.clone())
+                } else {
+                    continue;
+                };
+                let mut a = acked.lock().unwrap();
+                match (status, what) {
+                    (None, _) => {
+                        a.unanswered += 1;
+                        dead.store(true, Ordering::Relaxed);
+                    }
+                    (Some(303), 0) => a.comments.push(key),
+                    (Some(303), 1) => a.questions.push(key),
+                    (Some(303), 2) => a.toggles += 1,
+                    (Some(303), _) => a.completions.push(key),
+                    (Some(_), _) => {
+                        a.refused += 1;
+                        drop(a);
+                        // Most likely the write throttle: slow down a little.
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                }
+            }
+        }));
+    }
+    for t in threads {
+        let _ = t.join();
+    }
+    drop(dead);
+    Arc::try_unwrap(acked)
+        .ok()
+        .and_then(|m| m.into_inner().ok())
+        .unwrap_or_default()
+}
+
+// ----- checks after a kill -----------------------------------------------------------
+
+#[derive(Default)]
+struct Tally {
+    kills: usize,
+    comments: usize,
+    questions: usize,
+    completions: usize,
+    toggles: u64,
+    refused: u64,
+    unanswered: u64,
+    lost: usize,
+    integrity_errors: usize,
+    half_applied: usize,
+}
+
+fn count(conn: &Connection, sql: &str) -> Res<i64> {
+    conn.query_row(sql, [], |r| r.get(0))
+        .map_err(|e| format!("{sql}: {e}"))
+}
+
+/// Checks the database after a kill; adds what is wrong to `tally`, returns the notes.
+fn verify(db: &Path, all: &Acked, tally: &mut Tally) -> Res<Vec<String>> {
+    let mut notes = Vec::new();
+    // Read-write without create: opening runs the WAL recovery the next server start
+    // would run; `query_only` keeps the harness from changing anything.
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_WRITE)
+        .map_err(|e| format!("cannot open {}: {e}", db.display()))?;
+    conn.pragma_update(None, "query_only", true)
+        .map_err(|e| e.to_string())?;
+    let integrity: Vec<String> = conn
+        .prepare("PRAGMA integrity_check")
+        .and_then(|mut s| {
+            s.query_map([], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(|e| e.to_string())?;
+    if integrity != ["ok"] {
+        tally.integrity_errors += 1;
+        notes.push(format!("integrity_check: {integrity:?}"));
+    }
+    let texts = |sql: &str| -> Res<std::collections::HashSet<String>> {
+        conn.prepare(sql)
+            .and_then(|mut s| {
+                s.query_map([], |r| r.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<_>>()
+            })
+            .map_err(|e| format!("{sql}: {e}"))
+    };
+    let bodies = texts("SELECT body FROM comments")?;
+    for m in all.comments.iter().filter(|m| !bodies.contains(*m)) {
+        tally.lost += 1;
+        notes.push(format!("lost comment {m}"));
+    }
+    let asked_texts = texts("SELECT text FROM questions")?;
+    for m in all.questions.iter().filter(|m| !asked_texts.contains(*m)) {
+        tally.lost += 1;
+        notes.push(format!("lost question {m}"));
+    }
+    let completed = texts("SELECT lower(hex(id)) FROM tasks WHERE status = 'completed'")?;
+    for m in &all.completions {
+        if !completed.contains(&m.replace('-', "")) {
+            tally.lost += 1;
+            notes.push(format!("lost completion {m}"));
+        }
+    }
+    // Half-applied: a record without its activity entry, or the other way round.
+    let comments = count(&conn, "SELECT count(*) FROM comments")?;
+    let commented = count(
+        &conn,
+        "SELECT count(*) FROM activity WHERE kind = 'commented'",
+    )?;
+    if comments != commented {
+        tally.half_applied += 1;
+        notes.push(format!(
+            "{comments} comments but {commented} comment entries"
+        ));
+    }
+    let questions = count(&conn, "SELECT count(*) FROM questions")?;
+    let asked = count(
+        &conn,
+        "SELECT count(*) FROM activity WHERE kind = 'question_asked'",
+    )?;
+    if questions != asked {
+        tally.half_applied += 1;
+        notes.push(format!(
+            "{questions} questions but {asked} question entries"
+        ));
+    }
+    let orphans = count(
+        &conn,
+        "SELECT count(*) FROM tasks t WHERE t.status = 'completed' AND NOT EXISTS
+           (SELECT 1 FROM activity a WHERE a.task_id = t.id AND a.kind = 'task_completed')",
+    )?;
+    if orphans != 0 {
+        tally.half_applied += 1;
+        notes.push(format!(
+            "{orphans} completed tasks without a task_completed entry"
+        ));
+    }
+    let toggled = count(
+        &conn,
+        "SELECT count(*) FROM activity WHERE kind IN ('item_checked', 'item_unchecked')",
+    )?;
+    if toggled < all.toggles as i64 {
+        tally.lost += (all.toggles as i64 - toggled) as usize;
+        notes.push(format!(
+            "{} acknowledged checklist toggles but {toggled} entries",
+            all.toggles
+        ));
+    }
+    Ok(notes)
+}
+
+// ----- main --------------------------------------------------------------------------
+
+struct Args {
+    kills: usize,
+    demo: PathBuf,
+    seed: u64,
+    keep: bool,
+}
+
+fn args() -> Res<Args> {
+    let mut a = Args {
+        kills: 100,
+        demo: std::env::var_os("PORTAL_DEMO_BIN")
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::current_exe()
+                    .ok()
+                    .and_then(|p| p.parent().map(|d| d.join("portal-demo")))
+            })
+            .unwrap_or_else(|| PathBuf::from("portal-demo")),
+        seed: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1)
+            | 1,
+        keep: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--kills" => {
+                a.kills = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or("--kills needs a number")?
+            }
+            "--demo" => a.demo = it.next().ok_or("--demo needs a path")?.into(),
+            "--seed" => {
+                a.seed = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or("--seed needs a number")?
+            }
+            "--keep" => a.keep = true,
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    if !a.demo.is_file() {
+        return Err(format!(
+            "no demo binary at {} (cargo build -p portal-demo, or --demo PATH)",
+            a.demo.display()
+        ));
+    }
+    Ok(a)
+}
+
+fn main() {
+    match run() {
+        Ok(true) => {}
+        Ok(false) => std::process::exit(1),
+        Err(e) => {
+            eprintln!("crash-harness: {e}");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn run() -> Res<bool> {
+    let args = args()?;
+    let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let data = tmp.path().join("data");
+    let db = data.join("portal.db");
+    let outbox = data.join("outbox");
+    let log = tmp.path().join("demo.log");
+    let started = Instant::now();
+    println!(
+        "crash-harness: {} kills, demo {}, seed {}",
+        args.kills,
+        args.demo.display(),
+        args.seed
+    );
+
+    // Sign-in once; the sessions outlive every restart.
+    let mut first = start_demo(&args.demo, &data, &log)?;
+    let mut jars = Vec::new();
+    for _ in 0..SESSIONS {
+        jars.push(Arc::new(Mutex::new(sign_in(&first, &outbox)?)));
+    }
+    let tasks = read_tasks(&db)?;
+    println!(
+        "signed in {SESSIONS} sessions; {} tasks, {} completable, checklist: {}",
+        tasks.all.len(),
+        tasks.completable.len(),
+        tasks.checklist.is_some()
+    );
+    let _ = first.child.kill();
+    let _ = first.child.wait();
+
+    let mut rng = Rng(args.seed);
+    let mut all = Acked::default();
+    let mut tally = Tally::default();
+    let mut startup = Duration::ZERO;
+    let mut ok = true;
+    for round in 0..args.kills {
+        let t = Instant::now();
+        let mut demo = start_demo(&args.demo, &data, &log)?;
+        startup += t.elapsed();
+        let delay = Duration::from_millis(10 + rng.below(491));
+        let port = demo.port;
+        let writers = {
+            let (jars, tasks) = (jars.clone(), tasks.clone());
+            std::thread::spawn(move || run_writers(port, round, &jars, &tasks))
+        };
+        std::thread::sleep(delay);
+        // Child::kill is SIGKILL on Unix: no shutdown code runs.
+        demo.child.kill().map_err(|e| e.to_string())?;
+        let _ = demo.child.wait();
+        let done = writers.join().map_err(|_| "a writer thread panicked")?;
+        tally.kills += 1;
+        tally.comments += done.comments.len();
+        tally.questions += done.questions.len();
+        tally.completions += done.completions.len();
+        tally.toggles += done.toggles;
+        tally.refused += done.refused;
+        tally.unanswered += done.unanswered;
+        all.comments.extend(done.comments);
+        all.questions.extend(done.questions);
+        all.completions.extend(done.completions);
+        all.toggles += done.toggles;
+        let notes = verify(&db, &all, &mut tally)?;
+        if !notes.is_empty() {
+            ok = false;
+            println!("round {round} (killed after {delay:?}):");
+            for n in notes.iter().take(10) {
+                println!("  {n}");
+            }
+        }
+        if (round + 1) % 10 == 0 {
+            println!(
+                "  {} kills, {} acknowledged writes so far",
+                round + 1,
+                all.comments.len()
+                    + all.questions.len()
+                    + all.completions.len()
+                    + all.toggles as usize
+            );
+        }
+    }
+    let acknowledged =
+        tally.comments + tally.questions + tally.completions + tally.toggles as usize;
+    println!(
+        "kills: {}, acknowledged writes: {acknowledged} (comments {}, questions {}, completions {}, checklist toggles {}), refused: {}, unanswered at the kill: {}",
+        tally.kills,
+        tally.comments,
+        tally.questions,
+        tally.completions,
+        tally.toggles,
+        tally.refused,
+        tally.unanswered
+    );
+    println!(
+        "lost: {}, integrity errors: {}, half-applied: {}",
+        tally.lost, tally.integrity_errors, tally.half_applied
+    );
+    println!(
+        "time: {:.1} s in all, restart to invite link {:.0} ms on average",
+        started.elapsed().as_secs_f64(),
+        startup.as_secs_f64() * 1000.0 / tally.kills.max(1) as f64
+    );
+    if args.keep {
+        println!("kept {}", tmp.keep().display());
+    }
+    let clean = ok && tally.lost == 0 && tally.integrity_errors == 0 && tally.half_applied == 0;
+    println!("{}", if clean { "PASS" } else { "FAIL" });
+    Ok(clean)
+}

@@ -30,8 +30,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use portal_core::Mailer;
-use portal_core::{OsRandom, PortalService};
 use portal_core::mail::{OutboxMailer, SmtpConfig, SmtpCredentials, SmtpMailer, SmtpSecurity};
+use portal_core::{OsRandom, PortalService};
 use portal_demo::data::DataDir;
 use portal_demo::files;
 use portal_http::{HttpConfig, PortalApp};

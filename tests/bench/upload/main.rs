@@ -152,7 +152,11 @@ async fn main() {
     );
 
     // ----- the portal on the embedded default --------------------------------------------
-    let store = Arc::new(SqliteStore::open(dir.path().join("portal.db")).await.unwrap());
+    let store = Arc::new(
+        SqliteStore::open(dir.path().join("portal.db"))
+            .await
+            .unwrap(),
+    );
     let blobs = Arc::new(FileBlobStore::open(dir.path().join("files")).await.unwrap());
     let keys = Arc::new(Keyring::generate(
         KeyId::parse("k1").unwrap(),
@@ -175,7 +179,10 @@ async fn main() {
     .files(FileVault::new(blobs.clone(), keys, Arc::new(OsRandom)))
     .build();
     let seeded = seed_portal(&service, &PortalSeed::default()).await.unwrap();
-    let phase = service.add_phase(seeded.portal.id, "Documents").await.unwrap();
+    let phase = service
+        .add_phase(seeded.portal.id, "Documents")
+        .await
+        .unwrap();
     let mut big = RequestedDocument::new("archive", "Server export");
     big.max_bytes = Some(MAX_UPLOAD_BYTES);
     let task = service

@@ -298,7 +298,7 @@ fn explain_error(err: &Error, policy: &AccessPolicy) -> Explanation {
                 count(policy.max_wrong_attempts, "time")
             ),
         ),
-        Error::LimitReached(Limit::ContactLockedOut { until }) => explain(
+        Error::LimitReached(Limit::ContactLockedOut { until, .. }) => explain(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many wrong codes",
             format!(
@@ -479,7 +479,13 @@ mod tests {
         let until = chrono::DateTime::parse_from_rfc3339("2026-11-29T10:05:00Z")
             .unwrap()
             .with_timezone(&chrono::Utc);
-        let (status, text) = says(&Error::LimitReached(Limit::ContactLockedOut { until }), &p);
+        let (status, text) = says(
+            &Error::LimitReached(Limit::ContactLockedOut {
+                until,
+                started: true,
+            }),
+            &p,
+        );
         assert_eq!(status, 429);
         assert!(
             text.contains("try again after 29 November 2026, 10:05 (UTC)"),

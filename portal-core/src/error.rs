@@ -251,6 +251,10 @@ pub enum Limit {
     ContactLockedOut {
         /// The last instant of the lockout.
         until: chrono::DateTime<chrono::Utc>,
+        /// Whether this very try started the lockout (the wrong code that reached the
+        /// cap), rather than being refused by one already running: exactly one try per
+        /// lockout says `true`, so the MSP is told of each lockout once.
+        started: bool,
     },
 }
 

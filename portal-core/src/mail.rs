@@ -428,6 +428,57 @@ pub fn note_held_messages(email: &mut Email, held: u32) {
     }
 }
 
+#[derive(Template)]
+#[template(path = "email/contact_locked_out.txt")]
+struct LockedOutText<'a> {
+    client: &'a str,
+    who: &'a str,
+    wrong_codes: u32,
+    until: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/contact_locked_out.html")]
+struct LockedOutHtml<'a> {
+    client: &'a str,
+    who: &'a str,
+    wrong_codes: u32,
+    until: &'a str,
+    accent: String,
+}
+
+/// Tells the MSP that a contact's codes were locked out after `wrong_codes` wrong
+/// ones, until `until`: a client who cannot get in may call, and a lockout the client
+/// did not cause means someone holds their invite link and is guessing, which only
+/// the MSP can stop (by revoking the invite).
+pub fn lockout_notification(
+    to: StaffRecipient<'_>,
+    client: &str,
+    who: &str,
+    wrong_codes: u32,
+    until: DateTime<Utc>,
+) -> Result<Email> {
+    let until = until.format("%-d %B %Y, %H:%M").to_string();
+    Ok(Email {
+        to: to.email.clone(),
+        to_name: None,
+        subject: format!("[{client}] {who} was locked out of the portal"),
+        text: render(&LockedOutText {
+            client,
+            who,
+            wrong_codes,
+            until: &until,
+        })?,
+        html: render(&LockedOutHtml {
+            client,
+            who,
+            wrong_codes,
+            until: &until,
+            accent: to.branding.accent_color.hex(),
+        })?,
+    })
+}
+
 /// Tells the MSP that a client commented on a task.
 pub fn comment_notification(
     to: StaffRecipient<'_>,

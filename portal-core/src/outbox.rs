@@ -29,7 +29,8 @@ pub enum MailKind {
     Invite,
     /// A verification code and magic link (sent at once by the request, and recorded).
     Verification,
-    /// A client's comment, question or upload, told to the MSP's recipients.
+    /// A client's comment, question or upload, or a contact's lockout after too many
+    /// wrong codes, told to the MSP's recipients.
     StaffNotification,
     /// A rejected document, told to the client who uploaded it.
     DocumentRejected,

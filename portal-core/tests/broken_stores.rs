@@ -601,7 +601,7 @@ impl AccessStore for Broken {
             .inner
             .redeem_code(verification, presented, now, policy, session)
             .await;
-        if let Err(Error::LimitReached(Limit::ContactLockedOut { until })) = r
+        if let Err(Error::LimitReached(Limit::ContactLockedOut { until, .. })) = r
             && self.is(Breakage::ComparesWhileLockedOut)
             && !wrong
         {

@@ -18,7 +18,10 @@ pub struct HttpConfig {
     /// Set `false` only for a plain-http localhost demo: browsers drop `Secure` cookies
     /// over plain http on other hosts.
     pub secure_cookies: bool,
-    /// Proxies whose `X-Forwarded-For` is believed. Empty: the socket address is the client.
+    /// Proxies whose `X-Forwarded-For` is believed. Empty (the default): the socket
+    /// address is the client, and the header is ignored, so a client cannot pick the
+    /// address its per-network limits and access log are counted against. Behind a
+    /// reverse proxy, list it here, or every client shares the proxy's limits.
     pub trusted_proxies: Vec<IpAddr>,
     /// The CSP `frame-ancestors` value: who may frame the portal (`'none'` by default;
     /// a vendor embedding the portal in its own app sets its origin here).
@@ -31,6 +34,24 @@ pub struct HttpConfig {
     /// minute (20): far above a person's pace, far below a script's. Counted in this
     /// process's memory, so per node (see `throttle`).
     pub client_writes_per_minute: u32,
+    /// Verifications (posts of an invite page, each of which emails a code) one client
+    /// network may start per sliding hour, across all contacts and portals (30). A
+    /// network is an IPv4 address or an IPv6 /64, after
+    /// [`trusted_proxies`](Self::trusted_proxies). A person starts one to three per
+    /// sign-in, so a whole office of ten behind one NAT signing in at once stays under
+    /// it; someone holding many contacts' invites is held to 30 code emails an hour.
+    /// Counted in this process's memory, so per node (see `ip_limit`).
+    pub verification_starts_per_ip_per_hour: u32,
+    /// Codes (right or wrong) one client network may submit per sliding hour, across
+    /// all contacts and portals (60). Ten people behind one NAT each mistyping their
+    /// code four times and then getting it right is 50; a guesser spreading guesses
+    /// over many contacts (each capped at 20 wrong codes a day by the core) gets 60 an
+    /// hour instead of 20 per contact. Counted per node, like the starts.
+    pub code_entries_per_ip_per_hour: u32,
+    /// Client networks each per-network limit tracks at most (10,000): a flood of
+    /// addresses cannot grow memory beyond about 10,000 × the limit's timestamps;
+    /// past it, ended windows and then the least recently seen networks are forgotten.
+    pub ip_limit_max_tracked: usize,
     /// How long a new connection may stay silent before the server has the first bytes
     /// it needs to tell HTTP/1.1 from HTTP/2 (the 24-byte HTTP/2 preface, or any byte
     /// that rules it out). A socket that sends nothing is closed after this, so silent
@@ -85,6 +106,9 @@ impl Default for HttpConfig {
             header_read_timeout: Duration::from_secs(10),
             max_form_bytes: 64 * 1024,
             client_writes_per_minute: 20,
+            verification_starts_per_ip_per_hour: 30,
+            code_entries_per_ip_per_hour: 60,
+            ip_limit_max_tracked: 10_000,
             first_byte_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             body_timeout: Duration::from_secs(30),

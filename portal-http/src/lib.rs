@@ -20,6 +20,7 @@ mod assets;
 mod config;
 mod cookies;
 mod csrf;
+mod ip_limit;
 mod multipart;
 mod pages;
 mod respond;

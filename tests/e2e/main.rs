@@ -8,6 +8,7 @@ mod csrf;
 mod documents;
 mod errors;
 mod headers;
+mod ip_limits;
 mod journey;
 mod logs;
 mod outbox;

@@ -65,9 +65,22 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(addr: SocketAddr) -> Self {
+        Self::with_connector(addr, HttpConnector::new())
+    }
+
+    /// A browser whose connections come from `local` (e.g. 127.0.0.2: Linux routes
+    /// all of 127/8 to the loopback interface), so a test can be two clients on two
+    /// networks as far as the server's per-network limits can tell.
+    pub fn from_ip(addr: SocketAddr, local: std::net::IpAddr) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_local_address(Some(local));
+        Self::with_connector(addr, connector)
+    }
+
+    fn with_connector(addr: SocketAddr, connector: HttpConnector) -> Self {
         Self {
             addr,
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: Client::builder(TokioExecutor::new()).build(connector),
             cookies: Mutex::new(BTreeMap::new()),
             user_agent: "journey-test/1.0".to_owned(),
         }

@@ -119,7 +119,10 @@ pub struct CodeGuard {
 /// `LimitReached(ContactLockedOut)` up to and including the lockout's last instant.
 pub fn judge_lockout(guard: &CodeGuard, now: DateTime<Utc>) -> Result<()> {
     match guard.locked_until {
-        Some(until) if now <= until => Err(Error::LimitReached(Limit::ContactLockedOut { until })),
+        Some(until) if now <= until => Err(Error::LimitReached(Limit::ContactLockedOut {
+            until,
+            started: false,
+        })),
         _ => Ok(()),
     }
 }
@@ -258,7 +261,10 @@ pub fn judge_code(
     let wrong_attempts = live.wrong_attempts + 1;
     let (guard, lockout) = count_wrong_code(guard, now, policy);
     let error = if let Some(until) = lockout {
-        Error::LimitReached(Limit::ContactLockedOut { until })
+        Error::LimitReached(Limit::ContactLockedOut {
+            until,
+            started: true,
+        })
     } else if wrong_attempts >= max_wrong {
         Error::LimitReached(Limit::WrongCodeAttempts)
     } else {
@@ -681,7 +687,7 @@ mod tests {
         assert_eq!(g.lockouts, 1);
         assert!(matches!(
             judge_lockout(&g, until),
-            Err(Error::LimitReached(Limit::ContactLockedOut { until: u })) if u == until
+            Err(Error::LimitReached(Limit::ContactLockedOut { until: u, started: false })) if u == until
         ));
         assert!(judge_lockout(&g, until + TimeDelta::seconds(1)).is_ok());
         // A locked-out contact's right code is refused before it is compared.

@@ -331,7 +331,7 @@ pub async fn wrong_codes_per_contact(store: &dyn Store) {
         store
             .redeem_code(&v2.verification, &code_hash(), at, &policy, &lost)
             .await,
-        Error::LimitReached(Limit::ContactLockedOut { until: u }) if u == until
+        Error::LimitReached(Limit::ContactLockedOut { until: u, started: true }) if u == until
     );
     for (code, when) in [
         (v2.code.code_hash, at + mins(1)),
@@ -342,7 +342,7 @@ pub async fn wrong_codes_per_contact(store: &dyn Store) {
             store
                 .redeem_code(&v2.verification, &code, when, &policy, &lost)
                 .await,
-            Error::LimitReached(Limit::ContactLockedOut { until: u }) if u == until
+            Error::LimitReached(Limit::ContactLockedOut { until: u, started: false }) if u == until
         );
     }
     assert_no_session(store, &lost.token_hash).await;
@@ -389,7 +389,8 @@ pub async fn wrong_codes_per_contact(store: &dyn Store) {
 /// Concurrent wrong codes each count towards the contact's cap, with the tries of
 /// the contact's earlier verification: with a cap of 6 and 2 wrong codes already
 /// counted in another verification, 8 concurrent wrong codes give exactly 3
-/// `WrongCode` and 5 `LimitReached(ContactLockedOut)`; the right code is then refused.
+/// `WrongCode` and 5 `LimitReached(ContactLockedOut)`, exactly one of which started
+/// the lockout (so the MSP is told once); the right code is then refused.
 pub async fn concurrent_wrong_codes_per_contact(store: Arc<dyn Store>) {
     let policy = capped(6);
     for round in 0..3 {
@@ -416,11 +417,14 @@ pub async fn concurrent_wrong_codes_per_contact(store: Arc<dyn Store>) {
             }
         })
         .await;
-        let (mut wrong, mut locked) = (0, 0);
+        let (mut wrong, mut locked, mut started) = (0, 0, 0);
         for r in outcomes {
             match r {
                 Err(Error::WrongCode { .. }) => wrong += 1,
-                Err(Error::LimitReached(Limit::ContactLockedOut { .. })) => locked += 1,
+                Err(Error::LimitReached(Limit::ContactLockedOut { started: s, .. })) => {
+                    locked += 1;
+                    started += u32::from(s);
+                }
                 other => panic!("round {round}: a concurrent wrong code answered {other:?}"),
             }
         }
@@ -428,6 +432,10 @@ pub async fn concurrent_wrong_codes_per_contact(store: Arc<dyn Store>) {
             (wrong, locked),
             (3, 5),
             "round {round}: concurrent wrong codes must each count towards the contact's cap"
+        );
+        assert_eq!(
+            started, 1,
+            "round {round}: exactly one concurrent wrong code starts the lockout"
         );
         assert_err!(
             store

@@ -192,7 +192,7 @@ async fn wrong_codes_are_capped_per_contact_per_day() {
     wrong_codes(&h, &invite, 19).await;
     let (v, code, _) = started(&h, &invite).await;
     let until = h.now() + TimeDelta::days(1);
-    let locked = |e: &Error| matches!(e, Error::LimitReached(Limit::ContactLockedOut { until: u }) if *u == until);
+    let locked = |e: &Error| matches!(e, Error::LimitReached(Limit::ContactLockedOut { until: u, .. }) if *u == until);
     assert_err(
         h.service.enter_code(&v, &wrong(&code), &req()).await,
         locked,
@@ -219,7 +219,7 @@ async fn the_lockout_doubles_when_hit_again() {
     let first = h.now() + TimeDelta::days(1);
     assert_err(
         h.service.enter_code(&v, &wrong(&code), &req()).await,
-        |e| matches!(e, Error::LimitReached(Limit::ContactLockedOut { until }) if *until == first),
+        |e| matches!(e, Error::LimitReached(Limit::ContactLockedOut { until, started: true }) if *until == first),
     );
     h.clock.advance(first - h.now() + TimeDelta::seconds(1));
     wrong_codes(&h, &invite, 19).await;
@@ -227,6 +227,77 @@ async fn the_lockout_doubles_when_hit_again() {
     let second = h.now() + TimeDelta::days(2);
     assert_err(
         h.service.enter_code(&v, &wrong(&code), &req()).await,
-        |e| matches!(e, Error::LimitReached(Limit::ContactLockedOut { until }) if *until == second),
+        |e| matches!(e, Error::LimitReached(Limit::ContactLockedOut { until, started: true }) if *until == second),
     );
+}
+
+/// The emails telling the MSP of a lockout, so far.
+fn lockout_emails(h: &Harness) -> Vec<portal_core::mail::Email> {
+    h.mailer
+        .sent()
+        .into_iter()
+        .filter(|e| e.subject.contains("was locked out"))
+        .collect()
+}
+
+/// The 20th wrong code tells each of the MSP's notification recipients once; wrong
+/// codes while locked out tell nobody again.
+#[tokio::test]
+async fn a_lockout_is_told_to_the_msp_once() {
+    let h = Harness::new(310).await;
+    let invite = h.invite(&h.contact).await;
+    wrong_codes(&h, &invite, 19).await;
+    assert!(lockout_emails(&h).is_empty(), "19 wrong codes tell nobody");
+    let (v, code, _) = started(&h, &invite).await;
+    let until = h.now() + TimeDelta::days(1);
+    assert_err(h.service.enter_code(&v, &wrong(&code), &req()).await, |e| {
+        matches!(
+            e,
+            Error::LimitReached(Limit::ContactLockedOut { started: true, .. })
+        )
+    });
+    let told = lockout_emails(&h);
+    let mut to: Vec<&str> = told.iter().map(|e| e.to.as_str()).collect();
+    to.sort_unstable();
+    assert_eq!(
+        to,
+        portal_core::testkit::RECIPIENTS,
+        "one email per recipient"
+    );
+    let text = &told[0].text;
+    assert!(
+        text.contains("Jane Doe (Contoso Ltd) was locked out of the onboarding portal after 20 wrong verification codes"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("until {} UTC", until.format("%-d %B %Y, %H:%M"))),
+        "{text}"
+    );
+    assert!(text.contains("revoke their invite"), "{text}");
+
+    // The 21st wrong code (and the right one) while locked out tell nobody again.
+    for typed in [wrong(&code), code.clone()] {
+        assert_err(h.service.enter_code(&v, &typed, &req()).await, |e| {
+            matches!(
+                e,
+                Error::LimitReached(Limit::ContactLockedOut { started: false, .. })
+            )
+        });
+    }
+    assert_eq!(lockout_emails(&h).len(), told.len());
+}
+
+/// A client who mistypes a few times and then gets it right bothers nobody.
+#[tokio::test]
+async fn a_few_mistypes_then_the_right_code_tell_nobody() {
+    let h = Harness::new(311).await;
+    let invite = h.invite(&h.contact).await;
+    let (v, code, _) = started(&h, &invite).await;
+    for _ in 0..3 {
+        assert_err(h.service.enter_code(&v, &wrong(&code), &req()).await, |e| {
+            matches!(e, Error::WrongCode { .. })
+        });
+    }
+    h.service.enter_code(&v, &code, &req()).await.unwrap();
+    assert!(lockout_emails(&h).is_empty());
 }

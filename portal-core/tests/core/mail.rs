@@ -31,6 +31,31 @@ async fn email_snapshots() {
     assert_snapshot!("core__verification_email_html", email.html);
 }
 
+#[tokio::test]
+async fn lockout_notification_snapshots() {
+    let h = Harness::new(42).await;
+    let until = chrono::DateTime::parse_from_rfc3339("2026-11-29T14:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let email = portal_core::mail::lockout_notification(
+        portal_core::mail::StaffRecipient {
+            email: &h.tenant.notification_recipients[0],
+            branding: &h.portal.branding,
+        },
+        &h.portal.client_name,
+        &h.contact.name,
+        20,
+        until,
+    )
+    .unwrap();
+    assert_eq!(
+        email.subject,
+        "[Contoso Ltd] Jane Doe was locked out of the portal"
+    );
+    assert_snapshot!("core__lockout_notification_text", email.text);
+    assert_snapshot!("core__lockout_notification_html", email.html);
+}
+
 /// A verification email the transport refuses uses up none of the client's codes and
 /// does not count as a started verification: the client can simply try again.
 #[tokio::test]

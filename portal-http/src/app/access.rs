@@ -48,6 +48,11 @@ impl PortalApp {
     {
         self.form(req, body).await?;
         let invite = InviteToken::parse(token)?;
+        self.admit_network(
+            req,
+            &self.starts_by_network,
+            self.config.verification_starts_per_ip_per_hour,
+        )?;
         match self.service.start_verification(&invite, &req.info).await {
             Ok((verification, _)) => {
                 let max_age = self.service.policy().code_ttl.num_seconds()
@@ -130,6 +135,11 @@ impl PortalApp {
     {
         let fields = self.form(req, body).await?;
         let verification = self.verification_token(req)?;
+        self.admit_network(
+            req,
+            &self.codes_by_network,
+            self.config.code_entries_per_ip_per_hour,
+        )?;
         let typed = fields
             .iter()
             .find(|(k, _)| k == "code")

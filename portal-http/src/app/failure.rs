@@ -34,6 +34,12 @@ pub(super) enum Refusal {
         /// The configured limit, for the page's wording.
         per_minute: u32,
     },
+    /// The client's network (IPv4 address or IPv6 /64) reached one of its hourly
+    /// limits on starting verifications or entering codes (see `ip_limit`).
+    TooManyFromNetwork {
+        /// Seconds until one more attempt would be admitted (at least 1).
+        retry_after_secs: i64,
+    },
 }
 
 #[derive(Debug)]
@@ -160,7 +166,21 @@ fn explain_refusal(refusal: Refusal) -> Explanation {
                 count(i64::from(per_minute), "change")
             ),
         ),
+        Refusal::TooManyFromNetwork { retry_after_secs } => explain(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many attempts from your network",
+            format!(
+                "Too many sign-in attempts came from your network recently; try again in {}. Nothing was sent or checked this time. If you share your internet connection with many colleagues, one of them may be signing in too.",
+                count(minutes_up(retry_after_secs), "minute")
+            ),
+        ),
     }
+}
+
+/// Whole minutes, rounded up, so the page never says "0 minutes" nor less than the
+/// `Retry-After` it comes with.
+fn minutes_up(secs: i64) -> i64 {
+    secs.max(1).saturating_add(59) / 60
 }
 
 /// The page for an error of the core, worded from `policy`. Logs what the client is
@@ -278,7 +298,7 @@ fn explain_error(err: &Error, policy: &AccessPolicy) -> Explanation {
                 count(policy.max_wrong_attempts, "time")
             ),
         ),
-        Error::LimitReached(Limit::ContactLockedOut { until }) => explain(
+        Error::LimitReached(Limit::ContactLockedOut { until, .. }) => explain(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many wrong codes",
             format!(
@@ -372,11 +392,20 @@ impl PortalApp {
 
     /// What every answer to `failure` carries besides its body.
     fn failure_extras(&self, failure: &Failure, mut reply: Reply) -> Reply {
-        if let Problem::Request(Refusal::TooManyWrites { .. }) = failure.problem {
-            // The window is a minute: by then the oldest write has left it.
-            reply
-                .extra
-                .push((http::header::RETRY_AFTER, "60".to_owned()));
+        match failure.problem {
+            Problem::Request(Refusal::TooManyWrites { .. }) => {
+                // The window is a minute: by then the oldest write has left it.
+                reply
+                    .extra
+                    .push((http::header::RETRY_AFTER, "60".to_owned()));
+            }
+            Problem::Request(Refusal::TooManyFromNetwork { retry_after_secs }) => {
+                reply.extra.push((
+                    http::header::RETRY_AFTER,
+                    retry_after_secs.max(1).to_string(),
+                ));
+            }
+            _ => {}
         }
         if failure.clear_session {
             reply.cookie(cookies::clear(&self.config, Jar::Session))
@@ -450,7 +479,13 @@ mod tests {
         let until = chrono::DateTime::parse_from_rfc3339("2026-11-29T10:05:00Z")
             .unwrap()
             .with_timezone(&chrono::Utc);
-        let (status, text) = says(&Error::LimitReached(Limit::ContactLockedOut { until }), &p);
+        let (status, text) = says(
+            &Error::LimitReached(Limit::ContactLockedOut {
+                until,
+                started: true,
+            }),
+            &p,
+        );
         assert_eq!(status, 429);
         assert!(
             text.contains("try again after 29 November 2026, 10:05 (UTC)"),
@@ -515,6 +550,22 @@ mod tests {
         let x = explain_error(&Error::storage_msg("disk I/O error at page 7"), &p);
         assert_eq!(x.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!x.paragraphs.join(" ").contains("disk"));
+    }
+
+    #[test]
+    fn a_network_limit_says_when_to_come_back_in_whole_minutes() {
+        let x = explain_refusal(Refusal::TooManyFromNetwork {
+            retry_after_secs: 61,
+        });
+        assert_eq!(x.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(x.heading, "Too many attempts from your network");
+        assert!(x.paragraphs[0].contains("try again in 2 minutes"), "{x:?}");
+        let x = explain_refusal(Refusal::TooManyFromNetwork {
+            retry_after_secs: 1,
+        });
+        assert!(x.paragraphs[0].contains("try again in 1 minute."), "{x:?}");
+        assert_eq!(minutes_up(3600), 60);
+        assert_eq!(minutes_up(0), 1);
     }
 
     #[test]

@@ -40,6 +40,7 @@ use failure::{Failure, Refusal};
 use crate::config::HttpConfig;
 use crate::cookies::{self, Jar};
 use crate::csrf::{self, Origin};
+use crate::ip_limit::IpLimiter;
 use crate::pages::{Chrome, MessagePage};
 use crate::respond::{Body, Reply, csp};
 use crate::server::BodyDeadline;
@@ -101,6 +102,10 @@ pub struct PortalApp {
     public_origin: Option<Origin>,
     /// Per-session write windows (shared by clones of the app).
     throttle: Arc<WriteThrottle>,
+    /// Per-network windows of verification starts (shared by clones of the app).
+    starts_by_network: Arc<IpLimiter>,
+    /// Per-network windows of code entries (shared by clones of the app).
+    codes_by_network: Arc<IpLimiter>,
 }
 
 /// Per-request facts every handler needs.
@@ -125,11 +130,14 @@ impl PortalApp {
                 "public_base_url is not an http(s) origin; form posts naming an Origin will be refused"
             );
         }
+        let tracked = config.ip_limit_max_tracked;
         Self {
             service,
             config,
             public_origin,
             throttle: Arc::new(WriteThrottle::default()),
+            starts_by_network: Arc::new(IpLimiter::new(tracked)),
+            codes_by_network: Arc::new(IpLimiter::new(tracked)),
         }
     }
 
@@ -303,6 +311,26 @@ impl PortalApp {
         }
         tracing::info!(route, method = %req.method, status = reply.status.as_u16(), "request");
         reply.finish(&csp_value)
+    }
+
+    /// Counts one access-flow attempt of the request's network against `limit` per
+    /// hour in `limiter`; refused with how long to wait, before the core is asked
+    /// anything (so a refused attempt sends no email and checks no code).
+    fn admit_network(&self, req: &Req, limiter: &IpLimiter, limit: u32) -> Result<(), Refusal> {
+        // The request's address is always known here (the socket's, or a trusted
+        // proxy's); a host without one is not limited rather than refused.
+        let Some(ip) = req.info.ip else {
+            return Ok(());
+        };
+        limiter
+            .admit(ip, self.service.clock().now(), limit)
+            .map_err(|wait| {
+                tracing::warn!(network = %ip, "per-network access limit reached");
+                Refusal::TooManyFromNetwork {
+                    // Rounded up, so a client that waits this long is let in.
+                    retry_after_secs: wait.num_milliseconds().saturating_add(999) / 1000,
+                }
+            })
     }
 
     fn client_ip(&self, headers: &HeaderMap, socket: IpAddr) -> IpAddr {

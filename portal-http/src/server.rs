@@ -373,6 +373,15 @@ impl std::fmt::Display for BodyError {
     }
 }
 
+/// Whether a body read failed because the client sent it too slowly (a body deadline
+/// of [`TimedBody`]), so the app can answer 408 instead of "unreadable".
+pub(crate) fn body_too_slow(error: &(dyn std::error::Error + 'static)) -> bool {
+    matches!(
+        error.downcast_ref::<BodyError>(),
+        Some(BodyError::TooSlow(_))
+    )
+}
+
 impl std::error::Error for BodyError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {

@@ -182,9 +182,10 @@ async fn a_body_trickled_in_is_cut_off_at_the_body_timeout() {
         start.elapsed()
     );
     let text = String::from_utf8_lossy(&got);
-    // The request fails (its handler saw the body cut off) and the connection ends.
+    // The request fails with 408 (its handler saw the body cut off for being too
+    // slow) and the connection ends.
     assert!(
-        text.starts_with("HTTP/1.1 400"),
+        text.starts_with("HTTP/1.1 408"),
         "unexpected answer: {text}"
     );
 }

@@ -22,6 +22,9 @@ pub(super) enum Refusal {
     FormTooLarge,
     /// The body could not be read (the connection broke).
     BodyUnreadable,
+    /// The body arrived too slowly (`HttpConfig::body_timeout`): 408, and the
+    /// connection is closed.
+    BodyTooSlow,
     /// The CSRF token is missing or does not match the browser's cookie.
     StaleForm,
     /// A known address with a method it does not accept.
@@ -136,6 +139,11 @@ fn explain_refusal(refusal: Refusal) -> Explanation {
             StatusCode::PAYLOAD_TOO_LARGE,
             "Form too large",
             "What you sent is larger than this form accepts. Shorten it and try again.",
+        ),
+        Refusal::BodyTooSlow => explain(
+            StatusCode::REQUEST_TIMEOUT,
+            "The form took too long to arrive",
+            "Your connection may be slow or interrupted. Nothing was saved: please go back and try again.",
         ),
         // Answered in plain text before this is used; kept for completeness.
         Refusal::BodyUnreadable => explain(

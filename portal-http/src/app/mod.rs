@@ -411,6 +411,9 @@ impl PortalApp {
             {
                 return Err(Refusal::FormTooLarge.into());
             }
+            Err(e) if crate::server::body_too_slow(e.as_ref()) => {
+                return Err(Refusal::BodyTooSlow.into());
+            }
             Err(_) => return Err(Refusal::BodyUnreadable.into()),
         };
         let fields: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();

@@ -256,6 +256,13 @@ async fn a_full_disk_refuses_writes_clearly_and_recovers() {
     assert_eq!(refused.status, 503, "{}", refused.body);
     assert!(refused.body.contains(FULL), "{}", refused.body);
     assert_eq!(refused.header("retry-after"), "300");
+    {
+        let mut settings = insta::Settings::clone_current();
+        settings.add_filter(r#"nonce="[0-9a-f]{32}""#, r#"nonce="[nonce]""#);
+        settings.set_prepend_module_to_snapshot(false);
+        let _guard = settings.bind_to_scope();
+        insta::assert_snapshot!("page_storage_full", refused.body);
+    }
     let again = comment(&b, &task, "while-full-again").await;
     assert_eq!(again.status, 503, "{}", again.body);
     assert!(

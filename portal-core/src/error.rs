@@ -79,6 +79,14 @@ pub enum Error {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
+    /// The store could not write because its disk (or the filesystem's quota) is
+    /// full; nothing was changed. Writing again once space is freed may succeed.
+    /// The detail is for logs, never for clients.
+    #[error("storage full: {message}")]
+    StorageFull {
+        /// What could not be written, for the operator's log.
+        message: String,
+    },
     /// More bytes arrived than the limit allows; reading stopped there and nothing
     /// was kept.
     #[error("too large: the limit is {max_bytes} bytes")]
@@ -138,6 +146,13 @@ impl Error {
         Self::Storage {
             message: message.into(),
             source: None,
+        }
+    }
+
+    /// A `StorageFull` error: `message` says what could not be written.
+    pub fn storage_full(message: impl Into<String>) -> Self {
+        Self::StorageFull {
+            message: message.into(),
         }
     }
 

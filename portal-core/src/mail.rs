@@ -622,7 +622,13 @@ mod outbox {
                 .send(message)
                 .await
                 .map_err(|e| Error::Mail {
-                    message: format!("outbox: {e}"),
+                    message: if disk_full(&e) {
+                        // Kept a mail failure (the `Mailer` contract): the sign-in
+                        // page says no email is on its way, which is true.
+                        format!("transient: outbox: the disk is full: {e}")
+                    } else {
+                        format!("outbox: {e}")
+                    },
                 })?;
             let file = self.dir.join(format!("{id}.eml"));
             owner_only_file(&file).map_err(|e| Error::Mail {
@@ -631,6 +637,23 @@ mod outbox {
             tracing::info!(file = %file.display(), to = %email.to.masked(), "email written to outbox");
             Ok(())
         }
+    }
+
+    /// Whether `e` (or an error it wraps) is the file system saying it is full.
+    fn disk_full(e: &(dyn std::error::Error + 'static)) -> bool {
+        let mut next = Some(e);
+        while let Some(e) = next {
+            if let Some(io) = e.downcast_ref::<std::io::Error>()
+                && matches!(
+                    io.kind(),
+                    std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+                )
+            {
+                return true;
+            }
+            next = e.source();
+        }
+        false
     }
 
     #[cfg(test)]

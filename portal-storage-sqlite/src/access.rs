@@ -725,10 +725,11 @@ impl AccessStore for SqliteStore {
         request: &RequestInfo,
     ) -> Result<ClientContext> {
         let (token, policy, request) = (*session, *policy, request.clone());
-        self.write(move |conn| {
-            let mut s = load_session(conn, &token)?;
-            if let Some(refresh) = rules::judge_session(&s.state, now, &policy)? {
-                conn.prepare_cached(
+        let written = self
+            .write(move |conn| {
+                let mut s = load_session(conn, &token)?;
+                if let Some(refresh) = rules::judge_session(&s.state, now, &policy)? {
+                    conn.prepare_cached(
                     "UPDATE sessions SET refreshed_at = ?1, expires_at = ?2 WHERE token_hash = ?3",
                 )
                 .and_then(|mut st| {
@@ -739,21 +740,39 @@ impl AccessStore for SqliteStore {
                     ])
                 })
                 .db("refreshing a session")?;
-                s.ctx.session_expires_at = refresh.expires_at;
+                    s.ctx.session_expires_at = refresh.expires_at;
+                }
+                append_access(
+                    conn,
+                    &AccessLogEntry {
+                        at: now,
+                        portal_id: s.ctx.portal_id,
+                        contact_id: s.ctx.contact_id,
+                        event: AccessEvent::PortalRequest,
+                        request,
+                    },
+                )?;
+                Ok(s.ctx)
+            })
+            .await;
+        match written {
+            // A full disk must not lock signed-in clients out of what is already
+            // stored: judge the session read-only, without sliding it or logging the
+            // access (neither can be written now).
+            Err(Error::StorageFull { message }) => {
+                tracing::warn!(
+                    reason = %message,
+                    "the disk is full: a request is let in without its access-log entry or session refresh"
+                );
+                self.read(move |conn| {
+                    let s = load_session(conn, &token)?;
+                    rules::judge_session(&s.state, now, &policy)?;
+                    Ok(s.ctx)
+                })
+                .await
             }
-            append_access(
-                conn,
-                &AccessLogEntry {
-                    at: now,
-                    portal_id: s.ctx.portal_id,
-                    contact_id: s.ctx.contact_id,
-                    event: AccessEvent::PortalRequest,
-                    request,
-                },
-            )?;
-            Ok(s.ctx)
-        })
-        .await
+            other => other,
+        }
     }
 
     async fn end_session(&self, session: &TokenHash, now: DateTime<Utc>) -> Result<()> {

@@ -164,8 +164,16 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| Error::storage(what, e))?
 }
 
+/// A file system error as the core's meaning: a full disk (or a used-up quota) is
+/// `StorageFull`, anything else `Storage`; both name the path for the log.
 fn io(what: &str, path: &Path, e: std::io::Error) -> Error {
-    Error::storage(format!("{what} {}", path.display()), e)
+    match e.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => {
+            tracing::error!(error = %e, path = %path.display(), "the disk is full: {what}");
+            Error::storage_full(format!("{what} {}: {e}", path.display()))
+        }
+        _ => Error::storage(format!("{what} {}", path.display()), e),
+    }
 }
 
 fn create_dir_owner_only(dir: &Path) -> Result<()> {

@@ -24,8 +24,8 @@ use portal_core::{ContactId, Entity, Error, PhaseId, PortalId, Result, TaskId, T
 
 /// Maps a SQLite result into the core's meanings, naming the operation for the log.
 pub(crate) trait DbResult<T> {
-    /// Maps the error: key clashes are `Conflict`, missing parents `NotFound`, the rest
-    /// `Storage` (logged with the backend detail).
+    /// Maps the error: key clashes are `Conflict`, missing parents `NotFound`, a full
+    /// disk `StorageFull`, the rest `Storage` (logged with the backend detail).
     fn db(self, what: &'static str) -> Result<T>;
 }
 
@@ -38,6 +38,10 @@ impl<T> DbResult<T> for rusqlite::Result<T> {
 /// Maps one SQLite error (see [`DbResult::db`]).
 pub(crate) fn map_error(what: &'static str, e: rusqlite::Error) -> Error {
     if let rusqlite::Error::SqliteFailure(failure, _) = &e {
+        if failure.code == rusqlite::ErrorCode::DiskFull {
+            tracing::error!(error = %e, "SQLite: the disk is full while {what}");
+            return Error::storage_full(format!("SQLite: the disk is full while {what}"));
+        }
         match failure.extended_code {
             ffi::SQLITE_CONSTRAINT_PRIMARYKEY | ffi::SQLITE_CONSTRAINT_UNIQUE => {
                 tracing::debug!(error = %e, "SQLite key clash while {what}");

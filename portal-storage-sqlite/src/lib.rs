@@ -264,8 +264,15 @@ impl SqliteStore {
 /// A failure to open the database, reworded for the operator who has to act on it:
 /// the file's path, what is wrong with it, and what to do. Still `Error::Storage`.
 fn explain_open(path: &Path, err: Error) -> Error {
-    let Error::Storage { message, source } = err else {
-        return err;
+    let (message, source) = match err {
+        Error::Storage { message, source } => (message, source),
+        Error::StorageFull { message } => {
+            return Error::storage_msg(format!(
+                "cannot open the database {}: {message}; the disk is full: free some space and start again",
+                path.display()
+            ));
+        }
+        other => return other,
     };
     let code = source
         .as_deref()

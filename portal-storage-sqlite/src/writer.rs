@@ -21,19 +21,47 @@ use portal_core::{Error, Result};
 /// Most jobs committed together.
 const MAX_BATCH: usize = 256;
 
-/// Answers a job's caller once the batch's fate is known (`Some(reason)`: the commit
-/// failed, so nothing the job did was kept).
-type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
+/// Why a batch kept nothing: the reason for the log, and whether the disk was full
+/// (so callers get `Error::StorageFull`, not a generic storage failure).
+#[derive(Debug, Clone)]
+struct Failed {
+    reason: String,
+    full: bool,
+}
 
-/// What a job hands back after running: whether to keep its changes, and its answer.
+impl Failed {
+    fn sqlite(what: &str, e: &rusqlite::Error) -> Self {
+        Self {
+            reason: format!("{what}: {e}"),
+            full: e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull),
+        }
+    }
+
+    /// The error a job of the failed batch answers with.
+    fn error(&self) -> Error {
+        if self.full {
+            Error::storage_full(format!("SQLite: the disk is full ({})", self.reason))
+        } else {
+            Error::storage_msg(format!("SQLite write failed: {}", self.reason))
+        }
+    }
+}
+
+/// Answers a job's caller once the batch's fate is known (`Some(failed)`: the batch
+/// was not committed, so nothing the job did was kept).
+type Answer = Box<dyn FnOnce(Option<&Failed>) + Send>;
+
+/// What a job hands back after running: whether to keep its changes, whether it
+/// failed because the disk is full, and its answer.
 struct Done {
     keep: bool,
+    full: bool,
     answer: Answer,
 }
 
-/// A write: runs on the write connection inside a savepoint (`None`: the batch could
-/// not start, so answer with an error without running).
-type Job = Box<dyn FnOnce(Option<&Connection>) -> Done + Send>;
+/// A write: runs on the write connection inside a savepoint (`Err`: the batch could
+/// not start or already failed, so answer with that error without running).
+type Job = Box<dyn FnOnce(std::result::Result<&Connection, &Failed>) -> Done + Send>;
 
 /// Handle on the writer thread. Dropping it lets the thread finish the queued jobs
 /// and close the connection; [`Writer::shutdown`] also waits for that.
@@ -66,19 +94,17 @@ impl Writer {
         let (tx, rx) = oneshot::channel::<Result<T>>();
         let job: Job = Box::new(move |conn| {
             let result = match conn {
-                Some(conn) => f(conn),
-                None => Err(Error::storage_msg(
-                    "could not start a SQLite write transaction",
-                )),
+                Ok(conn) => f(conn),
+                Err(failed) => Err(failed.error()),
             };
             let keep = result.is_ok();
+            let full = matches!(result, Err(Error::StorageFull { .. }));
             Done {
                 keep,
-                answer: Box::new(move |failed| {
+                full,
+                answer: Box::new(move |failed: Option<&Failed>| {
                     let out = match (failed, result) {
-                        (Some(reason), Ok(_)) => Err(Error::storage_msg(format!(
-                            "SQLite commit failed: {reason}"
-                        ))),
+                        (Some(failed), Ok(_)) => Err(failed.error()),
                         (_, result) => result,
                     };
                     // The caller may have gone away (cancelled request): nothing to do.
@@ -134,35 +160,37 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
         Ok(tx) => tx,
         Err(e) => {
             tracing::error!(error = %e, "could not begin a SQLite write transaction");
+            let failed = Failed::sqlite("could not begin a write transaction", &e);
             for job in batch {
-                (job(None).answer)(None);
+                (job(Err(&failed)).answer)(None);
             }
             return;
         }
     };
-    let mut failure: Option<String> = None;
+    let mut failure: Option<Failed> = None;
     for job in batch {
-        if failure.is_some() {
-            answers.push(job(None));
+        if let Some(failed) = &failure {
+            answers.push(job(Err(failed)));
             continue;
         }
         let savepoint = match tx.savepoint() {
             Ok(sp) => sp,
             Err(e) => {
                 tracing::error!(error = %e, "could not create a SQLite savepoint");
-                failure = Some("could not create a savepoint".into());
-                answers.push(job(None));
+                let failed = Failed::sqlite("could not create a savepoint", &e);
+                answers.push(job(Err(&failed)));
+                failure = Some(failed);
                 continue;
             }
         };
         // A panicking job loses its own answer (its caller sees an error) but must
         // not take the writer, and so the whole store, down with it.
-        let done = catch_unwind(AssertUnwindSafe(|| job(Some(&*savepoint))));
-        let (keep, done) = match done {
-            Ok(done) => (done.keep, Some(done)),
+        let done = catch_unwind(AssertUnwindSafe(|| job(Ok(&*savepoint))));
+        let (keep, full, done) = match done {
+            Ok(done) => (done.keep, done.full, Some(done)),
             Err(_) => {
                 tracing::error!("a SQLite write job panicked; its changes are rolled back");
-                (false, None)
+                (false, false, None)
             }
         };
         // Release keeps the job's changes; finish (drop behavior: rollback) undoes them.
@@ -172,27 +200,32 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
             savepoint.finish()
         };
         if let Err(e) = ended {
+            // After SQLITE_FULL, SQLite may have rolled the whole transaction back
+            // already, so the savepoint is gone: the batch failed for the full disk.
             tracing::error!(error = %e, "could not end a SQLite savepoint");
-            failure = Some("could not end a savepoint".into());
+            let mut failed = Failed::sqlite("could not end a savepoint", &e);
+            failed.full |= full;
+            failure = Some(failed);
         }
         answers.extend(done);
     }
     let outcome = match failure {
-        Some(reason) => {
+        Some(failed) => {
             if let Err(e) = tx.rollback() {
                 tracing::error!(error = %e, "could not roll back a SQLite write transaction");
             }
-            Some(reason)
+            Some(failed)
         }
         None => match tx.commit() {
             Ok(()) => None,
             Err(e) => {
+                // The transaction's drop rolls back what the commit could not keep.
                 tracing::error!(error = %e, "could not commit a SQLite write transaction");
-                Some(e.to_string())
+                Some(Failed::sqlite("could not commit", &e))
             }
         },
     };
     for done in answers {
-        (done.answer)(outcome.as_deref());
+        (done.answer)(outcome.as_ref());
     }
 }

@@ -13,6 +13,9 @@ use crate::cookies::{self, Jar};
 use crate::respond::Reply;
 use portal_core::wording::{bytes, count, duration};
 
+/// Seconds a client is asked to wait after "out of storage space" (`Retry-After`).
+const STORAGE_FULL_RETRY_AFTER: &str = "300";
+
 /// A problem of the request itself, found before the core was asked anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Refusal {
@@ -346,6 +349,14 @@ fn explain_error(err: &Error, policy: &AccessPolicy) -> Explanation {
                 bytes(*max_bytes)
             ),
         ),
+        Error::StorageFull { .. } => {
+            tracing::error!(error = %err, "out of storage space: a change was not saved");
+            explain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Out of storage space",
+                "The server is out of storage space, so your change was not saved. Please try again later.",
+            )
+        }
         Error::Mail { .. } => {
             tracing::error!(error = %err, "the mail transport refused an email");
             Explanation {
@@ -411,6 +422,13 @@ impl PortalApp {
                 reply.extra.push((
                     http::header::RETRY_AFTER,
                     retry_after_secs.max(1).to_string(),
+                ));
+            }
+            Problem::Core(Error::StorageFull { .. }) => {
+                // Space comes back when an operator frees it: a guess, not a promise.
+                reply.extra.push((
+                    http::header::RETRY_AFTER,
+                    STORAGE_FULL_RETRY_AFTER.to_owned(),
                 ));
             }
             _ => {}
@@ -554,6 +572,17 @@ mod tests {
             x.paragraphs[0].contains("the 100 MB allowed"),
             "{:?}",
             x.paragraphs
+        );
+        let x = explain_error(
+            &Error::storage_full("SQLite: the disk is full while adding a comment at /data"),
+            &p,
+        );
+        assert_eq!(x.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            x.paragraphs,
+            [
+                "The server is out of storage space, so your change was not saved. Please try again later."
+            ]
         );
         let x = explain_error(&Error::storage_msg("disk I/O error at page 7"), &p);
         assert_eq!(x.status, StatusCode::INTERNAL_SERVER_ERROR);

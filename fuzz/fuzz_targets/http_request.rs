@@ -1,57 +1,78 @@
-//! Arbitrary method, path, cookies and form body against the portal app over the
-//! in-memory store: every request must get a response, never a panic.
+//! Whole requests against the portal app, over an empty in-memory store: arbitrary
+//! method, path and query, cookies, content type, origin and body. Every request gets
+//! an answer that is not a server error and carries the security headers; a redirect
+//! has its `Location`; and since no session exists, no cookie opens a signed-in page.
+//!
+//! Input: lines `method`, `path?query`, `cookie`, `content-type`, `origin`, then the body.
 #![no_main]
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use libfuzzer_sys::fuzz_target;
-use portal_core::memory::MemoryStore;
-use portal_core::secret::ServerSecret;
-use portal_core::{PortalService, RecordingMailer, SeededRandom};
-use portal_http::{HttpConfig, PortalApp};
+use portal_core::testkit::TestService;
+use portal_fuzz::{check_response, config, runtime, send};
+use portal_http::PortalApp;
 
-fn app() -> &'static (tokio::runtime::Runtime, PortalApp) {
-    static APP: OnceLock<(tokio::runtime::Runtime, PortalApp)> = OnceLock::new();
+fn app() -> &'static PortalApp {
+    static APP: OnceLock<PortalApp> = OnceLock::new();
     APP.get_or_init(|| {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let config = HttpConfig::default();
-        let rng = Arc::new(SeededRandom::new(1));
-        let service = PortalService::builder(
-            Arc::new(MemoryStore::new()),
-            Arc::new(RecordingMailer::new()),
-            Arc::new(config.links()),
-            ServerSecret::generate(rng.as_ref()),
-        )
-        .random(rng)
-        .build();
-        (rt, PortalApp::new(service, config))
+        let kit = TestService::in_memory(1);
+        PortalApp::new(kit.service, config())
     })
 }
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let mut parts = text.splitn(4, '\n');
-    let method = match parts.next().unwrap_or("").len() % 4 {
-        0 => http::Method::GET,
-        1 => http::Method::POST,
-        2 => http::Method::HEAD,
-        _ => http::Method::PUT,
+    let mut parts = text.splitn(6, '\n');
+    let mut next = || parts.next().unwrap_or("");
+    let method = match next() {
+        "" | "GET" => http::Method::GET,
+        "POST" => http::Method::POST,
+        "HEAD" => http::Method::HEAD,
+        other => match http::Method::from_bytes(other.as_bytes()) {
+            Ok(m) => m,
+            Err(_) => return,
+        },
     };
-    let path = format!("/{}", parts.next().unwrap_or("").trim_start_matches('/'));
-    let cookie = parts.next().unwrap_or("");
-    let body = parts.next().unwrap_or("").as_bytes().to_vec();
-    let Ok(req) = http::Request::builder()
-        .method(method)
-        .uri(path.as_str())
-        .header("cookie", cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(Full::new(Bytes::from(body)))
-    else {
+    let target = format!("/{}", next().trim_start_matches('/'));
+    let cookie = next();
+    let content_type = next();
+    let origin = next();
+    let body = Bytes::copy_from_slice(next().as_bytes());
+    let mut builder = http::Request::builder()
+        .method(method.clone())
+        .uri(target.as_str())
+        .header("host", portal_fuzz::HOST);
+    for (name, value) in [
+        ("cookie", cookie),
+        ("content-type", content_type),
+        ("origin", origin),
+    ] {
+        if !value.is_empty() {
+            builder = builder.header(name, value);
+        }
+    }
+    let Ok(req) = builder.body(Full::new(body)) else {
         return;
     };
-    let (rt, app) = app();
-    let res = rt.block_on(app.handle(req, "127.0.0.1:9".parse().unwrap()));
-    assert!(res.status().as_u16() >= 200);
+    let path = req.uri().path().to_owned();
+    let (res, _body) = runtime().block_on(send(app(), req));
+    check_response(&res);
+    if res.status.is_redirection() {
+        assert!(
+            res.headers.contains_key("location"),
+            "{path}: redirect without Location"
+        );
+    }
+    // Nothing here is signed in: the pages behind the session are never shown.
+    let signed_in_page = path == "/" || path.starts_with("/tasks/") || path == "/questions";
+    if signed_in_page && method == http::Method::GET {
+        assert_ne!(
+            res.status,
+            http::StatusCode::OK,
+            "{path} shown without a session"
+        );
+    }
 });

@@ -352,6 +352,15 @@ pub struct Question {
 impl Question {
     fn validate(&self) -> Result<()> {
         clean_label("question id", &self.id, 64)?;
+        if self.id.trim() == crate::workflow::survey::FORM_KEY {
+            return Err(Error::invalid(
+                "question id",
+                format!(
+                    "{:?} is reserved for messages about the whole form: choose another id",
+                    crate::workflow::survey::FORM_KEY
+                ),
+            ));
+        }
         clean_label("question", &self.prompt, 500)?;
         match &self.kind {
             QuestionKind::ShortText { max_len } | QuestionKind::LongText { max_len } => {
@@ -616,6 +625,11 @@ mod tests {
             questions: vec![question(" ", QuestionKind::ShortText { max_len: 5 })],
         };
         assert_eq!(invalid(no_id.validate()), "question id");
+        // The form-wide message's key can't be a question's id too.
+        let reserved = TaskKind::Survey {
+            questions: vec![question("_form", QuestionKind::ShortText { max_len: 5 })],
+        };
+        assert_eq!(invalid(reserved.validate()), "question id");
         let mut no_prompt = question("q", QuestionKind::ShortText { max_len: 5 });
         no_prompt.prompt = String::new();
         assert_eq!(

@@ -37,8 +37,12 @@ impl Answer {
 /// Answers by question id.
 pub type Answers = BTreeMap<String, Answer>;
 
-/// Messages by question id (`"_form"` for problems with the form as a whole).
+/// Messages by question id ([`FORM_KEY`] for problems with the form as a whole).
 pub type FieldErrors = BTreeMap<String, String>;
+
+/// The key of a message about the form as a whole; no question may have it as its id
+/// (refused when the task is created), so the two never mix.
+pub const FORM_KEY: &str = "_form";
 
 /// The form field name of a question.
 pub fn field_name(question_id: &str) -> String {
@@ -69,7 +73,7 @@ pub fn validate(
             && !questions.iter().any(|q| q.id == id)
         {
             errors.insert(
-                "_form".into(),
+                FORM_KEY.into(),
                 "The form has changed since you opened it. Reload the page and try again.".into(),
             );
         }

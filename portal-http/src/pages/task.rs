@@ -392,7 +392,10 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
         meeting: None,
         training: None,
         survey: None,
-        form_error: input.field_errors.get("_form").cloned(),
+        form_error: input
+            .field_errors
+            .get(portal_core::workflow::survey::FORM_KEY)
+            .cloned(),
         checklist: None,
         approval: None,
         documents: None,

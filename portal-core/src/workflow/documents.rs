@@ -402,15 +402,7 @@ pub fn record_upload(
         scan: upload.scan.clone(),
         review,
     };
-    let activity = ActivityEntry {
-        portal_id: task.portal_id,
-        at: now,
-        actor: actor.clone(),
-        kind,
-        task_id: Some(task.id),
-        subject: task.title.clone(),
-        detail: Some(document_detail(task, &file)),
-    };
+    let activity = entry(task, actor, kind, now, document_detail(task, &file));
     Ok(DocumentChange {
         emails: Vec::new(),
         task: TaskChange {
@@ -437,6 +429,25 @@ pub fn reopen_documents(task: &mut Task) {
 /// The note a reopened task's approved documents get.
 pub const REOPENED_NOTE: &str =
     "Your MSP reopened this task and needs a new version of this document.";
+
+/// The activity entry of a change to a document task.
+fn entry(
+    task: &Task,
+    actor: &Actor,
+    kind: ActivityKind,
+    now: DateTime<Utc>,
+    detail: String,
+) -> ActivityEntry {
+    ActivityEntry {
+        portal_id: task.portal_id,
+        at: now,
+        actor: actor.clone(),
+        kind,
+        task_id: Some(task.id),
+        subject: task.title.clone(),
+        detail: Some(detail),
+    }
+}
 
 fn document_detail(task: &Task, file: &DocumentFile) -> String {
     let name = requested(task, &file.document_id).map_or("document", |d| d.name.as_str());
@@ -564,15 +575,7 @@ pub fn review(
     if let Some(n) = &notes {
         detail = format!("{detail}: {n}");
     }
-    let activity = ActivityEntry {
-        portal_id: task.portal_id,
-        at: now,
-        actor: actor.clone(),
-        kind,
-        task_id: Some(task.id),
-        subject: task.title.clone(),
-        detail: Some(detail),
-    };
+    let activity = entry(task, actor, kind, now, detail);
     Ok(DocumentChange {
         emails: Vec::new(),
         task: TaskChange {
@@ -618,15 +621,7 @@ pub fn rescan(
         }
         next.status = documents_status(&next);
     }
-    let activity = ActivityEntry {
-        portal_id: task.portal_id,
-        at: now,
-        actor: actor.clone(),
-        kind,
-        task_id: Some(task.id),
-        subject: task.title.clone(),
-        detail: Some(document_detail(task, file)),
-    };
+    let activity = entry(task, actor, kind, now, document_detail(task, file));
     Ok(DocumentChange {
         emails: Vec::new(),
         task: TaskChange {

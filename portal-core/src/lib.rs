@@ -22,6 +22,7 @@ pub mod random;
 pub mod scan;
 pub mod secret;
 pub mod service;
+pub mod staff;
 pub mod store;
 mod task_kind;
 pub mod wording;
@@ -48,4 +49,5 @@ pub use ids::{
 pub use mail::{Email, LinkBuilder, Mailer, RecordingMailer};
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{PortalService, PortalServiceBuilder, PruneReport, TaskSpec};
+pub use staff::{StaffContext, StaffRole};
 pub use store::{AccessStore, DirectoryStore, OutboxStore, Store, WorkflowStore};

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
-use crate::model::{Branding, EmailAddress};
+use crate::model::{Branding, EmailAddress, TimeZone};
 
 /// One email, ready to send. Bodies may carry secrets (codes, links), so `Debug`
 /// shows only the recipient and subject.
@@ -201,6 +201,8 @@ pub struct Recipient<'a> {
     pub email: &'a EmailAddress,
     /// The portal's branding (the MSP name shown, the accent color).
     pub branding: &'a Branding,
+    /// The contact's time zone: times in the email are shown in it, named.
+    pub time_zone: TimeZone,
 }
 
 /// The verification email: a magic link and the same-session 6-digit code.
@@ -213,7 +215,7 @@ pub fn verification_email(
 ) -> Result<Email> {
     let lifetime = crate::wording::duration(code_ttl);
     let company = to.branding.company_name.as_str();
-    let expires = expires_at.format("%H:%M UTC").to_string();
+    let expires = crate::wording::local_clock(expires_at, to.time_zone);
     let text = render(&VerificationText {
         name: to.name,
         company,
@@ -450,15 +452,17 @@ struct LockedOutHtml<'a> {
 /// Tells the MSP that a contact's codes were locked out after `wrong_codes` wrong
 /// ones, until `until`: a client who cannot get in may call, and a lockout the client
 /// did not cause means someone holds their invite link and is guessing, which only
-/// the MSP can stop (by revoking the invite).
+/// the MSP can stop (by revoking the invite). The time is shown in `zone` (the
+/// tenant's), named.
 pub fn lockout_notification(
     to: StaffRecipient<'_>,
     client: &str,
     who: &str,
     wrong_codes: u32,
     until: DateTime<Utc>,
+    zone: TimeZone,
 ) -> Result<Email> {
-    let until = until.format("%-d %B %Y, %H:%M").to_string();
+    let until = crate::wording::local_time(until, zone);
     Ok(Email {
         to: to.email.clone(),
         to_name: None,

@@ -374,6 +374,75 @@ impl Branding {
     }
 }
 
+/// An IANA time zone ("America/New_York"): where a contact reads the times the portal
+/// shows and when their reminders arrive. Kept by name, so a change of the zone's rules
+/// (a country dropping daylight saving) follows the tz database, not a stored offset.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TimeZone(chrono_tz::Tz);
+
+impl TimeZone {
+    /// UTC: the zone of a tenant that has not chosen one.
+    pub const UTC: Self = Self(chrono_tz::UTC);
+
+    /// Parses an IANA name (exact spelling, as the tz database has it).
+    pub fn parse(raw: &str) -> Result<Self> {
+        raw.trim().parse::<chrono_tz::Tz>().map(Self).map_err(|_| {
+            Error::invalid(
+                "time zone",
+                "use an IANA time zone name such as America/New_York or Europe/London",
+            )
+        })
+    }
+
+    /// The zone for date arithmetic.
+    pub const fn tz(&self) -> chrono_tz::Tz {
+        self.0
+    }
+
+    /// Its IANA name.
+    pub fn name(&self) -> &'static str {
+        self.0.name()
+    }
+}
+
+impl Default for TimeZone {
+    fn default() -> Self {
+        Self::UTC
+    }
+}
+
+impl From<chrono_tz::Tz> for TimeZone {
+    fn from(tz: chrono_tz::Tz) -> Self {
+        Self(tz)
+    }
+}
+
+impl TryFrom<String> for TimeZone {
+    type Error = Error;
+    fn try_from(value: String) -> Result<Self> {
+        Self::parse(&value)
+    }
+}
+
+impl From<TimeZone> for String {
+    fn from(value: TimeZone) -> Self {
+        value.name().to_owned()
+    }
+}
+
+impl fmt::Debug for TimeZone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TimeZone({})", self.name())
+    }
+}
+
+impl fmt::Display for TimeZone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// An MSP using the portal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tenant {
@@ -385,6 +454,9 @@ pub struct Tenant {
     pub branding: Branding,
     /// Who at the MSP is emailed about client questions and comments.
     pub notification_recipients: Vec<EmailAddress>,
+    /// The zone new contacts get unless told otherwise (UTC unless the MSP chose one).
+    #[serde(default)]
+    pub time_zone: TimeZone,
     /// When it was created.
     pub created_at: DateTime<Utc>,
 }
@@ -467,6 +539,10 @@ pub struct Contact {
     pub email: EmailAddress,
     /// When the MSP revoked this contact's access, if it did.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Where the contact reads times and gets reminders: the tenant's zone unless the
+    /// MSP set another when adding the contact.
+    #[serde(default)]
+    pub time_zone: TimeZone,
     /// When it was created.
     pub created_at: DateTime<Utc>,
 }

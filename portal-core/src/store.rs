@@ -144,6 +144,8 @@ pub struct ClientContext {
     pub session_expires_at: DateTime<Utc>,
     /// The portal's status as of this request (the service refuses closed portals).
     pub portal_status: PortalStatus,
+    /// The contact's time zone: every time a page shows them is in it.
+    pub time_zone: crate::model::TimeZone,
 }
 
 impl ClientContext {
@@ -174,6 +176,7 @@ impl ClientContext {
             contact_email: contact.email.clone(),
             session_expires_at,
             portal_status,
+            time_zone: contact.time_zone,
         }
     }
 }

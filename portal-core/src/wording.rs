@@ -2,7 +2,45 @@
 //! 30 minutes") is always what the [`AccessPolicy`](crate::AccessPolicy) enforces. Used by
 //! the emails here and by the pages of the HTTP host.
 
-use chrono::TimeDelta;
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+
+use crate::model::TimeZone;
+
+/// An instant as a contact reads it: in their zone, with the zone named twice, by its
+/// abbreviation of the day (which says whether daylight saving is on) and by its IANA
+/// name (abbreviations are ambiguous: CST is in America and in China):
+/// "Tue 3 Mar 2026, 09:00 EST (America/New_York)". Every time the portal shows a
+/// client, in emails and pages, goes through here.
+pub fn local_time(at: DateTime<Utc>, zone: TimeZone) -> String {
+    let local = at.with_timezone(&zone.tz());
+    named(
+        local.format("%a %-d %b %Y, %H:%M %Z").to_string(),
+        &local,
+        zone,
+    )
+}
+
+/// Adds the IANA name after a formatted local time, unless the abbreviation already is
+/// it ("14:00 UTC", not "14:00 UTC (UTC)").
+fn named(shown: String, local: &DateTime<chrono_tz::Tz>, zone: TimeZone) -> String {
+    if local.format("%Z").to_string() == zone.name() {
+        shown
+    } else {
+        format!("{shown} ({})", zone.name())
+    }
+}
+
+/// Only the clock time of [`local_time`], for an instant the reader knows the day of
+/// ("until 14:30 CET (Europe/Paris)").
+pub fn local_clock(at: DateTime<Utc>, zone: TimeZone) -> String {
+    let local = at.with_timezone(&zone.tz());
+    named(local.format("%H:%M %Z").to_string(), &local, zone)
+}
+
+/// A date without a time (a due date), as people write it: "Tue 3 Mar 2026".
+pub fn date(d: NaiveDate) -> String {
+    d.format("%a %-d %b %Y").to_string()
+}
 
 /// A duration as a person says it: "30 minutes", "1 minute", "an hour", "2 hours",
 /// "1 hour 30 minutes", "a day", "1 day 12 hours".
@@ -144,5 +182,28 @@ mod tests {
         assert_eq!(count(1u32, "code"), "1 code");
         assert_eq!(count(5u32, "code"), "5 codes");
         assert_eq!(count(1u32, "time"), "1 time");
+    }
+
+    #[test]
+    fn local_times_name_their_zone_across_daylight_saving() {
+        use chrono::TimeZone as _;
+        let ny = TimeZone::parse("America/New_York").unwrap();
+        // 14:00 UTC is 09:00 in New York in winter (EST, UTC-5) ...
+        let winter = Utc.with_ymd_and_hms(2026, 3, 6, 14, 0, 0).unwrap();
+        assert_eq!(
+            local_time(winter, ny),
+            "Fri 6 Mar 2026, 09:00 EST (America/New_York)"
+        );
+        // ... and 10:00 after the clocks moved on 8 March (EDT, UTC-4).
+        let summer = Utc.with_ymd_and_hms(2026, 3, 9, 14, 0, 0).unwrap();
+        assert_eq!(
+            local_time(summer, ny),
+            "Mon 9 Mar 2026, 10:00 EDT (America/New_York)"
+        );
+        assert_eq!(local_clock(summer, TimeZone::UTC), "14:00 UTC");
+        assert_eq!(
+            date(NaiveDate::from_ymd_opt(2026, 3, 3).unwrap()),
+            "Tue 3 Mar 2026"
+        );
     }
 }

@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 
 use portal_core::model::{
     Branding, Contact, EmailAddress, ImageType, Logo, Phase, Portal, PortalStatus, Side, Task,
-    TaskKind, TaskStatus, Tenant,
+    TaskKind, TaskStatus, Tenant, TimeZone,
 };
 use portal_core::store::{AccessEvent, AccessLogEntry, RequestInfo};
 use portal_core::workflow::TaskEvidence;
@@ -206,6 +206,11 @@ fn image_type(s: &str) -> Result<ImageType> {
     })
 }
 
+/// A time zone stored by its IANA name.
+pub(crate) fn zone(row: &Row<'_>, i: usize) -> rusqlite::Result<TimeZone> {
+    parsed(row, i, TimeZone::parse)
+}
+
 /// Storage form of a due date: `YYYY-MM-DD`.
 pub(crate) fn date_str(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
@@ -214,7 +219,8 @@ pub(crate) fn date_str(d: NaiveDate) -> String {
 // ----- records -------------------------------------------------------------------------
 
 /// Columns read by [`tenant`].
-pub(crate) const TENANT_COLS: &str = "id, name, branding, notification_recipients, created_at";
+pub(crate) const TENANT_COLS: &str =
+    "id, name, branding, notification_recipients, created_at, time_zone";
 
 /// A tenant from [`TENANT_COLS`].
 pub(crate) fn tenant(row: &Row<'_>) -> rusqlite::Result<Tenant> {
@@ -224,6 +230,7 @@ pub(crate) fn tenant(row: &Row<'_>) -> rusqlite::Result<Tenant> {
         branding: json::<Branding>(row, 2)?,
         notification_recipients: json::<Vec<EmailAddress>>(row, 3)?,
         created_at: time(row, 4)?,
+        time_zone: zone(row, 5)?,
     })
 }
 
@@ -250,13 +257,13 @@ pub(crate) fn portal_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Portal> 
 /// Columns read by [`contact_at`], for a table aliased `c`.
 macro_rules! contact_cols {
     () => {
-        "c.id, c.portal_id, c.name, c.email, c.revoked_at, c.created_at"
+        "c.id, c.portal_id, c.name, c.email, c.revoked_at, c.created_at, c.time_zone"
     };
 }
 pub(crate) use contact_cols;
 
 /// Number of columns in `contact_cols!()`.
-pub(crate) const CONTACT_WIDTH: usize = 6;
+pub(crate) const CONTACT_WIDTH: usize = 7;
 
 /// A contact from `contact_cols!()` starting at column `base`.
 pub(crate) fn contact_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Contact> {
@@ -267,6 +274,7 @@ pub(crate) fn contact_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Contact
         email: email(row, base + 3)?,
         revoked_at: opt_time(row, base + 4)?,
         created_at: time(row, base + 5)?,
+        time_zone: zone(row, base + 6)?,
     })
 }
 

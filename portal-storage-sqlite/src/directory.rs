@@ -89,8 +89,8 @@ impl DirectoryStore for SqliteStore {
                 return Err(Error::conflict("a tenant with this id already exists"));
             }
             conn.prepare_cached(
-                "INSERT INTO tenants (id, name, branding, notification_recipients, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO tenants (id, name, branding, notification_recipients, created_at, time_zone)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -98,7 +98,8 @@ impl DirectoryStore for SqliteStore {
                     t.name,
                     branding,
                     recipients,
-                    micros(t.created_at)
+                    micros(t.created_at),
+                    t.time_zone.name()
                 ])
             })
             .db("storing a tenant")?;
@@ -233,8 +234,8 @@ impl DirectoryStore for SqliteStore {
                 ));
             }
             conn.prepare_cached(
-                "INSERT INTO contacts (id, portal_id, name, email, revoked_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO contacts (id, portal_id, name, email, revoked_at, created_at, time_zone)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -243,7 +244,8 @@ impl DirectoryStore for SqliteStore {
                     c.name,
                     c.email.as_str(),
                     c.revoked_at.map(micros),
-                    micros(c.created_at)
+                    micros(c.created_at),
+                    c.time_zone.name()
                 ])
             })
             .db("storing a contact")?;

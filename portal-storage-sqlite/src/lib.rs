@@ -358,6 +358,7 @@ mod tests {
             name: "Mode check".to_owned(),
             branding: portal_core::model::Branding::new("Mode check", "#336699", "", None).unwrap(),
             notification_recipients: Vec::new(),
+            time_zone: portal_core::model::TimeZone::UTC,
             created_at: chrono::Utc::now(),
         };
         store.create_tenant(&tenant).await.unwrap();

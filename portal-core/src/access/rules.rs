@@ -620,6 +620,7 @@ mod tests {
             name: "Jane".to_owned(),
             email: crate::model::EmailAddress::parse("jane@example.com").unwrap(),
             revoked_at: None,
+            time_zone: Default::default(),
             created_at: t0(),
         };
         let expires_at = verification_expiry(t0(), &pol());

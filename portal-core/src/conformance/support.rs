@@ -6,7 +6,7 @@ use crate::access::{AccessPolicy, SessionPolicy};
 use crate::ids::{ContactId, PhaseId, PortalId, TaskId, TenantId};
 use crate::model::{
     Branding, Contact, EmailAddress, Phase, Portal, PortalStatus, Side, Task, TaskKind, TaskStatus,
-    Tenant,
+    Tenant, TimeZone,
 };
 use crate::random::{OsRandom, RandomSource};
 use crate::secret::{CodeHash, TokenHash};
@@ -144,6 +144,8 @@ pub(crate) fn new_tenant(created_at: DateTime<Utc>) -> Tenant {
         name: "Conformance MSP".to_owned(),
         branding: Branding::new("Conformance IT", "#1f6feb", "Welcome!\nLine two.", None).unwrap(),
         notification_recipients: vec![EmailAddress::parse("desk@msp.example").unwrap()],
+        // Not the default: a store that drops the zone fails the round trip.
+        time_zone: TimeZone::parse("Europe/Paris").unwrap(),
         created_at,
     }
 }
@@ -166,6 +168,7 @@ pub(crate) fn new_contact(portal: PortalId, email: &str, created_at: DateTime<Ut
         name: "Jane Doe".to_owned(),
         email: EmailAddress::parse(email).unwrap(),
         revoked_at: None,
+        time_zone: TimeZone::parse("America/New_York").unwrap(),
         created_at,
     }
 }

@@ -438,6 +438,7 @@ impl Rejection {
                 name: &self.contact.name,
                 email: &self.contact.email,
                 branding: &self.portal.branding,
+                time_zone: self.contact.time_zone,
             },
             mail::RejectedDocument {
                 task: &self.task_title,

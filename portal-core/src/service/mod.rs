@@ -29,7 +29,7 @@ use crate::ids::{ClaimToken, ContactId, PhaseId, PortalId, TaskId, TenantId};
 use crate::mail::{self, LinkBuilder, Mailer, Recipient};
 use crate::model::{
     Branding, Contact, EmailAddress, Logo, LogoRef, Phase, Portal, PortalSnapshot, PortalStatus,
-    Side, Task, TaskKind, TaskStatus, Tenant, clean_label, clean_text,
+    Side, Task, TaskKind, TaskStatus, Tenant, TimeZone, clean_label, clean_text,
 };
 use crate::outbox::{FailedAttempt, Lease, MailKind, OutboxPolicy};
 use crate::random::{OsRandom, RandomSource};
@@ -273,18 +273,33 @@ impl PortalService {
 
     // ----- MSP side: setting up ------------------------------------------------------
 
-    /// Creates a tenant (an MSP) with its branding defaults.
+    /// Creates a tenant (an MSP) with its branding defaults; its contacts' default
+    /// time zone is UTC ([`Self::create_tenant_in_zone`] chooses another).
     pub async fn create_tenant(
         &self,
         name: &str,
         branding: Branding,
         notification_recipients: Vec<EmailAddress>,
     ) -> Result<Tenant> {
+        self.create_tenant_in_zone(name, branding, notification_recipients, TimeZone::UTC)
+            .await
+    }
+
+    /// Creates a tenant whose contacts read times in `time_zone` unless they are given
+    /// their own (an MSP's clients are mostly where the MSP is).
+    pub async fn create_tenant_in_zone(
+        &self,
+        name: &str,
+        branding: Branding,
+        notification_recipients: Vec<EmailAddress>,
+        time_zone: TimeZone,
+    ) -> Result<Tenant> {
         let tenant = Tenant {
             id: TenantId::random(self.inner.random.as_ref()),
             name: clean_label("name", name, MAX_NAME)?,
             branding,
             notification_recipients,
+            time_zone,
             created_at: self.inner.clock.now(),
         };
         self.inner.store.create_tenant(&tenant).await?;
@@ -318,14 +333,36 @@ impl PortalService {
         Ok(portal)
     }
 
-    /// Adds a contact to a portal.
+    /// Adds a contact to a portal, in the tenant's time zone.
     pub async fn add_contact(&self, portal: PortalId, name: &str, email: &str) -> Result<Contact> {
+        self.add_contact_in_zone(portal, name, email, None).await
+    }
+
+    /// Adds a contact who reads times and gets reminders in `time_zone` (`None`: the
+    /// tenant's zone).
+    pub async fn add_contact_in_zone(
+        &self,
+        portal: PortalId,
+        name: &str,
+        email: &str,
+        time_zone: Option<TimeZone>,
+    ) -> Result<Contact> {
+        let name = clean_label("name", name, MAX_NAME)?;
+        let email = EmailAddress::parse(email)?;
+        let time_zone = match time_zone {
+            Some(zone) => zone,
+            None => {
+                let tenant = self.inner.store.portal(portal).await?.tenant_id;
+                self.inner.store.tenant(tenant).await?.time_zone
+            }
+        };
         let contact = Contact {
             id: ContactId::random(self.inner.random.as_ref()),
             portal_id: portal,
-            name: clean_label("name", name, MAX_NAME)?,
-            email: EmailAddress::parse(email)?,
+            name,
+            email,
             revoked_at: None,
+            time_zone,
             created_at: self.inner.clock.now(),
         };
         self.inner.store.add_contact(&contact).await?;
@@ -380,6 +417,7 @@ impl PortalService {
                 name: &target.name,
                 email: &target.email,
                 branding: &portal.branding,
+                time_zone: target.time_zone,
             },
             &portal.client_name,
             &link,
@@ -614,6 +652,7 @@ impl PortalService {
                     &target.contact.name,
                     self.inner.policy.max_wrong_codes_per_contact,
                     until,
+                    tenant.time_zone,
                 )?;
                 emails.push(self.outbox_mail(
                     tenant.id,
@@ -898,6 +937,7 @@ fn recipient(target: &ContactInPortal) -> Recipient<'_> {
         name: &target.contact.name,
         email: &target.contact.email,
         branding: &target.portal.branding,
+        time_zone: target.contact.time_zone,
     }
 }
 

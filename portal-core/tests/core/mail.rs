@@ -46,6 +46,7 @@ async fn lockout_notification_snapshots() {
         &h.contact.name,
         20,
         until,
+        portal_core::model::TimeZone::parse("Europe/London").unwrap(),
     )
     .unwrap();
     assert_eq!(

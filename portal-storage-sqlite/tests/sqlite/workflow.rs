@@ -51,6 +51,7 @@ async fn plan(store: &dyn Store, seed: u64) -> Plan {
         name: "Acme MSP".into(),
         branding: branding.clone(),
         notification_recipients: vec![],
+        time_zone: Default::default(),
         created_at: at(0),
     };
     store.create_tenant(&tenant).await.unwrap();

@@ -215,6 +215,8 @@ pub enum Entity {
     Key,
     /// An email in the outbox.
     Email,
+    /// A signed link of a reminder email ("remind me in 3 days", unsubscribe).
+    ReminderLink,
 }
 
 impl Entity {
@@ -240,6 +242,7 @@ impl Entity {
             Self::Blob => "blob",
             Self::Key => "key",
             Self::Email => "email",
+            Self::ReminderLink => "reminder link",
         }
     }
 }

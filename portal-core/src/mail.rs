@@ -33,6 +33,11 @@ pub struct Email {
     pub text: String,
     /// HTML body.
     pub html: String,
+    /// Where a one-click unsubscribe POSTs (an `https` URL): sent as `List-Unsubscribe`
+    /// with `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058). Only
+    /// reminders carry it; access emails (invites, codes) never do, since turning those
+    /// off would lock the client out.
+    pub list_unsubscribe: Option<String>,
 }
 
 impl fmt::Debug for Email {
@@ -140,6 +145,13 @@ pub trait LinkBuilder: Send + Sync + 'static {
     fn invite_url(&self, token: &crate::secret::InviteToken) -> String;
     /// The magic link for a token.
     fn magic_link_url(&self, token: &crate::secret::MagicToken) -> String;
+    /// A task's page in the portal (a reminder's button).
+    fn task_url(&self, task: crate::ids::TaskId) -> String;
+    /// The page of a reminder's "remind me in 3 days" link (signed `token`).
+    fn snooze_url(&self, token: &str) -> String;
+    /// The one-click unsubscribe URL of a reminder (signed `token`; `https` in
+    /// production, as RFC 8058 requires).
+    fn unsubscribe_url(&self, token: &str) -> String;
 }
 
 #[derive(Template)]
@@ -240,6 +252,7 @@ pub fn verification_email(
         subject: format!("Your {company} portal verification code"),
         text,
         html,
+        list_unsubscribe: None,
     })
 }
 
@@ -266,6 +279,7 @@ pub fn invite_email(to: Recipient<'_>, client_name: &str, invite_link: &str) -> 
         subject: format!("{company} invited you to your onboarding portal"),
         text,
         html,
+        list_unsubscribe: None,
     })
 }
 
@@ -331,6 +345,7 @@ pub fn document_rejected_email(to: Recipient<'_>, doc: RejectedDocument<'_>) -> 
         subject: format!("{company} needs a new version of “{}”", doc.document),
         text,
         html,
+        list_unsubscribe: None,
     })
 }
 
@@ -406,6 +421,7 @@ fn staff_email(
             body,
             accent: to.branding.accent_color.hex(),
         })?,
+        list_unsubscribe: None,
     })
 }
 
@@ -480,6 +496,7 @@ pub fn lockout_notification(
             until: &until,
             accent: to.branding.accent_color.hex(),
         })?,
+        list_unsubscribe: None,
     })
 }
 
@@ -517,6 +534,178 @@ pub fn question_notification(
         "asked a question",
         question,
     )
+}
+
+/// One task of a reminder digest, as the email shows it.
+#[derive(Debug, Clone)]
+pub struct DigestItem {
+    /// The task's title.
+    pub title: String,
+    /// Its due date in words ("due Tue 10 Mar 2026", "overdue since ...").
+    pub when: String,
+    /// Its page in the portal.
+    pub task_url: String,
+    /// Its signed "remind me in 3 days" link.
+    pub snooze_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "email/reminder_digest.txt")]
+struct DigestText<'a> {
+    name: &'a str,
+    company: &'a str,
+    client: &'a str,
+    items: &'a [DigestItem],
+    unsubscribe_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/reminder_digest.html")]
+struct DigestHtml<'a> {
+    subject: &'a str,
+    name: &'a str,
+    company: &'a str,
+    client: &'a str,
+    items: &'a [DigestItem],
+    unsubscribe_url: &'a str,
+    accent: String,
+    accent_text: &'static str,
+}
+
+/// A contact's reminder of the day: every due task with its button and its snooze
+/// link, and the one-click unsubscribe (`List-Unsubscribe`) that only reminders carry.
+pub fn reminder_digest_email(
+    to: Recipient<'_>,
+    client: &str,
+    items: &[DigestItem],
+    unsubscribe_url: &str,
+) -> Result<Email> {
+    let company = to.branding.company_name.as_str();
+    let subject = match items {
+        [one] => format!("Reminder: “{}” in your {client} portal", one.title),
+        _ => format!(
+            "Reminder: {} in your {client} portal",
+            crate::wording::count(i64::try_from(items.len()).unwrap_or(i64::MAX), "task")
+        ),
+    };
+    let text = render(&DigestText {
+        name: to.name,
+        company,
+        client,
+        items,
+        unsubscribe_url,
+    })?;
+    let html = render(&DigestHtml {
+        subject: &subject,
+        name: to.name,
+        company,
+        client,
+        items,
+        unsubscribe_url,
+        accent: to.branding.accent_color.hex(),
+        accent_text: to.branding.accent_color.text_color(),
+    })?;
+    Ok(Email {
+        to: to.email.clone(),
+        to_name: Some(to.name.to_owned()),
+        subject,
+        text,
+        html,
+        list_unsubscribe: Some(unsubscribe_url.to_owned()),
+    })
+}
+
+/// An overdue task in an escalation email.
+#[derive(Debug, Clone)]
+pub struct EscalatedTask {
+    /// Its title.
+    pub title: String,
+    /// Its due date in words.
+    pub due: String,
+}
+
+/// A contact in an escalation email.
+#[derive(Debug, Clone)]
+pub struct QuietContact {
+    /// Name.
+    pub name: String,
+    /// Address.
+    pub email: String,
+    /// Their last visit in words ("never").
+    pub last_visit: String,
+}
+
+/// What an escalation email says.
+#[derive(Debug, Clone, Copy)]
+pub struct EscalationFacts<'a> {
+    /// The client company.
+    pub client: &'a str,
+    /// Since when nobody visited, in words.
+    pub quiet_since: &'a str,
+    /// How long that is ("6 days").
+    pub quiet_days: &'a str,
+    /// The overdue tasks.
+    pub tasks: &'a [EscalatedTask],
+    /// The portal's contacts.
+    pub contacts: &'a [QuietContact],
+    /// When the MSP is told again ("7 days").
+    pub again: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/escalation.txt")]
+struct EscalationText<'a> {
+    client: &'a str,
+    quiet_since: &'a str,
+    quiet_days: &'a str,
+    tasks: &'a [EscalatedTask],
+    contacts: &'a [QuietContact],
+    again: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/escalation.html")]
+struct EscalationHtml<'a> {
+    client: &'a str,
+    quiet_since: &'a str,
+    quiet_days: &'a str,
+    tasks: &'a [EscalatedTask],
+    contacts: &'a [QuietContact],
+    again: &'a str,
+    accent: String,
+}
+
+/// Tells the MSP, once per quiet spell and portal, that the client has not visited
+/// while tasks are overdue.
+pub fn escalation_email(to: StaffRecipient<'_>, facts: EscalationFacts<'_>) -> Result<Email> {
+    Ok(Email {
+        to: to.email.clone(),
+        to_name: None,
+        subject: format!(
+            "[{}] No visit for {} with {} overdue",
+            facts.client,
+            facts.quiet_days,
+            crate::wording::count(i64::try_from(facts.tasks.len()).unwrap_or(i64::MAX), "task")
+        ),
+        text: render(&EscalationText {
+            client: facts.client,
+            quiet_since: facts.quiet_since,
+            quiet_days: facts.quiet_days,
+            tasks: facts.tasks,
+            contacts: facts.contacts,
+            again: facts.again,
+        })?,
+        html: render(&EscalationHtml {
+            client: facts.client,
+            quiet_since: facts.quiet_since,
+            quiet_days: facts.quiet_days,
+            tasks: facts.tasks,
+            contacts: facts.contacts,
+            again: facts.again,
+            accent: to.branding.accent_color.hex(),
+        })?,
+        list_unsubscribe: None,
+    })
 }
 
 #[cfg(any(feature = "outbox", feature = "smtp"))]
@@ -693,6 +882,7 @@ mod outbox {
                 subject: "Your code".to_owned(),
                 text: "123456".to_owned(),
                 html: "<p>123456</p>".to_owned(),
+                list_unsubscribe: None,
             };
             outbox.send(&email).await.unwrap();
             let files: Vec<_> = std::fs::read_dir(outbox.dir())

@@ -34,6 +34,10 @@ pub enum MailKind {
     StaffNotification,
     /// A rejected document, told to the client who uploaded it.
     DocumentRejected,
+    /// A contact's daily reminder digest of due tasks.
+    Reminder,
+    /// The MSP told that a client went quiet with tasks overdue.
+    Escalation,
 }
 
 impl MailKind {
@@ -44,6 +48,8 @@ impl MailKind {
             Self::Verification => "verification",
             Self::StaffNotification => "staff_notification",
             Self::DocumentRejected => "document_rejected",
+            Self::Reminder => "reminder",
+            Self::Escalation => "escalation",
         }
     }
 
@@ -54,6 +60,8 @@ impl MailKind {
             "verification" => Self::Verification,
             "staff_notification" => Self::StaffNotification,
             "document_rejected" => Self::DocumentRejected,
+            "reminder" => Self::Reminder,
+            "escalation" => Self::Escalation,
             _ => return None,
         })
     }
@@ -364,6 +372,7 @@ mod tests {
             subject: "s".into(),
             text: "t".into(),
             html: "h".into(),
+            list_unsubscribe: None,
         };
         let mut m = OutboxMessage::new(
             MailId::from_bytes([1; 16]),

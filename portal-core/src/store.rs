@@ -27,6 +27,7 @@ use crate::model::{
     Tenant,
 };
 use crate::outbox::{FailedAttempt, OutboxMessage};
+use crate::reminders::{ReminderSettings, ReminderState};
 use crate::secret::{CodeHash, TokenHash};
 use crate::workflow::documents::{FileDecision, UploadDecision};
 use crate::workflow::{
@@ -666,7 +667,8 @@ pub trait DocumentStore: Send + Sync + 'static {
 /// - **Queued with their cause.** The units that cause emails take them as an argument
 ///   and queue them in the same transaction: `issue_invite`, `add_comment`,
 ///   `add_question`, and the `emails` of the [`crate::workflow::DocumentChange`] that
-///   `add_document_file` and `update_document_file` write. A unit that is refused or
+///   `add_document_file` and `update_document_file` write, and
+///   [`ReminderStore::record_digest`] and [`ReminderStore::record_escalation`]. A unit that is refused or
 ///   fails queues nothing; one that commits queues every email it was given.
 ///   `enqueue` queues emails on their own, all or none. An email is stored as given
 ///   (state, lease, attempts, times, bodies); an id that exists is `Conflict` and
@@ -728,13 +730,96 @@ pub trait OutboxStore: Send + Sync + 'static {
     async fn prune_sent(&self, before: DateTime<Utc>, max_rows: usize) -> Result<u64>;
 }
 
+/// A reminder digest that was sent: recorded with its email by
+/// [`ReminderStore::record_digest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentDigest {
+    /// The portal.
+    pub portal_id: PortalId,
+    /// Who got it.
+    pub contact_id: ContactId,
+    /// The contact's local date it was sent on.
+    pub local_date: chrono::NaiveDate,
+    /// When.
+    pub sent_at: DateTime<Utc>,
+    /// Each task listed, with the ladder step it was reminded at.
+    pub steps: Vec<(TaskId, u32)>,
+}
+
+/// What the reminder pass remembers: each portal's settings, the digests sent, the
+/// ladder step each task was reminded at, snoozes, unsubscribes and escalations. Every
+/// decision (is a reminder due, does the MSP need telling) is taken by
+/// [`crate::reminders`]; the store keeps what it is told and guards the two
+/// uniqueness rules that must hold across processes.
+///
+/// # Contract
+/// - **Scope.** Everything is scoped by portal: a contact or task of another portal
+///   is `NotFound` (`Contact`, `Task`) and nothing is written; a missing portal is
+///   `NotFound(Portal)` for `reminder_settings`, `set_reminder_settings`,
+///   `reminder_state` and `record_escalation`, a missing contact `NotFound(Contact)`.
+/// - **Settings.** `reminder_settings` answers the portal's settings as last set, or
+///   [`ReminderSettings::default`](crate::reminders::ReminderSettings) if never set.
+/// - **State.** `reminder_state` is one consistent read of a portal: its settings,
+///   every contact (oldest first, revoked ones included) with its unsubscribe time,
+///   the local date of its newest digest, the step each task was last reminded at,
+///   its snoozes (as last set), and its newest visit: the time of its newest access
+///   entry of kind `Verified` or `PortalRequest`; and the portal's last escalation.
+/// - **One digest per contact and day.** `record_digest` is one unit: if a digest for
+///   the same contact and `local_date` is recorded already, it is `Conflict` and
+///   nothing is written (two passes racing: exactly one wins); otherwise it records
+///   the digest, sets each listed task's step for the contact to the higher of the
+///   stored and the given one, and queues `emails` (see [`OutboxStore`]).
+/// - **One escalation per quiet spell.** `record_escalation(portal, previous, at,
+///   emails)` is a compare-and-set: if the portal's last escalation is not `previous`
+///   (`None`: never escalated), it is `Conflict` and nothing is written; otherwise the
+///   last escalation becomes `at` and `emails` are queued, in one unit.
+/// - `snooze_task` sets (replaces) the contact's snooze of the task to `until`.
+/// - `unsubscribe_reminders` records that the contact turned reminders off at `at`;
+///   the first time stays (a second click changes nothing and is not an error).
+#[async_trait]
+pub trait ReminderStore: Send + Sync + 'static {
+    /// A portal's reminder settings (the defaults if never set).
+    async fn reminder_settings(&self, portal: PortalId) -> Result<ReminderSettings>;
+    /// Replaces a portal's reminder settings.
+    async fn set_reminder_settings(
+        &self,
+        portal: PortalId,
+        settings: &ReminderSettings,
+    ) -> Result<()>;
+    /// Everything the reminder pass needs about one portal, in one read.
+    async fn reminder_state(&self, portal: PortalId) -> Result<ReminderState>;
+    /// Records a digest (one per contact and local date) and queues its email.
+    async fn record_digest(&self, digest: &SentDigest, emails: &[OutboxMessage]) -> Result<()>;
+    /// Records an escalation if the last one is still `previous`, and queues its emails.
+    async fn record_escalation(
+        &self,
+        portal: PortalId,
+        previous: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+        emails: &[OutboxMessage],
+    ) -> Result<()>;
+    /// Holds a task's reminders for a contact until `until`.
+    async fn snooze_task(
+        &self,
+        portal: PortalId,
+        contact: ContactId,
+        task: TaskId,
+        until: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Turns a contact's reminders off (the first time stays).
+    async fn unsubscribe_reminders(&self, contact: ContactId, at: DateTime<Utc>) -> Result<()>;
+}
+
 /// Everything a complete store provides. Implemented for any type with all the parts.
 pub trait Store:
-    DirectoryStore + AccessStore + WorkflowStore + DocumentStore + OutboxStore
+    DirectoryStore + AccessStore + WorkflowStore + DocumentStore + OutboxStore + ReminderStore
 {
 }
 
-impl<T: DirectoryStore + AccessStore + WorkflowStore + DocumentStore + OutboxStore> Store for T {}
+impl<T: DirectoryStore + AccessStore + WorkflowStore + DocumentStore + OutboxStore + ReminderStore>
+    Store for T
+{
+}
 
 #[cfg(test)]
 mod tests {

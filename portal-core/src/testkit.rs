@@ -98,6 +98,15 @@ impl LinkBuilder for TestLinks {
     fn magic_link_url(&self, token: &MagicToken) -> String {
         format!("{}{}", self.magic_prefix(), token.expose_secret())
     }
+    fn task_url(&self, task: crate::ids::TaskId) -> String {
+        format!("{}/tasks/{task}", self.base)
+    }
+    fn snooze_url(&self, token: &str) -> String {
+        format!("{}/r/snooze/{token}", self.base)
+    }
+    fn unsubscribe_url(&self, token: &str) -> String {
+        format!("{}/r/unsubscribe/{token}", self.base)
+    }
 }
 
 /// The token (letters, digits, `-`, `_`) right after the first `marker` in `text`.

@@ -31,12 +31,13 @@ use portal_core::model::{
     Branding, Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant,
 };
 use portal_core::outbox::{FailedAttempt, Lease, MailState, OutboxMessage};
+use portal_core::reminders::{ReminderSettings, ReminderState};
 use portal_core::secret::{CodeHash, TokenHash};
 use portal_core::store::{
     AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo, TaskDecision,
     VerificationView,
 };
-use portal_core::store::{DocumentStore, OutboxStore};
+use portal_core::store::{DocumentStore, OutboxStore, ReminderStore, SentDigest};
 use portal_core::workflow::documents::{FileDecision, UploadDecision};
 use portal_core::workflow::{ActivityEntry, ClientQuestion, Comment, DocumentFile, QuestionAnswer};
 use portal_core::{
@@ -138,6 +139,14 @@ enum Breakage {
     UnlockedClaim,
     /// `prune_sent` removes the emails finished exactly at `before` too.
     PruneSentBoundary,
+    /// `record_digest` does not keep a contact to one digest a date: a second one for
+    /// the same date is accepted and its email queued.
+    DigestTwice,
+    /// `record_digest` records the digest but drops its email.
+    DigestWithoutMail,
+    /// `record_escalation` ignores `previous` (no compare-and-set): racing passes both
+    /// escalate.
+    EscalationWithoutCompare,
 }
 
 /// What the wrapper saw pass through it.
@@ -1254,6 +1263,76 @@ caught! {
         UnlockedClaim => arc outbox_concurrent_claims;
     pruning_the_sent_boundary_is_caught_by_outbox_prune_sent:
         PruneSentBoundary => ref outbox_prune_sent;
+    second_digest_is_caught_by_reminder_digest_once_per_day:
+        DigestTwice => ref reminder_digest_once_per_day;
+    second_digest_is_caught_by_concurrent_digests:
+        DigestTwice => arc concurrent_digests;
+    digest_without_mail_is_caught_by_reminder_digest_once_per_day:
+        DigestWithoutMail => ref reminder_digest_once_per_day;
+    escalation_without_compare_is_caught_by_reminder_escalation_compare_and_set:
+        EscalationWithoutCompare => ref reminder_escalation_compare_and_set;
+}
+
+#[async_trait]
+impl ReminderStore for Broken {
+    async fn reminder_settings(&self, portal: PortalId) -> Result<ReminderSettings> {
+        self.inner.reminder_settings(portal).await
+    }
+
+    async fn set_reminder_settings(
+        &self,
+        portal: PortalId,
+        settings: &ReminderSettings,
+    ) -> Result<()> {
+        self.inner.set_reminder_settings(portal, settings).await
+    }
+
+    async fn reminder_state(&self, portal: PortalId) -> Result<ReminderState> {
+        self.inner.reminder_state(portal).await
+    }
+
+    async fn record_digest(&self, digest: &SentDigest, emails: &[OutboxMessage]) -> Result<()> {
+        if self.is(Breakage::DigestWithoutMail) {
+            return self.inner.record_digest(digest, &[]).await;
+        }
+        match self.inner.record_digest(digest, emails).await {
+            Err(Error::Conflict { .. }) if self.is(Breakage::DigestTwice) => {
+                self.inner.enqueue(emails).await
+            }
+            other => other,
+        }
+    }
+
+    async fn record_escalation(
+        &self,
+        portal: PortalId,
+        previous: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+        emails: &[OutboxMessage],
+    ) -> Result<()> {
+        let previous = if self.is(Breakage::EscalationWithoutCompare) {
+            self.inner.reminder_state(portal).await?.last_escalation
+        } else {
+            previous
+        };
+        self.inner
+            .record_escalation(portal, previous, at, emails)
+            .await
+    }
+
+    async fn snooze_task(
+        &self,
+        portal: PortalId,
+        contact: ContactId,
+        task: TaskId,
+        until: DateTime<Utc>,
+    ) -> Result<()> {
+        self.inner.snooze_task(portal, contact, task, until).await
+    }
+
+    async fn unsubscribe_reminders(&self, contact: ContactId, at: DateTime<Utc>) -> Result<()> {
+        self.inner.unsubscribe_reminders(contact, at).await
+    }
 }
 
 /// The unbroken wrapper passes the whole suite: its shadow changes nothing.

@@ -158,4 +158,13 @@ impl LinkBuilder for HttpLinks {
     fn magic_link_url(&self, token: &MagicToken) -> String {
         format!("{}/m/{}", self.base, token.expose_secret())
     }
+    fn task_url(&self, task: portal_core::TaskId) -> String {
+        format!("{}/tasks/{task}", self.base)
+    }
+    fn snooze_url(&self, token: &str) -> String {
+        format!("{}/r/snooze/{token}", self.base)
+    }
+    fn unsubscribe_url(&self, token: &str) -> String {
+        format!("{}/r/unsubscribe/{token}", self.base)
+    }
 }

@@ -63,6 +63,7 @@ mod directory;
 mod documents;
 pub mod migrations;
 mod outbox;
+mod reminders;
 mod workflow;
 mod writer;
 

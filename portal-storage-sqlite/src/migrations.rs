@@ -338,6 +338,7 @@ CREATE INDEX outbox_sent ON outbox (finished_at, seq) WHERE state = 'sent';
 ///
 /// - Tenants and contacts get an IANA time zone name; rows written before it read UTC
 ///   (what every time was shown in until then).
+/// - Outbox emails get their `List-Unsubscribe` URL (reminders only).
 /// - `reminder_settings`: a portal's reminder ladder (JSON), only for portals whose MSP
 ///   changed the defaults.
 /// - `reminder_contacts`: per contact, whether reminders are off (unsubscribed) and the
@@ -352,6 +353,9 @@ CREATE INDEX outbox_sent ON outbox (finished_at, seq) WHERE state = 'sent';
 const V7: &str = r#"
 ALTER TABLE tenants ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC';
 ALTER TABLE contacts ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC';
+
+-- A reminder's one-click unsubscribe link (RFC 8058), erased with the bodies.
+ALTER TABLE outbox ADD COLUMN list_unsubscribe TEXT;
 
 CREATE TABLE reminder_settings (
     portal_id BLOB NOT NULL PRIMARY KEY REFERENCES portals (id),

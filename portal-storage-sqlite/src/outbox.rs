@@ -22,7 +22,7 @@ use crate::codec::{self, DbResult, micros};
 /// The columns [`message`] reads, in its order.
 const COLS: &str = "id, tenant_id, portal_id, kind, to_address, to_name, subject, body_text, \
                     body_html, created_at, not_after, next_attempt_at, attempts, state, claim, \
-                    lease_until, last_error, finished_at";
+                    lease_until, last_error, finished_at, list_unsubscribe";
 
 /// Queues `emails` as given, inside the caller's job (an id that exists is a key clash:
 /// `Conflict`, and the caller's whole job rolls back).
@@ -34,9 +34,10 @@ pub(crate) fn insert(conn: &Connection, emails: &[OutboxMessage]) -> Result<()> 
         .prepare_cached(
             "INSERT INTO outbox (id, tenant_id, portal_id, kind, to_address, to_name, subject,
                                  body_text, body_html, created_at, not_after, next_attempt_at,
-                                 attempts, state, claim, lease_until, last_error, finished_at)
+                                 attempts, state, claim, lease_until, last_error, finished_at,
+                                 list_unsubscribe)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18)",
+                     ?17, ?18, ?19)",
         )
         .db("preparing to queue an email")?;
     for m in emails {
@@ -59,6 +60,7 @@ pub(crate) fn insert(conn: &Connection, emails: &[OutboxMessage]) -> Result<()> 
             m.lease.map(|l| micros(l.until)),
             m.last_error,
             m.finished_at.map(micros),
+            m.email.list_unsubscribe,
         ])
         .db("queueing an email")?;
     }
@@ -82,6 +84,7 @@ fn message(row: &Row<'_>) -> rusqlite::Result<OutboxMessage> {
             subject: row.get(6)?,
             text: row.get(7)?,
             html: row.get(8)?,
+            list_unsubscribe: row.get(18)?,
         },
         created_at: codec::time(row, 9)?,
         not_after: codec::opt_time(row, 10)?,
@@ -189,7 +192,8 @@ impl OutboxStore for SqliteStore {
                 return Ok(false);
             }
             conn.prepare_cached(
-                "UPDATE outbox SET state = 'sent', finished_at = ?2, body_text = '', body_html = ''
+                "UPDATE outbox SET state = 'sent', finished_at = ?2, body_text = '', body_html = '',
+                                           list_unsubscribe = NULL
                  WHERE id = ?1",
             )
             .and_then(|mut s| s.execute(params![&id.as_bytes()[..], micros(at)]))
@@ -224,7 +228,8 @@ impl OutboxStore for SqliteStore {
                     .prepare_cached(
                         "UPDATE outbox SET state = 'failed', finished_at = ?2, last_error = ?3,
                                            claim = NULL, lease_until = NULL,
-                                           body_text = '', body_html = ''
+                                           body_text = '', body_html = '',
+                                           list_unsubscribe = NULL
                          WHERE id = ?1",
                     )
                     .and_then(|mut s| {

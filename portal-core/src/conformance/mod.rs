@@ -76,6 +76,7 @@ mod outbox;
 pub mod race;
 mod races;
 mod refusals;
+mod reminders;
 mod retention;
 mod sessions;
 mod support;
@@ -121,6 +122,10 @@ pub use races::{
 pub use refusals::{
     foreign_activity_refused, one_live_code_per_contact, portal_status_reaches_access_flow,
     revoked_contact_refused_everywhere, withdrawn_codes,
+};
+pub use reminders::{
+    concurrent_digests, reminder_digest_once_per_day, reminder_escalation_compare_and_set,
+    reminder_last_visit, reminder_settings_round_trip, reminder_snooze_and_unsubscribe,
 };
 pub use retention::{prune_access_log_batches, prune_access_log_boundary};
 pub use sessions::{
@@ -217,6 +222,13 @@ pub async fn run_all(store: Arc<dyn Store>) {
     outbox_outcomes(s).await;
     outbox_concurrent_claims(store.clone()).await;
     outbox_prune_sent(s).await;
+    // Reminders.
+    reminder_settings_round_trip(s).await;
+    reminder_digest_once_per_day(s).await;
+    reminder_snooze_and_unsubscribe(s).await;
+    reminder_last_visit(s).await;
+    reminder_escalation_compare_and_set(s).await;
+    concurrent_digests(store.clone()).await;
 }
 
 /// Generates one `#[tokio::test]` per check of the suite, so an adapter's test run
@@ -254,7 +266,10 @@ macro_rules! conformance_tests {
             document_refusals_write_nothing, document_supersede,
             document_file_keeps_immutable_fields, review_queue_order_and_scope, file_key_rotation,
             outbox_enqueue_round_trips, outbox_queued_with_their_unit, outbox_claims_due_in_order,
-            outbox_stale_claim_refused, outbox_outcomes, outbox_prune_sent
+            outbox_stale_claim_refused, outbox_outcomes, outbox_prune_sent,
+            reminder_settings_round_trip, reminder_digest_once_per_day,
+            reminder_snooze_and_unsubscribe, reminder_last_visit,
+            reminder_escalation_compare_and_set
         );
         $crate::conformance_tests!(@each arc $make;
             concurrent_positions, concurrent_issue_code, concurrent_magic_link_redeem,
@@ -262,7 +277,8 @@ macro_rules! conformance_tests {
             concurrent_wrong_codes, concurrent_verification_starts, revocation_races_sign_ins,
             concurrent_answers, concurrent_comments, concurrent_activity_appends,
             concurrent_wrong_codes_per_contact, concurrent_emails_at_the_limit,
-            concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims
+            concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims,
+            concurrent_digests
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

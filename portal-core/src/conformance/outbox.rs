@@ -63,6 +63,7 @@ fn mail(w: &World, due: DateTime<Utc>) -> OutboxMessage {
             subject: "[Contoso] Jane commented on “Größe”".to_owned(),
             text: "Code 123456\nLink https://portal.example/m/secret".to_owned(),
             html: "<p>Code <b>123456</b></p>".to_owned(),
+            list_unsubscribe: Some("https://portal.example/r/unsubscribe/signed".to_owned()),
         },
         due,
     );
@@ -661,6 +662,10 @@ pub async fn outbox_outcomes(store: &dyn Store) {
         assert!(
             done.email.text.is_empty() && done.email.html.is_empty(),
             "a sent or failed email keeps no body"
+        );
+        assert_eq!(
+            done.email.list_unsubscribe, None,
+            "a sent or failed email keeps no unsubscribe link (it is signed)"
         );
         assert_eq!(done.email.subject, m1.email.subject, "the envelope stays");
         assert_eq!(done.email.to, m1.email.to, "the envelope stays");

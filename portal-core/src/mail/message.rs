@@ -26,13 +26,31 @@ pub(crate) fn build_message(from: &Mailbox, email: &Email) -> Result<Message> {
         message: format!("recipient: {e}"),
     })?;
     let to = Mailbox::new(email.to_name.clone(), to_addr);
-    Message::builder()
+    let mut builder = Message::builder()
         .from(from.clone())
         .to(to)
         .subject(&email.subject)
         .message_id(Some(message_id(from)))
         .raw_header(header("Auto-Submitted", "auto-generated")?)
-        .raw_header(header("X-Auto-Response-Suppress", "All")?)
+        .raw_header(header("X-Auto-Response-Suppress", "All")?);
+    if let Some(url) = &email.list_unsubscribe {
+        // RFC 8058: an https URL the mailbox provider POSTs
+        // `List-Unsubscribe=One-Click` to; nothing else, so the header cannot be used
+        // to smuggle other headers in.
+        if !url.starts_with("https://") || url.chars().any(|c| c.is_control() || c == '>') {
+            return Err(Error::invalid(
+                "list-unsubscribe",
+                "must be an https URL without control characters",
+            ));
+        }
+        builder = builder
+            .raw_header(header("List-Unsubscribe", &format!("<{url}>"))?)
+            .raw_header(header(
+                "List-Unsubscribe-Post",
+                "List-Unsubscribe=One-Click",
+            )?);
+    }
+    builder
         .multipart(MultiPart::alternative_plain_html(
             email.text.clone(),
             email.html.clone(),
@@ -72,6 +90,7 @@ mod tests {
             subject: "Your code".to_owned(),
             text: "Code 123456".to_owned(),
             html: "<p>Code 123456</p>".to_owned(),
+            list_unsubscribe: None,
         };
         let a = String::from_utf8(build_message(&from, &email).unwrap().formatted()).unwrap();
         let b = String::from_utf8(build_message(&from, &email).unwrap().formatted()).unwrap();
@@ -97,5 +116,29 @@ mod tests {
             id(&a)
         );
         assert_ne!(id(&a), id(&b), "every message gets its own id");
+        assert!(
+            !a.contains("List-Unsubscribe"),
+            "access emails never carry it"
+        );
+    }
+
+    #[test]
+    fn reminders_carry_one_click_unsubscribe() {
+        let from: Mailbox = "Portal <portal@msp.example>".parse().unwrap();
+        let mut email = Email {
+            to: EmailAddress::parse("dana@example.com").unwrap(),
+            to_name: None,
+            subject: "Reminder".to_owned(),
+            text: "t".to_owned(),
+            html: "<p>t</p>".to_owned(),
+            list_unsubscribe: Some("https://portal.example/r/unsubscribe/abc".to_owned()),
+        };
+        let m = String::from_utf8(build_message(&from, &email).unwrap().formatted()).unwrap();
+        assert!(m.contains("List-Unsubscribe: <https://portal.example/r/unsubscribe/abc>\r\n"));
+        assert!(m.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
+        email.list_unsubscribe = Some("http://portal.example/x".to_owned());
+        assert!(build_message(&from, &email).is_err(), "https only");
+        email.list_unsubscribe = Some("https://p.example/x>\r\nBcc: a@b.c".to_owned());
+        assert!(build_message(&from, &email).is_err());
     }
 }

@@ -31,6 +31,7 @@ mod blob;
 mod directory;
 mod documents;
 mod outbox;
+mod reminders;
 mod workflow;
 
 pub use blob::MemoryBlobStore;
@@ -208,6 +209,12 @@ struct State {
     files: HashMap<FileId, Seq<DocumentFile>>,
     /// The email outbox, with each email's insertion number.
     outbox: HashMap<MailId, Seq<OutboxMessage>>,
+    /// Reminder settings of the portals whose MSP changed the defaults.
+    reminder_settings: HashMap<PortalId, crate::reminders::ReminderSettings>,
+    /// What each contact's reminders remember.
+    reminder_contacts: HashMap<ContactId, reminders::ContactRec>,
+    /// Each portal's last escalation.
+    escalations: HashMap<PortalId, DateTime<Utc>>,
 }
 
 fn not_found(entity: Entity) -> Error {

@@ -15,6 +15,7 @@ use crate::store::OutboxStore;
 fn erase_bodies(m: &mut OutboxMessage) {
     m.email.text.clear();
     m.email.html.clear();
+    m.email.list_unsubscribe = None;
 }
 
 #[async_trait]

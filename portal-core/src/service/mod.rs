@@ -4,6 +4,7 @@
 
 mod documents;
 mod outbox;
+mod reminders;
 #[cfg(feature = "tokio")]
 mod retention;
 mod workflow;
@@ -12,6 +13,9 @@ pub use documents::{QueueItem, RotationReport};
 pub use outbox::{DeliveryReport, MailDelivery};
 #[cfg(feature = "tokio")]
 pub use outbox::{OutboxSender, spawn_outbox_sender};
+#[cfg(feature = "tokio")]
+pub use reminders::{ReminderPass, spawn_reminder_pass};
+pub use reminders::{ReminderReport, ReminderTarget};
 #[cfg(feature = "tokio")]
 pub use retention::spawn_retention;
 pub use workflow::client_actor;

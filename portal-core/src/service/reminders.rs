@@ -1,0 +1,379 @@
+//! The reminder pass ([`PortalService::send_due_reminders`]), the signed links of a
+//! reminder email (snooze, one-click unsubscribe), the MSP's reminder settings, and
+//! (feature `tokio`) the background task that runs the pass.
+//!
+//! The rules are [`crate::reminders`]'s; the memory is [`crate::store::ReminderStore`]'s.
+//! Each digest is recorded in the same unit as its email is queued, and the store
+//! refuses a second digest for the same contact and local date, so several processes
+//! may run the pass on one store: a contact still gets one reminder a day.
+
+use chrono::{DateTime, Utc};
+
+use super::PortalService;
+use crate::error::{Error, Result};
+use crate::ids::{ContactId, PortalId, TaskId};
+use crate::mail::{self, DigestItem, EscalatedTask, QuietContact, Recipient, StaffRecipient};
+use crate::model::{Portal, PortalStatus, Task, Tenant};
+use crate::outbox::MailKind;
+use crate::reminders::{
+    self, ContactReminders, Digest, ReminderLink, ReminderSettings, ReminderState, SNOOZE_LINK_TTL,
+    STEP_BEFORE, STEP_DUE, UNSUBSCRIBE_LINK_TTL,
+};
+use crate::store::{ContactInPortal, SentDigest};
+
+/// What one [`PortalService::send_due_reminders`] pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReminderReport {
+    /// Reminder digests queued (one per contact at most).
+    pub digests: u32,
+    /// Escalations queued (one per portal at most).
+    pub escalations: u32,
+    /// Digests or escalations another pass recorded first (nothing queued twice).
+    pub raced: u32,
+    /// Portals skipped because reading or writing them failed (logged).
+    pub failed_portals: u32,
+}
+
+/// What a reminder link leads to, for its confirmation page.
+#[derive(Debug, Clone)]
+pub struct ReminderTarget {
+    /// The link's action.
+    pub link: ReminderLink,
+    /// The contact with their portal (branding for the page).
+    pub target: ContactInPortal,
+    /// The task, for a snooze link.
+    pub task: Option<Task>,
+}
+
+impl PortalService {
+    /// One reminder pass at `now` (normally the injected clock's now): for every active
+    /// portal, asks [`reminders::judge_digest`] for each contact and
+    /// [`reminders::judge_escalation`] for the portal, and records each digest or
+    /// escalation with its email in one store unit. A portal whose reading or writing
+    /// fails is logged and skipped; the next pass tries it again.
+    ///
+    /// Run it every few minutes ([`spawn_reminder_pass`] does): a reminder goes out at
+    /// the first pass after the contact's local hour.
+    pub async fn send_due_reminders(&self, now: DateTime<Utc>) -> Result<ReminderReport> {
+        let mut report = ReminderReport::default();
+        for tenant in self.inner.store.tenants().await? {
+            for portal in self.inner.store.portals(tenant.id).await? {
+                if portal.status != PortalStatus::Active {
+                    continue;
+                }
+                if let Err(e) = self.remind_portal(&tenant, &portal, now, &mut report).await {
+                    report.failed_portals += 1;
+                    tracing::error!(portal = %portal.id, error = %e, "a portal's reminders failed; retried at the next pass");
+                }
+            }
+        }
+        if report.digests + report.escalations > 0 {
+            tracing::info!(
+                digests = report.digests,
+                escalations = report.escalations,
+                raced = report.raced,
+                "reminder pass"
+            );
+            self.mail_queued().await;
+        }
+        Ok(report)
+    }
+
+    async fn remind_portal(
+        &self,
+        tenant: &Tenant,
+        portal: &Portal,
+        now: DateTime<Utc>,
+        report: &mut ReminderReport,
+    ) -> Result<()> {
+        let state = self.inner.store.reminder_state(portal.id).await?;
+        let tasks = self.inner.store.portal_snapshot(portal.id).await?.tasks;
+        for contact in &state.contacts {
+            let Some(digest) = reminders::judge_digest(now, &state.settings, true, contact, &tasks)
+            else {
+                continue;
+            };
+            let email = self.digest_email(portal, contact, &digest, &tasks, now)?;
+            let message = self.outbox_mail(tenant.id, Some(portal.id), MailKind::Reminder, email);
+            let sent = SentDigest {
+                portal_id: portal.id,
+                contact_id: contact.contact.id,
+                local_date: digest.local_date,
+                sent_at: now,
+                steps: digest.tasks.iter().map(|t| (t.task_id, t.step)).collect(),
+            };
+            match self.inner.store.record_digest(&sent, &[message]).await {
+                Ok(()) => report.digests += 1,
+                Err(Error::Conflict { .. }) => report.raced += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        self.escalate(tenant, portal, &state, &tasks, now, report)
+            .await
+    }
+
+    fn digest_email(
+        &self,
+        portal: &Portal,
+        contact: &ContactReminders,
+        digest: &Digest,
+        tasks: &[Task],
+        now: DateTime<Utc>,
+    ) -> Result<crate::mail::Email> {
+        let secret = &self.inner.secret;
+        let links = &self.inner.links;
+        let who = &contact.contact;
+        let items = digest
+            .tasks
+            .iter()
+            .filter_map(|due| {
+                let task = tasks.iter().find(|t| t.id == due.task_id)?;
+                let date = crate::wording::date(due.due);
+                let when = match due.step {
+                    STEP_BEFORE => format!("due {date}"),
+                    STEP_DUE => format!("due today, {date}"),
+                    _ => format!("overdue: it was due {date}"),
+                };
+                let snooze = ReminderLink::Snooze {
+                    contact: who.id,
+                    task: task.id,
+                }
+                .sign(secret, now + SNOOZE_LINK_TTL);
+                Some(DigestItem {
+                    title: task.title.clone(),
+                    when,
+                    task_url: links.task_url(task.id),
+                    snooze_url: links.snooze_url(&snooze),
+                })
+            })
+            .collect::<Vec<_>>();
+        let unsubscribe =
+            ReminderLink::Unsubscribe { contact: who.id }.sign(secret, now + UNSUBSCRIBE_LINK_TTL);
+        mail::reminder_digest_email(
+            Recipient {
+                name: &who.name,
+                email: &who.email,
+                branding: &portal.branding,
+                time_zone: who.time_zone,
+            },
+            &portal.client_name,
+            &items,
+            &links.unsubscribe_url(&unsubscribe),
+        )
+    }
+
+    async fn escalate(
+        &self,
+        tenant: &Tenant,
+        portal: &Portal,
+        state: &ReminderState,
+        tasks: &[Task],
+        now: DateTime<Utc>,
+        report: &mut ReminderReport,
+    ) -> Result<()> {
+        if tenant.notification_recipients.is_empty() {
+            return Ok(());
+        }
+        let Some(escalation) =
+            reminders::judge_escalation(now, tenant.time_zone, &state.settings, true, state, tasks)
+        else {
+            return Ok(());
+        };
+        let zone = tenant.time_zone;
+        let overdue: Vec<EscalatedTask> = escalation
+            .overdue
+            .iter()
+            .filter_map(|id| tasks.iter().find(|t| t.id == *id))
+            .map(|t| EscalatedTask {
+                title: t.title.clone(),
+                due: t.due_date.map(crate::wording::date).unwrap_or_default(),
+            })
+            .collect();
+        let contacts: Vec<QuietContact> = state
+            .contacts
+            .iter()
+            .filter(|c| c.contact.revoked_at.is_none())
+            .map(|c| QuietContact {
+                name: c.contact.name.clone(),
+                email: c.contact.email.to_string(),
+                last_visit: c.last_visit.map_or_else(
+                    || "never".to_owned(),
+                    |at| crate::wording::local_time(at, zone),
+                ),
+            })
+            .collect();
+        let quiet_since = crate::wording::local_time(escalation.quiet_since, zone);
+        let quiet_days = crate::wording::count((now - escalation.quiet_since).num_days(), "day");
+        let again = crate::wording::count(i64::from(state.settings.reescalate_after_days), "day");
+        let mut emails = Vec::with_capacity(tenant.notification_recipients.len());
+        for to in &tenant.notification_recipients {
+            let email = mail::escalation_email(
+                StaffRecipient {
+                    email: to,
+                    branding: &portal.branding,
+                },
+                mail::EscalationFacts {
+                    client: &portal.client_name,
+                    quiet_since: &quiet_since,
+                    quiet_days: &quiet_days,
+                    tasks: &overdue,
+                    contacts: &contacts,
+                    again: &again,
+                },
+            )?;
+            emails.push(self.outbox_mail(tenant.id, Some(portal.id), MailKind::Escalation, email));
+        }
+        match self
+            .inner
+            .store
+            .record_escalation(portal.id, state.last_escalation, now, &emails)
+            .await
+        {
+            Ok(()) => report.escalations += 1,
+            Err(Error::Conflict { .. }) => report.raced += 1,
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// What a reminder link (its signed token) is for, checked at the injected clock's
+    /// now: for the confirmation page its GET shows (mail scanners follow GETs, so a
+    /// GET never changes anything). A bad signature is `NotFound(ReminderLink)`, an
+    /// expired link `Expired(ReminderLink)`; a contact or task that no longer exists
+    /// `NotFound`.
+    pub async fn reminder_link(&self, token: &str) -> Result<ReminderTarget> {
+        let link = ReminderLink::verify(token, &self.inner.secret, self.inner.clock.now())?;
+        let contact = match link {
+            ReminderLink::Snooze { contact, .. } | ReminderLink::Unsubscribe { contact } => contact,
+        };
+        let contact = self.inner.store.contact(contact).await?;
+        let portal = self.inner.store.portal(contact.portal_id).await?;
+        let task = match link {
+            ReminderLink::Snooze { task, .. } => {
+                Some(self.inner.store.task(portal.id, task).await?)
+            }
+            ReminderLink::Unsubscribe { .. } => None,
+        };
+        Ok(ReminderTarget {
+            link,
+            target: ContactInPortal { contact, portal },
+            task,
+        })
+    }
+
+    /// Carries out a reminder link (the POST of its page, or a mailbox provider's
+    /// one-click unsubscribe): snoozes the task for [`reminders::SNOOZE_FOR`] from now,
+    /// or turns the contact's reminders off. No sign-in is needed: the signature is
+    /// the proof. Returns what was done.
+    pub async fn follow_reminder_link(&self, token: &str) -> Result<ReminderTarget> {
+        let found = self.reminder_link(token).await?;
+        let now = self.inner.clock.now();
+        let contact = found.target.contact.id;
+        match found.link {
+            ReminderLink::Snooze { task, .. } => {
+                self.snooze_task(found.target.portal.id, contact, task, now)
+                    .await?;
+            }
+            ReminderLink::Unsubscribe { .. } => {
+                self.inner.store.unsubscribe_reminders(contact, now).await?;
+                tracing::info!(contact = %contact, "a contact turned reminders off");
+            }
+        }
+        Ok(found)
+    }
+
+    async fn snooze_task(
+        &self,
+        portal: PortalId,
+        contact: ContactId,
+        task: TaskId,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.inner
+            .store
+            .snooze_task(portal, contact, task, now + reminders::SNOOZE_FOR)
+            .await
+    }
+
+    /// A portal's reminder settings.
+    pub async fn reminder_settings(&self, portal: PortalId) -> Result<ReminderSettings> {
+        self.inner.store.reminder_settings(portal).await
+    }
+
+    /// Changes a portal's reminder ladder, hour and escalation (validated first).
+    pub async fn set_reminder_settings(
+        &self,
+        portal: PortalId,
+        settings: ReminderSettings,
+    ) -> Result<()> {
+        settings.validate()?;
+        self.inner
+            .store
+            .set_reminder_settings(portal, &settings)
+            .await
+    }
+}
+
+#[cfg(feature = "tokio")]
+pub use pass::{ReminderPass, spawn_reminder_pass};
+
+#[cfg(feature = "tokio")]
+mod pass {
+    use std::sync::Arc;
+
+    use tokio::task::JoinHandle;
+
+    use super::PortalService;
+
+    /// A running background reminder pass; [`ReminderPass::stop`] ends it cleanly.
+    #[derive(Debug)]
+    pub struct ReminderPass {
+        stop: Arc<tokio::sync::Notify>,
+        handle: JoinHandle<()>,
+    }
+
+    impl ReminderPass {
+        /// Asks the task to stop and waits for it (a pass under way finishes first).
+        pub async fn stop(self) {
+            self.stop.notify_one();
+            if let Err(e) = self.handle.await {
+                tracing::error!(error = %e, "the reminder pass ended abnormally");
+            }
+        }
+
+        /// Whether the task has ended.
+        pub fn is_finished(&self) -> bool {
+            self.handle.is_finished()
+        }
+    }
+
+    /// Spawns the reminder pass on the current Tokio runtime: it runs
+    /// [`PortalService::send_due_reminders`] at the injected clock's now at once, then
+    /// every `every` (5 minutes is plenty: a reminder goes out at the first pass after
+    /// the contact's local hour). A failed pass is logged and retried at the next tick.
+    /// Several processes sharing a store may each run one: the store keeps a contact
+    /// to one digest a day and a portal to one escalation.
+    ///
+    /// # Panics
+    ///
+    /// Panics when called outside a Tokio runtime, like [`tokio::spawn`].
+    pub fn spawn_reminder_pass(service: PortalService, every: std::time::Duration) -> ReminderPass {
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let stopped = stop.clone();
+        let every = every.max(std::time::Duration::from_millis(10));
+        let handle = tokio::spawn(async move {
+            loop {
+                let now = service.clock().now();
+                if let Err(e) = service.send_due_reminders(now).await {
+                    tracing::warn!(error = %e, "a reminder pass failed; retrying at the next tick");
+                }
+                tokio::select! {
+                    () = stopped.notified() => break,
+                    () = tokio::time::sleep(every) => {}
+                }
+            }
+            tracing::info!("the reminder pass stopped");
+        });
+        ReminderPass { stop, handle }
+    }
+}

@@ -132,7 +132,7 @@ impl PortalService {
                 let when = match due.step {
                     STEP_BEFORE => format!("due {date}"),
                     STEP_DUE => format!("due today, {date}"),
-                    _ => format!("overdue: it was due {date}"),
+                    _ => format!("overdue, it was due {date}"),
                 };
                 let snooze = ReminderLink::Snooze {
                     contact: who.id,

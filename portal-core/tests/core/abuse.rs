@@ -270,7 +270,10 @@ async fn a_lockout_is_told_to_the_msp_once() {
         "{text}"
     );
     assert!(
-        text.contains(&format!("until {} UTC", until.format("%-d %B %Y, %H:%M"))),
+        text.contains(&format!(
+            "until {}",
+            portal_core::wording::local_time(until, h.tenant.time_zone)
+        )),
         "{text}"
     );
     assert!(text.contains("revoke their invite"), "{text}");

@@ -37,6 +37,7 @@ mod conformance;
 mod mail;
 mod outbox;
 mod redaction;
+mod reminders;
 mod retention;
 mod scan;
 mod workflow;

@@ -50,4 +50,4 @@ pub use mail::{Email, LinkBuilder, Mailer, RecordingMailer};
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{PortalService, PortalServiceBuilder, PruneReport, TaskSpec};
 pub use staff::{StaffContext, StaffRole};
-pub use store::{AccessStore, DirectoryStore, OutboxStore, Store, WorkflowStore};
+pub use store::{AccessStore, DirectoryStore, OutboxStore, PlanStore, Store, WorkflowStore};

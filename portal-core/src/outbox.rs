@@ -34,6 +34,9 @@ pub enum MailKind {
     StaffNotification,
     /// A rejected document, told to the client who uploaded it.
     DocumentRejected,
+    /// A task for a contact: newly assigned to them, or ready now that what it waited
+    /// for is done.
+    TaskAssigned,
 }
 
 impl MailKind {
@@ -44,6 +47,7 @@ impl MailKind {
             Self::Verification => "verification",
             Self::StaffNotification => "staff_notification",
             Self::DocumentRejected => "document_rejected",
+            Self::TaskAssigned => "task_assigned",
         }
     }
 
@@ -54,6 +58,7 @@ impl MailKind {
             "verification" => Self::Verification,
             "staff_notification" => Self::StaffNotification,
             "document_rejected" => Self::DocumentRejected,
+            "task_assigned" => Self::TaskAssigned,
             _ => return None,
         })
     }

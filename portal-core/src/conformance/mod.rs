@@ -73,6 +73,7 @@ mod directory;
 mod documents;
 mod guards;
 mod outbox;
+mod plan;
 pub mod race;
 mod races;
 mod refusals;
@@ -113,6 +114,10 @@ pub use guards::{
 pub use outbox::{
     outbox_claims_due_in_order, outbox_concurrent_claims, outbox_enqueue_round_trips,
     outbox_outcomes, outbox_prune_sent, outbox_queued_with_their_unit, outbox_stale_claim_refused,
+};
+pub use plan::{
+    plan_concurrent_moves, plan_delete_takes_comments, plan_moves_renumber, plan_reads_and_changes,
+    plan_refusals_write_nothing, plan_unlocks_in_the_same_unit,
 };
 pub use races::{
     concurrent_activity_appends, concurrent_answers, concurrent_comments,
@@ -217,6 +222,13 @@ pub async fn run_all(store: Arc<dyn Store>) {
     outbox_outcomes(s).await;
     outbox_concurrent_claims(store.clone()).await;
     outbox_prune_sent(s).await;
+    // The plan.
+    plan_reads_and_changes(s).await;
+    plan_moves_renumber(s).await;
+    plan_delete_takes_comments(s).await;
+    plan_refusals_write_nothing(s).await;
+    plan_unlocks_in_the_same_unit(s).await;
+    plan_concurrent_moves(store.clone()).await;
 }
 
 /// Generates one `#[tokio::test]` per check of the suite, so an adapter's test run
@@ -254,7 +266,9 @@ macro_rules! conformance_tests {
             document_refusals_write_nothing, document_supersede,
             document_file_keeps_immutable_fields, review_queue_order_and_scope, file_key_rotation,
             outbox_enqueue_round_trips, outbox_queued_with_their_unit, outbox_claims_due_in_order,
-            outbox_stale_claim_refused, outbox_outcomes, outbox_prune_sent
+            outbox_stale_claim_refused, outbox_outcomes, outbox_prune_sent,
+            plan_reads_and_changes, plan_moves_renumber, plan_delete_takes_comments,
+            plan_refusals_write_nothing, plan_unlocks_in_the_same_unit
         );
         $crate::conformance_tests!(@each arc $make;
             concurrent_positions, concurrent_issue_code, concurrent_magic_link_redeem,
@@ -262,7 +276,8 @@ macro_rules! conformance_tests {
             concurrent_wrong_codes, concurrent_verification_starts, revocation_races_sign_ins,
             concurrent_answers, concurrent_comments, concurrent_activity_appends,
             concurrent_wrong_codes_per_contact, concurrent_emails_at_the_limit,
-            concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims
+            concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims,
+            plan_concurrent_moves
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

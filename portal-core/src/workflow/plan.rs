@@ -394,8 +394,27 @@ pub fn visible_to(actor: &Actor, task: &Task) -> Result<()> {
 
 /// Refuses a client's action on a task that still waits for others, naming them.
 pub fn client_may_act_on_plan(plan: &Plan, task: &Task) -> Result<()> {
-    let msp = plan.portal.branding.company_name.as_str();
-    let labels = waiting_for_labels(&plan.tasks, task, msp);
+    client_may_act_among(&plan.tasks, task, &plan.portal.branding.company_name)
+}
+
+/// [`client_may_act_on_plan`] over a snapshot (the portal home's read), for use
+/// cases that do not change the plan (uploads): an internal task is
+/// `NotFound(Task)`, a waiting one `Conflict` naming what it waits for.
+pub fn client_may_act_in(snapshot: &PortalSnapshot, task: &Task) -> Result<()> {
+    if task.internal {
+        return Err(Error::NotFound {
+            entity: Entity::Task,
+        });
+    }
+    client_may_act_among(
+        &snapshot.tasks,
+        task,
+        &snapshot.portal.branding.company_name,
+    )
+}
+
+fn client_may_act_among(tasks: &[Task], task: &Task, msp: &str) -> Result<()> {
+    let labels = waiting_for_labels(tasks, task, msp);
     if labels.is_empty() {
         return Ok(());
     }

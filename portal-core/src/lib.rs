@@ -51,4 +51,6 @@ pub use mail::{Email, LinkBuilder, Mailer, RecordingMailer};
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{PortalService, PortalServiceBuilder, PruneReport, TaskSpec};
 pub use staff::{StaffContext, StaffRole};
-pub use store::{AccessStore, DirectoryStore, OutboxStore, ReminderStore, Store, WorkflowStore};
+pub use store::{
+    AccessStore, DirectoryStore, OutboxStore, PlanStore, ReminderStore, Store, WorkflowStore,
+};

@@ -349,6 +349,85 @@ pub fn document_rejected_email(to: Recipient<'_>, doc: RejectedDocument<'_>) -> 
     })
 }
 
+#[derive(Template)]
+#[template(path = "email/task_for_you.txt")]
+struct TaskForYouText<'a> {
+    name: &'a str,
+    company: &'a str,
+    intro: &'a str,
+    task: &'a str,
+    due: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "email/task_for_you.html")]
+struct TaskForYouHtml<'a> {
+    name: &'a str,
+    company: &'a str,
+    intro: &'a str,
+    task: &'a str,
+    due: Option<String>,
+    subject: &'a str,
+    accent: String,
+}
+
+/// Why a contact is told about a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskForYou {
+    /// The MSP just assigned it to them.
+    Assigned,
+    /// Everything it waited for is done: they can do it now.
+    Ready,
+}
+
+/// Tells a contact about a task that is theirs to do: newly assigned to them, or
+/// unlocked. No link: the contact's way in is their own invite link (a link here would
+/// be one more secret in a mailbox).
+pub fn task_email(
+    to: Recipient<'_>,
+    why: TaskForYou,
+    task: &str,
+    due: Option<chrono::NaiveDate>,
+) -> Result<Email> {
+    let company = to.branding.company_name.as_str();
+    let (subject, intro) = match why {
+        TaskForYou::Assigned => (
+            format!("New task for you: “{task}”"),
+            format!("{company} assigned you a task in your onboarding portal:"),
+        ),
+        TaskForYou::Ready => (
+            format!("“{task}” is ready for you"),
+            "Everything this task was waiting for is done, so you can do it now:".to_owned(),
+        ),
+    };
+    // A date, not an instant: the same day wherever the contact is.
+    let due = due.map(|d| d.format("%A %-d %B %Y").to_string());
+    let text = render(&TaskForYouText {
+        name: to.name,
+        company,
+        intro: &intro,
+        task,
+        due: due.clone(),
+    })?;
+    let html = render(&TaskForYouHtml {
+        name: to.name,
+        company,
+        intro: &intro,
+        task,
+        due,
+        subject: &subject,
+        accent: to.branding.accent_color.hex(),
+    })?;
+    Ok(Email {
+        to: to.email.clone(),
+        to_name: Some(to.name.to_owned()),
+        subject,
+        text,
+        html,
+        list_unsubscribe: None,
+    })
+}
+
 /// Tells the MSP that a client uploaded a document for review.
 pub fn upload_notification(
     to: StaffRecipient<'_>,

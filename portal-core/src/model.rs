@@ -558,6 +558,16 @@ pub struct Phase {
     pub position: u32,
     /// Display name.
     pub name: String,
+    /// Raised by every change of the phase (rename, move), starting at 1: staff edits
+    /// name the version they saw, so two people editing at once never silently
+    /// overwrite each other (the admin API's ETag).
+    #[serde(default = "first_version")]
+    pub version: u64,
+}
+
+/// The version of a record that was never changed.
+pub const fn first_version() -> u64 {
+    1
 }
 
 /// Who does a task.
@@ -670,6 +680,22 @@ pub struct Task {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// Raised by every change of the task (a client's action as much as a staff
+    /// edit), starting at 1: staff edits name the version they saw, and a stale one
+    /// is refused (the admin API's ETag / If-Match).
+    #[serde(default = "first_version")]
+    pub version: u64,
+    /// The contacts a client task is assigned to; empty: every contact of the portal.
+    #[serde(default)]
+    pub assigned_to: Vec<ContactId>,
+    /// Tasks of the same portal this one waits for: while any of them is not
+    /// completed, the client sees this task locked and cannot act on it.
+    #[serde(default)]
+    pub waits_on: Vec<TaskId>,
+    /// An MSP task the client never sees (not on the home, not by URL, not in the
+    /// feed, not in the progress).
+    #[serde(default)]
+    pub internal: bool,
 }
 
 /// Everything the portal home shows, read in one call.

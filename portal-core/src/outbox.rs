@@ -38,6 +38,9 @@ pub enum MailKind {
     Reminder,
     /// The MSP told that a client went quiet with tasks overdue.
     Escalation,
+    /// A task for a contact: newly assigned to them, or ready now that what it waited
+    /// for is done.
+    TaskAssigned,
 }
 
 impl MailKind {
@@ -50,6 +53,7 @@ impl MailKind {
             Self::DocumentRejected => "document_rejected",
             Self::Reminder => "reminder",
             Self::Escalation => "escalation",
+            Self::TaskAssigned => "task_assigned",
         }
     }
 
@@ -62,6 +66,7 @@ impl MailKind {
             "document_rejected" => Self::DocumentRejected,
             "reminder" => Self::Reminder,
             "escalation" => Self::Escalation,
+            "task_assigned" => Self::TaskAssigned,
             _ => return None,
         })
     }

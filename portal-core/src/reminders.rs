@@ -226,12 +226,22 @@ pub struct Digest {
     pub tasks: Vec<DueTask>,
 }
 
-/// Whether `task` is one a client can be reminded of: a client task with a due date
-/// that is neither completed nor blocked (a blocked task waits on the MSP).
-pub fn remindable(task: &Task) -> bool {
+/// Whether `task` is one a client can be reminded of: a client task the client sees
+/// (not internal), with a due date, neither completed nor blocked (a blocked task
+/// waits on the MSP), and not locked behind tasks it waits for (nobody can act on it
+/// yet). `tasks` is the portal's whole plan, to judge the lock.
+pub fn remindable(task: &Task, tasks: &[Task]) -> bool {
     task.assignee == Side::Client
+        && !task.internal
         && task.due_date.is_some()
         && matches!(task.status, TaskStatus::Pending | TaskStatus::InProgress)
+        && !crate::workflow::plan::is_locked(tasks, task)
+}
+
+/// Whether a reminder of `task` goes to `contact`: tasks assigned to everyone (no
+/// assignees) go to every contact, the others only to their assignees.
+fn for_contact(task: &Task, contact: &Contact) -> bool {
+    task.assigned_to.is_empty() || task.assigned_to.contains(&contact.id)
 }
 
 /// The digest `contact` gets at `now`, if any: see the module docs. `tasks` are the
@@ -260,7 +270,9 @@ pub fn judge_digest(
     }
     let mut due: Vec<(DueTask, bool)> = tasks
         .iter()
-        .filter(|t| remindable(t) && !contact.snoozed(t.id, now))
+        .filter(|t| {
+            remindable(t, tasks) && for_contact(t, &contact.contact) && !contact.snoozed(t.id, now)
+        })
         .filter_map(|t| {
             let date = t.due_date?;
             let step = current_step(date, today, settings)?;
@@ -313,7 +325,7 @@ pub fn judge_escalation(
     let today = now.with_timezone(&zone.tz()).date_naive();
     let mut overdue: Vec<&Task> = tasks
         .iter()
-        .filter(|t| remindable(t) && t.due_date.is_some_and(|d| d < today))
+        .filter(|t| remindable(t, tasks) && t.due_date.is_some_and(|d| d < today))
         .collect();
     if overdue.is_empty() {
         return None;
@@ -543,6 +555,10 @@ mod tests {
             evidence: Default::default(),
             created_at: at,
             updated_at: at,
+            version: 1,
+            assigned_to: Vec::new(),
+            waits_on: Vec::new(),
+            internal: false,
         }
     }
 
@@ -604,6 +620,44 @@ mod tests {
             ..c
         };
         assert!(judge_digest(now, &s, true, &snooze_over, &tasks).is_some());
+    }
+
+    #[test]
+    fn nothing_for_internal_locked_or_someone_elses_tasks() {
+        let s = ReminderSettings::default();
+        let now = Utc.with_ymd_and_hms(2026, 3, 11, 14, 0, 0).unwrap();
+        let c = contact("UTC");
+        let due = |n| task(d(2026, 3, 10), TaskStatus::Pending, n);
+        let internal = Task {
+            internal: true,
+            ..due(1)
+        };
+        assert_eq!(judge_digest(now, &s, true, &c, &[internal]), None);
+        let first = due(2);
+        let waiting = Task {
+            waits_on: vec![first.id],
+            ..due(3)
+        };
+        let digest = judge_digest(now, &s, true, &c, &[first.clone(), waiting.clone()]).unwrap();
+        let listed: Vec<_> = digest.tasks.iter().map(|t| t.task_id).collect();
+        assert_eq!(listed, vec![first.id], "a locked task is not reminded");
+        let done = Task {
+            status: TaskStatus::Completed,
+            ..first
+        };
+        let digest = judge_digest(now, &s, true, &c, &[done, waiting.clone()]).unwrap();
+        assert_eq!(digest.tasks[0].task_id, waiting.id, "unlocked, it is");
+        let other = ContactId::from_bytes([9; 16]);
+        let theirs = Task {
+            assigned_to: vec![other],
+            ..due(4)
+        };
+        assert_eq!(judge_digest(now, &s, true, &c, &[theirs.clone()]), None);
+        let ours = Task {
+            assigned_to: vec![other, c.contact.id],
+            ..theirs
+        };
+        assert!(judge_digest(now, &s, true, &c, &[ours]).is_some());
     }
 
     #[test]

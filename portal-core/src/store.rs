@@ -470,9 +470,11 @@ pub trait AccessStore: Send + Sync + 'static {
 
 impl TaskChange {
     /// The task to store over `current` and the activity entry to append: the fields
-    /// that never change (`id`, `portal_id`, `phase_id`, `position`, `created_at`) are
-    /// kept from `current`, whatever the decision returned, and an entry of another
-    /// portal is refused (`Invalid("activity")`) before anything is written.
+    /// that a task action never changes (`id`, `portal_id`, `phase_id`, `position`,
+    /// `created_at`, and the plan's `assigned_to`, `waits_on`, `internal`, which only
+    /// plan edits change) are kept from `current`, whatever the decision returned, the
+    /// `version` is `current`'s plus one, and an entry of another portal is refused
+    /// (`Invalid("activity")`) before anything is written.
     pub fn apply_to(self, current: &Task) -> Result<(Task, ActivityEntry)> {
         self.activity.ensure_portal(current.portal_id)?;
         let task = Task {
@@ -481,6 +483,10 @@ impl TaskChange {
             phase_id: current.phase_id,
             position: current.position,
             created_at: current.created_at,
+            version: current.version.saturating_add(1),
+            assigned_to: current.assigned_to.clone(),
+            waits_on: current.waits_on.clone(),
+            internal: current.internal,
             ..self.task
         };
         Ok((task, self.activity))
@@ -810,14 +816,69 @@ pub trait ReminderStore: Send + Sync + 'static {
     async fn unsubscribe_reminders(&self, contact: ContactId, at: DateTime<Utc>) -> Result<()>;
 }
 
+/// Decides a change of a portal's plan from the plan as stored: a rule of
+/// [`crate::workflow::plan`] wrapped by the service. Stores call it inside their unit.
+pub type PlanDecision = std::sync::Arc<
+    dyn Fn(&crate::workflow::plan::Plan) -> Result<crate::workflow::plan::PlanChange> + Send + Sync,
+>;
+
+/// The onboarding plan as a whole: read it, and change it in one unit (edit, move and
+/// delete tasks and phases, assignments, dependencies, task actions that unlock others).
+///
+/// # Contract
+/// - `plan` reads a portal's plan in one consistent read: the portal, its phases by
+///   position, its tasks by their phase's position then their own (as
+///   `portal_snapshot`), and its contacts oldest first. A missing portal is
+///   `NotFound(Portal)`.
+/// - `change_plan` is one unit: read the plan as `plan` does (`NotFound(Portal)`),
+///   call `decide` once with it, and if it returns `Ok`, call
+///   [`PlanChange::diff`](crate::workflow::plan::PlanChange::diff) with the plan read
+///   and write exactly its answer: delete the deleted tasks **with their comments**,
+///   delete the deleted phases, store the new and changed phases and tasks as given
+///   (every field, the version included), append the change's activity entries in
+///   their order, and queue its `emails` (see [`OutboxStore`]; an email id that exists
+///   is `Conflict`). If `decide` or `diff` errs, nothing is written and the error is
+///   returned unchanged. Returns the change as written.
+/// - **Serialised per portal.** Concurrent `change_plan` calls of one portal, and
+///   every other write of its phases and tasks (`add_phase`, `add_task`,
+///   `update_task`, document changes), never interleave: each `decide` sees the
+///   result of the previous unit (lock the portal row: `SELECT … FOR UPDATE`). So
+///   concurrent moves never leave two tasks at one position, nor lose a move.
+/// - After a committed change, every read (`portal_snapshot`, `task`, `plan`, a
+///   store's caches included) answers the new plan.
+#[async_trait]
+pub trait PlanStore: Send + Sync + 'static {
+    /// A portal's whole plan, with its contacts.
+    async fn plan(&self, portal: PortalId) -> Result<crate::workflow::plan::Plan>;
+    /// Decides and writes a change of a portal's plan, atomically.
+    async fn change_plan(
+        &self,
+        portal: PortalId,
+        decide: PlanDecision,
+    ) -> Result<crate::workflow::plan::PlanChange>;
+}
+
 /// Everything a complete store provides. Implemented for any type with all the parts.
 pub trait Store:
-    DirectoryStore + AccessStore + WorkflowStore + DocumentStore + OutboxStore + ReminderStore
+    DirectoryStore
+    + AccessStore
+    + WorkflowStore
+    + DocumentStore
+    + OutboxStore
+    + ReminderStore
+    + PlanStore
 {
 }
 
-impl<T: DirectoryStore + AccessStore + WorkflowStore + DocumentStore + OutboxStore + ReminderStore>
-    Store for T
+impl<
+    T: DirectoryStore
+        + AccessStore
+        + WorkflowStore
+        + DocumentStore
+        + OutboxStore
+        + ReminderStore
+        + PlanStore,
+> Store for T
 {
 }
 

@@ -34,11 +34,12 @@ use portal_core::outbox::{FailedAttempt, Lease, MailState, OutboxMessage};
 use portal_core::reminders::{ReminderSettings, ReminderState};
 use portal_core::secret::{CodeHash, TokenHash};
 use portal_core::store::{
-    AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo, TaskDecision,
-    VerificationView,
+    AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, PlanDecision, PlanStore,
+    RequestInfo, TaskDecision, VerificationView,
 };
 use portal_core::store::{DocumentStore, OutboxStore, ReminderStore, SentDigest};
 use portal_core::workflow::documents::{FileDecision, UploadDecision};
+use portal_core::workflow::plan::{Plan, PlanChange};
 use portal_core::workflow::{ActivityEntry, ClientQuestion, Comment, DocumentFile, QuestionAnswer};
 use portal_core::{
     AccessStore, BlobId, ClaimToken, ContactId, DirectoryStore, Entity, Error, Limit, MailId,
@@ -147,6 +148,14 @@ enum Breakage {
     /// `record_escalation` ignores `previous` (no compare-and-set): racing passes both
     /// escalate.
     EscalationWithoutCompare,
+    /// `change_plan` is read → decide → pause → write, without a lock: two
+    /// concurrent moves decide on the same plan and one of them is lost.
+    UnlockedPlanChange,
+    /// `change_plan` deletes a task but keeps its comment thread.
+    KeepsDeletedComments,
+    /// `change_plan` writes the decision without checking it (`PlanChange::diff`):
+    /// a plan with two tasks at one position is stored.
+    PlanUnchecked,
 }
 
 /// What the wrapper saw pass through it.
@@ -177,6 +186,8 @@ struct Shadow {
     in_flight: HashMap<TokenHash, Arc<OnceCell<Wrong>>>,
     /// Every email queued through `enqueue`, as queued (bodies included).
     mail: HashMap<MailId, OutboxMessage>,
+    /// Comments of deleted tasks that a store forgot to delete.
+    orphan_comments: HashMap<TaskId, Vec<Comment>>,
 }
 
 /// How a wrong try was answered, shared by the optimistic redeem's colliding calls.
@@ -720,6 +731,58 @@ impl AccessStore for Broken {
 }
 
 #[async_trait]
+impl PlanStore for Broken {
+    async fn plan(&self, portal: PortalId) -> Result<Plan> {
+        self.inner.plan(portal).await
+    }
+    async fn change_plan(&self, portal: PortalId, decide: PlanDecision) -> Result<PlanChange> {
+        if self.is(Breakage::UnlockedPlanChange) {
+            let before = self.inner.plan(portal).await?;
+            let change = decide(&before)?;
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            let written = change.clone();
+            // Writes the stale decision over whatever the plan has become.
+            return self
+                .inner
+                .change_plan(portal, Arc::new(move |_| Ok(written.clone())))
+                .await
+                .map(|_| change);
+        }
+        if self.is(Breakage::KeepsDeletedComments) {
+            let before = self.inner.plan(portal).await?;
+            let change = decide(&before)?;
+            let deleted = change.diff(&before)?.deleted_tasks;
+            let mut kept = Vec::new();
+            for task in deleted {
+                kept.extend(self.inner.comments(portal, task).await.unwrap_or_default());
+            }
+            let written = change.clone();
+            let done = self
+                .inner
+                .change_plan(portal, Arc::new(move |_| Ok(written.clone())))
+                .await?;
+            // The reference store cannot keep a deleted task's thread: the shadow
+            // keeps it and `comments` answers it, as a store that forgot to delete
+            // the rows would.
+            let mut shadow = self.shadow();
+            for c in kept {
+                shadow.orphan_comments.entry(c.task_id).or_default().push(c);
+            }
+            return Ok(done);
+        }
+        if self.is(Breakage::PlanUnchecked) {
+            let before = self.inner.plan(portal).await?;
+            let change = decide(&before)?;
+            if change.diff(&before).is_err() {
+                // A store that skips the check answers as if the bad plan were written.
+                return Ok(change);
+            }
+        }
+        self.inner.change_plan(portal, decide).await
+    }
+}
+
+#[async_trait]
 impl WorkflowStore for Broken {
     async fn task(&self, portal: PortalId, task: TaskId) -> Result<Task> {
         let portal = match self.shadow().task_portal.get(&task) {
@@ -766,6 +829,9 @@ impl WorkflowStore for Broken {
     }
 
     async fn comments(&self, portal: PortalId, task: TaskId) -> Result<Vec<Comment>> {
+        if let Some(kept) = self.shadow().orphan_comments.get(&task) {
+            return Ok(kept.clone());
+        }
         let mut listed = self.inner.comments(portal, task).await?;
         if self.is(Breakage::CommentsReversed) {
             listed.reverse();
@@ -1271,6 +1337,12 @@ caught! {
         DigestWithoutMail => ref reminder_digest_once_per_day;
     escalation_without_compare_is_caught_by_reminder_escalation_compare_and_set:
         EscalationWithoutCompare => ref reminder_escalation_compare_and_set;
+    unlocked_plan_change_is_caught_by_plan_concurrent_moves:
+        UnlockedPlanChange => arc plan_concurrent_moves;
+    kept_comments_are_caught_by_plan_delete_takes_comments:
+        KeepsDeletedComments => ref plan_delete_takes_comments;
+    unchecked_plan_is_caught_by_plan_refusals_write_nothing:
+        PlanUnchecked => ref plan_refusals_write_nothing;
 }
 
 #[async_trait]

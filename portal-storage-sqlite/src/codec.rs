@@ -279,7 +279,7 @@ pub(crate) fn contact_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Contact
 }
 
 /// Columns read by [`phase`].
-pub(crate) const PHASE_COLS: &str = "id, portal_id, position, name";
+pub(crate) const PHASE_COLS: &str = "id, portal_id, position, name, version";
 
 /// A phase from [`PHASE_COLS`].
 pub(crate) fn phase(row: &Row<'_>) -> rusqlite::Result<Phase> {
@@ -288,6 +288,7 @@ pub(crate) fn phase(row: &Row<'_>) -> rusqlite::Result<Phase> {
         portal_id: portal_id(row, 1)?,
         position: count(row, 2)?,
         name: row.get(3)?,
+        version: version(row, 4)?,
     })
 }
 
@@ -296,7 +297,7 @@ macro_rules! task_cols {
     () => {
         "t.id, t.portal_id, t.phase_id, t.position, t.title, t.description, t.assignee, \
          t.kind, t.status, t.blocked_reason, t.due_date, t.created_at, t.updated_at, \
-         t.evidence"
+         t.evidence, t.version, t.assigned_to, t.waits_on, t.internal"
     };
 }
 pub(crate) use task_cols;
@@ -325,7 +326,17 @@ pub(crate) fn task(row: &Row<'_>) -> rusqlite::Result<Task> {
         created_at: time(row, 11)?,
         updated_at: time(row, 12)?,
         evidence: json::<TaskEvidence>(row, 13)?,
+        version: version(row, 14)?,
+        assigned_to: json(row, 15)?,
+        waits_on: json(row, 16)?,
+        internal: row.get(17)?,
     })
+}
+
+/// A record's version (stored as a positive INTEGER).
+fn version(row: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
+    let raw: i64 = row.get(idx)?;
+    u64::try_from(raw).map_err(|_| corrupt(idx, Type::Integer, "negative version"))
 }
 
 /// A logo from `image_type, bytes`.

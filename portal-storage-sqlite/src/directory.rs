@@ -329,14 +329,13 @@ impl DirectoryStore for SqliteStore {
                 portal_id: portal,
                 position,
                 name,
+                version: portal_core::model::first_version(),
             })
         })
         .await
     }
 
     async fn add_task(&self, task: &Task) -> Result<Task> {
-        let kind = codec::to_json(&task.kind)?;
-        let evidence = codec::to_json(&task.evidence)?;
         let mut t = task.clone();
         self.write_content(task.portal_id, move |conn| {
             if !portal_exists(conn, t.portal_id)? {
@@ -374,31 +373,7 @@ impl DirectoryStore for SqliteStore {
                 .db("numbering a task")?;
             t.position = u32::try_from(position)
                 .map_err(|_| Error::storage_msg("task position out of range"))?;
-            conn.prepare_cached(
-                "INSERT INTO tasks (portal_id, phase_id, position, id, title, description,
-                    assignee, kind, status, blocked_reason, due_date, created_at, updated_at,
-                    evidence)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    &t.portal_id.as_bytes()[..],
-                    &t.phase_id.as_bytes()[..],
-                    t.position,
-                    &t.id.as_bytes()[..],
-                    t.title,
-                    t.description,
-                    t.assignee.as_str(),
-                    kind,
-                    t.status.as_str(),
-                    t.blocked_reason,
-                    t.due_date.map(codec::date_str),
-                    micros(t.created_at),
-                    micros(t.updated_at),
-                    evidence
-                ])
-            })
-            .db("storing a task")?;
+            insert_task(conn, &t)?;
             Ok(t)
         })
         .await
@@ -445,40 +420,102 @@ impl DirectoryStore for SqliteStore {
             .read(move |conn| {
                 // One read transaction: the three reads see the same committed state.
                 let tx = conn.transaction().db("starting a snapshot read")?;
-                let p = load_portal(&tx, portal)?;
-                let phases = tx
-                    .prepare_cached(&format!(
-                        "SELECT {PHASE_COLS} FROM phases WHERE portal_id = ?1 ORDER BY position"
-                    ))
-                    .and_then(|mut s| {
-                        s.query_map([&portal.as_bytes()[..]], codec::phase)
-                            .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
-                    })
-                    .db("reading a portal's phases")?;
-                let tasks = tx
-                    .prepare_cached(concat!(
-                        "SELECT ",
-                        task_cols!(),
-                        " FROM phases ph JOIN tasks t
-                        ON t.portal_id = ph.portal_id AND t.phase_id = ph.id
-                     WHERE ph.portal_id = ?1
-                     ORDER BY ph.position, t.position"
-                    ))
-                    .and_then(|mut s| {
-                        s.query_map([&portal.as_bytes()[..]], codec::task)
-                            .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
-                    })
-                    .db("reading a portal's tasks")?;
+                let snapshot = load_snapshot(&tx, portal)?;
                 tx.finish().db("ending a snapshot read")?;
-                Ok(PortalSnapshot {
-                    portal: p,
-                    phases,
-                    tasks,
-                })
+                Ok(snapshot)
             })
             .await?;
         self.cache
             .put_snapshot(portal, generation, Arc::new(snapshot.clone()));
         Ok(snapshot)
     }
+}
+
+/// Inserts a task row as given (position included): shared by `add_task` and the plan
+/// store, so both write every column the same way.
+pub(crate) fn insert_task(conn: &Connection, t: &Task) -> Result<()> {
+    let kind = codec::to_json(&t.kind)?;
+    let evidence = codec::to_json(&t.evidence)?;
+    let assigned_to = codec::to_json(&t.assigned_to)?;
+    let waits_on = codec::to_json(&t.waits_on)?;
+    let version =
+        i64::try_from(t.version).map_err(|_| Error::storage_msg("task version out of range"))?;
+    conn.prepare_cached(
+        "INSERT INTO tasks (portal_id, phase_id, position, id, title, description,
+            assignee, kind, status, blocked_reason, due_date, created_at, updated_at,
+            evidence, version, assigned_to, waits_on, internal)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            &t.portal_id.as_bytes()[..],
+            &t.phase_id.as_bytes()[..],
+            t.position,
+            &t.id.as_bytes()[..],
+            t.title,
+            t.description,
+            t.assignee.as_str(),
+            kind,
+            t.status.as_str(),
+            t.blocked_reason,
+            t.due_date.map(codec::date_str),
+            micros(t.created_at),
+            micros(t.updated_at),
+            evidence,
+            version,
+            assigned_to,
+            waits_on,
+            t.internal
+        ])
+    })
+    .db("storing a task")?;
+    Ok(())
+}
+
+/// A portal's snapshot (portal, phases by position, tasks by phase then position),
+/// read on `conn` (inside the caller's transaction).
+pub(crate) fn load_snapshot(conn: &Connection, portal: PortalId) -> Result<PortalSnapshot> {
+    let p = load_portal(conn, portal)?;
+    let phases = conn
+        .prepare_cached(&format!(
+            "SELECT {PHASE_COLS} FROM phases WHERE portal_id = ?1 ORDER BY position"
+        ))
+        .and_then(|mut s| {
+            s.query_map([&portal.as_bytes()[..]], codec::phase)
+                .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+        })
+        .db("reading a portal's phases")?;
+    let tasks = conn
+        .prepare_cached(concat!(
+            "SELECT ",
+            task_cols!(),
+            " FROM phases ph JOIN tasks t
+                ON t.portal_id = ph.portal_id AND t.phase_id = ph.id
+             WHERE ph.portal_id = ?1
+             ORDER BY ph.position, t.position"
+        ))
+        .and_then(|mut s| {
+            s.query_map([&portal.as_bytes()[..]], codec::task)
+                .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+        })
+        .db("reading a portal's tasks")?;
+    Ok(PortalSnapshot {
+        portal: p,
+        phases,
+        tasks,
+    })
+}
+
+/// A portal's contacts, oldest first (ties in insertion order).
+pub(crate) fn load_contacts(conn: &Connection, portal: PortalId) -> Result<Vec<Contact>> {
+    let mut stmt = conn
+        .prepare_cached(concat!(
+            "SELECT ",
+            contact_cols!(),
+            " FROM contacts c WHERE c.portal_id = ?1 ORDER BY c.created_at, c.rowid"
+        ))
+        .db("listing contacts")?;
+    stmt.query_map([&portal.as_bytes()[..]], |row| codec::contact_at(row, 0))
+        .and_then(Iterator::collect)
+        .db("listing contacts")
 }

@@ -39,7 +39,9 @@
 //!   so are task changes, by the decision the service hands to `update_task`, and
 //!   uploads and reviews of documents, by the decisions handed to `add_document_file`
 //!   and `update_document_file` (the file row, the task and its activity entry are
-//!   written in one job).
+//!   written in one job), and plan edits, by the decision handed to `change_plan`
+//!   (the whole plan read, decided, checked by `PlanChange::diff` and the difference
+//!   written in one job, the portal's cached home invalidated).
 //! - The email outbox (`OutboxStore`) is a table written in the same jobs as the
 //!   actions that queue emails; a claim takes due rows and leases them in one
 //!   `BEGIN IMMEDIATE` job, which SQLite serialises across processes, so several host
@@ -63,6 +65,7 @@ mod directory;
 mod documents;
 pub mod migrations;
 mod outbox;
+mod plan;
 mod reminders;
 mod workflow;
 mod writer;

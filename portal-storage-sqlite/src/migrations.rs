@@ -395,8 +395,37 @@ CREATE TABLE escalations (
 ) WITHOUT ROWID;
 "#;
 
+/// Migration 8: editing the onboarding plan (`PlanStore`).
+///
+/// - Every task and phase gets a `version`, raised by each change (optimistic
+///   concurrency for staff edits); existing rows start at 1.
+/// - Tasks get `assigned_to` and `waits_on` (JSON arrays of contact and task ids, empty
+///   for existing tasks: everyone, waiting for nothing) and `internal` (0: the client
+///   sees it). The ids in them have no foreign keys: the plan's rules keep them
+///   inside the portal, and a removed contact or task simply drops out of the lists.
+/// - `plan_templates`: a tenant's onboarding plans, the whole plan as one JSON value
+///   (phases, tasks, offsets, dependencies by position), listed by name.
+const V8: &str = r#"
+ALTER TABLE tasks ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1);
+ALTER TABLE tasks ADD COLUMN assigned_to TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE tasks ADD COLUMN waits_on TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE tasks ADD COLUMN internal INTEGER NOT NULL DEFAULT 0 CHECK (internal IN (0, 1));
+ALTER TABLE phases ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1);
+
+CREATE TABLE plan_templates (
+    id         BLOB    NOT NULL PRIMARY KEY CHECK (length(id) = 16),
+    tenant_id  BLOB    NOT NULL REFERENCES tenants (id),
+    name       TEXT    NOT NULL,
+    version    INTEGER NOT NULL CHECK (version >= 1),
+    plan       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX plan_templates_by_tenant ON plan_templates (tenant_id, name, id);
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version this build writes: the number of migrations.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

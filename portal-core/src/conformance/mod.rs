@@ -73,6 +73,7 @@ mod directory;
 mod documents;
 mod guards;
 mod outbox;
+mod plan;
 pub mod race;
 mod races;
 mod refusals;
@@ -114,6 +115,10 @@ pub use guards::{
 pub use outbox::{
     outbox_claims_due_in_order, outbox_concurrent_claims, outbox_enqueue_round_trips,
     outbox_outcomes, outbox_prune_sent, outbox_queued_with_their_unit, outbox_stale_claim_refused,
+};
+pub use plan::{
+    plan_concurrent_moves, plan_delete_takes_comments, plan_moves_renumber, plan_reads_and_changes,
+    plan_refusals_write_nothing, plan_unlocks_in_the_same_unit,
 };
 pub use races::{
     concurrent_activity_appends, concurrent_answers, concurrent_comments,
@@ -229,6 +234,13 @@ pub async fn run_all(store: Arc<dyn Store>) {
     reminder_last_visit(s).await;
     reminder_escalation_compare_and_set(s).await;
     concurrent_digests(store.clone()).await;
+    // The plan.
+    plan_reads_and_changes(s).await;
+    plan_moves_renumber(s).await;
+    plan_delete_takes_comments(s).await;
+    plan_refusals_write_nothing(s).await;
+    plan_unlocks_in_the_same_unit(s).await;
+    plan_concurrent_moves(store.clone()).await;
 }
 
 /// Generates one `#[tokio::test]` per check of the suite, so an adapter's test run
@@ -269,7 +281,9 @@ macro_rules! conformance_tests {
             outbox_stale_claim_refused, outbox_outcomes, outbox_prune_sent,
             reminder_settings_round_trip, reminder_digest_once_per_day,
             reminder_snooze_and_unsubscribe, reminder_last_visit,
-            reminder_escalation_compare_and_set
+            reminder_escalation_compare_and_set,
+            plan_reads_and_changes, plan_moves_renumber, plan_delete_takes_comments,
+            plan_refusals_write_nothing, plan_unlocks_in_the_same_unit
         );
         $crate::conformance_tests!(@each arc $make;
             concurrent_positions, concurrent_issue_code, concurrent_magic_link_redeem,
@@ -278,7 +292,7 @@ macro_rules! conformance_tests {
             concurrent_answers, concurrent_comments, concurrent_activity_appends,
             concurrent_wrong_codes_per_contact, concurrent_emails_at_the_limit,
             concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims,
-            concurrent_digests
+            concurrent_digests, plan_concurrent_moves
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -190,6 +190,10 @@ pub(crate) fn new_task(portal: PortalId, phase: PhaseId, title: &str) -> Task {
         evidence: Default::default(),
         created_at: t0(),
         updated_at: t0(),
+        version: 1,
+        assigned_to: Vec::new(),
+        waits_on: Vec::new(),
+        internal: false,
     }
 }
 

@@ -162,8 +162,12 @@ pub async fn update_task_applies_with_activity(store: &dyn Store) {
         "decide is called exactly once"
     );
     assert_eq!(
-        done, expected.task,
-        "the decided task is stored as returned"
+        done,
+        Task {
+            version: t.version + 1,
+            ..expected.task
+        },
+        "the decided task is stored as returned, its version raised"
     );
     assert_eq!(done.status, TaskStatus::Completed);
     assert_eq!(done.updated_at, at);
@@ -351,6 +355,10 @@ pub async fn update_task_keeps_immutable_fields(store: &dyn Store) {
             due_date: NaiveDate::from_ymd_opt(2026, 12, 24),
             evidence: rewritten.clone(),
             updated_at: at,
+            version: 99,
+            assigned_to: Vec::new(),
+            waits_on: vec![foreign_id],
+            internal: true,
         };
         let activity = ActivityEntry {
             task_id: Some(cur.id),
@@ -380,8 +388,15 @@ pub async fn update_task_keeps_immutable_fields(store: &dyn Store) {
         due_date: NaiveDate::from_ymd_opt(2026, 12, 24),
         evidence,
         updated_at: at,
+        version: t.version + 1,
+        assigned_to: Vec::new(),
+        waits_on: Vec::new(),
+        internal: false,
     };
-    assert_eq!(stored, want, "immutable fields kept, the rest as decided");
+    assert_eq!(
+        stored, want,
+        "immutable and plan fields kept, the version raised by one, the rest as decided"
+    );
     assert_eq!(store.task(w.portal.id, t.id).await.unwrap(), want);
     assert_err!(
         store.task(other.portal.id, foreign_id).await,
@@ -1219,6 +1234,10 @@ pub async fn evidence_round_trips(store: &dyn Store) {
             evidence: all.clone(),
             status: TaskStatus::Completed,
             updated_at: at,
+            version: 1,
+            assigned_to: Vec::new(),
+            waits_on: Vec::new(),
+            internal: false,
             ..cur.clone()
         };
         let activity = ActivityEntry {

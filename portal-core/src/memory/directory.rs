@@ -159,6 +159,7 @@ impl DirectoryStore for MemoryStore {
                 portal_id: portal,
                 position,
                 name: name.to_owned(),
+                version: crate::model::first_version(),
             };
             st.phases.insert(id, phase.clone());
             Ok(phase)

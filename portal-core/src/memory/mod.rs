@@ -31,6 +31,7 @@ mod blob;
 mod directory;
 mod documents;
 mod outbox;
+mod plan;
 mod reminders;
 mod workflow;
 

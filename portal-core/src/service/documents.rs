@@ -85,6 +85,11 @@ impl PortalService {
         content: ByteStream,
     ) -> Result<DocumentFile> {
         let current = self.inner.store.task(ctx.portal_id, task).await?;
+        // A locked or internal task takes no upload. Judged on the portal home's read
+        // before the upload streams (a prerequisite reopened meanwhile is not seen;
+        // the upload unit itself does not read the plan).
+        let home = self.inner.store.portal_snapshot(ctx.portal_id).await?;
+        crate::workflow::plan::client_may_act_in(&home, &current)?;
         let requested = documents::may_upload(&current, document)?.clone();
         let (prefix, complete, rest) = peek(content, files::SNIFF_LEN).await?;
         if prefix.is_empty() {

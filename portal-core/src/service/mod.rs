@@ -4,6 +4,7 @@
 
 mod documents;
 mod outbox;
+mod plan;
 mod reminders;
 #[cfg(feature = "tokio")]
 mod retention;
@@ -13,6 +14,7 @@ pub use documents::{QueueItem, RotationReport};
 pub use outbox::{DeliveryReport, MailDelivery};
 #[cfg(feature = "tokio")]
 pub use outbox::{OutboxSender, spawn_outbox_sender};
+pub use plan::{ClientPlan, PlanTaskSpec};
 #[cfg(feature = "tokio")]
 pub use reminders::{ReminderPass, spawn_reminder_pass};
 pub use reminders::{ReminderReport, ReminderTarget};
@@ -401,6 +403,10 @@ impl PortalService {
             due_date: spec.due_date,
             created_at: now,
             updated_at: now,
+            version: 1,
+            assigned_to: Vec::new(),
+            waits_on: Vec::new(),
+            internal: false,
         };
         self.inner.store.add_task(&task).await
     }
@@ -756,9 +762,11 @@ impl PortalService {
 
     // ----- Client side: the portal ---------------------------------------------------
 
-    /// Everything the portal home shows, scoped to the client's own portal.
+    /// Everything the portal home shows, scoped to the client's own portal: internal
+    /// MSP tasks are not in it (nor, so, in the progress).
     pub async fn portal_home(&self, ctx: &ClientContext) -> Result<PortalSnapshot> {
-        self.inner.store.portal_snapshot(ctx.portal_id).await
+        let snapshot = self.inner.store.portal_snapshot(ctx.portal_id).await?;
+        Ok(crate::workflow::plan::client_view(snapshot))
     }
 
     // ----- helpers -------------------------------------------------------------------

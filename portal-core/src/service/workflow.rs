@@ -4,7 +4,7 @@
 //! also appends the activity entry.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -17,9 +17,10 @@ use crate::outbox::{MailKind, OutboxMessage};
 use crate::store::{ClientContext, RequestInfo};
 use crate::workflow::conversation::MAX_MESSAGE;
 use crate::workflow::ics::{IcsMeeting, meeting_ics};
+use crate::workflow::plan::act_on_plan;
 use crate::workflow::survey::{self, SubmitMode};
 use crate::workflow::{
-    ActivityEntry, ActivityKind, Actor, ClientQuestion, Comment, QuestionAnswer, TaskAction, apply,
+    ActivityEntry, ActivityKind, Actor, ClientQuestion, Comment, QuestionAnswer, TaskAction,
 };
 
 /// The actor behind a client session.
@@ -32,7 +33,11 @@ pub fn client_actor(ctx: &ClientContext) -> Actor {
 }
 
 impl PortalService {
-    /// Applies `action` by `actor` to a task of `portal`, atomically with its activity entry.
+    /// Applies `action` by `actor` to a task of `portal`, atomically with its activity
+    /// entry, through the plan ([`crate::workflow::plan::act_on_plan`]): a client can't
+    /// see an internal task nor act on one that still waits for others, and the tasks
+    /// this action unlocks say so in the feed and email their assignees, in the same
+    /// unit.
     pub async fn act(
         &self,
         actor: Actor,
@@ -40,9 +45,26 @@ impl PortalService {
         task: TaskId,
         action: TaskAction,
     ) -> Result<Task> {
-        let now = self.inner.clock.now();
-        let decide = Arc::new(move |t: &Task| apply(t, &action, &actor, now));
-        self.inner.store.update_task(portal, task, decide).await
+        let change = self
+            .change_plan(portal, move |plan, now| {
+                act_on_plan(plan, task, &action, &actor, now)
+            })
+            .await
+            .map_err(|e| match e {
+                // The task is looked up through the plan: a missing portal is a
+                // missing task to the caller, as `update_task` answers.
+                Error::NotFound {
+                    entity: Entity::Portal,
+                } => Error::NotFound {
+                    entity: Entity::Task,
+                },
+                other => other,
+            })?;
+        change
+            .tasks
+            .into_iter()
+            .find(|t| t.id == task)
+            .ok_or_else(|| Error::storage_msg("a task action lost its task"))
     }
 
     /// A task of the client's own portal (`NotFound` for any other portal's task).
@@ -149,6 +171,8 @@ impl PortalService {
             return Err(Error::invalid("comment", "write something before sending"));
         }
         let task = self.inner.store.task(portal, task).await?;
+        // A client never reaches an internal task, not even by its id.
+        crate::workflow::plan::visible_to(&author, &task)?;
         let now = self.inner.clock.now();
         let comment = Comment {
             portal_id: portal,

@@ -50,6 +50,22 @@ pub enum ActivityKind {
     DocumentQuarantined,
     /// An upload was scanned again.
     DocumentScanned,
+    /// Staff added a task to the plan.
+    TaskAdded,
+    /// Staff edited a task (the detail names what changed).
+    TaskEdited,
+    /// Staff moved a task (within its phase or to another).
+    TaskMoved,
+    /// Staff deleted a task.
+    TaskDeleted,
+    /// The last task a task waited for was completed: it can be done now.
+    TaskUnlocked,
+    /// Staff renamed a phase (the subject is the new name).
+    PhaseRenamed,
+    /// Staff moved a phase.
+    PhaseMoved,
+    /// Staff deleted a phase.
+    PhaseDeleted,
 }
 
 impl ActivityKind {
@@ -75,6 +91,14 @@ impl ActivityKind {
             Self::DocumentRejected => "rejected a document of",
             Self::DocumentQuarantined => "had a document quarantined by the virus scan on",
             Self::DocumentScanned => "scanned a document again on",
+            Self::TaskAdded => "added the task",
+            Self::TaskEdited => "edited",
+            Self::TaskMoved => "moved",
+            Self::TaskDeleted => "deleted the task",
+            Self::TaskUnlocked => "unlocked",
+            Self::PhaseRenamed => "renamed a phase to",
+            Self::PhaseMoved => "moved the phase",
+            Self::PhaseDeleted => "deleted the phase",
         }
     }
 }
@@ -106,6 +130,13 @@ impl ActivityEntry {
         match self.kind {
             ActivityKind::QuestionAsked | ActivityKind::QuestionAnswered => {
                 format!("{who} {verb}: “{}”", self.subject)
+            }
+            // Nobody unlocks a task by hand: the entry says it is ready, and why.
+            ActivityKind::TaskUnlocked => {
+                format!(
+                    "“{}” is ready: everything it waited for is done",
+                    self.subject
+                )
             }
             _ => format!("{who} {verb} “{}”", self.subject),
         }
@@ -157,6 +188,14 @@ mod tests {
             DocumentRejected,
             DocumentQuarantined,
             DocumentScanned,
+            TaskAdded,
+            TaskEdited,
+            TaskMoved,
+            TaskDeleted,
+            TaskUnlocked,
+            PhaseRenamed,
+            PhaseMoved,
+            PhaseDeleted,
         ]
         .iter()
         .map(ActivityKind::verb)
@@ -183,6 +222,14 @@ mod tests {
                 "rejected a document of",
                 "had a document quarantined by the virus scan on",
                 "scanned a document again on",
+                "added the task",
+                "edited",
+                "moved",
+                "deleted the task",
+                "unlocked",
+                "renamed a phase to",
+                "moved the phase",
+                "deleted the phase",
             ]
         );
     }

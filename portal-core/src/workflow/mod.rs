@@ -7,6 +7,7 @@ pub mod conversation;
 pub mod documents;
 pub mod evidence;
 pub mod ics;
+pub mod plan;
 pub mod survey;
 pub mod video;
 

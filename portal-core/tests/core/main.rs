@@ -36,6 +36,7 @@ mod clamd;
 mod conformance;
 mod mail;
 mod outbox;
+mod plan;
 mod redaction;
 mod reminders;
 mod retention;

@@ -9,7 +9,7 @@ use portal_core::store::ClientContext;
 
 use super::{Failure, PortalApp, Refusal, Req};
 use crate::cookies::{self, Jar};
-use crate::pages::{self, HomeInput, HomePage, Tab};
+use crate::pages::{self, HomeInput, HomePage, PlanMarks, Tab};
 use crate::respond::Reply;
 
 /// Activity entries shown on the portal home.
@@ -84,9 +84,10 @@ impl PortalApp {
 
     pub(super) async fn home(&self, req: &Req) -> Result<Reply, Failure> {
         let (token, ctx) = self.authenticated(req).await?;
-        let snap = self.service.portal_home(&ctx).await?;
+        let plan = self.service.client_plan(&ctx).await?;
+        let snap = &plan.snapshot;
         let tab = Tab::from_query(query_param(req, "tab").as_deref());
-        let activity = self.service.activity(ctx.portal_id, HOME_ACTIVITY).await?;
+        let activity = self.service.client_activity(&ctx, HOME_ACTIVITY).await?;
         let today = self.service.clock().now().date_naive();
         // Files are read only for the tab that lists them.
         let documents = if tab == Tab::Documents {
@@ -98,7 +99,7 @@ impl PortalApp {
         let page: HomePage = pages::home(
             c,
             HomeInput {
-                snap: &snap,
+                snap,
                 contact_name: &ctx.contact_name,
                 tab,
                 today,
@@ -106,6 +107,10 @@ impl PortalApp {
                 activity: &activity,
                 documents: &documents,
                 unscannable: self.service.unscannable(),
+                marks: PlanMarks {
+                    waiting: &plan.waiting,
+                    me: ctx.contact_id,
+                },
             },
         );
         Ok(self

@@ -15,9 +15,9 @@ use portal_core::workflow::survey::SubmitMode;
 
 use super::portal::query_param;
 use super::{Failure, PortalApp, Req};
-use crate::pages::PortalNav;
 use crate::pages::questions::questions_page;
 use crate::pages::task::{TaskPageInput, task_page};
+use crate::pages::{PlanMarks, PortalNav};
 use crate::respond::Reply;
 
 /// What a failed action leaves on the re-rendered page.
@@ -106,7 +106,8 @@ impl PortalApp {
         notice: Option<String>,
     ) -> Result<Reply, Failure> {
         let task_id = Self::parse_task_id(id)?;
-        let snap = self.service.portal_home(ctx).await?;
+        let plan = self.service.client_plan(ctx).await?;
+        let snap = &plan.snapshot;
         let Some(task) = snap.tasks.iter().find(|t| t.id == task_id) else {
             return Err(Failure::from(Error::not_found(Entity::Task))
                 .branded(Some(snap.portal.branding.clone())));
@@ -147,6 +148,10 @@ impl PortalApp {
                     .upload_error
                     .as_ref()
                     .map(|(id, message)| (id.as_str(), message.as_str())),
+                marks: PlanMarks {
+                    waiting: &plan.waiting,
+                    me: ctx.contact_id,
+                },
             },
         );
         Ok(self.render(outcome.status.unwrap_or(StatusCode::OK), &page))

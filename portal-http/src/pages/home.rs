@@ -1,12 +1,15 @@
 //! The portal home: its four tabs, the task cards grouped by phase, and the
 //! activity feed.
 
+use std::collections::BTreeMap;
+
 use askama::Template;
 use chrono::{NaiveDate, TimeDelta};
 use portal_core::model::{PhaseStatus, PortalSnapshot, Progress, Side, Task, TaskKind, TaskStatus};
 use portal_core::scan::UnscannablePolicy;
 use portal_core::workflow::DocumentStatus;
 use portal_core::workflow::documents::{DocumentRow, may_upload};
+use portal_core::{ContactId, TaskId};
 
 use super::documents::{DocumentView, ViewContext, document_view, status_slug as doc_slug};
 use super::{Chrome, PortalNav, task};
@@ -117,6 +120,32 @@ pub struct TaskCard {
     pub blocked_reason: Option<String>,
     /// Requested documents `(name, status slug, status label)`.
     pub documents: Vec<(String, &'static str, &'static str)>,
+    /// What it still waits for ("Set up the firewall, a step by Northwind IT"): it is
+    /// locked until then.
+    pub waiting_for: Option<String>,
+    /// "Assigned to you" or "Assigned to a colleague", for a task for some contacts only.
+    pub assigned: Option<&'static str>,
+}
+
+/// What the plan adds to the cards: locks and assignments, as the client sees them.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanMarks<'a> {
+    /// Locked tasks → what they wait for.
+    pub waiting: &'a BTreeMap<TaskId, Vec<String>>,
+    /// The signed-in contact.
+    pub me: ContactId,
+}
+
+impl PlanMarks<'_> {
+    /// Sets a card's lock and assignment lines.
+    pub fn mark(&self, card: &mut TaskCard, task: &Task) {
+        card.waiting_for = self.waiting.get(&task.id).map(|w| w.join(", "));
+        card.assigned = match task.assigned_to.as_slice() {
+            [] => None,
+            some if some.contains(&self.me) => Some("Assigned to you"),
+            _ => Some("Assigned to a colleague"),
+        };
+    }
 }
 
 /// A phase with the cards shown in it.
@@ -239,6 +268,8 @@ pub(crate) fn card(task: &Task, company: &str, today: NaiveDate) -> TaskCard {
             None
         },
         documents,
+        waiting_for: None,
+        assigned: None,
     }
 }
 
@@ -246,6 +277,7 @@ pub(crate) fn card(task: &Task, company: &str, today: NaiveDate) -> TaskCard {
 /// without tasks are dropped unless `keep_empty`.
 fn phases(
     snap: &PortalSnapshot,
+    marks: PlanMarks<'_>,
     today: NaiveDate,
     keep: impl Fn(&Task) -> bool,
     keep_empty: bool,
@@ -266,7 +298,11 @@ fn phases(
             let tasks: Vec<TaskCard> = all
                 .iter()
                 .filter(|t| keep(t))
-                .map(|t| card(t, company, today))
+                .map(|t| {
+                    let mut c = card(t, company, today);
+                    marks.mark(&mut c, t);
+                    c
+                })
                 .collect();
             (keep_empty || !tasks.is_empty()).then(|| PhaseView {
                 name: phase.name.clone(),
@@ -318,6 +354,8 @@ pub struct HomeInput<'a> {
     pub documents: &'a [DocumentRow],
     /// Which files may be downloaded.
     pub unscannable: UnscannablePolicy,
+    /// Locks and assignments.
+    pub marks: PlanMarks<'a>,
 }
 
 /// Builds the home page for one tab.
@@ -331,6 +369,7 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
         activity,
         documents,
         unscannable,
+        marks,
     } = input;
     let progress = Progress::of(&snap.tasks);
     let open = |t: &&Task| t.status != TaskStatus::Completed;
@@ -368,14 +407,14 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
             Some("What we need from you, phase by phase."),
             "There is nothing for you to do right now.",
             false,
-            phases(snap, today, is_client, false),
+            phases(snap, marks, today, is_client, false),
         ),
         Tab::OurProgress => (
             "Our progress",
             Some("The whole onboarding plan: our tasks and yours, phase by phase."),
             "The onboarding plan is still being prepared.",
             true,
-            phases(snap, today, |_| true, true),
+            phases(snap, marks, today, |_| true, true),
         ),
         Tab::Documents => (
             "Documents",
@@ -388,7 +427,7 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
         ),
         Tab::Approvals => {
             // Pending decisions first, then decided ones.
-            let mut views = phases(snap, today, |t| t.kind.is_approval(), false);
+            let mut views = phases(snap, marks, today, |t| t.kind.is_approval(), false);
             for v in &mut views {
                 v.tasks.sort_by_key(|t| t.status_slug == "completed");
             }

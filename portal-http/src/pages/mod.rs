@@ -12,4 +12,4 @@ pub mod task;
 pub use access::{InvitePage, MagicPage, MessagePage, VerifyPage};
 pub use frame::{Chrome, PortalNav};
 pub(crate) use home::card;
-pub use home::{HomeInput, HomePage, Tab, TaskCard, home};
+pub use home::{HomeInput, HomePage, PlanMarks, Tab, TaskCard, home};

@@ -358,6 +358,8 @@ pub struct TaskPageInput<'a> {
     pub unscannable: UnscannablePolicy,
     /// A refused upload: `(document id, message)`.
     pub upload_error: Option<(&'a str, &'a str)>,
+    /// Locks and assignments.
+    pub marks: super::home::PlanMarks<'a>,
 }
 
 /// Builds the task page.
@@ -365,14 +367,25 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
     let task = input.task;
     let e = &task.evidence;
     let client_task = task.assignee == Side::Client;
-    let can_act =
-        client_task && !matches!(task.status, TaskStatus::Completed | TaskStatus::Blocked);
-    let readonly_reason = (!client_task).then(|| {
-        format!(
+    let locked = input.marks.waiting.contains_key(&task.id);
+    let can_act = client_task
+        && !locked
+        && !matches!(task.status, TaskStatus::Completed | TaskStatus::Blocked);
+    let readonly_reason = if !client_task {
+        Some(format!(
             "{} does this task. You can follow its progress and comment here.",
             input.company
+        ))
+    } else if locked {
+        Some(
+            "You can do this task once what it waits for is done; you can comment here meanwhile."
+                .to_owned(),
         )
-    });
+    } else {
+        None
+    };
+    let mut task_card = card(task, input.company, input.today);
+    input.marks.mark(&mut task_card, task);
     let base = format!("{}/tasks/{}", input.prefix, task.id);
     let completion = e
         .completion
@@ -381,7 +394,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
     let mut page = TaskPage {
         c,
         nav,
-        task: card(task, input.company, input.today),
+        task: task_card,
         phase: input.phase.to_owned(),
         notice: input.notice,
         error: input.error,
@@ -479,6 +492,14 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                 .iter()
                 .filter(|row| row.task_id == task.id)
                 .map(|row| document_view(row, task, &cx))
+                .map(|mut view| {
+                    // A locked task takes no upload until what it waits for is done.
+                    if locked {
+                        view.upload_action = None;
+                        view.waiting = false;
+                    }
+                    view
+                })
                 .collect();
             let waiting = docs.iter().filter(|d| d.waiting).count();
             page.documents = Some(DocumentsBlock {

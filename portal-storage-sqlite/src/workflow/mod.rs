@@ -12,7 +12,7 @@
 //! parent (task or portal), taken inside the write job. The single writer is the lock
 //! the contract asks for, so numbers are distinct, gap-free and in commit order.
 
-mod rows;
+pub(crate) mod rows;
 
 use std::sync::Arc;
 
@@ -80,7 +80,7 @@ pub(crate) fn write_task(conn: &Connection, stored: &Task, activity: &ActivityEn
     let evidence = codec::to_json(&stored.evidence)?;
     conn.prepare_cached(
         "UPDATE tasks SET title = ?1, description = ?2, assignee = ?3, kind = ?4, status = ?5,
-            blocked_reason = ?6, due_date = ?7, evidence = ?8, updated_at = ?9
+            blocked_reason = ?6, due_date = ?7, evidence = ?8, updated_at = ?9, version = ?12
          WHERE id = ?10 AND portal_id = ?11",
     )
     .and_then(|mut s| {
@@ -95,7 +95,8 @@ pub(crate) fn write_task(conn: &Connection, stored: &Task, activity: &ActivityEn
             evidence,
             micros(stored.updated_at),
             &stored.id.as_bytes()[..],
-            &stored.portal_id.as_bytes()[..]
+            &stored.portal_id.as_bytes()[..],
+            i64::try_from(stored.version).unwrap_or(i64::MAX)
         ])
     })
     .db("updating a task")?;

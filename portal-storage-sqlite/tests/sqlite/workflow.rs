@@ -84,6 +84,10 @@ async fn plan(store: &dyn Store, seed: u64) -> Plan {
             evidence: TaskEvidence::default(),
             created_at: at(0),
             updated_at: at(0),
+            version: 1,
+            assigned_to: Vec::new(),
+            waits_on: Vec::new(),
+            internal: false,
         })
         .await
         .unwrap();
@@ -168,9 +172,13 @@ async fn update_task_round_trips_evidence() {
         title: "Form filled".into(),
         evidence: evidence(),
         updated_at: at(5),
+        version: 2,
         ..p.task.clone()
     };
-    assert_eq!(updated, expected, "identity, place and creation time stay");
+    assert_eq!(
+        updated, expected,
+        "identity, place and creation time stay; the version is raised"
+    );
     assert_eq!(store.task(p.portal.id, p.task.id).await.unwrap(), expected);
     let snapshot = store.portal_snapshot(p.portal.id).await.unwrap();
     assert_eq!(snapshot.tasks, vec![expected.clone()]);

@@ -51,6 +51,10 @@ fn task(kind: TaskKind) -> Task {
         evidence: TaskEvidence::default(),
         created_at: t0(),
         updated_at: t0(),
+        version: 1,
+        assigned_to: Vec::new(),
+        waits_on: Vec::new(),
+        internal: false,
     }
 }
 

@@ -30,6 +30,10 @@ fn task() -> Task {
         evidence: Default::default(),
         created_at: at(0),
         updated_at: at(0),
+        version: 1,
+        assigned_to: Vec::new(),
+        waits_on: Vec::new(),
+        internal: false,
     }
 }
 

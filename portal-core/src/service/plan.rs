@@ -1,0 +1,388 @@
+//! Editing the onboarding plan (MSP staff): add, edit, move and delete tasks and
+//! phases, assign client tasks to contacts, make tasks wait for others, keep MSP tasks
+//! internal; and what the client sees of the plan (internal tasks hidden, locked tasks
+//! with what they wait for).
+//!
+//! Every staff use case takes a [`StaffContext`], loads the portal and checks its
+//! tenant first (another MSP's portal is `NotFound` and nothing changes), then hands
+//! the store one [`PlanDecision`]: the rule of [`crate::workflow::plan`] and the emails
+//! its notices call for, decided on the plan as stored and written in the same unit.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::PortalService;
+use crate::error::{Entity, Error, Result};
+use crate::ids::{ContactId, PhaseId, PortalId, TaskId};
+use crate::mail::{self, Recipient, TaskForYou};
+use crate::model::{Contact, Phase, Portal, PortalSnapshot, Side, Task, TaskKind, TaskStatus};
+use crate::outbox::{MailKind, OutboxMessage};
+use crate::staff::{StaffContext, StaffRole};
+use crate::store::{ClientContext, PlanDecision};
+use crate::workflow::ActivityEntry;
+use crate::workflow::plan::{self, PhaseDeletion, Plan, PlanChange, PlanNotice, TaskEdit};
+
+/// What staff give to add a task to the plan.
+#[derive(Debug, Clone)]
+pub struct PlanTaskSpec {
+    /// Short title.
+    pub title: String,
+    /// Plain-text description.
+    pub description: String,
+    /// Who does it.
+    pub assignee: Side,
+    /// Its type and settings.
+    pub kind: TaskKind,
+    /// When it is due, if set.
+    pub due_date: Option<NaiveDate>,
+    /// The contacts a client task is for (empty: everyone); each is emailed.
+    pub assigned_to: Vec<ContactId>,
+    /// Tasks of the portal it waits for.
+    pub waits_on: Vec<TaskId>,
+    /// An MSP task the client never sees.
+    pub internal: bool,
+}
+
+/// What the client sees of the plan: the portal home without internal tasks, and for
+/// each locked task what it waits for (internal steps named "a step by <MSP>").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientPlan {
+    /// The portal home, internal tasks removed (so not counted in the progress).
+    pub snapshot: PortalSnapshot,
+    /// Locked tasks → what they wait for, in plan order.
+    pub waiting: BTreeMap<TaskId, Vec<String>>,
+}
+
+impl PortalService {
+    /// The portal, if it is `staff`'s tenant's (`NotFound(Portal)` otherwise) and they
+    /// may edit plans.
+    async fn staff_portal(&self, staff: &StaffContext, portal: PortalId) -> Result<Portal> {
+        let found = self.inner.store.portal(portal).await?;
+        staff.scope(found.tenant_id, Entity::Portal)?;
+        staff.require(StaffRole::Member, "editing the plan")?;
+        Ok(found)
+    }
+
+    /// Runs a plan rule as one store unit, with the emails its notices call for.
+    pub(super) async fn change_plan(
+        &self,
+        portal: PortalId,
+        rule: impl Fn(&Plan, DateTime<Utc>) -> Result<PlanChange> + Send + Sync + 'static,
+    ) -> Result<PlanChange> {
+        let service = self.clone();
+        let now = self.inner.clock.now();
+        let decide: PlanDecision = Arc::new(move |plan: &Plan| {
+            let mut change = rule(plan, now)?;
+            change.emails = service.plan_emails(plan, &change)?;
+            Ok(change)
+        });
+        let change = self.inner.store.change_plan(portal, decide).await?;
+        if !change.emails.is_empty() {
+            self.mail_queued().await;
+        }
+        Ok(change)
+    }
+
+    /// The emails of a change's notices: a newly assigned task to the contacts named,
+    /// an unlocked client task to its assignees (everyone when it names nobody).
+    /// Revoked contacts, MSP tasks and internal tasks are never emailed.
+    fn plan_emails(&self, plan: &Plan, change: &PlanChange) -> Result<Vec<OutboxMessage>> {
+        let mut emails = Vec::new();
+        for notice in &change.notices {
+            let (task_id, why) = match notice {
+                PlanNotice::Assigned { task, .. } => (*task, TaskForYou::Assigned),
+                PlanNotice::Unlocked { task } => (*task, TaskForYou::Ready),
+            };
+            let Some(task) = change.tasks.iter().find(|t| t.id == task_id) else {
+                continue;
+            };
+            if task.assignee != Side::Client || task.internal {
+                continue;
+            }
+            let to: Vec<&Contact> = match notice {
+                PlanNotice::Assigned { contacts, .. } => plan
+                    .contacts
+                    .iter()
+                    .filter(|c| contacts.contains(&c.id))
+                    .collect(),
+                PlanNotice::Unlocked { .. } => plan
+                    .contacts
+                    .iter()
+                    .filter(|c| task.assigned_to.is_empty() || task.assigned_to.contains(&c.id))
+                    .collect(),
+            };
+            for contact in to.into_iter().filter(|c| c.revoked_at.is_none()) {
+                let email = mail::task_email(
+                    Recipient {
+                        name: &contact.name,
+                        email: &contact.email,
+                        branding: &plan.portal.branding,
+                        time_zone: contact.time_zone,
+                    },
+                    why,
+                    &task.title,
+                    task.due_date,
+                )?;
+                emails.push(self.outbox_mail(
+                    plan.portal.tenant_id,
+                    Some(plan.portal.id),
+                    MailKind::TaskAssigned,
+                    email,
+                ));
+            }
+        }
+        Ok(emails)
+    }
+
+    /// A portal's whole plan with its contacts, for staff.
+    pub async fn plan(&self, staff: &StaffContext, portal: PortalId) -> Result<Plan> {
+        self.staff_portal(staff, portal).await?;
+        self.inner.store.plan(portal).await
+    }
+
+    /// Adds a task to a phase at `position` (the end when `None`); assigned contacts
+    /// are emailed in the same unit.
+    pub async fn add_plan_task(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        phase: PhaseId,
+        spec: PlanTaskSpec,
+        position: Option<u32>,
+    ) -> Result<Task> {
+        self.staff_portal(staff, portal).await?;
+        let now = self.inner.clock.now();
+        let task = Task {
+            id: TaskId::random(self.inner.random.as_ref()),
+            portal_id: portal,
+            phase_id: phase,
+            position: 0,
+            title: spec.title,
+            description: spec.description,
+            assignee: spec.assignee,
+            kind: spec.kind,
+            status: TaskStatus::Pending,
+            blocked_reason: None,
+            due_date: spec.due_date,
+            evidence: Default::default(),
+            created_at: now,
+            updated_at: now,
+            version: crate::model::first_version(),
+            assigned_to: spec.assigned_to,
+            waits_on: spec.waits_on,
+            internal: spec.internal,
+        };
+        let actor = staff.actor();
+        let change = self
+            .change_plan(portal, move |p, now| {
+                plan::add_task(p, task.clone(), position, &actor, now)
+            })
+            .await?;
+        subject(&change)
+    }
+
+    /// Edits a task the caller saw at version `expected` (stale: `Conflict`, nothing
+    /// changes). Newly assigned contacts are emailed in the same unit.
+    pub async fn edit_task(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        task: TaskId,
+        expected: u64,
+        edit: TaskEdit,
+    ) -> Result<Task> {
+        self.staff_portal(staff, portal).await?;
+        let actor = staff.actor();
+        let change = self
+            .change_plan(portal, move |p, now| {
+                plan::edit_task(p, task, expected, &edit, &actor, now)
+            })
+            .await?;
+        subject(&change)
+    }
+
+    /// Sets or clears a task's due date (an [`Self::edit_task`] of that field alone).
+    pub async fn set_due_date(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        task: TaskId,
+        expected: u64,
+        due: Option<NaiveDate>,
+    ) -> Result<Task> {
+        let edit = TaskEdit {
+            due_date: Some(due),
+            ..TaskEdit::default()
+        };
+        self.edit_task(staff, portal, task, expected, edit).await
+    }
+
+    /// Moves a task to `position` of `to_phase` (clamped to its end).
+    pub async fn move_task(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        task: TaskId,
+        expected: u64,
+        to_phase: PhaseId,
+        position: u32,
+    ) -> Result<Task> {
+        self.staff_portal(staff, portal).await?;
+        let actor = staff.actor();
+        let change = self
+            .change_plan(portal, move |p, now| {
+                plan::move_task(p, task, expected, to_phase, position, &actor, now)
+            })
+            .await?;
+        subject(&change)
+    }
+
+    /// Deletes a task with its comments (one with uploaded files is refused); tasks
+    /// that waited for it stop waiting, and their assignees are told if that unlocks
+    /// them.
+    pub async fn delete_task(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        task: TaskId,
+        expected: u64,
+    ) -> Result<()> {
+        self.staff_portal(staff, portal).await?;
+        let actor = staff.actor();
+        self.change_plan(portal, move |p, now| {
+            plan::delete_task(p, task, expected, &actor, now)
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Adds a phase at `position` (the end when `None`).
+    pub async fn add_plan_phase(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        name: &str,
+        position: Option<u32>,
+    ) -> Result<Phase> {
+        self.staff_portal(staff, portal).await?;
+        let (actor, name) = (staff.actor(), name.to_owned());
+        let id = PhaseId::random(self.inner.random.as_ref());
+        let change = self
+            .change_plan(portal, move |p, now| {
+                plan::add_phase(p, id, &name, position, &actor, now)
+            })
+            .await?;
+        phase_of(&change, id)
+    }
+
+    /// Renames a phase the caller saw at version `expected`.
+    pub async fn rename_phase(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        phase: PhaseId,
+        expected: u64,
+        name: &str,
+    ) -> Result<Phase> {
+        self.staff_portal(staff, portal).await?;
+        let (actor, name) = (staff.actor(), name.to_owned());
+        let change = self
+            .change_plan(portal, move |p, now| {
+                plan::rename_phase(p, phase, expected, &name, &actor, now)
+            })
+            .await?;
+        phase_of(&change, phase)
+    }
+
+    /// Moves a phase the caller saw at version `expected` to `position`.
+    pub async fn move_phase(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        phase: PhaseId,
+        expected: u64,
+        position: u32,
+    ) -> Result<Phase> {
+        self.staff_portal(staff, portal).await?;
+        let actor = staff.actor();
+        let change = self
+            .change_plan(portal, move |p, now| {
+                plan::move_phase(p, phase, expected, position, &actor, now)
+            })
+            .await?;
+        phase_of(&change, phase)
+    }
+
+    /// Deletes a phase: only an empty one, or with its tasks when asked.
+    pub async fn delete_phase(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        phase: PhaseId,
+        expected: u64,
+        how: PhaseDeletion,
+    ) -> Result<()> {
+        self.staff_portal(staff, portal).await?;
+        let actor = staff.actor();
+        self.change_plan(portal, move |p, now| {
+            plan::delete_phase(p, phase, expected, how, &actor, now)
+        })
+        .await?;
+        Ok(())
+    }
+
+    // ----- the client's view ----------------------------------------------------------
+
+    /// The plan as the client sees it: internal tasks removed, locked tasks with what
+    /// they wait for.
+    pub async fn client_plan(&self, ctx: &ClientContext) -> Result<ClientPlan> {
+        let full = self.inner.store.portal_snapshot(ctx.portal_id).await?;
+        let msp = full.portal.branding.company_name.clone();
+        let waiting = full
+            .tasks
+            .iter()
+            .filter(|t| !t.internal)
+            .filter_map(|t| {
+                let labels = plan::waiting_for_labels(&full.tasks, t, &msp);
+                (!labels.is_empty()).then_some((t.id, labels))
+            })
+            .collect();
+        Ok(ClientPlan {
+            snapshot: plan::client_view(full),
+            waiting,
+        })
+    }
+
+    /// The portal's feed as the client sees it: entries about internal tasks removed.
+    /// At most `limit` entries (fewer when some of the newest were internal).
+    pub async fn client_activity(
+        &self,
+        ctx: &ClientContext,
+        limit: usize,
+    ) -> Result<Vec<ActivityEntry>> {
+        let full = self.inner.store.portal_snapshot(ctx.portal_id).await?;
+        let internal = plan::internal_ids(&full.tasks);
+        let feed = self.inner.store.activity(ctx.portal_id, limit).await?;
+        Ok(plan::client_feed(feed, &internal))
+    }
+}
+
+/// The task a change was about, as written.
+fn subject(change: &PlanChange) -> Result<Task> {
+    change
+        .subject
+        .and_then(|id| change.tasks.iter().find(|t| t.id == id))
+        .cloned()
+        .ok_or_else(|| Error::storage_msg("a plan change lost the task it was about"))
+}
+
+fn phase_of(change: &PlanChange, id: PhaseId) -> Result<Phase> {
+    change
+        .phases
+        .iter()
+        .find(|p| p.id == id)
+        .cloned()
+        .ok_or_else(|| Error::storage_msg("a plan change lost the phase it was about"))
+}

@@ -652,7 +652,10 @@ mod tests {
             assigned_to: vec![other],
             ..due(4)
         };
-        assert_eq!(judge_digest(now, &s, true, &c, &[theirs.clone()]), None);
+        assert_eq!(
+            judge_digest(now, &s, true, &c, std::slice::from_ref(&theirs)),
+            None
+        );
         let ours = Task {
             assigned_to: vec![other, c.contact.id],
             ..theirs

@@ -215,6 +215,8 @@ pub enum Entity {
     Key,
     /// An email in the outbox.
     Email,
+    /// An onboarding plan template.
+    Template,
 }
 
 impl Entity {
@@ -240,6 +242,7 @@ impl Entity {
             Self::Blob => "blob",
             Self::Key => "key",
             Self::Email => "email",
+            Self::Template => "template",
         }
     }
 }

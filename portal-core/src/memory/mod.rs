@@ -209,6 +209,8 @@ struct State {
     files: HashMap<FileId, Seq<DocumentFile>>,
     /// The email outbox, with each email's insertion number.
     outbox: HashMap<MailId, Seq<OutboxMessage>>,
+    /// Plan templates of every tenant.
+    templates: HashMap<crate::ids::TemplateId, crate::workflow::template::PlanTemplate>,
 }
 
 fn not_found(entity: Entity) -> Error {

@@ -7,6 +7,7 @@ mod outbox;
 mod plan;
 #[cfg(feature = "tokio")]
 mod retention;
+mod template;
 mod workflow;
 
 pub use documents::{QueueItem, RotationReport};

@@ -111,6 +111,9 @@ pub async fn plan_reads_and_changes(store: &dyn Store) {
         }
     );
 
+    // Read the home first, so a store that caches it must invalidate it below.
+    let cached = store.portal_snapshot(w.portal.id).await.unwrap();
+    assert_eq!(cached.tasks, read.tasks);
     // One edit touching every plan field.
     let edit = TaskEdit {
         title: Some("A, renamed".to_owned()),

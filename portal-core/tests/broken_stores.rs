@@ -152,6 +152,9 @@ enum Breakage {
     TemplateIgnoresTenant,
     /// `replace_template` ignores `expected` (a plain update, no compare-and-set).
     TemplateReplaceUnchecked,
+    /// `create_portal_with_plan` writes the portal first and the plan after: a refused
+    /// plan leaves the portal behind.
+    PortalWithoutItsPlan,
 }
 
 /// What the wrapper saw pass through it.
@@ -817,6 +820,29 @@ impl TemplateStore for Broken {
         tasks: &[Task],
         activity: &[ActivityEntry],
     ) -> Result<()> {
+        if self.is(Breakage::PortalWithoutItsPlan) {
+            self.inner.create_portal(portal).await?;
+            // The plan's own check, after the portal was written.
+            portal_core::store::check_new_plan(portal, phases, tasks, activity)?;
+            return self
+                .inner
+                .change_plan(portal.id, {
+                    let (phases, tasks, activity) =
+                        (phases.to_vec(), tasks.to_vec(), activity.to_vec());
+                    Arc::new(move |_| {
+                        Ok(PlanChange {
+                            phases: phases.clone(),
+                            tasks: tasks.clone(),
+                            activity: activity.clone(),
+                            notices: Vec::new(),
+                            emails: Vec::new(),
+                            subject: None,
+                        })
+                    })
+                })
+                .await
+                .map(|_| ());
+        }
         self.inner
             .create_portal_with_plan(portal, phases, tasks, activity)
             .await?;
@@ -1386,6 +1412,8 @@ caught! {
         TemplateIgnoresTenant => ref templates_scoped_and_versioned;
     unchecked_template_replace_is_caught_by_templates_scoped_and_versioned:
         TemplateReplaceUnchecked => ref templates_scoped_and_versioned;
+    portal_without_its_plan_is_caught_by_portal_with_plan_in_one_unit:
+        PortalWithoutItsPlan => ref portal_with_plan_in_one_unit;
 }
 
 /// The unbroken wrapper passes the whole suite: its shadow changes nothing.

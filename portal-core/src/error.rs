@@ -217,6 +217,8 @@ pub enum Entity {
     Email,
     /// A signed link of a reminder email ("remind me in 3 days", unsubscribe).
     ReminderLink,
+    /// An onboarding plan template.
+    Template,
 }
 
 impl Entity {
@@ -243,6 +245,7 @@ impl Entity {
             Self::Key => "key",
             Self::Email => "email",
             Self::ReminderLink => "reminder link",
+            Self::Template => "template",
         }
     }
 }

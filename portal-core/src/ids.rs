@@ -109,6 +109,10 @@ typed_id!(
     MailId
 );
 typed_id!(
+    /// A tenant's onboarding plan template.
+    TemplateId
+);
+typed_id!(
     /// One claim of outbox emails by a sender: only the holder of the current claim can
     /// record the outcome of a send (see [`crate::store::OutboxStore`]).
     ClaimToken

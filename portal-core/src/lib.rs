@@ -45,12 +45,14 @@ pub use access::{AccessPolicy, RetentionPolicy, SessionPolicy};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Entity, Error, Limit, Result};
 pub use ids::{
-    BlobId, ClaimToken, ContactId, MailId, PhaseId, PortalId, QuestionId, TaskId, TenantId,
+    BlobId, ClaimToken, ContactId, MailId, PhaseId, PortalId, QuestionId, TaskId, TemplateId,
+    TenantId,
 };
 pub use mail::{Email, LinkBuilder, Mailer, RecordingMailer};
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{PortalService, PortalServiceBuilder, PruneReport, TaskSpec};
 pub use staff::{StaffContext, StaffRole};
 pub use store::{
-    AccessStore, DirectoryStore, OutboxStore, PlanStore, ReminderStore, Store, WorkflowStore,
+    AccessStore, DirectoryStore, OutboxStore, PlanStore, ReminderStore, Store, TemplateStore,
+    WorkflowStore,
 };

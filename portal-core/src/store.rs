@@ -858,6 +858,83 @@ pub trait PlanStore: Send + Sync + 'static {
     ) -> Result<crate::workflow::plan::PlanChange>;
 }
 
+/// A tenant's onboarding plan templates, and portals made from them.
+///
+/// # Contract
+/// - Templates are scoped by tenant: a template asked for through another tenant is
+///   `NotFound(Template)`, exactly like a missing one, and nothing is written.
+/// - `create_template` stores a template as given; an id that exists (in any tenant)
+///   is `Conflict`, a missing tenant `NotFound(Tenant)`.
+/// - `replace_template` is a compare-and-set: it stores `template` (every field) only
+///   if the stored one's `version` is `expected`, else `Conflict` and nothing changes.
+///   Two concurrent replaces from the same version: exactly one wins.
+/// - `templates` lists a tenant's templates by name, then id (a tenant with none, or
+///   unknown, has an empty list).
+/// - `create_portal_with_plan` is one unit: the portal (as `create_portal`: a missing
+///   tenant is `NotFound(Tenant)`, an existing id `Conflict`), its phases and tasks as
+///   given (positions included; a task in a phase that is not given, or of another
+///   portal, is `Invalid("plan")`) and the activity entries. Refused: nothing written.
+#[async_trait]
+pub trait TemplateStore: Send + Sync + 'static {
+    /// Stores a new template.
+    async fn create_template(
+        &self,
+        template: &crate::workflow::template::PlanTemplate,
+    ) -> Result<()>;
+    /// Replaces a template if it is still at version `expected`.
+    async fn replace_template(
+        &self,
+        template: &crate::workflow::template::PlanTemplate,
+        expected: u64,
+    ) -> Result<()>;
+    /// One template of a tenant.
+    async fn template(
+        &self,
+        tenant: TenantId,
+        id: crate::ids::TemplateId,
+    ) -> Result<crate::workflow::template::PlanTemplate>;
+    /// A tenant's templates, by name.
+    async fn templates(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<crate::workflow::template::PlanTemplate>>;
+    /// Creates a portal with its whole plan, atomically.
+    async fn create_portal_with_plan(
+        &self,
+        portal: &Portal,
+        phases: &[Phase],
+        tasks: &[Task],
+        activity: &[ActivityEntry],
+    ) -> Result<()>;
+}
+
+/// Checks a new portal's plan for [`TemplateStore::create_portal_with_plan`]: every
+/// phase and task of the portal, positions `0..n` (phases in the portal, tasks in
+/// their phase), every task in a given phase, dependencies inside the plan, no cycle
+/// (`Invalid("plan")`), and every activity entry of the portal (`Invalid("activity")`).
+pub fn check_new_plan(
+    portal: &Portal,
+    phases: &[Phase],
+    tasks: &[Task],
+    activity: &[ActivityEntry],
+) -> Result<()> {
+    let empty = crate::workflow::plan::Plan {
+        portal: portal.clone(),
+        phases: Vec::new(),
+        tasks: Vec::new(),
+        contacts: Vec::new(),
+    };
+    let change = crate::workflow::plan::PlanChange {
+        phases: phases.to_vec(),
+        tasks: tasks.to_vec(),
+        activity: activity.to_vec(),
+        notices: Vec::new(),
+        emails: Vec::new(),
+        subject: None,
+    };
+    change.diff(&empty).map(|_| ())
+}
+
 /// Everything a complete store provides. Implemented for any type with all the parts.
 pub trait Store:
     DirectoryStore
@@ -867,6 +944,7 @@ pub trait Store:
     + OutboxStore
     + ReminderStore
     + PlanStore
+    + TemplateStore
 {
 }
 
@@ -877,7 +955,8 @@ impl<
         + DocumentStore
         + OutboxStore
         + ReminderStore
-        + PlanStore,
+        + PlanStore
+        + TemplateStore,
 > Store for T
 {
 }

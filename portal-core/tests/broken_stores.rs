@@ -35,16 +35,17 @@ use portal_core::reminders::{ReminderSettings, ReminderState};
 use portal_core::secret::{CodeHash, TokenHash};
 use portal_core::store::{
     AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, PlanDecision, PlanStore,
-    RequestInfo, TaskDecision, VerificationView,
+    RequestInfo, TaskDecision, TemplateStore, VerificationView,
 };
 use portal_core::store::{DocumentStore, OutboxStore, ReminderStore, SentDigest};
 use portal_core::workflow::documents::{FileDecision, UploadDecision};
 use portal_core::workflow::plan::{Plan, PlanChange};
+use portal_core::workflow::template::PlanTemplate;
 use portal_core::workflow::{ActivityEntry, ClientQuestion, Comment, DocumentFile, QuestionAnswer};
 use portal_core::{
     AccessStore, BlobId, ClaimToken, ContactId, DirectoryStore, Entity, Error, Limit, MailId,
-    OsRandom, PhaseId, PortalId, QuestionId, RandomSource, Result, Store, TaskId, TenantId,
-    WorkflowStore,
+    OsRandom, PhaseId, PortalId, QuestionId, RandomSource, Result, Store, TaskId, TemplateId,
+    TenantId, WorkflowStore,
 };
 use tokio::sync::OnceCell;
 
@@ -156,6 +157,13 @@ enum Breakage {
     /// `change_plan` writes the decision without checking it (`PlanChange::diff`):
     /// a plan with two tasks at one position is stored.
     PlanUnchecked,
+    /// `template` ignores the tenant it is asked through.
+    TemplateIgnoresTenant,
+    /// `replace_template` ignores `expected` (a plain update, no compare-and-set).
+    TemplateReplaceUnchecked,
+    /// `create_portal_with_plan` writes the portal first and the plan after: a refused
+    /// plan leaves the portal behind.
+    PortalWithoutItsPlan,
 }
 
 /// What the wrapper saw pass through it.
@@ -188,6 +196,8 @@ struct Shadow {
     mail: HashMap<MailId, OutboxMessage>,
     /// Comments of deleted tasks that a store forgot to delete.
     orphan_comments: HashMap<TaskId, Vec<Comment>>,
+    /// Template → its tenant.
+    template_tenant: HashMap<TemplateId, TenantId>,
 }
 
 /// How a wrong try was answered, shared by the optimistic redeem's colliding calls.
@@ -783,6 +793,78 @@ impl PlanStore for Broken {
 }
 
 #[async_trait]
+impl TemplateStore for Broken {
+    async fn create_template(&self, template: &PlanTemplate) -> Result<()> {
+        self.inner.create_template(template).await?;
+        self.shadow()
+            .template_tenant
+            .insert(template.id, template.tenant_id);
+        Ok(())
+    }
+    async fn replace_template(&self, template: &PlanTemplate, expected: u64) -> Result<()> {
+        if self.is(Breakage::TemplateReplaceUnchecked) {
+            let current = self
+                .inner
+                .template(template.tenant_id, template.id)
+                .await?
+                .version;
+            return self.inner.replace_template(template, current).await;
+        }
+        self.inner.replace_template(template, expected).await
+    }
+    async fn template(&self, tenant: TenantId, id: TemplateId) -> Result<PlanTemplate> {
+        let tenant = match self.shadow().template_tenant.get(&id) {
+            Some(real) if self.is(Breakage::TemplateIgnoresTenant) => *real,
+            _ => tenant,
+        };
+        self.inner.template(tenant, id).await
+    }
+    async fn templates(&self, tenant: TenantId) -> Result<Vec<PlanTemplate>> {
+        self.inner.templates(tenant).await
+    }
+    async fn create_portal_with_plan(
+        &self,
+        portal: &Portal,
+        phases: &[Phase],
+        tasks: &[Task],
+        activity: &[ActivityEntry],
+    ) -> Result<()> {
+        if self.is(Breakage::PortalWithoutItsPlan) {
+            self.inner.create_portal(portal).await?;
+            // The plan's own check, after the portal was written.
+            portal_core::store::check_new_plan(portal, phases, tasks, activity)?;
+            return self
+                .inner
+                .change_plan(portal.id, {
+                    let (phases, tasks, activity) =
+                        (phases.to_vec(), tasks.to_vec(), activity.to_vec());
+                    Arc::new(move |_| {
+                        Ok(PlanChange {
+                            phases: phases.clone(),
+                            tasks: tasks.clone(),
+                            activity: activity.clone(),
+                            notices: Vec::new(),
+                            emails: Vec::new(),
+                            subject: None,
+                        })
+                    })
+                })
+                .await
+                .map(|_| ());
+        }
+        self.inner
+            .create_portal_with_plan(portal, phases, tasks, activity)
+            .await?;
+        let mut shadow = self.shadow();
+        shadow.portal_tenant.insert(portal.id, portal.tenant_id);
+        for t in tasks {
+            shadow.task_portal.insert(t.id, t.portal_id);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
 impl WorkflowStore for Broken {
     async fn task(&self, portal: PortalId, task: TaskId) -> Result<Task> {
         let portal = match self.shadow().task_portal.get(&task) {
@@ -1343,6 +1425,12 @@ caught! {
         KeepsDeletedComments => ref plan_delete_takes_comments;
     unchecked_plan_is_caught_by_plan_refusals_write_nothing:
         PlanUnchecked => ref plan_refusals_write_nothing;
+    template_ignoring_tenant_is_caught_by_templates_scoped_and_versioned:
+        TemplateIgnoresTenant => ref templates_scoped_and_versioned;
+    unchecked_template_replace_is_caught_by_templates_scoped_and_versioned:
+        TemplateReplaceUnchecked => ref templates_scoped_and_versioned;
+    portal_without_its_plan_is_caught_by_portal_with_plan_in_one_unit:
+        PortalWithoutItsPlan => ref portal_with_plan_in_one_unit;
 }
 
 #[async_trait]

@@ -20,7 +20,9 @@ use portal_core::model::{
 };
 use portal_core::store::{AccessEvent, AccessLogEntry, RequestInfo};
 use portal_core::workflow::TaskEvidence;
-use portal_core::{ContactId, Entity, Error, PhaseId, PortalId, Result, TaskId, TenantId};
+use portal_core::{
+    ContactId, Entity, Error, PhaseId, PortalId, Result, TaskId, TemplateId, TenantId,
+};
 
 /// Maps a SQLite result into the core's meanings, naming the operation for the log.
 pub(crate) trait DbResult<T> {
@@ -117,6 +119,16 @@ pub(crate) fn phase_id(row: &Row<'_>, idx: usize) -> rusqlite::Result<PhaseId> {
 /// A stored task id.
 pub(crate) fn task_id(row: &Row<'_>, idx: usize) -> rusqlite::Result<TaskId> {
     id(row, idx).map(TaskId::from_bytes)
+}
+
+/// A stored template id.
+pub(crate) fn template_id(row: &Row<'_>, idx: usize) -> rusqlite::Result<TemplateId> {
+    id(row, idx).map(TemplateId::from_bytes)
+}
+
+/// A stored version (a positive INTEGER).
+pub(crate) fn stored_version(row: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
+    version(row, idx)
 }
 
 /// A stored size in bytes (non-negative INTEGER).

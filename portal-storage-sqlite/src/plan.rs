@@ -1,5 +1,6 @@
-//! [`PlanStore`] for [`SqliteStore`]: a portal's plan read in one transaction, and
-//! changed in one write job.
+//! [`PlanStore`] and [`TemplateStore`] for [`SqliteStore`]: a portal's plan read in
+//! one transaction and changed in one write job; templates as one JSON value per row
+//! (`plan_templates`), replaced by compare-and-set on their version.
 //!
 //! `change_plan` reads the plan on the writer connection, calls the decision, asks
 //! [`PlanChange::diff`] what to write, and writes it in the same job: the single
@@ -9,16 +10,18 @@
 //! then set to their final places: no intermediate state collides on a key.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
-use portal_core::model::{Phase, Task};
-use portal_core::store::{PlanDecision, PlanStore};
+use portal_core::model::{Phase, Portal, Task};
+use portal_core::store::{PlanDecision, PlanStore, TemplateStore, check_new_plan};
+use portal_core::workflow::ActivityEntry;
 use portal_core::workflow::plan::{Plan, PlanChange, PlanWrite};
-use portal_core::{PortalId, Result};
+use portal_core::workflow::template::PlanTemplate;
+use portal_core::{Entity, Error, PortalId, Result, TemplateId, TenantId};
 
 use crate::SqliteStore;
 use crate::codec::{self, DbResult, micros};
-use crate::directory::{insert_task, load_contacts, load_snapshot};
+use crate::directory::{exists, insert_task, load_contacts, load_snapshot};
 use crate::workflow::rows::ActivityRow;
 
 /// The plan of a portal, read on `conn`.
@@ -33,7 +36,7 @@ fn load_plan(conn: &Connection, portal: PortalId) -> Result<Plan> {
 }
 
 fn version(v: u64) -> Result<i64> {
-    i64::try_from(v).map_err(|_| portal_core::Error::storage_msg("version out of range"))
+    i64::try_from(v).map_err(|_| Error::storage_msg("version out of range"))
 }
 
 /// A parking position for the `i`th moving row: negative, so never a settled one.
@@ -183,6 +186,205 @@ impl PlanStore for SqliteStore {
                 entry.insert(conn)?;
             }
             Ok(change)
+        })
+        .await
+    }
+}
+
+/// Columns read by [`template_row`].
+const TEMPLATE_COLS: &str = "id, tenant_id, name, version, plan, created_at, updated_at";
+
+/// A template from [`TEMPLATE_COLS`]; `plan` is the JSON of its phases.
+fn template_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PlanTemplate> {
+    Ok(PlanTemplate {
+        id: codec::template_id(row, 0)?,
+        tenant_id: codec::tenant_id(row, 1)?,
+        name: row.get(2)?,
+        version: codec::stored_version(row, 3)?,
+        phases: codec::json(row, 4)?,
+        created_at: codec::time(row, 5)?,
+        updated_at: codec::time(row, 6)?,
+    })
+}
+
+#[async_trait]
+impl TemplateStore for SqliteStore {
+    async fn create_template(&self, template: &PlanTemplate) -> Result<()> {
+        let t = template.clone();
+        let phases = codec::to_json(&t.phases)?;
+        let v = version(t.version)?;
+        self.write(move |conn| {
+            if exists(
+                conn,
+                "SELECT 1 FROM plan_templates WHERE id = ?1",
+                [&t.id.as_bytes()[..]],
+            )? {
+                return Err(Error::conflict("a template with this id already exists"));
+            }
+            if !exists(
+                conn,
+                "SELECT 1 FROM tenants WHERE id = ?1",
+                [&t.tenant_id.as_bytes()[..]],
+            )? {
+                return Err(Error::NotFound {
+                    entity: Entity::Tenant,
+                });
+            }
+            conn.prepare_cached(
+                "INSERT INTO plan_templates (id, tenant_id, name, version, plan, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    &t.id.as_bytes()[..],
+                    &t.tenant_id.as_bytes()[..],
+                    t.name,
+                    v,
+                    phases,
+                    micros(t.created_at),
+                    micros(t.updated_at)
+                ])
+            })
+            .db("storing a template")?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn replace_template(&self, template: &PlanTemplate, expected: u64) -> Result<()> {
+        let t = template.clone();
+        let phases = codec::to_json(&t.phases)?;
+        let (v, expected) = (version(t.version)?, version(expected)?);
+        self.write(move |conn| {
+            // Compare-and-set in one statement; if nothing changed, say why.
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE plan_templates SET name = ?1, version = ?2, plan = ?3, updated_at = ?4
+                     WHERE id = ?5 AND tenant_id = ?6 AND version = ?7",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        t.name,
+                        v,
+                        phases,
+                        micros(t.updated_at),
+                        &t.id.as_bytes()[..],
+                        &t.tenant_id.as_bytes()[..],
+                        expected
+                    ])
+                })
+                .db("replacing a template")?;
+            if changed == 1 {
+                return Ok(());
+            }
+            if exists(
+                conn,
+                "SELECT 1 FROM plan_templates WHERE id = ?1 AND tenant_id = ?2",
+                params![&t.id.as_bytes()[..], &t.tenant_id.as_bytes()[..]],
+            )? {
+                Err(Error::conflict(
+                    "this template was changed by someone else since you opened it",
+                ))
+            } else {
+                Err(Error::NotFound {
+                    entity: Entity::Template,
+                })
+            }
+        })
+        .await
+    }
+
+    async fn template(&self, tenant: TenantId, id: TemplateId) -> Result<PlanTemplate> {
+        self.read(move |conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {TEMPLATE_COLS} FROM plan_templates WHERE id = ?1 AND tenant_id = ?2"
+            ))
+            .and_then(|mut s| {
+                s.query_row(
+                    params![&id.as_bytes()[..], &tenant.as_bytes()[..]],
+                    template_row,
+                )
+                .optional()
+            })
+            .db("reading a template")?
+            .ok_or(Error::NotFound {
+                entity: Entity::Template,
+            })
+        })
+        .await
+    }
+
+    async fn templates(&self, tenant: TenantId) -> Result<Vec<PlanTemplate>> {
+        self.read(move |conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {TEMPLATE_COLS} FROM plan_templates WHERE tenant_id = ?1 ORDER BY name, id"
+            ))
+            .and_then(|mut s| {
+                s.query_map([&tenant.as_bytes()[..]], template_row)
+                    .and_then(Iterator::collect)
+            })
+            .db("listing templates")
+        })
+        .await
+    }
+
+    async fn create_portal_with_plan(
+        &self,
+        portal: &Portal,
+        phases: &[Phase],
+        tasks: &[Task],
+        activity: &[ActivityEntry],
+    ) -> Result<()> {
+        let checked = check_new_plan(portal, phases, tasks, activity);
+        let branding = codec::to_json(&portal.branding)?;
+        let entries = activity
+            .iter()
+            .map(ActivityRow::new)
+            .collect::<Result<Vec<_>>>()?;
+        let (p, phases, tasks) = (portal.clone(), phases.to_vec(), tasks.to_vec());
+        self.write_content(portal.id, move |conn| {
+            if exists(
+                conn,
+                "SELECT 1 FROM portals WHERE id = ?1",
+                [&p.id.as_bytes()[..]],
+            )? {
+                return Err(Error::conflict("a portal with this id already exists"));
+            }
+            if !exists(
+                conn,
+                "SELECT 1 FROM tenants WHERE id = ?1",
+                [&p.tenant_id.as_bytes()[..]],
+            )? {
+                return Err(Error::NotFound {
+                    entity: Entity::Tenant,
+                });
+            }
+            checked?;
+            conn.prepare_cached(
+                "INSERT INTO portals (id, tenant_id, client_name, status, branding, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    &p.id.as_bytes()[..],
+                    &p.tenant_id.as_bytes()[..],
+                    p.client_name,
+                    p.status.as_str(),
+                    branding,
+                    micros(p.created_at)
+                ])
+            })
+            .db("storing a portal")?;
+            let write = PlanWrite {
+                new_phases: phases,
+                new_tasks: tasks,
+                ..PlanWrite::default()
+            };
+            write_plan(conn, p.id, &write)?;
+            for entry in entries {
+                entry.insert(conn)?;
+            }
+            Ok(())
         })
         .await
     }

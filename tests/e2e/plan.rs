@@ -174,3 +174,38 @@ async fn an_internal_task_is_nowhere_for_the_client() {
     let plan = h.service.plan(&sam, h.portal.id).await.unwrap();
     assert!(plan.tasks.iter().any(|t| t.id == internal.id && t.internal));
 }
+
+#[tokio::test]
+async fn assigned_tasks_say_to_whom() {
+    let h = Harness::start(Options::memory()).await;
+    let b = h.browser();
+    h.sign_in(&b).await;
+    let sam = staff(&h);
+    let ann = h
+        .service
+        .add_contact(h.portal.id, "Ann Lee", "ann.lee@example.com")
+        .await
+        .unwrap();
+    let (standard, training) = (h.tasks["standard"], h.tasks["training"]);
+    for (task, who) in [(standard, ann.id), (training, h.contact.id)] {
+        let edit = TaskEdit {
+            assigned_to: Some(vec![who]),
+            ..TaskEdit::default()
+        };
+        h.service
+            .edit_task(&sam, h.portal.id, task, 1, edit)
+            .await
+            .unwrap();
+    }
+    let home = b.get("/").await;
+    assert!(
+        home.body
+            .contains(r#"<p class="hint assigned">Assigned to Ann Lee</p>"#)
+    );
+    assert!(
+        home.body
+            .contains(r#"<p class="hint assigned">Assigned to you</p>"#)
+    );
+    let page = b.get(&format!("/tasks/{training}")).await;
+    assert!(page.body.contains("Assigned to you"));
+}

@@ -118,7 +118,8 @@ pub use outbox::{
 };
 pub use plan::{
     plan_concurrent_moves, plan_delete_takes_comments, plan_moves_renumber, plan_reads_and_changes,
-    plan_refusals_write_nothing, plan_unlocks_in_the_same_unit,
+    plan_refusals_write_nothing, plan_unlocks_in_the_same_unit, portal_with_plan_in_one_unit,
+    templates_scoped_and_versioned,
 };
 pub use races::{
     concurrent_activity_appends, concurrent_answers, concurrent_comments,
@@ -241,6 +242,8 @@ pub async fn run_all(store: Arc<dyn Store>) {
     plan_refusals_write_nothing(s).await;
     plan_unlocks_in_the_same_unit(s).await;
     plan_concurrent_moves(store.clone()).await;
+    templates_scoped_and_versioned(s).await;
+    portal_with_plan_in_one_unit(s).await;
 }
 
 /// Generates one `#[tokio::test]` per check of the suite, so an adapter's test run
@@ -283,7 +286,8 @@ macro_rules! conformance_tests {
             reminder_snooze_and_unsubscribe, reminder_last_visit,
             reminder_escalation_compare_and_set,
             plan_reads_and_changes, plan_moves_renumber, plan_delete_takes_comments,
-            plan_refusals_write_nothing, plan_unlocks_in_the_same_unit
+            plan_refusals_write_nothing, plan_unlocks_in_the_same_unit,
+            templates_scoped_and_versioned, portal_with_plan_in_one_unit
         );
         $crate::conformance_tests!(@each arc $make;
             concurrent_positions, concurrent_issue_code, concurrent_magic_link_redeem,

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use super::support::*;
 use super::workflow::comment;
 use crate::error::{Entity, Error};
+use crate::ids::TemplateId;
 use crate::ids::{MailId, PortalId, TaskId};
 use crate::mail::Email;
 use crate::model::{EmailAddress, Task, TaskStatus};
@@ -16,6 +17,7 @@ use crate::outbox::{MailKind, OutboxMessage};
 use crate::random::OsRandom;
 use crate::store::{PlanDecision, Store};
 use crate::workflow::plan::{self, Plan, PlanChange, TaskEdit};
+use crate::workflow::template::{PlanTemplate, TemplatePhase, TemplateTask};
 use crate::workflow::{ActivityKind, TaskAction};
 
 fn at(n: i64) -> DateTime<Utc> {
@@ -110,6 +112,9 @@ pub async fn plan_reads_and_changes(store: &dyn Store) {
         }
     );
 
+    // Read the home first, so a store that caches it must invalidate it below.
+    let cached = store.portal_snapshot(w.portal.id).await.unwrap();
+    assert_eq!(cached.tasks, read.tasks);
     // One edit touching every plan field.
     let edit = TaskEdit {
         title: Some("A, renamed".to_owned()),
@@ -490,4 +495,144 @@ pub async fn plan_unlocks_in_the_same_unit(store: &dyn Store) {
         .change_plan(w.portal.id, act(then.id, who))
         .await
         .unwrap();
+}
+
+fn new_template(tenant: crate::ids::TenantId, name: &str) -> PlanTemplate {
+    PlanTemplate {
+        id: TemplateId::random(&OsRandom),
+        tenant_id: tenant,
+        name: name.to_owned(),
+        version: 1,
+        phases: vec![TemplatePhase {
+            name: "Kickoff".to_owned(),
+            tasks: vec![TemplateTask {
+                title: "Sign the agreement".to_owned(),
+                description: "Both pages.".to_owned(),
+                assignee: crate::model::Side::Client,
+                kind: crate::model::TaskKind::Standard,
+                due_offset_days: Some(7),
+                waits_on: Vec::new(),
+                internal: false,
+            }],
+        }],
+        created_at: at(0),
+        updated_at: at(0),
+    }
+}
+
+/// Templates are kept whole, listed by name, scoped by tenant (another tenant's is
+/// `NotFound(Template)`), and replaced only from the version the caller saw.
+pub async fn templates_scoped_and_versioned(store: &dyn Store) {
+    let w = world(store).await;
+    let other = world(store).await;
+    let b = new_template(w.tenant.id, "B standard");
+    let a = new_template(w.tenant.id, "A quick");
+    store.create_template(&b).await.unwrap();
+    store.create_template(&a).await.unwrap();
+    store
+        .create_template(&new_template(other.tenant.id, "Theirs"))
+        .await
+        .unwrap();
+    assert_err!(store.create_template(&a).await, Error::Conflict { .. });
+    assert_err!(
+        store
+            .create_template(&new_template(crate::ids::TenantId::random(&OsRandom), "X"))
+            .await,
+        Error::NotFound {
+            entity: Entity::Tenant
+        }
+    );
+    assert_eq!(store.template(w.tenant.id, b.id).await.unwrap(), b);
+    let listed: Vec<String> = store
+        .templates(w.tenant.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(
+        listed,
+        ["A quick", "B standard"],
+        "by name, this tenant's only"
+    );
+    assert_err!(
+        store.template(other.tenant.id, b.id).await,
+        Error::NotFound {
+            entity: Entity::Template
+        }
+    );
+    let mut theirs = b.clone();
+    theirs.tenant_id = other.tenant.id;
+    theirs.version = 2;
+    assert_err!(
+        store.replace_template(&theirs, 1).await,
+        Error::NotFound {
+            entity: Entity::Template
+        }
+    );
+    let mut renamed = b.clone();
+    renamed.name = "B renamed".to_owned();
+    renamed.version = 2;
+    store.replace_template(&renamed, 1).await.unwrap();
+    let mut late = b.clone();
+    late.name = "Lost update".to_owned();
+    late.version = 2;
+    assert_err!(
+        store.replace_template(&late, 1).await,
+        Error::Conflict { .. }
+    );
+    assert_eq!(store.template(w.tenant.id, b.id).await.unwrap(), renamed);
+}
+
+/// A portal made with its plan is written in one unit: all of it, or (a refused
+/// plan, a taken id) none of it.
+pub async fn portal_with_plan_in_one_unit(store: &dyn Store) {
+    let w = world(store).await;
+    let template = new_template(w.tenant.id, "Standard").validate().unwrap();
+    let portal = crate::model::Portal {
+        id: PortalId::random(&OsRandom),
+        ..w.portal.clone()
+    };
+    let (phases, tasks) = template
+        .instantiate(
+            portal.id,
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            at(1),
+            &OsRandom,
+        )
+        .unwrap();
+    // A bad plan (two phases at one position) writes nothing, not even the portal.
+    let mut bad = phases.clone();
+    bad.push(crate::model::Phase {
+        id: crate::ids::PhaseId::random(&OsRandom),
+        ..phases[0].clone()
+    });
+    assert_err!(
+        store
+            .create_portal_with_plan(&portal, &bad, &tasks, &[])
+            .await,
+        Error::Invalid { field: "plan", .. }
+    );
+    assert_err!(
+        store.portal(portal.id).await,
+        Error::NotFound {
+            entity: Entity::Portal
+        }
+    );
+    store
+        .create_portal_with_plan(&portal, &phases, &tasks, &[])
+        .await
+        .unwrap();
+    let read = store.plan(portal.id).await.unwrap();
+    assert_eq!(read.portal, portal);
+    assert_eq!(read.phases, phases);
+    assert_eq!(read.tasks, tasks);
+    assert_eq!(
+        read.tasks[0].due_date,
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 8)
+    );
+    assert_err!(
+        store.create_portal_with_plan(&portal, &[], &[], &[]).await,
+        Error::Conflict { .. }
+    );
 }

@@ -216,6 +216,8 @@ struct State {
     reminder_contacts: HashMap<ContactId, reminders::ContactRec>,
     /// Each portal's last escalation.
     escalations: HashMap<PortalId, DateTime<Utc>>,
+    /// Plan templates of every tenant.
+    templates: HashMap<crate::ids::TemplateId, crate::workflow::template::PlanTemplate>,
 }
 
 fn not_found(entity: Entity) -> Error {

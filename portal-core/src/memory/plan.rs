@@ -1,15 +1,18 @@
-//! [`PlanStore`] for [`MemoryStore`]: the plan read and changed under the one lock.
+//! [`PlanStore`] and [`TemplateStore`] for [`MemoryStore`]: the plan read and changed,
+//! templates kept and portals made from them, each under the one lock.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 
 use super::{MemoryStore, State, not_found};
-use crate::error::{Entity, Result};
-use crate::ids::{PhaseId, PortalId};
-use crate::model::{Contact, Phase, Task};
-use crate::store::{PlanDecision, PlanStore};
+use crate::error::{Entity, Error, Result};
+use crate::ids::{PhaseId, PortalId, TemplateId, TenantId};
+use crate::model::{Contact, Phase, Portal, Task};
+use crate::store::{PlanDecision, PlanStore, TemplateStore, check_new_plan};
+use crate::workflow::ActivityEntry;
 use crate::workflow::plan::{Plan, PlanChange};
+use crate::workflow::template::PlanTemplate;
 
 /// A portal's plan as stored, in the contract's order.
 pub(super) fn plan_of(st: &State, portal: PortalId) -> Result<Plan> {
@@ -79,6 +82,101 @@ impl PlanStore for MemoryStore {
             st.activity.extend(change.activity.iter().cloned());
             st.queue_mail(&change.emails);
             Ok(change)
+        })
+    }
+}
+
+#[async_trait]
+impl TemplateStore for MemoryStore {
+    async fn create_template(&self, template: &PlanTemplate) -> Result<()> {
+        self.with(|st| {
+            if st.templates.contains_key(&template.id) {
+                return Err(Error::conflict("a template with this id already exists"));
+            }
+            if !st.tenants.contains_key(&template.tenant_id) {
+                return Err(not_found(Entity::Tenant));
+            }
+            st.templates.insert(template.id, template.clone());
+            Ok(())
+        })
+    }
+
+    async fn replace_template(&self, template: &PlanTemplate, expected: u64) -> Result<()> {
+        self.with(|st| {
+            let stored = st
+                .templates
+                .get(&template.id)
+                .filter(|t| t.tenant_id == template.tenant_id)
+                .ok_or_else(|| not_found(Entity::Template))?;
+            if stored.version != expected {
+                return Err(Error::conflict(
+                    "this template was changed by someone else since you opened it",
+                ));
+            }
+            st.templates.insert(template.id, template.clone());
+            Ok(())
+        })
+    }
+
+    async fn template(&self, tenant: TenantId, id: TemplateId) -> Result<PlanTemplate> {
+        self.with(|st| {
+            st.templates
+                .get(&id)
+                .filter(|t| t.tenant_id == tenant)
+                .cloned()
+                .ok_or_else(|| not_found(Entity::Template))
+        })
+    }
+
+    async fn templates(&self, tenant: TenantId) -> Result<Vec<PlanTemplate>> {
+        self.with(|st| {
+            let mut list: Vec<PlanTemplate> = st
+                .templates
+                .values()
+                .filter(|t| t.tenant_id == tenant)
+                .cloned()
+                .collect();
+            list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+            Ok(list)
+        })
+    }
+
+    async fn create_portal_with_plan(
+        &self,
+        portal: &Portal,
+        phases: &[Phase],
+        tasks: &[Task],
+        activity: &[ActivityEntry],
+    ) -> Result<()> {
+        self.with(|st| {
+            if st.portals.contains_key(&portal.id) {
+                return Err(Error::conflict("portal id already exists"));
+            }
+            if !st.tenants.contains_key(&portal.tenant_id) {
+                return Err(not_found(Entity::Tenant));
+            }
+            check_new_plan(portal, phases, tasks, activity)?;
+            if phases.iter().any(|p| st.phases.contains_key(&p.id))
+                || tasks.iter().any(|t| st.tasks.contains_key(&t.id))
+            {
+                return Err(Error::conflict("a phase or task id already exists"));
+            }
+            let seq = st.seq();
+            st.portals.insert(
+                portal.id,
+                super::Seq {
+                    seq,
+                    value: portal.clone(),
+                },
+            );
+            for p in phases {
+                st.phases.insert(p.id, p.clone());
+            }
+            for t in tasks {
+                st.tasks.insert(t.id, t.clone());
+            }
+            st.activity.extend(activity.iter().cloned());
+            Ok(())
         })
     }
 }

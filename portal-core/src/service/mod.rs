@@ -8,6 +8,7 @@ mod plan;
 mod reminders;
 #[cfg(feature = "tokio")]
 mod retention;
+mod template;
 mod workflow;
 
 pub use documents::{QueueItem, RotationReport};

@@ -53,6 +53,9 @@ pub struct ClientPlan {
     pub snapshot: PortalSnapshot,
     /// Locked tasks → what they wait for, in plan order.
     pub waiting: BTreeMap<TaskId, Vec<String>>,
+    /// Names of the contacts tasks are assigned to (read only when some task is
+    /// assigned to named contacts), for "Assigned to Ann Lee".
+    pub assignees: BTreeMap<ContactId, String>,
 }
 
 impl PortalService {
@@ -349,9 +352,25 @@ impl PortalService {
                 (!labels.is_empty()).then_some((t.id, labels))
             })
             .collect();
+        let named = full
+            .tasks
+            .iter()
+            .any(|t| !t.internal && !t.assigned_to.is_empty());
+        let assignees = if named {
+            self.inner
+                .store
+                .contacts(ctx.portal_id)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c.name))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
         Ok(ClientPlan {
             snapshot: plan::client_view(full),
             waiting,
+            assignees,
         })
     }
 

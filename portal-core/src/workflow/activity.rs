@@ -66,6 +66,8 @@ pub enum ActivityKind {
     PhaseMoved,
     /// Staff deleted a phase.
     PhaseDeleted,
+    /// Staff made the portal's plan from a template (the subject is its name).
+    PlanApplied,
 }
 
 impl ActivityKind {
@@ -99,6 +101,7 @@ impl ActivityKind {
             Self::PhaseRenamed => "renamed a phase to",
             Self::PhaseMoved => "moved the phase",
             Self::PhaseDeleted => "deleted the phase",
+            Self::PlanApplied => "set up the plan from the template",
         }
     }
 }
@@ -196,6 +199,7 @@ mod tests {
             PhaseRenamed,
             PhaseMoved,
             PhaseDeleted,
+            PlanApplied,
         ]
         .iter()
         .map(ActivityKind::verb)
@@ -230,6 +234,7 @@ mod tests {
                 "renamed a phase to",
                 "moved the phase",
                 "deleted the phase",
+                "set up the plan from the template",
             ]
         );
     }

@@ -9,6 +9,7 @@ pub mod evidence;
 pub mod ics;
 pub mod plan;
 pub mod survey;
+pub mod template;
 pub mod video;
 
 pub use actions::{TaskAction, TaskChange, apply};

@@ -5,6 +5,7 @@ use chrono::{NaiveDate, TimeDelta};
 use portal_core::model::{Branding, PortalStatus, Progress, Side, TaskKind};
 use portal_core::service::{PlanTaskSpec, client_actor};
 use portal_core::workflow::plan::{PhaseDeletion, TaskEdit};
+use portal_core::workflow::template::{TaskRef, TemplatePhase, TemplateTask};
 use portal_core::workflow::{ActivityKind, TaskAction};
 use portal_core::{Entity, Error, StaffContext, StaffRole};
 
@@ -403,4 +404,236 @@ async fn a_locked_task_waits_then_unlocks_with_an_email_and_internal_tasks_stay_
         .add_plan_task(&staff, p, phase.id, spec("Later", Side::Msp), None)
         .await
         .unwrap();
+}
+
+fn every_type() -> Vec<TemplatePhase> {
+    use portal_core::model::{
+        ChecklistItem, DocumentRef, Question, QuestionKind, RequestedDocument,
+    };
+    let t = |title: &str, side: Side, kind: TaskKind, due: Option<i32>| TemplateTask {
+        title: title.into(),
+        description: format!("About {title}."),
+        assignee: side,
+        kind,
+        due_offset_days: due,
+        waits_on: Vec::new(),
+        internal: false,
+    };
+    let mut firewall = t(
+        "Provision the firewall",
+        Side::Msp,
+        TaskKind::Standard,
+        Some(-3),
+    );
+    firewall.internal = true;
+    let mut vpn = t(
+        "Watch the VPN video",
+        Side::Client,
+        TaskKind::Training {
+            video_url: "https://youtu.be/dQw4w9WgXcQ".into(),
+        },
+        Some(10),
+    );
+    vpn.waits_on = vec![TaskRef { phase: 0, task: 0 }];
+    vec![
+        TemplatePhase {
+            name: "Kickoff".into(),
+            tasks: vec![
+                firewall,
+                t(
+                    "Kickoff call",
+                    Side::Msp,
+                    TaskKind::Meeting { schedule: None },
+                    Some(2),
+                ),
+                t(
+                    "Sign the agreement",
+                    Side::Client,
+                    TaskKind::Signature {
+                        document: Some(DocumentRef {
+                            name: "MSA.pdf".into(),
+                        }),
+                    },
+                    Some(5),
+                ),
+                t(
+                    "Share admin credentials",
+                    Side::Client,
+                    TaskKind::CredentialHandoff { api_key: true },
+                    None,
+                ),
+                t(
+                    "Drop the license files",
+                    Side::Client,
+                    TaskKind::SecureFileDrop {
+                        expires_after_days: 7,
+                    },
+                    None,
+                ),
+            ],
+        },
+        TemplatePhase {
+            name: "Discovery".into(),
+            tasks: vec![
+                t(
+                    "Upload network docs",
+                    Side::Client,
+                    TaskKind::DocumentUpload {
+                        documents: vec![RequestedDocument::new("d", "Network diagram")],
+                    },
+                    Some(7),
+                ),
+                t(
+                    "Tell us about your office",
+                    Side::Client,
+                    TaskKind::Survey {
+                        questions: vec![Question {
+                            id: "seats".into(),
+                            prompt: "How many seats?".into(),
+                            required: true,
+                            kind: QuestionKind::Rating { min: 1, max: 5 },
+                        }],
+                    },
+                    None,
+                ),
+                t(
+                    "Prepare workstations",
+                    Side::Client,
+                    TaskKind::Checklist {
+                        items: vec![ChecklistItem {
+                            id: "a".into(),
+                            label: "Back up files".into(),
+                        }],
+                    },
+                    None,
+                ),
+                t(
+                    "Approve the migration date",
+                    Side::Client,
+                    TaskKind::Approval { document: None },
+                    Some(14),
+                ),
+                vpn,
+                t(
+                    "Confirm opening hours",
+                    Side::Client,
+                    TaskKind::Standard,
+                    None,
+                ),
+            ],
+        },
+    ]
+}
+
+#[tokio::test]
+async fn templates_are_created_edited_copied_listed_and_make_portals() {
+    let h = Harness::new(505).await;
+    let staff = staff_of(&h, StaffRole::Member);
+    let standard = h
+        .service
+        .create_template(&staff, "Standard onboarding", every_type())
+        .await
+        .unwrap();
+    assert_eq!(standard.version, 1);
+    // Edit: rename, drop the last task; a stale edit changes nothing.
+    let mut phases = standard.phases.clone();
+    phases[1].tasks.pop();
+    let edited = h
+        .service
+        .edit_template(&staff, standard.id, 1, "Standard (2026)", phases.clone())
+        .await
+        .unwrap();
+    assert_eq!(edited.version, 2);
+    assert_err(
+        h.service
+            .edit_template(&staff, standard.id, 1, "Lost", phases)
+            .await,
+        |e| matches!(e, Error::Conflict { .. }),
+    );
+    let copy = h
+        .service
+        .copy_template(&staff, standard.id, "Small office")
+        .await
+        .unwrap();
+    assert_ne!(copy.id, standard.id);
+    assert_eq!(copy.phases, edited.phases);
+    let names: Vec<String> = h
+        .service
+        .templates(&staff)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names, ["Small office", "Standard (2026)"]);
+
+    // Another tenant's staff see none of it.
+    let elsewhere = h
+        .service
+        .create_tenant(
+            "Elsewhere",
+            Branding::new("Elsewhere IT", "#000000", "", None).unwrap(),
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let eve = StaffContext::new(elsewhere.id, "u-9", "Eve", None, StaffRole::Admin).unwrap();
+    assert!(h.service.templates(&eve).await.unwrap().is_empty());
+    let start = NaiveDate::from_ymd_opt(2026, 12, 28).unwrap();
+    assert_err(
+        h.service
+            .create_portal_from_template(&eve, standard.id, "Fabrikam", start)
+            .await,
+        |e| {
+            matches!(
+                e,
+                Error::NotFound {
+                    entity: Entity::Template
+                }
+            )
+        },
+    );
+
+    // A portal from the template: every task, dates from the start, dependencies kept.
+    let portal = h
+        .service
+        .create_portal_from_template(&staff, standard.id, "Fabrikam Inc", start)
+        .await
+        .unwrap();
+    assert_eq!(portal.status, PortalStatus::Draft);
+    let plan = h.service.plan(&staff, portal.id).await.unwrap();
+    assert_eq!(plan.phases.len(), 2);
+    assert_eq!(plan.tasks.len(), 10);
+    let by_title = |t: &str| plan.tasks.iter().find(|x| x.title == t).unwrap();
+    assert_eq!(
+        by_title("Provision the firewall").due_date,
+        NaiveDate::from_ymd_opt(2026, 12, 25)
+    );
+    assert!(by_title("Provision the firewall").internal);
+    assert_eq!(
+        by_title("Approve the migration date").due_date,
+        NaiveDate::from_ymd_opt(2027, 1, 11)
+    );
+    assert_eq!(
+        by_title("Watch the VPN video").waits_on,
+        [by_title("Provision the firewall").id]
+    );
+    let feed = h.service.activity(portal.id, 5).await.unwrap();
+    assert_eq!(feed[0].kind, ActivityKind::PlanApplied);
+    assert_eq!(feed[0].subject, "Standard (2026)");
+    // Bad templates are refused with the field.
+    let mut cyclic = every_type();
+    cyclic[0].tasks[0].waits_on = vec![TaskRef { phase: 1, task: 4 }];
+    assert_err(
+        h.service.create_template(&staff, "Loop", cyclic).await,
+        |e| {
+            matches!(
+                e,
+                Error::Invalid {
+                    field: "waits_on",
+                    ..
+                }
+            )
+        },
+    );
 }

@@ -110,6 +110,7 @@ impl PortalApp {
                 marks: PlanMarks {
                     waiting: &plan.waiting,
                     me: ctx.contact_id,
+                    names: &plan.assignees,
                 },
             },
         );

@@ -123,8 +123,8 @@ pub struct TaskCard {
     /// What it still waits for ("Set up the firewall, a step by Northwind IT"): it is
     /// locked until then.
     pub waiting_for: Option<String>,
-    /// "Assigned to you" or "Assigned to a colleague", for a task for some contacts only.
-    pub assigned: Option<&'static str>,
+    /// "Assigned to you" or "Assigned to Ann Lee", for a task for some contacts only.
+    pub assigned: Option<String>,
 }
 
 /// What the plan adds to the cards: locks and assignments, as the client sees them.
@@ -134,6 +134,8 @@ pub struct PlanMarks<'a> {
     pub waiting: &'a BTreeMap<TaskId, Vec<String>>,
     /// The signed-in contact.
     pub me: ContactId,
+    /// Names of assigned contacts.
+    pub names: &'a BTreeMap<ContactId, String>,
 }
 
 impl PlanMarks<'_> {
@@ -142,8 +144,18 @@ impl PlanMarks<'_> {
         card.waiting_for = self.waiting.get(&task.id).map(|w| w.join(", "));
         card.assigned = match task.assigned_to.as_slice() {
             [] => None,
-            some if some.contains(&self.me) => Some("Assigned to you"),
-            _ => Some("Assigned to a colleague"),
+            some if some.contains(&self.me) => Some("Assigned to you".to_owned()),
+            some => {
+                let names: Vec<&str> = some
+                    .iter()
+                    .filter_map(|c| self.names.get(c).map(String::as_str))
+                    .collect();
+                Some(if names.is_empty() {
+                    "Assigned to a colleague".to_owned()
+                } else {
+                    format!("Assigned to {}", names.join(", "))
+                })
+            }
         };
     }
 }

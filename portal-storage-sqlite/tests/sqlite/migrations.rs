@@ -173,6 +173,13 @@ async fn a_version_1_database_is_migrated() {
     assert_eq!(read.kind, TaskKind::Standard);
     assert_eq!(read.evidence, TaskEvidence::default());
     assert_eq!(read.created_at, t0());
+    // Migration 7: existing tasks and phases start at version 1, for everyone,
+    // waiting for nothing, visible to the client.
+    assert_eq!(read.version, 1);
+    assert!(read.assigned_to.is_empty() && read.waits_on.is_empty() && !read.internal);
+    let plan = portal_core::PlanStore::plan(&store, portal).await.unwrap();
+    assert_eq!(plan.phases[0].version, 1);
+    assert_eq!(plan.tasks, vec![read.clone()]);
     let snapshot = store.portal_snapshot(portal).await.unwrap();
     assert_eq!(snapshot.tasks, vec![read.clone()]);
     // The new tables work on the migrated database.
@@ -182,6 +189,7 @@ async fn a_version_1_database_is_migrated() {
         .await
         .unwrap();
     assert_eq!(done.evidence, evidence());
+    assert_eq!(done.version, 2);
     assert_eq!(store.activity(portal, 10).await.unwrap().len(), 1);
     drop(store);
 

@@ -10,6 +10,7 @@
 
 pub mod envelope;
 pub mod keyring;
+mod worker;
 
 use std::pin::Pin;
 

@@ -24,9 +24,11 @@
 // should stop the run loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -96,6 +98,104 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
+/// The async worker threads of the runtime (hyper, multer, the client, the put loop).
+const WORKERS: usize = 2;
+
+/// Names the runtime's threads: tokio starts its workers first, when the runtime is
+/// built, so the first `WORKERS` names go to them; every later thread is the blocking
+/// pool's (the blob store's hashing and writing, SQLite).
+fn thread_name() -> String {
+    static STARTED: AtomicUsize = AtomicUsize::new(0);
+    if STARTED.fetch_add(1, Ordering::Relaxed) < WORKERS {
+        "async-worker".into()
+    } else {
+        "blocking-pool".into()
+    }
+}
+
+/// CPU ticks (user + system, 1/100 s) of each thread of this process: id -> (name, ticks).
+fn thread_ticks() -> BTreeMap<u32, (String, u64)> {
+    let mut out = BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return out;
+    };
+    for task in tasks.flatten() {
+        let Some(tid) = task.file_name().to_str().and_then(|t| t.parse().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let name = stat[open + 1..close].to_string();
+        let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        let ticks = fields
+            .get(11)
+            .and_then(|u| u.parse::<u64>().ok())
+            .unwrap_or(0)
+            + fields
+                .get(12)
+                .and_then(|s| s.parse::<u64>().ok())
+                .unwrap_or(0);
+        out.insert(tid, (name, ticks));
+    }
+    out
+}
+
+/// Samples every thread's CPU every 20 ms until stopped, so threads that end during the
+/// upload (a file's sealing and hashing threads end with it) keep their last figure.
+struct ThreadCpu {
+    before: BTreeMap<u32, (String, u64)>,
+    stop: Arc<AtomicBool>,
+    sampler: std::thread::JoinHandle<BTreeMap<u32, (String, u64)>>,
+}
+
+impl ThreadCpu {
+    fn start() -> Self {
+        let before = thread_ticks();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let sampler = std::thread::Builder::new()
+            .name("cpu-sampler".into())
+            .spawn(move || {
+                let mut last = BTreeMap::new();
+                loop {
+                    last.extend(thread_ticks());
+                    if stopping.load(Ordering::Relaxed) {
+                        return last;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            })
+            .unwrap();
+        Self {
+            before,
+            stop,
+            sampler,
+        }
+    }
+
+    /// CPU seconds per thread name since `start`, largest first.
+    fn finish(self) -> Vec<(String, f64)> {
+        self.stop.store(true, Ordering::Relaxed);
+        let last = self.sampler.join().unwrap();
+        let mut by_name: BTreeMap<String, u64> = BTreeMap::new();
+        for (tid, (name, ticks)) in last {
+            let before = self.before.get(&tid).map_or(0, |(_, t)| *t);
+            *by_name.entry(name).or_default() += ticks.saturating_sub(before);
+        }
+        let mut out: Vec<_> = by_name
+            .into_iter()
+            .filter(|(name, ticks)| *ticks > 0 && name != "cpu-sampler")
+            .map(|(name, ticks)| (name, ticks as f64 / 100.0))
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        out
+    }
+}
+
 fn mb_per_s(bytes: u64, took: Duration) -> f64 {
     bytes as f64 / 1e6 / took.as_secs_f64()
 }
@@ -131,8 +231,17 @@ fn content_pieces() -> (Bytes, Bytes) {
     (Bytes::from(first), rest)
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKERS)
+        .thread_name_fn(thread_name)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(run());
+}
+
+async fn run() {
     let args = parse_args();
     let dir = tempfile::tempdir_in(&args.dir).unwrap();
     let total = args.mib as u64 * MIB as u64;
@@ -257,12 +366,14 @@ async fn main() {
     let rss_before = status_kib("VmRSS:");
     reset_peak_rss();
     let cpu_before = process_cpu();
+    let threads = ThreadCpu::start();
     let started = Instant::now();
     let response = sender.send_request(request).await.unwrap();
     let status = response.status();
     let answer = response.into_body().collect().await.unwrap().to_bytes();
     let took = started.elapsed();
     let cpu = process_cpu().zip(cpu_before).map(|(a, b)| a - b);
+    let by_thread = threads.finish();
     let peak = status_kib("VmHWM:");
     assert!(
         status.is_redirection() || status.is_success(),
@@ -292,6 +403,11 @@ async fn main() {
             std::thread::available_parallelism().map_or(0, usize::from)
         );
     }
+    let by_thread: Vec<String> = by_thread
+        .iter()
+        .map(|(name, secs)| format!("{name} {secs:.2} s"))
+        .collect();
+    println!("  by thread:            {}", by_thread.join(", "));
     println!(
         "peak RSS growth during the upload: {:.1} MiB (RSS before {:.1} MiB, peak {:.1} MiB)",
         peak.saturating_sub(rss_before) as f64 / 1024.0,

@@ -142,6 +142,7 @@ pub fn encrypt(
         tally,
         hasher: Hasher::Here(Tally::new()),
         sealer: None,
+        slot: None,
         workers_tried: false,
         sealed: VecDeque::new(),
         hashed: VecDeque::new(),
@@ -187,6 +188,9 @@ struct Sealing {
     tally: Arc<Mutex<Tally>>,
     hasher: Hasher,
     sealer: Option<Worker<SealJob, Result<Bytes>>>,
+    /// This file's share of the process-wide bound on files sealed on threads of their
+    /// own, held while its threads live.
+    slot: Option<worker::Slot>,
     /// The threads are started once at most: a file hashed here stays hashed here.
     workers_tried: bool,
     /// Sealed batches on their way, oldest first: the order they are stored in.
@@ -290,6 +294,7 @@ impl Sealing {
     fn fail(&mut self, error: Error) -> Poll<Option<Result<Bytes>>> {
         self.done = true;
         self.sealer = None;
+        self.slot = None;
         self.hasher = Hasher::Here(Tally::new());
         self.sealed.clear();
         self.hashed.clear();
@@ -305,6 +310,11 @@ impl Sealing {
         }
         self.workers_tried = true;
         let Hasher::Here(so_far) = &self.hasher else {
+            return;
+        };
+        // Many large uploads at once must not start two threads each: past the bound,
+        // a file is sealed on the task that reads it, as a small one is.
+        let Some(slot) = worker::Slots::process().take() else {
             return;
         };
         let mut tally = so_far.clone();
@@ -327,6 +337,7 @@ impl Sealing {
         };
         self.sealer = Some(sealer);
         self.hasher = Hasher::Thread(hasher);
+        self.slot = Some(slot);
     }
 
     /// Hands out the next batch: all of `pending` if `last`, else its first [`BATCH`]

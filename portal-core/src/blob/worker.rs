@@ -9,7 +9,8 @@
 //! (`futures_channel::oneshot`), so the async side waits without blocking its thread,
 //! and it bounds how many jobs are in flight by how many answers it has not taken.
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{OnceLock, mpsc};
 
 use futures_channel::oneshot;
 
@@ -47,6 +48,55 @@ impl<I: Send + 'static, O: Send + 'static> Worker<I, O> {
     }
 }
 
+/// A bound on how many files are worked on by threads of their own at once.
+#[derive(Debug)]
+pub(crate) struct Slots {
+    busy: AtomicUsize,
+    most: usize,
+}
+
+impl Slots {
+    /// A bound of `most` files at once.
+    pub(crate) const fn new(most: usize) -> Self {
+        Self {
+            busy: AtomicUsize::new(0),
+            most,
+        }
+    }
+
+    /// The process-wide bound: one file per core (each uses two threads), so a burst
+    /// of large uploads costs at most twice as many threads as cores, never one pair
+    /// per connection.
+    pub(crate) fn process() -> &'static Slots {
+        static PROCESS: OnceLock<Slots> = OnceLock::new();
+        PROCESS.get_or_init(|| {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            Slots::new(cores.clamp(1, 64))
+        })
+    }
+
+    /// A slot, if fewer than the bound hold one; `None` means "do the work on the
+    /// caller's task".
+    pub(crate) fn take(&'static self) -> Option<Slot> {
+        self.busy
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |busy| {
+                (busy < self.most).then_some(busy + 1)
+            })
+            .ok()
+            .map(|_| Slot(self))
+    }
+}
+
+/// A file's permission to use threads of its own; given back when dropped.
+#[derive(Debug)]
+pub(crate) struct Slot(&'static Slots);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.busy.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// An answer that is already known (work done on the caller's own thread), in the
 /// same shape as a worker's.
 pub(crate) fn ready<O>(value: O) -> oneshot::Receiver<O> {
@@ -58,6 +108,17 @@ pub(crate) fn ready<O>(value: O) -> oneshot::Receiver<O> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slots_are_bounded_and_given_back() {
+        let slots: &'static Slots = Box::leak(Box::new(Slots::new(2)));
+        let a = slots.take().unwrap();
+        let _b = slots.take().unwrap();
+        assert!(slots.take().is_none(), "a third file waits its turn");
+        drop(a);
+        assert!(slots.take().is_some(), "a dropped slot is free again");
+        assert!(Slots::process().most >= 1);
+    }
 
     /// Waits for an answer without an async runtime (spins with a yield: tests only).
     fn wait<T>(mut r: oneshot::Receiver<T>) -> Result<T, oneshot::Canceled> {

@@ -334,8 +334,14 @@ CREATE INDEX outbox_failed ON outbox (tenant_id, finished_at, seq) WHERE state =
 CREATE INDEX outbox_sent ON outbox (finished_at, seq) WHERE state = 'sent';
 "#;
 
+/// Migration 7 (issue 12): a portal's target go-live date, `YYYY-MM-DD` like a task's
+/// due date, none for every existing portal.
+const V7: &str = r#"
+ALTER TABLE portals ADD COLUMN target_date TEXT;
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The schema version this build writes: the number of migrations.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

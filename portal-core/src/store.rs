@@ -498,6 +498,14 @@ pub trait AccessStore: Send + Sync + 'static {
     async fn end_session(&self, session: &TokenHash, now: DateTime<Utc>) -> Result<()>;
     /// Revokes a contact's access: invite, codes, links and sessions, at once.
     async fn revoke_contact(&self, contact: ContactId, now: DateTime<Utc>) -> Result<()>;
+    /// Removes a contact for good, in one unit with `activity` (an entry of the
+    /// contact's portal, else `Invalid` and nothing written): the contact record, its
+    /// invite, verifications (codes and magic links), verification-email counts, code
+    /// guard, sessions and access-log entries are deleted. Afterwards every token of
+    /// it answers `NotFound`, and the contact is in no listing. Records that only name
+    /// the contact (comments, questions, activity, uploaded files) are kept: they hold
+    /// the name as it was. `NotFound(Contact)` if missing.
+    async fn remove_contact(&self, contact: ContactId, activity: &ActivityEntry) -> Result<()>;
     /// Appends an access entry.
     async fn record_access(&self, entry: &AccessLogEntry) -> Result<()>;
     /// A portal's access log, newest first, at most `limit` entries.

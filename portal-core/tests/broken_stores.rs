@@ -78,6 +78,10 @@ enum Breakage {
     ForeignActivityAccepted,
     /// `comments` lists newest first instead of oldest first.
     CommentsReversed,
+    /// `remove_contact` only revokes the contact.
+    RemoveOnlyRevokes,
+    /// `remove_contact` files an entry of another portal under the contact's.
+    RemoveAcceptsForeignActivity,
     /// `edit_portal` answers with the edit applied but writes nothing.
     EditsNotKept,
     /// `edit_contact` refuses a contact's own email as taken.
@@ -731,6 +735,20 @@ impl AccessStore for Broken {
     async fn revoke_contact(&self, contact: ContactId, now: DateTime<Utc>) -> Result<()> {
         self.inner.revoke_contact(contact, now).await
     }
+    async fn remove_contact(&self, contact: ContactId, activity: &ActivityEntry) -> Result<()> {
+        if self.is(Breakage::RemoveOnlyRevokes) {
+            return self.inner.revoke_contact(contact, activity.at).await;
+        }
+        if self.is(Breakage::RemoveAcceptsForeignActivity) {
+            let portal = self.inner.contact(contact).await?.portal_id;
+            let refiled = ActivityEntry {
+                portal_id: portal,
+                ..activity.clone()
+            };
+            return self.inner.remove_contact(contact, &refiled).await;
+        }
+        self.inner.remove_contact(contact, activity).await
+    }
 
     async fn record_access(&self, entry: &AccessLogEntry) -> Result<()> {
         self.inner.record_access(entry).await
@@ -1296,6 +1314,10 @@ caught! {
         UnlockedClaim => arc outbox_concurrent_claims;
     pruning_the_sent_boundary_is_caught_by_outbox_prune_sent:
         PruneSentBoundary => ref outbox_prune_sent;
+    revoking_instead_of_removing_is_caught_by_remove_contact_erases_access:
+        RemoveOnlyRevokes => ref remove_contact_erases_access;
+    a_foreign_removal_entry_is_caught_by_remove_contact_erases_access:
+        RemoveAcceptsForeignActivity => ref remove_contact_erases_access;
     unkept_edits_are_caught_by_directory_edits:
         EditsNotKept => ref directory_edits;
     refusing_the_own_email_is_caught_by_directory_edits:

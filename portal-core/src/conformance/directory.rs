@@ -658,3 +658,114 @@ pub async fn directory_edits(store: &dyn Store) {
         }
     );
 }
+
+/// `remove_contact`: the contact and all of its access (invite, verifications,
+/// sessions, access-log entries) are gone in one unit with the activity entry; an
+/// entry of another portal is `Invalid` and removes nothing; the portal's other
+/// contacts are untouched; a missing contact is `NotFound`.
+pub async fn remove_contact_erases_access(store: &dyn Store) {
+    use crate::store::{AccessEvent, AccessLogEntry};
+    use crate::workflow::{ActivityEntry, ActivityKind};
+
+    let w = world(store).await;
+    let other = another_contact(store, &w, "sam@example.com").await;
+    let (session, _) = signed_in(store, w.contact.id, t0()).await;
+    let invite = super::support::invite(store, w.contact.id, t0() + secs(1)).await;
+    let (other_session, _) = signed_in(store, other.id, t0()).await;
+    for contact in [w.contact.id, other.id] {
+        store
+            .record_access(&AccessLogEntry {
+                at: t0() + secs(2),
+                portal_id: w.portal.id,
+                contact_id: contact,
+                event: AccessEvent::PortalRequest,
+                request: RequestInfo::default(),
+            })
+            .await
+            .unwrap();
+    }
+    let entry = |portal| ActivityEntry {
+        portal_id: portal,
+        at: t0() + secs(3),
+        actor: staff(),
+        kind: ActivityKind::ContactRemoved,
+        task_id: None,
+        subject: w.contact.name.clone(),
+        detail: None,
+    };
+    let elsewhere = new_portal(w.tenant.id, t0());
+    store.create_portal(&elsewhere).await.unwrap();
+    assert_err!(
+        store
+            .remove_contact(w.contact.id, &entry(elsewhere.id))
+            .await,
+        Error::Invalid { .. }
+    );
+    assert_eq!(
+        store.contact(w.contact.id).await.unwrap(),
+        w.contact,
+        "a refused removal removes nothing"
+    );
+    assert!(store.activity(elsewhere.id, 10).await.unwrap().is_empty());
+
+    let feed_before = store.activity(w.portal.id, 100).await.unwrap().len();
+    store
+        .remove_contact(w.contact.id, &entry(w.portal.id))
+        .await
+        .unwrap();
+    assert_err!(
+        store.contact(w.contact.id).await,
+        Error::NotFound {
+            entity: Entity::Contact
+        }
+    );
+    let left = store.contacts(w.portal.id).await.unwrap();
+    assert_eq!(
+        left,
+        vec![other.clone()],
+        "only the removed contact is gone"
+    );
+    assert!(
+        matches!(
+            store.open_invite(&invite).await,
+            Err(Error::NotFound { .. })
+        ),
+        "the removed contact's invite is gone"
+    );
+    let policy = super::support::no_slide();
+    assert!(
+        matches!(
+            store
+                .authenticate(&session, t0() + secs(4), &policy, &RequestInfo::default())
+                .await,
+            Err(Error::NotFound { .. })
+        ),
+        "the removed contact's session is gone"
+    );
+    store
+        .authenticate(
+            &other_session,
+            t0() + secs(4),
+            &policy,
+            &RequestInfo::default(),
+        )
+        .await
+        .unwrap();
+    let log = store.access_log(w.portal.id, 100).await.unwrap();
+    assert!(
+        log.iter().all(|e| e.contact_id != w.contact.id),
+        "the removed contact's access-log entries are gone"
+    );
+    assert!(log.iter().any(|e| e.contact_id == other.id));
+    let feed = store.activity(w.portal.id, 100).await.unwrap();
+    assert_eq!(feed.len(), feed_before + 1);
+    assert_eq!(feed[0], entry(w.portal.id), "the entry is appended with it");
+    assert_err!(
+        store
+            .remove_contact(w.contact.id, &entry(w.portal.id))
+            .await,
+        Error::NotFound {
+            entity: Entity::Contact
+        }
+    );
+}

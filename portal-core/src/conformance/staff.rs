@@ -82,6 +82,7 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "revoke_invite",
     "set_portal_status",
     "revoke_contact",
+    "remove_contact",
 ];
 
 /// The staff use cases that need the admin role (settings, branding, revocation,
@@ -95,6 +96,7 @@ pub const ADMIN_USE_CASES: &[&str] = &[
     "revoke_invite",
     "set_portal_status",
     "revoke_contact",
+    "remove_contact",
 ];
 
 /// Use cases that name no id: they act on the caller's own tenant, so there is no
@@ -392,6 +394,7 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
                 .await
         }
         "revoke_contact" => service.revoke_contact(staff, a.contact).await,
+        "remove_contact" => service.remove_contact(staff, a.contact).await,
         other => panic!("the staff matrix has no call for the use case {other:?}"),
     }
 }

@@ -14,6 +14,7 @@ use crate::model::{Contact, EmailAddress, Portal, Progress, Tenant, clean_label}
 use crate::secret::InviteToken;
 use crate::staff::{StaffContext, StaffRole};
 use crate::store::{AccessEvent, ContactEdit, PortalEdit, TenantEdit};
+use crate::workflow::{ActivityEntry, ActivityKind};
 
 /// How many access-log entries of a portal are read to find its contacts' last
 /// access: enough for months of a portal's use; a contact whose last access is older
@@ -173,6 +174,24 @@ impl PortalService {
         };
         self.staff_contact(staff, contact).await?;
         self.inner.store.edit_contact(contact, &edit).await
+    }
+
+    /// Removes a contact for good (admin): the contact, its invite, verifications,
+    /// sessions and access-log entries are deleted at once; the activity feed records
+    /// who removed whom, and earlier entries, comments and questions keep the name.
+    pub async fn remove_contact(&self, staff: &StaffContext, contact: ContactId) -> Result<()> {
+        staff.require(StaffRole::Admin, "removing a contact")?;
+        let (target, portal) = self.staff_contact(staff, contact).await?;
+        let activity = ActivityEntry {
+            portal_id: portal.id,
+            at: self.inner.clock.now(),
+            actor: staff.actor(),
+            kind: ActivityKind::ContactRemoved,
+            task_id: None,
+            subject: target.name,
+            detail: None,
+        };
+        self.inner.store.remove_contact(contact, &activity).await
     }
 
     /// Renames the staff member's tenant (admin; its own name, not the branding).

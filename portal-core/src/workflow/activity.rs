@@ -50,6 +50,9 @@ pub enum ActivityKind {
     DocumentQuarantined,
     /// An upload was scanned again.
     DocumentScanned,
+    /// The MSP removed a contact from the portal (the subject is their name, kept
+    /// here after the contact record is gone).
+    ContactRemoved,
 }
 
 impl ActivityKind {
@@ -75,6 +78,7 @@ impl ActivityKind {
             Self::DocumentRejected => "rejected a document of",
             Self::DocumentQuarantined => "had a document quarantined by the virus scan on",
             Self::DocumentScanned => "scanned a document again on",
+            Self::ContactRemoved => "removed the contact",
         }
     }
 }

@@ -259,4 +259,53 @@ mod operations {
             "a refused change writes nothing"
         );
     }
+
+    #[tokio::test]
+    async fn a_removed_contact_is_gone_but_named_in_the_feed() {
+        let h = Harness::new(906).await;
+        let (session, ctx) = h.sign_in(&h.contact).await;
+        h.service
+            .ask_question(&ctx, "Where do we start?")
+            .await
+            .unwrap();
+        h.service
+            .remove_contact(&h.staff, h.contact.id)
+            .await
+            .unwrap();
+        let req = portal_core::testkit::request();
+        assert!(matches!(
+            h.service.authenticate(&session, &req).await,
+            Err(Error::NotFound { .. })
+        ));
+        assert!(
+            h.service
+                .list_contacts(&h.staff, h.portal.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let feed = h
+            .service
+            .staff_activity(&h.staff, h.portal.id, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            feed[0].summary(),
+            "Sam Staff removed the contact “Jane Doe”"
+        );
+        let questions = h
+            .service
+            .staff_questions(&h.staff, h.portal.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            questions[0].asked_by.name(),
+            "Jane Doe",
+            "kept with the name"
+        );
+        assert!(matches!(
+            h.service.remove_contact(&h.staff, h.contact.id).await,
+            Err(Error::NotFound { .. })
+        ));
+    }
 }

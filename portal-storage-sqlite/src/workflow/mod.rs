@@ -12,7 +12,7 @@
 //! parent (task or portal), taken inside the write job. The single writer is the lock
 //! the contract asks for, so numbers are distinct, gap-free and in commit order.
 
-mod rows;
+pub(crate) mod rows;
 
 use std::sync::Arc;
 

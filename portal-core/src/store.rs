@@ -95,6 +95,32 @@ pub trait DirectoryStore: Send + Sync + 'static {
     /// Changes one setting of a tenant; returns the tenant as stored.
     /// `NotFound(Tenant)` if missing.
     async fn edit_tenant(&self, tenant: TenantId, edit: &TenantEdit) -> Result<Tenant>;
+    /// Deletes a portal and every record of it, in one unit with appending `erasure`
+    /// to its tenant's erasure log: phases, tasks, contacts with all of their access
+    /// records (invites, verifications, sessions, access log), comments, questions,
+    /// activity, file records and the portal's emails still in the outbox. Returns
+    /// the blobs of the deleted files, for the caller to delete their content after
+    /// the unit. `NotFound(Portal)` if missing; an erasure naming another portal or
+    /// tenant is `Invalid`; either way nothing is written.
+    async fn delete_portal(&self, portal: PortalId, erasure: &Erasure) -> Result<Vec<BlobId>>;
+    /// A tenant's erasure log, newest first (it outlives the portals it records).
+    async fn erasures(&self, tenant: TenantId) -> Result<Vec<Erasure>>;
+}
+
+/// One portal deletion, in the tenant-level erasure log: what was erased, when and by
+/// whom (the hash-chained audit trail of a later issue builds on it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erasure {
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// The deleted portal's id.
+    pub portal_id: PortalId,
+    /// Its client company name at the time.
+    pub client_name: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub by: crate::workflow::Actor,
 }
 
 /// One change of a portal, applied by [`DirectoryStore::edit_portal`] alone so that

@@ -36,7 +36,9 @@ use portal_core::store::{
     AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo, TaskDecision,
     VerificationView,
 };
-use portal_core::store::{ContactEdit, DocumentStore, OutboxStore, PortalEdit, TenantEdit};
+use portal_core::store::{
+    ContactEdit, DocumentStore, Erasure, OutboxStore, PortalEdit, TenantEdit,
+};
 use portal_core::workflow::documents::{FileDecision, UploadDecision};
 use portal_core::workflow::{ActivityEntry, ClientQuestion, Comment, DocumentFile, QuestionAnswer};
 use portal_core::{
@@ -78,6 +80,10 @@ enum Breakage {
     ForeignActivityAccepted,
     /// `comments` lists newest first instead of oldest first.
     CommentsReversed,
+    /// `delete_portal` returns no blobs, so the files' content would stay.
+    DeleteForgetsBlobs,
+    /// `erasures` lists the oldest first.
+    ErasuresOldestFirst,
     /// `remove_contact` only revokes the contact.
     RemoveOnlyRevokes,
     /// `remove_contact` files an entry of another portal under the contact's.
@@ -406,6 +412,20 @@ impl DirectoryStore for Broken {
     }
     async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot> {
         self.inner.portal_snapshot(portal).await
+    }
+    async fn delete_portal(&self, portal: PortalId, erasure: &Erasure) -> Result<Vec<BlobId>> {
+        let blobs = self.inner.delete_portal(portal, erasure).await?;
+        if self.is(Breakage::DeleteForgetsBlobs) {
+            return Ok(Vec::new());
+        }
+        Ok(blobs)
+    }
+    async fn erasures(&self, tenant: TenantId) -> Result<Vec<Erasure>> {
+        let mut log = self.inner.erasures(tenant).await?;
+        if self.is(Breakage::ErasuresOldestFirst) {
+            log.reverse();
+        }
+        Ok(log)
     }
     async fn edit_portal(&self, portal: PortalId, edit: &PortalEdit) -> Result<Portal> {
         if self.is(Breakage::EditsNotKept) {
@@ -1314,6 +1334,10 @@ caught! {
         UnlockedClaim => arc outbox_concurrent_claims;
     pruning_the_sent_boundary_is_caught_by_outbox_prune_sent:
         PruneSentBoundary => ref outbox_prune_sent;
+    forgotten_blobs_are_caught_by_delete_portal_erases_everything:
+        DeleteForgetsBlobs => ref delete_portal_erases_everything;
+    an_oldest_first_erasure_log_is_caught_by_delete_portal_erases_everything:
+        ErasuresOldestFirst => ref delete_portal_erases_everything;
     revoking_instead_of_removing_is_caught_by_remove_contact_erases_access:
         RemoveOnlyRevokes => ref remove_contact_erases_access;
     a_foreign_removal_entry_is_caught_by_remove_contact_erases_access:

@@ -227,6 +227,17 @@ pub(crate) fn tenant(row: &Row<'_>) -> rusqlite::Result<Tenant> {
     })
 }
 
+/// An erasure-log row: `tenant_id, portal_id, client_name, at, by_actor`.
+pub(crate) fn erasure(row: &Row<'_>) -> rusqlite::Result<portal_core::store::Erasure> {
+    Ok(portal_core::store::Erasure {
+        tenant_id: tenant_id(row, 0)?,
+        portal_id: portal_id(row, 1)?,
+        client_name: row.get(2)?,
+        at: time(row, 3)?,
+        by: json(row, 4)?,
+    })
+}
+
 /// Columns read by [`portal_at`], for a table aliased `p`.
 macro_rules! portal_cols {
     () => {

@@ -14,9 +14,9 @@ use rusqlite::{Connection, OptionalExtension, Params, params};
 use portal_core::model::{
     Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant,
 };
-use portal_core::store::{ContactEdit, PortalEdit, TenantEdit};
+use portal_core::store::{ContactEdit, Erasure, PortalEdit, TenantEdit};
 use portal_core::{
-    ContactId, DirectoryStore, Entity, Error, PhaseId, PortalId, Result, TaskId, TenantId,
+    BlobId, ContactId, DirectoryStore, Entity, Error, PhaseId, PortalId, Result, TaskId, TenantId,
 };
 
 use crate::SqliteStore;
@@ -572,6 +572,133 @@ impl DirectoryStore for SqliteStore {
                 .prepare_cached(&format!("SELECT {TENANT_COLS} FROM tenants WHERE id = ?1"))
                 .db("reading a tenant")?;
             stmt.query_row([key], codec::tenant).db("reading a tenant")
+        })
+        .await
+    }
+
+    async fn delete_portal(&self, portal: PortalId, erasure: &Erasure) -> Result<Vec<BlobId>> {
+        let erasure = erasure.clone();
+        let by = codec::to_json(&erasure.by)?;
+        self.write_content(portal, move |conn| {
+            let p = load_portal(conn, portal)?;
+            if erasure.portal_id != portal || erasure.tenant_id != p.tenant_id {
+                return Err(Error::invalid(
+                    "erasure",
+                    "must name the deleted portal and its tenant",
+                ));
+            }
+            let key = &portal.as_bytes()[..];
+            let blobs: Vec<BlobId> = {
+                let mut stmt = conn
+                    .prepare_cached("SELECT blob_id FROM document_files WHERE portal_id = ?1")
+                    .db("listing a portal's files")?;
+                let rows = stmt
+                    .query_map([key], |row| {
+                        let bytes: Vec<u8> = row.get(0)?;
+                        Ok(bytes)
+                    })
+                    .db("listing a portal's files")?;
+                let mut out = Vec::new();
+                for bytes in rows {
+                    let bytes = bytes.db("listing a portal's files")?;
+                    let id: [u8; 16] = bytes
+                        .try_into()
+                        .map_err(|_| Error::storage_msg("a stored blob id is not 16 bytes"))?;
+                    out.push(BlobId::from_bytes(id));
+                }
+                out
+            };
+            let of_contacts = "contact_id IN (SELECT id FROM contacts WHERE portal_id = ?1)";
+            for (sql, what) in [
+                (
+                    format!("DELETE FROM sessions WHERE {of_contacts}"),
+                    "sessions",
+                ),
+                (
+                    format!("DELETE FROM verification_emails WHERE {of_contacts}"),
+                    "email counts",
+                ),
+                (
+                    format!("DELETE FROM code_guards WHERE {of_contacts}"),
+                    "code guards",
+                ),
+                (
+                    format!("DELETE FROM verifications WHERE {of_contacts}"),
+                    "verifications",
+                ),
+                (
+                    format!("DELETE FROM invites WHERE {of_contacts}"),
+                    "invites",
+                ),
+                (
+                    "DELETE FROM access_log WHERE portal_id = ?1".to_owned(),
+                    "access log",
+                ),
+                (
+                    "DELETE FROM comments WHERE portal_id = ?1".to_owned(),
+                    "comments",
+                ),
+                (
+                    "DELETE FROM questions WHERE portal_id = ?1".to_owned(),
+                    "questions",
+                ),
+                (
+                    "DELETE FROM activity WHERE portal_id = ?1".to_owned(),
+                    "activity",
+                ),
+                (
+                    "DELETE FROM document_files WHERE portal_id = ?1".to_owned(),
+                    "files",
+                ),
+                ("DELETE FROM tasks WHERE portal_id = ?1".to_owned(), "tasks"),
+                (
+                    "DELETE FROM phases WHERE portal_id = ?1".to_owned(),
+                    "phases",
+                ),
+                (
+                    "DELETE FROM contacts WHERE portal_id = ?1".to_owned(),
+                    "contacts",
+                ),
+                (
+                    "DELETE FROM outbox WHERE portal_id = ?1".to_owned(),
+                    "emails",
+                ),
+                ("DELETE FROM portals WHERE id = ?1".to_owned(), "portal"),
+            ] {
+                conn.prepare_cached(&sql)
+                    .and_then(|mut s| s.execute([key]))
+                    .map_err(|e| Error::storage(format!("deleting a portal's {what}"), e))?;
+            }
+            conn.prepare_cached(
+                "INSERT INTO erasures (tenant_id, portal_id, client_name, at, by_actor)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    &erasure.tenant_id.as_bytes()[..],
+                    key,
+                    erasure.client_name,
+                    micros(erasure.at),
+                    by
+                ])
+            })
+            .db("recording an erasure")?;
+            Ok(blobs)
+        })
+        .await
+    }
+
+    async fn erasures(&self, tenant: TenantId) -> Result<Vec<Erasure>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT tenant_id, portal_id, client_name, at, by_actor FROM erasures
+                     WHERE tenant_id = ?1 ORDER BY id DESC",
+                )
+                .db("reading the erasure log")?;
+            stmt.query_map([&tenant.as_bytes()[..]], codec::erasure)
+                .and_then(Iterator::collect)
+                .db("reading the erasure log")
         })
         .await
     }

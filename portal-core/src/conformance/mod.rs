@@ -103,9 +103,10 @@ pub use directory::{
     portal_snapshot_order, remove_contact_erases_access, tenant_isolation, tenants_and_portals,
 };
 pub use documents::{
-    concurrent_document_reviews, concurrent_document_uploads, document_file_keeps_immutable_fields,
-    document_file_round_trips, document_refusals_write_nothing, document_supersede,
-    document_upload_recorded, file_key_rotation, review_queue_order_and_scope,
+    concurrent_document_reviews, concurrent_document_uploads, delete_portal_erases_everything,
+    document_file_keeps_immutable_fields, document_file_round_trips,
+    document_refusals_write_nothing, document_supersede, document_upload_recorded,
+    file_key_rotation, review_queue_order_and_scope,
 };
 pub use guards::{
     concurrent_emails_at_the_limit, concurrent_wrong_codes_per_contact, email_limit_per_contact,
@@ -211,6 +212,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     document_file_keeps_immutable_fields(s).await;
     review_queue_order_and_scope(s).await;
     file_key_rotation(s).await;
+    delete_portal_erases_everything(s).await;
     concurrent_document_uploads(store.clone()).await;
     concurrent_document_reviews(store.clone()).await;
     // The email outbox.
@@ -261,6 +263,7 @@ macro_rules! conformance_tests {
             prune_access_log_batches, document_upload_recorded, document_file_round_trips,
             document_refusals_write_nothing, document_supersede,
             document_file_keeps_immutable_fields, review_queue_order_and_scope, file_key_rotation,
+            delete_portal_erases_everything,
             outbox_enqueue_round_trips, outbox_queued_with_their_unit, outbox_claims_due_in_order,
             outbox_stale_claim_refused, outbox_outcomes, outbox_prune_sent
         );

@@ -54,6 +54,7 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "failed_mail",
     "list_portals",
     "list_contacts",
+    "erasure_log",
     // Writes.
     "upload_logo",
     "create_portal",
@@ -83,6 +84,7 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "set_portal_status",
     "revoke_contact",
     "remove_contact",
+    "delete_portal",
 ];
 
 /// The staff use cases that need the admin role (settings, branding, revocation,
@@ -97,12 +99,14 @@ pub const ADMIN_USE_CASES: &[&str] = &[
     "set_portal_status",
     "revoke_contact",
     "remove_contact",
+    "delete_portal",
 ];
 
 /// Use cases that name no id: they act on the caller's own tenant, so there is no
 /// other tenant's id to refuse; B's call must leave A alone and show nothing of A.
 const OWN_TENANT_ONLY: &[&str] = &[
     "list_portals",
+    "erasure_log",
     "rename_tenant",
     "set_notification_recipients",
     "review_queue",
@@ -270,6 +274,7 @@ async fn state_of(kit: &TestService, a: &TenantA) -> String {
     out.push(format!("{:?}", store.document_files(a.portal).await));
     out.push(format!("{:?}", store.review_queue(a.tenant, 100).await));
     out.push(format!("{:?}", store.failed_mail(a.tenant, 100).await));
+    out.push(format!("{:?}", store.erasures(a.tenant).await));
     out.push(format!("emails sent: {}", kit.mailer.sent().len()));
     out.join("\n")
 }
@@ -395,6 +400,11 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
         }
         "revoke_contact" => service.revoke_contact(staff, a.contact).await,
         "remove_contact" => service.remove_contact(staff, a.contact).await,
+        "delete_portal" => service.delete_portal(staff, p).await.map(drop),
+        "erasure_log" => {
+            let log = service.erasure_log(staff).await?;
+            shows_a(staff, a, log.iter().any(|e| e.tenant_id == a.tenant))
+        }
         other => panic!("the staff matrix has no call for the use case {other:?}"),
     }
 }

@@ -463,26 +463,7 @@ impl AccessStore for MemoryStore {
         self.with(|st| {
             let portal = st.contact(contact)?.portal_id;
             activity.ensure_portal(portal)?;
-            st.contacts.remove(&contact);
-            if let Some(hash) = st.current_invite.remove(&contact) {
-                st.invites.remove(&hash);
-            }
-            st.invites.retain(|_, rec| rec.contact != contact);
-            let verifications = st
-                .contact_verifications
-                .remove(&contact)
-                .unwrap_or_default();
-            for v in &verifications {
-                st.verifications.remove(v);
-            }
-            st.magic_links.retain(|_, v| !verifications.contains(v));
-            st.emails.remove(&contact);
-            st.code_guards.remove(&contact);
-            let sessions = st.contact_sessions.remove(&contact).unwrap_or_default();
-            for session in &sessions {
-                st.sessions.remove(session);
-            }
-            st.access_log.retain(|e| e.contact_id != contact);
+            st.erase_contact(contact);
             st.activity.push(activity.clone());
             Ok(())
         })

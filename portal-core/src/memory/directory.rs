@@ -6,9 +6,9 @@ use async_trait::async_trait;
 
 use super::{MemoryStore, Seq, not_found, oldest_first};
 use crate::error::{Entity, Error, Result};
-use crate::ids::{ContactId, PhaseId, PortalId, TenantId};
+use crate::ids::{BlobId, ContactId, PhaseId, PortalId, TenantId};
 use crate::model::{Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant};
-use crate::store::{ContactEdit, DirectoryStore, PortalEdit, TenantEdit};
+use crate::store::{ContactEdit, DirectoryStore, Erasure, PortalEdit, TenantEdit};
 
 #[async_trait]
 impl DirectoryStore for MemoryStore {
@@ -292,6 +292,60 @@ impl DirectoryStore for MemoryStore {
                 }
             }
             Ok(t.value.clone())
+        })
+    }
+
+    async fn delete_portal(&self, portal: PortalId, erasure: &Erasure) -> Result<Vec<BlobId>> {
+        self.with(|st| {
+            let p = st
+                .portals
+                .get(&portal)
+                .map(|p| p.value.clone())
+                .ok_or_else(|| not_found(Entity::Portal))?;
+            if erasure.portal_id != portal || erasure.tenant_id != p.tenant_id {
+                return Err(Error::invalid(
+                    "erasure",
+                    "must name the deleted portal and its tenant",
+                ));
+            }
+            let contacts: Vec<ContactId> = st
+                .contacts
+                .values()
+                .filter(|c| c.value.portal_id == portal)
+                .map(|c| c.value.id)
+                .collect();
+            for contact in contacts {
+                st.erase_contact(contact);
+            }
+            st.portals.remove(&portal);
+            st.phases.retain(|_, ph| ph.portal_id != portal);
+            st.tasks.retain(|_, t| t.portal_id != portal);
+            st.access_log.retain(|e| e.portal_id != portal);
+            st.comments.retain(|c| c.value.portal_id != portal);
+            st.questions.retain(|_, q| q.value.portal_id != portal);
+            st.activity.retain(|a| a.portal_id != portal);
+            let blobs = st
+                .files
+                .values()
+                .filter(|f| f.value.portal_id == portal)
+                .map(|f| f.value.blob)
+                .collect();
+            st.files.retain(|_, f| f.value.portal_id != portal);
+            st.outbox.retain(|_, m| m.value.portal_id != Some(portal));
+            st.erasures.push(erasure.clone());
+            Ok(blobs)
+        })
+    }
+
+    async fn erasures(&self, tenant: TenantId) -> Result<Vec<Erasure>> {
+        self.with(|st| {
+            Ok(st
+                .erasures
+                .iter()
+                .rev()
+                .filter(|e| e.tenant_id == tenant)
+                .cloned()
+                .collect())
         })
     }
 }

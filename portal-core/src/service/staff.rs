@@ -13,7 +13,7 @@ use crate::ids::{ContactId, PortalId};
 use crate::model::{Contact, EmailAddress, Portal, Progress, Tenant, clean_label};
 use crate::secret::InviteToken;
 use crate::staff::{StaffContext, StaffRole};
-use crate::store::{AccessEvent, ContactEdit, PortalEdit, TenantEdit};
+use crate::store::{AccessEvent, ContactEdit, Erasure, PortalEdit, TenantEdit};
 use crate::workflow::{ActivityEntry, ActivityKind};
 
 /// How many access-log entries of a portal are read to find its contacts' last
@@ -192,6 +192,47 @@ impl PortalService {
             detail: None,
         };
         self.inner.store.remove_contact(contact, &activity).await
+    }
+
+    /// Deletes a portal with all of its data and files (admin): every record of it
+    /// goes in one store unit that also appends an entry to the tenant's erasure log;
+    /// then the files' encrypted content is deleted from the blob store. Returns how
+    /// many files' content was deleted. A blob that cannot be deleted is logged (an
+    /// orphan of unreadable ciphertext: its record and wrapped key are gone).
+    pub async fn delete_portal(&self, staff: &StaffContext, portal: PortalId) -> Result<u64> {
+        staff.require(StaffRole::Admin, "deleting a portal")?;
+        let portal = self.staff_portal(staff, portal).await?;
+        let erasure = Erasure {
+            tenant_id: portal.tenant_id,
+            portal_id: portal.id,
+            client_name: portal.client_name.clone(),
+            at: self.inner.clock.now(),
+            by: staff.actor(),
+        };
+        let blobs = self.inner.store.delete_portal(portal.id, &erasure).await?;
+        let mut deleted = 0u64;
+        for blob in blobs {
+            let gone = match &self.inner.files {
+                Some(vault) => vault.blobs().delete(blob).await,
+                None => Err(Error::storage_msg(
+                    "file storage is not configured, so a deleted portal's files stay",
+                )),
+            };
+            match gone {
+                Ok(()) => deleted += 1,
+                Err(e) => {
+                    tracing::error!(blob = %blob, error = %e, "could not delete a deleted portal's file content");
+                }
+            }
+        }
+        tracing::info!(portal = %portal.id, files = deleted, "portal deleted");
+        Ok(deleted)
+    }
+
+    /// The staff member's tenant's erasure log (deleted portals), newest first.
+    pub async fn erasure_log(&self, staff: &StaffContext) -> Result<Vec<Erasure>> {
+        staff.require(StaffRole::Member, "reading the erasure log")?;
+        self.inner.store.erasures(staff.tenant).await
     }
 
     /// Renames the staff member's tenant (admin; its own name, not the branding).

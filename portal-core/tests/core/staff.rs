@@ -308,4 +308,67 @@ mod operations {
             Err(Error::NotFound { .. })
         ));
     }
+
+    #[tokio::test]
+    async fn a_deleted_portal_takes_its_files_and_is_in_the_erasure_log() {
+        use portal_core::blob::stream_of;
+        use portal_core::model::RequestedDocument;
+
+        let h = Harness::new(907).await;
+        let phase = h
+            .service
+            .add_phase(&h.staff, h.portal.id, "Docs")
+            .await
+            .unwrap();
+        let docs = TaskSpec {
+            assignee: Side::Client,
+            kind: TaskKind::DocumentUpload {
+                documents: vec![RequestedDocument::new("diagram", "Network diagram")],
+            },
+            ..spec("Documents")
+        };
+        let task = h
+            .service
+            .add_task(&h.staff, h.portal.id, phase.id, docs)
+            .await
+            .unwrap();
+        let (_, ctx) = h.sign_in(&h.contact).await;
+        let pdf: &'static [u8] = b"%PDF-1.7\n1 0 obj\n<< >>\nendobj\ntrailer\n%%EOF\n";
+        let file = h
+            .service
+            .upload_document(
+                &ctx,
+                task.id,
+                "diagram",
+                "d.pdf",
+                stream_of(vec![bytes::Bytes::from_static(pdf)]),
+            )
+            .await
+            .unwrap();
+        assert!(h.blobs.get(file.blob).await.is_ok());
+        let member = portal_core::testkit::member(h.tenant.id);
+        assert!(matches!(
+            h.service.delete_portal(&member, h.portal.id).await,
+            Err(Error::Forbidden { .. })
+        ));
+        assert_eq!(
+            h.service
+                .delete_portal(&h.staff, h.portal.id)
+                .await
+                .unwrap(),
+            1
+        );
+        assert!(h.blobs.get(file.blob).await.is_err(), "the content is gone");
+        assert!(matches!(
+            h.service.store().portal(h.portal.id).await,
+            Err(Error::NotFound { .. })
+        ));
+        let log = h.service.erasure_log(&h.staff).await.unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(
+            (log[0].portal_id, log[0].client_name.as_str()),
+            (h.portal.id, "Contoso Ltd")
+        );
+        assert_eq!(log[0].by.name(), "Sam Staff");
+    }
 }

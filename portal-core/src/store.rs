@@ -84,14 +84,26 @@ pub trait DirectoryStore: Send + Sync + 'static {
     async fn logo(&self, sha256: &str) -> Result<Logo>;
     /// The portal with its phases and tasks, in display order.
     async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot>;
-    /// Changes one field of a portal; returns the portal as stored. See
+    /// Changes one field of a portal, in one unit with appending `activity` (an entry
+    /// of that portal, else `Invalid`); returns the portal as stored. See
     /// [`DirectoryStore#contract`]: `NotFound(Portal)` if missing, and the change is
     /// what [`Self::portal`] and [`Self::portal_snapshot`] return from then on.
-    async fn edit_portal(&self, portal: PortalId, edit: &PortalEdit) -> Result<Portal>;
-    /// Changes a contact's name and email; returns the contact as stored.
+    async fn edit_portal(
+        &self,
+        portal: PortalId,
+        edit: &PortalEdit,
+        activity: &ActivityEntry,
+    ) -> Result<Portal>;
+    /// Changes a contact's name and email, in one unit with appending `activity` (an
+    /// entry of the contact's portal, else `Invalid`); returns the contact as stored.
     /// `NotFound(Contact)` if missing; an email that another contact of the same
     /// portal has is `Conflict` and nothing changes (its own email again is fine).
-    async fn edit_contact(&self, contact: ContactId, edit: &ContactEdit) -> Result<Contact>;
+    async fn edit_contact(
+        &self,
+        contact: ContactId,
+        edit: &ContactEdit,
+        activity: &ActivityEntry,
+    ) -> Result<Contact>;
     /// Changes one setting of a tenant; returns the tenant as stored.
     /// `NotFound(Tenant)` if missing.
     async fn edit_tenant(&self, tenant: TenantId, edit: &TenantEdit) -> Result<Tenant>;

@@ -427,7 +427,12 @@ impl DirectoryStore for Broken {
         }
         Ok(log)
     }
-    async fn edit_portal(&self, portal: PortalId, edit: &PortalEdit) -> Result<Portal> {
+    async fn edit_portal(
+        &self,
+        portal: PortalId,
+        edit: &PortalEdit,
+        activity: &ActivityEntry,
+    ) -> Result<Portal> {
         if self.is(Breakage::EditsNotKept) {
             // Answers with the edit applied, but writes nothing.
             let mut p = self.inner.portal(portal).await?;
@@ -438,16 +443,21 @@ impl DirectoryStore for Broken {
             }
             return Ok(p);
         }
-        self.inner.edit_portal(portal, edit).await
+        self.inner.edit_portal(portal, edit, activity).await
     }
-    async fn edit_contact(&self, contact: ContactId, edit: &ContactEdit) -> Result<Contact> {
+    async fn edit_contact(
+        &self,
+        contact: ContactId,
+        edit: &ContactEdit,
+        activity: &ActivityEntry,
+    ) -> Result<Contact> {
         if self.is(Breakage::OwnEmailConflicts) {
             let current = self.inner.contact(contact).await?;
             if current.email == edit.email {
                 return Err(Error::conflict("this email is taken"));
             }
         }
-        self.inner.edit_contact(contact, edit).await
+        self.inner.edit_contact(contact, edit, activity).await
     }
     async fn edit_tenant(&self, tenant: TenantId, edit: &TenantEdit) -> Result<Tenant> {
         if self.is(Breakage::TenantEditReplacesRecipients) {

@@ -15,6 +15,7 @@ use portal_core::model::{
     Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant,
 };
 use portal_core::store::{ContactEdit, Erasure, PortalEdit, TenantEdit};
+use portal_core::workflow::ActivityEntry;
 use portal_core::{
     BlobId, ContactId, DirectoryStore, Entity, Error, PhaseId, PortalId, Result, TaskId, TenantId,
 };
@@ -483,8 +484,15 @@ impl DirectoryStore for SqliteStore {
         Ok(snapshot)
     }
 
-    async fn edit_portal(&self, portal: PortalId, edit: &PortalEdit) -> Result<Portal> {
+    async fn edit_portal(
+        &self,
+        portal: PortalId,
+        edit: &PortalEdit,
+        activity: &ActivityEntry,
+    ) -> Result<Portal> {
         let edit = edit.clone();
+        activity.ensure_portal(portal)?;
+        let row = crate::workflow::rows::ActivityRow::new(activity)?;
         self.write_content(portal, move |conn| {
             let key = &portal.as_bytes()[..];
             let changed = match &edit {
@@ -502,14 +510,24 @@ impl DirectoryStore for SqliteStore {
                     entity: Entity::Portal,
                 });
             }
+            row.insert(conn)?;
             load_portal(conn, portal)
         })
         .await
     }
 
-    async fn edit_contact(&self, contact: ContactId, edit: &ContactEdit) -> Result<Contact> {
+    async fn edit_contact(
+        &self,
+        contact: ContactId,
+        edit: &ContactEdit,
+        activity: &ActivityEntry,
+    ) -> Result<Contact> {
         let edit = edit.clone();
-        self.write(move |conn| {
+        let row = crate::workflow::rows::ActivityRow::new(activity)?;
+        let entry_portal = activity.portal_id;
+        // The entry must be of the contact's portal (checked inside): that portal's
+        // cached feed is invalidated.
+        self.write_content(entry_portal, move |conn| {
             let key = &contact.as_bytes()[..];
             let portal: Option<Vec<u8>> = conn
                 .prepare_cached("SELECT portal_id FROM contacts WHERE id = ?1")
@@ -520,6 +538,12 @@ impl DirectoryStore for SqliteStore {
                     entity: Entity::Contact,
                 });
             };
+            if portal[..] != entry_portal.as_bytes()[..] {
+                return Err(Error::invalid(
+                    "activity",
+                    "must belong to the portal of the change it records",
+                ));
+            }
             if exists(
                 conn,
                 "SELECT 1 FROM contacts WHERE portal_id = ?1 AND email = ?2 AND id <> ?3",
@@ -532,6 +556,7 @@ impl DirectoryStore for SqliteStore {
             conn.prepare_cached("UPDATE contacts SET name = ?1, email = ?2 WHERE id = ?3")
                 .and_then(|mut s| s.execute(params![edit.name, edit.email.as_str(), key]))
                 .db("editing a contact")?;
+            row.insert(conn)?;
             let mut stmt = conn
                 .prepare_cached(concat!(
                     "SELECT ",

@@ -498,6 +498,15 @@ fn png() -> Vec<u8> {
 /// contact may share it).
 pub async fn directory_edits(store: &dyn Store) {
     let w = world(store).await;
+    let note = |portal: crate::ids::PortalId| crate::workflow::ActivityEntry {
+        portal_id: portal,
+        at: t0() + secs(1),
+        actor: staff(),
+        kind: crate::workflow::ActivityKind::PortalRenamed,
+        task_id: None,
+        subject: "edit".to_owned(),
+        detail: None,
+    };
     // Warm any cache the store keeps of the portal before editing it.
     store.portal_snapshot(w.portal.id).await.unwrap();
 
@@ -505,6 +514,7 @@ pub async fn directory_edits(store: &dyn Store) {
         .edit_portal(
             w.portal.id,
             &PortalEdit::Rename("Contoso Dental".to_owned()),
+            &note(w.portal.id),
         )
         .await
         .unwrap();
@@ -518,7 +528,11 @@ pub async fn directory_edits(store: &dyn Store) {
     );
     let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
     let dated = store
-        .edit_portal(w.portal.id, &PortalEdit::TargetDate(Some(day)))
+        .edit_portal(
+            w.portal.id,
+            &PortalEdit::TargetDate(Some(day)),
+            &note(w.portal.id),
+        )
         .await
         .unwrap();
     let expected = crate::model::Portal {
@@ -540,14 +554,19 @@ pub async fn directory_edits(store: &dyn Store) {
             .contains(&expected)
     );
     let cleared = store
-        .edit_portal(w.portal.id, &PortalEdit::TargetDate(None))
+        .edit_portal(
+            w.portal.id,
+            &PortalEdit::TargetDate(None),
+            &note(w.portal.id),
+        )
         .await
         .unwrap();
     assert_eq!(cleared.target_date, None);
     assert_eq!(store.portal(w.portal.id).await.unwrap().target_date, None);
+    let ghost = portal_id();
     assert_err!(
         store
-            .edit_portal(portal_id(), &PortalEdit::Rename("Ghost".to_owned()))
+            .edit_portal(ghost, &PortalEdit::Rename("Ghost".to_owned()), &note(ghost))
             .await,
         Error::NotFound {
             entity: Entity::Portal
@@ -562,7 +581,9 @@ pub async fn directory_edits(store: &dyn Store) {
     };
     let taken = edit("Jane", "sam@example.com");
     assert_err!(
-        store.edit_contact(w.contact.id, &taken).await,
+        store
+            .edit_contact(w.contact.id, &taken, &note(w.portal.id))
+            .await,
         Error::Conflict { .. }
     );
     assert_eq!(
@@ -571,10 +592,16 @@ pub async fn directory_edits(store: &dyn Store) {
         "a refused edit writes nothing"
     );
     let same_email = edit("Jane Q. Doe", w.contact.email.as_str());
-    let kept = store.edit_contact(w.contact.id, &same_email).await.unwrap();
+    let kept = store
+        .edit_contact(w.contact.id, &same_email, &note(w.portal.id))
+        .await
+        .unwrap();
     assert_eq!(kept.name, "Jane Q. Doe", "its own email again is fine");
     let moved = edit("Jane Doe", "jane@contoso.example");
-    let edited = store.edit_contact(w.contact.id, &moved).await.unwrap();
+    let edited = store
+        .edit_contact(w.contact.id, &moved, &note(w.portal.id))
+        .await
+        .unwrap();
     let expected = crate::model::Contact {
         name: "Jane Doe".to_owned(),
         email: moved.email.clone(),
@@ -596,7 +623,11 @@ pub async fn directory_edits(store: &dyn Store) {
     );
     // The old email is free again; another portal's contact may share the new one.
     store
-        .edit_contact(other.id, &edit("Sam", w.contact.email.as_str()))
+        .edit_contact(
+            other.id,
+            &edit("Sam", w.contact.email.as_str()),
+            &note(w.portal.id),
+        )
         .await
         .unwrap();
     let elsewhere_portal = new_portal(w.tenant.id, t0());
@@ -604,16 +635,63 @@ pub async fn directory_edits(store: &dyn Store) {
     let elsewhere = new_contact(elsewhere_portal.id, "x@example.com", t0());
     store.add_contact(&elsewhere).await.unwrap();
     store
-        .edit_contact(elsewhere.id, &edit("X", "jane@contoso.example"))
+        .edit_contact(
+            elsewhere.id,
+            &edit("X", "jane@contoso.example"),
+            &note(elsewhere_portal.id),
+        )
         .await
         .unwrap();
     assert_err!(
         store
-            .edit_contact(crate::ids::ContactId::random(&OsRandom), &moved)
+            .edit_contact(
+                crate::ids::ContactId::random(&OsRandom),
+                &moved,
+                &note(w.portal.id)
+            )
             .await,
         Error::NotFound {
             entity: Entity::Contact
         }
+    );
+
+    // Each edit appended its entry (three portal edits, three contact edits in this
+    // portal); an entry of another portal is refused and nothing changes.
+    let feed = store.activity(w.portal.id, 100).await.unwrap();
+    assert_eq!(feed.len(), 6, "one entry per edit, none for refused ones");
+    assert_err!(
+        store
+            .edit_portal(
+                w.portal.id,
+                &PortalEdit::Rename("Sneaky".to_owned()),
+                &note(elsewhere_portal.id)
+            )
+            .await,
+        Error::Invalid { .. }
+    );
+    assert_err!(
+        store
+            .edit_contact(
+                other.id,
+                &edit("Sneaky", "s@example.com"),
+                &note(elsewhere_portal.id)
+            )
+            .await,
+        Error::Invalid { .. }
+    );
+    assert_eq!(
+        store.portal(w.portal.id).await.unwrap().client_name,
+        "Contoso Dental"
+    );
+    assert_eq!(store.contact(other.id).await.unwrap().name, "Sam");
+    assert_eq!(store.activity(w.portal.id, 100).await.unwrap().len(), 6);
+    assert!(
+        store
+            .activity(elsewhere_portal.id, 100)
+            .await
+            .unwrap()
+            .len()
+            == 1
     );
 
     // Tenants.

@@ -9,6 +9,7 @@ use crate::error::{Entity, Error, Result};
 use crate::ids::{BlobId, ContactId, PhaseId, PortalId, TenantId};
 use crate::model::{Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant};
 use crate::store::{ContactEdit, DirectoryStore, Erasure, PortalEdit, TenantEdit};
+use crate::workflow::ActivityEntry;
 
 #[async_trait]
 impl DirectoryStore for MemoryStore {
@@ -241,8 +242,18 @@ impl DirectoryStore for MemoryStore {
         })
     }
 
-    async fn edit_portal(&self, portal: PortalId, edit: &PortalEdit) -> Result<Portal> {
+    async fn edit_portal(
+        &self,
+        portal: PortalId,
+        edit: &PortalEdit,
+        activity: &ActivityEntry,
+    ) -> Result<Portal> {
         self.with(|st| {
+            if !st.portals.contains_key(&portal) {
+                return Err(not_found(Entity::Portal));
+            }
+            activity.ensure_portal(portal)?;
+            st.activity.push(activity.clone());
             let p = st
                 .portals
                 .get_mut(&portal)
@@ -255,13 +266,19 @@ impl DirectoryStore for MemoryStore {
         })
     }
 
-    async fn edit_contact(&self, contact: ContactId, edit: &ContactEdit) -> Result<Contact> {
+    async fn edit_contact(
+        &self,
+        contact: ContactId,
+        edit: &ContactEdit,
+        activity: &ActivityEntry,
+    ) -> Result<Contact> {
         self.with(|st| {
             let portal = st
                 .contacts
                 .get(&contact)
                 .map(|c| c.value.portal_id)
                 .ok_or_else(|| not_found(Entity::Contact))?;
+            activity.ensure_portal(portal)?;
             if st.contacts.values().any(|c| {
                 c.value.portal_id == portal && c.value.id != contact && c.value.email == edit.email
             }) {
@@ -275,7 +292,9 @@ impl DirectoryStore for MemoryStore {
                 .ok_or_else(|| not_found(Entity::Contact))?;
             c.value.name.clone_from(&edit.name);
             c.value.email = edit.email.clone();
-            Ok(c.value.clone())
+            let stored = c.value.clone();
+            st.activity.push(activity.clone());
+            Ok(stored)
         })
     }
 

@@ -137,9 +137,10 @@ impl PortalService {
         staff.require(StaffRole::Member, "renaming a portal")?;
         let name = clean_label("client name", client_name, MAX_NAME)?;
         let portal = self.staff_portal(staff, portal).await?;
+        let activity = self.staff_entry(staff, portal.id, ActivityKind::PortalRenamed, &name, None);
         self.inner
             .store
-            .edit_portal(portal.id, &PortalEdit::Rename(name))
+            .edit_portal(portal.id, &PortalEdit::Rename(name), &activity)
             .await
     }
 
@@ -152,9 +153,17 @@ impl PortalService {
     ) -> Result<Portal> {
         staff.require(StaffRole::Member, "setting a target date")?;
         let portal = self.staff_portal(staff, portal).await?;
+        let detail = Some(date.map_or_else(|| "none".to_owned(), |d| d.to_string()));
+        let activity = self.staff_entry(
+            staff,
+            portal.id,
+            ActivityKind::TargetDateSet,
+            &portal.client_name,
+            detail,
+        );
         self.inner
             .store
-            .edit_portal(portal.id, &PortalEdit::TargetDate(date))
+            .edit_portal(portal.id, &PortalEdit::TargetDate(date), &activity)
             .await
     }
 
@@ -172,8 +181,38 @@ impl PortalService {
             name: clean_label("name", name, MAX_NAME)?,
             email: EmailAddress::parse(email)?,
         };
-        self.staff_contact(staff, contact).await?;
-        self.inner.store.edit_contact(contact, &edit).await
+        let (_, portal) = self.staff_contact(staff, contact).await?;
+        let activity = self.staff_entry(
+            staff,
+            portal.id,
+            ActivityKind::ContactEdited,
+            &edit.name,
+            None,
+        );
+        self.inner
+            .store
+            .edit_contact(contact, &edit, &activity)
+            .await
+    }
+
+    /// An activity entry of a staff action on `portal` that concerns no task.
+    fn staff_entry(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        kind: ActivityKind,
+        subject: &str,
+        detail: Option<String>,
+    ) -> ActivityEntry {
+        ActivityEntry {
+            portal_id: portal,
+            at: self.inner.clock.now(),
+            actor: staff.actor(),
+            kind,
+            task_id: None,
+            subject: subject.to_owned(),
+            detail,
+        }
     }
 
     /// Removes a contact for good (admin): the contact, its invite, verifications,

@@ -53,6 +53,12 @@ pub enum ActivityKind {
     /// The MSP removed a contact from the portal (the subject is their name, kept
     /// here after the contact record is gone).
     ContactRemoved,
+    /// The MSP renamed the portal (the subject is the new name).
+    PortalRenamed,
+    /// The MSP set or cleared the target go-live date (the detail has the date).
+    TargetDateSet,
+    /// The MSP corrected a contact's name or email (the subject is the new name).
+    ContactEdited,
 }
 
 impl ActivityKind {
@@ -79,6 +85,9 @@ impl ActivityKind {
             Self::DocumentQuarantined => "had a document quarantined by the virus scan on",
             Self::DocumentScanned => "scanned a document again on",
             Self::ContactRemoved => "removed the contact",
+            Self::PortalRenamed => "renamed the portal to",
+            Self::TargetDateSet => "changed the target go-live date of",
+            Self::ContactEdited => "updated the contact",
         }
     }
 }

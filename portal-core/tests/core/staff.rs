@@ -137,6 +137,20 @@ mod operations {
             .unwrap();
         assert_eq!(renamed.client_name, "Contoso Dental");
         assert_eq!(renamed.target_date, None);
+        let feed = h
+            .service
+            .staff_activity(&h.staff, h.portal.id, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            feed[0].summary(),
+            "Sam Staff renamed the portal to “Contoso Dental”"
+        );
+        assert_eq!(
+            feed[1].kind,
+            portal_core::workflow::ActivityKind::TargetDateSet
+        );
+        assert_eq!(feed[1].detail.as_deref(), Some("none"), "cleared");
         assert!(matches!(
             h.service.rename_portal(&h.staff, h.portal.id, " ").await,
             Err(Error::Invalid { .. })

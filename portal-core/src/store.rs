@@ -14,7 +14,7 @@
 use std::net::IpAddr;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::access::{AccessPolicy, SessionPolicy};
 use crate::blob::keyring::{KeyId, WrappedKey};
@@ -49,6 +49,9 @@ use crate::workflow::{
 ///   task through the wrong portal is `Error::NotFound`.
 /// - `portal_snapshot` is one consistent read: phases ordered by position, tasks
 ///   ordered by their phase's position, then their own.
+/// - `edit_portal`, `edit_contact` and `edit_tenant` change exactly the edited
+///   fields of an existing record (`NotFound` otherwise, nothing written) and every
+///   later read returns the change; `edit_contact` keeps emails unique in the portal.
 #[async_trait]
 pub trait DirectoryStore: Send + Sync + 'static {
     /// Stores a new tenant.
@@ -82,6 +85,85 @@ pub trait DirectoryStore: Send + Sync + 'static {
     async fn logo(&self, sha256: &str) -> Result<Logo>;
     /// The portal with its phases and tasks, in display order.
     async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot>;
+    /// Changes one field of a portal, in one unit with appending `activity` (an entry
+    /// of that portal, else `Invalid`); returns the portal as stored. See
+    /// [`DirectoryStore#contract`]: `NotFound(Portal)` if missing, and the change is
+    /// what [`Self::portal`] and [`Self::portal_snapshot`] return from then on.
+    async fn edit_portal(
+        &self,
+        portal: PortalId,
+        edit: &PortalEdit,
+        activity: &ActivityEntry,
+    ) -> Result<Portal>;
+    /// Changes a contact's name and email, in one unit with appending `activity` (an
+    /// entry of the contact's portal, else `Invalid`); returns the contact as stored.
+    /// `NotFound(Contact)` if missing; an email that another contact of the same
+    /// portal has is `Conflict` and nothing changes (its own email again is fine).
+    async fn edit_contact(
+        &self,
+        contact: ContactId,
+        edit: &ContactEdit,
+        activity: &ActivityEntry,
+    ) -> Result<Contact>;
+    /// Changes one setting of a tenant; returns the tenant as stored.
+    /// `NotFound(Tenant)` if missing.
+    async fn edit_tenant(&self, tenant: TenantId, edit: &TenantEdit) -> Result<Tenant>;
+    /// Deletes a portal and every record of it, in one unit with appending `erasure`
+    /// to its tenant's erasure log: phases, tasks, contacts with all of their access
+    /// records (invites, verifications, sessions, access log), comments, questions,
+    /// activity, file records and the portal's emails still in the outbox. Returns
+    /// the blobs of the deleted files, for the caller to delete their content after
+    /// the unit. `NotFound(Portal)` if missing; an erasure naming another portal or
+    /// tenant is `Invalid`; either way nothing is written.
+    async fn delete_portal(&self, portal: PortalId, erasure: &Erasure) -> Result<Vec<BlobId>>;
+    /// A tenant's erasure log, newest first (it outlives the portals it records).
+    async fn erasures(&self, tenant: TenantId) -> Result<Vec<Erasure>>;
+}
+
+/// One portal deletion, in the tenant-level erasure log: what was erased, when and by
+/// whom (the hash-chained audit trail of a later issue builds on it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erasure {
+    /// The tenant.
+    pub tenant_id: TenantId,
+    /// The deleted portal's id.
+    pub portal_id: PortalId,
+    /// Its client company name at the time.
+    pub client_name: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub by: crate::workflow::Actor,
+}
+
+/// One change of a portal, applied by [`DirectoryStore::edit_portal`] alone so that
+/// two staff members changing different fields never undo each other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PortalEdit {
+    /// A new client company name (already cleaned).
+    Rename(String),
+    /// A new target go-live date, or none.
+    TargetDate(Option<NaiveDate>),
+}
+
+/// A contact's corrected name and email (already cleaned and parsed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactEdit {
+    /// The name.
+    pub name: String,
+    /// The email address.
+    pub email: EmailAddress,
+}
+
+/// One change of a tenant's settings, applied by [`DirectoryStore::edit_tenant`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TenantEdit {
+    /// The MSP's own name (already cleaned).
+    Rename(String),
+    /// Who is emailed about client messages (deduplicated).
+    NotificationRecipients(Vec<EmailAddress>),
 }
 
 /// A contact together with its portal (and so the portal's branding).
@@ -458,6 +540,14 @@ pub trait AccessStore: Send + Sync + 'static {
     async fn end_session(&self, session: &TokenHash, now: DateTime<Utc>) -> Result<()>;
     /// Revokes a contact's access: invite, codes, links and sessions, at once.
     async fn revoke_contact(&self, contact: ContactId, now: DateTime<Utc>) -> Result<()>;
+    /// Removes a contact for good, in one unit with `activity` (an entry of the
+    /// contact's portal, else `Invalid` and nothing written): the contact record, its
+    /// invite, verifications (codes and magic links), verification-email counts, code
+    /// guard, sessions and access-log entries are deleted. Afterwards every token of
+    /// it answers `NotFound`, and the contact is in no listing. Records that only name
+    /// the contact (comments, questions, activity, uploaded files) are kept: they hold
+    /// the name as it was. `NotFound(Contact)` if missing.
+    async fn remove_contact(&self, contact: ContactId, activity: &ActivityEntry) -> Result<()>;
     /// Appends an access entry.
     async fn record_access(&self, entry: &AccessLogEntry) -> Result<()>;
     /// A portal's access log, newest first, at most `limit` entries.

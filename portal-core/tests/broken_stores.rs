@@ -37,7 +37,10 @@ use portal_core::store::{
     AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, PlanDecision, PlanStore,
     RequestInfo, TaskDecision, TemplateStore, VerificationView,
 };
-use portal_core::store::{DocumentStore, OutboxStore, ReminderStore, SentDigest};
+use portal_core::store::{
+    ContactEdit, DocumentStore, Erasure, OutboxStore, PortalEdit, ReminderStore, SentDigest,
+    TenantEdit,
+};
 use portal_core::workflow::documents::{FileDecision, UploadDecision};
 use portal_core::workflow::plan::{Plan, PlanChange};
 use portal_core::workflow::template::PlanTemplate;
@@ -81,6 +84,20 @@ enum Breakage {
     ForeignActivityAccepted,
     /// `comments` lists newest first instead of oldest first.
     CommentsReversed,
+    /// `delete_portal` returns no blobs, so the files' content would stay.
+    DeleteForgetsBlobs,
+    /// `erasures` lists the oldest first.
+    ErasuresOldestFirst,
+    /// `remove_contact` only revokes the contact.
+    RemoveOnlyRevokes,
+    /// `remove_contact` files an entry of another portal under the contact's.
+    RemoveAcceptsForeignActivity,
+    /// `edit_portal` answers with the edit applied but writes nothing.
+    EditsNotKept,
+    /// `edit_contact` refuses a contact's own email as taken.
+    OwnEmailConflicts,
+    /// `edit_tenant`'s rename also clears the notification recipients.
+    TenantEditReplacesRecipients,
     /// A replaced or killed magic link answers `Expired` instead of `NotFound`.
     ReplacedLinkExpired,
     /// A revoked contact's magic link answers `NotFound` instead of `Revoked(Contact)`.
@@ -427,6 +444,66 @@ impl DirectoryStore for Broken {
     async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot> {
         self.inner.portal_snapshot(portal).await
     }
+    async fn delete_portal(&self, portal: PortalId, erasure: &Erasure) -> Result<Vec<BlobId>> {
+        let blobs = self.inner.delete_portal(portal, erasure).await?;
+        if self.is(Breakage::DeleteForgetsBlobs) {
+            return Ok(Vec::new());
+        }
+        Ok(blobs)
+    }
+    async fn erasures(&self, tenant: TenantId) -> Result<Vec<Erasure>> {
+        let mut log = self.inner.erasures(tenant).await?;
+        if self.is(Breakage::ErasuresOldestFirst) {
+            log.reverse();
+        }
+        Ok(log)
+    }
+    async fn edit_portal(
+        &self,
+        portal: PortalId,
+        edit: &PortalEdit,
+        activity: &ActivityEntry,
+    ) -> Result<Portal> {
+        if self.is(Breakage::EditsNotKept) {
+            // Answers with the edit applied, but writes nothing.
+            let mut p = self.inner.portal(portal).await?;
+            match edit {
+                PortalEdit::Rename(name) => p.client_name.clone_from(name),
+                PortalEdit::TargetDate(date) => p.target_date = *date,
+                _ => {}
+            }
+            return Ok(p);
+        }
+        self.inner.edit_portal(portal, edit, activity).await
+    }
+    async fn edit_contact(
+        &self,
+        contact: ContactId,
+        edit: &ContactEdit,
+        activity: &ActivityEntry,
+    ) -> Result<Contact> {
+        if self.is(Breakage::OwnEmailConflicts) {
+            let current = self.inner.contact(contact).await?;
+            if current.email == edit.email {
+                return Err(Error::conflict("this email is taken"));
+            }
+        }
+        self.inner.edit_contact(contact, edit, activity).await
+    }
+    async fn edit_tenant(&self, tenant: TenantId, edit: &TenantEdit) -> Result<Tenant> {
+        if self.is(Breakage::TenantEditReplacesRecipients) {
+            // Every edit also clears the recipients (a whole-row write gone wrong).
+            let edited = self.inner.edit_tenant(tenant, edit).await?;
+            if matches!(edit, TenantEdit::Rename(_)) {
+                return self
+                    .inner
+                    .edit_tenant(tenant, &TenantEdit::NotificationRecipients(Vec::new()))
+                    .await;
+            }
+            return Ok(edited);
+        }
+        self.inner.edit_tenant(tenant, edit).await
+    }
 }
 
 #[async_trait]
@@ -718,6 +795,20 @@ impl AccessStore for Broken {
 
     async fn revoke_contact(&self, contact: ContactId, now: DateTime<Utc>) -> Result<()> {
         self.inner.revoke_contact(contact, now).await
+    }
+    async fn remove_contact(&self, contact: ContactId, activity: &ActivityEntry) -> Result<()> {
+        if self.is(Breakage::RemoveOnlyRevokes) {
+            return self.inner.revoke_contact(contact, activity.at).await;
+        }
+        if self.is(Breakage::RemoveAcceptsForeignActivity) {
+            let portal = self.inner.contact(contact).await?.portal_id;
+            let refiled = ActivityEntry {
+                portal_id: portal,
+                ..activity.clone()
+            };
+            return self.inner.remove_contact(contact, &refiled).await;
+        }
+        self.inner.remove_contact(contact, activity).await
     }
 
     async fn record_access(&self, entry: &AccessLogEntry) -> Result<()> {
@@ -1431,6 +1522,20 @@ caught! {
         TemplateReplaceUnchecked => ref templates_scoped_and_versioned;
     portal_without_its_plan_is_caught_by_portal_with_plan_in_one_unit:
         PortalWithoutItsPlan => ref portal_with_plan_in_one_unit;
+    forgotten_blobs_are_caught_by_delete_portal_erases_everything:
+        DeleteForgetsBlobs => ref delete_portal_erases_everything;
+    an_oldest_first_erasure_log_is_caught_by_delete_portal_erases_everything:
+        ErasuresOldestFirst => ref delete_portal_erases_everything;
+    revoking_instead_of_removing_is_caught_by_remove_contact_erases_access:
+        RemoveOnlyRevokes => ref remove_contact_erases_access;
+    a_foreign_removal_entry_is_caught_by_remove_contact_erases_access:
+        RemoveAcceptsForeignActivity => ref remove_contact_erases_access;
+    unkept_edits_are_caught_by_directory_edits:
+        EditsNotKept => ref directory_edits;
+    refusing_the_own_email_is_caught_by_directory_edits:
+        OwnEmailConflicts => ref directory_edits;
+    a_rename_clearing_recipients_is_caught_by_directory_edits:
+        TenantEditReplacesRecipients => ref directory_edits;
 }
 
 #[async_trait]

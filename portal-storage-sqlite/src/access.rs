@@ -32,6 +32,7 @@ use portal_core::store::{
     AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo,
     VerificationView,
 };
+use portal_core::workflow::ActivityEntry;
 use portal_core::{AccessStore, ContactId, Entity, Error, PortalId, Result};
 
 use crate::SqliteStore;
@@ -810,6 +811,66 @@ impl AccessStore for SqliteStore {
             .and_then(|mut s| s.execute(params![at, id]))
             .db("revoking a contact's sessions")?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn remove_contact(&self, contact: ContactId, activity: &ActivityEntry) -> Result<()> {
+        let row = crate::workflow::rows::ActivityRow::new(activity)?;
+        // The entry must be of the contact's portal (checked inside), so that is the
+        // portal whose cached feed the write invalidates.
+        let entry_portal = activity.portal_id;
+        self.write_content(entry_portal, move |conn| {
+            let target = load_target(conn, contact)?;
+            if target.portal.id != entry_portal {
+                return Err(Error::invalid(
+                    "activity",
+                    "must belong to the portal of the change it records",
+                ));
+            }
+            let id = &contact.as_bytes()[..];
+            for (sql, what) in [
+                ("DELETE FROM sessions WHERE contact_id = ?1", "sessions"),
+                (
+                    "DELETE FROM verification_emails WHERE contact_id = ?1",
+                    "verification emails",
+                ),
+                (
+                    "DELETE FROM code_guards WHERE contact_id = ?1",
+                    "the code guard",
+                ),
+                (
+                    "DELETE FROM verifications WHERE contact_id = ?1",
+                    "verifications",
+                ),
+                ("DELETE FROM invites WHERE contact_id = ?1", "the invite"),
+                (
+                    "DELETE FROM access_log WHERE contact_id = ?1",
+                    "access-log entries",
+                ),
+                (
+                    "DELETE FROM reminder_contacts WHERE contact_id = ?1",
+                    "reminder choice",
+                ),
+                (
+                    "DELETE FROM reminder_digests WHERE contact_id = ?1",
+                    "reminder digests",
+                ),
+                (
+                    "DELETE FROM reminder_steps WHERE contact_id = ?1",
+                    "reminder steps",
+                ),
+                (
+                    "DELETE FROM reminder_snoozes WHERE contact_id = ?1",
+                    "reminder snoozes",
+                ),
+                ("DELETE FROM contacts WHERE id = ?1", "the contact"),
+            ] {
+                conn.prepare_cached(sql)
+                    .and_then(|mut s| s.execute([id]))
+                    .map_err(|e| Error::storage(format!("removing a contact's {what}"), e))?;
+            }
+            row.insert(conn)
         })
         .await
     }

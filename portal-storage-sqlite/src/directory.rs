@@ -14,8 +14,10 @@ use rusqlite::{Connection, OptionalExtension, Params, params};
 use portal_core::model::{
     Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant,
 };
+use portal_core::store::{ContactEdit, Erasure, PortalEdit, TenantEdit};
+use portal_core::workflow::ActivityEntry;
 use portal_core::{
-    ContactId, DirectoryStore, Entity, Error, PhaseId, PortalId, Result, TaskId, TenantId,
+    BlobId, ContactId, DirectoryStore, Entity, Error, PhaseId, PortalId, Result, TaskId, TenantId,
 };
 
 use crate::SqliteStore;
@@ -154,8 +156,9 @@ impl DirectoryStore for SqliteStore {
                 return Err(Error::conflict("a portal with this id already exists"));
             }
             conn.prepare_cached(
-                "INSERT INTO portals (id, tenant_id, client_name, status, branding, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO portals
+                   (id, tenant_id, client_name, status, branding, created_at, target_date)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -164,7 +167,8 @@ impl DirectoryStore for SqliteStore {
                     p.client_name,
                     p.status.as_str(),
                     branding,
-                    micros(p.created_at)
+                    micros(p.created_at),
+                    p.target_date.map(codec::date_str)
                 ])
             })
             .db("storing a portal")?;
@@ -428,6 +432,274 @@ impl DirectoryStore for SqliteStore {
         self.cache
             .put_snapshot(portal, generation, Arc::new(snapshot.clone()));
         Ok(snapshot)
+    }
+
+    async fn edit_portal(
+        &self,
+        portal: PortalId,
+        edit: &PortalEdit,
+        activity: &ActivityEntry,
+    ) -> Result<Portal> {
+        let edit = edit.clone();
+        activity.ensure_portal(portal)?;
+        let row = crate::workflow::rows::ActivityRow::new(activity)?;
+        self.write_content(portal, move |conn| {
+            let key = &portal.as_bytes()[..];
+            let changed = match &edit {
+                PortalEdit::Rename(name) => conn
+                    .prepare_cached("UPDATE portals SET client_name = ?1 WHERE id = ?2")
+                    .and_then(|mut s| s.execute(params![name, key])),
+                PortalEdit::TargetDate(date) => conn
+                    .prepare_cached("UPDATE portals SET target_date = ?1 WHERE id = ?2")
+                    .and_then(|mut s| s.execute(params![date.map(codec::date_str), key])),
+                _ => return Err(Error::storage_msg("an edit this store does not know")),
+            }
+            .db("editing a portal")?;
+            if changed == 0 {
+                return Err(Error::NotFound {
+                    entity: Entity::Portal,
+                });
+            }
+            row.insert(conn)?;
+            load_portal(conn, portal)
+        })
+        .await
+    }
+
+    async fn edit_contact(
+        &self,
+        contact: ContactId,
+        edit: &ContactEdit,
+        activity: &ActivityEntry,
+    ) -> Result<Contact> {
+        let edit = edit.clone();
+        let row = crate::workflow::rows::ActivityRow::new(activity)?;
+        let entry_portal = activity.portal_id;
+        // The entry must be of the contact's portal (checked inside): that portal's
+        // cached feed is invalidated.
+        self.write_content(entry_portal, move |conn| {
+            let key = &contact.as_bytes()[..];
+            let portal: Option<Vec<u8>> = conn
+                .prepare_cached("SELECT portal_id FROM contacts WHERE id = ?1")
+                .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
+                .db("reading a contact")?;
+            let Some(portal) = portal else {
+                return Err(Error::NotFound {
+                    entity: Entity::Contact,
+                });
+            };
+            if portal[..] != entry_portal.as_bytes()[..] {
+                return Err(Error::invalid(
+                    "activity",
+                    "must belong to the portal of the change it records",
+                ));
+            }
+            if exists(
+                conn,
+                "SELECT 1 FROM contacts WHERE portal_id = ?1 AND email = ?2 AND id <> ?3",
+                params![portal, edit.email.as_str(), key],
+            )? {
+                return Err(Error::conflict(
+                    "a contact with this email already exists in the portal",
+                ));
+            }
+            conn.prepare_cached("UPDATE contacts SET name = ?1, email = ?2 WHERE id = ?3")
+                .and_then(|mut s| s.execute(params![edit.name, edit.email.as_str(), key]))
+                .db("editing a contact")?;
+            row.insert(conn)?;
+            let mut stmt = conn
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    contact_cols!(),
+                    " FROM contacts c WHERE c.id = ?1"
+                ))
+                .db("reading a contact")?;
+            stmt.query_row([key], |row| codec::contact_at(row, 0))
+                .db("reading a contact")
+        })
+        .await
+    }
+
+    async fn edit_tenant(&self, tenant: TenantId, edit: &TenantEdit) -> Result<Tenant> {
+        let edit = edit.clone();
+        self.write(move |conn| {
+            let key = &tenant.as_bytes()[..];
+            let changed = match &edit {
+                TenantEdit::Rename(name) => conn
+                    .prepare_cached("UPDATE tenants SET name = ?1 WHERE id = ?2")
+                    .and_then(|mut s| s.execute(params![name, key])),
+                TenantEdit::NotificationRecipients(list) => {
+                    let list = codec::to_json(list)?;
+                    conn.prepare_cached(
+                        "UPDATE tenants SET notification_recipients = ?1 WHERE id = ?2",
+                    )
+                    .and_then(|mut s| s.execute(params![list, key]))
+                }
+                _ => return Err(Error::storage_msg("an edit this store does not know")),
+            }
+            .db("editing a tenant")?;
+            if changed == 0 {
+                return Err(Error::NotFound {
+                    entity: Entity::Tenant,
+                });
+            }
+            let mut stmt = conn
+                .prepare_cached(&format!("SELECT {TENANT_COLS} FROM tenants WHERE id = ?1"))
+                .db("reading a tenant")?;
+            stmt.query_row([key], codec::tenant).db("reading a tenant")
+        })
+        .await
+    }
+
+    async fn delete_portal(&self, portal: PortalId, erasure: &Erasure) -> Result<Vec<BlobId>> {
+        let erasure = erasure.clone();
+        let by = codec::to_json(&erasure.by)?;
+        self.write_content(portal, move |conn| {
+            let p = load_portal(conn, portal)?;
+            if erasure.portal_id != portal || erasure.tenant_id != p.tenant_id {
+                return Err(Error::invalid(
+                    "erasure",
+                    "must name the deleted portal and its tenant",
+                ));
+            }
+            let key = &portal.as_bytes()[..];
+            let blobs: Vec<BlobId> = {
+                let mut stmt = conn
+                    .prepare_cached("SELECT blob_id FROM document_files WHERE portal_id = ?1")
+                    .db("listing a portal's files")?;
+                let rows = stmt
+                    .query_map([key], |row| {
+                        let bytes: Vec<u8> = row.get(0)?;
+                        Ok(bytes)
+                    })
+                    .db("listing a portal's files")?;
+                let mut out = Vec::new();
+                for bytes in rows {
+                    let bytes = bytes.db("listing a portal's files")?;
+                    let id: [u8; 16] = bytes
+                        .try_into()
+                        .map_err(|_| Error::storage_msg("a stored blob id is not 16 bytes"))?;
+                    out.push(BlobId::from_bytes(id));
+                }
+                out
+            };
+            let of_contacts = "contact_id IN (SELECT id FROM contacts WHERE portal_id = ?1)";
+            for (sql, what) in [
+                (
+                    format!("DELETE FROM sessions WHERE {of_contacts}"),
+                    "sessions",
+                ),
+                (
+                    format!("DELETE FROM verification_emails WHERE {of_contacts}"),
+                    "email counts",
+                ),
+                (
+                    format!("DELETE FROM code_guards WHERE {of_contacts}"),
+                    "code guards",
+                ),
+                (
+                    format!("DELETE FROM verifications WHERE {of_contacts}"),
+                    "verifications",
+                ),
+                (
+                    format!("DELETE FROM invites WHERE {of_contacts}"),
+                    "invites",
+                ),
+                (
+                    format!("DELETE FROM reminder_contacts WHERE {of_contacts}"),
+                    "reminder choices",
+                ),
+                (
+                    format!("DELETE FROM reminder_digests WHERE {of_contacts}"),
+                    "reminder digests",
+                ),
+                (
+                    format!("DELETE FROM reminder_steps WHERE {of_contacts}"),
+                    "reminder steps",
+                ),
+                (
+                    format!("DELETE FROM reminder_snoozes WHERE {of_contacts}"),
+                    "reminder snoozes",
+                ),
+                (
+                    "DELETE FROM reminder_settings WHERE portal_id = ?1".to_owned(),
+                    "reminder settings",
+                ),
+                (
+                    "DELETE FROM escalations WHERE portal_id = ?1".to_owned(),
+                    "escalations",
+                ),
+                (
+                    "DELETE FROM access_log WHERE portal_id = ?1".to_owned(),
+                    "access log",
+                ),
+                (
+                    "DELETE FROM comments WHERE portal_id = ?1".to_owned(),
+                    "comments",
+                ),
+                (
+                    "DELETE FROM questions WHERE portal_id = ?1".to_owned(),
+                    "questions",
+                ),
+                (
+                    "DELETE FROM activity WHERE portal_id = ?1".to_owned(),
+                    "activity",
+                ),
+                (
+                    "DELETE FROM document_files WHERE portal_id = ?1".to_owned(),
+                    "files",
+                ),
+                ("DELETE FROM tasks WHERE portal_id = ?1".to_owned(), "tasks"),
+                (
+                    "DELETE FROM phases WHERE portal_id = ?1".to_owned(),
+                    "phases",
+                ),
+                (
+                    "DELETE FROM contacts WHERE portal_id = ?1".to_owned(),
+                    "contacts",
+                ),
+                (
+                    "DELETE FROM outbox WHERE portal_id = ?1".to_owned(),
+                    "emails",
+                ),
+                ("DELETE FROM portals WHERE id = ?1".to_owned(), "portal"),
+            ] {
+                conn.prepare_cached(&sql)
+                    .and_then(|mut s| s.execute([key]))
+                    .map_err(|e| Error::storage(format!("deleting a portal's {what}"), e))?;
+            }
+            conn.prepare_cached(
+                "INSERT INTO erasures (tenant_id, portal_id, client_name, at, by_actor)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    &erasure.tenant_id.as_bytes()[..],
+                    key,
+                    erasure.client_name,
+                    micros(erasure.at),
+                    by
+                ])
+            })
+            .db("recording an erasure")?;
+            Ok(blobs)
+        })
+        .await
+    }
+
+    async fn erasures(&self, tenant: TenantId) -> Result<Vec<Erasure>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT tenant_id, portal_id, client_name, at, by_actor FROM erasures
+                     WHERE tenant_id = ?1 ORDER BY id DESC",
+                )
+                .db("reading the erasure log")?;
+            stmt.query_map([&tenant.as_bytes()[..]], codec::erasure)
+                .and_then(Iterator::collect)
+                .db("reading the erasure log")
+        })
+        .await
     }
 }
 

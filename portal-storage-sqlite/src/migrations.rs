@@ -424,8 +424,28 @@ CREATE TABLE plan_templates (
 CREATE INDEX plan_templates_by_tenant ON plan_templates (tenant_id, name, id);
 "#;
 
+/// Migration 9 (issue 12): a portal's target go-live date, `YYYY-MM-DD` like a task's
+/// due date, none for every existing portal.
+const V9: &str = r#"
+ALTER TABLE portals ADD COLUMN target_date TEXT;
+"#;
+
+/// Migration 10 (issue 12): the tenant-level erasure log, one row per deleted portal.
+/// No foreign key to the portal: the row outlives it, which is its point.
+const V10: &str = r#"
+CREATE TABLE erasures (
+    id          INTEGER PRIMARY KEY,
+    tenant_id   BLOB    NOT NULL REFERENCES tenants (id),
+    portal_id   BLOB    NOT NULL CHECK (length(portal_id) = 16),
+    client_name TEXT    NOT NULL,
+    at          INTEGER NOT NULL,
+    by_actor    TEXT    NOT NULL
+);
+CREATE INDEX erasures_by_tenant ON erasures (tenant_id, id);
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
 
 /// The schema version this build writes: the number of migrations.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

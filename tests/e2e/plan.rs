@@ -5,7 +5,6 @@
 
 use portal_core::model::{Side, TaskKind};
 use portal_core::service::PlanTaskSpec;
-use portal_core::workflow::TaskAction;
 use portal_core::workflow::plan::TaskEdit;
 use portal_core::{StaffContext, StaffRole};
 use portal_tests::{Harness, Options};
@@ -89,12 +88,7 @@ async fn a_waiting_task_is_locked_with_what_it_waits_for_then_unlocks() {
 
     // The MSP completes the checklist on the client's behalf: the task unlocks.
     h.service
-        .act(
-            portal_tests::staff(),
-            h.portal.id,
-            checklist,
-            TaskAction::Complete { notes: None },
-        )
+        .staff_complete(&staff(&h), h.portal.id, checklist, None)
         .await
         .unwrap();
     let page = b.get(&path).await;
@@ -145,12 +139,7 @@ async fn an_internal_task_is_nowhere_for_the_client() {
         .await
         .unwrap();
     h.service
-        .act(
-            portal_tests::staff(),
-            h.portal.id,
-            internal.id,
-            TaskAction::Complete { notes: None },
-        )
+        .staff_complete(&staff(&h), h.portal.id, internal.id, None)
         .await
         .unwrap();
     for tab in ["/", "/?tab=progress", "/?tab=documents", "/?tab=approvals"] {
@@ -183,7 +172,7 @@ async fn assigned_tasks_say_to_whom() {
     let sam = staff(&h);
     let ann = h
         .service
-        .add_contact(h.portal.id, "Ann Lee", "ann.lee@example.com")
+        .add_contact(&sam, h.portal.id, "Ann Lee", "ann.lee@example.com")
         .await
         .unwrap();
     let (standard, training) = (h.tasks["standard"], h.tasks["training"]);

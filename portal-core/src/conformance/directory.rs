@@ -7,9 +7,9 @@ use super::support::{
     phase, phase_id, portal_id, race_all, secs, signed_in, staff, t0, task_id, tenant_id, world,
 };
 use crate::error::{Entity, Error};
-use crate::model::{Branding, Logo, TaskStatus};
+use crate::model::{Branding, EmailAddress, Logo, TaskStatus};
 use crate::random::{OsRandom, RandomSource};
-use crate::store::{RequestInfo, Store};
+use crate::store::{ContactEdit, PortalEdit, RequestInfo, Store, TenantEdit};
 use crate::workflow::TaskAction;
 
 /// Tenants and portals: create, read back equal, duplicate ids are `Conflict`, a
@@ -489,4 +489,379 @@ fn png() -> Vec<u8> {
     OsRandom.fill(&mut tail);
     bytes.extend_from_slice(&tail);
     bytes
+}
+
+/// `edit_portal`, `edit_contact` and `edit_tenant`: each changes exactly the edited
+/// fields, every later read (including the portal snapshot and a listing) returns the
+/// change, a missing record is `NotFound` with nothing written, and `edit_contact`
+/// keeps emails unique in the portal (its own email again is fine; another portal's
+/// contact may share it).
+pub async fn directory_edits(store: &dyn Store) {
+    let w = world(store).await;
+    let note = |portal: crate::ids::PortalId| crate::workflow::ActivityEntry {
+        portal_id: portal,
+        at: t0() + secs(1),
+        actor: staff(),
+        kind: crate::workflow::ActivityKind::PortalRenamed,
+        task_id: None,
+        subject: "edit".to_owned(),
+        detail: None,
+    };
+    // Warm any cache the store keeps of the portal before editing it.
+    store.portal_snapshot(w.portal.id).await.unwrap();
+
+    let renamed = store
+        .edit_portal(
+            w.portal.id,
+            &PortalEdit::Rename("Contoso Dental".to_owned()),
+            &note(w.portal.id),
+        )
+        .await
+        .unwrap();
+    let expected = crate::model::Portal {
+        client_name: "Contoso Dental".to_owned(),
+        ..w.portal.clone()
+    };
+    assert_eq!(
+        renamed, expected,
+        "edit_portal returns the portal as stored"
+    );
+    let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
+    let dated = store
+        .edit_portal(
+            w.portal.id,
+            &PortalEdit::TargetDate(Some(day)),
+            &note(w.portal.id),
+        )
+        .await
+        .unwrap();
+    let expected = crate::model::Portal {
+        target_date: Some(day),
+        ..expected
+    };
+    assert_eq!(dated, expected, "a target date keeps the new name");
+    assert_eq!(store.portal(w.portal.id).await.unwrap(), expected);
+    assert_eq!(
+        store.portal_snapshot(w.portal.id).await.unwrap().portal,
+        expected,
+        "the snapshot shows the edit (no stale cache)"
+    );
+    assert!(
+        store
+            .portals(w.tenant.id)
+            .await
+            .unwrap()
+            .contains(&expected)
+    );
+    let cleared = store
+        .edit_portal(
+            w.portal.id,
+            &PortalEdit::TargetDate(None),
+            &note(w.portal.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cleared.target_date, None);
+    assert_eq!(store.portal(w.portal.id).await.unwrap().target_date, None);
+    let ghost = portal_id();
+    assert_err!(
+        store
+            .edit_portal(ghost, &PortalEdit::Rename("Ghost".to_owned()), &note(ghost))
+            .await,
+        Error::NotFound {
+            entity: Entity::Portal
+        }
+    );
+
+    // Contacts.
+    let other = another_contact(store, &w, "sam@example.com").await;
+    let edit = |name: &str, email: &str| ContactEdit {
+        name: name.to_owned(),
+        email: EmailAddress::parse(email).unwrap(),
+    };
+    let taken = edit("Jane", "sam@example.com");
+    assert_err!(
+        store
+            .edit_contact(w.contact.id, &taken, &note(w.portal.id))
+            .await,
+        Error::Conflict { .. }
+    );
+    assert_eq!(
+        store.contact(w.contact.id).await.unwrap(),
+        w.contact,
+        "a refused edit writes nothing"
+    );
+    let same_email = edit("Jane Q. Doe", w.contact.email.as_str());
+    let kept = store
+        .edit_contact(w.contact.id, &same_email, &note(w.portal.id))
+        .await
+        .unwrap();
+    assert_eq!(kept.name, "Jane Q. Doe", "its own email again is fine");
+    let moved = edit("Jane Doe", "jane@contoso.example");
+    let edited = store
+        .edit_contact(w.contact.id, &moved, &note(w.portal.id))
+        .await
+        .unwrap();
+    let expected = crate::model::Contact {
+        name: "Jane Doe".to_owned(),
+        email: moved.email.clone(),
+        ..w.contact.clone()
+    };
+    assert_eq!(edited, expected);
+    assert_eq!(store.contact(w.contact.id).await.unwrap(), expected);
+    assert!(
+        store
+            .contacts(w.portal.id)
+            .await
+            .unwrap()
+            .contains(&expected)
+    );
+    assert_eq!(
+        store.contact(other.id).await.unwrap(),
+        other,
+        "only the edited contact changed"
+    );
+    // The old email is free again; another portal's contact may share the new one.
+    store
+        .edit_contact(
+            other.id,
+            &edit("Sam", w.contact.email.as_str()),
+            &note(w.portal.id),
+        )
+        .await
+        .unwrap();
+    let elsewhere_portal = new_portal(w.tenant.id, t0());
+    store.create_portal(&elsewhere_portal).await.unwrap();
+    let elsewhere = new_contact(elsewhere_portal.id, "x@example.com", t0());
+    store.add_contact(&elsewhere).await.unwrap();
+    store
+        .edit_contact(
+            elsewhere.id,
+            &edit("X", "jane@contoso.example"),
+            &note(elsewhere_portal.id),
+        )
+        .await
+        .unwrap();
+    assert_err!(
+        store
+            .edit_contact(
+                crate::ids::ContactId::random(&OsRandom),
+                &moved,
+                &note(w.portal.id)
+            )
+            .await,
+        Error::NotFound {
+            entity: Entity::Contact
+        }
+    );
+
+    // Each edit appended its entry (three portal edits, three contact edits in this
+    // portal); an entry of another portal is refused and nothing changes.
+    let feed = store.activity(w.portal.id, 100).await.unwrap();
+    assert_eq!(feed.len(), 6, "one entry per edit, none for refused ones");
+    assert_err!(
+        store
+            .edit_portal(
+                w.portal.id,
+                &PortalEdit::Rename("Sneaky".to_owned()),
+                &note(elsewhere_portal.id)
+            )
+            .await,
+        Error::Invalid { .. }
+    );
+    assert_err!(
+        store
+            .edit_contact(
+                other.id,
+                &edit("Sneaky", "s@example.com"),
+                &note(elsewhere_portal.id)
+            )
+            .await,
+        Error::Invalid { .. }
+    );
+    assert_eq!(
+        store.portal(w.portal.id).await.unwrap().client_name,
+        "Contoso Dental"
+    );
+    assert_eq!(store.contact(other.id).await.unwrap().name, "Sam");
+    assert_eq!(store.activity(w.portal.id, 100).await.unwrap().len(), 6);
+    assert!(
+        store
+            .activity(elsewhere_portal.id, 100)
+            .await
+            .unwrap()
+            .len()
+            == 1
+    );
+
+    // Tenants.
+    let renamed = store
+        .edit_tenant(w.tenant.id, &TenantEdit::Rename("Northwind MSP".to_owned()))
+        .await
+        .unwrap();
+    let recipients = vec![
+        EmailAddress::parse("desk@northwind.example").unwrap(),
+        EmailAddress::parse("lead@northwind.example").unwrap(),
+    ];
+    let both = store
+        .edit_tenant(
+            w.tenant.id,
+            &TenantEdit::NotificationRecipients(recipients.clone()),
+        )
+        .await
+        .unwrap();
+    let expected = crate::model::Tenant {
+        name: "Northwind MSP".to_owned(),
+        notification_recipients: recipients,
+        ..w.tenant.clone()
+    };
+    assert_eq!(renamed.name, "Northwind MSP");
+    assert_eq!(both, expected, "recipients keep the new name");
+    let again = store
+        .edit_tenant(w.tenant.id, &TenantEdit::Rename("Northwind IT".to_owned()))
+        .await
+        .unwrap();
+    let expected = crate::model::Tenant {
+        name: "Northwind IT".to_owned(),
+        ..expected
+    };
+    assert_eq!(again, expected, "a rename keeps the recipients");
+    assert_eq!(store.tenant(w.tenant.id).await.unwrap(), expected);
+    assert_err!(
+        store
+            .edit_tenant(tenant_id(), &TenantEdit::Rename("Ghost".to_owned()))
+            .await,
+        Error::NotFound {
+            entity: Entity::Tenant
+        }
+    );
+}
+
+/// `remove_contact`: the contact and all of its access (invite, verifications,
+/// sessions, access-log entries) are gone in one unit with the activity entry; an
+/// entry of another portal is `Invalid` and removes nothing; the portal's other
+/// contacts are untouched; a missing contact is `NotFound`.
+pub async fn remove_contact_erases_access(store: &dyn Store) {
+    use crate::store::{AccessEvent, AccessLogEntry};
+    use crate::workflow::{ActivityEntry, ActivityKind};
+
+    let w = world(store).await;
+    let other = another_contact(store, &w, "sam@example.com").await;
+    let (session, _) = signed_in(store, w.contact.id, t0()).await;
+    let invite = super::support::invite(store, w.contact.id, t0() + secs(1)).await;
+    let (other_session, _) = signed_in(store, other.id, t0()).await;
+    for contact in [w.contact.id, other.id] {
+        store
+            .record_access(&AccessLogEntry {
+                at: t0() + secs(2),
+                portal_id: w.portal.id,
+                contact_id: contact,
+                event: AccessEvent::PortalRequest,
+                request: RequestInfo::default(),
+            })
+            .await
+            .unwrap();
+    }
+    let entry = |portal| ActivityEntry {
+        portal_id: portal,
+        at: t0() + secs(3),
+        actor: staff(),
+        kind: ActivityKind::ContactRemoved,
+        task_id: None,
+        subject: w.contact.name.clone(),
+        detail: None,
+    };
+    let elsewhere = new_portal(w.tenant.id, t0());
+    store.create_portal(&elsewhere).await.unwrap();
+    assert_err!(
+        store
+            .remove_contact(w.contact.id, &entry(elsewhere.id))
+            .await,
+        Error::Invalid { .. }
+    );
+    assert_eq!(
+        store.contact(w.contact.id).await.unwrap(),
+        w.contact,
+        "a refused removal removes nothing"
+    );
+    assert!(store.activity(elsewhere.id, 10).await.unwrap().is_empty());
+
+    // Reminder choices are the contact's too: they go with it (and must not block it).
+    store
+        .unsubscribe_reminders(w.contact.id, t0() + secs(2))
+        .await
+        .unwrap();
+    let feed_before = store.activity(w.portal.id, 100).await.unwrap().len();
+    store
+        .remove_contact(w.contact.id, &entry(w.portal.id))
+        .await
+        .unwrap();
+    let reminded: Vec<_> = store
+        .reminder_state(w.portal.id)
+        .await
+        .unwrap()
+        .contacts
+        .iter()
+        .map(|c| c.contact.id)
+        .collect();
+    assert_eq!(
+        reminded,
+        vec![other.id],
+        "the removed contact's reminders go"
+    );
+    assert_err!(
+        store.contact(w.contact.id).await,
+        Error::NotFound {
+            entity: Entity::Contact
+        }
+    );
+    let left = store.contacts(w.portal.id).await.unwrap();
+    assert_eq!(
+        left,
+        vec![other.clone()],
+        "only the removed contact is gone"
+    );
+    assert!(
+        matches!(
+            store.open_invite(&invite).await,
+            Err(Error::NotFound { .. })
+        ),
+        "the removed contact's invite is gone"
+    );
+    let policy = super::support::no_slide();
+    assert!(
+        matches!(
+            store
+                .authenticate(&session, t0() + secs(4), &policy, &RequestInfo::default())
+                .await,
+            Err(Error::NotFound { .. })
+        ),
+        "the removed contact's session is gone"
+    );
+    store
+        .authenticate(
+            &other_session,
+            t0() + secs(4),
+            &policy,
+            &RequestInfo::default(),
+        )
+        .await
+        .unwrap();
+    let log = store.access_log(w.portal.id, 100).await.unwrap();
+    assert!(
+        log.iter().all(|e| e.contact_id != w.contact.id),
+        "the removed contact's access-log entries are gone"
+    );
+    assert!(log.iter().any(|e| e.contact_id == other.id));
+    let feed = store.activity(w.portal.id, 100).await.unwrap();
+    assert_eq!(feed.len(), feed_before + 1);
+    assert_eq!(feed[0], entry(w.portal.id), "the entry is appended with it");
+    assert_err!(
+        store
+            .remove_contact(w.contact.id, &entry(w.portal.id))
+            .await,
+        Error::NotFound {
+            entity: Entity::Contact
+        }
+    );
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::{DateTime, Utc};
 
 use super::support::{
-    World, assert_err, client, mins, new_tenant, race_all, secs, staff, t0, world,
+    World, assert_err, client, mins, new_portal, new_tenant, race_all, secs, staff, t0, world,
 };
 use super::workflow::{task_activity, task_in};
 use crate::blob::keyring::{KeyId, WrappedKey};
@@ -850,4 +850,168 @@ pub async fn concurrent_document_reviews(store: Arc<dyn Store>) {
             .count();
         assert_eq!(reviews, 1, "one review entry (round {round})");
     }
+}
+
+/// `delete_portal`: every record of the portal is gone (the portal, its plan,
+/// contacts and their sessions, comments, questions, activity, access log, file
+/// records, queued emails), the blobs of its files are returned, the erasure is in
+/// the tenant's log (newest first) and outlives the portal; the tenant's other
+/// portals are untouched; a wrong erasure or a missing portal writes nothing.
+pub async fn delete_portal_erases_everything(store: &dyn Store) {
+    use crate::store::{AccessEvent, AccessLogEntry, Erasure, RequestInfo};
+    use crate::workflow::{ActivityEntry, Comment};
+
+    let w = world(store).await;
+    let keep = new_portal(w.tenant.id, t0());
+    store.create_portal(&keep).await.unwrap();
+    let task = task_in(store, &w, documents_kind()).await;
+    let first = uploaded(store, &w, &task, "diagram", t0() + mins(1)).await;
+    let second = uploaded(store, &w, &task, "isp", t0() + mins(2)).await;
+    let (session, _) = super::support::signed_in(store, w.contact.id, t0()).await;
+    store
+        .record_access(&AccessLogEntry {
+            at: t0() + mins(3),
+            portal_id: w.portal.id,
+            contact_id: w.contact.id,
+            event: AccessEvent::PortalRequest,
+            request: RequestInfo::default(),
+        })
+        .await
+        .unwrap();
+    let comment = Comment {
+        portal_id: w.portal.id,
+        task_id: task.id,
+        author: client(&w.contact),
+        body: "Here it is".to_owned(),
+        at: t0() + mins(4),
+    };
+    let activity = ActivityEntry {
+        portal_id: w.portal.id,
+        at: t0() + mins(4),
+        actor: client(&w.contact),
+        kind: ActivityKind::Commented,
+        task_id: Some(task.id),
+        subject: task.title.clone(),
+        detail: None,
+    };
+    store.add_comment(&comment, &activity, &[]).await.unwrap();
+    // Reminder state of the portal and its contacts goes with it.
+    store
+        .set_reminder_settings(w.portal.id, &crate::reminders::ReminderSettings::default())
+        .await
+        .unwrap();
+    store
+        .snooze_task(w.portal.id, w.contact.id, task.id, t0() + mins(60))
+        .await
+        .unwrap();
+    store
+        .unsubscribe_reminders(w.contact.id, t0() + mins(4))
+        .await
+        .unwrap();
+    let erasure = |portal: &crate::model::Portal, minutes| Erasure {
+        tenant_id: portal.tenant_id,
+        portal_id: portal.id,
+        client_name: portal.client_name.clone(),
+        at: t0() + mins(minutes),
+        by: staff(),
+    };
+    assert_err!(
+        store.delete_portal(w.portal.id, &erasure(&keep, 5)).await,
+        Error::Invalid { .. }
+    );
+    assert_eq!(store.portal(w.portal.id).await.unwrap(), w.portal);
+    assert!(store.erasures(w.tenant.id).await.unwrap().is_empty());
+
+    let mut blobs = store
+        .delete_portal(w.portal.id, &erasure(&w.portal, 6))
+        .await
+        .unwrap();
+    blobs.sort_by_key(|b| b.to_string());
+    let mut expected = vec![first.blob, second.blob];
+    expected.sort_by_key(|b| b.to_string());
+    assert_eq!(blobs, expected, "the deleted files' blobs are returned");
+    assert_err!(
+        store.portal(w.portal.id).await,
+        Error::NotFound {
+            entity: Entity::Portal
+        }
+    );
+    assert!(store.portal_snapshot(w.portal.id).await.is_err());
+    assert!(store.contact(w.contact.id).await.is_err(), "contacts go");
+    assert!(
+        store
+            .authenticate(
+                &session,
+                t0() + mins(7),
+                &super::support::no_slide(),
+                &RequestInfo::default()
+            )
+            .await
+            .is_err(),
+        "sessions go"
+    );
+    assert!(store.task(w.portal.id, task.id).await.is_err());
+    assert!(store.reminder_state(w.portal.id).await.is_err());
+    assert!(store.document_file(w.portal.id, first.id).await.is_err());
+    assert!(
+        store
+            .document_files(w.portal.id)
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+    assert!(
+        store
+            .access_log(w.portal.id, 10)
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+    assert!(
+        store
+            .activity(w.portal.id, 10)
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+    assert!(
+        store
+            .questions(w.portal.id)
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+    assert!(
+        !store
+            .review_queue(w.tenant.id, 100)
+            .await
+            .unwrap()
+            .iter()
+            .any(|f| f.portal_id == w.portal.id)
+    );
+    assert_eq!(
+        store.portals(w.tenant.id).await.unwrap(),
+        vec![keep.clone()]
+    );
+    assert_eq!(
+        store.erasures(w.tenant.id).await.unwrap(),
+        vec![erasure(&w.portal, 6)]
+    );
+    assert_err!(
+        store
+            .delete_portal(w.portal.id, &erasure(&w.portal, 7))
+            .await,
+        Error::NotFound {
+            entity: Entity::Portal
+        }
+    );
+    // A second deletion: the log lists the newest first.
+    store
+        .delete_portal(keep.id, &erasure(&keep, 8))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.erasures(w.tenant.id).await.unwrap(),
+        vec![erasure(&keep, 8), erasure(&w.portal, 6)]
+    );
 }

@@ -80,6 +80,7 @@ mod refusals;
 mod reminders;
 mod retention;
 mod sessions;
+mod staff;
 mod support;
 mod workflow;
 
@@ -100,13 +101,14 @@ pub use blob::{
     run_blob_checks,
 };
 pub use directory::{
-    concurrent_positions, contacts, logos, phases_and_tasks, portal_snapshot_order,
-    tenant_isolation, tenants_and_portals,
+    concurrent_positions, contacts, directory_edits, logos, phases_and_tasks,
+    portal_snapshot_order, remove_contact_erases_access, tenant_isolation, tenants_and_portals,
 };
 pub use documents::{
-    concurrent_document_reviews, concurrent_document_uploads, document_file_keeps_immutable_fields,
-    document_file_round_trips, document_refusals_write_nothing, document_supersede,
-    document_upload_recorded, file_key_rotation, review_queue_order_and_scope,
+    concurrent_document_reviews, concurrent_document_uploads, delete_portal_erases_everything,
+    document_file_keeps_immutable_fields, document_file_round_trips,
+    document_refusals_write_nothing, document_supersede, document_upload_recorded,
+    file_key_rotation, review_queue_order_and_scope,
 };
 pub use guards::{
     concurrent_emails_at_the_limit, concurrent_wrong_codes_per_contact, email_limit_per_contact,
@@ -138,6 +140,7 @@ pub use sessions::{
     access_log, end_session, portal_status_reaches_sessions, revoke_contact, session_absolute_cap,
     session_expiry_boundary, session_slides,
 };
+pub use staff::{ADMIN_USE_CASES, STAFF_USE_CASES, staff_isolation, staff_roles};
 pub use workflow::{
     activity_feed_order, branding_changes, comments_order_and_scope, concurrent_approvals,
     concurrent_checklist_items, evidence_round_trips, questions_answered_once,
@@ -151,6 +154,8 @@ pub async fn run_all(store: Arc<dyn Store>) {
     // Directory.
     tenants_and_portals(s).await;
     contacts(s).await;
+    directory_edits(s).await;
+    remove_contact_erases_access(s).await;
     phases_and_tasks(s).await;
     concurrent_positions(store.clone()).await;
     portal_snapshot_order(s).await;
@@ -218,6 +223,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     document_file_keeps_immutable_fields(s).await;
     review_queue_order_and_scope(s).await;
     file_key_rotation(s).await;
+    delete_portal_erases_everything(s).await;
     concurrent_document_uploads(store.clone()).await;
     concurrent_document_reviews(store.clone()).await;
     // The email outbox.
@@ -244,6 +250,9 @@ pub async fn run_all(store: Arc<dyn Store>) {
     plan_concurrent_moves(store.clone()).await;
     templates_scoped_and_versioned(s).await;
     portal_with_plan_in_one_unit(s).await;
+    // Staff use cases through the service: tenant isolation and roles.
+    staff_isolation(store.clone()).await;
+    staff_roles(store.clone()).await;
 }
 
 /// Generates one `#[tokio::test]` per check of the suite, so an adapter's test run
@@ -263,7 +272,8 @@ pub async fn run_all(store: Arc<dyn Store>) {
 macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each ref $make;
-            tenants_and_portals, contacts, phases_and_tasks, portal_snapshot_order, logos,
+            tenants_and_portals, contacts, directory_edits, remove_contact_erases_access,
+            phases_and_tasks, portal_snapshot_order, logos,
             tenant_isolation, invites, revoke_invite_keeps_sessions, start_verification,
             verification_limit_per_contact, code_redeem_creates_session,
             issue_code_replaces_code_and_link, code_limit, wrong_code_attempts,
@@ -280,6 +290,7 @@ macro_rules! conformance_tests {
             prune_access_log_batches, document_upload_recorded, document_file_round_trips,
             document_refusals_write_nothing, document_supersede,
             document_file_keeps_immutable_fields, review_queue_order_and_scope, file_key_rotation,
+            delete_portal_erases_everything,
             outbox_enqueue_round_trips, outbox_queued_with_their_unit, outbox_claims_due_in_order,
             outbox_stale_claim_refused, outbox_outcomes, outbox_prune_sent,
             reminder_settings_round_trip, reminder_digest_once_per_day,
@@ -296,7 +307,7 @@ macro_rules! conformance_tests {
             concurrent_answers, concurrent_comments, concurrent_activity_appends,
             concurrent_wrong_codes_per_contact, concurrent_emails_at_the_limit,
             concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims,
-            concurrent_digests, plan_concurrent_moves
+            concurrent_digests, plan_concurrent_moves, staff_isolation, staff_roles
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -17,6 +17,7 @@ use crate::store::{
     AccessEvent, AccessLogEntry, AccessStore, ClientContext, ContactInPortal, NewCode, NewSession,
     RequestInfo, VerificationView,
 };
+use crate::workflow::ActivityEntry;
 
 impl State {
     /// The contact an invite is for, judged by [`rules::judge_invite`].
@@ -454,6 +455,16 @@ impl AccessStore for MemoryStore {
                     rec.revoked_at.get_or_insert(now);
                 }
             }
+            Ok(())
+        })
+    }
+
+    async fn remove_contact(&self, contact: ContactId, activity: &ActivityEntry) -> Result<()> {
+        self.with(|st| {
+            let portal = st.contact(contact)?.portal_id;
+            activity.ensure_portal(portal)?;
+            st.erase_contact(contact);
+            st.activity.push(activity.clone());
             Ok(())
         })
     }

@@ -6,9 +6,10 @@ use async_trait::async_trait;
 
 use super::{MemoryStore, Seq, not_found, oldest_first};
 use crate::error::{Entity, Error, Result};
-use crate::ids::{ContactId, PhaseId, PortalId, TenantId};
+use crate::ids::{BlobId, ContactId, PhaseId, PortalId, TenantId};
 use crate::model::{Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant};
-use crate::store::DirectoryStore;
+use crate::store::{ContactEdit, DirectoryStore, Erasure, PortalEdit, TenantEdit};
+use crate::workflow::ActivityEntry;
 
 #[async_trait]
 impl DirectoryStore for MemoryStore {
@@ -239,6 +240,134 @@ impl DirectoryStore for MemoryStore {
                 phases,
                 tasks,
             })
+        })
+    }
+
+    async fn edit_portal(
+        &self,
+        portal: PortalId,
+        edit: &PortalEdit,
+        activity: &ActivityEntry,
+    ) -> Result<Portal> {
+        self.with(|st| {
+            if !st.portals.contains_key(&portal) {
+                return Err(not_found(Entity::Portal));
+            }
+            activity.ensure_portal(portal)?;
+            st.activity.push(activity.clone());
+            let p = st
+                .portals
+                .get_mut(&portal)
+                .ok_or_else(|| not_found(Entity::Portal))?;
+            match edit {
+                PortalEdit::Rename(name) => p.value.client_name.clone_from(name),
+                PortalEdit::TargetDate(date) => p.value.target_date = *date,
+            }
+            Ok(p.value.clone())
+        })
+    }
+
+    async fn edit_contact(
+        &self,
+        contact: ContactId,
+        edit: &ContactEdit,
+        activity: &ActivityEntry,
+    ) -> Result<Contact> {
+        self.with(|st| {
+            let portal = st
+                .contacts
+                .get(&contact)
+                .map(|c| c.value.portal_id)
+                .ok_or_else(|| not_found(Entity::Contact))?;
+            activity.ensure_portal(portal)?;
+            if st.contacts.values().any(|c| {
+                c.value.portal_id == portal && c.value.id != contact && c.value.email == edit.email
+            }) {
+                return Err(Error::conflict(
+                    "a contact with this email already exists in this portal",
+                ));
+            }
+            let c = st
+                .contacts
+                .get_mut(&contact)
+                .ok_or_else(|| not_found(Entity::Contact))?;
+            c.value.name.clone_from(&edit.name);
+            c.value.email = edit.email.clone();
+            let stored = c.value.clone();
+            st.activity.push(activity.clone());
+            Ok(stored)
+        })
+    }
+
+    async fn edit_tenant(&self, tenant: TenantId, edit: &TenantEdit) -> Result<Tenant> {
+        self.with(|st| {
+            let t = st
+                .tenants
+                .get_mut(&tenant)
+                .ok_or_else(|| not_found(Entity::Tenant))?;
+            match edit {
+                TenantEdit::Rename(name) => t.value.name.clone_from(name),
+                TenantEdit::NotificationRecipients(list) => {
+                    t.value.notification_recipients.clone_from(list);
+                }
+            }
+            Ok(t.value.clone())
+        })
+    }
+
+    async fn delete_portal(&self, portal: PortalId, erasure: &Erasure) -> Result<Vec<BlobId>> {
+        self.with(|st| {
+            let p = st
+                .portals
+                .get(&portal)
+                .map(|p| p.value.clone())
+                .ok_or_else(|| not_found(Entity::Portal))?;
+            if erasure.portal_id != portal || erasure.tenant_id != p.tenant_id {
+                return Err(Error::invalid(
+                    "erasure",
+                    "must name the deleted portal and its tenant",
+                ));
+            }
+            let contacts: Vec<ContactId> = st
+                .contacts
+                .values()
+                .filter(|c| c.value.portal_id == portal)
+                .map(|c| c.value.id)
+                .collect();
+            for contact in contacts {
+                st.erase_contact(contact);
+            }
+            st.portals.remove(&portal);
+            st.reminder_settings.remove(&portal);
+            st.escalations.remove(&portal);
+            st.phases.retain(|_, ph| ph.portal_id != portal);
+            st.tasks.retain(|_, t| t.portal_id != portal);
+            st.access_log.retain(|e| e.portal_id != portal);
+            st.comments.retain(|c| c.value.portal_id != portal);
+            st.questions.retain(|_, q| q.value.portal_id != portal);
+            st.activity.retain(|a| a.portal_id != portal);
+            let blobs = st
+                .files
+                .values()
+                .filter(|f| f.value.portal_id == portal)
+                .map(|f| f.value.blob)
+                .collect();
+            st.files.retain(|_, f| f.value.portal_id != portal);
+            st.outbox.retain(|_, m| m.value.portal_id != Some(portal));
+            st.erasures.push(erasure.clone());
+            Ok(blobs)
+        })
+    }
+
+    async fn erasures(&self, tenant: TenantId) -> Result<Vec<Erasure>> {
+        self.with(|st| {
+            Ok(st
+                .erasures
+                .iter()
+                .rev()
+                .filter(|e| e.tenant_id == tenant)
+                .cloned()
+                .collect())
         })
     }
 }

@@ -218,6 +218,36 @@ struct State {
     escalations: HashMap<PortalId, DateTime<Utc>>,
     /// Plan templates of every tenant.
     templates: HashMap<crate::ids::TemplateId, crate::workflow::template::PlanTemplate>,
+    /// Every tenant's erasure log, in insertion order.
+    erasures: Vec<crate::store::Erasure>,
+}
+
+impl State {
+    /// Deletes a contact and all of its access records (invite, verifications and
+    /// their magic links, email counts, code guard, sessions, access-log entries).
+    fn erase_contact(&mut self, contact: ContactId) {
+        self.contacts.remove(&contact);
+        if let Some(hash) = self.current_invite.remove(&contact) {
+            self.invites.remove(&hash);
+        }
+        self.invites.retain(|_, rec| rec.contact != contact);
+        let verifications = self
+            .contact_verifications
+            .remove(&contact)
+            .unwrap_or_default();
+        for v in &verifications {
+            self.verifications.remove(v);
+        }
+        self.magic_links.retain(|_, v| !verifications.contains(v));
+        self.emails.remove(&contact);
+        self.code_guards.remove(&contact);
+        let sessions = self.contact_sessions.remove(&contact).unwrap_or_default();
+        for session in &sessions {
+            self.sessions.remove(session);
+        }
+        self.access_log.retain(|e| e.contact_id != contact);
+        self.reminder_contacts.remove(&contact);
+    }
 }
 
 fn not_found(entity: Entity) -> Error {

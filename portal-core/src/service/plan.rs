@@ -14,14 +14,13 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::PortalService;
-use crate::error::{Entity, Error, Result};
+use crate::error::{Error, Result};
 use crate::ids::{ContactId, PhaseId, PortalId, TaskId};
 use crate::mail::{self, Recipient, TaskForYou};
 use crate::model::{Contact, Phase, Portal, PortalSnapshot, Side, Task, TaskKind, TaskStatus};
 use crate::outbox::{MailKind, OutboxMessage};
 use crate::staff::{StaffContext, StaffRole};
 use crate::store::{ClientContext, PlanDecision};
-use crate::workflow::ActivityEntry;
 use crate::workflow::plan::{self, PhaseDeletion, Plan, PlanChange, PlanNotice, TaskEdit};
 
 /// What staff give to add a task to the plan.
@@ -61,11 +60,13 @@ pub struct ClientPlan {
 impl PortalService {
     /// The portal, if it is `staff`'s tenant's (`NotFound(Portal)` otherwise) and they
     /// may edit plans.
-    async fn staff_portal(&self, staff: &StaffContext, portal: PortalId) -> Result<Portal> {
-        let found = self.inner.store.portal(portal).await?;
-        staff.scope(found.tenant_id, Entity::Portal)?;
+    pub(super) async fn plan_portal(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+    ) -> Result<Portal> {
         staff.require(StaffRole::Member, "editing the plan")?;
-        Ok(found)
+        self.staff_portal(staff, portal).await
     }
 
     /// Runs a plan rule as one store unit, with the emails its notices call for.
@@ -141,7 +142,7 @@ impl PortalService {
 
     /// A portal's whole plan with its contacts, for staff.
     pub async fn plan(&self, staff: &StaffContext, portal: PortalId) -> Result<Plan> {
-        self.staff_portal(staff, portal).await?;
+        self.plan_portal(staff, portal).await?;
         self.inner.store.plan(portal).await
     }
 
@@ -155,7 +156,7 @@ impl PortalService {
         spec: PlanTaskSpec,
         position: Option<u32>,
     ) -> Result<Task> {
-        self.staff_portal(staff, portal).await?;
+        self.plan_portal(staff, portal).await?;
         let now = self.inner.clock.now();
         let task = Task {
             id: TaskId::random(self.inner.random.as_ref()),
@@ -196,7 +197,7 @@ impl PortalService {
         expected: u64,
         edit: TaskEdit,
     ) -> Result<Task> {
-        self.staff_portal(staff, portal).await?;
+        self.plan_portal(staff, portal).await?;
         let actor = staff.actor();
         let change = self
             .change_plan(portal, move |p, now| {
@@ -232,7 +233,7 @@ impl PortalService {
         to_phase: PhaseId,
         position: u32,
     ) -> Result<Task> {
-        self.staff_portal(staff, portal).await?;
+        self.plan_portal(staff, portal).await?;
         let actor = staff.actor();
         let change = self
             .change_plan(portal, move |p, now| {
@@ -252,7 +253,7 @@ impl PortalService {
         task: TaskId,
         expected: u64,
     ) -> Result<()> {
-        self.staff_portal(staff, portal).await?;
+        self.plan_portal(staff, portal).await?;
         let actor = staff.actor();
         self.change_plan(portal, move |p, now| {
             plan::delete_task(p, task, expected, &actor, now)
@@ -269,7 +270,7 @@ impl PortalService {
         name: &str,
         position: Option<u32>,
     ) -> Result<Phase> {
-        self.staff_portal(staff, portal).await?;
+        self.plan_portal(staff, portal).await?;
         let (actor, name) = (staff.actor(), name.to_owned());
         let id = PhaseId::random(self.inner.random.as_ref());
         let change = self
@@ -289,7 +290,7 @@ impl PortalService {
         expected: u64,
         name: &str,
     ) -> Result<Phase> {
-        self.staff_portal(staff, portal).await?;
+        self.plan_portal(staff, portal).await?;
         let (actor, name) = (staff.actor(), name.to_owned());
         let change = self
             .change_plan(portal, move |p, now| {
@@ -308,7 +309,7 @@ impl PortalService {
         expected: u64,
         position: u32,
     ) -> Result<Phase> {
-        self.staff_portal(staff, portal).await?;
+        self.plan_portal(staff, portal).await?;
         let actor = staff.actor();
         let change = self
             .change_plan(portal, move |p, now| {
@@ -327,7 +328,7 @@ impl PortalService {
         expected: u64,
         how: PhaseDeletion,
     ) -> Result<()> {
-        self.staff_portal(staff, portal).await?;
+        self.plan_portal(staff, portal).await?;
         let actor = staff.actor();
         self.change_plan(portal, move |p, now| {
             plan::delete_phase(p, phase, expected, how, &actor, now)
@@ -372,19 +373,6 @@ impl PortalService {
             waiting,
             assignees,
         })
-    }
-
-    /// The portal's feed as the client sees it: entries about internal tasks removed.
-    /// At most `limit` entries (fewer when some of the newest were internal).
-    pub async fn client_activity(
-        &self,
-        ctx: &ClientContext,
-        limit: usize,
-    ) -> Result<Vec<ActivityEntry>> {
-        let full = self.inner.store.portal_snapshot(ctx.portal_id).await?;
-        let internal = plan::internal_ids(&full.tasks);
-        let feed = self.inner.store.activity(ctx.portal_id, limit).await?;
-        Ok(plan::client_feed(feed, &internal))
     }
 }
 

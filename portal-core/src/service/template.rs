@@ -116,6 +116,7 @@ impl PortalService {
             status: PortalStatus::Draft,
             branding: tenant.branding,
             created_at: now,
+            target_date: None,
         };
         let (phases, tasks) =
             template.instantiate(portal.id, start_date, now, self.inner.random.as_ref())?;

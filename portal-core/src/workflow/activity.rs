@@ -68,6 +68,15 @@ pub enum ActivityKind {
     PhaseDeleted,
     /// Staff made the portal's plan from a template (the subject is its name).
     PlanApplied,
+    /// The MSP removed a contact from the portal (the subject is their name, kept
+    /// here after the contact record is gone).
+    ContactRemoved,
+    /// The MSP renamed the portal (the subject is the new name).
+    PortalRenamed,
+    /// The MSP set or cleared the target go-live date (the detail has the date).
+    TargetDateSet,
+    /// The MSP corrected a contact's name or email (the subject is the new name).
+    ContactEdited,
 }
 
 impl ActivityKind {
@@ -102,6 +111,10 @@ impl ActivityKind {
             Self::PhaseMoved => "moved the phase",
             Self::PhaseDeleted => "deleted the phase",
             Self::PlanApplied => "set up the plan from the template",
+            Self::ContactRemoved => "removed the contact",
+            Self::PortalRenamed => "renamed the portal to",
+            Self::TargetDateSet => "changed the target go-live date of",
+            Self::ContactEdited => "updated the contact",
         }
     }
 }

@@ -3,10 +3,10 @@
 
 use chrono::{NaiveDate, TimeDelta};
 use portal_core::model::{Branding, PortalStatus, Progress, Side, TaskKind};
-use portal_core::service::{PlanTaskSpec, client_actor};
+use portal_core::service::PlanTaskSpec;
+use portal_core::workflow::ActivityKind;
 use portal_core::workflow::plan::{PhaseDeletion, TaskEdit};
 use portal_core::workflow::template::{TaskRef, TemplatePhase, TemplateTask};
-use portal_core::workflow::{ActivityKind, TaskAction};
 use portal_core::{Entity, Error, StaffContext, StaffRole};
 
 use crate::{Harness, assert_err};
@@ -200,7 +200,7 @@ async fn a_member_edits_every_field_and_a_stale_version_changes_nothing() {
     let plan = h.service.plan(&member, p).await.unwrap();
     assert_eq!(plan.phases.len(), 1);
     assert!(plan.tasks.is_empty());
-    let feed = h.service.activity(p, 20).await.unwrap();
+    let feed = h.service.staff_activity(&member, p, 20).await.unwrap();
     assert!(
         feed.iter().all(|e| e.actor.name() == "Sam Tech"),
         "every staff action is attributed to the named staff member"
@@ -270,7 +270,10 @@ async fn assigning_a_task_emails_the_contacts_named_and_only_them() {
         h.last_email(&h.contact).subject,
         "New task for you: “Approve the firewall change”"
     );
-    h.service.revoke_contact(ann.id).await.unwrap();
+    h.service
+        .revoke_contact(&staff_of(&h, StaffRole::Admin), ann.id)
+        .await
+        .unwrap();
     let again = TaskEdit {
         assigned_to: Some(vec![ann.id]),
         ..TaskEdit::default()
@@ -342,9 +345,7 @@ async fn a_locked_task_waits_then_unlocks_with_an_email_and_internal_tasks_stay_
         },
     );
     assert_err(
-        h.service
-            .add_comment(client_actor(&ctx), p, firewall.id, "hello?")
-            .await,
+        h.service.add_comment(&ctx, firewall.id, "hello?").await,
         |e| {
             matches!(
                 e,
@@ -359,22 +360,17 @@ async fn a_locked_task_waits_then_unlocks_with_an_email_and_internal_tasks_stay_
     h.clock.advance(TimeDelta::minutes(5));
     let before = h.mailer.sent().len();
     h.service
-        .act(
-            staff.actor(),
-            p,
-            firewall.id,
-            TaskAction::Complete { notes: None },
-        )
+        .staff_complete(&staff, p, firewall.id, None)
         .await
         .unwrap();
     let ready = h.last_email(&h.contact);
     assert_eq!(ready.subject, "“Install the VPN client” is ready for you");
     assert_eq!(h.mailer.sent().len(), before + 1);
     assert_snapshot!("core__plan__task_ready_text", ready.text);
-    let feed = h.service.activity(p, 10).await.unwrap();
+    let feed = h.service.staff_activity(&staff, p, 10).await.unwrap();
     assert_eq!(feed[0].kind, ActivityKind::TaskUnlocked);
     assert_eq!(feed[0].task_id, Some(vpn.id));
-    let client_feed = h.service.client_activity(&ctx, 10).await.unwrap();
+    let client_feed = h.service.activity(&ctx, 10).await.unwrap();
     assert!(
         client_feed.iter().all(|e| e.task_id != Some(firewall.id)),
         "nothing about the internal task reaches the client"
@@ -397,7 +393,7 @@ async fn a_locked_task_waits_then_unlocks_with_an_email_and_internal_tasks_stay_
 
     // Staff prepare a draft portal's plan too.
     h.service
-        .set_portal_status(p, PortalStatus::Draft)
+        .set_portal_status(&staff_of(&h, StaffRole::Admin), p, PortalStatus::Draft)
         .await
         .unwrap();
     h.service
@@ -618,7 +614,11 @@ async fn templates_are_created_edited_copied_listed_and_make_portals() {
         by_title("Watch the VPN video").waits_on,
         [by_title("Provision the firewall").id]
     );
-    let feed = h.service.activity(portal.id, 5).await.unwrap();
+    let feed = h
+        .service
+        .staff_activity(&staff, portal.id, 5)
+        .await
+        .unwrap();
     assert_eq!(feed[0].kind, ActivityKind::PlanApplied);
     assert_eq!(feed[0].subject, "Standard (2026)");
     // Bad templates are refused with the field.

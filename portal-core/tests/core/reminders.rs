@@ -31,9 +31,11 @@ async fn plan(start: DateTime<Utc>, dues: &[NaiveDate]) -> Plan {
     let kit = TestService::in_memory(77);
     kit.clock.set(start);
     let seeded = kit.seed_portal().await.unwrap();
+    let staff = portal_core::testkit::member(seeded.portal.tenant_id);
     let ny = kit
         .service
         .add_contact_in_zone(
+            &staff,
             seeded.portal.id,
             "Dana Ortiz",
             "dana@contoso.example",
@@ -43,7 +45,7 @@ async fn plan(start: DateTime<Utc>, dues: &[NaiveDate]) -> Plan {
         .unwrap();
     let phase = kit
         .service
-        .add_phase(seeded.portal.id, "Getting started")
+        .add_phase(&staff, seeded.portal.id, "Getting started")
         .await
         .unwrap();
     let titles = [
@@ -54,6 +56,7 @@ async fn plan(start: DateTime<Utc>, dues: &[NaiveDate]) -> Plan {
     for (i, due) in dues.iter().enumerate() {
         kit.service
             .add_task(
+                &staff,
                 seeded.portal.id,
                 phase.id,
                 TaskSpec {
@@ -69,6 +72,7 @@ async fn plan(start: DateTime<Utc>, dues: &[NaiveDate]) -> Plan {
     }
     kit.service
         .add_task(
+            &staff,
             seeded.portal.id,
             phase.id,
             TaskSpec {

@@ -100,6 +100,7 @@ fn plan() -> Plan {
             status: PortalStatus::Active,
             branding: Branding::new("Northwind IT", "#1f6feb", "", None).unwrap(),
             created_at: t0(),
+            target_date: None,
         },
         phases,
         tasks: vec![

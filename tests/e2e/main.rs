@@ -13,6 +13,7 @@ mod journey;
 mod logs;
 mod outbox;
 mod plaintext_scan;
+mod reminders;
 mod server;
 mod smtp;
 mod snapshots;

@@ -334,7 +334,13 @@ CREATE INDEX outbox_failed ON outbox (tenant_id, finished_at, seq) WHERE state =
 CREATE INDEX outbox_sent ON outbox (finished_at, seq) WHERE state = 'sent';
 "#;
 
-/// Migration 7: time zones and reminders.
+/// Migration 7 (issue 12): a portal's target go-live date, `YYYY-MM-DD` like a task's
+/// due date, none for every existing portal.
+const V7: &str = r#"
+ALTER TABLE portals ADD COLUMN target_date TEXT;
+"#;
+
+/// Migration 8: time zones and reminders.
 ///
 /// - Tenants and contacts get an IANA time zone name; rows written before it read UTC
 ///   (what every time was shown in until then).
@@ -350,7 +356,7 @@ CREATE INDEX outbox_sent ON outbox (finished_at, seq) WHERE state = 'sent';
 /// - `escalations`: per portal, when the MSP was last told the client went quiet.
 ///   All clustered by portal or contact (`WITHOUT ROWID`): the pass reads a portal's
 ///   rows as one range.
-const V7: &str = r#"
+const V8: &str = r#"
 ALTER TABLE tenants ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC';
 ALTER TABLE contacts ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC';
 
@@ -396,7 +402,7 @@ CREATE TABLE escalations (
 "#;
 
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version this build writes: the number of migrations.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

@@ -1,5 +1,5 @@
 //! [`ReminderStore`] for [`SqliteStore`]: reminder settings, digests, steps, snoozes,
-//! unsubscribes and escalations (tables of migration 7).
+//! unsubscribes and escalations (tables of migration 8).
 //!
 //! "One digest per contact and local date" is the primary key of `reminder_digests`,
 //! checked inside the write that queues the email; "one escalation per quiet spell"

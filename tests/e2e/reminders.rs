@@ -31,9 +31,14 @@ async fn reminded() -> (Harness, Email) {
             .unwrap()
             .with_timezone(&chrono::Utc),
     );
-    let phase = h.service.add_phase(h.portal.id, "Reminders").await.unwrap();
+    let phase = h
+        .service
+        .add_phase(&h.staff, h.portal.id, "Reminders")
+        .await
+        .unwrap();
     h.service
         .add_task(
+            &h.staff,
             h.portal.id,
             phase.id,
             TaskSpec {

@@ -79,6 +79,7 @@ mod refusals;
 mod reminders;
 mod retention;
 mod sessions;
+mod staff;
 mod support;
 mod workflow;
 
@@ -99,8 +100,8 @@ pub use blob::{
     run_blob_checks,
 };
 pub use directory::{
-    concurrent_positions, contacts, logos, phases_and_tasks, portal_snapshot_order,
-    tenant_isolation, tenants_and_portals,
+    concurrent_positions, contacts, directory_edits, logos, phases_and_tasks,
+    portal_snapshot_order, tenant_isolation, tenants_and_portals,
 };
 pub use documents::{
     concurrent_document_reviews, concurrent_document_uploads, document_file_keeps_immutable_fields,
@@ -132,6 +133,7 @@ pub use sessions::{
     access_log, end_session, portal_status_reaches_sessions, revoke_contact, session_absolute_cap,
     session_expiry_boundary, session_slides,
 };
+pub use staff::{ADMIN_USE_CASES, STAFF_USE_CASES, staff_isolation, staff_roles};
 pub use workflow::{
     activity_feed_order, branding_changes, comments_order_and_scope, concurrent_approvals,
     concurrent_checklist_items, evidence_round_trips, questions_answered_once,
@@ -145,6 +147,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     // Directory.
     tenants_and_portals(s).await;
     contacts(s).await;
+    directory_edits(s).await;
     phases_and_tasks(s).await;
     concurrent_positions(store.clone()).await;
     portal_snapshot_order(s).await;
@@ -229,6 +232,9 @@ pub async fn run_all(store: Arc<dyn Store>) {
     reminder_last_visit(s).await;
     reminder_escalation_compare_and_set(s).await;
     concurrent_digests(store.clone()).await;
+    // Staff use cases through the service: tenant isolation and roles.
+    staff_isolation(store.clone()).await;
+    staff_roles(store.clone()).await;
 }
 
 /// Generates one `#[tokio::test]` per check of the suite, so an adapter's test run
@@ -248,7 +254,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
 macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each ref $make;
-            tenants_and_portals, contacts, phases_and_tasks, portal_snapshot_order, logos,
+            tenants_and_portals, contacts, directory_edits, phases_and_tasks, portal_snapshot_order, logos,
             tenant_isolation, invites, revoke_invite_keeps_sessions, start_verification,
             verification_limit_per_contact, code_redeem_creates_session,
             issue_code_replaces_code_and_link, code_limit, wrong_code_attempts,
@@ -278,7 +284,7 @@ macro_rules! conformance_tests {
             concurrent_answers, concurrent_comments, concurrent_activity_appends,
             concurrent_wrong_codes_per_contact, concurrent_emails_at_the_limit,
             concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims,
-            concurrent_digests
+            concurrent_digests, staff_isolation, staff_roles
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

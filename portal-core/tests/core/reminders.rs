@@ -34,6 +34,7 @@ async fn plan(start: DateTime<Utc>, dues: &[NaiveDate]) -> Plan {
     let ny = kit
         .service
         .add_contact_in_zone(
+            &seeded.staff,
             seeded.portal.id,
             "Dana Ortiz",
             "dana@contoso.example",
@@ -43,7 +44,7 @@ async fn plan(start: DateTime<Utc>, dues: &[NaiveDate]) -> Plan {
         .unwrap();
     let phase = kit
         .service
-        .add_phase(seeded.portal.id, "Getting started")
+        .add_phase(&seeded.staff, seeded.portal.id, "Getting started")
         .await
         .unwrap();
     let titles = [
@@ -54,6 +55,7 @@ async fn plan(start: DateTime<Utc>, dues: &[NaiveDate]) -> Plan {
     for (i, due) in dues.iter().enumerate() {
         kit.service
             .add_task(
+                &seeded.staff,
                 seeded.portal.id,
                 phase.id,
                 TaskSpec {
@@ -69,6 +71,7 @@ async fn plan(start: DateTime<Utc>, dues: &[NaiveDate]) -> Plan {
     }
     kit.service
         .add_task(
+            &seeded.staff,
             seeded.portal.id,
             phase.id,
             TaskSpec {

@@ -536,6 +536,66 @@ pub fn question_notification(
     )
 }
 
+#[derive(Template)]
+#[template(path = "email/question_answered.txt")]
+struct AnsweredText<'a> {
+    name: &'a str,
+    company: &'a str,
+    client: &'a str,
+    question: &'a str,
+    who: &'a str,
+    answer: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/question_answered.html")]
+struct AnsweredHtml<'a> {
+    name: &'a str,
+    company: &'a str,
+    client: &'a str,
+    question: &'a str,
+    who: &'a str,
+    answer: &'a str,
+    accent: String,
+}
+
+/// Tells a contact that the MSP answered their question, with both texts (an event
+/// email: never held back by the reminders' daily cap).
+pub fn answer_email(
+    to: Recipient<'_>,
+    client: &str,
+    question: &str,
+    who: &str,
+    answer: &str,
+) -> Result<Email> {
+    let company = to.branding.company_name.as_str();
+    let text = render(&AnsweredText {
+        name: to.name,
+        company,
+        client,
+        question,
+        who,
+        answer,
+    })?;
+    let html = render(&AnsweredHtml {
+        name: to.name,
+        company,
+        client,
+        question,
+        who,
+        answer,
+        accent: to.branding.accent_color.hex(),
+    })?;
+    Ok(Email {
+        to: to.email.clone(),
+        to_name: Some(to.name.to_owned()),
+        subject: format!("{company} answered your question"),
+        text,
+        html,
+        list_unsubscribe: None,
+    })
+}
+
 /// One task of a reminder digest, as the email shows it.
 #[derive(Debug, Clone)]
 pub struct DigestItem {

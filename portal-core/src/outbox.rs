@@ -36,6 +36,8 @@ pub enum MailKind {
     DocumentRejected,
     /// A contact's daily reminder digest of due tasks.
     Reminder,
+    /// An event told to a contact: the MSP answered their question.
+    ClientNotification,
     /// The MSP told that a client went quiet with tasks overdue.
     Escalation,
 }
@@ -49,6 +51,7 @@ impl MailKind {
             Self::StaffNotification => "staff_notification",
             Self::DocumentRejected => "document_rejected",
             Self::Reminder => "reminder",
+            Self::ClientNotification => "client_notification",
             Self::Escalation => "escalation",
         }
     }
@@ -61,6 +64,7 @@ impl MailKind {
             "staff_notification" => Self::StaffNotification,
             "document_rejected" => Self::DocumentRejected,
             "reminder" => Self::Reminder,
+            "client_notification" => Self::ClientNotification,
             "escalation" => Self::Escalation,
             _ => return None,
         })

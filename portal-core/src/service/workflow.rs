@@ -520,10 +520,53 @@ impl PortalService {
             subject: excerpt(&asked.text),
             detail: None,
         };
-        self.inner
+        let emails = self.answer_emails(portal, &asked, &answer).await?;
+        let answered = self
+            .inner
             .store
-            .answer_question(portal, question, &answer, &activity)
-            .await
+            .answer_question(portal, question, &answer, &activity, &emails)
+            .await?;
+        if !emails.is_empty() {
+            self.mail_queued().await;
+        }
+        Ok(answered)
+    }
+
+    /// The email telling the contact who asked that their question was answered (none
+    /// if the contact is gone or revoked, or the question was not a client's).
+    async fn answer_emails(
+        &self,
+        portal: PortalId,
+        asked: &ClientQuestion,
+        answer: &QuestionAnswer,
+    ) -> Result<Vec<crate::outbox::OutboxMessage>> {
+        let Actor::Client { contact_id, .. } = &asked.asked_by else {
+            return Ok(Vec::new());
+        };
+        let contact = match self.inner.store.contact(*contact_id).await {
+            Ok(c) if c.portal_id == portal && c.revoked_at.is_none() => c,
+            Ok(_) | Err(Error::NotFound { .. }) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let portal = self.inner.store.portal(portal).await?;
+        let email = mail::answer_email(
+            mail::Recipient {
+                name: &contact.name,
+                email: &contact.email,
+                branding: &portal.branding,
+                time_zone: contact.time_zone,
+            },
+            &portal.client_name,
+            &asked.text,
+            answer.by.name(),
+            &answer.text,
+        )?;
+        Ok(vec![self.outbox_mail(
+            portal.tenant_id,
+            Some(portal.id),
+            crate::outbox::MailKind::ClientNotification,
+            email,
+        )])
     }
 
     /// Saves the staff member's tenant's branding defaults (admin): portals created

@@ -118,11 +118,33 @@ async fn questions_are_emailed_listed_and_answered_once() {
     assert_eq!(a.text, "Yes, we moved it to 3 March.");
     assert_eq!(a.by, staff());
     assert_eq!(a.at, h.now());
-    // The client sees it in their portal.
+    // The client sees it in their portal, and is told by email.
     assert_eq!(
         h.service.questions(&ctx).await.unwrap(),
         vec![answered.clone()]
     );
+    let told = h.last_email(&h.contact);
+    assert_eq!(told.subject, "Northwind IT answered your question");
+    assert!(
+        told.text.contains("Yes, we moved it to 3 March."),
+        "{}",
+        told.text
+    );
+    assert!(
+        told.list_unsubscribe.is_none(),
+        "an event email, not a reminder"
+    );
+    assert_snapshot!("core__workflow__question_answered_text", told.text);
+    assert_snapshot!("core__workflow__question_answered_html", told.html);
+    // A second answer is refused and tells nobody again.
+    let sent = h.mailer.sent().len();
+    assert!(
+        h.service
+            .answer_question(&h.staff, h.portal.id, q.id, "Again")
+            .await
+            .is_err()
+    );
+    assert_eq!(h.mailer.sent().len(), sent);
     let feed = h
         .service
         .staff_activity(&h.staff, h.portal.id, 10)

@@ -615,6 +615,140 @@ pub fn question_notification(
     )
 }
 
+#[derive(Template)]
+#[template(path = "email/question_answered.txt")]
+struct AnsweredText<'a> {
+    name: &'a str,
+    company: &'a str,
+    client: &'a str,
+    question: &'a str,
+    who: &'a str,
+    answer: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/question_answered.html")]
+struct AnsweredHtml<'a> {
+    name: &'a str,
+    company: &'a str,
+    client: &'a str,
+    question: &'a str,
+    who: &'a str,
+    answer: &'a str,
+    accent: String,
+}
+
+/// Tells a contact that the MSP answered their question, with both texts (an event
+/// email: never held back by the reminders' daily cap).
+pub fn answer_email(
+    to: Recipient<'_>,
+    client: &str,
+    question: &str,
+    who: &str,
+    answer: &str,
+) -> Result<Email> {
+    let company = to.branding.company_name.as_str();
+    let text = render(&AnsweredText {
+        name: to.name,
+        company,
+        client,
+        question,
+        who,
+        answer,
+    })?;
+    let html = render(&AnsweredHtml {
+        name: to.name,
+        company,
+        client,
+        question,
+        who,
+        answer,
+        accent: to.branding.accent_color.hex(),
+    })?;
+    Ok(Email {
+        to: to.email.clone(),
+        to_name: Some(to.name.to_owned()),
+        subject: format!("{company} answered your question"),
+        text,
+        html,
+        list_unsubscribe: None,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "email/comment_reply.txt")]
+struct ReplyText<'a> {
+    name: &'a str,
+    company: &'a str,
+    client: &'a str,
+    who: &'a str,
+    task: &'a str,
+    body: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/comment_reply.html")]
+struct ReplyHtml<'a> {
+    name: &'a str,
+    company: &'a str,
+    client: &'a str,
+    who: &'a str,
+    task: &'a str,
+    body: &'a str,
+    link: &'a str,
+    accent: String,
+    accent_text: &'static str,
+}
+
+/// What a comment reply email is about.
+#[derive(Debug, Clone, Copy)]
+pub struct CommentReply<'a> {
+    /// The client company.
+    pub client: &'a str,
+    /// Who at the MSP replied.
+    pub who: &'a str,
+    /// The task's title.
+    pub task: &'a str,
+    /// The reply.
+    pub body: &'a str,
+    /// The task's page.
+    pub link: &'a str,
+}
+
+/// Tells a contact who commented on a task that the MSP replied there.
+pub fn comment_reply_email(to: Recipient<'_>, reply: CommentReply<'_>) -> Result<Email> {
+    let company = to.branding.company_name.as_str();
+    let text = render(&ReplyText {
+        name: to.name,
+        company,
+        client: reply.client,
+        who: reply.who,
+        task: reply.task,
+        body: reply.body,
+        link: reply.link,
+    })?;
+    let html = render(&ReplyHtml {
+        name: to.name,
+        company,
+        client: reply.client,
+        who: reply.who,
+        task: reply.task,
+        body: reply.body,
+        link: reply.link,
+        accent: to.branding.accent_color.hex(),
+        accent_text: to.branding.accent_color.text_color(),
+    })?;
+    Ok(Email {
+        to: to.email.clone(),
+        to_name: Some(to.name.to_owned()),
+        subject: format!("{} replied on “{}”", reply.who, reply.task),
+        text,
+        html,
+        list_unsubscribe: None,
+    })
+}
+
 /// One task of a reminder digest, as the email shows it.
 #[derive(Debug, Clone)]
 pub struct DigestItem {

@@ -36,6 +36,8 @@ pub enum MailKind {
     DocumentRejected,
     /// A contact's daily reminder digest of due tasks.
     Reminder,
+    /// An event told to a contact: the MSP answered their question.
+    ClientNotification,
     /// The MSP told that a client went quiet with tasks overdue.
     Escalation,
     /// A task for a contact: newly assigned to them, or ready now that what it waited
@@ -52,6 +54,7 @@ impl MailKind {
             Self::StaffNotification => "staff_notification",
             Self::DocumentRejected => "document_rejected",
             Self::Reminder => "reminder",
+            Self::ClientNotification => "client_notification",
             Self::Escalation => "escalation",
             Self::TaskAssigned => "task_assigned",
         }
@@ -65,6 +68,7 @@ impl MailKind {
             "staff_notification" => Self::StaffNotification,
             "document_rejected" => Self::DocumentRejected,
             "reminder" => Self::Reminder,
+            "client_notification" => Self::ClientNotification,
             "escalation" => Self::Escalation,
             "task_assigned" => Self::TaskAssigned,
             _ => return None,

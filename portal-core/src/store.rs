@@ -618,7 +618,7 @@ pub type TaskDecision = std::sync::Arc<dyn Fn(&Task) -> Result<TaskChange> + Sen
 ///   Concurrent updates of one task are serialised: each `decide` sees the result of
 ///   the previous one (lock the task row: `SELECT … FOR UPDATE`).
 /// - `add_comment` and `add_question` store the record, append the activity entry and
-///   queue the emails they are given together (see [`OutboxStore`]); `answer_question` sets the answer and appends the entry together, and
+///   queue the emails they are given together (see [`OutboxStore`]); `answer_question` sets the answer, appends the entry and queues its emails together, and
 ///   refuses with `Conflict` if the question already has an answer (two concurrent
 ///   answers: exactly one wins). An activity entry of another portal than its record
 ///   is `Invalid("activity")` ([`ActivityEntry::ensure_portal`]); a foreign or missing
@@ -662,13 +662,15 @@ pub trait WorkflowStore: Send + Sync + 'static {
         activity: &ActivityEntry,
         emails: &[OutboxMessage],
     ) -> Result<()>;
-    /// Answers a question (once), with its activity entry; returns the answered question.
+    /// Answers a question (once), with its activity entry, and queues `emails` (the
+    /// client's notification) in the same unit; returns the answered question.
     async fn answer_question(
         &self,
         portal: PortalId,
         question: QuestionId,
         answer: &QuestionAnswer,
         activity: &ActivityEntry,
+        emails: &[OutboxMessage],
     ) -> Result<ClientQuestion>;
     /// A portal's questions, newest first.
     async fn questions(&self, portal: PortalId) -> Result<Vec<ClientQuestion>>;
@@ -762,7 +764,7 @@ pub trait DocumentStore: Send + Sync + 'static {
 /// # Contract
 /// - **Queued with their cause.** The units that cause emails take them as an argument
 ///   and queue them in the same transaction: `issue_invite`, `add_comment`,
-///   `add_question`, and the `emails` of the [`crate::workflow::DocumentChange`] that
+///   `add_question`, `answer_question`, and the `emails` of the [`crate::workflow::DocumentChange`] that
 ///   `add_document_file` and `update_document_file` write, and
 ///   [`ReminderStore::record_digest`] and [`ReminderStore::record_escalation`]. A unit that is refused or
 ///   fails queues nothing; one that commits queues every email it was given.

@@ -1029,10 +1029,11 @@ impl WorkflowStore for Broken {
         question: QuestionId,
         answer: &QuestionAnswer,
         activity: &ActivityEntry,
+        emails: &[OutboxMessage],
     ) -> Result<ClientQuestion> {
         let activity = self.file_under(portal, activity);
         self.inner
-            .answer_question(portal, question, answer, &activity)
+            .answer_question(portal, question, answer, &activity, emails)
             .await
     }
 

@@ -14,6 +14,7 @@ mod logs;
 mod outbox;
 mod plaintext_scan;
 mod plan;
+mod reminders;
 mod server;
 mod smtp;
 mod snapshots;

@@ -332,9 +332,14 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // (one node is enough; the prune is idempotent).
     let retention =
         portal_core::service::spawn_retention(service.clone(), Duration::from_secs(3600));
+    // Due-date reminders: a pass every 5 minutes sends each contact's daily digest at
+    // 09:00 in their time zone on business days (and tells the MSP about quiet clients).
+    let reminders =
+        portal_core::service::spawn_reminder_pass(service.clone(), Duration::from_secs(300));
     let app = Arc::new(PortalApp::new(service, config));
     let served = portal_http::serve(listener, app, portal_http::shutdown_signal()).await;
     retention.abort();
+    reminders.stop().await;
     sender.stop().await;
     served?;
     // The lock is held until here: the whole time the server may touch the data.

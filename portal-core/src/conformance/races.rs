@@ -246,7 +246,12 @@ pub async fn concurrent_answers(store: Arc<dyn Store>) {
                 ActivityKind::QuestionAnswered,
                 &subject,
             );
-            async move { (a.clone(), store.answer_question(portal, id, &a, &e).await) }
+            async move {
+                (
+                    a.clone(),
+                    store.answer_question(portal, id, &a, &e, &[]).await,
+                )
+            }
         })
         .await;
         let mut winners = Vec::new();

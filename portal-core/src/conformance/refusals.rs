@@ -484,6 +484,7 @@ pub async fn foreign_activity_refused(store: &dyn Store) {
                 q.id,
                 &answer("Misfiled", at),
                 &theirs(ActivityKind::QuestionAnswered),
+                &[],
             )
             .await
             .map(|_| ()),

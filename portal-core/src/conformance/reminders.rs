@@ -21,7 +21,7 @@ use crate::reminders::{ContactReminders, ReminderSettings};
 use crate::store::{AccessEvent, AccessLogEntry, RequestInfo, SentDigest, Store};
 
 /// A pending email of `w`'s tenant, parked in 2999.
-fn parked_mail(w: &World) -> OutboxMessage {
+pub(super) fn parked_mail(w: &World) -> OutboxMessage {
     let at = DateTime::parse_from_rfc3339("2999-01-01T00:00:00Z")
         .unwrap()
         .with_timezone(&Utc);

@@ -24,18 +24,20 @@ use chrono::TimeDelta;
 
 use crate::blob::stream_of;
 use crate::error::{Error, Result};
-use crate::ids::{ContactId, FileId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
+use crate::ids::{ContactId, FileId, PhaseId, PortalId, QuestionId, TaskId, TemplateId, TenantId};
 use crate::model::{
     Branding, ChecklistItem, EmailAddress, MeetingSchedule, PortalStatus, RequestedDocument, Side,
     TaskKind,
 };
 use crate::random::RandomSource;
 use crate::secret::InviteToken;
-use crate::service::{PortalService, TaskSpec};
+use crate::service::{PlanTaskSpec, PortalService, TaskSpec};
 use crate::staff::{StaffContext, StaffRole};
 use crate::store::Store;
 use crate::testkit::{self, TestService};
 use crate::workflow::documents::Verdict;
+use crate::workflow::plan::{PhaseDeletion, TaskEdit};
+use crate::workflow::template::{TemplatePhase, TemplateTask};
 
 /// Every staff use case of [`PortalService`] (a method taking a [`StaffContext`]), one
 /// row of the isolation matrix each.
@@ -55,10 +57,16 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "list_portals",
     "list_contacts",
     "erasure_log",
+    "reminder_settings",
+    "plan",
+    "templates",
+    "template",
     // Writes.
     "upload_logo",
     "create_portal",
     "add_contact",
+    "add_contact_in_zone",
+    "set_reminder_settings",
     "add_phase",
     "add_task",
     "staff_set_checklist_item",
@@ -78,6 +86,19 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "edit_contact",
     "rename_tenant",
     "set_notification_recipients",
+    "add_plan_task",
+    "edit_task",
+    "set_due_date",
+    "move_task",
+    "add_plan_phase",
+    "rename_phase",
+    "move_phase",
+    "delete_task",
+    "delete_phase",
+    "create_template",
+    "edit_template",
+    "copy_template",
+    "create_portal_from_template",
     "invite_link",
     "invite_contact",
     "revoke_invite",
@@ -106,6 +127,8 @@ pub const ADMIN_USE_CASES: &[&str] = &[
 /// other tenant's id to refuse; B's call must leave A alone and show nothing of A.
 const OWN_TENANT_ONLY: &[&str] = &[
     "list_portals",
+    "templates",
+    "create_template",
     "erasure_log",
     "rename_tenant",
     "set_notification_recipients",
@@ -135,6 +158,7 @@ struct TenantA {
     upload: TaskId,
     file: FileId,
     question: QuestionId,
+    template: TemplateId,
 }
 
 async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
@@ -239,8 +263,43 @@ async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
         upload,
         file,
         question,
+        template: service
+            .create_template(&admin, "Standard onboarding", template_phases())
+            .await
+            .unwrap()
+            .id,
     };
     (a, admin)
+}
+
+fn template_phases() -> Vec<TemplatePhase> {
+    vec![TemplatePhase {
+        name: "Getting started".into(),
+        tasks: vec![TemplateTask {
+            title: "Sign the agreement".into(),
+            description: String::new(),
+            assignee: Side::Client,
+            kind: TaskKind::Standard,
+            due_offset_days: Some(7),
+            waits_on: Vec::new(),
+            internal: false,
+        }],
+    }]
+}
+
+/// The current version of A's task, read straight from the store (a store read is
+/// no staff check: the use case's own scoping is what the matrix tests).
+async fn task_version(service: &PortalService, a: &TenantA, task: TaskId) -> Result<u64> {
+    Ok(service.store().task(a.portal, task).await?.version)
+}
+
+async fn phase_version(service: &PortalService, a: &TenantA) -> Result<u64> {
+    let plan = service.store().plan(a.portal).await?;
+    Ok(plan
+        .phases
+        .iter()
+        .find(|ph| ph.id == a.phase)
+        .map_or(1, |ph| ph.version))
 }
 
 fn schedule(kit: &TestService) -> MeetingSchedule {
@@ -275,6 +334,8 @@ async fn state_of(kit: &TestService, a: &TenantA) -> String {
     out.push(format!("{:?}", store.review_queue(a.tenant, 100).await));
     out.push(format!("{:?}", store.failed_mail(a.tenant, 100).await));
     out.push(format!("{:?}", store.erasures(a.tenant).await));
+    out.push(format!("{:?}", store.templates(a.tenant).await));
+    out.push(format!("{:?}", store.plan(a.portal).await));
     out.push(format!("emails sent: {}", kit.mailer.sent().len()));
     out.join("\n")
 }
@@ -312,6 +373,29 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
             shows_a(staff, a, listed.iter().any(|p| p.portal.id == a.portal))
         }
         "list_contacts" => service.list_contacts(staff, p).await.map(drop),
+        "reminder_settings" => service.reminder_settings(staff, p).await.map(drop),
+        "set_reminder_settings" => {
+            service
+                .set_reminder_settings(
+                    staff,
+                    p,
+                    crate::reminders::ReminderSettings {
+                        local_hour: 8,
+                        ..Default::default()
+                    },
+                )
+                .await
+        }
+        "add_contact_in_zone" => service
+            .add_contact_in_zone(
+                staff,
+                p,
+                "Zed",
+                "zed@example.com",
+                Some(crate::model::TimeZone::parse("Asia/Tokyo").unwrap()),
+            )
+            .await
+            .map(drop),
         "rename_portal" => service.rename_portal(staff, p, "Renamed").await.map(drop),
         "set_target_date" => service
             .set_target_date(staff, p, chrono::NaiveDate::from_ymd_opt(2027, 3, 1))
@@ -401,6 +485,98 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
         "revoke_contact" => service.revoke_contact(staff, a.contact).await,
         "remove_contact" => service.remove_contact(staff, a.contact).await,
         "delete_portal" => service.delete_portal(staff, p).await.map(drop),
+        "plan" => service.plan(staff, p).await.map(drop),
+        "templates" => {
+            let listed = service.templates(staff).await?;
+            shows_a(staff, a, listed.iter().any(|t| t.tenant_id == a.tenant))
+        }
+        "template" => service.template(staff, a.template).await.map(drop),
+        "add_plan_task" => {
+            let spec = PlanTaskSpec {
+                title: "Extra".into(),
+                description: String::new(),
+                assignee: Side::Client,
+                kind: TaskKind::Standard,
+                due_date: None,
+                assigned_to: Vec::new(),
+                waits_on: Vec::new(),
+                internal: false,
+            };
+            service
+                .add_plan_task(staff, p, a.phase, spec, None)
+                .await
+                .map(drop)
+        }
+        "edit_task" => {
+            let v = task_version(service, a, a.standard).await?;
+            let edit = TaskEdit {
+                title: Some("Edited".into()),
+                ..TaskEdit::default()
+            };
+            service
+                .edit_task(staff, p, a.standard, v, edit)
+                .await
+                .map(drop)
+        }
+        "set_due_date" => {
+            let v = task_version(service, a, a.standard).await?;
+            let due = chrono::NaiveDate::from_ymd_opt(2027, 1, 15);
+            service
+                .set_due_date(staff, p, a.standard, v, due)
+                .await
+                .map(drop)
+        }
+        "move_task" => {
+            let v = task_version(service, a, a.standard).await?;
+            service
+                .move_task(staff, p, a.standard, v, a.phase, 0)
+                .await
+                .map(drop)
+        }
+        "add_plan_phase" => service
+            .add_plan_phase(staff, p, "Wrap-up", None)
+            .await
+            .map(drop),
+        "rename_phase" => {
+            let v = phase_version(service, a).await?;
+            service
+                .rename_phase(staff, p, a.phase, v, "Renamed")
+                .await
+                .map(drop)
+        }
+        "move_phase" => {
+            let v = phase_version(service, a).await?;
+            service.move_phase(staff, p, a.phase, v, 0).await.map(drop)
+        }
+        // Stale versions: the rows must reach the rule (ids found, not refused) without
+        // deleting what later rows use; a stale version is a `Conflict`.
+        "delete_task" => service.delete_task(staff, p, a.standard, u64::MAX).await,
+        "delete_phase" => {
+            service
+                .delete_phase(staff, p, a.phase, u64::MAX, PhaseDeletion::OnlyIfEmpty)
+                .await
+        }
+        "create_template" => {
+            let made = service
+                .create_template(staff, "Another plan", template_phases())
+                .await?;
+            shows_a(staff, a, made.tenant_id != staff.tenant)
+        }
+        "edit_template" => service
+            .edit_template(staff, a.template, u64::MAX, "Edited", template_phases())
+            .await
+            .map(drop),
+        "copy_template" => service
+            .copy_template(staff, a.template, "Copied")
+            .await
+            .map(drop),
+        "create_portal_from_template" => {
+            let start = chrono::NaiveDate::from_ymd_opt(2027, 1, 4).unwrap_or_default();
+            service
+                .create_portal_from_template(staff, a.template, "Tailspin", start)
+                .await
+                .map(drop)
+        }
         "erasure_log" => {
             let log = service.erasure_log(staff).await?;
             shows_a(staff, a, log.iter().any(|e| e.tenant_id == a.tenant))

@@ -529,7 +529,8 @@ pub async fn workflow_portal_scoping(store: &dyn Store) {
                     &staff(),
                     ActivityKind::QuestionAnswered,
                     ""
-                )
+                ),
+                &[]
             )
             .await,
         Error::NotFound {
@@ -548,7 +549,8 @@ pub async fn workflow_portal_scoping(store: &dyn Store) {
                     &staff(),
                     ActivityKind::QuestionAnswered,
                     ""
-                )
+                ),
+                &[]
             )
             .await,
         Error::NotFound {
@@ -825,10 +827,23 @@ pub async fn questions_answered_once(store: &dyn Store) {
         ActivityKind::QuestionAnswered,
         "",
     );
+    let told = super::reminders::parked_mail(&w);
+    let told_again = super::reminders::parked_mail(&w);
     let answered = store
-        .answer_question(w.portal.id, q1.id, &a, &answered_entry)
+        .answer_question(
+            w.portal.id,
+            q1.id,
+            &a,
+            &answered_entry,
+            std::slice::from_ref(&told),
+        )
         .await
         .unwrap();
+    assert_eq!(
+        store.outbox_message(told.id).await.unwrap(),
+        told,
+        "the answer's email is queued with it"
+    );
     let want = ClientQuestion {
         answer: Some(a.clone()),
         ..q1.clone()
@@ -847,9 +862,21 @@ pub async fn questions_answered_once(store: &dyn Store) {
     );
     assert_err!(
         store
-            .answer_question(w.portal.id, q1.id, &second, &second_entry)
+            .answer_question(
+                w.portal.id,
+                q1.id,
+                &second,
+                &second_entry,
+                std::slice::from_ref(&told_again)
+            )
             .await,
         Error::Conflict { .. }
+    );
+    assert_err!(
+        store.outbox_message(told_again.id).await,
+        Error::NotFound {
+            entity: Entity::Email
+        }
     );
     assert_eq!(
         store.questions(w.portal.id).await.unwrap(),

@@ -34,15 +34,25 @@ pub(crate) fn build_message(from: &Mailbox, email: &Email) -> Result<Message> {
         .raw_header(header("Auto-Submitted", "auto-generated")?)
         .raw_header(header("X-Auto-Response-Suppress", "All")?);
     if let Some(url) = &email.list_unsubscribe {
-        // RFC 8058: an https URL the mailbox provider POSTs
-        // `List-Unsubscribe=One-Click` to; nothing else, so the header cannot be used
-        // to smuggle other headers in.
-        if !url.starts_with("https://") || url.chars().any(|c| c.is_control() || c == '>') {
+        // Nothing but a URL, so the header cannot be used to smuggle other headers in.
+        if url
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '>')
+        {
             return Err(Error::invalid(
                 "list-unsubscribe",
-                "must be an https URL without control characters",
+                "must be a URL without spaces or control characters",
             ));
         }
+    }
+    // RFC 8058: one-click needs an https URL the mailbox provider POSTs
+    // `List-Unsubscribe=One-Click` to. A plain-http host (a localhost demo) keeps the
+    // link in the body only.
+    if let Some(url) = email
+        .list_unsubscribe
+        .as_ref()
+        .filter(|u| u.starts_with("https://"))
+    {
         builder = builder
             .raw_header(header("List-Unsubscribe", &format!("<{url}>"))?)
             .raw_header(header(
@@ -136,8 +146,9 @@ mod tests {
         let m = String::from_utf8(build_message(&from, &email).unwrap().formatted()).unwrap();
         assert!(m.contains("List-Unsubscribe: <https://portal.example/r/unsubscribe/abc>\r\n"));
         assert!(m.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
-        email.list_unsubscribe = Some("http://portal.example/x".to_owned());
-        assert!(build_message(&from, &email).is_err(), "https only");
+        email.list_unsubscribe = Some("http://localhost:8080/r/unsubscribe/abc".to_owned());
+        let m = String::from_utf8(build_message(&from, &email).unwrap().formatted()).unwrap();
+        assert!(!m.contains("List-Unsubscribe"), "one-click is https only");
         email.list_unsubscribe = Some("https://p.example/x>\r\nBcc: a@b.c".to_owned());
         assert!(build_message(&from, &email).is_err());
     }

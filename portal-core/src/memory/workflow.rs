@@ -103,19 +103,27 @@ impl WorkflowStore for MemoryStore {
         question: QuestionId,
         answer: &QuestionAnswer,
         activity: &ActivityEntry,
+        emails: &[OutboxMessage],
     ) -> Result<ClientQuestion> {
         self.with(|st| {
-            let q = match st.questions.get_mut(&question) {
-                Some(q) if q.value.portal_id == portal => &mut q.value,
+            match st.questions.get(&question) {
+                Some(q) if q.value.portal_id == portal => {
+                    if q.value.answer.is_some() {
+                        return Err(Error::conflict("This question has already been answered."));
+                    }
+                }
                 _ => return Err(not_found(Entity::Question)),
-            };
-            if q.answer.is_some() {
-                return Err(Error::conflict("This question has already been answered."));
             }
             activity.ensure_portal(portal)?;
+            st.check_new_mail(emails)?;
+            let q = match st.questions.get_mut(&question) {
+                Some(q) => &mut q.value,
+                None => return Err(not_found(Entity::Question)),
+            };
             q.answer = Some(answer.clone());
             let answered = q.clone();
             st.activity.push(activity.clone());
+            st.queue_mail(emails);
             Ok(answered)
         })
     }

@@ -19,6 +19,7 @@ use crate::reminders::{
     self, ContactReminders, Digest, ReminderLink, ReminderSettings, ReminderState, SNOOZE_LINK_TTL,
     STEP_BEFORE, STEP_DUE, UNSUBSCRIBE_LINK_TTL,
 };
+use crate::staff::{StaffContext, StaffRole};
 use crate::store::{ContactInPortal, SentDigest};
 
 /// What one [`PortalService::send_due_reminders`] pass did.
@@ -295,21 +296,29 @@ impl PortalService {
             .await
     }
 
-    /// A portal's reminder settings.
-    pub async fn reminder_settings(&self, portal: PortalId) -> Result<ReminderSettings> {
-        self.inner.store.reminder_settings(portal).await
+    /// A portal of the staff member's tenant's reminder settings.
+    pub async fn reminder_settings(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+    ) -> Result<ReminderSettings> {
+        let portal = self.staff_portal(staff, portal).await?;
+        self.inner.store.reminder_settings(portal.id).await
     }
 
     /// Changes a portal's reminder ladder, hour and escalation (validated first).
     pub async fn set_reminder_settings(
         &self,
+        staff: &StaffContext,
         portal: PortalId,
         settings: ReminderSettings,
     ) -> Result<()> {
+        staff.require(StaffRole::Member, "changing reminder settings")?;
+        let portal = self.staff_portal(staff, portal).await?;
         settings.validate()?;
         self.inner
             .store
-            .set_reminder_settings(portal, &settings)
+            .set_reminder_settings(portal.id, &settings)
             .await
     }
 }

@@ -261,14 +261,77 @@ impl PortalService {
         } else {
             StaffNotices::none()
         };
+        let replies = if author.side() == Side::Msp {
+            self.reply_emails(portal, &task, &comment).await?
+        } else {
+            Vec::new()
+        };
+        let mut emails = notice.emails.clone();
+        emails.extend(replies.iter().cloned());
         let added = self
             .inner
             .store
-            .add_comment(&comment, &activity, &notice.emails)
+            .add_comment(&comment, &activity, &emails)
             .await;
         self.staff_notices_done(portal, notice, added.is_ok()).await;
         added?;
+        if !replies.is_empty() {
+            self.mail_queued().await;
+        }
         Ok(comment)
+    }
+
+    /// A staff comment is a reply to every contact who commented on the task before:
+    /// one email each (revoked contacts and contacts of other portals get none).
+    async fn reply_emails(
+        &self,
+        portal: PortalId,
+        task: &Task,
+        reply: &Comment,
+    ) -> Result<Vec<OutboxMessage>> {
+        let mut commenters = Vec::new();
+        for c in self.inner.store.comments(portal, task.id).await? {
+            if let Actor::Client { contact_id, .. } = c.author
+                && !commenters.contains(&contact_id)
+            {
+                commenters.push(contact_id);
+            }
+        }
+        if commenters.is_empty() {
+            return Ok(Vec::new());
+        }
+        let portal = self.inner.store.portal(portal).await?;
+        let link = self.inner.links.task_url(task.id);
+        let mut emails = Vec::new();
+        for id in commenters {
+            let contact = match self.inner.store.contact(id).await {
+                Ok(c) if c.portal_id == portal.id && c.revoked_at.is_none() => c,
+                Ok(_) | Err(Error::NotFound { .. }) => continue,
+                Err(e) => return Err(e),
+            };
+            let email = mail::comment_reply_email(
+                mail::Recipient {
+                    name: &contact.name,
+                    email: &contact.email,
+                    branding: &portal.branding,
+                    time_zone: contact.time_zone,
+                },
+                mail::CommentReply {
+                    client: &portal.client_name,
+                    who: reply.author.name(),
+                    task: &task.title,
+                    body: &reply.body,
+                    link: &link,
+                },
+            )?;
+            emails.push(self.outbox_mail(
+                portal.tenant_id,
+                Some(portal.id),
+                MailKind::ClientNotification,
+                email,
+            ));
+        }
+        Ok(emails)
     }
 
     /// A task's comments of the client's own portal, oldest first.
@@ -553,10 +616,53 @@ impl PortalService {
             subject: excerpt(&asked.text),
             detail: None,
         };
-        self.inner
+        let emails = self.answer_emails(portal, &asked, &answer).await?;
+        let answered = self
+            .inner
             .store
-            .answer_question(portal, question, &answer, &activity)
-            .await
+            .answer_question(portal, question, &answer, &activity, &emails)
+            .await?;
+        if !emails.is_empty() {
+            self.mail_queued().await;
+        }
+        Ok(answered)
+    }
+
+    /// The email telling the contact who asked that their question was answered (none
+    /// if the contact is gone or revoked, or the question was not a client's).
+    async fn answer_emails(
+        &self,
+        portal: PortalId,
+        asked: &ClientQuestion,
+        answer: &QuestionAnswer,
+    ) -> Result<Vec<crate::outbox::OutboxMessage>> {
+        let Actor::Client { contact_id, .. } = &asked.asked_by else {
+            return Ok(Vec::new());
+        };
+        let contact = match self.inner.store.contact(*contact_id).await {
+            Ok(c) if c.portal_id == portal && c.revoked_at.is_none() => c,
+            Ok(_) | Err(Error::NotFound { .. }) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let portal = self.inner.store.portal(portal).await?;
+        let email = mail::answer_email(
+            mail::Recipient {
+                name: &contact.name,
+                email: &contact.email,
+                branding: &portal.branding,
+                time_zone: contact.time_zone,
+            },
+            &portal.client_name,
+            &asked.text,
+            answer.by.name(),
+            &answer.text,
+        )?;
+        Ok(vec![self.outbox_mail(
+            portal.tenant_id,
+            Some(portal.id),
+            crate::outbox::MailKind::ClientNotification,
+            email,
+        )])
     }
 
     /// Saves the staff member's tenant's branding defaults (admin): portals created

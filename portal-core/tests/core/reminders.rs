@@ -31,11 +31,10 @@ async fn plan(start: DateTime<Utc>, dues: &[NaiveDate]) -> Plan {
     let kit = TestService::in_memory(77);
     kit.clock.set(start);
     let seeded = kit.seed_portal().await.unwrap();
-    let staff = portal_core::testkit::member(seeded.portal.tenant_id);
     let ny = kit
         .service
         .add_contact_in_zone(
-            &staff,
+            &seeded.staff,
             seeded.portal.id,
             "Dana Ortiz",
             "dana@contoso.example",
@@ -45,7 +44,7 @@ async fn plan(start: DateTime<Utc>, dues: &[NaiveDate]) -> Plan {
         .unwrap();
     let phase = kit
         .service
-        .add_phase(&staff, seeded.portal.id, "Getting started")
+        .add_phase(&seeded.staff, seeded.portal.id, "Getting started")
         .await
         .unwrap();
     let titles = [
@@ -56,7 +55,7 @@ async fn plan(start: DateTime<Utc>, dues: &[NaiveDate]) -> Plan {
     for (i, due) in dues.iter().enumerate() {
         kit.service
             .add_task(
-                &staff,
+                &seeded.staff,
                 seeded.portal.id,
                 phase.id,
                 TaskSpec {
@@ -72,7 +71,7 @@ async fn plan(start: DateTime<Utc>, dues: &[NaiveDate]) -> Plan {
     }
     kit.service
         .add_task(
-            &staff,
+            &seeded.staff,
             seeded.portal.id,
             phase.id,
             TaskSpec {

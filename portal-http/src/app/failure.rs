@@ -233,6 +233,20 @@ fn explain_error(err: &Error, policy: &AccessPolicy) -> Explanation {
             entity: Entity::Logo,
         } => explain(StatusCode::NOT_FOUND, "Not found", "No such image."),
         Error::NotFound {
+            entity: Entity::ReminderLink,
+        } => explain(
+            StatusCode::NOT_FOUND,
+            "This link isn't valid",
+            "This reminder link is incomplete or was changed. Use the link exactly as it is in the reminder email.",
+        ),
+        Error::Expired {
+            entity: Entity::ReminderLink,
+        } => explain(
+            StatusCode::GONE,
+            "This link has expired",
+            "Reminder links work for a limited time. Use the link in your newest reminder email.",
+        ),
+        Error::NotFound {
             entity: Entity::Meeting,
         } => explain(
             StatusCode::NOT_FOUND,

@@ -8,6 +8,9 @@
 //! - `GET /tasks/{task}`: a task; `POST /tasks/{task}/{action}`: its actions.
 //! - `POST /tasks/{task}/documents/{document}`: uploads a file for a requested document
 //!   (`multipart/form-data`, streamed); `GET /tasks/{task}/files/{file}` downloads one.
+//! - `GET /r/snooze/{token}`, `GET /r/unsubscribe/{token}`: a reminder link's page; its
+//!   `POST` snoozes the task or turns reminders off (the unsubscribe `POST` is also
+//!   the RFC 8058 one-click target, so it takes no CSRF token: see `reminders`).
 //! - `GET /assets/portal.css`, `GET /assets/documents.js`, `GET /brand/logo/{sha256}`:
 //!   static assets.
 //!
@@ -33,6 +36,7 @@ mod access;
 mod documents;
 mod failure;
 mod portal;
+mod reminders;
 mod tasks;
 
 use failure::{Failure, Refusal};
@@ -241,8 +245,12 @@ impl PortalApp {
             .get(HOST)
             .and_then(|v| v.to_str().ok())
             .or(authority.as_deref());
-        let cross_origin =
-            is_post && csrf::from_elsewhere(&req.headers, host, self.public_origin.as_ref());
+        // A one-click unsubscribe comes from the mailbox provider's servers: the signed
+        // token in its URL is its only credential, by design (RFC 8058).
+        let one_click = matches!(segments.as_slice(), ["r", "unsubscribe", _]);
+        let cross_origin = is_post
+            && !one_click
+            && csrf::from_elsewhere(&req.headers, host, self.public_origin.as_ref());
         let (route, result) = match (segments.as_slice(), is_get, is_post) {
             _ if cross_origin => ("cross_origin", Err(Refusal::CrossOrigin.into())),
             ([""], true, _) => ("home", self.home(&req).await),
@@ -278,6 +286,13 @@ impl PortalApp {
             ),
             (["questions"], true, _) => ("questions", self.questions(&req).await),
             (["questions"], _, true) => ("ask_question", self.ask_question(&req, body).await),
+            (["r", "snooze" | "unsubscribe", token], true, _) => {
+                ("reminder_link", self.reminder_page(&req, token).await)
+            }
+            (["r", "snooze", token], _, true) => ("snooze", self.snooze(&req, token, body).await),
+            (["r", "unsubscribe", token], _, true) => {
+                ("unsubscribe", self.unsubscribe(&req, token, body).await)
+            }
             (["assets", "portal.css"], true, _) => ("css", Ok(Self::css())),
             (["assets", "documents.js"], true, _) => ("js", Ok(Self::documents_js())),
             (["brand", "logo", sha], true, _) => ("logo", self.logo(sha).await),
@@ -292,7 +307,8 @@ impl PortalApp {
                 | ["tasks", _]
                 | ["tasks", _, _]
                 | ["tasks", _, "documents" | "files", _]
-                | ["questions"],
+                | ["questions"]
+                | ["r", "snooze" | "unsubscribe", _],
                 _,
                 _,
             ) => ("method_not_allowed", Err(Refusal::MethodNotAllowed.into())),

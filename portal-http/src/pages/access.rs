@@ -61,6 +61,24 @@ pub struct VerifyPage {
     pub resend_action: String,
 }
 
+/// The page a reminder link's GET shows: what the link does, and the button whose POST
+/// (to the page's own URL) does it. Mail scanners follow GETs, so the GET changes
+/// nothing.
+#[derive(Template)]
+#[template(path = "reminder_link.html")]
+pub struct ReminderLinkPage {
+    /// Frame.
+    pub c: Chrome,
+    /// The heading.
+    pub heading: String,
+    /// What the button will do, as a question.
+    pub question: String,
+    /// The button's label.
+    pub button: String,
+    /// A note under the button.
+    pub hint: String,
+}
+
 /// The magic link's confirmation page: only its POST (to its own URL) signs in.
 #[derive(Template)]
 #[template(path = "magic.html")]

@@ -9,7 +9,7 @@ pub mod home;
 pub mod questions;
 pub mod task;
 
-pub use access::{InvitePage, MagicPage, MessagePage, VerifyPage};
+pub use access::{InvitePage, MagicPage, MessagePage, ReminderLinkPage, VerifyPage};
 pub use frame::{Chrome, PortalNav};
 pub(crate) use home::card;
 pub use home::{HomeInput, HomePage, PlanMarks, Tab, TaskCard, home};

@@ -275,11 +275,13 @@ impl WorkflowStore for SqliteStore {
         question: QuestionId,
         answer: &QuestionAnswer,
         activity: &ActivityEntry,
+        emails: &[OutboxMessage],
     ) -> Result<ClientQuestion> {
         let foreign = activity.ensure_portal(portal);
         let entry = ActivityRow::new(activity)?;
         let encoded = codec::to_json(answer)?;
         let answer = answer.clone();
+        let emails = emails.to_vec();
         self.write_content(portal, move |conn| {
             let mut q = load_question(conn, portal, question)?;
             if q.answer.is_some() {
@@ -298,6 +300,7 @@ impl WorkflowStore for SqliteStore {
             })
             .db("answering a question")?;
             entry.insert(conn)?;
+            crate::outbox::insert(conn, &emails)?;
             q.answer = Some(answer);
             Ok(q)
         })

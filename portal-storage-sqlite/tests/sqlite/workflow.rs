@@ -403,14 +403,14 @@ async fn comments_questions_and_the_feed_are_ordered() {
     let answered = entry(p.portal.id, None, ActivityKind::QuestionAnswered, 30);
     assert!(matches!(
         store
-            .answer_question(other.portal.id, q1.id, &answer, &answered)
+            .answer_question(other.portal.id, q1.id, &answer, &answered, &[])
             .await,
         Err(Error::NotFound {
             entity: Entity::Question
         })
     ));
     let got = store
-        .answer_question(p.portal.id, q1.id, &answer, &answered)
+        .answer_question(p.portal.id, q1.id, &answer, &answered, &[])
         .await
         .unwrap();
     assert_eq!(
@@ -422,7 +422,7 @@ async fn comments_questions_and_the_feed_are_ordered() {
     );
     assert!(matches!(
         store
-            .answer_question(p.portal.id, q1.id, &answer, &answered)
+            .answer_question(p.portal.id, q1.id, &answer, &answered, &[])
             .await,
         Err(Error::Conflict { .. })
     ));

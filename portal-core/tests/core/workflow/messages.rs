@@ -55,8 +55,30 @@ async fn comments_from_the_client_notify_the_msp() {
     assert_eq!(
         staff_emails(&h).len(),
         before + 2,
-        "staff comments notify nobody"
+        "staff comments notify no staff"
     );
+    // The contact who commented is told of the reply, once.
+    let told = h.last_email(&h.contact);
+    assert_eq!(
+        told.subject,
+        "Sam Staff replied on “Share the network diagram”"
+    );
+    assert!(told.text.contains("I will send it today."), "{}", told.text);
+    assert!(
+        told.text.contains(&format!("/tasks/{}", t.id)),
+        "{}",
+        told.text
+    );
+    assert_snapshot!("core__workflow__comment_reply_text", told.text);
+    assert_snapshot!("core__workflow__comment_reply_html", told.html);
+    let to_jane = |h: &Harness| {
+        h.mailer
+            .sent()
+            .iter()
+            .filter(|e| e.to == h.contact.email)
+            .count()
+    };
+    let replies_before = to_jane(&h);
     assert_eq!(
         h.service.comments(&ctx, t.id).await.unwrap(),
         vec![c, reply]
@@ -72,6 +94,21 @@ async fn comments_from_the_client_notify_the_msp() {
             .all(|e| e.kind == ActivityKind::Commented && e.task_id == Some(t.id))
     );
     assert_eq!(feed[0].actor, staff());
+    // A second reply is another email; a staff comment on a task nobody of the client
+    // commented on tells nobody.
+    h.service
+        .staff_add_comment(&h.staff, h.portal.id, t.id, "Sent.")
+        .await
+        .unwrap();
+    assert_eq!(to_jane(&h), replies_before + 1);
+    let quiet = h
+        .task(phase, "Quiet task", Side::Client, TaskKind::Standard)
+        .await;
+    h.service
+        .staff_add_comment(&h.staff, h.portal.id, quiet.id, "Note to self.")
+        .await
+        .unwrap();
+    assert_eq!(to_jane(&h), replies_before + 1);
 }
 
 #[tokio::test]
@@ -118,11 +155,33 @@ async fn questions_are_emailed_listed_and_answered_once() {
     assert_eq!(a.text, "Yes, we moved it to 3 March.");
     assert_eq!(a.by, staff());
     assert_eq!(a.at, h.now());
-    // The client sees it in their portal.
+    // The client sees it in their portal, and is told by email.
     assert_eq!(
         h.service.questions(&ctx).await.unwrap(),
         vec![answered.clone()]
     );
+    let told = h.last_email(&h.contact);
+    assert_eq!(told.subject, "Northwind IT answered your question");
+    assert!(
+        told.text.contains("Yes, we moved it to 3 March."),
+        "{}",
+        told.text
+    );
+    assert!(
+        told.list_unsubscribe.is_none(),
+        "an event email, not a reminder"
+    );
+    assert_snapshot!("core__workflow__question_answered_text", told.text);
+    assert_snapshot!("core__workflow__question_answered_html", told.html);
+    // A second answer is refused and tells nobody again.
+    let sent = h.mailer.sent().len();
+    assert!(
+        h.service
+            .answer_question(&h.staff, h.portal.id, q.id, "Again")
+            .await
+            .is_err()
+    );
+    assert_eq!(h.mailer.sent().len(), sent);
     let feed = h
         .service
         .staff_activity(&h.staff, h.portal.id, 10)

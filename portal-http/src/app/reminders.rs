@@ -1,0 +1,115 @@
+//! The links of reminder emails: "remind me in 3 days" and one-click unsubscribe.
+//!
+//! - `GET /r/snooze/{token}` and `GET /r/unsubscribe/{token}` show what the link does
+//!   and a button; they change nothing (mail scanners follow links).
+//! - `POST /r/snooze/{token}` (the button, CSRF-checked like every form) snoozes the
+//!   task for 3 days.
+//! - `POST /r/unsubscribe/{token}` turns the contact's reminders off. It is also the
+//!   RFC 8058 one-click target: a mailbox provider POSTs `List-Unsubscribe=One-Click`
+//!   from its own servers, with no cookie and no CSRF token, so this route checks
+//!   neither; the HMAC-signed, expiring token is the proof, and the action only turns
+//!   reminders off for that one contact.
+//!
+//! No sign-in is needed for either: the signed token names the contact (and task).
+
+use bytes::Bytes;
+use http::StatusCode;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Body as HttpBody;
+use portal_core::reminders::ReminderLink;
+
+use super::failure::Refusal;
+use super::{Failure, PortalApp, Req};
+use crate::pages::ReminderLinkPage;
+use crate::respond::Reply;
+
+/// Largest body read from a one-click unsubscribe (`List-Unsubscribe=One-Click`).
+const MAX_ONE_CLICK_BODY: usize = 1024;
+
+impl PortalApp {
+    pub(super) async fn reminder_page(&self, req: &Req, token: &str) -> Result<Reply, Failure> {
+        let found = self.service.reminder_link(token).await?;
+        let branding = &found.target.portal.branding;
+        let company = &branding.company_name;
+        let page = match (found.link, &found.task) {
+            (ReminderLink::Snooze { .. }, Some(task)) => ReminderLinkPage {
+                c: self.chrome(req, "Remind me later", Some(branding)),
+                heading: "Remind me later".to_owned(),
+                question: format!(
+                    "Hold the reminders for “{}” for 3 days, {}?",
+                    task.title, found.target.contact.name
+                ),
+                button: "Remind me in 3 days".to_owned(),
+                hint: "Other tasks are still reminded as usual.".to_owned(),
+            },
+            _ => ReminderLinkPage {
+                c: self.chrome(req, "Stop reminders", Some(branding)),
+                heading: "Stop reminders".to_owned(),
+                question: format!(
+                    "Stop reminder emails from the {} onboarding portal to {}?",
+                    found.target.portal.client_name,
+                    found.target.contact.email.masked()
+                ),
+                button: "Stop reminders".to_owned(),
+                hint: format!(
+                    "You will still get sign-in codes and messages from {company}, and your tasks stay in the portal."
+                ),
+            },
+        };
+        Ok(self.render(StatusCode::OK, &page))
+    }
+
+    pub(super) async fn snooze<B>(&self, req: &Req, token: &str, body: B) -> Result<Reply, Failure>
+    where
+        B: HttpBody<Data = Bytes> + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        self.form(req, body).await?;
+        let done = self.service.follow_reminder_link(token).await?;
+        let title = done.task.map(|t| t.title).unwrap_or_default();
+        Ok(self.message(
+            req,
+            StatusCode::OK,
+            Some(&done.target.portal.branding),
+            "Reminders paused",
+            &[&format!(
+                "We won't remind you about “{title}” for the next 3 days."
+            )],
+            None,
+        ))
+    }
+
+    pub(super) async fn unsubscribe<B>(
+        &self,
+        req: &Req,
+        token: &str,
+        body: B,
+    ) -> Result<Reply, Failure>
+    where
+        B: HttpBody<Data = Bytes> + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        // The body is read (bounded) and not needed: the one-click POST carries
+        // `List-Unsubscribe=One-Click`, the page's button a CSRF token; neither adds
+        // anything to the signed token.
+        if Limited::new(body, MAX_ONE_CLICK_BODY)
+            .collect()
+            .await
+            .is_err()
+        {
+            return Err(Refusal::FormTooLarge.into());
+        }
+        let done = self.service.follow_reminder_link(token).await?;
+        Ok(self.message(
+            req,
+            StatusCode::OK,
+            Some(&done.target.portal.branding),
+            "Reminders stopped",
+            &[&format!(
+                "{} will not get reminder emails from this portal any more. Sign-in codes and messages still arrive.",
+                done.target.contact.email.masked()
+            )],
+            None,
+        ))
+    }
+}

@@ -72,6 +72,7 @@ mod blob;
 mod directory;
 mod documents;
 mod guards;
+mod idempotency;
 mod outbox;
 pub mod race;
 mod races;
@@ -109,6 +110,10 @@ pub use documents::{
 pub use guards::{
     concurrent_emails_at_the_limit, concurrent_wrong_codes_per_contact, email_limit_per_contact,
     invite_death_ends_verifications, verification_lifetime, wrong_codes_per_contact,
+};
+pub use idempotency::{
+    concurrent_idempotency_reserves, idempotency_expiry_and_lease, idempotency_prune,
+    idempotency_reserve_and_replay,
 };
 pub use outbox::{
     outbox_claims_due_in_order, outbox_concurrent_claims, outbox_enqueue_round_trips,
@@ -217,6 +222,11 @@ pub async fn run_all(store: Arc<dyn Store>) {
     outbox_outcomes(s).await;
     outbox_concurrent_claims(store.clone()).await;
     outbox_prune_sent(s).await;
+    // Idempotency keys.
+    idempotency_reserve_and_replay(s).await;
+    idempotency_expiry_and_lease(s).await;
+    idempotency_prune(s).await;
+    concurrent_idempotency_reserves(store.clone()).await;
 }
 
 /// Generates one `#[tokio::test]` per check of the suite, so an adapter's test run
@@ -254,7 +264,8 @@ macro_rules! conformance_tests {
             document_refusals_write_nothing, document_supersede,
             document_file_keeps_immutable_fields, review_queue_order_and_scope, file_key_rotation,
             outbox_enqueue_round_trips, outbox_queued_with_their_unit, outbox_claims_due_in_order,
-            outbox_stale_claim_refused, outbox_outcomes, outbox_prune_sent
+            outbox_stale_claim_refused, outbox_outcomes, outbox_prune_sent,
+            idempotency_reserve_and_replay, idempotency_expiry_and_lease, idempotency_prune
         );
         $crate::conformance_tests!(@each arc $make;
             concurrent_positions, concurrent_issue_code, concurrent_magic_link_redeem,
@@ -262,7 +273,8 @@ macro_rules! conformance_tests {
             concurrent_wrong_codes, concurrent_verification_starts, revocation_races_sign_ins,
             concurrent_answers, concurrent_comments, concurrent_activity_appends,
             concurrent_wrong_codes_per_contact, concurrent_emails_at_the_limit,
-            concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims
+            concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims,
+            concurrent_idempotency_reserves
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

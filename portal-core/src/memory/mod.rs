@@ -30,6 +30,7 @@ mod access;
 mod blob;
 mod directory;
 mod documents;
+mod idempotency;
 mod outbox;
 mod workflow;
 
@@ -43,6 +44,7 @@ use chrono::{DateTime, Utc};
 
 use crate::access::rules::{CodeGuard, CodeState, SessionState, VerificationState};
 use crate::error::{Entity, Error, Result};
+use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
 use crate::ids::{ContactId, FileId, MailId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
 use crate::model::{Contact, Logo, Phase, Portal, Task, Tenant};
 use crate::outbox::OutboxMessage;
@@ -208,6 +210,8 @@ struct State {
     files: HashMap<FileId, Seq<DocumentFile>>,
     /// The email outbox, with each email's insertion number.
     outbox: HashMap<MailId, Seq<OutboxMessage>>,
+    /// Idempotency keys by (tenant, key).
+    idempotency: HashMap<(TenantId, IdempotencyKey), IdempotencyRecord>,
 }
 
 fn not_found(entity: Entity) -> Error {

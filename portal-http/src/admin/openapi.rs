@@ -86,7 +86,7 @@ fn schemas() -> Map<String, Value> {
     );
     put(
         "FileContent",
-        json!({ "type": "string", "contentMediaType": "application/octet-stream" }),
+        json!({ "type": "string", "description": "The file's bytes, with its own Content-Type (PDF, image, ...) and Content-Disposition: attachment." }),
     );
     put(
         "Staff",
@@ -523,7 +523,7 @@ pub(crate) fn document(prefix: &str) -> Value {
         let (status, schema) = route.ok;
         let content = match schema {
             Some("FileContent") => {
-                json!({ "application/octet-stream": { "schema": reference("FileContent") } })
+                json!({ "*/*": { "schema": reference("FileContent") } })
             }
             Some(name) => json!({ "application/json": { "schema": reference(name) } }),
             None => Value::Null,

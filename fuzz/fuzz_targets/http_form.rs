@@ -126,7 +126,11 @@ fuzz_target!(|data: &[u8]| {
 
 /// Whatever was saved obeys the survey's questions (see `portal_fuzz::world`).
 async fn check_survey(w: &World) {
-    let task = w.service.task(w.portal, w.tasks["survey"]).await.unwrap();
+    let task = w
+        .service
+        .staff_task(&w.staff, w.portal, w.tasks["survey"])
+        .await
+        .unwrap();
     for (id, answer) in task.evidence.answers {
         match (id.as_str(), answer) {
             ("sites", Answer::Text(t)) => {

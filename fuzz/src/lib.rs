@@ -95,6 +95,8 @@ pub struct World {
     pub service: PortalService,
     /// The client's portal.
     pub portal: portal_core::PortalId,
+    /// An admin of the portal's tenant, for reading back what was saved.
+    pub staff: portal_core::StaffContext,
     /// Task ids by short name: survey, checklist, standard, approval.
     pub tasks: BTreeMap<&'static str, TaskId>,
     /// The client's session token (the session cookie's value).
@@ -112,7 +114,11 @@ pub async fn world() -> World {
         .unwrap();
     let service = kit.service.clone();
     let portal = seeded.portal.id;
-    let phase = service.add_phase(portal, "Kickoff").await.unwrap().id;
+    let phase = service
+        .add_phase(&seeded.staff, portal, "Kickoff")
+        .await
+        .unwrap()
+        .id;
     let plan: Vec<(&'static str, TaskKind)> = vec![
         (
             "survey",
@@ -154,7 +160,10 @@ pub async fn world() -> World {
             kind,
             due_date: None,
         };
-        let task = service.add_task(portal, phase, spec).await.unwrap();
+        let task = service
+            .add_task(&seeded.staff, portal, phase, spec)
+            .await
+            .unwrap();
         tasks.insert(key, task.id);
     }
     let (session, _) = kit.sign_in(&seeded.contact).await.unwrap();
@@ -162,6 +171,7 @@ pub async fn world() -> World {
         app: PortalApp::new(service.clone(), config()),
         service,
         portal,
+        staff: seeded.staff.clone(),
         tasks,
         session: session.expose_secret().to_owned(),
     }

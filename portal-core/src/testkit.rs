@@ -27,6 +27,7 @@ use crate::blob::envelope::FileVault;
 use crate::blob::keyring::{KeyId, KeyProvider, Keyring};
 use crate::clock::{Clock, ManualClock};
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
 use crate::mail::{Email, LinkBuilder, Mailer, RecordingMailer};
 use crate::memory::MemoryBlobStore;
 use crate::model::{Branding, Contact, EmailAddress, Portal, PortalStatus, Tenant};
@@ -35,6 +36,7 @@ use crate::random::SeededRandom;
 use crate::scan::{ContentScanner, UnscannablePolicy};
 use crate::secret::{InviteToken, MagicToken, ServerSecret, SessionToken};
 use crate::service::{MailDelivery, PortalService};
+use crate::staff::{StaffContext, StaffRole};
 use crate::store::{ClientContext, RequestInfo, Store};
 
 /// 2026-11-28T10:00:00Z as seconds since the Unix epoch.
@@ -179,6 +181,36 @@ pub struct Seeded {
     pub portal: Portal,
     /// The portal's contact.
     pub contact: Contact,
+    /// An admin of the tenant ([`admin`]), for the staff use cases.
+    pub staff: StaffContext,
+}
+
+/// The staff id of [`admin`] and [`member`].
+pub const STAFF_ID: &str = "staff-1";
+/// The staff name of [`admin`] and [`member`], as the activity feed shows it.
+pub const STAFF_NAME: &str = "Sam Staff";
+/// The staff email of [`admin`] and [`member`].
+pub const STAFF_EMAIL: &str = "sam@northwind.example";
+
+/// An admin of `tenant` (Sam Staff), who may do every staff use case there.
+pub fn admin(tenant: TenantId) -> StaffContext {
+    staff(tenant, StaffRole::Admin)
+}
+
+/// A member of `tenant` (Sam Staff): everything but the admin's settings, branding,
+/// revocation and portal status.
+pub fn member(tenant: TenantId) -> StaffContext {
+    staff(tenant, StaffRole::Member)
+}
+
+fn staff(tenant: TenantId, role: StaffRole) -> StaffContext {
+    StaffContext {
+        tenant,
+        staff_id: STAFF_ID.to_owned(),
+        name: STAFF_NAME.to_owned(),
+        email: EmailAddress::parse(STAFF_EMAIL).ok(),
+        role,
+    }
 }
 
 /// Creates the tenant, an active portal and its contact of `seed` through `service`.
@@ -192,16 +224,18 @@ pub async fn seed_portal(service: &PortalService, seed: &PortalSeed) -> Result<S
     let tenant = service
         .create_tenant(&seed.tenant_name, branding, recipients)
         .await?;
+    let staff = admin(tenant.id);
     let portal = service
-        .create_portal(tenant.id, &seed.client_name, PortalStatus::Active)
+        .create_portal(&staff, &seed.client_name, PortalStatus::Active)
         .await?;
     let contact = service
-        .add_contact(portal.id, &seed.contact_name, &seed.contact_email)
+        .add_contact(&staff, portal.id, &seed.contact_name, &seed.contact_email)
         .await?;
     Ok(Seeded {
         tenant,
         portal,
         contact,
+        staff,
     })
 }
 
@@ -446,10 +480,18 @@ impl TestService {
             .ok_or_else(|| Error::invalid("email", format!("no email to {}", contact.email)))
     }
 
-    /// Invites `contact` and returns the invite token read back out of the email (an
-    /// error if the email's link is not the token the service returned).
+    /// An admin ([`admin`]) of the tenant of `contact`'s portal.
+    pub async fn admin_of(&self, contact: &Contact) -> Result<StaffContext> {
+        let portal = self.service.store().portal(contact.portal_id).await?;
+        Ok(admin(portal.tenant_id))
+    }
+
+    /// Invites `contact` as an admin of its tenant and returns the invite token read
+    /// back out of the email (an error if the email's link is not the token the
+    /// service returned).
     pub async fn invite(&self, contact: &Contact) -> Result<InviteToken> {
-        let token = self.service.invite_contact(contact.id).await?;
+        let staff = self.admin_of(contact).await?;
+        let token = self.service.invite_contact(&staff, contact.id).await?;
         let email = self.last_email_to(contact)?;
         match invite_from_email(&email.text) {
             Some(read) if read == token => Ok(token),

@@ -151,7 +151,10 @@ async fn revoked_contact_is_refused_on_the_very_next_request() {
     let b = h.browser();
     h.sign_in(&b).await;
     assert_eq!(b.get("/").await.status, 200);
-    h.service.revoke_contact(h.contact.id).await.unwrap();
+    h.service
+        .revoke_contact(&h.staff, h.contact.id)
+        .await
+        .unwrap();
     let page = b.get("/").await;
     assert_eq!(page.status, 403);
     assert!(page.body.contains("Access revoked"));
@@ -162,7 +165,11 @@ async fn revoked_contact_is_refused_on_the_very_next_request() {
 #[tokio::test]
 async fn reissued_invite_kills_the_old_link() {
     let h = Harness::start(Options::memory()).await;
-    let new = h.service.invite_contact(h.contact.id).await.unwrap();
+    let new = h
+        .service
+        .invite_contact(&h.staff, h.contact.id)
+        .await
+        .unwrap();
     let old = h.browser().get(&h.invite_path()).await;
     assert_eq!(old.status, 404);
     assert!(old.text().contains("This link isn't valid"));
@@ -223,7 +230,7 @@ async fn bad_requests_get_clear_errors() {
     // Nothing was started by the refused requests.
     assert!(
         h.service
-            .access_log(h.portal.id, 100)
+            .access_log(&h.staff, h.portal.id, 100)
             .await
             .unwrap()
             .iter()
@@ -278,7 +285,7 @@ async fn draft_and_archived_portals_are_closed_to_clients() {
 
     // Archiving closes the portal on the very next request, and the invite too.
     h.service
-        .set_portal_status(h.portal.id, PortalStatus::Archived)
+        .set_portal_status(&h.staff, h.portal.id, PortalStatus::Archived)
         .await
         .unwrap();
     let home = b.get("/").await;
@@ -300,7 +307,7 @@ async fn draft_and_archived_portals_are_closed_to_clients() {
 
     // A draft isn't open yet.
     h.service
-        .set_portal_status(h.portal.id, PortalStatus::Draft)
+        .set_portal_status(&h.staff, h.portal.id, PortalStatus::Draft)
         .await
         .unwrap();
     let draft = fresh.get(&h.invite_path()).await;
@@ -309,7 +316,7 @@ async fn draft_and_archived_portals_are_closed_to_clients() {
 
     // Opened (or completed): the same session works again.
     h.service
-        .set_portal_status(h.portal.id, PortalStatus::Completed)
+        .set_portal_status(&h.staff, h.portal.id, PortalStatus::Completed)
         .await
         .unwrap();
     assert_eq!(b.get("/").await.status, 200);

@@ -275,7 +275,13 @@ async fn another_tenants_ids_are_not_found_and_nothing_changes() {
         .to_string();
     let task = api.h.other_tasks["standard"].to_string();
     let before = api.h.store.portal_snapshot(other).await.unwrap();
-    let feed_before = api.h.service.activity(other, 1000).await.unwrap().len();
+    let feed_before = api
+        .h
+        .service
+        .staff_activity(&api.h.other_staff, other, 1000)
+        .await
+        .unwrap()
+        .len();
     let mut checked = 0;
     for (method, template, op) in routes(&api.doc) {
         if !template.starts_with("/portals/{portal}") {
@@ -301,7 +307,12 @@ async fn another_tenants_ids_are_not_found_and_nothing_changes() {
     assert!(checked >= 20, "{checked}");
     assert_eq!(api.h.store.portal_snapshot(other).await.unwrap(), before);
     assert_eq!(
-        api.h.service.activity(other, 1000).await.unwrap().len(),
+        api.h
+            .service
+            .staff_activity(&api.h.other_staff, other, 1000)
+            .await
+            .unwrap()
+            .len(),
         feed_before
     );
     // The other tenant's own staff does see it.
@@ -547,7 +558,7 @@ async fn updates_need_a_current_if_match() {
     let t = api
         .h
         .service
-        .task(api.h.portal.id, api.h.tasks["standard"])
+        .staff_task(&api.h.staff, api.h.portal.id, api.h.tasks["standard"])
         .await
         .unwrap();
     assert_eq!(
@@ -633,7 +644,7 @@ async fn a_replayed_idempotency_key_answers_the_same_and_creates_nothing() {
     let comments = api
         .h
         .service
-        .comments(api.h.portal.id, api.h.tasks["standard"])
+        .staff_comments(&api.h.staff, api.h.portal.id, api.h.tasks["standard"])
         .await
         .unwrap();
     assert_eq!(
@@ -929,7 +940,12 @@ async fn an_msps_day_through_every_route() {
             None => break,
         }
     }
-    let all = api.h.service.activity(api.h.portal.id, 1000).await.unwrap();
+    let all = api
+        .h
+        .service
+        .staff_activity(&api.h.staff, api.h.portal.id, 1000)
+        .await
+        .unwrap();
     assert_eq!(entries.len(), all.len(), "paging saw every entry once");
     assert!(
         entries

@@ -50,7 +50,10 @@ impl Server {
             .build()
             .service;
         let seeded = seed(&service, "Contoso Dental Group").await;
-        let invite = service.invite_contact(seeded.contact.id).await.unwrap();
+        let invite = service
+            .invite_contact(&seeded.staff, seeded.contact.id)
+            .await
+            .unwrap();
         let app = Arc::new(PortalApp::new(service, config));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(portal_http::serve(listener, app, async move {

@@ -20,7 +20,7 @@ fn task_path(h: &Harness) -> String {
 
 async fn comment_count(h: &Harness) -> usize {
     h.service
-        .comments(h.portal.id, h.tasks["upload"])
+        .staff_comments(&h.staff, h.portal.id, h.tasks["upload"])
         .await
         .unwrap()
         .len()
@@ -179,7 +179,13 @@ async fn the_twenty_first_post_in_a_minute_is_refused() {
         20,
         "the refused posts changed nothing"
     );
-    assert!(h.service.questions(h.portal.id).await.unwrap().is_empty());
+    assert!(
+        h.service
+            .staff_questions(&h.staff, h.portal.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Reading is never throttled.
     assert_eq!(b.get(&task_path(&h)).await.status, 200);
     // The limit is per session: another sign-in is not held back by this one.
@@ -210,7 +216,11 @@ async fn a_burst_of_comments_sends_the_msp_one_email() {
     }
     assert_eq!(comment_count(&h).await, 20, "every comment is stored");
     assert_eq!(staff_emails(&h) - before, 1, "one email for the burst");
-    let feed = h.service.activity(h.portal.id, 100).await.unwrap();
+    let feed = h
+        .service
+        .staff_activity(&h.staff, h.portal.id, 100)
+        .await
+        .unwrap();
     assert_eq!(
         feed.iter()
             .filter(|e| e.kind == portal_core::workflow::ActivityKind::Commented)

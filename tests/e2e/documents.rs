@@ -13,7 +13,7 @@ use portal_core::workflow::DocumentFile;
 use portal_core::workflow::documents::Verdict;
 use portal_core::{PortalId, TaskId, TaskSpec};
 use portal_tests::multipart::{Part, content_type, multipart, multipart_open};
-use portal_tests::{Browser, Harness, Options, Page, staff};
+use portal_tests::{Browser, Harness, Options, Page};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -34,7 +34,14 @@ struct Docs {
 }
 
 async fn add_documents_task(h: &Harness, portal: PortalId) -> TaskId {
-    let phase = h.service.add_phase(portal, "Paperwork").await.unwrap().id;
+    let tenant = h.store.portal(portal).await.unwrap().tenant_id;
+    let staff = portal_core::testkit::admin(tenant);
+    let phase = h
+        .service
+        .add_phase(&staff, portal, "Paperwork")
+        .await
+        .unwrap()
+        .id;
     let mut diagram = RequestedDocument::new("diagram", "Network diagram");
     diagram.note = Some("The current one, as exported from Visio.".into());
     diagram.accept = vec![FileType::Pdf];
@@ -49,7 +56,11 @@ async fn add_documents_task(h: &Harness, portal: PortalId) -> TaskId {
         },
         due_date: None,
     };
-    h.service.add_task(portal, phase, spec).await.unwrap().id
+    h.service
+        .add_task(&staff, portal, phase, spec)
+        .await
+        .unwrap()
+        .id
 }
 
 impl Docs {
@@ -113,7 +124,7 @@ impl Docs {
     async fn review(&self, file: &DocumentFile, verdict: Verdict) {
         self.h
             .service
-            .review_document(staff(), self.h.portal.id, file.id, verdict)
+            .review_document(&self.h.staff, self.h.portal.id, file.id, verdict)
             .await
             .unwrap();
     }
@@ -233,7 +244,11 @@ async fn upload_reject_reupload_approve_and_download() {
         },
     )
     .await;
-    let task = d.h.service.task(d.h.portal.id, d.task).await.unwrap();
+    let task =
+        d.h.service
+            .staff_task(&d.h.staff, d.h.portal.id, d.task)
+            .await
+            .unwrap();
     assert_eq!(task.status, TaskStatus::Completed);
     let page = d.b.get(&d.page_path()).await;
     assert!(
@@ -541,7 +556,7 @@ async fn another_portals_task_or_file_is_not_found() {
     let theirs = add_documents_task(&d.h, other).await;
     let contact =
         d.h.service
-            .add_contact(other, "Fay Other", "fay@fabrikam.example")
+            .add_contact(&d.h.other_staff, other, "Fay Other", "fay@fabrikam.example")
             .await
             .unwrap();
     let tenant = d.h.service.store().portal(other).await.unwrap().tenant_id;

@@ -121,7 +121,11 @@ async fn invite_to_portal_home_with_outbox_mailer() {
     assert_eq!(used.status, 404);
 
     // Access was logged with IP and user agent.
-    let log = h.service.access_log(h.portal.id, 50).await.unwrap();
+    let log = h
+        .service
+        .access_log(&h.staff, h.portal.id, 50)
+        .await
+        .unwrap();
     let events: Vec<_> = log.iter().map(|e| e.event).collect();
     for e in [
         AccessEvent::InviteOpened,
@@ -223,14 +227,23 @@ async fn magic_link_get_changes_nothing_and_post_signs_in() {
 #[tokio::test]
 async fn head_on_invite_answers_200_and_logs_nothing() {
     let h = Harness::start(Options::memory()).await;
-    let before = h.service.access_log(h.portal.id, 100).await.unwrap().len();
+    let before = h
+        .service
+        .access_log(&h.staff, h.portal.id, 100)
+        .await
+        .unwrap()
+        .len();
     let res = h
         .browser()
         .send(http::Method::HEAD, &h.invite_path(), None, vec![])
         .await;
     assert_eq!(res.status, 200);
     assert_eq!(
-        h.service.access_log(h.portal.id, 100).await.unwrap().len(),
+        h.service
+            .access_log(&h.staff, h.portal.id, 100)
+            .await
+            .unwrap()
+            .len(),
         before
     );
 }

@@ -58,7 +58,11 @@ async fn deferred_stalled_and_dropped_sends_are_retried_and_arrive_once() {
     };
     let kit = kit_for(&server, Duration::from_secs(1));
     let seeded = kit.seed_portal().await.unwrap();
-    let token = kit.service.invite_contact(seeded.contact.id).await.unwrap();
+    let token = kit
+        .service
+        .invite_contact(&seeded.staff, seeded.contact.id)
+        .await
+        .unwrap();
     let policy = *kit.service.outbox_policy();
     let started = Instant::now();
     let mut failed_attempts = 0;
@@ -106,7 +110,7 @@ async fn deferred_stalled_and_dropped_sends_are_retried_and_arrive_once() {
     assert_eq!(invite_from_email(&received[0].text), Some(token));
     assert!(
         kit.service
-            .failed_mail(seeded.tenant.id, 10)
+            .failed_mail(&seeded.staff, 10)
             .await
             .unwrap()
             .is_empty()
@@ -125,12 +129,15 @@ async fn a_5xx_is_permanent_and_listed_for_the_msp() {
     };
     let kit = kit_for(&server, Duration::from_secs(5));
     let seeded = kit.seed_portal().await.unwrap();
-    kit.service.invite_contact(seeded.contact.id).await.unwrap();
+    kit.service
+        .invite_contact(&seeded.staff, seeded.contact.id)
+        .await
+        .unwrap();
     assert_eq!(kit.service.deliver_outbox().await.unwrap(), report(0, 0, 1));
     kit.clock.advance(TimeDelta::days(1));
     assert_eq!(kit.service.deliver_outbox().await.unwrap(), report(0, 0, 0));
     assert!(server.received().is_empty(), "never retried");
-    let failed = kit.service.failed_mail(seeded.tenant.id, 10).await.unwrap();
+    let failed = kit.service.failed_mail(&seeded.staff, 10).await.unwrap();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].kind, MailKind::Invite);
     assert_eq!(failed[0].email.to, seeded.contact.email);
@@ -185,7 +192,10 @@ async fn outbox_child() {
     let _sender = spawn_outbox_sender(service.clone());
     if let Ok(out) = std::env::var(CHILD_OUT) {
         let seeded = seed_portal(&service, &PortalSeed::default()).await.unwrap();
-        let token = service.invite_contact(seeded.contact.id).await.unwrap();
+        let token = service
+            .invite_contact(&seeded.staff, seeded.contact.id)
+            .await
+            .unwrap();
         let mut f = std::fs::File::create(format!("{out}.part")).unwrap();
         writeln!(f, "{}", token.expose_secret()).unwrap();
         f.sync_all().unwrap();

@@ -124,10 +124,15 @@ async fn no_plaintext_or_data_key_reaches_disk_or_logs() {
         .build();
     let seeded = h.seed_portal().await.unwrap();
     let portal = seeded.portal.id;
-    let phase = h.service.add_phase(portal, "Discovery").await.unwrap();
+    let phase = h
+        .service
+        .add_phase(&seeded.staff, portal, "Discovery")
+        .await
+        .unwrap();
     let task = h
         .service
         .add_task(
+            &seeded.staff,
             portal,
             phase.id,
             TaskSpec {
@@ -156,13 +161,17 @@ async fn no_plaintext_or_data_key_reaches_disk_or_logs() {
         .unwrap();
 
     // Positive control: the file comes back whole, marker included.
-    let (_, stream) = h.service.download_document(portal, file.id).await.unwrap();
+    let (_, stream) = h
+        .service
+        .staff_download_document(&seeded.staff, portal, file.id)
+        .await
+        .unwrap();
     let back = read_all(stream, 1 << 20).await.unwrap();
     assert_eq!(back, content);
     assert!(contains(&back, marker.as_bytes()));
     h.service
         .review_document(
-            portal_tests::staff(),
+            &seeded.staff,
             portal,
             file.id,
             Verdict::Approve { notes: None },

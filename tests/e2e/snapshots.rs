@@ -63,7 +63,10 @@ async fn error_pages() {
     let invalid = b.get(&format!("/i/{}", "A".repeat(43))).await;
     let signed_out = b.get("/").await;
     h.sign_in(&b).await;
-    h.service.revoke_contact(h.contact.id).await.unwrap();
+    h.service
+        .revoke_contact(&h.staff, h.contact.id)
+        .await
+        .unwrap();
     let revoked = b.get(&h.invite_path()).await;
     let _guard = settings().bind_to_scope();
     insta::assert_snapshot!("page_invalid_link", invalid.body);
@@ -77,18 +80,12 @@ async fn task_pages_of_each_type() {
     let b = h.browser();
     h.sign_in(&b).await;
     h.service
-        .set_checklist_item(
-            portal_tests::staff(),
-            h.portal.id,
-            h.tasks["checklist"],
-            "a",
-            true,
-        )
+        .staff_set_checklist_item(&h.staff, h.portal.id, h.tasks["checklist"], "a", true)
         .await
         .unwrap();
     h.service
-        .add_comment(
-            portal_tests::staff(),
+        .staff_add_comment(
+            &h.staff,
             h.portal.id,
             h.tasks["upload"],
             "A photo is fine.\nThanks!",
@@ -166,7 +163,7 @@ async fn document_task_in_each_status_and_the_documents_tab() {
     h.sign_in(&b).await;
     let phase = h
         .service
-        .add_phase(h.portal.id, "Paperwork")
+        .add_phase(&h.staff, h.portal.id, "Paperwork")
         .await
         .unwrap()
         .id;
@@ -178,6 +175,7 @@ async fn document_task_in_each_status_and_the_documents_tab() {
     let task = h
         .service
         .add_task(
+            &h.staff,
             h.portal.id,
             phase,
             portal_core::TaskSpec {
@@ -231,7 +229,7 @@ async fn document_task_in_each_status_and_the_documents_tab() {
     };
     let review = async |id, verdict| {
         h.service
-            .review_document(portal_tests::staff(), h.portal.id, id, verdict)
+            .review_document(&h.staff, h.portal.id, id, verdict)
             .await
             .unwrap()
     };

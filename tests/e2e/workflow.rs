@@ -4,7 +4,7 @@
 use portal_core::Error;
 use portal_core::model::{Logo, TaskStatus};
 use portal_core::workflow::ActivityKind;
-use portal_tests::{Browser, Harness, Options, Page, staff};
+use portal_tests::{Browser, Harness, Options, Page};
 
 async fn signed_in() -> (Harness, Browser) {
     let h = Harness::start(Options::memory()).await;
@@ -37,7 +37,7 @@ async fn act(b: &Browser, task: &str, action: &str, fields: &[(&str, &str)]) -> 
 
 async fn status(h: &Harness, key: &str) -> TaskStatus {
     h.service
-        .task(h.portal.id, h.tasks[key])
+        .staff_task(&h.staff, h.portal.id, h.tasks[key])
         .await
         .unwrap()
         .status
@@ -167,7 +167,7 @@ async fn survey_keeps_answers_and_marks_each_wrong_field() {
     assert_eq!(ok.status, 303);
     let t = h
         .service
-        .task(h.portal.id, h.tasks["survey"])
+        .staff_task(&h.staff, h.portal.id, h.tasks["survey"])
         .await
         .unwrap();
     assert_eq!(t.status, TaskStatus::Completed);
@@ -201,7 +201,7 @@ async fn checklist_progress_and_completion() {
     assert_eq!(status(&h, "checklist").await, TaskStatus::InProgress);
     // Staff can check items too, recorded as them.
     h.service
-        .set_checklist_item(staff(), h.portal.id, h.tasks["checklist"], "b", true)
+        .staff_set_checklist_item(&h.staff, h.portal.id, h.tasks["checklist"], "b", true)
         .await
         .unwrap();
     let page = b.get(&task).await;
@@ -257,7 +257,7 @@ async fn approval_records_who_when_and_from_where() {
     assert_eq!(done.status, 303);
     let t = h
         .service
-        .task(h.portal.id, h.tasks["approval"])
+        .staff_task(&h.staff, h.portal.id, h.tasks["approval"])
         .await
         .unwrap();
     let d = t.evidence.decision.unwrap();
@@ -369,8 +369,8 @@ async fn comments_thread_and_msp_notification() {
     .await;
     assert_eq!(posted.status, 303);
     h.service
-        .add_comment(
-            staff(),
+        .staff_add_comment(
+            &h.staff,
             h.portal.id,
             h.tasks["upload"],
             "Yes, a photo is perfect.",
@@ -408,7 +408,7 @@ async fn comments_thread_and_msp_notification() {
     assert_eq!(empty.status, 422);
     assert_eq!(
         h.service
-            .comments(h.portal.id, h.tasks["upload"])
+            .staff_comments(&h.staff, h.portal.id, h.tasks["upload"])
             .await
             .unwrap()
             .len(),
@@ -444,11 +444,15 @@ async fn ask_a_question_and_see_the_answer() {
         .last_to("alerts@acme-msp.example")
         .expect("MSP notified");
     assert!(note.subject.contains("Question from Dana Whitfield"));
-    let questions = h.service.questions(h.portal.id).await.unwrap();
+    let questions = h
+        .service
+        .staff_questions(&h.staff, h.portal.id)
+        .await
+        .unwrap();
     assert_eq!(questions.len(), 1, "listed for the MSP");
     h.service
         .answer_question(
-            staff(),
+            &h.staff,
             h.portal.id,
             questions[0].id,
             "No, we do it remotely.",
@@ -461,7 +465,11 @@ async fn ask_a_question_and_see_the_answer() {
             .contains("Do we need to be on site for the migration?")
     );
     assert!(page.body.contains("No, we do it remotely."));
-    let feed = h.service.activity(h.portal.id, 10).await.unwrap();
+    let feed = h
+        .service
+        .staff_activity(&h.staff, h.portal.id, 10)
+        .await
+        .unwrap();
     assert!(feed.iter().any(|a| a.kind == ActivityKind::QuestionAsked));
     let empty = post(&b, "/questions", &[("question", "")]).await;
     assert_eq!(empty.status, 422);
@@ -480,7 +488,7 @@ async fn clients_only_act_on_their_own_client_tasks() {
     assert_eq!(res.status, 404);
     assert_eq!(
         h.service
-            .task(h.other_portal.id, h.other_tasks["standard"])
+            .staff_task(&h.other_staff, h.other_portal.id, h.other_tasks["standard"])
             .await
             .unwrap()
             .status,
@@ -514,7 +522,7 @@ async fn blocked_task_explains_why_and_refuses_changes() {
     let (h, b) = signed_in().await;
     h.service
         .block_task(
-            staff(),
+            &h.staff,
             h.portal.id,
             h.tasks["standard"],
             "Waiting for your building manager",
@@ -537,12 +545,12 @@ async fn blocked_task_explains_why_and_refuses_changes() {
             .contains("This task is blocked (Waiting for your building manager)")
     );
     h.service
-        .unblock_task(staff(), h.portal.id, h.tasks["standard"])
+        .unblock_task(&h.staff, h.portal.id, h.tasks["standard"])
         .await
         .unwrap();
     assert_eq!(act(&b, &task, "complete", &[]).await.status, 303);
     h.service
-        .reopen_task(staff(), h.portal.id, h.tasks["standard"])
+        .reopen_task(&h.staff, h.portal.id, h.tasks["standard"])
         .await
         .unwrap();
     assert_eq!(status(&h, "standard").await, TaskStatus::Pending);
@@ -560,12 +568,12 @@ async fn our_progress_marks_phases() {
     );
     for key in ["meeting"] {
         h.service
-            .staff_complete(staff(), h.portal.id, h.tasks[key], None)
+            .staff_complete(&h.staff, h.portal.id, h.tasks[key], None)
             .await
             .unwrap();
     }
     h.service
-        .staff_complete(staff(), h.portal.id, h.tasks["assign"], None)
+        .staff_complete(&h.staff, h.portal.id, h.tasks["assign"], None)
         .await
         .unwrap();
     let page = b.get("/?tab=progress").await;
@@ -587,7 +595,7 @@ async fn branding_logo_is_served_and_applies_to_new_portals_only() {
     .unwrap();
     match h
         .service
-        .upload_logo(b"<svg onload=alert(1)/>".to_vec())
+        .upload_logo(&h.staff, b"<svg onload=alert(1)/>".to_vec())
         .await
     {
         Err(Error::Invalid {
@@ -599,15 +607,14 @@ async fn branding_logo_is_served_and_applies_to_new_portals_only() {
     // A real PNG, one byte over the limit.
     let mut too_big = png.clone();
     too_big.resize(Logo::MAX_BYTES + 1, 0);
-    match h.service.upload_logo(too_big).await {
+    match h.service.upload_logo(&h.staff, too_big).await {
         Err(Error::Invalid {
             field: "logo",
             reason,
         }) => assert!(reason.contains("at most 512 KiB"), "{reason}"),
         other => panic!("size-limited, got {other:?}"),
     }
-    let logo = h.service.upload_logo(png.clone()).await.unwrap();
-    let tenant = h.store.tenant(h.portal.tenant_id).await.unwrap();
+    let logo = h.service.upload_logo(&h.staff, png.clone()).await.unwrap();
     let branding = portal_core::model::Branding::new(
         "Acme Rebrand",
         "#ffd33d",
@@ -616,7 +623,7 @@ async fn branding_logo_is_served_and_applies_to_new_portals_only() {
     )
     .unwrap();
     h.service
-        .update_tenant_branding(tenant.id, branding)
+        .update_tenant_branding(&h.staff, branding)
         .await
         .unwrap();
     // The existing portal keeps its branding until overridden.
@@ -630,7 +637,7 @@ async fn branding_logo_is_served_and_applies_to_new_portals_only() {
     let newer = h
         .service
         .create_portal(
-            tenant.id,
+            &h.staff,
             "Northwind",
             portal_core::model::PortalStatus::Active,
         )
@@ -647,7 +654,7 @@ async fn branding_logo_is_served_and_applies_to_new_portals_only() {
     )
     .unwrap();
     h.service
-        .update_portal_branding(h.portal.id, mine)
+        .update_portal_branding(&h.staff, h.portal.id, mine)
         .await
         .unwrap();
     let home = b.get("/").await;
@@ -689,7 +696,7 @@ async fn no_action_reaches_another_portals_task() {
     let csrf = b.get("/").await.csrf();
     let before = h
         .service
-        .activity(h.other_portal.id, 100)
+        .staff_activity(&h.other_staff, h.other_portal.id, 100)
         .await
         .unwrap()
         .len();
@@ -715,7 +722,7 @@ async fn no_action_reaches_another_portals_task() {
     }
     assert_eq!(
         h.service
-            .activity(h.other_portal.id, 100)
+            .staff_activity(&h.other_staff, h.other_portal.id, 100)
             .await
             .unwrap()
             .len(),
@@ -724,7 +731,7 @@ async fn no_action_reaches_another_portals_task() {
     );
     assert!(
         h.service
-            .comments(h.other_portal.id, h.other_tasks["upload"])
+            .staff_comments(&h.other_staff, h.other_portal.id, h.other_tasks["upload"])
             .await
             .unwrap()
             .is_empty()
@@ -732,7 +739,7 @@ async fn no_action_reaches_another_portals_task() {
     for key in ["standard", "survey", "checklist", "approval"] {
         let t = h
             .service
-            .task(h.other_portal.id, h.other_tasks[key])
+            .staff_task(&h.other_staff, h.other_portal.id, h.other_tasks[key])
             .await
             .unwrap();
         assert!(t.evidence.is_empty(), "{key} untouched");

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::Duration;
+use portal_core::StaffContext;
 use portal_core::mail::OutboxMailer;
 use portal_core::memory::MemoryBlobStore;
 use portal_core::model::{
@@ -20,7 +21,6 @@ use portal_core::model::{
 };
 use portal_core::secret::InviteToken;
 use portal_core::testkit::{PortalSeed, TestService, code_from_email, seed_portal, token_after};
-use portal_core::workflow::Actor;
 use portal_core::{ManualClock, PortalService, RecordingMailer, Store, TaskSpec};
 use portal_core::{PhaseId, TaskId};
 use portal_http::{HttpConfig, PortalApp};
@@ -50,7 +50,11 @@ pub struct Harness {
     pub config: HttpConfig,
     pub portal: Portal,
     pub contact: Contact,
+    /// An admin of the portal's tenant, for MSP-side actions.
+    pub staff: StaffContext,
     pub other_portal: Portal,
+    /// An admin of the other portal's tenant.
+    pub other_staff: StaffContext,
     /// The portal's tasks by short name (see [`Seeded::tasks`]).
     pub tasks: std::collections::BTreeMap<&'static str, TaskId>,
     /// The other portal's tasks by short name.
@@ -135,9 +139,9 @@ impl Harness {
         };
         let mine = seed(&service, "Contoso Dental Group").await;
         let theirs = seed(&service, "Fabrikam Legal").await;
-        let (portal, contact, tasks) = (mine.portal, mine.contact, mine.tasks);
-        let (other_portal, other_tasks) = (theirs.portal, theirs.tasks);
-        let invite = service.invite_contact(contact.id).await.unwrap();
+        let (portal, contact, tasks, staff) = (mine.portal, mine.contact, mine.tasks, mine.staff);
+        let (other_portal, other_tasks, other_staff) = (theirs.portal, theirs.tasks, theirs.staff);
+        let invite = service.invite_contact(&staff, contact.id).await.unwrap();
         let auth = TestStaffAuth {
             tenant: portal.tenant_id,
             other_tenant: other_portal.tenant_id,
@@ -159,7 +163,9 @@ impl Harness {
             config,
             portal,
             contact,
+            staff,
             other_portal,
+            other_staff,
             tasks,
             other_tasks,
             invite,
@@ -228,6 +234,8 @@ type PlannedTask = (
 pub struct Seeded {
     pub portal: Portal,
     pub contact: Contact,
+    /// An admin of the portal's tenant.
+    pub staff: StaffContext,
     /// Task ids by short name: sign, assign, survey, upload, checklist, approval,
     /// standard, meeting, training.
     pub tasks: std::collections::BTreeMap<&'static str, TaskId>,
@@ -258,9 +266,17 @@ pub async fn seed(service: &PortalService, client: &str) -> Seeded {
     names.welcome.push_str("\n<script>alert('x')</script>");
     names.recipients = vec!["alerts@acme-msp.example".into()];
     let seeded = seed_portal(service, &names).await.unwrap();
-    let (portal, contact) = (seeded.portal, seeded.contact);
-    let p1 = service.add_phase(portal.id, "Kickoff").await.unwrap().id;
-    let p2 = service.add_phase(portal.id, "Discovery").await.unwrap().id;
+    let (portal, contact, staff) = (seeded.portal, seeded.contact, seeded.staff);
+    let p1 = service
+        .add_phase(&staff, portal.id, "Kickoff")
+        .await
+        .unwrap()
+        .id;
+    let p2 = service
+        .add_phase(&staff, portal.id, "Discovery")
+        .await
+        .unwrap()
+        .id;
     let day = |n| Some(t0().date_naive() + Duration::days(n));
     let mut tasks = std::collections::BTreeMap::new();
     let q = |id: &str, prompt: &str, required, kind| Question {
@@ -414,11 +430,15 @@ pub async fn seed(service: &PortalService, client: &str) -> Seeded {
         };
         tasks.insert(
             key,
-            service.add_task(portal.id, phase, spec).await.unwrap().id,
+            service
+                .add_task(&staff, portal.id, phase, spec)
+                .await
+                .unwrap()
+                .id,
         );
     }
     service
-        .staff_complete(staff(), portal.id, tasks["sign"], None)
+        .staff_complete(&staff, portal.id, tasks["sign"], None)
         .await
         .unwrap();
     let starts = t0() + Duration::days(2);
@@ -430,21 +450,14 @@ pub async fn seed(service: &PortalService, client: &str) -> Seeded {
         Some("Intros; timeline, access"),
     );
     service
-        .schedule_meeting(staff(), portal.id, tasks["meeting"], schedule)
+        .schedule_meeting(&staff, portal.id, tasks["meeting"], schedule)
         .await
         .unwrap();
     Seeded {
         portal,
         contact,
+        staff,
         tasks,
-    }
-}
-
-/// An MSP staff member for MSP-side actions in tests.
-pub fn staff() -> Actor {
-    Actor::Staff {
-        name: "Sam Staff".to_owned(),
-        email: Some(portal_core::model::EmailAddress::parse("sam@acme-msp.example").unwrap()),
     }
 }
 

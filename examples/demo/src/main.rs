@@ -325,7 +325,9 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let sender = portal_core::service::spawn_outbox_sender(service.clone());
 
     let seeded = seed::ensure(&service).await?;
-    let invite = service.invite_contact(seeded.contact.id).await?;
+    let invite = service
+        .invite_contact(&seed::staff(seeded.portal.tenant_id)?, seeded.contact.id)
+        .await?;
     let link = format!("{}/i/{}", config.public_base_url, invite.expose_secret());
 
     // The admin API's first key: printed once, like the invite link.

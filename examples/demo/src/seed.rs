@@ -7,8 +7,7 @@ use portal_core::model::{
     Branding, ChecklistItem, Contact, DocumentRef, EmailAddress, MeetingSchedule, Portal,
     PortalStatus, Question, QuestionKind, RequestedDocument, Side, TaskKind,
 };
-use portal_core::workflow::Actor;
-use portal_core::{PhaseId, PortalService, TaskId, TaskSpec};
+use portal_core::{PhaseId, PortalService, StaffContext, StaffRole, TaskId, TaskSpec, TenantId};
 
 /// What the demo needs after seeding.
 pub struct Seeded {
@@ -38,8 +37,21 @@ pub async fn ensure(service: &PortalService) -> portal_core::Result<Seeded> {
     seed(service).await
 }
 
+/// The demo's staff member, an admin of `tenant`: the seed's MSP-side actions and
+/// the demo's staff console act as her.
+pub fn staff(tenant: TenantId) -> portal_core::Result<StaffContext> {
+    StaffContext::new(
+        tenant,
+        "priya",
+        "Priya Natarajan (Bluefin)",
+        Some(EmailAddress::parse("priya@bluefin-it.example")?),
+        StaffRole::Admin,
+    )
+}
+
 struct Plan<'a> {
     service: &'a PortalService,
+    staff: &'a StaffContext,
     portal: Portal,
     today: NaiveDate,
 }
@@ -61,50 +73,61 @@ impl Plan<'_> {
             kind,
             due_date: due_in_days.map(|n| self.today + Duration::days(n)),
         };
-        Ok(self.service.add_task(self.portal.id, phase, spec).await?.id)
+        Ok(self
+            .service
+            .add_task(self.staff, self.portal.id, phase, spec)
+            .await?
+            .id)
     }
 }
 
 async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
     let now = service.clock().now();
-    let logo = service.upload_logo(LOGO.to_vec()).await?;
-    let branding = Branding::new(
-        "Bluefin Managed IT",
-        "#0d6e7a",
-        "Welcome aboard! This portal is where we'll get your team set up with Bluefin.\n\nWork through \"Your Tasks\" at your own pace: most take a few minutes. You can see everything our engineers are doing under \"Our Progress\".",
-        Some(logo),
-    )?;
+    let welcome = "Welcome aboard! This portal is where we'll get your team set up with Bluefin.\n\nWork through \"Your Tasks\" at your own pace: most take a few minutes. You can see everything our engineers are doing under \"Our Progress\".";
+    let plain = Branding::new("Bluefin Managed IT", "#0d6e7a", welcome, None)?;
     let tenant = service
         .create_tenant(
             "Bluefin Managed IT",
-            branding,
+            plain,
             vec![EmailAddress::parse("onboarding@bluefin-it.example")?],
         )
         .await?;
+    // The logo is uploaded by an admin of the tenant, so the tenant comes first.
+    let staff = staff(tenant.id)?;
+    let logo = service.upload_logo(&staff, LOGO.to_vec()).await?;
+    let branding = Branding::new("Bluefin Managed IT", "#0d6e7a", welcome, Some(logo))?;
+    service.update_tenant_branding(&staff, branding).await?;
     let portal = service
-        .create_portal(tenant.id, "Contoso Dental Group", PortalStatus::Active)
+        .create_portal(&staff, "Contoso Dental Group", PortalStatus::Active)
         .await?;
     let contact = service
         .add_contact(
+            &staff,
             portal.id,
             "Dana Whitfield",
             "dana.whitfield@contoso-dental.example",
         )
         .await?;
     service
-        .add_contact(portal.id, "Marcus Lee", "marcus.lee@contoso-dental.example")
+        .add_contact(
+            &staff,
+            portal.id,
+            "Marcus Lee",
+            "marcus.lee@contoso-dental.example",
+        )
         .await?;
     let p = portal.id;
     let plan = Plan {
         service,
+        staff: &staff,
         portal: portal.clone(),
         today: now.date_naive(),
     };
 
-    let kickoff = service.add_phase(p, "Kickoff").await?.id;
-    let discovery = service.add_phase(p, "Discovery & access").await?.id;
-    let migration = service.add_phase(p, "Migration").await?.id;
-    let golive = service.add_phase(p, "Go-live").await?.id;
+    let kickoff = service.add_phase(&staff, p, "Kickoff").await?.id;
+    let discovery = service.add_phase(&staff, p, "Discovery & access").await?.id;
+    let migration = service.add_phase(&staff, p, "Migration").await?.id;
+    let golive = service.add_phase(&staff, p, "Go-live").await?.id;
 
     let msa = plan
         .task(
@@ -288,12 +311,8 @@ async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
     )
     .await?;
 
-    let staff = Actor::Staff {
-        name: "Priya Natarajan (Bluefin)".to_owned(),
-        email: Some(EmailAddress::parse("priya@bluefin-it.example")?),
-    };
     for id in [msa, team] {
-        service.staff_complete(staff.clone(), p, id, None).await?;
+        service.staff_complete(&staff, p, id, None).await?;
     }
     // Two days from now at 10:00 in Chicago, where the client is.
     let chicago = chrono_tz::America::Chicago;
@@ -314,14 +333,12 @@ async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
         Some("https://meet.example.com/bluefin-contoso"),
         Some(agenda),
     );
+    service.schedule_meeting(&staff, p, call, schedule).await?;
     service
-        .schedule_meeting(staff.clone(), p, call, schedule)
+        .staff_set_checklist_item(&staff, p, checklist, "hours", true)
         .await?;
     service
-        .set_checklist_item(staff.clone(), p, checklist, "hours", true)
-        .await?;
-    service
-        .add_comment(staff, p, call, "Looking forward to meeting your team! Anyone from the front office is welcome to join.")
+        .staff_add_comment(&staff, p, call, "Looking forward to meeting your team! Anyone from the front office is welcome to join.")
         .await?;
     Ok(Seeded {
         portal,

@@ -26,8 +26,6 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use portal_core::ids::{FileId, TenantId};
-use portal_core::model::EmailAddress;
-use portal_core::workflow::Actor;
 use portal_core::workflow::documents::Verdict;
 use portal_core::{Error, PortalService, RandomSource};
 use serde_json::{Value, json};
@@ -35,14 +33,6 @@ use tokio::net::TcpListener;
 
 /// The largest request body read.
 const MAX_BODY: usize = 16 * 1024;
-
-/// The staff member reviews are recorded as (the one the demo seed uses).
-fn staff() -> portal_core::Result<Actor> {
-    Ok(Actor::Staff {
-        name: "Priya Natarajan (Bluefin)".to_owned(),
-        email: Some(EmailAddress::parse("priya@bluefin-it.example")?),
-    })
-}
 
 /// A new token, written owner-only to `path` (replacing the previous run's).
 pub fn new_token(path: &Path, random: &dyn RandomSource) -> std::io::Result<String> {
@@ -147,7 +137,11 @@ async fn handle(
 }
 
 async fn queue(service: &PortalService, tenant: TenantId) -> Response<Full<Bytes>> {
-    match service.review_queue(tenant, 1000).await {
+    let listed = match crate::seed::staff(tenant) {
+        Ok(staff) => service.review_queue(&staff, 1000).await,
+        Err(e) => Err(e),
+    };
+    match listed {
         Ok(items) => answer(
             StatusCode::OK,
             &Value::Array(
@@ -199,7 +193,11 @@ async fn review(
         }
     };
     // The queue says which portal the file is in (and that it is this MSP's).
-    let portal = match service.review_queue(tenant, 1000).await {
+    let staff = match crate::seed::staff(tenant) {
+        Ok(staff) => staff,
+        Err(e) => return refused(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    };
+    let portal = match service.review_queue(&staff, 1000).await {
         Ok(items) => items
             .into_iter()
             .find(|i| i.file.id == file)
@@ -212,10 +210,7 @@ async fn review(
             "no file with this id is waiting for review",
         );
     };
-    let result = match staff() {
-        Ok(staff) => service.review_document(staff, portal, file, verdict).await,
-        Err(e) => Err(e),
-    };
+    let result = service.review_document(&staff, portal, file, verdict).await;
     match result {
         Ok(reviewed) => answer(
             StatusCode::OK,

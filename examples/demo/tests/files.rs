@@ -18,7 +18,7 @@ use bytes::Bytes;
 use portal_core::blob::keyring::{KeyProvider, Keyring};
 use portal_core::blob::{read_all, stream_of};
 use portal_core::model::{RequestedDocument, Side, TaskKind};
-use portal_core::testkit::TestService;
+use portal_core::testkit::{TestService, admin};
 use portal_core::workflow::DocumentFile;
 use portal_core::{OsRandom, PortalId, Store, TaskSpec};
 use portal_demo::data::DataDir;
@@ -97,12 +97,13 @@ async fn uploaded(root: &Path) -> (PortalId, Vec<DocumentFile>) {
     let seeded = h.seed_portal().await.unwrap();
     let phase = h
         .service
-        .add_phase(seeded.portal.id, "Discovery")
+        .add_phase(&seeded.staff, seeded.portal.id, "Discovery")
         .await
         .unwrap();
     let task = h
         .service
         .add_task(
+            &seeded.staff,
             seeded.portal.id,
             phase.id,
             TaskSpec {
@@ -192,8 +193,13 @@ async fn rotate_keys_rewraps_every_file_key_and_never_touches_contents() {
         sealed_before,
         "contents are never re-encrypted"
     );
+    let staff = admin(h.service.store().portal(portal).await.unwrap().tenant_id);
     for (file, plain) in files.iter().zip(contents()) {
-        let (_, stream) = h.service.download_document(portal, file.id).await.unwrap();
+        let (_, stream) = h
+            .service
+            .staff_download_document(&staff, portal, file.id)
+            .await
+            .unwrap();
         assert_eq!(read_all(stream, 1 << 20).await.unwrap(), plain);
     }
 
@@ -216,7 +222,11 @@ async fn rotate_keys_rewraps_every_file_key_and_never_touches_contents() {
     let data = DataDir::lock(&root).unwrap();
     let (h, _store) = service_over(&data).await;
     for (file, plain) in files.iter().zip(contents()) {
-        let (record, stream) = h.service.download_document(portal, file.id).await.unwrap();
+        let (record, stream) = h
+            .service
+            .staff_download_document(&staff, portal, file.id)
+            .await
+            .unwrap();
         assert_eq!(record.key.key_id.as_str(), "k3");
         assert_eq!(read_all(stream, 1 << 20).await.unwrap(), plain);
     }

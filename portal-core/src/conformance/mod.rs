@@ -79,6 +79,7 @@ mod races;
 mod refusals;
 mod retention;
 mod sessions;
+mod staff;
 mod support;
 mod workflow;
 
@@ -132,6 +133,7 @@ pub use sessions::{
     access_log, end_session, portal_status_reaches_sessions, revoke_contact, session_absolute_cap,
     session_expiry_boundary, session_slides,
 };
+pub use staff::{ADMIN_USE_CASES, STAFF_USE_CASES, staff_isolation, staff_roles};
 pub use workflow::{
     activity_feed_order, branding_changes, comments_order_and_scope, concurrent_approvals,
     concurrent_checklist_items, evidence_round_trips, questions_answered_once,
@@ -227,6 +229,9 @@ pub async fn run_all(store: Arc<dyn Store>) {
     idempotency_expiry_and_lease(s).await;
     idempotency_prune(s).await;
     concurrent_idempotency_reserves(store.clone()).await;
+    // Staff use cases through the service: tenant isolation and roles.
+    staff_isolation(store.clone()).await;
+    staff_roles(store.clone()).await;
 }
 
 /// Generates one `#[tokio::test]` per check of the suite, so an adapter's test run
@@ -274,7 +279,7 @@ macro_rules! conformance_tests {
             concurrent_answers, concurrent_comments, concurrent_activity_appends,
             concurrent_wrong_codes_per_contact, concurrent_emails_at_the_limit,
             concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims,
-            concurrent_idempotency_reserves
+            concurrent_idempotency_reserves, staff_isolation, staff_roles
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -20,10 +20,11 @@ use crate::blob::envelope::{FileBinding, FileVault};
 use crate::blob::{ByteStream, stream_of};
 use crate::error::{Error, Result};
 use crate::files::{self, FileType};
-use crate::ids::{BlobId, FileId, MailId, PortalId, TaskId, TenantId};
+use crate::ids::{BlobId, FileId, MailId, PortalId, TaskId};
 use crate::mail;
 use crate::model::Task;
 use crate::outbox::{MailKind, OutboxMessage};
+use crate::staff::{StaffContext, StaffRole};
 use crate::store::ClientContext;
 use crate::workflow::documents::{
     self, DocumentRow, FileDecision, NewUpload, UploadDecision, Verdict,
@@ -200,20 +201,52 @@ impl PortalService {
 
     /// Every requested document of the portal's plan, in plan order, with its status,
     /// the reviewer's notes and every uploaded version (the Documents tab).
-    pub async fn documents(&self, portal: PortalId) -> Result<Vec<DocumentRow>> {
+    pub async fn documents(&self, ctx: &ClientContext) -> Result<Vec<DocumentRow>> {
+        self.document_rows(ctx.portal_id).await
+    }
+
+    /// The Documents tab of a portal of the staff member's tenant.
+    pub async fn staff_documents(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+    ) -> Result<Vec<DocumentRow>> {
+        staff.require(StaffRole::Member, "reading documents")?;
+        let portal = self.staff_portal(staff, portal).await?;
+        self.document_rows(portal.id).await
+    }
+
+    async fn document_rows(&self, portal: PortalId) -> Result<Vec<DocumentRow>> {
         let snapshot = self.inner.store.portal_snapshot(portal).await?;
         let files = self.inner.store.document_files(portal).await?;
         Ok(documents::document_rows(&snapshot.tasks, &files))
     }
 
-    /// One file of `portal` and a stream of its plaintext. A file whose scan verdict
-    /// does not admit it (quarantined, or not yet judged while the policy blocks) is
-    /// never opened: `Forbidden`, saying why.
+    /// One file of the client's own portal and a stream of its plaintext. A file
+    /// whose scan verdict does not admit it (quarantined, or not yet judged while the
+    /// policy blocks) is never opened: `Forbidden`, saying why.
     pub async fn download_document(
         &self,
+        ctx: &ClientContext,
+        file: FileId,
+    ) -> Result<(DocumentFile, ByteStream)> {
+        self.download(ctx.portal_id, file).await
+    }
+
+    /// One file of a portal of the staff member's tenant and a stream of its
+    /// plaintext, under the same scan rule as the client's download.
+    pub async fn staff_download_document(
+        &self,
+        staff: &StaffContext,
         portal: PortalId,
         file: FileId,
     ) -> Result<(DocumentFile, ByteStream)> {
+        staff.require(StaffRole::Member, "downloading a file")?;
+        let portal = self.staff_portal(staff, portal).await?;
+        self.download(portal.id, file).await
+    }
+
+    async fn download(&self, portal: PortalId, file: FileId) -> Result<(DocumentFile, ByteStream)> {
         let record = self.inner.store.document_file(portal, file).await?;
         if !record.admitted(self.inner.unscannable) {
             return Err(Error::Forbidden {
@@ -231,10 +264,11 @@ impl PortalService {
 
     // ----- MSP side --------------------------------------------------------------------
 
-    /// A tenant's uploads awaiting review across its portals, oldest first, at most
-    /// `limit`, with what a reviewer needs to see.
-    pub async fn review_queue(&self, tenant: TenantId, limit: usize) -> Result<Vec<QueueItem>> {
-        let files = self.inner.store.review_queue(tenant, limit).await?;
+    /// The staff member's tenant's uploads awaiting review across its portals, oldest
+    /// first, at most `limit`, with what a reviewer needs to see.
+    pub async fn review_queue(&self, staff: &StaffContext, limit: usize) -> Result<Vec<QueueItem>> {
+        staff.require(StaffRole::Member, "reading the review queue")?;
+        let files = self.inner.store.review_queue(staff.tenant, limit).await?;
         let mut items = Vec::with_capacity(files.len());
         for file in files {
             let portal = self.inner.store.portal(file.portal_id).await?;
@@ -257,14 +291,16 @@ impl PortalService {
     /// (none if the contact's access was revoked).
     pub async fn review_document(
         &self,
-        staff: Actor,
+        staff: &StaffContext,
         portal: PortalId,
         file: FileId,
         verdict: Verdict,
     ) -> Result<DocumentFile> {
+        staff.require(StaffRole::Member, "reviewing a file")?;
+        let portal = self.staff_portal(staff, portal).await?.id;
         let now = self.inner.clock.now();
         let policy = self.inner.unscannable;
-        let by = staff.clone();
+        let by = staff.actor();
         let tell = match verdict {
             Verdict::Reject { .. } => self.rejection_mail(portal, file).await?,
             Verdict::Approve { .. } => None,
@@ -321,10 +357,13 @@ impl PortalService {
     /// infected file is quarantined and its document rejected with the explanation.
     pub async fn rescan_document(
         &self,
-        staff: Actor,
+        staff: &StaffContext,
         portal: PortalId,
         file: FileId,
     ) -> Result<DocumentFile> {
+        staff.require(StaffRole::Member, "rescanning a file")?;
+        let portal = self.staff_portal(staff, portal).await?.id;
+        let staff = staff.actor();
         let record = self.inner.store.document_file(portal, file).await?;
         let vault = self.vault()?;
         let verdict = self

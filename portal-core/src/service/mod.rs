@@ -24,7 +24,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::access::{AccessPolicy, RetentionPolicy, rules};
 use crate::blob::envelope::FileVault;
 use crate::clock::{Clock, SystemClock};
-use crate::error::{Error, Limit, Result};
+use crate::error::{Entity, Error, Limit, Result};
 use crate::ids::{ClaimToken, ContactId, PhaseId, PortalId, TaskId, TenantId};
 use crate::mail::{self, LinkBuilder, Mailer, Recipient};
 use crate::model::{
@@ -37,6 +37,7 @@ use crate::scan::{ContentScanner, NoScanner, UnscannablePolicy};
 use crate::secret::{
     InviteToken, MagicToken, ServerSecret, SessionToken, VerificationCode, VerificationToken,
 };
+use crate::staff::{StaffContext, StaffRole};
 use crate::store::{
     AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo,
     Store, VerificationView,
@@ -292,20 +293,24 @@ impl PortalService {
     }
 
     /// Validates and stores a logo; returns the reference to put in a [`Branding`].
-    pub async fn upload_logo(&self, bytes: Vec<u8>) -> Result<LogoRef> {
+    /// Branding is the tenant's settings, so this needs the admin role.
+    pub async fn upload_logo(&self, staff: &StaffContext, bytes: Vec<u8>) -> Result<LogoRef> {
+        staff.require(StaffRole::Admin, "uploading a logo")?;
         let logo = Logo::from_upload(bytes)?;
         self.inner.store.put_logo(&logo).await?;
         Ok(logo.reference())
     }
 
-    /// Creates a portal for a client company, copying the tenant's branding defaults.
+    /// Creates a portal of the staff member's tenant for a client company, copying
+    /// the tenant's branding defaults.
     pub async fn create_portal(
         &self,
-        tenant: TenantId,
+        staff: &StaffContext,
         client_name: &str,
         status: PortalStatus,
     ) -> Result<Portal> {
-        let tenant = self.inner.store.tenant(tenant).await?;
+        staff.require(StaffRole::Member, "creating a portal")?;
+        let tenant = self.inner.store.tenant(staff.tenant).await?;
         let portal = Portal {
             id: PortalId::random(self.inner.random.as_ref()),
             tenant_id: tenant.id,
@@ -318,11 +323,19 @@ impl PortalService {
         Ok(portal)
     }
 
-    /// Adds a contact to a portal.
-    pub async fn add_contact(&self, portal: PortalId, name: &str, email: &str) -> Result<Contact> {
+    /// Adds a contact to a portal of the staff member's tenant.
+    pub async fn add_contact(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        name: &str,
+        email: &str,
+    ) -> Result<Contact> {
+        staff.require(StaffRole::Member, "adding a contact")?;
+        let portal = self.staff_portal(staff, portal).await?;
         let contact = Contact {
             id: ContactId::random(self.inner.random.as_ref()),
-            portal_id: portal,
+            portal_id: portal.id,
             name: clean_label("name", name, MAX_NAME)?,
             email: EmailAddress::parse(email)?,
             revoked_at: None,
@@ -333,21 +346,40 @@ impl PortalService {
     }
 
     /// Appends a phase to a portal's plan.
-    pub async fn add_phase(&self, portal: PortalId, name: &str) -> Result<Phase> {
+    pub async fn add_phase(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        name: &str,
+    ) -> Result<Phase> {
+        staff.require(StaffRole::Member, "adding a phase")?;
+        let portal = self.staff_portal(staff, portal).await?;
         let name = clean_label("phase name", name, MAX_NAME)?;
         self.inner
             .store
-            .add_phase(portal, PhaseId::random(self.inner.random.as_ref()), &name)
+            .add_phase(
+                portal.id,
+                PhaseId::random(self.inner.random.as_ref()),
+                &name,
+            )
             .await
     }
 
     /// Appends a task to a phase.
-    pub async fn add_task(&self, portal: PortalId, phase: PhaseId, spec: TaskSpec) -> Result<Task> {
+    pub async fn add_task(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        phase: PhaseId,
+        spec: TaskSpec,
+    ) -> Result<Task> {
+        staff.require(StaffRole::Member, "adding a task")?;
+        let portal = self.staff_portal(staff, portal).await?;
         spec.kind.validate()?;
         let now = self.inner.clock.now();
         let task = Task {
             id: TaskId::random(self.inner.random.as_ref()),
-            portal_id: portal,
+            portal_id: portal.id,
             phase_id: phase,
             position: 0,
             title: clean_label("title", &spec.title, MAX_TITLE)?,
@@ -370,10 +402,14 @@ impl PortalService {
     /// email in the same store unit, so an invite that exists always has its email on
     /// the way (delivered by the outbox sender, retried if the mail server is away).
     /// Returns the token so a host can show the link once; it is not stored in clear.
-    pub async fn invite_contact(&self, contact: ContactId) -> Result<InviteToken> {
+    pub async fn invite_contact(
+        &self,
+        staff: &StaffContext,
+        contact: ContactId,
+    ) -> Result<InviteToken> {
+        staff.require(StaffRole::Member, "inviting a contact")?;
+        let (target, portal) = self.staff_contact(staff, contact).await?;
         let token = InviteToken::generate(self.inner.random.as_ref());
-        let target = self.inner.store.contact(contact).await?;
-        let portal = self.inner.store.portal(target.portal_id).await?;
         let link = self.inner.links.invite_url(&token);
         let email = mail::invite_email(
             Recipient {
@@ -393,23 +429,36 @@ impl PortalService {
         Ok(token)
     }
 
-    /// Moves a portal through its lifecycle. Clients can use it only while it is active
-    /// or completed: a draft isn't open yet, and archiving closes it at once (the very
-    /// next request of a signed-in client is refused).
-    pub async fn set_portal_status(&self, portal: PortalId, status: PortalStatus) -> Result<()> {
-        self.inner.store.set_portal_status(portal, status).await
+    /// Moves a portal through its lifecycle (admin). Clients can use it only while it
+    /// is active or completed: a draft isn't open yet, and archiving closes it at once
+    /// (the very next request of a signed-in client is refused).
+    pub async fn set_portal_status(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        status: PortalStatus,
+    ) -> Result<()> {
+        staff.require(StaffRole::Admin, "changing a portal's status")?;
+        let portal = self.staff_portal(staff, portal).await?;
+        self.inner.store.set_portal_status(portal.id, status).await
     }
 
-    /// Kills a contact's invite link (its sessions keep working).
-    pub async fn revoke_invite(&self, contact: ContactId) -> Result<()> {
+    /// Kills a contact's invite link (its sessions keep working). Revocation is an
+    /// admin's.
+    pub async fn revoke_invite(&self, staff: &StaffContext, contact: ContactId) -> Result<()> {
+        staff.require(StaffRole::Admin, "revoking an invite")?;
+        self.staff_contact(staff, contact).await?;
         self.inner
             .store
             .revoke_invite(contact, self.inner.clock.now())
             .await
     }
 
-    /// Revokes a contact's access at once: invite, codes, magic links and sessions.
-    pub async fn revoke_contact(&self, contact: ContactId) -> Result<()> {
+    /// Revokes a contact's access at once (admin): invite, codes, magic links and
+    /// sessions.
+    pub async fn revoke_contact(&self, staff: &StaffContext, contact: ContactId) -> Result<()> {
+        staff.require(StaffRole::Admin, "revoking a contact")?;
+        self.staff_contact(staff, contact).await?;
         self.inner
             .store
             .revoke_contact(contact, self.inner.clock.now())
@@ -417,8 +466,49 @@ impl PortalService {
     }
 
     /// A portal's access log, newest first.
-    pub async fn access_log(&self, portal: PortalId, limit: usize) -> Result<Vec<AccessLogEntry>> {
-        self.inner.store.access_log(portal, limit).await
+    pub async fn access_log(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        limit: usize,
+    ) -> Result<Vec<AccessLogEntry>> {
+        staff.require(StaffRole::Member, "reading the access log")?;
+        let portal = self.staff_portal(staff, portal).await?;
+        self.inner.store.access_log(portal.id, limit).await
+    }
+
+    /// A portal of `staff`'s tenant: another tenant's portal is `NotFound(Portal)`,
+    /// exactly like a portal that does not exist. A portal never changes tenant, so
+    /// checking before a write is as good as checking inside it.
+    pub(crate) async fn staff_portal(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+    ) -> Result<Portal> {
+        let portal = self.inner.store.portal(portal).await?;
+        staff.scope(portal.tenant_id, Entity::Portal)?;
+        Ok(portal)
+    }
+
+    /// A contact of a portal of `staff`'s tenant, with its portal: another tenant's
+    /// contact is `NotFound(Contact)`.
+    pub(crate) async fn staff_contact(
+        &self,
+        staff: &StaffContext,
+        contact: ContactId,
+    ) -> Result<(Contact, Portal)> {
+        let contact = self.inner.store.contact(contact).await?;
+        let portal = match self.inner.store.portal(contact.portal_id).await {
+            Ok(portal) => portal,
+            Err(Error::NotFound { .. }) => {
+                return Err(Error::NotFound {
+                    entity: Entity::Contact,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        staff.scope(portal.tenant_id, Entity::Contact)?;
+        Ok((contact, portal))
     }
 
     /// Deletes expired `Idempotency-Key` records (see [`crate::idempotency`]), in

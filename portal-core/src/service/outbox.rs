@@ -263,11 +263,16 @@ impl PortalService {
         u64::from_le_bytes(bytes)
     }
 
-    /// The emails of `tenant` that were given up (refused for good, or undeliverable
-    /// for too long), the most recently failed first: recipient, subject, kind, times
-    /// and the transport's last error (bodies are not kept).
-    pub async fn failed_mail(&self, tenant: TenantId, limit: usize) -> Result<Vec<OutboxMessage>> {
-        self.inner.store.failed_mail(tenant, limit).await
+    /// The emails of the staff member's tenant that were given up (refused for good,
+    /// or undeliverable for too long), the most recently failed first: recipient,
+    /// subject, kind, times and the transport's last error (bodies are not kept).
+    pub async fn failed_mail(
+        &self,
+        staff: &crate::staff::StaffContext,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>> {
+        staff.require(crate::staff::StaffRole::Member, "reading failed emails")?;
+        self.inner.store.failed_mail(staff.tenant, limit).await
     }
 
     /// Removes the records of emails sent longer ago than

@@ -10,10 +10,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::PortalService;
 use crate::error::{Entity, Error, Result};
-use crate::ids::{PortalId, QuestionId, TaskId, TenantId};
+use crate::ids::{PortalId, QuestionId, TaskId};
 use crate::mail;
 use crate::model::{Branding, MeetingSchedule, Side, Task, TaskKind, clean_text};
 use crate::outbox::{MailKind, OutboxMessage};
+use crate::staff::{StaffContext, StaffRole};
 use crate::store::{ClientContext, RequestInfo};
 use crate::workflow::conversation::MAX_MESSAGE;
 use crate::workflow::ics::{IcsMeeting, meeting_ics};
@@ -32,8 +33,10 @@ pub fn client_actor(ctx: &ClientContext) -> Actor {
 }
 
 impl PortalService {
-    /// Applies `action` by `actor` to a task of `portal`, atomically with its activity entry.
-    pub async fn act(
+    /// Applies `action` by `actor` to a task of `portal`, atomically with its activity
+    /// entry. Callers have scoped `portal` already (a client's own, a staff member's
+    /// tenant's).
+    pub(super) async fn act(
         &self,
         actor: Actor,
         portal: PortalId,
@@ -46,8 +49,20 @@ impl PortalService {
     }
 
     /// A task of the client's own portal (`NotFound` for any other portal's task).
-    pub async fn task(&self, portal: PortalId, task: TaskId) -> Result<Task> {
-        self.inner.store.task(portal, task).await
+    pub async fn task(&self, ctx: &ClientContext, task: TaskId) -> Result<Task> {
+        self.inner.store.task(ctx.portal_id, task).await
+    }
+
+    /// A task of a portal of the staff member's tenant.
+    pub async fn staff_task(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        task: TaskId,
+    ) -> Result<Task> {
+        staff.require(StaffRole::Member, "reading a task")?;
+        let portal = self.staff_portal(staff, portal).await?;
+        self.inner.store.task(portal.id, task).await
     }
 
     // ----- client ----------------------------------------------------------------------
@@ -96,18 +111,40 @@ impl PortalService {
         .await
     }
 
-    /// Checks or unchecks a checklist item as `actor` (a client or staff).
+    /// Checks or unchecks a checklist item of the client's own portal.
     pub async fn set_checklist_item(
         &self,
-        actor: Actor,
-        portal: PortalId,
+        ctx: &ClientContext,
         task: TaskId,
         item: &str,
         checked: bool,
     ) -> Result<Task> {
         self.act(
-            actor,
-            portal,
+            client_actor(ctx),
+            ctx.portal_id,
+            task,
+            TaskAction::SetItem {
+                item: item.to_owned(),
+                checked,
+            },
+        )
+        .await
+    }
+
+    /// Checks or unchecks a checklist item as staff (on the client's behalf).
+    pub async fn staff_set_checklist_item(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        task: TaskId,
+        item: &str,
+        checked: bool,
+    ) -> Result<Task> {
+        staff.require(StaffRole::Member, "checking a checklist item")?;
+        let portal = self.staff_portal(staff, portal).await?;
+        self.act(
+            staff.actor(),
+            portal.id,
             task,
             TaskAction::SetItem {
                 item: item.to_owned(),
@@ -135,9 +172,33 @@ impl PortalService {
             .await
     }
 
-    /// Adds a comment to a task's thread. A client's comment is emailed to the MSP's
-    /// notification recipients.
+    /// Adds the client's comment to a task's thread of their own portal; it is emailed
+    /// to the MSP's notification recipients.
     pub async fn add_comment(
+        &self,
+        ctx: &ClientContext,
+        task: TaskId,
+        body: &str,
+    ) -> Result<Comment> {
+        self.comment(client_actor(ctx), ctx.portal_id, task, body)
+            .await
+    }
+
+    /// Adds a staff member's comment (a reply) to a task's thread; the client sees it.
+    pub async fn staff_add_comment(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        task: TaskId,
+        body: &str,
+    ) -> Result<Comment> {
+        staff.require(StaffRole::Member, "commenting")?;
+        let portal = self.staff_portal(staff, portal).await?;
+        self.comment(staff.actor(), portal.id, task, body).await
+    }
+
+    /// A comment by `author` on a task of `portal` (already scoped by the caller).
+    async fn comment(
         &self,
         author: Actor,
         portal: PortalId,
@@ -184,9 +245,21 @@ impl PortalService {
         Ok(comment)
     }
 
-    /// A task's comments, oldest first.
-    pub async fn comments(&self, portal: PortalId, task: TaskId) -> Result<Vec<Comment>> {
-        self.inner.store.comments(portal, task).await
+    /// A task's comments of the client's own portal, oldest first.
+    pub async fn comments(&self, ctx: &ClientContext, task: TaskId) -> Result<Vec<Comment>> {
+        self.inner.store.comments(ctx.portal_id, task).await
+    }
+
+    /// A task's comments, oldest first, for staff of the portal's tenant.
+    pub async fn staff_comments(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        task: TaskId,
+    ) -> Result<Vec<Comment>> {
+        staff.require(StaffRole::Member, "reading comments")?;
+        let portal = self.staff_portal(staff, portal).await?;
+        self.inner.store.comments(portal.id, task).await
     }
 
     /// "Ask a Question": recorded in the activity feed, listed for the MSP and emailed
@@ -234,18 +307,57 @@ impl PortalService {
         Ok(question)
     }
 
-    /// A portal's questions, newest first.
-    pub async fn questions(&self, portal: PortalId) -> Result<Vec<ClientQuestion>> {
-        self.inner.store.questions(portal).await
+    /// The client's own portal's questions, newest first.
+    pub async fn questions(&self, ctx: &ClientContext) -> Result<Vec<ClientQuestion>> {
+        self.inner.store.questions(ctx.portal_id).await
     }
 
-    /// A portal's activity feed, newest first.
-    pub async fn activity(&self, portal: PortalId, limit: usize) -> Result<Vec<ActivityEntry>> {
-        self.inner.store.activity(portal, limit).await
+    /// A portal's questions, newest first, for staff of its tenant.
+    pub async fn staff_questions(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+    ) -> Result<Vec<ClientQuestion>> {
+        staff.require(StaffRole::Member, "reading questions")?;
+        let portal = self.staff_portal(staff, portal).await?;
+        self.inner.store.questions(portal.id).await
     }
 
-    /// The calendar invite of a scheduled meeting task.
-    pub async fn meeting_ics(&self, portal: PortalId, task: TaskId) -> Result<String> {
+    /// The client's own portal's activity feed, newest first.
+    pub async fn activity(&self, ctx: &ClientContext, limit: usize) -> Result<Vec<ActivityEntry>> {
+        self.inner.store.activity(ctx.portal_id, limit).await
+    }
+
+    /// A portal's activity feed, newest first, for staff of its tenant.
+    pub async fn staff_activity(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        limit: usize,
+    ) -> Result<Vec<ActivityEntry>> {
+        staff.require(StaffRole::Member, "reading the activity feed")?;
+        let portal = self.staff_portal(staff, portal).await?;
+        self.inner.store.activity(portal.id, limit).await
+    }
+
+    /// The calendar invite of a scheduled meeting task of the client's own portal.
+    pub async fn meeting_ics(&self, ctx: &ClientContext, task: TaskId) -> Result<String> {
+        self.ics(ctx.portal_id, task).await
+    }
+
+    /// The calendar invite of a scheduled meeting task, for staff of its tenant.
+    pub async fn staff_meeting_ics(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        task: TaskId,
+    ) -> Result<String> {
+        staff.require(StaffRole::Member, "reading a meeting")?;
+        let portal = self.staff_portal(staff, portal).await?;
+        self.ics(portal.id, task).await
+    }
+
+    async fn ics(&self, portal: PortalId, task: TaskId) -> Result<String> {
         let task = self.inner.store.task(portal, task).await?;
         let TaskKind::Meeting { schedule: Some(s) } = &task.kind else {
             return Err(Error::NotFound {
@@ -274,25 +386,32 @@ impl PortalService {
     /// Schedules or reschedules a meeting task (raising its calendar SEQUENCE).
     pub async fn schedule_meeting(
         &self,
-        staff: Actor,
+        staff: &StaffContext,
         portal: PortalId,
         task: TaskId,
         schedule: MeetingSchedule,
     ) -> Result<Task> {
-        self.act(staff, portal, task, TaskAction::Schedule(schedule))
-            .await
+        self.staff_act(
+            staff,
+            "scheduling a meeting",
+            portal,
+            task,
+            TaskAction::Schedule(schedule),
+        )
+        .await
     }
 
     /// Blocks a task with a reason the client sees.
     pub async fn block_task(
         &self,
-        staff: Actor,
+        staff: &StaffContext,
         portal: PortalId,
         task: TaskId,
         reason: &str,
     ) -> Result<Task> {
-        self.act(
+        self.staff_act(
             staff,
+            "blocking a task",
             portal,
             task,
             TaskAction::Block {
@@ -303,35 +422,75 @@ impl PortalService {
     }
 
     /// Unblocks a task.
-    pub async fn unblock_task(&self, staff: Actor, portal: PortalId, task: TaskId) -> Result<Task> {
-        self.act(staff, portal, task, TaskAction::Unblock).await
+    pub async fn unblock_task(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        task: TaskId,
+    ) -> Result<Task> {
+        self.staff_act(
+            staff,
+            "unblocking a task",
+            portal,
+            task,
+            TaskAction::Unblock,
+        )
+        .await
     }
 
     /// Reopens a completed task.
-    pub async fn reopen_task(&self, staff: Actor, portal: PortalId, task: TaskId) -> Result<Task> {
-        self.act(staff, portal, task, TaskAction::Reopen).await
+    pub async fn reopen_task(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        task: TaskId,
+    ) -> Result<Task> {
+        self.staff_act(staff, "reopening a task", portal, task, TaskAction::Reopen)
+            .await
     }
 
     /// Marks any task complete as staff (e.g. an MSP task done, a meeting held).
     pub async fn staff_complete(
         &self,
-        staff: Actor,
+        staff: &StaffContext,
         portal: PortalId,
         task: TaskId,
         notes: Option<String>,
     ) -> Result<Task> {
-        self.act(staff, portal, task, TaskAction::Complete { notes })
-            .await
+        self.staff_act(
+            staff,
+            "completing a task",
+            portal,
+            task,
+            TaskAction::Complete { notes },
+        )
+        .await
+    }
+
+    /// A member's `action` on a task of a portal of their tenant, attributed to them.
+    async fn staff_act(
+        &self,
+        staff: &StaffContext,
+        what: &str,
+        portal: PortalId,
+        task: TaskId,
+        action: TaskAction,
+    ) -> Result<Task> {
+        staff.require(StaffRole::Member, what)?;
+        let portal = self.staff_portal(staff, portal).await?;
+        self.act(staff.actor(), portal.id, task, action).await
     }
 
     /// Answers a client's question; the client sees it in the portal.
     pub async fn answer_question(
         &self,
-        staff: Actor,
+        staff: &StaffContext,
         portal: PortalId,
         question: QuestionId,
         text: &str,
     ) -> Result<ClientQuestion> {
+        staff.require(StaffRole::Member, "answering a question")?;
+        let portal = self.staff_portal(staff, portal).await?.id;
         let text = clean_text("answer", text, MAX_MESSAGE)?;
         if text.is_empty() {
             return Err(Error::invalid("answer", "write the answer before sending"));
@@ -348,14 +507,14 @@ impl PortalService {
             })?;
         let now = self.inner.clock.now();
         let answer = QuestionAnswer {
-            by: staff.clone(),
+            by: staff.actor(),
             text,
             at: now,
         };
         let activity = ActivityEntry {
             portal_id: portal,
             at: now,
-            actor: staff,
+            actor: staff.actor(),
             kind: ActivityKind::QuestionAnswered,
             task_id: None,
             subject: excerpt(&asked.text),
@@ -367,19 +526,32 @@ impl PortalService {
             .await
     }
 
-    /// Saves a tenant's branding defaults: portals created afterwards start from them.
-    pub async fn update_tenant_branding(&self, tenant: TenantId, branding: Branding) -> Result<()> {
+    /// Saves the staff member's tenant's branding defaults (admin): portals created
+    /// afterwards start from them.
+    pub async fn update_tenant_branding(
+        &self,
+        staff: &StaffContext,
+        branding: Branding,
+    ) -> Result<()> {
+        staff.require(StaffRole::Admin, "changing the branding")?;
         self.inner
             .store
-            .set_tenant_branding(tenant, &branding)
+            .set_tenant_branding(staff.tenant, &branding)
             .await
     }
 
-    /// Overrides one portal's branding.
-    pub async fn update_portal_branding(&self, portal: PortalId, branding: Branding) -> Result<()> {
+    /// Overrides one portal's branding (admin).
+    pub async fn update_portal_branding(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        branding: Branding,
+    ) -> Result<()> {
+        staff.require(StaffRole::Admin, "changing a portal's branding")?;
+        let portal = self.staff_portal(staff, portal).await?;
         self.inner
             .store
-            .set_portal_branding(portal, &branding)
+            .set_portal_branding(portal.id, &branding)
             .await
     }
 

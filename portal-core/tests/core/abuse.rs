@@ -62,7 +62,10 @@ async fn a_revoked_invite_ends_unfinished_verifications() {
     let h = Harness::new(302).await;
     let invite = h.invite(&h.contact).await;
     let (v, code, magic) = started(&h, &invite).await;
-    h.service.revoke_invite(h.contact.id).await.unwrap();
+    h.service
+        .revoke_invite(&h.staff, h.contact.id)
+        .await
+        .unwrap();
     assert_err(h.service.resend_code(&v, &req()).await, verification_gone);
     assert_err(
         h.service.enter_code(&v, &code, &req()).await,
@@ -78,7 +81,10 @@ async fn a_revocation_then_reinvite_does_not_hand_back_old_codes() {
     let h = Harness::new(303).await;
     let invite = h.invite(&h.contact).await;
     let (v, _, _) = started(&h, &invite).await;
-    h.service.revoke_contact(h.contact.id).await.unwrap();
+    h.service
+        .revoke_contact(&h.staff, h.contact.id)
+        .await
+        .unwrap();
     h.invite(&h.contact).await;
     // Before the fix, asking for a new code here revived the old verification.
     assert_err(h.service.resend_code(&v, &req()).await, verification_gone);

@@ -67,7 +67,11 @@ async fn full_journey_invite_verify_by_code_authenticate() {
     let home = h.service.portal_home(&authed).await.unwrap();
     assert_eq!(home.portal, h.portal);
 
-    let log = h.service.access_log(h.portal.id, 10).await.unwrap();
+    let log = h
+        .service
+        .access_log(&h.staff, h.portal.id, 10)
+        .await
+        .unwrap();
     let events: Vec<AccessEvent> = log.iter().map(|e| e.event).collect();
     assert_eq!(
         events,
@@ -264,7 +268,10 @@ async fn revoked_contact_is_refused_on_the_very_next_request() {
     let h = Harness::new(9).await;
     let (session, _) = h.sign_in(&h.contact).await;
     h.service.authenticate(&session, &req()).await.unwrap();
-    h.service.revoke_contact(h.contact.id).await.unwrap();
+    h.service
+        .revoke_contact(&h.staff, h.contact.id)
+        .await
+        .unwrap();
     assert_err(h.service.authenticate(&session, &req()).await, |e| {
         matches!(
             e,

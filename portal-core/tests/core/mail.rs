@@ -9,7 +9,11 @@ use crate::Harness;
 #[tokio::test]
 async fn invite_email_carries_the_invite_link() {
     let h = Harness::new(11).await;
-    let token = h.service.invite_contact(h.contact.id).await.unwrap();
+    let token = h
+        .service
+        .invite_contact(&h.staff, h.contact.id)
+        .await
+        .unwrap();
     let email = h.last_email(&h.contact);
     let link = TestLinks::default().invite_url(&token);
     assert!(email.text.contains(&link), "{}", email.text);
@@ -20,7 +24,11 @@ async fn invite_email_carries_the_invite_link() {
 #[tokio::test]
 async fn email_snapshots() {
     let h = Harness::new(42).await;
-    let invite = h.service.invite_contact(h.contact.id).await.unwrap();
+    let invite = h
+        .service
+        .invite_contact(&h.staff, h.contact.id)
+        .await
+        .unwrap();
     let invite_email = h.last_email(&h.contact);
     assert_snapshot!("core__invite_email_text", invite_email.text);
 
@@ -122,9 +130,9 @@ async fn a_failed_staff_notification_keeps_the_clients_question() {
         .ask_question(&ctx, "Can we keep our old printer?")
         .await
         .unwrap();
-    let questions = h.service.questions(ctx.portal_id).await.unwrap();
+    let questions = h.service.questions(&ctx).await.unwrap();
     assert_eq!(questions.first().map(|q| q.id), Some(asked.id));
-    let feed = h.service.activity(ctx.portal_id, 5).await.unwrap();
+    let feed = h.service.activity(&ctx, 5).await.unwrap();
     assert_eq!(
         feed.first().map(|e| e.kind),
         Some(portal_core::workflow::ActivityKind::QuestionAsked)

@@ -13,7 +13,7 @@ use portal_core::model::{Contact, Portal, Tenant};
 use portal_core::secret::{InviteToken, MagicToken, SessionToken};
 use portal_core::store::ClientContext;
 use portal_core::testkit::{Seeded, TestService, code_from_email, magic_link_from_email};
-use portal_core::{Email, Error};
+use portal_core::{Email, Error, StaffContext};
 
 /// `insta::assert_snapshot!` into `tests/snapshots/`, in the file `{name}.snap`: the
 /// names these snapshots had when the tests were one file, so they stay where they are.
@@ -39,6 +39,7 @@ mod outbox;
 mod redaction;
 mod retention;
 mod scan;
+mod staff;
 mod workflow;
 
 /// A service over a fresh `MemoryStore`, with Northwind IT's portal for Contoso Ltd and
@@ -48,6 +49,8 @@ struct Harness {
     tenant: Tenant,
     portal: Portal,
     contact: Contact,
+    /// An admin of the tenant.
+    staff: StaffContext,
 }
 
 impl Deref for Harness {
@@ -64,18 +67,20 @@ impl Harness {
             tenant,
             portal,
             contact,
+            staff,
         } = kit.seed_portal().await.unwrap();
         Self {
             kit,
             tenant,
             portal,
             contact,
+            staff,
         }
     }
 
     async fn add_contact(&self, name: &str, email: &str) -> Contact {
         self.service
-            .add_contact(self.portal.id, name, email)
+            .add_contact(&self.staff, self.portal.id, name, email)
             .await
             .unwrap()
     }

@@ -38,7 +38,10 @@ fn report(sent: u32, retrying: u32, failed: u32) -> DeliveryReport {
 async fn an_invite_is_queued_with_the_invite_and_sent_once_by_the_sender() {
     let kit = queued_kit(Arc::new(MemoryStore::new()), 31);
     let s = seeded(&kit).await;
-    kit.service.invite_contact(s.contact.id).await.unwrap();
+    kit.service
+        .invite_contact(&s.staff, s.contact.id)
+        .await
+        .unwrap();
     assert!(kit.mailer.sent().is_empty(), "the request only queues");
     assert_eq!(kit.service.deliver_outbox().await.unwrap(), report(1, 0, 0));
     assert_eq!(kit.service.deliver_outbox().await.unwrap(), report(0, 0, 0));
@@ -56,7 +59,10 @@ async fn an_invite_is_queued_with_the_invite_and_sent_once_by_the_sender() {
 async fn a_transient_failure_is_retried_with_backoff_and_delivered_once() {
     let kit = queued_kit(Arc::new(MemoryStore::new()), 32);
     let s = seeded(&kit).await;
-    kit.service.invite_contact(s.contact.id).await.unwrap();
+    kit.service
+        .invite_contact(&s.staff, s.contact.id)
+        .await
+        .unwrap();
     kit.mailer.fail_next(3, Permanence::Transient);
     let policy = *kit.service.outbox_policy();
 
@@ -77,7 +83,7 @@ async fn a_transient_failure_is_retried_with_backoff_and_delivered_once() {
     assert_eq!(kit.mailer.sent().len(), 1, "delivered once");
     assert!(
         kit.service
-            .failed_mail(s.tenant.id, 10)
+            .failed_mail(&s.staff, 10)
             .await
             .unwrap()
             .is_empty()
@@ -88,13 +94,16 @@ async fn a_transient_failure_is_retried_with_backoff_and_delivered_once() {
 async fn a_permanent_failure_stops_retrying_and_is_listed_for_the_msp() {
     let kit = queued_kit(Arc::new(MemoryStore::new()), 33);
     let s = seeded(&kit).await;
-    kit.service.invite_contact(s.contact.id).await.unwrap();
+    kit.service
+        .invite_contact(&s.staff, s.contact.id)
+        .await
+        .unwrap();
     kit.mailer.fail_next(1, Permanence::Permanent);
     assert_eq!(kit.service.deliver_outbox().await.unwrap(), report(0, 0, 1));
     kit.clock.advance(TimeDelta::days(1));
     assert_eq!(kit.service.deliver_outbox().await.unwrap(), report(0, 0, 0));
     assert!(kit.mailer.sent().is_empty(), "never retried");
-    let failed = kit.service.failed_mail(s.tenant.id, 10).await.unwrap();
+    let failed = kit.service.failed_mail(&s.staff, 10).await.unwrap();
     assert_eq!(failed.len(), 1);
     let f = &failed[0];
     assert_eq!((f.kind, f.state), (MailKind::Invite, MailState::Failed));
@@ -124,7 +133,10 @@ async fn an_email_undeliverable_for_too_long_is_given_up() {
         .outbox(policy)
         .build();
     let s = seeded(&kit).await;
-    kit.service.invite_contact(s.contact.id).await.unwrap();
+    kit.service
+        .invite_contact(&s.staff, s.contact.id)
+        .await
+        .unwrap();
     kit.mailer.set_failing(true);
     let mut gave_up = false;
     for _ in 0..20 {
@@ -137,7 +149,7 @@ async fn an_email_undeliverable_for_too_long_is_given_up() {
     }
     assert!(gave_up, "given up within the configured time");
     assert!(kit.now() - portal_core::testkit::t0() <= TimeDelta::minutes(10));
-    let failed = kit.service.failed_mail(s.tenant.id, 10).await.unwrap();
+    let failed = kit.service.failed_mail(&s.staff, 10).await.unwrap();
     assert!(
         failed[0]
             .last_error
@@ -152,7 +164,11 @@ async fn an_email_undeliverable_for_too_long_is_given_up() {
 async fn the_verification_email_is_sent_at_once_and_recorded_as_sent() {
     let kit = queued_kit(Arc::new(MemoryStore::new()), 35);
     let s = seeded(&kit).await;
-    let invite = kit.service.invite_contact(s.contact.id).await.unwrap();
+    let invite = kit
+        .service
+        .invite_contact(&s.staff, s.contact.id)
+        .await
+        .unwrap();
     kit.service
         .start_verification(&invite, &req())
         .await
@@ -175,13 +191,17 @@ async fn the_verification_email_is_sent_at_once_and_recorded_as_sent() {
 async fn an_undelivered_verification_email_is_recorded_and_its_code_taken_back() {
     let kit = queued_kit(Arc::new(MemoryStore::new()), 36);
     let s = seeded(&kit).await;
-    let invite = kit.service.invite_contact(s.contact.id).await.unwrap();
+    let invite = kit
+        .service
+        .invite_contact(&s.staff, s.contact.id)
+        .await
+        .unwrap();
     kit.mailer.set_failure(Some(Permanence::Transient));
     match kit.service.start_verification(&invite, &req()).await {
         Err(Error::Mail { .. }) => {}
         other => panic!("expected a mail failure, got {other:?}"),
     }
-    let failed = kit.service.failed_mail(s.tenant.id, 10).await.unwrap();
+    let failed = kit.service.failed_mail(&s.staff, 10).await.unwrap();
     assert_eq!(failed.len(), 1, "recorded, and listed for the MSP");
     assert_eq!(failed[0].kind, MailKind::Verification);
     assert!(failed[0].email.text.is_empty(), "the code is not kept");
@@ -211,7 +231,11 @@ async fn a_verification_email_whose_request_died_is_sent_by_the_sender_while_the
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let kit = queued_kit(store.clone(), 37);
     let s = seeded(&kit).await;
-    let invite = kit.service.invite_contact(s.contact.id).await.unwrap();
+    let invite = kit
+        .service
+        .invite_contact(&s.staff, s.contact.id)
+        .await
+        .unwrap();
     kit.service.deliver_outbox().await.unwrap();
     // Simulate the death: the email is queued as the request queues it, never sent.
     let policy = *kit.service.outbox_policy();
@@ -299,7 +323,10 @@ async fn the_background_sender_wakes_on_a_queued_email_and_stops_cleanly() {
     let s = seeded(&kit).await;
     let sender = spawn_outbox_sender(kit.service.clone());
     tokio::time::sleep(Duration::from_millis(50)).await;
-    kit.service.invite_contact(s.contact.id).await.unwrap();
+    kit.service
+        .invite_contact(&s.staff, s.contact.id)
+        .await
+        .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while kit.mailer.sent().is_empty() {
         assert!(
@@ -311,7 +338,10 @@ async fn the_background_sender_wakes_on_a_queued_email_and_stops_cleanly() {
     tokio::time::timeout(Duration::from_secs(10), sender.stop())
         .await
         .expect("the sender stops");
-    kit.service.invite_contact(s.contact.id).await.unwrap();
+    kit.service
+        .invite_contact(&s.staff, s.contact.id)
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(kit.mailer.sent().len(), 1, "a stopped sender sends nothing");
 }
@@ -326,6 +356,7 @@ async fn senders_sharing_a_store_send_each_email_once() {
         contacts.push(
             kit.service
                 .add_contact(
+                    &s.staff,
                     s.portal.id,
                     &format!("Contact {i}"),
                     &format!("c{i}@contoso.example"),
@@ -335,7 +366,7 @@ async fn senders_sharing_a_store_send_each_email_once() {
         );
     }
     for c in &contacts {
-        kit.service.invite_contact(c.id).await.unwrap();
+        kit.service.invite_contact(&s.staff, c.id).await.unwrap();
     }
     // Four "processes": services over the one store, each with its own mailer, small
     // batches, all passing at once.
@@ -399,11 +430,17 @@ async fn an_email_whose_lease_ran_out_before_its_turn_is_left_for_the_next_claim
     let s = seeded(&kit).await;
     let other = kit
         .service
-        .add_contact(s.portal.id, "Sam", "sam@contoso.example")
+        .add_contact(&s.staff, s.portal.id, "Sam", "sam@contoso.example")
         .await
         .unwrap();
-    kit.service.invite_contact(s.contact.id).await.unwrap();
-    kit.service.invite_contact(other.id).await.unwrap();
+    kit.service
+        .invite_contact(&s.staff, s.contact.id)
+        .await
+        .unwrap();
+    kit.service
+        .invite_contact(&s.staff, other.id)
+        .await
+        .unwrap();
     let policy = *kit.service.outbox_policy();
     let slow = Arc::new(Slow {
         clock: kit.clock.clone(),

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use portal_core::RetentionPolicy;
 use portal_core::memory::MemoryStore;
 use portal_core::store::{AccessEvent, AccessLogEntry, RequestInfo};
 use portal_core::testkit::{Seeded, TestService};
-use portal_core::{PortalId, RetentionPolicy};
 
 use crate::LogCapture;
 
@@ -39,9 +39,9 @@ async fn append(kit: &TestService, seeded: &Seeded, at: DateTime<Utc>) {
         .unwrap();
 }
 
-async fn times(kit: &TestService, portal: PortalId) -> Vec<DateTime<Utc>> {
+async fn times(kit: &TestService, seeded: &Seeded) -> Vec<DateTime<Utc>> {
     kit.service
-        .access_log(portal, 1000)
+        .access_log(&seeded.staff, seeded.portal.id, 1000)
         .await
         .unwrap()
         .into_iter()
@@ -77,7 +77,7 @@ async fn prune_removes_what_is_older_than_the_retention() {
     assert_eq!(report.cutoff, cutoff);
     assert_eq!(report.removed, 7, "three batches: 3 + 3 + 1");
     assert_eq!(
-        times(&kit, seeded.portal.id).await,
+        times(&kit, &seeded).await,
         vec![kit.now(), cutoff + TimeDelta::seconds(1), cutoff],
         "the entry exactly 400 days old and the newer ones stay"
     );
@@ -105,7 +105,7 @@ async fn prune_removes_what_is_older_than_the_retention() {
         report.removed, 1,
         "a second later the boundary entry is too old"
     );
-    assert_eq!(times(&kit, seeded.portal.id).await.len(), 2);
+    assert_eq!(times(&kit, &seeded).await.len(), 2);
 }
 
 /// An exact multiple of the batch ends with an empty call, and the defaults are 400
@@ -118,7 +118,7 @@ async fn prune_of_whole_batches_and_the_defaults() {
         append(&kit, &seeded, cutoff - TimeDelta::days(k)).await;
     }
     assert_eq!(kit.service.prune_access_log().await.unwrap().removed, 6);
-    assert!(times(&kit, seeded.portal.id).await.is_empty());
+    assert!(times(&kit, &seeded).await.is_empty());
     assert_eq!(
         RetentionPolicy::default(),
         RetentionPolicy {
@@ -139,13 +139,13 @@ async fn spawned_retention_prunes_in_the_background() {
     append(&kit, &seeded, kit.now()).await;
     let task =
         portal_core::service::spawn_retention(kit.service.clone(), Duration::from_secs(3600));
-    let mut left = times(&kit, seeded.portal.id).await.len();
+    let mut left = times(&kit, &seeded).await.len();
     for _ in 0..200 {
         if left == 1 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
-        left = times(&kit, seeded.portal.id).await.len();
+        left = times(&kit, &seeded).await.len();
     }
     task.abort();
     assert_eq!(left, 1, "the old entries are pruned, the new one stays");

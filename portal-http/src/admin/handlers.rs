@@ -44,7 +44,7 @@ impl PortalApp {
                 let t = s.store().tenant(call.staff.tenant).await?;
                 call.if_match(&views::tenant(&t))?;
                 let b = branding_input(&call.body)?;
-                s.update_tenant_branding(t.id, b).await?;
+                s.update_tenant_branding(&call.staff, b).await?;
                 let t = s.store().tenant(call.staff.tenant).await?;
                 Ok(ApiReply::ok(views::tenant(&t)))
             }
@@ -64,7 +64,7 @@ impl PortalApp {
                         })?,
                 };
                 let p = s
-                    .create_portal(call.staff.tenant, &name, status)
+                    .create_portal(&call.staff, &name, status)
                     .await
                     .map_err(|e| rename(e, &[("client name", "client_name")]))?;
                 let location = self.api_path(&format!("/portals/{}", p.id));
@@ -82,14 +82,14 @@ impl PortalApp {
                 let status = PortalStatus::parse(&raw).map_err(|_| {
                     input::invalid("status", "use draft, active, completed or archived")
                 })?;
-                s.set_portal_status(p.id, status).await?;
+                s.set_portal_status(&call.staff, p.id, status).await?;
                 Ok(ApiReply::ok(self.detail(p.id).await?))
             }
             Op::SetPortalBranding => {
                 let p = self.portal_in(call, 0).await?;
                 call.if_match(&self.detail(p.id).await?)?;
                 let b = branding_input(&call.body)?;
-                s.update_portal_branding(p.id, b).await?;
+                s.update_portal_branding(&call.staff, p.id, b).await?;
                 Ok(ApiReply::ok(self.detail(p.id).await?))
             }
             Op::ListContacts => {
@@ -103,7 +103,7 @@ impl PortalApp {
                 let name = req_str(m, "name")?;
                 let email = req_str(m, "email")?;
                 let c = s
-                    .add_contact(p.id, &name, &email)
+                    .add_contact(&call.staff, p.id, &name, &email)
                     .await
                     .map_err(|e| match e {
                         Error::Conflict { .. } => input::invalid(
@@ -117,7 +117,7 @@ impl PortalApp {
             Op::InviteContact => {
                 let p = self.portal_in(call, 0).await?;
                 let c = self.contact_in(&p, param(call, 1)).await?;
-                let token = s.invite_contact(c.id).await?;
+                let token = s.invite_contact(&call.staff, c.id).await?;
                 let url = portal_core::LinkBuilder::invite_url(&self.config().links(), &token);
                 Ok(ApiReply::ok(json!({
                     "contact": views::contact(&c),
@@ -127,14 +127,14 @@ impl PortalApp {
             Op::RevokeContact => {
                 let p = self.portal_in(call, 0).await?;
                 let c = self.contact_in(&p, param(call, 1)).await?;
-                s.revoke_contact(c.id).await?;
+                s.revoke_contact(&call.staff, c.id).await?;
                 let c = s.store().contact(c.id).await?;
                 Ok(ApiReply::ok(views::contact(&c)))
             }
             Op::RevokeInvite => {
                 let p = self.portal_in(call, 0).await?;
                 let c = self.contact_in(&p, param(call, 1)).await?;
-                s.revoke_invite(c.id).await?;
+                s.revoke_invite(&call.staff, c.id).await?;
                 Ok(ApiReply::ok(views::contact(&c)))
             }
             Op::AddPhase => {
@@ -142,7 +142,7 @@ impl PortalApp {
                 let m = object(&call.body)?;
                 let name = req_str(m, "name")?;
                 let ph = s
-                    .add_phase(p.id, &name)
+                    .add_phase(&call.staff, p.id, &name)
                     .await
                     .map_err(|e| rename(e, &[("phase name", "name")]))?;
                 Ok(ApiReply::created(views::phase(&ph, &[]), None))
@@ -155,9 +155,12 @@ impl PortalApp {
                     return Err(Error::not_found(Entity::Phase).into());
                 }
                 let spec = task_input(&call.body)?;
-                let t = s.add_task(p.id, phase, spec).await.map_err(|e| {
-                    rename(e, &[("title", "title"), ("description", "description")])
-                })?;
+                let t = s
+                    .add_task(&call.staff, p.id, phase, spec)
+                    .await
+                    .map_err(|e| {
+                        rename(e, &[("title", "title"), ("description", "description")])
+                    })?;
                 let location = self.api_path(&format!("/portals/{}/tasks/{}", p.id, t.id));
                 Ok(ApiReply::created(views::task(&t), Some(location)))
             }
@@ -172,22 +175,22 @@ impl PortalApp {
             | Op::ScheduleMeeting => {
                 let (p, t) = self.task_in(call).await?;
                 call.if_match(&views::task(&t))?;
-                let actor = call.staff.actor();
+                let staff = &call.staff;
                 let m = object(&call.body)?;
                 let done = match route.op {
                     Op::BlockTask => {
                         let reason = req_str(m, "reason")?;
-                        s.block_task(actor, p.id, t.id, &reason).await
+                        s.block_task(staff, p.id, t.id, &reason).await
                     }
-                    Op::UnblockTask => s.unblock_task(actor, p.id, t.id).await,
-                    Op::ReopenTask => s.reopen_task(actor, p.id, t.id).await,
+                    Op::UnblockTask => s.unblock_task(staff, p.id, t.id).await,
+                    Op::ReopenTask => s.reopen_task(staff, p.id, t.id).await,
                     Op::CompleteTask => {
                         let notes = opt_str(m, "notes")?;
-                        s.staff_complete(actor, p.id, t.id, notes).await
+                        s.staff_complete(staff, p.id, t.id, notes).await
                     }
                     _ => {
                         let schedule = meeting_input(m)?;
-                        s.schedule_meeting(actor, p.id, t.id, schedule).await
+                        s.schedule_meeting(staff, p.id, t.id, schedule).await
                     }
                 };
                 let t = done.map_err(|e| {
@@ -206,7 +209,7 @@ impl PortalApp {
             }
             Op::ListComments => {
                 let (p, t) = self.task_in(call).await?;
-                let all = s.comments(p.id, t.id).await?;
+                let all = s.staff_comments(&call.staff, p.id, t.id).await?;
                 Ok(call.page(all.iter().map(views::comment).collect()))
             }
             Op::AddComment => {
@@ -214,14 +217,14 @@ impl PortalApp {
                 let m = object(&call.body)?;
                 let body = req_str(m, "body")?;
                 let c = s
-                    .add_comment(call.staff.actor(), p.id, t.id, &body)
+                    .staff_add_comment(&call.staff, p.id, t.id, &body)
                     .await
                     .map_err(|e| rename(e, &[("comment", "body")]))?;
                 Ok(ApiReply::created(views::comment(&c), None))
             }
             Op::ListQuestions => {
                 let p = self.portal_in(call, 0).await?;
-                let all = s.questions(p.id).await?;
+                let all = s.staff_questions(&call.staff, p.id).await?;
                 Ok(call.page(all.iter().map(views::question).collect()))
             }
             Op::AnswerQuestion => {
@@ -230,30 +233,30 @@ impl PortalApp {
                 let m = object(&call.body)?;
                 let text = req_str(m, "text")?;
                 let answered = s
-                    .answer_question(call.staff.actor(), p.id, q, &text)
+                    .answer_question(&call.staff, p.id, q, &text)
                     .await
                     .map_err(|e| rename(e, &[("answer", "text")]))?;
                 Ok(ApiReply::ok(views::question(&answered)))
             }
             Op::Activity => {
                 let p = self.portal_in(call, 0).await?;
-                let all = s.activity(p.id, call.wanted()).await?;
+                let all = s.staff_activity(&call.staff, p.id, call.wanted()).await?;
                 Ok(call.page(all.iter().map(views::activity).collect()))
             }
             Op::AccessLog => {
                 let p = self.portal_in(call, 0).await?;
-                let all = s.access_log(p.id, call.wanted()).await?;
+                let all = s.access_log(&call.staff, p.id, call.wanted()).await?;
                 Ok(call.page(all.iter().map(views::access).collect()))
             }
             Op::Documents => {
                 let p = self.portal_in(call, 0).await?;
-                let all = s.documents(p.id).await?;
+                let all = s.staff_documents(&call.staff, p.id).await?;
                 Ok(call.page(all.iter().map(views::document).collect()))
             }
             Op::DownloadFile => {
                 let p = self.portal_in(call, 0).await?;
                 let f: FileId = id(param(call, 1), Entity::File)?;
-                let (record, stream) = s.download_document(p.id, f).await?;
+                let (record, stream) = s.staff_download_document(&call.staff, p.id, f).await?;
                 Ok(ApiReply::file(
                     stream,
                     record.size,
@@ -274,17 +277,17 @@ impl PortalApp {
                     _ => return Err(input::invalid("verdict", "use approve or reject")),
                 };
                 let reviewed = s
-                    .review_document(call.staff.actor(), p.id, f, verdict)
+                    .review_document(&call.staff, p.id, f, verdict)
                     .await
                     .map_err(|e| rename(e, &[("notes", "notes")]))?;
                 Ok(ApiReply::ok(views::file(&reviewed)))
             }
             Op::ReviewQueue => {
-                let all = s.review_queue(call.staff.tenant, call.wanted()).await?;
+                let all = s.review_queue(&call.staff, call.wanted()).await?;
                 Ok(call.page(all.iter().map(views::queue_item).collect()))
             }
             Op::FailedMail => {
-                let all = s.failed_mail(call.staff.tenant, call.wanted()).await?;
+                let all = s.failed_mail(&call.staff, call.wanted()).await?;
                 Ok(call.page(all.iter().map(views::failed_mail).collect()))
             }
         }
@@ -315,7 +318,7 @@ impl PortalApp {
     async fn task_in(&self, call: &Call<'_>) -> Result<(Portal, Task), ApiError> {
         let p = self.portal_in(call, 0).await?;
         let task: TaskId = id(param(call, 1), Entity::Task)?;
-        let t = self.service().task(p.id, task).await?;
+        let t = self.service().staff_task(&call.staff, p.id, task).await?;
         Ok((p, t))
     }
 

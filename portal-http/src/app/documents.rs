@@ -137,7 +137,7 @@ impl PortalApp {
         }
         let name = self
             .service
-            .task(ctx.portal_id, task)
+            .task(&ctx, task)
             .await
             .ok()
             .and_then(|t| match t.kind {
@@ -203,7 +203,7 @@ impl PortalApp {
         B: HttpBody<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        let current = self.service.task(ctx.portal_id, task).await?;
+        let current = self.service.task(ctx, task).await?;
         let limit = may_upload(&current, document)?.limit();
         let declared = req
             .headers
@@ -270,7 +270,7 @@ impl PortalApp {
                 }),
             );
         }
-        let position = match self.service.task(ctx.portal_id, task).await.map(|t| t.kind) {
+        let position = match self.service.task(ctx, task).await.map(|t| t.kind) {
             Ok(TaskKind::DocumentUpload { documents }) => documents
                 .iter()
                 .position(|d| d.id == file.document_id)
@@ -300,7 +300,7 @@ impl PortalApp {
         let (_, ctx) = self.authenticated(req).await?;
         let task = Self::parse_task_id(task)?;
         let file: FileId = file.parse().map_err(|_| Error::not_found(Entity::File))?;
-        let (record, content) = match self.service.download_document(ctx.portal_id, file).await {
+        let (record, content) = match self.service.download_document(&ctx, file).await {
             Ok(found) => found,
             Err(Error::Forbidden { reason }) => {
                 return Ok(self.message(

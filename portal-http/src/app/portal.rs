@@ -86,11 +86,11 @@ impl PortalApp {
         let (token, ctx) = self.authenticated(req).await?;
         let snap = self.service.portal_home(&ctx).await?;
         let tab = Tab::from_query(query_param(req, "tab").as_deref());
-        let activity = self.service.activity(ctx.portal_id, HOME_ACTIVITY).await?;
+        let activity = self.service.activity(&ctx, HOME_ACTIVITY).await?;
         let today = self.service.clock().now().date_naive();
         // Files are read only for the tab that lists them.
         let documents = if tab == Tab::Documents {
-            self.service.documents(ctx.portal_id).await?
+            self.service.documents(&ctx).await?
         } else {
             Vec::new()
         };

@@ -9,7 +9,6 @@ use http::StatusCode;
 use hyper::body::Body as HttpBody;
 use portal_core::error::{Entity, Error};
 use portal_core::ids::TaskId;
-use portal_core::service::client_actor;
 use portal_core::store::ClientContext;
 use portal_core::workflow::survey::SubmitMode;
 
@@ -111,10 +110,10 @@ impl PortalApp {
             return Err(Failure::from(Error::not_found(Entity::Task))
                 .branded(Some(snap.portal.branding.clone())));
         };
-        let comments = self.service.comments(ctx.portal_id, task_id).await?;
+        let comments = self.service.comments(ctx, task_id).await?;
         // Files are read only for a task that asks for documents.
         let documents = if task.kind.is_document() {
-            self.service.documents(ctx.portal_id).await?
+            self.service.documents(ctx).await?
         } else {
             Vec::new()
         };
@@ -197,7 +196,7 @@ impl PortalApp {
                 let item = field(&fields, "item").unwrap_or("");
                 let r = self
                     .service
-                    .set_checklist_item(client_actor(&ctx), ctx.portal_id, task, item, checked)
+                    .set_checklist_item(&ctx, task, item, checked)
                     .await;
                 (
                     r.map(|_| ()),
@@ -223,10 +222,7 @@ impl PortalApp {
             }
             "comments" => {
                 let body = text("comment").unwrap_or_default();
-                let r = self
-                    .service
-                    .add_comment(client_actor(&ctx), ctx.portal_id, task, &body)
-                    .await;
+                let r = self.service.add_comment(&ctx, task, &body).await;
                 (r.map(|_| ()), "commented", Some(body))
             }
             _ => return Err(Error::not_found(Entity::Page).into()),
@@ -289,8 +285,8 @@ impl PortalApp {
     pub(super) async fn task_ics(&self, req: &Req, id: &str) -> Result<Reply, Failure> {
         let (_, ctx) = self.authenticated(req).await?;
         let task = Self::parse_task_id(id)?;
-        let ics = self.service.meeting_ics(ctx.portal_id, task).await?;
-        let title = self.service.task(ctx.portal_id, task).await?.title;
+        let ics = self.service.meeting_ics(&ctx, task).await?;
+        let title = self.service.task(&ctx, task).await?.title;
         let mut reply = Reply::html(StatusCode::OK, ics);
         reply.content_type = "text/calendar; charset=utf-8";
         reply.extra.push((
@@ -321,7 +317,7 @@ impl PortalApp {
         draft: String,
     ) -> Result<Reply, Failure> {
         let portal = self.service.store().portal(ctx.portal_id).await?;
-        let questions = self.service.questions(ctx.portal_id).await?;
+        let questions = self.service.questions(ctx).await?;
         let c = self.chrome(req, "Ask a Question", Some(&portal.branding));
         let page = questions_page(c, self.config.prefix(), &questions, notice, error, draft);
         Ok(self.render(status, &page))

@@ -200,12 +200,13 @@ async fn orphan_blobs_past_the_cutoff_are_removed_and_recorded_ones_kept() {
     let seeded = h.seed_portal().await.unwrap();
     let phase = h
         .service
-        .add_phase(seeded.portal.id, "Discovery")
+        .add_phase(&seeded.staff, seeded.portal.id, "Discovery")
         .await
         .unwrap();
     let task = h
         .service
         .add_task(
+            &seeded.staff,
             seeded.portal.id,
             phase.id,
             portal_core::TaskSpec {
@@ -287,7 +288,7 @@ async fn orphan_blobs_past_the_cutoff_are_removed_and_recorded_ones_kept() {
     );
     let (_, content) = h
         .service
-        .download_document(seeded.portal.id, recorded.id)
+        .staff_download_document(&seeded.staff, seeded.portal.id, recorded.id)
         .await
         .unwrap();
     assert_eq!(

@@ -11,8 +11,9 @@ async fn cached_snapshot_and_activity_follow_every_write() {
     let (_dir, store) = fresh_store().await;
     let h = TestService::new(store.clone(), 77);
     let s = &h.service;
-    let portal = h.seed_portal().await.unwrap().portal;
-    let phase = s.add_phase(portal.id, "One").await.unwrap();
+    let seeded = h.seed_portal().await.unwrap();
+    let (portal, staff) = (seeded.portal, seeded.staff);
+    let phase = s.add_phase(&staff, portal.id, "One").await.unwrap();
     let spec = |title: &str| portal_core::TaskSpec {
         title: title.into(),
         description: String::new(),
@@ -21,7 +22,7 @@ async fn cached_snapshot_and_activity_follow_every_write() {
         due_date: None,
     };
     let first = s
-        .add_task(portal.id, phase.id, spec("First"))
+        .add_task(&staff, portal.id, phase.id, spec("First"))
         .await
         .unwrap();
     // Fill the cache, twice, then change things and read again.
@@ -32,18 +33,14 @@ async fn cached_snapshot_and_activity_follow_every_write() {
         );
         assert!(store.activity(portal.id, 10).await.unwrap().is_empty());
     }
-    s.add_task(portal.id, phase.id, spec("Second"))
+    s.add_task(&staff, portal.id, phase.id, spec("Second"))
         .await
         .unwrap();
     assert_eq!(
         store.portal_snapshot(portal.id).await.unwrap().tasks.len(),
         2
     );
-    let staff = portal_core::workflow::Actor::Staff {
-        name: "Sam".into(),
-        email: None,
-    };
-    s.staff_complete(staff, portal.id, first.id, None)
+    s.staff_complete(&staff, portal.id, first.id, None)
         .await
         .unwrap();
     let snap = store.portal_snapshot(portal.id).await.unwrap();
@@ -53,7 +50,9 @@ async fn cached_snapshot_and_activity_follow_every_write() {
     );
     assert_eq!(store.activity(portal.id, 10).await.unwrap().len(), 1);
     let renamed = Branding::new("Acme Renamed", "#123456", "Hi", None).unwrap();
-    s.update_portal_branding(portal.id, renamed).await.unwrap();
+    s.update_portal_branding(&staff, portal.id, renamed)
+        .await
+        .unwrap();
     assert_eq!(
         store
             .portal_snapshot(portal.id)
@@ -70,7 +69,7 @@ async fn cached_snapshot_and_activity_follow_every_write() {
         at: t0(),
         portal_id: portal.id,
         contact_id: s
-            .add_contact(portal.id, "Dana", "dana@client.example")
+            .add_contact(&staff, portal.id, "Dana", "dana@client.example")
             .await
             .unwrap()
             .id,

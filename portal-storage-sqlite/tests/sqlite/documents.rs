@@ -121,9 +121,16 @@ struct Docs {
 }
 
 async fn doc_task(h: &TestService, portal: PortalId, documents: &[&str]) -> Task {
-    let phase = h.service.add_phase(portal, "Documents").await.unwrap();
+    let tenant = h.service.store().portal(portal).await.unwrap().tenant_id;
+    let staff = portal_core::testkit::admin(tenant);
+    let phase = h
+        .service
+        .add_phase(&staff, portal, "Documents")
+        .await
+        .unwrap();
     h.service
         .add_task(
+            &staff,
             portal,
             phase.id,
             TaskSpec {
@@ -149,6 +156,7 @@ async fn docs(store: Arc<dyn Store>, seed: u64, documents: &[&str]) -> Docs {
         tenant,
         portal,
         contact,
+        ..
     } = h.seed_portal().await.unwrap();
     let task = doc_task(&h, portal.id, documents).await;
     Docs {
@@ -453,7 +461,11 @@ async fn queue_script(store: Arc<dyn Store>) -> Queue {
     let p2 = one
         .h
         .service
-        .create_portal(one.tenant, "Fabrikam", PortalStatus::Active)
+        .create_portal(
+            &portal_core::testkit::admin(one.tenant),
+            "Fabrikam",
+            PortalStatus::Active,
+        )
         .await
         .unwrap();
     let t2 = doc_task(&one.h, p2.id, &documents).await;

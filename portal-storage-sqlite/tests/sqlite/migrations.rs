@@ -26,11 +26,17 @@ async fn reopening_keeps_data() {
         tenant,
         portal,
         contact,
+        staff,
     } = h.seed_portal().await.unwrap();
-    let phase = h.service.add_phase(portal.id, "Kickoff").await.unwrap();
+    let phase = h
+        .service
+        .add_phase(&staff, portal.id, "Kickoff")
+        .await
+        .unwrap();
     let task = h
         .service
         .add_task(
+            &staff,
             portal.id,
             phase.id,
             TaskSpec {

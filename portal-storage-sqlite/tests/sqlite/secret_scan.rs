@@ -59,10 +59,13 @@ async fn no_secret_reaches_the_database_files() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.unwrap());
     let h = TestService::new(store, 7);
     let Seeded {
-        portal, contact, ..
+        portal,
+        contact,
+        staff,
+        ..
     } = h.seed_portal().await.unwrap();
 
-    let invite = h.service.invite_contact(contact.id).await.unwrap();
+    let invite = h.service.invite_contact(&staff, contact.id).await.unwrap();
     let invite_mail = h.mailer.sent().last().unwrap().clone();
     assert_eq!(
         token_after(&invite_mail.text, "/invite/").as_deref(),
@@ -170,7 +173,6 @@ async fn no_file_content_or_clear_key_reaches_the_database_files() {
     use portal_core::blob::keyring::{KeyId, KeyProvider, Keyring};
     use portal_core::blob::stream_of;
     use portal_core::model::{RequestedDocument, Side, TaskKind};
-    use portal_core::workflow::Actor;
     use portal_core::workflow::documents::Verdict;
     use portal_core::{SeededRandom, TaskSpec};
 
@@ -197,12 +199,20 @@ async fn no_file_content_or_clear_key_reaches_the_database_files() {
         .keys(keyring.clone())
         .build();
     let Seeded {
-        portal, contact, ..
+        portal,
+        contact,
+        staff,
+        ..
     } = h.seed_portal().await.unwrap();
-    let phase = h.service.add_phase(portal.id, "Documents").await.unwrap();
+    let phase = h
+        .service
+        .add_phase(&staff, portal.id, "Documents")
+        .await
+        .unwrap();
     let task = h
         .service
         .add_task(
+            &staff,
             portal.id,
             phase.id,
             TaskSpec {
@@ -232,15 +242,7 @@ async fn no_file_content_or_clear_key_reaches_the_database_files() {
         .await
         .unwrap();
     h.service
-        .review_document(
-            Actor::Staff {
-                name: "Sam Staff".into(),
-                email: None,
-            },
-            portal.id,
-            file.id,
-            Verdict::Approve { notes: None },
-        )
+        .review_document(&staff, portal.id, file.id, Verdict::Approve { notes: None })
         .await
         .unwrap();
     let data_key = keyring

@@ -193,7 +193,15 @@ async fn main() {
     }));
     let mut browser = Browser::new(portal_addr);
     browser.user_agent = USER_AGENT.to_owned();
-    let invite = service.invite_contact(contact.id).await.unwrap();
+    let staff = portal_core::testkit::admin(
+        service
+            .store()
+            .portal(contact.portal_id)
+            .await
+            .unwrap()
+            .tenant_id,
+    );
+    let invite = service.invite_contact(&staff, contact.id).await.unwrap();
     sign_in_over_http(&browser, &format!("/i/{}", invite.expose_secret()), || {
         let email = mailer
             .last_to(contact.email.as_str())

@@ -34,7 +34,7 @@ pub(crate) async fn seed_bench_portal(service: &PortalService) -> (Portal, Conta
     let seeded = seed_portal(service, &acme_seed("Contoso Dental Group"))
         .await
         .unwrap();
-    let (portal, contact) = (seeded.portal, seeded.contact);
+    let (portal, contact, staff) = (seeded.portal, seeded.contact, seeded.staff);
     let phase_names = [
         "Kickoff",
         "Discovery",
@@ -47,7 +47,7 @@ pub(crate) async fn seed_bench_portal(service: &PortalService) -> (Portal, Conta
     let mut n = 0usize;
     let mut writes = 3;
     for name in phase_names.iter().take(BENCH_PHASES) {
-        let phase = service.add_phase(portal.id, name).await.unwrap();
+        let phase = service.add_phase(&staff, portal.id, name).await.unwrap();
         writes += 1;
         for i in 0..BENCH_TASKS_PER_PHASE {
             n += 1;
@@ -62,25 +62,27 @@ pub(crate) async fn seed_bench_portal(service: &PortalService) -> (Portal, Conta
                 kind,
                 due_date: (!n.is_multiple_of(3)).then(|| today + Days::days(n as i64 % 20 - 5)),
             };
-            let task = service.add_task(portal.id, phase.id, spec).await.unwrap();
+            let task = service
+                .add_task(&staff, portal.id, phase.id, spec)
+                .await
+                .unwrap();
             writes += 1;
             // The first phases are mostly done, as in a portal a few weeks in; later
             // ones have work in progress and the odd blocked task.
-            let staff = portal_tests::staff();
             writes += 1;
             if n <= 15 || (n * 7).is_multiple_of(10) {
                 service
-                    .staff_complete(staff, portal.id, task.id, Some("Done.".into()))
+                    .staff_complete(&staff, portal.id, task.id, Some("Done.".into()))
                     .await
                     .unwrap();
             } else if (n * 7) % 10 == 5 {
                 service
-                    .block_task(staff, portal.id, task.id, "Waiting for the ISP.")
+                    .block_task(&staff, portal.id, task.id, "Waiting for the ISP.")
                     .await
                     .unwrap();
             } else if i == 4 {
                 service
-                    .set_checklist_item(staff, portal.id, task.id, "i0", true)
+                    .staff_set_checklist_item(&staff, portal.id, task.id, "i0", true)
                     .await
                     .unwrap();
             } else {
@@ -393,16 +395,14 @@ pub(crate) async fn seed_bulk_api(service: &PortalService, tasks: usize) -> usiz
                     break;
                 }
                 let here = (tasks - p * TASKS_PER_PORTAL).min(TASKS_PER_PORTAL);
+                let staff = portal_core::testkit::admin(tenants[p / PORTALS_PER_TENANT]);
                 let portal = service
-                    .create_portal(
-                        tenants[p / PORTALS_PER_TENANT],
-                        &format!("Client {p}"),
-                        PortalStatus::Active,
-                    )
+                    .create_portal(&staff, &format!("Client {p}"), PortalStatus::Active)
                     .await
                     .unwrap();
                 service
                     .add_contact(
+                        &staff,
                         portal.id,
                         &format!("Contact {p}"),
                         &format!("contact{p}@client{p}.example"),
@@ -413,7 +413,7 @@ pub(crate) async fn seed_bulk_api(service: &PortalService, tasks: usize) -> usiz
                 for k in 0..PHASES_PER_PORTAL {
                     phases.push(
                         service
-                            .add_phase(portal.id, &format!("Phase {k}"))
+                            .add_phase(&staff, portal.id, &format!("Phase {k}"))
                             .await
                             .unwrap(),
                     );
@@ -429,6 +429,7 @@ pub(crate) async fn seed_bulk_api(service: &PortalService, tasks: usize) -> usiz
                     };
                     service
                         .add_task(
+                            &staff,
                             portal.id,
                             phases[t * PHASES_PER_PORTAL / TASKS_PER_PORTAL].id,
                             spec,

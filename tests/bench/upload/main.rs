@@ -180,13 +180,14 @@ async fn main() {
     .build();
     let seeded = seed_portal(&service, &PortalSeed::default()).await.unwrap();
     let phase = service
-        .add_phase(seeded.portal.id, "Documents")
+        .add_phase(&seeded.staff, seeded.portal.id, "Documents")
         .await
         .unwrap();
     let mut big = RequestedDocument::new("archive", "Server export");
     big.max_bytes = Some(MAX_UPLOAD_BYTES);
     let task = service
         .add_task(
+            &seeded.staff,
             seeded.portal.id,
             phase.id,
             TaskSpec {
@@ -207,7 +208,10 @@ async fn main() {
         let _ = stopped.await;
     }));
     let browser = Browser::new(addr);
-    let invite = service.invite_contact(seeded.contact.id).await.unwrap();
+    let invite = service
+        .invite_contact(&seeded.staff, seeded.contact.id)
+        .await
+        .unwrap();
     sign_in_over_http(&browser, &format!("/i/{}", invite.expose_secret()), || {
         let email = mailer.last_to(seeded.contact.email.as_str()).unwrap();
         code_from_email(&email.text).unwrap()
@@ -313,7 +317,7 @@ async fn main() {
     // ----- download it back ------------------------------------------------------------
     let started = Instant::now();
     let (_, mut content) = service
-        .download_document(seeded.portal.id, files[0].id)
+        .staff_download_document(&seeded.staff, seeded.portal.id, files[0].id)
         .await
         .unwrap();
     let mut hash = Sha256::new();

@@ -20,7 +20,7 @@ use portal_core::workflow::documents::{REOPENED_NOTE, Verdict};
 use portal_core::workflow::{ActivityKind, DocumentStatus, FileReview};
 use portal_core::{Entity, Error, SeededRandom, TaskId};
 
-use super::{spec, staff};
+use super::spec;
 use crate::{Harness, assert_err};
 
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n";
@@ -81,9 +81,11 @@ async fn docs_with(seed: u64, scanner: Option<ScanVerdict>, policy: UnscannableP
         tenant,
         portal,
         contact,
+        staff,
     } = kit.seed_portal().await.unwrap();
     let h = Harness {
         kit,
+        staff,
         tenant,
         portal,
         contact,
@@ -92,6 +94,7 @@ async fn docs_with(seed: u64, scanner: Option<ScanVerdict>, policy: UnscannableP
     let task = h
         .service
         .add_task(
+            &h.staff,
             h.portal.id,
             phase,
             spec("Send us your documents", Side::Client, doc_kind()),
@@ -138,7 +141,7 @@ impl Docs {
         let task = self
             .h
             .service
-            .task(self.h.portal.id, self.task)
+            .staff_task(&self.h.staff, self.h.portal.id, self.task)
             .await
             .unwrap();
         assert!(task.evidence.documents.is_empty());
@@ -149,7 +152,7 @@ impl Docs {
         let (_, content) = self
             .h
             .service
-            .download_document(self.h.portal.id, file)
+            .staff_download_document(&self.h.staff, self.h.portal.id, file)
             .await?;
         read_all(content, u64::MAX).await
     }
@@ -174,7 +177,11 @@ async fn upload_review_reupload_approve_completes_the_task() {
         data,
         "downloads the exact bytes"
     );
-    let rows = d.h.service.documents(d.h.portal.id).await.unwrap();
+    let rows =
+        d.h.service
+            .staff_documents(&d.h.staff, d.h.portal.id)
+            .await
+            .unwrap();
     assert_eq!(rows.len(), 2, "every requested document is listed");
     assert_eq!(
         (rows[0].status, rows[1].status),
@@ -183,7 +190,7 @@ async fn upload_review_reupload_approve_completes_the_task() {
     assert_eq!(rows[0].current.as_ref().map(|f| f.id), Some(v1.id));
 
     // The MSP's queue shows it, with what a reviewer needs.
-    let queue = d.h.service.review_queue(d.h.tenant.id, 10).await.unwrap();
+    let queue = d.h.service.review_queue(&d.h.staff, 10).await.unwrap();
     assert_eq!(queue.len(), 1);
     assert_eq!(
         (
@@ -199,7 +206,7 @@ async fn upload_review_reupload_approve_completes_the_task() {
     let rejected =
         d.h.service
             .review_document(
-                staff(),
+                &d.h.staff,
                 d.h.portal.id,
                 v1.id,
                 Verdict::Reject {
@@ -215,14 +222,18 @@ async fn upload_review_reupload_approve_completes_the_task() {
     assert_eq!(d.h.mailer.sent().len(), before + 1);
     assert!(mail.subject.contains("Network diagram"), "{}", mail.subject);
     assert!(mail.text.contains("Page 2 is missing.") && mail.html.contains("Page 2 is missing."));
-    let rows = d.h.service.documents(d.h.portal.id).await.unwrap();
+    let rows =
+        d.h.service
+            .staff_documents(&d.h.staff, d.h.portal.id)
+            .await
+            .unwrap();
     assert_eq!(
         (rows[0].status, rows[0].notes.as_deref()),
         (DocumentStatus::Rejected, Some("Page 2 is missing."))
     );
     assert!(
         d.h.service
-            .review_queue(d.h.tenant.id, 10)
+            .review_queue(&d.h.staff, 10)
             .await
             .unwrap()
             .is_empty()
@@ -238,7 +249,7 @@ async fn upload_review_reupload_approve_completes_the_task() {
     for (file, doc) in [(v2.id, "diagram"), (v3.id, "isp")] {
         d.h.service
             .review_document(
-                staff(),
+                &d.h.staff,
                 d.h.portal.id,
                 file,
                 Verdict::Approve { notes: None },
@@ -246,18 +257,26 @@ async fn upload_review_reupload_approve_completes_the_task() {
             .await
             .unwrap_or_else(|e| panic!("{doc}: {e}"));
     }
-    let task = d.h.service.task(d.h.portal.id, d.task).await.unwrap();
+    let task =
+        d.h.service
+            .staff_task(&d.h.staff, d.h.portal.id, d.task)
+            .await
+            .unwrap();
     assert_eq!(
         task.status,
         TaskStatus::Completed,
         "every requested document approved"
     );
-    let rows = d.h.service.documents(d.h.portal.id).await.unwrap();
+    let rows =
+        d.h.service
+            .staff_documents(&d.h.staff, d.h.portal.id)
+            .await
+            .unwrap();
     assert_eq!(rows[0].versions.len(), 2);
     assert!(rows.iter().all(|r| r.status == DocumentStatus::Approved));
     let kinds: Vec<ActivityKind> =
         d.h.service
-            .activity(d.h.portal.id, 50)
+            .staff_activity(&d.h.staff, d.h.portal.id, 50)
             .await
             .unwrap()
             .into_iter()
@@ -284,10 +303,14 @@ async fn upload_review_reupload_approve_completes_the_task() {
     });
     // Reopening asks for new versions of the approved documents.
     d.h.service
-        .reopen_task(staff(), d.h.portal.id, d.task)
+        .reopen_task(&d.h.staff, d.h.portal.id, d.task)
         .await
         .unwrap();
-    let rows = d.h.service.documents(d.h.portal.id).await.unwrap();
+    let rows =
+        d.h.service
+            .staff_documents(&d.h.staff, d.h.portal.id)
+            .await
+            .unwrap();
     assert!(
         rows.iter()
             .all(|r| r.status == DocumentStatus::Rejected
@@ -395,7 +418,11 @@ async fn infected_files_are_quarantined_and_never_downloadable() {
         d.download(f.id).await,
         |e| matches!(e, Error::Forbidden { reason } if reason.contains("quarantined")),
     );
-    let rows = d.h.service.documents(d.h.portal.id).await.unwrap();
+    let rows =
+        d.h.service
+            .staff_documents(&d.h.staff, d.h.portal.id)
+            .await
+            .unwrap();
     assert_eq!(
         rows[0].status,
         DocumentStatus::Rejected,
@@ -410,7 +437,7 @@ async fn infected_files_are_quarantined_and_never_downloadable() {
     );
     assert!(
         d.h.service
-            .review_queue(d.h.tenant.id, 10)
+            .review_queue(&d.h.staff, 10)
             .await
             .unwrap()
             .is_empty(),
@@ -419,7 +446,7 @@ async fn infected_files_are_quarantined_and_never_downloadable() {
     assert_err(
         d.h.service
             .review_document(
-                staff(),
+                &d.h.staff,
                 d.h.portal.id,
                 f.id,
                 Verdict::Approve { notes: None },
@@ -444,7 +471,7 @@ async fn unscannable_files_are_held_unless_the_host_lets_them_through() {
     let queue = held
         .h
         .service
-        .review_queue(held.h.tenant.id, 10)
+        .review_queue(&held.h.staff, 10)
         .await
         .unwrap();
     assert_eq!(
@@ -456,7 +483,7 @@ async fn unscannable_files_are_held_unless_the_host_lets_them_through() {
         held.h
             .service
             .review_document(
-                staff(),
+                &held.h.staff,
                 held.h.portal.id,
                 f.id,
                 Verdict::Approve { notes: None },
@@ -472,7 +499,7 @@ async fn unscannable_files_are_held_unless_the_host_lets_them_through() {
         .h
         .service
         .review_document(
-            staff(),
+            &allowed.h.staff,
             allowed.h.portal.id,
             f.id,
             Verdict::Approve { notes: None },
@@ -482,25 +509,13 @@ async fn unscannable_files_are_held_unless_the_host_lets_them_through() {
 }
 
 #[tokio::test]
-async fn a_client_cannot_review_and_rejections_need_notes() {
+async fn rejections_need_notes_and_another_tenants_file_is_not_found() {
     let d = docs(406).await;
     let f = d.upload("diagram", "d.pdf", PDF).await.unwrap();
-    let client = portal_core::service::client_actor(&d.ctx);
     assert_err(
         d.h.service
             .review_document(
-                client,
-                d.h.portal.id,
-                f.id,
-                Verdict::Approve { notes: None },
-            )
-            .await,
-        |e| matches!(e, Error::Forbidden { .. }),
-    );
-    assert_err(
-        d.h.service
-            .review_document(
-                staff(),
+                &d.h.staff,
                 d.h.portal.id,
                 f.id,
                 Verdict::Reject { notes: "  ".into() },
@@ -512,24 +527,35 @@ async fn a_client_cannot_review_and_rejections_need_notes() {
     assert_err(
         d.h.service
             .review_document(
-                staff(),
+                &d.h.staff,
                 other.portal.id,
                 f.id,
                 Verdict::Approve { notes: None },
             )
             .await,
+        // Another tenant's portal: refused before the file is even looked up.
         |e| {
             matches!(
                 e,
                 Error::NotFound {
-                    entity: Entity::File
+                    entity: Entity::Portal
                 }
             )
         },
     );
+    // Another portal of the same tenant does not have the file either.
+    let sibling =
+        d.h.service
+            .create_portal(
+                &d.h.staff,
+                "Fabrikam",
+                portal_core::model::PortalStatus::Active,
+            )
+            .await
+            .unwrap();
     assert_err(
         d.h.service
-            .download_document(other.portal.id, f.id)
+            .staff_download_document(&d.h.staff, sibling.id, f.id)
             .await
             .map(|_| ()),
         |e| {
@@ -546,7 +572,7 @@ async fn a_client_cannot_review_and_rejections_need_notes() {
     assert_err(
         d.h.service
             .review_document(
-                staff(),
+                &d.h.staff,
                 d.h.portal.id,
                 f.id,
                 Verdict::Approve { notes: None },
@@ -556,7 +582,7 @@ async fn a_client_cannot_review_and_rejections_need_notes() {
     );
     d.h.service
         .review_document(
-            staff(),
+            &d.h.staff,
             d.h.portal.id,
             f2.id,
             Verdict::Approve { notes: None },
@@ -585,13 +611,25 @@ async fn rotation_rewraps_keys_only_and_files_still_open() {
     };
     let before = kit(Arc::new(ring));
     let Seeded {
-        portal, contact, ..
+        portal,
+        contact,
+        staff,
+        ..
     } = before.seed_portal().await.unwrap();
     let (_, ctx) = before.sign_in(&contact).await.unwrap();
-    let phase = before.service.add_phase(portal.id, "P").await.unwrap();
+    let phase = before
+        .service
+        .add_phase(&staff, portal.id, "P")
+        .await
+        .unwrap();
     let task = before
         .service
-        .add_task(portal.id, phase.id, spec("Docs", Side::Client, doc_kind()))
+        .add_task(
+            &staff,
+            portal.id,
+            phase.id,
+            spec("Docs", Side::Client, doc_kind()),
+        )
         .await
         .unwrap();
     let a = before
@@ -636,7 +674,7 @@ async fn rotation_rewraps_keys_only_and_files_still_open() {
         assert_eq!(&bytes, stored, "the content is never re-encrypted");
         let (_, content) = after
             .service
-            .download_document(portal.id, f.id)
+            .staff_download_document(&staff, portal.id, f.id)
             .await
             .unwrap();
         assert_eq!(

@@ -26,11 +26,7 @@ async fn comments_from_the_client_notify_the_msp() {
 
     h.clock.advance(TimeDelta::minutes(1));
     let body = "Where do I find it?\nOur old MSP never sent one.";
-    let c = h
-        .service
-        .add_comment(client_actor(&ctx), ctx.portal_id, t.id, body)
-        .await
-        .unwrap();
+    let c = h.service.add_comment(&ctx, t.id, body).await.unwrap();
     assert_eq!(c.body, body);
     assert_eq!(c.at, h.now());
     let sent = staff_emails(&h);
@@ -53,7 +49,7 @@ async fn comments_from_the_client_notify_the_msp() {
     h.clock.advance(TimeDelta::minutes(1));
     let reply = h
         .service
-        .add_comment(staff(), h.portal.id, t.id, "I will send it today.")
+        .staff_add_comment(&h.staff, h.portal.id, t.id, "I will send it today.")
         .await
         .unwrap();
     assert_eq!(
@@ -62,10 +58,14 @@ async fn comments_from_the_client_notify_the_msp() {
         "staff comments notify nobody"
     );
     assert_eq!(
-        h.service.comments(ctx.portal_id, t.id).await.unwrap(),
+        h.service.comments(&ctx, t.id).await.unwrap(),
         vec![c, reply]
     );
-    let feed = h.service.activity(h.portal.id, 10).await.unwrap();
+    let feed = h
+        .service
+        .staff_activity(&h.staff, h.portal.id, 10)
+        .await
+        .unwrap();
     assert_eq!(feed.len(), 2);
     assert!(
         feed.iter()
@@ -92,19 +92,26 @@ async fn questions_are_emailed_listed_and_answered_once() {
     assert_eq!(email.subject, "[Contoso Ltd] Question from Jane Doe");
     assert_snapshot!("core__workflow__question_notification_text", email.text);
 
-    let feed = h.service.activity(h.portal.id, 10).await.unwrap();
+    let feed = h
+        .service
+        .staff_activity(&h.staff, h.portal.id, 10)
+        .await
+        .unwrap();
     assert_eq!(feed.len(), 1);
     assert_eq!(feed[0].kind, ActivityKind::QuestionAsked);
     assert_eq!(feed[0].subject, "Can we move the go-live to March?…");
     assert_eq!(
-        h.service.questions(h.portal.id).await.unwrap(),
+        h.service
+            .staff_questions(&h.staff, h.portal.id)
+            .await
+            .unwrap(),
         vec![q.clone()]
     );
 
     h.clock.advance(TimeDelta::minutes(30));
     let answered = h
         .service
-        .answer_question(staff(), h.portal.id, q.id, "Yes, we moved it to 3 March.")
+        .answer_question(&h.staff, h.portal.id, q.id, "Yes, we moved it to 3 March.")
         .await
         .unwrap();
     let a = answered.answer.clone().unwrap();
@@ -113,32 +120,46 @@ async fn questions_are_emailed_listed_and_answered_once() {
     assert_eq!(a.at, h.now());
     // The client sees it in their portal.
     assert_eq!(
-        h.service.questions(ctx.portal_id).await.unwrap(),
+        h.service.questions(&ctx).await.unwrap(),
         vec![answered.clone()]
     );
-    let feed = h.service.activity(h.portal.id, 10).await.unwrap();
+    let feed = h
+        .service
+        .staff_activity(&h.staff, h.portal.id, 10)
+        .await
+        .unwrap();
     assert_eq!(feed[0].kind, ActivityKind::QuestionAnswered);
 
     assert_err(
         h.service
-            .answer_question(staff(), h.portal.id, q.id, "No, sorry.")
+            .answer_question(&h.staff, h.portal.id, q.id, "No, sorry.")
             .await,
         |e| matches!(e, Error::Conflict { .. }),
     );
     assert_eq!(
-        h.service.questions(h.portal.id).await.unwrap(),
+        h.service
+            .staff_questions(&h.staff, h.portal.id)
+            .await
+            .unwrap(),
         vec![answered]
     );
-    assert_eq!(h.service.activity(h.portal.id, 10).await.unwrap().len(), 2);
+    assert_eq!(
+        h.service
+            .staff_activity(&h.staff, h.portal.id, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     // Another portal cannot answer it.
     let other = h
         .service
-        .create_portal(h.tenant.id, "Fabrikam", PortalStatus::Active)
+        .create_portal(&h.staff, "Fabrikam", PortalStatus::Active)
         .await
         .unwrap();
     assert_err(
         h.service
-            .answer_question(staff(), other.id, q.id, "Sneaky")
+            .answer_question(&h.staff, other.id, q.id, "Sneaky")
             .await,
         |e| {
             matches!(
@@ -149,7 +170,13 @@ async fn questions_are_emailed_listed_and_answered_once() {
             )
         },
     );
-    assert!(h.service.questions(other.id).await.unwrap().is_empty());
+    assert!(
+        h.service
+            .staff_questions(&h.staff, other.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -159,39 +186,39 @@ async fn hostile_input_is_kept_as_text_or_refused() {
     let t = h
         .task(phase, "Anything", Side::Client, TaskKind::Standard)
         .await;
-    let jane = client_actor(&ctx);
 
     let script = "<script>alert('x')</script> & <b>bold</b>";
-    let c = h
-        .service
-        .add_comment(jane.clone(), ctx.portal_id, t.id, script)
-        .await
-        .unwrap();
+    let c = h.service.add_comment(&ctx, t.id, script).await.unwrap();
     assert_eq!(c.body, script, "markup is kept verbatim, as text");
     let q = h.service.ask_question(&ctx, script).await.unwrap();
     assert_eq!(q.text, script);
     let emails = h.mailer.sent().len();
-    let feed = h.service.activity(h.portal.id, 100).await.unwrap();
-    let comments = h.service.comments(ctx.portal_id, t.id).await.unwrap();
-    let questions = h.service.questions(h.portal.id).await.unwrap();
+    let feed = h
+        .service
+        .staff_activity(&h.staff, h.portal.id, 100)
+        .await
+        .unwrap();
+    let comments = h.service.comments(&ctx, t.id).await.unwrap();
+    let questions = h
+        .service
+        .staff_questions(&h.staff, h.portal.id)
+        .await
+        .unwrap();
 
     let long = "x".repeat(5001);
     let invalid = |e: &Error| matches!(e, Error::Invalid { .. });
     for bad in [long.as_str(), "bell \u{7} here", "nul\u{0}", "", "   \n\t "] {
+        assert_err(h.service.add_comment(&ctx, t.id, bad).await, invalid);
         assert_err(
             h.service
-                .add_comment(jane.clone(), ctx.portal_id, t.id, bad)
+                .staff_add_comment(&h.staff, h.portal.id, t.id, bad)
                 .await,
-            invalid,
-        );
-        assert_err(
-            h.service.add_comment(staff(), h.portal.id, t.id, bad).await,
             invalid,
         );
         assert_err(h.service.ask_question(&ctx, bad).await, invalid);
         assert_err(
             h.service
-                .answer_question(staff(), h.portal.id, q.id, bad)
+                .answer_question(&h.staff, h.portal.id, q.id, bad)
                 .await,
             invalid,
         );
@@ -204,22 +231,27 @@ async fn hostile_input_is_kept_as_text_or_refused() {
             invalid,
         );
     }
+    assert_eq!(h.service.comments(&ctx, t.id).await.unwrap(), comments);
     assert_eq!(
-        h.service.comments(ctx.portal_id, t.id).await.unwrap(),
-        comments
+        h.service
+            .staff_questions(&h.staff, h.portal.id)
+            .await
+            .unwrap(),
+        questions
     );
-    assert_eq!(h.service.questions(h.portal.id).await.unwrap(), questions);
-    assert_eq!(h.service.activity(h.portal.id, 100).await.unwrap(), feed);
+    assert_eq!(
+        h.service
+            .staff_activity(&h.staff, h.portal.id, 100)
+            .await
+            .unwrap(),
+        feed
+    );
     assert_eq!(h.mailer.sent().len(), emails, "no email for refused input");
     assert_eq!(h.stored(t.id).await, t);
     // Exactly at the limit is fine.
     let max = "y".repeat(5000);
     assert_eq!(
-        h.service
-            .add_comment(jane, ctx.portal_id, t.id, &max)
-            .await
-            .unwrap()
-            .body,
+        h.service.add_comment(&ctx, t.id, &max).await.unwrap().body,
         max
     );
 }
@@ -242,20 +274,16 @@ async fn a_burst_of_comments_is_one_staff_email() {
     let before = staff_emails(&h).len();
     for i in 0..60 {
         h.service
-            .add_comment(
-                client_actor(&ctx),
-                ctx.portal_id,
-                t.id,
-                &format!("part {i}"),
-            )
+            .add_comment(&ctx, t.id, &format!("part {i}"))
             .await
             .unwrap();
     }
-    assert_eq!(
-        h.service.comments(ctx.portal_id, t.id).await.unwrap().len(),
-        60
-    );
-    let feed = h.service.activity(h.portal.id, 100).await.unwrap();
+    assert_eq!(h.service.comments(&ctx, t.id).await.unwrap().len(), 60);
+    let feed = h
+        .service
+        .staff_activity(&h.staff, h.portal.id, 100)
+        .await
+        .unwrap();
     assert_eq!(feed.len(), 60, "the feed records every comment");
     let sent = staff_emails(&h);
     assert_eq!(
@@ -276,10 +304,7 @@ async fn a_burst_of_comments_is_one_staff_email() {
 
     // After the interval the next message is emailed, with the held ones counted.
     h.clock.advance(TimeDelta::seconds(1));
-    h.service
-        .add_comment(client_actor(&ctx), ctx.portal_id, t.id, "last one")
-        .await
-        .unwrap();
+    h.service.add_comment(&ctx, t.id, "last one").await.unwrap();
     let sent = staff_emails(&h);
     assert_eq!(sent.len(), before + 4);
     let last = &sent[before + 2];

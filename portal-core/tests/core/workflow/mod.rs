@@ -75,7 +75,7 @@ impl Harness {
         let (_, ctx) = self.sign_in(&self.contact).await;
         let phase = self
             .service
-            .add_phase(self.portal.id, "Onboarding")
+            .add_phase(&self.staff, self.portal.id, "Onboarding")
             .await
             .unwrap();
         (ctx, phase.id)
@@ -83,13 +83,21 @@ impl Harness {
 
     async fn task(&self, phase: PhaseId, title: &str, assignee: Side, kind: TaskKind) -> Task {
         self.service
-            .add_task(self.portal.id, phase, spec(title, assignee, kind))
+            .add_task(
+                &self.staff,
+                self.portal.id,
+                phase,
+                spec(title, assignee, kind),
+            )
             .await
             .unwrap()
     }
 
     async fn stored(&self, task: TaskId) -> Task {
-        self.service.task(self.portal.id, task).await.unwrap()
+        self.service
+            .staff_task(&self.staff, self.portal.id, task)
+            .await
+            .unwrap()
     }
 
     async fn progress(&self) -> Progress {

@@ -107,7 +107,14 @@ async fn survey_draft_invalid_submit_and_valid_submit() {
         draft,
         "an invalid submission saved nothing"
     );
-    assert_eq!(h.service.activity(h.portal.id, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        h.service
+            .staff_activity(&h.staff, h.portal.id, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     h.clock.advance(TimeDelta::minutes(1));
     let good = fields(&[
@@ -125,7 +132,11 @@ async fn survey_draft_invalid_submit_and_valid_submit() {
         .unwrap();
     assert_eq!(submitted.status, TaskStatus::Completed);
     // What the MSP reads back.
-    let msp_view = h.service.task(h.portal.id, t.id).await.unwrap();
+    let msp_view = h
+        .service
+        .staff_task(&h.staff, h.portal.id, t.id)
+        .await
+        .unwrap();
     assert_eq!(msp_view, submitted);
     assert_eq!(
         msp_view.evidence.answers,
@@ -150,7 +161,7 @@ async fn survey_draft_invalid_submit_and_valid_submit() {
     );
     let kinds: Vec<ActivityKind> = h
         .service
-        .activity(h.portal.id, 10)
+        .staff_activity(&h.staff, h.portal.id, 10)
         .await
         .unwrap()
         .iter()

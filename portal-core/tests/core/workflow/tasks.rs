@@ -63,7 +63,11 @@ async fn mark_complete_records_who_when_and_notes() {
     );
     assert_eq!(h.progress().await.percent(), 50);
 
-    let feed = h.service.activity(h.portal.id, 10).await.unwrap();
+    let feed = h
+        .service
+        .staff_activity(&h.staff, h.portal.id, 10)
+        .await
+        .unwrap();
     assert_eq!(feed.len(), 1);
     assert_eq!(feed[0].kind, ActivityKind::TaskCompleted);
     assert_eq!(feed[0].actor, client_actor(&ctx));
@@ -87,7 +91,14 @@ async fn mark_complete_records_who_when_and_notes() {
         done,
         "a second completion changed nothing"
     );
-    assert_eq!(h.service.activity(h.portal.id, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        h.service
+            .staff_activity(&h.staff, h.portal.id, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -109,7 +120,7 @@ async fn checklist_by_client_and_staff() {
     let t1 = h.now();
     let after = h
         .service
-        .set_checklist_item(jane.clone(), h.portal.id, t.id, "i0", true)
+        .set_checklist_item(&ctx, t.id, "i0", true)
         .await
         .unwrap();
     assert_eq!(
@@ -120,7 +131,7 @@ async fn checklist_by_client_and_staff() {
     let t2 = h.now();
     let after = h
         .service
-        .set_checklist_item(staff(), h.portal.id, t.id, "i1", true)
+        .staff_set_checklist_item(&h.staff, h.portal.id, t.id, "i1", true)
         .await
         .unwrap();
     assert_eq!(x_of_y(&after), (2, 3));
@@ -143,7 +154,7 @@ async fn checklist_by_client_and_staff() {
     h.clock.advance(TimeDelta::minutes(1));
     let after = h
         .service
-        .set_checklist_item(jane.clone(), h.portal.id, t.id, "i0", false)
+        .set_checklist_item(&ctx, t.id, "i0", false)
         .await
         .unwrap();
     assert_eq!(
@@ -152,26 +163,22 @@ async fn checklist_by_client_and_staff() {
     );
     assert!(!after.evidence.checked.contains_key("i0"));
     assert_err(
-        h.service
-            .set_checklist_item(jane.clone(), h.portal.id, t.id, "i0", false)
-            .await,
+        h.service.set_checklist_item(&ctx, t.id, "i0", false).await,
         |e| matches!(e, Error::Conflict { .. }),
     );
     assert_err(
-        h.service
-            .set_checklist_item(jane.clone(), h.portal.id, t.id, "nope", true)
-            .await,
+        h.service.set_checklist_item(&ctx, t.id, "nope", true).await,
         |e| matches!(e, Error::Invalid { .. }),
     );
 
     h.clock.advance(TimeDelta::minutes(1));
     h.service
-        .set_checklist_item(jane.clone(), h.portal.id, t.id, "i0", true)
+        .set_checklist_item(&ctx, t.id, "i0", true)
         .await
         .unwrap();
     let done = h
         .service
-        .set_checklist_item(jane.clone(), h.portal.id, t.id, "i2", true)
+        .set_checklist_item(&ctx, t.id, "i2", true)
         .await
         .unwrap();
     assert_eq!(
@@ -186,14 +193,16 @@ async fn checklist_by_client_and_staff() {
         }
     );
     assert_err(
-        h.service
-            .set_checklist_item(jane.clone(), h.portal.id, t.id, "i2", false)
-            .await,
+        h.service.set_checklist_item(&ctx, t.id, "i2", false).await,
         |e| matches!(e, Error::Conflict { .. }),
     );
     assert_eq!(h.stored(t.id).await, done);
 
-    let feed = h.service.activity(h.portal.id, 10).await.unwrap();
+    let feed = h
+        .service
+        .staff_activity(&h.staff, h.portal.id, 10)
+        .await
+        .unwrap();
     let kinds: Vec<ActivityKind> = feed.iter().map(|e| e.kind).collect();
     assert_eq!(
         kinds,
@@ -280,7 +289,11 @@ async fn approval_records_the_decider_and_decides_once() {
     assert_eq!(d.comment.as_deref(), Some("Too expensive; try again"));
     assert_eq!(rejected.status, TaskStatus::Completed);
 
-    let feed = h.service.activity(h.portal.id, 10).await.unwrap();
+    let feed = h
+        .service
+        .staff_activity(&h.staff, h.portal.id, 10)
+        .await
+        .unwrap();
     assert_eq!(feed.len(), 2);
     assert_eq!(feed[0].kind, ActivityKind::Rejected);
     assert_eq!(feed[0].detail.as_deref(), Some("Too expensive; try again"));
@@ -290,7 +303,11 @@ async fn approval_records_the_decider_and_decides_once() {
 #[tokio::test]
 async fn training_tasks_accept_only_youtube_vimeo_and_loom() {
     let h = Harness::new(105).await;
-    let phase = h.service.add_phase(h.portal.id, "Training").await.unwrap();
+    let phase = h
+        .service
+        .add_phase(&h.staff, h.portal.id, "Training")
+        .await
+        .unwrap();
     let training = |url: &str| {
         spec(
             "Watch the intro",
@@ -309,7 +326,7 @@ async fn training_tasks_accept_only_youtube_vimeo_and_loom() {
     ] {
         assert_err(
             h.service
-                .add_task(h.portal.id, phase.id, training(bad))
+                .add_task(&h.staff, h.portal.id, phase.id, training(bad))
                 .await,
             |e| matches!(e, Error::Invalid { .. }),
         );
@@ -329,7 +346,7 @@ async fn training_tasks_accept_only_youtube_vimeo_and_loom() {
     ] {
         let t = h
             .service
-            .add_task(h.portal.id, phase.id, training(good))
+            .add_task(&h.staff, h.portal.id, phase.id, training(good))
             .await
             .unwrap();
         assert_eq!(
@@ -356,9 +373,8 @@ async fn staff_block_unblock_and_reopen() {
     let plain = h
         .task(phase, "Sign the NDA", Side::Client, TaskKind::Standard)
         .await;
-    let jane = client_actor(&ctx);
     h.service
-        .set_checklist_item(jane.clone(), h.portal.id, list.id, "i0", true)
+        .set_checklist_item(&ctx, list.id, "i0", true)
         .await
         .unwrap();
 
@@ -366,28 +382,33 @@ async fn staff_block_unblock_and_reopen() {
     let reason = "Waiting for the laptop delivery";
     let blocked = h
         .service
-        .block_task(staff(), h.portal.id, list.id, reason)
+        .block_task(&h.staff, h.portal.id, list.id, reason)
         .await
         .unwrap();
     assert_eq!(blocked.status, TaskStatus::Blocked);
     assert_eq!(blocked.blocked_reason.as_deref(), Some(reason));
     let blocked_plain = h
         .service
-        .block_task(staff(), h.portal.id, plain.id, "Legal review")
+        .block_task(&h.staff, h.portal.id, plain.id, "Legal review")
         .await
         .unwrap();
     assert_err(
         h.service
-            .block_task(staff(), h.portal.id, plain.id, "   ")
+            .block_task(&h.staff, h.portal.id, plain.id, "   ")
             .await,
         |e| matches!(e, Error::Invalid { .. }),
     );
-    let feed_len = h.service.activity(h.portal.id, 100).await.unwrap().len();
+    let feed_len = h
+        .service
+        .staff_activity(&h.staff, h.portal.id, 100)
+        .await
+        .unwrap()
+        .len();
 
     h.clock.advance(TimeDelta::minutes(1));
     match h
         .service
-        .set_checklist_item(jane.clone(), h.portal.id, list.id, "i1", true)
+        .set_checklist_item(&ctx, list.id, "i1", true)
         .await
     {
         Err(Error::Conflict { reason: why }) => assert!(why.contains(reason), "{why}"),
@@ -395,7 +416,7 @@ async fn staff_block_unblock_and_reopen() {
     }
     assert_err(
         h.service
-            .set_checklist_item(jane.clone(), h.portal.id, list.id, "i0", false)
+            .set_checklist_item(&ctx, list.id, "i0", false)
             .await,
         |e| matches!(e, Error::Conflict { .. }),
     );
@@ -409,20 +430,17 @@ async fn staff_block_unblock_and_reopen() {
     );
     assert_eq!(h.stored(plain.id).await, blocked_plain);
     assert_eq!(
-        h.service.activity(h.portal.id, 100).await.unwrap().len(),
-        feed_len
-    );
-    // Client cannot unblock.
-    assert_err(
         h.service
-            .unblock_task(jane.clone(), h.portal.id, list.id)
-            .await,
-        |e| matches!(e, Error::Forbidden { .. }),
+            .staff_activity(&h.staff, h.portal.id, 100)
+            .await
+            .unwrap()
+            .len(),
+        feed_len
     );
 
     let unblocked = h
         .service
-        .unblock_task(staff(), h.portal.id, list.id)
+        .unblock_task(&h.staff, h.portal.id, list.id)
         .await
         .unwrap();
     assert_eq!(
@@ -433,12 +451,14 @@ async fn staff_block_unblock_and_reopen() {
     assert_eq!(unblocked.blocked_reason, None);
     let unblocked_plain = h
         .service
-        .unblock_task(staff(), h.portal.id, plain.id)
+        .unblock_task(&h.staff, h.portal.id, plain.id)
         .await
         .unwrap();
     assert_eq!(unblocked_plain.status, TaskStatus::Pending);
     assert_err(
-        h.service.unblock_task(staff(), h.portal.id, plain.id).await,
+        h.service
+            .unblock_task(&h.staff, h.portal.id, plain.id)
+            .await,
         |e| matches!(e, Error::Conflict { .. }),
     );
 
@@ -451,26 +471,30 @@ async fn staff_block_unblock_and_reopen() {
     assert_eq!(done.status, TaskStatus::Completed);
     assert_err(
         h.service
-            .block_task(staff(), h.portal.id, plain.id, "Too late")
+            .block_task(&h.staff, h.portal.id, plain.id, "Too late")
             .await,
         |e| matches!(e, Error::Conflict { .. }),
     );
     h.clock.advance(TimeDelta::minutes(1));
     let reopened = h
         .service
-        .reopen_task(staff(), h.portal.id, plain.id)
+        .reopen_task(&h.staff, h.portal.id, plain.id)
         .await
         .unwrap();
     assert_eq!(reopened.status, TaskStatus::Pending);
     assert_eq!(reopened.evidence.completion, None);
     assert_err(
-        h.service.reopen_task(staff(), h.portal.id, plain.id).await,
+        h.service.reopen_task(&h.staff, h.portal.id, plain.id).await,
         |e| matches!(e, Error::Conflict { .. }),
     );
     let again = h.service.complete_task(&ctx, plain.id, None).await.unwrap();
     assert_eq!(again.status, TaskStatus::Completed);
 
-    let feed = h.service.activity(h.portal.id, 100).await.unwrap();
+    let feed = h
+        .service
+        .staff_activity(&h.staff, h.portal.id, 100)
+        .await
+        .unwrap();
     let blocked_entry = feed
         .iter()
         .find(|e| e.kind == ActivityKind::TaskBlocked && e.task_id == Some(list.id))
@@ -501,7 +525,7 @@ async fn client_cannot_act_on_msp_tasks_or_other_portals() {
     });
     assert_err(
         h.service
-            .set_checklist_item(client_actor(&ctx), h.portal.id, msp_list.id, "i0", true)
+            .set_checklist_item(&ctx, msp_list.id, "i0", true)
             .await,
         |e| matches!(e, Error::Forbidden { .. }),
     );
@@ -510,25 +534,30 @@ async fn client_cannot_act_on_msp_tasks_or_other_portals() {
     // Staff do it.
     let done = h
         .service
-        .staff_complete(staff(), h.portal.id, msp.id, None)
+        .staff_complete(&h.staff, h.portal.id, msp.id, None)
         .await
         .unwrap();
     assert_eq!(done.status, TaskStatus::Completed);
     h.service
-        .set_checklist_item(staff(), h.portal.id, msp_list.id, "i0", true)
+        .staff_set_checklist_item(&h.staff, h.portal.id, msp_list.id, "i0", true)
         .await
         .unwrap();
 
     // Another portal's task, through this client's portal.
     let other = h
         .service
-        .create_portal(h.tenant.id, "Fabrikam", PortalStatus::Active)
+        .create_portal(&h.staff, "Fabrikam", PortalStatus::Active)
         .await
         .unwrap();
-    let other_phase = h.service.add_phase(other.id, "Theirs").await.unwrap();
+    let other_phase = h
+        .service
+        .add_phase(&h.staff, other.id, "Theirs")
+        .await
+        .unwrap();
     let theirs = h
         .service
         .add_task(
+            &h.staff,
             other.id,
             other_phase.id,
             spec("Their task", Side::Client, TaskKind::Standard),
@@ -547,33 +576,34 @@ async fn client_cannot_act_on_msp_tasks_or_other_portals() {
         h.service.complete_task(&ctx, theirs.id, None).await,
         not_found,
     );
-    assert_err(h.service.task(ctx.portal_id, theirs.id).await, not_found);
+    assert_err(h.service.task(&ctx, theirs.id).await, not_found);
+    assert_err(h.service.comments(&ctx, theirs.id).await, not_found);
     assert_err(
-        h.service.comments(ctx.portal_id, theirs.id).await,
+        h.service.add_comment(&ctx, theirs.id, "hi").await,
         not_found,
     );
+    assert_err(h.service.meeting_ics(&ctx, theirs.id).await, not_found);
     assert_err(
         h.service
-            .add_comment(client_actor(&ctx), ctx.portal_id, theirs.id, "hi")
-            .await,
-        not_found,
-    );
-    assert_err(
-        h.service.meeting_ics(ctx.portal_id, theirs.id).await,
-        not_found,
-    );
-    assert_err(
-        h.service
-            .set_checklist_item(client_actor(&ctx), ctx.portal_id, theirs.id, "i0", true)
+            .set_checklist_item(&ctx, theirs.id, "i0", true)
             .await,
         not_found,
     );
     assert_eq!(
-        h.service.task(other.id, theirs.id).await.unwrap(),
+        h.service
+            .staff_task(&h.staff, other.id, theirs.id)
+            .await
+            .unwrap(),
         theirs,
         "unchanged"
     );
-    assert!(h.service.activity(other.id, 10).await.unwrap().is_empty());
+    assert!(
+        h.service
+            .staff_activity(&h.staff, other.id, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -581,12 +611,12 @@ async fn branding_updates_affect_new_portals_or_one_portal() {
     let h = Harness::new(111).await;
     let before = h
         .service
-        .create_portal(h.tenant.id, "Fabrikam", PortalStatus::Active)
+        .create_portal(&h.staff, "Fabrikam", PortalStatus::Active)
         .await
         .unwrap();
     let rebrand = Branding::new("Northwind Cloud", "#d1242f", "Hello again", None).unwrap();
     h.service
-        .update_tenant_branding(h.tenant.id, rebrand.clone())
+        .update_tenant_branding(&h.staff, rebrand.clone())
         .await
         .unwrap();
     assert_eq!(
@@ -607,7 +637,7 @@ async fn branding_updates_affect_new_portals_or_one_portal() {
     assert_eq!(store.portal(before.id).await.unwrap(), before);
     let after = h
         .service
-        .create_portal(h.tenant.id, "Litware", PortalStatus::Draft)
+        .create_portal(&h.staff, "Litware", PortalStatus::Draft)
         .await
         .unwrap();
     assert_eq!(
@@ -617,7 +647,7 @@ async fn branding_updates_affect_new_portals_or_one_portal() {
 
     let own = Branding::new("Northwind for Fabrikam", "#0a3069", "Just for you", None).unwrap();
     h.service
-        .update_portal_branding(before.id, own.clone())
+        .update_portal_branding(&h.staff, before.id, own.clone())
         .await
         .unwrap();
     assert_eq!(store.portal(before.id).await.unwrap().branding, own);
@@ -626,7 +656,7 @@ async fn branding_updates_affect_new_portals_or_one_portal() {
     assert_eq!(store.tenant(h.tenant.id).await.unwrap().branding, rebrand);
     assert_err(
         h.service
-            .update_portal_branding(PortalId::random(&SeededRandom::new(1)), own)
+            .update_portal_branding(&h.staff, PortalId::random(&SeededRandom::new(1)), own)
             .await,
         |e| {
             matches!(

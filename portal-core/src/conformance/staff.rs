@@ -1,0 +1,479 @@
+//! Staff use cases scoped by tenant and by role, through [`PortalService`] over the
+//! store under test: the isolation matrix and the role matrix of issue 12.
+//!
+//! Tenant A gets a portal with every kind of record a staff use case touches (a
+//! contact with a live invite and a session, phases, tasks to complete, reopen,
+//! unblock and schedule, a checklist, a question, a comment, an uploaded file). Then:
+//!
+//! - [`staff_isolation`]: an admin of tenant B calls every staff use case with A's
+//!   ids. Each is `NotFound` (or, for a use case that names no id and acts on the
+//!   caller's own tenant, succeeds without touching or showing A), and A's state is
+//!   the same before and after. As a control, the same call by A's admin is not
+//!   refused as `NotFound` or `Forbidden`, so the ids were right.
+//! - [`staff_roles`]: a member of A calls every admin use case on A's ids: each is
+//!   `Forbidden` and A's state is unchanged; A's admin is not refused.
+//!
+//! [`STAFF_USE_CASES`] and [`ADMIN_USE_CASES`] name every row; portal-core's own
+//! tests compare them with the service's source, so a new staff use case without a
+//! row fails a test.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::TimeDelta;
+
+use crate::blob::stream_of;
+use crate::error::{Error, Result};
+use crate::ids::{ContactId, FileId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
+use crate::model::{
+    Branding, ChecklistItem, EmailAddress, MeetingSchedule, PortalStatus, RequestedDocument, Side,
+    TaskKind,
+};
+use crate::random::RandomSource;
+use crate::secret::InviteToken;
+use crate::service::{PortalService, TaskSpec};
+use crate::staff::{StaffContext, StaffRole};
+use crate::store::Store;
+use crate::testkit::{self, TestService};
+use crate::workflow::documents::Verdict;
+
+/// Every staff use case of [`PortalService`] (a method taking a [`StaffContext`]), one
+/// row of the isolation matrix each.
+pub const STAFF_USE_CASES: &[&str] = &[
+    // Reads first, so the control pass (which really runs them as A's admin) finds
+    // the records the writes below change or remove.
+    "access_log",
+    "staff_task",
+    "staff_comments",
+    "staff_questions",
+    "staff_activity",
+    "staff_meeting_ics",
+    "staff_documents",
+    "staff_download_document",
+    "review_queue",
+    "failed_mail",
+    // Writes.
+    "upload_logo",
+    "create_portal",
+    "add_contact",
+    "add_phase",
+    "add_task",
+    "staff_set_checklist_item",
+    "staff_add_comment",
+    "schedule_meeting",
+    "block_task",
+    "unblock_task",
+    "reopen_task",
+    "staff_complete",
+    "answer_question",
+    "update_tenant_branding",
+    "update_portal_branding",
+    "rescan_document",
+    "review_document",
+    "invite_contact",
+    "revoke_invite",
+    "set_portal_status",
+    "revoke_contact",
+];
+
+/// The staff use cases that need the admin role (settings, branding, revocation,
+/// portal status), one row of the role matrix each.
+pub const ADMIN_USE_CASES: &[&str] = &[
+    "upload_logo",
+    "update_tenant_branding",
+    "update_portal_branding",
+    "revoke_invite",
+    "set_portal_status",
+    "revoke_contact",
+];
+
+/// Use cases that name no id: they act on the caller's own tenant, so there is no
+/// other tenant's id to refuse; B's call must leave A alone and show nothing of A.
+const OWN_TENANT_ONLY: &[&str] = &[
+    "review_queue",
+    "failed_mail",
+    "upload_logo",
+    "create_portal",
+    "update_tenant_branding",
+];
+
+const PDF: &[u8] = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n";
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
+/// Tenant A's records, by id.
+struct TenantA {
+    tenant: TenantId,
+    portal: PortalId,
+    contact: ContactId,
+    invite: InviteToken,
+    phase: PhaseId,
+    standard: TaskId,
+    done: TaskId,
+    blocked: TaskId,
+    checklist: TaskId,
+    meeting: TaskId,
+    upload: TaskId,
+    file: FileId,
+    question: QuestionId,
+}
+
+async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
+    let service = &kit.service;
+    let seeded = testkit::seed_portal(service, &testkit::PortalSeed::default())
+        .await
+        .unwrap();
+    let admin = seeded.staff.clone();
+    let portal = seeded.portal.id;
+    let phase = service.add_phase(&admin, portal, "Kickoff").await.unwrap();
+    let add = |title: &str, assignee: Side, kind: TaskKind| {
+        let spec = TaskSpec {
+            title: title.to_owned(),
+            description: "Details.".to_owned(),
+            assignee,
+            kind,
+            due_date: None,
+        };
+        let admin = admin.clone();
+        async move {
+            service
+                .add_task(&admin, portal, phase.id, spec)
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    let standard = add("Standard", Side::Client, TaskKind::Standard).await;
+    let done = add("Done", Side::Msp, TaskKind::Standard).await;
+    let blocked = add("Blocked", Side::Msp, TaskKind::Standard).await;
+    let checklist = add(
+        "Checklist",
+        Side::Client,
+        TaskKind::Checklist {
+            items: vec![ChecklistItem {
+                id: "a".into(),
+                label: "Back up".into(),
+            }],
+        },
+    )
+    .await;
+    let meeting = add(
+        "Kickoff call",
+        Side::Msp,
+        TaskKind::Meeting { schedule: None },
+    )
+    .await;
+    let upload = add(
+        "Documents",
+        Side::Client,
+        TaskKind::DocumentUpload {
+            documents: vec![RequestedDocument::new("diagram", "Network diagram")],
+        },
+    )
+    .await;
+    service
+        .staff_complete(&admin, portal, done, None)
+        .await
+        .unwrap();
+    service
+        .block_task(&admin, portal, blocked, "Waiting for the ISP")
+        .await
+        .unwrap();
+    service
+        .schedule_meeting(&admin, portal, meeting, schedule(kit))
+        .await
+        .unwrap();
+    let (_, ctx) = kit.sign_in(&seeded.contact).await.unwrap();
+    // A live invite (re-issued after the sign-in, which used the first one).
+    let invite = kit.invite(&seeded.contact).await.unwrap();
+    let question = service
+        .ask_question(&ctx, "When do you start?")
+        .await
+        .unwrap()
+        .id;
+    service
+        .add_comment(&ctx, standard, "Hello from the client")
+        .await
+        .unwrap();
+    let file = service
+        .upload_document(
+            &ctx,
+            upload,
+            "diagram",
+            "diagram.pdf",
+            Box::pin(stream_of(vec![bytes::Bytes::from_static(PDF)])),
+        )
+        .await
+        .unwrap()
+        .id;
+    let a = TenantA {
+        tenant: seeded.tenant.id,
+        portal,
+        contact: seeded.contact.id,
+        invite,
+        phase: phase.id,
+        standard,
+        done,
+        blocked,
+        checklist,
+        meeting,
+        upload,
+        file,
+        question,
+    };
+    (a, admin)
+}
+
+fn schedule(kit: &TestService) -> MeetingSchedule {
+    MeetingSchedule::new(
+        kit.now() + TimeDelta::days(3),
+        "America/Chicago",
+        30,
+        Some("https://meet.example/a"),
+        None,
+    )
+}
+
+/// Everything of tenant A a staff use case could change or reveal, as text.
+async fn state_of(kit: &TestService, a: &TenantA) -> String {
+    let store: &Arc<dyn Store> = kit.service.store();
+    let mut out = Vec::new();
+    out.push(format!("{:?}", store.tenant(a.tenant).await));
+    out.push(format!("{:?}", store.portals(a.tenant).await));
+    out.push(format!("{:?}", store.portal_snapshot(a.portal).await));
+    out.push(format!("{:?}", store.contacts(a.portal).await));
+    out.push(format!(
+        "invite opens: {}",
+        store.open_invite(&a.invite.hash()).await.is_ok()
+    ));
+    out.push(format!("{:?}", store.access_log(a.portal, 1000).await));
+    out.push(format!("{:?}", store.activity(a.portal, 1000).await));
+    out.push(format!("{:?}", store.questions(a.portal).await));
+    for task in [a.standard, a.checklist, a.meeting, a.upload] {
+        out.push(format!("{:?}", store.comments(a.portal, task).await));
+    }
+    out.push(format!("{:?}", store.document_files(a.portal).await));
+    out.push(format!("{:?}", store.review_queue(a.tenant, 100).await));
+    out.push(format!("{:?}", store.failed_mail(a.tenant, 100).await));
+    out.push(format!("emails sent: {}", kit.mailer.sent().len()));
+    out.join("\n")
+}
+
+/// Calls staff use case `row` as `staff` with A's ids; what it returns is reduced to
+/// whether it worked and whether it showed anything of A.
+async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &TenantA) -> Result<()> {
+    let branding = || Branding::new("Other", "#123456", "Hi", None);
+    let p = a.portal;
+    match row {
+        "access_log" => service.access_log(staff, p, 10).await.map(drop),
+        "staff_task" => service.staff_task(staff, p, a.standard).await.map(drop),
+        "staff_comments" => service.staff_comments(staff, p, a.standard).await.map(drop),
+        "staff_questions" => service.staff_questions(staff, p).await.map(drop),
+        "staff_activity" => service.staff_activity(staff, p, 10).await.map(drop),
+        "staff_meeting_ics" => service
+            .staff_meeting_ics(staff, p, a.meeting)
+            .await
+            .map(drop),
+        "staff_documents" => service.staff_documents(staff, p).await.map(drop),
+        "staff_download_document" => service
+            .staff_download_document(staff, p, a.file)
+            .await
+            .map(drop),
+        "review_queue" => {
+            let queue = service.review_queue(staff, 100).await?;
+            shows_a(staff, a, queue.iter().any(|i| i.file.id == a.file))
+        }
+        "failed_mail" => {
+            let failed = service.failed_mail(staff, 100).await?;
+            shows_a(staff, a, failed.iter().any(|m| m.tenant_id == a.tenant))
+        }
+        "upload_logo" => service.upload_logo(staff, PNG.to_vec()).await.map(drop),
+        "create_portal" => {
+            let portal = service
+                .create_portal(staff, "Fabrikam", PortalStatus::Draft)
+                .await?;
+            shows_a(staff, a, portal.tenant_id != staff.tenant)
+        }
+        "add_contact" => service
+            .add_contact(staff, p, "Eve", "eve@example.com")
+            .await
+            .map(drop),
+        "add_phase" => service.add_phase(staff, p, "Extra").await.map(drop),
+        "add_task" => {
+            let spec = TaskSpec {
+                title: "Extra".into(),
+                description: String::new(),
+                assignee: Side::Msp,
+                kind: TaskKind::Standard,
+                due_date: None,
+            };
+            service.add_task(staff, p, a.phase, spec).await.map(drop)
+        }
+        "staff_set_checklist_item" => service
+            .staff_set_checklist_item(staff, p, a.checklist, "a", true)
+            .await
+            .map(drop),
+        "staff_add_comment" => service
+            .staff_add_comment(staff, p, a.standard, "Reply")
+            .await
+            .map(drop),
+        "schedule_meeting" => {
+            let when = MeetingSchedule::new(
+                service.clock().now() + TimeDelta::days(5),
+                "UTC",
+                45,
+                None,
+                None,
+            );
+            service
+                .schedule_meeting(staff, p, a.meeting, when)
+                .await
+                .map(drop)
+        }
+        "block_task" => service
+            .block_task(staff, p, a.standard, "On hold")
+            .await
+            .map(drop),
+        "unblock_task" => service.unblock_task(staff, p, a.blocked).await.map(drop),
+        "reopen_task" => service.reopen_task(staff, p, a.done).await.map(drop),
+        "staff_complete" => service
+            .staff_complete(staff, p, a.standard, Some("Done for you".into()))
+            .await
+            .map(drop),
+        "answer_question" => service
+            .answer_question(staff, p, a.question, "Monday")
+            .await
+            .map(drop),
+        "update_tenant_branding" => service.update_tenant_branding(staff, branding()?).await,
+        "update_portal_branding" => service.update_portal_branding(staff, p, branding()?).await,
+        "rescan_document" => service.rescan_document(staff, p, a.file).await.map(drop),
+        "review_document" => service
+            .review_document(staff, p, a.file, Verdict::Approve { notes: None })
+            .await
+            .map(drop),
+        "invite_contact" => service.invite_contact(staff, a.contact).await.map(drop),
+        "revoke_invite" => service.revoke_invite(staff, a.contact).await,
+        "set_portal_status" => {
+            service
+                .set_portal_status(staff, p, PortalStatus::Archived)
+                .await
+        }
+        "revoke_contact" => service.revoke_contact(staff, a.contact).await,
+        other => panic!("the staff matrix has no call for the use case {other:?}"),
+    }
+}
+
+/// For a use case of the caller's own tenant: showing or touching A is a failed
+/// check, whoever calls (A's own admin may of course see A).
+fn shows_a(staff: &StaffContext, a: &TenantA, showed: bool) -> Result<()> {
+    assert!(
+        !showed || staff.tenant == a.tenant,
+        "a staff member of another tenant was shown tenant A's records"
+    );
+    Ok(())
+}
+
+/// A seed of its own for each run, so the ids are fresh and the checks can run
+/// again on a store that holds an earlier run's records.
+fn fresh_seed() -> u64 {
+    let mut bytes = [0u8; 8];
+    crate::random::OsRandom.fill(&mut bytes);
+    u64::from_le_bytes(bytes)
+}
+
+fn other_tenant_admin(tenant: TenantId) -> StaffContext {
+    testkit::admin(tenant)
+}
+
+/// The isolation matrix: staff of tenant B acting on tenant A's ids get `NotFound`
+/// for every staff use case, and A's state does not change.
+pub async fn staff_isolation(store: Arc<dyn Store>) {
+    let kit = TestService::builder(store).seed(fresh_seed()).build();
+    let (a, a_admin) = tenant_a(&kit).await;
+    let b_tenant = kit
+        .service
+        .create_tenant(
+            "Fabrikam MSP",
+            Branding::new("Fabrikam MSP", "#225588", "Hello", None).unwrap(),
+            vec![EmailAddress::parse("desk@fabrikam.example").unwrap()],
+        )
+        .await
+        .unwrap();
+    let b = other_tenant_admin(b_tenant.id);
+    for row in STAFF_USE_CASES {
+        let before = state_of(&kit, &a).await;
+        let result = call(row, &kit.service, &b, &a).await;
+        if OWN_TENANT_ONLY.contains(row) {
+            assert!(
+                result.is_ok(),
+                "{row}: tenant B's admin on their own tenant failed: {result:?}"
+            );
+        } else {
+            assert!(
+                matches!(result, Err(Error::NotFound { .. })),
+                "{row}: tenant B's admin with tenant A's ids must get NotFound, got {result:?}"
+            );
+        }
+        let after = state_of(&kit, &a).await;
+        assert!(
+            before == after,
+            "{row}: tenant B's call changed tenant A's data:\nbefore:\n{before}\nafter:\n{after}"
+        );
+    }
+    // Control: the same calls by A's admin are not refused, so the ids were right.
+    for row in STAFF_USE_CASES {
+        let result = call(row, &kit.service, &a_admin, &a).await;
+        assert!(
+            !matches!(
+                result,
+                Err(Error::NotFound { .. } | Error::Forbidden { .. })
+            ),
+            "{row}: tenant A's admin was refused on A's own ids: {result:?}"
+        );
+    }
+}
+
+/// The role matrix: a member of tenant A attempting each admin use case on A's ids
+/// gets `Forbidden`, and A's state does not change; A's admin is not refused.
+pub async fn staff_roles(store: Arc<dyn Store>) {
+    let kit = TestService::builder(store).seed(fresh_seed()).build();
+    let (a, a_admin) = tenant_a(&kit).await;
+    let member = StaffContext {
+        role: StaffRole::Member,
+        ..a_admin.clone()
+    };
+    for row in ADMIN_USE_CASES {
+        let before = state_of(&kit, &a).await;
+        let result = call(row, &kit.service, &member, &a).await;
+        assert!(
+            matches!(result, Err(Error::Forbidden { .. })),
+            "{row}: a member must be refused an admin use case, got {result:?}"
+        );
+        assert!(
+            before == state_of(&kit, &a).await,
+            "{row}: a member's refused admin call changed tenant A's data"
+        );
+    }
+    // Every other use case is a member's.
+    let admin_only: BTreeSet<&str> = ADMIN_USE_CASES.iter().copied().collect();
+    for row in STAFF_USE_CASES {
+        if admin_only.contains(row) {
+            continue;
+        }
+        let result = call(row, &kit.service, &member, &a).await;
+        assert!(
+            !matches!(result, Err(Error::Forbidden { .. })),
+            "{row}: a member was refused a member's use case: {result:?}"
+        );
+    }
+    for row in ADMIN_USE_CASES {
+        let result = call(row, &kit.service, &a_admin, &a).await;
+        assert!(
+            !matches!(
+                result,
+                Err(Error::Forbidden { .. } | Error::NotFound { .. })
+            ),
+            "{row}: tenant A's admin was refused: {result:?}"
+        );
+    }
+}

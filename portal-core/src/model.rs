@@ -452,6 +452,9 @@ pub struct Portal {
     pub branding: Branding,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When the MSP aims to go live, if set (shown in the MSP's portal list).
+    #[serde(default)]
+    pub target_date: Option<NaiveDate>,
 }
 
 /// A person at the client company.

@@ -14,7 +14,7 @@
 use std::net::IpAddr;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::access::{AccessPolicy, SessionPolicy};
 use crate::blob::keyring::{KeyId, WrappedKey};
@@ -49,6 +49,9 @@ use crate::workflow::{
 ///   task through the wrong portal is `Error::NotFound`.
 /// - `portal_snapshot` is one consistent read: phases ordered by position, tasks
 ///   ordered by their phase's position, then their own.
+/// - `edit_portal`, `edit_contact` and `edit_tenant` change exactly the edited
+///   fields of an existing record (`NotFound` otherwise, nothing written) and every
+///   later read returns the change; `edit_contact` keeps emails unique in the portal.
 #[async_trait]
 pub trait DirectoryStore: Send + Sync + 'static {
     /// Stores a new tenant.
@@ -82,6 +85,47 @@ pub trait DirectoryStore: Send + Sync + 'static {
     async fn logo(&self, sha256: &str) -> Result<Logo>;
     /// The portal with its phases and tasks, in display order.
     async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot>;
+    /// Changes one field of a portal; returns the portal as stored. See
+    /// [`DirectoryStore#contract`]: `NotFound(Portal)` if missing, and the change is
+    /// what [`Self::portal`] and [`Self::portal_snapshot`] return from then on.
+    async fn edit_portal(&self, portal: PortalId, edit: &PortalEdit) -> Result<Portal>;
+    /// Changes a contact's name and email; returns the contact as stored.
+    /// `NotFound(Contact)` if missing; an email that another contact of the same
+    /// portal has is `Conflict` and nothing changes (its own email again is fine).
+    async fn edit_contact(&self, contact: ContactId, edit: &ContactEdit) -> Result<Contact>;
+    /// Changes one setting of a tenant; returns the tenant as stored.
+    /// `NotFound(Tenant)` if missing.
+    async fn edit_tenant(&self, tenant: TenantId, edit: &TenantEdit) -> Result<Tenant>;
+}
+
+/// One change of a portal, applied by [`DirectoryStore::edit_portal`] alone so that
+/// two staff members changing different fields never undo each other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PortalEdit {
+    /// A new client company name (already cleaned).
+    Rename(String),
+    /// A new target go-live date, or none.
+    TargetDate(Option<NaiveDate>),
+}
+
+/// A contact's corrected name and email (already cleaned and parsed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactEdit {
+    /// The name.
+    pub name: String,
+    /// The email address.
+    pub email: EmailAddress,
+}
+
+/// One change of a tenant's settings, applied by [`DirectoryStore::edit_tenant`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TenantEdit {
+    /// The MSP's own name (already cleaned).
+    Rename(String),
+    /// Who is emailed about client messages (deduplicated).
+    NotificationRecipients(Vec<EmailAddress>),
 }
 
 /// A contact together with its portal (and so the portal's branding).

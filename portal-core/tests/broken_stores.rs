@@ -38,7 +38,7 @@ use portal_core::store::{
     AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo, TaskDecision,
     VerificationView,
 };
-use portal_core::store::{DocumentStore, OutboxStore};
+use portal_core::store::{ContactEdit, DocumentStore, OutboxStore, PortalEdit, TenantEdit};
 use portal_core::workflow::documents::{FileDecision, UploadDecision};
 use portal_core::workflow::{ActivityEntry, ClientQuestion, Comment, DocumentFile, QuestionAnswer};
 use portal_core::{
@@ -80,6 +80,12 @@ enum Breakage {
     ForeignActivityAccepted,
     /// `comments` lists newest first instead of oldest first.
     CommentsReversed,
+    /// `edit_portal` answers with the edit applied but writes nothing.
+    EditsNotKept,
+    /// `edit_contact` refuses a contact's own email as taken.
+    OwnEmailConflicts,
+    /// `edit_tenant`'s rename also clears the notification recipients.
+    TenantEditReplacesRecipients,
     /// A replaced or killed magic link answers `Expired` instead of `NotFound`.
     ReplacedLinkExpired,
     /// A revoked contact's magic link answers `NotFound` instead of `Revoked(Contact)`.
@@ -417,6 +423,42 @@ impl DirectoryStore for Broken {
     }
     async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot> {
         self.inner.portal_snapshot(portal).await
+    }
+    async fn edit_portal(&self, portal: PortalId, edit: &PortalEdit) -> Result<Portal> {
+        if self.is(Breakage::EditsNotKept) {
+            // Answers with the edit applied, but writes nothing.
+            let mut p = self.inner.portal(portal).await?;
+            match edit {
+                PortalEdit::Rename(name) => p.client_name.clone_from(name),
+                PortalEdit::TargetDate(date) => p.target_date = *date,
+                _ => {}
+            }
+            return Ok(p);
+        }
+        self.inner.edit_portal(portal, edit).await
+    }
+    async fn edit_contact(&self, contact: ContactId, edit: &ContactEdit) -> Result<Contact> {
+        if self.is(Breakage::OwnEmailConflicts) {
+            let current = self.inner.contact(contact).await?;
+            if current.email == edit.email {
+                return Err(Error::conflict("this email is taken"));
+            }
+        }
+        self.inner.edit_contact(contact, edit).await
+    }
+    async fn edit_tenant(&self, tenant: TenantId, edit: &TenantEdit) -> Result<Tenant> {
+        if self.is(Breakage::TenantEditReplacesRecipients) {
+            // Every edit also clears the recipients (a whole-row write gone wrong).
+            let edited = self.inner.edit_tenant(tenant, edit).await?;
+            if matches!(edit, TenantEdit::Rename(_)) {
+                return self
+                    .inner
+                    .edit_tenant(tenant, &TenantEdit::NotificationRecipients(Vec::new()))
+                    .await;
+            }
+            return Ok(edited);
+        }
+        self.inner.edit_tenant(tenant, edit).await
     }
 }
 
@@ -1413,6 +1455,12 @@ caught! {
         UnlockedReserve => arc concurrent_idempotency_reserves;
     pruning_the_key_boundary_is_caught_by_idempotency_prune:
         PruneKeysBoundary => ref idempotency_prune;
+    unkept_edits_are_caught_by_directory_edits:
+        EditsNotKept => ref directory_edits;
+    refusing_the_own_email_is_caught_by_directory_edits:
+        OwnEmailConflicts => ref directory_edits;
+    a_rename_clearing_recipients_is_caught_by_directory_edits:
+        TenantEditReplacesRecipients => ref directory_edits;
 }
 
 /// The unbroken wrapper passes the whole suite: its shadow changes nothing.

@@ -230,7 +230,7 @@ pub(crate) fn tenant(row: &Row<'_>) -> rusqlite::Result<Tenant> {
 /// Columns read by [`portal_at`], for a table aliased `p`.
 macro_rules! portal_cols {
     () => {
-        "p.id, p.tenant_id, p.client_name, p.status, p.branding, p.created_at"
+        "p.id, p.tenant_id, p.client_name, p.status, p.branding, p.created_at, p.target_date"
     };
 }
 pub(crate) use portal_cols;
@@ -244,6 +244,13 @@ pub(crate) fn portal_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Portal> 
         status: parsed(row, base + 3, PortalStatus::parse)?,
         branding: json::<Branding>(row, base + 4)?,
         created_at: time(row, base + 5)?,
+        target_date: match row.get::<_, Option<String>>(base + 6)? {
+            None => None,
+            Some(s) => Some(
+                NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                    .map_err(|_| corrupt(base + 6, Type::Text, "bad target date"))?,
+            ),
+        },
     })
 }
 

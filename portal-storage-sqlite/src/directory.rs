@@ -14,6 +14,7 @@ use rusqlite::{Connection, OptionalExtension, Params, params};
 use portal_core::model::{
     Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant,
 };
+use portal_core::store::{ContactEdit, PortalEdit, TenantEdit};
 use portal_core::{
     ContactId, DirectoryStore, Entity, Error, PhaseId, PortalId, Result, TaskId, TenantId,
 };
@@ -153,8 +154,9 @@ impl DirectoryStore for SqliteStore {
                 return Err(Error::conflict("a portal with this id already exists"));
             }
             conn.prepare_cached(
-                "INSERT INTO portals (id, tenant_id, client_name, status, branding, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO portals
+                   (id, tenant_id, client_name, status, branding, created_at, target_date)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -163,7 +165,8 @@ impl DirectoryStore for SqliteStore {
                     p.client_name,
                     p.status.as_str(),
                     branding,
-                    micros(p.created_at)
+                    micros(p.created_at),
+                    p.target_date.map(codec::date_str)
                 ])
             })
             .db("storing a portal")?;
@@ -478,5 +481,98 @@ impl DirectoryStore for SqliteStore {
         self.cache
             .put_snapshot(portal, generation, Arc::new(snapshot.clone()));
         Ok(snapshot)
+    }
+
+    async fn edit_portal(&self, portal: PortalId, edit: &PortalEdit) -> Result<Portal> {
+        let edit = edit.clone();
+        self.write_content(portal, move |conn| {
+            let key = &portal.as_bytes()[..];
+            let changed = match &edit {
+                PortalEdit::Rename(name) => conn
+                    .prepare_cached("UPDATE portals SET client_name = ?1 WHERE id = ?2")
+                    .and_then(|mut s| s.execute(params![name, key])),
+                PortalEdit::TargetDate(date) => conn
+                    .prepare_cached("UPDATE portals SET target_date = ?1 WHERE id = ?2")
+                    .and_then(|mut s| s.execute(params![date.map(codec::date_str), key])),
+                _ => return Err(Error::storage_msg("an edit this store does not know")),
+            }
+            .db("editing a portal")?;
+            if changed == 0 {
+                return Err(Error::NotFound {
+                    entity: Entity::Portal,
+                });
+            }
+            load_portal(conn, portal)
+        })
+        .await
+    }
+
+    async fn edit_contact(&self, contact: ContactId, edit: &ContactEdit) -> Result<Contact> {
+        let edit = edit.clone();
+        self.write(move |conn| {
+            let key = &contact.as_bytes()[..];
+            let portal: Option<Vec<u8>> = conn
+                .prepare_cached("SELECT portal_id FROM contacts WHERE id = ?1")
+                .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
+                .db("reading a contact")?;
+            let Some(portal) = portal else {
+                return Err(Error::NotFound {
+                    entity: Entity::Contact,
+                });
+            };
+            if exists(
+                conn,
+                "SELECT 1 FROM contacts WHERE portal_id = ?1 AND email = ?2 AND id <> ?3",
+                params![portal, edit.email.as_str(), key],
+            )? {
+                return Err(Error::conflict(
+                    "a contact with this email already exists in the portal",
+                ));
+            }
+            conn.prepare_cached("UPDATE contacts SET name = ?1, email = ?2 WHERE id = ?3")
+                .and_then(|mut s| s.execute(params![edit.name, edit.email.as_str(), key]))
+                .db("editing a contact")?;
+            let mut stmt = conn
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    contact_cols!(),
+                    " FROM contacts c WHERE c.id = ?1"
+                ))
+                .db("reading a contact")?;
+            stmt.query_row([key], |row| codec::contact_at(row, 0))
+                .db("reading a contact")
+        })
+        .await
+    }
+
+    async fn edit_tenant(&self, tenant: TenantId, edit: &TenantEdit) -> Result<Tenant> {
+        let edit = edit.clone();
+        self.write(move |conn| {
+            let key = &tenant.as_bytes()[..];
+            let changed = match &edit {
+                TenantEdit::Rename(name) => conn
+                    .prepare_cached("UPDATE tenants SET name = ?1 WHERE id = ?2")
+                    .and_then(|mut s| s.execute(params![name, key])),
+                TenantEdit::NotificationRecipients(list) => {
+                    let list = codec::to_json(list)?;
+                    conn.prepare_cached(
+                        "UPDATE tenants SET notification_recipients = ?1 WHERE id = ?2",
+                    )
+                    .and_then(|mut s| s.execute(params![list, key]))
+                }
+                _ => return Err(Error::storage_msg("an edit this store does not know")),
+            }
+            .db("editing a tenant")?;
+            if changed == 0 {
+                return Err(Error::NotFound {
+                    entity: Entity::Tenant,
+                });
+            }
+            let mut stmt = conn
+                .prepare_cached(&format!("SELECT {TENANT_COLS} FROM tenants WHERE id = ?1"))
+                .db("reading a tenant")?;
+            stmt.query_row([key], codec::tenant).db("reading a tenant")
+        })
+        .await
     }
 }

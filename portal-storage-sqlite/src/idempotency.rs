@@ -1,4 +1,4 @@
-//! [`IdempotencyStore`] for [`SqliteStore`]: the `idempotency_keys` table (migration 7).
+//! [`IdempotencyStore`] for [`SqliteStore`]: the `idempotency_keys` table (migration 8).
 //!
 //! A reservation is one writer job (`BEGIN IMMEDIATE`): it reads the row, asks
 //! [`judge`], and writes its answer, so racing reservations (threads or processes)

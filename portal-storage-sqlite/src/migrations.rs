@@ -334,7 +334,13 @@ CREATE INDEX outbox_failed ON outbox (tenant_id, finished_at, seq) WHERE state =
 CREATE INDEX outbox_sent ON outbox (finished_at, seq) WHERE state = 'sent';
 "#;
 
-/// Migration 7: `Idempotency-Key`s of the admin API's creating requests.
+/// Migration 7 (issue 12): a portal's target go-live date, `YYYY-MM-DD` like a task's
+/// due date, none for every existing portal.
+const V7: &str = r#"
+ALTER TABLE portals ADD COLUMN target_date TEXT;
+"#;
+
+/// Migration 8: `Idempotency-Key`s of the admin API's creating requests.
 ///
 /// - One row per (tenant, key), clustered so a reservation is one primary-key lookup.
 /// - `fingerprint` is the SHA-256 of the request; `claim` and `lease_until` say who
@@ -342,7 +348,7 @@ CREATE INDEX outbox_sent ON outbox (finished_at, seq) WHERE state = 'sent';
 ///   together when it completes (the CHECK). Bodies never hold secrets (the host takes
 ///   no key on requests whose answer carries one).
 /// - `idempotency_by_expiry` serves the prune, oldest first.
-const V7: &str = r#"
+const V8: &str = r#"
 CREATE TABLE idempotency_keys (
     tenant_id   BLOB    NOT NULL CHECK (length(tenant_id) = 16),
     key         TEXT    NOT NULL,
@@ -361,7 +367,7 @@ CREATE INDEX idempotency_by_expiry ON idempotency_keys (expires_at);
 "#;
 
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version this build writes: the number of migrations.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

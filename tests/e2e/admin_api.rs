@@ -213,6 +213,7 @@ fn body_for(op: &Value) -> Option<Value> {
         "BrandingInput" => json!({"company_name": "Acme MSP", "accent_color": "#112233"}),
         "PortalInput" => json!({"client_name": "Northwind"}),
         "PortalPatch" => json!({"status": "active"}),
+        "TenantPatch" => json!({"name": "Acme Managed IT"}),
         "ContactInput" => json!({"name": "Lee", "email": "lee@example.com"}),
         "PhaseInput" => json!({"name": "Go-live"}),
         "TaskInput" => json!({"title": "Check backups"}),
@@ -687,6 +688,14 @@ async fn an_msps_day_through_every_route() {
     call!(req(Method::PUT, "/tenant/branding", &[])
         .json(json!({"company_name": "Acme MSP", "accent_color": "#0d6e7a", "welcome_message": "Hi"}))
         .header("if-match", tenant.page.header("etag")));
+    let tenant = call!(req(Method::GET, "/tenant", &[]));
+    let renamed = call!(req(Method::PATCH, "/tenant", &[])
+        .json(json!({"name": "Acme Managed IT", "notification_recipients": ["ops@acme-msp.example"]}))
+        .header("if-match", tenant.page.header("etag")));
+    assert_eq!(
+        renamed.json["notification_recipients"][0],
+        "ops@acme-msp.example"
+    );
     let list = call!(req(Method::GET, "/portals", &[]));
     assert_eq!(list.json["items"].as_array().unwrap().len(), 1);
     let created = call!(
@@ -705,10 +714,29 @@ async fn an_msps_day_through_every_route() {
             "/portals/{portal}",
             std::slice::from_ref(&np)
         )
-        .json(json!({"status": "completed"}))
+        .json(json!({"status": "completed", "client_name": "Northwind Traders", "target_date": "2027-01-15"}))
         .header("if-match", detail.page.header("etag"))
     );
     assert_eq!(detail.json["status"], "completed");
+    assert_eq!(detail.json["client_name"], "Northwind Traders");
+    assert_eq!(detail.json["target_date"], "2027-01-15");
+    let refused = api
+        .send(
+            req(
+                Method::PATCH,
+                "/portals/{portal}",
+                std::slice::from_ref(&np),
+            )
+            .as_(Some("member"))
+            .json(json!({"status": "archived"}))
+            .header("if-match", "*"),
+        )
+        .await;
+    assert_eq!(
+        refused.status(),
+        403,
+        "a member may not change a portal's status"
+    );
     call!(
         req(
             Method::PUT,
@@ -754,6 +782,24 @@ async fn an_msps_day_through_every_route() {
         .json(json!({"name": "Lee Chen", "email": "lee@contoso.example"}))
     );
     let lee_id = lee.json["id"].as_str().unwrap().to_owned();
+    let cp = [p.clone(), lee_id.clone()];
+    let read = call!(req(
+        Method::GET,
+        "/portals/{portal}/contacts/{contact}",
+        &cp
+    ));
+    let fixed = call!(
+        req(Method::PATCH, "/portals/{portal}/contacts/{contact}", &cp)
+            .json(json!({"name": "Lee Chen", "email": "lee.chen@contoso.example"}))
+            .header("if-match", read.page.header("etag"))
+    );
+    assert_eq!(fixed.json["email"], "lee.chen@contoso.example");
+    let silent = call!(req(
+        Method::POST,
+        "/portals/{portal}/contacts/{contact}/invite-link",
+        &cp
+    ));
+    assert!(silent.json["invite_url"].as_str().unwrap().contains("/i/"));
     let invite = call!(req(
         Method::POST,
         "/portals/{portal}/contacts/{contact}/invite",

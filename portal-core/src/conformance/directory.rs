@@ -7,9 +7,9 @@ use super::support::{
     phase, phase_id, portal_id, race_all, secs, signed_in, staff, t0, task_id, tenant_id, world,
 };
 use crate::error::{Entity, Error};
-use crate::model::{Branding, Logo, TaskStatus};
+use crate::model::{Branding, EmailAddress, Logo, TaskStatus};
 use crate::random::{OsRandom, RandomSource};
-use crate::store::{RequestInfo, Store};
+use crate::store::{ContactEdit, PortalEdit, RequestInfo, Store, TenantEdit};
 use crate::workflow::TaskAction;
 
 /// Tenants and portals: create, read back equal, duplicate ids are `Conflict`, a
@@ -489,4 +489,172 @@ fn png() -> Vec<u8> {
     OsRandom.fill(&mut tail);
     bytes.extend_from_slice(&tail);
     bytes
+}
+
+/// `edit_portal`, `edit_contact` and `edit_tenant`: each changes exactly the edited
+/// fields, every later read (including the portal snapshot and a listing) returns the
+/// change, a missing record is `NotFound` with nothing written, and `edit_contact`
+/// keeps emails unique in the portal (its own email again is fine; another portal's
+/// contact may share it).
+pub async fn directory_edits(store: &dyn Store) {
+    let w = world(store).await;
+    // Warm any cache the store keeps of the portal before editing it.
+    store.portal_snapshot(w.portal.id).await.unwrap();
+
+    let renamed = store
+        .edit_portal(
+            w.portal.id,
+            &PortalEdit::Rename("Contoso Dental".to_owned()),
+        )
+        .await
+        .unwrap();
+    let expected = crate::model::Portal {
+        client_name: "Contoso Dental".to_owned(),
+        ..w.portal.clone()
+    };
+    assert_eq!(
+        renamed, expected,
+        "edit_portal returns the portal as stored"
+    );
+    let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
+    let dated = store
+        .edit_portal(w.portal.id, &PortalEdit::TargetDate(Some(day)))
+        .await
+        .unwrap();
+    let expected = crate::model::Portal {
+        target_date: Some(day),
+        ..expected
+    };
+    assert_eq!(dated, expected, "a target date keeps the new name");
+    assert_eq!(store.portal(w.portal.id).await.unwrap(), expected);
+    assert_eq!(
+        store.portal_snapshot(w.portal.id).await.unwrap().portal,
+        expected,
+        "the snapshot shows the edit (no stale cache)"
+    );
+    assert!(
+        store
+            .portals(w.tenant.id)
+            .await
+            .unwrap()
+            .contains(&expected)
+    );
+    let cleared = store
+        .edit_portal(w.portal.id, &PortalEdit::TargetDate(None))
+        .await
+        .unwrap();
+    assert_eq!(cleared.target_date, None);
+    assert_eq!(store.portal(w.portal.id).await.unwrap().target_date, None);
+    assert_err!(
+        store
+            .edit_portal(portal_id(), &PortalEdit::Rename("Ghost".to_owned()))
+            .await,
+        Error::NotFound {
+            entity: Entity::Portal
+        }
+    );
+
+    // Contacts.
+    let other = another_contact(store, &w, "sam@example.com").await;
+    let edit = |name: &str, email: &str| ContactEdit {
+        name: name.to_owned(),
+        email: EmailAddress::parse(email).unwrap(),
+    };
+    let taken = edit("Jane", "sam@example.com");
+    assert_err!(
+        store.edit_contact(w.contact.id, &taken).await,
+        Error::Conflict { .. }
+    );
+    assert_eq!(
+        store.contact(w.contact.id).await.unwrap(),
+        w.contact,
+        "a refused edit writes nothing"
+    );
+    let same_email = edit("Jane Q. Doe", w.contact.email.as_str());
+    let kept = store.edit_contact(w.contact.id, &same_email).await.unwrap();
+    assert_eq!(kept.name, "Jane Q. Doe", "its own email again is fine");
+    let moved = edit("Jane Doe", "jane@contoso.example");
+    let edited = store.edit_contact(w.contact.id, &moved).await.unwrap();
+    let expected = crate::model::Contact {
+        name: "Jane Doe".to_owned(),
+        email: moved.email.clone(),
+        ..w.contact.clone()
+    };
+    assert_eq!(edited, expected);
+    assert_eq!(store.contact(w.contact.id).await.unwrap(), expected);
+    assert!(
+        store
+            .contacts(w.portal.id)
+            .await
+            .unwrap()
+            .contains(&expected)
+    );
+    assert_eq!(
+        store.contact(other.id).await.unwrap(),
+        other,
+        "only the edited contact changed"
+    );
+    // The old email is free again; another portal's contact may share the new one.
+    store
+        .edit_contact(other.id, &edit("Sam", w.contact.email.as_str()))
+        .await
+        .unwrap();
+    let elsewhere_portal = new_portal(w.tenant.id, t0());
+    store.create_portal(&elsewhere_portal).await.unwrap();
+    let elsewhere = new_contact(elsewhere_portal.id, "x@example.com", t0());
+    store.add_contact(&elsewhere).await.unwrap();
+    store
+        .edit_contact(elsewhere.id, &edit("X", "jane@contoso.example"))
+        .await
+        .unwrap();
+    assert_err!(
+        store
+            .edit_contact(crate::ids::ContactId::random(&OsRandom), &moved)
+            .await,
+        Error::NotFound {
+            entity: Entity::Contact
+        }
+    );
+
+    // Tenants.
+    let renamed = store
+        .edit_tenant(w.tenant.id, &TenantEdit::Rename("Northwind MSP".to_owned()))
+        .await
+        .unwrap();
+    let recipients = vec![
+        EmailAddress::parse("desk@northwind.example").unwrap(),
+        EmailAddress::parse("lead@northwind.example").unwrap(),
+    ];
+    let both = store
+        .edit_tenant(
+            w.tenant.id,
+            &TenantEdit::NotificationRecipients(recipients.clone()),
+        )
+        .await
+        .unwrap();
+    let expected = crate::model::Tenant {
+        name: "Northwind MSP".to_owned(),
+        notification_recipients: recipients,
+        ..w.tenant.clone()
+    };
+    assert_eq!(renamed.name, "Northwind MSP");
+    assert_eq!(both, expected, "recipients keep the new name");
+    let again = store
+        .edit_tenant(w.tenant.id, &TenantEdit::Rename("Northwind IT".to_owned()))
+        .await
+        .unwrap();
+    let expected = crate::model::Tenant {
+        name: "Northwind IT".to_owned(),
+        ..expected
+    };
+    assert_eq!(again, expected, "a rename keeps the recipients");
+    assert_eq!(store.tenant(w.tenant.id).await.unwrap(), expected);
+    assert_err!(
+        store
+            .edit_tenant(tenant_id(), &TenantEdit::Rename("Ghost".to_owned()))
+            .await,
+        Error::NotFound {
+            entity: Entity::Tenant
+        }
+    );
 }

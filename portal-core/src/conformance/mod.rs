@@ -100,8 +100,8 @@ pub use blob::{
     run_blob_checks,
 };
 pub use directory::{
-    concurrent_positions, contacts, logos, phases_and_tasks, portal_snapshot_order,
-    tenant_isolation, tenants_and_portals,
+    concurrent_positions, contacts, directory_edits, logos, phases_and_tasks,
+    portal_snapshot_order, tenant_isolation, tenants_and_portals,
 };
 pub use documents::{
     concurrent_document_reviews, concurrent_document_uploads, document_file_keeps_immutable_fields,
@@ -147,6 +147,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     // Directory.
     tenants_and_portals(s).await;
     contacts(s).await;
+    directory_edits(s).await;
     phases_and_tasks(s).await;
     concurrent_positions(store.clone()).await;
     portal_snapshot_order(s).await;
@@ -251,7 +252,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
 macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each ref $make;
-            tenants_and_portals, contacts, phases_and_tasks, portal_snapshot_order, logos,
+            tenants_and_portals, contacts, directory_edits, phases_and_tasks, portal_snapshot_order, logos,
             tenant_isolation, invites, revoke_invite_keeps_sessions, start_verification,
             verification_limit_per_contact, code_redeem_creates_session,
             issue_code_replaces_code_and_link, code_limit, wrong_code_attempts,

@@ -52,6 +52,8 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "staff_download_document",
     "review_queue",
     "failed_mail",
+    "list_portals",
+    "list_contacts",
     // Writes.
     "upload_logo",
     "create_portal",
@@ -70,6 +72,12 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "update_portal_branding",
     "rescan_document",
     "review_document",
+    "rename_portal",
+    "set_target_date",
+    "edit_contact",
+    "rename_tenant",
+    "set_notification_recipients",
+    "invite_link",
     "invite_contact",
     "revoke_invite",
     "set_portal_status",
@@ -80,6 +88,8 @@ pub const STAFF_USE_CASES: &[&str] = &[
 /// portal status), one row of the role matrix each.
 pub const ADMIN_USE_CASES: &[&str] = &[
     "upload_logo",
+    "rename_tenant",
+    "set_notification_recipients",
     "update_tenant_branding",
     "update_portal_branding",
     "revoke_invite",
@@ -90,6 +100,9 @@ pub const ADMIN_USE_CASES: &[&str] = &[
 /// Use cases that name no id: they act on the caller's own tenant, so there is no
 /// other tenant's id to refuse; B's call must leave A alone and show nothing of A.
 const OWN_TENANT_ONLY: &[&str] = &[
+    "list_portals",
+    "rename_tenant",
+    "set_notification_recipients",
     "review_queue",
     "failed_mail",
     "upload_logo",
@@ -287,6 +300,26 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
             let failed = service.failed_mail(staff, 100).await?;
             shows_a(staff, a, failed.iter().any(|m| m.tenant_id == a.tenant))
         }
+        "list_portals" => {
+            let listed = service.list_portals(staff).await?;
+            shows_a(staff, a, listed.iter().any(|p| p.portal.id == a.portal))
+        }
+        "list_contacts" => service.list_contacts(staff, p).await.map(drop),
+        "rename_portal" => service.rename_portal(staff, p, "Renamed").await.map(drop),
+        "set_target_date" => service
+            .set_target_date(staff, p, chrono::NaiveDate::from_ymd_opt(2027, 3, 1))
+            .await
+            .map(drop),
+        "edit_contact" => service
+            .edit_contact(staff, a.contact, "Jane Q. Doe", "jane.q@contoso.example")
+            .await
+            .map(drop),
+        "rename_tenant" => service.rename_tenant(staff, "Renamed MSP").await.map(drop),
+        "set_notification_recipients" => service
+            .set_notification_recipients(staff, &["desk@renamed.example"])
+            .await
+            .map(drop),
+        "invite_link" => service.invite_link(staff, a.contact).await.map(drop),
         "upload_logo" => service.upload_logo(staff, PNG.to_vec()).await.map(drop),
         "create_portal" => {
             let portal = service

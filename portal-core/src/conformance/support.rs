@@ -156,6 +156,7 @@ pub(crate) fn new_portal(tenant: TenantId, created_at: DateTime<Utc>) -> Portal 
         status: PortalStatus::Active,
         branding: Branding::new("Conformance IT", "#ffd33d", "", None).unwrap(),
         created_at,
+        target_date: None,
     }
 }
 

@@ -8,7 +8,7 @@ use super::{MemoryStore, Seq, not_found, oldest_first};
 use crate::error::{Entity, Error, Result};
 use crate::ids::{ContactId, PhaseId, PortalId, TenantId};
 use crate::model::{Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant};
-use crate::store::DirectoryStore;
+use crate::store::{ContactEdit, DirectoryStore, PortalEdit, TenantEdit};
 
 #[async_trait]
 impl DirectoryStore for MemoryStore {
@@ -238,6 +238,60 @@ impl DirectoryStore for MemoryStore {
                 phases,
                 tasks,
             })
+        })
+    }
+
+    async fn edit_portal(&self, portal: PortalId, edit: &PortalEdit) -> Result<Portal> {
+        self.with(|st| {
+            let p = st
+                .portals
+                .get_mut(&portal)
+                .ok_or_else(|| not_found(Entity::Portal))?;
+            match edit {
+                PortalEdit::Rename(name) => p.value.client_name.clone_from(name),
+                PortalEdit::TargetDate(date) => p.value.target_date = *date,
+            }
+            Ok(p.value.clone())
+        })
+    }
+
+    async fn edit_contact(&self, contact: ContactId, edit: &ContactEdit) -> Result<Contact> {
+        self.with(|st| {
+            let portal = st
+                .contacts
+                .get(&contact)
+                .map(|c| c.value.portal_id)
+                .ok_or_else(|| not_found(Entity::Contact))?;
+            if st.contacts.values().any(|c| {
+                c.value.portal_id == portal && c.value.id != contact && c.value.email == edit.email
+            }) {
+                return Err(Error::conflict(
+                    "a contact with this email already exists in this portal",
+                ));
+            }
+            let c = st
+                .contacts
+                .get_mut(&contact)
+                .ok_or_else(|| not_found(Entity::Contact))?;
+            c.value.name.clone_from(&edit.name);
+            c.value.email = edit.email.clone();
+            Ok(c.value.clone())
+        })
+    }
+
+    async fn edit_tenant(&self, tenant: TenantId, edit: &TenantEdit) -> Result<Tenant> {
+        self.with(|st| {
+            let t = st
+                .tenants
+                .get_mut(&tenant)
+                .ok_or_else(|| not_found(Entity::Tenant))?;
+            match edit {
+                TenantEdit::Rename(name) => t.value.name.clone_from(name),
+                TenantEdit::NotificationRecipients(list) => {
+                    t.value.notification_recipients.clone_from(list);
+                }
+            }
+            Ok(t.value.clone())
         })
     }
 }

@@ -6,6 +6,7 @@ mod documents;
 mod outbox;
 #[cfg(feature = "tokio")]
 mod retention;
+mod staff;
 mod workflow;
 
 pub use documents::{QueueItem, RotationReport};
@@ -14,6 +15,7 @@ pub use outbox::{DeliveryReport, MailDelivery};
 pub use outbox::{OutboxSender, spawn_outbox_sender};
 #[cfg(feature = "tokio")]
 pub use retention::spawn_retention;
+pub use staff::{ContactSummary, InviteLink, MAX_RECIPIENTS, PortalSummary};
 pub use workflow::client_actor;
 
 use std::sync::Arc;
@@ -318,6 +320,7 @@ impl PortalService {
             status,
             branding: tenant.branding,
             created_at: self.inner.clock.now(),
+            target_date: None,
         };
         self.inner.store.create_portal(&portal).await?;
         Ok(portal)

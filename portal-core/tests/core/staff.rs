@@ -66,3 +66,197 @@ fn every_staff_use_case_has_a_row_in_the_matrices() {
     );
     assert!(admin_rows.is_subset(&rows));
 }
+
+mod operations {
+    use chrono::{NaiveDate, TimeDelta};
+    use portal_core::model::{PortalStatus, Side, TaskKind};
+    use portal_core::service::MAX_RECIPIENTS;
+    use portal_core::{Error, TaskSpec};
+
+    use crate::Harness;
+
+    fn spec(title: &str) -> TaskSpec {
+        TaskSpec {
+            title: title.to_owned(),
+            description: String::new(),
+            assignee: Side::Msp,
+            kind: TaskKind::Standard,
+            due_date: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn portals_are_listed_with_progress_and_target_date() {
+        let h = Harness::new(901).await;
+        let phase = h
+            .service
+            .add_phase(&h.staff, h.portal.id, "Kickoff")
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for title in ["One", "Two", "Three"] {
+            let t = h
+                .service
+                .add_task(&h.staff, h.portal.id, phase.id, spec(title))
+                .await
+                .unwrap();
+            ids.push(t.id);
+        }
+        h.service
+            .staff_complete(&h.staff, h.portal.id, ids[0], None)
+            .await
+            .unwrap();
+        let day = NaiveDate::from_ymd_opt(2027, 2, 1);
+        h.service
+            .set_target_date(&h.staff, h.portal.id, day)
+            .await
+            .unwrap();
+        let empty = h
+            .service
+            .create_portal(&h.staff, "Fabrikam", PortalStatus::Draft)
+            .await
+            .unwrap();
+        let listed = h.service.list_portals(&h.staff).await.unwrap();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[0].portal.id, h.portal.id, "oldest first");
+        assert_eq!(
+            (listed[0].progress.completed, listed[0].progress.total),
+            (1, 3)
+        );
+        assert_eq!(listed[0].portal.target_date, day);
+        assert_eq!(listed[1].portal.id, empty.id);
+        assert_eq!(listed[1].progress.total, 0);
+        h.service
+            .set_target_date(&h.staff, h.portal.id, None)
+            .await
+            .unwrap();
+        let renamed = h
+            .service
+            .rename_portal(&h.staff, h.portal.id, "  Contoso Dental  ")
+            .await
+            .unwrap();
+        assert_eq!(renamed.client_name, "Contoso Dental");
+        assert_eq!(renamed.target_date, None);
+        assert!(matches!(
+            h.service.rename_portal(&h.staff, h.portal.id, " ").await,
+            Err(Error::Invalid { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn contacts_are_listed_with_their_last_access() {
+        let h = Harness::new(902).await;
+        let never = h.add_contact("Sam Lee", "sam@contoso.example").await;
+        let (session, _) = h.sign_in(&h.contact).await;
+        h.clock.advance(TimeDelta::minutes(5));
+        let later = h.now();
+        h.service
+            .authenticate(&session, &portal_core::testkit::request())
+            .await
+            .unwrap();
+        let listed = h
+            .service
+            .list_contacts(&h.staff, h.portal.id)
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[0].contact.id, h.contact.id);
+        assert_eq!(listed[0].last_access, Some(later), "the newest access");
+        assert_eq!(listed[1].contact.id, never.id);
+        assert_eq!(listed[1].last_access, None);
+    }
+
+    #[tokio::test]
+    async fn an_invite_link_replaces_the_old_one_and_sends_nothing() {
+        let h = Harness::new(903).await;
+        let old = h.invite(&h.contact).await;
+        let sent = h.mailer.sent().len();
+        let link = h.service.invite_link(&h.staff, h.contact.id).await.unwrap();
+        assert_eq!(
+            h.mailer.sent().len(),
+            sent,
+            "no email for a host's own link"
+        );
+        assert!(link.url.ends_with(link.token.expose_secret()));
+        assert!(!format!("{link:?}").contains(link.token.expose_secret()));
+        let req = portal_core::testkit::request();
+        assert!(h.service.open_invite(&link.token, &req).await.is_ok());
+        assert!(matches!(
+            h.service.open_invite(&old, &req).await,
+            Err(Error::NotFound { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_contact_is_corrected_but_never_given_another_contacts_email() {
+        let h = Harness::new(904).await;
+        let sam = h.add_contact("Sam Lee", "sam@contoso.example").await;
+        assert!(matches!(
+            h.service
+                .edit_contact(&h.staff, h.contact.id, "Jane", "sam@contoso.example")
+                .await,
+            Err(Error::Conflict { .. })
+        ));
+        assert!(matches!(
+            h.service
+                .edit_contact(&h.staff, h.contact.id, "Jane", "not an email")
+                .await,
+            Err(Error::Invalid { .. })
+        ));
+        let jane = h
+            .service
+            .edit_contact(
+                &h.staff,
+                h.contact.id,
+                "Jane Q. Doe",
+                "jane.q@contoso.example",
+            )
+            .await
+            .unwrap();
+        assert_eq!(jane.name, "Jane Q. Doe");
+        assert_eq!(jane.email.as_str(), "jane.q@contoso.example");
+        assert_eq!(h.service.store().contact(sam.id).await.unwrap(), sam);
+    }
+
+    #[tokio::test]
+    async fn tenant_settings_are_an_admins() {
+        let h = Harness::new(905).await;
+        let tenant = h
+            .service
+            .rename_tenant(&h.staff, "Northwind MSP")
+            .await
+            .unwrap();
+        assert_eq!(tenant.name, "Northwind MSP");
+        let tenant = h
+            .service
+            .set_notification_recipients(
+                &h.staff,
+                &[
+                    "a@northwind.example",
+                    "b@northwind.example",
+                    "a@northwind.example",
+                ],
+            )
+            .await
+            .unwrap();
+        let listed: Vec<&str> = tenant
+            .notification_recipients
+            .iter()
+            .map(|e| e.as_str())
+            .collect();
+        assert_eq!(listed, ["a@northwind.example", "b@northwind.example"]);
+        let many: Vec<String> = (0..=MAX_RECIPIENTS)
+            .map(|i| format!("r{i}@northwind.example"))
+            .collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert!(matches!(
+            h.service.set_notification_recipients(&h.staff, &many).await,
+            Err(Error::Invalid { .. })
+        ));
+        assert_eq!(
+            h.service.store().tenant(h.tenant.id).await.unwrap(),
+            tenant,
+            "a refused change writes nothing"
+        );
+    }
+}

@@ -48,9 +48,47 @@ impl PortalApp {
                 let t = s.store().tenant(call.staff.tenant).await?;
                 Ok(ApiReply::ok(views::tenant(&t)))
             }
+            Op::EditTenant => {
+                let t = s.store().tenant(call.staff.tenant).await?;
+                call.if_match(&views::tenant(&t))?;
+                let m = object(&call.body)?;
+                if let Some(name) = opt_str(m, "name")? {
+                    s.rename_tenant(&call.staff, &name).await?;
+                }
+                match m.get("notification_recipients") {
+                    None | Some(Value::Null) => {}
+                    Some(Value::Array(list)) => {
+                        let mut emails = Vec::with_capacity(list.len());
+                        for v in list {
+                            emails.push(v.as_str().ok_or_else(|| {
+                                input::invalid("notification_recipients", "give email addresses")
+                            })?);
+                        }
+                        s.set_notification_recipients(&call.staff, &emails)
+                            .await
+                            .map_err(|e| {
+                                rename(
+                                    e,
+                                    &[
+                                        ("email", "notification_recipients"),
+                                        ("recipients", "notification_recipients"),
+                                    ],
+                                )
+                            })?;
+                    }
+                    Some(_) => {
+                        return Err(input::invalid(
+                            "notification_recipients",
+                            "give a list of email addresses",
+                        ));
+                    }
+                }
+                let t = s.store().tenant(call.staff.tenant).await?;
+                Ok(ApiReply::ok(views::tenant(&t)))
+            }
             Op::ListPortals => {
-                let all = s.store().portals(call.staff.tenant).await?;
-                Ok(call.page(all.iter().map(views::portal).collect()))
+                let all = s.list_portals(&call.staff).await?;
+                Ok(call.page(all.iter().map(views::portal_summary).collect()))
             }
             Op::CreatePortal => {
                 let m = object(&call.body)?;
@@ -78,11 +116,21 @@ impl PortalApp {
                 let p = self.portal_in(call, 0).await?;
                 call.if_match(&self.detail(p.id).await?)?;
                 let m = object(&call.body)?;
-                let raw = req_str(m, "status")?;
-                let status = PortalStatus::parse(&raw).map_err(|_| {
-                    input::invalid("status", "use draft, active, completed or archived")
-                })?;
-                s.set_portal_status(&call.staff, p.id, status).await?;
+                if let Some(name) = opt_str(m, "client_name")? {
+                    s.rename_portal(&call.staff, p.id, &name)
+                        .await
+                        .map_err(|e| rename(e, &[("client name", "client_name")]))?;
+                }
+                if m.contains_key("target_date") {
+                    s.set_target_date(&call.staff, p.id, opt_date(m, "target_date")?)
+                        .await?;
+                }
+                if let Some(raw) = opt_str(m, "status")? {
+                    let status = PortalStatus::parse(&raw).map_err(|_| {
+                        input::invalid("status", "use draft, active, completed or archived")
+                    })?;
+                    s.set_portal_status(&call.staff, p.id, status).await?;
+                }
                 Ok(ApiReply::ok(self.detail(p.id).await?))
             }
             Op::SetPortalBranding => {
@@ -94,8 +142,44 @@ impl PortalApp {
             }
             Op::ListContacts => {
                 let p = self.portal_in(call, 0).await?;
-                let all = s.store().contacts(p.id).await?;
-                Ok(call.page(all.iter().map(views::contact).collect()))
+                let all = s.list_contacts(&call.staff, p.id).await?;
+                Ok(call.page(
+                    all.iter()
+                        .map(|c| views::contact(&c.contact, c.last_access))
+                        .collect(),
+                ))
+            }
+            Op::GetContact => {
+                let p = self.portal_in(call, 0).await?;
+                let c = self.contact_in(&p, param(call, 1)).await?;
+                Ok(ApiReply::ok(self.contact_view(call, &p, c.id).await?))
+            }
+            Op::EditContact => {
+                let p = self.portal_in(call, 0).await?;
+                let c = self.contact_in(&p, param(call, 1)).await?;
+                call.if_match(&self.contact_view(call, &p, c.id).await?)?;
+                let m = object(&call.body)?;
+                let name = req_str(m, "name")?;
+                let email = req_str(m, "email")?;
+                s.edit_contact(&call.staff, c.id, &name, &email)
+                    .await
+                    .map_err(|e| match e {
+                        Error::Conflict { .. } => input::invalid(
+                            "email",
+                            "this portal already has a contact with this email",
+                        ),
+                        other => rename(other, &[("name", "name"), ("email", "email")]),
+                    })?;
+                Ok(ApiReply::ok(self.contact_view(call, &p, c.id).await?))
+            }
+            Op::InviteLink => {
+                let p = self.portal_in(call, 0).await?;
+                let c = self.contact_in(&p, param(call, 1)).await?;
+                let link = s.invite_link(&call.staff, c.id).await?;
+                Ok(ApiReply::ok(json!({
+                    "contact": self.contact_view(call, &p, c.id).await?,
+                    "invite_url": link.url,
+                })))
             }
             Op::AddContact => {
                 let p = self.portal_in(call, 0).await?;
@@ -112,7 +196,7 @@ impl PortalApp {
                         ),
                         other => rename(other, &[("name", "name"), ("email", "email")]),
                     })?;
-                Ok(ApiReply::created(views::contact(&c), None))
+                Ok(ApiReply::created(views::contact(&c, None), None))
             }
             Op::InviteContact => {
                 let p = self.portal_in(call, 0).await?;
@@ -120,7 +204,7 @@ impl PortalApp {
                 let token = s.invite_contact(&call.staff, c.id).await?;
                 let url = portal_core::LinkBuilder::invite_url(&self.config().links(), &token);
                 Ok(ApiReply::ok(json!({
-                    "contact": views::contact(&c),
+                    "contact": self.contact_view(call, &p, c.id).await?,
                     "invite_url": url,
                 })))
             }
@@ -128,14 +212,13 @@ impl PortalApp {
                 let p = self.portal_in(call, 0).await?;
                 let c = self.contact_in(&p, param(call, 1)).await?;
                 s.revoke_contact(&call.staff, c.id).await?;
-                let c = s.store().contact(c.id).await?;
-                Ok(ApiReply::ok(views::contact(&c)))
+                Ok(ApiReply::ok(self.contact_view(call, &p, c.id).await?))
             }
             Op::RevokeInvite => {
                 let p = self.portal_in(call, 0).await?;
                 let c = self.contact_in(&p, param(call, 1)).await?;
                 s.revoke_invite(&call.staff, c.id).await?;
-                Ok(ApiReply::ok(views::contact(&c)))
+                Ok(ApiReply::ok(self.contact_view(call, &p, c.id).await?))
             }
             Op::AddPhase => {
                 let p = self.portal_in(call, 0).await?;
@@ -320,6 +403,21 @@ impl PortalApp {
         let task: TaskId = id(param(call, 1), Entity::Task)?;
         let t = self.service().staff_task(&call.staff, p.id, task).await?;
         Ok((p, t))
+    }
+
+    /// A contact's view, with their last access.
+    async fn contact_view(
+        &self,
+        call: &Call<'_>,
+        p: &Portal,
+        contact: ContactId,
+    ) -> Result<Value, ApiError> {
+        let all = self.service().list_contacts(&call.staff, p.id).await?;
+        let c = all
+            .into_iter()
+            .find(|c| c.contact.id == contact)
+            .ok_or(ApiError::Core(Error::not_found(Entity::Contact)))?;
+        Ok(views::contact(&c.contact, c.last_access))
     }
 
     async fn detail(&self, portal: PortalId) -> Result<Value, ApiError> {

@@ -152,20 +152,47 @@ fn schemas() -> Map<String, Value> {
     let portal_props = json!({
         "id": id(), "client_name": s("string"),
         "status": { "enum": ["draft", "active", "completed", "archived"] },
-        "branding": reference("Branding"), "created_at": time(),
+        "branding": reference("Branding"),
+        "target_date": { "type": ["string", "null"], "format": "date" },
+        "created_at": time(),
     });
-    put(
-        "Portal",
-        object(
-            &["id", "client_name", "status", "branding", "created_at"],
-            portal_props.clone(),
-        ),
-    );
-    let mut detail_props = portal_props;
-    detail_props["progress"] = object(
+    let progress = object(
         &["completed", "total"],
         json!({ "completed": { "type": "integer", "minimum": 0 }, "total": { "type": "integer", "minimum": 0 } }),
     );
+    put(
+        "Portal",
+        object(
+            &[
+                "id",
+                "client_name",
+                "status",
+                "branding",
+                "target_date",
+                "created_at",
+            ],
+            portal_props.clone(),
+        ),
+    );
+    let mut summary_props = portal_props.clone();
+    summary_props["progress"] = progress.clone();
+    put(
+        "PortalSummary",
+        object(
+            &[
+                "id",
+                "client_name",
+                "status",
+                "branding",
+                "target_date",
+                "created_at",
+                "progress",
+            ],
+            summary_props,
+        ),
+    );
+    let mut detail_props = portal_props;
+    detail_props["progress"] = progress;
     detail_props["phases"] = array_of("Phase");
     put(
         "PortalDetail",
@@ -175,6 +202,7 @@ fn schemas() -> Map<String, Value> {
                 "client_name",
                 "status",
                 "branding",
+                "target_date",
                 "created_at",
                 "progress",
                 "phases",
@@ -195,8 +223,22 @@ fn schemas() -> Map<String, Value> {
     put(
         "PortalPatch",
         object(
-            &["status"],
-            json!({ "status": { "enum": ["draft", "active", "completed", "archived"] } }),
+            &[],
+            json!({
+                "client_name": text(200),
+                "target_date": { "type": ["string", "null"], "format": "date" },
+                "status": { "enum": ["draft", "active", "completed", "archived"], "description": "Needs the admin role." },
+            }),
+        ),
+    );
+    put(
+        "TenantPatch",
+        object(
+            &[],
+            json!({
+                "name": text(200),
+                "notification_recipients": { "type": "array", "maxItems": 20, "items": { "type": "string", "format": "email" } },
+            }),
         ),
     );
     put(
@@ -285,10 +327,18 @@ fn schemas() -> Map<String, Value> {
     put(
         "Contact",
         object(
-            &["id", "name", "email", "revoked_at", "created_at"],
+            &[
+                "id",
+                "name",
+                "email",
+                "revoked_at",
+                "last_access",
+                "created_at",
+            ],
             json!({
                 "id": id(), "name": s("string"), "email": s("string"),
                 "revoked_at": { "type": ["string", "null"], "format": "date-time" },
+                "last_access": { "type": ["string", "null"], "format": "date-time" },
                 "created_at": time(),
             }),
         ),
@@ -459,7 +509,7 @@ fn schemas() -> Map<String, Value> {
         ),
     );
     for (page_name, item) in [
-        ("PortalPage", "Portal"),
+        ("PortalPage", "PortalSummary"),
         ("ContactPage", "Contact"),
         ("CommentPage", "Comment"),
         ("QuestionPage", "Question"),

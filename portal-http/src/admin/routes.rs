@@ -11,6 +11,7 @@ pub(crate) enum Op {
     OpenApi,
     Me,
     Tenant,
+    EditTenant,
     SetTenantBranding,
     ListPortals,
     CreatePortal,
@@ -20,6 +21,9 @@ pub(crate) enum Op {
     ListContacts,
     AddContact,
     InviteContact,
+    InviteLink,
+    GetContact,
+    EditContact,
     RevokeContact,
     RevokeInvite,
     AddPhase,
@@ -142,6 +146,12 @@ pub(crate) fn routes() -> Vec<Route> {
             .summary("The MSP's settings and branding defaults")
             .ok(200, "Tenant")
             .etag(),
+        r(M::PATCH, "/tenant", EditTenant, "updateTenant")
+            .admin()
+            .summary("Rename the MSP or replace its notification recipients")
+            .body("TenantPatch")
+            .ok(200, "Tenant")
+            .if_match(),
         r(
             M::PUT,
             "/tenant/branding",
@@ -172,8 +182,7 @@ pub(crate) fn routes() -> Vec<Route> {
             SetPortalStatus,
             "updatePortal",
         )
-        .admin()
-        .summary("Change a portal's status")
+        .summary("Rename a portal, set its target go-live date, or change its status (status: admin)")
         .body("PortalPatch")
         .ok(200, "PortalDetail")
         .if_match(),
@@ -215,6 +224,18 @@ pub(crate) fn routes() -> Vec<Route> {
         )
         .summary("Issue (or re-issue) the contact's invite: emails it and returns the link once")
         .ok(200, "Invite"),
+        r(M::POST, "/portals/{portal}/contacts/{contact}/invite-link", InviteLink, "inviteLink")
+            .summary("Issue (or re-issue) the contact's invite without emailing it; returns the link once, for hosts that send their own email")
+            .ok(200, "Invite"),
+        r(M::GET, "/portals/{portal}/contacts/{contact}", GetContact, "getContact")
+            .summary("A contact, with their last access")
+            .ok(200, "Contact")
+            .etag(),
+        r(M::PATCH, "/portals/{portal}/contacts/{contact}", EditContact, "updateContact")
+            .summary("Correct a contact's name and email")
+            .body("ContactInput")
+            .ok(200, "Contact")
+            .if_match(),
         r(
             M::POST,
             "/portals/{portal}/contacts/{contact}/revoke",

@@ -67,8 +67,15 @@ pub(crate) fn portal(p: &Portal) -> Value {
         "client_name": p.client_name,
         "status": p.status.as_str(),
         "branding": branding(&p.branding),
+        "target_date": p.target_date.map(|d| d.to_string()),
         "created_at": time(p.created_at),
     })
+}
+
+pub(crate) fn portal_summary(p: &portal_core::service::PortalSummary) -> Value {
+    let mut v = portal(&p.portal);
+    v["progress"] = json!({ "completed": p.progress.completed, "total": p.progress.total });
+    v
 }
 
 pub(crate) fn task(t: &Task) -> Value {
@@ -101,12 +108,8 @@ pub(crate) fn phase(p: &Phase, tasks: &[&Task]) -> Value {
 
 pub(crate) fn portal_detail(s: &PortalSnapshot) -> Value {
     let mut v = portal(&s.portal);
-    let done = s
-        .tasks
-        .iter()
-        .filter(|t| t.status == portal_core::model::TaskStatus::Completed)
-        .count();
-    v["progress"] = json!({ "completed": done, "total": s.tasks.len() });
+    let progress = portal_core::model::Progress::of(&s.tasks);
+    v["progress"] = json!({ "completed": progress.completed, "total": progress.total });
     v["phases"] = Value::Array(
         s.phases
             .iter()
@@ -119,12 +122,13 @@ pub(crate) fn portal_detail(s: &PortalSnapshot) -> Value {
     v
 }
 
-pub(crate) fn contact(c: &Contact) -> Value {
+pub(crate) fn contact(c: &Contact, last_access: Option<chrono::DateTime<chrono::Utc>>) -> Value {
     json!({
         "id": c.id.to_string(),
         "name": c.name,
         "email": c.email.as_str(),
         "revoked_at": opt_time(c.revoked_at),
+        "last_access": opt_time(last_access),
         "created_at": time(c.created_at),
     })
 }

@@ -61,6 +61,7 @@ async fn plan(store: &dyn Store, seed: u64) -> Plan {
         status: PortalStatus::Active,
         branding,
         created_at: at(0),
+        target_date: None,
     };
     store.create_portal(&portal).await.unwrap();
     let phase = store

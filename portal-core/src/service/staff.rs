@@ -1,0 +1,214 @@
+//! The MSP's lists and settings: portals with their progress, contacts with their
+//! last access, invite links for hosts that send their own email, and edits of
+//! portals, contacts and tenant settings. Every use case takes a [`StaffContext`] and
+//! is scoped by its tenant like the rest of the staff side.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{MAX_NAME, PortalService};
+use crate::error::{Error, Result};
+use crate::ids::{ContactId, PortalId};
+use crate::model::{Contact, EmailAddress, Portal, Progress, Tenant, clean_label};
+use crate::secret::InviteToken;
+use crate::staff::{StaffContext, StaffRole};
+use crate::store::{AccessEvent, ContactEdit, PortalEdit, TenantEdit};
+
+/// How many access-log entries of a portal are read to find its contacts' last
+/// access: enough for months of a portal's use; a contact whose last access is older
+/// than the newest this many entries shows none.
+const LAST_ACCESS_WINDOW: usize = 10_000;
+
+/// Most notification recipients a tenant may have (each client message emails all).
+pub const MAX_RECIPIENTS: usize = 20;
+
+/// A portal as the MSP's portal list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalSummary {
+    /// The portal (name, status, target go-live date, branding).
+    pub portal: Portal,
+    /// Completed and total tasks of its plan.
+    pub progress: Progress,
+}
+
+/// A contact as the MSP's contact list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactSummary {
+    /// The contact (name, email, revoked or not).
+    pub contact: Contact,
+    /// The last time they signed in or used the portal, if they have (within the
+    /// newest entries of the portal's access log).
+    pub last_access: Option<DateTime<Utc>>,
+}
+
+/// A fresh invite link, for a host that emails it itself. The token is shown once;
+/// only its hash is stored. Debug output leaves both out.
+#[derive(Clone)]
+pub struct InviteLink {
+    /// The invite token.
+    pub token: InviteToken,
+    /// The full link, as the invite email would carry it.
+    pub url: String,
+}
+
+impl std::fmt::Debug for InviteLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InviteLink(<redacted>)")
+    }
+}
+
+impl PortalService {
+    /// The staff member's tenant's portals, oldest first, with their progress.
+    pub async fn list_portals(&self, staff: &StaffContext) -> Result<Vec<PortalSummary>> {
+        staff.require(StaffRole::Member, "listing portals")?;
+        let portals = self.inner.store.portals(staff.tenant).await?;
+        let mut out = Vec::with_capacity(portals.len());
+        for portal in portals {
+            let snapshot = self.inner.store.portal_snapshot(portal.id).await?;
+            out.push(PortalSummary {
+                progress: Progress::of(&snapshot.tasks),
+                portal: snapshot.portal,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A portal's contacts, oldest first, each with their last access.
+    pub async fn list_contacts(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+    ) -> Result<Vec<ContactSummary>> {
+        staff.require(StaffRole::Member, "listing contacts")?;
+        let portal = self.staff_portal(staff, portal).await?;
+        let contacts = self.inner.store.contacts(portal.id).await?;
+        let log = self
+            .inner
+            .store
+            .access_log(portal.id, LAST_ACCESS_WINDOW)
+            .await?;
+        let mut last: HashMap<ContactId, DateTime<Utc>> = HashMap::new();
+        for entry in log {
+            if matches!(
+                entry.event,
+                AccessEvent::Verified | AccessEvent::PortalRequest
+            ) {
+                let at = last.entry(entry.contact_id).or_insert(entry.at);
+                *at = (*at).max(entry.at);
+            }
+        }
+        Ok(contacts
+            .into_iter()
+            .map(|contact| ContactSummary {
+                last_access: last.get(&contact.id).copied(),
+                contact,
+            })
+            .collect())
+    }
+
+    /// Issues a new invite link for a contact WITHOUT emailing it, for a host that
+    /// sends its own email: like [`Self::invite_contact`], the new link kills the
+    /// contact's previous one (sessions keep working).
+    pub async fn invite_link(
+        &self,
+        staff: &StaffContext,
+        contact: ContactId,
+    ) -> Result<InviteLink> {
+        staff.require(StaffRole::Member, "issuing an invite link")?;
+        self.staff_contact(staff, contact).await?;
+        let token = InviteToken::generate(self.inner.random.as_ref());
+        self.inner
+            .store
+            .issue_invite(contact, &token.hash(), self.inner.clock.now(), &[])
+            .await?;
+        let url = self.inner.links.invite_url(&token);
+        Ok(InviteLink { token, url })
+    }
+
+    /// Renames a portal (the client company's name).
+    pub async fn rename_portal(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        client_name: &str,
+    ) -> Result<Portal> {
+        staff.require(StaffRole::Member, "renaming a portal")?;
+        let name = clean_label("client name", client_name, MAX_NAME)?;
+        let portal = self.staff_portal(staff, portal).await?;
+        self.inner
+            .store
+            .edit_portal(portal.id, &PortalEdit::Rename(name))
+            .await
+    }
+
+    /// Sets (or with `None` clears) a portal's target go-live date.
+    pub async fn set_target_date(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        date: Option<NaiveDate>,
+    ) -> Result<Portal> {
+        staff.require(StaffRole::Member, "setting a target date")?;
+        let portal = self.staff_portal(staff, portal).await?;
+        self.inner
+            .store
+            .edit_portal(portal.id, &PortalEdit::TargetDate(date))
+            .await
+    }
+
+    /// Corrects a contact's name and email. A new email must not be another contact's
+    /// of the same portal (`Conflict`).
+    pub async fn edit_contact(
+        &self,
+        staff: &StaffContext,
+        contact: ContactId,
+        name: &str,
+        email: &str,
+    ) -> Result<Contact> {
+        staff.require(StaffRole::Member, "editing a contact")?;
+        let edit = ContactEdit {
+            name: clean_label("name", name, MAX_NAME)?,
+            email: EmailAddress::parse(email)?,
+        };
+        self.staff_contact(staff, contact).await?;
+        self.inner.store.edit_contact(contact, &edit).await
+    }
+
+    /// Renames the staff member's tenant (admin; its own name, not the branding).
+    pub async fn rename_tenant(&self, staff: &StaffContext, name: &str) -> Result<Tenant> {
+        staff.require(StaffRole::Admin, "renaming the account")?;
+        let name = clean_label("name", name, MAX_NAME)?;
+        self.inner
+            .store
+            .edit_tenant(staff.tenant, &TenantEdit::Rename(name))
+            .await
+    }
+
+    /// Replaces who at the MSP is emailed about client messages (admin). Duplicates
+    /// are dropped; at most [`MAX_RECIPIENTS`].
+    pub async fn set_notification_recipients(
+        &self,
+        staff: &StaffContext,
+        recipients: &[&str],
+    ) -> Result<Tenant> {
+        staff.require(StaffRole::Admin, "changing notification recipients")?;
+        let mut list: Vec<EmailAddress> = Vec::with_capacity(recipients.len());
+        for raw in recipients {
+            let email = EmailAddress::parse(raw)?;
+            if !list.contains(&email) {
+                list.push(email);
+            }
+        }
+        if list.len() > MAX_RECIPIENTS {
+            return Err(Error::invalid(
+                "recipients",
+                format!("give at most {MAX_RECIPIENTS} addresses"),
+            ));
+        }
+        self.inner
+            .store
+            .edit_tenant(staff.tenant, &TenantEdit::NotificationRecipients(list))
+            .await
+    }
+}

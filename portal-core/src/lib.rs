@@ -14,6 +14,7 @@ pub mod blob;
 pub mod clock;
 pub mod error;
 pub mod files;
+pub mod idempotency;
 pub mod ids;
 pub mod mail;
 pub mod model;
@@ -53,6 +54,6 @@ pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{PortalService, PortalServiceBuilder, PruneReport, TaskSpec};
 pub use staff::{StaffContext, StaffRole};
 pub use store::{
-    AccessStore, DirectoryStore, OutboxStore, PlanStore, ReminderStore, Store, TemplateStore,
-    WorkflowStore,
+    AccessStore, DirectoryStore, IdempotencyStore, OutboxStore, PlanStore, ReminderStore, Store,
+    TemplateStore, WorkflowStore,
 };

@@ -19,6 +19,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::access::{AccessPolicy, SessionPolicy};
 use crate::blob::keyring::{KeyId, WrappedKey};
 use crate::error::{Error, Result};
+use crate::idempotency::{IdempotencyKey, Reservation, Reserve, SavedResponse};
 use crate::ids::{
     BlobId, ClaimToken, ContactId, FileId, MailId, PhaseId, PortalId, QuestionId, TaskId, TenantId,
 };
@@ -1027,6 +1028,50 @@ pub fn check_new_plan(
     change.diff(&empty).map(|_| ())
 }
 
+/// `Idempotency-Key`s of creating requests (see [`crate::idempotency`]).
+///
+/// # Contract
+/// - **Atomic reservation.** `reserve_idempotency` is one unit: it reads the record of
+///   `(tenant, key)`, asks [`crate::idempotency::judge`], and on
+///   [`Reservation::Reserved`] writes [`crate::idempotency::Reserve::record`] (replacing
+///   an expired record or one whose lease ended). Concurrent reservations of one key
+///   with one fingerprint: exactly one is `Reserved`, the others `InProgress`.
+/// - **Replay.** After `complete_idempotency`, a reservation with the same fingerprint
+///   answers `Replay` with the response exactly as completed; a different fingerprint
+///   answers `KeyReused`. Nothing else changes the record.
+/// - **Scoped by tenant.** The same key of two tenants is two records.
+/// - **Expiry.** A record is remembered up to and including its `expires_at`; after
+///   that the key reserves afresh. A running reservation holds up to and including its
+///   `lease_until`; after that a new claim takes it over.
+/// - **Only the current claim completes or releases.** `complete_idempotency` and
+///   `release_idempotency` change the record only if it is still running under
+///   `claim`; otherwise they change nothing and answer `false`. Release deletes the
+///   record (the request failed on the server's side: a retry may run it again).
+/// - `prune_idempotency(before, max_rows)` deletes up to `max_rows` records whose
+///   `expires_at` is strictly before `before`, and returns how many.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync + 'static {
+    /// Reserves `(tenant, key)` for a request, or says why not.
+    async fn reserve_idempotency(&self, reserve: &Reserve) -> Result<Reservation>;
+    /// Stores the response of the request that holds the key under `claim`.
+    async fn complete_idempotency(
+        &self,
+        tenant: TenantId,
+        key: &IdempotencyKey,
+        claim: ClaimToken,
+        response: &SavedResponse,
+    ) -> Result<bool>;
+    /// Forgets the reservation `claim` holds, so the request may run again.
+    async fn release_idempotency(
+        &self,
+        tenant: TenantId,
+        key: &IdempotencyKey,
+        claim: ClaimToken,
+    ) -> Result<bool>;
+    /// Deletes up to `max_rows` records that expired before `before`; returns how many.
+    async fn prune_idempotency(&self, before: DateTime<Utc>, max_rows: usize) -> Result<u64>;
+}
+
 /// Everything a complete store provides. Implemented for any type with all the parts.
 pub trait Store:
     DirectoryStore
@@ -1037,6 +1082,7 @@ pub trait Store:
     + ReminderStore
     + PlanStore
     + TemplateStore
+    + IdempotencyStore
 {
 }
 
@@ -1048,7 +1094,8 @@ impl<
         + OutboxStore
         + ReminderStore
         + PlanStore
-        + TemplateStore,
+        + TemplateStore
+        + IdempotencyStore,
 > Store for T
 {
 }

@@ -25,6 +25,7 @@ use portal_core::access::rules;
 use portal_core::access::{AccessPolicy, SessionPolicy};
 use portal_core::blob::keyring::{KeyId, WrappedKey};
 use portal_core::conformance;
+use portal_core::idempotency::{IdempotencyKey, Reservation, Reserve, SavedResponse};
 use portal_core::ids::FileId;
 use portal_core::memory::MemoryStore;
 use portal_core::model::{
@@ -33,6 +34,7 @@ use portal_core::model::{
 use portal_core::outbox::{FailedAttempt, Lease, MailState, OutboxMessage};
 use portal_core::reminders::{ReminderSettings, ReminderState};
 use portal_core::secret::{CodeHash, TokenHash};
+use portal_core::store::IdempotencyStore;
 use portal_core::store::{
     AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, PlanDecision, PlanStore,
     RequestInfo, TaskDecision, TemplateStore, VerificationView,
@@ -181,6 +183,21 @@ enum Breakage {
     /// `create_portal_with_plan` writes the portal first and the plan after: a refused
     /// plan leaves the portal behind.
     PortalWithoutItsPlan,
+    /// `reserve_idempotency` replays whatever response the key holds, whatever the
+    /// request's fingerprint.
+    ReplayIgnoresFingerprint,
+    /// Idempotency keys are one namespace for all tenants.
+    KeysAcrossTenants,
+    /// Completed idempotency keys never expire.
+    KeysNeverExpire,
+    /// A running reservation is never taken over, however long ago its lease ended.
+    LeaseNeverEnds,
+    /// `complete_idempotency` ignores the claim: a taken-over claim still completes.
+    CompleteIgnoresClaim,
+    /// `reserve_idempotency` is read → pause → write, without a lock: racers both win.
+    UnlockedReserve,
+    /// `prune_idempotency` removes the records expiring exactly at `before` too.
+    PruneKeysBoundary,
 }
 
 /// What the wrapper saw pass through it.
@@ -215,6 +232,10 @@ struct Shadow {
     orphan_comments: HashMap<TaskId, Vec<Comment>>,
     /// Template → its tenant.
     template_tenant: HashMap<TemplateId, TenantId>,
+    /// Idempotency key → when it was last reserved.
+    key_first_used: HashMap<(TenantId, IdempotencyKey), DateTime<Utc>>,
+    /// Idempotency key → the fingerprint it was reserved with.
+    key_fingerprint: HashMap<(TenantId, IdempotencyKey), [u8; 32]>,
 }
 
 /// How a wrong try was answered, shared by the optimistic redeem's colliding calls.
@@ -1334,6 +1355,128 @@ impl OutboxStore for Broken {
     }
 }
 
+/// One tenant for every key, when keys are (wrongly) shared across tenants.
+const SHARED_TENANT: TenantId = TenantId::from_bytes([0xAA; 16]);
+
+#[async_trait]
+impl IdempotencyStore for Broken {
+    async fn reserve_idempotency(&self, reserve: &Reserve) -> Result<Reservation> {
+        let mut asked = reserve.clone();
+        if self.is(Breakage::KeysAcrossTenants) {
+            asked.tenant = SHARED_TENANT;
+        }
+        if self.is(Breakage::UnlockedReserve) {
+            // Read (what the wrapper saw), pause, then write and trust the read.
+            let id = (asked.tenant, asked.key.clone());
+            let seen = self.shadow().key_fingerprint.contains_key(&id);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let answer = self.inner.reserve_idempotency(&asked).await?;
+            if seen {
+                return Ok(answer);
+            }
+            self.shadow().key_fingerprint.insert(id, asked.fingerprint);
+            return Ok(Reservation::Reserved);
+        }
+        if self.is(Breakage::KeysNeverExpire) {
+            // Judged as if it were still the moment the key was first used.
+            let mut early = asked.clone();
+            early.now = self
+                .shadow()
+                .key_first_used
+                .get(&(asked.tenant, asked.key.clone()))
+                .copied()
+                .unwrap_or(asked.now);
+            let answer = self.inner.reserve_idempotency(&early).await?;
+            if !matches!(answer, Reservation::Reserved) {
+                return Ok(answer);
+            }
+        }
+        if self.is(Breakage::LeaseNeverEnds) {
+            let probe = Reserve {
+                now: self
+                    .shadow()
+                    .key_first_used
+                    .get(&(asked.tenant, asked.key.clone()))
+                    .copied()
+                    .unwrap_or(asked.now),
+                claim: ClaimToken::from_bytes([0xEF; 16]),
+                ..asked.clone()
+            };
+            if self.inner.reserve_idempotency(&probe).await? == Reservation::InProgress {
+                return Ok(Reservation::InProgress);
+            }
+        }
+        let answer = self.inner.reserve_idempotency(&asked).await?;
+        if answer == Reservation::Reserved {
+            self.shadow()
+                .key_first_used
+                .insert((asked.tenant, asked.key.clone()), asked.now);
+        }
+        if self.is(Breakage::ReplayIgnoresFingerprint) && answer == Reservation::KeyReused {
+            let mut same = asked.clone();
+            if let Some(fp) = self
+                .shadow()
+                .key_fingerprint
+                .get(&(asked.tenant, asked.key.clone()))
+            {
+                same.fingerprint = *fp;
+            }
+            return self.inner.reserve_idempotency(&same).await;
+        }
+        if answer == Reservation::Reserved {
+            self.shadow()
+                .key_fingerprint
+                .insert((asked.tenant, asked.key.clone()), asked.fingerprint);
+        }
+        Ok(answer)
+    }
+
+    async fn complete_idempotency(
+        &self,
+        tenant: TenantId,
+        key: &IdempotencyKey,
+        claim: ClaimToken,
+        response: &SavedResponse,
+    ) -> Result<bool> {
+        let tenant = if self.is(Breakage::KeysAcrossTenants) {
+            SHARED_TENANT
+        } else {
+            tenant
+        };
+        let done = self
+            .inner
+            .complete_idempotency(tenant, key, claim, response)
+            .await?;
+        if !done && self.is(Breakage::CompleteIgnoresClaim) {
+            return Ok(true);
+        }
+        Ok(done)
+    }
+
+    async fn release_idempotency(
+        &self,
+        tenant: TenantId,
+        key: &IdempotencyKey,
+        claim: ClaimToken,
+    ) -> Result<bool> {
+        let tenant = if self.is(Breakage::KeysAcrossTenants) {
+            SHARED_TENANT
+        } else {
+            tenant
+        };
+        self.inner.release_idempotency(tenant, key, claim).await
+    }
+
+    async fn prune_idempotency(&self, before: DateTime<Utc>, max_rows: usize) -> Result<u64> {
+        let before = if self.is(Breakage::PruneKeysBoundary) {
+            before + TimeDelta::microseconds(1)
+        } else {
+            before
+        };
+        self.inner.prune_idempotency(before, max_rows).await
+    }
+}
+
 /// A store to hand a check.
 fn store(breaks: Breakage) -> Arc<dyn Store> {
     Arc::new(Broken::new(breaks))
@@ -1531,6 +1674,22 @@ caught! {
         RemoveOnlyRevokes => ref remove_contact_erases_access;
     a_foreign_removal_entry_is_caught_by_remove_contact_erases_access:
         RemoveAcceptsForeignActivity => ref remove_contact_erases_access;
+    replay_ignoring_the_fingerprint_is_caught_by_idempotency_reserve_and_replay:
+        ReplayIgnoresFingerprint => ref idempotency_reserve_and_replay;
+    keys_across_tenants_are_caught_by_idempotency_reserve_and_replay:
+        KeysAcrossTenants => ref idempotency_reserve_and_replay;
+    keys_that_never_expire_are_caught_by_idempotency_expiry_and_lease:
+        KeysNeverExpire => ref idempotency_expiry_and_lease;
+    a_lease_that_never_ends_is_caught_by_idempotency_expiry_and_lease:
+        LeaseNeverEnds => ref idempotency_expiry_and_lease;
+    complete_ignoring_the_claim_is_caught_by_idempotency_reserve_and_replay:
+        CompleteIgnoresClaim => ref idempotency_reserve_and_replay;
+    complete_ignoring_the_claim_is_caught_by_idempotency_expiry_and_lease:
+        CompleteIgnoresClaim => ref idempotency_expiry_and_lease;
+    unlocked_reserve_is_caught_by_concurrent_idempotency_reserves:
+        UnlockedReserve => arc concurrent_idempotency_reserves;
+    pruning_the_key_boundary_is_caught_by_idempotency_prune:
+        PruneKeysBoundary => ref idempotency_prune;
     unkept_edits_are_caught_by_directory_edits:
         EditsNotKept => ref directory_edits;
     refusing_the_own_email_is_caught_by_directory_edits:

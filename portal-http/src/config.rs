@@ -14,6 +14,11 @@ pub struct HttpConfig {
     pub public_base_url: String,
     /// Path prefix the portal is mounted under (`""` for the root, or e.g. `"/portal"`).
     pub mount_prefix: String,
+    /// Absolute path the admin JSON API is mounted under (`/api/v1` by default), when
+    /// the app has a [`StaffAuth`](crate::StaffAuth) (see
+    /// [`PortalApp::with_staff_auth`](crate::PortalApp::with_staff_auth)). Matched
+    /// before the client pages, so it must not be a client page's path.
+    pub admin_prefix: String,
     /// `true` (the default) marks cookies `Secure` and gives them the `__Host-` prefix.
     /// Set `false` only for a plain-http localhost demo: browsers drop `Secure` cookies
     /// over plain http on other hosts.
@@ -100,6 +105,7 @@ impl Default for HttpConfig {
         Self {
             public_base_url: "http://localhost:8080".to_owned(),
             mount_prefix: String::new(),
+            admin_prefix: "/api/v1".to_owned(),
             secure_cookies: true,
             trusted_proxies: Vec::new(),
             frame_ancestors: "'none'".to_owned(),

@@ -15,6 +15,7 @@
 //! ```
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin;
 mod app;
 mod assets;
 mod config;
@@ -27,6 +28,7 @@ mod respond;
 mod server;
 mod throttle;
 
+pub use admin::{AuthRefusal, PROBLEM_BASE, PROBLEM_JSON, StaffAuth, bearer_token};
 pub use app::PortalApp;
 pub use config::{HttpConfig, HttpLinks};
 pub use respond::Body;

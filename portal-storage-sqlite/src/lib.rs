@@ -63,6 +63,7 @@ mod cache;
 mod codec;
 mod directory;
 mod documents;
+mod idempotency;
 pub mod migrations;
 mod outbox;
 mod plan;

@@ -444,8 +444,34 @@ CREATE TABLE erasures (
 CREATE INDEX erasures_by_tenant ON erasures (tenant_id, id);
 "#;
 
+/// Migration 11: `Idempotency-Key`s of the admin API's creating requests.
+///
+/// - One row per (tenant, key), clustered so a reservation is one primary-key lookup.
+/// - `fingerprint` is the SHA-256 of the request; `claim` and `lease_until` say who
+///   runs it until when; `status`, `headers` (JSON list of pairs) and `body` are set
+///   together when it completes (the CHECK). Bodies never hold secrets (the host takes
+///   no key on requests whose answer carries one).
+/// - `idempotency_by_expiry` serves the prune, oldest first.
+const V11: &str = r#"
+CREATE TABLE idempotency_keys (
+    tenant_id   BLOB    NOT NULL CHECK (length(tenant_id) = 16),
+    key         TEXT    NOT NULL,
+    fingerprint BLOB    NOT NULL CHECK (length(fingerprint) = 32),
+    claim       BLOB    NOT NULL CHECK (length(claim) = 16),
+    lease_until INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    status      INTEGER,
+    headers     TEXT,
+    body        BLOB,
+    CHECK ((status IS NULL) = (headers IS NULL) AND (status IS NULL) = (body IS NULL)),
+    PRIMARY KEY (tenant_id, key)
+) WITHOUT ROWID;
+
+CREATE INDEX idempotency_by_expiry ON idempotency_keys (expires_at);
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
 
 /// The schema version this build writes: the number of migrations.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod access_pages;
+mod admin_api;
 mod connections;
 mod csrf;
 mod documents;

@@ -142,7 +142,13 @@ impl Harness {
         let (portal, contact, tasks, staff) = (mine.portal, mine.contact, mine.tasks, mine.staff);
         let (other_portal, other_tasks, other_staff) = (theirs.portal, theirs.tasks, theirs.staff);
         let invite = service.invite_contact(&staff, contact.id).await.unwrap();
-        let app = Arc::new(PortalApp::new(service.clone(), config.clone()));
+        let auth = TestStaffAuth {
+            tenant: portal.tenant_id,
+            other_tenant: other_portal.tenant_id,
+        };
+        let app = Arc::new(
+            PortalApp::new(service.clone(), config.clone()).with_staff_auth(Arc::new(auth)),
+        );
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(portal_http::serve(listener, app, async move {
             let _ = rx.await;
@@ -184,6 +190,33 @@ impl Harness {
             Mail::Recording(m) => m.last_to(self.contact.email.as_str()).unwrap().text,
             Mail::Outbox(dir) => eml::newest(dir).text,
         }
+    }
+}
+
+/// The admin API's credentials in tests: `Bearer admin` and `Bearer member` act for the
+/// tenant of [`Harness::portal`], `Bearer other-admin` for the other portal's tenant;
+/// anything else is refused.
+pub struct TestStaffAuth {
+    pub tenant: portal_core::TenantId,
+    pub other_tenant: portal_core::TenantId,
+}
+
+#[async_trait::async_trait]
+impl portal_http::StaffAuth for TestStaffAuth {
+    async fn authenticate(
+        &self,
+        request: &http::request::Parts,
+    ) -> Result<portal_core::StaffContext, portal_http::AuthRefusal> {
+        use portal_core::{StaffContext, StaffRole};
+        let token = portal_http::bearer_token(request).ok_or(portal_http::AuthRefusal::Missing)?;
+        let (tenant, role, name) = match token {
+            "admin" => (self.tenant, StaffRole::Admin, "Priya Admin"),
+            "member" => (self.tenant, StaffRole::Member, "Sam Member"),
+            "other-admin" => (self.other_tenant, StaffRole::Admin, "Olga Other"),
+            _ => return Err(portal_http::AuthRefusal::Invalid),
+        };
+        StaffContext::new(tenant, token, name, None, role)
+            .map_err(|_| portal_http::AuthRefusal::Invalid)
     }
 }
 

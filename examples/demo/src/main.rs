@@ -13,7 +13,12 @@
 //! ```text
 //! cargo run -p portal-demo -- [--data-dir DIR] [--port PORT] [--reset] [--staff-port PORT]
 //! cargo run -p portal-demo -- rotate-keys [--data-dir DIR]
+//! cargo run -p portal-demo -- api-key create --role admin|member --name NAME [--data-dir DIR]
 //! ```
+//!
+//! The admin JSON API is served under `/api/v1` (document at `/api/v1/openapi.json`),
+//! authenticated with API keys kept hashed in `DIR/api-keys` (see `api_keys.rs`): the
+//! first start prints an admin key; `api-key create` prints more.
 //!
 //! `--staff-port` opens the demo-only staff console (see `staff.rs`) for reviewing
 //! uploads from a script until the admin API exists.
@@ -30,8 +35,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use portal_core::Mailer;
+use portal_core::StaffRole;
 use portal_core::mail::{OutboxMailer, SmtpConfig, SmtpCredentials, SmtpMailer, SmtpSecurity};
 use portal_core::{OsRandom, PortalService};
+use portal_demo::api_keys::{self, ApiKeys};
 use portal_demo::data::DataDir;
 use portal_demo::files;
 use portal_http::{HttpConfig, PortalApp};
@@ -39,6 +46,7 @@ use portal_storage_sqlite::SqliteStore;
 
 const HELP: &str = "usage: portal-demo [--data-dir DIR] [--port PORT] [--reset] [--staff-port PORT]
        portal-demo rotate-keys [--data-dir DIR]
+       portal-demo api-key create --role admin|member --name NAME [--data-dir DIR]
 
   --data-dir DIR     where the database, uploaded files, keys and outbox live
                      (default: demo-data)
@@ -46,6 +54,11 @@ const HELP: &str = "usage: portal-demo [--data-dir DIR] [--port PORT] [--reset] 
   --reset            delete the data folder first and seed afresh
   --staff-port PORT  also open the demo-only staff console on 127.0.0.1:PORT, to review
                      uploads from a script (token in DIR/staff-token; see src/staff.rs)
+
+The admin JSON API is at /api/v1 (its OpenAPI document at /api/v1/openapi.json); send
+an API key as 'Authorization: Bearer pk_...'. The first start prints an admin key;
+api-key create prints a new one (kept only as a SHA-256 in DIR/api-keys; works while
+the server runs).
 
 rotate-keys: adds a new file key to DIR/keys/file-keys, makes it active and re-wraps
 every uploaded file's key under it (file contents are not touched). Stop the server
@@ -69,6 +82,8 @@ enum Command {
     Serve,
     /// `rotate-keys`.
     RotateKeys,
+    /// `api-key create`.
+    CreateApiKey,
 }
 
 struct Args {
@@ -77,6 +92,8 @@ struct Args {
     port: u16,
     reset: bool,
     staff_port: Option<u16>,
+    key_role: Option<StaffRole>,
+    key_name: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -86,6 +103,8 @@ fn parse_args() -> Result<Args, String> {
         port: 8080,
         reset: false,
         staff_port: None,
+        key_role: None,
+        key_name: None,
     };
     if let Ok(port) = std::env::var("PORTAL_DEMO_PORT") {
         args.port = port
@@ -104,6 +123,17 @@ fn parse_args() -> Result<Args, String> {
             }
             "--reset" => args.reset = true,
             "rotate-keys" if args.command == Command::Serve => args.command = Command::RotateKeys,
+            "api-key" if args.command == Command::Serve => {
+                if it.next().as_deref() != Some("create") {
+                    return Err("api-key takes one subcommand: create".into());
+                }
+                args.command = Command::CreateApiKey;
+            }
+            "--role" => {
+                let v = it.next().ok_or("--role needs admin or member")?;
+                args.key_role = Some(StaffRole::parse(&v).map_err(|e| e.to_string())?);
+            }
+            "--name" => args.key_name = Some(it.next().ok_or("--name needs a name")?),
             "--staff-port" => {
                 let v = it.next().ok_or("--staff-port needs a number")?;
                 args.staff_port = Some(
@@ -118,8 +148,12 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument {other:?}; try --help")),
         }
     }
-    if args.command == Command::RotateKeys && args.reset {
-        return Err("rotate-keys does not take --reset".into());
+    if args.command != Command::Serve && args.reset {
+        return Err("only the server takes --reset".into());
+    }
+    if args.command == Command::CreateApiKey && (args.key_role.is_none() || args.key_name.is_none())
+    {
+        return Err("api-key create needs --role admin|member and --name NAME".into());
     }
     Ok(args)
 }
@@ -180,7 +214,36 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     match args.command {
         Command::Serve => serve(args).await,
         Command::RotateKeys => rotate_keys(args).await,
+        Command::CreateApiKey => create_api_key(args).await,
     }
+}
+
+/// `api-key create`: a new key for the demo's MSP, printed once. The data folder is
+/// not locked (the server only reads the key file), so this works while it runs.
+async fn create_api_key(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    if !args.data_dir.join("portal.db").is_file() {
+        return Err(format!(
+            "{} has no demo database: start the demo once first",
+            args.data_dir.display()
+        )
+        .into());
+    }
+    let file = api_keys::path(&args.data_dir);
+    // Keys act for the tenant of the first key (the demo's MSP, created at first start).
+    let tenant = api_keys::load(&file)?
+        .first()
+        .map(|k| k.tenant)
+        .ok_or("no API key yet: start the demo once, it creates the first one")?;
+    let (Some(role), Some(name)) = (args.key_role, args.key_name) else {
+        return Err("api-key create needs --role and --name".into());
+    };
+    let key = api_keys::create(&file, &OsRandom, tenant, &name, role)?;
+    println!("{key}");
+    eprintln!(
+        "A {} key named {name:?}: it is shown only now (the data folder keeps its hash).",
+        role.as_str()
+    );
+    Ok(())
 }
 
 /// `rotate-keys`: one new key, every file key re-wrapped under it, the counts printed.
@@ -267,6 +330,20 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     let link = format!("{}/i/{}", config.public_base_url, invite.expose_secret());
 
+    // The admin API's first key: printed once, like the invite link.
+    let keys_file = api_keys::path(data.root());
+    let first_key = if api_keys::load(&keys_file)?.is_empty() {
+        Some(api_keys::create(
+            &keys_file,
+            &OsRandom,
+            seeded.portal.tenant_id,
+            "Demo admin",
+            StaffRole::Admin,
+        )?)
+    } else {
+        None
+    };
+
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
         .map_err(|e| {
@@ -292,6 +369,24 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         seeded.contact.name, seeded.contact.email
     );
     println!("    {link}");
+    println!();
+    println!(
+        "  Admin API: {}/api/v1 (document: {}/api/v1/openapi.json)",
+        config.public_base_url, config.public_base_url
+    );
+    match &first_key {
+        Some(key) => {
+            println!(
+                "  Its first API key (admin; shown only now, kept hashed in {}):",
+                keys_file.display()
+            );
+            println!("    {key}");
+        }
+        None => println!(
+            "  API keys are kept hashed in {}; `portal-demo api-key create` makes a new one.",
+            keys_file.display()
+        ),
+    }
     println!();
     println!("  Emails (invite, verification codes) are {mail_how}:");
     println!("    {mail_where}");
@@ -336,7 +431,9 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // 09:00 in their time zone on business days (and tells the MSP about quiet clients).
     let reminders =
         portal_core::service::spawn_reminder_pass(service.clone(), Duration::from_secs(300));
-    let app = Arc::new(PortalApp::new(service, config));
+    let app = Arc::new(
+        PortalApp::new(service, config).with_staff_auth(Arc::new(ApiKeys::new(keys_file))),
+    );
     let served = portal_http::serve(listener, app, portal_http::shutdown_signal()).await;
     retention.abort();
     reminders.stop().await;

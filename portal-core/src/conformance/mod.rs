@@ -72,6 +72,7 @@ mod blob;
 mod directory;
 mod documents;
 mod guards;
+mod idempotency;
 mod outbox;
 mod plan;
 pub mod race;
@@ -113,6 +114,10 @@ pub use documents::{
 pub use guards::{
     concurrent_emails_at_the_limit, concurrent_wrong_codes_per_contact, email_limit_per_contact,
     invite_death_ends_verifications, verification_lifetime, wrong_codes_per_contact,
+};
+pub use idempotency::{
+    concurrent_idempotency_reserves, idempotency_expiry_and_lease, idempotency_prune,
+    idempotency_reserve_and_replay,
 };
 pub use outbox::{
     outbox_claims_due_in_order, outbox_concurrent_claims, outbox_enqueue_round_trips,
@@ -250,6 +255,11 @@ pub async fn run_all(store: Arc<dyn Store>) {
     plan_concurrent_moves(store.clone()).await;
     templates_scoped_and_versioned(s).await;
     portal_with_plan_in_one_unit(s).await;
+    // Idempotency keys.
+    idempotency_reserve_and_replay(s).await;
+    idempotency_expiry_and_lease(s).await;
+    idempotency_prune(s).await;
+    concurrent_idempotency_reserves(store.clone()).await;
     // Staff use cases through the service: tenant isolation and roles.
     staff_isolation(store.clone()).await;
     staff_roles(store.clone()).await;
@@ -298,7 +308,8 @@ macro_rules! conformance_tests {
             reminder_escalation_compare_and_set,
             plan_reads_and_changes, plan_moves_renumber, plan_delete_takes_comments,
             plan_refusals_write_nothing, plan_unlocks_in_the_same_unit,
-            templates_scoped_and_versioned, portal_with_plan_in_one_unit
+            templates_scoped_and_versioned, portal_with_plan_in_one_unit,
+            idempotency_reserve_and_replay, idempotency_expiry_and_lease, idempotency_prune
         );
         $crate::conformance_tests!(@each arc $make;
             concurrent_positions, concurrent_issue_code, concurrent_magic_link_redeem,
@@ -307,7 +318,7 @@ macro_rules! conformance_tests {
             concurrent_answers, concurrent_comments, concurrent_activity_appends,
             concurrent_wrong_codes_per_contact, concurrent_emails_at_the_limit,
             concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims,
-            concurrent_digests, plan_concurrent_moves, staff_isolation, staff_roles
+            concurrent_digests, plan_concurrent_moves, concurrent_idempotency_reserves, staff_isolation, staff_roles
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

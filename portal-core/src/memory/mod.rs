@@ -30,6 +30,7 @@ mod access;
 mod blob;
 mod directory;
 mod documents;
+mod idempotency;
 mod outbox;
 mod plan;
 mod reminders;
@@ -45,6 +46,7 @@ use chrono::{DateTime, Utc};
 
 use crate::access::rules::{CodeGuard, CodeState, SessionState, VerificationState};
 use crate::error::{Entity, Error, Result};
+use crate::idempotency::{IdempotencyKey, IdempotencyRecord};
 use crate::ids::{ContactId, FileId, MailId, PhaseId, PortalId, QuestionId, TaskId, TenantId};
 use crate::model::{Contact, Logo, Phase, Portal, Task, Tenant};
 use crate::outbox::OutboxMessage;
@@ -220,6 +222,8 @@ struct State {
     templates: HashMap<crate::ids::TemplateId, crate::workflow::template::PlanTemplate>,
     /// Every tenant's erasure log, in insertion order.
     erasures: Vec<crate::store::Erasure>,
+    /// Idempotency keys by (tenant, key).
+    idempotency: HashMap<(TenantId, IdempotencyKey), IdempotencyRecord>,
 }
 
 impl State {

@@ -562,6 +562,21 @@ impl PortalService {
         Ok((contact, portal))
     }
 
+    /// Deletes expired `Idempotency-Key` records (see [`crate::idempotency`]), in
+    /// batches, up to [`MAX_PRUNE_BATCHES`] of them; returns how many went.
+    pub async fn prune_idempotency_keys(&self) -> Result<u64> {
+        let now = self.inner.clock.now();
+        let mut removed = 0u64;
+        for _ in 0..MAX_PRUNE_BATCHES {
+            let n = self.inner.store.prune_idempotency(now, 1000).await?;
+            removed += n;
+            if n < 1000 {
+                break;
+            }
+        }
+        Ok(removed)
+    }
+
     /// The retention in force.
     pub fn retention(&self) -> &RetentionPolicy {
         &self.inner.retention

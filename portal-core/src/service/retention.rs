@@ -1,5 +1,5 @@
 //! The background prune: a Tokio task that calls
-//! [`PortalService::prune_access_log`] periodically.
+//! [`PortalService::prune_access_log`] (and the expired idempotency keys) periodically.
 
 use std::time::Duration;
 
@@ -27,6 +27,9 @@ pub fn spawn_retention(service: PortalService, every: Duration) -> JoinHandle<()
             ticks.tick().await;
             if let Err(e) = service.prune_access_log().await {
                 tracing::warn!(error = %e, "the access-log prune failed; retrying at the next tick");
+            }
+            if let Err(e) = service.prune_idempotency_keys().await {
+                tracing::warn!(error = %e, "the idempotency-key prune failed; retrying at the next tick");
             }
         }
     })

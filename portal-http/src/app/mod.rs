@@ -110,6 +110,8 @@ pub struct PortalApp {
     starts_by_network: Arc<IpLimiter>,
     /// Per-network windows of code entries (shared by clones of the app).
     codes_by_network: Arc<IpLimiter>,
+    /// How admin API requests are authenticated; `None`: the admin API is not mounted.
+    pub(crate) staff_auth: Option<crate::admin::Auth>,
 }
 
 /// Per-request facts every handler needs.
@@ -142,7 +144,15 @@ impl PortalApp {
             throttle: Arc::new(WriteThrottle::default()),
             starts_by_network: Arc::new(IpLimiter::new(tracked)),
             codes_by_network: Arc::new(IpLimiter::new(tracked)),
+            staff_auth: None,
         }
+    }
+
+    /// Mounts the admin JSON API under [`HttpConfig::admin_prefix`], authenticating
+    /// staff with `auth` (the demo's API keys, a host's own session or SSO).
+    pub fn with_staff_auth(mut self, auth: Arc<dyn crate::StaffAuth>) -> Self {
+        self.staff_auth = Some(crate::admin::Auth(auth));
+        self
     }
 
     /// The service behind the app.
@@ -201,6 +211,10 @@ impl PortalApp {
     {
         let (parts, body) = request.into_parts();
         let full_path = parts.uri.path().to_owned();
+        if let Some(rest) = self.admin_path(&full_path) {
+            let rest = rest.to_owned();
+            return self.admin(parts, body, &rest).await;
+        }
         // HTTP/2 carries the host as the URI's authority rather than a `Host` header.
         let authority = parts.uri.authority().map(|a| a.as_str().to_owned());
         let mut nonce_bytes = [0u8; 16];

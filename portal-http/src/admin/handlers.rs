@@ -1,0 +1,495 @@
+//! One function per operation of the route table. Each scopes what it touches by the
+//! staff member's tenant first (another MSP's ids are `404`, as if they did not
+//! exist), then calls the core's use case, then answers with a view.
+
+use portal_core::error::{Entity, Error};
+use portal_core::ids::{ContactId, FileId, PhaseId, PortalId, QuestionId, TaskId};
+use portal_core::model::{
+    Branding, Contact, LogoRef, MeetingSchedule, Portal, PortalStatus, Side, Task, TaskKind,
+};
+use portal_core::service::TaskSpec;
+use portal_core::workflow::documents::Verdict;
+use serde_json::{Value, json};
+
+use super::input::{self, object, opt_date, opt_str, opt_u32, rename, req_str, req_time};
+use super::problem::ApiError;
+use super::routes::{Op, Route};
+use super::views;
+use super::{ApiReply, Call};
+use crate::PortalApp;
+
+type Answer = Result<ApiReply, ApiError>;
+
+/// An id from the path; one that does not parse is simply not found.
+fn id<T: std::str::FromStr>(raw: &str, entity: Entity) -> Result<T, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::Core(Error::NotFound { entity }))
+}
+
+fn param<'a>(call: &'a Call<'_>, i: usize) -> &'a str {
+    call.params.get(i).copied().unwrap_or_default()
+}
+
+impl PortalApp {
+    pub(super) async fn dispatch(&self, route: Route, call: &Call<'_>) -> Answer {
+        let s = self.service();
+        match route.op {
+            Op::OpenApi => Err(ApiError::NoRoute),
+            Op::Me => Ok(ApiReply::ok(views::staff(&call.staff))),
+            Op::Tenant => {
+                let t = s.store().tenant(call.staff.tenant).await?;
+                Ok(ApiReply::ok(views::tenant(&t)))
+            }
+            Op::SetTenantBranding => {
+                let t = s.store().tenant(call.staff.tenant).await?;
+                call.if_match(&views::tenant(&t))?;
+                let b = branding_input(&call.body)?;
+                s.update_tenant_branding(&call.staff, b).await?;
+                let t = s.store().tenant(call.staff.tenant).await?;
+                Ok(ApiReply::ok(views::tenant(&t)))
+            }
+            Op::EditTenant => {
+                let t = s.store().tenant(call.staff.tenant).await?;
+                call.if_match(&views::tenant(&t))?;
+                let m = object(&call.body)?;
+                if let Some(name) = opt_str(m, "name")? {
+                    s.rename_tenant(&call.staff, &name).await?;
+                }
+                match m.get("notification_recipients") {
+                    None | Some(Value::Null) => {}
+                    Some(Value::Array(list)) => {
+                        let mut emails = Vec::with_capacity(list.len());
+                        for v in list {
+                            emails.push(v.as_str().ok_or_else(|| {
+                                input::invalid("notification_recipients", "give email addresses")
+                            })?);
+                        }
+                        s.set_notification_recipients(&call.staff, &emails)
+                            .await
+                            .map_err(|e| {
+                                rename(
+                                    e,
+                                    &[
+                                        ("email", "notification_recipients"),
+                                        ("recipients", "notification_recipients"),
+                                    ],
+                                )
+                            })?;
+                    }
+                    Some(_) => {
+                        return Err(input::invalid(
+                            "notification_recipients",
+                            "give a list of email addresses",
+                        ));
+                    }
+                }
+                let t = s.store().tenant(call.staff.tenant).await?;
+                Ok(ApiReply::ok(views::tenant(&t)))
+            }
+            Op::ListPortals => {
+                let all = s.list_portals(&call.staff).await?;
+                Ok(call.page(all.iter().map(views::portal_summary).collect()))
+            }
+            Op::CreatePortal => {
+                let m = object(&call.body)?;
+                let name = req_str(m, "client_name")?;
+                let status = match opt_str(m, "status")? {
+                    None => PortalStatus::Draft,
+                    Some(raw) => PortalStatus::parse(&raw)
+                        .map_err(|e| rename(e, &[("status", "status")]))
+                        .map_err(|_| {
+                            input::invalid("status", "use draft, active, completed or archived")
+                        })?,
+                };
+                let p = s
+                    .create_portal(&call.staff, &name, status)
+                    .await
+                    .map_err(|e| rename(e, &[("client name", "client_name")]))?;
+                let location = self.api_path(&format!("/portals/{}", p.id));
+                Ok(ApiReply::created(views::portal(&p), Some(location)))
+            }
+            Op::GetPortal => {
+                let p = self.portal_in(call, 0).await?;
+                Ok(ApiReply::ok(self.detail(p.id).await?))
+            }
+            Op::SetPortalStatus => {
+                let p = self.portal_in(call, 0).await?;
+                call.if_match(&self.detail(p.id).await?)?;
+                let m = object(&call.body)?;
+                if let Some(name) = opt_str(m, "client_name")? {
+                    s.rename_portal(&call.staff, p.id, &name)
+                        .await
+                        .map_err(|e| rename(e, &[("client name", "client_name")]))?;
+                }
+                if m.contains_key("target_date") {
+                    s.set_target_date(&call.staff, p.id, opt_date(m, "target_date")?)
+                        .await?;
+                }
+                if let Some(raw) = opt_str(m, "status")? {
+                    let status = PortalStatus::parse(&raw).map_err(|_| {
+                        input::invalid("status", "use draft, active, completed or archived")
+                    })?;
+                    s.set_portal_status(&call.staff, p.id, status).await?;
+                }
+                Ok(ApiReply::ok(self.detail(p.id).await?))
+            }
+            Op::SetPortalBranding => {
+                let p = self.portal_in(call, 0).await?;
+                call.if_match(&self.detail(p.id).await?)?;
+                let b = branding_input(&call.body)?;
+                s.update_portal_branding(&call.staff, p.id, b).await?;
+                Ok(ApiReply::ok(self.detail(p.id).await?))
+            }
+            Op::ListContacts => {
+                let p = self.portal_in(call, 0).await?;
+                let all = s.list_contacts(&call.staff, p.id).await?;
+                Ok(call.page(
+                    all.iter()
+                        .map(|c| views::contact(&c.contact, c.last_access))
+                        .collect(),
+                ))
+            }
+            Op::GetContact => {
+                let p = self.portal_in(call, 0).await?;
+                let c = self.contact_in(&p, param(call, 1)).await?;
+                Ok(ApiReply::ok(self.contact_view(call, &p, c.id).await?))
+            }
+            Op::EditContact => {
+                let p = self.portal_in(call, 0).await?;
+                let c = self.contact_in(&p, param(call, 1)).await?;
+                call.if_match(&self.contact_view(call, &p, c.id).await?)?;
+                let m = object(&call.body)?;
+                let name = req_str(m, "name")?;
+                let email = req_str(m, "email")?;
+                s.edit_contact(&call.staff, c.id, &name, &email)
+                    .await
+                    .map_err(|e| match e {
+                        Error::Conflict { .. } => input::invalid(
+                            "email",
+                            "this portal already has a contact with this email",
+                        ),
+                        other => rename(other, &[("name", "name"), ("email", "email")]),
+                    })?;
+                Ok(ApiReply::ok(self.contact_view(call, &p, c.id).await?))
+            }
+            Op::InviteLink => {
+                let p = self.portal_in(call, 0).await?;
+                let c = self.contact_in(&p, param(call, 1)).await?;
+                let link = s.invite_link(&call.staff, c.id).await?;
+                Ok(ApiReply::ok(json!({
+                    "contact": self.contact_view(call, &p, c.id).await?,
+                    "invite_url": link.url,
+                })))
+            }
+            Op::AddContact => {
+                let p = self.portal_in(call, 0).await?;
+                let m = object(&call.body)?;
+                let name = req_str(m, "name")?;
+                let email = req_str(m, "email")?;
+                let c = s
+                    .add_contact(&call.staff, p.id, &name, &email)
+                    .await
+                    .map_err(|e| match e {
+                        Error::Conflict { .. } => input::invalid(
+                            "email",
+                            "this portal already has a contact with this email",
+                        ),
+                        other => rename(other, &[("name", "name"), ("email", "email")]),
+                    })?;
+                Ok(ApiReply::created(views::contact(&c, None), None))
+            }
+            Op::InviteContact => {
+                let p = self.portal_in(call, 0).await?;
+                let c = self.contact_in(&p, param(call, 1)).await?;
+                let token = s.invite_contact(&call.staff, c.id).await?;
+                let url = portal_core::LinkBuilder::invite_url(&self.config().links(), &token);
+                Ok(ApiReply::ok(json!({
+                    "contact": self.contact_view(call, &p, c.id).await?,
+                    "invite_url": url,
+                })))
+            }
+            Op::RevokeContact => {
+                let p = self.portal_in(call, 0).await?;
+                let c = self.contact_in(&p, param(call, 1)).await?;
+                s.revoke_contact(&call.staff, c.id).await?;
+                Ok(ApiReply::ok(self.contact_view(call, &p, c.id).await?))
+            }
+            Op::RevokeInvite => {
+                let p = self.portal_in(call, 0).await?;
+                let c = self.contact_in(&p, param(call, 1)).await?;
+                s.revoke_invite(&call.staff, c.id).await?;
+                Ok(ApiReply::ok(self.contact_view(call, &p, c.id).await?))
+            }
+            Op::AddPhase => {
+                let p = self.portal_in(call, 0).await?;
+                let m = object(&call.body)?;
+                let name = req_str(m, "name")?;
+                let ph = s
+                    .add_phase(&call.staff, p.id, &name)
+                    .await
+                    .map_err(|e| rename(e, &[("phase name", "name")]))?;
+                Ok(ApiReply::created(views::phase(&ph, &[]), None))
+            }
+            Op::AddTask => {
+                let p = self.portal_in(call, 0).await?;
+                let phase: PhaseId = id(param(call, 1), Entity::Phase)?;
+                let snapshot = s.store().portal_snapshot(p.id).await?;
+                if !snapshot.phases.iter().any(|ph| ph.id == phase) {
+                    return Err(Error::not_found(Entity::Phase).into());
+                }
+                let spec = task_input(&call.body)?;
+                let t = s
+                    .add_task(&call.staff, p.id, phase, spec)
+                    .await
+                    .map_err(|e| {
+                        rename(e, &[("title", "title"), ("description", "description")])
+                    })?;
+                let location = self.api_path(&format!("/portals/{}/tasks/{}", p.id, t.id));
+                Ok(ApiReply::created(views::task(&t), Some(location)))
+            }
+            Op::GetTask => {
+                let (_, t) = self.task_in(call).await?;
+                Ok(ApiReply::ok(views::task(&t)))
+            }
+            Op::BlockTask
+            | Op::UnblockTask
+            | Op::ReopenTask
+            | Op::CompleteTask
+            | Op::ScheduleMeeting => {
+                let (p, t) = self.task_in(call).await?;
+                call.if_match(&views::task(&t))?;
+                let staff = &call.staff;
+                let m = object(&call.body)?;
+                let done = match route.op {
+                    Op::BlockTask => {
+                        let reason = req_str(m, "reason")?;
+                        s.block_task(staff, p.id, t.id, &reason).await
+                    }
+                    Op::UnblockTask => s.unblock_task(staff, p.id, t.id).await,
+                    Op::ReopenTask => s.reopen_task(staff, p.id, t.id).await,
+                    Op::CompleteTask => {
+                        let notes = opt_str(m, "notes")?;
+                        s.staff_complete(staff, p.id, t.id, notes).await
+                    }
+                    _ => {
+                        let schedule = meeting_input(m)?;
+                        s.schedule_meeting(staff, p.id, t.id, schedule).await
+                    }
+                };
+                let t = done.map_err(|e| {
+                    rename(
+                        e,
+                        &[
+                            ("reason", "reason"),
+                            ("notes", "notes"),
+                            ("time zone", "time_zone"),
+                            ("duration", "duration_minutes"),
+                            ("meeting link", "meeting_url"),
+                        ],
+                    )
+                })?;
+                Ok(ApiReply::ok(views::task(&t)))
+            }
+            Op::ListComments => {
+                let (p, t) = self.task_in(call).await?;
+                let all = s.staff_comments(&call.staff, p.id, t.id).await?;
+                Ok(call.page(all.iter().map(views::comment).collect()))
+            }
+            Op::AddComment => {
+                let (p, t) = self.task_in(call).await?;
+                let m = object(&call.body)?;
+                let body = req_str(m, "body")?;
+                let c = s
+                    .staff_add_comment(&call.staff, p.id, t.id, &body)
+                    .await
+                    .map_err(|e| rename(e, &[("comment", "body")]))?;
+                Ok(ApiReply::created(views::comment(&c), None))
+            }
+            Op::ListQuestions => {
+                let p = self.portal_in(call, 0).await?;
+                let all = s.staff_questions(&call.staff, p.id).await?;
+                Ok(call.page(all.iter().map(views::question).collect()))
+            }
+            Op::AnswerQuestion => {
+                let p = self.portal_in(call, 0).await?;
+                let q: QuestionId = id(param(call, 1), Entity::Question)?;
+                let m = object(&call.body)?;
+                let text = req_str(m, "text")?;
+                let answered = s
+                    .answer_question(&call.staff, p.id, q, &text)
+                    .await
+                    .map_err(|e| rename(e, &[("answer", "text")]))?;
+                Ok(ApiReply::ok(views::question(&answered)))
+            }
+            Op::Activity => {
+                let p = self.portal_in(call, 0).await?;
+                let all = s.staff_activity(&call.staff, p.id, call.wanted()).await?;
+                Ok(call.page(all.iter().map(views::activity).collect()))
+            }
+            Op::AccessLog => {
+                let p = self.portal_in(call, 0).await?;
+                let all = s.access_log(&call.staff, p.id, call.wanted()).await?;
+                Ok(call.page(all.iter().map(views::access).collect()))
+            }
+            Op::Documents => {
+                let p = self.portal_in(call, 0).await?;
+                let all = s.staff_documents(&call.staff, p.id).await?;
+                Ok(call.page(all.iter().map(views::document).collect()))
+            }
+            Op::DownloadFile => {
+                let p = self.portal_in(call, 0).await?;
+                let f: FileId = id(param(call, 1), Entity::File)?;
+                let (record, stream) = s.staff_download_document(&call.staff, p.id, f).await?;
+                Ok(ApiReply::file(
+                    stream,
+                    record.size,
+                    record.file_type.content_type(),
+                    &record.name,
+                ))
+            }
+            Op::ReviewFile => {
+                let p = self.portal_in(call, 0).await?;
+                let f: FileId = id(param(call, 1), Entity::File)?;
+                let m = object(&call.body)?;
+                let notes = opt_str(m, "notes")?;
+                let verdict = match req_str(m, "verdict")?.as_str() {
+                    "approve" => Verdict::Approve { notes },
+                    "reject" => Verdict::Reject {
+                        notes: notes.unwrap_or_default(),
+                    },
+                    _ => return Err(input::invalid("verdict", "use approve or reject")),
+                };
+                let reviewed = s
+                    .review_document(&call.staff, p.id, f, verdict)
+                    .await
+                    .map_err(|e| rename(e, &[("notes", "notes")]))?;
+                Ok(ApiReply::ok(views::file(&reviewed)))
+            }
+            Op::ReviewQueue => {
+                let all = s.review_queue(&call.staff, call.wanted()).await?;
+                Ok(call.page(all.iter().map(views::queue_item).collect()))
+            }
+            Op::FailedMail => {
+                let all = s.failed_mail(&call.staff, call.wanted()).await?;
+                Ok(call.page(all.iter().map(views::failed_mail).collect()))
+            }
+        }
+    }
+
+    /// An absolute path of the API (for `Location`).
+    fn api_path(&self, path: &str) -> String {
+        format!("{}{path}", self.config().admin_prefix.trim_end_matches('/'))
+    }
+
+    /// The portal of path parameter `i`, if it is the staff member's tenant's.
+    async fn portal_in(&self, call: &Call<'_>, i: usize) -> Result<Portal, ApiError> {
+        let portal: PortalId = id(param(call, i), Entity::Portal)?;
+        let p = self.service().store().portal(portal).await?;
+        call.staff.scope(p.tenant_id, Entity::Portal)?;
+        Ok(p)
+    }
+
+    async fn contact_in(&self, p: &Portal, raw: &str) -> Result<Contact, ApiError> {
+        let contact: ContactId = id(raw, Entity::Contact)?;
+        let c = self.service().store().contact(contact).await?;
+        if c.portal_id != p.id {
+            return Err(Error::not_found(Entity::Contact).into());
+        }
+        Ok(c)
+    }
+
+    async fn task_in(&self, call: &Call<'_>) -> Result<(Portal, Task), ApiError> {
+        let p = self.portal_in(call, 0).await?;
+        let task: TaskId = id(param(call, 1), Entity::Task)?;
+        let t = self.service().staff_task(&call.staff, p.id, task).await?;
+        Ok((p, t))
+    }
+
+    /// A contact's view, with their last access.
+    async fn contact_view(
+        &self,
+        call: &Call<'_>,
+        p: &Portal,
+        contact: ContactId,
+    ) -> Result<Value, ApiError> {
+        let all = self.service().list_contacts(&call.staff, p.id).await?;
+        let c = all
+            .into_iter()
+            .find(|c| c.contact.id == contact)
+            .ok_or(ApiError::Core(Error::not_found(Entity::Contact)))?;
+        Ok(views::contact(&c.contact, c.last_access))
+    }
+
+    async fn detail(&self, portal: PortalId) -> Result<Value, ApiError> {
+        let snapshot = self.service().store().portal_snapshot(portal).await?;
+        Ok(views::portal_detail(&snapshot))
+    }
+}
+
+fn branding_input(body: &Value) -> Result<Branding, ApiError> {
+    let m = object(body)?;
+    let name = req_str(m, "company_name")?;
+    let color = req_str(m, "accent_color")?;
+    let welcome = opt_str(m, "welcome_message")?.unwrap_or_default();
+    let logo =
+        match m.get("logo") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(serde_json::from_value::<LogoRef>(v.clone()).map_err(|_| {
+                input::invalid("logo", "give {image_type, sha256} of a stored logo")
+            })?),
+        };
+    Branding::new(&name, &color, &welcome, logo).map_err(|e| {
+        rename(
+            e,
+            &[
+                ("company display name", "company_name"),
+                ("accent color", "accent_color"),
+                ("welcome message", "welcome_message"),
+            ],
+        )
+    })
+}
+
+fn task_input(body: &Value) -> Result<TaskSpec, ApiError> {
+    let m = object(body)?;
+    let title = req_str(m, "title")?;
+    let description = opt_str(m, "description")?.unwrap_or_default();
+    let assignee = match opt_str(m, "assignee")? {
+        None => Side::Client,
+        Some(raw) => {
+            Side::parse(&raw).map_err(|_| input::invalid("assignee", "use client or msp"))?
+        }
+    };
+    let kind = match m.get("kind") {
+        None | Some(Value::Null) => TaskKind::Standard,
+        Some(v) => serde_json::from_value::<TaskKind>(v.clone())
+            .map_err(|e| input::invalid("kind", e.to_string()))?,
+    };
+    let kind_ok = kind.validate();
+    if let Err(e) = kind_ok {
+        return Err(match e {
+            Error::Invalid { reason, .. } => input::invalid("kind", reason),
+            other => ApiError::Core(other),
+        });
+    }
+    Ok(TaskSpec {
+        title,
+        description,
+        assignee,
+        kind,
+        due_date: opt_date(m, "due_date")?,
+    })
+}
+
+fn meeting_input(m: &serde_json::Map<String, Value>) -> Result<MeetingSchedule, ApiError> {
+    Ok(MeetingSchedule {
+        starts_at: req_time(m, "starts_at")?,
+        time_zone: req_str(m, "time_zone")?,
+        duration_minutes: opt_u32(m, "duration_minutes", 24 * 60)?
+            .ok_or_else(|| input::invalid("duration_minutes", "is required"))?,
+        meeting_url: opt_str(m, "meeting_url")?,
+        agenda: opt_str(m, "agenda")?,
+        sequence: 0,
+        revised_at: None,
+    })
+}

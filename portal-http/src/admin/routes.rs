@@ -1,0 +1,493 @@
+//! The admin API's route table: one list that the router matches requests against and
+//! the OpenAPI document is generated from, so a route cannot exist without being
+//! documented (and the test in `openapi.rs` checks both ways).
+
+use http::Method;
+use portal_core::StaffRole;
+
+/// One operation of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    OpenApi,
+    Me,
+    Tenant,
+    EditTenant,
+    SetTenantBranding,
+    ListPortals,
+    CreatePortal,
+    GetPortal,
+    SetPortalStatus,
+    SetPortalBranding,
+    ListContacts,
+    AddContact,
+    InviteContact,
+    InviteLink,
+    GetContact,
+    EditContact,
+    RevokeContact,
+    RevokeInvite,
+    AddPhase,
+    AddTask,
+    GetTask,
+    BlockTask,
+    UnblockTask,
+    ReopenTask,
+    CompleteTask,
+    ScheduleMeeting,
+    ListComments,
+    AddComment,
+    ListQuestions,
+    AnswerQuestion,
+    Activity,
+    AccessLog,
+    Documents,
+    DownloadFile,
+    ReviewFile,
+    ReviewQueue,
+    FailedMail,
+}
+
+/// A route: method, path template (`{name}` segments are parameters), and what the
+/// framework does around the handler.
+#[derive(Debug, Clone)]
+pub(crate) struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub op: Op,
+    /// OpenAPI `operationId`.
+    pub id: &'static str,
+    pub summary: &'static str,
+    /// The least role that may call it (`None`: no authentication, the document).
+    pub role: Option<StaffRole>,
+    /// Request body schema (JSON), if any.
+    pub body: Option<&'static str>,
+    /// Success status and response schema name (`None`: no body).
+    pub ok: (u16, Option<&'static str>),
+    /// Honours `Idempotency-Key` (a creating request whose answer holds no secret).
+    pub idempotent: bool,
+    /// Needs `If-Match` (an update of a versioned resource).
+    pub if_match: bool,
+    /// Takes `?limit=&cursor=` and answers a page.
+    pub paged: bool,
+    /// Answers with an `ETag`.
+    pub etag: bool,
+}
+
+const fn r(method: Method, path: &'static str, op: Op, id: &'static str) -> Route {
+    Route {
+        method,
+        path,
+        op,
+        id,
+        summary: "",
+        role: Some(StaffRole::Member),
+        body: None,
+        ok: (200, None),
+        idempotent: false,
+        if_match: false,
+        paged: false,
+        etag: false,
+    }
+}
+
+impl Route {
+    const fn summary(mut self, s: &'static str) -> Self {
+        self.summary = s;
+        self
+    }
+    const fn admin(mut self) -> Self {
+        self.role = Some(StaffRole::Admin);
+        self
+    }
+    const fn public(mut self) -> Self {
+        self.role = None;
+        self
+    }
+    const fn body(mut self, schema: &'static str) -> Self {
+        self.body = Some(schema);
+        self
+    }
+    const fn ok(mut self, status: u16, schema: &'static str) -> Self {
+        self.ok = (status, Some(schema));
+        self
+    }
+    const fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+    const fn if_match(mut self) -> Self {
+        self.if_match = true;
+        self.etag = true;
+        self
+    }
+    const fn paged(mut self) -> Self {
+        self.paged = true;
+        self
+    }
+    const fn etag(mut self) -> Self {
+        self.etag = true;
+        self
+    }
+}
+
+/// Every route of the API, relative to its prefix.
+pub(crate) fn routes() -> Vec<Route> {
+    use Method as M;
+    use Op::*;
+    vec![
+        r(M::GET, "/openapi.json", OpenApi, "getOpenApi")
+            .public()
+            .summary("This API's OpenAPI 3.1 document")
+            .ok(200, "OpenApiDocument"),
+        r(M::GET, "/me", Me, "getMe")
+            .summary("The staff member the credentials act as")
+            .ok(200, "Staff"),
+        r(M::GET, "/tenant", Tenant, "getTenant")
+            .summary("The MSP's settings and branding defaults")
+            .ok(200, "Tenant")
+            .etag(),
+        r(M::PATCH, "/tenant", EditTenant, "updateTenant")
+            .admin()
+            .summary("Rename the MSP or replace its notification recipients")
+            .body("TenantPatch")
+            .ok(200, "Tenant")
+            .if_match(),
+        r(
+            M::PUT,
+            "/tenant/branding",
+            SetTenantBranding,
+            "setTenantBranding",
+        )
+        .admin()
+        .summary("Replace the branding defaults of new portals")
+        .body("BrandingInput")
+        .ok(200, "Tenant")
+        .if_match(),
+        r(M::GET, "/portals", ListPortals, "listPortals")
+            .summary("The MSP's portals, oldest first")
+            .ok(200, "PortalPage")
+            .paged(),
+        r(M::POST, "/portals", CreatePortal, "createPortal")
+            .summary("Create a portal for a client company")
+            .body("PortalInput")
+            .ok(201, "Portal")
+            .idempotent(),
+        r(M::GET, "/portals/{portal}", GetPortal, "getPortal")
+            .summary("A portal with its plan")
+            .ok(200, "PortalDetail")
+            .etag(),
+        r(
+            M::PATCH,
+            "/portals/{portal}",
+            SetPortalStatus,
+            "updatePortal",
+        )
+        .summary("Rename a portal, set its target go-live date, or change its status (status: admin)")
+        .body("PortalPatch")
+        .ok(200, "PortalDetail")
+        .if_match(),
+        r(
+            M::PUT,
+            "/portals/{portal}/branding",
+            SetPortalBranding,
+            "setPortalBranding",
+        )
+        .admin()
+        .summary("Replace one portal's branding")
+        .body("BrandingInput")
+        .ok(200, "PortalDetail")
+        .if_match(),
+        r(
+            M::GET,
+            "/portals/{portal}/contacts",
+            ListContacts,
+            "listContacts",
+        )
+        .summary("A portal's contacts, oldest first")
+        .ok(200, "ContactPage")
+        .paged(),
+        r(
+            M::POST,
+            "/portals/{portal}/contacts",
+            AddContact,
+            "addContact",
+        )
+        .summary("Add a contact (not invited yet)")
+        .body("ContactInput")
+        .ok(201, "Contact")
+        .idempotent(),
+        r(
+            M::POST,
+            "/portals/{portal}/contacts/{contact}/invite",
+            InviteContact,
+            "inviteContact",
+        )
+        .summary("Issue (or re-issue) the contact's invite: emails it and returns the link once")
+        .ok(200, "Invite"),
+        r(M::POST, "/portals/{portal}/contacts/{contact}/invite-link", InviteLink, "inviteLink")
+            .summary("Issue (or re-issue) the contact's invite without emailing it; returns the link once, for hosts that send their own email")
+            .ok(200, "Invite"),
+        r(M::GET, "/portals/{portal}/contacts/{contact}", GetContact, "getContact")
+            .summary("A contact, with their last access")
+            .ok(200, "Contact")
+            .etag(),
+        r(M::PATCH, "/portals/{portal}/contacts/{contact}", EditContact, "updateContact")
+            .summary("Correct a contact's name and email")
+            .body("ContactInput")
+            .ok(200, "Contact")
+            .if_match(),
+        r(
+            M::POST,
+            "/portals/{portal}/contacts/{contact}/revoke",
+            RevokeContact,
+            "revokeContact",
+        )
+        .admin()
+        .summary("Revoke a contact's access at once (invite, codes, sessions)")
+        .ok(200, "Contact"),
+        r(
+            M::POST,
+            "/portals/{portal}/contacts/{contact}/revoke-invite",
+            RevokeInvite,
+            "revokeInvite",
+        )
+        .admin()
+        .summary("Kill a contact's invite link (sessions keep working)")
+        .ok(200, "Contact"),
+        r(M::POST, "/portals/{portal}/phases", AddPhase, "addPhase")
+            .summary("Append a phase to the plan")
+            .body("PhaseInput")
+            .ok(201, "Phase")
+            .idempotent(),
+        r(
+            M::POST,
+            "/portals/{portal}/phases/{phase}/tasks",
+            AddTask,
+            "addTask",
+        )
+        .summary("Append a task to a phase")
+        .body("TaskInput")
+        .ok(201, "Task")
+        .idempotent(),
+        r(M::GET, "/portals/{portal}/tasks/{task}", GetTask, "getTask")
+            .summary("A task")
+            .ok(200, "Task")
+            .etag(),
+        r(
+            M::POST,
+            "/portals/{portal}/tasks/{task}/block",
+            BlockTask,
+            "blockTask",
+        )
+        .summary("Block a task with a reason the client sees")
+        .body("BlockInput")
+        .ok(200, "Task")
+        .if_match(),
+        r(
+            M::POST,
+            "/portals/{portal}/tasks/{task}/unblock",
+            UnblockTask,
+            "unblockTask",
+        )
+        .summary("Unblock a task")
+        .ok(200, "Task")
+        .if_match(),
+        r(
+            M::POST,
+            "/portals/{portal}/tasks/{task}/reopen",
+            ReopenTask,
+            "reopenTask",
+        )
+        .summary("Reopen a completed task")
+        .ok(200, "Task")
+        .if_match(),
+        r(
+            M::POST,
+            "/portals/{portal}/tasks/{task}/complete",
+            CompleteTask,
+            "completeTask",
+        )
+        .summary("Complete a task on the client's behalf, with a note")
+        .body("CompleteInput")
+        .ok(200, "Task")
+        .if_match(),
+        r(
+            M::PUT,
+            "/portals/{portal}/tasks/{task}/meeting",
+            ScheduleMeeting,
+            "scheduleMeeting",
+        )
+        .summary("Schedule or move a meeting task's meeting")
+        .body("MeetingInput")
+        .ok(200, "Task")
+        .if_match(),
+        r(
+            M::GET,
+            "/portals/{portal}/tasks/{task}/comments",
+            ListComments,
+            "listComments",
+        )
+        .summary("A task's comments, oldest first")
+        .ok(200, "CommentPage")
+        .paged(),
+        r(
+            M::POST,
+            "/portals/{portal}/tasks/{task}/comments",
+            AddComment,
+            "addComment",
+        )
+        .summary("Reply on a task's thread")
+        .body("CommentInput")
+        .ok(201, "Comment")
+        .idempotent(),
+        r(
+            M::GET,
+            "/portals/{portal}/questions",
+            ListQuestions,
+            "listQuestions",
+        )
+        .summary("The client's questions, newest first")
+        .ok(200, "QuestionPage")
+        .paged(),
+        r(
+            M::POST,
+            "/portals/{portal}/questions/{question}/answer",
+            AnswerQuestion,
+            "answerQuestion",
+        )
+        .summary("Answer a client's question (once)")
+        .body("AnswerInput")
+        .ok(200, "Question"),
+        r(
+            M::GET,
+            "/portals/{portal}/activity",
+            Activity,
+            "listActivity",
+        )
+        .summary("The activity feed, newest first")
+        .ok(200, "ActivityPage")
+        .paged(),
+        r(
+            M::GET,
+            "/portals/{portal}/access-log",
+            AccessLog,
+            "listAccessLog",
+        )
+        .summary("Who accessed the portal, newest first")
+        .ok(200, "AccessLogPage")
+        .paged(),
+        r(
+            M::GET,
+            "/portals/{portal}/documents",
+            Documents,
+            "listDocuments",
+        )
+        .summary("Requested documents with their status and versions, in plan order")
+        .ok(200, "DocumentPage")
+        .paged(),
+        r(
+            M::GET,
+            "/portals/{portal}/files/{file}",
+            DownloadFile,
+            "downloadFile",
+        )
+        .summary("Download an uploaded file (refused while not admitted by the scan)")
+        .ok(200, "FileContent"),
+        r(
+            M::POST,
+            "/portals/{portal}/files/{file}/review",
+            ReviewFile,
+            "reviewFile",
+        )
+        .summary("Approve or reject an uploaded file")
+        .body("ReviewInput")
+        .ok(200, "File"),
+        r(M::GET, "/review-queue", ReviewQueue, "listReviewQueue")
+            .summary("Uploads awaiting review across the MSP's portals, oldest first")
+            .ok(200, "QueuePage")
+            .paged(),
+        r(M::GET, "/failed-mail", FailedMail, "listFailedMail")
+            .summary("Emails that could not be delivered, most recent first")
+            .ok(200, "FailedMailPage")
+            .paged(),
+    ]
+}
+
+/// The outcome of matching a path.
+pub(crate) enum Matched<'a> {
+    /// A route and its parameters, in template order.
+    Route(Route, Vec<&'a str>),
+    /// The path exists with other methods (their names, for `Allow`).
+    OtherMethods(Vec<Method>),
+    /// No such path.
+    None,
+}
+
+/// Matches `method` and `path` (relative to the prefix) against the table.
+pub(crate) fn find<'a>(method: &Method, path: &'a str) -> Matched<'a> {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let mut others = Vec::new();
+    for route in routes() {
+        let template: Vec<&str> = route.path.trim_start_matches('/').split('/').collect();
+        if template.len() != segments.len() {
+            continue;
+        }
+        let mut params = Vec::new();
+        let fits = template.iter().zip(&segments).all(|(t, s)| {
+            if t.starts_with('{') {
+                params.push(*s);
+                !s.is_empty()
+            } else {
+                t == s
+            }
+        });
+        if !fits {
+            continue;
+        }
+        let head_of_get = *method == Method::HEAD && route.method == Method::GET;
+        if route.method == *method || head_of_get {
+            return Matched::Route(route, params);
+        }
+        others.push(route.method.clone());
+    }
+    if others.is_empty() {
+        Matched::None
+    } else {
+        Matched::OtherMethods(others)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matching_templates() {
+        let Matched::Route(route, params) = find(&Method::POST, "/portals/abc/tasks/def/block")
+        else {
+            panic!("no match");
+        };
+        assert_eq!(route.op, Op::BlockTask);
+        assert_eq!(params, ["abc", "def"]);
+        assert!(matches!(
+            find(&Method::DELETE, "/portals"),
+            Matched::OtherMethods(m) if m.len() == 2
+        ));
+        assert!(matches!(find(&Method::GET, "/nope"), Matched::None));
+        assert!(matches!(
+            find(&Method::GET, "/portals//contacts"),
+            Matched::None
+        ));
+    }
+
+    #[test]
+    fn ids_and_paths_are_unique() {
+        let all = routes();
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert_ne!(a.id, b.id);
+                assert!(a.path != b.path || a.method != b.method, "{}", a.path);
+            }
+        }
+    }
+}

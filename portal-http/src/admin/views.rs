@@ -1,0 +1,236 @@
+//! The JSON shapes of the admin API: explicit views of the core's records, so a field
+//! added to a record (a wrapped key, a hash) never leaks into the API unnoticed. The
+//! schemas of the same shapes are in `openapi.rs`; the HTTP tests check every answer
+//! against them.
+
+use portal_core::StaffContext;
+use portal_core::model::{Branding, Contact, Phase, Portal, PortalSnapshot, Task, Tenant};
+use portal_core::outbox::OutboxMessage;
+use portal_core::service::QueueItem;
+use portal_core::store::AccessLogEntry;
+use portal_core::workflow::documents::{DocumentFile, DocumentRow};
+use portal_core::workflow::{ActivityEntry, Actor, ClientQuestion, Comment};
+use serde_json::{Value, json};
+
+fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn opt_time(t: Option<chrono::DateTime<chrono::Utc>>) -> Value {
+    t.map_or(Value::Null, |t| Value::String(time(t)))
+}
+
+pub(crate) fn staff(s: &StaffContext) -> Value {
+    json!({
+        "tenant_id": s.tenant.to_string(),
+        "staff_id": s.staff_id,
+        "name": s.name,
+        "email": s.email.as_ref().map(|e| e.as_str()),
+        "role": s.role.as_str(),
+    })
+}
+
+pub(crate) fn actor(a: &Actor) -> Value {
+    match a {
+        Actor::Client {
+            contact_id, name, ..
+        } => json!({ "side": "client", "name": name, "contact_id": contact_id.to_string() }),
+        other => json!({ "side": other.side().as_str(), "name": other.name() }),
+    }
+}
+
+pub(crate) fn branding(b: &Branding) -> Value {
+    json!({
+        "company_name": b.company_name,
+        "accent_color": b.accent_color.hex(),
+        "welcome_message": b.welcome_message,
+        "logo": b.logo.as_ref().map(|l| json!({
+            "image_type": l.image_type,
+            "sha256": l.sha256,
+        })),
+    })
+}
+
+pub(crate) fn tenant(t: &Tenant) -> Value {
+    json!({
+        "id": t.id.to_string(),
+        "name": t.name,
+        "branding": branding(&t.branding),
+        "notification_recipients": t.notification_recipients.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
+        "created_at": time(t.created_at),
+    })
+}
+
+pub(crate) fn portal(p: &Portal) -> Value {
+    json!({
+        "id": p.id.to_string(),
+        "client_name": p.client_name,
+        "status": p.status.as_str(),
+        "branding": branding(&p.branding),
+        "target_date": p.target_date.map(|d| d.to_string()),
+        "created_at": time(p.created_at),
+    })
+}
+
+pub(crate) fn portal_summary(p: &portal_core::service::PortalSummary) -> Value {
+    let mut v = portal(&p.portal);
+    v["progress"] = json!({ "completed": p.progress.completed, "total": p.progress.total });
+    v
+}
+
+pub(crate) fn task(t: &Task) -> Value {
+    let kind = serde_json::to_value(&t.kind).unwrap_or(Value::Null);
+    json!({
+        "id": t.id.to_string(),
+        "phase_id": t.phase_id.to_string(),
+        "position": t.position,
+        "title": t.title,
+        "description": t.description,
+        "assignee": t.assignee.as_str(),
+        "type": kind.get("type").cloned().unwrap_or(Value::Null),
+        "kind": kind,
+        "status": t.status.as_str(),
+        "blocked_reason": t.blocked_reason,
+        "due_date": t.due_date.map(|d| d.to_string()),
+        "created_at": time(t.created_at),
+        "updated_at": time(t.updated_at),
+    })
+}
+
+pub(crate) fn phase(p: &Phase, tasks: &[&Task]) -> Value {
+    json!({
+        "id": p.id.to_string(),
+        "name": p.name,
+        "position": p.position,
+        "tasks": tasks.iter().map(|t| task(t)).collect::<Vec<_>>(),
+    })
+}
+
+pub(crate) fn portal_detail(s: &PortalSnapshot) -> Value {
+    let mut v = portal(&s.portal);
+    let progress = portal_core::model::Progress::of(&s.tasks);
+    v["progress"] = json!({ "completed": progress.completed, "total": progress.total });
+    v["phases"] = Value::Array(
+        s.phases
+            .iter()
+            .map(|p| {
+                let tasks: Vec<&Task> = s.tasks.iter().filter(|t| t.phase_id == p.id).collect();
+                phase(p, &tasks)
+            })
+            .collect(),
+    );
+    v
+}
+
+pub(crate) fn contact(c: &Contact, last_access: Option<chrono::DateTime<chrono::Utc>>) -> Value {
+    json!({
+        "id": c.id.to_string(),
+        "name": c.name,
+        "email": c.email.as_str(),
+        "revoked_at": opt_time(c.revoked_at),
+        "last_access": opt_time(last_access),
+        "created_at": time(c.created_at),
+    })
+}
+
+pub(crate) fn comment(c: &Comment) -> Value {
+    json!({
+        "task_id": c.task_id.to_string(),
+        "author": actor(&c.author),
+        "body": c.body,
+        "at": time(c.at),
+    })
+}
+
+pub(crate) fn question(q: &ClientQuestion) -> Value {
+    json!({
+        "id": q.id.to_string(),
+        "asked_by": actor(&q.asked_by),
+        "text": q.text,
+        "asked_at": time(q.asked_at),
+        "answer": q.answer.as_ref().map(|a| json!({
+            "by": actor(&a.by),
+            "text": a.text,
+            "at": time(a.at),
+        })),
+    })
+}
+
+pub(crate) fn activity(a: &ActivityEntry) -> Value {
+    json!({
+        "at": time(a.at),
+        "actor": actor(&a.actor),
+        "kind": serde_json::to_value(a.kind).unwrap_or(Value::Null),
+        "task_id": a.task_id.map(|t| t.to_string()),
+        "subject": a.subject,
+        "detail": a.detail,
+        "summary": a.summary(),
+    })
+}
+
+pub(crate) fn access(e: &AccessLogEntry) -> Value {
+    json!({
+        "at": time(e.at),
+        "contact_id": e.contact_id.to_string(),
+        "event": e.event.as_str(),
+        "ip": e.request.ip.map(|ip| ip.to_string()),
+        "user_agent": e.request.user_agent,
+        "path": e.request.path,
+    })
+}
+
+pub(crate) fn file(f: &DocumentFile) -> Value {
+    let hex: String = f.sha256.iter().map(|b| format!("{b:02x}")).collect();
+    json!({
+        "id": f.id.to_string(),
+        "task_id": f.task_id.to_string(),
+        "document_id": f.document_id,
+        "version": f.version,
+        "name": f.name,
+        "file_type": serde_json::to_value(f.file_type).unwrap_or(Value::Null),
+        "size": f.size,
+        "sha256": hex,
+        "uploaded_by": actor(&f.uploaded_by),
+        "uploaded_at": time(f.uploaded_at),
+        "scan": f.scan.label(),
+        "review": f.review.as_str(),
+    })
+}
+
+pub(crate) fn document(d: &DocumentRow) -> Value {
+    json!({
+        "task_id": d.task_id.to_string(),
+        "task_title": d.task_title,
+        "document_id": d.requested.id,
+        "name": d.requested.name,
+        "status": serde_json::to_value(d.status).unwrap_or(Value::Null),
+        "notes": d.notes,
+        "current": d.current.as_ref().map(file),
+        "versions": d.versions.iter().map(file).collect::<Vec<_>>(),
+    })
+}
+
+pub(crate) fn queue_item(q: &QueueItem) -> Value {
+    json!({
+        "portal_id": q.file.portal_id.to_string(),
+        "client_name": q.client_name,
+        "task_title": q.task_title,
+        "document_name": q.document_name,
+        "reviewable": q.reviewable,
+        "file": file(&q.file),
+    })
+}
+
+pub(crate) fn failed_mail(m: &OutboxMessage) -> Value {
+    json!({
+        "id": m.id.to_string(),
+        "portal_id": m.portal_id.map(|p| p.to_string()),
+        "kind": m.kind.as_str(),
+        "to": m.email.to.as_str(),
+        "subject": m.email.subject,
+        "attempts": m.attempts,
+        "created_at": time(m.created_at),
+        "failed_at": opt_time(m.finished_at),
+        "last_error": m.last_error,
+    })
+}

@@ -1,0 +1,1043 @@
+//! The admin JSON API over real HTTP: every route refuses missing and wrong credentials
+//! (401), another tenant's ids (404), and a member doing an admin action (403); invalid
+//! input names its field (422); a stale `If-Match` is 412; a replayed
+//! `Idempotency-Key` answers the same and creates nothing twice; and every route
+//! succeeds in a walk through an MSP's day. Every answer in this file is checked against
+//! its schema in the served OpenAPI document (`jsonschema`).
+
+use http::Method;
+use portal_core::model::TaskStatus;
+use portal_tests::multipart::{Part, content_type, multipart};
+use portal_tests::{Browser, Harness, Options, Page, code_in, sign_in_over_http};
+use serde_json::{Value, json};
+
+const PREFIX: &str = "/api/v1";
+
+/// A PDF the seeded "Network diagram" document accepts.
+const PDF: &[u8] = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+struct Api {
+    h: Harness,
+    b: Browser,
+    doc: Value,
+}
+
+/// An answer: the page and its JSON body (Null when not JSON).
+struct Answer {
+    page: Page,
+    json: Value,
+}
+
+impl Answer {
+    fn status(&self) -> u16 {
+        self.page.status.as_u16()
+    }
+    fn field(&self) -> String {
+        self.json["errors"][0]["field"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+/// A request to send.
+struct Req<'a> {
+    method: Method,
+    template: &'a str,
+    params: Vec<String>,
+    token: Option<&'a str>,
+    body: Option<Value>,
+    headers: Vec<(&'a str, String)>,
+    query: &'a str,
+}
+
+fn req<'a>(method: Method, template: &'a str, params: &[String]) -> Req<'a> {
+    Req {
+        method,
+        template,
+        params: params.to_vec(),
+        token: Some("admin"),
+        body: None,
+        headers: Vec::new(),
+        query: "",
+    }
+}
+
+impl<'a> Req<'a> {
+    fn as_(mut self, token: Option<&'a str>) -> Self {
+        self.token = token;
+        self
+    }
+    fn json(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+    fn header(mut self, name: &'a str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+    fn query(mut self, q: &'a str) -> Self {
+        self.query = q;
+        self
+    }
+}
+
+impl Api {
+    async fn start() -> Self {
+        let h = Harness::start(Options::memory()).await;
+        let b = h.browser();
+        let doc: Value = serde_json::from_str(&b.get("/api/v1/openapi.json").await.body).unwrap();
+        Self { h, b, doc }
+    }
+
+    fn path(r: &Req<'_>) -> String {
+        let mut out = String::from(PREFIX);
+        let mut params = r.params.iter();
+        for seg in r.template.split('/').skip(1) {
+            out.push('/');
+            if seg.starts_with('{') {
+                out.push_str(params.next().expect("a value for every parameter"));
+            } else {
+                out.push_str(seg);
+            }
+        }
+        if !r.query.is_empty() {
+            out.push('?');
+            out.push_str(r.query);
+        }
+        out
+    }
+
+    /// Sends, then checks the answer against the document's schema for it.
+    async fn send(&self, r: Req<'_>) -> Answer {
+        let auth = r.token.map(|t| format!("Bearer {t}"));
+        let mut headers: Vec<(&str, &str)> =
+            r.headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        if let Some(a) = &auth {
+            headers.push(("authorization", a.as_str()));
+        }
+        let (ct, body) = match &r.body {
+            Some(v) => (Some("application/json"), v.to_string().into_bytes()),
+            None => (None, Vec::new()),
+        };
+        let page = self
+            .b
+            .send_with(r.method.clone(), &Self::path(&r), ct, &headers, body)
+            .await;
+        let json = serde_json::from_str(&page.body).unwrap_or(Value::Null);
+        self.conforms(&r, &page, &json);
+        Answer { page, json }
+    }
+
+    /// Validates an answer with the schema the document gives for its route and status.
+    fn conforms(&self, r: &Req<'_>, page: &Page, json: &Value) {
+        let method = r.method.as_str().to_ascii_lowercase();
+        let op = &self.doc["paths"][r.template][&method];
+        assert!(
+            op.is_object(),
+            "{} {} is not in the document",
+            r.method,
+            r.template
+        );
+        let status = page.status.as_u16().to_string();
+        let response = if op["responses"][&status].is_object() {
+            &op["responses"][&status]
+        } else {
+            &op["responses"]["default"]
+        };
+        let ct = page.header("content-type");
+        let Some(media) = response["content"].as_object() else {
+            assert!(
+                page.raw.is_empty(),
+                "{} {status}: a body the document does not describe",
+                r.template
+            );
+            return;
+        };
+        let (_, entry) = media
+            .iter()
+            .find(|(m, _)| m.as_str() == "*/*" || ct.starts_with(m.as_str()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{} {status}: content type {ct} is not documented",
+                    r.template
+                )
+            });
+        if !ct.contains("json") {
+            return;
+        }
+        let schema = json!({
+            "$ref": entry["schema"]["$ref"],
+            "components": self.doc["components"],
+        });
+        let validator = jsonschema::draft202012::new(&schema).unwrap();
+        let errors: Vec<String> = validator.iter_errors(json).map(|e| e.to_string()).collect();
+        assert!(
+            errors.is_empty(),
+            "{} {} answered {status} against its schema: {errors:?}\n{json:#}",
+            r.method,
+            r.template
+        );
+    }
+
+    fn portal(&self) -> String {
+        self.h.portal.id.to_string()
+    }
+    fn task(&self, key: &str) -> String {
+        self.h.tasks[key].to_string()
+    }
+}
+
+fn routes(doc: &Value) -> Vec<(Method, String, Value)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            out.push((
+                Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap(),
+                path.clone(),
+                op.clone(),
+            ));
+        }
+    }
+    out
+}
+
+fn random_id() -> String {
+    portal_core::PortalId::random(&portal_core::OsRandom).to_string()
+}
+
+/// A body the route accepts in shape (fields may still be refused by the rules).
+fn body_for(op: &Value) -> Option<Value> {
+    let name = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()?;
+    Some(match name.rsplit('/').next().unwrap() {
+        "BrandingInput" => json!({"company_name": "Acme MSP", "accent_color": "#112233"}),
+        "PortalInput" => json!({"client_name": "Northwind"}),
+        "PortalPatch" => json!({"status": "active"}),
+        "TenantPatch" => json!({"name": "Acme Managed IT"}),
+        "ContactInput" => json!({"name": "Lee", "email": "lee@example.com"}),
+        "PhaseInput" => json!({"name": "Go-live"}),
+        "TaskInput" => json!({"title": "Check backups"}),
+        "BlockInput" => json!({"reason": "Waiting on the ISP"}),
+        "CompleteInput" => json!({"notes": "Done on a call"}),
+        "MeetingInput" => {
+            json!({"starts_at": "2026-12-10T15:00:00Z", "time_zone": "America/New_York", "duration_minutes": 30})
+        }
+        "CommentInput" => json!({"body": "On it."}),
+        "AnswerInput" => json!({"text": "Yes."}),
+        "ReviewInput" => json!({"verdict": "approve"}),
+        other => panic!("no sample body for {other}"),
+    })
+}
+
+#[tokio::test]
+async fn every_route_refuses_missing_and_wrong_credentials() {
+    let api = Api::start().await;
+    let all = routes(&api.doc);
+    assert!(all.len() >= 30, "{} routes", all.len());
+    for (method, template, op) in all {
+        let params: Vec<String> = (0..template.matches('{').count())
+            .map(|_| api.portal())
+            .collect();
+        if op["security"] == json!([]) {
+            continue;
+        }
+        for token in [None, Some("nope"), Some("")] {
+            let mut r = req(method.clone(), &template, &params).as_(token);
+            if let Some(b) = body_for(&op) {
+                r = r.json(b);
+            }
+            let a = api.send(r).await;
+            assert_eq!(
+                a.status(),
+                401,
+                "{method} {template} with {token:?}: {}",
+                a.page.body
+            );
+            assert_eq!(
+                a.page.header("www-authenticate"),
+                "Bearer realm=\"portal-admin\""
+            );
+            assert_eq!(a.page.header("content-type"), "application/problem+json");
+            assert_eq!(
+                a.json["type"],
+                "https://portal.example/problems/unauthorized"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn another_tenants_ids_are_not_found_and_nothing_changes() {
+    let api = Api::start().await;
+    let other = api.h.other_portal.id;
+    let contact = api.h.store.contacts(other).await.unwrap()[0].id.to_string();
+    let phase = api.h.store.portal_snapshot(other).await.unwrap().phases[0]
+        .id
+        .to_string();
+    let task = api.h.other_tasks["standard"].to_string();
+    let before = api.h.store.portal_snapshot(other).await.unwrap();
+    let feed_before = api
+        .h
+        .service
+        .staff_activity(&api.h.other_staff, other, 1000)
+        .await
+        .unwrap()
+        .len();
+    let mut checked = 0;
+    for (method, template, op) in routes(&api.doc) {
+        if !template.starts_with("/portals/{portal}") {
+            continue;
+        }
+        let second = match template.split('/').nth(3) {
+            Some("contacts") => contact.clone(),
+            Some("phases") => phase.clone(),
+            Some("tasks") => task.clone(),
+            _ => random_id(),
+        };
+        let params = [other.to_string(), second];
+        let params = params[..template.matches('{').count()].to_vec();
+        let mut r = req(method.clone(), &template, &params).header("if-match", "*");
+        if let Some(b) = body_for(&op) {
+            r = r.json(b);
+        }
+        let a = api.send(r).await;
+        assert_eq!(a.status(), 404, "{method} {template}: {}", a.page.body);
+        assert_eq!(a.json["type"], "https://portal.example/problems/not-found");
+        checked += 1;
+    }
+    assert!(checked >= 20, "{checked}");
+    assert_eq!(api.h.store.portal_snapshot(other).await.unwrap(), before);
+    assert_eq!(
+        api.h
+            .service
+            .staff_activity(&api.h.other_staff, other, 1000)
+            .await
+            .unwrap()
+            .len(),
+        feed_before
+    );
+    // The other tenant's own staff does see it.
+    let mine = api
+        .send(req(Method::GET, "/portals/{portal}", &[other.to_string()]).as_(Some("other-admin")))
+        .await;
+    assert_eq!(mine.status(), 200);
+}
+
+#[tokio::test]
+async fn a_member_is_refused_admin_actions() {
+    let api = Api::start().await;
+    let contact = api.h.contact.id.to_string();
+    let mut refused = 0;
+    for (method, template, op) in routes(&api.doc) {
+        if op["description"] != "Needs the admin role." {
+            continue;
+        }
+        let params = [api.portal(), contact.clone()];
+        let params = params[..template.matches('{').count()].to_vec();
+        let mut r = req(method.clone(), &template, &params)
+            .as_(Some("member"))
+            .header("if-match", "*");
+        if let Some(b) = body_for(&op) {
+            r = r.json(b);
+        }
+        let a = api.send(r).await;
+        assert_eq!(a.status(), 403, "{method} {template}: {}", a.page.body);
+        assert_eq!(a.json["type"], "https://portal.example/problems/forbidden");
+        refused += 1;
+    }
+    assert!(refused >= 5, "{refused}");
+    let c = api.h.store.contact(api.h.contact.id).await.unwrap();
+    assert!(
+        c.revoked_at.is_none(),
+        "the member's revocation changed nothing"
+    );
+    // A member does what members do.
+    let ok = api
+        .send(req(Method::GET, "/portals/{portal}", &[api.portal()]).as_(Some("member")))
+        .await;
+    assert_eq!(ok.status(), 200);
+}
+
+#[tokio::test]
+async fn invalid_input_names_the_field() {
+    let api = Api::start().await;
+    let p = api.portal();
+    let cases: Vec<(Req<'_>, &str)> = vec![
+        (
+            req(Method::POST, "/portals", &[]).json(json!({"client_name": "  "})),
+            "client_name",
+        ),
+        (
+            req(Method::POST, "/portals", &[]).json(json!({"client_name": 7})),
+            "client_name",
+        ),
+        (
+            req(Method::POST, "/portals", &[]).json(json!({"client_name": "X", "status": "open"})),
+            "status",
+        ),
+        (req(Method::POST, "/portals", &[]).json(json!([1])), "body"),
+        (
+            req(
+                Method::POST,
+                "/portals/{portal}/contacts",
+                std::slice::from_ref(&p),
+            )
+            .json(json!({"name": "Lee", "email": "not an address"})),
+            "email",
+        ),
+        (
+            req(
+                Method::POST,
+                "/portals/{portal}/contacts",
+                std::slice::from_ref(&p),
+            )
+            .json(json!({"name": "Dana", "email": api.h.contact.email.as_str()})),
+            "email",
+        ),
+        (req(Method::GET, "/portals", &[]).query("limit=0"), "limit"),
+        (
+            req(Method::GET, "/portals", &[]).query("cursor=bogus"),
+            "cursor",
+        ),
+        (
+            req(Method::POST, "/portals", &[])
+                .json(json!({"client_name": "X"}))
+                .header("idempotency-key", "has space"),
+            "Idempotency-Key",
+        ),
+        (
+            req(Method::PUT, "/tenant/branding", &[])
+                .json(json!({"company_name": "Acme", "accent_color": "blue"}))
+                .header("if-match", "*"),
+            "accent_color",
+        ),
+    ];
+    for (r, field) in cases {
+        let what = format!("{} {}", r.method, r.template);
+        let a = api.send(r).await;
+        assert_eq!(a.status(), 422, "{what}: {}", a.page.body);
+        assert_eq!(a.json["type"], "https://portal.example/problems/validation");
+        assert_eq!(a.field(), field, "{what}: {}", a.page.body);
+    }
+    let phases = api
+        .h
+        .store
+        .portal_snapshot(api.h.portal.id)
+        .await
+        .unwrap()
+        .phases;
+    let a = api
+        .send(
+            req(
+                Method::POST,
+                "/portals/{portal}/phases/{phase}/tasks",
+                &[p.clone(), phases[0].id.to_string()],
+            )
+            .json(json!({"description": "no title"})),
+        )
+        .await;
+    assert_eq!((a.status(), a.field()), (422, "title".to_owned()));
+    let a = api
+        .send(
+            req(
+                Method::POST,
+                "/portals/{portal}/phases/{phase}/tasks",
+                &[p.clone(), phases[0].id.to_string()],
+            )
+            .json(json!({"title": "Meet", "kind": {"type": "teleport"}})),
+        )
+        .await;
+    assert_eq!((a.status(), a.field()), (422, "kind".to_owned()));
+    // Not JSON, not declared as JSON, too large.
+    let auth = [("authorization", "Bearer admin")];
+    let raw = api
+        .b
+        .send_with(
+            Method::POST,
+            "/api/v1/portals",
+            Some("application/json"),
+            &auth,
+            b"{\"client_name\":".to_vec(),
+        )
+        .await;
+    assert_eq!(raw.status, 400, "{}", raw.body);
+    assert!(raw.body.contains("/problems/malformed-json"));
+    let form = api
+        .b
+        .send_with(
+            Method::POST,
+            "/api/v1/portals",
+            Some("application/x-www-form-urlencoded"),
+            &auth,
+            b"client_name=X".to_vec(),
+        )
+        .await;
+    assert_eq!(form.status, 415);
+    let big = format!("{{\"client_name\": \"{}\"}}", "x".repeat(100_000));
+    let large = api
+        .b
+        .send_with(
+            Method::POST,
+            "/api/v1/portals",
+            Some("application/json"),
+            &auth,
+            big.into_bytes(),
+        )
+        .await;
+    assert_eq!(large.status, 413);
+    assert_eq!(
+        api.h
+            .store
+            .portals(api.h.portal.tenant_id)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "nothing was created"
+    );
+    // Unknown routes and methods are problems too.
+    let none = api
+        .send(req(Method::GET, "/portals/{portal}", std::slice::from_ref(&p)).as_(Some("admin")))
+        .await;
+    assert_eq!(none.status(), 200);
+    let missing = api
+        .b
+        .send_with(Method::GET, "/api/v1/nope", None, &auth, vec![])
+        .await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.header("content-type"), "application/problem+json");
+    let wrong = api
+        .b
+        .send_with(Method::DELETE, "/api/v1/portals", None, &auth, vec![])
+        .await;
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.header("allow"), "GET, POST");
+}
+
+#[tokio::test]
+async fn updates_need_a_current_if_match() {
+    let api = Api::start().await;
+    let params = [api.portal(), api.task("standard")];
+    let read = api
+        .send(req(Method::GET, "/portals/{portal}/tasks/{task}", &params))
+        .await;
+    let etag = read.page.header("etag");
+    assert!(etag.starts_with('"'), "{etag:?}");
+    let block = || {
+        req(
+            Method::POST,
+            "/portals/{portal}/tasks/{task}/block",
+            &params,
+        )
+        .json(json!({"reason": "Waiting on the ISP"}))
+    };
+    let missing = api.send(block()).await;
+    assert_eq!(missing.status(), 428);
+    assert_eq!(
+        missing.json["type"],
+        "https://portal.example/problems/precondition-required"
+    );
+    let blocked = api.send(block().header("if-match", etag.clone())).await;
+    assert_eq!(blocked.status(), 200, "{}", blocked.page.body);
+    assert_eq!(blocked.json["status"], "blocked");
+    assert_ne!(blocked.page.header("etag"), etag, "the version moved");
+    let stale = api
+        .send(
+            req(
+                Method::POST,
+                "/portals/{portal}/tasks/{task}/unblock",
+                &params,
+            )
+            .header("if-match", etag),
+        )
+        .await;
+    assert_eq!(stale.status(), 412);
+    assert_eq!(
+        stale.json["type"],
+        "https://portal.example/problems/precondition-failed"
+    );
+    let t = api
+        .h
+        .service
+        .staff_task(&api.h.staff, api.h.portal.id, api.h.tasks["standard"])
+        .await
+        .unwrap();
+    assert_eq!(
+        t.status,
+        TaskStatus::Blocked,
+        "the stale unblock changed nothing"
+    );
+    // The tenant's branding too.
+    let tenant = api.send(req(Method::GET, "/tenant", &[])).await;
+    let tag = tenant.page.header("etag");
+    let put = |tag: String, color: &str| {
+        req(Method::PUT, "/tenant/branding", &[])
+            .json(json!({"company_name": "Acme MSP", "accent_color": color}))
+            .header("if-match", tag)
+    };
+    assert_eq!(api.send(put(tag.clone(), "#123456")).await.status(), 200);
+    assert_eq!(api.send(put(tag, "#654321")).await.status(), 412);
+    let t = api.h.store.tenant(api.h.portal.tenant_id).await.unwrap();
+    assert_eq!(t.branding.accent_color.hex(), "#123456");
+}
+
+#[tokio::test]
+async fn a_replayed_idempotency_key_answers_the_same_and_creates_nothing() {
+    let api = Api::start().await;
+    let tenant = api.h.portal.tenant_id;
+    let create = |name: &str| {
+        req(Method::POST, "/portals", &[])
+            .json(json!({"client_name": name}))
+            .header("idempotency-key", "psa-42")
+    };
+    let first = api.send(create("Northwind")).await;
+    assert_eq!(first.status(), 201, "{}", first.page.body);
+    let again = api.send(create("Northwind")).await;
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.page.body, first.page.body, "the same answer");
+    assert_eq!(again.page.header("location"), first.page.header("location"));
+    assert_eq!(again.page.header("idempotent-replayed"), "true");
+    assert_eq!(
+        api.h.store.portals(tenant).await.unwrap().len(),
+        2,
+        "one portal created"
+    );
+    let other_body = api.send(create("Southwind")).await;
+    assert_eq!(other_body.status(), 422);
+    assert_eq!(
+        other_body.json["type"],
+        "https://portal.example/problems/idempotency-key-reused"
+    );
+    // Keys are per tenant: the other MSP's same key is its own.
+    let theirs = api.send(create("Northwind").as_(Some("other-admin"))).await;
+    assert_eq!(theirs.status(), 201);
+    assert_ne!(theirs.json["id"], first.json["id"]);
+    // Contacts, phases, tasks and comments honour keys as well.
+    let p = api.portal();
+    let contact = || {
+        req(
+            Method::POST,
+            "/portals/{portal}/contacts",
+            std::slice::from_ref(&p),
+        )
+        .json(json!({"name": "Lee", "email": "lee@contoso.example"}))
+        .header("idempotency-key", "c-1")
+    };
+    let a = api.send(contact()).await;
+    let b = api.send(contact()).await;
+    assert_eq!((a.status(), b.status()), (201, 201));
+    assert_eq!(a.page.body, b.page.body);
+    assert_eq!(
+        api.h.store.contacts(api.h.portal.id).await.unwrap().len(),
+        2
+    );
+    let comment = || {
+        req(
+            Method::POST,
+            "/portals/{portal}/tasks/{task}/comments",
+            &[p.clone(), api.task("standard")],
+        )
+        .json(json!({"body": "Scheduled for Tuesday."}))
+        .header("idempotency-key", "m-1")
+    };
+    assert_eq!(api.send(comment()).await.status(), 201);
+    assert_eq!(api.send(comment()).await.status(), 201);
+    let comments = api
+        .h
+        .service
+        .staff_comments(&api.h.staff, api.h.portal.id, api.h.tasks["standard"])
+        .await
+        .unwrap();
+    assert_eq!(
+        comments
+            .iter()
+            .filter(|c| c.body == "Scheduled for Tuesday.")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_msps_day_through_every_route() {
+    let api = Api::start().await;
+    let p = api.portal();
+    let ok = |a: &Answer, what: &str| {
+        assert!(
+            (200..300).contains(&a.status()),
+            "{what}: {} {}",
+            a.status(),
+            a.page.body
+        );
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    macro_rules! call {
+        ($r:expr) => {{
+            let r = $r;
+            seen.insert(format!("{} {}", r.method, r.template));
+            let what = format!("{} {}", r.method, r.template);
+            let a = api.send(r).await;
+            ok(&a, &what);
+            a
+        }};
+    }
+    let doc = call!(req(Method::GET, "/openapi.json", &[]).as_(None));
+    assert_eq!(doc.json["openapi"], "3.1.0");
+    let me = call!(req(Method::GET, "/me", &[]).as_(Some("member")));
+    assert_eq!(me.json["role"], "member");
+    let tenant = call!(req(Method::GET, "/tenant", &[]));
+    call!(req(Method::PUT, "/tenant/branding", &[])
+        .json(json!({"company_name": "Acme MSP", "accent_color": "#0d6e7a", "welcome_message": "Hi"}))
+        .header("if-match", tenant.page.header("etag")));
+    let tenant = call!(req(Method::GET, "/tenant", &[]));
+    let renamed = call!(req(Method::PATCH, "/tenant", &[])
+        .json(json!({"name": "Acme Managed IT", "notification_recipients": ["ops@acme-msp.example"]}))
+        .header("if-match", tenant.page.header("etag")));
+    assert_eq!(
+        renamed.json["notification_recipients"][0],
+        "ops@acme-msp.example"
+    );
+    let list = call!(req(Method::GET, "/portals", &[]));
+    assert_eq!(list.json["items"].as_array().unwrap().len(), 1);
+    let created = call!(
+        req(Method::POST, "/portals", &[])
+            .json(json!({"client_name": "Northwind", "status": "active"}))
+    );
+    let np = created.json["id"].as_str().unwrap().to_owned();
+    let detail = call!(req(
+        Method::GET,
+        "/portals/{portal}",
+        std::slice::from_ref(&np)
+    ));
+    let detail = call!(
+        req(
+            Method::PATCH,
+            "/portals/{portal}",
+            std::slice::from_ref(&np)
+        )
+        .json(json!({"status": "completed", "client_name": "Northwind Traders", "target_date": "2027-01-15"}))
+        .header("if-match", detail.page.header("etag"))
+    );
+    assert_eq!(detail.json["status"], "completed");
+    assert_eq!(detail.json["client_name"], "Northwind Traders");
+    assert_eq!(detail.json["target_date"], "2027-01-15");
+    let refused = api
+        .send(
+            req(
+                Method::PATCH,
+                "/portals/{portal}",
+                std::slice::from_ref(&np),
+            )
+            .as_(Some("member"))
+            .json(json!({"status": "archived"}))
+            .header("if-match", "*"),
+        )
+        .await;
+    assert_eq!(
+        refused.status(),
+        403,
+        "a member may not change a portal's status"
+    );
+    call!(
+        req(
+            Method::PUT,
+            "/portals/{portal}/branding",
+            std::slice::from_ref(&np)
+        )
+        .json(json!({"company_name": "Acme for Northwind", "accent_color": "#333333"}))
+        .header("if-match", detail.page.header("etag"))
+    );
+    let phase = call!(
+        req(
+            Method::POST,
+            "/portals/{portal}/phases",
+            std::slice::from_ref(&np)
+        )
+        .json(json!({"name": "Kickoff"}))
+    );
+    let ph = phase.json["id"].as_str().unwrap().to_owned();
+    let task = call!(req(Method::POST, "/portals/{portal}/phases/{phase}/tasks", &[np.clone(), ph])
+        .json(json!({"title": "Kickoff call", "assignee": "msp", "kind": {"type": "meeting"}, "due_date": "2026-12-20"})));
+    assert_eq!(task.json["type"], "meeting");
+    assert!(
+        task.page
+            .header("location")
+            .ends_with(task.json["id"].as_str().unwrap())
+    );
+    // The seeded portal: contacts, invites, tasks, threads.
+    let contacts = call!(req(
+        Method::GET,
+        "/portals/{portal}/contacts",
+        std::slice::from_ref(&p)
+    ));
+    assert_eq!(
+        contacts.json["items"][0]["email"],
+        api.h.contact.email.as_str()
+    );
+    let lee = call!(
+        req(
+            Method::POST,
+            "/portals/{portal}/contacts",
+            std::slice::from_ref(&p)
+        )
+        .json(json!({"name": "Lee Chen", "email": "lee@contoso.example"}))
+    );
+    let lee_id = lee.json["id"].as_str().unwrap().to_owned();
+    let cp = [p.clone(), lee_id.clone()];
+    let read = call!(req(
+        Method::GET,
+        "/portals/{portal}/contacts/{contact}",
+        &cp
+    ));
+    let fixed = call!(
+        req(Method::PATCH, "/portals/{portal}/contacts/{contact}", &cp)
+            .json(json!({"name": "Lee Chen", "email": "lee.chen@contoso.example"}))
+            .header("if-match", read.page.header("etag"))
+    );
+    assert_eq!(fixed.json["email"], "lee.chen@contoso.example");
+    let silent = call!(req(
+        Method::POST,
+        "/portals/{portal}/contacts/{contact}/invite-link",
+        &cp
+    ));
+    assert!(silent.json["invite_url"].as_str().unwrap().contains("/i/"));
+    let invite = call!(req(
+        Method::POST,
+        "/portals/{portal}/contacts/{contact}/invite",
+        &[p.clone(), lee_id.clone()]
+    ));
+    let url = invite.json["invite_url"].as_str().unwrap();
+    let invite_path = url
+        .split_once("/i/")
+        .map(|(_, t)| format!("/i/{t}"))
+        .unwrap();
+    assert_eq!(
+        api.h.browser().get(&invite_path).await.status,
+        200,
+        "the invite link works"
+    );
+    call!(req(
+        Method::POST,
+        "/portals/{portal}/contacts/{contact}/revoke-invite",
+        &[p.clone(), lee_id.clone()]
+    ));
+    assert_eq!(
+        api.h.browser().get(&invite_path).await.status,
+        403,
+        "a revoked invite is dead"
+    );
+    let revoked = call!(req(
+        Method::POST,
+        "/portals/{portal}/contacts/{contact}/revoke",
+        &[p.clone(), lee_id]
+    ));
+    assert!(revoked.json["revoked_at"].is_string());
+    let tp = [p.clone(), api.task("standard")];
+    let t = call!(req(Method::GET, "/portals/{portal}/tasks/{task}", &tp));
+    let t = call!(
+        req(Method::POST, "/portals/{portal}/tasks/{task}/block", &tp)
+            .json(json!({"reason": "Waiting on the ISP"}))
+            .header("if-match", t.page.header("etag"))
+    );
+    let t = call!(
+        req(Method::POST, "/portals/{portal}/tasks/{task}/unblock", &tp)
+            .header("if-match", t.page.header("etag"))
+    );
+    let t = call!(
+        req(Method::POST, "/portals/{portal}/tasks/{task}/complete", &tp)
+            .json(json!({"notes": "Done on a call"}))
+            .header("if-match", t.page.header("etag"))
+    );
+    assert_eq!(t.json["status"], "completed");
+    call!(
+        req(Method::POST, "/portals/{portal}/tasks/{task}/reopen", &tp)
+            .header("if-match", t.page.header("etag"))
+    );
+    let mp = [p.clone(), api.task("meeting")];
+    let m = call!(req(Method::GET, "/portals/{portal}/tasks/{task}", &mp));
+    let moved = call!(req(Method::PUT, "/portals/{portal}/tasks/{task}/meeting", &mp)
+        .json(json!({"starts_at": "2026-12-10T15:00:00Z", "time_zone": "America/New_York", "duration_minutes": 45, "meeting_url": "https://meet.example/abc"}))
+        .header("if-match", m.page.header("etag")));
+    assert_eq!(moved.json["kind"]["schedule"]["duration_minutes"], 45);
+    call!(
+        req(Method::POST, "/portals/{portal}/tasks/{task}/comments", &tp)
+            .json(json!({"body": "Booked for Tuesday."}))
+    );
+    let thread = call!(req(
+        Method::GET,
+        "/portals/{portal}/tasks/{task}/comments",
+        &tp
+    ));
+    assert_eq!(
+        thread.json["items"].as_array().unwrap().last().unwrap()["author"]["name"],
+        "Priya Admin"
+    );
+    // The client asks a question and uploads a file; staff answer and review.
+    let client = api.h.browser();
+    sign_in_over_http(&client, &api.h.invite_path(), || {
+        code_in(&api.h.last_email_text())
+    })
+    .await;
+    let qpage = client.get("/questions").await;
+    let asked = client
+        .post(
+            "/questions",
+            &[
+                ("csrf", &qpage.csrf()),
+                ("question", "Do we need to be on site?"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, 303);
+    let upload_page = client.get(&format!("/tasks/{}", api.task("upload"))).await;
+    let body = multipart(&[
+        Part::Field("csrf", &upload_page.csrf()),
+        Part::File("diagram.pdf", PDF),
+    ]);
+    let up = client
+        .send(
+            Method::POST,
+            &format!("/tasks/{}/documents/d", api.task("upload")),
+            Some(&content_type()),
+            body,
+        )
+        .await;
+    assert!(
+        up.status.is_success() || up.status.is_redirection(),
+        "{}",
+        up.body
+    );
+    let questions = call!(req(
+        Method::GET,
+        "/portals/{portal}/questions",
+        std::slice::from_ref(&p)
+    ));
+    let q = questions.json["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let answered = call!(
+        req(
+            Method::POST,
+            "/portals/{portal}/questions/{question}/answer",
+            &[p.clone(), q]
+        )
+        .json(json!({"text": "No, we do it remotely."}))
+    );
+    assert_eq!(answered.json["answer"]["by"]["name"], "Priya Admin");
+    assert!(
+        client
+            .get("/questions")
+            .await
+            .body
+            .contains("No, we do it remotely."),
+        "the client sees the answer"
+    );
+    let queue = call!(req(Method::GET, "/review-queue", &[]));
+    let file = queue.json["items"][0]["file"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let docs = call!(req(
+        Method::GET,
+        "/portals/{portal}/documents",
+        std::slice::from_ref(&p)
+    ));
+    assert_eq!(docs.json["items"][0]["current"]["id"], file.as_str());
+    let fp = [p.clone(), file];
+    let download = call!(req(Method::GET, "/portals/{portal}/files/{file}", &fp));
+    assert_eq!(&download.page.raw[..], PDF);
+    assert!(
+        download
+            .page
+            .header("content-disposition")
+            .starts_with("attachment")
+    );
+    let reviewed = call!(
+        req(Method::POST, "/portals/{portal}/files/{file}/review", &fp)
+            .json(json!({"verdict": "reject", "notes": "Please include the VLANs."}))
+    );
+    assert_eq!(reviewed.json["review"], "rejected");
+    call!(req(Method::GET, "/failed-mail", &[]));
+    let log = call!(req(
+        Method::GET,
+        "/portals/{portal}/access-log",
+        std::slice::from_ref(&p)
+    ));
+    assert!(!log.json["items"].as_array().unwrap().is_empty());
+    // The activity feed, paged two at a time to its end, names the staff member.
+    let mut cursor: Option<String> = None;
+    let mut entries = Vec::new();
+    for _ in 0..100 {
+        let q = match &cursor {
+            Some(c) => format!("limit=2&cursor={c}"),
+            None => "limit=2".to_owned(),
+        };
+        let page = call!(
+            req(
+                Method::GET,
+                "/portals/{portal}/activity",
+                std::slice::from_ref(&p)
+            )
+            .query(&q)
+        );
+        entries.extend(page.json["items"].as_array().unwrap().clone());
+        match page.json["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let all = api
+        .h
+        .service
+        .staff_activity(&api.h.staff, api.h.portal.id, 1000)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), all.len(), "paging saw every entry once");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["actor"]["name"] == "Priya Admin" && e["kind"] == "question_answered")
+    );
+    // Every route of the document was called with success.
+    let documented: std::collections::BTreeSet<String> = routes(&api.doc)
+        .into_iter()
+        .map(|(m, t, _)| format!("{m} {t}"))
+        .collect();
+    let missed: Vec<&String> = documented.difference(&seen).collect();
+    assert!(missed.is_empty(), "routes not exercised: {missed:?}");
+}
+
+#[tokio::test]
+async fn json_shapes() {
+    let api = Api::start().await;
+    let filters = vec![
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[id]",
+        ),
+        (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[time]"),
+        (r#""[0-9a-f]{24}""#, "\"[etag]\""),
+    ];
+    let task = api
+        .send(req(
+            Method::GET,
+            "/portals/{portal}/tasks/{task}",
+            &[api.portal(), api.task("meeting")],
+        ))
+        .await;
+    let problem = api
+        .send(req(Method::POST, "/portals", &[]).json(json!({"client_name": ""})))
+        .await;
+    let contacts = api
+        .send(req(
+            Method::GET,
+            "/portals/{portal}/contacts",
+            &[api.portal()],
+        ))
+        .await;
+    insta::with_settings!({filters => filters}, {
+        insta::assert_snapshot!("admin_task", serde_json::to_string_pretty(&task.json).unwrap());
+        insta::assert_snapshot!("admin_problem", serde_json::to_string_pretty(&problem.json).unwrap());
+        insta::assert_snapshot!("admin_contacts", serde_json::to_string_pretty(&contacts.json).unwrap());
+    });
+}

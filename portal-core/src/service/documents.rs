@@ -252,7 +252,7 @@ impl PortalService {
             },
             other => other,
         })?;
-        self.download(ctx.portal_id, file).await
+        self.open_file(record).await
     }
 
     /// One file of a portal of the staff member's tenant and a stream of its
@@ -265,11 +265,12 @@ impl PortalService {
     ) -> Result<(DocumentFile, ByteStream)> {
         staff.require(StaffRole::Member, "downloading a file")?;
         let portal = self.staff_portal(staff, portal).await?;
-        self.download(portal.id, file).await
+        let record = self.inner.store.document_file(portal.id, file).await?;
+        self.open_file(record).await
     }
 
-    async fn download(&self, portal: PortalId, file: FileId) -> Result<(DocumentFile, ByteStream)> {
-        let record = self.inner.store.document_file(portal, file).await?;
+    /// Opens a file's plaintext if its scan verdict admits it.
+    async fn open_file(&self, record: DocumentFile) -> Result<(DocumentFile, ByteStream)> {
         if !record.admitted(self.inner.unscannable) {
             return Err(Error::Forbidden {
                 reason: if record.review == documents::FileReview::Quarantined {

@@ -317,6 +317,24 @@ async fn a_locked_task_waits_then_unlocks_with_an_email_and_internal_tasks_stay_
         .await
         .unwrap();
     let (_, ctx) = h.sign_in(&h.contact).await;
+    // Every client read refuses the internal task by id, not only the pages.
+    assert_err(h.service.task(&ctx, firewall.id).await, |e| {
+        matches!(
+            e,
+            Error::NotFound {
+                entity: Entity::Task
+            }
+        )
+    });
+    assert_err(h.service.comments(&ctx, firewall.id).await, |e| {
+        matches!(
+            e,
+            Error::NotFound {
+                entity: Entity::Task
+            }
+        )
+    });
+    assert!(h.service.task(&ctx, vpn.id).await.is_ok());
 
     // The client sees the VPN task locked, not the firewall.
     let home = h.service.portal_home(&ctx).await.unwrap();

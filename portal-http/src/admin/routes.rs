@@ -480,6 +480,25 @@ mod tests {
         ));
     }
 
+    /// An idempotency key stores the answer in the database for replays, so no route
+    /// whose answer carries a secret (an invite link) may honour one.
+    #[test]
+    fn no_idempotent_route_answers_with_a_secret() {
+        const SECRET_SCHEMAS: &[&str] = &["Invite"];
+        let invites = routes()
+            .into_iter()
+            .filter(|r| r.ok.1.is_some_and(|s| SECRET_SCHEMAS.contains(&s)))
+            .collect::<Vec<_>>();
+        assert!(!invites.is_empty(), "the invite routes are in the table");
+        for route in invites {
+            assert!(
+                !route.idempotent,
+                "{} stores a secret for replays",
+                route.path
+            );
+        }
+    }
+
     #[test]
     fn ids_and_paths_are_unique() {
         let all = routes();

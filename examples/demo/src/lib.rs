@@ -3,6 +3,7 @@
 //! checks) instead of copying the layout.
 //!
 //! - [`api_keys`]: the admin API's keys, hashed in the data folder;
+//! - [`console`]: the staff console's pages under `/console`, built on the admin API;
 //! - [`data`]: where everything lives in the data folder, and the lock that keeps two
 //!   demo processes (a server and a key rotation, say) off one folder;
 //! - [`files`]: uploaded files: the blob folder, the key file, the start-up sweeps and
@@ -10,5 +11,6 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod api_keys;
+pub mod console;
 pub mod data;
 pub mod files;

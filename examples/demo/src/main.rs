@@ -39,6 +39,7 @@ use portal_core::StaffRole;
 use portal_core::mail::{OutboxMailer, SmtpConfig, SmtpCredentials, SmtpMailer, SmtpSecurity};
 use portal_core::{OsRandom, PortalService};
 use portal_demo::api_keys::{self, ApiKeys};
+use portal_demo::console::Console;
 use portal_demo::data::DataDir;
 use portal_demo::files;
 use portal_http::{HttpConfig, PortalApp};
@@ -371,6 +372,10 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     println!("    {link}");
     println!();
     println!(
+        "  Staff console: {}/console (sign in with an API key)",
+        config.public_base_url
+    );
+    println!(
         "  Admin API: {}/api/v1 (document: {}/api/v1/openapi.json)",
         config.public_base_url, config.public_base_url
     );
@@ -431,9 +436,11 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // 09:00 in their time zone on business days (and tells the MSP about quiet clients).
     let reminders =
         portal_core::service::spawn_reminder_pass(service.clone(), Duration::from_secs(300));
-    let app = Arc::new(
-        PortalApp::new(service, config).with_staff_auth(Arc::new(ApiKeys::new(keys_file))),
-    );
+    // The console calls the admin API of an app without the console (a clone sharing
+    // the same service and limits), and is then mounted on the app that serves.
+    let api_app =
+        PortalApp::new(service, config).with_staff_auth(Arc::new(ApiKeys::new(keys_file.clone())));
+    let app = Arc::new(Console::new(api_app.clone(), keys_file).mount(api_app));
     let served = portal_http::serve(listener, app, portal_http::shutdown_signal()).await;
     retention.abort();
     reminders.stop().await;

@@ -112,6 +112,8 @@ pub struct PortalApp {
     codes_by_network: Arc<IpLimiter>,
     /// How admin API requests are authenticated; `None`: the admin API is not mounted.
     pub(crate) staff_auth: Option<crate::admin::Auth>,
+    /// The host's own pages and their prefix, if mounted.
+    host_pages: Option<crate::host::Mounted>,
 }
 
 /// Per-request facts every handler needs.
@@ -145,6 +147,7 @@ impl PortalApp {
             starts_by_network: Arc::new(IpLimiter::new(tracked)),
             codes_by_network: Arc::new(IpLimiter::new(tracked)),
             staff_auth: None,
+            host_pages: None,
         }
     }
 
@@ -152,6 +155,23 @@ impl PortalApp {
     /// staff with `auth` (the demo's API keys, a host's own session or SSO).
     pub fn with_staff_auth(mut self, auth: Arc<dyn crate::StaffAuth>) -> Self {
         self.staff_auth = Some(crate::admin::Auth(auth));
+        self
+    }
+
+    /// Serves `pages` for every path under `prefix` (e.g. `/console`), their request
+    /// bodies read whole up to `max_body` bytes. The host's pages come before the
+    /// client pages and the admin API, so pick a prefix neither uses.
+    pub fn with_host_pages(
+        mut self,
+        prefix: &str,
+        max_body: usize,
+        pages: Arc<dyn crate::HostPages>,
+    ) -> Self {
+        self.host_pages = Some(crate::host::Mounted {
+            prefix: prefix.trim_end_matches('/').to_owned(),
+            max_body,
+            pages,
+        });
         self
     }
 
@@ -183,6 +203,38 @@ impl PortalApp {
         response
     }
 
+    /// Reads the body whole (413 beyond the mount's limit, 400 when it breaks off) and
+    /// hands the request to the host's pages.
+    async fn host_page<B>(
+        &self,
+        host: &crate::host::Mounted,
+        parts: http::request::Parts,
+        body: B,
+        remote: SocketAddr,
+    ) -> Response<Body>
+    where
+        B: HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let bytes = match Limited::new(body, host.max_body).collect().await {
+            Ok(c) => c.to_bytes(),
+            Err(e)
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some() =>
+            {
+                return Reply::text(StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.")
+                    .finish("default-src 'none'");
+            }
+            Err(_) => {
+                return Reply::text(StatusCode::BAD_REQUEST, "The request body broke off.")
+                    .finish("default-src 'none'");
+            }
+        };
+        host.pages
+            .handle(Request::from_parts(parts, bytes), remote)
+            .await
+    }
+
     /// How long the body of a request to `path` may take to arrive: uploads must keep
     /// arriving at a minimum rate, everything else (forms of a few kilobytes) arrives
     /// whole within `body_timeout`.
@@ -211,6 +263,9 @@ impl PortalApp {
     {
         let (parts, body) = request.into_parts();
         let full_path = parts.uri.path().to_owned();
+        if let Some(host) = self.host_pages.as_ref().filter(|h| h.owns(&full_path)) {
+            return self.host_page(host, parts, body, remote).await;
+        }
         if let Some(rest) = self.admin_path(&full_path) {
             let rest = rest.to_owned();
             return self.admin(parts, body, &rest).await;

@@ -1,0 +1,1373 @@
+//! The console's handlers: each reads what it shows from the admin API, or turns a
+//! form into one API call and redirects back (POST-redirect-GET) with a message.
+
+use askama::Template;
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use super::api::{Answer, Problem, percent};
+use super::pages::{
+    BrandingPage, CommentRow, ContactRow, DocRow, FileRow, Frame, KeysPage, LogRow, PhaseRow,
+    PortalPage, PortalRow, PortalsPage, QuestionRow, QueueRow, ReviewPage, SignInPage, TaskPage,
+    TaskRow, TemplatePage, TemplateRow, TemplateTask, TemplatesPage, n, s, when, who,
+};
+use super::session::{ApiKey, Flash, Staff};
+use super::{Console, Ctx, Out, PREFIX, field};
+
+type Handled = Result<Out, Problem>;
+
+/// A branding preview: company, accent, text colour on it, welcome.
+type Preview = (String, String, String, String);
+
+/// What was typed into the branding form, and its preview if valid.
+type Typed<'a> = (&'a [(String, String)], Option<Preview>);
+
+/// Renders a template into a page.
+fn render(t: &impl Template) -> Handled {
+    t.render()
+        .map(|html| Out::Page(StatusCode::OK, html))
+        .map_err(|_| Problem::local("The page could not be rendered."))
+}
+
+/// A path segment from the URL, checked to be an id-like token before it goes into an
+/// API path (no slashes, dots or query characters).
+fn seg(raw: &str) -> Result<&str, Problem> {
+    if !raw.is_empty()
+        && raw.len() <= 64
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        Ok(raw)
+    } else {
+        Err(no_page())
+    }
+}
+
+/// The problem of a console path that does not exist.
+fn no_page() -> Problem {
+    Problem {
+        status: 404,
+        message: "There is no such page in the console.".into(),
+        fields: Vec::new(),
+    }
+}
+
+/// A flash for a failed form: the problem's message, its field errors, what was typed.
+fn failed(form_id: &str, p: Problem, values: &[(String, String)]) -> Flash {
+    Flash {
+        error: Some(if p.fields.is_empty() {
+            p.message
+        } else {
+            "Please correct the fields marked below.".to_owned()
+        }),
+        form: form_id.to_owned(),
+        fields: p.fields,
+        values: values
+            .iter()
+            .filter(|(k, _)| k != "csrf" && k != "etag")
+            .cloned()
+            .collect(),
+        ..Flash::default()
+    }
+}
+
+fn notice(text: impl Into<String>) -> Flash {
+    Flash {
+        notice: Some(text.into()),
+        ..Flash::default()
+    }
+}
+
+/// A form's optional date field as JSON (`null` when empty).
+fn date_or_null(raw: &str) -> Value {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        Value::Null
+    } else {
+        Value::String(raw.to_owned())
+    }
+}
+
+/// `Some(text)` unless empty.
+fn non_empty(raw: &str) -> Option<&str> {
+    let t = raw.trim();
+    (!t.is_empty()).then_some(t)
+}
+
+impl Console {
+    fn staff<'a>(&self, ctx: &'a Ctx) -> Result<&'a Staff, Problem> {
+        ctx.session
+            .as_ref()
+            .and_then(|s| s.staff.as_ref())
+            .ok_or(Problem {
+                status: 401,
+                message: "Sign in first.".into(),
+                fields: Vec::new(),
+            })
+    }
+
+    fn key<'a>(&self, ctx: &'a Ctx) -> Result<&'a ApiKey, Problem> {
+        self.staff(ctx).map(|s| &s.key)
+    }
+
+    /// The frame of a signed-in page (takes the flash message).
+    fn frame(&self, ctx: &Ctx, title: &str, nav: &'static str) -> Frame {
+        let flash = ctx
+            .sid
+            .as_deref()
+            .and_then(|id| self.sessions.take_flash(id))
+            .unwrap_or_default();
+        let (staff, role) = ctx
+            .session
+            .as_ref()
+            .and_then(|s| s.staff.as_ref())
+            .map(|s| (s.name.clone(), s.role.clone()))
+            .unwrap_or_default();
+        Frame {
+            title: title.to_owned(),
+            nonce: ctx.nonce.clone(),
+            csrf: ctx
+                .session
+                .as_ref()
+                .map(|s| s.csrf.clone())
+                .unwrap_or_default(),
+            staff,
+            role,
+            nav,
+            flash,
+        }
+    }
+
+    /// Leaves `flash` for the next page and redirects there.
+    fn posted(&self, ctx: &Ctx, to: String, flash: Flash) -> Handled {
+        if let Some(id) = &ctx.sid {
+            self.sessions.set_flash(id, flash);
+        }
+        Ok(Out::Redirect(to))
+    }
+
+    /// Runs one API call for a form: on success the notice, on failure the problem
+    /// next to the form's fields; then back to `to`.
+    fn after(
+        &self,
+        ctx: &Ctx,
+        to: String,
+        form_id: &str,
+        form: &[(String, String)],
+        result: Result<Answer, Problem>,
+        ok: impl FnOnce(&Answer) -> Flash,
+    ) -> Handled {
+        match result {
+            Ok(a) => self.posted(ctx, to, ok(&a)),
+            Err(p) if p.status == 401 => Err(p),
+            Err(p) => self.posted(ctx, to, failed(form_id, p, form)),
+        }
+    }
+
+    // ----- signing in ---------------------------------------------------------------
+
+    pub(super) fn sign_in_page(&self, ctx: &Ctx, error: Option<String>) -> Out {
+        let (sid, fresh) = match &ctx.sid {
+            Some(id) => (id.clone(), false),
+            None => (self.sessions.create(None, None), true),
+        };
+        let csrf = self.sessions.get(&sid).map(|s| s.csrf).unwrap_or_default();
+        let status = if error.is_some() {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::OK
+        };
+        let page = SignInPage {
+            f: Frame {
+                title: "Sign in".into(),
+                nonce: ctx.nonce.clone(),
+                csrf,
+                ..Frame::default()
+            },
+            error,
+        };
+        let html = page.render().unwrap_or_default();
+        if fresh {
+            Out::PageWithSession(html, sid)
+        } else {
+            Out::Page(status, html)
+        }
+    }
+
+    pub(super) async fn sign_in(&self, ctx: &Ctx, form: &[(String, String)]) -> Handled {
+        let key = ApiKey::new(field(form, "key"));
+        if key.expose().is_empty() {
+            return Ok(self.sign_in_page(ctx, Some("Paste an API key.".into())));
+        }
+        match self.api.get(&key, "/me").await {
+            Ok(me) => {
+                let staff = Staff {
+                    key,
+                    name: s(&me.json, "name"),
+                    role: s(&me.json, "role"),
+                    tenant: s(&me.json, "tenant_id"),
+                };
+                // A new session id at sign-in: an id planted before cannot be used.
+                if let Some(old) = &ctx.sid {
+                    self.sessions.remove(old);
+                }
+                let sid = self.sessions.create(Some(staff), None);
+                tracing::info!("a staff member signed in to the console");
+                Ok(Out::RedirectWithSession(format!("{PREFIX}/portals"), sid))
+            }
+            Err(p) if p.status == 401 => Ok(self.sign_in_page(
+                ctx,
+                Some("That key was not accepted: check that you pasted the whole key (pk_ and 64 characters).".into()),
+            )),
+            Err(p) => Err(p),
+        }
+    }
+
+    pub(super) fn sign_out(&self, ctx: &Ctx) -> Out {
+        if let Some(id) = &ctx.sid {
+            self.sessions.remove(id);
+        }
+        Out::Redirect(format!("{PREFIX}/sign-in"))
+    }
+
+    // ----- portals ------------------------------------------------------------------
+
+    async fn template_choices(&self, key: &ApiKey) -> Vec<(String, String)> {
+        // Templates are optional for every page that offers them: without the routes
+        // (an older API) the choice is simply not offered.
+        self.api
+            .list(key, "/templates", 500)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|t| (s(t, "id"), s(t, "name")))
+            .collect()
+    }
+
+    pub(super) async fn portals_page(&self, ctx: &Ctx) -> Handled {
+        let key = self.key(ctx)?;
+        let portals = self.api.list(key, "/portals", 1000).await?;
+        let page = PortalsPage {
+            portals: portals.iter().map(PortalRow::of).collect(),
+            templates: self.template_choices(key).await,
+            f: self.frame(ctx, "Portals", "portals"),
+        };
+        render(&page)
+    }
+
+    pub(super) async fn create_portal(&self, ctx: &Ctx, form: &[(String, String)]) -> Handled {
+        let key = self.key(ctx)?;
+        let name = field(form, "client_name");
+        let back = format!("{PREFIX}/portals");
+        let result = match non_empty(field(form, "template")) {
+            Some(t) => {
+                let mut body = json!({ "client_name": name });
+                if let Some(d) = non_empty(field(form, "start_date")) {
+                    body["start_date"] = json!(d);
+                }
+                self.api
+                    .call(
+                        key,
+                        Method::POST,
+                        &format!("/templates/{}/portals", seg(t)?),
+                        Some(&body),
+                        None,
+                    )
+                    .await
+            }
+            None => {
+                self.api
+                    .call(
+                        key,
+                        Method::POST,
+                        "/portals",
+                        Some(&json!({ "client_name": name })),
+                        None,
+                    )
+                    .await
+            }
+        };
+        match result {
+            Ok(a) => {
+                let id = s(&a.json, "id");
+                let to = format!("{PREFIX}/portals/{id}");
+                self.posted(ctx, to, notice(format!("Created the portal for {name}.")))
+            }
+            Err(p) if p.status == 401 => Err(p),
+            Err(p) => self.posted(ctx, back, failed("create-portal", p, form)),
+        }
+    }
+
+    pub(super) async fn portal_page(&self, ctx: &Ctx, p: &str) -> Handled {
+        let key = self.key(ctx)?;
+        let p = seg(p)?;
+        let detail = self.api.get(key, &format!("/portals/{p}")).await?;
+        let tab = match ctx.q("tab") {
+            Some(t @ ("plan" | "contacts" | "questions" | "documents" | "activity" | "access")) => {
+                t.to_owned()
+            }
+            _ => "plan".to_owned(),
+        };
+        let row = PortalRow::of(&detail.json);
+        let mut page = PortalPage {
+            f: self.frame(ctx, &row.name, "portals"),
+            etag: detail.etag.clone().unwrap_or_default(),
+            target_raw: s(&detail.json, "target_date"),
+            p: row,
+            tab: tab.clone(),
+            phases: Vec::new(),
+            contacts: Vec::new(),
+            questions: Vec::new(),
+            documents: Vec::new(),
+            log: Vec::new(),
+            next: None,
+            older: false,
+            templates: Vec::new(),
+        };
+        match tab.as_str() {
+            "plan" => {
+                page.phases = detail
+                    .json
+                    .get("phases")
+                    .and_then(Value::as_array)
+                    .map(|list| {
+                        list.iter()
+                            .map(|ph| PhaseRow {
+                                id: s(ph, "id"),
+                                name: s(ph, "name"),
+                                tasks: ph
+                                    .get("tasks")
+                                    .and_then(Value::as_array)
+                                    .map(|ts| ts.iter().map(TaskRow::of).collect())
+                                    .unwrap_or_default(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                page.templates = self.template_choices(key).await;
+            }
+            "contacts" => {
+                let all = self
+                    .api
+                    .list(key, &format!("/portals/{p}/contacts"), 1000)
+                    .await?;
+                page.contacts = all
+                    .iter()
+                    .map(|c| ContactRow {
+                        id: s(c, "id"),
+                        name: s(c, "name"),
+                        email: s(c, "email"),
+                        revoked: c
+                            .get("revoked_at")
+                            .and_then(Value::as_str)
+                            .map(when)
+                            .unwrap_or_default(),
+                        last_access: c
+                            .get("last_access")
+                            .and_then(Value::as_str)
+                            .map(when)
+                            .unwrap_or_default(),
+                    })
+                    .collect();
+            }
+            "questions" => {
+                let all = self
+                    .api
+                    .list(key, &format!("/portals/{p}/questions"), 500)
+                    .await?;
+                page.questions = all
+                    .iter()
+                    .map(|q| QuestionRow {
+                        id: s(q, "id"),
+                        who: q.get("asked_by").map(who).unwrap_or_default(),
+                        text: s(q, "text"),
+                        at: when(&s(q, "asked_at")),
+                        answer: q.get("answer").filter(|a| !a.is_null()).map(|a| {
+                            (
+                                a.get("by").map(who).unwrap_or_default(),
+                                s(a, "text"),
+                                when(&s(a, "at")),
+                            )
+                        }),
+                    })
+                    .collect();
+            }
+            "documents" => {
+                let all = self
+                    .api
+                    .list(key, &format!("/portals/{p}/documents"), 500)
+                    .await?;
+                page.documents = all
+                    .iter()
+                    .map(|d| DocRow {
+                        task: s(d, "task_title"),
+                        name: s(d, "name"),
+                        status: s(d, "status"),
+                        versions: d
+                            .get("versions")
+                            .and_then(Value::as_array)
+                            .map(|vs| vs.iter().map(FileRow::of).collect())
+                            .unwrap_or_default(),
+                    })
+                    .collect();
+            }
+            _ => {
+                let cursor = ctx.q("cursor");
+                page.older = cursor.is_some();
+                let path = if tab == "activity" {
+                    format!("/portals/{p}/activity")
+                } else {
+                    format!("/portals/{p}/access-log")
+                };
+                let (items, next) = self.api.page(key, &path, 25, cursor).await?;
+                page.next = next.map(|c| percent(&c));
+                page.log = items
+                    .iter()
+                    .map(|e| {
+                        if tab == "activity" {
+                            LogRow {
+                                at: when(&s(e, "at")),
+                                text: s(e, "summary"),
+                                detail: e.get("actor").map(who).unwrap_or_default(),
+                            }
+                        } else {
+                            LogRow {
+                                at: when(&s(e, "at")),
+                                text: s(e, "event").replace('_', " "),
+                                detail: format!(
+                                    "contact {}, from {} {}",
+                                    s(e, "contact_id").chars().take(8).collect::<String>(),
+                                    s(e, "ip"),
+                                    s(e, "user_agent")
+                                ),
+                            }
+                        }
+                    })
+                    .collect();
+            }
+        }
+        render(&page)
+    }
+
+    pub(super) async fn portal_settings(
+        &self,
+        ctx: &Ctx,
+        p: &str,
+        form: &[(String, String)],
+    ) -> Handled {
+        let key = self.key(ctx)?;
+        let p = seg(p)?;
+        let mut body = json!({
+            "client_name": field(form, "client_name"),
+            "target_date": date_or_null(field(form, "target_date")),
+        });
+        if let Some(status) = non_empty(field(form, "status")) {
+            body["status"] = json!(status);
+        }
+        let result = self
+            .api
+            .call(
+                key,
+                Method::PATCH,
+                &format!("/portals/{p}"),
+                Some(&body),
+                Some(field(form, "etag")),
+            )
+            .await;
+        let to = format!("{PREFIX}/portals/{p}");
+        self.after(ctx, to, "settings", form, result, |_| notice("Saved."))
+    }
+
+    pub(super) async fn add_phase(&self, ctx: &Ctx, p: &str, form: &[(String, String)]) -> Handled {
+        let key = self.key(ctx)?;
+        let p = seg(p)?;
+        let result = self
+            .api
+            .call(
+                key,
+                Method::POST,
+                &format!("/portals/{p}/phases"),
+                Some(&json!({ "name": field(form, "name") })),
+                None,
+            )
+            .await;
+        let to = format!("{PREFIX}/portals/{p}");
+        self.after(ctx, to, "add-phase", form, result, |_| {
+            notice("Added the phase.")
+        })
+    }
+
+    pub(super) async fn add_task(
+        &self,
+        ctx: &Ctx,
+        p: &str,
+        ph: &str,
+        form: &[(String, String)],
+    ) -> Handled {
+        let key = self.key(ctx)?;
+        let (p, ph) = (seg(p)?, seg(ph)?);
+        let body = json!({
+            "title": field(form, "title"),
+            "description": field(form, "description"),
+            "assignee": non_empty(field(form, "assignee")).unwrap_or("client"),
+            "due_date": date_or_null(field(form, "due_date")),
+        });
+        let result = self
+            .api
+            .call(
+                key,
+                Method::POST,
+                &format!("/portals/{p}/phases/{ph}/tasks"),
+                Some(&body),
+                None,
+            )
+            .await;
+        let to = format!("{PREFIX}/portals/{p}");
+        self.after(ctx, to, ph, form, result, |_| notice("Added the task."))
+    }
+
+    pub(super) async fn phase_action(
+        &self,
+        ctx: &Ctx,
+        p: &str,
+        ph: &str,
+        action: &str,
+        form: &[(String, String)],
+    ) -> Handled {
+        let key = self.key(ctx)?;
+        let (p, ph) = (seg(p)?, seg(ph)?);
+        let path = format!("/portals/{p}/phases/{ph}");
+        let result = match action {
+            "rename" => {
+                let body = json!({ "name": field(form, "name") });
+                self.api
+                    .call(key, Method::PATCH, &path, Some(&body), Some("*"))
+                    .await
+            }
+            "up" | "down" => {
+                let body = json!({ "direction": action });
+                self.api
+                    .call(
+                        key,
+                        Method::POST,
+                        &format!("{path}/move"),
+                        Some(&body),
+                        None,
+                    )
+                    .await
+            }
+            "delete" => {
+                self.api
+                    .call(key, Method::DELETE, &path, None, Some("*"))
+                    .await
+            }
+            _ => return Err(no_page()),
+        };
+        let to = format!("{PREFIX}/portals/{p}");
+        let done = match action {
+            "rename" => "Renamed the phase.",
+            "delete" => "Deleted the phase and its tasks.",
+            _ => "Moved the phase.",
+        };
+        self.after(ctx, to, "phase", form, result, |_| notice(done))
+    }
+
+    pub(super) async fn apply_template(
+        &self,
+        ctx: &Ctx,
+        p: &str,
+        form: &[(String, String)],
+    ) -> Handled {
+        let key = self.key(ctx)?;
+        let p = seg(p)?;
+        let mut body = json!({ "template_id": field(form, "template") });
+        if let Some(d) = non_empty(field(form, "start_date")) {
+            body["start_date"] = json!(d);
+        }
+        let result = self
+            .api
+            .call(
+                key,
+                Method::POST,
+                &format!("/portals/{p}/apply-template"),
+                Some(&body),
+                None,
+            )
+            .await;
+        let to = format!("{PREFIX}/portals/{p}");
+        self.after(ctx, to, "apply", form, result, |_| {
+            notice("Applied the template.")
+        })
+    }
+
+    // ----- tasks --------------------------------------------------------------------
+
+    pub(super) async fn task_page(&self, ctx: &Ctx, p: &str, t: &str) -> Handled {
+        let key = self.key(ctx)?;
+        let (p, t) = (seg(p)?, seg(t)?);
+        let portal = self.api.get(key, &format!("/portals/{p}")).await?;
+        let task = self
+            .api
+            .get(key, &format!("/portals/{p}/tasks/{t}"))
+            .await?;
+        let comments = self
+            .api
+            .list(key, &format!("/portals/{p}/tasks/{t}/comments"), 500)
+            .await?;
+        let row = TaskRow::of(&task.json);
+        let page = TaskPage {
+            f: self.frame(ctx, &row.title, "portals"),
+            portal_id: p.to_owned(),
+            portal_name: s(&portal.json, "client_name"),
+            description: s(&task.json, "description"),
+            due_raw: s(&task.json, "due_date"),
+            etag: task.etag.unwrap_or_default(),
+            t: row,
+            comments: comments
+                .iter()
+                .map(|c| {
+                    let author = c.get("author").cloned().unwrap_or(Value::Null);
+                    CommentRow {
+                        who: who(&author),
+                        staff: s(&author, "side") == "msp",
+                        body: s(c, "body"),
+                        at: when(&s(c, "at")),
+                    }
+                })
+                .collect(),
+        };
+        render(&page)
+    }
+
+    pub(super) async fn edit_task(
+        &self,
+        ctx: &Ctx,
+        p: &str,
+        t: &str,
+        form: &[(String, String)],
+    ) -> Handled {
+        let key = self.key(ctx)?;
+        let (p, t) = (seg(p)?, seg(t)?);
+        let body = json!({
+            "title": field(form, "title"),
+            "description": field(form, "description"),
+            "due_date": date_or_null(field(form, "due_date")),
+        });
+        let result = self
+            .api
+            .call(
+                key,
+                Method::PATCH,
+                &format!("/portals/{p}/tasks/{t}"),
+                Some(&body),
+                Some(field(form, "etag")),
+            )
+            .await;
+        let to = format!("{PREFIX}/portals/{p}/tasks/{t}");
+        self.after(ctx, to, "edit", form, result, |_| notice("Saved the task."))
+    }
+
+    pub(super) async fn reply(
+        &self,
+        ctx: &Ctx,
+        p: &str,
+        t: &str,
+        form: &[(String, String)],
+    ) -> Handled {
+        let key = self.key(ctx)?;
+        let (p, t) = (seg(p)?, seg(t)?);
+        let result = self
+            .api
+            .call(
+                key,
+                Method::POST,
+                &format!("/portals/{p}/tasks/{t}/comments"),
+                Some(&json!({ "body": field(form, "body") })),
+                None,
+            )
+            .await;
+        let to = format!("{PREFIX}/portals/{p}/tasks/{t}");
+        self.after(ctx, to, "reply", form, result, |_| {
+            notice("Sent your reply.")
+        })
+    }
+
+    pub(super) async fn task_action(
+        &self,
+        ctx: &Ctx,
+        p: &str,
+        t: &str,
+        action: &str,
+        form: &[(String, String)],
+    ) -> Handled {
+        let key = self.key(ctx)?;
+        let (p, t) = (seg(p)?, seg(t)?);
+        let path = format!("/portals/{p}/tasks/{t}");
+        let etag = non_empty(field(form, "etag")).unwrap_or("*");
+        let back_to_task = format!("{PREFIX}/portals/{p}/tasks/{t}");
+        let plan = format!("{PREFIX}/portals/{p}");
+        let (result, to, done) = match action {
+            "block" => (
+                self.api
+                    .call(
+                        key,
+                        Method::POST,
+                        &format!("{path}/block"),
+                        Some(&json!({ "reason": field(form, "reason") })),
+                        Some(etag),
+                    )
+                    .await,
+                back_to_task,
+                "Blocked the task.",
+            ),
+            "unblock" | "reopen" => (
+                self.api
+                    .call(
+                        key,
+                        Method::POST,
+                        &format!("{path}/{action}"),
+                        None,
+                        Some(etag),
+                    )
+                    .await,
+                back_to_task,
+                if action == "unblock" {
+                    "Unblocked the task."
+                } else {
+                    "Reopened the task."
+                },
+            ),
+            "complete" => {
+                let notes = non_empty(field(form, "notes"));
+                (
+                    self.api
+                        .call(
+                            key,
+                            Method::POST,
+                            &format!("{path}/complete"),
+                            Some(&json!({ "notes": notes })),
+                            Some(etag),
+                        )
+                        .await,
+                    back_to_task,
+                    "Completed the task.",
+                )
+            }
+            "up" | "down" => (
+                self.api
+                    .call(
+                        key,
+                        Method::POST,
+                        &format!("{path}/move"),
+                        Some(&json!({ "direction": action })),
+                        None,
+                    )
+                    .await,
+                plan,
+                "Moved the task.",
+            ),
+            "delete" => (
+                self.api
+                    .call(key, Method::DELETE, &path, None, Some("*"))
+                    .await,
+                plan,
+                "Deleted the task.",
+            ),
+            _ => return Err(no_page()),
+        };
+        self.after(ctx, to, "edit", form, result, |_| notice(done))
+    }
+
+    // ----- contacts and questions ----------------------------------------------------
+
+    pub(super) async fn add_contact(
+        &self,
+        ctx: &Ctx,
+        p: &str,
+        form: &[(String, String)],
+    ) -> Handled {
+        let key = self.key(ctx)?;
+        let p = seg(p)?;
+        let to = format!("{PREFIX}/portals/{p}?tab=contacts");
+        let body = json!({ "name": field(form, "name"), "email": field(form, "email") });
+        let added = self
+            .api
+            .call(
+                key,
+                Method::POST,
+                &format!("/portals/{p}/contacts"),
+                Some(&body),
+                None,
+            )
+            .await;
+        let contact = match added {
+            Ok(a) => a.json,
+            Err(e) if e.status == 401 => return Err(e),
+            Err(e) => return self.posted(ctx, to, failed("add-contact", e, form)),
+        };
+        let name = s(&contact, "name");
+        if field(form, "invite") != "yes" {
+            return self.posted(ctx, to, notice(format!("Added {name}.")));
+        }
+        let c = s(&contact, "id");
+        let invited = self
+            .api
+            .call(
+                key,
+                Method::POST,
+                &format!("/portals/{p}/contacts/{c}/invite"),
+                None,
+                None,
+            )
+            .await;
+        self.after(ctx, to, "add-contact", form, invited, |a| Flash {
+            notice: Some(format!("Added {name} and emailed them an invite.")),
+            secret: Some((format!("Invite link for {name}."), s(&a.json, "invite_url"))),
+            ..Flash::default()
+        })
+    }
+
+    pub(super) async fn contact_action(
+        &self,
+        ctx: &Ctx,
+        p: &str,
+        c: &str,
+        action: &str,
+        form: &[(String, String)],
+    ) -> Handled {
+        let key = self.key(ctx)?;
+        let (p, c) = (seg(p)?, seg(c)?);
+        let to = format!("{PREFIX}/portals/{p}?tab=contacts");
+        let path = format!("/portals/{p}/contacts/{c}");
+        match action {
+            "invite" | "invite-link" => {
+                let result = self
+                    .api
+                    .call(key, Method::POST, &format!("{path}/{action}"), None, None)
+                    .await;
+                let emailed = action == "invite";
+                self.after(ctx, to, c, form, result, |a| {
+                    let name = a
+                        .json
+                        .get("contact")
+                        .map(|x| s(x, "name"))
+                        .unwrap_or_default();
+                    Flash {
+                        notice: Some(if emailed {
+                            format!("Emailed a new invite to {name}; earlier links stop working.")
+                        } else {
+                            format!("Made a new invite link for {name} (not emailed); earlier links stop working.")
+                        }),
+                        secret: Some((
+                            format!("Invite link for {name}."),
+                            s(&a.json, "invite_url"),
+                        )),
+                        ..Flash::default()
+                    }
+                })
+            }
+            "revoke" => {
+                let result = self
+                    .api
+                    .call(key, Method::POST, &format!("{path}/revoke"), None, None)
+                    .await;
+                self.after(ctx, to, c, form, result, |a| {
+                    notice(format!("Revoked the access of {}.", s(&a.json, "name")))
+                })
+            }
+            "edit" => {
+                let current = self.api.get(key, &path).await?;
+                let body = json!({ "name": field(form, "name"), "email": field(form, "email") });
+                let result = self
+                    .api
+                    .call(
+                        key,
+                        Method::PATCH,
+                        &path,
+                        Some(&body),
+                        current.etag.as_deref(),
+                    )
+                    .await;
+                self.after(ctx, to, c, form, result, |_| notice("Saved the contact."))
+            }
+            _ => Err(no_page()),
+        }
+    }
+
+    pub(super) async fn answer(
+        &self,
+        ctx: &Ctx,
+        p: &str,
+        q: &str,
+        form: &[(String, String)],
+    ) -> Handled {
+        let key = self.key(ctx)?;
+        let (p, q) = (seg(p)?, seg(q)?);
+        let result = self
+            .api
+            .call(
+                key,
+                Method::POST,
+                &format!("/portals/{p}/questions/{q}/answer"),
+                Some(&json!({ "text": field(form, "text") })),
+                None,
+            )
+            .await;
+        let to = format!("{PREFIX}/portals/{p}?tab=questions");
+        self.after(ctx, to, q, form, result, |_| {
+            notice("Sent your answer; the client is emailed.")
+        })
+    }
+
+    // ----- files --------------------------------------------------------------------
+
+    pub(super) async fn download(&self, ctx: &Ctx, p: &str, f: &str) -> Handled {
+        let key = self.key(ctx)?;
+        let (p, f) = (seg(p)?, seg(f)?);
+        let response = self
+            .api
+            .send(
+                key,
+                Method::GET,
+                &format!("/portals/{p}/files/{f}"),
+                None,
+                None,
+            )
+            .await;
+        if response.status().is_success() {
+            return Ok(Out::Raw(response));
+        }
+        Err(Problem {
+            status: response.status().as_u16(),
+            message: "This file cannot be downloaded (it may still be scanned, or be refused by the scan).".into(),
+            fields: Vec::new(),
+        })
+    }
+
+    pub(super) async fn review(
+        &self,
+        ctx: &Ctx,
+        p: &str,
+        f: &str,
+        form: &[(String, String)],
+    ) -> Handled {
+        let key = self.key(ctx)?;
+        let (p, f) = (seg(p)?, seg(f)?);
+        let verdict = field(form, "verdict");
+        let body = json!({ "verdict": verdict, "notes": non_empty(field(form, "notes")) });
+        let result = self
+            .api
+            .call(
+                key,
+                Method::POST,
+                &format!("/portals/{p}/files/{f}/review"),
+                Some(&body),
+                None,
+            )
+            .await;
+        let to = format!("{PREFIX}/review");
+        self.after(ctx, to, f, form, result, |a| {
+            notice(if verdict == "approve" {
+                format!("Approved {}.", s(&a.json, "name"))
+            } else {
+                format!(
+                    "Rejected {}; the client is emailed your notes.",
+                    s(&a.json, "name")
+                )
+            })
+        })
+    }
+
+    pub(super) async fn review_page(&self, ctx: &Ctx) -> Handled {
+        let key = self.key(ctx)?;
+        let all = self.api.list(key, "/review-queue", 500).await?;
+        let page = ReviewPage {
+            f: self.frame(ctx, "Review queue", "review"),
+            items: all
+                .iter()
+                .map(|i| QueueRow {
+                    portal_id: s(i, "portal_id"),
+                    client: s(i, "client_name"),
+                    task: s(i, "task_title"),
+                    document: s(i, "document_name"),
+                    reviewable: i
+                        .get("reviewable")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                    file: i
+                        .get("file")
+                        .map(FileRow::of)
+                        .unwrap_or_else(|| FileRow::of(&Value::Null)),
+                })
+                .collect(),
+        };
+        render(&page)
+    }
+
+    // ----- branding -----------------------------------------------------------------
+
+    /// The branding of the MSP (`portal` = `None`) or of a portal, with its `ETag`
+    /// and whose it is.
+    async fn branding_of(
+        &self,
+        key: &ApiKey,
+        portal: Option<&str>,
+    ) -> Result<(Value, String, String), Problem> {
+        match portal {
+            Some(p) => {
+                let a = self.api.get(key, &format!("/portals/{p}")).await?;
+                let whose = s(&a.json, "client_name");
+                let b = a.json.get("branding").cloned().unwrap_or(Value::Null);
+                Ok((b, a.etag.unwrap_or_default(), whose))
+            }
+            None => {
+                let a = self.api.get(key, "/tenant").await?;
+                let b = a.json.get("branding").cloned().unwrap_or(Value::Null);
+                Ok((
+                    b,
+                    a.etag.unwrap_or_default(),
+                    "the MSP (new portals)".into(),
+                ))
+            }
+        }
+    }
+
+    pub(super) async fn branding_page(
+        &self,
+        ctx: &Ctx,
+        portal: Option<&str>,
+        preview: Option<Typed<'_>>,
+    ) -> Handled {
+        let key = self.key(ctx)?;
+        let portal = portal.map(seg).transpose()?;
+        let (b, etag, whose) = self.branding_of(key, portal).await?;
+        let (action, back) = match portal {
+            Some(p) => (
+                format!("{PREFIX}/portals/{p}/branding"),
+                format!("{PREFIX}/portals/{p}"),
+            ),
+            None => (format!("{PREFIX}/branding"), format!("{PREFIX}/portals")),
+        };
+        let logo_url = b
+            .get("logo")
+            .filter(|l| !l.is_null())
+            .map(|l| format!("/brand/logo/{}", s(l, "sha256")));
+        let mut page = BrandingPage {
+            f: self.frame(
+                ctx,
+                &format!("Branding of {whose}"),
+                if portal.is_some() {
+                    "portals"
+                } else {
+                    "branding"
+                },
+            ),
+            whose,
+            action,
+            back,
+            company: s(&b, "company_name"),
+            color: s(&b, "accent_color"),
+            welcome: s(&b, "welcome_message"),
+            logo_url,
+            etag,
+            preview: None,
+        };
+        if let Some((form, shown)) = preview {
+            page.company = field(form, "company_name").to_owned();
+            page.color = field(form, "accent_color").to_owned();
+            page.welcome = field(form, "welcome_message").to_owned();
+            page.preview = shown;
+        }
+        render(&page)
+    }
+
+    pub(super) async fn branding(
+        &self,
+        ctx: &Ctx,
+        portal: Option<&str>,
+        form: &[(String, String)],
+    ) -> Handled {
+        let key = self.key(ctx)?;
+        let portal = portal.map(seg).transpose()?;
+        let company = field(form, "company_name");
+        let color = field(form, "accent_color");
+        let welcome = field(form, "welcome_message");
+        if field(form, "intent") == "preview" {
+            // Checked by the core's own rules, so a preview never shows what a save
+            // would refuse (and only a valid #rrggbb reaches the style block).
+            let shown = match portal_core::model::Branding::new(company, color, welcome, None) {
+                Ok(b) => Some((
+                    b.company_name.clone(),
+                    b.accent_color.hex(),
+                    b.accent_color.text_color().to_owned(),
+                    b.welcome_message.clone(),
+                )),
+                Err(e) => {
+                    if let Some(id) = &ctx.sid {
+                        self.sessions.set_flash(
+                            id,
+                            Flash {
+                                error: Some(format!("Cannot preview: {e}")),
+                                ..Flash::default()
+                            },
+                        );
+                    }
+                    None
+                }
+            };
+            return self.branding_page(ctx, portal, Some((form, shown))).await;
+        }
+        let (b, _, _) = self.branding_of(key, portal).await?;
+        let body = json!({
+            "company_name": company,
+            "accent_color": color,
+            "welcome_message": welcome,
+            "logo": b.get("logo").cloned().unwrap_or(Value::Null),
+        });
+        let (path, to) = match portal {
+            Some(p) => (
+                format!("/portals/{p}/branding"),
+                format!("{PREFIX}/portals/{p}/branding"),
+            ),
+            None => ("/tenant/branding".to_owned(), format!("{PREFIX}/branding")),
+        };
+        let result = self
+            .api
+            .call(
+                key,
+                Method::PUT,
+                &path,
+                Some(&body),
+                Some(field(form, "etag")),
+            )
+            .await;
+        self.after(ctx, to, "branding", form, result, |_| {
+            notice("Saved the branding.")
+        })
+    }
+
+    // ----- API keys -----------------------------------------------------------------
+
+    pub(super) async fn keys_page(&self, ctx: &Ctx) -> Handled {
+        let page = KeysPage {
+            f: self.frame(ctx, "API keys", "keys"),
+        };
+        render(&page)
+    }
+
+    pub(super) async fn create_key(&self, ctx: &Ctx, form: &[(String, String)]) -> Handled {
+        let staff = self.staff(ctx)?;
+        let to = format!("{PREFIX}/keys");
+        // The role is asked of the API again, so a key whose role changed since
+        // sign-in cannot mint admin keys.
+        let me = self.api.get(&staff.key, "/me").await?;
+        if s(&me.json, "role") != "admin" {
+            return self.posted(
+                ctx,
+                to,
+                failed(
+                    "key",
+                    Problem {
+                        status: 403,
+                        message: "Only an admin may create API keys; you are signed in with a member key.".into(),
+                        fields: Vec::new(),
+                    },
+                    form,
+                ),
+            );
+        }
+        let role = match field(form, "role") {
+            "admin" => portal_core::StaffRole::Admin,
+            _ => portal_core::StaffRole::Member,
+        };
+        let tenant = s(&me.json, "tenant_id")
+            .parse()
+            .map_err(|_| Problem::local("The key names no valid tenant."))?;
+        let name = field(form, "name").to_owned();
+        let file = self.keys_file.clone();
+        let random = self.random.clone();
+        let made = tokio::task::spawn_blocking(move || {
+            crate::api_keys::create(&file, random.as_ref(), tenant, &name, role)
+        })
+        .await
+        .map_err(|_| Problem::local("The key could not be made."))?;
+        match made {
+            Ok(key) => self.posted(
+                ctx,
+                to,
+                Flash {
+                    notice: Some(format!(
+                        "Created a {} key named “{}”.",
+                        role.as_str(),
+                        field(form, "name").trim()
+                    )),
+                    secret: Some(("The new API key.".into(), key)),
+                    ..Flash::default()
+                },
+            ),
+            Err(portal_core::Error::Invalid { reason, .. }) => self.posted(
+                ctx,
+                to,
+                failed(
+                    "key",
+                    Problem {
+                        status: 422,
+                        message: reason.to_string(),
+                        fields: vec![("name".into(), reason.to_string())],
+                    },
+                    form,
+                ),
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "could not create an API key");
+                Err(Problem::local("The key could not be stored."))
+            }
+        }
+    }
+
+    // ----- templates ----------------------------------------------------------------
+
+    pub(super) async fn templates_page(&self, ctx: &Ctx) -> Handled {
+        let key = self.key(ctx)?;
+        let all = self.api.list(key, "/templates", 500).await?;
+        let page = TemplatesPage {
+            f: self.frame(ctx, "Templates", "templates"),
+            templates: all
+                .iter()
+                .map(|t| TemplateRow {
+                    id: s(t, "id"),
+                    name: s(t, "name"),
+                    description: s(t, "description"),
+                    tasks: template_tasks(t).iter().map(|(_, ts)| ts.len()).sum(),
+                })
+                .collect(),
+        };
+        render(&page)
+    }
+
+    pub(super) async fn create_template(&self, ctx: &Ctx, form: &[(String, String)]) -> Handled {
+        let key = self.key(ctx)?;
+        let body = json!({
+            "name": field(form, "name"),
+            "description": field(form, "description"),
+            "phases": [],
+        });
+        let result = self
+            .api
+            .call(key, Method::POST, "/templates", Some(&body), None)
+            .await;
+        match result {
+            Ok(a) => {
+                let to = format!("{PREFIX}/templates/{}", s(&a.json, "id"));
+                self.posted(ctx, to, notice("Created the template."))
+            }
+            Err(p) if p.status == 401 => Err(p),
+            Err(p) => self.posted(
+                ctx,
+                format!("{PREFIX}/templates"),
+                failed("template", p, form),
+            ),
+        }
+    }
+
+    pub(super) async fn template_page(&self, ctx: &Ctx, t: &str) -> Handled {
+        let key = self.key(ctx)?;
+        let t = seg(t)?;
+        let a = self.api.get(key, &format!("/templates/{t}")).await?;
+        let page = TemplatePage {
+            f: self.frame(ctx, &s(&a.json, "name"), "templates"),
+            id: t.to_owned(),
+            name: s(&a.json, "name"),
+            description: s(&a.json, "description"),
+            etag: a.etag.clone().unwrap_or_default(),
+            phases: template_tasks(&a.json),
+        };
+        render(&page)
+    }
+
+    pub(super) async fn template_action(
+        &self,
+        ctx: &Ctx,
+        t: &str,
+        action: &str,
+        form: &[(String, String)],
+    ) -> Handled {
+        let key = self.key(ctx)?;
+        let t = seg(t)?;
+        let to = format!("{PREFIX}/templates/{t}");
+        match action {
+            "edit" => {
+                let body = json!({ "name": field(form, "name"), "description": field(form, "description") });
+                let result = self
+                    .api
+                    .call(
+                        key,
+                        Method::PATCH,
+                        &format!("/templates/{t}"),
+                        Some(&body),
+                        Some(field(form, "etag")),
+                    )
+                    .await;
+                self.after(ctx, to, "template", form, result, |_| {
+                    notice("Saved the template.")
+                })
+            }
+            "copy" => {
+                let result = self
+                    .api
+                    .call(
+                        key,
+                        Method::POST,
+                        &format!("/templates/{t}/copy"),
+                        Some(&json!({})),
+                        None,
+                    )
+                    .await;
+                match result {
+                    Ok(a) => self.posted(
+                        ctx,
+                        format!("{PREFIX}/templates/{}", s(&a.json, "id")),
+                        notice("Copied the template: this is the copy."),
+                    ),
+                    Err(p) if p.status == 401 => Err(p),
+                    Err(p) => self.posted(ctx, to, failed("template", p, form)),
+                }
+            }
+            _ => Err(no_page()),
+        }
+    }
+}
+
+/// A template's phases with their tasks, from its JSON.
+fn template_tasks(t: &Value) -> Vec<(String, Vec<TemplateTask>)> {
+    t.get("phases")
+        .and_then(Value::as_array)
+        .map(|phases| {
+            phases
+                .iter()
+                .map(|ph| {
+                    let tasks = ph
+                        .get("tasks")
+                        .and_then(Value::as_array)
+                        .map(|ts| {
+                            ts.iter()
+                                .map(|x| TemplateTask {
+                                    title: s(x, "title"),
+                                    assignee: s(x, "assignee"),
+                                    kind: s(x, "type").replace('_', " "),
+                                    offset: x
+                                        .get("due_offset_days")
+                                        .filter(|v| !v.is_null())
+                                        .map(|_| n(x, "due_offset_days").to_string())
+                                        .unwrap_or_default(),
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (s(ph, "name"), tasks)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,595 @@
+//! The console's pages: askama templates (autoescaped) under `templates/console/` and
+//! the view models the handlers fill from the admin API's JSON.
+
+use askama::Template;
+use http::{Response, StatusCode};
+use portal_http::{Body, Reply};
+use serde_json::Value;
+
+use super::Ctx;
+use super::api::Problem;
+use super::session::Flash;
+
+/// The console's own styles, on top of the client pages' stylesheet.
+const CSS: &str = include_str!("../../assets/console.css");
+
+/// `GET /console/console.css`.
+pub fn css() -> Response<Body> {
+    let mut reply = Reply::text(StatusCode::OK, CSS);
+    reply.content_type = "text/css; charset=utf-8";
+    reply.cache = "public, max-age=300";
+    reply.finish("default-src 'none'")
+}
+
+/// What every console page's frame needs.
+#[derive(Debug, Clone, Default)]
+pub struct Frame {
+    /// The page title.
+    pub title: String,
+    /// CSP nonce of the style block.
+    pub nonce: String,
+    /// CSRF token of the forms.
+    pub csrf: String,
+    /// The signed-in staff member's name (empty on the sign-in page).
+    pub staff: String,
+    /// Their role (`admin` or `member`).
+    pub role: String,
+    /// The current section of the navigation.
+    pub nav: &'static str,
+    /// The message left by the last action.
+    pub flash: Flash,
+}
+
+impl Frame {
+    /// The field error of `field` in `form`, if the last action left one.
+    pub fn err(&self, form: &str, field: &str) -> Option<&str> {
+        if self.flash.form != form {
+            return None;
+        }
+        self.flash
+            .fields
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, d)| d.as_str())
+    }
+
+    /// What was typed into `field` of `form` before an error (empty otherwise).
+    pub fn val(&self, form: &str, field: &str) -> &str {
+        if self.flash.form != form {
+            return "";
+        }
+        self.flash
+            .values
+            .iter()
+            .find(|(f, _)| f == field)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Whether the form's last submission failed.
+    pub fn failed(&self, form: &str) -> bool {
+        self.flash.form == form && self.flash.error.is_some()
+    }
+
+    /// Whether the staff member may do admin actions.
+    pub fn is_admin(&self) -> bool {
+        self.role == "admin"
+    }
+}
+
+/// A string field of a JSON value (empty when absent).
+pub fn s(v: &Value, name: &str) -> String {
+    match v.get(name) {
+        Some(Value::String(x)) => x.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// A number field of a JSON value (0 when absent).
+pub fn n(v: &Value, name: &str) -> u64 {
+    v.get(name).and_then(Value::as_u64).unwrap_or(0)
+}
+
+/// An instant of the API (RFC 3339, UTC) as staff read it, the zone named.
+pub fn when(raw: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(raw).map_or_else(
+        |_| raw.to_owned(),
+        |t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%-d %b %Y, %H:%M UTC")
+                .to_string()
+        },
+    )
+}
+
+/// A calendar date `YYYY-MM-DD` as staff read it.
+pub fn day(raw: &str) -> String {
+    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_or_else(|_| raw.to_owned(), |d| d.format("%a %-d %b %Y").to_string())
+}
+
+/// Who did something (an activity entry's or a comment's actor).
+pub fn who(v: &Value) -> String {
+    let name = s(v, "name");
+    match s(v, "side").as_str() {
+        "client" => format!("{name} (client)"),
+        "msp" => format!("{name} (MSP)"),
+        _ => name,
+    }
+}
+
+/// A size in bytes, rounded for reading.
+pub fn size(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} B"),
+        1024..1_048_576 => format!("{:.1} KB", bytes as f64 / 1024.0),
+        _ => format!("{:.1} MB", bytes as f64 / 1_048_576.0),
+    }
+}
+
+/// The sign-in page.
+#[derive(Template)]
+#[template(path = "console/sign_in.html")]
+pub struct SignInPage {
+    /// Frame.
+    pub f: Frame,
+    /// Why the last attempt failed.
+    pub error: Option<String>,
+}
+
+/// A page that only says what went wrong.
+#[derive(Template)]
+#[template(path = "console/error.html")]
+pub struct ErrorPage {
+    /// Frame.
+    pub f: Frame,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// A row of the portals list.
+#[derive(Debug, Clone)]
+pub struct PortalRow {
+    /// Id.
+    pub id: String,
+    /// Client company.
+    pub name: String,
+    /// Status.
+    pub status: String,
+    /// Completed client tasks.
+    pub completed: u64,
+    /// All client tasks.
+    pub total: u64,
+    /// Target go-live date, as read.
+    pub target: String,
+}
+
+impl PortalRow {
+    /// From the API's `Portal` (summary or detail).
+    pub fn of(v: &Value) -> Self {
+        let progress = v.get("progress").cloned().unwrap_or(Value::Null);
+        Self {
+            id: s(v, "id"),
+            name: s(v, "client_name"),
+            status: s(v, "status"),
+            completed: n(&progress, "completed"),
+            total: n(&progress, "total"),
+            target: v
+                .get("target_date")
+                .and_then(Value::as_str)
+                .map(day)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Percent complete.
+    pub fn percent(&self) -> u64 {
+        (self.completed * 100).checked_div(self.total).unwrap_or(0)
+    }
+}
+
+/// The portals list.
+#[derive(Template)]
+#[template(path = "console/portals.html")]
+pub struct PortalsPage {
+    /// Frame.
+    pub f: Frame,
+    /// Every portal.
+    pub portals: Vec<PortalRow>,
+    /// Templates to start a portal from: `(id, name)`.
+    pub templates: Vec<(String, String)>,
+}
+
+/// A task in the plan.
+#[derive(Debug, Clone)]
+pub struct TaskRow {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Status.
+    pub status: String,
+    /// `client` or `msp`.
+    pub assignee: String,
+    /// Task type.
+    pub kind: String,
+    /// Due date as read (empty: none).
+    pub due: String,
+    /// Why it is blocked.
+    pub blocked_reason: String,
+    /// Whether it is shown to the client.
+    pub internal: bool,
+}
+
+impl TaskRow {
+    /// From the API's `Task`.
+    pub fn of(v: &Value) -> Self {
+        Self {
+            id: s(v, "id"),
+            title: s(v, "title"),
+            status: s(v, "status"),
+            assignee: s(v, "assignee"),
+            kind: s(v, "type").replace('_', " "),
+            due: v
+                .get("due_date")
+                .and_then(Value::as_str)
+                .map(day)
+                .unwrap_or_default(),
+            blocked_reason: s(v, "blocked_reason"),
+            internal: v.get("internal").and_then(Value::as_bool).unwrap_or(false),
+        }
+    }
+}
+
+/// A phase of the plan.
+#[derive(Debug, Clone)]
+pub struct PhaseRow {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Its tasks, in order.
+    pub tasks: Vec<TaskRow>,
+}
+
+/// A contact.
+#[derive(Debug, Clone)]
+pub struct ContactRow {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Email.
+    pub email: String,
+    /// When revoked (empty: active).
+    pub revoked: String,
+    /// Last access (empty: never).
+    pub last_access: String,
+}
+
+/// A client question.
+#[derive(Debug, Clone)]
+pub struct QuestionRow {
+    /// Id.
+    pub id: String,
+    /// Who asked.
+    pub who: String,
+    /// The question.
+    pub text: String,
+    /// When.
+    pub at: String,
+    /// The answer, if given: who, text, when.
+    pub answer: Option<(String, String, String)>,
+}
+
+/// An uploaded file.
+#[derive(Debug, Clone)]
+pub struct FileRow {
+    /// Id.
+    pub id: String,
+    /// File name.
+    pub name: String,
+    /// Size, as read.
+    pub size: String,
+    /// Who uploaded it.
+    pub by: String,
+    /// When.
+    pub at: String,
+    /// Scan state.
+    pub scan: String,
+    /// Review state.
+    pub review: String,
+}
+
+impl FileRow {
+    /// From the API's `File`.
+    pub fn of(v: &Value) -> Self {
+        Self {
+            id: s(v, "id"),
+            name: s(v, "name"),
+            size: size(n(v, "size")),
+            by: v.get("uploaded_by").map(who).unwrap_or_default(),
+            at: when(&s(v, "uploaded_at")),
+            scan: s(v, "scan"),
+            review: s(v, "review"),
+        }
+    }
+}
+
+/// A requested document.
+#[derive(Debug, Clone)]
+pub struct DocRow {
+    /// The task asking for it.
+    pub task: String,
+    /// The document's name.
+    pub name: String,
+    /// Its status.
+    pub status: String,
+    /// Every version, newest last.
+    pub versions: Vec<FileRow>,
+}
+
+/// A line of the activity feed or the access log.
+#[derive(Debug, Clone)]
+pub struct LogRow {
+    /// When.
+    pub at: String,
+    /// What happened.
+    pub text: String,
+    /// Extra detail (who, from where).
+    pub detail: String,
+}
+
+/// A portal, one tab at a time.
+#[derive(Template)]
+#[template(path = "console/portal.html")]
+pub struct PortalPage {
+    /// Frame.
+    pub f: Frame,
+    /// The portal.
+    pub p: PortalRow,
+    /// Its `ETag`.
+    pub etag: String,
+    /// Target date as `YYYY-MM-DD` (for the date field).
+    pub target_raw: String,
+    /// The tab shown: plan, contacts, questions, documents, activity, access.
+    pub tab: String,
+    /// Plan.
+    pub phases: Vec<PhaseRow>,
+    /// Contacts.
+    pub contacts: Vec<ContactRow>,
+    /// Questions.
+    pub questions: Vec<QuestionRow>,
+    /// Documents.
+    pub documents: Vec<DocRow>,
+    /// Activity feed or access log (one page).
+    pub log: Vec<LogRow>,
+    /// The next page's cursor.
+    pub next: Option<String>,
+    /// Whether this page is not the newest (a cursor was given).
+    pub older: bool,
+    /// Templates that can be applied: `(id, name)`.
+    pub templates: Vec<(String, String)>,
+}
+
+impl PortalPage {
+    /// The tabs: `(key, label)`.
+    pub fn tabs(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("plan", "Plan"),
+            ("contacts", "Contacts"),
+            ("questions", "Questions"),
+            ("documents", "Documents"),
+            ("activity", "Activity"),
+            ("access", "Access log"),
+        ]
+    }
+
+    /// The statuses a portal can have, and whether it is this one's.
+    pub fn statuses(&self) -> Vec<(&'static str, bool)> {
+        ["draft", "active", "completed", "archived"]
+            .into_iter()
+            .map(|st| (st, st == self.p.status))
+            .collect()
+    }
+
+    /// Every phase `(id, name)`, for the "move to phase" choice.
+    pub fn phase_choices(&self) -> Vec<(String, String)> {
+        self.phases
+            .iter()
+            .map(|p| (p.id.clone(), p.name.clone()))
+            .collect()
+    }
+}
+
+/// A comment on a task.
+#[derive(Debug, Clone)]
+pub struct CommentRow {
+    /// Who wrote it.
+    pub who: String,
+    /// Whether staff wrote it.
+    pub staff: bool,
+    /// Text.
+    pub body: String,
+    /// When.
+    pub at: String,
+}
+
+/// A task's page: edit it, act on it, its comments.
+#[derive(Template)]
+#[template(path = "console/task.html")]
+pub struct TaskPage {
+    /// Frame.
+    pub f: Frame,
+    /// The portal's id.
+    pub portal_id: String,
+    /// The portal's client name.
+    pub portal_name: String,
+    /// The task.
+    pub t: TaskRow,
+    /// Its description.
+    pub description: String,
+    /// Due date as `YYYY-MM-DD` (for the date field).
+    pub due_raw: String,
+    /// Its `ETag` (sent back as `If-Match`).
+    pub etag: String,
+    /// Comments, oldest first.
+    pub comments: Vec<CommentRow>,
+}
+
+/// An upload waiting for review.
+#[derive(Debug, Clone)]
+pub struct QueueRow {
+    /// Its portal.
+    pub portal_id: String,
+    /// Client company.
+    pub client: String,
+    /// Task title.
+    pub task: String,
+    /// Document name.
+    pub document: String,
+    /// Whether it may be reviewed now (scan finished clean).
+    pub reviewable: bool,
+    /// The file.
+    pub file: FileRow,
+}
+
+/// The review queue.
+#[derive(Template)]
+#[template(path = "console/review.html")]
+pub struct ReviewPage {
+    /// Frame.
+    pub f: Frame,
+    /// Uploads waiting, oldest first.
+    pub items: Vec<QueueRow>,
+}
+
+/// Branding, of the MSP (new portals' default) or one portal.
+#[derive(Template)]
+#[template(path = "console/branding.html")]
+pub struct BrandingPage {
+    /// Frame.
+    pub f: Frame,
+    /// Whose branding: "the MSP" or the client's name.
+    pub whose: String,
+    /// Where the form posts.
+    pub action: String,
+    /// Where "back" goes.
+    pub back: String,
+    /// Company display name.
+    pub company: String,
+    /// Accent `#rrggbb`.
+    pub color: String,
+    /// Welcome message.
+    pub welcome: String,
+    /// The current logo's URL.
+    pub logo_url: Option<String>,
+    /// The resource's `ETag`.
+    pub etag: String,
+    /// The preview: company, accent, text colour on it, welcome.
+    pub preview: Option<(String, String, String, String)>,
+}
+
+/// API keys.
+#[derive(Template)]
+#[template(path = "console/keys.html")]
+pub struct KeysPage {
+    /// Frame.
+    pub f: Frame,
+}
+
+/// A template in the list.
+#[derive(Debug, Clone)]
+pub struct TemplateRow {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Its description.
+    pub description: String,
+    /// How many tasks.
+    pub tasks: usize,
+}
+
+/// The templates list.
+#[derive(Template)]
+#[template(path = "console/templates.html")]
+pub struct TemplatesPage {
+    /// Frame.
+    pub f: Frame,
+    /// Every template.
+    pub templates: Vec<TemplateRow>,
+}
+
+/// A template's task.
+#[derive(Debug, Clone)]
+pub struct TemplateTask {
+    /// Title.
+    pub title: String,
+    /// `client` or `msp`.
+    pub assignee: String,
+    /// Type.
+    pub kind: String,
+    /// Due, in days after the start (empty: none).
+    pub offset: String,
+}
+
+/// A template's page.
+#[derive(Template)]
+#[template(path = "console/template.html")]
+pub struct TemplatePage {
+    /// Frame.
+    pub f: Frame,
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Its `ETag`.
+    pub etag: String,
+    /// Phases with their tasks.
+    pub phases: Vec<(String, Vec<TemplateTask>)>,
+}
+
+/// The page answering a POST without a valid CSRF token.
+pub fn refused(nonce: &str) -> String {
+    let page = ErrorPage {
+        f: Frame {
+            title: "Form expired".into(),
+            nonce: nonce.to_owned(),
+            ..Frame::default()
+        },
+        message: "This form has expired or did not come from the console. Go back, reload \
+                  the page and try again."
+            .into(),
+    };
+    page.render().unwrap_or_default()
+}
+
+/// A page saying what went wrong.
+pub(crate) fn error_page(ctx: &Ctx, p: &Problem) -> String {
+    let (staff, role, csrf) = ctx
+        .session
+        .as_ref()
+        .map(|s| {
+            (
+                s.staff.as_ref().map(|x| x.name.clone()).unwrap_or_default(),
+                s.staff.as_ref().map(|x| x.role.clone()).unwrap_or_default(),
+                s.csrf.clone(),
+            )
+        })
+        .unwrap_or_default();
+    let page = ErrorPage {
+        f: Frame {
+            title: "Something went wrong".into(),
+            nonce: ctx.nonce.clone(),
+            csrf,
+            staff,
+            role,
+            ..Frame::default()
+        },
+        message: p.message.clone(),
+    };
+    page.render().unwrap_or_default()
+}

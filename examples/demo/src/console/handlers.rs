@@ -292,7 +292,30 @@ impl Console {
             Ok(a) => {
                 let id = s(&a.json, "id");
                 let to = format!("{PREFIX}/portals/{id}");
-                self.posted(ctx, to, notice(format!("Created the portal for {name}.")))
+                if field(form, "open") != "yes" || s(&a.json, "status") == "active" {
+                    return self.posted(ctx, to, notice(format!("Created the portal for {name}.")));
+                }
+                // Opening it is a status change: an admin's, so a member's portal stays a
+                // draft and the console says why.
+                let opened = self
+                    .api
+                    .call(
+                        key,
+                        Method::PATCH,
+                        &format!("/portals/{}", seg(&id)?),
+                        Some(&json!({ "status": "active" })),
+                        Some("*"),
+                    )
+                    .await;
+                let flash = match opened {
+                    Ok(_) => notice(format!("Created the portal for {name}; it is open to its contacts.")),
+                    Err(p) => Flash {
+                        notice: Some(format!("Created the portal for {name} as a draft.")),
+                        error: Some(format!("It could not be opened to its contacts: {}", p.message)),
+                        ..Flash::default()
+                    },
+                };
+                self.posted(ctx, to, flash)
             }
             Err(p) if p.status == 401 => Err(p),
             Err(p) => self.posted(ctx, back, failed("create-portal", p, form)),

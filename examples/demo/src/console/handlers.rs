@@ -308,10 +308,15 @@ impl Console {
                     )
                     .await;
                 let flash = match opened {
-                    Ok(_) => notice(format!("Created the portal for {name}; it is open to its contacts.")),
+                    Ok(_) => notice(format!(
+                        "Created the portal for {name}; it is open to its contacts."
+                    )),
                     Err(p) => Flash {
                         notice: Some(format!("Created the portal for {name} as a draft.")),
-                        error: Some(format!("It could not be opened to its contacts: {}", p.message)),
+                        error: Some(format!(
+                            "It could not be opened to its contacts: {}",
+                            p.message
+                        )),
                         ..Flash::default()
                     },
                 };

@@ -1,0 +1,474 @@
+//! The staff console in process: signing in keeps the API key on the server (never in
+//! a cookie or a page), a wrong key is refused, a POST without the session's CSRF token
+//! changes nothing, a member's admin action is refused with a clear message, form
+//! errors come back next to their field; snapshots of the sign-in page, the portals
+//! list and a plan.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use portal_core::StaffRole;
+use portal_core::testkit::TestService;
+use portal_demo::api_keys::{self, ApiKeys};
+use portal_demo::console::Console;
+use portal_http::{HttpConfig, PortalApp};
+
+const REMOTE: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9);
+
+struct Rig {
+    app: PortalApp,
+    admin_key: String,
+    member_key: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn rig() -> Rig {
+    let kit = TestService::in_memory(7);
+    let seeded = kit.seed_portal().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = api_keys::path(dir.path());
+    let random = kit.service.random().clone();
+    let tenant = seeded.portal.tenant_id;
+    let admin_key = api_keys::create(
+        &file,
+        random.as_ref(),
+        tenant,
+        "Ada Admin",
+        StaffRole::Admin,
+    )
+    .unwrap();
+    let member_key = api_keys::create(
+        &file,
+        random.as_ref(),
+        tenant,
+        "Max Member",
+        StaffRole::Member,
+    )
+    .unwrap();
+    let config = HttpConfig {
+        public_base_url: "http://localhost:8080".into(),
+        secure_cookies: false,
+        ..HttpConfig::default()
+    };
+    let api = PortalApp::new(kit.service.clone(), config)
+        .with_staff_auth(Arc::new(ApiKeys::new(file.clone())));
+    let app = Console::new(api.clone(), file).mount(api);
+    Rig {
+        app,
+        admin_key,
+        member_key,
+        _dir: dir,
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    location: String,
+    set_cookie: Vec<String>,
+    body: String,
+}
+
+impl Answer {
+    /// The session id the answer sets, if any.
+    fn session(&self) -> Option<String> {
+        self.set_cookie.iter().find_map(|c| {
+            c.strip_prefix("console_session=")
+                .and_then(|rest| rest.split(';').next())
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        })
+    }
+
+    /// The first CSRF token of the page's forms.
+    fn csrf(&self) -> String {
+        let at = self.body.find("name=\"csrf\" value=\"").expect("a form");
+        let rest = &self.body[at + 19..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    }
+}
+
+async fn send(
+    app: &PortalApp,
+    method: Method,
+    path: &str,
+    session: Option<&str>,
+    form: &str,
+) -> Answer {
+    let mut b = Request::builder().method(method).uri(path);
+    if let Some(s) = session {
+        b = b.header(http::header::COOKIE, format!("console_session={s}"));
+    }
+    if !form.is_empty() {
+        b = b.header(
+            http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        );
+    }
+    let response = app
+        .handle(
+            b.body(Full::new(Bytes::from(form.to_owned()))).unwrap(),
+            REMOTE,
+        )
+        .await;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        location: headers
+            .get(http::header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default(),
+        set_cookie: headers
+            .get_all(http::header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Signs in with `key`; returns the signed-in session id.
+async fn sign_in(app: &PortalApp, key: &str) -> String {
+    let page = send(app, Method::GET, "/console/sign-in", None, "").await;
+    let pre = page.session().expect("the sign-in page opens a session");
+    let done = send(
+        app,
+        Method::POST,
+        "/console/sign-in",
+        Some(&pre),
+        &format!("csrf={}&key={}", page.csrf(), enc(key)),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location, "/console/portals");
+    let session = done.session().expect("signing in sets a new session id");
+    assert_ne!(session, pre, "a new session id at sign-in (no fixation)");
+    session
+}
+
+#[tokio::test]
+async fn the_key_stays_on_the_server() {
+    let rig = rig().await;
+    let page = send(&rig.app, Method::GET, "/console/sign-in", None, "").await;
+    let cookie = page.set_cookie.join("\n");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert!(cookie.contains("Path=/console"), "{cookie}");
+    let pre = page.session().unwrap();
+    let done = send(
+        &rig.app,
+        Method::POST,
+        "/console/sign-in",
+        Some(&pre),
+        &format!("csrf={}&key={}", page.csrf(), rig.admin_key),
+    )
+    .await;
+    let session = done.session().unwrap();
+    let secret = &rig.admin_key[3..];
+    for c in &done.set_cookie {
+        assert!(!c.contains(secret), "the cookie holds no key: {c}");
+    }
+    let portals = send(
+        &rig.app,
+        Method::GET,
+        "/console/portals",
+        Some(&session),
+        "",
+    )
+    .await;
+    assert_eq!(portals.status, StatusCode::OK);
+    assert!(portals.body.contains("Contoso Ltd"), "{}", portals.body);
+    assert!(portals.body.contains("Ada Admin (admin)"));
+    assert!(!portals.body.contains(secret), "the page holds no key");
+    // The session the sign-in page opened is gone: it cannot be reused.
+    let old = send(&rig.app, Method::GET, "/console/portals", Some(&pre), "").await;
+    assert_eq!(old.status, StatusCode::SEE_OTHER);
+    // Signing out ends the session.
+    let out = send(
+        &rig.app,
+        Method::POST,
+        "/console/sign-out",
+        Some(&session),
+        &format!("csrf={}", portals.csrf()),
+    )
+    .await;
+    assert_eq!(out.location, "/console/sign-in");
+    let after = send(
+        &rig.app,
+        Method::GET,
+        "/console/portals",
+        Some(&session),
+        "",
+    )
+    .await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert_eq!(after.location, "/console/sign-in");
+}
+
+#[tokio::test]
+async fn a_wrong_key_is_refused() {
+    let rig = rig().await;
+    let page = send(&rig.app, Method::GET, "/console/sign-in", None, "").await;
+    let pre = page.session().unwrap();
+    let wrong = format!("pk_{}", "ab".repeat(32));
+    let done = send(
+        &rig.app,
+        Method::POST,
+        "/console/sign-in",
+        Some(&pre),
+        &format!("csrf={}&key={wrong}", page.csrf()),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        done.body.contains("That key was not accepted"),
+        "{}",
+        done.body
+    );
+    assert!(done.session().is_none(), "no signed-in session");
+    assert!(!done.body.contains(&wrong), "the typed key is not echoed");
+    let portals = send(&rig.app, Method::GET, "/console/portals", Some(&pre), "").await;
+    assert_eq!(portals.status, StatusCode::SEE_OTHER, "still signed out");
+}
+
+#[tokio::test]
+async fn a_post_without_the_csrf_token_changes_nothing() {
+    let rig = rig().await;
+    let session = sign_in(&rig.app, &rig.admin_key).await;
+    for form in ["client_name=Evil+Corp", "client_name=Evil+Corp&csrf=0000"] {
+        let done = send(
+            &rig.app,
+            Method::POST,
+            "/console/portals",
+            Some(&session),
+            form,
+        )
+        .await;
+        assert_eq!(done.status, StatusCode::FORBIDDEN, "{form}");
+        assert!(done.body.contains("This form has expired"));
+    }
+    // Without any session, a sign-in POST is refused too.
+    let done = send(
+        &rig.app,
+        Method::POST,
+        "/console/sign-in",
+        None,
+        &format!("key={}", rig.admin_key),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::FORBIDDEN);
+    let portals = send(
+        &rig.app,
+        Method::GET,
+        "/console/portals",
+        Some(&session),
+        "",
+    )
+    .await;
+    assert!(!portals.body.contains("Evil Corp"), "no portal was created");
+    // With the token it works.
+    let done = send(
+        &rig.app,
+        Method::POST,
+        "/console/portals",
+        Some(&session),
+        &format!(
+            "csrf={}&client_name=Fabrikam+Legal&open=yes",
+            portals.csrf()
+        ),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let page = send(&rig.app, Method::GET, &done.location, Some(&session), "").await;
+    assert!(
+        page.body
+            .contains("Created the portal for Fabrikam Legal; it is open to its contacts."),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn a_member_is_refused_admin_actions_with_a_message() {
+    let rig = rig().await;
+    let session = sign_in(&rig.app, &rig.member_key).await;
+    let portals = send(
+        &rig.app,
+        Method::GET,
+        "/console/portals",
+        Some(&session),
+        "",
+    )
+    .await;
+    assert!(portals.body.contains("Max Member (member)"));
+    let portal = portals.body.split("/console/portals/").nth(1).unwrap()[..36].to_owned();
+    let contacts = send(
+        &rig.app,
+        Method::GET,
+        &format!("/console/portals/{portal}?tab=contacts"),
+        Some(&session),
+        "",
+    )
+    .await;
+    assert!(
+        contacts
+            .body
+            .contains("Revoking access needs an admin key.")
+    );
+    let contact = contacts.body.split("/contacts/").nth(1).unwrap()[..36].to_owned();
+    let done = send(
+        &rig.app,
+        Method::POST,
+        &format!("/console/portals/{portal}/contacts/{contact}/revoke"),
+        Some(&session),
+        &format!("csrf={}", contacts.csrf()),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let back = send(&rig.app, Method::GET, &done.location, Some(&session), "").await;
+    assert!(
+        back.body.contains("Only an admin may do that"),
+        "{}",
+        back.body
+    );
+    assert!(
+        back.body.contains(">active</span>"),
+        "the contact is not revoked"
+    );
+    // Keys: the page says so, and a forged POST is refused.
+    let keys = send(&rig.app, Method::GET, "/console/keys", Some(&session), "").await;
+    assert!(keys.body.contains("Only an admin may create keys"));
+    let done = send(
+        &rig.app,
+        Method::POST,
+        "/console/keys",
+        Some(&session),
+        &format!("csrf={}&name=Sneaky&role=admin", keys.csrf()),
+    )
+    .await;
+    let back = send(&rig.app, Method::GET, &done.location, Some(&session), "").await;
+    assert!(back.body.contains("Only an admin may create API keys"));
+    assert!(!back.body.contains("pk_"), "no key was made");
+}
+
+#[tokio::test]
+async fn field_errors_come_back_next_to_the_field() {
+    let rig = rig().await;
+    let session = sign_in(&rig.app, &rig.admin_key).await;
+    let portals = send(
+        &rig.app,
+        Method::GET,
+        "/console/portals",
+        Some(&session),
+        "",
+    )
+    .await;
+    let portal = portals.body.split("/console/portals/").nth(1).unwrap()[..36].to_owned();
+    let done = send(
+        &rig.app,
+        Method::POST,
+        &format!("/console/portals/{portal}/contacts"),
+        Some(&session),
+        &format!(
+            "csrf={}&name=Rosa+Alvarez&email=not-an-email",
+            portals.csrf()
+        ),
+    )
+    .await;
+    let back = send(&rig.app, Method::GET, &done.location, Some(&session), "").await;
+    assert!(
+        back.body.contains("id=\"contact-email-error\""),
+        "{}",
+        back.body
+    );
+    assert!(
+        back.body
+            .contains("aria-invalid=\"true\" aria-describedby=\"contact-email-error\"")
+    );
+    assert!(
+        back.body.contains("value=\"Rosa Alvarez\""),
+        "what was typed is kept"
+    );
+}
+
+/// Snapshots `html` as `name`. Ids, tokens and nonces vary by run order; the rest of
+/// the page is what is reviewed.
+fn snapshot(name: &str, html: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        "[id]",
+    );
+    settings.add_filter(r#"value="[0-9a-f]{64}""#, r#"value="[csrf]""#);
+    settings.add_filter(r"nonce-[0-9a-f]{32}", "nonce-[nonce]");
+    settings.add_filter(r#"value="&#34;[0-9a-f]{24}&#34;""#, r#"value="[etag]""#);
+    settings.add_filter(r#"value="&quot;[0-9a-f]{24}&quot;""#, r#"value="[etag]""#);
+    settings.bind(|| insta::assert_snapshot!(name, html));
+}
+
+#[tokio::test]
+async fn console_pages_snapshots() {
+    let rig = rig().await;
+    let sign_in_page = send(&rig.app, Method::GET, "/console/sign-in", None, "").await;
+    snapshot("console_sign_in", &sign_in_page.body);
+
+    let session = sign_in(&rig.app, &rig.admin_key).await;
+    let portals = send(
+        &rig.app,
+        Method::GET,
+        "/console/portals",
+        Some(&session),
+        "",
+    )
+    .await;
+    snapshot("console_portals", &portals.body);
+
+    let portal = portals.body.split("/console/portals/").nth(1).unwrap()[..36].to_owned();
+    let csrf = portals.csrf();
+    send(
+        &rig.app,
+        Method::POST,
+        &format!("/console/portals/{portal}/phases"),
+        Some(&session),
+        &format!("csrf={csrf}&name=Kickoff"),
+    )
+    .await;
+    let plan = send(
+        &rig.app,
+        Method::GET,
+        &format!("/console/portals/{portal}"),
+        Some(&session),
+        "",
+    )
+    .await;
+    let phase = plan.body.split("/phases/").nth(1).unwrap()[..36].to_owned();
+    send(
+        &rig.app,
+        Method::POST,
+        &format!("/console/portals/{portal}/phases/{phase}/tasks"),
+        Some(&session),
+        &format!("csrf={csrf}&title=Send+us+your+network+diagram&assignee=client&due_date=2027-01-15&description=A+PDF+or+a+photo+of+a+whiteboard+is+fine."),
+    )
+    .await;
+    let plan = send(
+        &rig.app,
+        Method::GET,
+        &format!("/console/portals/{portal}"),
+        Some(&session),
+        "",
+    )
+    .await;
+    assert!(plan.body.contains("Added the task."), "{}", plan.body);
+    snapshot("console_plan", &plan.body);
+}

@@ -1,8 +1,8 @@
 // The document upload task on a phone, in headless Chromium, with and without
-// JavaScript, while the MSP reviews from the demo's staff console.
+// JavaScript, while the MSP reviews in the demo's staff console (/console, in a second
+// browser context signed in with the demo's API key).
 //
-//   PORTAL_URL=http://localhost:18080 OUTBOX=demo-data/outbox \
-//   STAFF_URL=http://127.0.0.1:18081 STAFF_TOKEN_FILE=demo-data/staff-token \
+//   PORTAL_URL=http://localhost:18080 OUTBOX=demo-data/outbox API_KEY=pk_... \
 //   node tests/browser/documents.mjs
 //
 // Signs in through the real flow (newest invite -> verification code) on a phone, then:
@@ -10,7 +10,7 @@
 // dropped together on "Upload several files at once" (a drop event carrying a
 // DataTransfer built in the page, as a drag from the desktop delivers it), each gets a
 // progress bar and both read "Uploaded" without a reload; the MSP rejects both with
-// notes (POST /review on the staff console: the demo has no admin UI yet); the client
+// notes in the console's review queue; the client
 // sees the notes and gets the email; an empty file dropped on a document is refused
 // at that document; a new diagram is dropped on the diagram's own area; the ISP
 // contract is uploaded again from a context with JavaScript off, with the plain file
@@ -31,8 +31,7 @@ import {
 } from './lib.mjs';
 
 const TOTAL_TIMEOUT_MS = 240_000;
-const STAFF_URL = (process.env.STAFF_URL || 'http://127.0.0.1:18081').replace(/\/+$/, '');
-const STAFF_TOKEN_FILE = process.env.STAFF_TOKEN_FILE;
+const API_KEY = process.env.API_KEY;
 
 // What the demo seed holds (examples/demo/src/seed.rs).
 const CONTACT = 'Dana Whitfield';
@@ -54,29 +53,36 @@ const REJECT_ISP = `Only the first page came through; please send all pages. (${
 
 let phone; // { context, page, watcher }
 let twin; // CSP-ignoring context with the same cookies, for axe-core
-let token;
+let staffCtx; // the MSP's browser, signed in to the staff console
 
 // ----- helpers -----------------------------------------------------------------------
 
-async function staff(method, address, body) {
-  const res = await fetch(`${STAFF_URL}${address}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  check(res.ok, `the staff console answers ${method} ${address} (${res.status})`, json);
-  return json;
+/** The MSP's browser, signed in to the staff console (desktop size). */
+async function staffPage() {
+  if (staffCtx) return staffCtx.page;
+  staffCtx = await newContext({ viewport: { width: 1280, height: 900 } }, 'staff');
+  const page = staffCtx.page;
+  await page.goto(`${PORTAL_URL}/console/sign-in`);
+  await page.getByLabel('API key').fill(API_KEY);
+  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Sign in' }).click()]);
+  check(await heading(page) === 'Portals', 'the MSP signs in to the staff console with the API key', page.url());
+  return page;
 }
 
-/** Reviews the file waiting for `document` as the MSP. */
+/** Reviews the file waiting for `document` as the MSP, in the console's review queue. */
 async function review(document, verdict, notes) {
-  const queue = await staff('GET', '/review-queue');
-  const item = queue.find((i) => i.document === document);
-  check(item !== undefined, `the MSP's review queue holds an upload for "${document}"`, queue);
-  const done = await staff('POST', '/review', { file: item.file, verdict, notes });
-  check(done.review === (verdict === 'approve' ? 'approved' : 'rejected'), `the MSP ${verdict === 'approve' ? 'approves' : 'rejects'} "${document}" (${item.name})`, done);
-  return item;
+  const page = await staffPage();
+  await page.goto(`${PORTAL_URL}/console/review`);
+  const item = page.locator('ul.rows > li').filter({ hasText: `${document} for` });
+  check(await item.count() === 1, `the console's review queue holds one upload for "${document}"`, await item.count());
+  const name = norm(await item.locator('h2').textContent());
+  if (notes) await item.getByLabel(/Notes for the client/).fill(notes);
+  const button = item.getByRole('button', { name: `${verdict === 'approve' ? 'Approve' : 'Reject'} ${name}` });
+  await Promise.all([page.waitForNavigation(), button.click()]);
+  const notice = norm(await page.locator('.notice-box').textContent().catch(() => ''));
+  const expected = verdict === 'approve' ? `Approved ${name}.` : `Rejected ${name}; the client is emailed your notes.`;
+  check(notice === expected, `the MSP ${verdict === 'approve' ? 'approves' : 'rejects'} "${document}" (${name}) in the console`, notice);
+  return { name };
 }
 
 /** The block of the document named `name` on a task page. */
@@ -134,10 +140,9 @@ async function axeOn(url, what) {
 
 async function main() {
   check(Boolean(OUTBOX), 'OUTBOX names the demo outbox folder');
-  check(Boolean(STAFF_TOKEN_FILE), 'STAFF_TOKEN_FILE names the staff console token file');
-  token = (await readFile(STAFF_TOKEN_FILE, 'utf8')).trim();
+  check(/^pk_[0-9a-f]{64}$/.test(API_KEY || ''), 'API_KEY holds a demo API key (for the staff console)');
   await ensureArtifacts();
-  console.log(`portal: ${PORTAL_URL}\nstaff console: ${STAFF_URL}\noutbox: ${OUTBOX}\nbrowser: ${CHROMIUM}\nartifacts: ${ARTIFACTS}`);
+  console.log(`portal: ${PORTAL_URL}\noutbox: ${OUTBOX}\nbrowser: ${CHROMIUM}\nartifacts: ${ARTIFACTS}`);
   await launchBrowser();
 
   await step('(0) sign in on a phone: newest invite -> verification email -> code', async () => {

@@ -11,7 +11,7 @@
 //! key and re-wraps every file's key under it, with the server stopped.
 //!
 //! ```text
-//! cargo run -p portal-demo -- [--data-dir DIR] [--port PORT] [--reset] [--staff-port PORT]
+//! cargo run -p portal-demo -- [--data-dir DIR] [--port PORT] [--reset]
 //! cargo run -p portal-demo -- rotate-keys [--data-dir DIR]
 //! cargo run -p portal-demo -- api-key create --role admin|member --name NAME [--data-dir DIR]
 //! ```
@@ -20,14 +20,13 @@
 //! authenticated with API keys kept hashed in `DIR/api-keys` (see `api_keys.rs`): the
 //! first start prints an admin key; `api-key create` prints more.
 //!
-//! `--staff-port` opens the demo-only staff console (see `staff.rs`) for reviewing
-//! uploads from a script until the admin API exists.
+//! The staff console is served at `/console` (see `console/`): sign in with an API
+//! key and run the MSP's side in a browser, on top of the admin API.
 //!
 //! With `PORTAL_SMTP_HOST` set, emails go through that SMTP server instead of the
 //! outbox (see `--help` for the other `PORTAL_SMTP_*` variables).
 
 mod seed;
-mod staff;
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -45,7 +44,7 @@ use portal_demo::files;
 use portal_http::{HttpConfig, PortalApp};
 use portal_storage_sqlite::SqliteStore;
 
-const HELP: &str = "usage: portal-demo [--data-dir DIR] [--port PORT] [--reset] [--staff-port PORT]
+const HELP: &str = "usage: portal-demo [--data-dir DIR] [--port PORT] [--reset]
        portal-demo rotate-keys [--data-dir DIR]
        portal-demo api-key create --role admin|member --name NAME [--data-dir DIR]
 
@@ -53,10 +52,9 @@ const HELP: &str = "usage: portal-demo [--data-dir DIR] [--port PORT] [--reset] 
                      (default: demo-data)
   --port PORT        port on 127.0.0.1 (default: 8080, or PORTAL_DEMO_PORT)
   --reset            delete the data folder first and seed afresh
-  --staff-port PORT  also open the demo-only staff console on 127.0.0.1:PORT, to review
-                     uploads from a script (token in DIR/staff-token; see src/staff.rs)
 
-The admin JSON API is at /api/v1 (its OpenAPI document at /api/v1/openapi.json); send
+The staff console is at /console: sign in with an API key. The admin JSON API is at
+/api/v1 (its OpenAPI document at /api/v1/openapi.json); send
 an API key as 'Authorization: Bearer pk_...'. The first start prints an admin key;
 api-key create prints a new one (kept only as a SHA-256 in DIR/api-keys; works while
 the server runs).
@@ -92,7 +90,6 @@ struct Args {
     data_dir: PathBuf,
     port: u16,
     reset: bool,
-    staff_port: Option<u16>,
     key_role: Option<StaffRole>,
     key_name: Option<String>,
 }
@@ -103,7 +100,6 @@ fn parse_args() -> Result<Args, String> {
         data_dir: PathBuf::from("demo-data"),
         port: 8080,
         reset: false,
-        staff_port: None,
         key_role: None,
         key_name: None,
     };
@@ -135,13 +131,6 @@ fn parse_args() -> Result<Args, String> {
                 args.key_role = Some(StaffRole::parse(&v).map_err(|e| e.to_string())?);
             }
             "--name" => args.key_name = Some(it.next().ok_or("--name needs a name")?),
-            "--staff-port" => {
-                let v = it.next().ok_or("--staff-port needs a number")?;
-                args.staff_port = Some(
-                    v.parse()
-                        .map_err(|_| format!("--staff-port {v:?} is not a port number"))?,
-                );
-            }
             "-h" | "--help" => {
                 println!("{HELP}");
                 std::process::exit(0);
@@ -410,24 +399,6 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     println!("    {}", demo_files.key_file.display());
     println!("  Back it up apart from the data: if it is lost, every uploaded file is unreadable.");
     println!();
-    if let Some(port) = args.staff_port {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-            .await
-            .map_err(|e| format!("cannot listen on 127.0.0.1:{port} for the staff console: {e}"))?;
-        let token_file = data.root().join("staff-token");
-        let token = staff::new_token(&token_file, &OsRandom)?;
-        println!(
-            "  Staff console (demo only): http://127.0.0.1:{port}, token in {}",
-            token_file.display()
-        );
-        println!();
-        tokio::spawn(staff::serve(
-            listener,
-            service.clone(),
-            seeded.portal.tenant_id,
-            token,
-        ));
-    }
     // Access-log retention: prune entries older than 400 days now and then hourly
     // (one node is enough; the prune is idempotent).
     let retention =

@@ -262,10 +262,9 @@ impl Console {
         let back = format!("{PREFIX}/portals");
         let result = match non_empty(field(form, "template")) {
             Some(t) => {
-                let mut body = json!({ "client_name": name });
-                if let Some(d) = non_empty(field(form, "start_date")) {
-                    body["start_date"] = json!(d);
-                }
+                let today = chrono::Utc::now().date_naive().to_string();
+                let start = non_empty(field(form, "start_date")).unwrap_or(&today);
+                let body = json!({ "client_name": name, "start_date": start });
                 self.api
                     .call(
                         key,
@@ -351,29 +350,21 @@ impl Console {
             log: Vec::new(),
             next: None,
             older: false,
-            templates: Vec::new(),
         };
         match tab.as_str() {
             "plan" => {
-                page.phases = detail
-                    .json
+                // The plan route lists internal tasks and versions too; a portal's
+                // detail (an older API) has the same phases without them.
+                let plan = match self.api.get(key, &format!("/portals/{p}/plan")).await {
+                    Ok(a) => a.json,
+                    Err(e) if e.status == 404 => detail.json.clone(),
+                    Err(e) => return Err(e),
+                };
+                page.phases = plan
                     .get("phases")
                     .and_then(Value::as_array)
-                    .map(|list| {
-                        list.iter()
-                            .map(|ph| PhaseRow {
-                                id: s(ph, "id"),
-                                name: s(ph, "name"),
-                                tasks: ph
-                                    .get("tasks")
-                                    .and_then(Value::as_array)
-                                    .map(|ts| ts.iter().map(TaskRow::of).collect())
-                                    .unwrap_or_default(),
-                            })
-                            .collect()
-                    })
+                    .map(|list| list.iter().map(PhaseRow::of).collect())
                     .unwrap_or_default();
-                page.templates = self.template_choices(key).await;
             }
             "contacts" => {
                 let all = self
@@ -566,28 +557,47 @@ impl Console {
         let key = self.key(ctx)?;
         let (p, ph) = (seg(p)?, seg(ph)?);
         let path = format!("/portals/{p}/phases/{ph}");
+        let etag = non_empty(field(form, "etag")).unwrap_or("*");
         let result = match action {
             "rename" => {
                 let body = json!({ "name": field(form, "name") });
                 self.api
-                    .call(key, Method::PATCH, &path, Some(&body), Some("*"))
+                    .call(key, Method::PATCH, &path, Some(&body), Some(etag))
                     .await
             }
             "up" | "down" => {
-                let body = json!({ "direction": action });
-                self.api
-                    .call(
-                        key,
-                        Method::POST,
-                        &format!("{path}/move"),
-                        Some(&body),
-                        None,
-                    )
-                    .await
+                let plan = self.api.get(key, &format!("/portals/{p}/plan")).await?;
+                let at = plan
+                    .json
+                    .get("phases")
+                    .and_then(Value::as_array)
+                    .and_then(|l| l.iter().position(|x| s(x, "id") == ph))
+                    .ok_or_else(no_page)?;
+                match neighbour(at, action) {
+                    Some(to) => {
+                        let body = json!({ "position": to });
+                        self.api
+                            .call(
+                                key,
+                                Method::POST,
+                                &format!("{path}/move"),
+                                Some(&body),
+                                Some(etag),
+                            )
+                            .await
+                    }
+                    None => Err(Problem::local("The phase is already first.")),
+                }
             }
             "delete" => {
                 self.api
-                    .call(key, Method::DELETE, &path, None, Some("*"))
+                    .call(
+                        key,
+                        Method::DELETE,
+                        &format!("{path}?with_tasks=true"),
+                        None,
+                        Some(etag),
+                    )
                     .await
             }
             _ => return Err(no_page()),
@@ -599,34 +609,6 @@ impl Console {
             _ => "Moved the phase.",
         };
         self.after(ctx, to, "phase", form, result, |_| notice(done))
-    }
-
-    pub(super) async fn apply_template(
-        &self,
-        ctx: &Ctx,
-        p: &str,
-        form: &[(String, String)],
-    ) -> Handled {
-        let key = self.key(ctx)?;
-        let p = seg(p)?;
-        let mut body = json!({ "template_id": field(form, "template") });
-        if let Some(d) = non_empty(field(form, "start_date")) {
-            body["start_date"] = json!(d);
-        }
-        let result = self
-            .api
-            .call(
-                key,
-                Method::POST,
-                &format!("/portals/{p}/apply-template"),
-                Some(&body),
-                None,
-            )
-            .await;
-        let to = format!("{PREFIX}/portals/{p}");
-        self.after(ctx, to, "apply", form, result, |_| {
-            notice("Applied the template.")
-        })
     }
 
     // ----- tasks --------------------------------------------------------------------
@@ -643,8 +625,43 @@ impl Console {
             .api
             .list(key, &format!("/portals/{p}/tasks/{t}/comments"), 500)
             .await?;
+        let plan = self
+            .api
+            .get(key, &format!("/portals/{p}/plan"))
+            .await
+            .map(|a| a.json)
+            .unwrap_or(Value::Null);
         let row = TaskRow::of(&task.json);
+        let contacts = plan
+            .get("contacts")
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter(|c| c.get("revoked").and_then(Value::as_bool) != Some(true))
+                    .map(|c| {
+                        let id = s(c, "id");
+                        let ticked = row.assigned_to.contains(&id);
+                        (id, s(c, "name"), ticked)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let phases = plan
+            .get("phases")
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .map(|ph| {
+                        let id = s(ph, "id");
+                        let here = id == row.phase_id;
+                        (id, s(ph, "name"), here)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let page = TaskPage {
+            contacts,
+            phases,
             f: self.frame(ctx, &row.title, "portals"),
             portal_id: p.to_owned(),
             portal_name: s(&portal.json, "client_name"),
@@ -677,11 +694,21 @@ impl Console {
     ) -> Handled {
         let key = self.key(ctx)?;
         let (p, t) = (seg(p)?, seg(t)?);
-        let body = json!({
+        let mut body = json!({
             "title": field(form, "title"),
             "description": field(form, "description"),
             "due_date": date_or_null(field(form, "due_date")),
         });
+        if field(form, "internal_shown") == "yes" {
+            body["internal"] = json!(field(form, "internal") == "yes");
+        } else {
+            let assigned: Vec<&str> = form
+                .iter()
+                .filter(|(k, _)| k == "assigned_to")
+                .map(|(_, v)| v.as_str())
+                .collect();
+            body["assigned_to"] = json!(assigned);
+        }
         let result = self
             .api
             .call(
@@ -782,22 +809,41 @@ impl Console {
                     "Completed the task.",
                 )
             }
-            "up" | "down" => (
-                self.api
-                    .call(
-                        key,
-                        Method::POST,
-                        &format!("{path}/move"),
-                        Some(&json!({ "direction": action })),
-                        None,
-                    )
-                    .await,
-                plan,
-                "Moved the task.",
-            ),
+            "up" | "down" | "to-phase" => {
+                let task = self.api.get(key, &path).await?.json;
+                let body = if action == "to-phase" {
+                    // Clamped to the end of the phase by the API.
+                    Some(json!({ "phase": field(form, "phase"), "position": 100_000 }))
+                } else {
+                    usize::try_from(n(&task, "position"))
+                        .ok()
+                        .and_then(|at| neighbour(at, action))
+                        .map(|to| json!({ "phase": s(&task, "phase_id"), "position": to }))
+                };
+                let result = match body {
+                    Some(b) => {
+                        self.api
+                            .call(
+                                key,
+                                Method::POST,
+                                &format!("{path}/move"),
+                                Some(&b),
+                                Some(etag),
+                            )
+                            .await
+                    }
+                    None => Err(Problem::local("The task is already first in its phase.")),
+                };
+                let to = if action == "to-phase" {
+                    back_to_task
+                } else {
+                    plan
+                };
+                (result, to, "Moved the task.")
+            }
             "delete" => (
                 self.api
-                    .call(key, Method::DELETE, &path, None, Some("*"))
+                    .call(key, Method::DELETE, &path, None, Some(etag))
                     .await,
                 plan,
                 "Deleted the task.",
@@ -1263,11 +1309,14 @@ impl Console {
             f: self.frame(ctx, "Templates", "templates"),
             templates: all
                 .iter()
-                .map(|t| TemplateRow {
-                    id: s(t, "id"),
-                    name: s(t, "name"),
-                    description: s(t, "description"),
-                    tasks: template_tasks(t).iter().map(|(_, ts)| ts.len()).sum(),
+                .map(|t| {
+                    let phases = template_tasks(t);
+                    TemplateRow {
+                        id: s(t, "id"),
+                        name: s(t, "name"),
+                        phases: phases.len(),
+                        tasks: phases.iter().map(|(_, ts)| ts.len()).sum(),
+                    }
                 })
                 .collect(),
         };
@@ -1276,11 +1325,7 @@ impl Console {
 
     pub(super) async fn create_template(&self, ctx: &Ctx, form: &[(String, String)]) -> Handled {
         let key = self.key(ctx)?;
-        let body = json!({
-            "name": field(form, "name"),
-            "description": field(form, "description"),
-            "phases": [],
-        });
+        let body = json!({ "name": field(form, "name"), "phases": [] });
         let result = self
             .api
             .call(key, Method::POST, "/templates", Some(&body), None)
@@ -1288,7 +1333,11 @@ impl Console {
         match result {
             Ok(a) => {
                 let to = format!("{PREFIX}/templates/{}", s(&a.json, "id"));
-                self.posted(ctx, to, notice("Created the template."))
+                self.posted(
+                    ctx,
+                    to,
+                    notice("Created the template: now add its phases and tasks."),
+                )
             }
             Err(p) if p.status == 401 => Err(p),
             Err(p) => self.posted(
@@ -1307,7 +1356,6 @@ impl Console {
             f: self.frame(ctx, &s(&a.json, "name"), "templates"),
             id: t.to_owned(),
             name: s(&a.json, "name"),
-            description: s(&a.json, "description"),
             etag: a.etag.clone().unwrap_or_default(),
             phases: template_tasks(&a.json),
         };
@@ -1324,46 +1372,100 @@ impl Console {
         let key = self.key(ctx)?;
         let t = seg(t)?;
         let to = format!("{PREFIX}/templates/{t}");
-        match action {
-            "edit" => {
-                let body = json!({ "name": field(form, "name"), "description": field(form, "description") });
-                let result = self
-                    .api
-                    .call(
-                        key,
-                        Method::PATCH,
-                        &format!("/templates/{t}"),
-                        Some(&body),
-                        Some(field(form, "etag")),
-                    )
-                    .await;
-                self.after(ctx, to, "template", form, result, |_| {
-                    notice("Saved the template.")
-                })
-            }
-            "copy" => {
-                let result = self
-                    .api
-                    .call(
-                        key,
-                        Method::POST,
-                        &format!("/templates/{t}/copy"),
-                        Some(&json!({})),
-                        None,
-                    )
-                    .await;
-                match result {
-                    Ok(a) => self.posted(
-                        ctx,
-                        format!("{PREFIX}/templates/{}", s(&a.json, "id")),
-                        notice("Copied the template: this is the copy."),
-                    ),
-                    Err(p) if p.status == 401 => Err(p),
-                    Err(p) => self.posted(ctx, to, failed("template", p, form)),
-                }
-            }
-            _ => Err(no_page()),
+        let path = format!("/templates/{t}");
+        let etag = non_empty(field(form, "etag")).unwrap_or("*");
+        if action == "copy" {
+            let body = json!({ "name": field(form, "name") });
+            let result = self
+                .api
+                .call(
+                    key,
+                    Method::POST,
+                    &format!("{path}/copy"),
+                    Some(&body),
+                    None,
+                )
+                .await;
+            return match result {
+                Ok(a) => self.posted(
+                    ctx,
+                    format!("{PREFIX}/templates/{}", s(&a.json, "id")),
+                    notice("Copied the template: this is the copy."),
+                ),
+                Err(p) if p.status == 401 => Err(p),
+                Err(p) => self.posted(ctx, to, failed("copy", p, form)),
+            };
         }
+        if action == "rename" {
+            let body = json!({ "name": field(form, "name") });
+            let result = self
+                .api
+                .call(key, Method::PATCH, &path, Some(&body), Some(etag))
+                .await;
+            return self.after(ctx, to, "template", form, result, |_| {
+                notice("Renamed the template.")
+            });
+        }
+        // The plan's edits: the phases as the API gave them, changed, sent back whole
+        // with the version the page showed (a concurrent edit is refused, not lost).
+        let current = self.api.get(key, &path).await?.json;
+        let mut phases = current
+            .get("phases")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let index = |name: &str| field(form, name).parse::<usize>().ok();
+        let done = match (action, index("phase")) {
+            ("add-phase", _) => {
+                phases.push(json!({ "name": field(form, "name"), "tasks": [] }));
+                "Added the phase."
+            }
+            ("remove-phase", Some(i)) if i < phases.len() => {
+                phases.remove(i);
+                "Removed the phase and its tasks."
+            }
+            ("add-task", Some(i)) if i < phases.len() => {
+                let offset = field(form, "offset").trim().parse::<i64>().ok();
+                let task = json!({
+                    "title": field(form, "title"),
+                    "description": "",
+                    "assignee": if field(form, "assignee") == "msp" { "msp" } else { "client" },
+                    "kind": { "type": "standard" },
+                    "due_offset_days": offset,
+                });
+                match phases[i].get_mut("tasks").and_then(Value::as_array_mut) {
+                    Some(tasks) => tasks.push(task),
+                    None => phases[i]["tasks"] = json!([task]),
+                }
+                "Added the task."
+            }
+            ("remove-task", Some(i)) if i < phases.len() => {
+                let j = index("task");
+                match (phases[i].get_mut("tasks").and_then(Value::as_array_mut), j) {
+                    (Some(tasks), Some(j)) if j < tasks.len() => {
+                        tasks.remove(j);
+                    }
+                    _ => return Err(no_page()),
+                }
+                "Removed the task."
+            }
+            _ => return Err(no_page()),
+        };
+        let body = json!({ "phases": phases });
+        let result = self
+            .api
+            .call(key, Method::PATCH, &path, Some(&body), Some(etag))
+            .await;
+        self.after(ctx, to, "template", form, result, |_| notice(done))
+    }
+}
+
+/// The index next to `at` in `direction` (`up`: one before, `down`: one after), if any.
+fn neighbour(at: usize, direction: &str) -> Option<usize> {
+    if direction == "up" {
+        at.checked_sub(1)
+    } else {
+        at.checked_add(1)
     }
 }
 
@@ -1383,11 +1485,14 @@ fn template_tasks(t: &Value) -> Vec<(String, Vec<TemplateTask>)> {
                                 .map(|x| TemplateTask {
                                     title: s(x, "title"),
                                     assignee: s(x, "assignee"),
-                                    kind: s(x, "type").replace('_', " "),
+                                    kind: x
+                                        .get("kind")
+                                        .map(|k| s(k, "type").replace('_', " "))
+                                        .unwrap_or_default(),
                                     offset: x
                                         .get("due_offset_days")
-                                        .filter(|v| !v.is_null())
-                                        .map(|_| n(x, "due_offset_days").to_string())
+                                        .and_then(Value::as_i64)
+                                        .map(|d| d.to_string())
                                         .unwrap_or_default(),
                                 })
                                 .collect()

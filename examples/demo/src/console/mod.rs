@@ -271,7 +271,6 @@ impl Console {
             (["portals", p, "phases", ph, action], _, true) => {
                 self.phase_action(ctx, p, ph, action, form).await
             }
-            (["portals", p, "apply-template"], _, true) => self.apply_template(ctx, p, form).await,
             (["portals", p, "tasks", t], true, _) => self.task_page(ctx, p, t).await,
             (["portals", p, "tasks", t], _, true) => self.edit_task(ctx, p, t, form).await,
             (["portals", p, "tasks", t, "comments"], _, true) => self.reply(ctx, p, t, form).await,

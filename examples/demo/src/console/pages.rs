@@ -217,8 +217,14 @@ pub struct TaskRow {
     pub due: String,
     /// Why it is blocked.
     pub blocked_reason: String,
-    /// Whether it is shown to the client.
+    /// Whether it is never shown to the client.
     pub internal: bool,
+    /// Its phase.
+    pub phase_id: String,
+    /// Its version as an `ETag` (`"v<n>"`), for `If-Match`.
+    pub etag: String,
+    /// The contacts it is assigned to (empty: everyone).
+    pub assigned_to: Vec<String>,
 }
 
 impl TaskRow {
@@ -237,6 +243,18 @@ impl TaskRow {
                 .unwrap_or_default(),
             blocked_reason: s(v, "blocked_reason"),
             internal: v.get("internal").and_then(Value::as_bool).unwrap_or(false),
+            phase_id: s(v, "phase_id"),
+            etag: version_etag(v),
+            assigned_to: v
+                .get("assigned_to")
+                .and_then(Value::as_array)
+                .map(|l| {
+                    l.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 }
@@ -248,8 +266,34 @@ pub struct PhaseRow {
     pub id: String,
     /// Name.
     pub name: String,
+    /// Its version as an `ETag`, for `If-Match`.
+    pub etag: String,
     /// Its tasks, in order.
     pub tasks: Vec<TaskRow>,
+}
+
+impl PhaseRow {
+    /// From the API's `Phase` (with its tasks).
+    pub fn of(v: &Value) -> Self {
+        Self {
+            id: s(v, "id"),
+            name: s(v, "name"),
+            etag: version_etag(v),
+            tasks: v
+                .get("tasks")
+                .and_then(Value::as_array)
+                .map(|ts| ts.iter().map(TaskRow::of).collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The `ETag` of a versioned resource in a list (`"v<n>"`, as the API's `ETag`
+/// header spells it); `*` when the view has no version.
+pub fn version_etag(v: &Value) -> String {
+    v.get("version")
+        .and_then(Value::as_u64)
+        .map_or_else(|| "*".to_owned(), |n| format!("\"v{n}\""))
 }
 
 /// A contact.
@@ -368,8 +412,6 @@ pub struct PortalPage {
     pub next: Option<String>,
     /// Whether this page is not the newest (a cursor was given).
     pub older: bool,
-    /// Templates that can be applied: `(id, name)`.
-    pub templates: Vec<(String, String)>,
 }
 
 impl PortalPage {
@@ -435,6 +477,10 @@ pub struct TaskPage {
     pub etag: String,
     /// Comments, oldest first.
     pub comments: Vec<CommentRow>,
+    /// The portal's contacts: id, name, whether the task is assigned to them.
+    pub contacts: Vec<(String, String, bool)>,
+    /// The plan's phases: id, name, whether the task is in it.
+    pub phases: Vec<(String, String, bool)>,
 }
 
 /// An upload waiting for review.
@@ -505,8 +551,8 @@ pub struct TemplateRow {
     pub id: String,
     /// Name.
     pub name: String,
-    /// Its description.
-    pub description: String,
+    /// How many phases.
+    pub phases: usize,
     /// How many tasks.
     pub tasks: usize,
 }
@@ -544,8 +590,6 @@ pub struct TemplatePage {
     pub id: String,
     /// Name.
     pub name: String,
-    /// Description.
-    pub description: String,
     /// Its `ETag`.
     pub etag: String,
     /// Phases with their tasks.

@@ -64,6 +64,15 @@ pub enum Error {
         /// What clashed.
         reason: String,
     },
+    /// The caller changed a version of a record that is no longer the current one:
+    /// someone else changed it since they read it, and nothing was written. Apart
+    /// from [`Error::Conflict`] because the remedy differs: reload and redo the edit
+    /// (HTTP `412 Precondition Failed`), not "this clashes with the state" (`409`).
+    #[error("stale: {reason}")]
+    Stale {
+        /// What changed, and what to do (reload and edit again).
+        reason: String,
+    },
     /// The caller may not do this.
     #[error("forbidden: {reason}")]
     Forbidden {
@@ -167,6 +176,13 @@ impl Error {
     /// A state conflict.
     pub fn conflict(reason: impl Into<String>) -> Self {
         Self::Conflict {
+            reason: reason.into(),
+        }
+    }
+
+    /// A stale version: the record changed since the caller read it.
+    pub fn stale(reason: impl Into<String>) -> Self {
+        Self::Stale {
             reason: reason.into(),
         }
     }

@@ -959,7 +959,7 @@ pub trait PlanStore: Send + Sync + 'static {
 /// - `create_template` stores a template as given; an id that exists (in any tenant)
 ///   is `Conflict`, a missing tenant `NotFound(Tenant)`.
 /// - `replace_template` is a compare-and-set: it stores `template` (every field) only
-///   if the stored one's `version` is `expected`, else `Conflict` and nothing changes.
+///   if the stored one's `version` is `expected`, else `Stale` and nothing changes.
 ///   Two concurrent replaces from the same version: exactly one wins.
 /// - `templates` lists a tenant's templates by name, then id (a tenant with none, or
 ///   unknown, has an empty list).

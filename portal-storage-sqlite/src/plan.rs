@@ -282,7 +282,7 @@ impl TemplateStore for SqliteStore {
                 "SELECT 1 FROM plan_templates WHERE id = ?1 AND tenant_id = ?2",
                 params![&t.id.as_bytes()[..], &t.tenant_id.as_bytes()[..]],
             )? {
-                Err(Error::conflict(
+                Err(Error::stale(
                     "this template was changed by someone else since you opened it",
                 ))
             } else {

@@ -225,6 +225,16 @@ fn body_for(op: &Value) -> Option<Value> {
         "CommentInput" => json!({"body": "On it."}),
         "AnswerInput" => json!({"text": "Yes."}),
         "ReviewInput" => json!({"verdict": "approve"}),
+        "TaskPatch" => json!({"title": "Check the backups"}),
+        "TaskMove" => json!({"phase": random_id(), "position": 0}),
+        "PhasePatch" => json!({"name": "Go-live"}),
+        "PhaseMove" => json!({"position": 0}),
+        "TemplateInput" => json!({"name": "Standard", "phases": []}),
+        "TemplatePatch" => json!({"name": "Standard"}),
+        "TemplateCopy" => json!({"name": "Standard copy"}),
+        "PortalFromTemplateInput" => {
+            json!({"client_name": "Northwind", "start_date": "2026-12-07"})
+        }
         other => panic!("no sample body for {other}"),
     })
 }
@@ -763,6 +773,121 @@ async fn an_msps_day_through_every_route() {
             .header("location")
             .ends_with(task.json["id"].as_str().unwrap())
     );
+    // Templates, a portal made from one, and its plan edited task by task.
+    let phases = json!([
+        {"name": "Kickoff", "tasks": [
+            {"title": "Kickoff call", "assignee": "msp", "kind": {"type": "meeting"}, "due_offset_days": 3},
+            {"title": "Send the network diagram", "assignee": "client", "kind": {"type": "standard"},
+             "due_offset_days": 7, "waits_on": [{"phase": 0, "task": 0}]},
+        ]},
+        {"name": "Go-live", "tasks": [
+            {"title": "Check backups", "assignee": "msp", "kind": {"type": "standard"}, "internal": true},
+        ]},
+    ]);
+    let tpl = call!(
+        req(Method::POST, "/templates", &[])
+            .json(json!({"name": "Standard onboarding", "phases": phases}))
+    );
+    let tpl_id = tpl.json["id"].as_str().unwrap().to_owned();
+    assert_eq!(tpl.page.header("etag"), "\"v1\"");
+    let tp = [tpl_id.clone()];
+    let listed = call!(req(Method::GET, "/templates", &[]));
+    assert_eq!(listed.json["items"][0]["id"], tpl_id.as_str());
+    let got = call!(req(Method::GET, "/templates/{template}", &tp));
+    let patched = call!(
+        req(Method::PATCH, "/templates/{template}", &tp)
+            .json(json!({"name": "Standard onboarding (2026)"}))
+            .header("if-match", got.page.header("etag"))
+    );
+    assert_eq!(patched.json["version"], 2);
+    assert_eq!(patched.json["phases"], got.json["phases"], "phases kept");
+    let put = call!(
+        req(Method::PUT, "/templates/{template}", &tp)
+            .json(json!({"name": "Standard onboarding", "phases": phases}))
+            .header("if-match", patched.page.header("etag"))
+    );
+    assert_eq!(put.page.header("etag"), "\"v3\"");
+    let copy = call!(
+        req(Method::POST, "/templates/{template}/copy", &tp).json(json!({"name": "Quick start"}))
+    );
+    assert_eq!(copy.json["version"], 1);
+    assert_eq!(copy.json["phases"], put.json["phases"]);
+    let made = call!(
+        req(Method::POST, "/templates/{template}/portals", &tp)
+            .json(json!({"client_name": "Contoso", "start_date": "2026-12-07"}))
+    );
+    assert_eq!(made.json["status"], "draft");
+    let cp_id = made.json["id"].as_str().unwrap().to_owned();
+    assert!(made.page.header("location").ends_with(&cp_id));
+    let cpp = [cp_id.clone()];
+    let plan = call!(req(Method::GET, "/portals/{portal}/plan", &cpp));
+    assert!(plan.page.header("etag").starts_with('"'));
+    let kickoff = &plan.json["phases"][0];
+    let (call_task, diagram) = (&kickoff["tasks"][0], &kickoff["tasks"][1]);
+    assert_eq!(call_task["due_date"], "2026-12-10");
+    assert_eq!(diagram["due_date"], "2026-12-14");
+    assert_eq!(diagram["waits_on"][0], call_task["id"]);
+    assert_eq!(plan.json["phases"][1]["tasks"][0]["internal"], true);
+    let diagram_id = diagram["id"].as_str().unwrap().to_owned();
+    let golive_id = plan.json["phases"][1]["id"].as_str().unwrap().to_owned();
+    let dp = [cp_id.clone(), diagram_id.clone()];
+    let edited = call!(
+        req(Method::PATCH, "/portals/{portal}/tasks/{task}", &dp)
+            .json(json!({"title": "Send us the network diagram", "description": "A PDF is fine.", "due_date": null, "waits_on": []}))
+            .header("if-match", format!("\"v{}\"", diagram["version"]))
+    );
+    assert_eq!(edited.json["title"], "Send us the network diagram");
+    assert_eq!(edited.json["due_date"], Value::Null);
+    assert_eq!(edited.json["waits_on"], json!([]));
+    assert_eq!(
+        edited.page.header("etag"),
+        format!("\"v{}\"", edited.json["version"])
+    );
+    let due = call!(
+        req(Method::PATCH, "/portals/{portal}/tasks/{task}", &dp)
+            .json(json!({"due_date": "2027-01-05"}))
+            .header("if-match", edited.page.header("etag"))
+    );
+    assert_eq!(due.json["due_date"], "2027-01-05");
+    let moved = call!(
+        req(Method::POST, "/portals/{portal}/tasks/{task}/move", &dp)
+            .json(json!({"phase": golive_id, "position": 0}))
+            .header("if-match", due.page.header("etag"))
+    );
+    assert_eq!(moved.json["phase_id"], golive_id.as_str());
+    assert_eq!(moved.json["position"], 0);
+    let gp = [cp_id.clone(), golive_id.clone()];
+    let renamed = call!(
+        req(Method::PATCH, "/portals/{portal}/phases/{phase}", &gp)
+            .json(json!({"name": "Go live"}))
+            .header(
+                "if-match",
+                format!("\"v{}\"", plan.json["phases"][1]["version"])
+            )
+    );
+    assert_eq!(renamed.json["name"], "Go live");
+    assert_eq!(renamed.json["tasks"].as_array().unwrap().len(), 2);
+    let first = call!(
+        req(Method::POST, "/portals/{portal}/phases/{phase}/move", &gp)
+            .json(json!({"position": 0}))
+            .header("if-match", renamed.page.header("etag"))
+    );
+    assert_eq!(first.json["position"], 0);
+    call!(
+        req(Method::DELETE, "/portals/{portal}/tasks/{task}", &dp)
+            .header("if-match", moved.page.header("etag"))
+    );
+    let kp = [cp_id.clone(), kickoff["id"].as_str().unwrap().to_owned()];
+    let gone = call!(
+        req(Method::DELETE, "/portals/{portal}/phases/{phase}", &kp)
+            .query("with_tasks=true")
+            .header("if-match", "*")
+    );
+    assert_eq!(gone.status(), 204);
+    let plan = call!(req(Method::GET, "/portals/{portal}/plan", &cpp));
+    assert_eq!(plan.json["phases"].as_array().unwrap().len(), 1);
+    assert_eq!(plan.json["phases"][0]["name"], "Go live");
+    assert_eq!(plan.json["phases"][0]["tasks"].as_array().unwrap().len(), 1);
     // The seeded portal: contacts, invites, tasks, threads.
     let contacts = call!(req(
         Method::GET,
@@ -1035,9 +1160,318 @@ async fn json_shapes() {
             &[api.portal()],
         ))
         .await;
+    let plan = api
+        .send(req(Method::GET, "/portals/{portal}/plan", &[api.portal()]))
+        .await;
+    let template = a_template(&api, "admin").await;
+    let template = api
+        .send(req(Method::GET, "/templates/{template}", &[template]))
+        .await;
     insta::with_settings!({filters => filters}, {
+        insta::assert_snapshot!("admin_plan", serde_json::to_string_pretty(&plan.json).unwrap());
+        insta::assert_snapshot!("admin_template", serde_json::to_string_pretty(&template.json).unwrap());
         insta::assert_snapshot!("admin_task", serde_json::to_string_pretty(&task.json).unwrap());
         insta::assert_snapshot!("admin_problem", serde_json::to_string_pretty(&problem.json).unwrap());
         insta::assert_snapshot!("admin_contacts", serde_json::to_string_pretty(&contacts.json).unwrap());
     });
+}
+
+/// A template made over the API, for the tests below.
+async fn a_template(api: &Api, token: &str) -> String {
+    let made = api
+        .send(
+            req(Method::POST, "/templates", &[])
+                .as_(Some(token))
+                .json(json!({"name": "Standard", "phases": [
+                    {"name": "Kickoff", "tasks": [
+                        {"title": "Kickoff call", "assignee": "msp", "kind": {"type": "standard"}, "due_offset_days": 1},
+                    ]},
+                ]})),
+        )
+        .await;
+    assert_eq!(made.status(), 201, "{}", made.page.body);
+    made.json["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn plan_and_template_routes_refuse_bad_input_stale_versions_and_other_tenants() {
+    let api = Api::start().await;
+    let p = api.portal();
+    let tp = [p.clone(), api.task("standard")];
+    let plan = api
+        .send(req(
+            Method::GET,
+            "/portals/{portal}/plan",
+            std::slice::from_ref(&p),
+        ))
+        .await;
+    assert_eq!(plan.status(), 200);
+    let phase = plan.json["phases"][0]["id"].as_str().unwrap().to_owned();
+    let php = [p.clone(), phase.clone()];
+    let tpl = a_template(&api, "admin").await;
+    let tplp = [tpl.clone()];
+    // 422 naming the field.
+    let cases: Vec<(Req<'_>, &str)> = vec![
+        (
+            req(Method::PATCH, "/portals/{portal}/tasks/{task}", &tp).json(json!({})),
+            "body",
+        ),
+        (
+            req(Method::PATCH, "/portals/{portal}/tasks/{task}", &tp).json(json!({"title": " "})),
+            "title",
+        ),
+        (
+            req(Method::PATCH, "/portals/{portal}/tasks/{task}", &tp)
+                .json(json!({"due_date": "soon"})),
+            "due_date",
+        ),
+        (
+            req(Method::PATCH, "/portals/{portal}/tasks/{task}", &tp)
+                .json(json!({"assigned_to": ["x"]})),
+            "assigned_to",
+        ),
+        (
+            req(Method::PATCH, "/portals/{portal}/tasks/{task}", &tp)
+                .json(json!({"waits_on": [api.task("standard")]})),
+            "waits_on",
+        ),
+        (
+            req(Method::PATCH, "/portals/{portal}/tasks/{task}", &tp)
+                .json(json!({"internal": "yes"})),
+            "internal",
+        ),
+        (
+            req(Method::POST, "/portals/{portal}/tasks/{task}/move", &tp)
+                .json(json!({"phase": random_id(), "position": 0})),
+            "phase",
+        ),
+        (
+            req(Method::POST, "/portals/{portal}/tasks/{task}/move", &tp)
+                .json(json!({"phase": phase})),
+            "position",
+        ),
+        (
+            req(Method::PATCH, "/portals/{portal}/phases/{phase}", &php).json(json!({"name": ""})),
+            "name",
+        ),
+        (
+            req(Method::POST, "/portals/{portal}/phases/{phase}/move", &php)
+                .json(json!({"position": -1})),
+            "position",
+        ),
+        (
+            req(Method::DELETE, "/portals/{portal}/phases/{phase}", &php).query("with_tasks=maybe"),
+            "with_tasks",
+        ),
+        (
+            req(Method::POST, "/templates", &[]).json(json!({"name": "", "phases": []})),
+            "name",
+        ),
+        (
+            req(Method::POST, "/templates", &[])
+                .json(json!({"name": "X", "phases": [{"name": "P"}]})),
+            "phases",
+        ),
+        (
+            req(Method::PUT, "/templates/{template}", &tplp).json(json!({"name": "X"})),
+            "phases",
+        ),
+        (
+            req(Method::POST, "/templates/{template}/copy", &tplp).json(json!({})),
+            "name",
+        ),
+        (
+            req(Method::POST, "/templates/{template}/portals", &tplp)
+                .json(json!({"client_name": "Contoso"})),
+            "start_date",
+        ),
+        (
+            req(Method::POST, "/templates/{template}/portals", &tplp)
+                .json(json!({"start_date": "2026-12-07"})),
+            "client_name",
+        ),
+    ];
+    for (r, field) in cases {
+        let what = format!("{} {} {:?}", r.method, r.template, r.body);
+        let a = api.send(r.header("if-match", "*")).await;
+        assert_eq!(a.status(), 422, "{what}: {}", a.page.body);
+        assert_eq!(a.field(), field, "{what}: {}", a.page.body);
+    }
+    // A stale If-Match is 412 on every update, and changes nothing.
+    let task = api
+        .send(req(Method::GET, "/portals/{portal}/tasks/{task}", &tp))
+        .await;
+    let old = task.page.header("etag");
+    let first = api
+        .send(
+            req(Method::PATCH, "/portals/{portal}/tasks/{task}", &tp)
+                .json(json!({"title": "First edit"}))
+                .header("if-match", old.clone()),
+        )
+        .await;
+    assert_eq!(first.status(), 200, "{}", first.page.body);
+    let stale: Vec<Req<'_>> = vec![
+        req(Method::PATCH, "/portals/{portal}/tasks/{task}", &tp).json(json!({"title": "Lost"})),
+        req(Method::POST, "/portals/{portal}/tasks/{task}/move", &tp)
+            .json(json!({"phase": phase, "position": 0})),
+        req(Method::DELETE, "/portals/{portal}/tasks/{task}", &tp),
+    ];
+    for r in stale {
+        let what = format!("{} {}", r.method, r.template);
+        let a = api.send(r.header("if-match", old.clone())).await;
+        assert_eq!(a.status(), 412, "{what}: {}", a.page.body);
+        let missing = api
+            .send(req(Method::GET, "/portals/{portal}/tasks/{task}", &tp))
+            .await;
+        assert_eq!(
+            missing.json["title"], "First edit",
+            "{what} changed nothing"
+        );
+    }
+    for r in [
+        req(Method::PATCH, "/portals/{portal}/phases/{phase}", &php).json(json!({"name": "Lost"})),
+        req(Method::POST, "/portals/{portal}/phases/{phase}/move", &php)
+            .json(json!({"position": 1})),
+        req(Method::DELETE, "/portals/{portal}/phases/{phase}", &php),
+    ] {
+        let a = api.send(r.header("if-match", "\"v99\"")).await;
+        assert_eq!(a.status(), 412, "{}", a.page.body);
+    }
+    for r in [
+        req(Method::PATCH, "/templates/{template}", &tplp).json(json!({"name": "Lost"})),
+        req(Method::PUT, "/templates/{template}", &tplp)
+            .json(json!({"name": "Lost", "phases": []})),
+    ] {
+        let a = api.send(r.header("if-match", "\"v2\"")).await;
+        assert_eq!(a.status(), 412, "{}", a.page.body);
+        let a = api
+            .send(req(Method::PATCH, "/templates/{template}", &tplp).json(json!({"name": "Lost"})))
+            .await;
+        assert_eq!(a.status(), 428);
+    }
+    let kept = api
+        .send(req(Method::GET, "/templates/{template}", &tplp))
+        .await;
+    assert_eq!(
+        (kept.json["name"].as_str(), kept.json["version"].as_u64()),
+        (Some("Standard"), Some(1))
+    );
+    // Another tenant's template is not found, for every template route, and nothing changes.
+    let theirs = a_template(&api, "other-admin").await;
+    for (method, template, op) in routes(&api.doc) {
+        if !template.starts_with("/templates/{template}") {
+            continue;
+        }
+        let mut r =
+            req(method.clone(), &template, std::slice::from_ref(&theirs)).header("if-match", "*");
+        if let Some(b) = body_for(&op) {
+            r = r.json(b);
+        }
+        let a = api.send(r).await;
+        assert_eq!(a.status(), 404, "{method} {template}: {}", a.page.body);
+    }
+    let mine = api.send(req(Method::GET, "/templates", &[])).await;
+    assert_eq!(
+        mine.json["items"].as_array().unwrap().len(),
+        1,
+        "only my template"
+    );
+    let still = api
+        .send(
+            req(
+                Method::GET,
+                "/templates/{template}",
+                std::slice::from_ref(&theirs),
+            )
+            .as_(Some("other-admin")),
+        )
+        .await;
+    assert_eq!(
+        (still.json["name"].as_str(), still.json["version"].as_u64()),
+        (Some("Standard"), Some(1))
+    );
+    // Creating requests replay under an Idempotency-Key and create nothing twice.
+    let tenant = api.h.portal.tenant_id;
+    let portals_before = api.h.store.portals(tenant).await.unwrap().len();
+    let create = || {
+        req(Method::POST, "/templates", &[])
+            .json(json!({"name": "Replayed", "phases": []}))
+            .header("idempotency-key", "t-1")
+    };
+    let (a, b) = (api.send(create()).await, api.send(create()).await);
+    assert_eq!(
+        (a.status(), b.status(), a.page.body == b.page.body),
+        (201, 201, true)
+    );
+    assert_eq!(b.page.header("idempotent-replayed"), "true");
+    let copy = || {
+        req(Method::POST, "/templates/{template}/copy", &tplp)
+            .json(json!({"name": "Copied once"}))
+            .header("idempotency-key", "c-9")
+    };
+    let (a, b) = (api.send(copy()).await, api.send(copy()).await);
+    assert_eq!(
+        (a.status(), b.status(), a.page.body == b.page.body),
+        (201, 201, true)
+    );
+    let from = || {
+        req(Method::POST, "/templates/{template}/portals", &tplp)
+            .json(json!({"client_name": "Contoso", "start_date": "2026-12-07"}))
+            .header("idempotency-key", "p-9")
+    };
+    let (a, b) = (api.send(from()).await, api.send(from()).await);
+    assert_eq!(
+        (a.status(), b.status(), a.page.body == b.page.body),
+        (201, 201, true)
+    );
+    assert_eq!(b.page.header("location"), a.page.header("location"));
+    let names: Vec<String> = api
+        .h
+        .service
+        .templates(&api.h.staff)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names, ["Copied once", "Replayed", "Standard"]);
+    assert_eq!(
+        api.h.store.portals(tenant).await.unwrap().len(),
+        portals_before + 1
+    );
+}
+
+/// Two staff editing the same task from the same ETag: the store compares the version
+/// inside its unit, so exactly one edit lands and the other is told it is stale.
+#[tokio::test]
+async fn two_patches_racing_from_one_etag_one_wins_one_is_stale() {
+    let api = Api::start().await;
+    let tp = [api.portal(), api.task("standard")];
+    for round in 0..5 {
+        let read = api
+            .send(req(Method::GET, "/portals/{portal}/tasks/{task}", &tp))
+            .await;
+        let tag = read.page.header("etag");
+        let edit = |title: String| {
+            req(Method::PATCH, "/portals/{portal}/tasks/{task}", &tp)
+                .json(json!({"title": title}))
+                .header("if-match", tag.clone())
+        };
+        let (a, b) = tokio::join!(
+            api.send(edit(format!("Alice {round}"))),
+            api.send(edit(format!("Bob {round}")))
+        );
+        let mut statuses = [a.status(), b.status()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 412], "{} / {}", a.page.body, b.page.body);
+        let winner = if a.status() == 200 { &a } else { &b };
+        let now = api
+            .send(req(Method::GET, "/portals/{portal}/tasks/{task}", &tp))
+            .await;
+        assert_eq!(now.json["title"], winner.json["title"]);
+        assert_eq!(
+            now.json["version"],
+            read.json["version"].as_u64().unwrap() + 1
+        );
+    }
 }

@@ -427,7 +427,7 @@ pub async fn plan_refusals_write_nothing(store: &dyn Store) {
                 })
             )
             .await,
-        Error::Conflict { .. }
+        Error::Stale { .. }
     );
     assert_eq!(
         store.plan(w.portal.id).await.unwrap(),
@@ -577,10 +577,7 @@ pub async fn templates_scoped_and_versioned(store: &dyn Store) {
     let mut late = b.clone();
     late.name = "Lost update".to_owned();
     late.version = 2;
-    assert_err!(
-        store.replace_template(&late, 1).await,
-        Error::Conflict { .. }
-    );
+    assert_err!(store.replace_template(&late, 1).await, Error::Stale { .. });
     assert_eq!(store.template(w.tenant.id, b.id).await.unwrap(), renamed);
 }
 

@@ -549,7 +549,7 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
             service.move_phase(staff, p, a.phase, v, 0).await.map(drop)
         }
         // Stale versions: the rows must reach the rule (ids found, not refused) without
-        // deleting what later rows use; a stale version is a `Conflict`.
+        // deleting what later rows use; a stale version is `Stale`.
         "delete_task" => service.delete_task(staff, p, a.standard, u64::MAX).await,
         "delete_phase" => {
             service

@@ -109,7 +109,7 @@ impl TemplateStore for MemoryStore {
                 .filter(|t| t.tenant_id == template.tenant_id)
                 .ok_or_else(|| not_found(Entity::Template))?;
             if stored.version != expected {
-                return Err(Error::conflict(
+                return Err(Error::stale(
                     "this template was changed by someone else since you opened it",
                 ));
             }

@@ -187,7 +187,7 @@ impl PortalService {
         subject(&change)
     }
 
-    /// Edits a task the caller saw at version `expected` (stale: `Conflict`, nothing
+    /// Edits a task the caller saw at version `expected` (stale: `Stale`, nothing
     /// changes). Newly assigned contacts are emailed in the same unit.
     pub async fn edit_task(
         &self,

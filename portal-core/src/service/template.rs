@@ -44,7 +44,7 @@ impl PortalService {
     }
 
     /// Replaces a template's name and plan, from the version the caller saw
-    /// (`Conflict` if someone changed it since).
+    /// (`Stale` if someone changed it since).
     pub async fn edit_template(
         &self,
         staff: &StaffContext,

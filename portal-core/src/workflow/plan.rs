@@ -13,7 +13,7 @@
 //! - **Versions.** A task's or phase's `version` is raised by every change *of that
 //!   record*; the other tasks renumbered around a move or a deletion keep theirs, so a
 //!   colleague reordering the plan does not make your open edit of another task stale.
-//!   A stale expected version is `Conflict` and nothing changes.
+//!   A stale expected version is `Stale` and nothing changes.
 //! - **Deleting a task** deletes its evidence (kept in the task) and its comment
 //!   thread with it, and removes it from the tasks that waited for it (which may
 //!   unlock them). A task with uploaded files is refused: files are erased through
@@ -430,7 +430,7 @@ fn client_may_act_among(tasks: &[Task], task: &Task, msp: &str) -> Result<()> {
 }
 
 fn stale(entity: &str, current: u64) -> Error {
-    Error::conflict(format!(
+    Error::stale(format!(
         "this {entity} was changed by someone else since you opened it (it is now at version {current}); reload it and make your change again"
     ))
 }

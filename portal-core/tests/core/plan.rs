@@ -169,7 +169,7 @@ async fn a_member_edits_every_field_and_a_stale_version_changes_nothing() {
     };
     assert_err(
         h.service.edit_task(&member, p, t.id, 2, stale).await,
-        |e| matches!(e, Error::Conflict { reason } if reason.contains("version 3")),
+        |e| matches!(e, Error::Stale { reason } if reason.contains("version 3")),
     );
     let moved = h
         .service
@@ -562,7 +562,7 @@ async fn templates_are_created_edited_copied_listed_and_make_portals() {
         h.service
             .edit_template(&staff, standard.id, 1, "Lost", phases)
             .await,
-        |e| matches!(e, Error::Conflict { .. }),
+        |e| matches!(e, Error::Stale { .. }),
     );
     let copy = h
         .service

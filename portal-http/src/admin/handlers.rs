@@ -3,12 +3,14 @@
 //! exist), then calls the core's use case, then answers with a view.
 
 use portal_core::error::{Entity, Error};
-use portal_core::ids::{ContactId, FileId, PhaseId, PortalId, QuestionId, TaskId};
+use portal_core::ids::{ContactId, FileId, PhaseId, PortalId, QuestionId, TaskId, TemplateId};
 use portal_core::model::{
     Branding, Contact, LogoRef, MeetingSchedule, Portal, PortalStatus, Side, Task, TaskKind,
 };
 use portal_core::service::TaskSpec;
 use portal_core::workflow::documents::Verdict;
+use portal_core::workflow::plan::{PhaseDeletion, TaskEdit};
+use portal_core::workflow::template::{PlanTemplate, TemplatePhase};
 use serde_json::{Value, json};
 
 use super::input::{self, object, opt_date, opt_str, opt_u32, rename, req_str, req_time};
@@ -19,6 +21,30 @@ use super::{ApiReply, Call};
 use crate::PortalApp;
 
 type Answer = Result<ApiReply, ApiError>;
+
+/// The core's labels of a task's fields, as the API names them.
+const TASK_FIELDS: &[(&str, &str)] = &[
+    ("title", "title"),
+    ("description", "description"),
+    ("internal", "internal"),
+    ("assigned_to", "assigned_to"),
+    ("waits_on", "waits_on"),
+    ("edit", "body"),
+];
+
+/// A template's validation labels: its own name, or something inside its phases.
+const TEMPLATE_FIELDS: &[(&str, &str)] = &[
+    ("name", "name"),
+    ("phase name", "phases"),
+    ("title", "phases"),
+    ("description", "phases"),
+    ("phases", "phases"),
+    ("tasks", "phases"),
+    ("waits_on", "phases"),
+    ("due_offset_days", "phases"),
+    ("internal", "phases"),
+    ("kind", "phases"),
+];
 
 /// An id from the path; one that does not parse is simply not found.
 fn id<T: std::str::FromStr>(raw: &str, entity: Entity) -> Result<T, ApiError> {
@@ -249,7 +275,7 @@ impl PortalApp {
             }
             Op::GetTask => {
                 let (_, t) = self.task_in(call).await?;
-                Ok(ApiReply::ok(views::task(&t)))
+                Ok(ApiReply::ok(views::task(&t)).with_version(t.version))
             }
             Op::BlockTask
             | Op::UnblockTask
@@ -257,7 +283,7 @@ impl PortalApp {
             | Op::CompleteTask
             | Op::ScheduleMeeting => {
                 let (p, t) = self.task_in(call).await?;
-                call.if_match(&views::task(&t))?;
+                call.if_match_version(t.version)?;
                 let staff = &call.staff;
                 let m = object(&call.body)?;
                 let done = match route.op {
@@ -288,7 +314,7 @@ impl PortalApp {
                         ],
                     )
                 })?;
-                Ok(ApiReply::ok(views::task(&t)))
+                Ok(ApiReply::ok(views::task(&t)).with_version(t.version))
             }
             Op::ListComments => {
                 let (p, t) = self.task_in(call).await?;
@@ -373,7 +399,170 @@ impl PortalApp {
                 let all = s.failed_mail(&call.staff, call.wanted()).await?;
                 Ok(call.page(all.iter().map(views::failed_mail).collect()))
             }
+            Op::GetPlan => {
+                let p = self.portal_in(call, 0).await?;
+                let plan = s.plan(&call.staff, p.id).await?;
+                Ok(ApiReply::ok(views::plan(&plan)))
+            }
+            Op::EditTask => {
+                let (p, t) = self.task_in(call).await?;
+                let expected = call.if_match_version(t.version)?;
+                let edit = task_patch(&call.body)?;
+                let only_due = edit.due_date.is_some()
+                    && TaskEdit {
+                        due_date: None,
+                        ..edit.clone()
+                    } == TaskEdit::default();
+                let done = if only_due {
+                    let due = edit.due_date.unwrap_or_default();
+                    s.set_due_date(&call.staff, p.id, t.id, expected, due).await
+                } else {
+                    s.edit_task(&call.staff, p.id, t.id, expected, edit).await
+                };
+                let t = done.map_err(|e| rename(e, TASK_FIELDS))?;
+                Ok(ApiReply::ok(views::task(&t)).with_version(t.version))
+            }
+            Op::MoveTask => {
+                let (p, t) = self.task_in(call).await?;
+                let expected = call.if_match_version(t.version)?;
+                let m = object(&call.body)?;
+                let phase: PhaseId = req_id(m, "phase")?;
+                let position = opt_u32(m, "position", u32::MAX)?
+                    .ok_or_else(|| input::invalid("position", "is required"))?;
+                let moved = s
+                    .move_task(&call.staff, p.id, t.id, expected, phase, position)
+                    .await
+                    .map_err(|e| match e {
+                        Error::NotFound {
+                            entity: Entity::Phase,
+                        } => input::invalid("phase", "no such phase in this portal"),
+                        other => ApiError::Core(other),
+                    })?;
+                Ok(ApiReply::ok(views::task(&moved)).with_version(moved.version))
+            }
+            Op::DeleteTask => {
+                let (p, t) = self.task_in(call).await?;
+                let expected = call.if_match_version(t.version)?;
+                s.delete_task(&call.staff, p.id, t.id, expected).await?;
+                Ok(ApiReply::empty(http::StatusCode::NO_CONTENT))
+            }
+            Op::EditPhase | Op::MovePhase | Op::DeletePhase => {
+                let p = self.portal_in(call, 0).await?;
+                let phase: PhaseId = id(param(call, 1), Entity::Phase)?;
+                let plan = s.plan(&call.staff, p.id).await?;
+                let current = plan.phase(phase)?;
+                let expected = call.if_match_version(current.version)?;
+                let staff = &call.staff;
+                match route.op {
+                    Op::EditPhase => {
+                        let m = object(&call.body)?;
+                        let name = req_str(m, "name")?;
+                        s.rename_phase(staff, p.id, phase, expected, &name)
+                            .await
+                            .map_err(|e| rename(e, &[("phase name", "name"), ("name", "name")]))?;
+                    }
+                    Op::MovePhase => {
+                        let m = object(&call.body)?;
+                        let position = opt_u32(m, "position", u32::MAX)?
+                            .ok_or_else(|| input::invalid("position", "is required"))?;
+                        s.move_phase(staff, p.id, phase, expected, position).await?;
+                    }
+                    _ => {
+                        let how = if query_flag(call.query, "with_tasks")? {
+                            PhaseDeletion::WithTasks
+                        } else {
+                            PhaseDeletion::OnlyIfEmpty
+                        };
+                        s.delete_phase(staff, p.id, phase, expected, how).await?;
+                        return Ok(ApiReply::empty(http::StatusCode::NO_CONTENT));
+                    }
+                }
+                let plan = s.plan(&call.staff, p.id).await?;
+                let ph = plan.phase(phase)?;
+                let tasks: Vec<&Task> = plan.tasks.iter().filter(|t| t.phase_id == ph.id).collect();
+                Ok(ApiReply::ok(views::phase(ph, &tasks)).with_version(ph.version))
+            }
+            Op::ListTemplates => {
+                let all = s.templates(&call.staff).await?;
+                Ok(call.page(all.iter().map(views::template).collect()))
+            }
+            Op::CreateTemplate => {
+                let m = object(&call.body)?;
+                let name = req_str(m, "name")?;
+                let phases = template_phases(m)?.unwrap_or_default();
+                let t = s
+                    .create_template(&call.staff, &name, phases)
+                    .await
+                    .map_err(|e| rename(e, TEMPLATE_FIELDS))?;
+                let location = self.api_path(&format!("/templates/{}", t.id));
+                Ok(ApiReply::created(views::template(&t), Some(location)).with_version(t.version))
+            }
+            Op::GetTemplate => {
+                let t = self.template_in(call).await?;
+                Ok(ApiReply::ok(views::template(&t)).with_version(t.version))
+            }
+            Op::EditTemplate | Op::ReplaceTemplate => {
+                let t = self.template_in(call).await?;
+                let expected = call.if_match_version(t.version)?;
+                let m = object(&call.body)?;
+                let (name, phases) = if route.op == Op::ReplaceTemplate {
+                    let name = req_str(m, "name")?;
+                    let phases = template_phases(m)?
+                        .ok_or_else(|| input::invalid("phases", "is required"))?;
+                    (name, phases)
+                } else {
+                    let name = opt_str(m, "name")?;
+                    let phases = template_phases(m)?;
+                    if name.is_none() && phases.is_none() {
+                        return Err(input::invalid("body", "change the name or the phases"));
+                    }
+                    (
+                        name.unwrap_or_else(|| t.name.clone()),
+                        phases.unwrap_or_else(|| t.phases.clone()),
+                    )
+                };
+                let edited = s
+                    .edit_template(&call.staff, t.id, expected, &name, phases)
+                    .await
+                    .map_err(|e| rename(e, TEMPLATE_FIELDS))?;
+                Ok(ApiReply::ok(views::template(&edited)).with_version(edited.version))
+            }
+            Op::CopyTemplate => {
+                let t = self.template_in(call).await?;
+                let m = object(&call.body)?;
+                let name = req_str(m, "name")?;
+                let copy = s
+                    .copy_template(&call.staff, t.id, &name)
+                    .await
+                    .map_err(|e| rename(e, &[("name", "name")]))?;
+                let location = self.api_path(&format!("/templates/{}", copy.id));
+                Ok(ApiReply::created(views::template(&copy), Some(location))
+                    .with_version(copy.version))
+            }
+            Op::PortalFromTemplate => {
+                let t = self.template_in(call).await?;
+                let m = object(&call.body)?;
+                let name = match opt_str(m, "client_name")? {
+                    Some(n) => n,
+                    None => opt_str(m, "name")?
+                        .ok_or_else(|| input::invalid("client_name", "is required"))?,
+                };
+                let start = opt_date(m, "start_date")?
+                    .ok_or_else(|| input::invalid("start_date", "is required"))?;
+                let p = s
+                    .create_portal_from_template(&call.staff, t.id, &name, start)
+                    .await
+                    .map_err(|e| rename(e, &[("client name", "client_name")]))?;
+                let location = self.api_path(&format!("/portals/{}", p.id));
+                Ok(ApiReply::created(views::portal(&p), Some(location)))
+            }
         }
+    }
+
+    /// The template of path parameter 0, if it is the staff member's tenant's.
+    async fn template_in(&self, call: &Call<'_>) -> Result<PlanTemplate, ApiError> {
+        let template: TemplateId = id(param(call, 0), Entity::Template)?;
+        Ok(self.service().template(&call.staff, template).await?)
     }
 
     /// An absolute path of the API (for `Location`).
@@ -492,4 +681,104 @@ fn meeting_input(m: &serde_json::Map<String, Value>) -> Result<MeetingSchedule, 
         sequence: 0,
         revised_at: None,
     })
+}
+
+/// An id in a body field (422 naming the field when it is not one).
+fn req_id<T: std::str::FromStr>(
+    m: &serde_json::Map<String, Value>,
+    field: &'static str,
+) -> Result<T, ApiError> {
+    req_str(m, field)?
+        .parse()
+        .map_err(|_| input::invalid(field, "must be an id this API gave"))
+}
+
+/// A list of ids in a body field.
+fn id_list<T: std::str::FromStr>(
+    m: &serde_json::Map<String, Value>,
+    field: &'static str,
+) -> Result<Option<Vec<T>>, ApiError> {
+    match m.get(field) {
+        None => Ok(None),
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| input::invalid(field, "give a list of ids this API gave"))
+            })
+            .collect::<Result<Vec<T>, ApiError>>()
+            .map(Some),
+        Some(_) => Err(input::invalid(field, "give a list of ids")),
+    }
+}
+
+/// A task's edit: every field present is changed; `due_date: null` clears the date.
+fn task_patch(body: &Value) -> Result<TaskEdit, ApiError> {
+    let m = object(body)?;
+    let kind = match m.get("kind") {
+        None | Some(Value::Null) => None,
+        Some(v) => {
+            let kind = serde_json::from_value::<TaskKind>(v.clone())
+                .map_err(|e| input::invalid("kind", e.to_string()))?;
+            kind.validate().map_err(|e| match e {
+                Error::Invalid { reason, .. } => input::invalid("kind", reason),
+                other => ApiError::Core(other),
+            })?;
+            Some(kind)
+        }
+    };
+    let side = opt_str(m, "assignee")?
+        .map(|raw| Side::parse(&raw).map_err(|_| input::invalid("assignee", "use client or msp")))
+        .transpose()?;
+    let due_date = if m.contains_key("due_date") {
+        Some(opt_date(m, "due_date")?)
+    } else {
+        None
+    };
+    let internal = match m.get("internal") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(_) => return Err(input::invalid("internal", "must be true or false")),
+    };
+    let edit = TaskEdit {
+        title: opt_str(m, "title")?,
+        description: opt_str(m, "description")?,
+        kind,
+        side,
+        due_date,
+        assigned_to: id_list::<ContactId>(m, "assigned_to")?,
+        waits_on: id_list::<TaskId>(m, "waits_on")?,
+        internal,
+    };
+    if edit == TaskEdit::default() {
+        return Err(input::invalid("body", "change at least one field"));
+    }
+    Ok(edit)
+}
+
+/// A template's phases from the body (`None` when absent).
+fn template_phases(
+    m: &serde_json::Map<String, Value>,
+) -> Result<Option<Vec<TemplatePhase>>, ApiError> {
+    match m.get("phases") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => serde_json::from_value::<Vec<TemplatePhase>>(v.clone())
+            .map(Some)
+            .map_err(|e| input::invalid("phases", e.to_string())),
+    }
+}
+
+/// A boolean query option (`true`/`false`; absent is false).
+fn query_flag(query: Option<&str>, name: &'static str) -> Result<bool, ApiError> {
+    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if k == name {
+            return match v.as_ref() {
+                "true" | "1" => Ok(true),
+                "false" | "0" => Ok(false),
+                _ => Err(input::invalid(name, "use true or false")),
+            };
+        }
+    }
+    Ok(false)
 }

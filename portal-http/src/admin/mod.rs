@@ -10,10 +10,10 @@
 //! (replay, 409, 422), cursor paging on lists (`{items, next_cursor}`), and every error
 //! as `application/problem+json` from the one mapping in `problem.rs`.
 //!
-//! Until the core versions its records, an `ETag` is a hash of the resource's JSON: it
-//! changes whenever anything the API shows of it changes. The `If-Match` check and the
-//! update are two steps, so two updates racing within milliseconds can still both
-//! pass; the core's version check (issue 12, branch `plan`) closes that.
+//! Tasks, phases and templates have version counters: their `ETag` is `"v<version>"`
+//! and the version `If-Match` names goes into the use case, which the store compares
+//! inside its unit (a lost race is `Error::Stale`, 412). The tenant and portals have no
+//! counter yet: their `ETag` is a hash of their JSON, checked just before the update.
 
 mod auth;
 mod handlers;
@@ -95,11 +95,33 @@ impl ApiReply {
         r
     }
 
+    /// Adds the `ETag` of the body's content, unless the handler gave one from a
+    /// version already.
     pub(crate) fn with_etag(mut self) -> Self {
-        if let Some(body) = &self.body {
+        let has = self.headers.iter().any(|(n, _)| n == http::header::ETAG);
+        if let (Some(body), false) = (&self.body, has) {
             self.headers.push((http::header::ETAG, etag_of(body)));
         }
         self
+    }
+
+    /// Answers with the `ETag` of a record's version counter (tasks, phases,
+    /// templates): the store compares that version inside its unit, so `If-Match`
+    /// is a real compare-and-set, not a check before the write.
+    pub(crate) fn with_version(mut self, version: u64) -> Self {
+        self.headers
+            .push((http::header::ETAG, version_etag(version)));
+        self
+    }
+
+    /// A success without a body.
+    pub(crate) fn empty(status: StatusCode) -> Self {
+        Self {
+            status,
+            body: None,
+            headers: Vec::new(),
+            stream: None,
+        }
     }
 
     pub(crate) fn file(
@@ -127,6 +149,11 @@ pub(crate) fn etag_of(view: &Value) -> String {
     format!("\"{hex}\"")
 }
 
+/// The `ETag` of version `n` of a versioned record.
+pub(crate) fn version_etag(n: u64) -> String {
+    format!("\"v{n}\"")
+}
+
 /// Per-request facts a handler needs.
 pub(crate) struct Call<'a> {
     pub staff: StaffContext,
@@ -135,6 +162,8 @@ pub(crate) struct Call<'a> {
     pub headers: &'a http::HeaderMap,
     pub offset: usize,
     pub limit: usize,
+    /// The raw query string, for routes that take options (`?with_tasks=true`).
+    pub query: Option<&'a str>,
 }
 
 impl Call<'_> {
@@ -151,6 +180,27 @@ impl Call<'_> {
             .any(|t| t == "*" || t == now || t.strip_prefix("W/") == Some(now.as_str()));
         if fits {
             Ok(())
+        } else {
+            Err(ApiError::PreconditionFailed)
+        }
+    }
+
+    /// The version `If-Match` names for a record now at version `current`: missing is
+    /// 428, `*` is `current`, a tag that is not `"v<n>"` (or names another version
+    /// than `current`) is 412. The version goes to the use case, whose store compares
+    /// it again inside its unit, so a change that lands between this check and the
+    /// write is still refused (`Stale`, 412).
+    pub(crate) fn if_match_version(&self, current: u64) -> Result<u64, ApiError> {
+        let Some(given) = self.headers.get(IF_MATCH).and_then(|v| v.to_str().ok()) else {
+            return Err(ApiError::PreconditionRequired);
+        };
+        let now = version_etag(current);
+        let fits = given
+            .split(',')
+            .map(str::trim)
+            .any(|t| t == "*" || t == now || t.strip_prefix("W/") == Some(now.as_str()));
+        if fits {
+            Ok(current)
         } else {
             Err(ApiError::PreconditionFailed)
         }
@@ -345,6 +395,7 @@ impl PortalApp {
             headers: &parts.headers,
             offset,
             limit,
+            query: parts.uri.query(),
         };
         let etag = route.etag;
         let result = self

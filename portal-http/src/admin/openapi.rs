@@ -244,8 +244,8 @@ fn schemas() -> Map<String, Value> {
     put(
         "Phase",
         object(
-            &["id", "name", "position", "tasks"],
-            json!({ "id": id(), "name": s("string"), "position": { "type": "integer", "minimum": 0 }, "tasks": array_of("Task") }),
+            &["id", "name", "position", "version", "tasks"],
+            json!({ "id": id(), "name": s("string"), "position": { "type": "integer", "minimum": 0 }, "version": { "type": "integer", "minimum": 1, "description": "Raised by every change of the phase; its ETag is \"v<version>\"." }, "tasks": array_of("Task") }),
         ),
     );
     put(
@@ -267,6 +267,10 @@ fn schemas() -> Map<String, Value> {
                 "status",
                 "blocked_reason",
                 "due_date",
+                "assigned_to",
+                "waits_on",
+                "internal",
+                "version",
                 "created_at",
                 "updated_at",
             ],
@@ -279,7 +283,136 @@ fn schemas() -> Map<String, Value> {
                 "status": { "enum": ["pending", "in_progress", "completed", "blocked"] },
                 "blocked_reason": nullable("string"),
                 "due_date": { "type": ["string", "null"], "format": "date" },
+                "assigned_to": { "type": "array", "items": id(), "description": "The contacts a client task is for; empty: everyone." },
+                "waits_on": { "type": "array", "items": id(), "description": "Tasks it waits for (locked for the client until they are done)." },
+                "internal": { "type": "boolean", "description": "An MSP task the client never sees." },
+                "version": { "type": "integer", "minimum": 1, "description": "Raised by every change of the task; its ETag is \"v<version>\"." },
                 "created_at": time(), "updated_at": time(),
+            }),
+        ),
+    );
+    put(
+        "TaskPatch",
+        object(
+            &[],
+            json!({
+                "title": text(200),
+                "description": { "type": "string", "maxLength": 10000 },
+                "assignee": { "enum": ["client", "msp"] },
+                "kind": {
+                    "type": "object", "required": ["type"],
+                    "properties": { "type": { "enum": task_types } },
+                    "description": "New settings of the task's type (the type itself changes only while nothing was done on the task).",
+                },
+                "due_date": { "type": ["string", "null"], "format": "date", "description": "null clears it." },
+                "assigned_to": { "type": "array", "maxItems": 50, "items": id(), "description": "Contacts of the portal (client tasks only); newly named ones are emailed. Empty: everyone." },
+                "waits_on": { "type": "array", "maxItems": 50, "items": id(), "description": "Other tasks of the portal; a cycle is refused." },
+                "internal": { "type": "boolean", "description": "MSP tasks only." },
+            }),
+        ),
+    );
+    put(
+        "TaskMove",
+        object(
+            &["phase", "position"],
+            json!({
+                "phase": id(),
+                "position": { "type": "integer", "minimum": 0, "description": "0-based; past the end is the end." },
+            }),
+        ),
+    );
+    put(
+        "PhasePatch",
+        object(&["name"], json!({ "name": text(200) })),
+    );
+    put(
+        "PhaseMove",
+        object(
+            &["position"],
+            json!({ "position": { "type": "integer", "minimum": 0, "description": "0-based; past the end is the end." } }),
+        ),
+    );
+    put(
+        "Plan",
+        object(
+            &["portal_id", "progress", "phases", "contacts"],
+            json!({
+                "portal_id": id(),
+                "progress": object(
+                    &["completed", "total"],
+                    json!({ "completed": { "type": "integer", "minimum": 0 }, "total": { "type": "integer", "minimum": 0 } }),
+                ),
+                "phases": array_of("Phase"),
+                "contacts": {
+                    "type": "array",
+                    "items": object(&["id", "name", "email", "revoked"], json!({ "id": id(), "name": s("string"), "email": s("string"), "revoked": s("boolean") })),
+                },
+            }),
+        ),
+    );
+    let template_task = object(
+        &["title", "assignee", "kind"],
+        json!({
+            "title": text(200),
+            "description": { "type": "string", "maxLength": 10000 },
+            "assignee": { "enum": ["client", "msp"] },
+            "kind": { "type": "object", "required": ["type"], "properties": { "type": { "enum": task_types } } },
+            "due_offset_days": { "type": ["integer", "null"], "minimum": -3660, "maximum": 3660, "description": "Due this many days after the portal's start date." },
+            "waits_on": {
+                "type": "array",
+                "items": object(&["phase", "task"], json!({ "phase": { "type": "integer", "minimum": 0 }, "task": { "type": "integer", "minimum": 0 } })),
+                "description": "Tasks of this template it waits for, by phase index and task index.",
+            },
+            "internal": s("boolean"),
+        }),
+    );
+    let template_phases = json!({
+        "type": "array",
+        "maxItems": 50,
+        "items": object(&["name", "tasks"], json!({ "name": text(200), "tasks": { "type": "array", "items": template_task } })),
+    });
+    put(
+        "Template",
+        object(
+            &[
+                "id",
+                "name",
+                "version",
+                "phases",
+                "created_at",
+                "updated_at",
+            ],
+            json!({
+                "id": id(), "name": s("string"),
+                "version": { "type": "integer", "minimum": 1, "description": "Raised by every change; the ETag is \"v<version>\"." },
+                "phases": template_phases.clone(),
+                "created_at": time(), "updated_at": time(),
+            }),
+        ),
+    );
+    put(
+        "TemplateInput",
+        object(
+            &["name", "phases"],
+            json!({ "name": text(200), "phases": template_phases.clone() }),
+        ),
+    );
+    put(
+        "TemplatePatch",
+        object(&[], json!({ "name": text(200), "phases": template_phases })),
+    );
+    put(
+        "TemplateCopy",
+        object(&["name"], json!({ "name": text(200) })),
+    );
+    put(
+        "PortalFromTemplateInput",
+        object(
+            &["start_date"],
+            json!({
+                "client_name": { "type": "string", "minLength": 1, "maxLength": 200, "description": "The client company (required; `name` is accepted too)." },
+                "name": { "type": "string", "minLength": 1, "maxLength": 200, "description": "Same as client_name." },
+                "start_date": { "type": "string", "format": "date", "description": "Due dates are counted from it." },
             }),
         ),
     );
@@ -518,6 +651,7 @@ fn schemas() -> Map<String, Value> {
         ("DocumentPage", "Document"),
         ("QueuePage", "QueueItem"),
         ("FailedMailPage", "FailedMail"),
+        ("TemplatePage", "Template"),
     ] {
         put(page_name, page(item));
     }
@@ -553,6 +687,9 @@ pub(crate) fn document(prefix: &str) -> Value {
         if route.paged {
             params.push(json!({ "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 50 } }));
             params.push(json!({ "name": "cursor", "in": "query", "required": false, "schema": { "type": "string" }, "description": "The `next_cursor` of the previous page (opaque)." }));
+        }
+        if route.op == super::routes::Op::DeletePhase {
+            params.push(json!({ "name": "with_tasks", "in": "query", "required": false, "schema": { "type": "boolean", "default": false }, "description": "Delete the phase's tasks too (refused while one has uploaded files); without it a phase with tasks is refused." }));
         }
         if route.if_match {
             params.push(json!({ "name": "If-Match", "in": "header", "required": true, "schema": { "type": "string" }, "description": "The ETag you read; a stale one is 412." }));

@@ -250,6 +250,14 @@ fn core_problem(err: &Error) -> Problem {
         Error::Conflict { reason } => {
             Problem::new("conflict", StatusCode::CONFLICT, "Conflict", reason.clone())
         }
+        // The version named by If-Match was current when checked but not when the
+        // store compared it inside its unit: the same answer as a stale If-Match.
+        Error::Stale { reason } => Problem::new(
+            "precondition-failed",
+            StatusCode::PRECONDITION_FAILED,
+            "Precondition failed",
+            reason.clone(),
+        ),
         Error::Expired { entity } => Problem::new(
             "gone",
             StatusCode::GONE,

@@ -45,6 +45,20 @@ pub(crate) enum Op {
     ReviewFile,
     ReviewQueue,
     FailedMail,
+    GetPlan,
+    EditTask,
+    MoveTask,
+    DeleteTask,
+    EditPhase,
+    MovePhase,
+    DeletePhase,
+    ListTemplates,
+    CreateTemplate,
+    GetTemplate,
+    EditTemplate,
+    ReplaceTemplate,
+    CopyTemplate,
+    PortalFromTemplate,
 }
 
 /// A route: method, path template (`{name}` segments are parameters), and what the
@@ -109,6 +123,11 @@ impl Route {
     }
     const fn ok(mut self, status: u16, schema: &'static str) -> Self {
         self.ok = (status, Some(schema));
+        self
+    }
+    /// Success without a body (a deletion's `204`).
+    const fn empty(mut self, status: u16) -> Self {
+        self.ok = (status, None);
         self
     }
     const fn idempotent(mut self) -> Self {
@@ -410,6 +429,71 @@ pub(crate) fn routes() -> Vec<Route> {
             .summary("Emails that could not be delivered, most recent first")
             .ok(200, "FailedMailPage")
             .paged(),
+        r(M::GET, "/portals/{portal}/plan", GetPlan, "getPlan")
+            .summary("A portal's whole plan for editing: phases in order, every task (internal ones too) with its version, and the contacts tasks can be assigned to")
+            .ok(200, "Plan")
+            .etag(),
+        r(M::PATCH, "/portals/{portal}/tasks/{task}", EditTask, "updateTask")
+            .summary("Edit a task's fields (a due date of null clears it); If-Match is the task's ETag (\"v<version>\")")
+            .body("TaskPatch")
+            .ok(200, "Task")
+            .if_match(),
+        r(M::POST, "/portals/{portal}/tasks/{task}/move", MoveTask, "moveTask")
+            .summary("Move a task to a position of a phase (the same or another; clamped to its end)")
+            .body("TaskMove")
+            .ok(200, "Task")
+            .if_match(),
+        r(M::DELETE, "/portals/{portal}/tasks/{task}", DeleteTask, "deleteTask")
+            .summary("Delete a task with its comments (refused while it has uploaded files); tasks waiting for it stop waiting")
+            .empty(204)
+            .if_match(),
+        r(M::PATCH, "/portals/{portal}/phases/{phase}", EditPhase, "updatePhase")
+            .summary("Rename a phase; If-Match is the phase's ETag (\"v<version>\")")
+            .body("PhasePatch")
+            .ok(200, "Phase")
+            .if_match(),
+        r(M::POST, "/portals/{portal}/phases/{phase}/move", MovePhase, "movePhase")
+            .summary("Move a phase to a position of the plan (clamped to the end)")
+            .body("PhaseMove")
+            .ok(200, "Phase")
+            .if_match(),
+        r(M::DELETE, "/portals/{portal}/phases/{phase}", DeletePhase, "deletePhase")
+            .summary("Delete a phase: an empty one, or with all its tasks when `?with_tasks=true`")
+            .empty(204)
+            .if_match(),
+        r(M::GET, "/templates", ListTemplates, "listTemplates")
+            .summary("The MSP's plan templates, by name")
+            .ok(200, "TemplatePage")
+            .paged(),
+        r(M::POST, "/templates", CreateTemplate, "createTemplate")
+            .summary("Create a plan template")
+            .body("TemplateInput")
+            .ok(201, "Template")
+            .idempotent(),
+        r(M::GET, "/templates/{template}", GetTemplate, "getTemplate")
+            .summary("A plan template")
+            .ok(200, "Template")
+            .etag(),
+        r(M::PATCH, "/templates/{template}", EditTemplate, "updateTemplate")
+            .summary("Rename a template or replace its phases")
+            .body("TemplatePatch")
+            .ok(200, "Template")
+            .if_match(),
+        r(M::PUT, "/templates/{template}", ReplaceTemplate, "replaceTemplate")
+            .summary("Replace a template's name and phases")
+            .body("TemplateInput")
+            .ok(200, "Template")
+            .if_match(),
+        r(M::POST, "/templates/{template}/copy", CopyTemplate, "copyTemplate")
+            .summary("Copy a template under a new name")
+            .body("TemplateCopy")
+            .ok(201, "Template")
+            .idempotent(),
+        r(M::POST, "/templates/{template}/portals", PortalFromTemplate, "createPortalFromTemplate")
+            .summary("Create a draft portal with the template's plan, due dates counted from start_date")
+            .body("PortalFromTemplateInput")
+            .ok(201, "Portal")
+            .idempotent(),
     ]
 }
 

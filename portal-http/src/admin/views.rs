@@ -9,6 +9,8 @@ use portal_core::outbox::OutboxMessage;
 use portal_core::service::QueueItem;
 use portal_core::store::AccessLogEntry;
 use portal_core::workflow::documents::{DocumentFile, DocumentRow};
+use portal_core::workflow::plan::Plan;
+use portal_core::workflow::template::PlanTemplate;
 use portal_core::workflow::{ActivityEntry, Actor, ClientQuestion, Comment};
 use serde_json::{Value, json};
 
@@ -92,6 +94,10 @@ pub(crate) fn task(t: &Task) -> Value {
         "status": t.status.as_str(),
         "blocked_reason": t.blocked_reason,
         "due_date": t.due_date.map(|d| d.to_string()),
+        "assigned_to": t.assigned_to.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "waits_on": t.waits_on.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "internal": t.internal,
+        "version": t.version,
         "created_at": time(t.created_at),
         "updated_at": time(t.updated_at),
     })
@@ -102,7 +108,41 @@ pub(crate) fn phase(p: &Phase, tasks: &[&Task]) -> Value {
         "id": p.id.to_string(),
         "name": p.name,
         "position": p.position,
+        "version": p.version,
         "tasks": tasks.iter().map(|t| task(t)).collect::<Vec<_>>(),
+    })
+}
+
+/// A portal's plan for editing: every phase and task (internal ones too) with their
+/// versions, and the contacts a client task can be assigned to.
+pub(crate) fn plan(p: &Plan) -> Value {
+    let progress = portal_core::model::Progress::of(&p.tasks);
+    json!({
+        "portal_id": p.portal.id.to_string(),
+        "progress": { "completed": progress.completed, "total": progress.total },
+        "phases": p.phases.iter().map(|ph| {
+            let tasks: Vec<&Task> = p.tasks.iter().filter(|t| t.phase_id == ph.id).collect();
+            phase(ph, &tasks)
+        }).collect::<Vec<_>>(),
+        "contacts": p.contacts.iter().map(|c| json!({
+            "id": c.id.to_string(),
+            "name": c.name,
+            "email": c.email.as_str(),
+            "revoked": c.revoked_at.is_some(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// A plan template: its phases and tasks as stored (due dates as day offsets from a
+/// portal's start date, dependencies by position).
+pub(crate) fn template(t: &PlanTemplate) -> Value {
+    json!({
+        "id": t.id.to_string(),
+        "name": t.name,
+        "version": t.version,
+        "phases": serde_json::to_value(&t.phases).unwrap_or(Value::Null),
+        "created_at": time(t.created_at),
+        "updated_at": time(t.updated_at),
     })
 }
 

@@ -355,6 +355,11 @@ fn explain_error(err: &Error, policy: &AccessPolicy) -> Explanation {
             "That can't be done right now",
             reason.as_str(),
         ),
+        Error::Stale { reason } => explain(
+            StatusCode::PRECONDITION_FAILED,
+            "Someone changed this in the meantime",
+            reason.as_str(),
+        ),
         Error::TooLarge { max_bytes } => explain(
             StatusCode::PAYLOAD_TOO_LARGE,
             "Too large",

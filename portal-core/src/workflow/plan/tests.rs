@@ -167,7 +167,7 @@ fn an_edit_changes_the_fields_given_and_raises_the_version() {
 }
 
 #[test]
-fn a_stale_version_is_a_conflict() {
+fn a_stale_version_is_stale() {
     let p = plan();
     let edit = TaskEdit {
         title: Some("New".into()),
@@ -176,19 +176,19 @@ fn a_stale_version_is_a_conflict() {
     for stale in [0, 2, 99] {
         assert!(matches!(
             edit_task(&p, task_id(1), stale, &edit, &staff(), now()),
-            Err(Error::Conflict { ref reason }) if reason.contains("version 1")
+            Err(Error::Stale { ref reason }) if reason.contains("version 1")
         ));
         assert!(matches!(
             move_task(&p, task_id(1), stale, phase_id(1), 0, &staff(), now()),
-            Err(Error::Conflict { .. })
+            Err(Error::Stale { .. })
         ));
         assert!(matches!(
             delete_task(&p, task_id(1), stale, &staff(), now()),
-            Err(Error::Conflict { .. })
+            Err(Error::Stale { .. })
         ));
         assert!(matches!(
             rename_phase(&p, phase_id(0), stale, "X", &staff(), now()),
-            Err(Error::Conflict { .. })
+            Err(Error::Stale { .. })
         ));
     }
     assert!(matches!(

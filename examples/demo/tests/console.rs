@@ -472,3 +472,154 @@ async fn console_pages_snapshots() {
     assert!(plan.body.contains("Added the task."), "{}", plan.body);
     snapshot("console_plan", &plan.body);
 }
+
+/// The `action` of the first form on `html` whose action ends with `suffix`, and the
+/// `etag` it carries.
+fn form_with(html: &str, suffix: &str) -> (String, String) {
+    let at = html
+        .find(&format!("{suffix}\"><input type=\"hidden\" name=\"csrf\""))
+        .unwrap_or_else(|| panic!("no form ending {suffix}"));
+    let start = html[..at].rfind("action=\"").unwrap() + 8;
+    let action = html[start..at + suffix.len()].to_owned();
+    let rest = &html[at..];
+    let e = rest.find("name=\"etag\" value=\"").unwrap() + 19;
+    let etag = rest[e..e + rest[e..].find('"').unwrap()].replace("&#34;", "\"");
+    (action, etag)
+}
+
+/// The ids of the plan's tasks, in order.
+fn task_ids(html: &str) -> Vec<String> {
+    html.split("<div class=\"task-head\"><h4><a href=\"")
+        .skip(1)
+        .map(|s| {
+            let at = s.find("/tasks/").unwrap() + 7;
+            s[at..at + 36].to_owned()
+        })
+        .collect()
+}
+
+fn titles(html: &str) -> Vec<String> {
+    html.split("<div class=\"task-head\"><h4><a href=\"")
+        .skip(1)
+        .map(|s| {
+            let s = &s[s.find('>').unwrap() + 1..];
+            s[..s.find('<').unwrap()].to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_plan_is_edited_through_the_api_with_versions() {
+    let rig = rig().await;
+    let session = sign_in(&rig.app, &rig.admin_key).await;
+    let portals = send(
+        &rig.app,
+        Method::GET,
+        "/console/portals",
+        Some(&session),
+        "",
+    )
+    .await;
+    let csrf = portals.csrf();
+    let portal = portals.body.split("/console/portals/").nth(1).unwrap()[..36].to_owned();
+    let plan_url = format!("/console/portals/{portal}");
+    send(
+        &rig.app,
+        Method::POST,
+        &format!("{plan_url}/phases"),
+        Some(&session),
+        &format!("csrf={csrf}&name=Kickoff"),
+    )
+    .await;
+    let plan = send(&rig.app, Method::GET, &plan_url, Some(&session), "").await;
+    let phase = plan.body.split("/phases/").nth(1).unwrap()[..36].to_owned();
+    for title in ["First", "Second", "Third"] {
+        send(
+            &rig.app,
+            Method::POST,
+            &format!("{plan_url}/phases/{phase}/tasks"),
+            Some(&session),
+            &format!("csrf={csrf}&title={title}&assignee=client"),
+        )
+        .await;
+    }
+    let plan = send(&rig.app, Method::GET, &plan_url, Some(&session), "").await;
+    assert_eq!(titles(&plan.body), ["First", "Second", "Third"]);
+
+    // "Third" up one: its own version as If-Match.
+    let third = task_ids(&plan.body)[2].clone();
+    let (action, etag) = form_with(&plan.body, &format!("/tasks/{third}/up"));
+    assert_eq!(etag, "\"v1\"");
+    let done = send(
+        &rig.app,
+        Method::POST,
+        &action,
+        Some(&session),
+        &format!("csrf={csrf}&etag={}", enc(&etag)),
+    )
+    .await;
+    let plan = send(&rig.app, Method::GET, &done.location, Some(&session), "").await;
+    assert!(plan.body.contains("Moved the task."), "{}", plan.body);
+    assert_eq!(titles(&plan.body), ["First", "Third", "Second"]);
+
+    // The same form again carries the version the page showed before: refused, and
+    // the console says someone changed it meanwhile.
+    let done = send(
+        &rig.app,
+        Method::POST,
+        &action,
+        Some(&session),
+        &format!("csrf={csrf}&etag={}", enc(&etag)),
+    )
+    .await;
+    let back = send(&rig.app, Method::GET, &done.location, Some(&session), "").await;
+    assert!(
+        back.body.contains("Someone else changed this meanwhile"),
+        "{}",
+        back.body
+    );
+    assert_eq!(titles(&back.body), ["First", "Third", "Second"]);
+
+    // Delete "First" with its current version.
+    let first = task_ids(&back.body)[0].clone();
+    let (action, etag) = form_with(&back.body, &format!("/tasks/{first}/delete"));
+    let done = send(
+        &rig.app,
+        Method::POST,
+        &action,
+        Some(&session),
+        &format!("csrf={csrf}&etag={}", enc(&etag)),
+    )
+    .await;
+    let plan = send(&rig.app, Method::GET, &done.location, Some(&session), "").await;
+    assert!(plan.body.contains("Deleted the task."), "{}", plan.body);
+    assert_eq!(titles(&plan.body), ["Third", "Second"]);
+
+    // Edit a task's title and due date on its page; the client-facing view changes.
+    let task = task_ids(&plan.body)[0].clone();
+    let page = send(
+        &rig.app,
+        Method::GET,
+        &format!("{plan_url}/tasks/{task}"),
+        Some(&session),
+        "",
+    )
+    .await;
+    let e = page.body.find("name=\"etag\" value=\"").unwrap() + 19;
+    let etag = page.body[e..e + page.body[e..].find('"').unwrap()].replace("&#34;", "\"");
+    let done = send(
+        &rig.app,
+        Method::POST,
+        &format!("{plan_url}/tasks/{task}"),
+        Some(&session),
+        &format!(
+            "csrf={csrf}&etag={}&title=Third+renamed&description=&due_date=2027-03-01",
+            enc(&etag)
+        ),
+    )
+    .await;
+    let page = send(&rig.app, Method::GET, &done.location, Some(&session), "").await;
+    assert!(page.body.contains("Saved the task."), "{}", page.body);
+    assert!(page.body.contains("<h1>Third renamed</h1>"));
+    assert!(page.body.contains("Due Mon 1 Mar 2027"));
+}

@@ -37,8 +37,8 @@ pub async fn ensure(service: &PortalService) -> portal_core::Result<Seeded> {
     seed(service).await
 }
 
-/// The demo's staff member, an admin of `tenant`: the seed's MSP-side actions and
-/// the demo's staff console act as her.
+/// The demo's staff member, an admin of `tenant`: the seed's MSP-side actions act as
+/// her (the staff console acts as the API key it is signed in with).
 pub fn staff(tenant: TenantId) -> portal_core::Result<StaffContext> {
     StaffContext::new(
         tenant,
@@ -340,9 +340,58 @@ async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
     service
         .staff_add_comment(&staff, p, call, "Looking forward to meeting your team! Anyone from the front office is welcome to join.")
         .await?;
+    seed_template(service, &staff).await?;
     Ok(Seeded {
         portal,
         contact,
         created: true,
     })
+}
+
+/// A plan template, so that a person trying the staff console can start a portal
+/// from one straight away.
+async fn seed_template(service: &PortalService, staff: &StaffContext) -> portal_core::Result<()> {
+    use portal_core::workflow::template::{TemplatePhase, TemplateTask};
+    let task = |title: &str, description: &str, assignee, days| TemplateTask {
+        title: title.to_owned(),
+        description: description.to_owned(),
+        assignee,
+        kind: TaskKind::Standard,
+        due_offset_days: Some(days),
+        waits_on: Vec::new(),
+        internal: false,
+    };
+    let phases = vec![
+        TemplatePhase {
+            name: "Kickoff".to_owned(),
+            tasks: vec![
+                task(
+                    "Tell us who your key contacts are",
+                    "Who approves changes, who gets alerts, and who we call after hours.",
+                    Side::Client,
+                    3,
+                ),
+                task(
+                    "Send us your network diagram",
+                    "A PDF, or a photo of a whiteboard sketch, is fine.",
+                    Side::Client,
+                    7,
+                ),
+                task("Deploy the monitoring agent", "", Side::Msp, 10),
+            ],
+        },
+        TemplatePhase {
+            name: "Go-live".to_owned(),
+            tasks: vec![task(
+                "Confirm the go-live date",
+                "We switch support over to Bluefin on this day.",
+                Side::Client,
+                30,
+            )],
+        },
+    ];
+    service
+        .create_template(staff, "Standard MSP onboarding", phases)
+        .await?;
+    Ok(())
 }

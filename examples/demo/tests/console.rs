@@ -108,12 +108,13 @@ async fn send(
             "application/x-www-form-urlencoded",
         );
     }
-    let response = app
-        .handle(
-            b.body(Full::new(Bytes::from(form.to_owned()))).unwrap(),
-            REMOTE,
-        )
-        .await;
+    // Boxed: the app's future is large in a debug build, and a test's future lives on
+    // the test thread's stack.
+    let response = Box::pin(app.handle(
+        b.body(Full::new(Bytes::from(form.to_owned()))).unwrap(),
+        REMOTE,
+    ))
+    .await;
     let status = response.status();
     let headers = response.headers().clone();
     let body = response.into_body().collect().await.unwrap().to_bytes();
@@ -155,8 +156,36 @@ async fn sign_in(app: &PortalApp, key: &str) -> String {
     session
 }
 
+/// Collects every log line of the test's thread.
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
 #[tokio::test]
 async fn the_key_stays_on_the_server() {
+    let logs = Logs::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
     let rig = rig().await;
     let page = send(&rig.app, Method::GET, "/console/sign-in", None, "").await;
     let cookie = page.set_cookie.join("\n");
@@ -214,6 +243,13 @@ async fn the_key_stays_on_the_server() {
     .await;
     assert_eq!(after.status, StatusCode::SEE_OTHER);
     assert_eq!(after.location, "/console/sign-in");
+    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logged.contains("admin request"),
+        "the API calls are logged: {logged}"
+    );
+    assert!(!logged.contains(secret), "no key in the logs");
+    assert!(!logged.contains(&session), "no session id in the logs");
 }
 
 #[tokio::test]

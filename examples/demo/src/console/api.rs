@@ -122,7 +122,9 @@ impl Api {
             None => Bytes::new(),
         };
         match builder.body(Full::new(bytes)) {
-            Ok(request) => self.app.handle(request, SELF).await,
+            // Boxed: the app's request future is large (every client page's state);
+            // on the heap it does not add to the console's own future.
+            Ok(request) => Box::pin(self.app.handle(request, SELF)).await,
             Err(_) => portal_http::Reply::text(StatusCode::BAD_REQUEST, "bad request")
                 .finish("default-src 'none'"),
         }

@@ -440,6 +440,17 @@ impl Console {
                     format!("/portals/{p}/access-log")
                 };
                 let (items, next) = self.api.page(key, &path, 25, cursor).await?;
+                // The access log names contacts by id: the contacts list names them.
+                let names: Vec<(String, String)> = if tab == "access" {
+                    self.api
+                        .list(key, &format!("/portals/{p}/contacts"), 1000)
+                        .await?
+                        .iter()
+                        .map(|c| (s(c, "id"), s(c, "name")))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 page.next = next.map(|c| percent(&c));
                 page.log = items
                     .iter()
@@ -454,12 +465,14 @@ impl Console {
                             LogRow {
                                 at: when(&s(e, "at")),
                                 text: s(e, "event").replace('_', " "),
-                                detail: format!(
-                                    "contact {}, from {} {}",
-                                    s(e, "contact_id").chars().take(8).collect::<String>(),
-                                    s(e, "ip"),
-                                    s(e, "user_agent")
-                                ),
+                                detail: {
+                                    let id = s(e, "contact_id");
+                                    let who = names
+                                        .iter()
+                                        .find(|(c, _)| *c == id)
+                                        .map_or("a removed contact", |(_, n)| n.as_str());
+                                    format!("{who}, from {} ({})", s(e, "ip"), s(e, "user_agent"))
+                                },
                             }
                         }
                     })

@@ -13,6 +13,9 @@ use serde_json::{Value, json};
 
 const PREFIX: &str = "/api/v1";
 
+/// The first bytes of a PNG image, base64 (enough for the logo's format sniffing).
+const PNG_BASE64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ";
+
 /// A PDF the seeded "Network diagram" document accepts.
 const PDF: &[u8] = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
@@ -235,6 +238,9 @@ fn body_for(op: &Value) -> Option<Value> {
         "PortalFromTemplateInput" => {
             json!({"client_name": "Northwind", "start_date": "2026-12-07"})
         }
+        "ReminderSettings" => json!({"enabled": true}),
+        "LogoUpload" => json!({"data_base64": PNG_BASE64}),
+        "ChecklistInput" => json!({"checked": true}),
         other => panic!("no sample body for {other}"),
     })
 }
@@ -304,7 +310,7 @@ async fn another_tenants_ids_are_not_found_and_nothing_changes() {
             Some("tasks") => task.clone(),
             _ => random_id(),
         };
-        let params = [other.to_string(), second];
+        let params = [other.to_string(), second, "a".to_owned()];
         let params = params[..template.matches('{').count()].to_vec();
         let mut r = req(method.clone(), &template, &params).header("if-match", "*");
         if let Some(b) = body_for(&op) {
@@ -953,9 +959,32 @@ async fn an_msps_day_through_every_route() {
     let revoked = call!(req(
         Method::POST,
         "/portals/{portal}/contacts/{contact}/revoke",
-        &[p.clone(), lee_id]
+        &[p.clone(), lee_id.clone()]
     ));
     assert!(revoked.json["revoked_at"].is_string());
+    call!(req(
+        Method::DELETE,
+        "/portals/{portal}/contacts/{contact}",
+        &[p.clone(), lee_id]
+    ));
+    let contacts = call!(req(
+        Method::GET,
+        "/portals/{portal}/contacts",
+        std::slice::from_ref(&p)
+    ));
+    assert_eq!(
+        contacts.json["items"].as_array().unwrap().len(),
+        1,
+        "Lee is removed"
+    );
+    call!(req(
+        Method::DELETE,
+        "/portals/{portal}",
+        std::slice::from_ref(&np)
+    ));
+    let erased = call!(req(Method::GET, "/erasure-log", &[]));
+    assert_eq!(erased.json["items"][0]["portal_id"], np.as_str());
+    assert_eq!(erased.json["items"][0]["by"]["name"], "Priya Admin");
     let tp = [p.clone(), api.task("standard")];
     let t = call!(req(Method::GET, "/portals/{portal}/tasks/{task}", &tp));
     let t = call!(
@@ -978,6 +1007,49 @@ async fn an_msps_day_through_every_route() {
             .header("if-match", t.page.header("etag"))
     );
     let mp = [p.clone(), api.task("meeting")];
+    let ics = call!(req(
+        Method::GET,
+        "/portals/{portal}/tasks/{task}/meeting.ics",
+        &mp
+    ));
+    assert!(ics.page.header("content-type").starts_with("text/calendar"));
+    assert!(ics.page.body.contains("BEGIN:VCALENDAR"));
+    let ck = [p.clone(), api.task("checklist"), "a".to_owned()];
+    let t = call!(req(Method::GET, "/portals/{portal}/tasks/{task}", &ck[..2]));
+    let checked = call!(
+        req(
+            Method::PUT,
+            "/portals/{portal}/tasks/{task}/checklist/{item}",
+            &ck
+        )
+        .json(json!({"checked": true}))
+        .header("if-match", t.page.header("etag"))
+    );
+    assert_ne!(checked.page.header("etag"), t.page.header("etag"));
+    let reminders = call!(req(
+        Method::GET,
+        "/portals/{portal}/reminders",
+        std::slice::from_ref(&p)
+    ));
+    let set = call!(
+        req(
+            Method::PUT,
+            "/portals/{portal}/reminders",
+            std::slice::from_ref(&p)
+        )
+        .json(json!({"enabled": true, "days_before": 3, "local_hour": 8}))
+        .header("if-match", reminders.page.header("etag"))
+    );
+    assert_eq!(
+        (
+            set.json["days_before"].as_u64(),
+            set.json["local_hour"].as_u64()
+        ),
+        (Some(3), Some(8))
+    );
+    let logo =
+        call!(req(Method::POST, "/tenant/logo", &[]).json(json!({"data_base64": PNG_BASE64})));
+    assert_eq!(logo.json["image_type"], "png");
     let m = call!(req(Method::GET, "/portals/{portal}/tasks/{task}", &mp));
     let moved = call!(req(Method::PUT, "/portals/{portal}/tasks/{task}/meeting", &mp)
         .json(json!({"starts_at": "2026-12-10T15:00:00Z", "time_zone": "America/New_York", "duration_minutes": 45, "meeting_url": "https://meet.example/abc"}))
@@ -1069,6 +1141,12 @@ async fn an_msps_day_through_every_route() {
     ));
     assert_eq!(docs.json["items"][0]["current"]["id"], file.as_str());
     let fp = [p.clone(), file];
+    let rescanned = call!(req(
+        Method::POST,
+        "/portals/{portal}/files/{file}/rescan",
+        &fp
+    ));
+    assert_eq!(rescanned.json["review"], "pending");
     let download = call!(req(Method::GET, "/portals/{portal}/files/{file}", &fp));
     assert_eq!(&download.page.raw[..], PDF);
     assert!(
@@ -1474,4 +1552,31 @@ async fn two_patches_racing_from_one_etag_one_wins_one_is_stale() {
             read.json["version"].as_u64().unwrap() + 1
         );
     }
+}
+
+/// Every staff use case of the core is reachable over the API: the document names,
+/// per operation, the use cases it calls (`x-use-cases`), and together they are the
+/// core's list of staff use cases, no more, no fewer.
+#[tokio::test]
+async fn every_staff_use_case_has_a_route() {
+    let api = Api::start().await;
+    let mut covered = std::collections::BTreeSet::new();
+    for (method, template, op) in routes(&api.doc) {
+        for u in op["x-use-cases"].as_array().unwrap() {
+            let u = u.as_str().unwrap().to_owned();
+            assert!(
+                portal_core::conformance::STAFF_USE_CASES.contains(&u.as_str()),
+                "{method} {template} names {u}, which is not a staff use case"
+            );
+            covered.insert(u);
+        }
+    }
+    let missing: Vec<&&str> = portal_core::conformance::STAFF_USE_CASES
+        .iter()
+        .filter(|u| !covered.contains(**u))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "staff use cases without a route: {missing:?}"
+    );
 }

@@ -2,12 +2,15 @@
 //! staff member's tenant first (another MSP's ids are `404`, as if they did not
 //! exist), then calls the core's use case, then answers with a view.
 
+use base64::Engine as _;
 use portal_core::error::{Entity, Error};
 use portal_core::ids::{ContactId, FileId, PhaseId, PortalId, QuestionId, TaskId, TemplateId};
+use portal_core::model::TimeZone;
 use portal_core::model::{
     Branding, Contact, LogoRef, MeetingSchedule, Portal, PortalStatus, Side, Task, TaskKind,
 };
-use portal_core::service::TaskSpec;
+use portal_core::reminders::ReminderSettings;
+use portal_core::service::{PlanTaskSpec, TaskSpec};
 use portal_core::workflow::documents::Verdict;
 use portal_core::workflow::plan::{PhaseDeletion, TaskEdit};
 use portal_core::workflow::template::{PlanTemplate, TemplatePhase};
@@ -30,6 +33,16 @@ const TASK_FIELDS: &[(&str, &str)] = &[
     ("assigned_to", "assigned_to"),
     ("waits_on", "waits_on"),
     ("edit", "body"),
+];
+
+/// The core's labels of reminder settings, as the API names them.
+const REMINDER_FIELDS: &[(&str, &str)] = &[
+    ("reminder hour", "local_hour"),
+    ("days before", "days_before"),
+    ("days after", "days_after"),
+    ("repeat", "repeat_every_days"),
+    ("escalation", "escalate_after_days"),
+    ("re-escalation", "reescalate_after_days"),
 ];
 
 /// A template's validation labels: its own name, or something inside its phases.
@@ -212,16 +225,21 @@ impl PortalApp {
                 let m = object(&call.body)?;
                 let name = req_str(m, "name")?;
                 let email = req_str(m, "email")?;
-                let c = s
-                    .add_contact(&call.staff, p.id, &name, &email)
-                    .await
-                    .map_err(|e| match e {
-                        Error::Conflict { .. } => input::invalid(
-                            "email",
-                            "this portal already has a contact with this email",
-                        ),
-                        other => rename(other, &[("name", "name"), ("email", "email")]),
-                    })?;
+                let added = match opt_str(m, "time_zone")? {
+                    Some(raw) => {
+                        let zone = TimeZone::parse(&raw)
+                            .map_err(|e| rename(e, &[("time zone", "time_zone")]))?;
+                        s.add_contact_in_zone(&call.staff, p.id, &name, &email, Some(zone))
+                            .await
+                    }
+                    None => s.add_contact(&call.staff, p.id, &name, &email).await,
+                };
+                let c = added.map_err(|e| match e {
+                    Error::Conflict { .. } => {
+                        input::invalid("email", "this portal already has a contact with this email")
+                    }
+                    other => rename(other, &[("name", "name"), ("email", "email")]),
+                })?;
                 Ok(ApiReply::created(views::contact(&c, None), None))
             }
             Op::InviteContact => {
@@ -250,10 +268,11 @@ impl PortalApp {
                 let p = self.portal_in(call, 0).await?;
                 let m = object(&call.body)?;
                 let name = req_str(m, "name")?;
-                let ph = s
-                    .add_phase(&call.staff, p.id, &name)
-                    .await
-                    .map_err(|e| rename(e, &[("phase name", "name")]))?;
+                let added = match opt_u32(m, "position", u32::MAX)? {
+                    Some(at) => s.add_plan_phase(&call.staff, p.id, &name, Some(at)).await,
+                    None => s.add_phase(&call.staff, p.id, &name).await,
+                };
+                let ph = added.map_err(|e| rename(e, &[("phase name", "name")]))?;
                 Ok(ApiReply::created(views::phase(&ph, &[]), None))
             }
             Op::AddTask => {
@@ -264,12 +283,33 @@ impl PortalApp {
                     return Err(Error::not_found(Entity::Phase).into());
                 }
                 let spec = task_input(&call.body)?;
-                let t = s
-                    .add_task(&call.staff, p.id, phase, spec)
-                    .await
-                    .map_err(|e| {
-                        rename(e, &[("title", "title"), ("description", "description")])
-                    })?;
+                let m = object(&call.body)?;
+                let plan_fields = ["assigned_to", "waits_on", "internal", "position"]
+                    .iter()
+                    .any(|f| m.get(*f).is_some_and(|v| !v.is_null()));
+                let added = if plan_fields {
+                    let internal = match m.get("internal") {
+                        None | Some(Value::Null) => false,
+                        Some(Value::Bool(b)) => *b,
+                        Some(_) => return Err(input::invalid("internal", "must be true or false")),
+                    };
+                    let plan_spec = PlanTaskSpec {
+                        title: spec.title,
+                        description: spec.description,
+                        assignee: spec.assignee,
+                        kind: spec.kind,
+                        due_date: spec.due_date,
+                        assigned_to: id_list::<ContactId>(m, "assigned_to")?.unwrap_or_default(),
+                        waits_on: id_list::<TaskId>(m, "waits_on")?.unwrap_or_default(),
+                        internal,
+                    };
+                    let position = opt_u32(m, "position", u32::MAX)?;
+                    s.add_plan_task(&call.staff, p.id, phase, plan_spec, position)
+                        .await
+                } else {
+                    s.add_task(&call.staff, p.id, phase, spec).await
+                };
+                let t = added.map_err(|e| rename(e, TASK_FIELDS))?;
                 let location = self.api_path(&format!("/portals/{}/tasks/{}", p.id, t.id));
                 Ok(ApiReply::created(views::task(&t), Some(location)))
             }
@@ -556,6 +596,102 @@ impl PortalApp {
                 let location = self.api_path(&format!("/portals/{}", p.id));
                 Ok(ApiReply::created(views::portal(&p), Some(location)))
             }
+            Op::MeetingIcs
+            | Op::ErasureLog
+            | Op::ReminderSettings
+            | Op::SetReminderSettings
+            | Op::UploadLogo
+            | Op::SetChecklistItem
+            | Op::RescanFile
+            | Op::RemoveContact
+            | Op::DeletePortal => self.dispatch_more(&route, call).await,
+        }
+    }
+
+    /// The operations of the staff use cases that are neither plan nor template ones.
+    async fn dispatch_more(&self, route: &Route, call: &Call<'_>) -> Answer {
+        let s = self.service();
+        match route.op {
+            Op::MeetingIcs => {
+                let (p, t) = self.task_in(call).await?;
+                let ics = s.staff_meeting_ics(&call.staff, p.id, t.id).await?;
+                let len = u64::try_from(ics.len()).unwrap_or(u64::MAX);
+                let stream = portal_core::blob::stream_of(vec![bytes::Bytes::from(ics)]);
+                Ok(ApiReply::file(
+                    stream,
+                    len,
+                    "text/calendar; charset=utf-8",
+                    "meeting.ics",
+                ))
+            }
+            Op::ErasureLog => {
+                let mut all = s.erasure_log(&call.staff).await?;
+                all.sort_by_key(|e| std::cmp::Reverse(e.at));
+                Ok(call.page(all.iter().map(views::erasure).collect()))
+            }
+            Op::ReminderSettings => {
+                let p = self.portal_in(call, 0).await?;
+                let r = s.reminder_settings(&call.staff, p.id).await?;
+                Ok(ApiReply::ok(views::reminders(&r)))
+            }
+            Op::SetReminderSettings => {
+                let p = self.portal_in(call, 0).await?;
+                let current = s.reminder_settings(&call.staff, p.id).await?;
+                call.if_match(&views::reminders(&current))?;
+                let settings = reminder_input(&call.body)?;
+                s.set_reminder_settings(&call.staff, p.id, settings)
+                    .await
+                    .map_err(|e| rename(e, REMINDER_FIELDS))?;
+                let r = s.reminder_settings(&call.staff, p.id).await?;
+                Ok(ApiReply::ok(views::reminders(&r)))
+            }
+            Op::UploadLogo => {
+                let m = object(&call.body)?;
+                let raw = req_str(m, "data_base64")?;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(raw.trim())
+                    .map_err(|_| input::invalid("data_base64", "must be standard base64"))?;
+                let logo = s
+                    .upload_logo(&call.staff, bytes)
+                    .await
+                    .map_err(|e| rename(e, &[("logo", "data_base64")]))?;
+                Ok(ApiReply::created(
+                    serde_json::to_value(&logo).unwrap_or(Value::Null),
+                    None,
+                ))
+            }
+            Op::SetChecklistItem => {
+                let (p, t) = self.task_in(call).await?;
+                call.if_match_version(t.version)?;
+                let item = param(call, 2);
+                let m = object(&call.body)?;
+                let checked = match m.get("checked") {
+                    Some(Value::Bool(b)) => *b,
+                    _ => return Err(input::invalid("checked", "must be true or false")),
+                };
+                let t = s
+                    .staff_set_checklist_item(&call.staff, p.id, t.id, item, checked)
+                    .await?;
+                Ok(ApiReply::ok(views::task(&t)).with_version(t.version))
+            }
+            Op::RescanFile => {
+                let p = self.portal_in(call, 0).await?;
+                let f: FileId = id(param(call, 1), Entity::File)?;
+                let scanned = s.rescan_document(&call.staff, p.id, f).await?;
+                Ok(ApiReply::ok(views::file(&scanned)))
+            }
+            Op::RemoveContact => {
+                let p = self.portal_in(call, 0).await?;
+                let c = self.contact_in(&p, param(call, 1)).await?;
+                s.remove_contact(&call.staff, c.id).await?;
+                Ok(ApiReply::empty(http::StatusCode::NO_CONTENT))
+            }
+            Op::DeletePortal => {
+                let p = self.portal_in(call, 0).await?;
+                s.delete_portal(&call.staff, p.id).await?;
+                Ok(ApiReply::empty(http::StatusCode::NO_CONTENT))
+            }
+            _ => Err(ApiError::NoRoute),
         }
     }
 
@@ -781,4 +917,38 @@ fn query_flag(query: Option<&str>, name: &'static str) -> Result<bool, ApiError>
         }
     }
     Ok(false)
+}
+
+/// Reminder settings from a body: every field given replaces the default (a `PUT`
+/// states the whole settings); a field of the wrong type is 422 naming it.
+fn reminder_input(body: &Value) -> Result<ReminderSettings, ApiError> {
+    const FLAGS: &[&str] = &["enabled", "on_due_date"];
+    const DAYS: &[&str] = &[
+        "days_before",
+        "days_after",
+        "repeat_every_days",
+        "local_hour",
+        "escalate_after_days",
+        "reescalate_after_days",
+    ];
+    let m = object(body)?;
+    let mut merged = match serde_json::to_value(ReminderSettings::default()) {
+        Ok(Value::Object(d)) => d,
+        _ => serde_json::Map::new(),
+    };
+    for field in FLAGS {
+        match m.get(*field) {
+            None => {}
+            Some(v @ Value::Bool(_)) => {
+                merged.insert((*field).to_owned(), v.clone());
+            }
+            Some(_) => return Err(input::invalid(field, "must be true or false")),
+        }
+    }
+    for field in DAYS {
+        if let Some(n) = opt_u32(m, field, u32::MAX)? {
+            merged.insert((*field).to_owned(), Value::from(n));
+        }
+    }
+    serde_json::from_value(Value::Object(merged)).map_err(|e| input::invalid("body", e.to_string()))
 }

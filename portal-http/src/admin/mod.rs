@@ -350,7 +350,13 @@ impl PortalApp {
             (0, DEFAULT_LIMIT)
         };
         let raw = if route.body.is_some() {
-            self.read_json(&parts.headers, body).await?
+            // A logo comes as base64 inside JSON: room for the largest logo's text.
+            let max = if route.op == routes::Op::UploadLogo {
+                portal_core::model::Logo::MAX_BYTES / 3 * 4 + 4096
+            } else {
+                self.config().max_form_bytes
+            };
+            self.read_json(&parts.headers, body, max).await?
         } else {
             Bytes::new()
         };
@@ -430,7 +436,12 @@ impl PortalApp {
         }
     }
 
-    async fn read_json<B>(&self, headers: &http::HeaderMap, body: B) -> Result<Bytes, ApiError>
+    async fn read_json<B>(
+        &self,
+        headers: &http::HeaderMap,
+        body: B,
+        max: usize,
+    ) -> Result<Bytes, ApiError>
     where
         B: HttpBody<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
@@ -438,7 +449,6 @@ impl PortalApp {
         if !is_json(headers) {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let max = self.config().max_form_bytes;
         match Limited::new(body, max).collect().await {
             Ok(c) => Ok(c.to_bytes()),
             Err(e)

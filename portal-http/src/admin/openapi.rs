@@ -250,7 +250,10 @@ fn schemas() -> Map<String, Value> {
     );
     put(
         "PhaseInput",
-        object(&["name"], json!({ "name": text(200) })),
+        object(
+            &["name"],
+            json!({ "name": text(200), "position": { "type": "integer", "minimum": 0, "description": "0-based; default: the end." } }),
+        ),
     );
     put(
         "Task",
@@ -430,6 +433,10 @@ fn schemas() -> Map<String, Value> {
                     "description": "A task type and its settings, e.g. {\"type\": \"standard\"}. Default: standard.",
                 },
                 "due_date": { "type": "string", "format": "date" },
+                "assigned_to": { "type": "array", "maxItems": 50, "items": id(), "description": "Contacts of the portal (client tasks only); each is emailed. Default: everyone." },
+                "waits_on": { "type": "array", "maxItems": 50, "items": id(), "description": "Other tasks of the portal it waits for." },
+                "internal": { "type": "boolean", "description": "An MSP task the client never sees." },
+                "position": { "type": "integer", "minimum": 0, "description": "0-based position in the phase; default: the end." },
             }),
         ),
     );
@@ -480,8 +487,42 @@ fn schemas() -> Map<String, Value> {
         "ContactInput",
         object(
             &["name", "email"],
-            json!({ "name": text(200), "email": { "type": "string", "format": "email", "maxLength": 254 } }),
+            json!({
+                "name": text(200), "email": { "type": "string", "format": "email", "maxLength": 254 },
+                "time_zone": { "type": "string", "examples": ["Europe/London"], "description": "The contact's IANA time zone, for the times they see (on adding; default: the tenant's)." },
+            }),
         ),
+    );
+    put(
+        "Erasure",
+        object(
+            &["portal_id", "client_name", "at", "by"],
+            json!({ "portal_id": id(), "client_name": s("string"), "at": time(), "by": reference("Actor") }),
+        ),
+    );
+    let days = json!({ "type": "integer", "minimum": 0, "maximum": 4294967295u64 });
+    put(
+        "ReminderSettings",
+        object(
+            &[],
+            json!({
+                "enabled": s("boolean"), "days_before": days, "on_due_date": s("boolean"),
+                "days_after": days, "repeat_every_days": days,
+                "local_hour": { "type": "integer", "minimum": 0, "maximum": 4294967295u64, "description": "0-23, in each contact's time zone." },
+                "escalate_after_days": days, "reescalate_after_days": days,
+            }),
+        ),
+    );
+    put(
+        "LogoUpload",
+        object(
+            &["data_base64"],
+            json!({ "data_base64": { "type": "string", "contentEncoding": "base64", "description": "The image's bytes (PNG, JPEG, GIF or WebP, at most 512 KiB)." } }),
+        ),
+    );
+    put(
+        "ChecklistInput",
+        object(&["checked"], json!({ "checked": s("boolean") })),
     );
     put(
         "Invite",
@@ -652,6 +693,7 @@ fn schemas() -> Map<String, Value> {
         ("QueuePage", "QueueItem"),
         ("FailedMailPage", "FailedMail"),
         ("TemplatePage", "Template"),
+        ("ErasurePage", "Erasure"),
     ] {
         put(page_name, page(item));
     }
@@ -672,6 +714,7 @@ pub(crate) fn document(prefix: &str) -> Value {
         let mut op = Map::new();
         op.insert("operationId".into(), json!(route.id));
         op.insert("summary".into(), json!(route.summary));
+        op.insert("x-use-cases".into(), json!(route.uses));
         if route.role.is_none() {
             op.insert("security".into(), json!([]));
         } else if route.role == Some(portal_core::StaffRole::Admin) {
@@ -680,8 +723,15 @@ pub(crate) fn document(prefix: &str) -> Value {
         let mut params = Vec::new();
         for seg in route.path.split('/') {
             if let Some(name) = seg.strip_prefix('{').and_then(|x| x.strip_suffix('}')) {
-                params
-                    .push(json!({ "name": name, "in": "path", "required": true, "schema": id() }));
+                // Checklist items have the ids their task gives them; the rest are UUIDs.
+                let schema = if name == "item" {
+                    json!({ "type": "string", "minLength": 1 })
+                } else {
+                    id()
+                };
+                params.push(
+                    json!({ "name": name, "in": "path", "required": true, "schema": schema }),
+                );
             }
         }
         if route.paged {

@@ -59,6 +59,15 @@ pub(crate) enum Op {
     ReplaceTemplate,
     CopyTemplate,
     PortalFromTemplate,
+    MeetingIcs,
+    ErasureLog,
+    ReminderSettings,
+    SetReminderSettings,
+    UploadLogo,
+    SetChecklistItem,
+    RescanFile,
+    RemoveContact,
+    DeletePortal,
 }
 
 /// A route: method, path template (`{name}` segments are parameters), and what the
@@ -85,6 +94,9 @@ pub(crate) struct Route {
     pub paged: bool,
     /// Answers with an `ETag`.
     pub etag: bool,
+    /// The staff use cases of `PortalService` the handler calls (the document lists
+    /// them as `x-use-cases`, and a test checks every staff use case has a route).
+    pub uses: &'static [&'static str],
 }
 
 const fn r(method: Method, path: &'static str, op: Op, id: &'static str) -> Route {
@@ -101,6 +113,7 @@ const fn r(method: Method, path: &'static str, op: Op, id: &'static str) -> Rout
         if_match: false,
         paged: false,
         etag: false,
+        uses: &[],
     }
 }
 
@@ -145,6 +158,10 @@ impl Route {
     }
     const fn etag(mut self) -> Self {
         self.etag = true;
+        self
+    }
+    const fn uses(mut self, use_cases: &'static [&'static str]) -> Self {
+        self.uses = use_cases;
         self
     }
 }
@@ -494,7 +511,112 @@ pub(crate) fn routes() -> Vec<Route> {
             .body("PortalFromTemplateInput")
             .ok(201, "Portal")
             .idempotent(),
+        r(M::GET, "/portals/{portal}/tasks/{task}/meeting.ics", MeetingIcs, "getMeetingIcs")
+            .summary("A meeting task's calendar file (text/calendar), for staff's own calendars")
+            .ok(200, "FileContent"),
+        r(M::GET, "/erasure-log", ErasureLog, "listErasures")
+            .summary("Deleted portals (who erased what, when), newest first")
+            .ok(200, "ErasurePage")
+            .paged(),
+        r(M::GET, "/portals/{portal}/reminders", ReminderSettings, "getReminderSettings")
+            .summary("How the portal reminds its client of due and overdue tasks")
+            .ok(200, "ReminderSettings")
+            .etag(),
+        r(M::PUT, "/portals/{portal}/reminders", SetReminderSettings, "setReminderSettings")
+            .summary("Replace the portal's reminder settings")
+            .body("ReminderSettings")
+            .ok(200, "ReminderSettings")
+            .if_match(),
+        r(M::POST, "/tenant/logo", UploadLogo, "uploadLogo")
+            .admin()
+            .summary("Store a logo image (PNG, JPEG, GIF or WebP, base64) for branding; answers the reference to put in `logo`")
+            .body("LogoUpload")
+            .ok(201, "LogoRef"),
+        r(M::PUT, "/portals/{portal}/tasks/{task}/checklist/{item}", SetChecklistItem, "setChecklistItem")
+            .summary("Check or uncheck a checklist item on the client's behalf")
+            .body("ChecklistInput")
+            .ok(200, "Task")
+            .if_match(),
+        r(M::POST, "/portals/{portal}/files/{file}/rescan", RescanFile, "rescanFile")
+            .summary("Scan a file waiting for review again (after the scanner was down)")
+            .ok(200, "File"),
+        r(M::DELETE, "/portals/{portal}/contacts/{contact}", RemoveContact, "removeContact")
+            .admin()
+            .summary("Remove a contact (revoked at once; their name stays on what they did)")
+            .empty(204),
+        r(M::DELETE, "/portals/{portal}", DeletePortal, "deletePortal")
+            .admin()
+            .summary("Delete a portal with all its data and files (recorded in the erasure log)")
+            .empty(204),
     ]
+    .into_iter()
+    .map(|r| {
+        let uses = use_cases(r.op);
+        r.uses(uses)
+    })
+    .collect()
+}
+
+/// The staff use cases each operation calls (some call one of two, by the input).
+const fn use_cases(op: Op) -> &'static [&'static str] {
+    use Op::*;
+    match op {
+        OpenApi | Me | Tenant | GetPortal => &[],
+        EditTenant => &["rename_tenant", "set_notification_recipients"],
+        SetTenantBranding => &["update_tenant_branding"],
+        ListPortals => &["list_portals"],
+        CreatePortal => &["create_portal"],
+        SetPortalStatus => &["rename_portal", "set_target_date", "set_portal_status"],
+        SetPortalBranding => &["update_portal_branding"],
+        ListContacts | GetContact => &["list_contacts"],
+        AddContact => &["add_contact", "add_contact_in_zone"],
+        InviteContact => &["invite_contact"],
+        InviteLink => &["invite_link"],
+        EditContact => &["edit_contact"],
+        RevokeContact => &["revoke_contact"],
+        RevokeInvite => &["revoke_invite"],
+        AddPhase => &["add_phase", "add_plan_phase"],
+        AddTask => &["add_task", "add_plan_task"],
+        GetTask => &["staff_task"],
+        BlockTask => &["block_task"],
+        UnblockTask => &["unblock_task"],
+        ReopenTask => &["reopen_task"],
+        CompleteTask => &["staff_complete"],
+        ScheduleMeeting => &["schedule_meeting"],
+        ListComments => &["staff_comments"],
+        AddComment => &["staff_add_comment"],
+        ListQuestions => &["staff_questions"],
+        AnswerQuestion => &["answer_question"],
+        Activity => &["staff_activity"],
+        AccessLog => &["access_log"],
+        Documents => &["staff_documents"],
+        DownloadFile => &["staff_download_document"],
+        ReviewFile => &["review_document"],
+        ReviewQueue => &["review_queue"],
+        FailedMail => &["failed_mail"],
+        GetPlan => &["plan"],
+        EditTask => &["edit_task", "set_due_date"],
+        MoveTask => &["move_task"],
+        DeleteTask => &["delete_task"],
+        EditPhase => &["rename_phase"],
+        MovePhase => &["move_phase"],
+        DeletePhase => &["delete_phase"],
+        ListTemplates => &["templates"],
+        CreateTemplate => &["create_template"],
+        GetTemplate => &["template"],
+        EditTemplate | ReplaceTemplate => &["edit_template"],
+        CopyTemplate => &["copy_template"],
+        PortalFromTemplate => &["create_portal_from_template"],
+        MeetingIcs => &["staff_meeting_ics"],
+        ErasureLog => &["erasure_log"],
+        ReminderSettings => &["reminder_settings"],
+        SetReminderSettings => &["set_reminder_settings"],
+        UploadLogo => &["upload_logo"],
+        SetChecklistItem => &["staff_set_checklist_item"],
+        RescanFile => &["rescan_document"],
+        RemoveContact => &["remove_contact"],
+        DeletePortal => &["delete_portal"],
+    }
 }
 
 /// The outcome of matching a path.

@@ -6,8 +6,9 @@
 use portal_core::StaffContext;
 use portal_core::model::{Branding, Contact, Phase, Portal, PortalSnapshot, Task, Tenant};
 use portal_core::outbox::OutboxMessage;
+use portal_core::reminders::ReminderSettings;
 use portal_core::service::QueueItem;
-use portal_core::store::AccessLogEntry;
+use portal_core::store::{AccessLogEntry, Erasure};
 use portal_core::workflow::documents::{DocumentFile, DocumentRow};
 use portal_core::workflow::plan::Plan;
 use portal_core::workflow::template::PlanTemplate;
@@ -272,5 +273,29 @@ pub(crate) fn failed_mail(m: &OutboxMessage) -> Value {
         "created_at": time(m.created_at),
         "failed_at": opt_time(m.finished_at),
         "last_error": m.last_error,
+    })
+}
+
+/// An erasure of the log: which portal was deleted, by whom, when.
+pub(crate) fn erasure(e: &Erasure) -> Value {
+    json!({
+        "portal_id": e.portal_id.to_string(),
+        "client_name": e.client_name,
+        "at": time(e.at),
+        "by": actor(&e.by),
+    })
+}
+
+/// A portal's reminder settings.
+pub(crate) fn reminders(r: &ReminderSettings) -> Value {
+    json!({
+        "enabled": r.enabled,
+        "days_before": r.days_before,
+        "on_due_date": r.on_due_date,
+        "days_after": r.days_after,
+        "repeat_every_days": r.repeat_every_days,
+        "local_hour": r.local_hour,
+        "escalate_after_days": r.escalate_after_days,
+        "reescalate_after_days": r.reescalate_after_days,
     })
 }

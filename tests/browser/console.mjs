@@ -12,6 +12,7 @@
 // API_KEY: an admin key of the running demo (the first start prints one).
 
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   PORTAL_URL, OUTBOX, ARTIFACTS, CHROMIUM, INVITE_PATH_RE, PHONE,
   check, step, run, launchBrowser, newContext, axeTwin, axeCheck, shot, heading, norm,
@@ -20,6 +21,7 @@ import {
 } from './lib.mjs';
 
 const API_KEY = process.env.API_KEY;
+const LOGO = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../examples/demo/assets/logo.png');
 const DESKTOP = { viewport: { width: 1280, height: 900 } };
 const stamp = Date.now().toString(36);
 const CLIENT = `Northwind Traders ${stamp}`;
@@ -247,6 +249,12 @@ async function main() {
     await submit(page, page.getByRole('button', { name: 'Preview' }));
     check(norm(await page.locator('.preview-head').textContent()) === 'Bluefin Preview', 'the branding preview shows the typed name without JavaScript');
     await shot(page, 'console-10-branding-preview-desktop.png');
+    await page.goto(`${portalUrl}/branding`);
+    await page.getByLabel(/New logo/).setInputFiles(LOGO);
+    await submit(page, page.getByRole('button', { name: 'Save branding', exact: true }));
+    check(/Saved the branding/.test(await noticeText(page)), 'a logo is uploaded with the portal branding', `${await noticeText(page)} ${await errorText(page)}`);
+    const logo = page.getByRole('img', { name: 'Current logo' });
+    check(await logo.count() === 1 && await logo.evaluate((img) => img.complete && img.naturalWidth > 0), 'the portal branding shows the uploaded logo');
     await page.goto(`${PORTAL_URL}/console/keys`);
     await page.getByLabel(/Name/).fill('Helpdesk');
     await submit(page, page.getByRole('button', { name: 'Create key' }));

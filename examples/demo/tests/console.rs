@@ -360,7 +360,7 @@ async fn a_member_is_refused_admin_actions_with_a_message() {
     assert!(
         contacts
             .body
-            .contains("Revoking access needs an admin key.")
+            .contains("Revoking access and removing contacts need an admin key.")
     );
     let contact = contacts.body.split("/contacts/").nth(1).unwrap()[..36].to_owned();
     let done = send(

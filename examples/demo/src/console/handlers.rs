@@ -12,7 +12,7 @@ use super::pages::{
     TaskRow, TemplatePage, TemplateRow, TemplateTask, TemplatesPage, n, s, when, who,
 };
 use super::session::{ApiKey, Flash, Staff};
-use super::{Console, Ctx, Out, PREFIX, field};
+use super::{Console, Ctx, Out, PREFIX, Upload, field};
 
 type Handled = Result<Out, Problem>;
 
@@ -954,6 +954,12 @@ impl Console {
                     }
                 })
             }
+            "remove" => {
+                let result = self.api.call(key, Method::DELETE, &path, None, None).await;
+                self.after(ctx, to, c, form, result, |_| {
+                    notice("Removed the contact; their name stays on what they did.")
+                })
+            }
             "revoke" => {
                 let result = self
                     .api
@@ -1174,6 +1180,7 @@ impl Console {
         ctx: &Ctx,
         portal: Option<&str>,
         form: &[(String, String)],
+        upload: Option<Upload>,
     ) -> Handled {
         let key = self.key(ctx)?;
         let portal = portal.map(seg).transpose()?;
@@ -1206,12 +1213,6 @@ impl Console {
             return self.branding_page(ctx, portal, Some((form, shown))).await;
         }
         let (b, _, _) = self.branding_of(key, portal).await?;
-        let body = json!({
-            "company_name": company,
-            "accent_color": color,
-            "welcome_message": welcome,
-            "logo": b.get("logo").cloned().unwrap_or(Value::Null),
-        });
         let (path, to) = match portal {
             Some(p) => (
                 format!("/portals/{p}/branding"),
@@ -1219,6 +1220,46 @@ impl Console {
             ),
             None => ("/tenant/branding".to_owned(), format!("{PREFIX}/branding")),
         };
+        // A new logo is stored first (the API answers its reference), then named in
+        // the branding; "remove" drops it; otherwise the current one stays.
+        let logo = match upload {
+            Some(file) => {
+                let encoded =
+                    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &file.bytes);
+                let stored = self
+                    .api
+                    .call(
+                        key,
+                        Method::POST,
+                        "/tenant/logo",
+                        Some(&json!({ "data_base64": encoded })),
+                        None,
+                    )
+                    .await;
+                match stored {
+                    Ok(a) => a.json,
+                    Err(p) if p.status == 401 => return Err(p),
+                    Err(mut p) => {
+                        if p.fields.is_empty() {
+                            p.fields = vec![("logo".into(), p.message.clone())];
+                        } else {
+                            for f in &mut p.fields {
+                                f.0 = "logo".into();
+                            }
+                        }
+                        return self.posted(ctx, to, failed("branding", p, form));
+                    }
+                }
+            }
+            None if field(form, "remove_logo") == "yes" => Value::Null,
+            None => b.get("logo").cloned().unwrap_or(Value::Null),
+        };
+        let body = json!({
+            "company_name": company,
+            "accent_color": color,
+            "welcome_message": welcome,
+            "logo": logo,
+        });
         let result = self
             .api
             .call(

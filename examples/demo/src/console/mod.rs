@@ -31,8 +31,8 @@ use session::{COOKIE, Session, Sessions};
 
 /// Where the console is mounted.
 pub const PREFIX: &str = "/console";
-/// The largest form the console reads.
-pub const MAX_BODY: usize = 64 * 1024;
+/// The largest form the console reads (a branding form with its logo).
+pub const MAX_BODY: usize = 512 * 1024;
 
 /// The console: the admin API it calls, its sessions, the demo's key file.
 #[derive(Clone)]
@@ -173,6 +173,46 @@ pub(crate) fn form(body: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// An uploaded file of a multipart form.
+pub(crate) struct Upload {
+    /// Its bytes.
+    pub bytes: Bytes,
+}
+
+/// A POST body's fields, and its file when it is a multipart form with one.
+pub(crate) async fn read_form(
+    headers: &http::HeaderMap,
+    body: Bytes,
+) -> (Vec<(String, String)>, Option<Upload>) {
+    let boundary = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| multer::parse_boundary(v).ok());
+    let Some(boundary) = boundary else {
+        return (form(&body), None);
+    };
+    let stream =
+        futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut fields = Vec::new();
+    let mut upload = None;
+    while let Ok(Some(part)) = multipart.next_field().await {
+        let name = part.name().unwrap_or_default().to_owned();
+        let is_file = part.file_name().is_some();
+        let Ok(bytes) = part.bytes().await else {
+            break;
+        };
+        if is_file {
+            if !bytes.is_empty() {
+                upload = Some(Upload { bytes });
+            }
+        } else {
+            fields.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
+    (fields, upload)
+}
+
 /// One field of a form (empty when absent).
 pub(crate) fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
     form.iter()
@@ -202,7 +242,11 @@ impl HostPages for Console {
             .to_owned();
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         let post = parts.method == Method::POST;
-        let fields = if post { form(&body) } else { Vec::new() };
+        let (fields, upload) = if post {
+            read_form(&parts.headers, body).await
+        } else {
+            (Vec::new(), None)
+        };
         // Every POST carries the session's CSRF token; sign-in's comes from the
         // session the sign-in page opened.
         if post {
@@ -228,7 +272,7 @@ impl HostPages for Console {
             );
         }
         let out = self
-            .route(&ctx, &parts.method, &segments, &fields)
+            .route(&ctx, &parts.method, &segments, &fields, upload)
             .await
             .unwrap_or_else(|p| {
                 if p.status == 401 {
@@ -251,6 +295,7 @@ impl Console {
         method: &Method,
         segments: &[&str],
         form: &[(String, String)],
+        upload: Option<Upload>,
     ) -> Result<Out, Problem> {
         let get = matches!(*method, Method::GET | Method::HEAD);
         let post = *method == Method::POST;
@@ -287,9 +332,11 @@ impl Console {
             (["portals", p, "files", f], true, _) => self.download(ctx, p, f).await,
             (["portals", p, "files", f, "review"], _, true) => self.review(ctx, p, f, form).await,
             (["portals", p, "branding"], true, _) => self.branding_page(ctx, Some(p), None).await,
-            (["portals", p, "branding"], _, true) => self.branding(ctx, Some(p), form).await,
+            (["portals", p, "branding"], _, true) => {
+                self.branding(ctx, Some(p), form, upload).await
+            }
             (["branding"], true, _) => self.branding_page(ctx, None, None).await,
-            (["branding"], _, true) => self.branding(ctx, None, form).await,
+            (["branding"], _, true) => self.branding(ctx, None, form, upload).await,
             (["review"], true, _) => self.review_page(ctx).await,
             (["keys"], true, _) => self.keys_page(ctx).await,
             (["keys"], _, true) => self.create_key(ctx, form).await,

@@ -177,15 +177,26 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
     }
 }
 
+/// Every log line of this test binary (a global subscriber: a thread's own would miss
+/// events whose callsites another test thread registered first).
+fn global_logs() -> Logs {
+    static LOGS: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Logs::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(logs.clone())
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        logs
+    })
+    .clone()
+}
+
 #[tokio::test]
 async fn the_key_stays_on_the_server() {
-    let logs = Logs::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(logs.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = global_logs();
     let rig = rig().await;
     let page = send(&rig.app, Method::GET, "/console/sign-in", None, "").await;
     let cookie = page.set_cookie.join("\n");
@@ -658,4 +669,56 @@ async fn the_plan_is_edited_through_the_api_with_versions() {
     assert!(page.body.contains("Saved the task."), "{}", page.body);
     assert!(page.body.contains("<h1>Third renamed</h1>"));
     assert!(page.body.contains("Due Mon 1 Mar 2027"));
+}
+
+#[tokio::test]
+async fn deleting_a_portal_needs_confirmation_and_an_admin() {
+    let rig = rig().await;
+    let member = sign_in(&rig.app, &rig.member_key).await;
+    let portals = send(&rig.app, Method::GET, "/console/portals", Some(&member), "").await;
+    let portal = portals.body.split("/console/portals/").nth(1).unwrap()[..36].to_owned();
+    let delete = format!("/console/portals/{portal}/delete");
+    let done = send(
+        &rig.app,
+        Method::POST,
+        &delete,
+        Some(&member),
+        &format!("csrf={}&confirm=yes", portals.csrf()),
+    )
+    .await;
+    let back = send(&rig.app, Method::GET, &done.location, Some(&member), "").await;
+    assert!(
+        back.body.contains("Only an admin may do that"),
+        "{}",
+        back.body
+    );
+
+    let admin = sign_in(&rig.app, &rig.admin_key).await;
+    let portals = send(&rig.app, Method::GET, "/console/portals", Some(&admin), "").await;
+    let csrf = portals.csrf();
+    let done = send(
+        &rig.app,
+        Method::POST,
+        &delete,
+        Some(&admin),
+        &format!("csrf={csrf}"),
+    )
+    .await;
+    let back = send(&rig.app, Method::GET, &done.location, Some(&admin), "").await;
+    assert!(back.body.contains("Tick the box to confirm the deletion."));
+    let done = send(
+        &rig.app,
+        Method::POST,
+        &delete,
+        Some(&admin),
+        &format!("csrf={csrf}&confirm=yes"),
+    )
+    .await;
+    assert_eq!(done.location, "/console/portals");
+    let list = send(&rig.app, Method::GET, "/console/portals", Some(&admin), "").await;
+    assert!(
+        list.body
+            .contains("Deleted the portal and everything in it.")
+    );
+    assert!(!list.body.contains("Contoso Ltd"), "{}", list.body);
 }

@@ -511,6 +511,37 @@ impl Console {
         self.after(ctx, to, "settings", form, result, |_| notice("Saved."))
     }
 
+    pub(super) async fn delete_portal(
+        &self,
+        ctx: &Ctx,
+        p: &str,
+        form: &[(String, String)],
+    ) -> Handled {
+        let key = self.key(ctx)?;
+        let p = seg(p)?;
+        let back = format!("{PREFIX}/portals/{p}");
+        if field(form, "confirm") != "yes" {
+            let flash = Flash {
+                error: Some("Tick the box to confirm the deletion.".into()),
+                ..Flash::default()
+            };
+            return self.posted(ctx, back, flash);
+        }
+        let result = self
+            .api
+            .call(key, Method::DELETE, &format!("/portals/{p}"), None, None)
+            .await;
+        match result {
+            Ok(_) => self.posted(
+                ctx,
+                format!("{PREFIX}/portals"),
+                notice("Deleted the portal and everything in it."),
+            ),
+            Err(e) if e.status == 401 => Err(e),
+            Err(e) => self.posted(ctx, back, failed("settings", e, form)),
+        }
+    }
+
     pub(super) async fn add_phase(&self, ctx: &Ctx, p: &str, form: &[(String, String)]) -> Handled {
         let key = self.key(ctx)?;
         let p = seg(p)?;

@@ -309,6 +309,7 @@ impl Console {
             (["portals"], _, true) => self.create_portal(ctx, form).await,
             (["portals", p], true, _) => self.portal_page(ctx, p).await,
             (["portals", p, "settings"], _, true) => self.portal_settings(ctx, p, form).await,
+            (["portals", p, "delete"], _, true) => self.delete_portal(ctx, p, form).await,
             (["portals", p, "phases"], _, true) => self.add_phase(ctx, p, form).await,
             (["portals", p, "phases", ph, "tasks"], _, true) => {
                 self.add_task(ctx, p, ph, form).await

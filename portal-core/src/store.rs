@@ -146,6 +146,10 @@ pub enum PortalEdit {
     Rename(String),
     /// A new target go-live date, or none.
     TargetDate(Option<NaiveDate>),
+    /// A new status (draft, active, completed, archived).
+    Status(crate::model::PortalStatus),
+    /// New branding for the portal (already validated).
+    Branding(crate::model::Branding),
 }
 
 /// A contact's corrected name and email (already cleaned and parsed).

@@ -180,6 +180,8 @@ enum Breakage {
     TemplateIgnoresTenant,
     /// `replace_template` ignores `expected` (a plain update, no compare-and-set).
     TemplateReplaceUnchecked,
+    /// `edit_portal` writes a status or branding change without its activity entry.
+    PortalEditWithoutEntry,
     /// `create_portal_with_plan` writes the portal first and the plan after: a refused
     /// plan leaves the portal behind.
     PortalWithoutItsPlan,
@@ -494,6 +496,19 @@ impl DirectoryStore for Broken {
                 _ => {}
             }
             return Ok(p);
+        }
+        if self.is(Breakage::PortalEditWithoutEntry) {
+            match edit {
+                PortalEdit::Status(status) => {
+                    self.inner.set_portal_status(portal, *status).await?;
+                    return self.inner.portal(portal).await;
+                }
+                PortalEdit::Branding(branding) => {
+                    self.inner.set_portal_branding(portal, branding).await?;
+                    return self.inner.portal(portal).await;
+                }
+                _ => {}
+            }
         }
         self.inner.edit_portal(portal, edit, activity).await
     }
@@ -1664,6 +1679,8 @@ caught! {
         TemplateIgnoresTenant => ref templates_scoped_and_versioned;
     unchecked_template_replace_is_caught_by_templates_scoped_and_versioned:
         TemplateReplaceUnchecked => ref templates_scoped_and_versioned;
+    a_status_change_without_its_entry_is_caught_by_staff_actions_land_in_the_feed:
+        PortalEditWithoutEntry => arc staff_actions_land_in_the_feed;
     portal_without_its_plan_is_caught_by_portal_with_plan_in_one_unit:
         PortalWithoutItsPlan => ref portal_with_plan_in_one_unit;
     forgotten_blobs_are_caught_by_delete_portal_erases_everything:

@@ -443,6 +443,10 @@ impl DirectoryStore for SqliteStore {
         let edit = edit.clone();
         activity.ensure_portal(portal)?;
         let row = crate::workflow::rows::ActivityRow::new(activity)?;
+        let branding = match &edit {
+            PortalEdit::Branding(b) => Some(codec::to_json(b)?),
+            _ => None,
+        };
         self.write_content(portal, move |conn| {
             let key = &portal.as_bytes()[..];
             let changed = match &edit {
@@ -452,6 +456,12 @@ impl DirectoryStore for SqliteStore {
                 PortalEdit::TargetDate(date) => conn
                     .prepare_cached("UPDATE portals SET target_date = ?1 WHERE id = ?2")
                     .and_then(|mut s| s.execute(params![date.map(codec::date_str), key])),
+                PortalEdit::Status(status) => conn
+                    .prepare_cached("UPDATE portals SET status = ?1 WHERE id = ?2")
+                    .and_then(|mut s| s.execute(params![status.as_str(), key])),
+                PortalEdit::Branding(_) => conn
+                    .prepare_cached("UPDATE portals SET branding = ?1 WHERE id = ?2")
+                    .and_then(|mut s| s.execute(params![branding, key])),
                 _ => return Err(Error::storage_msg("an edit this store does not know")),
             }
             .db("editing a portal")?;

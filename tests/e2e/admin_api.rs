@@ -1245,7 +1245,25 @@ async fn json_shapes() {
     let template = api
         .send(req(Method::GET, "/templates/{template}", &[template]))
         .await;
+    let reminders = api
+        .send(req(
+            Method::GET,
+            "/portals/{portal}/reminders",
+            &[api.portal()],
+        ))
+        .await;
+    let doomed = api
+        .send(req(Method::POST, "/portals", &[]).json(json!({"client_name": "Fabrikam"})))
+        .await;
+    let doomed = doomed.json["id"].as_str().unwrap().to_owned();
+    let gone = api
+        .send(req(Method::DELETE, "/portals/{portal}", &[doomed]))
+        .await;
+    assert_eq!(gone.status(), 204);
+    let erasures = api.send(req(Method::GET, "/erasure-log", &[])).await;
     insta::with_settings!({filters => filters}, {
+        insta::assert_snapshot!("admin_reminders", serde_json::to_string_pretty(&reminders.json).unwrap());
+        insta::assert_snapshot!("admin_erasures", serde_json::to_string_pretty(&erasures.json).unwrap());
         insta::assert_snapshot!("admin_plan", serde_json::to_string_pretty(&plan.json).unwrap());
         insta::assert_snapshot!("admin_template", serde_json::to_string_pretty(&template.json).unwrap());
         insta::assert_snapshot!("admin_task", serde_json::to_string_pretty(&task.json).unwrap());

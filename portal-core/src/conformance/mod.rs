@@ -145,7 +145,9 @@ pub use sessions::{
     access_log, end_session, portal_status_reaches_sessions, revoke_contact, session_absolute_cap,
     session_expiry_boundary, session_slides,
 };
-pub use staff::{ADMIN_USE_CASES, STAFF_USE_CASES, staff_isolation, staff_roles};
+pub use staff::{
+    ADMIN_USE_CASES, STAFF_USE_CASES, staff_actions_land_in_the_feed, staff_isolation, staff_roles,
+};
 pub use workflow::{
     activity_feed_order, branding_changes, comments_order_and_scope, concurrent_approvals,
     concurrent_checklist_items, evidence_round_trips, questions_answered_once,
@@ -263,6 +265,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     // Staff use cases through the service: tenant isolation and roles.
     staff_isolation(store.clone()).await;
     staff_roles(store.clone()).await;
+    staff_actions_land_in_the_feed(store.clone()).await;
 }
 
 /// Generates one `#[tokio::test]` per check of the suite, so an adapter's test run
@@ -318,7 +321,8 @@ macro_rules! conformance_tests {
             concurrent_answers, concurrent_comments, concurrent_activity_appends,
             concurrent_wrong_codes_per_contact, concurrent_emails_at_the_limit,
             concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims,
-            concurrent_digests, plan_concurrent_moves, concurrent_idempotency_reserves, staff_isolation, staff_roles
+            concurrent_digests, plan_concurrent_moves, concurrent_idempotency_reserves, staff_isolation, staff_roles,
+            staff_actions_land_in_the_feed
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -699,3 +699,211 @@ pub async fn staff_roles(store: Arc<dyn Store>) {
         );
     }
 }
+
+/// Staff use cases that write nothing a portal's feed could record: reads, the
+/// tenant's own settings and templates (no portal is touched; the feed is a portal's),
+/// and deleting a portal (its feed goes with it; the erasure log records who did it).
+const NOT_IN_A_FEED: &[&str] = &[
+    "access_log",
+    "staff_task",
+    "staff_comments",
+    "staff_questions",
+    "staff_activity",
+    "staff_meeting_ics",
+    "staff_documents",
+    "staff_download_document",
+    "review_queue",
+    "failed_mail",
+    "list_portals",
+    "list_contacts",
+    "erasure_log",
+    "reminder_settings",
+    "plan",
+    "templates",
+    "template",
+    "upload_logo",
+    "rename_tenant",
+    "set_notification_recipients",
+    "update_tenant_branding",
+    "create_template",
+    "edit_template",
+    "copy_template",
+    "delete_portal",
+];
+
+/// Staff actions that do not reach the feed yet. Contacts and access: their store
+/// methods (`add_contact`, `issue_invite`, `revoke_invite`, `revoke_contact`,
+/// `set_reminder_settings`) take no activity entry, and recording one outside their
+/// unit would break the rule that a change and its entry are written together; giving
+/// them one is a store contract change of its own. `create_portal`, `add_phase` and
+/// `add_task` (the setup calls of every test and seed) could go through
+/// `create_portal_with_plan` and the plan's rule, which record them, but that changes
+/// every feed the tests and page snapshots pin, and whether a client should see the
+/// MSP's setup steps in their feed is a product call (issue 12, follow-up). The check
+/// below fails when this list is wrong either way.
+const FEED_GAPS: &[&str] = &[
+    "create_portal",
+    "add_contact",
+    "add_contact_in_zone",
+    "set_reminder_settings",
+    "add_phase",
+    "add_task",
+    "invite_link",
+    "invite_contact",
+    "revoke_invite",
+    "revoke_contact",
+];
+
+/// Every staff action lands in the activity feed attributed to the staff member: each
+/// staff use case that changes a portal, run by A's admin, appends at least one entry
+/// whose actor is that staff member by name (a new portal's entry is in the new
+/// portal's feed). The rows of [`STAFF_USE_CASES`] outside [`NOT_IN_A_FEED`] are
+/// checked; an entry about an internal task never reaches the client's feed.
+pub async fn staff_actions_land_in_the_feed(store: Arc<dyn Store>) {
+    let kit = TestService::builder(store).seed(fresh_seed()).build();
+    let (a, admin) = tenant_a(&kit).await;
+    let service = &kit.service;
+    // An internal task's entries are the staff's: the client's feed never shows them.
+    let internal = extra_task(service, &admin, &a, true).await;
+    let v = task_version(service, &a, internal).await.unwrap();
+    let edit = TaskEdit {
+        title: Some("Internal: check the firewall rules".into()),
+        ..TaskEdit::default()
+    };
+    service
+        .edit_task(&admin, a.portal, internal, v, edit)
+        .await
+        .unwrap();
+    let staff_feed = feed(service, a.portal).await;
+    assert!(
+        staff_feed.iter().any(|e| e.task_id == Some(internal)),
+        "the staff feed shows the internal task's edits"
+    );
+    let snapshot = service.store().portal_snapshot(a.portal).await.unwrap();
+    let hidden = crate::workflow::plan::internal_ids(&snapshot.tasks);
+    let client = crate::workflow::plan::client_feed(staff_feed, &hidden);
+    assert!(
+        client.iter().all(|e| e.task_id != Some(internal)),
+        "the client's feed never shows an internal task"
+    );
+    // Counted, not sliced: entries written at the same instant may come in any order.
+    let named = |entries: &[crate::workflow::ActivityEntry]| {
+        entries
+            .iter()
+            .filter(|e| {
+                matches!(&e.actor, crate::workflow::Actor::Staff { name, .. } if *name == admin.name)
+            })
+            .count()
+    };
+    let mut missing = Vec::new();
+    for row in STAFF_USE_CASES {
+        if NOT_IN_A_FEED.contains(row) {
+            continue;
+        }
+        let portals_before: BTreeSet<PortalId> = service
+            .store()
+            .portals(a.tenant)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        let feed_before = named(&feed(service, a.portal).await);
+        let result = match *row {
+            // `call` passes stale versions to deletions (so the matrices keep A's
+            // records); here they delete something made for the purpose.
+            // The matrices' move is to where the task may already be.
+            "move_task" => {
+                let v = task_version(service, &a, a.standard).await.unwrap();
+                service
+                    .move_task(&admin, a.portal, a.standard, v, a.phase, u32::MAX)
+                    .await
+                    .map(drop)
+            }
+            "move_phase" => {
+                let plan = service.store().plan(a.portal).await.unwrap();
+                let at = plan.phases.iter().position(|ph| ph.id == a.phase);
+                let to = if at == Some(0) { u32::MAX } else { 0 };
+                let v = phase_version(service, &a).await.unwrap();
+                service
+                    .move_phase(&admin, a.portal, a.phase, v, to)
+                    .await
+                    .map(drop)
+            }
+            "delete_task" => {
+                let t = extra_task(service, &admin, &a, false).await;
+                service.delete_task(&admin, a.portal, t, 1).await
+            }
+            "delete_phase" => {
+                let ph = service.add_phase(&admin, a.portal, "Spare").await.unwrap();
+                let feed_now = named(&feed(service, a.portal).await);
+                let done = service
+                    .delete_phase(&admin, a.portal, ph.id, 1, PhaseDeletion::OnlyIfEmpty)
+                    .await;
+                if named(&feed(service, a.portal).await) <= feed_now {
+                    missing.push(*row);
+                }
+                assert!(done.is_ok(), "{row}: {done:?}");
+                continue;
+            }
+            _ => call(row, service, &admin, &a).await,
+        };
+        assert!(
+            result.is_ok(),
+            "{row}: A's admin on A's records: {result:?}"
+        );
+        let new_portals: Vec<PortalId> = service
+            .store()
+            .portals(a.tenant)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .filter(|p| !portals_before.contains(p))
+            .collect();
+        let landed = if new_portals.is_empty() {
+            named(&feed(service, a.portal).await) > feed_before
+        } else {
+            let mut all = true;
+            for p in new_portals {
+                all &= named(&feed(service, p).await) > 0;
+            }
+            all
+        };
+        if !landed {
+            missing.push(*row);
+        }
+    }
+    assert_eq!(
+        missing, FEED_GAPS,
+        "staff actions without a feed entry naming the staff member (FEED_GAPS lists the \
+         known ones: remove a row when its use case records itself)"
+    );
+}
+
+async fn feed(service: &PortalService, portal: PortalId) -> Vec<crate::workflow::ActivityEntry> {
+    service.store().activity(portal, 100_000).await.unwrap()
+}
+
+async fn extra_task(
+    service: &PortalService,
+    staff: &StaffContext,
+    a: &TenantA,
+    internal: bool,
+) -> TaskId {
+    let spec = PlanTaskSpec {
+        title: "Spare".into(),
+        description: String::new(),
+        assignee: Side::Msp,
+        kind: TaskKind::Standard,
+        due_date: None,
+        assigned_to: Vec::new(),
+        waits_on: Vec::new(),
+        internal,
+    };
+    service
+        .add_plan_task(staff, a.portal, a.phase, spec, None)
+        .await
+        .unwrap()
+        .id
+}

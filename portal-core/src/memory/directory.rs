@@ -254,6 +254,15 @@ impl DirectoryStore for MemoryStore {
                 return Err(not_found(Entity::Portal));
             }
             activity.ensure_portal(portal)?;
+            if !matches!(
+                edit,
+                PortalEdit::Rename(_)
+                    | PortalEdit::TargetDate(_)
+                    | PortalEdit::Status(_)
+                    | PortalEdit::Branding(_)
+            ) {
+                return Err(Error::storage_msg("an edit this store does not know"));
+            }
             st.activity.push(activity.clone());
             let p = st
                 .portals
@@ -262,6 +271,8 @@ impl DirectoryStore for MemoryStore {
             match edit {
                 PortalEdit::Rename(name) => p.value.client_name.clone_from(name),
                 PortalEdit::TargetDate(date) => p.value.target_date = *date,
+                PortalEdit::Status(status) => p.value.status = *status,
+                PortalEdit::Branding(branding) => p.value.branding = branding.clone(),
             }
             Ok(p.value.clone())
         })

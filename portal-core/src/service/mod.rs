@@ -48,9 +48,10 @@ use crate::secret::{
 };
 use crate::staff::{StaffContext, StaffRole};
 use crate::store::{
-    AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo,
-    Store, VerificationView,
+    AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, PortalEdit,
+    RequestInfo, Store, VerificationView,
 };
+use crate::workflow::ActivityKind;
 
 /// Longest task title.
 pub const MAX_TITLE: usize = 200;
@@ -491,7 +492,18 @@ impl PortalService {
     ) -> Result<()> {
         staff.require(StaffRole::Admin, "changing a portal's status")?;
         let portal = self.staff_portal(staff, portal).await?;
-        self.inner.store.set_portal_status(portal.id, status).await
+        let activity = self.staff_entry(
+            staff,
+            portal.id,
+            ActivityKind::PortalStatusChanged,
+            status.as_str(),
+            None,
+        );
+        self.inner
+            .store
+            .edit_portal(portal.id, &PortalEdit::Status(status), &activity)
+            .await
+            .map(drop)
     }
 
     /// Kills a contact's invite link (its sessions keep working). Revocation is an

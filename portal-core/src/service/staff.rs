@@ -196,7 +196,7 @@ impl PortalService {
     }
 
     /// An activity entry of a staff action on `portal` that concerns no task.
-    fn staff_entry(
+    pub(super) fn staff_entry(
         &self,
         staff: &StaffContext,
         portal: PortalId,

@@ -15,7 +15,7 @@ use crate::mail;
 use crate::model::{Branding, MeetingSchedule, Side, Task, TaskKind, clean_text};
 use crate::outbox::{MailKind, OutboxMessage};
 use crate::staff::{StaffContext, StaffRole};
-use crate::store::{ClientContext, RequestInfo};
+use crate::store::{ClientContext, PortalEdit, RequestInfo};
 use crate::workflow::conversation::MAX_MESSAGE;
 use crate::workflow::ics::{IcsMeeting, meeting_ics};
 use crate::workflow::plan::act_on_plan;
@@ -688,10 +688,20 @@ impl PortalService {
     ) -> Result<()> {
         staff.require(StaffRole::Admin, "changing a portal's branding")?;
         let portal = self.staff_portal(staff, portal).await?;
+        let activity = ActivityEntry {
+            portal_id: portal.id,
+            at: self.inner.clock.now(),
+            actor: staff.actor(),
+            kind: ActivityKind::BrandingChanged,
+            task_id: None,
+            subject: branding.company_name.clone(),
+            detail: None,
+        };
         self.inner
             .store
-            .set_portal_branding(portal.id, &branding)
+            .edit_portal(portal.id, &PortalEdit::Branding(branding), &activity)
             .await
+            .map(drop)
     }
 
     /// The emails telling the MSP's notification recipients about a client's message,

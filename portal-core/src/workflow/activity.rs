@@ -77,6 +77,14 @@ pub enum ActivityKind {
     TargetDateSet,
     /// The MSP corrected a contact's name or email (the subject is the new name).
     ContactEdited,
+    /// The MSP created the portal (the subject is the client's name).
+    PortalCreated,
+    /// The MSP changed the portal's status (the subject is the new status).
+    PortalStatusChanged,
+    /// The MSP changed the portal's branding (the subject is the display name).
+    BrandingChanged,
+    /// The MSP added a phase to the plan (the subject is its name).
+    PhaseAdded,
 }
 
 impl ActivityKind {
@@ -115,6 +123,10 @@ impl ActivityKind {
             Self::PortalRenamed => "renamed the portal to",
             Self::TargetDateSet => "changed the target go-live date of",
             Self::ContactEdited => "updated the contact",
+            Self::PortalCreated => "created the portal for",
+            Self::PortalStatusChanged => "set the portal's status to",
+            Self::BrandingChanged => "changed the portal's branding to",
+            Self::PhaseAdded => "added the phase",
         }
     }
 }

@@ -949,7 +949,12 @@ pub fn add_phase(
     renumber_phases(&mut phases);
     let mut tasks = plan.tasks.clone();
     renumber(&phases, &mut tasks);
-    Ok(change(plan, tasks, phases, actor, now))
+    let mut out = change(plan, tasks, phases.clone(), actor, now);
+    if let Some(p) = phases.iter().find(|p| p.id == id) {
+        out.activity
+            .insert(0, phase_entry(p, ActivityKind::PhaseAdded, actor, now));
+    }
+    Ok(out)
 }
 
 /// Renames a phase at `expected` version.

@@ -238,9 +238,11 @@ async fn meeting_invite_is_valid_ics_and_updates_on_reschedule() {
     assert_eq!(
         kinds,
         vec![
+            ActivityKind::BrandingChanged,
             ActivityKind::MeetingRescheduled,
             ActivityKind::MeetingScheduled
-        ]
+        ],
+        "the branding change above is in the feed too"
     );
     // The client cannot schedule: scheduling takes a StaffContext, and the rule
     // (`workflow::apply`) refuses a client actor too (its own unit tests).

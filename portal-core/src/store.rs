@@ -135,6 +135,11 @@ pub struct Erasure {
     pub at: DateTime<Utc>,
     /// Who.
     pub by: crate::workflow::Actor,
+    /// The portal's audit chain as it ended (its last number and hash; `None`: no
+    /// events), set by the store inside the deletion unit whatever the caller passed:
+    /// the chain is erased with the portal, and this head lets an export taken before
+    /// be checked against what was erased.
+    pub audit_head: Option<crate::audit::ChainHead>,
 }
 
 /// One change of a portal, applied by [`DirectoryStore::edit_portal`] alone so that
@@ -757,6 +762,48 @@ pub trait DocumentStore: Send + Sync + 'static {
     async fn blob_in_use(&self, blob: BlobId) -> Result<bool>;
 }
 
+/// The audit trail: each portal's append-only hash chain of evidence events (see
+/// [`crate::audit`]).
+///
+/// # Contract
+/// - **Append-only.** Nothing changes or removes an appended event except
+///   `delete_portal`, which erases the portal's whole chain with the portal (its
+///   erasure log entry keeps the chain's length and head hash). Every later read
+///   answers an event exactly as its append returned it.
+/// - **Sealed by the rule.** An append is one unit: load the portal (`NotFound(Portal)`
+///   if missing), check [`crate::audit::ensure_portal`] with its id and tenant
+///   (`Invalid("audit")`), load the head of the portal's chain (its last event, or
+///   none), call [`crate::audit::seal`] with it and store exactly what it answers. A
+///   refused append writes nothing.
+/// - **Gap-free under concurrency.** Concurrent appends to one portal are serialised
+///   on the portal (lock its row, or its chain head, for the whole unit): N concurrent
+///   appends get N distinct, consecutive numbers, each linked to the one before. A
+///   global counter is not enough; a number is never reused, even by a failed unit
+///   (a failed unit writes nothing, so it draws none).
+/// - **With its cause.** The units that record evidence append their event in the same
+///   unit as the record: `add_document_file` and `update_document_file` append the
+///   change's [`crate::workflow::DocumentChange::audit`] entry (if any) after the
+///   change's other checks, so a refused upload or review appends nothing, and a
+///   committed one is in the chain.
+/// - `audit_events(portal, after, limit)` lists the events numbered above `after`, in
+///   number order, at most `limit` (`0`: none). A portal with none (or missing) has an
+///   empty list.
+#[async_trait]
+pub trait AuditStore: Send + Sync + 'static {
+    /// Appends one event to its portal's chain on its own; returns it as stored.
+    async fn append_audit(
+        &self,
+        entry: &crate::audit::AuditEntry,
+    ) -> Result<crate::audit::ChainedEvent>;
+    /// A portal's events numbered above `after`, in order, at most `limit`.
+    async fn audit_events(
+        &self,
+        portal: PortalId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::audit::ChainedEvent>>;
+}
+
 /// The email outbox: emails queued by the units that cause them, claimed by senders
 /// under a lease, and the outcome of each attempt. Every decision (when to retry, when
 /// to give up) is taken by [`crate::outbox`] before the store is called; a store keeps
@@ -1083,6 +1130,7 @@ pub trait Store:
     + PlanStore
     + TemplateStore
     + IdempotencyStore
+    + AuditStore
 {
 }
 
@@ -1095,7 +1143,8 @@ impl<
         + ReminderStore
         + PlanStore
         + TemplateStore
-        + IdempotencyStore,
+        + IdempotencyStore
+        + AuditStore,
 > Store for T
 {
 }

@@ -296,6 +296,9 @@ impl DocumentStore for SqliteStore {
             insert_file(conn, &file)?;
             write_task(conn, &next, &activity)?;
             crate::outbox::insert(conn, &change.emails)?;
+            if let Some(entry) = &change.audit {
+                crate::audit::append(conn, entry)?;
+            }
             Ok(file)
         })
         .await
@@ -318,6 +321,9 @@ impl DocumentStore for SqliteStore {
             write_outcome(conn, &written)?;
             write_task(conn, &next, &activity)?;
             crate::outbox::insert(conn, &change.emails)?;
+            if let Some(entry) = &change.audit {
+                crate::audit::append(conn, entry)?;
+            }
             Ok(written)
         })
         .await

@@ -470,8 +470,47 @@ CREATE TABLE idempotency_keys (
 CREATE INDEX idempotency_by_expiry ON idempotency_keys (expires_at);
 "#;
 
+/// Migration 12 (issue 8): the audit trail, and the erasure log's link to it.
+///
+/// - `audit_events` holds each portal's hash chain, clustered by `(portal_id, seq)`:
+///   the head is one seek, a chain one range, and the key refuses a duplicate number.
+///   `actor` is the actor as JSON, `fields` the event's `[name, value]` pairs as JSON;
+///   the hash covers their canonical bytes (docs/audit.md), not this encoding. No
+///   foreign key to the portal: `delete_portal` removes the portal row first.
+/// - Triggers refuse every `UPDATE` of an event, and a `DELETE` while the event's
+///   portal still exists: only a portal's erasure removes its chain.
+/// - `erasures` gains the erased chain's length and head hash.
+const V12: &str = r#"
+CREATE TABLE audit_events (
+    portal_id BLOB    NOT NULL CHECK (length(portal_id) = 16),
+    seq       INTEGER NOT NULL CHECK (seq >= 1),
+    tenant_id BLOB    NOT NULL CHECK (length(tenant_id) = 16),
+    at        INTEGER NOT NULL,
+    actor     TEXT    NOT NULL,
+    kind      TEXT    NOT NULL,
+    fields    TEXT    NOT NULL,
+    prev_hash BLOB    NOT NULL CHECK (length(prev_hash) = 32),
+    hash      BLOB    NOT NULL CHECK (length(hash) = 32),
+    PRIMARY KEY (portal_id, seq)
+) WITHOUT ROWID;
+
+CREATE TRIGGER audit_events_append_only BEFORE UPDATE ON audit_events
+BEGIN
+    SELECT RAISE(ABORT, 'audit events are append-only');
+END;
+
+CREATE TRIGGER audit_events_kept_with_portal BEFORE DELETE ON audit_events
+WHEN EXISTS (SELECT 1 FROM portals WHERE id = OLD.portal_id)
+BEGIN
+    SELECT RAISE(ABORT, 'audit events are erased only with their portal');
+END;
+
+ALTER TABLE erasures ADD COLUMN audit_seq INTEGER;
+ALTER TABLE erasures ADD COLUMN audit_head BLOB CHECK (audit_head IS NULL OR length(audit_head) = 32);
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12];
 
 /// The schema version this build writes: the number of migrations.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

@@ -68,6 +68,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod audit;
 mod blob;
 mod directory;
 mod documents;
@@ -95,6 +96,10 @@ pub use access::{
     issue_code_replaces_code_and_link, magic_link_expiry_boundary,
     magic_link_read_then_redeem_once, revoke_invite_keeps_sessions, start_verification,
     verification_limit_per_contact, wrong_code_attempts,
+};
+pub use audit::{
+    audit_chain_appends, audit_history_unchanged, audit_with_document_changes,
+    concurrent_audit_appends,
 };
 pub use blob::{
     blob_concurrent_puts, blob_delete, blob_dropped_put_leaves_nothing,
@@ -231,6 +236,11 @@ pub async fn run_all(store: Arc<dyn Store>) {
     delete_portal_erases_everything(s).await;
     concurrent_document_uploads(store.clone()).await;
     concurrent_document_reviews(store.clone()).await;
+    // The audit trail.
+    audit_chain_appends(s).await;
+    audit_history_unchanged(s).await;
+    audit_with_document_changes(s).await;
+    concurrent_audit_appends(store.clone()).await;
     // The email outbox.
     outbox_enqueue_round_trips(s).await;
     outbox_queued_with_their_unit(s).await;
@@ -309,7 +319,8 @@ macro_rules! conformance_tests {
             plan_reads_and_changes, plan_moves_renumber, plan_delete_takes_comments,
             plan_refusals_write_nothing, plan_unlocks_in_the_same_unit,
             templates_scoped_and_versioned, portal_with_plan_in_one_unit,
-            idempotency_reserve_and_replay, idempotency_expiry_and_lease, idempotency_prune
+            idempotency_reserve_and_replay, idempotency_expiry_and_lease, idempotency_prune,
+            audit_chain_appends, audit_history_unchanged, audit_with_document_changes
         );
         $crate::conformance_tests!(@each arc $make;
             concurrent_positions, concurrent_issue_code, concurrent_magic_link_redeem,
@@ -318,7 +329,8 @@ macro_rules! conformance_tests {
             concurrent_answers, concurrent_comments, concurrent_activity_appends,
             concurrent_wrong_codes_per_contact, concurrent_emails_at_the_limit,
             concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims,
-            concurrent_digests, plan_concurrent_moves, concurrent_idempotency_reserves, staff_isolation, staff_roles
+            concurrent_digests, plan_concurrent_moves, concurrent_idempotency_reserves, staff_isolation, staff_roles,
+            concurrent_audit_appends
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -57,6 +57,8 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "list_portals",
     "list_contacts",
     "erasure_log",
+    "verify_audit_chain",
+    "export_audit_chain",
     "reminder_settings",
     "plan",
     "templates",
@@ -120,6 +122,7 @@ pub const ADMIN_USE_CASES: &[&str] = &[
     "set_portal_status",
     "revoke_contact",
     "remove_contact",
+    "export_audit_chain",
     "delete_portal",
 ];
 
@@ -336,6 +339,7 @@ async fn state_of(kit: &TestService, a: &TenantA) -> String {
     out.push(format!("{:?}", store.erasures(a.tenant).await));
     out.push(format!("{:?}", store.templates(a.tenant).await));
     out.push(format!("{:?}", store.plan(a.portal).await));
+    out.push(format!("{:?}", store.audit_events(a.portal, 0, 1000).await));
     out.push(format!("emails sent: {}", kit.mailer.sent().len()));
     out.join("\n")
 }
@@ -577,6 +581,12 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
                 .await
                 .map(drop)
         }
+        "verify_audit_chain" => {
+            let report = service.verify_audit_chain(staff, p).await?;
+            assert!(report.intact(), "A's audit chain verifies: {report:?}");
+            Ok(())
+        }
+        "export_audit_chain" => service.export_audit_chain(staff, p).await.map(drop),
         "erasure_log" => {
             let log = service.erasure_log(staff).await?;
             shows_a(staff, a, log.iter().any(|e| e.tenant_id == a.tenant))

@@ -346,6 +346,10 @@ impl DirectoryStore for MemoryStore {
             st.comments.retain(|c| c.value.portal_id != portal);
             st.questions.retain(|_, q| q.value.portal_id != portal);
             st.activity.retain(|a| a.portal_id != portal);
+            let audit_head = st
+                .audit
+                .remove(&portal)
+                .and_then(|chain| chain.last().map(crate::audit::ChainedEvent::head));
             let blobs = st
                 .files
                 .values()
@@ -354,7 +358,10 @@ impl DirectoryStore for MemoryStore {
                 .collect();
             st.files.retain(|_, f| f.value.portal_id != portal);
             st.outbox.retain(|_, m| m.value.portal_id != Some(portal));
-            st.erasures.push(erasure.clone());
+            st.erasures.push(Erasure {
+                audit_head,
+                ..erasure.clone()
+            });
             Ok(blobs)
         })
     }

@@ -2,6 +2,7 @@
 //! portal pages) and for the MSP (setting portals up, inviting and revoking contacts).
 //! Hosts call these; they hold no HTTP, SQL or transport knowledge.
 
+mod audit;
 mod documents;
 mod outbox;
 mod plan;

@@ -13,6 +13,7 @@ pub mod access;
 pub mod audit;
 pub mod blob;
 pub mod clock;
+pub mod credentials;
 pub mod error;
 pub mod files;
 pub mod idempotency;

@@ -196,6 +196,99 @@ impl CredentialBinding {
     }
 }
 
+/// A task's credential handoff as stored: who submitted it and when, and its sealed
+/// fields (none once purged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialRecord {
+    /// The MSP.
+    pub tenant_id: TenantId,
+    /// The portal.
+    pub portal_id: PortalId,
+    /// The credential handoff task.
+    pub task_id: TaskId,
+    /// Who submitted them (the client sees only this and the time).
+    pub submitted_by: crate::workflow::Actor,
+    /// When.
+    pub submitted_at: chrono::DateTime<chrono::Utc>,
+    /// The sealed fields, in form order; empty once purged.
+    pub fields: Vec<SealedField>,
+    /// Who purged them and when, if they were.
+    pub purged: Option<crate::workflow::CheckMark>,
+}
+
+impl CredentialRecord {
+    /// Checks that the record belongs to `task` (a credential handoff task of the
+    /// same portal, tenant `tenant`), is not purged yet and holds each field at most
+    /// once; stores call it before writing a submission (`Invalid("credentials")`).
+    pub fn ensure_belongs(&self, task: &crate::model::Task, tenant: TenantId) -> Result<()> {
+        let mut seen = std::collections::BTreeSet::new();
+        let ok = self.tenant_id == tenant
+            && self.portal_id == task.portal_id
+            && self.task_id == task.id
+            && matches!(task.kind, crate::model::TaskKind::CredentialHandoff { .. })
+            && self.purged.is_none()
+            && !self.fields.is_empty()
+            && self.fields.iter().all(|f| seen.insert(f.field));
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "credentials",
+                "must be a submission for a credential handoff task of this portal",
+            ))
+        }
+    }
+
+    /// The binding its fields were sealed under.
+    pub const fn binding(&self) -> CredentialBinding {
+        CredentialBinding {
+            tenant: self.tenant_id,
+            portal: self.portal_id,
+            task: self.task_id,
+        }
+    }
+}
+
+/// What a submission does to its task: only the client, only a credential handoff
+/// task the client may act on (not blocked, not done: a second submission is refused
+/// here too), which becomes complete "by X at T" with a `TaskCompleted` entry
+/// ("Credentials submitted"). The store writes it with the record, once.
+pub fn record_submission(
+    task: &crate::model::Task,
+    actor: &crate::workflow::Actor,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<crate::workflow::TaskChange> {
+    if actor.side() != crate::model::Side::Client {
+        return Err(Error::Forbidden {
+            reason: "only the client submits credentials".into(),
+        });
+    }
+    if !matches!(task.kind, crate::model::TaskKind::CredentialHandoff { .. }) {
+        return Err(Error::conflict("This task does not ask for credentials."));
+    }
+    crate::workflow::actions::client_may_act(task)?;
+    let mut next = task.clone();
+    next.updated_at = now;
+    next.status = crate::model::TaskStatus::Completed;
+    next.evidence.completion = Some(crate::workflow::Completion {
+        by: actor.clone(),
+        at: now,
+        notes: None,
+    });
+    Ok(crate::workflow::TaskChange {
+        activity: crate::workflow::ActivityEntry {
+            portal_id: task.portal_id,
+            at: now,
+            actor: actor.clone(),
+            kind: crate::workflow::ActivityKind::TaskCompleted,
+            task_id: Some(task.id),
+            subject: task.title.clone(),
+            detail: Some("Credentials submitted".to_owned()),
+        },
+        task: next,
+    })
+}
+
 /// One sealed field, as a store keeps it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SealedField {

@@ -56,6 +56,6 @@ pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{PortalService, PortalServiceBuilder, PruneReport, TaskSpec};
 pub use staff::{StaffContext, StaffRole};
 pub use store::{
-    AccessStore, AuditStore, DirectoryStore, IdempotencyStore, OutboxStore, PlanStore,
-    ReminderStore, Store, TemplateStore, WorkflowStore,
+    AccessStore, AuditStore, CredentialStore, DirectoryStore, IdempotencyStore, OutboxStore,
+    PlanStore, ReminderStore, Store, TemplateStore, WorkflowStore,
 };

@@ -784,7 +784,8 @@ pub trait DocumentStore: Send + Sync + 'static {
 ///   unit as the record: `add_document_file` and `update_document_file` append the
 ///   change's [`crate::workflow::DocumentChange::audit`] entry (if any) after the
 ///   change's other checks, so a refused upload or review appends nothing, and a
-///   committed one is in the chain.
+///   committed one is in the chain. An entry that cannot join the portal's chain
+///   (`Invalid("audit")`, as above) refuses the whole unit: no file, no task change.
 /// - `audit_events(portal, after, limit)` lists the events numbered above `after`, in
 ///   number order, at most `limit` (`0`: none). A portal with none (or missing) has an
 ///   empty list.
@@ -802,6 +803,62 @@ pub trait AuditStore: Send + Sync + 'static {
         after: u64,
         limit: usize,
     ) -> Result<Vec<crate::audit::ChainedEvent>>;
+}
+
+/// Credential handoffs: each task's sealed fields ([`crate::credentials`]), submitted
+/// once by the client, revealed and purged by staff, each step with its audit event.
+///
+/// # Contract
+/// - **Scoped by portal.** A task that is missing or of another portal is
+///   `NotFound(Task)` and nothing is written; a task without a submission is
+///   `NotFound(Credentials)`.
+/// - **Submitted once.** `submit_credentials` is one unit: read the task
+///   (`NotFound(Task)`); if the task has a record (even a purged one) it is `Conflict`
+///   and nothing is written, so a second submit never replaces the first; call
+///   `decide` once with the task (its error is returned unchanged); check
+///   [`CredentialRecord::ensure_belongs`](crate::credentials::CredentialRecord::ensure_belongs)
+///   with the portal's tenant (`Invalid("credentials")`) and
+///   [`crate::audit::ensure_portal`] (`Invalid("audit")`); then store the record,
+///   write the task change as `update_task` does, and append the audit entry (see
+///   [`AuditStore`]). Serialised with every other change of the task.
+/// - `credentials` reads the record as stored.
+/// - **Reveal.** `reveal_credentials` is one unit: read the record (as above); a purged
+///   one is `Conflict`; append the audit entry (`Invalid("audit")` if it is not of the
+///   portal); answer the record. No reveal without its event.
+/// - **Purge.** `purge_credentials` is one unit: read the record; a purged one is
+///   `Conflict`; delete every sealed field (the ciphertext is gone from storage, not
+///   flagged), keep `purged` as given, append the audit entry. Audit events stay.
+/// - `delete_portal` erases the portal's records with everything else.
+#[async_trait]
+pub trait CredentialStore: Send + Sync + 'static {
+    /// Stores a task's submission with its task change and audit event, once.
+    async fn submit_credentials(
+        &self,
+        record: &crate::credentials::CredentialRecord,
+        decide: TaskDecision,
+        audit: &crate::audit::AuditEntry,
+    ) -> Result<Task>;
+    /// A task's submission as stored.
+    async fn credentials(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+    ) -> Result<crate::credentials::CredentialRecord>;
+    /// Appends the reveal's audit event and answers the submission, atomically.
+    async fn reveal_credentials(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        audit: &crate::audit::AuditEntry,
+    ) -> Result<crate::credentials::CredentialRecord>;
+    /// Deletes a submission's sealed fields, keeps who purged it, appends the event.
+    async fn purge_credentials(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        purged: &crate::workflow::CheckMark,
+        audit: &crate::audit::AuditEntry,
+    ) -> Result<()>;
 }
 
 /// The email outbox: emails queued by the units that cause them, claimed by senders
@@ -1131,6 +1188,7 @@ pub trait Store:
     + TemplateStore
     + IdempotencyStore
     + AuditStore
+    + CredentialStore
 {
 }
 
@@ -1144,7 +1202,8 @@ impl<
         + PlanStore
         + TemplateStore
         + IdempotencyStore
-        + AuditStore,
+        + AuditStore
+        + CredentialStore,
 > Store for T
 {
 }

@@ -26,6 +26,7 @@ use portal_core::access::{AccessPolicy, SessionPolicy};
 use portal_core::audit::{self, AuditEntry, ChainHead, ChainedEvent};
 use portal_core::blob::keyring::{KeyId, WrappedKey};
 use portal_core::conformance;
+use portal_core::credentials::CredentialRecord;
 use portal_core::idempotency::{IdempotencyKey, Reservation, Reserve, SavedResponse};
 use portal_core::ids::FileId;
 use portal_core::memory::MemoryStore;
@@ -35,6 +36,7 @@ use portal_core::model::{
 use portal_core::outbox::{FailedAttempt, Lease, MailState, OutboxMessage};
 use portal_core::reminders::{ReminderSettings, ReminderState};
 use portal_core::secret::{CodeHash, TokenHash};
+use portal_core::store::CredentialStore;
 use portal_core::store::IdempotencyStore;
 use portal_core::store::{
     AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, PlanDecision, PlanStore,
@@ -44,6 +46,7 @@ use portal_core::store::{
     ContactEdit, DocumentStore, Erasure, OutboxStore, PortalEdit, ReminderStore, SentDigest,
     TenantEdit,
 };
+use portal_core::workflow::CheckMark;
 use portal_core::workflow::documents::{FileDecision, UploadDecision};
 use portal_core::workflow::plan::{Plan, PlanChange};
 use portal_core::workflow::template::PlanTemplate;
@@ -210,6 +213,15 @@ enum Breakage {
     AuditUnlocked,
     /// `append_audit` rewrites the previous event (its time moves by a second).
     AuditEditsHistory,
+    /// `submit_credentials` accepts a second submission (answers the task as if it
+    /// had replaced the first).
+    SecondSubmitAccepted,
+    /// `reveal_credentials` answers the record without appending its event.
+    RevealWithoutAudit,
+    /// `purge_credentials` keeps the ciphertext (reads still answer the fields).
+    PurgeKeepsCiphertext,
+    /// `credentials` ignores the portal it is asked through.
+    CredentialsIgnorePortal,
 }
 
 impl Breakage {
@@ -262,6 +274,8 @@ struct Shadow {
     key_first_used: HashMap<(TenantId, IdempotencyKey), DateTime<Utc>>,
     /// Idempotency key → the fingerprint it was reserved with.
     key_fingerprint: HashMap<(TenantId, IdempotencyKey), [u8; 32]>,
+    /// Every credential record submitted through the wrapper, as submitted.
+    credentials: HashMap<TaskId, CredentialRecord>,
     /// The audit chains, kept by the wrapper itself under an audit breakage.
     audit: HashMap<PortalId, Vec<ChainedEvent>>,
 }
@@ -1736,6 +1750,14 @@ caught! {
         AuditUnlocked => arc concurrent_audit_appends;
     an_edited_audit_history_is_caught_by_audit_history_unchanged:
         AuditEditsHistory => ref audit_history_unchanged;
+    a_second_submit_accepted_is_caught_by_credentials_submitted_once:
+        SecondSubmitAccepted => ref credentials_submitted_once;
+    a_reveal_without_audit_is_caught_by_credentials_reveal_and_purge:
+        RevealWithoutAudit => ref credentials_reveal_and_purge;
+    a_purge_keeping_ciphertext_is_caught_by_credentials_reveal_and_purge:
+        PurgeKeepsCiphertext => ref credentials_reveal_and_purge;
+    credentials_ignoring_the_portal_is_caught_by_credentials_submitted_once:
+        CredentialsIgnorePortal => ref credentials_submitted_once;
 }
 
 #[async_trait]
@@ -1878,6 +1900,74 @@ impl AuditStore for Broken {
                     .collect()
             })
             .unwrap_or_default())
+    }
+}
+
+#[async_trait]
+impl CredentialStore for Broken {
+    async fn submit_credentials(
+        &self,
+        record: &CredentialRecord,
+        decide: TaskDecision,
+        audit: &AuditEntry,
+    ) -> Result<Task> {
+        let r = self.inner.submit_credentials(record, decide, audit).await;
+        match r {
+            Ok(task) => {
+                self.shadow()
+                    .credentials
+                    .insert(record.task_id, record.clone());
+                self.shadow().task_portal.insert(task.id, task.portal_id);
+                Ok(task)
+            }
+            Err(Error::Conflict { .. }) if self.is(Breakage::SecondSubmitAccepted) => {
+                self.inner.task(record.portal_id, record.task_id).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn credentials(&self, portal: PortalId, task: TaskId) -> Result<CredentialRecord> {
+        let portal = if self.is(Breakage::CredentialsIgnorePortal) {
+            self.shadow()
+                .task_portal
+                .get(&task)
+                .copied()
+                .unwrap_or(portal)
+        } else {
+            portal
+        };
+        let mut record = self.inner.credentials(portal, task).await?;
+        if self.is(Breakage::PurgeKeepsCiphertext)
+            && let Some(kept) = self.shadow().credentials.get(&task)
+        {
+            record.fields = kept.fields.clone();
+        }
+        Ok(record)
+    }
+
+    async fn reveal_credentials(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        audit: &AuditEntry,
+    ) -> Result<CredentialRecord> {
+        if self.is(Breakage::RevealWithoutAudit) {
+            return self.inner.credentials(portal, task).await;
+        }
+        self.inner.reveal_credentials(portal, task, audit).await
+    }
+
+    async fn purge_credentials(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        purged: &CheckMark,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        self.inner
+            .purge_credentials(portal, task, purged, audit)
+            .await
     }
 }
 

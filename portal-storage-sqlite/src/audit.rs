@@ -67,10 +67,15 @@ fn event_row(row: &Row<'_>) -> rusqlite::Result<ChainedEvent> {
     })
 }
 
-/// Appends `entry` to its portal's chain inside the caller's write job: the portal
-/// (`NotFound(Portal)`), [`audit::ensure_portal`], the head, [`audit::seal`], insert.
-pub(crate) fn append(conn: &Connection, entry: &AuditEntry) -> Result<ChainedEvent> {
-    let portal = entry.portal_id;
+/// Appends `entry` to `portal`'s chain inside the caller's write job (the portal the
+/// unit acts on, not the one the entry names): the portal (`NotFound(Portal)`),
+/// [`audit::ensure_portal`] (an entry of another portal or tenant is
+/// `Invalid("audit")` and fails the whole job), the head, [`audit::seal`], insert.
+pub(crate) fn append(
+    conn: &Connection,
+    portal: PortalId,
+    entry: &AuditEntry,
+) -> Result<ChainedEvent> {
     let tenant = conn
         .prepare_cached("SELECT tenant_id FROM portals WHERE id = ?1")
         .and_then(|mut s| {
@@ -136,7 +141,8 @@ pub(crate) fn head(conn: &Connection, portal: PortalId) -> Result<Option<ChainHe
 impl AuditStore for SqliteStore {
     async fn append_audit(&self, entry: &AuditEntry) -> Result<ChainedEvent> {
         let entry = entry.clone();
-        self.write(move |conn| append(conn, &entry)).await
+        self.write(move |conn| append(conn, entry.portal_id, &entry))
+            .await
     }
 
     async fn audit_events(

@@ -650,6 +650,14 @@ impl DirectoryStore for SqliteStore {
                     "DELETE FROM document_files WHERE portal_id = ?1".to_owned(),
                     "files",
                 ),
+                (
+                    "DELETE FROM credential_fields WHERE portal_id = ?1".to_owned(),
+                    "credential fields",
+                ),
+                (
+                    "DELETE FROM credentials WHERE portal_id = ?1".to_owned(),
+                    "credentials",
+                ),
                 ("DELETE FROM tasks WHERE portal_id = ?1".to_owned(), "tasks"),
                 (
                     "DELETE FROM phases WHERE portal_id = ?1".to_owned(),

@@ -62,6 +62,7 @@ mod audit;
 mod blobs;
 mod cache;
 mod codec;
+mod credentials;
 mod directory;
 mod documents;
 mod idempotency;

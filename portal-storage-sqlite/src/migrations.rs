@@ -509,8 +509,39 @@ ALTER TABLE erasures ADD COLUMN audit_seq INTEGER;
 ALTER TABLE erasures ADD COLUMN audit_head BLOB CHECK (audit_head IS NULL OR length(audit_head) = 32);
 "#;
 
+/// Migration 13 (issue 8): credential handoffs.
+///
+/// - `credentials`: one row per task that received a submission (who, when, and who
+///   purged it), clustered by portal.
+/// - `credential_fields`: one row per sealed field: the wrapped data key and
+///   `version | nonce | ciphertext + tag`, never a plaintext. A purge deletes these
+///   rows (the writer's `secure_delete` overwrites the freed bytes).
+const V13: &str = r#"
+CREATE TABLE credentials (
+    portal_id    BLOB    NOT NULL CHECK (length(portal_id) = 16),
+    task_id      BLOB    NOT NULL CHECK (length(task_id) = 16),
+    tenant_id    BLOB    NOT NULL CHECK (length(tenant_id) = 16),
+    submitted_by TEXT    NOT NULL,
+    submitted_at INTEGER NOT NULL,
+    purged       TEXT,
+    PRIMARY KEY (portal_id, task_id)
+) WITHOUT ROWID;
+
+CREATE TABLE credential_fields (
+    portal_id   BLOB    NOT NULL,
+    task_id     BLOB    NOT NULL,
+    position    INTEGER NOT NULL,
+    field       TEXT    NOT NULL,
+    key_id      TEXT    NOT NULL,
+    wrapped_key BLOB    NOT NULL,
+    ciphertext  BLOB    NOT NULL,
+    PRIMARY KEY (portal_id, task_id, position),
+    FOREIGN KEY (portal_id, task_id) REFERENCES credentials (portal_id, task_id)
+) WITHOUT ROWID;
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13];
 
 /// The schema version this build writes: the number of migrations.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

@@ -227,6 +227,36 @@ pub async fn audit_with_document_changes(store: &dyn Store) {
         "a refused upload appends nothing"
     );
 
+    // An upload whose audit entry cannot join the chain (another portal's) is refused
+    // whole: no file, no task change, no event.
+    let other = world(store).await;
+    let up = upload("diagram", "y.pdf", ScanVerdict::Clean);
+    let file_id = up.id;
+    let inner = upload_decision(&w, up, client(&w.contact), t0() + secs(2));
+    let (foreign_portal, foreign_tenant) = (other.portal.id, other.tenant.id);
+    let foreign: crate::workflow::documents::UploadDecision = Arc::new(move |t| {
+        let mut change = inner(t)?;
+        if let Some(a) = change.audit.as_mut() {
+            a.portal_id = foreign_portal;
+            a.tenant_id = foreign_tenant;
+        }
+        Ok(change)
+    });
+    let before = store.task(w.portal.id, task.id).await.unwrap();
+    assert_err!(
+        store.add_document_file(w.portal.id, task.id, foreign).await,
+        Error::Invalid { field: "audit", .. }
+    );
+    assert_err!(
+        store.document_file(w.portal.id, file_id).await,
+        Error::NotFound {
+            entity: Entity::File
+        }
+    );
+    assert_eq!(store.task(w.portal.id, task.id).await.unwrap(), before);
+    assert_eq!(chain(store, w.portal.id).await.len(), 1);
+    assert!(chain(store, other.portal.id).await.is_empty());
+
     store
         .update_document_file(
             w.portal.id,

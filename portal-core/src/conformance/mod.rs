@@ -70,6 +70,7 @@
 mod access;
 mod audit;
 mod blob;
+mod credentials;
 mod directory;
 mod documents;
 mod guards;
@@ -106,6 +107,7 @@ pub use blob::{
     blob_failed_put_leaves_nothing, blob_put_existing_id, blob_put_while_putting, blob_round_trip,
     run_blob_checks,
 };
+pub use credentials::{credentials_reveal_and_purge, credentials_submitted_once};
 pub use directory::{
     concurrent_positions, contacts, directory_edits, logos, phases_and_tasks,
     portal_snapshot_order, remove_contact_erases_access, tenant_isolation, tenants_and_portals,
@@ -241,6 +243,9 @@ pub async fn run_all(store: Arc<dyn Store>) {
     audit_history_unchanged(s).await;
     audit_with_document_changes(s).await;
     concurrent_audit_appends(store.clone()).await;
+    // Credential handoffs.
+    credentials_submitted_once(s).await;
+    credentials_reveal_and_purge(s).await;
     // The email outbox.
     outbox_enqueue_round_trips(s).await;
     outbox_queued_with_their_unit(s).await;
@@ -320,7 +325,8 @@ macro_rules! conformance_tests {
             plan_refusals_write_nothing, plan_unlocks_in_the_same_unit,
             templates_scoped_and_versioned, portal_with_plan_in_one_unit,
             idempotency_reserve_and_replay, idempotency_expiry_and_lease, idempotency_prune,
-            audit_chain_appends, audit_history_unchanged, audit_with_document_changes
+            audit_chain_appends, audit_history_unchanged, audit_with_document_changes,
+            credentials_submitted_once, credentials_reveal_and_purge
         );
         $crate::conformance_tests!(@each arc $make;
             concurrent_positions, concurrent_issue_code, concurrent_magic_link_redeem,

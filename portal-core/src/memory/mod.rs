@@ -29,6 +29,7 @@
 mod access;
 mod audit;
 mod blob;
+mod credentials;
 mod directory;
 mod documents;
 mod idempotency;
@@ -227,6 +228,8 @@ struct State {
     idempotency: HashMap<(TenantId, IdempotencyKey), IdempotencyRecord>,
     /// Each portal's audit chain, in number order (append-only).
     audit: HashMap<PortalId, Vec<crate::audit::ChainedEvent>>,
+    /// Credential handoffs by task.
+    credentials: HashMap<TaskId, crate::credentials::CredentialRecord>,
 }
 
 impl State {

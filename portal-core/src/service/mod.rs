@@ -3,6 +3,7 @@
 //! Hosts call these; they hold no HTTP, SQL or transport knowledge.
 
 mod audit;
+mod credentials;
 mod documents;
 mod outbox;
 mod plan;
@@ -13,6 +14,7 @@ mod staff;
 mod template;
 mod workflow;
 
+pub use credentials::SubmittedCredentials;
 pub use documents::{QueueItem, RotationReport};
 pub use outbox::{DeliveryReport, MailDelivery};
 #[cfg(feature = "tokio")]

@@ -18,6 +18,7 @@ mod audit;
 mod blobs;
 mod cache;
 mod conformance;
+mod credentials;
 mod documents;
 mod group_commit;
 mod migrations;

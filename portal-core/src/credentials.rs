@@ -10,9 +10,9 @@
 //! Plaintext only lives in [`SecretText`] (zeroized on drop, `Debug` prints
 //! `[redacted]`); sealing and opening work in [`Zeroizing`] buffers.
 //!
-//! Not done here (see the brief's report): the store seam that keeps sealed fields and
-//! appends the audit events in the same unit, the service use cases (submit, reveal,
-//! purge) and the client page.
+//! Stores keep [`CredentialRecord`]s through [`crate::store::CredentialStore`], each
+//! step with its audit event in the same unit; the use cases (submit, reveal, purge)
+//! are in `service/credentials.rs`. The client page is not built yet.
 
 use std::fmt;
 

@@ -235,6 +235,8 @@ pub enum Entity {
     ReminderLink,
     /// An onboarding plan template.
     Template,
+    /// Submitted credentials of a credential handoff task.
+    Credentials,
 }
 
 impl Entity {
@@ -262,6 +264,7 @@ impl Entity {
             Self::Email => "email",
             Self::ReminderLink => "reminder link",
             Self::Template => "template",
+            Self::Credentials => "credentials",
         }
     }
 }

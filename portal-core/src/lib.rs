@@ -10,8 +10,10 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod access;
+pub mod audit;
 pub mod blob;
 pub mod clock;
+pub mod credentials;
 pub mod error;
 pub mod files;
 pub mod idempotency;
@@ -54,6 +56,6 @@ pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{PortalService, PortalServiceBuilder, PruneReport, TaskSpec};
 pub use staff::{StaffContext, StaffRole};
 pub use store::{
-    AccessStore, DirectoryStore, IdempotencyStore, OutboxStore, PlanStore, ReminderStore, Store,
-    TemplateStore, WorkflowStore,
+    AccessStore, AuditStore, CredentialStore, DirectoryStore, IdempotencyStore, OutboxStore,
+    PlanStore, ReminderStore, Store, TemplateStore, WorkflowStore,
 };

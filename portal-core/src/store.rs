@@ -135,6 +135,11 @@ pub struct Erasure {
     pub at: DateTime<Utc>,
     /// Who.
     pub by: crate::workflow::Actor,
+    /// The portal's audit chain as it ended (its last number and hash; `None`: no
+    /// events), set by the store inside the deletion unit whatever the caller passed:
+    /// the chain is erased with the portal, and this head lets an export taken before
+    /// be checked against what was erased.
+    pub audit_head: Option<crate::audit::ChainHead>,
 }
 
 /// One change of a portal, applied by [`DirectoryStore::edit_portal`] alone so that
@@ -761,6 +766,105 @@ pub trait DocumentStore: Send + Sync + 'static {
     async fn blob_in_use(&self, blob: BlobId) -> Result<bool>;
 }
 
+/// The audit trail: each portal's append-only hash chain of evidence events (see
+/// [`crate::audit`]).
+///
+/// # Contract
+/// - **Append-only.** Nothing changes or removes an appended event except
+///   `delete_portal`, which erases the portal's whole chain with the portal (its
+///   erasure log entry keeps the chain's length and head hash). Every later read
+///   answers an event exactly as its append returned it.
+/// - **Sealed by the rule.** An append is one unit: load the portal (`NotFound(Portal)`
+///   if missing), check [`crate::audit::ensure_portal`] with its id and tenant
+///   (`Invalid("audit")`), load the head of the portal's chain (its last event, or
+///   none), call [`crate::audit::seal`] with it and store exactly what it answers. A
+///   refused append writes nothing.
+/// - **Gap-free under concurrency.** Concurrent appends to one portal are serialised
+///   on the portal (lock its row, or its chain head, for the whole unit): N concurrent
+///   appends get N distinct, consecutive numbers, each linked to the one before. A
+///   global counter is not enough; a number is never reused, even by a failed unit
+///   (a failed unit writes nothing, so it draws none).
+/// - **With its cause.** The units that record evidence append their event in the same
+///   unit as the record: `add_document_file` and `update_document_file` append the
+///   change's [`crate::workflow::DocumentChange::audit`] entry (if any) after the
+///   change's other checks, so a refused upload or review appends nothing, and a
+///   committed one is in the chain. An entry that cannot join the portal's chain
+///   (`Invalid("audit")`, as above) refuses the whole unit: no file, no task change.
+/// - `audit_events(portal, after, limit)` lists the events numbered above `after`, in
+///   number order, at most `limit` (`0`: none). A portal with none (or missing) has an
+///   empty list.
+#[async_trait]
+pub trait AuditStore: Send + Sync + 'static {
+    /// Appends one event to its portal's chain on its own; returns it as stored.
+    async fn append_audit(
+        &self,
+        entry: &crate::audit::AuditEntry,
+    ) -> Result<crate::audit::ChainedEvent>;
+    /// A portal's events numbered above `after`, in order, at most `limit`.
+    async fn audit_events(
+        &self,
+        portal: PortalId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::audit::ChainedEvent>>;
+}
+
+/// Credential handoffs: each task's sealed fields ([`crate::credentials`]), submitted
+/// once by the client, revealed and purged by staff, each step with its audit event.
+///
+/// # Contract
+/// - **Scoped by portal.** A task that is missing or of another portal is
+///   `NotFound(Task)` and nothing is written; a task without a submission is
+///   `NotFound(Credentials)`.
+/// - **Submitted once.** `submit_credentials` is one unit: read the task
+///   (`NotFound(Task)`); if the task has a record (even a purged one) it is `Conflict`
+///   and nothing is written, so a second submit never replaces the first; call
+///   `decide` once with the task (its error is returned unchanged); check
+///   [`CredentialRecord::ensure_belongs`](crate::credentials::CredentialRecord::ensure_belongs)
+///   with the portal's tenant (`Invalid("credentials")`) and
+///   [`crate::audit::ensure_portal`] (`Invalid("audit")`); then store the record,
+///   write the task change as `update_task` does, and append the audit entry (see
+///   [`AuditStore`]). Serialised with every other change of the task.
+/// - `credentials` reads the record as stored.
+/// - **Reveal.** `reveal_credentials` is one unit: read the record (as above); a purged
+///   one is `Conflict`; append the audit entry (`Invalid("audit")` if it is not of the
+///   portal); answer the record. No reveal without its event.
+/// - **Purge.** `purge_credentials` is one unit: read the record; a purged one is
+///   `Conflict`; delete every sealed field (the ciphertext is gone from storage, not
+///   flagged), keep `purged` as given, append the audit entry. Audit events stay.
+/// - `delete_portal` erases the portal's records with everything else.
+#[async_trait]
+pub trait CredentialStore: Send + Sync + 'static {
+    /// Stores a task's submission with its task change and audit event, once.
+    async fn submit_credentials(
+        &self,
+        record: &crate::credentials::CredentialRecord,
+        decide: TaskDecision,
+        audit: &crate::audit::AuditEntry,
+    ) -> Result<Task>;
+    /// A task's submission as stored.
+    async fn credentials(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+    ) -> Result<crate::credentials::CredentialRecord>;
+    /// Appends the reveal's audit event and answers the submission, atomically.
+    async fn reveal_credentials(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        audit: &crate::audit::AuditEntry,
+    ) -> Result<crate::credentials::CredentialRecord>;
+    /// Deletes a submission's sealed fields, keeps who purged it, appends the event.
+    async fn purge_credentials(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        purged: &crate::workflow::CheckMark,
+        audit: &crate::audit::AuditEntry,
+    ) -> Result<()>;
+}
+
 /// The email outbox: emails queued by the units that cause them, claimed by senders
 /// under a lease, and the outcome of each attempt. Every decision (when to retry, when
 /// to give up) is taken by [`crate::outbox`] before the store is called; a store keeps
@@ -1087,6 +1191,8 @@ pub trait Store:
     + PlanStore
     + TemplateStore
     + IdempotencyStore
+    + AuditStore
+    + CredentialStore
 {
 }
 
@@ -1099,7 +1205,9 @@ impl<
         + ReminderStore
         + PlanStore
         + TemplateStore
-        + IdempotencyStore,
+        + IdempotencyStore
+        + AuditStore
+        + CredentialStore,
 > Store for T
 {
 }

@@ -23,8 +23,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use portal_core::access::rules;
 use portal_core::access::{AccessPolicy, SessionPolicy};
+use portal_core::audit::{self, AuditEntry, ChainHead, ChainedEvent};
 use portal_core::blob::keyring::{KeyId, WrappedKey};
 use portal_core::conformance;
+use portal_core::credentials::CredentialRecord;
 use portal_core::idempotency::{IdempotencyKey, Reservation, Reserve, SavedResponse};
 use portal_core::ids::FileId;
 use portal_core::memory::MemoryStore;
@@ -34,6 +36,7 @@ use portal_core::model::{
 use portal_core::outbox::{FailedAttempt, Lease, MailState, OutboxMessage};
 use portal_core::reminders::{ReminderSettings, ReminderState};
 use portal_core::secret::{CodeHash, TokenHash};
+use portal_core::store::CredentialStore;
 use portal_core::store::IdempotencyStore;
 use portal_core::store::{
     AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, PlanDecision, PlanStore,
@@ -43,14 +46,15 @@ use portal_core::store::{
     ContactEdit, DocumentStore, Erasure, OutboxStore, PortalEdit, ReminderStore, SentDigest,
     TenantEdit,
 };
+use portal_core::workflow::CheckMark;
 use portal_core::workflow::documents::{FileDecision, UploadDecision};
 use portal_core::workflow::plan::{Plan, PlanChange};
 use portal_core::workflow::template::PlanTemplate;
 use portal_core::workflow::{ActivityEntry, ClientQuestion, Comment, DocumentFile, QuestionAnswer};
 use portal_core::{
-    AccessStore, BlobId, ClaimToken, ContactId, DirectoryStore, Entity, Error, Limit, MailId,
-    OsRandom, PhaseId, PortalId, QuestionId, RandomSource, Result, Store, TaskId, TemplateId,
-    TenantId, WorkflowStore,
+    AccessStore, AuditStore, BlobId, ClaimToken, ContactId, DirectoryStore, Entity, Error, Limit,
+    MailId, OsRandom, PhaseId, PortalId, QuestionId, RandomSource, Result, Store, TaskId,
+    TemplateId, TenantId, WorkflowStore,
 };
 use tokio::sync::OnceCell;
 
@@ -200,6 +204,40 @@ enum Breakage {
     UnlockedReserve,
     /// `prune_idempotency` removes the records expiring exactly at `before` too.
     PruneKeysBoundary,
+    /// `append_audit` skips a number: the second event is numbered 3.
+    AuditGap,
+    /// `append_audit` reuses a number: the third event is numbered 2 again.
+    AuditDuplicate,
+    /// `append_audit` links every event to the genesis hash instead of the previous one.
+    AuditWrongLink,
+    /// `append_audit` is read head → pause → write, without a lock: racing appends
+    /// draw the same number and overwrite each other.
+    AuditUnlocked,
+    /// `append_audit` rewrites the previous event (its time moves by a second).
+    AuditEditsHistory,
+    /// `submit_credentials` accepts a second submission (answers the task as if it
+    /// had replaced the first).
+    SecondSubmitAccepted,
+    /// `reveal_credentials` answers the record without appending its event.
+    RevealWithoutAudit,
+    /// `purge_credentials` keeps the ciphertext (reads still answer the fields).
+    PurgeKeepsCiphertext,
+    /// `credentials` ignores the portal it is asked through.
+    CredentialsIgnorePortal,
+}
+
+impl Breakage {
+    /// Whether the wrapper keeps the audit chain itself (to break it).
+    const fn breaks_audit(self) -> bool {
+        matches!(
+            self,
+            Self::AuditGap
+                | Self::AuditDuplicate
+                | Self::AuditWrongLink
+                | Self::AuditUnlocked
+                | Self::AuditEditsHistory
+        )
+    }
 }
 
 /// What the wrapper saw pass through it.
@@ -238,6 +276,10 @@ struct Shadow {
     key_first_used: HashMap<(TenantId, IdempotencyKey), DateTime<Utc>>,
     /// Idempotency key → the fingerprint it was reserved with.
     key_fingerprint: HashMap<(TenantId, IdempotencyKey), [u8; 32]>,
+    /// Every credential record submitted through the wrapper, as submitted.
+    credentials: HashMap<TaskId, CredentialRecord>,
+    /// The audit chains, kept by the wrapper itself under an audit breakage.
+    audit: HashMap<PortalId, Vec<ChainedEvent>>,
 }
 
 /// How a wrong try was answered, shared by the optimistic redeem's colliding calls.
@@ -1713,6 +1755,26 @@ caught! {
         OwnEmailConflicts => ref directory_edits;
     a_rename_clearing_recipients_is_caught_by_directory_edits:
         TenantEditReplacesRecipients => ref directory_edits;
+    an_audit_gap_is_caught_by_audit_chain_appends:
+        AuditGap => ref audit_chain_appends;
+    a_duplicate_audit_number_is_caught_by_audit_chain_appends:
+        AuditDuplicate => ref audit_chain_appends;
+    a_wrong_audit_link_is_caught_by_audit_chain_appends:
+        AuditWrongLink => ref audit_chain_appends;
+    a_wrong_audit_link_is_caught_by_audit_history_unchanged:
+        AuditWrongLink => ref audit_history_unchanged;
+    an_unlocked_audit_append_is_caught_by_concurrent_audit_appends:
+        AuditUnlocked => arc concurrent_audit_appends;
+    an_edited_audit_history_is_caught_by_audit_history_unchanged:
+        AuditEditsHistory => ref audit_history_unchanged;
+    a_second_submit_accepted_is_caught_by_credentials_submitted_once:
+        SecondSubmitAccepted => ref credentials_submitted_once;
+    a_reveal_without_audit_is_caught_by_credentials_reveal_and_purge:
+        RevealWithoutAudit => ref credentials_reveal_and_purge;
+    a_purge_keeping_ciphertext_is_caught_by_credentials_reveal_and_purge:
+        PurgeKeepsCiphertext => ref credentials_reveal_and_purge;
+    credentials_ignoring_the_portal_is_caught_by_credentials_submitted_once:
+        CredentialsIgnorePortal => ref credentials_submitted_once;
 }
 
 #[async_trait]
@@ -1774,6 +1836,155 @@ impl ReminderStore for Broken {
 
     async fn unsubscribe_reminders(&self, contact: ContactId, at: DateTime<Utc>) -> Result<()> {
         self.inner.unsubscribe_reminders(contact, at).await
+    }
+}
+
+#[async_trait]
+impl AuditStore for Broken {
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<ChainedEvent> {
+        if !self.breaks.breaks_audit() {
+            return self.inner.append_audit(entry).await;
+        }
+        let tenant = self.inner.portal(entry.portal_id).await?.tenant_id;
+        audit::ensure_portal(entry, entry.portal_id, tenant)?;
+        let head = self
+            .shadow()
+            .audit
+            .get(&entry.portal_id)
+            .and_then(|c| c.last())
+            .map(ChainedEvent::head);
+        if self.is(Breakage::AuditUnlocked) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let event = match (self.breaks, head) {
+            (Breakage::AuditGap, Some(h)) if h.seq == 1 => audit::seal(
+                Some(ChainHead {
+                    seq: h.seq + 1,
+                    hash: h.hash,
+                }),
+                entry,
+            ),
+            (Breakage::AuditDuplicate, Some(h)) if h.seq == 2 => audit::seal(
+                Some(ChainHead {
+                    seq: h.seq - 1,
+                    hash: h.hash,
+                }),
+                entry,
+            ),
+            (Breakage::AuditWrongLink, Some(h)) => audit::seal(
+                Some(ChainHead {
+                    seq: h.seq,
+                    hash: audit::GENESIS,
+                }),
+                entry,
+            ),
+            _ => audit::seal(head, entry),
+        };
+        let mut sh = self.shadow();
+        let chain = sh.audit.entry(entry.portal_id).or_default();
+        if self.is(Breakage::AuditEditsHistory)
+            && let Some(last) = chain.last_mut()
+        {
+            last.entry.at += TimeDelta::seconds(1);
+        }
+        let index = usize::try_from(event.seq - 1).unwrap();
+        if self.is(Breakage::AuditUnlocked) && index < chain.len() {
+            chain[index] = event.clone();
+        } else {
+            chain.push(event.clone());
+        }
+        Ok(event)
+    }
+
+    async fn audit_events(
+        &self,
+        portal: PortalId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<ChainedEvent>> {
+        if !self.breaks.breaks_audit() {
+            return self.inner.audit_events(portal, after, limit).await;
+        }
+        Ok(self
+            .shadow()
+            .audit
+            .get(&portal)
+            .map(|c| {
+                c.iter()
+                    .filter(|e| e.seq > after)
+                    .take(limit)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}
+
+#[async_trait]
+impl CredentialStore for Broken {
+    async fn submit_credentials(
+        &self,
+        record: &CredentialRecord,
+        decide: TaskDecision,
+        audit: &AuditEntry,
+    ) -> Result<Task> {
+        let r = self.inner.submit_credentials(record, decide, audit).await;
+        match r {
+            Ok(task) => {
+                self.shadow()
+                    .credentials
+                    .insert(record.task_id, record.clone());
+                self.shadow().task_portal.insert(task.id, task.portal_id);
+                Ok(task)
+            }
+            Err(Error::Conflict { .. }) if self.is(Breakage::SecondSubmitAccepted) => {
+                self.inner.task(record.portal_id, record.task_id).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn credentials(&self, portal: PortalId, task: TaskId) -> Result<CredentialRecord> {
+        let portal = if self.is(Breakage::CredentialsIgnorePortal) {
+            self.shadow()
+                .task_portal
+                .get(&task)
+                .copied()
+                .unwrap_or(portal)
+        } else {
+            portal
+        };
+        let mut record = self.inner.credentials(portal, task).await?;
+        if self.is(Breakage::PurgeKeepsCiphertext)
+            && let Some(kept) = self.shadow().credentials.get(&task)
+        {
+            record.fields = kept.fields.clone();
+        }
+        Ok(record)
+    }
+
+    async fn reveal_credentials(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        audit: &AuditEntry,
+    ) -> Result<CredentialRecord> {
+        if self.is(Breakage::RevealWithoutAudit) {
+            return self.inner.credentials(portal, task).await;
+        }
+        self.inner.reveal_credentials(portal, task, audit).await
+    }
+
+    async fn purge_credentials(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        purged: &CheckMark,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        self.inner
+            .purge_credentials(portal, task, purged, audit)
+            .await
     }
 }
 

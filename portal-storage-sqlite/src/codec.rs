@@ -246,7 +246,8 @@ pub(crate) fn tenant(row: &Row<'_>) -> rusqlite::Result<Tenant> {
     })
 }
 
-/// An erasure-log row: `tenant_id, portal_id, client_name, at, by_actor`.
+/// An erasure-log row: `tenant_id, portal_id, client_name, at, by_actor, audit_seq,
+/// audit_head`.
 pub(crate) fn erasure(row: &Row<'_>) -> rusqlite::Result<portal_core::store::Erasure> {
     Ok(portal_core::store::Erasure {
         tenant_id: tenant_id(row, 0)?,
@@ -254,6 +255,23 @@ pub(crate) fn erasure(row: &Row<'_>) -> rusqlite::Result<portal_core::store::Era
         client_name: row.get(2)?,
         at: time(row, 3)?,
         by: json(row, 4)?,
+        audit_head: {
+            let seq: Option<i64> = row.get(5)?;
+            let hash: Option<Vec<u8>> = row.get(6)?;
+            match (seq.and_then(|s| u64::try_from(s).ok()), hash) {
+                (Some(seq), Some(hash)) => Some(portal_core::audit::ChainHead {
+                    seq,
+                    hash: hash.try_into().map_err(|_| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            6,
+                            rusqlite::types::Type::Blob,
+                            "a stored audit head is not 32 bytes".into(),
+                        )
+                    })?,
+                }),
+                _ => None,
+            }
+        },
     })
 }
 

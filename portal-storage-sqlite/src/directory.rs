@@ -593,6 +593,7 @@ impl DirectoryStore for SqliteStore {
                 }
                 out
             };
+            let audit_head = crate::audit::head(conn, portal)?;
             let of_contacts = "contact_id IN (SELECT id FROM contacts WHERE portal_id = ?1)";
             for (sql, what) in [
                 (
@@ -659,6 +660,14 @@ impl DirectoryStore for SqliteStore {
                     "DELETE FROM document_files WHERE portal_id = ?1".to_owned(),
                     "files",
                 ),
+                (
+                    "DELETE FROM credential_fields WHERE portal_id = ?1".to_owned(),
+                    "credential fields",
+                ),
+                (
+                    "DELETE FROM credentials WHERE portal_id = ?1".to_owned(),
+                    "credentials",
+                ),
                 ("DELETE FROM tasks WHERE portal_id = ?1".to_owned(), "tasks"),
                 (
                     "DELETE FROM phases WHERE portal_id = ?1".to_owned(),
@@ -673,14 +682,20 @@ impl DirectoryStore for SqliteStore {
                     "emails",
                 ),
                 ("DELETE FROM portals WHERE id = ?1".to_owned(), "portal"),
+                // After the portal row: the trigger keeps a live portal's chain.
+                (
+                    "DELETE FROM audit_events WHERE portal_id = ?1".to_owned(),
+                    "audit trail",
+                ),
             ] {
                 conn.prepare_cached(&sql)
                     .and_then(|mut s| s.execute([key]))
                     .map_err(|e| Error::storage(format!("deleting a portal's {what}"), e))?;
             }
             conn.prepare_cached(
-                "INSERT INTO erasures (tenant_id, portal_id, client_name, at, by_actor)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO erasures (tenant_id, portal_id, client_name, at, by_actor,
+                    audit_seq, audit_head)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -688,7 +703,9 @@ impl DirectoryStore for SqliteStore {
                     key,
                     erasure.client_name,
                     micros(erasure.at),
-                    by
+                    by,
+                    audit_head.map(|h| i64::try_from(h.seq).unwrap_or(i64::MAX)),
+                    audit_head.map(|h| h.hash.to_vec()),
                 ])
             })
             .db("recording an erasure")?;
@@ -701,7 +718,8 @@ impl DirectoryStore for SqliteStore {
         self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT tenant_id, portal_id, client_name, at, by_actor FROM erasures
+                    "SELECT tenant_id, portal_id, client_name, at, by_actor, audit_seq, audit_head
+                     FROM erasures
                      WHERE tenant_id = ?1 ORDER BY id DESC",
                 )
                 .db("reading the erasure log")?;

@@ -208,7 +208,7 @@ fn load_file(conn: &Connection, portal: PortalId, file: FileId) -> Result<Docume
 }
 
 /// The tenant of a portal, as stored (the file a decision returns must name it).
-fn portal_tenant(conn: &Connection, portal: PortalId) -> Result<TenantId> {
+pub(crate) fn portal_tenant(conn: &Connection, portal: PortalId) -> Result<TenantId> {
     conn.prepare_cached("SELECT tenant_id FROM portals WHERE id = ?1")
         .and_then(|mut s| {
             s.query_row([&portal.as_bytes()[..]], |r| tenant_id(r, 0))
@@ -296,6 +296,9 @@ impl DocumentStore for SqliteStore {
             insert_file(conn, &file)?;
             write_task(conn, &next, &activity)?;
             crate::outbox::insert(conn, &change.emails)?;
+            if let Some(entry) = &change.audit {
+                crate::audit::append(conn, portal, entry)?;
+            }
             Ok(file)
         })
         .await
@@ -318,6 +321,9 @@ impl DocumentStore for SqliteStore {
             write_outcome(conn, &written)?;
             write_task(conn, &next, &activity)?;
             crate::outbox::insert(conn, &change.emails)?;
+            if let Some(entry) = &change.audit {
+                crate::audit::append(conn, portal, entry)?;
+            }
             Ok(written)
         })
         .await

@@ -58,9 +58,11 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod audit;
 mod blobs;
 mod cache;
 mod codec;
+mod credentials;
 mod directory;
 mod documents;
 mod idempotency;

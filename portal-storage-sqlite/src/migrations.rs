@@ -470,8 +470,78 @@ CREATE TABLE idempotency_keys (
 CREATE INDEX idempotency_by_expiry ON idempotency_keys (expires_at);
 "#;
 
+/// Migration 12 (issue 8): the audit trail, and the erasure log's link to it.
+///
+/// - `audit_events` holds each portal's hash chain, clustered by `(portal_id, seq)`:
+///   the head is one seek, a chain one range, and the key refuses a duplicate number.
+///   `actor` is the actor as JSON, `fields` the event's `[name, value]` pairs as JSON;
+///   the hash covers their canonical bytes (docs/audit.md), not this encoding. No
+///   foreign key to the portal: `delete_portal` removes the portal row first.
+/// - Triggers refuse every `UPDATE` of an event, and a `DELETE` while the event's
+///   portal still exists: only a portal's erasure removes its chain.
+/// - `erasures` gains the erased chain's length and head hash.
+const V12: &str = r#"
+CREATE TABLE audit_events (
+    portal_id BLOB    NOT NULL CHECK (length(portal_id) = 16),
+    seq       INTEGER NOT NULL CHECK (seq >= 1),
+    tenant_id BLOB    NOT NULL CHECK (length(tenant_id) = 16),
+    at        INTEGER NOT NULL,
+    actor     TEXT    NOT NULL,
+    kind      TEXT    NOT NULL,
+    fields    TEXT    NOT NULL,
+    prev_hash BLOB    NOT NULL CHECK (length(prev_hash) = 32),
+    hash      BLOB    NOT NULL CHECK (length(hash) = 32),
+    PRIMARY KEY (portal_id, seq)
+) WITHOUT ROWID;
+
+CREATE TRIGGER audit_events_append_only BEFORE UPDATE ON audit_events
+BEGIN
+    SELECT RAISE(ABORT, 'audit events are append-only');
+END;
+
+CREATE TRIGGER audit_events_kept_with_portal BEFORE DELETE ON audit_events
+WHEN EXISTS (SELECT 1 FROM portals WHERE id = OLD.portal_id)
+BEGIN
+    SELECT RAISE(ABORT, 'audit events are erased only with their portal');
+END;
+
+ALTER TABLE erasures ADD COLUMN audit_seq INTEGER;
+ALTER TABLE erasures ADD COLUMN audit_head BLOB CHECK (audit_head IS NULL OR length(audit_head) = 32);
+"#;
+
+/// Migration 13 (issue 8): credential handoffs.
+///
+/// - `credentials`: one row per task that received a submission (who, when, and who
+///   purged it), clustered by portal.
+/// - `credential_fields`: one row per sealed field: the wrapped data key and
+///   `version | nonce | ciphertext + tag`, never a plaintext. A purge deletes these
+///   rows (the writer's `secure_delete` overwrites the freed bytes).
+const V13: &str = r#"
+CREATE TABLE credentials (
+    portal_id    BLOB    NOT NULL CHECK (length(portal_id) = 16),
+    task_id      BLOB    NOT NULL CHECK (length(task_id) = 16),
+    tenant_id    BLOB    NOT NULL CHECK (length(tenant_id) = 16),
+    submitted_by TEXT    NOT NULL,
+    submitted_at INTEGER NOT NULL,
+    purged       TEXT,
+    PRIMARY KEY (portal_id, task_id)
+) WITHOUT ROWID;
+
+CREATE TABLE credential_fields (
+    portal_id   BLOB    NOT NULL,
+    task_id     BLOB    NOT NULL,
+    position    INTEGER NOT NULL,
+    field       TEXT    NOT NULL,
+    key_id      TEXT    NOT NULL,
+    wrapped_key BLOB    NOT NULL,
+    ciphertext  BLOB    NOT NULL,
+    PRIMARY KEY (portal_id, task_id, position),
+    FOREIGN KEY (portal_id, task_id) REFERENCES credentials (portal_id, task_id)
+) WITHOUT ROWID;
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13];
 
 /// The schema version this build writes: the number of migrations.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

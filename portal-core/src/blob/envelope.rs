@@ -586,6 +586,11 @@ impl FileVault {
         }
     }
 
+    /// The keyring it wraps data keys with (credential fields are sealed under it too).
+    pub fn keys(&self) -> &Arc<dyn KeyProvider> {
+        &self.keys
+    }
+
     /// The blob store underneath.
     pub fn blobs(&self) -> &Arc<dyn BlobStore> {
         &self.blobs

@@ -206,6 +206,7 @@ pub async fn document_file_round_trips(store: &dyn Store) {
             file.scan = scan.clone();
             file.review = review.clone();
             Ok(DocumentChange {
+                audit: None,
                 emails: Vec::new(),
                 task: crate::workflow::TaskChange {
                     task: t.clone(),
@@ -914,7 +915,17 @@ pub async fn delete_portal_erases_everything(store: &dyn Store) {
         client_name: portal.client_name.clone(),
         at: t0() + mins(minutes),
         by: staff(),
+        audit_head: None,
     };
+    let head = |chain: Vec<crate::audit::ChainedEvent>| chain.last().map(|e| e.head());
+    let w_head = head(
+        store
+            .audit_events(w.portal.id, 0, usize::MAX)
+            .await
+            .unwrap(),
+    );
+    let keep_head = head(store.audit_events(keep.id, 0, usize::MAX).await.unwrap());
+    let with_head = |e: Erasure, audit_head| Erasure { audit_head, ..e };
     assert_err!(
         store.delete_portal(w.portal.id, &erasure(&keep, 5)).await,
         Error::Invalid { .. }
@@ -995,7 +1006,8 @@ pub async fn delete_portal_erases_everything(store: &dyn Store) {
     );
     assert_eq!(
         store.erasures(w.tenant.id).await.unwrap(),
-        vec![erasure(&w.portal, 6)]
+        vec![with_head(erasure(&w.portal, 6), w_head)],
+        "the erasure keeps the chain's head"
     );
     assert_err!(
         store
@@ -1012,6 +1024,9 @@ pub async fn delete_portal_erases_everything(store: &dyn Store) {
         .unwrap();
     assert_eq!(
         store.erasures(w.tenant.id).await.unwrap(),
-        vec![erasure(&keep, 8), erasure(&w.portal, 6)]
+        vec![
+            with_head(erasure(&keep, 8), keep_head),
+            with_head(erasure(&w.portal, 6), w_head)
+        ]
     );
 }

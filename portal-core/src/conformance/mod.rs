@@ -68,7 +68,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod audit;
 mod blob;
+mod credentials;
 mod directory;
 mod documents;
 mod guards;
@@ -96,11 +98,16 @@ pub use access::{
     magic_link_read_then_redeem_once, revoke_invite_keeps_sessions, start_verification,
     verification_limit_per_contact, wrong_code_attempts,
 };
+pub use audit::{
+    audit_chain_appends, audit_history_unchanged, audit_with_document_changes,
+    concurrent_audit_appends,
+};
 pub use blob::{
     blob_concurrent_puts, blob_delete, blob_dropped_put_leaves_nothing,
     blob_failed_put_leaves_nothing, blob_put_existing_id, blob_put_while_putting, blob_round_trip,
     run_blob_checks,
 };
+pub use credentials::{credentials_reveal_and_purge, credentials_submitted_once};
 pub use directory::{
     concurrent_positions, contacts, directory_edits, logos, phases_and_tasks,
     portal_snapshot_order, remove_contact_erases_access, tenant_isolation, tenants_and_portals,
@@ -233,6 +240,14 @@ pub async fn run_all(store: Arc<dyn Store>) {
     delete_portal_erases_everything(s).await;
     concurrent_document_uploads(store.clone()).await;
     concurrent_document_reviews(store.clone()).await;
+    // The audit trail.
+    audit_chain_appends(s).await;
+    audit_history_unchanged(s).await;
+    audit_with_document_changes(s).await;
+    concurrent_audit_appends(store.clone()).await;
+    // Credential handoffs.
+    credentials_submitted_once(s).await;
+    credentials_reveal_and_purge(s).await;
     // The email outbox.
     outbox_enqueue_round_trips(s).await;
     outbox_queued_with_their_unit(s).await;
@@ -312,7 +327,9 @@ macro_rules! conformance_tests {
             plan_reads_and_changes, plan_moves_renumber, plan_delete_takes_comments,
             plan_refusals_write_nothing, plan_unlocks_in_the_same_unit,
             templates_scoped_and_versioned, portal_with_plan_in_one_unit,
-            idempotency_reserve_and_replay, idempotency_expiry_and_lease, idempotency_prune
+            idempotency_reserve_and_replay, idempotency_expiry_and_lease, idempotency_prune,
+            audit_chain_appends, audit_history_unchanged, audit_with_document_changes,
+            credentials_submitted_once, credentials_reveal_and_purge
         );
         $crate::conformance_tests!(@each arc $make;
             concurrent_positions, concurrent_issue_code, concurrent_magic_link_redeem,
@@ -322,7 +339,7 @@ macro_rules! conformance_tests {
             concurrent_wrong_codes_per_contact, concurrent_emails_at_the_limit,
             concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims,
             concurrent_digests, plan_concurrent_moves, concurrent_idempotency_reserves, staff_isolation, staff_roles,
-            staff_actions_land_in_the_feed
+            staff_actions_land_in_the_feed, concurrent_audit_appends
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -57,6 +57,8 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "list_portals",
     "list_contacts",
     "erasure_log",
+    "verify_audit_chain",
+    "export_audit_chain",
     "reminder_settings",
     "plan",
     "templates",
@@ -81,6 +83,8 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "update_portal_branding",
     "rescan_document",
     "review_document",
+    "reveal_credentials",
+    "purge_credentials",
     "rename_portal",
     "set_target_date",
     "edit_contact",
@@ -120,6 +124,9 @@ pub const ADMIN_USE_CASES: &[&str] = &[
     "set_portal_status",
     "revoke_contact",
     "remove_contact",
+    "export_audit_chain",
+    "reveal_credentials",
+    "purge_credentials",
     "delete_portal",
 ];
 
@@ -157,6 +164,7 @@ struct TenantA {
     meeting: TaskId,
     upload: TaskId,
     file: FileId,
+    credentials: TaskId,
     question: QuestionId,
     template: TemplateId,
 }
@@ -226,7 +234,26 @@ async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
         .schedule_meeting(&admin, portal, meeting, schedule(kit))
         .await
         .unwrap();
+    let credentials = add(
+        "Firewall admin account",
+        Side::Client,
+        TaskKind::CredentialHandoff { api_key: false },
+    )
+    .await;
     let (_, ctx) = kit.sign_in(&seeded.contact).await.unwrap();
+    service
+        .submit_credentials(
+            &ctx,
+            credentials,
+            &crate::credentials::CredentialForm {
+                username: crate::credentials::SecretText::new("fw-admin"),
+                password: crate::credentials::SecretText::new("staff-matrix-password"),
+                api_key: None,
+                notes: None,
+            },
+        )
+        .await
+        .unwrap();
     // A live invite (re-issued after the sign-in, which used the first one).
     let invite = kit.invite(&seeded.contact).await.unwrap();
     let question = service
@@ -256,6 +283,7 @@ async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
         invite,
         phase: phase.id,
         standard,
+        credentials,
         done,
         blocked,
         checklist,
@@ -336,6 +364,11 @@ async fn state_of(kit: &TestService, a: &TenantA) -> String {
     out.push(format!("{:?}", store.erasures(a.tenant).await));
     out.push(format!("{:?}", store.templates(a.tenant).await));
     out.push(format!("{:?}", store.plan(a.portal).await));
+    out.push(format!("{:?}", store.audit_events(a.portal, 0, 1000).await));
+    out.push(format!(
+        "{:?}",
+        store.credentials(a.portal, a.credentials).await
+    ));
     out.push(format!("emails sent: {}", kit.mailer.sent().len()));
     out.join("\n")
 }
@@ -577,6 +610,20 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
                 .await
                 .map(drop)
         }
+        "verify_audit_chain" => {
+            let report = service.verify_audit_chain(staff, p).await?;
+            assert!(report.intact(), "A's audit chain verifies: {report:?}");
+            Ok(())
+        }
+        "export_audit_chain" => service.export_audit_chain(staff, p).await.map(drop),
+        "reveal_credentials" => service
+            .reveal_credentials(staff, p, a.credentials, "staff matrix")
+            .await
+            .map(drop),
+        "purge_credentials" => service
+            .purge_credentials(staff, p, a.credentials)
+            .await
+            .map(drop),
         "erasure_log" => {
             let log = service.erasure_log(staff).await?;
             shows_a(staff, a, log.iter().any(|e| e.tenant_id == a.tenant))

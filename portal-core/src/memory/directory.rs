@@ -353,10 +353,15 @@ impl DirectoryStore for MemoryStore {
             st.escalations.remove(&portal);
             st.phases.retain(|_, ph| ph.portal_id != portal);
             st.tasks.retain(|_, t| t.portal_id != portal);
+            st.credentials.retain(|_, c| c.portal_id != portal);
             st.access_log.retain(|e| e.portal_id != portal);
             st.comments.retain(|c| c.value.portal_id != portal);
             st.questions.retain(|_, q| q.value.portal_id != portal);
             st.activity.retain(|a| a.portal_id != portal);
+            let audit_head = st
+                .audit
+                .remove(&portal)
+                .and_then(|chain| chain.last().map(crate::audit::ChainedEvent::head));
             let blobs = st
                 .files
                 .values()
@@ -365,7 +370,10 @@ impl DirectoryStore for MemoryStore {
                 .collect();
             st.files.retain(|_, f| f.value.portal_id != portal);
             st.outbox.retain(|_, m| m.value.portal_id != Some(portal));
-            st.erasures.push(erasure.clone());
+            st.erasures.push(Erasure {
+                audit_head,
+                ..erasure.clone()
+            });
             Ok(blobs)
         })
     }

@@ -33,7 +33,11 @@ impl DocumentStore for MemoryStore {
             }
             let (next, activity) = change.task.apply_to(current)?;
             st.check_new_mail(&change.emails)?;
+            st.check_audit(portal, change.audit.as_ref())?;
             st.queue_mail(&change.emails);
+            if let Some(entry) = &change.audit {
+                st.append_audit(entry)?;
+            }
             let file = change.file;
             if let Some(old) = change.superseded
                 && let Some(rec) = st.files.get_mut(&old)
@@ -75,7 +79,11 @@ impl DocumentStore for MemoryStore {
             let written = change.file_over(&stored);
             let (next, activity) = change.task.apply_to(current)?;
             st.check_new_mail(&change.emails)?;
+            st.check_audit(portal, change.audit.as_ref())?;
             st.queue_mail(&change.emails);
+            if let Some(entry) = &change.audit {
+                st.append_audit(entry)?;
+            }
             if let Some(rec) = st.files.get_mut(&file) {
                 rec.value = written.clone();
             }

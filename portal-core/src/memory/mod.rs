@@ -27,7 +27,9 @@
 //! and numbers every insertion so equal times list in commit order.
 
 mod access;
+mod audit;
 mod blob;
+mod credentials;
 mod directory;
 mod documents;
 mod idempotency;
@@ -224,6 +226,10 @@ struct State {
     erasures: Vec<crate::store::Erasure>,
     /// Idempotency keys by (tenant, key).
     idempotency: HashMap<(TenantId, IdempotencyKey), IdempotencyRecord>,
+    /// Each portal's audit chain, in number order (append-only).
+    audit: HashMap<PortalId, Vec<crate::audit::ChainedEvent>>,
+    /// Credential handoffs by task.
+    credentials: HashMap<TaskId, crate::credentials::CredentialRecord>,
 }
 
 impl State {
@@ -313,6 +319,33 @@ impl State {
         match self.tasks.get(&task) {
             Some(t) if t.portal_id == portal => Ok(t),
             _ => Err(not_found(Entity::Task)),
+        }
+    }
+
+    /// Appends `entry` to its portal's chain as [`crate::audit::seal`] answers, after
+    /// [`crate::audit::ensure_portal`]; units call it after their other checks, so a
+    /// refused unit appends nothing.
+    fn append_audit(
+        &mut self,
+        entry: &crate::audit::AuditEntry,
+    ) -> Result<crate::audit::ChainedEvent> {
+        let tenant = self.portal_tenant(entry.portal_id)?;
+        crate::audit::ensure_portal(entry, entry.portal_id, tenant)?;
+        let chain = self.audit.entry(entry.portal_id).or_default();
+        let event = crate::audit::seal(chain.last().map(crate::audit::ChainedEvent::head), entry);
+        chain.push(event.clone());
+        Ok(event)
+    }
+
+    /// Refuses an audit entry that cannot join `portal`'s chain, before a unit writes.
+    fn check_audit(
+        &self,
+        portal: PortalId,
+        entry: Option<&crate::audit::AuditEntry>,
+    ) -> Result<()> {
+        match entry {
+            Some(e) => crate::audit::ensure_portal(e, portal, self.portal_tenant(portal)?),
+            None => Ok(()),
         }
     }
 

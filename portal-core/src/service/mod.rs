@@ -2,6 +2,8 @@
 //! portal pages) and for the MSP (setting portals up, inviting and revoking contacts).
 //! Hosts call these; they hold no HTTP, SQL or transport knowledge.
 
+mod audit;
+mod credentials;
 mod documents;
 mod outbox;
 mod plan;
@@ -12,6 +14,7 @@ mod staff;
 mod template;
 mod workflow;
 
+pub use credentials::SubmittedCredentials;
 pub use documents::{QueueItem, RotationReport};
 pub use outbox::{DeliveryReport, MailDelivery};
 #[cfg(feature = "tokio")]

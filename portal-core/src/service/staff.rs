@@ -247,6 +247,7 @@ impl PortalService {
             client_name: portal.client_name.clone(),
             at: self.inner.clock.now(),
             by: staff.actor(),
+            audit_head: None,
         };
         let blobs = self.inner.store.delete_portal(portal.id, &erasure).await?;
         let mut deleted = 0u64;

@@ -21,6 +21,7 @@ use super::TaskChange;
 use super::actions::{MAX_NOTE, client_may_act};
 use super::activity::{ActivityEntry, ActivityKind};
 use super::evidence::{Actor, CheckMark};
+use crate::audit::{AuditEntry, AuditEvent};
 use crate::blob::envelope::FileBinding;
 use crate::blob::keyring::WrappedKey;
 use crate::error::{Entity, Error, Result};
@@ -206,6 +207,9 @@ pub struct DocumentChange {
     /// Emails this change causes, queued in the same unit (the rules add none; the
     /// service adds the notifications it composed).
     pub emails: Vec<crate::outbox::OutboxMessage>,
+    /// The evidence event this change appends to the portal's audit chain in the same
+    /// unit (an upload, a review; a rescan appends none).
+    pub audit: Option<crate::audit::AuditEntry>,
 }
 
 impl DocumentChange {
@@ -403,7 +407,23 @@ pub fn record_upload(
         review,
     };
     let activity = entry(task, actor, kind, now, document_detail(task, &file));
+    let audit = AuditEntry::new(
+        tenant,
+        task.portal_id,
+        now,
+        actor.clone(),
+        &AuditEvent::DocumentUploaded {
+            task: task.id,
+            file: file.id,
+            document: file.document_id.clone(),
+            version: file.version,
+            name: file.name.clone(),
+            size: file.size,
+            sha256: file.sha256,
+        },
+    );
     Ok(DocumentChange {
+        audit: Some(audit),
         emails: Vec::new(),
         task: TaskChange {
             task: next,
@@ -576,7 +596,20 @@ pub fn review(
         detail = format!("{detail}: {n}");
     }
     let activity = entry(task, actor, kind, now, detail);
+    let audit = AuditEntry::new(
+        file.tenant_id,
+        task.portal_id,
+        now,
+        actor.clone(),
+        &AuditEvent::DocumentReviewed {
+            task: task.id,
+            file: file.id,
+            approved: matches!(verdict, Verdict::Approve { .. }),
+            notes,
+        },
+    );
     Ok(DocumentChange {
+        audit: Some(audit),
         emails: Vec::new(),
         task: TaskChange {
             task: next,
@@ -623,6 +656,7 @@ pub fn rescan(
     }
     let activity = entry(task, actor, kind, now, document_detail(task, file));
     Ok(DocumentChange {
+        audit: None,
         emails: Vec::new(),
         task: TaskChange {
             task: next,

@@ -34,6 +34,7 @@ mod access;
 mod broken_blobs;
 mod clamd;
 mod conformance;
+mod credentials;
 mod mail;
 mod outbox;
 mod plan;

@@ -14,9 +14,11 @@ use portal_core::Store;
 use portal_storage_sqlite::SqliteStore;
 use tempfile::TempDir;
 
+mod audit;
 mod blobs;
 mod cache;
 mod conformance;
+mod credentials;
 mod documents;
 mod group_commit;
 mod migrations;

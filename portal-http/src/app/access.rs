@@ -108,7 +108,7 @@ impl PortalApp {
             masked_email: view.target.contact.email.masked(),
             expires: view
                 .code_expires_at
-                .map(|t| t.format("%H:%M UTC").to_string()),
+                .map(|t| portal_core::wording::local_clock(t, view.target.contact.time_zone)),
             notice,
             error,
             codes_left: max.saturating_sub(view.codes_issued),

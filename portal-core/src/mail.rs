@@ -646,6 +646,70 @@ pub fn completion_notification(
     )
 }
 
+/// One client event in the MSP's daily digest.
+#[derive(Debug, Clone)]
+pub struct StaffDigestItem {
+    /// When, as the MSP reads it (the tenant's zone, named).
+    pub at: String,
+    /// What happened ("Dana Reyes completed “Sign the agreement”").
+    pub summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "email/staff_digest.txt")]
+struct StaffDigestText<'a> {
+    client: &'a str,
+    date: &'a str,
+    items: &'a [StaffDigestItem],
+}
+
+#[derive(Template)]
+#[template(path = "email/staff_digest.html")]
+struct StaffDigestHtml<'a> {
+    client: &'a str,
+    date: &'a str,
+    items: &'a [StaffDigestItem],
+    subject: &'a str,
+    accent: String,
+}
+
+/// The MSP's daily digest of one portal's client events (questions, comments,
+/// uploads, completed tasks), oldest first, sent instead of one email each when the
+/// portal asks for it.
+pub fn staff_digest_email(
+    to: StaffRecipient<'_>,
+    client: &str,
+    date: &str,
+    items: &[StaffDigestItem],
+) -> Result<Email> {
+    let subject = format!(
+        "[{client}] {} in the portal, {date}",
+        crate::wording::count(
+            u32::try_from(items.len()).unwrap_or(u32::MAX),
+            "client event"
+        )
+    );
+    Ok(Email {
+        to: to.email.clone(),
+        to_name: None,
+        text: render(&StaffDigestText {
+            client,
+            date,
+            items,
+        })?,
+        html: render(&StaffDigestHtml {
+            client,
+            date,
+            items,
+            subject: &subject,
+            accent: to.branding.accent_color.hex(),
+        })?,
+        subject,
+        list_unsubscribe: None,
+        attachments: Vec::new(),
+    })
+}
+
 /// Tells the MSP that a client uploaded a document for review.
 pub fn upload_notification(
     to: StaffRecipient<'_>,

@@ -94,11 +94,17 @@ impl PortalService {
             .tenant(tenant_id)
             .await?
             .notification_recipients;
+        // With a daily digest the completion waits for it (the feed has it).
+        let completions_to = if self.staff_digest_on(portal).await {
+            Vec::new()
+        } else {
+            recipients.clone()
+        };
         let decide: PlanDecision = Arc::new(move |plan: &Plan| {
             let mut change = rule(plan, now)?;
             let mut emails = service.plan_emails(plan, &change)?;
             emails.extend(service.meeting_emails(plan, &change, recipients.first())?);
-            emails.extend(service.completion_emails(plan, &change, &recipients)?);
+            emails.extend(service.completion_emails(plan, &change, &completions_to)?);
             change.emails = emails;
             Ok(change)
         });

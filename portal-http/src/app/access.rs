@@ -172,6 +172,16 @@ impl PortalApp {
                 "Too many wrong tries: this code no longer works. Send a new code below."
                     .to_owned(),
             ),
+            // A lockout: its own page, with its end in the contact's zone.
+            Error::LimitReached(Limit::ContactLockedOut { .. }) => {
+                let failure = Failure::from(err);
+                return Err(match self.service.verification(&verification).await {
+                    Ok(view) => failure
+                        .in_zone(view.target.contact.time_zone)
+                        .branded(Some(view.target.portal.branding)),
+                    Err(_) => failure,
+                });
+            }
             _ => return Err(err.into()),
         };
         let view = self.service.verification(&verification).await?;

@@ -38,6 +38,9 @@ pub struct Email {
     /// reminders carry it; access emails (invites, codes) never do, since turning those
     /// off would lock the client out.
     pub list_unsubscribe: Option<String>,
+    /// Files sent with the email (a meeting's `.ics`), after the text and HTML. Most
+    /// emails have none.
+    pub attachments: Vec<Attachment>,
 }
 
 impl fmt::Debug for Email {
@@ -45,7 +48,73 @@ impl fmt::Debug for Email {
         f.debug_struct("Email")
             .field("to", &self.to)
             .field("subject", &self.subject)
+            .field("attachments", &self.attachments)
             .finish_non_exhaustive()
+    }
+}
+
+/// A file attached to an [`Email`]. Its content is part of the body (a calendar invite
+/// names the meeting link), so `Debug` shows only its name, type and size, and the
+/// outbox erases it with the bodies once the email leaves the queue.
+///
+/// Stores keep it as JSON (`{"filename", "content_type", "content"}` with the content
+/// in standard base64), so any file, text or binary, survives the round trip.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Attachment {
+    /// The file name the recipient sees (`invite.ics`).
+    pub filename: String,
+    /// Its MIME type with parameters (`text/calendar; charset=utf-8; method=REQUEST`).
+    pub content_type: String,
+    /// The bytes.
+    #[serde(with = "base64_bytes")]
+    pub content: Vec<u8>,
+}
+
+impl fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Attachment")
+            .field("filename", &self.filename)
+            .field("content_type", &self.content_type)
+            .field("len", &self.content.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Attachment {
+    /// A list of attachments as a store keeps it (JSON); `None` for none, so rows
+    /// without attachments stay as they were.
+    pub fn to_stored(attachments: &[Attachment]) -> Result<Option<String>> {
+        if attachments.is_empty() {
+            return Ok(None);
+        }
+        serde_json::to_string(attachments)
+            .map(Some)
+            .map_err(|e| Error::storage_msg(format!("writing attachments: {e}")))
+    }
+
+    /// Reverse of [`Self::to_stored`].
+    pub fn from_stored(stored: Option<&str>) -> Result<Vec<Attachment>> {
+        match stored {
+            None | Some("") => Ok(Vec::new()),
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| Error::storage_msg(format!("reading attachments: {e}"))),
+        }
+    }
+}
+
+/// Serde of bytes as a standard base64 string (JSON has no byte strings).
+mod base64_bytes {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -253,6 +322,7 @@ pub fn verification_email(
         text,
         html,
         list_unsubscribe: None,
+        attachments: Vec::new(),
     })
 }
 
@@ -280,6 +350,7 @@ pub fn invite_email(to: Recipient<'_>, client_name: &str, invite_link: &str) -> 
         text,
         html,
         list_unsubscribe: None,
+        attachments: Vec::new(),
     })
 }
 
@@ -346,6 +417,7 @@ pub fn document_rejected_email(to: Recipient<'_>, doc: RejectedDocument<'_>) -> 
         text,
         html,
         list_unsubscribe: None,
+        attachments: Vec::new(),
     })
 }
 
@@ -425,6 +497,216 @@ pub fn task_email(
         text,
         html,
         list_unsubscribe: None,
+        attachments: Vec::new(),
+    })
+}
+
+/// What happened to a meeting a contact is invited to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MeetingChange {
+    /// It was put on the calendar.
+    Scheduled,
+    /// Its time or details changed.
+    Moved,
+    /// It was called off (the task was removed).
+    Cancelled,
+}
+
+/// The facts of a meeting email.
+#[derive(Debug, Clone, Copy)]
+pub struct MeetingFacts<'a> {
+    /// What happened.
+    pub change: MeetingChange,
+    /// The meeting task's title.
+    pub title: &'a str,
+    /// When it starts.
+    pub starts_at: DateTime<Utc>,
+    /// Its length.
+    pub duration_minutes: u32,
+    /// Where to join, if given (not shown for a cancelled meeting).
+    pub meeting_url: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "email/meeting.txt")]
+struct MeetingText<'a> {
+    name: &'a str,
+    company: &'a str,
+    intro: &'a str,
+    title: &'a str,
+    when: &'a str,
+    length: &'a str,
+    url: Option<&'a str>,
+    calendar: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/meeting.html")]
+struct MeetingHtml<'a> {
+    name: &'a str,
+    company: &'a str,
+    intro: &'a str,
+    title: &'a str,
+    when: &'a str,
+    length: &'a str,
+    url: Option<&'a str>,
+    calendar: &'a str,
+    cancelled: bool,
+    subject: &'a str,
+    accent: String,
+}
+
+/// Tells a contact a meeting was scheduled, moved or cancelled, with the calendar
+/// object (`ics`, an iTIP `REQUEST` or `CANCEL` from
+/// [`crate::workflow::ics::meeting_itip`]) attached as `invite.ics`, so the calendar
+/// app adds, updates or removes the one entry it keeps under the meeting's `UID`. The
+/// time is shown in the contact's zone, named.
+pub fn meeting_email(to: Recipient<'_>, facts: MeetingFacts<'_>, ics: String) -> Result<Email> {
+    let company = to.branding.company_name.as_str();
+    let title = facts.title;
+    let (subject, intro, calendar, method) = match facts.change {
+        MeetingChange::Scheduled => (
+            format!("Meeting scheduled: “{title}”"),
+            format!("{company} scheduled a meeting with you:"),
+            "The calendar invite is attached: open it to add the meeting to your calendar.",
+            crate::workflow::ics::IcsMethod::Request,
+        ),
+        MeetingChange::Moved => (
+            format!("Meeting moved: “{title}”"),
+            format!("{company} changed the time or details of your meeting. It is now:"),
+            "The updated calendar invite is attached: open it and your calendar moves the meeting you already have instead of adding a second one.",
+            crate::workflow::ics::IcsMethod::Request,
+        ),
+        MeetingChange::Cancelled => (
+            format!("Meeting cancelled: “{title}”"),
+            format!("{company} cancelled this meeting:"),
+            "The attached calendar file removes it from your calendar.",
+            crate::workflow::ics::IcsMethod::Cancel,
+        ),
+    };
+    let when = crate::wording::local_time(facts.starts_at, to.time_zone);
+    let length = crate::wording::count(facts.duration_minutes, "minute");
+    let url = facts
+        .meeting_url
+        .filter(|_| facts.change != MeetingChange::Cancelled);
+    let text = render(&MeetingText {
+        name: to.name,
+        company,
+        intro: &intro,
+        title,
+        when: &when,
+        length: &length,
+        url,
+        calendar,
+    })?;
+    let html = render(&MeetingHtml {
+        name: to.name,
+        company,
+        intro: &intro,
+        title,
+        when: &when,
+        length: &length,
+        url,
+        calendar,
+        cancelled: facts.change == MeetingChange::Cancelled,
+        subject: &subject,
+        accent: to.branding.accent_color.hex(),
+    })?;
+    Ok(Email {
+        to: to.email.clone(),
+        to_name: Some(to.name.to_owned()),
+        subject,
+        text,
+        html,
+        list_unsubscribe: None,
+        attachments: vec![Attachment {
+            filename: "invite.ics".to_owned(),
+            content_type: format!("text/calendar; charset=utf-8; method={}", method.as_str()),
+            content: ics.into_bytes(),
+        }],
+    })
+}
+
+/// Tells the MSP that a client completed a task.
+pub fn completion_notification(
+    to: StaffRecipient<'_>,
+    client: &str,
+    who: &str,
+    task_title: &str,
+    notes: &str,
+) -> Result<Email> {
+    let what = format!("completed “{task_title}”");
+    staff_email(
+        to,
+        format!("[{client}] {who} completed “{task_title}”"),
+        client,
+        who,
+        &what,
+        notes,
+    )
+}
+
+/// One client event in the MSP's daily digest.
+#[derive(Debug, Clone)]
+pub struct StaffDigestItem {
+    /// When, as the MSP reads it (the tenant's zone, named).
+    pub at: String,
+    /// What happened ("Dana Reyes completed “Sign the agreement”").
+    pub summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "email/staff_digest.txt")]
+struct StaffDigestText<'a> {
+    client: &'a str,
+    date: &'a str,
+    items: &'a [StaffDigestItem],
+}
+
+#[derive(Template)]
+#[template(path = "email/staff_digest.html")]
+struct StaffDigestHtml<'a> {
+    client: &'a str,
+    date: &'a str,
+    items: &'a [StaffDigestItem],
+    subject: &'a str,
+    accent: String,
+}
+
+/// The MSP's daily digest of one portal's client events (questions, comments,
+/// uploads, completed tasks), oldest first, sent instead of one email each when the
+/// portal asks for it.
+pub fn staff_digest_email(
+    to: StaffRecipient<'_>,
+    client: &str,
+    date: &str,
+    items: &[StaffDigestItem],
+) -> Result<Email> {
+    let subject = format!(
+        "[{client}] {} in the portal, {date}",
+        crate::wording::count(
+            u32::try_from(items.len()).unwrap_or(u32::MAX),
+            "client event"
+        )
+    );
+    Ok(Email {
+        to: to.email.clone(),
+        to_name: None,
+        text: render(&StaffDigestText {
+            client,
+            date,
+            items,
+        })?,
+        html: render(&StaffDigestHtml {
+            client,
+            date,
+            items,
+            subject: &subject,
+            accent: to.branding.accent_color.hex(),
+        })?,
+        subject,
+        list_unsubscribe: None,
+        attachments: Vec::new(),
     })
 }
 
@@ -501,6 +783,7 @@ fn staff_email(
             accent: to.branding.accent_color.hex(),
         })?,
         list_unsubscribe: None,
+        attachments: Vec::new(),
     })
 }
 
@@ -576,6 +859,7 @@ pub fn lockout_notification(
             accent: to.branding.accent_color.hex(),
         })?,
         list_unsubscribe: None,
+        attachments: Vec::new(),
     })
 }
 
@@ -672,6 +956,7 @@ pub fn answer_email(
         text,
         html,
         list_unsubscribe: None,
+        attachments: Vec::new(),
     })
 }
 
@@ -746,6 +1031,7 @@ pub fn comment_reply_email(to: Recipient<'_>, reply: CommentReply<'_>) -> Result
         text,
         html,
         list_unsubscribe: None,
+        attachments: Vec::new(),
     })
 }
 
@@ -825,6 +1111,7 @@ pub fn reminder_digest_email(
         text,
         html,
         list_unsubscribe: Some(unsubscribe_url.to_owned()),
+        attachments: Vec::new(),
     })
 }
 
@@ -918,6 +1205,7 @@ pub fn escalation_email(to: StaffRecipient<'_>, facts: EscalationFacts<'_>) -> R
             accent: to.branding.accent_color.hex(),
         })?,
         list_unsubscribe: None,
+        attachments: Vec::new(),
     })
 }
 
@@ -1096,6 +1384,7 @@ mod outbox {
                 text: "123456".to_owned(),
                 html: "<p>123456</p>".to_owned(),
                 list_unsubscribe: None,
+                attachments: Vec::new(),
             };
             outbox.send(&email).await.unwrap();
             let files: Vec<_> = std::fs::read_dir(outbox.dir())

@@ -43,6 +43,9 @@ pub enum MailKind {
     /// A task for a contact: newly assigned to them, or ready now that what it waited
     /// for is done.
     TaskAssigned,
+    /// A meeting scheduled, moved or cancelled, told to its contacts with the calendar
+    /// object attached.
+    Meeting,
 }
 
 impl MailKind {
@@ -57,6 +60,7 @@ impl MailKind {
             Self::ClientNotification => "client_notification",
             Self::Escalation => "escalation",
             Self::TaskAssigned => "task_assigned",
+            Self::Meeting => "meeting",
         }
     }
 
@@ -71,6 +75,7 @@ impl MailKind {
             "client_notification" => Self::ClientNotification,
             "escalation" => Self::Escalation,
             "task_assigned" => Self::TaskAssigned,
+            "meeting" => Self::Meeting,
             _ => return None,
         })
     }
@@ -382,6 +387,7 @@ mod tests {
             text: "t".into(),
             html: "h".into(),
             list_unsubscribe: None,
+            attachments: Vec::new(),
         };
         let mut m = OutboxMessage::new(
             MailId::from_bytes([1; 16]),

@@ -60,6 +60,12 @@ pub struct ReminderSettings {
     pub escalate_after_days: u32,
     /// Days before the same portal is escalated again (if still quiet and overdue).
     pub reescalate_after_days: u32,
+    /// The MSP's notification recipients get one **daily digest** of the client's
+    /// events (questions, comments, uploads, completed tasks) instead of one email
+    /// each, at `local_hour` in the tenant's zone, every day (events do not wait for a
+    /// business day). Off by default. A locked-out contact is still told at once: it
+    /// may be an attack the MSP has to stop.
+    pub staff_digest: bool,
 }
 
 impl Default for ReminderSettings {
@@ -75,6 +81,7 @@ impl Default for ReminderSettings {
             local_hour: 9,
             escalate_after_days: 5,
             reescalate_after_days: 7,
+            staff_digest: false,
         }
     }
 }
@@ -242,6 +249,68 @@ pub fn remindable(task: &Task, tasks: &[Task]) -> bool {
 /// assignees) go to every contact, the others only to their assignees.
 fn for_contact(task: &Task, contact: &Contact) -> bool {
     task.assigned_to.is_empty() || task.assigned_to.contains(&contact.id)
+}
+
+/// The window of client events one staff digest lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaffDigestWindow {
+    /// The tenant's local date it is sent on (one digest per portal and date).
+    pub local_date: NaiveDate,
+    /// The first instant listed: the previous day's digest hour.
+    pub from: DateTime<Utc>,
+    /// The first instant not listed: this day's digest hour (later events wait for
+    /// tomorrow's digest).
+    pub until: DateTime<Utc>,
+}
+
+/// Whether a staff digest is due at `now` for a portal with `settings` in the tenant's
+/// `zone`, and the window it lists: none when the digest is off or before the local
+/// hour; otherwise from yesterday's local hour to today's, so consecutive digests
+/// neither overlap nor leave a gap, across daylight-saving changes too (an hour that
+/// does not exist that day is taken at the first instant after it).
+pub fn staff_digest_window(
+    now: DateTime<Utc>,
+    settings: &ReminderSettings,
+    zone: TimeZone,
+) -> Option<StaffDigestWindow> {
+    if !settings.staff_digest {
+        return None;
+    }
+    let local = now.with_timezone(&zone.tz());
+    if local.hour() < settings.local_hour {
+        return None;
+    }
+    let today = local.date_naive();
+    let at_hour = |day: NaiveDate| -> Option<DateTime<Utc>> {
+        let naive = day.and_hms_opt(settings.local_hour, 0, 0)?;
+        // A skipped hour (spring forward): the first instant an hour later exists.
+        let local = naive.and_local_timezone(zone.tz()).earliest().or_else(|| {
+            (naive + TimeDelta::hours(1))
+                .and_local_timezone(zone.tz())
+                .earliest()
+        })?;
+        Some(local.with_timezone(&Utc))
+    };
+    Some(StaffDigestWindow {
+        local_date: today,
+        from: at_hour(today.pred_opt()?)?,
+        until: at_hour(today)?,
+    })
+}
+
+/// The entries of a portal's feed a staff digest lists: those by the client inside
+/// the window, oldest first.
+pub fn staff_digest_events(
+    feed: &[crate::workflow::ActivityEntry],
+    window: &StaffDigestWindow,
+) -> Vec<crate::workflow::ActivityEntry> {
+    let mut events: Vec<_> = feed
+        .iter()
+        .filter(|e| e.actor.side() == Side::Client && e.at >= window.from && e.at < window.until)
+        .cloned()
+        .collect();
+    events.sort_by_key(|e| e.at);
+    events
 }
 
 /// The digest `contact` gets at `now`, if any: see the module docs. `tasks` are the
@@ -467,6 +536,81 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn the_staff_digest_window_is_a_local_day_across_daylight_saving() {
+        let ny = TimeZone::parse("America/New_York").unwrap();
+        let on = ReminderSettings {
+            staff_digest: true,
+            ..ReminderSettings::default()
+        };
+        let at = |y, m, d, h, min| Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap();
+        // Off: never.
+        assert_eq!(
+            staff_digest_window(at(2026, 3, 9, 15, 0), &ReminderSettings::default(), ny),
+            None
+        );
+        // Before 09:00 local (13:00 UTC in EDT): not yet.
+        assert_eq!(staff_digest_window(at(2026, 3, 9, 12, 59), &on, ny), None);
+        // Monday 9 March 2026, the day after the spring change: from Sunday 09:00 EDT
+        // (13:00Z) to Monday 09:00 EDT (13:00Z); the Saturday-to-Sunday window was
+        // 14:00Z to 13:00Z (23 hours), so nothing falls between two digests.
+        let monday = staff_digest_window(at(2026, 3, 9, 13, 0), &on, ny).unwrap();
+        assert_eq!(monday.local_date, d(2026, 3, 9));
+        assert_eq!(monday.from, at(2026, 3, 8, 13, 0));
+        assert_eq!(monday.until, at(2026, 3, 9, 13, 0));
+        let sunday = staff_digest_window(at(2026, 3, 8, 20, 0), &on, ny).unwrap();
+        assert_eq!(sunday.from, at(2026, 3, 7, 14, 0));
+        assert_eq!(sunday.until, monday.from);
+        // A skipped hour (02:00 on the spring day) is taken an hour later.
+        let two = ReminderSettings {
+            local_hour: 2,
+            ..on
+        };
+        let w = staff_digest_window(at(2026, 3, 8, 8, 0), &two, ny).unwrap();
+        assert_eq!(w.until, at(2026, 3, 8, 7, 0), "03:00 EDT");
+
+        // The events listed: the client's, inside the window, oldest first.
+        let entry = |at, actor: crate::workflow::Actor| crate::workflow::ActivityEntry {
+            portal_id: PortalId::from_uuid(uuid::Uuid::from_u128(1)),
+            at,
+            actor,
+            kind: crate::workflow::ActivityKind::TaskCompleted,
+            task_id: None,
+            subject: "x".to_owned(),
+            detail: None,
+        };
+        let client = crate::workflow::Actor::Client {
+            contact_id: crate::ids::ContactId::from_uuid(uuid::Uuid::from_u128(2)),
+            name: "Dana".to_owned(),
+            email: EmailAddress::parse("dana@contoso.example").unwrap(),
+        };
+        let staff = crate::workflow::Actor::Staff {
+            name: "Sam".to_owned(),
+            email: None,
+        };
+        let feed = vec![
+            entry(at(2026, 3, 9, 13, 0), client.clone()),
+            entry(at(2026, 3, 9, 12, 0), client.clone()),
+            entry(at(2026, 3, 9, 11, 0), staff),
+            entry(at(2026, 3, 8, 14, 0), client.clone()),
+            entry(at(2026, 3, 8, 13, 0), client.clone()),
+            entry(at(2026, 3, 8, 12, 59), client),
+        ];
+        let listed: Vec<_> = staff_digest_events(&feed, &monday)
+            .iter()
+            .map(|e| e.at)
+            .collect();
+        assert_eq!(
+            listed,
+            vec![
+                at(2026, 3, 8, 13, 0),
+                at(2026, 3, 8, 14, 0),
+                at(2026, 3, 9, 12, 0)
+            ],
+            "the window's start is in, its end is tomorrow's; staff events are not listed"
+        );
     }
 
     #[test]

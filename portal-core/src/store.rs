@@ -878,7 +878,8 @@ pub trait CredentialStore: Send + Sync + 'static {
 ///   [`ReminderStore::record_digest`] and [`ReminderStore::record_escalation`]. A unit that is refused or
 ///   fails queues nothing; one that commits queues every email it was given.
 ///   `enqueue` queues emails on their own, all or none. An email is stored as given
-///   (state, lease, attempts, times, bodies); an id that exists is `Conflict` and
+///   (state, lease, attempts, times, bodies, attachments byte for byte, in order); an
+///   id that exists is `Conflict` and
 ///   nothing of the unit is written.
 /// - **Claims.** `claim_due(now, lease_until, limit, claim)` is one unit: it takes up
 ///   to `limit` emails that are [`OutboxMessage::claimable`] at `now` (pending,
@@ -899,8 +900,8 @@ pub trait CredentialStore: Send + Sync + 'static {
 ///   `last_error`.
 /// - **No body outlives the queue.** An email that is sent or failed keeps its envelope
 ///   (recipient, subject, kind, times, error) but its `text` and `html` are erased
-///   (empty) in the same unit: invite links and codes are in the store only while they
-///   wait.
+///   (empty), and its `list_unsubscribe` and `attachments` removed, in the same unit:
+///   invite links, codes and meeting links are in the store only while they wait.
 /// - `outbox_message` reads one email (`NotFound(Email)`). `failed_mail` lists a
 ///   tenant's failed emails, the most recently failed first (ties: the later queued
 ///   first), at most `limit`; a tenant with none (or unknown) has an empty list.

@@ -39,8 +39,8 @@ use portal_core::secret::{CodeHash, TokenHash};
 use portal_core::store::CredentialStore;
 use portal_core::store::IdempotencyStore;
 use portal_core::store::{
-    AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, PlanDecision, PlanStore,
-    RequestInfo, TaskDecision, TemplateStore, VerificationView,
+    AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, PlanDecision,
+    PlanStore, RequestInfo, TaskDecision, TemplateStore, VerificationView,
 };
 use portal_core::store::{
     ContactEdit, DocumentStore, Erasure, OutboxStore, PortalEdit, ReminderStore, SentDigest,
@@ -224,6 +224,24 @@ enum Breakage {
     PurgeKeepsCiphertext,
     /// `credentials` ignores the portal it is asked through.
     CredentialsIgnorePortal,
+    /// `enqueue` drops the emails' attachments (a meeting email arrives without its
+    /// `.ics`).
+    DropsAttachments,
+    /// `unsubscribe_reminders` keeps the latest click instead of the first.
+    UnsubscribeLastWins,
+    /// `snooze_task` snoozes every task of the portal for the contact, not only the
+    /// one asked.
+    SnoozeWholePlan,
+    /// `reminder_state` shows each contact the snoozes of every contact of the portal.
+    SnoozesAcrossContacts,
+    /// `snooze_task` answers a task or contact of another portal with `Ok` (writing
+    /// nothing) instead of `NotFound`.
+    SnoozeUnscoped,
+    /// `reminder_state`'s last visit counts every access entry (an opened invite, a
+    /// code sent), not only `Verified` and `PortalRequest`.
+    VisitAnyEvent,
+    /// `reminder_state`'s last visit is the visit recorded last, not the newest one.
+    VisitLastWritten,
 }
 
 impl Breakage {
@@ -268,6 +286,10 @@ struct Shadow {
     in_flight: HashMap<TokenHash, Arc<OnceCell<Wrong>>>,
     /// Every email queued through `enqueue`, as queued (bodies included).
     mail: HashMap<MailId, OutboxMessage>,
+    /// Contact → the latest unsubscribe click (for [`Breakage::UnsubscribeLastWins`]).
+    unsubscribed: HashMap<ContactId, DateTime<Utc>>,
+    /// Contact → its visits (`Verified`, `PortalRequest`) in the order written.
+    visits: HashMap<ContactId, Vec<DateTime<Utc>>>,
     /// Comments of deleted tasks that a store forgot to delete.
     orphan_comments: HashMap<TaskId, Vec<Comment>>,
     /// Template → its tenant.
@@ -890,7 +912,20 @@ impl AccessStore for Broken {
     }
 
     async fn record_access(&self, entry: &AccessLogEntry) -> Result<()> {
-        self.inner.record_access(entry).await
+        let done = self.inner.record_access(entry).await;
+        if done.is_ok()
+            && matches!(
+                entry.event,
+                AccessEvent::Verified | AccessEvent::PortalRequest
+            )
+        {
+            self.shadow()
+                .visits
+                .entry(entry.contact_id)
+                .or_default()
+                .push(entry.at);
+        }
+        done
     }
 
     async fn access_log(&self, portal: PortalId, limit: usize) -> Result<Vec<AccessLogEntry>> {
@@ -1285,6 +1320,20 @@ impl Broken {
 #[async_trait]
 impl OutboxStore for Broken {
     async fn enqueue(&self, emails: &[OutboxMessage]) -> Result<()> {
+        let stripped: Vec<OutboxMessage>;
+        let emails = if self.is(Breakage::DropsAttachments) {
+            stripped = emails
+                .iter()
+                .cloned()
+                .map(|mut m| {
+                    m.email.attachments.clear();
+                    m
+                })
+                .collect();
+            &stripped[..]
+        } else {
+            emails
+        };
         let done = if self.is(Breakage::EnqueuePartial) {
             let mut first_error = Ok(());
             for m in emails {
@@ -1775,6 +1824,20 @@ caught! {
         PurgeKeepsCiphertext => ref credentials_reveal_and_purge;
     credentials_ignoring_the_portal_is_caught_by_credentials_submitted_once:
         CredentialsIgnorePortal => ref credentials_submitted_once;
+    dropped_attachments_are_caught_by_outbox_enqueue_round_trips:
+        DropsAttachments => ref outbox_enqueue_round_trips;
+    a_last_click_unsubscribe_is_caught_by_reminder_snooze_and_unsubscribe:
+        UnsubscribeLastWins => ref reminder_snooze_and_unsubscribe;
+    a_whole_plan_snooze_is_caught_by_reminder_snooze_and_unsubscribe:
+        SnoozeWholePlan => ref reminder_snooze_and_unsubscribe;
+    snoozes_across_contacts_are_caught_by_reminder_snooze_and_unsubscribe:
+        SnoozesAcrossContacts => ref reminder_snooze_and_unsubscribe;
+    an_unscoped_snooze_is_caught_by_reminder_snooze_and_unsubscribe:
+        SnoozeUnscoped => ref reminder_snooze_and_unsubscribe;
+    visits_of_any_event_are_caught_by_reminder_last_visit:
+        VisitAnyEvent => ref reminder_last_visit;
+    the_last_written_visit_is_caught_by_reminder_last_visit:
+        VisitLastWritten => ref reminder_last_visit;
 }
 
 #[async_trait]
@@ -1792,7 +1855,41 @@ impl ReminderStore for Broken {
     }
 
     async fn reminder_state(&self, portal: PortalId) -> Result<ReminderState> {
-        self.inner.reminder_state(portal).await
+        let mut state = self.inner.reminder_state(portal).await?;
+        if self.is(Breakage::UnsubscribeLastWins) {
+            let latest = self.shadow().unsubscribed.clone();
+            for c in &mut state.contacts {
+                if let Some(at) = latest.get(&c.contact.id) {
+                    c.unsubscribed_at = Some(*at);
+                }
+            }
+        }
+        if self.is(Breakage::SnoozesAcrossContacts) {
+            let mut all: Vec<_> = state
+                .contacts
+                .iter()
+                .flat_map(|c| c.snoozes.clone())
+                .collect();
+            all.sort();
+            for c in &mut state.contacts {
+                c.snoozes = all.clone();
+            }
+        }
+        if self.is(Breakage::VisitAnyEvent) || self.is(Breakage::VisitLastWritten) {
+            // Any event: straight from the log. Last written: the shadow keeps the
+            // visits in the order they were recorded.
+            let log = self.inner.access_log(portal, usize::MAX).await?;
+            for c in &mut state.contacts {
+                let mine = log.iter().filter(|e| e.contact_id == c.contact.id);
+                c.last_visit = if self.is(Breakage::VisitAnyEvent) {
+                    mine.map(|e| e.at).max()
+                } else {
+                    let written = self.shadow().visits.get(&c.contact.id).cloned();
+                    written.and_then(|v| v.last().copied())
+                };
+            }
+        }
+        Ok(state)
     }
 
     async fn record_digest(&self, digest: &SentDigest, emails: &[OutboxMessage]) -> Result<()> {
@@ -1831,11 +1928,25 @@ impl ReminderStore for Broken {
         task: TaskId,
         until: DateTime<Utc>,
     ) -> Result<()> {
-        self.inner.snooze_task(portal, contact, task, until).await
+        if self.is(Breakage::SnoozeWholePlan) {
+            let tasks = self.inner.portal_snapshot(portal).await?.tasks;
+            for t in tasks {
+                self.inner.snooze_task(portal, contact, t.id, until).await?;
+            }
+            return self.inner.snooze_task(portal, contact, task, until).await;
+        }
+        match self.inner.snooze_task(portal, contact, task, until).await {
+            Err(Error::NotFound { .. }) if self.is(Breakage::SnoozeUnscoped) => Ok(()),
+            other => other,
+        }
     }
 
     async fn unsubscribe_reminders(&self, contact: ContactId, at: DateTime<Utc>) -> Result<()> {
-        self.inner.unsubscribe_reminders(contact, at).await
+        let done = self.inner.unsubscribe_reminders(contact, at).await;
+        if done.is_ok() {
+            self.shadow().unsubscribed.insert(contact, at);
+        }
+        done
     }
 }
 

@@ -540,8 +540,17 @@ CREATE TABLE credential_fields (
 ) WITHOUT ROWID;
 "#;
 
+/// Migration 14: files attached to queued emails (a meeting's `.ics`).
+///
+/// - `outbox.attachments`: JSON list of `{filename, content_type, content}` (content in
+///   base64, see `portal_core::mail::Attachment`), `NULL` for none (every row written
+///   before it). Erased with the bodies when the email leaves the queue.
+const V14: &str = r#"
+ALTER TABLE outbox ADD COLUMN attachments TEXT;
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14];
 
 /// The schema version this build writes: the number of migrations.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

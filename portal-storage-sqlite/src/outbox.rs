@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use portal_core::mail::Email;
+use portal_core::mail::{Attachment, Email};
 use portal_core::outbox::{FailedAttempt, Lease, MailKind, MailState, OutboxMessage};
 use portal_core::store::OutboxStore;
 use portal_core::{ClaimToken, Entity, Error, MailId, PortalId, Result, TenantId};
@@ -22,7 +22,7 @@ use crate::codec::{self, DbResult, micros};
 /// The columns [`message`] reads, in its order.
 const COLS: &str = "id, tenant_id, portal_id, kind, to_address, to_name, subject, body_text, \
                     body_html, created_at, not_after, next_attempt_at, attempts, state, claim, \
-                    lease_until, last_error, finished_at, list_unsubscribe";
+                    lease_until, last_error, finished_at, list_unsubscribe, attachments";
 
 /// Queues `emails` as given, inside the caller's job (an id that exists is a key clash:
 /// `Conflict`, and the caller's whole job rolls back).
@@ -35,9 +35,9 @@ pub(crate) fn insert(conn: &Connection, emails: &[OutboxMessage]) -> Result<()> 
             "INSERT INTO outbox (id, tenant_id, portal_id, kind, to_address, to_name, subject,
                                  body_text, body_html, created_at, not_after, next_attempt_at,
                                  attempts, state, claim, lease_until, last_error, finished_at,
-                                 list_unsubscribe)
+                                 list_unsubscribe, attachments)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18, ?19)",
+                     ?17, ?18, ?19, ?20)",
         )
         .db("preparing to queue an email")?;
     for m in emails {
@@ -61,6 +61,7 @@ pub(crate) fn insert(conn: &Connection, emails: &[OutboxMessage]) -> Result<()> 
             m.last_error,
             m.finished_at.map(micros),
             m.email.list_unsubscribe,
+            Attachment::to_stored(&m.email.attachments)?,
         ])
         .db("queueing an email")?;
     }
@@ -85,6 +86,16 @@ fn message(row: &Row<'_>) -> rusqlite::Result<OutboxMessage> {
             text: row.get(7)?,
             html: row.get(8)?,
             list_unsubscribe: row.get(18)?,
+            attachments: {
+                let stored: Option<String> = row.get(19)?;
+                Attachment::from_stored(stored.as_deref()).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        19,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    )
+                })?
+            },
         },
         created_at: codec::time(row, 9)?,
         not_after: codec::opt_time(row, 10)?,
@@ -193,7 +204,7 @@ impl OutboxStore for SqliteStore {
             }
             conn.prepare_cached(
                 "UPDATE outbox SET state = 'sent', finished_at = ?2, body_text = '', body_html = '',
-                                           list_unsubscribe = NULL
+                                           list_unsubscribe = NULL, attachments = NULL
                  WHERE id = ?1",
             )
             .and_then(|mut s| s.execute(params![&id.as_bytes()[..], micros(at)]))
@@ -229,7 +240,7 @@ impl OutboxStore for SqliteStore {
                         "UPDATE outbox SET state = 'failed', finished_at = ?2, last_error = ?3,
                                            claim = NULL, lease_until = NULL,
                                            body_text = '', body_html = '',
-                                           list_unsubscribe = NULL
+                                           list_unsubscribe = NULL, attachments = NULL
                          WHERE id = ?1",
                     )
                     .and_then(|mut s| {

@@ -189,6 +189,7 @@ fn email(text: &str) -> Email {
         text: text.to_owned(),
         html: format!("<p>{text}</p>"),
         list_unsubscribe: None,
+        attachments: Vec::new(),
     }
 }
 
@@ -213,6 +214,84 @@ fn assert_well_formed(m: &Eml) {
             .contains("onboarding@northwind.example")
     );
     assert!(m.html.is_some(), "no text/html part in\n{}", m.raw);
+}
+
+/// A meeting scheduled through the portal reaches the SMTP server as one message with
+/// the text, the HTML and the `.ics` attachment (`METHOD:REQUEST`, the meeting's UID).
+#[tokio::test]
+async fn a_meeting_email_arrives_over_smtp_with_its_invite_attached() {
+    let Some(server) = SmtpServer::start(Mode::default()) else {
+        return;
+    };
+    let smtp = SmtpMailer::new(server.config(SmtpSecurity::None, None)).unwrap();
+    let kit = TestService::builder(Arc::new(MemoryStore::new()))
+        .forward_mail_to(Arc::new(smtp))
+        .build();
+    let seeded = kit.seed_portal().await.unwrap();
+    let phase = kit
+        .service
+        .add_phase(&seeded.staff, seeded.portal.id, "Kick-off")
+        .await
+        .unwrap();
+    let task = kit
+        .service
+        .add_task(
+            &seeded.staff,
+            seeded.portal.id,
+            phase.id,
+            portal_core::TaskSpec {
+                title: "Kick-off call".to_owned(),
+                description: "Meet the team.".to_owned(),
+                assignee: portal_core::model::Side::Client,
+                kind: portal_core::model::TaskKind::Meeting { schedule: None },
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap();
+    kit.service
+        .schedule_meeting(
+            &seeded.staff,
+            seeded.portal.id,
+            task.id,
+            portal_core::model::MeetingSchedule::new(
+                "2026-12-03T20:00:00Z".parse().unwrap(),
+                "UTC",
+                45,
+                Some("https://meet.example/j/42"),
+                None,
+            ),
+        )
+        .await
+        .unwrap();
+
+    let received = server.received();
+    let meeting = received
+        .iter()
+        .find(|m| m.subject.starts_with("Meeting scheduled"))
+        .unwrap_or_else(|| panic!("no meeting email among {} received", received.len()));
+    let content_type = meeting.header("Content-Type").unwrap_or_default();
+    assert!(
+        content_type.starts_with("multipart/mixed"),
+        "{content_type}"
+    );
+    assert!(meeting.text.contains("Kick-off call"), "{}", meeting.text);
+    assert!(meeting.html.is_some(), "{}", meeting.raw);
+    let ics = meeting
+        .part("text/calendar")
+        .unwrap_or_else(|| panic!("no text/calendar part in\n{}", meeting.raw));
+    let unfolded = ics.replace("\r\n ", "").replace("\n ", "");
+    assert!(unfolded.contains("METHOD:REQUEST"), "{ics}");
+    assert!(
+        unfolded.contains(&format!("UID:{}@msp-client-portal", task.id)),
+        "{ics}"
+    );
+    assert!(unfolded.contains("DTSTART:20261203T200000Z"), "{ics}");
+    assert!(
+        meeting.raw.contains("filename=\"invite.ics\""),
+        "{}",
+        meeting.raw
+    );
 }
 
 /// A client signs in through the portal; the verification email the SMTP server

@@ -2,9 +2,11 @@
 //! messages when something is not allowed, and what the MSP sees afterwards.
 
 use portal_core::Error;
+use portal_core::model::TimeZone;
 use portal_core::model::{Logo, TaskStatus};
+use portal_core::wording;
 use portal_core::workflow::ActivityKind;
-use portal_tests::{Browser, Harness, Options, Page};
+use portal_tests::{Browser, Harness, Mail, Options, Page, code_in};
 
 async fn signed_in() -> (Harness, Browser) {
     let h = Harness::start(Options::memory()).await;
@@ -299,19 +301,129 @@ async fn approval_records_who_when_and_from_where() {
     );
 }
 
+/// A contact in Pacific/Auckland reads every time on every page in their zone, named:
+/// the meeting (scheduled in Chicago), comments, the feed, questions and answers,
+/// uploads, a completion, and the code's expiry on the "check your email" page.
+#[tokio::test]
+async fn pages_show_every_time_in_the_contacts_zone_named() {
+    let h = Harness::start(Options::memory()).await;
+    let zone = TimeZone::parse("Pacific/Auckland").unwrap();
+    let kiwi = h
+        .service
+        .add_contact_in_zone(
+            &h.staff,
+            h.portal.id,
+            "Aroha Ngata",
+            "aroha@contoso.example",
+            Some(zone),
+        )
+        .await
+        .unwrap();
+    let invite = h.service.invite_contact(&h.staff, kiwi.id).await.unwrap();
+    let Mail::Recording(mailer) = &h.mail else {
+        panic!("Options::memory records emails")
+    };
+    let b = h.browser();
+    let invite_path = format!("/i/{}", invite.expose_secret());
+    let invite_page = b.get(&invite_path).await;
+    b.post(&invite_path, &[("csrf", &invite_page.csrf())]).await;
+    let check = b.get("/verify").await;
+    // The clock stands at t0 (2026-11-28T10:00Z, 23:00 NZDT): so does the code's expiry.
+    assert!(
+        check.body.contains("NZDT (Pacific/Auckland)"),
+        "{}",
+        check.body
+    );
+    let code = code_in(&mailer.last_to("aroha@contoso.example").unwrap().text);
+    let done = b
+        .post("/verify/code", &[("csrf", &check.csrf()), ("code", &code)])
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+
+    // 2026-11-30T10:00Z is 23:00 on the same day in Auckland (NZDT, UTC+13).
+    let meeting = b.get(&task_path(&h, "meeting")).await;
+    assert!(
+        meeting
+            .body
+            .contains("Monday 30 November 2026, 11:00 PM – 11:45 PM NZDT"),
+        "{}",
+        meeting.body
+    );
+    assert!(meeting.body.contains("(Pacific/Auckland)"));
+    let local = |at| wording::local_time(at, zone);
+    let t0 = h.service.clock().now();
+    assert_eq!(
+        t0,
+        portal_tests::t0(),
+        "the clock stands still: every time below is t0"
+    );
+    assert_eq!(local(t0), "Sat 28 Nov 2026, 23:00 NZDT (Pacific/Auckland)");
+
+    let commented = act(
+        &b,
+        &task_path(&h, "standard"),
+        "comments",
+        &[("comment", "Hello")],
+    )
+    .await;
+    assert_eq!(commented.status, 303, "{}", commented.body);
+    let completed = act(
+        &b,
+        &task_path(&h, "standard"),
+        "complete",
+        &[("notes", "Done")],
+    )
+    .await;
+    assert_eq!(completed.status, 303, "{}", completed.body);
+    let task = b.get(&task_path(&h, "standard")).await;
+    assert!(
+        task.body.contains(&format!("<time>{}</time>", local(t0))),
+        "the comment's time: {}",
+        task.body
+    );
+    let asked = post(
+        &b,
+        "/questions",
+        &[("question", "Do we need to be on site?")],
+    )
+    .await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    let questions = b.get("/questions").await;
+    assert!(questions.body.contains(&local(t0)), "{}", questions.body);
+    let home = b.get("/").await;
+    assert!(
+        home.body.contains(&format!("<time>{}</time>", local(t0))),
+        "{}",
+        home.body
+    );
+    for (what, page) in [
+        ("meeting", &meeting),
+        ("task", &task),
+        ("questions", &questions),
+        ("home", &home),
+    ] {
+        assert!(
+            !page.body.contains(" UTC"),
+            "{what}: a time in UTC for a contact in Auckland: {}",
+            page.body
+        );
+    }
+}
+
 #[tokio::test]
 async fn meeting_shows_zone_join_link_and_calendar_file() {
     let (h, b) = signed_in().await;
     let task = task_path(&h, "meeting");
     let page = b.get(&task).await;
-    // 2026-11-30T10:00Z is 04:00 in Chicago (CST, UTC−6).
+    // The demo contact reads times in UTC (the tenant's zone): the meeting, set in
+    // Chicago, is shown in theirs.
     assert!(
         page.body
-            .contains("Monday 30 November 2026, 4:00 AM – 4:45 AM CST"),
+            .contains("Monday 30 November 2026, 10:00 AM – 10:45 AM UTC"),
         "{}",
         page.body
     );
-    assert!(page.body.contains("(America/Chicago)"));
+    assert!(!page.body.contains("(UTC)"), "the zone is named once");
     assert!(page.body.contains("45 minutes"));
     assert!(page.body.contains(r#"href="https://meet.example.com/acme" target="_blank" rel="noopener noreferrer">Join Meeting</a>"#));
     assert!(page.body.contains("Download Calendar Invite"));

@@ -19,6 +19,12 @@ pub struct Eml {
 }
 
 impl Eml {
+    /// The decoded body of the first part (an attachment too) whose content type
+    /// starts with `content_type`.
+    pub fn part(&self, content_type: &str) -> Option<String> {
+        part(&self.raw, content_type)
+    }
+
     /// The value of the first header called `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         header(&self.head, name)

@@ -85,11 +85,14 @@ async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
     let now = service.clock().now();
     let welcome = "Welcome aboard! This portal is where we'll get your team set up with Bluefin.\n\nWork through \"Your Tasks\" at your own pace: most take a few minutes. You can see everything our engineers are doing under \"Our Progress\".";
     let plain = Branding::new("Bluefin Managed IT", "#0d6e7a", welcome, None)?;
+    // The MSP and its client are in Chicago: the contacts read every time in the
+    // portal and its emails in Central Time, named.
     let tenant = service
-        .create_tenant(
+        .create_tenant_in_zone(
             "Bluefin Managed IT",
             plain,
             vec![EmailAddress::parse("onboarding@bluefin-it.example")?],
+            portal_core::model::TimeZone::parse("America/Chicago")?,
         )
         .await?;
     // The logo is uploaded by an admin of the tenant, so the tenant comes first.

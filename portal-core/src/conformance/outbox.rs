@@ -64,6 +64,20 @@ fn mail(w: &World, due: DateTime<Utc>) -> OutboxMessage {
             text: "Code 123456\nLink https://portal.example/m/secret".to_owned(),
             html: "<p>Code <b>123456</b></p>".to_owned(),
             list_unsubscribe: Some("https://portal.example/r/unsubscribe/signed".to_owned()),
+            attachments: vec![
+                crate::mail::Attachment {
+                    filename: "invite.ics".to_owned(),
+                    content_type: "text/calendar; charset=utf-8; method=REQUEST".to_owned(),
+                    content: "BEGIN:VCALENDAR\r\nSUMMARY:Größe\r\nEND:VCALENDAR\r\n"
+                        .as_bytes()
+                        .to_vec(),
+                },
+                crate::mail::Attachment {
+                    filename: "bytes.bin".to_owned(),
+                    content_type: "application/octet-stream".to_owned(),
+                    content: vec![0, 159, 255, 10, 13],
+                },
+            ],
         },
         due,
     );
@@ -123,6 +137,7 @@ pub async fn outbox_enqueue_round_trips(store: &dyn Store) {
     let mut bare = mail(&w, parked());
     bare.portal_id = None;
     bare.email.to_name = None;
+    bare.email.attachments.clear();
     bare.kind = MailKind::Invite;
     store.enqueue(&[full.clone(), bare.clone()]).await.unwrap();
     assert_eq!(
@@ -666,6 +681,10 @@ pub async fn outbox_outcomes(store: &dyn Store) {
         assert_eq!(
             done.email.list_unsubscribe, None,
             "a sent or failed email keeps no unsubscribe link (it is signed)"
+        );
+        assert!(
+            done.email.attachments.is_empty(),
+            "a sent or failed email keeps no attachment (an invite names its meeting link)"
         );
         assert_eq!(done.email.subject, m1.email.subject, "the envelope stays");
         assert_eq!(done.email.to, m1.email.to, "the envelope stays");

@@ -43,6 +43,7 @@ fn mail_for(plan: &Plan) -> OutboxMessage {
             text: "Hi".to_owned(),
             html: "<p>Hi</p>".to_owned(),
             list_unsubscribe: None,
+            attachments: Vec::new(),
         },
         at(0),
     )

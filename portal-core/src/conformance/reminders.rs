@@ -37,6 +37,7 @@ pub(super) fn parked_mail(w: &World) -> OutboxMessage {
             text: "t".to_owned(),
             html: "h".to_owned(),
             list_unsubscribe: Some("https://portal.example/r/unsubscribe/x".to_owned()),
+            attachments: Vec::new(),
         },
         at,
     )
@@ -246,10 +247,13 @@ pub async fn concurrent_digests(store: Arc<dyn Store>) {
     assert_eq!(queued, 1, "only the winner's email is queued");
 }
 
-/// Snoozes are set and replaced, scoped by portal; unsubscribing keeps the first time.
+/// Snoozes are set and replaced, scoped by portal, task and contact; unsubscribing
+/// keeps the first time.
 pub async fn reminder_snooze_and_unsubscribe(store: &dyn Store) {
     let w = world(store).await;
     let task = task_in(store, &w, TaskKind::Standard).await;
+    // Another task of the same portal: snoozing one task leaves it due.
+    let _unsnoozed = task_in(store, &w, TaskKind::Standard).await;
     store
         .snooze_task(w.portal.id, w.contact.id, task.id, t0() + secs(60))
         .await
@@ -315,6 +319,10 @@ pub async fn reminder_snooze_and_unsubscribe(store: &dyn Store) {
         "unsubscribing keeps snoozes"
     );
     assert_eq!(of(second.id).unsubscribed_at, None, "only that contact");
+    assert!(
+        of(second.id).snoozes.is_empty(),
+        "a snooze is the contact's own: another contact of the portal is still reminded"
+    );
     assert_eq!(
         state
             .contacts

@@ -3,8 +3,9 @@
 //! message production sends.
 
 use lettre::Message;
+use lettre::message::header::ContentType;
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::{Attachment as LettreAttachment, Mailbox, MultiPart};
 
 use super::Email;
 use crate::error::{Error, Result};
@@ -60,14 +61,26 @@ pub(crate) fn build_message(from: &Mailbox, email: &Email) -> Result<Message> {
                 "List-Unsubscribe=One-Click",
             )?);
     }
-    builder
-        .multipart(MultiPart::alternative_plain_html(
-            email.text.clone(),
-            email.html.clone(),
-        ))
-        .map_err(|e| Error::Mail {
-            message: format!("building message: {e}"),
-        })
+    let alternative = MultiPart::alternative_plain_html(email.text.clone(), email.html.clone());
+    let body = if email.attachments.is_empty() {
+        alternative
+    } else {
+        // `multipart/mixed`: the readable alternative first, then each file.
+        let mut mixed = MultiPart::mixed().multipart(alternative);
+        for file in &email.attachments {
+            let content_type = ContentType::parse(&file.content_type).map_err(|e| Error::Mail {
+                message: format!("attachment {}: content type: {e}", file.filename),
+            })?;
+            mixed = mixed.singlepart(
+                LettreAttachment::new(file.filename.clone())
+                    .body(file.content.clone(), content_type),
+            );
+        }
+        mixed
+    };
+    builder.multipart(body).map_err(|e| Error::Mail {
+        message: format!("building message: {e}"),
+    })
 }
 
 /// `<128 random bits in hex@the sender's domain>` (RFC 5322 section 3.6.4): unique
@@ -101,6 +114,7 @@ mod tests {
             text: "Code 123456".to_owned(),
             html: "<p>Code 123456</p>".to_owned(),
             list_unsubscribe: None,
+            attachments: Vec::new(),
         };
         let a = String::from_utf8(build_message(&from, &email).unwrap().formatted()).unwrap();
         let b = String::from_utf8(build_message(&from, &email).unwrap().formatted()).unwrap();
@@ -142,6 +156,7 @@ mod tests {
             text: "t".to_owned(),
             html: "<p>t</p>".to_owned(),
             list_unsubscribe: Some("https://portal.example/r/unsubscribe/abc".to_owned()),
+            attachments: Vec::new(),
         };
         let m = String::from_utf8(build_message(&from, &email).unwrap().formatted()).unwrap();
         assert!(m.contains("List-Unsubscribe: <https://portal.example/r/unsubscribe/abc>\r\n"));
@@ -151,5 +166,37 @@ mod tests {
         assert!(!m.contains("List-Unsubscribe"), "one-click is https only");
         email.list_unsubscribe = Some("https://p.example/x>\r\nBcc: a@b.c".to_owned());
         assert!(build_message(&from, &email).is_err());
+    }
+
+    #[test]
+    fn attachments_follow_the_text_and_html_in_a_mixed_message() {
+        let from: Mailbox = "Portal <portal@msp.example>".parse().unwrap();
+        let email = Email {
+            to: EmailAddress::parse("dana@example.com").unwrap(),
+            to_name: None,
+            subject: "Meeting".to_owned(),
+            text: "t".to_owned(),
+            html: "<p>t</p>".to_owned(),
+            list_unsubscribe: None,
+            attachments: vec![crate::mail::Attachment {
+                filename: "invite.ics".to_owned(),
+                content_type: "text/calendar; charset=utf-8; method=REQUEST".to_owned(),
+                content: b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n".to_vec(),
+            }],
+        };
+        let m = String::from_utf8(build_message(&from, &email).unwrap().formatted()).unwrap();
+        let mixed = m.find("Content-Type: multipart/mixed;").expect("mixed");
+        let alternative = m
+            .find("Content-Type: multipart/alternative;")
+            .expect("alternative");
+        let file = m
+            .find("Content-Disposition: attachment; filename=\"invite.ics\"")
+            .unwrap_or_else(|| panic!("attachment missing in\n{m}"));
+        assert!(mixed < alternative && alternative < file, "{m}");
+        assert!(m.contains("method=REQUEST"), "{m}");
+        assert!(m.contains("METHOD:REQUEST"), "{m}");
+        let mut bad = email.clone();
+        bad.attachments[0].content_type = "not a type".to_owned();
+        assert!(build_message(&from, &bad).is_err());
     }
 }

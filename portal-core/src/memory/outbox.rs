@@ -16,6 +16,7 @@ fn erase_bodies(m: &mut OutboxMessage) {
     m.email.text.clear();
     m.email.html.clear();
     m.email.list_unsubscribe = None;
+    m.email.attachments.clear();
 }
 
 #[async_trait]

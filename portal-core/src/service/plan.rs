@@ -16,11 +16,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::PortalService;
 use crate::error::{Error, Result};
 use crate::ids::{ContactId, PhaseId, PortalId, TaskId};
-use crate::mail::{self, Recipient, TaskForYou};
-use crate::model::{Contact, Phase, Portal, PortalSnapshot, Side, Task, TaskKind, TaskStatus};
+use crate::mail::{self, MeetingChange, MeetingFacts, Recipient, TaskForYou};
+use crate::model::{
+    Contact, EmailAddress, MeetingSchedule, Phase, Portal, PortalSnapshot, Side, Task, TaskKind,
+    TaskStatus,
+};
 use crate::outbox::{MailKind, OutboxMessage};
 use crate::staff::{StaffContext, StaffRole};
 use crate::store::{ClientContext, PlanDecision};
+use crate::workflow::ics::{IcsAttendee, IcsMeeting, IcsMethod, meeting_itip};
 use crate::workflow::plan::{self, PhaseDeletion, Plan, PlanChange, PlanNotice, TaskEdit};
 
 /// What staff give to add a task to the plan.
@@ -69,7 +73,11 @@ impl PortalService {
         self.staff_portal(staff, portal).await
     }
 
-    /// Runs a plan rule as one store unit, with the emails its notices call for.
+    /// Runs a plan rule as one store unit, with the emails it calls for: its notices
+    /// (a task assigned or unlocked), a meeting scheduled, moved or cancelled (to its
+    /// contacts, with the calendar object), and a task the client completed (to the
+    /// tenant's notification recipients). All are decided on the plan as stored, in
+    /// the decision, so they are queued exactly when the change commits.
     pub(super) async fn change_plan(
         &self,
         portal: PortalId,
@@ -77,9 +85,27 @@ impl PortalService {
     ) -> Result<PlanChange> {
         let service = self.clone();
         let now = self.inner.clock.now();
+        // The tenant's recipients: the MSP's notices, and the meeting's organizer (the
+        // same one the downloaded invite names).
+        let tenant_id = self.inner.store.portal(portal).await?.tenant_id;
+        let recipients = self
+            .inner
+            .store
+            .tenant(tenant_id)
+            .await?
+            .notification_recipients;
+        // With a daily digest the completion waits for it (the feed has it).
+        let completions_to = if self.staff_digest_on(portal).await {
+            Vec::new()
+        } else {
+            recipients.clone()
+        };
         let decide: PlanDecision = Arc::new(move |plan: &Plan| {
             let mut change = rule(plan, now)?;
-            change.emails = service.plan_emails(plan, &change)?;
+            let mut emails = service.plan_emails(plan, &change)?;
+            emails.extend(service.meeting_emails(plan, &change, recipients.first())?);
+            emails.extend(service.completion_emails(plan, &change, &completions_to)?);
+            change.emails = emails;
             Ok(change)
         });
         let change = self.inner.store.change_plan(portal, decide).await?;
@@ -87,6 +113,181 @@ impl PortalService {
             self.mail_queued().await;
         }
         Ok(change)
+    }
+
+    /// The contacts a client task is for: those it is assigned to, everyone when it
+    /// names nobody; never revoked ones.
+    fn task_contacts<'p>(plan: &'p Plan, task: &Task) -> Vec<&'p Contact> {
+        plan.contacts
+            .iter()
+            .filter(|c| task.assigned_to.is_empty() || task.assigned_to.contains(&c.id))
+            .filter(|c| c.revoked_at.is_none())
+            .collect()
+    }
+
+    /// Meeting emails of a change: for each meeting task the client sees whose
+    /// schedule the change sets or replaces, a `REQUEST` to its contacts (scheduled,
+    /// or moved when it had a schedule), and for each scheduled meeting the change
+    /// deletes, a `CANCEL`. The calendar object is the one the download gives (same
+    /// `UID`, `SEQUENCE` and organizer); a cancellation raises the `SEQUENCE` once more.
+    fn meeting_emails(
+        &self,
+        plan: &Plan,
+        change: &PlanChange,
+        organizer: Option<&EmailAddress>,
+    ) -> Result<Vec<OutboxMessage>> {
+        let mut out = Vec::new();
+        let schedule_of = |t: &Task| match &t.kind {
+            TaskKind::Meeting { schedule: Some(s) } => Some(s.clone()),
+            _ => None,
+        };
+        let mut events: Vec<(&Task, MeetingSchedule, MeetingChange)> = Vec::new();
+        for before in &plan.tasks {
+            let Some(old) = schedule_of(before) else {
+                continue;
+            };
+            match change.tasks.iter().find(|t| t.id == before.id) {
+                None => {
+                    let mut cancelled = old;
+                    cancelled.sequence = cancelled.sequence.saturating_add(1);
+                    events.push((before, cancelled, MeetingChange::Cancelled));
+                }
+                Some(after) => {
+                    if let Some(new) = schedule_of(after).filter(|new| *new != old) {
+                        events.push((after, new, MeetingChange::Moved));
+                    }
+                }
+            }
+        }
+        for after in &change.tasks {
+            let before = plan.tasks.iter().find(|t| t.id == after.id);
+            if let Some(new) = schedule_of(after)
+                && before.and_then(schedule_of).is_none()
+            {
+                events.push((after, new, MeetingChange::Scheduled));
+            }
+        }
+        for (task, schedule, what) in events {
+            if task.internal || task.assignee != Side::Client {
+                continue;
+            }
+            let description = schedule
+                .agenda
+                .clone()
+                .unwrap_or_else(|| task.description.clone());
+            let meeting = IcsMeeting {
+                task_id: task.id,
+                title: &task.title,
+                description: &description,
+                starts_at: schedule.starts_at,
+                duration_minutes: schedule.duration_minutes,
+                meeting_url: schedule.meeting_url.as_deref(),
+                sequence: schedule.sequence,
+                revised_at: match what {
+                    MeetingChange::Cancelled => {
+                        change.activity.first().map_or(task.updated_at, |a| a.at)
+                    }
+                    _ => schedule.revised_at.unwrap_or(task.updated_at),
+                },
+                organizer_name: &plan.portal.branding.company_name,
+                organizer_email: organizer,
+            };
+            let method = match what {
+                MeetingChange::Cancelled => IcsMethod::Cancel,
+                _ => IcsMethod::Request,
+            };
+            for contact in Self::task_contacts(plan, task) {
+                let ics = meeting_itip(
+                    &meeting,
+                    method,
+                    Some(IcsAttendee {
+                        name: &contact.name,
+                        email: &contact.email,
+                    }),
+                );
+                let email = mail::meeting_email(
+                    Recipient {
+                        name: &contact.name,
+                        email: &contact.email,
+                        branding: &plan.portal.branding,
+                        time_zone: contact.time_zone,
+                    },
+                    MeetingFacts {
+                        change: what,
+                        title: &task.title,
+                        starts_at: schedule.starts_at,
+                        duration_minutes: schedule.duration_minutes,
+                        meeting_url: schedule.meeting_url.as_deref(),
+                    },
+                    ics,
+                )?;
+                out.push(self.outbox_mail(
+                    plan.portal.tenant_id,
+                    Some(plan.portal.id),
+                    MailKind::Meeting,
+                    email,
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The MSP's notice of each task a client completed in this change (the task was
+    /// not complete before, is now, and the change's feed entry about it is the
+    /// client's), to every notification recipient.
+    fn completion_emails(
+        &self,
+        plan: &Plan,
+        change: &PlanChange,
+        recipients: &[EmailAddress],
+    ) -> Result<Vec<OutboxMessage>> {
+        let mut out = Vec::new();
+        for after in &change.tasks {
+            if after.status != TaskStatus::Completed {
+                continue;
+            }
+            let was_done = plan
+                .tasks
+                .iter()
+                .find(|t| t.id == after.id)
+                .is_none_or(|t| t.status == TaskStatus::Completed);
+            if was_done {
+                continue;
+            }
+            let Some(by) = change
+                .activity
+                .iter()
+                .find(|a| a.task_id == Some(after.id) && a.actor.side() == Side::Client)
+            else {
+                continue;
+            };
+            let notes = after
+                .evidence
+                .completion
+                .as_ref()
+                .and_then(|c| c.notes.clone())
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| "No notes were added.".to_owned());
+            for to in recipients {
+                let email = mail::completion_notification(
+                    mail::StaffRecipient {
+                        email: to,
+                        branding: &plan.portal.branding,
+                    },
+                    &plan.portal.client_name,
+                    by.actor.name(),
+                    &after.title,
+                    &notes,
+                )?;
+                out.push(self.outbox_mail(
+                    plan.portal.tenant_id,
+                    Some(plan.portal.id),
+                    MailKind::StaffNotification,
+                    email,
+                ));
+            }
+        }
+        Ok(out)
     }
 
     /// The emails of a change's notices: a newly assigned task to the contacts named,
@@ -109,15 +310,11 @@ impl PortalService {
                 PlanNotice::Assigned { contacts, .. } => plan
                     .contacts
                     .iter()
-                    .filter(|c| contacts.contains(&c.id))
+                    .filter(|c| contacts.contains(&c.id) && c.revoked_at.is_none())
                     .collect(),
-                PlanNotice::Unlocked { .. } => plan
-                    .contacts
-                    .iter()
-                    .filter(|c| task.assigned_to.is_empty() || task.assigned_to.contains(&c.id))
-                    .collect(),
+                PlanNotice::Unlocked { .. } => Self::task_contacts(plan, task),
             };
-            for contact in to.into_iter().filter(|c| c.revoked_at.is_none()) {
+            for contact in to {
                 let email = mail::task_email(
                     Recipient {
                         name: &contact.name,

@@ -22,6 +22,31 @@ use crate::reminders::{
 use crate::staff::{StaffContext, StaffRole};
 use crate::store::{ContactInPortal, SentDigest};
 
+/// The most feed entries one staff digest reads (newest first): a day of a client's
+/// events is far fewer.
+const STAFF_DIGEST_MAX_EVENTS: usize = 1000;
+
+/// The id of the staff digest of `portal` for the tenant's `date` to `to`: the first
+/// 16 bytes of a SHA-256 of the three, so every pass in every process computes the
+/// same id and the outbox queues it once.
+fn staff_digest_id(
+    portal: PortalId,
+    date: chrono::NaiveDate,
+    to: &crate::model::EmailAddress,
+) -> crate::ids::MailId {
+    use sha2::{Digest as _, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(b"staff-digest\0");
+    hash.update(portal.as_bytes());
+    hash.update(date.to_string().as_bytes());
+    hash.update(b"\0");
+    hash.update(to.as_str().as_bytes());
+    let full = hash.finalize();
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&full[..16]);
+    crate::ids::MailId::from_bytes(id)
+}
+
 /// What one [`PortalService::send_due_reminders`] pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReminderReport {
@@ -31,6 +56,9 @@ pub struct ReminderReport {
     pub escalations: u32,
     /// Digests or escalations another pass recorded first (nothing queued twice).
     pub raced: u32,
+    /// Daily digests of client events queued for the MSP (one per portal and day at
+    /// most, each to every notification recipient).
+    pub staff_digests: u32,
     /// Portals skipped because reading or writing them failed (logged).
     pub failed_portals: u32,
 }
@@ -68,7 +96,7 @@ impl PortalService {
                 }
             }
         }
-        if report.digests + report.escalations > 0 {
+        if report.digests + report.escalations + report.staff_digests > 0 {
             tracing::info!(
                 digests = report.digests,
                 escalations = report.escalations,
@@ -110,7 +138,70 @@ impl PortalService {
             }
         }
         self.escalate(tenant, portal, &state, &tasks, now, report)
+            .await?;
+        self.staff_digest(tenant, portal, &state.settings, now, report)
             .await
+    }
+
+    /// The MSP's daily digest of a portal's client events, if the portal asks for one
+    /// ([`ReminderSettings::staff_digest`]) and it is due
+    /// ([`reminders::staff_digest_window`]). Each recipient's email has an id derived
+    /// from the portal, the tenant's local date and the recipient, so the outbox's
+    /// refusal of a taken id (`Conflict`, nothing queued) is what keeps it to one a
+    /// day across passes and processes. A day without client events sends nothing.
+    async fn staff_digest(
+        &self,
+        tenant: &Tenant,
+        portal: &Portal,
+        settings: &ReminderSettings,
+        now: DateTime<Utc>,
+        report: &mut ReminderReport,
+    ) -> Result<()> {
+        let Some(window) = reminders::staff_digest_window(now, settings, tenant.time_zone) else {
+            return Ok(());
+        };
+        let feed = self
+            .inner
+            .store
+            .activity(portal.id, STAFF_DIGEST_MAX_EVENTS)
+            .await?;
+        let events = reminders::staff_digest_events(&feed, &window);
+        if events.is_empty() || tenant.notification_recipients.is_empty() {
+            return Ok(());
+        }
+        let items: Vec<mail::StaffDigestItem> = events
+            .iter()
+            .map(|e| mail::StaffDigestItem {
+                at: crate::wording::local_time(e.at, tenant.time_zone),
+                summary: e.summary(),
+            })
+            .collect();
+        let mut emails = Vec::with_capacity(tenant.notification_recipients.len());
+        for to in &tenant.notification_recipients {
+            let email = mail::staff_digest_email(
+                StaffRecipient {
+                    email: to,
+                    branding: &portal.branding,
+                },
+                &portal.client_name,
+                &crate::wording::date(window.local_date),
+                &items,
+            )?;
+            let mut message = self.outbox_mail(
+                tenant.id,
+                Some(portal.id),
+                MailKind::StaffNotification,
+                email,
+            );
+            message.id = staff_digest_id(portal.id, window.local_date, to);
+            emails.push(message);
+        }
+        match self.inner.store.enqueue(&emails).await {
+            Ok(()) => report.staff_digests += 1,
+            Err(Error::Conflict { .. }) => report.raced += 1,
+            Err(e) => return Err(e),
+        }
+        Ok(())
     }
 
     fn digest_email(

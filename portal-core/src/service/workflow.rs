@@ -716,6 +716,10 @@ impl PortalService {
         F: Fn(&str, mail::StaffRecipient<'_>) -> Result<mail::Email>,
     {
         let now = self.inner.clock.now();
+        if self.staff_digest_on(portal_id).await {
+            tracing::info!(portal = %portal_id, "staff notification left to the daily digest");
+            return StaffNotices::none();
+        }
         let interval = self.inner.policy.staff_notification_interval;
         let Some(claim) = self.inner.notifications.claim(portal_id, now, interval) else {
             tracing::info!(portal = %portal_id, "staff notification held: one was sent within the interval");
@@ -753,6 +757,19 @@ impl PortalService {
                 tracing::error!(error = %e, "could not notify the MSP");
                 self.inner.notifications.release(portal_id, claim, true);
                 StaffNotices::none()
+            }
+        }
+    }
+
+    /// Whether the portal's client events go to the MSP as one daily digest instead
+    /// of one email each. If the settings cannot be read, the events are emailed one by
+    /// one: a duplicate is better than a notice lost.
+    pub(super) async fn staff_digest_on(&self, portal: PortalId) -> bool {
+        match self.inner.store.reminder_settings(portal).await {
+            Ok(settings) => settings.staff_digest,
+            Err(e) => {
+                tracing::warn!(portal = %portal, error = %e, "could not read the reminder settings; notifying the MSP at once");
+                false
             }
         }
     }

@@ -9,6 +9,11 @@
 //!   so the same revision always yields the same file.
 //! - Times are written in UTC (`...Z`): every client converts them to the viewer's zone,
 //!   and no `VTIMEZONE` data has to be shipped.
+//! - The download is `METHOD:PUBLISH` (a file to import). The file attached to the
+//!   meeting emails is an iTIP message (RFC 5546): `METHOD:REQUEST` with the contact as
+//!   `ATTENDEE` when the meeting is scheduled or moved, `METHOD:CANCEL` with
+//!   `STATUS:CANCELLED` when it is called off; calendar apps then update or remove the
+//!   entry they hold under the same `UID` instead of adding a second one.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use icalendar::{Calendar, Component, EventLike};
@@ -46,8 +51,52 @@ pub fn meeting_uid(task: TaskId) -> String {
     format!("{task}@msp-client-portal")
 }
 
-/// Renders the `.ics` file.
+/// What an iCalendar object asks of the calendar that reads it (RFC 5546 `METHOD`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IcsMethod {
+    /// A file to import (the download).
+    Publish,
+    /// An invitation: add the event, or update the one with this `UID` when the
+    /// `SEQUENCE` is higher.
+    Request,
+    /// The event with this `UID` is called off.
+    Cancel,
+}
+
+impl IcsMethod {
+    /// The `METHOD` value, also the `method=` parameter of the attachment's MIME type.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Publish => "PUBLISH",
+            Self::Request => "REQUEST",
+            Self::Cancel => "CANCEL",
+        }
+    }
+}
+
+/// Who an invitation is for (`ATTENDEE`).
+#[derive(Debug, Clone, Copy)]
+pub struct IcsAttendee<'a> {
+    /// Their name.
+    pub name: &'a str,
+    /// Their address.
+    pub email: &'a EmailAddress,
+}
+
+/// Renders the `.ics` file to download (`METHOD:PUBLISH`).
 pub fn meeting_ics(m: &IcsMeeting<'_>) -> String {
+    meeting_itip(m, IcsMethod::Publish, None)
+}
+
+/// Renders the calendar object with `method`, addressed to `attendee` (invitations and
+/// cancellations name who they are for; calendar apps ignore an iTIP message that
+/// does not name the reader's address). A cancellation carries `STATUS:CANCELLED`; its
+/// `sequence` must be higher than the invitation's it cancels.
+pub fn meeting_itip(
+    m: &IcsMeeting<'_>,
+    method: IcsMethod,
+    attendee: Option<IcsAttendee<'_>>,
+) -> String {
     let mut description = m.description.trim().to_owned();
     if let Some(url) = m.meeting_url {
         if !description.is_empty() {
@@ -75,6 +124,17 @@ pub fn meeting_ics(m: &IcsMeeting<'_>) -> String {
         .add_parameter("CN", &m.organizer_name.replace('"', "'"))
         .done();
     event.append_property(organizer);
+    if let Some(a) = attendee {
+        let attendee = icalendar::Property::new("ATTENDEE", format!("mailto:{}", a.email))
+            .add_parameter("CN", &a.name.replace('"', "'"))
+            .add_parameter("ROLE", "REQ-PARTICIPANT")
+            .add_parameter("RSVP", "FALSE")
+            .done();
+        event.append_property(attendee);
+    }
+    if method == IcsMethod::Cancel {
+        event.status(icalendar::EventStatus::Cancelled);
+    }
     let mut calendar = Calendar::empty();
     calendar
         .append_property(icalendar::Property::new("VERSION", "2.0"))
@@ -83,7 +143,7 @@ pub fn meeting_ics(m: &IcsMeeting<'_>) -> String {
             "-//MSP client portal//Meeting invite//EN",
         ))
         .append_property(icalendar::Property::new("CALSCALE", "GREGORIAN"))
-        .append_property(icalendar::Property::new("METHOD", "PUBLISH"))
+        .append_property(icalendar::Property::new("METHOD", method.as_str()))
         .push(event.done());
     calendar.to_string()
 }
@@ -163,5 +223,38 @@ mod tests {
             "{ics}"
         );
         assert!(!ics.contains("URL:") && !ics.contains("LOCATION:"), "{ics}");
+    }
+
+    #[test]
+    fn invitations_and_cancellations_name_the_attendee() {
+        let email = EmailAddress::parse("dana@contoso.example").unwrap();
+        let dana = IcsAttendee {
+            name: "Dana \"D\" Reyes",
+            email: &email,
+        };
+        let m = meeting("Agenda", None);
+        let request = meeting_itip(&m, IcsMethod::Request, Some(dana));
+        let l = lines(&request);
+        assert!(l.contains(&"METHOD:REQUEST"), "{request}");
+        assert!(!request.contains("STATUS:CANCELLED"), "{request}");
+        // Long lines are folded (CRLF + space): unfold before looking.
+        assert!(
+            request.replace("\r\n ", "").contains(
+                "ATTENDEE;CN=Dana 'D' Reyes;ROLE=REQ-PARTICIPANT;RSVP=FALSE:mailto:dana@contoso.example"
+            ),
+            "{request}"
+        );
+        let cancel = meeting_itip(&m, IcsMethod::Cancel, Some(dana));
+        let l = lines(&cancel);
+        assert!(l.contains(&"METHOD:CANCEL"), "{cancel}");
+        assert!(l.contains(&"STATUS:CANCELLED"), "{cancel}");
+        assert!(
+            l.contains(&"UID:00000000-0000-0000-0000-000000000abc@msp-client-portal"),
+            "{cancel}"
+        );
+        assert!(
+            !meeting_ics(&m).contains("ATTENDEE"),
+            "the download names nobody"
+        );
     }
 }

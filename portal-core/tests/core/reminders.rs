@@ -324,3 +324,108 @@ async fn reminder_and_escalation_snapshots() {
     assert_snapshot!("core__escalation_text", desk.text);
     assert_snapshot!("core__escalation_html", desk.html);
 }
+
+/// With the daily digest on, the MSP gets no email per client event: the next pass
+/// after the digest hour (09:00 in the tenant's zone) sends each notification
+/// recipient one email listing the day's client events, oldest first, and no pass
+/// sends it twice; a day without client events sends nothing.
+#[tokio::test]
+async fn a_daily_staff_digest_replaces_one_email_per_client_event() {
+    let kit = TestService::in_memory(91);
+    kit.clock.set(utc(2026, 12, 1, 8, 0));
+    let seeded = kit.seed_portal().await.unwrap();
+    let p = seeded.portal.id;
+    kit.service
+        .set_reminder_settings(
+            &seeded.staff,
+            p,
+            portal_core::reminders::ReminderSettings {
+                staff_digest: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let phase = kit
+        .service
+        .add_phase(&seeded.staff, p, "Getting started")
+        .await
+        .unwrap();
+    let spec = |title: &str| TaskSpec {
+        title: title.to_owned(),
+        description: String::new(),
+        assignee: Side::Client,
+        kind: TaskKind::Standard,
+        due_date: None,
+    };
+    let agreement = kit
+        .service
+        .add_task(&seeded.staff, p, phase.id, spec("Sign the agreement"))
+        .await
+        .unwrap();
+    let (_, ctx) = kit.sign_in(&seeded.contact).await.unwrap();
+    let to_msp = |kit: &TestService| {
+        kit.mailer
+            .sent()
+            .into_iter()
+            .filter(|e| RECIPIENTS.contains(&e.to.as_str()))
+            .collect::<Vec<_>>()
+    };
+    let before = to_msp(&kit).len();
+
+    kit.clock.set(utc(2026, 12, 1, 10, 0));
+    kit.service
+        .add_comment(&ctx, agreement.id, "Which version do we sign?")
+        .await
+        .unwrap();
+    kit.clock.advance(TimeDelta::minutes(30));
+    kit.service
+        .ask_question(&ctx, "Do we need to be on site?")
+        .await
+        .unwrap();
+    kit.clock.advance(TimeDelta::minutes(30));
+    kit.service
+        .complete_task(&ctx, agreement.id, Some("Signed v3".to_owned()))
+        .await
+        .unwrap();
+    assert_eq!(to_msp(&kit).len(), before, "no email per event");
+
+    // Passes every 15 minutes: nothing before 09:00 the next day, then one each.
+    let sent = run_until(&kit, utc(2026, 12, 2, 8, 59)).await;
+    assert!(
+        sent.iter()
+            .all(|(_, e)| !RECIPIENTS.contains(&e.to.as_str())),
+        "nothing before the digest hour"
+    );
+    let sent = run_until(&kit, utc(2026, 12, 3, 12, 0)).await;
+    let digests: Vec<_> = sent
+        .iter()
+        .filter(|(_, e)| RECIPIENTS.contains(&e.to.as_str()))
+        .collect();
+    assert_eq!(
+        digests.len(),
+        RECIPIENTS.len(),
+        "one digest per recipient, once (and none on a day without events)"
+    );
+    for (at, email) in &digests {
+        assert_eq!(*at, utc(2026, 12, 2, 9, 0), "the first pass at the hour");
+        assert_eq!(
+            email.subject,
+            format!(
+                "[{}] 3 client events in the portal, Wed 2 Dec 2026",
+                seeded.portal.client_name
+            )
+        );
+    }
+    let text = &digests[0].1.text;
+    let comment = text.find("commented").unwrap();
+    let question = text.find("asked").unwrap();
+    let completed = text.find("completed").unwrap();
+    assert!(comment < question && question < completed, "{text}");
+    assert!(
+        text.contains("10:00 UTC"),
+        "times named in the tenant's zone: {text}"
+    );
+    assert_snapshot!("core__staff_digest_text", digests[0].1.text.clone());
+    assert_snapshot!("core__staff_digest_html", digests[0].1.html.clone());
+}

@@ -108,7 +108,7 @@ impl PortalApp {
             masked_email: view.target.contact.email.masked(),
             expires: view
                 .code_expires_at
-                .map(|t| t.format("%H:%M UTC").to_string()),
+                .map(|t| portal_core::wording::local_clock(t, view.target.contact.time_zone)),
             notice,
             error,
             codes_left: max.saturating_sub(view.codes_issued),
@@ -172,6 +172,16 @@ impl PortalApp {
                 "Too many wrong tries: this code no longer works. Send a new code below."
                     .to_owned(),
             ),
+            // A lockout: its own page, with its end in the contact's zone.
+            Error::LimitReached(Limit::ContactLockedOut { .. }) => {
+                let failure = Failure::from(err);
+                return Err(match self.service.verification(&verification).await {
+                    Ok(view) => failure
+                        .in_zone(view.target.contact.time_zone)
+                        .branded(Some(view.target.portal.branding)),
+                    Err(_) => failure,
+                });
+            }
             _ => return Err(err.into()),
         };
         let view = self.service.verification(&verification).await?;

@@ -6,7 +6,7 @@
 use http::StatusCode;
 use portal_core::AccessPolicy;
 use portal_core::error::{Entity, Error, Limit};
-use portal_core::model::{Branding, PortalStatus};
+use portal_core::model::{Branding, PortalStatus, TimeZone};
 
 use super::{PortalApp, Req};
 use crate::cookies::{self, Jar};
@@ -62,6 +62,8 @@ pub(super) struct Failure {
     branding: Option<Branding>,
     back: Option<(String, &'static str)>,
     clear_session: bool,
+    /// The zone the page's times are shown in (the contact's, when known).
+    zone: TimeZone,
 }
 
 impl From<Error> for Failure {
@@ -71,6 +73,7 @@ impl From<Error> for Failure {
             branding: None,
             back: None,
             clear_session: false,
+            zone: TimeZone::UTC,
         }
     }
 }
@@ -82,6 +85,7 @@ impl From<Refusal> for Failure {
             branding: None,
             back: None,
             clear_session: false,
+            zone: TimeZone::UTC,
         }
     }
 }
@@ -90,6 +94,12 @@ impl Failure {
     /// Shows the page in the portal's branding.
     pub(super) fn branded(mut self, branding: Option<Branding>) -> Self {
         self.branding = branding;
+        self
+    }
+
+    /// Shows the page's times in the contact's `zone` (named), not UTC.
+    pub(super) fn in_zone(mut self, zone: TimeZone) -> Self {
+        self.zone = zone;
         self
     }
 
@@ -196,7 +206,7 @@ fn minutes_up(secs: i64) -> i64 {
 
 /// The page for an error of the core, worded from `policy`. Logs what the client is
 /// not shown (storage and mail failures).
-fn explain_error(err: &Error, policy: &AccessPolicy) -> Explanation {
+fn explain_error(err: &Error, policy: &AccessPolicy, zone: TimeZone) -> Explanation {
     match err {
         Error::NotFound {
             entity: Entity::Session,
@@ -327,8 +337,8 @@ fn explain_error(err: &Error, policy: &AccessPolicy) -> Explanation {
             StatusCode::TOO_MANY_REQUESTS,
             "Too many wrong codes",
             format!(
-                "For your security, codes can't be used for now because too many wrong ones were entered. You can try again after {} (UTC). The sign-in link in your newest email still works.",
-                until.format("%-d %B %Y, %H:%M")
+                "For your security, codes can't be used for now because too many wrong ones were entered. You can try again after {}. The sign-in link in your newest email still works.",
+                portal_core::wording::local_time(*until, zone)
             ),
         ),
         Error::LimitReached(_) => explain(
@@ -417,7 +427,7 @@ impl PortalApp {
     /// status and words as its page.
     pub(super) fn failure_json(&self, failure: Failure) -> Reply {
         let explanation = match &failure.problem {
-            Problem::Core(e) => explain_error(e, self.service.policy()),
+            Problem::Core(e) => explain_error(e, self.service.policy(), failure.zone),
             Problem::Request(r) => explain_refusal(*r),
         };
         let reply = problem_json(
@@ -462,7 +472,7 @@ impl PortalApp {
     /// The page for a failure: the one place a [`Failure`] becomes a page.
     pub(super) fn failure_page(&self, req: &Req, failure: Failure) -> Reply {
         let explanation = match &failure.problem {
-            Problem::Core(e) => explain_error(e, self.service.policy()),
+            Problem::Core(e) => explain_error(e, self.service.policy(), failure.zone),
             Problem::Request(Refusal::BodyUnreadable) => {
                 return Reply::text(
                     StatusCode::BAD_REQUEST,
@@ -502,7 +512,7 @@ mod tests {
     }
 
     fn says(e: &Error, p: &AccessPolicy) -> (u16, String) {
-        let x = explain_error(e, p);
+        let x = explain_error(e, p, TimeZone::UTC);
         (x.status.as_u16(), x.paragraphs.join(" "))
     }
 
@@ -533,7 +543,18 @@ mod tests {
         );
         assert_eq!(status, 429);
         assert!(
-            text.contains("try again after 29 November 2026, 10:05 (UTC)"),
+            text.contains("try again after Sun 29 Nov 2026, 10:05 UTC."),
+            "{text}"
+        );
+        // For a contact whose zone is known: their local time, named.
+        let auckland = TimeZone::parse("Pacific/Auckland").unwrap();
+        let lockout = Error::LimitReached(Limit::ContactLockedOut {
+            until,
+            started: false,
+        });
+        let text = explain_error(&lockout, &p, auckland).paragraphs.join(" ");
+        assert!(
+            text.contains("try again after Sun 29 Nov 2026, 23:05 NZDT (Pacific/Auckland)."),
             "{text}"
         );
         let (_, text) = says(&Error::LimitReached(Limit::CodesPerVerification), &p);
@@ -560,7 +581,7 @@ mod tests {
         let mail = Error::Mail {
             message: "smtp.example.net said 554 relay denied".to_owned(),
         };
-        let x = explain_error(&mail, &p);
+        let x = explain_error(&mail, &p, TimeZone::UTC);
         assert_eq!(x.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(x.heading, "We couldn't send the email");
         assert!(
@@ -574,6 +595,7 @@ mod tests {
                 max_bytes: 25_000_000,
             },
             &p,
+            TimeZone::UTC,
         );
         assert_eq!(x.status, StatusCode::PAYLOAD_TOO_LARGE);
         assert!(
@@ -586,6 +608,7 @@ mod tests {
                 max_bytes: 100 * 1024 * 1024,
             },
             &p,
+            TimeZone::UTC,
         );
         assert!(
             x.paragraphs[0].contains("the 100 MB allowed"),
@@ -595,6 +618,7 @@ mod tests {
         let x = explain_error(
             &Error::storage_full("SQLite: the disk is full while adding a comment at /data"),
             &p,
+            TimeZone::UTC,
         );
         assert_eq!(x.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(
@@ -603,7 +627,11 @@ mod tests {
                 "The server is out of storage space, so your change was not saved. Please try again later."
             ]
         );
-        let x = explain_error(&Error::storage_msg("disk I/O error at page 7"), &p);
+        let x = explain_error(
+            &Error::storage_msg("disk I/O error at page 7"),
+            &p,
+            TimeZone::UTC,
+        );
         assert_eq!(x.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!x.paragraphs.join(" ").contains("disk"));
     }
@@ -627,7 +655,7 @@ mod tests {
     #[test]
     fn not_found_is_told_apart_by_entity() {
         let p = AccessPolicy::default();
-        let heading = |entity| explain_error(&Error::not_found(entity), &p).heading;
+        let heading = |entity| explain_error(&Error::not_found(entity), &p, TimeZone::UTC).heading;
         assert_eq!(heading(Entity::Session), "Please sign in again");
         assert_eq!(heading(Entity::Verification), "This sign-in has ended");
         assert_eq!(heading(Entity::Page), "Page not found");

@@ -88,14 +88,23 @@ impl PortalApp {
         let snap = &plan.snapshot;
         let tab = Tab::from_query(query_param(req, "tab").as_deref());
         let activity = self.service.activity(&ctx, HOME_ACTIVITY).await?;
-        let today = self.service.clock().now().date_naive();
+        // "Today" is the contact's: a task due today is not overdue in Auckland at
+        // noon just because it is already tomorrow in UTC, nor the other way round.
+        let today = self
+            .service
+            .clock()
+            .now()
+            .with_timezone(&ctx.time_zone.tz())
+            .date_naive();
         // Files are read only for the tab that lists them.
         let documents = if tab == Tab::Documents {
             self.service.documents(&ctx).await?
         } else {
             Vec::new()
         };
-        let c = self.chrome(req, tab.label(), Some(&snap.portal.branding));
+        let c = self
+            .chrome(req, tab.label(), Some(&snap.portal.branding))
+            .in_zone(ctx.time_zone);
         let page: HomePage = pages::home(
             c,
             HomeInput {

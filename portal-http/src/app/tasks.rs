@@ -125,7 +125,9 @@ impl PortalApp {
             .map(|p| p.name.as_str())
             .unwrap_or("");
         let prefix = self.config.prefix();
-        let c = self.chrome(req, &task.title, Some(&snap.portal.branding));
+        let c = self
+            .chrome(req, &task.title, Some(&snap.portal.branding))
+            .in_zone(ctx.time_zone);
         let page = task_page(
             c,
             PortalNav::new(prefix),
@@ -134,7 +136,12 @@ impl PortalApp {
                 phase,
                 company: &snap.portal.branding.company_name,
                 comments: &comments,
-                today: self.service.clock().now().date_naive(),
+                today: self
+                    .service
+                    .clock()
+                    .now()
+                    .with_timezone(&ctx.time_zone.tz())
+                    .date_naive(),
                 prefix,
                 notice,
                 error: outcome.error,
@@ -324,7 +331,9 @@ impl PortalApp {
     ) -> Result<Reply, Failure> {
         let portal = self.service.store().portal(ctx.portal_id).await?;
         let questions = self.service.questions(ctx).await?;
-        let c = self.chrome(req, "Ask a Question", Some(&portal.branding));
+        let c = self
+            .chrome(req, "Ask a Question", Some(&portal.branding))
+            .in_zone(ctx.time_zone);
         let page = questions_page(c, self.config.prefix(), &questions, notice, error, draft);
         Ok(self.render(status, &page))
     }

@@ -137,11 +137,16 @@ fn file_state(file: &DocumentFile, policy: UnscannablePolicy) -> &'static str {
     }
 }
 
-fn file_view(file: &DocumentFile, policy: UnscannablePolicy, prefix: &str) -> FileView {
+fn file_view(
+    file: &DocumentFile,
+    policy: UnscannablePolicy,
+    prefix: &str,
+    zone: portal_core::model::TimeZone,
+) -> FileView {
     FileView {
         name: file.name.clone(),
         size: wording::bytes(file.size),
-        uploaded_at: when(file.uploaded_at),
+        uploaded_at: when(file.uploaded_at, zone),
         version: file.version,
         download_href: file
             .admitted(policy)
@@ -168,6 +173,8 @@ pub struct ViewContext<'a> {
     pub policy: UnscannablePolicy,
     /// The refused upload: `(document id, message)`.
     pub error: Option<(&'a str, &'a str)>,
+    /// The contact's zone, for upload times.
+    pub zone: portal_core::model::TimeZone,
 }
 
 /// A requested document of `task` (the row's task) as shown.
@@ -194,7 +201,7 @@ pub fn document_view(row: &DocumentRow, task: &Task, cx: &ViewContext<'_>) -> Do
         .versions
         .iter()
         .filter(|f| row.current.as_ref().is_none_or(|c| c.id != f.id))
-        .map(|f| file_view(f, cx.policy, cx.prefix))
+        .map(|f| file_view(f, cx.policy, cx.prefix, cx.zone))
         .collect();
     earlier.reverse();
     let base = format!("{}/tasks/{}", cx.prefix, task.id);
@@ -214,7 +221,7 @@ pub fn document_view(row: &DocumentRow, task: &Task, cx: &ViewContext<'_>) -> Do
         current: row
             .current
             .as_ref()
-            .map(|f| file_view(f, cx.policy, cx.prefix)),
+            .map(|f| file_view(f, cx.policy, cx.prefix, cx.zone)),
         earlier,
         upload_action: may
             .then(|| format!("{base}/documents/{}", encode_segment(&row.requested.id))),

@@ -1,7 +1,7 @@
 //! The frame every page shares: title, branding, CSP nonce, CSRF token, and the
 //! signed-in portal's navigation.
 
-use portal_core::model::Branding;
+use portal_core::model::{Branding, TimeZone};
 
 /// What every page's frame needs: title, branding, CSP nonce, CSRF token.
 #[derive(Debug, Clone)]
@@ -26,6 +26,9 @@ pub struct Chrome {
     pub csrf: String,
     /// Whether the page knows whose portal it is (and so shows the MSP's branding).
     pub branded: bool,
+    /// The zone every time on the page is shown in, named: the signed-in contact's
+    /// ([`Self::in_zone`]); UTC, named, on pages for nobody in particular.
+    pub zone: TimeZone,
 }
 
 impl Chrome {
@@ -70,7 +73,15 @@ impl Chrome {
             nonce,
             csrf,
             branded: branding.is_some(),
+            zone: TimeZone::default(),
         }
+    }
+
+    /// The frame for a page a contact reads: its times in their zone.
+    #[must_use]
+    pub fn in_zone(mut self, zone: TimeZone) -> Self {
+        self.zone = zone;
+        self
     }
 }
 

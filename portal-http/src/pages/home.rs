@@ -372,6 +372,7 @@ pub struct HomeInput<'a> {
 
 /// Builds the home page for one tab.
 pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
+    let zone = c.zone;
     let HomeInput {
         snap,
         contact_name,
@@ -471,6 +472,7 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
                 prefix,
                 policy: unscannable,
                 error: None,
+                zone,
             };
             documents
                 .iter()
@@ -485,7 +487,7 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
             .iter()
             .map(|a| ActivityView {
                 summary: a.summary(),
-                at: task::when(a.at),
+                at: task::when(a.at, zone),
             })
             .collect(),
     }

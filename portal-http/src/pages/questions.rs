@@ -48,6 +48,7 @@ pub fn questions_page(
     error: Option<String>,
     draft: String,
 ) -> QuestionsPage {
+    let zone = c.zone;
     QuestionsPage {
         c,
         nav: PortalNav::new(prefix),
@@ -59,12 +60,12 @@ pub fn questions_page(
             .iter()
             .map(|q| QuestionItem {
                 asked_by: q.asked_by.name().to_owned(),
-                asked_at: when(q.asked_at),
+                asked_at: when(q.asked_at, zone),
                 text: q.text.clone(),
                 answer: q
                     .answer
                     .as_ref()
-                    .map(|a| (a.by.name().to_owned(), when(a.at), a.text.clone())),
+                    .map(|a| (a.by.name().to_owned(), when(a.at, zone), a.text.clone())),
             })
             .collect(),
     }

@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use portal_core::model::{MeetingSchedule, QuestionKind, Side, Task, TaskKind, TaskStatus};
+use portal_core::model::{
+    MeetingSchedule, QuestionKind, Side, Task, TaskKind, TaskStatus, TimeZone,
+};
+use portal_core::wording;
 use portal_core::workflow::survey::{Answer, field_name};
 use portal_core::workflow::video::parse_video_url;
 use portal_core::workflow::{Actor, Comment};
@@ -15,9 +18,10 @@ use portal_core::workflow::documents::DocumentRow;
 use super::documents::{DocumentView, ViewContext, document_view};
 use super::{Chrome, PortalNav, TaskCard, card};
 
-/// A UTC instant for people: "Sat 28 Nov 2026, 10:00 UTC".
-pub fn when(at: DateTime<Utc>) -> String {
-    at.format("%a %-d %b %Y, %H:%M UTC").to_string()
+/// An instant as the contact reads it, in their zone with the zone named:
+/// "Sat 28 Nov 2026, 23:00 NZDT (Pacific/Auckland)" ([`wording::local_time`]).
+pub fn when(at: DateTime<Utc>, zone: TimeZone) -> String {
+    wording::local_time(at, zone)
 }
 
 /// Who and when, for "Completed by … on …" lines.
@@ -34,11 +38,11 @@ pub struct DoneInfo {
 /// A scheduled meeting as shown.
 #[derive(Debug, Clone)]
 pub struct MeetingView {
-    /// Date and time range in the meeting's zone, with the zone named.
+    /// Date and time range in the contact's zone, with its abbreviation.
     pub when: String,
     /// "45 minutes".
     pub duration: String,
-    /// The IANA zone name.
+    /// The contact's IANA zone name (empty when the abbreviation already is it, UTC).
     pub zone: String,
     /// Join link (http/https only).
     pub join_url: Option<String>,
@@ -188,35 +192,31 @@ pub struct TaskPage {
     pub comments: Vec<CommentView>,
 }
 
-fn done(by: &Actor, at: DateTime<Utc>, notes: Option<&String>) -> DoneInfo {
+fn done(by: &Actor, at: DateTime<Utc>, notes: Option<&String>, zone: TimeZone) -> DoneInfo {
     DoneInfo {
         by: by.name().to_owned(),
-        at: when(at),
+        at: when(at, zone),
         notes: notes.cloned(),
     }
 }
 
-/// The meeting's time in its own zone, with the zone named.
-pub fn meeting_view(s: &MeetingSchedule, ics_href: String) -> MeetingView {
+/// The meeting's time in the contact's zone, with the zone named (whatever zone the
+/// MSP scheduled it in: the contact joins from where they are).
+pub fn meeting_view(s: &MeetingSchedule, ics_href: String, zone: TimeZone) -> MeetingView {
     let end = s.starts_at + TimeDelta::minutes(i64::from(s.duration_minutes));
-    let (when, zone) = match s.tz() {
-        Ok(tz) => {
-            let start = s.starts_at.with_timezone(&tz);
-            let end = end.with_timezone(&tz);
-            (
-                format!(
-                    "{} – {} {}",
-                    start.format("%A %-d %B %Y, %-I:%M %p"),
-                    end.format("%-I:%M %p"),
-                    start.format("%Z")
-                ),
-                s.time_zone.clone(),
-            )
-        }
-        Err(_) => (
-            format!("{} – {}", when(s.starts_at), end.format("%H:%M UTC")),
-            "UTC".to_owned(),
-        ),
+    let start = s.starts_at.with_timezone(&zone.tz());
+    let end = end.with_timezone(&zone.tz());
+    let when = format!(
+        "{} – {} {}",
+        start.format("%A %-d %B %Y, %-I:%M %p"),
+        end.format("%-I:%M %p"),
+        end.format("%Z")
+    );
+    // The IANA name after the abbreviation, unless they are the same ("UTC").
+    let zone = if end.format("%Z").to_string() == zone.name() {
+        String::new()
+    } else {
+        zone.name().to_owned()
     };
     let duration = match (s.duration_minutes / 60, s.duration_minutes % 60) {
         (0, m) => format!("{m} minutes"),
@@ -387,10 +387,11 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
     let mut task_card = card(task, input.company, input.today);
     input.marks.mark(&mut task_card, task);
     let base = format!("{}/tasks/{}", input.prefix, task.id);
+    let zone = c.zone;
     let completion = e
         .completion
         .as_ref()
-        .map(|d| done(&d.by, d.at, d.notes.as_ref()));
+        .map(|d| done(&d.by, d.at, d.notes.as_ref(), zone));
     let mut page = TaskPage {
         c,
         nav,
@@ -424,7 +425,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                     Side::Msp => input.company.to_owned(),
                 },
                 staff: c.author.side() == Side::Msp,
-                at: when(c.at),
+                at: when(c.at, zone),
                 body: c.body.clone(),
             })
             .collect(),
@@ -435,7 +436,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
             page.meeting = Some(
                 schedule
                     .as_ref()
-                    .map(|s| meeting_view(s, format!("{base}/invite.ics"))),
+                    .map(|s| meeting_view(s, format!("{base}/invite.ics"), zone)),
             );
         }
         TaskKind::Training { video_url } => {
@@ -450,7 +451,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                 .answers_saved
                 .as_ref()
                 .filter(|_| completion.is_none())
-                .map(|m| when(m.at));
+                .map(|m| when(m.at, zone));
             page.survey = Some((
                 question_views(task, questions, input.submitted, &input.field_errors),
                 completion,
@@ -463,7 +464,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                 .map(|i| ItemView {
                     id: i.id.clone(),
                     label: i.label.clone(),
-                    checked: e.checked.get(&i.id).map(|m| done(&m.by, m.at, None)),
+                    checked: e.checked.get(&i.id).map(|m| done(&m.by, m.at, None, zone)),
                 })
                 .collect();
             let checked = views.iter().filter(|v| v.checked.is_some()).count();
@@ -475,7 +476,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                 email: d.email.to_string(),
                 info: DoneInfo {
                     by: d.name.clone(),
-                    at: when(d.at),
+                    at: when(d.at, zone),
                     notes: d.comment.clone(),
                 },
             });
@@ -486,6 +487,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                 prefix: input.prefix,
                 policy: input.unscannable,
                 error: input.upload_error,
+                zone,
             };
             let docs: Vec<DocumentView> = input
                 .documents

@@ -25,6 +25,7 @@ fn email(n: usize) -> Email {
         text: "text".to_owned(),
         html: "<p>html</p>".to_owned(),
         list_unsubscribe: None,
+        attachments: Vec::new(),
     }
 }
 

@@ -247,3 +247,193 @@ async fn meeting_invite_is_valid_ics_and_updates_on_reschedule() {
     // The client cannot schedule: scheduling takes a StaffContext, and the rule
     // (`workflow::apply`) refuses a client actor too (its own unit tests).
 }
+
+/// The calendar object attached to a meeting email: its `METHOD` (a calendar
+/// property) and its one event.
+fn attached_invite(email: &portal_core::Email) -> (String, BTreeMap<String, Prop>, String) {
+    assert_eq!(email.attachments.len(), 1, "{email:?}");
+    let file = &email.attachments[0];
+    assert_eq!(file.filename, "invite.ics");
+    let ics = String::from_utf8(file.content.clone()).unwrap();
+    let calendars: Vec<_> = ical::IcalParser::new(std::io::BufReader::new(ics.as_bytes()))
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let method = calendars[0]
+        .properties
+        .iter()
+        .find(|p| p.name == "METHOD")
+        .and_then(|p| p.value.clone())
+        .unwrap();
+    assert!(
+        file.content_type.ends_with(&format!("method={method}")),
+        "{}",
+        file.content_type
+    );
+    (method, parse_event(&ics), ics)
+}
+
+#[tokio::test]
+async fn meeting_emails_carry_an_invite_that_updates_and_cancels_one_event() {
+    let h = Harness::new(117).await;
+    let (_ctx, phase) = h.client().await;
+    let auckland = portal_core::model::TimeZone::parse("Pacific/Auckland").unwrap();
+    let aroha = h
+        .service
+        .add_contact_in_zone(
+            &h.staff,
+            h.portal.id,
+            "Aroha Ngata",
+            "aroha@contoso.example",
+            Some(auckland),
+        )
+        .await
+        .unwrap();
+    let meeting = h
+        .task(
+            phase,
+            "Kick-off call",
+            Side::Client,
+            TaskKind::Meeting { schedule: None },
+        )
+        .await;
+    let start: DateTime<Utc> = "2026-12-03T20:00:00Z".parse().unwrap();
+    let moved: DateTime<Utc> = "2026-12-04T21:30:00Z".parse().unwrap();
+    let url = "https://meet.example/j/42";
+
+    h.clock.advance(TimeDelta::minutes(1));
+    h.service
+        .schedule_meeting(
+            &h.staff,
+            h.portal.id,
+            meeting.id,
+            MeetingSchedule::new(
+                start,
+                "America/New_York",
+                45,
+                Some(url),
+                Some("Introductions"),
+            ),
+        )
+        .await
+        .unwrap();
+    let invited = h.mailer.last_to("aroha@contoso.example").unwrap();
+    assert_eq!(invited.subject, "Meeting scheduled: “Kick-off call”");
+    // In Aroha's zone, named: 20:00 UTC on 3 Dec is 09:00 NZDT on 4 Dec.
+    let local = "Fri 4 Dec 2026, 09:00 NZDT (Pacific/Auckland)";
+    assert!(invited.text.contains(local), "{}", invited.text);
+    assert!(invited.html.contains(local), "{}", invited.html);
+    assert!(invited.text.contains(url));
+    let (method, first, ics) = attached_invite(&invited);
+    assert_eq!(method, "REQUEST");
+    let value = |ev: &BTreeMap<String, Prop>, name: &str| ev[name].1.clone();
+    let uid = format!("{}@msp-client-portal", meeting.id);
+    assert_eq!(value(&first, "UID"), uid);
+    assert_eq!(value(&first, "SEQUENCE"), "0");
+    assert_eq!(value(&first, "DTSTART"), ical_utc(start), "DTSTART in UTC");
+    assert_eq!(value(&first, "ATTENDEE"), format!("mailto:{}", aroha.email));
+    assert_physical_lines(&ics);
+    // Every contact of the portal gets their own, in their own zone.
+    let dana = h.last_email(&h.contact);
+    assert_eq!(dana.subject, invited.subject);
+    assert_eq!(
+        value(&attached_invite(&dana).1, "ATTENDEE"),
+        format!("mailto:{}", h.contact.email)
+    );
+    assert!(dana.text.contains(&portal_core::wording::local_time(
+        start,
+        h.contact.time_zone
+    )));
+    assert_snapshot!("core__meeting_scheduled_text", invited.text.clone());
+    assert_snapshot!("core__meeting_scheduled_html", invited.html.clone());
+
+    h.clock.advance(TimeDelta::hours(1));
+    h.service
+        .schedule_meeting(
+            &h.staff,
+            h.portal.id,
+            meeting.id,
+            MeetingSchedule::new(
+                moved,
+                "America/New_York",
+                30,
+                Some(url),
+                Some("Introductions"),
+            ),
+        )
+        .await
+        .unwrap();
+    let moved_email = h.mailer.last_to("aroha@contoso.example").unwrap();
+    assert_eq!(moved_email.subject, "Meeting moved: “Kick-off call”");
+    let (method, second, _) = attached_invite(&moved_email);
+    assert_eq!(method, "REQUEST");
+    assert_eq!(value(&second, "UID"), uid, "the same event");
+    assert_eq!(value(&second, "SEQUENCE"), "1", "raised on the move");
+    assert_eq!(value(&second, "DTSTART"), ical_utc(moved));
+    assert_snapshot!("core__meeting_moved_text", moved_email.text.clone());
+    assert_snapshot!("core__meeting_moved_html", moved_email.html.clone());
+
+    h.clock.advance(TimeDelta::hours(1));
+    let current = h
+        .service
+        .staff_task(&h.staff, h.portal.id, meeting.id)
+        .await
+        .unwrap();
+    let sent = h.mailer.sent().len();
+    h.service
+        .delete_task(&h.staff, h.portal.id, meeting.id, current.version)
+        .await
+        .unwrap();
+    assert_eq!(h.mailer.sent().len(), sent + 2, "both contacts told");
+    let cancelled = h.mailer.last_to("aroha@contoso.example").unwrap();
+    assert_eq!(cancelled.subject, "Meeting cancelled: “Kick-off call”");
+    assert!(
+        !cancelled.text.contains(url),
+        "no link to a cancelled meeting"
+    );
+    let (method, third, _) = attached_invite(&cancelled);
+    assert_eq!(method, "CANCEL");
+    assert_eq!(value(&third, "UID"), uid);
+    assert_eq!(
+        value(&third, "SEQUENCE"),
+        "2",
+        "higher than the last invite"
+    );
+    assert_eq!(value(&third, "STATUS"), "CANCELLED");
+    assert_snapshot!("core__meeting_cancelled_text", cancelled.text.clone());
+    assert_snapshot!("core__meeting_cancelled_html", cancelled.html.clone());
+}
+
+#[tokio::test]
+async fn an_msp_meeting_emails_no_client() {
+    let h = Harness::new(118).await;
+    let (_ctx, phase) = h.client().await;
+    let msp_meeting = h
+        .task(
+            phase,
+            "Internal prep",
+            Side::Msp,
+            TaskKind::Meeting { schedule: None },
+        )
+        .await;
+    let sent = h.mailer.sent().len();
+    h.service
+        .schedule_meeting(
+            &h.staff,
+            h.portal.id,
+            msp_meeting.id,
+            MeetingSchedule::new(
+                "2026-12-03T20:00:00Z".parse().unwrap(),
+                "UTC",
+                30,
+                None,
+                None,
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        h.mailer.sent().len(),
+        sent,
+        "an MSP meeting emails no client"
+    );
+}

@@ -668,3 +668,61 @@ async fn branding_updates_affect_new_portals_or_one_portal() {
         },
     );
 }
+
+#[tokio::test]
+async fn a_client_completion_tells_the_msp_and_a_staff_one_does_not() {
+    let h = Harness::new(131).await;
+    let (ctx, phase) = h.client().await;
+    let mine = h
+        .task(
+            phase,
+            "Confirm office hours",
+            Side::Client,
+            TaskKind::Standard,
+        )
+        .await;
+    let theirs = h
+        .task(
+            phase,
+            "Send the asset list",
+            Side::Client,
+            TaskKind::Standard,
+        )
+        .await;
+    let before = super::staff_emails(&h).len();
+    h.clock.advance(TimeDelta::minutes(5));
+    h.service
+        .complete_task(&ctx, mine.id, Some("Mon–Fri 8–6".to_owned()))
+        .await
+        .unwrap();
+    let told = super::staff_emails(&h);
+    assert_eq!(
+        told.len(),
+        before + portal_core::testkit::RECIPIENTS.len(),
+        "one email per notification recipient"
+    );
+    let email = told.last().unwrap();
+    assert_eq!(
+        email.subject,
+        format!(
+            "[{}] {} completed “Confirm office hours”",
+            h.portal.client_name, h.contact.name
+        )
+    );
+    assert!(email.text.contains("Mon–Fri 8–6"), "{}", email.text);
+    assert!(email.list_unsubscribe.is_none() && email.attachments.is_empty());
+    assert_snapshot!("core__task_completed_notification_text", email.text.clone());
+    assert_snapshot!("core__task_completed_notification_html", email.html.clone());
+
+    // Staff completing a client task, or completing it again, tells nobody.
+    h.service
+        .staff_complete(&h.staff, h.portal.id, theirs.id, None)
+        .await
+        .unwrap();
+    assert_eq!(super::staff_emails(&h).len(), told.len());
+    assert!(
+        h.service.complete_task(&ctx, mine.id, None).await.is_err(),
+        "a completed task cannot be completed again"
+    );
+    assert_eq!(super::staff_emails(&h).len(), told.len());
+}

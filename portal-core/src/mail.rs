@@ -646,6 +646,28 @@ pub fn completion_notification(
     )
 }
 
+/// Tells the MSP's notification recipients that a client handed over the credentials
+/// a task asked for. It names the task and who, never a value: the values are read
+/// only by an admin's audited reveal.
+pub fn credentials_notification(
+    to: StaffRecipient<'_>,
+    client: &str,
+    who: &str,
+    task_title: &str,
+) -> Result<Email> {
+    let what = format!("submitted the credentials for “{task_title}”");
+    staff_email(
+        to,
+        format!("[{client}] {who} submitted credentials for “{task_title}”"),
+        client,
+        who,
+        &what,
+        "The values are encrypted. An admin can reveal them from the onboarding admin \
+         view with a stated reason; every reveal is recorded in the portal's audit trail. \
+         Purge them once the work is done.",
+    )
+}
+
 /// One client event in the MSP's daily digest.
 #[derive(Debug, Clone)]
 pub struct StaffDigestItem {

@@ -824,7 +824,9 @@ pub trait AuditStore: Send + Sync + 'static {
 ///   with the portal's tenant (`Invalid("credentials")`) and
 ///   [`crate::audit::ensure_portal`] (`Invalid("audit")`); then store the record,
 ///   write the task change as `update_task` does, and append the audit entry (see
-///   [`AuditStore`]). Serialised with every other change of the task.
+///   [`AuditStore`]), and queue `emails` (the MSP's notices of the submission) in the
+///   same unit: a refused submit queues none. Serialised with every other change of
+///   the task.
 /// - `credentials` reads the record as stored.
 /// - **Reveal.** `reveal_credentials` is one unit: read the record (as above); a purged
 ///   one is `Conflict`; append the audit entry (`Invalid("audit")` if it is not of the
@@ -841,6 +843,7 @@ pub trait CredentialStore: Send + Sync + 'static {
         record: &crate::credentials::CredentialRecord,
         decide: TaskDecision,
         audit: &crate::audit::AuditEntry,
+        emails: &[OutboxMessage],
     ) -> Result<Task>;
     /// A task's submission as stored.
     async fn credentials(

@@ -224,6 +224,9 @@ enum Breakage {
     PurgeKeepsCiphertext,
     /// `credentials` ignores the portal it is asked through.
     CredentialsIgnorePortal,
+    /// `submit_credentials` writes the submission but queues none of its emails (the
+    /// MSP never hears of it).
+    CredentialsDropEmails,
     /// `enqueue` drops the emails' attachments (a meeting email arrives without its
     /// `.ics`).
     DropsAttachments,
@@ -1824,6 +1827,8 @@ caught! {
         PurgeKeepsCiphertext => ref credentials_reveal_and_purge;
     credentials_ignoring_the_portal_is_caught_by_credentials_submitted_once:
         CredentialsIgnorePortal => ref credentials_submitted_once;
+    dropped_credential_emails_are_caught_by_credentials_submitted_once:
+        CredentialsDropEmails => ref credentials_submitted_once;
     dropped_attachments_are_caught_by_outbox_enqueue_round_trips:
         DropsAttachments => ref outbox_enqueue_round_trips;
     a_last_click_unsubscribe_is_caught_by_reminder_snooze_and_unsubscribe:
@@ -2038,8 +2043,17 @@ impl CredentialStore for Broken {
         record: &CredentialRecord,
         decide: TaskDecision,
         audit: &AuditEntry,
+        emails: &[OutboxMessage],
     ) -> Result<Task> {
-        let r = self.inner.submit_credentials(record, decide, audit).await;
+        let emails = if self.is(Breakage::CredentialsDropEmails) {
+            &[]
+        } else {
+            emails
+        };
+        let r = self
+            .inner
+            .submit_credentials(record, decide, audit, emails)
+            .await;
         match r {
             Ok(task) => {
                 self.shadow()

@@ -12,6 +12,7 @@ use portal_core::audit::AuditEntry;
 use portal_core::blob::keyring::{KeyId, WrappedKey};
 use portal_core::credentials::{CredentialField, CredentialRecord, SealedField};
 use portal_core::model::Task;
+use portal_core::outbox::OutboxMessage;
 use portal_core::store::{CredentialStore, TaskDecision};
 use portal_core::workflow::CheckMark;
 use portal_core::{Entity, Error, PortalId, Result, TaskId};
@@ -132,8 +133,9 @@ impl CredentialStore for SqliteStore {
         record: &CredentialRecord,
         decide: TaskDecision,
         audit: &AuditEntry,
+        emails: &[OutboxMessage],
     ) -> Result<Task> {
-        let (record, audit) = (record.clone(), audit.clone());
+        let (record, audit, emails) = (record.clone(), audit.clone(), emails.to_vec());
         let portal = record.portal_id;
         self.write_content(portal, move |conn| {
             let current = load_task(conn, portal, record.task_id)?;
@@ -152,6 +154,7 @@ impl CredentialStore for SqliteStore {
             insert(conn, &record)?;
             write_task(conn, &next, &activity)?;
             crate::audit::append(conn, portal, &audit)?;
+            crate::outbox::insert(conn, &emails)?;
             Ok(next)
         })
         .await

@@ -3,6 +3,7 @@
 //! never happen without their event, purges that delete the ciphertext and keep the
 //! events, portal scoping and erasure.
 
+use super::outbox::{absent, mail, parked, read};
 use super::support::{World, assert_err, client, decide, secs, staff, t0, world};
 use super::workflow::task_in;
 use crate::audit::{AuditEntry, AuditEvent};
@@ -106,9 +107,15 @@ pub async fn credentials_submitted_once(store: &dyn Store) {
     let other = world(store).await;
     let refuse: crate::store::TaskDecision =
         std::sync::Arc::new(|_: &Task| Err(Error::conflict("no")));
+    let lost = mail(&w, parked());
     assert_err!(
         store
-            .submit_credentials(&rec, refuse, &submitted(&w, &task))
+            .submit_credentials(
+                &rec,
+                refuse,
+                &submitted(&w, &task),
+                std::slice::from_ref(&lost)
+            )
             .await,
         Error::Conflict { .. }
     );
@@ -118,7 +125,12 @@ pub async fn credentials_submitted_once(store: &dyn Store) {
     };
     assert_err!(
         store
-            .submit_credentials(&foreign, complete(), &submitted(&w, &task))
+            .submit_credentials(
+                &foreign,
+                complete(),
+                &submitted(&w, &task),
+                std::slice::from_ref(&lost)
+            )
             .await,
         Error::Invalid {
             field: "credentials",
@@ -132,7 +144,7 @@ pub async fn credentials_submitted_once(store: &dyn Store) {
     };
     assert_err!(
         store
-            .submit_credentials(&rec, complete(), &foreign_audit)
+            .submit_credentials(&rec, complete(), &foreign_audit, &[])
             .await,
         Error::Invalid { field: "audit", .. }
     );
@@ -142,7 +154,7 @@ pub async fn credentials_submitted_once(store: &dyn Store) {
     };
     assert_err!(
         store
-            .submit_credentials(&elsewhere, complete(), &submitted(&w, &task))
+            .submit_credentials(&elsewhere, complete(), &submitted(&w, &task), &[])
             .await,
         Error::NotFound {
             entity: Entity::Task
@@ -155,9 +167,21 @@ pub async fn credentials_submitted_once(store: &dyn Store) {
         "refusals append nothing"
     );
     assert_eq!(chain_len(store, other.portal.id).await, 0);
+    absent(
+        store,
+        lost.id,
+        "a refused submit_credentials queues nothing",
+    )
+    .await;
 
+    let told = mail(&w, parked());
     let done = store
-        .submit_credentials(&rec, complete(), &submitted(&w, &task))
+        .submit_credentials(
+            &rec,
+            complete(),
+            &submitted(&w, &task),
+            std::slice::from_ref(&told),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -170,6 +194,11 @@ pub async fn credentials_submitted_once(store: &dyn Store) {
     let chain = store.audit_events(w.portal.id, 0, 10).await.unwrap();
     assert_eq!(chain.len(), 1);
     assert_eq!(chain[0].entry.kind, "credentials_submitted");
+    assert_eq!(
+        read(store, told.id).await,
+        told,
+        "submit_credentials queues its emails in its unit"
+    );
 
     // A second submit never replaces the first.
     let mut again = record(&w, &task);
@@ -188,7 +217,7 @@ pub async fn credentials_submitted_once(store: &dyn Store) {
     });
     assert_err!(
         store
-            .submit_credentials(&again, reopen, &submitted(&w, &task))
+            .submit_credentials(&again, reopen, &submitted(&w, &task), &[])
             .await,
         Error::Conflict { .. }
     );
@@ -210,7 +239,7 @@ pub async fn credentials_reveal_and_purge(store: &dyn Store) {
     let task = handoff(store, &w).await;
     let rec = record(&w, &task);
     store
-        .submit_credentials(&rec, complete(), &submitted(&w, &task))
+        .submit_credentials(&rec, complete(), &submitted(&w, &task), &[])
         .await
         .unwrap();
     let other = world(store).await;

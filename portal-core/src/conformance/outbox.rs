@@ -38,7 +38,7 @@ fn year(year: i32) -> DateTime<Utc> {
 }
 
 /// When emails a check leaves pending on purpose are due: never, for the suite.
-fn parked() -> DateTime<Utc> {
+pub(super) fn parked() -> DateTime<Utc> {
     year(2999)
 }
 
@@ -51,7 +51,7 @@ fn claim() -> ClaimToken {
 }
 
 /// A new pending email of `w`'s tenant and portal, due at `due`.
-fn mail(w: &World, due: DateTime<Utc>) -> OutboxMessage {
+pub(super) fn mail(w: &World, due: DateTime<Utc>) -> OutboxMessage {
     let mut m = OutboxMessage::new(
         MailId::random(&OsRandom),
         w.tenant.id,
@@ -107,11 +107,11 @@ fn ids(messages: &[OutboxMessage]) -> Vec<MailId> {
     messages.iter().map(|m| m.id).collect()
 }
 
-async fn read(store: &dyn Store, id: MailId) -> OutboxMessage {
+pub(super) async fn read(store: &dyn Store, id: MailId) -> OutboxMessage {
     store.outbox_message(id).await.unwrap()
 }
 
-async fn absent(store: &dyn Store, id: MailId, what: &str) {
+pub(super) async fn absent(store: &dyn Store, id: MailId, what: &str) {
     match store.outbox_message(id).await {
         Err(Error::NotFound {
             entity: Entity::Email,

@@ -9,6 +9,7 @@ use crate::credentials::CredentialRecord;
 use crate::error::{Entity, Error, Result};
 use crate::ids::{PortalId, TaskId};
 use crate::model::Task;
+use crate::outbox::OutboxMessage;
 use crate::store::{CredentialStore, TaskDecision};
 use crate::workflow::CheckMark;
 
@@ -38,6 +39,7 @@ impl CredentialStore for MemoryStore {
         record: &CredentialRecord,
         decide: TaskDecision,
         audit: &AuditEntry,
+        emails: &[OutboxMessage],
     ) -> Result<Task> {
         self.with(|st| {
             let current = st.portal_task(record.portal_id, record.task_id)?;
@@ -49,7 +51,9 @@ impl CredentialStore for MemoryStore {
             record.ensure_belongs(current, tenant)?;
             st.check_audit(record.portal_id, Some(audit))?;
             let (next, activity) = change.apply_to(current)?;
+            st.check_new_mail(emails)?;
             st.append_audit(audit)?;
+            st.queue_mail(emails);
             st.credentials.insert(record.task_id, record.clone());
             st.tasks.insert(next.id, next.clone());
             st.activity.push(activity);

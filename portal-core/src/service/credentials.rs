@@ -12,6 +12,7 @@ use crate::credentials::{
 use crate::error::{Error, Result};
 use crate::ids::{PortalId, TaskId};
 use crate::model::{Task, TaskKind, clean_text};
+use crate::outbox::{MailKind, OutboxMessage};
 use crate::staff::{StaffContext, StaffRole};
 use crate::store::{ClientContext, TaskDecision};
 use crate::workflow::{Actor, CheckMark};
@@ -101,11 +102,55 @@ impl PortalService {
                 fields: fields.iter().map(|(f, _)| f.as_str().to_owned()).collect(),
             },
         );
+        let emails = self
+            .credentials_notices(ctx, &current.title, actor.name())
+            .await?;
         let decide: TaskDecision = Arc::new(move |t: &Task| record_submission(t, &actor, now));
-        self.inner
+        let done = self
+            .inner
             .store
-            .submit_credentials(&record, decide, &audit)
-            .await
+            .submit_credentials(&record, decide, &audit, &emails)
+            .await?;
+        if !emails.is_empty() {
+            self.mail_queued().await;
+        }
+        Ok(done)
+    }
+
+    /// The MSP's notice of a submission, to every notification recipient, queued in
+    /// the submission's unit (none when the portal's client events go to the daily
+    /// digest instead). Never throttled like messages: a handoff is what the MSP waits
+    /// for. It names the task and who submitted, never a value.
+    async fn credentials_notices(
+        &self,
+        ctx: &ClientContext,
+        task_title: &str,
+        who: &str,
+    ) -> Result<Vec<OutboxMessage>> {
+        if self.staff_digest_on(ctx.portal_id).await {
+            return Ok(Vec::new());
+        }
+        let portal = self.inner.store.portal(ctx.portal_id).await?;
+        let tenant = self.inner.store.tenant(portal.tenant_id).await?;
+        let mut out = Vec::with_capacity(tenant.notification_recipients.len());
+        for to in &tenant.notification_recipients {
+            let email = crate::mail::credentials_notification(
+                crate::mail::StaffRecipient {
+                    email: to,
+                    branding: &portal.branding,
+                },
+                &portal.client_name,
+                who,
+                task_title,
+            )?;
+            out.push(self.outbox_mail(
+                tenant.id,
+                Some(portal.id),
+                MailKind::StaffNotification,
+                email,
+            ));
+        }
+        Ok(out)
     }
 
     /// What the client may know of a task's submission: who and when (`None` if

@@ -84,6 +84,33 @@ async fn no_log_line_or_debug_output_holds_a_submitted_credential() {
         .submit_credentials(&ctx, task, &form)
         .await
         .unwrap();
+    // The MSP is told, in the submission's unit, with no value in the email.
+    let told: Vec<_> = kit
+        .mailer
+        .sent()
+        .into_iter()
+        .filter(|e| portal_core::testkit::RECIPIENTS.contains(&e.to.as_str()))
+        .collect();
+    assert_eq!(
+        told.len(),
+        portal_core::testkit::RECIPIENTS.len(),
+        "{told:?}"
+    );
+    assert_eq!(
+        told[0].subject,
+        format!(
+            "[{}] {} submitted credentials for “Router admin”",
+            seeded.portal.client_name, seeded.contact.name
+        )
+    );
+    insta::assert_snapshot!(
+        "core__credentials_submitted_notification_text",
+        told[0].text.clone()
+    );
+    insta::assert_snapshot!(
+        "core__credentials_submitted_notification_html",
+        told[0].html.clone()
+    );
     let seen = kit.service.submitted_credentials(&ctx, task).await.unwrap();
     assert!(matches!(
         kit.service
@@ -114,7 +141,13 @@ async fn no_log_line_or_debug_output_holds_a_submitted_credential() {
         store,
         kit.service.store().credentials(portal, task).await
     );
-    let text = format!("{}\n{debug}\n{export}", logs.text());
+    let mails: String = kit
+        .mailer
+        .sent()
+        .iter()
+        .map(|e| format!("{}\n{}\n{}\n", e.subject, e.text, e.html))
+        .collect();
+    let text = format!("{}\n{debug}\n{export}\n{mails}", logs.text());
     assert!(!logs.text().is_empty(), "TRACE logging was captured");
     for secret in [PASSWORD, API_KEY, "trace-never"] {
         assert!(!text.contains(secret), "{secret} leaked:\n{text}");

@@ -363,6 +363,7 @@ fn schemas() -> Map<String, Value> {
             "due_offset_days": { "type": ["integer", "null"], "minimum": -3660, "maximum": 3660, "description": "Due this many days after the portal's start date." },
             "waits_on": {
                 "type": "array",
+                "maxItems": 50,
                 "items": object(&["phase", "task"], json!({ "phase": { "type": "integer", "minimum": 0 }, "task": { "type": "integer", "minimum": 0 } })),
                 "description": "Tasks of this template it waits for, by phase index and task index.",
             },
@@ -372,7 +373,7 @@ fn schemas() -> Map<String, Value> {
     let template_phases = json!({
         "type": "array",
         "maxItems": 50,
-        "items": object(&["name", "tasks"], json!({ "name": text(200), "tasks": { "type": "array", "items": template_task } })),
+        "items": object(&["name", "tasks"], json!({ "name": text(200), "tasks": { "type": "array", "maxItems": 500, "items": template_task, "description": "At most 500 tasks in the whole template." } })),
     });
     put(
         "Template",

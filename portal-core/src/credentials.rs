@@ -12,7 +12,8 @@
 //!
 //! Stores keep [`CredentialRecord`]s through [`crate::store::CredentialStore`], each
 //! step with its audit event in the same unit; the use cases (submit, reveal, purge)
-//! are in `service/credentials.rs`. The client page is not built yet.
+//! are in `service/credentials.rs`; the client page (a form, then only "submitted by X
+//! at T") is `portal-http`'s task page, `POST /tasks/{task}/credentials`.
 
 use std::fmt;
 

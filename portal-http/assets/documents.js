@@ -341,3 +341,29 @@
 
   setUp(document);
 })();
+
+// The password show/hide toggle of the credential handoff form. Without this script
+// the button stays hidden and the field a plain password input. With it, the button
+// (a real <button>: Tab reaches it, Enter and Space press it) switches the field it
+// controls between hidden and shown text, says which in aria-pressed, and keeps its
+// label ("Show password"), as a toggle button should. The field goes back to hidden
+// before the form is sent, so no browser keeps the value as plain text in its
+// form history.
+(() => {
+  document.querySelectorAll('button[data-password-toggle]').forEach((button) => {
+    const field = document.getElementById(button.getAttribute('aria-controls') || '');
+    if (!field || field.tagName !== 'INPUT') return;
+    button.hidden = false;
+    button.addEventListener('click', () => {
+      const show = field.type === 'password';
+      field.type = show ? 'text' : 'password';
+      button.setAttribute('aria-pressed', show ? 'true' : 'false');
+    });
+    if (field.form) {
+      field.form.addEventListener('submit', () => {
+        field.type = 'password';
+        button.setAttribute('aria-pressed', 'false');
+      });
+    }
+  });
+})();

@@ -5,6 +5,7 @@
 mod access_pages;
 mod admin_api;
 mod connections;
+mod credentials;
 mod csrf;
 mod documents;
 mod errors;

@@ -1,7 +1,8 @@
 //! The staff console in process: signing in keeps the API key on the server (never in
 //! a cookie or a page), a wrong key is refused, a POST without the session's CSRF token
 //! changes nothing, a member's admin action is refused with a clear message, form
-//! errors come back next to their field; snapshots of the sign-in page, the portals
+//! errors come back next to their field, an admin reveals credentials with a reason (a
+//! member cannot); snapshots of the sign-in page, the portals
 //! list and a plan.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -23,6 +24,8 @@ struct Rig {
     app: PortalApp,
     admin_key: String,
     member_key: String,
+    kit: TestService,
+    seeded: portal_core::testkit::Seeded,
     _dir: tempfile::TempDir,
 }
 
@@ -61,6 +64,8 @@ async fn rig() -> Rig {
         app,
         admin_key,
         member_key,
+        kit,
+        seeded,
         _dir: dir,
     }
 }
@@ -721,4 +726,112 @@ async fn deleting_a_portal_needs_confirmation_and_an_admin() {
             .contains("Deleted the portal and everything in it.")
     );
     assert!(!list.body.contains("Contoso Ltd"), "{}", list.body);
+}
+
+/// An admin reveals a credential handoff from the task page with a reason: the values
+/// are on that one answer only; a blank reason comes back next to the field; a member
+/// sees no form and a forged POST reveals nothing.
+#[tokio::test]
+async fn an_admin_reveals_credentials_with_a_reason_on_the_task_page() {
+    use portal_core::credentials::{CredentialForm, SecretText};
+    use portal_core::model::{Side, TaskKind};
+    let rig = rig().await;
+    let (service, staff, portal) = (&rig.kit.service, &rig.seeded.staff, rig.seeded.portal.id);
+    let phase = service.add_phase(staff, portal, "Access").await.unwrap().id;
+    let task = service
+        .add_task(
+            staff,
+            portal,
+            phase,
+            portal_core::TaskSpec {
+                title: "Share the firewall admin account".into(),
+                description: String::new(),
+                assignee: Side::Client,
+                kind: TaskKind::CredentialHandoff { api_key: false },
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let (_, ctx) = rig.kit.sign_in(&rig.seeded.contact).await.unwrap();
+    let password = "Tr0ub4dor-console-7f3a";
+    service
+        .submit_credentials(
+            &ctx,
+            task,
+            &CredentialForm {
+                username: SecretText::new("fw-admin"),
+                password: SecretText::new(password),
+                api_key: None,
+                notes: None,
+            },
+        )
+        .await
+        .unwrap();
+    let path = format!("/console/portals/{portal}/tasks/{task}");
+    let admin = sign_in(&rig.app, &rig.admin_key).await;
+    let page = send(&rig.app, Method::GET, &path, Some(&admin), "").await;
+    assert!(page.body.contains("Reveal credentials"), "{}", page.body);
+    assert!(!page.body.contains(password));
+    let blank = send(
+        &rig.app,
+        Method::POST,
+        &format!("{path}/reveal"),
+        Some(&admin),
+        &format!("csrf={}&reason=+", page.csrf()),
+    )
+    .await;
+    assert_eq!(blank.status, StatusCode::SEE_OTHER);
+    let back = send(&rig.app, Method::GET, &blank.location, Some(&admin), "").await;
+    assert!(
+        back.body.contains("id=\"reveal-reason-error\""),
+        "{}",
+        back.body
+    );
+    assert!(!back.body.contains(password));
+    let shown = send(
+        &rig.app,
+        Method::POST,
+        &format!("{path}/reveal"),
+        Some(&admin),
+        &format!("csrf={}&reason=Migrating+the+firewall", page.csrf()),
+    )
+    .await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert!(shown.body.contains(password));
+    assert!(
+        shown
+            .body
+            .contains("<dt>Username</dt><dd><code>fw-admin</code></dd>")
+    );
+    let again = send(&rig.app, Method::GET, &path, Some(&admin), "").await;
+    assert!(
+        !again.body.contains(password),
+        "shown on that one answer only"
+    );
+    // A member: no form, and a forged POST reveals nothing.
+    let member = sign_in(&rig.app, &rig.member_key).await;
+    let page = send(&rig.app, Method::GET, &path, Some(&member), "").await;
+    assert!(!page.body.contains("Reveal credentials"));
+    let forged = send(
+        &rig.app,
+        Method::POST,
+        &format!("{path}/reveal"),
+        Some(&member),
+        &format!("csrf={}&reason=Only+once", page.csrf()),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::SEE_OTHER);
+    let back = send(&rig.app, Method::GET, &forged.location, Some(&member), "").await;
+    assert!(
+        back.body.contains("Only an admin may do that"),
+        "{}",
+        back.body
+    );
+    assert!(!back.body.contains(password));
+    // The reveal and its reason are in the audit trail; the member's is not.
+    let audit = service.export_audit_chain(staff, portal).await.unwrap();
+    assert!(audit.contains("Migrating the firewall"));
+    assert!(!audit.contains("Only once"));
 }

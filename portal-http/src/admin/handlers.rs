@@ -605,6 +605,9 @@ impl PortalApp {
             | Op::RescanFile
             | Op::RemoveContact
             | Op::DeletePortal => self.dispatch_more(&route, call).await,
+            Op::RevealCredentials | Op::PurgeCredentials | Op::ExportAudit | Op::VerifyAudit => {
+                self.dispatch_evidence(&route, call).await
+            }
         }
     }
 
@@ -707,7 +710,7 @@ impl PortalApp {
     }
 
     /// The portal of path parameter `i`, if it is the staff member's tenant's.
-    async fn portal_in(&self, call: &Call<'_>, i: usize) -> Result<Portal, ApiError> {
+    pub(super) async fn portal_in(&self, call: &Call<'_>, i: usize) -> Result<Portal, ApiError> {
         let portal: PortalId = id(param(call, i), Entity::Portal)?;
         let p = self.service().store().portal(portal).await?;
         call.staff.scope(p.tenant_id, Entity::Portal)?;

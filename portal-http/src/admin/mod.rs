@@ -16,6 +16,7 @@
 //! counter yet: their `ETag` is a hash of their JSON, checked just before the update.
 
 mod auth;
+mod evidence;
 mod handlers;
 mod input;
 pub(crate) mod openapi;

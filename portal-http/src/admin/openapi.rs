@@ -89,6 +89,49 @@ fn schemas() -> Map<String, Value> {
         json!({ "type": "string", "description": "The file's bytes, with its own Content-Type (PDF, image, ...) and Content-Disposition: attachment." }),
     );
     put(
+        "RevealRequest",
+        object(
+            &["reason"],
+            json!({ "reason": { "type": "string", "minLength": 1, "maxLength": 500, "description": "Why you need the values; kept in the audit trail." } }),
+        ),
+    );
+    put(
+        "RevealedCredentials",
+        object(
+            &["task_id", "fields"],
+            json!({
+                "task_id": id(),
+                "fields": {
+                    "type": "object",
+                    "description": "The values by field; a field the client left empty is absent.",
+                    "properties": { "username": s("string"), "password": s("string"), "api_key": s("string"), "notes": s("string") },
+                    "additionalProperties": false,
+                },
+            }),
+        ),
+    );
+    put(
+        "AuditExport",
+        json!({ "type": "string", "description": "JSON Lines (application/x-ndjson): one audit event per line, oldest first, as docs/audit.md describes." }),
+    );
+    put(
+        "AuditVerification",
+        object(
+            &["intact", "events", "head", "fault"],
+            json!({
+                "intact": s("boolean"),
+                "events": { "type": "integer", "minimum": 0 },
+                "head": { "oneOf": [ { "type": "null" }, object(&["seq", "hash"], json!({ "seq": { "type": "integer", "minimum": 1 }, "hash": { "type": "string", "pattern": "^[0-9a-f]{64}$" } })) ], "description": "The last event; pin it elsewhere to notice a rewrite of the whole chain." },
+                "fault": { "oneOf": [ { "type": "null" }, object(&["position", "seq", "problem", "expected_seq"], json!({
+                    "position": { "type": "integer", "minimum": 0 },
+                    "seq": { "type": "integer" },
+                    "problem": { "enum": ["sequence", "link", "hash"] },
+                    "expected_seq": { "type": ["integer", "null"] },
+                })) ], "description": "The first event whose number, link or hash does not hold." },
+            }),
+        ),
+    );
+    put(
         "Staff",
         object(
             &["tenant_id", "staff_id", "name", "email", "role"],
@@ -762,6 +805,9 @@ pub(crate) fn document(prefix: &str) -> Value {
         let content = match schema {
             Some("FileContent") => {
                 json!({ "*/*": { "schema": reference("FileContent") } })
+            }
+            Some("AuditExport") => {
+                json!({ "application/x-ndjson": { "schema": reference("AuditExport") } })
             }
             Some(name) => json!({ "application/json": { "schema": reference(name) } }),
             None => Value::Null,

@@ -68,6 +68,10 @@ pub(crate) enum Op {
     RescanFile,
     RemoveContact,
     DeletePortal,
+    RevealCredentials,
+    PurgeCredentials,
+    ExportAudit,
+    VerifyAudit,
 }
 
 /// A route: method, path template (`{name}` segments are parameters), and what the
@@ -548,6 +552,32 @@ pub(crate) fn routes() -> Vec<Route> {
             .admin()
             .summary("Delete a portal with all its data and files (recorded in the erasure log)")
             .empty(204),
+        r(
+            M::POST,
+            "/portals/{portal}/tasks/{task}/credentials/reveal",
+            RevealCredentials,
+            "revealCredentials",
+        )
+        .admin()
+        .summary("Reveal a credential handoff's values, saying why (recorded in the audit trail; answered with Cache-Control: no-store)")
+        .body("RevealRequest")
+        .ok(200, "RevealedCredentials"),
+        r(
+            M::DELETE,
+            "/portals/{portal}/tasks/{task}/credentials",
+            PurgeCredentials,
+            "purgeCredentials",
+        )
+        .admin()
+        .summary("Delete a credential handoff's values when the work is done (who submitted and who purged stay; recorded in the audit trail)")
+        .empty(204),
+        r(M::GET, "/portals/{portal}/audit", ExportAudit, "exportAudit")
+            .admin()
+            .summary("The portal's audit chain as JSON Lines (application/x-ndjson), for tests/audit/verify_chain.py or an auditor's own tools")
+            .ok(200, "AuditExport"),
+        r(M::GET, "/portals/{portal}/audit/verify", VerifyAudit, "verifyAudit")
+            .summary("Walk the portal's audit chain: its head, and the first event whose number, link or hash does not hold")
+            .ok(200, "AuditVerification"),
     ]
     .into_iter()
     .map(|r| {
@@ -616,6 +646,10 @@ const fn use_cases(op: Op) -> &'static [&'static str] {
         RescanFile => &["rescan_document"],
         RemoveContact => &["remove_contact"],
         DeletePortal => &["delete_portal"],
+        RevealCredentials => &["reveal_credentials"],
+        PurgeCredentials => &["purge_credentials"],
+        ExportAudit => &["export_audit_chain"],
+        VerifyAudit => &["verify_audit_chain"],
     }
 }
 
@@ -690,7 +724,7 @@ mod tests {
     /// whose answer carries a secret (an invite link) may honour one.
     #[test]
     fn no_idempotent_route_answers_with_a_secret() {
-        const SECRET_SCHEMAS: &[&str] = &["Invite"];
+        const SECRET_SCHEMAS: &[&str] = &["Invite", "RevealedCredentials"];
         let invites = routes()
             .into_iter()
             .filter(|r| r.ok.1.is_some_and(|s| SECRET_SCHEMAS.contains(&s)))

@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use http::StatusCode;
 use hyper::body::Body as HttpBody;
+use portal_core::credentials::{CredentialField, CredentialForm, SecretText};
 use portal_core::error::{Entity, Error};
 use portal_core::ids::TaskId;
+use portal_core::model::TaskKind;
 use portal_core::store::ClientContext;
 use portal_core::workflow::survey::SubmitMode;
 
@@ -18,6 +20,7 @@ use crate::pages::questions::questions_page;
 use crate::pages::task::{TaskPageInput, task_page};
 use crate::pages::{PlanMarks, PortalNav};
 use crate::respond::Reply;
+use zeroize::Zeroize;
 
 /// What a failed action leaves on the re-rendered page.
 #[derive(Default)]
@@ -29,6 +32,20 @@ pub(super) struct Outcome {
     pub(super) draft: String,
     /// A refused upload: `(document id, message)`, shown at that document.
     pub(super) upload_error: Option<(String, String)>,
+    /// The credential field a refused submission was about.
+    pub(super) credential_error: Option<String>,
+}
+
+/// The handoff form's values, each in a zeroizing [`SecretText`]; blank optional
+/// fields are `None`.
+fn credential_form(fields: &[(String, String)]) -> CredentialForm {
+    let secret = |name| field(fields, name).map(SecretText::new);
+    CredentialForm {
+        username: secret("username").unwrap_or_else(|| SecretText::new("")),
+        password: secret("password").unwrap_or_else(|| SecretText::new("")),
+        api_key: secret("api_key"),
+        notes: secret("notes"),
+    }
 }
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -68,6 +85,9 @@ fn notice_for(done: &str) -> Option<&'static str> {
         "rejected" => "Rejected. Your decision has been recorded.",
         "commented" => "Comment posted.",
         "asked" => "Question sent. Your onboarding team will answer here.",
+        "credentials" => {
+            "Credentials submitted. They are encrypted and only your onboarding team can reveal them."
+        }
         "uploaded" => {
             "Uploaded. Your onboarding team will review it and you'll see the result here."
         }
@@ -112,6 +132,12 @@ impl PortalApp {
                 .branded(Some(snap.portal.branding.clone())));
         };
         let comments = self.service.comments(ctx, task_id).await?;
+        // Who submitted a handoff and when, never a value.
+        let credentials = if matches!(task.kind, TaskKind::CredentialHandoff { .. }) {
+            self.service.submitted_credentials(ctx, task_id).await?
+        } else {
+            None
+        };
         // Files are read only for a task that asks for documents.
         let documents = if task.kind.is_document() {
             self.service.documents(ctx).await?
@@ -159,6 +185,8 @@ impl PortalApp {
                     me: ctx.contact_id,
                     names: &plan.assignees,
                 },
+                credentials: credentials.as_ref(),
+                credential_error: outcome.credential_error,
             },
         );
         Ok(self.render(outcome.status.unwrap_or(StatusCode::OK), &page))
@@ -175,8 +203,24 @@ impl PortalApp {
         B: HttpBody<Data = Bytes> + Send,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        let (fields, token, ctx) = self.signed_in_form(req, body).await?;
+        let (mut fields, token, ctx) = self.signed_in_form(req, body).await?;
         let task = Self::parse_task_id(id)?;
+        if action == "credentials" {
+            let form = credential_form(&fields);
+            // The form's own copies of the values are wiped now; only the
+            // zeroizing `SecretText`s live on until they are sealed.
+            for (_, value) in &mut fields {
+                value.zeroize();
+            }
+            drop(fields);
+            return match self.service.submit_credentials(&ctx, task, &form).await {
+                Ok(_) => Ok(Reply::see_other(
+                    self.config.path(&format!("/tasks/{task}?done=credentials")),
+                )
+                .cookie(self.session_cookie(&token, &ctx))),
+                Err(e) => self.credentials_refused(req, &ctx, id, e).await,
+            };
+        }
         let text = |name| field(&fields, name).map(str::to_owned);
         let (result, done, draft) = match action {
             "complete" => {
@@ -247,6 +291,42 @@ impl PortalApp {
             ),
             Err(e) => self.action_failed(req, &ctx, id, e, fields, draft).await,
         }
+    }
+
+    /// Re-renders a credential handoff page after a refused submission: its status,
+    /// what to fix, the field marked, and an empty form (a value is never written back
+    /// into a page). Nothing was stored.
+    async fn credentials_refused(
+        &self,
+        req: &Req,
+        ctx: &ClientContext,
+        id: &str,
+        err: Error,
+    ) -> Result<Reply, Failure> {
+        let outcome = match err {
+            Error::Invalid { field, reason } => {
+                // "password", "API key": the form's labels, read mid-sentence.
+                let label = match CredentialField::parse(field) {
+                    Some(CredentialField::ApiKey) => "API key".to_owned(),
+                    Some(f) => f.label().to_lowercase(),
+                    None => "form".to_owned(),
+                };
+                Outcome {
+                    status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+                    error: Some(format!(
+                        "Nothing was sent. The {label} {reason}. Please fill in the form again."
+                    )),
+                    credential_error: Some(field.to_owned()),
+                    ..Outcome::default()
+                }
+            }
+            other => {
+                return self
+                    .action_failed(req, ctx, id, other, Vec::new(), None)
+                    .await;
+            }
+        };
+        self.render_task(req, ctx, id, outcome, None).await
     }
 
     /// Re-renders the task page with what went wrong, keeping what the client typed;

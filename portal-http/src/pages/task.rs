@@ -13,6 +13,7 @@ use portal_core::workflow::video::parse_video_url;
 use portal_core::workflow::{Actor, Comment};
 
 use portal_core::scan::UnscannablePolicy;
+use portal_core::service::SubmittedCredentials;
 use portal_core::workflow::documents::DocumentRow;
 
 use super::documents::{DocumentView, ViewContext, document_view};
@@ -131,6 +132,22 @@ pub struct DocumentsBlock {
     pub several: bool,
 }
 
+/// A credential handoff task as shown. Holds no value ever typed: after a submission
+/// the client sees who sent them and when, and a refused form comes back empty (a
+/// password is never written into a page, not even the client's own).
+#[derive(Debug, Clone)]
+pub struct CredentialsView {
+    /// Whether the task asks for an API key too (its field is then required).
+    pub api_key: bool,
+    /// "Submitted by X at T", once they were.
+    pub submitted: Option<DoneInfo>,
+    /// Whether the MSP has purged them since (done with them).
+    pub purged: bool,
+    /// The field the last refusal was about (`username`, `password`, `api_key`,
+    /// `notes`), to mark it.
+    pub error_field: Option<String>,
+}
+
 /// A comment as shown.
 #[derive(Debug, Clone)]
 pub struct CommentView {
@@ -184,6 +201,8 @@ pub struct TaskPage {
     pub approval: Option<(Option<String>, Option<DecisionView>)>,
     /// Document upload task: its documents.
     pub documents: Option<DocumentsBlock>,
+    /// Credential handoff task: the form, or who submitted them and when.
+    pub credentials: Option<CredentialsView>,
     /// Task types whose interaction is not offered here yet: what to tell the client.
     pub not_yet: Option<&'static str>,
     /// Notes or comment typed before an error, kept.
@@ -360,6 +379,10 @@ pub struct TaskPageInput<'a> {
     pub upload_error: Option<(&'a str, &'a str)>,
     /// Locks and assignments.
     pub marks: super::home::PlanMarks<'a>,
+    /// A credential handoff task's submission (who and when, never a value).
+    pub credentials: Option<&'a SubmittedCredentials>,
+    /// The credential field a refused submission was about.
+    pub credential_error: Option<String>,
 }
 
 /// Builds the task page.
@@ -413,6 +436,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
         checklist: None,
         approval: None,
         documents: None,
+        credentials: None,
         not_yet: None,
         draft: input.draft,
         comments: input
@@ -514,10 +538,16 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                 "Signing in the portal is coming soon. Until then, your onboarding team will send the document to sign.",
             );
         }
-        TaskKind::CredentialHandoff { .. } => {
-            page.not_yet = Some(
-                "Secure credential handoff is coming soon. Please don't send passwords by email: your onboarding team will arrange a safe way.",
-            );
+        TaskKind::CredentialHandoff { api_key } => {
+            page.credentials = Some(CredentialsView {
+                api_key: *api_key,
+                submitted: input
+                    .credentials
+                    .map(|s| done(&s.by, s.at, None, zone))
+                    .or(completion),
+                purged: input.credentials.is_some_and(|s| s.purged),
+                error_field: input.credential_error,
+            });
         }
         TaskKind::SecureFileDrop { .. } => {
             page.not_yet = Some(

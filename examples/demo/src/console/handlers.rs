@@ -90,6 +90,25 @@ fn date_or_null(raw: &str) -> Value {
 }
 
 /// `Some(text)` unless empty.
+/// A reveal's values as (label, value), in the form's order.
+fn revealed_values(answer: &Value) -> Vec<(String, String)> {
+    [
+        ("username", "Username"),
+        ("password", "Password"),
+        ("api_key", "API key"),
+        ("notes", "Notes"),
+    ]
+    .into_iter()
+    .filter_map(|(name, label)| {
+        answer
+            .get("fields")
+            .and_then(|f| f.get(name))
+            .and_then(Value::as_str)
+            .map(|v| (label.to_owned(), v.to_owned()))
+    })
+    .collect()
+}
+
 fn non_empty(raw: &str) -> Option<&str> {
     let t = raw.trim();
     (!t.is_empty()).then_some(t)
@@ -658,6 +677,17 @@ impl Console {
     // ----- tasks --------------------------------------------------------------------
 
     pub(super) async fn task_page(&self, ctx: &Ctx, p: &str, t: &str) -> Handled {
+        self.task_page_with(ctx, p, t, None).await
+    }
+
+    /// The task page, with a credential handoff's just-revealed values if any.
+    async fn task_page_with(
+        &self,
+        ctx: &Ctx,
+        p: &str,
+        t: &str,
+        revealed: Option<Vec<(String, String)>>,
+    ) -> Handled {
         let key = self.key(ctx)?;
         let (p, t) = (seg(p)?, seg(t)?);
         let portal = self.api.get(key, &format!("/portals/{p}")).await?;
@@ -706,6 +736,7 @@ impl Console {
         let page = TaskPage {
             contacts,
             phases,
+            revealed,
             f: self.frame(ctx, &row.title, "portals"),
             portal_id: p.to_owned(),
             portal_name: s(&portal.json, "client_name"),
@@ -892,6 +923,30 @@ impl Console {
                 plan,
                 "Deleted the task.",
             ),
+            "reveal" => {
+                // The values are answered on this page only (no redirect, no flash):
+                // nothing keeps them after the answer. The API records the reveal and
+                // its reason in the audit trail.
+                let body = json!({ "reason": field(form, "reason") });
+                let result = self
+                    .api
+                    .call(
+                        key,
+                        Method::POST,
+                        &format!("{path}/credentials/reveal"),
+                        Some(&body),
+                        None,
+                    )
+                    .await;
+                return match result {
+                    Ok(a) => {
+                        let values = revealed_values(&a.json);
+                        self.task_page_with(ctx, p, t, Some(values)).await
+                    }
+                    Err(e) if e.status == 401 => Err(e),
+                    Err(e) => self.posted(ctx, back_to_task, failed("reveal", e, form)),
+                };
+            }
             _ => return Err(no_page()),
         };
         self.after(ctx, to, "edit", form, result, |_| notice(done))

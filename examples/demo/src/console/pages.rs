@@ -481,6 +481,9 @@ pub struct TaskPage {
     pub contacts: Vec<(String, String, bool)>,
     /// The plan's phases: id, name, whether the task is in it.
     pub phases: Vec<(String, String, bool)>,
+    /// A credential handoff's values, right after an admin revealed them (label,
+    /// value): shown on this one answer only, never stored in the session or a flash.
+    pub revealed: Option<Vec<(String, String)>>,
 }
 
 /// An upload waiting for review.

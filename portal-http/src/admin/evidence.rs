@@ -1,0 +1,118 @@
+//! The credential handoff and audit trail operations of the admin API: an admin
+//! reveals a task's credentials with a stated reason (answered `Cache-Control:
+//! no-store`, never replayable through `Idempotency-Key`) or purges them; staff verify
+//! a portal's audit chain and an admin exports it as JSON Lines. The core records each
+//! reveal and purge in the audit trail itself.
+//!
+//! Kept in a module of its own so the route table's other operations stay as they are.
+
+use portal_core::audit::{ChainHead, ChainProblem, ChainReport};
+use portal_core::credentials::{CredentialField, SecretText};
+use portal_core::error::{Entity, Error};
+use portal_core::ids::TaskId;
+use serde_json::{Map, Value, json};
+
+use super::input::{object, req_str};
+use super::problem::ApiError;
+use super::routes::{Op, Route};
+use super::{ApiReply, Call};
+use crate::PortalApp;
+
+type Answer = Result<ApiReply, ApiError>;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The revealed values of a task, by field name (`username`, `password`, `api_key`,
+/// `notes`; a field the client left empty is absent). The JSON copy is the one place
+/// a value leaves the core in clear, on purpose: the admin asked, and it is audited.
+pub(crate) fn revealed(task: TaskId, values: &[(CredentialField, SecretText)]) -> Value {
+    let fields: Map<String, Value> = values
+        .iter()
+        .map(|(f, v)| (f.as_str().to_owned(), Value::from(v.expose_secret())))
+        .collect();
+    json!({ "task_id": task.to_string(), "fields": fields })
+}
+
+fn head(h: &ChainHead) -> Value {
+    json!({ "seq": h.seq, "hash": hex(&h.hash) })
+}
+
+/// A chain verification: how many events, the head to pin elsewhere, and the first
+/// event that does not hold (`problem`: `sequence` with the number expected, `link`
+/// or `hash`).
+pub(crate) fn chain_report(r: &ChainReport) -> Value {
+    let fault = r.fault.map(|f| {
+        let (problem, expected) = match f.problem {
+            ChainProblem::Sequence { expected } => ("sequence", Some(expected)),
+            ChainProblem::Link => ("link", None),
+            // `Hash`, and whatever a later core adds: the event does not hold.
+            _ => ("hash", None),
+        };
+        json!({
+            "position": f.position,
+            "seq": f.seq,
+            "problem": problem,
+            "expected_seq": expected,
+        })
+    });
+    json!({
+        "intact": r.intact(),
+        "events": r.events,
+        "head": r.head.as_ref().map(head),
+        "fault": fault,
+    })
+}
+
+/// The task id of the path; one that does not parse is simply not found. The core
+/// checks the role before it looks the task up, so a member is told 403 whatever the id.
+fn task_param(call: &Call<'_>) -> Result<TaskId, ApiError> {
+    call.params
+        .get(1)
+        .and_then(|raw| raw.parse().ok())
+        .ok_or(ApiError::Core(Error::NotFound {
+            entity: Entity::Task,
+        }))
+}
+
+impl PortalApp {
+    /// The credential and audit operations.
+    pub(super) async fn dispatch_evidence(&self, route: &Route, call: &Call<'_>) -> Answer {
+        let s = self.service();
+        match route.op {
+            Op::RevealCredentials => {
+                let p = self.portal_in(call, 0).await?;
+                let t = task_param(call)?;
+                let m = object(&call.body)?;
+                let reason = req_str(m, "reason")?;
+                let values = s.reveal_credentials(&call.staff, p.id, t, &reason).await?;
+                Ok(ApiReply::ok(revealed(t, &values)))
+            }
+            Op::PurgeCredentials => {
+                let p = self.portal_in(call, 0).await?;
+                let t = task_param(call)?;
+                s.purge_credentials(&call.staff, p.id, t).await?;
+                Ok(ApiReply::empty(http::StatusCode::NO_CONTENT))
+            }
+            Op::ExportAudit => {
+                let p = self.portal_in(call, 0).await?;
+                let lines = s.export_audit_chain(&call.staff, p.id).await?;
+                let len = u64::try_from(lines.len()).unwrap_or(u64::MAX);
+                let stream = portal_core::blob::stream_of(vec![bytes::Bytes::from(lines)]);
+                Ok(ApiReply::file(
+                    stream,
+                    len,
+                    "application/x-ndjson",
+                    &format!("audit-{}.jsonl", p.id),
+                ))
+            }
+            Op::VerifyAudit => {
+                let p = self.portal_in(call, 0).await?;
+                let report = s.verify_audit_chain(&call.staff, p.id).await?;
+                Ok(ApiReply::ok(chain_report(&report)))
+            }
+            _ => Err(ApiError::NoRoute),
+        }
+    }
+}

@@ -823,6 +823,13 @@ async fn an_msps_day_through_every_route() {
             .json(json!({"client_name": "Contoso", "start_date": "2026-12-07"}))
     );
     assert_eq!(made.json["status"], "draft");
+    // Opened at once: the creating call's status, no second request.
+    let opened = call!(
+        req(Method::POST, "/templates/{template}/portals", &tp).json(
+            json!({"client_name": "Litware", "start_date": "2026-12-07", "status": "active"})
+        )
+    );
+    assert_eq!(opened.json["status"], "active");
     let cp_id = made.json["id"].as_str().unwrap().to_owned();
     assert!(made.page.header("location").ends_with(&cp_id));
     let cpp = [cp_id.clone()];
@@ -1386,6 +1393,12 @@ async fn plan_and_template_routes_refuse_bad_input_stale_versions_and_other_tena
                 .json(json!({"start_date": "2026-12-07"})),
             "client_name",
         ),
+        (
+            req(Method::POST, "/templates/{template}/portals", &tplp).json(
+                json!({"client_name": "Contoso", "start_date": "2026-12-07", "status": "completed"}),
+            ),
+            "status",
+        ),
     ];
     for (r, field) in cases {
         let what = format!("{} {} {:?}", r.method, r.template, r.body);
@@ -1539,6 +1552,36 @@ async fn plan_and_template_routes_refuse_bad_input_stale_versions_and_other_tena
 
 /// Two staff editing the same task from the same ETag: the store compares the version
 /// inside its unit, so exactly one edit lands and the other is told it is stale.
+#[tokio::test]
+async fn a_logo_near_the_core_limit_fits_the_routes_body_limit() {
+    use base64::Engine as _;
+    use portal_core::model::Logo;
+    let api = Api::start().await;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let png = b64.decode(PNG_BASE64).unwrap();
+    let logo_of = |len: usize| {
+        let mut bytes = png.clone();
+        bytes.resize(len, 0);
+        json!({ "data_base64": b64.encode(&bytes) })
+    };
+    // Far beyond the 64 KiB form limit, just under the core's logo limit.
+    let near = api
+        .send(req(Method::POST, "/tenant/logo", &[]).json(logo_of(Logo::MAX_BYTES - 8)))
+        .await;
+    assert!(near.status() < 300, "{}: {}", near.status(), near.page.body);
+    assert_eq!(near.json["image_type"], "png");
+    // One byte over: refused, by the body limit or by the core's check.
+    let over = api
+        .send(req(Method::POST, "/tenant/logo", &[]).json(logo_of(Logo::MAX_BYTES + 1)))
+        .await;
+    assert!(
+        [413, 422].contains(&over.status()),
+        "{}: {}",
+        over.status(),
+        over.page.body
+    );
+}
+
 #[tokio::test]
 async fn two_patches_racing_from_one_etag_one_wins_one_is_stale() {
     let api = Api::start().await;

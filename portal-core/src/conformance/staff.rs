@@ -573,7 +573,13 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
         "create_portal_from_template" => {
             let start = chrono::NaiveDate::from_ymd_opt(2027, 1, 4).unwrap_or_default();
             service
-                .create_portal_from_template(staff, a.template, "Tailspin", start)
+                .create_portal_from_template(
+                    staff,
+                    a.template,
+                    "Tailspin",
+                    start,
+                    PortalStatus::Draft,
+                )
                 .await
                 .map(drop)
         }

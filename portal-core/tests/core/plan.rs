@@ -596,7 +596,7 @@ async fn templates_are_created_edited_copied_listed_and_make_portals() {
     let start = NaiveDate::from_ymd_opt(2026, 12, 28).unwrap();
     assert_err(
         h.service
-            .create_portal_from_template(&eve, standard.id, "Fabrikam", start)
+            .create_portal_from_template(&eve, standard.id, "Fabrikam", start, PortalStatus::Draft)
             .await,
         |e| {
             matches!(
@@ -611,7 +611,13 @@ async fn templates_are_created_edited_copied_listed_and_make_portals() {
     // A portal from the template: every task, dates from the start, dependencies kept.
     let portal = h
         .service
-        .create_portal_from_template(&staff, standard.id, "Fabrikam Inc", start)
+        .create_portal_from_template(
+            &staff,
+            standard.id,
+            "Fabrikam Inc",
+            start,
+            PortalStatus::Draft,
+        )
         .await
         .unwrap();
     assert_eq!(portal.status, PortalStatus::Draft);

@@ -416,6 +416,7 @@ fn schemas() -> Map<String, Value> {
                 "client_name": { "type": "string", "minLength": 1, "maxLength": 200, "description": "The client company (required; `name` is accepted too)." },
                 "name": { "type": "string", "minLength": 1, "maxLength": 200, "description": "Same as client_name." },
                 "start_date": { "type": "string", "format": "date", "description": "Due dates are counted from it." },
+                "status": { "type": "string", "enum": ["draft", "active"], "description": "draft (the default) or active: open to its contacts at once, without a second call." },
             }),
         ),
     );

@@ -1218,6 +1218,66 @@ async fn an_msps_day_through_every_route() {
 }
 
 #[tokio::test]
+async fn a_tasks_read_carries_the_clients_answers() {
+    use portal_core::workflow::{Actor, TaskAction, apply};
+    let api = Api::start().await;
+    let (portal, task) = (api.h.portal.id, api.h.tasks["approval"]);
+    let contact = &api.h.contact;
+    let client = Actor::Client {
+        contact_id: contact.id,
+        name: contact.name.clone(),
+        email: contact.email.clone(),
+    };
+    let at = portal_core::clock::Clock::now(api.h.clock.as_ref());
+    let action = TaskAction::Decide {
+        approved: false,
+        comment: Some("Too expensive".into()),
+        request: portal_core::store::RequestInfo {
+            ip: None,
+            user_agent: None,
+            path: None,
+        },
+    };
+    api.h
+        .store
+        .update_task(
+            portal,
+            task,
+            std::sync::Arc::new(move |t| apply(t, &action, &client, at)),
+        )
+        .await
+        .unwrap();
+    let read = api
+        .send(req(
+            Method::GET,
+            "/portals/{portal}/tasks/{task}",
+            &[portal.to_string(), task.to_string()],
+        ))
+        .await;
+    assert_eq!(read.status(), 200, "{}", read.page.body);
+    let decision = &read.json["client_answers"]["decision"];
+    assert_eq!(decision["approved"], false);
+    assert_eq!(decision["comment"], "Too expensive");
+    assert_eq!(decision["name"], contact.name.as_str());
+    assert!(
+        read.json["client_answers"]["previous_decisions"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // The plan is for editing: answers are on the task's own read only.
+    let plan = api
+        .send(req(
+            Method::GET,
+            "/portals/{portal}/plan",
+            &[portal.to_string()],
+        ))
+        .await;
+    assert!(plan.page.body.contains("\"title\""));
+    assert!(!plan.page.body.contains("client_answers"));
+}
+
+#[tokio::test]
 async fn json_shapes() {
     let api = Api::start().await;
     let filters = vec![

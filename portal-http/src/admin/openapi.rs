@@ -283,6 +283,16 @@ fn schemas() -> Map<String, Value> {
                 "assignee": { "enum": ["client", "msp"] },
                 "type": { "enum": task_types },
                 "kind": { "type": "object", "required": ["type"], "description": "The task type's settings; `type` names it." },
+                "client_answers": {
+                    "type": "object",
+                    "description": "What the client answered: a survey's answers by question id (with who saved them last), an approval's decision and the decisions before a reopen.",
+                    "properties": {
+                        "survey": { "type": "object" },
+                        "survey_saved": { "type": ["object", "null"] },
+                        "decision": { "type": ["object", "null"] },
+                        "previous_decisions": { "type": "array", "items": { "type": "object" } },
+                    },
+                },
                 "status": { "enum": ["pending", "in_progress", "completed", "blocked"] },
                 "blocked_reason": nullable("string"),
                 "due_date": { "type": ["string", "null"], "format": "date" },

@@ -686,6 +686,7 @@ impl Console {
         let page = TaskPage {
             contacts,
             phases,
+            answers: crate::console::pages::answer_lines(&task.json),
             f: self.frame(ctx, &row.title, "portals"),
             portal_id: p.to_owned(),
             portal_name: s(&portal.json, "client_name"),

@@ -53,6 +53,13 @@ use crate::workflow::{
 /// - `edit_portal`, `edit_contact` and `edit_tenant` change exactly the edited
 ///   fields of an existing record (`NotFound` otherwise, nothing written) and every
 ///   later read returns the change; `edit_contact` keeps emails unique in the portal.
+/// - **Setup entries.** `create_portal`, `add_contact`, `add_phase` and `add_task`
+///   take the activity entry of the staff action that makes the record (`None` for
+///   imports and fixtures that record no action). When given, it is appended in the
+///   same unit as the record: a refused create (`Conflict`, `NotFound`) appends
+///   nothing, and an entry of another portal is `Invalid` with nothing written. The
+///   same holds for the access changes (`issue_invite`, `revoke_invite`,
+///   `revoke_contact`) and `set_reminder_settings`.
 #[async_trait]
 pub trait DirectoryStore: Send + Sync + 'static {
     /// Stores a new tenant.
@@ -61,25 +68,35 @@ pub trait DirectoryStore: Send + Sync + 'static {
     async fn tenant(&self, id: TenantId) -> Result<Tenant>;
     /// All tenants, oldest first.
     async fn tenants(&self) -> Result<Vec<Tenant>>;
-    /// Stores a new portal of an existing tenant.
-    async fn create_portal(&self, portal: &Portal) -> Result<()>;
+    /// Stores a new portal of an existing tenant, in one unit with appending
+    /// `activity` when given (see [`DirectoryStore#contract`] on setup entries).
+    async fn create_portal(&self, portal: &Portal, activity: Option<&ActivityEntry>) -> Result<()>;
     /// Reads a portal. `NotFound` if missing.
     async fn portal(&self, id: PortalId) -> Result<Portal>;
     /// A tenant's portals, oldest first.
     async fn portals(&self, tenant: TenantId) -> Result<Vec<Portal>>;
     /// Changes a portal's lifecycle status. `NotFound` if missing.
     async fn set_portal_status(&self, portal: PortalId, status: PortalStatus) -> Result<()>;
-    /// Stores a new contact of an existing portal.
-    async fn add_contact(&self, contact: &Contact) -> Result<()>;
+    /// Stores a new contact of an existing portal, in one unit with appending
+    /// `activity` when given (see [`DirectoryStore#contract`] on setup entries).
+    async fn add_contact(&self, contact: &Contact, activity: Option<&ActivityEntry>) -> Result<()>;
     /// Reads a contact. `NotFound` if missing.
     async fn contact(&self, id: ContactId) -> Result<Contact>;
     /// A portal's contacts, oldest first.
     async fn contacts(&self, portal: PortalId) -> Result<Vec<Contact>>;
-    /// Appends a phase to a portal; returns it with its position.
-    async fn add_phase(&self, portal: PortalId, id: PhaseId, name: &str) -> Result<Phase>;
-    /// Appends a task to a phase of the same portal (the position given is ignored);
-    /// returns it with its position.
-    async fn add_task(&self, task: &Task) -> Result<Task>;
+    /// Appends a phase to a portal, in one unit with appending `activity` when given
+    /// (see [`DirectoryStore#contract`] on setup entries); returns it with its position.
+    async fn add_phase(
+        &self,
+        portal: PortalId,
+        id: PhaseId,
+        name: &str,
+        activity: Option<&ActivityEntry>,
+    ) -> Result<Phase>;
+    /// Appends a task to a phase of the same portal (the position given is ignored),
+    /// in one unit with appending `activity` when given (see
+    /// [`DirectoryStore#contract`] on setup entries); returns it with its position.
+    async fn add_task(&self, task: &Task, activity: Option<&ActivityEntry>) -> Result<Task>;
     /// Stores a logo under its SHA-256; storing the same bytes again is a no-op.
     async fn put_logo(&self, logo: &Logo) -> Result<()>;
     /// Reads a logo by lower-case hex SHA-256. `NotFound` if missing.
@@ -476,17 +493,25 @@ pub struct AccessLogEntry {
 #[async_trait]
 pub trait AccessStore: Send + Sync + 'static {
     /// Gives a contact a new invite (re-issue kills the old one; clears revocation),
-    /// and queues `emails` (the invitation) in the same unit.
+    /// and queues `emails` (the invitation) and appends `activity` when given in the
+    /// same unit (an entry of the contact's portal, else `Invalid` and nothing
+    /// written; a missing contact writes no entry either).
     async fn issue_invite(
         &self,
         contact: ContactId,
         token: &TokenHash,
         now: DateTime<Utc>,
         emails: &[OutboxMessage],
+        activity: Option<&ActivityEntry>,
     ) -> Result<ContactInPortal>;
     /// Kills a contact's invite and its unfinished verifications, without touching its
-    /// sessions.
-    async fn revoke_invite(&self, contact: ContactId, now: DateTime<Utc>) -> Result<()>;
+    /// sessions; appends `activity` when given in the same unit (as [`Self::issue_invite`]).
+    async fn revoke_invite(
+        &self,
+        contact: ContactId,
+        now: DateTime<Utc>,
+        activity: Option<&ActivityEntry>,
+    ) -> Result<()>;
     /// Who an invite is for. Changes nothing.
     async fn open_invite(&self, token: &TokenHash) -> Result<ContactInPortal>;
     /// Starts a verification from an invite with its first code.
@@ -548,8 +573,14 @@ pub trait AccessStore: Send + Sync + 'static {
     ) -> Result<ClientContext>;
     /// Ends a session (sign-out). Unknown sessions are not an error.
     async fn end_session(&self, session: &TokenHash, now: DateTime<Utc>) -> Result<()>;
-    /// Revokes a contact's access: invite, codes, links and sessions, at once.
-    async fn revoke_contact(&self, contact: ContactId, now: DateTime<Utc>) -> Result<()>;
+    /// Revokes a contact's access: invite, codes, links and sessions, at once, with
+    /// `activity` when given appended in the same unit (as [`Self::issue_invite`]).
+    async fn revoke_contact(
+        &self,
+        contact: ContactId,
+        now: DateTime<Utc>,
+        activity: Option<&ActivityEntry>,
+    ) -> Result<()>;
     /// Removes a contact for good, in one unit with `activity` (an entry of the
     /// contact's portal, else `Invalid` and nothing written): the contact record, its
     /// invite, verifications (codes and magic links), verification-email counts, code
@@ -991,11 +1022,13 @@ pub struct SentDigest {
 pub trait ReminderStore: Send + Sync + 'static {
     /// A portal's reminder settings (the defaults if never set).
     async fn reminder_settings(&self, portal: PortalId) -> Result<ReminderSettings>;
-    /// Replaces a portal's reminder settings.
+    /// Replaces a portal's reminder settings, in one unit with appending `activity`
+    /// when given (an entry of that portal, else `Invalid` and nothing written).
     async fn set_reminder_settings(
         &self,
         portal: PortalId,
         settings: &ReminderSettings,
+        activity: Option<&ActivityEntry>,
     ) -> Result<()>;
     /// Everything the reminder pass needs about one portal, in one read.
     async fn reminder_state(&self, portal: PortalId) -> Result<ReminderState>;

@@ -186,6 +186,22 @@ enum Breakage {
     TemplateReplaceUnchecked,
     /// `edit_portal` writes a status or branding change without its activity entry.
     PortalEditWithoutEntry,
+    /// `create_portal` drops the entry of the staff member who created the portal.
+    PortalCreatedWithoutEntry,
+    /// `add_contact` writes the contact without its activity entry.
+    ContactWithoutEntry,
+    /// `add_phase` writes the phase without its activity entry.
+    PhaseWithoutEntry,
+    /// `add_task` writes the task without its activity entry.
+    TaskWithoutEntry,
+    /// `issue_invite`, `revoke_invite` and `revoke_contact` change access without
+    /// their activity entry.
+    AccessChangeWithoutEntry,
+    /// `set_reminder_settings` changes the settings without their activity entry.
+    ReminderSettingsWithoutEntry,
+    /// `add_contact` appends its entry in a unit of its own before the contact: a
+    /// refused contact (a duplicate email) leaves its entry in the feed.
+    SetupEntryOutsideUnit,
     /// `create_portal_with_plan` writes the portal first and the plan after: a refused
     /// plan leaves the portal behind.
     PortalWithoutItsPlan,
@@ -492,8 +508,9 @@ impl DirectoryStore for Broken {
     async fn tenants(&self) -> Result<Vec<Tenant>> {
         self.inner.tenants().await
     }
-    async fn create_portal(&self, portal: &Portal) -> Result<()> {
-        self.inner.create_portal(portal).await?;
+    async fn create_portal(&self, portal: &Portal, activity: Option<&ActivityEntry>) -> Result<()> {
+        let activity = activity.filter(|_| !self.is(Breakage::PortalCreatedWithoutEntry));
+        self.inner.create_portal(portal, activity).await?;
         self.shadow()
             .portal_tenant
             .insert(portal.id, portal.tenant_id);
@@ -508,8 +525,21 @@ impl DirectoryStore for Broken {
     async fn set_portal_status(&self, portal: PortalId, status: PortalStatus) -> Result<()> {
         self.inner.set_portal_status(portal, status).await
     }
-    async fn add_contact(&self, contact: &Contact) -> Result<()> {
-        self.inner.add_contact(contact).await
+    async fn add_contact(&self, contact: &Contact, activity: Option<&ActivityEntry>) -> Result<()> {
+        if self.is(Breakage::SetupEntryOutsideUnit)
+            && let Some(entry) = activity
+        {
+            // The entry's own unit (re-storing the same reminder settings appends it),
+            // then the contact's.
+            let portal = contact.portal_id;
+            let settings = self.inner.reminder_settings(portal).await?;
+            self.inner
+                .set_reminder_settings(portal, &settings, Some(entry))
+                .await?;
+            return self.inner.add_contact(contact, None).await;
+        }
+        let activity = activity.filter(|_| !self.is(Breakage::ContactWithoutEntry));
+        self.inner.add_contact(contact, activity).await
     }
     async fn contact(&self, id: ContactId) -> Result<Contact> {
         self.inner.contact(id).await
@@ -517,11 +547,19 @@ impl DirectoryStore for Broken {
     async fn contacts(&self, portal: PortalId) -> Result<Vec<Contact>> {
         self.inner.contacts(portal).await
     }
-    async fn add_phase(&self, portal: PortalId, id: PhaseId, name: &str) -> Result<Phase> {
-        self.inner.add_phase(portal, id, name).await
+    async fn add_phase(
+        &self,
+        portal: PortalId,
+        id: PhaseId,
+        name: &str,
+        activity: Option<&ActivityEntry>,
+    ) -> Result<Phase> {
+        let activity = activity.filter(|_| !self.is(Breakage::PhaseWithoutEntry));
+        self.inner.add_phase(portal, id, name, activity).await
     }
-    async fn add_task(&self, task: &Task) -> Result<Task> {
-        let added = self.inner.add_task(task).await?;
+    async fn add_task(&self, task: &Task, activity: Option<&ActivityEntry>) -> Result<Task> {
+        let activity = activity.filter(|_| !self.is(Breakage::TaskWithoutEntry));
+        let added = self.inner.add_task(task, activity).await?;
         self.shadow().task_portal.insert(added.id, added.portal_id);
         Ok(added)
     }
@@ -617,17 +655,28 @@ impl AccessStore for Broken {
         token: &TokenHash,
         now: DateTime<Utc>,
         emails: &[OutboxMessage],
+        activity: Option<&ActivityEntry>,
     ) -> Result<ContactInPortal> {
         let emails = self.mail_outside_unit(emails).await;
-        let target = self.inner.issue_invite(contact, token, now, emails).await?;
+        let activity = activity.filter(|_| !self.is(Breakage::AccessChangeWithoutEntry));
+        let target = self
+            .inner
+            .issue_invite(contact, token, now, emails, activity)
+            .await?;
         let mut sh = self.shadow();
         sh.invite_contact.insert(*token, contact);
         sh.current_invite.insert(contact, *token);
         Ok(target)
     }
 
-    async fn revoke_invite(&self, contact: ContactId, now: DateTime<Utc>) -> Result<()> {
-        self.inner.revoke_invite(contact, now).await
+    async fn revoke_invite(
+        &self,
+        contact: ContactId,
+        now: DateTime<Utc>,
+        activity: Option<&ActivityEntry>,
+    ) -> Result<()> {
+        let activity = activity.filter(|_| !self.is(Breakage::AccessChangeWithoutEntry));
+        self.inner.revoke_invite(contact, now, activity).await
     }
 
     async fn open_invite(&self, token: &TokenHash) -> Result<ContactInPortal> {
@@ -896,12 +945,18 @@ impl AccessStore for Broken {
         self.inner.end_session(session, now).await
     }
 
-    async fn revoke_contact(&self, contact: ContactId, now: DateTime<Utc>) -> Result<()> {
-        self.inner.revoke_contact(contact, now).await
+    async fn revoke_contact(
+        &self,
+        contact: ContactId,
+        now: DateTime<Utc>,
+        activity: Option<&ActivityEntry>,
+    ) -> Result<()> {
+        let activity = activity.filter(|_| !self.is(Breakage::AccessChangeWithoutEntry));
+        self.inner.revoke_contact(contact, now, activity).await
     }
     async fn remove_contact(&self, contact: ContactId, activity: &ActivityEntry) -> Result<()> {
         if self.is(Breakage::RemoveOnlyRevokes) {
-            return self.inner.revoke_contact(contact, activity.at).await;
+            return self.inner.revoke_contact(contact, activity.at, None).await;
         }
         if self.is(Breakage::RemoveAcceptsForeignActivity) {
             let portal = self.inner.contact(contact).await?.portal_id;
@@ -1037,7 +1092,7 @@ impl TemplateStore for Broken {
         activity: &[ActivityEntry],
     ) -> Result<()> {
         if self.is(Breakage::PortalWithoutItsPlan) {
-            self.inner.create_portal(portal).await?;
+            self.inner.create_portal(portal, None).await?;
             // The plan's own check, after the portal was written.
             portal_core::store::check_new_plan(portal, phases, tasks, activity)?;
             return self
@@ -1775,6 +1830,20 @@ caught! {
         TemplateReplaceUnchecked => ref templates_scoped_and_versioned;
     a_status_change_without_its_entry_is_caught_by_staff_actions_land_in_the_feed:
         PortalEditWithoutEntry => arc staff_actions_land_in_the_feed;
+    a_portal_created_without_its_entry_is_caught_by_staff_actions_land_in_the_feed:
+        PortalCreatedWithoutEntry => arc staff_actions_land_in_the_feed;
+    a_contact_added_without_its_entry_is_caught_by_staff_actions_land_in_the_feed:
+        ContactWithoutEntry => arc staff_actions_land_in_the_feed;
+    a_phase_added_without_its_entry_is_caught_by_staff_actions_land_in_the_feed:
+        PhaseWithoutEntry => arc staff_actions_land_in_the_feed;
+    a_task_added_without_its_entry_is_caught_by_staff_actions_land_in_the_feed:
+        TaskWithoutEntry => arc staff_actions_land_in_the_feed;
+    an_access_change_without_its_entry_is_caught_by_staff_actions_land_in_the_feed:
+        AccessChangeWithoutEntry => arc staff_actions_land_in_the_feed;
+    reminder_settings_without_their_entry_are_caught_by_staff_actions_land_in_the_feed:
+        ReminderSettingsWithoutEntry => arc staff_actions_land_in_the_feed;
+    a_setup_entry_outside_its_unit_is_caught_by_setup_entries_in_one_unit:
+        SetupEntryOutsideUnit => ref setup_entries_in_one_unit;
     portal_without_its_plan_is_caught_by_portal_with_plan_in_one_unit:
         PortalWithoutItsPlan => ref portal_with_plan_in_one_unit;
     forgotten_blobs_are_caught_by_delete_portal_erases_everything:
@@ -1855,8 +1924,12 @@ impl ReminderStore for Broken {
         &self,
         portal: PortalId,
         settings: &ReminderSettings,
+        activity: Option<&ActivityEntry>,
     ) -> Result<()> {
-        self.inner.set_reminder_settings(portal, settings).await
+        let activity = activity.filter(|_| !self.is(Breakage::ReminderSettingsWithoutEntry));
+        self.inner
+            .set_reminder_settings(portal, settings, activity)
+            .await
     }
 
     async fn reminder_state(&self, portal: PortalId) -> Result<ReminderState> {

@@ -446,11 +446,14 @@ impl AccessStore for SqliteStore {
         token: &TokenHash,
         now: DateTime<Utc>,
         emails: &[OutboxMessage],
+        activity: Option<&ActivityEntry>,
     ) -> Result<ContactInPortal> {
         let token = *token;
         let emails = emails.to_vec();
-        self.write(move |conn| {
+        let entry = crate::workflow::rows::Recorded::new(activity)?;
+        self.write_recorded(entry.portal(), move |conn| {
             let mut target = load_target(conn, contact)?;
+            entry.insert(conn, target.portal.id)?;
             if exists(
                 conn,
                 "SELECT 1 FROM invites WHERE token_hash = ?1 AND contact_id <> ?2",
@@ -485,9 +488,16 @@ impl AccessStore for SqliteStore {
         .await
     }
 
-    async fn revoke_invite(&self, contact: ContactId, now: DateTime<Utc>) -> Result<()> {
-        self.write(move |conn| {
-            load_target(conn, contact)?;
+    async fn revoke_invite(
+        &self,
+        contact: ContactId,
+        now: DateTime<Utc>,
+        activity: Option<&ActivityEntry>,
+    ) -> Result<()> {
+        let entry = crate::workflow::rows::Recorded::new(activity)?;
+        self.write_recorded(entry.portal(), move |conn| {
+            let target = load_target(conn, contact)?;
+            entry.insert(conn, target.portal.id)?;
             conn.prepare_cached(
                 "UPDATE invites SET revoked_at = COALESCE(revoked_at, ?1) WHERE contact_id = ?2",
             )
@@ -789,9 +799,16 @@ impl AccessStore for SqliteStore {
         .await
     }
 
-    async fn revoke_contact(&self, contact: ContactId, now: DateTime<Utc>) -> Result<()> {
-        self.write(move |conn| {
-            load_target(conn, contact)?;
+    async fn revoke_contact(
+        &self,
+        contact: ContactId,
+        now: DateTime<Utc>,
+        activity: Option<&ActivityEntry>,
+    ) -> Result<()> {
+        let entry = crate::workflow::rows::Recorded::new(activity)?;
+        self.write_recorded(entry.portal(), move |conn| {
+            let target = load_target(conn, contact)?;
+            entry.insert(conn, target.portal.id)?;
             let id = &contact.as_bytes()[..];
             let at = micros(now);
             conn.prepare_cached(

@@ -139,9 +139,10 @@ impl DirectoryStore for SqliteStore {
         .await
     }
 
-    async fn create_portal(&self, portal: &Portal) -> Result<()> {
+    async fn create_portal(&self, portal: &Portal, activity: Option<&ActivityEntry>) -> Result<()> {
         let branding = codec::to_json(&portal.branding)?;
         let p = portal.clone();
+        let entry = crate::workflow::rows::Recorded::new(activity)?;
         self.write_content(portal.id, move |conn| {
             if !exists(
                 conn,
@@ -172,6 +173,7 @@ impl DirectoryStore for SqliteStore {
                 ])
             })
             .db("storing a portal")?;
+            entry.insert(conn, p.id)?;
             Ok(())
         })
         .await
@@ -213,9 +215,10 @@ impl DirectoryStore for SqliteStore {
         .await
     }
 
-    async fn add_contact(&self, contact: &Contact) -> Result<()> {
+    async fn add_contact(&self, contact: &Contact, activity: Option<&ActivityEntry>) -> Result<()> {
         let c = contact.clone();
-        self.write(move |conn| {
+        let entry = crate::workflow::rows::Recorded::new(activity)?;
+        self.write_content(contact.portal_id, move |conn| {
             if !portal_exists(conn, c.portal_id)? {
                 return Err(Error::NotFound {
                     entity: Entity::Portal,
@@ -253,6 +256,7 @@ impl DirectoryStore for SqliteStore {
                 ])
             })
             .db("storing a contact")?;
+            entry.insert(conn, c.portal_id)?;
             Ok(())
         })
         .await
@@ -293,8 +297,15 @@ impl DirectoryStore for SqliteStore {
         .await
     }
 
-    async fn add_phase(&self, portal: PortalId, id: PhaseId, name: &str) -> Result<Phase> {
+    async fn add_phase(
+        &self,
+        portal: PortalId,
+        id: PhaseId,
+        name: &str,
+        activity: Option<&ActivityEntry>,
+    ) -> Result<Phase> {
         let name = name.to_owned();
+        let entry = crate::workflow::rows::Recorded::new(activity)?;
         self.write_content(portal, move |conn| {
             if !portal_exists(conn, portal)? {
                 return Err(Error::NotFound {
@@ -328,6 +339,7 @@ impl DirectoryStore for SqliteStore {
                 ])
             })
             .db("storing a phase")?;
+            entry.insert(conn, portal)?;
             Ok(Phase {
                 id,
                 portal_id: portal,
@@ -339,8 +351,9 @@ impl DirectoryStore for SqliteStore {
         .await
     }
 
-    async fn add_task(&self, task: &Task) -> Result<Task> {
+    async fn add_task(&self, task: &Task, activity: Option<&ActivityEntry>) -> Result<Task> {
         let mut t = task.clone();
+        let entry = crate::workflow::rows::Recorded::new(activity)?;
         self.write_content(task.portal_id, move |conn| {
             if !portal_exists(conn, t.portal_id)? {
                 return Err(Error::NotFound {
@@ -378,6 +391,7 @@ impl DirectoryStore for SqliteStore {
             t.position = u32::try_from(position)
                 .map_err(|_| Error::storage_msg("task position out of range"))?;
             insert_task(conn, &t)?;
+            entry.insert(conn, t.portal_id)?;
             Ok(t)
         })
         .await

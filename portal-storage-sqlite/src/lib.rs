@@ -254,6 +254,19 @@ impl SqliteStore {
         self.writer.write(f).await
     }
 
+    /// [`Self::write_content`] for the portal of a change's activity entry when there
+    /// is one (the change records itself in that portal's feed), else [`Self::write`].
+    pub(crate) async fn write_recorded<T, F>(&self, portal: Option<PortalId>, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        match portal {
+            Some(portal) => self.write_content(portal, f).await,
+            None => self.write(f).await,
+        }
+    }
+
     /// [`Self::write`] for writes that can change what one portal's home shows (the
     /// portal, its phases, tasks and activity): that portal's cached reads are
     /// invalidated once the write has committed (or failed).

@@ -15,6 +15,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use portal_core::outbox::OutboxMessage;
 use portal_core::reminders::{ContactReminders, ReminderSettings, ReminderState};
 use portal_core::store::{ReminderStore, SentDigest};
+use portal_core::workflow::ActivityEntry;
 use portal_core::{ContactId, Entity, Error, PortalId, Result, TaskId};
 
 use crate::SqliteStore;
@@ -186,10 +187,13 @@ impl ReminderStore for SqliteStore {
         &self,
         portal: PortalId,
         settings: &ReminderSettings,
+        activity: Option<&ActivityEntry>,
     ) -> Result<()> {
         let json = codec::to_json(settings)?;
-        self.write(move |conn| {
+        let entry = crate::workflow::rows::Recorded::new(activity)?;
+        self.write_recorded(entry.portal(), move |conn| {
             check_portal(conn, portal)?;
+            entry.insert(conn, portal)?;
             conn.prepare_cached(
                 "INSERT INTO reminder_settings (portal_id, settings) VALUES (?1, ?2)
                  ON CONFLICT (portal_id) DO UPDATE SET settings = excluded.settings",

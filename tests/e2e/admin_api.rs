@@ -864,6 +864,13 @@ async fn an_msps_day_through_every_route() {
             .json(json!({"client_name": "Contoso", "start_date": "2026-12-07"}))
     );
     assert_eq!(made.json["status"], "draft");
+    // Opened at once: the creating call's status, no second request.
+    let opened = call!(
+        req(Method::POST, "/templates/{template}/portals", &tp).json(
+            json!({"client_name": "Litware", "start_date": "2026-12-07", "status": "active"})
+        )
+    );
+    assert_eq!(opened.json["status"], "active");
     let cp_id = made.json["id"].as_str().unwrap().to_owned();
     assert!(made.page.header("location").ends_with(&cp_id));
     let cpp = [cp_id.clone()];
@@ -1252,6 +1259,66 @@ async fn an_msps_day_through_every_route() {
 }
 
 #[tokio::test]
+async fn a_tasks_read_carries_the_clients_answers() {
+    use portal_core::workflow::{Actor, TaskAction, apply};
+    let api = Api::start().await;
+    let (portal, task) = (api.h.portal.id, api.h.tasks["approval"]);
+    let contact = &api.h.contact;
+    let client = Actor::Client {
+        contact_id: contact.id,
+        name: contact.name.clone(),
+        email: contact.email.clone(),
+    };
+    let at = portal_core::clock::Clock::now(api.h.clock.as_ref());
+    let action = TaskAction::Decide {
+        approved: false,
+        comment: Some("Too expensive".into()),
+        request: portal_core::store::RequestInfo {
+            ip: None,
+            user_agent: None,
+            path: None,
+        },
+    };
+    api.h
+        .store
+        .update_task(
+            portal,
+            task,
+            std::sync::Arc::new(move |t| apply(t, &action, &client, at)),
+        )
+        .await
+        .unwrap();
+    let read = api
+        .send(req(
+            Method::GET,
+            "/portals/{portal}/tasks/{task}",
+            &[portal.to_string(), task.to_string()],
+        ))
+        .await;
+    assert_eq!(read.status(), 200, "{}", read.page.body);
+    let decision = &read.json["client_answers"]["decision"];
+    assert_eq!(decision["approved"], false);
+    assert_eq!(decision["comment"], "Too expensive");
+    assert_eq!(decision["name"], contact.name.as_str());
+    assert!(
+        read.json["client_answers"]["previous_decisions"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // The plan is for editing: answers are on the task's own read only.
+    let plan = api
+        .send(req(
+            Method::GET,
+            "/portals/{portal}/plan",
+            &[portal.to_string()],
+        ))
+        .await;
+    assert!(plan.page.body.contains("\"title\""));
+    assert!(!plan.page.body.contains("client_answers"));
+}
+
+#[tokio::test]
 async fn json_shapes() {
     let api = Api::start().await;
     let filters = vec![
@@ -1577,6 +1644,12 @@ async fn plan_and_template_routes_refuse_bad_input_stale_versions_and_other_tena
                 .json(json!({"start_date": "2026-12-07"})),
             "client_name",
         ),
+        (
+            req(Method::POST, "/templates/{template}/portals", &tplp).json(
+                json!({"client_name": "Contoso", "start_date": "2026-12-07", "status": "completed"}),
+            ),
+            "status",
+        ),
     ];
     for (r, field) in cases {
         let what = format!("{} {} {:?}", r.method, r.template, r.body);
@@ -1730,6 +1803,36 @@ async fn plan_and_template_routes_refuse_bad_input_stale_versions_and_other_tena
 
 /// Two staff editing the same task from the same ETag: the store compares the version
 /// inside its unit, so exactly one edit lands and the other is told it is stale.
+#[tokio::test]
+async fn a_logo_near_the_core_limit_fits_the_routes_body_limit() {
+    use base64::Engine as _;
+    use portal_core::model::Logo;
+    let api = Api::start().await;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let png = b64.decode(PNG_BASE64).unwrap();
+    let logo_of = |len: usize| {
+        let mut bytes = png.clone();
+        bytes.resize(len, 0);
+        json!({ "data_base64": b64.encode(&bytes) })
+    };
+    // Far beyond the 64 KiB form limit, just under the core's logo limit.
+    let near = api
+        .send(req(Method::POST, "/tenant/logo", &[]).json(logo_of(Logo::MAX_BYTES - 8)))
+        .await;
+    assert!(near.status() < 300, "{}: {}", near.status(), near.page.body);
+    assert_eq!(near.json["image_type"], "png");
+    // One byte over: refused, by the body limit or by the core's check.
+    let over = api
+        .send(req(Method::POST, "/tenant/logo", &[]).json(logo_of(Logo::MAX_BYTES + 1)))
+        .await;
+    assert!(
+        [413, 422].contains(&over.status()),
+        "{}: {}",
+        over.status(),
+        over.page.body
+    );
+}
+
 #[tokio::test]
 async fn two_patches_racing_from_one_etag_one_wins_one_is_stale() {
     let api = Api::start().await;

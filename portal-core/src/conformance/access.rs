@@ -21,7 +21,7 @@ pub async fn invites(store: &dyn Store) {
     };
     let inv1 = token();
     let target = store
-        .issue_invite(w.contact.id, &inv1, t0(), &[])
+        .issue_invite(w.contact.id, &inv1, t0(), &[], None)
         .await
         .unwrap();
     assert_eq!(target, expected);
@@ -57,20 +57,22 @@ pub async fn invites(store: &dyn Store) {
         }
     );
     assert_err!(
-        store.issue_invite(contact_id(), &token(), t0(), &[]).await,
+        store
+            .issue_invite(contact_id(), &token(), t0(), &[], None)
+            .await,
         Error::NotFound {
             entity: Entity::Contact
         }
     );
     assert_err!(
-        store.revoke_invite(contact_id(), t0()).await,
+        store.revoke_invite(contact_id(), t0(), None).await,
         Error::NotFound {
             entity: Entity::Contact
         }
     );
 
     store
-        .revoke_invite(w.contact.id, t0() + mins(2))
+        .revoke_invite(w.contact.id, t0() + mins(2), None)
         .await
         .unwrap();
     assert_err!(
@@ -99,7 +101,7 @@ pub async fn invites(store: &dyn Store) {
     assert_eq!(store.open_invite(&inv3).await.unwrap(), expected);
 
     store
-        .revoke_contact(w.contact.id, t0() + mins(4))
+        .revoke_contact(w.contact.id, t0() + mins(4), None)
         .await
         .unwrap();
     assert_err!(
@@ -123,7 +125,7 @@ pub async fn invites(store: &dyn Store) {
 
     let inv4 = token();
     let reinstated = store
-        .issue_invite(w.contact.id, &inv4, t0() + mins(5), &[])
+        .issue_invite(w.contact.id, &inv4, t0() + mins(5), &[], None)
         .await
         .unwrap();
     assert_eq!(reinstated, expected, "re-issuing clears the revocation");
@@ -143,7 +145,7 @@ pub async fn revoke_invite_keeps_sessions(store: &dyn Store) {
     let w = world(store).await;
     let (session, _) = signed_in(store, w.contact.id, t0()).await;
     store
-        .revoke_invite(w.contact.id, t0() + mins(1))
+        .revoke_invite(w.contact.id, t0() + mins(1), None)
         .await
         .unwrap();
     let ctx = store

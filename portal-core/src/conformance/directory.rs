@@ -54,9 +54,9 @@ pub async fn tenants_and_portals(store: &dyn Store) {
     assert_eq!(all[ia], a);
 
     let p1 = new_portal(a.id, t0());
-    store.create_portal(&p1).await.unwrap();
+    store.create_portal(&p1, None).await.unwrap();
     assert_eq!(store.portal(p1.id).await.unwrap(), p1);
-    assert_err!(store.create_portal(&p1).await, Error::Conflict { .. });
+    assert_err!(store.create_portal(&p1, None).await, Error::Conflict { .. });
     assert_err!(
         store.portal(portal_id()).await,
         Error::NotFound {
@@ -66,7 +66,7 @@ pub async fn tenants_and_portals(store: &dyn Store) {
 
     let orphan = new_portal(tenant_id(), t0());
     assert_err!(
-        store.create_portal(&orphan).await,
+        store.create_portal(&orphan, None).await,
         Error::NotFound {
             entity: Entity::Tenant
         }
@@ -79,7 +79,7 @@ pub async fn tenants_and_portals(store: &dyn Store) {
     );
 
     let p2 = new_portal(a.id, t0() + mins(1));
-    store.create_portal(&p2).await.unwrap();
+    store.create_portal(&p2, None).await.unwrap();
     assert_eq!(store.portals(a.id).await.unwrap(), vec![p1, p2]);
     assert_eq!(store.portals(b.id).await.unwrap(), vec![]);
 }
@@ -90,10 +90,16 @@ pub async fn tenants_and_portals(store: &dyn Store) {
 pub async fn contacts(store: &dyn Store) {
     let w = world(store).await;
     assert_eq!(store.contact(w.contact.id).await.unwrap(), w.contact);
-    assert_err!(store.add_contact(&w.contact).await, Error::Conflict { .. });
+    assert_err!(
+        store.add_contact(&w.contact, None).await,
+        Error::Conflict { .. }
+    );
 
     let same_email = new_contact(w.portal.id, "Jane.Doe@example.com", t0() + mins(1));
-    assert_err!(store.add_contact(&same_email).await, Error::Conflict { .. });
+    assert_err!(
+        store.add_contact(&same_email, None).await,
+        Error::Conflict { .. }
+    );
     assert_err!(
         store.contact(same_email.id).await,
         Error::NotFound {
@@ -102,16 +108,16 @@ pub async fn contacts(store: &dyn Store) {
     );
 
     let other_mailbox_case = new_contact(w.portal.id, "jane.doe@example.com", t0() + mins(2));
-    store.add_contact(&other_mailbox_case).await.unwrap();
+    store.add_contact(&other_mailbox_case, None).await.unwrap();
 
     let other_portal = new_portal(w.tenant.id, t0());
-    store.create_portal(&other_portal).await.unwrap();
+    store.create_portal(&other_portal, None).await.unwrap();
     let elsewhere = new_contact(other_portal.id, "Jane.Doe@example.com", t0());
-    store.add_contact(&elsewhere).await.unwrap();
+    store.add_contact(&elsewhere, None).await.unwrap();
 
     let orphan = new_contact(portal_id(), "orphan@example.com", t0());
     assert_err!(
-        store.add_contact(&orphan).await,
+        store.add_contact(&orphan, None).await,
         Error::NotFound {
             entity: Entity::Portal
         }
@@ -154,18 +160,20 @@ pub async fn phases_and_tasks(store: &dyn Store) {
     assert_eq!(p0.portal_id, w.portal.id);
     assert_eq!(p0.name, "Kickoff");
     assert_err!(
-        store.add_phase(other.portal.id, p0.id, "Dup").await,
+        store.add_phase(other.portal.id, p0.id, "Dup", None).await,
         Error::Conflict { .. }
     );
     assert_err!(
-        store.add_phase(portal_id(), phase_id(), "Orphan").await,
+        store
+            .add_phase(portal_id(), phase_id(), "Orphan", None)
+            .await,
         Error::NotFound {
             entity: Entity::Portal
         }
     );
 
     let t = new_task(w.portal.id, p0.id, "Sign the agreement");
-    let added = store.add_task(&t).await.unwrap();
+    let added = store.add_task(&t, None).await.unwrap();
     assert_eq!(added.position, 0, "the given position is ignored");
     assert_eq!(
         added,
@@ -175,42 +183,42 @@ pub async fn phases_and_tasks(store: &dyn Store) {
         }
     );
     let t2 = store
-        .add_task(&new_task(w.portal.id, p0.id, "Second"))
+        .add_task(&new_task(w.portal.id, p0.id, "Second"), None)
         .await
         .unwrap();
     assert_eq!(t2.position, 1);
     let t3 = store
-        .add_task(&new_task(w.portal.id, p1.id, "First of phase 2"))
+        .add_task(&new_task(w.portal.id, p1.id, "First of phase 2"), None)
         .await
         .unwrap();
     assert_eq!(t3.position, 0, "positions count within the phase");
-    assert_err!(store.add_task(&t).await, Error::Conflict { .. });
+    assert_err!(store.add_task(&t, None).await, Error::Conflict { .. });
 
     let other_phase = phase(store, other.portal.id, "Theirs").await;
     let foreign_phase = new_task(w.portal.id, other_phase.id, "Sneaky");
     assert_err!(
-        store.add_task(&foreign_phase).await,
+        store.add_task(&foreign_phase, None).await,
         Error::NotFound {
             entity: Entity::Phase
         }
     );
     let foreign_portal = new_task(other.portal.id, p0.id, "Sneaky too");
     assert_err!(
-        store.add_task(&foreign_portal).await,
+        store.add_task(&foreign_portal, None).await,
         Error::NotFound {
             entity: Entity::Phase
         }
     );
     let missing_phase = new_task(w.portal.id, phase_id(), "No phase");
     assert_err!(
-        store.add_task(&missing_phase).await,
+        store.add_task(&missing_phase, None).await,
         Error::NotFound {
             entity: Entity::Phase
         }
     );
     let missing_portal = new_task(portal_id(), p0.id, "No portal");
     assert_err!(
-        store.add_task(&missing_portal).await,
+        store.add_task(&missing_portal, None).await,
         Error::NotFound {
             entity: Entity::Portal
         }
@@ -230,7 +238,7 @@ pub async fn phases_and_tasks(store: &dyn Store) {
         }
     }
     let next = store
-        .add_task(&new_task(w.portal.id, p0.id, "Third"))
+        .add_task(&new_task(w.portal.id, p0.id, "Third"), None)
         .await
         .unwrap();
     assert_eq!(next.position, 2, "refused adds leave no gap");
@@ -309,7 +317,7 @@ pub async fn concurrent_positions(store: Arc<dyn Store>) {
             let (store, portal) = (store.clone(), w.portal.id);
             async move {
                 store
-                    .add_phase(portal, phase_id(), &format!("Phase {i}"))
+                    .add_phase(portal, phase_id(), &format!("Phase {i}"), None)
                     .await
             }
         })
@@ -329,7 +337,7 @@ pub async fn concurrent_positions(store: Arc<dyn Store>) {
         .map(|i| {
             let store = store.clone();
             let task = new_task(w.portal.id, target, &format!("Task {i}"));
-            async move { store.add_task(&task).await }
+            async move { store.add_task(&task, None).await }
         })
         .collect();
     let mut positions = Vec::new();
@@ -362,7 +370,7 @@ pub async fn portal_snapshot_order(store: &dyn Store) {
     let c = phase(store, w.portal.id, "C").await;
     let add = async |ph: &crate::model::Phase, title: &str| {
         store
-            .add_task(&new_task(w.portal.id, ph.id, title))
+            .add_task(&new_task(w.portal.id, ph.id, title), None)
             .await
             .unwrap()
     };
@@ -414,11 +422,11 @@ pub async fn tenant_isolation(store: &dyn Store) {
     let pa = phase(store, a.portal.id, "A").await;
     let pb = phase(store, b.portal.id, "B").await;
     let ta = store
-        .add_task(&new_task(a.portal.id, pa.id, "A's task"))
+        .add_task(&new_task(a.portal.id, pa.id, "A's task"), None)
         .await
         .unwrap();
     let tb = store
-        .add_task(&new_task(b.portal.id, pb.id, "B's task"))
+        .add_task(&new_task(b.portal.id, pb.id, "B's task"), None)
         .await
         .unwrap();
     let b2 = another_contact(store, &b, "bob@b.example").await;
@@ -631,9 +639,9 @@ pub async fn directory_edits(store: &dyn Store) {
         .await
         .unwrap();
     let elsewhere_portal = new_portal(w.tenant.id, t0());
-    store.create_portal(&elsewhere_portal).await.unwrap();
+    store.create_portal(&elsewhere_portal, None).await.unwrap();
     let elsewhere = new_contact(elsewhere_portal.id, "x@example.com", t0());
-    store.add_contact(&elsewhere).await.unwrap();
+    store.add_contact(&elsewhere, None).await.unwrap();
     store
         .edit_contact(
             elsewhere.id,
@@ -772,7 +780,7 @@ pub async fn remove_contact_erases_access(store: &dyn Store) {
         detail: None,
     };
     let elsewhere = new_portal(w.tenant.id, t0());
-    store.create_portal(&elsewhere).await.unwrap();
+    store.create_portal(&elsewhere, None).await.unwrap();
     assert_err!(
         store
             .remove_contact(w.contact.id, &entry(elsewhere.id))
@@ -864,4 +872,92 @@ pub async fn remove_contact_erases_access(store: &dyn Store) {
             entity: Entity::Contact
         }
     );
+}
+
+/// Setup entries (the `# Contract` of [`crate::store::DirectoryStore`]): a staff
+/// action's entry lands with the record it describes, in one unit. A created contact,
+/// phase, task, invite, revocation or settings change brings its entry; a refused one
+/// (a duplicate email, a missing contact) brings none; an entry of another portal is
+/// `Invalid` and neither the record nor the entry is written.
+pub async fn setup_entries_in_one_unit(store: &dyn Store) {
+    use crate::workflow::{ActivityEntry, ActivityKind};
+    let w = world(store).await;
+    let other = new_portal(w.tenant.id, t0());
+    store.create_portal(&other, None).await.unwrap();
+    let entry = |portal, kind, subject: &str| ActivityEntry {
+        portal_id: portal,
+        at: t0() + secs(5),
+        actor: staff(),
+        kind,
+        task_id: None,
+        subject: subject.to_owned(),
+        detail: None,
+    };
+    let feed = |portal| async move { store.activity(portal, 1000).await.unwrap() };
+    // A created record brings its entry.
+    let ann = new_contact(w.portal.id, "ann@example.com", t0());
+    let added = entry(w.portal.id, ActivityKind::ContactAdded, "Ann");
+    store.add_contact(&ann, Some(&added)).await.unwrap();
+    assert_eq!(
+        feed(w.portal.id).await,
+        vec![added.clone()],
+        "the contact's entry"
+    );
+    // A refused one brings none: a duplicate email, a missing contact.
+    let twin = new_contact(w.portal.id, "ann@example.com", t0());
+    let refused = entry(w.portal.id, ActivityKind::ContactAdded, "Ann again");
+    assert_err!(
+        store.add_contact(&twin, Some(&refused)).await,
+        Error::Conflict { .. }
+    );
+    let revoked = entry(w.portal.id, ActivityKind::ContactRevoked, "Nobody");
+    assert_err!(
+        store
+            .revoke_contact(missing_contact(), t0(), Some(&revoked))
+            .await,
+        Error::NotFound { .. }
+    );
+    assert_eq!(
+        feed(w.portal.id).await,
+        vec![added.clone()],
+        "a refused change wrote its entry"
+    );
+    // An entry of another portal: nothing written, in either portal.
+    let ph = phase(store, w.portal.id, "Kickoff").await;
+    let task = new_task(w.portal.id, ph.id, "Sign");
+    let foreign = entry(other.id, ActivityKind::TaskAdded, "Sign");
+    assert_err!(
+        store.add_task(&task, Some(&foreign)).await,
+        Error::Invalid { .. }
+    );
+    let foreign = entry(other.id, ActivityKind::InviteRevoked, "Ann");
+    assert_err!(
+        store.revoke_invite(ann.id, t0(), Some(&foreign)).await,
+        Error::Invalid { .. }
+    );
+    let foreign = entry(other.id, ActivityKind::ContactAdded, "Bo");
+    let bo = new_contact(w.portal.id, "bo@example.com", t0());
+    assert_err!(
+        store.add_contact(&bo, Some(&foreign)).await,
+        Error::Invalid { .. }
+    );
+    let snapshot = store.portal_snapshot(w.portal.id).await.unwrap();
+    assert!(
+        snapshot.tasks.is_empty(),
+        "a task with a foreign entry was written"
+    );
+    assert_err!(store.contact(bo.id).await, Error::NotFound { .. });
+    assert!(
+        feed(other.id).await.is_empty(),
+        "a foreign entry was written"
+    );
+    assert_eq!(
+        feed(w.portal.id).await,
+        vec![added],
+        "a refused change wrote its entry"
+    );
+}
+
+fn missing_contact() -> crate::ids::ContactId {
+    super::support::contact_id()
 }

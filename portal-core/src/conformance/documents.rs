@@ -539,7 +539,7 @@ pub async fn review_queue_order_and_scope(store: &dyn Store) {
         id: crate::ids::PortalId::random(&OsRandom),
         ..w.portal.clone()
     };
-    store.create_portal(&second).await.unwrap();
+    store.create_portal(&second, None).await.unwrap();
     let w2 = World {
         tenant: w.tenant.clone(),
         portal: second.clone(),
@@ -864,7 +864,7 @@ pub async fn delete_portal_erases_everything(store: &dyn Store) {
 
     let w = world(store).await;
     let keep = new_portal(w.tenant.id, t0());
-    store.create_portal(&keep).await.unwrap();
+    store.create_portal(&keep, None).await.unwrap();
     let task = task_in(store, &w, documents_kind()).await;
     let first = uploaded(store, &w, &task, "diagram", t0() + mins(1)).await;
     let second = uploaded(store, &w, &task, "isp", t0() + mins(2)).await;
@@ -898,7 +898,11 @@ pub async fn delete_portal_erases_everything(store: &dyn Store) {
     store.add_comment(&comment, &activity, &[]).await.unwrap();
     // Reminder state of the portal and its contacts goes with it.
     store
-        .set_reminder_settings(w.portal.id, &crate::reminders::ReminderSettings::default())
+        .set_reminder_settings(
+            w.portal.id,
+            &crate::reminders::ReminderSettings::default(),
+            None,
+        )
         .await
         .unwrap();
     store

@@ -56,9 +56,9 @@ pub async fn invite_death_ends_verifications(store: &dyn Store) {
             Death::Reissued => {
                 invite(store, w.contact.id, at).await;
             }
-            Death::InviteRevoked => store.revoke_invite(w.contact.id, at).await.unwrap(),
+            Death::InviteRevoked => store.revoke_invite(w.contact.id, at, None).await.unwrap(),
             Death::ContactRevokedThenReinvited => {
-                store.revoke_contact(w.contact.id, at).await.unwrap();
+                store.revoke_contact(w.contact.id, at, None).await.unwrap();
                 invite(store, w.contact.id, at).await;
             }
         }

@@ -110,7 +110,8 @@ pub use blob::{
 pub use credentials::{credentials_reveal_and_purge, credentials_submitted_once};
 pub use directory::{
     concurrent_positions, contacts, directory_edits, logos, phases_and_tasks,
-    portal_snapshot_order, remove_contact_erases_access, tenant_isolation, tenants_and_portals,
+    portal_snapshot_order, remove_contact_erases_access, setup_entries_in_one_unit,
+    tenant_isolation, tenants_and_portals,
 };
 pub use documents::{
     concurrent_document_reviews, concurrent_document_uploads, delete_portal_erases_everything,
@@ -272,6 +273,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     plan_concurrent_moves(store.clone()).await;
     templates_scoped_and_versioned(s).await;
     portal_with_plan_in_one_unit(s).await;
+    setup_entries_in_one_unit(s).await;
     // Idempotency keys.
     idempotency_reserve_and_replay(s).await;
     idempotency_expiry_and_lease(s).await;
@@ -327,7 +329,7 @@ macro_rules! conformance_tests {
             plan_reads_and_changes, plan_moves_renumber, plan_delete_takes_comments,
             plan_refusals_write_nothing, plan_unlocks_in_the_same_unit,
             templates_scoped_and_versioned, portal_with_plan_in_one_unit,
-            idempotency_reserve_and_replay, idempotency_expiry_and_lease, idempotency_prune,
+            setup_entries_in_one_unit, idempotency_reserve_and_replay, idempotency_expiry_and_lease, idempotency_prune,
             audit_chain_appends, audit_history_unchanged, audit_with_document_changes,
             credentials_submitted_once, credentials_reveal_and_purge
         );

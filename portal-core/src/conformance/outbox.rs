@@ -178,7 +178,13 @@ pub async fn outbox_queued_with_their_unit(store: &dyn Store) {
     let first = mail(&w, parked());
     let invite = token();
     store
-        .issue_invite(w.contact.id, &invite, at, std::slice::from_ref(&first))
+        .issue_invite(
+            w.contact.id,
+            &invite,
+            at,
+            std::slice::from_ref(&first),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -189,7 +195,13 @@ pub async fn outbox_queued_with_their_unit(store: &dyn Store) {
     let lost = mail(&w, parked());
     assert_err!(
         store
-            .issue_invite(contact_id(), &token(), at, std::slice::from_ref(&lost))
+            .issue_invite(
+                contact_id(),
+                &token(),
+                at,
+                std::slice::from_ref(&lost),
+                None
+            )
             .await,
         Error::NotFound { .. }
     );
@@ -201,7 +213,8 @@ pub async fn outbox_queued_with_their_unit(store: &dyn Store) {
                 w.contact.id,
                 &replacement,
                 at,
-                &[mail(&w, parked()), first.clone()]
+                &[mail(&w, parked()), first.clone()],
+                None
             )
             .await,
         Error::Conflict { .. }

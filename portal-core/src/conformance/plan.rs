@@ -77,15 +77,15 @@ pub async fn plan_reads_and_changes(store: &dyn Store) {
     let p0 = phase(store, w.portal.id, "Kickoff").await;
     let p1 = phase(store, w.portal.id, "Network").await;
     let a = store
-        .add_task(&new_task(w.portal.id, p1.id, "A"))
+        .add_task(&new_task(w.portal.id, p1.id, "A"), None)
         .await
         .unwrap();
     let b = store
-        .add_task(&new_task(w.portal.id, p0.id, "B"))
+        .add_task(&new_task(w.portal.id, p0.id, "B"), None)
         .await
         .unwrap();
     let c = store
-        .add_task(&new_task(w.portal.id, p0.id, "C"))
+        .add_task(&new_task(w.portal.id, p0.id, "C"), None)
         .await
         .unwrap();
 
@@ -189,7 +189,7 @@ pub async fn plan_moves_renumber(store: &dyn Store) {
     for (ph, title) in [(&p0, "a"), (&p0, "b"), (&p0, "c"), (&p1, "d"), (&p1, "e")] {
         ids.push(
             store
-                .add_task(&new_task(w.portal.id, ph.id, title))
+                .add_task(&new_task(w.portal.id, ph.id, title), None)
                 .await
                 .unwrap()
                 .id,
@@ -256,7 +256,7 @@ pub async fn plan_concurrent_moves(store: Arc<dyn Store>) {
     let mut ids = Vec::new();
     for i in 0..8 {
         let t = new_task(w.portal.id, from.id, &format!("Task {i}"));
-        ids.push(store.add_task(&t).await.unwrap().id);
+        ids.push(store.add_task(&t, None).await.unwrap().id);
     }
     let calls = ids
         .iter()
@@ -294,11 +294,11 @@ pub async fn plan_delete_takes_comments(store: &dyn Store) {
     let w = world(store).await;
     let ph = phase(store, w.portal.id, "Only").await;
     let doomed = store
-        .add_task(&new_task(w.portal.id, ph.id, "Doomed"))
+        .add_task(&new_task(w.portal.id, ph.id, "Doomed"), None)
         .await
         .unwrap();
     let kept = store
-        .add_task(&new_task(w.portal.id, ph.id, "Kept"))
+        .add_task(&new_task(w.portal.id, ph.id, "Kept"), None)
         .await
         .unwrap();
     let who = client(&w.contact);
@@ -343,11 +343,11 @@ pub async fn plan_refusals_write_nothing(store: &dyn Store) {
     let w = world(store).await;
     let ph = phase(store, w.portal.id, "Only").await;
     let a = store
-        .add_task(&new_task(w.portal.id, ph.id, "A"))
+        .add_task(&new_task(w.portal.id, ph.id, "A"), None)
         .await
         .unwrap();
     store
-        .add_task(&new_task(w.portal.id, ph.id, "B"))
+        .add_task(&new_task(w.portal.id, ph.id, "B"), None)
         .await
         .unwrap();
     let before = store.plan(w.portal.id).await.unwrap();
@@ -459,12 +459,12 @@ pub async fn plan_unlocks_in_the_same_unit(store: &dyn Store) {
     let w = world(store).await;
     let ph = phase(store, w.portal.id, "Only").await;
     let first = store
-        .add_task(&new_task(w.portal.id, ph.id, "First"))
+        .add_task(&new_task(w.portal.id, ph.id, "First"), None)
         .await
         .unwrap();
     let mut then = new_task(w.portal.id, ph.id, "Then");
     then.waits_on = vec![first.id];
-    let then = store.add_task(&then).await.unwrap();
+    let then = store.add_task(&then, None).await.unwrap();
     let who = client(&w.contact);
     let act = |task: TaskId, actor: crate::workflow::Actor| {
         decision(move |p| {

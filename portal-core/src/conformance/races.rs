@@ -153,7 +153,7 @@ pub async fn revocation_races_sign_ins(store: Arc<dyn Store>) {
         let mut calls: Vec<Racing> = Vec::new();
         let st = store.clone();
         calls.push(Box::pin(async move {
-            Outcome::Revoke(st.revoke_contact(contact, at).await)
+            Outcome::Revoke(st.revoke_contact(contact, at, None).await)
         }));
         for s in [s1, s2] {
             let st = store.clone();

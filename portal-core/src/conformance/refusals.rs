@@ -39,7 +39,7 @@ pub async fn revoked_contact_refused_everywhere(store: &dyn Store) {
     let inv = invite(store, w.contact.id, t0() + mins(1)).await;
     let pending = start(store, &inv, t0() + mins(1)).await;
     store
-        .revoke_invite(w.contact.id, t0() + mins(2))
+        .revoke_invite(w.contact.id, t0() + mins(2), None)
         .await
         .unwrap();
     assert_err!(
@@ -59,7 +59,7 @@ pub async fn revoked_contact_refused_everywhere(store: &dyn Store) {
     let pending = start(store, &inv, t0() + mins(2)).await;
 
     let at = t0() + mins(3);
-    store.revoke_contact(w.contact.id, at).await.unwrap();
+    store.revoke_contact(w.contact.id, at, None).await.unwrap();
     assert_err!(
         store.open_invite(&inv).await,
         Error::Revoked {
@@ -543,7 +543,10 @@ pub async fn portal_status_reaches_access_flow(store: &dyn Store) {
     for status in [PortalStatus::Archived, PortalStatus::Draft] {
         store.set_portal_status(portal.id, status).await.unwrap();
         let t = token();
-        let target = store.issue_invite(contact.id, &t, t0(), &[]).await.unwrap();
+        let target = store
+            .issue_invite(contact.id, &t, t0(), &[], None)
+            .await
+            .unwrap();
         assert_eq!(target.portal.status, status);
         assert_eq!(store.open_invite(&t).await.unwrap().portal.status, status);
         let by_code = start(store, &t, t0()).await;

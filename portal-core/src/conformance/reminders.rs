@@ -85,7 +85,7 @@ pub async fn reminder_settings_round_trip(store: &dyn Store) {
         ..ReminderSettings::default()
     };
     store
-        .set_reminder_settings(w.portal.id, &tuned)
+        .set_reminder_settings(w.portal.id, &tuned, None)
         .await
         .unwrap();
     assert_eq!(store.reminder_settings(w.portal.id).await.unwrap(), tuned);
@@ -107,7 +107,9 @@ pub async fn reminder_settings_round_trip(store: &dyn Store) {
         }
     );
     assert_err!(
-        store.set_reminder_settings(missing.portal_id, &tuned).await,
+        store
+            .set_reminder_settings(missing.portal_id, &tuned, None)
+            .await,
         Error::NotFound {
             entity: Entity::Portal
         }

@@ -180,7 +180,7 @@ pub async fn revoke_contact(store: &dyn Store) {
         .authenticate(&s1, at, &no_slide(), &req())
         .await
         .unwrap();
-    store.revoke_contact(w.contact.id, at).await.unwrap();
+    store.revoke_contact(w.contact.id, at, None).await.unwrap();
     for s in [&s1, &s2] {
         assert_err!(
             store.authenticate(s, at, &no_slide(), &req()).await,
@@ -260,7 +260,7 @@ pub async fn revoke_contact(store: &dyn Store) {
         .await
         .unwrap();
     assert_err!(
-        store.revoke_contact(contact_id(), at).await,
+        store.revoke_contact(contact_id(), at, None).await,
         Error::NotFound {
             entity: Entity::Contact
         }

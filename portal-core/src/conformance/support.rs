@@ -240,9 +240,9 @@ pub(crate) async fn world(store: &dyn Store) -> World {
     let tenant = new_tenant(t0());
     store.create_tenant(&tenant).await.unwrap();
     let portal = new_portal(tenant.id, t0());
-    store.create_portal(&portal).await.unwrap();
+    store.create_portal(&portal, None).await.unwrap();
     let contact = new_contact(portal.id, "Jane.Doe@Example.COM", t0());
-    store.add_contact(&contact).await.unwrap();
+    store.add_contact(&contact, None).await.unwrap();
     World {
         tenant,
         portal,
@@ -253,13 +253,16 @@ pub(crate) async fn world(store: &dyn Store) -> World {
 /// Adds another contact to a world's portal.
 pub(crate) async fn another_contact(store: &dyn Store, w: &World, email: &str) -> Contact {
     let c = new_contact(w.portal.id, email, t0() + secs(1));
-    store.add_contact(&c).await.unwrap();
+    store.add_contact(&c, None).await.unwrap();
     c
 }
 
 /// Adds a phase to a portal.
 pub(crate) async fn phase(store: &dyn Store, portal: PortalId, name: &str) -> Phase {
-    store.add_phase(portal, phase_id(), name).await.unwrap()
+    store
+        .add_phase(portal, phase_id(), name, None)
+        .await
+        .unwrap()
 }
 
 /// A new code issued at `at`, with its code and magic link hashes.
@@ -284,7 +287,10 @@ pub(crate) fn new_session(at: DateTime<Utc>) -> NewSession {
 /// Issues a fresh invite to a contact.
 pub(crate) async fn invite(store: &dyn Store, contact: ContactId, at: DateTime<Utc>) -> TokenHash {
     let t = token();
-    store.issue_invite(contact, &t, at, &[]).await.unwrap();
+    store
+        .issue_invite(contact, &t, at, &[], None)
+        .await
+        .unwrap();
     t
 }
 

@@ -32,7 +32,10 @@ use crate::workflow::{
 pub(super) async fn task_in(store: &dyn Store, w: &World, kind: TaskKind) -> Task {
     let ph = phase(store, w.portal.id, "Workflow").await;
     store
-        .add_task(&new_task_of(w.portal.id, ph.id, "Workflow task", kind))
+        .add_task(
+            &new_task_of(w.portal.id, ph.id, "Workflow task", kind),
+            None,
+        )
         .await
         .unwrap()
 }
@@ -269,7 +272,7 @@ pub async fn update_task_refusal_writes_nothing(store: &dyn Store) {
         assignee: Side::Msp,
         ..new_task_of(w.portal.id, t.phase_id, "MSP task", TaskKind::Standard)
     };
-    let msp = store.add_task(&msp).await.unwrap();
+    let msp = store.add_task(&msp, None).await.unwrap();
     assert_err!(
         store
             .update_task(
@@ -305,21 +308,17 @@ pub async fn update_task_keeps_immutable_fields(store: &dyn Store) {
     let other = world(store).await;
     let ph = phase(store, w.portal.id, "First").await;
     store
-        .add_task(&new_task_of(
-            w.portal.id,
-            ph.id,
-            "Before",
-            TaskKind::Standard,
-        ))
+        .add_task(
+            &new_task_of(w.portal.id, ph.id, "Before", TaskKind::Standard),
+            None,
+        )
         .await
         .unwrap();
     let t = store
-        .add_task(&new_task_of(
-            w.portal.id,
-            ph.id,
-            "Target",
-            TaskKind::Standard,
-        ))
+        .add_task(
+            &new_task_of(w.portal.id, ph.id, "Target", TaskKind::Standard),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(t.position, 1);
@@ -983,7 +982,7 @@ pub async fn branding_changes(store: &dyn Store) {
     let p2 = new_portal(tenant.id, t0() + secs(1));
     let p3 = new_portal(other_tenant.id, t0());
     for p in [&p1, &p2, &p3] {
-        store.create_portal(p).await.unwrap();
+        store.create_portal(p, None).await.unwrap();
     }
 
     let defaults =

@@ -170,13 +170,18 @@ impl AccessStore for MemoryStore {
         token: &TokenHash,
         now: DateTime<Utc>,
         emails: &[OutboxMessage],
+        activity: Option<&ActivityEntry>,
     ) -> Result<ContactInPortal> {
         self.with(|st| {
-            st.contact(contact)?;
+            let portal = st.contact(contact)?.portal_id;
             if st.invites.contains_key(token) {
                 return Err(Error::conflict("invite token already exists"));
             }
             st.check_new_mail(emails)?;
+            if let Some(entry) = activity {
+                entry.ensure_portal(portal)?;
+                st.activity.push(entry.clone());
+            }
             st.queue_mail(emails);
             if let Some(old) = st.current_invite.insert(contact, *token) {
                 st.invites.remove(&old);
@@ -197,9 +202,18 @@ impl AccessStore for MemoryStore {
         })
     }
 
-    async fn revoke_invite(&self, contact: ContactId, now: DateTime<Utc>) -> Result<()> {
+    async fn revoke_invite(
+        &self,
+        contact: ContactId,
+        now: DateTime<Utc>,
+        activity: Option<&ActivityEntry>,
+    ) -> Result<()> {
         self.with(|st| {
-            st.contact(contact)?;
+            let portal = st.contact(contact)?.portal_id;
+            if let Some(entry) = activity {
+                entry.ensure_portal(portal)?;
+                st.activity.push(entry.clone());
+            }
             if let Some(hash) = st.current_invite.get(&contact).copied()
                 && let Some(rec) = st.invites.get_mut(&hash)
             {
@@ -433,9 +447,18 @@ impl AccessStore for MemoryStore {
         })
     }
 
-    async fn revoke_contact(&self, contact: ContactId, now: DateTime<Utc>) -> Result<()> {
+    async fn revoke_contact(
+        &self,
+        contact: ContactId,
+        now: DateTime<Utc>,
+        activity: Option<&ActivityEntry>,
+    ) -> Result<()> {
         self.with(|st| {
-            st.contact(contact)?;
+            let portal = st.contact(contact)?.portal_id;
+            if let Some(entry) = activity {
+                entry.ensure_portal(portal)?;
+                st.activity.push(entry.clone());
+            }
             if let Some(c) = st.contacts.get_mut(&contact) {
                 c.value.revoked_at.get_or_insert(now);
             }

@@ -49,13 +49,17 @@ impl DirectoryStore for MemoryStore {
         })
     }
 
-    async fn create_portal(&self, portal: &Portal) -> Result<()> {
+    async fn create_portal(&self, portal: &Portal, activity: Option<&ActivityEntry>) -> Result<()> {
         self.with(|st| {
             if st.portals.contains_key(&portal.id) {
                 return Err(Error::conflict("portal id already exists"));
             }
             if !st.tenants.contains_key(&portal.tenant_id) {
                 return Err(not_found(Entity::Tenant));
+            }
+            if let Some(entry) = activity {
+                entry.ensure_portal(portal.id)?;
+                st.activity.push(entry.clone());
             }
             let seq = st.seq();
             st.portals.insert(
@@ -100,7 +104,7 @@ impl DirectoryStore for MemoryStore {
         })
     }
 
-    async fn add_contact(&self, contact: &Contact) -> Result<()> {
+    async fn add_contact(&self, contact: &Contact, activity: Option<&ActivityEntry>) -> Result<()> {
         self.with(|st| {
             if st.contacts.contains_key(&contact.id) {
                 return Err(Error::conflict("contact id already exists"));
@@ -116,6 +120,10 @@ impl DirectoryStore for MemoryStore {
                 return Err(Error::conflict(
                     "a contact with this email already exists in this portal",
                 ));
+            }
+            if let Some(entry) = activity {
+                entry.ensure_portal(contact.portal_id)?;
+                st.activity.push(entry.clone());
             }
             let seq = st.seq();
             st.contacts.insert(
@@ -144,7 +152,13 @@ impl DirectoryStore for MemoryStore {
         })
     }
 
-    async fn add_phase(&self, portal: PortalId, id: PhaseId, name: &str) -> Result<Phase> {
+    async fn add_phase(
+        &self,
+        portal: PortalId,
+        id: PhaseId,
+        name: &str,
+        activity: Option<&ActivityEntry>,
+    ) -> Result<Phase> {
         self.with(|st| {
             if st.phases.contains_key(&id) {
                 return Err(Error::conflict("phase id already exists"));
@@ -155,6 +169,10 @@ impl DirectoryStore for MemoryStore {
             let count = st.phases.values().filter(|p| p.portal_id == portal).count();
             let position = u32::try_from(count)
                 .map_err(|_| Error::conflict("too many phases in this portal"))?;
+            if let Some(entry) = activity {
+                entry.ensure_portal(portal)?;
+                st.activity.push(entry.clone());
+            }
             let phase = Phase {
                 id,
                 portal_id: portal,
@@ -167,7 +185,7 @@ impl DirectoryStore for MemoryStore {
         })
     }
 
-    async fn add_task(&self, task: &Task) -> Result<Task> {
+    async fn add_task(&self, task: &Task, activity: Option<&ActivityEntry>) -> Result<Task> {
         self.with(|st| {
             if st.tasks.contains_key(&task.id) {
                 return Err(Error::conflict("task id already exists"));
@@ -186,6 +204,10 @@ impl DirectoryStore for MemoryStore {
                 .count();
             let position = u32::try_from(count)
                 .map_err(|_| Error::conflict("too many tasks in this phase"))?;
+            if let Some(entry) = activity {
+                entry.ensure_portal(task.portal_id)?;
+                st.activity.push(entry.clone());
+            }
             let task = Task {
                 position,
                 ..task.clone()

@@ -12,6 +12,7 @@ use crate::ids::{ContactId, PortalId, TaskId};
 use crate::outbox::OutboxMessage;
 use crate::reminders::{ContactReminders, ReminderSettings, ReminderState};
 use crate::store::{AccessEvent, ReminderStore, SentDigest};
+use crate::workflow::ActivityEntry;
 
 /// What is remembered about one contact's reminders.
 #[derive(Debug, Default)]
@@ -56,9 +57,14 @@ impl ReminderStore for MemoryStore {
         &self,
         portal: PortalId,
         settings: &ReminderSettings,
+        activity: Option<&ActivityEntry>,
     ) -> Result<()> {
         self.with(|st| {
             st.check_portal(portal)?;
+            if let Some(entry) = activity {
+                entry.ensure_portal(portal)?;
+                st.activity.push(entry.clone());
+            }
             st.reminder_settings.insert(portal, *settings);
             Ok(())
         })

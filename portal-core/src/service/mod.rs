@@ -54,7 +54,7 @@ use crate::store::{
     AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, PortalEdit,
     RequestInfo, Store, VerificationView,
 };
-use crate::workflow::ActivityKind;
+use crate::workflow::{ActivityEntry, ActivityKind};
 
 /// Longest task title.
 pub const MAX_TITLE: usize = 200;
@@ -348,7 +348,17 @@ impl PortalService {
             created_at: self.inner.clock.now(),
             target_date: None,
         };
-        self.inner.store.create_portal(&portal).await?;
+        let activity = self.staff_entry(
+            staff,
+            portal.id,
+            ActivityKind::PortalCreated,
+            &portal.client_name,
+            None,
+        );
+        self.inner
+            .store
+            .create_portal(&portal, Some(&activity))
+            .await?;
         Ok(portal)
     }
 
@@ -391,7 +401,17 @@ impl PortalService {
             time_zone,
             created_at: self.inner.clock.now(),
         };
-        self.inner.store.add_contact(&contact).await?;
+        let activity = self.staff_entry(
+            staff,
+            portal.id,
+            ActivityKind::ContactAdded,
+            &contact.name,
+            None,
+        );
+        self.inner
+            .store
+            .add_contact(&contact, Some(&activity))
+            .await?;
         Ok(contact)
     }
 
@@ -405,12 +425,14 @@ impl PortalService {
         staff.require(StaffRole::Member, "adding a phase")?;
         let portal = self.staff_portal(staff, portal).await?;
         let name = clean_label("phase name", name, MAX_NAME)?;
+        let activity = self.staff_entry(staff, portal.id, ActivityKind::PhaseAdded, &name, None);
         self.inner
             .store
             .add_phase(
                 portal.id,
                 PhaseId::random(self.inner.random.as_ref()),
                 &name,
+                Some(&activity),
             )
             .await
     }
@@ -447,7 +469,11 @@ impl PortalService {
             waits_on: Vec::new(),
             internal: false,
         };
-        self.inner.store.add_task(&task).await
+        let activity = ActivityEntry {
+            task_id: Some(task.id),
+            ..self.staff_entry(staff, portal.id, ActivityKind::TaskAdded, &task.title, None)
+        };
+        self.inner.store.add_task(&task, Some(&activity)).await
     }
 
     // ----- MSP side: access ----------------------------------------------------------
@@ -476,9 +502,23 @@ impl PortalService {
             &link,
         )?;
         let message = self.outbox_mail(portal.tenant_id, Some(portal.id), MailKind::Invite, email);
+        // The entry names the contact, never the link: the feed is no place for a token.
+        let activity = self.staff_entry(
+            staff,
+            portal.id,
+            ActivityKind::ContactInvited,
+            &target.name,
+            None,
+        );
         self.inner
             .store
-            .issue_invite(contact, &token.hash(), self.inner.clock.now(), &[message])
+            .issue_invite(
+                contact,
+                &token.hash(),
+                self.inner.clock.now(),
+                &[message],
+                Some(&activity),
+            )
             .await?;
         self.mail_queued().await;
         Ok(token)
@@ -513,10 +553,17 @@ impl PortalService {
     /// admin's.
     pub async fn revoke_invite(&self, staff: &StaffContext, contact: ContactId) -> Result<()> {
         staff.require(StaffRole::Admin, "revoking an invite")?;
-        self.staff_contact(staff, contact).await?;
+        let (target, portal) = self.staff_contact(staff, contact).await?;
+        let activity = self.staff_entry(
+            staff,
+            portal.id,
+            ActivityKind::InviteRevoked,
+            &target.name,
+            None,
+        );
         self.inner
             .store
-            .revoke_invite(contact, self.inner.clock.now())
+            .revoke_invite(contact, self.inner.clock.now(), Some(&activity))
             .await
     }
 
@@ -524,10 +571,17 @@ impl PortalService {
     /// sessions.
     pub async fn revoke_contact(&self, staff: &StaffContext, contact: ContactId) -> Result<()> {
         staff.require(StaffRole::Admin, "revoking a contact")?;
-        self.staff_contact(staff, contact).await?;
+        let (target, portal) = self.staff_contact(staff, contact).await?;
+        let activity = self.staff_entry(
+            staff,
+            portal.id,
+            ActivityKind::ContactRevoked,
+            &target.name,
+            None,
+        );
         self.inner
             .store
-            .revoke_contact(contact, self.inner.clock.now())
+            .revoke_contact(contact, self.inner.clock.now(), Some(&activity))
             .await
     }
 

@@ -407,9 +407,16 @@ impl PortalService {
         staff.require(StaffRole::Member, "changing reminder settings")?;
         let portal = self.staff_portal(staff, portal).await?;
         settings.validate()?;
+        let activity = self.staff_entry(
+            staff,
+            portal.id,
+            crate::workflow::ActivityKind::ReminderSettingsChanged,
+            &portal.client_name,
+            None,
+        );
         self.inner
             .store
-            .set_reminder_settings(portal.id, &settings)
+            .set_reminder_settings(portal.id, &settings, Some(&activity))
             .await
     }
 }

@@ -117,11 +117,25 @@ impl PortalService {
         contact: ContactId,
     ) -> Result<InviteLink> {
         staff.require(StaffRole::Member, "issuing an invite link")?;
-        self.staff_contact(staff, contact).await?;
+        let (target, portal) = self.staff_contact(staff, contact).await?;
         let token = InviteToken::generate(self.inner.random.as_ref());
+        // The entry says a link was issued, never which: the feed is no place for it.
+        let activity = self.staff_entry(
+            staff,
+            portal.id,
+            ActivityKind::InviteLinkIssued,
+            &target.name,
+            None,
+        );
         self.inner
             .store
-            .issue_invite(contact, &token.hash(), self.inner.clock.now(), &[])
+            .issue_invite(
+                contact,
+                &token.hash(),
+                self.inner.clock.now(),
+                &[],
+                Some(&activity),
+            )
             .await?;
         let url = self.inner.links.invite_url(&token);
         Ok(InviteLink { token, url })

@@ -95,15 +95,17 @@ impl PortalService {
     }
 
     /// Creates a portal for `client_name` with the template's plan, due dates counted
-    /// from `start_date`, in one unit (the portal never exists without its plan). The
-    /// portal starts as a draft: staff add contacts and open it when ready. The feed
-    /// records who made it from which template.
+    /// from `start_date`, in one unit (the portal never exists without its plan), with
+    /// `status` (a host usually makes a draft, adds contacts and opens it when ready;
+    /// one that opens it at once needs no second call, as with
+    /// [`Self::create_portal`]). The feed records who made it from which template.
     pub async fn create_portal_from_template(
         &self,
         staff: &StaffContext,
         template: TemplateId,
         client_name: &str,
         start_date: NaiveDate,
+        status: PortalStatus,
     ) -> Result<Portal> {
         self.template_staff(staff)?;
         let template = self.inner.store.template(staff.tenant, template).await?;
@@ -113,7 +115,7 @@ impl PortalService {
             id: PortalId::random(self.inner.random.as_ref()),
             tenant_id: tenant.id,
             client_name: clean_label("client name", client_name, MAX_NAME)?,
-            status: PortalStatus::Draft,
+            status,
             branding: tenant.branding,
             created_at: now,
             target_date: None,

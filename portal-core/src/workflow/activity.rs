@@ -85,6 +85,21 @@ pub enum ActivityKind {
     BrandingChanged,
     /// The MSP added a phase to the plan (the subject is its name).
     PhaseAdded,
+    /// The MSP added a contact to the portal (the subject is their name). Staff-only.
+    ContactAdded,
+    /// The MSP sent a contact their invitation email (the subject is their name; never
+    /// the link). Staff-only.
+    ContactInvited,
+    /// The MSP issued an invite link to hand over themselves (the subject is the
+    /// contact's name; never the link). Staff-only.
+    InviteLinkIssued,
+    /// The MSP killed a contact's invite link (the subject is their name). Staff-only.
+    InviteRevoked,
+    /// The MSP revoked a contact's access (the subject is their name). Staff-only.
+    ContactRevoked,
+    /// The MSP changed the portal's reminder settings (the subject is the client's
+    /// name). Staff-only.
+    ReminderSettingsChanged,
 }
 
 impl ActivityKind {
@@ -127,7 +142,31 @@ impl ActivityKind {
             Self::PortalStatusChanged => "set the portal's status to",
             Self::BrandingChanged => "changed the portal's branding to",
             Self::PhaseAdded => "added the phase",
+            Self::ContactAdded => "added the contact",
+            Self::ContactInvited => "sent an invitation to",
+            Self::InviteLinkIssued => "issued an invite link for",
+            Self::InviteRevoked => "revoked the invite of",
+            Self::ContactRevoked => "revoked the access of",
+            Self::ReminderSettingsChanged => "changed the reminder settings of",
         }
+    }
+
+    /// Whether only staff see entries of this kind: setting the portal up and managing
+    /// who has access is the MSP's business, and a client reading "revoked the access
+    /// of Ann" or "issued an invite link" in their own feed learns about other people's
+    /// access (the client's feed drops them; see
+    /// [`client_feed`](crate::workflow::plan::client_feed)).
+    pub const fn is_staff_only(&self) -> bool {
+        matches!(
+            self,
+            Self::PortalCreated
+                | Self::ContactAdded
+                | Self::ContactInvited
+                | Self::InviteLinkIssued
+                | Self::InviteRevoked
+                | Self::ContactRevoked
+                | Self::ReminderSettingsChanged
+        )
     }
 }
 

@@ -372,11 +372,13 @@ pub fn client_view(mut snapshot: PortalSnapshot) -> PortalSnapshot {
     snapshot
 }
 
-/// The client's feed: entries about internal tasks removed. `internal` are the ids of
+/// The client's feed: staff-only entries ([`ActivityKind::is_staff_only`]) and entries
+/// about internal tasks removed. `internal` are the ids of
 /// the portal's internal tasks.
 pub fn client_feed(entries: Vec<ActivityEntry>, internal: &HashSet<TaskId>) -> Vec<ActivityEntry> {
     entries
         .into_iter()
+        .filter(|e| !e.kind.is_staff_only())
         .filter(|e| e.task_id.is_none_or(|t| !internal.contains(&t)))
         .collect()
 }

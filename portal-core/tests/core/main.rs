@@ -153,3 +153,26 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogCapture {
         self.clone()
     }
 }
+
+/// A staff feed without the entries of setting a portal up (created, a contact added
+/// or invited, an invite link issued, a phase or task added): the harnesses write
+/// those before a test starts, so a test that pins what its own actions recorded
+/// looks past them. `setup_lands_in_the_staff_feed_only` pins the setup entries.
+pub fn after_setup(
+    feed: Vec<portal_core::workflow::ActivityEntry>,
+) -> Vec<portal_core::workflow::ActivityEntry> {
+    use portal_core::workflow::ActivityKind::*;
+    feed.into_iter()
+        .filter(|e| {
+            !matches!(
+                e.kind,
+                PortalCreated
+                    | ContactAdded
+                    | ContactInvited
+                    | InviteLinkIssued
+                    | PhaseAdded
+                    | TaskAdded
+            )
+        })
+        .collect()
+}

@@ -386,3 +386,96 @@ mod operations {
         assert_eq!(log[0].by.name(), "Sam Staff");
     }
 }
+
+/// Setting a portal up and managing access land in the staff's feed, attributed to
+/// the staff member, and stay there: the client's feed shows the plan's phases and
+/// tasks being added, never who was added, invited or revoked, and no entry holds an
+/// invite link or token.
+#[tokio::test]
+async fn setup_lands_in_the_staff_feed_only() {
+    use portal_core::model::{Side, TaskKind};
+    use portal_core::service::TaskSpec;
+    use portal_core::workflow::ActivityKind::*;
+
+    let h = crate::Harness::new(731).await;
+    let phase = h
+        .service
+        .add_phase(&h.staff, h.portal.id, "Kickoff")
+        .await
+        .unwrap();
+    h.service
+        .add_task(
+            &h.staff,
+            h.portal.id,
+            phase.id,
+            TaskSpec {
+                title: "Sign the agreement".into(),
+                description: String::new(),
+                assignee: Side::Client,
+                kind: TaskKind::Standard,
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap();
+    let ann = h.add_contact("Ann Lee", "ann@contoso.example").await;
+    let link = h.service.invite_link(&h.staff, ann.id).await.unwrap();
+    h.service.revoke_invite(&h.staff, ann.id).await.unwrap();
+    h.service.revoke_contact(&h.staff, ann.id).await.unwrap();
+    let (_, ctx) = h.sign_in(&h.contact).await;
+
+    let staff_feed = h
+        .service
+        .staff_activity(&h.staff, h.portal.id, 100)
+        .await
+        .unwrap();
+    // Sorted: entries written at the same instant may come in any order.
+    let sorted = |kinds: &mut Vec<String>| kinds.sort();
+    let mut kinds: Vec<String> = staff_feed.iter().map(|e| format!("{:?}", e.kind)).collect();
+    let mut expected: Vec<String> = [
+        PortalCreated,
+        ContactAdded,
+        PhaseAdded,
+        TaskAdded,
+        ContactAdded,
+        InviteLinkIssued,
+        InviteRevoked,
+        ContactRevoked,
+        ContactInvited,
+    ]
+    .iter()
+    .map(|k| format!("{k:?}"))
+    .collect();
+    sorted(&mut kinds);
+    sorted(&mut expected);
+    assert_eq!(
+        kinds, expected,
+        "every setup and access step (the sign-in's invite too)"
+    );
+    assert!(
+        staff_feed.iter().all(|e| e.actor.name() == h.staff.name),
+        "attributed to the staff member: {staff_feed:?}"
+    );
+    let token = link.token.expose_secret().to_owned();
+    for e in &staff_feed {
+        let text = format!("{} {:?}", e.summary(), e.detail);
+        assert!(
+            !text.contains(&token) && !text.contains(&link.url),
+            "an entry shows the invite link: {text}"
+        );
+    }
+    let mut client: Vec<String> = h
+        .service
+        .activity(&ctx, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| format!("{:?}", e.kind))
+        .collect();
+    sorted(&mut client);
+    assert_eq!(
+        client,
+        [format!("{PhaseAdded:?}"), format!("{TaskAdded:?}")],
+        "the client sees the plan only"
+    );
+}

@@ -589,8 +589,15 @@ impl PortalApp {
                 };
                 let start = opt_date(m, "start_date")?
                     .ok_or_else(|| input::invalid("start_date", "is required"))?;
+                // A new portal is a draft or open at once; completing or archiving one
+                // that never ran is a mistake.
+                let status = match opt_str(m, "status")?.as_deref() {
+                    None | Some("draft") => PortalStatus::Draft,
+                    Some("active") => PortalStatus::Active,
+                    Some(_) => return Err(input::invalid("status", "use draft or active")),
+                };
                 let p = s
-                    .create_portal_from_template(&call.staff, t.id, &name, start)
+                    .create_portal_from_template(&call.staff, t.id, &name, start, status)
                     .await
                     .map_err(|e| rename(e, &[("client name", "client_name")]))?;
                 let location = self.api_path(&format!("/portals/{}", p.id));

@@ -326,6 +326,16 @@ fn schemas() -> Map<String, Value> {
                 "assignee": { "enum": ["client", "msp"] },
                 "type": { "enum": task_types },
                 "kind": { "type": "object", "required": ["type"], "description": "The task type's settings; `type` names it." },
+                "client_answers": {
+                    "type": "object",
+                    "description": "What the client answered: a survey's answers by question id (with who saved them last), an approval's decision and the decisions before a reopen.",
+                    "properties": {
+                        "survey": { "type": "object" },
+                        "survey_saved": { "type": ["object", "null"] },
+                        "decision": { "type": ["object", "null"] },
+                        "previous_decisions": { "type": "array", "items": { "type": "object" } },
+                    },
+                },
                 "status": { "enum": ["pending", "in_progress", "completed", "blocked"] },
                 "blocked_reason": nullable("string"),
                 "due_date": { "type": ["string", "null"], "format": "date" },
@@ -460,6 +470,7 @@ fn schemas() -> Map<String, Value> {
                 "client_name": { "type": "string", "minLength": 1, "maxLength": 200, "description": "The client company (required; `name` is accepted too)." },
                 "name": { "type": "string", "minLength": 1, "maxLength": 200, "description": "Same as client_name." },
                 "start_date": { "type": "string", "format": "date", "description": "Due dates are counted from it." },
+                "status": { "type": "string", "enum": ["draft", "active"], "description": "draft (the default) or active: open to its contacts at once, without a second call." },
             }),
         ),
     );

@@ -511,7 +511,7 @@ pub(crate) fn routes() -> Vec<Route> {
             .ok(201, "Template")
             .idempotent(),
         r(M::POST, "/templates/{template}/portals", PortalFromTemplate, "createPortalFromTemplate")
-            .summary("Create a draft portal with the template's plan, due dates counted from start_date")
+            .summary("Create a portal (a draft unless status is active) with the template's plan, due dates counted from start_date")
             .body("PortalFromTemplateInput")
             .ok(201, "Portal")
             .idempotent(),

@@ -101,6 +101,32 @@ pub(crate) fn task(t: &Task) -> Value {
         "version": t.version,
         "created_at": time(t.created_at),
         "updated_at": time(t.updated_at),
+        "client_answers": client_answers(t),
+    })
+}
+
+/// What the client answered on a task: a survey's answers (who saved them last, when)
+/// and an approval's decision with the ones before a reopen, so a host reads them
+/// from the task itself. The decider's IP and user agent stay in the evidence.
+fn client_answers(t: &Task) -> Value {
+    let e = &t.evidence;
+    let decision = |d: &portal_core::workflow::ApprovalDecision| {
+        json!({
+            "approved": d.approved,
+            "comment": d.comment,
+            "name": d.name,
+            "email": d.email.as_str(),
+            "at": time(d.at),
+        })
+    };
+    json!({
+        "survey": serde_json::to_value(&e.answers).unwrap_or(Value::Null),
+        "survey_saved": e.answers_saved.as_ref().map(|m| json!({
+            "by": m.by.name(),
+            "at": time(m.at),
+        })),
+        "decision": e.decision.as_ref().map(decision),
+        "previous_decisions": e.previous_decisions.iter().map(decision).collect::<Vec<_>>(),
     })
 }
 
@@ -110,7 +136,14 @@ pub(crate) fn phase(p: &Phase, tasks: &[&Task]) -> Value {
         "name": p.name,
         "position": p.position,
         "version": p.version,
-        "tasks": tasks.iter().map(|t| task(t)).collect::<Vec<_>>(),
+        // The plan is for editing: a task's answers are on the task's own read.
+        "tasks": tasks.iter().map(|t| {
+            let mut v = task(t);
+            if let Some(o) = v.as_object_mut() {
+                o.remove("client_answers");
+            }
+            v
+        }).collect::<Vec<_>>(),
     })
 }
 

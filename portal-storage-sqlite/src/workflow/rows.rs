@@ -9,7 +9,7 @@ use rusqlite::{Connection, Row, params};
 use serde_json::Value;
 
 use portal_core::workflow::{ActivityEntry, ActivityKind, ClientQuestion, Comment};
-use portal_core::{Error, QuestionId, Result, TaskId};
+use portal_core::{Error, PortalId, QuestionId, Result, TaskId};
 
 use crate::codec::{self, DbResult, json, micros, opt_json, parsed, portal_id, task_id, time};
 
@@ -59,6 +59,39 @@ impl ActivityRow {
         })
         .db("appending an activity entry")?;
         Ok(())
+    }
+}
+
+/// The activity entry a setup or access change may carry (see the `# Contract` of
+/// `DirectoryStore` on setup entries), encoded before the write job is queued.
+pub(crate) struct Recorded(Option<(PortalId, ActivityRow)>);
+
+impl Recorded {
+    /// Encodes the entry, if any.
+    pub(crate) fn new(entry: Option<&ActivityEntry>) -> Result<Self> {
+        Ok(Self(match entry {
+            Some(e) => Some((e.portal_id, ActivityRow::new(e)?)),
+            None => None,
+        }))
+    }
+
+    /// The portal whose feed the entry lands in, whose cached reads the write must
+    /// invalidate.
+    pub(crate) fn portal(&self) -> Option<PortalId> {
+        self.0.as_ref().map(|(p, _)| *p)
+    }
+
+    /// Appends the entry inside the change's unit; an entry of another portal than the
+    /// change's is `Invalid` (the caller's unit then writes nothing).
+    pub(crate) fn insert(&self, conn: &Connection, portal: PortalId) -> Result<()> {
+        match &self.0 {
+            None => Ok(()),
+            Some((p, _)) if *p != portal => Err(Error::invalid(
+                "activity",
+                "must belong to the portal of the change it records",
+            )),
+            Some((_, row)) => row.insert(conn),
+        }
     }
 }
 

@@ -25,13 +25,15 @@ async fn cached_snapshot_and_activity_follow_every_write() {
         .add_task(&staff, portal.id, phase.id, spec("First"))
         .await
         .unwrap();
-    // Fill the cache, twice, then change things and read again.
+    // Fill the cache, twice, then change things and read again. The setup is in the
+    // feed: the portal created, its contact, phase and task added.
+    let feed_len = || async { store.activity(portal.id, 100).await.unwrap().len() };
     for _ in 0..2 {
         assert_eq!(
             store.portal_snapshot(portal.id).await.unwrap().tasks.len(),
             1
         );
-        assert!(store.activity(portal.id, 10).await.unwrap().is_empty());
+        assert_eq!(feed_len().await, 4);
     }
     s.add_task(&staff, portal.id, phase.id, spec("Second"))
         .await
@@ -48,7 +50,11 @@ async fn cached_snapshot_and_activity_follow_every_write() {
         snap.tasks[0].status,
         portal_core::model::TaskStatus::Completed
     );
-    assert_eq!(store.activity(portal.id, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        feed_len().await,
+        6,
+        "the second task added, the first completed"
+    );
     let renamed = Branding::new("Acme Renamed", "#123456", "Hi", None).unwrap();
     s.update_portal_branding(&staff, portal.id, renamed)
         .await
@@ -80,5 +86,10 @@ async fn cached_snapshot_and_activity_follow_every_write() {
     assert_eq!(
         store.portal_snapshot(portal.id).await.unwrap().tasks.len(),
         2
+    );
+    assert_eq!(
+        feed_len().await,
+        8,
+        "the branding change and the contact added (a write that invalidates the feed)"
     );
 }

@@ -408,8 +408,12 @@ async fn every_field_round_trips_and_matches_the_reference_store() {
     );
     assert_eq!(seen.task.evidence.documents.len(), 3);
     assert_eq!(seen.task.status, TaskStatus::InProgress);
+    // The setup's entries (the portal, its contact, phase and task) aside.
+    let setup = |k: ActivityKind| {
+        k.is_staff_only() || k == ActivityKind::PhaseAdded || k == ActivityKind::TaskAdded
+    };
     assert_eq!(
-        seen.feed.len(),
+        seen.feed.iter().filter(|e| !setup(e.kind)).count(),
         8,
         "one entry per upload, review and rescan"
     );

@@ -117,10 +117,18 @@ async fn no_secret_reaches_the_database_files() {
         .sign_out(&session, &ctx, &request())
         .await
         .unwrap();
+    // A link handed to staff to pass on: its feed entry names the contact, not the link.
+    let ann = h
+        .service
+        .add_contact(&staff, portal.id, "Ann Lee", "ann@example.com")
+        .await
+        .unwrap();
+    let link = h.service.invite_link(&staff, ann.id).await.unwrap();
     drop(h);
 
     let mut tokens = vec![
         ("invite token", invite.expose_secret().to_owned()),
+        ("invite link token", link.token.expose_secret().to_owned()),
         (
             "verification token",
             verification.expose_secret().to_owned(),

@@ -64,32 +64,35 @@ async fn plan(store: &dyn Store, seed: u64) -> Plan {
         created_at: at(0),
         target_date: None,
     };
-    store.create_portal(&portal).await.unwrap();
+    store.create_portal(&portal, None).await.unwrap();
     let phase = store
-        .add_phase(portal.id, PhaseId::random(&rng), "Kickoff")
+        .add_phase(portal.id, PhaseId::random(&rng), "Kickoff", None)
         .await
         .unwrap();
     let task = store
-        .add_task(&Task {
-            id: TaskId::random(&rng),
-            portal_id: portal.id,
-            phase_id: phase.id,
-            position: 0,
-            title: "Fill in the form".into(),
-            description: "Please.".into(),
-            assignee: Side::Client,
-            kind: TaskKind::Standard,
-            status: TaskStatus::Pending,
-            blocked_reason: None,
-            due_date: None,
-            evidence: TaskEvidence::default(),
-            created_at: at(0),
-            updated_at: at(0),
-            version: 1,
-            assigned_to: Vec::new(),
-            waits_on: Vec::new(),
-            internal: false,
-        })
+        .add_task(
+            &Task {
+                id: TaskId::random(&rng),
+                portal_id: portal.id,
+                phase_id: phase.id,
+                position: 0,
+                title: "Fill in the form".into(),
+                description: "Please.".into(),
+                assignee: Side::Client,
+                kind: TaskKind::Standard,
+                status: TaskStatus::Pending,
+                blocked_reason: None,
+                due_date: None,
+                evidence: TaskEvidence::default(),
+                created_at: at(0),
+                updated_at: at(0),
+                version: 1,
+                assigned_to: Vec::new(),
+                waits_on: Vec::new(),
+                internal: false,
+            },
+            None,
+        )
         .await
         .unwrap();
     Plan {

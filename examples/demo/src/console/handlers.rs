@@ -279,11 +279,14 @@ impl Console {
         let key = self.key(ctx)?;
         let name = field(form, "client_name");
         let back = format!("{PREFIX}/portals");
+        // Opening it at once is the creating call's `status`, not a second request.
+        let open = field(form, "open") == "yes";
+        let status = if open { "active" } else { "draft" };
         let result = match non_empty(field(form, "template")) {
             Some(t) => {
                 let today = chrono::Utc::now().date_naive().to_string();
                 let start = non_empty(field(form, "start_date")).unwrap_or(&today);
-                let body = json!({ "client_name": name, "start_date": start });
+                let body = json!({ "client_name": name, "start_date": start, "status": status });
                 self.api
                     .call(
                         key,
@@ -300,7 +303,7 @@ impl Console {
                         key,
                         Method::POST,
                         "/portals",
-                        Some(&json!({ "client_name": name })),
+                        Some(&json!({ "client_name": name, "status": status })),
                         None,
                     )
                     .await
@@ -310,35 +313,12 @@ impl Console {
             Ok(a) => {
                 let id = s(&a.json, "id");
                 let to = format!("{PREFIX}/portals/{id}");
-                if field(form, "open") != "yes" || s(&a.json, "status") == "active" {
-                    return self.posted(ctx, to, notice(format!("Created the portal for {name}.")));
-                }
-                // Opening it is a status change: an admin's, so a member's portal stays a
-                // draft and the console says why.
-                let opened = self
-                    .api
-                    .call(
-                        key,
-                        Method::PATCH,
-                        &format!("/portals/{}", seg(&id)?),
-                        Some(&json!({ "status": "active" })),
-                        Some("*"),
-                    )
-                    .await;
-                let flash = match opened {
-                    Ok(_) => notice(format!(
-                        "Created the portal for {name}; it is open to its contacts."
-                    )),
-                    Err(p) => Flash {
-                        notice: Some(format!("Created the portal for {name} as a draft.")),
-                        error: Some(format!(
-                            "It could not be opened to its contacts: {}",
-                            p.message
-                        )),
-                        ..Flash::default()
-                    },
+                let said = if s(&a.json, "status") == "active" {
+                    format!("Created the portal for {name}; it is open to its contacts.")
+                } else {
+                    format!("Created the portal for {name} as a draft.")
                 };
-                self.posted(ctx, to, flash)
+                self.posted(ctx, to, notice(said))
             }
             Err(p) if p.status == 401 => Err(p),
             Err(p) => self.posted(ctx, back, failed("create-portal", p, form)),
@@ -737,6 +717,7 @@ impl Console {
             contacts,
             phases,
             revealed,
+            answers: crate::console::pages::answer_lines(&task.json),
             f: self.frame(ctx, &row.title, "portals"),
             portal_id: p.to_owned(),
             portal_name: s(&portal.json, "client_name"),

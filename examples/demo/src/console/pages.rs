@@ -484,6 +484,59 @@ pub struct TaskPage {
     /// A credential handoff's values, right after an admin revealed them (label,
     /// value): shown on this one answer only, never stored in the session or a flash.
     pub revealed: Option<Vec<(String, String)>>,
+    /// What the client answered (the API's `client_answers`): a label and the answer
+    /// as text, one line each; empty when nothing was answered.
+    pub answers: Vec<(String, String)>,
+}
+
+/// The lines of a task's `client_answers` for the task page: the approval decision
+/// (and the ones before a reopen), then each survey answer under its question's prompt.
+pub fn answer_lines(task: &Value) -> Vec<(String, String)> {
+    let a = &task["client_answers"];
+    let decision = |d: &Value| {
+        let verdict = if d["approved"] == Value::Bool(true) {
+            "Approved"
+        } else {
+            "Rejected"
+        };
+        let comment = s(d, "comment");
+        let mut text = format!("{verdict} by {} on {}", s(d, "name"), when(&s(d, "at")));
+        if !comment.is_empty() {
+            text.push_str(&format!(": “{comment}”"));
+        }
+        text
+    };
+    let mut out = Vec::new();
+    if a["decision"].is_object() {
+        out.push(("Decision".to_owned(), decision(&a["decision"])));
+    }
+    for d in a["previous_decisions"].as_array().into_iter().flatten() {
+        out.push(("Before it was reopened".to_owned(), decision(d)));
+    }
+    let prompts = task["kind"]["questions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for (id, answer) in a["survey"].as_object().into_iter().flatten() {
+        let prompt = prompts
+            .iter()
+            .find(|q| s(q, "id") == *id)
+            .map(|q| s(q, "prompt"))
+            .unwrap_or_else(|| id.clone());
+        out.push((prompt, flat(answer)));
+    }
+    out
+}
+
+/// An answer's JSON as plain text: strings and numbers as they are, lists joined.
+fn flat(v: &Value) -> String {
+    match v {
+        Value::String(t) => t.clone(),
+        Value::Array(items) => items.iter().map(flat).collect::<Vec<_>>().join(", "),
+        Value::Object(m) => m.values().map(flat).collect::<Vec<_>>().join(", "),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
 }
 
 /// An upload waiting for review.
@@ -639,4 +692,35 @@ pub(crate) fn error_page(ctx: &Ctx, p: &Problem) -> String {
         message: p.message.clone(),
     };
     page.render().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod answer_tests {
+    use serde_json::json;
+
+    use super::answer_lines;
+
+    #[test]
+    fn answers_read_as_lines_under_their_prompts() {
+        let task = json!({
+            "kind": {"type": "survey", "questions": [{"id": "q1", "prompt": "Mail system?"}]},
+            "client_answers": {
+                "survey": {"q1": {"choices": ["Exchange", "Gmail"]}},
+                "survey_saved": null,
+                "decision": {"approved": false, "comment": "Too dear", "name": "Dana",
+                             "email": "dana@example.com", "at": "2026-11-28T10:00:00Z"},
+                "previous_decisions": [],
+            },
+        });
+        let lines = answer_lines(&task);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines[0].0, "Decision");
+        assert!(lines[0].1.starts_with("Rejected by Dana on "), "{lines:?}");
+        assert!(lines[0].1.ends_with(": “Too dear”"), "{lines:?}");
+        assert_eq!(
+            lines[1],
+            ("Mail system?".to_owned(), "Exchange, Gmail".to_owned())
+        );
+        assert!(answer_lines(&json!({"client_answers": {"survey": {}}})).is_empty());
+    }
 }

@@ -229,11 +229,12 @@ async fn meeting_invite_is_valid_ics_and_updates_on_reschedule() {
         "Northwind IT, Inc.; East: 'HQ'"
     );
 
-    let feed = h
-        .service
-        .staff_activity(&h.staff, h.portal.id, 10)
-        .await
-        .unwrap();
+    let feed = crate::after_setup(
+        h.service
+            .staff_activity(&h.staff, h.portal.id, 10)
+            .await
+            .unwrap(),
+    );
     let kinds: Vec<ActivityKind> = feed.iter().map(|e| e.kind).collect();
     assert_eq!(
         kinds,

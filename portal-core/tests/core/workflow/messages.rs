@@ -83,11 +83,12 @@ async fn comments_from_the_client_notify_the_msp() {
         h.service.comments(&ctx, t.id).await.unwrap(),
         vec![c, reply]
     );
-    let feed = h
-        .service
-        .staff_activity(&h.staff, h.portal.id, 10)
-        .await
-        .unwrap();
+    let feed = crate::after_setup(
+        h.service
+            .staff_activity(&h.staff, h.portal.id, 10)
+            .await
+            .unwrap(),
+    );
     assert_eq!(feed.len(), 2);
     assert!(
         feed.iter()
@@ -129,11 +130,12 @@ async fn questions_are_emailed_listed_and_answered_once() {
     assert_eq!(email.subject, "[Contoso Ltd] Question from Jane Doe");
     assert_snapshot!("core__workflow__question_notification_text", email.text);
 
-    let feed = h
-        .service
-        .staff_activity(&h.staff, h.portal.id, 10)
-        .await
-        .unwrap();
+    let feed = crate::after_setup(
+        h.service
+            .staff_activity(&h.staff, h.portal.id, 10)
+            .await
+            .unwrap(),
+    );
     assert_eq!(feed.len(), 1);
     assert_eq!(feed[0].kind, ActivityKind::QuestionAsked);
     assert_eq!(feed[0].subject, "Can we move the go-live to March?…");
@@ -182,11 +184,12 @@ async fn questions_are_emailed_listed_and_answered_once() {
             .is_err()
     );
     assert_eq!(h.mailer.sent().len(), sent);
-    let feed = h
-        .service
-        .staff_activity(&h.staff, h.portal.id, 10)
-        .await
-        .unwrap();
+    let feed = crate::after_setup(
+        h.service
+            .staff_activity(&h.staff, h.portal.id, 10)
+            .await
+            .unwrap(),
+    );
     assert_eq!(feed[0].kind, ActivityKind::QuestionAnswered);
 
     assert_err(
@@ -203,11 +206,13 @@ async fn questions_are_emailed_listed_and_answered_once() {
         vec![answered]
     );
     assert_eq!(
-        h.service
-            .staff_activity(&h.staff, h.portal.id, 10)
-            .await
-            .unwrap()
-            .len(),
+        crate::after_setup(
+            h.service
+                .staff_activity(&h.staff, h.portal.id, 10)
+                .await
+                .unwrap()
+        )
+        .len(),
         2
     );
     // Another portal cannot answer it.
@@ -252,11 +257,12 @@ async fn hostile_input_is_kept_as_text_or_refused() {
     let q = h.service.ask_question(&ctx, script).await.unwrap();
     assert_eq!(q.text, script);
     let emails = h.mailer.sent().len();
-    let feed = h
-        .service
-        .staff_activity(&h.staff, h.portal.id, 100)
-        .await
-        .unwrap();
+    let feed = crate::after_setup(
+        h.service
+            .staff_activity(&h.staff, h.portal.id, 100)
+            .await
+            .unwrap(),
+    );
     let comments = h.service.comments(&ctx, t.id).await.unwrap();
     let questions = h
         .service
@@ -299,10 +305,12 @@ async fn hostile_input_is_kept_as_text_or_refused() {
         questions
     );
     assert_eq!(
-        h.service
-            .staff_activity(&h.staff, h.portal.id, 100)
-            .await
-            .unwrap(),
+        crate::after_setup(
+            h.service
+                .staff_activity(&h.staff, h.portal.id, 100)
+                .await
+                .unwrap()
+        ),
         feed
     );
     assert_eq!(h.mailer.sent().len(), emails, "no email for refused input");
@@ -338,11 +346,12 @@ async fn a_burst_of_comments_is_one_staff_email() {
             .unwrap();
     }
     assert_eq!(h.service.comments(&ctx, t.id).await.unwrap().len(), 60);
-    let feed = h
-        .service
-        .staff_activity(&h.staff, h.portal.id, 100)
-        .await
-        .unwrap();
+    let feed = crate::after_setup(
+        h.service
+            .staff_activity(&h.staff, h.portal.id, 100)
+            .await
+            .unwrap(),
+    );
     assert_eq!(feed.len(), 60, "the feed records every comment");
     let sent = staff_emails(&h);
     assert_eq!(

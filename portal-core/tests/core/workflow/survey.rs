@@ -108,11 +108,13 @@ async fn survey_draft_invalid_submit_and_valid_submit() {
         "an invalid submission saved nothing"
     );
     assert_eq!(
-        h.service
-            .staff_activity(&h.staff, h.portal.id, 10)
-            .await
-            .unwrap()
-            .len(),
+        crate::after_setup(
+            h.service
+                .staff_activity(&h.staff, h.portal.id, 10)
+                .await
+                .unwrap()
+        )
+        .len(),
         1
     );
 
@@ -159,14 +161,15 @@ async fn survey_draft_invalid_submit_and_valid_submit() {
         msp_view.evidence.completion.as_ref().map(|c| (&c.by, c.at)),
         Some((&client_actor(&ctx), h.now()))
     );
-    let kinds: Vec<ActivityKind> = h
-        .service
-        .staff_activity(&h.staff, h.portal.id, 10)
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.kind)
-        .collect();
+    let kinds: Vec<ActivityKind> = crate::after_setup(
+        h.service
+            .staff_activity(&h.staff, h.portal.id, 10)
+            .await
+            .unwrap(),
+    )
+    .iter()
+    .map(|e| e.kind)
+    .collect();
     assert_eq!(
         kinds,
         vec![ActivityKind::TaskCompleted, ActivityKind::ProgressSaved]

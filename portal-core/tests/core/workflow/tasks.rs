@@ -63,11 +63,12 @@ async fn mark_complete_records_who_when_and_notes() {
     );
     assert_eq!(h.progress().await.percent(), 50);
 
-    let feed = h
-        .service
-        .staff_activity(&h.staff, h.portal.id, 10)
-        .await
-        .unwrap();
+    let feed = crate::after_setup(
+        h.service
+            .staff_activity(&h.staff, h.portal.id, 10)
+            .await
+            .unwrap(),
+    );
     assert_eq!(feed.len(), 1);
     assert_eq!(feed[0].kind, ActivityKind::TaskCompleted);
     assert_eq!(feed[0].actor, client_actor(&ctx));
@@ -92,11 +93,13 @@ async fn mark_complete_records_who_when_and_notes() {
         "a second completion changed nothing"
     );
     assert_eq!(
-        h.service
-            .staff_activity(&h.staff, h.portal.id, 10)
-            .await
-            .unwrap()
-            .len(),
+        crate::after_setup(
+            h.service
+                .staff_activity(&h.staff, h.portal.id, 10)
+                .await
+                .unwrap()
+        )
+        .len(),
         1
     );
 }
@@ -198,11 +201,12 @@ async fn checklist_by_client_and_staff() {
     );
     assert_eq!(h.stored(t.id).await, done);
 
-    let feed = h
-        .service
-        .staff_activity(&h.staff, h.portal.id, 10)
-        .await
-        .unwrap();
+    let feed = crate::after_setup(
+        h.service
+            .staff_activity(&h.staff, h.portal.id, 10)
+            .await
+            .unwrap(),
+    );
     let kinds: Vec<ActivityKind> = feed.iter().map(|e| e.kind).collect();
     assert_eq!(
         kinds,
@@ -289,11 +293,12 @@ async fn approval_records_the_decider_and_decides_once() {
     assert_eq!(d.comment.as_deref(), Some("Too expensive; try again"));
     assert_eq!(rejected.status, TaskStatus::Completed);
 
-    let feed = h
-        .service
-        .staff_activity(&h.staff, h.portal.id, 10)
-        .await
-        .unwrap();
+    let feed = crate::after_setup(
+        h.service
+            .staff_activity(&h.staff, h.portal.id, 10)
+            .await
+            .unwrap(),
+    );
     assert_eq!(feed.len(), 2);
     assert_eq!(feed[0].kind, ActivityKind::Rejected);
     assert_eq!(feed[0].detail.as_deref(), Some("Too expensive; try again"));
@@ -398,12 +403,13 @@ async fn staff_block_unblock_and_reopen() {
             .await,
         |e| matches!(e, Error::Invalid { .. }),
     );
-    let feed_len = h
-        .service
-        .staff_activity(&h.staff, h.portal.id, 100)
-        .await
-        .unwrap()
-        .len();
+    let feed_len = crate::after_setup(
+        h.service
+            .staff_activity(&h.staff, h.portal.id, 100)
+            .await
+            .unwrap(),
+    )
+    .len();
 
     h.clock.advance(TimeDelta::minutes(1));
     match h
@@ -430,11 +436,13 @@ async fn staff_block_unblock_and_reopen() {
     );
     assert_eq!(h.stored(plain.id).await, blocked_plain);
     assert_eq!(
-        h.service
-            .staff_activity(&h.staff, h.portal.id, 100)
-            .await
-            .unwrap()
-            .len(),
+        crate::after_setup(
+            h.service
+                .staff_activity(&h.staff, h.portal.id, 100)
+                .await
+                .unwrap()
+        )
+        .len(),
         feed_len
     );
 
@@ -490,11 +498,12 @@ async fn staff_block_unblock_and_reopen() {
     let again = h.service.complete_task(&ctx, plain.id, None).await.unwrap();
     assert_eq!(again.status, TaskStatus::Completed);
 
-    let feed = h
-        .service
-        .staff_activity(&h.staff, h.portal.id, 100)
-        .await
-        .unwrap();
+    let feed = crate::after_setup(
+        h.service
+            .staff_activity(&h.staff, h.portal.id, 100)
+            .await
+            .unwrap(),
+    );
     let blocked_entry = feed
         .iter()
         .find(|e| e.kind == ActivityKind::TaskBlocked && e.task_id == Some(list.id))
@@ -598,11 +607,13 @@ async fn client_cannot_act_on_msp_tasks_or_other_portals() {
         "unchanged"
     );
     assert!(
-        h.service
-            .staff_activity(&h.staff, other.id, 10)
-            .await
-            .unwrap()
-            .is_empty()
+        crate::after_setup(
+            h.service
+                .staff_activity(&h.staff, other.id, 10)
+                .await
+                .unwrap()
+        )
+        .is_empty()
     );
 }
 

@@ -33,6 +33,10 @@ pub fn client_actor(ctx: &ClientContext) -> Actor {
     }
 }
 
+/// How far back the client's feed reads, in entries of every kind, to fill its page
+/// with entries the client may see.
+const CLIENT_FEED_REACH: usize = 10_000;
+
 impl PortalService {
     /// Applies `action` by `actor` to a task of `portal`, atomically with its activity
     /// entry, through the plan ([`crate::workflow::plan::act_on_plan`]): a client can't
@@ -413,14 +417,25 @@ impl PortalService {
         self.inner.store.questions(portal.id).await
     }
 
-    /// The client's own portal's activity feed, newest first, without entries about
-    /// internal tasks: at most `limit` entries (fewer when some of the newest were
-    /// internal).
+    /// The client's own portal's activity feed, newest first, without staff-only
+    /// entries and entries about internal tasks: the newest `limit` the client may see.
+    /// The store reads newest first, so a read that came back full but lost entries to
+    /// the filter is repeated with twice the reach (setting a plan up writes one
+    /// staff-only entry per task), up to `CLIENT_FEED_REACH` (10,000) entries.
     pub async fn activity(&self, ctx: &ClientContext, limit: usize) -> Result<Vec<ActivityEntry>> {
         let full = self.inner.store.portal_snapshot(ctx.portal_id).await?;
         let internal = crate::workflow::plan::internal_ids(&full.tasks);
-        let feed = self.inner.store.activity(ctx.portal_id, limit).await?;
-        Ok(crate::workflow::plan::client_feed(feed, &internal))
+        let mut reach = limit.max(1);
+        loop {
+            let feed = self.inner.store.activity(ctx.portal_id, reach).await?;
+            let exhausted = feed.len() < reach || reach >= CLIENT_FEED_REACH;
+            let mut visible = crate::workflow::plan::client_feed(feed, &internal);
+            if visible.len() >= limit || exhausted {
+                visible.truncate(limit);
+                return Ok(visible);
+            }
+            reach = reach.saturating_mul(2).min(CLIENT_FEED_REACH);
+        }
     }
 
     /// A portal's activity feed, newest first, for staff of its tenant.

@@ -155,7 +155,10 @@ impl ActivityKind {
     /// who has access is the MSP's business, and a client reading "revoked the access
     /// of Ann" or "issued an invite link" in their own feed learns about other people's
     /// access (the client's feed drops them; see
-    /// [`client_feed`](crate::workflow::plan::client_feed)).
+    /// [`client_feed`](crate::workflow::plan::client_feed)). Tasks and phases added are
+    /// staff-only too: building a plan writes one per task, which would bury the
+    /// client's feed under setup lines before they ever sign in; the client sees a new
+    /// task in the plan itself, and is emailed when it is theirs.
     pub const fn is_staff_only(&self) -> bool {
         matches!(
             self,
@@ -166,6 +169,8 @@ impl ActivityKind {
                 | Self::InviteRevoked
                 | Self::ContactRevoked
                 | Self::ReminderSettingsChanged
+                | Self::TaskAdded
+                | Self::PhaseAdded
         )
     }
 }

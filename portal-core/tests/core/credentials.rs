@@ -22,6 +22,10 @@ async fn no_log_line_or_debug_output_holds_a_submitted_credential() {
         .with_max_level(tracing::Level::TRACE)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Other test threads may have cached a call site's interest while no subscriber of
+    // theirs wanted it; make every call site ask again, so this thread's TRACE
+    // subscriber sees every event (else the scan below could pass on empty logs).
+    tracing::callsite::rebuild_interest_cache();
 
     let store = std::sync::Arc::new(portal_core::memory::MemoryStore::new());
     let kit = TestService::new(store.clone(), 31);

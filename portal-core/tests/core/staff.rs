@@ -473,9 +473,8 @@ async fn setup_lands_in_the_staff_feed_only() {
         .map(|e| format!("{:?}", e.kind))
         .collect();
     sorted(&mut client);
-    assert_eq!(
-        client,
-        [format!("{PhaseAdded:?}"), format!("{TaskAdded:?}")],
-        "the client sees the plan only"
+    assert!(
+        client.is_empty(),
+        "setting the portal up is staff-only (the client sees the plan itself): {client:?}"
     );
 }

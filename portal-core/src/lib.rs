@@ -44,6 +44,25 @@ pub mod conformance;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
+/// The attribute the storage and mail traits are written with: an adapter or mailer
+/// implements them with `#[portal_core::async_trait]`, without depending on
+/// `async-trait` itself.
+pub use async_trait::async_trait;
+
+/// What a host or an adapter usually needs, in one `use portal_core::prelude::*;`.
+pub mod prelude {
+    pub use crate::async_trait;
+    pub use crate::model::{
+        Branding, Contact, EmailAddress, Phase, Portal, PortalStatus, Side, Task, TaskKind,
+        TaskStatus, Tenant, TimeZone,
+    };
+    pub use crate::secret::ServerSecret;
+    pub use crate::{
+        Clock, ContactId, Email, Error, LinkBuilder, Mailer, PhaseId, PortalId, PortalService,
+        Result, StaffContext, StaffRole, Store, SystemClock, TaskId, TaskSpec, TenantId,
+    };
+}
+
 pub use access::{AccessPolicy, RetentionPolicy, SessionPolicy};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Entity, Error, Limit, Result};

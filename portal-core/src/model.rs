@@ -372,6 +372,73 @@ impl Branding {
             logo,
         })
     }
+
+    /// Branding built field by field, so the strings cannot be passed in the wrong
+    /// order: only the company name is needed, the rest has defaults (a neutral blue
+    /// accent, no welcome message, no logo). [`BrandingBuilder::build`] validates.
+    ///
+    /// ```
+    /// use portal_core::model::Branding;
+    ///
+    /// let branding = Branding::builder("Northwind IT")
+    ///     .accent_color("#0d6e7a")
+    ///     .welcome_message("Welcome aboard! Start with the first task.")
+    ///     .build()?;
+    /// assert_eq!(branding.company_name, "Northwind IT");
+    /// assert!(Branding::builder("Northwind IT").accent_color("teal").build().is_err());
+    /// # Ok::<(), portal_core::Error>(())
+    /// ```
+    pub fn builder(company_name: impl Into<String>) -> BrandingBuilder {
+        BrandingBuilder {
+            company_name: company_name.into(),
+            accent_color: BrandingBuilder::DEFAULT_ACCENT.to_owned(),
+            welcome_message: String::new(),
+            logo: None,
+        }
+    }
+}
+
+/// Collects [`Branding`] by name; see [`Branding::builder`].
+#[derive(Debug, Clone)]
+#[must_use = "call .build() to get the Branding"]
+pub struct BrandingBuilder {
+    company_name: String,
+    accent_color: String,
+    welcome_message: String,
+    logo: Option<LogoRef>,
+}
+
+impl BrandingBuilder {
+    /// The accent used when none is given: a blue with 4.5:1 contrast on white.
+    pub const DEFAULT_ACCENT: &'static str = "#1f5fbf";
+
+    /// `#rrggbb` for buttons, progress bars and links.
+    pub fn accent_color(mut self, color: impl Into<String>) -> Self {
+        self.accent_color = color.into();
+        self
+    }
+
+    /// Plain text shown on the portal home (line breaks kept).
+    pub fn welcome_message(mut self, message: impl Into<String>) -> Self {
+        self.welcome_message = message.into();
+        self
+    }
+
+    /// The logo in the portal header (stored with the tenant's logo call).
+    pub fn logo(mut self, logo: LogoRef) -> Self {
+        self.logo = Some(logo);
+        self
+    }
+
+    /// The validated branding: `Error::Invalid` names the field to fix.
+    pub fn build(self) -> Result<Branding> {
+        Branding::new(
+            &self.company_name,
+            &self.accent_color,
+            &self.welcome_message,
+            self.logo,
+        )
+    }
 }
 
 /// An IANA time zone ("America/New_York"): where a contact reads the times the portal

@@ -1,8 +1,12 @@
 //! The portal's cookies: names, attributes and parsing, in one place.
 //!
-//! All are `HttpOnly; SameSite=Lax; Path=/`. With secure cookies on (the default) they
-//! are `Secure` and carry the `__Host-` prefix, which forbids a `Domain` attribute so a
-//! sibling subdomain cannot plant or read them.
+//! All are `HttpOnly; SameSite=Lax` with `Path` set to the mount prefix, so a host's own
+//! routes beside the portal never receive them and two portals on one origin under
+//! different prefixes keep apart. With secure cookies on (the default) they are `Secure`
+//! and carry a name prefix browsers enforce: `__Host-` when the portal is mounted at the
+//! root (it also forbids a `Domain` attribute, so a sibling subdomain cannot plant or
+//! read them, but requires `Path=/`), `__Secure-` under a prefix. The stem of the names
+//! is [`HttpConfig::cookie_name`].
 
 use cookie::{Cookie, SameSite};
 use http::HeaderMap;
@@ -22,16 +26,27 @@ pub enum Jar {
 }
 
 impl Jar {
-    /// The cookie's name under `config`.
-    pub fn name(self, config: &HttpConfig) -> &'static str {
-        match (self, config.secure_cookies) {
-            (Jar::Session, true) => "__Host-portal_session",
-            (Jar::Session, false) => "portal_session",
-            (Jar::Verification, true) => "__Host-portal_verify",
-            (Jar::Verification, false) => "portal_verify",
-            (Jar::Csrf, true) => "__Host-portal_csrf",
-            (Jar::Csrf, false) => "portal_csrf",
-        }
+    /// The cookie's name under `config`, e.g. `__Host-portal_session`.
+    pub fn name(self, config: &HttpConfig) -> String {
+        let kind = match self {
+            Jar::Session => "session",
+            Jar::Verification => "verify",
+            Jar::Csrf => "csrf",
+        };
+        let guard = match (config.secure_cookies, config.prefix().is_empty()) {
+            (false, _) => "",
+            (true, true) => "__Host-",
+            (true, false) => "__Secure-",
+        };
+        format!("{guard}{}_{kind}", config.cookie_name)
+    }
+}
+
+/// The cookies' `Path`: the mount prefix, or `/` at the root.
+fn path(config: &HttpConfig) -> String {
+    match config.prefix() {
+        "" => "/".to_owned(),
+        prefix => prefix.to_owned(),
     }
 }
 
@@ -44,14 +59,14 @@ pub fn read(headers: &HeaderMap, config: &HttpConfig, jar: Jar) -> Option<String
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == name)
+        .find(|c| c.name() == name.as_str())
         .map(|c| c.value().to_owned())
 }
 
 /// A `Set-Cookie` value; `max_age_secs` of `None` makes a browser-session cookie.
 pub fn set(config: &HttpConfig, jar: Jar, value: &str, max_age_secs: Option<i64>) -> String {
     let mut c = Cookie::build((jar.name(config), value.to_owned()))
-        .path("/")
+        .path(path(config))
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(config.secure_cookies)
@@ -65,4 +80,57 @@ pub fn set(config: &HttpConfig, jar: Jar, value: &str, max_age_secs: Option<i64>
 /// A `Set-Cookie` value that deletes the cookie.
 pub fn clear(config: &HttpConfig, jar: Jar) -> String {
     set(config, jar, "", Some(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(prefix: &str, secure: bool) -> HttpConfig {
+        HttpConfig {
+            mount_prefix: prefix.to_owned(),
+            secure_cookies: secure,
+            ..HttpConfig::default()
+        }
+    }
+
+    #[test]
+    fn cookies_are_scoped_to_the_mount() {
+        let root = set(&config("", true), Jar::Session, "v", None);
+        assert!(root.starts_with("__Host-portal_session=v"), "{root}");
+        assert!(
+            root.contains("Path=/;") || root.ends_with("Path=/"),
+            "{root}"
+        );
+
+        let mounted = set(&config("/portal/", true), Jar::Session, "v", None);
+        assert!(
+            mounted.starts_with("__Secure-portal_session=v"),
+            "{mounted}"
+        );
+        assert!(mounted.contains("Path=/portal"), "{mounted}");
+        assert!(!mounted.contains("Path=/;"), "{mounted}");
+
+        let plain = set(&config("/portal", false), Jar::Csrf, "v", None);
+        assert!(plain.starts_with("portal_csrf=v"), "{plain}");
+        assert!(!plain.contains("Secure"), "{plain}");
+    }
+
+    #[test]
+    fn the_stem_is_configurable_and_read_back() {
+        let mut c = config("/a", true);
+        c.cookie_name = "msp_a".to_owned();
+        assert_eq!(Jar::Verification.name(&c), "__Secure-msp_a_verify");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            COOKIE,
+            http::HeaderValue::from_static(
+                "__Secure-portal_verify=other; __Secure-msp_a_verify=mine",
+            ),
+        );
+        assert_eq!(
+            read(&headers, &c, Jar::Verification).as_deref(),
+            Some("mine")
+        );
+    }
 }

@@ -31,7 +31,7 @@ mod throttle;
 
 pub use admin::{AuthRefusal, PROBLEM_BASE, PROBLEM_JSON, StaffAuth, bearer_token};
 pub use app::PortalApp;
-pub use config::{HttpConfig, HttpLinks};
+pub use config::{ConfigError, HttpConfig, HttpConfigBuilder, HttpLinks};
 pub use host::HostPages;
 pub use respond::Body;
 pub use respond::Reply;

@@ -92,3 +92,47 @@ async fn demo_flag_relaxes_secure_and_drops_the_prefix() {
         .unwrap();
     assert!(!c.contains("Secure") && c.contains("HttpOnly"), "{c}");
 }
+
+/// Mounted under a prefix, the portal's cookies stay under it (the host's own routes
+/// never receive them) with the `__Secure-` name prefix (`__Host-` needs `Path=/`),
+/// and a whole sign-in works with those cookies.
+#[tokio::test]
+async fn cookies_are_scoped_to_the_mount_prefix() {
+    let h = Harness::start(Options {
+        tune: Some(|c| {
+            c.mount_prefix = "/portal".to_owned();
+            c.cookie_name = "msp_a".to_owned();
+        }),
+        ..Options::memory()
+    })
+    .await;
+    let b = h.browser();
+    let invite_path = format!("/portal{}", h.invite_path());
+    let invite = b.get(&invite_path).await;
+    assert_eq!(invite.status, 200, "{}", invite.body);
+    let sent = b.post(&invite_path, &[("csrf", &invite.csrf())]).await;
+    let check = b.get("/portal/verify").await;
+    let code = portal_tests::code_in(&h.last_email_text());
+    let done = b
+        .post(
+            "/portal/verify/code",
+            &[("csrf", &check.csrf()), ("code", &code)],
+        )
+        .await;
+    let all: Vec<String> = [invite.set_cookies(), sent.set_cookies(), done.set_cookies()].concat();
+    assert!(
+        all.iter().any(|c| c.starts_with("__Secure-msp_a_session=")),
+        "{all:?}"
+    );
+    for c in all.iter().filter(|c| !c.contains("Max-Age=0")) {
+        assert!(c.starts_with("__Secure-msp_a_"), "{c}");
+        assert!(c.contains("Path=/portal"), "{c}");
+        assert!(!c.contains("Path=/;") && !c.ends_with("Path=/"), "{c}");
+        for attr in ["HttpOnly", "SameSite=Lax", "Secure"] {
+            assert!(c.contains(attr), "{c} lacks {attr}");
+        }
+    }
+    let home = b.get("/portal/").await;
+    assert_eq!(home.status, 200, "{}", home.body);
+    assert!(home.body.contains("Sign out"), "{}", home.body);
+}

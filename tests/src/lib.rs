@@ -4,6 +4,22 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 pub mod browser;
+
+/// The runnable code of `docs/embedding.md`, compiled by `cargo test --doc` so the
+/// guide a vendor copies from cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/embedding.md")]
+pub struct EmbeddingGuide;
+
+/// The library crates' READMEs (what crates.io shows), compiled the same way.
+#[cfg(doctest)]
+#[doc = include_str!("../../portal-http/README.md")]
+pub struct HttpReadme;
+
+/// See [`HttpReadme`].
+#[cfg(doctest)]
+#[doc = include_str!("../../portal-storage-sqlite/README.md")]
+pub struct SqliteReadme;
 pub mod eml;
 pub mod multipart;
 

@@ -117,7 +117,7 @@ const IN_FLIGHT: usize = 3;
 /// plaintext (SHA-256), while this stream goes on reading the next batch. Measured by
 /// `bench-upload` (docs/PERFORMANCE.md), SHA-256 and sealing each cost about 0.6 s of
 /// CPU per GiB, so done in line with parsing the request they capped an upload at one
-/// core. At most [`IN_FLIGHT`] batches are out, so memory stays bounded whatever the
+/// core. At most `IN_FLIGHT` batches are out, so memory stays bounded whatever the
 /// file's size; the output (and the stored layout) is the same as sealing the chunks
 /// one by one. If the stream is dropped, the threads see their queues close and end.
 pub fn encrypt(

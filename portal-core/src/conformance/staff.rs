@@ -797,7 +797,7 @@ const FEED_GAPS: &[&str] = &["reveal_credentials", "purge_credentials"];
 /// Every staff action lands in the activity feed attributed to the staff member: each
 /// staff use case that changes a portal, run by A's admin, appends at least one entry
 /// whose actor is that staff member by name (a new portal's entry is in the new
-/// portal's feed). The rows of [`STAFF_USE_CASES`] outside [`NOT_IN_A_FEED`] are
+/// portal's feed). The rows of [`STAFF_USE_CASES`] outside `NOT_IN_A_FEED` are
 /// checked; an entry about an internal task never reaches the client's feed.
 pub async fn staff_actions_land_in_the_feed(store: Arc<dyn Store>) {
     let kit = TestService::builder(store).seed(fresh_seed()).build();

@@ -87,6 +87,52 @@ pub struct TaskSpec {
     pub due_date: Option<NaiveDate>,
 }
 
+impl TaskSpec {
+    /// A client task of `kind` titled `title`, with no description and no due date:
+    /// the common case, refined with the `with_…`/`for_msp` methods below.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use portal_core::TaskSpec;
+    /// use portal_core::model::TaskKind;
+    ///
+    /// let spec = TaskSpec::new("Sign the agreement", TaskKind::Standard)
+    ///     .with_description("Read it, then mark the task complete.")
+    ///     .due_on(NaiveDate::from_ymd_opt(2027, 1, 15).unwrap_or_default());
+    /// assert_eq!(spec.assignee, portal_core::model::Side::Client);
+    /// ```
+    pub fn new(title: impl Into<String>, kind: TaskKind) -> Self {
+        Self {
+            title: title.into(),
+            description: String::new(),
+            assignee: Side::Client,
+            kind,
+            due_date: None,
+        }
+    }
+
+    /// The same task with this plain-text description.
+    #[must_use]
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+
+    /// The same task done by the MSP's staff instead of the client.
+    #[must_use]
+    pub fn for_msp(mut self) -> Self {
+        self.assignee = Side::Msp;
+        self
+    }
+
+    /// The same task due on `date` (the portal's calendar day, in the contact's zone).
+    #[must_use]
+    pub fn due_on(mut self, date: NaiveDate) -> Self {
+        self.due_date = Some(date);
+        self
+    }
+}
+
 struct Inner {
     store: Arc<dyn Store>,
     mailer: Arc<dyn Mailer>,
@@ -632,7 +678,7 @@ impl PortalService {
     }
 
     /// Deletes expired `Idempotency-Key` records (see [`crate::idempotency`]), in
-    /// batches, up to [`MAX_PRUNE_BATCHES`] of them; returns how many went.
+    /// batches, up to `MAX_PRUNE_BATCHES` of them; returns how many went.
     pub async fn prune_idempotency_keys(&self) -> Result<u64> {
         let now = self.inner.clock.now();
         let mut removed = 0u64;

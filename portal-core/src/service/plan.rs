@@ -49,7 +49,7 @@ pub struct PlanTaskSpec {
 }
 
 /// What the client sees of the plan: the portal home without internal tasks, and for
-/// each locked task what it waits for (internal steps named "a step by <MSP>").
+/// each locked task what it waits for (internal steps named "a step by `<MSP>`").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientPlan {
     /// The portal home, internal tasks removed (so not counted in the progress).

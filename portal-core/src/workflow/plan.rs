@@ -25,7 +25,7 @@
 //!   for everyone (the default) emails nobody, so adding tasks to a plan does not
 //!   flood every contact.
 //! - **Internal tasks** are MSP tasks; a client task can't be internal. A client task
-//!   waiting for an internal one shows "a step by <MSP>" instead of its title.
+//!   waiting for an internal one shows "a step by `<MSP>`" instead of its title.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -342,7 +342,7 @@ pub fn is_locked(tasks: &[Task], task: &Task) -> bool {
 }
 
 /// How the client reads what a locked task waits for: the titles of the tasks it
-/// waits for, an internal one as "a step by <MSP>" (its title is not the client's).
+/// waits for, an internal one as "a step by `<MSP>`" (its title is not the client's).
 pub fn waiting_for_labels(tasks: &[Task], task: &Task, msp: &str) -> Vec<String> {
     waiting_for(tasks, task)
         .into_iter()

@@ -130,8 +130,19 @@ struct Req {
 }
 
 impl PortalApp {
-    /// An app serving `service` with `config`.
+    /// An app serving `service` with `config`, once [`HttpConfig::validate`] finds
+    /// nothing missing or contradictory: prefer it to [`new`](Self::new).
+    pub fn try_new(service: PortalService, config: HttpConfig) -> Result<Self, crate::ConfigError> {
+        config.validate()?;
+        Ok(Self::new(service, config))
+    }
+
+    /// An app serving `service` with `config` as given (a problem
+    /// [`HttpConfig::validate`] would report is only logged).
     pub fn new(service: PortalService, config: HttpConfig) -> Self {
+        if let Err(problem) = config.validate() {
+            tracing::warn!(%problem, "the portal's HTTP configuration has a problem");
+        }
         let public_origin = Origin::parse(&config.public_base_url);
         if public_origin.is_none() {
             tracing::warn!(

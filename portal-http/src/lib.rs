@@ -27,6 +27,7 @@ mod multipart;
 mod pages;
 mod respond;
 mod server;
+mod service;
 mod throttle;
 
 pub use admin::{AuthRefusal, PROBLEM_BASE, PROBLEM_JSON, StaffAuth, bearer_token};
@@ -36,3 +37,4 @@ pub use host::HostPages;
 pub use respond::Body;
 pub use respond::Reply;
 pub use server::{SHUTDOWN_GRACE, serve, shutdown_signal};
+pub use service::{AppService, ClientAddr, ResponseFuture};

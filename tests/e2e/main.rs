@@ -8,6 +8,7 @@ mod connections;
 mod credentials;
 mod csrf;
 mod documents;
+mod embedding;
 mod errors;
 mod headers;
 mod ip_limits;

@@ -219,6 +219,17 @@ impl HttpConfig {
         Ok(())
     }
 
+    /// Whether another site may frame the portal ([`frame_ancestors`](Self::frame_ancestors)
+    /// names something besides `'none'` and `'self'`). Then the cookies are
+    /// `SameSite=None; Secure; Partitioned` (CHIPS): a browser sends `Lax` cookies to
+    /// no cross-site frame, so the sign-in inside the vendor's app would loop; the
+    /// partition keeps them to that one embedding site.
+    pub fn framed_by_other_sites(&self) -> bool {
+        self.frame_ancestors
+            .split_ascii_whitespace()
+            .any(|source| source != "'none'" && source != "'self'")
+    }
+
     /// The mount prefix normalised: empty, or starting with `/` and not ending with one.
     pub fn prefix(&self) -> &str {
         self.mount_prefix.trim_end_matches('/')
@@ -420,6 +431,20 @@ mod validate {
                 "must be a CSP source list such as 'none' or https://psa.example.com, without ; or ,",
             ));
         }
+        let sources: Vec<&str> = value.split_ascii_whitespace().collect();
+        if sources.contains(&"'none'") && sources.len() > 1 {
+            return Err(ConfigError::new(
+                "frame_ancestors",
+                "lists 'none' with other sources: give either 'none' or the origins allowed",
+            ));
+        }
+        if config.framed_by_other_sites() && !config.secure_cookies {
+            return Err(ConfigError::new(
+                "frame_ancestors",
+                "lets other sites frame the portal, which needs SameSite=None cookies, and those \
+                 must be Secure: turn secure cookies on (localhost counts as secure in browsers)",
+            ));
+        }
         Ok(())
     }
 
@@ -537,6 +562,23 @@ mod tests {
             "frame_ancestors"
         );
         assert_eq!(refused(ok().frame_ancestors(" ")), "frame_ancestors");
+        assert_eq!(
+            refused(ok().frame_ancestors("'none' https://psa.example.com")),
+            "frame_ancestors"
+        );
+        // Framed by another site needs SameSite=None, which needs Secure.
+        assert_eq!(
+            refused(
+                b("http://localhost:8080")
+                    .insecure_cookies_for_localhost()
+                    .frame_ancestors("http://127.0.0.1:9000")
+            ),
+            "frame_ancestors"
+        );
+        HttpConfig::builder("http://localhost:8080")
+            .frame_ancestors("http://127.0.0.1:9000")
+            .build()
+            .unwrap();
         assert_eq!(refused(ok().cookie_name("__Host-x")), "cookie_name");
         assert_eq!(refused(ok().cookie_name("a;b")), "cookie_name");
         assert_eq!(

@@ -1,6 +1,7 @@
 //! The portal's cookies: names, attributes and parsing, in one place.
 //!
-//! All are `HttpOnly; SameSite=Lax` with `Path` set to the mount prefix, so a host's own
+//! All are `HttpOnly; SameSite=Lax` (`SameSite=None; Partitioned` when other sites may
+//! frame the portal: [`HttpConfig::framed_by_other_sites`]) with `Path` set to the mount prefix, so a host's own
 //! routes beside the portal never receive them and two portals on one origin under
 //! different prefixes keep apart. With secure cookies on (the default) they are `Secure`
 //! and carry a name prefix browsers enforce: `__Host-` when the portal is mounted at the
@@ -65,11 +66,19 @@ pub fn read(headers: &HeaderMap, config: &HttpConfig, jar: Jar) -> Option<String
 
 /// A `Set-Cookie` value; `max_age_secs` of `None` makes a browser-session cookie.
 pub fn set(config: &HttpConfig, jar: Jar, value: &str, max_age_secs: Option<i64>) -> String {
+    let framed = config.framed_by_other_sites();
     let mut c = Cookie::build((jar.name(config), value.to_owned()))
         .path(path(config))
         .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(config.secure_cookies)
+        // In a cross-site frame (an opt-in), `Lax` cookies never arrive: `None`, kept
+        // to the embedding site by `Partitioned` (CHIPS), and always `Secure`.
+        .same_site(if framed {
+            SameSite::None
+        } else {
+            SameSite::Lax
+        })
+        .secure(config.secure_cookies || framed)
+        .partitioned(framed)
         .build();
     if let Some(secs) = max_age_secs {
         c.set_max_age(cookie::time::Duration::seconds(secs.max(0)));
@@ -114,6 +123,20 @@ mod tests {
         let plain = set(&config("/portal", false), Jar::Csrf, "v", None);
         assert!(plain.starts_with("portal_csrf=v"), "{plain}");
         assert!(!plain.contains("Secure"), "{plain}");
+    }
+
+    #[test]
+    fn framing_by_another_site_makes_partitioned_same_site_none_cookies() {
+        let mut c = config("", true);
+        assert!(set(&c, Jar::Session, "v", None).contains("SameSite=Lax"));
+        c.frame_ancestors = "'self'".to_owned();
+        assert!(set(&c, Jar::Session, "v", None).contains("SameSite=Lax"));
+        c.frame_ancestors = "'self' https://psa.example.com".to_owned();
+        let framed = set(&c, Jar::Session, "v", None);
+        for attr in ["SameSite=None", "Secure", "Partitioned", "HttpOnly"] {
+            assert!(framed.contains(attr), "{framed} lacks {attr}");
+        }
+        assert!(!framed.contains("Lax"), "{framed}");
     }
 
     #[test]

@@ -44,7 +44,8 @@ use portal_demo::files;
 use portal_http::{HttpConfig, PortalApp};
 use portal_storage_sqlite::SqliteStore;
 
-const HELP: &str = "usage: portal-demo [--data-dir DIR] [--port PORT] [--reset]
+const HELP: &str =
+    "usage: portal-demo [--data-dir DIR] [--port PORT] [--reset] [--frame-ancestors ORIGINS]
        portal-demo rotate-keys [--data-dir DIR]
        portal-demo api-key create --role admin|member --name NAME [--data-dir DIR]
 
@@ -52,6 +53,10 @@ const HELP: &str = "usage: portal-demo [--data-dir DIR] [--port PORT] [--reset]
                      (default: demo-data)
   --port PORT        port on 127.0.0.1 (default: 8080, or PORTAL_DEMO_PORT)
   --reset            delete the data folder first and seed afresh
+  --frame-ancestors ORIGINS
+                     let these origins show the portal in an iframe (e.g.
+                     'http://127.0.0.1:9000'): cookies become Secure, SameSite=None,
+                     Partitioned (browsers treat localhost as secure)
 
 The staff console is at /console: sign in with an API key. The admin JSON API is at
 /api/v1 (its OpenAPI document at /api/v1/openapi.json); send
@@ -90,6 +95,8 @@ struct Args {
     data_dir: PathBuf,
     port: u16,
     reset: bool,
+    /// Origins allowed to frame the portal (`--frame-ancestors`).
+    frame_ancestors: Option<String>,
     key_role: Option<StaffRole>,
     key_name: Option<String>,
 }
@@ -100,6 +107,7 @@ fn parse_args() -> Result<Args, String> {
         data_dir: PathBuf::from("demo-data"),
         port: 8080,
         reset: false,
+        frame_ancestors: None,
         key_role: None,
         key_name: None,
     };
@@ -119,6 +127,12 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|_| format!("--port {v:?} is not a port number"))?;
             }
             "--reset" => args.reset = true,
+            "--frame-ancestors" => {
+                args.frame_ancestors = Some(
+                    it.next()
+                        .ok_or("--frame-ancestors needs the origins allowed to frame the portal")?,
+                );
+            }
             "rotate-keys" if args.command == Command::Serve => args.command = Command::RotateKeys,
             "api-key" if args.command == Command::Serve => {
                 if it.next().as_deref() != Some("create") {
@@ -296,11 +310,18 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             outbox_dir.display().to_string(),
         ),
     };
-    let config = HttpConfig {
-        public_base_url: format!("http://localhost:{}", args.port),
-        // Plain http on localhost: cookies cannot be `Secure` here. Never do this in production.
-        secure_cookies: false,
-        ..HttpConfig::default()
+    let config = match &args.frame_ancestors {
+        // Framed by another site: SameSite=None cookies, which must be Secure (browsers
+        // accept Secure cookies from http://localhost, a secure context).
+        Some(origins) => HttpConfig::builder(format!("http://localhost:{}", args.port))
+            .frame_ancestors(origins.clone())
+            .build()?,
+        None => HttpConfig {
+            public_base_url: format!("http://localhost:{}", args.port),
+            // Plain http on localhost: cookies cannot be `Secure` here. Never do this in production.
+            secure_cookies: false,
+            ..HttpConfig::default()
+        },
     };
     let service = PortalService::builder(
         store,

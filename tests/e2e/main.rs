@@ -9,6 +9,7 @@ mod credentials;
 mod csrf;
 mod documents;
 mod errors;
+mod filedrop;
 mod headers;
 mod ip_limits;
 mod journey;

@@ -1,9 +1,9 @@
 //! The audit trail: a per-portal, append-only hash chain of evidence events.
 //!
 //! Every evidence event (a document uploaded or reviewed, credentials submitted,
-//! revealed or purged, and later signatures and file drops) becomes an
-//! [`AuditEntry`], which the store appends to its portal's chain in the same unit as
-//! the action it records. Appending is [`seal`]: the next gap-free sequence number,
+//! revealed or purged, files dropped, deleted, downloaded or expired, and later
+//! signatures) becomes an [`AuditEntry`], which the store appends to its portal's
+//! chain in the same unit as the action it records. Appending is [`seal`]: the next gap-free sequence number,
 //! the previous event's hash as the link, and
 //! `hash = SHA-256(prev_hash || canonical bytes)`. Stores call [`seal`] with the head
 //! they loaded inside their unit and write what it answers, so every adapter chains
@@ -95,7 +95,7 @@ pub enum AuditEvent {
         /// The hash over the whole canonical signature record.
         record_sha256: [u8; 32],
     },
-    /// Reserved for secure file drop tasks: the client dropped a file.
+    /// The client dropped a file on a secure file drop task.
     FileDropped {
         /// The task.
         task: TaskId,
@@ -106,21 +106,21 @@ pub enum AuditEvent {
         /// SHA-256 of the plaintext.
         sha256: [u8; 32],
     },
-    /// Reserved for secure file drop tasks: staff downloaded a dropped file.
+    /// Staff downloaded a dropped file (every download; the first marks it downloaded).
     FileDownloaded {
         /// The task.
         task: TaskId,
         /// The file.
         file: FileId,
     },
-    /// Reserved for secure file drop tasks: the client deleted a dropped file.
+    /// The client deleted a dropped file (before any download).
     FileDeleted {
         /// The task.
         task: TaskId,
         /// The file.
         file: FileId,
     },
-    /// Reserved for secure file drop tasks: a dropped file's bytes expired.
+    /// The sweeper marked a dropped file expired (its bytes are removed next).
     FileExpired {
         /// The task.
         task: TaskId,

@@ -15,6 +15,7 @@ pub mod blob;
 pub mod clock;
 pub mod credentials;
 pub mod error;
+pub mod filedrop;
 pub mod files;
 pub mod idempotency;
 pub mod ids;
@@ -75,6 +76,6 @@ pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{PortalService, PortalServiceBuilder, PruneReport, TaskSpec};
 pub use staff::{StaffContext, StaffRole};
 pub use store::{
-    AccessStore, AuditStore, CredentialStore, DirectoryStore, IdempotencyStore, OutboxStore,
-    PlanStore, ReminderStore, Store, TemplateStore, WorkflowStore,
+    AccessStore, AuditStore, CredentialStore, DirectoryStore, FileDropStore, IdempotencyStore,
+    OutboxStore, PlanStore, ReminderStore, Store, TemplateStore, WorkflowStore,
 };

@@ -899,6 +899,82 @@ pub trait CredentialStore: Send + Sync + 'static {
     ) -> Result<()>;
 }
 
+/// Secure file drops: the records of dropped files (the bytes are in a
+/// [`crate::blob::BlobStore`]), each step with its audit event and feed entry.
+///
+/// # Contract
+/// - **Scoped by portal.** A task that is missing or of another portal is
+///   `NotFound(Task)`, a file that is missing or of another portal `NotFound(File)`,
+///   and nothing is written.
+/// - **Drop.** `add_dropped_file` is one unit: read the task (`NotFound(Task)`), call
+///   `decide` once with it (its error is returned unchanged); check the answer's file
+///   with [`DroppedFile::ensure_belongs`](crate::filedrop::DroppedFile::ensure_belongs)
+///   and the portal's tenant (`Invalid("file")`) and
+///   [`DropChange::ensure_portal`](crate::filedrop::DropChange::ensure_portal)
+///   (`Invalid("audit")`, `Invalid("activity")`); a file id that exists, or a blob
+///   another file (dropped or uploaded) points at, is `Conflict`. Then insert the
+///   file, append the feed entry and the audit event. A refused drop writes nothing.
+/// - **Change.** `change_dropped_file` is one unit: read the file (`NotFound(File)`)
+///   and its task, call `decide` once with both, check the answer with
+///   [`DroppedFile::ensure_same_file`](crate::filedrop::DroppedFile::ensure_same_file)
+///   against the file as read (`Invalid("file")`) and `ensure_portal` as above, then
+///   write the file's marks (downloaded, deleted, expired), the feed entry and the
+///   audit event. Delete, download and expiry all go through it.
+/// - **Serialised per file.** Concurrent changes of one file never interleave: each
+///   `decide` sees the result of the previous unit (lock the file row). So of a
+///   concurrent delete and download exactly one wins (the rules refuse the other).
+/// - `dropped_file` reads one file as stored; `dropped_files(portal, task)` lists a
+///   task's files (every state), oldest drop first, ties in commit order; a task with
+///   none, missing or of another portal has an empty list.
+/// - **Sweeping.** `drops_to_sweep(now, limit)` lists, across every tenant, up to
+///   `limit` files that [`need a sweep`](crate::filedrop::DroppedFile::needs_sweep) at
+///   `now` (due to expire: `now >= expires_at`, not marked; or deleted or expired with
+///   their bytes not yet removed), the earliest `expires_at` first, ties by file id.
+///   `mark_drop_bytes_removed(file)` sets `bytes_removed` on a file that is marked
+///   deleted or expired and answers whether it changed anything (`false`: already
+///   set); on an unmarked file it is `Conflict` and changes nothing (its bytes must
+///   stay readable); a missing file is `NotFound(File)`.
+/// - [`DocumentStore::blob_in_use`] answers `true` for a dropped file's blob too, until
+///   its bytes are removed; `delete_portal` erases the portal's dropped files and
+///   returns their blobs (those not removed yet) with the others.
+#[async_trait]
+pub trait FileDropStore: Send + Sync + 'static {
+    /// Records a dropped file with its audit event and feed entry, atomically.
+    async fn add_dropped_file(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        decide: crate::filedrop::NewDropDecision,
+    ) -> Result<crate::filedrop::DroppedFile>;
+    /// Changes a dropped file's marks with its audit event and feed entry, atomically.
+    async fn change_dropped_file(
+        &self,
+        portal: PortalId,
+        file: FileId,
+        decide: crate::filedrop::DropDecision,
+    ) -> Result<crate::filedrop::DroppedFile>;
+    /// One dropped file of a portal, as stored.
+    async fn dropped_file(
+        &self,
+        portal: PortalId,
+        file: FileId,
+    ) -> Result<crate::filedrop::DroppedFile>;
+    /// A task's dropped files, every state, oldest first.
+    async fn dropped_files(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+    ) -> Result<Vec<crate::filedrop::DroppedFile>>;
+    /// Files the sweeper has work on at `now`, earliest expiry first, at most `limit`.
+    async fn drops_to_sweep(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<crate::filedrop::DroppedFile>>;
+    /// Records that a marked file's bytes are gone; answers whether it changed.
+    async fn mark_drop_bytes_removed(&self, file: FileId) -> Result<bool>;
+}
+
 /// The email outbox: emails queued by the units that cause them, claimed by senders
 /// under a lease, and the outcome of each attempt. Every decision (when to retry, when
 /// to give up) is taken by [`crate::outbox`] before the store is called; a store keeps
@@ -1230,6 +1306,7 @@ pub trait Store:
     + IdempotencyStore
     + AuditStore
     + CredentialStore
+    + FileDropStore
 {
 }
 
@@ -1244,7 +1321,8 @@ impl<
         + TemplateStore
         + IdempotencyStore
         + AuditStore
-        + CredentialStore,
+        + CredentialStore
+        + FileDropStore,
 > Store for T
 {
 }

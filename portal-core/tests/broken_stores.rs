@@ -27,6 +27,7 @@ use portal_core::audit::{self, AuditEntry, ChainHead, ChainedEvent};
 use portal_core::blob::keyring::{KeyId, WrappedKey};
 use portal_core::conformance;
 use portal_core::credentials::CredentialRecord;
+use portal_core::filedrop::{DropDecision, DroppedFile, NewDropDecision};
 use portal_core::idempotency::{IdempotencyKey, Reservation, Reserve, SavedResponse};
 use portal_core::ids::FileId;
 use portal_core::memory::MemoryStore;
@@ -37,6 +38,7 @@ use portal_core::outbox::{FailedAttempt, Lease, MailState, OutboxMessage};
 use portal_core::reminders::{ReminderSettings, ReminderState};
 use portal_core::secret::{CodeHash, TokenHash};
 use portal_core::store::CredentialStore;
+use portal_core::store::FileDropStore;
 use portal_core::store::IdempotencyStore;
 use portal_core::store::{
     AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, PlanDecision,
@@ -261,6 +263,27 @@ enum Breakage {
     VisitAnyEvent,
     /// `reminder_state`'s last visit is the visit recorded last, not the newest one.
     VisitLastWritten,
+    /// `dropped_file` ignores the portal it is asked through.
+    DropIgnoresPortal,
+    /// The file drop units write the file but append no audit event (the chain this
+    /// wrapper keeps never hears of them).
+    DropWithoutAudit,
+    /// The file drop units write the file but no feed entry (reads show none).
+    DropWithoutFeed,
+    /// `add_dropped_file` answers a duplicate id with the stored file instead of
+    /// `Conflict`.
+    DropDuplicateAccepted,
+    /// `change_dropped_file` decides on a read taken before a pause and writes it
+    /// without a lock: a racing delete and download both win.
+    DropUnlockedChange,
+    /// `drops_to_sweep` lists files a second before their expiry.
+    SweepsEarly,
+    /// `mark_drop_bytes_removed` accepts a file that is neither deleted nor expired.
+    BytesRemovedWhileLive,
+    /// `blob_in_use` forgets dropped files' blobs (an orphan sweep would remove them).
+    DropBlobsNotInUse,
+    /// `delete_portal` returns no dropped file's blob.
+    DeleteForgetsDropBlobs,
 }
 
 impl Breakage {
@@ -273,6 +296,7 @@ impl Breakage {
                 | Self::AuditWrongLink
                 | Self::AuditUnlocked
                 | Self::AuditEditsHistory
+                | Self::DropWithoutAudit
         )
     }
 }
@@ -321,6 +345,8 @@ struct Shadow {
     credentials: HashMap<TaskId, CredentialRecord>,
     /// The audit chains, kept by the wrapper itself under an audit breakage.
     audit: HashMap<PortalId, Vec<ChainedEvent>>,
+    /// Dropped file → its portal and blob.
+    drops: HashMap<FileId, (PortalId, BlobId)>,
 }
 
 /// How a wrong try was answered, shared by the optimistic redeem's colliding calls.
@@ -573,9 +599,13 @@ impl DirectoryStore for Broken {
         self.inner.portal_snapshot(portal).await
     }
     async fn delete_portal(&self, portal: PortalId, erasure: &Erasure) -> Result<Vec<BlobId>> {
-        let blobs = self.inner.delete_portal(portal, erasure).await?;
+        let mut blobs = self.inner.delete_portal(portal, erasure).await?;
         if self.is(Breakage::DeleteForgetsBlobs) {
             return Ok(Vec::new());
+        }
+        if self.is(Breakage::DeleteForgetsDropBlobs) {
+            let sh = self.shadow();
+            blobs.retain(|b| !sh.drops.values().any(|(_, d)| d == b));
         }
         Ok(blobs)
     }
@@ -1213,7 +1243,17 @@ impl WorkflowStore for Broken {
     }
 
     async fn activity(&self, portal: PortalId, limit: usize) -> Result<Vec<ActivityEntry>> {
-        self.inner.activity(portal, limit).await
+        let mut feed = self.inner.activity(portal, limit).await?;
+        if self.is(Breakage::DropWithoutFeed) {
+            use portal_core::workflow::ActivityKind as K;
+            feed.retain(|e| {
+                !matches!(
+                    e.kind,
+                    K::FileDropped | K::FileDeleted | K::FileDownloaded | K::FileExpired
+                )
+            });
+        }
+        Ok(feed)
     }
 
     async fn set_tenant_branding(&self, tenant: TenantId, branding: &Branding) -> Result<()> {
@@ -1337,6 +1377,11 @@ impl DocumentStore for Broken {
     }
 
     async fn blob_in_use(&self, blob: BlobId) -> Result<bool> {
+        if self.is(Breakage::DropBlobsNotInUse)
+            && self.shadow().drops.values().any(|(_, b)| *b == blob)
+        {
+            return Ok(false);
+        }
         self.inner.blob_in_use(blob).await
     }
 }
@@ -1648,15 +1693,17 @@ fn store(breaks: Breakage) -> Arc<dyn Store> {
 
 use portal_core::conformance::race::panics;
 
-/// Runs a check (by name, from `portal_core::conformance`) on a fresh store.
+/// Runs a check (by name, from `portal_core::conformance`) on a fresh store. Boxed:
+/// the tests below await a few hundred of them in one body, whose future would
+/// otherwise hold the largest check's state inline and overflow a test thread's stack.
 macro_rules! check {
     (ref $name:ident, $store:expr) => {{
         let store = $store;
-        async move { conformance::$name(store.as_ref()).await }
+        Box::pin(async move { conformance::$name(store.as_ref()).await })
     }};
     (arc $name:ident, $store:expr) => {{
         let store = $store;
-        async move { conformance::$name(store).await }
+        Box::pin(async move { conformance::$name(store).await })
     }};
 }
 
@@ -1898,6 +1945,30 @@ caught! {
         CredentialsIgnorePortal => ref credentials_submitted_once;
     dropped_credential_emails_are_caught_by_credentials_submitted_once:
         CredentialsDropEmails => ref credentials_submitted_once;
+    a_drop_ignoring_the_portal_is_caught_by_file_drops_recorded_with_their_events:
+        DropIgnoresPortal => ref file_drops_recorded_with_their_events;
+    a_drop_without_audit_is_caught_by_file_drops_recorded_with_their_events:
+        DropWithoutAudit => ref file_drops_recorded_with_their_events;
+    a_change_without_audit_is_caught_by_file_drop_changes_with_their_events:
+        DropWithoutAudit => ref file_drop_changes_with_their_events;
+    a_drop_without_feed_is_caught_by_file_drops_recorded_with_their_events:
+        DropWithoutFeed => ref file_drops_recorded_with_their_events;
+    a_change_without_feed_is_caught_by_file_drop_changes_with_their_events:
+        DropWithoutFeed => ref file_drop_changes_with_their_events;
+    a_duplicate_drop_accepted_is_caught_by_file_drop_refusals_write_nothing:
+        DropDuplicateAccepted => ref file_drop_refusals_write_nothing;
+    an_unlocked_drop_change_is_caught_by_concurrent_delete_and_download:
+        DropUnlockedChange => arc concurrent_delete_and_download;
+    an_early_sweep_is_caught_by_file_drop_sweep_marks:
+        SweepsEarly => ref file_drop_sweep_marks;
+    bytes_removed_while_live_is_caught_by_file_drop_sweep_marks:
+        BytesRemovedWhileLive => ref file_drop_sweep_marks;
+    drop_blobs_not_in_use_are_caught_by_file_drops_recorded_with_their_events:
+        DropBlobsNotInUse => ref file_drops_recorded_with_their_events;
+    drop_blobs_not_in_use_are_caught_by_file_drop_sweep_marks:
+        DropBlobsNotInUse => ref file_drop_sweep_marks;
+    forgotten_drop_blobs_are_caught_by_delete_portal_erases_drops:
+        DeleteForgetsDropBlobs => ref delete_portal_erases_drops;
     dropped_attachments_are_caught_by_outbox_enqueue_round_trips:
         DropsAttachments => ref outbox_enqueue_round_trips;
     a_last_click_unsubscribe_is_caught_by_reminder_snooze_and_unsubscribe:
@@ -2183,6 +2254,80 @@ impl CredentialStore for Broken {
         self.inner
             .purge_credentials(portal, task, purged, audit)
             .await
+    }
+}
+
+#[async_trait]
+impl FileDropStore for Broken {
+    async fn add_dropped_file(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        decide: NewDropDecision,
+    ) -> Result<DroppedFile> {
+        let seen = Arc::new(Mutex::new(None));
+        let keep = seen.clone();
+        let watched: NewDropDecision = Arc::new(move |t: &Task| {
+            let change = decide(t)?;
+            *keep.lock().unwrap() = Some(change.file.id);
+            Ok(change)
+        });
+        match self.inner.add_dropped_file(portal, task, watched).await {
+            Ok(f) => {
+                self.shadow().drops.insert(f.id, (f.portal_id, f.blob));
+                Ok(f)
+            }
+            Err(Error::Conflict { .. }) if self.is(Breakage::DropDuplicateAccepted) => {
+                let id = seen.lock().unwrap().ok_or_else(|| Error::conflict("no"))?;
+                self.inner.dropped_file(portal, id).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn change_dropped_file(
+        &self,
+        portal: PortalId,
+        file: FileId,
+        decide: DropDecision,
+    ) -> Result<DroppedFile> {
+        if !self.is(Breakage::DropUnlockedChange) {
+            return self.inner.change_dropped_file(portal, file, decide).await;
+        }
+        let stale = self.inner.dropped_file(portal, file).await?;
+        let task = self.inner.task(portal, stale.task_id).await?;
+        let change = decide(&task, &stale)?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let blind: DropDecision = Arc::new(move |_: &Task, _: &DroppedFile| Ok(change.clone()));
+        self.inner.change_dropped_file(portal, file, blind).await
+    }
+
+    async fn dropped_file(&self, portal: PortalId, file: FileId) -> Result<DroppedFile> {
+        let portal = match self.shadow().drops.get(&file) {
+            Some((real, _)) if self.is(Breakage::DropIgnoresPortal) => *real,
+            _ => portal,
+        };
+        self.inner.dropped_file(portal, file).await
+    }
+
+    async fn dropped_files(&self, portal: PortalId, task: TaskId) -> Result<Vec<DroppedFile>> {
+        self.inner.dropped_files(portal, task).await
+    }
+
+    async fn drops_to_sweep(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<DroppedFile>> {
+        let now = if self.is(Breakage::SweepsEarly) {
+            now + TimeDelta::seconds(1)
+        } else {
+            now
+        };
+        self.inner.drops_to_sweep(now, limit).await
+    }
+
+    async fn mark_drop_bytes_removed(&self, file: FileId) -> Result<bool> {
+        match self.inner.mark_drop_bytes_removed(file).await {
+            Err(Error::Conflict { .. }) if self.is(Breakage::BytesRemovedWhileLive) => Ok(true),
+            other => other,
+        }
     }
 }
 

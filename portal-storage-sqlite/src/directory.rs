@@ -589,7 +589,12 @@ impl DirectoryStore for SqliteStore {
             let key = &portal.as_bytes()[..];
             let blobs: Vec<BlobId> = {
                 let mut stmt = conn
-                    .prepare_cached("SELECT blob_id FROM document_files WHERE portal_id = ?1")
+                    .prepare_cached(
+                        "SELECT blob_id FROM document_files WHERE portal_id = ?1
+                         UNION ALL
+                         SELECT blob_id FROM dropped_files
+                         WHERE portal_id = ?1 AND bytes_removed = 0",
+                    )
                     .db("listing a portal's files")?;
                 let rows = stmt
                     .query_map([key], |row| {
@@ -673,6 +678,10 @@ impl DirectoryStore for SqliteStore {
                 (
                     "DELETE FROM document_files WHERE portal_id = ?1".to_owned(),
                     "files",
+                ),
+                (
+                    "DELETE FROM dropped_files WHERE portal_id = ?1".to_owned(),
+                    "dropped files",
                 ),
                 (
                     "DELETE FROM credential_fields WHERE portal_id = ?1".to_owned(),

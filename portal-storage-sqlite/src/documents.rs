@@ -419,7 +419,9 @@ impl DocumentStore for SqliteStore {
         self.read(move |conn| {
             exists(
                 conn,
-                "SELECT 1 FROM document_files WHERE blob_id = ?1",
+                "SELECT 1 FROM document_files WHERE blob_id = ?1
+                 UNION ALL
+                 SELECT 1 FROM dropped_files WHERE blob_id = ?1 AND bytes_removed = 0",
                 [&blob.as_bytes()[..]],
             )
         })

@@ -65,6 +65,7 @@ mod codec;
 mod credentials;
 mod directory;
 mod documents;
+mod filedrop;
 mod idempotency;
 pub mod migrations;
 mod outbox;

@@ -549,8 +549,46 @@ const V14: &str = r#"
 ALTER TABLE outbox ADD COLUMN attachments TEXT;
 "#;
 
+/// Migration 16 (issue 8): secure file drops.
+///
+/// - `dropped_files`: one row per dropped file: its metadata, the blob it is sealed in
+///   and the wrapped data key (never a plaintext), when it expires, and its marks
+///   (downloaded, deleted, expired as JSON check marks or a time; `bytes_removed` once
+///   the sweeper removed the blob). Clustered by id; `seq` orders equal drop times in
+///   commit order.
+/// - `dropped_files_by_task`: a task's drops, oldest first.
+/// - `dropped_files_to_sweep`: only files whose bytes are still stored, by expiry.
+const V16: &str = r#"
+CREATE TABLE dropped_files (
+    id            BLOB    NOT NULL PRIMARY KEY CHECK (length(id) = 16),
+    tenant_id     BLOB    NOT NULL CHECK (length(tenant_id) = 16),
+    portal_id     BLOB    NOT NULL REFERENCES portals (id),
+    task_id       BLOB    NOT NULL CHECK (length(task_id) = 16),
+    name          TEXT    NOT NULL,
+    size          INTEGER NOT NULL CHECK (size >= 0),
+    sha256        BLOB    NOT NULL CHECK (length(sha256) = 32),
+    blob_id       BLOB    NOT NULL UNIQUE CHECK (length(blob_id) = 16),
+    key_id        TEXT    NOT NULL,
+    wrapped_key   BLOB    NOT NULL,
+    uploaded_by   TEXT    NOT NULL,
+    uploaded_at   INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    seq           INTEGER NOT NULL UNIQUE,
+    downloaded    TEXT,
+    deleted       TEXT,
+    expired_at    INTEGER,
+    bytes_removed INTEGER NOT NULL DEFAULT 0 CHECK (bytes_removed IN (0, 1))
+) WITHOUT ROWID;
+
+CREATE INDEX dropped_files_by_task ON dropped_files (portal_id, task_id, uploaded_at, seq);
+
+CREATE INDEX dropped_files_to_sweep ON dropped_files (expires_at, id) WHERE bytes_removed = 0;
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14];
+pub const MIGRATIONS: &[&str] = &[
+    V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V16,
+];
 
 /// The schema version this build writes: the number of migrations.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

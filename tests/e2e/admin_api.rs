@@ -1249,6 +1249,68 @@ async fn an_msps_day_through_every_route() {
             .iter()
             .any(|e| e["actor"]["name"] == "Priya Admin" && e["kind"] == "question_answered")
     );
+    // Secure file drop: the client drops a file; staff list the task's drops,
+    // download one, and sweep.
+    let drop_task = api
+        .h
+        .service
+        .add_task(
+            &api.h.staff,
+            api.h.portal.id,
+            api.h
+                .service
+                .add_phase(&api.h.staff, api.h.portal.id, "Files")
+                .await
+                .unwrap()
+                .id,
+            portal_core::TaskSpec {
+                title: "Send the firewall backup".into(),
+                description: String::new(),
+                assignee: portal_core::model::Side::Client,
+                kind: portal_core::model::TaskKind::SecureFileDrop {
+                    expires_after_days: 7,
+                },
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let client = api.h.browser();
+    api.h.sign_in(&client).await;
+    let csrf = client.get(&format!("/tasks/{drop_task}")).await.csrf();
+    let dropped = client
+        .send_with(
+            Method::POST,
+            &format!("/tasks/{drop_task}/drops"),
+            Some(&portal_tests::multipart::content_type()),
+            &[],
+            portal_tests::multipart::multipart(&[
+                portal_tests::multipart::Part::Field("csrf", &csrf),
+                portal_tests::multipart::Part::File("backup.conf", b"hostname fw1"),
+            ]),
+        )
+        .await;
+    assert_eq!(dropped.status, 303, "{}", dropped.body);
+    let dt = [p.clone(), drop_task.to_string()];
+    let drops = call!(req(
+        Method::GET,
+        "/portals/{portal}/tasks/{task}/drops",
+        &dt
+    ));
+    assert_eq!(drops.json["items"][0]["state"], "available");
+    let drop_file = [
+        p.clone(),
+        drops.json["items"][0]["id"].as_str().unwrap().to_owned(),
+    ];
+    let got = call!(req(
+        Method::GET,
+        "/portals/{portal}/drops/{file}",
+        &drop_file
+    ));
+    assert_eq!(&got.page.raw[..], b"hostname fw1");
+    let swept = call!(req(Method::POST, "/drops/sweep", &[]));
+    assert_eq!(swept.json["removed"], 0);
     // Every route of the document was called with success.
     let documented: std::collections::BTreeSet<String> = routes(&api.doc)
         .into_iter()

@@ -10,6 +10,7 @@ mod csrf;
 mod documents;
 mod embedding;
 mod errors;
+mod filedrop;
 mod headers;
 mod ip_limits;
 mod journey;

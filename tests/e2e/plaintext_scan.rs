@@ -1,4 +1,5 @@
-//! No plaintext of an uploaded file and no data key reaches the disk or the logs.
+//! No plaintext of an uploaded or dropped file and no data key reaches the disk or
+//! the logs.
 //!
 //! A file carrying a distinctive 64-byte marker is uploaded through the service over
 //! the embedded defaults (`SqliteStore` + `FileBlobStore` + a key file), downloaded,
@@ -187,6 +188,47 @@ async fn no_plaintext_or_data_key_reaches_disk_or_logs() {
     let data_key = data_key.expose_secret().to_vec();
     assert_eq!(data_key.len(), 32);
 
+    // The same content dropped on a secure file drop task, downloaded by staff.
+    let drop_task = h
+        .service
+        .add_task(
+            &seeded.staff,
+            portal,
+            phase.id,
+            TaskSpec {
+                title: "Send the VPN backup".into(),
+                description: String::new(),
+                assignee: Side::Client,
+                kind: TaskKind::SecureFileDrop {
+                    expires_after_days: 7,
+                },
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap();
+    let dropped = h
+        .service
+        .drop_file(
+            &ctx,
+            drop_task.id,
+            "vpn-backup.conf",
+            stream_of(content.chunks(10_000).map(Bytes::copy_from_slice).collect()),
+        )
+        .await
+        .unwrap();
+    let (_, stream) = h
+        .service
+        .download_dropped_file(&seeded.staff, portal, dropped.id)
+        .await
+        .unwrap();
+    assert_eq!(read_all(stream, 1 << 20).await.unwrap(), content);
+    let drop_key = keyring
+        .unwrap(&dropped.key, &dropped.binding().aad())
+        .await
+        .unwrap();
+    let drop_key = drop_key.expose_secret().to_vec();
+
     let mut needles = vec![
         ("the marker".to_owned(), marker.as_bytes().to_vec()),
         (
@@ -195,6 +237,7 @@ async fn no_plaintext_or_data_key_reaches_disk_or_logs() {
         ),
     ];
     needles.extend(spellings("the data key", &data_key));
+    needles.extend(spellings("the dropped file's data key", &drop_key));
 
     // With the database open (its WAL holds the recent writes), then closed.
     let open_files = files_under(&root);
@@ -205,6 +248,11 @@ async fn no_plaintext_or_data_key_reaches_disk_or_logs() {
     assert!(names.contains(&"portal.db-wal".to_owned()), "{names:?}");
     let blob = format!("files/{}", file.blob);
     assert!(names.contains(&blob), "the blob is scanned: {names:?}");
+    let drop_blob = format!("files/{}", dropped.blob);
+    assert!(
+        names.contains(&drop_blob),
+        "the dropped file's blob is scanned: {names:?}"
+    );
     assert_eq!(found(&open_files, &needles), Vec::<String>::new());
     drop(h);
     drop(store);

@@ -428,6 +428,10 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // 09:00 in their time zone on business days (and tells the MSP about quiet clients).
     let reminders =
         portal_core::service::spawn_reminder_pass(service.clone(), Duration::from_secs(300));
+    // Secure file drops: a sweep every minute removes the bytes of expired and deleted
+    // files (an expired file is refused from its expiry on; the sweep frees the space).
+    let sweeper =
+        portal_core::service::spawn_file_drop_sweeper(service.clone(), Duration::from_secs(60));
     // The console calls the admin API of an app without the console (a clone sharing
     // the same service and limits), and is then mounted on the app that serves.
     let api_app =
@@ -435,6 +439,7 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let app = Arc::new(Console::new(api_app.clone(), keys_file).mount(api_app));
     let served = portal_http::serve(listener, app, portal_http::shutdown_signal()).await;
     retention.abort();
+    sweeper.abort();
     reminders.stop().await;
     sender.stop().await;
     served?;

@@ -2,8 +2,8 @@
 //! a cookie or a page), a wrong key is refused, a POST without the session's CSRF token
 //! changes nothing, a member's admin action is refused with a clear message, form
 //! errors come back next to their field, an admin reveals credentials with a reason (a
-//! member cannot); snapshots of the sign-in page, the portals
-//! list and a plan.
+//! member cannot), a file drop task lists and downloads its files; snapshots of the
+//! sign-in page, the portals list and a plan.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::net::SocketAddr;
@@ -834,4 +834,76 @@ async fn an_admin_reveals_credentials_with_a_reason_on_the_task_page() {
     let audit = service.export_audit_chain(staff, portal).await.unwrap();
     assert!(audit.contains("Migrating the firewall"));
     assert!(!audit.contains("Only once"));
+}
+
+/// A file drop task's page lists the client's dropped files with their state and
+/// expiry and a Download link; the download goes through the API (which marks the file
+/// downloaded and audits it) and answers the file's bytes.
+#[tokio::test]
+async fn a_file_drop_tasks_page_lists_and_downloads_the_dropped_files() {
+    use portal_core::model::{Side, TaskKind};
+    let rig = rig().await;
+    let (service, staff, portal) = (&rig.kit.service, &rig.seeded.staff, rig.seeded.portal.id);
+    let phase = service.add_phase(staff, portal, "Files").await.unwrap().id;
+    let task = service
+        .add_task(
+            staff,
+            portal,
+            phase,
+            portal_core::TaskSpec {
+                title: "Send the firewall backup".into(),
+                description: String::new(),
+                assignee: Side::Client,
+                kind: TaskKind::SecureFileDrop {
+                    expires_after_days: 7,
+                },
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let (_, ctx) = rig.kit.sign_in(&rig.seeded.contact).await.unwrap();
+    let file = service
+        .drop_file(
+            &ctx,
+            task,
+            "fw-backup.conf",
+            Box::pin(portal_core::blob::stream_of(vec![Bytes::from_static(
+                b"hostname fw1",
+            )])),
+        )
+        .await
+        .unwrap();
+    let admin = sign_in(&rig.app, &rig.admin_key).await;
+    let page = send(
+        &rig.app,
+        Method::GET,
+        &format!("/console/portals/{portal}/tasks/{task}"),
+        Some(&admin),
+        "",
+    )
+    .await;
+    assert!(page.body.contains("fw-backup.conf"), "{}", page.body);
+    assert!(page.body.contains("available"));
+    let href = format!("/console/portals/{portal}/drops/{}", file.id);
+    assert!(page.body.contains(&href), "{}", page.body);
+    let got = send(&rig.app, Method::GET, &href, Some(&admin), "").await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.body, "hostname fw1");
+    let after = send(
+        &rig.app,
+        Method::GET,
+        &format!("/console/portals/{portal}/tasks/{task}"),
+        Some(&admin),
+        "",
+    )
+    .await;
+    assert!(
+        after.body.contains("downloaded by Ada Admin"),
+        "{}",
+        after.body
+    );
+    let audit = service.export_audit_chain(staff, portal).await.unwrap();
+    assert!(audit.contains("file_downloaded"));
 }

@@ -73,6 +73,7 @@ mod blob;
 mod credentials;
 mod directory;
 mod documents;
+mod filedrop;
 mod guards;
 mod idempotency;
 mod outbox;
@@ -118,6 +119,11 @@ pub use documents::{
     document_file_keeps_immutable_fields, document_file_round_trips,
     document_refusals_write_nothing, document_supersede, document_upload_recorded,
     file_key_rotation, review_queue_order_and_scope,
+};
+pub use filedrop::{
+    concurrent_delete_and_download, delete_portal_erases_drops,
+    file_drop_changes_with_their_events, file_drop_refusals_write_nothing, file_drop_sweep_marks,
+    file_drops_recorded_with_their_events,
 };
 pub use guards::{
     concurrent_emails_at_the_limit, concurrent_wrong_codes_per_contact, email_limit_per_contact,
@@ -249,6 +255,13 @@ pub async fn run_all(store: Arc<dyn Store>) {
     // Credential handoffs.
     credentials_submitted_once(s).await;
     credentials_reveal_and_purge(s).await;
+    // Secure file drops.
+    file_drops_recorded_with_their_events(s).await;
+    file_drop_refusals_write_nothing(s).await;
+    file_drop_changes_with_their_events(s).await;
+    file_drop_sweep_marks(s).await;
+    delete_portal_erases_drops(s).await;
+    concurrent_delete_and_download(store.clone()).await;
     // The email outbox.
     outbox_enqueue_round_trips(s).await;
     outbox_queued_with_their_unit(s).await;
@@ -331,7 +344,10 @@ macro_rules! conformance_tests {
             templates_scoped_and_versioned, portal_with_plan_in_one_unit,
             setup_entries_in_one_unit, idempotency_reserve_and_replay, idempotency_expiry_and_lease, idempotency_prune,
             audit_chain_appends, audit_history_unchanged, audit_with_document_changes,
-            credentials_submitted_once, credentials_reveal_and_purge
+            credentials_submitted_once, credentials_reveal_and_purge,
+            file_drops_recorded_with_their_events, file_drop_refusals_write_nothing,
+            file_drop_changes_with_their_events, file_drop_sweep_marks,
+            delete_portal_erases_drops
         );
         $crate::conformance_tests!(@each arc $make;
             concurrent_positions, concurrent_issue_code, concurrent_magic_link_redeem,
@@ -341,7 +357,8 @@ macro_rules! conformance_tests {
             concurrent_wrong_codes_per_contact, concurrent_emails_at_the_limit,
             concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims,
             concurrent_digests, plan_concurrent_moves, concurrent_idempotency_reserves, staff_isolation, staff_roles,
-            staff_actions_land_in_the_feed, concurrent_audit_appends
+            staff_actions_land_in_the_feed, concurrent_audit_appends,
+            concurrent_delete_and_download
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

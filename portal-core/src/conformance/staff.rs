@@ -52,6 +52,7 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "staff_meeting_ics",
     "staff_documents",
     "staff_download_document",
+    "staff_dropped_files",
     "review_queue",
     "failed_mail",
     "list_portals",
@@ -85,6 +86,8 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "review_document",
     "reveal_credentials",
     "purge_credentials",
+    "download_dropped_file",
+    "staff_sweep_file_drops",
     "rename_portal",
     "set_target_date",
     "edit_contact",
@@ -127,6 +130,7 @@ pub const ADMIN_USE_CASES: &[&str] = &[
     "export_audit_chain",
     "reveal_credentials",
     "purge_credentials",
+    "staff_sweep_file_drops",
     "delete_portal",
 ];
 
@@ -144,6 +148,7 @@ const OWN_TENANT_ONLY: &[&str] = &[
     "upload_logo",
     "create_portal",
     "update_tenant_branding",
+    "staff_sweep_file_drops",
 ];
 
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n";
@@ -165,6 +170,8 @@ struct TenantA {
     upload: TaskId,
     file: FileId,
     credentials: TaskId,
+    drop_task: TaskId,
+    dropped: FileId,
     question: QuestionId,
     template: TemplateId,
 }
@@ -276,8 +283,28 @@ async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
         .await
         .unwrap()
         .id;
+    let drop_task = add(
+        "Network diagrams",
+        Side::Client,
+        TaskKind::SecureFileDrop {
+            expires_after_days: 7,
+        },
+    )
+    .await;
+    let dropped = service
+        .drop_file(
+            &ctx,
+            drop_task,
+            "diagram.pdf",
+            Box::pin(stream_of(vec![bytes::Bytes::from_static(PDF)])),
+        )
+        .await
+        .unwrap()
+        .id;
     let a = TenantA {
         tenant: seeded.tenant.id,
+        drop_task,
+        dropped,
         portal,
         contact: seeded.contact.id,
         invite,
@@ -630,6 +657,15 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
             .purge_credentials(staff, p, a.credentials)
             .await
             .map(drop),
+        "staff_dropped_files" => service
+            .staff_dropped_files(staff, p, a.drop_task)
+            .await
+            .map(drop),
+        "download_dropped_file" => service
+            .download_dropped_file(staff, p, a.dropped)
+            .await
+            .map(drop),
+        "staff_sweep_file_drops" => service.staff_sweep_file_drops(staff).await.map(drop),
         "erasure_log" => {
             let log = service.erasure_log(staff).await?;
             shows_a(staff, a, log.iter().any(|e| e.tenant_id == a.tenant))
@@ -765,6 +801,8 @@ const NOT_IN_A_FEED: &[&str] = &[
     "staff_meeting_ics",
     "staff_documents",
     "staff_download_document",
+    "staff_dropped_files",
+    "staff_sweep_file_drops",
     "review_queue",
     "failed_mail",
     "list_portals",

@@ -389,8 +389,15 @@ impl DirectoryStore for MemoryStore {
                 .values()
                 .filter(|f| f.value.portal_id == portal)
                 .map(|f| f.value.blob)
+                .chain(
+                    st.drops
+                        .values()
+                        .filter(|d| d.value.portal_id == portal && !d.value.bytes_removed)
+                        .map(|d| d.value.blob),
+                )
                 .collect();
             st.files.retain(|_, f| f.value.portal_id != portal);
+            st.drops.retain(|_, d| d.value.portal_id != portal);
             st.outbox.retain(|_, m| m.value.portal_id != Some(portal));
             st.erasures.push(Erasure {
                 audit_head,

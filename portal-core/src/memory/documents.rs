@@ -162,6 +162,12 @@ impl DocumentStore for MemoryStore {
     }
 
     async fn blob_in_use(&self, blob: BlobId) -> Result<bool> {
-        self.with(|st| Ok(st.files.values().any(|f| f.value.blob == blob)))
+        self.with(|st| {
+            Ok(st.files.values().any(|f| f.value.blob == blob)
+                || st
+                    .drops
+                    .values()
+                    .any(|d| d.value.blob == blob && !d.value.bytes_removed))
+        })
     }
 }

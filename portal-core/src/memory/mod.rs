@@ -32,6 +32,7 @@ mod blob;
 mod credentials;
 mod directory;
 mod documents;
+mod filedrop;
 mod idempotency;
 mod outbox;
 mod plan;
@@ -230,6 +231,8 @@ struct State {
     audit: HashMap<PortalId, Vec<crate::audit::ChainedEvent>>,
     /// Credential handoffs by task.
     credentials: HashMap<TaskId, crate::credentials::CredentialRecord>,
+    /// Dropped files of secure file drop tasks, with their insertion number.
+    drops: HashMap<FileId, Seq<crate::filedrop::DroppedFile>>,
 }
 
 impl State {

@@ -5,6 +5,7 @@
 mod audit;
 mod credentials;
 mod documents;
+mod filedrop;
 mod outbox;
 mod plan;
 mod reminders;
@@ -16,6 +17,8 @@ mod workflow;
 
 pub use credentials::SubmittedCredentials;
 pub use documents::{QueueItem, RotationReport};
+#[cfg(feature = "tokio")]
+pub use filedrop::spawn_file_drop_sweeper;
 pub use outbox::{DeliveryReport, MailDelivery};
 #[cfg(feature = "tokio")]
 pub use outbox::{OutboxSender, spawn_outbox_sender};

@@ -100,6 +100,15 @@ pub enum ActivityKind {
     /// The MSP changed the portal's reminder settings (the subject is the client's
     /// name). Staff-only.
     ReminderSettingsChanged,
+    /// The client dropped a file on a secure file drop task (the detail has its name).
+    FileDropped,
+    /// The client deleted a dropped file (the detail has its name).
+    FileDeleted,
+    /// MSP staff downloaded a dropped file (the detail has its name).
+    FileDownloaded,
+    /// A dropped file reached its expiry and its content was removed (the detail has
+    /// its name).
+    FileExpired,
 }
 
 impl ActivityKind {
@@ -148,6 +157,10 @@ impl ActivityKind {
             Self::InviteRevoked => "revoked the invite of",
             Self::ContactRevoked => "revoked the access of",
             Self::ReminderSettingsChanged => "changed the reminder settings of",
+            Self::FileDropped => "dropped a file on",
+            Self::FileDeleted => "deleted a dropped file of",
+            Self::FileDownloaded => "downloaded a dropped file of",
+            Self::FileExpired => "removed an expired file of",
         }
     }
 

@@ -35,6 +35,7 @@ mod broken_blobs;
 mod clamd;
 mod conformance;
 mod credentials;
+mod filedrop;
 mod mail;
 mod outbox;
 mod plan;

@@ -9,7 +9,8 @@
 use portal_core::audit::{ChainHead, ChainProblem, ChainReport};
 use portal_core::credentials::{CredentialField, SecretText};
 use portal_core::error::{Entity, Error};
-use portal_core::ids::TaskId;
+use portal_core::filedrop::{self, DroppedFile};
+use portal_core::ids::{FileId, TaskId};
 use serde_json::{Map, Value, json};
 
 use super::input::{object, req_str};
@@ -112,7 +113,61 @@ impl PortalApp {
                 let report = s.verify_audit_chain(&call.staff, p.id).await?;
                 Ok(ApiReply::ok(chain_report(&report)))
             }
+            Op::ListDrops => {
+                let p = self.portal_in(call, 0).await?;
+                let t = task_param(call)?;
+                let now = s.clock().now();
+                let files = s.staff_dropped_files(&call.staff, p.id, t).await?;
+                Ok(call.page(files.iter().map(|f| dropped_file(f, now)).collect()))
+            }
+            Op::DownloadDrop => {
+                let p = self.portal_in(call, 0).await?;
+                // An id that does not parse is as unavailable as any other.
+                let f: FileId = call
+                    .params
+                    .get(1)
+                    .and_then(|raw| raw.parse().ok())
+                    .ok_or(ApiError::Core(filedrop::not_available()))?;
+                let (record, stream) = s.download_dropped_file(&call.staff, p.id, f).await?;
+                Ok(ApiReply::file(
+                    stream,
+                    record.size,
+                    "application/octet-stream",
+                    &record.name,
+                ))
+            }
+            Op::SweepDrops => {
+                let removed = s.staff_sweep_file_drops(&call.staff).await?;
+                Ok(ApiReply::ok(json!({ "removed": removed })))
+            }
             _ => Err(ApiError::NoRoute),
         }
     }
+}
+
+/// A dropped file as the API shows it: never its content or key; `state` as the rules
+/// see it at `now` (expired from `expires_at` on, before the sweep too).
+pub(crate) fn dropped_file(f: &DroppedFile, now: chrono::DateTime<chrono::Utc>) -> Value {
+    let state = if f.deleted.is_some() {
+        "deleted"
+    } else if f.available(now) {
+        "available"
+    } else {
+        "expired"
+    };
+    let rfc =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    json!({
+        "id": f.id.to_string(),
+        "task_id": f.task_id.to_string(),
+        "name": f.name,
+        "size": f.size,
+        "sha256": hex(&f.sha256),
+        "uploaded_by": super::views::actor(&f.uploaded_by),
+        "uploaded_at": rfc(f.uploaded_at),
+        "expires_at": rfc(f.expires_at),
+        "state": state,
+        "downloaded_by": f.downloaded.as_ref().map(|d| super::views::actor(&d.by)),
+        "downloaded_at": f.downloaded.as_ref().map(|d| rfc(d.at)),
+    })
 }

@@ -111,6 +111,41 @@ fn schemas() -> Map<String, Value> {
         ),
     );
     put(
+        "DroppedFile",
+        object(
+            &[
+                "id",
+                "task_id",
+                "name",
+                "size",
+                "sha256",
+                "uploaded_by",
+                "uploaded_at",
+                "expires_at",
+                "state",
+                "downloaded_by",
+                "downloaded_at",
+            ],
+            json!({
+                "id": id(), "task_id": id(), "name": s("string"),
+                "size": { "type": "integer", "minimum": 1 },
+                "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" },
+                "uploaded_by": reference("Actor"), "uploaded_at": time(),
+                "expires_at": { "type": "string", "format": "date-time", "description": "The first instant the file is no longer available (dropped + the task's expires_after_days)." },
+                "state": { "enum": ["available", "deleted", "expired"], "description": "`expired` from expires_at on, even before the sweep has removed the bytes." },
+                "downloaded_by": { "oneOf": [ { "type": "null" }, reference("Actor") ] },
+                "downloaded_at": { "type": ["string", "null"], "format": "date-time" },
+            }),
+        ),
+    );
+    put(
+        "SweepReport",
+        object(
+            &["removed"],
+            json!({ "removed": { "type": "integer", "minimum": 0, "description": "Files whose bytes this sweep removed." } }),
+        ),
+    );
+    put(
         "AuditExport",
         json!({ "type": "string", "description": "JSON Lines (application/x-ndjson): one audit event per line, oldest first, as docs/audit.md describes." }),
     );
@@ -749,6 +784,7 @@ fn schemas() -> Map<String, Value> {
         ("FailedMailPage", "FailedMail"),
         ("TemplatePage", "Template"),
         ("ErasurePage", "Erasure"),
+        ("DroppedFilePage", "DroppedFile"),
     ] {
         put(page_name, page(item));
     }

@@ -72,6 +72,9 @@ pub(crate) enum Op {
     PurgeCredentials,
     ExportAudit,
     VerifyAudit,
+    ListDrops,
+    DownloadDrop,
+    SweepDrops,
 }
 
 /// A route: method, path template (`{name}` segments are parameters), and what the
@@ -578,6 +581,17 @@ pub(crate) fn routes() -> Vec<Route> {
         r(M::GET, "/portals/{portal}/audit/verify", VerifyAudit, "verifyAudit")
             .summary("Walk the portal's audit chain: its head, and the first event whose number, link or hash does not hold")
             .ok(200, "AuditVerification"),
+        r(M::GET, "/portals/{portal}/tasks/{task}/drops", ListDrops, "listDrops")
+            .summary("The files dropped on a secure file drop task, every state, oldest first, with their expiry")
+            .ok(200, "DroppedFilePage")
+            .paged(),
+        r(M::GET, "/portals/{portal}/drops/{file}", DownloadDrop, "downloadDrop")
+            .summary("Download a dropped file (decrypted, streamed); the first download marks it downloaded, every one is in the audit trail. Expired, deleted and missing files are one 404")
+            .ok(200, "FileContent"),
+        r(M::POST, "/drops/sweep", SweepDrops, "sweepDrops")
+            .admin()
+            .summary("Sweep your tenant's file drops now: mark files past their expiry expired and remove the bytes of expired and deleted files (the host also runs it in the background)")
+            .ok(200, "SweepReport"),
     ]
     .into_iter()
     .map(|r| {
@@ -650,6 +664,9 @@ const fn use_cases(op: Op) -> &'static [&'static str] {
         PurgeCredentials => &["purge_credentials"],
         ExportAudit => &["export_audit_chain"],
         VerifyAudit => &["verify_audit_chain"],
+        ListDrops => &["staff_dropped_files"],
+        DownloadDrop => &["download_dropped_file"],
+        SweepDrops => &["staff_sweep_file_drops"],
     }
 }
 

@@ -35,6 +35,7 @@ use portal_core::store::{ClientContext, RequestInfo};
 mod access;
 mod documents;
 mod failure;
+mod filedrop;
 mod portal;
 mod reminders;
 mod tasks;
@@ -94,7 +95,10 @@ mod tests {
 /// `/tasks/{task}/documents/{document}`.
 fn is_upload_path(path: &str) -> bool {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    matches!(segments.as_slice(), ["tasks", _, "documents", _])
+    matches!(
+        segments.as_slice(),
+        ["tasks", _, "documents", _] | ["tasks", _, "drops"]
+    )
 }
 
 /// The portal's HTTP application: a function from request to response.
@@ -360,6 +364,12 @@ impl PortalApp {
             (["tasks", id, "files", file], true, _) => {
                 ("download_document", self.download(&req, id, file).await)
             }
+            (["tasks", id, "drops"], _, true) => {
+                ("drop_file", self.drop_file(&req, id, body).await)
+            }
+            (["tasks", id, "drops", file, "delete"], _, true) => {
+                ("delete_drop", self.delete_drop(&req, id, file, body).await)
+            }
             (["tasks", id, action], _, true) => (
                 "task_action",
                 self.task_action(&req, id, action, body).await,
@@ -387,6 +397,7 @@ impl PortalApp {
                 | ["tasks", _]
                 | ["tasks", _, _]
                 | ["tasks", _, "documents" | "files", _]
+                | ["tasks", _, "drops", _, "delete"]
                 | ["questions"]
                 | ["r", "snooze" | "unsubscribe", _],
                 _,

@@ -91,6 +91,10 @@ fn notice_for(done: &str) -> Option<&'static str> {
         "uploaded" => {
             "Uploaded. Your onboarding team will review it and you'll see the result here."
         }
+        "dropped" => {
+            "File dropped. It is encrypted, and only your onboarding team can download it until it expires."
+        }
+        "deleted" => "File deleted.",
         "quarantined" => {
             "Our virus scan flagged the file you uploaded, so nobody can open it. See the note on the document below."
         }
@@ -137,6 +141,11 @@ impl PortalApp {
             self.service.submitted_credentials(ctx, task_id).await?
         } else {
             None
+        };
+        let drops = if matches!(task.kind, TaskKind::SecureFileDrop { .. }) {
+            self.service.dropped_files(ctx, task_id).await?
+        } else {
+            Vec::new()
         };
         // Files are read only for a task that asks for documents.
         let documents = if task.kind.is_document() {
@@ -187,6 +196,8 @@ impl PortalApp {
                 },
                 credentials: credentials.as_ref(),
                 credential_error: outcome.credential_error,
+                drops: &drops,
+                now: self.service.clock().now(),
             },
         );
         Ok(self.render(outcome.status.unwrap_or(StatusCode::OK), &page))

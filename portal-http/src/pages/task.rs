@@ -12,6 +12,7 @@ use portal_core::workflow::survey::{Answer, field_name};
 use portal_core::workflow::video::parse_video_url;
 use portal_core::workflow::{Actor, Comment};
 
+use portal_core::filedrop::DroppedFile;
 use portal_core::scan::UnscannablePolicy;
 use portal_core::service::SubmittedCredentials;
 use portal_core::workflow::documents::DocumentRow;
@@ -148,6 +149,88 @@ pub struct CredentialsView {
     pub error_field: Option<String>,
 }
 
+/// One dropped file as the client sees it.
+#[derive(Debug, Clone)]
+pub struct DropView {
+    /// Its id (the delete form's address).
+    pub id: String,
+    /// The file name.
+    pub name: String,
+    /// "1.5 MB".
+    pub size: String,
+    /// "expires in 6 days 23 hours", while it is available.
+    pub left: Option<String>,
+    /// The exact expiry in the contact's zone, named.
+    pub expires: String,
+    /// "Downloaded by your onboarding team on …", once it was.
+    pub downloaded: Option<String>,
+    /// "Deleted" or "Expired": no longer available.
+    pub gone: Option<&'static str>,
+    /// Whether the Delete button is offered (available, not downloaded).
+    pub deletable: bool,
+}
+
+/// A secure file drop task as shown: the drop form and the files dropped.
+#[derive(Debug, Clone)]
+pub struct DropsBlock {
+    /// Every file dropped on the task, oldest first.
+    pub files: Vec<DropView>,
+    /// "7 days": how long a file stays.
+    pub keep: String,
+    /// "100 MB": the largest file.
+    pub max: String,
+}
+
+/// "6 days 23 hours", "5 hours 12 minutes", "3 minutes", "less than a minute": the time
+/// left, to the two largest units (the exact expiry is shown next to it).
+pub fn time_left(d: TimeDelta) -> String {
+    let total = d.num_seconds();
+    let (days, hours, minutes) = (total / 86_400, total / 3_600 % 24, total / 60 % 60);
+    let unit = |n: i64, noun: &str| wording::count(n, noun);
+    if days > 0 {
+        if hours > 0 {
+            format!("{} {}", unit(days, "day"), unit(hours, "hour"))
+        } else {
+            unit(days, "day")
+        }
+    } else if hours > 0 {
+        if minutes > 0 {
+            format!("{} {}", unit(hours, "hour"), unit(minutes, "minute"))
+        } else {
+            unit(hours, "hour")
+        }
+    } else if minutes > 0 {
+        unit(minutes, "minute")
+    } else {
+        "less than a minute".to_owned()
+    }
+}
+
+fn drop_view(f: &DroppedFile, now: DateTime<Utc>, zone: TimeZone) -> DropView {
+    let gone = if f.deleted.is_some() {
+        Some("Deleted")
+    } else if f.available(now) {
+        None
+    } else {
+        Some("Expired")
+    };
+    DropView {
+        id: f.id.to_string(),
+        name: f.name.clone(),
+        size: wording::bytes(f.size),
+        left: f
+            .time_left(now)
+            .map(|d| format!("expires in {}", time_left(d))),
+        expires: when(f.expires_at, zone),
+        downloaded: f
+            .downloaded
+            .as_ref()
+            .map(|d| format!("Downloaded by your onboarding team on {}", when(d.at, zone))),
+        gone,
+        deletable: gone.is_none() && f.downloaded.is_none(),
+    }
+}
+
 /// A comment as shown.
 #[derive(Debug, Clone)]
 pub struct CommentView {
@@ -203,6 +286,8 @@ pub struct TaskPage {
     pub documents: Option<DocumentsBlock>,
     /// Credential handoff task: the form, or who submitted them and when.
     pub credentials: Option<CredentialsView>,
+    /// Secure file drop task: the drop form and the files.
+    pub drops: Option<DropsBlock>,
     /// Task types whose interaction is not offered here yet: what to tell the client.
     pub not_yet: Option<&'static str>,
     /// Notes or comment typed before an error, kept.
@@ -383,6 +468,10 @@ pub struct TaskPageInput<'a> {
     pub credentials: Option<&'a SubmittedCredentials>,
     /// The credential field a refused submission was about.
     pub credential_error: Option<String>,
+    /// A secure file drop task's files (every state, oldest first).
+    pub drops: &'a [DroppedFile],
+    /// Now, for the time each dropped file has left.
+    pub now: DateTime<Utc>,
 }
 
 /// Builds the task page.
@@ -437,6 +526,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
         approval: None,
         documents: None,
         credentials: None,
+        drops: None,
         not_yet: None,
         draft: input.draft,
         comments: input
@@ -549,11 +639,35 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                 error_field: input.credential_error,
             });
         }
-        TaskKind::SecureFileDrop { .. } => {
-            page.not_yet = Some(
-                "The secure file drop is coming soon. Your onboarding team will arrange a safe way to share these files.",
-            );
+        TaskKind::SecureFileDrop { expires_after_days } => {
+            page.drops = Some(DropsBlock {
+                files: input
+                    .drops
+                    .iter()
+                    .map(|f| drop_view(f, input.now, zone))
+                    .collect(),
+                keep: wording::count(i64::from(*expires_after_days), "day"),
+                max: wording::bytes(portal_core::filedrop::MAX_DROP_BYTES),
+            });
         }
     }
     page
+}
+
+#[cfg(test)]
+mod time_left_tests {
+    use super::*;
+
+    #[test]
+    fn time_left_reads_in_its_two_largest_units() {
+        let d = |s: i64| time_left(TimeDelta::seconds(s));
+        assert_eq!(d(7 * 86_400 - 1800), "6 days 23 hours");
+        assert_eq!(d(7 * 86_400), "7 days");
+        assert_eq!(d(86_400 + 59), "1 day");
+        assert_eq!(d(5 * 3600 + 12 * 60 + 5), "5 hours 12 minutes");
+        assert_eq!(d(3600), "1 hour");
+        assert_eq!(d(3 * 60 + 59), "3 minutes");
+        assert_eq!(d(59), "less than a minute");
+        assert_eq!(d(1), "less than a minute");
+    }
 }

@@ -686,6 +686,16 @@ impl Console {
             .map(|a| a.json)
             .unwrap_or(Value::Null);
         let row = TaskRow::of(&task.json);
+        let drops = if task.json["kind"]["type"] == "secure_file_drop" {
+            self.api
+                .list(key, &format!("/portals/{p}/tasks/{t}/drops"), 500)
+                .await?
+                .iter()
+                .map(crate::console::pages::DropRow::of)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let contacts = plan
             .get("contacts")
             .and_then(Value::as_array)
@@ -717,6 +727,7 @@ impl Console {
             contacts,
             phases,
             revealed,
+            drops,
             answers: crate::console::pages::answer_lines(&task.json),
             f: self.frame(ctx, &row.title, "portals"),
             portal_id: p.to_owned(),
@@ -1101,6 +1112,30 @@ impl Console {
         Err(Problem {
             status: response.status().as_u16(),
             message: "This file cannot be downloaded (it may still be scanned, or be refused by the scan).".into(),
+            fields: Vec::new(),
+        })
+    }
+
+    /// A dropped file, streamed from the API (which records the download).
+    pub(super) async fn download_drop(&self, ctx: &Ctx, p: &str, f: &str) -> Handled {
+        let key = self.key(ctx)?;
+        let (p, f) = (seg(p)?, seg(f)?);
+        let response = self
+            .api
+            .send(
+                key,
+                Method::GET,
+                &format!("/portals/{p}/drops/{f}"),
+                None,
+                None,
+            )
+            .await;
+        if response.status().is_success() {
+            return Ok(Out::Raw(response));
+        }
+        Err(Problem {
+            status: response.status().as_u16(),
+            message: "This file is not available: it expired, or the client deleted it.".into(),
             fields: Vec::new(),
         })
     }

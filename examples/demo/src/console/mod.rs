@@ -331,6 +331,7 @@ impl Console {
                 self.answer(ctx, p, q, form).await
             }
             (["portals", p, "files", f], true, _) => self.download(ctx, p, f).await,
+            (["portals", p, "drops", f], true, _) => self.download_drop(ctx, p, f).await,
             (["portals", p, "files", f, "review"], _, true) => self.review(ctx, p, f, form).await,
             (["portals", p, "branding"], true, _) => self.branding_page(ctx, Some(p), None).await,
             (["portals", p, "branding"], _, true) => {

@@ -487,6 +487,42 @@ pub struct TaskPage {
     /// What the client answered (the API's `client_answers`): a label and the answer
     /// as text, one line each; empty when nothing was answered.
     pub answers: Vec<(String, String)>,
+    /// A secure file drop task's files (none for other tasks).
+    pub drops: Vec<DropRow>,
+}
+
+/// One dropped file on a file drop task's page.
+#[derive(Debug, Clone)]
+pub struct DropRow {
+    /// Its id (the download link).
+    pub id: String,
+    /// The client's file name.
+    pub name: String,
+    /// Size in bytes, as read.
+    pub size: String,
+    /// `available`, `deleted` or `expired`.
+    pub state: String,
+    /// When it expires (UTC, RFC 3339, as the API gives it).
+    pub expires_at: String,
+    /// Who downloaded it first, if anyone.
+    pub downloaded_by: String,
+}
+
+impl DropRow {
+    /// A row from the API's `DroppedFile`.
+    pub fn of(v: &Value) -> Self {
+        Self {
+            id: s(v, "id"),
+            name: s(v, "name"),
+            size: s(v, "size"),
+            state: s(v, "state"),
+            expires_at: s(v, "expires_at"),
+            downloaded_by: v
+                .get("downloaded_by")
+                .map(|a| s(a, "name"))
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// The lines of a task's `client_answers` for the task page: the approval decision

@@ -1,0 +1,162 @@
+//! Secure file drop tasks over HTTP: `POST /tasks/{task}/drops` (a file,
+//! `multipart/form-data`, streamed into the service like a document upload) and
+//! `POST /tasks/{task}/drops/{file}/delete` (a form with the CSRF token). Both answer
+//! with a redirect back to the task, or the task page again with what went wrong
+//! (too big, empty, already downloaded), nothing stored.
+//!
+//! A file that is missing, of another portal, deleted or expired answers the one "not
+//! found" page, the same bytes whichever it is.
+
+use bytes::Bytes;
+use http::StatusCode;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::body::Body as HttpBody;
+use portal_core::error::{Entity, Error};
+use portal_core::filedrop::{self, MAX_DROP_BYTES};
+use portal_core::ids::FileId;
+use portal_core::wording;
+
+use super::failure::Refusal;
+use super::tasks::Outcome;
+use super::{Failure, PortalApp, Req};
+use crate::csrf;
+use crate::multipart::{ENVELOPE_BYTES, UploadBody};
+use crate::respond::Reply;
+
+/// What the page says about a refused drop or delete; `None` for the error page.
+fn drop_problem(err: &Error) -> Option<(StatusCode, String)> {
+    Some(match err {
+        Error::Invalid { field, reason } => (
+            StatusCode::BAD_REQUEST,
+            format!("Nothing was saved: the {field} {reason}."),
+        ),
+        Error::TooLarge { max_bytes } => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "Nothing was saved: the file is larger than the {} a dropped file may be.",
+                wording::bytes(*max_bytes)
+            ),
+        ),
+        Error::Conflict { reason } => (StatusCode::CONFLICT, reason.clone()),
+        Error::Forbidden { reason } => (
+            StatusCode::FORBIDDEN,
+            format!("You can't drop files here: {reason}."),
+        ),
+        _ => return None,
+    })
+}
+
+impl PortalApp {
+    /// `POST /tasks/{task}/drops`: one file, streamed and sealed.
+    pub(super) async fn drop_file<B>(&self, req: &Req, id: &str, body: B) -> Result<Reply, Failure>
+    where
+        B: HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let task = Self::parse_task_id(id)?;
+        let (token, ctx) = self.authenticated(req).await?;
+        let stored = async {
+            let declared = req
+                .headers
+                .get(CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            if declared.is_some_and(|n| n > MAX_DROP_BYTES.saturating_add(ENVELOPE_BYTES)) {
+                return Err(Failure::from(Error::TooLarge {
+                    max_bytes: MAX_DROP_BYTES,
+                }));
+            }
+            let content_type = req.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+            let upload = UploadBody::new(content_type, body, MAX_DROP_BYTES)?;
+            let (field, file) = upload.until_file().await?;
+            let cookie = (!req.csrf_is_new).then_some(req.csrf_secret.as_str());
+            if !csrf::verify(
+                self.service.secret(),
+                cookie,
+                &req.csrf_binding,
+                field.as_deref(),
+            ) {
+                return Err(Refusal::StaleForm.into());
+            }
+            if file.file_name.trim().is_empty() {
+                return Err(Error::invalid(
+                    "file",
+                    "was not chosen: choose a file, then press Drop file",
+                )
+                .into());
+            }
+            let per_minute = self.config.client_writes_per_minute;
+            if !self
+                .throttle
+                .admit(&token.hash(), self.service.clock().now(), per_minute)
+            {
+                return Err(Refusal::TooManyWrites { per_minute }.into());
+            }
+            Ok(self
+                .service
+                .drop_file(&ctx, task, &file.file_name, file.content)
+                .await?)
+        }
+        .await;
+        let session = self.session_cookie(&token, &ctx);
+        match stored {
+            Ok(_) => Ok(Reply::see_other(
+                self.config
+                    .path(&format!("/tasks/{task}?done=dropped#drops")),
+            )
+            .cookie(session)),
+            Err(failure) => {
+                let Some((status, message)) = failure.error().and_then(drop_problem) else {
+                    return Err(failure);
+                };
+                let outcome = Outcome {
+                    status: Some(status),
+                    error: Some(format!("Your file was not dropped. {message}")),
+                    ..Outcome::default()
+                };
+                Ok(self
+                    .render_task(req, &ctx, id, outcome, None)
+                    .await?
+                    .cookie(session))
+            }
+        }
+    }
+
+    /// `POST /tasks/{task}/drops/{file}/delete`: the client deletes a file they
+    /// dropped, until the MSP downloaded it.
+    pub(super) async fn delete_drop<B>(
+        &self,
+        req: &Req,
+        id: &str,
+        file: &str,
+        body: B,
+    ) -> Result<Reply, Failure>
+    where
+        B: HttpBody<Data = Bytes> + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let (_, token, ctx) = self.signed_in_form(req, body).await?;
+        let task = Self::parse_task_id(id)?;
+        let file: FileId = file.parse().map_err(|_| filedrop::not_available())?;
+        match self.service.delete_dropped_file(&ctx, file).await {
+            Ok(deleted) if deleted.task_id == task => Ok(Reply::see_other(
+                self.config
+                    .path(&format!("/tasks/{task}?done=deleted#drops")),
+            )
+            .cookie(self.session_cookie(&token, &ctx))),
+            Ok(_) => Err(Error::not_found(Entity::File).into()),
+            Err(Error::Conflict { reason }) => {
+                let outcome = Outcome {
+                    status: Some(StatusCode::CONFLICT),
+                    error: Some(reason),
+                    ..Outcome::default()
+                };
+                Ok(self
+                    .render_task(req, &ctx, id, outcome, None)
+                    .await?
+                    .cookie(self.session_cookie(&token, &ctx)))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}

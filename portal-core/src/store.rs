@@ -53,6 +53,16 @@ use crate::workflow::{
 /// - `edit_portal`, `edit_contact` and `edit_tenant` change exactly the edited
 ///   fields of an existing record (`NotFound` otherwise, nothing written) and every
 ///   later read returns the change; `edit_contact` keeps emails unique in the portal.
+/// - **Versions.** A tenant and a portal carry a `version`, 1 when created (whatever
+///   the caller passed). Every change of what it covers raises it by exactly one, in
+///   the unit of the change: for a portal its name, status, target date and branding
+///   (`edit_portal`, `set_portal_status`, [`WorkflowStore::set_portal_branding`]); for
+///   a tenant its name, notification recipients and branding (`edit_tenant`,
+///   [`WorkflowStore::set_tenant_branding`]). When `edit_portal` or `edit_tenant` is
+///   given `expected: Some(v)`, it compares `v` with the stored version inside the
+///   unit: another version is `Error::Stale` and nothing is written, so of two
+///   concurrent edits naming the same version exactly one wins (a compare-and-set,
+///   not a check before the write). `NotFound` comes before `Stale`.
 /// - **Setup entries.** `create_portal`, `add_contact`, `add_phase` and `add_task`
 ///   take the activity entry of the staff action that makes the record (`None` for
 ///   imports and fixtures that record no action). When given, it is appended in the
@@ -75,7 +85,8 @@ pub trait DirectoryStore: Send + Sync + 'static {
     async fn portal(&self, id: PortalId) -> Result<Portal>;
     /// A tenant's portals, oldest first.
     async fn portals(&self, tenant: TenantId) -> Result<Vec<Portal>>;
-    /// Changes a portal's lifecycle status. `NotFound` if missing.
+    /// Changes a portal's lifecycle status and raises its version. `NotFound` if
+    /// missing.
     async fn set_portal_status(&self, portal: PortalId, status: PortalStatus) -> Result<()>;
     /// Stores a new contact of an existing portal, in one unit with appending
     /// `activity` when given (see [`DirectoryStore#contract`] on setup entries).
@@ -104,13 +115,15 @@ pub trait DirectoryStore: Send + Sync + 'static {
     /// The portal with its phases and tasks, in display order.
     async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot>;
     /// Changes one field of a portal, in one unit with appending `activity` (an entry
-    /// of that portal, else `Invalid`); returns the portal as stored. See
-    /// [`DirectoryStore#contract`]: `NotFound(Portal)` if missing, and the change is
-    /// what [`Self::portal`] and [`Self::portal_snapshot`] return from then on.
+    /// of that portal, else `Invalid`), and raises its version; returns the portal as
+    /// stored. See [`DirectoryStore#contract`]: `NotFound(Portal)` if missing,
+    /// `Stale` if `expected` is given and is not the stored version, and the change
+    /// is what [`Self::portal`] and [`Self::portal_snapshot`] return from then on.
     async fn edit_portal(
         &self,
         portal: PortalId,
         edit: &PortalEdit,
+        expected: Option<u64>,
         activity: &ActivityEntry,
     ) -> Result<Portal>;
     /// Changes a contact's name and email, in one unit with appending `activity` (an
@@ -123,9 +136,15 @@ pub trait DirectoryStore: Send + Sync + 'static {
         edit: &ContactEdit,
         activity: &ActivityEntry,
     ) -> Result<Contact>;
-    /// Changes one setting of a tenant; returns the tenant as stored.
-    /// `NotFound(Tenant)` if missing.
-    async fn edit_tenant(&self, tenant: TenantId, edit: &TenantEdit) -> Result<Tenant>;
+    /// Changes one setting of a tenant and raises its version; returns the tenant as
+    /// stored. `NotFound(Tenant)` if missing; `Stale` if `expected` is given and is
+    /// not the stored version (see [`DirectoryStore#contract`] on versions).
+    async fn edit_tenant(
+        &self,
+        tenant: TenantId,
+        edit: &TenantEdit,
+        expected: Option<u64>,
+    ) -> Result<Tenant>;
     /// Deletes a portal and every record of it, in one unit with appending `erasure`
     /// to its tenant's erasure log: phases, tasks, contacts with all of their access
     /// records (invites, verifications, sessions, access log), comments, questions,
@@ -191,6 +210,8 @@ pub enum TenantEdit {
     Rename(String),
     /// Who is emailed about client messages (deduplicated).
     NotificationRecipients(Vec<EmailAddress>),
+    /// The branding defaults of portals created from now on (already validated).
+    Branding(Branding),
 }
 
 /// A contact together with its portal (and so the portal's branding).
@@ -717,9 +738,9 @@ pub trait WorkflowStore: Send + Sync + 'static {
     async fn questions(&self, portal: PortalId) -> Result<Vec<ClientQuestion>>;
     /// A portal's activity feed, newest first, at most `limit` entries.
     async fn activity(&self, portal: PortalId, limit: usize) -> Result<Vec<ActivityEntry>>;
-    /// Replaces a tenant's branding defaults.
+    /// Replaces a tenant's branding defaults and raises its version.
     async fn set_tenant_branding(&self, tenant: TenantId, branding: &Branding) -> Result<()>;
-    /// Replaces one portal's branding.
+    /// Replaces one portal's branding and raises its version.
     async fn set_portal_branding(&self, portal: PortalId, branding: &Branding) -> Result<()>;
 }
 

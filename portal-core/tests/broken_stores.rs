@@ -104,6 +104,13 @@ enum Breakage {
     OwnEmailConflicts,
     /// `edit_tenant`'s rename also clears the notification recipients.
     TenantEditReplacesRecipients,
+    /// `edit_portal` ignores `expected` (a plain update, no compare-and-set).
+    PortalVersionIgnored,
+    /// `edit_tenant` ignores `expected` (a plain update, no compare-and-set).
+    TenantVersionIgnored,
+    /// `edit_portal` compares the version, pauses, then writes without a lock: a
+    /// check before the write, so racing edits naming one version all win.
+    PortalVersionCheckedFirst,
     /// A replaced or killed magic link answers `Expired` instead of `NotFound`.
     ReplacedLinkExpired,
     /// A revoked contact's magic link answers `NotFound` instead of `Revoked(Contact)`.
@@ -590,8 +597,18 @@ impl DirectoryStore for Broken {
         &self,
         portal: PortalId,
         edit: &PortalEdit,
+        expected: Option<u64>,
         activity: &ActivityEntry,
     ) -> Result<Portal> {
+        if self.is(Breakage::PortalVersionIgnored) {
+            return self.inner.edit_portal(portal, edit, None, activity).await;
+        }
+        if self.is(Breakage::PortalVersionCheckedFirst) {
+            let stored = self.inner.portal(portal).await?.version;
+            portal_core::model::check_expected_version("portal", stored, expected)?;
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            return self.inner.edit_portal(portal, edit, None, activity).await;
+        }
         if self.is(Breakage::EditsNotKept) {
             // Answers with the edit applied, but writes nothing.
             let mut p = self.inner.portal(portal).await?;
@@ -615,7 +632,7 @@ impl DirectoryStore for Broken {
                 _ => {}
             }
         }
-        self.inner.edit_portal(portal, edit, activity).await
+        self.inner.edit_portal(portal, edit, expected, activity).await
     }
     async fn edit_contact(
         &self,
@@ -631,19 +648,27 @@ impl DirectoryStore for Broken {
         }
         self.inner.edit_contact(contact, edit, activity).await
     }
-    async fn edit_tenant(&self, tenant: TenantId, edit: &TenantEdit) -> Result<Tenant> {
+    async fn edit_tenant(
+        &self,
+        tenant: TenantId,
+        edit: &TenantEdit,
+        expected: Option<u64>,
+    ) -> Result<Tenant> {
+        if self.is(Breakage::TenantVersionIgnored) {
+            return self.inner.edit_tenant(tenant, edit, None).await;
+        }
         if self.is(Breakage::TenantEditReplacesRecipients) {
             // Every edit also clears the recipients (a whole-row write gone wrong).
-            let edited = self.inner.edit_tenant(tenant, edit).await?;
+            let edited = self.inner.edit_tenant(tenant, edit, expected).await?;
             if matches!(edit, TenantEdit::Rename(_)) {
                 return self
                     .inner
-                    .edit_tenant(tenant, &TenantEdit::NotificationRecipients(Vec::new()))
+                    .edit_tenant(tenant, &TenantEdit::NotificationRecipients(Vec::new()), None)
                     .await;
             }
             return Ok(edited);
         }
-        self.inner.edit_tenant(tenant, edit).await
+        self.inner.edit_tenant(tenant, edit, expected).await
     }
 }
 
@@ -1828,6 +1853,16 @@ caught! {
         TemplateIgnoresTenant => ref templates_scoped_and_versioned;
     unchecked_template_replace_is_caught_by_templates_scoped_and_versioned:
         TemplateReplaceUnchecked => ref templates_scoped_and_versioned;
+    ignored_portal_version_is_caught_by_versions_compare_and_set:
+        PortalVersionIgnored => ref versions_compare_and_set;
+    ignored_portal_version_is_caught_by_concurrent_versioned_edits:
+        PortalVersionIgnored => arc concurrent_versioned_edits;
+    ignored_tenant_version_is_caught_by_versions_compare_and_set:
+        TenantVersionIgnored => ref versions_compare_and_set;
+    ignored_tenant_version_is_caught_by_concurrent_versioned_edits:
+        TenantVersionIgnored => arc concurrent_versioned_edits;
+    version_checked_before_the_write_is_caught_by_concurrent_versioned_edits:
+        PortalVersionCheckedFirst => arc concurrent_versioned_edits;
     a_status_change_without_its_entry_is_caught_by_staff_actions_land_in_the_feed:
         PortalEditWithoutEntry => arc staff_actions_land_in_the_feed;
     a_portal_created_without_its_entry_is_caught_by_staff_actions_land_in_the_feed:

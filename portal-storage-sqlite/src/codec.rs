@@ -232,7 +232,7 @@ pub(crate) fn date_str(d: NaiveDate) -> String {
 
 /// Columns read by [`tenant`].
 pub(crate) const TENANT_COLS: &str =
-    "id, name, branding, notification_recipients, created_at, time_zone";
+    "id, name, branding, notification_recipients, created_at, time_zone, version";
 
 /// A tenant from [`TENANT_COLS`].
 pub(crate) fn tenant(row: &Row<'_>) -> rusqlite::Result<Tenant> {
@@ -243,6 +243,7 @@ pub(crate) fn tenant(row: &Row<'_>) -> rusqlite::Result<Tenant> {
         notification_recipients: json::<Vec<EmailAddress>>(row, 3)?,
         created_at: time(row, 4)?,
         time_zone: zone(row, 5)?,
+        version: version(row, 6)?,
     })
 }
 
@@ -278,7 +279,7 @@ pub(crate) fn erasure(row: &Row<'_>) -> rusqlite::Result<portal_core::store::Era
 /// Columns read by [`portal_at`], for a table aliased `p`.
 macro_rules! portal_cols {
     () => {
-        "p.id, p.tenant_id, p.client_name, p.status, p.branding, p.created_at, p.target_date"
+        "p.id, p.tenant_id, p.client_name, p.status, p.branding, p.created_at, p.target_date, p.version"
     };
 }
 pub(crate) use portal_cols;
@@ -299,6 +300,7 @@ pub(crate) fn portal_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Portal> 
                     .map_err(|_| corrupt(base + 6, Type::Text, "bad target date"))?,
             ),
         },
+        version: version(row, base + 7)?,
     })
 }
 

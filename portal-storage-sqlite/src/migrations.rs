@@ -549,8 +549,19 @@ const V14: &str = r#"
 ALTER TABLE outbox ADD COLUMN attachments TEXT;
 "#;
 
+/// Migration 17: version counters of tenants and portals, for compare-and-set edits.
+///
+/// - `tenants.version`, `portals.version`: 1 for every row (never changed as far as
+///   anyone who named a version knows), raised by every change of the settings or
+///   portal fields they cover (see `DirectoryStore`'s contract on versions).
+const V17: &str = r#"
+ALTER TABLE tenants ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1);
+ALTER TABLE portals ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1);
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V17,
+];
 
 /// The schema version this build writes: the number of migrations.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

@@ -85,6 +85,7 @@ mod retention;
 mod sessions;
 mod staff;
 mod support;
+mod versions;
 mod workflow;
 
 use std::sync::Arc;
@@ -156,6 +157,7 @@ pub use sessions::{
 pub use staff::{
     ADMIN_USE_CASES, STAFF_USE_CASES, staff_actions_land_in_the_feed, staff_isolation, staff_roles,
 };
+pub use versions::{concurrent_versioned_edits, versions_compare_and_set};
 pub use workflow::{
     activity_feed_order, branding_changes, comments_order_and_scope, concurrent_approvals,
     concurrent_checklist_items, evidence_round_trips, questions_answered_once,
@@ -170,6 +172,8 @@ pub async fn run_all(store: Arc<dyn Store>) {
     tenants_and_portals(s).await;
     contacts(s).await;
     directory_edits(s).await;
+    versions_compare_and_set(s).await;
+    concurrent_versioned_edits(store.clone()).await;
     remove_contact_erases_access(s).await;
     phases_and_tasks(s).await;
     concurrent_positions(store.clone()).await;
@@ -302,7 +306,8 @@ pub async fn run_all(store: Arc<dyn Store>) {
 macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each ref $make;
-            tenants_and_portals, contacts, directory_edits, remove_contact_erases_access,
+            tenants_and_portals, contacts, directory_edits, versions_compare_and_set,
+            remove_contact_erases_access,
             phases_and_tasks, portal_snapshot_order, logos,
             tenant_isolation, invites, revoke_invite_keeps_sessions, start_verification,
             verification_limit_per_contact, code_redeem_creates_session,
@@ -341,7 +346,7 @@ macro_rules! conformance_tests {
             concurrent_wrong_codes_per_contact, concurrent_emails_at_the_limit,
             concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims,
             concurrent_digests, plan_concurrent_moves, concurrent_idempotency_reserves, staff_isolation, staff_roles,
-            staff_actions_land_in_the_feed, concurrent_audit_appends
+            staff_actions_land_in_the_feed, concurrent_audit_appends, concurrent_versioned_edits
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

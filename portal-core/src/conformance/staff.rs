@@ -87,9 +87,11 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "purge_credentials",
     "rename_portal",
     "set_target_date",
+    "update_portal",
     "edit_contact",
     "rename_tenant",
     "set_notification_recipients",
+    "update_tenant",
     "add_plan_task",
     "edit_task",
     "set_due_date",
@@ -118,6 +120,7 @@ pub const ADMIN_USE_CASES: &[&str] = &[
     "upload_logo",
     "rename_tenant",
     "set_notification_recipients",
+    "update_tenant",
     "update_tenant_branding",
     "update_portal_branding",
     "revoke_invite",
@@ -139,6 +142,7 @@ const OWN_TENANT_ONLY: &[&str] = &[
     "erasure_log",
     "rename_tenant",
     "set_notification_recipients",
+    "update_tenant",
     "review_queue",
     "failed_mail",
     "upload_logo",
@@ -439,6 +443,30 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
             .await
             .map(drop),
         "rename_tenant" => service.rename_tenant(staff, "Renamed MSP").await.map(drop),
+        "update_tenant" => service
+            .update_tenant(
+                staff,
+                crate::service::TenantUpdate {
+                    name: Some("Updated MSP".to_owned()),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await
+            .map(drop),
+        "update_portal" => service
+            .update_portal(
+                staff,
+                p,
+                crate::service::PortalUpdate {
+                    client_name: Some("Updated".to_owned()),
+                    target_date: Some(chrono::NaiveDate::from_ymd_opt(2027, 4, 1)),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await
+            .map(drop),
         "set_notification_recipients" => service
             .set_notification_recipients(staff, &["desk@renamed.example"])
             .await

@@ -156,6 +156,7 @@ impl WorkflowStore for MemoryStore {
                 .get_mut(&tenant)
                 .ok_or_else(|| not_found(Entity::Tenant))?;
             t.value.branding = branding.clone();
+            t.value.version += 1;
             Ok(())
         })
     }
@@ -167,6 +168,7 @@ impl WorkflowStore for MemoryStore {
                 .get_mut(&portal)
                 .ok_or_else(|| not_found(Entity::Portal))?;
             p.value.branding = branding.clone();
+            p.value.version += 1;
             Ok(())
         })
     }

@@ -12,6 +12,7 @@ mod reminders;
 mod retention;
 mod staff;
 mod template;
+mod versioned;
 mod workflow;
 
 pub use credentials::SubmittedCredentials;
@@ -26,6 +27,7 @@ pub use reminders::{ReminderReport, ReminderTarget};
 #[cfg(feature = "tokio")]
 pub use retention::spawn_retention;
 pub use staff::{ContactSummary, InviteLink, MAX_RECIPIENTS, PortalSummary};
+pub use versioned::{PortalUpdate, TenantUpdate};
 pub use workflow::client_actor;
 
 use std::sync::Arc;
@@ -51,7 +53,7 @@ use crate::secret::{
 };
 use crate::staff::{StaffContext, StaffRole};
 use crate::store::{
-    AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, PortalEdit,
+    AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession,
     RequestInfo, Store, VerificationView,
 };
 use crate::workflow::{ActivityEntry, ActivityKind};
@@ -315,6 +317,7 @@ impl PortalService {
             notification_recipients,
             time_zone,
             created_at: self.inner.clock.now(),
+            version: crate::model::first_version(),
         };
         self.inner.store.create_tenant(&tenant).await?;
         Ok(tenant)
@@ -347,6 +350,7 @@ impl PortalService {
             branding: tenant.branding,
             created_at: self.inner.clock.now(),
             target_date: None,
+            version: crate::model::first_version(),
         };
         let activity = self.staff_entry(
             staff,
@@ -534,19 +538,11 @@ impl PortalService {
         status: PortalStatus,
     ) -> Result<()> {
         staff.require(StaffRole::Admin, "changing a portal's status")?;
-        let portal = self.staff_portal(staff, portal).await?;
-        let activity = self.staff_entry(
-            staff,
-            portal.id,
-            ActivityKind::PortalStatusChanged,
-            status.as_str(),
-            None,
-        );
-        self.inner
-            .store
-            .edit_portal(portal.id, &PortalEdit::Status(status), &activity)
-            .await
-            .map(drop)
+        let update = PortalUpdate {
+            status: Some(status),
+            ..PortalUpdate::default()
+        };
+        self.update_portal(staff, portal, update, None).await.map(drop)
     }
 
     /// Kills a contact's invite link (its sessions keep working). Revocation is an

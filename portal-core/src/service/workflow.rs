@@ -15,7 +15,7 @@ use crate::mail;
 use crate::model::{Branding, MeetingSchedule, Side, Task, TaskKind, clean_text};
 use crate::outbox::{MailKind, OutboxMessage};
 use crate::staff::{StaffContext, StaffRole};
-use crate::store::{ClientContext, PortalEdit, RequestInfo};
+use crate::store::{ClientContext, RequestInfo};
 use crate::workflow::conversation::MAX_MESSAGE;
 use crate::workflow::ics::{IcsMeeting, meeting_ics};
 use crate::workflow::plan::act_on_plan;
@@ -688,10 +688,11 @@ impl PortalService {
         branding: Branding,
     ) -> Result<()> {
         staff.require(StaffRole::Admin, "changing the branding")?;
-        self.inner
-            .store
-            .set_tenant_branding(staff.tenant, &branding)
-            .await
+        let update = super::TenantUpdate {
+            branding: Some(branding),
+            ..super::TenantUpdate::default()
+        };
+        self.update_tenant(staff, update, None).await.map(drop)
     }
 
     /// Overrides one portal's branding (admin).
@@ -702,21 +703,11 @@ impl PortalService {
         branding: Branding,
     ) -> Result<()> {
         staff.require(StaffRole::Admin, "changing a portal's branding")?;
-        let portal = self.staff_portal(staff, portal).await?;
-        let activity = ActivityEntry {
-            portal_id: portal.id,
-            at: self.inner.clock.now(),
-            actor: staff.actor(),
-            kind: ActivityKind::BrandingChanged,
-            task_id: None,
-            subject: branding.company_name.clone(),
-            detail: None,
+        let update = super::PortalUpdate {
+            branding: Some(branding),
+            ..super::PortalUpdate::default()
         };
-        self.inner
-            .store
-            .edit_portal(portal.id, &PortalEdit::Branding(branding), &activity)
-            .await
-            .map(drop)
+        self.update_portal(staff, portal, update, None).await.map(drop)
     }
 
     /// The emails telling the MSP's notification recipients about a client's message,

@@ -10,10 +10,12 @@
 //! (replay, 409, 422), cursor paging on lists (`{items, next_cursor}`), and every error
 //! as `application/problem+json` from the one mapping in `problem.rs`.
 //!
-//! Tasks, phases and templates have version counters: their `ETag` is `"v<version>"`
-//! and the version `If-Match` names goes into the use case, which the store compares
-//! inside its unit (a lost race is `Error::Stale`, 412). The tenant and portals have no
-//! counter yet: their `ETag` is a hash of their JSON, checked just before the update.
+//! Tasks, phases, templates, the tenant's settings and portals (their own fields:
+//! name, status, target date, branding) have version counters: their `ETag` is
+//! `"v<version>"` and the version `If-Match` names goes into the use case, which the
+//! store compares inside its unit (a lost race is `Error::Stale`, 412). Contacts and
+//! reminder settings have no counter yet: their `ETag` is a hash of their JSON,
+//! checked just before the update.
 
 mod auth;
 mod evidence;

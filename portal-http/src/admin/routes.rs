@@ -592,12 +592,19 @@ const fn use_cases(op: Op) -> &'static [&'static str] {
     use Op::*;
     match op {
         OpenApi | Me | Tenant | GetPortal => &[],
-        EditTenant => &["rename_tenant", "set_notification_recipients"],
-        SetTenantBranding => &["update_tenant_branding"],
+        // The tenant's and a portal's edits go through the versioned `update_tenant` /
+        // `update_portal`, of which each older single-field use case is one case.
+        EditTenant => &["update_tenant", "rename_tenant", "set_notification_recipients"],
+        SetTenantBranding => &["update_tenant", "update_tenant_branding"],
         ListPortals => &["list_portals"],
         CreatePortal => &["create_portal"],
-        SetPortalStatus => &["rename_portal", "set_target_date", "set_portal_status"],
-        SetPortalBranding => &["update_portal_branding"],
+        SetPortalStatus => &[
+            "update_portal",
+            "rename_portal",
+            "set_target_date",
+            "set_portal_status",
+        ],
+        SetPortalBranding => &["update_portal", "update_portal_branding"],
         ListContacts | GetContact => &["list_contacts"],
         AddContact => &["add_contact", "add_contact_in_zone"],
         InviteContact => &["invite_contact"],

@@ -342,7 +342,7 @@ impl WorkflowStore for SqliteStore {
         let encoded = codec::to_json(branding)?;
         self.write(move |conn| {
             let changed = conn
-                .prepare_cached("UPDATE tenants SET branding = ?1 WHERE id = ?2")
+                .prepare_cached("UPDATE tenants SET branding = ?1, version = version + 1 WHERE id = ?2")
                 .and_then(|mut s| s.execute(params![encoded, &tenant.as_bytes()[..]]))
                 .db("updating a tenant's branding")?;
             if changed == 0 {
@@ -359,7 +359,7 @@ impl WorkflowStore for SqliteStore {
         let encoded = codec::to_json(branding)?;
         self.write_content(portal, move |conn| {
             let changed = conn
-                .prepare_cached("UPDATE portals SET branding = ?1 WHERE id = ?2")
+                .prepare_cached("UPDATE portals SET branding = ?1, version = version + 1 WHERE id = ?2")
                 .and_then(|mut s| s.execute(params![encoded, &portal.as_bytes()[..]]))
                 .db("updating a portal's branding")?;
             if changed == 0 {

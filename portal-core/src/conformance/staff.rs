@@ -805,6 +805,7 @@ const NOT_IN_A_FEED: &[&str] = &[
     "upload_logo",
     "rename_tenant",
     "set_notification_recipients",
+    "update_tenant",
     "update_tenant_branding",
     "create_template",
     "edit_template",

@@ -178,6 +178,69 @@ pub struct Erasure {
     pub audit_head: Option<crate::audit::ChainHead>,
 }
 
+/// Where a page of a list read by key starts: the sort key of the last item of the
+/// previous page, in the store's own terms (the item's time and the store's
+/// tie-breaking number for equal times, e.g. a row id). Only the store that gave it
+/// knows what it means; callers pass it back unchanged (the admin API's cursor
+/// carries it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PageKey {
+    /// The last item's time, as the store orders by it.
+    pub at: DateTime<Utc>,
+    /// The store's tie-breaking number of the last item among equal times.
+    pub seq: u64,
+}
+
+/// One page of a list read by key ([`WorkflowStore::activity_page`],
+/// [`AccessStore::access_log_page`]).
+///
+/// # Contract
+/// - A page holds at most `limit` items: those that follow `after` in the list's
+///   order (the first ones when `after` is `None`), in that order. `limit` 0 is an
+///   empty page.
+/// - `next` is the key of the last item of the page when more items follow it, and
+///   `None` at the end of the list (read `limit + 1` items to know).
+/// - Pages are found by key, not by position: an item added or removed between two
+///   page reads shifts nothing. Reading page after page with each `next` returns
+///   every item that existed throughout exactly once, in order (items added
+///   meanwhile may or may not appear, each at most once).
+/// - Reading a page with a key the store gave costs an index range read, not a
+///   read of everything before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items, in the list's order.
+    pub items: Vec<T>,
+    /// Where the next page starts; `None` when this is the last.
+    pub next: Option<PageKey>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` keyed items read after the key: the first
+    /// `limit` are the page, and one more means there is a next page (starting after
+    /// the last kept item). Stores call it with what their range read returned.
+    pub fn from_read(mut read: Vec<(PageKey, T)>, limit: usize) -> Self {
+        let more = read.len() > limit;
+        read.truncate(limit);
+        let next = if more {
+            read.last().map(|(k, _)| *k)
+        } else {
+            None
+        };
+        Self {
+            items: read.into_iter().map(|(_, t)| t).collect(),
+            next,
+        }
+    }
+
+    /// The same page with its items changed by `f` (for views of the items).
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next: self.next,
+        }
+    }
+}
+
 /// One change of a portal, applied by [`DirectoryStore::edit_portal`] alone so that
 /// two staff members changing different fields never undo each other.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -614,6 +677,15 @@ pub trait AccessStore: Send + Sync + 'static {
     async fn record_access(&self, entry: &AccessLogEntry) -> Result<()>;
     /// A portal's access log, newest first, at most `limit` entries.
     async fn access_log(&self, portal: PortalId, limit: usize) -> Result<Vec<AccessLogEntry>>;
+    /// One page of a portal's access log in the order of [`Self::access_log`]: at most
+    /// `limit` entries after `after` (from the newest when `None`), read by key, never
+    /// by offset (see [`Page`]'s contract).
+    async fn access_log_page(
+        &self,
+        portal: PortalId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<AccessLogEntry>>;
     /// Removes up to `max_rows` access entries (of any portal) older than `before`,
     /// the oldest first, and returns how many it removed. An entry exactly at
     /// `before` stays.
@@ -738,6 +810,15 @@ pub trait WorkflowStore: Send + Sync + 'static {
     async fn questions(&self, portal: PortalId) -> Result<Vec<ClientQuestion>>;
     /// A portal's activity feed, newest first, at most `limit` entries.
     async fn activity(&self, portal: PortalId, limit: usize) -> Result<Vec<ActivityEntry>>;
+    /// One page of a portal's activity feed in the order of [`Self::activity`]: at
+    /// most `limit` entries after `after` (from the newest when `None`), read by key,
+    /// never by offset (see [`Page`]'s contract).
+    async fn activity_page(
+        &self,
+        portal: PortalId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<ActivityEntry>>;
     /// Replaces a tenant's branding defaults and raises its version.
     async fn set_tenant_branding(&self, tenant: TenantId, branding: &Branding) -> Result<()>;
     /// Replaces one portal's branding and raises its version.

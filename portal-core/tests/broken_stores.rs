@@ -43,8 +43,8 @@ use portal_core::store::{
     PlanStore, RequestInfo, TaskDecision, TemplateStore, VerificationView,
 };
 use portal_core::store::{
-    ContactEdit, DocumentStore, Erasure, OutboxStore, PortalEdit, ReminderStore, SentDigest,
-    TenantEdit,
+    ContactEdit, DocumentStore, Erasure, OutboxStore, Page, PageKey, PortalEdit, ReminderStore,
+    SentDigest, TenantEdit,
 };
 use portal_core::workflow::CheckMark;
 use portal_core::workflow::documents::{FileDecision, UploadDecision};
@@ -57,6 +57,31 @@ use portal_core::{
     TemplateId, TenantId, WorkflowStore,
 };
 use tokio::sync::OnceCell;
+
+/// A page read by offset (the broken way): the key's `seq` is the position of the
+/// page in the whole list as read now.
+fn offset_page<T>(
+    all: Vec<T>,
+    after: Option<PageKey>,
+    limit: usize,
+    at: impl Fn(&T) -> DateTime<Utc>,
+) -> Page<T> {
+    let from = after.map_or(0, |k| usize::try_from(k.seq).unwrap_or(usize::MAX));
+    let read: Vec<(PageKey, T)> = all
+        .into_iter()
+        .enumerate()
+        .skip(from)
+        .take(limit.saturating_add(1))
+        .map(|(i, t)| {
+            let key = PageKey {
+                at: at(&t),
+                seq: u64::try_from(i + 1).unwrap_or(u64::MAX),
+            };
+            (key, t)
+        })
+        .collect();
+    Page::from_read(read, limit)
+}
 
 /// The one contract point a [`Broken`] store breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +131,9 @@ enum Breakage {
     TenantEditReplacesRecipients,
     /// `edit_portal` ignores `expected` (a plain update, no compare-and-set).
     PortalVersionIgnored,
+    /// `activity_page` and `access_log_page` page by offset: the key carries the
+    /// position of the next page in the whole list, read again for every page.
+    PagesByOffset,
     /// `edit_tenant` ignores `expected` (a plain update, no compare-and-set).
     TenantVersionIgnored,
     /// `edit_portal` compares the version, pauses, then writes without a lock: a
@@ -1014,6 +1042,18 @@ impl AccessStore for Broken {
     async fn access_log(&self, portal: PortalId, limit: usize) -> Result<Vec<AccessLogEntry>> {
         self.inner.access_log(portal, limit).await
     }
+    async fn access_log_page(
+        &self,
+        portal: PortalId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<AccessLogEntry>> {
+        if self.is(Breakage::PagesByOffset) {
+            let all = self.inner.access_log(portal, usize::MAX).await?;
+            return Ok(offset_page(all, after, limit, |e| e.at));
+        }
+        self.inner.access_log_page(portal, after, limit).await
+    }
 
     async fn prune_access_log(&self, before: DateTime<Utc>, max_rows: usize) -> Result<u64> {
         if self.is(Breakage::PrunesTheBoundary) {
@@ -1239,6 +1279,19 @@ impl WorkflowStore for Broken {
 
     async fn activity(&self, portal: PortalId, limit: usize) -> Result<Vec<ActivityEntry>> {
         self.inner.activity(portal, limit).await
+    }
+
+    async fn activity_page(
+        &self,
+        portal: PortalId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<ActivityEntry>> {
+        if self.is(Breakage::PagesByOffset) {
+            let all = self.inner.activity(portal, usize::MAX).await?;
+            return Ok(offset_page(all, after, limit, |e| e.at));
+        }
+        self.inner.activity_page(portal, after, limit).await
     }
 
     async fn set_tenant_branding(&self, tenant: TenantId, branding: &Branding) -> Result<()> {
@@ -1853,6 +1906,10 @@ caught! {
         TemplateIgnoresTenant => ref templates_scoped_and_versioned;
     unchecked_template_replace_is_caught_by_templates_scoped_and_versioned:
         TemplateReplaceUnchecked => ref templates_scoped_and_versioned;
+    offset_pages_are_caught_by_activity_pages_by_key:
+        PagesByOffset => ref activity_pages_by_key;
+    offset_pages_are_caught_by_access_log_pages_by_key:
+        PagesByOffset => ref access_log_pages_by_key;
     ignored_portal_version_is_caught_by_versions_compare_and_set:
         PortalVersionIgnored => ref versions_compare_and_set;
     ignored_portal_version_is_caught_by_concurrent_versioned_edits:

@@ -76,6 +76,7 @@ mod documents;
 mod guards;
 mod idempotency;
 mod outbox;
+mod paging;
 mod plan;
 pub mod race;
 mod races;
@@ -132,6 +133,7 @@ pub use outbox::{
     outbox_claims_due_in_order, outbox_concurrent_claims, outbox_enqueue_round_trips,
     outbox_outcomes, outbox_prune_sent, outbox_queued_with_their_unit, outbox_stale_claim_refused,
 };
+pub use paging::{access_log_pages_by_key, activity_pages_by_key};
 pub use plan::{
     plan_concurrent_moves, plan_delete_takes_comments, plan_moves_renumber, plan_reads_and_changes,
     plan_refusals_write_nothing, plan_unlocks_in_the_same_unit, portal_with_plan_in_one_unit,
@@ -228,6 +230,8 @@ pub async fn run_all(store: Arc<dyn Store>) {
     comments_order_and_scope(s).await;
     questions_answered_once(s).await;
     activity_feed_order(s).await;
+    activity_pages_by_key(s).await;
+    access_log_pages_by_key(s).await;
     branding_changes(s).await;
     evidence_round_trips(s).await;
     foreign_activity_refused(s).await;
@@ -307,6 +311,7 @@ macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each ref $make;
             tenants_and_portals, contacts, directory_edits, versions_compare_and_set,
+            activity_pages_by_key, access_log_pages_by_key,
             remove_contact_erases_access,
             phases_and_tasks, portal_snapshot_order, logos,
             tenant_isolation, invites, revoke_invite_keeps_sessions, start_verification,

@@ -383,11 +383,11 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
     let branding = || Branding::new("Other", "#123456", "Hi", None);
     let p = a.portal;
     match row {
-        "access_log" => service.access_log(staff, p, 10).await.map(drop),
+        "access_log" => service.access_log(staff, p, None, 10).await.map(drop),
         "staff_task" => service.staff_task(staff, p, a.standard).await.map(drop),
         "staff_comments" => service.staff_comments(staff, p, a.standard).await.map(drop),
         "staff_questions" => service.staff_questions(staff, p).await.map(drop),
-        "staff_activity" => service.staff_activity(staff, p, 10).await.map(drop),
+        "staff_activity" => service.staff_activity(staff, p, None, 10).await.map(drop),
         "staff_meeting_ics" => service
             .staff_meeting_ics(staff, p, a.meeting)
             .await

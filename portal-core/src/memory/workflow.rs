@@ -9,7 +9,7 @@ use crate::error::{Entity, Error, Result};
 use crate::ids::{PortalId, QuestionId, TaskId, TenantId};
 use crate::model::{Branding, Task};
 use crate::outbox::OutboxMessage;
-use crate::store::{TaskDecision, WorkflowStore};
+use crate::store::{Page, PageKey, TaskDecision, WorkflowStore};
 use crate::workflow::{ActivityEntry, ClientQuestion, Comment, QuestionAnswer};
 
 #[async_trait]
@@ -146,6 +146,19 @@ impl WorkflowStore for MemoryStore {
                 e.at
             });
             Ok(entries.into_iter().take(limit).cloned().collect())
+        })
+    }
+
+    async fn activity_page(
+        &self,
+        portal: PortalId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<ActivityEntry>> {
+        self.with(|st| {
+            Ok(st
+                .activity
+                .newest_page(|e| e.portal_id == portal, |e| e.at, after, limit))
         })
     }
 

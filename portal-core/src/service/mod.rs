@@ -581,16 +581,21 @@ impl PortalService {
             .await
     }
 
-    /// A portal's access log, newest first.
+    /// One page of a portal's access log, newest first: at most `limit` entries after
+    /// `after` (the `next` of the page before; `None` for the newest), read by key.
     pub async fn access_log(
         &self,
         staff: &StaffContext,
         portal: PortalId,
+        after: Option<crate::store::PageKey>,
         limit: usize,
-    ) -> Result<Vec<AccessLogEntry>> {
+    ) -> Result<crate::store::Page<AccessLogEntry>> {
         staff.require(StaffRole::Member, "reading the access log")?;
         let portal = self.staff_portal(staff, portal).await?;
-        self.inner.store.access_log(portal.id, limit).await
+        self.inner
+            .store
+            .access_log_page(portal.id, after, limit)
+            .await
     }
 
     /// A portal of `staff`'s tenant: another tenant's portal is `NotFound(Portal)`,

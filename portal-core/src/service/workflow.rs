@@ -438,16 +438,22 @@ impl PortalService {
         }
     }
 
-    /// A portal's activity feed, newest first, for staff of its tenant.
+    /// One page of a portal's activity feed, newest first, for staff of its tenant:
+    /// at most `limit` entries after `after` (the `next` of the page before; `None`
+    /// for the newest), read by key.
     pub async fn staff_activity(
         &self,
         staff: &StaffContext,
         portal: PortalId,
+        after: Option<crate::store::PageKey>,
         limit: usize,
-    ) -> Result<Vec<ActivityEntry>> {
+    ) -> Result<crate::store::Page<ActivityEntry>> {
         staff.require(StaffRole::Member, "reading the activity feed")?;
         let portal = self.staff_portal(staff, portal).await?;
-        self.inner.store.activity(portal.id, limit).await
+        self.inner
+            .store
+            .activity_page(portal.id, after, limit)
+            .await
     }
 
     /// The calendar invite of a scheduled meeting task of the client's own portal.

@@ -411,13 +411,17 @@ impl PortalApp {
             }
             Op::Activity => {
                 let p = self.portal_in(call, 0).await?;
-                let all = s.staff_activity(&call.staff, p.id, call.wanted()).await?;
-                Ok(call.page(all.iter().map(views::activity).collect()))
+                let page = s
+                    .staff_activity(&call.staff, p.id, call.after, call.limit)
+                    .await?;
+                Ok(Call::key_page(page.map(|e| views::activity(&e))))
             }
             Op::AccessLog => {
                 let p = self.portal_in(call, 0).await?;
-                let all = s.access_log(&call.staff, p.id, call.wanted()).await?;
-                Ok(call.page(all.iter().map(views::access).collect()))
+                let page = s
+                    .access_log(&call.staff, p.id, call.after, call.limit)
+                    .await?;
+                Ok(Call::key_page(page.map(|e| views::access(&e))))
             }
             Op::Documents => {
                 let p = self.portal_in(call, 0).await?;

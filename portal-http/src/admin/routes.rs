@@ -96,6 +96,9 @@ pub(crate) struct Route {
     pub if_match: bool,
     /// Takes `?limit=&cursor=` and answers a page.
     pub paged: bool,
+    /// Paged by key in the store (the cursor carries the last item's key), not by
+    /// an offset into a list read whole.
+    pub keyset: bool,
     /// Answers with an `ETag`.
     pub etag: bool,
     /// The staff use cases of `PortalService` the handler calls (the document lists
@@ -116,6 +119,7 @@ const fn r(method: Method, path: &'static str, op: Op, id: &'static str) -> Rout
         idempotent: false,
         if_match: false,
         paged: false,
+        keyset: false,
         etag: false,
         uses: &[],
     }
@@ -158,6 +162,12 @@ impl Route {
     }
     const fn paged(mut self) -> Self {
         self.paged = true;
+        self
+    }
+    /// Paged by key in the store (see [`Route::keyset`]).
+    const fn keyset(mut self) -> Self {
+        self.paged = true;
+        self.keyset = true;
         self
     }
     const fn etag(mut self) -> Self {
@@ -406,7 +416,7 @@ pub(crate) fn routes() -> Vec<Route> {
         )
         .summary("The activity feed, newest first")
         .ok(200, "ActivityPage")
-        .paged(),
+        .keyset(),
         r(
             M::GET,
             "/portals/{portal}/access-log",
@@ -415,7 +425,7 @@ pub(crate) fn routes() -> Vec<Route> {
         )
         .summary("Who accessed the portal, newest first")
         .ok(200, "AccessLogPage")
-        .paged(),
+        .keyset(),
         r(
             M::GET,
             "/portals/{portal}/documents",

@@ -298,9 +298,10 @@ async fn another_tenants_ids_are_not_found_and_nothing_changes() {
     let feed_before = api
         .h
         .service
-        .staff_activity(&api.h.other_staff, other, 1000)
+        .staff_activity(&api.h.other_staff, other, None, 1000)
         .await
         .unwrap()
+        .items
         .len();
     let mut checked = 0;
     for (method, template, op) in routes(&api.doc) {
@@ -329,9 +330,10 @@ async fn another_tenants_ids_are_not_found_and_nothing_changes() {
     assert_eq!(
         api.h
             .service
-            .staff_activity(&api.h.other_staff, other, 1000)
+            .staff_activity(&api.h.other_staff, other, None, 1000)
             .await
             .unwrap()
+            .items
             .len(),
         feed_before
     );
@@ -1314,9 +1316,10 @@ async fn an_msps_day_through_every_route() {
     let all = api
         .h
         .service
-        .staff_activity(&api.h.staff, api.h.portal.id, 1000)
+        .staff_activity(&api.h.staff, api.h.portal.id, None, 1000)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(entries.len(), all.len(), "paging saw every entry once");
     assert!(
         entries

@@ -660,7 +660,9 @@ impl DirectoryStore for Broken {
                 _ => {}
             }
         }
-        self.inner.edit_portal(portal, edit, expected, activity).await
+        self.inner
+            .edit_portal(portal, edit, expected, activity)
+            .await
     }
     async fn edit_contact(
         &self,
@@ -691,7 +693,11 @@ impl DirectoryStore for Broken {
             if matches!(edit, TenantEdit::Rename(_)) {
                 return self
                     .inner
-                    .edit_tenant(tenant, &TenantEdit::NotificationRecipients(Vec::new()), None)
+                    .edit_tenant(
+                        tenant,
+                        &TenantEdit::NotificationRecipients(Vec::new()),
+                        None,
+                    )
                     .await;
             }
             return Ok(edited);

@@ -37,11 +37,19 @@ use portal_core::{AccessStore, ContactId, Entity, Error, PortalId, Result};
 
 use crate::SqliteStore;
 
+/// Pages of a portal's access log, by `(at, id)` (see [`codec::PageQuery`]).
+const ACCESS_PAGE: codec::PageQuery = codec::PageQuery {
+    first: ACCESS_PAGE_FIRST,
+    after: ACCESS_PAGE_AFTER,
+    width: 7,
+};
 /// The newest page of a portal's access log (see [`codec::newest_page`]).
-pub(crate) const ACCESS_PAGE_FIRST: &str = "SELECT at, portal_id, contact_id, event, ip, user_agent, path, id
+pub(crate) const ACCESS_PAGE_FIRST: &str =
+    "SELECT at, portal_id, contact_id, event, ip, user_agent, path, id
      FROM access_log WHERE portal_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2";
 /// A page of a portal's access log after a key (see [`codec::newest_page`]).
-pub(crate) const ACCESS_PAGE_AFTER: &str = "SELECT at, portal_id, contact_id, event, ip, user_agent, path, id
+pub(crate) const ACCESS_PAGE_AFTER: &str =
+    "SELECT at, portal_id, contact_id, event, ip, user_agent, path, id
      FROM access_log WHERE portal_id = ?1 AND (at, id) < (?2, ?3)
      ORDER BY at DESC, id DESC LIMIT ?4";
 use crate::codec::{self, ACCESS_COLS, CONTACT_WIDTH, DbResult, contact_cols, micros, portal_cols};
@@ -931,11 +939,10 @@ impl AccessStore for SqliteStore {
         self.read(move |conn| {
             codec::newest_page(
                 conn,
-                (ACCESS_PAGE_FIRST, ACCESS_PAGE_AFTER),
+                &ACCESS_PAGE,
                 &portal.as_bytes()[..],
                 after,
                 limit,
-                7,
                 codec::access_entry,
                 |e| e.at,
             )

@@ -425,17 +425,24 @@ pub(crate) fn access_entry(row: &Row<'_>) -> rusqlite::Result<AccessLogEntry> {
     })
 }
 
-/// A keyset page of a newest-first list ordered by `(at, <seq column>)`: `first` reads
-/// from the newest (`?1` the parent id, `?2` the limit), `after` from a key (`?2`,
-/// `?3` its time and number, `?4` the limit). Both select the item's columns then the
-/// number, which `item` and the key read (the number at `width`).
+/// The two reads of a keyset page of a newest-first list ordered by
+/// `(at, <number column>)`: `first` reads from the newest (`?1` the parent id, `?2`
+/// the limit), `after` from a key (`?2`, `?3` its time and number, `?4` the limit).
+/// Both select the item's columns, then the number (column `width`).
+pub(crate) struct PageQuery {
+    pub(crate) first: &'static str,
+    pub(crate) after: &'static str,
+    pub(crate) width: usize,
+}
+
+/// Reads one page with `query` (see [`PageQuery`]): `item` reads an item from a row,
+/// `at` its time for the key.
 pub(crate) fn newest_page<T>(
     conn: &rusqlite::Connection,
-    sql: (&str, &str),
+    query: &PageQuery,
     parent: &[u8],
     after: Option<portal_core::store::PageKey>,
     limit: usize,
-    width: usize,
     item: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
     at: impl Fn(&T) -> DateTime<Utc>,
 ) -> portal_core::Result<portal_core::store::Page<T>> {
@@ -449,14 +456,20 @@ pub(crate) fn newest_page<T>(
     let wanted = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
     let keyed = |row: &Row<'_>| -> rusqlite::Result<(PageKey, T)> {
         let value = item(row)?;
-        let seq: i64 = row.get(width)?;
-        let seq =
-            u64::try_from(seq).map_err(|_| corrupt(width, Type::Integer, "negative number"))?;
-        Ok((PageKey { at: at(&value), seq }, value))
+        let seq: i64 = row.get(query.width)?;
+        let seq = u64::try_from(seq)
+            .map_err(|_| corrupt(query.width, Type::Integer, "negative number"))?;
+        Ok((
+            PageKey {
+                at: at(&value),
+                seq,
+            },
+            value,
+        ))
     };
     let read: Vec<(PageKey, T)> = match after {
         None => conn
-            .prepare_cached(sql.0)
+            .prepare_cached(query.first)
             .and_then(|mut s| {
                 s.query_map(rusqlite::params![parent, wanted], keyed)
                     .and_then(Iterator::collect)
@@ -464,7 +477,7 @@ pub(crate) fn newest_page<T>(
             .db("reading a page")?,
         Some(key) => {
             let seq = i64::try_from(key.seq).unwrap_or(i64::MAX);
-            conn.prepare_cached(sql.1)
+            conn.prepare_cached(query.after)
                 .and_then(|mut s| {
                     s.query_map(
                         rusqlite::params![parent, micros(key.at), seq, wanted],

@@ -202,7 +202,9 @@ impl DirectoryStore for SqliteStore {
     async fn set_portal_status(&self, portal: PortalId, status: PortalStatus) -> Result<()> {
         self.write_content(portal, move |conn| {
             let changed = conn
-                .prepare_cached("UPDATE portals SET status = ?1, version = version + 1 WHERE id = ?2")
+                .prepare_cached(
+                    "UPDATE portals SET status = ?1, version = version + 1 WHERE id = ?2",
+                )
                 .and_then(|mut s| s.execute(params![status.as_str(), &portal.as_bytes()[..]]))
                 .db("changing a portal's status")?;
             if changed == 0 {
@@ -471,16 +473,24 @@ impl DirectoryStore for SqliteStore {
             portal_core::model::check_expected_version("portal", stored, expected)?;
             let changed = match &edit {
                 PortalEdit::Rename(name) => conn
-                    .prepare_cached("UPDATE portals SET client_name = ?1, version = version + 1 WHERE id = ?2")
+                    .prepare_cached(
+                        "UPDATE portals SET client_name = ?1, version = version + 1 WHERE id = ?2",
+                    )
                     .and_then(|mut s| s.execute(params![name, key])),
                 PortalEdit::TargetDate(date) => conn
-                    .prepare_cached("UPDATE portals SET target_date = ?1, version = version + 1 WHERE id = ?2")
+                    .prepare_cached(
+                        "UPDATE portals SET target_date = ?1, version = version + 1 WHERE id = ?2",
+                    )
                     .and_then(|mut s| s.execute(params![date.map(codec::date_str), key])),
                 PortalEdit::Status(status) => conn
-                    .prepare_cached("UPDATE portals SET status = ?1, version = version + 1 WHERE id = ?2")
+                    .prepare_cached(
+                        "UPDATE portals SET status = ?1, version = version + 1 WHERE id = ?2",
+                    )
                     .and_then(|mut s| s.execute(params![status.as_str(), key])),
                 PortalEdit::Branding(_) => conn
-                    .prepare_cached("UPDATE portals SET branding = ?1, version = version + 1 WHERE id = ?2")
+                    .prepare_cached(
+                        "UPDATE portals SET branding = ?1, version = version + 1 WHERE id = ?2",
+                    )
                     .and_then(|mut s| s.execute(params![branding, key])),
                 _ => return Err(Error::storage_msg("an edit this store does not know")),
             }

@@ -603,7 +603,11 @@ async fn updates_need_a_current_if_match() {
     // The tenant's ETag is its settings' version, and every update moves it.
     let now = api.send(req(Method::GET, "/tenant", &[])).await;
     let tag = now.page.header("etag");
-    assert_eq!(tag, format!("\"v{}\"", t.version), "the ETag names the version");
+    assert_eq!(
+        tag,
+        format!("\"v{}\"", t.version),
+        "the ETag names the version"
+    );
     let renamed = api
         .send(
             req(Method::PATCH, "/tenant", &[])
@@ -630,7 +634,9 @@ async fn updates_need_a_current_if_match() {
 
     // A portal's own fields: name, target date, status and branding.
     let portal = [api.portal()];
-    let read = api.send(req(Method::GET, "/portals/{portal}", &portal)).await;
+    let read = api
+        .send(req(Method::GET, "/portals/{portal}", &portal))
+        .await;
     let tag = read.page.header("etag");
     assert_eq!(tag, format!("\"v{}\"", read.json["version"]));
     let patch = |tag: String, body: Value| {
@@ -648,7 +654,10 @@ async fn updates_need_a_current_if_match() {
         .send(patch(tag.clone(), json!({"target_date": "2027-05-01"})))
         .await;
     assert_eq!(stale.status(), 412, "{}", stale.page.body);
-    assert_eq!(stale.page.header("content-type"), "application/problem+json");
+    assert_eq!(
+        stale.page.header("content-type"),
+        "application/problem+json"
+    );
     let branding = |tag: String| {
         req(Method::PUT, "/portals/{portal}/branding", &portal)
             .json(json!({"company_name": "Acme for Contoso", "accent_color": "#224466"}))
@@ -1948,7 +1957,9 @@ async fn two_portal_and_tenant_patches_racing_from_one_etag_one_wins() {
     let api = Api::start().await;
     let portal = [api.portal()];
     for round in 0..5 {
-        let read = api.send(req(Method::GET, "/portals/{portal}", &portal)).await;
+        let read = api
+            .send(req(Method::GET, "/portals/{portal}", &portal))
+            .await;
         let tag = read.page.header("etag");
         let edit = |name: String| {
             req(Method::PATCH, "/portals/{portal}", &portal)
@@ -1963,7 +1974,9 @@ async fn two_portal_and_tenant_patches_racing_from_one_etag_one_wins() {
         statuses.sort_unstable();
         assert_eq!(statuses, [200, 412], "{} / {}", a.page.body, b.page.body);
         let winner = if a.status() == 200 { &a } else { &b };
-        let now = api.send(req(Method::GET, "/portals/{portal}", &portal)).await;
+        let now = api
+            .send(req(Method::GET, "/portals/{portal}", &portal))
+            .await;
         assert_eq!(now.json["client_name"], winner.json["client_name"]);
         assert_eq!(
             now.json["version"],

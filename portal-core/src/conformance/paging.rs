@@ -43,9 +43,15 @@ pub async fn activity_pages_by_key(store: &dyn Store) {
     let full = store.activity(id, 1000).await.unwrap();
     assert_eq!(full.len(), TIMES.len());
     let empty = store.activity_page(id, None, 0).await.unwrap();
-    assert!(empty.items.is_empty() && empty.next.is_none(), "limit 0 is an empty page");
+    assert!(
+        empty.items.is_empty() && empty.next.is_none(),
+        "limit 0 is an empty page"
+    );
     let first = store.activity_page(id, None, 100).await.unwrap();
-    assert_eq!(first.items, full, "one page holds the whole feed, in the feed's order");
+    assert_eq!(
+        first.items, full,
+        "one page holds the whole feed, in the feed's order"
+    );
     assert_eq!(first.next, None, "the last page has no next");
 
     let mut seen = Vec::new();
@@ -53,7 +59,10 @@ pub async fn activity_pages_by_key(store: &dyn Store) {
     let mut round = 0;
     loop {
         let page = store.activity_page(id, after, 3).await.unwrap();
-        assert!(page.items.len() <= 3, "a page holds at most `limit` entries");
+        assert!(
+            page.items.len() <= 3,
+            "a page holds at most `limit` entries"
+        );
         seen.extend(page.items.iter().cloned());
         let Some(next) = page.next else { break };
         assert!(!page.items.is_empty(), "a page with a next is not empty");
@@ -86,7 +95,10 @@ pub async fn activity_pages_by_key(store: &dyn Store) {
     let distinct: HashSet<&str> = seen.iter().map(|e| e.subject.as_str()).collect();
     assert_eq!(distinct.len(), seen.len(), "no entry appears twice");
     for pair in seen.windows(2) {
-        assert!(pair[0].at >= pair[1].at, "pages keep the feed's order (newest first)");
+        assert!(
+            pair[0].at >= pair[1].at,
+            "pages keep the feed's order (newest first)"
+        );
     }
 }
 
@@ -115,10 +127,16 @@ pub async fn access_log_pages_by_key(store: &dyn Store) {
     let full = store.access_log(id, 1000).await.unwrap();
     assert_eq!(full.len(), TIMES.len());
     let whole = store.access_log_page(id, None, 1000).await.unwrap();
-    assert_eq!(whole.items, full, "one page holds the whole log, in the log's order");
+    assert_eq!(
+        whole.items, full,
+        "one page holds the whole log, in the log's order"
+    );
     assert_eq!(whole.next, None);
     let empty = store.access_log_page(id, None, 0).await.unwrap();
-    assert!(empty.items.is_empty() && empty.next.is_none(), "limit 0 is an empty page");
+    assert!(
+        empty.items.is_empty() && empty.next.is_none(),
+        "limit 0 is an empty page"
+    );
 
     let mut seen = Vec::new();
     let mut after = None;
@@ -137,17 +155,31 @@ pub async fn access_log_pages_by_key(store: &dyn Store) {
                 .unwrap();
         }
         store
-            .record_access(&record(w.contact.id, 100 + round, format!("/later/{round}")))
+            .record_access(&record(
+                w.contact.id,
+                100 + round,
+                format!("/later/{round}"),
+            ))
             .await
             .unwrap();
         round += 1;
         assert!(round < 50, "paging never ends");
     }
-    let survivors: Vec<&AccessLogEntry> =
-        full.iter().filter(|e| e.contact_id == w.contact.id).collect();
+    let survivors: Vec<&AccessLogEntry> = full
+        .iter()
+        .filter(|e| e.contact_id == w.contact.id)
+        .collect();
     let seen_originals: Vec<&AccessLogEntry> = seen
         .iter()
-        .filter(|e| e.contact_id == w.contact.id && !e.request.path.as_deref().unwrap_or("").starts_with("/later/"))
+        .filter(|e| {
+            e.contact_id == w.contact.id
+                && !e
+                    .request
+                    .path
+                    .as_deref()
+                    .unwrap_or("")
+                    .starts_with("/later/")
+        })
         .collect();
     assert_eq!(
         seen_originals, survivors,

@@ -32,11 +32,19 @@ pub async fn versions_compare_and_set(store: &dyn Store) {
     let mut t = new_tenant(t0());
     t.version = 9;
     store.create_tenant(&t).await.unwrap();
-    assert_eq!(store.tenant(t.id).await.unwrap().version, 1, "a new tenant is at version 1");
+    assert_eq!(
+        store.tenant(t.id).await.unwrap().version,
+        1,
+        "a new tenant is at version 1"
+    );
     let mut p = new_portal(t.id, t0());
     p.version = 9;
     store.create_portal(&p, None).await.unwrap();
-    assert_eq!(store.portal(p.id).await.unwrap().version, 1, "a new portal is at version 1");
+    assert_eq!(
+        store.portal(p.id).await.unwrap().version,
+        1,
+        "a new portal is at version 1"
+    );
 
     let w = world(store).await;
     let id = w.portal.id;
@@ -54,7 +62,9 @@ pub async fn versions_compare_and_set(store: &dyn Store) {
             .edit_portal(id, edit, Some(version + 1), &entry(id))
             .await;
         assert_err!(stale, Error::Stale { .. });
-        let stale = store.edit_portal(id, edit, Some(version - 1), &entry(id)).await;
+        let stale = store
+            .edit_portal(id, edit, Some(version - 1), &entry(id))
+            .await;
         assert_err!(stale, Error::Stale { .. });
         assert_eq!(
             store.portal(id).await.unwrap().version,
@@ -75,24 +85,45 @@ pub async fn versions_compare_and_set(store: &dyn Store) {
     let before = store.portal(id).await.unwrap();
     assert_err!(
         store
-            .edit_portal(id, &PortalEdit::Rename("Lost".to_owned()), Some(1), &entry(id))
+            .edit_portal(
+                id,
+                &PortalEdit::Rename("Lost".to_owned()),
+                Some(1),
+                &entry(id)
+            )
             .await,
         Error::Stale { .. }
     );
-    assert_eq!(store.portal(id).await.unwrap(), before, "a stale rename writes nothing");
+    assert_eq!(
+        store.portal(id).await.unwrap(),
+        before,
+        "a stale rename writes nothing"
+    );
     let any = store
         .edit_portal(id, &PortalEdit::Rename("Any".to_owned()), None, &entry(id))
         .await
         .unwrap();
-    assert_eq!(any.version, before.version + 1, "no expected version: any will do");
+    assert_eq!(
+        any.version,
+        before.version + 1,
+        "no expected version: any will do"
+    );
     store
         .set_portal_status(id, PortalStatus::Active)
         .await
         .unwrap();
-    assert_eq!(store.portal(id).await.unwrap().version, any.version + 1, "set_portal_status raises it");
+    assert_eq!(
+        store.portal(id).await.unwrap().version,
+        any.version + 1,
+        "set_portal_status raises it"
+    );
     let branding = Branding::new("Contoso", "#445566", "", None).unwrap();
     store.set_portal_branding(id, &branding).await.unwrap();
-    assert_eq!(store.portal(id).await.unwrap().version, any.version + 2, "set_portal_branding raises it");
+    assert_eq!(
+        store.portal(id).await.unwrap().version,
+        any.version + 2,
+        "set_portal_branding raises it"
+    );
     assert_eq!(
         store.portal(p.id).await.unwrap().version,
         1,
@@ -113,7 +144,11 @@ pub async fn versions_compare_and_set(store: &dyn Store) {
             store.edit_tenant(tid, edit, Some(version + 1)).await,
             Error::Stale { .. }
         );
-        assert_eq!(store.tenant(tid).await.unwrap(), before, "a stale edit writes nothing");
+        assert_eq!(
+            store.tenant(tid).await.unwrap(),
+            before,
+            "a stale edit writes nothing"
+        );
         let done = store.edit_tenant(tid, edit, Some(version)).await.unwrap();
         version += 1;
         assert_eq!(done.version, version, "{edit:?} raises the version by one");
@@ -124,8 +159,16 @@ pub async fn versions_compare_and_set(store: &dyn Store) {
     assert_eq!(last.branding.company_name, "Northwind");
     assert_eq!(last.notification_recipients.len(), 1);
     store.set_tenant_branding(tid, &branding).await.unwrap();
-    assert_eq!(store.tenant(tid).await.unwrap().version, version + 1, "set_tenant_branding raises it");
-    assert_eq!(store.tenant(t.id).await.unwrap().version, 1, "another tenant keeps its version");
+    assert_eq!(
+        store.tenant(tid).await.unwrap().version,
+        version + 1,
+        "set_tenant_branding raises it"
+    );
+    assert_eq!(
+        store.tenant(t.id).await.unwrap().version,
+        1,
+        "another tenant keeps its version"
+    );
 }
 
 /// Concurrent edits naming the same version: exactly one wins, every other one is

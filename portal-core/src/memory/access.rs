@@ -13,9 +13,9 @@ use crate::error::{Entity, Error, Result};
 use crate::ids::{ContactId, PortalId};
 use crate::outbox::OutboxMessage;
 use crate::secret::{CodeHash, TokenHash};
-use crate::store::{Page, PageKey, 
+use crate::store::{
     AccessEvent, AccessLogEntry, AccessStore, ClientContext, ContactInPortal, NewCode, NewSession,
-    RequestInfo, VerificationView,
+    Page, PageKey, RequestInfo, VerificationView,
 };
 use crate::workflow::ActivityEntry;
 

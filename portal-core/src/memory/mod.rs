@@ -320,12 +320,23 @@ impl<T> Log<T> {
             .items
             .iter()
             .filter(|(_, item)| keep(item))
-            .map(|(seq, item)| (PageKey { at: at(item), seq: *seq }, item))
+            .map(|(seq, item)| {
+                (
+                    PageKey {
+                        at: at(item),
+                        seq: *seq,
+                    },
+                    item,
+                )
+            })
             .filter(|(key, _)| after.is_none_or(|a| *key < a))
             .collect();
-        read.sort_by(|a, b| b.0.cmp(&a.0));
+        read.sort_by_key(|item| std::cmp::Reverse(item.0));
         read.truncate(limit.saturating_add(1));
-        Page::from_read(read.into_iter().map(|(k, t)| (k, t.clone())).collect(), limit)
+        Page::from_read(
+            read.into_iter().map(|(k, t)| (k, t.clone())).collect(),
+            limit,
+        )
     }
 }
 

@@ -53,8 +53,8 @@ use crate::secret::{
 };
 use crate::staff::{StaffContext, StaffRole};
 use crate::store::{
-    AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession,
-    RequestInfo, Store, VerificationView,
+    AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo,
+    Store, VerificationView,
 };
 use crate::workflow::{ActivityEntry, ActivityKind};
 
@@ -542,7 +542,9 @@ impl PortalService {
             status: Some(status),
             ..PortalUpdate::default()
         };
-        self.update_portal(staff, portal, update, None).await.map(drop)
+        self.update_portal(staff, portal, update, None)
+            .await
+            .map(drop)
     }
 
     /// Kills a contact's invite link (its sessions keep working). Revocation is an

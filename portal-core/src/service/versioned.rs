@@ -6,8 +6,8 @@
 
 use chrono::NaiveDate;
 
-use super::{MAX_NAME, PortalService};
 use super::staff::MAX_RECIPIENTS;
+use super::{MAX_NAME, PortalService};
 use crate::error::{Error, Result};
 use crate::ids::PortalId;
 use crate::model::{

@@ -713,7 +713,9 @@ impl PortalService {
             branding: Some(branding),
             ..super::PortalUpdate::default()
         };
-        self.update_portal(staff, portal, update, None).await.map(drop)
+        self.update_portal(staff, portal, update, None)
+            .await
+            .map(drop)
     }
 
     /// The emails telling the MSP's notification recipients about a client's message,

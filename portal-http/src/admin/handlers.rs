@@ -86,9 +86,7 @@ impl PortalApp {
                     branding: Some(branding_input(&call.body)?),
                     ..TenantUpdate::default()
                 };
-                let t = s
-                    .update_tenant(&call.staff, update, Some(expected))
-                    .await?;
+                let t = s.update_tenant(&call.staff, update, Some(expected)).await?;
                 Ok(ApiReply::ok(views::tenant(&t)).with_version(t.version))
             }
             Op::EditTenant => {

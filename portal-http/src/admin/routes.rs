@@ -604,7 +604,11 @@ const fn use_cases(op: Op) -> &'static [&'static str] {
         OpenApi | Me | Tenant | GetPortal => &[],
         // The tenant's and a portal's edits go through the versioned `update_tenant` /
         // `update_portal`, of which each older single-field use case is one case.
-        EditTenant => &["update_tenant", "rename_tenant", "set_notification_recipients"],
+        EditTenant => &[
+            "update_tenant",
+            "rename_tenant",
+            "set_notification_recipients",
+        ],
         SetTenantBranding => &["update_tenant", "update_tenant_branding"],
         ListPortals => &["list_portals"],
         CreatePortal => &["create_portal"],

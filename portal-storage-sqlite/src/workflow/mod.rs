@@ -104,13 +104,19 @@ pub(crate) fn write_task(conn: &Connection, stored: &Task, activity: &ActivityEn
 }
 
 /// The newest `limit` entries of a portal's feed.
-/// Columns of [`ACTIVITY_COLS`], after which a page read selects `seq`.
-const ACTIVITY_WIDTH: usize = 7;
+/// Pages of a portal's feed, by `(at, seq)` (see [`codec::PageQuery`]).
+const ACTIVITY_PAGE: codec::PageQuery = codec::PageQuery {
+    first: ACTIVITY_PAGE_FIRST,
+    after: ACTIVITY_PAGE_AFTER,
+    width: 7,
+};
 /// The newest page of a portal's feed (see [`codec::newest_page`]).
-pub(crate) const ACTIVITY_PAGE_FIRST: &str = "SELECT portal_id, at, actor, kind, task_id, subject, detail, seq
+pub(crate) const ACTIVITY_PAGE_FIRST: &str =
+    "SELECT portal_id, at, actor, kind, task_id, subject, detail, seq
      FROM activity WHERE portal_id = ?1 ORDER BY at DESC, seq DESC LIMIT ?2";
 /// A page of a portal's feed after a key (see [`codec::newest_page`]).
-pub(crate) const ACTIVITY_PAGE_AFTER: &str = "SELECT portal_id, at, actor, kind, task_id, subject, detail, seq
+pub(crate) const ACTIVITY_PAGE_AFTER: &str =
+    "SELECT portal_id, at, actor, kind, task_id, subject, detail, seq
      FROM activity WHERE portal_id = ?1 AND (at, seq) < (?2, ?3)
      ORDER BY at DESC, seq DESC LIMIT ?4";
 
@@ -359,11 +365,10 @@ impl WorkflowStore for SqliteStore {
         self.read(move |conn| {
             codec::newest_page(
                 conn,
-                (ACTIVITY_PAGE_FIRST, ACTIVITY_PAGE_AFTER),
+                &ACTIVITY_PAGE,
                 &portal.as_bytes()[..],
                 after,
                 limit,
-                ACTIVITY_WIDTH,
                 rows::activity,
                 |e| e.at,
             )
@@ -375,7 +380,9 @@ impl WorkflowStore for SqliteStore {
         let encoded = codec::to_json(branding)?;
         self.write(move |conn| {
             let changed = conn
-                .prepare_cached("UPDATE tenants SET branding = ?1, version = version + 1 WHERE id = ?2")
+                .prepare_cached(
+                    "UPDATE tenants SET branding = ?1, version = version + 1 WHERE id = ?2",
+                )
                 .and_then(|mut s| s.execute(params![encoded, &tenant.as_bytes()[..]]))
                 .db("updating a tenant's branding")?;
             if changed == 0 {
@@ -392,7 +399,9 @@ impl WorkflowStore for SqliteStore {
         let encoded = codec::to_json(branding)?;
         self.write_content(portal, move |conn| {
             let changed = conn
-                .prepare_cached("UPDATE portals SET branding = ?1, version = version + 1 WHERE id = ?2")
+                .prepare_cached(
+                    "UPDATE portals SET branding = ?1, version = version + 1 WHERE id = ?2",
+                )
                 .and_then(|mut s| s.execute(params![encoded, &portal.as_bytes()[..]]))
                 .db("updating a portal's branding")?;
             if changed == 0 {

@@ -526,6 +526,11 @@ pub struct Tenant {
     pub time_zone: TimeZone,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Raised by every change of the tenant's settings (name, recipients, branding),
+    /// starting at 1 whatever a creator passes: an admin's edit names the version they
+    /// saw and the store compares it inside its unit (the admin API's ETag).
+    #[serde(default = "first_version")]
+    pub version: u64,
 }
 
 /// Lifecycle of a portal.
@@ -594,6 +599,12 @@ pub struct Portal {
     /// When the MSP aims to go live, if set (shown in the MSP's portal list).
     #[serde(default)]
     pub target_date: Option<NaiveDate>,
+    /// Raised by every change of the fields above (name, status, branding, target
+    /// date), starting at 1 whatever a creator passes; the plan has versions of its
+    /// own (phases, tasks). A staff edit names the version it saw and the store
+    /// compares it inside its unit (the admin API's ETag).
+    #[serde(default = "first_version")]
+    pub version: u64,
 }
 
 /// A person at the client company.
@@ -638,6 +649,24 @@ pub struct Phase {
 /// The version of a record that was never changed.
 pub const fn first_version() -> u64 {
     1
+}
+
+/// The compare of a compare-and-set on a versioned record (a tenant's settings, a
+/// portal): stores call it inside the unit of the change, with the version as stored
+/// and the one the caller saw (`None`: the caller names none, any version will do).
+/// Another version is [`Error::Stale`](crate::error::Error::Stale), so the caller
+/// reloads instead of overwriting a change it never saw.
+pub fn check_expected_version(
+    what: &str,
+    stored: u64,
+    expected: Option<u64>,
+) -> crate::error::Result<()> {
+    match expected {
+        Some(v) if v != stored => Err(crate::error::Error::stale(format!(
+            "the {what} changed since you opened it (it is now at version {stored}); reload and make your change again"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Who does a task.

@@ -53,6 +53,16 @@ use crate::workflow::{
 /// - `edit_portal`, `edit_contact` and `edit_tenant` change exactly the edited
 ///   fields of an existing record (`NotFound` otherwise, nothing written) and every
 ///   later read returns the change; `edit_contact` keeps emails unique in the portal.
+/// - **Versions.** A tenant and a portal carry a `version`, 1 when created (whatever
+///   the caller passed). Every change of what it covers raises it by exactly one, in
+///   the unit of the change: for a portal its name, status, target date and branding
+///   (`edit_portal`, `set_portal_status`, [`WorkflowStore::set_portal_branding`]); for
+///   a tenant its name, notification recipients and branding (`edit_tenant`,
+///   [`WorkflowStore::set_tenant_branding`]). When `edit_portal` or `edit_tenant` is
+///   given `expected: Some(v)`, it compares `v` with the stored version inside the
+///   unit: another version is `Error::Stale` and nothing is written, so of two
+///   concurrent edits naming the same version exactly one wins (a compare-and-set,
+///   not a check before the write). `NotFound` comes before `Stale`.
 /// - **Setup entries.** `create_portal`, `add_contact`, `add_phase` and `add_task`
 ///   take the activity entry of the staff action that makes the record (`None` for
 ///   imports and fixtures that record no action). When given, it is appended in the
@@ -75,7 +85,8 @@ pub trait DirectoryStore: Send + Sync + 'static {
     async fn portal(&self, id: PortalId) -> Result<Portal>;
     /// A tenant's portals, oldest first.
     async fn portals(&self, tenant: TenantId) -> Result<Vec<Portal>>;
-    /// Changes a portal's lifecycle status. `NotFound` if missing.
+    /// Changes a portal's lifecycle status and raises its version. `NotFound` if
+    /// missing.
     async fn set_portal_status(&self, portal: PortalId, status: PortalStatus) -> Result<()>;
     /// Stores a new contact of an existing portal, in one unit with appending
     /// `activity` when given (see [`DirectoryStore#contract`] on setup entries).
@@ -104,13 +115,15 @@ pub trait DirectoryStore: Send + Sync + 'static {
     /// The portal with its phases and tasks, in display order.
     async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot>;
     /// Changes one field of a portal, in one unit with appending `activity` (an entry
-    /// of that portal, else `Invalid`); returns the portal as stored. See
-    /// [`DirectoryStore#contract`]: `NotFound(Portal)` if missing, and the change is
-    /// what [`Self::portal`] and [`Self::portal_snapshot`] return from then on.
+    /// of that portal, else `Invalid`), and raises its version; returns the portal as
+    /// stored. See [`DirectoryStore#contract`]: `NotFound(Portal)` if missing,
+    /// `Stale` if `expected` is given and is not the stored version, and the change
+    /// is what [`Self::portal`] and [`Self::portal_snapshot`] return from then on.
     async fn edit_portal(
         &self,
         portal: PortalId,
         edit: &PortalEdit,
+        expected: Option<u64>,
         activity: &ActivityEntry,
     ) -> Result<Portal>;
     /// Changes a contact's name and email, in one unit with appending `activity` (an
@@ -123,9 +136,15 @@ pub trait DirectoryStore: Send + Sync + 'static {
         edit: &ContactEdit,
         activity: &ActivityEntry,
     ) -> Result<Contact>;
-    /// Changes one setting of a tenant; returns the tenant as stored.
-    /// `NotFound(Tenant)` if missing.
-    async fn edit_tenant(&self, tenant: TenantId, edit: &TenantEdit) -> Result<Tenant>;
+    /// Changes one setting of a tenant and raises its version; returns the tenant as
+    /// stored. `NotFound(Tenant)` if missing; `Stale` if `expected` is given and is
+    /// not the stored version (see [`DirectoryStore#contract`] on versions).
+    async fn edit_tenant(
+        &self,
+        tenant: TenantId,
+        edit: &TenantEdit,
+        expected: Option<u64>,
+    ) -> Result<Tenant>;
     /// Deletes a portal and every record of it, in one unit with appending `erasure`
     /// to its tenant's erasure log: phases, tasks, contacts with all of their access
     /// records (invites, verifications, sessions, access log), comments, questions,
@@ -157,6 +176,69 @@ pub struct Erasure {
     /// the chain is erased with the portal, and this head lets an export taken before
     /// be checked against what was erased.
     pub audit_head: Option<crate::audit::ChainHead>,
+}
+
+/// Where a page of a list read by key starts: the sort key of the last item of the
+/// previous page, in the store's own terms (the item's time and the store's
+/// tie-breaking number for equal times, e.g. a row id). Only the store that gave it
+/// knows what it means; callers pass it back unchanged (the admin API's cursor
+/// carries it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PageKey {
+    /// The last item's time, as the store orders by it.
+    pub at: DateTime<Utc>,
+    /// The store's tie-breaking number of the last item among equal times.
+    pub seq: u64,
+}
+
+/// One page of a list read by key ([`WorkflowStore::activity_page`],
+/// [`AccessStore::access_log_page`]).
+///
+/// # Contract
+/// - A page holds at most `limit` items: those that follow `after` in the list's
+///   order (the first ones when `after` is `None`), in that order. `limit` 0 is an
+///   empty page.
+/// - `next` is the key of the last item of the page when more items follow it, and
+///   `None` at the end of the list (read `limit + 1` items to know).
+/// - Pages are found by key, not by position: an item added or removed between two
+///   page reads shifts nothing. Reading page after page with each `next` returns
+///   every item that existed throughout exactly once, in order (items added
+///   meanwhile may or may not appear, each at most once).
+/// - Reading a page with a key the store gave costs an index range read, not a
+///   read of everything before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items, in the list's order.
+    pub items: Vec<T>,
+    /// Where the next page starts; `None` when this is the last.
+    pub next: Option<PageKey>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` keyed items read after the key: the first
+    /// `limit` are the page, and one more means there is a next page (starting after
+    /// the last kept item). Stores call it with what their range read returned.
+    pub fn from_read(mut read: Vec<(PageKey, T)>, limit: usize) -> Self {
+        let more = read.len() > limit;
+        read.truncate(limit);
+        let next = if more {
+            read.last().map(|(k, _)| *k)
+        } else {
+            None
+        };
+        Self {
+            items: read.into_iter().map(|(_, t)| t).collect(),
+            next,
+        }
+    }
+
+    /// The same page with its items changed by `f` (for views of the items).
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next: self.next,
+        }
+    }
 }
 
 /// One change of a portal, applied by [`DirectoryStore::edit_portal`] alone so that
@@ -191,6 +273,8 @@ pub enum TenantEdit {
     Rename(String),
     /// Who is emailed about client messages (deduplicated).
     NotificationRecipients(Vec<EmailAddress>),
+    /// The branding defaults of portals created from now on (already validated).
+    Branding(Branding),
 }
 
 /// A contact together with its portal (and so the portal's branding).
@@ -593,6 +677,15 @@ pub trait AccessStore: Send + Sync + 'static {
     async fn record_access(&self, entry: &AccessLogEntry) -> Result<()>;
     /// A portal's access log, newest first, at most `limit` entries.
     async fn access_log(&self, portal: PortalId, limit: usize) -> Result<Vec<AccessLogEntry>>;
+    /// One page of a portal's access log in the order of [`Self::access_log`]: at most
+    /// `limit` entries after `after` (from the newest when `None`), read by key, never
+    /// by offset (see [`Page`]'s contract).
+    async fn access_log_page(
+        &self,
+        portal: PortalId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<AccessLogEntry>>;
     /// Removes up to `max_rows` access entries (of any portal) older than `before`,
     /// the oldest first, and returns how many it removed. An entry exactly at
     /// `before` stays.
@@ -717,9 +810,18 @@ pub trait WorkflowStore: Send + Sync + 'static {
     async fn questions(&self, portal: PortalId) -> Result<Vec<ClientQuestion>>;
     /// A portal's activity feed, newest first, at most `limit` entries.
     async fn activity(&self, portal: PortalId, limit: usize) -> Result<Vec<ActivityEntry>>;
-    /// Replaces a tenant's branding defaults.
+    /// One page of a portal's activity feed in the order of [`Self::activity`]: at
+    /// most `limit` entries after `after` (from the newest when `None`), read by key,
+    /// never by offset (see [`Page`]'s contract).
+    async fn activity_page(
+        &self,
+        portal: PortalId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<ActivityEntry>>;
+    /// Replaces a tenant's branding defaults and raises its version.
     async fn set_tenant_branding(&self, tenant: TenantId, branding: &Branding) -> Result<()>;
-    /// Replaces one portal's branding.
+    /// Replaces one portal's branding and raises its version.
     async fn set_portal_branding(&self, portal: PortalId, branding: &Branding) -> Result<()>;
 }
 

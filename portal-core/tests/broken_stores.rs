@@ -45,8 +45,8 @@ use portal_core::store::{
     PlanStore, RequestInfo, TaskDecision, TemplateStore, VerificationView,
 };
 use portal_core::store::{
-    ContactEdit, DocumentStore, Erasure, OutboxStore, PortalEdit, ReminderStore, SentDigest,
-    TenantEdit,
+    ContactEdit, DocumentStore, Erasure, OutboxStore, Page, PageKey, PortalEdit, ReminderStore,
+    SentDigest, TenantEdit,
 };
 use portal_core::workflow::CheckMark;
 use portal_core::workflow::documents::{FileDecision, UploadDecision};
@@ -59,6 +59,31 @@ use portal_core::{
     TemplateId, TenantId, WorkflowStore,
 };
 use tokio::sync::OnceCell;
+
+/// A page read by offset (the broken way): the key's `seq` is the position of the
+/// page in the whole list as read now.
+fn offset_page<T>(
+    all: Vec<T>,
+    after: Option<PageKey>,
+    limit: usize,
+    at: impl Fn(&T) -> DateTime<Utc>,
+) -> Page<T> {
+    let from = after.map_or(0, |k| usize::try_from(k.seq).unwrap_or(usize::MAX));
+    let read: Vec<(PageKey, T)> = all
+        .into_iter()
+        .enumerate()
+        .skip(from)
+        .take(limit.saturating_add(1))
+        .map(|(i, t)| {
+            let key = PageKey {
+                at: at(&t),
+                seq: u64::try_from(i + 1).unwrap_or(u64::MAX),
+            };
+            (key, t)
+        })
+        .collect();
+    Page::from_read(read, limit)
+}
 
 /// The one contract point a [`Broken`] store breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +131,16 @@ enum Breakage {
     OwnEmailConflicts,
     /// `edit_tenant`'s rename also clears the notification recipients.
     TenantEditReplacesRecipients,
+    /// `edit_portal` ignores `expected` (a plain update, no compare-and-set).
+    PortalVersionIgnored,
+    /// `activity_page` and `access_log_page` page by offset: the key carries the
+    /// position of the next page in the whole list, read again for every page.
+    PagesByOffset,
+    /// `edit_tenant` ignores `expected` (a plain update, no compare-and-set).
+    TenantVersionIgnored,
+    /// `edit_portal` compares the version, pauses, then writes without a lock: a
+    /// check before the write, so racing edits naming one version all win.
+    PortalVersionCheckedFirst,
     /// A replaced or killed magic link answers `Expired` instead of `NotFound`.
     ReplacedLinkExpired,
     /// A revoked contact's magic link answers `NotFound` instead of `Revoked(Contact)`.
@@ -620,8 +655,18 @@ impl DirectoryStore for Broken {
         &self,
         portal: PortalId,
         edit: &PortalEdit,
+        expected: Option<u64>,
         activity: &ActivityEntry,
     ) -> Result<Portal> {
+        if self.is(Breakage::PortalVersionIgnored) {
+            return self.inner.edit_portal(portal, edit, None, activity).await;
+        }
+        if self.is(Breakage::PortalVersionCheckedFirst) {
+            let stored = self.inner.portal(portal).await?.version;
+            portal_core::model::check_expected_version("portal", stored, expected)?;
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            return self.inner.edit_portal(portal, edit, None, activity).await;
+        }
         if self.is(Breakage::EditsNotKept) {
             // Answers with the edit applied, but writes nothing.
             let mut p = self.inner.portal(portal).await?;
@@ -645,7 +690,9 @@ impl DirectoryStore for Broken {
                 _ => {}
             }
         }
-        self.inner.edit_portal(portal, edit, activity).await
+        self.inner
+            .edit_portal(portal, edit, expected, activity)
+            .await
     }
     async fn edit_contact(
         &self,
@@ -661,19 +708,31 @@ impl DirectoryStore for Broken {
         }
         self.inner.edit_contact(contact, edit, activity).await
     }
-    async fn edit_tenant(&self, tenant: TenantId, edit: &TenantEdit) -> Result<Tenant> {
+    async fn edit_tenant(
+        &self,
+        tenant: TenantId,
+        edit: &TenantEdit,
+        expected: Option<u64>,
+    ) -> Result<Tenant> {
+        if self.is(Breakage::TenantVersionIgnored) {
+            return self.inner.edit_tenant(tenant, edit, None).await;
+        }
         if self.is(Breakage::TenantEditReplacesRecipients) {
             // Every edit also clears the recipients (a whole-row write gone wrong).
-            let edited = self.inner.edit_tenant(tenant, edit).await?;
+            let edited = self.inner.edit_tenant(tenant, edit, expected).await?;
             if matches!(edit, TenantEdit::Rename(_)) {
                 return self
                     .inner
-                    .edit_tenant(tenant, &TenantEdit::NotificationRecipients(Vec::new()))
+                    .edit_tenant(
+                        tenant,
+                        &TenantEdit::NotificationRecipients(Vec::new()),
+                        None,
+                    )
                     .await;
             }
             return Ok(edited);
         }
-        self.inner.edit_tenant(tenant, edit).await
+        self.inner.edit_tenant(tenant, edit, expected).await
     }
 }
 
@@ -1019,6 +1078,18 @@ impl AccessStore for Broken {
     async fn access_log(&self, portal: PortalId, limit: usize) -> Result<Vec<AccessLogEntry>> {
         self.inner.access_log(portal, limit).await
     }
+    async fn access_log_page(
+        &self,
+        portal: PortalId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<AccessLogEntry>> {
+        if self.is(Breakage::PagesByOffset) {
+            let all = self.inner.access_log(portal, usize::MAX).await?;
+            return Ok(offset_page(all, after, limit, |e| e.at));
+        }
+        self.inner.access_log_page(portal, after, limit).await
+    }
 
     async fn prune_access_log(&self, before: DateTime<Utc>, max_rows: usize) -> Result<u64> {
         if self.is(Breakage::PrunesTheBoundary) {
@@ -1254,6 +1325,19 @@ impl WorkflowStore for Broken {
             });
         }
         Ok(feed)
+    }
+
+    async fn activity_page(
+        &self,
+        portal: PortalId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<ActivityEntry>> {
+        if self.is(Breakage::PagesByOffset) {
+            let all = self.inner.activity(portal, usize::MAX).await?;
+            return Ok(offset_page(all, after, limit, |e| e.at));
+        }
+        self.inner.activity_page(portal, after, limit).await
     }
 
     async fn set_tenant_branding(&self, tenant: TenantId, branding: &Branding) -> Result<()> {
@@ -1875,6 +1959,20 @@ caught! {
         TemplateIgnoresTenant => ref templates_scoped_and_versioned;
     unchecked_template_replace_is_caught_by_templates_scoped_and_versioned:
         TemplateReplaceUnchecked => ref templates_scoped_and_versioned;
+    offset_pages_are_caught_by_activity_pages_by_key:
+        PagesByOffset => ref activity_pages_by_key;
+    offset_pages_are_caught_by_access_log_pages_by_key:
+        PagesByOffset => ref access_log_pages_by_key;
+    ignored_portal_version_is_caught_by_versions_compare_and_set:
+        PortalVersionIgnored => ref versions_compare_and_set;
+    ignored_portal_version_is_caught_by_concurrent_versioned_edits:
+        PortalVersionIgnored => arc concurrent_versioned_edits;
+    ignored_tenant_version_is_caught_by_versions_compare_and_set:
+        TenantVersionIgnored => ref versions_compare_and_set;
+    ignored_tenant_version_is_caught_by_concurrent_versioned_edits:
+        TenantVersionIgnored => arc concurrent_versioned_edits;
+    version_checked_before_the_write_is_caught_by_concurrent_versioned_edits:
+        PortalVersionCheckedFirst => arc concurrent_versioned_edits;
     a_status_change_without_its_entry_is_caught_by_staff_actions_land_in_the_feed:
         PortalEditWithoutEntry => arc staff_actions_land_in_the_feed;
     a_portal_created_without_its_entry_is_caught_by_staff_actions_land_in_the_feed:

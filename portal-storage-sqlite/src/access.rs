@@ -29,13 +29,29 @@ use portal_core::access::{AccessPolicy, SessionPolicy};
 use portal_core::outbox::OutboxMessage;
 use portal_core::secret::{CodeHash, TokenHash};
 use portal_core::store::{
-    AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo,
-    VerificationView,
+    AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, Page,
+    PageKey, RequestInfo, VerificationView,
 };
 use portal_core::workflow::ActivityEntry;
 use portal_core::{AccessStore, ContactId, Entity, Error, PortalId, Result};
 
 use crate::SqliteStore;
+
+/// Pages of a portal's access log, by `(at, id)` (see [`codec::PageQuery`]).
+const ACCESS_PAGE: codec::PageQuery = codec::PageQuery {
+    first: ACCESS_PAGE_FIRST,
+    after: ACCESS_PAGE_AFTER,
+    width: 7,
+};
+/// The newest page of a portal's access log (see [`codec::newest_page`]).
+pub(crate) const ACCESS_PAGE_FIRST: &str =
+    "SELECT at, portal_id, contact_id, event, ip, user_agent, path, id
+     FROM access_log WHERE portal_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2";
+/// A page of a portal's access log after a key (see [`codec::newest_page`]).
+pub(crate) const ACCESS_PAGE_AFTER: &str =
+    "SELECT at, portal_id, contact_id, event, ip, user_agent, path, id
+     FROM access_log WHERE portal_id = ?1 AND (at, id) < (?2, ?3)
+     ORDER BY at DESC, id DESC LIMIT ?4";
 use crate::codec::{self, ACCESS_COLS, CONTACT_WIDTH, DbResult, contact_cols, micros, portal_cols};
 use crate::directory::exists;
 
@@ -913,6 +929,27 @@ impl AccessStore for SqliteStore {
         .await
     }
 
+    /// Read by key through `access_log_page` (`(portal_id, at, id)`).
+    async fn access_log_page(
+        &self,
+        portal: PortalId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<AccessLogEntry>> {
+        self.read(move |conn| {
+            codec::newest_page(
+                conn,
+                &ACCESS_PAGE,
+                &portal.as_bytes()[..],
+                after,
+                limit,
+                codec::access_entry,
+                |e| e.at,
+            )
+        })
+        .await
+    }
+
     /// One write job per call, bounded by `max_rows` (served by `access_log_by_age`),
     /// so a prune never holds the single writer for long.
     async fn prune_access_log(&self, before: DateTime<Utc>, max_rows: usize) -> Result<u64> {
@@ -936,5 +973,74 @@ impl AccessStore for SqliteStore {
             Ok(u64::try_from(removed).unwrap_or(u64::MAX))
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What SQLite plans for `sql`, one line per step.
+    fn plan(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows: Vec<String> = stmt
+            .query_map(params, |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        rows.join("\n")
+    }
+
+    /// The pages of the activity feed and the access log are index range reads in
+    /// the index's order, from the newest or after a key: no scan, no sort, so a page
+    /// deep in a long history costs what the first one does.
+    #[test]
+    fn pages_read_their_index_ranges() {
+        use crate::workflow::{ACTIVITY_PAGE_AFTER, ACTIVITY_PAGE_FIRST};
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::migrations::migrate(&mut conn).unwrap();
+        let id = [1u8; 16];
+        let cases = [
+            (
+                "newest activity",
+                plan(&conn, ACTIVITY_PAGE_FIRST, params![&id[..], 10]),
+                "activity_page",
+                "activity",
+            ),
+            (
+                "activity after a key",
+                plan(&conn, ACTIVITY_PAGE_AFTER, params![&id[..], 5, 7, 10]),
+                "activity_page",
+                "activity",
+            ),
+            (
+                "newest access",
+                plan(&conn, ACCESS_PAGE_FIRST, params![&id[..], 10]),
+                "access_log_page",
+                "access_log",
+            ),
+            (
+                "access after a key",
+                plan(&conn, ACCESS_PAGE_AFTER, params![&id[..], 5, 7, 10]),
+                "access_log_page",
+                "access_log",
+            ),
+        ];
+        for (what, plan, index, table) in cases {
+            assert!(plan.contains(index), "{what} does not use {index}:\n{plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{what} sorts:\n{plan}");
+            assert!(
+                !plan
+                    .lines()
+                    .any(|l| l.starts_with(&format!("SCAN {table}")) && !l.contains("INDEX")),
+                "{what} scans the table:\n{plan}"
+            );
+            if what.contains("after") {
+                assert!(
+                    plan.contains("(at,") || plan.contains("at<"),
+                    "{what} does not range over the key:\n{plan}"
+                );
+            }
+        }
     }
 }

@@ -232,7 +232,7 @@ pub(crate) fn date_str(d: NaiveDate) -> String {
 
 /// Columns read by [`tenant`].
 pub(crate) const TENANT_COLS: &str =
-    "id, name, branding, notification_recipients, created_at, time_zone";
+    "id, name, branding, notification_recipients, created_at, time_zone, version";
 
 /// A tenant from [`TENANT_COLS`].
 pub(crate) fn tenant(row: &Row<'_>) -> rusqlite::Result<Tenant> {
@@ -243,6 +243,7 @@ pub(crate) fn tenant(row: &Row<'_>) -> rusqlite::Result<Tenant> {
         notification_recipients: json::<Vec<EmailAddress>>(row, 3)?,
         created_at: time(row, 4)?,
         time_zone: zone(row, 5)?,
+        version: version(row, 6)?,
     })
 }
 
@@ -278,7 +279,7 @@ pub(crate) fn erasure(row: &Row<'_>) -> rusqlite::Result<portal_core::store::Era
 /// Columns read by [`portal_at`], for a table aliased `p`.
 macro_rules! portal_cols {
     () => {
-        "p.id, p.tenant_id, p.client_name, p.status, p.branding, p.created_at, p.target_date"
+        "p.id, p.tenant_id, p.client_name, p.status, p.branding, p.created_at, p.target_date, p.version"
     };
 }
 pub(crate) use portal_cols;
@@ -299,6 +300,7 @@ pub(crate) fn portal_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Portal> 
                     .map_err(|_| corrupt(base + 6, Type::Text, "bad target date"))?,
             ),
         },
+        version: version(row, base + 7)?,
     })
 }
 
@@ -421,4 +423,70 @@ pub(crate) fn access_entry(row: &Row<'_>) -> rusqlite::Result<AccessLogEntry> {
             path: row.get(6)?,
         },
     })
+}
+
+/// The two reads of a keyset page of a newest-first list ordered by
+/// `(at, <number column>)`: `first` reads from the newest (`?1` the parent id, `?2`
+/// the limit), `after` from a key (`?2`, `?3` its time and number, `?4` the limit).
+/// Both select the item's columns, then the number (column `width`).
+pub(crate) struct PageQuery {
+    pub(crate) first: &'static str,
+    pub(crate) after: &'static str,
+    pub(crate) width: usize,
+}
+
+/// Reads one page with `query` (see [`PageQuery`]): `item` reads an item from a row,
+/// `at` its time for the key.
+pub(crate) fn newest_page<T>(
+    conn: &rusqlite::Connection,
+    query: &PageQuery,
+    parent: &[u8],
+    after: Option<portal_core::store::PageKey>,
+    limit: usize,
+    item: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+    at: impl Fn(&T) -> DateTime<Utc>,
+) -> portal_core::Result<portal_core::store::Page<T>> {
+    use portal_core::store::{Page, PageKey};
+    if limit == 0 {
+        return Ok(Page {
+            items: Vec::new(),
+            next: None,
+        });
+    }
+    let wanted = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+    let keyed = |row: &Row<'_>| -> rusqlite::Result<(PageKey, T)> {
+        let value = item(row)?;
+        let seq: i64 = row.get(query.width)?;
+        let seq = u64::try_from(seq)
+            .map_err(|_| corrupt(query.width, Type::Integer, "negative number"))?;
+        Ok((
+            PageKey {
+                at: at(&value),
+                seq,
+            },
+            value,
+        ))
+    };
+    let read: Vec<(PageKey, T)> = match after {
+        None => conn
+            .prepare_cached(query.first)
+            .and_then(|mut s| {
+                s.query_map(rusqlite::params![parent, wanted], keyed)
+                    .and_then(Iterator::collect)
+            })
+            .db("reading a page")?,
+        Some(key) => {
+            let seq = i64::try_from(key.seq).unwrap_or(i64::MAX);
+            conn.prepare_cached(query.after)
+                .and_then(|mut s| {
+                    s.query_map(
+                        rusqlite::params![parent, micros(key.at), seq, wanted],
+                        keyed,
+                    )
+                    .and_then(Iterator::collect)
+                })
+                .db("reading a page")?
+        }
+    };
+    Ok(Page::from_read(read, limit))
 }

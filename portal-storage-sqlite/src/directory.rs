@@ -202,7 +202,9 @@ impl DirectoryStore for SqliteStore {
     async fn set_portal_status(&self, portal: PortalId, status: PortalStatus) -> Result<()> {
         self.write_content(portal, move |conn| {
             let changed = conn
-                .prepare_cached("UPDATE portals SET status = ?1 WHERE id = ?2")
+                .prepare_cached(
+                    "UPDATE portals SET status = ?1, version = version + 1 WHERE id = ?2",
+                )
                 .and_then(|mut s| s.execute(params![status.as_str(), &portal.as_bytes()[..]]))
                 .db("changing a portal's status")?;
             if changed == 0 {
@@ -452,6 +454,7 @@ impl DirectoryStore for SqliteStore {
         &self,
         portal: PortalId,
         edit: &PortalEdit,
+        expected: Option<u64>,
         activity: &ActivityEntry,
     ) -> Result<Portal> {
         let edit = edit.clone();
@@ -463,18 +466,31 @@ impl DirectoryStore for SqliteStore {
         };
         self.write_content(portal, move |conn| {
             let key = &portal.as_bytes()[..];
+            let stored = stored_version(conn, "SELECT version FROM portals WHERE id = ?1", key)?
+                .ok_or(Error::NotFound {
+                    entity: Entity::Portal,
+                })?;
+            portal_core::model::check_expected_version("portal", stored, expected)?;
             let changed = match &edit {
                 PortalEdit::Rename(name) => conn
-                    .prepare_cached("UPDATE portals SET client_name = ?1 WHERE id = ?2")
+                    .prepare_cached(
+                        "UPDATE portals SET client_name = ?1, version = version + 1 WHERE id = ?2",
+                    )
                     .and_then(|mut s| s.execute(params![name, key])),
                 PortalEdit::TargetDate(date) => conn
-                    .prepare_cached("UPDATE portals SET target_date = ?1 WHERE id = ?2")
+                    .prepare_cached(
+                        "UPDATE portals SET target_date = ?1, version = version + 1 WHERE id = ?2",
+                    )
                     .and_then(|mut s| s.execute(params![date.map(codec::date_str), key])),
                 PortalEdit::Status(status) => conn
-                    .prepare_cached("UPDATE portals SET status = ?1 WHERE id = ?2")
+                    .prepare_cached(
+                        "UPDATE portals SET status = ?1, version = version + 1 WHERE id = ?2",
+                    )
                     .and_then(|mut s| s.execute(params![status.as_str(), key])),
                 PortalEdit::Branding(_) => conn
-                    .prepare_cached("UPDATE portals SET branding = ?1 WHERE id = ?2")
+                    .prepare_cached(
+                        "UPDATE portals SET branding = ?1, version = version + 1 WHERE id = ?2",
+                    )
                     .and_then(|mut s| s.execute(params![branding, key])),
                 _ => return Err(Error::storage_msg("an edit this store does not know")),
             }
@@ -544,20 +560,39 @@ impl DirectoryStore for SqliteStore {
         .await
     }
 
-    async fn edit_tenant(&self, tenant: TenantId, edit: &TenantEdit) -> Result<Tenant> {
+    async fn edit_tenant(
+        &self,
+        tenant: TenantId,
+        edit: &TenantEdit,
+        expected: Option<u64>,
+    ) -> Result<Tenant> {
         let edit = edit.clone();
         self.write(move |conn| {
             let key = &tenant.as_bytes()[..];
+            let stored = stored_version(conn, "SELECT version FROM tenants WHERE id = ?1", key)?
+                .ok_or(Error::NotFound {
+                    entity: Entity::Tenant,
+                })?;
+            portal_core::model::check_expected_version("account settings", stored, expected)?;
             let changed = match &edit {
                 TenantEdit::Rename(name) => conn
-                    .prepare_cached("UPDATE tenants SET name = ?1 WHERE id = ?2")
+                    .prepare_cached(
+                        "UPDATE tenants SET name = ?1, version = version + 1 WHERE id = ?2",
+                    )
                     .and_then(|mut s| s.execute(params![name, key])),
                 TenantEdit::NotificationRecipients(list) => {
                     let list = codec::to_json(list)?;
                     conn.prepare_cached(
-                        "UPDATE tenants SET notification_recipients = ?1 WHERE id = ?2",
+                        "UPDATE tenants SET notification_recipients = ?1, version = version + 1 WHERE id = ?2",
                     )
                     .and_then(|mut s| s.execute(params![list, key]))
+                }
+                TenantEdit::Branding(branding) => {
+                    let branding = codec::to_json(branding)?;
+                    conn.prepare_cached(
+                        "UPDATE tenants SET branding = ?1, version = version + 1 WHERE id = ?2",
+                    )
+                    .and_then(|mut s| s.execute(params![branding, key]))
                 }
                 _ => return Err(Error::storage_msg("an edit this store does not know")),
             }
@@ -841,4 +876,15 @@ pub(crate) fn load_contacts(conn: &Connection, portal: PortalId) -> Result<Vec<C
     stmt.query_map([&portal.as_bytes()[..]], |row| codec::contact_at(row, 0))
         .and_then(Iterator::collect)
         .db("listing contacts")
+}
+
+/// The version of a versioned row (`sql` selects it by id), `None` if missing: read
+/// inside the unit that changes the row, for its compare-and-set.
+fn stored_version(conn: &rusqlite::Connection, sql: &str, key: &[u8]) -> Result<Option<u64>> {
+    let v: Option<i64> = conn
+        .prepare_cached(sql)
+        .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
+        .db("reading a version")?;
+    v.map(|v| u64::try_from(v).map_err(|_| Error::storage_msg("a stored version is negative")))
+        .transpose()
 }

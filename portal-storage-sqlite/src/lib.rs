@@ -381,6 +381,7 @@ mod tests {
             notification_recipients: Vec::new(),
             time_zone: portal_core::model::TimeZone::UTC,
             created_at: chrono::Utc::now(),
+            version: portal_core::model::first_version(),
         };
         store.create_tenant(&tenant).await.unwrap();
         for file in ["portal.db", "portal.db-wal", "portal.db-shm"] {

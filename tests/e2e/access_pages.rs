@@ -230,9 +230,10 @@ async fn bad_requests_get_clear_errors() {
     // Nothing was started by the refused requests.
     assert!(
         h.service
-            .access_log(&h.staff, h.portal.id, 100)
+            .access_log(&h.staff, h.portal.id, None, 100)
             .await
             .unwrap()
+            .items
             .iter()
             .all(|e| e.event != portal_core::store::AccessEvent::CodeSent)
     );

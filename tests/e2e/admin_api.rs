@@ -6,7 +6,7 @@
 //! its schema in the served OpenAPI document (`jsonschema`).
 
 use http::Method;
-use portal_core::model::TaskStatus;
+use portal_core::model::{PortalStatus, TaskStatus};
 use portal_tests::multipart::{Part, content_type, multipart};
 use portal_tests::{Browser, Harness, Options, Page, code_in, sign_in_over_http};
 use serde_json::{Value, json};
@@ -298,9 +298,10 @@ async fn another_tenants_ids_are_not_found_and_nothing_changes() {
     let feed_before = api
         .h
         .service
-        .staff_activity(&api.h.other_staff, other, 1000)
+        .staff_activity(&api.h.other_staff, other, None, 1000)
         .await
         .unwrap()
+        .items
         .len();
     let mut checked = 0;
     for (method, template, op) in routes(&api.doc) {
@@ -329,9 +330,10 @@ async fn another_tenants_ids_are_not_found_and_nothing_changes() {
     assert_eq!(
         api.h
             .service
-            .staff_activity(&api.h.other_staff, other, 1000)
+            .staff_activity(&api.h.other_staff, other, None, 1000)
             .await
             .unwrap()
+            .items
             .len(),
         feed_before
     );
@@ -598,6 +600,89 @@ async fn updates_need_a_current_if_match() {
     assert_eq!(api.send(put(tag, "#654321")).await.status(), 412);
     let t = api.h.store.tenant(api.h.portal.tenant_id).await.unwrap();
     assert_eq!(t.branding.accent_color.hex(), "#123456");
+    // The tenant's ETag is its settings' version, and every update moves it.
+    let now = api.send(req(Method::GET, "/tenant", &[])).await;
+    let tag = now.page.header("etag");
+    assert_eq!(
+        tag,
+        format!("\"v{}\"", t.version),
+        "the ETag names the version"
+    );
+    let renamed = api
+        .send(
+            req(Method::PATCH, "/tenant", &[])
+                .json(json!({"name": "Acme Managed IT"}))
+                .header("if-match", tag.clone()),
+        )
+        .await;
+    assert_eq!(renamed.status(), 200, "{}", renamed.page.body);
+    assert_ne!(renamed.page.header("etag"), tag, "the ETag moved");
+    assert_eq!(renamed.json["version"], t.version + 1);
+    let stale = api
+        .send(
+            req(Method::PATCH, "/tenant", &[])
+                .json(json!({"name": "Lost update"}))
+                .header("if-match", tag),
+        )
+        .await;
+    assert_eq!(stale.status(), 412, "{}", stale.page.body);
+    assert_eq!(
+        api.h.store.tenant(t.id).await.unwrap().name,
+        "Acme Managed IT",
+        "the stale rename changed nothing"
+    );
+
+    // A portal's own fields: name, target date, status and branding.
+    let portal = [api.portal()];
+    let read = api
+        .send(req(Method::GET, "/portals/{portal}", &portal))
+        .await;
+    let tag = read.page.header("etag");
+    assert_eq!(tag, format!("\"v{}\"", read.json["version"]));
+    let patch = |tag: String, body: Value| {
+        req(Method::PATCH, "/portals/{portal}", &portal)
+            .json(body)
+            .header("if-match", tag)
+    };
+    let renamed = api
+        .send(patch(tag.clone(), json!({"client_name": "Contoso Dental"})))
+        .await;
+    assert_eq!(renamed.status(), 200, "{}", renamed.page.body);
+    let moved = renamed.page.header("etag");
+    assert_ne!(moved, tag, "the ETag changed after the update");
+    let stale = api
+        .send(patch(tag.clone(), json!({"target_date": "2027-05-01"})))
+        .await;
+    assert_eq!(stale.status(), 412, "{}", stale.page.body);
+    assert_eq!(
+        stale.page.header("content-type"),
+        "application/problem+json"
+    );
+    let branding = |tag: String| {
+        req(Method::PUT, "/portals/{portal}/branding", &portal)
+            .json(json!({"company_name": "Acme for Contoso", "accent_color": "#224466"}))
+            .header("if-match", tag)
+    };
+    assert_eq!(api.send(branding(tag)).await.status(), 412);
+    let p = api.h.store.portal(api.h.portal.id).await.unwrap();
+    assert_eq!(p.target_date, None, "the stale target date changed nothing");
+    assert_eq!(p.client_name, "Contoso Dental");
+    let branded = api.send(branding(moved.clone())).await;
+    assert_eq!(branded.status(), 200, "{}", branded.page.body);
+    assert_ne!(branded.page.header("etag"), moved);
+    // A status change by someone else moves the ETag too.
+    api.h
+        .service
+        .set_portal_status(&api.h.staff, api.h.portal.id, PortalStatus::Completed)
+        .await
+        .unwrap();
+    let after = api
+        .send(patch(
+            branded.page.header("etag"),
+            json!({"client_name": "Overwrites the status change?"}),
+        ))
+        .await;
+    assert_eq!(after.status(), 412, "{}", after.page.body);
 }
 
 #[tokio::test]
@@ -1240,9 +1325,10 @@ async fn an_msps_day_through_every_route() {
     let all = api
         .h
         .service
-        .staff_activity(&api.h.staff, api.h.portal.id, 1000)
+        .staff_activity(&api.h.staff, api.h.portal.id, None, 1000)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(entries.len(), all.len(), "paging saw every entry once");
     assert!(
         entries
@@ -1926,6 +2012,123 @@ async fn two_patches_racing_from_one_etag_one_wins_one_is_stale() {
             read.json["version"].as_u64().unwrap() + 1
         );
     }
+}
+
+#[tokio::test]
+async fn two_portal_and_tenant_patches_racing_from_one_etag_one_wins() {
+    let api = Api::start().await;
+    let portal = [api.portal()];
+    for round in 0..5 {
+        let read = api
+            .send(req(Method::GET, "/portals/{portal}", &portal))
+            .await;
+        let tag = read.page.header("etag");
+        let edit = |name: String| {
+            req(Method::PATCH, "/portals/{portal}", &portal)
+                .json(json!({"client_name": name}))
+                .header("if-match", tag.clone())
+        };
+        let (a, b) = tokio::join!(
+            api.send(edit(format!("Alice {round}"))),
+            api.send(edit(format!("Bob {round}")))
+        );
+        let mut statuses = [a.status(), b.status()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 412], "{} / {}", a.page.body, b.page.body);
+        let winner = if a.status() == 200 { &a } else { &b };
+        let now = api
+            .send(req(Method::GET, "/portals/{portal}", &portal))
+            .await;
+        assert_eq!(now.json["client_name"], winner.json["client_name"]);
+        assert_eq!(
+            now.json["version"],
+            read.json["version"].as_u64().unwrap() + 1
+        );
+    }
+    let read = api.send(req(Method::GET, "/tenant", &[])).await;
+    let tag = read.page.header("etag");
+    let edit = |name: &str| {
+        req(Method::PATCH, "/tenant", &[])
+            .json(json!({"name": name}))
+            .header("if-match", tag.clone())
+    };
+    let (a, b) = tokio::join!(api.send(edit("Alice MSP")), api.send(edit("Bob MSP")));
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 412], "{} / {}", a.page.body, b.page.body);
+}
+
+/// The activity feed and the access log are paged by key in the store: entries
+/// added between pages never shift the next page (every entry of the first read
+/// comes exactly once, in order), and a cursor that is not one of this list's is
+/// 422 naming `cursor`.
+#[tokio::test]
+async fn the_feed_and_the_access_log_page_by_key() {
+    use base64::Engine as _;
+    let api = Api::start().await;
+    let portal = [api.portal()];
+    for i in 0..7 {
+        api.h
+            .service
+            .rename_portal(&api.h.staff, api.h.portal.id, &format!("Name {i}"))
+            .await
+            .unwrap();
+    }
+    let full = api
+        .send(req(Method::GET, "/portals/{portal}/activity", &portal).query("limit=100"))
+        .await;
+    assert_eq!(full.status(), 200, "{}", full.page.body);
+    let all = full.json["items"].as_array().unwrap().clone();
+    assert!(all.len() >= 7);
+    let mut seen: Vec<Value> = Vec::new();
+    let mut cursor: Option<String> = None;
+    for round in 0.. {
+        assert!(round < 100, "paging never ends");
+        let q = match &cursor {
+            Some(c) => format!("limit=2&cursor={c}"),
+            None => "limit=2".to_owned(),
+        };
+        let page = api
+            .send(req(Method::GET, "/portals/{portal}/activity", &portal).query(&q))
+            .await;
+        assert_eq!(page.status(), 200, "{}", page.page.body);
+        seen.extend(page.json["items"].as_array().unwrap().iter().cloned());
+        match page.json["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+        // Someone renames the portal between two pages: a newer entry.
+        api.h
+            .service
+            .rename_portal(&api.h.staff, api.h.portal.id, &format!("Between {round}"))
+            .await
+            .unwrap();
+    }
+    let originals: Vec<&Value> = seen.iter().filter(|e| all.contains(e)).collect();
+    assert_eq!(
+        originals,
+        all.iter().collect::<Vec<_>>(),
+        "every entry of the first read exactly once, in order"
+    );
+    assert!(
+        seen.iter()
+            .all(|e| !e["subject"].as_str().unwrap_or("").starts_with("Between")),
+        "entries newer than the first page do not slip into later pages"
+    );
+    let tampered = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("k1:x:0:1");
+    let offset = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("o:2");
+    for path in ["/portals/{portal}/activity", "/portals/{portal}/access-log"] {
+        for bad in [tampered.as_str(), offset.as_str(), "%%%"] {
+            let q = format!("cursor={bad}");
+            let refused = api.send(req(Method::GET, path, &portal).query(&q)).await;
+            assert_eq!(refused.status(), 422, "{path} {bad}: {}", refused.page.body);
+            assert_eq!(refused.field(), "cursor");
+        }
+    }
+    let log = api
+        .send(req(Method::GET, "/portals/{portal}/access-log", &portal).query("limit=1"))
+        .await;
+    assert_eq!(log.status(), 200, "{}", log.page.body);
 }
 
 /// Every staff use case of the core is reachable over the API: the document names,

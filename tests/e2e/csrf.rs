@@ -218,9 +218,10 @@ async fn a_burst_of_comments_sends_the_msp_one_email() {
     assert_eq!(staff_emails(&h) - before, 1, "one email for the burst");
     let feed = h
         .service
-        .staff_activity(&h.staff, h.portal.id, 100)
+        .staff_activity(&h.staff, h.portal.id, None, 100)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(
         feed.iter()
             .filter(|e| e.kind == portal_core::workflow::ActivityKind::Commented)

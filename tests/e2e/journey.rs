@@ -123,9 +123,10 @@ async fn invite_to_portal_home_with_outbox_mailer() {
     // Access was logged with IP and user agent.
     let log = h
         .service
-        .access_log(&h.staff, h.portal.id, 50)
+        .access_log(&h.staff, h.portal.id, None, 50)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     let events: Vec<_> = log.iter().map(|e| e.event).collect();
     for e in [
         AccessEvent::InviteOpened,
@@ -229,9 +230,10 @@ async fn head_on_invite_answers_200_and_logs_nothing() {
     let h = Harness::start(Options::memory()).await;
     let before = h
         .service
-        .access_log(&h.staff, h.portal.id, 100)
+        .access_log(&h.staff, h.portal.id, None, 100)
         .await
         .unwrap()
+        .items
         .len();
     let res = h
         .browser()
@@ -240,9 +242,10 @@ async fn head_on_invite_answers_200_and_logs_nothing() {
     assert_eq!(res.status, 200);
     assert_eq!(
         h.service
-            .access_log(&h.staff, h.portal.id, 100)
+            .access_log(&h.staff, h.portal.id, None, 100)
             .await
             .unwrap()
+            .items
             .len(),
         before
     );

@@ -579,9 +579,10 @@ async fn ask_a_question_and_see_the_answer() {
     assert!(page.body.contains("No, we do it remotely."));
     let feed = h
         .service
-        .staff_activity(&h.staff, h.portal.id, 10)
+        .staff_activity(&h.staff, h.portal.id, None, 10)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert!(feed.iter().any(|a| a.kind == ActivityKind::QuestionAsked));
     let empty = post(&b, "/questions", &[("question", "")]).await;
     assert_eq!(empty.status, 422);
@@ -808,9 +809,10 @@ async fn no_action_reaches_another_portals_task() {
     let csrf = b.get("/").await.csrf();
     let before = h
         .service
-        .staff_activity(&h.other_staff, h.other_portal.id, 100)
+        .staff_activity(&h.other_staff, h.other_portal.id, None, 100)
         .await
         .unwrap()
+        .items
         .len();
     let attempts: [Attempt; 5] = [
         ("standard", "complete", vec![("notes", "x")]),
@@ -834,9 +836,10 @@ async fn no_action_reaches_another_portals_task() {
     }
     assert_eq!(
         h.service
-            .staff_activity(&h.other_staff, h.other_portal.id, 100)
+            .staff_activity(&h.other_staff, h.other_portal.id, None, 100)
             .await
             .unwrap()
+            .items
             .len(),
         before,
         "nothing recorded"

@@ -522,12 +522,14 @@ pub async fn directory_edits(store: &dyn Store) {
         .edit_portal(
             w.portal.id,
             &PortalEdit::Rename("Contoso Dental".to_owned()),
+            None,
             &note(w.portal.id),
         )
         .await
         .unwrap();
     let expected = crate::model::Portal {
         client_name: "Contoso Dental".to_owned(),
+        version: w.portal.version + 1,
         ..w.portal.clone()
     };
     assert_eq!(
@@ -539,12 +541,14 @@ pub async fn directory_edits(store: &dyn Store) {
         .edit_portal(
             w.portal.id,
             &PortalEdit::TargetDate(Some(day)),
+            None,
             &note(w.portal.id),
         )
         .await
         .unwrap();
     let expected = crate::model::Portal {
         target_date: Some(day),
+        version: expected.version + 1,
         ..expected
     };
     assert_eq!(dated, expected, "a target date keeps the new name");
@@ -565,6 +569,7 @@ pub async fn directory_edits(store: &dyn Store) {
         .edit_portal(
             w.portal.id,
             &PortalEdit::TargetDate(None),
+            None,
             &note(w.portal.id),
         )
         .await
@@ -574,7 +579,12 @@ pub async fn directory_edits(store: &dyn Store) {
     let ghost = portal_id();
     assert_err!(
         store
-            .edit_portal(ghost, &PortalEdit::Rename("Ghost".to_owned()), &note(ghost))
+            .edit_portal(
+                ghost,
+                &PortalEdit::Rename("Ghost".to_owned()),
+                None,
+                &note(ghost)
+            )
             .await,
         Error::NotFound {
             entity: Entity::Portal
@@ -672,6 +682,7 @@ pub async fn directory_edits(store: &dyn Store) {
             .edit_portal(
                 w.portal.id,
                 &PortalEdit::Rename("Sneaky".to_owned()),
+                None,
                 &note(elsewhere_portal.id)
             )
             .await,
@@ -704,7 +715,11 @@ pub async fn directory_edits(store: &dyn Store) {
 
     // Tenants.
     let renamed = store
-        .edit_tenant(w.tenant.id, &TenantEdit::Rename("Northwind MSP".to_owned()))
+        .edit_tenant(
+            w.tenant.id,
+            &TenantEdit::Rename("Northwind MSP".to_owned()),
+            None,
+        )
         .await
         .unwrap();
     let recipients = vec![
@@ -715,29 +730,36 @@ pub async fn directory_edits(store: &dyn Store) {
         .edit_tenant(
             w.tenant.id,
             &TenantEdit::NotificationRecipients(recipients.clone()),
+            None,
         )
         .await
         .unwrap();
     let expected = crate::model::Tenant {
         name: "Northwind MSP".to_owned(),
         notification_recipients: recipients,
+        version: w.tenant.version + 2,
         ..w.tenant.clone()
     };
     assert_eq!(renamed.name, "Northwind MSP");
     assert_eq!(both, expected, "recipients keep the new name");
     let again = store
-        .edit_tenant(w.tenant.id, &TenantEdit::Rename("Northwind IT".to_owned()))
+        .edit_tenant(
+            w.tenant.id,
+            &TenantEdit::Rename("Northwind IT".to_owned()),
+            None,
+        )
         .await
         .unwrap();
     let expected = crate::model::Tenant {
         name: "Northwind IT".to_owned(),
+        version: expected.version + 1,
         ..expected
     };
     assert_eq!(again, expected, "a rename keeps the recipients");
     assert_eq!(store.tenant(w.tenant.id).await.unwrap(), expected);
     assert_err!(
         store
-            .edit_tenant(tenant_id(), &TenantEdit::Rename("Ghost".to_owned()))
+            .edit_tenant(tenant_id(), &TenantEdit::Rename("Ghost".to_owned()), None)
             .await,
         Error::NotFound {
             entity: Entity::Tenant

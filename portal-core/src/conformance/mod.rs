@@ -77,6 +77,7 @@ mod filedrop;
 mod guards;
 mod idempotency;
 mod outbox;
+mod paging;
 mod plan;
 pub mod race;
 mod races;
@@ -86,6 +87,7 @@ mod retention;
 mod sessions;
 mod staff;
 mod support;
+mod versions;
 mod workflow;
 
 use std::sync::Arc;
@@ -137,6 +139,7 @@ pub use outbox::{
     outbox_claims_due_in_order, outbox_concurrent_claims, outbox_enqueue_round_trips,
     outbox_outcomes, outbox_prune_sent, outbox_queued_with_their_unit, outbox_stale_claim_refused,
 };
+pub use paging::{access_log_pages_by_key, activity_pages_by_key};
 pub use plan::{
     plan_concurrent_moves, plan_delete_takes_comments, plan_moves_renumber, plan_reads_and_changes,
     plan_refusals_write_nothing, plan_unlocks_in_the_same_unit, portal_with_plan_in_one_unit,
@@ -162,6 +165,7 @@ pub use sessions::{
 pub use staff::{
     ADMIN_USE_CASES, STAFF_USE_CASES, staff_actions_land_in_the_feed, staff_isolation, staff_roles,
 };
+pub use versions::{concurrent_versioned_edits, versions_compare_and_set};
 pub use workflow::{
     activity_feed_order, branding_changes, comments_order_and_scope, concurrent_approvals,
     concurrent_checklist_items, evidence_round_trips, questions_answered_once,
@@ -176,6 +180,8 @@ pub async fn run_all(store: Arc<dyn Store>) {
     tenants_and_portals(s).await;
     contacts(s).await;
     directory_edits(s).await;
+    versions_compare_and_set(s).await;
+    concurrent_versioned_edits(store.clone()).await;
     remove_contact_erases_access(s).await;
     phases_and_tasks(s).await;
     concurrent_positions(store.clone()).await;
@@ -230,6 +236,8 @@ pub async fn run_all(store: Arc<dyn Store>) {
     comments_order_and_scope(s).await;
     questions_answered_once(s).await;
     activity_feed_order(s).await;
+    activity_pages_by_key(s).await;
+    access_log_pages_by_key(s).await;
     branding_changes(s).await;
     evidence_round_trips(s).await;
     foreign_activity_refused(s).await;
@@ -315,7 +323,9 @@ pub async fn run_all(store: Arc<dyn Store>) {
 macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each ref $make;
-            tenants_and_portals, contacts, directory_edits, remove_contact_erases_access,
+            tenants_and_portals, contacts, directory_edits, versions_compare_and_set,
+            activity_pages_by_key, access_log_pages_by_key,
+            remove_contact_erases_access,
             phases_and_tasks, portal_snapshot_order, logos,
             tenant_isolation, invites, revoke_invite_keeps_sessions, start_verification,
             verification_limit_per_contact, code_redeem_creates_session,
@@ -358,7 +368,7 @@ macro_rules! conformance_tests {
             concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims,
             concurrent_digests, plan_concurrent_moves, concurrent_idempotency_reserves, staff_isolation, staff_roles,
             staff_actions_land_in_the_feed, concurrent_audit_appends,
-            concurrent_delete_and_download
+            concurrent_delete_and_download, concurrent_versioned_edits
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -90,9 +90,11 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "staff_sweep_file_drops",
     "rename_portal",
     "set_target_date",
+    "update_portal",
     "edit_contact",
     "rename_tenant",
     "set_notification_recipients",
+    "update_tenant",
     "add_plan_task",
     "edit_task",
     "set_due_date",
@@ -121,6 +123,7 @@ pub const ADMIN_USE_CASES: &[&str] = &[
     "upload_logo",
     "rename_tenant",
     "set_notification_recipients",
+    "update_tenant",
     "update_tenant_branding",
     "update_portal_branding",
     "revoke_invite",
@@ -143,6 +146,7 @@ const OWN_TENANT_ONLY: &[&str] = &[
     "erasure_log",
     "rename_tenant",
     "set_notification_recipients",
+    "update_tenant",
     "review_queue",
     "failed_mail",
     "upload_logo",
@@ -406,11 +410,11 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
     let branding = || Branding::new("Other", "#123456", "Hi", None);
     let p = a.portal;
     match row {
-        "access_log" => service.access_log(staff, p, 10).await.map(drop),
+        "access_log" => service.access_log(staff, p, None, 10).await.map(drop),
         "staff_task" => service.staff_task(staff, p, a.standard).await.map(drop),
         "staff_comments" => service.staff_comments(staff, p, a.standard).await.map(drop),
         "staff_questions" => service.staff_questions(staff, p).await.map(drop),
-        "staff_activity" => service.staff_activity(staff, p, 10).await.map(drop),
+        "staff_activity" => service.staff_activity(staff, p, None, 10).await.map(drop),
         "staff_meeting_ics" => service
             .staff_meeting_ics(staff, p, a.meeting)
             .await
@@ -466,6 +470,30 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
             .await
             .map(drop),
         "rename_tenant" => service.rename_tenant(staff, "Renamed MSP").await.map(drop),
+        "update_tenant" => service
+            .update_tenant(
+                staff,
+                crate::service::TenantUpdate {
+                    name: Some("Updated MSP".to_owned()),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await
+            .map(drop),
+        "update_portal" => service
+            .update_portal(
+                staff,
+                p,
+                crate::service::PortalUpdate {
+                    client_name: Some("Updated".to_owned()),
+                    target_date: Some(chrono::NaiveDate::from_ymd_opt(2027, 4, 1)),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await
+            .map(drop),
         "set_notification_recipients" => service
             .set_notification_recipients(staff, &["desk@renamed.example"])
             .await
@@ -815,6 +843,7 @@ const NOT_IN_A_FEED: &[&str] = &[
     "upload_logo",
     "rename_tenant",
     "set_notification_recipients",
+    "update_tenant",
     "update_tenant_branding",
     "create_template",
     "edit_template",

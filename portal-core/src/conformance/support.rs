@@ -147,6 +147,7 @@ pub(crate) fn new_tenant(created_at: DateTime<Utc>) -> Tenant {
         // Not the default: a store that drops the zone fails the round trip.
         time_zone: TimeZone::parse("Europe/Paris").unwrap(),
         created_at,
+        version: crate::model::first_version(),
     }
 }
 
@@ -159,6 +160,7 @@ pub(crate) fn new_portal(tenant: TenantId, created_at: DateTime<Utc>) -> Portal 
         branding: Branding::new("Conformance IT", "#ffd33d", "", None).unwrap(),
         created_at,
         target_date: None,
+        version: crate::model::first_version(),
     }
 }
 

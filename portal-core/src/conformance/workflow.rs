@@ -1009,9 +1009,10 @@ pub async fn branding_changes(store: &dyn Store) {
         p1_now,
         crate::model::Portal {
             branding: own.clone(),
+            version: p1.version + 1,
             ..p1.clone()
         },
-        "only the branding changed"
+        "only the branding (and so the version) changed"
     );
     assert_eq!(
         store.portal_snapshot(p1.id).await.unwrap().portal.branding,

@@ -15,7 +15,7 @@ use crate::outbox::OutboxMessage;
 use crate::secret::{CodeHash, TokenHash};
 use crate::store::{
     AccessEvent, AccessLogEntry, AccessStore, ClientContext, ContactInPortal, NewCode, NewSession,
-    RequestInfo, VerificationView,
+    Page, PageKey, RequestInfo, VerificationView,
 };
 use crate::workflow::ActivityEntry;
 
@@ -512,6 +512,19 @@ impl AccessStore for MemoryStore {
                 |e| e.at,
             );
             Ok(entries.into_iter().take(limit).cloned().collect())
+        })
+    }
+
+    async fn access_log_page(
+        &self,
+        portal: PortalId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<AccessLogEntry>> {
+        self.with(|st| {
+            Ok(st
+                .access_log
+                .newest_page(|e| e.portal_id == portal, |e| e.at, after, limit))
         })
     }
 

@@ -23,7 +23,10 @@ impl DirectoryStore for MemoryStore {
                 tenant.id,
                 Seq {
                     seq,
-                    value: tenant.clone(),
+                    value: Tenant {
+                        version: crate::model::first_version(),
+                        ..tenant.clone()
+                    },
                 },
             );
             Ok(())
@@ -66,7 +69,10 @@ impl DirectoryStore for MemoryStore {
                 portal.id,
                 Seq {
                     seq,
-                    value: portal.clone(),
+                    value: Portal {
+                        version: crate::model::first_version(),
+                        ..portal.clone()
+                    },
                 },
             );
             Ok(())
@@ -100,6 +106,7 @@ impl DirectoryStore for MemoryStore {
                 .get_mut(&portal)
                 .ok_or_else(|| not_found(Entity::Portal))?;
             p.value.status = status;
+            p.value.version += 1;
             Ok(())
         })
     }
@@ -269,12 +276,16 @@ impl DirectoryStore for MemoryStore {
         &self,
         portal: PortalId,
         edit: &PortalEdit,
+        expected: Option<u64>,
         activity: &ActivityEntry,
     ) -> Result<Portal> {
         self.with(|st| {
-            if !st.portals.contains_key(&portal) {
-                return Err(not_found(Entity::Portal));
-            }
+            let stored = st
+                .portals
+                .get(&portal)
+                .map(|p| p.value.version)
+                .ok_or_else(|| not_found(Entity::Portal))?;
+            crate::model::check_expected_version("portal", stored, expected)?;
             activity.ensure_portal(portal)?;
             if !matches!(
                 edit,
@@ -296,6 +307,7 @@ impl DirectoryStore for MemoryStore {
                 PortalEdit::Status(status) => p.value.status = *status,
                 PortalEdit::Branding(branding) => p.value.branding = branding.clone(),
             }
+            p.value.version += 1;
             Ok(p.value.clone())
         })
     }
@@ -332,18 +344,26 @@ impl DirectoryStore for MemoryStore {
         })
     }
 
-    async fn edit_tenant(&self, tenant: TenantId, edit: &TenantEdit) -> Result<Tenant> {
+    async fn edit_tenant(
+        &self,
+        tenant: TenantId,
+        edit: &TenantEdit,
+        expected: Option<u64>,
+    ) -> Result<Tenant> {
         self.with(|st| {
             let t = st
                 .tenants
                 .get_mut(&tenant)
                 .ok_or_else(|| not_found(Entity::Tenant))?;
+            crate::model::check_expected_version("account settings", t.value.version, expected)?;
             match edit {
                 TenantEdit::Rename(name) => t.value.name.clone_from(name),
                 TenantEdit::NotificationRecipients(list) => {
                     t.value.notification_recipients.clone_from(list);
                 }
+                TenantEdit::Branding(branding) => t.value.branding = branding.clone(),
             }
+            t.value.version += 1;
             Ok(t.value.clone())
         })
     }

@@ -54,7 +54,7 @@ use crate::ids::{ContactId, FileId, MailId, PhaseId, PortalId, QuestionId, TaskI
 use crate::model::{Contact, Logo, Phase, Portal, Task, Tenant};
 use crate::outbox::OutboxMessage;
 use crate::secret::{CodeHash, TokenHash};
-use crate::store::{AccessLogEntry, ContactInPortal, NewCode};
+use crate::store::{AccessLogEntry, ContactInPortal, NewCode, Page, PageKey};
 use crate::workflow::{ActivityEntry, ClientQuestion, Comment, DocumentFile};
 
 /// The in-memory reference store: a complete [`crate::Store`] kept in process memory.
@@ -203,14 +203,15 @@ struct State {
     code_guards: HashMap<ContactId, CodeGuard>,
     sessions: HashMap<TokenHash, SessionRec>,
     contact_sessions: HashMap<ContactId, Vec<TokenHash>>,
-    /// Append-only, in insertion order.
-    access_log: Vec<AccessLogEntry>,
+    /// Append-only, in insertion order, each entry with its number.
+    access_log: Log<AccessLogEntry>,
     /// Every task comment with its insertion number.
     comments: Vec<Seq<Comment>>,
     /// Questions with their insertion number (answers are set in place).
     questions: HashMap<QuestionId, Seq<ClientQuestion>>,
-    /// The activity feed of every portal: append-only, in insertion order.
-    activity: Vec<ActivityEntry>,
+    /// The activity feed of every portal: append-only, in insertion order, each entry
+    /// with its number.
+    activity: Log<ActivityEntry>,
     /// Uploaded files (document versions) with their insertion number.
     files: HashMap<FileId, Seq<DocumentFile>>,
     /// The email outbox, with each email's insertion number.
@@ -269,6 +270,79 @@ fn not_found(entity: Entity) -> Error {
 
 /// Newest first by time; entries with the same time, latest appended first. `items`
 /// must come in insertion order.
+/// An append-only list whose entries keep the number they were appended with, so a
+/// removal never renumbers the others: the tie-breaking `seq` of a [`PageKey`].
+#[derive(Debug)]
+struct Log<T> {
+    next: u64,
+    items: Vec<(u64, T)>,
+}
+
+impl<T> Default for Log<T> {
+    fn default() -> Self {
+        Self {
+            next: 0,
+            items: Vec::new(),
+        }
+    }
+}
+
+impl<T> Log<T> {
+    fn push(&mut self, item: T) {
+        self.items.push((self.next, item));
+        self.next += 1;
+    }
+
+    fn extend(&mut self, items: impl IntoIterator<Item = T>) {
+        for item in items {
+            self.push(item);
+        }
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
+        self.items.retain(|(_, item)| keep(item));
+    }
+
+    fn iter(&self) -> impl DoubleEndedIterator<Item = &T> {
+        self.items.iter().map(|(_, item)| item)
+    }
+
+    /// A page of the entries `keep` selects, newest first (equal times: the later
+    /// appended first), after `after` in that order.
+    fn newest_page(
+        &self,
+        keep: impl Fn(&T) -> bool,
+        at: impl Fn(&T) -> DateTime<Utc>,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Page<T>
+    where
+        T: Clone,
+    {
+        let mut read: Vec<(PageKey, &T)> = self
+            .items
+            .iter()
+            .filter(|(_, item)| keep(item))
+            .map(|(seq, item)| {
+                (
+                    PageKey {
+                        at: at(item),
+                        seq: *seq,
+                    },
+                    item,
+                )
+            })
+            .filter(|(key, _)| after.is_none_or(|a| *key < a))
+            .collect();
+        read.sort_by_key(|item| std::cmp::Reverse(item.0));
+        read.truncate(limit.saturating_add(1));
+        Page::from_read(
+            read.into_iter().map(|(k, t)| (k, t.clone())).collect(),
+            limit,
+        )
+    }
+}
+
 fn newest_first<'a, T: 'a>(
     items: impl DoubleEndedIterator<Item = &'a T>,
     at: impl Fn(&T) -> DateTime<Utc>,

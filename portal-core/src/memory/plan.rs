@@ -166,7 +166,10 @@ impl TemplateStore for MemoryStore {
                 portal.id,
                 super::Seq {
                     seq,
-                    value: portal.clone(),
+                    value: Portal {
+                        version: crate::model::first_version(),
+                        ..portal.clone()
+                    },
                 },
             );
             for p in phases {

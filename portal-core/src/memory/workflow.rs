@@ -9,7 +9,7 @@ use crate::error::{Entity, Error, Result};
 use crate::ids::{PortalId, QuestionId, TaskId, TenantId};
 use crate::model::{Branding, Task};
 use crate::outbox::OutboxMessage;
-use crate::store::{TaskDecision, WorkflowStore};
+use crate::store::{Page, PageKey, TaskDecision, WorkflowStore};
 use crate::workflow::{ActivityEntry, ClientQuestion, Comment, QuestionAnswer};
 
 #[async_trait]
@@ -149,6 +149,19 @@ impl WorkflowStore for MemoryStore {
         })
     }
 
+    async fn activity_page(
+        &self,
+        portal: PortalId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<ActivityEntry>> {
+        self.with(|st| {
+            Ok(st
+                .activity
+                .newest_page(|e| e.portal_id == portal, |e| e.at, after, limit))
+        })
+    }
+
     async fn set_tenant_branding(&self, tenant: TenantId, branding: &Branding) -> Result<()> {
         self.with(|st| {
             let t = st
@@ -156,6 +169,7 @@ impl WorkflowStore for MemoryStore {
                 .get_mut(&tenant)
                 .ok_or_else(|| not_found(Entity::Tenant))?;
             t.value.branding = branding.clone();
+            t.value.version += 1;
             Ok(())
         })
     }
@@ -167,6 +181,7 @@ impl WorkflowStore for MemoryStore {
                 .get_mut(&portal)
                 .ok_or_else(|| not_found(Entity::Portal))?;
             p.value.branding = branding.clone();
+            p.value.version += 1;
             Ok(())
         })
     }

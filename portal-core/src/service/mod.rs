@@ -13,6 +13,7 @@ mod reminders;
 mod retention;
 mod staff;
 mod template;
+mod versioned;
 mod workflow;
 
 pub use credentials::SubmittedCredentials;
@@ -29,6 +30,7 @@ pub use reminders::{ReminderReport, ReminderTarget};
 #[cfg(feature = "tokio")]
 pub use retention::spawn_retention;
 pub use staff::{ContactSummary, InviteLink, MAX_RECIPIENTS, PortalSummary};
+pub use versioned::{PortalUpdate, TenantUpdate};
 pub use workflow::client_actor;
 
 use std::sync::Arc;
@@ -54,8 +56,8 @@ use crate::secret::{
 };
 use crate::staff::{StaffContext, StaffRole};
 use crate::store::{
-    AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, PortalEdit,
-    RequestInfo, Store, VerificationView,
+    AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, RequestInfo,
+    Store, VerificationView,
 };
 use crate::workflow::{ActivityEntry, ActivityKind};
 
@@ -364,6 +366,7 @@ impl PortalService {
             notification_recipients,
             time_zone,
             created_at: self.inner.clock.now(),
+            version: crate::model::first_version(),
         };
         self.inner.store.create_tenant(&tenant).await?;
         Ok(tenant)
@@ -396,6 +399,7 @@ impl PortalService {
             branding: tenant.branding,
             created_at: self.inner.clock.now(),
             target_date: None,
+            version: crate::model::first_version(),
         };
         let activity = self.staff_entry(
             staff,
@@ -583,17 +587,11 @@ impl PortalService {
         status: PortalStatus,
     ) -> Result<()> {
         staff.require(StaffRole::Admin, "changing a portal's status")?;
-        let portal = self.staff_portal(staff, portal).await?;
-        let activity = self.staff_entry(
-            staff,
-            portal.id,
-            ActivityKind::PortalStatusChanged,
-            status.as_str(),
-            None,
-        );
-        self.inner
-            .store
-            .edit_portal(portal.id, &PortalEdit::Status(status), &activity)
+        let update = PortalUpdate {
+            status: Some(status),
+            ..PortalUpdate::default()
+        };
+        self.update_portal(staff, portal, update, None)
             .await
             .map(drop)
     }
@@ -634,16 +632,21 @@ impl PortalService {
             .await
     }
 
-    /// A portal's access log, newest first.
+    /// One page of a portal's access log, newest first: at most `limit` entries after
+    /// `after` (the `next` of the page before; `None` for the newest), read by key.
     pub async fn access_log(
         &self,
         staff: &StaffContext,
         portal: PortalId,
+        after: Option<crate::store::PageKey>,
         limit: usize,
-    ) -> Result<Vec<AccessLogEntry>> {
+    ) -> Result<crate::store::Page<AccessLogEntry>> {
         staff.require(StaffRole::Member, "reading the access log")?;
         let portal = self.staff_portal(staff, portal).await?;
-        self.inner.store.access_log(portal.id, limit).await
+        self.inner
+            .store
+            .access_log_page(portal.id, after, limit)
+            .await
     }
 
     /// A portal of `staff`'s tenant: another tenant's portal is `NotFound(Portal)`,

@@ -13,7 +13,7 @@ use crate::ids::{ContactId, PortalId};
 use crate::model::{Contact, EmailAddress, Portal, Progress, Tenant, clean_label};
 use crate::secret::InviteToken;
 use crate::staff::{StaffContext, StaffRole};
-use crate::store::{AccessEvent, ContactEdit, Erasure, PortalEdit, TenantEdit};
+use crate::store::{AccessEvent, ContactEdit, Erasure};
 use crate::workflow::{ActivityEntry, ActivityKind};
 
 /// How many access-log entries of a portal are read to find its contacts' last
@@ -149,13 +149,11 @@ impl PortalService {
         client_name: &str,
     ) -> Result<Portal> {
         staff.require(StaffRole::Member, "renaming a portal")?;
-        let name = clean_label("client name", client_name, MAX_NAME)?;
-        let portal = self.staff_portal(staff, portal).await?;
-        let activity = self.staff_entry(staff, portal.id, ActivityKind::PortalRenamed, &name, None);
-        self.inner
-            .store
-            .edit_portal(portal.id, &PortalEdit::Rename(name), &activity)
-            .await
+        let update = super::PortalUpdate {
+            client_name: Some(client_name.to_owned()),
+            ..super::PortalUpdate::default()
+        };
+        self.update_portal(staff, portal, update, None).await
     }
 
     /// Sets (or with `None` clears) a portal's target go-live date.
@@ -166,19 +164,11 @@ impl PortalService {
         date: Option<NaiveDate>,
     ) -> Result<Portal> {
         staff.require(StaffRole::Member, "setting a target date")?;
-        let portal = self.staff_portal(staff, portal).await?;
-        let detail = Some(date.map_or_else(|| "none".to_owned(), |d| d.to_string()));
-        let activity = self.staff_entry(
-            staff,
-            portal.id,
-            ActivityKind::TargetDateSet,
-            &portal.client_name,
-            detail,
-        );
-        self.inner
-            .store
-            .edit_portal(portal.id, &PortalEdit::TargetDate(date), &activity)
-            .await
+        let update = super::PortalUpdate {
+            target_date: Some(date),
+            ..super::PortalUpdate::default()
+        };
+        self.update_portal(staff, portal, update, None).await
     }
 
     /// Corrects a contact's name and email. A new email must not be another contact's
@@ -292,11 +282,11 @@ impl PortalService {
     /// Renames the staff member's tenant (admin; its own name, not the branding).
     pub async fn rename_tenant(&self, staff: &StaffContext, name: &str) -> Result<Tenant> {
         staff.require(StaffRole::Admin, "renaming the account")?;
-        let name = clean_label("name", name, MAX_NAME)?;
-        self.inner
-            .store
-            .edit_tenant(staff.tenant, &TenantEdit::Rename(name))
-            .await
+        let update = super::TenantUpdate {
+            name: Some(name.to_owned()),
+            ..super::TenantUpdate::default()
+        };
+        self.update_tenant(staff, update, None).await
     }
 
     /// Replaces who at the MSP is emailed about client messages (admin). Duplicates
@@ -307,22 +297,10 @@ impl PortalService {
         recipients: &[&str],
     ) -> Result<Tenant> {
         staff.require(StaffRole::Admin, "changing notification recipients")?;
-        let mut list: Vec<EmailAddress> = Vec::with_capacity(recipients.len());
-        for raw in recipients {
-            let email = EmailAddress::parse(raw)?;
-            if !list.contains(&email) {
-                list.push(email);
-            }
-        }
-        if list.len() > MAX_RECIPIENTS {
-            return Err(Error::invalid(
-                "recipients",
-                format!("give at most {MAX_RECIPIENTS} addresses"),
-            ));
-        }
-        self.inner
-            .store
-            .edit_tenant(staff.tenant, &TenantEdit::NotificationRecipients(list))
-            .await
+        let update = super::TenantUpdate {
+            notification_recipients: Some(recipients.iter().map(|r| (*r).to_owned()).collect()),
+            ..super::TenantUpdate::default()
+        };
+        self.update_tenant(staff, update, None).await
     }
 }

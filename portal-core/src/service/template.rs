@@ -119,6 +119,7 @@ impl PortalService {
             branding: tenant.branding,
             created_at: now,
             target_date: None,
+            version: crate::model::first_version(),
         };
         let (phases, tasks) =
             template.instantiate(portal.id, start_date, now, self.inner.random.as_ref())?;

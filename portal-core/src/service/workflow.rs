@@ -15,7 +15,7 @@ use crate::mail;
 use crate::model::{Branding, MeetingSchedule, Side, Task, TaskKind, clean_text};
 use crate::outbox::{MailKind, OutboxMessage};
 use crate::staff::{StaffContext, StaffRole};
-use crate::store::{ClientContext, PortalEdit, RequestInfo};
+use crate::store::{ClientContext, RequestInfo};
 use crate::workflow::conversation::MAX_MESSAGE;
 use crate::workflow::ics::{IcsMeeting, meeting_ics};
 use crate::workflow::plan::act_on_plan;
@@ -438,16 +438,22 @@ impl PortalService {
         }
     }
 
-    /// A portal's activity feed, newest first, for staff of its tenant.
+    /// One page of a portal's activity feed, newest first, for staff of its tenant:
+    /// at most `limit` entries after `after` (the `next` of the page before; `None`
+    /// for the newest), read by key.
     pub async fn staff_activity(
         &self,
         staff: &StaffContext,
         portal: PortalId,
+        after: Option<crate::store::PageKey>,
         limit: usize,
-    ) -> Result<Vec<ActivityEntry>> {
+    ) -> Result<crate::store::Page<ActivityEntry>> {
         staff.require(StaffRole::Member, "reading the activity feed")?;
         let portal = self.staff_portal(staff, portal).await?;
-        self.inner.store.activity(portal.id, limit).await
+        self.inner
+            .store
+            .activity_page(portal.id, after, limit)
+            .await
     }
 
     /// The calendar invite of a scheduled meeting task of the client's own portal.
@@ -688,10 +694,11 @@ impl PortalService {
         branding: Branding,
     ) -> Result<()> {
         staff.require(StaffRole::Admin, "changing the branding")?;
-        self.inner
-            .store
-            .set_tenant_branding(staff.tenant, &branding)
-            .await
+        let update = super::TenantUpdate {
+            branding: Some(branding),
+            ..super::TenantUpdate::default()
+        };
+        self.update_tenant(staff, update, None).await.map(drop)
     }
 
     /// Overrides one portal's branding (admin).
@@ -702,19 +709,11 @@ impl PortalService {
         branding: Branding,
     ) -> Result<()> {
         staff.require(StaffRole::Admin, "changing a portal's branding")?;
-        let portal = self.staff_portal(staff, portal).await?;
-        let activity = ActivityEntry {
-            portal_id: portal.id,
-            at: self.inner.clock.now(),
-            actor: staff.actor(),
-            kind: ActivityKind::BrandingChanged,
-            task_id: None,
-            subject: branding.company_name.clone(),
-            detail: None,
+        let update = super::PortalUpdate {
+            branding: Some(branding),
+            ..super::PortalUpdate::default()
         };
-        self.inner
-            .store
-            .edit_portal(portal.id, &PortalEdit::Branding(branding), &activity)
+        self.update_portal(staff, portal, update, None)
             .await
             .map(drop)
     }

@@ -69,9 +69,10 @@ async fn full_journey_invite_verify_by_code_authenticate() {
 
     let log = h
         .service
-        .access_log(&h.staff, h.portal.id, 10)
+        .access_log(&h.staff, h.portal.id, None, 10)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     let events: Vec<AccessEvent> = log.iter().map(|e| e.event).collect();
     assert_eq!(
         events,

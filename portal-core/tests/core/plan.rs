@@ -200,7 +200,13 @@ async fn a_member_edits_every_field_and_a_stale_version_changes_nothing() {
     let plan = h.service.plan(&member, p).await.unwrap();
     assert_eq!(plan.phases.len(), 1);
     assert!(plan.tasks.is_empty());
-    let feed = crate::after_setup(h.service.staff_activity(&member, p, 20).await.unwrap());
+    let feed = crate::after_setup(
+        h.service
+            .staff_activity(&member, p, None, 20)
+            .await
+            .unwrap()
+            .items,
+    );
     assert!(
         feed.iter().all(|e| e.actor.name() == "Sam Tech"),
         "every staff action is attributed to the named staff member"
@@ -385,7 +391,13 @@ async fn a_locked_task_waits_then_unlocks_with_an_email_and_internal_tasks_stay_
     assert_eq!(ready.subject, "“Install the VPN client” is ready for you");
     assert_eq!(h.mailer.sent().len(), before + 1);
     assert_snapshot!("core__plan__task_ready_text", ready.text);
-    let feed = crate::after_setup(h.service.staff_activity(&staff, p, 10).await.unwrap());
+    let feed = crate::after_setup(
+        h.service
+            .staff_activity(&staff, p, None, 10)
+            .await
+            .unwrap()
+            .items,
+    );
     assert_eq!(feed[0].kind, ActivityKind::TaskUnlocked);
     assert_eq!(feed[0].task_id, Some(vpn.id));
     let client_feed = h.service.activity(&ctx, 10).await.unwrap();
@@ -640,9 +652,10 @@ async fn templates_are_created_edited_copied_listed_and_make_portals() {
     );
     let feed = crate::after_setup(
         h.service
-            .staff_activity(&staff, portal.id, 5)
+            .staff_activity(&staff, portal.id, None, 5)
             .await
-            .unwrap(),
+            .unwrap()
+            .items,
     );
     assert_eq!(feed[0].kind, ActivityKind::PlanApplied);
     assert_eq!(feed[0].subject, "Standard (2026)");

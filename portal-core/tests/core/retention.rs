@@ -41,9 +41,10 @@ async fn append(kit: &TestService, seeded: &Seeded, at: DateTime<Utc>) {
 
 async fn times(kit: &TestService, seeded: &Seeded) -> Vec<DateTime<Utc>> {
     kit.service
-        .access_log(&seeded.staff, seeded.portal.id, 1000)
+        .access_log(&seeded.staff, seeded.portal.id, None, 1000)
         .await
         .unwrap()
+        .items
         .into_iter()
         .map(|e| e.at)
         .collect()

@@ -139,9 +139,10 @@ mod operations {
         assert_eq!(renamed.target_date, None);
         let feed = h
             .service
-            .staff_activity(&h.staff, h.portal.id, 10)
+            .staff_activity(&h.staff, h.portal.id, None, 10)
             .await
-            .unwrap();
+            .unwrap()
+            .items;
         assert_eq!(
             feed[0].summary(),
             "Sam Staff renamed the portal to “Contoso Dental”"
@@ -300,9 +301,10 @@ mod operations {
         );
         let feed = h
             .service
-            .staff_activity(&h.staff, h.portal.id, 10)
+            .staff_activity(&h.staff, h.portal.id, None, 10)
             .await
-            .unwrap();
+            .unwrap()
+            .items;
         assert_eq!(
             feed[0].summary(),
             "Sam Staff removed the contact “Jane Doe”"
@@ -426,9 +428,10 @@ async fn setup_lands_in_the_staff_feed_only() {
 
     let staff_feed = h
         .service
-        .staff_activity(&h.staff, h.portal.id, 100)
+        .staff_activity(&h.staff, h.portal.id, None, 100)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     // Sorted: entries written at the same instant may come in any order.
     let sorted = |kinds: &mut Vec<String>| kinds.sort();
     let mut kinds: Vec<String> = staff_feed.iter().map(|e| format!("{:?}", e.kind)).collect();

@@ -10,7 +10,7 @@ use portal_core::model::{
     Branding, Contact, LogoRef, MeetingSchedule, Portal, PortalStatus, Side, Task, TaskKind,
 };
 use portal_core::reminders::ReminderSettings;
-use portal_core::service::{PlanTaskSpec, TaskSpec};
+use portal_core::service::{PlanTaskSpec, PortalUpdate, TaskSpec, TenantUpdate};
 use portal_core::workflow::documents::Verdict;
 use portal_core::workflow::plan::{PhaseDeletion, TaskEdit};
 use portal_core::workflow::template::{PlanTemplate, TemplatePhase};
@@ -77,43 +77,43 @@ impl PortalApp {
             Op::Me => Ok(ApiReply::ok(views::staff(&call.staff))),
             Op::Tenant => {
                 let t = s.store().tenant(call.staff.tenant).await?;
-                Ok(ApiReply::ok(views::tenant(&t)))
+                Ok(ApiReply::ok(views::tenant(&t)).with_version(t.version))
             }
             Op::SetTenantBranding => {
                 let t = s.store().tenant(call.staff.tenant).await?;
-                call.if_match(&views::tenant(&t))?;
-                let b = branding_input(&call.body)?;
-                s.update_tenant_branding(&call.staff, b).await?;
-                let t = s.store().tenant(call.staff.tenant).await?;
-                Ok(ApiReply::ok(views::tenant(&t)))
+                let expected = call.if_match_version(t.version)?;
+                let update = TenantUpdate {
+                    branding: Some(branding_input(&call.body)?),
+                    ..TenantUpdate::default()
+                };
+                let t = s.update_tenant(&call.staff, update, Some(expected)).await?;
+                Ok(ApiReply::ok(views::tenant(&t)).with_version(t.version))
             }
             Op::EditTenant => {
                 let t = s.store().tenant(call.staff.tenant).await?;
-                call.if_match(&views::tenant(&t))?;
+                let expected = call.if_match_version(t.version)?;
                 let m = object(&call.body)?;
-                if let Some(name) = opt_str(m, "name")? {
-                    s.rename_tenant(&call.staff, &name).await?;
-                }
+                let mut update = TenantUpdate {
+                    name: opt_str(m, "name")?,
+                    ..TenantUpdate::default()
+                };
                 match m.get("notification_recipients") {
                     None | Some(Value::Null) => {}
                     Some(Value::Array(list)) => {
                         let mut emails = Vec::with_capacity(list.len());
                         for v in list {
-                            emails.push(v.as_str().ok_or_else(|| {
-                                input::invalid("notification_recipients", "give email addresses")
-                            })?);
+                            emails.push(
+                                v.as_str()
+                                    .ok_or_else(|| {
+                                        input::invalid(
+                                            "notification_recipients",
+                                            "give email addresses",
+                                        )
+                                    })?
+                                    .to_owned(),
+                            );
                         }
-                        s.set_notification_recipients(&call.staff, &emails)
-                            .await
-                            .map_err(|e| {
-                                rename(
-                                    e,
-                                    &[
-                                        ("email", "notification_recipients"),
-                                        ("recipients", "notification_recipients"),
-                                    ],
-                                )
-                            })?;
+                        update.notification_recipients = Some(emails);
                     }
                     Some(_) => {
                         return Err(input::invalid(
@@ -122,8 +122,20 @@ impl PortalApp {
                         ));
                     }
                 }
-                let t = s.store().tenant(call.staff.tenant).await?;
-                Ok(ApiReply::ok(views::tenant(&t)))
+                let t = s
+                    .update_tenant(&call.staff, update, Some(expected))
+                    .await
+                    .map_err(|e| {
+                        rename(
+                            e,
+                            &[
+                                ("name", "name"),
+                                ("email", "notification_recipients"),
+                                ("recipients", "notification_recipients"),
+                            ],
+                        )
+                    })?;
+                Ok(ApiReply::ok(views::tenant(&t)).with_version(t.version))
             }
             Op::ListPortals => {
                 let all = s.list_portals(&call.staff).await?;
@@ -149,35 +161,43 @@ impl PortalApp {
             }
             Op::GetPortal => {
                 let p = self.portal_in(call, 0).await?;
-                Ok(ApiReply::ok(self.detail(p.id).await?))
+                self.detail_reply(p.id).await
             }
             Op::SetPortalStatus => {
                 let p = self.portal_in(call, 0).await?;
-                call.if_match(&self.detail(p.id).await?)?;
+                let expected = call.if_match_version(p.version)?;
                 let m = object(&call.body)?;
-                if let Some(name) = opt_str(m, "client_name")? {
-                    s.rename_portal(&call.staff, p.id, &name)
-                        .await
-                        .map_err(|e| rename(e, &[("client name", "client_name")]))?;
-                }
-                if m.contains_key("target_date") {
-                    s.set_target_date(&call.staff, p.id, opt_date(m, "target_date")?)
-                        .await?;
-                }
-                if let Some(raw) = opt_str(m, "status")? {
-                    let status = PortalStatus::parse(&raw).map_err(|_| {
+                let status = match opt_str(m, "status")? {
+                    None => None,
+                    Some(raw) => Some(PortalStatus::parse(&raw).map_err(|_| {
                         input::invalid("status", "use draft, active, completed or archived")
-                    })?;
-                    s.set_portal_status(&call.staff, p.id, status).await?;
-                }
-                Ok(ApiReply::ok(self.detail(p.id).await?))
+                    })?),
+                };
+                let update = PortalUpdate {
+                    client_name: opt_str(m, "client_name")?,
+                    target_date: if m.contains_key("target_date") {
+                        Some(opt_date(m, "target_date")?)
+                    } else {
+                        None
+                    },
+                    status,
+                    branding: None,
+                };
+                s.update_portal(&call.staff, p.id, update, Some(expected))
+                    .await
+                    .map_err(|e| rename(e, &[("client name", "client_name")]))?;
+                self.detail_reply(p.id).await
             }
             Op::SetPortalBranding => {
                 let p = self.portal_in(call, 0).await?;
-                call.if_match(&self.detail(p.id).await?)?;
-                let b = branding_input(&call.body)?;
-                s.update_portal_branding(&call.staff, p.id, b).await?;
-                Ok(ApiReply::ok(self.detail(p.id).await?))
+                let expected = call.if_match_version(p.version)?;
+                let update = PortalUpdate {
+                    branding: Some(branding_input(&call.body)?),
+                    ..PortalUpdate::default()
+                };
+                s.update_portal(&call.staff, p.id, update, Some(expected))
+                    .await?;
+                self.detail_reply(p.id).await
             }
             Op::ListContacts => {
                 let p = self.portal_in(call, 0).await?;
@@ -389,13 +409,17 @@ impl PortalApp {
             }
             Op::Activity => {
                 let p = self.portal_in(call, 0).await?;
-                let all = s.staff_activity(&call.staff, p.id, call.wanted()).await?;
-                Ok(call.page(all.iter().map(views::activity).collect()))
+                let page = s
+                    .staff_activity(&call.staff, p.id, call.after, call.limit)
+                    .await?;
+                Ok(Call::key_page(page.map(|e| views::activity(&e))))
             }
             Op::AccessLog => {
                 let p = self.portal_in(call, 0).await?;
-                let all = s.access_log(&call.staff, p.id, call.wanted()).await?;
-                Ok(call.page(all.iter().map(views::access).collect()))
+                let page = s
+                    .access_log(&call.staff, p.id, call.after, call.limit)
+                    .await?;
+                Ok(Call::key_page(page.map(|e| views::access(&e))))
             }
             Op::Documents => {
                 let p = self.portal_in(call, 0).await?;
@@ -759,9 +783,12 @@ impl PortalApp {
         Ok(views::contact(&c.contact, c.last_access))
     }
 
-    async fn detail(&self, portal: PortalId) -> Result<Value, ApiError> {
+    /// A portal with its plan, with the `ETag` of the portal's own version (its
+    /// name, status, target date and branding: what `If-Match` guards on its
+    /// updates; the plan's phases and tasks carry versions of their own).
+    async fn detail_reply(&self, portal: PortalId) -> Answer {
         let snapshot = self.service().store().portal_snapshot(portal).await?;
-        Ok(views::portal_detail(&snapshot))
+        Ok(ApiReply::ok(views::portal_detail(&snapshot)).with_version(snapshot.portal.version))
     }
 }
 

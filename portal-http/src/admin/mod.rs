@@ -10,10 +10,12 @@
 //! (replay, 409, 422), cursor paging on lists (`{items, next_cursor}`), and every error
 //! as `application/problem+json` from the one mapping in `problem.rs`.
 //!
-//! Tasks, phases and templates have version counters: their `ETag` is `"v<version>"`
-//! and the version `If-Match` names goes into the use case, which the store compares
-//! inside its unit (a lost race is `Error::Stale`, 412). The tenant and portals have no
-//! counter yet: their `ETag` is a hash of their JSON, checked just before the update.
+//! Tasks, phases, templates, the tenant's settings and portals (their own fields:
+//! name, status, target date, branding) have version counters: their `ETag` is
+//! `"v<version>"` and the version `If-Match` names goes into the use case, which the
+//! store compares inside its unit (a lost race is `Error::Stale`, 412). Contacts and
+//! reminder settings have no counter yet: their `ETag` is a hash of their JSON,
+//! checked just before the update.
 
 mod auth;
 mod evidence;
@@ -38,6 +40,7 @@ use portal_core::StaffContext;
 use portal_core::blob::ByteStream;
 use portal_core::idempotency::{IdempotencyKey, Reservation, Reserve, SavedResponse};
 use portal_core::ids::ClaimToken;
+use portal_core::store::{Page, PageKey};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -162,6 +165,8 @@ pub(crate) struct Call<'a> {
     pub body: Value,
     pub headers: &'a http::HeaderMap,
     pub offset: usize,
+    /// Where a keyset page starts (routes paged by key in the store).
+    pub after: Option<PageKey>,
     pub limit: usize,
     /// The raw query string, for routes that take options (`?with_tasks=true`).
     pub query: Option<&'a str>,
@@ -224,25 +229,67 @@ impl Call<'_> {
     pub(crate) fn wanted(&self) -> usize {
         self.offset + self.limit + 1
     }
+
+    /// A page the store read by key: its items, and the cursor of the next page
+    /// carrying the key of its last item.
+    pub(crate) fn key_page(page: Page<Value>) -> ApiReply {
+        let next = page.next.map(encode_key);
+        ApiReply::ok(serde_json::json!({ "items": page.items, "next_cursor": next }))
+    }
 }
+
+/// Where a page starts, as a cursor says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cursor {
+    /// A position in a list read whole (lists small enough to read whole).
+    Offset(usize),
+    /// The key of the last item of the page before (lists paged in the store).
+    Key(PageKey),
+}
+
+/// Version 1 of key cursors: `k1:<seconds>:<nanoseconds>:<number>`, base64url. Opaque to
+/// clients; the version lets a later format refuse old cursors clearly.
+const KEY_CURSOR: &str = "k1:";
 
 fn encode_cursor(offset: usize) -> String {
     URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
 }
 
-fn decode_cursor(raw: &str) -> Option<usize> {
+fn encode_key(key: PageKey) -> String {
+    URL_SAFE_NO_PAD.encode(format!(
+        "{KEY_CURSOR}{}:{}:{}",
+        key.at.timestamp(),
+        key.at.timestamp_subsec_nanos(),
+        key.seq
+    ))
+}
+
+fn decode_cursor(raw: &str) -> Option<Cursor> {
     let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
     let text = std::str::from_utf8(&bytes).ok()?;
+    if let Some(key) = text.strip_prefix(KEY_CURSOR) {
+        let mut parts = key.splitn(3, ':');
+        let (secs, nanos, seq) = (parts.next()?, parts.next()?, parts.next()?);
+        let nanos: u32 = nanos.parse().ok().filter(|n| *n < 1_000_000_000)?;
+        let at = chrono::DateTime::from_timestamp(secs.parse().ok()?, nanos)?;
+        return Some(Cursor::Key(PageKey {
+            at,
+            seq: seq.parse().ok()?,
+        }));
+    }
     text.strip_prefix("o:")?
         .parse()
         .ok()
         .filter(|o| *o <= MAX_OFFSET)
+        .map(Cursor::Offset)
 }
 
-/// `limit` and `cursor` from the query (422 naming the parameter when wrong).
-fn paging(query: Option<&str>) -> Result<(usize, usize), ApiError> {
+/// `limit` and `cursor` from the query (422 naming the parameter when wrong): a
+/// route paged by key takes only key cursors, the others only offsets.
+fn paging(query: Option<&str>, keyset: bool) -> Result<(usize, Option<PageKey>, usize), ApiError> {
     let mut limit = DEFAULT_LIMIT;
     let mut offset = 0;
+    let mut after = None;
     for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         match k.as_ref() {
             "limit" => {
@@ -254,15 +301,20 @@ fn paging(query: Option<&str>) -> Result<(usize, usize), ApiError> {
                         input::invalid("limit", format!("must be from 1 to {MAX_LIMIT}"))
                     })?;
             }
-            "cursor" => {
-                offset = decode_cursor(&v).ok_or_else(|| {
-                    input::invalid("cursor", "pass back a next_cursor this API gave")
-                })?;
-            }
+            "cursor" => match decode_cursor(&v) {
+                Some(Cursor::Key(k)) if keyset => after = Some(k),
+                Some(Cursor::Offset(o)) if !keyset => offset = o,
+                _ => {
+                    return Err(input::invalid(
+                        "cursor",
+                        "pass back a next_cursor this list gave",
+                    ));
+                }
+            },
             _ => {}
         }
     }
-    Ok((offset, limit))
+    Ok((offset, after, limit))
 }
 
 fn is_json(headers: &http::HeaderMap) -> bool {
@@ -345,10 +397,10 @@ impl PortalApp {
         if let Some(role) = route.role {
             staff.require(role, route.summary)?;
         }
-        let (offset, limit) = if route.paged {
-            paging(parts.uri.query())?
+        let (offset, after, limit) = if route.paged {
+            paging(parts.uri.query(), route.keyset)?
         } else {
-            (0, DEFAULT_LIMIT)
+            (0, None, DEFAULT_LIMIT)
         };
         let raw = if route.body.is_some() {
             // A logo comes as base64 inside JSON: room for the largest logo's text.
@@ -401,6 +453,7 @@ impl PortalApp {
             body: value,
             headers: &parts.headers,
             offset,
+            after,
             limit,
             query: parts.uri.query(),
         };
@@ -571,13 +624,50 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_bad_ones_are_refused() {
-        assert_eq!(decode_cursor(&encode_cursor(150)), Some(150));
+        assert_eq!(
+            decode_cursor(&encode_cursor(150)),
+            Some(Cursor::Offset(150))
+        );
         assert_eq!(decode_cursor("nope"), None);
         assert_eq!(decode_cursor(&URL_SAFE_NO_PAD.encode("o:999999999")), None);
-        assert!(paging(Some("limit=0")).is_err());
-        assert!(paging(Some("limit=101")).is_err());
-        assert_eq!(paging(Some("limit=5")).unwrap(), (0, 5));
-        assert!(paging(Some("cursor=%%%")).is_err());
+        assert!(paging(Some("limit=0"), false).is_err());
+        assert!(paging(Some("limit=101"), false).is_err());
+        assert_eq!(paging(Some("limit=5"), false).unwrap(), (0, None, 5));
+        assert!(paging(Some("cursor=%%%"), false).is_err());
+    }
+
+    #[test]
+    fn key_cursors_round_trip_and_tampered_ones_are_refused() {
+        let key = PageKey {
+            at: chrono::DateTime::from_timestamp(1_764_000_000, 123_456_789).unwrap(),
+            seq: 42,
+        };
+        let cursor = encode_key(key);
+        assert_eq!(decode_cursor(&cursor), Some(Cursor::Key(key)));
+        let query = format!("cursor={cursor}&limit=3");
+        assert_eq!(paging(Some(&query), true).unwrap(), (0, Some(key), 3));
+        // A key cursor on an offset list, and an offset cursor on a keyset list.
+        assert!(paging(Some(&query), false).is_err());
+        let offset = format!("cursor={}", encode_cursor(3));
+        assert!(paging(Some(&offset), true).is_err());
+        for tampered in [
+            "k1:notanumber:0:1",
+            "k1:5:0",
+            "k1:5:0:-1",
+            "k1:5:1000000000:1",
+            "k1:99999999999999999999:0:1",
+            "k2:5:0:1",
+            "k1:5:0:1:extra",
+        ] {
+            let q = format!("cursor={}", URL_SAFE_NO_PAD.encode(tampered));
+            let refused = paging(Some(&q), true).unwrap_err();
+            let p = problem(&refused);
+            assert_eq!(p.status, 422, "{tampered}");
+            assert!(
+                serde_json::to_string(&p).unwrap().contains("cursor"),
+                "{tampered} names the field"
+            );
+        }
     }
 
     #[test]

@@ -219,11 +219,13 @@ fn schemas() -> Map<String, Value> {
                 "branding",
                 "notification_recipients",
                 "created_at",
+                "version",
             ],
             json!({
                 "id": id(), "name": s("string"), "branding": reference("Branding"),
                 "notification_recipients": { "type": "array", "items": s("string") },
                 "created_at": time(),
+                "version": { "type": "integer", "minimum": 1, "description": "Raised by every change of the settings (name, recipients, branding); the ETag is \"v<version>\"." },
             }),
         ),
     );
@@ -233,6 +235,7 @@ fn schemas() -> Map<String, Value> {
         "branding": reference("Branding"),
         "target_date": { "type": ["string", "null"], "format": "date" },
         "created_at": time(),
+        "version": { "type": "integer", "minimum": 1, "description": "Raised by every change of the portal's own fields (name, status, target date, branding; not its plan); the ETag of the portal is \"v<version>\"." },
     });
     let progress = object(
         &["completed", "total"],
@@ -248,6 +251,7 @@ fn schemas() -> Map<String, Value> {
                 "branding",
                 "target_date",
                 "created_at",
+                "version",
             ],
             portal_props.clone(),
         ),
@@ -264,6 +268,7 @@ fn schemas() -> Map<String, Value> {
                 "branding",
                 "target_date",
                 "created_at",
+                "version",
                 "progress",
             ],
             summary_props,
@@ -282,6 +287,7 @@ fn schemas() -> Map<String, Value> {
                 "branding",
                 "target_date",
                 "created_at",
+                "version",
                 "progress",
                 "phases",
             ],

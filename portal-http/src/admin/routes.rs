@@ -99,6 +99,9 @@ pub(crate) struct Route {
     pub if_match: bool,
     /// Takes `?limit=&cursor=` and answers a page.
     pub paged: bool,
+    /// Paged by key in the store (the cursor carries the last item's key), not by
+    /// an offset into a list read whole.
+    pub keyset: bool,
     /// Answers with an `ETag`.
     pub etag: bool,
     /// The staff use cases of `PortalService` the handler calls (the document lists
@@ -119,6 +122,7 @@ const fn r(method: Method, path: &'static str, op: Op, id: &'static str) -> Rout
         idempotent: false,
         if_match: false,
         paged: false,
+        keyset: false,
         etag: false,
         uses: &[],
     }
@@ -161,6 +165,12 @@ impl Route {
     }
     const fn paged(mut self) -> Self {
         self.paged = true;
+        self
+    }
+    /// Paged by key in the store (see [`Route::keyset`]).
+    const fn keyset(mut self) -> Self {
+        self.paged = true;
+        self.keyset = true;
         self
     }
     const fn etag(mut self) -> Self {
@@ -409,7 +419,7 @@ pub(crate) fn routes() -> Vec<Route> {
         )
         .summary("The activity feed, newest first")
         .ok(200, "ActivityPage")
-        .paged(),
+        .keyset(),
         r(
             M::GET,
             "/portals/{portal}/access-log",
@@ -418,7 +428,7 @@ pub(crate) fn routes() -> Vec<Route> {
         )
         .summary("Who accessed the portal, newest first")
         .ok(200, "AccessLogPage")
-        .paged(),
+        .keyset(),
         r(
             M::GET,
             "/portals/{portal}/documents",
@@ -606,12 +616,23 @@ const fn use_cases(op: Op) -> &'static [&'static str] {
     use Op::*;
     match op {
         OpenApi | Me | Tenant | GetPortal => &[],
-        EditTenant => &["rename_tenant", "set_notification_recipients"],
-        SetTenantBranding => &["update_tenant_branding"],
+        // The tenant's and a portal's edits go through the versioned `update_tenant` /
+        // `update_portal`, of which each older single-field use case is one case.
+        EditTenant => &[
+            "update_tenant",
+            "rename_tenant",
+            "set_notification_recipients",
+        ],
+        SetTenantBranding => &["update_tenant", "update_tenant_branding"],
         ListPortals => &["list_portals"],
         CreatePortal => &["create_portal"],
-        SetPortalStatus => &["rename_portal", "set_target_date", "set_portal_status"],
-        SetPortalBranding => &["update_portal_branding"],
+        SetPortalStatus => &[
+            "update_portal",
+            "rename_portal",
+            "set_target_date",
+            "set_portal_status",
+        ],
+        SetPortalBranding => &["update_portal", "update_portal_branding"],
         ListContacts | GetContact => &["list_contacts"],
         AddContact => &["add_contact", "add_contact_in_zone"],
         InviteContact => &["invite_contact"],

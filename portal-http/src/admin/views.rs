@@ -61,6 +61,7 @@ pub(crate) fn tenant(t: &Tenant) -> Value {
         "branding": branding(&t.branding),
         "notification_recipients": t.notification_recipients.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
         "created_at": time(t.created_at),
+        "version": t.version,
     })
 }
 
@@ -72,6 +73,7 @@ pub(crate) fn portal(p: &Portal) -> Value {
         "branding": branding(&p.branding),
         "target_date": p.target_date.map(|d| d.to_string()),
         "created_at": time(p.created_at),
+        "version": p.version,
     })
 }
 

@@ -21,7 +21,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use portal_core::model::{Branding, Task};
 use portal_core::outbox::OutboxMessage;
-use portal_core::store::TaskDecision;
+use portal_core::store::{Page, PageKey, TaskDecision};
 use portal_core::workflow::{ActivityEntry, ClientQuestion, Comment, QuestionAnswer, TaskChange};
 use portal_core::{Entity, Error, PortalId, QuestionId, Result, TaskId, TenantId, WorkflowStore};
 
@@ -104,6 +104,22 @@ pub(crate) fn write_task(conn: &Connection, stored: &Task, activity: &ActivityEn
 }
 
 /// The newest `limit` entries of a portal's feed.
+/// Pages of a portal's feed, by `(at, seq)` (see [`codec::PageQuery`]).
+const ACTIVITY_PAGE: codec::PageQuery = codec::PageQuery {
+    first: ACTIVITY_PAGE_FIRST,
+    after: ACTIVITY_PAGE_AFTER,
+    width: 7,
+};
+/// The newest page of a portal's feed (see [`codec::newest_page`]).
+pub(crate) const ACTIVITY_PAGE_FIRST: &str =
+    "SELECT portal_id, at, actor, kind, task_id, subject, detail, seq
+     FROM activity WHERE portal_id = ?1 ORDER BY at DESC, seq DESC LIMIT ?2";
+/// A page of a portal's feed after a key (see [`codec::newest_page`]).
+pub(crate) const ACTIVITY_PAGE_AFTER: &str =
+    "SELECT portal_id, at, actor, kind, task_id, subject, detail, seq
+     FROM activity WHERE portal_id = ?1 AND (at, seq) < (?2, ?3)
+     ORDER BY at DESC, seq DESC LIMIT ?4";
+
 fn read_activity(conn: &Connection, portal: PortalId, limit: usize) -> Result<Vec<ActivityEntry>> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     conn.prepare_cached(&format!(
@@ -338,11 +354,35 @@ impl WorkflowStore for SqliteStore {
         Ok(feed)
     }
 
+    /// Read by key through `activity_page` (`(portal_id, at, seq)`), past the feed
+    /// cache: pages are the staff's, the cache the client's home.
+    async fn activity_page(
+        &self,
+        portal: PortalId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<ActivityEntry>> {
+        self.read(move |conn| {
+            codec::newest_page(
+                conn,
+                &ACTIVITY_PAGE,
+                &portal.as_bytes()[..],
+                after,
+                limit,
+                rows::activity,
+                |e| e.at,
+            )
+        })
+        .await
+    }
+
     async fn set_tenant_branding(&self, tenant: TenantId, branding: &Branding) -> Result<()> {
         let encoded = codec::to_json(branding)?;
         self.write(move |conn| {
             let changed = conn
-                .prepare_cached("UPDATE tenants SET branding = ?1 WHERE id = ?2")
+                .prepare_cached(
+                    "UPDATE tenants SET branding = ?1, version = version + 1 WHERE id = ?2",
+                )
                 .and_then(|mut s| s.execute(params![encoded, &tenant.as_bytes()[..]]))
                 .db("updating a tenant's branding")?;
             if changed == 0 {
@@ -359,7 +399,9 @@ impl WorkflowStore for SqliteStore {
         let encoded = codec::to_json(branding)?;
         self.write_content(portal, move |conn| {
             let changed = conn
-                .prepare_cached("UPDATE portals SET branding = ?1 WHERE id = ?2")
+                .prepare_cached(
+                    "UPDATE portals SET branding = ?1, version = version + 1 WHERE id = ?2",
+                )
                 .and_then(|mut s| s.execute(params![encoded, &portal.as_bytes()[..]]))
                 .db("updating a portal's branding")?;
             if changed == 0 {

@@ -53,6 +53,7 @@ async fn plan(store: &dyn Store, seed: u64) -> Plan {
         notification_recipients: vec![],
         time_zone: Default::default(),
         created_at: at(0),
+        version: portal_core::model::first_version(),
     };
     store.create_tenant(&tenant).await.unwrap();
     let portal = Portal {
@@ -63,6 +64,7 @@ async fn plan(store: &dyn Store, seed: u64) -> Plan {
         branding,
         created_at: at(0),
         target_date: None,
+        version: portal_core::model::first_version(),
     };
     store.create_portal(&portal, None).await.unwrap();
     let phase = store

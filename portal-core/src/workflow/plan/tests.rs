@@ -101,6 +101,7 @@ fn plan() -> Plan {
             branding: Branding::new("Northwind IT", "#1f6feb", "", None).unwrap(),
             created_at: t0(),
             target_date: None,
+            version: crate::model::first_version(),
         },
         phases,
         tasks: vec![

@@ -276,9 +276,10 @@ async fn upload_review_reupload_approve_completes_the_task() {
     assert!(rows.iter().all(|r| r.status == DocumentStatus::Approved));
     let kinds: Vec<ActivityKind> =
         d.h.service
-            .staff_activity(&d.h.staff, d.h.portal.id, 50)
+            .staff_activity(&d.h.staff, d.h.portal.id, None, 50)
             .await
             .unwrap()
+            .items
             .into_iter()
             .map(|e| e.kind)
             .collect();

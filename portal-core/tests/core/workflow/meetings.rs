@@ -231,9 +231,10 @@ async fn meeting_invite_is_valid_ics_and_updates_on_reschedule() {
 
     let feed = crate::after_setup(
         h.service
-            .staff_activity(&h.staff, h.portal.id, 10)
+            .staff_activity(&h.staff, h.portal.id, None, 10)
             .await
-            .unwrap(),
+            .unwrap()
+            .items,
     );
     let kinds: Vec<ActivityKind> = feed.iter().map(|e| e.kind).collect();
     assert_eq!(

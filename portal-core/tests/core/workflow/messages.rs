@@ -85,9 +85,10 @@ async fn comments_from_the_client_notify_the_msp() {
     );
     let feed = crate::after_setup(
         h.service
-            .staff_activity(&h.staff, h.portal.id, 10)
+            .staff_activity(&h.staff, h.portal.id, None, 10)
             .await
-            .unwrap(),
+            .unwrap()
+            .items,
     );
     assert_eq!(feed.len(), 2);
     assert!(
@@ -132,9 +133,10 @@ async fn questions_are_emailed_listed_and_answered_once() {
 
     let feed = crate::after_setup(
         h.service
-            .staff_activity(&h.staff, h.portal.id, 10)
+            .staff_activity(&h.staff, h.portal.id, None, 10)
             .await
-            .unwrap(),
+            .unwrap()
+            .items,
     );
     assert_eq!(feed.len(), 1);
     assert_eq!(feed[0].kind, ActivityKind::QuestionAsked);
@@ -186,9 +188,10 @@ async fn questions_are_emailed_listed_and_answered_once() {
     assert_eq!(h.mailer.sent().len(), sent);
     let feed = crate::after_setup(
         h.service
-            .staff_activity(&h.staff, h.portal.id, 10)
+            .staff_activity(&h.staff, h.portal.id, None, 10)
             .await
-            .unwrap(),
+            .unwrap()
+            .items,
     );
     assert_eq!(feed[0].kind, ActivityKind::QuestionAnswered);
 
@@ -208,9 +211,10 @@ async fn questions_are_emailed_listed_and_answered_once() {
     assert_eq!(
         crate::after_setup(
             h.service
-                .staff_activity(&h.staff, h.portal.id, 10)
+                .staff_activity(&h.staff, h.portal.id, None, 10)
                 .await
                 .unwrap()
+                .items
         )
         .len(),
         2
@@ -259,9 +263,10 @@ async fn hostile_input_is_kept_as_text_or_refused() {
     let emails = h.mailer.sent().len();
     let feed = crate::after_setup(
         h.service
-            .staff_activity(&h.staff, h.portal.id, 100)
+            .staff_activity(&h.staff, h.portal.id, None, 100)
             .await
-            .unwrap(),
+            .unwrap()
+            .items,
     );
     let comments = h.service.comments(&ctx, t.id).await.unwrap();
     let questions = h
@@ -307,9 +312,10 @@ async fn hostile_input_is_kept_as_text_or_refused() {
     assert_eq!(
         crate::after_setup(
             h.service
-                .staff_activity(&h.staff, h.portal.id, 100)
+                .staff_activity(&h.staff, h.portal.id, None, 100)
                 .await
                 .unwrap()
+                .items
         ),
         feed
     );
@@ -348,9 +354,10 @@ async fn a_burst_of_comments_is_one_staff_email() {
     assert_eq!(h.service.comments(&ctx, t.id).await.unwrap().len(), 60);
     let feed = crate::after_setup(
         h.service
-            .staff_activity(&h.staff, h.portal.id, 100)
+            .staff_activity(&h.staff, h.portal.id, None, 100)
             .await
-            .unwrap(),
+            .unwrap()
+            .items,
     );
     assert_eq!(feed.len(), 60, "the feed records every comment");
     let sent = staff_emails(&h);

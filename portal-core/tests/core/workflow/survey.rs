@@ -110,9 +110,10 @@ async fn survey_draft_invalid_submit_and_valid_submit() {
     assert_eq!(
         crate::after_setup(
             h.service
-                .staff_activity(&h.staff, h.portal.id, 10)
+                .staff_activity(&h.staff, h.portal.id, None, 10)
                 .await
                 .unwrap()
+                .items
         )
         .len(),
         1
@@ -163,9 +164,10 @@ async fn survey_draft_invalid_submit_and_valid_submit() {
     );
     let kinds: Vec<ActivityKind> = crate::after_setup(
         h.service
-            .staff_activity(&h.staff, h.portal.id, 10)
+            .staff_activity(&h.staff, h.portal.id, None, 10)
             .await
-            .unwrap(),
+            .unwrap()
+            .items,
     )
     .iter()
     .map(|e| e.kind)

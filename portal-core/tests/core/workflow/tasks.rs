@@ -65,9 +65,10 @@ async fn mark_complete_records_who_when_and_notes() {
 
     let feed = crate::after_setup(
         h.service
-            .staff_activity(&h.staff, h.portal.id, 10)
+            .staff_activity(&h.staff, h.portal.id, None, 10)
             .await
-            .unwrap(),
+            .unwrap()
+            .items,
     );
     assert_eq!(feed.len(), 1);
     assert_eq!(feed[0].kind, ActivityKind::TaskCompleted);
@@ -95,9 +96,10 @@ async fn mark_complete_records_who_when_and_notes() {
     assert_eq!(
         crate::after_setup(
             h.service
-                .staff_activity(&h.staff, h.portal.id, 10)
+                .staff_activity(&h.staff, h.portal.id, None, 10)
                 .await
                 .unwrap()
+                .items
         )
         .len(),
         1
@@ -203,9 +205,10 @@ async fn checklist_by_client_and_staff() {
 
     let feed = crate::after_setup(
         h.service
-            .staff_activity(&h.staff, h.portal.id, 10)
+            .staff_activity(&h.staff, h.portal.id, None, 10)
             .await
-            .unwrap(),
+            .unwrap()
+            .items,
     );
     let kinds: Vec<ActivityKind> = feed.iter().map(|e| e.kind).collect();
     assert_eq!(
@@ -295,9 +298,10 @@ async fn approval_records_the_decider_and_decides_once() {
 
     let feed = crate::after_setup(
         h.service
-            .staff_activity(&h.staff, h.portal.id, 10)
+            .staff_activity(&h.staff, h.portal.id, None, 10)
             .await
-            .unwrap(),
+            .unwrap()
+            .items,
     );
     assert_eq!(feed.len(), 2);
     assert_eq!(feed[0].kind, ActivityKind::Rejected);
@@ -405,9 +409,10 @@ async fn staff_block_unblock_and_reopen() {
     );
     let feed_len = crate::after_setup(
         h.service
-            .staff_activity(&h.staff, h.portal.id, 100)
+            .staff_activity(&h.staff, h.portal.id, None, 100)
             .await
-            .unwrap(),
+            .unwrap()
+            .items,
     )
     .len();
 
@@ -438,9 +443,10 @@ async fn staff_block_unblock_and_reopen() {
     assert_eq!(
         crate::after_setup(
             h.service
-                .staff_activity(&h.staff, h.portal.id, 100)
+                .staff_activity(&h.staff, h.portal.id, None, 100)
                 .await
                 .unwrap()
+                .items
         )
         .len(),
         feed_len
@@ -500,9 +506,10 @@ async fn staff_block_unblock_and_reopen() {
 
     let feed = crate::after_setup(
         h.service
-            .staff_activity(&h.staff, h.portal.id, 100)
+            .staff_activity(&h.staff, h.portal.id, None, 100)
             .await
-            .unwrap(),
+            .unwrap()
+            .items,
     );
     let blocked_entry = feed
         .iter()
@@ -609,9 +616,10 @@ async fn client_cannot_act_on_msp_tasks_or_other_portals() {
     assert!(
         crate::after_setup(
             h.service
-                .staff_activity(&h.staff, other.id, 10)
+                .staff_activity(&h.staff, other.id, None, 10)
                 .await
                 .unwrap()
+                .items
         )
         .is_empty()
     );

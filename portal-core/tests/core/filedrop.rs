@@ -195,11 +195,12 @@ async fn the_sweeper_removes_expired_bytes_once_and_finishes_after_a_crash() {
     assert!(kit.blobs.get(b.blob).await.is_err());
     let feed = kit
         .service
-        .staff_activity(&seeded.staff, seeded.portal.id, 50)
+        .staff_activity(&seeded.staff, seeded.portal.id, None, 50)
         .await
         .unwrap();
     assert!(
-        feed.iter()
+        feed.items
+            .iter()
             .any(|e| e.kind == portal_core::workflow::ActivityKind::FileExpired)
     );
 }

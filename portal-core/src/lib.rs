@@ -26,6 +26,7 @@ pub mod reminders;
 pub mod scan;
 pub mod secret;
 pub mod service;
+pub mod signatures;
 pub mod staff;
 pub mod store;
 mod task_kind;
@@ -57,5 +58,5 @@ pub use service::{PortalService, PortalServiceBuilder, PruneReport, TaskSpec};
 pub use staff::{StaffContext, StaffRole};
 pub use store::{
     AccessStore, AuditStore, CredentialStore, DirectoryStore, IdempotencyStore, OutboxStore,
-    PlanStore, ReminderStore, Store, TemplateStore, WorkflowStore,
+    PlanStore, ReminderStore, SignatureStore, Store, TemplateStore, WorkflowStore,
 };

@@ -419,7 +419,8 @@ impl DocumentStore for SqliteStore {
         self.read(move |conn| {
             exists(
                 conn,
-                "SELECT 1 FROM document_files WHERE blob_id = ?1",
+                "SELECT 1 FROM document_files WHERE blob_id = ?1
+                 UNION ALL SELECT 1 FROM signatures WHERE image_blob = ?1",
                 [&blob.as_bytes()[..]],
             )
         })

@@ -70,6 +70,7 @@ pub mod migrations;
 mod outbox;
 mod plan;
 mod reminders;
+mod signatures;
 mod workflow;
 mod writer;
 

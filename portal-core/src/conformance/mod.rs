@@ -83,6 +83,7 @@ mod refusals;
 mod reminders;
 mod retention;
 mod sessions;
+mod signatures;
 mod staff;
 mod support;
 mod workflow;
@@ -153,6 +154,7 @@ pub use sessions::{
     access_log, end_session, portal_status_reaches_sessions, revoke_contact, session_absolute_cap,
     session_expiry_boundary, session_slides,
 };
+pub use signatures::{signature_submitted_once, signatures_found_by_document};
 pub use staff::{
     ADMIN_USE_CASES, STAFF_USE_CASES, staff_actions_land_in_the_feed, staff_isolation, staff_roles,
 };
@@ -249,6 +251,9 @@ pub async fn run_all(store: Arc<dyn Store>) {
     // Credential handoffs.
     credentials_submitted_once(s).await;
     credentials_reveal_and_purge(s).await;
+    // Signatures.
+    signature_submitted_once(s).await;
+    signatures_found_by_document(s).await;
     // The email outbox.
     outbox_enqueue_round_trips(s).await;
     outbox_queued_with_their_unit(s).await;
@@ -331,7 +336,8 @@ macro_rules! conformance_tests {
             templates_scoped_and_versioned, portal_with_plan_in_one_unit,
             setup_entries_in_one_unit, idempotency_reserve_and_replay, idempotency_expiry_and_lease, idempotency_prune,
             audit_chain_appends, audit_history_unchanged, audit_with_document_changes,
-            credentials_submitted_once, credentials_reveal_and_purge
+            credentials_submitted_once, credentials_reveal_and_purge,
+            signature_submitted_once, signatures_found_by_document
         );
         $crate::conformance_tests!(@each arc $make;
             concurrent_positions, concurrent_issue_code, concurrent_magic_link_redeem,

@@ -162,6 +162,11 @@ impl DocumentStore for MemoryStore {
     }
 
     async fn blob_in_use(&self, blob: BlobId) -> Result<bool> {
-        self.with(|st| Ok(st.files.values().any(|f| f.value.blob == blob)))
+        self.with(|st| {
+            Ok(st.files.values().any(|f| f.value.blob == blob)
+                || st.signatures.values().any(|s| {
+                    matches!(&s.mark, crate::signatures::SignatureMark::Drawn(i) if i.blob == blob)
+                }))
+        })
     }
 }

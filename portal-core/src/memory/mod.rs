@@ -36,6 +36,7 @@ mod idempotency;
 mod outbox;
 mod plan;
 mod reminders;
+mod signatures;
 mod workflow;
 
 pub use blob::MemoryBlobStore;
@@ -230,6 +231,8 @@ struct State {
     audit: HashMap<PortalId, Vec<crate::audit::ChainedEvent>>,
     /// Credential handoffs by task.
     credentials: HashMap<TaskId, crate::credentials::CredentialRecord>,
+    /// Signatures by task.
+    signatures: HashMap<TaskId, crate::signatures::SignatureRecord>,
 }
 
 impl State {

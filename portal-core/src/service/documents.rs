@@ -63,7 +63,7 @@ pub struct RotationReport {
 }
 
 impl PortalService {
-    fn vault(&self) -> Result<&FileVault> {
+    pub(super) fn vault(&self) -> Result<&FileVault> {
         self.inner.files.as_ref().ok_or_else(|| {
             Error::storage_msg(
                 "file storage is not configured: give PortalServiceBuilder::files a FileVault",

@@ -10,6 +10,7 @@ mod plan;
 mod reminders;
 #[cfg(feature = "tokio")]
 mod retention;
+mod signatures;
 mod staff;
 mod template;
 mod workflow;
@@ -25,6 +26,7 @@ pub use reminders::{ReminderPass, spawn_reminder_pass};
 pub use reminders::{ReminderReport, ReminderTarget};
 #[cfg(feature = "tokio")]
 pub use retention::spawn_retention;
+pub use signatures::{SignatureEvidence, SignatureInput};
 pub use staff::{ContactSummary, InviteLink, MAX_RECIPIENTS, PortalSummary};
 pub use workflow::client_actor;
 

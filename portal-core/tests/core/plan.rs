@@ -467,6 +467,7 @@ fn every_type() -> Vec<TemplatePhase> {
                         document: Some(DocumentRef {
                             name: "MSA.pdf".into(),
                         }),
+                        consent: None,
                     },
                     Some(5),
                 ),

@@ -101,14 +101,14 @@ fn png(width: u32, height: u32, px: impl Fn(u32, u32) -> [u8; 4]) -> Vec<u8> {
     out
 }
 
-fn data_url(bytes: &[u8]) -> String {
+pub(crate) fn data_url(bytes: &[u8]) -> String {
     format!(
         "data:image/png;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(bytes)
     )
 }
 
-fn stroke() -> Vec<u8> {
+pub(crate) fn stroke() -> Vec<u8> {
     png(120, 40, |x, y| {
         if x / 3 == y {
             [20, 20, 40, 255]

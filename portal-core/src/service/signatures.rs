@@ -64,6 +64,10 @@ impl PortalService {
             return Err(Error::conflict("This task does not ask for a signature."));
         }
         crate::workflow::actions::client_may_act(&current)?;
+        // A task waiting for an earlier one takes no signature yet (as for uploads,
+        // judged on the home's read: the signature unit does not read the plan).
+        let home = self.inner.store.portal_snapshot(ctx.portal_id).await?;
+        crate::workflow::plan::client_may_act_in(&home, &current)?;
         if !input.consent {
             return Err(Error::invalid(
                 "consent",

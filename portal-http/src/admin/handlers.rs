@@ -612,9 +612,13 @@ impl PortalApp {
             | Op::RescanFile
             | Op::RemoveContact
             | Op::DeletePortal => self.dispatch_more(&route, call).await,
-            Op::RevealCredentials | Op::PurgeCredentials | Op::ExportAudit | Op::VerifyAudit => {
-                self.dispatch_evidence(&route, call).await
-            }
+            Op::RevealCredentials
+            | Op::PurgeCredentials
+            | Op::ExportAudit
+            | Op::VerifyAudit
+            | Op::SignatureEvidence
+            | Op::SignatureImage
+            | Op::VerifyDocument => self.dispatch_evidence(&route, call).await,
         }
     }
 

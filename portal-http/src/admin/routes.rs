@@ -72,6 +72,9 @@ pub(crate) enum Op {
     PurgeCredentials,
     ExportAudit,
     VerifyAudit,
+    SignatureEvidence,
+    SignatureImage,
+    VerifyDocument,
 }
 
 /// A route: method, path template (`{name}` segments are parameters), and what the
@@ -578,6 +581,26 @@ pub(crate) fn routes() -> Vec<Route> {
         r(M::GET, "/portals/{portal}/audit/verify", VerifyAudit, "verifyAudit")
             .summary("Walk the portal's audit chain: its head, and the first event whose number, link or hash does not hold")
             .ok(200, "AuditVerification"),
+        r(
+            M::GET,
+            "/portals/{portal}/tasks/{task}/signature",
+            SignatureEvidence,
+            "getSignature",
+        )
+        .summary("A signature task's evidence record with every hash recomputed (which part, if any, no longer matches) and its audit-chain position: the data of the evidence certificate")
+        .ok(200, "SignatureEvidence"),
+        r(
+            M::GET,
+            "/portals/{portal}/tasks/{task}/signature/image",
+            SignatureImage,
+            "getSignatureImage",
+        )
+        .summary("The drawn signature's PNG (a typed signature has none: 404)")
+        .ok(200, "FileContent"),
+        r(M::POST, "/signatures/verify-document", VerifyDocument, "verifyDocument")
+            .summary("Verify a document: whether these exact bytes were signed in one of the tenant's portals, and by whom")
+            .body("DocumentCheck")
+            .ok(200, "DocumentVerification"),
     ]
     .into_iter()
     .map(|r| {
@@ -650,6 +673,9 @@ const fn use_cases(op: Op) -> &'static [&'static str] {
         PurgeCredentials => &["purge_credentials"],
         ExportAudit => &["export_audit_chain"],
         VerifyAudit => &["verify_audit_chain"],
+        SignatureEvidence => &["signature_evidence"],
+        SignatureImage => &["signature_image"],
+        VerifyDocument => &["signatures_of_document"],
     }
 }
 

@@ -237,6 +237,8 @@ pub enum Entity {
     Template,
     /// Submitted credentials of a credential handoff task.
     Credentials,
+    /// The signature of a signature task.
+    Signature,
 }
 
 impl Entity {
@@ -265,6 +267,7 @@ impl Entity {
             Self::ReminderLink => "reminder link",
             Self::Template => "template",
             Self::Credentials => "credentials",
+            Self::Signature => "signature",
         }
     }
 }

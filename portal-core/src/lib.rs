@@ -27,6 +27,7 @@ pub mod reminders;
 pub mod scan;
 pub mod secret;
 pub mod service;
+pub mod signatures;
 pub mod staff;
 pub mod store;
 mod task_kind;
@@ -77,5 +78,5 @@ pub use service::{PortalService, PortalServiceBuilder, PruneReport, TaskSpec};
 pub use staff::{StaffContext, StaffRole};
 pub use store::{
     AccessStore, AuditStore, CredentialStore, DirectoryStore, FileDropStore, IdempotencyStore,
-    OutboxStore, PlanStore, ReminderStore, Store, TemplateStore, WorkflowStore,
+    OutboxStore, PlanStore, ReminderStore, SignatureStore, Store, TemplateStore, WorkflowStore,
 };

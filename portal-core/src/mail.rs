@@ -668,6 +668,31 @@ pub fn credentials_notification(
     )
 }
 
+/// The MSP's notice that a client signed a signature task: who, which task, how, and
+/// the record's hash (the evidence certificate is in the admin view). Never the image.
+pub fn signature_notification(
+    to: StaffRecipient<'_>,
+    client: &str,
+    who: &str,
+    task_title: &str,
+    method: &str,
+    record_sha256: &str,
+) -> Result<Email> {
+    let what = format!("signed “{task_title}”");
+    staff_email(
+        to,
+        format!("[{client}] {who} signed “{task_title}”"),
+        client,
+        who,
+        &what,
+        &format!(
+            "Signature submitted ({method}). Record SHA-256: {record_sha256}. The evidence \
+             certificate (signer, every hash, time, IP, consent and audit-chain position) is \
+             in the onboarding admin view."
+        ),
+    )
+}
+
 /// One client event in the MSP's daily digest.
 #[derive(Debug, Clone)]
 pub struct StaffDigestItem {

@@ -857,8 +857,9 @@ pub trait WorkflowStore: Send + Sync + 'static {
 ///   `replace_file_key` sets a file's wrapped key to `new` only if it is still
 ///   `expected` (answers whether it did), so a concurrent rotation never overwrites a
 ///   newer key with an older one. It changes nothing else.
-/// - `blob_in_use` answers whether any file record points at `blob` (orphan sweeps
-///   remove only blobs no record points at).
+/// - `blob_in_use` answers whether any file record or signature image
+///   ([`SignatureStore`]) points at `blob` (orphan sweeps remove only blobs no record
+///   points at).
 #[async_trait]
 pub trait DocumentStore: Send + Sync + 'static {
     /// Records a new upload with its task change, atomically.
@@ -1075,6 +1076,55 @@ pub trait FileDropStore: Send + Sync + 'static {
     ) -> Result<Vec<crate::filedrop::DroppedFile>>;
     /// Records that a marked file's bytes are gone; answers whether it changed.
     async fn mark_drop_bytes_removed(&self, file: FileId) -> Result<bool>;
+}
+
+/// Signature tasks: each task's one signature ([`crate::signatures`]), kept with its
+/// task's completion, its feed entry, its audit event and the MSP's notices.
+///
+/// # Contract
+/// - **Scoped by portal.** A task that is missing or of another portal is
+///   `NotFound(Task)` and nothing is written; a task without a signature is
+///   `NotFound(Signature)`.
+/// - **Signed once.** `submit_signature` is one unit: read the task
+///   (`NotFound(Task)`); if the task has a signature it is `Conflict` and nothing is
+///   written, so a second signature never replaces the first; call `decide` once with
+///   the task (its error is returned unchanged); check
+///   [`SignatureRecord::ensure_belongs`](crate::signatures::SignatureRecord::ensure_belongs)
+///   with the portal's tenant (`Invalid("signature")`) and
+///   [`crate::audit::ensure_portal`] (`Invalid("audit")`); then store the record,
+///   write the task change as `update_task` does (with its feed entry), append the
+///   audit entry (see [`AuditStore`]) and queue `emails` in the same unit: a refused
+///   submit writes, appends and queues nothing. Serialised with every other change of
+///   the task.
+/// - `signature` reads the record exactly as stored (every field, hash and the image's
+///   blob and wrapped key).
+/// - `signatures_with_document(tenant, sha256)` lists the tenant's signatures whose
+///   signed document has that SHA-256, oldest first, at most `limit`; other tenants'
+///   are never listed.
+/// - `delete_portal` erases the portal's signatures with everything else.
+#[async_trait]
+pub trait SignatureStore: Send + Sync + 'static {
+    /// Stores a task's signature with its task change, audit event and emails, once.
+    async fn submit_signature(
+        &self,
+        record: &crate::signatures::SignatureRecord,
+        decide: TaskDecision,
+        audit: &crate::audit::AuditEntry,
+        emails: &[OutboxMessage],
+    ) -> Result<Task>;
+    /// A task's signature as stored.
+    async fn signature(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+    ) -> Result<crate::signatures::SignatureRecord>;
+    /// A tenant's signatures of the document with this SHA-256, oldest first.
+    async fn signatures_with_document(
+        &self,
+        tenant: TenantId,
+        sha256: &[u8; 32],
+        limit: usize,
+    ) -> Result<Vec<crate::signatures::SignatureRecord>>;
 }
 
 /// The email outbox: emails queued by the units that cause them, claimed by senders
@@ -1409,6 +1459,7 @@ pub trait Store:
     + AuditStore
     + CredentialStore
     + FileDropStore
+    + SignatureStore
 {
 }
 
@@ -1424,7 +1475,8 @@ impl<
         + IdempotencyStore
         + AuditStore
         + CredentialStore
-        + FileDropStore,
+        + FileDropStore
+        + SignatureStore,
 > Store for T
 {
 }

@@ -27,6 +27,11 @@ pub enum TaskKind {
     Signature {
         /// The document to review and sign, if any.
         document: Option<DocumentRef>,
+        /// The MSP's own consent statement for this task; `None`: the default
+        /// ([`crate::signatures::DEFAULT_CONSENT`]). Per task, because the wording
+        /// usually depends on what is signed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        consent: Option<String>,
     },
     /// Credentials handed to the MSP, encrypted.
     CredentialHandoff {
@@ -129,11 +134,17 @@ impl TaskKind {
                 }
                 Ok(())
             }
-            Self::Signature { document } | Self::Approval { document } => {
+            Self::Signature { document, consent } => {
+                if let Some(c) = consent {
+                    crate::signatures::check_consent_wording(c)?;
+                }
                 document.as_ref().map_or(Ok(()), |d| {
                     clean_label("document name", &d.name, 200).map(|_| ())
                 })
             }
+            Self::Approval { document } => document.as_ref().map_or(Ok(()), |d| {
+                clean_label("document name", &d.name, 200).map(|_| ())
+            }),
             Self::SecureFileDrop { expires_after_days } => {
                 if (1..=365).contains(expires_after_days) {
                     Ok(())
@@ -493,7 +504,10 @@ mod tests {
             TaskKind::Standard,
             TaskKind::Meeting { schedule: None },
             docs(1),
-            TaskKind::Signature { document: None },
+            TaskKind::Signature {
+                document: None,
+                consent: None,
+            },
             TaskKind::CredentialHandoff { api_key: false },
             TaskKind::SecureFileDrop {
                 expires_after_days: 30,
@@ -562,6 +576,7 @@ mod tests {
         for kind in [
             TaskKind::Signature {
                 document: Some(DocumentRef { name: " ".into() }),
+                consent: None,
             },
             TaskKind::Approval {
                 document: Some(DocumentRef {

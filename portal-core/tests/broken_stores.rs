@@ -37,9 +37,11 @@ use portal_core::model::{
 use portal_core::outbox::{FailedAttempt, Lease, MailState, OutboxMessage};
 use portal_core::reminders::{ReminderSettings, ReminderState};
 use portal_core::secret::{CodeHash, TokenHash};
+use portal_core::signatures::SignatureRecord;
 use portal_core::store::CredentialStore;
 use portal_core::store::FileDropStore;
 use portal_core::store::IdempotencyStore;
+use portal_core::store::SignatureStore;
 use portal_core::store::{
     AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, PlanDecision,
     PlanStore, RequestInfo, TaskDecision, TemplateStore, VerificationView,
@@ -280,6 +282,21 @@ enum Breakage {
     /// `submit_credentials` writes the submission but queues none of its emails (the
     /// MSP never hears of it).
     CredentialsDropEmails,
+    /// `submit_signature` accepts a second signature (answers the task as if it had
+    /// replaced the first).
+    SecondSignatureAccepted,
+    /// `signature` ignores the portal it is asked through.
+    SignatureIgnoresPortal,
+    /// `submit_signature` writes the signature but queues none of its emails.
+    SignatureDropsEmails,
+    /// `signature` answers the time zone as UTC (a field not read back as stored).
+    SignatureLosesZone,
+    /// `signatures_with_document` lists every tenant's signatures of the document.
+    SignaturesAcrossTenants,
+    /// `signatures_with_document` lists the newest first.
+    SignaturesNewestFirst,
+    /// `blob_in_use` ignores signature images (an orphan sweep would delete them).
+    SignatureImagesNotInUse,
     /// `enqueue` drops the emails' attachments (a meeting email arrives without its
     /// `.ics`).
     DropsAttachments,
@@ -378,6 +395,10 @@ struct Shadow {
     key_fingerprint: HashMap<(TenantId, IdempotencyKey), [u8; 32]>,
     /// Every credential record submitted through the wrapper, as submitted.
     credentials: HashMap<TaskId, CredentialRecord>,
+    /// Every signature submitted through the wrapper, by task.
+    signatures: HashMap<TaskId, SignatureRecord>,
+    /// The blobs of drawn signature images submitted through the wrapper.
+    signature_blobs: HashSet<BlobId>,
     /// The audit chains, kept by the wrapper itself under an audit breakage.
     audit: HashMap<PortalId, Vec<ChainedEvent>>,
     /// Dropped file → its portal and blob.
@@ -1466,6 +1487,12 @@ impl DocumentStore for Broken {
         {
             return Ok(false);
         }
+        if self.is(Breakage::SignatureImagesNotInUse) {
+            let signed = self.shadow().signature_blobs.contains(&blob);
+            if signed {
+                return Ok(false);
+            }
+        }
         self.inner.blob_in_use(blob).await
     }
 }
@@ -1781,6 +1808,8 @@ use portal_core::conformance::race::panics;
 /// the tests below await a few hundred of them in one body, whose future would
 /// otherwise hold the largest check's state inline and overflow a test thread's stack.
 macro_rules! check {
+    // Boxed: the test that runs every catching check in turn would otherwise hold
+    // the largest check's whole state on its own stack.
     (ref $name:ident, $store:expr) => {{
         let store = $store;
         Box::pin(async move { conformance::$name(store.as_ref()).await })
@@ -2067,6 +2096,20 @@ caught! {
         DropBlobsNotInUse => ref file_drop_sweep_marks;
     forgotten_drop_blobs_are_caught_by_delete_portal_erases_drops:
         DeleteForgetsDropBlobs => ref delete_portal_erases_drops;
+    a_second_signature_accepted_is_caught_by_signature_submitted_once:
+        SecondSignatureAccepted => ref signature_submitted_once;
+    a_signature_ignoring_the_portal_is_caught_by_signature_submitted_once:
+        SignatureIgnoresPortal => ref signature_submitted_once;
+    dropped_signature_emails_are_caught_by_signature_submitted_once:
+        SignatureDropsEmails => ref signature_submitted_once;
+    a_signature_losing_its_zone_is_caught_by_signature_submitted_once:
+        SignatureLosesZone => ref signature_submitted_once;
+    signatures_across_tenants_are_caught_by_signatures_found_by_document:
+        SignaturesAcrossTenants => ref signatures_found_by_document;
+    signatures_newest_first_are_caught_by_signatures_found_by_document:
+        SignaturesNewestFirst => ref signatures_found_by_document;
+    signature_images_not_in_use_are_caught_by_signatures_found_by_document:
+        SignatureImagesNotInUse => ref signatures_found_by_document;
     dropped_attachments_are_caught_by_outbox_enqueue_round_trips:
         DropsAttachments => ref outbox_enqueue_round_trips;
     a_last_click_unsubscribe_is_caught_by_reminder_snooze_and_unsubscribe:
@@ -2433,4 +2476,86 @@ impl FileDropStore for Broken {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn unbroken_wrapper_passes_the_whole_suite() {
     conformance::run_all(store(Breakage::None)).await;
+}
+
+#[async_trait]
+impl SignatureStore for Broken {
+    async fn submit_signature(
+        &self,
+        record: &SignatureRecord,
+        decide: TaskDecision,
+        audit: &AuditEntry,
+        emails: &[OutboxMessage],
+    ) -> Result<Task> {
+        let emails = if self.is(Breakage::SignatureDropsEmails) {
+            &[]
+        } else {
+            emails
+        };
+        match self
+            .inner
+            .submit_signature(record, decide, audit, emails)
+            .await
+        {
+            Ok(task) => {
+                let mut shadow = self.shadow();
+                shadow.signatures.insert(record.task_id, record.clone());
+                if let portal_core::signatures::SignatureMark::Drawn(i) = &record.mark {
+                    shadow.signature_blobs.insert(i.blob);
+                }
+                shadow.task_portal.insert(task.id, task.portal_id);
+                Ok(task)
+            }
+            Err(Error::Conflict { .. }) if self.is(Breakage::SecondSignatureAccepted) => {
+                self.inner.task(record.portal_id, record.task_id).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn signature(&self, portal: PortalId, task: TaskId) -> Result<SignatureRecord> {
+        let portal = if self.is(Breakage::SignatureIgnoresPortal) {
+            self.shadow()
+                .task_portal
+                .get(&task)
+                .copied()
+                .unwrap_or(portal)
+        } else {
+            portal
+        };
+        let mut record = self.inner.signature(portal, task).await?;
+        if self.is(Breakage::SignatureLosesZone) {
+            record.time_zone = "UTC".to_owned();
+        }
+        Ok(record)
+    }
+
+    async fn signatures_with_document(
+        &self,
+        tenant: TenantId,
+        sha256: &[u8; 32],
+        limit: usize,
+    ) -> Result<Vec<SignatureRecord>> {
+        if self.is(Breakage::SignaturesAcrossTenants) {
+            let mut all: Vec<SignatureRecord> = self
+                .shadow()
+                .signatures
+                .values()
+                .filter(|s| s.document.as_ref().is_some_and(|d| d.sha256 == *sha256))
+                .cloned()
+                .collect();
+            all.sort_by_key(|s| s.signed_at);
+            all.truncate(limit);
+            return Ok(all);
+        }
+        let mut found = self
+            .inner
+            .signatures_with_document(tenant, sha256, usize::MAX)
+            .await?;
+        if self.is(Breakage::SignaturesNewestFirst) {
+            found.reverse();
+        }
+        found.truncate(limit);
+        Ok(found)
+    }
 }

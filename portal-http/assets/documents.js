@@ -367,3 +367,74 @@
     }
   });
 })();
+
+// The signature pad of a signature task. Without this script the pad stays hidden and
+// the typed name is the signature (the form works as is). With it, the canvas takes
+// pointer events (mouse, touch and pen alike; touch-action: none keeps a finger from
+// scrolling the page), "Clear" empties it, and on submit a drawing is sent as a PNG
+// data URL in the hidden "drawn" field; with nothing drawn the typed name is sent.
+(() => {
+  document.querySelectorAll('[data-signature-pad]').forEach((pad) => {
+    const canvas = pad.querySelector('canvas');
+    const field = pad.querySelector('input[name=drawn]');
+    const clear = pad.querySelector('button[data-signature-clear]');
+    const form = pad.closest('form');
+    if (!canvas || !field || !form || !canvas.getContext) return;
+    pad.hidden = false;
+    const ctx = canvas.getContext('2d');
+    let drawn = false;
+    let last = null;
+    const size = () => {
+      const ratio = Math.max(window.devicePixelRatio || 1, 1);
+      const width = canvas.clientWidth || 300;
+      const height = canvas.clientHeight || 150;
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(height * ratio);
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      ctx.lineWidth = 2.5;
+      ctx.lineCap = 'round';
+      ctx.lineJoin = 'round';
+      ctx.strokeStyle = '#1f2328';
+      drawn = false;
+      field.value = '';
+    };
+    size();
+    const point = (e) => {
+      const r = canvas.getBoundingClientRect();
+      return { x: e.clientX - r.left, y: e.clientY - r.top };
+    };
+    canvas.addEventListener('pointerdown', (e) => {
+      e.preventDefault();
+      canvas.setPointerCapture(e.pointerId);
+      last = point(e);
+      ctx.beginPath();
+      ctx.arc(last.x, last.y, 1.2, 0, Math.PI * 2);
+      ctx.fillStyle = '#1f2328';
+      ctx.fill();
+    });
+    canvas.addEventListener('pointermove', (e) => {
+      if (!last) return;
+      e.preventDefault();
+      const p = point(e);
+      ctx.beginPath();
+      ctx.moveTo(last.x, last.y);
+      ctx.lineTo(p.x, p.y);
+      ctx.stroke();
+      last = p;
+      drawn = true;
+    });
+    const end = () => { last = null; };
+    canvas.addEventListener('pointerup', end);
+    canvas.addEventListener('pointercancel', end);
+    if (clear) {
+      clear.addEventListener('click', () => {
+        ctx.clearRect(0, 0, canvas.width, canvas.height);
+        drawn = false;
+        field.value = '';
+      });
+    }
+    form.addEventListener('submit', () => {
+      field.value = drawn ? canvas.toDataURL('image/png') : '';
+    });
+  });
+})();

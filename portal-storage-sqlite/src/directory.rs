@@ -726,6 +726,10 @@ impl DirectoryStore for SqliteStore {
                     "DELETE FROM credentials WHERE portal_id = ?1".to_owned(),
                     "credentials",
                 ),
+                (
+                    "DELETE FROM signatures WHERE portal_id = ?1".to_owned(),
+                    "signatures",
+                ),
                 ("DELETE FROM tasks WHERE portal_id = ?1".to_owned(), "tasks"),
                 (
                     "DELETE FROM phases WHERE portal_id = ?1".to_owned(),

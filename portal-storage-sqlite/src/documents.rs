@@ -421,7 +421,8 @@ impl DocumentStore for SqliteStore {
                 conn,
                 "SELECT 1 FROM document_files WHERE blob_id = ?1
                  UNION ALL
-                 SELECT 1 FROM dropped_files WHERE blob_id = ?1 AND bytes_removed = 0",
+                 SELECT 1 FROM dropped_files WHERE blob_id = ?1 AND bytes_removed = 0
+                 UNION ALL SELECT 1 FROM signatures WHERE image_blob = ?1",
                 [&blob.as_bytes()[..]],
             )
         })

@@ -71,6 +71,7 @@ pub mod migrations;
 mod outbox;
 mod plan;
 mod reminders;
+mod signatures;
 mod workflow;
 mod writer;
 

@@ -549,6 +549,45 @@ const V14: &str = r#"
 ALTER TABLE outbox ADD COLUMN attachments TEXT;
 "#;
 
+/// Migration 15 (issue 8): signature tasks.
+///
+/// - `signatures`: one row per signed task: the signer (JSON actor), IP, user agent,
+///   time and zone, the document as presented (name, size, SHA-256), the mark (a
+///   drawn image's blob and wrapped key, or the typed name), the consent text and
+///   every hash, the record hash last. Indexed by (tenant, document hash) for
+///   "verify a document". The image's bytes are in the encrypted blob store, never
+///   here.
+const V15: &str = r#"
+CREATE TABLE signatures (
+    portal_id       BLOB    NOT NULL CHECK (length(portal_id) = 16),
+    task_id         BLOB    NOT NULL CHECK (length(task_id) = 16),
+    tenant_id       BLOB    NOT NULL CHECK (length(tenant_id) = 16),
+    signer          TEXT    NOT NULL,
+    ip              TEXT,
+    user_agent      TEXT,
+    signed_at       INTEGER NOT NULL,
+    time_zone       TEXT    NOT NULL,
+    document_name   TEXT,
+    document_size   INTEGER,
+    document_sha256 BLOB    CHECK (document_sha256 IS NULL OR length(document_sha256) = 32),
+    method          TEXT    NOT NULL CHECK (method IN ('drawn', 'typed')),
+    image_blob      BLOB    CHECK (image_blob IS NULL OR length(image_blob) = 16),
+    image_key_id    TEXT,
+    image_key       BLOB,
+    image_size      INTEGER,
+    typed_name      TEXT,
+    mark_sha256     BLOB    NOT NULL CHECK (length(mark_sha256) = 32),
+    consent_text    TEXT    NOT NULL,
+    consent_sha256  BLOB    NOT NULL CHECK (length(consent_sha256) = 32),
+    record_sha256   BLOB    NOT NULL CHECK (length(record_sha256) = 32),
+    PRIMARY KEY (portal_id, task_id)
+) WITHOUT ROWID;
+
+CREATE INDEX signatures_by_document ON signatures (tenant_id, document_sha256)
+    WHERE document_sha256 IS NOT NULL;
+CREATE INDEX signatures_by_image ON signatures (image_blob) WHERE image_blob IS NOT NULL;
+"#;
+
 /// Migration 16 (issue 8): secure file drops.
 ///
 /// - `dropped_files`: one row per dropped file: its metadata, the blob it is sealed in
@@ -606,7 +645,7 @@ DROP INDEX access_log_by_portal;
 
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
-    V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V16, V17,
+    V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17,
 ];
 
 /// The schema version this build writes: the number of migrations.

@@ -244,6 +244,7 @@ fn body_for(op: &Value) -> Option<Value> {
         "LogoUpload" => json!({"data_base64": PNG_BASE64}),
         "ChecklistInput" => json!({"checked": true}),
         "RevealRequest" => json!({"reason": "Setting up the firewall migration"}),
+        "DocumentCheck" => json!({"data_base64": "JVBERi0xLjcKJSVFT0YK"}),
         other => panic!("no sample body for {other}"),
     })
 }
@@ -786,6 +787,24 @@ async fn an_msps_day_through_every_route() {
     }
     let doc = call!(req(Method::GET, "/openapi.json", &[]).as_(None));
     assert_eq!(doc.json["openapi"], "3.1.0");
+    // The client signs; staff read the evidence and the image, and check a document.
+    let (signed, _) = signed_signature(&api).await;
+    let sp = [p.clone(), signed];
+    let evidence = call!(req(
+        Method::GET,
+        "/portals/{portal}/tasks/{task}/signature",
+        &sp
+    ));
+    assert_eq!(evidence.json["intact"], true);
+    call!(req(
+        Method::GET,
+        "/portals/{portal}/tasks/{task}/signature/image",
+        &sp
+    ));
+    call!(
+        req(Method::POST, "/signatures/verify-document", &[])
+            .json(json!({"data_base64": "JVBERi0xLjcKJSVFT0YK"}))
+    );
     // The client hands over credentials; the admin reveals them with a reason, checks
     // the audit chain, exports it, and purges them.
     let creds = submitted_credentials(&api).await;
@@ -1573,6 +1592,132 @@ async fn submitted_credentials(api: &Api) -> String {
         .await;
     assert_eq!(sent.status, 303, "{}", sent.body);
     task.to_string()
+}
+
+/// The client signs a new signature task with a drawn PNG; answers the task id
+/// and the PNG.
+async fn signed_signature(api: &Api) -> (String, Vec<u8>) {
+    let h = &api.h;
+    let phase = h
+        .service
+        .add_phase(&h.staff, h.portal.id, "Agreement")
+        .await
+        .unwrap()
+        .id;
+    let task = h
+        .service
+        .add_task(
+            &h.staff,
+            h.portal.id,
+            phase,
+            portal_core::TaskSpec {
+                title: "Sign the data processing agreement".into(),
+                description: String::new(),
+                assignee: portal_core::model::Side::Client,
+                kind: portal_core::model::TaskKind::Signature {
+                    document: None,
+                    consent: None,
+                },
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let client = h.browser();
+    h.sign_in(&client).await;
+    let csrf = client.get(&format!("/tasks/{task}")).await.csrf();
+    let png = crate::signatures::stroke();
+    let sent = client
+        .post(
+            &format!("/tasks/{task}/signature"),
+            &[
+                ("csrf", &csrf),
+                ("drawn", &crate::signatures::data_url(&png)),
+                ("consent", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    (task.to_string(), png)
+}
+
+/// The signature routes: the evidence (JSON shape), the image, verify-a-document,
+/// and what each refuses.
+#[tokio::test]
+async fn signature_routes() {
+    let api = Api::start().await;
+    let (task, png) = signed_signature(&api).await;
+    let sp = [api.portal(), task.clone()];
+    let evidence = api
+        .send(req(Method::GET, "/portals/{portal}/tasks/{task}/signature", &sp).as_(Some("member")))
+        .await;
+    assert_eq!(evidence.status(), 200, "{}", evidence.page.body);
+    assert_eq!(evidence.json["intact"], true);
+    assert_eq!(evidence.json["parts"]["mark"], "matches");
+    assert_eq!(evidence.json["signature"]["method"], "drawn");
+    assert!(evidence.json["audit_event"]["seq"].as_u64().unwrap() >= 1);
+    let image = api
+        .send(req(
+            Method::GET,
+            "/portals/{portal}/tasks/{task}/signature/image",
+            &sp,
+        ))
+        .await;
+    assert_eq!(image.status(), 200);
+    assert_eq!(&image.page.raw[..], &png[..]);
+    assert_eq!(image.page.header("content-type"), "image/png");
+    // Unsigned task, another MSP, no credentials.
+    let unsigned = api
+        .send(req(
+            Method::GET,
+            "/portals/{portal}/tasks/{task}/signature",
+            &[api.portal(), api.task("standard")],
+        ))
+        .await;
+    assert_eq!(unsigned.status(), 404, "{}", unsigned.page.body);
+    let theirs = api
+        .send(
+            req(Method::GET, "/portals/{portal}/tasks/{task}/signature", &sp)
+                .as_(Some("other-admin")),
+        )
+        .await;
+    assert_eq!(theirs.status(), 404);
+    let anonymous = api
+        .send(req(Method::GET, "/portals/{portal}/tasks/{task}/signature", &sp).as_(None))
+        .await;
+    assert_eq!(anonymous.status(), 401);
+    // Verify a document: no document was signed here, so nothing matches; bad base64
+    // is 422 naming the field.
+    let check = api
+        .send(
+            req(Method::POST, "/signatures/verify-document", &[])
+                .json(json!({"data_base64": "JVBERi0xLjcKJSVFT0YK"})),
+        )
+        .await;
+    assert_eq!(check.status(), 200, "{}", check.page.body);
+    assert_eq!(check.json["signed"], false);
+    assert!(check.json["signatures"].as_array().unwrap().is_empty());
+    let bad = api
+        .send(
+            req(Method::POST, "/signatures/verify-document", &[])
+                .json(json!({"data_base64": "%%%"})),
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    assert_eq!(bad.field(), "data_base64");
+    let filters = vec![
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[id]",
+        ),
+        (r#""[0-9a-f]{64}""#, "\"[hash]\""),
+        (r#""user_agent": "[^"]*""#, "\"user_agent\": \"[ua]\""),
+        (r#""ip": "[^"]*""#, "\"ip\": \"[ip]\""),
+    ];
+    insta::with_settings!({filters => filters}, {
+        insta::assert_snapshot!("admin_signature_evidence", serde_json::to_string_pretty(&evidence.json).unwrap());
+    });
 }
 
 /// Reveal, purge, audit verify and export: what each refuses, and the JSON shapes.

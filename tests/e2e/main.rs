@@ -20,6 +20,7 @@ mod plaintext_scan;
 mod plan;
 mod reminders;
 mod server;
+mod signatures;
 mod smtp;
 mod snapshots;
 mod workflow;

@@ -323,6 +323,7 @@ pub async fn seed(service: &PortalService, client: &str) -> Seeded {
                 document: Some(DocumentRef {
                     name: "MSA.pdf".into(),
                 }),
+                consent: None,
             },
             None,
         ),

@@ -142,6 +142,7 @@ async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
                 document: Some(DocumentRef {
                     name: "Master Services Agreement v3.pdf".into(),
                 }),
+                consent: None,
             },
             None,
         )

@@ -53,6 +53,9 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "staff_documents",
     "staff_download_document",
     "staff_dropped_files",
+    "signature_evidence",
+    "signature_image",
+    "signatures_of_document",
     "review_queue",
     "failed_mail",
     "list_portals",
@@ -141,6 +144,7 @@ pub const ADMIN_USE_CASES: &[&str] = &[
 /// other tenant's id to refuse; B's call must leave A alone and show nothing of A.
 const OWN_TENANT_ONLY: &[&str] = &[
     "list_portals",
+    "signatures_of_document",
     "templates",
     "create_template",
     "erasure_log",
@@ -159,6 +163,40 @@ const PDF: &[u8] = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%
 const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
+/// A drawn signature as the pad sends it: a 16×4 RGBA PNG with a dark line.
+fn drawn_signature() -> String {
+    use base64::Engine as _;
+    use std::io::Write as _;
+    let (w, h) = (16u32, 4u32);
+    let mut raw = Vec::new();
+    for y in 0..h {
+        raw.push(0);
+        for _ in 0..w {
+            raw.extend(if y == 1 { [0, 0, 0, 255] } else { [0, 0, 0, 0] });
+        }
+    }
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&raw).unwrap();
+    let idat = z.finish().unwrap();
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        png.extend((data.len() as u32).to_be_bytes());
+        png.extend(kind);
+        png.extend(data);
+        png.extend([0u8; 4]);
+    };
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, 6, 0, 0, 0]);
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &idat);
+    chunk(b"IEND", &[]);
+    format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    )
+}
+
 /// Tenant A's records, by id.
 struct TenantA {
     tenant: TenantId,
@@ -176,6 +214,7 @@ struct TenantA {
     credentials: TaskId,
     drop_task: TaskId,
     dropped: FileId,
+    signature: TaskId,
     question: QuestionId,
     template: TemplateId,
 }
@@ -265,6 +304,28 @@ async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
         )
         .await
         .unwrap();
+    let signature = add(
+        "Sign the agreement",
+        Side::Client,
+        TaskKind::Signature {
+            document: None,
+            consent: None,
+        },
+    )
+    .await;
+    service
+        .sign_task(
+            &ctx,
+            signature,
+            &crate::service::SignatureInput {
+                drawn: Some(drawn_signature()),
+                typed_name: None,
+                consent: true,
+            },
+            crate::signatures::SigningContext::default(),
+        )
+        .await
+        .unwrap();
     // A live invite (re-issued after the sign-in, which used the first one).
     let invite = kit.invite(&seeded.contact).await.unwrap();
     let question = service
@@ -315,6 +376,7 @@ async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
         phase: phase.id,
         standard,
         credentials,
+        signature,
         done,
         blocked,
         checklist,
@@ -400,6 +462,10 @@ async fn state_of(kit: &TestService, a: &TenantA) -> String {
         "{:?}",
         store.credentials(a.portal, a.credentials).await
     ));
+    out.push(format!(
+        "{:?}",
+        store.signature(a.portal, a.signature).await
+    ));
     out.push(format!("emails sent: {}", kit.mailer.sent().len()));
     out.join("\n")
 }
@@ -424,6 +490,19 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
             .staff_download_document(staff, p, a.file)
             .await
             .map(drop),
+        "signature_evidence" => {
+            let e = service.signature_evidence(staff, p, a.signature).await?;
+            assert!(e.verification.intact(), "A's signature verifies: {e:?}");
+            Ok(())
+        }
+        "signature_image" => service
+            .signature_image(staff, p, a.signature)
+            .await
+            .map(drop),
+        "signatures_of_document" => {
+            let found = service.signatures_of_document(staff, PDF).await?;
+            shows_a(staff, a, found.iter().any(|r| r.tenant_id == a.tenant))
+        }
         "review_queue" => {
             let queue = service.review_queue(staff, 100).await?;
             shows_a(staff, a, queue.iter().any(|i| i.file.id == a.file))
@@ -831,6 +910,9 @@ const NOT_IN_A_FEED: &[&str] = &[
     "staff_download_document",
     "staff_dropped_files",
     "staff_sweep_file_drops",
+    "signature_evidence",
+    "signature_image",
+    "signatures_of_document",
     "review_queue",
     "failed_mail",
     "list_portals",

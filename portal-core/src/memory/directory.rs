@@ -396,6 +396,7 @@ impl DirectoryStore for MemoryStore {
             st.phases.retain(|_, ph| ph.portal_id != portal);
             st.tasks.retain(|_, t| t.portal_id != portal);
             st.credentials.retain(|_, c| c.portal_id != portal);
+            st.signatures.retain(|_, s| s.portal_id != portal);
             st.access_log.retain(|e| e.portal_id != portal);
             st.comments.retain(|c| c.value.portal_id != portal);
             st.questions.retain(|_, q| q.value.portal_id != portal);

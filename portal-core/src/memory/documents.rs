@@ -167,7 +167,10 @@ impl DocumentStore for MemoryStore {
                 || st
                     .drops
                     .values()
-                    .any(|d| d.value.blob == blob && !d.value.bytes_removed))
+                    .any(|d| d.value.blob == blob && !d.value.bytes_removed)
+                || st.signatures.values().any(|s| {
+                    matches!(&s.mark, crate::signatures::SignatureMark::Drawn(i) if i.blob == blob)
+                }))
         })
     }
 }

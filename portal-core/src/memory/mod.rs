@@ -37,6 +37,7 @@ mod idempotency;
 mod outbox;
 mod plan;
 mod reminders;
+mod signatures;
 mod workflow;
 
 pub use blob::MemoryBlobStore;
@@ -234,6 +235,8 @@ struct State {
     credentials: HashMap<TaskId, crate::credentials::CredentialRecord>,
     /// Dropped files of secure file drop tasks, with their insertion number.
     drops: HashMap<FileId, Seq<crate::filedrop::DroppedFile>>,
+    /// Signatures by task.
+    signatures: HashMap<TaskId, crate::signatures::SignatureRecord>,
 }
 
 impl State {

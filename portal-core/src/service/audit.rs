@@ -14,7 +14,7 @@ const PAGE: usize = 1000;
 
 impl PortalService {
     /// A portal's whole chain, in order, read page by page.
-    async fn audit_chain(&self, portal: PortalId) -> Result<Vec<ChainedEvent>> {
+    pub(super) async fn audit_chain(&self, portal: PortalId) -> Result<Vec<ChainedEvent>> {
         let mut events: Vec<ChainedEvent> = Vec::new();
         loop {
             let after = events.last().map_or(0, |e| e.seq);

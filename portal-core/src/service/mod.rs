@@ -11,6 +11,7 @@ mod plan;
 mod reminders;
 #[cfg(feature = "tokio")]
 mod retention;
+mod signatures;
 mod staff;
 mod template;
 mod versioned;
@@ -29,6 +30,7 @@ pub use reminders::{ReminderPass, spawn_reminder_pass};
 pub use reminders::{ReminderReport, ReminderTarget};
 #[cfg(feature = "tokio")]
 pub use retention::spawn_retention;
+pub use signatures::{SignatureEvidence, SignatureInput};
 pub use staff::{ContactSummary, InviteLink, MAX_RECIPIENTS, PortalSummary};
 pub use versioned::{PortalUpdate, TenantUpdate};
 pub use workflow::client_actor;

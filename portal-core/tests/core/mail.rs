@@ -65,6 +65,30 @@ async fn lockout_notification_snapshots() {
     assert_snapshot!("core__lockout_notification_html", email.html);
 }
 
+#[tokio::test]
+async fn signature_notification_snapshots() {
+    let h = Harness::new(42).await;
+    let email = portal_core::mail::signature_notification(
+        portal_core::mail::StaffRecipient {
+            email: &h.tenant.notification_recipients[0],
+            branding: &h.portal.branding,
+        },
+        &h.portal.client_name,
+        &h.contact.name,
+        "Sign the master services agreement",
+        "drawn",
+        &"ab".repeat(32),
+    )
+    .unwrap();
+    assert_eq!(
+        email.subject,
+        "[Contoso Ltd] Jane Doe signed “Sign the master services agreement”"
+    );
+    assert!(email.text.contains(&"ab".repeat(32)));
+    assert_snapshot!("core__signature_notification_text", email.text);
+    assert_snapshot!("core__signature_notification_html", email.html);
+}
+
 /// A verification email the transport refuses uses up none of the client's codes and
 /// does not count as a started verification: the client can simply try again.
 #[tokio::test]

@@ -479,6 +479,7 @@ fn every_type() -> Vec<TemplatePhase> {
                         document: Some(DocumentRef {
                             name: "MSA.pdf".into(),
                         }),
+                        consent: None,
                     },
                     Some(5),
                 ),

@@ -11,6 +11,8 @@ use portal_core::credentials::{CredentialField, SecretText};
 use portal_core::error::{Entity, Error};
 use portal_core::filedrop::{self, DroppedFile};
 use portal_core::ids::{FileId, TaskId};
+use portal_core::service::SignatureEvidence;
+use portal_core::signatures::{SignatureMark, SignatureRecord};
 use serde_json::{Map, Value, json};
 
 use super::input::{object, req_str};
@@ -20,6 +22,67 @@ use super::{ApiReply, Call};
 use crate::PortalApp;
 
 type Answer = Result<ApiReply, ApiError>;
+
+/// The largest document `POST /signatures/verify-document` checks: 25 MiB, the
+/// default document upload limit.
+pub(crate) const MAX_CHECKED_DOCUMENT: usize = 25 * 1024 * 1024;
+
+/// A signature record as the admin API shows it (every hash in hex, never the image).
+pub(crate) fn signature(r: &SignatureRecord) -> Value {
+    let email = match &r.signer {
+        portal_core::workflow::Actor::Client { email, .. } => Some(email.to_string()),
+        portal_core::workflow::Actor::Staff { email, .. } => {
+            email.as_ref().map(ToString::to_string)
+        }
+    };
+    let (typed_name, image_size) = match &r.mark {
+        SignatureMark::Typed(name) => (Some(name.clone()), None),
+        SignatureMark::Drawn(i) => (None, Some(i.size)),
+    };
+    json!({
+        "portal_id": r.portal_id.to_string(),
+        "task_id": r.task_id.to_string(),
+        "signer": { "name": r.signer.name(), "email": email },
+        "ip": r.ip,
+        "user_agent": r.user_agent,
+        "signed_at": portal_core::audit::canonical_time(r.signed_at),
+        "time_zone": r.time_zone,
+        "document": r.document.as_ref().map(|d| json!({
+            "name": d.name, "size": d.size, "sha256": hex(&d.sha256),
+        })),
+        "method": r.mark.method(),
+        "typed_name": typed_name,
+        "image_size": image_size,
+        "mark_sha256": hex(&r.mark_sha256),
+        "consent_text": r.consent_text,
+        "consent_sha256": hex(&r.consent_sha256),
+        "record_sha256": hex(&r.record_sha256),
+    })
+}
+
+/// A signature with its verification and chain position.
+pub(crate) fn evidence_view(e: &SignatureEvidence) -> Value {
+    let parts: Map<String, Value> = e
+        .verification
+        .parts
+        .iter()
+        .map(|(p, st)| {
+            (
+                serde_json::to_value(p)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                serde_json::to_value(st).unwrap_or(Value::Null),
+            )
+        })
+        .collect();
+    json!({
+        "signature": signature(&e.record),
+        "intact": e.verification.intact(),
+        "parts": parts,
+        "audit_event": e.chain.as_ref().map(head),
+    })
+}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -139,6 +202,39 @@ impl PortalApp {
             Op::SweepDrops => {
                 let removed = s.staff_sweep_file_drops(&call.staff).await?;
                 Ok(ApiReply::ok(json!({ "removed": removed })))
+            }
+            Op::SignatureEvidence => {
+                let p = self.portal_in(call, 0).await?;
+                let t = task_param(call)?;
+                let e = s.signature_evidence(&call.staff, p.id, t).await?;
+                Ok(ApiReply::ok(evidence_view(&e)))
+            }
+            Op::SignatureImage => {
+                let p = self.portal_in(call, 0).await?;
+                let t = task_param(call)?;
+                let png = s.signature_image(&call.staff, p.id, t).await?;
+                let len = u64::try_from(png.len()).unwrap_or(u64::MAX);
+                let stream = portal_core::blob::stream_of(vec![bytes::Bytes::from(png)]);
+                Ok(ApiReply::file(
+                    stream,
+                    len,
+                    "image/png",
+                    &format!("signature-{t}.png"),
+                ))
+            }
+            Op::VerifyDocument => {
+                use base64::Engine as _;
+                let m = object(&call.body)?;
+                let raw = req_str(m, "data_base64")?;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(raw.trim())
+                    .map_err(|_| super::input::invalid("data_base64", "must be standard base64"))?;
+                let found = s.signatures_of_document(&call.staff, &bytes).await?;
+                Ok(ApiReply::ok(json!({
+                    "sha256": hex(&portal_core::signatures::sha256(&bytes)),
+                    "signed": !found.is_empty(),
+                    "signatures": found.iter().map(signature).collect::<Vec<_>>(),
+                })))
             }
             _ => Err(ApiError::NoRoute),
         }

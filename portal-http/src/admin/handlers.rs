@@ -642,7 +642,10 @@ impl PortalApp {
             | Op::VerifyAudit
             | Op::ListDrops
             | Op::DownloadDrop
-            | Op::SweepDrops => self.dispatch_evidence(&route, call).await,
+            | Op::SweepDrops
+            | Op::SignatureEvidence
+            | Op::SignatureImage
+            | Op::VerifyDocument => self.dispatch_evidence(&route, call).await,
         }
     }
 

@@ -167,6 +167,73 @@ fn schemas() -> Map<String, Value> {
         ),
     );
     put(
+        "Signature",
+        object(
+            &[
+                "portal_id",
+                "task_id",
+                "signer",
+                "ip",
+                "user_agent",
+                "signed_at",
+                "time_zone",
+                "document",
+                "method",
+                "typed_name",
+                "image_size",
+                "mark_sha256",
+                "consent_text",
+                "consent_sha256",
+                "record_sha256",
+            ],
+            json!({
+                "portal_id": id(), "task_id": id(),
+                "signer": object(&["name", "email"], json!({ "name": s("string"), "email": nullable("string") })),
+                "ip": nullable("string"), "user_agent": nullable("string"),
+                "signed_at": { "type": "string", "format": "date-time", "description": "UTC, six fractional digits, as hashed (docs/signatures.md)." },
+                "time_zone": { "type": "string", "description": "The IANA zone the signing page showed times in." },
+                "document": { "oneOf": [ { "type": "null" }, object(&["name", "size", "sha256"], json!({ "name": s("string"), "size": { "type": "integer", "minimum": 0 }, "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" } })) ] },
+                "method": { "enum": ["drawn", "typed"] },
+                "typed_name": nullable("string"),
+                "image_size": { "type": ["integer", "null"], "minimum": 0 },
+                "mark_sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" },
+                "consent_text": s("string"),
+                "consent_sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" },
+                "record_sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" },
+            }),
+        ),
+    );
+    put(
+        "SignatureEvidence",
+        object(
+            &["signature", "intact", "parts", "audit_event"],
+            json!({
+                "signature": reference("Signature"),
+                "intact": s("boolean"),
+                "parts": { "type": "object", "description": "Each part recomputed: record, document (when one was signed), mark, consent, audit_event.", "additionalProperties": { "enum": ["matches", "mismatch", "missing"] } },
+                "audit_event": { "oneOf": [ { "type": "null" }, object(&["seq", "hash"], json!({ "seq": { "type": "integer", "minimum": 1 }, "hash": { "type": "string", "pattern": "^[0-9a-f]{64}$" } })) ], "description": "The signature_submitted event's number and hash in the portal's chain." },
+            }),
+        ),
+    );
+    put(
+        "DocumentCheck",
+        object(
+            &["data_base64"],
+            json!({ "data_base64": { "type": "string", "contentEncoding": "base64", "description": "The document's bytes (at most 25 MiB)." } }),
+        ),
+    );
+    put(
+        "DocumentVerification",
+        object(
+            &["sha256", "signed", "signatures"],
+            json!({
+                "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" },
+                "signed": s("boolean"),
+                "signatures": { "type": "array", "items": reference("Signature"), "description": "The tenant's signatures of exactly these bytes, oldest first." },
+            }),
+        ),
+    );
+    put(
         "Staff",
         object(
             &["tenant_id", "staff_id", "name", "email", "role"],

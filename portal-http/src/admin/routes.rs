@@ -75,6 +75,9 @@ pub(crate) enum Op {
     ListDrops,
     DownloadDrop,
     SweepDrops,
+    SignatureEvidence,
+    SignatureImage,
+    VerifyDocument,
 }
 
 /// A route: method, path template (`{name}` segments are parameters), and what the
@@ -602,6 +605,26 @@ pub(crate) fn routes() -> Vec<Route> {
             .admin()
             .summary("Sweep your tenant's file drops now: mark files past their expiry expired and remove the bytes of expired and deleted files (the host also runs it in the background)")
             .ok(200, "SweepReport"),
+        r(
+            M::GET,
+            "/portals/{portal}/tasks/{task}/signature",
+            SignatureEvidence,
+            "getSignature",
+        )
+        .summary("A signature task's evidence record with every hash recomputed (which part, if any, no longer matches) and its audit-chain position: the data of the evidence certificate")
+        .ok(200, "SignatureEvidence"),
+        r(
+            M::GET,
+            "/portals/{portal}/tasks/{task}/signature/image",
+            SignatureImage,
+            "getSignatureImage",
+        )
+        .summary("The drawn signature's PNG (a typed signature has none: 404)")
+        .ok(200, "FileContent"),
+        r(M::POST, "/signatures/verify-document", VerifyDocument, "verifyDocument")
+            .summary("Verify a document: whether these exact bytes were signed in one of the tenant's portals, and by whom")
+            .body("DocumentCheck")
+            .ok(200, "DocumentVerification"),
     ]
     .into_iter()
     .map(|r| {
@@ -688,6 +711,9 @@ const fn use_cases(op: Op) -> &'static [&'static str] {
         ListDrops => &["staff_dropped_files"],
         DownloadDrop => &["download_dropped_file"],
         SweepDrops => &["staff_sweep_file_drops"],
+        SignatureEvidence => &["signature_evidence"],
+        SignatureImage => &["signature_image"],
+        VerifyDocument => &["signatures_of_document"],
     }
 }
 

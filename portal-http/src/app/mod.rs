@@ -357,6 +357,9 @@ impl PortalApp {
             (["tasks", id, "invite.ics"], true, _) => {
                 ("meeting_ics", self.task_ics(&req, id).await)
             }
+            (["tasks", id, "certificate"], true, _) => {
+                ("signature_certificate", self.certificate(&req, id).await)
+            }
             (["tasks", id, "documents", document], _, true) => (
                 "upload_document",
                 self.upload(&req, id, document, body).await,
@@ -495,6 +498,20 @@ impl PortalApp {
         B: HttpBody<Data = Bytes> + Send,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
+        self.form_max(req, body, self.config.max_form_bytes).await
+    }
+
+    /// [`Self::form`] with its own size limit (the signature form carries a PNG).
+    async fn form_max<B>(
+        &self,
+        req: &Req,
+        body: B,
+        max_bytes: usize,
+    ) -> Result<Vec<(String, String)>, Failure>
+    where
+        B: HttpBody<Data = Bytes> + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
         let is_form = req
             .headers
             .get(CONTENT_TYPE)
@@ -507,10 +524,7 @@ impl PortalApp {
         if !is_form {
             return Err(Refusal::NotAForm.into());
         }
-        let bytes = match Limited::new(body, self.config.max_form_bytes)
-            .collect()
-            .await
-        {
+        let bytes = match Limited::new(body, max_bytes).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(e)
                 if e.downcast_ref::<http_body_util::LengthLimitError>()

@@ -70,7 +70,22 @@ impl PortalApp {
         B: HttpBody<Data = Bytes> + Send,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        let fields = self.form(req, body).await?;
+        self.signed_in_form_max(req, body, self.config.max_form_bytes)
+            .await
+    }
+
+    /// [`Self::signed_in_form`] with its own size limit.
+    pub(super) async fn signed_in_form_max<B>(
+        &self,
+        req: &Req,
+        body: B,
+        max_bytes: usize,
+    ) -> Result<(Vec<(String, String)>, SessionToken, ClientContext), Failure>
+    where
+        B: HttpBody<Data = Bytes> + Send,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let fields = self.form_max(req, body, max_bytes).await?;
         let (token, ctx) = self.authenticated(req).await?;
         let per_minute = self.config.client_writes_per_minute;
         if !self

@@ -11,6 +11,8 @@ use portal_core::credentials::{CredentialField, CredentialForm, SecretText};
 use portal_core::error::{Entity, Error};
 use portal_core::ids::TaskId;
 use portal_core::model::TaskKind;
+use portal_core::service::SignatureInput;
+use portal_core::signatures::SigningContext;
 use portal_core::store::ClientContext;
 use portal_core::workflow::survey::SubmitMode;
 
@@ -34,7 +36,14 @@ pub(super) struct Outcome {
     pub(super) upload_error: Option<(String, String)>,
     /// The credential field a refused submission was about.
     pub(super) credential_error: Option<String>,
+    /// The signature field a refused submission was about.
+    pub(super) signature_error: Option<String>,
 }
+
+/// The signature form's body limit: a drawn PNG of the largest accepted size, in
+/// base64 and percent-encoded (at worst 4 bytes per byte), and the other fields. The PNG's own limit is checked
+/// after decoding ([`portal_core::signatures::MAX_IMAGE`]).
+const MAX_SIGNATURE_FORM: usize = portal_core::signatures::MAX_IMAGE * 4 + 64 * 1024;
 
 /// The handoff form's values, each in a zeroizing [`SecretText`]; blank optional
 /// fields are `None`.
@@ -85,6 +94,7 @@ fn notice_for(done: &str) -> Option<&'static str> {
         "rejected" => "Rejected. Your decision has been recorded.",
         "commented" => "Comment posted.",
         "asked" => "Question sent. Your onboarding team will answer here.",
+        "signed" => "Signed. Thank you! Your evidence certificate is linked below.",
         "credentials" => {
             "Credentials submitted. They are encrypted and only your onboarding team can reveal them."
         }
@@ -147,6 +157,11 @@ impl PortalApp {
         } else {
             Vec::new()
         };
+        let signature = if matches!(task.kind, TaskKind::Signature { .. }) {
+            self.service.task_signature(ctx, task_id).await?
+        } else {
+            None
+        };
         // Files are read only for a task that asks for documents.
         let documents = if task.kind.is_document() {
             self.service.documents(ctx).await?
@@ -198,6 +213,8 @@ impl PortalApp {
                 credential_error: outcome.credential_error,
                 drops: &drops,
                 now: self.service.clock().now(),
+                signature: signature.as_ref(),
+                signature_error: outcome.signature_error,
             },
         );
         Ok(self.render(outcome.status.unwrap_or(StatusCode::OK), &page))
@@ -214,8 +231,49 @@ impl PortalApp {
         B: HttpBody<Data = Bytes> + Send,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        let (mut fields, token, ctx) = self.signed_in_form(req, body).await?;
+        let limit = if action == "signature" {
+            MAX_SIGNATURE_FORM
+        } else {
+            self.config.max_form_bytes
+        };
+        let (mut fields, token, ctx) = self.signed_in_form_max(req, body, limit).await?;
         let task = Self::parse_task_id(id)?;
+        if action == "signature" {
+            let input = SignatureInput {
+                drawn: field(&fields, "drawn").map(str::to_owned),
+                typed_name: field(&fields, "typed_name").map(str::to_owned),
+                consent: field(&fields, "consent") == Some("1"),
+            };
+            drop(fields);
+            let context = SigningContext {
+                ip: req.info.ip.map(|ip| ip.to_string()),
+                user_agent: req.info.user_agent.clone(),
+                time_zone: ctx.time_zone.name().to_owned(),
+            };
+            return match self.service.sign_task(&ctx, task, &input, context).await {
+                Ok(_) => Ok(Reply::see_other(
+                    self.config.path(&format!("/tasks/{task}?done=signed")),
+                )
+                .cookie(self.session_cookie(&token, &ctx))),
+                Err(Error::Invalid { field, reason }) => {
+                    let what = match field {
+                        "consent" => "The consent statement",
+                        "typed_name" => "Your typed name",
+                        _ => "The drawn signature",
+                    };
+                    let outcome = Outcome {
+                        status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+                        error: Some(format!(
+                            "Nothing was signed. {what} {reason}. Please sign again."
+                        )),
+                        signature_error: Some(field.to_owned()),
+                        ..Outcome::default()
+                    };
+                    self.render_task(req, &ctx, id, outcome, None).await
+                }
+                Err(e) => self.action_failed(req, &ctx, id, e, Vec::new(), None).await,
+            };
+        }
         if action == "credentials" {
             let form = credential_form(&fields);
             // The form's own copies of the values are wiped now; only the
@@ -384,6 +442,28 @@ impl PortalApp {
             other => return Err(other.into()),
         }
         self.render_task(req, ctx, id, outcome, None).await
+    }
+
+    /// The client's evidence certificate of their signature (`NotFound` until signed).
+    pub(super) async fn certificate(&self, req: &Req, id: &str) -> Result<Reply, Failure> {
+        let (token, ctx) = self.authenticated(req).await?;
+        let task = Self::parse_task_id(id)?;
+        let current = self.service.task(&ctx, task).await?;
+        let evidence = self.service.client_signature_evidence(&ctx, task).await?;
+        let portal = self.service.store().portal(ctx.portal_id).await?;
+        let c = self
+            .chrome(req, "Signature certificate", Some(&portal.branding))
+            .in_zone(ctx.time_zone);
+        let page = crate::pages::certificate::certificate_page(
+            c,
+            &current.title,
+            self.config.path(&format!("/tasks/{task}")),
+            &evidence,
+            ctx.time_zone,
+        );
+        Ok(self
+            .render(StatusCode::OK, &page)
+            .cookie(self.session_cookie(&token, &ctx)))
     }
 
     pub(super) async fn task_ics(&self, req: &Req, id: &str) -> Result<Reply, Failure> {

@@ -3,6 +3,7 @@
 //! and phase status come from `portal_core::model`.
 
 pub mod access;
+pub mod certificate;
 pub mod documents;
 pub mod frame;
 pub mod home;

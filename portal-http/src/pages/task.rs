@@ -231,6 +231,22 @@ fn drop_view(f: &DroppedFile, now: DateTime<Utc>, zone: TimeZone) -> DropView {
     }
 }
 
+/// A signature task as shown: the form (pad, typed name, consent), or who signed
+/// and when with a link to the evidence certificate.
+#[derive(Debug, Clone)]
+pub struct SignatureView {
+    /// The attached document's name, if the task names one.
+    pub document: Option<String>,
+    /// The consent statement to tick (the MSP's wording or the default).
+    pub consent: String,
+    /// "Signed by X at T (zone)", once signed.
+    pub signed: Option<DoneInfo>,
+    /// The client's evidence certificate.
+    pub certificate_href: String,
+    /// The field the last refusal was about (`signature`, `typed_name`, `consent`).
+    pub error_field: Option<String>,
+}
+
 /// A comment as shown.
 #[derive(Debug, Clone)]
 pub struct CommentView {
@@ -288,6 +304,8 @@ pub struct TaskPage {
     pub credentials: Option<CredentialsView>,
     /// Secure file drop task: the drop form and the files.
     pub drops: Option<DropsBlock>,
+    /// Signature task: the form, or who signed and when.
+    pub signature: Option<SignatureView>,
     /// Task types whose interaction is not offered here yet: what to tell the client.
     pub not_yet: Option<&'static str>,
     /// Notes or comment typed before an error, kept.
@@ -472,6 +490,10 @@ pub struct TaskPageInput<'a> {
     pub drops: &'a [DroppedFile],
     /// Now, for the time each dropped file has left.
     pub now: DateTime<Utc>,
+    /// A signature task's signature, once signed.
+    pub signature: Option<&'a portal_core::signatures::SignatureRecord>,
+    /// The signature field a refused submission was about.
+    pub signature_error: Option<String>,
 }
 
 /// Builds the task page.
@@ -527,6 +549,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
         documents: None,
         credentials: None,
         drops: None,
+        signature: None,
         not_yet: None,
         draft: input.draft,
         comments: input
@@ -623,10 +646,16 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                 docs,
             });
         }
-        TaskKind::Signature { .. } => {
-            page.not_yet = Some(
-                "Signing in the portal is coming soon. Until then, your onboarding team will send the document to sign.",
-            );
+        TaskKind::Signature { document, .. } => {
+            page.signature = Some(SignatureView {
+                document: document.as_ref().map(|d| d.name.clone()),
+                consent: portal_core::signatures::consent_text(task).to_owned(),
+                signed: input
+                    .signature
+                    .map(|s| done(&s.signer, s.signed_at, None, zone)),
+                certificate_href: format!("{}/certificate", page.action_base),
+                error_field: input.signature_error,
+            });
         }
         TaskKind::CredentialHandoff { api_key } => {
             page.credentials = Some(CredentialsView {

@@ -102,6 +102,7 @@ fn task_kind(n: usize, i: usize) -> (&'static str, Side, TaskKind) {
                 document: Some(DocumentRef {
                     name: "MSA.pdf".into(),
                 }),
+                consent: None,
             },
         ),
         1 => ("Assign the team", Side::Msp, TaskKind::Standard),

@@ -198,7 +198,10 @@ fn a_client_marks_complete_only_standard_and_training_tasks() {
         checklist(),
         meeting(),
         TaskKind::DocumentUpload { documents: vec![] },
-        TaskKind::Signature { document: None },
+        TaskKind::Signature {
+            document: None,
+            consent: None,
+        },
         TaskKind::CredentialHandoff { api_key: true },
         TaskKind::SecureFileDrop {
             expires_after_days: 7,

@@ -1,0 +1,367 @@
+//! Conformance checks of [`crate::store::SignatureStore`]: one signature per task with
+//! its task change, feed entry, audit event and emails in one unit; refusals that write
+//! nothing; records read back exactly; "verify a document" scoped by tenant; image
+//! blobs counted as in use; erasure with the portal.
+
+use super::outbox::{absent, mail, parked, read};
+use super::support::{World, assert_err, client, secs, staff, t0, world};
+use super::workflow::task_in;
+use crate::audit::{AuditEntry, AuditEvent};
+use crate::blob::keyring::{KeyId, WrappedKey};
+use crate::error::{Entity, Error};
+use crate::ids::{BlobId, PortalId};
+use crate::model::{Task, TaskKind, TaskStatus};
+use crate::random::OsRandom;
+use crate::signatures::{
+    NewSignature, SignatureMark, SignatureRecord, SignedDocument, SigningContext, StoredImage,
+    record_signature, sha256,
+};
+use crate::store::{Erasure, Store, TaskDecision};
+use crate::workflow::ActivityKind;
+
+fn record(w: &World, task: &Task, doc: Option<&[u8]>, drawn: bool, at: i64) -> SignatureRecord {
+    let (mark, mark_sha256) = if drawn {
+        (
+            SignatureMark::Drawn(StoredImage {
+                blob: BlobId::random(&OsRandom),
+                key: WrappedKey {
+                    key_id: KeyId::parse("k1").unwrap(),
+                    bytes: vec![7; 40],
+                },
+                size: 1234,
+            }),
+            sha256(b"png bytes"),
+        )
+    } else {
+        (
+            SignatureMark::Typed(w.contact.name.clone()),
+            sha256(w.contact.name.as_bytes()),
+        )
+    };
+    NewSignature {
+        tenant_id: w.tenant.id,
+        portal_id: w.portal.id,
+        task_id: task.id,
+        signer: client(&w.contact),
+        context: SigningContext {
+            ip: Some("203.0.113.7".into()),
+            user_agent: Some("Mozilla/5.0 (conformance)".into()),
+            time_zone: "America/New_York".into(),
+        },
+        at: t0() + secs(at),
+        document: doc.map(|d| SignedDocument {
+            name: "MSA.pdf".into(),
+            size: d.len() as u64,
+            sha256: sha256(d),
+        }),
+        mark,
+        mark_sha256,
+        consent_text: crate::signatures::DEFAULT_CONSENT.into(),
+    }
+    .into_record()
+}
+
+fn submitted(w: &World, r: &SignatureRecord) -> AuditEntry {
+    AuditEntry::new(
+        w.tenant.id,
+        w.portal.id,
+        r.signed_at,
+        r.signer.clone(),
+        &AuditEvent::SignatureSubmitted {
+            task: r.task_id,
+            record_sha256: r.record_sha256,
+        },
+    )
+}
+
+fn sign(w: &World, at: i64) -> TaskDecision {
+    let actor = client(&w.contact);
+    std::sync::Arc::new(move |t: &Task| record_signature(t, &actor, t0() + secs(at)))
+}
+
+async fn signature_task(store: &dyn Store, w: &World) -> Task {
+    task_in(
+        store,
+        w,
+        TaskKind::Signature {
+            document: None,
+            consent: None,
+        },
+    )
+    .await
+}
+
+async fn chain_len(store: &dyn Store, portal: PortalId) -> usize {
+    store
+        .audit_events(portal, 0, usize::MAX)
+        .await
+        .unwrap()
+        .len()
+}
+
+/// `submit_signature`: stored with its task change, feed entry, event and emails; a
+/// second submit, a refused decision, a foreign or altered record, a foreign audit
+/// entry, another portal: nothing written, nothing queued.
+pub async fn signature_submitted_once(store: &dyn Store) {
+    let w = world(store).await;
+    let task = signature_task(store, &w).await;
+    let rec = record(&w, &task, Some(b"%PDF the agreement"), true, 1);
+    assert_err!(
+        store.signature(w.portal.id, task.id).await,
+        Error::NotFound {
+            entity: Entity::Signature
+        }
+    );
+    let other = world(store).await;
+    let lost = mail(&w, parked());
+    let refuse: TaskDecision = std::sync::Arc::new(|_: &Task| Err(Error::conflict("no")));
+    assert_err!(
+        store
+            .submit_signature(
+                &rec,
+                refuse,
+                &submitted(&w, &rec),
+                std::slice::from_ref(&lost)
+            )
+            .await,
+        Error::Conflict { .. }
+    );
+    let mut foreign = rec.clone();
+    foreign.tenant_id = other.tenant.id;
+    foreign.record_sha256 = crate::signatures::record_hash(&foreign);
+    assert_err!(
+        store
+            .submit_signature(
+                &foreign,
+                sign(&w, 1),
+                &submitted(&w, &rec),
+                std::slice::from_ref(&lost)
+            )
+            .await,
+        Error::Invalid {
+            field: "signature",
+            ..
+        }
+    );
+    let mut altered = rec.clone();
+    altered.ip = Some("198.51.100.1".into());
+    assert_err!(
+        store
+            .submit_signature(
+                &altered,
+                sign(&w, 1),
+                &submitted(&w, &rec),
+                std::slice::from_ref(&lost)
+            )
+            .await,
+        Error::Invalid {
+            field: "signature",
+            ..
+        }
+    );
+    let foreign_audit = AuditEntry {
+        portal_id: other.portal.id,
+        tenant_id: other.tenant.id,
+        ..submitted(&w, &rec)
+    };
+    assert_err!(
+        store
+            .submit_signature(
+                &rec,
+                sign(&w, 1),
+                &foreign_audit,
+                std::slice::from_ref(&lost)
+            )
+            .await,
+        Error::Invalid { field: "audit", .. }
+    );
+    let mut elsewhere = rec.clone();
+    elsewhere.portal_id = other.portal.id;
+    assert_err!(
+        store
+            .submit_signature(&elsewhere, sign(&w, 1), &submitted(&w, &rec), &[])
+            .await,
+        Error::NotFound {
+            entity: Entity::Task
+        }
+    );
+    assert_eq!(store.task(w.portal.id, task.id).await.unwrap(), task);
+    assert_eq!(
+        chain_len(store, w.portal.id).await,
+        0,
+        "refusals append nothing"
+    );
+    assert_err!(
+        store.signature(w.portal.id, task.id).await,
+        Error::NotFound {
+            entity: Entity::Signature
+        }
+    );
+    absent(store, lost.id, "a refused submit_signature queues nothing").await;
+    let feed_before = store.activity(w.portal.id, 100).await.unwrap().len();
+
+    let told = mail(&w, parked());
+    let done = store
+        .submit_signature(
+            &rec,
+            sign(&w, 1),
+            &submitted(&w, &rec),
+            std::slice::from_ref(&told),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        done.status,
+        TaskStatus::Completed,
+        "the task change is written"
+    );
+    assert_eq!(store.task(w.portal.id, task.id).await.unwrap(), done);
+    assert_eq!(
+        store.signature(w.portal.id, task.id).await.unwrap(),
+        rec,
+        "a signature reads back exactly as submitted"
+    );
+    let feed = store.activity(w.portal.id, 100).await.unwrap();
+    assert_eq!(
+        feed.len(),
+        feed_before + 1,
+        "the feed entry is written in the unit"
+    );
+    assert!(
+        feed.iter()
+            .any(|e| e.kind == ActivityKind::TaskCompleted && e.task_id == Some(task.id)),
+        "the feed says the task was completed"
+    );
+    let chain = store.audit_events(w.portal.id, 0, 10).await.unwrap();
+    assert_eq!(chain.len(), 1);
+    assert_eq!(chain[0].entry.kind, "signature_submitted");
+    assert_eq!(
+        chain[0].entry.field("record_sha256"),
+        Some(crate::audit::hash_hex(&rec.record_sha256).as_str())
+    );
+    assert_eq!(
+        read(store, told.id).await,
+        told,
+        "submit_signature queues its emails in its unit"
+    );
+
+    // A second submit never replaces the first.
+    let again = record(&w, &task, None, false, 5);
+    let reopen: TaskDecision = std::sync::Arc::new(|t: &Task| {
+        Ok(crate::workflow::TaskChange {
+            task: t.clone(),
+            activity: super::workflow::entry(
+                t.portal_id,
+                t0() + secs(5),
+                &staff(),
+                ActivityKind::TaskCompleted,
+                "again",
+            ),
+        })
+    });
+    assert_err!(
+        store
+            .submit_signature(&again, reopen, &submitted(&w, &again), &[])
+            .await,
+        Error::Conflict { .. }
+    );
+    assert_eq!(store.signature(w.portal.id, task.id).await.unwrap(), rec);
+    assert_eq!(chain_len(store, w.portal.id).await, 1);
+    assert_err!(
+        store.signature(other.portal.id, task.id).await,
+        Error::NotFound {
+            entity: Entity::Task
+        }
+    );
+
+    // A typed signature without a document round-trips too.
+    let typed_task = signature_task(store, &w).await;
+    let typed = record(&w, &typed_task, None, false, 7);
+    store
+        .submit_signature(&typed, sign(&w, 7), &submitted(&w, &typed), &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.signature(w.portal.id, typed_task.id).await.unwrap(),
+        typed
+    );
+}
+
+/// `signatures_with_document` finds a tenant's signatures of exactly one document,
+/// oldest first, at most `limit`, never another tenant's; a drawn image's blob is in
+/// use; erasing the portal erases its signatures.
+pub async fn signatures_found_by_document(store: &dyn Store) {
+    let doc: &[u8] = b"%PDF-1.7 master services agreement v3";
+    let w = world(store).await;
+    let other = world(store).await;
+    let first = signature_task(store, &w).await;
+    let second = signature_task(store, &w).await;
+    let unrelated = signature_task(store, &w).await;
+    let theirs = signature_task(store, &other).await;
+    // Written newest first, so insertion order is not the answer.
+    let late = record(&w, &second, Some(doc), false, 9);
+    let early = record(&w, &first, Some(doc), true, 3);
+    let none = record(&w, &unrelated, Some(b"another document"), false, 4);
+    let foreign = record(&other, &theirs, Some(doc), false, 1);
+    for (world, r) in [(&w, &late), (&w, &early), (&w, &none), (&other, &foreign)] {
+        let at = (r.signed_at - t0()).num_seconds();
+        store
+            .submit_signature(r, sign(world, at), &submitted(world, r), &[])
+            .await
+            .unwrap();
+    }
+    let found = store
+        .signatures_with_document(w.tenant.id, &sha256(doc), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        found,
+        vec![early.clone(), late.clone()],
+        "oldest first, this tenant only"
+    );
+    let one = store
+        .signatures_with_document(w.tenant.id, &sha256(doc), 1)
+        .await
+        .unwrap();
+    assert_eq!(one, vec![early.clone()], "at most limit");
+    assert!(
+        store
+            .signatures_with_document(w.tenant.id, &sha256(b"never signed"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .signatures_with_document(other.tenant.id, &sha256(doc), 10)
+            .await
+            .unwrap(),
+        vec![foreign]
+    );
+    let SignatureMark::Drawn(image) = &early.mark else {
+        unreachable!("the early signature is drawn")
+    };
+    assert!(
+        store.blob_in_use(image.blob).await.unwrap(),
+        "a signature image's blob is in use (orphan sweeps keep it)"
+    );
+
+    let erasure = Erasure {
+        tenant_id: w.tenant.id,
+        portal_id: w.portal.id,
+        client_name: w.portal.client_name.clone(),
+        at: t0() + secs(10),
+        by: staff(),
+        audit_head: None,
+    };
+    store.delete_portal(w.portal.id, &erasure).await.unwrap();
+    assert!(
+        store
+            .signatures_with_document(w.tenant.id, &sha256(doc), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "erasing the portal erases its signatures"
+    );
+    assert!(!store.blob_in_use(image.blob).await.unwrap());
+}

@@ -1,0 +1,320 @@
+//! Signature task use cases: the client signs (a drawn PNG sealed into a blob, or a
+//! typed name, with the consent ticked), once; staff and the client read the evidence
+//! with every hash recomputed; staff ask whether some bytes are a signed document.
+
+use std::sync::Arc;
+
+use crate::audit::{AuditEntry, AuditEvent, ChainHead, hash_hex};
+use crate::blob::envelope::FileBinding;
+use crate::blob::{read_all, stream_of};
+use crate::error::{Entity, Error, Result};
+use crate::ids::{BlobId, PortalId, TaskId};
+use crate::model::{Task, TaskKind};
+use crate::outbox::{MailKind, OutboxMessage};
+use crate::signatures::{
+    self, NewSignature, SignatureMark, SignatureRecord, SigningContext, StoredImage, Verification,
+    check_png, check_typed_name, consent_text, decode_data_url, record_signature, sha256,
+};
+use crate::staff::{StaffContext, StaffRole};
+use crate::store::{ClientContext, TaskDecision};
+
+use super::PortalService;
+use super::workflow::client_actor;
+
+/// What the client's form sends.
+#[derive(Debug, Clone, Default)]
+pub struct SignatureInput {
+    /// The pad's `data:image/png;base64,…` URL, if the signer drew (empty or `None`:
+    /// the typed name is the signature).
+    pub drawn: Option<String>,
+    /// The typed name, used when nothing was drawn.
+    pub typed_name: Option<String>,
+    /// Whether the consent box was ticked.
+    pub consent: bool,
+}
+
+/// A signature with its evidence checked: the record, what recomputing each hash
+/// found, and where its audit event sits in the portal's chain.
+#[derive(Debug, Clone)]
+pub struct SignatureEvidence {
+    /// The record as stored.
+    pub record: SignatureRecord,
+    /// Each part recomputed.
+    pub verification: Verification,
+    /// The `signature_submitted` event's number and hash, if found.
+    pub chain: Option<ChainHead>,
+}
+
+impl PortalService {
+    /// Signs a signature task of the client's own portal: consent must be ticked
+    /// (`Invalid("consent")`); a drawn PNG ([`check_png`]) or else a typed name
+    /// ([`check_typed_name`]). The drawn image is sealed into a blob first; the record,
+    /// the task's completion, its feed entry, the `signature_submitted` audit event and
+    /// the MSP's notices are then written in one store unit. A second signature is
+    /// `Conflict` and stores nothing.
+    pub async fn sign_task(
+        &self,
+        ctx: &ClientContext,
+        task: TaskId,
+        input: &SignatureInput,
+        context: SigningContext,
+    ) -> Result<(Task, SignatureRecord)> {
+        let current = self.task(ctx, task).await?;
+        if !matches!(current.kind, TaskKind::Signature { .. }) {
+            return Err(Error::conflict("This task does not ask for a signature."));
+        }
+        crate::workflow::actions::client_may_act(&current)?;
+        // A task waiting for an earlier one takes no signature yet (as for uploads,
+        // judged on the home's read: the signature unit does not read the plan).
+        let home = self.inner.store.portal_snapshot(ctx.portal_id).await?;
+        crate::workflow::plan::client_may_act_in(&home, &current)?;
+        if !input.consent {
+            return Err(Error::invalid(
+                "consent",
+                "is not ticked: tick the box to agree that this is your electronic signature",
+            ));
+        }
+        let drawn = input.drawn.as_deref().filter(|d| !d.trim().is_empty());
+        let (png, typed) = match drawn {
+            Some(url) => {
+                let png = decode_data_url(url)?;
+                check_png(&png)?;
+                (Some(png), None)
+            }
+            None => (
+                None,
+                Some(check_typed_name(input.typed_name.as_deref().unwrap_or(""))?),
+            ),
+        };
+        let actor = client_actor(ctx);
+        let now = self.inner.clock.now();
+        let (mark, mark_sha256, blob) = match (png, typed) {
+            (Some(png), _) => {
+                let vault = self.vault()?;
+                let binding = FileBinding {
+                    tenant: ctx.tenant_id,
+                    portal: ctx.portal_id,
+                    task: Some(task),
+                    blob: BlobId::random(self.inner.random.as_ref()),
+                };
+                let sealed = vault
+                    .seal(
+                        &binding,
+                        stream_of(vec![png.into()]),
+                        signatures::MAX_IMAGE as u64,
+                    )
+                    .await?;
+                (
+                    SignatureMark::Drawn(StoredImage {
+                        blob: sealed.blob,
+                        key: sealed.key,
+                        size: sealed.size,
+                    }),
+                    sealed.sha256,
+                    Some(sealed.blob),
+                )
+            }
+            (None, Some(name)) => {
+                let hash = sha256(name.as_bytes());
+                (SignatureMark::Typed(name), hash, None)
+            }
+            (None, None) => return Err(Error::invalid("typed_name", "is empty")),
+        };
+        let record = NewSignature {
+            tenant_id: ctx.tenant_id,
+            portal_id: ctx.portal_id,
+            task_id: task,
+            signer: actor.clone(),
+            context,
+            at: now,
+            document: None,
+            mark,
+            mark_sha256,
+            consent_text: consent_text(&current).to_owned(),
+        }
+        .into_record();
+        let audit = AuditEntry::new(
+            ctx.tenant_id,
+            ctx.portal_id,
+            now,
+            actor.clone(),
+            &AuditEvent::SignatureSubmitted {
+                task,
+                record_sha256: record.record_sha256,
+            },
+        );
+        let emails = self.signature_notices(ctx, &current.title, &record).await?;
+        let decide: TaskDecision = Arc::new(move |t: &Task| record_signature(t, &actor, now));
+        let done = self
+            .inner
+            .store
+            .submit_signature(&record, decide, &audit, &emails)
+            .await;
+        let done = match done {
+            Ok(done) => done,
+            Err(e) => {
+                if let Some(blob) = blob
+                    && let Ok(vault) = self.vault()
+                    && let Err(err) = vault.blobs().delete(blob).await
+                {
+                    tracing::error!(error = %err, blob = %blob, "could not delete the image of a refused signature; it is an orphan now");
+                }
+                return Err(e);
+            }
+        };
+        if !emails.is_empty() {
+            self.mail_queued().await;
+        }
+        tracing::info!(portal = %ctx.portal_id, task = %task, method = record.mark.method(), "signature submitted");
+        Ok((done, record))
+    }
+
+    /// The MSP's notice of a signature, to every notification recipient, queued in the
+    /// signature's unit (none when client events go to the daily digest).
+    async fn signature_notices(
+        &self,
+        ctx: &ClientContext,
+        task_title: &str,
+        record: &SignatureRecord,
+    ) -> Result<Vec<OutboxMessage>> {
+        if self.staff_digest_on(ctx.portal_id).await {
+            return Ok(Vec::new());
+        }
+        let portal = self.inner.store.portal(ctx.portal_id).await?;
+        let tenant = self.inner.store.tenant(portal.tenant_id).await?;
+        let mut out = Vec::with_capacity(tenant.notification_recipients.len());
+        for to in &tenant.notification_recipients {
+            let email = crate::mail::signature_notification(
+                crate::mail::StaffRecipient {
+                    email: to,
+                    branding: &portal.branding,
+                },
+                &portal.client_name,
+                record.signer.name(),
+                task_title,
+                record.mark.method(),
+                &hash_hex(&record.record_sha256),
+            )?;
+            out.push(self.outbox_mail(
+                tenant.id,
+                Some(portal.id),
+                MailKind::StaffNotification,
+                email,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The client's own task's signature, if signed (`None` otherwise).
+    pub async fn task_signature(
+        &self,
+        ctx: &ClientContext,
+        task: TaskId,
+    ) -> Result<Option<SignatureRecord>> {
+        self.task(ctx, task).await?;
+        match self.inner.store.signature(ctx.portal_id, task).await {
+            Ok(r) => Ok(Some(r)),
+            Err(Error::NotFound {
+                entity: Entity::Signature,
+            }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The evidence of the client's own signature (their certificate).
+    pub async fn client_signature_evidence(
+        &self,
+        ctx: &ClientContext,
+        task: TaskId,
+    ) -> Result<SignatureEvidence> {
+        self.task(ctx, task).await?;
+        let record = self.inner.store.signature(ctx.portal_id, task).await?;
+        self.evidence(record).await
+    }
+
+    /// A task's signature with every hash recomputed (member): the record, which
+    /// part, if any, no longer matches, and its audit event's chain position. A portal
+    /// of another tenant is `NotFound(Portal)`.
+    pub async fn signature_evidence(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        task: TaskId,
+    ) -> Result<SignatureEvidence> {
+        staff.require(StaffRole::Member, "reading a signature")?;
+        let portal = self.staff_portal(staff, portal).await?;
+        let record = self.inner.store.signature(portal.id, task).await?;
+        let evidence = self.evidence(record).await?;
+        if !evidence.verification.intact() {
+            tracing::warn!(portal = %portal.id, task = %task, failures = ?evidence.verification.failures(),
+                "a signature does not verify");
+        }
+        Ok(evidence)
+    }
+
+    /// The drawn PNG of a signature (member), decrypted, for the admin view.
+    pub async fn signature_image(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        task: TaskId,
+    ) -> Result<Vec<u8>> {
+        staff.require(StaffRole::Member, "reading a signature")?;
+        let portal = self.staff_portal(staff, portal).await?;
+        let record = self.inner.store.signature(portal.id, task).await?;
+        self.image_of(&record).await?.ok_or(Error::NotFound {
+            entity: Entity::Blob,
+        })
+    }
+
+    /// "Verify a document" (member): which of the tenant's signatures signed exactly
+    /// these bytes (by SHA-256), oldest first; empty if none.
+    pub async fn signatures_of_document(
+        &self,
+        staff: &StaffContext,
+        bytes: &[u8],
+    ) -> Result<Vec<SignatureRecord>> {
+        staff.require(StaffRole::Member, "verifying a document")?;
+        self.inner
+            .store
+            .signatures_with_document(staff.tenant, &sha256(bytes), 100)
+            .await
+    }
+
+    async fn image_of(&self, record: &SignatureRecord) -> Result<Option<Vec<u8>>> {
+        let SignatureMark::Drawn(image) = &record.mark else {
+            return Ok(None);
+        };
+        let vault = self.vault()?;
+        let content = vault
+            .open(&record.image_binding(image.blob), &image.key)
+            .await?;
+        Ok(Some(read_all(content, signatures::MAX_IMAGE as u64).await?))
+    }
+
+    async fn evidence(&self, record: SignatureRecord) -> Result<SignatureEvidence> {
+        let image = match self.image_of(&record).await {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::warn!(error = %e, task = %record.task_id, "a signature image could not be read back");
+                None
+            }
+        };
+        let chain = self.audit_chain(record.portal_id).await?;
+        let task = record.task_id.to_string();
+        let event = chain.iter().find(|e| {
+            e.entry.kind == "signature_submitted" && e.entry.field("task") == Some(task.as_str())
+        });
+        let verification = signatures::verify(
+            &record,
+            None,
+            image.as_deref(),
+            event.and_then(|e| e.entry.field("record_sha256")),
+        );
+        Ok(SignatureEvidence {
+            chain: event.map(crate::audit::ChainedEvent::head),
+            record,
+            verification,
+        })
+    }
+}

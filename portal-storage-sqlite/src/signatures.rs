@@ -1,0 +1,227 @@
+//! [`SignatureStore`] for [`SqliteStore`]: a `signatures` row per signed task (the
+//! drawn image's blob id and wrapped key, never its bytes). The submission is one job
+//! on the writer: checks first, then the row, the task change, the audit append and
+//! the emails; any error rolls the whole job back.
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use portal_core::audit::AuditEntry;
+use portal_core::blob::keyring::{KeyId, WrappedKey};
+use portal_core::ids::BlobId;
+use portal_core::model::Task;
+use portal_core::outbox::OutboxMessage;
+use portal_core::signatures::{SignatureMark, SignatureRecord, SignedDocument, StoredImage};
+use portal_core::store::{SignatureStore, TaskDecision};
+use portal_core::{Entity, Error, PortalId, Result, TaskId, TenantId};
+
+use crate::SqliteStore;
+use crate::codec::{self, DbResult, byte_size, json, micros, portal_id, task_id, tenant_id, time};
+use crate::directory::load_task;
+use crate::workflow::write_task;
+
+const COLUMNS: &str = "tenant_id, portal_id, task_id, signer, ip, user_agent, signed_at,
+    time_zone, document_name, document_size, document_sha256, method, image_blob,
+    image_key_id, image_key, image_size, typed_name, mark_sha256, consent_text,
+    consent_sha256, record_sha256";
+
+fn hash(row: &Row<'_>, idx: usize) -> rusqlite::Result<[u8; 32]> {
+    let bytes: Vec<u8> = row.get(idx)?;
+    bytes.try_into().map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(
+            idx,
+            rusqlite::types::Type::Blob,
+            "a stored hash is not 32 bytes".into(),
+        )
+    })
+}
+
+fn bad(idx: usize, what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        idx,
+        rusqlite::types::Type::Null,
+        what.to_owned().into(),
+    )
+}
+
+fn record(row: &Row<'_>) -> rusqlite::Result<SignatureRecord> {
+    let document = match row.get::<_, Option<String>>(8)? {
+        Some(name) => Some(SignedDocument {
+            name,
+            size: byte_size(row, 9)?,
+            sha256: hash(row, 10)?,
+        }),
+        None => None,
+    };
+    let method: String = row.get(11)?;
+    let mark = match method.as_str() {
+        "drawn" => {
+            let blob: Vec<u8> = row.get(12)?;
+            let blob: [u8; 16] = blob
+                .try_into()
+                .map_err(|_| bad(12, "a bad image blob id"))?;
+            let key_id: String = row.get(13)?;
+            SignatureMark::Drawn(StoredImage {
+                blob: BlobId::from_bytes(blob),
+                key: WrappedKey {
+                    key_id: KeyId::parse(&key_id).map_err(|_| bad(13, "a bad key id"))?,
+                    bytes: row.get(14)?,
+                },
+                size: byte_size(row, 15)?,
+            })
+        }
+        "typed" => SignatureMark::Typed(row.get(16)?),
+        _ => return Err(bad(11, "an unknown signature method")),
+    };
+    Ok(SignatureRecord {
+        tenant_id: tenant_id(row, 0)?,
+        portal_id: portal_id(row, 1)?,
+        task_id: task_id(row, 2)?,
+        signer: json(row, 3)?,
+        ip: row.get(4)?,
+        user_agent: row.get(5)?,
+        signed_at: time(row, 6)?,
+        time_zone: row.get(7)?,
+        document,
+        mark,
+        mark_sha256: hash(row, 17)?,
+        consent_text: row.get(18)?,
+        consent_sha256: hash(row, 19)?,
+        record_sha256: hash(row, 20)?,
+    })
+}
+
+/// Reads a task's signature: `NotFound(Task)` if the task is not the portal's,
+/// `NotFound(Signature)` if it is not signed.
+fn load(conn: &Connection, portal: PortalId, task: TaskId) -> Result<SignatureRecord> {
+    load_task(conn, portal, task)?;
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM signatures WHERE portal_id = ?1 AND task_id = ?2"
+    ))
+    .and_then(|mut s| {
+        s.query_row(
+            params![&portal.as_bytes()[..], &task.as_bytes()[..]],
+            record,
+        )
+        .optional()
+    })
+    .db("reading a signature")?
+    .ok_or(Error::NotFound {
+        entity: Entity::Signature,
+    })
+}
+
+fn insert(conn: &Connection, r: &SignatureRecord) -> Result<()> {
+    let signer = codec::to_json(&r.signer)?;
+    let (doc_name, doc_size, doc_hash) = match &r.document {
+        Some(d) => (
+            Some(d.name.clone()),
+            Some(codec::size_value(d.size)?),
+            Some(d.sha256.to_vec()),
+        ),
+        None => (None, None, None),
+    };
+    let (blob, key_id, key, size, typed) = match &r.mark {
+        SignatureMark::Drawn(i) => (
+            Some(i.blob.as_bytes().to_vec()),
+            Some(i.key.key_id.as_str().to_owned()),
+            Some(i.key.bytes.clone()),
+            Some(codec::size_value(i.size)?),
+            None,
+        ),
+        SignatureMark::Typed(name) => (None, None, None, None, Some(name.clone())),
+    };
+    conn.prepare_cached(&format!(
+        "INSERT INTO signatures ({COLUMNS}) VALUES
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+          ?19, ?20, ?21)"
+    ))
+    .and_then(|mut s| {
+        s.execute(params![
+            &r.tenant_id.as_bytes()[..],
+            &r.portal_id.as_bytes()[..],
+            &r.task_id.as_bytes()[..],
+            signer,
+            r.ip,
+            r.user_agent,
+            micros(r.signed_at),
+            r.time_zone,
+            doc_name,
+            doc_size,
+            doc_hash,
+            r.mark.method(),
+            blob,
+            key_id,
+            key,
+            size,
+            typed,
+            &r.mark_sha256[..],
+            r.consent_text,
+            &r.consent_sha256[..],
+            &r.record_sha256[..],
+        ])
+    })
+    .db("storing a signature")?;
+    Ok(())
+}
+
+#[async_trait]
+impl SignatureStore for SqliteStore {
+    async fn submit_signature(
+        &self,
+        record: &SignatureRecord,
+        decide: TaskDecision,
+        audit: &AuditEntry,
+        emails: &[OutboxMessage],
+    ) -> Result<Task> {
+        let (record, audit, emails) = (record.clone(), audit.clone(), emails.to_vec());
+        let portal = record.portal_id;
+        self.write_content(portal, move |conn| {
+            let current = load_task(conn, portal, record.task_id)?;
+            match load(conn, portal, record.task_id) {
+                Ok(_) => return Err(Error::conflict("This task was already signed.")),
+                Err(Error::NotFound {
+                    entity: Entity::Signature,
+                }) => {}
+                Err(e) => return Err(e),
+            }
+            let change = decide(&current)?;
+            let tenant = crate::documents::portal_tenant(conn, portal)?;
+            record.ensure_belongs(&current, tenant)?;
+            portal_core::audit::ensure_portal(&audit, portal, tenant)?;
+            let (next, activity) = change.apply_to(&current)?;
+            insert(conn, &record)?;
+            write_task(conn, &next, &activity)?;
+            crate::audit::append(conn, portal, &audit)?;
+            crate::outbox::insert(conn, &emails)?;
+            Ok(next)
+        })
+        .await
+    }
+
+    async fn signature(&self, portal: PortalId, task: TaskId) -> Result<SignatureRecord> {
+        self.read(move |conn| load(conn, portal, task)).await
+    }
+
+    async fn signatures_with_document(
+        &self,
+        tenant: TenantId,
+        sha256: &[u8; 32],
+        limit: usize,
+    ) -> Result<Vec<SignatureRecord>> {
+        let sha256 = *sha256;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(move |conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM signatures WHERE tenant_id = ?1 AND document_sha256 = ?2
+                 ORDER BY signed_at, task_id LIMIT ?3"
+            ))
+            .and_then(|mut s| {
+                s.query_map(params![&tenant.as_bytes()[..], &sha256[..], limit], record)
+                    .and_then(Iterator::collect)
+            })
+            .db("finding the signatures of a document")
+        })
+        .await
+    }
+}

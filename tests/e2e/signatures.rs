@@ -1,0 +1,346 @@
+//! The signature task over HTTP: the client's page before and after (snapshots), the
+//! typed-name path a browser without JavaScript uses, a drawn PNG, what a refused
+//! signature answers (a clear page, nothing stored), and the client's evidence
+//! certificate.
+
+use base64::Engine as _;
+use portal_core::model::{Side, TaskKind};
+use portal_core::{TaskId, TaskSpec};
+use portal_tests::{Harness, Options};
+
+fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.add_filter(r#"nonce="[0-9a-f]{32}""#, r#"nonce="[nonce]""#);
+    s.add_filter(
+        r#"name="csrf" value="[A-Za-z0-9_-]{43}""#,
+        r#"name="csrf" value="[csrf]""#,
+    );
+    s.add_filter(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        "[uuid]",
+    );
+    s.add_filter(r"<code>[0-9a-f]{64}</code>", "<code>[sha256]</code>");
+    s.add_filter(r"127\.0\.0\.1|::1", "[ip]");
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
+
+async fn signature_task(h: &Harness, consent: Option<&str>) -> (TaskId, String) {
+    let phase = h
+        .service
+        .add_phase(&h.staff, h.portal.id, "Agreement")
+        .await
+        .unwrap()
+        .id;
+    let task = h
+        .service
+        .add_task(
+            &h.staff,
+            h.portal.id,
+            phase,
+            TaskSpec {
+                title: "Sign the master services agreement".into(),
+                description: "Please sign before kickoff.".into(),
+                assignee: Side::Client,
+                kind: TaskKind::Signature {
+                    document: None,
+                    consent: consent.map(str::to_owned),
+                },
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    (task, format!("/tasks/{task}"))
+}
+
+fn adler32(data: &[u8]) -> u32 {
+    let (mut a, mut b) = (1u32, 0u32);
+    for &d in data {
+        a = (a + u32::from(d)) % 65521;
+        b = (b + a) % 65521;
+    }
+    (b << 16) | a
+}
+
+/// A PNG written by hand (RGBA, 8-bit, zlib "stored" blocks), so the test does not
+/// use the code under test to make its input.
+fn png(width: u32, height: u32, px: impl Fn(u32, u32) -> [u8; 4]) -> Vec<u8> {
+    let mut raw = Vec::new();
+    for y in 0..height {
+        raw.push(0);
+        for x in 0..width {
+            raw.extend(px(x, y));
+        }
+    }
+    let mut z = vec![0x78, 0x01];
+    let chunks: Vec<&[u8]> = raw.chunks(65535).collect();
+    for (i, c) in chunks.iter().enumerate() {
+        z.push(u8::from(i + 1 == chunks.len()));
+        let len = c.len() as u16;
+        z.extend(len.to_le_bytes());
+        z.extend((!len).to_le_bytes());
+        z.extend(*c);
+    }
+    z.extend(adler32(&raw).to_be_bytes());
+    let mut out = vec![0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'];
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        out.extend((data.len() as u32).to_be_bytes());
+        out.extend(kind);
+        out.extend(data);
+        out.extend([0u8; 4]);
+    };
+    let mut ihdr = Vec::new();
+    ihdr.extend(width.to_be_bytes());
+    ihdr.extend(height.to_be_bytes());
+    ihdr.extend([8, 6, 0, 0, 0]);
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &z);
+    chunk(b"IEND", &[]);
+    out
+}
+
+pub(crate) fn data_url(bytes: &[u8]) -> String {
+    format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+pub(crate) fn stroke() -> Vec<u8> {
+    png(120, 40, |x, y| {
+        if x / 3 == y {
+            [20, 20, 40, 255]
+        } else {
+            [0, 0, 0, 0]
+        }
+    })
+}
+
+#[tokio::test]
+async fn typed_signature_page_before_refused_after_and_certificate() {
+    let h = Harness::start(Options::memory()).await;
+    let b = h.browser();
+    h.sign_in(&b).await;
+    let (task, path) = signature_task(&h, None).await;
+    let before = b.get(&path).await;
+    assert_eq!(before.status, 200);
+    let text = before.text();
+    assert!(!text.contains("coming soon"));
+    assert!(before.body.contains("Submit Signature"));
+    // Without JavaScript the pad stays hidden and the typed name is the path.
+    assert!(before.body.contains("data-signature-pad hidden"));
+    assert!(before.body.contains(r#"name="typed_name""#));
+    assert!(text.contains("I agree that this is my electronic signature"));
+    assert!(before.body.contains("/assets/documents.js?v="));
+    let csrf = before.csrf();
+    let action = format!("{path}/signature");
+
+    let refused = b
+        .post(&action, &[("csrf", &csrf), ("typed_name", "Dana Client")])
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .text()
+            .contains("Nothing was signed. The consent statement is not ticked"),
+        "{}",
+        refused.text()
+    );
+    assert!(refused.body.contains(r#"aria-invalid="true""#));
+    assert!(h.store.signature(h.portal.id, task).await.is_err());
+
+    let signed = b
+        .post(
+            &action,
+            &[
+                ("csrf", &csrf),
+                ("drawn", ""),
+                ("typed_name", "  Dana Client "),
+                ("consent", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    let after = b.get(&signed.header("location")).await;
+    assert_eq!(after.status, 200);
+    let text = after.text();
+    assert!(text.contains("✓ Signed by "), "{text}");
+    assert!(text.contains("View the evidence certificate"));
+    assert!(!after.body.contains("Submit Signature"));
+    let record = h.store.signature(h.portal.id, task).await.unwrap();
+    assert_eq!(
+        record.mark,
+        portal_core::signatures::SignatureMark::Typed("Dana Client".into())
+    );
+    assert_eq!(record.time_zone, h.contact.time_zone.name());
+    assert!(record.user_agent.is_some());
+    let chain = h.store.audit_events(h.portal.id, 0, 100).await.unwrap();
+    let event = chain
+        .iter()
+        .find(|e| e.entry.kind == "signature_submitted")
+        .expect("the audit event is in the chain");
+
+    let cert = b.get(&format!("{path}/certificate")).await;
+    assert_eq!(cert.status, 200);
+    let ctext = cert.text();
+    assert!(
+        ctext.contains("Every fingerprint below was recomputed and matches"),
+        "{ctext}"
+    );
+    assert!(
+        cert.body
+            .contains(&portal_core::audit::hash_hex(&record.record_sha256))
+    );
+    assert!(
+        cert.body
+            .contains(&portal_core::audit::hash_hex(&event.hash))
+    );
+    assert!(
+        ctext.contains(&format!("Event number{}", event.seq))
+            || cert.body.contains(&format!("<dd>{}</dd>", event.seq))
+    );
+    assert!(ctext.contains("Typed name: Dana Client"));
+    assert!(cert.body.contains("@media print") || cert.body.contains("portal.css"));
+
+    // Signed once: a second signature is refused and changes nothing.
+    let again = b
+        .post(
+            &action,
+            &[
+                ("csrf", &csrf),
+                ("typed_name", "Someone Else"),
+                ("consent", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert_eq!(h.store.signature(h.portal.id, task).await.unwrap(), record);
+
+    let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!("task_signature", before.body);
+    insta::assert_snapshot!("task_signature_refused", refused.body);
+    insta::assert_snapshot!("task_signature_signed", after.body);
+    insta::assert_snapshot!("signature_certificate", cert.body);
+}
+
+#[tokio::test]
+async fn a_drawn_signature_is_sealed_and_verifies() {
+    let h = Harness::start(Options::memory()).await;
+    let b = h.browser();
+    h.sign_in(&b).await;
+    let (task, path) = signature_task(&h, Some("I sign the MSA v3 electronically.")).await;
+    let page = b.get(&path).await;
+    assert!(page.text().contains("I sign the MSA v3 electronically."));
+    let image = stroke();
+    let signed = b
+        .post(
+            &format!("{path}/signature"),
+            &[
+                ("csrf", &page.csrf()),
+                ("drawn", &data_url(&image)),
+                ("typed_name", ""),
+                ("consent", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    assert_eq!(h.blobs.len(), 1, "the image is sealed into the blob store");
+    let record = h.store.signature(h.portal.id, task).await.unwrap();
+    assert_eq!(record.mark.method(), "drawn");
+    assert_eq!(record.mark_sha256, portal_core::signatures::sha256(&image));
+    assert_eq!(record.consent_text, "I sign the MSA v3 electronically.");
+    let evidence = h
+        .service
+        .signature_evidence(&h.staff, h.portal.id, task)
+        .await
+        .unwrap();
+    assert!(
+        evidence.verification.intact(),
+        "{:?}",
+        evidence.verification
+    );
+    assert_eq!(
+        h.service
+            .signature_image(&h.staff, h.portal.id, task)
+            .await
+            .unwrap(),
+        image
+    );
+    // Another tenant's staff cannot read it.
+    assert!(
+        h.service
+            .signature_evidence(&h.other_staff, h.portal.id, task)
+            .await
+            .is_err()
+    );
+}
+
+/// Hostile drawn images, an empty signature and an unticked consent: a clear page
+/// each, nothing stored, no blob left behind.
+#[tokio::test]
+async fn hostile_signatures_are_refused_and_store_nothing() {
+    let h = Harness::start(Options::memory()).await;
+    let b = h.browser();
+    h.sign_in(&b).await;
+    let (task, path) = signature_task(&h, None).await;
+    let action = format!("{path}/signature");
+    let csrf = b.get(&path).await.csrf();
+    let blank = data_url(&png(120, 40, |_, _| [0, 0, 0, 0]));
+    let gif = format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(b"GIF89a\x01\x00\x01\x00")
+    );
+    let svg = "data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=".to_owned();
+    let big = data_url(&png(500, 300, |x, y| {
+        [(x % 251) as u8, (y % 241) as u8, 7, 255]
+    }));
+    let cases: Vec<(String, &str, &str, &str)> = vec![
+        (blank, "", "1", "The drawn signature is empty"),
+        (gif, "", "1", "The drawn signature is not a PNG image"),
+        (svg, "", "1", "The drawn signature is not a PNG image"),
+        (
+            big,
+            "",
+            "1",
+            "The drawn signature is too large: at most 512 KiB",
+        ),
+        (String::new(), "   ", "1", "Your typed name is empty"),
+        (
+            String::new(),
+            "Dana\u{7}",
+            "1",
+            "Your typed name contains control characters",
+        ),
+        (
+            data_url(&stroke()),
+            "",
+            "",
+            "The consent statement is not ticked",
+        ),
+    ];
+    for (drawn, typed, consent, message) in cases {
+        let mut fields = vec![
+            ("csrf", csrf.as_str()),
+            ("drawn", drawn.as_str()),
+            ("typed_name", typed),
+        ];
+        if !consent.is_empty() {
+            fields.push(("consent", consent));
+        }
+        let page = b.post(&action, &fields).await;
+        assert_eq!(page.status, 422, "{message}: {}", page.text());
+        assert!(page.text().contains(message), "{message}:\n{}", page.text());
+        assert!(page.text().contains("Nothing was signed."));
+        assert!(
+            h.store.signature(h.portal.id, task).await.is_err(),
+            "{message}"
+        );
+        assert!(h.blobs.is_empty(), "{message}: no blob is left behind");
+    }
+    assert_eq!(
+        h.store.task(h.portal.id, task).await.unwrap().status,
+        portal_core::model::TaskStatus::Pending
+    );
+}

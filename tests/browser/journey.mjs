@@ -50,6 +50,26 @@ async function main() {
     check(INVITE_PATH_RE.exec(inviteUrl.pathname)?.[1].length === 43, 'the invite link is /i/ followed by a 43-character token', inviteUrl.pathname);
   });
 
+  await step('(a2) the demo mailbox shows the invite, decoded, with its link clickable', async () => {
+    const mailbox = await newContext({ viewport: { width: 1280, height: 900 } }, 'mailbox');
+    try {
+      const page = mailbox.page;
+      const listed = await page.goto(`${PORTAL_URL}/mailbox`);
+      check(listed?.status() === 200 && await heading(page) === 'Emails sent', 'the demo mailbox lists the emails sent (/mailbox)', listed?.status());
+      const entry = page.locator('li.mail a').filter({ hasText: invite.subject });
+      check(await entry.count() >= 1, `it lists "${invite.subject}"`);
+      await entry.first().click();
+      await page.waitForURL((u) => u.pathname.endsWith('.eml'));
+      check(await heading(page) === invite.subject, 'the email opens with its subject as heading', await heading(page));
+      const hrefs = await page.locator('.mail-body a').evaluateAll((as) => as.map((a) => new URL(a.href).pathname));
+      check(hrefs.some((h) => INVITE_PATH_RE.test(h)), 'its invite link is a clickable link', hrefs);
+      check(!norm(await page.locator('.mail-body').textContent()).includes('=3D'), 'the text is decoded (no quoted-printable left)');
+      await shot(page, '01b-mailbox-invite.png');
+    } finally {
+      await mailbox.context.close();
+    }
+  });
+
   await step('(b) the invite page on a phone', async () => {
     phone = await newContext(PHONE, 'phone');
     const response = await phone.page.goto(inviteUrl.href);
@@ -119,6 +139,49 @@ async function main() {
       check(await tab.count() === 1, `the "${name}" tab exists`);
       check(/[?&]tab=/.test(await tab.getAttribute('href')), `the "${name}" tab is a link with ?tab=`, await tab.getAttribute('href'));
     }
+    // The next-step card: one, above the tabs, naming an open task of the list with its
+    // button; overdue if any open task of the list is overdue (overdue comes first).
+    const next = phone.page.locator('section.next-step');
+    check(await next.count() === 1, 'the home has one "Next step" card');
+    check(norm(await next.locator('.next-label').textContent()) === 'Next step', 'the card is labelled "Next step"');
+    const nextTitle = norm(await next.locator('h2').textContent());
+    const nextBox = await next.boundingBox();
+    const tabsBox = await phone.page.locator('nav.tabs').boundingBox();
+    check(nextBox && tabsBox && nextBox.y < tabsBox.y, 'the card is above the tabs', { nextBox, tabsBox });
+    const openCards = phone.page.locator('.panel .phase > ul.tasks > li.task');
+    const openTitles = (await openCards.locator('h4').allTextContents()).map(norm);
+    check(openTitles.includes(nextTitle), `the card's task "${nextTitle}" is an open task of Your Tasks`, openTitles);
+    const anyOverdue = await phone.page.locator('.panel .phase > ul.tasks .due.overdue').count() > 0;
+    const nextOverdue = await next.locator('.due.overdue').count() === 1;
+    check(anyOverdue === nextOverdue, `the card is overdue exactly when some open task is (${anyOverdue})`);
+    check(await phone.page.locator('.task-waiting .overdue').count() === 0, 'no task waiting on the MSP is marked overdue');
+    const nextButton = next.locator('a.button');
+    check(await nextButton.count() === 1 && /^(Start|Continue)\b/.test(norm(await nextButton.textContent())),
+      'the card has a Start/Continue button', await nextButton.count() ? norm(await nextButton.textContent()) : 'none');
+    // Completed tasks: collapsed per phase, "N completed", opened without JavaScript.
+    const done = phone.page.locator('details.done-tasks');
+    check(await done.count() >= 1, `completed tasks are grouped in a collapsed "completed" section (${await done.count()})`);
+    const first = done.first();
+    check(await first.getAttribute('open') === null, 'the completed tasks start collapsed');
+    const summary = norm(await first.locator('summary').textContent());
+    const m = /^(\d+) completed\b/.exec(summary);
+    check(m !== null, `its summary says how many ("${summary}")`, summary);
+    const inside = first.locator('li.task');
+    check(await inside.count() === Number(m?.[1]) && !(await inside.first().isVisible()), 'its tasks are counted right and hidden while collapsed');
+    await first.locator('summary').tap();
+    check(await first.getAttribute('open') !== null && await inside.first().isVisible(), 'tapping the summary shows them (a <details>, no JavaScript)');
+    check(await first.locator('.pill-completed').count() === Number(m?.[1]), 'each of them says "Completed"');
+    await first.locator('summary').tap();
+    // Tabs: one row on the phone (it scrolls sideways inside itself), counts that say what they count.
+    const tabTops = await phone.page.locator('nav.tabs li').evaluateAll((lis) => lis.map((li) => Math.round(li.getBoundingClientRect().top)));
+    check(tabTops.length === 4 && new Set(tabTops).size === 1, 'the four tabs sit in one row on the phone', tabTops);
+    const tasksTab = norm(await phone.page.locator('nav.tabs a').first().textContent());
+    check(/^Your Tasks \d+ open$/.test(tasksTab), `the Your Tasks tab counts open tasks in words ("${tasksTab}")`, tasksTab);
+    await shot(phone.page, '02a-next-step-phone.png');
+    await nextButton.tap();
+    await phone.page.waitForURL((u) => /^\/tasks\/[^/]+$/.test(u.pathname));
+    check(await heading(phone.page) === nextTitle, `the card's button opens "${nextTitle}"`, await heading(phone.page));
+    await phone.page.goto(`${PORTAL_URL}/`);
     const badges = phone.page.locator('.task .badge');
     const badgeTexts = (await badges.allTextContents()).map(norm).filter(Boolean);
     check(badgeTexts.length > 0, `task cards show evidence badges (${[...new Set(badgeTexts)].join(', ')})`);
@@ -145,6 +208,14 @@ async function main() {
     check(norm(await current.textContent()).startsWith('Our Progress'), 'the "Our Progress" tab opens and is marked as the current one', await current.textContent());
     const panel = norm(await phone.page.locator('#panel-title').textContent());
     check(panel.length > 0, `the progress panel has a heading ("${panel}")`);
+    // One compact row per phase: status, percent done, its tasks behind a <details>.
+    const rows = phone.page.locator('ol.timeline > li.phase');
+    const facts = (await rows.locator('.phase-facts').allTextContents()).map(norm);
+    check(await rows.count() > 0 && facts.length === await rows.count() && facts.every((f) => /^\d+% done \(\d+ of \d+ tasks/.test(f)),
+      'every phase row says its percent done and task count', facts);
+    const collapsed = await rows.locator('details.phase-tasks:not([open])').count();
+    check(collapsed === await rows.locator('details.phase-tasks').count() && collapsed > 0, `each phase's tasks are collapsed (${collapsed})`);
+    check(await rows.locator('li.task').first().isVisible() === false, 'no task card shows until a phase is expanded');
     await shot(phone.page, '02b-progress-phone.png');
   });
 

@@ -282,3 +282,16 @@ async fn refused_resend_shows_a_503_page_leading_back_to_the_code_entry() {
         .await;
     assert_eq!(resent.status, 303);
 }
+
+/// The demo mailbox shows live sign-in codes: the library never serves it, signed in
+/// or not (only the demo binary mounts it).
+#[tokio::test]
+async fn the_demo_mailbox_is_not_a_library_route() {
+    let h = portal_tests::Harness::start(portal_tests::Options::memory()).await;
+    let b = h.browser();
+    assert_eq!(b.get("/mailbox").await.status, 404);
+    h.sign_in(&b).await;
+    for path in ["/mailbox", "/mailbox/x.eml"] {
+        assert_eq!(b.get(path).await.status, 404, "{path}");
+    }
+}

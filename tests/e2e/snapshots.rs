@@ -56,6 +56,68 @@ async fn portal_home_tabs() {
     }
 }
 
+/// When every open task of the client waits on the MSP (here: blocked), the home says
+/// so instead of listing chores: the all-done card with what happens next and the
+/// go-live date, the tasks shown as waiting and none of them marked overdue (the
+/// document upload is past due).
+#[tokio::test]
+async fn portal_home_when_everything_waits_on_the_msp() {
+    let h = Harness::start(Options::memory()).await;
+    let b = h.browser();
+    h.sign_in(&b).await;
+    for key in [
+        "meeting",
+        "survey",
+        "upload",
+        "checklist",
+        "approval",
+        "standard",
+        "training",
+    ] {
+        h.service
+            .block_task(
+                &h.staff,
+                h.portal.id,
+                h.tasks[key],
+                "We are setting up your tenant",
+            )
+            .await
+            .unwrap();
+    }
+    let go_live = chrono::NaiveDate::from_ymd_opt(2027, 1, 15);
+    h.service
+        .set_target_date(&h.staff, h.portal.id, go_live)
+        .await
+        .unwrap();
+    let page = b.get("/").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("You're all done — here's what happens next")
+    );
+    assert!(
+        page.body
+            .contains("7 of your tasks are waiting on Acme MSP")
+    );
+    assert_eq!(
+        page.body
+            .matches("Target go-live: <strong>Fri 15 Jan 2027</strong>")
+            .count(),
+        1
+    );
+    assert!(
+        !page.body.contains("Overdue"),
+        "a waiting task is never overdue"
+    );
+    assert!(
+        page.body.contains(
+            r#"<span class="pill pill-waiting">On hold: Acme MSP will unblock it</span>"#
+        )
+    );
+    let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!("home_all_waiting", page.body);
+}
+
 #[tokio::test]
 async fn error_pages() {
     let h = Harness::start(Options::memory()).await;

@@ -6,6 +6,7 @@
 //! - [`console`]: the staff console's pages under `/console`, built on the admin API;
 //! - [`data`]: where everything lives in the data folder, and the lock that keeps two
 //!   demo processes (a server and a key rotation, say) off one folder;
+//! - [`mailbox`]: the demo-only `/mailbox` page that shows the outbox's emails;
 //! - [`files`]: uploaded files: the blob folder, the key file, the start-up sweeps and
 //!   the `rotate-keys` command.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -14,3 +15,4 @@ pub mod api_keys;
 pub mod console;
 pub mod data;
 pub mod files;
+pub mod mailbox;

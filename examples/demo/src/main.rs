@@ -23,8 +23,10 @@
 //! The staff console is served at `/console` (see `console/`): sign in with an API
 //! key and run the MSP's side in a browser, on top of the admin API.
 //!
-//! With `PORTAL_SMTP_HOST` set, emails go through that SMTP server instead of the
-//! outbox (see `--help` for the other `PORTAL_SMTP_*` variables).
+//! Emails are written to the outbox folder and shown at `/mailbox` (see
+//! `mailbox.rs`), newest first, decoded, links clickable. With `PORTAL_SMTP_HOST`
+//! set, emails go through that SMTP server instead of the outbox (see `--help` for
+//! the other `PORTAL_SMTP_*` variables), and there is no mailbox page.
 
 mod seed;
 
@@ -41,6 +43,7 @@ use portal_demo::api_keys::{self, ApiKeys};
 use portal_demo::console::Console;
 use portal_demo::data::DataDir;
 use portal_demo::files;
+use portal_demo::mailbox::{self, Mailbox};
 use portal_http::{HttpConfig, PortalApp};
 use portal_storage_sqlite::SqliteStore;
 
@@ -68,7 +71,8 @@ rotate-keys: adds a new file key to DIR/keys/file-keys, makes it active and re-w
 every uploaded file's key under it (file contents are not touched). Stop the server
 first: it refuses to run while the server uses DIR. Back up the key file afterwards.
 
-Emails are written to DIR/outbox as .eml files, unless PORTAL_SMTP_HOST is set:
+Emails are written to DIR/outbox as .eml files and shown at /mailbox (newest first,
+decoded, links clickable), unless PORTAL_SMTP_HOST is set:
   PORTAL_SMTP_HOST      send through this SMTP server instead
   PORTAL_SMTP_SECURITY  starttls (default), tls (implicit TLS) or none (plain text)
   PORTAL_SMTP_PORT      default 587 for starttls, 465 for tls, 25 for none
@@ -293,7 +297,9 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let demo_files = files::open(&data).await?;
     files::remove_orphans(&demo_files, store.as_ref()).await?;
     // Where emails go, and the two lines that tell the user so.
-    let (mailer, mail_how, mail_where): (Arc<dyn Mailer>, _, _) = match smtp_from_env()? {
+    let smtp = smtp_from_env()?;
+    let outbox_in_use = smtp.is_none();
+    let (mailer, mail_how, mail_where): (Arc<dyn Mailer>, _, _) = match smtp {
         Some(c) => (
             Arc::new(SmtpMailer::new(c.clone())?),
             "sent through",
@@ -405,6 +411,13 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     println!();
     println!("  Emails (invite, verification codes) are {mail_how}:");
     println!("    {mail_where}");
+    if outbox_in_use {
+        println!(
+            "  Read them in the browser (newest first, links clickable): {}{}",
+            config.public_base_url,
+            mailbox::PREFIX
+        );
+    }
     println!(
         "  Each run re-issues the invite, so earlier links stop working. Ctrl-C stops the server."
     );
@@ -436,7 +449,13 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // the same service and limits), and is then mounted on the app that serves.
     let api_app =
         PortalApp::new(service, config).with_staff_auth(Arc::new(ApiKeys::new(keys_file.clone())));
-    let app = Arc::new(Console::new(api_app.clone(), keys_file).mount(api_app));
+    let app = Console::new(api_app.clone(), keys_file).mount(api_app);
+    // The demo mailbox: demo only, and only while emails go to the outbox.
+    let app = Arc::new(if outbox_in_use {
+        Mailbox::new(outbox_dir.clone()).mount(app)
+    } else {
+        app
+    });
     let served = portal_http::serve(listener, app, portal_http::shutdown_signal()).await;
     retention.abort();
     sweeper.abort();

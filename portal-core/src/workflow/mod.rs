@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod activity;
+pub mod agenda;
 pub mod conversation;
 pub mod documents;
 pub mod evidence;

@@ -116,8 +116,9 @@ pub struct PortalApp {
     codes_by_network: Arc<IpLimiter>,
     /// How admin API requests are authenticated; `None`: the admin API is not mounted.
     pub(crate) staff_auth: Option<crate::admin::Auth>,
-    /// The host's own pages and their prefix, if mounted.
-    host_pages: Option<crate::host::Mounted>,
+    /// The host's own pages, each under its prefix (the demo mounts its console and
+    /// its mailbox).
+    host_pages: Vec<crate::host::Mounted>,
 }
 
 /// Per-request facts every handler needs.
@@ -162,7 +163,7 @@ impl PortalApp {
             starts_by_network: Arc::new(IpLimiter::new(tracked)),
             codes_by_network: Arc::new(IpLimiter::new(tracked)),
             staff_auth: None,
-            host_pages: None,
+            host_pages: Vec::new(),
         }
     }
 
@@ -175,15 +176,18 @@ impl PortalApp {
 
     /// Serves `pages` for every path under `prefix` (e.g. `/console`), their request
     /// bodies read whole up to `max_body` bytes. The host's pages come before the
-    /// client pages and the admin API, so pick a prefix neither uses.
+    /// client pages and the admin API, so pick a prefix neither uses. Call it once per
+    /// prefix to mount several hosts' pages; mounting a prefix again replaces its pages.
     pub fn with_host_pages(
         mut self,
         prefix: &str,
         max_body: usize,
         pages: Arc<dyn crate::HostPages>,
     ) -> Self {
-        self.host_pages = Some(crate::host::Mounted {
-            prefix: prefix.trim_end_matches('/').to_owned(),
+        let prefix = prefix.trim_end_matches('/').to_owned();
+        self.host_pages.retain(|m| m.prefix != prefix);
+        self.host_pages.push(crate::host::Mounted {
+            prefix,
             max_body,
             pages,
         });
@@ -278,7 +282,7 @@ impl PortalApp {
     {
         let (parts, body) = request.into_parts();
         let full_path = parts.uri.path().to_owned();
-        if let Some(host) = self.host_pages.as_ref().filter(|h| h.owns(&full_path)) {
+        if let Some(host) = self.host_pages.iter().find(|h| h.owns(&full_path)) {
             return self.host_page(host, parts, body, remote).await;
         }
         if let Some(rest) = self.admin_path(&full_path) {

@@ -8,6 +8,7 @@ use chrono::{NaiveDate, TimeDelta};
 use portal_core::model::{PhaseStatus, PortalSnapshot, Progress, Side, Task, TaskKind, TaskStatus};
 use portal_core::scan::UnscannablePolicy;
 use portal_core::workflow::DocumentStatus;
+use portal_core::workflow::agenda::{self, Standing, WaitingOn};
 use portal_core::workflow::documents::{DocumentRow, may_upload};
 use portal_core::{ContactId, TaskId};
 
@@ -74,8 +75,8 @@ pub struct TabLink {
     pub label: &'static str,
     /// Whether it is the shown tab.
     pub current: bool,
-    /// Open items in it (0 hides the counter).
-    pub count: usize,
+    /// What the counter says, naming what it counts ("4 open", "1 to upload").
+    pub count_text: Option<String>,
 }
 
 /// An activity-feed line as shown.
@@ -125,6 +126,10 @@ pub struct TaskCard {
     pub waiting_for: Option<String>,
     /// "Assigned to you" or "Assigned to Ann Lee", for a task for some contacts only.
     pub assigned: Option<String>,
+    /// A client task the client cannot move now, and what it waits for ("Waiting for
+    /// Acme MSP to review"): shown as waiting, never as overdue
+    /// ([`agenda::standing`]).
+    pub waiting: Option<String>,
 }
 
 /// What the plan adds to the cards: locks and assignments, as the client sees them.
@@ -142,6 +147,14 @@ impl PlanMarks<'_> {
     /// Sets a card's lock and assignment lines.
     pub fn mark(&self, card: &mut TaskCard, task: &Task) {
         card.waiting_for = self.waiting.get(&task.id).map(|w| w.join(", "));
+        if card.waiting_for.is_some()
+            && agenda::standing(task, true) == Standing::Waiting(WaitingOn::Prerequisites)
+        {
+            // Locked by a dependency: nothing to do yet, so nothing is late either.
+            card.waiting = Some(WaitingOn::Prerequisites.label(""));
+            card.overdue = false;
+            card.due_soon = false;
+        }
         card.assigned = match task.assigned_to.as_slice() {
             [] => None,
             some if some.contains(&self.me) => Some("Assigned to you".to_owned()),
@@ -171,9 +184,56 @@ pub struct PhaseView {
     pub status_label: &'static str,
     /// Whether this is the current phase (the first not completed).
     pub current: bool,
-    /// Its cards.
+    /// Its cards (on Your Tasks: the open ones, to do first).
     pub tasks: Vec<TaskCard>,
+    /// Your Tasks: its completed cards, shown collapsed.
+    pub done: Vec<TaskCard>,
+    /// Percent of its tasks done (all of them, the MSP's too).
+    pub percent: u32,
+    /// Its tasks done.
+    pub completed: usize,
+    /// Its tasks.
+    pub total: usize,
+    /// Its planned span, from its tasks' due dates ("Mon 2 Mar 2026 – Fri 13 Mar 2026").
+    pub dates: Option<String>,
 }
+
+/// The next-step card: the client's most urgent task, with its button.
+#[derive(Debug, Clone)]
+pub struct NextTask {
+    /// The task page.
+    pub href: String,
+    /// Title.
+    pub title: String,
+    /// Evidence-type badge.
+    pub badge: &'static str,
+    /// The phase it is in.
+    pub phase: String,
+    /// The button's words ("Start", "Continue").
+    pub button: &'static str,
+    /// Formatted due date.
+    pub due: Option<String>,
+    /// Past due.
+    pub overdue: bool,
+    /// Due within [`DUE_SOON_DAYS`].
+    pub due_soon: bool,
+}
+
+/// The next-step card when nothing is left for the contact: what happens next.
+#[derive(Debug, Clone)]
+pub struct AllDone {
+    /// The whole onboarding is complete.
+    pub finished: bool,
+    /// The MSP's next open tasks (titles).
+    pub msp_next: Vec<String>,
+    /// The contact's open tasks that wait on the MSP or on other tasks.
+    pub waiting: usize,
+    /// Open tasks assigned to the contact's colleagues.
+    pub colleagues: usize,
+}
+
+/// The MSP's next tasks the all-done card names.
+const MSP_NEXT: usize = 3;
 
 /// A task counts as "due soon" this many days ahead.
 pub const DUE_SOON_DAYS: i64 = 3;
@@ -196,6 +256,12 @@ pub struct HomePage {
     pub completed: usize,
     /// Tasks counted.
     pub total: usize,
+    /// The target go-live date the MSP set, formatted.
+    pub go_live: Option<String>,
+    /// The next step (`None`: see [`Self::all_done`]).
+    pub next: Option<NextTask>,
+    /// What happens next when nothing is left for the contact.
+    pub all_done: Option<AllDone>,
     /// Tab links.
     pub tabs: Vec<TabLink>,
     /// Panel heading.
@@ -228,14 +294,29 @@ fn phase_slug(s: PhaseStatus) -> &'static str {
     }
 }
 
-pub(crate) fn card(task: &Task, company: &str, today: NaiveDate) -> TaskCard {
-    let done = task.status == TaskStatus::Completed;
-    let (overdue, due_soon) = match task.due_date {
-        Some(d) if !done => (
+/// A due date as pages show it ("Mon 30 Nov 2026"): a calendar date, no time or zone.
+fn day(d: NaiveDate) -> String {
+    d.format("%a %-d %b %Y").to_string()
+}
+
+/// The overdue and due-soon marks of a task on `today`: only for a task that is the
+/// client's to do now (a waiting one is never late against the client).
+fn urgency(task: &Task, standing: Standing, today: NaiveDate) -> (bool, bool) {
+    match task.due_date {
+        Some(d) if standing == Standing::ToDo => (
             d < today,
             d >= today && d - today <= TimeDelta::days(DUE_SOON_DAYS),
         ),
         _ => (false, false),
+    }
+}
+
+pub(crate) fn card(task: &Task, company: &str, today: NaiveDate) -> TaskCard {
+    let standing = agenda::standing(task, false);
+    let (overdue, due_soon) = urgency(task, standing, today);
+    let waiting = match standing {
+        Standing::Waiting(WaitingOn::Msp) | Standing::ToDo | Standing::Done => None,
+        Standing::Waiting(on) => Some(on.label(company)),
     };
     let documents = match &task.kind {
         TaskKind::DocumentUpload { documents } => documents
@@ -271,7 +352,7 @@ pub(crate) fn card(task: &Task, company: &str, today: NaiveDate) -> TaskCard {
             Side::Client => "You".to_owned(),
             Side::Msp => company.to_owned(),
         },
-        due: task.due_date.map(|d| d.format("%a %-d %b %Y").to_string()),
+        due: task.due_date.map(day),
         overdue,
         due_soon,
         blocked_reason: if task.status == TaskStatus::Blocked {
@@ -282,46 +363,83 @@ pub(crate) fn card(task: &Task, company: &str, today: NaiveDate) -> TaskCard {
         documents,
         waiting_for: None,
         assigned: None,
+        waiting,
     }
 }
 
-/// Groups the snapshot's tasks by phase, keeping those `keep` selects; phases left
-/// without tasks are dropped unless `keep_empty`.
+/// How a tab lists a phase's tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Listing {
+    /// Your Tasks: the client's tasks, what is theirs to do first, then what waits;
+    /// the completed ones apart (collapsed).
+    Client,
+    /// Our Progress: every task, in plan order.
+    Everything,
+    /// Approvals: approval tasks, pending ones first.
+    Approvals,
+}
+
+/// Groups the snapshot's tasks by phase for one tab; phases left without tasks are
+/// dropped, except on Our Progress (every phase is a row of the plan).
 fn phases(
     snap: &PortalSnapshot,
     marks: PlanMarks<'_>,
     today: NaiveDate,
-    keep: impl Fn(&Task) -> bool,
-    keep_empty: bool,
+    listing: Listing,
 ) -> Vec<PhaseView> {
     let company = snap.portal.branding.company_name.as_str();
-    let mut current_found = false;
-    snap.phases
-        .iter()
-        .filter_map(|phase| {
-            let all: Vec<&Task> = snap
-                .tasks
-                .iter()
-                .filter(|t| t.phase_id == phase.id)
-                .collect();
-            let status = PhaseStatus::of(all.iter().copied());
-            let current = !current_found && status != PhaseStatus::Completed;
-            current_found |= current;
-            let tasks: Vec<TaskCard> = all
-                .iter()
-                .filter(|t| keep(t))
-                .map(|t| {
-                    let mut c = card(t, company, today);
-                    marks.mark(&mut c, t);
-                    c
-                })
-                .collect();
-            (keep_empty || !tasks.is_empty()).then(|| PhaseView {
-                name: phase.name.clone(),
-                status_slug: phase_slug(status),
-                status_label: status.label(),
-                current,
+    let locked = |t: &Task| marks.waiting.contains_key(&t.id);
+    let view = |t: &Task| {
+        let mut c = card(t, company, today);
+        marks.mark(&mut c, t);
+        c
+    };
+    agenda::phase_outlines(snap)
+        .into_iter()
+        .filter_map(|o| {
+            let (tasks, done): (Vec<TaskCard>, Vec<TaskCard>) = match listing {
+                Listing::Client => {
+                    let mine = o
+                        .tasks
+                        .iter()
+                        .copied()
+                        .filter(|t| t.assignee == Side::Client);
+                    let (done, open): (Vec<_>, Vec<_>) = agenda::client_order(mine, locked)
+                        .into_iter()
+                        .partition(|(_, s)| *s == Standing::Done);
+                    (
+                        open.into_iter().map(|(t, _)| view(t)).collect(),
+                        done.into_iter().map(|(t, _)| view(t)).collect(),
+                    )
+                }
+                Listing::Everything => (o.tasks.iter().map(|t| view(t)).collect(), Vec::new()),
+                Listing::Approvals => {
+                    let mut approvals: Vec<&Task> = o
+                        .tasks
+                        .iter()
+                        .copied()
+                        .filter(|t| t.kind.is_approval())
+                        .collect();
+                    approvals.sort_by_key(|t| t.status == TaskStatus::Completed);
+                    (approvals.into_iter().map(view).collect(), Vec::new())
+                }
+            };
+            let keep = listing == Listing::Everything || !tasks.is_empty() || !done.is_empty();
+            keep.then(|| PhaseView {
+                name: o.phase.name.clone(),
+                status_slug: phase_slug(o.status),
+                status_label: o.status.label(),
+                current: o.current,
                 tasks,
+                done,
+                percent: o.progress.percent(),
+                completed: o.progress.completed,
+                total: o.progress.total,
+                dates: match (o.starts, o.ends) {
+                    (Some(a), Some(b)) if a == b => Some(day(a)),
+                    (Some(a), Some(b)) => Some(format!("{} – {}", day(a), day(b))),
+                    _ => None,
+                },
             })
         })
         .collect()
@@ -346,6 +464,61 @@ fn documents_waiting(tasks: &[Task]) -> usize {
             _ => 0,
         })
         .sum()
+}
+
+/// The next-step card: the contact's most urgent task ([`agenda::next_step`]), or,
+/// when nothing is left for them, what happens next.
+fn next_step(
+    snap: &PortalSnapshot,
+    marks: PlanMarks<'_>,
+    today: NaiveDate,
+) -> (Option<NextTask>, Option<AllDone>) {
+    let locked = |t: &Task| marks.waiting.contains_key(&t.id);
+    if let Some(t) = agenda::next_step(&snap.tasks, marks.me, today, locked) {
+        let (overdue, due_soon) = urgency(t, Standing::ToDo, today);
+        let phase = snap
+            .phases
+            .iter()
+            .find(|p| p.id == t.phase_id)
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
+        let next = NextTask {
+            href: format!("tasks/{}", t.id),
+            title: t.title.clone(),
+            badge: t.kind.badge(),
+            phase,
+            button: if t.status == TaskStatus::Pending {
+                "Start"
+            } else {
+                "Continue"
+            },
+            due: t.due_date.map(day),
+            overdue,
+            due_soon,
+        };
+        return (Some(next), None);
+    }
+    let open_client = |t: &&Task| t.assignee == Side::Client && t.status != TaskStatus::Completed;
+    let all_done = AllDone {
+        finished: snap.tasks.iter().all(|t| t.status == TaskStatus::Completed),
+        msp_next: agenda::msp_next(&snap.tasks, MSP_NEXT)
+            .into_iter()
+            .map(|t| t.title.clone())
+            .collect(),
+        waiting: snap
+            .tasks
+            .iter()
+            .filter(open_client)
+            .filter(|t| agenda::is_for(t, marks.me))
+            .count(),
+        colleagues: snap
+            .tasks
+            .iter()
+            .filter(open_client)
+            .filter(|t| !agenda::is_for(t, marks.me))
+            .count(),
+    };
+    (None, Some(all_done))
 }
 
 /// What the home page shows besides its frame.
@@ -397,37 +570,55 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
                 .count(),
             Tab::OurProgress => 0,
             Tab::Documents => documents_waiting(&snap.tasks),
+            // Decisions the client can take now (not blocked or locked).
             Tab::Approvals => snap
                 .tasks
                 .iter()
                 .filter(|t| t.kind.is_approval())
-                .filter(open)
+                .filter(|t| {
+                    agenda::standing(t, marks.waiting.contains_key(&t.id)) == Standing::ToDo
+                })
                 .count(),
         }
     };
     let tabs = Tab::ALL
         .iter()
-        .map(|&t| TabLink {
-            href: format!("{prefix}/?tab={}", t.slug()),
-            label: t.label(),
-            current: t == tab,
-            count: count(t),
+        .map(|&t| {
+            let n = count(t);
+            TabLink {
+                href: format!("{prefix}/?tab={}", t.slug()),
+                label: t.label(),
+                current: t == tab,
+                count_text: match t {
+                    _ if n == 0 && t != Tab::OurProgress => None,
+                    Tab::YourTasks => Some(format!("{n} open")),
+                    Tab::OurProgress => Some(format!("{}% done", progress.percent())),
+                    Tab::Documents => Some(format!("{n} to upload")),
+                    Tab::Approvals => Some(format!("{n} to decide")),
+                },
+            }
         })
         .collect();
+    // The next step tops the landing tab only: the other tabs stay about their subject.
+    let (next, all_done) = if tab == Tab::YourTasks {
+        next_step(snap, marks, today)
+    } else {
+        (None, None)
+    };
     let (panel_title, panel_intro, empty_text, timeline, phases) = match tab {
         Tab::YourTasks => (
             "Your tasks",
             Some("What we need from you, phase by phase."),
             "There is nothing for you to do right now.",
             false,
-            phases(snap, marks, today, is_client, false),
+            phases(snap, marks, today, Listing::Client),
         ),
         Tab::OurProgress => (
             "Our progress",
             Some("The whole onboarding plan: our tasks and yours, phase by phase."),
             "The onboarding plan is still being prepared.",
             true,
-            phases(snap, marks, today, |_| true, true),
+            phases(snap, marks, today, Listing::Everything),
         ),
         Tab::Documents => (
             "Documents",
@@ -439,11 +630,7 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
             Vec::new(),
         ),
         Tab::Approvals => {
-            // Pending decisions first, then decided ones.
-            let mut views = phases(snap, marks, today, |t| t.kind.is_approval(), false);
-            for v in &mut views {
-                v.tasks.sort_by_key(|t| t.status_slug == "completed");
-            }
+            let views = phases(snap, marks, today, Listing::Approvals);
             (
                 "Approvals",
                 Some("Decisions we need from you: pending ones first."),
@@ -461,6 +648,9 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
         percent: progress.percent(),
         completed: progress.completed,
         total: progress.total,
+        go_live: snap.portal.target_date.map(day),
+        next,
+        all_done,
         tabs,
         panel_title,
         panel_intro,

@@ -135,4 +135,24 @@ async fn cookies_are_scoped_to_the_mount_prefix() {
     let home = b.get("/portal/").await;
     assert_eq!(home.status, 200, "{}", home.body);
     assert!(home.body.contains("Sign out"), "{}", home.body);
+
+    // The natural link has no trailing slash: every link on the page must still resolve
+    // under the mount (a relative `tasks/...` would land on `/tasks/...`).
+    let bare = b.get("/portal").await;
+    assert_eq!(bare.status, 200, "{}", bare.body);
+    let mut links = 0;
+    for attr in ["href=\"", "action=\"", "src=\""] {
+        for part in bare.body.split(attr).skip(1) {
+            let link = part.split('"').next().unwrap();
+            links += 1;
+            assert!(
+                link.starts_with("/portal/")
+                    || link.starts_with('#')
+                    || link.starts_with("https://"),
+                "a link that leaves the mount: {link}"
+            );
+        }
+    }
+    assert!(bare.body.contains("href=\"/portal/tasks/"), "{}", bare.body);
+    assert!(links > 10, "{links} links");
 }

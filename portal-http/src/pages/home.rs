@@ -311,7 +311,9 @@ fn urgency(task: &Task, standing: Standing, today: NaiveDate) -> (bool, bool) {
     }
 }
 
-pub(crate) fn card(task: &Task, company: &str, today: NaiveDate) -> TaskCard {
+/// `prefix` is the mount prefix: links are absolute paths, so they resolve under the
+/// mount whether or not the page's address ends with a slash.
+pub(crate) fn card(task: &Task, company: &str, today: NaiveDate, prefix: &str) -> TaskCard {
     let standing = agenda::standing(task, false);
     let (overdue, due_soon) = urgency(task, standing, today);
     let waiting = match standing {
@@ -334,7 +336,7 @@ pub(crate) fn card(task: &Task, company: &str, today: NaiveDate) -> TaskCard {
     };
     TaskCard {
         id: task.id.to_string(),
-        href: format!("tasks/{}", task.id),
+        href: format!("{prefix}/tasks/{}", task.id),
         title: task.title.clone(),
         description: task.description.clone(),
         badge: task.kind.badge(),
@@ -386,11 +388,12 @@ fn phases(
     marks: PlanMarks<'_>,
     today: NaiveDate,
     listing: Listing,
+    prefix: &str,
 ) -> Vec<PhaseView> {
     let company = snap.portal.branding.company_name.as_str();
     let locked = |t: &Task| marks.waiting.contains_key(&t.id);
     let view = |t: &Task| {
-        let mut c = card(t, company, today);
+        let mut c = card(t, company, today, prefix);
         marks.mark(&mut c, t);
         c
     };
@@ -472,6 +475,7 @@ fn next_step(
     snap: &PortalSnapshot,
     marks: PlanMarks<'_>,
     today: NaiveDate,
+    prefix: &str,
 ) -> (Option<NextTask>, Option<AllDone>) {
     let locked = |t: &Task| marks.waiting.contains_key(&t.id);
     if let Some(t) = agenda::next_step(&snap.tasks, marks.me, today, locked) {
@@ -483,7 +487,7 @@ fn next_step(
             .map(|p| p.name.clone())
             .unwrap_or_default();
         let next = NextTask {
-            href: format!("tasks/{}", t.id),
+            href: format!("{prefix}/tasks/{}", t.id),
             title: t.title.clone(),
             badge: t.kind.badge(),
             phase,
@@ -601,7 +605,7 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
         .collect();
     // The next step tops the landing tab only: the other tabs stay about their subject.
     let (next, all_done) = if tab == Tab::YourTasks {
-        next_step(snap, marks, today)
+        next_step(snap, marks, today, prefix)
     } else {
         (None, None)
     };
@@ -611,14 +615,14 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
             Some("What we need from you, phase by phase."),
             "There is nothing for you to do right now.",
             false,
-            phases(snap, marks, today, Listing::Client),
+            phases(snap, marks, today, Listing::Client, prefix),
         ),
         Tab::OurProgress => (
             "Our progress",
             Some("The whole onboarding plan: our tasks and yours, phase by phase."),
             "The onboarding plan is still being prepared.",
             true,
-            phases(snap, marks, today, Listing::Everything),
+            phases(snap, marks, today, Listing::Everything, prefix),
         ),
         Tab::Documents => (
             "Documents",
@@ -630,7 +634,7 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
             Vec::new(),
         ),
         Tab::Approvals => {
-            let views = phases(snap, marks, today, Listing::Approvals);
+            let views = phases(snap, marks, today, Listing::Approvals, prefix);
             (
                 "Approvals",
                 Some("Decisions we need from you: pending ones first."),

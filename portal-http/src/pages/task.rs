@@ -518,7 +518,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
     } else {
         None
     };
-    let mut task_card = card(task, input.company, input.today);
+    let mut task_card = card(task, input.company, input.today, input.prefix);
     input.marks.mark(&mut task_card, task);
     let base = format!("{}/tasks/{}", input.prefix, task.id);
     let zone = c.zone;

@@ -33,10 +33,10 @@ let taskUrl;
 async function dropOne(page, file) {
   await page.locator('#drop-file').setInputFiles(file);
   await Promise.all([
-    page.waitForLoadState('load'),
-    page.waitForURL((u) => u.pathname.startsWith('/tasks/')),
-    page.getByRole('button', { name: 'Drop file' }).tap(),
+    page.waitForEvent('framenavigated'),
+    page.getByRole('button', { name: 'Drop file', exact: true }).tap(),
   ]);
+  await page.waitForLoadState('load');
   await page.locator('.drop-list').waitFor();
 }
 
@@ -82,7 +82,7 @@ async function main() {
     taskUrl = page.url();
     check(await heading(page) === TITLE, `the link opens "${TITLE}"`, await heading(page));
     check(await page.locator('#drop-file').count() === 1, 'the page has a file input');
-    check(await page.getByRole('button', { name: 'Drop file' }).isVisible(), 'the page has a "Drop file" button');
+    check(await page.getByRole('button', { name: 'Drop file', exact: true }).isVisible(), 'the page has a "Drop file" button');
     check(norm(await page.locator('.drops-task').textContent()).includes('No files dropped yet.'), 'nothing is dropped yet');
     const overflow = await sidewaysOverflow(page);
     check(overflow <= 0, 'the page fits the phone screen (no sideways scrolling)', `${overflow}px too wide`);
@@ -116,10 +116,10 @@ async function main() {
     const page = phone.page;
     const row = page.locator('.drop-list li.drop').filter({ hasText: FILES[1].name });
     await Promise.all([
-      page.waitForLoadState('load'),
-      page.waitForURL((u) => u.pathname.startsWith('/tasks/')),
+      page.waitForEvent('framenavigated'),
       row.getByRole('button', { name: /^Delete/ }).tap(),
     ]);
+    await page.waitForLoadState('load');
     const names = await listed(page);
     check(names.includes(FILES[0].name), `${FILES[0].name} is still listed`, names);
     check(!names.includes(FILES[1].name), `${FILES[1].name} is gone from the live files`, names);

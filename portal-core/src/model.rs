@@ -654,7 +654,7 @@ pub const fn first_version() -> u64 {
 /// The compare of a compare-and-set on a versioned record (a tenant's settings, a
 /// portal): stores call it inside the unit of the change, with the version as stored
 /// and the one the caller saw (`None`: the caller names none, any version will do).
-/// Another version is [`Error::Stale`](crate::error::Error::Stale), so the caller
+/// Another version is [`Error::Stale`], so the caller
 /// reloads instead of overwriting a change it never saw.
 pub fn check_expected_version(
     what: &str,

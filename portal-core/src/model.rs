@@ -628,6 +628,22 @@ pub struct Contact {
     pub created_at: DateTime<Utc>,
 }
 
+impl Contact {
+    /// A tag of the contact's stored content (name, email, revocation, time zone,
+    /// ids and creation time): equal for equal records, different after any change.
+    /// Contacts carry no version counter; this tag plays its part for staff edits
+    /// (the admin API's `ETag`, and [`crate::store::DirectoryStore::edit_contact`]'s
+    /// compare-and-set, which computes it from the stored record inside its unit).
+    /// Derived from the record alone: the contact's last access (a client-side fact)
+    /// never makes a staff edit stale.
+    pub fn content_tag(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let encoded = serde_json::to_vec(self).unwrap_or_default();
+        let digest = Sha256::digest(&encoded);
+        digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 /// A phase of the onboarding plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Phase {

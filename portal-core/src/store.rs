@@ -85,6 +85,17 @@ pub trait DirectoryStore: Send + Sync + 'static {
     async fn portal(&self, id: PortalId) -> Result<Portal>;
     /// A tenant's portals, oldest first.
     async fn portals(&self, tenant: TenantId) -> Result<Vec<Portal>>;
+    /// One page of a tenant's portals in the order of [`Self::portals`] (oldest
+    /// first: creation time, then the store's creation number): at most `limit`
+    /// portals after `after` (from the oldest when `None`), read by key, never by
+    /// offset (see [`Page`]'s contract), so a portal created or deleted between two
+    /// page reads never repeats or hides another. An unknown tenant has none.
+    async fn portals_page(
+        &self,
+        tenant: TenantId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<Portal>>;
     /// Changes a portal's lifecycle status and raises its version. `NotFound` if
     /// missing.
     async fn set_portal_status(&self, portal: PortalId, status: PortalStatus) -> Result<()>;
@@ -95,6 +106,16 @@ pub trait DirectoryStore: Send + Sync + 'static {
     async fn contact(&self, id: ContactId) -> Result<Contact>;
     /// A portal's contacts, oldest first.
     async fn contacts(&self, portal: PortalId) -> Result<Vec<Contact>>;
+    /// One page of a portal's contacts in the order of [`Self::contacts`] (oldest
+    /// first: creation time, then the store's creation number): at most `limit`
+    /// contacts after `after` (from the oldest when `None`), read by key, never by
+    /// offset (see [`Page`]'s contract). An unknown portal has none.
+    async fn contacts_page(
+        &self,
+        portal: PortalId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<Contact>>;
     /// Appends a phase to a portal, in one unit with appending `activity` when given
     /// (see [`DirectoryStore#contract`] on setup entries); returns it with its position.
     async fn add_phase(
@@ -126,14 +147,32 @@ pub trait DirectoryStore: Send + Sync + 'static {
         expected: Option<u64>,
         activity: &ActivityEntry,
     ) -> Result<Portal>;
+    /// Changes several fields of a portal in ONE unit (a PATCH of its name, status and
+    /// target date together): every edit applied in order and every entry appended,
+    /// the version raised by exactly one, and the portal as stored returned; or
+    /// nothing written at all. `NotFound(Portal)` if missing, `Stale` if `expected`
+    /// is given and is not the stored version, `Invalid("activity")` if any entry is
+    /// of another portal, `Invalid("edits")` for an empty list. A single edit is
+    /// exactly [`Self::edit_portal`].
+    async fn edit_portal_fields(
+        &self,
+        portal: PortalId,
+        edits: &[(PortalEdit, ActivityEntry)],
+        expected: Option<u64>,
+    ) -> Result<Portal>;
     /// Changes a contact's name and email, in one unit with appending `activity` (an
     /// entry of the contact's portal, else `Invalid`); returns the contact as stored.
     /// `NotFound(Contact)` if missing; an email that another contact of the same
     /// portal has is `Conflict` and nothing changes (its own email again is fine).
+    /// With `expected: Some(tag)`, the stored contact's
+    /// [`Contact::content_tag`] is compared with `tag` inside the unit: another tag
+    /// is `Stale` and nothing is written, so of two edits from the same read exactly
+    /// one wins. `NotFound` comes before `Stale`, `Stale` before `Conflict`.
     async fn edit_contact(
         &self,
         contact: ContactId,
         edit: &ContactEdit,
+        expected: Option<&str>,
         activity: &ActivityEntry,
     ) -> Result<Contact>;
     /// Changes one setting of a tenant and raises its version; returns the tenant as
@@ -192,7 +231,8 @@ pub struct PageKey {
 }
 
 /// One page of a list read by key ([`WorkflowStore::activity_page`],
-/// [`AccessStore::access_log_page`]).
+/// [`AccessStore::access_log_page`], [`DirectoryStore::portals_page`],
+/// [`DirectoryStore::contacts_page`], [`TemplateStore::templates_page`]).
 ///
 /// # Contract
 /// - A page holds at most `limit` items: those that follow `after` in the list's
@@ -1364,6 +1404,17 @@ pub trait TemplateStore: Send + Sync + 'static {
         &self,
         tenant: TenantId,
     ) -> Result<Vec<crate::workflow::template::PlanTemplate>>;
+    /// One page of a tenant's templates, oldest first (creation time, then the
+    /// store's creation number; not by name, so that a rename between two page reads
+    /// moves nothing): at most `limit` templates after `after` (from the oldest when
+    /// `None`), read by key, never by offset (see [`Page`]'s contract). A copy is a
+    /// new template, created when it is copied. An unknown tenant has none.
+    async fn templates_page(
+        &self,
+        tenant: TenantId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<crate::workflow::template::PlanTemplate>>;
     /// Creates a portal with its whole plan, atomically.
     async fn create_portal_with_plan(
         &self,

@@ -138,6 +138,14 @@ enum Breakage {
     /// `activity_page` and `access_log_page` page by offset: the key carries the
     /// position of the next page in the whole list, read again for every page.
     PagesByOffset,
+    /// `portals_page`, `contacts_page` and `templates_page` page by offset over the
+    /// whole list read again for every page (the admin lists before keyset paging).
+    ListsByOffset,
+    /// `edit_portal_fields` writes field by field, each edit its own unit naming the
+    /// version the previous one left (a PATCH written piecemeal).
+    PortalFieldsOneByOne,
+    /// `edit_contact` ignores `expected` (a plain update, no compare-and-set).
+    ContactTagIgnored,
     /// `edit_tenant` ignores `expected` (a plain update, no compare-and-set).
     TenantVersionIgnored,
     /// `edit_portal` compares the version, pauses, then writes without a lock: a
@@ -223,7 +231,8 @@ enum Breakage {
     TemplateIgnoresTenant,
     /// `replace_template` ignores `expected` (a plain update, no compare-and-set).
     TemplateReplaceUnchecked,
-    /// `edit_portal` writes a status or branding change without its activity entry.
+    /// `edit_portal` (and so `edit_portal_fields`) writes a status or branding change
+    /// without its activity entry.
     PortalEditWithoutEntry,
     /// `create_portal` drops the entry of the staff member who created the portal.
     PortalCreatedWithoutEntry,
@@ -604,6 +613,18 @@ impl DirectoryStore for Broken {
     async fn portals(&self, tenant: TenantId) -> Result<Vec<Portal>> {
         self.inner.portals(tenant).await
     }
+    async fn portals_page(
+        &self,
+        tenant: TenantId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<Portal>> {
+        if self.is(Breakage::ListsByOffset) {
+            let all = self.inner.portals(tenant).await?;
+            return Ok(offset_page(all, after, limit, |p| p.created_at));
+        }
+        self.inner.portals_page(tenant, after, limit).await
+    }
     async fn set_portal_status(&self, portal: PortalId, status: PortalStatus) -> Result<()> {
         self.inner.set_portal_status(portal, status).await
     }
@@ -628,6 +649,18 @@ impl DirectoryStore for Broken {
     }
     async fn contacts(&self, portal: PortalId) -> Result<Vec<Contact>> {
         self.inner.contacts(portal).await
+    }
+    async fn contacts_page(
+        &self,
+        portal: PortalId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<Contact>> {
+        if self.is(Breakage::ListsByOffset) {
+            let all = self.inner.contacts(portal).await?;
+            return Ok(offset_page(all, after, limit, |c| c.created_at));
+        }
+        self.inner.contacts_page(portal, after, limit).await
     }
     async fn add_phase(
         &self,
@@ -715,10 +748,38 @@ impl DirectoryStore for Broken {
             .edit_portal(portal, edit, expected, activity)
             .await
     }
+    async fn edit_portal_fields(
+        &self,
+        portal: PortalId,
+        edits: &[(PortalEdit, ActivityEntry)],
+        expected: Option<u64>,
+    ) -> Result<Portal> {
+        // Piecemeal through this wrapper's own `edit_portal`: the breakage itself, or
+        // so that the breakages of `edit_portal` reach the service's PATCH too.
+        let piecemeal = [
+            Breakage::PortalFieldsOneByOne,
+            Breakage::PortalEditWithoutEntry,
+            Breakage::EditsNotKept,
+            Breakage::PortalVersionIgnored,
+            Breakage::PortalVersionCheckedFirst,
+        ];
+        if piecemeal.into_iter().any(|b| self.is(b)) && !edits.is_empty() {
+            let mut expected = expected;
+            let mut stored = None;
+            for (edit, entry) in edits {
+                let edited = self.edit_portal(portal, edit, expected, entry).await?;
+                expected = expected.map(|_| edited.version);
+                stored = Some(edited);
+            }
+            return stored.ok_or_else(|| Error::invalid("edits", "empty"));
+        }
+        self.inner.edit_portal_fields(portal, edits, expected).await
+    }
     async fn edit_contact(
         &self,
         contact: ContactId,
         edit: &ContactEdit,
+        expected: Option<&str>,
         activity: &ActivityEntry,
     ) -> Result<Contact> {
         if self.is(Breakage::OwnEmailConflicts) {
@@ -727,7 +788,12 @@ impl DirectoryStore for Broken {
                 return Err(Error::conflict("this email is taken"));
             }
         }
-        self.inner.edit_contact(contact, edit, activity).await
+        if self.is(Breakage::ContactTagIgnored) {
+            return self.inner.edit_contact(contact, edit, None, activity).await;
+        }
+        self.inner
+            .edit_contact(contact, edit, expected, activity)
+            .await
     }
     async fn edit_tenant(
         &self,
@@ -1205,6 +1271,28 @@ impl TemplateStore for Broken {
     }
     async fn templates(&self, tenant: TenantId) -> Result<Vec<PlanTemplate>> {
         self.inner.templates(tenant).await
+    }
+    async fn templates_page(
+        &self,
+        tenant: TenantId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<PlanTemplate>> {
+        if self.is(Breakage::ListsByOffset) {
+            // In the right order (oldest first), read whole for every page.
+            let mut all = Vec::new();
+            let mut key = None;
+            loop {
+                let page = self.inner.templates_page(tenant, key, 100).await?;
+                all.extend(page.items);
+                key = page.next;
+                if key.is_none() {
+                    break;
+                }
+            }
+            return Ok(offset_page(all, after, limit, |t| t.created_at));
+        }
+        self.inner.templates_page(tenant, after, limit).await
     }
     async fn create_portal_with_plan(
         &self,
@@ -1992,6 +2080,16 @@ caught! {
         PagesByOffset => ref activity_pages_by_key;
     offset_pages_are_caught_by_access_log_pages_by_key:
         PagesByOffset => ref access_log_pages_by_key;
+    piecemeal_portal_edits_are_caught_by_portal_fields_in_one_unit:
+        PortalFieldsOneByOne => ref portal_fields_in_one_unit;
+    ignored_contact_tag_is_caught_by_contact_edit_compare_and_set:
+        ContactTagIgnored => ref contact_edit_compare_and_set;
+    offset_portal_pages_are_caught_by_portals_page_by_key:
+        ListsByOffset => ref portals_page_by_key;
+    offset_contact_pages_are_caught_by_contacts_page_by_key:
+        ListsByOffset => ref contacts_page_by_key;
+    offset_template_pages_are_caught_by_templates_page_by_key:
+        ListsByOffset => ref templates_page_by_key;
     ignored_portal_version_is_caught_by_versions_compare_and_set:
         PortalVersionIgnored => ref versions_compare_and_set;
     ignored_portal_version_is_caught_by_concurrent_versioned_edits:

@@ -1043,4 +1043,34 @@ mod tests {
             }
         }
     }
+
+    /// The admin lists of portals, contacts and templates are index range reads
+    /// too, from the oldest or after a key `(created_at, number)`: no scan, no sort.
+    #[test]
+    fn admin_list_pages_read_their_index_ranges() {
+        use crate::directory::{CONTACT_PAGE, PORTAL_PAGE};
+        use crate::plan::TEMPLATE_PAGE;
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::migrations::migrate(&mut conn).unwrap();
+        let id = [1u8; 16];
+        for (what, query, index) in [
+            ("portals", &PORTAL_PAGE, "portals_by_tenant"),
+            ("contacts", &CONTACT_PAGE, "contacts_by_portal"),
+            ("templates", &TEMPLATE_PAGE, "plan_templates_page"),
+        ] {
+            let first = plan(&conn, query.first, params![&id[..], 10]);
+            let after = plan(&conn, query.after, params![&id[..], 5, 7, 10]);
+            for (step, p) in [("first", &first), ("after", &after)] {
+                assert!(
+                    p.contains(index),
+                    "{what} {step} does not use {index}:\n{p}"
+                );
+                assert!(!p.contains("TEMP B-TREE"), "{what} {step} sorts:\n{p}");
+            }
+            assert!(
+                after.contains("created_at>") || after.contains("(created_at,"),
+                "{what} after a key does not range over the key:\n{after}"
+            );
+        }
+    }
 }

@@ -425,9 +425,10 @@ pub(crate) fn access_entry(row: &Row<'_>) -> rusqlite::Result<AccessLogEntry> {
     })
 }
 
-/// The two reads of a keyset page of a newest-first list ordered by
-/// `(at, <number column>)`: `first` reads from the newest (`?1` the parent id, `?2`
-/// the limit), `after` from a key (`?2`, `?3` its time and number, `?4` the limit).
+/// The two reads of a keyset page of a list ordered by `(at, <number column>)`,
+/// newest first or oldest first as the SQL says: `first` reads from the start (`?1`
+/// the parent id, `?2` the limit), `after` from a key (`?2`, `?3` its time and
+/// number, `?4` the limit).
 /// Both select the item's columns, then the number (column `width`).
 pub(crate) struct PageQuery {
     pub(crate) first: &'static str,

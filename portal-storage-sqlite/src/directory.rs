@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, Params, params};
 use portal_core::model::{
     Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant,
 };
-use portal_core::store::{ContactEdit, Erasure, PortalEdit, TenantEdit};
+use portal_core::store::{ContactEdit, Erasure, Page, PageKey, PortalEdit, TenantEdit};
 use portal_core::workflow::ActivityEntry;
 use portal_core::{
     BlobId, ContactId, DirectoryStore, Entity, Error, PhaseId, PortalId, Result, TaskId, TenantId,
@@ -75,6 +75,41 @@ pub(crate) fn load_task(conn: &Connection, portal: PortalId, task: TaskId) -> Re
         entity: Entity::Task,
     })
 }
+
+/// A tenant's portals oldest first, by key `(created_at, rowid)` (see
+/// [`codec::PageQuery`]); `portals_by_tenant` ends with the rowid, so a page is one
+/// range read of it.
+pub(crate) const PORTAL_PAGE: codec::PageQuery = codec::PageQuery {
+    first: concat!(
+        "SELECT ",
+        portal_cols!(),
+        ", p.rowid FROM portals p WHERE p.tenant_id = ?1 ORDER BY p.created_at, p.rowid LIMIT ?2"
+    ),
+    after: concat!(
+        "SELECT ",
+        portal_cols!(),
+        ", p.rowid FROM portals p WHERE p.tenant_id = ?1 AND (p.created_at, p.rowid) > (?2, ?3)
+         ORDER BY p.created_at, p.rowid LIMIT ?4"
+    ),
+    width: 8,
+};
+
+/// A portal's contacts oldest first, by key `(created_at, rowid)` (see
+/// [`codec::PageQuery`]), one range read of `contacts_by_portal`.
+pub(crate) const CONTACT_PAGE: codec::PageQuery = codec::PageQuery {
+    first: concat!(
+        "SELECT ",
+        contact_cols!(),
+        ", c.rowid FROM contacts c WHERE c.portal_id = ?1 ORDER BY c.created_at, c.rowid LIMIT ?2"
+    ),
+    after: concat!(
+        "SELECT ",
+        contact_cols!(),
+        ", c.rowid FROM contacts c WHERE c.portal_id = ?1 AND (c.created_at, c.rowid) > (?2, ?3)
+         ORDER BY c.created_at, c.rowid LIMIT ?4"
+    ),
+    width: codec::CONTACT_WIDTH,
+};
 
 #[async_trait]
 impl DirectoryStore for SqliteStore {
@@ -199,6 +234,26 @@ impl DirectoryStore for SqliteStore {
         .await
     }
 
+    async fn portals_page(
+        &self,
+        tenant: TenantId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<Portal>> {
+        self.read(move |conn| {
+            codec::newest_page(
+                conn,
+                &PORTAL_PAGE,
+                &tenant.as_bytes()[..],
+                after,
+                limit,
+                |row| codec::portal_at(row, 0),
+                |p| p.created_at,
+            )
+        })
+        .await
+    }
+
     async fn set_portal_status(&self, portal: PortalId, status: PortalStatus) -> Result<()> {
         self.write_content(portal, move |conn| {
             let changed = conn
@@ -213,6 +268,26 @@ impl DirectoryStore for SqliteStore {
                 });
             }
             Ok(())
+        })
+        .await
+    }
+
+    async fn contacts_page(
+        &self,
+        portal: PortalId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<Contact>> {
+        self.read(move |conn| {
+            codec::newest_page(
+                conn,
+                &CONTACT_PAGE,
+                &portal.as_bytes()[..],
+                after,
+                limit,
+                |row| codec::contact_at(row, 0),
+                |c| c.created_at,
+            )
         })
         .await
     }
@@ -457,13 +532,27 @@ impl DirectoryStore for SqliteStore {
         expected: Option<u64>,
         activity: &ActivityEntry,
     ) -> Result<Portal> {
-        let edit = edit.clone();
-        activity.ensure_portal(portal)?;
-        let row = crate::workflow::rows::ActivityRow::new(activity)?;
-        let branding = match &edit {
-            PortalEdit::Branding(b) => Some(codec::to_json(b)?),
-            _ => None,
-        };
+        self.edit_portal_fields(portal, &[(edit.clone(), activity.clone())], expected)
+            .await
+    }
+
+    async fn edit_portal_fields(
+        &self,
+        portal: PortalId,
+        edits: &[(PortalEdit, ActivityEntry)],
+        expected: Option<u64>,
+    ) -> Result<Portal> {
+        // Everything checked and encoded before the unit; the unit writes all of it.
+        let mut prepared = Vec::with_capacity(edits.len());
+        for (edit, activity) in edits {
+            activity.ensure_portal(portal)?;
+            let row = crate::workflow::rows::ActivityRow::new(activity)?;
+            let branding = match edit {
+                PortalEdit::Branding(b) => Some(codec::to_json(b)?),
+                _ => None,
+            };
+            prepared.push((edit.clone(), branding, row));
+        }
         self.write_content(portal, move |conn| {
             let key = &portal.as_bytes()[..];
             let stored = stored_version(conn, "SELECT version FROM portals WHERE id = ?1", key)?
@@ -471,36 +560,39 @@ impl DirectoryStore for SqliteStore {
                     entity: Entity::Portal,
                 })?;
             portal_core::model::check_expected_version("portal", stored, expected)?;
-            let changed = match &edit {
-                PortalEdit::Rename(name) => conn
-                    .prepare_cached(
-                        "UPDATE portals SET client_name = ?1, version = version + 1 WHERE id = ?2",
-                    )
-                    .and_then(|mut s| s.execute(params![name, key])),
-                PortalEdit::TargetDate(date) => conn
-                    .prepare_cached(
-                        "UPDATE portals SET target_date = ?1, version = version + 1 WHERE id = ?2",
-                    )
-                    .and_then(|mut s| s.execute(params![date.map(codec::date_str), key])),
-                PortalEdit::Status(status) => conn
-                    .prepare_cached(
-                        "UPDATE portals SET status = ?1, version = version + 1 WHERE id = ?2",
-                    )
-                    .and_then(|mut s| s.execute(params![status.as_str(), key])),
-                PortalEdit::Branding(_) => conn
-                    .prepare_cached(
-                        "UPDATE portals SET branding = ?1, version = version + 1 WHERE id = ?2",
-                    )
-                    .and_then(|mut s| s.execute(params![branding, key])),
-                _ => return Err(Error::storage_msg("an edit this store does not know")),
+            if prepared.is_empty() {
+                return Err(Error::invalid("edits", "give at least one change"));
             }
-            .db("editing a portal")?;
+            for (edit, branding, _) in &prepared {
+                match edit {
+                    PortalEdit::Rename(name) => conn
+                        .prepare_cached("UPDATE portals SET client_name = ?1 WHERE id = ?2")
+                        .and_then(|mut s| s.execute(params![name, key])),
+                    PortalEdit::TargetDate(date) => conn
+                        .prepare_cached("UPDATE portals SET target_date = ?1 WHERE id = ?2")
+                        .and_then(|mut s| s.execute(params![date.map(codec::date_str), key])),
+                    PortalEdit::Status(status) => conn
+                        .prepare_cached("UPDATE portals SET status = ?1 WHERE id = ?2")
+                        .and_then(|mut s| s.execute(params![status.as_str(), key])),
+                    PortalEdit::Branding(_) => conn
+                        .prepare_cached("UPDATE portals SET branding = ?1 WHERE id = ?2")
+                        .and_then(|mut s| s.execute(params![branding, key])),
+                    _ => return Err(Error::storage_msg("an edit this store does not know")),
+                }
+                .db("editing a portal")?;
+            }
+            let changed = conn
+                .prepare_cached("UPDATE portals SET version = version + 1 WHERE id = ?1")
+                .and_then(|mut s| s.execute(params![key]))
+                .db("editing a portal")?;
             if changed == 0 {
                 return Err(Error::NotFound {
                     entity: Entity::Portal,
                 });
             }
-            row.insert(conn)?;
+            for (_, _, row) in &prepared {
+                row.insert(conn)?;
+            }
             load_portal(conn, portal)
         })
         .await
@@ -510,9 +602,11 @@ impl DirectoryStore for SqliteStore {
         &self,
         contact: ContactId,
         edit: &ContactEdit,
+        expected: Option<&str>,
         activity: &ActivityEntry,
     ) -> Result<Contact> {
         let edit = edit.clone();
+        let expected = expected.map(str::to_owned);
         let row = crate::workflow::rows::ActivityRow::new(activity)?;
         let entry_portal = activity.portal_id;
         // The entry must be of the contact's portal (checked inside): that portal's
@@ -528,6 +622,21 @@ impl DirectoryStore for SqliteStore {
                     entity: Entity::Contact,
                 });
             };
+            if let Some(tag) = &expected {
+                let stored = conn
+                    .prepare_cached(concat!(
+                        "SELECT ",
+                        contact_cols!(),
+                        " FROM contacts c WHERE c.id = ?1"
+                    ))
+                    .and_then(|mut s| s.query_row([key], |row| codec::contact_at(row, 0)))
+                    .db("reading a contact")?;
+                if *tag != stored.content_tag() {
+                    return Err(Error::stale(
+                        "this contact was changed by someone else since you opened it",
+                    ));
+                }
+            }
             if portal[..] != entry_portal.as_bytes()[..] {
                 return Err(Error::invalid(
                     "activity",

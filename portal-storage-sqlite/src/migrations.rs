@@ -643,9 +643,29 @@ CREATE INDEX access_log_page ON access_log (portal_id, at, id);
 DROP INDEX access_log_by_portal;
 "#;
 
+/// Migration 18 (issue 12): the admin API's lists of portals, contacts and templates
+/// are paged by key in the store, like the feed and the access log.
+/// - Portals and contacts are keyed by `(created_at, rowid)`: their indexes
+///   `(tenant_id, created_at)` and `(portal_id, created_at)` already end with the
+///   rowid, so a page after a key is one range read of them; nothing to add.
+/// - `plan_templates` is a `WITHOUT ROWID` table listed by name, and a rename between
+///   two page reads would move a template across the boundary: its pages go by
+///   creation instead, `(created_at, seq)`, with `seq` a creation number per tenant
+///   (existing rows numbered by creation time, then id) and an index for the range.
+const V18: &str = r#"
+ALTER TABLE plan_templates ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+UPDATE plan_templates SET seq = (
+    SELECT COUNT(*) FROM plan_templates o
+    WHERE o.tenant_id = plan_templates.tenant_id
+      AND (o.created_at < plan_templates.created_at
+           OR (o.created_at = plan_templates.created_at AND o.id <= plan_templates.id))
+);
+CREATE INDEX plan_templates_page ON plan_templates (tenant_id, created_at, seq);
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
-    V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17,
+    V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18,
 ];
 
 /// The schema version this build writes: the number of migrations.

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use portal_core::model::{Phase, Portal, Task};
-use portal_core::store::{PlanDecision, PlanStore, TemplateStore, check_new_plan};
+use portal_core::store::{Page, PageKey, PlanDecision, PlanStore, TemplateStore, check_new_plan};
 use portal_core::workflow::ActivityEntry;
 use portal_core::workflow::plan::{Plan, PlanChange, PlanWrite};
 use portal_core::workflow::template::PlanTemplate;
@@ -194,6 +194,16 @@ impl PlanStore for SqliteStore {
 /// Columns read by [`template_row`].
 const TEMPLATE_COLS: &str = "id, tenant_id, name, version, plan, created_at, updated_at";
 
+/// A tenant's templates oldest first, by key (see [`codec::PageQuery`]).
+pub(crate) const TEMPLATE_PAGE: codec::PageQuery = codec::PageQuery {
+    first: "SELECT id, tenant_id, name, version, plan, created_at, updated_at, seq
+            FROM plan_templates WHERE tenant_id = ?1 ORDER BY created_at, seq LIMIT ?2",
+    after: "SELECT id, tenant_id, name, version, plan, created_at, updated_at, seq
+            FROM plan_templates WHERE tenant_id = ?1 AND (created_at, seq) > (?2, ?3)
+            ORDER BY created_at, seq LIMIT ?4",
+    width: 7,
+};
+
 /// A template from [`TEMPLATE_COLS`]; `plan` is the JSON of its phases.
 fn template_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PlanTemplate> {
     Ok(PlanTemplate {
@@ -231,8 +241,9 @@ impl TemplateStore for SqliteStore {
                 });
             }
             conn.prepare_cached(
-                "INSERT INTO plan_templates (id, tenant_id, name, version, plan, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO plan_templates (id, tenant_id, name, version, plan, created_at, updated_at, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
+                         (SELECT COALESCE(MAX(seq), 0) + 1 FROM plan_templates WHERE tenant_id = ?2))",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -324,6 +335,26 @@ impl TemplateStore for SqliteStore {
                     .and_then(Iterator::collect)
             })
             .db("listing templates")
+        })
+        .await
+    }
+
+    async fn templates_page(
+        &self,
+        tenant: TenantId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<PlanTemplate>> {
+        self.read(move |conn| {
+            codec::newest_page(
+                conn,
+                &TEMPLATE_PAGE,
+                &tenant.as_bytes()[..],
+                after,
+                limit,
+                template_row,
+                |t| t.created_at,
+            )
         })
         .await
     }

@@ -600,7 +600,7 @@ pub async fn directory_edits(store: &dyn Store) {
     let taken = edit("Jane", "sam@example.com");
     assert_err!(
         store
-            .edit_contact(w.contact.id, &taken, &note(w.portal.id))
+            .edit_contact(w.contact.id, &taken, None, &note(w.portal.id))
             .await,
         Error::Conflict { .. }
     );
@@ -611,13 +611,13 @@ pub async fn directory_edits(store: &dyn Store) {
     );
     let same_email = edit("Jane Q. Doe", w.contact.email.as_str());
     let kept = store
-        .edit_contact(w.contact.id, &same_email, &note(w.portal.id))
+        .edit_contact(w.contact.id, &same_email, None, &note(w.portal.id))
         .await
         .unwrap();
     assert_eq!(kept.name, "Jane Q. Doe", "its own email again is fine");
     let moved = edit("Jane Doe", "jane@contoso.example");
     let edited = store
-        .edit_contact(w.contact.id, &moved, &note(w.portal.id))
+        .edit_contact(w.contact.id, &moved, None, &note(w.portal.id))
         .await
         .unwrap();
     let expected = crate::model::Contact {
@@ -644,6 +644,7 @@ pub async fn directory_edits(store: &dyn Store) {
         .edit_contact(
             other.id,
             &edit("Sam", w.contact.email.as_str()),
+            None,
             &note(w.portal.id),
         )
         .await
@@ -656,6 +657,7 @@ pub async fn directory_edits(store: &dyn Store) {
         .edit_contact(
             elsewhere.id,
             &edit("X", "jane@contoso.example"),
+            None,
             &note(elsewhere_portal.id),
         )
         .await
@@ -665,6 +667,7 @@ pub async fn directory_edits(store: &dyn Store) {
             .edit_contact(
                 crate::ids::ContactId::random(&OsRandom),
                 &moved,
+                None,
                 &note(w.portal.id)
             )
             .await,
@@ -693,6 +696,7 @@ pub async fn directory_edits(store: &dyn Store) {
             .edit_contact(
                 other.id,
                 &edit("Sneaky", "s@example.com"),
+                None,
                 &note(elsewhere_portal.id)
             )
             .await,

@@ -140,7 +140,10 @@ pub use outbox::{
     outbox_claims_due_in_order, outbox_concurrent_claims, outbox_enqueue_round_trips,
     outbox_outcomes, outbox_prune_sent, outbox_queued_with_their_unit, outbox_stale_claim_refused,
 };
-pub use paging::{access_log_pages_by_key, activity_pages_by_key};
+pub use paging::{
+    access_log_pages_by_key, activity_pages_by_key, contacts_page_by_key, portals_page_by_key,
+    templates_page_by_key,
+};
 pub use plan::{
     plan_concurrent_moves, plan_delete_takes_comments, plan_moves_renumber, plan_reads_and_changes,
     plan_refusals_write_nothing, plan_unlocks_in_the_same_unit, portal_with_plan_in_one_unit,
@@ -167,7 +170,10 @@ pub use signatures::{signature_submitted_once, signatures_found_by_document};
 pub use staff::{
     ADMIN_USE_CASES, STAFF_USE_CASES, staff_actions_land_in_the_feed, staff_isolation, staff_roles,
 };
-pub use versions::{concurrent_versioned_edits, versions_compare_and_set};
+pub use versions::{
+    concurrent_versioned_edits, contact_edit_compare_and_set, portal_fields_in_one_unit,
+    versions_compare_and_set,
+};
 pub use workflow::{
     activity_feed_order, branding_changes, comments_order_and_scope, concurrent_approvals,
     concurrent_checklist_items, evidence_round_trips, questions_answered_once,
@@ -183,6 +189,8 @@ pub async fn run_all(store: Arc<dyn Store>) {
     contacts(s).await;
     directory_edits(s).await;
     versions_compare_and_set(s).await;
+    portal_fields_in_one_unit(s).await;
+    contact_edit_compare_and_set(s).await;
     concurrent_versioned_edits(store.clone()).await;
     remove_contact_erases_access(s).await;
     phases_and_tasks(s).await;
@@ -240,6 +248,9 @@ pub async fn run_all(store: Arc<dyn Store>) {
     activity_feed_order(s).await;
     activity_pages_by_key(s).await;
     access_log_pages_by_key(s).await;
+    portals_page_by_key(s).await;
+    contacts_page_by_key(s).await;
+    templates_page_by_key(s).await;
     branding_changes(s).await;
     evidence_round_trips(s).await;
     foreign_activity_refused(s).await;
@@ -329,7 +340,9 @@ macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each ref $make;
             tenants_and_portals, contacts, directory_edits, versions_compare_and_set,
+            portal_fields_in_one_unit, contact_edit_compare_and_set,
             activity_pages_by_key, access_log_pages_by_key,
+            portals_page_by_key, contacts_page_by_key, templates_page_by_key,
             remove_contact_erases_access,
             phases_and_tasks, portal_snapshot_order, logos,
             tenant_isolation, invites, revoke_invite_keeps_sessions, start_verification,

@@ -498,7 +498,7 @@ pub async fn plan_unlocks_in_the_same_unit(store: &dyn Store) {
         .unwrap();
 }
 
-fn new_template(tenant: crate::ids::TenantId, name: &str) -> PlanTemplate {
+pub(crate) fn new_template(tenant: crate::ids::TenantId, name: &str) -> PlanTemplate {
     PlanTemplate {
         id: TemplateId::random(&OsRandom),
         tenant_id: tenant,

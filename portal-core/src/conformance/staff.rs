@@ -512,10 +512,14 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
             shows_a(staff, a, failed.iter().any(|m| m.tenant_id == a.tenant))
         }
         "list_portals" => {
-            let listed = service.list_portals(staff).await?;
-            shows_a(staff, a, listed.iter().any(|p| p.portal.id == a.portal))
+            let listed = service.list_portals(staff, None, 100).await?;
+            shows_a(
+                staff,
+                a,
+                listed.items.iter().any(|p| p.portal.id == a.portal),
+            )
         }
-        "list_contacts" => service.list_contacts(staff, p).await.map(drop),
+        "list_contacts" => service.list_contacts(staff, p, None, 100).await.map(drop),
         "reminder_settings" => service.reminder_settings(staff, p).await.map(drop),
         "set_reminder_settings" => {
             service
@@ -545,7 +549,13 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
             .await
             .map(drop),
         "edit_contact" => service
-            .edit_contact(staff, a.contact, "Jane Q. Doe", "jane.q@contoso.example")
+            .edit_contact(
+                staff,
+                a.contact,
+                "Jane Q. Doe",
+                "jane.q@contoso.example",
+                None,
+            )
             .await
             .map(drop),
         "rename_tenant" => service.rename_tenant(staff, "Renamed MSP").await.map(drop),
@@ -654,8 +664,12 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
         "delete_portal" => service.delete_portal(staff, p).await.map(drop),
         "plan" => service.plan(staff, p).await.map(drop),
         "templates" => {
-            let listed = service.templates(staff).await?;
-            shows_a(staff, a, listed.iter().any(|t| t.tenant_id == a.tenant))
+            let listed = service.templates(staff, None, 100).await?;
+            shows_a(
+                staff,
+                a,
+                listed.items.iter().any(|t| t.tenant_id == a.tenant),
+            )
         }
         "template" => service.template(staff, a.template).await.map(drop),
         "add_plan_task" => {

@@ -231,3 +231,187 @@ pub async fn concurrent_versioned_edits(store: Arc<dyn Store>) {
     );
     assert_eq!(store.tenant(tenant).await.unwrap().version, 2);
 }
+
+/// `edit_portal_fields` is one unit: several fields change with one version step and
+/// one feed entry each; a refused list (an entry of another portal, a stale version,
+/// an empty list, a missing portal) writes none of its edits, no entry and no
+/// version step.
+pub async fn portal_fields_in_one_unit(store: &dyn Store) {
+    let w = world(store).await;
+    let other = world(store).await;
+    let id = w.portal.id;
+    store.portal_snapshot(id).await.unwrap();
+    let before = store.portal(id).await.unwrap();
+    let feed = store.activity(id, 1000).await.unwrap().len();
+    let date = chrono::NaiveDate::from_ymd_opt(2027, 3, 1);
+    let done = store
+        .edit_portal_fields(
+            id,
+            &[
+                (PortalEdit::Rename("Contoso Dental".to_owned()), entry(id)),
+                (PortalEdit::TargetDate(date), entry(id)),
+                (PortalEdit::Status(PortalStatus::Completed), entry(id)),
+            ],
+            Some(before.version),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        done.version,
+        before.version + 1,
+        "several fields in one unit: one version step"
+    );
+    let stored = store.portal(id).await.unwrap();
+    assert_eq!(stored, done, "the answer is the portal as stored");
+    assert_eq!(stored.client_name, "Contoso Dental");
+    assert_eq!(stored.target_date, date);
+    assert_eq!(stored.status, PortalStatus::Completed);
+    assert_eq!(
+        store.portal_snapshot(id).await.unwrap().portal.client_name,
+        "Contoso Dental",
+        "the snapshot sees every field"
+    );
+    assert_eq!(
+        store.activity(id, 1000).await.unwrap().len(),
+        feed + 3,
+        "one feed entry per field"
+    );
+
+    // Refusals write nothing: not the first field, not an entry, not the version.
+    let feed = feed + 3;
+    let refused = [
+        (
+            vec![
+                (PortalEdit::Rename("Lost".to_owned()), entry(id)),
+                (PortalEdit::TargetDate(None), entry(other.portal.id)),
+            ],
+            Some(stored.version),
+        ),
+        (
+            vec![(PortalEdit::Rename("Lost".to_owned()), entry(id))],
+            Some(before.version),
+        ),
+        (Vec::new(), None),
+    ];
+    for (edits, expected) in refused {
+        let err = store
+            .edit_portal_fields(id, &edits, expected)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Invalid { .. } | Error::Stale { .. }),
+            "{err:?}"
+        );
+        let now = store.portal(id).await.unwrap();
+        assert_eq!(
+            now, stored,
+            "a refused list changes no field and no version"
+        );
+        assert_eq!(
+            store.portal_snapshot(id).await.unwrap().portal.client_name,
+            "Contoso Dental",
+            "nor the snapshot"
+        );
+        assert_eq!(
+            store.activity(id, 1000).await.unwrap().len(),
+            feed,
+            "a refused list appends no entry"
+        );
+    }
+    let ghost = crate::ids::PortalId::random(&crate::random::OsRandom);
+    assert_err!(
+        store
+            .edit_portal_fields(
+                ghost,
+                &[(PortalEdit::Rename("Ghost".to_owned()), entry(ghost))],
+                None,
+            )
+            .await,
+        Error::NotFound { .. }
+    );
+}
+
+/// `edit_contact` with `expected` is a compare-and-set on the contact's
+/// [`crate::model::Contact::content_tag`], compared inside the unit: a tag of
+/// another content (a made-up one, one read before an edit, one read before a
+/// revocation) is `Stale` and writes nothing (no field, no feed entry); the stored
+/// record's tag, or none, succeeds.
+pub async fn contact_edit_compare_and_set(store: &dyn Store) {
+    let w = world(store).await;
+    let id = w.contact.id;
+    let edit = |name: &str, email: &str| crate::store::ContactEdit {
+        name: name.to_owned(),
+        email: EmailAddress::parse(email).unwrap(),
+    };
+    let read = store.contact(id).await.unwrap();
+    let tag = read.content_tag();
+    assert_eq!(tag, read.clone().content_tag(), "equal records, equal tags");
+    let feed = store.activity(w.portal.id, 1000).await.unwrap().len();
+    assert_err!(
+        store
+            .edit_contact(
+                id,
+                &edit("Made up", "a@example.com"),
+                Some("0123"),
+                &entry(w.portal.id)
+            )
+            .await,
+        Error::Stale { .. }
+    );
+    let edited = store
+        .edit_contact(
+            id,
+            &edit("Jane Q. Doe", "jane.q@example.com"),
+            Some(&tag),
+            &entry(w.portal.id),
+        )
+        .await
+        .unwrap();
+    assert_ne!(edited.content_tag(), tag, "an edit changes the tag");
+    assert_err!(
+        store
+            .edit_contact(
+                id,
+                &edit("Lost update", "lost@example.com"),
+                Some(&tag),
+                &entry(w.portal.id)
+            )
+            .await,
+        Error::Stale { .. }
+    );
+    let before_revoke = store.contact(id).await.unwrap().content_tag();
+    assert_eq!(before_revoke, edited.content_tag());
+    store
+        .revoke_contact(id, t0() + secs(5), None)
+        .await
+        .unwrap();
+    assert_err!(
+        store
+            .edit_contact(
+                id,
+                &edit("After revoke", "after@example.com"),
+                Some(&before_revoke),
+                &entry(w.portal.id)
+            )
+            .await,
+        Error::Stale { .. }
+    );
+    let now = store.contact(id).await.unwrap();
+    assert_eq!(now.name, "Jane Q. Doe", "stale edits change nothing");
+    assert_eq!(
+        store.activity(w.portal.id, 1000).await.unwrap().len(),
+        feed + 1,
+        "stale edits append no entry"
+    );
+    let current = now.content_tag();
+    let done = store
+        .edit_contact(
+            id,
+            &edit("Jane", "jane@example.com"),
+            Some(&current),
+            &entry(w.portal.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.name, "Jane", "the current tag succeeds");
+}

@@ -4,11 +4,11 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 
-use super::{MemoryStore, Seq, not_found, oldest_first};
+use super::{MemoryStore, Seq, not_found, oldest_first, oldest_page};
 use crate::error::{Entity, Error, Result};
 use crate::ids::{BlobId, ContactId, PhaseId, PortalId, TenantId};
 use crate::model::{Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant};
-use crate::store::{ContactEdit, DirectoryStore, Erasure, PortalEdit, TenantEdit};
+use crate::store::{ContactEdit, DirectoryStore, Erasure, Page, PageKey, PortalEdit, TenantEdit};
 use crate::workflow::ActivityEntry;
 
 #[async_trait]
@@ -99,6 +99,24 @@ impl DirectoryStore for MemoryStore {
         })
     }
 
+    async fn portals_page(
+        &self,
+        tenant: TenantId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<Portal>> {
+        self.with(|st| {
+            Ok(oldest_page(
+                st.portals
+                    .values()
+                    .filter(|p| p.value.tenant_id == tenant)
+                    .map(|p| (p.value.created_at, p.seq, p.value.clone())),
+                after,
+                limit,
+            ))
+        })
+    }
+
     async fn set_portal_status(&self, portal: PortalId, status: PortalStatus) -> Result<()> {
         self.with(|st| {
             let p = st
@@ -155,6 +173,24 @@ impl DirectoryStore for MemoryStore {
                     .values()
                     .filter(|c| c.value.portal_id == portal)
                     .map(|c| (c.value.created_at, c.seq, c.value.clone())),
+            ))
+        })
+    }
+
+    async fn contacts_page(
+        &self,
+        portal: PortalId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<Contact>> {
+        self.with(|st| {
+            Ok(oldest_page(
+                st.contacts
+                    .values()
+                    .filter(|c| c.value.portal_id == portal)
+                    .map(|c| (c.value.created_at, c.seq, c.value.clone())),
+                after,
+                limit,
             ))
         })
     }
@@ -279,6 +315,16 @@ impl DirectoryStore for MemoryStore {
         expected: Option<u64>,
         activity: &ActivityEntry,
     ) -> Result<Portal> {
+        self.edit_portal_fields(portal, &[(edit.clone(), activity.clone())], expected)
+            .await
+    }
+
+    async fn edit_portal_fields(
+        &self,
+        portal: PortalId,
+        edits: &[(PortalEdit, ActivityEntry)],
+        expected: Option<u64>,
+    ) -> Result<Portal> {
         self.with(|st| {
             let stored = st
                 .portals
@@ -286,29 +332,40 @@ impl DirectoryStore for MemoryStore {
                 .map(|p| p.value.version)
                 .ok_or_else(|| not_found(Entity::Portal))?;
             crate::model::check_expected_version("portal", stored, expected)?;
-            activity.ensure_portal(portal)?;
-            if !matches!(
-                edit,
-                PortalEdit::Rename(_)
-                    | PortalEdit::TargetDate(_)
-                    | PortalEdit::Status(_)
-                    | PortalEdit::Branding(_)
-            ) {
-                return Err(Error::storage_msg("an edit this store does not know"));
+            if edits.is_empty() {
+                return Err(Error::invalid("edits", "give at least one change"));
             }
-            st.activity.push(activity.clone());
+            // Every check before the first write: all or nothing.
+            for (edit, activity) in edits {
+                activity.ensure_portal(portal)?;
+                if !matches!(
+                    edit,
+                    PortalEdit::Rename(_)
+                        | PortalEdit::TargetDate(_)
+                        | PortalEdit::Status(_)
+                        | PortalEdit::Branding(_)
+                ) {
+                    return Err(Error::storage_msg("an edit this store does not know"));
+                }
+            }
             let p = st
                 .portals
                 .get_mut(&portal)
                 .ok_or_else(|| not_found(Entity::Portal))?;
-            match edit {
-                PortalEdit::Rename(name) => p.value.client_name.clone_from(name),
-                PortalEdit::TargetDate(date) => p.value.target_date = *date,
-                PortalEdit::Status(status) => p.value.status = *status,
-                PortalEdit::Branding(branding) => p.value.branding = branding.clone(),
+            for (edit, _) in edits {
+                match edit {
+                    PortalEdit::Rename(name) => p.value.client_name.clone_from(name),
+                    PortalEdit::TargetDate(date) => p.value.target_date = *date,
+                    PortalEdit::Status(status) => p.value.status = *status,
+                    PortalEdit::Branding(branding) => p.value.branding = branding.clone(),
+                }
             }
             p.value.version += 1;
-            Ok(p.value.clone())
+            let edited = p.value.clone();
+            for (_, activity) in edits {
+                st.activity.push(activity.clone());
+            }
+            Ok(edited)
         })
     }
 
@@ -316,14 +373,20 @@ impl DirectoryStore for MemoryStore {
         &self,
         contact: ContactId,
         edit: &ContactEdit,
+        expected: Option<&str>,
         activity: &ActivityEntry,
     ) -> Result<Contact> {
         self.with(|st| {
-            let portal = st
+            let stored = st
                 .contacts
                 .get(&contact)
-                .map(|c| c.value.portal_id)
                 .ok_or_else(|| not_found(Entity::Contact))?;
+            let portal = stored.value.portal_id;
+            if expected.is_some_and(|tag| tag != stored.value.content_tag()) {
+                return Err(Error::stale(
+                    "this contact was changed by someone else since you opened it",
+                ));
+            }
             activity.ensure_portal(portal)?;
             if st.contacts.values().any(|c| {
                 c.value.portal_id == portal && c.value.id != contact && c.value.email == edit.email

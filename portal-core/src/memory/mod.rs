@@ -225,6 +225,8 @@ struct State {
     escalations: HashMap<PortalId, DateTime<Utc>>,
     /// Plan templates of every tenant.
     templates: HashMap<crate::ids::TemplateId, crate::workflow::template::PlanTemplate>,
+    /// Each template's creation number (the tie-break of its page key).
+    template_seq: HashMap<crate::ids::TemplateId, u64>,
     /// Every tenant's erasure log, in insertion order.
     erasures: Vec<crate::store::Erasure>,
     /// Idempotency keys by (tenant, key).
@@ -354,6 +356,22 @@ fn newest_first<'a, T: 'a>(
     // A stable sort keeps the reversed insertion order among equal times.
     v.sort_by_key(|e| std::cmp::Reverse(at(e)));
     v
+}
+
+/// A page of `items` (each with its time and creation number) oldest first, after
+/// `after` in that order: the keyset page of [`Page`]'s contract.
+fn oldest_page<T>(
+    items: impl Iterator<Item = (DateTime<Utc>, u64, T)>,
+    after: Option<PageKey>,
+    limit: usize,
+) -> Page<T> {
+    let mut read: Vec<(PageKey, T)> = items
+        .map(|(at, seq, t)| (PageKey { at, seq }, t))
+        .filter(|(key, _)| after.is_none_or(|a| *key > a))
+        .collect();
+    read.sort_by_key(|item| item.0);
+    read.truncate(limit.saturating_add(1));
+    Page::from_read(read, limit)
 }
 
 fn oldest_first<T: Clone>(items: impl Iterator<Item = (DateTime<Utc>, u64, T)>) -> Vec<T> {

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 
-use super::{MemoryStore, State, not_found};
+use super::{MemoryStore, State, not_found, oldest_page};
 use crate::error::{Entity, Error, Result};
 use crate::ids::{PhaseId, PortalId, TemplateId, TenantId};
 use crate::model::{Contact, Phase, Portal, Task};
-use crate::store::{PlanDecision, PlanStore, TemplateStore, check_new_plan};
+use crate::store::{Page, PageKey, PlanDecision, PlanStore, TemplateStore, check_new_plan};
 use crate::workflow::ActivityEntry;
 use crate::workflow::plan::{Plan, PlanChange};
 use crate::workflow::template::PlanTemplate;
@@ -96,6 +96,8 @@ impl TemplateStore for MemoryStore {
             if !st.tenants.contains_key(&template.tenant_id) {
                 return Err(not_found(Entity::Tenant));
             }
+            let seq = st.seq();
+            st.template_seq.insert(template.id, seq);
             st.templates.insert(template.id, template.clone());
             Ok(())
         })
@@ -138,6 +140,27 @@ impl TemplateStore for MemoryStore {
                 .collect();
             list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
             Ok(list)
+        })
+    }
+
+    async fn templates_page(
+        &self,
+        tenant: TenantId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<PlanTemplate>> {
+        self.with(|st| {
+            Ok(oldest_page(
+                st.templates
+                    .values()
+                    .filter(|t| t.tenant_id == tenant)
+                    .map(|t| {
+                        let seq = st.template_seq.get(&t.id).copied().unwrap_or_default();
+                        (t.created_at, seq, t.clone())
+                    }),
+                after,
+                limit,
+            ))
         })
     }
 

@@ -13,7 +13,7 @@ use crate::ids::{ContactId, PortalId};
 use crate::model::{Contact, EmailAddress, Portal, Progress, Tenant, clean_label};
 use crate::secret::InviteToken;
 use crate::staff::{StaffContext, StaffRole};
-use crate::store::{AccessEvent, ContactEdit, Erasure};
+use crate::store::{AccessEvent, ContactEdit, Erasure, Page, PageKey};
 use crate::workflow::{ActivityEntry, ActivityKind};
 
 /// How many access-log entries of a portal are read to find its contacts' last
@@ -60,52 +60,73 @@ impl std::fmt::Debug for InviteLink {
 }
 
 impl PortalService {
-    /// The staff member's tenant's portals, oldest first, with their progress.
-    pub async fn list_portals(&self, staff: &StaffContext) -> Result<Vec<PortalSummary>> {
+    /// One page of the staff member's tenant's portals, oldest first, with their
+    /// progress: at most `limit` after `after` (from the first when `None`), read by
+    /// key in the store, so a portal created or deleted between two page reads never
+    /// repeats or hides another (see [`Page`]).
+    pub async fn list_portals(
+        &self,
+        staff: &StaffContext,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<PortalSummary>> {
         staff.require(StaffRole::Member, "listing portals")?;
-        let portals = self.inner.store.portals(staff.tenant).await?;
-        let mut out = Vec::with_capacity(portals.len());
-        for portal in portals {
+        let page = self
+            .inner
+            .store
+            .portals_page(staff.tenant, after, limit)
+            .await?;
+        let mut out = Vec::with_capacity(page.items.len());
+        for portal in page.items {
             let snapshot = self.inner.store.portal_snapshot(portal.id).await?;
             out.push(PortalSummary {
                 progress: Progress::of(&snapshot.tasks),
                 portal: snapshot.portal,
             });
         }
-        Ok(out)
+        Ok(Page {
+            items: out,
+            next: page.next,
+        })
     }
 
-    /// A portal's contacts, oldest first, each with their last access.
+    /// One page of a portal's contacts, oldest first, each with their last access:
+    /// at most `limit` after `after`, read by key in the store (see [`Page`]).
     pub async fn list_contacts(
         &self,
         staff: &StaffContext,
         portal: PortalId,
-    ) -> Result<Vec<ContactSummary>> {
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<ContactSummary>> {
         staff.require(StaffRole::Member, "listing contacts")?;
         let portal = self.staff_portal(staff, portal).await?;
-        let contacts = self.inner.store.contacts(portal.id).await?;
-        let log = self
+        let page = self
             .inner
             .store
-            .access_log(portal.id, LAST_ACCESS_WINDOW)
+            .contacts_page(portal.id, after, limit)
             .await?;
         let mut last: HashMap<ContactId, DateTime<Utc>> = HashMap::new();
-        for entry in log {
-            if matches!(
-                entry.event,
-                AccessEvent::Verified | AccessEvent::PortalRequest
-            ) {
-                let at = last.entry(entry.contact_id).or_insert(entry.at);
-                *at = (*at).max(entry.at);
+        if !page.items.is_empty() {
+            let log = self
+                .inner
+                .store
+                .access_log(portal.id, LAST_ACCESS_WINDOW)
+                .await?;
+            for entry in log {
+                if matches!(
+                    entry.event,
+                    AccessEvent::Verified | AccessEvent::PortalRequest
+                ) {
+                    let at = last.entry(entry.contact_id).or_insert(entry.at);
+                    *at = (*at).max(entry.at);
+                }
             }
         }
-        Ok(contacts
-            .into_iter()
-            .map(|contact| ContactSummary {
-                last_access: last.get(&contact.id).copied(),
-                contact,
-            })
-            .collect())
+        Ok(page.map(|contact| ContactSummary {
+            last_access: last.get(&contact.id).copied(),
+            contact,
+        }))
     }
 
     /// Issues a new invite link for a contact WITHOUT emailing it, for a host that
@@ -172,13 +193,16 @@ impl PortalService {
     }
 
     /// Corrects a contact's name and email. A new email must not be another contact's
-    /// of the same portal (`Conflict`).
+    /// of the same portal (`Conflict`). With `expected` (a [`Contact::content_tag`]
+    /// the caller read), the contact must still be as read (`Stale` otherwise,
+    /// compared by the store inside its unit; nothing written).
     pub async fn edit_contact(
         &self,
         staff: &StaffContext,
         contact: ContactId,
         name: &str,
         email: &str,
+        expected: Option<&str>,
     ) -> Result<Contact> {
         staff.require(StaffRole::Member, "editing a contact")?;
         let edit = ContactEdit {
@@ -195,7 +219,7 @@ impl PortalService {
         );
         self.inner
             .store
-            .edit_contact(contact, &edit, &activity)
+            .edit_contact(contact, &edit, expected, &activity)
             .await
     }
 

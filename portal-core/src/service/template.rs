@@ -12,6 +12,7 @@ use crate::error::Result;
 use crate::ids::{PortalId, TemplateId};
 use crate::model::{Portal, PortalStatus, clean_label};
 use crate::staff::{StaffContext, StaffRole};
+use crate::store::{Page, PageKey};
 use crate::workflow::template::{PlanTemplate, TemplatePhase};
 use crate::workflow::{ActivityEntry, ActivityKind};
 
@@ -88,10 +89,20 @@ impl PortalService {
         self.inner.store.template(staff.tenant, id).await
     }
 
-    /// `staff`'s tenant's templates, by name.
-    pub async fn templates(&self, staff: &StaffContext) -> Result<Vec<PlanTemplate>> {
+    /// One page of `staff`'s tenant's templates, oldest first (by creation, so a
+    /// rename between two page reads moves nothing): at most `limit` after `after`,
+    /// read by key in the store (see [`Page`]).
+    pub async fn templates(
+        &self,
+        staff: &StaffContext,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<PlanTemplate>> {
         self.template_staff(staff)?;
-        self.inner.store.templates(staff.tenant).await
+        self.inner
+            .store
+            .templates_page(staff.tenant, after, limit)
+            .await
     }
 
     /// Creates a portal for `client_name` with the template's plan, due dates counted

@@ -59,10 +59,11 @@ impl PortalUpdate {
 impl PortalService {
     /// Changes a portal's own fields. With `expected`, the portal must still be at
     /// that version (`Stale` otherwise, nothing written). Every field is checked
-    /// (roles, names) before anything is written; each changed field is then one
-    /// store unit with its feed entry, the next one naming the version the previous
-    /// one left, so a change by someone else in between refuses the rest (`Stale`).
-    /// Returns the portal as stored.
+    /// (roles, names) before anything is written; then every changed field, each
+    /// with its feed entry, is written in ONE store unit
+    /// ([`DirectoryStore::edit_portal_fields`](crate::store::DirectoryStore::edit_portal_fields)):
+    /// one version step, and a refusal (a stale version, a field the store refuses)
+    /// writes none of them. Returns the portal as stored.
     pub async fn update_portal(
         &self,
         staff: &StaffContext,
@@ -118,17 +119,11 @@ impl PortalService {
             check_expected_version("portal", current.version, expected)?;
             return Ok(current);
         }
-        let mut expected = expected;
-        let mut stored = current;
-        for (edit, entry) in edits {
-            stored = self
-                .inner
-                .store
-                .edit_portal(portal, &edit, expected, &entry)
-                .await?;
-            expected = expected.map(|_| stored.version);
-        }
-        Ok(stored)
+        // One unit for every field: one version step, all or nothing.
+        self.inner
+            .store
+            .edit_portal_fields(portal, &edits, expected)
+            .await
     }
 
     /// Changes the staff member's tenant's settings (admin). With `expected`, the

@@ -586,13 +586,14 @@ async fn templates_are_created_edited_copied_listed_and_make_portals() {
     assert_eq!(copy.phases, edited.phases);
     let names: Vec<String> = h
         .service
-        .templates(&staff)
+        .templates(&staff, None, 100)
         .await
         .unwrap()
+        .items
         .into_iter()
         .map(|t| t.name)
         .collect();
-    assert_eq!(names, ["Small office", "Standard (2026)"]);
+    assert_eq!(names, ["Standard (2026)", "Small office"], "oldest first");
 
     // Another tenant's staff see none of it.
     let elsewhere = h
@@ -605,7 +606,14 @@ async fn templates_are_created_edited_copied_listed_and_make_portals() {
         .await
         .unwrap();
     let eve = StaffContext::new(elsewhere.id, "u-9", "Eve", None, StaffRole::Admin).unwrap();
-    assert!(h.service.templates(&eve).await.unwrap().is_empty());
+    assert!(
+        h.service
+            .templates(&eve, None, 100)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     let start = NaiveDate::from_ymd_opt(2026, 12, 28).unwrap();
     assert_err(
         h.service

@@ -116,7 +116,12 @@ mod operations {
             .create_portal(&h.staff, "Fabrikam", PortalStatus::Draft)
             .await
             .unwrap();
-        let listed = h.service.list_portals(&h.staff).await.unwrap();
+        let listed = h
+            .service
+            .list_portals(&h.staff, None, 100)
+            .await
+            .unwrap()
+            .items;
         assert_eq!(listed.len(), 2);
         assert_eq!(listed[0].portal.id, h.portal.id, "oldest first");
         assert_eq!(
@@ -171,9 +176,10 @@ mod operations {
             .unwrap();
         let listed = h
             .service
-            .list_contacts(&h.staff, h.portal.id)
+            .list_contacts(&h.staff, h.portal.id, None, 100)
             .await
-            .unwrap();
+            .unwrap()
+            .items;
         assert_eq!(listed.len(), 2);
         assert_eq!(listed[0].contact.id, h.contact.id);
         assert_eq!(listed[0].last_access, Some(later), "the newest access");
@@ -208,13 +214,13 @@ mod operations {
         let sam = h.add_contact("Sam Lee", "sam@contoso.example").await;
         assert!(matches!(
             h.service
-                .edit_contact(&h.staff, h.contact.id, "Jane", "sam@contoso.example")
+                .edit_contact(&h.staff, h.contact.id, "Jane", "sam@contoso.example", None)
                 .await,
             Err(Error::Conflict { .. })
         ));
         assert!(matches!(
             h.service
-                .edit_contact(&h.staff, h.contact.id, "Jane", "not an email")
+                .edit_contact(&h.staff, h.contact.id, "Jane", "not an email", None)
                 .await,
             Err(Error::Invalid { .. })
         ));
@@ -225,6 +231,7 @@ mod operations {
                 h.contact.id,
                 "Jane Q. Doe",
                 "jane.q@contoso.example",
+                None,
             )
             .await
             .unwrap();
@@ -294,9 +301,10 @@ mod operations {
         ));
         assert!(
             h.service
-                .list_contacts(&h.staff, h.portal.id)
+                .list_contacts(&h.staff, h.portal.id, None, 100)
                 .await
                 .unwrap()
+                .items
                 .is_empty()
         );
         let feed = h

@@ -138,8 +138,8 @@ impl PortalApp {
                 Ok(ApiReply::ok(views::tenant(&t)).with_version(t.version))
             }
             Op::ListPortals => {
-                let all = s.list_portals(&call.staff).await?;
-                Ok(call.page(all.iter().map(views::portal_summary).collect()))
+                let page = s.list_portals(&call.staff, call.after, call.limit).await?;
+                Ok(Call::key_page(page.map(|p| views::portal_summary(&p))))
             }
             Op::CreatePortal => {
                 let m = object(&call.body)?;
@@ -201,26 +201,37 @@ impl PortalApp {
             }
             Op::ListContacts => {
                 let p = self.portal_in(call, 0).await?;
-                let all = s.list_contacts(&call.staff, p.id).await?;
-                Ok(call.page(
-                    all.iter()
-                        .map(|c| views::contact(&c.contact, c.last_access))
-                        .collect(),
+                let page = s
+                    .list_contacts(&call.staff, p.id, call.after, call.limit)
+                    .await?;
+                Ok(Call::key_page(
+                    page.map(|c| views::contact(&c.contact, c.last_access)),
                 ))
             }
             Op::GetContact => {
                 let p = self.portal_in(call, 0).await?;
                 let c = self.contact_in(&p, param(call, 1)).await?;
-                Ok(ApiReply::ok(self.contact_view(call, &p, c.id).await?))
+                Ok(ApiReply::ok(self.contact_view(call, &p, c.id).await?)
+                    .with_contact_tag(&c.content_tag()))
             }
             Op::EditContact => {
                 let p = self.portal_in(call, 0).await?;
                 let c = self.contact_in(&p, param(call, 1)).await?;
-                call.if_match(&self.contact_view(call, &p, c.id).await?)?;
+                // `*` edits whatever is current; a tag is compared by the store
+                // inside its unit, so an edit landing in between is still refused.
+                let tag = c.content_tag();
+                call.if_match_etag(&super::contact_etag(&tag))?;
+                let given_star = call
+                    .headers
+                    .get(http::header::IF_MATCH)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.split(',').any(|t| t.trim() == "*"));
+                let expected = (!given_star).then_some(tag.as_str());
                 let m = object(&call.body)?;
                 let name = req_str(m, "name")?;
                 let email = req_str(m, "email")?;
-                s.edit_contact(&call.staff, c.id, &name, &email)
+                let edited = s
+                    .edit_contact(&call.staff, c.id, &name, &email, expected)
                     .await
                     .map_err(|e| match e {
                         Error::Conflict { .. } => input::invalid(
@@ -229,7 +240,8 @@ impl PortalApp {
                         ),
                         other => rename(other, &[("name", "name"), ("email", "email")]),
                     })?;
-                Ok(ApiReply::ok(self.contact_view(call, &p, c.id).await?))
+                Ok(ApiReply::ok(self.contact_view(call, &p, c.id).await?)
+                    .with_contact_tag(&edited.content_tag()))
             }
             Op::InviteLink => {
                 let p = self.portal_in(call, 0).await?;
@@ -547,8 +559,8 @@ impl PortalApp {
                 Ok(ApiReply::ok(views::phase(ph, &tasks)).with_version(ph.version))
             }
             Op::ListTemplates => {
-                let all = s.templates(&call.staff).await?;
-                Ok(call.page(all.iter().map(views::template).collect()))
+                let page = s.templates(&call.staff, call.after, call.limit).await?;
+                Ok(Call::key_page(page.map(|t| views::template(&t))))
             }
             Op::CreateTemplate => {
                 let m = object(&call.body)?;
@@ -778,12 +790,21 @@ impl PortalApp {
         p: &Portal,
         contact: ContactId,
     ) -> Result<Value, ApiError> {
-        let all = self.service().list_contacts(&call.staff, p.id).await?;
-        let c = all
-            .into_iter()
-            .find(|c| c.contact.id == contact)
-            .ok_or(ApiError::Core(Error::not_found(Entity::Contact)))?;
-        Ok(views::contact(&c.contact, c.last_access))
+        // The contacts of a portal are few: read page by page until it comes.
+        let mut after = None;
+        loop {
+            let page = self
+                .service()
+                .list_contacts(&call.staff, p.id, after, 100)
+                .await?;
+            if let Some(c) = page.items.iter().find(|c| c.contact.id == contact) {
+                return Ok(views::contact(&c.contact, c.last_access));
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Err(ApiError::Core(Error::not_found(Entity::Contact))),
+            }
+        }
     }
 
     /// A portal with its plan, with the `ETag` of the portal's own version (its

@@ -13,9 +13,10 @@
 //! Tasks, phases, templates, the tenant's settings and portals (their own fields:
 //! name, status, target date, branding) have version counters: their `ETag` is
 //! `"v<version>"` and the version `If-Match` names goes into the use case, which the
-//! store compares inside its unit (a lost race is `Error::Stale`, 412). Contacts and
-//! reminder settings have no counter yet: their `ETag` is a hash of their JSON,
-//! checked just before the update.
+//! store compares inside its unit (a lost race is `Error::Stale`, 412). Contacts have
+//! no counter: their `ETag` is `"c<tag>"` of their record's content tag, which the
+//! store compares inside its unit too. Reminder settings have no counter yet: their
+//! `ETag` is a hash of their JSON, checked just before the update.
 
 mod auth;
 mod evidence;
@@ -118,6 +119,14 @@ impl ApiReply {
         self
     }
 
+    /// Answers with the `ETag` of a contact's content tag
+    /// ([`portal_core::model::Contact::content_tag`]): contacts have no version
+    /// counter, and the store compares this tag inside its unit on an edit.
+    pub(crate) fn with_contact_tag(mut self, tag: &str) -> Self {
+        self.headers.push((http::header::ETAG, contact_etag(tag)));
+        self
+    }
+
     /// A success without a body.
     pub(crate) fn empty(status: StatusCode) -> Self {
         Self {
@@ -158,6 +167,11 @@ pub(crate) fn version_etag(n: u64) -> String {
     format!("\"v{n}\"")
 }
 
+/// The `ETag` of a contact whose content tag is `tag`.
+pub(crate) fn contact_etag(tag: &str) -> String {
+    format!("\"c{tag}\"")
+}
+
 /// Per-request facts a handler needs.
 pub(crate) struct Call<'a> {
     pub staff: StaffContext,
@@ -176,14 +190,19 @@ impl Call<'_> {
     /// Checks `If-Match` against the current view of the resource: missing is 428,
     /// another version 412 (`*` matches any).
     pub(crate) fn if_match(&self, current: &Value) -> Result<(), ApiError> {
+        self.if_match_etag(&etag_of(current))
+    }
+
+    /// Checks `If-Match` against the resource's current `ETag` `now`: missing is
+    /// 428, another tag 412 (`*` matches any).
+    pub(crate) fn if_match_etag(&self, now: &str) -> Result<(), ApiError> {
         let Some(given) = self.headers.get(IF_MATCH).and_then(|v| v.to_str().ok()) else {
             return Err(ApiError::PreconditionRequired);
         };
-        let now = etag_of(current);
         let fits = given
             .split(',')
             .map(str::trim)
-            .any(|t| t == "*" || t == now || t.strip_prefix("W/") == Some(now.as_str()));
+            .any(|t| t == "*" || t == now || t.strip_prefix("W/") == Some(now));
         if fits {
             Ok(())
         } else {

@@ -222,7 +222,7 @@ pub(crate) fn routes() -> Vec<Route> {
         r(M::GET, "/portals", ListPortals, "listPortals")
             .summary("The MSP's portals, oldest first")
             .ok(200, "PortalPage")
-            .paged(),
+            .keyset(),
         r(M::POST, "/portals", CreatePortal, "createPortal")
             .summary("Create a portal for a client company")
             .body("PortalInput")
@@ -261,7 +261,7 @@ pub(crate) fn routes() -> Vec<Route> {
         )
         .summary("A portal's contacts, oldest first")
         .ok(200, "ContactPage")
-        .paged(),
+        .keyset(),
         r(
             M::POST,
             "/portals/{portal}/contacts",
@@ -499,9 +499,9 @@ pub(crate) fn routes() -> Vec<Route> {
             .empty(204)
             .if_match(),
         r(M::GET, "/templates", ListTemplates, "listTemplates")
-            .summary("The MSP's plan templates, by name")
+            .summary("The MSP's plan templates, oldest first")
             .ok(200, "TemplatePage")
-            .paged(),
+            .keyset(),
         r(M::POST, "/templates", CreateTemplate, "createTemplate")
             .summary("Create a plan template")
             .body("TemplateInput")

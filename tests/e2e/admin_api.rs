@@ -2436,3 +2436,201 @@ async fn portals_contacts_and_templates_page_by_key() {
         assert_eq!(refused.field(), "cursor");
     }
 }
+
+/// A contact's `ETag` is its record's content tag: a client signing in (its last
+/// access) leaves it alone, an edit or a revocation moves it; an edit with a tag
+/// read before either is 412 and changes nothing; `*` edits whatever is current.
+#[tokio::test]
+async fn a_contacts_etag_guards_its_edits() {
+    let api = Api::start().await;
+    let cp = [api.portal(), api.h.contact.id.to_string()];
+    let path = "/portals/{portal}/contacts/{contact}";
+    let read = api.send(req(Method::GET, path, &cp)).await;
+    assert_eq!(read.status(), 200, "{}", read.page.body);
+    let tag = read.page.header("etag");
+    assert!(tag.starts_with("\"c"), "{tag}");
+    // The client signs in: the contact's last access moves, its ETag does not.
+    let client = api.h.browser();
+    sign_in_over_http(&client, &api.h.invite_path(), || {
+        code_in(&api.h.last_email_text())
+    })
+    .await;
+    client.get("/").await;
+    let again = api.send(req(Method::GET, path, &cp)).await;
+    assert_ne!(again.json["last_access"], read.json["last_access"]);
+    assert_eq!(
+        again.page.header("etag"),
+        tag,
+        "the client's sign-in is no edit"
+    );
+    let edit = |tag: String, name: &str| {
+        req(Method::PATCH, path, &cp)
+            .json(json!({"name": name, "email": "dana@contoso.example"}))
+            .header("if-match", tag)
+    };
+    let missing = api
+        .send(
+            req(Method::PATCH, path, &cp)
+                .json(json!({"name": "Dana", "email": "dana@contoso.example"})),
+        )
+        .await;
+    assert_eq!(missing.status(), 428, "{}", missing.page.body);
+    let edited = api.send(edit(tag.clone(), "Dana")).await;
+    assert_eq!(edited.status(), 200, "{}", edited.page.body);
+    let moved = edited.page.header("etag");
+    assert_ne!(moved, tag, "an edit moves the ETag");
+    assert_eq!(
+        api.send(req(Method::GET, path, &cp))
+            .await
+            .page
+            .header("etag"),
+        moved,
+        "the answer's ETag is the one a read gives"
+    );
+    let stale = api.send(edit(tag, "Lost update")).await;
+    assert_eq!(stale.status(), 412, "{}", stale.page.body);
+    assert_eq!(
+        stale.json["type"],
+        "https://portal.example/problems/precondition-failed"
+    );
+    // A revocation by someone else moves it too.
+    api.h
+        .service
+        .revoke_contact(&api.h.staff, api.h.contact.id)
+        .await
+        .unwrap();
+    let after_revoke = api.send(edit(moved, "Overwrites?")).await;
+    assert_eq!(after_revoke.status(), 412, "{}", after_revoke.page.body);
+    let c = api.h.store.contact(api.h.contact.id).await.unwrap();
+    assert_eq!(c.name, "Dana", "stale edits changed nothing");
+    let star = api.send(edit("*".to_owned(), "Dana B.")).await;
+    assert_eq!(star.status(), 200, "{}", star.page.body);
+    assert_eq!(star.json["name"], "Dana B.");
+}
+
+/// A PATCH that changes several fields is one store unit: the record's version steps
+/// once, and a PATCH whose later field is refused (by the API or by the core's
+/// rules) changes none of them.
+#[tokio::test]
+async fn a_multi_field_patch_is_all_or_nothing() {
+    let api = Api::start().await;
+    // A task: a valid title with a dependency on itself (a cycle the core refuses).
+    let tp = [api.portal(), api.task("standard")];
+    let task_path = "/portals/{portal}/tasks/{task}";
+    let read = api.send(req(Method::GET, task_path, &tp)).await;
+    let tag = read.page.header("etag");
+    let before = read.json.clone();
+    for (body, field) in [
+        (
+            json!({"title": "Renamed", "waits_on": [api.task("standard")]}),
+            "waits_on",
+        ),
+        (
+            json!({"title": "Renamed", "assigned_to": [random_id()]}),
+            "assigned_to",
+        ),
+        (
+            json!({"title": "Renamed", "due_date": "someday"}),
+            "due_date",
+        ),
+    ] {
+        let refused = api
+            .send(
+                req(Method::PATCH, task_path, &tp)
+                    .json(body.clone())
+                    .header("if-match", tag.clone()),
+            )
+            .await;
+        assert_eq!(refused.status(), 422, "{body}: {}", refused.page.body);
+        assert_eq!(refused.field(), field, "{body}");
+        let now = api.send(req(Method::GET, task_path, &tp)).await;
+        assert_eq!(now.json, before, "{body}: nothing changed");
+        assert_eq!(now.page.header("etag"), tag);
+    }
+    let both = api
+        .send(
+            req(Method::PATCH, task_path, &tp)
+                .json(json!({"title": "Renamed", "due_date": "2027-01-15", "description": "New"}))
+                .header("if-match", tag.clone()),
+        )
+        .await;
+    assert_eq!(both.status(), 200, "{}", both.page.body);
+    assert_eq!(
+        both.json["version"],
+        before["version"].as_u64().unwrap() + 1,
+        "three fields, one version step"
+    );
+    assert_eq!(both.json["title"], "Renamed");
+    assert_eq!(both.json["due_date"], "2027-01-15");
+
+    // A portal: three fields in one unit, one version step; a later bad field
+    // changes nothing.
+    let pp = [api.portal()];
+    let read = api.send(req(Method::GET, "/portals/{portal}", &pp)).await;
+    let tag = read.page.header("etag");
+    let version = read.json["version"].as_u64().unwrap();
+    let feed_before = api
+        .send(req(Method::GET, "/portals/{portal}/activity", &pp).query("limit=100"))
+        .await
+        .json["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    let refused = api
+        .send(
+            req(Method::PATCH, "/portals/{portal}", &pp)
+                .json(json!({"client_name": "Contoso Dental", "status": "finished"}))
+                .header("if-match", tag.clone()),
+        )
+        .await;
+    assert_eq!(refused.status(), 422, "{}", refused.page.body);
+    assert_eq!(refused.field(), "status");
+    let p = api.h.store.portal(api.h.portal.id).await.unwrap();
+    assert_eq!(p.version, version, "nothing written");
+    assert_ne!(p.client_name, "Contoso Dental");
+    let done = api
+        .send(
+            req(Method::PATCH, "/portals/{portal}", &pp)
+                .json(json!({
+                    "client_name": "Contoso Dental",
+                    "target_date": "2027-03-01",
+                    "status": "completed"
+                }))
+                .header("if-match", tag),
+        )
+        .await;
+    assert_eq!(done.status(), 200, "{}", done.page.body);
+    assert_eq!(
+        done.json["version"],
+        version + 1,
+        "three fields, one version step"
+    );
+    assert_eq!(done.page.header("etag"), format!("\"v{}\"", version + 1));
+    let p = api.h.store.portal(api.h.portal.id).await.unwrap();
+    assert_eq!(p.client_name, "Contoso Dental");
+    assert_eq!(p.status, PortalStatus::Completed);
+    let feed_after = api
+        .send(req(Method::GET, "/portals/{portal}/activity", &pp).query("limit=100"))
+        .await
+        .json["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(feed_after, feed_before + 3, "one feed entry per field");
+
+    // A contact: a good name with a bad email changes nothing.
+    let cp = [api.portal(), api.h.contact.id.to_string()];
+    let path = "/portals/{portal}/contacts/{contact}";
+    let read = api.send(req(Method::GET, path, &cp)).await;
+    let refused = api
+        .send(
+            req(Method::PATCH, path, &cp)
+                .json(json!({"name": "New name", "email": "not an email"}))
+                .header("if-match", read.page.header("etag")),
+        )
+        .await;
+    assert_eq!(refused.status(), 422, "{}", refused.page.body);
+    assert_eq!(refused.field(), "email");
+    let c = api.h.store.contact(api.h.contact.id).await.unwrap();
+    assert_eq!(c.name, api.h.contact.name, "the name was not written alone");
+}

@@ -2634,3 +2634,56 @@ async fn a_multi_field_patch_is_all_or_nothing() {
     let c = api.h.store.contact(api.h.contact.id).await.unwrap();
     assert_eq!(c.name, api.h.contact.name, "the name was not written alone");
 }
+
+/// A member creates portals as drafts (from scratch or from a template); opening one
+/// at creation is the admin's, like any status change: 403 and nothing created.
+#[tokio::test]
+async fn a_member_creates_drafts_but_does_not_open_portals() {
+    let api = Api::start().await;
+    let count = async || {
+        api.h
+            .service
+            .list_portals(&api.h.staff, None, 100)
+            .await
+            .unwrap()
+            .items
+            .len()
+    };
+    let before = count().await;
+    let tpl = a_template(&api, "member").await;
+    let tplp = [tpl];
+    let start = "2027-01-04";
+    let refused = [
+        req(Method::POST, "/portals", &[])
+            .json(json!({"client_name": "Opened by a member", "status": "active"})),
+        req(Method::POST, "/templates/{template}/portals", &tplp).json(
+            json!({"client_name": "Opened by a member", "start_date": start, "status": "active"}),
+        ),
+    ];
+    for r in refused {
+        let a = api.send(r.as_(Some("member"))).await;
+        assert_eq!(a.status(), 403, "{}", a.page.body);
+        assert_eq!(a.json["type"], "https://portal.example/problems/forbidden");
+    }
+    assert_eq!(count().await, before, "nothing created");
+    let drafts = [
+        req(Method::POST, "/portals", &[]).json(json!({"client_name": "Member draft"})),
+        req(Method::POST, "/templates/{template}/portals", &tplp)
+            .json(json!({"client_name": "Member draft 2", "start_date": start})),
+    ];
+    for r in drafts {
+        let a = api.send(r.as_(Some("member"))).await;
+        assert_eq!(a.status(), 201, "{}", a.page.body);
+        assert_eq!(a.json["status"], "draft");
+    }
+    // The admin opens one at once.
+    let opened = api
+        .send(
+            req(Method::POST, "/portals", &[])
+                .json(json!({"client_name": "Opened", "status": "active"})),
+        )
+        .await;
+    assert_eq!(opened.status(), 201, "{}", opened.page.body);
+    assert_eq!(opened.json["status"], "active");
+    assert_eq!(count().await, before + 3);
+}

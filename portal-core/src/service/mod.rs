@@ -384,7 +384,9 @@ impl PortalService {
     }
 
     /// Creates a portal of the staff member's tenant for a client company, copying
-    /// the tenant's branding defaults.
+    /// the tenant's branding defaults. Any staff member may create a draft; creating
+    /// it in another status (opening it to the client at once) is a status change,
+    /// which is the admin's ([`Self::update_portal`]): a member's is `Forbidden`.
     pub async fn create_portal(
         &self,
         staff: &StaffContext,
@@ -392,6 +394,7 @@ impl PortalService {
         status: PortalStatus,
     ) -> Result<Portal> {
         staff.require(StaffRole::Member, "creating a portal")?;
+        require_opening_role(staff, status)?;
         let tenant = self.inner.store.tenant(staff.tenant).await?;
         let portal = Portal {
             id: PortalId::random(self.inner.random.as_ref()),
@@ -1190,5 +1193,15 @@ fn open_to_clients(status: PortalStatus) -> Result<()> {
         Ok(())
     } else {
         Err(Error::PortalClosed { status })
+    }
+}
+
+/// Creating a portal in any status but draft decides its status, as a status change
+/// does: the admin's. A draft is any staff member's to create and prepare.
+pub(crate) fn require_opening_role(staff: &StaffContext, status: PortalStatus) -> Result<()> {
+    if status == PortalStatus::Draft {
+        Ok(())
+    } else {
+        staff.require(StaffRole::Admin, "opening a portal")
     }
 }

@@ -109,7 +109,8 @@ impl PortalService {
     /// from `start_date`, in one unit (the portal never exists without its plan), with
     /// `status` (a host usually makes a draft, adds contacts and opens it when ready;
     /// one that opens it at once needs no second call, as with
-    /// [`Self::create_portal`]). The feed records who made it from which template.
+    /// [`Self::create_portal`], and like it: a draft is any staff member's, another
+    /// status the admin's). The feed records who made it from which template.
     pub async fn create_portal_from_template(
         &self,
         staff: &StaffContext,
@@ -119,6 +120,7 @@ impl PortalService {
         status: PortalStatus,
     ) -> Result<Portal> {
         self.template_staff(staff)?;
+        super::require_opening_role(staff, status)?;
         let template = self.inner.store.template(staff.tenant, template).await?;
         let tenant = self.inner.store.tenant(staff.tenant).await?;
         let now = self.inner.clock.now();

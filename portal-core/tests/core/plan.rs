@@ -684,3 +684,62 @@ async fn templates_are_created_edited_copied_listed_and_make_portals() {
         },
     );
 }
+
+/// A member creates drafts (from scratch and from a template); creating a portal in
+/// any other status is opening it, the admin's like a status change: `Forbidden`,
+/// nothing created.
+#[tokio::test]
+async fn a_member_creates_drafts_but_only_an_admin_opens_a_portal() {
+    let h = Harness::new(977).await;
+    let member = staff_of(&h, StaffRole::Member);
+    let admin = staff_of(&h, StaffRole::Admin);
+    let template = h
+        .service
+        .create_template(&member, "Quick", Vec::new())
+        .await
+        .unwrap();
+    let start = NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
+    let count = async || {
+        h.service
+            .list_portals(&admin, None, 100)
+            .await
+            .unwrap()
+            .items
+            .len()
+    };
+    let before = count().await;
+    for status in [
+        PortalStatus::Active,
+        PortalStatus::Completed,
+        PortalStatus::Archived,
+    ] {
+        assert_err(
+            h.service.create_portal(&member, "Fabrikam", status).await,
+            |e| matches!(e, Error::Forbidden { .. }),
+        );
+        assert_err(
+            h.service
+                .create_portal_from_template(&member, template.id, "Fabrikam", start, status)
+                .await,
+            |e| matches!(e, Error::Forbidden { .. }),
+        );
+    }
+    assert_eq!(count().await, before, "nothing created");
+    let draft = h
+        .service
+        .create_portal(&member, "Fabrikam", PortalStatus::Draft)
+        .await
+        .unwrap();
+    assert_eq!(draft.status, PortalStatus::Draft);
+    h.service
+        .create_portal_from_template(&member, template.id, "Tailspin", start, PortalStatus::Draft)
+        .await
+        .unwrap();
+    let opened = h
+        .service
+        .create_portal_from_template(&admin, template.id, "Contoso", start, PortalStatus::Active)
+        .await
+        .unwrap();
+    assert_eq!(opened.status, PortalStatus::Active);
+    assert_eq!(count().await, before + 3);
+}

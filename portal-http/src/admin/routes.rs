@@ -224,7 +224,7 @@ pub(crate) fn routes() -> Vec<Route> {
             .ok(200, "PortalPage")
             .keyset(),
         r(M::POST, "/portals", CreatePortal, "createPortal")
-            .summary("Create a portal for a client company")
+            .summary("Create a portal for a client company (a draft unless status says otherwise; any other status needs the admin role)")
             .body("PortalInput")
             .ok(201, "Portal")
             .idempotent(),
@@ -527,7 +527,7 @@ pub(crate) fn routes() -> Vec<Route> {
             .ok(201, "Template")
             .idempotent(),
         r(M::POST, "/templates/{template}/portals", PortalFromTemplate, "createPortalFromTemplate")
-            .summary("Create a portal (a draft unless status is active) with the template's plan, due dates counted from start_date")
+            .summary("Create a portal (a draft unless status is active, which needs the admin role) with the template's plan, due dates counted from start_date")
             .body("PortalFromTemplateInput")
             .ok(201, "Portal")
             .idempotent(),

@@ -255,13 +255,17 @@ impl Console {
     async fn template_choices(&self, key: &ApiKey) -> Vec<(String, String)> {
         // Templates are optional for every page that offers them: without the routes
         // (an older API) the choice is simply not offered.
-        self.api
+        let mut choices: Vec<(String, String)> = self
+            .api
             .list(key, "/templates", 500)
             .await
             .unwrap_or_default()
             .iter()
             .map(|t| (s(t, "id"), s(t, "name")))
-            .collect()
+            .collect();
+        // The API pages templates by creation; people pick them by name.
+        choices.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        choices
     }
 
     pub(super) async fn portals_page(&self, ctx: &Ctx) -> Handled {
@@ -1460,7 +1464,9 @@ impl Console {
 
     pub(super) async fn templates_page(&self, ctx: &Ctx) -> Handled {
         let key = self.key(ctx)?;
-        let all = self.api.list(key, "/templates", 500).await?;
+        let mut all = self.api.list(key, "/templates", 500).await?;
+        // The API pages templates by creation; the list reads best by name.
+        all.sort_by_key(|t| s(t, "name"));
         let page = TemplatesPage {
             f: self.frame(ctx, "Templates", "templates"),
             templates: all

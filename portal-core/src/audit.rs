@@ -95,6 +95,17 @@ pub enum AuditEvent {
         /// The hash over the whole canonical signature record.
         record_sha256: [u8; 32],
     },
+    /// Staff attached (or replaced, before signing) the document of a signature task.
+    SignatureDocumentAttached {
+        /// The signature task.
+        task: TaskId,
+        /// The cleaned file name.
+        name: String,
+        /// Plaintext size in bytes.
+        size: u64,
+        /// SHA-256 of the plaintext: what a signature of it will record.
+        sha256: [u8; 32],
+    },
     /// The client dropped a file on a secure file drop task.
     FileDropped {
         /// The task.
@@ -153,6 +164,7 @@ impl AuditEvent {
             Self::CredentialsRevealed { .. } => "credentials_revealed",
             Self::CredentialsPurged { .. } => "credentials_purged",
             Self::SignatureSubmitted { .. } => "signature_submitted",
+            Self::SignatureDocumentAttached { .. } => "signature_document_attached",
             Self::FileDropped { .. } => "file_dropped",
             Self::FileDownloaded { .. } => "file_downloaded",
             Self::FileDeleted { .. } => "file_deleted",
@@ -217,6 +229,17 @@ impl AuditEvent {
             } => vec![
                 field("task", task),
                 field("record_sha256", hex(record_sha256)),
+            ],
+            Self::SignatureDocumentAttached {
+                task,
+                name,
+                size,
+                sha256,
+            } => vec![
+                field("task", task),
+                field("name", name),
+                field("size", size),
+                field("sha256", hex(sha256)),
             ],
             Self::FileDropped {
                 task,

@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::audit::{canonical_time, hash_hex};
 use crate::blob::keyring::WrappedKey;
 use crate::error::{Error, Result};
+use crate::files::FileType;
 use crate::ids::{BlobId, PortalId, TaskId, TenantId};
 use crate::model::{Side, Task, TaskKind};
 use crate::workflow::{ActivityEntry, ActivityKind, Actor, Completion, TaskChange};
@@ -320,6 +321,139 @@ pub struct SignedDocument {
     /// SHA-256 of exactly the bytes the page served.
     #[serde(serialize_with = "ser_hex")]
     pub sha256: [u8; 32],
+}
+
+/// The largest document an MSP may attach to a signature task: 25 MiB, the default
+/// document upload limit (a contract or policy PDF is far smaller).
+pub const MAX_DOCUMENT: u64 = 25 * 1024 * 1024;
+
+/// The document an MSP attached to a signature task for the client to review and
+/// sign: its bytes are sealed into a blob (as uploads are, under the task's file
+/// binding); the record keeps its name, sniffed type, size, the SHA-256 of the
+/// plaintext (computed while sealing: the hash of exactly the bytes the portal serves)
+/// and the wrapped data key. One per task; replaced only until the task is signed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AttachedDocument {
+    /// The MSP.
+    pub tenant_id: TenantId,
+    /// The portal.
+    pub portal_id: PortalId,
+    /// The signature task.
+    pub task_id: TaskId,
+    /// The cleaned file name, its extension agreeing with `file_type`.
+    pub name: String,
+    /// What the content is (sniffed, never taken from the name or a header).
+    pub file_type: FileType,
+    /// Plaintext size in bytes.
+    pub size: u64,
+    /// SHA-256 of the plaintext: what a signature of this document records.
+    pub sha256: [u8; 32],
+    /// The blob with the encrypted content.
+    pub blob: BlobId,
+    /// Its data key, wrapped under the file binding.
+    pub key: WrappedKey,
+    /// Who attached it.
+    pub attached_by: Actor,
+    /// When (UTC, whole microseconds).
+    pub attached_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for AttachedDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AttachedDocument")
+            .field("portal_id", &self.portal_id)
+            .field("task_id", &self.task_id)
+            .field("name", &self.name)
+            .field("file_type", &self.file_type)
+            .field("size", &self.size)
+            .field("blob", &self.blob)
+            .field("key_id", &self.key.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AttachedDocument {
+    /// The document as a signature of it records it.
+    pub fn as_signed(&self) -> SignedDocument {
+        SignedDocument {
+            name: self.name.clone(),
+            size: self.size,
+            sha256: self.sha256,
+        }
+    }
+
+    /// The file binding its content was sealed under (the task's, like uploads).
+    pub const fn binding(&self) -> crate::blob::envelope::FileBinding {
+        crate::blob::envelope::FileBinding {
+            tenant: self.tenant_id,
+            portal: self.portal_id,
+            task: Some(self.task_id),
+            blob: self.blob,
+        }
+    }
+
+    /// Checks that the document belongs to `task` (a signature task of the same
+    /// portal, tenant `tenant`) and is within [`MAX_DOCUMENT`]; stores call it before
+    /// writing (`Invalid("document")`).
+    pub fn ensure_belongs(&self, task: &Task, tenant: TenantId) -> Result<()> {
+        let ok = self.tenant_id == tenant
+            && self.portal_id == task.portal_id
+            && self.task_id == task.id
+            && matches!(task.kind, TaskKind::Signature { .. })
+            && self.size <= MAX_DOCUMENT
+            && !self.name.trim().is_empty();
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "document",
+                "must be a document of a signature task of this portal",
+            ))
+        }
+    }
+
+    /// Whether a signature's document (as the record names it) is this document.
+    pub fn is_signed_as(&self, signed: Option<&SignedDocument>) -> bool {
+        signed == Some(&self.as_signed())
+    }
+}
+
+/// Whether a signature of `task` may name `signed` as its document, given the task's
+/// attached document as stored (`None`: none attached): exactly the attached one, or
+/// none when none is attached. Anything else is `Conflict`: the document changed
+/// between the page and the signature, so what the signer saw is not what is stored.
+pub fn ensure_signed_document(
+    attached: Option<&AttachedDocument>,
+    signed: Option<&SignedDocument>,
+) -> Result<()> {
+    let ok = match attached {
+        Some(doc) => doc.is_signed_as(signed),
+        None => signed.is_none(),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::conflict(
+            "The document to sign was changed since this page was opened. Nothing was signed: review the document again, then sign.",
+        ))
+    }
+}
+
+/// Whether the MSP may attach (or replace) the document of `task`: only a signature
+/// task, and only before it is signed (`signed`): a signed document never changes,
+/// or the signature would no longer say what was signed (`Conflict`).
+pub fn may_attach_document(task: &Task, signed: bool) -> Result<()> {
+    if !matches!(task.kind, TaskKind::Signature { .. }) {
+        return Err(Error::conflict(
+            "Only a signature task takes a document to sign.",
+        ));
+    }
+    if signed {
+        return Err(Error::conflict(
+            "This task is signed: its document can no longer be replaced.",
+        ));
+    }
+    Ok(())
 }
 
 /// Where a drawn signature's PNG is kept: sealed into a blob like an upload.
@@ -667,6 +801,17 @@ pub fn verify(
     image: Option<&[u8]>,
     audit_record_sha256: Option<&str>,
 ) -> Verification {
+    verify_hashed(record, document.map(sha256), image, audit_record_sha256)
+}
+
+/// [`verify`] with the stored document's SHA-256 computed by the caller (while
+/// streaming it from its blob, so a large document is never read into memory).
+pub fn verify_hashed(
+    record: &SignatureRecord,
+    document_sha256: Option<[u8; 32]>,
+    image: Option<&[u8]>,
+    audit_record_sha256: Option<&str>,
+) -> Verification {
     let mut parts = vec![(
         SignaturePart::Record,
         status(record_hash(record) == record.record_sha256),
@@ -674,7 +819,7 @@ pub fn verify(
     if let Some(signed) = &record.document {
         parts.push((
             SignaturePart::Document,
-            document.map_or(PartStatus::Missing, |d| status(sha256(d) == signed.sha256)),
+            document_sha256.map_or(PartStatus::Missing, |h| status(h == signed.sha256)),
         ));
     }
     let mark = match &record.mark {

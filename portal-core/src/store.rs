@@ -1141,7 +1141,27 @@ pub trait FileDropStore: Send + Sync + 'static {
 /// - `signatures_with_document(tenant, sha256)` lists the tenant's signatures whose
 ///   signed document has that SHA-256, oldest first, at most `limit`; other tenants'
 ///   are never listed.
-/// - `delete_portal` erases the portal's signatures with everything else.
+/// - **Signed as attached.** In `submit_signature`, after `decide`: the record's
+///   document must be the task's attached document as stored (see
+///   [`crate::signatures::ensure_signed_document`]: same name, size and SHA-256), or
+///   none when none is attached; otherwise `Conflict` and nothing is written. So a
+///   document replaced while the client looked at the page is never recorded as signed.
+/// - **The document to sign.** `attach_signature_document` is one unit: read the task
+///   (`NotFound(Task)`); if the task is signed it is `Conflict` and nothing is written
+///   (a signed document never changes); check
+///   [`AttachedDocument::ensure_belongs`](crate::signatures::AttachedDocument::ensure_belongs)
+///   with the portal's tenant (`Invalid("document")`) and [`crate::audit::ensure_portal`]
+///   (`Invalid("audit")`); a blob another record (file, drop, image, document of another
+///   task) points at is `Conflict`. Then store the document, replacing the task's
+///   earlier one, and append the audit entry. Answers the replaced document's blob
+///   (`None` if there was none) for the caller to delete. Serialised with
+///   `submit_signature` on the same task, so a document is never replaced after the
+///   signature that recorded it.
+/// - `signature_document` reads a task's document exactly as stored; a task without
+///   one is `NotFound(File)`.
+/// - [`DocumentStore::blob_in_use`] answers `true` for an attached document's blob
+///   (until it is replaced); `delete_portal` erases the portal's signatures and
+///   documents with everything else and returns the documents' blobs with the others.
 #[async_trait]
 pub trait SignatureStore: Send + Sync + 'static {
     /// Stores a task's signature with its task change, audit event and emails, once.
@@ -1165,6 +1185,19 @@ pub trait SignatureStore: Send + Sync + 'static {
         sha256: &[u8; 32],
         limit: usize,
     ) -> Result<Vec<crate::signatures::SignatureRecord>>;
+    /// Stores (or replaces, until signed) a task's document with its audit event;
+    /// answers the replaced document's blob.
+    async fn attach_signature_document(
+        &self,
+        document: &crate::signatures::AttachedDocument,
+        audit: &crate::audit::AuditEntry,
+    ) -> Result<Option<BlobId>>;
+    /// A signature task's document as stored.
+    async fn signature_document(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+    ) -> Result<crate::signatures::AttachedDocument>;
 }
 
 /// The email outbox: emails queued by the units that cause them, claimed by senders

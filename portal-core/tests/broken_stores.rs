@@ -345,6 +345,18 @@ enum Breakage {
     DropBlobsNotInUse,
     /// `delete_portal` returns no dropped file's blob.
     DeleteForgetsDropBlobs,
+    /// `attach_signature_document` replaces a signed task's document (answers as if
+    /// it had).
+    SignedDocumentReplaced,
+    /// `submit_signature` accepts a signature whose document is not the task's
+    /// attached one.
+    UnattachedDocumentSigned,
+    /// `signature_document` ignores the portal it is asked through.
+    SignatureDocumentIgnoresPortal,
+    /// `blob_in_use` ignores attached signature documents.
+    SignatureDocumentsNotInUse,
+    /// `delete_portal` returns no attached signature document's blob.
+    DeleteForgetsSignatureDocuments,
 }
 
 impl Breakage {
@@ -412,6 +424,8 @@ struct Shadow {
     audit: HashMap<PortalId, Vec<ChainedEvent>>,
     /// Dropped file → its portal and blob.
     drops: HashMap<FileId, (PortalId, BlobId)>,
+    /// The blobs of signature documents attached through the wrapper.
+    signature_documents: HashSet<BlobId>,
 }
 
 /// How a wrong try was answered, shared by the optimistic redeem's colliding calls.
@@ -695,6 +709,10 @@ impl DirectoryStore for Broken {
         if self.is(Breakage::DeleteForgetsDropBlobs) {
             let sh = self.shadow();
             blobs.retain(|b| !sh.drops.values().any(|(_, d)| d == b));
+        }
+        if self.is(Breakage::DeleteForgetsSignatureDocuments) {
+            let sh = self.shadow();
+            blobs.retain(|b| !sh.signature_documents.contains(b));
         }
         Ok(blobs)
     }
@@ -1581,6 +1599,11 @@ impl DocumentStore for Broken {
                 return Ok(false);
             }
         }
+        if self.is(Breakage::SignatureDocumentsNotInUse)
+            && self.shadow().signature_documents.contains(&blob)
+        {
+            return Ok(false);
+        }
         self.inner.blob_in_use(blob).await
     }
 }
@@ -2208,6 +2231,16 @@ caught! {
         SignaturesNewestFirst => ref signatures_found_by_document;
     signature_images_not_in_use_are_caught_by_signatures_found_by_document:
         SignatureImagesNotInUse => ref signatures_found_by_document;
+    a_signed_document_replaced_is_caught_by_signature_document_attached:
+        SignedDocumentReplaced => ref signature_document_attached;
+    an_unattached_document_signed_is_caught_by_signature_document_attached:
+        UnattachedDocumentSigned => ref signature_document_attached;
+    a_signature_document_ignoring_the_portal_is_caught_by_signature_document_attached:
+        SignatureDocumentIgnoresPortal => ref signature_document_attached;
+    signature_documents_not_in_use_are_caught_by_signature_document_attached:
+        SignatureDocumentsNotInUse => ref signature_document_attached;
+    forgotten_signature_documents_are_caught_by_signature_document_attached:
+        DeleteForgetsSignatureDocuments => ref signature_document_attached;
     dropped_attachments_are_caught_by_outbox_enqueue_round_trips:
         DropsAttachments => ref outbox_enqueue_round_trips;
     a_last_click_unsubscribe_is_caught_by_reminder_snooze_and_unsubscribe:
@@ -2607,6 +2640,12 @@ impl SignatureStore for Broken {
             Err(Error::Conflict { .. }) if self.is(Breakage::SecondSignatureAccepted) => {
                 self.inner.task(record.portal_id, record.task_id).await
             }
+            Err(Error::Conflict { .. })
+                if self.is(Breakage::UnattachedDocumentSigned)
+                    && !self.shadow().signatures.contains_key(&record.task_id) =>
+            {
+                self.inner.task(record.portal_id, record.task_id).await
+            }
             Err(e) => Err(e),
         }
     }
@@ -2655,5 +2694,46 @@ impl SignatureStore for Broken {
         }
         found.truncate(limit);
         Ok(found)
+    }
+
+    async fn attach_signature_document(
+        &self,
+        document: &portal_core::signatures::AttachedDocument,
+        audit: &AuditEntry,
+    ) -> Result<Option<BlobId>> {
+        match self.inner.attach_signature_document(document, audit).await {
+            Ok(replaced) => {
+                let mut shadow = self.shadow();
+                shadow.signature_documents.insert(document.blob);
+                shadow
+                    .task_portal
+                    .insert(document.task_id, document.portal_id);
+                Ok(replaced)
+            }
+            Err(Error::Conflict { .. })
+                if self.is(Breakage::SignedDocumentReplaced)
+                    && self.shadow().signatures.contains_key(&document.task_id) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn signature_document(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+    ) -> Result<portal_core::signatures::AttachedDocument> {
+        let portal = if self.is(Breakage::SignatureDocumentIgnoresPortal) {
+            self.shadow()
+                .task_portal
+                .get(&task)
+                .copied()
+                .unwrap_or(portal)
+        } else {
+            portal
+        };
+        self.inner.signature_document(portal, task).await
     }
 }

@@ -33,6 +33,27 @@ pub fn csp(nonce: &str, frame_ancestors: &str) -> String {
     )
 }
 
+/// [`csp`] for a page that also frames a document of the portal itself (a signature
+/// task's PDF, shown inline): `frame-src` adds `'self'`, on that page only.
+pub fn csp_framing_self(nonce: &str, frame_ancestors: &str) -> String {
+    csp(nonce, frame_ancestors).replace(
+        &format!("frame-src {VIDEO_FRAME_SOURCES}"),
+        &format!("frame-src 'self' {VIDEO_FRAME_SOURCES}"),
+    )
+}
+
+/// The Content-Security-Policy of a document the portal serves to be framed by its own
+/// page (a signature task's PDF): nothing may load from it, and only the portal (and
+/// whoever may frame the portal, as every ancestor is checked) may frame it.
+pub fn framed_document_csp(frame_ancestors: &str) -> String {
+    let ancestors = if frame_ancestors.trim() == "'none'" {
+        "'self'".to_owned()
+    } else {
+        format!("'self' {frame_ancestors}")
+    };
+    format!("default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}")
+}
+
 /// Adds the headers that belong to the transport rather than to a page, on every
 /// response the server sends: `Strict-Transport-Security` whenever cookies are `Secure`
 /// (such a deployment is reached over https, and HSTS keeps browsers from ever trying
@@ -69,6 +90,9 @@ pub struct Reply {
     pub extra: Vec<(http::HeaderName, String)>,
     /// A streamed body of the given length, sent instead of `body` (downloads).
     pub stream: Option<(ByteStream, u64)>,
+    /// This response's own Content-Security-Policy, instead of the one `finish` is
+    /// given (a page framing the portal's own document, the framed document).
+    pub csp: Option<String>,
 }
 
 impl std::fmt::Debug for Reply {
@@ -94,6 +118,7 @@ impl Reply {
             cookies: Vec::new(),
             extra: Vec::new(),
             stream: None,
+            csp: None,
         }
     }
 
@@ -152,7 +177,10 @@ impl Reply {
         };
         put(CONTENT_TYPE, self.content_type);
         put(CACHE_CONTROL, self.cache);
-        put(http::header::CONTENT_SECURITY_POLICY, csp);
+        put(
+            http::header::CONTENT_SECURITY_POLICY,
+            self.csp.as_deref().unwrap_or(csp),
+        );
         put(http::header::X_CONTENT_TYPE_OPTIONS, "nosniff");
         put(http::header::REFERRER_POLICY, "no-referrer");
         put(

@@ -737,7 +737,9 @@ impl DirectoryStore for SqliteStore {
                         "SELECT blob_id FROM document_files WHERE portal_id = ?1
                          UNION ALL
                          SELECT blob_id FROM dropped_files
-                         WHERE portal_id = ?1 AND bytes_removed = 0",
+                         WHERE portal_id = ?1 AND bytes_removed = 0
+                         UNION ALL
+                         SELECT blob_id FROM signature_documents WHERE portal_id = ?1",
                     )
                     .db("listing a portal's files")?;
                 let rows = stmt
@@ -838,6 +840,10 @@ impl DirectoryStore for SqliteStore {
                 (
                     "DELETE FROM signatures WHERE portal_id = ?1".to_owned(),
                     "signatures",
+                ),
+                (
+                    "DELETE FROM signature_documents WHERE portal_id = ?1".to_owned(),
+                    "signature documents",
                 ),
                 ("DELETE FROM tasks WHERE portal_id = ?1".to_owned(), "tasks"),
                 (

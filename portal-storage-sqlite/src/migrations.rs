@@ -663,9 +663,33 @@ UPDATE plan_templates SET seq = (
 CREATE INDEX plan_templates_page ON plan_templates (tenant_id, created_at, seq);
 "#;
 
+/// Migration 19 (issue 8): the document an MSP attaches to a signature task.
+///
+/// - `signature_documents`: one row per signature task with a document: its cleaned
+///   name, sniffed type, size, the SHA-256 of the plaintext, the blob it is sealed in
+///   and the wrapped data key (never a plaintext), who attached it and when.
+///   Replaced (same key) until the task is signed. Clustered by (portal, task).
+const V19: &str = r#"
+CREATE TABLE signature_documents (
+    portal_id   BLOB    NOT NULL CHECK (length(portal_id) = 16),
+    task_id     BLOB    NOT NULL CHECK (length(task_id) = 16),
+    tenant_id   BLOB    NOT NULL CHECK (length(tenant_id) = 16),
+    name        TEXT    NOT NULL,
+    file_type   TEXT    NOT NULL,
+    size        INTEGER NOT NULL CHECK (size >= 0),
+    sha256      BLOB    NOT NULL CHECK (length(sha256) = 32),
+    blob_id     BLOB    NOT NULL UNIQUE CHECK (length(blob_id) = 16),
+    key_id      TEXT    NOT NULL,
+    wrapped_key BLOB    NOT NULL,
+    attached_by TEXT    NOT NULL,
+    attached_at INTEGER NOT NULL,
+    PRIMARY KEY (portal_id, task_id)
+) WITHOUT ROWID;
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
-    V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18,
+    V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18, V19,
 ];
 
 /// The schema version this build writes: the number of migrations.

@@ -11,12 +11,18 @@ use portal_core::blob::keyring::{KeyId, WrappedKey};
 use portal_core::ids::BlobId;
 use portal_core::model::Task;
 use portal_core::outbox::OutboxMessage;
-use portal_core::signatures::{SignatureMark, SignatureRecord, SignedDocument, StoredImage};
+use portal_core::signatures::{
+    AttachedDocument, SignatureMark, SignatureRecord, SignedDocument, StoredImage,
+    ensure_signed_document, may_attach_document,
+};
 use portal_core::store::{SignatureStore, TaskDecision};
 use portal_core::{Entity, Error, PortalId, Result, TaskId, TenantId};
 
 use crate::SqliteStore;
-use crate::codec::{self, DbResult, byte_size, json, micros, portal_id, task_id, tenant_id, time};
+use crate::codec::{
+    self, DbResult, byte_size, from_serde_name, json, micros, parsed, portal_id, task_id,
+    tenant_id, time,
+};
 use crate::directory::load_task;
 use crate::workflow::write_task;
 
@@ -165,6 +171,97 @@ fn insert(conn: &Connection, r: &SignatureRecord) -> Result<()> {
     Ok(())
 }
 
+const DOCUMENT_COLUMNS: &str = "tenant_id, portal_id, task_id, name, file_type, size, sha256,
+    blob_id, key_id, wrapped_key, attached_by, attached_at";
+
+fn document(row: &Row<'_>) -> rusqlite::Result<AttachedDocument> {
+    let blob: Vec<u8> = row.get(7)?;
+    let blob: [u8; 16] = blob.try_into().map_err(|_| bad(7, "a bad blob id"))?;
+    let key_id: String = row.get(8)?;
+    Ok(AttachedDocument {
+        tenant_id: tenant_id(row, 0)?,
+        portal_id: portal_id(row, 1)?,
+        task_id: task_id(row, 2)?,
+        name: row.get(3)?,
+        file_type: parsed(row, 4, from_serde_name)?,
+        size: byte_size(row, 5)?,
+        sha256: hash(row, 6)?,
+        blob: BlobId::from_bytes(blob),
+        key: WrappedKey {
+            key_id: KeyId::parse(&key_id).map_err(|_| bad(8, "a bad key id"))?,
+            bytes: row.get(9)?,
+        },
+        attached_by: json(row, 10)?,
+        attached_at: time(row, 11)?,
+    })
+}
+
+/// A task's attached document, if any (the task is not checked).
+fn load_document(
+    conn: &Connection,
+    portal: PortalId,
+    task: TaskId,
+) -> Result<Option<AttachedDocument>> {
+    conn.prepare_cached(&format!(
+        "SELECT {DOCUMENT_COLUMNS} FROM signature_documents WHERE portal_id = ?1 AND task_id = ?2"
+    ))
+    .and_then(|mut s| {
+        s.query_row(
+            params![&portal.as_bytes()[..], &task.as_bytes()[..]],
+            document,
+        )
+        .optional()
+    })
+    .db("reading a signature document")
+}
+
+fn signed(conn: &Connection, portal: PortalId, task: TaskId) -> Result<bool> {
+    crate::directory::exists(
+        conn,
+        "SELECT 1 FROM signatures WHERE portal_id = ?1 AND task_id = ?2",
+        params![&portal.as_bytes()[..], &task.as_bytes()[..]],
+    )
+}
+
+fn blob_taken(conn: &Connection, d: &AttachedDocument) -> Result<bool> {
+    crate::directory::exists(
+        conn,
+        "SELECT 1 FROM document_files WHERE blob_id = ?1
+         UNION ALL SELECT 1 FROM dropped_files WHERE blob_id = ?1
+         UNION ALL SELECT 1 FROM signatures WHERE image_blob = ?1
+         UNION ALL SELECT 1 FROM signature_documents WHERE blob_id = ?1",
+        [&d.blob.as_bytes()[..]],
+    )
+}
+
+fn upsert_document(conn: &Connection, d: &AttachedDocument) -> Result<()> {
+    let file_type = codec::serde_name(&d.file_type)?;
+    let by = codec::to_json(&d.attached_by)?;
+    let size = codec::size_value(d.size)?;
+    conn.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO signature_documents ({DOCUMENT_COLUMNS}) VALUES
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    ))
+    .and_then(|mut s| {
+        s.execute(params![
+            &d.tenant_id.as_bytes()[..],
+            &d.portal_id.as_bytes()[..],
+            &d.task_id.as_bytes()[..],
+            d.name,
+            file_type,
+            size,
+            &d.sha256[..],
+            &d.blob.as_bytes()[..],
+            d.key.key_id.as_str(),
+            d.key.bytes,
+            by,
+            micros(d.attached_at),
+        ])
+    })
+    .db("storing a signature document")?;
+    Ok(())
+}
+
 #[async_trait]
 impl SignatureStore for SqliteStore {
     async fn submit_signature(
@@ -188,6 +285,8 @@ impl SignatureStore for SqliteStore {
             let change = decide(&current)?;
             let tenant = crate::documents::portal_tenant(conn, portal)?;
             record.ensure_belongs(&current, tenant)?;
+            let attached = load_document(conn, portal, record.task_id)?;
+            ensure_signed_document(attached.as_ref(), record.document.as_ref())?;
             portal_core::audit::ensure_portal(&audit, portal, tenant)?;
             let (next, activity) = change.apply_to(&current)?;
             insert(conn, &record)?;
@@ -221,6 +320,42 @@ impl SignatureStore for SqliteStore {
                     .and_then(Iterator::collect)
             })
             .db("finding the signatures of a document")
+        })
+        .await
+    }
+
+    async fn attach_signature_document(
+        &self,
+        document: &AttachedDocument,
+        audit: &AuditEntry,
+    ) -> Result<Option<BlobId>> {
+        let (doc, audit) = (document.clone(), audit.clone());
+        let portal = doc.portal_id;
+        self.write_content(portal, move |conn| {
+            let current = load_task(conn, portal, doc.task_id)?;
+            may_attach_document(&current, signed(conn, portal, doc.task_id)?)?;
+            let tenant = crate::documents::portal_tenant(conn, portal)?;
+            doc.ensure_belongs(&current, tenant)?;
+            portal_core::audit::ensure_portal(&audit, portal, tenant)?;
+            if blob_taken(conn, &doc)? {
+                return Err(Error::conflict(
+                    "Another stored file already uses this blob.",
+                ));
+            }
+            let replaced = load_document(conn, portal, doc.task_id)?.map(|d| d.blob);
+            upsert_document(conn, &doc)?;
+            crate::audit::append(conn, portal, &audit)?;
+            Ok(replaced)
+        })
+        .await
+    }
+
+    async fn signature_document(&self, portal: PortalId, task: TaskId) -> Result<AttachedDocument> {
+        self.read(move |conn| {
+            load_task(conn, portal, task)?;
+            load_document(conn, portal, task)?.ok_or(Error::NotFound {
+                entity: Entity::File,
+            })
         })
         .await
     }

@@ -12,7 +12,7 @@
 // cookies. Screenshots go to artifacts/ (10-... to 18-...).
 //
 // Needs freshly seeded demo data (examples/demo/src/seed.rs): it asserts the progress
-// before (2 of 14 tasks) and after (7 of 14). It may run after journey.mjs on the same
+// before (2 of 15 tasks) and after (7 of 15). It may run after journey.mjs on the same
 // server: the invite link printed at start-up stays valid until the next start.
 //
 // Every check prints a line; the run ends with "N passed, 0 failed" (exit 0) or
@@ -32,8 +32,8 @@ const TOTAL_TIMEOUT_MS = 300_000; // the whole run, as a last resort
 // What the demo seed holds (examples/demo/src/seed.rs).
 const CONTACT = 'Dana Whitfield';
 const MSP_STAFF = 'Priya Natarajan (Bluefin)';
-const TOTAL_TASKS = 14; // 4 phases: 3 + 6 + 3 + 2 tasks
-const DONE_BEFORE = 2; // the MSA and "Assign your onboarding team", done by the MSP
+const TOTAL_TASKS = 15; // 4 phases: 4 + 6 + 3 + 2 tasks
+const DONE_BEFORE = 2; // "Read the welcome pack" and "Assign your onboarding team", done by the MSP (the MSA waits for the client's signature)
 const T = {
   standard: 'Confirm your office opening hours',
   meeting: 'Kickoff call',

@@ -52,6 +52,8 @@ struct Req<'a> {
     body: Option<Value>,
     headers: Vec<(&'a str, String)>,
     query: &'a str,
+    /// A file body: its content type and bytes (instead of JSON).
+    raw: Option<(String, Vec<u8>)>,
 }
 
 fn req<'a>(method: Method, template: &'a str, params: &[String]) -> Req<'a> {
@@ -63,6 +65,7 @@ fn req<'a>(method: Method, template: &'a str, params: &[String]) -> Req<'a> {
         body: None,
         headers: Vec::new(),
         query: "",
+        raw: None,
     }
 }
 
@@ -77,6 +80,10 @@ impl<'a> Req<'a> {
     }
     fn header(mut self, name: &'a str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
+        self
+    }
+    fn raw(mut self, content_type: &str, body: &[u8]) -> Self {
+        self.raw = Some((content_type.to_owned(), body.to_vec()));
         self
     }
     fn query(mut self, q: &'a str) -> Self {
@@ -119,9 +126,10 @@ impl Api {
         if let Some(a) = &auth {
             headers.push(("authorization", a.as_str()));
         }
-        let (ct, body) = match &r.body {
-            Some(v) => (Some("application/json"), v.to_string().into_bytes()),
-            None => (None, Vec::new()),
+        let (ct, body) = match (&r.body, &r.raw) {
+            (_, Some((ct, bytes))) => (Some(ct.as_str()), bytes.clone()),
+            (Some(v), None) => (Some("application/json"), v.to_string().into_bytes()),
+            (None, None) => (None, Vec::new()),
         };
         let page = self
             .b
@@ -805,6 +813,31 @@ async fn an_msps_day_through_every_route() {
         req(Method::POST, "/signatures/verify-document", &[])
             .json(json!({"data_base64": "JVBERi0xLjcKJSVFT0YK"}))
     );
+    // The MSP attaches the document to sign to another signature task, and reads it.
+    let to_sign = unsigned_signature(&api).await;
+    let dp = [p.clone(), to_sign];
+    let attached = call!(
+        req(
+            Method::PUT,
+            "/portals/{portal}/tasks/{task}/signature/document",
+            &dp
+        )
+        .query("name=agreement.pdf")
+        .raw("application/pdf", PDF)
+    );
+    assert_eq!(attached.json["file_type"], "pdf");
+    let read = call!(req(
+        Method::GET,
+        "/portals/{portal}/tasks/{task}/signature/document",
+        &dp
+    ));
+    assert_eq!(&read.page.raw[..], PDF);
+    let info = call!(req(
+        Method::GET,
+        "/portals/{portal}/tasks/{task}/signature/document/info",
+        &dp
+    ));
+    assert_eq!(info.json["sha256"], attached.json["sha256"]);
     // The client hands over credentials; the admin reveals them with a reason, checks
     // the audit chain, exports it, and purges them.
     let creds = submitted_credentials(&api).await;
@@ -1596,6 +1629,37 @@ async fn submitted_credentials(api: &Api) -> String {
 
 /// The client signs a new signature task with a drawn PNG; answers the task id
 /// and the PNG.
+/// A signature task nobody signed yet.
+async fn unsigned_signature(api: &Api) -> String {
+    let h = &api.h;
+    let phase = h
+        .service
+        .add_phase(&h.staff, h.portal.id, "Policies")
+        .await
+        .unwrap()
+        .id;
+    h.service
+        .add_task(
+            &h.staff,
+            h.portal.id,
+            phase,
+            portal_core::TaskSpec {
+                title: "Sign the acceptable use policy".into(),
+                description: String::new(),
+                assignee: portal_core::model::Side::Client,
+                kind: portal_core::model::TaskKind::Signature {
+                    document: None,
+                    consent: None,
+                },
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id
+        .to_string()
+}
+
 async fn signed_signature(api: &Api) -> (String, Vec<u8>) {
     let h = &api.h;
     let phase = h

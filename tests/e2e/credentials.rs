@@ -343,3 +343,64 @@ async fn a_submitted_password_is_nowhere_in_pages_logs_or_sqlite() {
     assert!(scanned >= 2, "the database and its WAL were scanned");
     assert!(dir.path().join("portal.db-wal").exists());
 }
+
+/// A handoff that waits for another task is locked like any other task: a hand-made
+/// submit is refused with what it waits for, and nothing is stored.
+#[tokio::test]
+async fn a_locked_handoff_refuses_the_submit_and_stores_nothing() {
+    use portal_core::workflow::plan::TaskEdit;
+    let h = Harness::start(Options::memory()).await;
+    let b = h.browser();
+    h.sign_in(&b).await;
+    let path = credential_task(&h, false).await;
+    let task: portal_core::TaskId = path.rsplit('/').next().unwrap().parse().unwrap();
+    let version = h
+        .service
+        .plan(&h.staff, h.portal.id)
+        .await
+        .unwrap()
+        .task(task)
+        .unwrap()
+        .version;
+    h.service
+        .edit_task(
+            &h.staff,
+            h.portal.id,
+            task,
+            version,
+            TaskEdit {
+                waits_on: Some(vec![h.tasks["checklist"]]),
+                ..TaskEdit::default()
+            },
+        )
+        .await
+        .unwrap();
+    let page = b.get(&path).await;
+    assert!(page.body.contains("Waiting for:"), "{}", page.body);
+    let refused = b
+        .post(
+            &format!("{path}/credentials"),
+            &[
+                ("csrf", &page.csrf()),
+                ("username", "fw-admin"),
+                ("password", "locked-task-password"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(
+        refused
+            .text()
+            .contains("This task is waiting for: Prepare workstations"),
+        "{}",
+        refused.text()
+    );
+    assert!(!submitted(&h, &path).await, "nothing stored");
+    let chain = h.store.audit_events(h.portal.id, 0, 100).await.unwrap();
+    assert!(
+        chain
+            .iter()
+            .all(|e| e.entry.kind != "credentials_submitted"),
+        "nothing appended"
+    );
+}

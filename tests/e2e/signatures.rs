@@ -344,3 +344,288 @@ async fn hostile_signatures_are_refused_and_store_nothing() {
         portal_core::model::TaskStatus::Pending
     );
 }
+
+/// A small valid PDF, written out by hand (one page, "Master services agreement").
+const AGREEMENT: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 300 144] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >> endobj\n4 0 obj << /Length 58 >> stream\nBT /F1 14 Tf 20 100 Td (Master services agreement) Tj ET\nendstream endobj\n5 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+async fn api(
+    b: &portal_tests::Browser,
+    method: http::Method,
+    path: &str,
+    token: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> portal_tests::Page {
+    let auth = format!("Bearer {token}");
+    b.send_with(
+        method,
+        &format!("/api/v1{path}"),
+        content_type,
+        &[("authorization", &auth)],
+        body,
+    )
+    .await
+}
+
+fn verify_body(bytes: &[u8]) -> Vec<u8> {
+    serde_json::json!({ "data_base64": base64::engine::general_purpose::STANDARD.encode(bytes) })
+        .to_string()
+        .into_bytes()
+}
+
+/// The MSP attaches the document through the admin API (raw body); the client sees it
+/// inline (a frame of a same-origin route the page's CSP allows, and that route lets
+/// only the portal frame it) and downloads exactly those bytes; the signature records
+/// their SHA-256; verification recomputes it from the stored document; "verify a
+/// document" finds the signature for the same bytes and none for one flipped byte; the
+/// document is never replaced once signed.
+#[tokio::test]
+async fn the_document_to_sign_is_shown_signed_by_hash_and_verified() {
+    let h = Harness::start(Options::memory()).await;
+    let b = h.browser();
+    h.sign_in(&b).await;
+    let staff = h.browser();
+    let (task, path) = signature_task(&h, None).await;
+    let doc_path = format!("/portals/{}/tasks/{task}/signature/document", h.portal.id);
+
+    // Refusals first: markup, empty, no name, another tenant, a member is allowed.
+    let html = api(
+        &staff,
+        http::Method::PUT,
+        &format!("{doc_path}?name=a.pdf"),
+        "admin",
+        Some("application/pdf"),
+        b"<!doctype html><script>alert(1)</script>".to_vec(),
+    )
+    .await;
+    assert_eq!(html.status, 422, "{}", html.body);
+    assert!(html.body.contains("markup"), "{}", html.body);
+    let empty = api(
+        &staff,
+        http::Method::PUT,
+        &format!("{doc_path}?name=a.pdf"),
+        "admin",
+        Some("application/pdf"),
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(empty.status, 422, "{}", empty.body);
+    let unnamed = api(
+        &staff,
+        http::Method::PUT,
+        &doc_path,
+        "admin",
+        Some("application/pdf"),
+        AGREEMENT.to_vec(),
+    )
+    .await;
+    assert_eq!(unnamed.status, 422, "{}", unnamed.body);
+    assert!(unnamed.body.contains("\"name\""), "{}", unnamed.body);
+    let foreign = api(
+        &staff,
+        http::Method::PUT,
+        &format!("{doc_path}?name=a.pdf"),
+        "other-admin",
+        Some("application/pdf"),
+        AGREEMENT.to_vec(),
+    )
+    .await;
+    assert_eq!(foreign.status, 404, "{}", foreign.body);
+    assert_eq!(h.blobs.len(), 0, "nothing refused is kept");
+
+    // A first version through multipart, then the final one as a raw body.
+    let draft = portal_tests::multipart::multipart(&[portal_tests::multipart::Part::File(
+        "draft.pdf",
+        b"%PDF-1.4\n% draft\n%%EOF\n",
+    )]);
+    let first = api(
+        &staff,
+        http::Method::PUT,
+        &doc_path,
+        "member",
+        Some(&portal_tests::multipart::content_type()),
+        draft,
+    )
+    .await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let attached = api(
+        &staff,
+        http::Method::PUT,
+        &format!("{doc_path}?name=Master%20services%20agreement.pdf"),
+        "admin",
+        Some("application/pdf"),
+        AGREEMENT.to_vec(),
+    )
+    .await;
+    assert_eq!(attached.status, 200, "{}", attached.body);
+    let view: serde_json::Value = serde_json::from_str(&attached.body).unwrap();
+    let hash = portal_core::audit::hash_hex(&portal_core::signatures::sha256(AGREEMENT));
+    assert_eq!(view["sha256"], hash);
+    assert_eq!(view["file_type"], "pdf");
+    assert_eq!(view["name"], "Master services agreement.pdf");
+    assert_eq!(h.blobs.len(), 1, "the replaced draft's blob is deleted");
+    let staff_copy = api(
+        &staff,
+        http::Method::GET,
+        &doc_path,
+        "member",
+        None,
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(staff_copy.status, 200);
+    assert_eq!(&staff_copy.raw[..], AGREEMENT);
+
+    // The client's page frames it and links the download.
+    let page = b.get(&path).await;
+    assert_eq!(page.status, 200);
+    let frame = format!(r#"<iframe class="sign-doc-frame" src="{path}/document""#);
+    assert!(page.body.contains(&frame), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!(r#"href="{path}/document?download=1""#))
+    );
+    assert!(
+        page.body
+            .contains(&format!(r#"name="document_sha256" value="{hash}""#))
+    );
+    let csp = page.header("content-security-policy");
+    assert!(csp.contains("frame-src 'self' "), "{csp}");
+    let plain = b.get("/").await.header("content-security-policy");
+    assert!(
+        !plain.contains("frame-src 'self'"),
+        "only the signature page frames the portal: {plain}"
+    );
+    {
+        let _guard = settings().bind_to_scope();
+        insta::assert_snapshot!("task_signature_with_document", page.body);
+    }
+    let shown = b.get(&format!("{path}/document")).await;
+    assert_eq!(shown.status, 200);
+    assert_eq!(&shown.raw[..], AGREEMENT, "exactly the stored bytes");
+    assert_eq!(shown.header("content-type"), "application/pdf");
+    assert!(shown.header("content-disposition").starts_with("inline"));
+    let framing = shown.header("content-security-policy");
+    assert!(framing.contains("frame-ancestors 'self'"), "{framing}");
+    assert!(framing.contains("default-src 'none'"), "{framing}");
+    let download = b.get(&format!("{path}/document?download=1")).await;
+    assert_eq!(&download.raw[..], AGREEMENT);
+    assert!(
+        download
+            .header("content-disposition")
+            .starts_with("attachment")
+    );
+    // Without a session nothing is served.
+    let stranger = h.browser().get(&format!("{path}/document")).await;
+    assert_ne!(stranger.status, 200);
+    assert!(!stranger.raw.starts_with(b"%PDF"));
+
+    // A signature from a page that showed another version is refused.
+    let csrf = page.csrf();
+    let stale = b
+        .post(
+            &format!("{path}/signature"),
+            &[
+                ("csrf", &csrf),
+                ("document_sha256", &"0".repeat(64)),
+                ("typed_name", "Dana Client"),
+                ("consent", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, 409, "{}", stale.body);
+    assert!(stale.text().contains("review the document again"));
+    assert!(h.store.signature(h.portal.id, task).await.is_err());
+
+    let signed = b
+        .post(
+            &format!("{path}/signature"),
+            &[
+                ("csrf", &csrf),
+                ("document_sha256", &hash),
+                ("typed_name", "Dana Client"),
+                ("consent", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    let record = h.store.signature(h.portal.id, task).await.unwrap();
+    let doc = record
+        .document
+        .as_ref()
+        .expect("the record names the document");
+    assert_eq!(doc.sha256, portal_core::signatures::sha256(AGREEMENT));
+    assert_eq!(doc.size, AGREEMENT.len() as u64);
+    assert_eq!(doc.name, "Master services agreement.pdf");
+    let evidence = api(
+        &staff,
+        http::Method::GET,
+        &format!("/portals/{}/tasks/{task}/signature", h.portal.id),
+        "member",
+        None,
+        Vec::new(),
+    )
+    .await;
+    let evidence: serde_json::Value = serde_json::from_str(&evidence.body).unwrap();
+    assert_eq!(evidence["parts"]["document"], "matches", "{evidence}");
+    assert_eq!(evidence["intact"], true);
+    assert_eq!(evidence["signature"]["document"]["sha256"], hash);
+
+    // Verify a document: the same bytes match, one flipped byte does not.
+    let same = api(
+        &staff,
+        http::Method::POST,
+        "/signatures/verify-document",
+        "member",
+        Some("application/json"),
+        verify_body(AGREEMENT),
+    )
+    .await;
+    let same: serde_json::Value = serde_json::from_str(&same.body).unwrap();
+    assert_eq!(same["signed"], true, "{same}");
+    assert_eq!(same["signatures"][0]["signer"]["name"], h.contact.name);
+    let mut flipped = AGREEMENT.to_vec();
+    flipped[40] ^= 0x01;
+    let other = api(
+        &staff,
+        http::Method::POST,
+        "/signatures/verify-document",
+        "member",
+        Some("application/json"),
+        verify_body(&flipped),
+    )
+    .await;
+    let other: serde_json::Value = serde_json::from_str(&other.body).unwrap();
+    assert_eq!(other["signed"], false, "{other}");
+
+    // Signed: the document stays as it was.
+    let late = api(
+        &staff,
+        http::Method::PUT,
+        &format!("{doc_path}?name=changed.pdf"),
+        "admin",
+        Some("application/pdf"),
+        flipped.clone(),
+    )
+    .await;
+    assert_eq!(late.status, 409, "{}", late.body);
+    assert_eq!(
+        &b.get(&format!("{path}/document?download=1")).await.raw[..],
+        AGREEMENT
+    );
+    assert_eq!(h.blobs.len(), 1, "the refused replacement left no blob");
+    let after = b.get(&path).await;
+    assert!(
+        after
+            .body
+            .contains("Download Master services agreement.pdf")
+    );
+
+    // The chain records the attachment with the document's hash.
+    let chain = h.store.audit_events(h.portal.id, 0, 100).await.unwrap();
+    let attach = chain
+        .iter()
+        .rfind(|e| e.entry.kind == "signature_document_attached")
+        .expect("the attachment is in the audit chain");
+    assert_eq!(attach.entry.field("sha256"), Some(hash.as_str()));
+}

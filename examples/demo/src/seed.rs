@@ -167,6 +167,18 @@ async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
             None,
         )
         .await?;
+    // A client task already done, so the client's home has a completed section from
+    // the start (the MSA waits for the client's signature).
+    let pack = plan
+        .task(
+            kickoff,
+            "Read the welcome pack",
+            "How we work together: the help desk, response times and who to call.",
+            Side::Client,
+            TaskKind::Standard,
+            None,
+        )
+        .await?;
     plan.task(discovery, "Confirm your office opening hours", "Tell us when we can work on site without disturbing patients. Add them as a note, then mark the task complete.",
         Side::Client, TaskKind::Standard, Some(3)).await?;
     let q = |id: &str, prompt: &str, required, kind| Question {
@@ -315,7 +327,17 @@ async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
     )
     .await?;
 
-    for id in [msa, team] {
+    // The agreement to sign: a real PDF, shown inline on the client's signature page.
+    service
+        .attach_signature_document(
+            &staff,
+            p,
+            msa,
+            "Master Services Agreement v3.pdf",
+            portal_core::blob::stream_of(vec![bytes::Bytes::from(agreement_pdf())]),
+        )
+        .await?;
+    for id in [pack, team] {
         service.staff_complete(&staff, p, id, None).await?;
     }
     // Two days from now at 10:00 in Chicago, where the client is.
@@ -350,6 +372,105 @@ async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
         contact,
         created: true,
     })
+}
+
+/// A one-page PDF of the demo's services agreement, written out by hand (objects, a
+/// text stream in Helvetica, and a cross-reference table with the real offsets), so
+/// the demo needs no PDF library and the client's signature page has a real document.
+pub fn agreement_pdf() -> Vec<u8> {
+    let lines: &[(&str, u32, &str)] = &[
+        ("F2", 18, "Master Services Agreement (v3)"),
+        (
+            "F1",
+            11,
+            "Between Bluefin Managed IT (\"the MSP\") and Contoso Dental Group (\"the Client\").",
+        ),
+        ("F1", 11, ""),
+        ("F2", 12, "1. Services"),
+        (
+            "F1",
+            11,
+            "The MSP provides managed IT services: help desk, monitoring, patching,",
+        ),
+        (
+            "F1",
+            11,
+            "backups and security for the Client's offices and staff.",
+        ),
+        ("F2", 12, "2. Service levels"),
+        (
+            "F1",
+            11,
+            "Urgent tickets are answered within 1 hour, 24/7; others within 1 business day.",
+        ),
+        ("F2", 12, "3. Term and fees"),
+        (
+            "F1",
+            11,
+            "12 months from go-live, renewed yearly. Fees as in the accepted proposal.",
+        ),
+        ("F2", 12, "4. Data protection"),
+        (
+            "F1",
+            11,
+            "The MSP handles the Client's data only to provide the services, encrypted",
+        ),
+        (
+            "F1",
+            11,
+            "at rest and in transit, and returns or deletes it when the agreement ends.",
+        ),
+        ("F1", 11, ""),
+        (
+            "F1",
+            10,
+            "Signed electronically through the Bluefin onboarding portal.",
+        ),
+    ];
+    let escape = |t: &str| {
+        t.replace('\\', "\\\\")
+            .replace('(', "\\(")
+            .replace(')', "\\)")
+    };
+    let mut content = String::from("BT\n72 720 Td\n");
+    for (font, size, text) in lines {
+        content.push_str(&format!(
+            "/{font} {size} Tf\n({}) Tj\n0 -{} Td\n",
+            escape(text),
+            size + 9
+        ));
+    }
+    content.push_str("ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
+         /Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> >>"
+            .to_owned(),
+        format!(
+            "<< /Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        ),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold >>".to_owned(),
+    ];
+    let mut pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::with_capacity(objects.len());
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    let mut table = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
+    for o in offsets {
+        table.push_str(&format!("{o:010} 00000 n \n"));
+    }
+    table.push_str(&format!(
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    ));
+    pdf.extend_from_slice(table.as_bytes());
+    pdf
 }
 
 /// A plan template, so that a person trying the staff console can start a portal
@@ -398,4 +519,52 @@ async fn seed_template(service: &PortalService, staff: &StaffContext) -> portal_
         .create_template(staff, "Standard MSP onboarding", phases)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// The agreement is a well-formed PDF: every cross-reference offset points at its
+    /// object, `startxref` at the table, and the stream's length is its own.
+    #[test]
+    fn the_agreement_pdf_has_true_offsets() {
+        let pdf = super::agreement_pdf();
+        // The binary comment's bytes as `?`, so text offsets are byte offsets.
+        let text: String = pdf
+            .iter()
+            .map(|&b| if b.is_ascii() { b as char } else { '?' })
+            .collect();
+        assert!(pdf.starts_with(b"%PDF-1.4\n"));
+        assert!(text.ends_with("%%EOF\n"));
+        let start: usize = text
+            .rsplit("startxref\n")
+            .next()
+            .and_then(|t| t.lines().next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(pdf[start..].starts_with(b"xref\n0 7\n"));
+        let entries: Vec<usize> = text[start..]
+            .lines()
+            .skip(3)
+            .take(6)
+            .map(|l| l[..10].parse().unwrap())
+            .collect();
+        for (i, at) in entries.iter().enumerate() {
+            let head = format!("{} 0 obj\n", i + 1);
+            assert!(pdf[*at..].starts_with(head.as_bytes()), "object {}", i + 1);
+        }
+        let length: usize = text
+            .split("/Length ")
+            .nth(1)
+            .and_then(|t| t.split(' ').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        let stream = text.find("stream\n").unwrap() + "stream\n".len();
+        assert_eq!(&text[stream + length..stream + length + 10], "\nendstream");
+        assert_eq!(
+            portal_core::files::sniff(&pdf, true),
+            Some(portal_core::files::FileType::Pdf)
+        );
+    }
 }

@@ -907,3 +907,193 @@ async fn a_file_drop_tasks_page_lists_and_downloads_the_dropped_files() {
     let audit = service.export_audit_chain(staff, portal).await.unwrap();
     assert!(audit.contains("file_downloaded"));
 }
+
+/// A signature task's page: the staff member attaches the document (a multipart form
+/// the console sends on to the API), the page shows it with its SHA-256 and a link;
+/// once the client signed, the page shows the drawn signature, the signer, the time in
+/// the signer's zone with the zone named, the verification, and the certificate.
+#[tokio::test]
+async fn a_signature_tasks_page_attaches_the_document_and_shows_the_signature() {
+    use portal_core::model::{Side, TaskKind};
+    let rig = rig().await;
+    let (service, staff, portal) = (&rig.kit.service, &rig.seeded.staff, rig.seeded.portal.id);
+    let phase = service
+        .add_phase(staff, portal, "Contract")
+        .await
+        .unwrap()
+        .id;
+    let task = service
+        .add_task(
+            staff,
+            portal,
+            phase,
+            portal_core::TaskSpec {
+                title: "Sign the agreement".into(),
+                description: String::new(),
+                assignee: Side::Client,
+                kind: TaskKind::Signature {
+                    document: None,
+                    consent: None,
+                },
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let admin = sign_in(&rig.app, &rig.admin_key).await;
+    let task_path = format!("/console/portals/{portal}/tasks/{task}");
+    let page = send(&rig.app, Method::GET, &task_path, Some(&admin), "").await;
+    assert!(
+        page.body.contains("Attach the document to sign"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"enctype="multipart/form-data""#));
+    let pdf: &[u8] = b"%PDF-1.4\n% the agreement\n%%EOF\n";
+    let boundary = "console-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"agreement.pdf\"\r\nContent-Type: application/pdf\r\n\r\n",
+        page.csrf()
+    )
+    .into_bytes();
+    body.extend_from_slice(pdf);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("{task_path}/document"))
+        .header(http::header::COOKIE, format!("console_session={admin}"))
+        .header(
+            http::header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let posted = Box::pin(rig.app.handle(request, REMOTE)).await;
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    let hash = portal_core::audit::hash_hex(&portal_core::signatures::sha256(pdf));
+    let page = send(&rig.app, Method::GET, &task_path, Some(&admin), "").await;
+    assert!(
+        page.body.contains("Attached agreement.pdf"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&hash), "{}", page.body);
+    assert!(page.body.contains("Replace the document to sign"));
+    let doc = send(
+        &rig.app,
+        Method::GET,
+        &format!("{task_path}/document"),
+        Some(&admin),
+        "",
+    )
+    .await;
+    assert_eq!(doc.status, StatusCode::OK);
+    assert_eq!(doc.body.as_bytes(), pdf);
+
+    // The client (in Europe/Berlin) signs with a drawn signature.
+    let (_, ctx) = rig.kit.sign_in(&rig.seeded.contact).await.unwrap();
+    let mut raw = Vec::new();
+    for y in 0..8u32 {
+        raw.push(0);
+        for x in 0..32u32 {
+            raw.extend(if x / 4 == y {
+                [0, 0, 0, 255]
+            } else {
+                [0, 0, 0, 0]
+            });
+        }
+    }
+    let png = png_of(32, 8, &raw);
+    use base64::Engine as _;
+    service
+        .sign_task(
+            &ctx,
+            task,
+            &portal_core::service::SignatureInput {
+                drawn: Some(format!(
+                    "data:image/png;base64,{}",
+                    base64::engine::general_purpose::STANDARD.encode(&png)
+                )),
+                typed_name: None,
+                consent: true,
+                document_sha256: Some(hash.clone()),
+            },
+            portal_core::signatures::SigningContext {
+                ip: Some("203.0.113.9".into()),
+                user_agent: Some("Test browser".into()),
+                time_zone: "Europe/Berlin".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let signed = send(&rig.app, Method::GET, &task_path, Some(&admin), "").await;
+    let text = &signed.body;
+    assert!(text.contains("Signed by"), "{text}");
+    assert!(text.contains(&rig.seeded.contact.name));
+    assert!(text.contains("(Europe/Berlin)"), "{text}");
+    assert!(
+        text.contains("Every fingerprint was recomputed and matches"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("{task_path}/signature.png")));
+    assert!(text.contains(&format!("{task_path}/certificate")));
+    assert!(
+        !text.contains("Attach the document"),
+        "no replacing once signed"
+    );
+    let image = send(
+        &rig.app,
+        Method::GET,
+        &format!("{task_path}/signature.png"),
+        Some(&admin),
+        "",
+    )
+    .await;
+    assert_eq!(image.status, StatusCode::OK);
+    let cert = send(
+        &rig.app,
+        Method::GET,
+        &format!("{task_path}/certificate"),
+        Some(&admin),
+        "",
+    )
+    .await;
+    assert_eq!(cert.status, StatusCode::OK);
+    assert!(cert.body.contains("Signature certificate"));
+    assert!(
+        cert.body.contains(&hash),
+        "the document's hash is on the certificate"
+    );
+    assert!(cert.body.contains("203.0.113.9"));
+    assert!(cert.body.contains("Audit chain event"));
+}
+
+/// A PNG of 8-bit RGBA rows (`raw`: each row with its filter byte), zlib "stored".
+fn png_of(width: u32, height: u32, raw: &[u8]) -> Vec<u8> {
+    let (mut a, mut b) = (1u32, 0u32);
+    for &d in raw {
+        a = (a + u32::from(d)) % 65521;
+        b = (b + a) % 65521;
+    }
+    let mut z = vec![0x78, 0x01, 1];
+    let len = raw.len() as u16;
+    z.extend(len.to_le_bytes());
+    z.extend((!len).to_le_bytes());
+    z.extend(raw);
+    z.extend(((b << 16) | a).to_be_bytes());
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        out.extend((data.len() as u32).to_be_bytes());
+        out.extend(kind);
+        out.extend(data);
+        out.extend([0u8; 4]);
+    };
+    let mut ihdr = width.to_be_bytes().to_vec();
+    ihdr.extend(height.to_be_bytes());
+    ihdr.extend([8, 6, 0, 0, 0]);
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &z);
+    chunk(b"IEND", &[]);
+    out
+}

@@ -166,7 +166,9 @@ pub use sessions::{
     access_log, end_session, portal_status_reaches_sessions, revoke_contact, session_absolute_cap,
     session_expiry_boundary, session_slides,
 };
-pub use signatures::{signature_submitted_once, signatures_found_by_document};
+pub use signatures::{
+    signature_document_attached, signature_submitted_once, signatures_found_by_document,
+};
 pub use staff::{
     ADMIN_USE_CASES, STAFF_USE_CASES, staff_actions_land_in_the_feed, staff_isolation, staff_roles,
 };
@@ -286,6 +288,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     // Signatures.
     signature_submitted_once(s).await;
     signatures_found_by_document(s).await;
+    signature_document_attached(s).await;
     // The email outbox.
     outbox_enqueue_round_trips(s).await;
     outbox_queued_with_their_unit(s).await;
@@ -376,7 +379,7 @@ macro_rules! conformance_tests {
             file_drops_recorded_with_their_events, file_drop_refusals_write_nothing,
             file_drop_changes_with_their_events, file_drop_sweep_marks,
             delete_portal_erases_drops,
-            signature_submitted_once, signatures_found_by_document
+            signature_submitted_once, signatures_found_by_document, signature_document_attached
         );
         $crate::conformance_tests!(@each arc $make;
             concurrent_positions, concurrent_issue_code, concurrent_magic_link_redeem,

@@ -13,8 +13,8 @@ use crate::ids::{BlobId, PortalId};
 use crate::model::{Task, TaskKind, TaskStatus};
 use crate::random::OsRandom;
 use crate::signatures::{
-    NewSignature, SignatureMark, SignatureRecord, SignedDocument, SigningContext, StoredImage,
-    record_signature, sha256,
+    AttachedDocument, NewSignature, SignatureMark, SignatureRecord, SignedDocument, SigningContext,
+    StoredImage, record_signature, sha256,
 };
 use crate::store::{Erasure, Store, TaskDecision};
 use crate::workflow::ActivityKind;
@@ -106,6 +106,7 @@ pub async fn signature_submitted_once(store: &dyn Store) {
     let w = world(store).await;
     let task = signature_task(store, &w).await;
     let rec = record(&w, &task, Some(b"%PDF the agreement"), true, 1);
+    attach(store, &w, &task, b"%PDF the agreement").await;
     assert_err!(
         store.signature(w.portal.id, task.id).await,
         Error::NotFound {
@@ -188,8 +189,8 @@ pub async fn signature_submitted_once(store: &dyn Store) {
     assert_eq!(store.task(w.portal.id, task.id).await.unwrap(), task);
     assert_eq!(
         chain_len(store, w.portal.id).await,
-        0,
-        "refusals append nothing"
+        1,
+        "refusals append nothing (the document's attachment is the one event)"
     );
     assert_err!(
         store.signature(w.portal.id, task.id).await,
@@ -233,10 +234,10 @@ pub async fn signature_submitted_once(store: &dyn Store) {
         "the feed says the task was completed"
     );
     let chain = store.audit_events(w.portal.id, 0, 10).await.unwrap();
-    assert_eq!(chain.len(), 1);
-    assert_eq!(chain[0].entry.kind, "signature_submitted");
+    assert_eq!(chain.len(), 2);
+    assert_eq!(chain[1].entry.kind, "signature_submitted");
     assert_eq!(
-        chain[0].entry.field("record_sha256"),
+        chain[1].entry.field("record_sha256"),
         Some(crate::audit::hash_hex(&rec.record_sha256).as_str())
     );
     assert_eq!(
@@ -266,7 +267,7 @@ pub async fn signature_submitted_once(store: &dyn Store) {
         Error::Conflict { .. }
     );
     assert_eq!(store.signature(w.portal.id, task.id).await.unwrap(), rec);
-    assert_eq!(chain_len(store, w.portal.id).await, 1);
+    assert_eq!(chain_len(store, w.portal.id).await, 2);
     assert_err!(
         store.signature(other.portal.id, task.id).await,
         Error::NotFound {
@@ -303,6 +304,14 @@ pub async fn signatures_found_by_document(store: &dyn Store) {
     let early = record(&w, &first, Some(doc), true, 3);
     let none = record(&w, &unrelated, Some(b"another document"), false, 4);
     let foreign = record(&other, &theirs, Some(doc), false, 1);
+    for (world, task, content) in [
+        (&w, &second, doc),
+        (&w, &first, doc),
+        (&w, &unrelated, &b"another document"[..]),
+        (&other, &theirs, doc),
+    ] {
+        attach(store, world, task, content).await;
+    }
     for (world, r) in [(&w, &late), (&w, &early), (&w, &none), (&other, &foreign)] {
         let at = (r.signed_at - t0()).num_seconds();
         store
@@ -364,4 +373,244 @@ pub async fn signatures_found_by_document(store: &dyn Store) {
         "erasing the portal erases its signatures"
     );
     assert!(!store.blob_in_use(image.blob).await.unwrap());
+}
+
+fn attached(w: &World, task: &Task, content: &[u8], at: i64) -> AttachedDocument {
+    AttachedDocument {
+        tenant_id: w.tenant.id,
+        portal_id: w.portal.id,
+        task_id: task.id,
+        name: "MSA.pdf".into(),
+        file_type: crate::files::FileType::Pdf,
+        size: content.len() as u64,
+        sha256: sha256(content),
+        blob: BlobId::random(&OsRandom),
+        key: WrappedKey {
+            key_id: KeyId::parse("k1").unwrap(),
+            bytes: vec![9; 40],
+        },
+        attached_by: staff(),
+        attached_at: t0() + secs(at),
+    }
+}
+
+/// Attaches `content` (named `MSA.pdf`, as [`record`] names a signed document).
+async fn attach(store: &dyn Store, w: &World, task: &Task, content: &[u8]) -> AttachedDocument {
+    let d = attached(w, task, content, 0);
+    store
+        .attach_signature_document(&d, &attach_event(w, &d))
+        .await
+        .unwrap();
+    d
+}
+
+fn attach_event(w: &World, d: &AttachedDocument) -> AuditEntry {
+    AuditEntry::new(
+        w.tenant.id,
+        w.portal.id,
+        d.attached_at,
+        staff(),
+        &AuditEvent::SignatureDocumentAttached {
+            task: d.task_id,
+            name: d.name.clone(),
+            size: d.size,
+            sha256: d.sha256,
+        },
+    )
+}
+
+/// `attach_signature_document` and `signature_document`: a document reads back exactly
+/// with its audit event in the chain; replacing it answers the replaced blob; refusals
+/// (another portal, not a signature task, a foreign audit entry, a blob in use) write
+/// nothing; a signature must name exactly the attached document (else `Conflict`);
+/// once signed the document is never replaced; its blob is in use until replaced;
+/// erasing the portal returns its blob.
+pub async fn signature_document_attached(store: &dyn Store) {
+    let w = world(store).await;
+    let other = world(store).await;
+    let task = signature_task(store, &w).await;
+    assert_err!(
+        store.signature_document(w.portal.id, task.id).await,
+        Error::NotFound {
+            entity: Entity::File
+        }
+    );
+    let first = attached(&w, &task, b"%PDF-1.7 draft agreement", 1);
+    assert_eq!(
+        store
+            .attach_signature_document(&first, &attach_event(&w, &first))
+            .await
+            .unwrap(),
+        None,
+        "nothing was replaced"
+    );
+    assert_eq!(
+        store
+            .signature_document(w.portal.id, task.id)
+            .await
+            .unwrap(),
+        first,
+        "a document reads back exactly as attached"
+    );
+    assert!(store.blob_in_use(first.blob).await.unwrap());
+    let chain = store.audit_events(w.portal.id, 0, 10).await.unwrap();
+    assert_eq!(chain.len(), 1, "the audit event is appended in the unit");
+    assert_eq!(chain[0].entry.kind, "signature_document_attached");
+    assert_err!(
+        store.signature_document(other.portal.id, task.id).await,
+        Error::NotFound {
+            entity: Entity::Task
+        }
+    );
+
+    // Refusals write nothing.
+    let mut elsewhere = attached(&w, &task, b"%PDF other", 2);
+    elsewhere.portal_id = other.portal.id;
+    assert_err!(
+        store
+            .attach_signature_document(&elsewhere, &attach_event(&w, &elsewhere))
+            .await,
+        Error::NotFound {
+            entity: Entity::Task
+        }
+    );
+    let plain = task_in(store, &w, TaskKind::Standard).await;
+    let not_signature = attached(&w, &plain, b"%PDF other", 2);
+    assert_err!(
+        store
+            .attach_signature_document(&not_signature, &attach_event(&w, &not_signature))
+            .await,
+        Error::Conflict { .. } | Error::Invalid { .. }
+    );
+    let mut foreign = attached(&w, &task, b"%PDF other", 2);
+    foreign.tenant_id = other.tenant.id;
+    assert_err!(
+        store
+            .attach_signature_document(&foreign, &attach_event(&w, &foreign))
+            .await,
+        Error::Invalid {
+            field: "document",
+            ..
+        }
+    );
+    let ok = attached(&w, &task, b"%PDF other", 2);
+    let foreign_audit = AuditEntry {
+        portal_id: other.portal.id,
+        tenant_id: other.tenant.id,
+        ..attach_event(&w, &ok)
+    };
+    assert_err!(
+        store.attach_signature_document(&ok, &foreign_audit).await,
+        Error::Invalid { field: "audit", .. }
+    );
+    let mut reused = attached(&w, &task, b"%PDF other", 2);
+    reused.blob = first.blob;
+    assert_err!(
+        store
+            .attach_signature_document(&reused, &attach_event(&w, &reused))
+            .await,
+        Error::Conflict { .. }
+    );
+    assert_eq!(
+        store
+            .signature_document(w.portal.id, task.id)
+            .await
+            .unwrap(),
+        first,
+        "refusals leave the document as it was"
+    );
+    assert_eq!(
+        chain_len(store, w.portal.id).await,
+        1,
+        "refusals append nothing"
+    );
+
+    // Replacing answers the replaced blob; the old blob is no longer in use.
+    let second = attached(&w, &task, b"%PDF-1.7 final agreement", 3);
+    assert_eq!(
+        store
+            .attach_signature_document(&second, &attach_event(&w, &second))
+            .await
+            .unwrap(),
+        Some(first.blob),
+        "replacing answers the replaced blob"
+    );
+    assert_eq!(
+        store
+            .signature_document(w.portal.id, task.id)
+            .await
+            .unwrap(),
+        second
+    );
+    assert!(!store.blob_in_use(first.blob).await.unwrap());
+    assert!(store.blob_in_use(second.blob).await.unwrap());
+
+    // A signature names exactly the attached document.
+    // No document while one is attached, and the replaced document.
+    for doc in [None, Some(&b"%PDF-1.7 draft agreement"[..])] {
+        let wrong = record(&w, &task, doc, false, 4);
+        assert_err!(
+            store
+                .submit_signature(&wrong, sign(&w, 4), &submitted(&w, &wrong), &[])
+                .await,
+            Error::Conflict { .. }
+        );
+    }
+    assert_err!(
+        store.signature(w.portal.id, task.id).await,
+        Error::NotFound {
+            entity: Entity::Signature
+        }
+    );
+    let bare = signature_task(store, &w).await;
+    let phantom = record(&w, &bare, Some(b"%PDF-1.7 final agreement"), false, 4);
+    // A document where none is attached.
+    assert_err!(
+        store
+            .submit_signature(&phantom, sign(&w, 4), &submitted(&w, &phantom), &[])
+            .await,
+        Error::Conflict { .. }
+    );
+    let mut rec = record(&w, &task, None, false, 5);
+    rec.document = Some(second.as_signed());
+    rec.record_sha256 = crate::signatures::record_hash(&rec);
+    store
+        .submit_signature(&rec, sign(&w, 5), &submitted(&w, &rec), &[])
+        .await
+        .unwrap();
+    assert_eq!(store.signature(w.portal.id, task.id).await.unwrap(), rec);
+
+    // Signed: never replaced.
+    let late = attached(&w, &task, b"%PDF-1.7 sneaky change", 6);
+    let before = chain_len(store, w.portal.id).await;
+    assert_err!(
+        store
+            .attach_signature_document(&late, &attach_event(&w, &late))
+            .await,
+        Error::Conflict { .. }
+    );
+    assert_eq!(
+        store
+            .signature_document(w.portal.id, task.id)
+            .await
+            .unwrap(),
+        second,
+        "a signed document is never replaced"
+    );
+    assert_eq!(chain_len(store, w.portal.id).await, before);
+
+    let erasure = Erasure {
+        tenant_id: w.tenant.id,
+        portal_id: w.portal.id,
+        client_name: w.portal.client_name.clone(),
+        at: t0() + secs(10),
+        by: staff(),
+        audit_head: None,
+    };
+    let blobs = store.delete_portal(w.portal.id, &erasure).await.unwrap();
+    assert!(
+        blobs.contains(&second.blob),
+        "erasing the portal returns its documents' blobs"
+    );
+    assert!(!store.blob_in_use(second.blob).await.unwrap());
 }

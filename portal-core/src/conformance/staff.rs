@@ -56,6 +56,7 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "signature_evidence",
     "signature_image",
     "signatures_of_document",
+    "staff_signature_document",
     "review_queue",
     "failed_mail",
     "list_portals",
@@ -91,6 +92,7 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "purge_credentials",
     "download_dropped_file",
     "staff_sweep_file_drops",
+    "attach_signature_document",
     "rename_portal",
     "set_target_date",
     "update_portal",
@@ -215,6 +217,7 @@ struct TenantA {
     drop_task: TaskId,
     dropped: FileId,
     signature: TaskId,
+    to_sign: TaskId,
     question: QuestionId,
     template: TemplateId,
 }
@@ -313,6 +316,35 @@ async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
         },
     )
     .await;
+    let doc = service
+        .attach_signature_document(
+            &admin,
+            portal,
+            signature,
+            "agreement.pdf",
+            Box::pin(stream_of(vec![bytes::Bytes::from_static(PDF)])),
+        )
+        .await
+        .unwrap();
+    let to_sign = add(
+        "Sign the policy",
+        Side::Client,
+        TaskKind::Signature {
+            document: None,
+            consent: None,
+        },
+    )
+    .await;
+    service
+        .attach_signature_document(
+            &admin,
+            portal,
+            to_sign,
+            "policy.pdf",
+            Box::pin(stream_of(vec![bytes::Bytes::from_static(PDF)])),
+        )
+        .await
+        .unwrap();
     service
         .sign_task(
             &ctx,
@@ -321,6 +353,7 @@ async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
                 drawn: Some(drawn_signature()),
                 typed_name: None,
                 consent: true,
+                document_sha256: Some(crate::audit::hash_hex(&doc.sha256)),
             },
             crate::signatures::SigningContext::default(),
         )
@@ -377,6 +410,7 @@ async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
         standard,
         credentials,
         signature,
+        to_sign,
         done,
         blocked,
         checklist,
@@ -466,6 +500,10 @@ async fn state_of(kit: &TestService, a: &TenantA) -> String {
         "{:?}",
         store.signature(a.portal, a.signature).await
     ));
+    out.push(format!(
+        "{:?}",
+        store.signature_document(a.portal, a.to_sign).await
+    ));
     out.push(format!("emails sent: {}", kit.mailer.sent().len()));
     out.join("\n")
 }
@@ -503,6 +541,10 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
             let found = service.signatures_of_document(staff, PDF).await?;
             shows_a(staff, a, found.iter().any(|r| r.tenant_id == a.tenant))
         }
+        "staff_signature_document" => service
+            .staff_signature_document(staff, p, a.signature)
+            .await
+            .map(drop),
         "review_queue" => {
             let queue = service.review_queue(staff, 100).await?;
             shows_a(staff, a, queue.iter().any(|i| i.file.id == a.file))
@@ -787,6 +829,16 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
             .await
             .map(drop),
         "staff_sweep_file_drops" => service.staff_sweep_file_drops(staff).await.map(drop),
+        "attach_signature_document" => service
+            .attach_signature_document(
+                staff,
+                p,
+                a.to_sign,
+                "policy v2.pdf",
+                Box::pin(stream_of(vec![bytes::Bytes::from_static(PDF)])),
+            )
+            .await
+            .map(drop),
         "erasure_log" => {
             let log = service.erasure_log(staff).await?;
             shows_a(staff, a, log.iter().any(|e| e.tenant_id == a.tenant))
@@ -927,6 +979,9 @@ const NOT_IN_A_FEED: &[&str] = &[
     "signature_evidence",
     "signature_image",
     "signatures_of_document",
+    "staff_signature_document",
+    // Recorded in the audit trail, not the feed: the client sees the document itself.
+    "attach_signature_document",
     "review_queue",
     "failed_mail",
     "list_portals",

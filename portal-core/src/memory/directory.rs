@@ -479,7 +479,14 @@ impl DirectoryStore for MemoryStore {
                         .filter(|d| d.value.portal_id == portal && !d.value.bytes_removed)
                         .map(|d| d.value.blob),
                 )
+                .chain(
+                    st.signature_documents
+                        .values()
+                        .filter(|d| d.portal_id == portal)
+                        .map(|d| d.blob),
+                )
                 .collect();
+            st.signature_documents.retain(|_, d| d.portal_id != portal);
             st.files.retain(|_, f| f.value.portal_id != portal);
             st.drops.retain(|_, d| d.value.portal_id != portal);
             st.outbox.retain(|_, m| m.value.portal_id != Some(portal));

@@ -170,7 +170,8 @@ impl DocumentStore for MemoryStore {
                     .any(|d| d.value.blob == blob && !d.value.bytes_removed)
                 || st.signatures.values().any(|s| {
                     matches!(&s.mark, crate::signatures::SignatureMark::Drawn(i) if i.blob == blob)
-                }))
+                })
+                || st.signature_documents.values().any(|d| d.blob == blob))
         })
     }
 }

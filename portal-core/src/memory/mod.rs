@@ -239,6 +239,8 @@ struct State {
     drops: HashMap<FileId, Seq<crate::filedrop::DroppedFile>>,
     /// Signatures by task.
     signatures: HashMap<TaskId, crate::signatures::SignatureRecord>,
+    /// Documents attached to signature tasks, by task.
+    signature_documents: HashMap<TaskId, crate::signatures::AttachedDocument>,
 }
 
 impl State {

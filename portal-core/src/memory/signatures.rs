@@ -6,10 +6,13 @@ use async_trait::async_trait;
 use super::{MemoryStore, not_found};
 use crate::audit::AuditEntry;
 use crate::error::{Entity, Error, Result};
+use crate::ids::BlobId;
 use crate::ids::{PortalId, TaskId, TenantId};
 use crate::model::Task;
 use crate::outbox::OutboxMessage;
-use crate::signatures::SignatureRecord;
+use crate::signatures::{
+    AttachedDocument, SignatureRecord, ensure_signed_document, may_attach_document,
+};
 use crate::store::{SignatureStore, TaskDecision};
 
 #[async_trait]
@@ -29,6 +32,10 @@ impl SignatureStore for MemoryStore {
             let change = decide(current)?;
             let tenant = st.portal_tenant(record.portal_id)?;
             record.ensure_belongs(current, tenant)?;
+            ensure_signed_document(
+                st.signature_documents.get(&record.task_id),
+                record.document.as_ref(),
+            )?;
             st.check_audit(record.portal_id, Some(audit))?;
             let (next, activity) = change.apply_to(current)?;
             st.check_new_mail(emails)?;
@@ -70,6 +77,53 @@ impl SignatureStore for MemoryStore {
             out.sort_by_key(|s| (s.signed_at, s.task_id));
             out.truncate(limit);
             Ok(out)
+        })
+    }
+
+    async fn attach_signature_document(
+        &self,
+        document: &AttachedDocument,
+        audit: &AuditEntry,
+    ) -> Result<Option<BlobId>> {
+        self.with(|st| {
+            let current = st.portal_task(document.portal_id, document.task_id)?;
+            may_attach_document(current, st.signatures.contains_key(&document.task_id))?;
+            let tenant = st.portal_tenant(document.portal_id)?;
+            document.ensure_belongs(current, tenant)?;
+            st.check_audit(document.portal_id, Some(audit))?;
+            let replaced = st
+                .signature_documents
+                .get(&document.task_id)
+                .map(|d| d.blob);
+            let taken = st.files.values().any(|f| f.value.blob == document.blob)
+                || st.drops.values().any(|d| d.value.blob == document.blob)
+                || st.signatures.values().any(|s| {
+                    matches!(&s.mark, crate::signatures::SignatureMark::Drawn(i) if i.blob == document.blob)
+                })
+                || st
+                    .signature_documents
+                    .values()
+                    .any(|d| d.blob == document.blob && d.task_id != document.task_id)
+                || replaced == Some(document.blob);
+            if taken {
+                return Err(Error::conflict(
+                    "Another stored file already uses this blob.",
+                ));
+            }
+            st.append_audit(audit)?;
+            st.signature_documents
+                .insert(document.task_id, document.clone());
+            Ok(replaced)
+        })
+    }
+
+    async fn signature_document(&self, portal: PortalId, task: TaskId) -> Result<AttachedDocument> {
+        self.with(|st| {
+            st.portal_task(portal, task)?;
+            st.signature_documents
+                .get(&task)
+                .cloned()
+                .ok_or_else(|| not_found(Entity::File))
         })
     }
 }

@@ -61,6 +61,10 @@ impl PortalService {
         };
         // The state decides before the content, as for forms.
         crate::workflow::actions::client_may_act(&current)?;
+        // A task waiting for an earlier one takes no credentials yet (as for uploads
+        // and signatures, judged on the home's read).
+        let home = self.inner.store.portal_snapshot(ctx.portal_id).await?;
+        crate::workflow::plan::client_may_act_in(&home, &current)?;
         let fields = form.checked(api_key)?;
         let binding = credentials::CredentialBinding {
             tenant: ctx.tenant_id,

@@ -455,7 +455,7 @@ impl PortalService {
 }
 
 /// "Accepted: PDF, Word document." for an error message (any known type if empty).
-fn accepted_list(accept: &[FileType]) -> String {
+pub(super) fn accepted_list(accept: &[FileType]) -> String {
     let list = if accept.is_empty() {
         FileType::ALL
     } else {
@@ -467,7 +467,10 @@ fn accepted_list(accept: &[FileType]) -> String {
 
 /// Reads `content` until `want` bytes arrived or it ended: the bytes read, whether
 /// that was all of it, and the rest of the stream (to be chained after the bytes).
-async fn peek(mut content: ByteStream, want: usize) -> Result<(Bytes, bool, ByteStream)> {
+pub(super) async fn peek(
+    mut content: ByteStream,
+    want: usize,
+) -> Result<(Bytes, bool, ByteStream)> {
     let mut buf = BytesMut::new();
     while buf.len() < want {
         match content.next().await {

@@ -11,9 +11,15 @@ use crate::error::{Entity, Error, Result};
 use crate::ids::{BlobId, PortalId, TaskId};
 use crate::model::{Task, TaskKind};
 use crate::outbox::{MailKind, OutboxMessage};
+use futures_util::StreamExt;
+use sha2::Digest;
+
+use crate::blob::ByteStream;
+use crate::files;
 use crate::signatures::{
-    self, NewSignature, SignatureMark, SignatureRecord, SigningContext, StoredImage, Verification,
-    check_png, check_typed_name, consent_text, decode_data_url, record_signature, sha256,
+    self, AttachedDocument, NewSignature, SignatureMark, SignatureRecord, SigningContext,
+    StoredImage, Verification, check_png, check_typed_name, consent_text, decode_data_url,
+    record_signature, sha256,
 };
 use crate::staff::{StaffContext, StaffRole};
 use crate::store::{ClientContext, TaskDecision};
@@ -31,6 +37,10 @@ pub struct SignatureInput {
     pub typed_name: Option<String>,
     /// Whether the consent box was ticked.
     pub consent: bool,
+    /// The SHA-256 (lower-case hex) of the document the page presented, if it
+    /// presented one: the signature is refused (`Conflict`) unless it is still the
+    /// task's document, so a document replaced meanwhile is never recorded as signed.
+    pub document_sha256: Option<String>,
 }
 
 /// A signature with its evidence checked: the record, what recomputing each hash
@@ -86,6 +96,22 @@ impl PortalService {
                 Some(check_typed_name(input.typed_name.as_deref().unwrap_or(""))?),
             ),
         };
+        let attached = self.attached_document(ctx.portal_id, task).await?;
+        let presented = input
+            .document_sha256
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty());
+        let same = match (&attached, presented) {
+            (Some(doc), Some(shown)) => hash_hex(&doc.sha256) == shown.to_ascii_lowercase(),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            return Err(Error::conflict(
+                "The document to sign was changed since this page was opened. Nothing was signed: review the document again, then sign.",
+            ));
+        }
         let actor = client_actor(ctx);
         let now = self.inner.clock.now();
         let (mark, mark_sha256, blob) = match (png, typed) {
@@ -127,7 +153,7 @@ impl PortalService {
             signer: actor.clone(),
             context,
             at: now,
-            document: None,
+            document: attached.as_ref().map(AttachedDocument::as_signed),
             mark,
             mark_sha256,
             consent_text: consent_text(&current).to_owned(),
@@ -292,6 +318,199 @@ impl PortalService {
         Ok(Some(read_all(content, signatures::MAX_IMAGE as u64).await?))
     }
 
+    /// A task's attached document, `None` if it has none.
+    async fn attached_document(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+    ) -> Result<Option<AttachedDocument>> {
+        match self.inner.store.signature_document(portal, task).await {
+            Ok(d) => Ok(Some(d)),
+            Err(Error::NotFound {
+                entity: Entity::File,
+            }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Attaches the document to sign to a signature task (member), replacing the one
+    /// attached before, until the task is signed (`Conflict` after). The content is
+    /// streamed: its first bytes sniffed (an empty file, markup, or a kind of file the
+    /// portal does not know are `Invalid("file")`), then sealed into a blob with
+    /// [`signatures::MAX_DOCUMENT`] enforced while streaming (`TooLarge`); the record
+    /// and its `signature_document_attached` audit event are written in one store
+    /// unit, and the replaced document's blob is deleted after it. Nothing is kept of
+    /// a refused attachment.
+    pub async fn attach_signature_document(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        task: TaskId,
+        file_name: &str,
+        content: ByteStream,
+    ) -> Result<AttachedDocument> {
+        staff.require(StaffRole::Member, "attaching a document to sign")?;
+        let portal = self.staff_portal(staff, portal).await?;
+        let current = self.inner.store.task(portal.id, task).await?;
+        let signed = self.has_signature(portal.id, task).await?;
+        signatures::may_attach_document(&current, signed)?;
+        let (prefix, complete, rest) = super::documents::peek(content, files::SNIFF_LEN).await?;
+        if prefix.is_empty() {
+            return Err(Error::invalid("file", "is empty (0 bytes)"));
+        }
+        let file_type = files::sniff(&prefix, complete).ok_or_else(|| {
+            let what = if files::looks_like_markup(&prefix) {
+                "is a web page or image markup (HTML, SVG or XML), which the portal does not serve because a browser would run it"
+            } else {
+                "is not a kind of file the portal accepts"
+            };
+            Error::invalid(
+                "file",
+                format!("{what}. {}", super::documents::accepted_list(&[])),
+            )
+        })?;
+        let name = files::name_for_type(file_name, file_type);
+        let content: ByteStream = Box::pin(stream_of(vec![prefix]).chain(rest));
+        let binding = FileBinding {
+            tenant: portal.tenant_id,
+            portal: portal.id,
+            task: Some(task),
+            blob: BlobId::random(self.inner.random.as_ref()),
+        };
+        let vault = self.vault()?;
+        let sealed = vault
+            .seal(&binding, content, signatures::MAX_DOCUMENT)
+            .await?;
+        let now = self.inner.clock.now();
+        let actor = staff.actor();
+        let document = AttachedDocument {
+            tenant_id: portal.tenant_id,
+            portal_id: portal.id,
+            task_id: task,
+            name,
+            file_type,
+            size: sealed.size,
+            sha256: sealed.sha256,
+            blob: sealed.blob,
+            key: sealed.key,
+            attached_by: actor.clone(),
+            attached_at: now,
+        };
+        let audit = AuditEntry::new(
+            portal.tenant_id,
+            portal.id,
+            now,
+            actor,
+            &AuditEvent::SignatureDocumentAttached {
+                task,
+                name: document.name.clone(),
+                size: document.size,
+                sha256: document.sha256,
+            },
+        );
+        let replaced = match self
+            .inner
+            .store
+            .attach_signature_document(&document, &audit)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                if let Err(err) = vault.blobs().delete(sealed.blob).await {
+                    tracing::error!(error = %err, blob = %sealed.blob, "could not delete the blob of a refused document; it is an orphan now");
+                }
+                return Err(e);
+            }
+        };
+        if let Some(old) = replaced
+            && let Err(err) = vault.blobs().delete(old).await
+        {
+            tracing::error!(error = %err, blob = %old, "could not delete a replaced signature document; it is an orphan now");
+        }
+        tracing::info!(portal = %portal.id, task = %task, size = document.size, "signature document attached");
+        Ok(document)
+    }
+
+    async fn has_signature(&self, portal: PortalId, task: TaskId) -> Result<bool> {
+        match self.inner.store.signature(portal, task).await {
+            Ok(_) => Ok(true),
+            Err(Error::NotFound {
+                entity: Entity::Signature,
+            }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The document of a signature task of the client's own portal, if one is
+    /// attached (what the signature page presents).
+    pub async fn signature_document(
+        &self,
+        ctx: &ClientContext,
+        task: TaskId,
+    ) -> Result<Option<AttachedDocument>> {
+        self.task(ctx, task).await?;
+        self.attached_document(ctx.portal_id, task).await
+    }
+
+    /// The client's own signature task's document and a stream of exactly its stored
+    /// bytes (what the page shows and the signature records the hash of);
+    /// `NotFound(File)` if none is attached.
+    pub async fn open_signature_document(
+        &self,
+        ctx: &ClientContext,
+        task: TaskId,
+    ) -> Result<(AttachedDocument, ByteStream)> {
+        self.task(ctx, task).await?;
+        let doc = self
+            .inner
+            .store
+            .signature_document(ctx.portal_id, task)
+            .await?;
+        let stream = self.vault()?.open(&doc.binding(), &doc.key).await?;
+        Ok((doc, stream))
+    }
+
+    /// A signature task's document for staff (member), with a stream of its bytes.
+    pub async fn staff_signature_document(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        task: TaskId,
+    ) -> Result<(AttachedDocument, ByteStream)> {
+        staff.require(StaffRole::Member, "reading a document to sign")?;
+        let portal = self.staff_portal(staff, portal).await?;
+        let doc = self.inner.store.signature_document(portal.id, task).await?;
+        let stream = self.vault()?.open(&doc.binding(), &doc.key).await?;
+        Ok((doc, stream))
+    }
+
+    /// SHA-256 of the task's stored document, streamed from its blob (`None` if it
+    /// is gone or cannot be read: logged).
+    async fn stored_document_hash(&self, record: &SignatureRecord) -> Option<[u8; 32]> {
+        record.document.as_ref()?;
+        let read = async {
+            let Some(doc) = self
+                .attached_document(record.portal_id, record.task_id)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let mut stream = self.vault()?.open(&doc.binding(), &doc.key).await?;
+            let mut hasher = sha2::Sha256::new();
+            while let Some(piece) = stream.next().await {
+                hasher.update(&piece?);
+            }
+            Ok::<_, Error>(Some(hasher.finalize().into()))
+        };
+        match read.await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!(error = %e, task = %record.task_id, "a signed document could not be read back");
+                None
+            }
+        }
+    }
+
     async fn evidence(&self, record: SignatureRecord) -> Result<SignatureEvidence> {
         let image = match self.image_of(&record).await {
             Ok(i) => i,
@@ -305,9 +524,10 @@ impl PortalService {
         let event = chain.iter().find(|e| {
             e.entry.kind == "signature_submitted" && e.entry.field("task") == Some(task.as_str())
         });
-        let verification = signatures::verify(
+        let document = self.stored_document_hash(&record).await;
+        let verification = signatures::verify_hashed(
             &record,
-            None,
+            document,
             image.as_deref(),
             event.and_then(|e| e.entry.field("record_sha256")),
         );

@@ -6,13 +6,18 @@
 //!
 //! Kept in a module of its own so the route table's other operations stay as they are.
 
+use bytes::Bytes;
+use futures_util::TryStreamExt;
+use http_body_util::BodyExt;
+use hyper::body::Body as HttpBody;
 use portal_core::audit::{ChainHead, ChainProblem, ChainReport};
+use portal_core::blob::ByteStream;
 use portal_core::credentials::{CredentialField, SecretText};
 use portal_core::error::{Entity, Error};
 use portal_core::filedrop::{self, DroppedFile};
 use portal_core::ids::{FileId, TaskId};
 use portal_core::service::SignatureEvidence;
-use portal_core::signatures::{SignatureMark, SignatureRecord};
+use portal_core::signatures::{AttachedDocument, SignatureMark, SignatureRecord};
 use serde_json::{Map, Value, json};
 
 use super::input::{object, req_str};
@@ -222,6 +227,24 @@ impl PortalApp {
                     &format!("signature-{t}.png"),
                 ))
             }
+            Op::SignatureDocument => {
+                let p = self.portal_in(call, 0).await?;
+                let t = task_param(call)?;
+                let (doc, stream) = s.staff_signature_document(&call.staff, p.id, t).await?;
+                Ok(ApiReply::file(
+                    stream,
+                    doc.size,
+                    doc.file_type.media_type(),
+                    &doc.name,
+                ))
+            }
+            Op::SignatureDocumentInfo => {
+                let p = self.portal_in(call, 0).await?;
+                let t = task_param(call)?;
+                // The content stream is opened and dropped unread.
+                let (doc, _) = s.staff_signature_document(&call.staff, p.id, t).await?;
+                Ok(ApiReply::ok(signature_document(&doc)))
+            }
             Op::VerifyDocument => {
                 use base64::Engine as _;
                 let m = object(&call.body)?;
@@ -238,6 +261,84 @@ impl PortalApp {
             }
             _ => Err(ApiError::NoRoute),
         }
+    }
+}
+
+/// An attached signature document as the API shows it (never its content or key).
+pub(crate) fn signature_document(d: &AttachedDocument) -> Value {
+    json!({
+        "task_id": d.task_id.to_string(),
+        "name": d.name,
+        "file_type": d.file_type.name(),
+        "size": d.size,
+        "sha256": hex(&d.sha256),
+        "attached_by": super::views::actor(&d.attached_by),
+        "attached_at": portal_core::audit::canonical_time(d.attached_at),
+    })
+}
+
+impl PortalApp {
+    /// `PUT …/signature/document`: the file is the body, raw (its name in `?name=`)
+    /// or `multipart/form-data` (its `file` part, the part's file name). A declared
+    /// `Content-Length` beyond the limit is refused unread; otherwise the limit is
+    /// enforced while streaming, and the core sniffs, seals and records it.
+    pub(super) async fn admin_upload<B>(&self, route: &Route, call: &Call<'_>, body: B) -> Answer
+    where
+        B: HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        if route.op != Op::AttachSignatureDocument {
+            return Err(ApiError::NoRoute);
+        }
+        let p = self.portal_in(call, 0).await?;
+        let t = task_param(call)?;
+        let limit = portal_core::signatures::MAX_DOCUMENT;
+        let declared = call
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit.saturating_add(crate::multipart::ENVELOPE_BYTES)) {
+            return Err(ApiError::Core(Error::TooLarge { max_bytes: limit }));
+        }
+        let content_type = call
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let multipart = content_type.is_some_and(|c| {
+            c.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+        let (name, content): (String, ByteStream) = if multipart {
+            let upload = crate::multipart::UploadBody::new(content_type, body, limit)?;
+            let (_, file) = upload.until_file().await?;
+            (file.file_name, file.content)
+        } else {
+            let name = form_urlencoded::parse(call.query.unwrap_or_default().as_bytes())
+                .find(|(k, _)| k == "name")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            let stream = body.into_data_stream().map_err(|e| {
+                tracing::debug!(error = %e, "a document body stopped arriving");
+                Error::invalid(
+                    "file",
+                    "did not arrive whole: the connection dropped. Nothing was saved",
+                )
+            });
+            (name, Box::pin(stream))
+        };
+        if name.trim().is_empty() {
+            return Err(super::input::invalid(
+                "name",
+                "is required: the document's file name (?name=… with a raw body, or the multipart part's filename)",
+            ));
+        }
+        let doc = self
+            .service()
+            .attach_signature_document(&call.staff, p.id, t, &name, content)
+            .await?;
+        Ok(ApiReply::ok(signature_document(&doc)))
     }
 }
 

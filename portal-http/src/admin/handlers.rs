@@ -73,7 +73,8 @@ impl PortalApp {
     pub(super) async fn dispatch(&self, route: Route, call: &Call<'_>) -> Answer {
         let s = self.service();
         match route.op {
-            Op::OpenApi => Err(ApiError::NoRoute),
+            // Answered before dispatch: the document and a file body.
+            Op::OpenApi | Op::AttachSignatureDocument => Err(ApiError::NoRoute),
             Op::Me => Ok(ApiReply::ok(views::staff(&call.staff))),
             Op::Tenant => {
                 let t = s.store().tenant(call.staff.tenant).await?;
@@ -657,6 +658,8 @@ impl PortalApp {
             | Op::SweepDrops
             | Op::SignatureEvidence
             | Op::SignatureImage
+            | Op::SignatureDocument
+            | Op::SignatureDocumentInfo
             | Op::VerifyDocument => self.dispatch_evidence(&route, call).await,
         }
     }

@@ -416,6 +416,24 @@ impl PortalApp {
         if let Some(role) = route.role {
             staff.require(role, route.summary)?;
         }
+        if route.upload {
+            // A file body: streamed to the handler, never read as JSON, never
+            // replayed through an idempotency key (PUT replaces, so a retry is safe).
+            let call = Call {
+                staff,
+                params,
+                body: Value::Null,
+                headers: &parts.headers,
+                offset: 0,
+                after: None,
+                limit: DEFAULT_LIMIT,
+                query: parts.uri.query(),
+            };
+            return self
+                .admin_upload(&route, &call, body)
+                .await
+                .map(Answer::Fresh);
+        }
         let (offset, after, limit) = if route.paged {
             paging(parts.uri.query(), route.keyset)?
         } else {

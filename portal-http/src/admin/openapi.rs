@@ -216,6 +216,29 @@ fn schemas() -> Map<String, Value> {
         ),
     );
     put(
+        "SignatureDocument",
+        object(
+            &[
+                "task_id",
+                "name",
+                "file_type",
+                "size",
+                "sha256",
+                "attached_by",
+                "attached_at",
+            ],
+            json!({
+                "task_id": id(),
+                "name": { "type": "string", "description": "The cleaned file name; its extension agrees with the sniffed type." },
+                "file_type": { "type": "string", "description": "What the content is, sniffed (pdf, docx, ...)." },
+                "size": { "type": "integer", "minimum": 1 },
+                "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256 of exactly the bytes the client is shown: what a signature of it records." },
+                "attached_by": reference("Actor"),
+                "attached_at": time(),
+            }),
+        ),
+    );
+    put(
         "DocumentCheck",
         object(
             &["data_base64"],
@@ -902,6 +925,9 @@ pub(crate) fn document(prefix: &str) -> Value {
             params.push(json!({ "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 50 } }));
             params.push(json!({ "name": "cursor", "in": "query", "required": false, "schema": { "type": "string" }, "description": "The `next_cursor` of the previous page (opaque)." }));
         }
+        if route.upload {
+            params.push(json!({ "name": "name", "in": "query", "required": false, "schema": { "type": "string", "minLength": 1, "maxLength": 255 }, "description": "The file name, when the body is the raw file (a multipart body names it in its part)." }));
+        }
         if route.op == super::routes::Op::DeletePhase {
             params.push(json!({ "name": "with_tasks", "in": "query", "required": false, "schema": { "type": "boolean", "default": false }, "description": "Delete the phase's tasks too (refused while one has uploaded files); without it a phase with tasks is refused." }));
         }
@@ -918,6 +944,16 @@ pub(crate) fn document(prefix: &str) -> Value {
             op.insert(
                 "requestBody".into(),
                 json!({ "required": true, "content": { "application/json": { "schema": reference(body) } } }),
+            );
+        }
+        if route.upload {
+            op.insert(
+                "requestBody".into(),
+                json!({ "required": true, "content": {
+                    "application/pdf": { "schema": { "type": "string", "contentMediaType": "application/pdf" } },
+                    "application/octet-stream": { "schema": { "type": "string" } },
+                    "multipart/form-data": { "schema": object(&["file"], json!({ "file": { "type": "string", "contentMediaType": "application/octet-stream" } })) },
+                } }),
             );
         }
         let mut responses = Map::new();
@@ -965,6 +1001,22 @@ pub(crate) fn document(prefix: &str) -> Value {
             responses.insert(
                 "415".into(),
                 problem_response("The body is not application/json"),
+            );
+        }
+        if route.upload {
+            responses.insert(
+                "409".into(),
+                problem_response("The task is signed: its document can no longer be replaced"),
+            );
+            responses.insert(
+                "413".into(),
+                problem_response("The file is larger than 25 MiB"),
+            );
+            responses.insert(
+                "422".into(),
+                problem_response(
+                    "Empty, markup, or a kind of file the portal does not accept; or no name",
+                ),
             );
         }
         if route.if_match {

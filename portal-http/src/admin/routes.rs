@@ -78,6 +78,9 @@ pub(crate) enum Op {
     SignatureEvidence,
     SignatureImage,
     VerifyDocument,
+    AttachSignatureDocument,
+    SignatureDocument,
+    SignatureDocumentInfo,
 }
 
 /// A route: method, path template (`{name}` segments are parameters), and what the
@@ -107,6 +110,9 @@ pub(crate) struct Route {
     pub keyset: bool,
     /// Answers with an `ETag`.
     pub etag: bool,
+    /// Takes a file as its body (raw bytes or `multipart/form-data`), streamed to the
+    /// handler instead of read as JSON.
+    pub upload: bool,
     /// The staff use cases of `PortalService` the handler calls (the document lists
     /// them as `x-use-cases`, and a test checks every staff use case has a route).
     pub uses: &'static [&'static str],
@@ -127,11 +133,17 @@ const fn r(method: Method, path: &'static str, op: Op, id: &'static str) -> Rout
         paged: false,
         keyset: false,
         etag: false,
+        upload: false,
         uses: &[],
     }
 }
 
 impl Route {
+    const fn upload(mut self) -> Self {
+        self.upload = true;
+        self
+    }
+
     const fn summary(mut self, s: &'static str) -> Self {
         self.summary = s;
         self
@@ -621,6 +633,31 @@ pub(crate) fn routes() -> Vec<Route> {
         )
         .summary("The drawn signature's PNG (a typed signature has none: 404)")
         .ok(200, "FileContent"),
+        r(
+            M::PUT,
+            "/portals/{portal}/tasks/{task}/signature/document",
+            AttachSignatureDocument,
+            "attachSignatureDocument",
+        )
+        .summary("Attach the document to sign to a signature task (the file as the raw body with ?name=, or multipart/form-data with a `file` part), replacing the one before; refused once the task is signed. Streamed, size-limited (25 MiB), sniffed, encrypted; recorded in the audit trail")
+        .upload()
+        .ok(200, "SignatureDocument"),
+        r(
+            M::GET,
+            "/portals/{portal}/tasks/{task}/signature/document",
+            SignatureDocument,
+            "getSignatureDocument",
+        )
+        .summary("Download a signature task's document: exactly the bytes the client is shown and whose SHA-256 a signature records")
+        .ok(200, "FileContent"),
+        r(
+            M::GET,
+            "/portals/{portal}/tasks/{task}/signature/document/info",
+            SignatureDocumentInfo,
+            "getSignatureDocumentInfo",
+        )
+        .summary("A signature task's document: its name, type, size, SHA-256, and who attached it when (404 if none is attached)")
+        .ok(200, "SignatureDocument"),
         r(M::POST, "/signatures/verify-document", VerifyDocument, "verifyDocument")
             .summary("Verify a document: whether these exact bytes were signed in one of the tenant's portals, and by whom")
             .body("DocumentCheck")
@@ -714,6 +751,8 @@ const fn use_cases(op: Op) -> &'static [&'static str] {
         SignatureEvidence => &["signature_evidence"],
         SignatureImage => &["signature_image"],
         VerifyDocument => &["signatures_of_document"],
+        AttachSignatureDocument => &["attach_signature_document"],
+        SignatureDocument | SignatureDocumentInfo => &["staff_signature_document"],
     }
 }
 

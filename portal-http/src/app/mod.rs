@@ -361,6 +361,10 @@ impl PortalApp {
             (["tasks", id, "invite.ics"], true, _) => {
                 ("meeting_ics", self.task_ics(&req, id).await)
             }
+            (["tasks", id, "document"], true, _) => (
+                "signature_document",
+                self.signature_document(&req, id).await,
+            ),
             (["tasks", id, "certificate"], true, _) => {
                 ("signature_certificate", self.certificate(&req, id).await)
             }

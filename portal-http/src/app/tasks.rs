@@ -157,10 +157,13 @@ impl PortalApp {
         } else {
             Vec::new()
         };
-        let signature = if matches!(task.kind, TaskKind::Signature { .. }) {
-            self.service.task_signature(ctx, task_id).await?
+        let (signature, sign_document) = if matches!(task.kind, TaskKind::Signature { .. }) {
+            (
+                self.service.task_signature(ctx, task_id).await?,
+                self.service.signature_document(ctx, task_id).await?,
+            )
         } else {
-            None
+            (None, None)
         };
         // Files are read only for a task that asks for documents.
         let documents = if task.kind.is_document() {
@@ -215,9 +218,22 @@ impl PortalApp {
                 now: self.service.clock().now(),
                 signature: signature.as_ref(),
                 signature_error: outcome.signature_error,
+                sign_document: sign_document.as_ref(),
             },
         );
-        Ok(self.render(outcome.status.unwrap_or(StatusCode::OK), &page))
+        let frames_document = page
+            .signature
+            .as_ref()
+            .and_then(|s| s.document_file.as_ref())
+            .is_some_and(|d| d.inline);
+        let mut reply = self.render(outcome.status.unwrap_or(StatusCode::OK), &page);
+        if frames_document {
+            reply.csp = Some(crate::respond::csp_framing_self(
+                &req.nonce,
+                &self.config.frame_ancestors,
+            ));
+        }
+        Ok(reply)
     }
 
     pub(super) async fn task_action<B>(
@@ -243,6 +259,7 @@ impl PortalApp {
                 drawn: field(&fields, "drawn").map(str::to_owned),
                 typed_name: field(&fields, "typed_name").map(str::to_owned),
                 consent: field(&fields, "consent") == Some("1"),
+                document_sha256: field(&fields, "document_sha256").map(str::to_owned),
             };
             drop(fields);
             let context = SigningContext {
@@ -464,6 +481,42 @@ impl PortalApp {
         Ok(self
             .render(StatusCode::OK, &page)
             .cookie(self.session_cookie(&token, &ctx)))
+    }
+
+    /// A signature task's document, exactly the stored bytes (the hash a signature
+    /// records): a PDF inline, to be framed by the task page (its own CSP lets only
+    /// the portal frame it), anything else, or `?download=1`, as an attachment.
+    pub(super) async fn signature_document(&self, req: &Req, id: &str) -> Result<Reply, Failure> {
+        let (_, ctx) = self.authenticated(req).await?;
+        let task = Self::parse_task_id(id)?;
+        let (doc, content) = self.service.open_signature_document(&ctx, task).await?;
+        let task_id = doc.task_id;
+        let content: portal_core::blob::ByteStream = Box::pin(
+            futures_util::TryStreamExt::inspect_err(content, move |e| {
+                tracing::error!(error = %e, task = %task_id, "a signature document failed half-way; the response was cut off");
+            }),
+        );
+        let inline = doc.file_type == portal_core::files::FileType::Pdf
+            && query_param(req, "download").is_none();
+        let disposition = portal_core::files::attachment_disposition(&doc.name);
+        let disposition = if inline {
+            disposition.replacen("attachment", "inline", 1)
+        } else {
+            disposition
+        };
+        let mut reply = Reply {
+            content_type: doc.file_type.media_type(),
+            cache: "private, no-store",
+            stream: Some((content, doc.size)),
+            csp: Some(crate::respond::framed_document_csp(
+                &self.config.frame_ancestors,
+            )),
+            ..Reply::html(StatusCode::OK, String::new())
+        };
+        reply
+            .extra
+            .push((http::header::CONTENT_DISPOSITION, disposition));
+        Ok(reply)
     }
 
     pub(super) async fn task_ics(&self, req: &Req, id: &str) -> Result<Reply, Failure> {

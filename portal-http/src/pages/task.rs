@@ -237,6 +237,8 @@ fn drop_view(f: &DroppedFile, now: DateTime<Utc>, zone: TimeZone) -> DropView {
 pub struct SignatureView {
     /// The attached document's name, if the task names one.
     pub document: Option<String>,
+    /// The document the MSP attached, to review before signing.
+    pub document_file: Option<SignDocumentView>,
     /// The consent statement to tick (the MSP's wording or the default).
     pub consent: String,
     /// "Signed by X at T (zone)", once signed.
@@ -245,6 +247,24 @@ pub struct SignatureView {
     pub certificate_href: String,
     /// The field the last refusal was about (`signature`, `typed_name`, `consent`).
     pub error_field: Option<String>,
+}
+
+/// A signature task's attached document as the page presents it.
+#[derive(Debug, Clone)]
+pub struct SignDocumentView {
+    /// Its file name.
+    pub name: String,
+    /// "PDF, 12 KB".
+    pub label: String,
+    /// Where it is shown inline (a PDF in a frame).
+    pub href: String,
+    /// Where it downloads from.
+    pub download_href: String,
+    /// Whether the browser can show it in the page (a PDF).
+    pub inline: bool,
+    /// Its SHA-256 in hex: sent back with the signature, so the signature is refused
+    /// if the document changed meanwhile.
+    pub sha256: String,
 }
 
 /// A comment as shown.
@@ -494,6 +514,8 @@ pub struct TaskPageInput<'a> {
     pub signature: Option<&'a portal_core::signatures::SignatureRecord>,
     /// The signature field a refused submission was about.
     pub signature_error: Option<String>,
+    /// A signature task's attached document, if any.
+    pub sign_document: Option<&'a portal_core::signatures::AttachedDocument>,
 }
 
 /// Builds the task page.
@@ -649,6 +671,18 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
         TaskKind::Signature { document, .. } => {
             page.signature = Some(SignatureView {
                 document: document.as_ref().map(|d| d.name.clone()),
+                document_file: input.sign_document.map(|d| SignDocumentView {
+                    name: d.name.clone(),
+                    label: format!(
+                        "{}, {}",
+                        d.file_type.label(),
+                        portal_core::wording::bytes(d.size)
+                    ),
+                    href: format!("{}/document", page.action_base),
+                    download_href: format!("{}/document?download=1", page.action_base),
+                    inline: d.file_type == portal_core::files::FileType::Pdf,
+                    sha256: portal_core::audit::hash_hex(&d.sha256),
+                }),
                 consent: portal_core::signatures::consent_text(task).to_owned(),
                 signed: input
                     .signature

@@ -164,6 +164,38 @@ impl Api {
         Ok(Answer { json, etag })
     }
 
+    /// `PUT path` with a file as the raw body (an upload route of the API): the JSON
+    /// answer, or the problem.
+    pub async fn put_file(
+        &self,
+        key: &ApiKey,
+        path: &str,
+        content_type: &str,
+        bytes: Bytes,
+    ) -> Result<Answer, Problem> {
+        let request = Request::builder()
+            .method(Method::PUT)
+            .uri(format!("{}{path}", self.prefix))
+            .header(AUTHORIZATION, format!("Bearer {}", key.expose()))
+            .header(CONTENT_TYPE, content_type)
+            .body(Full::new(bytes))
+            .map_err(|_| Problem::local("The file could not be sent."))?;
+        let response = Box::pin(self.app.handle(request, SELF)).await;
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map(http_body_util::Collected::to_bytes)
+            .map_err(|_| Problem::local("The answer could not be read."))?;
+        if !status.is_success() {
+            return Err(Problem::from_answer(status, &body));
+        }
+        let json = serde_json::from_slice(&body)
+            .map_err(|_| Problem::local("The answer was not JSON."))?;
+        Ok(Answer { json, etag: None })
+    }
+
     /// `GET path`.
     pub async fn get(&self, key: &ApiKey, path: &str) -> Result<Answer, Problem> {
         self.call(key, Method::GET, path, None, None).await

@@ -700,6 +700,11 @@ impl Console {
         } else {
             Vec::new()
         };
+        let signature = if task.json["kind"]["type"] == "signature" {
+            Some(self.signature_block(key, p, t).await?)
+        } else {
+            None
+        };
         let contacts = plan
             .get("contacts")
             .and_then(Value::as_array)
@@ -732,6 +737,7 @@ impl Console {
             phases,
             revealed,
             drops,
+            signature,
             answers: crate::console::pages::answer_lines(&task.json),
             f: self.frame(ctx, &row.title, "portals"),
             portal_id: p.to_owned(),
@@ -752,6 +758,136 @@ impl Console {
                     }
                 })
                 .collect(),
+        };
+        render(&page)
+    }
+
+    /// A signature task's block: its document (if attached) and its signature with
+    /// the verification (if signed). A 404 of either is "none yet".
+    async fn signature_block(
+        &self,
+        key: &ApiKey,
+        p: &str,
+        t: &str,
+    ) -> Result<crate::console::pages::SignatureBlock, Problem> {
+        let optional = |r: Result<crate::console::api::Answer, Problem>| match r {
+            Ok(a) => Ok(Some(a.json)),
+            Err(e) if e.status == 404 => Ok(None),
+            Err(e) => Err(e),
+        };
+        let document = optional(
+            self.api
+                .get(
+                    key,
+                    &format!("/portals/{p}/tasks/{t}/signature/document/info"),
+                )
+                .await,
+        )?;
+        let evidence = optional(
+            self.api
+                .get(key, &format!("/portals/{p}/tasks/{t}/signature"))
+                .await,
+        )?;
+        Ok(crate::console::pages::SignatureBlock::of(
+            document.as_ref(),
+            evidence.as_ref(),
+        ))
+    }
+
+    /// Attaches the document to sign (the form's file, sent to the API as the raw
+    /// body under its file name).
+    pub(super) async fn attach_document(
+        &self,
+        ctx: &Ctx,
+        p: &str,
+        t: &str,
+        upload: Option<Upload>,
+    ) -> Handled {
+        let key = self.key(ctx)?;
+        let (p, t) = (seg(p)?, seg(t)?);
+        let to = format!("{PREFIX}/portals/{p}/tasks/{t}");
+        let Some(file) = upload else {
+            let flash = Flash {
+                form: "document".into(),
+                error: Some("Choose a file to attach.".into()),
+                fields: vec![("file".into(), "Choose the document to sign.".into())],
+                ..Flash::default()
+            };
+            return self.posted(ctx, to, flash);
+        };
+        let path = format!(
+            "/portals/{p}/tasks/{t}/signature/document?name={}",
+            crate::console::api::percent(&file.file_name)
+        );
+        let result = self
+            .api
+            .put_file(key, &path, "application/octet-stream", file.bytes)
+            .await;
+        match result {
+            Ok(a) => self.posted(
+                ctx,
+                to,
+                notice(format!(
+                    "Attached {}. The client sees it on the task's page.",
+                    s(&a.json, "name")
+                )),
+            ),
+            Err(e) if e.status == 401 => Err(e),
+            Err(mut e) => {
+                for f in &mut e.fields {
+                    f.0 = "file".into();
+                }
+                if e.fields.is_empty() {
+                    e.fields = vec![("file".into(), e.message.clone())];
+                }
+                self.posted(ctx, to, failed("document", e, &[]))
+            }
+        }
+    }
+
+    /// A signature task's document or drawn image, streamed from the API.
+    pub(super) async fn signature_file(&self, ctx: &Ctx, p: &str, t: &str, which: &str) -> Handled {
+        let key = self.key(ctx)?;
+        let (p, t) = (seg(p)?, seg(t)?);
+        let path = if which == "image" {
+            format!("/portals/{p}/tasks/{t}/signature/image")
+        } else {
+            format!("/portals/{p}/tasks/{t}/signature/document")
+        };
+        let response = self.api.send(key, Method::GET, &path, None, None).await;
+        if response.status().is_success() {
+            return Ok(Out::Raw(response));
+        }
+        Err(Problem {
+            status: response.status().as_u16(),
+            message: "There is no such file on this task.".into(),
+            fields: Vec::new(),
+        })
+    }
+
+    /// The MSP's evidence certificate of a signature: every hash recomputed by the
+    /// API, printable.
+    pub(super) async fn certificate_page(&self, ctx: &Ctx, p: &str, t: &str) -> Handled {
+        let key = self.key(ctx)?;
+        let (p, t) = (seg(p)?, seg(t)?);
+        let portal = self.api.get(key, &format!("/portals/{p}")).await?;
+        let task = self
+            .api
+            .get(key, &format!("/portals/{p}/tasks/{t}"))
+            .await?;
+        let evidence = self
+            .api
+            .get(key, &format!("/portals/{p}/tasks/{t}/signature"))
+            .await?;
+        let title = s(&task.json, "title");
+        let page = crate::console::pages::CertificatePage {
+            f: self.frame(ctx, &format!("Signature certificate: {title}"), "portals"),
+            portal_id: p.to_owned(),
+            portal_name: s(&portal.json, "client_name"),
+            task_id: t.to_owned(),
+            task_title: title,
+            block: crate::console::pages::SignatureBlock::of(None, Some(&evidence.json)),
+            lines: crate::console::pages::certificate_lines(&evidence.json),
         };
         render(&page)
     }

@@ -177,6 +177,8 @@ pub(crate) fn form(body: &[u8]) -> Vec<(String, String)> {
 pub(crate) struct Upload {
     /// Its bytes.
     pub bytes: Bytes,
+    /// The file name the browser sent.
+    pub file_name: String,
 }
 
 /// A POST body's fields, and its file when it is a multipart form with one.
@@ -198,13 +200,13 @@ pub(crate) async fn read_form(
     let mut upload = None;
     while let Ok(Some(part)) = multipart.next_field().await {
         let name = part.name().unwrap_or_default().to_owned();
-        let is_file = part.file_name().is_some();
+        let file_name = part.file_name().map(str::to_owned);
         let Ok(bytes) = part.bytes().await else {
             break;
         };
-        if is_file {
+        if let Some(file_name) = file_name {
             if !bytes.is_empty() {
-                upload = Some(Upload { bytes });
+                upload = Some(Upload { bytes, file_name });
             }
         } else {
             fields.push((name, String::from_utf8_lossy(&bytes).into_owned()));
@@ -320,6 +322,18 @@ impl Console {
             (["portals", p, "tasks", t], true, _) => self.task_page(ctx, p, t).await,
             (["portals", p, "tasks", t], _, true) => self.edit_task(ctx, p, t, form).await,
             (["portals", p, "tasks", t, "comments"], _, true) => self.reply(ctx, p, t, form).await,
+            (["portals", p, "tasks", t, "document"], _, true) => {
+                self.attach_document(ctx, p, t, upload).await
+            }
+            (["portals", p, "tasks", t, "document"], true, _) => {
+                self.signature_file(ctx, p, t, "document").await
+            }
+            (["portals", p, "tasks", t, "signature.png"], true, _) => {
+                self.signature_file(ctx, p, t, "image").await
+            }
+            (["portals", p, "tasks", t, "certificate"], true, _) => {
+                self.certificate_page(ctx, p, t).await
+            }
             (["portals", p, "tasks", t, action], _, true) => {
                 self.task_action(ctx, p, t, action, form).await
             }

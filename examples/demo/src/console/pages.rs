@@ -489,6 +489,149 @@ pub struct TaskPage {
     pub answers: Vec<(String, String)>,
     /// A secure file drop task's files (none for other tasks).
     pub drops: Vec<DropRow>,
+    /// A signature task's document and signature (`None` for other tasks).
+    pub signature: Option<SignatureBlock>,
+}
+
+/// A signature task as staff see it: the document to sign and, once signed, who
+/// signed, when (in the zone the signer was shown), how, and whether every hash still
+/// matches.
+#[derive(Debug, Clone, Default)]
+pub struct SignatureBlock {
+    /// The attached document: name, "PDF, 12.3 KB"-style size, SHA-256.
+    pub document: Option<(String, String, String)>,
+    /// Whether it is signed.
+    pub signed: bool,
+    /// The signer: "Name <email>".
+    pub signer: String,
+    /// When, in the signer's zone with the zone named, and in UTC.
+    pub signed_at: String,
+    /// `drawn` or `typed`.
+    pub method: String,
+    /// The typed name, for a typed signature.
+    pub typed_name: String,
+    /// Whether every part matches.
+    pub intact: bool,
+    /// Each part and its status (`matches`, `mismatch`, `missing`).
+    pub parts: Vec<(String, String)>,
+}
+
+impl SignatureBlock {
+    /// From the API's `SignatureDocument` and `SignatureEvidence` (either may be absent).
+    pub fn of(document: Option<&Value>, evidence: Option<&Value>) -> Self {
+        let mut b = Self {
+            document: document.map(|d| (s(d, "name"), size(n(d, "size")), s(d, "sha256"))),
+            ..Self::default()
+        };
+        let Some(e) = evidence else {
+            return b;
+        };
+        let sig = &e["signature"];
+        b.signed = true;
+        if b.document.is_none() && sig["document"].is_object() {
+            let d = &sig["document"];
+            b.document = Some((s(d, "name"), size(n(d, "size")), s(d, "sha256")));
+        }
+        let signer = &sig["signer"];
+        let email = s(signer, "email");
+        b.signer = if email.is_empty() {
+            s(signer, "name")
+        } else {
+            format!("{} <{email}>", s(signer, "name"))
+        };
+        b.signed_at = in_zone(&s(sig, "signed_at"), &s(sig, "time_zone"));
+        b.method = s(sig, "method");
+        b.typed_name = s(sig, "typed_name");
+        b.intact = e["intact"] == Value::Bool(true);
+        b.parts = e["parts"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.replace('_', " "), v.as_str().unwrap_or("").to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        b
+    }
+}
+
+/// An instant of the API in the zone `zone` (IANA), the zone named, then UTC:
+/// "2 Dec 2026, 09:14 (Europe/Berlin) · 08:14 UTC". An unknown zone shows UTC only.
+pub fn in_zone(raw: &str, zone: &str) -> String {
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) else {
+        return raw.to_owned();
+    };
+    let utc = t.with_timezone(&chrono::Utc);
+    match portal_core::model::TimeZone::parse(zone) {
+        Ok(z) if z.name() != "UTC" => format!(
+            "{} ({}) · {}",
+            utc.with_timezone(&z.tz()).format("%-d %b %Y, %H:%M:%S"),
+            z.name(),
+            utc.format("%H:%M:%S UTC")
+        ),
+        _ => utc.format("%-d %b %Y, %H:%M:%S UTC").to_string(),
+    }
+}
+
+/// The certificate's lines from the API's `SignatureEvidence`: label and value.
+pub fn certificate_lines(e: &Value) -> Vec<(String, String)> {
+    let sig = &e["signature"];
+    let mut out = vec![
+        ("Signer".to_owned(), s(&sig["signer"], "name")),
+        ("Email".to_owned(), s(&sig["signer"], "email")),
+        (
+            "Signed at".to_owned(),
+            in_zone(&s(sig, "signed_at"), &s(sig, "time_zone")),
+        ),
+        ("Time zone shown".to_owned(), s(sig, "time_zone")),
+        ("IP address".to_owned(), s(sig, "ip")),
+        ("User agent".to_owned(), s(sig, "user_agent")),
+        ("Method".to_owned(), s(sig, "method")),
+    ];
+    let typed = s(sig, "typed_name");
+    if !typed.is_empty() {
+        out.push(("Typed name".to_owned(), typed));
+    }
+    if sig["document"].is_object() {
+        let d = &sig["document"];
+        out.push((
+            "Document".to_owned(),
+            format!("{} ({})", s(d, "name"), size(n(d, "size"))),
+        ));
+        out.push(("Document SHA-256".to_owned(), s(d, "sha256")));
+    }
+    out.push(("Signature SHA-256".to_owned(), s(sig, "mark_sha256")));
+    out.push(("Consent statement".to_owned(), s(sig, "consent_text")));
+    out.push(("Consent SHA-256".to_owned(), s(sig, "consent_sha256")));
+    out.push(("Record SHA-256".to_owned(), s(sig, "record_sha256")));
+    if e["audit_event"].is_object() {
+        out.push((
+            "Audit chain event".to_owned(),
+            format!("number {}", s(&e["audit_event"], "seq")),
+        ));
+        out.push(("Audit event hash".to_owned(), s(&e["audit_event"], "hash")));
+    }
+    out
+}
+
+/// The MSP's evidence certificate of one signature (printable).
+#[derive(Template)]
+#[template(path = "console/certificate.html")]
+pub struct CertificatePage {
+    /// Frame.
+    pub f: Frame,
+    /// The portal's id.
+    pub portal_id: String,
+    /// The portal's client name.
+    pub portal_name: String,
+    /// The task's id.
+    pub task_id: String,
+    /// The task's title.
+    pub task_title: String,
+    /// The signature and its verification.
+    pub block: SignatureBlock,
+    /// Every field of the record: label, value.
+    pub lines: Vec<(String, String)>,
 }
 
 /// One dropped file on a file drop task's page.

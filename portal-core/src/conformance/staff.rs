@@ -57,6 +57,7 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "signature_image",
     "signatures_of_document",
     "review_queue",
+    "pending_due_dates",
     "failed_mail",
     "list_portals",
     "list_contacts",
@@ -82,6 +83,8 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "unblock_task",
     "reopen_task",
     "staff_complete",
+    "clear_stuck",
+    "decide_due_date",
     "answer_question",
     "update_tenant_branding",
     "update_portal_branding",
@@ -152,6 +155,7 @@ const OWN_TENANT_ONLY: &[&str] = &[
     "set_notification_recipients",
     "update_tenant",
     "review_queue",
+    "pending_due_dates",
     "failed_mail",
     "upload_logo",
     "create_portal",
@@ -217,6 +221,10 @@ struct TenantA {
     signature: TaskId,
     question: QuestionId,
     template: TemplateId,
+    /// A client task the contact said they are stuck on.
+    stuck: TaskId,
+    /// A client task with a pending due-date request (number 1).
+    due: TaskId,
 }
 
 async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
@@ -366,7 +374,20 @@ async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
         .await
         .unwrap()
         .id;
+    let stuck = add("Stuck", Side::Client, TaskKind::Standard).await;
+    service
+        .report_stuck(&ctx, stuck, "No admin password")
+        .await
+        .unwrap();
+    let due = add("New date", Side::Client, TaskKind::Standard).await;
+    let later = (kit.now() + TimeDelta::days(10)).date_naive();
+    service
+        .request_due_date(&ctx, due, later, "CFO away")
+        .await
+        .unwrap();
     let a = TenantA {
+        stuck,
+        due,
         tenant: seeded.tenant.id,
         drop_task,
         dropped,
@@ -503,6 +524,10 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
             let found = service.signatures_of_document(staff, PDF).await?;
             shows_a(staff, a, found.iter().any(|r| r.tenant_id == a.tenant))
         }
+        "pending_due_dates" => {
+            let queue = service.pending_due_dates(staff).await?;
+            shows_a(staff, a, queue.iter().any(|r| r.task_id == a.due))
+        }
         "review_queue" => {
             let queue = service.review_queue(staff, 100).await?;
             shows_a(staff, a, queue.iter().any(|i| i.file.id == a.file))
@@ -629,6 +654,14 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
         "reopen_task" => service.reopen_task(staff, p, a.done).await.map(drop),
         "staff_complete" => service
             .staff_complete(staff, p, a.standard, Some("Done for you".into()))
+            .await
+            .map(drop),
+        "clear_stuck" => service
+            .clear_stuck(staff, p, a.stuck, Some("Sent by phone"))
+            .await
+            .map(drop),
+        "decide_due_date" => service
+            .decide_due_date(staff, p, a.due, 1, true, None)
             .await
             .map(drop),
         "answer_question" => service
@@ -914,6 +947,7 @@ const NOT_IN_A_FEED: &[&str] = &[
     "signature_image",
     "signatures_of_document",
     "review_queue",
+    "pending_due_dates",
     "failed_mail",
     "list_portals",
     "list_contacts",

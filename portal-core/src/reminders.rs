@@ -752,15 +752,18 @@ mod tests {
         assert!(judge_digest(now, &s, true, &c, &tasks).is_some());
         // A task the contact said they are stuck on waits on the MSP: no reminder.
         let mut stuck = tasks[0].clone();
-        stuck.evidence.stuck.push(crate::workflow::stuck::StuckReport {
-            by: crate::workflow::Actor::Staff {
-                name: "x".into(),
-                email: None,
-            },
-            at: now,
-            reason: "no password".into(),
-            cleared: None,
-        });
+        stuck
+            .evidence
+            .stuck
+            .push(crate::workflow::stuck::StuckReport {
+                by: crate::workflow::Actor::Staff {
+                    name: "x".into(),
+                    email: None,
+                },
+                at: now,
+                reason: "no password".into(),
+                cleared: None,
+            });
         assert_eq!(judge_digest(now, &s, true, &c, &[stuck]), None, "stuck");
         assert_eq!(judge_digest(now, &s, false, &c, &tasks), None, "closed");
         let unsubscribed = ContactReminders {

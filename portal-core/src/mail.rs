@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use askama::Template;
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::error::{Error, Result};
 use crate::model::{Branding, EmailAddress, TimeZone};
@@ -1443,4 +1443,197 @@ mod outbox {
             std::fs::remove_dir_all(&dir).unwrap();
         }
     }
+}
+
+// ----- "I'm stuck" and due-date requests ---------------------------------------------
+
+/// Tells the MSP at once that a contact is stuck on a task, with their reason: the
+/// task waits on the MSP until someone answers in its thread and clears it.
+pub fn stuck_notification(
+    to: StaffRecipient<'_>,
+    client: &str,
+    who: &str,
+    task_title: &str,
+    reason: &str,
+) -> Result<Email> {
+    staff_email(
+        to,
+        format!("[{client}] {who} is stuck on “{task_title}”"),
+        client,
+        who,
+        &format!("is stuck on “{task_title}” and needs your help"),
+        reason,
+    )
+}
+
+/// What a due-date request asks, for the MSP's notification.
+#[derive(Debug, Clone, Copy)]
+pub struct DueDateAsk<'a> {
+    /// The task's title.
+    pub task: &'a str,
+    /// Its due date when asked, if any.
+    pub from: Option<NaiveDate>,
+    /// The date asked for.
+    pub to: NaiveDate,
+    /// Why.
+    pub reason: &'a str,
+}
+
+/// Tells the MSP that a contact asks for a new due date; staff approve or decline it
+/// in the admin view.
+pub fn due_date_request_notification(
+    to: StaffRecipient<'_>,
+    client: &str,
+    who: &str,
+    ask: DueDateAsk<'_>,
+) -> Result<Email> {
+    let from = ask.from.map_or_else(
+        || "no due date".to_owned(),
+        |d| format!("due {}", crate::wording::date(d)),
+    );
+    let body = format!(
+        "Now: {from}. Asked for: {}.\n\n{}",
+        crate::wording::date(ask.to),
+        ask.reason
+    );
+    staff_email(
+        to,
+        format!("[{client}] {who} asks for a new due date on “{}”", ask.task),
+        client,
+        who,
+        &format!(
+            "asks for a new due date on “{}” (approve or decline it)",
+            ask.task
+        ),
+        &body,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "email/task_update.txt")]
+struct UpdateText<'a> {
+    name: &'a str,
+    company: &'a str,
+    headline: &'a str,
+    body: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/task_update.html")]
+struct UpdateHtml<'a> {
+    subject: &'a str,
+    name: &'a str,
+    company: &'a str,
+    headline: &'a str,
+    body: &'a str,
+    link: &'a str,
+    accent: String,
+    accent_text: &'static str,
+}
+
+fn task_update(
+    to: Recipient<'_>,
+    subject: String,
+    headline: &str,
+    body: &str,
+    link: &str,
+) -> Result<Email> {
+    let company = to.branding.company_name.as_str();
+    let text = render(&UpdateText {
+        name: to.name,
+        company,
+        headline,
+        body,
+        link,
+    })?;
+    let html = render(&UpdateHtml {
+        subject: &subject,
+        name: to.name,
+        company,
+        headline,
+        body,
+        link,
+        accent: to.branding.accent_color.hex(),
+        accent_text: to.branding.accent_color.text_color(),
+    })?;
+    Ok(Email {
+        to: to.email.clone(),
+        to_name: Some(to.name.to_owned()),
+        subject,
+        text,
+        html,
+        list_unsubscribe: None,
+        attachments: Vec::new(),
+    })
+}
+
+/// Tells the contact who said they were stuck that the MSP answered and cleared it
+/// (`answer`: what the MSP wrote in the thread, if anything).
+pub fn stuck_cleared_email(
+    to: Recipient<'_>,
+    task: &str,
+    who: &str,
+    answer: Option<&str>,
+    link: &str,
+) -> Result<Email> {
+    let company = to.branding.company_name.as_str();
+    let headline = format!(
+        "{who} from {company} answered you on “{task}”, where you said you were stuck. The task is yours to continue."
+    );
+    task_update(
+        to,
+        format!("{company} answered you on “{task}”"),
+        &headline,
+        answer.unwrap_or("(No message: see the task's conversation.)"),
+        link,
+    )
+}
+
+/// Tells the contact who asked for a new due date that it was granted.
+pub fn due_date_approved_email(
+    to: Recipient<'_>,
+    task: &str,
+    date: NaiveDate,
+    note: Option<&str>,
+    link: &str,
+) -> Result<Email> {
+    let company = to.branding.company_name.as_str();
+    let when = crate::wording::date(date);
+    let headline =
+        format!("{company} approved your new due date for “{task}”: it is now due {when}.");
+    task_update(
+        to,
+        format!("New due date for “{task}”: {when}"),
+        &headline,
+        note.unwrap_or("(No note.)"),
+        link,
+    )
+}
+
+/// Tells the contact who asked for a new due date that it was declined, and why.
+pub fn due_date_declined_email(
+    to: Recipient<'_>,
+    task: &str,
+    asked: NaiveDate,
+    due: Option<NaiveDate>,
+    note: &str,
+    link: &str,
+) -> Result<Email> {
+    let company = to.branding.company_name.as_str();
+    let stays = due.map_or_else(
+        || "The task keeps no due date.".to_owned(),
+        |d| format!("It stays due {}.", crate::wording::date(d)),
+    );
+    let headline = format!(
+        "{company} could not move “{task}” to {}. {stays} Their note:",
+        crate::wording::date(asked)
+    );
+    task_update(
+        to,
+        format!("Your new due date for “{task}” was declined"),
+        &headline,
+        note,
+        link,
+    )
 }

@@ -235,13 +235,15 @@ pub struct Digest {
 
 /// Whether `task` is one a client can be reminded of: a client task the client sees
 /// (not internal), with a due date, neither completed nor blocked (a blocked task
-/// waits on the MSP), and not locked behind tasks it waits for (nobody can act on it
-/// yet). `tasks` is the portal's whole plan, to judge the lock.
+/// waits on the MSP), not one a contact said they are stuck on (it waits on the MSP's
+/// answer), and not locked behind tasks it waits for (nobody can act on it yet).
+/// `tasks` is the portal's whole plan, to judge the lock.
 pub fn remindable(task: &Task, tasks: &[Task]) -> bool {
     task.assignee == Side::Client
         && !task.internal
         && task.due_date.is_some()
         && matches!(task.status, TaskStatus::Pending | TaskStatus::InProgress)
+        && !crate::workflow::stuck::is_stuck(task)
         && !crate::workflow::plan::is_locked(tasks, task)
 }
 
@@ -748,6 +750,21 @@ mod tests {
         }
         let tasks = [task(d(2026, 3, 10), TaskStatus::InProgress, 1)];
         assert!(judge_digest(now, &s, true, &c, &tasks).is_some());
+        // A task the contact said they are stuck on waits on the MSP: no reminder.
+        let mut stuck = tasks[0].clone();
+        stuck
+            .evidence
+            .stuck
+            .push(crate::workflow::stuck::StuckReport {
+                by: crate::workflow::Actor::Staff {
+                    name: "x".into(),
+                    email: None,
+                },
+                at: now,
+                reason: "no password".into(),
+                cleared: None,
+            });
+        assert_eq!(judge_digest(now, &s, true, &c, &[stuck]), None, "stuck");
         assert_eq!(judge_digest(now, &s, false, &c, &tasks), None, "closed");
         let unsubscribed = ContactReminders {
             unsubscribed_at: Some(now),

@@ -1375,8 +1375,9 @@ pub type PlanDecision = std::sync::Arc<
 ///   and write exactly its answer: delete the deleted tasks **with their comments**,
 ///   delete the deleted phases, store the new and changed phases and tasks as given
 ///   (every field, the version included), append the change's activity entries in
-///   their order, and queue its `emails` (see [`OutboxStore`]; an email id that exists
-///   is `Conflict`). If `decide` or `diff` errs, nothing is written and the error is
+///   their order, append its `comments` to their tasks' threads in their order (as
+///   `add_comment` does: listed by `comments` after the thread's earlier ones), and
+///   queue its `emails` (see [`OutboxStore`]; an email id that exists is `Conflict`). If `decide` or `diff` errs, nothing is written and the error is
 ///   returned unchanged. Returns the change as written.
 /// - **Serialised per portal.** Concurrent `change_plan` calls of one portal, and
 ///   every other write of its phases and tasks (`add_phase`, `add_task`,
@@ -1481,6 +1482,7 @@ pub fn check_new_plan(
         notices: Vec::new(),
         emails: Vec::new(),
         subject: None,
+        comments: Vec::new(),
     };
     change.diff(&empty).map(|_| ())
 }

@@ -222,6 +222,9 @@ enum Breakage {
     /// `change_plan` is read → decide → pause → write, without a lock: two
     /// concurrent moves decide on the same plan and one of them is lost.
     UnlockedPlanChange,
+    /// `change_plan` writes the task change but drops the change's comments (an
+    /// "I'm stuck" reason never reaches the thread).
+    DropsPlanComments,
     /// `change_plan` deletes a task but keeps its comment thread.
     KeepsDeletedComments,
     /// `change_plan` writes the decision without checking it (`PlanChange::diff`):
@@ -1226,6 +1229,14 @@ impl PlanStore for Broken {
                 .await
                 .map(|_| change);
         }
+        if self.is(Breakage::DropsPlanComments) {
+            let strip: PlanDecision = Arc::new(move |plan: &Plan| {
+                let mut change = decide(plan)?;
+                change.comments.clear();
+                Ok(change)
+            });
+            return self.inner.change_plan(portal, strip).await;
+        }
         if self.is(Breakage::KeepsDeletedComments) {
             let before = self.inner.plan(portal).await?;
             let change = decide(&before)?;
@@ -1336,6 +1347,7 @@ impl TemplateStore for Broken {
                             notices: Vec::new(),
                             emails: Vec::new(),
                             subject: None,
+                            comments: Vec::new(),
                         })
                     })
                 })
@@ -2093,6 +2105,8 @@ caught! {
         UnlockedPlanChange => arc plan_concurrent_moves;
     kept_comments_are_caught_by_plan_delete_takes_comments:
         KeepsDeletedComments => ref plan_delete_takes_comments;
+    dropped_plan_comments_are_caught_by_plan_change_appends_comments:
+        DropsPlanComments => ref plan_change_appends_comments;
     unchecked_plan_is_caught_by_plan_refusals_write_nothing:
         PlanUnchecked => ref plan_refusals_write_nothing;
     template_ignoring_tenant_is_caught_by_templates_scoped_and_versioned:

@@ -180,7 +180,22 @@ impl PlanStore for SqliteStore {
                 .iter()
                 .map(ActivityRow::new)
                 .collect::<Result<Vec<_>>>()?;
+            let comments = change
+                .comments
+                .iter()
+                .map(|c| Ok((c, codec::to_json(&c.author)?)))
+                .collect::<Result<Vec<_>>>()?;
             write_plan(conn, portal, &write)?;
+            for (c, author) in comments {
+                crate::workflow::insert_comment(
+                    conn,
+                    c.portal_id,
+                    c.task_id,
+                    micros(c.at),
+                    &author,
+                    &c.body,
+                )?;
+            }
             crate::outbox::insert(conn, &change.emails)?;
             for entry in entries {
                 entry.insert(conn)?;

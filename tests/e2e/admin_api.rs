@@ -253,6 +253,8 @@ fn body_for(op: &Value) -> Option<Value> {
         "ChecklistInput" => json!({"checked": true}),
         "RevealRequest" => json!({"reason": "Setting up the firewall migration"}),
         "DocumentCheck" => json!({"data_base64": "JVBERi0xLjcKJSVFT0YK"}),
+        "ClearStuckInput" => json!({"answer": "Sent it by phone."}),
+        "DueDateDecisionInput" => json!({"approve": true}),
         other => panic!("no sample body for {other}"),
     })
 }
@@ -1449,6 +1451,43 @@ async fn an_msps_day_through_every_route() {
     assert_eq!(&got.page.raw[..], b"hostname fw1");
     let swept = call!(req(Method::POST, "/drops/sweep", &[]));
     assert_eq!(swept.json["removed"], 0);
+    // A contact is stuck and asks for a new date: staff see the queue, answer and
+    // clear, and approve the date.
+    let help = client_asks_for_help(&api).await;
+    let hp = [p.clone(), help.clone()];
+    let t = call!(req(Method::GET, "/portals/{portal}/tasks/{task}", &hp));
+    assert_eq!(
+        t.json["client_answers"]["stuck"][0]["reason"],
+        "Which admin account?"
+    );
+    let queue = call!(req(Method::GET, "/due-date-requests", &[]));
+    assert_eq!(queue.json["items"][0]["task_id"], help.as_str());
+    assert_eq!(queue.json["items"][0]["request"]["to"], "2026-12-20");
+    let t = call!(
+        req(
+            Method::POST,
+            "/portals/{portal}/tasks/{task}/stuck/clear",
+            &hp
+        )
+        .json(json!({"answer": "The one named fw-admin."}))
+        .header("if-match", t.page.header("etag"))
+    );
+    assert!(t.json["client_answers"]["stuck"][0]["cleared"].is_object());
+    let dp = [p.clone(), help.clone(), "1".to_owned()];
+    let t = call!(
+        req(
+            Method::POST,
+            "/portals/{portal}/tasks/{task}/due-date-requests/{number}/decision",
+            &dp
+        )
+        .json(json!({"approve": true, "note": "Fine by us."}))
+        .header("if-match", t.page.header("etag"))
+    );
+    assert_eq!(t.json["due_date"], "2026-12-20");
+    assert_eq!(
+        t.json["client_answers"]["due_date_requests"][0]["status"],
+        "approved"
+    );
     // Every route of the document was called with success.
     let documented: std::collections::BTreeSet<String> = routes(&api.doc)
         .into_iter()
@@ -1625,6 +1664,146 @@ async fn submitted_credentials(api: &Api) -> String {
         .await;
     assert_eq!(sent.status, 303, "{}", sent.body);
     task.to_string()
+}
+
+/// On a new client task, the signed-in contact says they are stuck ("Which admin
+/// account?") and asks for 2026-12-20 as its due date, over HTTP; answers the task id.
+async fn client_asks_for_help(api: &Api) -> String {
+    let h = &api.h;
+    let phase = h
+        .service
+        .add_phase(&h.staff, h.portal.id, "Help")
+        .await
+        .unwrap()
+        .id;
+    let task = h
+        .service
+        .add_task(
+            &h.staff,
+            h.portal.id,
+            phase,
+            portal_core::TaskSpec {
+                title: "Check the firewall rules".into(),
+                description: String::new(),
+                assignee: portal_core::model::Side::Client,
+                kind: portal_core::model::TaskKind::Standard,
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let client = h.browser();
+    h.sign_in(&client).await;
+    let csrf = client.get(&format!("/tasks/{task}")).await.csrf();
+    let stuck = client
+        .post(
+            &format!("/tasks/{task}/stuck"),
+            &[("csrf", &csrf), ("reason", "Which admin account?")],
+        )
+        .await;
+    assert_eq!(stuck.status, 303, "{}", stuck.body);
+    let asked = client
+        .post(
+            &format!("/tasks/{task}/due-date"),
+            &[
+                ("csrf", &csrf),
+                ("date", "2026-12-20"),
+                ("due_reason", "Our admin is away"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    task.to_string()
+}
+
+/// Clearing a stuck report and deciding a due-date request: 409 when there is nothing
+/// to clear or decide, 422 naming the field, 404 for a request that does not exist,
+/// 412 for a stale `If-Match`; nothing changes on a refusal.
+#[tokio::test]
+async fn help_routes_refuse_what_they_cannot_do() {
+    let api = Api::start().await;
+    let p = api.portal();
+    let help = client_asks_for_help(&api).await;
+    let hp = [p.clone(), help.clone()];
+    let read = api
+        .send(req(Method::GET, "/portals/{portal}/tasks/{task}", &hp))
+        .await;
+    let etag = read.page.header("etag");
+    let decide = |n: &str, body: Value| {
+        req(
+            Method::POST,
+            "/portals/{portal}/tasks/{task}/due-date-requests/{number}/decision",
+            &[p.clone(), help.clone(), n.to_owned()],
+        )
+        .json(body)
+    };
+    let a = api
+        .send(decide("1", json!({"approve": false})).header("if-match", etag.clone()))
+        .await;
+    assert_eq!(
+        (a.status(), a.field()),
+        (422, "note".to_owned()),
+        "{}",
+        a.page.body
+    );
+    let a = api
+        .send(decide("1", json!({"approve": "yes"})).header("if-match", etag.clone()))
+        .await;
+    assert_eq!((a.status(), a.field()), (422, "approve".to_owned()));
+    let a = api
+        .send(decide("7", json!({"approve": true})).header("if-match", etag.clone()))
+        .await;
+    assert_eq!(a.status(), 404, "{}", a.page.body);
+    let a = api
+        .send(decide("1", json!({"approve": true})).header("if-match", "\"v1\""))
+        .await;
+    assert_eq!(a.status(), 412, "{}", a.page.body);
+    let clear = || {
+        req(
+            Method::POST,
+            "/portals/{portal}/tasks/{task}/stuck/clear",
+            &hp,
+        )
+        .json(json!({"answer": "bell\u{7}"}))
+    };
+    let a = api.send(clear().header("if-match", etag.clone())).await;
+    assert_eq!((a.status(), a.field()), (422, "answer".to_owned()));
+    let unchanged = api
+        .send(req(Method::GET, "/portals/{portal}/tasks/{task}", &hp))
+        .await;
+    assert_eq!(unchanged.page.header("etag"), etag, "nothing changed");
+    // Cleared once; a second clear has nothing to clear.
+    let ok = api
+        .send(
+            req(
+                Method::POST,
+                "/portals/{portal}/tasks/{task}/stuck/clear",
+                &hp,
+            )
+            .json(json!({}))
+            .header("if-match", etag),
+        )
+        .await;
+    assert_eq!(ok.status(), 200, "{}", ok.page.body);
+    let again = api
+        .send(
+            req(
+                Method::POST,
+                "/portals/{portal}/tasks/{task}/stuck/clear",
+                &hp,
+            )
+            .json(json!({}))
+            .header("if-match", "*"),
+        )
+        .await;
+    assert_eq!(again.status(), 409, "{}", again.page.body);
+    // A member (not only admins) may decide; another tenant's key sees no request.
+    let queue = api
+        .send(req(Method::GET, "/due-date-requests", &[]).as_(Some("other-admin")))
+        .await;
+    assert_eq!(queue.status(), 200, "{}", queue.page.body);
+    assert_eq!(queue.json["items"], json!([]));
 }
 
 /// The client signs a new signature task with a drawn PNG; answers the task id

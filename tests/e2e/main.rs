@@ -12,6 +12,7 @@ mod embedding;
 mod errors;
 mod filedrop;
 mod headers;
+mod help;
 mod ip_limits;
 mod journey;
 mod logs;

@@ -341,3 +341,56 @@ async fn document_task_in_each_status_and_the_documents_tab() {
     insta::assert_snapshot!("task_documents_refused", refused.body);
     insta::assert_snapshot!("home_documents_each_status", tab.body);
 }
+
+/// The task page with "I'm stuck" sent and a due-date request pending (the states a
+/// client reads, times in their zone with the zone named), then after the MSP answered
+/// and approved.
+#[tokio::test]
+async fn task_help_pages() {
+    let h = Harness::start(Options::memory()).await;
+    let b = h.browser();
+    h.sign_in(&b).await;
+    let task = format!("/tasks/{}", h.tasks["standard"]);
+    let open = b.get(&task).await;
+    let csrf = open.csrf();
+    let stuck = b
+        .post(
+            &format!("{task}/stuck"),
+            &[("csrf", &csrf), ("reason", "Which admin account?")],
+        )
+        .await;
+    assert_eq!(stuck.status, 303, "{}", stuck.body);
+    let asked = b
+        .post(
+            &format!("{task}/due-date"),
+            &[
+                ("csrf", &csrf),
+                ("date", "2026-12-20"),
+                ("due_reason", "Our admin is away"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    let waiting = b.get(&task).await;
+    let refused = b
+        .post(
+            &format!("/tasks/{}/due-date", h.tasks["checklist"]),
+            &[("csrf", &csrf), ("date", "2026-11-01"), ("due_reason", "x")],
+        )
+        .await;
+    let id = h.tasks["standard"];
+    h.service
+        .clear_stuck(&h.staff, h.portal.id, id, Some("The one named fw-admin."))
+        .await
+        .unwrap();
+    h.service
+        .decide_due_date(&h.staff, h.portal.id, id, 1, true, None)
+        .await
+        .unwrap();
+    let answered = b.get(&task).await;
+    let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!("task_help_open", open.body);
+    insta::assert_snapshot!("task_help_waiting", waiting.body);
+    insta::assert_snapshot!("task_help_refused", refused.body);
+    insta::assert_snapshot!("task_help_answered", answered.body);
+}

@@ -145,9 +145,9 @@ pub use paging::{
     templates_page_by_key,
 };
 pub use plan::{
-    plan_concurrent_moves, plan_delete_takes_comments, plan_moves_renumber, plan_reads_and_changes,
-    plan_refusals_write_nothing, plan_unlocks_in_the_same_unit, portal_with_plan_in_one_unit,
-    templates_scoped_and_versioned,
+    plan_change_appends_comments, plan_concurrent_moves, plan_delete_takes_comments,
+    plan_moves_renumber, plan_reads_and_changes, plan_refusals_write_nothing,
+    plan_unlocks_in_the_same_unit, portal_with_plan_in_one_unit, templates_scoped_and_versioned,
 };
 pub use races::{
     concurrent_activity_appends, concurrent_answers, concurrent_comments,
@@ -308,6 +308,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     plan_reads_and_changes(s).await;
     plan_moves_renumber(s).await;
     plan_delete_takes_comments(s).await;
+    plan_change_appends_comments(s).await;
     plan_refusals_write_nothing(s).await;
     plan_unlocks_in_the_same_unit(s).await;
     plan_concurrent_moves(store.clone()).await;
@@ -371,6 +372,7 @@ macro_rules! conformance_tests {
             reminder_snooze_and_unsubscribe, reminder_last_visit,
             reminder_escalation_compare_and_set,
             plan_reads_and_changes, plan_moves_renumber, plan_delete_takes_comments,
+            plan_change_appends_comments,
             plan_refusals_write_nothing, plan_unlocks_in_the_same_unit,
             templates_scoped_and_versioned, portal_with_plan_in_one_unit,
             setup_entries_in_one_unit, idempotency_reserve_and_replay, idempotency_expiry_and_lease, idempotency_prune,

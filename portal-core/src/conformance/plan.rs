@@ -289,6 +289,101 @@ pub async fn plan_concurrent_moves(store: Arc<dyn Store>) {
     );
 }
 
+/// `change_plan` appends the change's comments to their tasks' threads in the same
+/// unit (after the thread's earlier comments, in the change's order); a comment on a
+/// task that is not in the new plan is `Invalid("comment")` and nothing is written.
+pub async fn plan_change_appends_comments(store: &dyn Store) {
+    let w = world(store).await;
+    let ph = phase(store, w.portal.id, "Only").await;
+    let t = store
+        .add_task(&new_task(w.portal.id, ph.id, "Stuck here"), None)
+        .await
+        .unwrap();
+    let who = client(&w.contact);
+    let first = comment(&w, t.id, &who, "earlier", at(1));
+    let entry = crate::workflow::ActivityEntry {
+        portal_id: w.portal.id,
+        at: at(1),
+        actor: who.clone(),
+        kind: ActivityKind::Commented,
+        task_id: Some(t.id),
+        subject: "x".to_owned(),
+        detail: None,
+    };
+    store.add_comment(&first, &entry, &[]).await.unwrap();
+    let (a, b) = (
+        comment(&w, t.id, &who, "I'm stuck: no password", at(2)),
+        comment(&w, t.id, &staff(), "Sent it by phone", at(2)),
+    );
+    let (ca, cb) = (a.clone(), b.clone());
+    let id = t.id;
+    store
+        .change_plan(
+            w.portal.id,
+            decision(move |p| {
+                let mut ch = plan::edit_task(
+                    p,
+                    id,
+                    1,
+                    &TaskEdit {
+                        title: Some("Stuck here, renamed".to_owned()),
+                        ..TaskEdit::default()
+                    },
+                    &staff(),
+                    at(2),
+                )?;
+                ch.comments = vec![ca.clone(), cb.clone()];
+                Ok(ch)
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.comments(w.portal.id, t.id).await.unwrap(),
+        vec![first.clone(), a, b],
+        "the change's comments follow the thread's, in the change's order"
+    );
+    assert_eq!(
+        store.task(w.portal.id, t.id).await.unwrap().title,
+        "Stuck here, renamed"
+    );
+
+    // A comment on a task that is not in the plan: refused, nothing written.
+    let mut stray = comment(&w, TaskId::random(&OsRandom), &who, "lost", at(3));
+    stray.portal_id = w.portal.id;
+    let before = store.comments(w.portal.id, t.id).await.unwrap();
+    let result = store
+        .change_plan(
+            w.portal.id,
+            decision(move |p| {
+                let mut ch = plan::edit_task(
+                    p,
+                    id,
+                    2,
+                    &TaskEdit {
+                        title: Some("Not written".to_owned()),
+                        ..TaskEdit::default()
+                    },
+                    &staff(),
+                    at(3),
+                )?;
+                ch.comments = vec![stray.clone()];
+                Ok(ch)
+            }),
+        )
+        .await;
+    assert!(
+        matches!(&result, Err(Error::Invalid { field, .. }) if *field == "comment"),
+        "{result:?}"
+    );
+    assert_eq!(store.comments(w.portal.id, t.id).await.unwrap(), before);
+    assert_eq!(
+        store.task(w.portal.id, t.id).await.unwrap().title,
+        "Stuck here, renamed",
+        "nothing of the refused change is written"
+    );
+}
+
 /// Deleting a task deletes its comment thread (and only its own).
 pub async fn plan_delete_takes_comments(store: &dyn Store) {
     let w = world(store).await;

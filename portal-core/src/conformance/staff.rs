@@ -58,6 +58,7 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "signatures_of_document",
     "staff_signature_document",
     "review_queue",
+    "pending_due_dates",
     "failed_mail",
     "list_portals",
     "list_contacts",
@@ -83,6 +84,8 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "unblock_task",
     "reopen_task",
     "staff_complete",
+    "clear_stuck",
+    "decide_due_date",
     "answer_question",
     "update_tenant_branding",
     "update_portal_branding",
@@ -154,6 +157,7 @@ const OWN_TENANT_ONLY: &[&str] = &[
     "set_notification_recipients",
     "update_tenant",
     "review_queue",
+    "pending_due_dates",
     "failed_mail",
     "upload_logo",
     "create_portal",
@@ -220,6 +224,10 @@ struct TenantA {
     to_sign: TaskId,
     question: QuestionId,
     template: TemplateId,
+    /// A client task the contact said they are stuck on.
+    stuck: TaskId,
+    /// A client task with a pending due-date request (number 1).
+    due: TaskId,
 }
 
 async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
@@ -399,7 +407,20 @@ async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
         .await
         .unwrap()
         .id;
+    let stuck = add("Stuck", Side::Client, TaskKind::Standard).await;
+    service
+        .report_stuck(&ctx, stuck, "No admin password")
+        .await
+        .unwrap();
+    let due = add("New date", Side::Client, TaskKind::Standard).await;
+    let later = (kit.now() + TimeDelta::days(10)).date_naive();
+    service
+        .request_due_date(&ctx, due, later, "CFO away")
+        .await
+        .unwrap();
     let a = TenantA {
+        stuck,
+        due,
         tenant: seeded.tenant.id,
         drop_task,
         dropped,
@@ -545,6 +566,10 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
             .staff_signature_document(staff, p, a.signature)
             .await
             .map(drop),
+        "pending_due_dates" => {
+            let queue = service.pending_due_dates(staff).await?;
+            shows_a(staff, a, queue.iter().any(|r| r.task_id == a.due))
+        }
         "review_queue" => {
             let queue = service.review_queue(staff, 100).await?;
             shows_a(staff, a, queue.iter().any(|i| i.file.id == a.file))
@@ -681,6 +706,14 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
         "reopen_task" => service.reopen_task(staff, p, a.done).await.map(drop),
         "staff_complete" => service
             .staff_complete(staff, p, a.standard, Some("Done for you".into()))
+            .await
+            .map(drop),
+        "clear_stuck" => service
+            .clear_stuck(staff, p, a.stuck, Some("Sent by phone"))
+            .await
+            .map(drop),
+        "decide_due_date" => service
+            .decide_due_date(staff, p, a.due, 1, true, None)
             .await
             .map(drop),
         "answer_question" => service
@@ -983,6 +1016,7 @@ const NOT_IN_A_FEED: &[&str] = &[
     // Recorded in the audit trail, not the feed: the client sees the document itself.
     "attach_signature_document",
     "review_queue",
+    "pending_due_dates",
     "failed_mail",
     "list_portals",
     "list_contacts",

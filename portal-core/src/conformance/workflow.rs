@@ -1254,6 +1254,38 @@ pub async fn evidence_round_trips(store: &dyn Store) {
                 reviewed: Some(CheckMark { by: staff(), at }),
             },
         )]),
+        stuck: vec![
+            crate::workflow::stuck::StuckReport {
+                by: jane.clone(),
+                at: at - secs(30),
+                reason: "No “admin”\npassword".to_owned(),
+                cleared: Some(crate::workflow::stuck::StuckCleared {
+                    by: staff(),
+                    at: at - secs(20),
+                    answer: Some("Sent".to_owned()),
+                }),
+            },
+            crate::workflow::stuck::StuckReport {
+                by: jane.clone(),
+                at: at - secs(10),
+                reason: "Again".to_owned(),
+                cleared: None,
+            },
+        ],
+        due_date_requests: vec![crate::workflow::due_dates::DueDateRequest {
+            number: 1,
+            by: jane.clone(),
+            at: at - secs(9),
+            from: None,
+            to: chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+            reason: "CFO away".to_owned(),
+            decision: Some(crate::workflow::due_dates::DueDateDecision {
+                by: staff(),
+                at: at - secs(8),
+                approved: false,
+                note: Some("No".to_owned()),
+            }),
+        }],
     };
     let all = evidence.clone();
     let set_all: TaskDecision = Arc::new(move |cur: &Task| {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 
-use super::{MemoryStore, State, not_found, oldest_page};
+use super::{MemoryStore, Seq, State, not_found, oldest_page};
 use crate::error::{Entity, Error, Result};
 use crate::ids::{PhaseId, PortalId, TemplateId, TenantId};
 use crate::model::{Contact, Phase, Portal, Task};
@@ -78,6 +78,13 @@ impl PlanStore for MemoryStore {
             }
             for task in write.new_tasks.iter().chain(&write.changed_tasks) {
                 st.tasks.insert(task.id, task.clone());
+            }
+            for comment in &change.comments {
+                let seq = st.seq();
+                st.comments.push(Seq {
+                    seq,
+                    value: comment.clone(),
+                });
             }
             st.activity.extend(change.activity.iter().cloned());
             st.queue_mail(&change.emails);

@@ -6,6 +6,7 @@ mod audit;
 mod credentials;
 mod documents;
 mod filedrop;
+mod help;
 mod outbox;
 mod plan;
 mod reminders;
@@ -21,6 +22,7 @@ pub use credentials::SubmittedCredentials;
 pub use documents::{QueueItem, RotationReport};
 #[cfg(feature = "tokio")]
 pub use filedrop::spawn_file_drop_sweeper;
+pub use help::PendingDueDate;
 pub use outbox::{DeliveryReport, MailDelivery};
 #[cfg(feature = "tokio")]
 pub use outbox::{OutboxSender, spawn_outbox_sender};

@@ -102,7 +102,9 @@ impl PortalService {
         };
         let decide: PlanDecision = Arc::new(move |plan: &Plan| {
             let mut change = rule(plan, now)?;
-            let mut emails = service.plan_emails(plan, &change)?;
+            // The rule's own emails (composed by the use case) first.
+            let mut emails = std::mem::take(&mut change.emails);
+            emails.extend(service.plan_emails(plan, &change)?);
             emails.extend(service.meeting_emails(plan, &change, recipients.first())?);
             emails.extend(service.completion_emails(plan, &change, &completions_to)?);
             change.emails = emails;

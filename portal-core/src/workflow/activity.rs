@@ -109,6 +109,17 @@ pub enum ActivityKind {
     /// A dropped file reached its expiry and its content was removed (the detail has
     /// its name).
     FileExpired,
+    /// A contact said they are stuck on a task (the detail has their reason): it now
+    /// waits on the MSP.
+    StuckReported,
+    /// The MSP cleared a stuck report (the detail has its answer, if any).
+    StuckCleared,
+    /// A contact asked for a new due date (the detail has the date and the reason).
+    DueDateRequested,
+    /// The MSP granted a requested due date (the detail has the new date).
+    DueDateApproved,
+    /// The MSP declined a requested due date (the detail has its note).
+    DueDateDeclined,
 }
 
 impl ActivityKind {
@@ -161,6 +172,11 @@ impl ActivityKind {
             Self::FileDeleted => "deleted a dropped file of",
             Self::FileDownloaded => "downloaded a dropped file of",
             Self::FileExpired => "removed an expired file of",
+            Self::StuckReported => "is stuck on",
+            Self::StuckCleared => "answered and cleared the stuck report on",
+            Self::DueDateRequested => "asked for a new due date for",
+            Self::DueDateApproved => "approved a new due date for",
+            Self::DueDateDeclined => "declined a new due date for",
         }
     }
 

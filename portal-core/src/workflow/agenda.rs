@@ -9,7 +9,7 @@
 //!
 //! Choices this module makes:
 //! - **Waiting is not overdue.** A task the client cannot move (a document under
-//!   review, a blocked task, a task locked by a dependency, a meeting not scheduled
+//!   review, a blocked task, a task they said they are stuck on, a task locked by a dependency, a meeting not scheduled
 //!   yet, any MSP task) is shown as waiting and is never marked overdue against the
 //!   client, whatever its due date.
 //! - **The next step** is the client's most urgent task that is theirs to do now and
@@ -51,6 +51,8 @@ pub enum WaitingOn {
     Scheduling,
     /// The MSP does it.
     Msp,
+    /// A contact said they are stuck on it: the MSP owes them an answer.
+    Stuck,
 }
 
 impl WaitingOn {
@@ -62,6 +64,7 @@ impl WaitingOn {
             Self::Prerequisites => "Waiting for an earlier step".to_owned(),
             Self::Scheduling => format!("Waiting for {msp} to schedule it"),
             Self::Msp => format!("With {msp}"),
+            Self::Stuck => format!("Waiting for {msp} to help"),
         }
     }
 }
@@ -75,6 +78,9 @@ pub fn standing(task: &Task, locked: bool) -> Standing {
     }
     if task.assignee == Side::Msp {
         return Standing::Waiting(WaitingOn::Msp);
+    }
+    if super::stuck::is_stuck(task) {
+        return Standing::Waiting(WaitingOn::Stuck);
     }
     if task.status == TaskStatus::Blocked {
         return Standing::Waiting(WaitingOn::Blocked);

@@ -113,6 +113,14 @@ pub struct TaskEvidence {
     /// Where each requested document stands, by document id (document upload tasks).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub documents: BTreeMap<String, super::documents::DocumentState>,
+    /// "I'm stuck" reports, oldest first; the last one is open until the MSP clears
+    /// it (see [`super::stuck`]). Kept after clearing: the task's history.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stuck: Vec<super::stuck::StuckReport>,
+    /// Due-date change requests, oldest first, with their decisions (see
+    /// [`super::due_dates`]): the history of requested and granted dates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub due_date_requests: Vec<super::due_dates::DueDateRequest>,
 }
 
 impl TaskEvidence {

@@ -1,14 +1,17 @@
 //! The task workflow: completing each task type, statuses, comments, questions, the
-//! activity feed, meeting invites and training videos.
+//! activity feed, meeting invites and training videos, "I'm stuck" reports and
+//! due-date change requests.
 
 pub mod actions;
 pub mod activity;
 pub mod agenda;
 pub mod conversation;
 pub mod documents;
+pub mod due_dates;
 pub mod evidence;
 pub mod ics;
 pub mod plan;
+pub mod stuck;
 pub mod survey;
 pub mod template;
 pub mod video;

@@ -131,6 +131,9 @@ pub struct PlanChange {
     pub emails: Vec<OutboxMessage>,
     /// The task the change is about, if any (the use case returns it).
     pub subject: Option<TaskId>,
+    /// Comments to append to the threads of tasks of the new plan, in this order
+    /// (an "I'm stuck" reason, the MSP's answer that clears it).
+    pub comments: Vec<crate::workflow::Comment>,
 }
 
 /// What a store writes for a [`PlanChange`]: the records that differ from the plan it
@@ -165,11 +168,20 @@ impl PlanChange {
     /// plan, a kept record whose `id`, `portal_id` or `created_at` changed, a changed
     /// record whose version was not raised, a dependency on a task that is not in the
     /// plan or a cycle of dependencies. `Conflict`: deleting a task with uploaded
-    /// files. `Invalid("activity")`: an entry of another portal.
+    /// files. `Invalid("activity")`: an entry of another portal. `Invalid("comment")`:
+    /// a comment of another portal or on a task that is not in the new plan.
     pub fn diff(&self, before: &Plan) -> Result<PlanWrite> {
         let portal = before.portal.id;
         for entry in &self.activity {
             entry.ensure_portal(portal)?;
+        }
+        for c in &self.comments {
+            if c.portal_id != portal || !self.tasks.iter().any(|t| t.id == c.task_id) {
+                return Err(Error::invalid(
+                    "comment",
+                    "must be on a task of the plan it is written with",
+                ));
+            }
         }
         let mut write = PlanWrite::default();
         let old_phases: HashMap<PhaseId, &Phase> =
@@ -543,6 +555,7 @@ fn change(
         notices: unlocked.notices,
         emails: Vec::new(),
         subject: None,
+        comments: Vec::new(),
     }
 }
 

@@ -468,6 +468,47 @@ impl PortalApp {
                     .map_err(|e| rename(e, &[("notes", "notes")]))?;
                 Ok(ApiReply::ok(views::file(&reviewed)))
             }
+            Op::ClearStuck => {
+                let (p, t) = self.task_in(call).await?;
+                call.if_match_version(t.version)?;
+                let m = object(&call.body)?;
+                let answer = opt_str(m, "answer")?;
+                let t = s
+                    .clear_stuck(&call.staff, p.id, t.id, answer.as_deref())
+                    .await
+                    .map_err(|e| rename(e, &[("answer", "answer")]))?;
+                Ok(ApiReply::ok(views::task(&t)).with_version(t.version))
+            }
+            Op::DecideDueDate => {
+                let (p, t) = self.task_in(call).await?;
+                let number: u32 = param(call, 2)
+                    .parse()
+                    .map_err(|_| ApiError::Core(Error::not_found(Entity::Task)))?;
+                if !t
+                    .evidence
+                    .due_date_requests
+                    .iter()
+                    .any(|r| r.number == number)
+                {
+                    return Err(ApiError::Core(Error::not_found(Entity::Task)));
+                }
+                call.if_match_version(t.version)?;
+                let m = object(&call.body)?;
+                let approved = match m.get("approve") {
+                    Some(Value::Bool(b)) => *b,
+                    _ => return Err(input::invalid("approve", "must be true or false")),
+                };
+                let note = opt_str(m, "note")?;
+                let t = s
+                    .decide_due_date(&call.staff, p.id, t.id, number, approved, note.as_deref())
+                    .await
+                    .map_err(|e| rename(e, &[("note", "note")]))?;
+                Ok(ApiReply::ok(views::task(&t)).with_version(t.version))
+            }
+            Op::DueDateRequests => {
+                let all = s.pending_due_dates(&call.staff).await?;
+                Ok(call.page(all.iter().map(views::pending_due_date).collect()))
+            }
             Op::ReviewQueue => {
                 let all = s.review_queue(&call.staff, call.wanted()).await?;
                 Ok(call.page(all.iter().map(views::queue_item).collect()))

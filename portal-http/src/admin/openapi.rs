@@ -465,6 +465,8 @@ fn schemas() -> Map<String, Value> {
                         "survey_saved": { "type": ["object", "null"] },
                         "decision": { "type": ["object", "null"] },
                         "previous_decisions": { "type": "array", "items": { "type": "object" } },
+                        "stuck": { "type": "array", "items": reference("StuckReport"), "description": "\"I'm stuck\" reports, oldest first; the last one is open while its `cleared` is null." },
+                        "due_date_requests": array_of("DueDateRequest"),
                     },
                 },
                 "status": { "enum": ["pending", "in_progress", "completed", "blocked"] },
@@ -623,6 +625,83 @@ fn schemas() -> Map<String, Value> {
                 "waits_on": { "type": "array", "maxItems": 50, "items": id(), "description": "Other tasks of the portal it waits for." },
                 "internal": { "type": "boolean", "description": "An MSP task the client never sees." },
                 "position": { "type": "integer", "minimum": 0, "description": "0-based position in the phase; default: the end." },
+            }),
+        ),
+    );
+    put(
+        "StuckReport",
+        object(
+            &["by", "at", "reason", "cleared"],
+            json!({
+                "by": s("string"), "at": time(), "reason": s("string"),
+                "cleared": {
+                    "type": ["object", "null"],
+                    "properties": { "by": s("string"), "at": time(), "answer": nullable("string") },
+                },
+            }),
+        ),
+    );
+    put(
+        "DueDateRequest",
+        object(
+            &[
+                "number",
+                "by",
+                "at",
+                "from",
+                "to",
+                "reason",
+                "status",
+                "decided_by",
+                "decided_at",
+                "note",
+            ],
+            json!({
+                "number": { "type": "integer", "minimum": 1, "description": "Its number on the task, 1, 2, … in the order asked; names it in the decision's path." },
+                "by": s("string"), "at": time(),
+                "from": { "type": ["string", "null"], "format": "date", "description": "The due date when asked." },
+                "to": { "type": "string", "format": "date", "description": "The date asked for." },
+                "reason": s("string"),
+                "status": { "enum": ["pending", "approved", "declined"] },
+                "decided_by": nullable("string"),
+                "decided_at": { "type": ["string", "null"], "format": "date-time" },
+                "note": nullable("string"),
+            }),
+        ),
+    );
+    put(
+        "PendingDueDateRequest",
+        object(
+            &[
+                "portal_id",
+                "client_name",
+                "task_id",
+                "task_title",
+                "task_version",
+                "request",
+            ],
+            json!({
+                "portal_id": id(), "client_name": s("string"), "task_id": id(),
+                "task_title": s("string"),
+                "task_version": { "type": "integer", "minimum": 1, "description": "For `If-Match` on the decision." },
+                "request": reference("DueDateRequest"),
+            }),
+        ),
+    );
+    put(
+        "ClearStuckInput",
+        object(
+            &[],
+            json!({ "answer": { "type": "string", "maxLength": 5000, "description": "Posted in the task's thread and emailed to the contact." } }),
+        ),
+    );
+    put(
+        "DueDateDecisionInput",
+        object(
+            &["approve"],
+            json!({
+                "approve": s("boolean"),
+                "note": { "type": "string", "maxLength": 1000, "description": "Required to decline: the contact reads it." },
             }),
         ),
     );
@@ -877,6 +956,7 @@ fn schemas() -> Map<String, Value> {
         ("AccessLogPage", "AccessLogEntry"),
         ("DocumentPage", "Document"),
         ("QueuePage", "QueueItem"),
+        ("DueDateRequestPage", "PendingDueDateRequest"),
         ("FailedMailPage", "FailedMail"),
         ("TemplatePage", "Template"),
         ("ErasurePage", "Erasure"),

@@ -81,6 +81,9 @@ pub(crate) enum Op {
     AttachSignatureDocument,
     SignatureDocument,
     SignatureDocumentInfo,
+    ClearStuck,
+    DecideDueDate,
+    DueDateRequests,
 }
 
 /// A route: method, path template (`{name}` segments are parameters), and what the
@@ -470,6 +473,35 @@ pub(crate) fn routes() -> Vec<Route> {
         .summary("Approve or reject an uploaded file")
         .body("ReviewInput")
         .ok(200, "File"),
+        r(
+            M::POST,
+            "/portals/{portal}/tasks/{task}/stuck/clear",
+            ClearStuck,
+            "clearStuck",
+        )
+        .summary("Clear a contact's \"I'm stuck\" on a task, with an optional answer posted in its thread; the contact is emailed")
+        .body("ClearStuckInput")
+        .ok(200, "Task")
+        .if_match(),
+        r(
+            M::POST,
+            "/portals/{portal}/tasks/{task}/due-date-requests/{number}/decision",
+            DecideDueDate,
+            "decideDueDateRequest",
+        )
+        .summary("Approve (the due date becomes the requested one) or decline (with a note) a contact's due-date request; the contact is emailed")
+        .body("DueDateDecisionInput")
+        .ok(200, "Task")
+        .if_match(),
+        r(
+            M::GET,
+            "/due-date-requests",
+            DueDateRequests,
+            "listDueDateRequests",
+        )
+        .summary("Pending due-date requests across the MSP's portals, oldest first")
+        .ok(200, "DueDateRequestPage")
+        .paged(),
         r(M::GET, "/review-queue", ReviewQueue, "listReviewQueue")
             .summary("Uploads awaiting review across the MSP's portals, oldest first")
             .ok(200, "QueuePage")
@@ -718,6 +750,9 @@ const fn use_cases(op: Op) -> &'static [&'static str] {
         DownloadFile => &["staff_download_document"],
         ReviewFile => &["review_document"],
         ReviewQueue => &["review_queue"],
+        ClearStuck => &["clear_stuck"],
+        DecideDueDate => &["decide_due_date"],
+        DueDateRequests => &["pending_due_dates"],
         FailedMail => &["failed_mail"],
         GetPlan => &["plan"],
         EditTask => &["edit_task", "set_due_date"],

@@ -129,6 +129,55 @@ fn client_answers(t: &Task) -> Value {
         })),
         "decision": e.decision.as_ref().map(decision),
         "previous_decisions": e.previous_decisions.iter().map(decision).collect::<Vec<_>>(),
+        "stuck": e.stuck.iter().map(stuck_report).collect::<Vec<_>>(),
+        "due_date_requests": e.due_date_requests.iter().map(due_date_request).collect::<Vec<_>>(),
+    })
+}
+
+/// An "I'm stuck" report: who, when, why, and its clearing.
+fn stuck_report(r: &portal_core::workflow::stuck::StuckReport) -> Value {
+    json!({
+        "by": r.by.name(),
+        "at": time(r.at),
+        "reason": r.reason,
+        "cleared": r.cleared.as_ref().map(|c| json!({
+            "by": c.by.name(),
+            "at": time(c.at),
+            "answer": c.answer,
+        })),
+    })
+}
+
+/// A due-date request with its decision: the history of requested and granted dates.
+pub(crate) fn due_date_request(r: &portal_core::workflow::due_dates::DueDateRequest) -> Value {
+    let status = match &r.decision {
+        None => "pending",
+        Some(d) if d.approved => "approved",
+        Some(_) => "declined",
+    };
+    json!({
+        "number": r.number,
+        "by": r.by.name(),
+        "at": time(r.at),
+        "from": r.from.map(|d| d.to_string()),
+        "to": r.to.to_string(),
+        "reason": r.reason,
+        "status": status,
+        "decided_by": r.decision.as_ref().map(|d| d.by.name()),
+        "decided_at": r.decision.as_ref().map(|d| time(d.at)),
+        "note": r.decision.as_ref().and_then(|d| d.note.clone()),
+    })
+}
+
+/// A pending due-date request in the tenant's queue.
+pub(crate) fn pending_due_date(p: &portal_core::service::PendingDueDate) -> Value {
+    json!({
+        "portal_id": p.portal_id.to_string(),
+        "client_name": p.client_name,
+        "task_id": p.task_id.to_string(),
+        "task_title": p.task_title,
+        "task_version": p.task_version,
+        "request": due_date_request(&p.request),
     })
 }
 

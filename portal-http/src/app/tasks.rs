@@ -38,6 +38,8 @@ pub(super) struct Outcome {
     pub(super) credential_error: Option<String>,
     /// The signature field a refused submission was about.
     pub(super) signature_error: Option<String>,
+    /// A refused "I'm stuck" or due-date form's fields, kept.
+    pub(super) help_values: Vec<(String, String)>,
 }
 
 /// The signature form's body limit: a drawn PNG of the largest accepted size, in
@@ -83,6 +85,15 @@ fn file_stem(title: &str) -> String {
     }
 }
 
+/// "the reason" → "The reason".
+fn capital(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 fn notice_for(done: &str) -> Option<&'static str> {
     Some(match done {
         "completed" => "Marked complete. Thank you!",
@@ -93,6 +104,12 @@ fn notice_for(done: &str) -> Option<&'static str> {
         "approved" => "Approved. Your decision has been recorded.",
         "rejected" => "Rejected. Your decision has been recorded.",
         "commented" => "Comment posted.",
+        "stuck" => {
+            "Sent. Your onboarding team has been told you're stuck and will answer in the comments below."
+        }
+        "due-date" => {
+            "Asked. Your onboarding team will approve or decline the new date; you'll get an email."
+        }
         "asked" => "Question sent. Your onboarding team will answer here.",
         "signed" => "Signed. Thank you! Your evidence certificate is linked below.",
         "credentials" => {
@@ -219,6 +236,7 @@ impl PortalApp {
                 signature: signature.as_ref(),
                 signature_error: outcome.signature_error,
                 sign_document: sign_document.as_ref(),
+                help_values: &outcome.help_values,
             },
         );
         let frames_document = page
@@ -307,6 +325,11 @@ impl PortalApp {
                 Err(e) => self.credentials_refused(req, &ctx, id, e).await,
             };
         }
+        if action == "stuck" || action == "due-date" {
+            return self
+                .help_action(req, &ctx, &token, id, action, fields)
+                .await;
+        }
         let text = |name| field(&fields, name).map(str::to_owned);
         let (result, done, draft) = match action {
             "complete" => {
@@ -376,6 +399,71 @@ impl PortalApp {
                     .cookie(self.session_cookie(&token, &ctx)),
             ),
             Err(e) => self.action_failed(req, &ctx, id, e, fields, draft).await,
+        }
+    }
+
+    /// "I'm stuck" (`reason`) and "Ask for a new due date" (`date`, `due_reason`):
+    /// on success back to the task with a notice; a refused form re-renders the page
+    /// with the message at its field and what was typed kept (nothing was stored).
+    async fn help_action(
+        &self,
+        req: &Req,
+        ctx: &ClientContext,
+        token: &portal_core::secret::SessionToken,
+        id: &str,
+        action: &str,
+        fields: Vec<(String, String)>,
+    ) -> Result<Reply, Failure> {
+        let task = Self::parse_task_id(id)?;
+        let get = |name| field(&fields, name).unwrap_or("").to_owned();
+        let result = if action == "stuck" {
+            self.service.report_stuck(ctx, task, &get("reason")).await
+        } else {
+            let raw = get("date");
+            match chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d") {
+                Ok(date) => {
+                    self.service
+                        .request_due_date(ctx, task, date, &get("due_reason"))
+                        .await
+                }
+                Err(_) => Err(Error::invalid(
+                    "date",
+                    "choose a date (year-month-day, for example 2026-12-31)",
+                )),
+            }
+        };
+        match result {
+            Ok(_) => Ok(Reply::see_other(
+                self.config.path(&format!("/tasks/{task}?done={action}")),
+            )
+            .cookie(self.session_cookie(token, ctx))),
+            Err(Error::Invalid { field, reason }) => {
+                let key = match (action, field) {
+                    ("stuck", _) => "help:reason",
+                    (_, "date") => "help:date",
+                    _ => "help:due_reason",
+                };
+                let what = if action == "stuck" {
+                    "Nothing was sent"
+                } else {
+                    "Nothing was asked"
+                };
+                let label = match key {
+                    "help:reason" | "help:due_reason" => "the reason",
+                    _ => "the date",
+                };
+                let mut field_errors = BTreeMap::new();
+                field_errors.insert(key.to_owned(), format!("{}.", capital(&reason)));
+                let outcome = Outcome {
+                    status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+                    error: Some(format!("{what}: please check {label} below.")),
+                    field_errors,
+                    help_values: fields,
+                    ..Outcome::default()
+                };
+                self.render_task(req, ctx, id, outcome, None).await
+            }
+            Err(e) => self.action_failed(req, ctx, id, e, Vec::new(), None).await,
         }
     }
 

@@ -282,6 +282,127 @@ pub struct CommentView {
     pub body: String,
 }
 
+/// A due-date request as the client reads it.
+#[derive(Debug, Clone)]
+pub struct DueRequestView {
+    /// The date asked for, in words.
+    pub to: String,
+    /// When they asked, in the contact's zone, named.
+    pub at: String,
+    /// Who asked.
+    pub by: String,
+    /// Why.
+    pub reason: String,
+    /// "Waiting for Northwind IT", "Approved", "Declined".
+    pub status: String,
+    /// "pending", "approved", "declined" (the pill's class).
+    pub slug: &'static str,
+    /// "by Sam on …: “note”" once decided.
+    pub decided: Option<String>,
+}
+
+/// "I'm stuck" and due-date requests on the task page: the state, the history and
+/// the two small forms (each offered only when it can be used).
+#[derive(Debug, Clone, Default)]
+pub struct HelpView {
+    /// The MSP's display name.
+    pub company: String,
+    /// The open report: "You said … on …", with its reason.
+    pub stuck: Option<DoneInfo>,
+    /// The last report, cleared: who answered and when (their answer is in the
+    /// thread and shown here too).
+    pub cleared: Option<DoneInfo>,
+    /// Whether "I'm stuck" is offered (a client task, open, not blocked, not stuck).
+    pub can_report: bool,
+    /// Whether "Ask for a new due date" is offered (a client task, open, none pending).
+    pub can_request: bool,
+    /// The earliest date to ask for (`YYYY-MM-DD`, the contact's today).
+    pub min_date: String,
+    /// Requests, newest first.
+    pub requests: Vec<DueRequestView>,
+    /// Messages of a refused form, by field (`reason`, `date`, `due_reason`).
+    pub errors: BTreeMap<String, String>,
+    /// What the client typed in a refused form, kept.
+    pub reason_draft: String,
+    /// The date typed in a refused form.
+    pub date_draft: String,
+    /// The reason typed in a refused due-date form.
+    pub due_reason_draft: String,
+}
+
+impl HelpView {
+    /// A refused form's message for `field`.
+    pub fn err(&self, field: &str) -> Option<&str> {
+        self.errors.get(field).map(String::as_str)
+    }
+}
+
+fn help_view(input: &TaskPageInput<'_>, zone: TimeZone) -> HelpView {
+    use portal_core::workflow::{due_dates, stuck};
+    let task = input.task;
+    let open = !matches!(task.status, TaskStatus::Completed) && task.assignee == Side::Client;
+    let report = stuck::open_report(task).filter(|_| open);
+    let cleared = task
+        .evidence
+        .stuck
+        .last()
+        .and_then(|r| r.cleared.as_ref())
+        .map(|c| done(&c.by, c.at, c.answer.as_ref(), zone));
+    let value = |name: &str| {
+        input
+            .help_values
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let errors = input
+        .field_errors
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("help:").map(|f| (f.to_owned(), v.clone())))
+        .collect();
+    HelpView {
+        company: input.company.to_owned(),
+        stuck: report.map(|r| done(&r.by, r.at, Some(&r.reason), zone)),
+        cleared: if report.is_some() { None } else { cleared },
+        can_report: open && task.status != TaskStatus::Blocked && report.is_none(),
+        can_request: open && due_dates::pending(task).is_none(),
+        min_date: input.today.format("%Y-%m-%d").to_string(),
+        requests: task
+            .evidence
+            .due_date_requests
+            .iter()
+            .rev()
+            .map(|r| {
+                let (status, slug) = match &r.decision {
+                    None => (format!("Waiting for {}", input.company), "pending"),
+                    Some(d) if d.approved => ("Approved".to_owned(), "approved"),
+                    Some(_) => ("Declined".to_owned(), "declined"),
+                };
+                DueRequestView {
+                    to: wording::date(r.to),
+                    at: when(r.at, zone),
+                    by: r.by.name().to_owned(),
+                    reason: r.reason.clone(),
+                    status,
+                    slug,
+                    decided: r.decision.as_ref().map(|d| {
+                        let mut text = format!("by {} on {}", d.by.name(), when(d.at, zone));
+                        if let Some(n) = &d.note {
+                            text.push_str(&format!(": “{n}”"));
+                        }
+                        text
+                    }),
+                }
+            })
+            .collect(),
+        errors,
+        reason_draft: value("reason"),
+        date_draft: value("date"),
+        due_reason_draft: value("due_reason"),
+    }
+}
+
 /// The task page.
 #[derive(Template)]
 #[template(path = "task.html")]
@@ -332,6 +453,8 @@ pub struct TaskPage {
     pub draft: String,
     /// The comment thread.
     pub comments: Vec<CommentView>,
+    /// "I'm stuck" and due-date requests.
+    pub help: HelpView,
 }
 
 fn done(by: &Actor, at: DateTime<Utc>, notes: Option<&String>, zone: TimeZone) -> DoneInfo {
@@ -516,6 +639,9 @@ pub struct TaskPageInput<'a> {
     pub signature_error: Option<String>,
     /// A signature task's attached document, if any.
     pub sign_document: Option<&'a portal_core::signatures::AttachedDocument>,
+    /// What a refused "I'm stuck" or due-date form held (`reason`, `date`,
+    /// `due_reason`), to keep it.
+    pub help_values: &'a [(String, String)],
 }
 
 /// Builds the task page.
@@ -544,6 +670,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
     input.marks.mark(&mut task_card, task);
     let base = format!("{}/tasks/{}", input.prefix, task.id);
     let zone = c.zone;
+    let help = help_view(&input, zone);
     let completion = e
         .completion
         .as_ref()
@@ -573,6 +700,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
         drops: None,
         signature: None,
         not_yet: None,
+        help,
         draft: input.draft,
         comments: input
             .comments

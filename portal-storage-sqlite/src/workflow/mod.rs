@@ -133,6 +133,41 @@ fn read_activity(conn: &Connection, portal: PortalId, limit: usize) -> Result<Ve
     .db("reading the activity feed")
 }
 
+/// Appends a comment (`author` as JSON, `at` in micros) to a task's thread, numbered
+/// after the thread's last one inside the writer's unit.
+pub(crate) fn insert_comment(
+    conn: &rusqlite::Connection,
+    portal: PortalId,
+    task: TaskId,
+    at: i64,
+    author: &str,
+    body: &str,
+) -> Result<()> {
+    let scope = params![&portal.as_bytes()[..], &task.as_bytes()[..]];
+    let seq = next_seq(
+        conn,
+        "SELECT COALESCE(MAX(seq) + 1, 0) FROM comments
+         WHERE portal_id = ?1 AND task_id = ?2",
+        scope,
+    )?;
+    conn.prepare_cached(
+        "INSERT INTO comments (portal_id, task_id, seq, at, author, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            &portal.as_bytes()[..],
+            &task.as_bytes()[..],
+            seq,
+            at,
+            author,
+            body
+        ])
+    })
+    .db("storing a comment")?;
+    Ok(())
+}
+
 #[async_trait]
 impl WorkflowStore for SqliteStore {
     async fn task(&self, portal: PortalId, task: TaskId) -> Result<Task> {
@@ -175,28 +210,7 @@ impl WorkflowStore for SqliteStore {
                 });
             }
             foreign?;
-            let scope = params![&portal.as_bytes()[..], &task.as_bytes()[..]];
-            let seq = next_seq(
-                conn,
-                "SELECT COALESCE(MAX(seq) + 1, 0) FROM comments
-                 WHERE portal_id = ?1 AND task_id = ?2",
-                scope,
-            )?;
-            conn.prepare_cached(
-                "INSERT INTO comments (portal_id, task_id, seq, at, author, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    &portal.as_bytes()[..],
-                    &task.as_bytes()[..],
-                    seq,
-                    at,
-                    author,
-                    body
-                ])
-            })
-            .db("storing a comment")?;
+            insert_comment(conn, portal, task, at, &author, &body)?;
             crate::outbox::insert(conn, &emails)?;
             entry.insert(conn)
         })

@@ -134,6 +134,8 @@ pub(crate) fn evidence() -> TaskEvidence {
         decision: None,
         previous_decisions: Vec::new(),
         documents: BTreeMap::new(),
+        stuck: Vec::new(),
+        due_date_requests: Vec::new(),
     }
 }
 

@@ -739,6 +739,8 @@ impl Console {
             drops,
             signature,
             answers: crate::console::pages::answer_lines(&task.json),
+            stuck: crate::console::pages::StuckRow::of(&task.json),
+            due_requests: crate::console::pages::DueRow::all(&task.json),
             f: self.frame(ctx, &row.title, "portals"),
             portal_id: p.to_owned(),
             portal_name: s(&portal.json, "client_name"),
@@ -1000,6 +1002,52 @@ impl Console {
                     "Reopened the task."
                 },
             ),
+            "clear-stuck" => {
+                let answer = non_empty(field(form, "answer"));
+                (
+                    self.api
+                        .call(
+                            key,
+                            Method::POST,
+                            &format!("{path}/stuck/clear"),
+                            Some(&json!({ "answer": answer })),
+                            Some(etag),
+                        )
+                        .await,
+                    back_to_task,
+                    "Answered and cleared: the client is emailed.",
+                )
+            }
+            "due-date" => {
+                let number = field(form, "number");
+                if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(no_page());
+                }
+                let approve = field(form, "decision") == "approve";
+                let note = non_empty(field(form, "note"));
+                let back = if field(form, "from") == "review" {
+                    format!("{PREFIX}/review")
+                } else {
+                    back_to_task
+                };
+                (
+                    self.api
+                        .call(
+                            key,
+                            Method::POST,
+                            &format!("{path}/due-date-requests/{number}/decision"),
+                            Some(&json!({ "approve": approve, "note": note })),
+                            Some(etag),
+                        )
+                        .await,
+                    back,
+                    if approve {
+                        "Approved the new due date: the client is emailed."
+                    } else {
+                        "Declined the new due date: the client is emailed."
+                    },
+                )
+            }
             "complete" => {
                 let notes = non_empty(field(form, "notes"));
                 (
@@ -1317,7 +1365,12 @@ impl Console {
     pub(super) async fn review_page(&self, ctx: &Ctx) -> Handled {
         let key = self.key(ctx)?;
         let all = self.api.list(key, "/review-queue", 500).await?;
+        let due = self.api.list(key, "/due-date-requests", 500).await?;
         let page = ReviewPage {
+            due: due
+                .iter()
+                .map(crate::console::pages::PendingDueRow::of)
+                .collect(),
             f: self.frame(ctx, "Review queue", "review"),
             items: all
                 .iter()

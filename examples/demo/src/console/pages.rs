@@ -491,7 +491,127 @@ pub struct TaskPage {
     pub drops: Vec<DropRow>,
     /// A signature task's document and signature (`None` for other tasks).
     pub signature: Option<SignatureBlock>,
+    /// The contact's open "I'm stuck" report, if any.
+    pub stuck: Option<StuckRow>,
+    /// Due-date requests, oldest first (the history; a pending one has buttons).
+    pub due_requests: Vec<DueRow>,
 }
+
+/// An open "I'm stuck" report on the task page.
+#[derive(Debug, Clone)]
+pub struct StuckRow {
+    /// Who is stuck.
+    pub by: String,
+    /// When they said so.
+    pub at: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl StuckRow {
+    /// The open report of a task's JSON (the last one, while not cleared).
+    pub fn of(task: &Value) -> Option<Self> {
+        let last = task["client_answers"]["stuck"].as_array()?.last()?;
+        if !last["cleared"].is_null() {
+            return None;
+        }
+        Some(Self {
+            by: s(last, "by"),
+            at: when(&s(last, "at")),
+            reason: s(last, "reason"),
+        })
+    }
+}
+
+/// A due-date request, as the console lists it.
+#[derive(Debug, Clone)]
+pub struct DueRow {
+    /// Its number on the task.
+    pub number: String,
+    /// Who asked.
+    pub by: String,
+    /// When.
+    pub at: String,
+    /// The due date then ("none" when it had none).
+    pub from: String,
+    /// The date asked for.
+    pub to: String,
+    /// Why.
+    pub reason: String,
+    /// pending, approved or declined.
+    pub status: String,
+    /// Who decided, and the note.
+    pub decided: String,
+}
+
+impl DueRow {
+    /// A request from the API's JSON.
+    pub fn of(r: &Value) -> Self {
+        let from = s(r, "from");
+        let mut decided = String::new();
+        if !s(r, "decided_by").is_empty() {
+            decided = format!("by {} on {}", s(r, "decided_by"), when(&s(r, "decided_at")));
+            let note = s(r, "note");
+            if !note.is_empty() {
+                decided.push_str(&format!(": “{note}”"));
+            }
+        }
+        Self {
+            number: s(r, "number"),
+            by: s(r, "by"),
+            at: when(&s(r, "at")),
+            from: if from.is_empty() {
+                "none".to_owned()
+            } else {
+                from
+            },
+            to: s(r, "to"),
+            reason: s(r, "reason"),
+            status: s(r, "status"),
+            decided,
+        }
+    }
+
+    /// All requests of a task's JSON, oldest first.
+    pub fn all(task: &Value) -> Vec<Self> {
+        task["client_answers"]["due_date_requests"]
+            .as_array()
+            .map(|l| l.iter().map(Self::of).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A pending due-date request in the review queue.
+#[derive(Debug, Clone)]
+pub struct PendingDueRow {
+    /// The portal.
+    pub portal_id: String,
+    /// The task.
+    pub task_id: String,
+    /// The client company.
+    pub client: String,
+    /// The task's title.
+    pub task: String,
+    /// The task's `ETag` (its version), sent back as `If-Match`.
+    pub etag: String,
+    /// The request.
+    pub r: DueRow,
+}
+
+impl PendingDueRow {
+    /// A row from the API's pending request.
+    pub fn of(v: &Value) -> Self {
+        Self {
+            portal_id: s(v, "portal_id"),
+            task_id: s(v, "task_id"),
+            client: s(v, "client_name"),
+            task: s(v, "task_title"),
+            etag: format!("\"v{}\"", s(v, "task_version")),
+            r: DueRow::of(&v["request"]),
+        }
+    }
+}
+
 
 /// A signature task as staff see it: the document to sign and, once signed, who
 /// signed, when (in the zone the signer was shown), how, and whether every hash still
@@ -743,6 +863,8 @@ pub struct ReviewPage {
     pub f: Frame,
     /// Uploads waiting, oldest first.
     pub items: Vec<QueueRow>,
+    /// Due-date requests waiting for a decision, oldest first.
+    pub due: Vec<PendingDueRow>,
 }
 
 /// Branding, of the MSP (new portals' default) or one portal.

@@ -2724,7 +2724,7 @@ async fn every_update_refuses_a_stale_if_match() {
         .send(req(
             Method::GET,
             "/templates/{template}",
-            &[template.clone()],
+            std::slice::from_ref(&template),
         ))
         .await
         .json;
@@ -2778,7 +2778,7 @@ async fn every_update_refuses_a_stale_if_match() {
         api.send(req(
             Method::GET,
             "/templates/{template}",
-            &[template.clone()]
+            std::slice::from_ref(&template)
         ))
         .await
         .json,

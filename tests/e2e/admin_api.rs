@@ -2930,3 +2930,184 @@ async fn a_member_creates_drafts_but_does_not_open_portals() {
     assert_eq!(opened.json["status"], "active");
     assert_eq!(count().await, before + 3);
 }
+
+/// Fills a route's path parameters with this tenant's ids: the seeded portal and its
+/// first contact, phase and "standard" task, `template` for a template, and a random
+/// id elsewhere (a file, a checklist item).
+async fn own_params(api: &Api, template_path: &str, template: &str) -> Vec<String> {
+    let snapshot = api.h.store.portal_snapshot(api.h.portal.id).await.unwrap();
+    let mut out = Vec::new();
+    for seg in template_path.split('/') {
+        if !seg.starts_with('{') {
+            continue;
+        }
+        out.push(match seg {
+            "{portal}" => api.portal(),
+            "{contact}" => api.h.contact.id.to_string(),
+            "{phase}" => snapshot.phases[0].id.to_string(),
+            "{task}" => api.task("standard"),
+            "{template}" => template.to_owned(),
+            _ => random_id(),
+        });
+    }
+    out
+}
+
+/// Every route that needs `If-Match` answers a stale tag with 412 (before reading
+/// its body) and changes nothing: not the portal, its plan, its feed, the tenant or
+/// the template.
+#[tokio::test]
+async fn every_update_refuses_a_stale_if_match() {
+    let api = Api::start().await;
+    let template = a_template(&api, "admin").await;
+    let tenant_before = api.h.store.tenant(api.h.portal.tenant_id).await.unwrap();
+    let snapshot_before = api.h.store.portal_snapshot(api.h.portal.id).await.unwrap();
+    let contact_before = api.h.store.contact(api.h.contact.id).await.unwrap();
+    let template_before = api
+        .send(req(
+            Method::GET,
+            "/templates/{template}",
+            std::slice::from_ref(&template),
+        ))
+        .await
+        .json;
+    let feed = async || {
+        api.h
+            .service
+            .staff_activity(&api.h.staff, api.h.portal.id, None, 1000)
+            .await
+            .unwrap()
+            .items
+            .len()
+    };
+    let feed_before = feed().await;
+    let mut checked = 0;
+    for (method, path, op) in routes(&api.doc) {
+        let needs = op["parameters"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["name"] == "If-Match"));
+        if !needs {
+            continue;
+        }
+        let params = own_params(&api, &path, &template).await;
+        for stale in ["\"v999999\"", "\"c000000000000000000000000\"", "\"stale\""] {
+            let mut r = req(method.clone(), &path, &params).header("if-match", stale);
+            if let Some(b) = body_for(&op) {
+                r = r.json(b);
+            }
+            let a = api.send(r).await;
+            assert_eq!(a.status(), 412, "{method} {path} {stale}: {}", a.page.body);
+            assert_eq!(
+                a.json["type"],
+                "https://portal.example/problems/precondition-failed"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 15, "{checked} routes need If-Match");
+    assert_eq!(
+        api.h.store.tenant(api.h.portal.tenant_id).await.unwrap(),
+        tenant_before
+    );
+    assert_eq!(
+        api.h.store.portal_snapshot(api.h.portal.id).await.unwrap(),
+        snapshot_before
+    );
+    assert_eq!(
+        api.h.store.contact(api.h.contact.id).await.unwrap(),
+        contact_before
+    );
+    assert_eq!(
+        api.send(req(
+            Method::GET,
+            "/templates/{template}",
+            std::slice::from_ref(&template)
+        ))
+        .await
+        .json,
+        template_before
+    );
+    assert_eq!(feed().await, feed_before, "no feed entry");
+}
+
+/// What creating requests could have created: portals, templates, the seeded
+/// portal's contacts, phases and tasks, and the comments of its "standard" task.
+async fn census(api: &Api) -> [usize; 6] {
+    let s = &api.h.service;
+    let staff = &api.h.staff;
+    let snapshot = api.h.store.portal_snapshot(api.h.portal.id).await.unwrap();
+    [
+        s.list_portals(staff, None, 100).await.unwrap().items.len(),
+        s.templates(staff, None, 100).await.unwrap().items.len(),
+        s.list_contacts(staff, api.h.portal.id, None, 100)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        snapshot.phases.len(),
+        snapshot.tasks.len(),
+        s.staff_comments(staff, api.h.portal.id, api.h.tasks["standard"])
+            .await
+            .unwrap()
+            .len(),
+    ]
+}
+
+/// Every route that honours `Idempotency-Key`: the same key and body again replays
+/// the first answer (status, body, `Idempotent-Replayed: true`) and creates nothing
+/// more; another body under the key is 422.
+#[tokio::test]
+async fn every_creating_route_replays_an_idempotency_key() {
+    let api = Api::start().await;
+    let template = a_template(&api, "admin").await;
+    let mut checked = 0;
+    for (n, (method, path, op)) in routes(&api.doc).into_iter().enumerate() {
+        let honours = op["parameters"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key"));
+        if !honours {
+            continue;
+        }
+        let params = own_params(&api, &path, &template).await;
+        let key = format!("retry-{n}");
+        let body = body_for(&op).unwrap_or_else(|| json!({}));
+        let send = |body: Value| {
+            req(method.clone(), &path, &params)
+                .json(body)
+                .header("idempotency-key", key.clone())
+        };
+        let before = census(&api).await;
+        let first = api.send(send(body.clone())).await;
+        assert!(first.status() < 300, "{method} {path}: {}", first.page.body);
+        let after_first = census(&api).await;
+        assert_ne!(after_first, before, "{method} {path} created something");
+        let again = api.send(send(body.clone())).await;
+        assert_eq!(again.status(), first.status(), "{method} {path}");
+        assert_eq!(again.page.body, first.page.body, "{method} {path}");
+        assert_eq!(again.page.header("idempotent-replayed"), "true");
+        assert_eq!(
+            census(&api).await,
+            after_first,
+            "{method} {path}: the replay created nothing"
+        );
+        let mut other = body.clone();
+        other["name"] = json!("Another body");
+        other["title"] = json!("Another body");
+        other["client_name"] = json!("Another body");
+        other["body"] = json!("Another body");
+        let reused = api.send(send(other)).await;
+        assert_eq!(
+            reused.status(),
+            422,
+            "{method} {path}: {}",
+            reused.page.body
+        );
+        assert_eq!(
+            reused.json["type"],
+            "https://portal.example/problems/idempotency-key-reused"
+        );
+        assert_eq!(census(&api).await, after_first);
+        checked += 1;
+    }
+    assert!(checked >= 8, "{checked} creating routes");
+}

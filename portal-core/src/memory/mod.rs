@@ -38,6 +38,7 @@ mod outbox;
 mod plan;
 mod reminders;
 mod signatures;
+mod webhooks;
 mod workflow;
 
 pub use blob::MemoryBlobStore;
@@ -237,6 +238,8 @@ struct State {
     drops: HashMap<FileId, Seq<crate::filedrop::DroppedFile>>,
     /// Signatures by task.
     signatures: HashMap<TaskId, crate::signatures::SignatureRecord>,
+    /// Webhook endpoints, cursors and deliveries.
+    webhooks: webhooks::WebhookState,
 }
 
 impl State {

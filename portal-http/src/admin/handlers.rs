@@ -646,6 +646,14 @@ impl PortalApp {
             | Op::SignatureEvidence
             | Op::SignatureImage
             | Op::VerifyDocument => self.dispatch_evidence(&route, call).await,
+            Op::ListWebhookEndpoints
+            | Op::CreateWebhookEndpoint
+            | Op::GetWebhookEndpoint
+            | Op::UpdateWebhookEndpoint
+            | Op::DeleteWebhookEndpoint
+            | Op::RotateWebhookSecret
+            | Op::ListWebhookDeliveries
+            | Op::ReplayWebhookDelivery => self.dispatch_webhooks(&route, call).await,
         }
     }
 
@@ -743,7 +751,7 @@ impl PortalApp {
     }
 
     /// An absolute path of the API (for `Location`).
-    fn api_path(&self, path: &str) -> String {
+    pub(super) fn api_path(&self, path: &str) -> String {
         format!("{}{path}", self.config().admin_prefix.trim_end_matches('/'))
     }
 

@@ -2380,7 +2380,7 @@ async fn webhook_endpoints_through_the_api() {
         .send(req(
             Method::GET,
             "/webhooks/endpoints/{endpoint}",
-            &[id.clone()],
+            std::slice::from_ref(&id),
         ))
         .await;
     assert_eq!(one.status(), 200);
@@ -2398,7 +2398,7 @@ async fn webhook_endpoints_through_the_api() {
             req(
                 Method::PATCH,
                 "/webhooks/endpoints/{endpoint}",
-                &[id.clone()],
+                std::slice::from_ref(&id),
             )
             .header("if-match", etag.clone())
             .json(json!({ "description": "PSA sync", "event_types": ["portal.renamed"] })),
@@ -2411,7 +2411,7 @@ async fn webhook_endpoints_through_the_api() {
             req(
                 Method::PATCH,
                 "/webhooks/endpoints/{endpoint}",
-                &[id.clone()],
+                std::slice::from_ref(&id),
             )
             .header("if-match", etag)
             .json(json!({ "enabled": false })),
@@ -2423,7 +2423,7 @@ async fn webhook_endpoints_through_the_api() {
         .send(req(
             Method::POST,
             "/webhooks/endpoints/{endpoint}/rotate-secret",
-            &[id.clone()],
+            std::slice::from_ref(&id),
         ))
         .await;
     assert_eq!(rotated.status(), 200, "{}", rotated.page.body);
@@ -2443,7 +2443,7 @@ async fn webhook_endpoints_through_the_api() {
             req(
                 Method::GET,
                 "/webhooks/endpoints/{endpoint}/deliveries",
-                &[id.clone()],
+                std::slice::from_ref(&id),
             )
             .query("limit=1"),
         )
@@ -2468,7 +2468,7 @@ async fn webhook_endpoints_through_the_api() {
         .send(req(
             Method::DELETE,
             "/webhooks/endpoints/{endpoint}",
-            &[id.clone()],
+            std::slice::from_ref(&id),
         ))
         .await;
     assert_eq!(deleted.status(), 204);

@@ -184,8 +184,8 @@ impl Harness {
         let mut app =
             PortalApp::new(service.clone(), config.clone()).with_staff_auth(Arc::new(auth));
         // Webhooks to receivers on this machine: the tests' receivers are on loopback.
-        let webhooks = match &opts.webhooks {
-            Some(store) => Some(portal_core::webhooks::service::Webhooks::new(
+        let webhooks = opts.webhooks.as_ref().map(|store| {
+            portal_core::webhooks::service::Webhooks::new(
                 &service,
                 store.clone(),
                 Arc::new(portal_http::HttpWebhookTransport::new(true).unwrap()),
@@ -193,9 +193,8 @@ impl Harness {
                     allow_http: true,
                     ..Default::default()
                 },
-            )),
-            None => None,
-        };
+            )
+        });
         if let Some(w) = &webhooks {
             app = app.with_webhooks(w.clone());
         }

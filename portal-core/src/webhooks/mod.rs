@@ -709,9 +709,8 @@ pub fn endpoint_after_attempt(
 ) -> Option<WebhookEndpoint> {
     let mut next = endpoint.clone();
     if record.succeeded() {
-        if endpoint.failing_since.is_none() {
-            return None;
-        }
+        // Nothing to end when it was not failing.
+        endpoint.failing_since?;
         next.failing_since = None;
     } else {
         let since = endpoint.failing_since.unwrap_or(record.at);

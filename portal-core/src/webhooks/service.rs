@@ -31,8 +31,10 @@ pub struct WebhookSettings {
     pub dispatch_batch: usize,
     /// Deliveries one worker pass claims.
     pub delivery_batch: usize,
-    /// How long a claim holds: longer than an attempt's timeout, so a live worker's
-    /// claim never runs out under it, and a crashed worker's deliveries come back.
+    /// How long a claim holds: longer than a whole pass (`delivery_batch` attempts,
+    /// one after the other, each bounded by the transport's timeout), so a live
+    /// worker's claim never runs out under it, and a crashed worker's deliveries come
+    /// back after it.
     pub lease: TimeDelta,
 }
 
@@ -42,7 +44,7 @@ impl Default for WebhookSettings {
             allow_http: false,
             dispatch_batch: 200,
             delivery_batch: 20,
-            lease: TimeDelta::seconds(120),
+            lease: TimeDelta::seconds(600),
         }
     }
 }

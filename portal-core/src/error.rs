@@ -239,6 +239,10 @@ pub enum Entity {
     Credentials,
     /// The signature of a signature task.
     Signature,
+    /// A webhook endpoint.
+    WebhookEndpoint,
+    /// A delivery of an event to a webhook endpoint.
+    WebhookDelivery,
 }
 
 impl Entity {
@@ -268,6 +272,8 @@ impl Entity {
             Self::Template => "template",
             Self::Credentials => "credentials",
             Self::Signature => "signature",
+            Self::WebhookEndpoint => "webhook endpoint",
+            Self::WebhookDelivery => "webhook delivery",
         }
     }
 }

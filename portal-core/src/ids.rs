@@ -113,6 +113,15 @@ typed_id!(
     TemplateId
 );
 typed_id!(
+    /// A webhook endpoint of a tenant (see [`crate::webhooks`]).
+    EndpointId
+);
+typed_id!(
+    /// One delivery of one event to one webhook endpoint; its `webhook-id` header is
+    /// derived from it, so it is stable across retries and replays.
+    DeliveryId
+);
+typed_id!(
     /// One claim of outbox emails by a sender: only the holder of the current claim can
     /// record the outcome of a send (see [`crate::store::OutboxStore`]).
     ClaimToken

@@ -31,6 +31,7 @@ pub mod signatures;
 pub mod staff;
 pub mod store;
 mod task_kind;
+pub mod webhooks;
 pub mod wording;
 pub mod workflow;
 

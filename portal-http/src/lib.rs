@@ -29,6 +29,7 @@ mod respond;
 mod server;
 mod service;
 mod throttle;
+mod webhook_client;
 
 pub use admin::{AuthRefusal, PROBLEM_BASE, PROBLEM_JSON, StaffAuth, bearer_token};
 pub use app::PortalApp;
@@ -38,3 +39,4 @@ pub use respond::Body;
 pub use respond::Reply;
 pub use server::{SHUTDOWN_GRACE, serve, shutdown_signal};
 pub use service::{AppService, ClientAddr, ResponseFuture};
+pub use webhook_client::{HttpWebhookTransport, WEBHOOK_TIMEOUT};

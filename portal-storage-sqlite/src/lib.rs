@@ -72,6 +72,7 @@ mod outbox;
 mod plan;
 mod reminders;
 mod signatures;
+mod webhooks;
 mod workflow;
 mod writer;
 

@@ -687,9 +687,75 @@ CREATE TABLE signature_documents (
 ) WITHOUT ROWID;
 "#;
 
+/// Migration 21 (issue 13): signed webhooks (see `portal_core::webhooks`).
+///
+/// - `activity` is rebuilt with `AUTOINCREMENT`: its `seq` is the key the webhook
+///   dispatcher tails the feed by, and a plain rowid would be reused after the newest
+///   entries are erased (a portal deleted), hiding the next entries behind a cursor
+///   already past them. Every row keeps its number.
+/// - `webhook_endpoints`: the endpoint as JSON (its secrets sealed, never in clear),
+///   with the columns the queries need (`tenant_id`, `enabled`, `version`).
+/// - `webhook_cursors`: each tenant's key in the feed.
+/// - `webhook_deliveries`: the durable queue, one row per endpoint and event; deleted
+///   with their endpoint or their portal (`ON DELETE CASCADE`, in the deleting unit).
+const V21: &str = r#"
+CREATE TABLE activity_keyed (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    portal_id BLOB    NOT NULL REFERENCES portals (id),
+    at        INTEGER NOT NULL,
+    actor     TEXT    NOT NULL,
+    kind      TEXT    NOT NULL,
+    task_id   BLOB    CHECK (task_id IS NULL OR length(task_id) = 16),
+    subject   TEXT    NOT NULL,
+    detail    TEXT
+);
+INSERT INTO activity_keyed (seq, portal_id, at, actor, kind, task_id, subject, detail)
+    SELECT seq, portal_id, at, actor, kind, task_id, subject, detail FROM activity;
+DROP TABLE activity;
+ALTER TABLE activity_keyed RENAME TO activity;
+CREATE INDEX activity_page ON activity (portal_id, at, seq);
+
+CREATE TABLE webhook_endpoints (
+    id        BLOB    NOT NULL PRIMARY KEY CHECK (length(id) = 16),
+    tenant_id BLOB    NOT NULL REFERENCES tenants (id),
+    seq       INTEGER NOT NULL UNIQUE,
+    enabled   INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+    version   INTEGER NOT NULL CHECK (version >= 1),
+    record    TEXT    NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX webhook_endpoints_by_tenant ON webhook_endpoints (tenant_id, seq);
+
+CREATE TABLE webhook_cursors (
+    tenant_id BLOB    NOT NULL PRIMARY KEY REFERENCES tenants (id),
+    seq       INTEGER NOT NULL CHECK (seq >= 0)
+) WITHOUT ROWID;
+
+CREATE TABLE webhook_deliveries (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              BLOB    NOT NULL UNIQUE CHECK (length(id) = 16),
+    tenant_id       BLOB    NOT NULL CHECK (length(tenant_id) = 16),
+    endpoint_id     BLOB    NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+    portal_id       BLOB    NOT NULL REFERENCES portals (id) ON DELETE CASCADE,
+    feed_seq        INTEGER NOT NULL,
+    event_type      TEXT    NOT NULL,
+    body            TEXT    NOT NULL,
+    created_at      INTEGER NOT NULL,
+    state           TEXT    NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at INTEGER,
+    last_attempt    TEXT,
+    claim           BLOB,
+    claim_until     INTEGER
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, seq)
+    WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_page ON webhook_deliveries (endpoint_id, created_at, seq);
+CREATE INDEX webhook_deliveries_by_portal ON webhook_deliveries (portal_id);
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
-    V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18, V19,
+    V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18, V19, V21,
 ];
 
 /// The schema version this build writes: the number of migrations.

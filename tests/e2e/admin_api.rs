@@ -255,6 +255,8 @@ fn body_for(op: &Value) -> Option<Value> {
         "DocumentCheck" => json!({"data_base64": "JVBERi0xLjcKJSVFT0YK"}),
         "ClearStuckInput" => json!({"answer": "Sent it by phone."}),
         "DueDateDecisionInput" => json!({"approve": true}),
+        "WebhookEndpointInput" => json!({"url": "https://psa.example.com/hooks"}),
+        "WebhookEndpointPatch" => json!({"description": "PSA sync"}),
         other => panic!("no sample body for {other}"),
     })
 }
@@ -1488,6 +1490,41 @@ async fn an_msps_day_through_every_route() {
         t.json["client_answers"]["due_date_requests"][0]["status"],
         "approved"
     );
+    // Webhooks: an endpoint, its deliveries (one per feed entry since), a replay.
+    let hook = call!(
+        req(Method::POST, "/webhooks/endpoints", &[])
+            .json(json!({ "url": "http://127.0.0.1:9/hooks", "event_types": ["portal.renamed"] }))
+    );
+    let hid = [hook.json["endpoint"]["id"].as_str().unwrap().to_owned()];
+    call!(req(Method::GET, "/webhooks/endpoints", &[]));
+    let got = call!(req(Method::GET, "/webhooks/endpoints/{endpoint}", &hid));
+    call!(
+        req(Method::PATCH, "/webhooks/endpoints/{endpoint}", &hid)
+            .header("if-match", got.page.header("etag").to_owned())
+            .json(json!({ "description": "PSA sync" }))
+    );
+    call!(req(
+        Method::POST,
+        "/webhooks/endpoints/{endpoint}/rotate-secret",
+        &hid
+    ));
+    api.h
+        .service
+        .rename_portal(&api.h.staff, api.h.portal.id, "Contoso Dental Group")
+        .await
+        .unwrap();
+    api.h.webhooks.as_ref().unwrap().dispatch().await.unwrap();
+    let ds = call!(req(
+        Method::GET,
+        "/webhooks/endpoints/{endpoint}/deliveries",
+        &hid
+    ));
+    call!(req(
+        Method::POST,
+        "/webhooks/deliveries/{delivery}/replay",
+        &[ds.json["items"][0]["id"].as_str().unwrap().to_owned()]
+    ));
+    call!(req(Method::DELETE, "/webhooks/endpoints/{endpoint}", &hid));
     // Every route of the document was called with success.
     let documented: std::collections::BTreeSet<String> = routes(&api.doc)
         .into_iter()
@@ -3110,4 +3147,142 @@ async fn every_creating_route_replays_an_idempotency_key() {
         checked += 1;
     }
     assert!(checked >= 8, "{checked} creating routes");
+}
+
+/// The webhook routes, each answer checked against the document: an admin registers an
+/// endpoint (its secret shown once, never in a later answer), reads, patches with
+/// `If-Match`, rotates the secret, lists deliveries by key, replays one and deletes
+/// the endpoint; a member is refused; bad input names the field.
+#[tokio::test]
+async fn webhook_endpoints_through_the_api() {
+    let api = Api::start().await;
+    let bad = api
+        .send(
+            req(Method::POST, "/webhooks/endpoints", &[])
+                .json(json!({ "url": "ftp://psa.example.com", "event_types": ["task.completed"] })),
+        )
+        .await;
+    assert_eq!(bad.status(), 422, "{}", bad.page.body);
+    assert_eq!(bad.field(), "url");
+    let bad = api
+        .send(
+            req(Method::POST, "/webhooks/endpoints", &[])
+                .json(json!({ "url": "https://psa.example.com", "event_types": ["task.nope"] })),
+        )
+        .await;
+    assert_eq!(bad.field(), "event_types");
+    let member = api
+        .send(req(Method::GET, "/webhooks/endpoints", &[]).as_(Some("member")))
+        .await;
+    assert_eq!(member.status(), 403);
+
+    let created = api
+        .send(req(Method::POST, "/webhooks/endpoints", &[]).json(
+            json!({ "url": "http://127.0.0.1:9/hooks", "description": "PSA", "event_types": [] }),
+        ))
+        .await;
+    assert_eq!(created.status(), 201, "{}", created.page.body);
+    let secret = created.json["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    let id = created.json["endpoint"]["id"].as_str().unwrap().to_owned();
+    let one = api
+        .send(req(
+            Method::GET,
+            "/webhooks/endpoints/{endpoint}",
+            std::slice::from_ref(&id),
+        ))
+        .await;
+    assert_eq!(one.status(), 200);
+    assert!(
+        !one.page.body.contains(&secret[6..]),
+        "the secret is shown once"
+    );
+    let list = api.send(req(Method::GET, "/webhooks/endpoints", &[])).await;
+    assert_eq!(list.json["items"].as_array().unwrap().len(), 1);
+    assert!(!list.page.body.contains(&secret[6..]));
+
+    let etag = one.page.header("etag").to_owned();
+    let patched = api
+        .send(
+            req(
+                Method::PATCH,
+                "/webhooks/endpoints/{endpoint}",
+                std::slice::from_ref(&id),
+            )
+            .header("if-match", etag.clone())
+            .json(json!({ "description": "PSA sync", "event_types": ["portal.renamed"] })),
+        )
+        .await;
+    assert_eq!(patched.status(), 200, "{}", patched.page.body);
+    assert_eq!(patched.json["event_types"], json!(["portal.renamed"]));
+    let stale = api
+        .send(
+            req(
+                Method::PATCH,
+                "/webhooks/endpoints/{endpoint}",
+                std::slice::from_ref(&id),
+            )
+            .header("if-match", etag)
+            .json(json!({ "enabled": false })),
+        )
+        .await;
+    assert_eq!(stale.status(), 412);
+
+    let rotated = api
+        .send(req(
+            Method::POST,
+            "/webhooks/endpoints/{endpoint}/rotate-secret",
+            std::slice::from_ref(&id),
+        ))
+        .await;
+    assert_eq!(rotated.status(), 200, "{}", rotated.page.body);
+    assert_ne!(rotated.json["secret"], json!(secret));
+    assert_eq!(rotated.json["endpoint"]["secrets_in_force"], 2);
+
+    // A feed entry becomes a delivery (the receiver at port 9 refuses: it fails).
+    api.h
+        .service
+        .rename_portal(&api.h.staff, api.h.portal.id, "Contoso Dental")
+        .await
+        .unwrap();
+    let hooks = api.h.webhooks.as_ref().unwrap();
+    hooks.run_once().await.unwrap();
+    let deliveries = api
+        .send(
+            req(
+                Method::GET,
+                "/webhooks/endpoints/{endpoint}/deliveries",
+                std::slice::from_ref(&id),
+            )
+            .query("limit=1"),
+        )
+        .await;
+    assert_eq!(deliveries.status(), 200, "{}", deliveries.page.body);
+    let d = &deliveries.json["items"][0];
+    assert_eq!(d["event_type"], "portal.renamed");
+    assert_eq!(d["attempts"], 1);
+    assert_eq!(d["state"], "pending");
+    assert_eq!(d["last_attempt"]["status"], Value::Null);
+    let replayed = api
+        .send(req(
+            Method::POST,
+            "/webhooks/deliveries/{delivery}/replay",
+            &[d["id"].as_str().unwrap().to_owned()],
+        ))
+        .await;
+    assert_eq!(replayed.status(), 200, "{}", replayed.page.body);
+    assert_eq!(replayed.json["webhook_id"], d["webhook_id"]);
+
+    let deleted = api
+        .send(req(
+            Method::DELETE,
+            "/webhooks/endpoints/{endpoint}",
+            std::slice::from_ref(&id),
+        ))
+        .await;
+    assert_eq!(deleted.status(), 204);
+    let gone = api
+        .send(req(Method::GET, "/webhooks/endpoints/{endpoint}", &[id]))
+        .await;
+    assert_eq!(gone.status(), 404);
 }

@@ -24,4 +24,5 @@ mod server;
 mod signatures;
 mod smtp;
 mod snapshots;
+mod webhooks;
 mod workflow;

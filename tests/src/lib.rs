@@ -77,6 +77,9 @@ pub struct Harness {
     pub other_tasks: std::collections::BTreeMap<&'static str, TaskId>,
     pub invite: InviteToken,
     pub dir: tempfile::TempDir,
+    /// The webhooks the admin API serves (when the options gave a store), for tests
+    /// that run the dispatcher and worker.
+    pub webhooks: Option<portal_core::webhooks::service::Webhooks>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -98,13 +101,17 @@ pub struct Options {
     pub header_read_timeout: Option<std::time::Duration>,
     /// Changes the HTTP configuration further (deadlines of slow-upload tests).
     pub tune: Option<fn(&mut HttpConfig)>,
+    /// The webhook store the admin API's webhook routes use (`None`: they are 404).
+    pub webhooks: Option<Arc<dyn portal_core::webhooks::WebhookStore>>,
 }
 
 impl Options {
     /// In-memory store, recording mailer, secure cookies.
     pub fn memory() -> Self {
+        let store = Arc::new(portal_core::memory::MemoryStore::new());
         Self {
-            store: Arc::new(portal_core::memory::MemoryStore::new()),
+            store: store.clone(),
+            webhooks: Some(store),
             outbox: false,
             secure_cookies: true,
             seed: 42,
@@ -174,9 +181,24 @@ impl Harness {
             tenant: portal.tenant_id,
             other_tenant: other_portal.tenant_id,
         };
-        let app = Arc::new(
-            PortalApp::new(service.clone(), config.clone()).with_staff_auth(Arc::new(auth)),
-        );
+        let mut app =
+            PortalApp::new(service.clone(), config.clone()).with_staff_auth(Arc::new(auth));
+        // Webhooks to receivers on this machine: the tests' receivers are on loopback.
+        let webhooks = opts.webhooks.as_ref().map(|store| {
+            portal_core::webhooks::service::Webhooks::new(
+                &service,
+                store.clone(),
+                Arc::new(portal_http::HttpWebhookTransport::new(true).unwrap()),
+                portal_core::webhooks::service::WebhookSettings {
+                    allow_http: true,
+                    ..Default::default()
+                },
+            )
+        });
+        if let Some(w) = &webhooks {
+            app = app.with_webhooks(w.clone());
+        }
+        let app = Arc::new(app);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(portal_http::serve(listener, app, async move {
             let _ = rx.await;
@@ -198,6 +220,7 @@ impl Harness {
             other_tasks,
             invite,
             dir,
+            webhooks,
             shutdown: Some(tx),
         }
     }

@@ -330,7 +330,7 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         },
     };
     let service = PortalService::builder(
-        store,
+        store.clone(),
         mailer,
         Arc::new(config.links()),
         data.server_secret()?,
@@ -445,10 +445,24 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // files (an expired file is refused from its expiry on; the sweep frees the space).
     let sweeper =
         portal_core::service::spawn_file_drop_sweeper(service.clone(), Duration::from_secs(60));
+    // Signed webhooks: the dispatcher and worker every 2 seconds. The demo allows
+    // private and http:// receivers (a PSA or a test receiver on this machine); a
+    // production host keeps both refused.
+    let webhooks = portal_core::webhooks::service::Webhooks::new(
+        &service,
+        store.clone(),
+        Arc::new(portal_http::HttpWebhookTransport::new(true)?),
+        portal_core::webhooks::service::WebhookSettings {
+            allow_http: true,
+            ..Default::default()
+        },
+    );
+    let webhook_worker = webhooks.clone().spawn(Duration::from_secs(2));
     // The console calls the admin API of an app without the console (a clone sharing
     // the same service and limits), and is then mounted on the app that serves.
-    let api_app =
-        PortalApp::new(service, config).with_staff_auth(Arc::new(ApiKeys::new(keys_file.clone())));
+    let api_app = PortalApp::new(service, config)
+        .with_staff_auth(Arc::new(ApiKeys::new(keys_file.clone())))
+        .with_webhooks(webhooks);
     let app = Console::new(api_app.clone(), keys_file).mount(api_app);
     // The demo mailbox: demo only, and only while emails go to the outbox.
     let app = Arc::new(if outbox_in_use {
@@ -459,6 +473,7 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let served = portal_http::serve(listener, app, portal_http::shutdown_signal()).await;
     retention.abort();
     sweeper.abort();
+    webhook_worker.abort();
     reminders.stop().await;
     sender.stop().await;
     served?;

@@ -89,6 +89,7 @@ mod signatures;
 mod staff;
 mod support;
 mod versions;
+mod webhooks;
 mod workflow;
 
 use std::sync::Arc;
@@ -175,6 +176,12 @@ pub use staff::{
 pub use versions::{
     concurrent_versioned_edits, contact_edit_compare_and_set, portal_fields_in_one_unit,
     versions_compare_and_set,
+};
+pub use webhooks::{
+    run_webhook_checks, webhook_claims_and_attempts, webhook_concurrent_claims,
+    webhook_concurrent_enqueues, webhook_cursor_starts_at_the_end,
+    webhook_endpoint_compare_and_set, webhook_endpoints_by_tenant, webhook_enqueue_exactly_once,
+    webhook_erasure, webhook_feed_keys_only_grow, webhook_reads_and_replays,
 };
 pub use workflow::{
     activity_feed_order, branding_changes, comments_order_and_scope, concurrent_approvals,

@@ -464,6 +464,7 @@ impl DirectoryStore for MemoryStore {
             st.comments.retain(|c| c.value.portal_id != portal);
             st.questions.retain(|_, q| q.value.portal_id != portal);
             st.activity.retain(|a| a.portal_id != portal);
+            st.webhooks.erase_portal(portal);
             let audit_head = st
                 .audit
                 .remove(&portal)

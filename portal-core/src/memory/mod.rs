@@ -38,6 +38,7 @@ mod outbox;
 mod plan;
 mod reminders;
 mod signatures;
+mod webhooks;
 mod workflow;
 
 pub use blob::MemoryBlobStore;
@@ -241,6 +242,8 @@ struct State {
     signatures: HashMap<TaskId, crate::signatures::SignatureRecord>,
     /// Documents attached to signature tasks, by task.
     signature_documents: HashMap<TaskId, crate::signatures::AttachedDocument>,
+    /// Webhook endpoints, cursors and deliveries.
+    webhooks: webhooks::WebhookState,
 }
 
 impl State {

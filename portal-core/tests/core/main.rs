@@ -44,6 +44,7 @@ mod reminders;
 mod retention;
 mod scan;
 mod staff;
+mod webhooks;
 mod workflow;
 
 /// A service over a fresh `MemoryStore`, with Northwind IT's portal for Contoso Ltd and

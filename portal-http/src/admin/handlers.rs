@@ -702,6 +702,14 @@ impl PortalApp {
             | Op::SignatureDocument
             | Op::SignatureDocumentInfo
             | Op::VerifyDocument => self.dispatch_evidence(&route, call).await,
+            Op::ListWebhookEndpoints
+            | Op::CreateWebhookEndpoint
+            | Op::GetWebhookEndpoint
+            | Op::UpdateWebhookEndpoint
+            | Op::DeleteWebhookEndpoint
+            | Op::RotateWebhookSecret
+            | Op::ListWebhookDeliveries
+            | Op::ReplayWebhookDelivery => self.dispatch_webhooks(&route, call).await,
         }
     }
 
@@ -799,7 +807,7 @@ impl PortalApp {
     }
 
     /// An absolute path of the API (for `Location`).
-    fn api_path(&self, path: &str) -> String {
+    pub(super) fn api_path(&self, path: &str) -> String {
         format!("{}{path}", self.config().admin_prefix.trim_end_matches('/'))
     }
 

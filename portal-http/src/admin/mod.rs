@@ -26,6 +26,7 @@ pub(crate) mod openapi;
 mod problem;
 mod routes;
 mod views;
+mod webhooks;
 
 use std::sync::Arc;
 

@@ -964,6 +964,11 @@ fn schemas() -> Map<String, Value> {
     ] {
         put(page_name, page(item));
     }
+    put("WebhookEndpointPage", page("WebhookEndpoint"));
+    put("WebhookDeliveryPage", page("WebhookDelivery"));
+    for (name, schema) in super::webhooks::schemas() {
+        put(&name, schema);
+    }
     m
 }
 

@@ -84,6 +84,14 @@ pub(crate) enum Op {
     ClearStuck,
     DecideDueDate,
     DueDateRequests,
+    ListWebhookEndpoints,
+    CreateWebhookEndpoint,
+    GetWebhookEndpoint,
+    UpdateWebhookEndpoint,
+    DeleteWebhookEndpoint,
+    RotateWebhookSecret,
+    ListWebhookDeliveries,
+    ReplayWebhookDelivery,
 }
 
 /// A route: method, path template (`{name}` segments are parameters), and what the
@@ -694,6 +702,59 @@ pub(crate) fn routes() -> Vec<Route> {
             .summary("Verify a document: whether these exact bytes were signed in one of the tenant's portals, and by whom")
             .body("DocumentCheck")
             .ok(200, "DocumentVerification"),
+        r(M::GET, "/webhooks/endpoints", ListWebhookEndpoints, "listWebhookEndpoints")
+            .admin()
+            .summary("Your webhook endpoints, oldest first (their secrets are never shown again)")
+            .ok(200, "WebhookEndpointPage")
+            .paged(),
+        r(M::POST, "/webhooks/endpoints", CreateWebhookEndpoint, "createWebhookEndpoint")
+            .admin()
+            .summary("Register a webhook endpoint: events of your portals are POSTed there, signed as the Standard Webhooks specification says; the answer holds its secret, shown this once")
+            .body("WebhookEndpointInput")
+            .ok(201, "WebhookEndpointCreated"),
+        r(M::GET, "/webhooks/endpoints/{endpoint}", GetWebhookEndpoint, "getWebhookEndpoint")
+            .admin()
+            .summary("A webhook endpoint (why it was disabled, if it was)")
+            .ok(200, "WebhookEndpoint")
+            .etag(),
+        r(M::PATCH, "/webhooks/endpoints/{endpoint}", UpdateWebhookEndpoint, "updateWebhookEndpoint")
+            .admin()
+            .summary("Change a webhook endpoint's URL, description or event types, or enable or disable it (enabling clears why it was disabled)")
+            .body("WebhookEndpointPatch")
+            .ok(200, "WebhookEndpoint")
+            .if_match(),
+        r(M::DELETE, "/webhooks/endpoints/{endpoint}", DeleteWebhookEndpoint, "deleteWebhookEndpoint")
+            .admin()
+            .summary("Delete a webhook endpoint and its deliveries")
+            .empty(204),
+        r(
+            M::POST,
+            "/webhooks/endpoints/{endpoint}/rotate-secret",
+            RotateWebhookSecret,
+            "rotateWebhookSecret",
+        )
+        .admin()
+        .summary("Replace an endpoint's secret; the old one still signs for 24 hours (two v1 signatures meanwhile). The answer holds the new secret, shown this once")
+        .ok(200, "WebhookEndpointCreated"),
+        r(
+            M::GET,
+            "/webhooks/endpoints/{endpoint}/deliveries",
+            ListWebhookDeliveries,
+            "listWebhookDeliveries",
+        )
+        .admin()
+        .summary("An endpoint's deliveries, newest first: state, attempts, the next attempt, the last answer's status and first bytes")
+        .ok(200, "WebhookDeliveryPage")
+        .keyset(),
+        r(
+            M::POST,
+            "/webhooks/deliveries/{delivery}/replay",
+            ReplayWebhookDelivery,
+            "replayWebhookDelivery",
+        )
+        .admin()
+        .summary("Send a delivery again (same webhook-id and body, so receivers dedupe) at the worker's next pass")
+        .ok(200, "WebhookDelivery"),
     ]
     .into_iter()
     .map(|r| {
@@ -788,6 +849,16 @@ const fn use_cases(op: Op) -> &'static [&'static str] {
         VerifyDocument => &["signatures_of_document"],
         AttachSignatureDocument => &["attach_signature_document"],
         SignatureDocument | SignatureDocumentInfo => &["staff_signature_document"],
+        // Webhooks are `portal_core::webhooks::service::Webhooks`, beside the
+        // service: not rows of the staff matrices.
+        ListWebhookEndpoints
+        | CreateWebhookEndpoint
+        | GetWebhookEndpoint
+        | UpdateWebhookEndpoint
+        | DeleteWebhookEndpoint
+        | RotateWebhookSecret
+        | ListWebhookDeliveries
+        | ReplayWebhookDelivery => &[],
     }
 }
 
@@ -862,7 +933,8 @@ mod tests {
     /// whose answer carries a secret (an invite link) may honour one.
     #[test]
     fn no_idempotent_route_answers_with_a_secret() {
-        const SECRET_SCHEMAS: &[&str] = &["Invite", "RevealedCredentials"];
+        const SECRET_SCHEMAS: &[&str] =
+            &["Invite", "RevealedCredentials", "WebhookEndpointCreated"];
         let invites = routes()
             .into_iter()
             .filter(|r| r.ok.1.is_some_and(|s| SECRET_SCHEMAS.contains(&s)))

@@ -119,6 +119,9 @@ pub struct PortalApp {
     /// The host's own pages, each under its prefix (the demo mounts its console and
     /// its mailbox).
     host_pages: Vec<crate::host::Mounted>,
+    /// Signed webhooks, when the host runs them (their admin routes answer 404
+    /// otherwise).
+    webhooks: Option<portal_core::webhooks::service::Webhooks>,
 }
 
 /// Per-request facts every handler needs.
@@ -164,6 +167,7 @@ impl PortalApp {
             codes_by_network: Arc::new(IpLimiter::new(tracked)),
             staff_auth: None,
             host_pages: Vec::new(),
+            webhooks: None,
         }
     }
 
@@ -192,6 +196,19 @@ impl PortalApp {
             pages,
         });
         self
+    }
+
+    /// Serves the webhook operations of the admin API with `webhooks` (the host runs
+    /// its dispatcher and worker itself, e.g. with
+    /// [`Webhooks::spawn`](portal_core::webhooks::service::Webhooks::spawn)).
+    pub fn with_webhooks(mut self, webhooks: portal_core::webhooks::service::Webhooks) -> Self {
+        self.webhooks = Some(webhooks);
+        self
+    }
+
+    /// The webhooks the app serves, if any.
+    pub fn webhooks(&self) -> Option<&portal_core::webhooks::service::Webhooks> {
+        self.webhooks.as_ref()
     }
 
     /// The service behind the app.

@@ -25,6 +25,7 @@ mod migrations;
 mod outbox;
 mod retention;
 mod secret_scan;
+mod webhooks;
 mod workflow;
 
 /// A fresh database file in its own temp dir (the dir lives as long as the guard).

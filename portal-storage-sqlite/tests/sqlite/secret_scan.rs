@@ -299,3 +299,60 @@ async fn no_file_content_or_clear_key_reaches_the_database_files() {
         assert!(!text.contains("hunter2"), "the content is stored as text");
     }
 }
+
+/// A webhook endpoint's secrets (the first and a rotated one) never reach the database
+/// files: not as `whsec_…`, not as their base64, not as their key bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_webhook_secret_reaches_the_database_files() {
+    use base64::Engine as _;
+    use portal_core::webhooks::service::{NewEndpoint, WebhookSettings, Webhooks};
+    use portal_core::webhooks::{OutgoingWebhook, TransportAnswer, WebhookTransport};
+
+    struct Nowhere;
+    #[async_trait::async_trait]
+    impl WebhookTransport for Nowhere {
+        async fn post(&self, _: &OutgoingWebhook) -> portal_core::Result<TransportAnswer> {
+            Err(Error::storage_msg("not sent in this test"))
+        }
+    }
+
+    let (_dir, path) = temp_db();
+    let db = Arc::new(SqliteStore::open(&path).await.unwrap());
+    let h = TestService::new(db.clone(), 11);
+    let seeded = h.seed_portal().await.unwrap();
+    let admin = portal_core::testkit::admin(seeded.tenant.id);
+    let hooks = Webhooks::new(
+        &h.service,
+        db.clone(),
+        Arc::new(Nowhere),
+        WebhookSettings::default(),
+    );
+    let (endpoint, first) = hooks
+        .create_endpoint(
+            &admin,
+            &NewEndpoint {
+                url: "https://psa.example.com/hooks".into(),
+                ..NewEndpoint::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (_, second) = hooks.rotate_secret(&admin, endpoint.id).await.unwrap();
+    drop(hooks);
+    drop(db);
+    let files = raw_files(&path);
+    let texts = text_values(&path);
+    for secret in [first, second] {
+        let text = secret.expose_secret();
+        let encoded = text.trim_start_matches("whsec_").to_owned();
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(&encoded)
+            .unwrap();
+        for needle in [text.as_bytes(), encoded.as_bytes(), &key[..]] {
+            for (name, bytes) in &files {
+                assert!(!contains(bytes, needle), "a webhook secret is in {name}");
+            }
+        }
+        assert!(texts.iter().all(|t| !t.contains(&encoded)));
+    }
+}

@@ -303,6 +303,11 @@ pub const fn event_type(kind: ActivityKind) -> &'static str {
         K::FileDeleted => "file_drop.deleted",
         K::FileDownloaded => "file_drop.downloaded",
         K::FileExpired => "file_drop.expired",
+        K::StuckReported => "task.stuck_reported",
+        K::StuckCleared => "task.stuck_cleared",
+        K::DueDateRequested => "task.due_date_requested",
+        K::DueDateApproved => "task.due_date_approved",
+        K::DueDateDeclined => "task.due_date_declined",
     }
 }
 
@@ -355,6 +360,11 @@ pub const EVENT_TYPES: &[&str] = &[
     "file_drop.deleted",
     "file_drop.downloaded",
     "file_drop.expired",
+    "task.stuck_reported",
+    "task.stuck_cleared",
+    "task.due_date_requested",
+    "task.due_date_approved",
+    "task.due_date_declined",
 ];
 
 /// Whether `filter` (empty: every type) lets events of `event_type` through.

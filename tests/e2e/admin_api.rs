@@ -2974,6 +2974,18 @@ async fn a_member_creates_drafts_but_does_not_open_portals() {
 async fn own_params(api: &Api, template_path: &str, template: &str) -> Vec<String> {
     let snapshot = api.h.store.portal_snapshot(api.h.portal.id).await.unwrap();
     let mut out = Vec::new();
+    let endpoint = if template_path.contains("{endpoint}") {
+        let made = api
+            .send(
+                req(Method::POST, "/webhooks/endpoints", &[])
+                    .json(json!({ "url": "http://127.0.0.1:9/hooks" })),
+            )
+            .await;
+        assert_eq!(made.status(), 201, "{}", made.page.body);
+        made.json["endpoint"]["id"].as_str().unwrap().to_owned()
+    } else {
+        String::new()
+    };
     for seg in template_path.split('/') {
         if !seg.starts_with('{') {
             continue;
@@ -2984,6 +2996,7 @@ async fn own_params(api: &Api, template_path: &str, template: &str) -> Vec<Strin
             "{phase}" => snapshot.phases[0].id.to_string(),
             "{task}" => api.task("standard"),
             "{template}" => template.to_owned(),
+            "{endpoint}" => endpoint.clone(),
             _ => random_id(),
         });
     }

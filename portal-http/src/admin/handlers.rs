@@ -481,6 +481,9 @@ impl PortalApp {
             }
             Op::DecideDueDate => {
                 let (p, t) = self.task_in(call).await?;
+                // The task's version first, like every update: a stale tag is 412
+                // whatever the request number names.
+                call.if_match_version(t.version)?;
                 let number: u32 = param(call, 2)
                     .parse()
                     .map_err(|_| ApiError::Core(Error::not_found(Entity::Task)))?;
@@ -492,7 +495,6 @@ impl PortalApp {
                 {
                     return Err(ApiError::Core(Error::not_found(Entity::Task)));
                 }
-                call.if_match_version(t.version)?;
                 let m = object(&call.body)?;
                 let approved = match m.get("approve") {
                     Some(Value::Bool(b)) => *b,

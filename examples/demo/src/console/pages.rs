@@ -612,7 +612,6 @@ impl PendingDueRow {
     }
 }
 
-
 /// A signature task as staff see it: the document to sign and, once signed, who
 /// signed, when (in the zone the signer was shown), how, and whether every hash still
 /// matches.

@@ -267,7 +267,7 @@ fn sign_in(demo: &Demo, outbox: &Path) -> Res<Jar> {
     if page.status != 200 {
         return Err(format!("invite page answered {}", page.status));
     }
-    let before = emails(outbox).len();
+    let before: std::collections::BTreeSet<PathBuf> = emails(outbox).into_iter().collect();
     let body = form(&[("csrf", &csrf_in(&page.body)?)]);
     let sent = jar.send(demo.port, "POST", &demo.invite_path, Some(&body))?;
     if sent.status != 303 {
@@ -275,21 +275,24 @@ fn sign_in(demo: &Demo, outbox: &Path) -> Res<Jar> {
     }
     let check = jar.send(demo.port, "GET", "/verify", None)?;
     let started = Instant::now();
-    let code = loop {
-        let all = emails(outbox);
-        if all.len() > before
-            && let Some(newest) = all.last()
-        {
-            let eml = portal_tests::eml::parse(newest);
-            if let Some(code) = portal_core::testkit::code_from_email(&eml.text) {
+    let code =
+        loop {
+            // Every email that arrived since the send, newest first: others (the seed's,
+            // reminders) may land in the same instant, so the newest by time need not be it.
+            let fresh: Vec<PathBuf> = emails(outbox)
+                .into_iter()
+                .filter(|p| !before.contains(p))
+                .collect();
+            if let Some(code) = fresh.iter().rev().find_map(|p| {
+                portal_core::testkit::code_from_email(&portal_tests::eml::parse(p).text)
+            }) {
                 break code;
             }
-        }
-        if started.elapsed() > Duration::from_secs(30) {
-            return Err("no verification email within 30 s".into());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+            if started.elapsed() > Duration::from_secs(30) {
+                return Err("no verification email within 30 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
     let body = form(&[("csrf", &csrf_in(&check.body)?), ("code", &code)]);
     let done = jar.send(demo.port, "POST", "/verify/code", Some(&body))?;
     if done.status != 303 {

@@ -49,6 +49,16 @@ pub fn newest(dir: &Path) -> Eml {
     all(dir).pop().expect("outbox is empty")
 }
 
+/// The newest email in `dir` carrying a verification code (a demo's reminder pass can
+/// send other emails in the same instant, so "the newest" alone is not the code).
+pub fn newest_with_code(dir: &Path) -> Eml {
+    all(dir)
+        .into_iter()
+        .rev()
+        .find(|e| portal_core::testkit::code_from_email(&e.text).is_some())
+        .expect("no email in the outbox carries a verification code")
+}
+
 fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     head.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;

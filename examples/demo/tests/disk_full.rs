@@ -215,7 +215,10 @@ async fn a_full_disk_refuses_writes_clearly_and_recovers() {
     let invite = start(&mut guard, &data, port, &log);
     let b = Browser::new(SocketAddr::from(([127, 0, 0, 1], port)));
     let outbox = data.join("outbox");
-    sign_in_over_http(&b, &invite, || code_in(&eml::newest(&outbox).text)).await;
+    sign_in_over_http(&b, &invite, || {
+        code_in(&eml::newest_with_code(&outbox).text)
+    })
+    .await;
 
     let home = soon("home", b.get("/")).await;
     assert_eq!(home.status, 200);

@@ -256,6 +256,9 @@ enum Breakage {
     /// `create_portal_with_plan` writes the portal first and the plan after: a refused
     /// plan leaves the portal behind.
     PortalWithoutItsPlan,
+    /// `create_portal_with_plan` stores the portal without its target go-live date
+    /// (the SQLite store once did).
+    PortalWithPlanDropsTargetDate,
     /// `reserve_idempotency` replays whatever response the key holds, whatever the
     /// request's fingerprint.
     ReplayIgnoresFingerprint,
@@ -1354,6 +1357,16 @@ impl TemplateStore for Broken {
                 .await
                 .map(|_| ());
         }
+        let dropped;
+        let portal = if self.is(Breakage::PortalWithPlanDropsTargetDate) {
+            dropped = Portal {
+                target_date: None,
+                ..portal.clone()
+            };
+            &dropped
+        } else {
+            portal
+        };
         self.inner
             .create_portal_with_plan(portal, phases, tasks, activity)
             .await?;
@@ -2155,6 +2168,8 @@ caught! {
         SetupEntryOutsideUnit => ref setup_entries_in_one_unit;
     portal_without_its_plan_is_caught_by_portal_with_plan_in_one_unit:
         PortalWithoutItsPlan => ref portal_with_plan_in_one_unit;
+    a_dropped_target_date_is_caught_by_portal_with_plan_in_one_unit:
+        PortalWithPlanDropsTargetDate => ref portal_with_plan_in_one_unit;
     forgotten_blobs_are_caught_by_delete_portal_erases_everything:
         DeleteForgetsBlobs => ref delete_portal_erases_everything;
     an_oldest_first_erasure_log_is_caught_by_delete_portal_erases_everything:

@@ -191,23 +191,7 @@ impl DirectoryStore for SqliteStore {
             if portal_exists(conn, p.id)? {
                 return Err(Error::conflict("a portal with this id already exists"));
             }
-            conn.prepare_cached(
-                "INSERT INTO portals
-                   (id, tenant_id, client_name, status, branding, created_at, target_date)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    &p.id.as_bytes()[..],
-                    &p.tenant_id.as_bytes()[..],
-                    p.client_name,
-                    p.status.as_str(),
-                    branding,
-                    micros(p.created_at),
-                    p.target_date.map(codec::date_str)
-                ])
-            })
-            .db("storing a portal")?;
+            insert_portal(conn, &p, &branding)?;
             entry.insert(conn, p.id)?;
             Ok(())
         })
@@ -1006,4 +990,28 @@ fn stored_version(conn: &rusqlite::Connection, sql: &str, key: &[u8]) -> Result<
         .db("reading a version")?;
     v.map(|v| u64::try_from(v).map_err(|_| Error::storage_msg("a stored version is negative")))
         .transpose()
+}
+
+/// Writes a new portal's row with every field it keeps (`branding` already encoded):
+/// the one insert both `create_portal` and `create_portal_with_plan` use, so neither
+/// can forget a column.
+pub(crate) fn insert_portal(conn: &Connection, p: &Portal, branding: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO portals
+           (id, tenant_id, client_name, status, branding, created_at, target_date)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            &p.id.as_bytes()[..],
+            &p.tenant_id.as_bytes()[..],
+            p.client_name,
+            p.status.as_str(),
+            branding,
+            micros(p.created_at),
+            p.target_date.map(codec::date_str)
+        ])
+    })
+    .db("storing a portal")?;
+    Ok(())
 }

@@ -406,21 +406,7 @@ impl TemplateStore for SqliteStore {
                 });
             }
             checked?;
-            conn.prepare_cached(
-                "INSERT INTO portals (id, tenant_id, client_name, status, branding, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    &p.id.as_bytes()[..],
-                    &p.tenant_id.as_bytes()[..],
-                    p.client_name,
-                    p.status.as_str(),
-                    branding,
-                    micros(p.created_at)
-                ])
-            })
-            .db("storing a portal")?;
+            crate::directory::insert_portal(conn, &p, &branding)?;
             let write = PlanWrite {
                 new_phases: phases,
                 new_tasks: tasks,

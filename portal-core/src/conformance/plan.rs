@@ -678,12 +678,14 @@ pub async fn templates_scoped_and_versioned(store: &dyn Store) {
 }
 
 /// A portal made with its plan is written in one unit: all of it, or (a refused
-/// plan, a taken id) none of it.
+/// plan, a taken id) none of it. The portal keeps every field (its target go-live date too).
 pub async fn portal_with_plan_in_one_unit(store: &dyn Store) {
     let w = world(store).await;
     let template = new_template(w.tenant.id, "Standard").validate().unwrap();
+    // With a target go-live date: it is part of the portal the store keeps.
     let portal = crate::model::Portal {
         id: PortalId::random(&OsRandom),
+        target_date: chrono::NaiveDate::from_ymd_opt(2027, 1, 15),
         ..w.portal.clone()
     };
     let (phases, tasks) = template
@@ -718,6 +720,7 @@ pub async fn portal_with_plan_in_one_unit(store: &dyn Store) {
         .unwrap();
     let read = store.plan(portal.id).await.unwrap();
     assert_eq!(read.portal, portal);
+    assert_eq!(store.portal(portal.id).await.unwrap(), portal);
     assert_eq!(read.phases, phases);
     assert_eq!(read.tasks, tasks);
     assert_eq!(

@@ -905,7 +905,8 @@ impl DirectoryStore for Broken {
             for edit in edits {
                 if let TenantEdit::BaseUrl(Some(url)) = edit {
                     for t in self.inner.tenants().await? {
-                        if t.id != tenant && t.base_url.as_ref().map(|u| u.host()) == Some(url.host())
+                        if t.id != tenant
+                            && t.base_url.as_ref().map(|u| u.host()) == Some(url.host())
                         {
                             self.inner
                                 .edit_tenant(t.id, &TenantEdit::BaseUrl(None), None)
@@ -924,9 +925,10 @@ impl DirectoryStore for Broken {
                 }
             }
             if let Some(Some(url)) = &host {
-                let taken = self.shadow().hosts.iter().any(|(t, u)| {
-                    *t != tenant && u.as_ref().map(|u| u.host()) == Some(url.host())
-                });
+                let taken =
+                    self.shadow().hosts.iter().any(|(t, u)| {
+                        *t != tenant && u.as_ref().map(|u| u.host()) == Some(url.host())
+                    });
                 if taken {
                     return Err(Error::conflict("taken"));
                 }
@@ -948,7 +950,9 @@ impl DirectoryStore for Broken {
             }
             return Ok(self.with_host(t));
         }
-        self.inner.edit_tenant_settings(tenant, edits, expected).await
+        self.inner
+            .edit_tenant_settings(tenant, edits, expected)
+            .await
     }
 }
 

@@ -112,18 +112,20 @@ impl Fallback {
                     .handle(http::Request::from_parts(parts, c.to_bytes()), remote)
                     .await
             }
-            Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            Err(e)
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some() =>
+            {
                 crate::Reply::text(
                     http::StatusCode::PAYLOAD_TOO_LARGE,
                     "The request is too large.",
                 )
                 .finish("default-src 'none'")
             }
-            Err(_) => crate::Reply::text(
-                http::StatusCode::BAD_REQUEST,
-                "The request body broke off.",
-            )
-            .finish("default-src 'none'"),
+            Err(_) => {
+                crate::Reply::text(http::StatusCode::BAD_REQUEST, "The request body broke off.")
+                    .finish("default-src 'none'")
+            }
         };
         crate::respond::transport_headers(response.headers_mut(), app.config());
         response

@@ -3324,10 +3324,24 @@ async fn tenant_domain_and_sender_in_one_patch() {
         )
         .await;
     assert_eq!(done.status(), 200, "{}", done.page.body);
-    assert_eq!(done.json["version"], version + 1, "one step for the whole PATCH");
+    assert_eq!(
+        done.json["version"],
+        version + 1,
+        "one step for the whole PATCH"
+    );
     assert_eq!(done.json["base_url"], "https://portal.acme.example/clients");
     assert_eq!(done.json["sender"]["address"], "help@acme.example");
     assert_eq!(done.json["sender"]["reply_to"], "desk@acme.example");
+    let filters = vec![
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[id]",
+        ),
+        (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[time]"),
+    ];
+    insta::with_settings!({filters => filters}, {
+        insta::assert_snapshot!("admin_tenant_with_domain", serde_json::to_string_pretty(&done.json).unwrap());
+    });
     let stored = api.h.store.tenant(api.h.portal.tenant_id).await.unwrap();
     assert_eq!(stored.name, "Acme Managed IT");
     assert_eq!(stored.base_url.unwrap().host(), "portal.acme.example");
@@ -3338,13 +3352,28 @@ async fn tenant_domain_and_sender_in_one_patch() {
             .header("if-match", "*".to_owned())
     };
     for (body, field) in [
-        (json!({"base_url": "http://portal.acme.example"}), "base_url"),
-        (json!({"base_url": "https://portal.acme.example/?a=1"}), "base_url"),
+        (
+            json!({"base_url": "http://portal.acme.example"}),
+            "base_url",
+        ),
+        (
+            json!({"base_url": "https://portal.acme.example/?a=1"}),
+            "base_url",
+        ),
         (json!({"base_url": "portal.acme.example"}), "base_url"),
         (json!({"base_url": 7}), "base_url"),
-        (json!({"name": "Lost", "sender": {"name": "Acme", "address": "nope"}}), "sender.address"),
-        (json!({"sender": {"name": "", "address": "a@acme.example"}}), "sender.name"),
-        (json!({"sender": {"name": "A", "address": "a@acme.example", "reply_to": "x@"}}), "sender.reply_to"),
+        (
+            json!({"name": "Lost", "sender": {"name": "Acme", "address": "nope"}}),
+            "sender.address",
+        ),
+        (
+            json!({"sender": {"name": "", "address": "a@acme.example"}}),
+            "sender.name",
+        ),
+        (
+            json!({"sender": {"name": "A", "address": "a@acme.example", "reply_to": "x@"}}),
+            "sender.reply_to",
+        ),
     ] {
         let refused = api.send(patch(body.clone())).await;
         assert_eq!(
@@ -3363,13 +3392,14 @@ async fn tenant_domain_and_sender_in_one_patch() {
     // Another MSP's host: 409, and the rename before it is not written either.
     let mut other = api.h.store.tenant(api.h.portal.tenant_id).await.unwrap();
     other.id = portal_core::TenantId::random(&portal_core::OsRandom);
-    other.base_url = Some(
-        portal_core::model::TenantBaseUrl::parse("https://portal.contoso.example").unwrap(),
-    );
+    other.base_url =
+        Some(portal_core::model::TenantBaseUrl::parse("https://portal.contoso.example").unwrap());
     api.h.store.create_tenant(&other).await.unwrap();
     let before = api.h.store.tenant(api.h.portal.tenant_id).await.unwrap();
     let taken = api
-        .send(patch(json!({"name": "Lost", "base_url": "https://PORTAL.contoso.example/x"})))
+        .send(patch(
+            json!({"name": "Lost", "base_url": "https://PORTAL.contoso.example/x"}),
+        ))
         .await;
     assert_eq!(taken.status(), 409, "{}", taken.page.body);
     assert_eq!(

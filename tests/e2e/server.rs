@@ -133,5 +133,8 @@ async fn the_hosts_own_routes_are_served_next_to_the_portal() {
         .unwrap();
     let mut buf = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut buf)).await;
-    assert!(read.is_ok(), "a slow client of the host's routes is cut off too");
+    assert!(
+        read.is_ok(),
+        "a slow client of the host's routes is cut off too"
+    );
 }

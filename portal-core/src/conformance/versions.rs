@@ -419,7 +419,11 @@ pub async fn contact_edit_compare_and_set(store: &dyn Store) {
 /// A base URL on a host no other check or run uses (stores may be shared by checks).
 fn fresh_url(label: &str) -> crate::model::TenantBaseUrl {
     let tag = crate::ids::TenantId::random(&crate::random::OsRandom).to_string();
-    let tag: String = tag.chars().filter(char::is_ascii_alphanumeric).take(12).collect();
+    let tag: String = tag
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(12)
+        .collect();
     crate::model::TenantBaseUrl::parse(&format!("https://{label}-{tag}.example/portal")).unwrap()
 }
 
@@ -465,7 +469,10 @@ pub async fn tenant_settings_in_one_unit(store: &dyn Store) {
     assert_eq!(stored.notification_recipients, recipients);
     assert_eq!(stored.base_url.as_ref(), Some(&url), "the base URL is kept");
     assert_eq!(stored.sender.as_ref(), Some(&sender), "the sender is kept");
-    assert_eq!(stored.branding, before.branding, "an unedited setting stays");
+    assert_eq!(
+        stored.branding, before.branding,
+        "an unedited setting stays"
+    );
     assert!(
         store.tenants().await.unwrap().contains(&stored),
         "the tenant list sees every setting"

@@ -555,7 +555,11 @@ fn host_free(
     own: Option<TenantId>,
 ) -> Result<()> {
     let taken = st.tenants.values().any(|t| {
-        Some(t.value.id) != own && t.value.base_url.as_ref().is_some_and(|u| u.host() == url.host())
+        Some(t.value.id) != own
+            && t.value
+                .base_url
+                .as_ref()
+                .is_some_and(|u| u.host() == url.host())
     });
     if taken {
         return Err(Error::conflict(

@@ -237,7 +237,11 @@ mod tests {
             "/portal",
             "",
         ] {
-            assert_eq!(field(TenantBaseUrl::parse(bad).unwrap_err()), "base_url", "{bad}");
+            assert_eq!(
+                field(TenantBaseUrl::parse(bad).unwrap_err()),
+                "base_url",
+                "{bad}"
+            );
         }
     }
 
@@ -267,20 +271,35 @@ mod tests {
 
     #[test]
     fn sender_fields_are_named() {
-        let s = Sender::new("Northwind IT", "Help@Northwind.Example", Some("desk@northwind.example"))
-            .unwrap();
+        let s = Sender::new(
+            "Northwind IT",
+            "Help@Northwind.Example",
+            Some("desk@northwind.example"),
+        )
+        .unwrap();
         assert_eq!(s.from_header(), "Northwind IT <Help@northwind.example>");
         assert_eq!(s.reply_to.unwrap().as_str(), "desk@northwind.example");
-        assert_eq!(field(Sender::new("", "a@b.example", None).unwrap_err()), "sender.name");
+        assert_eq!(
+            field(Sender::new("", "a@b.example", None).unwrap_err()),
+            "sender.name"
+        );
         assert_eq!(
             field(Sender::new("A \"B\"", "a@b.example", None).unwrap_err()),
             "sender.name"
         );
-        assert_eq!(field(Sender::new("A", "nope", None).unwrap_err()), "sender.address");
+        assert_eq!(
+            field(Sender::new("A", "nope", None).unwrap_err()),
+            "sender.address"
+        );
         assert_eq!(
             field(Sender::new("A", "a@b.example", Some("x@")).unwrap_err()),
             "sender.reply_to"
         );
-        assert!(Sender::new("A", "a@b.example", Some(" ")).unwrap().reply_to.is_none());
+        assert!(
+            Sender::new("A", "a@b.example", Some(" "))
+                .unwrap()
+                .reply_to
+                .is_none()
+        );
     }
 }

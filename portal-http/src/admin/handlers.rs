@@ -5,10 +5,10 @@
 use base64::Engine as _;
 use portal_core::error::{Entity, Error};
 use portal_core::ids::{ContactId, FileId, PhaseId, PortalId, QuestionId, TaskId, TemplateId};
-use portal_core::model::{Sender, TimeZone};
 use portal_core::model::{
     Branding, Contact, LogoRef, MeetingSchedule, Portal, PortalStatus, Side, Task, TaskKind,
 };
+use portal_core::model::{Sender, TimeZone};
 use portal_core::reminders::ReminderSettings;
 use portal_core::service::{PlanTaskSpec, PortalUpdate, TaskSpec, TenantUpdate};
 use portal_core::workflow::documents::Verdict;

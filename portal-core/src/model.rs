@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::ids::{ContactId, PhaseId, PortalId, TaskId, TenantId};
 
+mod site;
+pub use site::{Sender, TenantBaseUrl, host_of};
+
 pub use crate::task_kind::{
     ChecklistItem, DocumentRef, MeetingSchedule, Question, QuestionKind, RequestedDocument,
     TaskKind,
@@ -526,7 +529,15 @@ pub struct Tenant {
     pub time_zone: TimeZone,
     /// When it was created.
     pub created_at: DateTime<Utc>,
-    /// Raised by every change of the tenant's settings (name, recipients, branding),
+    /// Its own public address (custom domain); `None`: the host's configured base URL.
+    /// Unique by host name across tenants.
+    #[serde(default)]
+    pub base_url: Option<TenantBaseUrl>,
+    /// Who its emails come from; `None`: the host's configured sender.
+    #[serde(default)]
+    pub sender: Option<Sender>,
+    /// Raised by every change of the tenant's settings (name, recipients, branding,
+    /// base URL, sender),
     /// starting at 1 whatever a creator passes: an admin's edit names the version they
     /// saw and the store compares it inside its unit (the admin API's ETag).
     #[serde(default = "first_version")]

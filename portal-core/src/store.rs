@@ -39,7 +39,8 @@ use crate::workflow::{
 ///
 /// # Contract
 /// - Records are created with ids chosen by the caller; creating an id that exists is
-///   `Error::Conflict`.
+///   `Error::Conflict`. A tenant's base URL host is unique across tenants: creating
+///   or editing a tenant onto another's host is `Error::Conflict` too.
 /// - A record that refers to a missing parent (portal of a missing tenant, task in a
 ///   phase of another portal, ...) is refused with `Error::NotFound` and nothing is written.
 /// - A contact's email is unique within its portal (case-sensitive on the mailbox,
@@ -57,8 +58,8 @@ use crate::workflow::{
 ///   the caller passed). Every change of what it covers raises it by exactly one, in
 ///   the unit of the change: for a portal its name, status, target date and branding
 ///   (`edit_portal`, `set_portal_status`, [`WorkflowStore::set_portal_branding`]); for
-///   a tenant its name, notification recipients and branding (`edit_tenant`,
-///   [`WorkflowStore::set_tenant_branding`]). When `edit_portal` or `edit_tenant` is
+///   a tenant its name, notification recipients, branding, base URL and sender
+///   (`edit_tenant`, `edit_tenant_settings`, [`WorkflowStore::set_tenant_branding`]). When `edit_portal` or `edit_tenant` is
 ///   given `expected: Some(v)`, it compares `v` with the stored version inside the
 ///   unit: another version is `Error::Stale` and nothing is written, so of two
 ///   concurrent edits naming the same version exactly one wins (a compare-and-set,
@@ -177,11 +178,33 @@ pub trait DirectoryStore: Send + Sync + 'static {
     ) -> Result<Contact>;
     /// Changes one setting of a tenant and raises its version; returns the tenant as
     /// stored. `NotFound(Tenant)` if missing; `Stale` if `expected` is given and is
-    /// not the stored version (see [`DirectoryStore#contract`] on versions).
+    /// not the stored version (see [`DirectoryStore#contract`] on versions). Exactly
+    /// [`Self::edit_tenant_settings`] with one edit.
     async fn edit_tenant(
         &self,
         tenant: TenantId,
         edit: &TenantEdit,
+        expected: Option<u64>,
+    ) -> Result<Tenant>;
+    /// Changes several settings of a tenant in ONE unit (a PATCH of its name,
+    /// recipients, branding, base URL and sender together): every edit applied in
+    /// order, the version raised by exactly one, and the tenant as stored returned;
+    /// or nothing written at all.
+    ///
+    /// # Contract
+    /// - `NotFound(Tenant)` if missing; then `Stale` if `expected` is given and is
+    ///   not the stored version (compared inside the unit); then
+    ///   `Invalid("edits")` for an empty list.
+    /// - A [`TenantEdit::BaseUrl`] whose host ([`TenantBaseUrl::host`]) another
+    ///   tenant's base URL has is `Conflict`, decided inside the unit (two tenants
+    ///   racing for one host: exactly one gets it); its own host again is fine.
+    /// - Any refusal writes none of the edits and leaves the version as it was.
+    ///
+    /// [`TenantBaseUrl::host`]: crate::model::TenantBaseUrl::host
+    async fn edit_tenant_settings(
+        &self,
+        tenant: TenantId,
+        edits: &[TenantEdit],
         expected: Option<u64>,
     ) -> Result<Tenant>;
     /// Deletes a portal and every record of it, in one unit with appending `erasure`
@@ -315,6 +338,10 @@ pub enum TenantEdit {
     NotificationRecipients(Vec<EmailAddress>),
     /// The branding defaults of portals created from now on (already validated).
     Branding(Branding),
+    /// The tenant's own public base URL (custom domain), or none (the host's).
+    BaseUrl(Option<crate::model::TenantBaseUrl>),
+    /// Who the tenant's emails come from, or none (the host's configured sender).
+    Sender(Option<crate::model::Sender>),
 }
 
 /// A contact together with its portal (and so the portal's branding).

@@ -148,6 +148,18 @@ enum Breakage {
     ContactTagIgnored,
     /// `edit_tenant` ignores `expected` (a plain update, no compare-and-set).
     TenantVersionIgnored,
+    /// `edit_tenant_settings` writes setting by setting, each its own unit naming
+    /// the version the previous one left (the PATCH /tenant of before issue 12).
+    TenantSettingsOneByOne,
+    /// `edit_tenant_settings` writes the settings before a refused one: a host
+    /// another tenant has is refused after the rename before it was kept.
+    TenantSettingsPartial,
+    /// A base URL's host is not kept unique: an edit onto another tenant's host
+    /// takes it from that tenant instead of being refused.
+    TenantHostStolen,
+    /// `edit_tenant_settings` checks the host, pauses, then writes without a lock:
+    /// tenants racing for one host all get it.
+    TenantHostCheckedFirst,
     /// `edit_portal` compares the version, pauses, then writes without a lock: a
     /// check before the write, so racing edits naming one version all win.
     PortalVersionCheckedFirst,
@@ -383,6 +395,8 @@ impl Breakage {
 /// What the wrapper saw pass through it.
 #[derive(Default)]
 struct Shadow {
+    /// Tenant → the base URL it was given (`TenantHostCheckedFirst` keeps hosts here).
+    hosts: HashMap<TenantId, Option<portal_core::model::TenantBaseUrl>>,
     /// Verification → the latest code issued in it.
     codes: HashMap<TokenHash, NewCode>,
     /// Verification → its contact.
@@ -485,6 +499,14 @@ impl Broken {
 
     fn shadow(&self) -> std::sync::MutexGuard<'_, Shadow> {
         self.shadow.lock().unwrap()
+    }
+
+    /// A tenant with the host the shadow keeps for it (`TenantHostCheckedFirst`).
+    fn with_host(&self, mut t: Tenant) -> Tenant {
+        if let Some(url) = self.shadow().hosts.get(&t.id) {
+            t.base_url.clone_from(url);
+        }
+        t
     }
 
     /// Records a code issued in a verification.
@@ -614,10 +636,11 @@ impl DirectoryStore for Broken {
         self.inner.create_tenant(tenant).await
     }
     async fn tenant(&self, id: TenantId) -> Result<Tenant> {
-        self.inner.tenant(id).await
+        self.inner.tenant(id).await.map(|t| self.with_host(t))
     }
     async fn tenants(&self) -> Result<Vec<Tenant>> {
-        self.inner.tenants().await
+        let all = self.inner.tenants().await?;
+        Ok(all.into_iter().map(|t| self.with_host(t)).collect())
     }
     async fn create_portal(&self, portal: &Portal, activity: Option<&ActivityEntry>) -> Result<()> {
         let activity = activity.filter(|_| !self.is(Breakage::PortalCreatedWithoutEntry));
@@ -844,6 +867,95 @@ impl DirectoryStore for Broken {
             return Ok(edited);
         }
         self.inner.edit_tenant(tenant, edit, expected).await
+    }
+    async fn edit_tenant_settings(
+        &self,
+        tenant: TenantId,
+        edits: &[TenantEdit],
+        expected: Option<u64>,
+    ) -> Result<Tenant> {
+        // Piecemeal through this wrapper's own `edit_tenant`: the breakage itself, or
+        // so that the breakages of `edit_tenant` reach the service's PATCH too.
+        let piecemeal = [
+            Breakage::TenantSettingsOneByOne,
+            Breakage::TenantVersionIgnored,
+            Breakage::TenantEditReplacesRecipients,
+        ];
+        if piecemeal.into_iter().any(|b| self.is(b)) && !edits.is_empty() {
+            let mut expected = expected;
+            let mut stored = None;
+            for edit in edits {
+                let edited = self.edit_tenant(tenant, edit, expected).await?;
+                expected = expected.map(|_| edited.version);
+                stored = Some(edited);
+            }
+            return stored.ok_or_else(|| Error::invalid("edits", "empty"));
+        }
+        if self.is(Breakage::TenantSettingsPartial) && !edits.is_empty() {
+            // Each setting alone, but only one version step: the ones before a
+            // refusal stay.
+            let mut stored = None;
+            for (i, edit) in edits.iter().enumerate() {
+                let t = self
+                    .inner
+                    .edit_tenant(tenant, edit, if i == 0 { expected } else { None })
+                    .await?;
+                stored = Some(t);
+            }
+            return stored.ok_or_else(|| Error::invalid("edits", "empty"));
+        }
+        if self.is(Breakage::TenantHostStolen) {
+            for edit in edits {
+                if let TenantEdit::BaseUrl(Some(url)) = edit {
+                    for t in self.inner.tenants().await? {
+                        if t.id != tenant
+                            && t.base_url.as_ref().map(|u| u.host()) == Some(url.host())
+                        {
+                            self.inner
+                                .edit_tenant(t.id, &TenantEdit::BaseUrl(None), None)
+                                .await?;
+                        }
+                    }
+                }
+            }
+        }
+        if self.is(Breakage::TenantHostCheckedFirst) {
+            // Hosts live in the shadow, checked before the write without a lock.
+            let mut host = None;
+            for edit in edits {
+                if let TenantEdit::BaseUrl(url) = edit {
+                    host = Some(url.clone());
+                }
+            }
+            if let Some(Some(url)) = &host {
+                let taken =
+                    self.shadow().hosts.iter().any(|(t, u)| {
+                        *t != tenant && u.as_ref().map(|u| u.host()) == Some(url.host())
+                    });
+                if taken {
+                    return Err(Error::conflict("taken"));
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            let inner_edits: Vec<TenantEdit> = edits
+                .iter()
+                .map(|e| match e {
+                    TenantEdit::BaseUrl(_) => TenantEdit::BaseUrl(None),
+                    other => other.clone(),
+                })
+                .collect();
+            let t = self
+                .inner
+                .edit_tenant_settings(tenant, &inner_edits, expected)
+                .await?;
+            if let Some(url) = host {
+                self.shadow().hosts.insert(tenant, url);
+            }
+            return Ok(self.with_host(t));
+        }
+        self.inner
+            .edit_tenant_settings(tenant, edits, expected)
+            .await
     }
 }
 
@@ -2148,6 +2260,14 @@ caught! {
         TenantVersionIgnored => ref versions_compare_and_set;
     ignored_tenant_version_is_caught_by_concurrent_versioned_edits:
         TenantVersionIgnored => arc concurrent_versioned_edits;
+    piecemeal_tenant_settings_are_caught_by_tenant_settings_in_one_unit:
+        TenantSettingsOneByOne => ref tenant_settings_in_one_unit;
+    partial_tenant_settings_are_caught_by_tenant_settings_in_one_unit:
+        TenantSettingsPartial => ref tenant_settings_in_one_unit;
+    a_stolen_host_is_caught_by_tenant_settings_in_one_unit:
+        TenantHostStolen => ref tenant_settings_in_one_unit;
+    a_host_checked_before_the_write_is_caught_by_concurrent_tenant_hosts:
+        TenantHostCheckedFirst => arc concurrent_tenant_hosts;
     version_checked_before_the_write_is_caught_by_concurrent_versioned_edits:
         PortalVersionCheckedFirst => arc concurrent_versioned_edits;
     a_status_change_without_its_entry_is_caught_by_staff_actions_land_in_the_feed:

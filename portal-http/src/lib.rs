@@ -37,6 +37,6 @@ pub use config::{ConfigError, HttpConfig, HttpConfigBuilder, HttpLinks};
 pub use host::HostPages;
 pub use respond::Body;
 pub use respond::Reply;
-pub use server::{SHUTDOWN_GRACE, serve, shutdown_signal};
+pub use server::{SHUTDOWN_GRACE, serve, serve_with_fallback, shutdown_signal};
 pub use service::{AppService, ClientAddr, ResponseFuture};
 pub use webhook_client::{HttpWebhookTransport, WEBHOOK_TIMEOUT};

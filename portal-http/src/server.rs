@@ -58,6 +58,86 @@ pub async fn serve(
     app: Arc<PortalApp>,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    serve_inner(listener, app, None, shutdown).await
+}
+
+/// The host's own routes next to the portal on one port: what
+/// [`serve`] does, plus every request whose path the app does not own
+/// ([`PortalApp::owns_path`]: outside the portal's mount, the admin API and mounted
+/// host pages) goes to `fallback` instead of the portal's 404.
+///
+/// The fallback keeps the server's protections: the header-read, first-byte, idle and
+/// body deadlines, the connection cap, HTTP/2 and graceful shutdown. Its request body
+/// is read whole first, up to `max_body` bytes (a larger one is `413` before the host
+/// sees it); its responses get the app's transport headers (HSTS when configured).
+/// Mount the portal under a prefix (`HttpConfig::mount_prefix`) for the fallback to
+/// receive anything: a portal at the root owns every path.
+pub async fn serve_with_fallback(
+    listener: TcpListener,
+    app: Arc<PortalApp>,
+    fallback: Arc<dyn crate::HostPages>,
+    max_body: usize,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let fallback = Fallback {
+        pages: fallback,
+        max_body,
+    };
+    serve_inner(listener, app, Some(Arc::new(fallback)), shutdown).await
+}
+
+/// The host's routes of [`serve_with_fallback`].
+struct Fallback {
+    pages: Arc<dyn crate::HostPages>,
+    max_body: usize,
+}
+
+impl Fallback {
+    /// Reads the body whole (413 beyond `max_body`, 400 when it breaks off or its
+    /// deadline passes) and hands the request to the host.
+    async fn handle(
+        &self,
+        app: &PortalApp,
+        req: http::Request<TimedBody>,
+        remote: SocketAddr,
+    ) -> http::Response<crate::Body> {
+        use http_body_util::BodyExt as _;
+        let (parts, body) = req.into_parts();
+        let mut response = match http_body_util::Limited::new(body, self.max_body)
+            .collect()
+            .await
+        {
+            Ok(c) => {
+                self.pages
+                    .handle(http::Request::from_parts(parts, c.to_bytes()), remote)
+                    .await
+            }
+            Err(e)
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some() =>
+            {
+                crate::Reply::text(
+                    http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "The request is too large.",
+                )
+                .finish("default-src 'none'")
+            }
+            Err(_) => {
+                crate::Reply::text(http::StatusCode::BAD_REQUEST, "The request body broke off.")
+                    .finish("default-src 'none'")
+            }
+        };
+        crate::respond::transport_headers(response.headers_mut(), app.config());
+        response
+    }
+}
+
+async fn serve_inner(
+    listener: TcpListener,
+    app: Arc<PortalApp>,
+    fallback: Option<Arc<Fallback>>,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
     let config = app.config();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -106,6 +186,7 @@ pub async fn serve(
             remote,
             Arc::clone(&app),
             Arc::clone(&builder),
+            fallback.clone(),
             permit,
             stopping.clone(),
         ));
@@ -135,6 +216,7 @@ async fn connection(
     remote: SocketAddr,
     app: Arc<PortalApp>,
     builder: Arc<ConnBuilder>,
+    fallback: Option<Arc<Fallback>>,
     _permit: OwnedSemaphorePermit,
     mut stopping: watch::Receiver<bool>,
 ) {
@@ -159,11 +241,15 @@ async fn connection(
     let busy = Arc::new(busy);
     let service = service_fn(move |req: http::Request<Incoming>| {
         let app = Arc::clone(&app);
+        let fallback = fallback.clone();
         let in_flight = InFlight::start(Arc::clone(&busy));
         async move {
             let _in_flight = in_flight;
             let deadline = app.body_deadline(req.method(), req.uri().path());
             let req = req.map(|body| TimedBody::new(body, deadline));
+            if let Some(fallback) = fallback.filter(|_| !app.owns_path(req.uri().path())) {
+                return Ok::<_, Infallible>(fallback.handle(&app, req, remote).await);
+            }
             Ok::<_, Infallible>(app.handle(req, remote).await)
         }
     });

@@ -232,7 +232,7 @@ pub(crate) fn date_str(d: NaiveDate) -> String {
 
 /// Columns read by [`tenant`].
 pub(crate) const TENANT_COLS: &str =
-    "id, name, branding, notification_recipients, created_at, time_zone, version";
+    "id, name, branding, notification_recipients, created_at, time_zone, version, base_url, sender";
 
 /// A tenant from [`TENANT_COLS`].
 pub(crate) fn tenant(row: &Row<'_>) -> rusqlite::Result<Tenant> {
@@ -244,6 +244,15 @@ pub(crate) fn tenant(row: &Row<'_>) -> rusqlite::Result<Tenant> {
         created_at: time(row, 4)?,
         time_zone: zone(row, 5)?,
         version: version(row, 6)?,
+        base_url: {
+            let raw: Option<String> = row.get(7)?;
+            raw.map(|u| {
+                portal_core::model::TenantBaseUrl::parse(&u)
+                    .map_err(|e| corrupt(7, Type::Text, e.to_string()))
+            })
+            .transpose()?
+        },
+        sender: opt_json(row, 8)?,
     })
 }
 

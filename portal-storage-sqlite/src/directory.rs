@@ -116,6 +116,7 @@ impl DirectoryStore for SqliteStore {
     async fn create_tenant(&self, tenant: &Tenant) -> Result<()> {
         let branding = codec::to_json(&tenant.branding)?;
         let recipients = codec::to_json(&tenant.notification_recipients)?;
+        let sender = tenant.sender.as_ref().map(codec::to_json).transpose()?;
         let t = tenant.clone();
         self.write(move |conn| {
             if exists(
@@ -125,9 +126,13 @@ impl DirectoryStore for SqliteStore {
             )? {
                 return Err(Error::conflict("a tenant with this id already exists"));
             }
+            if let Some(url) = &t.base_url {
+                host_free(conn, url, t.id)?;
+            }
             conn.prepare_cached(
-                "INSERT INTO tenants (id, name, branding, notification_recipients, created_at, time_zone)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO tenants (id, name, branding, notification_recipients, created_at,
+                                      time_zone, base_url, base_host, sender)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -136,7 +141,10 @@ impl DirectoryStore for SqliteStore {
                     branding,
                     recipients,
                     micros(t.created_at),
-                    t.time_zone.name()
+                    t.time_zone.name(),
+                    t.base_url.as_ref().map(|u| u.as_str()),
+                    t.base_url.as_ref().map(|u| u.host()),
+                    sender
                 ])
             })
             .db("storing a tenant")?;
@@ -659,7 +667,27 @@ impl DirectoryStore for SqliteStore {
         edit: &TenantEdit,
         expected: Option<u64>,
     ) -> Result<Tenant> {
-        let edit = edit.clone();
+        self.edit_tenant_settings(tenant, std::slice::from_ref(edit), expected)
+            .await
+    }
+
+    async fn edit_tenant_settings(
+        &self,
+        tenant: TenantId,
+        edits: &[TenantEdit],
+        expected: Option<u64>,
+    ) -> Result<Tenant> {
+        // Everything encoded before the unit; the unit checks and writes all of it.
+        let mut prepared = Vec::with_capacity(edits.len());
+        for edit in edits {
+            let json = match edit {
+                TenantEdit::NotificationRecipients(list) => Some(codec::to_json(list)?),
+                TenantEdit::Branding(b) => Some(codec::to_json(b)?),
+                TenantEdit::Sender(sender) => sender.as_ref().map(codec::to_json).transpose()?,
+                _ => None,
+            };
+            prepared.push((edit.clone(), json));
+        }
         self.write(move |conn| {
             let key = &tenant.as_bytes()[..];
             let stored = stored_version(conn, "SELECT version FROM tenants WHERE id = ?1", key)?
@@ -667,29 +695,49 @@ impl DirectoryStore for SqliteStore {
                     entity: Entity::Tenant,
                 })?;
             portal_core::model::check_expected_version("account settings", stored, expected)?;
-            let changed = match &edit {
-                TenantEdit::Rename(name) => conn
-                    .prepare_cached(
-                        "UPDATE tenants SET name = ?1, version = version + 1 WHERE id = ?2",
-                    )
-                    .and_then(|mut s| s.execute(params![name, key])),
-                TenantEdit::NotificationRecipients(list) => {
-                    let list = codec::to_json(list)?;
-                    conn.prepare_cached(
-                        "UPDATE tenants SET notification_recipients = ?1, version = version + 1 WHERE id = ?2",
-                    )
-                    .and_then(|mut s| s.execute(params![list, key]))
-                }
-                TenantEdit::Branding(branding) => {
-                    let branding = codec::to_json(branding)?;
-                    conn.prepare_cached(
-                        "UPDATE tenants SET branding = ?1, version = version + 1 WHERE id = ?2",
-                    )
-                    .and_then(|mut s| s.execute(params![branding, key]))
-                }
-                _ => return Err(Error::storage_msg("an edit this store does not know")),
+            if prepared.is_empty() {
+                return Err(Error::invalid("edits", "give at least one change"));
             }
-            .db("editing a tenant")?;
+            for (edit, _) in &prepared {
+                if let TenantEdit::BaseUrl(Some(url)) = edit {
+                    host_free(conn, url, tenant)?;
+                }
+            }
+            for (edit, json) in &prepared {
+                match edit {
+                    TenantEdit::Rename(name) => conn
+                        .prepare_cached("UPDATE tenants SET name = ?1 WHERE id = ?2")
+                        .and_then(|mut s| s.execute(params![name, key])),
+                    TenantEdit::NotificationRecipients(_) => conn
+                        .prepare_cached(
+                            "UPDATE tenants SET notification_recipients = ?1 WHERE id = ?2",
+                        )
+                        .and_then(|mut s| s.execute(params![json, key])),
+                    TenantEdit::Branding(_) => conn
+                        .prepare_cached("UPDATE tenants SET branding = ?1 WHERE id = ?2")
+                        .and_then(|mut s| s.execute(params![json, key])),
+                    TenantEdit::BaseUrl(url) => conn
+                        .prepare_cached(
+                            "UPDATE tenants SET base_url = ?1, base_host = ?2 WHERE id = ?3",
+                        )
+                        .and_then(|mut s| {
+                            s.execute(params![
+                                url.as_ref().map(|u| u.as_str()),
+                                url.as_ref().map(|u| u.host()),
+                                key
+                            ])
+                        }),
+                    TenantEdit::Sender(_) => conn
+                        .prepare_cached("UPDATE tenants SET sender = ?1 WHERE id = ?2")
+                        .and_then(|mut s| s.execute(params![json, key])),
+                    _ => return Err(Error::storage_msg("an edit this store does not know")),
+                }
+                .db("editing a tenant")?;
+            }
+            let changed = conn
+                .prepare_cached("UPDATE tenants SET version = version + 1 WHERE id = ?1")
+                .and_then(|mut s| s.execute(params![key]))
+                .db("editing a tenant")?;
             if changed == 0 {
                 return Err(Error::NotFound {
                     entity: Entity::Tenant,
@@ -1013,5 +1061,24 @@ pub(crate) fn insert_portal(conn: &Connection, p: &Portal, branding: &str) -> Re
         ])
     })
     .db("storing a portal")?;
+    Ok(())
+}
+
+/// `Conflict` if a tenant other than `own` has a base URL on `url`'s host (read in
+/// the writing unit, so two tenants racing for one host cannot both get it).
+fn host_free(
+    conn: &rusqlite::Connection,
+    url: &portal_core::model::TenantBaseUrl,
+    own: TenantId,
+) -> Result<()> {
+    if exists(
+        conn,
+        "SELECT 1 FROM tenants WHERE base_host = ?1 AND id <> ?2",
+        params![url.host(), &own.as_bytes()[..]],
+    )? {
+        return Err(Error::conflict(
+            "another account already uses this host name for its portal",
+        ));
+    }
     Ok(())
 }

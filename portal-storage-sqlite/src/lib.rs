@@ -383,6 +383,8 @@ mod tests {
             notification_recipients: Vec::new(),
             time_zone: portal_core::model::TimeZone::UTC,
             created_at: chrono::Utc::now(),
+            base_url: None,
+            sender: None,
             version: portal_core::model::first_version(),
         };
         store.create_tenant(&tenant).await.unwrap();

@@ -753,9 +753,22 @@ CREATE INDEX webhook_deliveries_page ON webhook_deliveries (endpoint_id, created
 CREATE INDEX webhook_deliveries_by_portal ON webhook_deliveries (portal_id);
 "#;
 
+/// Tenants on their own domains and senders (issue 13):
+/// - `tenants.base_url`: the tenant's own public base URL (normalised), or NULL for
+///   the host's; `tenants.base_host`: its lower-case host name, unique across
+///   tenants (the store answers `Conflict` first; the index is the backstop).
+/// - `tenants.sender`: the tenant's `From` name and address and `Reply-To` as JSON,
+///   or NULL for the host's configured sender.
+const V23: &str = r#"
+ALTER TABLE tenants ADD COLUMN base_url TEXT;
+ALTER TABLE tenants ADD COLUMN base_host TEXT;
+ALTER TABLE tenants ADD COLUMN sender TEXT;
+CREATE UNIQUE INDEX tenants_base_host ON tenants (base_host) WHERE base_host IS NOT NULL;
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
-    V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18, V19, V21,
+    V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18, V19, V21, V23,
 ];
 
 /// The schema version this build writes: the number of migrations.

@@ -3299,3 +3299,119 @@ async fn webhook_endpoints_through_the_api() {
         .await;
     assert_eq!(gone.status(), 404);
 }
+
+/// `PATCH /tenant` changes the MSP's own base URL (custom domain) and sender with its
+/// other settings in one step (one version step); a base URL that is not absolute
+/// https (http only on loopback), or has a query, is 422 naming `base_url`; a bad
+/// sender address 422 naming `sender.address`; a host another MSP has 409, with
+/// nothing of the PATCH written.
+#[tokio::test]
+async fn tenant_domain_and_sender_in_one_patch() {
+    let api = Api::start().await;
+    let read = api.send(req(Method::GET, "/tenant", &[])).await;
+    assert_eq!(read.json["base_url"], Value::Null);
+    assert_eq!(read.json["sender"], Value::Null);
+    let version = read.json["version"].as_u64().unwrap();
+    let done = api
+        .send(
+            req(Method::PATCH, "/tenant", &[])
+                .json(json!({
+                    "name": "Acme Managed IT",
+                    "base_url": "https://Portal.Acme.Example/clients/",
+                    "sender": {"name": "Acme IT", "address": "help@acme.example", "reply_to": "desk@acme.example"},
+                }))
+                .header("if-match", read.page.header("etag")),
+        )
+        .await;
+    assert_eq!(done.status(), 200, "{}", done.page.body);
+    assert_eq!(
+        done.json["version"],
+        version + 1,
+        "one step for the whole PATCH"
+    );
+    assert_eq!(done.json["base_url"], "https://portal.acme.example/clients");
+    assert_eq!(done.json["sender"]["address"], "help@acme.example");
+    assert_eq!(done.json["sender"]["reply_to"], "desk@acme.example");
+    let filters = vec![
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[id]",
+        ),
+        (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[time]"),
+    ];
+    insta::with_settings!({filters => filters}, {
+        insta::assert_snapshot!("admin_tenant_with_domain", serde_json::to_string_pretty(&done.json).unwrap());
+    });
+    let stored = api.h.store.tenant(api.h.portal.tenant_id).await.unwrap();
+    assert_eq!(stored.name, "Acme Managed IT");
+    assert_eq!(stored.base_url.unwrap().host(), "portal.acme.example");
+
+    let patch = |body: Value| {
+        req(Method::PATCH, "/tenant", &[])
+            .json(body)
+            .header("if-match", "*".to_owned())
+    };
+    for (body, field) in [
+        (
+            json!({"base_url": "http://portal.acme.example"}),
+            "base_url",
+        ),
+        (
+            json!({"base_url": "https://portal.acme.example/?a=1"}),
+            "base_url",
+        ),
+        (json!({"base_url": "portal.acme.example"}), "base_url"),
+        (json!({"base_url": 7}), "base_url"),
+        (
+            json!({"name": "Lost", "sender": {"name": "Acme", "address": "nope"}}),
+            "sender.address",
+        ),
+        (
+            json!({"sender": {"name": "", "address": "a@acme.example"}}),
+            "sender.name",
+        ),
+        (
+            json!({"sender": {"name": "A", "address": "a@acme.example", "reply_to": "x@"}}),
+            "sender.reply_to",
+        ),
+    ] {
+        let refused = api.send(patch(body.clone())).await;
+        assert_eq!(
+            (refused.status(), refused.field()),
+            (422, field.to_owned()),
+            "{body}: {}",
+            refused.page.body
+        );
+    }
+    // http is fine on loopback.
+    let local = api
+        .send(patch(json!({"base_url": "http://acme.localhost:8080"})))
+        .await;
+    assert_eq!(local.status(), 200, "{}", local.page.body);
+
+    // Another MSP's host: 409, and the rename before it is not written either.
+    let mut other = api.h.store.tenant(api.h.portal.tenant_id).await.unwrap();
+    other.id = portal_core::TenantId::random(&portal_core::OsRandom);
+    other.base_url =
+        Some(portal_core::model::TenantBaseUrl::parse("https://portal.contoso.example").unwrap());
+    api.h.store.create_tenant(&other).await.unwrap();
+    let before = api.h.store.tenant(api.h.portal.tenant_id).await.unwrap();
+    let taken = api
+        .send(patch(
+            json!({"name": "Lost", "base_url": "https://PORTAL.contoso.example/x"}),
+        ))
+        .await;
+    assert_eq!(taken.status(), 409, "{}", taken.page.body);
+    assert_eq!(
+        api.h.store.tenant(before.id).await.unwrap(),
+        before,
+        "a refused PATCH writes none of its settings"
+    );
+    // null goes back to the host's address and sender.
+    let cleared = api
+        .send(patch(json!({"base_url": null, "sender": null})))
+        .await;
+    assert_eq!(cleared.status(), 200, "{}", cleared.page.body);
+    assert_eq!(cleared.json["base_url"], Value::Null);
+    assert_eq!(cleared.json["sender"], Value::Null);
+}

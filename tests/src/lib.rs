@@ -103,6 +103,8 @@ pub struct Options {
     pub tune: Option<fn(&mut HttpConfig)>,
     /// The webhook store the admin API's webhook routes use (`None`: they are 404).
     pub webhooks: Option<Arc<dyn portal_core::webhooks::WebhookStore>>,
+    /// The host's own routes next to the portal (`serve_with_fallback`); `None`: `serve`.
+    pub fallback: Option<Arc<dyn portal_http::HostPages>>,
 }
 
 impl Options {
@@ -117,6 +119,7 @@ impl Options {
             seed: 42,
             header_read_timeout: None,
             tune: None,
+            fallback: None,
         }
     }
 }
@@ -200,9 +203,19 @@ impl Harness {
         }
         let app = Arc::new(app);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(portal_http::serve(listener, app, async move {
+        let stop = async move {
             let _ = rx.await;
-        }));
+        };
+        match opts.fallback {
+            Some(fallback) => tokio::spawn(portal_http::serve_with_fallback(
+                listener,
+                app,
+                fallback,
+                64 * 1024,
+                stop,
+            )),
+            None => tokio::spawn(portal_http::serve(listener, app, stop)),
+        };
         Self {
             service,
             store: opts.store,

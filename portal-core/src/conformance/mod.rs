@@ -174,8 +174,8 @@ pub use staff::{
     ADMIN_USE_CASES, STAFF_USE_CASES, staff_actions_land_in_the_feed, staff_isolation, staff_roles,
 };
 pub use versions::{
-    concurrent_versioned_edits, contact_edit_compare_and_set, portal_fields_in_one_unit,
-    versions_compare_and_set,
+    concurrent_tenant_hosts, concurrent_versioned_edits, contact_edit_compare_and_set,
+    portal_fields_in_one_unit, tenant_settings_in_one_unit, versions_compare_and_set,
 };
 pub use webhooks::{
     run_webhook_checks, webhook_claims_and_attempts, webhook_concurrent_claims,
@@ -199,8 +199,10 @@ pub async fn run_all(store: Arc<dyn Store>) {
     directory_edits(s).await;
     versions_compare_and_set(s).await;
     portal_fields_in_one_unit(s).await;
+    tenant_settings_in_one_unit(s).await;
     contact_edit_compare_and_set(s).await;
     concurrent_versioned_edits(store.clone()).await;
+    concurrent_tenant_hosts(store.clone()).await;
     remove_contact_erases_access(s).await;
     phases_and_tasks(s).await;
     concurrent_positions(store.clone()).await;
@@ -351,7 +353,7 @@ macro_rules! conformance_tests {
     ($make:expr) => {
         $crate::conformance_tests!(@each ref $make;
             tenants_and_portals, contacts, directory_edits, versions_compare_and_set,
-            portal_fields_in_one_unit, contact_edit_compare_and_set,
+            portal_fields_in_one_unit, tenant_settings_in_one_unit, contact_edit_compare_and_set,
             activity_pages_by_key, access_log_pages_by_key,
             portals_page_by_key, contacts_page_by_key, templates_page_by_key,
             remove_contact_erases_access,
@@ -399,7 +401,7 @@ macro_rules! conformance_tests {
             concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims,
             concurrent_digests, plan_concurrent_moves, concurrent_idempotency_reserves, staff_isolation, staff_roles,
             staff_actions_land_in_the_feed, concurrent_audit_appends,
-            concurrent_delete_and_download, concurrent_versioned_edits
+            concurrent_delete_and_download, concurrent_versioned_edits, concurrent_tenant_hosts
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

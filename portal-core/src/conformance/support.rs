@@ -147,6 +147,8 @@ pub(crate) fn new_tenant(created_at: DateTime<Utc>) -> Tenant {
         // Not the default: a store that drops the zone fails the round trip.
         time_zone: TimeZone::parse("Europe/Paris").unwrap(),
         created_at,
+        base_url: None,
+        sender: None,
         version: crate::model::first_version(),
     }
 }

@@ -415,3 +415,199 @@ pub async fn contact_edit_compare_and_set(store: &dyn Store) {
         .unwrap();
     assert_eq!(done.name, "Jane", "the current tag succeeds");
 }
+
+/// A base URL on a host no other check or run uses (stores may be shared by checks).
+fn fresh_url(label: &str) -> crate::model::TenantBaseUrl {
+    let tag = crate::ids::TenantId::random(&crate::random::OsRandom).to_string();
+    let tag: String = tag
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(12)
+        .collect();
+    crate::model::TenantBaseUrl::parse(&format!("https://{label}-{tag}.example/portal")).unwrap()
+}
+
+/// `edit_tenant_settings` is one unit: several settings (name, recipients, branding,
+/// base URL, sender) change with one version step and every read sees them; a
+/// refused list (a stale version, an empty list, a host another tenant has, a
+/// missing tenant) writes none of its edits and no version step. A base URL's host
+/// is unique across tenants, at creation too, and a tenant may keep its own.
+pub async fn tenant_settings_in_one_unit(store: &dyn Store) {
+    let w = world(store).await;
+    let other = world(store).await;
+    let tid = w.tenant.id;
+    let before = store.tenant(tid).await.unwrap();
+    let url = fresh_url("one");
+    let sender = crate::model::Sender::new(
+        "Northwind IT",
+        "help@northwind.example",
+        Some("desk@northwind.example"),
+    )
+    .unwrap();
+    let recipients = vec![EmailAddress::parse("ops@northwind.example").unwrap()];
+    let done = store
+        .edit_tenant_settings(
+            tid,
+            &[
+                TenantEdit::Rename("Northwind IT".to_owned()),
+                TenantEdit::NotificationRecipients(recipients.clone()),
+                TenantEdit::BaseUrl(Some(url.clone())),
+                TenantEdit::Sender(Some(sender.clone())),
+            ],
+            Some(before.version),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        done.version,
+        before.version + 1,
+        "several settings in one unit: one version step"
+    );
+    let stored = store.tenant(tid).await.unwrap();
+    assert_eq!(stored, done, "the answer is the tenant as stored");
+    assert_eq!(stored.name, "Northwind IT");
+    assert_eq!(stored.notification_recipients, recipients);
+    assert_eq!(stored.base_url.as_ref(), Some(&url), "the base URL is kept");
+    assert_eq!(stored.sender.as_ref(), Some(&sender), "the sender is kept");
+    assert_eq!(
+        stored.branding, before.branding,
+        "an unedited setting stays"
+    );
+    assert!(
+        store.tenants().await.unwrap().contains(&stored),
+        "the tenant list sees every setting"
+    );
+
+    // Its own host again is fine (and still one step).
+    let again = store
+        .edit_tenant_settings(tid, &[TenantEdit::BaseUrl(Some(url.clone()))], None)
+        .await
+        .unwrap();
+    assert_eq!(again.version, stored.version + 1);
+    let stored = again;
+
+    // Refusals write nothing: not the first setting, not the version.
+    let taken_by_other = store
+        .edit_tenant_settings(
+            other.tenant.id,
+            &[
+                TenantEdit::Rename("Lost".to_owned()),
+                TenantEdit::BaseUrl(Some(url.clone())),
+            ],
+            None,
+        )
+        .await;
+    assert_err!(taken_by_other, Error::Conflict { .. });
+    assert_eq!(
+        store.tenant(other.tenant.id).await.unwrap(),
+        other.tenant,
+        "a refused host leaves the other tenant's settings, the rename before it included"
+    );
+    let refused: [(Vec<TenantEdit>, Option<u64>); 2] = [
+        (
+            vec![
+                TenantEdit::Rename("Lost".to_owned()),
+                TenantEdit::Sender(None),
+            ],
+            Some(before.version),
+        ),
+        (Vec::new(), None),
+    ];
+    for (edits, expected) in refused {
+        let err = store
+            .edit_tenant_settings(tid, &edits, expected)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Invalid { .. } | Error::Stale { .. }),
+            "{err:?}"
+        );
+        assert_eq!(
+            store.tenant(tid).await.unwrap(),
+            stored,
+            "a refused list changes no setting and no version"
+        );
+    }
+    let mut dup = super::support::new_tenant(t0());
+    dup.base_url = Some(url.clone());
+    assert_err!(store.create_tenant(&dup).await, Error::Conflict { .. });
+    assert_err!(store.tenant(dup.id).await, Error::NotFound { .. });
+    let ghost = crate::ids::TenantId::random(&crate::random::OsRandom);
+    assert_err!(
+        store
+            .edit_tenant_settings(ghost, &[TenantEdit::Rename("Ghost".to_owned())], None)
+            .await,
+        Error::NotFound { .. }
+    );
+
+    // Going back to the host's address frees the host for another tenant.
+    let cleared = store
+        .edit_tenant_settings(
+            tid,
+            &[TenantEdit::BaseUrl(None), TenantEdit::Sender(None)],
+            Some(stored.version),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cleared.base_url, None);
+    assert_eq!(cleared.sender, None);
+    let moved = store
+        .edit_tenant_settings(
+            other.tenant.id,
+            &[TenantEdit::BaseUrl(Some(url.clone()))],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.base_url, Some(url));
+    // A tenant created with its own host keeps it.
+    let mut own = super::support::new_tenant(t0());
+    let own_url = fresh_url("created");
+    own.base_url = Some(own_url.clone());
+    own.sender = Some(sender.clone());
+    store.create_tenant(&own).await.unwrap();
+    let read = store.tenant(own.id).await.unwrap();
+    assert_eq!(read.base_url, Some(own_url));
+    assert_eq!(read.sender, Some(sender));
+}
+
+/// Tenants racing for one host: exactly one gets it, every other one is `Conflict`.
+pub async fn concurrent_tenant_hosts(store: Arc<dyn Store>) {
+    let url = fresh_url("race");
+    let mut tenants = Vec::new();
+    for _ in 0..6 {
+        tenants.push(world(store.as_ref()).await.tenant.id);
+    }
+    let calls = tenants
+        .iter()
+        .map(|&tid| {
+            let store = store.clone();
+            let url = url.clone();
+            async move {
+                store
+                    .edit_tenant_settings(tid, &[TenantEdit::BaseUrl(Some(url))], None)
+                    .await
+            }
+        })
+        .collect();
+    let outcomes = race_all(calls).await;
+    assert_eq!(
+        outcomes.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "exactly one of the racing tenants gets the host: {outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .filter(|r| r.is_err())
+            .all(|r| matches!(r, Err(Error::Conflict { .. }))),
+        "the others are Conflict: {outcomes:?}"
+    );
+    let mut holders = 0;
+    for tid in tenants {
+        if store.tenant(tid).await.unwrap().base_url.as_ref() == Some(&url) {
+            holders += 1;
+        }
+    }
+    assert_eq!(holders, 1, "one tenant holds the host");
+}

@@ -18,6 +18,9 @@ impl DirectoryStore for MemoryStore {
             if st.tenants.contains_key(&tenant.id) {
                 return Err(Error::conflict("tenant id already exists"));
             }
+            if let Some(url) = &tenant.base_url {
+                host_free(st, url, None)?;
+            }
             let seq = st.seq();
             st.tenants.insert(
                 tenant.id,
@@ -413,18 +416,51 @@ impl DirectoryStore for MemoryStore {
         edit: &TenantEdit,
         expected: Option<u64>,
     ) -> Result<Tenant> {
+        self.edit_tenant_settings(tenant, std::slice::from_ref(edit), expected)
+            .await
+    }
+
+    async fn edit_tenant_settings(
+        &self,
+        tenant: TenantId,
+        edits: &[TenantEdit],
+        expected: Option<u64>,
+    ) -> Result<Tenant> {
         self.with(|st| {
+            let stored = st
+                .tenants
+                .get(&tenant)
+                .map(|t| t.value.version)
+                .ok_or_else(|| not_found(Entity::Tenant))?;
+            crate::model::check_expected_version("account settings", stored, expected)?;
+            if edits.is_empty() {
+                return Err(Error::invalid("edits", "give at least one change"));
+            }
+            // Every check before the first write: all or nothing.
+            for edit in edits {
+                match edit {
+                    TenantEdit::BaseUrl(Some(url)) => host_free(st, url, Some(tenant))?,
+                    TenantEdit::Rename(_)
+                    | TenantEdit::NotificationRecipients(_)
+                    | TenantEdit::Branding(_)
+                    | TenantEdit::BaseUrl(None)
+                    | TenantEdit::Sender(_) => {}
+                }
+            }
             let t = st
                 .tenants
                 .get_mut(&tenant)
                 .ok_or_else(|| not_found(Entity::Tenant))?;
-            crate::model::check_expected_version("account settings", t.value.version, expected)?;
-            match edit {
-                TenantEdit::Rename(name) => t.value.name.clone_from(name),
-                TenantEdit::NotificationRecipients(list) => {
-                    t.value.notification_recipients.clone_from(list);
+            for edit in edits {
+                match edit {
+                    TenantEdit::Rename(name) => t.value.name.clone_from(name),
+                    TenantEdit::NotificationRecipients(list) => {
+                        t.value.notification_recipients.clone_from(list);
+                    }
+                    TenantEdit::Branding(branding) => t.value.branding = branding.clone(),
+                    TenantEdit::BaseUrl(url) => t.value.base_url.clone_from(url),
+                    TenantEdit::Sender(sender) => t.value.sender.clone_from(sender),
                 }
-                TenantEdit::Branding(branding) => t.value.branding = branding.clone(),
             }
             t.value.version += 1;
             Ok(t.value.clone())
@@ -510,4 +546,25 @@ impl DirectoryStore for MemoryStore {
                 .collect())
         })
     }
+}
+
+/// `Conflict` if a tenant other than `own` has a base URL on `url`'s host.
+fn host_free(
+    st: &super::State,
+    url: &crate::model::TenantBaseUrl,
+    own: Option<TenantId>,
+) -> Result<()> {
+    let taken = st.tenants.values().any(|t| {
+        Some(t.value.id) != own
+            && t.value
+                .base_url
+                .as_ref()
+                .is_some_and(|u| u.host() == url.host())
+    });
+    if taken {
+        return Err(Error::conflict(
+            "another account already uses this host name for its portal",
+        ));
+    }
+    Ok(())
 }

@@ -370,6 +370,8 @@ impl PortalService {
             notification_recipients,
             time_zone,
             created_at: self.inner.clock.now(),
+            base_url: None,
+            sender: None,
             version: crate::model::first_version(),
         };
         self.inner.store.create_tenant(&tenant).await?;

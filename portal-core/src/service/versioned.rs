@@ -1,6 +1,6 @@
 //! Edits of the versioned records of the staff side that are not part of a plan: a
 //! portal's own fields (name, target date, status, branding) and the tenant's settings
-//! (name, notification recipients, branding). A caller may name the version it saw;
+//! (name, notification recipients, branding, base URL, sender). A caller may name the version it saw;
 //! the store compares it inside the unit of each change (`Stale` otherwise), so two
 //! staff members editing at once never silently overwrite each other.
 
@@ -11,7 +11,8 @@ use super::{MAX_NAME, PortalService};
 use crate::error::{Error, Result};
 use crate::ids::PortalId;
 use crate::model::{
-    Branding, EmailAddress, Portal, PortalStatus, Tenant, check_expected_version, clean_label,
+    Branding, EmailAddress, Portal, PortalStatus, Sender, Tenant, TenantBaseUrl,
+    check_expected_version, clean_label,
 };
 use crate::staff::{StaffContext, StaffRole};
 use crate::store::{PortalEdit, TenantEdit};
@@ -40,6 +41,12 @@ pub struct TenantUpdate {
     pub notification_recipients: Option<Vec<String>>,
     /// The branding defaults of portals created from now on.
     pub branding: Option<Branding>,
+    /// The tenant's own public base URL (raw, parsed here by
+    /// [`TenantBaseUrl::parse`]); `Some(None)` goes back to the host's.
+    pub base_url: Option<Option<String>>,
+    /// Who the tenant's emails come from (validated by [`Sender::new`]);
+    /// `Some(None)` goes back to the host's configured sender.
+    pub sender: Option<Option<Sender>>,
 }
 
 impl PortalUpdate {
@@ -128,9 +135,11 @@ impl PortalService {
 
     /// Changes the staff member's tenant's settings (admin). With `expected`, the
     /// settings must still be at that version (`Stale` otherwise, nothing written).
-    /// Every setting is checked before anything is written; each changed setting is
-    /// then one store unit, the next naming the version the previous one left.
-    /// Returns the tenant as stored.
+    /// Every setting is checked (roles, names, addresses, the base URL) before
+    /// anything is written; then every changed setting is written in ONE store unit
+    /// ([`DirectoryStore::edit_tenant_settings`](crate::store::DirectoryStore::edit_tenant_settings)):
+    /// one version step, and a refusal (a stale version, a host another tenant has)
+    /// writes none of them. Returns the tenant as stored.
     pub async fn update_tenant(
         &self,
         staff: &StaffContext,
@@ -161,25 +170,28 @@ impl PortalService {
         if let Some(branding) = update.branding {
             edits.push(TenantEdit::Branding(branding));
         }
+        if let Some(url) = update.base_url {
+            let url = url
+                .as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(TenantBaseUrl::parse)
+                .transpose()?;
+            edits.push(TenantEdit::BaseUrl(url));
+        }
+        if let Some(sender) = update.sender {
+            edits.push(TenantEdit::Sender(sender));
+        }
         if edits.is_empty() {
             let current = self.inner.store.tenant(staff.tenant).await?;
             check_expected_version("account settings", current.version, expected)?;
             return Ok(current);
         }
-        let mut expected = expected;
-        let mut stored = None;
-        for edit in edits {
-            let t = self
-                .inner
-                .store
-                .edit_tenant(staff.tenant, &edit, expected)
-                .await?;
-            expected = expected.map(|_| t.version);
-            stored = Some(t);
-        }
-        match stored {
-            Some(t) => Ok(t),
-            None => self.inner.store.tenant(staff.tenant).await,
-        }
+        // One unit for every setting: one version step, all or nothing (a host
+        // another tenant has refuses the whole PATCH).
+        self.inner
+            .store
+            .edit_tenant_settings(staff.tenant, &edits, expected)
+            .await
     }
 }

@@ -5,10 +5,10 @@
 use base64::Engine as _;
 use portal_core::error::{Entity, Error};
 use portal_core::ids::{ContactId, FileId, PhaseId, PortalId, QuestionId, TaskId, TemplateId};
-use portal_core::model::TimeZone;
 use portal_core::model::{
     Branding, Contact, LogoRef, MeetingSchedule, Portal, PortalStatus, Side, Task, TaskKind,
 };
+use portal_core::model::{Sender, TimeZone};
 use portal_core::reminders::ReminderSettings;
 use portal_core::service::{PlanTaskSpec, PortalUpdate, TaskSpec, TenantUpdate};
 use portal_core::workflow::documents::Verdict;
@@ -123,6 +123,33 @@ impl PortalApp {
                         ));
                     }
                 }
+                update.base_url = match m.get("base_url") {
+                    None => None,
+                    Some(Value::Null) => Some(None),
+                    Some(Value::String(u)) => Some(Some(u.clone())),
+                    Some(_) => return Err(input::invalid("base_url", "must be a string or null")),
+                };
+                update.sender = match m.get("sender") {
+                    None => None,
+                    Some(Value::Null) => Some(None),
+                    Some(Value::Object(o)) => {
+                        let field = |name: &'static str, api: &'static str| match o.get(name) {
+                            None | Some(Value::Null) => Ok(None),
+                            Some(Value::String(v)) => Ok(Some(v.clone())),
+                            Some(_) => Err(input::invalid(api, "must be a string")),
+                        };
+                        let name = field("name", "sender.name")?.unwrap_or_default();
+                        let address = field("address", "sender.address")?.unwrap_or_default();
+                        let reply_to = field("reply_to", "sender.reply_to")?;
+                        Some(Some(Sender::new(&name, &address, reply_to.as_deref())?))
+                    }
+                    Some(_) => {
+                        return Err(input::invalid(
+                            "sender",
+                            "give an object with name, address and reply_to, or null",
+                        ));
+                    }
+                };
                 let t = s
                     .update_tenant(&call.staff, update, Some(expected))
                     .await

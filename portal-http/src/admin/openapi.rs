@@ -301,6 +301,17 @@ fn schemas() -> Map<String, Value> {
         ),
     );
     put(
+        "Sender",
+        object(
+            &["name", "address", "reply_to"],
+            json!({
+                "name": s("string"),
+                "address": s("string"),
+                "reply_to": { "type": ["string", "null"] },
+            }),
+        ),
+    );
+    put(
         "Tenant",
         object(
             &[
@@ -308,14 +319,18 @@ fn schemas() -> Map<String, Value> {
                 "name",
                 "branding",
                 "notification_recipients",
+                "base_url",
+                "sender",
                 "created_at",
                 "version",
             ],
             json!({
                 "id": id(), "name": s("string"), "branding": reference("Branding"),
                 "notification_recipients": { "type": "array", "items": s("string") },
+                "base_url": { "type": ["string", "null"], "description": "The MSP's own public address (no trailing slash); null: the host's." },
+                "sender": { "oneOf": [ { "type": "null" }, reference("Sender") ] },
                 "created_at": time(),
-                "version": { "type": "integer", "minimum": 1, "description": "Raised by every change of the settings (name, recipients, branding); the ETag is \"v<version>\"." },
+                "version": { "type": "integer", "minimum": 1, "description": "Raised by every change of the settings (name, recipients, branding, base URL, sender); the ETag is \"v<version>\"." },
             }),
         ),
     );
@@ -406,12 +421,25 @@ fn schemas() -> Map<String, Value> {
         ),
     );
     put(
+        "SenderInput",
+        object(
+            &["name", "address"],
+            json!({
+                "name": { "type": "string", "maxLength": 120, "description": "The From display name; no quotes or angle brackets." },
+                "address": { "type": "string", "format": "email", "description": "The From address." },
+                "reply_to": { "type": ["string", "null"], "format": "email", "description": "Where replies go, when not to the From address." },
+            }),
+        ),
+    );
+    put(
         "TenantPatch",
         object(
             &[],
             json!({
                 "name": text(200),
                 "notification_recipients": { "type": "array", "maxItems": 20, "items": { "type": "string", "format": "email" } },
+                "base_url": { "type": ["string", "null"], "format": "uri", "maxLength": 2000, "description": "The MSP's own public address for its portals (custom domain), with an optional path prefix: absolute, https (http only for localhost and loopback), no query or fragment. Its host must be unique across MSPs (409 otherwise). null goes back to the host's address." },
+                "sender": { "oneOf": [ { "type": "null" }, reference("SenderInput") ], "description": "Who the MSP's emails come from; null goes back to the host's sender." },
             }),
         ),
     );
@@ -1102,6 +1130,12 @@ pub(crate) fn document(prefix: &str) -> Value {
                 problem_response(
                     "Empty, markup, or a kind of file the portal does not accept; or no name",
                 ),
+            );
+        }
+        if matches!(route.op, super::routes::Op::EditTenant) {
+            responses.insert(
+                "409".into(),
+                problem_response("Another MSP's portal already uses the host of `base_url`"),
             );
         }
         if route.if_match {

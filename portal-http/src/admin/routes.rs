@@ -227,7 +227,7 @@ pub(crate) fn routes() -> Vec<Route> {
             .etag(),
         r(M::PATCH, "/tenant", EditTenant, "updateTenant")
             .admin()
-            .summary("Rename the MSP or replace its notification recipients")
+            .summary("Change the MSP's settings in one step: name, notification recipients, own base URL (custom domain) and sender")
             .body("TenantPatch")
             .ok(200, "Tenant")
             .if_match(),

@@ -60,6 +60,12 @@ pub(crate) fn tenant(t: &Tenant) -> Value {
         "name": t.name,
         "branding": branding(&t.branding),
         "notification_recipients": t.notification_recipients.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
+        "base_url": t.base_url.as_ref().map(|u| u.as_str()),
+        "sender": t.sender.as_ref().map(|s| json!({
+            "name": s.name,
+            "address": s.address.as_str(),
+            "reply_to": s.reply_to.as_ref().map(|r| r.as_str()),
+        })),
         "created_at": time(t.created_at),
         "version": t.version,
     })

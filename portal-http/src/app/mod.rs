@@ -221,6 +221,18 @@ impl PortalApp {
         &self.config
     }
 
+    /// Whether a request to `path` is the app's: a mounted [`HostPages`](crate::HostPages)
+    /// prefix, the admin API, or the portal's mount (the whole site when the portal is
+    /// mounted at the root). [`serve_with_fallback`](crate::serve_with_fallback) hands
+    /// every other path to the host's own routes.
+    pub fn owns_path(&self, path: &str) -> bool {
+        if self.host_pages.iter().any(|h| h.owns(path)) || self.admin_path(path).is_some() {
+            return true;
+        }
+        path.strip_prefix(self.config.prefix())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }
+
     /// Handles one request from `remote`.
     ///
     /// The body must be `'static` (hyper's `Incoming` is): an upload's file is handed

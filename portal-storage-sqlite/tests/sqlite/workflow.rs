@@ -53,6 +53,8 @@ async fn plan(store: &dyn Store, seed: u64) -> Plan {
         notification_recipients: vec![],
         time_zone: Default::default(),
         created_at: at(0),
+        base_url: None,
+        sender: None,
         version: portal_core::model::first_version(),
     };
     store.create_tenant(&tenant).await.unwrap();

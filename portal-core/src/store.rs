@@ -18,6 +18,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::access::{AccessPolicy, SessionPolicy};
 use crate::blob::keyring::{KeyId, WrappedKey};
+use crate::blob::rotation::{SealedAt, SealedKey, SealedKind};
 use crate::error::{Error, Result};
 use crate::idempotency::{IdempotencyKey, Reservation, Reserve, SavedResponse};
 use crate::ids::{
@@ -897,6 +898,20 @@ pub trait WorkflowStore: Send + Sync + 'static {
 ///   `replace_file_key` sets a file's wrapped key to `new` only if it is still
 ///   `expected` (answers whether it did), so a concurrent rotation never overwrites a
 ///   newer key with an older one. It changes nothing else.
+/// - Key rotation of every other sealed record: `sealed_keys_to_rewrap(kind, active,
+///   after, limit)` lists up to `limit` wrapped keys of `kind` (of every tenant) whose
+///   key id is not `active`, ordered by their [`SealedAt`] (see there for what it is per
+///   kind), starting strictly after `after`, each with the binding of its record as
+///   stored (see [`crate::blob::rotation::SealedBinding`]). It lists, per kind: the image of every drawn
+///   signature ([`SignatureStore`]); every attached signature document; every dropped
+///   file ([`FileDropStore`]) whose bytes are not removed; every sealed field of every
+///   credential handoff that is not purged ([`CredentialStore`]), `part` being the
+///   field's position in the record. None may be left out: a kind a store skips stays
+///   under the old key and becomes unreadable once that key is retired.
+///   `replace_sealed_key(kind, at, expected, new)` sets that one wrapped key to `new`
+///   only if it is still `expected` and answers whether it did; a record that is gone
+///   (or a key that is not `expected`) answers `false` and nothing is written. It
+///   changes nothing else (the content, its hash, the record's other fields).
 /// - `blob_in_use` answers whether any file record or signature image
 ///   ([`SignatureStore`]) points at `blob` (orphan sweeps remove only blobs no record
 ///   points at).
@@ -933,6 +948,23 @@ pub trait DocumentStore: Send + Sync + 'static {
     async fn replace_file_key(
         &self,
         file: FileId,
+        expected: &WrappedKey,
+        new: &WrappedKey,
+    ) -> Result<bool>;
+    /// Wrapped keys of `kind` under another key than `active`, by [`SealedAt`].
+    async fn sealed_keys_to_rewrap(
+        &self,
+        kind: SealedKind,
+        active: &KeyId,
+        after: Option<SealedAt>,
+        limit: usize,
+    ) -> Result<Vec<SealedKey>>;
+    /// Replaces one wrapped key of `kind` if it is still `expected`; answers whether
+    /// it did.
+    async fn replace_sealed_key(
+        &self,
+        kind: SealedKind,
+        at: SealedAt,
         expected: &WrappedKey,
         new: &WrappedKey,
     ) -> Result<bool>;

@@ -25,6 +25,7 @@ use portal_core::access::rules;
 use portal_core::access::{AccessPolicy, SessionPolicy};
 use portal_core::audit::{self, AuditEntry, ChainHead, ChainedEvent};
 use portal_core::blob::keyring::{KeyId, WrappedKey};
+use portal_core::blob::rotation::{SealedAt, SealedKey, SealedKind};
 use portal_core::conformance;
 use portal_core::credentials::CredentialRecord;
 use portal_core::filedrop::{DropDecision, DroppedFile, NewDropDecision};
@@ -189,6 +190,14 @@ enum Breakage {
     RewrapListsActive,
     /// `files_to_rewrap` ignores its cursor.
     RewrapIgnoresCursor,
+    /// `sealed_keys_to_rewrap` never lists drawn signature images.
+    RewrapSkipsSignatureImages,
+    /// `sealed_keys_to_rewrap` never lists signature documents.
+    RewrapSkipsSignatureDocuments,
+    /// `sealed_keys_to_rewrap` never lists dropped files.
+    RewrapSkipsDroppedFiles,
+    /// `sealed_keys_to_rewrap` never lists credential fields.
+    RewrapSkipsCredentialFields,
     /// `add_document_file` does not check the file's tenant: a file naming another
     /// tenant is written (filed under the portal's tenant) instead of refused.
     TenantUnchecked,
@@ -1599,6 +1608,39 @@ impl DocumentStore for Broken {
         self.inner.replace_file_key(file, expected, new).await
     }
 
+    async fn sealed_keys_to_rewrap(
+        &self,
+        kind: SealedKind,
+        active: &KeyId,
+        after: Option<SealedAt>,
+        limit: usize,
+    ) -> Result<Vec<SealedKey>> {
+        let skipped = match kind {
+            SealedKind::SignatureImage => Breakage::RewrapSkipsSignatureImages,
+            SealedKind::SignatureDocument => Breakage::RewrapSkipsSignatureDocuments,
+            SealedKind::DroppedFile => Breakage::RewrapSkipsDroppedFiles,
+            SealedKind::CredentialField => Breakage::RewrapSkipsCredentialFields,
+        };
+        if self.is(skipped) {
+            return Ok(Vec::new());
+        }
+        self.inner
+            .sealed_keys_to_rewrap(kind, active, after, limit)
+            .await
+    }
+
+    async fn replace_sealed_key(
+        &self,
+        kind: SealedKind,
+        at: SealedAt,
+        expected: &WrappedKey,
+        new: &WrappedKey,
+    ) -> Result<bool> {
+        self.inner
+            .replace_sealed_key(kind, at, expected, new)
+            .await
+    }
+
     async fn blob_in_use(&self, blob: BlobId) -> Result<bool> {
         if self.is(Breakage::DropBlobsNotInUse)
             && self.shadow().drops.values().any(|(_, b)| *b == blob)
@@ -2069,6 +2111,14 @@ caught! {
         RewrapListsActive => ref file_key_rotation;
     rewrap_ignoring_cursor_is_caught_by_file_key_rotation:
         RewrapIgnoresCursor => ref file_key_rotation;
+    rewrap_skipping_signature_images_is_caught_by_sealed_key_rotation:
+        RewrapSkipsSignatureImages => ref sealed_key_rotation;
+    rewrap_skipping_signature_documents_is_caught_by_sealed_key_rotation:
+        RewrapSkipsSignatureDocuments => ref sealed_key_rotation;
+    rewrap_skipping_dropped_files_is_caught_by_sealed_key_rotation:
+        RewrapSkipsDroppedFiles => ref sealed_key_rotation;
+    rewrap_skipping_credential_fields_is_caught_by_sealed_key_rotation:
+        RewrapSkipsCredentialFields => ref sealed_key_rotation;
     unchecked_tenant_is_caught_by_document_refusals_write_nothing:
         TenantUnchecked => ref document_refusals_write_nothing;
     partial_enqueue_is_caught_by_outbox_enqueue_round_trips:

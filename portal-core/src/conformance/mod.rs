@@ -84,6 +84,7 @@ mod races;
 mod refusals;
 mod reminders;
 mod retention;
+mod rotation;
 mod sessions;
 mod signatures;
 mod staff;
@@ -163,6 +164,7 @@ pub use reminders::{
     reminder_last_visit, reminder_settings_round_trip, reminder_snooze_and_unsubscribe,
 };
 pub use retention::{prune_access_log_batches, prune_access_log_boundary};
+pub use rotation::sealed_key_rotation;
 pub use sessions::{
     access_log, end_session, portal_status_reaches_sessions, revoke_contact, session_absolute_cap,
     session_expiry_boundary, session_slides,
@@ -274,6 +276,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     document_file_keeps_immutable_fields(s).await;
     review_queue_order_and_scope(s).await;
     file_key_rotation(s).await;
+    sealed_key_rotation(s).await;
     delete_portal_erases_everything(s).await;
     concurrent_document_uploads(store.clone()).await;
     concurrent_document_reviews(store.clone()).await;
@@ -372,6 +375,7 @@ macro_rules! conformance_tests {
             prune_access_log_batches, document_upload_recorded, document_file_round_trips,
             document_refusals_write_nothing, document_supersede,
             document_file_keeps_immutable_fields, review_queue_order_and_scope, file_key_rotation,
+            sealed_key_rotation,
             delete_portal_erases_everything,
             outbox_enqueue_round_trips, outbox_queued_with_their_unit, outbox_claims_due_in_order,
             outbox_stale_claim_refused, outbox_outcomes, outbox_prune_sent,

@@ -1411,6 +1411,14 @@ pub type PlanDecision = std::sync::Arc<
 ///   `add_comment` does: listed by `comments` after the thread's earlier ones), and
 ///   queue its `emails` (see [`OutboxStore`]; an email id that exists is `Conflict`). If `decide` or `diff` errs, nothing is written and the error is
 ///   returned unchanged. Returns the change as written.
+/// - **A deleted task takes its sealed records with it**, in the same unit: its
+///   dropped files (every state, [`FileDropStore`]), its signature and attached
+///   signature document ([`SignatureStore`]) and its credential record with its sealed
+///   fields ([`CredentialStore`]). The returned change's `erased_blobs` lists their
+///   blobs (each dropped file whose bytes are not removed yet, the drawn image, the
+///   document), each once, for the caller to delete; afterwards `blob_in_use` is
+///   `false` for each, and reads of those records are `NotFound`. Audit events stay
+///   (append-only).
 /// - **Serialised per portal.** Concurrent `change_plan` calls of one portal, and
 ///   every other write of its phases and tasks (`add_phase`, `add_task`,
 ///   `update_task`, document changes), never interleave: each `decide` sees the
@@ -1515,6 +1523,7 @@ pub fn check_new_plan(
         emails: Vec::new(),
         subject: None,
         comments: Vec::new(),
+        erased_blobs: Vec::new(),
     };
     change.diff(&empty).map(|_| ())
 }

@@ -190,6 +190,10 @@ enum Breakage {
     RewrapListsActive,
     /// `files_to_rewrap` ignores its cursor.
     RewrapIgnoresCursor,
+    /// `change_plan` deleting a task forgets its dropped files' blobs.
+    DeleteTaskKeepsDropBlobs,
+    /// `change_plan` deleting a task forgets its signature image's and document's blobs.
+    DeleteTaskKeepsSignatureBlobs,
     /// `sealed_keys_to_rewrap` never lists drawn signature images.
     RewrapSkipsSignatureImages,
     /// `sealed_keys_to_rewrap` never lists signature documents.
@@ -1268,6 +1272,22 @@ impl PlanStore for Broken {
             }
             return Ok(done);
         }
+        if self.is(Breakage::DeleteTaskKeepsDropBlobs)
+            || self.is(Breakage::DeleteTaskKeepsSignatureBlobs)
+        {
+            let mut done = self.inner.change_plan(portal, decide).await?;
+            let shadow = self.shadow();
+            let drops: HashSet<BlobId> = shadow.drops.values().map(|(_, b)| *b).collect();
+            done.erased_blobs.retain(|b| {
+                if self.is(Breakage::DeleteTaskKeepsDropBlobs) {
+                    !drops.contains(b)
+                } else {
+                    !shadow.signature_blobs.contains(b) && !shadow.signature_documents.contains(b)
+                }
+            });
+            drop(shadow);
+            return Ok(done);
+        }
         if self.is(Breakage::PlanUnchecked) {
             let before = self.inner.plan(portal).await?;
             let change = decide(&before)?;
@@ -1357,6 +1377,7 @@ impl TemplateStore for Broken {
                             emails: Vec::new(),
                             subject: None,
                             comments: Vec::new(),
+                            erased_blobs: Vec::new(),
                         })
                     })
                 })
@@ -2111,6 +2132,10 @@ caught! {
         RewrapListsActive => ref file_key_rotation;
     rewrap_ignoring_cursor_is_caught_by_file_key_rotation:
         RewrapIgnoresCursor => ref file_key_rotation;
+    delete_task_keeping_drop_blobs_is_caught_by_delete_task_erases_its_files:
+        DeleteTaskKeepsDropBlobs => ref delete_task_erases_its_files;
+    delete_task_keeping_signature_blobs_is_caught_by_delete_task_erases_its_files:
+        DeleteTaskKeepsSignatureBlobs => ref delete_task_erases_its_files;
     rewrap_skipping_signature_images_is_caught_by_sealed_key_rotation:
         RewrapSkipsSignatureImages => ref sealed_key_rotation;
     rewrap_skipping_signature_documents_is_caught_by_sealed_key_rotation:

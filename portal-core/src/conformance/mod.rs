@@ -89,6 +89,7 @@ mod sessions;
 mod signatures;
 mod staff;
 mod support;
+mod task_erasure;
 mod versions;
 mod webhooks;
 mod workflow;
@@ -165,6 +166,7 @@ pub use reminders::{
 };
 pub use retention::{prune_access_log_batches, prune_access_log_boundary};
 pub use rotation::sealed_key_rotation;
+pub use task_erasure::delete_task_erases_its_files;
 pub use sessions::{
     access_log, end_session, portal_status_reaches_sessions, revoke_contact, session_absolute_cap,
     session_expiry_boundary, session_slides,
@@ -277,6 +279,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     review_queue_order_and_scope(s).await;
     file_key_rotation(s).await;
     sealed_key_rotation(s).await;
+    delete_task_erases_its_files(s).await;
     delete_portal_erases_everything(s).await;
     concurrent_document_uploads(store.clone()).await;
     concurrent_document_reviews(store.clone()).await;
@@ -375,7 +378,7 @@ macro_rules! conformance_tests {
             prune_access_log_batches, document_upload_recorded, document_file_round_trips,
             document_refusals_write_nothing, document_supersede,
             document_file_keeps_immutable_fields, review_queue_order_and_scope, file_key_rotation,
-            sealed_key_rotation,
+            sealed_key_rotation, delete_task_erases_its_files,
             delete_portal_erases_everything,
             outbox_enqueue_round_trips, outbox_queued_with_their_unit, outbox_claims_due_in_order,
             outbox_stale_claim_refused, outbox_outcomes, outbox_prune_sent,

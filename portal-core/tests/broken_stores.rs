@@ -1657,9 +1657,7 @@ impl DocumentStore for Broken {
         expected: &WrappedKey,
         new: &WrappedKey,
     ) -> Result<bool> {
-        self.inner
-            .replace_sealed_key(kind, at, expected, new)
-            .await
+        self.inner.replace_sealed_key(kind, at, expected, new).await
     }
 
     async fn blob_in_use(&self, blob: BlobId) -> Result<bool> {

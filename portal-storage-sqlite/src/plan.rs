@@ -12,12 +12,12 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use portal_core::ids::BlobId;
 use portal_core::model::{Phase, Portal, Task};
 use portal_core::store::{Page, PageKey, PlanDecision, PlanStore, TemplateStore, check_new_plan};
 use portal_core::workflow::ActivityEntry;
 use portal_core::workflow::plan::{Plan, PlanChange, PlanWrite};
 use portal_core::workflow::template::PlanTemplate;
-use portal_core::ids::BlobId;
 use portal_core::{Entity, Error, PortalId, Result, TemplateId, TenantId};
 
 use crate::SqliteStore;
@@ -128,10 +128,7 @@ fn erase_task_records(conn: &Connection, p: &[u8], t: &[u8]) -> Result<Vec<BlobI
     ] {
         let found: Vec<BlobId> = conn
             .prepare_cached(sql)
-            .and_then(|mut s| {
-                s.query_map(params![p, t], blob)
-                    .and_then(Iterator::collect)
-            })
+            .and_then(|mut s| s.query_map(params![p, t], blob).and_then(Iterator::collect))
             .db("reading a deleted task's blobs")?;
         blobs.extend(found);
     }

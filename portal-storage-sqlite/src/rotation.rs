@@ -96,9 +96,8 @@ fn field_row(row: &Row<'_>) -> rusqlite::Result<SealedKey> {
         kind: SealedKind::CredentialField,
         at: SealedAt {
             id: *id16(row, 0)?.as_uuid(),
-            part: u32::try_from(part).map_err(|_| {
-                rusqlite::Error::IntegralValueOutOfRange(1, part)
-            })?,
+            part: u32::try_from(part)
+                .map_err(|_| rusqlite::Error::IntegralValueOutOfRange(1, part))?,
         },
         binding: SealedBinding::Credential {
             binding: CredentialBinding {

@@ -371,7 +371,9 @@ async fn several_files_in_one_post_are_each_dropped() {
     assert_eq!(refused.status, 400, "{}", refused.body);
     let text = refused.text();
     assert!(
-        text.contains("Dropped: switch.conf. empty.txt was not dropped, nor any file chosen after it."),
+        text.contains(
+            "Dropped: switch.conf. empty.txt was not dropped, nor any file chosen after it."
+        ),
         "{text}"
     );
     let names: Vec<String> = h

@@ -166,7 +166,6 @@ pub use reminders::{
 };
 pub use retention::{prune_access_log_batches, prune_access_log_boundary};
 pub use rotation::sealed_key_rotation;
-pub use task_erasure::delete_task_erases_its_files;
 pub use sessions::{
     access_log, end_session, portal_status_reaches_sessions, revoke_contact, session_absolute_cap,
     session_expiry_boundary, session_slides,
@@ -177,6 +176,7 @@ pub use signatures::{
 pub use staff::{
     ADMIN_USE_CASES, STAFF_USE_CASES, staff_actions_land_in_the_feed, staff_isolation, staff_roles,
 };
+pub use task_erasure::delete_task_erases_its_files;
 pub use versions::{
     concurrent_versioned_edits, contact_edit_compare_and_set, portal_fields_in_one_unit,
     versions_compare_and_set,

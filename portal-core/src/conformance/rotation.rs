@@ -105,7 +105,9 @@ async fn walk(store: &dyn Store, kind: SealedKind, active: &KeyId, page: usize) 
             "{kind:?}: strictly after the cursor"
         );
         assert!(
-            batch.iter().all(|k| &k.key.key_id != active && k.kind == kind),
+            batch
+                .iter()
+                .all(|k| &k.key.key_id != active && k.kind == kind),
             "{kind:?}: never a key under the active key, never another kind"
         );
         let Some(last) = batch.last() else { break };
@@ -132,10 +134,15 @@ pub async fn sealed_key_rotation(store: &dyn Store) {
     let w = world(store).await;
 
     // A signature task with its document and a drawn signature.
-    let sig_task = task_in(store, &w, TaskKind::Signature {
+    let sig_task = task_in(
+        store,
+        &w,
+        TaskKind::Signature {
             document: None,
             consent: None,
-        }).await;
+        },
+    )
+    .await;
     let doc_bytes = b"%PDF-1.7 the agreement".to_vec();
     let sealed_doc = seal(&before, &w, &sig_task, &doc_bytes).await;
     let doc = AttachedDocument {
@@ -414,10 +421,7 @@ pub async fn sealed_key_rotation(store: &dyn Store) {
         doc_bytes,
         "the signature document opens with the new key alone"
     );
-    let read = store
-        .dropped_file(w.portal.id, live_drop.id)
-        .await
-        .unwrap();
+    let read = store.dropped_file(w.portal.id, live_drop.id).await.unwrap();
     assert_eq!(
         crate::filedrop::DroppedFile {
             key: live_drop.key.clone(),

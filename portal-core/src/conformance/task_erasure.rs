@@ -25,7 +25,12 @@ fn key() -> WrappedKey {
     }
 }
 
-async fn drop_file(store: &dyn Store, w: &World, task: &Task, at: i64) -> crate::filedrop::DroppedFile {
+async fn drop_file(
+    store: &dyn Store,
+    w: &World,
+    task: &Task,
+    at: i64,
+) -> crate::filedrop::DroppedFile {
     let new = NewDrop {
         id: FileId::random(&OsRandom),
         name: "backup.conf".into(),

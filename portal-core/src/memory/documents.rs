@@ -278,7 +278,9 @@ fn sealed_key_mut(st: &mut State, kind: SealedKind, at: SealedAt) -> Option<&mut
     let blob = BlobId::from_uuid(at.id);
     match kind {
         SealedKind::SignatureImage => st.signatures.values_mut().find_map(|s| match &mut s.mark {
-            crate::signatures::SignatureMark::Drawn(image) if image.blob == blob && at.part == 0 => {
+            crate::signatures::SignatureMark::Drawn(image)
+                if image.blob == blob && at.part == 0 =>
+            {
                 Some(&mut image.key)
             }
             _ => None,

@@ -553,7 +553,11 @@ impl PortalService {
             let Some(last) = batch.last() else { break };
             after = Some(last.at);
             for sealed in &batch {
-                match vault.keys().rewrap(&sealed.key, &sealed.binding.aad()).await {
+                match vault
+                    .keys()
+                    .rewrap(&sealed.key, &sealed.binding.aad())
+                    .await
+                {
                     Ok(Some(new)) => {
                         if self
                             .inner

@@ -334,7 +334,10 @@ async fn deleting_a_drop_task_erases_its_files_and_their_content() {
             })
         ));
     }
-    assert!(kit.blobs.get(kept.blob).await.is_ok(), "another task's file stays");
+    assert!(
+        kit.blobs.get(kept.blob).await.is_ok(),
+        "another task's file stays"
+    );
     let feed = kit.service.store().activity(portal, 5).await.unwrap();
     assert_eq!(
         feed[0].kind,

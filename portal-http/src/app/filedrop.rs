@@ -135,7 +135,11 @@ impl PortalApp {
         let session = self.session_cookie(&token, &ctx);
         match stored {
             Ok(()) => {
-                let done = if dropped.len() == 1 { "dropped" } else { "dropped-several" };
+                let done = if dropped.len() == 1 {
+                    "dropped"
+                } else {
+                    "dropped-several"
+                };
                 Ok(Reply::see_other(
                     self.config
                         .path(&format!("/tasks/{task}?done={done}#drops")),

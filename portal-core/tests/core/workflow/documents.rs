@@ -781,7 +781,12 @@ async fn rotation_rewraps_every_kind_and_the_old_key_can_go() {
     .await;
     let dropped_bytes = pdf(2500);
     let dropped = service
-        .drop_file(&ctx, drop_task.id, "backup.pdf", pieces(&dropped_bytes, 700))
+        .drop_file(
+            &ctx,
+            drop_task.id,
+            "backup.pdf",
+            pieces(&dropped_bytes, 700),
+        )
         .await
         .unwrap();
     let handoff = add(

@@ -1193,7 +1193,8 @@ pub trait FileDropStore: Send + Sync + 'static {
 ///   one is `NotFound(File)`.
 /// - [`DocumentStore::blob_in_use`] answers `true` for an attached document's blob
 ///   (until it is replaced); `delete_portal` erases the portal's signatures and
-///   documents with everything else and returns the documents' blobs with the others.
+///   documents with everything else and returns the documents' blobs and the drawn
+///   images' blobs with the others.
 #[async_trait]
 pub trait SignatureStore: Send + Sync + 'static {
     /// Stores a task's signature with its task change, audit event and emails, once.

@@ -190,6 +190,8 @@ enum Breakage {
     RewrapListsActive,
     /// `files_to_rewrap` ignores its cursor.
     RewrapIgnoresCursor,
+    /// `delete_portal` returns no drawn signature image's blob.
+    DeleteForgetsSignatureImages,
     /// `change_plan` deleting a task forgets its dropped files' blobs.
     DeleteTaskKeepsDropBlobs,
     /// `change_plan` deleting a task forgets its signature image's and document's blobs.
@@ -729,6 +731,10 @@ impl DirectoryStore for Broken {
         if self.is(Breakage::DeleteForgetsSignatureDocuments) {
             let sh = self.shadow();
             blobs.retain(|b| !sh.signature_documents.contains(b));
+        }
+        if self.is(Breakage::DeleteForgetsSignatureImages) {
+            let sh = self.shadow();
+            blobs.retain(|b| !sh.signature_blobs.contains(b));
         }
         Ok(blobs)
     }
@@ -2130,6 +2136,8 @@ caught! {
         RewrapListsActive => ref file_key_rotation;
     rewrap_ignoring_cursor_is_caught_by_file_key_rotation:
         RewrapIgnoresCursor => ref file_key_rotation;
+    delete_portal_forgetting_signature_images_is_caught_by_delete_portal_erases_signature_images:
+        DeleteForgetsSignatureImages => ref delete_portal_erases_signature_images;
     delete_task_keeping_drop_blobs_is_caught_by_delete_task_erases_its_files:
         DeleteTaskKeepsDropBlobs => ref delete_task_erases_its_files;
     delete_task_keeping_signature_blobs_is_caught_by_delete_task_erases_its_files:

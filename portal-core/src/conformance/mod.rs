@@ -176,7 +176,7 @@ pub use signatures::{
 pub use staff::{
     ADMIN_USE_CASES, STAFF_USE_CASES, staff_actions_land_in_the_feed, staff_isolation, staff_roles,
 };
-pub use task_erasure::delete_task_erases_its_files;
+pub use task_erasure::{delete_portal_erases_signature_images, delete_task_erases_its_files};
 pub use versions::{
     concurrent_versioned_edits, contact_edit_compare_and_set, portal_fields_in_one_unit,
     versions_compare_and_set,
@@ -280,6 +280,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     file_key_rotation(s).await;
     sealed_key_rotation(s).await;
     delete_task_erases_its_files(s).await;
+    delete_portal_erases_signature_images(s).await;
     delete_portal_erases_everything(s).await;
     concurrent_document_uploads(store.clone()).await;
     concurrent_document_reviews(store.clone()).await;
@@ -379,6 +380,7 @@ macro_rules! conformance_tests {
             document_refusals_write_nothing, document_supersede,
             document_file_keeps_immutable_fields, review_queue_order_and_scope, file_key_rotation,
             sealed_key_rotation, delete_task_erases_its_files,
+            delete_portal_erases_signature_images,
             delete_portal_erases_everything,
             outbox_enqueue_round_trips, outbox_queued_with_their_unit, outbox_claims_due_in_order,
             outbox_stale_claim_refused, outbox_outcomes, outbox_prune_sent,

@@ -50,6 +50,92 @@ async fn drop_file(
 }
 
 /// Deletes `task` through `change_plan` as the plan rule does; the change as written.
+/// A signature task of `w` signed with a drawn image, with an attached document: the
+/// image and the document.
+async fn signed_with_image(store: &dyn Store, w: &World) -> (Task, AttachedDocument, StoredImage) {
+    let sig = task_in(
+        store,
+        w,
+        TaskKind::Signature {
+            document: None,
+            consent: None,
+        },
+    )
+    .await;
+    let doc = AttachedDocument {
+        tenant_id: w.tenant.id,
+        portal_id: w.portal.id,
+        task_id: sig.id,
+        name: "MSA.pdf".into(),
+        file_type: crate::files::FileType::Pdf,
+        size: 10,
+        sha256: sha256(b"the agreement"),
+        blob: BlobId::random(&OsRandom),
+        key: key(),
+        attached_by: staff(),
+        attached_at: t0(),
+    };
+    store
+        .attach_signature_document(&doc, &super::signatures::attach_event(w, &doc))
+        .await
+        .unwrap();
+    let image = StoredImage {
+        blob: BlobId::random(&OsRandom),
+        key: key(),
+        size: 20,
+    };
+    let record = NewSignature {
+        tenant_id: w.tenant.id,
+        portal_id: w.portal.id,
+        task_id: sig.id,
+        signer: client(&w.contact),
+        context: SigningContext {
+            ip: None,
+            user_agent: None,
+            time_zone: "UTC".into(),
+        },
+        at: t0() + secs(5),
+        document: Some(doc.as_signed()),
+        mark: SignatureMark::Drawn(image.clone()),
+        mark_sha256: sha256(b"png"),
+        consent_text: crate::signatures::DEFAULT_CONSENT.into(),
+    }
+    .into_record();
+    store
+        .submit_signature(
+            &record,
+            super::signatures::sign(w, 5),
+            &super::signatures::submitted(w, &record),
+            &[],
+        )
+        .await
+        .unwrap();
+    (sig, doc, image)
+}
+
+/// `delete_portal` returns the blob of every drawn signature image of the portal with
+/// the other files' (the image is encrypted content like a document), and afterwards
+/// none of them is in use.
+pub async fn delete_portal_erases_signature_images(store: &dyn Store) {
+    let w = world(store).await;
+    let (_, doc, image) = signed_with_image(store, &w).await;
+    let erasure = crate::store::Erasure {
+        tenant_id: w.tenant.id,
+        portal_id: w.portal.id,
+        client_name: w.portal.client_name.clone(),
+        at: t0() + secs(30),
+        by: staff(),
+        audit_head: None,
+    };
+    let blobs = store.delete_portal(w.portal.id, &erasure).await.unwrap();
+    assert!(
+        blobs.contains(&image.blob),
+        "a deleted portal's signature image blob is returned for deletion"
+    );
+    assert!(blobs.contains(&doc.blob));
+    assert!(!store.blob_in_use(image.blob).await.unwrap());
+}
+
 async fn delete(store: &dyn Store, w: &World, task: &Task) -> crate::workflow::plan::PlanChange {
     let plan = store.plan(w.portal.id).await.unwrap();
     let version = plan.task(task.id).unwrap().version;
@@ -127,63 +213,7 @@ pub async fn delete_task_erases_its_files(store: &dyn Store) {
     assert!(store.blob_in_use(kept.blob).await.unwrap());
 
     // A signature task with its document and a drawn signature.
-    let sig = task_in(
-        store,
-        &w,
-        TaskKind::Signature {
-            document: None,
-            consent: None,
-        },
-    )
-    .await;
-    let doc = AttachedDocument {
-        tenant_id: w.tenant.id,
-        portal_id: w.portal.id,
-        task_id: sig.id,
-        name: "MSA.pdf".into(),
-        file_type: crate::files::FileType::Pdf,
-        size: 10,
-        sha256: sha256(b"the agreement"),
-        blob: BlobId::random(&OsRandom),
-        key: key(),
-        attached_by: staff(),
-        attached_at: t0(),
-    };
-    store
-        .attach_signature_document(&doc, &super::signatures::attach_event(&w, &doc))
-        .await
-        .unwrap();
-    let image = StoredImage {
-        blob: BlobId::random(&OsRandom),
-        key: key(),
-        size: 20,
-    };
-    let record = NewSignature {
-        tenant_id: w.tenant.id,
-        portal_id: w.portal.id,
-        task_id: sig.id,
-        signer: client(&w.contact),
-        context: SigningContext {
-            ip: None,
-            user_agent: None,
-            time_zone: "UTC".into(),
-        },
-        at: t0() + secs(5),
-        document: Some(doc.as_signed()),
-        mark: SignatureMark::Drawn(image.clone()),
-        mark_sha256: sha256(b"png"),
-        consent_text: crate::signatures::DEFAULT_CONSENT.into(),
-    }
-    .into_record();
-    store
-        .submit_signature(
-            &record,
-            super::signatures::sign(&w, 5),
-            &super::signatures::submitted(&w, &record),
-            &[],
-        )
-        .await
-        .unwrap();
+    let (sig, doc, image) = signed_with_image(store, &w).await;
     let change = delete(store, &w, &sig).await;
     assert_eq!(
         sorted(change.erased_blobs.clone()),

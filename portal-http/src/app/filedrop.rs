@@ -91,6 +91,15 @@ impl PortalApp {
             ) {
                 return Err(Refusal::StaleForm.into());
             }
+            // One write per request, however many files it carries (the script sends
+            // one request per file, the plain form one for all).
+            let per_minute = self.config.client_writes_per_minute;
+            if !self
+                .throttle
+                .admit(&token.hash(), self.service.clock().now(), per_minute)
+            {
+                return Err(Refusal::TooManyWrites { per_minute }.into());
+            }
             let mut count = 0u64;
             while let Some(file) = files.next_file().await? {
                 if file.file_name.trim().is_empty() {
@@ -106,13 +115,6 @@ impl PortalApp {
                         ),
                     )
                     .into());
-                }
-                let per_minute = self.config.client_writes_per_minute;
-                if !self
-                    .throttle
-                    .admit(&token.hash(), self.service.clock().now(), per_minute)
-                {
-                    return Err(Refusal::TooManyWrites { per_minute }.into());
                 }
                 refused = Some(file.file_name.clone());
                 let d = self

@@ -18,6 +18,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::access::{AccessPolicy, SessionPolicy};
 use crate::blob::keyring::{KeyId, WrappedKey};
+use crate::blob::rotation::{SealedAt, SealedKey, SealedKind};
 use crate::error::{Error, Result};
 use crate::idempotency::{IdempotencyKey, Reservation, Reserve, SavedResponse};
 use crate::ids::{
@@ -924,6 +925,20 @@ pub trait WorkflowStore: Send + Sync + 'static {
 ///   `replace_file_key` sets a file's wrapped key to `new` only if it is still
 ///   `expected` (answers whether it did), so a concurrent rotation never overwrites a
 ///   newer key with an older one. It changes nothing else.
+/// - Key rotation of every other sealed record: `sealed_keys_to_rewrap(kind, active,
+///   after, limit)` lists up to `limit` wrapped keys of `kind` (of every tenant) whose
+///   key id is not `active`, ordered by their [`SealedAt`] (see there for what it is per
+///   kind), starting strictly after `after`, each with the binding of its record as
+///   stored (see [`crate::blob::rotation::SealedBinding`]). It lists, per kind: the image of every drawn
+///   signature ([`SignatureStore`]); every attached signature document; every dropped
+///   file ([`FileDropStore`]) whose bytes are not removed; every sealed field of every
+///   credential handoff that is not purged ([`CredentialStore`]), `part` being the
+///   field's position in the record. None may be left out: a kind a store skips stays
+///   under the old key and becomes unreadable once that key is retired.
+///   `replace_sealed_key(kind, at, expected, new)` sets that one wrapped key to `new`
+///   only if it is still `expected` and answers whether it did; a record that is gone
+///   (or a key that is not `expected`) answers `false` and nothing is written. It
+///   changes nothing else (the content, its hash, the record's other fields).
 /// - `blob_in_use` answers whether any file record or signature image
 ///   ([`SignatureStore`]) points at `blob` (orphan sweeps remove only blobs no record
 ///   points at).
@@ -960,6 +975,23 @@ pub trait DocumentStore: Send + Sync + 'static {
     async fn replace_file_key(
         &self,
         file: FileId,
+        expected: &WrappedKey,
+        new: &WrappedKey,
+    ) -> Result<bool>;
+    /// Wrapped keys of `kind` under another key than `active`, by [`SealedAt`].
+    async fn sealed_keys_to_rewrap(
+        &self,
+        kind: SealedKind,
+        active: &KeyId,
+        after: Option<SealedAt>,
+        limit: usize,
+    ) -> Result<Vec<SealedKey>>;
+    /// Replaces one wrapped key of `kind` if it is still `expected`; answers whether
+    /// it did.
+    async fn replace_sealed_key(
+        &self,
+        kind: SealedKind,
+        at: SealedAt,
         expected: &WrappedKey,
         new: &WrappedKey,
     ) -> Result<bool>;
@@ -1188,7 +1220,8 @@ pub trait FileDropStore: Send + Sync + 'static {
 ///   one is `NotFound(File)`.
 /// - [`DocumentStore::blob_in_use`] answers `true` for an attached document's blob
 ///   (until it is replaced); `delete_portal` erases the portal's signatures and
-///   documents with everything else and returns the documents' blobs with the others.
+///   documents with everything else and returns the documents' blobs and the drawn
+///   images' blobs with the others.
 #[async_trait]
 pub trait SignatureStore: Send + Sync + 'static {
     /// Stores a task's signature with its task change, audit event and emails, once.
@@ -1406,6 +1439,14 @@ pub type PlanDecision = std::sync::Arc<
 ///   `add_comment` does: listed by `comments` after the thread's earlier ones), and
 ///   queue its `emails` (see [`OutboxStore`]; an email id that exists is `Conflict`). If `decide` or `diff` errs, nothing is written and the error is
 ///   returned unchanged. Returns the change as written.
+/// - **A deleted task takes its sealed records with it**, in the same unit: its
+///   dropped files (every state, [`FileDropStore`]), its signature and attached
+///   signature document ([`SignatureStore`]) and its credential record with its sealed
+///   fields ([`CredentialStore`]). The returned change's `erased_blobs` lists their
+///   blobs (each dropped file whose bytes are not removed yet, the drawn image, the
+///   document), each once, for the caller to delete; afterwards `blob_in_use` is
+///   `false` for each, and reads of those records are `NotFound`. Audit events stay
+///   (append-only).
 /// - **Serialised per portal.** Concurrent `change_plan` calls of one portal, and
 ///   every other write of its phases and tasks (`add_phase`, `add_task`,
 ///   `update_task`, document changes), never interleave: each `decide` sees the
@@ -1510,6 +1551,7 @@ pub fn check_new_plan(
         emails: Vec::new(),
         subject: None,
         comments: Vec::new(),
+        erased_blobs: Vec::new(),
     };
     change.diff(&empty).map(|_| ())
 }

@@ -59,6 +59,42 @@ pub fn request() -> RequestInfo {
     )
 }
 
+/// A drawn signature as the pad sends it (`data:image/png;base64,…`): a 16×4 RGBA PNG
+/// with a dark line, which the signature rules accept.
+pub fn drawn_signature() -> String {
+    use base64::Engine as _;
+    use std::io::Write as _;
+    let (w, h) = (16u32, 4u32);
+    let mut raw = Vec::new();
+    for y in 0..h {
+        raw.push(0);
+        for _ in 0..w {
+            raw.extend(if y == 1 { [0, 0, 0, 255] } else { [0, 0, 0, 0] });
+        }
+    }
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing to a Vec never fails.
+    let _ = z.write_all(&raw);
+    let idat = z.finish().unwrap_or_default();
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        png.extend(u32::try_from(data.len()).unwrap_or(u32::MAX).to_be_bytes());
+        png.extend(kind);
+        png.extend(data);
+        png.extend([0u8; 4]);
+    };
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, 6, 0, 0, 0]);
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &idat);
+    chunk(b"IEND", &[]);
+    format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    )
+}
+
 /// The base URL of [`TestLinks::default`].
 pub const BASE_URL: &str = "https://portal.example";
 

@@ -25,6 +25,7 @@ use portal_core::access::rules;
 use portal_core::access::{AccessPolicy, SessionPolicy};
 use portal_core::audit::{self, AuditEntry, ChainHead, ChainedEvent};
 use portal_core::blob::keyring::{KeyId, WrappedKey};
+use portal_core::blob::rotation::{SealedAt, SealedKey, SealedKind};
 use portal_core::conformance;
 use portal_core::credentials::CredentialRecord;
 use portal_core::filedrop::{DropDecision, DroppedFile, NewDropDecision};
@@ -201,6 +202,20 @@ enum Breakage {
     RewrapListsActive,
     /// `files_to_rewrap` ignores its cursor.
     RewrapIgnoresCursor,
+    /// `delete_portal` returns no drawn signature image's blob.
+    DeleteForgetsSignatureImages,
+    /// `change_plan` deleting a task forgets its dropped files' blobs.
+    DeleteTaskKeepsDropBlobs,
+    /// `change_plan` deleting a task forgets its signature image's and document's blobs.
+    DeleteTaskKeepsSignatureBlobs,
+    /// `sealed_keys_to_rewrap` never lists drawn signature images.
+    RewrapSkipsSignatureImages,
+    /// `sealed_keys_to_rewrap` never lists signature documents.
+    RewrapSkipsSignatureDocuments,
+    /// `sealed_keys_to_rewrap` never lists dropped files.
+    RewrapSkipsDroppedFiles,
+    /// `sealed_keys_to_rewrap` never lists credential fields.
+    RewrapSkipsCredentialFields,
     /// `add_document_file` does not check the file's tenant: a file naming another
     /// tenant is written (filed under the portal's tenant) instead of refused.
     TenantUnchecked,
@@ -742,6 +757,10 @@ impl DirectoryStore for Broken {
         if self.is(Breakage::DeleteForgetsSignatureDocuments) {
             let sh = self.shadow();
             blobs.retain(|b| !sh.signature_documents.contains(b));
+        }
+        if self.is(Breakage::DeleteForgetsSignatureImages) {
+            let sh = self.shadow();
+            blobs.retain(|b| !sh.signature_blobs.contains(b));
         }
         Ok(blobs)
     }
@@ -1374,6 +1393,22 @@ impl PlanStore for Broken {
             }
             return Ok(done);
         }
+        if self.is(Breakage::DeleteTaskKeepsDropBlobs)
+            || self.is(Breakage::DeleteTaskKeepsSignatureBlobs)
+        {
+            let mut done = self.inner.change_plan(portal, decide).await?;
+            let shadow = self.shadow();
+            let drops: HashSet<BlobId> = shadow.drops.values().map(|(_, b)| *b).collect();
+            done.erased_blobs.retain(|b| {
+                if self.is(Breakage::DeleteTaskKeepsDropBlobs) {
+                    !drops.contains(b)
+                } else {
+                    !shadow.signature_blobs.contains(b) && !shadow.signature_documents.contains(b)
+                }
+            });
+            drop(shadow);
+            return Ok(done);
+        }
         if self.is(Breakage::PlanUnchecked) {
             let before = self.inner.plan(portal).await?;
             let change = decide(&before)?;
@@ -1463,6 +1498,7 @@ impl TemplateStore for Broken {
                             emails: Vec::new(),
                             subject: None,
                             comments: Vec::new(),
+                            erased_blobs: Vec::new(),
                         })
                     })
                 })
@@ -1722,6 +1758,37 @@ impl DocumentStore for Broken {
             }
         }
         self.inner.replace_file_key(file, expected, new).await
+    }
+
+    async fn sealed_keys_to_rewrap(
+        &self,
+        kind: SealedKind,
+        active: &KeyId,
+        after: Option<SealedAt>,
+        limit: usize,
+    ) -> Result<Vec<SealedKey>> {
+        let skipped = match kind {
+            SealedKind::SignatureImage => Breakage::RewrapSkipsSignatureImages,
+            SealedKind::SignatureDocument => Breakage::RewrapSkipsSignatureDocuments,
+            SealedKind::DroppedFile => Breakage::RewrapSkipsDroppedFiles,
+            SealedKind::CredentialField => Breakage::RewrapSkipsCredentialFields,
+        };
+        if self.is(skipped) {
+            return Ok(Vec::new());
+        }
+        self.inner
+            .sealed_keys_to_rewrap(kind, active, after, limit)
+            .await
+    }
+
+    async fn replace_sealed_key(
+        &self,
+        kind: SealedKind,
+        at: SealedAt,
+        expected: &WrappedKey,
+        new: &WrappedKey,
+    ) -> Result<bool> {
+        self.inner.replace_sealed_key(kind, at, expected, new).await
     }
 
     async fn blob_in_use(&self, blob: BlobId) -> Result<bool> {
@@ -2194,6 +2261,20 @@ caught! {
         RewrapListsActive => ref file_key_rotation;
     rewrap_ignoring_cursor_is_caught_by_file_key_rotation:
         RewrapIgnoresCursor => ref file_key_rotation;
+    delete_portal_forgetting_signature_images_is_caught_by_delete_portal_erases_signature_images:
+        DeleteForgetsSignatureImages => ref delete_portal_erases_signature_images;
+    delete_task_keeping_drop_blobs_is_caught_by_delete_task_erases_its_files:
+        DeleteTaskKeepsDropBlobs => ref delete_task_erases_its_files;
+    delete_task_keeping_signature_blobs_is_caught_by_delete_task_erases_its_files:
+        DeleteTaskKeepsSignatureBlobs => ref delete_task_erases_its_files;
+    rewrap_skipping_signature_images_is_caught_by_sealed_key_rotation:
+        RewrapSkipsSignatureImages => ref sealed_key_rotation;
+    rewrap_skipping_signature_documents_is_caught_by_sealed_key_rotation:
+        RewrapSkipsSignatureDocuments => ref sealed_key_rotation;
+    rewrap_skipping_dropped_files_is_caught_by_sealed_key_rotation:
+        RewrapSkipsDroppedFiles => ref sealed_key_rotation;
+    rewrap_skipping_credential_fields_is_caught_by_sealed_key_rotation:
+        RewrapSkipsCredentialFields => ref sealed_key_rotation;
     unchecked_tenant_is_caught_by_document_refusals_write_nothing:
         TenantUnchecked => ref document_refusals_write_nothing;
     partial_enqueue_is_caught_by_outbox_enqueue_round_trips:

@@ -1,7 +1,8 @@
-// The upload script of document upload tasks, served as /assets/documents.js and
-// loaded by a tag carrying the page's CSP nonce (the policy runs no other script).
-// The page works without it: every document has a plain form with a file input and an
-// Upload button.
+// The upload script of document upload tasks and secure file drops, served as
+// /assets/documents.js and loaded by a tag carrying the page's CSP nonce (the policy
+// runs no other script). The page works without it: every document has a plain form
+// with a file input and an Upload button, a file drop a form whose input takes
+// several files at once and a "Drop files" button (one request, every file in it).
 //
 // With it:
 // - each document's upload area is also a drop zone, and a file chosen or dropped
@@ -13,7 +14,10 @@
 //   no upload progress);
 // - when the uploads are done, the task part of the page is fetched again and swapped
 //   in, so the statuses read "Uploaded" without a reload; a refused file's reason
-//   stays shown at its document. Everything is also said in a polite live region.
+//   stays shown at its document. Everything is also said in a polite live region;
+// - a secure file drop's area takes files dropped on it (several at once) and sends
+//   chosen or dropped files straight away, one request each with its own progress
+//   bar, through the same helpers; a refused file shows the portal's answer.
 'use strict';
 
 (() => {
@@ -139,15 +143,45 @@
   }
 
   // Sends one file; resolves with { ok, message }, never rejects.
-  function send(form, file, ui) {
+  async function send(form, file, ui) {
     const doc = docName(form);
     const limit = Number(form.dataset.maxBytes || 0);
     if (limit > 0 && file.size > limit) {
-      return Promise.resolve({
+      return {
         ok: false,
         message: `${file.name} is ${size(file.size)}, larger than the ${form.dataset.limit} “${doc}” accepts. Nothing was sent: make the file smaller, then upload it again.`,
-      });
+      };
     }
+    const answer = await post(form, file, ui, { Accept: 'application/json' });
+    if (!answer) {
+      return {
+        ok: false,
+        message: `${file.name} was not uploaded for “${doc}”: the connection dropped before it was sent. Nothing was saved: please try again.`,
+      };
+    }
+    let body = null;
+    try {
+      body = JSON.parse(answer.text);
+    } catch {
+      body = null;
+    }
+    if (answer.status >= 200 && answer.status < 300) {
+      const flagged = body && body.status === 'rejected';
+      return {
+        ok: true,
+        message: flagged
+          ? `${file.name} was flagged by the virus scan, so nobody can open it. See the note at “${doc}”.`
+          : `${file.name} uploaded for “${doc}”. It now waits for review.`,
+      };
+    }
+    const detail = body && body.detail ? body.detail : `The upload failed (error ${answer.status}). Nothing was saved: please try again.`;
+    return { ok: false, message: `${file.name} was not uploaded for “${doc}”. ${detail}` };
+  }
+
+  // Posts `file` with the form's CSRF token (field and header) to the form's address,
+  // showing its progress in `ui`; resolves with { status, text }, or null when the
+  // connection dropped. Never rejects.
+  function post(form, file, ui, headers) {
     const token = form.querySelector('input[name=csrf]').value;
     const data = new FormData();
     data.append('csrf', token);
@@ -155,7 +189,7 @@
     return new Promise((resolve) => {
       const xhr = new XMLHttpRequest();
       xhr.open('POST', form.action);
-      xhr.setRequestHeader('Accept', 'application/json');
+      for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
       xhr.setRequestHeader('X-CSRF-Token', token);
       xhr.upload.addEventListener('progress', (e) => {
         if (!e.lengthComputable || e.total === 0) return;
@@ -163,64 +197,51 @@
         ui.bar.value = percent;
         ui.state.textContent = `${percent}%`;
       });
-      xhr.addEventListener('load', () => {
-        let body = null;
-        try {
-          body = JSON.parse(xhr.responseText);
-        } catch {
-          body = null;
-        }
-        if (xhr.status >= 200 && xhr.status < 300) {
-          const flagged = body && body.status === 'rejected';
-          resolve({
-            ok: true,
-            message: flagged
-              ? `${file.name} was flagged by the virus scan, so nobody can open it. See the note at “${doc}”.`
-              : `${file.name} uploaded for “${doc}”. It now waits for review.`,
-          });
-        } else {
-          const detail = body && body.detail ? body.detail : `The upload failed (error ${xhr.status}). Nothing was saved: please try again.`;
-          resolve({ ok: false, message: `${file.name} was not uploaded for “${doc}”. ${detail}` });
-        }
-      });
-      const dropped = () => resolve({
-        ok: false,
-        message: `${file.name} was not uploaded for “${doc}”: the connection dropped before it was sent. Nothing was saved: please try again.`,
-      });
-      xhr.addEventListener('error', dropped);
-      xhr.addEventListener('abort', dropped);
+      xhr.addEventListener('load', () => resolve({ status: xhr.status, text: xhr.responseText }));
+      xhr.addEventListener('error', () => resolve(null));
+      xhr.addEventListener('abort', () => resolve(null));
       xhr.send(data);
     });
   }
 
-  // Fetches the task page again and swaps its task part in (statuses, files, forms).
-  async function refresh() {
-    const focused = document.activeElement && document.activeElement.id;
-    // The task page's own address: this page may be the answer to a form post.
-    const section = document.querySelector('[data-task-page]');
-    const address = section ? section.dataset.taskPage : window.location.pathname;
-    let fresh = null;
-    try {
-      const res = await fetch(address, {
-        headers: { Accept: 'text/html' },
-        credentials: 'same-origin',
-        cache: 'no-store',
-      });
-      if (res.ok) {
-        // Only the task's <article>: parsing the whole page would also parse its
-        // <style>, whose nonce (new for every response) the CSP of this page refuses.
-        const html = await res.text();
-        const start = html.indexOf('<article');
-        const end = html.indexOf('</article>');
-        if (start >= 0 && end > start) {
-          const holder = document.createElement('div');
-          holder.innerHTML = html.slice(start, end + '</article>'.length);
-          fresh = holder.querySelector('.task-page');
-        }
-      }
-    } catch {
-      fresh = null;
+  // Sends one file to a secure file drop; resolves with { ok, message, page }, where
+  // `page` is the task page the portal answered a refusal with (it says why).
+  async function sendDrop(form, file, ui) {
+    const limit = Number(form.dataset.maxBytes || 0);
+    if (limit > 0 && file.size > limit) {
+      return {
+        ok: false,
+        message: `${file.name} is ${size(file.size)}, larger than the ${form.dataset.limit} a dropped file may be. Nothing was sent: make the file smaller, then drop it again.`,
+      };
     }
+    const answer = await post(form, file, ui, { Accept: 'text/html' });
+    if (!answer) {
+      return {
+        ok: false,
+        message: `${file.name} was not dropped: the connection dropped before it was sent. Nothing was saved: please try again.`,
+      };
+    }
+    if (answer.status >= 200 && answer.status < 300) {
+      return { ok: true, message: `${file.name} dropped.` };
+    }
+    return { ok: false, message: `${file.name} was not dropped.`, page: answer.text };
+  }
+
+  // The task part (its <article>) of a task page's HTML, or null.
+  function taskPart(html) {
+    // Only the task's <article>: parsing the whole page would also parse its <style>,
+    // whose nonce (new for every response) the CSP of this page refuses.
+    const start = html.indexOf('<article');
+    const end = html.indexOf('</article>');
+    if (start < 0 || end <= start) return null;
+    const holder = document.createElement('div');
+    holder.innerHTML = html.slice(start, end + '</article>'.length);
+    return holder.querySelector('.task-page');
+  }
+
+  // Swaps `fresh` (a task part) in for the page's, keeping the focus where it was.
+  function swapIn(fresh, address) {
+    const focused = document.activeElement && document.activeElement.id;
     const old = document.querySelector('.task-page');
     if (!fresh || !old) {
       window.location.assign(address);
@@ -232,12 +253,35 @@
     if (again) {
       again.focus();
     } else if (focused) {
-      const heading = document.getElementById('documents-title');
+      const heading = document.getElementById('documents-title') || document.getElementById('drops-title');
       if (heading) {
         heading.setAttribute('tabindex', '-1');
         heading.focus();
       }
     }
+  }
+
+  // The task page's own address: this page may be the answer to a form post.
+  function taskAddress() {
+    const section = document.querySelector('[data-task-page]');
+    return section ? section.dataset.taskPage : window.location.pathname;
+  }
+
+  // Fetches the task page again and swaps its task part in (statuses, files, forms).
+  async function refresh() {
+    const address = taskAddress();
+    let fresh = null;
+    try {
+      const res = await fetch(address, {
+        headers: { Accept: 'text/html' },
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
+      if (res.ok) fresh = taskPart(await res.text());
+    } catch {
+      fresh = null;
+    }
+    swapIn(fresh, address);
   }
 
   // Uploads `pairs` ([form, file]) one after another, then shows the new statuses.
@@ -285,7 +329,63 @@
     uploadAll(pairs, note);
   }
 
+  // Drops `files` on a secure file drop, one request per file (each with its own
+  // progress bar), then shows the task again: the page the portal answered a refused
+  // file with (it says why), or the task fetched again.
+  async function uploadDrops(form, files) {
+    if (busy) {
+      say('Please wait: the files you chose before are still being sent.');
+      return;
+    }
+    busy = true;
+    const rows = files.map((file) => progressRow(form, file));
+    say(files.length === 1 ? `Dropping ${files[0].name}.` : `Dropping ${files.length} files, one after another.`);
+    const results = [];
+    let refusal = null;
+    for (let i = 0; i < files.length; i += 1) {
+      rows[i].state.textContent = 'Sending';
+      const result = await sendDrop(form, files[i], rows[i]);
+      rows[i].state.textContent = result.ok ? 'Dropped' : 'Not dropped';
+      if (result.ok) rows[i].bar.value = 100;
+      if (result.page) refusal = result.page;
+      results.push(result);
+    }
+    busy = false;
+    if (refusal) {
+      swapIn(taskPart(refusal), taskAddress());
+    } else if (results.some((r) => r.ok)) {
+      await refresh();
+    }
+    const local = results.filter((r) => !r.ok && !r.page).map((r) => r.message);
+    if (local.length > 0) {
+      const section = document.querySelector('.drops-task');
+      const p = document.createElement('p');
+      p.className = 'alert upload-note';
+      p.textContent = local.join(' ');
+      if (section) section.querySelector('h2').after(p);
+    }
+    say(results.map((r) => r.message).join(' '));
+  }
+
   function setUp(root) {
+    for (const form of root.querySelectorAll('form[data-drop-files]')) {
+      form.classList.add('js-upload');
+      const input = form.querySelector('input[type=file]');
+      const zone = form.querySelector('.dropzone');
+      const hint = zone.querySelector('.dropzone-hint');
+      if (hint) hint.hidden = false;
+      const take = () => {
+        const files = Array.from(input.files || []);
+        input.value = '';
+        if (files.length > 0) uploadDrops(form, files);
+      };
+      input.addEventListener('change', take);
+      form.addEventListener('submit', (e) => {
+        e.preventDefault();
+        take();
+      });
+      dropTarget(zone, (files) => uploadDrops(form, files));
+    }
     for (const form of root.querySelectorAll('form[data-upload]')) {
       form.classList.add('js-upload');
       const input = form.querySelector('input[type=file]');

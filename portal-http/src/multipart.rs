@@ -99,6 +99,121 @@ impl UploadBody {
     }
 }
 
+/// Files of a form that may send several (the secure file drop's
+/// `<input type=file multiple>`), read one after another: each file's content is
+/// streamed and must be read to its end (or dropped) before the next is asked for.
+pub struct FileParts {
+    multipart: Multipart<'static>,
+    limit: u64,
+    /// A file part read while looking for the CSRF field.
+    pending: Option<Field<'static>>,
+}
+
+impl UploadBody {
+    /// Like [`UploadBody::until_file`], for a form whose file field may repeat: `limit`
+    /// is then each file's, and the whole body may hold up to `max_files` of them.
+    /// Answers the CSRF field and the reader of the files, none read yet.
+    pub fn several<B>(
+        content_type: Option<&str>,
+        body: B,
+        limit: u64,
+        max_files: u64,
+    ) -> Result<(Self, u64), Error>
+    where
+        B: HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let whole = limit
+            .saturating_add(ENVELOPE_BYTES)
+            .saturating_mul(max_files.max(1));
+        let boundary = multer::parse_boundary(content_type.unwrap_or_default())
+            .map_err(|e| upload_error(e, limit))?;
+        let constraints = Constraints::new()
+            .allowed_fields(vec![CSRF_FIELD, FILE_FIELD])
+            .size_limit(
+                SizeLimit::new()
+                    .whole_stream(whole)
+                    .for_field(CSRF_FIELD, CSRF_FIELD_BYTES)
+                    .for_field(FILE_FIELD, limit.saturating_add(1)),
+            );
+        Ok((
+            Self {
+                multipart: Multipart::with_constraints(
+                    body.into_data_stream(),
+                    boundary,
+                    constraints,
+                ),
+                limit,
+            },
+            whole,
+        ))
+    }
+
+    /// Reads the CSRF field if it comes first (its value is returned) and hands over
+    /// the reader of the files that follow.
+    pub async fn until_files(mut self) -> Result<(Option<String>, FileParts), Error> {
+        let limit = self.limit;
+        let mut csrf = None;
+        // Peek at the first part: the token, or already a file.
+        let first = self
+            .multipart
+            .next_field()
+            .await
+            .map_err(|e| upload_error(e, limit))?;
+        let pending = match first {
+            Some(field) if field.name() == Some(CSRF_FIELD) => {
+                csrf = Some(field.text().await.map_err(|e| upload_error(e, limit))?);
+                None
+            }
+            Some(field) if field.name() == Some(FILE_FIELD) => Some(field),
+            Some(_) => return Err(unexpected_parts()),
+            None => None,
+        };
+        Ok((
+            csrf,
+            FileParts {
+                multipart: self.multipart,
+                limit,
+                pending,
+            },
+        ))
+    }
+}
+
+impl FileParts {
+    /// The next file, its content streamed (ending at the part's end, with an error if
+    /// the body is cut off or over a limit); `None` once the body ended properly. A
+    /// part that is not a file is `Invalid`.
+    pub async fn next_file(&mut self) -> Result<Option<FilePart>, Error> {
+        let limit = self.limit;
+        let field = match self.pending.take() {
+            Some(field) => Some(field),
+            None => self
+                .multipart
+                .next_field()
+                .await
+                .map_err(|e| upload_error(e, limit))?,
+        };
+        let Some(field) = field else { return Ok(None) };
+        if field.name() != Some(FILE_FIELD) {
+            return Err(unexpected_parts());
+        }
+        let file_name = field.file_name().unwrap_or_default().to_owned();
+        let content: ByteStream = Box::pin(futures_util::stream::unfold(
+            Some(field),
+            move |state| async move {
+                let mut field = state?;
+                match field.chunk().await {
+                    Ok(Some(bytes)) => Some((Ok(bytes), Some(field))),
+                    Ok(None) => None,
+                    Err(e) => Some((Err(upload_error(e, limit)), None)),
+                }
+            },
+        ));
+        Ok(Some(FilePart { file_name, content }))
+    }
+}
+
 fn unexpected_parts() -> Error {
     Error::invalid(
         "upload",

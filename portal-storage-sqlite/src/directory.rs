@@ -771,7 +771,10 @@ impl DirectoryStore for SqliteStore {
                          SELECT blob_id FROM dropped_files
                          WHERE portal_id = ?1 AND bytes_removed = 0
                          UNION ALL
-                         SELECT blob_id FROM signature_documents WHERE portal_id = ?1",
+                         SELECT blob_id FROM signature_documents WHERE portal_id = ?1
+                         UNION ALL
+                         SELECT image_blob FROM signatures
+                         WHERE portal_id = ?1 AND image_blob IS NOT NULL",
                     )
                     .db("listing a portal's files")?;
                 let rows = stmt

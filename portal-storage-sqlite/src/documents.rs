@@ -19,6 +19,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use portal_core::blob::keyring::{KeyId, WrappedKey};
+use portal_core::blob::rotation::{SealedAt, SealedKey, SealedKind};
 use portal_core::ids::{BlobId, FileId};
 use portal_core::store::DocumentStore;
 use portal_core::workflow::documents::{FileDecision, UploadDecision};
@@ -413,6 +414,33 @@ impl DocumentStore for SqliteStore {
             }
         })
         .await
+    }
+
+    async fn sealed_keys_to_rewrap(
+        &self,
+        kind: SealedKind,
+        active: &KeyId,
+        after: Option<SealedAt>,
+        limit: usize,
+    ) -> Result<Vec<SealedKey>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let active = active.clone();
+        self.read(move |conn| crate::rotation::to_rewrap(conn, kind, &active, after, limit))
+            .await
+    }
+
+    async fn replace_sealed_key(
+        &self,
+        kind: SealedKind,
+        at: SealedAt,
+        expected: &WrappedKey,
+        new: &WrappedKey,
+    ) -> Result<bool> {
+        let (expected, new) = (expected.clone(), new.clone());
+        self.write(move |conn| crate::rotation::replace(conn, kind, at, &expected, &new))
+            .await
     }
 
     async fn blob_in_use(&self, blob: BlobId) -> Result<bool> {

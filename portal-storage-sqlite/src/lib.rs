@@ -71,6 +71,7 @@ pub mod migrations;
 mod outbox;
 mod plan;
 mod reminders;
+mod rotation;
 mod signatures;
 mod webhooks;
 mod workflow;

@@ -12,6 +12,7 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use portal_core::ids::BlobId;
 use portal_core::model::{Phase, Portal, Task};
 use portal_core::store::{Page, PageKey, PlanDecision, PlanStore, TemplateStore, check_new_plan};
 use portal_core::workflow::ActivityEntry;
@@ -102,10 +103,55 @@ fn write_task(conn: &Connection, t: &Task, position: i64) -> Result<()> {
 
 /// Writes what [`PlanChange::diff`] answered, in an order no key or foreign key
 /// objects to.
-fn write_plan(conn: &Connection, portal: PortalId, write: &PlanWrite) -> Result<()> {
+/// Deletes a deleted task's sealed records (dropped files, signature, signature
+/// document, credentials with their fields) and answers their blobs that still hold
+/// content: dropped files not yet removed, the drawn image, the document.
+fn erase_task_records(conn: &Connection, p: &[u8], t: &[u8]) -> Result<Vec<BlobId>> {
+    let blob = |row: &rusqlite::Row<'_>| -> rusqlite::Result<BlobId> {
+        let bytes: Vec<u8> = row.get(0)?;
+        let bytes: [u8; 16] = bytes.try_into().map_err(|_| {
+            rusqlite::Error::FromSqlConversionFailure(
+                0,
+                rusqlite::types::Type::Blob,
+                "a stored blob id is not 16 bytes".into(),
+            )
+        })?;
+        Ok(BlobId::from_bytes(bytes))
+    };
+    let mut blobs = Vec::new();
+    for sql in [
+        "SELECT blob_id FROM dropped_files
+         WHERE portal_id = ?1 AND task_id = ?2 AND bytes_removed = 0",
+        "SELECT image_blob FROM signatures
+         WHERE portal_id = ?1 AND task_id = ?2 AND image_blob IS NOT NULL",
+        "SELECT blob_id FROM signature_documents WHERE portal_id = ?1 AND task_id = ?2",
+    ] {
+        let found: Vec<BlobId> = conn
+            .prepare_cached(sql)
+            .and_then(|mut s| s.query_map(params![p, t], blob).and_then(Iterator::collect))
+            .db("reading a deleted task's blobs")?;
+        blobs.extend(found);
+    }
+    for sql in [
+        "DELETE FROM dropped_files WHERE portal_id = ?1 AND task_id = ?2",
+        "DELETE FROM signatures WHERE portal_id = ?1 AND task_id = ?2",
+        "DELETE FROM signature_documents WHERE portal_id = ?1 AND task_id = ?2",
+        "DELETE FROM credential_fields WHERE portal_id = ?1 AND task_id = ?2",
+        "DELETE FROM credentials WHERE portal_id = ?1 AND task_id = ?2",
+    ] {
+        conn.prepare_cached(sql)
+            .and_then(|mut s| s.execute(params![p, t]))
+            .db("erasing a deleted task's records")?;
+    }
+    Ok(blobs)
+}
+
+fn write_plan(conn: &Connection, portal: PortalId, write: &PlanWrite) -> Result<Vec<BlobId>> {
     let p = &portal.as_bytes()[..];
+    let mut erased = Vec::new();
     for id in &write.deleted_tasks {
         let t = &id.as_bytes()[..];
+        erased.extend(erase_task_records(conn, p, t)?);
         conn.prepare_cached("DELETE FROM comments WHERE portal_id = ?1 AND task_id = ?2")
             .and_then(|mut s| s.execute(params![p, t]))
             .db("deleting a task's comments")?;
@@ -155,7 +201,7 @@ fn write_plan(conn: &Connection, portal: PortalId, write: &PlanWrite) -> Result<
     for task in &write.new_tasks {
         insert_task(conn, task)?;
     }
-    Ok(())
+    Ok(erased)
 }
 
 #[async_trait]
@@ -185,7 +231,7 @@ impl PlanStore for SqliteStore {
                 .iter()
                 .map(|c| Ok((c, codec::to_json(&c.author)?)))
                 .collect::<Result<Vec<_>>>()?;
-            write_plan(conn, portal, &write)?;
+            let erased_blobs = write_plan(conn, portal, &write)?;
             for (c, author) in comments {
                 crate::workflow::insert_comment(
                     conn,
@@ -200,7 +246,10 @@ impl PlanStore for SqliteStore {
             for entry in entries {
                 entry.insert(conn)?;
             }
-            Ok(change)
+            Ok(PlanChange {
+                erased_blobs,
+                ..change
+            })
         })
         .await
     }

@@ -28,6 +28,7 @@ import {
   PORTAL_URL, OUTBOX, CHROMIUM, ARTIFACTS, INVITE_PATH_RE, PHONE,
   check, step, run, launchBrowser, getBrowser, newContext, axeTwin, axeCheck, shot, heading, norm,
   sidewaysOverflow, readOutbox, waitForEmail, seenFiles, linkFrom, codeIn, ensureArtifacts,
+  dropFiles,
 } from './lib.mjs';
 
 const TOTAL_TIMEOUT_MS = 240_000;
@@ -90,18 +91,6 @@ const docBlock = (page, name) => page.locator('.doc').filter({ has: page.getByRo
 
 async function docStatus(page, name) {
   return norm(await docBlock(page, name).locator('.doc-status .pill').first().textContent());
-}
-
-/** Dispatches dragenter, dragover and drop with `files` on the element at `selector`. */
-async function dropFiles(page, selector, files) {
-  await page.evaluate(({ selector: sel, files: list }) => {
-    const dt = new DataTransfer();
-    for (const f of list) dt.items.add(new File([f.content], f.name, { type: f.type }));
-    const target = document.querySelector(sel);
-    for (const type of ['dragenter', 'dragover', 'drop']) {
-      target.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
-    }
-  }, { selector, files });
 }
 
 /** Starts recording progress bars the upload script adds, and marks the document (a reload would lose the mark). */

@@ -422,3 +422,14 @@ export async function axeCheck(page, what) {
   check(bad.length === 0, `axe-core finds no serious or critical accessibility violations on ${what}`, report || undefined);
 }
 
+/** Dispatches dragenter, dragover and drop with `files` on the element at `selector`. */
+export async function dropFiles(page, selector, files) {
+  await page.evaluate(({ selector: sel, files: list }) => {
+    const dt = new DataTransfer();
+    for (const f of list) dt.items.add(new File([f.content], f.name, { type: f.type }));
+    const target = document.querySelector(sel);
+    for (const type of ['dragenter', 'dragover', 'drop']) {
+      target.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
+    }
+  }, { selector, files });
+}

@@ -308,3 +308,84 @@ fn strip_per_request(page: &str) -> String {
         rest = &rest[end..];
     }
 }
+
+/// Several files in one submit (the form's input takes several; without JavaScript
+/// the browser sends them all in one request): each is its own drop, streamed and
+/// sealed in turn. A refused file stops the request there: the files before it stay
+/// dropped, and the page names them and the refused one.
+#[tokio::test]
+async fn several_files_in_one_post_are_each_dropped() {
+    let h = Harness::start(Options::memory()).await;
+    let b = h.browser();
+    h.sign_in(&b).await;
+    let task = drop_task(&h).await;
+    let page = b.get(&format!("/tasks/{task}")).await;
+    assert!(
+        page.body
+            .contains(r#"<input id="drop-file" name="file" type="file" multiple required"#),
+        "the plain form takes several files: {}",
+        page.body
+    );
+    let csrf = page.csrf();
+    let body = multipart(&[
+        Part::Field("csrf", &csrf),
+        Part::File("firewall.conf", SECRET),
+        Part::File("diagram.pdf", b"%PDF-1.7 diagram"),
+        Part::File("notes.txt", b"three files, one request"),
+    ]);
+    let sent = b
+        .send_with(
+            Method::POST,
+            &format!("/tasks/{task}/drops"),
+            Some(&content_type()),
+            &[],
+            body,
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let after = b.get(&format!("/tasks/{task}?done=dropped-several")).await;
+    assert!(after.text().contains("Files dropped."), "{}", after.text());
+    let files = h.store.dropped_files(h.portal.id, task).await.unwrap();
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["firewall.conf", "diagram.pdf", "notes.txt"]);
+    let sizes: Vec<u64> = files.iter().map(|f| f.size).collect();
+    assert_eq!(sizes, [SECRET.len() as u64, 16, 24]);
+
+    // The second of three is empty: the first is dropped, the rest are not.
+    let csrf = b.get(&format!("/tasks/{task}")).await.csrf();
+    let body = multipart(&[
+        Part::Field("csrf", &csrf),
+        Part::File("switch.conf", b"hostname core-1"),
+        Part::File("empty.txt", b""),
+        Part::File("later.txt", b"never read"),
+    ]);
+    let refused = b
+        .send_with(
+            Method::POST,
+            &format!("/tasks/{task}/drops"),
+            Some(&content_type()),
+            &[],
+            body,
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    let text = refused.text();
+    assert!(
+        text.contains(
+            "Dropped: switch.conf. empty.txt was not dropped, nor any file chosen after it."
+        ),
+        "{text}"
+    );
+    let names: Vec<String> = h
+        .store
+        .dropped_files(h.portal.id, task)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(
+        names,
+        ["firewall.conf", "diagram.pdf", "notes.txt", "switch.conf"]
+    );
+}

@@ -11,7 +11,7 @@ use portal_core::blob::envelope::FileVault;
 use portal_core::blob::keyring::{KeyId, KeyProvider, Keyring};
 use portal_core::mail::Email;
 use portal_core::secret::ServerSecret;
-use portal_core::service::RotationReport;
+use portal_core::service::{RotationCounts, RotationReport};
 use portal_core::{Error, Mailer, OsRandom, PortalService, Result, Store};
 use portal_http::HttpConfig;
 use portal_storage_sqlite::{FileBlobStore, SqliteStore};
@@ -163,4 +163,31 @@ pub async fn rotate_keys(data: &DataDir) -> Result<Rotation> {
         key_file,
         report,
     })
+}
+
+/// The rotation's counts per kind of sealed record, for the `rotate-keys` output:
+/// `uploads 2, signature images 1, …` (re-wrapped; skipped and failed added in
+/// brackets when there are any), so an operator sees that no kind was left behind.
+pub fn per_kind(report: &RotationReport) -> String {
+    let kinds: [(&str, RotationCounts); 5] = [
+        ("uploads", report.documents),
+        ("signature images", report.signature_images),
+        ("signature documents", report.signature_documents),
+        ("dropped files", report.dropped_files),
+        ("credential fields", report.credential_fields),
+    ];
+    let parts: Vec<String> = kinds
+        .iter()
+        .map(|(name, c)| {
+            if c.skipped == 0 && c.failed == 0 {
+                format!("{name} {}", c.rewrapped)
+            } else {
+                format!(
+                    "{name} {} ({} already current, {} failed)",
+                    c.rewrapped, c.skipped, c.failed
+                )
+            }
+        })
+        .collect();
+    parts.join(", ")
 }

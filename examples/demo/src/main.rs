@@ -258,7 +258,7 @@ async fn create_api_key(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 async fn rotate_keys(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let data = DataDir::lock_existing(&args.data_dir)?;
     let rotation = files::rotate_keys(&data).await?;
-    let r = rotation.report;
+    let r = rotation.report.total();
     let ids: Vec<&str> = rotation.key_ids.iter().map(|k| k.as_str()).collect();
     println!(
         "Added key {} to {} (keys now: {}).",
@@ -270,10 +270,11 @@ async fn rotate_keys(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         "Re-wrapped {} file keys under {} ({} already current, {} failed)",
         r.rewrapped, rotation.new_key, r.skipped, r.failed
     );
+    println!("  {}", files::per_kind(&rotation.report));
     println!("Back up the key file again now: an older copy cannot read files re-wrapped today.");
     if r.failed > 0 {
         return Err(format!(
-            "{} file keys could not be re-wrapped (logged above with their file ids); those \
+            "{} file keys could not be re-wrapped (logged above with their record ids); those \
              files stay readable under their old key. Run rotate-keys again once the cause is fixed.",
             r.failed
         )

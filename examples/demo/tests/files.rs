@@ -170,6 +170,12 @@ async fn rotate_keys_rewraps_every_file_key_and_never_touches_contents() {
         "{stdout}"
     );
     assert!(stdout.contains("keys now: k1, k2"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "uploads 2, signature images 0, signature documents 0, dropped files 0, credential fields 0"
+        ),
+        "the counts per kind: {stdout}"
+    );
 
     let data = DataDir::lock(&root).unwrap();
     let keyring = Keyring::load(&data.key_file(), Arc::new(OsRandom)).unwrap();
@@ -205,6 +211,7 @@ async fn rotate_keys_rewraps_every_file_key_and_never_touches_contents() {
 
     // Again without a new key: everything is under the active key already.
     let again = h.service.rotate_file_keys().await.unwrap();
+    let again = again.total();
     assert_eq!((again.rewrapped, again.skipped, again.failed), (0, 0, 0));
     drop((h, store, data));
 
@@ -316,12 +323,19 @@ async fn rotate_keys_refuses_while_the_server_runs_on_the_folder() {
         "the key file is untouched"
     );
 
-    // Stopped, the same command runs (no files yet: nothing to re-wrap).
+    // Stopped, the same command runs. No upload yet; the seed's signature task has its
+    // agreement attached, sealed like a file, and it moves to the new key too.
     let out = demo(&["rotate-keys", "--data-dir", root.to_str().unwrap()]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert!(
-        stdout.contains("Re-wrapped 0 file keys under k2 (0 already current, 0 failed)"),
+        stdout.contains("Re-wrapped 1 file keys under k2 (0 already current, 0 failed)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "uploads 0, signature images 0, signature documents 1, dropped files 0, credential fields 0"
+        ),
         "{stdout}"
     );
 }

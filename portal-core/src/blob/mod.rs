@@ -10,6 +10,7 @@
 
 pub mod envelope;
 pub mod keyring;
+pub mod rotation;
 mod worker;
 
 use std::pin::Pin;

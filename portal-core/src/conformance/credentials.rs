@@ -49,7 +49,7 @@ fn event(w: &World, e: AuditEvent) -> AuditEntry {
     AuditEntry::new(w.tenant.id, w.portal.id, t0() + secs(1), staff(), &e)
 }
 
-fn submitted(w: &World, task: &Task) -> AuditEntry {
+pub(super) fn submitted(w: &World, task: &Task) -> AuditEntry {
     event(
         w,
         AuditEvent::CredentialsSubmitted {

@@ -43,7 +43,11 @@ async fn drop_task(store: &dyn Store, w: &World) -> Task {
 }
 
 /// The service's decision for a drop by the world's contact at `at`.
-fn dropping(w: &World, new: NewDrop, at: chrono::DateTime<chrono::Utc>) -> NewDropDecision {
+pub(super) fn dropping(
+    w: &World,
+    new: NewDrop,
+    at: chrono::DateTime<chrono::Utc>,
+) -> NewDropDecision {
     let (actor, tenant) = (client(&w.contact), w.tenant.id);
     Arc::new(move |t: &Task| filedrop::record_drop(t, &new, &actor, tenant, at))
 }

@@ -84,10 +84,12 @@ mod races;
 mod refusals;
 mod reminders;
 mod retention;
+mod rotation;
 mod sessions;
 mod signatures;
 mod staff;
 mod support;
+mod task_erasure;
 mod versions;
 mod webhooks;
 mod workflow;
@@ -163,6 +165,7 @@ pub use reminders::{
     reminder_last_visit, reminder_settings_round_trip, reminder_snooze_and_unsubscribe,
 };
 pub use retention::{prune_access_log_batches, prune_access_log_boundary};
+pub use rotation::sealed_key_rotation;
 pub use sessions::{
     access_log, end_session, portal_status_reaches_sessions, revoke_contact, session_absolute_cap,
     session_expiry_boundary, session_slides,
@@ -173,6 +176,7 @@ pub use signatures::{
 pub use staff::{
     ADMIN_USE_CASES, STAFF_USE_CASES, staff_actions_land_in_the_feed, staff_isolation, staff_roles,
 };
+pub use task_erasure::{delete_portal_erases_signature_images, delete_task_erases_its_files};
 pub use versions::{
     concurrent_tenant_hosts, concurrent_versioned_edits, contact_edit_compare_and_set,
     portal_fields_in_one_unit, tenant_settings_in_one_unit, versions_compare_and_set,
@@ -276,6 +280,9 @@ pub async fn run_all(store: Arc<dyn Store>) {
     document_file_keeps_immutable_fields(s).await;
     review_queue_order_and_scope(s).await;
     file_key_rotation(s).await;
+    sealed_key_rotation(s).await;
+    delete_task_erases_its_files(s).await;
+    delete_portal_erases_signature_images(s).await;
     delete_portal_erases_everything(s).await;
     concurrent_document_uploads(store.clone()).await;
     concurrent_document_reviews(store.clone()).await;
@@ -374,6 +381,8 @@ macro_rules! conformance_tests {
             prune_access_log_batches, document_upload_recorded, document_file_round_trips,
             document_refusals_write_nothing, document_supersede,
             document_file_keeps_immutable_fields, review_queue_order_and_scope, file_key_rotation,
+            sealed_key_rotation, delete_task_erases_its_files,
+            delete_portal_erases_signature_images,
             delete_portal_erases_everything,
             outbox_enqueue_round_trips, outbox_queued_with_their_unit, outbox_claims_due_in_order,
             outbox_stale_claim_refused, outbox_outcomes, outbox_prune_sent,

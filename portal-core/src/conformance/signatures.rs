@@ -61,7 +61,7 @@ fn record(w: &World, task: &Task, doc: Option<&[u8]>, drawn: bool, at: i64) -> S
     .into_record()
 }
 
-fn submitted(w: &World, r: &SignatureRecord) -> AuditEntry {
+pub(super) fn submitted(w: &World, r: &SignatureRecord) -> AuditEntry {
     AuditEntry::new(
         w.tenant.id,
         w.portal.id,
@@ -74,7 +74,7 @@ fn submitted(w: &World, r: &SignatureRecord) -> AuditEntry {
     )
 }
 
-fn sign(w: &World, at: i64) -> TaskDecision {
+pub(super) fn sign(w: &World, at: i64) -> TaskDecision {
     let actor = client(&w.contact);
     std::sync::Arc::new(move |t: &Task| record_signature(t, &actor, t0() + secs(at)))
 }
@@ -404,7 +404,7 @@ async fn attach(store: &dyn Store, w: &World, task: &Task, content: &[u8]) -> At
     d
 }
 
-fn attach_event(w: &World, d: &AttachedDocument) -> AuditEntry {
+pub(super) fn attach_event(w: &World, d: &AttachedDocument) -> AuditEntry {
     AuditEntry::new(
         w.tenant.id,
         w.portal.id,

@@ -169,40 +169,6 @@ const PDF: &[u8] = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%
 const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
-/// A drawn signature as the pad sends it: a 16×4 RGBA PNG with a dark line.
-fn drawn_signature() -> String {
-    use base64::Engine as _;
-    use std::io::Write as _;
-    let (w, h) = (16u32, 4u32);
-    let mut raw = Vec::new();
-    for y in 0..h {
-        raw.push(0);
-        for _ in 0..w {
-            raw.extend(if y == 1 { [0, 0, 0, 255] } else { [0, 0, 0, 0] });
-        }
-    }
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    z.write_all(&raw).unwrap();
-    let idat = z.finish().unwrap();
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut chunk = |kind: &[u8], data: &[u8]| {
-        png.extend((data.len() as u32).to_be_bytes());
-        png.extend(kind);
-        png.extend(data);
-        png.extend([0u8; 4]);
-    };
-    let mut ihdr = w.to_be_bytes().to_vec();
-    ihdr.extend(h.to_be_bytes());
-    ihdr.extend([8, 6, 0, 0, 0]);
-    chunk(b"IHDR", &ihdr);
-    chunk(b"IDAT", &idat);
-    chunk(b"IEND", &[]);
-    format!(
-        "data:image/png;base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(png)
-    )
-}
-
 /// Tenant A's records, by id.
 struct TenantA {
     tenant: TenantId,
@@ -358,7 +324,7 @@ async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
             &ctx,
             signature,
             &crate::service::SignatureInput {
-                drawn: Some(drawn_signature()),
+                drawn: Some(crate::testkit::drawn_signature()),
                 typed_name: None,
                 consent: true,
                 document_sha256: Some(crate::audit::hash_hex(&doc.sha256)),

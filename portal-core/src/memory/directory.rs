@@ -495,6 +495,16 @@ impl DirectoryStore for MemoryStore {
             st.phases.retain(|_, ph| ph.portal_id != portal);
             st.tasks.retain(|_, t| t.portal_id != portal);
             st.credentials.retain(|_, c| c.portal_id != portal);
+            // The drawn images' blobs go with the other files' (below).
+            let images: Vec<crate::ids::BlobId> = st
+                .signatures
+                .values()
+                .filter(|s| s.portal_id == portal)
+                .filter_map(|s| match &s.mark {
+                    crate::signatures::SignatureMark::Drawn(image) => Some(image.blob),
+                    crate::signatures::SignatureMark::Typed(_) => None,
+                })
+                .collect();
             st.signatures.retain(|_, s| s.portal_id != portal);
             st.access_log.retain(|e| e.portal_id != portal);
             st.comments.retain(|c| c.value.portal_id != portal);
@@ -522,6 +532,7 @@ impl DirectoryStore for MemoryStore {
                         .filter(|d| d.portal_id == portal)
                         .map(|d| d.blob),
                 )
+                .chain(images)
                 .collect();
             st.signature_documents.retain(|_, d| d.portal_id != portal);
             st.files.retain(|_, f| f.value.portal_id != portal);

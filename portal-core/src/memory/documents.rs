@@ -4,8 +4,9 @@
 
 use async_trait::async_trait;
 
-use super::{MemoryStore, Seq, not_found, oldest_first};
+use super::{MemoryStore, Seq, State, not_found, oldest_first};
 use crate::blob::keyring::{KeyId, WrappedKey};
+use crate::blob::rotation::{SealedAt, SealedBinding, SealedKey, SealedKind};
 use crate::error::{Entity, Error, Result};
 use crate::ids::{BlobId, FileId, PortalId, TaskId, TenantId};
 use crate::store::DocumentStore;
@@ -161,6 +162,43 @@ impl DocumentStore for MemoryStore {
         })
     }
 
+    async fn sealed_keys_to_rewrap(
+        &self,
+        kind: SealedKind,
+        active: &KeyId,
+        after: Option<SealedAt>,
+        limit: usize,
+    ) -> Result<Vec<SealedKey>> {
+        self.with(|st| {
+            let mut keys: Vec<SealedKey> = sealed_keys(st, kind)
+                .into_iter()
+                .filter(|k| &k.key.key_id != active && after.is_none_or(|a| k.at > a))
+                .collect();
+            keys.sort_by_key(|k| k.at);
+            keys.truncate(limit);
+            Ok(keys)
+        })
+    }
+
+    async fn replace_sealed_key(
+        &self,
+        kind: SealedKind,
+        at: SealedAt,
+        expected: &WrappedKey,
+        new: &WrappedKey,
+    ) -> Result<bool> {
+        self.with(|st| {
+            let Some(key) = sealed_key_mut(st, kind, at) else {
+                return Ok(false);
+            };
+            if key != expected {
+                return Ok(false);
+            }
+            *key = new.clone();
+            Ok(true)
+        })
+    }
+
     async fn blob_in_use(&self, blob: BlobId) -> Result<bool> {
         self.with(|st| {
             Ok(st.files.values().any(|f| f.value.blob == blob)
@@ -173,5 +211,95 @@ impl DocumentStore for MemoryStore {
                 })
                 || st.signature_documents.values().any(|d| d.blob == blob))
         })
+    }
+}
+
+/// Every wrapped key of `kind` in the state, as `sealed_keys_to_rewrap` lists them
+/// (unordered, every key id).
+fn sealed_keys(st: &State, kind: SealedKind) -> Vec<SealedKey> {
+    let at = |id: uuid::Uuid, part: u32| SealedAt { id, part };
+    match kind {
+        SealedKind::SignatureImage => st
+            .signatures
+            .values()
+            .filter_map(|s| match &s.mark {
+                crate::signatures::SignatureMark::Drawn(image) => Some(SealedKey {
+                    kind,
+                    at: at(*image.blob.as_uuid(), 0),
+                    binding: SealedBinding::File(s.image_binding(image.blob)),
+                    key: image.key.clone(),
+                }),
+                crate::signatures::SignatureMark::Typed(_) => None,
+            })
+            .collect(),
+        SealedKind::SignatureDocument => st
+            .signature_documents
+            .values()
+            .map(|d| SealedKey {
+                kind,
+                at: at(*d.blob.as_uuid(), 0),
+                binding: SealedBinding::File(d.binding()),
+                key: d.key.clone(),
+            })
+            .collect(),
+        SealedKind::DroppedFile => st
+            .drops
+            .values()
+            .filter(|d| !d.value.bytes_removed)
+            .map(|d| SealedKey {
+                kind,
+                at: at(*d.value.blob.as_uuid(), 0),
+                binding: SealedBinding::File(d.value.binding()),
+                key: d.value.key.clone(),
+            })
+            .collect(),
+        SealedKind::CredentialField => st
+            .credentials
+            .values()
+            .filter(|c| c.purged.is_none())
+            .flat_map(|c| {
+                c.fields.iter().zip(0u32..).map(|(f, part)| SealedKey {
+                    kind,
+                    at: at(*c.task_id.as_uuid(), part),
+                    binding: SealedBinding::Credential {
+                        binding: c.binding(),
+                        field: f.field,
+                    },
+                    key: f.key.clone(),
+                })
+            })
+            .collect(),
+    }
+}
+
+/// The wrapped key of `kind` kept at `at`, to replace in place (`None`: no such record
+/// any more, or not one `sealed_keys` would list).
+fn sealed_key_mut(st: &mut State, kind: SealedKind, at: SealedAt) -> Option<&mut WrappedKey> {
+    let blob = BlobId::from_uuid(at.id);
+    match kind {
+        SealedKind::SignatureImage => st.signatures.values_mut().find_map(|s| match &mut s.mark {
+            crate::signatures::SignatureMark::Drawn(image)
+                if image.blob == blob && at.part == 0 =>
+            {
+                Some(&mut image.key)
+            }
+            _ => None,
+        }),
+        SealedKind::SignatureDocument => st
+            .signature_documents
+            .values_mut()
+            .find(|d| d.blob == blob && at.part == 0)
+            .map(|d| &mut d.key),
+        SealedKind::DroppedFile => st
+            .drops
+            .values_mut()
+            .find(|d| d.value.blob == blob && !d.value.bytes_removed && at.part == 0)
+            .map(|d| &mut d.value.key),
+        SealedKind::CredentialField => st
+            .credentials
+            .get_mut(&TaskId::from_uuid(at.id))
+            .filter(|c| c.purged.is_none())
+            .and_then(|c| c.fields.get_mut(usize::try_from(at.part).ok()?))
+            .map(|f| &mut f.key),
     }
 }

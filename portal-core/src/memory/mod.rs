@@ -247,6 +247,31 @@ struct State {
 }
 
 impl State {
+    /// Removes a deleted task's sealed records (dropped files, signature, signature
+    /// document, credentials) and answers their blobs that still hold content.
+    fn erase_task_records(&mut self, task: TaskId) -> Vec<crate::ids::BlobId> {
+        let mut blobs = Vec::new();
+        self.drops.retain(|_, d| {
+            if d.value.task_id != task {
+                return true;
+            }
+            if !d.value.bytes_removed {
+                blobs.push(d.value.blob);
+            }
+            false
+        });
+        if let Some(s) = self.signatures.remove(&task)
+            && let crate::signatures::SignatureMark::Drawn(image) = s.mark
+        {
+            blobs.push(image.blob);
+        }
+        if let Some(d) = self.signature_documents.remove(&task) {
+            blobs.push(d.blob);
+        }
+        self.credentials.remove(&task);
+        blobs
+    }
+
     /// Deletes a contact and all of its access records (invite, verifications and
     /// their magic links, email counts, code guard, sessions, access-log entries).
     fn erase_contact(&mut self, contact: ContactId) {

@@ -65,8 +65,10 @@ impl PlanStore for MemoryStore {
             let change = decide(&before)?;
             let write = change.diff(&before)?;
             st.check_new_mail(&change.emails)?;
+            let mut erased_blobs = Vec::new();
             for id in &write.deleted_tasks {
                 st.tasks.remove(id);
+                erased_blobs.extend(st.erase_task_records(*id));
             }
             st.comments
                 .retain(|c| !write.deleted_tasks.contains(&c.value.task_id));
@@ -88,7 +90,10 @@ impl PlanStore for MemoryStore {
             }
             st.activity.extend(change.activity.iter().cloned());
             st.queue_mail(&change.emails);
-            Ok(change)
+            Ok(PlanChange {
+                erased_blobs,
+                ..change
+            })
         })
     }
 }

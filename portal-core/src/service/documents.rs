@@ -17,6 +17,8 @@ use futures_util::StreamExt;
 use super::PortalService;
 use super::workflow::client_actor;
 use crate::blob::envelope::{FileBinding, FileVault};
+use crate::blob::keyring::KeyId;
+use crate::blob::rotation::SealedKind;
 use crate::blob::{ByteStream, stream_of};
 use crate::error::{Error, Result};
 use crate::files::{self, FileType};
@@ -50,16 +52,71 @@ pub struct QueueItem {
     pub reviewable: bool,
 }
 
-/// What a key rotation did.
+/// What a key rotation did with the keys of one kind of record.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RotationReport {
-    /// Files whose data key is now wrapped by the active key.
+pub struct RotationCounts {
+    /// Keys now wrapped by the active key.
     pub rewrapped: u64,
-    /// Files that changed under the rotation (another rotation got there first).
+    /// Keys that changed under the rotation (another rotation got there first, or the
+    /// record was removed meanwhile).
     pub skipped: u64,
-    /// Files whose key could not be re-wrapped (logged with their id; the content is
+    /// Keys that could not be re-wrapped (logged with their record; the content is
     /// untouched and still readable with the old key).
     pub failed: u64,
+}
+
+impl RotationCounts {
+    fn add(&mut self, other: Self) {
+        self.rewrapped += other.rewrapped;
+        self.skipped += other.skipped;
+        self.failed += other.failed;
+    }
+}
+
+/// What a key rotation did, per kind of record that keeps a wrapped data key: a
+/// retired key must leave no kind behind, so the report shows each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RotationReport {
+    /// Uploaded documents' files.
+    pub documents: RotationCounts,
+    /// Drawn signature images.
+    pub signature_images: RotationCounts,
+    /// Documents attached to signature tasks.
+    pub signature_documents: RotationCounts,
+    /// Files of secure file drops (those whose bytes are still stored).
+    pub dropped_files: RotationCounts,
+    /// Sealed fields of credential handoffs (those not purged).
+    pub credential_fields: RotationCounts,
+}
+
+impl RotationReport {
+    /// The counts of `kind`.
+    pub const fn of(&self, kind: SealedKind) -> RotationCounts {
+        match kind {
+            SealedKind::SignatureImage => self.signature_images,
+            SealedKind::SignatureDocument => self.signature_documents,
+            SealedKind::DroppedFile => self.dropped_files,
+            SealedKind::CredentialField => self.credential_fields,
+        }
+    }
+
+    fn of_mut(&mut self, kind: SealedKind) -> &mut RotationCounts {
+        match kind {
+            SealedKind::SignatureImage => &mut self.signature_images,
+            SealedKind::SignatureDocument => &mut self.signature_documents,
+            SealedKind::DroppedFile => &mut self.dropped_files,
+            SealedKind::CredentialField => &mut self.credential_fields,
+        }
+    }
+
+    /// Every kind's counts added up.
+    pub fn total(&self) -> RotationCounts {
+        let mut total = self.documents;
+        for kind in SealedKind::ALL {
+            total.add(self.of(kind));
+        }
+        total
+    }
 }
 
 impl PortalService {
@@ -404,20 +461,51 @@ impl PortalService {
             .await
     }
 
-    /// Re-wraps every file's data key under the keyring's active key: the file
-    /// contents are never read or rewritten. Safe to run while the portal serves and
-    /// to run again (a file already under the active key is not listed; a file changed
-    /// meanwhile is skipped). Reports the counts; failures are logged per file.
+    /// Re-wraps every data key under the keyring's active key: uploaded documents,
+    /// drawn signature images, signature documents, dropped files and credential
+    /// fields. Contents are never read or rewritten. Safe to run while the portal
+    /// serves and to run again (a key already under the active key is not listed; one
+    /// changed meanwhile is skipped). Reports the counts per kind; failures are logged
+    /// per record.
     pub async fn rotate_file_keys(&self) -> Result<RotationReport> {
         let vault = self.vault()?;
         let active = vault.active_key_id();
-        let mut report = RotationReport::default();
+        let mut report = RotationReport {
+            documents: self.rotate_document_keys(vault, &active).await?,
+            ..RotationReport::default()
+        };
+        for kind in SealedKind::ALL {
+            *report.of_mut(kind) = self.rotate_sealed_keys(vault, &active, kind).await?;
+        }
+        let total = report.total();
+        tracing::info!(
+            active_key = %active,
+            rewrapped = total.rewrapped,
+            skipped = total.skipped,
+            failed = total.failed,
+            documents = report.documents.rewrapped,
+            signature_images = report.signature_images.rewrapped,
+            signature_documents = report.signature_documents.rewrapped,
+            dropped_files = report.dropped_files.rewrapped,
+            credential_fields = report.credential_fields.rewrapped,
+            "file keys rotated"
+        );
+        Ok(report)
+    }
+
+    /// The uploads' part of [`Self::rotate_file_keys`].
+    async fn rotate_document_keys(
+        &self,
+        vault: &FileVault,
+        active: &KeyId,
+    ) -> Result<RotationCounts> {
+        let mut counts = RotationCounts::default();
         let mut after = None;
         loop {
             let batch = self
                 .inner
                 .store
-                .files_to_rewrap(&active, after, ROTATION_BATCH)
+                .files_to_rewrap(active, after, ROTATION_BATCH)
                 .await?;
             let Some(last) = batch.last() else { break };
             after = Some(last.id);
@@ -430,27 +518,73 @@ impl PortalService {
                             .replace_file_key(file.id, &file.key, &new)
                             .await?
                         {
-                            report.rewrapped += 1;
+                            counts.rewrapped += 1;
                         } else {
-                            report.skipped += 1;
+                            counts.skipped += 1;
                         }
                     }
-                    Ok(None) => report.skipped += 1,
+                    Ok(None) => counts.skipped += 1,
                     Err(e) => {
                         tracing::error!(error = %e, file = %file.id, "could not re-wrap a file key");
-                        report.failed += 1;
+                        counts.failed += 1;
                     }
                 }
             }
         }
-        tracing::info!(
-            active_key = %active,
-            rewrapped = report.rewrapped,
-            skipped = report.skipped,
-            failed = report.failed,
-            "file keys rotated"
-        );
-        Ok(report)
+        Ok(counts)
+    }
+
+    /// One other kind's part of [`Self::rotate_file_keys`]: the same walk, through
+    /// the store's sealed-key listing.
+    async fn rotate_sealed_keys(
+        &self,
+        vault: &FileVault,
+        active: &KeyId,
+        kind: SealedKind,
+    ) -> Result<RotationCounts> {
+        let mut counts = RotationCounts::default();
+        let mut after = None;
+        loop {
+            let batch = self
+                .inner
+                .store
+                .sealed_keys_to_rewrap(kind, active, after, ROTATION_BATCH)
+                .await?;
+            let Some(last) = batch.last() else { break };
+            after = Some(last.at);
+            for sealed in &batch {
+                match vault
+                    .keys()
+                    .rewrap(&sealed.key, &sealed.binding.aad())
+                    .await
+                {
+                    Ok(Some(new)) => {
+                        if self
+                            .inner
+                            .store
+                            .replace_sealed_key(kind, sealed.at, &sealed.key, &new)
+                            .await?
+                        {
+                            counts.rewrapped += 1;
+                        } else {
+                            counts.skipped += 1;
+                        }
+                    }
+                    Ok(None) => counts.skipped += 1,
+                    Err(e) => {
+                        tracing::error!(
+                            error = %e,
+                            kind = kind.as_str(),
+                            id = %sealed.at.id,
+                            part = sealed.at.part,
+                            "could not re-wrap a data key"
+                        );
+                        counts.failed += 1;
+                    }
+                }
+            }
+        }
+        Ok(counts)
     }
 }
 

@@ -19,7 +19,7 @@ mod versioned;
 mod workflow;
 
 pub use credentials::SubmittedCredentials;
-pub use documents::{QueueItem, RotationReport};
+pub use documents::{QueueItem, RotationCounts, RotationReport};
 #[cfg(feature = "tokio")]
 pub use filedrop::spawn_file_drop_sweeper;
 pub use help::PendingDueDate;

@@ -114,7 +114,29 @@ impl PortalService {
         if !change.emails.is_empty() {
             self.mail_queued().await;
         }
+        self.delete_erased_blobs(portal, &change.erased_blobs).await;
         Ok(change)
+    }
+
+    /// Deletes the content of the records a plan change erased with its deleted tasks
+    /// (dropped files, signature images and documents). After the unit, so a failed
+    /// unit deletes nothing; a blob that cannot be deleted is logged (unreadable
+    /// ciphertext whose record and wrapped key are gone; the orphan sweep takes it).
+    async fn delete_erased_blobs(&self, portal: PortalId, blobs: &[crate::ids::BlobId]) {
+        for blob in blobs {
+            let gone = match &self.inner.files {
+                Some(vault) => vault.blobs().delete(*blob).await,
+                None => Err(Error::storage_msg(
+                    "file storage is not configured, so a deleted task's files stay",
+                )),
+            };
+            if let Err(e) = gone {
+                tracing::error!(portal = %portal, blob = %blob, error = %e, "could not delete a deleted task's file content");
+            }
+        }
+        if !blobs.is_empty() {
+            tracing::info!(portal = %portal, files = blobs.len(), "a deleted task's files erased");
+        }
     }
 
     /// The contacts a client task is for: those it is assigned to, everyone when it

@@ -134,6 +134,11 @@ pub struct PlanChange {
     /// Comments to append to the threads of tasks of the new plan, in this order
     /// (an "I'm stuck" reason, the MSP's answer that clears it).
     pub comments: Vec<crate::workflow::Comment>,
+    /// Filled by the store, never by a rule: the blobs of the records the unit erased
+    /// with its deleted tasks (their dropped files whose bytes are still stored, a
+    /// drawn signature's image, an attached signature document), for the service to
+    /// delete from the blob store once the unit committed. A rule leaves it empty.
+    pub erased_blobs: Vec<crate::ids::BlobId>,
 }
 
 /// What a store writes for a [`PlanChange`]: the records that differ from the plan it
@@ -556,6 +561,7 @@ fn change(
         emails: Vec::new(),
         subject: None,
         comments: Vec::new(),
+        erased_blobs: Vec::new(),
     }
 }
 

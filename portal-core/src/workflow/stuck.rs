@@ -229,6 +229,7 @@ pub fn help_on_plan(
         emails: Vec::new(),
         subject: Some(id),
         comments: help.comment.into_iter().collect(),
+        erased_blobs: Vec::new(),
     })
 }
 

@@ -264,3 +264,84 @@ async fn a_client_cannot_touch_another_portals_file_and_nothing_leaks_to_logs() 
     );
     assert!(!format!("{listed:?}{file:?}{store:?}").contains(&text));
 }
+
+/// Deleting a secure file drop task erases its files: the records are gone, the
+/// content is deleted from the blob store (nothing of the task stays readable), and
+/// the deletion is in the feed as any task's. Another drop task's file stays.
+#[tokio::test]
+async fn deleting_a_drop_task_erases_its_files_and_their_content() {
+    let store = Arc::new(MemoryStore::new());
+    let (kit, seeded, task) = setup(store.clone()).await;
+    let (staff, portal) = (&seeded.staff, seeded.portal.id);
+    let (_, ctx) = kit.sign_in(&seeded.contact).await.unwrap();
+    let mut files = Vec::new();
+    for name in ["a.pdf", "b.pdf"] {
+        files.push(
+            kit.service
+                .drop_file(&ctx, task, name, content())
+                .await
+                .unwrap(),
+        );
+    }
+    let phase = kit.service.add_phase(staff, portal, "More").await.unwrap();
+    let other = kit
+        .service
+        .add_task(
+            staff,
+            portal,
+            phase.id,
+            TaskSpec {
+                title: "Other drop".into(),
+                description: String::new(),
+                assignee: Side::Client,
+                kind: TaskKind::SecureFileDrop {
+                    expires_after_days: 7,
+                },
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let kept = kit
+        .service
+        .drop_file(&ctx, other, "kept.pdf", content())
+        .await
+        .unwrap();
+    for f in &files {
+        assert!(kit.blobs.get(f.blob).await.is_ok());
+    }
+    let version = kit
+        .service
+        .store()
+        .task(portal, task)
+        .await
+        .unwrap()
+        .version;
+    kit.service
+        .delete_task(staff, portal, task, version)
+        .await
+        .unwrap();
+    for f in &files {
+        assert!(
+            kit.blobs.get(f.blob).await.is_err(),
+            "a deleted drop task's content is deleted"
+        );
+        assert!(matches!(
+            store.dropped_file(portal, f.id).await,
+            Err(Error::NotFound {
+                entity: Entity::File
+            })
+        ));
+    }
+    assert!(
+        kit.blobs.get(kept.blob).await.is_ok(),
+        "another task's file stays"
+    );
+    let feed = kit.service.store().activity(portal, 5).await.unwrap();
+    assert_eq!(
+        feed[0].kind,
+        portal_core::workflow::ActivityKind::TaskDeleted,
+        "the deletion is recorded"
+    );
+}

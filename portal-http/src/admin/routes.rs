@@ -533,7 +533,7 @@ pub(crate) fn routes() -> Vec<Route> {
             .ok(200, "Task")
             .if_match(),
         r(M::DELETE, "/portals/{portal}/tasks/{task}", DeleteTask, "deleteTask")
-            .summary("Delete a task with its comments (refused while it has uploaded files); tasks waiting for it stop waiting")
+            .summary("Delete a task with its comments (refused while it has uploaded files); a file drop's files, a signature's image and document and submitted credentials are erased with it; tasks waiting for it stop waiting")
             .empty(204)
             .if_match(),
         r(M::PATCH, "/portals/{portal}/phases/{phase}", EditPhase, "updatePhase")

@@ -13,6 +13,7 @@ use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::body::Body as HttpBody;
 use portal_core::error::{Entity, Error};
 use portal_core::filedrop::{self, MAX_DROP_BYTES};
+use portal_core::files;
 use portal_core::ids::FileId;
 use portal_core::wording;
 
@@ -20,8 +21,12 @@ use super::failure::Refusal;
 use super::tasks::Outcome;
 use super::{Failure, PortalApp, Req};
 use crate::csrf;
-use crate::multipart::{ENVELOPE_BYTES, UploadBody};
+use crate::multipart::UploadBody;
 use crate::respond::Reply;
+
+/// The most files one request may drop (each up to [`MAX_DROP_BYTES`]): bounds the
+/// body a request may send.
+const MAX_FILES_PER_DROP: u64 = 20;
 
 /// What the page says about a refused drop or delete; `None` for the error page.
 fn drop_problem(err: &Error) -> Option<(StatusCode, String)> {
@@ -47,7 +52,11 @@ fn drop_problem(err: &Error) -> Option<(StatusCode, String)> {
 }
 
 impl PortalApp {
-    /// `POST /tasks/{task}/drops`: one file, streamed and sealed.
+    /// `POST /tasks/{task}/drops`: one file or several (the form's input takes several,
+    /// and a drop onto it sends them together), each streamed and sealed in turn, each
+    /// its own drop within [`MAX_DROP_BYTES`]. A refused file stops the request there:
+    /// the files before it stay dropped, it and those after it are not, and the page
+    /// says which is which.
     pub(super) async fn drop_file<B>(&self, req: &Req, id: &str, body: B) -> Result<Reply, Failure>
     where
         B: HttpBody<Data = Bytes> + Send + 'static,
@@ -55,20 +64,24 @@ impl PortalApp {
     {
         let task = Self::parse_task_id(id)?;
         let (token, ctx) = self.authenticated(req).await?;
+        let mut dropped: Vec<String> = Vec::new();
+        // The file being dropped when the request stopped, if one was.
+        let mut refused: Option<String> = None;
         let stored = async {
+            let content_type = req.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+            let (upload, whole) =
+                UploadBody::several(content_type, body, MAX_DROP_BYTES, MAX_FILES_PER_DROP)?;
             let declared = req
                 .headers
                 .get(CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok());
-            if declared.is_some_and(|n| n > MAX_DROP_BYTES.saturating_add(ENVELOPE_BYTES)) {
+            if declared.is_some_and(|n| n > whole) {
                 return Err(Failure::from(Error::TooLarge {
                     max_bytes: MAX_DROP_BYTES,
                 }));
             }
-            let content_type = req.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
-            let upload = UploadBody::new(content_type, body, MAX_DROP_BYTES)?;
-            let (field, file) = upload.until_file().await?;
+            let (field, mut files) = upload.until_files().await?;
             let cookie = (!req.csrf_is_new).then_some(req.csrf_secret.as_str());
             if !csrf::verify(
                 self.service.secret(),
@@ -78,13 +91,8 @@ impl PortalApp {
             ) {
                 return Err(Refusal::StaleForm.into());
             }
-            if file.file_name.trim().is_empty() {
-                return Err(Error::invalid(
-                    "file",
-                    "was not chosen: choose a file, then press Drop file",
-                )
-                .into());
-            }
+            // One write per request, however many files it carries (the script sends
+            // one request per file, the plain form one for all).
             let per_minute = self.config.client_writes_per_minute;
             if !self
                 .throttle
@@ -92,26 +100,75 @@ impl PortalApp {
             {
                 return Err(Refusal::TooManyWrites { per_minute }.into());
             }
-            Ok(self
-                .service
-                .drop_file(&ctx, task, &file.file_name, file.content)
-                .await?)
+            let mut count = 0u64;
+            while let Some(file) = files.next_file().await? {
+                if file.file_name.trim().is_empty() {
+                    // What a browser sends for an input with no file chosen.
+                    continue;
+                }
+                count += 1;
+                if count > MAX_FILES_PER_DROP {
+                    return Err(Error::invalid(
+                        "upload",
+                        format!(
+                            "had more than {MAX_FILES_PER_DROP} files in it: drop at most {MAX_FILES_PER_DROP} at a time"
+                        ),
+                    )
+                    .into());
+                }
+                refused = Some(file.file_name.clone());
+                let d = self
+                    .service
+                    .drop_file(&ctx, task, &file.file_name, file.content)
+                    .await?;
+                refused = None;
+                dropped.push(d.name);
+            }
+            if dropped.is_empty() {
+                return Err(Error::invalid(
+                    "file",
+                    "was not chosen: choose a file, then press Drop files",
+                )
+                .into());
+            }
+            Ok(())
         }
         .await;
         let session = self.session_cookie(&token, &ctx);
         match stored {
-            Ok(_) => Ok(Reply::see_other(
-                self.config
-                    .path(&format!("/tasks/{task}?done=dropped#drops")),
-            )
-            .cookie(session)),
+            Ok(()) => {
+                let done = if dropped.len() == 1 {
+                    "dropped"
+                } else {
+                    "dropped-several"
+                };
+                Ok(Reply::see_other(
+                    self.config
+                        .path(&format!("/tasks/{task}?done={done}#drops")),
+                )
+                .cookie(session))
+            }
             Err(failure) => {
                 let Some((status, message)) = failure.error().and_then(drop_problem) else {
                     return Err(failure);
                 };
+                let which = match refused.as_deref().map(|n| files::clean_file_name(n, "")) {
+                    Some(name) if !name.is_empty() => format!("{name} was not dropped"),
+                    _ => "The next file was not dropped".to_owned(),
+                };
+                let before = if dropped.is_empty() {
+                    String::new()
+                } else {
+                    format!("Dropped: {}. ", dropped.join(", "))
+                };
                 let outcome = Outcome {
                     status: Some(status),
-                    error: Some(format!("Your file was not dropped. {message}")),
+                    // One file, or the first of several: as for a single drop.
+                    error: Some(if before.is_empty() {
+                        format!("Your file was not dropped. {message}")
+                    } else {
+                        format!("{before}{which}, nor any file chosen after it. {message}")
+                    }),
                     ..Outcome::default()
                 };
                 Ok(self

@@ -121,6 +121,9 @@ fn notice_for(done: &str) -> Option<&'static str> {
         "dropped" => {
             "File dropped. It is encrypted, and only your onboarding team can download it until it expires."
         }
+        "dropped-several" => {
+            "Files dropped. They are encrypted, and only your onboarding team can download them until they expire."
+        }
         "deleted" => "File deleted.",
         "quarantined" => {
             "Our virus scan flagged the file you uploaded, so nobody can open it. See the note on the document below."

@@ -179,6 +179,8 @@ pub struct DropsBlock {
     pub keep: String,
     /// "100 MB": the largest file.
     pub max: String,
+    /// The same in bytes, for the upload script to refuse a larger file unsent.
+    pub max_bytes: u64,
 }
 
 /// "6 days 23 hours", "5 hours 12 minutes", "3 minutes", "less than a minute": the time
@@ -839,6 +841,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                     .collect(),
                 keep: wording::count(i64::from(*expires_after_days), "day"),
                 max: wording::bytes(portal_core::filedrop::MAX_DROP_BYTES),
+                max_bytes: portal_core::filedrop::MAX_DROP_BYTES,
             });
         }
     }

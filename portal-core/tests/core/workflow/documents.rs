@@ -659,7 +659,9 @@ async fn rotation_rewraps_keys_only_and_files_still_open() {
     ring.rotate(KeyId::parse("k2").unwrap()).unwrap();
     let after = kit(Arc::new(ring));
     let report = after.service.rotate_file_keys().await.unwrap();
-    assert_eq!((report.rewrapped, report.skipped, report.failed), (2, 0, 0));
+    let total = report.total();
+    assert_eq!((total.rewrapped, total.skipped, total.failed), (2, 0, 0));
+    assert_eq!(report.documents.rewrapped, 2);
     for (f, stored) in [&a, &b].into_iter().zip(&stored_before) {
         let now = after
             .service
@@ -684,6 +686,218 @@ async fn rotation_rewraps_keys_only_and_files_still_open() {
         );
     }
     let again = after.service.rotate_file_keys().await.unwrap();
-    assert_eq!(again.rewrapped, 0, "nothing left to re-wrap");
+    assert_eq!(again.total().rewrapped, 0, "nothing left to re-wrap");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// One rotation moves every kind of sealed record to the new key, counted per kind:
+/// an upload, a signature document, a drawn signature image, a dropped file and a
+/// credential handoff's two fields. Afterwards the old key is removed from the key
+/// file, and every one of them still opens; the stored blobs are byte for byte the
+/// same. Without the per-kind re-wrap, all but the upload would fail to open here.
+#[tokio::test]
+async fn rotation_rewraps_every_kind_and_the_old_key_can_go() {
+    let store = Arc::new(MemoryStore::new());
+    let blobs = Arc::new(MemoryBlobStore::new());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keys");
+    let random = || Arc::new(SeededRandom::new(11));
+    let (ring, _) = Keyring::open_or_create(&path, random()).unwrap();
+    let kit = |keys: Arc<dyn KeyProvider>| {
+        TestService::builder(store.clone())
+            .seed(409)
+            .blobs(blobs.clone())
+            .keys(keys)
+            .build()
+    };
+    let before = kit(Arc::new(ring));
+    let Seeded {
+        portal,
+        contact,
+        staff,
+        ..
+    } = before.seed_portal().await.unwrap();
+    let service = &before.service;
+    let (_, ctx) = before.sign_in(&contact).await.unwrap();
+    let phase = service.add_phase(&staff, portal.id, "P").await.unwrap();
+    let add = |title: &str, kind: TaskKind| {
+        let spec = spec(title, Side::Client, kind);
+        let staff = staff.clone();
+        async move {
+            service
+                .add_task(&staff, portal.id, phase.id, spec)
+                .await
+                .unwrap()
+        }
+    };
+    let docs = add("Docs", doc_kind()).await;
+    let upload = service
+        .upload_document(&ctx, docs.id, "diagram", "a.pdf", pieces(&pdf(3000), 999))
+        .await
+        .unwrap();
+    let to_sign = add(
+        "Sign",
+        TaskKind::Signature {
+            document: None,
+            consent: None,
+        },
+    )
+    .await;
+    let agreement = pdf(4000);
+    let doc = service
+        .attach_signature_document(
+            &staff,
+            portal.id,
+            to_sign.id,
+            "agreement.pdf",
+            pieces(&agreement, 1000),
+        )
+        .await
+        .unwrap();
+    service
+        .sign_task(
+            &ctx,
+            to_sign.id,
+            &portal_core::service::SignatureInput {
+                drawn: Some(portal_core::testkit::drawn_signature()),
+                typed_name: None,
+                consent: true,
+                document_sha256: Some(portal_core::audit::hash_hex(&doc.sha256)),
+            },
+            portal_core::signatures::SigningContext::default(),
+        )
+        .await
+        .unwrap();
+    let png = service
+        .signature_image(&staff, portal.id, to_sign.id)
+        .await
+        .unwrap();
+    let drop_task = add(
+        "Drop",
+        TaskKind::SecureFileDrop {
+            expires_after_days: 7,
+        },
+    )
+    .await;
+    let dropped_bytes = pdf(2500);
+    let dropped = service
+        .drop_file(
+            &ctx,
+            drop_task.id,
+            "backup.pdf",
+            pieces(&dropped_bytes, 700),
+        )
+        .await
+        .unwrap();
+    let handoff = add(
+        "Firewall account",
+        TaskKind::CredentialHandoff { api_key: false },
+    )
+    .await;
+    service
+        .submit_credentials(
+            &ctx,
+            handoff.id,
+            &portal_core::credentials::CredentialForm {
+                username: portal_core::credentials::SecretText::new("fw-admin"),
+                password: portal_core::credentials::SecretText::new("rotation-password"),
+                api_key: None,
+                notes: None,
+            },
+        )
+        .await
+        .unwrap();
+    let blob_ids = [upload.blob, doc.blob, dropped.blob];
+    let mut stored_before = Vec::new();
+    for blob in blob_ids {
+        stored_before.push(
+            read_all(blobs.get(blob).await.unwrap(), u64::MAX)
+                .await
+                .unwrap(),
+        );
+    }
+
+    // Rotate to k2 under a key file holding k1 and k2.
+    let mut ring = Keyring::load(&path, random()).unwrap();
+    ring.rotate(KeyId::parse("k2").unwrap()).unwrap();
+    ring.save(&path).unwrap();
+    let during = kit(Arc::new(ring));
+    let report = during.service.rotate_file_keys().await.unwrap();
+    let rewrapped = [
+        report.documents.rewrapped,
+        report.signature_images.rewrapped,
+        report.signature_documents.rewrapped,
+        report.dropped_files.rewrapped,
+        report.credential_fields.rewrapped,
+    ];
+    assert_eq!(rewrapped, [1, 1, 1, 1, 2], "{report:?}");
+    let total = report.total();
+    assert_eq!((total.rewrapped, total.skipped, total.failed), (6, 0, 0));
+    assert_eq!(
+        during.service.rotate_file_keys().await.unwrap().total(),
+        portal_core::service::RotationCounts::default(),
+        "nothing left to re-wrap"
+    );
+
+    // Remove k1 from the key file: only k2 is left.
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\nkey k1 "), "the rotated file keeps k1");
+    let only_k2: String = text
+        .lines()
+        .filter(|l| !l.starts_with("key k1 "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let path2 = dir.path().join("keys-k2");
+    {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path2)
+            .unwrap();
+        f.write_all(only_k2.as_bytes()).unwrap();
+    }
+    let ring = Keyring::load(&path2, random()).unwrap();
+    assert_eq!(ring.key_ids(), vec![KeyId::parse("k2").unwrap()]);
+    let after = kit(Arc::new(ring));
+    let svc = &after.service;
+
+    let (_, content) = svc
+        .staff_download_document(&staff, portal.id, upload.id)
+        .await
+        .unwrap();
+    assert_eq!(read_all(content, u64::MAX).await.unwrap(), pdf(3000));
+    let (_, content) = svc
+        .staff_signature_document(&staff, portal.id, to_sign.id)
+        .await
+        .unwrap();
+    assert_eq!(read_all(content, u64::MAX).await.unwrap(), agreement);
+    assert_eq!(
+        svc.signature_image(&staff, portal.id, to_sign.id)
+            .await
+            .unwrap(),
+        png
+    );
+    let (_, content) = svc
+        .download_dropped_file(&staff, portal.id, dropped.id)
+        .await
+        .unwrap();
+    assert_eq!(read_all(content, u64::MAX).await.unwrap(), dropped_bytes);
+    let revealed = svc
+        .reveal_credentials(&staff, portal.id, handoff.id, "rotation check")
+        .await
+        .unwrap();
+    let values: Vec<&str> = revealed.iter().map(|(_, v)| v.expose_secret()).collect();
+    assert_eq!(values, ["fw-admin", "rotation-password"]);
+    for (blob, stored) in blob_ids.into_iter().zip(&stored_before) {
+        assert_eq!(
+            &read_all(blobs.get(blob).await.unwrap(), u64::MAX)
+                .await
+                .unwrap(),
+            stored,
+            "the content is never re-encrypted"
+        );
+    }
 }

@@ -1,0 +1,201 @@
+//! Key rotation of the records other than uploads that keep a wrapped data key
+//! ([`DocumentStore::sealed_keys_to_rewrap`](portal_core::store::DocumentStore::sealed_keys_to_rewrap)
+//! and `replace_sealed_key`): drawn signature images (`signatures.image_*`), signature
+//! documents (`signature_documents`), dropped files whose bytes are stored
+//! (`dropped_files`) and the fields of unpurged credential handoffs
+//! (`credential_fields`). Blob kinds are walked by their blob id (each a `UNIQUE` or
+//! indexed column), credential fields by `(task_id, position)`. Ids are 16-byte BLOBs,
+//! whose `memcmp` order is the order of their UUIDs, as the contract's [`SealedAt`]
+//! order asks.
+//!
+//! A replacement is one compare-and-set `UPDATE` on the writer: a concurrent rotation
+//! that got there first leaves no row matching the key this one read.
+
+use rusqlite::{Connection, Row, params};
+
+use portal_core::blob::envelope::FileBinding;
+use portal_core::blob::keyring::{KeyId, WrappedKey};
+use portal_core::blob::rotation::{SealedAt, SealedBinding, SealedKey, SealedKind};
+use portal_core::credentials::{CredentialBinding, CredentialField};
+use portal_core::ids::BlobId;
+use portal_core::{Error, Result};
+
+use crate::codec::{DbResult, parsed, portal_id, task_id, tenant_id};
+
+/// Signature images after a blob id, by blob id (`signatures_by_image`).
+const IMAGES: &str = "SELECT image_blob, tenant_id, portal_id, task_id, image_key_id, image_key
+     FROM signatures
+     WHERE image_blob IS NOT NULL AND image_key_id <> ?1 AND image_blob > ?2
+     ORDER BY image_blob LIMIT ?3";
+
+/// Signature documents after a blob id, by blob id (its `UNIQUE` index).
+const DOCUMENTS: &str = "SELECT blob_id, tenant_id, portal_id, task_id, key_id, wrapped_key
+     FROM signature_documents
+     WHERE key_id <> ?1 AND blob_id > ?2
+     ORDER BY blob_id LIMIT ?3";
+
+/// Dropped files with stored bytes after a blob id, by blob id (its `UNIQUE` index).
+const DROPS: &str = "SELECT blob_id, tenant_id, portal_id, task_id, key_id, wrapped_key
+     FROM dropped_files
+     WHERE bytes_removed = 0 AND key_id <> ?1 AND blob_id > ?2
+     ORDER BY blob_id LIMIT ?3";
+
+/// Fields of unpurged handoffs after `(task, position)`, in that order.
+const FIELDS: &str = "SELECT f.task_id, f.position, c.tenant_id, f.portal_id, f.field,
+        f.key_id, f.wrapped_key
+     FROM credential_fields f
+     JOIN credentials c ON c.portal_id = f.portal_id AND c.task_id = f.task_id
+     WHERE c.purged IS NULL AND f.key_id <> ?1
+       AND (f.task_id > ?2 OR (f.task_id = ?2 AND f.position > ?3))
+     ORDER BY f.task_id, f.position LIMIT ?4";
+
+/// A stored 16-byte id, as a blob id (whose UUID is the cursor's `id`).
+fn id16(row: &Row<'_>, idx: usize) -> rusqlite::Result<BlobId> {
+    let bytes: Vec<u8> = row.get(idx)?;
+    let bytes: [u8; 16] = bytes.try_into().map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(
+            idx,
+            rusqlite::types::Type::Blob,
+            "a stored id is not 16 bytes".into(),
+        )
+    })?;
+    Ok(BlobId::from_bytes(bytes))
+}
+
+fn wrapped(row: &Row<'_>, id: usize, bytes: usize) -> rusqlite::Result<WrappedKey> {
+    Ok(WrappedKey {
+        key_id: parsed(row, id, KeyId::parse)?,
+        bytes: row.get(bytes)?,
+    })
+}
+
+/// A blob kind's row: `blob, tenant, portal, task, key_id, wrapped_key`.
+fn blob_row(kind: SealedKind) -> impl Fn(&Row<'_>) -> rusqlite::Result<SealedKey> {
+    move |row| {
+        let blob = id16(row, 0)?;
+        Ok(SealedKey {
+            kind,
+            at: SealedAt {
+                id: *blob.as_uuid(),
+                part: 0,
+            },
+            binding: SealedBinding::File(FileBinding {
+                tenant: tenant_id(row, 1)?,
+                portal: portal_id(row, 2)?,
+                task: Some(task_id(row, 3)?),
+                blob,
+            }),
+            key: wrapped(row, 4, 5)?,
+        })
+    }
+}
+
+fn field_row(row: &Row<'_>) -> rusqlite::Result<SealedKey> {
+    let part: i64 = row.get(1)?;
+    Ok(SealedKey {
+        kind: SealedKind::CredentialField,
+        at: SealedAt {
+            id: *id16(row, 0)?.as_uuid(),
+            part: u32::try_from(part)
+                .map_err(|_| rusqlite::Error::IntegralValueOutOfRange(1, part))?,
+        },
+        binding: SealedBinding::Credential {
+            binding: CredentialBinding {
+                tenant: tenant_id(row, 2)?,
+                portal: portal_id(row, 3)?,
+                task: task_id(row, 0)?,
+            },
+            field: parsed(row, 4, |name: &str| {
+                CredentialField::parse(name)
+                    .ok_or_else(|| Error::storage_msg("an unknown credential field"))
+            })?,
+        },
+        key: wrapped(row, 5, 6)?,
+    })
+}
+
+/// The keys of `kind` not under `active`, after `after`, at most `limit`.
+pub(crate) fn to_rewrap(
+    conn: &Connection,
+    kind: SealedKind,
+    active: &KeyId,
+    after: Option<SealedAt>,
+    limit: usize,
+) -> Result<Vec<SealedKey>> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    // No cursor: start before every id (an empty BLOB sorts before any 16-byte one).
+    let (after_id, after_part): (Vec<u8>, i64) = match after {
+        Some(a) => (a.id.as_bytes().to_vec(), i64::from(a.part)),
+        None => (Vec::new(), -1),
+    };
+    let active = active.as_str();
+    let blobs = |sql: &'static str| {
+        conn.prepare_cached(sql)
+            .and_then(|mut s| {
+                s.query_map(params![active, after_id, limit], blob_row(kind))
+                    .and_then(Iterator::collect)
+            })
+            .db("listing data keys to re-wrap")
+    };
+    match kind {
+        SealedKind::SignatureImage => blobs(IMAGES),
+        SealedKind::SignatureDocument => blobs(DOCUMENTS),
+        SealedKind::DroppedFile => blobs(DROPS),
+        SealedKind::CredentialField => conn
+            .prepare_cached(FIELDS)
+            .and_then(|mut s| {
+                s.query_map(params![active, after_id, after_part, limit], field_row)
+                    .and_then(Iterator::collect)
+            })
+            .db("listing credential keys to re-wrap"),
+    }
+}
+
+/// Sets the key of `kind` at `at` to `new` if it is still `expected`; whether it did.
+pub(crate) fn replace(
+    conn: &Connection,
+    kind: SealedKind,
+    at: SealedAt,
+    expected: &WrappedKey,
+    new: &WrappedKey,
+) -> Result<bool> {
+    let sql = match kind {
+        SealedKind::SignatureImage => {
+            "UPDATE signatures SET image_key_id = ?1, image_key = ?2
+             WHERE image_blob = ?3 AND ?4 = 0 AND image_key_id = ?5 AND image_key = ?6"
+        }
+        SealedKind::SignatureDocument => {
+            "UPDATE signature_documents SET key_id = ?1, wrapped_key = ?2
+             WHERE blob_id = ?3 AND ?4 = 0 AND key_id = ?5 AND wrapped_key = ?6"
+        }
+        SealedKind::DroppedFile => {
+            "UPDATE dropped_files SET key_id = ?1, wrapped_key = ?2
+             WHERE blob_id = ?3 AND ?4 = 0 AND bytes_removed = 0
+               AND key_id = ?5 AND wrapped_key = ?6"
+        }
+        // Through the task's portal, so the primary key finds the row.
+        SealedKind::CredentialField => {
+            "UPDATE credential_fields SET key_id = ?1, wrapped_key = ?2
+             WHERE portal_id = (SELECT portal_id FROM tasks WHERE id = ?3)
+               AND task_id = ?3 AND position = ?4 AND key_id = ?5 AND wrapped_key = ?6
+               AND EXISTS (SELECT 1 FROM credentials c
+                           WHERE c.portal_id = credential_fields.portal_id
+                             AND c.task_id = credential_fields.task_id
+                             AND c.purged IS NULL)"
+        }
+    };
+    let changed = conn
+        .prepare_cached(sql)
+        .and_then(|mut s| {
+            s.execute(params![
+                new.key_id.as_str(),
+                new.bytes,
+                &at.id.as_bytes()[..],
+                i64::from(at.part),
+                expected.key_id.as_str(),
+                expected.bytes
+            ])
+        })
+        .db("replacing a wrapped data key")?;
+    Ok(changed > 0)
+}

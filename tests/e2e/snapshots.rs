@@ -125,12 +125,15 @@ async fn error_pages() {
     let invalid = b.get(&format!("/i/{}", "A".repeat(43))).await;
     let signed_out = b.get("/").await;
     h.sign_in(&b).await;
+    let branded_missing = b.get("/no-such-page").await;
+    assert_eq!(branded_missing.status, 404);
     h.service
         .revoke_contact(&h.staff, h.contact.id)
         .await
         .unwrap();
     let revoked = b.get(&h.invite_path()).await;
     let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!("page_not_found_signed_in", branded_missing.body);
     insta::assert_snapshot!("page_invalid_link", invalid.body);
     insta::assert_snapshot!("page_session_needed", signed_out.body);
     insta::assert_snapshot!("page_revoked", revoked.body);

@@ -38,6 +38,7 @@ mod failure;
 mod filedrop;
 mod portal;
 mod reminders;
+mod settings;
 mod tasks;
 
 use failure::{Failure, Refusal};
@@ -404,6 +405,13 @@ impl PortalApp {
             ),
             (["questions"], true, _) => ("questions", self.questions(&req).await),
             (["questions"], _, true) => ("ask_question", self.ask_question(&req, body).await),
+            (["settings"], true, _) => ("settings", self.settings(&req).await),
+            (["settings", "time-zone"], _, true) => {
+                ("set_time_zone", self.set_time_zone(&req, body).await)
+            }
+            (["settings", "sign-out-others"], _, true) => {
+                ("sign_out_others", self.sign_out_others(&req, body).await)
+            }
             (["r", "snooze" | "unsubscribe", token], true, _) => {
                 ("reminder_link", self.reminder_page(&req, token).await)
             }
@@ -435,6 +443,8 @@ impl PortalApp {
                 | ["tasks", _, "drops", _, "delete"]
                 | ["questions"]
                 | ["favicon.svg" | "favicon.ico"]
+                | ["settings"]
+                | ["settings", "time-zone" | "sign-out-others"]
                 | ["r", "snooze" | "unsubscribe", _],
                 _,
                 _,

@@ -100,6 +100,8 @@ pub struct PortalNav {
     pub home_href: String,
     /// The "Ask a Question" page.
     pub questions_href: String,
+    /// The contact's settings (time zone, signed-in devices).
+    pub settings_href: String,
     /// Where "Sign out" posts.
     pub signout_action: String,
 }
@@ -110,6 +112,7 @@ impl PortalNav {
         Self {
             home_href: format!("{prefix}/"),
             questions_href: format!("{prefix}/questions"),
+            settings_href: format!("{prefix}/settings"),
             signout_action: format!("{prefix}/sign-out"),
         }
     }

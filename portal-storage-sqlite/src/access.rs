@@ -920,7 +920,9 @@ impl AccessStore for SqliteStore {
                 contact_cols!(),
                 " FROM contacts c WHERE c.id = ?1"
             ))
-            .and_then(|mut s| s.query_row([&contact.as_bytes()[..]], |row| codec::contact_at(row, 0)))
+            .and_then(|mut s| {
+                s.query_row([&contact.as_bytes()[..]], |row| codec::contact_at(row, 0))
+            })
             .db("reading a contact")
         })
         .await

@@ -764,8 +764,7 @@ ALTER TABLE sessions ADD COLUMN user_agent TEXT;
 
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
-    V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18, V19, V21,
-    V24,
+    V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18, V19, V21, V24,
 ];
 
 /// The schema version this build writes: the number of migrations.

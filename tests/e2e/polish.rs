@@ -10,20 +10,38 @@ async fn a_signed_in_client_gets_error_pages_in_their_msps_branding() {
     // Signed out: the neutral frame (nobody's portal is known).
     let anonymous = b.get("/no-such-page").await;
     assert_eq!(anonymous.status, 404);
-    assert!(anonymous.body.contains("Client portal"), "{}", anonymous.body);
+    assert!(
+        anonymous.body.contains("Client portal"),
+        "{}",
+        anonymous.body
+    );
     assert!(!anonymous.body.contains("Acme MSP"));
 
     h.sign_in(&b).await;
     let missing = b.get("/no-such-page").await;
     assert_eq!(missing.status, 404);
-    assert!(missing.body.contains(r#"<span class="company">Acme MSP</span>"#), "{}", missing.body);
+    assert!(
+        missing
+            .body
+            .contains(r#"<span class="company">Acme MSP</span>"#),
+        "{}",
+        missing.body
+    );
     assert!(missing.body.contains("--accent:#0d6e7a"));
     assert!(missing.body.contains("Secure client portal of Acme MSP."));
-    assert!(missing.text().contains(">Back to your portal</a>"), "{}", missing.body);
+    assert!(
+        missing.text().contains(">Back to your portal</a>"),
+        "{}",
+        missing.body
+    );
     // A refused method on a known route is branded too.
     let wrong_method = b.post("/tasks/x/invite.ics", &[]).await;
     assert!(wrong_method.status.is_client_error());
-    assert!(wrong_method.body.contains("Acme MSP"), "{}", wrong_method.body);
+    assert!(
+        wrong_method.body.contains("Acme MSP"),
+        "{}",
+        wrong_method.body
+    );
 }
 
 #[tokio::test]
@@ -75,7 +93,12 @@ async fn task_pages_print_without_navigation_or_buttons() {
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 const LAPTOP: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
 
-async fn post_form(b: &portal_tests::Browser, page: &str, action: &str, fields: &[(&str, &str)]) -> portal_tests::Page {
+async fn post_form(
+    b: &portal_tests::Browser,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> portal_tests::Page {
     let form = b.get(page).await;
     assert_eq!(form.status, 200, "{}", form.body);
     let csrf = form.csrf();
@@ -96,10 +119,19 @@ async fn sign_out_other_devices_ends_the_other_session_only() {
     assert_eq!(laptop.get("/").await.status, 200);
 
     let home = phone.get("/").await;
-    assert!(home.body.contains(r#"<a class="nav-link" href="/settings">Settings</a>"#));
+    assert!(
+        home.body
+            .contains(r#"<a class="nav-link" href="/settings">Settings</a>"#)
+    );
     let settings = phone.get("/settings").await;
     assert_eq!(settings.status, 200, "{}", settings.body);
-    assert!(settings.body.contains("<strong>Safari on iPhone</strong> <span class=\"pill\">This device</span>"), "{}", settings.body);
+    assert!(
+        settings
+            .body
+            .contains("<strong>Safari on iPhone</strong> <span class=\"pill\">This device</span>"),
+        "{}",
+        settings.body
+    );
     assert!(settings.body.contains("<strong>Chrome on Windows</strong>"));
     assert_eq!(settings.body.matches("This device").count(), 1);
     assert!(settings.body.contains("Sign out other devices"));
@@ -126,23 +158,77 @@ async fn the_contact_picks_their_time_zone_and_every_time_follows() {
     let b = h.browser();
     h.sign_in(&b).await;
     let before = b.get("/settings").await;
-    assert!(before.body.contains(r#"<option value="UTC" selected>UTC</option>"#), "{}", before.body);
-    assert!(before.body.contains(r#"<option value="Pacific/Auckland">Pacific/Auckland</option>"#));
+    assert!(
+        before
+            .body
+            .contains(r#"<option value="UTC" selected>UTC</option>"#),
+        "{}",
+        before.body
+    );
+    assert!(
+        before
+            .body
+            .contains(r#"<option value="Pacific/Auckland">Pacific/Auckland</option>"#)
+    );
 
-    let saved = post_form(&b, "/settings", "/settings/time-zone", &[("time_zone", "Pacific/Auckland")]).await;
+    let saved = post_form(
+        &b,
+        "/settings",
+        "/settings/time-zone",
+        &[("time_zone", "Pacific/Auckland")],
+    )
+    .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
     let page = b.get("/settings?done=zone").await;
-    assert!(page.body.contains(r#"<option value="Pacific/Auckland" selected>"#));
-    assert!(page.body.contains("shown in <strong>Pacific/Auckland</strong>"));
+    assert!(
+        page.body
+            .contains(r#"<option value="Pacific/Auckland" selected>"#)
+    );
+    assert!(
+        page.body
+            .contains("shown in <strong>Pacific/Auckland</strong>")
+    );
     assert!(page.body.contains("Time zone saved."));
     // The task pages show the new zone too.
     let task = b.get(&format!("/tasks/{}", h.tasks["meeting"])).await;
-    assert!(task.body.contains("NZDT") || task.body.contains("Pacific/Auckland"), "{}", task.body);
-    assert_eq!(h.service.store().contact(h.contact.id).await.unwrap().time_zone.name(), "Pacific/Auckland");
+    assert!(
+        task.body.contains("NZDT") || task.body.contains("Pacific/Auckland"),
+        "{}",
+        task.body
+    );
+    assert_eq!(
+        h.service
+            .store()
+            .contact(h.contact.id)
+            .await
+            .unwrap()
+            .time_zone
+            .name(),
+        "Pacific/Auckland"
+    );
 
-    let wrong = post_form(&b, "/settings", "/settings/time-zone", &[("time_zone", "Mars/Olympus")]).await;
+    let wrong = post_form(
+        &b,
+        "/settings",
+        "/settings/time-zone",
+        &[("time_zone", "Mars/Olympus")],
+    )
+    .await;
     assert_eq!(wrong.status, 422);
-    assert!(wrong.text().contains("Please choose your time zone from the list"));
+    assert!(
+        wrong
+            .text()
+            .contains("Please choose your time zone from the list")
+    );
     assert!(wrong.body.contains(r#"aria-invalid="true""#));
-    assert_eq!(h.service.store().contact(h.contact.id).await.unwrap().time_zone.name(), "Pacific/Auckland");
+    assert_eq!(
+        h.service
+            .store()
+            .contact(h.contact.id)
+            .await
+            .unwrap()
+            .time_zone
+            .name(),
+        "Pacific/Auckland"
+    );
 }

@@ -235,8 +235,9 @@ async fn a_tick_by_mistake_on_the_last_item_can_be_taken_back_without_js() {
     // The completed page still offers a plain form button to uncheck each item.
     let page = b.get(&task).await;
     assert!(
-        page.body
-            .contains(r#"<button class="link-button" type="submit" name="checked" value="0">Uncheck"#),
+        page.body.contains(
+            r#"<button class="link-button" type="submit" name="checked" value="0">Uncheck"#
+        ),
         "{}",
         page.body
     );

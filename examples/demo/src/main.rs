@@ -524,7 +524,10 @@ mod tests {
     #[test]
     fn hosts_are_ip_addresses_and_links_name_them() {
         assert_eq!(parse_host("0.0.0.0"), Ok(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
-        assert_eq!(parse_host("[::1]"), Ok(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)));
+        assert_eq!(
+            parse_host("[::1]"),
+            Ok(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST))
+        );
         assert!(parse_host("localhost").is_err());
         assert!(parse_host("").is_err());
         let local = IpAddr::V4(Ipv4Addr::LOCALHOST);

@@ -459,7 +459,12 @@ pub async fn sign_out_other_sessions(store: &dyn Store) {
         .await
         .unwrap();
     store
-        .authenticate(&laptop, t0() + mins(3), &no_slide(), &from("Laptop browser"))
+        .authenticate(
+            &laptop,
+            t0() + mins(3),
+            &no_slide(),
+            &from("Laptop browser"),
+        )
         .await
         .unwrap();
 
@@ -540,9 +545,7 @@ pub async fn contact_time_zone_kept(store: &dyn Store) {
         .unwrap();
     assert_eq!(ctx.time_zone, zone);
     assert_err!(
-        store
-            .set_contact_time_zone(contact_id(), zone)
-            .await,
+        store.set_contact_time_zone(contact_id(), zone).await,
         Error::NotFound {
             entity: Entity::Contact
         }

@@ -469,8 +469,7 @@ impl AccessStore for MemoryStore {
                 .flatten()
                 .filter_map(|hash| st.sessions.get(hash).map(|rec| (hash, rec)))
                 .filter(|(_, rec)| {
-                    rec.contact == contact
-                        && rules::session_live(&rec.state(contact_revoked), now)
+                    rec.contact == contact && rules::session_live(&rec.state(contact_revoked), now)
                 })
                 .map(|(hash, rec)| SessionSummary {
                     token_hash: *hash,
@@ -491,7 +490,11 @@ impl AccessStore for MemoryStore {
         now: DateTime<Utc>,
     ) -> Result<u32> {
         self.with(|st| {
-            let hashes = st.contact_sessions.get(&contact).cloned().unwrap_or_default();
+            let hashes = st
+                .contact_sessions
+                .get(&contact)
+                .cloned()
+                .unwrap_or_default();
             let mut ended = 0u32;
             for hash in hashes.iter().filter(|h| *h != keep) {
                 if let Some(rec) = st.sessions.get_mut(hash)

@@ -639,7 +639,9 @@ impl PortalApp {
     fn favicon(&self, req: &Req) -> Reply {
         let accent = portal::query_param(req, "c")
             .and_then(|c| portal_core::model::AccentColor::parse(&c).ok())
-            .or_else(|| portal_core::model::AccentColor::parse(crate::pages::frame::NEUTRAL_ACCENT).ok());
+            .or_else(|| {
+                portal_core::model::AccentColor::parse(crate::pages::frame::NEUTRAL_ACCENT).ok()
+            });
         let Some(accent) = accent else {
             return Reply::text(StatusCode::NOT_FOUND, "Not found");
         };

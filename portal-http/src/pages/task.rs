@@ -659,8 +659,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
     let can_act = client_task
         && !locked
         && !matches!(task.status, TaskStatus::Completed | TaskStatus::Blocked);
-    let can_untick =
-        !locked && portal_core::workflow::actions::client_may_untick(task).is_ok();
+    let can_untick = !locked && portal_core::workflow::actions::client_may_untick(task).is_ok();
     let readonly_reason = if !client_task {
         Some(format!(
             "{} does this task. You can follow its progress and comment here.",

@@ -868,7 +868,7 @@ impl AccessStore for SqliteStore {
                     out.push(summary);
                 }
             }
-            out.sort_by(|a, b| b.last_seen_at.cmp(&a.last_seen_at));
+            out.sort_by_key(|s| std::cmp::Reverse(s.last_seen_at));
             Ok(out)
         })
         .await

@@ -478,7 +478,7 @@ impl AccessStore for MemoryStore {
                     user_agent: rec.user_agent.clone(),
                 })
                 .collect();
-            out.sort_by(|a, b| b.last_seen_at.cmp(&a.last_seen_at));
+            out.sort_by_key(|s| std::cmp::Reverse(s.last_seen_at));
             Ok(out)
         })
     }

@@ -474,6 +474,23 @@ impl TimeZone {
     pub fn name(&self) -> &'static str {
         self.0.name()
     }
+
+    /// The zones a person picks from, by name: UTC and every `Area/Location` zone of
+    /// the tz database (the `Etc/` offsets and old aliases without an area are left
+    /// out: a person looks for their city), sorted by name.
+    pub fn choices() -> Vec<Self> {
+        let mut zones: Vec<Self> = chrono_tz::TZ_VARIANTS
+            .iter()
+            .filter(|tz| {
+                let name = tz.name();
+                name.contains('/') && !name.starts_with("Etc/")
+            })
+            .map(|tz| Self(*tz))
+            .collect();
+        zones.push(Self::UTC);
+        zones.sort_by_key(|z| z.name());
+        zones
+    }
 }
 
 impl Default for TimeZone {

@@ -378,6 +378,21 @@ pub struct NewSession {
     pub expires_at: DateTime<Utc>,
 }
 
+/// One live session of a contact, as their settings page lists it (never its token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummary {
+    /// The session's token hash, for the caller to tell the current session apart
+    /// (compared, never shown).
+    pub token_hash: TokenHash,
+    /// When the contact signed in.
+    pub created_at: DateTime<Utc>,
+    /// The last request it authenticated (its creation before any).
+    pub last_seen_at: DateTime<Utc>,
+    /// The user agent of that last request, as
+    /// [`rules::session_user_agent`](crate::access::rules::session_user_agent) keeps it.
+    pub user_agent: Option<String>,
+}
+
 /// Where a verification stands, for the "check your email" page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerificationView {
@@ -725,6 +740,47 @@ pub trait AccessStore: Send + Sync + 'static {
     ) -> Result<ClientContext>;
     /// Ends a session (sign-out). Unknown sessions are not an error.
     async fn end_session(&self, session: &TokenHash, now: DateTime<Utc>) -> Result<()>;
+    /// The contact's live sessions at `now` (see
+    /// [`rules::session_live`](crate::access::rules::session_live)), the most
+    /// recently seen first. Changes nothing.
+    ///
+    /// # Contract
+    /// Only `contact`'s sessions, only live ones (an ended, revoked or expired
+    /// session is not listed); `last_seen_at` and `user_agent` are those of the last
+    /// successful [`Self::authenticate`] of the session (creation time and `None`
+    /// before any). An unknown contact has none (empty list).
+    async fn contact_sessions(
+        &self,
+        contact: ContactId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionSummary>>;
+    /// "Sign out other devices": ends every session of `contact` but `keep`, at `now`,
+    /// in ONE unit; returns how many it ended.
+    ///
+    /// # Contract
+    /// Afterwards `authenticate` of each other session of the contact answers as
+    /// after [`Self::end_session`] (`Expired(Session)`); `keep` still authenticates;
+    /// sessions of other contacts are untouched; already ended sessions keep their
+    /// first end time and are not counted. `keep` need not belong to the contact (it
+    /// is then simply not spared).
+    async fn end_other_sessions(
+        &self,
+        contact: ContactId,
+        keep: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<u32>;
+    /// The contact changes the time zone every time they see is shown in (and their
+    /// reminders are timed by); returns the contact as stored.
+    ///
+    /// # Contract
+    /// `NotFound(Contact)` if missing (nothing written). Afterwards
+    /// [`DirectoryStore::contact`] and the `ClientContext` of the contact's next
+    /// `authenticate` carry `zone`; nothing else of the contact changes.
+    async fn set_contact_time_zone(
+        &self,
+        contact: ContactId,
+        zone: crate::model::TimeZone,
+    ) -> Result<Contact>;
     /// Revokes a contact's access: invite, codes, links and sessions, at once, with
     /// `activity` when given appended in the same unit (as [`Self::issue_invite`]).
     async fn revoke_contact(

@@ -136,6 +136,12 @@ enum Breakage {
     TenantEditReplacesRecipients,
     /// `edit_portal` ignores `expected` (a plain update, no compare-and-set).
     PortalVersionIgnored,
+    /// `end_other_sessions` ends the kept session too (the client signs themselves out).
+    EndsKeptSession,
+    /// `end_other_sessions` answers without ending anything.
+    EndsNoOtherSession,
+    /// `set_contact_time_zone` answers with the zone but writes nothing.
+    ZoneNotKept,
     /// `activity_page` and `access_log_page` page by offset: the key carries the
     /// position of the next page in the whole list, read again for every page.
     PagesByOffset,
@@ -1276,6 +1282,43 @@ impl AccessStore for Broken {
         self.inner.end_session(session, now).await
     }
 
+    async fn contact_sessions(
+        &self,
+        contact: ContactId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<portal_core::store::SessionSummary>> {
+        self.inner.contact_sessions(contact, now).await
+    }
+
+    async fn end_other_sessions(
+        &self,
+        contact: ContactId,
+        keep: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<u32> {
+        if self.is(Breakage::EndsNoOtherSession) {
+            return Ok(0);
+        }
+        let ended = self.inner.end_other_sessions(contact, keep, now).await?;
+        if self.is(Breakage::EndsKeptSession) {
+            self.inner.end_session(keep, now).await?;
+        }
+        Ok(ended)
+    }
+
+    async fn set_contact_time_zone(
+        &self,
+        contact: ContactId,
+        zone: portal_core::model::TimeZone,
+    ) -> Result<Contact> {
+        if self.is(Breakage::ZoneNotKept) {
+            let mut c = self.inner.contact(contact).await?;
+            c.time_zone = zone;
+            return Ok(c);
+        }
+        self.inner.set_contact_time_zone(contact, zone).await
+    }
+
     async fn revoke_contact(
         &self,
         contact: ContactId,
@@ -2173,6 +2216,12 @@ macro_rules! caught {
 }
 
 caught! {
+    ending_the_kept_session_is_caught_by_sign_out_other_sessions:
+        EndsKeptSession => ref sign_out_other_sessions;
+    ending_no_other_session_is_caught_by_sign_out_other_sessions:
+        EndsNoOtherSession => ref sign_out_other_sessions;
+    a_zone_not_kept_is_caught_by_contact_time_zone_kept:
+        ZoneNotKept => ref contact_time_zone_kept;
     skipped_wrong_try_is_caught_by_wrong_code_attempts:
         SkipsWrongTry => ref wrong_code_attempts;
     skipped_wrong_try_is_caught_by_concurrent_wrong_codes:

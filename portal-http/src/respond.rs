@@ -139,6 +139,16 @@ impl Reply {
         }
     }
 
+    /// A `301 Moved Permanently` to `location`, cacheable for a day (a fixed alias
+    /// such as `/favicon.ico`, never a page of someone's portal).
+    pub fn redirect_permanent(location: String) -> Self {
+        Self {
+            location: Some(location),
+            cache: "public, max-age=86400",
+            ..Self::html(StatusCode::MOVED_PERMANENTLY, String::new())
+        }
+    }
+
     /// Plain text (for low-level errors before a page can be rendered).
     pub fn text(status: StatusCode, text: &str) -> Self {
         Self {

@@ -30,7 +30,7 @@ use portal_core::outbox::OutboxMessage;
 use portal_core::secret::{CodeHash, TokenHash};
 use portal_core::store::{
     AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, Page,
-    PageKey, RequestInfo, VerificationView,
+    PageKey, RequestInfo, SessionSummary, VerificationView,
 };
 use portal_core::workflow::ActivityEntry;
 use portal_core::{AccessStore, ContactId, Entity, Error, PortalId, Result};
@@ -769,6 +769,17 @@ impl AccessStore for SqliteStore {
                 .db("refreshing a session")?;
                     s.ctx.session_expires_at = refresh.expires_at;
                 }
+                conn.prepare_cached(
+                    "UPDATE sessions SET last_seen_at = ?1, user_agent = ?2 WHERE token_hash = ?3",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        micros(now),
+                        rules::session_user_agent(request.user_agent.as_deref()),
+                        &token.as_bytes()[..]
+                    ])
+                })
+                .db("noting a session's last request")?;
                 append_access(
                     conn,
                     &AccessLogEntry {
@@ -811,6 +822,108 @@ impl AccessStore for SqliteStore {
             .and_then(|mut s| s.execute(params![micros(now), &token.as_bytes()[..]]))
             .db("ending a session")?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn contact_sessions(
+        &self,
+        contact: ContactId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionSummary>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT s.token_hash, s.created_at, s.refreshed_at, s.expires_at,
+                            s.revoked_at, s.ended_at, c.revoked_at,
+                            COALESCE(s.last_seen_at, s.created_at), s.user_agent
+                       FROM sessions s JOIN contacts c ON c.id = s.contact_id
+                      WHERE s.contact_id = ?1",
+                )
+                .db("listing a contact's sessions")?;
+            let rows = stmt
+                .query_map([&contact.as_bytes()[..]], |row| {
+                    let hash: [u8; 32] = row.get(0)?;
+                    let state = SessionState {
+                        created_at: codec::time(row, 1)?,
+                        refreshed_at: codec::time(row, 2)?,
+                        expires_at: codec::time(row, 3)?,
+                        revoked: row.get::<_, Option<i64>>(4)?.is_some(),
+                        ended: row.get::<_, Option<i64>>(5)?.is_some(),
+                        contact_revoked: row.get::<_, Option<i64>>(6)?.is_some(),
+                    };
+                    let summary = SessionSummary {
+                        token_hash: TokenHash::from_bytes(hash),
+                        created_at: state.created_at,
+                        last_seen_at: codec::time(row, 7)?,
+                        user_agent: row.get(8)?,
+                    };
+                    Ok((state, summary))
+                })
+                .db("listing a contact's sessions")?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (state, summary) = row.db("listing a contact's sessions")?;
+                if rules::session_live(&state, now) {
+                    out.push(summary);
+                }
+            }
+            out.sort_by_key(|s| std::cmp::Reverse(s.last_seen_at));
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn end_other_sessions(
+        &self,
+        contact: ContactId,
+        keep: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<u32> {
+        let keep = *keep;
+        self.write(move |conn| {
+            let ended = conn
+                .prepare_cached(
+                    "UPDATE sessions SET ended_at = ?1
+                      WHERE contact_id = ?2 AND token_hash <> ?3 AND ended_at IS NULL",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        micros(now),
+                        &contact.as_bytes()[..],
+                        &keep.as_bytes()[..]
+                    ])
+                })
+                .db("ending a contact's other sessions")?;
+            Ok(u32::try_from(ended).unwrap_or(u32::MAX))
+        })
+        .await
+    }
+
+    async fn set_contact_time_zone(
+        &self,
+        contact: ContactId,
+        zone: portal_core::model::TimeZone,
+    ) -> Result<portal_core::model::Contact> {
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached("UPDATE contacts SET time_zone = ?1 WHERE id = ?2")
+                .and_then(|mut s| s.execute(params![zone.name(), &contact.as_bytes()[..]]))
+                .db("changing a contact's time zone")?;
+            if changed == 0 {
+                return Err(Error::NotFound {
+                    entity: Entity::Contact,
+                });
+            }
+            conn.prepare_cached(concat!(
+                "SELECT ",
+                contact_cols!(),
+                " FROM contacts c WHERE c.id = ?1"
+            ))
+            .and_then(|mut s| {
+                s.query_row([&contact.as_bytes()[..]], |row| codec::contact_at(row, 0))
+            })
+            .db("reading a contact")
         })
         .await
     }

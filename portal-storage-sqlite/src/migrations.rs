@@ -766,9 +766,19 @@ ALTER TABLE tenants ADD COLUMN sender TEXT;
 CREATE UNIQUE INDEX tenants_base_host ON tenants (base_host) WHERE base_host IS NOT NULL;
 "#;
 
+/// Version 24: what a contact's settings page lists of their sessions.
+/// - `sessions.last_seen_at`: the last request the session authenticated (NULL: not
+///   since creation, shown as its `created_at`).
+/// - `sessions.user_agent`: that request's user agent, cut to 300 characters.
+const V24: &str = r#"
+ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER;
+ALTER TABLE sessions ADD COLUMN user_agent TEXT;
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
     V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18, V19, V21, V23,
+    V24,
 ];
 
 /// The schema version this build writes: the number of migrations.

@@ -19,6 +19,7 @@ mod logs;
 mod outbox;
 mod plaintext_scan;
 mod plan;
+mod polish;
 mod reminders;
 mod server;
 mod signatures;

@@ -125,12 +125,25 @@ async fn error_pages() {
     let invalid = b.get(&format!("/i/{}", "A".repeat(43))).await;
     let signed_out = b.get("/").await;
     h.sign_in(&b).await;
+    let branded_missing = b.get("/no-such-page").await;
+    assert_eq!(branded_missing.status, 404);
+    let settings_page = b.get("/settings").await;
+    assert_eq!(settings_page.status, 200);
     h.service
         .revoke_contact(&h.staff, h.contact.id)
         .await
         .unwrap();
     let revoked = b.get(&h.invite_path()).await;
     let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!("page_not_found_signed_in", branded_missing.body);
+    // The zone list is the tz database's (its own test checks it): only the selected
+    // zone is kept in the snapshot, so a tz update does not churn it.
+    let settings_body: Vec<&str> = settings_page
+        .body
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("<option") || l.contains(" selected"))
+        .collect();
+    insta::assert_snapshot!("page_settings", settings_body.join("\n"));
     insta::assert_snapshot!("page_invalid_link", invalid.body);
     insta::assert_snapshot!("page_session_needed", signed_out.body);
     insta::assert_snapshot!("page_revoked", revoked.body);

@@ -224,6 +224,45 @@ async fn checklist_progress_and_completion() {
 }
 
 #[tokio::test]
+async fn a_tick_by_mistake_on_the_last_item_can_be_taken_back_without_js() {
+    let (h, b) = signed_in().await;
+    let task = task_path(&h, "checklist");
+    for item in ["a", "b"] {
+        let r = act(&b, &task, "checklist", &[("item", item), ("checked", "1")]).await;
+        assert_eq!(r.status, 303);
+    }
+    assert_eq!(status(&h, "checklist").await, TaskStatus::Completed);
+    // The completed page still offers a plain form button to uncheck each item.
+    let page = b.get(&task).await;
+    assert!(
+        page.body.contains(
+            r#"<button class="link-button" type="submit" name="checked" value="0">Uncheck"#
+        ),
+        "{}",
+        page.body
+    );
+    let r = act(&b, &task, "checklist", &[("item", "b"), ("checked", "0")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(status(&h, "checklist").await, TaskStatus::InProgress);
+    let page = b.get(&task).await;
+    assert!(page.body.contains("<strong>1 of 2</strong> done"));
+    // The feed records the reopening, by the client, naming the item.
+    let feed = h
+        .service
+        .staff_activity(&h.staff, h.portal.id, None, 10)
+        .await
+        .unwrap()
+        .items;
+    let reopened = feed
+        .iter()
+        .find(|a| a.kind == ActivityKind::TaskReopened)
+        .expect("a reopened entry");
+    assert_eq!(reopened.actor.name(), "Dana Whitfield");
+    assert_eq!(reopened.task_id, Some(h.tasks["checklist"]));
+    assert!(reopened.detail.is_some());
+}
+
+#[tokio::test]
 async fn unknown_checklist_item_is_refused() {
     let (h, b) = signed_in().await;
     let task = task_path(&h, "checklist");
@@ -461,11 +500,16 @@ async fn training_embeds_the_nocookie_player() {
         page.body
             .contains(r#"<iframe src="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ""#)
     );
+    // Under the player, a plain link to the video on its site: it works when the
+    // embedded player is blocked, and after the task is completed.
+    let link = r#"<a href="https://www.youtube.com/watch?v=dQw4w9WgXcQ" target="_blank" rel="noopener noreferrer">Open the video on YouTube</a>"#;
+    assert!(page.body.contains(link), "{}", page.body);
     assert!(page.header("content-security-policy").contains(
         "frame-src https://www.youtube-nocookie.com https://player.vimeo.com https://www.loom.com"
     ));
     assert_eq!(act(&b, &task, "complete", &[]).await.status, 303);
     assert_eq!(status(&h, "training").await, TaskStatus::Completed);
+    assert!(b.get(&task).await.body.contains(link));
 }
 
 #[tokio::test]

@@ -31,6 +31,7 @@
 mod seed;
 
 use std::io::IsTerminal as _;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,13 +49,16 @@ use portal_http::{HttpConfig, PortalApp};
 use portal_storage_sqlite::SqliteStore;
 
 const HELP: &str =
-    "usage: portal-demo [--data-dir DIR] [--port PORT] [--reset] [--frame-ancestors ORIGINS]
+    "usage: portal-demo [--data-dir DIR] [--host ADDR] [--port PORT] [--reset] [--frame-ancestors ORIGINS]
        portal-demo rotate-keys [--data-dir DIR]
        portal-demo api-key create --role admin|member --name NAME [--data-dir DIR]
 
   --data-dir DIR     where the database, uploaded files, keys and outbox live
                      (default: demo-data)
-  --port PORT        port on 127.0.0.1 (default: 8080, or PORTAL_DEMO_PORT)
+  --host ADDR        IP address to listen on (default: 127.0.0.1, or PORTAL_DEMO_HOST);
+                     0.0.0.0 or :: listens on every interface (links still say
+                     localhost: open them with the machine's own address)
+  --port PORT        port to listen on (default: 8080, or PORTAL_DEMO_PORT)
   --reset            delete the data folder first and seed afresh
   --frame-ancestors ORIGINS
                      let these origins show the portal in an iframe (e.g.
@@ -97,6 +101,8 @@ enum Command {
 struct Args {
     command: Command,
     data_dir: PathBuf,
+    /// Where to listen (`--host`, default 127.0.0.1).
+    host: IpAddr,
     port: u16,
     reset: bool,
     /// Origins allowed to frame the portal (`--frame-ancestors`).
@@ -105,10 +111,31 @@ struct Args {
     key_name: Option<String>,
 }
 
+/// An IP address to listen on (a name such as `localhost` is refused: the demo binds
+/// exactly what it is told, and says so in its first line).
+fn parse_host(raw: &str) -> Result<IpAddr, String> {
+    raw.trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .map_err(|_| format!("--host {raw:?} is not an IP address (e.g. 127.0.0.1, 0.0.0.0 or ::)"))
+}
+
+/// The base of the links the demo prints and emails: `localhost` when it listens on
+/// loopback or every interface (no one address is right then), else the address.
+fn public_base_url(host: IpAddr, port: u16) -> String {
+    if host.is_loopback() || host.is_unspecified() {
+        format!("http://localhost:{port}")
+    } else {
+        format!("http://{}", SocketAddr::new(host, port))
+    }
+}
+
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         command: Command::Serve,
         data_dir: PathBuf::from("demo-data"),
+        host: IpAddr::V4(Ipv4Addr::LOCALHOST),
         port: 8080,
         reset: false,
         frame_ancestors: None,
@@ -120,6 +147,9 @@ fn parse_args() -> Result<Args, String> {
             .parse()
             .map_err(|_| format!("PORTAL_DEMO_PORT={port:?} is not a port number"))?;
     }
+    if let Ok(host) = std::env::var("PORTAL_DEMO_HOST") {
+        args.host = parse_host(&host)?;
+    }
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -130,6 +160,7 @@ fn parse_args() -> Result<Args, String> {
                     .parse()
                     .map_err(|_| format!("--port {v:?} is not a port number"))?;
             }
+            "--host" => args.host = parse_host(&it.next().ok_or("--host needs an IP address")?)?,
             "--reset" => args.reset = true,
             "--frame-ancestors" => {
                 args.frame_ancestors = Some(
@@ -208,8 +239,9 @@ async fn main() {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,portal_http=warn".into()),
         )
-        // Colours only on a terminal, so a log piped to a file or CI stays plain text.
-        .with_ansi(std::io::stdout().is_terminal())
+        // Colours only on a terminal (and not with NO_COLOR set), so a log piped to a
+        // file or CI stays plain text.
+        .with_ansi(std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .init();
     if let Err(e) = run().await {
         eprintln!("error: {e}");
@@ -320,11 +352,11 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let config = match &args.frame_ancestors {
         // Framed by another site: SameSite=None cookies, which must be Secure (browsers
         // accept Secure cookies from http://localhost, a secure context).
-        Some(origins) => HttpConfig::builder(format!("http://localhost:{}", args.port))
+        Some(origins) => HttpConfig::builder(public_base_url(args.host, args.port))
             .frame_ancestors(origins.clone())
             .build()?,
         None => HttpConfig {
-            public_base_url: format!("http://localhost:{}", args.port),
+            public_base_url: public_base_url(args.host, args.port),
             // Plain http on localhost: cookies cannot be `Secure` here. Never do this in production.
             secure_cookies: false,
             ..HttpConfig::default()
@@ -362,16 +394,19 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         None
     };
 
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+    let listen = SocketAddr::new(args.host, args.port);
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| {
             format!(
-                "cannot listen on 127.0.0.1:{}: {e} (another program may use it; try --port 8081)",
-                args.port
+                "cannot listen on {listen}: {e} (another program may use it, or the address is not this machine's; try --port 8081)"
             )
         })?;
     println!();
     println!("  MSP client portal demo: {}", config.public_base_url);
+    if !listen.ip().is_loopback() {
+        println!("  Listening on {listen}: reachable from other machines on the network.");
+    }
     println!(
         "  {} the demo data for {}.",
         if seeded.created {
@@ -481,4 +516,34 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // The lock is held until here: the whole time the server may touch the data.
     drop(data);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_are_ip_addresses_and_links_name_them() {
+        assert_eq!(parse_host("0.0.0.0"), Ok(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
+        assert_eq!(
+            parse_host("[::1]"),
+            Ok(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST))
+        );
+        assert!(parse_host("localhost").is_err());
+        assert!(parse_host("").is_err());
+        let local = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        assert_eq!(public_base_url(local, 8080), "http://localhost:8080");
+        assert_eq!(
+            public_base_url(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 8080),
+            "http://localhost:8080"
+        );
+        assert_eq!(
+            public_base_url(IpAddr::V4(Ipv4Addr::new(192, 168, 1, 20)), 9000),
+            "http://192.168.1.20:9000"
+        );
+        assert_eq!(
+            public_base_url("fd00::5".parse().unwrap_or(local), 9000),
+            "http://[fd00::5]:9000"
+        );
+    }
 }

@@ -320,6 +320,30 @@ pub struct SessionState {
     pub ended: bool,
 }
 
+/// Whether a session still lets its contact in at `now` (listed on the contact's
+/// settings page): not revoked (nor its contact), not ended, not past its expiry.
+/// The same facts [`judge_session`] refuses, read without a policy: a listing never
+/// slides a session.
+pub fn session_live(state: &SessionState, now: DateTime<Utc>) -> bool {
+    !state.revoked && !state.contact_revoked && !state.ended && now <= state.expires_at
+}
+
+/// The longest user-agent text kept with a session (enough to tell a browser and a
+/// system apart; the rest is dropped).
+pub const MAX_SESSION_USER_AGENT: usize = 300;
+
+/// The user agent as kept with a session: control characters dropped, cut at
+/// [`MAX_SESSION_USER_AGENT`] characters; `None` when nothing is left.
+pub fn session_user_agent(raw: Option<&str>) -> Option<String> {
+    let kept: String = raw?
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_SESSION_USER_AGENT)
+        .collect();
+    let kept = kept.trim().to_owned();
+    (!kept.is_empty()).then_some(kept)
+}
+
 /// A refresh to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Refresh {

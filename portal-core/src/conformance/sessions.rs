@@ -440,3 +440,114 @@ pub async fn portal_status_reaches_sessions(store: &dyn Store) {
         }
     );
 }
+
+/// `contact_sessions` lists the contact's live sessions only, the most recently seen
+/// first, with the last request's time and user agent; `end_other_sessions` ends every
+/// other session of the contact in one call (counting them) and spares `keep` and
+/// other contacts' sessions.
+pub async fn sign_out_other_sessions(store: &dyn Store) {
+    let w = world(store).await;
+    let (phone, _) = signed_in(store, w.contact.id, t0()).await;
+    let (laptop, _) = signed_in(store, w.contact.id, t0()).await;
+    let (ended, _) = signed_in(store, w.contact.id, t0()).await;
+    store.end_session(&ended, t0() + mins(1)).await.unwrap();
+    let bob = another_contact(store, &w, "bob@client.example").await;
+    let (bobs, _) = signed_in(store, bob.id, t0()).await;
+    let from = |ua: &str| RequestInfo::new(None, Some(ua), None);
+    store
+        .authenticate(&phone, t0() + mins(2), &no_slide(), &from("Phone browser"))
+        .await
+        .unwrap();
+    store
+        .authenticate(
+            &laptop,
+            t0() + mins(3),
+            &no_slide(),
+            &from("Laptop browser"),
+        )
+        .await
+        .unwrap();
+
+    let listed = store
+        .contact_sessions(w.contact.id, t0() + mins(4))
+        .await
+        .unwrap();
+    let seen: Vec<_> = listed
+        .iter()
+        .map(|s| (s.token_hash, s.last_seen_at, s.user_agent.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (laptop, t0() + mins(3), Some("Laptop browser")),
+            (phone, t0() + mins(2), Some("Phone browser")),
+        ],
+        "live sessions of the contact only, most recently seen first"
+    );
+    assert!(listed.iter().all(|s| s.created_at == t0()));
+
+    let count = store
+        .end_other_sessions(w.contact.id, &phone, t0() + mins(5))
+        .await
+        .unwrap();
+    assert_eq!(count, 1, "only the laptop was live and not kept");
+    assert_err!(
+        store
+            .authenticate(&laptop, t0() + mins(6), &no_slide(), &req())
+            .await,
+        Error::Expired {
+            entity: Entity::Session
+        }
+    );
+    store
+        .authenticate(&phone, t0() + mins(6), &no_slide(), &req())
+        .await
+        .expect("the kept session still lets its contact in");
+    store
+        .authenticate(&bobs, t0() + mins(6), &no_slide(), &req())
+        .await
+        .expect("another contact's session is untouched");
+    let left = store
+        .contact_sessions(w.contact.id, t0() + mins(7))
+        .await
+        .unwrap();
+    assert_eq!(
+        left.iter().map(|s| s.token_hash).collect::<Vec<_>>(),
+        vec![phone]
+    );
+    // Past its expiry a session is not listed either.
+    assert!(
+        store
+            .contact_sessions(w.contact.id, t0() + session_ttl() + hours(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// `set_contact_time_zone` keeps the zone: the contact as read back and the context
+/// of their next request carry it; an unknown contact is `NotFound(Contact)`.
+pub async fn contact_time_zone_kept(store: &dyn Store) {
+    let w = world(store).await;
+    let (session, _) = signed_in(store, w.contact.id, t0()).await;
+    let zone = crate::model::TimeZone::parse("Pacific/Auckland").unwrap();
+    let changed = store
+        .set_contact_time_zone(w.contact.id, zone)
+        .await
+        .unwrap();
+    assert_eq!(changed.time_zone, zone);
+    assert_eq!(changed.name, w.contact.name);
+    assert_eq!(changed.email, w.contact.email);
+    assert_eq!(store.contact(w.contact.id).await.unwrap().time_zone, zone);
+    let ctx = store
+        .authenticate(&session, t0() + mins(1), &no_slide(), &req())
+        .await
+        .unwrap();
+    assert_eq!(ctx.time_zone, zone);
+    assert_err!(
+        store.set_contact_time_zone(contact_id(), zone).await,
+        Error::NotFound {
+            entity: Entity::Contact
+        }
+    );
+}

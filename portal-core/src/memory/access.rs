@@ -11,11 +11,12 @@ use crate::access::rules::{self, CodeOutcome, CodeState, Withdrawal};
 use crate::access::{AccessPolicy, SessionPolicy};
 use crate::error::{Entity, Error, Result};
 use crate::ids::{ContactId, PortalId};
+use crate::model::Contact;
 use crate::outbox::OutboxMessage;
 use crate::secret::{CodeHash, TokenHash};
 use crate::store::{
     AccessEvent, AccessLogEntry, AccessStore, ClientContext, ContactInPortal, NewCode, NewSession,
-    Page, PageKey, RequestInfo, VerificationView,
+    Page, PageKey, RequestInfo, SessionSummary, VerificationView,
 };
 use crate::workflow::ActivityEntry;
 
@@ -152,6 +153,8 @@ impl State {
                 expires_at: session.expires_at,
                 revoked_at: None,
                 ended_at: None,
+                last_seen_at: session.created_at,
+                user_agent: None,
             },
         );
         self.contact_sessions
@@ -420,11 +423,13 @@ impl AccessStore for MemoryStore {
             let state = rec.state(target.contact.revoked_at.is_some());
             let refresh = rules::judge_session(&state, now, policy)?;
             let expires_at = refresh.map_or(state.expires_at, |r| r.expires_at);
-            if let Some(r) = refresh
-                && let Some(rec) = st.sessions.get_mut(session)
-            {
-                rec.refreshed_at = r.refreshed_at;
-                rec.expires_at = r.expires_at;
+            if let Some(rec) = st.sessions.get_mut(session) {
+                if let Some(r) = refresh {
+                    rec.refreshed_at = r.refreshed_at;
+                    rec.expires_at = r.expires_at;
+                }
+                rec.last_seen_at = now;
+                rec.user_agent = rules::session_user_agent(request.user_agent.as_deref());
             }
             let ctx = ClientContext::new(&target, expires_at);
             st.access_log.push(AccessLogEntry {
@@ -444,6 +449,78 @@ impl AccessStore for MemoryStore {
                 rec.ended_at.get_or_insert(now);
             }
             Ok(())
+        })
+    }
+
+    async fn contact_sessions(
+        &self,
+        contact: ContactId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionSummary>> {
+        self.with(|st| {
+            let contact_revoked = st
+                .contacts
+                .get(&contact)
+                .is_some_and(|c| c.value.revoked_at.is_some());
+            let mut out: Vec<SessionSummary> = st
+                .contact_sessions
+                .get(&contact)
+                .into_iter()
+                .flatten()
+                .filter_map(|hash| st.sessions.get(hash).map(|rec| (hash, rec)))
+                .filter(|(_, rec)| {
+                    rec.contact == contact && rules::session_live(&rec.state(contact_revoked), now)
+                })
+                .map(|(hash, rec)| SessionSummary {
+                    token_hash: *hash,
+                    created_at: rec.created_at,
+                    last_seen_at: rec.last_seen_at,
+                    user_agent: rec.user_agent.clone(),
+                })
+                .collect();
+            out.sort_by_key(|s| std::cmp::Reverse(s.last_seen_at));
+            Ok(out)
+        })
+    }
+
+    async fn end_other_sessions(
+        &self,
+        contact: ContactId,
+        keep: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<u32> {
+        self.with(|st| {
+            let hashes = st
+                .contact_sessions
+                .get(&contact)
+                .cloned()
+                .unwrap_or_default();
+            let mut ended = 0u32;
+            for hash in hashes.iter().filter(|h| *h != keep) {
+                if let Some(rec) = st.sessions.get_mut(hash)
+                    && rec.contact == contact
+                    && rec.ended_at.is_none()
+                {
+                    rec.ended_at = Some(now);
+                    ended = ended.saturating_add(1);
+                }
+            }
+            Ok(ended)
+        })
+    }
+
+    async fn set_contact_time_zone(
+        &self,
+        contact: ContactId,
+        zone: crate::model::TimeZone,
+    ) -> Result<Contact> {
+        self.with(|st| {
+            let c = st
+                .contacts
+                .get_mut(&contact)
+                .ok_or_else(|| not_found(Entity::Contact))?;
+            c.value.time_zone = zone;
+            Ok(c.value.clone())
         })
     }
 

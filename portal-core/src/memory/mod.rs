@@ -180,6 +180,10 @@ struct SessionRec {
     expires_at: DateTime<Utc>,
     revoked_at: Option<DateTime<Utc>>,
     ended_at: Option<DateTime<Utc>>,
+    /// The last successful authentication (creation before any).
+    last_seen_at: DateTime<Utc>,
+    /// Its user agent, as kept.
+    user_agent: Option<String>,
 }
 
 #[derive(Debug, Default)]

@@ -998,6 +998,55 @@ impl PortalService {
         self.log_ctx(ctx, AccessEvent::SignedOut, request).await
     }
 
+    /// The contact's live sessions, the most recently seen first, each with whether
+    /// it is `current` (the session of this request): their settings page lists them.
+    pub async fn client_sessions(
+        &self,
+        current: &SessionToken,
+        ctx: &ClientContext,
+    ) -> Result<Vec<(crate::store::SessionSummary, bool)>> {
+        let mine = current.hash();
+        let sessions = self
+            .inner
+            .store
+            .contact_sessions(ctx.contact_id, self.inner.clock.now())
+            .await?;
+        Ok(sessions
+            .into_iter()
+            .map(|s| {
+                let is_current = s.token_hash == mine;
+                (s, is_current)
+            })
+            .collect())
+    }
+
+    /// "Sign out other devices": ends every other session of the contact at once
+    /// (a phone left signed in, a shared computer), keeping this one; returns how many
+    /// were ended.
+    pub async fn sign_out_other_sessions(
+        &self,
+        current: &SessionToken,
+        ctx: &ClientContext,
+    ) -> Result<u32> {
+        self.inner
+            .store
+            .end_other_sessions(ctx.contact_id, &current.hash(), self.inner.clock.now())
+            .await
+    }
+
+    /// The contact picks the time zone their times are shown in (and their reminders
+    /// timed by): `raw` must be an IANA name ([`TimeZone::parse`]), else
+    /// `Invalid("time zone")` and nothing changes.
+    pub async fn set_own_time_zone(&self, ctx: &ClientContext, raw: &str) -> Result<TimeZone> {
+        let zone = TimeZone::parse(raw)?;
+        let contact = self
+            .inner
+            .store
+            .set_contact_time_zone(ctx.contact_id, zone)
+            .await?;
+        Ok(contact.time_zone)
+    }
+
     // ----- Client side: the portal ---------------------------------------------------
 
     /// Everything the portal home shows, scoped to the client's own portal: internal

@@ -126,6 +126,30 @@ pub fn client_may_act(task: &Task) -> Result<()> {
     Ok(())
 }
 
+/// Whether a client may uncheck an item of `task`: as [`client_may_act`], except that a
+/// checklist its own ticks completed can still be unticked. A tick by mistake on the
+/// last item would otherwise lock the client out of correcting it (the completion
+/// came from the items alone, so taking one back takes the completion back too). A
+/// checklist the MSP marked complete stays theirs to reopen.
+pub fn client_may_untick(task: &Task) -> Result<()> {
+    if task.assignee == Side::Client
+        && task.status == TaskStatus::Completed
+        && completed_by_items(task)
+    {
+        return Ok(());
+    }
+    client_may_act(task)
+}
+
+/// Whether `task` is a checklist that is complete only because every item is checked
+/// (no one marked it complete, no decision was made).
+fn completed_by_items(task: &Task) -> bool {
+    matches!(task.kind, TaskKind::Checklist { .. })
+        && task.evidence.completion.is_none()
+        && task.evidence.decision.is_none()
+        && derived_status(task) == TaskStatus::Completed
+}
+
 /// Applies `action` by `actor` to `task` at `now`, or says why it is not allowed.
 /// The returned task has `updated_at = now`; nothing else outside the task changes.
 pub fn apply(
@@ -155,7 +179,11 @@ pub fn apply(
         });
     }
     if client_action && !staff {
-        client_may_act(task)?;
+        if matches!(action, TaskAction::SetItem { checked: false, .. }) {
+            client_may_untick(task)?;
+        } else {
+            client_may_act(task)?;
+        }
     }
     let mut next = task.clone();
     next.updated_at = now;
@@ -246,11 +274,16 @@ pub fn apply(
             // blocked until it is unblocked.
             let completes =
                 next.status == TaskStatus::Completed && task.status != TaskStatus::Completed;
-            match (*checked, completes) {
+            let reopens =
+                task.status == TaskStatus::Completed && next.status != TaskStatus::Completed;
+            match (*checked, completes, reopens) {
                 // The last item completes the task: the feed says so.
-                (true, true) => ActivityKind::TaskCompleted,
-                (true, false) => ActivityKind::ItemChecked,
-                (false, _) => ActivityKind::ItemUnchecked,
+                (true, true, _) => ActivityKind::TaskCompleted,
+                (true, false, _) => ActivityKind::ItemChecked,
+                // Unticking an item of a checklist its ticks completed reopens it: the
+                // feed says so (the detail names the item), as it said "completed".
+                (false, _, true) => ActivityKind::TaskReopened,
+                (false, _, false) => ActivityKind::ItemUnchecked,
             }
         }
         TaskAction::Decide {

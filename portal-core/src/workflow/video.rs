@@ -37,6 +37,11 @@ pub struct VideoEmbed {
     pub provider: VideoProvider,
     /// The player URL for an `<iframe src>`.
     pub embed_url: String,
+    /// The video's own page on its site, rebuilt from the parsed id (never the raw
+    /// URL as typed), for the "watch on YouTube" link under the player: the player can
+    /// fail to load (a blocked third-party frame, a company proxy, a strict browser)
+    /// and the client must still be able to watch.
+    pub watch_url: String,
 }
 
 fn refuse() -> Error {
@@ -76,6 +81,7 @@ pub fn parse_video_url(raw: &str) -> Result<VideoEmbed> {
             Ok(VideoEmbed {
                 provider: VideoProvider::YouTube,
                 embed_url: format!("https://www.youtube-nocookie.com/embed/{id}"),
+                watch_url: format!("https://www.youtube.com/watch?v={id}"),
             })
         } else {
             Err(refuse())
@@ -105,20 +111,27 @@ pub fn parse_video_url(raw: &str) -> Result<VideoEmbed> {
             if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(refuse());
             }
-            let embed_url = match hash {
+            let (embed_url, watch_url) = match hash {
                 Some(h)
                     if !h.is_empty()
                         && h.len() <= 40
                         && h.bytes().all(|b| b.is_ascii_alphanumeric()) =>
                 {
-                    format!("https://player.vimeo.com/video/{id}?h={h}")
+                    (
+                        format!("https://player.vimeo.com/video/{id}?h={h}"),
+                        format!("https://vimeo.com/{id}/{h}"),
+                    )
                 }
                 Some(_) => return Err(refuse()),
-                None => format!("https://player.vimeo.com/video/{id}"),
+                None => (
+                    format!("https://player.vimeo.com/video/{id}"),
+                    format!("https://vimeo.com/{id}"),
+                ),
             };
             Ok(VideoEmbed {
                 provider: VideoProvider::Vimeo,
                 embed_url,
+                watch_url,
             })
         }
         "loom.com" | "www.loom.com" => match segments.as_slice() {
@@ -129,6 +142,7 @@ pub fn parse_video_url(raw: &str) -> Result<VideoEmbed> {
                 Ok(VideoEmbed {
                     provider: VideoProvider::Loom,
                     embed_url: format!("https://www.loom.com/embed/{id}"),
+                    watch_url: format!("https://www.loom.com/share/{id}"),
                 })
             }
             _ => Err(refuse()),
@@ -212,6 +226,33 @@ mod tests {
             Ok(v) => v.embed_url,
             Err(e) => panic!("{url} refused: {e}"),
         }
+    }
+
+    #[test]
+    fn each_video_links_to_its_page_on_its_site() {
+        let watch = |url: &str| match parse_video_url(url) {
+            Ok(v) => v.watch_url,
+            Err(e) => panic!("{url} refused: {e}"),
+        };
+        for url in [
+            "https://youtu.be/dQw4w9WgXcQ?si=abc",
+            "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ",
+            "https://m.youtube.com/watch?feature=share&v=dQw4w9WgXcQ",
+        ] {
+            assert_eq!(watch(url), "https://www.youtube.com/watch?v=dQw4w9WgXcQ");
+        }
+        assert_eq!(
+            watch("https://player.vimeo.com/video/76979871"),
+            "https://vimeo.com/76979871"
+        );
+        assert_eq!(
+            watch("https://player.vimeo.com/video/76979871?h=ff00"),
+            "https://vimeo.com/76979871/ff00"
+        );
+        assert_eq!(
+            watch("https://www.loom.com/embed/0123456789abcdef0123456789abcdef"),
+            "https://www.loom.com/share/0123456789abcdef0123456789abcdef"
+        );
     }
 
     #[test]

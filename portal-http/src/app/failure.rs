@@ -97,6 +97,21 @@ impl Failure {
         self
     }
 
+    /// Whether the page already shows a portal's branding.
+    pub(super) const fn has_branding(&self) -> bool {
+        self.branding.is_some()
+    }
+
+    /// Whether the page already offers a way back.
+    pub(super) const fn has_back(&self) -> bool {
+        self.back.is_some()
+    }
+
+    /// Whether answering this failure deletes the session cookie.
+    pub(super) const fn ends_session(&self) -> bool {
+        self.clear_session
+    }
+
     /// Shows the page's times in the contact's `zone` (named), not UTC.
     pub(super) fn in_zone(mut self, zone: TimeZone) -> Self {
         self.zone = zone;

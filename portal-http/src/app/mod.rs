@@ -38,6 +38,7 @@ mod failure;
 mod filedrop;
 mod portal;
 mod reminders;
+mod settings;
 mod tasks;
 
 use failure::{Failure, Refusal};
@@ -416,6 +417,13 @@ impl PortalApp {
             ),
             (["questions"], true, _) => ("questions", self.questions(&req).await),
             (["questions"], _, true) => ("ask_question", self.ask_question(&req, body).await),
+            (["settings"], true, _) => ("settings", self.settings(&req).await),
+            (["settings", "time-zone"], _, true) => {
+                ("set_time_zone", self.set_time_zone(&req, body).await)
+            }
+            (["settings", "sign-out-others"], _, true) => {
+                ("sign_out_others", self.sign_out_others(&req, body).await)
+            }
             (["r", "snooze" | "unsubscribe", token], true, _) => {
                 ("reminder_link", self.reminder_page(&req, token).await)
             }
@@ -426,6 +434,13 @@ impl PortalApp {
             (["assets", "portal.css"], true, _) => ("css", Ok(Self::css())),
             (["assets", "documents.js"], true, _) => ("js", Ok(Self::documents_js())),
             (["brand", "logo", sha], true, _) => ("logo", self.logo(sha).await),
+            (["favicon.svg"], true, _) => ("favicon", Ok(self.favicon(&req))),
+            // Browsers ask for /favicon.ico on their own: sent to the SVG (every
+            // browser the portal supports shows an SVG icon) rather than a 404.
+            (["favicon.ico"], true, _) => (
+                "favicon_ico",
+                Ok(Reply::redirect_permanent(self.config.path("/favicon.svg"))),
+            ),
             (
                 [""]
                 | ["sign-out"]
@@ -439,13 +454,22 @@ impl PortalApp {
                 | ["tasks", _, "documents" | "files", _]
                 | ["tasks", _, "drops", _, "delete"]
                 | ["questions"]
+                | ["favicon.svg" | "favicon.ico"]
+                | ["settings"]
+                | ["settings", "time-zone" | "sign-out-others"]
                 | ["r", "snooze" | "unsubscribe", _],
                 _,
                 _,
             ) => ("method_not_allowed", Err(Refusal::MethodNotAllowed.into())),
             _ => ("not_found", Err(Error::not_found(Entity::Page).into())),
         };
-        let mut reply = result.unwrap_or_else(|failure| self.failure_page(&req, failure));
+        let mut reply = match result {
+            Ok(reply) => reply,
+            Err(failure) => {
+                let failure = self.brand_for_session(&req, failure).await;
+                self.failure_page(&req, failure)
+            }
+        };
         let csrf_cookie = format!("{}=", Jar::Csrf.name(&self.config));
         let renewed = reply.cookies.iter().any(|c| c.starts_with(&csrf_cookie));
         if req.csrf_is_new && !renewed && reply.content_type.starts_with("text/html") {
@@ -618,6 +642,25 @@ impl PortalApp {
             content_type: "text/css; charset=utf-8",
             cache: "public, max-age=31536000, immutable",
             ..Reply::html(StatusCode::OK, crate::assets::CSS.to_owned())
+        }
+    }
+
+    /// The favicon in the accent color the page's URL names (`?c=rrggbb`); the
+    /// neutral portal color for anything else. Public and cacheable: a color is no
+    /// secret, and every page of a portal links the same URL.
+    fn favicon(&self, req: &Req) -> Reply {
+        let accent = portal::query_param(req, "c")
+            .and_then(|c| portal_core::model::AccentColor::parse(&c).ok())
+            .or_else(|| {
+                portal_core::model::AccentColor::parse(crate::pages::frame::NEUTRAL_ACCENT).ok()
+            });
+        let Some(accent) = accent else {
+            return Reply::text(StatusCode::NOT_FOUND, "Not found");
+        };
+        Reply {
+            content_type: "image/svg+xml",
+            cache: "public, max-age=86400",
+            ..Reply::html(StatusCode::OK, crate::assets::favicon_svg(accent))
         }
     }
 

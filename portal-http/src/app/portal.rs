@@ -58,6 +58,34 @@ impl PortalApp {
         })
     }
 
+    /// A failure answered to a signed-in client carries their MSP's branding, zone
+    /// and a way back to their portal, as every other page they see (a 404 for a
+    /// mistyped address, a 403, a 500): the client stays "inside" the portal rather
+    /// than landing on an unbranded page. A failure that already knows its portal,
+    /// one that ends the session, or a request without a valid session is left as is.
+    pub(super) async fn brand_for_session(&self, req: &Req, failure: Failure) -> Failure {
+        if failure.has_branding()
+            || failure.ends_session()
+            || cookies::read(&req.headers, &self.config, Jar::Session).is_none()
+        {
+            return failure;
+        }
+        let Ok((_, ctx)) = self.authenticated(req).await else {
+            return failure;
+        };
+        let Ok(portal) = self.service.store().portal(ctx.portal_id).await else {
+            return failure;
+        };
+        let failure = failure
+            .branded(Some(portal.branding))
+            .in_zone(ctx.time_zone);
+        if failure.has_back() {
+            failure
+        } else {
+            failure.back_to(self.config.path("/"), "Back to your portal")
+        }
+    }
+
     /// A write posted by a signed-in client (comment, question, task action): the form
     /// (size limit, CSRF) first, then the session, then the session's write throttle
     /// (a refused write changes nothing).

@@ -3,6 +3,9 @@
 
 use portal_core::model::{Branding, TimeZone};
 
+/// The accent of pages for no portal in particular (and of their favicon).
+pub const NEUTRAL_ACCENT: &str = "#0b57d0";
+
 /// What every page's frame needs: title, branding, CSP nonce, CSRF token.
 #[derive(Debug, Clone)]
 pub struct Chrome {
@@ -18,6 +21,9 @@ pub struct Chrome {
     pub logo_url: Option<String>,
     /// The stylesheet's URL.
     pub css_url: String,
+    /// The favicon's URL: drawn in the accent color, which the URL carries (so each
+    /// MSP's icon is cached apart and the route needs no session or lookup).
+    pub favicon_url: String,
     /// The upload script's URL (loaded by pages with upload forms).
     pub upload_js_url: String,
     /// CSP nonce of the inline style block.
@@ -51,11 +57,12 @@ impl Chrome {
             ),
             None => (
                 "Client portal".to_owned(),
-                "#0b57d0".to_owned(),
+                NEUTRAL_ACCENT.to_owned(),
                 "#ffffff",
                 None,
             ),
         };
+        let favicon_url = format!("{prefix}/favicon.svg?c={}", accent.trim_start_matches('#'));
         Self {
             title: title.to_owned(),
             company,
@@ -66,6 +73,7 @@ impl Chrome {
                 "{prefix}/assets/portal.css?v={}",
                 crate::assets::CSS_VERSION
             ),
+            favicon_url,
             upload_js_url: format!(
                 "{prefix}/assets/documents.js?v={}",
                 crate::assets::CSS_VERSION
@@ -92,6 +100,8 @@ pub struct PortalNav {
     pub home_href: String,
     /// The "Ask a Question" page.
     pub questions_href: String,
+    /// The contact's settings (time zone, signed-in devices).
+    pub settings_href: String,
     /// Where "Sign out" posts.
     pub signout_action: String,
 }
@@ -102,6 +112,7 @@ impl PortalNav {
         Self {
             home_href: format!("{prefix}/"),
             questions_href: format!("{prefix}/questions"),
+            settings_href: format!("{prefix}/settings"),
             signout_action: format!("{prefix}/sign-out"),
         }
     }

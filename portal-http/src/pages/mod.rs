@@ -8,6 +8,7 @@ pub mod documents;
 pub mod frame;
 pub mod home;
 pub mod questions;
+pub mod settings;
 pub mod task;
 
 pub use access::{InvitePage, MagicPage, MessagePage, ReminderLinkPage, VerifyPage};

@@ -59,6 +59,9 @@ pub struct MeetingView {
 pub struct VideoView {
     /// The player URL.
     pub embed_url: String,
+    /// The video's page on its site, linked under the player (and the only way to
+    /// watch when the player can't load).
+    pub watch_url: String,
     /// "YouTube", "Vimeo" or "Loom".
     pub provider: &'static str,
 }
@@ -423,6 +426,9 @@ pub struct TaskPage {
     pub error: Option<String>,
     /// Whether the client can act on it now.
     pub can_act: bool,
+    /// Whether the client can uncheck checklist items now: also after their last
+    /// tick completed the checklist, so a tick by mistake can be taken back.
+    pub can_untick: bool,
     /// Why not, when it's someone else's task.
     pub readonly_reason: Option<String>,
     /// Form action base, `/tasks/{id}`.
@@ -655,6 +661,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
     let can_act = client_task
         && !locked
         && !matches!(task.status, TaskStatus::Completed | TaskStatus::Blocked);
+    let can_untick = !locked && portal_core::workflow::actions::client_may_untick(task).is_ok();
     let readonly_reason = if !client_task {
         Some(format!(
             "{} does this task. You can follow its progress and comment here.",
@@ -685,6 +692,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
         notice: input.notice,
         error: input.error,
         can_act,
+        can_untick,
         readonly_reason,
         action_base: base.clone(),
         standard: None,
@@ -731,6 +739,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
         TaskKind::Training { video_url } => {
             let video = parse_video_url(video_url).ok().map(|v| VideoView {
                 embed_url: v.embed_url,
+                watch_url: v.watch_url,
                 provider: v.provider.label(),
             });
             page.training = Some((video, completion));

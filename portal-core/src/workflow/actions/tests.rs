@@ -540,7 +540,53 @@ fn unticking_a_checklist_completed_by_its_items_reopens_it() {
     t.status = TaskStatus::Completed;
     let change = ok(&t, &set("b", false), &staff());
     assert_eq!(change.task.status, TaskStatus::InProgress);
-    assert_eq!(change.activity.kind, ActivityKind::ItemUnchecked);
+    assert_eq!(change.activity.kind, ActivityKind::TaskReopened);
+    assert_eq!(change.activity.detail.as_deref(), Some("Item b"));
+}
+
+#[test]
+fn a_client_can_untick_the_tick_that_completed_their_checklist() {
+    let t = task(checklist());
+    let mut done = t;
+    for id in ["a", "b"] {
+        done = ok(&done, &set(id, true), &client()).task;
+    }
+    let last = ok(&done, &set("c", true), &client());
+    assert_eq!(last.task.status, TaskStatus::Completed);
+
+    // The tick was a mistake: the client takes it back and the task reopens.
+    let untick = ok(&last.task, &set("c", false), &client());
+    assert_eq!(untick.task.status, TaskStatus::InProgress);
+    assert_eq!(untick.activity.kind, ActivityKind::TaskReopened);
+    assert_eq!(untick.activity.detail.as_deref(), Some("Item c"));
+    assert_eq!(untick.activity.actor, client());
+    assert!(!untick.task.evidence.checked.contains_key("c"));
+    assert!(client_may_untick(&last.task).is_ok());
+
+    // Ticking is still refused on the completed task (nothing left to tick anyway),
+    // and an unticked item can't be unticked twice.
+    assert!(conflict_of(&last.task, &set("c", true), &client()).contains("already complete"));
+    assert!(conflict_of(&untick.task, &set("c", false), &client()).contains("not checked"));
+}
+
+#[test]
+fn a_client_cannot_untick_a_checklist_the_msp_completed_or_blocked() {
+    let mut t = task(checklist());
+    t.evidence.checked.insert("a".into(), mark(client()));
+    let done = ok(&t, &complete(None), &staff()).task;
+    assert!(conflict_of(&done, &set("a", false), &client()).contains("already complete"));
+    assert!(client_may_untick(&done).is_err());
+
+    let mut all = task(checklist());
+    for id in ["a", "b", "c"] {
+        all.evidence.checked.insert(id.into(), mark(client()));
+    }
+    let blocked = with_status(all.clone(), TaskStatus::Blocked);
+    assert!(conflict_of(&blocked, &set("a", false), &client()).contains("blocked"));
+
+    let mut msp_side = with_status(all, TaskStatus::Completed);
+    msp_side.assignee = Side::Msp;
+    assert!(is_forbidden(&msp_side, &set("a", false), &client()));
 }
 
 // ---- Derived status ----------------------------------------------------------------------

@@ -197,10 +197,24 @@ async fn checklist_by_client_and_staff() {
             at: h.now()
         }
     );
-    assert_err(
-        h.service.set_checklist_item(&ctx, t.id, "i2", false).await,
-        |e| matches!(e, Error::Conflict { .. }),
+    assert_eq!(h.stored(t.id).await, done);
+    // The last tick was a mistake: the client takes it back, the task reopens (issue
+    // 14), and ticking it again completes it again.
+    let reopened = h
+        .service
+        .set_checklist_item(&ctx, t.id, "i2", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        (x_of_y(&reopened), reopened.status),
+        ((2, 3), TaskStatus::InProgress)
     );
+    let done = h
+        .service
+        .set_checklist_item(&ctx, t.id, "i2", true)
+        .await
+        .unwrap();
+    assert_eq!(done.status, TaskStatus::Completed);
     assert_eq!(h.stored(t.id).await, done);
 
     let feed = crate::after_setup(
@@ -214,7 +228,10 @@ async fn checklist_by_client_and_staff() {
     assert_eq!(
         kinds,
         vec![
-            // Newest first: the last check completed the task.
+            // Newest first: the last check completed the task, its untick reopened
+            // it, and ticking it again completed it again.
+            ActivityKind::TaskCompleted,
+            ActivityKind::TaskReopened,
             ActivityKind::TaskCompleted,
             ActivityKind::ItemChecked,
             ActivityKind::ItemUnchecked,
@@ -223,7 +240,9 @@ async fn checklist_by_client_and_staff() {
         ]
     );
     assert_eq!(feed[0].detail.as_deref(), Some("Wi-Fi"));
-    assert_eq!(feed[3].actor, staff());
+    assert_eq!(feed[1].detail.as_deref(), Some("Wi-Fi"));
+    assert_eq!(feed[1].actor, jane);
+    assert_eq!(feed[5].actor, staff());
 }
 
 #[tokio::test]

@@ -407,8 +407,10 @@ impl TemplateStore for SqliteStore {
             }
             checked?;
             conn.prepare_cached(
-                "INSERT INTO portals (id, tenant_id, client_name, status, branding, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO portals
+                   (id, tenant_id, client_name, status, branding, created_at,
+                    colleague_invitations)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -417,7 +419,8 @@ impl TemplateStore for SqliteStore {
                     p.client_name,
                     p.status.as_str(),
                     branding,
-                    micros(p.created_at)
+                    micros(p.created_at),
+                    p.colleague_invitations.as_str()
                 ])
             })
             .db("storing a portal")?;

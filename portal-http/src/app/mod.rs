@@ -39,6 +39,7 @@ mod filedrop;
 mod portal;
 mod reminders;
 mod tasks;
+mod team;
 
 use failure::{Failure, Refusal};
 
@@ -402,6 +403,8 @@ impl PortalApp {
                 "task_action",
                 self.task_action(&req, id, action, body).await,
             ),
+            (["team"], true, _) => ("team", self.team(&req).await),
+            (["team"], _, true) => ("invite_colleague", self.invite_colleague(&req, body).await),
             (["questions"], true, _) => ("questions", self.questions(&req).await),
             (["questions"], _, true) => ("ask_question", self.ask_question(&req, body).await),
             (["r", "snooze" | "unsubscribe", token], true, _) => {
@@ -427,6 +430,7 @@ impl PortalApp {
                 | ["tasks", _, "documents" | "files", _]
                 | ["tasks", _, "drops", _, "delete"]
                 | ["questions"]
+                | ["team"]
                 | ["r", "snooze" | "unsubscribe", _],
                 _,
                 _,

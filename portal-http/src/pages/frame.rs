@@ -92,6 +92,8 @@ pub struct PortalNav {
     pub home_href: String,
     /// The "Ask a Question" page.
     pub questions_href: String,
+    /// The "Your team" page (colleagues, invitations).
+    pub team_href: String,
     /// Where "Sign out" posts.
     pub signout_action: String,
 }
@@ -102,6 +104,7 @@ impl PortalNav {
         Self {
             home_href: format!("{prefix}/"),
             questions_href: format!("{prefix}/questions"),
+            team_href: format!("{prefix}/team"),
             signout_action: format!("{prefix}/sign-out"),
         }
     }

@@ -9,6 +9,7 @@ pub mod frame;
 pub mod home;
 pub mod questions;
 pub mod task;
+pub mod team;
 
 pub use access::{InvitePage, MagicPage, MessagePage, ReminderLinkPage, VerifyPage};
 pub use frame::{Chrome, PortalNav};

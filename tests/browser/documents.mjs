@@ -217,7 +217,7 @@ async function main() {
     check(said.includes(`${FIRST[0].name} uploaded for “${DIAGRAM}”`) && said.includes(`${FIRST[1].name} uploaded for “${ISP}”`), 'the live region announces both uploads', said);
     check(await page.locator('[data-drop-all]').count() === 0, '"several at once" is gone: no document is waiting for a file');
     const status = norm(await page.locator('.task-page .meta .pill').first().textContent());
-    check(status === 'In progress', 'the task is now In progress', status);
+    check(status === 'Waiting for Bluefin Managed IT to review', 'the task now says it waits for the MSP to review', status);
     await shot(page, '32-task-uploaded.png');
   });
 

@@ -1,8 +1,8 @@
 //! The audit trail: a per-portal, append-only hash chain of evidence events.
 //!
 //! Every evidence event (a document uploaded or reviewed, credentials submitted,
-//! revealed or purged, files dropped, deleted, downloaded or expired, and later
-//! signatures) becomes an [`AuditEntry`], which the store appends to its portal's
+//! revealed or purged, files dropped, deleted, downloaded or expired, and signatures
+//! submitted) becomes an [`AuditEntry`], which the store appends to its portal's
 //! chain in the same unit as the action it records. Appending is [`seal`]: the next gap-free sequence number,
 //! the previous event's hash as the link, and
 //! `hash = SHA-256(prev_hash || canonical bytes)`. Stores call [`seal`] with the head
@@ -88,7 +88,7 @@ pub enum AuditEvent {
         /// The task.
         task: TaskId,
     },
-    /// Reserved for signature tasks: a signature was submitted.
+    /// A signature task was signed.
     SignatureSubmitted {
         /// The signature task.
         task: TaskId,

@@ -7,6 +7,14 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::model::{clean_label, clean_text};
 
+/// How many days a dropped file stays downloadable when the task does not say: the
+/// spec's "default 7 days".
+pub const DEFAULT_DROP_EXPIRY_DAYS: u32 = 7;
+
+fn default_drop_expiry_days() -> u32 {
+    DEFAULT_DROP_EXPIRY_DAYS
+}
+
 /// A task's type and that type's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -40,7 +48,9 @@ pub enum TaskKind {
     },
     /// Sensitive files with time-based expiration.
     SecureFileDrop {
-        /// Days a dropped file stays downloadable.
+        /// Days a dropped file stays downloadable (1 to 365). Left out of a task's
+        /// JSON, it is [`DEFAULT_DROP_EXPIRY_DAYS`], the spec's default.
+        #[serde(default = "default_drop_expiry_days")]
         expires_after_days: u32,
     },
     /// A video to watch.
@@ -594,6 +604,25 @@ mod tests {
             }
             .validate()
             .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_file_drop_without_its_days_expires_after_seven() {
+        let kind: TaskKind = serde_json::from_str(r#"{"type":"secure_file_drop"}"#).unwrap();
+        assert_eq!(
+            kind,
+            TaskKind::SecureFileDrop {
+                expires_after_days: 7
+            }
+        );
+        let kind: TaskKind =
+            serde_json::from_str(r#"{"type":"secure_file_drop","expires_after_days":2}"#).unwrap();
+        assert_eq!(
+            kind,
+            TaskKind::SecureFileDrop {
+                expires_after_days: 2
+            }
         );
     }
 

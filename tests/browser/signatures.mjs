@@ -7,7 +7,7 @@
 // seeded "Sign the master services agreement" task, whose PDF the seed attached: the
 // page frames the PDF (an <iframe> of the portal's own /tasks/{id}/document) and links
 // its download, and both answer exactly the same PDF bytes. Then draws a signature on
-// the pad with pointer events, ticks the consent, submits, and sees "Signed by …" and
+// the pad (one stroke each with a mouse, a finger and a pen), ticks the consent, submits, and sees "Signed by …" and
 // the evidence certificate (every fingerprint recomputed, the document's SHA-256 on
 // it). The typed-name path runs in a context with JavaScript disabled, on a second
 // signature task the MSP adds through the admin API (API_KEY). axe-core runs on the
@@ -64,26 +64,62 @@ async function axeOn(url, what) {
   }
 }
 
-/** Draws a signature on the pad's canvas: a few strokes with the pointer. */
+/** How many of the canvas's pixels are drawn on (not transparent). */
+async function inked(canvas) {
+  return canvas.evaluate((c) => {
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) n += 1;
+    return n;
+  });
+}
+
+/**
+ * Draws a signature on the pad's canvas in three strokes, one per pointer type the
+ * spec names: a mouse, a finger (CDP touch events) and a pen (CDP mouse events with
+ * pointerType "pen"). Each stroke must leave ink of its own.
+ */
 async function drawOn(page, canvas) {
   await canvas.scrollIntoViewIfNeeded();
   const box = await canvas.boundingBox();
   check(box !== null && box.width > 100 && box.height > 60, 'the pad has room to draw on', box);
   const at = (fx, fy) => [box.x + box.width * fx, box.y + box.height * fy];
+  const cdp = await page.context().newCDPSession(page);
+  const path = (stroke) => stroke.flatMap((p, i) => {
+    if (i === 0) return [at(...p)];
+    const [x0, y0] = at(...stroke[i - 1]);
+    const [x1, y1] = at(...p);
+    return Array.from({ length: 8 }, (_, k) => [x0 + ((x1 - x0) * (k + 1)) / 8, y0 + ((y1 - y0) * (k + 1)) / 8]);
+  });
   const strokes = [
-    [[0.1, 0.7], [0.18, 0.3], [0.26, 0.72], [0.34, 0.35], [0.42, 0.7]],
-    [[0.5, 0.6], [0.58, 0.4], [0.66, 0.62], [0.74, 0.38], [0.86, 0.55]],
+    ['a mouse', [[0.08, 0.7], [0.14, 0.3], [0.2, 0.72], [0.26, 0.35], [0.32, 0.7]], async (pts) => {
+      await page.mouse.move(...pts[0]);
+      await page.mouse.down();
+      for (const p of pts.slice(1)) await page.mouse.move(...p);
+      await page.mouse.up();
+    }],
+    ['a finger (touch)', [[0.38, 0.6], [0.44, 0.4], [0.5, 0.62], [0.56, 0.38], [0.62, 0.55]], async (pts) => {
+      const touch = (type, [x, y]) => cdp.send('Input.dispatchTouchEvent', { type, touchPoints: type === 'touchEnd' ? [] : [{ x, y }] });
+      await touch('touchStart', pts[0]);
+      for (const p of pts.slice(1)) await touch('touchMove', p);
+      await touch('touchEnd', pts[pts.length - 1]);
+    }],
+    ['a pen', [[0.68, 0.65], [0.74, 0.35], [0.8, 0.66], [0.86, 0.4], [0.92, 0.6]], async (pts) => {
+      const pen = (type, [x, y], buttons) => cdp.send('Input.dispatchMouseEvent', {
+        type, x, y, button: 'left', buttons, clickCount: 1, pointerType: 'pen', force: 0.5,
+      });
+      await pen('mousePressed', pts[0], 1);
+      for (const p of pts.slice(1)) await pen('mouseMoved', p, 1);
+      await pen('mouseReleased', pts[pts.length - 1], 0);
+    }],
   ];
-  for (const stroke of strokes) {
-    const [x0, y0] = at(...stroke[0]);
-    await page.mouse.move(x0, y0);
-    await page.mouse.down();
-    for (const point of stroke.slice(1)) {
-      const [x, y] = at(...point);
-      await page.mouse.move(x, y, { steps: 8 });
-    }
-    await page.mouse.up();
+  for (const [what, stroke, draw] of strokes) {
+    const before = await inked(canvas);
+    await draw(path(stroke));
+    const after = await inked(canvas);
+    check(after > before, `a stroke drawn with ${what} leaves ink on the pad`, `${before} -> ${after} pixels`);
   }
+  await cdp.detach();
 }
 
 async function main() {

@@ -1,5 +1,5 @@
-//! No plaintext of an uploaded or dropped file and no data key reaches the disk or
-//! the logs.
+//! No plaintext of an uploaded or dropped file, no data key and no handed-off
+//! password or API key reaches the disk (database, WAL, blob folder) or the logs.
 //!
 //! A file carrying a distinctive 64-byte marker is uploaded through the service over
 //! the embedded defaults (`SqliteStore` + `FileBlobStore` + a key file), downloaded,
@@ -16,6 +16,7 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_S
 use bytes::Bytes;
 use portal_core::blob::keyring::{KeyProvider, Keyring};
 use portal_core::blob::{read_all, stream_of};
+use portal_core::credentials::{CredentialForm, SecretText};
 use portal_core::model::{RequestedDocument, Side, TaskKind};
 use portal_core::testkit::TestService;
 use portal_core::workflow::documents::Verdict;
@@ -229,7 +230,50 @@ async fn no_plaintext_or_data_key_reaches_disk_or_logs() {
         .unwrap();
     let drop_key = drop_key.expose_secret().to_vec();
 
+    // A credential handoff: the password is sealed per field in the database (it
+    // never goes to the blob store); the scan covers the blob folder all the same.
+    let cred_task = h
+        .service
+        .add_task(
+            &seeded.staff,
+            portal,
+            phase.id,
+            TaskSpec {
+                title: "Share the firewall admin login".into(),
+                description: String::new(),
+                assignee: Side::Client,
+                kind: TaskKind::CredentialHandoff { api_key: true },
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap();
+    let password = format!("PASSWORD-MARKER-{}", hex(&nonce[..12]));
+    let api_key = format!("APIKEY-MARKER-{}", hex(&nonce[12..]));
+    h.service
+        .submit_credentials(
+            &ctx,
+            cred_task.id,
+            &CredentialForm {
+                username: SecretText::new("fw-admin"),
+                password: SecretText::new(&password),
+                api_key: Some(SecretText::new(&api_key)),
+                notes: None,
+            },
+        )
+        .await
+        .unwrap();
+    // Positive control: the audited reveal gives the password back, so it was stored.
+    let revealed = h
+        .service
+        .reveal_credentials(&seeded.staff, portal, cred_task.id, "scan control")
+        .await
+        .unwrap();
+    assert!(revealed.iter().any(|(_, v)| v.expose_secret() == password));
+
     let mut needles = vec![
+        ("the password".to_owned(), password.clone().into_bytes()),
+        ("the API key".to_owned(), api_key.clone().into_bytes()),
         ("the marker".to_owned(), marker.as_bytes().to_vec()),
         (
             "the marker (hex)".to_owned(),
@@ -275,9 +319,15 @@ async fn no_plaintext_or_data_key_reaches_disk_or_logs() {
     let mut planted = marker.as_bytes().to_vec();
     planted.extend_from_slice(&data_key);
     planted.extend_from_slice(STANDARD.encode(&data_key).as_bytes());
+    planted.extend_from_slice(password.as_bytes());
     std::fs::write(&control, &planted).unwrap();
     let hits = found(&files_under(&root), &needles);
-    for what in ["the marker", "the data key (raw)", "the data key (base64)"] {
+    for what in [
+        "the marker",
+        "the data key (raw)",
+        "the data key (base64)",
+        "the password",
+    ] {
         assert!(
             hits.contains(&format!("{what} in {}", control.display())),
             "the scan misses a planted {what}: {hits:?}"

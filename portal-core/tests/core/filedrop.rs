@@ -345,3 +345,49 @@ async fn deleting_a_drop_task_erases_its_files_and_their_content() {
         "the deletion is recorded"
     );
 }
+
+/// The background sweeper a host spawns: on its own, at the injected clock's now, it
+/// sweeps a file once the clock passes its expiry (bytes removed, record marked), and
+/// leaves a file that is not due; aborting the handle stops it.
+#[tokio::test]
+async fn the_spawned_sweeper_removes_expired_bytes_on_its_own() {
+    let store = Arc::new(MemoryStore::new());
+    let (kit, seeded, task) = setup(store.clone()).await;
+    let (_, ctx) = kit.sign_in(&seeded.contact).await.unwrap();
+    let a = kit
+        .service
+        .drop_file(&ctx, task, "a.pdf", content())
+        .await
+        .unwrap();
+    let sweeper = portal_core::service::spawn_file_drop_sweeper(
+        kit.service.clone(),
+        std::time::Duration::from_millis(10),
+    );
+    // A few ticks before expiry: nothing happens.
+    tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+    assert!(kit.blobs.get(a.blob).await.is_ok());
+    assert!(
+        store
+            .dropped_file(seeded.portal.id, a.id)
+            .await
+            .unwrap()
+            .expired_at
+            .is_none()
+    );
+    // The clock reaches the expiry: the next tick sweeps it, without any call.
+    kit.clock.set(a.expires_at);
+    let mut swept = None;
+    for _ in 0..500 {
+        let f = store.dropped_file(seeded.portal.id, a.id).await.unwrap();
+        if f.bytes_removed {
+            swept = Some(f);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    sweeper.abort();
+    let swept = swept.expect("the spawned sweeper removed the expired file's bytes");
+    assert_eq!(swept.expired_at, Some(a.expires_at));
+    assert!(kit.blobs.get(a.blob).await.is_err());
+    assert!(sweeper.await.unwrap_err().is_cancelled());
+}

@@ -25,6 +25,7 @@ mod migrations;
 mod outbox;
 mod retention;
 mod secret_scan;
+mod signatures;
 mod webhooks;
 mod workflow;
 

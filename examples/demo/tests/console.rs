@@ -1067,6 +1067,11 @@ async fn a_signature_tasks_page_attaches_the_document_and_shows_the_signature() 
     );
     assert!(cert.body.contains("203.0.113.9"));
     assert!(cert.body.contains("Audit chain event"));
+    // The MSP's printable certificate, reviewed as a whole (hashes masked: the
+    // record's covers ids that vary by run order).
+    let mut hashes = insta::Settings::clone_current();
+    hashes.add_filter(r"\b[0-9a-f]{64}\b", "[sha256]");
+    hashes.bind(|| snapshot("console_signature_certificate", &cert.body));
 }
 
 /// A PNG of 8-bit RGBA rows (`raw`: each row with its filter byte), zlib "stored".

@@ -450,30 +450,48 @@ async fn invalid_input_names_the_field() {
             "accent_color",
         ),
         (
-            req(Method::PUT, "/portals/{portal}/team", std::slice::from_ref(&p))
-                .json(json!({"members": [{"name": "Sam", "role": "Lead", "email": "nope"}]}))
-                .header("if-match", "*"),
+            req(
+                Method::PUT,
+                "/portals/{portal}/team",
+                std::slice::from_ref(&p),
+            )
+            .json(json!({"members": [{"name": "Sam", "role": "Lead", "email": "nope"}]}))
+            .header("if-match", "*"),
             "members",
         ),
         (
-            req(Method::PUT, "/portals/{portal}/team", std::slice::from_ref(&p))
-                .json(json!({"members": [
-                    {"name": "Sam", "role": "Lead", "email": "sam@msp.example"},
-                    {"name": "Sam again", "role": "Lead", "email": "SAM@msp.example"},
-                ]}))
-                .header("if-match", "*"),
+            req(
+                Method::PUT,
+                "/portals/{portal}/team",
+                std::slice::from_ref(&p),
+            )
+            .json(json!({"members": [
+                {"name": "Sam", "role": "Lead", "email": "sam@msp.example"},
+                {"name": "Sam again", "role": "Lead", "email": "SAM@msp.example"},
+            ]}))
+            .header("if-match", "*"),
             "members",
         ),
         (
-            req(Method::PUT, "/portals/{portal}/team", std::slice::from_ref(&p))
-                .json(json!({"members": [{"name": "Sam", "role": "Lead", "email": "sam@msp.example",
-                    "photo": {"image_type": "png", "sha256": "0".repeat(64)}}]}))
-                .header("if-match", "*"),
+            req(
+                Method::PUT,
+                "/portals/{portal}/team",
+                std::slice::from_ref(&p),
+            )
+            .json(
+                json!({"members": [{"name": "Sam", "role": "Lead", "email": "sam@msp.example",
+                    "photo": {"image_type": "png", "sha256": "0".repeat(64)}}]}),
+            )
+            .header("if-match", "*"),
             "photo",
         ),
         (
-            req(Method::POST, "/portals/{portal}/team/photo", std::slice::from_ref(&p))
-                .json(json!({"data_base64": "R0lGODlhAQABAAAAACw="})),
+            req(
+                Method::POST,
+                "/portals/{portal}/team/photo",
+                std::slice::from_ref(&p),
+            )
+            .json(json!({"data_base64": "R0lGODlhAQABAAAAACw="})),
             "data_base64",
         ),
     ];
@@ -1272,11 +1290,19 @@ async fn an_msps_day_through_every_route() {
     assert_eq!(logo.json["image_type"], "png");
     // The onboarding team: a photo, then the team in its order, under If-Match.
     let photo = call!(
-        req(Method::POST, "/portals/{portal}/team/photo", std::slice::from_ref(&p))
-            .json(json!({"data_base64": PNG_BASE64}))
+        req(
+            Method::POST,
+            "/portals/{portal}/team/photo",
+            std::slice::from_ref(&p)
+        )
+        .json(json!({"data_base64": PNG_BASE64}))
     );
     assert_eq!(photo.json["image_type"], "png");
-    let team = call!(req(Method::GET, "/portals/{portal}/team", std::slice::from_ref(&p)));
+    let team = call!(req(
+        Method::GET,
+        "/portals/{portal}/team",
+        std::slice::from_ref(&p)
+    ));
     assert_eq!(team.json["members"], json!([]));
     let set = call!(
         req(Method::PUT, "/portals/{portal}/team", std::slice::from_ref(&p))
@@ -1290,7 +1316,11 @@ async fn an_msps_day_through_every_route() {
     assert_eq!(set.json["members"][0]["name"], "Sam Lee");
     assert_eq!(set.json["members"][0]["photo"], photo.json);
     assert_eq!(set.json["members"][1]["role"], "Network engineer");
-    let again = call!(req(Method::GET, "/portals/{portal}/team", std::slice::from_ref(&p)));
+    let again = call!(req(
+        Method::GET,
+        "/portals/{portal}/team",
+        std::slice::from_ref(&p)
+    ));
     assert_eq!(again.json, set.json);
     assert_eq!(again.page.header("etag"), set.page.header("etag"));
     let m = call!(req(Method::GET, "/portals/{portal}/tasks/{task}", &mp));

@@ -927,8 +927,14 @@ async fn a_question_to_one_team_member_emails_them_and_names_them() {
         .unwrap();
     let home = b.get("/").await;
     assert!(home.body.contains("Your onboarding team"), "{}", home.body);
-    assert!(home.body.contains(r#"<a href="mailto:sam@msp.example">sam@msp.example</a>"#));
-    assert!(home.body.contains(r#"<span class="team-initials" aria-hidden="true">SL</span>"#));
+    assert!(
+        home.body
+            .contains(r#"<a href="mailto:sam@msp.example">sam@msp.example</a>"#)
+    );
+    assert!(
+        home.body
+            .contains(r#"<span class="team-initials" aria-hidden="true">SL</span>"#)
+    );
     let sam = home.body.find("Sam Lee").unwrap();
     let ana = home.body.find("Ana Diaz").unwrap();
     assert!(sam < ana, "the team in the MSP's order");
@@ -940,7 +946,13 @@ async fn a_question_to_one_team_member_emails_them_and_names_them() {
         "{}",
         form.body
     );
-    assert!(form.body.contains(r#"<option value="ana@msp.example" selected>Ana Diaz, Network engineer</option>"#), "{}", form.body);
+    assert!(
+        form.body.contains(
+            r#"<option value="ana@msp.example" selected>Ana Diaz, Network engineer</option>"#
+        ),
+        "{}",
+        form.body
+    );
 
     let Mail::Recording(mail) = &h.mail else {
         unreachable!()
@@ -953,13 +965,19 @@ async fn a_question_to_one_team_member_emails_them_and_names_them() {
     let asked = post(
         &b,
         "/questions",
-        &[("to", "sam@msp.example"), ("question", "When do you switch the firewall?")],
+        &[
+            ("to", "sam@msp.example"),
+            ("question", "When do you switch the firewall?"),
+        ],
     )
     .await;
     assert_eq!(asked.status, 303, "{}", asked.body);
     let note = mail.last_to("sam@msp.example").expect("Sam is emailed");
     assert!(note.text.contains("When do you switch the firewall?"));
-    assert!(mail.last_to("ana@msp.example").is_none(), "only the one asked");
+    assert!(
+        mail.last_to("ana@msp.example").is_none(),
+        "only the one asked"
+    );
     assert_eq!(
         mail.sent()
             .iter()
@@ -969,14 +987,21 @@ async fn a_question_to_one_team_member_emails_them_and_names_them() {
         "a question to one person does not go to the whole team"
     );
     let page = b.get("/questions").await;
-    assert!(page.body.contains("To: Sam Lee, Project lead"), "{}", page.body);
+    assert!(
+        page.body.contains("To: Sam Lee, Project lead"),
+        "{}",
+        page.body
+    );
     let staff = h
         .service
         .staff_questions(&h.staff, h.portal.id)
         .await
         .unwrap();
     let to = staff[0].to.as_ref().expect("the addressee is recorded");
-    assert_eq!((to.name.as_str(), to.email.as_str()), ("Sam Lee", "sam@msp.example"));
+    assert_eq!(
+        (to.name.as_str(), to.email.as_str()),
+        ("Sam Lee", "sam@msp.example")
+    );
 
     // Someone not on the team: refused with what to fix, nothing stored.
     let refused = post(
@@ -986,7 +1011,11 @@ async fn a_question_to_one_team_member_emails_them_and_names_them() {
     )
     .await;
     assert_eq!(refused.status, 422, "{}", refused.body);
-    assert!(refused.body.contains("Please choose who to ask"), "{}", refused.body);
+    assert!(
+        refused.body.contains("Please choose who to ask"),
+        "{}",
+        refused.body
+    );
     assert!(refused.body.contains("Hello?"), "the draft is kept");
     assert_eq!(
         h.service
@@ -1004,5 +1033,10 @@ async fn a_question_to_one_team_member_emails_them_and_names_them() {
         .unwrap()
         .items;
     assert!(feed.iter().any(|a| a.kind == ActivityKind::TeamChanged));
-    assert!(!b.get("/").await.body.contains("changed the onboarding team"));
+    assert!(
+        !b.get("/")
+            .await
+            .body
+            .contains("changed the onboarding team")
+    );
 }

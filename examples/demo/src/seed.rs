@@ -376,7 +376,11 @@ async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
     service.set_team(&staff, p, members, None).await?;
     // Go-live is the day of the go-live check-in, the plan's last task.
     service
-        .set_target_date(&staff, p, Some(plan.today + Duration::days(GO_LIVE_IN_DAYS)))
+        .set_target_date(
+            &staff,
+            p,
+            Some(plan.today + Duration::days(GO_LIVE_IN_DAYS)),
+        )
         .await?;
     // Two days from now at 10:00 in Chicago, where the client is.
     let chicago = chrono_tz::America::Chicago;

@@ -1120,19 +1120,32 @@ async fn the_onboarding_team_is_edited_on_the_contacts_tab() {
     assert!(page.body.contains("Onboarding team"), "{}", page.body);
     let action = format!("/console/portals/{p}/team");
     let etag = etag_of_form(&page.body, &action);
-    let lines = "Sam Lee | Project lead | sam@msp.example\nAna Diaz | Network engineer | ana@msp.example";
+    let lines =
+        "Sam Lee | Project lead | sam@msp.example\nAna Diaz | Network engineer | ana@msp.example";
     let done = send(
         &rig.app,
         Method::POST,
         &action,
         Some(&session),
-        &format!("csrf={}&etag={}&members={}", page.csrf(), enc(&etag), enc(lines)),
+        &format!(
+            "csrf={}&etag={}&members={}",
+            page.csrf(),
+            enc(&etag),
+            enc(lines)
+        ),
     )
     .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let back = send(&rig.app, Method::GET, &done.location, Some(&session), "").await;
-    assert!(back.body.contains("Saved the onboarding team."), "{}", back.body);
-    assert!(back.body.contains("Sam Lee | Project lead | sam@msp.example\nAna Diaz"));
+    assert!(
+        back.body.contains("Saved the onboarding team."),
+        "{}",
+        back.body
+    );
+    assert!(
+        back.body
+            .contains("Sam Lee | Project lead | sam@msp.example\nAna Diaz")
+    );
     let team = rig.kit.service.store().portal_team(p).await.unwrap();
     let names: Vec<&str> = team.members().iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, ["Sam Lee", "Ana Diaz"]);
@@ -1143,11 +1156,20 @@ async fn the_onboarding_team_is_edited_on_the_contacts_tab() {
         Method::POST,
         &action,
         Some(&session),
-        &format!("csrf={}&etag={}&members={}", page.csrf(), enc(&etag), enc("X | Y | x@msp.example")),
+        &format!(
+            "csrf={}&etag={}&members={}",
+            page.csrf(),
+            enc(&etag),
+            enc("X | Y | x@msp.example")
+        ),
     )
     .await;
     let back = send(&rig.app, Method::GET, &stale.location, Some(&session), "").await;
-    assert!(!back.body.contains("Saved the onboarding team."), "{}", back.body);
+    assert!(
+        !back.body.contains("Saved the onboarding team."),
+        "{}",
+        back.body
+    );
     assert_eq!(rig.kit.service.store().portal_team(p).await.unwrap(), team);
 
     // A line without three parts: the error next to the field, the text kept.
@@ -1166,7 +1188,11 @@ async fn the_onboarding_team_is_edited_on_the_contacts_tab() {
     )
     .await;
     let back = send(&rig.app, Method::GET, &bad.location, Some(&session), "").await;
-    assert!(back.body.contains("id=\"team-members-error\""), "{}", back.body);
+    assert!(
+        back.body.contains("id=\"team-members-error\""),
+        "{}",
+        back.body
+    );
     assert!(back.body.contains("line 1: write"), "{}", back.body);
     assert!(back.body.contains(">Sam Lee, Project lead</textarea>"));
     assert_eq!(rig.kit.service.store().portal_team(p).await.unwrap(), team);

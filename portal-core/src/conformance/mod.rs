@@ -178,8 +178,8 @@ pub use signatures::{
 pub use staff::{
     ADMIN_USE_CASES, STAFF_USE_CASES, staff_actions_land_in_the_feed, staff_isolation, staff_roles,
 };
-pub use team::onboarding_team;
 pub use task_erasure::{delete_portal_erases_signature_images, delete_task_erases_its_files};
+pub use team::onboarding_team;
 pub use versions::{
     concurrent_tenant_hosts, concurrent_versioned_edits, contact_edit_compare_and_set,
     portal_fields_in_one_unit, tenant_settings_in_one_unit, versions_compare_and_set,

@@ -561,13 +561,12 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
         "reminder_settings" => service.reminder_settings(staff, p).await.map(drop),
         "staff_team" => service.staff_team(staff, p).await.map(drop),
         "set_team" => {
-            let member = crate::model::TeamMember::new(
-                "Sam Lee",
-                "Project lead",
-                "sam@msp.example",
-                None,
-            )?;
-            service.set_team(staff, p, vec![member], None).await.map(drop)
+            let member =
+                crate::model::TeamMember::new("Sam Lee", "Project lead", "sam@msp.example", None)?;
+            service
+                .set_team(staff, p, vec![member], None)
+                .await
+                .map(drop)
         }
         "upload_team_photo" => service
             .upload_team_photo(staff, PNG.to_vec())

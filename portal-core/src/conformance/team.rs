@@ -27,10 +27,7 @@ fn team(people: &[(&str, &str)]) -> OnboardingTeam {
         people
             .iter()
             .map(|(name, role)| {
-                let email = format!(
-                    "{}@msp.example",
-                    name.to_lowercase().replace(' ', ".")
-                );
+                let email = format!("{}@msp.example", name.to_lowercase().replace(' ', "."));
                 TeamMember::new(name, role, &email, None).unwrap()
             })
             .collect(),
@@ -53,7 +50,9 @@ pub async fn onboarding_team(store: &dyn Store) {
         "a new portal has an empty team"
     );
     assert_err!(
-        store.portal_team(PortalId::from_uuid(uuid::Uuid::new_v4())).await,
+        store
+            .portal_team(PortalId::from_uuid(uuid::Uuid::new_v4()))
+            .await,
         Error::NotFound {
             entity: Entity::Portal
         }
@@ -90,7 +89,12 @@ pub async fn onboarding_team(store: &dyn Store) {
     let second = team(&[("Zoe Park", "Project lead")]);
     assert_err!(
         store
-            .edit_portal(id, &PortalEdit::Team(second.clone()), Some(v), &entry(id, 2))
+            .edit_portal(
+                id,
+                &PortalEdit::Team(second.clone()),
+                Some(v),
+                &entry(id, 2)
+            )
             .await,
         Error::Stale { .. }
     );
@@ -105,7 +109,12 @@ pub async fn onboarding_team(store: &dyn Store) {
     // An entry of another portal is refused and writes nothing.
     assert_err!(
         store
-            .edit_portal(id, &PortalEdit::Team(second.clone()), None, &entry(other.id, 2))
+            .edit_portal(
+                id,
+                &PortalEdit::Team(second.clone()),
+                None,
+                &entry(other.id, 2)
+            )
             .await,
         Error::Invalid { .. }
     );
@@ -113,7 +122,12 @@ pub async fn onboarding_team(store: &dyn Store) {
 
     // A smaller team replaces the whole list.
     store
-        .edit_portal(id, &PortalEdit::Team(second.clone()), Some(v + 1), &entry(id, 3))
+        .edit_portal(
+            id,
+            &PortalEdit::Team(second.clone()),
+            Some(v + 1),
+            &entry(id, 3),
+        )
         .await
         .unwrap();
     assert_eq!(

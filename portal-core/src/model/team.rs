@@ -163,7 +163,10 @@ mod tests {
         let mut over = members;
         over.push(member("One more", "more@msp.example"));
         let err = OnboardingTeam::new(over).unwrap_err();
-        assert!(matches!(err, Error::Invalid { field: "team", .. }), "{err:?}");
+        assert!(
+            matches!(err, Error::Invalid { field: "team", .. }),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -188,7 +191,9 @@ mod tests {
     fn photos_are_sniffed_and_small() {
         let png = b"\x89PNG\r\n\x1a\n rest";
         assert_eq!(
-            TeamMember::photo_from_upload(png.to_vec()).unwrap().image_type,
+            TeamMember::photo_from_upload(png.to_vec())
+                .unwrap()
+                .image_type,
             ImageType::Png
         );
         assert!(TeamMember::photo_from_upload(b"GIF89a....".to_vec()).is_err());

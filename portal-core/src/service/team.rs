@@ -78,11 +78,7 @@ impl PortalService {
     /// Validates and stores a team member's photo ([`TeamMember::photo_from_upload`]:
     /// PNG, JPEG or WebP, small), content-addressed with the logos; returns the
     /// reference to put in the member's `photo`.
-    pub async fn upload_team_photo(
-        &self,
-        staff: &StaffContext,
-        bytes: Vec<u8>,
-    ) -> Result<LogoRef> {
+    pub async fn upload_team_photo(&self, staff: &StaffContext, bytes: Vec<u8>) -> Result<LogoRef> {
         staff.require(StaffRole::Member, "uploading a team photo")?;
         let photo = TeamMember::photo_from_upload(bytes)?;
         self.inner.store.put_logo(&photo).await?;

@@ -632,14 +632,7 @@ impl PortalApp {
         // `?to=` (the home page's team card) chooses that member in the form.
         let to = query_param(req, "to");
         Ok(self
-            .render_questions(
-                req,
-                &ctx,
-                StatusCode::OK,
-                notice,
-                None,
-                (String::new(), to),
-            )
+            .render_questions(req, &ctx, StatusCode::OK, notice, None, (String::new(), to))
             .await?
             .cookie(self.session_cookie(&token, &ctx)))
     }

@@ -384,7 +384,9 @@ impl Console {
                     .and_then(Value::as_array)
                     .map(|ms| {
                         ms.iter()
-                            .map(|m| format!("{} | {} | {}", s(m, "name"), s(m, "role"), s(m, "email")))
+                            .map(|m| {
+                                format!("{} | {} | {}", s(m, "name"), s(m, "role"), s(m, "email"))
+                            })
                             .collect::<Vec<_>>()
                             .join("\n")
                     })

@@ -404,6 +404,8 @@ enum Breakage {
     /// A team edit adds the new members after the stored ones instead of replacing
     /// the list.
     TeamAppended,
+    /// `add_question` forgets the team member a question was addressed to.
+    QuestionAddresseeDropped,
 }
 
 impl Breakage {
@@ -1663,6 +1665,11 @@ impl WorkflowStore for Broken {
     ) -> Result<()> {
         let activity = self.file_under(question.portal_id, activity);
         let emails = self.mail_outside_unit(emails).await;
+        if self.is(Breakage::QuestionAddresseeDropped) {
+            let mut to_all = question.clone();
+            to_all.to = None;
+            return self.inner.add_question(&to_all, &activity, emails).await;
+        }
         self.inner.add_question(question, &activity, emails).await
     }
 
@@ -2250,6 +2257,8 @@ caught! {
         TeamVersionIgnored => ref onboarding_team;
     a_team_appended_is_caught_by_onboarding_team:
         TeamAppended => ref onboarding_team;
+    a_dropped_question_addressee_is_caught_by_onboarding_team:
+        QuestionAddresseeDropped => ref onboarding_team;
     ending_the_kept_session_is_caught_by_sign_out_other_sessions:
         EndsKeptSession => ref sign_out_other_sessions;
     ending_no_other_session_is_caught_by_sign_out_other_sessions:

@@ -39,7 +39,8 @@ fn team(people: &[(&str, &str)]) -> OnboardingTeam {
 /// team edit replaces the whole list in the order given (not sorted, not appended),
 /// raises the version by one and appends its entry in the same unit; a stale or
 /// foreign-entry edit leaves the previous team, version and feed whole; another
-/// portal's team is untouched; the team goes with its portal.
+/// portal's team is untouched; a question keeps the member it was addressed to (and
+/// one to the whole team has none); the team goes with its portal.
 pub async fn onboarding_team(store: &dyn Store) {
     let w = world(store).await;
     let id = w.portal.id;
@@ -157,6 +158,28 @@ pub async fn onboarding_team(store: &dyn Store) {
         .await
         .unwrap();
     assert!(store.portal_team(id).await.unwrap().is_empty());
+
+    // A question to one member keeps its addressee; one to the team has none.
+    let mut to_one = super::workflow::question(&w, "When is go-live?", t0() + mins(6));
+    to_one.to = Some((&first.members()[0]).into());
+    let asked = ActivityEntry {
+        kind: ActivityKind::QuestionAsked,
+        actor: to_one.asked_by.clone(),
+        ..entry(id, 6)
+    };
+    store.add_question(&to_one, &asked, &[]).await.unwrap();
+    let to_team = super::workflow::question(&w, "And the cutover?", t0() + mins(7));
+    store.add_question(&to_team, &asked, &[]).await.unwrap();
+    let questions = store.questions(id).await.unwrap();
+    let read = |q: &crate::workflow::ClientQuestion| {
+        questions.iter().find(|x| x.id == q.id).cloned().unwrap()
+    };
+    assert_eq!(
+        read(&to_one),
+        to_one,
+        "a question keeps the member it was addressed to"
+    );
+    assert_eq!(read(&to_team).to, None, "a question to the team has none");
 
     // The team goes with its portal.
     store

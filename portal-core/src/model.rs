@@ -11,7 +11,9 @@ use crate::error::{Error, Result};
 use crate::ids::{ContactId, PhaseId, PortalId, TaskId, TenantId};
 
 mod site;
+mod team;
 pub use site::{Sender, TenantBaseUrl, host_of};
+pub use team::{MAX_TEAM_LABEL, OnboardingTeam, TeamMember};
 
 pub use crate::task_kind::{
     ChecklistItem, DocumentRef, MeetingSchedule, Question, QuestionKind, RequestedDocument,

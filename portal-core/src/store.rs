@@ -57,14 +57,21 @@ use crate::workflow::{
 ///   later read returns the change; `edit_contact` keeps emails unique in the portal.
 /// - **Versions.** A tenant and a portal carry a `version`, 1 when created (whatever
 ///   the caller passed). Every change of what it covers raises it by exactly one, in
-///   the unit of the change: for a portal its name, status, target date and branding
-///   (`edit_portal`, `set_portal_status`, [`WorkflowStore::set_portal_branding`]); for
+///   the unit of the change: for a portal its name, status, target date, branding
+///   and onboarding team (`edit_portal`, `set_portal_status`,
+///   [`WorkflowStore::set_portal_branding`]); for
 ///   a tenant its name, notification recipients, branding, base URL and sender
 ///   (`edit_tenant`, `edit_tenant_settings`, [`WorkflowStore::set_tenant_branding`]). When `edit_portal` or `edit_tenant` is
 ///   given `expected: Some(v)`, it compares `v` with the stored version inside the
 ///   unit: another version is `Error::Stale` and nothing is written, so of two
 ///   concurrent edits naming the same version exactly one wins (a compare-and-set,
 ///   not a check before the write). `NotFound` comes before `Stale`.
+/// - **Onboarding team.** [`PortalEdit::Team`] replaces a portal's whole team in the
+///   unit of the edit (version, `expected` and activity as for any portal edit):
+///   `portal_team` returns exactly the members last written, in their order, and
+///   only that portal's (an empty team for a portal never given one; a missing
+///   portal is `NotFound(Portal)`). A refused edit leaves the previous team whole,
+///   and `delete_portal` erases the team with the portal.
 /// - **Setup entries.** `create_portal`, `add_contact`, `add_phase` and `add_task`
 ///   take the activity entry of the staff action that makes the record (`None` for
 ///   imports and fixtures that record no action). When given, it is appended in the
@@ -135,6 +142,10 @@ pub trait DirectoryStore: Send + Sync + 'static {
     async fn put_logo(&self, logo: &Logo) -> Result<()>;
     /// Reads a logo by lower-case hex SHA-256. `NotFound` if missing.
     async fn logo(&self, sha256: &str) -> Result<Logo>;
+    /// A portal's onboarding team in display order, as the last
+    /// [`PortalEdit::Team`] wrote it (empty if never set). `NotFound(Portal)` if
+    /// missing. See [`DirectoryStore#contract`] on the onboarding team.
+    async fn portal_team(&self, portal: PortalId) -> Result<crate::model::OnboardingTeam>;
     /// The portal with its phases and tasks, in display order.
     async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot>;
     /// Changes one field of a portal, in one unit with appending `activity` (an entry
@@ -318,6 +329,10 @@ pub enum PortalEdit {
     Status(crate::model::PortalStatus),
     /// New branding for the portal (already validated).
     Branding(crate::model::Branding),
+    /// A new onboarding team replacing the whole list, in its order (already
+    /// validated by [`crate::model::OnboardingTeam::new`]); read back with
+    /// [`DirectoryStore::portal_team`].
+    Team(crate::model::OnboardingTeam),
 }
 
 /// A contact's corrected name and email (already cleaned and parsed).

@@ -33,7 +33,8 @@ use portal_core::idempotency::{IdempotencyKey, Reservation, Reserve, SavedRespon
 use portal_core::ids::FileId;
 use portal_core::memory::MemoryStore;
 use portal_core::model::{
-    Branding, Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant,
+    Branding, Contact, Logo, OnboardingTeam, Phase, Portal, PortalSnapshot, PortalStatus, Task,
+    Tenant,
 };
 use portal_core::outbox::{FailedAttempt, Lease, MailState, OutboxMessage};
 use portal_core::reminders::{ReminderSettings, ReminderState};
@@ -396,6 +397,15 @@ enum Breakage {
     SignatureDocumentsNotInUse,
     /// `delete_portal` returns no attached signature document's blob.
     DeleteForgetsSignatureDocuments,
+    /// `portal_team` lists the members sorted by name, not in the order written.
+    TeamSortedByName,
+    /// A team edit ignores `expected`: a stale team replaces the current one.
+    TeamVersionIgnored,
+    /// A team edit adds the new members after the stored ones instead of replacing
+    /// the list.
+    TeamAppended,
+    /// `add_question` forgets the team member a question was addressed to.
+    QuestionAddresseeDropped,
 }
 
 impl Breakage {
@@ -748,6 +758,15 @@ impl DirectoryStore for Broken {
     async fn logo(&self, sha256: &str) -> Result<Logo> {
         self.inner.logo(sha256).await
     }
+    async fn portal_team(&self, portal: PortalId) -> Result<OnboardingTeam> {
+        let team = self.inner.portal_team(portal).await?;
+        if self.is(Breakage::TeamSortedByName) {
+            let mut members = team.members().to_vec();
+            members.sort_by(|a, b| a.name.cmp(&b.name));
+            return OnboardingTeam::new(members);
+        }
+        Ok(team)
+    }
     async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot> {
         self.inner.portal_snapshot(portal).await
     }
@@ -784,8 +803,19 @@ impl DirectoryStore for Broken {
         expected: Option<u64>,
         activity: &ActivityEntry,
     ) -> Result<Portal> {
-        if self.is(Breakage::PortalVersionIgnored) {
+        if self.is(Breakage::PortalVersionIgnored)
+            || (self.is(Breakage::TeamVersionIgnored) && matches!(edit, PortalEdit::Team(_)))
+        {
             return self.inner.edit_portal(portal, edit, None, activity).await;
+        }
+        if let (true, PortalEdit::Team(team)) = (self.is(Breakage::TeamAppended), edit) {
+            let mut members = self.inner.portal_team(portal).await?.members().to_vec();
+            members.extend(team.members().iter().cloned());
+            let appended = PortalEdit::Team(OnboardingTeam::new(members)?);
+            return self
+                .inner
+                .edit_portal(portal, &appended, expected, activity)
+                .await;
         }
         if self.is(Breakage::PortalVersionCheckedFirst) {
             let stored = self.inner.portal(portal).await?.version;
@@ -1635,6 +1665,11 @@ impl WorkflowStore for Broken {
     ) -> Result<()> {
         let activity = self.file_under(question.portal_id, activity);
         let emails = self.mail_outside_unit(emails).await;
+        if self.is(Breakage::QuestionAddresseeDropped) {
+            let mut to_all = question.clone();
+            to_all.to = None;
+            return self.inner.add_question(&to_all, &activity, emails).await;
+        }
         self.inner.add_question(question, &activity, emails).await
     }
 
@@ -2216,6 +2251,14 @@ macro_rules! caught {
 }
 
 caught! {
+    a_team_sorted_by_name_is_caught_by_onboarding_team:
+        TeamSortedByName => ref onboarding_team;
+    a_team_ignoring_its_version_is_caught_by_onboarding_team:
+        TeamVersionIgnored => ref onboarding_team;
+    a_team_appended_is_caught_by_onboarding_team:
+        TeamAppended => ref onboarding_team;
+    a_dropped_question_addressee_is_caught_by_onboarding_team:
+        QuestionAddresseeDropped => ref onboarding_team;
     ending_the_kept_session_is_caught_by_sign_out_other_sessions:
         EndsKeptSession => ref sign_out_other_sessions;
     ending_no_other_session_is_caught_by_sign_out_other_sessions:

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Params, params};
 
 use portal_core::model::{
-    Contact, Logo, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant,
+    Contact, Logo, OnboardingTeam, Phase, Portal, PortalSnapshot, PortalStatus, Task, Tenant,
 };
 use portal_core::store::{ContactEdit, Erasure, Page, PageKey, PortalEdit, TenantEdit};
 use portal_core::workflow::ActivityEntry;
@@ -498,6 +498,23 @@ impl DirectoryStore for SqliteStore {
         .await
     }
 
+    async fn portal_team(&self, portal: PortalId) -> Result<OnboardingTeam> {
+        let json: String = self
+            .read(move |conn| {
+                conn.prepare_cached("SELECT team FROM portals WHERE id = ?1")
+                    .and_then(|mut s| {
+                        s.query_row([&portal.as_bytes()[..]], |r| r.get(0))
+                            .optional()
+                    })
+                    .db("reading a portal's team")?
+                    .ok_or(Error::NotFound {
+                        entity: Entity::Portal,
+                    })
+            })
+            .await?;
+        serde_json::from_str(&json).map_err(|e| Error::storage("reading a portal's team", e))
+    }
+
     async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot> {
         let generation = self.cache.generation(portal);
         if let Some(hit) = self.cache.snapshot(portal, generation) {
@@ -541,6 +558,7 @@ impl DirectoryStore for SqliteStore {
             let row = crate::workflow::rows::ActivityRow::new(activity)?;
             let branding = match edit {
                 PortalEdit::Branding(b) => Some(codec::to_json(b)?),
+                PortalEdit::Team(team) => Some(codec::to_json(team)?),
                 _ => None,
             };
             prepared.push((edit.clone(), branding, row));
@@ -568,6 +586,10 @@ impl DirectoryStore for SqliteStore {
                         .and_then(|mut s| s.execute(params![status.as_str(), key])),
                     PortalEdit::Branding(_) => conn
                         .prepare_cached("UPDATE portals SET branding = ?1 WHERE id = ?2")
+                        .and_then(|mut s| s.execute(params![branding, key])),
+                    // `branding` holds the team's JSON for a team edit.
+                    PortalEdit::Team(_) => conn
+                        .prepare_cached("UPDATE portals SET team = ?1 WHERE id = ?2")
                         .and_then(|mut s| s.execute(params![branding, key])),
                     _ => return Err(Error::storage_msg("an edit this store does not know")),
                 }

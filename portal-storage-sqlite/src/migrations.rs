@@ -775,10 +775,21 @@ ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER;
 ALTER TABLE sessions ADD COLUMN user_agent TEXT;
 "#;
 
+/// Version 27: the onboarding team and questions to one person (issue 14).
+/// - `portals.team`: the portal's onboarding team as a JSON array of members (name,
+///   role, email, photo reference), in display order; `[]` for none. Written with
+///   the portal's version in one transaction, erased with the portal row.
+/// - `questions.addressed_to`: the team member a client's question went to (name,
+///   role and email as JSON, as they were when asked), or NULL for the whole team.
+const V27: &str = r#"
+ALTER TABLE portals ADD COLUMN team TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE questions ADD COLUMN addressed_to TEXT;
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
     V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18, V19, V21, V23,
-    V24,
+    V24, V27,
 ];
 
 /// The schema version this build writes: the number of migrations.

@@ -33,7 +33,7 @@ const TOTAL_TIMEOUT_MS = 300_000; // the whole run, as a last resort
 const CONTACT = 'Dana Whitfield';
 const MSP_STAFF = 'Priya Natarajan (Bluefin)';
 const TOTAL_TASKS = 15; // 4 phases: 4 + 6 + 3 + 2 tasks
-const DONE_BEFORE = 2; // "Read the welcome pack" and "Assign your onboarding team", done by the MSP (the MSA waits for the client's signature)
+const DONE_BEFORE = 2; // "Read the welcome pack" (done by Dana) and "Assign your onboarding team" (done by the MSP); the MSA waits for the client's signature
 const T = {
   standard: 'Confirm your office opening hours',
   meeting: 'Kickoff call',

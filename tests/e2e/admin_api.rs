@@ -250,6 +250,10 @@ fn body_for(op: &Value) -> Option<Value> {
         }
         "ReminderSettings" => json!({"enabled": true}),
         "LogoUpload" => json!({"data_base64": PNG_BASE64}),
+        "TeamPhotoUpload" => json!({"data_base64": PNG_BASE64}),
+        "TeamInput" => {
+            json!({"members": [{"name": "Sam Lee", "role": "Project lead", "email": "sam@msp.example"}]})
+        }
         "ChecklistInput" => json!({"checked": true}),
         "RevealRequest" => json!({"reason": "Setting up the firewall migration"}),
         "DocumentCheck" => json!({"data_base64": "JVBERi0xLjcKJSVFT0YK"}),
@@ -444,6 +448,51 @@ async fn invalid_input_names_the_field() {
                 .json(json!({"company_name": "Acme", "accent_color": "blue"}))
                 .header("if-match", "*"),
             "accent_color",
+        ),
+        (
+            req(
+                Method::PUT,
+                "/portals/{portal}/team",
+                std::slice::from_ref(&p),
+            )
+            .json(json!({"members": [{"name": "Sam", "role": "Lead", "email": "nope"}]}))
+            .header("if-match", "*"),
+            "members",
+        ),
+        (
+            req(
+                Method::PUT,
+                "/portals/{portal}/team",
+                std::slice::from_ref(&p),
+            )
+            .json(json!({"members": [
+                {"name": "Sam", "role": "Lead", "email": "sam@msp.example"},
+                {"name": "Sam again", "role": "Lead", "email": "SAM@msp.example"},
+            ]}))
+            .header("if-match", "*"),
+            "members",
+        ),
+        (
+            req(
+                Method::PUT,
+                "/portals/{portal}/team",
+                std::slice::from_ref(&p),
+            )
+            .json(
+                json!({"members": [{"name": "Sam", "role": "Lead", "email": "sam@msp.example",
+                    "photo": {"image_type": "png", "sha256": "0".repeat(64)}}]}),
+            )
+            .header("if-match", "*"),
+            "photo",
+        ),
+        (
+            req(
+                Method::POST,
+                "/portals/{portal}/team/photo",
+                std::slice::from_ref(&p),
+            )
+            .json(json!({"data_base64": "R0lGODlhAQABAAAAACw="})),
+            "data_base64",
         ),
     ];
     for (r, field) in cases {
@@ -1239,6 +1288,41 @@ async fn an_msps_day_through_every_route() {
     let logo =
         call!(req(Method::POST, "/tenant/logo", &[]).json(json!({"data_base64": PNG_BASE64})));
     assert_eq!(logo.json["image_type"], "png");
+    // The onboarding team: a photo, then the team in its order, under If-Match.
+    let photo = call!(
+        req(
+            Method::POST,
+            "/portals/{portal}/team/photo",
+            std::slice::from_ref(&p)
+        )
+        .json(json!({"data_base64": PNG_BASE64}))
+    );
+    assert_eq!(photo.json["image_type"], "png");
+    let team = call!(req(
+        Method::GET,
+        "/portals/{portal}/team",
+        std::slice::from_ref(&p)
+    ));
+    assert_eq!(team.json["members"], json!([]));
+    let set = call!(
+        req(Method::PUT, "/portals/{portal}/team", std::slice::from_ref(&p))
+            .json(json!({"members": [
+                {"name": "Sam Lee", "role": "Project lead", "email": "sam@msp.example", "photo": photo.json},
+                {"name": "Ana Diaz", "role": "Network engineer", "email": "ana@msp.example"},
+            ]}))
+            .header("if-match", team.page.header("etag"))
+    );
+    assert_ne!(set.page.header("etag"), team.page.header("etag"));
+    assert_eq!(set.json["members"][0]["name"], "Sam Lee");
+    assert_eq!(set.json["members"][0]["photo"], photo.json);
+    assert_eq!(set.json["members"][1]["role"], "Network engineer");
+    let again = call!(req(
+        Method::GET,
+        "/portals/{portal}/team",
+        std::slice::from_ref(&p)
+    ));
+    assert_eq!(again.json, set.json);
+    assert_eq!(again.page.header("etag"), set.page.header("etag"));
     let m = call!(req(Method::GET, "/portals/{portal}/tasks/{task}", &mp));
     let moved = call!(req(Method::PUT, "/portals/{portal}/tasks/{task}/meeting", &mp)
         .json(json!({"starts_at": "2026-12-10T15:00:00Z", "time_zone": "America/New_York", "duration_minutes": 45, "meeting_url": "https://meet.example/abc"}))

@@ -407,3 +407,46 @@ async fn task_help_pages() {
     insta::assert_snapshot!("task_help_refused", refused.body);
     insta::assert_snapshot!("task_help_answered", answered.body);
 }
+
+/// Issue 14: the home page's onboarding-team card (a photo, initials, roles, mailto
+/// links) and the questions page with its "To" choice and a question to one member.
+#[tokio::test]
+async fn onboarding_team_card_and_a_question_to_one_member() {
+    use portal_core::model::TeamMember;
+    let h = Harness::start(Options::memory()).await;
+    let b = h.browser();
+    h.sign_in(&b).await;
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+    let photo = h
+        .service
+        .upload_team_photo(&h.staff, png.to_vec())
+        .await
+        .unwrap();
+    let members = vec![
+        TeamMember::new("Sam Lee", "Project lead", "sam@msp.example", Some(photo)).unwrap(),
+        TeamMember::new("Ana Diaz", "Network engineer", "ana@msp.example", None).unwrap(),
+        TeamMember::new("Mo Chen", "Account manager", "mo@msp.example", None).unwrap(),
+    ];
+    h.service
+        .set_team(&h.staff, h.portal.id, members, None)
+        .await
+        .unwrap();
+    let home = b.get("/").await;
+    assert_eq!(home.status, 200);
+    let form = b.get("/questions?to=sam%40msp.example").await;
+    let asked = b
+        .post(
+            "/questions",
+            &[
+                ("csrf", &form.csrf()),
+                ("to", "sam@msp.example"),
+                ("question", "Can we move the kickoff call?"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, 303);
+    let thread = b.get("/questions?done=asked").await;
+    let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!("home_with_onboarding_team", home.body);
+    insta::assert_snapshot!("questions_to_one_member", thread.body);
+}

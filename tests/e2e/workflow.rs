@@ -904,3 +904,139 @@ async fn no_action_reaches_another_portals_task() {
         assert!(t.evidence.is_empty(), "{key} untouched");
     }
 }
+
+/// Issue 14: the home page shows the onboarding team (names, roles, mailto links,
+/// initials without a photo); "Ask a Question" may go to one member, who alone is
+/// emailed, and the thread and the staff API's read name them.
+#[tokio::test]
+async fn a_question_to_one_team_member_emails_them_and_names_them() {
+    use portal_core::model::TeamMember;
+    let (h, b) = signed_in().await;
+    let home = b.get("/").await;
+    assert!(
+        !home.body.contains("Your onboarding team"),
+        "no team, no card"
+    );
+    let members = vec![
+        TeamMember::new("Sam Lee", "Project lead", "sam@msp.example", None).unwrap(),
+        TeamMember::new("Ana Diaz", "Network engineer", "ana@msp.example", None).unwrap(),
+    ];
+    h.service
+        .set_team(&h.staff, h.portal.id, members, None)
+        .await
+        .unwrap();
+    let home = b.get("/").await;
+    assert!(home.body.contains("Your onboarding team"), "{}", home.body);
+    assert!(
+        home.body
+            .contains(r#"<a href="mailto:sam@msp.example">sam@msp.example</a>"#)
+    );
+    assert!(
+        home.body
+            .contains(r#"<span class="team-initials" aria-hidden="true">SL</span>"#)
+    );
+    let sam = home.body.find("Sam Lee").unwrap();
+    let ana = home.body.find("Ana Diaz").unwrap();
+    assert!(sam < ana, "the team in the MSP's order");
+
+    let form = b.get("/questions?to=ana%40msp.example").await;
+    assert!(
+        form.body
+            .contains(r#"<option value="">The whole onboarding team</option>"#),
+        "{}",
+        form.body
+    );
+    assert!(
+        form.body.contains(
+            r#"<option value="ana@msp.example" selected>Ana Diaz, Network engineer</option>"#
+        ),
+        "{}",
+        form.body
+    );
+
+    let Mail::Recording(mail) = &h.mail else {
+        unreachable!()
+    };
+    let to_msp_before = mail
+        .sent()
+        .iter()
+        .filter(|e| e.to.as_str() == "alerts@acme-msp.example")
+        .count();
+    let asked = post(
+        &b,
+        "/questions",
+        &[
+            ("to", "sam@msp.example"),
+            ("question", "When do you switch the firewall?"),
+        ],
+    )
+    .await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    let note = mail.last_to("sam@msp.example").expect("Sam is emailed");
+    assert!(note.text.contains("When do you switch the firewall?"));
+    assert!(
+        mail.last_to("ana@msp.example").is_none(),
+        "only the one asked"
+    );
+    assert_eq!(
+        mail.sent()
+            .iter()
+            .filter(|e| e.to.as_str() == "alerts@acme-msp.example")
+            .count(),
+        to_msp_before,
+        "a question to one person does not go to the whole team"
+    );
+    let page = b.get("/questions").await;
+    assert!(
+        page.body.contains("To: Sam Lee, Project lead"),
+        "{}",
+        page.body
+    );
+    let staff = h
+        .service
+        .staff_questions(&h.staff, h.portal.id)
+        .await
+        .unwrap();
+    let to = staff[0].to.as_ref().expect("the addressee is recorded");
+    assert_eq!(
+        (to.name.as_str(), to.email.as_str()),
+        ("Sam Lee", "sam@msp.example")
+    );
+
+    // Someone not on the team: refused with what to fix, nothing stored.
+    let refused = post(
+        &b,
+        "/questions",
+        &[("to", "eve@elsewhere.example"), ("question", "Hello?")],
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("Please choose who to ask"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("Hello?"), "the draft is kept");
+    assert_eq!(
+        h.service
+            .staff_questions(&h.staff, h.portal.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // The team change is in the staff feed, not the client's.
+    let feed = h
+        .service
+        .staff_activity(&h.staff, h.portal.id, None, 50)
+        .await
+        .unwrap()
+        .items;
+    assert!(feed.iter().any(|a| a.kind == ActivityKind::TeamChanged));
+    assert!(
+        !b.get("/")
+            .await
+            .body
+            .contains("changed the onboarding team")
+    );
+}

@@ -5,8 +5,9 @@
 use chrono::{Duration, NaiveDate, SubsecRound, TimeDelta};
 use portal_core::model::{
     Branding, ChecklistItem, Contact, DocumentRef, EmailAddress, MeetingSchedule, Portal,
-    PortalStatus, Question, QuestionKind, RequestedDocument, Side, TaskKind,
+    PortalStatus, Question, QuestionKind, RequestedDocument, Side, TaskKind, TeamMember,
 };
+use portal_core::store::ClientContext;
 use portal_core::{PhaseId, PortalService, StaffContext, StaffRole, TaskId, TaskSpec, TenantId};
 
 /// What the demo needs after seeding.
@@ -20,6 +21,9 @@ pub struct Seeded {
 }
 
 const LOGO: &[u8] = include_bytes!("../assets/logo.png");
+
+/// Days from the seeding day to go-live: the target date and the go-live check-in.
+const GO_LIVE_IN_DAYS: i64 = 21;
 
 /// Reuses the first tenant's first portal if there is one, or seeds everything.
 pub async fn ensure(service: &PortalService) -> portal_core::Result<Seeded> {
@@ -161,7 +165,7 @@ async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
         .task(
             kickoff,
             "Assign your onboarding team",
-            "Our project lead and two engineers are assigned to your account.",
+            "Your project lead, network engineer and account manager are assigned to your account: you find them on your home page.",
             Side::Msp,
             TaskKind::Standard,
             None,
@@ -323,7 +327,7 @@ async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
         "We confirm everything works and hand over to the help desk.",
         Side::Msp,
         TaskKind::Standard,
-        Some(21),
+        Some(GO_LIVE_IN_DAYS),
     )
     .await?;
 
@@ -337,9 +341,47 @@ async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
             portal_core::blob::stream_of(vec![bytes::Bytes::from(agreement_pdf())]),
         )
         .await?;
-    for id in [pack, team] {
-        service.staff_complete(&staff, p, id, None).await?;
-    }
+    // The MSP's own task is done by the MSP; the client's welcome pack by the
+    // client (Dana read it), never by staff on her behalf.
+    service.staff_complete(&staff, p, team, None).await?;
+    let dana = ClientContext::of(
+        &contact,
+        tenant.id,
+        portal.status,
+        now + TimeDelta::hours(1),
+    );
+    service.complete_task(&dana, pack, None).await?;
+    // The team the "Assign your onboarding team" task assigned, in the order the
+    // client's home page lists them: Priya (who acts for the MSP in the demo) leads.
+    let members = vec![
+        TeamMember::new(
+            "Priya Natarajan",
+            "Project lead",
+            "priya@bluefin-it.example",
+            None,
+        )?,
+        TeamMember::new(
+            "Tomás Reyes",
+            "Network engineer",
+            "tomas.reyes@bluefin-it.example",
+            None,
+        )?,
+        TeamMember::new(
+            "Grace Okafor",
+            "Account manager",
+            "grace.okafor@bluefin-it.example",
+            None,
+        )?,
+    ];
+    service.set_team(&staff, p, members, None).await?;
+    // Go-live is the day of the go-live check-in, the plan's last task.
+    service
+        .set_target_date(
+            &staff,
+            p,
+            Some(plan.today + Duration::days(GO_LIVE_IN_DAYS)),
+        )
+        .await?;
     // Two days from now at 10:00 in Chicago, where the client is.
     let chicago = chrono_tz::America::Chicago;
     let day = now.with_timezone(&chicago).date_naive() + Duration::days(2);

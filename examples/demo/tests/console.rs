@@ -1102,3 +1102,103 @@ fn png_of(width: u32, height: u32, raw: &[u8]) -> Vec<u8> {
     chunk(b"IEND", &[]);
     out
 }
+
+/// The value of the hidden `etag` field of the form posting to `action`.
+fn etag_of_form(body: &str, action: &str) -> String {
+    let form = body.split(&format!("action=\"{action}\"")).nth(1).unwrap();
+    let raw = form.split("name=\"etag\" value=\"").nth(1).unwrap();
+    raw[..raw.find('"').unwrap()]
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+}
+
+/// Issue 14: a member edits the onboarding team on the contacts tab, in order, under
+/// the portal's version; a malformed line comes back next to the field; questions to
+/// one member name them on the questions tab.
+#[tokio::test]
+async fn the_onboarding_team_is_edited_on_the_contacts_tab() {
+    let rig = rig().await;
+    let session = sign_in(&rig.app, &rig.member_key).await;
+    let p = rig.seeded.portal.id;
+    let tab = format!("/console/portals/{p}?tab=contacts");
+    let page = send(&rig.app, Method::GET, &tab, Some(&session), "").await;
+    assert!(page.body.contains("Onboarding team"), "{}", page.body);
+    let action = format!("/console/portals/{p}/team");
+    let etag = etag_of_form(&page.body, &action);
+    let lines =
+        "Sam Lee | Project lead | sam@msp.example\nAna Diaz | Network engineer | ana@msp.example";
+    let done = send(
+        &rig.app,
+        Method::POST,
+        &action,
+        Some(&session),
+        &format!(
+            "csrf={}&etag={}&members={}",
+            page.csrf(),
+            enc(&etag),
+            enc(lines)
+        ),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let back = send(&rig.app, Method::GET, &done.location, Some(&session), "").await;
+    assert!(
+        back.body.contains("Saved the onboarding team."),
+        "{}",
+        back.body
+    );
+    assert!(
+        back.body
+            .contains("Sam Lee | Project lead | sam@msp.example\nAna Diaz")
+    );
+    let team = rig.kit.service.store().portal_team(p).await.unwrap();
+    let names: Vec<&str> = team.members().iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["Sam Lee", "Ana Diaz"]);
+
+    // The old version is stale now: refused, nothing changed.
+    let stale = send(
+        &rig.app,
+        Method::POST,
+        &action,
+        Some(&session),
+        &format!(
+            "csrf={}&etag={}&members={}",
+            page.csrf(),
+            enc(&etag),
+            enc("X | Y | x@msp.example")
+        ),
+    )
+    .await;
+    let back = send(&rig.app, Method::GET, &stale.location, Some(&session), "").await;
+    assert!(
+        !back.body.contains("Saved the onboarding team."),
+        "{}",
+        back.body
+    );
+    assert_eq!(rig.kit.service.store().portal_team(p).await.unwrap(), team);
+
+    // A line without three parts: the error next to the field, the text kept.
+    let now = send(&rig.app, Method::GET, &tab, Some(&session), "").await;
+    let bad = send(
+        &rig.app,
+        Method::POST,
+        &action,
+        Some(&session),
+        &format!(
+            "csrf={}&etag={}&members={}",
+            now.csrf(),
+            enc(&etag_of_form(&now.body, &action)),
+            enc("Sam Lee, Project lead")
+        ),
+    )
+    .await;
+    let back = send(&rig.app, Method::GET, &bad.location, Some(&session), "").await;
+    assert!(
+        back.body.contains("id=\"team-members-error\""),
+        "{}",
+        back.body
+    );
+    assert!(back.body.contains("line 1: write"), "{}", back.body);
+    assert!(back.body.contains(">Sam Lee, Project lead</textarea>"));
+    assert_eq!(rig.kit.service.store().portal_team(p).await.unwrap(), team);
+}

@@ -90,6 +90,7 @@ mod signatures;
 mod staff;
 mod support;
 mod task_erasure;
+mod team;
 mod versions;
 mod webhooks;
 mod workflow;
@@ -178,6 +179,7 @@ pub use staff::{
     ADMIN_USE_CASES, STAFF_USE_CASES, staff_actions_land_in_the_feed, staff_isolation, staff_roles,
 };
 pub use task_erasure::{delete_portal_erases_signature_images, delete_task_erases_its_files};
+pub use team::onboarding_team;
 pub use versions::{
     concurrent_tenant_hosts, concurrent_versioned_edits, contact_edit_compare_and_set,
     portal_fields_in_one_unit, tenant_settings_in_one_unit, versions_compare_and_set,
@@ -213,6 +215,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     concurrent_positions(store.clone()).await;
     portal_snapshot_order(s).await;
     logos(s).await;
+    onboarding_team(s).await;
     tenant_isolation(s).await;
     // Invites and verification.
     invites(s).await;
@@ -367,7 +370,7 @@ macro_rules! conformance_tests {
             activity_pages_by_key, access_log_pages_by_key,
             portals_page_by_key, contacts_page_by_key, templates_page_by_key,
             remove_contact_erases_access,
-            phases_and_tasks, portal_snapshot_order, logos,
+            phases_and_tasks, portal_snapshot_order, logos, onboarding_team,
             tenant_isolation, invites, revoke_invite_keeps_sessions, start_verification,
             verification_limit_per_contact, code_redeem_creates_session,
             issue_code_replaces_code_and_link, code_limit, wrong_code_attempts,

@@ -296,6 +296,7 @@ pub async fn outbox_queued_with_their_unit(store: &dyn Store) {
         text: "May we?".to_owned(),
         asked_at: at,
         answer: None,
+        to: None,
     };
     let asked = mail(&w, parked());
     store

@@ -66,11 +66,14 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "verify_audit_chain",
     "export_audit_chain",
     "reminder_settings",
+    "staff_team",
     "plan",
     "templates",
     "template",
     // Writes.
     "upload_logo",
+    "upload_team_photo",
+    "set_team",
     "create_portal",
     "add_contact",
     "add_contact_in_zone",
@@ -160,6 +163,7 @@ const OWN_TENANT_ONLY: &[&str] = &[
     "pending_due_dates",
     "failed_mail",
     "upload_logo",
+    "upload_team_photo",
     "create_portal",
     "update_tenant_branding",
     "staff_sweep_file_drops",
@@ -469,6 +473,7 @@ async fn state_of(kit: &TestService, a: &TenantA) -> String {
     out.push(format!("{:?}", store.access_log(a.portal, 1000).await));
     out.push(format!("{:?}", store.activity(a.portal, 1000).await));
     out.push(format!("{:?}", store.questions(a.portal).await));
+    out.push(format!("{:?}", store.portal_team(a.portal).await));
     for task in [a.standard, a.checklist, a.meeting, a.upload] {
         out.push(format!("{:?}", store.comments(a.portal, task).await));
     }
@@ -554,6 +559,19 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
         }
         "list_contacts" => service.list_contacts(staff, p, None, 100).await.map(drop),
         "reminder_settings" => service.reminder_settings(staff, p).await.map(drop),
+        "staff_team" => service.staff_team(staff, p).await.map(drop),
+        "set_team" => {
+            let member =
+                crate::model::TeamMember::new("Sam Lee", "Project lead", "sam@msp.example", None)?;
+            service
+                .set_team(staff, p, vec![member], None)
+                .await
+                .map(drop)
+        }
+        "upload_team_photo" => service
+            .upload_team_photo(staff, PNG.to_vec())
+            .await
+            .map(drop),
         "set_reminder_settings" => {
             service
                 .set_reminder_settings(
@@ -988,10 +1006,12 @@ const NOT_IN_A_FEED: &[&str] = &[
     "list_contacts",
     "erasure_log",
     "reminder_settings",
+    "staff_team",
     "plan",
     "templates",
     "template",
     "upload_logo",
+    "upload_team_photo",
     "rename_tenant",
     "set_notification_recipients",
     "update_tenant",

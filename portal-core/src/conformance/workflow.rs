@@ -108,6 +108,7 @@ pub(super) fn question(w: &World, text: &str, at: DateTime<Utc>) -> ClientQuesti
         text: text.to_owned(),
         asked_at: at,
         answer: None,
+        to: None,
     }
 }
 
@@ -845,6 +846,7 @@ pub async fn questions_answered_once(store: &dyn Store) {
     );
     let want = ClientQuestion {
         answer: Some(a.clone()),
+        to: None,
         ..q1.clone()
     };
     assert_eq!(answered, want);

@@ -280,6 +280,15 @@ impl DirectoryStore for MemoryStore {
         })
     }
 
+    async fn portal_team(&self, portal: PortalId) -> Result<crate::model::OnboardingTeam> {
+        self.with(|st| {
+            if !st.portals.contains_key(&portal) {
+                return Err(not_found(Entity::Portal));
+            }
+            Ok(st.teams.get(&portal).cloned().unwrap_or_default())
+        })
+    }
+
     async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot> {
         self.with(|st| {
             let p = st
@@ -347,6 +356,7 @@ impl DirectoryStore for MemoryStore {
                         | PortalEdit::TargetDate(_)
                         | PortalEdit::Status(_)
                         | PortalEdit::Branding(_)
+                        | PortalEdit::Team(_)
                 ) {
                     return Err(Error::storage_msg("an edit this store does not know"));
                 }
@@ -361,10 +371,17 @@ impl DirectoryStore for MemoryStore {
                     PortalEdit::TargetDate(date) => p.value.target_date = *date,
                     PortalEdit::Status(status) => p.value.status = *status,
                     PortalEdit::Branding(branding) => p.value.branding = branding.clone(),
+                    PortalEdit::Team(_) => {}
                 }
             }
             p.value.version += 1;
             let edited = p.value.clone();
+            // The team lives beside the portal record, written in the same lock.
+            for (edit, _) in edits {
+                if let PortalEdit::Team(team) = edit {
+                    st.teams.insert(portal, team.clone());
+                }
+            }
             for (_, activity) in edits {
                 st.activity.push(activity.clone());
             }
@@ -490,6 +507,7 @@ impl DirectoryStore for MemoryStore {
                 st.erase_contact(contact);
             }
             st.portals.remove(&portal);
+            st.teams.remove(&portal);
             st.reminder_settings.remove(&portal);
             st.escalations.remove(&portal);
             st.phases.retain(|_, ph| ph.portal_id != portal);

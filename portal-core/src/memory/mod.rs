@@ -195,6 +195,8 @@ struct State {
     phases: HashMap<PhaseId, Phase>,
     tasks: HashMap<TaskId, Task>,
     logos: HashMap<String, Logo>,
+    /// Each portal's onboarding team (absent: never set, an empty team).
+    teams: HashMap<PortalId, crate::model::OnboardingTeam>,
     /// Current invites (revoked ones included); a re-issued invite's old hash is removed.
     invites: HashMap<TokenHash, InviteRec>,
     current_invite: HashMap<ContactId, TokenHash>,

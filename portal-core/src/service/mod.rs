@@ -14,6 +14,7 @@ mod reminders;
 mod retention;
 mod signatures;
 mod staff;
+mod team;
 mod template;
 mod versioned;
 mod workflow;

@@ -357,14 +357,44 @@ impl PortalService {
     }
 
     /// "Ask a Question": recorded in the activity feed, listed for the MSP and emailed
-    /// to its notification recipients.
+    /// to its notification recipients (the whole team).
     pub async fn ask_question(&self, ctx: &ClientContext, text: &str) -> Result<ClientQuestion> {
+        self.ask_question_to(ctx, text, None).await
+    }
+
+    /// "Ask a Question" to the whole team (`to: None`, as [`Self::ask_question`]) or
+    /// to one onboarding-team member, named by their email: the question records
+    /// them (shown in the thread and to staff) and is emailed to them alone, queued
+    /// in the unit that stores the question. A `to` that is not on the portal's team
+    /// is `Invalid("to")` and nothing is stored.
+    pub async fn ask_question_to(
+        &self,
+        ctx: &ClientContext,
+        text: &str,
+        to: Option<&str>,
+    ) -> Result<ClientQuestion> {
         let text = clean_text("question", text, MAX_MESSAGE)?;
         if text.is_empty() {
             return Err(Error::invalid(
                 "question",
                 "write your question before sending",
             ));
+        }
+        let member = match to.map(str::trim).filter(|t| !t.is_empty()) {
+            None => None,
+            Some(email) => {
+                let team = self.inner.store.portal_team(ctx.portal_id).await?;
+                let member = team.member(email).cloned().ok_or_else(|| {
+                    Error::invalid(
+                        "to",
+                        "is not on your onboarding team; choose someone from the list",
+                    )
+                })?;
+                Some(member)
+            }
+        };
+        if let Some(member) = member {
+            return self.ask_member(ctx, text, &member).await;
         }
         let now = self.inner.clock.now();
         let question = ClientQuestion {
@@ -374,6 +404,7 @@ impl PortalService {
             text,
             asked_at: now,
             answer: None,
+            to: None,
         };
         let activity = ActivityEntry {
             portal_id: ctx.portal_id,
@@ -398,6 +429,42 @@ impl PortalService {
         self.staff_notices_done(ctx.portal_id, notice, added.is_ok())
             .await;
         added?;
+        Ok(question)
+    }
+
+    /// A question to one team member: stored with its addressee, its feed entry and
+    /// the member's email in one unit.
+    async fn ask_member(
+        &self,
+        ctx: &ClientContext,
+        text: String,
+        member: &crate::model::TeamMember,
+    ) -> Result<ClientQuestion> {
+        let now = self.inner.clock.now();
+        let question = ClientQuestion {
+            id: QuestionId::random(self.inner.random.as_ref()),
+            portal_id: ctx.portal_id,
+            asked_by: client_actor(ctx),
+            text,
+            asked_at: now,
+            answer: None,
+            to: Some(member.into()),
+        };
+        let activity = ActivityEntry {
+            portal_id: ctx.portal_id,
+            at: now,
+            actor: question.asked_by.clone(),
+            kind: ActivityKind::QuestionAsked,
+            task_id: None,
+            subject: excerpt(&question.text),
+            detail: Some(format!("To: {}, {}", member.name, member.role)),
+        };
+        let email = self.question_to_member(ctx, member, &question.text).await?;
+        self.inner
+            .store
+            .add_question(&question, &activity, std::slice::from_ref(&email))
+            .await?;
+        self.mail_queued().await;
         Ok(question)
     }
 

@@ -308,6 +308,7 @@ pub const fn event_type(kind: ActivityKind) -> &'static str {
         K::DueDateRequested => "task.due_date_requested",
         K::DueDateApproved => "task.due_date_approved",
         K::DueDateDeclined => "task.due_date_declined",
+        K::TeamChanged => "portal.team_changed",
     }
 }
 
@@ -365,6 +366,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "task.due_date_requested",
     "task.due_date_approved",
     "task.due_date_declined",
+    "portal.team_changed",
 ];
 
 /// Whether `filter` (empty: every type) lets events of `event_type` through.

@@ -120,6 +120,10 @@ pub enum ActivityKind {
     DueDateApproved,
     /// The MSP declined a requested due date (the detail has its note).
     DueDateDeclined,
+    /// The MSP changed the portal's onboarding team (the subject is the client's
+    /// name; the detail lists the members). Staff-only: the client sees the team on
+    /// the home page itself.
+    TeamChanged,
 }
 
 impl ActivityKind {
@@ -177,6 +181,7 @@ impl ActivityKind {
             Self::DueDateRequested => "asked for a new due date for",
             Self::DueDateApproved => "approved a new due date for",
             Self::DueDateDeclined => "declined a new due date for",
+            Self::TeamChanged => "changed the onboarding team of",
         }
     }
 
@@ -200,6 +205,7 @@ impl ActivityKind {
                 | Self::ReminderSettingsChanged
                 | Self::TaskAdded
                 | Self::PhaseAdded
+                | Self::TeamChanged
         )
     }
 }

@@ -40,6 +40,39 @@ pub struct ClientQuestion {
     pub asked_at: DateTime<Utc>,
     /// The MSP's answer.
     pub answer: Option<QuestionAnswer>,
+    /// The onboarding-team member the client addressed, as they were when asked;
+    /// `None`: the whole team (the MSP's notification recipients).
+    #[serde(default)]
+    pub to: Option<QuestionAddressee>,
+}
+
+/// The one team member a question went to, kept with the question (name, role and
+/// email at the time: a later team change does not rewrite who was asked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionAddressee {
+    /// Their name.
+    pub name: String,
+    /// Their role on the onboarding.
+    pub role: String,
+    /// Where the question was emailed.
+    pub email: crate::model::EmailAddress,
+}
+
+impl QuestionAddressee {
+    /// How the thread names them: "Sam Lee, Project lead".
+    pub fn label(&self) -> String {
+        format!("{}, {}", self.name, self.role)
+    }
+}
+
+impl From<&crate::model::TeamMember> for QuestionAddressee {
+    fn from(m: &crate::model::TeamMember) -> Self {
+        Self {
+            name: m.name.clone(),
+            role: m.role.clone(),
+            email: m.email.clone(),
+        }
+    }
 }
 
 /// The MSP's answer to a question.

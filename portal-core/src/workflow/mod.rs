@@ -18,6 +18,6 @@ pub mod video;
 
 pub use actions::{TaskAction, TaskChange, apply};
 pub use activity::{ActivityEntry, ActivityKind};
-pub use conversation::{ClientQuestion, Comment, QuestionAnswer};
+pub use conversation::{ClientQuestion, Comment, QuestionAddressee, QuestionAnswer};
 pub use documents::{DocumentChange, DocumentFile, DocumentStatus, FileReview};
 pub use evidence::{Actor, ApprovalDecision, CheckMark, Completion, TaskEvidence};

@@ -7,6 +7,7 @@ use portal_core::error::{Entity, Error};
 use portal_core::ids::{ContactId, FileId, PhaseId, PortalId, QuestionId, TaskId, TemplateId};
 use portal_core::model::{
     Branding, Contact, LogoRef, MeetingSchedule, Portal, PortalStatus, Side, Task, TaskKind,
+    TeamMember,
 };
 use portal_core::model::{Sender, TimeZone};
 use portal_core::reminders::ReminderSettings;
@@ -715,6 +716,9 @@ impl PortalApp {
             | Op::ReminderSettings
             | Op::SetReminderSettings
             | Op::UploadLogo
+            | Op::GetTeam
+            | Op::SetTeam
+            | Op::UploadTeamPhoto
             | Op::SetChecklistItem
             | Op::RescanFile
             | Op::RemoveContact
@@ -791,6 +795,39 @@ impl PortalApp {
                     .map_err(|e| rename(e, &[("logo", "data_base64")]))?;
                 Ok(ApiReply::created(
                     serde_json::to_value(&logo).unwrap_or(Value::Null),
+                    None,
+                ))
+            }
+            Op::GetTeam => {
+                let p = self.portal_in(call, 0).await?;
+                let (p, team) = s.staff_team(&call.staff, p.id).await?;
+                Ok(ApiReply::ok(views::team(&team)).with_version(p.version))
+            }
+            Op::SetTeam => {
+                let p = self.portal_in(call, 0).await?;
+                let expected = call.if_match_version(p.version)?;
+                let members = team_input(&call.body)?;
+                let (p, team) = s
+                    .set_team(&call.staff, p.id, members, Some(expected))
+                    .await
+                    .map_err(|e| rename(e, &[("team", "members")]))?;
+                Ok(ApiReply::ok(views::team(&team)).with_version(p.version))
+            }
+            Op::UploadTeamPhoto => {
+                // Scoped by the portal like the team it is for: another tenant's
+                // portal is 404 before anything is stored.
+                self.portal_in(call, 0).await?;
+                let m = object(&call.body)?;
+                let raw = req_str(m, "data_base64")?;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(raw.trim())
+                    .map_err(|_| input::invalid("data_base64", "must be standard base64"))?;
+                let photo = s
+                    .upload_team_photo(&call.staff, bytes)
+                    .await
+                    .map_err(|e| rename(e, &[("photo", "data_base64")]))?;
+                Ok(ApiReply::created(
+                    serde_json::to_value(&photo).unwrap_or(Value::Null),
                     None,
                 ))
             }
@@ -919,6 +956,40 @@ fn branding_input(body: &Value) -> Result<Branding, ApiError> {
             ],
         )
     })
+}
+
+/// `{"members": [{name, role, email, photo?}, …]}`: each member validated here, so a
+/// 422 names the member by its place ("member 2: …"); the team rule (cap, each email
+/// once) is the core's.
+fn team_input(body: &Value) -> Result<Vec<TeamMember>, ApiError> {
+    let m = object(body)?;
+    let Some(Value::Array(list)) = m.get("members") else {
+        return Err(input::invalid("members", "must be a list of members"));
+    };
+    let mut members = Vec::with_capacity(list.len());
+    for (i, raw) in list.iter().enumerate() {
+        let at = |why: String| input::invalid("members", format!("member {}: {why}", i + 1));
+        let Some(o) = raw.as_object() else {
+            return Err(at("must be an object with name, role and email".to_owned()));
+        };
+        let field = |name: &str| match o.get(name) {
+            Some(Value::String(v)) => Ok(v.clone()),
+            _ => Err(at(format!("{name} is required and must be a string"))),
+        };
+        let photo = match o.get("photo") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(serde_json::from_value::<LogoRef>(v.clone()).map_err(|_| {
+                at("photo must be {image_type, sha256} of an uploaded photo".to_owned())
+            })?),
+        };
+        let member = TeamMember::new(&field("name")?, &field("role")?, &field("email")?, photo)
+            .map_err(|e| match e {
+                portal_core::Error::Invalid { field, reason } => at(format!("{field} {reason}")),
+                other => ApiError::Core(other),
+            })?;
+        members.push(member);
+    }
+    Ok(members)
 }
 
 fn task_input(body: &Value) -> Result<TaskSpec, ApiError> {

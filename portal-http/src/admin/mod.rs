@@ -444,6 +444,8 @@ impl PortalApp {
             // A logo comes as base64 inside JSON: room for the largest logo's text.
             let max = if route.op == routes::Op::UploadLogo {
                 portal_core::model::Logo::MAX_BYTES / 3 * 4 + 4096
+            } else if route.op == routes::Op::UploadTeamPhoto {
+                portal_core::model::TeamMember::MAX_PHOTO_BYTES / 3 * 4 + 4096
             } else if route.op == routes::Op::VerifyDocument {
                 // A document to check comes as base64 inside JSON, like a logo.
                 evidence::MAX_CHECKED_DOCUMENT / 3 * 4 + 4096

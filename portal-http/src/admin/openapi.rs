@@ -814,6 +814,43 @@ fn schemas() -> Map<String, Value> {
         ),
     );
     put(
+        "TeamPhotoUpload",
+        object(
+            &["data_base64"],
+            json!({ "data_base64": { "type": "string", "contentEncoding": "base64", "description": "The photo's bytes (PNG, JPEG or WebP, at most 256 KiB)." } }),
+        ),
+    );
+    put(
+        "TeamMember",
+        object(
+            &["name", "role", "email", "photo"],
+            json!({
+                "name": s("string"), "role": s("string"), "email": s("string"),
+                "photo": { "oneOf": [ { "type": "null" }, reference("LogoRef") ] },
+            }),
+        ),
+    );
+    put(
+        "Team",
+        object(
+            &["members"],
+            json!({ "members": { "type": "array", "items": reference("TeamMember"), "maxItems": 12 } }),
+        ),
+    );
+    put(
+        "TeamInput",
+        object(
+            &["members"],
+            json!({ "members": { "type": "array", "maxItems": 12, "items": object(
+                &["name", "role", "email"],
+                json!({
+                    "name": text(120), "role": text(120), "email": s("string"),
+                    "photo": { "oneOf": [ { "type": "null" }, reference("LogoRef") ] },
+                }),
+            ) } }),
+        ),
+    );
+    put(
         "ChecklistInput",
         object(&["checked"], json!({ "checked": s("boolean") })),
     );
@@ -845,9 +882,10 @@ fn schemas() -> Map<String, Value> {
     put(
         "Question",
         object(
-            &["id", "asked_by", "text", "asked_at", "answer"],
+            &["id", "asked_by", "text", "asked_at", "to", "answer"],
             json!({
                 "id": id(), "asked_by": reference("Actor"), "text": s("string"), "asked_at": time(),
+                "to": { "oneOf": [ { "type": "null" }, object(&["name", "role", "email"], json!({ "name": s("string"), "role": s("string"), "email": s("string") })) ], "description": "The onboarding-team member the client addressed; null: the whole team." },
                 "answer": { "oneOf": [ { "type": "null" }, object(&["by", "text", "at"], json!({ "by": reference("Actor"), "text": s("string"), "at": time() })) ] },
             }),
         ),

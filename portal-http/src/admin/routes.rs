@@ -64,6 +64,9 @@ pub(crate) enum Op {
     ReminderSettings,
     SetReminderSettings,
     UploadLogo,
+    GetTeam,
+    SetTeam,
+    UploadTeamPhoto,
     SetChecklistItem,
     RescanFile,
     RemoveContact,
@@ -604,6 +607,19 @@ pub(crate) fn routes() -> Vec<Route> {
             .summary("Store a logo image (PNG, JPEG, GIF or WebP, base64) for branding; answers the reference to put in `logo`")
             .body("LogoUpload")
             .ok(201, "LogoRef"),
+        r(M::GET, "/portals/{portal}/team", GetTeam, "getTeam")
+            .summary("The portal's onboarding team (the MSP people the client sees on the home page), in display order")
+            .ok(200, "Team")
+            .etag(),
+        r(M::PUT, "/portals/{portal}/team", SetTeam, "setTeam")
+            .summary("Replace the portal's onboarding team (at most 12 members, each email once); raises the portal's version")
+            .body("TeamInput")
+            .ok(200, "Team")
+            .if_match(),
+        r(M::POST, "/portals/{portal}/team/photo", UploadTeamPhoto, "uploadTeamPhoto")
+            .summary("Store a team member's photo (PNG, JPEG or WebP, base64, at most 256 KiB); answers the reference to put in a member's `photo`")
+            .body("TeamPhotoUpload")
+            .ok(201, "LogoRef"),
         r(M::PUT, "/portals/{portal}/tasks/{task}/checklist/{item}", SetChecklistItem, "setChecklistItem")
             .summary("Check or uncheck a checklist item on the client's behalf")
             .body("ChecklistInput")
@@ -833,6 +849,9 @@ const fn use_cases(op: Op) -> &'static [&'static str] {
         ReminderSettings => &["reminder_settings"],
         SetReminderSettings => &["set_reminder_settings"],
         UploadLogo => &["upload_logo"],
+        GetTeam => &["staff_team"],
+        SetTeam => &["set_team"],
+        UploadTeamPhoto => &["upload_team_photo"],
         SetChecklistItem => &["staff_set_checklist_item"],
         RescanFile => &["rescan_document"],
         RemoveContact => &["remove_contact"],

@@ -279,6 +279,11 @@ pub(crate) fn question(q: &ClientQuestion) -> Value {
         "asked_by": actor(&q.asked_by),
         "text": q.text,
         "asked_at": time(q.asked_at),
+        "to": q.to.as_ref().map(|to| json!({
+            "name": to.name,
+            "role": to.role,
+            "email": to.email.as_str(),
+        })),
         "answer": q.answer.as_ref().map(|a| json!({
             "by": actor(&a.by),
             "text": a.text,
@@ -388,4 +393,21 @@ pub(crate) fn reminders(r: &ReminderSettings) -> Value {
         "escalate_after_days": r.escalate_after_days,
         "reescalate_after_days": r.reescalate_after_days,
     })
+}
+
+/// A portal's onboarding team, in display order.
+pub(crate) fn team(team: &portal_core::model::OnboardingTeam) -> Value {
+    let members: Vec<Value> = team
+        .members()
+        .iter()
+        .map(|m| {
+            json!({
+                "name": m.name,
+                "role": m.role,
+                "email": m.email.as_str(),
+                "photo": m.photo.as_ref().map(|p| serde_json::to_value(p).unwrap_or(Value::Null)),
+            })
+        })
+        .collect();
+    json!({ "members": members })
 }

@@ -145,6 +145,7 @@ impl PortalApp {
         } else {
             Vec::new()
         };
+        let team = self.service.team(&ctx).await?;
         let c = self
             .chrome(req, tab.label(), Some(&snap.portal.branding))
             .in_zone(ctx.time_zone);
@@ -164,6 +165,7 @@ impl PortalApp {
                     me: ctx.contact_id,
                     names: &plan.assignees,
                 },
+                team: &team,
             },
         );
         Ok(self

@@ -18,7 +18,7 @@ use portal_core::workflow::survey::SubmitMode;
 
 use super::portal::query_param;
 use super::{Failure, PortalApp, Req};
-use crate::pages::questions::questions_page;
+use crate::pages::questions::{QuestionsInput, questions_page};
 use crate::pages::task::{TaskPageInput, task_page};
 use crate::pages::{PlanMarks, PortalNav};
 use crate::respond::Reply;
@@ -629,12 +629,15 @@ impl PortalApp {
         let notice = query_param(req, "done")
             .and_then(|d| notice_for(&d))
             .map(str::to_owned);
+        // `?to=` (the home page's team card) chooses that member in the form.
+        let to = query_param(req, "to");
         Ok(self
-            .render_questions(req, &ctx, StatusCode::OK, notice, None, String::new())
+            .render_questions(req, &ctx, StatusCode::OK, notice, None, (String::new(), to))
             .await?
             .cookie(self.session_cookie(&token, &ctx)))
     }
 
+    /// `kept`: the draft and the chosen addressee, kept across a refused send.
     async fn render_questions(
         &self,
         req: &Req,
@@ -642,14 +645,27 @@ impl PortalApp {
         status: StatusCode,
         notice: Option<String>,
         error: Option<String>,
-        draft: String,
+        kept: (String, Option<String>),
     ) -> Result<Reply, Failure> {
+        let (draft, to) = kept;
         let portal = self.service.store().portal(ctx.portal_id).await?;
         let questions = self.service.questions(ctx).await?;
+        let team = self.service.team(ctx).await?;
         let c = self
             .chrome(req, "Ask a Question", Some(&portal.branding))
             .in_zone(ctx.time_zone);
-        let page = questions_page(c, self.config.prefix(), &questions, notice, error, draft);
+        let page = questions_page(
+            c,
+            QuestionsInput {
+                prefix: self.config.prefix(),
+                questions: &questions,
+                team: &team,
+                to: to.as_deref(),
+                notice,
+                error,
+                draft,
+            },
+        );
         Ok(self.render(status, &page))
     }
 
@@ -660,18 +676,30 @@ impl PortalApp {
     {
         let (fields, token, ctx) = self.signed_in_form(req, body).await?;
         let text = field(&fields, "question").unwrap_or("").to_owned();
-        match self.service.ask_question(&ctx, &text).await {
+        let to = field(&fields, "to")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        match self
+            .service
+            .ask_question_to(&ctx, &text, to.as_deref())
+            .await
+        {
             Ok(_) => Ok(Reply::see_other(self.config.path("/questions?done=asked"))
                 .cookie(self.session_cookie(&token, &ctx))),
-            Err(Error::Invalid { reason, .. }) => {
-                let msg = format!("Please check your question: {reason}.");
+            Err(Error::Invalid { field, reason }) => {
+                let msg = if field == "to" {
+                    format!("Please choose who to ask: the person you chose {reason}.")
+                } else {
+                    format!("Please check your question: {reason}.")
+                };
                 self.render_questions(
                     req,
                     &ctx,
                     StatusCode::UNPROCESSABLE_ENTITY,
                     None,
                     Some(msg),
-                    text,
+                    (text, to),
                 )
                 .await
             }

@@ -280,6 +280,53 @@ pub struct HomePage {
     pub nav: PortalNav,
     /// Recent activity, newest first.
     pub activity: Vec<ActivityView>,
+    /// The onboarding team card (empty: not shown).
+    pub team: Vec<TeamCard>,
+    /// Where "Ask a Question" lives (the team card links each member to it).
+    pub questions_href: String,
+}
+
+/// One onboarding-team member on the home page's card.
+#[derive(Debug, Clone)]
+pub struct TeamCard {
+    /// Their name.
+    pub name: String,
+    /// Their role on the onboarding.
+    pub role: String,
+    /// Their email address, shown and linked.
+    pub email: String,
+    /// `mailto:` link to them.
+    pub mailto: String,
+    /// Their photo's URL, if they have one.
+    pub photo_url: Option<String>,
+    /// Initials shown instead of a photo.
+    pub initials: String,
+    /// "Ask a Question" with them chosen.
+    pub ask_href: String,
+}
+
+/// The team card's members, in the MSP's order.
+pub fn team_cards(team: &portal_core::model::OnboardingTeam, prefix: &str) -> Vec<TeamCard> {
+    team.members()
+        .iter()
+        .map(|m| TeamCard {
+            name: m.name.clone(),
+            role: m.role.clone(),
+            email: m.email.as_str().to_owned(),
+            mailto: format!("mailto:{}", m.email.as_str()),
+            photo_url: m
+                .photo
+                .as_ref()
+                .map(|p| format!("{prefix}/brand/logo/{}", p.sha256)),
+            initials: m.initials(),
+            ask_href: format!(
+                "{prefix}/questions?{}#ask-title",
+                form_urlencoded::Serializer::new(String::new())
+                    .append_pair("to", m.email.as_str())
+                    .finish()
+            ),
+        })
+        .collect()
 }
 
 fn status_slug(s: TaskStatus) -> &'static str {
@@ -545,6 +592,8 @@ pub struct HomeInput<'a> {
     pub unscannable: UnscannablePolicy,
     /// Locks and assignments.
     pub marks: PlanMarks<'a>,
+    /// The portal's onboarding team.
+    pub team: &'a portal_core::model::OnboardingTeam,
 }
 
 /// Builds the home page for one tab.
@@ -560,6 +609,7 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
         documents,
         unscannable,
         marks,
+        team,
     } = input;
     let progress = Progress::of(&snap.tasks);
     let open = |t: &&Task| t.status != TaskStatus::Completed;
@@ -684,5 +734,7 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
                 at: task::when(a.at, zone),
             })
             .collect(),
+        team: team_cards(team, prefix),
+        questions_href: format!("{prefix}/questions"),
     }
 }

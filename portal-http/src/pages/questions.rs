@@ -1,7 +1,8 @@
 //! "Ask a Question": the form, and the portal's questions with the MSP's answers.
 
 use askama::Template;
-use portal_core::workflow::ClientQuestion;
+use portal_core::model::OnboardingTeam;
+use portal_core::workflow::{ClientQuestion, QuestionAddressee};
 
 use super::task::when;
 use super::{Chrome, PortalNav};
@@ -17,6 +18,19 @@ pub struct QuestionItem {
     pub text: String,
     /// The answer: who, when, text.
     pub answer: Option<(String, String, String)>,
+    /// The one team member it went to ("Sam Lee, Project lead"); `None`: the team.
+    pub to: Option<String>,
+}
+
+/// One choice of the form's "To" list.
+#[derive(Debug, Clone)]
+pub struct ToChoice {
+    /// The value posted: a member's email, empty for the whole team.
+    pub value: String,
+    /// What the list shows ("Sam Lee, Project lead").
+    pub label: String,
+    /// Chosen now.
+    pub selected: bool,
 }
 
 /// The questions page.
@@ -37,18 +51,57 @@ pub struct QuestionsPage {
     pub draft: String,
     /// Questions, newest first.
     pub questions: Vec<QuestionItem>,
+    /// The "To" choices: the whole team first, then each member (empty when the
+    /// portal has no team: the question goes to the MSP as before).
+    pub to_choices: Vec<ToChoice>,
+}
+
+/// What the questions page shows besides its frame.
+pub struct QuestionsInput<'a> {
+    /// The mount prefix.
+    pub prefix: &'a str,
+    /// The portal's questions, newest first.
+    pub questions: &'a [ClientQuestion],
+    /// The portal's onboarding team (the "To" choices).
+    pub team: &'a OnboardingTeam,
+    /// The member chosen (by email), if any.
+    pub to: Option<&'a str>,
+    /// Success message.
+    pub notice: Option<String>,
+    /// What to fix.
+    pub error: Option<String>,
+    /// Text typed before an error, kept.
+    pub draft: String,
 }
 
 /// Builds the questions page.
-pub fn questions_page(
-    c: Chrome,
-    prefix: &str,
-    questions: &[ClientQuestion],
-    notice: Option<String>,
-    error: Option<String>,
-    draft: String,
-) -> QuestionsPage {
+pub fn questions_page(c: Chrome, input: QuestionsInput<'_>) -> QuestionsPage {
     let zone = c.zone;
+    let QuestionsInput {
+        prefix,
+        questions,
+        team,
+        to,
+        notice,
+        error,
+        draft,
+    } = input;
+    let chosen = to.and_then(|email| team.member(email));
+    let to_choices = if team.is_empty() {
+        Vec::new()
+    } else {
+        std::iter::once(ToChoice {
+            value: String::new(),
+            label: "The whole onboarding team".to_owned(),
+            selected: chosen.is_none(),
+        })
+        .chain(team.members().iter().map(|m| ToChoice {
+            value: m.email.as_str().to_owned(),
+            label: format!("{}, {}", m.name, m.role),
+            selected: chosen.is_some_and(|c| c.email == m.email),
+        }))
+        .collect()
+    };
     QuestionsPage {
         c,
         nav: PortalNav::new(prefix),
@@ -66,7 +119,9 @@ pub fn questions_page(
                     .answer
                     .as_ref()
                     .map(|a| (a.by.name().to_owned(), when(a.at, zone), a.text.clone())),
+                to: q.to.as_ref().map(QuestionAddressee::label),
             })
             .collect(),
+        to_choices,
     }
 }

@@ -256,6 +256,7 @@ impl WorkflowStore for SqliteStore {
         let entry = ActivityRow::new(activity)?;
         let asked_by = codec::to_json(&question.asked_by)?;
         let answer = question.answer.as_ref().map(codec::to_json).transpose()?;
+        let to = question.to.as_ref().map(codec::to_json).transpose()?;
         let (id, portal) = (question.id, question.portal_id);
         let (text, asked_at) = (question.text.clone(), micros(question.asked_at));
         self.write_content(portal, move |conn| {
@@ -278,8 +279,9 @@ impl WorkflowStore for SqliteStore {
                 [&portal.as_bytes()[..]],
             )?;
             conn.prepare_cached(
-                "INSERT INTO questions (portal_id, seq, id, asked_at, asked_by, text, answer)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO questions
+                 (portal_id, seq, id, asked_at, asked_by, text, answer, addressed_to)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -289,7 +291,8 @@ impl WorkflowStore for SqliteStore {
                     asked_at,
                     asked_by,
                     text,
-                    answer
+                    answer,
+                    to
                 ])
             })
             .db("storing a question")?;

@@ -145,7 +145,8 @@ pub(crate) fn comment(row: &Row<'_>) -> rusqlite::Result<Comment> {
 // ----- questions ------------------------------------------------------------------------
 
 /// Columns read by [`question`].
-pub(crate) const QUESTION_COLS: &str = "id, portal_id, asked_by, text, asked_at, answer";
+pub(crate) const QUESTION_COLS: &str =
+    "id, portal_id, asked_by, text, asked_at, answer, addressed_to";
 
 /// A question from [`QUESTION_COLS`].
 pub(crate) fn question(row: &Row<'_>) -> rusqlite::Result<ClientQuestion> {
@@ -157,5 +158,6 @@ pub(crate) fn question(row: &Row<'_>) -> rusqlite::Result<ClientQuestion> {
         text: row.get(3)?,
         asked_at: time(row, 4)?,
         answer: opt_json(row, 5)?,
+        to: opt_json(row, 6)?,
     })
 }

@@ -374,6 +374,7 @@ async fn comments_questions_and_the_feed_are_ordered() {
         text: text.into(),
         asked_at: at(t),
         answer: None,
+        to: None,
     };
     let asked = |t| entry(p.portal.id, None, ActivityKind::QuestionAsked, t);
     let (q1, q2, q3) = (
@@ -426,6 +427,7 @@ async fn comments_questions_and_the_feed_are_ordered() {
         got,
         ClientQuestion {
             answer: Some(answer.clone()),
+            to: None,
             ..q1.clone()
         }
     );

@@ -353,6 +353,8 @@ impl Console {
             log: Vec::new(),
             next: None,
             older: false,
+            team_lines: String::new(),
+            team_etag: String::new(),
         };
         match tab.as_str() {
             "plan" => {
@@ -374,6 +376,21 @@ impl Console {
                     .api
                     .list(key, &format!("/portals/{p}/contacts"), 1000)
                     .await?;
+                let team = self.api.get(key, &format!("/portals/{p}/team")).await?;
+                page.team_etag = team.etag.clone().unwrap_or_default();
+                page.team_lines = team
+                    .json
+                    .get("members")
+                    .and_then(Value::as_array)
+                    .map(|ms| {
+                        ms.iter()
+                            .map(|m| {
+                                format!("{} | {} | {}", s(m, "name"), s(m, "role"), s(m, "email"))
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
+                    .unwrap_or_default();
                 page.contacts = all
                     .iter()
                     .map(|c| ContactRow {
@@ -405,6 +422,11 @@ impl Console {
                         who: q.get("asked_by").map(who).unwrap_or_default(),
                         text: s(q, "text"),
                         at: when(&s(q, "asked_at")),
+                        to: q
+                            .get("to")
+                            .filter(|t| !t.is_null())
+                            .map(|t| format!("{}, {}", s(t, "name"), s(t, "role")))
+                            .unwrap_or_default(),
                         answer: q.get("answer").filter(|a| !a.is_null()).map(|a| {
                             (
                                 a.get("by").map(who).unwrap_or_default(),
@@ -512,6 +534,68 @@ impl Console {
             .await;
         let to = format!("{PREFIX}/portals/{p}");
         self.after(ctx, to, "settings", form, result, |_| notice("Saved."))
+    }
+
+    /// Replaces the onboarding team from its editor: one member a line, "Name | Role
+    /// | email", in the order the client's home page shows them. A member who keeps
+    /// their email keeps their photo (photos are uploaded through the API).
+    pub(super) async fn set_team(&self, ctx: &Ctx, p: &str, form: &[(String, String)]) -> Handled {
+        let key = self.key(ctx)?;
+        let p = seg(p)?;
+        let back = format!("{PREFIX}/portals/{p}?tab=contacts");
+        let current = self.api.get(key, &format!("/portals/{p}/team")).await?;
+        let photo_of = |email: &str| {
+            current
+                .json
+                .get("members")
+                .and_then(Value::as_array)
+                .and_then(|ms| {
+                    ms.iter()
+                        .find(|m| s(m, "email").eq_ignore_ascii_case(email))
+                })
+                .and_then(|m| m.get("photo").cloned())
+                .unwrap_or(Value::Null)
+        };
+        let mut members = Vec::new();
+        for (i, line) in field(form, "members").lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+            let [name, role, email] = parts[..] else {
+                let flash = Flash {
+                    error: Some("Please correct the fields marked below.".to_owned()),
+                    form: "team".to_owned(),
+                    fields: vec![(
+                        "members".to_owned(),
+                        format!(
+                            "line {}: write \"Name | Role | email\" (three parts)",
+                            i + 1
+                        ),
+                    )],
+                    values: vec![("members".to_owned(), field(form, "members").to_owned())],
+                    ..Flash::default()
+                };
+                return self.posted(ctx, back, flash);
+            };
+            members.push(json!({
+                "name": name, "role": role, "email": email, "photo": photo_of(email),
+            }));
+        }
+        let body = json!({ "members": members });
+        let result = self
+            .api
+            .call(
+                key,
+                Method::PUT,
+                &format!("/portals/{p}/team"),
+                Some(&body),
+                Some(field(form, "etag")),
+            )
+            .await;
+        self.after(ctx, back, "team", form, result, |_| {
+            notice("Saved the onboarding team.")
+        })
     }
 
     pub(super) async fn delete_portal(

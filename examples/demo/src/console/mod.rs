@@ -338,6 +338,7 @@ impl Console {
                 self.task_action(ctx, p, t, action, form).await
             }
             (["portals", p, "contacts"], _, true) => self.add_contact(ctx, p, form).await,
+            (["portals", p, "team"], _, true) => self.set_team(ctx, p, form).await,
             (["portals", p, "contacts", c, action], _, true) => {
                 self.contact_action(ctx, p, c, action, form).await
             }

@@ -324,6 +324,8 @@ pub struct QuestionRow {
     pub at: String,
     /// The answer, if given: who, text, when.
     pub answer: Option<(String, String, String)>,
+    /// The team member it was addressed to ("Sam Lee, Project lead"); empty: the team.
+    pub to: String,
 }
 
 /// An uploaded file.
@@ -408,6 +410,11 @@ pub struct PortalPage {
     pub documents: Vec<DocRow>,
     /// Activity feed or access log (one page).
     pub log: Vec<LogRow>,
+    /// The onboarding team, one member a line ("Name | Role | email"), for its
+    /// editor on the contacts tab.
+    pub team_lines: String,
+    /// The team's `ETag` (the portal's version when it was read).
+    pub team_etag: String,
     /// The next page's cursor.
     pub next: Option<String>,
     /// Whether this page is not the newest (a cursor was given).

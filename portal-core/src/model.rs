@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::ids::{ContactId, PhaseId, PortalId, TaskId, TenantId};
 
+mod onboarding;
 mod site;
-mod team;
+pub use onboarding::{MAX_TEAM_LABEL, OnboardingTeam, TeamMember};
 pub use site::{Sender, TenantBaseUrl, host_of};
-pub use team::{MAX_TEAM_LABEL, OnboardingTeam, TeamMember};
 
 pub use crate::task_kind::{
     ChecklistItem, DocumentRef, MeetingSchedule, Question, QuestionKind, RequestedDocument,

@@ -76,6 +76,7 @@ mod documents;
 mod filedrop;
 mod guards;
 mod idempotency;
+mod onboarding;
 mod outbox;
 mod paging;
 mod plan;
@@ -90,7 +91,6 @@ mod signatures;
 mod staff;
 mod support;
 mod task_erasure;
-mod team;
 mod versions;
 mod webhooks;
 mod workflow;
@@ -140,6 +140,7 @@ pub use idempotency::{
     concurrent_idempotency_reserves, idempotency_expiry_and_lease, idempotency_prune,
     idempotency_reserve_and_replay,
 };
+pub use onboarding::onboarding_team;
 pub use outbox::{
     outbox_claims_due_in_order, outbox_concurrent_claims, outbox_enqueue_round_trips,
     outbox_outcomes, outbox_prune_sent, outbox_queued_with_their_unit, outbox_stale_claim_refused,
@@ -179,7 +180,6 @@ pub use staff::{
     ADMIN_USE_CASES, STAFF_USE_CASES, staff_actions_land_in_the_feed, staff_isolation, staff_roles,
 };
 pub use task_erasure::{delete_portal_erases_signature_images, delete_task_erases_its_files};
-pub use team::onboarding_team;
 pub use versions::{
     concurrent_tenant_hosts, concurrent_versioned_edits, contact_edit_compare_and_set,
     portal_fields_in_one_unit, tenant_settings_in_one_unit, versions_compare_and_set,

@@ -347,6 +347,7 @@ impl DirectoryStore for MemoryStore {
                         | PortalEdit::TargetDate(_)
                         | PortalEdit::Status(_)
                         | PortalEdit::Branding(_)
+                        | PortalEdit::ColleagueInvitations(_)
                 ) {
                     return Err(Error::storage_msg("an edit this store does not know"));
                 }
@@ -361,6 +362,7 @@ impl DirectoryStore for MemoryStore {
                     PortalEdit::TargetDate(date) => p.value.target_date = *date,
                     PortalEdit::Status(status) => p.value.status = *status,
                     PortalEdit::Branding(branding) => p.value.branding = branding.clone(),
+                    PortalEdit::ColleagueInvitations(mode) => p.value.colleague_invitations = *mode,
                 }
             }
             p.value.version += 1;

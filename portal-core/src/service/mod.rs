@@ -409,6 +409,7 @@ impl PortalService {
             created_at: self.inner.clock.now(),
             target_date: None,
             version: crate::model::first_version(),
+            colleague_invitations: Default::default(),
         };
         let activity = self.staff_entry(
             staff,
@@ -462,6 +463,9 @@ impl PortalService {
             revoked_at: None,
             time_zone,
             created_at: self.inner.clock.now(),
+            invited_by: None,
+            awaiting_approval: false,
+            role: None,
         };
         let activity = self.staff_entry(
             staff,

@@ -308,6 +308,13 @@ pub const fn event_type(kind: ActivityKind) -> &'static str {
         K::DueDateRequested => "task.due_date_requested",
         K::DueDateApproved => "task.due_date_approved",
         K::DueDateDeclined => "task.due_date_declined",
+        K::ColleagueInvited => "contact.colleague_invited",
+        K::ColleagueApproved => "contact.colleague_approved",
+        K::ColleagueDeclined => "contact.colleague_declined",
+        K::TaskClaimed => "task.claimed",
+        K::TaskHandedOff => "task.handed_off",
+        K::ColleagueInvitationsSet => "portal.colleague_invitations_set",
+        K::ContactRoleSet => "contact.role_set",
     }
 }
 
@@ -365,6 +372,13 @@ pub const EVENT_TYPES: &[&str] = &[
     "task.due_date_requested",
     "task.due_date_approved",
     "task.due_date_declined",
+    "contact.colleague_invited",
+    "contact.colleague_approved",
+    "contact.colleague_declined",
+    "task.claimed",
+    "task.handed_off",
+    "portal.colleague_invitations_set",
+    "contact.role_set",
 ];
 
 /// Whether `filter` (empty: every type) lets events of `event_type` through.

@@ -120,6 +120,26 @@ pub enum ActivityKind {
     DueDateApproved,
     /// The MSP declined a requested due date (the detail has its note).
     DueDateDeclined,
+    /// A contact invited a colleague (the actor is the inviter, the subject the
+    /// colleague's name; the detail says whether staff approve first). Staff-only.
+    ColleagueInvited,
+    /// The MSP approved a colleague a contact invited, and sent their invitation (the
+    /// subject is their name). Staff-only.
+    ColleagueApproved,
+    /// The MSP declined a colleague a contact invited; the contact is removed (the
+    /// subject is their name). Staff-only.
+    ColleagueDeclined,
+    /// A contact took an unassigned client task on.
+    TaskClaimed,
+    /// A contact handed their task to a colleague (the detail names the colleague and
+    /// has the note).
+    TaskHandedOff,
+    /// The MSP changed whether and how contacts invite colleagues (the detail has the
+    /// setting). Staff-only.
+    ColleagueInvitationsSet,
+    /// The MSP set or cleared a contact's role (the subject is their name, the detail
+    /// the role). Staff-only.
+    ContactRoleSet,
 }
 
 impl ActivityKind {
@@ -177,6 +197,13 @@ impl ActivityKind {
             Self::DueDateRequested => "asked for a new due date for",
             Self::DueDateApproved => "approved a new due date for",
             Self::DueDateDeclined => "declined a new due date for",
+            Self::ColleagueInvited => "invited their colleague",
+            Self::ColleagueApproved => "approved the invited colleague",
+            Self::ColleagueDeclined => "declined the invited colleague",
+            Self::TaskClaimed => "took on",
+            Self::TaskHandedOff => "handed on",
+            Self::ColleagueInvitationsSet => "changed who may invite colleagues to",
+            Self::ContactRoleSet => "set the role of",
         }
     }
 
@@ -200,6 +227,11 @@ impl ActivityKind {
                 | Self::ReminderSettingsChanged
                 | Self::TaskAdded
                 | Self::PhaseAdded
+                | Self::ColleagueInvited
+                | Self::ColleagueApproved
+                | Self::ColleagueDeclined
+                | Self::ColleagueInvitationsSet
+                | Self::ContactRoleSet
         )
     }
 }

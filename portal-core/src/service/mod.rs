@@ -14,6 +14,7 @@ mod reminders;
 mod retention;
 mod signatures;
 mod staff;
+mod team;
 mod template;
 mod versioned;
 mod workflow;
@@ -34,6 +35,7 @@ pub use reminders::{ReminderReport, ReminderTarget};
 pub use retention::spawn_retention;
 pub use signatures::{SignatureEvidence, SignatureInput};
 pub use staff::{ContactSummary, InviteLink, MAX_RECIPIENTS, PortalSummary};
+pub use team::InvitedColleague;
 pub use versioned::{PortalUpdate, TenantUpdate};
 pub use workflow::client_actor;
 

@@ -8,10 +8,15 @@
 //! [`crate::store::WorkflowStore::update_task`] decisions ([`claim`], [`hand_off`]),
 //! judged on the task as locked inside its unit.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::activity::{ActivityEntry, ActivityKind};
+use super::conversation::Comment;
+use super::evidence::Actor;
+use super::plan::{Plan, PlanChange, visible_to};
 use crate::error::{Error, Limit, Result};
-use crate::ids::ContactId;
+use crate::ids::{ContactId, TaskId};
 use crate::model::{Contact, Side, Task, TaskStatus, clean_label, clean_text};
 
 /// Most contacts a portal can have (revoked ones do not count): a client team is a
@@ -216,6 +221,93 @@ pub fn order_for<'a>(tasks: impl IntoIterator<Item = &'a Task>, me: ContactId) -
     let mut tasks: Vec<&Task> = tasks.into_iter().collect();
     tasks.sort_by_key(|t| owner(t, me));
     tasks
+}
+
+/// A claim or hand-off decided on the plan as the store loaded it inside
+/// [`crate::store::PlanStore::change_plan`]'s unit: the task's new assignment (its
+/// `version` raised), the feed entry, and for a hand-off the note posted in the
+/// task's thread. `me` is the acting contact (`Actor::Client`); `to` (hand-off) is
+/// looked up among the plan's contacts, so a colleague revoked or removed a moment
+/// ago is refused.
+pub fn assign_on_plan(
+    plan: &Plan,
+    task: TaskId,
+    actor: &Actor,
+    to: Option<(ContactId, &str)>,
+    now: DateTime<Utc>,
+) -> Result<PlanChange> {
+    let Actor::Client { contact_id: me, .. } = actor else {
+        return Err(Error::Forbidden {
+            reason: "only a contact claims or hands on a task".into(),
+        });
+    };
+    let current = plan.task(task)?;
+    visible_to(actor, current)?;
+    let (assigned, kind, detail, comment) = match to {
+        None => (claim(current, *me)?, ActivityKind::TaskClaimed, None, None),
+        Some((to, note)) => {
+            let colleague =
+                plan.contacts.iter().find(|c| c.id == to).ok_or_else(|| {
+                    Error::invalid("to", "choose an active colleague of this portal")
+                })?;
+            let (assigned, note) = hand_off(current, *me, colleague, note)?;
+            let detail = if note.is_empty() {
+                format!("to {}", colleague.name)
+            } else {
+                format!("to {}: {note}", colleague.name)
+            };
+            let body = if note.is_empty() {
+                format!("Handed to {}.", colleague.name)
+            } else {
+                format!("Handed to {}: {note}", colleague.name)
+            };
+            let comment = Comment {
+                portal_id: current.portal_id,
+                task_id: current.id,
+                author: actor.clone(),
+                body,
+                at: now,
+            };
+            (
+                assigned,
+                ActivityKind::TaskHandedOff,
+                Some(detail),
+                Some(comment),
+            )
+        }
+    };
+    let mut next = current.clone();
+    next.assigned_to = assigned;
+    next.version += 1;
+    next.updated_at = now;
+    let entry = ActivityEntry {
+        portal_id: current.portal_id,
+        at: now,
+        actor: actor.clone(),
+        kind,
+        task_id: Some(current.id),
+        subject: current.title.clone(),
+        detail,
+    };
+    Ok(PlanChange {
+        phases: plan.phases.clone(),
+        tasks: plan
+            .tasks
+            .iter()
+            .map(|t| {
+                if t.id == task {
+                    next.clone()
+                } else {
+                    t.clone()
+                }
+            })
+            .collect(),
+        activity: vec![entry],
+        notices: Vec::new(),
+        emails: Vec::new(),
+        subject: Some(task),
+        comments: comment.into_iter().collect(),
+    })
 }
 
 #[cfg(test)]

@@ -407,3 +407,50 @@ async fn task_help_pages() {
     insta::assert_snapshot!("task_help_refused", refused.body);
     insta::assert_snapshot!("task_help_answered", answered.body);
 }
+
+#[tokio::test]
+async fn team_pages() {
+    use portal_core::workflow::team::InvitationMode;
+    let h = Harness::start(Options::memory()).await;
+    let b = h.browser();
+    h.sign_in(&b).await;
+    h.service
+        .add_contact(&h.staff, h.portal.id, "Ann Colleague", "ann@contoso.example")
+        .await
+        .unwrap();
+    let team = b.get("/team").await;
+    let refused = b
+        .post(
+            "/team",
+            &[("csrf", &team.csrf()), ("name", "Sam"), ("email", "nope")],
+        )
+        .await;
+    let requested = b
+        .post(
+            "/team",
+            &[
+                ("csrf", &team.csrf()),
+                ("name", "Pat Pending"),
+                ("email", "pat@contoso.example"),
+            ],
+        )
+        .await;
+    let requested = b.get(&requested.header("location")).await;
+    h.service
+        .set_colleague_invitations(&h.staff, h.portal.id, InvitationMode::Off, None)
+        .await
+        .unwrap();
+    let off = b.get("/team").await;
+    let task = format!("/tasks/{}", h.tasks["standard"]);
+    let claimable = b.get(&task).await;
+    b.post(&format!("{task}/claim"), &[("csrf", &claimable.csrf())])
+        .await;
+    let mine = b.get(&task).await;
+    let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!("team_page", team.body);
+    insta::assert_snapshot!("team_page_refused", refused.body);
+    insta::assert_snapshot!("team_page_requested", requested.body);
+    insta::assert_snapshot!("team_page_off", off.body);
+    insta::assert_snapshot!("task_team_claimable", claimable.body);
+    insta::assert_snapshot!("task_team_mine", mine.body);
+}

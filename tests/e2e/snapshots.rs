@@ -415,7 +415,12 @@ async fn team_pages() {
     let b = h.browser();
     h.sign_in(&b).await;
     h.service
-        .add_contact(&h.staff, h.portal.id, "Ann Colleague", "ann@contoso.example")
+        .add_contact(
+            &h.staff,
+            h.portal.id,
+            "Ann Colleague",
+            "ann@contoso.example",
+        )
         .await
         .unwrap();
     let team = b.get("/team").await;

@@ -1528,12 +1528,16 @@ async fn an_msps_day_through_every_route() {
     call!(req(Method::DELETE, "/webhooks/endpoints/{endpoint}", &hid));
     // Colleagues: the invitation mode, then two colleagues the contact invited wait
     // for approval; one is approved (their invitation goes out), one declined.
-    let portal_now = call!(req(Method::GET, "/portals/{portal}", &[p.clone()]));
+    let portal_now = call!(req(
+        Method::GET,
+        "/portals/{portal}",
+        std::slice::from_ref(&p)
+    ));
     let set = call!(
         req(
             Method::PUT,
             "/portals/{portal}/colleague-invitations",
-            &[p.clone()]
+            std::slice::from_ref(&p)
         )
         .header("if-match", portal_now.page.header("etag").to_owned())
         .json(json!({ "mode": "after_approval" }))
@@ -1560,7 +1564,7 @@ async fn an_msps_day_through_every_route() {
     let pending = call!(req(
         Method::GET,
         "/portals/{portal}/colleagues/pending",
-        &[p.clone()]
+        std::slice::from_ref(&p)
     ));
     let ids: Vec<String> = pending.json["items"]
         .as_array()

@@ -879,24 +879,6 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
     page
 }
 
-#[cfg(test)]
-mod time_left_tests {
-    use super::*;
-
-    #[test]
-    fn time_left_reads_in_its_two_largest_units() {
-        let d = |s: i64| time_left(TimeDelta::seconds(s));
-        assert_eq!(d(7 * 86_400 - 1800), "6 days 23 hours");
-        assert_eq!(d(7 * 86_400), "7 days");
-        assert_eq!(d(86_400 + 59), "1 day");
-        assert_eq!(d(5 * 3600 + 12 * 60 + 5), "5 hours 12 minutes");
-        assert_eq!(d(3600), "1 hour");
-        assert_eq!(d(3 * 60 + 59), "3 minutes");
-        assert_eq!(d(59), "less than a minute");
-        assert_eq!(d(1), "less than a minute");
-    }
-}
-
 /// The claim and hand-off forms of an open client task the contact may act on.
 fn team_actions(input: &TaskPageInput<'_>, can_act: bool, base: &str) -> TeamActions {
     let task = input.task;
@@ -930,5 +912,23 @@ fn team_actions(input: &TaskPageInput<'_>, can_act: bool, base: &str) -> TeamAct
             .get("team:to")
             .or(input.field_errors.get("team:note"))
             .cloned(),
+    }
+}
+
+#[cfg(test)]
+mod time_left_tests {
+    use super::*;
+
+    #[test]
+    fn time_left_reads_in_its_two_largest_units() {
+        let d = |s: i64| time_left(TimeDelta::seconds(s));
+        assert_eq!(d(7 * 86_400 - 1800), "6 days 23 hours");
+        assert_eq!(d(7 * 86_400), "7 days");
+        assert_eq!(d(86_400 + 59), "1 day");
+        assert_eq!(d(5 * 3600 + 12 * 60 + 5), "5 hours 12 minutes");
+        assert_eq!(d(3600), "1 hour");
+        assert_eq!(d(3 * 60 + 59), "3 minutes");
+        assert_eq!(d(59), "less than a minute");
+        assert_eq!(d(1), "less than a minute");
     }
 }

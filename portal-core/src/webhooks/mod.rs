@@ -314,7 +314,6 @@ pub const fn event_type(kind: ActivityKind) -> &'static str {
         K::TaskClaimed => "task.claimed",
         K::TaskHandedOff => "task.handed_off",
         K::ColleagueInvitationsSet => "portal.colleague_invitations_set",
-        K::ContactRoleSet => "contact.role_set",
     }
 }
 
@@ -378,7 +377,6 @@ pub const EVENT_TYPES: &[&str] = &[
     "task.claimed",
     "task.handed_off",
     "portal.colleague_invitations_set",
-    "contact.role_set",
 ];
 
 /// Whether `filter` (empty: every type) lets events of `event_type` through.

@@ -137,9 +137,6 @@ pub enum ActivityKind {
     /// The MSP changed whether and how contacts invite colleagues (the detail has the
     /// setting). Staff-only.
     ColleagueInvitationsSet,
-    /// The MSP set or cleared a contact's role (the subject is their name, the detail
-    /// the role). Staff-only.
-    ContactRoleSet,
 }
 
 impl ActivityKind {
@@ -203,7 +200,6 @@ impl ActivityKind {
             Self::TaskClaimed => "took on",
             Self::TaskHandedOff => "handed on",
             Self::ColleagueInvitationsSet => "changed who may invite colleagues to",
-            Self::ContactRoleSet => "set the role of",
         }
     }
 
@@ -231,7 +227,6 @@ impl ActivityKind {
                 | Self::ColleagueApproved
                 | Self::ColleagueDeclined
                 | Self::ColleagueInvitationsSet
-                | Self::ContactRoleSet
         )
     }
 }

@@ -307,6 +307,7 @@ pub fn assign_on_plan(
         emails: Vec::new(),
         subject: Some(task),
         comments: comment.into_iter().collect(),
+        erased_blobs: Vec::new(),
     })
 }
 

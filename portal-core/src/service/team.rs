@@ -7,7 +7,7 @@
 use super::{MAX_NAME, PortalService};
 use crate::error::{Entity, Error, Result};
 use crate::ids::{ContactId, PortalId, TaskId};
-use crate::mail::{self, Recipient, StaffRecipient};
+use crate::mail::{self, Recipient};
 use crate::model::{Contact, EmailAddress, Portal, Task, clean_label, clean_text};
 use crate::outbox::MailKind;
 use crate::secret::InviteToken;
@@ -100,25 +100,25 @@ impl PortalService {
         } else {
             None
         };
-        for to in &tenant.notification_recipients {
-            let email = mail::colleague_invited_notification(
-                StaffRecipient {
-                    email: to,
-                    branding: &portal.branding,
-                },
-                &portal.client_name,
-                &ctx.contact_name,
-                &colleague.name,
-                &colleague.email,
-                !at_once,
-            )?;
-            emails.push(self.outbox_mail(
-                tenant.id,
-                Some(portal.id),
-                MailKind::StaffNotification,
-                email,
-            ));
-        }
+        // The MSP's notification goes through the same per-portal coalescing (and the
+        // daily digest) as every other client-triggered staff email, so a contact
+        // inviting colleague after colleague cannot flood the MSP's inbox.
+        let inviter = ctx.contact_name.clone();
+        let (invited_name, invited_email) = (colleague.name.clone(), colleague.email.clone());
+        let mut notice = self
+            .staff_notices(portal.id, |client, to| {
+                mail::colleague_invited_notification(
+                    to,
+                    client,
+                    &inviter,
+                    &invited_name,
+                    &invited_email,
+                    !at_once,
+                )
+            })
+            .await;
+        emails.append(&mut notice.emails);
+        let queued = !emails.is_empty();
         let activity = crate::workflow::ActivityEntry {
             portal_id: portal.id,
             at: colleague.created_at,
@@ -145,8 +145,13 @@ impl PortalService {
                 emails,
                 activity,
             })
-            .await?;
-        self.mail_queued().await;
+            .await;
+        self.staff_notices_done(portal.id, notice, target.is_ok())
+            .await;
+        let target = target?;
+        if queued {
+            self.mail_queued().await;
+        }
         Ok(InvitedColleague {
             colleague: target.contact,
             sent: at_once,

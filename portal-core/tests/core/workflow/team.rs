@@ -266,3 +266,49 @@ async fn claim_and_hand_off_move_the_task_and_email_the_colleague() {
         |e| matches!(e, Error::Invalid { field: "to", .. }),
     );
 }
+
+/// The MSP's notifications of colleague invitations obey the same per-portal
+/// coalescing as every other client-triggered staff email: a contact inviting one
+/// colleague after another within `staff_notification_interval` sends the MSP one
+/// email per recipient, and the next one after the interval names the held ones.
+#[tokio::test]
+async fn colleague_invitations_do_not_flood_the_msp() {
+    let h = Harness::new(1502).await;
+    let (ctx, _) = h.client().await;
+    set_mode(&h, InvitationMode::AtOnce).await;
+    let before = staff_emails(&h).len();
+    for (name, email) in [
+        ("Sam One", "sam1@contoso.example"),
+        ("Sam Two", "sam2@contoso.example"),
+        ("Sam Three", "sam3@contoso.example"),
+    ] {
+        let invited = h.service.invite_colleague(&ctx, name, email).await.unwrap();
+        // The colleague's own invitation is never held: it is theirs alone.
+        assert!(
+            invite_from_email(&h.last_email(&invited.colleague).text).is_some(),
+            "{name} gets their link"
+        );
+    }
+    let sent = staff_emails(&h);
+    assert_eq!(
+        sent.len(),
+        before + 2,
+        "one notification per recipient for the three invitations inside the interval"
+    );
+    h.clock.advance(TimeDelta::minutes(2));
+    h.service
+        .invite_colleague(&ctx, "Sam Four", "sam4@contoso.example")
+        .await
+        .unwrap();
+    let sent = staff_emails(&h);
+    assert_eq!(
+        sent.len(),
+        before + 4,
+        "after the interval the MSP is told again"
+    );
+    assert!(
+        sent[before + 2].text.contains("2 more client messages"),
+        "the next notification names the held ones: {}",
+        sent[before + 2].text
+    );
+}

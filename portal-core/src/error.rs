@@ -305,6 +305,9 @@ pub enum Limit {
         /// lockout says `true`, so the MSP is told of each lockout once.
         started: bool,
     },
+    /// The portal has as many contacts (not revoked) as it may have
+    /// ([`crate::workflow::team::MAX_CONTACTS_PER_PORTAL`]).
+    ContactsPerPortal,
 }
 
 impl fmt::Display for Limit {
@@ -314,6 +317,7 @@ impl fmt::Display for Limit {
             Limit::WrongCodeAttempts => "too many wrong tries for this code",
             Limit::EmailsPerContact => "too many verification emails sent recently",
             Limit::ContactLockedOut { .. } => "too many wrong codes: codes are locked out for now",
+            Limit::ContactsPerPortal => "the portal has as many contacts as it may have",
         })
     }
 }

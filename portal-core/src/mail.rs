@@ -1637,3 +1637,55 @@ pub fn due_date_declined_email(
         link,
     )
 }
+
+// ----- Colleagues -----------------------------------------------------------------
+
+/// Tells the MSP that a contact invited a colleague: when the portal wants approval,
+/// the colleague waits for staff (approve or decline them in the console or the admin
+/// API); otherwise their invitation went out at once. Never carries the colleague's
+/// link: the MSP's inbox is not where a client's sign-in link belongs.
+pub fn colleague_invited_notification(
+    to: StaffRecipient<'_>,
+    client: &str,
+    who: &str,
+    colleague: &str,
+    colleague_email: &EmailAddress,
+    awaiting_approval: bool,
+) -> Result<Email> {
+    let body = if awaiting_approval {
+        format!(
+            "{colleague} <{colleague_email}> waits for your approval: approve or decline them in the portal's contacts. They get no invitation until you approve."
+        )
+    } else {
+        format!(
+            "{colleague} <{colleague_email}> was sent their own invitation. Revoke their access in the portal's contacts if they should not have it."
+        )
+    };
+    staff_email(
+        to,
+        format!("[{client}] {who} invited {colleague}"),
+        client,
+        who,
+        &format!("invited their colleague {colleague}"),
+        &body,
+    )
+}
+
+/// Tells a contact that a colleague handed them a task, with the colleague's note
+/// and a link to the task (the link needs the contact's own sign-in).
+pub fn task_handed_email(
+    to: Recipient<'_>,
+    task: &str,
+    who: &str,
+    note: &str,
+    link: &str,
+) -> Result<Email> {
+    let headline = format!("{who} handed “{task}” to you: it is yours now.");
+    task_update(
+        to,
+        format!("{who} handed you “{task}”"),
+        &headline,
+        if note.is_empty() { "(No note.)" } else { note },
+        link,
+    )
+}

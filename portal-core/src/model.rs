@@ -635,6 +635,10 @@ pub struct Portal {
     /// compares it inside its unit (the admin API's ETag).
     #[serde(default = "first_version")]
     pub version: u64,
+    /// Whether its contacts may invite colleagues, and whether staff approve each
+    /// invitation first (see [`crate::workflow::team`]).
+    #[serde(default)]
+    pub colleague_invitations: crate::workflow::team::InvitationMode,
 }
 
 /// A person at the client company.
@@ -656,6 +660,18 @@ pub struct Contact {
     pub time_zone: TimeZone,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// The contact who invited this one from the portal, if a colleague did (the MSP
+    /// added the others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invited_by: Option<ContactId>,
+    /// Invited by a colleague and waiting for MSP staff to approve: no invite link
+    /// yet, so no access; approval issues the invite.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub awaiting_approval: bool,
+    /// The role the MSP gave the contact ("primary", "technical", "billing"), a
+    /// short lower-case label (see [`crate::workflow::team::clean_role`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 impl Contact {

@@ -680,6 +680,9 @@ mod tests {
             revoked_at: None,
             time_zone: TimeZone::parse(zone).unwrap(),
             created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            invited_by: None,
+            awaiting_approval: false,
+            role: None,
         })
     }
 

@@ -333,6 +333,8 @@ pub enum PortalEdit {
     /// validated by [`crate::model::OnboardingTeam::new`]); read back with
     /// [`DirectoryStore::portal_team`].
     Team(crate::model::OnboardingTeam),
+    /// Whether its contacts may invite colleagues, and whether staff approve first.
+    ColleagueInvitations(crate::workflow::team::InvitationMode),
 }
 
 /// A contact's corrected name and email (already cleaned and parsed).
@@ -367,6 +369,24 @@ pub struct ContactInPortal {
     pub contact: Contact,
     /// Its portal.
     pub portal: Portal,
+}
+
+/// A colleague invited from the portal, for [`AccessStore::invite_colleague`].
+#[derive(Debug, Clone)]
+pub struct ColleagueInvite {
+    /// The new contact: `invited_by` names the inviter; `awaiting_approval` is set
+    /// when the portal wants staff to approve first.
+    pub colleague: Contact,
+    /// The hash of the colleague's own invite link, when it is issued at once (never
+    /// shared with the inviter); `None` while awaiting approval.
+    pub token: Option<TokenHash>,
+    /// Most contacts (not revoked) the portal may have, counted inside the unit.
+    pub cap: usize,
+    /// Emails queued in the same unit: the colleague's invitation (at once) and the
+    /// MSP's notification.
+    pub emails: Vec<OutboxMessage>,
+    /// The feed entry: who invited whom.
+    pub activity: ActivityEntry,
 }
 
 /// A new code (and its magic link) for a verification.
@@ -578,6 +598,22 @@ pub struct AccessLogEntry {
 ///   [`OutboxStore`]): a refused re-issue queues nothing.
 ///   `revoke_invite` keeps `now` as the revocation time (the first one stays) and
 ///   does not touch sessions. `open_invite` changes nothing.
+///   `issue_invite` also clears the contact's `awaiting_approval` in the same unit:
+///   issuing the invite of a colleague awaiting approval *is* the approval.
+/// - **Colleagues.** `invite_colleague` creates a contact a signed-in contact
+///   invited, in one unit: it reads the portal's `colleague_invitations` mode and
+///   counts the portal's contacts that are not revoked **inside the unit**, then
+///   calls [`team::judge_colleague_invite`](crate::workflow::team::judge_colleague_invite)
+///   with them, the `cap` it is given, the new contact's `awaiting_approval` and
+///   whether a `token` came with it (`Forbidden` when the mode is off,
+///   `LimitReached(ContactsPerPortal)` at the cap, `Conflict` for a colleague
+///   prepared for another mode); an email already on a contact of the portal is
+///   `Conflict`, a missing portal `NotFound(Portal)`, an activity entry of another
+///   portal `Invalid`. If allowed it writes the contact as given (with `invited_by`,
+///   `awaiting_approval`, `role`), its invite when a `token` is given (issued at the
+///   contact's `created_at`), the `emails` and the `activity` entry, all in the same
+///   unit; a refused call writes none of them. Two invitations racing for the last
+///   place: exactly one wins.
 /// - **A verification lives no longer than its invite.** `issue_invite`,
 ///   `revoke_invite` and `revoke_contact` *end* every unfinished verification of the
 ///   contact in the same unit (its live code and magic link die with it, and it never
@@ -696,6 +732,10 @@ pub trait AccessStore: Send + Sync + 'static {
     ) -> Result<()>;
     /// Who an invite is for. Changes nothing.
     async fn open_invite(&self, token: &TokenHash) -> Result<ContactInPortal>;
+    /// Creates a colleague a signed-in contact invited, with its invite (when the
+    /// portal sends invitations at once), its emails and its feed entry, in one unit
+    /// that checks the portal's mode and contact cap (see the contract above).
+    async fn invite_colleague(&self, invite: &ColleagueInvite) -> Result<ContactInPortal>;
     /// Starts a verification from an invite with its first code.
     async fn start_verification(
         &self,

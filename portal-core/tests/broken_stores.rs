@@ -40,6 +40,7 @@ use portal_core::outbox::{FailedAttempt, Lease, MailState, OutboxMessage};
 use portal_core::reminders::{ReminderSettings, ReminderState};
 use portal_core::secret::{CodeHash, TokenHash};
 use portal_core::signatures::SignatureRecord;
+use portal_core::store::ColleagueInvite;
 use portal_core::store::CredentialStore;
 use portal_core::store::FileDropStore;
 use portal_core::store::IdempotencyStore;
@@ -55,6 +56,7 @@ use portal_core::store::{
 use portal_core::workflow::CheckMark;
 use portal_core::workflow::documents::{FileDecision, UploadDecision};
 use portal_core::workflow::plan::{Plan, PlanChange};
+use portal_core::workflow::team;
 use portal_core::workflow::template::PlanTemplate;
 use portal_core::workflow::{ActivityEntry, ClientQuestion, Comment, DocumentFile, QuestionAnswer};
 use portal_core::{
@@ -406,6 +408,20 @@ enum Breakage {
     TeamAppended,
     /// `add_question` forgets the team member a question was addressed to.
     QuestionAddresseeDropped,
+    /// `invite_colleague` ignores the cap it is given: a portal grows past it.
+    ColleagueIgnoresCap,
+    /// `invite_colleague` counts the contacts, pauses, then writes with no cap: a
+    /// check outside the unit, so racing invitations all take the last place.
+    ColleagueCapOutsideUnit,
+    /// `invite_colleague` writes the contact, its emails and entry but no invite: the
+    /// colleague's link leads nowhere.
+    ColleagueWithoutInvite,
+    /// `invite_colleague` queues its emails in a unit of their own before the
+    /// contact's: a refused invitation (at the cap) still sends them.
+    ColleagueMailOutsideUnit,
+    /// `issue_invite` leaves a colleague's `awaiting_approval` set: approved
+    /// colleagues still show as waiting.
+    ApprovalKeepsFlag,
 }
 
 impl Breakage {
@@ -477,6 +493,9 @@ struct Shadow {
     drops: HashMap<FileId, (PortalId, BlobId)>,
     /// The blobs of signature documents attached through the wrapper.
     signature_documents: HashSet<BlobId>,
+    /// Colleagues invited through the wrapper that await approval, until an
+    /// `issue_invite` approves them (for [`Breakage::ApprovalKeepsFlag`]).
+    awaiting: HashSet<ContactId>,
 }
 
 /// How a wrong try was answered, shared by the optimistic redeem's colliding calls.
@@ -719,7 +738,11 @@ impl DirectoryStore for Broken {
         self.inner.add_contact(contact, activity).await
     }
     async fn contact(&self, id: ContactId) -> Result<Contact> {
-        self.inner.contact(id).await
+        let mut contact = self.inner.contact(id).await?;
+        if self.is(Breakage::ApprovalKeepsFlag) {
+            contact.awaiting_approval |= self.shadow().awaiting.contains(&id);
+        }
+        Ok(contact)
     }
     async fn contacts(&self, portal: PortalId) -> Result<Vec<Contact>> {
         self.inner.contacts(portal).await
@@ -1026,13 +1049,71 @@ impl AccessStore for Broken {
     ) -> Result<ContactInPortal> {
         let emails = self.mail_outside_unit(emails).await;
         let activity = activity.filter(|_| !self.is(Breakage::AccessChangeWithoutEntry));
-        let target = self
+        let mut target = self
             .inner
             .issue_invite(contact, token, now, emails, activity)
             .await?;
         let mut sh = self.shadow();
         sh.invite_contact.insert(*token, contact);
         sh.current_invite.insert(contact, *token);
+        if self.is(Breakage::ApprovalKeepsFlag) {
+            target.contact.awaiting_approval |= sh.awaiting.contains(&contact);
+        } else {
+            sh.awaiting.remove(&contact);
+        }
+        Ok(target)
+    }
+
+    async fn invite_colleague(&self, invite: &ColleagueInvite) -> Result<ContactInPortal> {
+        let c = &invite.colleague;
+        let target = if self.is(Breakage::ColleagueIgnoresCap) {
+            let mut uncapped = invite.clone();
+            uncapped.cap = usize::MAX;
+            self.inner.invite_colleague(&uncapped).await?
+        } else if self.is(Breakage::ColleagueCapOutsideUnit) {
+            // Check, pause, act: nothing holds the portal between the two.
+            let portal = self.inner.portal(c.portal_id).await?;
+            let active = self
+                .inner
+                .contacts(c.portal_id)
+                .await?
+                .iter()
+                .filter(|o| o.revoked_at.is_none())
+                .count();
+            team::judge_colleague_invite(
+                portal.colleague_invitations,
+                active,
+                invite.cap,
+                c.awaiting_approval,
+                invite.token.is_some(),
+            )?;
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            let mut uncapped = invite.clone();
+            uncapped.cap = usize::MAX;
+            self.inner.invite_colleague(&uncapped).await?
+        } else if self.is(Breakage::ColleagueWithoutInvite) && invite.token.is_some() {
+            self.inner.add_contact(c, Some(&invite.activity)).await?;
+            self.inner.enqueue(&invite.emails).await?;
+            return Ok(ContactInPortal {
+                contact: self.inner.contact(c.id).await?,
+                portal: self.inner.portal(c.portal_id).await?,
+            });
+        } else if self.is(Breakage::ColleagueMailOutsideUnit) {
+            let _ = self.inner.enqueue(&invite.emails).await;
+            let mut mailless = invite.clone();
+            mailless.emails.clear();
+            self.inner.invite_colleague(&mailless).await?
+        } else {
+            self.inner.invite_colleague(invite).await?
+        };
+        let mut sh = self.shadow();
+        if let Some(token) = invite.token {
+            sh.invite_contact.insert(token, c.id);
+            sh.current_invite.insert(c.id, token);
+        }
+        if c.awaiting_approval {
+            sh.awaiting.insert(c.id);
+        }
         Ok(target)
     }
 
@@ -2577,6 +2658,18 @@ caught! {
         VisitAnyEvent => ref reminder_last_visit;
     the_last_written_visit_is_caught_by_reminder_last_visit:
         VisitLastWritten => ref reminder_last_visit;
+    an_ignored_contact_cap_is_caught_by_colleague_cap:
+        ColleagueIgnoresCap => ref colleague_cap;
+    a_cap_checked_outside_the_unit_is_caught_by_concurrent_colleague_invites:
+        ColleagueCapOutsideUnit => arc concurrent_colleague_invites;
+    a_colleague_without_invite_is_caught_by_colleague_invites:
+        ColleagueWithoutInvite => ref colleague_invites;
+    colleague_mail_outside_the_unit_is_caught_by_colleague_cap:
+        ColleagueMailOutsideUnit => ref colleague_cap;
+    colleague_mail_outside_the_unit_is_caught_by_colleague_invites:
+        ColleagueMailOutsideUnit => ref colleague_invites;
+    an_approval_keeping_the_flag_is_caught_by_colleague_invites:
+        ApprovalKeepsFlag => ref colleague_invites;
 }
 
 #[async_trait]

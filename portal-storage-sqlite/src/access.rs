@@ -29,10 +29,11 @@ use portal_core::access::{AccessPolicy, SessionPolicy};
 use portal_core::outbox::OutboxMessage;
 use portal_core::secret::{CodeHash, TokenHash};
 use portal_core::store::{
-    AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, Page,
-    PageKey, RequestInfo, SessionSummary, VerificationView,
+    AccessEvent, AccessLogEntry, ClientContext, ColleagueInvite, ContactInPortal, NewCode,
+    NewSession, Page, PageKey, RequestInfo, SessionSummary, VerificationView,
 };
 use portal_core::workflow::ActivityEntry;
+use portal_core::workflow::team::{self, InvitationMode};
 use portal_core::{AccessStore, ContactId, Entity, Error, PortalId, Result};
 
 use crate::SqliteStore;
@@ -477,9 +478,11 @@ impl AccessStore for SqliteStore {
             )? {
                 return Err(Error::conflict("an invite with this token already exists"));
             }
-            conn.prepare_cached("UPDATE contacts SET revoked_at = NULL WHERE id = ?1")
-                .and_then(|mut s| s.execute([&contact.as_bytes()[..]]))
-                .db("clearing a revocation")?;
+            conn.prepare_cached(
+                "UPDATE contacts SET revoked_at = NULL, awaiting_approval = 0 WHERE id = ?1",
+            )
+            .and_then(|mut s| s.execute([&contact.as_bytes()[..]]))
+            .db("clearing a revocation")?;
             conn.prepare_cached(
                 "INSERT INTO invites (contact_id, token_hash, issued_at, revoked_at)
                  VALUES (?1, ?2, ?3, NULL)
@@ -499,7 +502,75 @@ impl AccessStore for SqliteStore {
             end_verifications(conn, contact, now)?;
             crate::outbox::insert(conn, &emails)?;
             target.contact.revoked_at = None;
+            target.contact.awaiting_approval = false;
             Ok(target)
+        })
+        .await
+    }
+
+    async fn invite_colleague(&self, invite: &ColleagueInvite) -> Result<ContactInPortal> {
+        let c = invite.colleague.clone();
+        let token = invite.token;
+        let cap = invite.cap;
+        let emails = invite.emails.clone();
+        let entry = crate::workflow::rows::Recorded::new(Some(&invite.activity))?;
+        self.write_content(c.portal_id, move |conn| {
+            let key = &c.portal_id.as_bytes()[..];
+            let mode: Option<String> = conn
+                .prepare_cached("SELECT colleague_invitations FROM portals WHERE id = ?1")
+                .and_then(|mut s| s.query_row([key], |row| row.get(0)).optional())
+                .db("reading a portal's invitation mode")?;
+            let mode = mode.ok_or(Error::NotFound {
+                entity: Entity::Portal,
+            })?;
+            let mode = InvitationMode::parse("colleague_invitations", &mode)?;
+            let active: i64 = conn
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM contacts WHERE portal_id = ?1 AND revoked_at IS NULL",
+                )
+                .and_then(|mut s| s.query_row([key], |row| row.get(0)))
+                .db("counting a portal's contacts")?;
+            team::judge_colleague_invite(
+                mode,
+                usize::try_from(active).unwrap_or(usize::MAX),
+                cap,
+                c.awaiting_approval,
+                token.is_some(),
+            )?;
+            if exists(
+                conn,
+                "SELECT 1 FROM contacts WHERE id = ?1",
+                [&c.id.as_bytes()[..]],
+            )? {
+                return Err(Error::conflict("a contact with this id already exists"));
+            }
+            if exists(
+                conn,
+                "SELECT 1 FROM contacts WHERE portal_id = ?1 AND email = ?2",
+                params![key, c.email.as_str()],
+            )? {
+                return Err(Error::conflict(
+                    "a contact with this email already exists in the portal",
+                ));
+            }
+            entry.insert(conn, c.portal_id)?;
+            crate::directory::insert_contact(conn, &c)?;
+            if let Some(token) = token {
+                conn.prepare_cached(
+                    "INSERT INTO invites (contact_id, token_hash, issued_at, revoked_at)
+                     VALUES (?1, ?2, ?3, NULL)",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        &c.id.as_bytes()[..],
+                        &token.as_bytes()[..],
+                        micros(c.created_at)
+                    ])
+                })
+                .db("storing an invite")?;
+            }
+            crate::outbox::insert(conn, &emails)?;
+            load_target(conn, c.id)
         })
         .await
     }

@@ -20,6 +20,7 @@ use portal_core::model::{
 };
 use portal_core::store::{AccessEvent, AccessLogEntry, RequestInfo};
 use portal_core::workflow::TaskEvidence;
+use portal_core::workflow::team::InvitationMode;
 use portal_core::{
     ContactId, Entity, Error, PhaseId, PortalId, Result, TaskId, TemplateId, TenantId,
 };
@@ -288,7 +289,8 @@ pub(crate) fn erasure(row: &Row<'_>) -> rusqlite::Result<portal_core::store::Era
 /// Columns read by [`portal_at`], for a table aliased `p`.
 macro_rules! portal_cols {
     () => {
-        "p.id, p.tenant_id, p.client_name, p.status, p.branding, p.created_at, p.target_date, p.version"
+        "p.id, p.tenant_id, p.client_name, p.status, p.branding, p.created_at, p.target_date, p.version, \
+         p.colleague_invitations"
     };
 }
 pub(crate) use portal_cols;
@@ -310,19 +312,23 @@ pub(crate) fn portal_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Portal> 
             ),
         },
         version: version(row, base + 7)?,
+        colleague_invitations: parsed(row, base + 8, |s| {
+            InvitationMode::parse("colleague_invitations", s)
+        })?,
     })
 }
 
 /// Columns read by [`contact_at`], for a table aliased `c`.
 macro_rules! contact_cols {
     () => {
-        "c.id, c.portal_id, c.name, c.email, c.revoked_at, c.created_at, c.time_zone"
+        "c.id, c.portal_id, c.name, c.email, c.revoked_at, c.created_at, c.time_zone, \
+         c.invited_by, c.awaiting_approval, c.role"
     };
 }
 pub(crate) use contact_cols;
 
 /// Number of columns in `contact_cols!()`.
-pub(crate) const CONTACT_WIDTH: usize = 7;
+pub(crate) const CONTACT_WIDTH: usize = 10;
 
 /// A contact from `contact_cols!()` starting at column `base`.
 pub(crate) fn contact_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Contact> {
@@ -334,6 +340,12 @@ pub(crate) fn contact_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Contact
         revoked_at: opt_time(row, base + 4)?,
         created_at: time(row, base + 5)?,
         time_zone: zone(row, base + 6)?,
+        invited_by: match row.get_ref(base + 7)? {
+            rusqlite::types::ValueRef::Null => None,
+            _ => Some(contact_id(row, base + 7)?),
+        },
+        awaiting_approval: row.get(base + 8)?,
+        role: row.get(base + 9)?,
     })
 }
 

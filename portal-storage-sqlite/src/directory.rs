@@ -91,7 +91,7 @@ pub(crate) const PORTAL_PAGE: codec::PageQuery = codec::PageQuery {
         ", p.rowid FROM portals p WHERE p.tenant_id = ?1 AND (p.created_at, p.rowid) > (?2, ?3)
          ORDER BY p.created_at, p.rowid LIMIT ?4"
     ),
-    width: 8,
+    width: 9,
 };
 
 /// A portal's contacts oldest first, by key `(created_at, rowid)` (see
@@ -309,22 +309,7 @@ impl DirectoryStore for SqliteStore {
                     "a contact with this email already exists in the portal",
                 ));
             }
-            conn.prepare_cached(
-                "INSERT INTO contacts (id, portal_id, name, email, revoked_at, created_at, time_zone)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    &c.id.as_bytes()[..],
-                    &c.portal_id.as_bytes()[..],
-                    c.name,
-                    c.email.as_str(),
-                    c.revoked_at.map(micros),
-                    micros(c.created_at),
-                    c.time_zone.name()
-                ])
-            })
-            .db("storing a contact")?;
+            insert_contact(conn, &c)?;
             entry.insert(conn, c.portal_id)?;
             Ok(())
         })
@@ -591,6 +576,11 @@ impl DirectoryStore for SqliteStore {
                     PortalEdit::Team(_) => conn
                         .prepare_cached("UPDATE portals SET team = ?1 WHERE id = ?2")
                         .and_then(|mut s| s.execute(params![branding, key])),
+                    PortalEdit::ColleagueInvitations(mode) => conn
+                        .prepare_cached(
+                            "UPDATE portals SET colleague_invitations = ?1 WHERE id = ?2",
+                        )
+                        .and_then(|mut s| s.execute(params![mode.as_str(), key])),
                     _ => return Err(Error::storage_msg("an edit this store does not know")),
                 }
                 .db("editing a portal")?;
@@ -1071,8 +1061,9 @@ fn stored_version(conn: &rusqlite::Connection, sql: &str, key: &[u8]) -> Result<
 pub(crate) fn insert_portal(conn: &Connection, p: &Portal, branding: &str) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO portals
-           (id, tenant_id, client_name, status, branding, created_at, target_date)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+           (id, tenant_id, client_name, status, branding, created_at, target_date,
+            colleague_invitations)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -1082,7 +1073,8 @@ pub(crate) fn insert_portal(conn: &Connection, p: &Portal, branding: &str) -> Re
             p.status.as_str(),
             branding,
             micros(p.created_at),
-            p.target_date.map(codec::date_str)
+            p.target_date.map(codec::date_str),
+            p.colleague_invitations.as_str()
         ])
     })
     .db("storing a portal")?;
@@ -1105,5 +1097,31 @@ fn host_free(
             "another account already uses this host name for its portal",
         ));
     }
+    Ok(())
+}
+
+/// Writes a new contact row, every column of [`Contact`] (the caller checked the
+/// portal, the id and the email).
+pub(crate) fn insert_contact(conn: &rusqlite::Connection, c: &Contact) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO contacts (id, portal_id, name, email, revoked_at, created_at, time_zone,
+                               invited_by, awaiting_approval, role)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            &c.id.as_bytes()[..],
+            &c.portal_id.as_bytes()[..],
+            c.name,
+            c.email.as_str(),
+            c.revoked_at.map(micros),
+            micros(c.created_at),
+            c.time_zone.name(),
+            c.invited_by.map(|i| i.as_bytes().to_vec()),
+            c.awaiting_approval,
+            c.role
+        ])
+    })
+    .db("storing a contact")?;
     Ok(())
 }

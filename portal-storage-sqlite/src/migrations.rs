@@ -775,6 +775,17 @@ ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER;
 ALTER TABLE sessions ADD COLUMN user_agent TEXT;
 "#;
 
+/// Version 25, colleagues (issue 15): a portal's colleague-invitation mode; a contact's inviter,
+/// its approval wait and its role.
+const V25: &str = r#"
+ALTER TABLE portals ADD COLUMN colleague_invitations TEXT NOT NULL DEFAULT 'after_approval'
+    CHECK (colleague_invitations IN ('off', 'at_once', 'after_approval'));
+ALTER TABLE contacts ADD COLUMN invited_by BLOB CHECK (invited_by IS NULL OR length(invited_by) = 16);
+ALTER TABLE contacts ADD COLUMN awaiting_approval INTEGER NOT NULL DEFAULT 0
+    CHECK (awaiting_approval IN (0, 1));
+ALTER TABLE contacts ADD COLUMN role TEXT;
+"#;
+
 /// Version 27: the onboarding team and questions to one person (issue 14).
 /// - `portals.team`: the portal's onboarding team as a JSON array of members (name,
 ///   role, email, photo reference), in display order; `[]` for none. Written with
@@ -789,7 +800,7 @@ ALTER TABLE questions ADD COLUMN addressed_to TEXT;
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
     V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18, V19, V21, V23,
-    V24, V27,
+    V24, V25, V27,
 ];
 
 /// The schema version this build writes: the number of migrations.

@@ -259,6 +259,7 @@ fn body_for(op: &Value) -> Option<Value> {
         "DocumentCheck" => json!({"data_base64": "JVBERi0xLjcKJSVFT0YK"}),
         "ClearStuckInput" => json!({"answer": "Sent it by phone."}),
         "DueDateDecisionInput" => json!({"approve": true}),
+        "ColleagueInvitationsInput" => json!({"mode": "at_once"}),
         "WebhookEndpointInput" => json!({"url": "https://psa.example.com/hooks"}),
         "WebhookEndpointPatch" => json!({"description": "PSA sync"}),
         other => panic!("no sample body for {other}"),
@@ -1609,6 +1610,65 @@ async fn an_msps_day_through_every_route() {
         &[ds.json["items"][0]["id"].as_str().unwrap().to_owned()]
     ));
     call!(req(Method::DELETE, "/webhooks/endpoints/{endpoint}", &hid));
+    // Colleagues: the invitation mode, then two colleagues the contact invited wait
+    // for approval; one is approved (their invitation goes out), one declined.
+    let portal_now = call!(req(
+        Method::GET,
+        "/portals/{portal}",
+        std::slice::from_ref(&p)
+    ));
+    let set = call!(
+        req(
+            Method::PUT,
+            "/portals/{portal}/colleague-invitations",
+            std::slice::from_ref(&p)
+        )
+        .header("if-match", portal_now.page.header("etag").to_owned())
+        .json(json!({ "mode": "after_approval" }))
+    );
+    assert_eq!(set.json["colleague_invitations"], "after_approval");
+    let target = portal_core::store::ContactInPortal {
+        contact: api.h.store.contact(api.h.contact.id).await.unwrap(),
+        portal: api.h.store.portal(api.h.portal.id).await.unwrap(),
+    };
+    let ctx = portal_core::store::ClientContext::new(
+        &target,
+        portal_core::Clock::now(api.h.clock.as_ref()) + chrono::TimeDelta::hours(1),
+    );
+    for (name, email) in [
+        ("Pat Pending", "pat@contoso.example"),
+        ("Dan Declined", "dan@contoso.example"),
+    ] {
+        api.h
+            .service
+            .invite_colleague(&ctx, name, email)
+            .await
+            .unwrap();
+    }
+    let pending = call!(req(
+        Method::GET,
+        "/portals/{portal}/colleagues/pending",
+        std::slice::from_ref(&p)
+    ));
+    let ids: Vec<String> = pending.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2, "{}", pending.page.body);
+    assert_eq!(pending.json["items"][0]["awaiting_approval"], true);
+    let approved = call!(req(
+        Method::POST,
+        "/portals/{portal}/contacts/{contact}/approve",
+        &[p.clone(), ids[0].clone()]
+    ));
+    assert_eq!(approved.json["awaiting_approval"], false);
+    call!(req(
+        Method::POST,
+        "/portals/{portal}/contacts/{contact}/decline",
+        &[p.clone(), ids[1].clone()]
+    ));
     // Every route of the document was called with success.
     let documented: std::collections::BTreeSet<String> = routes(&api.doc)
         .into_iter()

@@ -25,5 +25,6 @@ mod server;
 mod signatures;
 mod smtp;
 mod snapshots;
+mod team;
 mod webhooks;
 mod workflow;

@@ -450,3 +450,56 @@ async fn onboarding_team_card_and_a_question_to_one_member() {
     insta::assert_snapshot!("home_with_onboarding_team", home.body);
     insta::assert_snapshot!("questions_to_one_member", thread.body);
 }
+
+/// Issue 15: the colleagues page and the task page's claim / hand-off panel.
+#[tokio::test]
+async fn team_pages() {
+    use portal_core::workflow::team::InvitationMode;
+    let h = Harness::start(Options::memory()).await;
+    let b = h.browser();
+    h.sign_in(&b).await;
+    h.service
+        .add_contact(
+            &h.staff,
+            h.portal.id,
+            "Ann Colleague",
+            "ann@contoso.example",
+        )
+        .await
+        .unwrap();
+    let team = b.get("/team").await;
+    let refused = b
+        .post(
+            "/team",
+            &[("csrf", &team.csrf()), ("name", "Sam"), ("email", "nope")],
+        )
+        .await;
+    let requested = b
+        .post(
+            "/team",
+            &[
+                ("csrf", &team.csrf()),
+                ("name", "Pat Pending"),
+                ("email", "pat@contoso.example"),
+            ],
+        )
+        .await;
+    let requested = b.get(&requested.header("location")).await;
+    h.service
+        .set_colleague_invitations(&h.staff, h.portal.id, InvitationMode::Off, None)
+        .await
+        .unwrap();
+    let off = b.get("/team").await;
+    let task = format!("/tasks/{}", h.tasks["standard"]);
+    let claimable = b.get(&task).await;
+    b.post(&format!("{task}/claim"), &[("csrf", &claimable.csrf())])
+        .await;
+    let mine = b.get(&task).await;
+    let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!("team_page", team.body);
+    insta::assert_snapshot!("team_page_refused", refused.body);
+    insta::assert_snapshot!("team_page_requested", requested.body);
+    insta::assert_snapshot!("team_page_off", off.body);
+    insta::assert_snapshot!("task_team_claimable", claimable.body);
+    insta::assert_snapshot!("task_team_mine", mine.body);
+}

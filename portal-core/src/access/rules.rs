@@ -646,6 +646,9 @@ mod tests {
             revoked_at: None,
             time_zone: Default::default(),
             created_at: t0(),
+            invited_by: None,
+            awaiting_approval: false,
+            role: None,
         };
         let expires_at = verification_expiry(t0(), &pol());
         assert_eq!(expires_at, t0() + TimeDelta::minutes(150));

@@ -91,6 +91,7 @@ mod signatures;
 mod staff;
 mod support;
 mod task_erasure;
+mod team;
 mod versions;
 mod webhooks;
 mod workflow;
@@ -180,6 +181,7 @@ pub use staff::{
     ADMIN_USE_CASES, STAFF_USE_CASES, staff_actions_land_in_the_feed, staff_isolation, staff_roles,
 };
 pub use task_erasure::{delete_portal_erases_signature_images, delete_task_erases_its_files};
+pub use team::{colleague_cap, colleague_invites, concurrent_colleague_invites};
 pub use versions::{
     concurrent_tenant_hosts, concurrent_versioned_edits, contact_edit_compare_and_set,
     portal_fields_in_one_unit, tenant_settings_in_one_unit, versions_compare_and_set,
@@ -211,6 +213,10 @@ pub async fn run_all(store: Arc<dyn Store>) {
     concurrent_versioned_edits(store.clone()).await;
     concurrent_tenant_hosts(store.clone()).await;
     remove_contact_erases_access(s).await;
+    // Colleagues.
+    colleague_invites(s).await;
+    colleague_cap(s).await;
+    concurrent_colleague_invites(store.clone()).await;
     phases_and_tasks(s).await;
     concurrent_positions(store.clone()).await;
     portal_snapshot_order(s).await;
@@ -369,7 +375,7 @@ macro_rules! conformance_tests {
             portal_fields_in_one_unit, tenant_settings_in_one_unit, contact_edit_compare_and_set,
             activity_pages_by_key, access_log_pages_by_key,
             portals_page_by_key, contacts_page_by_key, templates_page_by_key,
-            remove_contact_erases_access,
+            remove_contact_erases_access, colleague_invites, colleague_cap,
             phases_and_tasks, portal_snapshot_order, logos, onboarding_team,
             tenant_isolation, invites, revoke_invite_keeps_sessions, start_verification,
             verification_limit_per_contact, code_redeem_creates_session,
@@ -408,7 +414,7 @@ macro_rules! conformance_tests {
             signature_submitted_once, signatures_found_by_document, signature_document_attached
         );
         $crate::conformance_tests!(@each arc $make;
-            concurrent_positions, concurrent_issue_code, concurrent_magic_link_redeem,
+            concurrent_positions, concurrent_colleague_invites, concurrent_issue_code, concurrent_magic_link_redeem,
             concurrent_code_redeem, concurrent_approvals, concurrent_checklist_items,
             concurrent_wrong_codes, concurrent_verification_starts, revocation_races_sign_ins,
             concurrent_answers, concurrent_comments, concurrent_activity_appends,

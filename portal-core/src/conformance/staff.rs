@@ -58,6 +58,7 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "signatures_of_document",
     "staff_signature_document",
     "review_queue",
+    "pending_colleagues",
     "pending_due_dates",
     "failed_mail",
     "list_portals",
@@ -89,6 +90,9 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "staff_complete",
     "clear_stuck",
     "decide_due_date",
+    "approve_colleague",
+    "decline_colleague",
+    "set_colleague_invitations",
     "answer_question",
     "update_tenant_branding",
     "update_portal_branding",
@@ -145,6 +149,7 @@ pub const ADMIN_USE_CASES: &[&str] = &[
     "reveal_credentials",
     "purge_credentials",
     "staff_sweep_file_drops",
+    "set_colleague_invitations",
     "delete_portal",
 ];
 
@@ -198,6 +203,9 @@ struct TenantA {
     stuck: TaskId,
     /// A client task with a pending due-date request (number 1).
     due: TaskId,
+    /// Two colleagues the contact invited, awaiting approval.
+    to_approve: ContactId,
+    to_decline: ContactId,
 }
 
 async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
@@ -388,9 +396,24 @@ async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
         .request_due_date(&ctx, due, later, "CFO away")
         .await
         .unwrap();
+    let colleague = |name: &'static str, email: &'static str| {
+        let ctx = ctx.clone();
+        async move {
+            service
+                .invite_colleague(&ctx, name, email)
+                .await
+                .unwrap()
+                .colleague
+                .id
+        }
+    };
+    let to_approve = colleague("Ann Approve", "ann@client-a.example").await;
+    let to_decline = colleague("Dan Decline", "dan@client-a.example").await;
     let a = TenantA {
         stuck,
         due,
+        to_approve,
+        to_decline,
         tenant: seeded.tenant.id,
         drop_task,
         dropped,
@@ -700,6 +723,24 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
             .decide_due_date(staff, p, a.due, 1, true, None)
             .await
             .map(drop),
+        "pending_colleagues" => {
+            let pending = service.pending_colleagues(staff, p).await?;
+            shows_a(staff, a, !pending.is_empty())
+        }
+        "approve_colleague" => service
+            .approve_colleague(staff, a.to_approve)
+            .await
+            .map(drop),
+        "decline_colleague" => service.decline_colleague(staff, a.to_decline).await,
+        "set_colleague_invitations" => service
+            .set_colleague_invitations(
+                staff,
+                p,
+                crate::workflow::team::InvitationMode::AtOnce,
+                None,
+            )
+            .await
+            .map(drop),
         "answer_question" => service
             .answer_question(staff, p, a.question, "Monday")
             .await
@@ -1001,6 +1042,7 @@ const NOT_IN_A_FEED: &[&str] = &[
     "attach_signature_document",
     "review_queue",
     "pending_due_dates",
+    "pending_colleagues",
     "failed_mail",
     "list_portals",
     "list_contacts",

@@ -163,6 +163,7 @@ pub(crate) fn new_portal(tenant: TenantId, created_at: DateTime<Utc>) -> Portal 
         created_at,
         target_date: None,
         version: crate::model::first_version(),
+        colleague_invitations: Default::default(),
     }
 }
 
@@ -175,6 +176,9 @@ pub(crate) fn new_contact(portal: PortalId, email: &str, created_at: DateTime<Ut
         revoked_at: None,
         time_zone: TimeZone::parse("America/New_York").unwrap(),
         created_at,
+        invited_by: None,
+        awaiting_approval: false,
+        role: None,
     }
 }
 

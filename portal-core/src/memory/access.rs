@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    InviteRec, LiveCode, MemoryStore, SessionRec, State, VerificationRec, newest_first, not_found,
+    InviteRec, LiveCode, MemoryStore, Seq, SessionRec, State, VerificationRec, newest_first,
+    not_found,
 };
 use crate::access::rules::{self, CodeOutcome, CodeState, Withdrawal};
 use crate::access::{AccessPolicy, SessionPolicy};
@@ -15,10 +16,11 @@ use crate::model::Contact;
 use crate::outbox::OutboxMessage;
 use crate::secret::{CodeHash, TokenHash};
 use crate::store::{
-    AccessEvent, AccessLogEntry, AccessStore, ClientContext, ContactInPortal, NewCode, NewSession,
-    Page, PageKey, RequestInfo, SessionSummary, VerificationView,
+    AccessEvent, AccessLogEntry, AccessStore, ClientContext, ColleagueInvite, ContactInPortal,
+    NewCode, NewSession, Page, PageKey, RequestInfo, SessionSummary, VerificationView,
 };
 use crate::workflow::ActivityEntry;
+use crate::workflow::team;
 
 impl State {
     /// The contact an invite is for, judged by [`rules::judge_invite`].
@@ -199,9 +201,75 @@ impl AccessStore for MemoryStore {
             );
             if let Some(c) = st.contacts.get_mut(&contact) {
                 c.value.revoked_at = None;
+                c.value.awaiting_approval = false;
             }
             st.end_verifications(contact);
             st.target(contact)
+        })
+    }
+
+    async fn invite_colleague(&self, invite: &ColleagueInvite) -> Result<ContactInPortal> {
+        self.with(|st| {
+            let c = &invite.colleague;
+            let mode = st
+                .portals
+                .get(&c.portal_id)
+                .ok_or_else(|| not_found(Entity::Portal))?
+                .value
+                .colleague_invitations;
+            let active = st
+                .contacts
+                .values()
+                .filter(|o| o.value.portal_id == c.portal_id && o.value.revoked_at.is_none())
+                .count();
+            team::judge_colleague_invite(
+                mode,
+                active,
+                invite.cap,
+                c.awaiting_approval,
+                invite.token.is_some(),
+            )?;
+            if st.contacts.contains_key(&c.id) {
+                return Err(Error::conflict("contact id already exists"));
+            }
+            if st
+                .contacts
+                .values()
+                .any(|o| o.value.portal_id == c.portal_id && o.value.email == c.email)
+            {
+                return Err(Error::conflict(
+                    "a contact with this email already exists in this portal",
+                ));
+            }
+            if let Some(token) = &invite.token
+                && st.invites.contains_key(token)
+            {
+                return Err(Error::conflict("invite token already exists"));
+            }
+            invite.activity.ensure_portal(c.portal_id)?;
+            st.check_new_mail(&invite.emails)?;
+            let seq = st.seq();
+            st.contacts.insert(
+                c.id,
+                Seq {
+                    seq,
+                    value: c.clone(),
+                },
+            );
+            if let Some(token) = invite.token {
+                st.current_invite.insert(c.id, token);
+                st.invites.insert(
+                    token,
+                    InviteRec {
+                        contact: c.id,
+                        issued_at: c.created_at,
+                        revoked_at: None,
+                    },
+                );
+            }
+            st.activity.push(invite.activity.clone());
+            st.queue_mail(&invite.emails);
+            st.target(c.id)
         })
     }
 

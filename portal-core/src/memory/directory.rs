@@ -357,6 +357,7 @@ impl DirectoryStore for MemoryStore {
                         | PortalEdit::Status(_)
                         | PortalEdit::Branding(_)
                         | PortalEdit::Team(_)
+                        | PortalEdit::ColleagueInvitations(_)
                 ) {
                     return Err(Error::storage_msg("an edit this store does not know"));
                 }
@@ -372,6 +373,7 @@ impl DirectoryStore for MemoryStore {
                     PortalEdit::Status(status) => p.value.status = *status,
                     PortalEdit::Branding(branding) => p.value.branding = branding.clone(),
                     PortalEdit::Team(_) => {}
+                    PortalEdit::ColleagueInvitations(mode) => p.value.colleague_invitations = *mode,
                 }
             }
             p.value.version += 1;

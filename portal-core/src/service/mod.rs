@@ -15,6 +15,7 @@ mod reminders;
 mod retention;
 mod signatures;
 mod staff;
+mod team;
 mod template;
 mod versioned;
 mod workflow;
@@ -35,6 +36,7 @@ pub use reminders::{ReminderReport, ReminderTarget};
 pub use retention::spawn_retention;
 pub use signatures::{SignatureEvidence, SignatureInput};
 pub use staff::{ContactSummary, InviteLink, MAX_RECIPIENTS, PortalSummary};
+pub use team::InvitedColleague;
 pub use versioned::{PortalUpdate, TenantUpdate};
 pub use workflow::client_actor;
 
@@ -410,6 +412,7 @@ impl PortalService {
             created_at: self.inner.clock.now(),
             target_date: None,
             version: crate::model::first_version(),
+            colleague_invitations: Default::default(),
         };
         let activity = self.staff_entry(
             staff,
@@ -463,6 +466,9 @@ impl PortalService {
             revoked_at: None,
             time_zone,
             created_at: self.inner.clock.now(),
+            invited_by: None,
+            awaiting_approval: false,
+            role: None,
         };
         let activity = self.staff_entry(
             staff,

@@ -133,6 +133,7 @@ impl PortalService {
             created_at: now,
             target_date: None,
             version: crate::model::first_version(),
+            colleague_invitations: Default::default(),
         };
         let (phases, tasks) =
             template.instantiate(portal.id, start_date, now, self.inner.random.as_ref())?;

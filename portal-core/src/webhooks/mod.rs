@@ -309,6 +309,12 @@ pub const fn event_type(kind: ActivityKind) -> &'static str {
         K::DueDateApproved => "task.due_date_approved",
         K::DueDateDeclined => "task.due_date_declined",
         K::TeamChanged => "portal.team_changed",
+        K::ColleagueInvited => "contact.colleague_invited",
+        K::ColleagueApproved => "contact.colleague_approved",
+        K::ColleagueDeclined => "contact.colleague_declined",
+        K::TaskClaimed => "task.claimed",
+        K::TaskHandedOff => "task.handed_off",
+        K::ColleagueInvitationsSet => "portal.colleague_invitations_set",
     }
 }
 
@@ -367,6 +373,12 @@ pub const EVENT_TYPES: &[&str] = &[
     "task.due_date_approved",
     "task.due_date_declined",
     "portal.team_changed",
+    "contact.colleague_invited",
+    "contact.colleague_approved",
+    "contact.colleague_declined",
+    "task.claimed",
+    "task.handed_off",
+    "portal.colleague_invitations_set",
 ];
 
 /// Whether `filter` (empty: every type) lets events of `event_type` through.

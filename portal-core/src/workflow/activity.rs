@@ -124,6 +124,23 @@ pub enum ActivityKind {
     /// name; the detail lists the members). Staff-only: the client sees the team on
     /// the home page itself.
     TeamChanged,
+    /// A contact invited a colleague (the actor is the inviter, the subject the
+    /// colleague's name; the detail says whether staff approve first). Staff-only.
+    ColleagueInvited,
+    /// The MSP approved a colleague a contact invited, and sent their invitation (the
+    /// subject is their name). Staff-only.
+    ColleagueApproved,
+    /// The MSP declined a colleague a contact invited; the contact is removed (the
+    /// subject is their name). Staff-only.
+    ColleagueDeclined,
+    /// A contact took an unassigned client task on.
+    TaskClaimed,
+    /// A contact handed their task to a colleague (the detail names the colleague and
+    /// has the note).
+    TaskHandedOff,
+    /// The MSP changed whether and how contacts invite colleagues (the detail has the
+    /// setting). Staff-only.
+    ColleagueInvitationsSet,
 }
 
 impl ActivityKind {
@@ -182,6 +199,12 @@ impl ActivityKind {
             Self::DueDateApproved => "approved a new due date for",
             Self::DueDateDeclined => "declined a new due date for",
             Self::TeamChanged => "changed the onboarding team of",
+            Self::ColleagueInvited => "invited their colleague",
+            Self::ColleagueApproved => "approved the invited colleague",
+            Self::ColleagueDeclined => "declined the invited colleague",
+            Self::TaskClaimed => "took on",
+            Self::TaskHandedOff => "handed on",
+            Self::ColleagueInvitationsSet => "changed who may invite colleagues to",
         }
     }
 
@@ -206,6 +229,10 @@ impl ActivityKind {
                 | Self::TaskAdded
                 | Self::PhaseAdded
                 | Self::TeamChanged
+                | Self::ColleagueInvited
+                | Self::ColleagueApproved
+                | Self::ColleagueDeclined
+                | Self::ColleagueInvitationsSet
         )
     }
 }

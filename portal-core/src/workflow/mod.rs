@@ -13,6 +13,7 @@ pub mod ics;
 pub mod plan;
 pub mod stuck;
 pub mod survey;
+pub mod team;
 pub mod template;
 pub mod video;
 

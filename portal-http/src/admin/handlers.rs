@@ -319,6 +319,35 @@ impl PortalApp {
                 s.revoke_contact(&call.staff, c.id).await?;
                 Ok(ApiReply::ok(self.contact_view(call, &p, c.id).await?))
             }
+            Op::PendingColleagues => {
+                let p = self.portal_in(call, 0).await?;
+                let all = s.pending_colleagues(&call.staff, p.id).await?;
+                Ok(call.page(all.iter().map(|c| views::contact(c, None)).collect()))
+            }
+            Op::ApproveColleague => {
+                let p = self.portal_in(call, 0).await?;
+                let c = self.contact_in(&p, param(call, 1)).await?;
+                s.approve_colleague(&call.staff, c.id).await?;
+                Ok(ApiReply::ok(self.contact_view(call, &p, c.id).await?))
+            }
+            Op::DeclineColleague => {
+                let p = self.portal_in(call, 0).await?;
+                let c = self.contact_in(&p, param(call, 1)).await?;
+                s.decline_colleague(&call.staff, c.id).await?;
+                Ok(ApiReply::empty(http::StatusCode::NO_CONTENT))
+            }
+            Op::SetColleagueInvitations => {
+                let p = self.portal_in(call, 0).await?;
+                let expected = call.if_match_version(p.version)?;
+                let m = object(&call.body)?;
+                let mode = portal_core::workflow::team::InvitationMode::parse(
+                    "mode",
+                    &req_str(m, "mode")?,
+                )?;
+                s.set_colleague_invitations(&call.staff, p.id, mode, Some(expected))
+                    .await?;
+                self.detail_reply(p.id).await
+            }
             Op::RevokeInvite => {
                 let p = self.portal_in(call, 0).await?;
                 let c = self.contact_in(&p, param(call, 1)).await?;

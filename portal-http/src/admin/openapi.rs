@@ -341,6 +341,7 @@ fn schemas() -> Map<String, Value> {
         "target_date": { "type": ["string", "null"], "format": "date" },
         "created_at": time(),
         "version": { "type": "integer", "minimum": 1, "description": "Raised by every change of the portal's own fields (name, status, target date, branding; not its plan); the ETag of the portal is \"v<version>\"." },
+        "colleague_invitations": { "type": "string", "enum": ["off", "at_once", "after_approval"], "description": "Whether contacts may invite colleagues, and whether staff approve each first." },
     });
     let progress = object(
         &["completed", "total"],
@@ -773,7 +774,17 @@ fn schemas() -> Map<String, Value> {
                 "revoked_at": { "type": ["string", "null"], "format": "date-time" },
                 "last_access": { "type": ["string", "null"], "format": "date-time" },
                 "created_at": time(),
+                "invited_by": { "type": ["string", "null"], "format": "uuid", "description": "The contact who invited this one from the portal, if a colleague did." },
+                "awaiting_approval": { "type": "boolean", "description": "Invited by a colleague and waiting for staff to approve (no link yet)." },
+                "role": { "type": ["string", "null"], "maxLength": 40 },
             }),
+        ),
+    );
+    put(
+        "ColleagueInvitationsInput",
+        object(
+            &["mode"],
+            json!({ "mode": { "type": "string", "enum": ["off", "at_once", "after_approval"] } }),
         ),
     );
     put(

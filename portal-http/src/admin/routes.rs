@@ -26,6 +26,10 @@ pub(crate) enum Op {
     EditContact,
     RevokeContact,
     RevokeInvite,
+    PendingColleagues,
+    ApproveColleague,
+    DeclineColleague,
+    SetColleagueInvitations,
     AddPhase,
     AddTask,
     GetTask,
@@ -336,6 +340,42 @@ pub(crate) fn routes() -> Vec<Route> {
         .admin()
         .summary("Kill a contact's invite link (sessions keep working)")
         .ok(200, "Contact"),
+        r(
+            M::GET,
+            "/portals/{portal}/colleagues/pending",
+            PendingColleagues,
+            "listPendingColleagues",
+        )
+        .summary("Colleagues the portal's contacts invited who wait for approval, oldest first")
+        .ok(200, "ContactPage")
+        .paged(),
+        r(
+            M::POST,
+            "/portals/{portal}/contacts/{contact}/approve",
+            ApproveColleague,
+            "approveColleague",
+        )
+        .summary("Approve a colleague a contact invited: their own invitation is issued and emailed")
+        .ok(200, "Contact"),
+        r(
+            M::POST,
+            "/portals/{portal}/contacts/{contact}/decline",
+            DeclineColleague,
+            "declineColleague",
+        )
+        .summary("Decline a colleague a contact invited: they are removed (they never had a link)")
+        .empty(204),
+        r(
+            M::PUT,
+            "/portals/{portal}/colleague-invitations",
+            SetColleagueInvitations,
+            "setColleagueInvitations",
+        )
+        .admin()
+        .summary("Set whether the portal's contacts may invite colleagues: off, at_once or after_approval (the default)")
+        .body("ColleagueInvitationsInput")
+        .ok(200, "Portal")
+        .if_match(),
         r(M::POST, "/portals/{portal}/phases", AddPhase, "addPhase")
             .summary("Append a phase to the plan")
             .body("PhaseInput")
@@ -809,6 +849,10 @@ const fn use_cases(op: Op) -> &'static [&'static str] {
         EditContact => &["edit_contact"],
         RevokeContact => &["revoke_contact"],
         RevokeInvite => &["revoke_invite"],
+        PendingColleagues => &["pending_colleagues"],
+        ApproveColleague => &["approve_colleague"],
+        DeclineColleague => &["decline_colleague"],
+        SetColleagueInvitations => &["set_colleague_invitations"],
         AddPhase => &["add_phase", "add_plan_phase"],
         AddTask => &["add_task", "add_plan_task"],
         GetTask => &["staff_task"],

@@ -80,6 +80,7 @@ pub(crate) fn portal(p: &Portal) -> Value {
         "target_date": p.target_date.map(|d| d.to_string()),
         "created_at": time(p.created_at),
         "version": p.version,
+        "colleague_invitations": p.colleague_invitations.as_str(),
     })
 }
 
@@ -261,6 +262,9 @@ pub(crate) fn contact(c: &Contact, last_access: Option<chrono::DateTime<chrono::
         "revoked_at": opt_time(c.revoked_at),
         "last_access": opt_time(last_access),
         "created_at": time(c.created_at),
+        "invited_by": c.invited_by.map(|i| i.to_string()),
+        "awaiting_approval": c.awaiting_approval,
+        "role": c.role,
     })
 }
 

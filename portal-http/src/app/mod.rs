@@ -40,6 +40,7 @@ mod portal;
 mod reminders;
 mod settings;
 mod tasks;
+mod team;
 
 use failure::{Failure, Refusal};
 
@@ -415,6 +416,8 @@ impl PortalApp {
                 "task_action",
                 self.task_action(&req, id, action, body).await,
             ),
+            (["team"], true, _) => ("team", self.team(&req).await),
+            (["team"], _, true) => ("invite_colleague", self.invite_colleague(&req, body).await),
             (["questions"], true, _) => ("questions", self.questions(&req).await),
             (["questions"], _, true) => ("ask_question", self.ask_question(&req, body).await),
             (["settings"], true, _) => ("settings", self.settings(&req).await),
@@ -457,6 +460,7 @@ impl PortalApp {
                 | ["favicon.svg" | "favicon.ico"]
                 | ["settings"]
                 | ["settings", "time-zone" | "sign-out-others"]
+                | ["team"]
                 | ["r", "snooze" | "unsubscribe", _],
                 _,
                 _,

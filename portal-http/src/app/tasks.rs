@@ -59,7 +59,7 @@ fn credential_form(fields: &[(String, String)]) -> CredentialForm {
     }
 }
 
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields
         .iter()
         .find(|(k, _)| k == name)
@@ -111,6 +111,8 @@ fn notice_for(done: &str) -> Option<&'static str> {
             "Asked. Your onboarding team will approve or decline the new date; you'll get an email."
         }
         "asked" => "Question sent. Your onboarding team will answer here.",
+        "claim" => "It's yours now: the task shows as assigned to you.",
+        "hand-off" => "Handed over. Your colleague has been emailed a link to this task.",
         "signed" => "Signed. Thank you! Your evidence certificate is linked below.",
         "credentials" => {
             "Credentials submitted. They are encrypted and only your onboarding team can reveal them."
@@ -166,6 +168,11 @@ impl PortalApp {
                 .branded(Some(snap.portal.branding.clone())));
         };
         let comments = self.service.comments(ctx, task_id).await?;
+        let colleagues = if task.assignee == portal_core::model::Side::Client {
+            self.service.colleagues(ctx).await?
+        } else {
+            Vec::new()
+        };
         // Who submitted a handoff and when, never a value.
         let credentials = if matches!(task.kind, TaskKind::CredentialHandoff { .. }) {
             self.service.submitted_credentials(ctx, task_id).await?
@@ -237,6 +244,7 @@ impl PortalApp {
                 drops: &drops,
                 now: self.service.clock().now(),
                 signature: signature.as_ref(),
+                colleagues: &colleagues,
                 signature_error: outcome.signature_error,
                 sign_document: sign_document.as_ref(),
                 help_values: &outcome.help_values,
@@ -328,6 +336,11 @@ impl PortalApp {
                 Err(e) => self.credentials_refused(req, &ctx, id, e).await,
             };
         }
+        if action == "claim" || action == "hand-off" {
+            return self
+                .team_action(req, &ctx, &token, id, action, fields)
+                .await;
+        }
         if action == "stuck" || action == "due-date" {
             return self
                 .help_action(req, &ctx, &token, id, action, fields)
@@ -402,6 +415,54 @@ impl PortalApp {
                     .cookie(self.session_cookie(&token, &ctx)),
             ),
             Err(e) => self.action_failed(req, &ctx, id, e, fields, draft).await,
+        }
+    }
+
+    /// "Take this task on" and "Hand this task to a colleague" (`to`, `note`): on
+    /// success back to the task with a notice; a refused hand-off re-renders the page
+    /// with the message at the form and the note kept (nothing was stored).
+    async fn team_action(
+        &self,
+        req: &Req,
+        ctx: &ClientContext,
+        token: &portal_core::secret::SessionToken,
+        id: &str,
+        action: &str,
+        fields: Vec<(String, String)>,
+    ) -> Result<Reply, Failure> {
+        let task = Self::parse_task_id(id)?;
+        let result = if action == "claim" {
+            self.service.claim_task(ctx, task).await
+        } else {
+            match field(&fields, "to").and_then(|t| t.parse::<portal_core::ContactId>().ok()) {
+                Some(to) => {
+                    let note = field(&fields, "note").unwrap_or("");
+                    self.service.hand_off_task(ctx, task, to, note).await
+                }
+                None => Err(Error::invalid(
+                    "to",
+                    "choose an active colleague of this portal",
+                )),
+            }
+        };
+        match result {
+            Ok(_) => Ok(Reply::see_other(
+                self.config.path(&format!("/tasks/{task}?done={action}")),
+            )
+            .cookie(self.session_cookie(token, ctx))),
+            Err(Error::Invalid { field, reason }) if action == "hand-off" => {
+                let mut field_errors = BTreeMap::new();
+                field_errors.insert(format!("team:{field}"), format!("{}.", capital(&reason)));
+                let outcome = Outcome {
+                    status: Some(StatusCode::UNPROCESSABLE_ENTITY),
+                    error: Some("Nothing was handed over: please check the form below.".to_owned()),
+                    field_errors,
+                    help_values: fields,
+                    ..Outcome::default()
+                };
+                self.render_task(req, ctx, id, outcome, None).await
+            }
+            Err(e) => self.action_failed(req, ctx, id, e, Vec::new(), None).await,
         }
     }
 

@@ -102,6 +102,8 @@ pub struct PortalNav {
     pub questions_href: String,
     /// The contact's settings (time zone, signed-in devices).
     pub settings_href: String,
+    /// The "Your team" page (colleagues, invitations).
+    pub team_href: String,
     /// Where "Sign out" posts.
     pub signout_action: String,
 }
@@ -113,6 +115,7 @@ impl PortalNav {
             home_href: format!("{prefix}/"),
             questions_href: format!("{prefix}/questions"),
             settings_href: format!("{prefix}/settings"),
+            team_href: format!("{prefix}/team"),
             signout_action: format!("{prefix}/sign-out"),
         }
     }

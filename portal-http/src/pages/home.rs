@@ -454,9 +454,12 @@ fn phases(
                         .iter()
                         .copied()
                         .filter(|t| t.assignee == Side::Client);
-                    let (done, open): (Vec<_>, Vec<_>) = agenda::client_order(mine, locked)
+                    let (done, mut open): (Vec<_>, Vec<_>) = agenda::client_order(mine, locked)
                         .into_iter()
                         .partition(|(_, s)| *s == Standing::Done);
+                    // Assigned to you first, then the team's, then a colleague's; the
+                    // agenda's order within each (a stable sort).
+                    open.sort_by_key(|(t, _)| portal_core::workflow::team::owner(t, marks.me));
                     (
                         open.into_iter().map(|(t, _)| view(t)).collect(),
                         done.into_iter().map(|(t, _)| view(t)).collect(),

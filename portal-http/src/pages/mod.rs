@@ -10,6 +10,7 @@ pub mod home;
 pub mod questions;
 pub mod settings;
 pub mod task;
+pub mod team;
 
 pub use access::{InvitePage, MagicPage, MessagePage, ReminderLinkPage, VerifyPage};
 pub use frame::{Chrome, PortalNav};

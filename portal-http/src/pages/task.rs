@@ -463,6 +463,23 @@ pub struct TaskPage {
     pub comments: Vec<CommentView>,
     /// "I'm stuck" and due-date requests.
     pub help: HelpView,
+    /// Claim or hand on the task (shown on open client tasks).
+    pub team: TeamActions,
+}
+
+/// Who has the task, and the forms to take it on or hand it to a colleague.
+#[derive(Debug, Clone, Default)]
+pub struct TeamActions {
+    /// Where "Take this task on" posts, when it is left to the whole team.
+    pub claim_action: Option<String>,
+    /// Where the hand-off form posts, when the task is the contact's.
+    pub hand_off_action: Option<String>,
+    /// Active colleagues to hand it to: `(id, name)`.
+    pub colleagues: Vec<(String, String)>,
+    /// The note typed before a refusal.
+    pub note_draft: String,
+    /// What to fix in the hand-off form.
+    pub hand_off_error: Option<String>,
 }
 
 fn done(by: &Actor, at: DateTime<Utc>, notes: Option<&String>, zone: TimeZone) -> DoneInfo {
@@ -643,6 +660,9 @@ pub struct TaskPageInput<'a> {
     pub now: DateTime<Utc>,
     /// A signature task's signature, once signed.
     pub signature: Option<&'a portal_core::signatures::SignatureRecord>,
+    /// The portal's contacts (for the hand-off form; revoked and waiting ones are
+    /// left out).
+    pub colleagues: &'a [portal_core::model::Contact],
     /// The signature field a refused submission was about.
     pub signature_error: Option<String>,
     /// A signature task's attached document, if any.
@@ -680,11 +700,13 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
     let base = format!("{}/tasks/{}", input.prefix, task.id);
     let zone = c.zone;
     let help = help_view(&input, zone);
+    let team = team_actions(&input, can_act, &base);
     let completion = e
         .completion
         .as_ref()
         .map(|d| done(&d.by, d.at, d.notes.as_ref(), zone));
     let mut page = TaskPage {
+        team,
         c,
         nav,
         task: task_card,
@@ -855,6 +877,42 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
         }
     }
     page
+}
+
+/// The claim and hand-off forms of an open client task the contact may act on.
+fn team_actions(input: &TaskPageInput<'_>, can_act: bool, base: &str) -> TeamActions {
+    let task = input.task;
+    let me = input.marks.me;
+    if !can_act {
+        return TeamActions::default();
+    }
+    let (claim_action, hand_off_action) = match portal_core::workflow::team::owner(task, me) {
+        portal_core::workflow::team::TaskOwner::Team => (Some(format!("{base}/claim")), None),
+        portal_core::workflow::team::TaskOwner::You => (None, Some(format!("{base}/hand-off"))),
+        portal_core::workflow::team::TaskOwner::Colleague => (None, None),
+    };
+    let colleagues = input
+        .colleagues
+        .iter()
+        .filter(|c| c.id != me && portal_core::workflow::team::is_active(c))
+        .map(|c| (c.id.to_string(), c.name.clone()))
+        .collect::<Vec<_>>();
+    TeamActions {
+        claim_action,
+        hand_off_action: hand_off_action.filter(|_| !colleagues.is_empty()),
+        colleagues,
+        note_draft: input
+            .help_values
+            .iter()
+            .find(|(k, _)| k == "note")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default(),
+        hand_off_error: input
+            .field_errors
+            .get("team:to")
+            .or(input.field_errors.get("team:note"))
+            .cloned(),
+    }
 }
 
 #[cfg(test)]

@@ -67,6 +67,7 @@ async fn plan(store: &dyn Store, seed: u64) -> Plan {
         created_at: at(0),
         target_date: None,
         version: portal_core::model::first_version(),
+        colleague_invitations: Default::default(),
     };
     store.create_portal(&portal, None).await.unwrap();
     let phase = store

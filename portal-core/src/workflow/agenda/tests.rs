@@ -332,6 +332,7 @@ fn phase_outlines_have_status_percent_dates_and_one_current_phase() {
             created_at: t0(),
             target_date: None,
             version: 1,
+            colleague_invitations: Default::default(),
         },
         phases: vec![phase(1, 0), phase(2, 1), phase(3, 2), phase(4, 3)],
         tasks: vec![

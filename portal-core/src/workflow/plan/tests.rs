@@ -53,6 +53,9 @@ fn contact(n: u128) -> Contact {
         revoked_at: None,
         time_zone: crate::model::TimeZone::UTC,
         created_at: t0(),
+        invited_by: None,
+        awaiting_approval: false,
+        role: None,
     }
 }
 
@@ -102,6 +105,7 @@ fn plan() -> Plan {
             created_at: t0(),
             target_date: None,
             version: crate::model::first_version(),
+            colleague_invitations: Default::default(),
         },
         phases,
         tasks: vec![

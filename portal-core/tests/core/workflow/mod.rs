@@ -15,6 +15,7 @@ mod meetings;
 mod messages;
 mod survey;
 mod tasks;
+mod team;
 
 fn staff() -> Actor {
     Actor::Staff {

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::ids::{ContactId, PhaseId, PortalId, TaskId, TenantId};
 
 mod site;
-pub use site::{Sender, TenantBaseUrl, host_of};
+pub use site::{HostOwner, Sender, TenantBaseUrl, host_admits, host_of, host_owner};
 
 pub use crate::task_kind::{
     ChecklistItem, DocumentRef, MeetingSchedule, Question, QuestionKind, RequestedDocument,

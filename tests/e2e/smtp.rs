@@ -188,6 +188,7 @@ fn email(text: &str) -> Email {
         subject: "A test message".to_owned(),
         text: text.to_owned(),
         html: format!("<p>{text}</p>"),
+        sender: None,
         list_unsubscribe: None,
         attachments: Vec::new(),
     }

@@ -25,6 +25,7 @@ fn email(subject: &str, link: &str) -> Email {
             "é".repeat(60)
         ),
         html: format!("<p>Open <a href=\"{link}\">your portal</a></p>"),
+        sender: None,
         list_unsubscribe: None,
         attachments: Vec::new(),
     }

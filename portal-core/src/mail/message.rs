@@ -204,6 +204,52 @@ mod tests {
         assert!(!m.contains("app.example"), "{m}");
     }
 
+    /// The invite email of a tenant with its own sender and domain, as sent: headers
+    /// (without the per-message date, id and boundary) and the plain-text part.
+    #[test]
+    fn snapshot_invite_from_a_tenant_sender() {
+        let branding = crate::model::Branding::builder("Northwind IT")
+            .build()
+            .unwrap();
+        let to = EmailAddress::parse("dana@contoso.example").unwrap();
+        let mut email = crate::mail::invite_email(
+            crate::mail::Recipient {
+                name: "Dana Whitfield",
+                email: &to,
+                branding: &branding,
+                time_zone: crate::model::TimeZone::default(),
+            },
+            "Contoso Dental",
+            "https://portal.northwind.example/i/TOKEN",
+        )
+        .unwrap();
+        email.sender = Some(
+            crate::model::Sender::new(
+                "Northwind IT",
+                "onboarding@northwind.example",
+                Some("desk@northwind.example"),
+            )
+            .unwrap(),
+        );
+        let from: Mailbox = "Portal <portal@app.example>".parse().unwrap();
+        let raw = String::from_utf8(build_message(&from, &email).unwrap().formatted()).unwrap();
+        let headers: Vec<&str> = raw
+            .split("\r\n\r\n")
+            .next()
+            .unwrap()
+            .split("\r\n")
+            .filter(|l| {
+                !["Date:", "Message-ID:", "Content-Type:", " boundary="]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+            })
+            .collect();
+        insta::assert_snapshot!(
+            "invite_from_a_tenant_sender",
+            format!("{}\n\n{}", headers.join("\n"), email.text)
+        );
+    }
+
     #[test]
     fn reminders_carry_one_click_unsubscribe() {
         let from: Mailbox = "Portal <portal@msp.example>".parse().unwrap();

@@ -61,8 +61,9 @@ pub mod prelude {
     };
     pub use crate::secret::ServerSecret;
     pub use crate::{
-        ActingFor, Clock, ContactId, Email, Error, LinkBuilder, Mailer, PhaseId, PortalId, PortalService,
-        Result, StaffContext, StaffRole, Store, SystemClock, TaskId, TaskSpec, TenantId,
+        ActingFor, Clock, ContactId, Email, Error, LinkBuilder, Mailer, PhaseId, PortalId,
+        PortalService, Result, StaffContext, StaffRole, Store, SystemClock, TaskId, TaskSpec,
+        TenantId,
     };
 }
 

@@ -1524,7 +1524,10 @@ mod outbox {
                 attachments: Vec::new(),
             };
             outbox
-                .send(&ActingFor::bare(crate::ids::TenantId::from_bytes([1; 16]), None), &email)
+                .send(
+                    &ActingFor::bare(crate::ids::TenantId::from_bytes([1; 16]), None),
+                    &email,
+                )
                 .await
                 .unwrap();
             let files: Vec<_> = std::fs::read_dir(outbox.dir())

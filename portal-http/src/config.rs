@@ -3,8 +3,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use portal_core::{ActingFor, LinkBuilder};
 use portal_core::secret::{InviteToken, MagicToken};
+use portal_core::{ActingFor, LinkBuilder};
 
 /// Settings of the HTTP host.
 #[derive(Debug, Clone)]

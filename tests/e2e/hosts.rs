@@ -110,7 +110,14 @@ async fn two_tenants_on_two_host_names() {
     })
     .await;
     let a = msp(&h, "northwind", "Northwind IT", "Contoso Dental", "#0d6e7a").await;
-    let b = msp(&h, "fabrikam", "Fabrikam Managed", "Tailspin Toys", "#7a0d4e").await;
+    let b = msp(
+        &h,
+        "fabrikam",
+        "Fabrikam Managed",
+        "Tailspin Toys",
+        "#7a0d4e",
+    )
+    .await;
 
     // Each host shows its own tenant's invite, branded as that tenant.
     for (own, other) in [(&a, &b), (&b, &a)] {
@@ -154,7 +161,9 @@ async fn two_tenants_on_two_host_names() {
     );
     let magic = link_in(&code_email.text, "m");
     assert!(
-        code_email.text.contains(&format!("http://{}{magic}", a.host)),
+        code_email
+            .text
+            .contains(&format!("http://{}{magic}", a.host)),
         "{}",
         code_email.text
     );
@@ -166,7 +175,10 @@ async fn two_tenants_on_two_host_names() {
         &browser,
         &a.host,
         "/verify/code",
-        &[("csrf", &verify.csrf()), ("code", &code_in(&code_email.text))],
+        &[
+            ("csrf", &verify.csrf()),
+            ("code", &code_in(&code_email.text)),
+        ],
     )
     .await;
     assert_eq!(signed_in.status, 303, "{}", signed_in.body);
@@ -181,7 +193,11 @@ async fn two_tenants_on_two_host_names() {
     // request does) reaches nothing on B's host.
     let home_elsewhere = get_on(&browser, &b.host, "/").await;
     assert_ne!(home_elsewhere.status, 200, "{}", home_elsewhere.body);
-    assert!(!home_elsewhere.body.contains(a.client), "{}", home_elsewhere.body);
+    assert!(
+        !home_elsewhere.body.contains(a.client),
+        "{}",
+        home_elsewhere.body
+    );
 
     // The app's own host keeps serving tenants without a domain of their own.
     let default = h.browser().get(&h.invite_path()).await;

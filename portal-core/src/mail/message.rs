@@ -198,9 +198,15 @@ mod tests {
             .unwrap(),
         );
         let m = String::from_utf8(build_message(&from, &email).unwrap().formatted()).unwrap();
-        assert!(m.contains("From: \"Northwind IT\" <help@northwind.example>\r\n"), "{m}");
+        assert!(
+            m.contains("From: \"Northwind IT\" <help@northwind.example>\r\n"),
+            "{m}"
+        );
         assert!(m.contains("Reply-To: desk@northwind.example\r\n"), "{m}");
-        assert!(m.contains("@northwind.example>\r\n"), "Message-ID on the tenant's domain");
+        assert!(
+            m.contains("@northwind.example>\r\n"),
+            "Message-ID on the tenant's domain"
+        );
         assert!(!m.contains("app.example"), "{m}");
     }
 

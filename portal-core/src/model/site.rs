@@ -132,7 +132,11 @@ pub fn host_owner<'a>(
     }
     tenants
         .into_iter()
-        .find(|t| t.base_url.as_ref().is_some_and(|u| u.serves_host(host_header)))
+        .find(|t| {
+            t.base_url
+                .as_ref()
+                .is_some_and(|u| u.serves_host(host_header))
+        })
         .map_or(HostOwner::Nobody, |t| HostOwner::Tenant(t.id))
 }
 
@@ -315,7 +319,9 @@ mod tests {
         super::super::Tenant {
             id: crate::ids::TenantId::from_bytes([id; 16]),
             name: format!("MSP {id}"),
-            branding: super::super::Branding::builder(format!("MSP {id}")).build().unwrap(),
+            branding: super::super::Branding::builder(format!("MSP {id}"))
+                .build()
+                .unwrap(),
             notification_recipients: Vec::new(),
             time_zone: super::super::TimeZone::default(),
             created_at: chrono::DateTime::UNIX_EPOCH,
@@ -334,12 +340,18 @@ mod tests {
         let app = "portal.vendor.example";
         let owner = |host: &str| host_owner(host, app, &all);
         assert_eq!(owner("Portal.Northwind.Example"), HostOwner::Tenant(a.id));
-        assert_eq!(owner("portal.contoso.example:8443"), HostOwner::Tenant(b.id));
+        assert_eq!(
+            owner("portal.contoso.example:8443"),
+            HostOwner::Tenant(b.id)
+        );
         assert_eq!(owner("portal.vendor.example:443"), HostOwner::App);
         assert_eq!(owner("10.0.0.7:8080"), HostOwner::Nobody);
 
         assert!(host_admits(owner("portal.northwind.example"), a.id));
-        assert!(!host_admits(owner("portal.northwind.example"), b.id), "A's host refuses B");
+        assert!(
+            !host_admits(owner("portal.northwind.example"), b.id),
+            "A's host refuses B"
+        );
         assert!(
             !host_admits(owner("portal.northwind.example"), plain.id),
             "and a tenant without a domain"

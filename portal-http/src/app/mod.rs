@@ -26,11 +26,11 @@ use http::header::{CONTENT_TYPE, HOST, USER_AGENT};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Body as HttpBody;
-use portal_core::{PortalService, TenantId};
 use portal_core::error::{Entity, Error};
 use portal_core::model::Branding;
 use portal_core::secret::SessionToken;
 use portal_core::store::{ClientContext, RequestInfo};
+use portal_core::{PortalService, TenantId};
 
 mod access;
 mod documents;

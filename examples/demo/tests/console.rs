@@ -1097,3 +1097,106 @@ fn png_of(width: u32, height: u32, raw: &[u8]) -> Vec<u8> {
     chunk(b"IEND", &[]);
     out
 }
+
+/// The settings page sets the MSP's own domain and sender through `PATCH /tenant`
+/// with the `ETag` it was rendered with; a bad address comes back next to its field,
+/// and a stale page is refused rather than overwriting a newer change.
+#[tokio::test]
+async fn the_domain_and_sender_are_set_on_the_settings_page() {
+    let rig = rig().await;
+    let session = sign_in(&rig.app, &rig.admin_key).await;
+    let page = send(
+        &rig.app,
+        Method::GET,
+        "/console/settings",
+        Some(&session),
+        "",
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let (action, etag) = form_with(&page.body, "/console/settings");
+    let csrf = page.csrf();
+
+    let refused = send(
+        &rig.app,
+        Method::POST,
+        &action,
+        Some(&session),
+        &format!(
+            "csrf={csrf}&etag={}&base_url={}&sender_name=&sender_address=&sender_reply_to=",
+            enc(&etag),
+            enc("http://portal.northwind.example")
+        ),
+    )
+    .await;
+    let back = send(&rig.app, Method::GET, &refused.location, Some(&session), "").await;
+    assert!(back.body.contains("id=\"base-url-error\""), "{}", back.body);
+    assert!(
+        back.body
+            .contains("value=\"http://portal.northwind.example\"")
+    );
+
+    let saved = send(
+        &rig.app,
+        Method::POST,
+        &action,
+        Some(&session),
+        &format!(
+            "csrf={csrf}&etag={}&base_url={}&sender_name={}&sender_address={}&sender_reply_to={}",
+            enc(&etag),
+            enc("https://portal.northwind.example"),
+            enc("Northwind IT"),
+            enc("onboarding@northwind.example"),
+            enc("desk@northwind.example"),
+        ),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let tenant = rig
+        .kit
+        .service
+        .store()
+        .tenant(rig.seeded.portal.tenant_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        tenant.base_url.unwrap().as_str(),
+        "https://portal.northwind.example"
+    );
+    let sender = tenant.sender.unwrap();
+    assert_eq!(
+        sender.from_header(),
+        "Northwind IT <onboarding@northwind.example>"
+    );
+    assert_eq!(sender.reply_to.unwrap().as_str(), "desk@northwind.example");
+    let shown = send(&rig.app, Method::GET, &saved.location, Some(&session), "").await;
+    assert!(
+        shown.body.contains("Saved the domain and sender."),
+        "{}",
+        shown.body
+    );
+    snapshot("console_settings", &shown.body);
+
+    // The page of before the save names an old version: refused, nothing changed.
+    let stale = send(
+        &rig.app,
+        Method::POST,
+        &action,
+        Some(&session),
+        &format!(
+            "csrf={csrf}&etag={}&base_url=&sender_name=&sender_address=&sender_reply_to=",
+            enc(&etag)
+        ),
+    )
+    .await;
+    let after = send(&rig.app, Method::GET, &stale.location, Some(&session), "").await;
+    assert!(!after.body.contains("Saved the domain"), "{}", after.body);
+    let tenant = rig
+        .kit
+        .service
+        .store()
+        .tenant(rig.seeded.portal.tenant_id)
+        .await
+        .unwrap();
+    assert!(tenant.base_url.is_some() && tenant.sender.is_some());
+}

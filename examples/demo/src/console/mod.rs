@@ -354,6 +354,8 @@ impl Console {
             (["branding"], true, _) => self.branding_page(ctx, None, None).await,
             (["branding"], _, true) => self.branding(ctx, None, form, upload).await,
             (["review"], true, _) => self.review_page(ctx).await,
+            (["settings"], true, _) => self.settings_page(ctx).await,
+            (["settings"], _, true) => self.save_settings(ctx, form).await,
             (["keys"], true, _) => self.keys_page(ctx).await,
             (["keys"], _, true) => self.create_key(ctx, form).await,
             (["templates"], true, _) => self.templates_page(ctx).await,

@@ -892,6 +892,24 @@ pub struct BrandingPage {
     pub preview: Option<(String, String, String, String)>,
 }
 
+/// The MSP's own domain and sender (`PATCH /tenant`).
+#[derive(Template)]
+#[template(path = "console/settings.html")]
+pub struct SettingsPage {
+    /// Frame.
+    pub f: Frame,
+    /// The tenant's base URL, or empty.
+    pub base_url: String,
+    /// Sender display name, or empty.
+    pub sender_name: String,
+    /// Sender address, or empty.
+    pub sender_address: String,
+    /// Reply-To, or empty.
+    pub sender_reply_to: String,
+    /// The tenant's `ETag`, sent back as `If-Match`.
+    pub etag: String,
+}
+
 /// API keys.
 #[derive(Template)]
 #[template(path = "console/keys.html")]

@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 
 use super::api::{Answer, Problem, percent};
 use super::pages::{
-    BrandingPage, CommentRow, ContactRow, DocRow, FileRow, Frame, KeysPage, LogRow, PhaseRow,
-    PortalPage, PortalRow, PortalsPage, QuestionRow, QueueRow, ReviewPage, SettingsPage,
-    SignInPage, TaskPage, TaskRow, TemplatePage, TemplateRow, TemplateTask, TemplatesPage, n, s,
-    when, who,
+    BrandingPage, CommentRow, ContactRow, DocRow, EndpointRow, FileRow, Frame, KeysPage, LogRow,
+    PhaseRow, PortalPage, PortalRow, PortalsPage, QuestionRow, QueueRow, ReviewPage, SettingsPage,
+    SignInPage, TaskPage, TaskRow, TemplatePage, TemplateRow, TemplateTask, TemplatesPage,
+    WebhooksPage, n, s, when, who,
 };
 use super::session::{ApiKey, Flash, Staff};
 use super::{Console, Ctx, Out, PREFIX, Upload, field};
@@ -1568,6 +1568,61 @@ impl Console {
             .await;
         self.after(ctx, to, "branding", form, result, |_| {
             notice("Saved the branding.")
+        })
+    }
+
+    // ----- webhooks -------------------------------------------------------------------
+
+    /// The MSP's webhook endpoints as the API lists them; read-only, since managing
+    /// them (and their secrets) belongs to the API. A server without webhooks answers
+    /// 404, shown as "not enabled".
+    pub(super) async fn webhooks_page(&self, ctx: &Ctx) -> Handled {
+        let key = self.key(ctx)?;
+        let (enabled, items) = match self.api.get(key, "/webhooks/endpoints").await {
+            Ok(a) => (
+                true,
+                a.json
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+            Err(p) if p.status == 404 => (false, Vec::new()),
+            Err(p) => return Err(p),
+        };
+        let endpoints = items
+            .iter()
+            .map(|e| {
+                let events: Vec<String> = e
+                    .get("event_types")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                EndpointRow {
+                    url: s(e, "url"),
+                    description: s(e, "description"),
+                    events: if events.is_empty() {
+                        "all events".to_owned()
+                    } else {
+                        events.join(", ")
+                    },
+                    state: if e.get("enabled").and_then(Value::as_bool).unwrap_or(false) {
+                        "enabled".to_owned()
+                    } else {
+                        format!("disabled: {}", s(e, "disabled_reason"))
+                    },
+                }
+            })
+            .collect();
+        render(&WebhooksPage {
+            f: self.frame(ctx, "Webhooks", "webhooks"),
+            enabled,
+            endpoints,
         })
     }
 

@@ -356,6 +356,7 @@ impl Console {
             (["review"], true, _) => self.review_page(ctx).await,
             (["settings"], true, _) => self.settings_page(ctx).await,
             (["settings"], _, true) => self.save_settings(ctx, form).await,
+            (["webhooks"], true, _) => self.webhooks_page(ctx).await,
             (["keys"], true, _) => self.keys_page(ctx).await,
             (["keys"], _, true) => self.create_key(ctx, form).await,
             (["templates"], true, _) => self.templates_page(ctx).await,

@@ -910,6 +910,30 @@ pub struct SettingsPage {
     pub etag: String,
 }
 
+/// One webhook endpoint in the list.
+pub struct EndpointRow {
+    /// Where events are POSTed.
+    pub url: String,
+    /// The MSP's note.
+    pub description: String,
+    /// The event types, or "all events".
+    pub events: String,
+    /// "enabled", or why it is disabled.
+    pub state: String,
+}
+
+/// The MSP's webhook endpoints, read-only (`GET /webhooks/endpoints`).
+#[derive(Template)]
+#[template(path = "console/webhooks.html")]
+pub struct WebhooksPage {
+    /// Frame.
+    pub f: Frame,
+    /// Whether the server runs webhooks (the API answers 404 otherwise).
+    pub enabled: bool,
+    /// The endpoints, oldest first.
+    pub endpoints: Vec<EndpointRow>,
+}
+
 /// API keys.
 #[derive(Template)]
 #[template(path = "console/keys.html")]

@@ -61,8 +61,9 @@ pub mod prelude {
     };
     pub use crate::secret::ServerSecret;
     pub use crate::{
-        Clock, ContactId, Email, Error, LinkBuilder, Mailer, PhaseId, PortalId, PortalService,
-        Result, StaffContext, StaffRole, Store, SystemClock, TaskId, TaskSpec, TenantId,
+        ActingFor, Clock, ContactId, Email, Error, LinkBuilder, Mailer, PhaseId, PortalId,
+        PortalService, Result, StaffContext, StaffRole, Store, SystemClock, TaskId, TaskSpec,
+        TenantId,
     };
 }
 
@@ -73,7 +74,7 @@ pub use ids::{
     BlobId, ClaimToken, ContactId, MailId, PhaseId, PortalId, QuestionId, TaskId, TemplateId,
     TenantId,
 };
-pub use mail::{Email, LinkBuilder, Mailer, RecordingMailer};
+pub use mail::{ActingFor, Email, LinkBuilder, Mailer, RecordingMailer};
 pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{PortalService, PortalServiceBuilder, PruneReport, TaskSpec};
 pub use staff::{StaffContext, StaffRole};

@@ -17,7 +17,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::error::{Error, Result};
-use crate::model::{Branding, EmailAddress, TimeZone};
+use crate::ids::{PortalId, TenantId};
+use crate::model::{Branding, EmailAddress, Sender, Tenant, TenantBaseUrl, TimeZone};
 
 /// One email, ready to send. Bodies may carry secrets (codes, links), so `Debug`
 /// shows only the recipient and subject.
@@ -41,6 +42,11 @@ pub struct Email {
     /// Files sent with the email (a meeting's `.ics`), after the text and HTML. Most
     /// emails have none.
     pub attachments: Vec<Attachment>,
+    /// Who it comes from (`From`, and `Reply-To` when set): the tenant's own sender,
+    /// so clients see and answer their MSP. `None`: the mailer's configured sender.
+    /// The outbox keeps it with the email; the service fills in the tenant's sender
+    /// when it queues or sends an email that has none ([`ActingFor::sign`]).
+    pub sender: Option<Sender>,
 }
 
 impl fmt::Debug for Email {
@@ -49,6 +55,7 @@ impl fmt::Debug for Email {
             .field("to", &self.to)
             .field("subject", &self.subject)
             .field("attachments", &self.attachments)
+            .field("sender", &self.sender)
             .finish_non_exhaustive()
     }
 }
@@ -118,11 +125,76 @@ mod base64_bytes {
     }
 }
 
+/// The tenant and portal a link is built for or an email is sent for, with what the
+/// tenant configured of its own public address and sender.
+///
+/// One server serves many MSPs, each possibly on its own domain and with its own
+/// sender, so [`LinkBuilder`] and [`Mailer`] are told whom they act for rather than
+/// assuming one site. The service loads the tenant and builds this, so an implementor
+/// needs no store. (A breaking change of 0.1: both traits used to take no context.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActingFor {
+    /// The MSP.
+    pub tenant: TenantId,
+    /// The client portal, when the link or email is about one.
+    pub portal: Option<PortalId>,
+    /// The tenant's own public base URL; `None`: the host's configured one.
+    pub base_url: Option<TenantBaseUrl>,
+    /// The tenant's own sender; `None`: the mailer's configured one.
+    pub sender: Option<Sender>,
+}
+
+impl ActingFor {
+    /// Acting for `tenant` (its base URL and sender as stored) and `portal`.
+    pub fn new(tenant: &Tenant, portal: Option<PortalId>) -> Self {
+        Self {
+            tenant: tenant.id,
+            portal,
+            base_url: tenant.base_url.clone(),
+            sender: tenant.sender.clone(),
+        }
+    }
+
+    /// Acting for a tenant that configured no address or sender of its own (tests,
+    /// and hosts that serve one MSP).
+    pub fn bare(tenant: TenantId, portal: Option<PortalId>) -> Self {
+        Self {
+            tenant,
+            portal,
+            base_url: None,
+            sender: None,
+        }
+    }
+
+    /// The base URL links are built on: the tenant's own, else `default` (the
+    /// host's), without a trailing slash either way.
+    pub fn base_url_or<'a>(&'a self, default: &'a str) -> &'a str {
+        self.base_url
+            .as_ref()
+            .map_or(default.trim_end_matches('/'), TenantBaseUrl::as_str)
+    }
+
+    /// `email` with the tenant's sender when it names none of its own: the rule of
+    /// who an email comes from, in one place.
+    pub fn sign(&self, mut email: Email) -> Email {
+        if email.sender.is_none() {
+            email.sender.clone_from(&self.sender);
+        }
+        email
+    }
+}
+
 /// Delivers emails.
+///
+/// Breaking change (0.1): `send` receives whom it acts for. The email's
+/// [`Email::sender`] already holds the tenant's sender when it has one; a mailer uses
+/// it as `From` (and its `reply_to` as `Reply-To`) and falls back to its own
+/// configured sender otherwise. `acting` lets a mailer pick, say, a per-tenant
+/// transport or API key.
 #[async_trait]
 pub trait Mailer: Send + Sync + 'static {
-    /// Hands one email to the transport. An error is `Error::Mail`.
-    async fn send(&self, email: &Email) -> Result<()>;
+    /// Hands one email, sent for `acting`, to the transport. An error is `Error::Mail`.
+    async fn send(&self, acting: &ActingFor, email: &Email) -> Result<()>;
 }
 
 /// Keeps every email in memory instead of sending it; for tests. It can be told to
@@ -180,7 +252,7 @@ impl RecordingMailer {
 
 #[async_trait]
 impl Mailer for RecordingMailer {
-    async fn send(&self, email: &Email) -> Result<()> {
+    async fn send(&self, _acting: &ActingFor, email: &Email) -> Result<()> {
         let failure = {
             let mut f = self.failing.lock().unwrap_or_else(|p| p.into_inner());
             if f.next > 0 {
@@ -209,18 +281,23 @@ impl Mailer for RecordingMailer {
 
 /// Builds the absolute URLs put into emails; the HTTP host knows its public address
 /// and route layout, the core does not.
+///
+/// Breaking change (0.1): every method receives whom the link is for. A link must
+/// start with [`ActingFor::base_url_or`] the host's public base URL, so a tenant on
+/// its own domain gets links on that domain (and the host only lets that domain reach
+/// the tenant's portals).
 pub trait LinkBuilder: Send + Sync + 'static {
     /// The invite link for a token.
-    fn invite_url(&self, token: &crate::secret::InviteToken) -> String;
+    fn invite_url(&self, acting: &ActingFor, token: &crate::secret::InviteToken) -> String;
     /// The magic link for a token.
-    fn magic_link_url(&self, token: &crate::secret::MagicToken) -> String;
+    fn magic_link_url(&self, acting: &ActingFor, token: &crate::secret::MagicToken) -> String;
     /// A task's page in the portal (a reminder's button).
-    fn task_url(&self, task: crate::ids::TaskId) -> String;
+    fn task_url(&self, acting: &ActingFor, task: crate::ids::TaskId) -> String;
     /// The page of a reminder's "remind me in 3 days" link (signed `token`).
-    fn snooze_url(&self, token: &str) -> String;
+    fn snooze_url(&self, acting: &ActingFor, token: &str) -> String;
     /// The one-click unsubscribe URL of a reminder (signed `token`; `https` in
     /// production, as RFC 8058 requires).
-    fn unsubscribe_url(&self, token: &str) -> String;
+    fn unsubscribe_url(&self, acting: &ActingFor, token: &str) -> String;
 }
 
 #[derive(Template)]
@@ -321,6 +398,7 @@ pub fn verification_email(
         subject: format!("Your {company} portal verification code"),
         text,
         html,
+        sender: None,
         list_unsubscribe: None,
         attachments: Vec::new(),
     })
@@ -349,6 +427,7 @@ pub fn invite_email(to: Recipient<'_>, client_name: &str, invite_link: &str) -> 
         subject: format!("{company} invited you to your onboarding portal"),
         text,
         html,
+        sender: None,
         list_unsubscribe: None,
         attachments: Vec::new(),
     })
@@ -416,6 +495,7 @@ pub fn document_rejected_email(to: Recipient<'_>, doc: RejectedDocument<'_>) -> 
         subject: format!("{company} needs a new version of “{}”", doc.document),
         text,
         html,
+        sender: None,
         list_unsubscribe: None,
         attachments: Vec::new(),
     })
@@ -496,6 +576,7 @@ pub fn task_email(
         subject,
         text,
         html,
+        sender: None,
         list_unsubscribe: None,
         attachments: Vec::new(),
     })
@@ -618,6 +699,7 @@ pub fn meeting_email(to: Recipient<'_>, facts: MeetingFacts<'_>, ics: String) ->
         subject,
         text,
         html,
+        sender: None,
         list_unsubscribe: None,
         attachments: vec![Attachment {
             filename: "invite.ics".to_owned(),
@@ -752,6 +834,7 @@ pub fn staff_digest_email(
             accent: to.branding.accent_color.hex(),
         })?,
         subject,
+        sender: None,
         list_unsubscribe: None,
         attachments: Vec::new(),
     })
@@ -829,6 +912,7 @@ fn staff_email(
             body,
             accent: to.branding.accent_color.hex(),
         })?,
+        sender: None,
         list_unsubscribe: None,
         attachments: Vec::new(),
     })
@@ -905,6 +989,7 @@ pub fn lockout_notification(
             until: &until,
             accent: to.branding.accent_color.hex(),
         })?,
+        sender: None,
         list_unsubscribe: None,
         attachments: Vec::new(),
     })
@@ -1002,6 +1087,7 @@ pub fn answer_email(
         subject: format!("{company} answered your question"),
         text,
         html,
+        sender: None,
         list_unsubscribe: None,
         attachments: Vec::new(),
     })
@@ -1077,6 +1163,7 @@ pub fn comment_reply_email(to: Recipient<'_>, reply: CommentReply<'_>) -> Result
         subject: format!("{} replied on “{}”", reply.who, reply.task),
         text,
         html,
+        sender: None,
         list_unsubscribe: None,
         attachments: Vec::new(),
     })
@@ -1157,6 +1244,7 @@ pub fn reminder_digest_email(
         subject,
         text,
         html,
+        sender: None,
         list_unsubscribe: Some(unsubscribe_url.to_owned()),
         attachments: Vec::new(),
     })
@@ -1251,6 +1339,7 @@ pub fn escalation_email(to: StaffRecipient<'_>, facts: EscalationFacts<'_>) -> R
             again: facts.again,
             accent: to.branding.accent_color.hex(),
         })?,
+        sender: None,
         list_unsubscribe: None,
         attachments: Vec::new(),
     })
@@ -1276,7 +1365,7 @@ mod outbox {
     use lettre::{AsyncFileTransport, AsyncTransport, Tokio1Executor};
 
     use super::message::build_message;
-    use super::{Email, Mailer};
+    use super::{ActingFor, Email, Mailer};
     use crate::error::{Error, Result};
 
     /// Creates `dir` (and its parents) and makes it owner-only.
@@ -1356,7 +1445,7 @@ mod outbox {
 
     #[async_trait]
     impl Mailer for OutboxMailer {
-        async fn send(&self, email: &Email) -> Result<()> {
+        async fn send(&self, _acting: &ActingFor, email: &Email) -> Result<()> {
             let message = build_message(&self.from, email)?;
             let id = self
                 .transport
@@ -1430,10 +1519,17 @@ mod outbox {
                 subject: "Your code".to_owned(),
                 text: "123456".to_owned(),
                 html: "<p>123456</p>".to_owned(),
+                sender: None,
                 list_unsubscribe: None,
                 attachments: Vec::new(),
             };
-            outbox.send(&email).await.unwrap();
+            outbox
+                .send(
+                    &ActingFor::bare(crate::ids::TenantId::from_bytes([1; 16]), None),
+                    &email,
+                )
+                .await
+                .unwrap();
             let files: Vec<_> = std::fs::read_dir(outbox.dir())
                 .unwrap()
                 .map(|e| e.unwrap().path())
@@ -1563,6 +1659,7 @@ fn task_update(
         subject,
         text,
         html,
+        sender: None,
         list_unsubscribe: None,
         attachments: Vec::new(),
     })

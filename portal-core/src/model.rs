@@ -13,7 +13,7 @@ use crate::ids::{ContactId, PhaseId, PortalId, TaskId, TenantId};
 mod onboarding;
 mod site;
 pub use onboarding::{MAX_TEAM_LABEL, OnboardingTeam, TeamMember};
-pub use site::{Sender, TenantBaseUrl, host_of};
+pub use site::{HostOwner, Sender, TenantBaseUrl, host_admits, host_of, host_owner};
 
 pub use crate::task_kind::{
     ChecklistItem, DocumentRef, MeetingSchedule, Question, QuestionKind, RequestedDocument,

@@ -386,6 +386,7 @@ mod tests {
             subject: "s".into(),
             text: "t".into(),
             html: "h".into(),
+            sender: None,
             list_unsubscribe: None,
             attachments: Vec::new(),
         };

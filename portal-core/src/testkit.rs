@@ -28,7 +28,7 @@ use crate::blob::keyring::{KeyId, KeyProvider, Keyring};
 use crate::clock::{Clock, ManualClock};
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
-use crate::mail::{Email, LinkBuilder, Mailer, RecordingMailer};
+use crate::mail::{ActingFor, Email, LinkBuilder, Mailer, RecordingMailer};
 use crate::memory::MemoryBlobStore;
 use crate::model::{Branding, Contact, EmailAddress, Portal, PortalStatus, Tenant};
 use crate::outbox::OutboxPolicy;
@@ -130,20 +130,28 @@ impl Default for TestLinks {
 }
 
 impl LinkBuilder for TestLinks {
-    fn invite_url(&self, token: &InviteToken) -> String {
-        format!("{}{}", self.invite_prefix(), token.expose_secret())
+    fn invite_url(&self, acting: &ActingFor, token: &InviteToken) -> String {
+        format!(
+            "{}/invite/{}",
+            acting.base_url_or(&self.base),
+            token.expose_secret()
+        )
     }
-    fn magic_link_url(&self, token: &MagicToken) -> String {
-        format!("{}{}", self.magic_prefix(), token.expose_secret())
+    fn magic_link_url(&self, acting: &ActingFor, token: &MagicToken) -> String {
+        format!(
+            "{}/magic/{}",
+            acting.base_url_or(&self.base),
+            token.expose_secret()
+        )
     }
-    fn task_url(&self, task: crate::ids::TaskId) -> String {
-        format!("{}/tasks/{task}", self.base)
+    fn task_url(&self, acting: &ActingFor, task: crate::ids::TaskId) -> String {
+        format!("{}/tasks/{task}", acting.base_url_or(&self.base))
     }
-    fn snooze_url(&self, token: &str) -> String {
-        format!("{}/r/snooze/{token}", self.base)
+    fn snooze_url(&self, acting: &ActingFor, token: &str) -> String {
+        format!("{}/r/snooze/{token}", acting.base_url_or(&self.base))
     }
-    fn unsubscribe_url(&self, token: &str) -> String {
-        format!("{}/r/unsubscribe/{token}", self.base)
+    fn unsubscribe_url(&self, acting: &ActingFor, token: &str) -> String {
+        format!("{}/r/unsubscribe/{token}", acting.base_url_or(&self.base))
     }
 }
 
@@ -292,11 +300,11 @@ struct Tee {
 
 #[async_trait]
 impl Mailer for Tee {
-    async fn send(&self, email: &Email) -> Result<()> {
+    async fn send(&self, acting: &ActingFor, email: &Email) -> Result<()> {
         if let Some(next) = &self.forward {
-            next.send(email).await?;
+            next.send(acting, email).await?;
         }
-        self.record.send(email).await
+        self.record.send(acting, email).await
     }
 }
 

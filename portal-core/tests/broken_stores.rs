@@ -351,6 +351,9 @@ enum Breakage {
     /// `enqueue` drops the emails' attachments (a meeting email arrives without its
     /// `.ics`).
     DropsAttachments,
+    /// `enqueue` drops the emails' sender (a tenant's email leaves from the host's
+    /// address instead of the MSP's).
+    DropsSender,
     /// `unsubscribe_reminders` keeps the latest click instead of the first.
     UnsubscribeLastWins,
     /// `snooze_task` snoozes every task of the portal for the contact, not only the
@@ -2009,12 +2012,16 @@ impl Broken {
 impl OutboxStore for Broken {
     async fn enqueue(&self, emails: &[OutboxMessage]) -> Result<()> {
         let stripped: Vec<OutboxMessage>;
-        let emails = if self.is(Breakage::DropsAttachments) {
+        let emails = if self.is(Breakage::DropsAttachments) || self.is(Breakage::DropsSender) {
             stripped = emails
                 .iter()
                 .cloned()
                 .map(|mut m| {
-                    m.email.attachments.clear();
+                    if self.is(Breakage::DropsAttachments) {
+                        m.email.attachments.clear();
+                    } else {
+                        m.email.sender = None;
+                    }
                     m
                 })
                 .collect();
@@ -2646,6 +2653,8 @@ caught! {
         DeleteForgetsSignatureDocuments => ref signature_document_attached;
     dropped_attachments_are_caught_by_outbox_enqueue_round_trips:
         DropsAttachments => ref outbox_enqueue_round_trips;
+    a_dropped_sender_is_caught_by_outbox_enqueue_round_trips:
+        DropsSender => ref outbox_enqueue_round_trips;
     a_last_click_unsubscribe_is_caught_by_reminder_snooze_and_unsubscribe:
         UnsubscribeLastWins => ref reminder_snooze_and_unsubscribe;
     a_whole_plan_snooze_is_caught_by_reminder_snooze_and_unsubscribe:

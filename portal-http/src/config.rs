@@ -3,8 +3,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use portal_core::LinkBuilder;
 use portal_core::secret::{InviteToken, MagicToken};
+use portal_core::{ActingFor, LinkBuilder};
 
 /// Settings of the HTTP host.
 #[derive(Debug, Clone)]
@@ -243,11 +243,8 @@ impl HttpConfig {
     /// The [`LinkBuilder`] for emails, matching this host's routes.
     pub fn links(&self) -> HttpLinks {
         HttpLinks {
-            base: format!(
-                "{}{}",
-                self.public_base_url.trim_end_matches('/'),
-                self.prefix()
-            ),
+            public: self.public_base_url.trim_end_matches('/').to_owned(),
+            prefix: self.prefix().to_owned(),
         }
     }
 }
@@ -466,27 +463,40 @@ mod validate {
     }
 }
 
-/// Builds invite and magic links for the routes of [`crate::PortalApp`].
+/// Builds invite and magic links for the routes of [`crate::PortalApp`]: on the
+/// tenant's own base URL when it has one (which takes the place of
+/// [`HttpConfig::public_base_url`]; the mount prefix follows either), so a tenant on its
+/// own domain hands out links to that domain only.
 #[derive(Debug, Clone)]
 pub struct HttpLinks {
-    base: String,
+    /// `public_base_url` without a trailing slash.
+    public: String,
+    /// The mount prefix (`""` at the root).
+    prefix: String,
+}
+
+impl HttpLinks {
+    /// The base every link of `acting` starts with.
+    fn base(&self, acting: &ActingFor) -> String {
+        format!("{}{}", acting.base_url_or(&self.public), self.prefix)
+    }
 }
 
 impl LinkBuilder for HttpLinks {
-    fn invite_url(&self, token: &InviteToken) -> String {
-        format!("{}/i/{}", self.base, token.expose_secret())
+    fn invite_url(&self, acting: &ActingFor, token: &InviteToken) -> String {
+        format!("{}/i/{}", self.base(acting), token.expose_secret())
     }
-    fn magic_link_url(&self, token: &MagicToken) -> String {
-        format!("{}/m/{}", self.base, token.expose_secret())
+    fn magic_link_url(&self, acting: &ActingFor, token: &MagicToken) -> String {
+        format!("{}/m/{}", self.base(acting), token.expose_secret())
     }
-    fn task_url(&self, task: portal_core::TaskId) -> String {
-        format!("{}/tasks/{task}", self.base)
+    fn task_url(&self, acting: &ActingFor, task: portal_core::TaskId) -> String {
+        format!("{}/tasks/{task}", self.base(acting))
     }
-    fn snooze_url(&self, token: &str) -> String {
-        format!("{}/r/snooze/{token}", self.base)
+    fn snooze_url(&self, acting: &ActingFor, token: &str) -> String {
+        format!("{}/r/snooze/{token}", self.base(acting))
     }
-    fn unsubscribe_url(&self, token: &str) -> String {
-        format!("{}/r/unsubscribe/{token}", self.base)
+    fn unsubscribe_url(&self, acting: &ActingFor, token: &str) -> String {
+        format!("{}/r/unsubscribe/{token}", self.base(acting))
     }
 }
 

@@ -786,6 +786,14 @@ ALTER TABLE contacts ADD COLUMN awaiting_approval INTEGER NOT NULL DEFAULT 0
 ALTER TABLE contacts ADD COLUMN role TEXT;
 "#;
 
+/// Version 26: who a queued email comes from.
+/// - `outbox.sender`: the email's `From` name and address and `Reply-To` as JSON (the
+///   tenant's own sender), or NULL for the mailer's configured sender. Not a secret,
+///   so it stays after the bodies are erased.
+const V26: &str = r#"
+ALTER TABLE outbox ADD COLUMN sender TEXT;
+"#;
+
 /// Version 27: the onboarding team and questions to one person (issue 14).
 /// - `portals.team`: the portal's onboarding team as a JSON array of members (name,
 ///   role, email, photo reference), in display order; `[]` for none. Written with
@@ -800,7 +808,7 @@ ALTER TABLE questions ADD COLUMN addressed_to TEXT;
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
     V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18, V19, V21, V23,
-    V24, V25, V27,
+    V24, V25, V26, V27,
 ];
 
 /// The schema version this build writes: the number of migrations.

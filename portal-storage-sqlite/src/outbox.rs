@@ -22,7 +22,7 @@ use crate::codec::{self, DbResult, micros};
 /// The columns [`message`] reads, in its order.
 const COLS: &str = "id, tenant_id, portal_id, kind, to_address, to_name, subject, body_text, \
                     body_html, created_at, not_after, next_attempt_at, attempts, state, claim, \
-                    lease_until, last_error, finished_at, list_unsubscribe, attachments";
+                    lease_until, last_error, finished_at, list_unsubscribe, attachments, sender";
 
 /// Queues `emails` as given, inside the caller's job (an id that exists is a key clash:
 /// `Conflict`, and the caller's whole job rolls back).
@@ -35,9 +35,9 @@ pub(crate) fn insert(conn: &Connection, emails: &[OutboxMessage]) -> Result<()> 
             "INSERT INTO outbox (id, tenant_id, portal_id, kind, to_address, to_name, subject,
                                  body_text, body_html, created_at, not_after, next_attempt_at,
                                  attempts, state, claim, lease_until, last_error, finished_at,
-                                 list_unsubscribe, attachments)
+                                 list_unsubscribe, attachments, sender)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18, ?19, ?20)",
+                     ?17, ?18, ?19, ?20, ?21)",
         )
         .db("preparing to queue an email")?;
     for m in emails {
@@ -62,6 +62,7 @@ pub(crate) fn insert(conn: &Connection, emails: &[OutboxMessage]) -> Result<()> 
             m.finished_at.map(micros),
             m.email.list_unsubscribe,
             Attachment::to_stored(&m.email.attachments)?,
+            m.email.sender.as_ref().map(codec::to_json).transpose()?,
         ])
         .db("queueing an email")?;
     }
@@ -85,6 +86,7 @@ fn message(row: &Row<'_>) -> rusqlite::Result<OutboxMessage> {
             subject: row.get(6)?,
             text: row.get(7)?,
             html: row.get(8)?,
+            sender: codec::opt_json(row, 20)?,
             list_unsubscribe: row.get(18)?,
             attachments: {
                 let stored: Option<String> = row.get(19)?;

@@ -32,13 +32,15 @@ struct FlakyMailer {
 // What `#[async_trait]` expands to, written out: the test crate has no async-trait
 // dependency of its own.
 impl Mailer for FlakyMailer {
-    fn send<'life0, 'life1, 'async_trait>(
+    fn send<'life0, 'life1, 'life2, 'async_trait>(
         &'life0 self,
-        email: &'life1 Email,
+        acting: &'life1 portal_core::ActingFor,
+        email: &'life2 Email,
     ) -> Pin<Box<dyn Future<Output = portal_core::Result<()>> + Send + 'async_trait>>
     where
         'life0: 'async_trait,
         'life1: 'async_trait,
+        'life2: 'async_trait,
         Self: 'async_trait,
     {
         Box::pin(async move {
@@ -47,7 +49,7 @@ impl Mailer for FlakyMailer {
                     message: MAIL_DETAIL.to_owned(),
                 });
             }
-            self.recorder.send(email).await
+            self.recorder.send(acting, email).await
         })
     }
 }

@@ -13,6 +13,7 @@ mod errors;
 mod filedrop;
 mod headers;
 mod help;
+mod hosts;
 mod ip_limits;
 mod journey;
 mod logs;

@@ -188,6 +188,7 @@ fn email(text: &str) -> Email {
         subject: "A test message".to_owned(),
         text: text.to_owned(),
         html: format!("<p>{text}</p>"),
+        sender: None,
         list_unsubscribe: None,
         attachments: Vec::new(),
     }
@@ -331,7 +332,10 @@ async fn verification_email_arrives_over_smtp_with_its_link_and_code() {
     assert_eq!(received_token.expose_secret(), token.expose_secret());
     let html = verification.html.as_deref().unwrap();
     assert!(
-        html.contains(&TestLinks::default().magic_link_url(&token)),
+        html.contains(&TestLinks::default().magic_link_url(
+            &portal_core::ActingFor::bare(portal_core::TenantId::from_bytes([1; 16]), None),
+            &token
+        )),
         "{html}"
     );
     assert!(html.contains(&code), "{html}");
@@ -350,7 +354,13 @@ async fn starttls_delivers_and_checks_the_certificate() {
         return;
     };
     let untrusting = SmtpMailer::new(server.config(SmtpSecurity::StartTls, None)).unwrap();
-    match untrusting.send(&email("untrusted")).await {
+    match untrusting
+        .send(
+            &portal_core::ActingFor::bare(portal_core::TenantId::from_bytes([1; 16]), None),
+            &email("untrusted"),
+        )
+        .await
+    {
         Err(Error::Mail { message }) => {
             // rustls's verdict, through lettre's connection error.
             assert!(message.starts_with("transient:"), "{message}");
@@ -361,10 +371,18 @@ async fn starttls_delivers_and_checks_the_certificate() {
     assert!(server.received().is_empty());
 
     let smtp = SmtpMailer::new(server.config(SmtpSecurity::StartTls, Some(&cert))).unwrap();
-    smtp.send(&email("over STARTTLS")).await.unwrap();
-    smtp.send(&email("again, on the pooled connection"))
-        .await
-        .unwrap();
+    smtp.send(
+        &portal_core::ActingFor::bare(portal_core::TenantId::from_bytes([1; 16]), None),
+        &email("over STARTTLS"),
+    )
+    .await
+    .unwrap();
+    smtp.send(
+        &portal_core::ActingFor::bare(portal_core::TenantId::from_bytes([1; 16]), None),
+        &email("again, on the pooled connection"),
+    )
+    .await
+    .unwrap();
     let received = server.received();
     assert_eq!(received.len(), 2);
     assert_well_formed(&received[0]);
@@ -384,7 +402,13 @@ async fn plain_smtp_to_a_starttls_only_server_is_refused() {
         return;
     };
     let plain = SmtpMailer::new(server.config(SmtpSecurity::None, None)).unwrap();
-    match plain.send(&email("in clear")).await {
+    match plain
+        .send(
+            &portal_core::ActingFor::bare(portal_core::TenantId::from_bytes([1; 16]), None),
+            &email("in clear"),
+        )
+        .await
+    {
         Err(Error::Mail { message }) => {
             assert!(message.starts_with("permanent:"), "{message}");
         }
@@ -405,7 +429,12 @@ async fn implicit_tls_delivers() {
         return;
     };
     let smtp = SmtpMailer::new(server.config(SmtpSecurity::Tls, Some(&cert))).unwrap();
-    smtp.send(&email("over implicit TLS")).await.unwrap();
+    smtp.send(
+        &portal_core::ActingFor::bare(portal_core::TenantId::from_bytes([1; 16]), None),
+        &email("over implicit TLS"),
+    )
+    .await
+    .unwrap();
     let received = server.received();
     assert_eq!(received.len(), 1);
     assert_well_formed(&received[0]);
@@ -428,7 +457,13 @@ async fn auth_with_the_right_password_delivers_and_a_wrong_one_is_refused() {
     let mut wrong = server.config(SmtpSecurity::StartTls, Some(&cert));
     wrong.credentials = Some(SmtpCredentials::new("portal", "battery staple"));
     let wrong = SmtpMailer::new(wrong).unwrap();
-    match wrong.send(&email("with the wrong password")).await {
+    match wrong
+        .send(
+            &portal_core::ActingFor::bare(portal_core::TenantId::from_bytes([1; 16]), None),
+            &email("with the wrong password"),
+        )
+        .await
+    {
         Err(Error::Mail { message }) => {
             assert!(
                 message.starts_with("permanent: authentication failed"),
@@ -441,7 +476,13 @@ async fn auth_with_the_right_password_delivers_and_a_wrong_one_is_refused() {
     assert!(server.received().is_empty());
 
     let none = SmtpMailer::new(server.config(SmtpSecurity::StartTls, Some(&cert))).unwrap();
-    match none.send(&email("without credentials")).await {
+    match none
+        .send(
+            &portal_core::ActingFor::bare(portal_core::TenantId::from_bytes([1; 16]), None),
+            &email("without credentials"),
+        )
+        .await
+    {
         Err(Error::Mail { message }) => {
             assert!(
                 message.starts_with("permanent: authentication failed"),
@@ -454,7 +495,13 @@ async fn auth_with_the_right_password_delivers_and_a_wrong_one_is_refused() {
     let mut right = server.config(SmtpSecurity::StartTls, Some(&cert));
     right.credentials = Some(SmtpCredentials::new("portal", "correct horse"));
     let right = SmtpMailer::new(right).unwrap();
-    right.send(&email("with the right password")).await.unwrap();
+    right
+        .send(
+            &portal_core::ActingFor::bare(portal_core::TenantId::from_bytes([1; 16]), None),
+            &email("with the right password"),
+        )
+        .await
+        .unwrap();
     let received = server.received();
     assert_eq!(received.len(), 1);
     assert_well_formed(&received[0]);
@@ -474,7 +521,13 @@ async fn a_server_that_is_down_fails_fast() {
     config.timeout = Duration::from_secs(2);
     let smtp = SmtpMailer::new(config).unwrap();
     let started = Instant::now();
-    match smtp.send(&email("to nobody")).await {
+    match smtp
+        .send(
+            &portal_core::ActingFor::bare(portal_core::TenantId::from_bytes([1; 16]), None),
+            &email("to nobody"),
+        )
+        .await
+    {
         Err(Error::Mail { message }) => {
             assert!(message.starts_with("transient:"), "{message}");
             assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
@@ -506,7 +559,13 @@ async fn a_stalled_server_is_given_up_after_the_timeout() {
     config.timeout = Duration::from_millis(500);
     let smtp = SmtpMailer::new(config).unwrap();
     let started = Instant::now();
-    match smtp.send(&email("into the void")).await {
+    match smtp
+        .send(
+            &portal_core::ActingFor::bare(portal_core::TenantId::from_bytes([1; 16]), None),
+            &email("into the void"),
+        )
+        .await
+    {
         Err(Error::Mail { message }) => {
             assert!(message.starts_with("transient:"), "{message}");
         }

@@ -100,7 +100,7 @@ struct NoMail;
 
 #[async_trait]
 impl Mailer for NoMail {
-    async fn send(&self, _email: &Email) -> Result<()> {
+    async fn send(&self, _acting: &portal_core::ActingFor, _email: &Email) -> Result<()> {
         Err(Error::Mail {
             message: "permanent: rotate-keys sends no email".to_owned(),
         })

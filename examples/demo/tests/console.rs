@@ -26,11 +26,13 @@ struct Rig {
     member_key: String,
     kit: TestService,
     seeded: portal_core::testkit::Seeded,
+    webhooks: portal_core::webhooks::service::Webhooks,
     _dir: tempfile::TempDir,
 }
 
 async fn rig() -> Rig {
-    let kit = TestService::in_memory(7);
+    let store = Arc::new(portal_core::memory::MemoryStore::new());
+    let kit = TestService::new(store.clone(), 7);
     let seeded = kit.seed_portal().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = api_keys::path(dir.path());
@@ -57,8 +59,18 @@ async fn rig() -> Rig {
         secure_cookies: false,
         ..HttpConfig::default()
     };
+    let webhooks = portal_core::webhooks::service::Webhooks::new(
+        &kit.service,
+        store,
+        Arc::new(portal_http::HttpWebhookTransport::new(true).unwrap()),
+        portal_core::webhooks::service::WebhookSettings {
+            allow_http: true,
+            ..Default::default()
+        },
+    );
     let api = PortalApp::new(kit.service.clone(), config)
-        .with_staff_auth(Arc::new(ApiKeys::new(file.clone())));
+        .with_staff_auth(Arc::new(ApiKeys::new(file.clone())))
+        .with_webhooks(webhooks.clone());
     let app = Console::new(api.clone(), file).mount(api);
     Rig {
         app,
@@ -66,6 +78,7 @@ async fn rig() -> Rig {
         member_key,
         kit,
         seeded,
+        webhooks,
         _dir: dir,
     }
 }
@@ -1201,4 +1214,160 @@ async fn the_onboarding_team_is_edited_on_the_contacts_tab() {
     assert!(back.body.contains("line 1: write"), "{}", back.body);
     assert!(back.body.contains(">Sam Lee, Project lead</textarea>"));
     assert_eq!(rig.kit.service.store().portal_team(p).await.unwrap(), team);
+}
+
+/// The settings page sets the MSP's own domain and sender through `PATCH /tenant`
+/// with the `ETag` it was rendered with; a bad address comes back next to its field,
+/// and a stale page is refused rather than overwriting a newer change.
+#[tokio::test]
+async fn the_domain_and_sender_are_set_on_the_settings_page() {
+    let rig = rig().await;
+    let session = sign_in(&rig.app, &rig.admin_key).await;
+    let page = send(
+        &rig.app,
+        Method::GET,
+        "/console/settings",
+        Some(&session),
+        "",
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let (action, etag) = form_with(&page.body, "/console/settings");
+    let csrf = page.csrf();
+
+    let refused = send(
+        &rig.app,
+        Method::POST,
+        &action,
+        Some(&session),
+        &format!(
+            "csrf={csrf}&etag={}&base_url={}&sender_name=&sender_address=&sender_reply_to=",
+            enc(&etag),
+            enc("http://portal.northwind.example")
+        ),
+    )
+    .await;
+    let back = send(&rig.app, Method::GET, &refused.location, Some(&session), "").await;
+    assert!(back.body.contains("id=\"base-url-error\""), "{}", back.body);
+    assert!(
+        back.body
+            .contains("value=\"http://portal.northwind.example\"")
+    );
+
+    let saved = send(
+        &rig.app,
+        Method::POST,
+        &action,
+        Some(&session),
+        &format!(
+            "csrf={csrf}&etag={}&base_url={}&sender_name={}&sender_address={}&sender_reply_to={}",
+            enc(&etag),
+            enc("https://portal.northwind.example"),
+            enc("Northwind IT"),
+            enc("onboarding@northwind.example"),
+            enc("desk@northwind.example"),
+        ),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let tenant = rig
+        .kit
+        .service
+        .store()
+        .tenant(rig.seeded.portal.tenant_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        tenant.base_url.unwrap().as_str(),
+        "https://portal.northwind.example"
+    );
+    let sender = tenant.sender.unwrap();
+    assert_eq!(
+        sender.from_header(),
+        "Northwind IT <onboarding@northwind.example>"
+    );
+    assert_eq!(sender.reply_to.unwrap().as_str(), "desk@northwind.example");
+    let shown = send(&rig.app, Method::GET, &saved.location, Some(&session), "").await;
+    assert!(
+        shown.body.contains("Saved the domain and sender."),
+        "{}",
+        shown.body
+    );
+    snapshot("console_settings", &shown.body);
+
+    // The page of before the save names an old version: refused, nothing changed.
+    let stale = send(
+        &rig.app,
+        Method::POST,
+        &action,
+        Some(&session),
+        &format!(
+            "csrf={csrf}&etag={}&base_url=&sender_name=&sender_address=&sender_reply_to=",
+            enc(&etag)
+        ),
+    )
+    .await;
+    let after = send(&rig.app, Method::GET, &stale.location, Some(&session), "").await;
+    assert!(!after.body.contains("Saved the domain"), "{}", after.body);
+    let tenant = rig
+        .kit
+        .service
+        .store()
+        .tenant(rig.seeded.portal.tenant_id)
+        .await
+        .unwrap();
+    assert!(tenant.base_url.is_some() && tenant.sender.is_some());
+}
+
+/// The webhooks page lists the MSP's endpoints as the API has them, read-only: no
+/// form, no secret.
+#[tokio::test]
+async fn the_webhooks_page_lists_the_endpoints_read_only() {
+    let rig = rig().await;
+    let session = sign_in(&rig.app, &rig.admin_key).await;
+    let empty = send(
+        &rig.app,
+        Method::GET,
+        "/console/webhooks",
+        Some(&session),
+        "",
+    )
+    .await;
+    assert_eq!(empty.status, StatusCode::OK, "{}", empty.body);
+    assert!(empty.body.contains("No endpoints yet."), "{}", empty.body);
+    let (_, secret) = rig
+        .webhooks
+        .create_endpoint(
+            &rig.seeded.staff,
+            &portal_core::webhooks::service::NewEndpoint {
+                url: "http://127.0.0.1:9/hooks".into(),
+                description: "PSA sync".into(),
+                event_types: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let page = send(
+        &rig.app,
+        Method::GET,
+        "/console/webhooks",
+        Some(&session),
+        "",
+    )
+    .await;
+    assert!(
+        page.body.contains(
+            "<td>http://127.0.0.1:9/hooks</td><td>PSA sync</td><td>all events</td><td>enabled</td>"
+        ),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains(&secret.expose_secret()),
+        "no secret on the page"
+    );
+    assert!(
+        !page.body.contains("<form method=\"post\" class"),
+        "read-only"
+    );
 }

@@ -25,6 +25,7 @@ fn email(subject: &str, link: &str) -> Email {
             "é".repeat(60)
         ),
         html: format!("<p>Open <a href=\"{link}\">your portal</a></p>"),
+        sender: None,
         list_unsubscribe: None,
         attachments: Vec::new(),
     }
@@ -59,13 +60,19 @@ async fn the_outbox_is_listed_newest_first_and_read_decoded() {
     .unwrap();
     let link = "http://localhost:8080/i/abc_DEF-123";
     mailer
-        .send(&email("Your code: 123456 — Ñandú", link))
+        .send(
+            &portal_core::ActingFor::bare(portal_core::TenantId::from_bytes([1; 16]), None),
+            &email("Your code: 123456 — Ñandú", link),
+        )
         .await
         .unwrap();
     // File times have a resolution; the second email must be visibly newer.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     mailer
-        .send(&email("Second email", "https://portal.example/m/xyz"))
+        .send(
+            &portal_core::ActingFor::bare(portal_core::TenantId::from_bytes([1; 16]), None),
+            &email("Second email", "https://portal.example/m/xyz"),
+        )
         .await
         .unwrap();
     // Something that is not an email is left alone.

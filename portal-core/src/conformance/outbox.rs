@@ -63,6 +63,7 @@ pub(super) fn mail(w: &World, due: DateTime<Utc>) -> OutboxMessage {
             subject: "[Contoso] Jane commented on “Größe”".to_owned(),
             text: "Code 123456\nLink https://portal.example/m/secret".to_owned(),
             html: "<p>Code <b>123456</b></p>".to_owned(),
+            sender: None,
             list_unsubscribe: Some("https://portal.example/r/unsubscribe/signed".to_owned()),
             attachments: vec![
                 crate::mail::Attachment {
@@ -121,7 +122,7 @@ pub(super) async fn absent(store: &dyn Store, id: MailId, what: &str) {
 }
 
 /// `enqueue` stores every field as given and reads it back exactly (bodies, optional
-/// fields, a lease, non-ASCII text); a batch with an id that exists, or an id twice, is
+/// fields, the tenant's sender, a lease, non-ASCII text); a batch with an id that exists, or an id twice, is
 /// `Conflict` and writes none of its emails; an unknown id is `NotFound(Email)`.
 pub async fn outbox_enqueue_round_trips(store: &dyn Store) {
     let w = world(store).await;
@@ -134,6 +135,14 @@ pub async fn outbox_enqueue_round_trips(store: &dyn Store) {
     });
     full.last_error = Some("transient: 421 try later".to_owned());
     full.kind = MailKind::Verification;
+    full.email.sender = Some(
+        crate::model::Sender::new(
+            "Northwind IT",
+            "help@northwind.example",
+            Some("desk@northwind.example"),
+        )
+        .unwrap(),
+    );
     let mut bare = mail(&w, parked());
     bare.portal_id = None;
     bare.email.to_name = None;

@@ -42,6 +42,7 @@ fn mail_for(plan: &Plan) -> OutboxMessage {
             subject: "New task for you".to_owned(),
             text: "Hi".to_owned(),
             html: "<p>Hi</p>".to_owned(),
+            sender: None,
             list_unsubscribe: None,
             attachments: Vec::new(),
         },

@@ -36,6 +36,7 @@ pub(super) fn parked_mail(w: &World) -> OutboxMessage {
             subject: "Reminder".to_owned(),
             text: "t".to_owned(),
             html: "h".to_owned(),
+            sender: None,
             list_unsubscribe: Some("https://portal.example/r/unsubscribe/x".to_owned()),
             attachments: Vec::new(),
         },

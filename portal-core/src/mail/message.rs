@@ -11,7 +11,9 @@ use super::Email;
 use crate::error::{Error, Result};
 use crate::random::{OsRandom, RandomSource};
 
-/// Builds the message sent for `email` from `from`.
+/// Builds the message sent for `email`: from the email's own sender (the tenant's,
+/// with its `Reply-To`) when it has one, else from `from` (the mailer's configured
+/// sender).
 ///
 /// Every message carries:
 /// - `multipart/alternative` with the plain-text part first and the HTML part last
@@ -23,6 +25,11 @@ use crate::random::{OsRandom, RandomSource};
 ///   (vacation replies, mailing-list robots) do not answer machine mail, and
 ///   `X-Auto-Response-Suppress: All`, the same request in Microsoft Exchange's words.
 pub(crate) fn build_message(from: &Mailbox, email: &Email) -> Result<Message> {
+    let own = email.sender.as_ref().map(sender_mailboxes).transpose()?;
+    let (from, reply_to) = match &own {
+        Some((from, reply_to)) => (from, reply_to.clone()),
+        None => (from, None),
+    };
     let to_addr = email.to.as_str().parse().map_err(|e| Error::Mail {
         message: format!("recipient: {e}"),
     })?;
@@ -34,6 +41,9 @@ pub(crate) fn build_message(from: &Mailbox, email: &Email) -> Result<Message> {
         .message_id(Some(message_id(from)))
         .raw_header(header("Auto-Submitted", "auto-generated")?)
         .raw_header(header("X-Auto-Response-Suppress", "All")?);
+    if let Some(reply_to) = reply_to {
+        builder = builder.reply_to(reply_to);
+    }
     if let Some(url) = &email.list_unsubscribe {
         // Nothing but a URL, so the header cannot be used to smuggle other headers in.
         if url
@@ -83,6 +93,22 @@ pub(crate) fn build_message(from: &Mailbox, email: &Email) -> Result<Message> {
     })
 }
 
+/// The `From` and `Reply-To` mailboxes of a tenant's sender.
+fn sender_mailboxes(sender: &crate::model::Sender) -> Result<(Mailbox, Option<Mailbox>)> {
+    let address = |a: &crate::model::EmailAddress| {
+        a.as_str().parse().map_err(|e| Error::Mail {
+            message: format!("permanent: sender address: {e}"),
+        })
+    };
+    let from = Mailbox::new(Some(sender.name.clone()), address(&sender.address)?);
+    let reply_to = sender
+        .reply_to
+        .as_ref()
+        .map(|r| address(r).map(|a| Mailbox::new(None, a)))
+        .transpose()?;
+    Ok((from, reply_to))
+}
+
 /// `<128 random bits in hex@the sender's domain>` (RFC 5322 section 3.6.4): unique
 /// without knowing the host name, and on a domain the sender controls.
 fn message_id(from: &Mailbox) -> String {
@@ -113,6 +139,7 @@ mod tests {
             subject: "Your code".to_owned(),
             text: "Code 123456".to_owned(),
             html: "<p>Code 123456</p>".to_owned(),
+            sender: None,
             list_unsubscribe: None,
             attachments: Vec::new(),
         };
@@ -147,6 +174,89 @@ mod tests {
     }
 
     #[test]
+    fn a_tenant_sender_is_from_and_reply_to() {
+        let from: Mailbox = "Portal <portal@app.example>".parse().unwrap();
+        let mut email = Email {
+            to: EmailAddress::parse("dana@example.com").unwrap(),
+            to_name: None,
+            subject: "Invite".to_owned(),
+            text: "t".to_owned(),
+            html: "<p>t</p>".to_owned(),
+            sender: None,
+            list_unsubscribe: None,
+            attachments: Vec::new(),
+        };
+        let m = String::from_utf8(build_message(&from, &email).unwrap().formatted()).unwrap();
+        assert!(m.contains("From: Portal <portal@app.example>\r\n"), "{m}");
+        assert!(!m.contains("Reply-To"));
+        email.sender = Some(
+            crate::model::Sender::new(
+                "Northwind IT",
+                "help@northwind.example",
+                Some("desk@northwind.example"),
+            )
+            .unwrap(),
+        );
+        let m = String::from_utf8(build_message(&from, &email).unwrap().formatted()).unwrap();
+        assert!(
+            m.contains("From: \"Northwind IT\" <help@northwind.example>\r\n"),
+            "{m}"
+        );
+        assert!(m.contains("Reply-To: desk@northwind.example\r\n"), "{m}");
+        assert!(
+            m.contains("@northwind.example>\r\n"),
+            "Message-ID on the tenant's domain"
+        );
+        assert!(!m.contains("app.example"), "{m}");
+    }
+
+    /// The invite email of a tenant with its own sender and domain, as sent: headers
+    /// (without the per-message date, id and boundary) and the plain-text part.
+    #[test]
+    fn snapshot_invite_from_a_tenant_sender() {
+        let branding = crate::model::Branding::builder("Northwind IT")
+            .build()
+            .unwrap();
+        let to = EmailAddress::parse("dana@contoso.example").unwrap();
+        let mut email = crate::mail::invite_email(
+            crate::mail::Recipient {
+                name: "Dana Whitfield",
+                email: &to,
+                branding: &branding,
+                time_zone: crate::model::TimeZone::default(),
+            },
+            "Contoso Dental",
+            "https://portal.northwind.example/i/TOKEN",
+        )
+        .unwrap();
+        email.sender = Some(
+            crate::model::Sender::new(
+                "Northwind IT",
+                "onboarding@northwind.example",
+                Some("desk@northwind.example"),
+            )
+            .unwrap(),
+        );
+        let from: Mailbox = "Portal <portal@app.example>".parse().unwrap();
+        let raw = String::from_utf8(build_message(&from, &email).unwrap().formatted()).unwrap();
+        let headers: Vec<&str> = raw
+            .split("\r\n\r\n")
+            .next()
+            .unwrap()
+            .split("\r\n")
+            .filter(|l| {
+                !["Date:", "Message-ID:", "Content-Type:", " boundary="]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+            })
+            .collect();
+        insta::assert_snapshot!(
+            "invite_from_a_tenant_sender",
+            format!("{}\n\n{}", headers.join("\n"), email.text)
+        );
+    }
+
+    #[test]
     fn reminders_carry_one_click_unsubscribe() {
         let from: Mailbox = "Portal <portal@msp.example>".parse().unwrap();
         let mut email = Email {
@@ -155,6 +265,7 @@ mod tests {
             subject: "Reminder".to_owned(),
             text: "t".to_owned(),
             html: "<p>t</p>".to_owned(),
+            sender: None,
             list_unsubscribe: Some("https://portal.example/r/unsubscribe/abc".to_owned()),
             attachments: Vec::new(),
         };
@@ -177,6 +288,7 @@ mod tests {
             subject: "Meeting".to_owned(),
             text: "t".to_owned(),
             html: "<p>t</p>".to_owned(),
+            sender: None,
             list_unsubscribe: None,
             attachments: vec![crate::mail::Attachment {
                 filename: "invite.ics".to_owned(),

@@ -14,7 +14,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use zeroize::Zeroizing;
 
 use super::message::build_message;
-use super::{Email, Mailer};
+use super::{ActingFor, Email, Mailer};
 use crate::error::{Error, Result};
 
 /// How the connection to the SMTP server is protected.
@@ -241,7 +241,7 @@ impl SmtpMailer {
 
 #[async_trait]
 impl Mailer for SmtpMailer {
-    async fn send(&self, email: &Email) -> Result<()> {
+    async fn send(&self, _acting: &ActingFor, email: &Email) -> Result<()> {
         let message = build_message(&self.from, email)?;
         let sent = tokio::time::timeout(self.timeout, self.transport.send(message)).await;
         let server = format!("{}:{}", self.host, self.port);

@@ -106,6 +106,52 @@ pub fn host_of(header: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
+/// Who a request's host name belongs to, for [`host_admits`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostOwner {
+    /// The host's own public address (its `public_base_url`): it serves every tenant,
+    /// so links sent before a tenant moved to its own domain keep working.
+    App,
+    /// The own base URL of this tenant names it.
+    Tenant(crate::ids::TenantId),
+    /// No tenant claims it and it is not the app's (a proxy's internal name, an IP
+    /// address): it serves every tenant, as before tenants had domains.
+    Nobody,
+}
+
+/// Who owns the host name of `host_header`: the app when it is `app_host`'s (the host
+/// name of the app's public base URL), else the tenant among `tenants` whose own base
+/// URL serves it, else nobody.
+pub fn host_owner<'a>(
+    host_header: &str,
+    app_host: &str,
+    tenants: impl IntoIterator<Item = &'a super::Tenant>,
+) -> HostOwner {
+    if host_of(host_header) == host_of(app_host) {
+        return HostOwner::App;
+    }
+    tenants
+        .into_iter()
+        .find(|t| {
+            t.base_url
+                .as_ref()
+                .is_some_and(|u| u.serves_host(host_header))
+        })
+        .map_or(HostOwner::Nobody, |t| HostOwner::Tenant(t.id))
+}
+
+/// Whether a request on a host owned by `owner` may reach the portals, invites,
+/// verifications and sessions of tenant `target`: a tenant's own host name serves that
+/// tenant only (a link of tenant A opened on tenant B's domain is refused as unknown,
+/// so one MSP's domain never shows another's clients); every other host serves every
+/// tenant.
+pub fn host_admits(owner: HostOwner, target: crate::ids::TenantId) -> bool {
+    match owner {
+        HostOwner::Tenant(owner) => owner == target,
+        HostOwner::App | HostOwner::Nobody => true,
+    }
+}
+
 fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => {
@@ -267,6 +313,54 @@ mod tests {
         assert_eq!(host_of("[::1]:8080"), "[::1]");
         let v6 = TenantBaseUrl::parse("http://[::1]:8080").unwrap();
         assert!(v6.serves_host("[::1]:8080"));
+    }
+
+    fn tenant(id: u8, base_url: Option<&str>) -> super::super::Tenant {
+        super::super::Tenant {
+            id: crate::ids::TenantId::from_bytes([id; 16]),
+            name: format!("MSP {id}"),
+            branding: super::super::Branding::builder(format!("MSP {id}"))
+                .build()
+                .unwrap(),
+            notification_recipients: Vec::new(),
+            time_zone: super::super::TimeZone::default(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            base_url: base_url.map(|u| TenantBaseUrl::parse(u).unwrap()),
+            sender: None,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn a_tenants_host_serves_only_that_tenant() {
+        let a = tenant(1, Some("https://portal.northwind.example"));
+        let b = tenant(2, Some("https://portal.contoso.example:8443"));
+        let plain = tenant(3, None);
+        let all = [a.clone(), b.clone(), plain.clone()];
+        let app = "portal.vendor.example";
+        let owner = |host: &str| host_owner(host, app, &all);
+        assert_eq!(owner("Portal.Northwind.Example"), HostOwner::Tenant(a.id));
+        assert_eq!(
+            owner("portal.contoso.example:8443"),
+            HostOwner::Tenant(b.id)
+        );
+        assert_eq!(owner("portal.vendor.example:443"), HostOwner::App);
+        assert_eq!(owner("10.0.0.7:8080"), HostOwner::Nobody);
+
+        assert!(host_admits(owner("portal.northwind.example"), a.id));
+        assert!(
+            !host_admits(owner("portal.northwind.example"), b.id),
+            "A's host refuses B"
+        );
+        assert!(
+            !host_admits(owner("portal.northwind.example"), plain.id),
+            "and a tenant without a domain"
+        );
+        for host in ["portal.vendor.example", "10.0.0.7"] {
+            for t in &all {
+                assert!(host_admits(owner(host), t.id), "{host} serves every tenant");
+            }
+        }
     }
 
     #[test]

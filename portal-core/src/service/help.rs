@@ -197,9 +197,10 @@ impl PortalService {
         let answer = answer.map(str::to_owned);
         let service = self.clone();
         let now = self.inner.clock.now();
+        let acting = self.acting_for(portal.tenant_id, Some(portal.id)).await?;
         let link_of = {
             let links = self.inner.links.clone();
-            move |t: TaskId| links.task_url(t)
+            move |t: TaskId| links.task_url(&acting, t)
         };
         let who = actor.name().to_owned();
         self.help(
@@ -284,6 +285,7 @@ impl PortalService {
         let service = self.clone();
         let now = self.inner.clock.now();
         let links = self.inner.links.clone();
+        let acting = self.acting_for(portal.tenant_id, Some(portal.id)).await?;
         self.help(
             actor.clone(),
             portal.id,
@@ -301,7 +303,7 @@ impl PortalService {
                 let Some(d) = &r.decision else {
                     return Ok(Vec::new());
                 };
-                let link = links.task_url(after.id);
+                let link = links.task_url(&acting, after.id);
                 service.contact_mail(plan, &r.by, |to| {
                     if d.approved {
                         mail::due_date_approved_email(

@@ -559,7 +559,8 @@ impl PortalService {
         staff.require(StaffRole::Member, "inviting a contact")?;
         let (target, portal) = self.staff_contact(staff, contact).await?;
         let token = InviteToken::generate(self.inner.random.as_ref());
-        let link = self.inner.links.invite_url(&token);
+        let acting = self.acting_for(portal.tenant_id, Some(portal.id)).await?;
+        let link = self.inner.links.invite_url(&acting, &token);
         let email = mail::invite_email(
             Recipient {
                 name: &target.name,
@@ -570,6 +571,7 @@ impl PortalService {
             &portal.client_name,
             &link,
         )?;
+        let email = acting.sign(email);
         let message = self.outbox_mail(portal.tenant_id, Some(portal.id), MailKind::Invite, email);
         // The entry names the contact, never the link: the feed is no place for a token.
         let activity = self.staff_entry(
@@ -1111,7 +1113,10 @@ impl PortalService {
         new_code: &NewCode,
         request: &RequestInfo,
     ) -> Result<()> {
-        let link = self.inner.links.magic_link_url(magic);
+        let acting = self
+            .acting_for(target.portal.tenant_id, Some(target.portal.id))
+            .await?;
+        let link = self.inner.links.magic_link_url(&acting, magic);
         let claim = ClaimToken::random(self.inner.random.as_ref());
         let sent = async {
             let email = mail::verification_email(
@@ -1120,7 +1125,8 @@ impl PortalService {
                 &link,
                 new_code.expires_at,
                 self.inner.policy.code_ttl,
-            )?;
+            )
+            .map(|email| acting.sign(email))?;
             let mut message = self.outbox_mail(
                 target.portal.tenant_id,
                 Some(target.portal.id),
@@ -1137,7 +1143,7 @@ impl PortalService {
                 .store
                 .enqueue(std::slice::from_ref(&message))
                 .await?;
-            match self.inner.mailer.send(&message.email).await {
+            match self.inner.mailer.send(&acting, &message.email).await {
                 Ok(()) => Ok(message.id),
                 Err(e) => {
                     let given_up = FailedAttempt {

@@ -10,9 +10,9 @@ use std::sync::atomic::Ordering;
 use chrono::{DateTime, Utc};
 
 use super::PortalService;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::{ClaimToken, MailId, PortalId, TenantId};
-use crate::mail::Email;
+use crate::mail::{ActingFor, Email};
 use crate::outbox::{self, FailedAttempt, MailKind, OutboxMessage};
 
 /// Claimed batches one [`PortalService::deliver_outbox`] pass works through at most
@@ -66,6 +66,17 @@ impl DeliveryReport {
 }
 
 impl PortalService {
+    /// Whom links and emails of `tenant` (and `portal`) are made for: the tenant's own
+    /// base URL and sender as stored now.
+    pub(crate) async fn acting_for(
+        &self,
+        tenant: TenantId,
+        portal: Option<PortalId>,
+    ) -> Result<ActingFor> {
+        let tenant = self.inner.store.tenant(tenant).await?;
+        Ok(ActingFor::new(&tenant, portal))
+    }
+
     /// A new email for the outbox, due now, with a fresh id.
     pub(super) fn outbox_mail(
         &self,
@@ -171,7 +182,25 @@ impl PortalService {
                 ..DeliveryReport::default()
             });
         }
-        match self.inner.mailer.send(&message.email).await {
+        // An email queued without a sender (a notification composed inside a store
+        // unit) gets its tenant's sender now; one that names its own keeps it. A
+        // tenant that cannot be read leaves the email for the next attempt.
+        let acting = match self.acting_for(message.tenant_id, message.portal_id).await {
+            Ok(acting) => acting,
+            Err(Error::NotFound { .. }) => ActingFor::bare(message.tenant_id, message.portal_id),
+            Err(e) => {
+                let failure = outbox::judge_failure(
+                    &message,
+                    &e,
+                    self.inner.clock.now(),
+                    &policy,
+                    self.jitter(),
+                );
+                return self.record_failure(&message, claim, &failure).await;
+            }
+        };
+        let email = acting.sign(message.email.clone());
+        match self.inner.mailer.send(&acting, &email).await {
             Ok(()) => {
                 let recorded = self
                     .inner

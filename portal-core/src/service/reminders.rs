@@ -122,7 +122,7 @@ impl PortalService {
             else {
                 continue;
             };
-            let email = self.digest_email(portal, contact, &digest, &tasks, now)?;
+            let email = self.digest_email(tenant, portal, contact, &digest, &tasks, now)?;
             let message = self.outbox_mail(tenant.id, Some(portal.id), MailKind::Reminder, email);
             let sent = SentDigest {
                 portal_id: portal.id,
@@ -206,6 +206,7 @@ impl PortalService {
 
     fn digest_email(
         &self,
+        tenant: &Tenant,
         portal: &Portal,
         contact: &ContactReminders,
         digest: &Digest,
@@ -214,6 +215,7 @@ impl PortalService {
     ) -> Result<crate::mail::Email> {
         let secret = &self.inner.secret;
         let links = &self.inner.links;
+        let acting = crate::mail::ActingFor::new(tenant, Some(portal.id));
         let who = &contact.contact;
         let items = digest
             .tasks
@@ -234,8 +236,8 @@ impl PortalService {
                 Some(DigestItem {
                     title: task.title.clone(),
                     when,
-                    task_url: links.task_url(task.id),
-                    snooze_url: links.snooze_url(&snooze),
+                    task_url: links.task_url(&acting, task.id),
+                    snooze_url: links.snooze_url(&acting, &snooze),
                 })
             })
             .collect::<Vec<_>>();
@@ -250,8 +252,9 @@ impl PortalService {
             },
             &portal.client_name,
             &items,
-            &links.unsubscribe_url(&unsubscribe),
+            &links.unsubscribe_url(&acting, &unsubscribe),
         )
+        .map(|email| acting.sign(email))
     }
 
     async fn escalate(

@@ -158,7 +158,8 @@ impl PortalService {
                 Some(&activity),
             )
             .await?;
-        let url = self.inner.links.invite_url(&token);
+        let acting = self.acting_for(portal.tenant_id, Some(portal.id)).await?;
+        let url = self.inner.links.invite_url(&acting, &token);
         Ok(InviteLink { token, url })
     }
 

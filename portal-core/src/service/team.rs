@@ -84,7 +84,8 @@ impl PortalService {
         let mut emails = Vec::new();
         let token = if at_once {
             let token = InviteToken::generate(self.inner.random.as_ref());
-            let link = self.inner.links.invite_url(&token);
+            let acting = crate::mail::ActingFor::new(&tenant, Some(portal.id));
+            let link = self.inner.links.invite_url(&acting, &token);
             let email = mail::invite_email(
                 Recipient {
                     name: &colleague.name,
@@ -190,7 +191,8 @@ impl PortalService {
             return Err(Error::conflict("this contact does not await approval"));
         }
         let token = InviteToken::generate(self.inner.random.as_ref());
-        let link = self.inner.links.invite_url(&token);
+        let acting = self.acting_for(portal.tenant_id, Some(portal.id)).await?;
+        let link = self.inner.links.invite_url(&acting, &token);
         let email = mail::invite_email(
             Recipient {
                 name: &target.name,
@@ -302,6 +304,7 @@ impl PortalService {
         let actor = client_actor(ctx);
         let service = self.clone();
         let links = self.inner.links.clone();
+        let acting = self.acting_for(ctx.tenant_id, Some(ctx.portal_id)).await?;
         let who = ctx.contact_name.clone();
         let change = self
             .change_plan(ctx.portal_id, move |plan, now| {
@@ -332,7 +335,7 @@ impl PortalService {
                         title,
                         &who,
                         note,
-                        &links.task_url(task),
+                        &links.task_url(&acting, task),
                     )?;
                     change.emails.push(service.outbox_mail(
                         plan.portal.tenant_id,

@@ -305,7 +305,8 @@ impl PortalService {
             return Ok(Vec::new());
         }
         let portal = self.inner.store.portal(portal).await?;
-        let link = self.inner.links.task_url(task.id);
+        let acting = self.acting_for(portal.tenant_id, Some(portal.id)).await?;
+        let link = self.inner.links.task_url(&acting, task.id);
         let mut emails = Vec::new();
         for id in commenters {
             let contact = match self.inner.store.contact(id).await {

@@ -15,7 +15,10 @@ async fn invite_email_carries_the_invite_link() {
         .await
         .unwrap();
     let email = h.last_email(&h.contact);
-    let link = TestLinks::default().invite_url(&token);
+    let link = TestLinks::default().invite_url(
+        &portal_core::ActingFor::bare(portal_core::TenantId::from_bytes([1; 16]), None),
+        &token,
+    );
     assert!(email.text.contains(&link), "{}", email.text);
     assert!(email.html.contains(&link), "{}", email.html);
     assert_eq!(email.to_name.as_deref(), Some("Jane Doe"));

@@ -416,7 +416,11 @@ struct Slow {
 
 #[async_trait::async_trait]
 impl portal_core::Mailer for Slow {
-    async fn send(&self, email: &portal_core::Email) -> portal_core::Result<()> {
+    async fn send(
+        &self,
+        _acting: &portal_core::ActingFor,
+        email: &portal_core::Email,
+    ) -> portal_core::Result<()> {
         self.clock.advance(self.by);
         self.sent.lock().unwrap().push(email.to.as_str().to_owned());
         Ok(())

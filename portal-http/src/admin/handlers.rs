@@ -307,7 +307,10 @@ impl PortalApp {
                 let p = self.portal_in(call, 0).await?;
                 let c = self.contact_in(&p, param(call, 1)).await?;
                 let token = s.invite_contact(&call.staff, c.id).await?;
-                let url = portal_core::LinkBuilder::invite_url(&self.config().links(), &token);
+                let tenant = s.store().tenant(p.tenant_id).await?;
+                let acting = portal_core::ActingFor::new(&tenant, Some(p.id));
+                let url =
+                    portal_core::LinkBuilder::invite_url(&self.config().links(), &acting, &token);
                 Ok(ApiReply::ok(json!({
                     "contact": self.contact_view(call, &p, c.id).await?,
                     "invite_url": url,

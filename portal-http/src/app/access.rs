@@ -19,9 +19,14 @@ impl PortalApp {
 
     pub(super) async fn invite_page(&self, req: &Req, token: &str) -> Result<Reply, Failure> {
         let token = InviteToken::parse(token)?;
+        // Looked up first without a trace, so an invite used on another tenant's host
+        // leaves nothing in the access log.
+        let found = self.service.store().open_invite(&token.hash()).await?;
+        self.admit_host(req, found.portal.tenant_id, Entity::Invite)
+            .await?;
         let target = if req.method == Method::HEAD {
             // HEAD answers like GET but changes nothing, not even the access log.
-            self.service.store().open_invite(&token.hash()).await?
+            found
         } else {
             self.service.open_invite(&token, &req.info).await?
         };
@@ -48,6 +53,10 @@ impl PortalApp {
     {
         self.form(req, body).await?;
         let invite = InviteToken::parse(token)?;
+        if let Ok(found) = self.service.store().open_invite(&invite.hash()).await {
+            self.admit_host(req, found.portal.tenant_id, Entity::Invite)
+                .await?;
+        }
         self.admit_network(
             req,
             &self.starts_by_network,
@@ -87,6 +96,22 @@ impl PortalApp {
         }
     }
 
+    /// [`PortalApp::admit_host`] for the verification in the request's cookie (one
+    /// that cannot be read is left to the service to refuse).
+    async fn admit_verification_host(
+        &self,
+        req: &Req,
+        verification: &VerificationToken,
+    ) -> Result<(), Failure> {
+        match self.service.verification(verification).await {
+            Ok(view) => {
+                self.admit_host(req, view.target.portal.tenant_id, Entity::Verification)
+                    .await
+            }
+            Err(_) => Ok(()),
+        }
+    }
+
     pub(super) fn verification_token(&self, req: &Req) -> Result<VerificationToken, Error> {
         cookies::read(&req.headers, &self.config, Jar::Verification)
             .ok_or(Error::NotFound {
@@ -123,6 +148,8 @@ impl PortalApp {
             .service
             .verification(&self.verification_token(req)?)
             .await?;
+        self.admit_host(req, view.target.portal.tenant_id, Entity::Verification)
+            .await?;
         let notice = (req.query.as_deref() == Some("sent=1"))
             .then(|| "We sent a new code. It replaces the previous one.".to_owned());
         Ok(self.render(StatusCode::OK, &self.verify_view(req, &view, notice, None)))
@@ -135,6 +162,7 @@ impl PortalApp {
     {
         let fields = self.form(req, body).await?;
         let verification = self.verification_token(req)?;
+        self.admit_verification_host(req, &verification).await?;
         self.admit_network(
             req,
             &self.codes_by_network,
@@ -195,6 +223,7 @@ impl PortalApp {
     {
         self.form(req, body).await?;
         let verification = self.verification_token(req)?;
+        self.admit_verification_host(req, &verification).await?;
         match self.service.resend_code(&verification, &req.info).await {
             Ok(_) => Ok(Reply::see_other(self.config.path("/verify?sent=1"))),
             Err(e @ Error::Mail { .. }) => {
@@ -214,6 +243,8 @@ impl PortalApp {
 
     pub(super) async fn magic_page(&self, req: &Req, token: &str) -> Result<Reply, Failure> {
         let target = self.service.magic_link(&MagicToken::parse(token)?).await?;
+        self.admit_host(req, target.portal.tenant_id, Entity::MagicLink)
+            .await?;
         let page = MagicPage {
             c: self.chrome(req, "Confirm it's you", Some(&target.portal.branding)),
             name: target.contact.name.clone(),
@@ -234,6 +265,10 @@ impl PortalApp {
     {
         self.form(req, body).await?;
         let magic = MagicToken::parse(token)?;
+        if let Ok(target) = self.service.magic_link(&magic).await {
+            self.admit_host(req, target.portal.tenant_id, Entity::MagicLink)
+                .await?;
+        }
         let (session, ctx) = self.service.confirm_magic_link(&magic, &req.info).await?;
         Ok(self.signed_in(&session, &ctx))
     }

@@ -26,11 +26,11 @@ use http::header::{CONTENT_TYPE, HOST, USER_AGENT};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Body as HttpBody;
-use portal_core::PortalService;
 use portal_core::error::{Entity, Error};
 use portal_core::model::Branding;
 use portal_core::secret::SessionToken;
 use portal_core::store::{ClientContext, RequestInfo};
+use portal_core::{PortalService, TenantId};
 
 mod access;
 mod documents;
@@ -110,6 +110,9 @@ pub struct PortalApp {
     config: HttpConfig,
     /// The origin of `config.public_base_url`, which form posts must come from.
     public_origin: Option<Origin>,
+    /// The host name of `config.public_base_url`: it serves every tenant
+    /// (see [`portal_core::model::host_admits`]).
+    app_host: String,
     /// Per-session write windows (shared by clones of the app).
     throttle: Arc<WriteThrottle>,
     /// Per-network windows of verification starts (shared by clones of the app).
@@ -137,6 +140,8 @@ struct Req {
     /// What this request's form tokens are bound to (see [`csrf::session_binding`]).
     csrf_binding: Vec<u8>,
     nonce: String,
+    /// The request's `Host` (or HTTP/2 authority), checked by [`PortalApp::admit_host`].
+    host: Option<String>,
 }
 
 impl PortalApp {
@@ -160,10 +165,19 @@ impl PortalApp {
             );
         }
         let tracked = config.ip_limit_max_tracked;
+        let app_host = config
+            .public_base_url
+            .split_once("://")
+            .map_or("", |(_, rest)| rest)
+            .split('/')
+            .next()
+            .map(portal_core::model::host_of)
+            .unwrap_or_default();
         Self {
             service,
             config,
             public_origin,
+            app_host,
             throttle: Arc::new(WriteThrottle::default()),
             starts_by_network: Arc::new(IpLimiter::new(tracked)),
             codes_by_network: Arc::new(IpLimiter::new(tracked)),
@@ -345,6 +359,12 @@ impl PortalApp {
         );
         let ip = self.client_ip(&parts.headers, remote.ip());
         let user_agent = parts.headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
+        let request_host = parts
+            .headers
+            .get(HOST)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| authority.clone());
         let req = Req {
             method: parts.method.clone(),
             query: parts.uri.query().map(str::to_owned),
@@ -354,6 +374,7 @@ impl PortalApp {
             csrf_is_new,
             csrf_binding,
             nonce,
+            host: request_host,
         };
 
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -506,6 +527,36 @@ impl PortalApp {
                     retry_after_secs: wait.num_milliseconds().saturating_add(999) / 1000,
                 }
             })
+    }
+
+    /// The one place a request's host is checked against the tenant whose invite,
+    /// verification, magic link, reminder link or session it uses: on a tenant's own
+    /// host name only that tenant's are found (the rule:
+    /// [`portal_core::model::host_admits`]). Anything else answers as unknown
+    /// (`NotFound(entity)`), the same page as a mistyped link, so a domain never
+    /// tells whether another MSP's link exists.
+    async fn admit_host(&self, req: &Req, tenant: TenantId, entity: Entity) -> Result<(), Failure> {
+        use portal_core::model::{HostOwner, host_admits, host_of, host_owner};
+        let Some(host) = req.host.as_deref() else {
+            return Ok(());
+        };
+        let owner = if host_of(host) == self.app_host {
+            HostOwner::App
+        } else {
+            let own = self.service.store().tenant(tenant).await?;
+            if own.base_url.as_ref().is_some_and(|u| u.serves_host(host)) {
+                HostOwner::Tenant(tenant)
+            } else {
+                let tenants = self.service.store().tenants().await?;
+                host_owner(host, &self.app_host, &tenants)
+            }
+        };
+        if host_admits(owner, tenant) {
+            Ok(())
+        } else {
+            tracing::warn!(host = %host_of(host), "a link or session of one tenant was used on another tenant's host; answered as unknown");
+            Err(Error::NotFound { entity }.into())
+        }
     }
 
     fn client_ip(&self, headers: &HeaderMap, socket: IpAddr) -> IpAddr {

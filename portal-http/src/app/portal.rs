@@ -44,6 +44,9 @@ impl PortalApp {
                 .map(|ctx| (t, ctx)),
             Err(e) => Err(e),
         };
+        if let Ok((_, ctx)) = &result {
+            self.admit_host(req, ctx.tenant_id, Entity::Session).await?;
+        }
         result.map_err(|e| {
             let gone = matches!(
                 e,

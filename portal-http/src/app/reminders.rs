@@ -29,6 +29,12 @@ const MAX_ONE_CLICK_BODY: usize = 1024;
 impl PortalApp {
     pub(super) async fn reminder_page(&self, req: &Req, token: &str) -> Result<Reply, Failure> {
         let found = self.service.reminder_link(token).await?;
+        self.admit_host(
+            req,
+            found.target.portal.tenant_id,
+            portal_core::error::Entity::ReminderLink,
+        )
+        .await?;
         let branding = &found.target.portal.branding;
         let company = &branding.company_name;
         let page = match (found.link, &found.task) {
@@ -65,6 +71,14 @@ impl PortalApp {
         B::Error: std::error::Error + Send + Sync + 'static,
     {
         self.form(req, body).await?;
+        if let Ok(found) = self.service.reminder_link(token).await {
+            self.admit_host(
+                req,
+                found.target.portal.tenant_id,
+                portal_core::error::Entity::ReminderLink,
+            )
+            .await?;
+        }
         let done = self.service.follow_reminder_link(token).await?;
         let title = done.task.map(|t| t.title).unwrap_or_default();
         Ok(self.message(
@@ -98,6 +112,14 @@ impl PortalApp {
             .is_err()
         {
             return Err(Refusal::FormTooLarge.into());
+        }
+        if let Ok(found) = self.service.reminder_link(token).await {
+            self.admit_host(
+                req,
+                found.target.portal.tenant_id,
+                portal_core::error::Entity::ReminderLink,
+            )
+            .await?;
         }
         let done = self.service.follow_reminder_link(token).await?;
         Ok(self.message(

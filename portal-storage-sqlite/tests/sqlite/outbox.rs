@@ -24,6 +24,7 @@ fn email(n: usize) -> Email {
         subject: format!("Message {n}"),
         text: "text".to_owned(),
         html: "<p>html</p>".to_owned(),
+        sender: None,
         list_unsubscribe: None,
         attachments: Vec::new(),
     }

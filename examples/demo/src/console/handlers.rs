@@ -7,9 +7,10 @@ use serde_json::{Value, json};
 
 use super::api::{Answer, Problem, percent};
 use super::pages::{
-    BrandingPage, CommentRow, ContactRow, DocRow, FileRow, Frame, KeysPage, LogRow, PhaseRow,
-    PortalPage, PortalRow, PortalsPage, QuestionRow, QueueRow, ReviewPage, SignInPage, TaskPage,
-    TaskRow, TemplatePage, TemplateRow, TemplateTask, TemplatesPage, n, s, when, who,
+    BrandingPage, CommentRow, ContactRow, DocRow, EndpointRow, FileRow, Frame, KeysPage, LogRow,
+    PhaseRow, PortalPage, PortalRow, PortalsPage, QuestionRow, QueueRow, ReviewPage, SettingsPage,
+    SignInPage, TaskPage, TaskRow, TemplatePage, TemplateRow, TemplateTask, TemplatesPage,
+    WebhooksPage, n, s, when, who,
 };
 use super::session::{ApiKey, Flash, Staff};
 use super::{Console, Ctx, Out, PREFIX, Upload, field};
@@ -1651,6 +1652,120 @@ impl Console {
             .await;
         self.after(ctx, to, "branding", form, result, |_| {
             notice("Saved the branding.")
+        })
+    }
+
+    // ----- webhooks -------------------------------------------------------------------
+
+    /// The MSP's webhook endpoints as the API lists them; read-only, since managing
+    /// them (and their secrets) belongs to the API. A server without webhooks answers
+    /// 404, shown as "not enabled".
+    pub(super) async fn webhooks_page(&self, ctx: &Ctx) -> Handled {
+        let key = self.key(ctx)?;
+        let (enabled, items) = match self.api.get(key, "/webhooks/endpoints").await {
+            Ok(a) => (
+                true,
+                a.json
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+            Err(p) if p.status == 404 => (false, Vec::new()),
+            Err(p) => return Err(p),
+        };
+        let endpoints = items
+            .iter()
+            .map(|e| {
+                let events: Vec<String> = e
+                    .get("event_types")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                EndpointRow {
+                    url: s(e, "url"),
+                    description: s(e, "description"),
+                    events: if events.is_empty() {
+                        "all events".to_owned()
+                    } else {
+                        events.join(", ")
+                    },
+                    state: if e.get("enabled").and_then(Value::as_bool).unwrap_or(false) {
+                        "enabled".to_owned()
+                    } else {
+                        format!("disabled: {}", s(e, "disabled_reason"))
+                    },
+                }
+            })
+            .collect();
+        render(&WebhooksPage {
+            f: self.frame(ctx, "Webhooks", "webhooks"),
+            enabled,
+            endpoints,
+        })
+    }
+
+    // ----- domain and sender --------------------------------------------------------
+
+    /// The MSP's own portal address and email sender, as `GET /tenant` has them.
+    pub(super) async fn settings_page(&self, ctx: &Ctx) -> Handled {
+        let key = self.key(ctx)?;
+        let a = self.api.get(key, "/tenant").await?;
+        let sender = a.json.get("sender").cloned().unwrap_or(Value::Null);
+        let mut page = SettingsPage {
+            f: self.frame(ctx, "Domain and sender", "settings"),
+            base_url: s(&a.json, "base_url"),
+            sender_name: s(&sender, "name"),
+            sender_address: s(&sender, "address"),
+            sender_reply_to: s(&sender, "reply_to"),
+            etag: a.etag.unwrap_or_default(),
+        };
+        // A refused form shows what was typed, next to the API's words.
+        if page.f.failed("tenant_settings") {
+            page.base_url = page.f.val("tenant_settings", "base_url").to_owned();
+            page.sender_name = page.f.val("tenant_settings", "sender_name").to_owned();
+            page.sender_address = page.f.val("tenant_settings", "sender_address").to_owned();
+            page.sender_reply_to = page.f.val("tenant_settings", "sender_reply_to").to_owned();
+        }
+        render(&page)
+    }
+
+    /// Saves them with `PATCH /tenant` and the `ETag` the page was rendered with
+    /// (`If-Match`), so a change made meanwhile is not overwritten. Empty fields go
+    /// back to the server's address and sender.
+    pub(super) async fn save_settings(&self, ctx: &Ctx, form: &[(String, String)]) -> Handled {
+        let key = self.key(ctx)?;
+        let to = format!("{PREFIX}/settings");
+        let text = |name: &str| field(form, name).trim().to_owned();
+        let base_url = Some(text("base_url")).filter(|u| !u.is_empty());
+        let (name, address, reply_to) = (
+            text("sender_name"),
+            text("sender_address"),
+            text("sender_reply_to"),
+        );
+        let sender = if name.is_empty() && address.is_empty() && reply_to.is_empty() {
+            Value::Null
+        } else {
+            json!({ "name": name, "address": address, "reply_to": Some(reply_to).filter(|r| !r.is_empty()) })
+        };
+        let body = json!({ "base_url": base_url, "sender": sender });
+        let result = self
+            .api
+            .call(
+                key,
+                Method::PATCH,
+                "/tenant",
+                Some(&body),
+                Some(field(form, "etag")),
+            )
+            .await;
+        self.after(ctx, to, "tenant_settings", form, result, |_| {
+            notice("Saved the domain and sender.")
         })
     }
 

@@ -899,6 +899,48 @@ pub struct BrandingPage {
     pub preview: Option<(String, String, String, String)>,
 }
 
+/// The MSP's own domain and sender (`PATCH /tenant`).
+#[derive(Template)]
+#[template(path = "console/settings.html")]
+pub struct SettingsPage {
+    /// Frame.
+    pub f: Frame,
+    /// The tenant's base URL, or empty.
+    pub base_url: String,
+    /// Sender display name, or empty.
+    pub sender_name: String,
+    /// Sender address, or empty.
+    pub sender_address: String,
+    /// Reply-To, or empty.
+    pub sender_reply_to: String,
+    /// The tenant's `ETag`, sent back as `If-Match`.
+    pub etag: String,
+}
+
+/// One webhook endpoint in the list.
+pub struct EndpointRow {
+    /// Where events are POSTed.
+    pub url: String,
+    /// The MSP's note.
+    pub description: String,
+    /// The event types, or "all events".
+    pub events: String,
+    /// "enabled", or why it is disabled.
+    pub state: String,
+}
+
+/// The MSP's webhook endpoints, read-only (`GET /webhooks/endpoints`).
+#[derive(Template)]
+#[template(path = "console/webhooks.html")]
+pub struct WebhooksPage {
+    /// Frame.
+    pub f: Frame,
+    /// Whether the server runs webhooks (the API answers 404 otherwise).
+    pub enabled: bool,
+    /// The endpoints, oldest first.
+    pub endpoints: Vec<EndpointRow>,
+}
+
 /// API keys.
 #[derive(Template)]
 #[template(path = "console/keys.html")]

@@ -242,6 +242,8 @@ async function main() {
     pages.progress = `${PORTAL_URL}/?tab=progress`;
     pages.documents = `${PORTAL_URL}/?tab=documents`;
     pages.settings = `${PORTAL_URL}/settings`;
+    pages.team = `${PORTAL_URL}/team`;
+    pages.questions = `${PORTAL_URL}/questions`;
     await page.goto(pages.home);
     const links = await page.locator('.task h4 a').evaluateAll((as) => as.map((a) => a.href));
     check(links.length >= 5, `the home lists the tasks (${links.length})`);

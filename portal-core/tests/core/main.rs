@@ -137,6 +137,26 @@ impl LogCapture {
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
+
+    /// The binary's one global TRACE subscriber (installed on first use), capturing
+    /// every thread without a scoped subscriber of its own. A scoped `set_default`
+    /// subscriber can miss events: another thread may cache a call site's interest as
+    /// "never" while no subscriber of its own wants it, between a rebuild of the cache
+    /// and the call; the global subscriber is never left out of that interest.
+    fn global() -> LogCapture {
+        static GLOBAL: std::sync::OnceLock<LogCapture> = std::sync::OnceLock::new();
+        GLOBAL
+            .get_or_init(|| {
+                let capture = LogCapture::default();
+                let _ = tracing_subscriber::fmt()
+                    .with_writer(capture.clone())
+                    .with_ansi(false)
+                    .with_max_level(tracing::Level::TRACE)
+                    .try_init();
+                capture
+            })
+            .clone()
+    }
 }
 
 impl std::io::Write for LogCapture {

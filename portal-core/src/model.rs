@@ -16,8 +16,8 @@ pub use onboarding::{MAX_TEAM_LABEL, OnboardingTeam, TeamMember};
 pub use site::{HostOwner, Sender, TenantBaseUrl, host_admits, host_of, host_owner};
 
 pub use crate::task_kind::{
-    ChecklistItem, DocumentRef, MeetingSchedule, Question, QuestionKind, RequestedDocument,
-    TaskKind,
+    ChecklistItem, DEFAULT_DROP_EXPIRY_DAYS, DocumentRef, MeetingSchedule, Question, QuestionKind,
+    RequestedDocument, TaskKind,
 };
 
 /// A validated email address (one `@`, no spaces or control characters, at most 254 bytes).

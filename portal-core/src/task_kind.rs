@@ -49,7 +49,8 @@ pub enum TaskKind {
     /// Sensitive files with time-based expiration.
     SecureFileDrop {
         /// Days a dropped file stays downloadable (1 to 365). Left out of a task's
-        /// JSON, it is [`DEFAULT_DROP_EXPIRY_DAYS`], the spec's default.
+        /// JSON, it is [`DEFAULT_DROP_EXPIRY_DAYS`](crate::model::DEFAULT_DROP_EXPIRY_DAYS),
+        /// the spec's default.
         #[serde(default = "default_drop_expiry_days")]
         expires_after_days: u32,
     },

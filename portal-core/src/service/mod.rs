@@ -558,21 +558,8 @@ impl PortalService {
     ) -> Result<InviteToken> {
         staff.require(StaffRole::Member, "inviting a contact")?;
         let (target, portal) = self.staff_contact(staff, contact).await?;
-        let token = InviteToken::generate(self.inner.random.as_ref());
         let acting = self.acting_for(portal.tenant_id, Some(portal.id)).await?;
-        let link = self.inner.links.invite_url(&acting, &token);
-        let email = mail::invite_email(
-            Recipient {
-                name: &target.name,
-                email: &target.email,
-                branding: &portal.branding,
-                time_zone: target.time_zone,
-            },
-            &portal.client_name,
-            &link,
-        )?;
-        let email = acting.sign(email);
-        let message = self.outbox_mail(portal.tenant_id, Some(portal.id), MailKind::Invite, email);
+        let (token, message) = self.invite_mail(&acting, &portal, &target)?;
         // The entry names the contact, never the link: the feed is no place for a token.
         let activity = self.staff_entry(
             staff,

@@ -95,6 +95,32 @@ impl PortalService {
         )
     }
 
+    /// A fresh invite token for `contact` of `portal` and its invite email for the
+    /// outbox: the link on the tenant's own base URL, signed with its sender. The
+    /// caller writes the token's hash and the message in one unit.
+    pub(super) fn invite_mail(
+        &self,
+        acting: &ActingFor,
+        portal: &crate::model::Portal,
+        contact: &crate::model::Contact,
+    ) -> Result<(crate::secret::InviteToken, OutboxMessage)> {
+        let token = crate::secret::InviteToken::generate(self.inner.random.as_ref());
+        let link = self.inner.links.invite_url(acting, &token);
+        let email = crate::mail::invite_email(
+            crate::mail::Recipient {
+                name: &contact.name,
+                email: &contact.email,
+                branding: &portal.branding,
+                time_zone: contact.time_zone,
+            },
+            &portal.client_name,
+            &link,
+        )?;
+        let email = acting.sign(email);
+        let message = self.outbox_mail(portal.tenant_id, Some(portal.id), MailKind::Invite, email);
+        Ok((token, message))
+    }
+
     /// Called after a unit that queued emails committed: delivers them at once
     /// ([`MailDelivery::Inline`]) or wakes this process's sender.
     pub(super) async fn mail_queued(&self) {

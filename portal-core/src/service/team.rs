@@ -10,7 +10,6 @@ use crate::ids::{ContactId, PortalId, TaskId};
 use crate::mail::{self, Recipient};
 use crate::model::{Contact, EmailAddress, Portal, Task, clean_label, clean_text};
 use crate::outbox::MailKind;
-use crate::secret::InviteToken;
 use crate::staff::{StaffContext, StaffRole};
 use crate::store::{ClientContext, ColleagueInvite, PortalEdit};
 use crate::workflow::ActivityKind;
@@ -83,20 +82,9 @@ impl PortalService {
         };
         let mut emails = Vec::new();
         let token = if at_once {
-            let token = InviteToken::generate(self.inner.random.as_ref());
             let acting = crate::mail::ActingFor::new(&tenant, Some(portal.id));
-            let link = self.inner.links.invite_url(&acting, &token);
-            let email = mail::invite_email(
-                Recipient {
-                    name: &colleague.name,
-                    email: &colleague.email,
-                    branding: &portal.branding,
-                    time_zone: colleague.time_zone,
-                },
-                &portal.client_name,
-                &link,
-            )?;
-            emails.push(self.outbox_mail(tenant.id, Some(portal.id), MailKind::Invite, email));
+            let (token, message) = self.invite_mail(&acting, &portal, &colleague)?;
+            emails.push(message);
             Some(token.hash())
         } else {
             None
@@ -190,20 +178,8 @@ impl PortalService {
         if !target.awaiting_approval {
             return Err(Error::conflict("this contact does not await approval"));
         }
-        let token = InviteToken::generate(self.inner.random.as_ref());
         let acting = self.acting_for(portal.tenant_id, Some(portal.id)).await?;
-        let link = self.inner.links.invite_url(&acting, &token);
-        let email = mail::invite_email(
-            Recipient {
-                name: &target.name,
-                email: &target.email,
-                branding: &portal.branding,
-                time_zone: target.time_zone,
-            },
-            &portal.client_name,
-            &link,
-        )?;
-        let message = self.outbox_mail(portal.tenant_id, Some(portal.id), MailKind::Invite, email);
+        let (token, message) = self.invite_mail(&acting, &portal, &target)?;
         let activity = self.staff_entry(
             staff,
             portal.id,

@@ -9,62 +9,79 @@
 //! was committing is at worst tagged older than its data and is simply refreshed once:
 //! a stale entry is never served.
 //!
+//! Memory is bounded by a budget in bytes that the host sets
+//! ([`SqliteOptions::cache_bytes`](crate::SqliteOptions::cache_bytes)): each entry weighs
+//! its JSON-encoded size plus a fixed overhead, computed once when it is filled, and
+//! `quick_cache` evicts the entries least worth keeping (its CLOCK-Pro policy, which a
+//! scan over many portals does not flush) when the budget would be passed. The
+//! per-portal generation counters stay (16 bytes per portal written since start).
+//!
 //! The cache assumes this `SqliteStore` is the only writer of the database file (the
 //! embedded deployment this crate is for). See `docs/PERFORMANCE.md` for the figures.
 
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use portal_core::PortalId;
 use portal_core::model::PortalSnapshot;
 use portal_core::workflow::ActivityEntry;
+use serde::Serialize;
 
-/// Entries kept per map before it is cleared (bounds memory with many portals).
-const MAX_ENTRIES: usize = 4096;
+/// Weight added to every entry on top of its encoded size: the key, the map slot, the
+/// `Arc` and the vectors' headers.
+const ENTRY_OVERHEAD: u64 = 256;
 
-/// Generation-tagged values by key.
-struct Generational<K, V> {
-    entries: Mutex<HashMap<K, (u64, Arc<V>)>>,
+/// What is cached for a portal.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Key {
+    Snapshot(PortalId),
+    Activity(PortalId, usize),
 }
 
-impl<K: Eq + Hash, V> Generational<K, V> {
-    fn new() -> Self {
-        Self {
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
+/// A cached value, tagged with the generation it was read at and its weight.
+#[derive(Clone)]
+struct Entry {
+    generation: u64,
+    weight: u64,
+    value: Value,
+}
 
-    fn get(&self, key: &K, generation: u64) -> Option<Arc<V>> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries
-            .get(key)
-            .filter(|(g, _)| *g == generation)
-            .map(|(_, v)| Arc::clone(v))
-    }
+#[derive(Clone)]
+enum Value {
+    Snapshot(Arc<PortalSnapshot>),
+    Activity(Arc<Vec<ActivityEntry>>),
+}
 
-    fn put(&self, key: K, generation: u64, value: Arc<V>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
-        }
-        entries.insert(key, (generation, value));
+/// Weighs an entry by the weight computed when it was filled.
+#[derive(Clone)]
+struct ByWeight;
+
+impl quick_cache::Weighter<Key, Entry> for ByWeight {
+    fn weight(&self, _: &Key, entry: &Entry) -> u64 {
+        entry.weight
     }
 }
 
 /// The content cache of one store.
 pub(crate) struct ContentCache {
     generations: Mutex<HashMap<PortalId, u64>>,
-    snapshots: Generational<PortalId, PortalSnapshot>,
-    activity: Generational<(PortalId, usize), Vec<ActivityEntry>>,
+    /// `None` when the host set a budget of 0 bytes: every read goes to SQLite.
+    entries: Option<quick_cache::sync::Cache<Key, Entry, ByWeight>>,
 }
 
 impl ContentCache {
-    pub(crate) fn new() -> Self {
+    /// A cache holding at most about `budget` bytes of entries.
+    pub(crate) fn new(budget: u64) -> Self {
+        // quick_cache sizes its table from an item estimate; a portal home's snapshot
+        // and feed weigh tens of kilobytes.
+        let items = usize::try_from(budget / 16_384)
+            .unwrap_or(usize::MAX)
+            .max(16);
         Self {
             generations: Mutex::new(HashMap::new()),
-            snapshots: Generational::new(),
-            activity: Generational::new(),
+            entries: (budget > 0)
+                .then(|| quick_cache::sync::Cache::with_weighter(items, budget, ByWeight)),
         }
     }
 
@@ -80,12 +97,41 @@ impl ContentCache {
         *generations.entry(portal).or_insert(0) += 1;
     }
 
+    /// Bytes the entries weigh now (never more than the budget).
+    pub(crate) fn weight(&self) -> u64 {
+        self.entries.as_ref().map_or(0, |c| c.weight())
+    }
+
+    fn get(&self, key: Key, generation: u64) -> Option<Value> {
+        self.entries
+            .as_ref()?
+            .get(&key)
+            .filter(|e| e.generation == generation)
+            .map(|e| e.value)
+    }
+
+    fn put(&self, key: Key, generation: u64, weight: u64, value: Value) {
+        if let Some(entries) = &self.entries {
+            entries.insert(
+                key,
+                Entry {
+                    generation,
+                    weight: weight.saturating_add(ENTRY_OVERHEAD),
+                    value,
+                },
+            );
+        }
+    }
+
     pub(crate) fn snapshot(
         &self,
         portal: PortalId,
         generation: u64,
     ) -> Option<Arc<PortalSnapshot>> {
-        self.snapshots.get(&portal, generation)
+        match self.get(Key::Snapshot(portal), generation)? {
+            Value::Snapshot(s) => Some(s),
+            Value::Activity(_) => None,
+        }
     }
 
     pub(crate) fn put_snapshot(
@@ -94,7 +140,18 @@ impl ContentCache {
         generation: u64,
         snapshot: Arc<PortalSnapshot>,
     ) {
-        self.snapshots.put(portal, generation, snapshot);
+        if self.entries.is_none() {
+            return;
+        }
+        let weight = encoded_len(&snapshot.portal)
+            + encoded_len(&snapshot.phases)
+            + encoded_len(&snapshot.tasks);
+        self.put(
+            Key::Snapshot(portal),
+            generation,
+            weight,
+            Value::Snapshot(snapshot),
+        );
     }
 
     pub(crate) fn activity(
@@ -103,7 +160,10 @@ impl ContentCache {
         limit: usize,
         generation: u64,
     ) -> Option<Arc<Vec<ActivityEntry>>> {
-        self.activity.get(&(portal, limit), generation)
+        match self.get(Key::Activity(portal, limit), generation)? {
+            Value::Activity(a) => Some(a),
+            Value::Snapshot(_) => None,
+        }
     }
 
     pub(crate) fn put_activity(
@@ -113,6 +173,34 @@ impl ContentCache {
         generation: u64,
         feed: Arc<Vec<ActivityEntry>>,
     ) {
-        self.activity.put((portal, limit), generation, feed);
+        if self.entries.is_none() {
+            return;
+        }
+        let weight = encoded_len(&*feed);
+        self.put(
+            Key::Activity(portal, limit),
+            generation,
+            weight,
+            Value::Activity(feed),
+        );
     }
+}
+
+/// The JSON-encoded size of `value`, counted without building the text: the weight of
+/// an entry, close to its heap size (strings dominate both).
+fn encoded_len(value: &impl Serialize) -> u64 {
+    struct Count(u64);
+    impl Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Serializing these types cannot fail; if it did, the part counted so far is kept.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }

@@ -99,6 +99,38 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Prepared statements kept per connection (more than the store uses).
 const STATEMENT_CACHE: usize = 128;
 
+/// How a [`SqliteStore`] is opened: [`SqliteStore::open_with`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SqliteOptions {
+    /// Bytes of memory the read cache of portal homes (each portal's snapshot and
+    /// activity feed, kept until the next write to that portal) may hold, weighed by
+    /// their encoded size; 0 turns the cache off. Default
+    /// [`Self::DEFAULT_CACHE_BYTES`]: a portal's entries weigh about 30–60 KB, so the
+    /// default keeps the homes of about a thousand active portals, and the process's
+    /// memory stays bounded however many portals the database holds.
+    pub cache_bytes: u64,
+}
+
+impl SqliteOptions {
+    /// The read cache's default budget: 64 MiB.
+    pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+    /// These options with a read cache of at most `bytes` (0: none).
+    pub fn with_cache_bytes(mut self, bytes: u64) -> Self {
+        self.cache_bytes = bytes;
+        self
+    }
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self {
+            cache_bytes: Self::DEFAULT_CACHE_BYTES,
+        }
+    }
+}
+
 /// A portal store in one SQLite database file.
 ///
 /// Cheap to share behind an `Arc`. Dropping it waits for queued writes to commit and
@@ -176,17 +208,22 @@ impl SqliteStore {
     /// date. A database written by a newer version of this crate is refused with
     /// `Error::Storage`, untouched.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, SqliteOptions::default()).await
+    }
+
+    /// [`Self::open`] with `options` (the read cache's memory budget).
+    pub async fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        tokio::task::spawn_blocking(move || Self::open_blocking(path))
+        tokio::task::spawn_blocking(move || Self::open_blocking(path, options))
             .await
             .map_err(|e| Error::storage("opening the SQLite database", e))?
     }
 
-    fn open_blocking(path: PathBuf) -> Result<Self> {
-        Self::open_checked(path.clone()).map_err(|e| explain_open(&path, e))
+    fn open_blocking(path: PathBuf, options: SqliteOptions) -> Result<Self> {
+        Self::open_checked(path.clone(), options).map_err(|e| explain_open(&path, e))
     }
 
-    fn open_checked(path: PathBuf) -> Result<Self> {
+    fn open_checked(path: PathBuf, options: SqliteOptions) -> Result<Self> {
         create_owner_only(&path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
@@ -227,8 +264,14 @@ impl SqliteStore {
                 next: AtomicUsize::new(0),
             }),
             path,
-            cache: cache::ContentCache::new(),
+            cache: cache::ContentCache::new(options.cache_bytes),
         })
+    }
+
+    /// Bytes the read cache holds now, as weighed against
+    /// [`SqliteOptions::cache_bytes`] (for a host's metrics; never above the budget).
+    pub fn cache_bytes_used(&self) -> u64 {
+        self.cache.weight()
     }
 
     /// The database file.

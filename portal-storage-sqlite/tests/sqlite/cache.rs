@@ -93,3 +93,70 @@ async fn cached_snapshot_and_activity_follow_every_write() {
         "the branding change and the contact added (a write that invalidates the feed)"
     );
 }
+
+/// The cache's memory is bounded by the host's budget in bytes, whatever the number of
+/// portals read; evicted portals are read again correctly, and a budget of 0 turns the
+/// cache off without changing what reads return.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cache_stays_within_the_hosts_byte_budget() {
+    use portal_core::store::{DirectoryStore, WorkflowStore};
+    use portal_storage_sqlite::{SqliteOptions, SqliteStore};
+    use std::sync::Arc;
+    const BUDGET: u64 = 120_000;
+    for budget in [BUDGET, 0] {
+        let (_dir, path) = crate::temp_db();
+        let sqlite = Arc::new(
+            SqliteStore::open_with(&path, SqliteOptions::default().with_cache_bytes(budget))
+                .await
+                .unwrap(),
+        );
+        let h = TestService::new(sqlite.clone(), 78);
+        let s = &h.service;
+        let mut portals = Vec::new();
+        for _ in 0..30 {
+            let seeded = h.seed_portal().await.unwrap();
+            let phase = s
+                .add_phase(&seeded.staff, seeded.portal.id, "Setup")
+                .await
+                .unwrap();
+            for i in 0..8 {
+                let spec = portal_core::TaskSpec {
+                    title: format!("Task {i} with a title long enough to weigh something"),
+                    description: "A description the client reads. ".repeat(8),
+                    assignee: Side::Client,
+                    kind: TaskKind::Standard,
+                    due_date: None,
+                };
+                s.add_task(&seeded.staff, seeded.portal.id, phase.id, spec)
+                    .await
+                    .unwrap();
+            }
+            portals.push((seeded.portal.id, seeded.staff));
+        }
+        let mut most = 0;
+        for round in 0..2 {
+            for (portal, _) in &portals {
+                let snapshot = sqlite.portal_snapshot(*portal).await.unwrap();
+                assert_eq!(snapshot.tasks.len(), 8, "round {round}");
+                assert!(!sqlite.activity(*portal, 20).await.unwrap().is_empty());
+                most = most.max(sqlite.cache_bytes_used());
+                assert!(
+                    sqlite.cache_bytes_used() <= budget,
+                    "{} bytes cached over a budget of {budget}",
+                    sqlite.cache_bytes_used()
+                );
+            }
+        }
+        if budget == 0 {
+            assert_eq!(most, 0, "a budget of 0 caches nothing");
+        } else {
+            // 30 portals' entries weigh more than the budget: it was filled, not unused.
+            assert!(most > budget / 2, "the cache was barely used: {most} bytes");
+        }
+        // A write to a portal whose entries may have been evicted or kept is seen.
+        let (portal, staff) = &portals[0];
+        let phase = s.add_phase(staff, *portal, "Later").await.unwrap();
+        let snapshot = sqlite.portal_snapshot(*portal).await.unwrap();
+        assert!(snapshot.phases.iter().any(|p| p.id == phase.id));
+    }
+}

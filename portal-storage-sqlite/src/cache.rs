@@ -1,5 +1,5 @@
-//! Read cache for the portal home: each portal's snapshot and activity feed, kept until
-//! the next write that could change them.
+//! Read cache for the portal home: each portal's snapshot, activity feed and onboarding
+//! team, kept until the next write that could change them.
 //!
 //! Each portal has a generation counter, bumped after every committed write to that
 //! portal's content (its phases, tasks, branding, comments, questions, activity; not
@@ -24,7 +24,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use portal_core::PortalId;
-use portal_core::model::PortalSnapshot;
+use portal_core::model::{OnboardingTeam, PortalSnapshot};
 use portal_core::workflow::ActivityEntry;
 use serde::Serialize;
 
@@ -37,6 +37,7 @@ const ENTRY_OVERHEAD: u64 = 256;
 enum Key {
     Snapshot(PortalId),
     Activity(PortalId, usize),
+    Team(PortalId),
 }
 
 /// A cached value, tagged with the generation it was read at and its weight.
@@ -51,6 +52,7 @@ struct Entry {
 enum Value {
     Snapshot(Arc<PortalSnapshot>),
     Activity(Arc<Vec<ActivityEntry>>),
+    Team(Arc<OnboardingTeam>),
 }
 
 /// Weighs an entry by the weight computed when it was filled.
@@ -130,7 +132,7 @@ impl ContentCache {
     ) -> Option<Arc<PortalSnapshot>> {
         match self.get(Key::Snapshot(portal), generation)? {
             Value::Snapshot(s) => Some(s),
-            Value::Activity(_) => None,
+            _ => None,
         }
     }
 
@@ -162,7 +164,7 @@ impl ContentCache {
     ) -> Option<Arc<Vec<ActivityEntry>>> {
         match self.get(Key::Activity(portal, limit), generation)? {
             Value::Activity(a) => Some(a),
-            Value::Snapshot(_) => None,
+            _ => None,
         }
     }
 
@@ -183,6 +185,23 @@ impl ContentCache {
             weight,
             Value::Activity(feed),
         );
+    }
+}
+
+impl ContentCache {
+    pub(crate) fn team(&self, portal: PortalId, generation: u64) -> Option<Arc<OnboardingTeam>> {
+        match self.get(Key::Team(portal), generation)? {
+            Value::Team(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn put_team(&self, portal: PortalId, generation: u64, team: Arc<OnboardingTeam>) {
+        if self.entries.is_none() {
+            return;
+        }
+        let weight = encoded_len(&*team);
+        self.put(Key::Team(portal), generation, weight, Value::Team(team));
     }
 }
 

@@ -484,6 +484,10 @@ impl DirectoryStore for SqliteStore {
     }
 
     async fn portal_team(&self, portal: PortalId) -> Result<OnboardingTeam> {
+        let generation = self.cache.generation(portal);
+        if let Some(hit) = self.cache.team(portal, generation) {
+            return Ok(OnboardingTeam::clone(&hit));
+        }
         let json: String = self
             .read(move |conn| {
                 conn.prepare_cached("SELECT team FROM portals WHERE id = ?1")
@@ -497,7 +501,11 @@ impl DirectoryStore for SqliteStore {
                     })
             })
             .await?;
-        serde_json::from_str(&json).map_err(|e| Error::storage("reading a portal's team", e))
+        let team: OnboardingTeam = serde_json::from_str(&json)
+            .map_err(|e| Error::storage("reading a portal's team", e))?;
+        self.cache
+            .put_team(portal, generation, Arc::new(team.clone()));
+        Ok(team)
     }
 
     async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot> {

@@ -8,7 +8,7 @@
 //! the store one [`PlanDecision`]: the rule of [`crate::workflow::plan`] and the emails
 //! its notices call for, decided on the plan as stored and written in the same unit.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -59,6 +59,9 @@ pub struct ClientPlan {
     /// Names of the contacts tasks are assigned to (read only when some task is
     /// assigned to named contacts), for "Assigned to Ann Lee".
     pub assignees: BTreeMap<ContactId, String>,
+    /// The internal tasks left out of `snapshot`, whose feed entries the client's feed
+    /// leaves out too ([`PortalService::plan_activity`]).
+    pub(crate) internal: HashSet<TaskId>,
 }
 
 impl PortalService {
@@ -590,6 +593,7 @@ impl PortalService {
             BTreeMap::new()
         };
         Ok(ClientPlan {
+            internal: plan::internal_ids(&full.tasks),
             snapshot: plan::client_view(full),
             waiting,
             assignees,

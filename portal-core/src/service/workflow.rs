@@ -493,11 +493,33 @@ impl PortalService {
     pub async fn activity(&self, ctx: &ClientContext, limit: usize) -> Result<Vec<ActivityEntry>> {
         let full = self.inner.store.portal_snapshot(ctx.portal_id).await?;
         let internal = crate::workflow::plan::internal_ids(&full.tasks);
+        self.client_feed(ctx, limit, &internal).await
+    }
+
+    /// [`Self::activity`] beside a [`ClientPlan`](super::plan::ClientPlan) just read
+    /// (the portal home reads both): the same feed, without reading the portal's
+    /// snapshot a second time for its internal tasks.
+    pub async fn plan_activity(
+        &self,
+        ctx: &ClientContext,
+        plan: &super::plan::ClientPlan,
+        limit: usize,
+    ) -> Result<Vec<ActivityEntry>> {
+        self.client_feed(ctx, limit, &plan.internal).await
+    }
+
+    /// The newest `limit` feed entries the client may see, `internal` tasks' left out.
+    async fn client_feed(
+        &self,
+        ctx: &ClientContext,
+        limit: usize,
+        internal: &std::collections::HashSet<crate::TaskId>,
+    ) -> Result<Vec<ActivityEntry>> {
         let mut reach = limit.max(1);
         loop {
             let feed = self.inner.store.activity(ctx.portal_id, reach).await?;
             let exhausted = feed.len() < reach || reach >= CLIENT_FEED_REACH;
-            let mut visible = crate::workflow::plan::client_feed(feed, &internal);
+            let mut visible = crate::workflow::plan::client_feed(feed, internal);
             if visible.len() >= limit || exhausted {
                 visible.truncate(limit);
                 return Ok(visible);

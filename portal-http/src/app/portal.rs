@@ -133,7 +133,10 @@ impl PortalApp {
         let plan = self.service.client_plan(&ctx).await?;
         let snap = &plan.snapshot;
         let tab = Tab::from_query(query_param(req, "tab").as_deref());
-        let activity = self.service.activity(&ctx, HOME_ACTIVITY).await?;
+        let activity = self
+            .service
+            .plan_activity(&ctx, &plan, HOME_ACTIVITY)
+            .await?;
         // "Today" is the contact's: a task due today is not overdue in Auckland at
         // noon just because it is already tomorrow in UTC, nor the other way round.
         let today = self

@@ -91,7 +91,20 @@ async fn cached_snapshot_and_activity_follow_every_write() {
         feed_len().await,
         8,
         "the branding change and the contact added (a write that invalidates the feed)"
-    );
+    ); // The onboarding team, cached beside the snapshot, follows its change.
+    assert!(store.portal_team(portal.id).await.unwrap().is_empty());
+    let member = portal_core::model::TeamMember {
+        name: "Riley Chen".into(),
+        role: "Onboarding lead".into(),
+        email: portal_core::model::EmailAddress::parse("riley@acme.example").unwrap(),
+        photo: None,
+    };
+    s.set_team(&staff, portal.id, vec![member], None)
+        .await
+        .unwrap();
+    let team = store.portal_team(portal.id).await.unwrap();
+    assert_eq!(team.members().len(), 1);
+    assert_eq!(team.members()[0].name, "Riley Chen");
 }
 
 /// The cache's memory is bounded by the host's budget in bytes, whatever the number of

@@ -1698,6 +1698,7 @@ async fn a_tasks_read_carries_the_clients_answers() {
             user_agent: None,
             path: None,
         },
+        documents: Vec::new(),
     };
     api.h
         .store

@@ -1004,8 +1004,10 @@ async fn a_signature_tasks_page_attaches_the_document_and_shows_the_signature() 
     assert_eq!(doc.status, StatusCode::OK);
     assert_eq!(doc.body.as_bytes(), pdf);
 
-    // The client (in Europe/Berlin) signs with a drawn signature.
+    // The client (in Europe/Berlin) opens the document, then signs with a drawn
+    // signature.
     let (_, ctx) = rig.kit.sign_in(&rig.seeded.contact).await.unwrap();
+    let _opened = service.open_signature_document(&ctx, task).await.unwrap();
     let mut raw = Vec::new();
     for y in 0..8u32 {
         raw.push(0);

@@ -202,15 +202,30 @@ impl PortalService {
     }
 
     /// Everything the MSP shared on the tasks this contact sees (the Documents tab's
-    /// "Shared by" section), oldest first.
-    pub async fn shared_documents(&self, ctx: &ClientContext) -> Result<Vec<TaskAttachment>> {
+    /// "Shared by" section), oldest first, each with whether this contact opened it.
+    pub async fn shared_documents(&self, ctx: &ClientContext) -> Result<Vec<SharedDocument>> {
         let all = self.inner.store.portal_attachments(ctx.portal_id).await?;
         let mut out = Vec::with_capacity(all.len());
-        for a in all {
+        let mut opens: std::collections::HashMap<TaskId, Vec<DocumentOpen>> =
+            std::collections::HashMap::new();
+        for attachment in all {
             // A task the client cannot see (internal) keeps its files to itself.
-            if self.task(ctx, a.task_id).await.is_ok() {
-                out.push(a);
+            if self.task(ctx, attachment.task_id).await.is_err() {
+                continue;
             }
+            if !opens.contains_key(&attachment.task_id) {
+                let read = self
+                    .inner
+                    .store
+                    .document_opens(ctx.portal_id, attachment.task_id)
+                    .await?;
+                opens.insert(attachment.task_id, read);
+            }
+            let opened = opens.get(&attachment.task_id).is_some_and(|o| {
+                o.iter()
+                    .any(|o| o.contact_id == ctx.contact_id && o.sha256 == attachment.sha256)
+            });
+            out.push(SharedDocument { attachment, opened });
         }
         Ok(out)
     }

@@ -54,7 +54,10 @@ async fn an_approval_waits_until_the_contact_opened_the_document_and_records_its
         )
         .await
         .unwrap();
-    assert_eq!(attached.name, "Migration plan.PDF", "the name is cleaned of its path");
+    assert_eq!(
+        attached.name, "Migration plan.PDF",
+        "the name is cleaned of its path"
+    );
     assert_eq!(attached.size, PLAN.len() as u64);
     let feed = service.store().activity(portal.id, 10).await.unwrap();
     assert!(

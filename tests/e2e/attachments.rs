@@ -31,6 +31,21 @@ async fn attach(h: &Harness, portal: PortalId, task: TaskId, staff_other: bool) 
         .unwrap()
 }
 
+fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.add_filter(r#"nonce="[0-9a-f]{32}""#, r#"nonce="[nonce]""#);
+    s.add_filter(
+        r#"name="csrf" value="[A-Za-z0-9_-]{43}""#,
+        r#"name="csrf" value="[csrf]""#,
+    );
+    s.add_filter(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+        "[uuid]",
+    );
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
+
 async fn signed_in() -> (Harness, Browser) {
     let h = Harness::start(Options::memory()).await;
     let b = h.browser();
@@ -58,11 +73,13 @@ async fn an_approval_waits_for_the_document_to_be_opened_and_records_its_hash() 
     assert!(page.body.contains("Not opened yet"));
     assert!(page.body.contains(OPEN_FIRST));
     assert!(page.body.contains(r#"value="approve" disabled"#));
+    let before_open = page.body.clone();
 
     // The Documents tab lists it under "Shared by".
     let tab = b.get("/?tab=documents").await;
     assert!(tab.body.contains("Shared by"), "{}", tab.body);
     assert!(tab.body.contains("Migration plan.pdf"));
+    let documents_tab = tab.body.clone();
 
     // A forced decision is refused with the same words; nothing is recorded.
     let forced = b
@@ -99,6 +116,7 @@ async fn an_approval_waits_for_the_document_to_be_opened_and_records_its_hash() 
     let page = b.get(&path).await;
     assert!(!page.body.contains(OPEN_FIRST), "{}", page.body);
     assert!(page.body.contains("Opened"));
+    let after_open = page.body.clone();
     let done = b
         .post(
             &format!("{path}/decision"),
@@ -117,6 +135,11 @@ async fn an_approval_waits_for_the_document_to_be_opened_and_records_its_hash() 
     assert_eq!(d.documents[0].sha256, a.sha256_hex());
     let after = b.get(&path).await;
     assert!(after.body.contains(&a.sha256_hex()), "{}", after.body);
+    let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!("task_approval_shared_unopened", before_open);
+    insta::assert_snapshot!("task_approval_shared_opened", after_open);
+    insta::assert_snapshot!("task_approval_shared_decided", after.body);
+    insta::assert_snapshot!("home_documents_shared", documents_tab);
 }
 
 #[tokio::test]
@@ -142,4 +165,120 @@ async fn another_portals_shared_file_is_not_found() {
             .is_empty(),
         "a refused open records nothing"
     );
+}
+
+async fn api(
+    b: &Browser,
+    method: http::Method,
+    path: &str,
+    token: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> portal_tests::Page {
+    let auth = format!("Bearer {token}");
+    b.send_with(
+        method,
+        &format!("/api/v1{path}"),
+        content_type,
+        &[("authorization", &auth)],
+        body,
+    )
+    .await
+}
+
+/// The admin API's upload: markup and empty files are 422, a body over the limit is
+/// 413, and nothing refused is kept; a member's upload lands in the feed under their
+/// name; the download is the exact bytes; a delete removes the blob.
+#[tokio::test]
+async fn staff_share_files_through_the_admin_api() {
+    let h = Harness::start(Options::memory()).await;
+    let staff = h.browser();
+    let task = h.tasks["standard"];
+    let path = format!("/portals/{}/tasks/{task}/attachments", h.portal.id);
+    let pdf = Some("application/pdf");
+    let html = api(
+        &staff,
+        http::Method::POST,
+        &format!("{path}?name=a.pdf"),
+        "admin",
+        pdf,
+        b"<!doctype html><script>alert(1)</script>".to_vec(),
+    )
+    .await;
+    assert_eq!(html.status, 422, "{}", html.body);
+    assert!(html.body.contains("markup"), "{}", html.body);
+    let empty = api(
+        &staff,
+        http::Method::POST,
+        &format!("{path}?name=a.pdf"),
+        "admin",
+        pdf,
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(empty.status, 422, "{}", empty.body);
+    let mut big = PLAN.to_vec();
+    big.resize(
+        usize::try_from(portal_core::attachments::MAX_ATTACHMENT).unwrap() + 1,
+        b'.',
+    );
+    let over = api(
+        &staff,
+        http::Method::POST,
+        &format!("{path}?name=big.pdf"),
+        "admin",
+        pdf,
+        big,
+    )
+    .await;
+    assert_eq!(over.status, 413, "{}", over.body);
+    assert_eq!(h.blobs.len(), 0, "nothing refused is kept");
+
+    let added = api(
+        &staff,
+        http::Method::POST,
+        &format!("{path}?name=Enrolment%20guide.pdf"),
+        "member",
+        pdf,
+        PLAN.to_vec(),
+    )
+    .await;
+    assert_eq!(added.status, 201, "{}", added.body);
+    let view: serde_json::Value = serde_json::from_str(&added.body).unwrap();
+    assert_eq!(view["name"], "Enrolment guide.pdf");
+    assert_eq!(
+        view["sha256"],
+        portal_core::audit::hash_hex(&portal_core::signatures::sha256(PLAN))
+    );
+    let id = view["id"].as_str().unwrap().to_owned();
+    let feed = h
+        .service
+        .staff_activity(&h.staff, h.portal.id, None, 10)
+        .await
+        .unwrap()
+        .items;
+    assert!(
+        feed.iter().any(
+            |e| e.kind == portal_core::workflow::ActivityKind::AttachmentAdded
+                && matches!(e.actor, portal_core::workflow::Actor::Staff { .. })
+        ),
+        "{feed:?}"
+    );
+    let file = format!("/portals/{}/attachments/{id}", h.portal.id);
+    let got = api(&staff, http::Method::GET, &file, "member", None, Vec::new()).await;
+    assert_eq!(&got.raw[..], PLAN);
+    assert_eq!(h.blobs.len(), 1);
+    let gone = api(
+        &staff,
+        http::Method::DELETE,
+        &file,
+        "member",
+        None,
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(gone.status, 204, "{}", gone.body);
+    assert_eq!(h.blobs.len(), 0, "the deleted file's blob is removed");
+    let again = api(&staff, http::Method::GET, &file, "member", None, Vec::new()).await;
+    assert_eq!(again.status, 404);
 }

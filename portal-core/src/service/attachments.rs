@@ -213,18 +213,18 @@ impl PortalService {
             if self.task(ctx, attachment.task_id).await.is_err() {
                 continue;
             }
-            if !opens.contains_key(&attachment.task_id) {
-                let read = self
-                    .inner
-                    .store
-                    .document_opens(ctx.portal_id, attachment.task_id)
-                    .await?;
-                opens.insert(attachment.task_id, read);
-            }
-            let opened = opens.get(&attachment.task_id).is_some_and(|o| {
-                o.iter()
-                    .any(|o| o.contact_id == ctx.contact_id && o.sha256 == attachment.sha256)
-            });
+            let task_opens = match opens.entry(attachment.task_id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                    self.inner
+                        .store
+                        .document_opens(ctx.portal_id, attachment.task_id)
+                        .await?,
+                ),
+            };
+            let opened = task_opens
+                .iter()
+                .any(|o| o.contact_id == ctx.contact_id && o.sha256 == attachment.sha256);
             out.push(SharedDocument { attachment, opened });
         }
         Ok(out)

@@ -105,6 +105,12 @@ typed_id!(
 );
 
 typed_id!(
+    /// A file the MSP attached to a task for the client to open (see
+    /// [`crate::attachments`]).
+    AttachmentId
+);
+
+typed_id!(
     /// An email in the outbox.
     MailId
 );

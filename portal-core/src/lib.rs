@@ -10,6 +10,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod access;
+pub mod attachments;
 pub mod audit;
 pub mod blob;
 pub mod clock;
@@ -79,6 +80,7 @@ pub use random::{OsRandom, RandomSource, SeededRandom};
 pub use service::{PortalService, PortalServiceBuilder, PruneReport, TaskSpec};
 pub use staff::{StaffContext, StaffRole};
 pub use store::{
-    AccessStore, AuditStore, CredentialStore, DirectoryStore, FileDropStore, IdempotencyStore,
-    OutboxStore, PlanStore, ReminderStore, SignatureStore, Store, TemplateStore, WorkflowStore,
+    AccessStore, AttachmentStore, AuditStore, CredentialStore, DirectoryStore, FileDropStore,
+    IdempotencyStore, OutboxStore, PlanStore, ReminderStore, SignatureStore, Store, TemplateStore,
+    WorkflowStore,
 };

@@ -1044,14 +1044,15 @@ pub trait WorkflowStore: Send + Sync + 'static {
 ///   signature ([`SignatureStore`]); every attached signature document; every dropped
 ///   file ([`FileDropStore`]) whose bytes are not removed; every sealed field of every
 ///   credential handoff that is not purged ([`CredentialStore`]), `part` being the
-///   field's position in the record. None may be left out: a kind a store skips stays
+///   field's position in the record; every file attached to a task
+///   ([`AttachmentStore`]). None may be left out: a kind a store skips stays
 ///   under the old key and becomes unreadable once that key is retired.
 ///   `replace_sealed_key(kind, at, expected, new)` sets that one wrapped key to `new`
 ///   only if it is still `expected` and answers whether it did; a record that is gone
 ///   (or a key that is not `expected`) answers `false` and nothing is written. It
 ///   changes nothing else (the content, its hash, the record's other fields).
-/// - `blob_in_use` answers whether any file record or signature image
-///   ([`SignatureStore`]) points at `blob` (orphan sweeps remove only blobs no record
+/// - `blob_in_use` answers whether any file record, signature image
+///   ([`SignatureStore`]) or task attachment ([`AttachmentStore`]) points at `blob` (orphan sweeps remove only blobs no record
 ///   points at).
 #[async_trait]
 pub trait DocumentStore: Send + Sync + 'static {
@@ -1371,6 +1372,89 @@ pub trait SignatureStore: Send + Sync + 'static {
     ) -> Result<crate::signatures::AttachedDocument>;
 }
 
+/// Documents the MSP shares on a task ([`crate::attachments`]): the records of files
+/// staff attach to any task, and who opened which document when.
+///
+/// # Contract
+/// - **Scoped by portal.** Every method takes the portal: a task or attachment that is
+///   missing or of another portal is `NotFound(Task)` / `NotFound(File)` and nothing
+///   is written or answered.
+/// - **Added in one unit.** `add_attachment(attachment, max_per_task, activity)` reads
+///   the task
+///   (`NotFound(Task)`), checks
+///   [`TaskAttachment::ensure_belongs`](crate::attachments::TaskAttachment::ensure_belongs)
+///   with the portal's tenant (`Invalid("attachment")`) and
+///   [`ActivityEntry::ensure_portal`](crate::workflow::ActivityEntry::ensure_portal)
+///   (`Invalid("activity")`), counts the task's attachments and calls
+///   [`crate::attachments::may_add`] with that count and `max_per_task` (`Conflict`
+///   at the cap; counted
+///   inside the unit, so racing uploads never pass it together); an id that exists,
+///   or a blob another record points at (file, drop, signature image or document,
+///   attachment) is `Conflict`. Then it stores the record exactly as given and
+///   appends the feed entry. A refused add writes nothing.
+/// - `task_attachments(portal, task)` lists a task's attachments, `portal_attachments`
+///   a portal's, each in the order they were added (oldest first; ties in commit
+///   order), every field as stored. `attachment(portal, id)` reads one.
+/// - **Deleted in one unit.** `delete_attachment(portal, id, activity)` removes the
+///   record (`NotFound(File)` if missing) and appends the feed entry
+///   ([`ActivityEntry::ensure_portal`](crate::workflow::ActivityEntry::ensure_portal),
+///   `Invalid("activity")`), and answers its blob for the caller to delete. The opens
+///   of its content stay: they are the history of what contacts read.
+/// - **Opens.** `record_document_open(open)` reads the task (`NotFound(Task)`) and the
+///   contact, who must be a contact of the same portal (`NotFound(Contact)`), and
+///   keeps one open per (task, contact, SHA-256): the first one's time stays, a later
+///   open of the same bytes changes nothing. `document_opens(portal, task)` lists a
+///   task's opens, by time (ties in commit order).
+/// - **Erasure.** A task deleted by [`PlanStore::change_plan`], or a portal deleted
+///   by `delete_portal`, takes its attachments and opens with it in the same unit, the
+///   attachments' blobs answered with the others (`erased_blobs`, the returned list);
+///   a contact removed from the portal takes its opens.
+///   [`DocumentStore::blob_in_use`] answers `true` for an attachment's blob until its
+///   record is deleted, and [`DocumentStore::sealed_keys_to_rewrap`] lists every
+///   attachment's key under [`SealedKind::TaskAttachment`].
+#[async_trait]
+pub trait AttachmentStore: Send + Sync + 'static {
+    /// Stores a new attachment with its feed entry, atomically.
+    async fn add_attachment(
+        &self,
+        attachment: &crate::attachments::TaskAttachment,
+        max_per_task: usize,
+        activity: &ActivityEntry,
+    ) -> Result<()>;
+    /// A task's attachments, oldest first.
+    async fn task_attachments(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+    ) -> Result<Vec<crate::attachments::TaskAttachment>>;
+    /// A portal's attachments, oldest first.
+    async fn portal_attachments(
+        &self,
+        portal: PortalId,
+    ) -> Result<Vec<crate::attachments::TaskAttachment>>;
+    /// One attachment of a portal.
+    async fn attachment(
+        &self,
+        portal: PortalId,
+        id: crate::ids::AttachmentId,
+    ) -> Result<crate::attachments::TaskAttachment>;
+    /// Removes an attachment with its feed entry; answers its blob.
+    async fn delete_attachment(
+        &self,
+        portal: PortalId,
+        id: crate::ids::AttachmentId,
+        activity: &ActivityEntry,
+    ) -> Result<BlobId>;
+    /// Records that a contact opened a task's document (the first time per content).
+    async fn record_document_open(&self, open: &crate::attachments::DocumentOpen) -> Result<()>;
+    /// A task's document opens, by time.
+    async fn document_opens(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+    ) -> Result<Vec<crate::attachments::DocumentOpen>>;
+}
+
 /// The email outbox: emails queued by the units that cause them, claimed by senders
 /// under a lease, and the outcome of each attempt. Every decision (when to retry, when
 /// to give up) is taken by [`crate::outbox`] before the store is called; a store keeps
@@ -1552,10 +1636,11 @@ pub type PlanDecision = std::sync::Arc<
 ///   returned unchanged. Returns the change as written.
 /// - **A deleted task takes its sealed records with it**, in the same unit: its
 ///   dropped files (every state, [`FileDropStore`]), its signature and attached
-///   signature document ([`SignatureStore`]) and its credential record with its sealed
-///   fields ([`CredentialStore`]). The returned change's `erased_blobs` lists their
+///   signature document ([`SignatureStore`]), its credential record with its sealed
+///   fields ([`CredentialStore`]) and its attachments and document opens
+///   ([`AttachmentStore`]). The returned change's `erased_blobs` lists their
 ///   blobs (each dropped file whose bytes are not removed yet, the drawn image, the
-///   document), each once, for the caller to delete; afterwards `blob_in_use` is
+///   document, each attachment), each once, for the caller to delete; afterwards `blob_in_use` is
 ///   `false` for each, and reads of those records are `NotFound`. Audit events stay
 ///   (append-only).
 /// - **Serialised per portal.** Concurrent `change_plan` calls of one portal, and
@@ -1726,6 +1811,7 @@ pub trait Store:
     + CredentialStore
     + FileDropStore
     + SignatureStore
+    + AttachmentStore
 {
 }
 
@@ -1742,7 +1828,8 @@ impl<
         + AuditStore
         + CredentialStore
         + FileDropStore
-        + SignatureStore,
+        + SignatureStore
+        + AttachmentStore,
 > Store for T
 {
 }

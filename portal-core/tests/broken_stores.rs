@@ -23,6 +23,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use portal_core::access::rules;
 use portal_core::access::{AccessPolicy, SessionPolicy};
+use portal_core::attachments::{DocumentOpen, TaskAttachment};
 use portal_core::audit::{self, AuditEntry, ChainHead, ChainedEvent};
 use portal_core::blob::keyring::{KeyId, WrappedKey};
 use portal_core::blob::rotation::{SealedAt, SealedKey, SealedKind};
@@ -40,6 +41,7 @@ use portal_core::outbox::{FailedAttempt, Lease, MailState, OutboxMessage};
 use portal_core::reminders::{ReminderSettings, ReminderState};
 use portal_core::secret::{CodeHash, TokenHash};
 use portal_core::signatures::SignatureRecord;
+use portal_core::store::AttachmentStore;
 use portal_core::store::ColleagueInvite;
 use portal_core::store::CredentialStore;
 use portal_core::store::FileDropStore;
@@ -425,6 +427,29 @@ enum Breakage {
     /// `issue_invite` leaves a colleague's `awaiting_approval` set: approved
     /// colleagues still show as waiting.
     ApprovalKeepsFlag,
+    /// `attachment` ignores the portal it is asked through.
+    AttachmentIgnoresPortal,
+    /// `task_attachments` lists the newest first.
+    AttachmentsNewestFirst,
+    /// `blob_in_use` ignores task attachments.
+    AttachmentsNotInUse,
+    /// `add_attachment` answers `Ok` for a blob another record uses (stores nothing).
+    AttachmentBlobReuseAccepted,
+    /// `add_attachment` counts the task's attachments, pauses, then adds with no cap:
+    /// a check outside the unit, so racing uploads all pass the last place.
+    AttachmentCapOutsideUnit,
+    /// `delete_attachment` answers the blob but keeps the record.
+    AttachmentDeleteKeepsRecord,
+    /// `document_opens` answers each open with its latest time, not its first.
+    OpenLastWins,
+    /// `record_document_open` accepts (and ignores) a contact of another portal.
+    OpenByStranger,
+    /// `change_plan` deleting a task forgets its attachments' blobs.
+    DeleteTaskKeepsAttachmentBlobs,
+    /// `delete_portal` returns no attachment's blob.
+    DeleteForgetsAttachments,
+    /// `sealed_keys_to_rewrap` never lists task attachments.
+    RewrapSkipsTaskAttachments,
 }
 
 impl Breakage {
@@ -496,6 +521,10 @@ struct Shadow {
     drops: HashMap<FileId, (PortalId, BlobId)>,
     /// The blobs of signature documents attached through the wrapper.
     signature_documents: HashSet<BlobId>,
+    /// Attachment → its portal and blob, as added through the wrapper.
+    attachments: HashMap<portal_core::ids::AttachmentId, (PortalId, BlobId)>,
+    /// (task, contact, content) → the latest time an open was recorded.
+    opens_latest: HashMap<(TaskId, ContactId, [u8; 32]), DateTime<Utc>>,
     /// Colleagues invited through the wrapper that await approval, until an
     /// `issue_invite` approves them (for [`Breakage::ApprovalKeepsFlag`]).
     awaiting: HashSet<ContactId>,
@@ -812,6 +841,10 @@ impl DirectoryStore for Broken {
         if self.is(Breakage::DeleteForgetsSignatureImages) {
             let sh = self.shadow();
             blobs.retain(|b| !sh.signature_blobs.contains(b));
+        }
+        if self.is(Breakage::DeleteForgetsAttachments) {
+            let sh = self.shadow();
+            blobs.retain(|b| !sh.attachments.values().any(|(_, a)| a == b));
         }
         Ok(blobs)
     }
@@ -1550,6 +1583,14 @@ impl PlanStore for Broken {
             }
             return Ok(done);
         }
+        if self.is(Breakage::DeleteTaskKeepsAttachmentBlobs) {
+            let mut done = self.inner.change_plan(portal, decide).await?;
+            let shadow = self.shadow();
+            done.erased_blobs
+                .retain(|b| !shadow.attachments.values().any(|(_, a)| a == b));
+            drop(shadow);
+            return Ok(done);
+        }
         if self.is(Breakage::DeleteTaskKeepsDropBlobs)
             || self.is(Breakage::DeleteTaskKeepsSignatureBlobs)
         {
@@ -1934,6 +1975,7 @@ impl DocumentStore for Broken {
             SealedKind::SignatureDocument => Breakage::RewrapSkipsSignatureDocuments,
             SealedKind::DroppedFile => Breakage::RewrapSkipsDroppedFiles,
             SealedKind::CredentialField => Breakage::RewrapSkipsCredentialFields,
+            SealedKind::TaskAttachment => Breakage::RewrapSkipsTaskAttachments,
         };
         if self.is(skipped) {
             return Ok(Vec::new());
@@ -1967,6 +2009,11 @@ impl DocumentStore for Broken {
         }
         if self.is(Breakage::SignatureDocumentsNotInUse)
             && self.shadow().signature_documents.contains(&blob)
+        {
+            return Ok(false);
+        }
+        if self.is(Breakage::AttachmentsNotInUse)
+            && self.shadow().attachments.values().any(|(_, b)| *b == blob)
         {
             return Ok(false);
         }
@@ -2679,6 +2726,28 @@ caught! {
         ColleagueMailOutsideUnit => ref colleague_invites;
     an_approval_keeping_the_flag_is_caught_by_colleague_invites:
         ApprovalKeepsFlag => ref colleague_invites;
+    an_attachment_ignoring_the_portal_is_caught_by_attachments_added_and_listed:
+        AttachmentIgnoresPortal => ref attachments_added_and_listed;
+    attachments_newest_first_are_caught_by_attachments_added_and_listed:
+        AttachmentsNewestFirst => ref attachments_added_and_listed;
+    attachments_not_in_use_are_caught_by_attachments_added_and_listed:
+        AttachmentsNotInUse => ref attachments_added_and_listed;
+    an_accepted_blob_reuse_is_caught_by_attachments_added_and_listed:
+        AttachmentBlobReuseAccepted => ref attachments_added_and_listed;
+    an_attachment_cap_outside_the_unit_is_caught_by_attachment_cap_holds:
+        AttachmentCapOutsideUnit => arc attachment_cap_holds;
+    a_delete_keeping_the_record_is_caught_by_attachment_deleted:
+        AttachmentDeleteKeepsRecord => ref attachment_deleted;
+    the_last_open_winning_is_caught_by_document_opens_keep_the_first:
+        OpenLastWins => ref document_opens_keep_the_first;
+    an_open_by_a_stranger_is_caught_by_document_opens_keep_the_first:
+        OpenByStranger => ref document_opens_keep_the_first;
+    a_deleted_task_keeping_attachment_blobs_is_caught_by_attachments_erased_with_their_owners:
+        DeleteTaskKeepsAttachmentBlobs => ref attachments_erased_with_their_owners;
+    forgotten_attachments_are_caught_by_attachments_erased_with_their_owners:
+        DeleteForgetsAttachments => ref attachments_erased_with_their_owners;
+    rewrap_skipping_task_attachments_is_caught_by_sealed_key_rotation:
+        RewrapSkipsTaskAttachments => ref sealed_key_rotation;
 }
 
 #[async_trait]
@@ -3024,6 +3093,120 @@ impl FileDropStore for Broken {
             Err(Error::Conflict { .. }) if self.is(Breakage::BytesRemovedWhileLive) => Ok(true),
             other => other,
         }
+    }
+}
+
+#[async_trait]
+impl AttachmentStore for Broken {
+    async fn add_attachment(
+        &self,
+        attachment: &TaskAttachment,
+        max_per_task: usize,
+        activity: &ActivityEntry,
+    ) -> Result<()> {
+        let max_per_task = if self.is(Breakage::AttachmentCapOutsideUnit) {
+            let count = self
+                .inner
+                .task_attachments(attachment.portal_id, attachment.task_id)
+                .await?
+                .len();
+            portal_core::attachments::may_add(count, max_per_task)?;
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            usize::MAX
+        } else {
+            max_per_task
+        };
+        match self
+            .inner
+            .add_attachment(attachment, max_per_task, activity)
+            .await
+        {
+            Ok(()) => {
+                self.shadow()
+                    .attachments
+                    .insert(attachment.id, (attachment.portal_id, attachment.blob));
+                Ok(())
+            }
+            Err(Error::Conflict { .. }) if self.is(Breakage::AttachmentBlobReuseAccepted) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn task_attachments(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+    ) -> Result<Vec<TaskAttachment>> {
+        let mut all = self.inner.task_attachments(portal, task).await?;
+        if self.is(Breakage::AttachmentsNewestFirst) {
+            all.reverse();
+        }
+        Ok(all)
+    }
+
+    async fn portal_attachments(&self, portal: PortalId) -> Result<Vec<TaskAttachment>> {
+        self.inner.portal_attachments(portal).await
+    }
+
+    async fn attachment(
+        &self,
+        portal: PortalId,
+        id: portal_core::ids::AttachmentId,
+    ) -> Result<TaskAttachment> {
+        let portal = match self.shadow().attachments.get(&id) {
+            Some((real, _)) if self.is(Breakage::AttachmentIgnoresPortal) => *real,
+            _ => portal,
+        };
+        self.inner.attachment(portal, id).await
+    }
+
+    async fn delete_attachment(
+        &self,
+        portal: PortalId,
+        id: portal_core::ids::AttachmentId,
+        activity: &ActivityEntry,
+    ) -> Result<BlobId> {
+        if self.is(Breakage::AttachmentDeleteKeepsRecord) {
+            return Ok(self.inner.attachment(portal, id).await?.blob);
+        }
+        self.inner.delete_attachment(portal, id, activity).await
+    }
+
+    async fn record_document_open(&self, open: &DocumentOpen) -> Result<()> {
+        match self.inner.record_document_open(open).await {
+            Ok(()) => {
+                let mut shadow = self.shadow();
+                let latest = shadow
+                    .opens_latest
+                    .entry((open.task_id, open.contact_id, open.sha256))
+                    .or_insert(open.at);
+                if open.at > *latest {
+                    *latest = open.at;
+                }
+                Ok(())
+            }
+            Err(Error::NotFound {
+                entity: Entity::Contact,
+            }) if self.is(Breakage::OpenByStranger) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn document_opens(&self, portal: PortalId, task: TaskId) -> Result<Vec<DocumentOpen>> {
+        let mut opens = self.inner.document_opens(portal, task).await?;
+        if self.is(Breakage::OpenLastWins) {
+            let shadow = self.shadow();
+            for o in &mut opens {
+                if let Some(at) = shadow
+                    .opens_latest
+                    .get(&(o.task_id, o.contact_id, o.sha256))
+                {
+                    o.at = *at;
+                }
+            }
+            opens.sort_by_key(|o| o.at);
+        }
+        Ok(opens)
     }
 }
 

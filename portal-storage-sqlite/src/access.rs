@@ -1081,6 +1081,10 @@ impl AccessStore for SqliteStore {
                     "DELETE FROM reminder_snoozes WHERE contact_id = ?1",
                     "reminder snoozes",
                 ),
+                (
+                    "DELETE FROM document_opens WHERE contact_id = ?1",
+                    "document opens",
+                ),
                 ("DELETE FROM contacts WHERE id = ?1", "the contact"),
             ] {
                 conn.prepare_cached(sql)

@@ -793,6 +793,8 @@ impl DirectoryStore for SqliteStore {
                          UNION ALL
                          SELECT blob_id FROM signature_documents WHERE portal_id = ?1
                          UNION ALL
+                         SELECT blob_id FROM task_attachments WHERE portal_id = ?1
+                         UNION ALL
                          SELECT image_blob FROM signatures
                          WHERE portal_id = ?1 AND image_blob IS NOT NULL",
                     )
@@ -899,6 +901,14 @@ impl DirectoryStore for SqliteStore {
                 (
                     "DELETE FROM signature_documents WHERE portal_id = ?1".to_owned(),
                     "signature documents",
+                ),
+                (
+                    "DELETE FROM task_attachments WHERE portal_id = ?1".to_owned(),
+                    "task attachments",
+                ),
+                (
+                    "DELETE FROM document_opens WHERE portal_id = ?1".to_owned(),
+                    "document opens",
                 ),
                 ("DELETE FROM tasks WHERE portal_id = ?1".to_owned(), "tasks"),
                 (

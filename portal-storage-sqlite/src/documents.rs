@@ -451,7 +451,8 @@ impl DocumentStore for SqliteStore {
                  UNION ALL
                  SELECT 1 FROM dropped_files WHERE blob_id = ?1 AND bytes_removed = 0
                  UNION ALL SELECT 1 FROM signatures WHERE image_blob = ?1
-                 UNION ALL SELECT 1 FROM signature_documents WHERE blob_id = ?1",
+                 UNION ALL SELECT 1 FROM signature_documents WHERE blob_id = ?1
+                 UNION ALL SELECT 1 FROM task_attachments WHERE blob_id = ?1",
                 [&blob.as_bytes()[..]],
             )
         })

@@ -58,6 +58,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod attachments;
 mod audit;
 mod blobs;
 mod cache;

@@ -805,10 +805,50 @@ ALTER TABLE portals ADD COLUMN team TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE questions ADD COLUMN addressed_to TEXT;
 "#;
 
+/// Version 30: documents the MSP shares on a task (issue 14, "Documents the client can
+/// open"; see `portal_core::attachments`).
+/// - `task_attachments`: one row per file staff attached to a task: its cleaned name,
+///   sniffed type, size, the plaintext's SHA-256, the blob it is sealed in and the
+///   wrapped data key (never a plaintext), who attached it and when. `seq` keeps the
+///   commit order for equal times. Deleted with its task or portal in the deleting
+///   unit (by the store, which answers the blobs).
+/// - `document_opens`: the first time each contact opened each document (by content
+///   hash) of a task; the decision gate reads it.
+const V30: &str = r#"
+CREATE TABLE task_attachments (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          BLOB    NOT NULL UNIQUE CHECK (length(id) = 16),
+    portal_id   BLOB    NOT NULL CHECK (length(portal_id) = 16),
+    task_id     BLOB    NOT NULL CHECK (length(task_id) = 16),
+    tenant_id   BLOB    NOT NULL CHECK (length(tenant_id) = 16),
+    name        TEXT    NOT NULL,
+    file_type   TEXT    NOT NULL,
+    size        INTEGER NOT NULL CHECK (size >= 0),
+    sha256      BLOB    NOT NULL CHECK (length(sha256) = 32),
+    blob_id     BLOB    NOT NULL UNIQUE CHECK (length(blob_id) = 16),
+    key_id      TEXT    NOT NULL,
+    wrapped_key BLOB    NOT NULL,
+    added_by    TEXT    NOT NULL,
+    added_at    INTEGER NOT NULL
+);
+CREATE INDEX task_attachments_task ON task_attachments (portal_id, task_id, added_at, seq);
+CREATE TABLE document_opens (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    portal_id   BLOB    NOT NULL CHECK (length(portal_id) = 16),
+    task_id     BLOB    NOT NULL CHECK (length(task_id) = 16),
+    contact_id  BLOB    NOT NULL CHECK (length(contact_id) = 16),
+    sha256      BLOB    NOT NULL CHECK (length(sha256) = 32),
+    at          INTEGER NOT NULL,
+    UNIQUE (task_id, contact_id, sha256)
+);
+CREATE INDEX document_opens_task ON document_opens (portal_id, task_id, at, seq);
+CREATE INDEX document_opens_contact ON document_opens (contact_id);
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
     V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18, V19, V21, V23,
-    V24, V25, V26, V27,
+    V24, V25, V26, V27, V30,
 ];
 
 /// The schema version this build writes: the number of migrations.

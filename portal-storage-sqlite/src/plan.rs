@@ -125,6 +125,7 @@ fn erase_task_records(conn: &Connection, p: &[u8], t: &[u8]) -> Result<Vec<BlobI
         "SELECT image_blob FROM signatures
          WHERE portal_id = ?1 AND task_id = ?2 AND image_blob IS NOT NULL",
         "SELECT blob_id FROM signature_documents WHERE portal_id = ?1 AND task_id = ?2",
+        "SELECT blob_id FROM task_attachments WHERE portal_id = ?1 AND task_id = ?2",
     ] {
         let found: Vec<BlobId> = conn
             .prepare_cached(sql)
@@ -138,6 +139,8 @@ fn erase_task_records(conn: &Connection, p: &[u8], t: &[u8]) -> Result<Vec<BlobI
         "DELETE FROM signature_documents WHERE portal_id = ?1 AND task_id = ?2",
         "DELETE FROM credential_fields WHERE portal_id = ?1 AND task_id = ?2",
         "DELETE FROM credentials WHERE portal_id = ?1 AND task_id = ?2",
+        "DELETE FROM task_attachments WHERE portal_id = ?1 AND task_id = ?2",
+        "DELETE FROM document_opens WHERE portal_id = ?1 AND task_id = ?2",
     ] {
         conn.prepare_cached(sql)
             .and_then(|mut s| s.execute(params![p, t]))

@@ -2,7 +2,7 @@
 //! ([`DocumentStore::sealed_keys_to_rewrap`](portal_core::store::DocumentStore::sealed_keys_to_rewrap)
 //! and `replace_sealed_key`): drawn signature images (`signatures.image_*`), signature
 //! documents (`signature_documents`), dropped files whose bytes are stored
-//! (`dropped_files`) and the fields of unpurged credential handoffs
+//! (`dropped_files`), task attachments (`task_attachments`) and the fields of unpurged credential handoffs
 //! (`credential_fields`). Blob kinds are walked by their blob id (each a `UNIQUE` or
 //! indexed column), credential fields by `(task_id, position)`. Ids are 16-byte BLOBs,
 //! whose `memcmp` order is the order of their UUIDs, as the contract's [`SealedAt`]
@@ -38,6 +38,12 @@ const DOCUMENTS: &str = "SELECT blob_id, tenant_id, portal_id, task_id, key_id, 
 const DROPS: &str = "SELECT blob_id, tenant_id, portal_id, task_id, key_id, wrapped_key
      FROM dropped_files
      WHERE bytes_removed = 0 AND key_id <> ?1 AND blob_id > ?2
+     ORDER BY blob_id LIMIT ?3";
+
+/// Task attachments after a blob id, by blob id (its `UNIQUE` index).
+const ATTACHMENTS: &str = "SELECT blob_id, tenant_id, portal_id, task_id, key_id, wrapped_key
+     FROM task_attachments
+     WHERE key_id <> ?1 AND blob_id > ?2
      ORDER BY blob_id LIMIT ?3";
 
 /// Fields of unpurged handoffs after `(task, position)`, in that order.
@@ -141,6 +147,7 @@ pub(crate) fn to_rewrap(
         SealedKind::SignatureImage => blobs(IMAGES),
         SealedKind::SignatureDocument => blobs(DOCUMENTS),
         SealedKind::DroppedFile => blobs(DROPS),
+        SealedKind::TaskAttachment => blobs(ATTACHMENTS),
         SealedKind::CredentialField => conn
             .prepare_cached(FIELDS)
             .and_then(|mut s| {
@@ -172,6 +179,10 @@ pub(crate) fn replace(
             "UPDATE dropped_files SET key_id = ?1, wrapped_key = ?2
              WHERE blob_id = ?3 AND ?4 = 0 AND bytes_removed = 0
                AND key_id = ?5 AND wrapped_key = ?6"
+        }
+        SealedKind::TaskAttachment => {
+            "UPDATE task_attachments SET key_id = ?1, wrapped_key = ?2
+             WHERE blob_id = ?3 AND ?4 = 0 AND key_id = ?5 AND wrapped_key = ?6"
         }
         // Through the task's portal, so the primary key finds the row.
         SealedKind::CredentialField => {

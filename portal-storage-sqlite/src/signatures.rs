@@ -229,7 +229,8 @@ fn blob_taken(conn: &Connection, d: &AttachedDocument) -> Result<bool> {
         "SELECT 1 FROM document_files WHERE blob_id = ?1
          UNION ALL SELECT 1 FROM dropped_files WHERE blob_id = ?1
          UNION ALL SELECT 1 FROM signatures WHERE image_blob = ?1
-         UNION ALL SELECT 1 FROM signature_documents WHERE blob_id = ?1",
+         UNION ALL SELECT 1 FROM signature_documents WHERE blob_id = ?1
+         UNION ALL SELECT 1 FROM task_attachments WHERE blob_id = ?1",
         [&d.blob.as_bytes()[..]],
     )
 }

@@ -892,6 +892,39 @@ async fn an_msps_day_through_every_route() {
         &dp
     ));
     assert_eq!(info.json["sha256"], attached.json["sha256"]);
+    // Staff share a file on a task, list it, download it and delete it.
+    let tp = [p.clone(), api.task("standard")];
+    let shared = call!(
+        req(
+            Method::POST,
+            "/portals/{portal}/tasks/{task}/attachments",
+            &tp
+        )
+        .query("name=guide.pdf")
+        .raw("application/pdf", PDF)
+    );
+    assert_eq!(shared.status(), 201);
+    assert_eq!(shared.json["file_type"], "pdf");
+    assert_eq!(shared.json["name"], "guide.pdf");
+    let shared_id = shared.json["id"].as_str().unwrap().to_owned();
+    let listed = call!(req(
+        Method::GET,
+        "/portals/{portal}/tasks/{task}/attachments",
+        &tp
+    ));
+    assert_eq!(listed.json["items"][0]["id"], shared_id.as_str());
+    let ap = [p.clone(), shared_id.clone()];
+    let got = call!(req(
+        Method::GET,
+        "/portals/{portal}/attachments/{attachment}",
+        &ap
+    ));
+    assert_eq!(&got.page.raw[..], PDF);
+    call!(req(
+        Method::DELETE,
+        "/portals/{portal}/attachments/{attachment}",
+        &ap
+    ));
     // The client hands over credentials; the admin reveals them with a reason, checks
     // the audit chain, exports it, and purges them.
     let creds = submitted_credentials(&api).await;
@@ -1698,6 +1731,7 @@ async fn a_tasks_read_carries_the_clients_answers() {
             user_agent: None,
             path: None,
         },
+        documents: Vec::new(),
     };
     api.h
         .store

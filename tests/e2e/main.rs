@@ -4,6 +4,7 @@
 
 mod access_pages;
 mod admin_api;
+mod attachments;
 mod connections;
 mod credentials;
 mod csrf;

@@ -3,7 +3,7 @@
 //!
 //! A file carrying a distinctive 64-byte marker is uploaded through the service over
 //! the embedded defaults (`SqliteStore` + `FileBlobStore` + a key file), downloaded,
-//! approved; then every byte of the database (with its WAL), of every file in the data
+//! approved (and shared by staff on a task, opened by the client); then every byte of the database (with its WAL), of every file in the data
 //! folder (blobs, parts, the key file) and every captured log line is searched for the
 //! marker and for the file's 32-byte data key (unwrapped here with the keyring), raw,
 //! in hex and in base64. Positive controls prove each scan would find them.
@@ -230,6 +230,26 @@ async fn no_plaintext_or_data_key_reaches_disk_or_logs() {
         .unwrap();
     let drop_key = drop_key.expose_secret().to_vec();
 
+    // The same content shared by staff on a task, opened by the client.
+    let shared = h
+        .service
+        .attach_file(
+            &seeded.staff,
+            portal,
+            task.id,
+            "migration-plan.pdf",
+            stream_of(content.chunks(10_000).map(Bytes::copy_from_slice).collect()),
+        )
+        .await
+        .unwrap();
+    let (_, stream) = h.service.open_attachment(&ctx, shared.id).await.unwrap();
+    assert_eq!(read_all(stream, 1 << 20).await.unwrap(), content);
+    let shared_key = keyring
+        .unwrap(&shared.key, &shared.binding().aad())
+        .await
+        .unwrap();
+    let shared_key = shared_key.expose_secret().to_vec();
+
     // A credential handoff: the password is sealed per field in the database (it
     // never goes to the blob store); the scan covers the blob folder all the same.
     let cred_task = h
@@ -282,6 +302,7 @@ async fn no_plaintext_or_data_key_reaches_disk_or_logs() {
     ];
     needles.extend(spellings("the data key", &data_key));
     needles.extend(spellings("the dropped file's data key", &drop_key));
+    needles.extend(spellings("the shared file's data key", &shared_key));
 
     // With the database open (its WAL holds the recent writes), then closed.
     let open_files = files_under(&root);
@@ -296,6 +317,11 @@ async fn no_plaintext_or_data_key_reaches_disk_or_logs() {
     assert!(
         names.contains(&drop_blob),
         "the dropped file's blob is scanned: {names:?}"
+    );
+    let shared_blob = format!("files/{}", shared.blob);
+    assert!(
+        names.contains(&shared_blob),
+        "the shared file's blob is scanned: {names:?}"
     );
     assert_eq!(found(&open_files, &needles), Vec::<String>::new());
     drop(h);

@@ -169,12 +169,13 @@ pub async fn rotate_keys(data: &DataDir) -> Result<Rotation> {
 /// `uploads 2, signature images 1, …` (re-wrapped; skipped and failed added in
 /// brackets when there are any), so an operator sees that no kind was left behind.
 pub fn per_kind(report: &RotationReport) -> String {
-    let kinds: [(&str, RotationCounts); 5] = [
+    let kinds: [(&str, RotationCounts); 6] = [
         ("uploads", report.documents),
         ("signature images", report.signature_images),
         ("signature documents", report.signature_documents),
         ("dropped files", report.dropped_files),
         ("credential fields", report.credential_fields),
+        ("task attachments", report.task_attachments),
     ];
     let parts: Vec<String> = kinds
         .iter()

@@ -1004,8 +1004,10 @@ async fn a_signature_tasks_page_attaches_the_document_and_shows_the_signature() 
     assert_eq!(doc.status, StatusCode::OK);
     assert_eq!(doc.body.as_bytes(), pdf);
 
-    // The client (in Europe/Berlin) signs with a drawn signature.
+    // The client (in Europe/Berlin) opens the document, then signs with a drawn
+    // signature.
     let (_, ctx) = rig.kit.sign_in(&rig.seeded.contact).await.unwrap();
+    let _opened = service.open_signature_document(&ctx, task).await.unwrap();
     let mut raw = Vec::new();
     for y in 0..8u32 {
         raw.push(0);
@@ -1370,4 +1372,108 @@ async fn the_webhooks_page_lists_the_endpoints_read_only() {
         !page.body.contains("<form method=\"post\" class"),
         "read-only"
     );
+}
+
+/// A task's page shares a file with the client (multipart, sent on to the API's
+/// attachments route), lists it with its SHA-256 and a download link that serves the
+/// exact bytes, and deletes it.
+#[tokio::test]
+async fn a_tasks_page_shares_lists_and_deletes_a_file() {
+    let rig = rig().await;
+    let (portal, task) = (rig.seeded.portal.id, {
+        let (service, staff) = (&rig.kit.service, &rig.seeded.staff);
+        let phase = service
+            .add_phase(staff, rig.seeded.portal.id, "Plan")
+            .await
+            .unwrap()
+            .id;
+        service
+            .add_task(
+                staff,
+                rig.seeded.portal.id,
+                phase,
+                portal_core::TaskSpec {
+                    title: "Approve the migration plan".into(),
+                    description: String::new(),
+                    assignee: portal_core::model::Side::Client,
+                    kind: portal_core::model::TaskKind::Approval { document: None },
+                    due_date: None,
+                },
+            )
+            .await
+            .unwrap()
+            .id
+    });
+    let admin = sign_in(&rig.app, &rig.admin_key).await;
+    let task_path = format!("/console/portals/{portal}/tasks/{task}");
+    let page = send(&rig.app, Method::GET, &task_path, Some(&admin), "").await;
+    assert!(
+        page.body.contains("Files shared with the client"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("None yet."));
+    let pdf: &[u8] = b"%PDF-1.4\n% the migration plan\n%%EOF\n";
+    let boundary = "console-share-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"Migration plan.pdf\"\r\nContent-Type: application/pdf\r\n\r\n",
+        page.csrf()
+    )
+    .into_bytes();
+    body.extend_from_slice(pdf);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("{task_path}/attachments"))
+        .header(http::header::COOKIE, format!("console_session={admin}"))
+        .header(
+            http::header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let posted = Box::pin(rig.app.handle(request, REMOTE)).await;
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    let shared = rig
+        .kit
+        .service
+        .store()
+        .task_attachments(portal, task)
+        .await
+        .unwrap();
+    assert_eq!(shared.len(), 1);
+    let hash = shared[0].sha256_hex();
+    let page = send(&rig.app, Method::GET, &task_path, Some(&admin), "").await;
+    assert!(page.body.contains("Migration plan.pdf"), "{}", page.body);
+    assert!(page.body.contains(&hash), "{}", page.body);
+    let file_path = format!("/console/portals/{portal}/attachments/{}", shared[0].id);
+    assert!(page.body.contains(&format!(r#"href="{file_path}""#)));
+    let file = send(&rig.app, Method::GET, &file_path, Some(&admin), "").await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(file.body.as_bytes(), pdf);
+    let deleted = send(
+        &rig.app,
+        Method::POST,
+        &format!("{file_path}/delete"),
+        Some(&admin),
+        &format!("csrf={}&task={task}", page.csrf()),
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert!(
+        rig.kit
+            .service
+            .store()
+            .task_attachments(portal, task)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let page = send(&rig.app, Method::GET, &task_path, Some(&admin), "").await;
+    assert!(
+        page.body.contains("Deleted the shared file."),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Migration plan.pdf"));
 }

@@ -172,7 +172,7 @@ async fn rotate_keys_rewraps_every_file_key_and_never_touches_contents() {
     assert!(stdout.contains("keys now: k1, k2"), "{stdout}");
     assert!(
         stdout.contains(
-            "uploads 2, signature images 0, signature documents 0, dropped files 0, credential fields 0"
+            "uploads 2, signature images 0, signature documents 0, dropped files 0, credential fields 0, task attachments 0"
         ),
         "the counts per kind: {stdout}"
     );
@@ -334,7 +334,7 @@ async fn rotate_keys_refuses_while_the_server_runs_on_the_folder() {
     );
     assert!(
         stdout.contains(
-            "uploads 0, signature images 0, signature documents 1, dropped files 0, credential fields 0"
+            "uploads 0, signature images 0, signature documents 1, dropped files 0, credential fields 0, task attachments 0"
         ),
         "{stdout}"
     );

@@ -31,15 +31,18 @@ pub enum SealedKind {
     DroppedFile,
     /// One sealed field of a credential handoff that is not purged.
     CredentialField,
+    /// A file the MSP attached to a task ([`crate::attachments`]).
+    TaskAttachment,
 }
 
 impl SealedKind {
     /// Every kind, in the order a rotation walks them.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::SignatureImage,
         Self::SignatureDocument,
         Self::DroppedFile,
         Self::CredentialField,
+        Self::TaskAttachment,
     ];
 
     /// A stable name for reports and logs.
@@ -49,6 +52,7 @@ impl SealedKind {
             Self::SignatureDocument => "signature_documents",
             Self::DroppedFile => "dropped_files",
             Self::CredentialField => "credential_fields",
+            Self::TaskAttachment => "task_attachments",
         }
     }
 }
@@ -56,7 +60,8 @@ impl SealedKind {
 /// Where one wrapped key is kept, within its kind; also the order a rotation walks
 /// them in (by `id`, then `part`), so a rotation resumes after the last one it saw.
 ///
-/// - signature images, signature documents and dropped files: `id` is the blob's id
+/// - signature images, signature documents, dropped files and task attachments: `id`
+///   is the blob's id
 ///   (unique per record), `part` is 0;
 /// - credential fields: `id` is the task's id, `part` the field's position in the
 ///   record (form order, from 0).

@@ -68,6 +68,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod attachments;
 mod audit;
 mod blob;
 mod credentials;
@@ -106,6 +107,10 @@ pub use access::{
     issue_code_replaces_code_and_link, magic_link_expiry_boundary,
     magic_link_read_then_redeem_once, revoke_invite_keeps_sessions, start_verification,
     verification_limit_per_contact, wrong_code_attempts,
+};
+pub use attachments::{
+    attachment_cap_holds, attachment_deleted, attachments_added_and_listed,
+    attachments_erased_with_their_owners, document_opens_keep_the_first,
 };
 pub use audit::{
     audit_chain_appends, audit_history_unchanged, audit_with_document_changes,
@@ -317,6 +322,12 @@ pub async fn run_all(store: Arc<dyn Store>) {
     signature_submitted_once(s).await;
     signatures_found_by_document(s).await;
     signature_document_attached(s).await;
+    // Documents the MSP shares on tasks.
+    attachments_added_and_listed(s).await;
+    attachment_deleted(s).await;
+    document_opens_keep_the_first(s).await;
+    attachments_erased_with_their_owners(s).await;
+    attachment_cap_holds(store.clone()).await;
     // The email outbox.
     outbox_enqueue_round_trips(s).await;
     outbox_queued_with_their_unit(s).await;
@@ -411,7 +422,9 @@ macro_rules! conformance_tests {
             file_drops_recorded_with_their_events, file_drop_refusals_write_nothing,
             file_drop_changes_with_their_events, file_drop_sweep_marks,
             delete_portal_erases_drops,
-            signature_submitted_once, signatures_found_by_document, signature_document_attached
+            signature_submitted_once, signatures_found_by_document, signature_document_attached,
+            attachments_added_and_listed, attachment_deleted, document_opens_keep_the_first,
+            attachments_erased_with_their_owners
         );
         $crate::conformance_tests!(@each arc $make;
             concurrent_positions, concurrent_colleague_invites, concurrent_issue_code, concurrent_magic_link_redeem,
@@ -422,7 +435,8 @@ macro_rules! conformance_tests {
             concurrent_document_uploads, concurrent_document_reviews, outbox_concurrent_claims,
             concurrent_digests, plan_concurrent_moves, concurrent_idempotency_reserves, staff_isolation, staff_roles,
             staff_actions_land_in_the_feed, concurrent_audit_appends,
-            concurrent_delete_and_download, concurrent_versioned_edits, concurrent_tenant_hosts
+            concurrent_delete_and_download, concurrent_versioned_edits, concurrent_tenant_hosts,
+            attachment_cap_holds
         );
         /// The whole suite on one shared store: the checks do not interfere.
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

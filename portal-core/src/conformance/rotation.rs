@@ -195,6 +195,33 @@ pub async fn sealed_key_rotation(store: &dyn Store) {
         .await
         .unwrap();
 
+    // A file staff attached to a task (any task: here a standard one).
+    let guide_task = task_in(store, &w, TaskKind::Standard).await;
+    let guide_bytes = b"%PDF-1.7 how to enrol your laptops".to_vec();
+    let sealed_guide = seal(&before, &w, &guide_task, &guide_bytes).await;
+    let guide = crate::attachments::TaskAttachment {
+        id: crate::ids::AttachmentId::random(&OsRandom),
+        tenant_id: w.tenant.id,
+        portal_id: w.portal.id,
+        task_id: guide_task.id,
+        name: "Enrolment guide.pdf".into(),
+        file_type: crate::files::FileType::Pdf,
+        size: sealed_guide.size,
+        sha256: sealed_guide.sha256,
+        blob: sealed_guide.blob,
+        key: sealed_guide.key.clone(),
+        added_by: staff(),
+        added_at: t0(),
+    };
+    store
+        .add_attachment(
+            &guide,
+            crate::attachments::MAX_PER_TASK,
+            &super::attachments::added(&guide),
+        )
+        .await
+        .unwrap();
+
     // A secure file drop with one file, and one whose bytes were removed.
     let drop_task = task_in(
         store,
@@ -324,6 +351,7 @@ pub async fn sealed_key_rotation(store: &dyn Store) {
         (SealedKind::SignatureDocument, 1),
         (SealedKind::DroppedFile, 1),
         (SealedKind::CredentialField, 2),
+        (SealedKind::TaskAttachment, 1),
     ];
     for (kind, count) in expected {
         let mine: Vec<SealedKey> = walk(store, kind, &new_id, 1)
@@ -420,6 +448,20 @@ pub async fn sealed_key_rotation(store: &dyn Store) {
         opens(&after, &read.binding(), &read.key).await,
         doc_bytes,
         "the signature document opens with the new key alone"
+    );
+    let read = store.attachment(w.portal.id, guide.id).await.unwrap();
+    assert_eq!(
+        crate::attachments::TaskAttachment {
+            key: guide.key.clone(),
+            ..read.clone()
+        },
+        guide,
+        "only the attachment's key changed"
+    );
+    assert_eq!(
+        opens(&after, &read.binding(), &read.key).await,
+        guide_bytes,
+        "a task attachment opens with the new key alone"
     );
     let read = store.dropped_file(w.portal.id, live_drop.id).await.unwrap();
     assert_eq!(

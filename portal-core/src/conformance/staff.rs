@@ -57,6 +57,8 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "signature_image",
     "signatures_of_document",
     "staff_signature_document",
+    "staff_task_attachments",
+    "staff_attachment",
     "review_queue",
     "pending_colleagues",
     "pending_due_dates",
@@ -103,6 +105,8 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "download_dropped_file",
     "staff_sweep_file_drops",
     "attach_signature_document",
+    "attach_file",
+    "delete_attachment",
     "rename_portal",
     "set_target_date",
     "update_portal",
@@ -199,6 +203,8 @@ struct TenantA {
     to_sign: TaskId,
     question: QuestionId,
     template: TemplateId,
+    /// A file staff attached to the standard task.
+    attachment: crate::ids::AttachmentId,
     /// A client task the contact said they are stuck on.
     stuck: TaskId,
     /// A client task with a pending due-date request (number 1).
@@ -331,6 +337,11 @@ async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
         )
         .await
         .unwrap();
+    // The document is opened before it is signed (the decision gate).
+    let _opened = service
+        .open_signature_document(&ctx, signature)
+        .await
+        .unwrap();
     service
         .sign_task(
             &ctx,
@@ -409,7 +420,19 @@ async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
     };
     let to_approve = colleague("Ann Approve", "ann@client-a.example").await;
     let to_decline = colleague("Dan Decline", "dan@client-a.example").await;
+    let attachment = service
+        .attach_file(
+            &admin,
+            portal,
+            standard,
+            "guide.pdf",
+            Box::pin(stream_of(vec![bytes::Bytes::from_static(PDF)])),
+        )
+        .await
+        .unwrap()
+        .id;
     let a = TenantA {
+        attachment,
         stuck,
         due,
         to_approve,
@@ -519,6 +542,7 @@ async fn state_of(kit: &TestService, a: &TenantA) -> String {
         "{:?}",
         store.signature_document(a.portal, a.to_sign).await
     ));
+    out.push(format!("{:?}", store.portal_attachments(a.portal).await));
     out.push(format!("emails sent: {}", kit.mailer.sent().len()));
     out.join("\n")
 }
@@ -558,6 +582,14 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
         }
         "staff_signature_document" => service
             .staff_signature_document(staff, p, a.signature)
+            .await
+            .map(drop),
+        "staff_task_attachments" => service
+            .staff_task_attachments(staff, p, a.standard)
+            .await
+            .map(drop),
+        "staff_attachment" => service
+            .staff_attachment(staff, p, a.attachment)
             .await
             .map(drop),
         "pending_due_dates" => {
@@ -897,6 +929,17 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
             )
             .await
             .map(drop),
+        "attach_file" => service
+            .attach_file(
+                staff,
+                p,
+                a.standard,
+                "how-to.pdf",
+                Box::pin(stream_of(vec![bytes::Bytes::from_static(PDF)])),
+            )
+            .await
+            .map(drop),
+        "delete_attachment" => service.delete_attachment(staff, p, a.attachment).await,
         "erasure_log" => {
             let log = service.erasure_log(staff).await?;
             shows_a(staff, a, log.iter().any(|e| e.tenant_id == a.tenant))
@@ -1038,6 +1081,8 @@ const NOT_IN_A_FEED: &[&str] = &[
     "signature_image",
     "signatures_of_document",
     "staff_signature_document",
+    "staff_task_attachments",
+    "staff_attachment",
     // Recorded in the audit trail, not the feed: the client sees the document itself.
     "attach_signature_document",
     "review_queue",

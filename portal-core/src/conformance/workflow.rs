@@ -606,6 +606,7 @@ pub async fn concurrent_approvals(store: Arc<dyn Store>) {
                     approved: i == 0,
                     comment: Some(format!("decided by {i}")),
                     request: request(),
+                    documents: Vec::new(),
                 };
                 let d = decide(action, people[i].clone(), at + secs(i as i64));
                 async move { store.update_task(portal, task, d).await }
@@ -1151,6 +1152,10 @@ pub async fn evidence_round_trips(store: &dyn Store) {
         approved: false,
         comment: Some("Not yet; the budget, line two\nis pending".to_owned()),
         request: request(),
+        documents: vec![crate::attachments::DecidedDocument {
+            name: "Budget.pdf".to_owned(),
+            sha256: "ab".repeat(32),
+        }],
     };
     let rejected = store
         .update_task(w.portal.id, appr.id, decide(action, jane.clone(), at))
@@ -1166,6 +1171,10 @@ pub async fn evidence_round_trips(store: &dyn Store) {
             ip: request().ip,
             user_agent: request().user_agent,
             at,
+            documents: vec![crate::attachments::DecidedDocument {
+                name: "Budget.pdf".to_owned(),
+                sha256: "ab".repeat(32),
+            }],
         })
     );
     written.push(rejected);
@@ -1235,6 +1244,7 @@ pub async fn evidence_round_trips(store: &dyn Store) {
             ip: Some("198.51.100.7".parse().unwrap()),
             user_agent: None,
             at,
+            documents: Vec::new(),
         }),
         previous_decisions: vec![ApprovalDecision {
             approved: false,
@@ -1244,6 +1254,10 @@ pub async fn evidence_round_trips(store: &dyn Store) {
             ip: None,
             user_agent: Some("ua".to_owned()),
             at: at - secs(60),
+            documents: vec![crate::attachments::DecidedDocument {
+                name: "Plan.pdf".to_owned(),
+                sha256: "cd".repeat(32),
+            }],
         }],
         documents: BTreeMap::from([(
             "diagram".to_owned(),

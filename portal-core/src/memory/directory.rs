@@ -553,8 +553,16 @@ impl DirectoryStore for MemoryStore {
                         .map(|d| d.blob),
                 )
                 .chain(images)
+                .chain(
+                    st.attachments
+                        .values()
+                        .filter(|a| a.value.portal_id == portal)
+                        .map(|a| a.value.blob),
+                )
                 .collect();
             st.signature_documents.retain(|_, d| d.portal_id != portal);
+            st.attachments.retain(|_, a| a.value.portal_id != portal);
+            st.document_opens.retain(|o| o.portal_id != portal);
             st.files.retain(|_, f| f.value.portal_id != portal);
             st.drops.retain(|_, d| d.value.portal_id != portal);
             st.outbox.retain(|_, m| m.value.portal_id != Some(portal));

@@ -209,7 +209,8 @@ impl DocumentStore for MemoryStore {
                 || st.signatures.values().any(|s| {
                     matches!(&s.mark, crate::signatures::SignatureMark::Drawn(i) if i.blob == blob)
                 })
-                || st.signature_documents.values().any(|d| d.blob == blob))
+                || st.signature_documents.values().any(|d| d.blob == blob)
+                || st.attachments.values().any(|a| a.value.blob == blob))
         })
     }
 }
@@ -251,6 +252,16 @@ fn sealed_keys(st: &State, kind: SealedKind) -> Vec<SealedKey> {
                 at: at(*d.value.blob.as_uuid(), 0),
                 binding: SealedBinding::File(d.value.binding()),
                 key: d.value.key.clone(),
+            })
+            .collect(),
+        SealedKind::TaskAttachment => st
+            .attachments
+            .values()
+            .map(|a| SealedKey {
+                kind,
+                at: at(*a.value.blob.as_uuid(), 0),
+                binding: SealedBinding::File(a.value.binding()),
+                key: a.value.key.clone(),
             })
             .collect(),
         SealedKind::CredentialField => st
@@ -295,6 +306,11 @@ fn sealed_key_mut(st: &mut State, kind: SealedKind, at: SealedAt) -> Option<&mut
             .values_mut()
             .find(|d| d.value.blob == blob && !d.value.bytes_removed && at.part == 0)
             .map(|d| &mut d.value.key),
+        SealedKind::TaskAttachment => st
+            .attachments
+            .values_mut()
+            .find(|a| a.value.blob == blob && at.part == 0)
+            .map(|a| &mut a.value.key),
         SealedKind::CredentialField => st
             .credentials
             .get_mut(&TaskId::from_uuid(at.id))

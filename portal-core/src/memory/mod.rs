@@ -27,6 +27,7 @@
 //! and numbers every insertion so equal times list in commit order.
 
 mod access;
+mod attachments;
 mod audit;
 mod blob;
 mod credentials;
@@ -250,11 +251,15 @@ struct State {
     signature_documents: HashMap<TaskId, crate::signatures::AttachedDocument>,
     /// Webhook endpoints, cursors and deliveries.
     webhooks: webhooks::WebhookState,
+    /// Files staff attached to tasks, with their insertion number.
+    attachments: HashMap<crate::ids::AttachmentId, Seq<crate::attachments::TaskAttachment>>,
+    /// Document opens, in insertion order.
+    document_opens: Vec<crate::attachments::DocumentOpen>,
 }
 
 impl State {
     /// Removes a deleted task's sealed records (dropped files, signature, signature
-    /// document, credentials) and answers their blobs that still hold content.
+    /// document, credentials, attachments and their opens) and answers their blobs that still hold content.
     fn erase_task_records(&mut self, task: TaskId) -> Vec<crate::ids::BlobId> {
         let mut blobs = Vec::new();
         self.drops.retain(|_, d| {
@@ -275,6 +280,14 @@ impl State {
             blobs.push(d.blob);
         }
         self.credentials.remove(&task);
+        self.attachments.retain(|_, a| {
+            if a.value.task_id != task {
+                return true;
+            }
+            blobs.push(a.value.blob);
+            false
+        });
+        self.document_opens.retain(|o| o.task_id != task);
         blobs
     }
 
@@ -282,6 +295,7 @@ impl State {
     /// their magic links, email counts, code guard, sessions, access-log entries).
     fn erase_contact(&mut self, contact: ContactId) {
         self.contacts.remove(&contact);
+        self.document_opens.retain(|o| o.contact_id != contact);
         if let Some(hash) = self.current_invite.remove(&contact) {
             self.invites.remove(&hash);
         }

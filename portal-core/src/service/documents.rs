@@ -87,6 +87,8 @@ pub struct RotationReport {
     pub dropped_files: RotationCounts,
     /// Sealed fields of credential handoffs (those not purged).
     pub credential_fields: RotationCounts,
+    /// Files the MSP attached to tasks.
+    pub task_attachments: RotationCounts,
 }
 
 impl RotationReport {
@@ -97,6 +99,7 @@ impl RotationReport {
             SealedKind::SignatureDocument => self.signature_documents,
             SealedKind::DroppedFile => self.dropped_files,
             SealedKind::CredentialField => self.credential_fields,
+            SealedKind::TaskAttachment => self.task_attachments,
         }
     }
 
@@ -106,6 +109,7 @@ impl RotationReport {
             SealedKind::SignatureDocument => &mut self.signature_documents,
             SealedKind::DroppedFile => &mut self.dropped_files,
             SealedKind::CredentialField => &mut self.credential_fields,
+            SealedKind::TaskAttachment => &mut self.task_attachments,
         }
     }
 

@@ -2,6 +2,7 @@
 //! portal pages) and for the MSP (setting portals up, inviting and revoking contacts).
 //! Hosts call these; they hold no HTTP, SQL or transport knowledge.
 
+mod attachments;
 mod audit;
 mod credentials;
 mod documents;
@@ -20,6 +21,7 @@ mod template;
 mod versioned;
 mod workflow;
 
+pub use attachments::SharedDocument;
 pub use credentials::SubmittedCredentials;
 pub use documents::{QueueItem, RotationCounts, RotationReport};
 #[cfg(feature = "tokio")]

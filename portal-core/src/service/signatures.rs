@@ -96,6 +96,9 @@ impl PortalService {
                 Some(check_typed_name(input.typed_name.as_deref().unwrap_or(""))?),
             ),
         };
+        // A document the MSP shared (the one to sign, or an attachment) must have been
+        // opened by this contact first.
+        self.documents_opened(ctx, &current).await?;
         let attached = self.attached_document(ctx.portal_id, task).await?;
         let presented = input
             .document_sha256
@@ -319,7 +322,7 @@ impl PortalService {
     }
 
     /// A task's attached document, `None` if it has none.
-    async fn attached_document(
+    pub(super) async fn attached_document(
         &self,
         portal: PortalId,
         task: TaskId,
@@ -453,8 +456,8 @@ impl PortalService {
     }
 
     /// The client's own signature task's document and a stream of exactly its stored
-    /// bytes (what the page shows and the signature records the hash of);
-    /// `NotFound(File)` if none is attached.
+    /// bytes (what the page shows and the signature records the hash of), recorded as
+    /// opened by this contact; `NotFound(File)` if none is attached.
     pub async fn open_signature_document(
         &self,
         ctx: &ClientContext,
@@ -467,6 +470,8 @@ impl PortalService {
             .signature_document(ctx.portal_id, task)
             .await?;
         let stream = self.vault()?.open(&doc.binding(), &doc.key).await?;
+        // The client opened it: a signature of this document may follow.
+        self.record_open(ctx, task, doc.sha256).await?;
         Ok((doc, stream))
     }
 

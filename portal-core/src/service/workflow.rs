@@ -182,7 +182,10 @@ impl PortalService {
         .await
     }
 
-    /// Approves or rejects an approval task; the decision records name, email, IP and time.
+    /// Approves or rejects an approval task; the decision records name, email, IP and
+    /// time, and the SHA-256 of each document of the task. A task with documents (files
+    /// the MSP attached) is refused (`Conflict`, "Open the document before you
+    /// decide.") until this contact opened every one of them.
     pub async fn decide_approval(
         &self,
         ctx: &ClientContext,
@@ -191,10 +194,13 @@ impl PortalService {
         comment: Option<String>,
         request: &RequestInfo,
     ) -> Result<Task> {
+        let current = self.task(ctx, task).await?;
+        let documents = self.documents_opened(ctx, &current).await?;
         let action = TaskAction::Decide {
             approved,
             comment,
             request: request.clone(),
+            documents,
         };
         self.act(client_actor(ctx), ctx.portal_id, task, action)
             .await

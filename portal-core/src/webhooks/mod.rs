@@ -315,6 +315,8 @@ pub const fn event_type(kind: ActivityKind) -> &'static str {
         K::TaskClaimed => "task.claimed",
         K::TaskHandedOff => "task.handed_off",
         K::ColleagueInvitationsSet => "portal.colleague_invitations_set",
+        K::AttachmentAdded => "attachment.added",
+        K::AttachmentDeleted => "attachment.deleted",
     }
 }
 
@@ -379,6 +381,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "task.claimed",
     "task.handed_off",
     "portal.colleague_invitations_set",
+    "attachment.added",
+    "attachment.deleted",
 ];
 
 /// Whether `filter` (empty: every type) lets events of `event_type` through.

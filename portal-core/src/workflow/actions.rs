@@ -50,6 +50,9 @@ pub enum TaskAction {
         comment: Option<String>,
         /// Where the decision came from (recorded with it).
         request: RequestInfo,
+        /// The task's documents the contact opened before deciding (see
+        /// [`crate::attachments::ensure_opened`]), recorded with the decision.
+        documents: Vec<crate::attachments::DecidedDocument>,
     },
     /// Schedule or reschedule a meeting (staff).
     Schedule(MeetingSchedule),
@@ -290,6 +293,7 @@ pub fn apply(
             approved,
             comment,
             request,
+            documents,
         } => {
             if !matches!(task.kind, TaskKind::Approval { .. }) {
                 return Err(conflict("This task is not an approval."));
@@ -312,6 +316,7 @@ pub fn apply(
                 ip: request.ip,
                 user_agent: request.user_agent.clone(),
                 at: now,
+                documents: documents.clone(),
             });
             next.status = TaskStatus::Completed;
             if *approved {

@@ -141,6 +141,11 @@ pub enum ActivityKind {
     /// The MSP changed whether and how contacts invite colleagues (the detail has the
     /// setting). Staff-only.
     ColleagueInvitationsSet,
+    /// The MSP attached a file to a task for the client to open (the detail has its
+    /// name and SHA-256).
+    AttachmentAdded,
+    /// The MSP deleted a file it had attached to a task (the detail has its name).
+    AttachmentDeleted,
 }
 
 impl ActivityKind {
@@ -205,6 +210,8 @@ impl ActivityKind {
             Self::TaskClaimed => "took on",
             Self::TaskHandedOff => "handed on",
             Self::ColleagueInvitationsSet => "changed who may invite colleagues to",
+            Self::AttachmentAdded => "shared a document on",
+            Self::AttachmentDeleted => "removed a shared document from",
         }
     }
 

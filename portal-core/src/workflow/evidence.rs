@@ -87,6 +87,10 @@ pub struct ApprovalDecision {
     pub user_agent: Option<String>,
     /// When (UTC).
     pub at: DateTime<Utc>,
+    /// The documents of the task (files the MSP attached) the contact opened before
+    /// deciding, each with the SHA-256 of the bytes served: what "approved" was about.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<crate::attachments::DecidedDocument>,
 }
 
 /// Everything recorded on a task.

@@ -245,6 +245,29 @@ impl PortalApp {
                 let (doc, _) = s.staff_signature_document(&call.staff, p.id, t).await?;
                 Ok(ApiReply::ok(signature_document(&doc)))
             }
+            Op::ListAttachments => {
+                let p = self.portal_in(call, 0).await?;
+                let t = task_param(call)?;
+                let all = s.staff_task_attachments(&call.staff, p.id, t).await?;
+                Ok(call.page(all.iter().map(attachment).collect()))
+            }
+            Op::DownloadAttachment => {
+                let p = self.portal_in(call, 0).await?;
+                let a = attachment_param(call)?;
+                let (record, stream) = s.staff_attachment(&call.staff, p.id, a).await?;
+                Ok(ApiReply::file(
+                    stream,
+                    record.size,
+                    record.file_type.media_type(),
+                    &record.name,
+                ))
+            }
+            Op::DeleteAttachment => {
+                let p = self.portal_in(call, 0).await?;
+                let a = attachment_param(call)?;
+                s.delete_attachment(&call.staff, p.id, a).await?;
+                Ok(ApiReply::empty(http::StatusCode::NO_CONTENT))
+            }
             Op::VerifyDocument => {
                 use base64::Engine as _;
                 let m = object(&call.body)?;
@@ -262,6 +285,30 @@ impl PortalApp {
             _ => Err(ApiError::NoRoute),
         }
     }
+}
+
+/// The attachment id from the path; one that does not parse is simply not found.
+fn attachment_param(call: &Call<'_>) -> Result<portal_core::ids::AttachmentId, ApiError> {
+    call.params
+        .get(1)
+        .and_then(|raw| raw.parse().ok())
+        .ok_or(ApiError::Core(Error::NotFound {
+            entity: Entity::File,
+        }))
+}
+
+/// A file shared on a task as the API shows it (never its content or key).
+pub(crate) fn attachment(a: &portal_core::attachments::TaskAttachment) -> Value {
+    json!({
+        "id": a.id.to_string(),
+        "task_id": a.task_id.to_string(),
+        "name": a.name,
+        "file_type": a.file_type.name(),
+        "size": a.size,
+        "sha256": hex(&a.sha256),
+        "added_by": super::views::actor(&a.added_by),
+        "added_at": portal_core::audit::canonical_time(a.added_at),
+    })
 }
 
 /// An attached signature document as the API shows it (never its content or key).
@@ -287,12 +334,13 @@ impl PortalApp {
         B: HttpBody<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        if route.op != Op::AttachSignatureDocument {
-            return Err(ApiError::NoRoute);
-        }
+        let limit = match route.op {
+            Op::AttachSignatureDocument => portal_core::signatures::MAX_DOCUMENT,
+            Op::AttachFile => portal_core::attachments::MAX_ATTACHMENT,
+            _ => return Err(ApiError::NoRoute),
+        };
         let p = self.portal_in(call, 0).await?;
         let t = task_param(call)?;
-        let limit = portal_core::signatures::MAX_DOCUMENT;
         let declared = call
             .headers
             .get(http::header::CONTENT_LENGTH)
@@ -333,6 +381,14 @@ impl PortalApp {
                 "name",
                 "is required: the document's file name (?name=… with a raw body, or the multipart part's filename)",
             ));
+        }
+        if route.op == Op::AttachFile {
+            let a = self
+                .service()
+                .attach_file(&call.staff, p.id, t, &name, content)
+                .await?;
+            let location = self.api_path(&format!("/portals/{}/attachments/{}", p.id, a.id));
+            return Ok(ApiReply::created(attachment(&a), Some(location)));
         }
         let doc = self
             .service()

@@ -75,7 +75,7 @@ impl PortalApp {
         let s = self.service();
         match route.op {
             // Answered before dispatch: the document and a file body.
-            Op::OpenApi | Op::AttachSignatureDocument => Err(ApiError::NoRoute),
+            Op::OpenApi | Op::AttachSignatureDocument | Op::AttachFile => Err(ApiError::NoRoute),
             Op::Me => Ok(ApiReply::ok(views::staff(&call.staff))),
             Op::Tenant => {
                 let t = s.store().tenant(call.staff.tenant).await?;
@@ -766,6 +766,9 @@ impl PortalApp {
             | Op::SignatureImage
             | Op::SignatureDocument
             | Op::SignatureDocumentInfo
+            | Op::ListAttachments
+            | Op::DownloadAttachment
+            | Op::DeleteAttachment
             | Op::VerifyDocument => self.dispatch_evidence(&route, call).await,
             Op::ListWebhookEndpoints
             | Op::CreateWebhookEndpoint

@@ -239,6 +239,31 @@ fn schemas() -> Map<String, Value> {
         ),
     );
     put(
+        "Attachment",
+        object(
+            &[
+                "id",
+                "task_id",
+                "name",
+                "file_type",
+                "size",
+                "sha256",
+                "added_by",
+                "added_at",
+            ],
+            json!({
+                "id": id(),
+                "task_id": id(),
+                "name": { "type": "string", "description": "The cleaned file name; its extension agrees with the sniffed type." },
+                "file_type": { "type": "string", "description": "What the content is, sniffed (pdf, docx, ...)." },
+                "size": { "type": "integer", "minimum": 1 },
+                "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256 of exactly the bytes the client opens: what a decision taken after opening it records." },
+                "added_by": reference("Actor"),
+                "added_at": time(),
+            }),
+        ),
+    );
+    put(
         "DocumentCheck",
         object(
             &["data_base64"],
@@ -1038,6 +1063,7 @@ fn schemas() -> Map<String, Value> {
         ("TemplatePage", "Template"),
         ("ErasurePage", "Erasure"),
         ("DroppedFilePage", "DroppedFile"),
+        ("AttachmentPage", "Attachment"),
     ] {
         put(page_name, page(item));
     }

@@ -88,6 +88,10 @@ pub(crate) enum Op {
     AttachSignatureDocument,
     SignatureDocument,
     SignatureDocumentInfo,
+    AttachFile,
+    ListAttachments,
+    DownloadAttachment,
+    DeleteAttachment,
     ClearStuck,
     DecideDueDate,
     DueDateRequests,
@@ -754,6 +758,40 @@ pub(crate) fn routes() -> Vec<Route> {
         )
         .summary("A signature task's document: its name, type, size, SHA-256, and who attached it when (404 if none is attached)")
         .ok(200, "SignatureDocument"),
+        r(
+            M::POST,
+            "/portals/{portal}/tasks/{task}/attachments",
+            AttachFile,
+            "attachFile",
+        )
+        .summary("Share a file on any task (an approval's supporting document, an agreement, a how-to guide): the file as the raw body with ?name=, or multipart/form-data with a `file` part. Streamed, size-limited (25 MiB, 413 while streaming), sniffed, encrypted; at most 20 per task; in the activity feed. The client opens it from the task and the Documents tab; an approval or signature on the task waits until the deciding contact opened it")
+        .upload()
+        .ok(201, "Attachment"),
+        r(
+            M::GET,
+            "/portals/{portal}/tasks/{task}/attachments",
+            ListAttachments,
+            "listAttachments",
+        )
+        .summary("The files shared on a task, oldest first (never their content or keys)")
+        .ok(200, "AttachmentPage")
+        .paged(),
+        r(
+            M::GET,
+            "/portals/{portal}/attachments/{attachment}",
+            DownloadAttachment,
+            "downloadAttachment",
+        )
+        .summary("Download a shared file: exactly the bytes the client opens, whose SHA-256 a decision records")
+        .ok(200, "FileContent"),
+        r(
+            M::DELETE,
+            "/portals/{portal}/attachments/{attachment}",
+            DeleteAttachment,
+            "deleteAttachment",
+        )
+        .summary("Delete a shared file (its record and its encrypted bytes; a decision already taken keeps its name and SHA-256); in the activity feed")
+        .empty(204),
         r(M::POST, "/signatures/verify-document", VerifyDocument, "verifyDocument")
             .summary("Verify a document: whether these exact bytes were signed in one of the tenant's portals, and by whom")
             .body("DocumentCheck")
@@ -912,6 +950,10 @@ const fn use_cases(op: Op) -> &'static [&'static str] {
         VerifyDocument => &["signatures_of_document"],
         AttachSignatureDocument => &["attach_signature_document"],
         SignatureDocument | SignatureDocumentInfo => &["staff_signature_document"],
+        AttachFile => &["attach_file"],
+        ListAttachments => &["staff_task_attachments"],
+        DownloadAttachment => &["staff_attachment"],
+        DeleteAttachment => &["delete_attachment"],
         // Webhooks are `portal_core::webhooks::service::Webhooks`, beside the
         // service: not rows of the staff matrices.
         ListWebhookEndpoints

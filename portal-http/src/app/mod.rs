@@ -417,6 +417,9 @@ impl PortalApp {
                 "signature_document",
                 self.signature_document(&req, id).await,
             ),
+            (["tasks", id, "shared", file], true, _) => {
+                ("open_shared", self.open_shared(&req, id, file).await)
+            }
             (["tasks", id, "certificate"], true, _) => {
                 ("signature_certificate", self.certificate(&req, id).await)
             }

@@ -151,6 +151,11 @@ impl PortalApp {
         } else {
             Vec::new()
         };
+        let shared = if tab == Tab::Documents {
+            self.service.shared_documents(&ctx).await?
+        } else {
+            Vec::new()
+        };
         let team = self.service.team(&ctx).await?;
         let c = self
             .chrome(req, tab.label(), Some(&snap.portal.branding))
@@ -172,6 +177,7 @@ impl PortalApp {
                     names: &plan.assignees,
                 },
                 team: &team,
+                shared: &shared,
             },
         );
         Ok(self

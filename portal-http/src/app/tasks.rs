@@ -192,6 +192,7 @@ impl PortalApp {
         } else {
             (None, None)
         };
+        let shared = self.service.task_attachments(ctx, task_id).await?;
         // Files are read only for a task that asks for documents.
         let documents = if task.kind.is_document() {
             self.service.documents(ctx).await?
@@ -248,6 +249,7 @@ impl PortalApp {
                 signature_error: outcome.signature_error,
                 sign_document: sign_document.as_ref(),
                 help_values: &outcome.help_values,
+                shared: &shared,
             },
         );
         let frames_document = page
@@ -660,6 +662,54 @@ impl PortalApp {
             content_type: doc.file_type.media_type(),
             cache: "private, no-store",
             stream: Some((content, doc.size)),
+            csp: Some(crate::respond::framed_document_csp(
+                &self.config.frame_ancestors,
+            )),
+            ..Reply::html(StatusCode::OK, String::new())
+        };
+        reply
+            .extra
+            .push((http::header::CONTENT_DISPOSITION, disposition));
+        Ok(reply)
+    }
+
+    /// A file the MSP shared on a task: exactly the stored bytes, with the type sniffed
+    /// when it was attached and `nosniff`; a PDF or an image inline ("Open"), anything
+    /// else, or `?download=1`, as an attachment. Serving it records that this contact
+    /// opened it (what a decision on the task waits for). Another portal's file, or one
+    /// of a task the client does not see, is a 404.
+    pub(super) async fn open_shared(
+        &self,
+        req: &Req,
+        id: &str,
+        file: &str,
+    ) -> Result<Reply, Failure> {
+        let (_, ctx) = self.authenticated(req).await?;
+        let task = Self::parse_task_id(id)?;
+        let not_found = || Failure::from(Error::not_found(Entity::File));
+        let file: portal_core::ids::AttachmentId = file.parse().map_err(|_| not_found())?;
+        let (a, content) = self.service.open_attachment(&ctx, file).await?;
+        if a.task_id != task {
+            return Err(not_found());
+        }
+        let attachment_id = a.id;
+        let content: portal_core::blob::ByteStream = Box::pin(
+            futures_util::TryStreamExt::inspect_err(content, move |e| {
+                tracing::error!(error = %e, attachment = %attachment_id, "a shared file failed half-way; the response was cut off");
+            }),
+        );
+        let inline = crate::pages::documents::opens_inline(a.file_type)
+            && query_param(req, "download").is_none();
+        let disposition = portal_core::files::attachment_disposition(&a.name);
+        let disposition = if inline {
+            disposition.replacen("attachment", "inline", 1)
+        } else {
+            disposition
+        };
+        let mut reply = Reply {
+            content_type: a.file_type.media_type(),
+            cache: "private, no-store",
+            stream: Some((content, a.size)),
             csp: Some(crate::respond::framed_document_csp(
                 &self.config.frame_ancestors,
             )),

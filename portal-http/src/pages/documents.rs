@@ -155,6 +155,61 @@ fn file_view(
     }
 }
 
+/// A file the MSP shared on a task, as the client sees it: what it is, and the links
+/// to open it (inline for a PDF, served with its sniffed type and `nosniff` under a
+/// `default-src 'none'` CSP) and to download it.
+#[derive(Debug, Clone)]
+pub struct SharedView {
+    /// The (cleaned) file name.
+    pub name: String,
+    /// What kind of file it is ("PDF").
+    pub kind: &'static str,
+    /// Its size in words.
+    pub size: String,
+    /// When it was shared, in the contact's zone (named).
+    pub added_at: String,
+    /// The task it belongs to.
+    pub task_title: String,
+    /// The task's page.
+    pub task_href: String,
+    /// Opens it (inline where the browser can show it, else a download).
+    pub open_href: String,
+    /// Downloads it.
+    pub download_href: String,
+    /// Whether this contact opened it.
+    pub opened: bool,
+}
+
+/// Whether the browser is given the file inline ("Open"): a PDF, which the browser's
+/// own viewer shows under the document's `default-src 'none'` CSP; everything else
+/// is a download (an image document would need `img-src` for itself, and office
+/// files have no viewer in the browser).
+pub const fn opens_inline(t: FileType) -> bool {
+    matches!(t, FileType::Pdf)
+}
+
+/// A shared file's view.
+pub fn shared_view(
+    a: &portal_core::attachments::TaskAttachment,
+    opened: bool,
+    task: &Task,
+    prefix: &str,
+    zone: portal_core::model::TimeZone,
+) -> SharedView {
+    let base = format!("{prefix}/tasks/{}/shared/{}", a.task_id, a.id);
+    SharedView {
+        name: a.name.clone(),
+        kind: a.file_type.label(),
+        size: wording::bytes(a.size),
+        added_at: when(a.added_at, zone),
+        task_title: task.title.clone(),
+        task_href: format!("{prefix}/tasks/{}", task.id),
+        open_href: base.clone(),
+        download_href: format!("{base}?download=1"),
+        opened,
+    }
+}
+
 /// The class of a status: `requested`, `uploaded`, `approved`, `rejected`.
 pub fn status_slug(status: DocumentStatus) -> &'static str {
     match status {

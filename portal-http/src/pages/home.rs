@@ -276,6 +276,8 @@ pub struct HomePage {
     pub phases: Vec<PhaseView>,
     /// The Documents tab: every requested document (`None` on the other tabs).
     pub documents: Option<Vec<DocumentView>>,
+    /// The Documents tab: the files the MSP shared (empty on the other tabs).
+    pub shared: Vec<super::documents::SharedView>,
     /// Navigation.
     pub nav: PortalNav,
     /// Recent activity, newest first.
@@ -597,6 +599,9 @@ pub struct HomeInput<'a> {
     pub marks: PlanMarks<'a>,
     /// The portal's onboarding team.
     pub team: &'a portal_core::model::OnboardingTeam,
+    /// Files the MSP shared on the tasks the contact sees (read for the Documents tab
+    /// only), with whether this contact opened each.
+    pub shared: &'a [portal_core::service::SharedDocument],
 }
 
 /// Builds the home page for one tab.
@@ -613,6 +618,7 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
         unscannable,
         marks,
         team,
+        shared,
     } = input;
     let progress = Progress::of(&snap.tasks);
     let open = |t: &&Task| t.status != TaskStatus::Completed;
@@ -714,6 +720,23 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
         empty_text,
         timeline,
         phases,
+        shared: if tab == Tab::Documents {
+            shared
+                .iter()
+                .filter_map(|d| {
+                    let task = snap.tasks.iter().find(|t| t.id == d.attachment.task_id)?;
+                    Some(super::documents::shared_view(
+                        &d.attachment,
+                        d.opened,
+                        task,
+                        prefix,
+                        zone,
+                    ))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
         documents: (tab == Tab::Documents).then(|| {
             let cx = ViewContext {
                 prefix,

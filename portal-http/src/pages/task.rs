@@ -124,6 +124,8 @@ pub struct DecisionView {
     pub email: String,
     /// Who, when, comment.
     pub info: DoneInfo,
+    /// The shared documents the decision was taken on: name and SHA-256.
+    pub documents: Vec<(String, String)>,
 }
 
 /// A document upload task's documents as shown.
@@ -465,6 +467,11 @@ pub struct TaskPage {
     pub help: HelpView,
     /// Claim or hand on the task (shown on open client tasks).
     pub team: TeamActions,
+    /// Files the MSP shared on this task, oldest first.
+    pub shared: Vec<super::documents::SharedView>,
+    /// Whether a decision on this task waits until the contact opened every shared
+    /// file (the decision form is disabled and says so; the server refuses it too).
+    pub open_first: bool,
 }
 
 /// Who has the task, and the forms to take it on or hand it to a colleague.
@@ -670,6 +677,8 @@ pub struct TaskPageInput<'a> {
     /// What a refused "I'm stuck" or due-date form held (`reason`, `date`,
     /// `due_reason`), to keep it.
     pub help_values: &'a [(String, String)],
+    /// Files the MSP shared on this task, with whether this contact opened each.
+    pub shared: &'a [portal_core::service::SharedDocument],
 }
 
 /// Builds the task page.
@@ -705,7 +714,16 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
         .completion
         .as_ref()
         .map(|d| done(&d.by, d.at, d.notes.as_ref(), zone));
+    let shared: Vec<super::documents::SharedView> = input
+        .shared
+        .iter()
+        .map(|d| super::documents::shared_view(&d.attachment, d.opened, task, input.prefix, zone))
+        .collect();
+    let open_first =
+        portal_core::attachments::gates_decision(task) && input.shared.iter().any(|d| !d.opened);
     let mut page = TaskPage {
+        shared,
+        open_first,
         team,
         c,
         nav,
@@ -799,6 +817,11 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                     at: when(d.at, zone),
                     notes: d.comment.clone(),
                 },
+                documents: d
+                    .documents
+                    .iter()
+                    .map(|doc| (doc.name.clone(), doc.sha256.clone()))
+                    .collect(),
             });
             page.approval = Some((document.as_ref().map(|d| d.name.clone()), decision));
         }

@@ -89,6 +89,12 @@ async fn signed() -> Signed {
         .await
         .unwrap();
     let (_, ctx) = k.sign_in(&seeded.contact).await.unwrap();
+    // Opened first: a document is signed only after the signer opened it.
+    let _opened = k
+        .service
+        .open_signature_document(&ctx, task.id)
+        .await
+        .unwrap();
     let (_, record) = k
         .service
         .sign_task(

@@ -173,8 +173,22 @@ impl Api {
         content_type: &str,
         bytes: Bytes,
     ) -> Result<Answer, Problem> {
+        self.send_file(key, Method::PUT, path, content_type, bytes)
+            .await
+    }
+
+    /// `method path` with a file as the raw body (`POST` for a route that adds one, as
+    /// sharing a file on a task does): the JSON answer, or the problem.
+    pub async fn send_file(
+        &self,
+        key: &ApiKey,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        bytes: Bytes,
+    ) -> Result<Answer, Problem> {
         let request = Request::builder()
-            .method(Method::PUT)
+            .method(method)
             .uri(format!("{}{path}", self.prefix))
             .header(AUTHORIZATION, format!("Bearer {}", key.expose()))
             .header(CONTENT_TYPE, content_type)

@@ -785,6 +785,13 @@ impl Console {
         } else {
             Vec::new()
         };
+        let shared = self
+            .api
+            .list(key, &format!("/portals/{p}/tasks/{t}/attachments"), 100)
+            .await?
+            .iter()
+            .map(crate::console::pages::SharedRow::of)
+            .collect();
         let signature = if task.json["kind"]["type"] == "signature" {
             Some(self.signature_block(key, p, t).await?)
         } else {
@@ -818,6 +825,7 @@ impl Console {
             })
             .unwrap_or_default();
         let page = TaskPage {
+            shared,
             contacts,
             phases,
             revealed,
@@ -929,6 +937,99 @@ impl Console {
                 }
                 self.posted(ctx, to, failed("document", e, &[]))
             }
+        }
+    }
+
+    /// Shares a file with the client on a task (the form's file, sent to the API as the
+    /// raw body under its file name).
+    pub(super) async fn share_file(
+        &self,
+        ctx: &Ctx,
+        p: &str,
+        t: &str,
+        upload: Option<Upload>,
+    ) -> Handled {
+        let key = self.key(ctx)?;
+        let (p, t) = (seg(p)?, seg(t)?);
+        let to = format!("{PREFIX}/portals/{p}/tasks/{t}");
+        let Some(file) = upload else {
+            let flash = Flash {
+                form: "shared".into(),
+                error: Some("Choose a file to share.".into()),
+                fields: vec![("file".into(), "Choose the file to share.".into())],
+                ..Flash::default()
+            };
+            return self.posted(ctx, to, flash);
+        };
+        let path = format!(
+            "/portals/{p}/tasks/{t}/attachments?name={}",
+            crate::console::api::percent(&file.file_name)
+        );
+        let result = self
+            .api
+            .send_file(
+                key,
+                Method::POST,
+                &path,
+                "application/octet-stream",
+                file.bytes,
+            )
+            .await;
+        match result {
+            Ok(a) => self.posted(
+                ctx,
+                to,
+                notice(format!(
+                    "Shared {}. The client opens it from the task's page and the Documents tab.",
+                    s(&a.json, "name")
+                )),
+            ),
+            Err(e) if e.status == 401 => Err(e),
+            Err(mut e) => {
+                for f in &mut e.fields {
+                    f.0 = "file".into();
+                }
+                if e.fields.is_empty() {
+                    e.fields = vec![("file".into(), e.message.clone())];
+                }
+                self.posted(ctx, to, failed("shared", e, &[]))
+            }
+        }
+    }
+
+    /// A shared file, streamed from the API.
+    pub(super) async fn shared_file(&self, ctx: &Ctx, p: &str, a: &str) -> Handled {
+        let key = self.key(ctx)?;
+        let (p, a) = (seg(p)?, seg(a)?);
+        let path = format!("/portals/{p}/attachments/{a}");
+        let response = self.api.send(key, Method::GET, &path, None, None).await;
+        if response.status().is_success() {
+            return Ok(Out::Raw(response));
+        }
+        Err(Problem {
+            status: response.status().as_u16(),
+            message: "There is no such shared file.".into(),
+            fields: Vec::new(),
+        })
+    }
+
+    /// Deletes a shared file, back to its task's page (the form's `task`).
+    pub(super) async fn delete_shared(
+        &self,
+        ctx: &Ctx,
+        p: &str,
+        a: &str,
+        form: &[(String, String)],
+    ) -> Handled {
+        let key = self.key(ctx)?;
+        let (p, a) = (seg(p)?, seg(a)?);
+        let t = seg(crate::console::field(form, "task"))?;
+        let to = format!("{PREFIX}/portals/{p}/tasks/{t}");
+        let path = format!("/portals/{p}/attachments/{a}");
+        match self.api.call(key, Method::DELETE, &path, None, None).await {
+            Ok(_) => self.posted(ctx, to, notice("Deleted the shared file.".to_owned())),
+            Err(e) if e.status == 401 => Err(e),
+            Err(e) => self.posted(ctx, to, failed("shared", e, &[])),
         }
     }
 

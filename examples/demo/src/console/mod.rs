@@ -325,6 +325,13 @@ impl Console {
             (["portals", p, "tasks", t, "document"], _, true) => {
                 self.attach_document(ctx, p, t, upload).await
             }
+            (["portals", p, "tasks", t, "attachments"], _, true) => {
+                self.share_file(ctx, p, t, upload).await
+            }
+            (["portals", p, "attachments", a], true, _) => self.shared_file(ctx, p, a).await,
+            (["portals", p, "attachments", a, "delete"], _, true) => {
+                self.delete_shared(ctx, p, a, form).await
+            }
             (["portals", p, "tasks", t, "document"], true, _) => {
                 self.signature_file(ctx, p, t, "document").await
             }

@@ -498,6 +498,8 @@ pub struct TaskPage {
     pub drops: Vec<DropRow>,
     /// A signature task's document and signature (`None` for other tasks).
     pub signature: Option<SignatureBlock>,
+    /// Files shared with the client on this task, oldest first.
+    pub shared: Vec<SharedRow>,
     /// The contact's open "I'm stuck" report, if any.
     pub stuck: Option<StuckRow>,
     /// Due-date requests, oldest first (the history; a pending one has buttons).
@@ -758,6 +760,37 @@ pub struct CertificatePage {
     pub block: SignatureBlock,
     /// Every field of the record: label, value.
     pub lines: Vec<(String, String)>,
+}
+
+/// One file shared with the client on a task's page.
+#[derive(Debug, Clone)]
+pub struct SharedRow {
+    /// Its id (the download and delete links).
+    pub id: String,
+    /// The cleaned file name.
+    pub name: String,
+    /// Size in bytes, as read.
+    pub size: String,
+    /// SHA-256 (hex): what a decision taken after opening it records.
+    pub sha256: String,
+    /// Who shared it.
+    pub added_by: String,
+    /// When (local, with the zone).
+    pub added_at: String,
+}
+
+impl SharedRow {
+    /// A row from the API's `Attachment`.
+    pub fn of(v: &Value) -> Self {
+        Self {
+            id: s(v, "id"),
+            name: s(v, "name"),
+            size: s(v, "size"),
+            sha256: s(v, "sha256"),
+            added_by: v.get("added_by").map(|a| s(a, "name")).unwrap_or_default(),
+            added_at: when(&s(v, "added_at")),
+        }
+    }
 }
 
 /// One dropped file on a file drop task's page.

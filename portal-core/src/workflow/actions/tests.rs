@@ -129,6 +129,7 @@ fn decide(approved: bool, comment: Option<&str>) -> TaskAction {
             user_agent: Some("Firefox".into()),
             path: None,
         },
+        documents: Vec::new(),
     }
 }
 
@@ -151,6 +152,7 @@ fn a_decision(approved: bool) -> ApprovalDecision {
         ip: None,
         user_agent: None,
         at: t0(),
+        documents: Vec::new(),
     }
 }
 

@@ -754,6 +754,11 @@ async fn rotation_rewraps_every_kind_and_the_old_key_can_go() {
         )
         .await
         .unwrap();
+    // Opened first: a document is signed only after the signer opened it.
+    let _opened = service
+        .open_signature_document(&ctx, to_sign.id)
+        .await
+        .unwrap();
     service
         .sign_task(
             &ctx,

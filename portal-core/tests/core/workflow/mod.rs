@@ -9,6 +9,7 @@ use portal_core::{Email, PhaseId, TaskId, TaskSpec};
 
 use crate::Harness;
 
+mod attachments;
 mod documents;
 mod help;
 mod meetings;

@@ -242,6 +242,9 @@ async fn journey(
     out
 }
 
+/// A client of a portal with what its journey did, for the database check.
+type Member<'a> = (usize, &'a Outcome, &'a Arc<Client>);
+
 fn percentile(sorted: &[Duration], q: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -422,7 +425,7 @@ async fn main() {
     let _ = server.await;
     let s = service.store();
     let mut lost = Vec::new();
-    let mut by_portal: HashMap<PortalId, Vec<(usize, &Outcome, &Arc<Client>)>> = HashMap::new();
+    let mut by_portal: HashMap<PortalId, Vec<Member<'_>>> = HashMap::new();
     for (o, c) in outcomes.iter().zip(&clients) {
         by_portal.entry(c.portal).or_default().push((c.n, o, c));
     }

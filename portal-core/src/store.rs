@@ -173,8 +173,9 @@ pub trait DirectoryStore: Send + Sync + 'static {
         edits: &[(PortalEdit, ActivityEntry)],
         expected: Option<u64>,
     ) -> Result<Portal>;
-    /// Changes a contact's name and email, in one unit with appending `activity` (an
-    /// entry of the contact's portal, else `Invalid`); returns the contact as stored.
+    /// Changes a contact's name, email and role (the edit is the whole new state: a
+    /// `None` role clears it), in one unit with appending `activity` (an entry of the
+    /// contact's portal, else `Invalid`); returns the contact as stored.
     /// `NotFound(Contact)` if missing; an email that another contact of the same
     /// portal has is `Conflict` and nothing changes (its own email again is fine).
     /// With `expected: Some(tag)`, the stored contact's
@@ -337,13 +338,16 @@ pub enum PortalEdit {
     ColleagueInvitations(crate::workflow::team::InvitationMode),
 }
 
-/// A contact's corrected name and email (already cleaned and parsed).
+/// A contact's corrected name, email and role (already cleaned and parsed): the whole
+/// new state of those fields, so a store writes all three.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactEdit {
     /// The name.
     pub name: String,
     /// The email address.
     pub email: EmailAddress,
+    /// The role (cleaned by [`crate::workflow::team::clean_role`]); `None` for none.
+    pub role: Option<String>,
 }
 
 /// One change of a tenant's settings, applied by [`DirectoryStore::edit_tenant`].

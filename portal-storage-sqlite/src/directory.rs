@@ -656,9 +656,11 @@ impl DirectoryStore for SqliteStore {
                     "a contact with this email already exists in the portal",
                 ));
             }
-            conn.prepare_cached("UPDATE contacts SET name = ?1, email = ?2 WHERE id = ?3")
-                .and_then(|mut s| s.execute(params![edit.name, edit.email.as_str(), key]))
-                .db("editing a contact")?;
+            conn.prepare_cached(
+                "UPDATE contacts SET name = ?1, email = ?2, role = ?3 WHERE id = ?4",
+            )
+            .and_then(|mut s| s.execute(params![edit.name, edit.email.as_str(), edit.role, key]))
+            .db("editing a contact")?;
             row.insert(conn)?;
             let mut stmt = conn
                 .prepare_cached(concat!(

@@ -614,6 +614,7 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
                 "Zed",
                 "zed@example.com",
                 Some(crate::model::TimeZone::parse("Asia/Tokyo").unwrap()),
+                Some("billing"),
             )
             .await
             .map(drop),
@@ -628,6 +629,7 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
                 a.contact,
                 "Jane Q. Doe",
                 "jane.q@contoso.example",
+                Some("technical"),
                 None,
             )
             .await

@@ -125,6 +125,15 @@ pub fn clean_role(raw: &str) -> Result<Option<String>> {
     clean_label("role", raw, MAX_ROLE).map(|r| Some(r.to_lowercase()))
 }
 
+/// A role as shown next to a name ("billing" → "Billing"): roles are stored
+/// lower-cased so targeting ignores case, but people read them as labels.
+pub fn role_label(role: &str) -> String {
+    let mut chars = role.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
 /// Whether `contact` can act in the portal and receive work: not revoked and not
 /// awaiting the MSP's approval.
 pub fn is_active(contact: &Contact) -> bool {

@@ -259,8 +259,15 @@ impl PortalApp {
                 let m = object(&call.body)?;
                 let name = req_str(m, "name")?;
                 let email = req_str(m, "email")?;
+                // Absent keeps the role, null (or "") clears it.
+                let role = match m.get("role") {
+                    None => None,
+                    Some(Value::Null) => Some(String::new()),
+                    Some(Value::String(r)) => Some(r.clone()),
+                    Some(_) => return Err(input::invalid("role", "must be a string or null")),
+                };
                 let edited = s
-                    .edit_contact(&call.staff, c.id, &name, &email, expected)
+                    .edit_contact(&call.staff, c.id, &name, &email, role.as_deref(), expected)
                     .await
                     .map_err(|e| match e {
                         Error::Conflict { .. } => input::invalid(
@@ -286,15 +293,15 @@ impl PortalApp {
                 let m = object(&call.body)?;
                 let name = req_str(m, "name")?;
                 let email = req_str(m, "email")?;
-                let added = match opt_str(m, "time_zone")? {
-                    Some(raw) => {
-                        let zone = TimeZone::parse(&raw)
-                            .map_err(|e| rename(e, &[("time zone", "time_zone")]))?;
-                        s.add_contact_in_zone(&call.staff, p.id, &name, &email, Some(zone))
-                            .await
-                    }
-                    None => s.add_contact(&call.staff, p.id, &name, &email).await,
-                };
+                let zone = opt_str(m, "time_zone")?
+                    .map(|raw| {
+                        TimeZone::parse(&raw).map_err(|e| rename(e, &[("time zone", "time_zone")]))
+                    })
+                    .transpose()?;
+                let role = opt_str(m, "role")?;
+                let added = s
+                    .add_contact_in_zone(&call.staff, p.id, &name, &email, zone, role.as_deref())
+                    .await;
                 let c = added.map_err(|e| match e {
                     Error::Conflict { .. } => {
                         input::invalid("email", "this portal already has a contact with this email")

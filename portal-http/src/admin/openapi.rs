@@ -776,7 +776,7 @@ fn schemas() -> Map<String, Value> {
                 "created_at": time(),
                 "invited_by": { "type": ["string", "null"], "format": "uuid", "description": "The contact who invited this one from the portal, if a colleague did." },
                 "awaiting_approval": { "type": "boolean", "description": "Invited by a colleague and waiting for staff to approve (no link yet)." },
-                "role": { "type": ["string", "null"], "maxLength": 40 },
+                "role": { "type": ["string", "null"], "maxLength": 40, "description": "The role the MSP gave the contact (\"primary\", \"technical\", \"billing\"), lower-cased; tasks for that role are the contact's." },
             }),
         ),
     );
@@ -794,6 +794,7 @@ fn schemas() -> Map<String, Value> {
             json!({
                 "name": text(200), "email": { "type": "string", "format": "email", "maxLength": 254 },
                 "time_zone": { "type": "string", "examples": ["Europe/London"], "description": "The contact's IANA time zone, for the times they see (on adding; default: the tenant's)." },
+                "role": { "type": ["string", "null"], "maxLength": 40, "examples": ["billing"], "description": "The contact's role (lower-cased), which role-targeted tasks follow. On an edit: absent keeps it, null or empty clears it." },
             }),
         ),
     );

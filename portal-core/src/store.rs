@@ -878,7 +878,7 @@ pub trait AccessStore: Send + Sync + 'static {
 impl TaskChange {
     /// The task to store over `current` and the activity entry to append: the fields
     /// that a task action never changes (`id`, `portal_id`, `phase_id`, `position`,
-    /// `created_at`, and the plan's `assigned_to`, `waits_on`, `internal`, which only
+    /// `created_at`, and the plan's `assigned_to`, `waits_on`, `internal`, `for_role`, which only
     /// plan edits change) are kept from `current`, whatever the decision returned, the
     /// `version` is `current`'s plus one, and an entry of another portal is refused
     /// (`Invalid("activity")`) before anything is written.
@@ -894,6 +894,7 @@ impl TaskChange {
             assigned_to: current.assigned_to.clone(),
             waits_on: current.waits_on.clone(),
             internal: current.internal,
+            for_role: current.for_role.clone(),
             ..self.task
         };
         Ok((task, self.activity))

@@ -805,10 +805,17 @@ ALTER TABLE portals ADD COLUMN team TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE questions ADD COLUMN addressed_to TEXT;
 "#;
 
+/// Version 28: tasks for a contact role (issue 15).
+/// - `tasks.for_role`: the contact role a client task is for ("billing", lower-case),
+///   or NULL. Written with the rest of the task's plan fields.
+const V28: &str = r#"
+ALTER TABLE tasks ADD COLUMN for_role TEXT;
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
     V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18, V19, V21, V23,
-    V24, V25, V26, V27,
+    V24, V25, V26, V27, V28,
 ];
 
 /// The schema version this build writes: the number of migrations.

@@ -445,6 +445,7 @@ fn template_phases() -> Vec<TemplatePhase> {
     vec![TemplatePhase {
         name: "Getting started".into(),
         tasks: vec![TemplateTask {
+            for_role: None,
             title: "Sign the agreement".into(),
             description: String::new(),
             assignee: Side::Client,
@@ -776,6 +777,7 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
         "template" => service.template(staff, a.template).await.map(drop),
         "add_plan_task" => {
             let spec = PlanTaskSpec {
+                for_role: None,
                 title: "Extra".into(),
                 description: String::new(),
                 assignee: Side::Client,
@@ -1240,6 +1242,7 @@ async fn extra_task(
     internal: bool,
 ) -> TaskId {
     let spec = PlanTaskSpec {
+        for_role: None,
         title: "Spare".into(),
         description: String::new(),
         assignee: Side::Msp,

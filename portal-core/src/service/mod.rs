@@ -526,6 +526,7 @@ impl PortalService {
         spec.kind.validate()?;
         let now = self.inner.clock.now();
         let task = Task {
+            for_role: None,
             id: TaskId::random(self.inner.random.as_ref()),
             portal_id: portal.id,
             phase_id: phase,

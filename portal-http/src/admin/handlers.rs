@@ -384,9 +384,15 @@ impl PortalApp {
                 }
                 let spec = task_input(&call.body)?;
                 let m = object(&call.body)?;
-                let plan_fields = ["assigned_to", "waits_on", "internal", "position"]
-                    .iter()
-                    .any(|f| m.get(*f).is_some_and(|v| !v.is_null()));
+                let plan_fields = [
+                    "assigned_to",
+                    "waits_on",
+                    "internal",
+                    "position",
+                    "for_role",
+                ]
+                .iter()
+                .any(|f| m.get(*f).is_some_and(|v| !v.is_null()));
                 let added = if plan_fields {
                     let internal = match m.get("internal") {
                         None | Some(Value::Null) => false,
@@ -394,6 +400,7 @@ impl PortalApp {
                         Some(_) => return Err(input::invalid("internal", "must be true or false")),
                     };
                     let plan_spec = PlanTaskSpec {
+                        for_role: opt_str(m, "for_role")?,
                         title: spec.title,
                         description: spec.description,
                         assignee: spec.assignee,
@@ -1133,7 +1140,14 @@ fn task_patch(body: &Value) -> Result<TaskEdit, ApiError> {
         Some(Value::Bool(b)) => Some(*b),
         Some(_) => return Err(input::invalid("internal", "must be true or false")),
     };
+    // Absent keeps the role, null (or "") clears it.
+    let for_role = if m.contains_key("for_role") {
+        Some(opt_str(m, "for_role")?)
+    } else {
+        None
+    };
     let edit = TaskEdit {
+        for_role,
         title: opt_str(m, "title")?,
         description: opt_str(m, "description")?,
         kind,

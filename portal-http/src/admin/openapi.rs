@@ -504,6 +504,7 @@ fn schemas() -> Map<String, Value> {
                 "assigned_to": { "type": "array", "items": id(), "description": "The contacts a client task is for; empty: everyone." },
                 "waits_on": { "type": "array", "items": id(), "description": "Tasks it waits for (locked for the client until they are done)." },
                 "internal": { "type": "boolean", "description": "An MSP task the client never sees." },
+                "for_role": { "type": ["string", "null"], "maxLength": 40, "description": "A contact role (\"billing\"; client tasks only, lower-cased): with no contact named in assigned_to, the task is for the portal's active contacts with that role, or the whole team when none has it." },
                 "version": { "type": "integer", "minimum": 1, "description": "Raised by every change of the task; its ETag is \"v<version>\"." },
                 "created_at": time(), "updated_at": time(),
             }),
@@ -526,6 +527,7 @@ fn schemas() -> Map<String, Value> {
                 "assigned_to": { "type": "array", "maxItems": 50, "items": id(), "description": "Contacts of the portal (client tasks only); newly named ones are emailed. Empty: everyone." },
                 "waits_on": { "type": "array", "maxItems": 50, "items": id(), "description": "Other tasks of the portal; a cycle is refused." },
                 "internal": { "type": "boolean", "description": "MSP tasks only." },
+                "for_role": { "type": ["string", "null"], "maxLength": 40, "description": "A contact role (\"billing\"; client tasks only, lower-cased): with no contact named in assigned_to, the task is for the portal's active contacts with that role, or the whole team when none has it. null or empty clears it." },
             }),
         ),
     );
@@ -583,6 +585,7 @@ fn schemas() -> Map<String, Value> {
                 "description": "Tasks of this template it waits for, by phase index and task index.",
             },
             "internal": s("boolean"),
+            "for_role": { "type": ["string", "null"], "maxLength": 40, "description": "A contact role (\"billing\"; client tasks only, lower-cased): with no contact named in assigned_to, the task is for the portal's active contacts with that role, or the whole team when none has it." },
         }),
     );
     let template_phases = json!({
@@ -653,6 +656,7 @@ fn schemas() -> Map<String, Value> {
                 "assigned_to": { "type": "array", "maxItems": 50, "items": id(), "description": "Contacts of the portal (client tasks only); each is emailed. Default: everyone." },
                 "waits_on": { "type": "array", "maxItems": 50, "items": id(), "description": "Other tasks of the portal it waits for." },
                 "internal": { "type": "boolean", "description": "An MSP task the client never sees." },
+                "for_role": { "type": ["string", "null"], "maxLength": 40, "description": "A contact role (\"billing\"; client tasks only, lower-cased): with no contact named in assigned_to, the task is for the portal's active contacts with that role, or the whole team when none has it." },
                 "position": { "type": "integer", "minimum": 0, "description": "0-based position in the phase; default: the end." },
             }),
         ),

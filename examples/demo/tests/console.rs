@@ -1380,7 +1380,7 @@ async fn pending_colleague(rig: &Rig, name: &str, email: &str) -> portal_core::m
         name: name.to_owned(),
         email: portal_core::model::EmailAddress::parse(email).unwrap(),
         revoked_at: None,
-        time_zone: rig.seeded.contact.time_zone.clone(),
+        time_zone: rig.seeded.contact.time_zone,
         created_at: rig.kit.service.clock().now(),
         invited_by: Some(rig.seeded.contact.id),
         awaiting_approval: true,

@@ -857,6 +857,12 @@ pub struct Task {
     /// feed, not in the progress).
     #[serde(default)]
     pub internal: bool,
+    /// The contact role a client task is for ("billing"), cleaned by
+    /// [`crate::workflow::team::clean_role`]: with no contact named in `assigned_to`,
+    /// the task is for the portal's contacts with that role
+    /// ([`crate::workflow::team::task_for`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_role: Option<String>,
 }
 
 /// Everything the portal home shows, read in one call.

@@ -690,6 +690,7 @@ mod tests {
         let rng = SeededRandom::new(100 + n);
         let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         Task {
+            for_role: None,
             id: TaskId::random(&rng),
             portal_id: PortalId::random(&rng),
             phase_id: PhaseId::random(&rng),

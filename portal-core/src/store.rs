@@ -173,8 +173,9 @@ pub trait DirectoryStore: Send + Sync + 'static {
         edits: &[(PortalEdit, ActivityEntry)],
         expected: Option<u64>,
     ) -> Result<Portal>;
-    /// Changes a contact's name and email, in one unit with appending `activity` (an
-    /// entry of the contact's portal, else `Invalid`); returns the contact as stored.
+    /// Changes a contact's name, email and role (the edit is the whole new state: a
+    /// `None` role clears it), in one unit with appending `activity` (an entry of the
+    /// contact's portal, else `Invalid`); returns the contact as stored.
     /// `NotFound(Contact)` if missing; an email that another contact of the same
     /// portal has is `Conflict` and nothing changes (its own email again is fine).
     /// With `expected: Some(tag)`, the stored contact's
@@ -337,13 +338,16 @@ pub enum PortalEdit {
     ColleagueInvitations(crate::workflow::team::InvitationMode),
 }
 
-/// A contact's corrected name and email (already cleaned and parsed).
+/// A contact's corrected name, email and role (already cleaned and parsed): the whole
+/// new state of those fields, so a store writes all three.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactEdit {
     /// The name.
     pub name: String,
     /// The email address.
     pub email: EmailAddress,
+    /// The role (cleaned by [`crate::workflow::team::clean_role`]); `None` for none.
+    pub role: Option<String>,
 }
 
 /// One change of a tenant's settings, applied by [`DirectoryStore::edit_tenant`].
@@ -874,7 +878,7 @@ pub trait AccessStore: Send + Sync + 'static {
 impl TaskChange {
     /// The task to store over `current` and the activity entry to append: the fields
     /// that a task action never changes (`id`, `portal_id`, `phase_id`, `position`,
-    /// `created_at`, and the plan's `assigned_to`, `waits_on`, `internal`, which only
+    /// `created_at`, and the plan's `assigned_to`, `waits_on`, `internal`, `for_role`, which only
     /// plan edits change) are kept from `current`, whatever the decision returned, the
     /// `version` is `current`'s plus one, and an entry of another portal is refused
     /// (`Invalid("activity")`) before anything is written.
@@ -890,6 +894,7 @@ impl TaskChange {
             assigned_to: current.assigned_to.clone(),
             waits_on: current.waits_on.clone(),
             internal: current.internal,
+            for_role: current.for_role.clone(),
             ..self.task
         };
         Ok((task, self.activity))

@@ -137,6 +137,8 @@ enum Breakage {
     EditsNotKept,
     /// `edit_contact` refuses a contact's own email as taken.
     OwnEmailConflicts,
+    /// `edit_contact` writes the name and email but drops the role it was given.
+    ContactRoleDropped,
     /// `edit_tenant`'s rename also clears the notification recipients.
     TenantEditReplacesRecipients,
     /// `edit_portal` ignores `expected` (a plain update, no compare-and-set).
@@ -951,6 +953,16 @@ impl DirectoryStore for Broken {
         }
         if self.is(Breakage::ContactTagIgnored) {
             return self.inner.edit_contact(contact, edit, None, activity).await;
+        }
+        if self.is(Breakage::ContactRoleDropped) {
+            let without = ContactEdit {
+                role: None,
+                ..edit.clone()
+            };
+            return self
+                .inner
+                .edit_contact(contact, &without, expected, activity)
+                .await;
         }
         self.inner
             .edit_contact(contact, edit, expected, activity)
@@ -2626,6 +2638,8 @@ caught! {
         EditsNotKept => ref directory_edits;
     refusing_the_own_email_is_caught_by_directory_edits:
         OwnEmailConflicts => ref directory_edits;
+    a_dropped_contact_role_is_caught_by_directory_edits:
+        ContactRoleDropped => ref directory_edits;
     a_rename_clearing_recipients_is_caught_by_directory_edits:
         TenantEditReplacesRecipients => ref directory_edits;
     an_audit_gap_is_caught_by_audit_chain_appends:

@@ -368,7 +368,7 @@ macro_rules! task_cols {
     () => {
         "t.id, t.portal_id, t.phase_id, t.position, t.title, t.description, t.assignee, \
          t.kind, t.status, t.blocked_reason, t.due_date, t.created_at, t.updated_at, \
-         t.evidence, t.version, t.assigned_to, t.waits_on, t.internal"
+         t.evidence, t.version, t.assigned_to, t.waits_on, t.internal, t.for_role"
     };
 }
 pub(crate) use task_cols;
@@ -401,6 +401,7 @@ pub(crate) fn task(row: &Row<'_>) -> rusqlite::Result<Task> {
         assigned_to: json(row, 15)?,
         waits_on: json(row, 16)?,
         internal: row.get(17)?,
+        for_role: row.get(18)?,
     })
 }
 

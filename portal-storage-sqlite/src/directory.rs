@@ -664,9 +664,11 @@ impl DirectoryStore for SqliteStore {
                     "a contact with this email already exists in the portal",
                 ));
             }
-            conn.prepare_cached("UPDATE contacts SET name = ?1, email = ?2 WHERE id = ?3")
-                .and_then(|mut s| s.execute(params![edit.name, edit.email.as_str(), key]))
-                .db("editing a contact")?;
+            conn.prepare_cached(
+                "UPDATE contacts SET name = ?1, email = ?2, role = ?3 WHERE id = ?4",
+            )
+            .and_then(|mut s| s.execute(params![edit.name, edit.email.as_str(), edit.role, key]))
+            .db("editing a contact")?;
             row.insert(conn)?;
             let mut stmt = conn
                 .prepare_cached(concat!(
@@ -985,8 +987,9 @@ pub(crate) fn insert_task(conn: &Connection, t: &Task) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO tasks (portal_id, phase_id, position, id, title, description,
             assignee, kind, status, blocked_reason, due_date, created_at, updated_at,
-            evidence, version, assigned_to, waits_on, internal)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+            evidence, version, assigned_to, waits_on, internal, for_role)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+            ?19)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -1007,7 +1010,8 @@ pub(crate) fn insert_task(conn: &Connection, t: &Task) -> Result<()> {
             version,
             assigned_to,
             waits_on,
-            t.internal
+            t.internal,
+            t.for_role
         ])
     })
     .db("storing a task")?;

@@ -805,6 +805,13 @@ ALTER TABLE portals ADD COLUMN team TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE questions ADD COLUMN addressed_to TEXT;
 "#;
 
+/// Version 28: tasks for a contact role (issue 15).
+/// - `tasks.for_role`: the contact role a client task is for ("billing", lower-case),
+///   or NULL. Written with the rest of the task's plan fields.
+const V28: &str = r#"
+ALTER TABLE tasks ADD COLUMN for_role TEXT;
+"#;
+
 /// Version 30: documents the MSP shares on a task (issue 14, "Documents the client can
 /// open"; see `portal_core::attachments`).
 /// - `task_attachments`: one row per file staff attached to a task: its cleaned name,
@@ -848,7 +855,7 @@ CREATE INDEX document_opens_contact ON document_opens (contact_id);
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
     V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18, V19, V21, V23,
-    V24, V25, V26, V27, V30,
+    V24, V25, V26, V27, V28, V30,
 ];
 
 /// The schema version this build writes: the number of migrations.

@@ -73,7 +73,7 @@ fn write_task(conn: &Connection, t: &Task, position: i64) -> Result<()> {
         "UPDATE tasks SET phase_id = ?1, position = ?2, title = ?3, description = ?4,
             assignee = ?5, kind = ?6, status = ?7, blocked_reason = ?8, due_date = ?9,
             updated_at = ?10, evidence = ?11, version = ?12, assigned_to = ?13,
-            waits_on = ?14, internal = ?15
+            waits_on = ?14, internal = ?15, for_role = ?18
          WHERE id = ?16 AND portal_id = ?17",
     )
     .and_then(|mut s| {
@@ -94,7 +94,8 @@ fn write_task(conn: &Connection, t: &Task, position: i64) -> Result<()> {
             waits_on,
             t.internal,
             &t.id.as_bytes()[..],
-            &t.portal_id.as_bytes()[..]
+            &t.portal_id.as_bytes()[..],
+            t.for_role
         ])
     })
     .db("updating a task")?;

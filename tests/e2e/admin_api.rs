@@ -1197,6 +1197,30 @@ async fn an_msps_day_through_every_route() {
             .header("if-match", read.page.header("etag"))
     );
     assert_eq!(fixed.json["email"], "lee.chen@contoso.example");
+    // The role: set (lower-cased), kept by an edit without it, cleared by null.
+    let billing = call!(
+        req(Method::PATCH, "/portals/{portal}/contacts/{contact}", &cp)
+            .json(
+                json!({"name": "Lee Chen", "email": "lee.chen@contoso.example", "role": "Billing"})
+            )
+            .header("if-match", fixed.page.header("etag"))
+    );
+    assert_eq!(billing.json["role"], "billing");
+    let kept = call!(
+        req(Method::PATCH, "/portals/{portal}/contacts/{contact}", &cp)
+            .json(json!({"name": "Lee J. Chen", "email": "lee.chen@contoso.example"}))
+            .header("if-match", "*")
+    );
+    assert_eq!(
+        kept.json["role"], "billing",
+        "an edit without role keeps it"
+    );
+    let cleared = call!(
+        req(Method::PATCH, "/portals/{portal}/contacts/{contact}", &cp)
+            .json(json!({"name": "Lee Chen", "email": "lee.chen@contoso.example", "role": null}))
+            .header("if-match", "*")
+    );
+    assert_eq!(cleared.json["role"], Value::Null, "null clears the role");
     let silent = call!(req(
         Method::POST,
         "/portals/{portal}/contacts/{contact}/invite-link",
@@ -2344,6 +2368,34 @@ async fn plan_and_template_routes_refuse_bad_input_stale_versions_and_other_tena
             req(Method::PATCH, "/portals/{portal}/tasks/{task}", &tp)
                 .json(json!({"internal": "yes"})),
             "internal",
+        ),
+        (
+            req(Method::PATCH, "/portals/{portal}/tasks/{task}", &tp)
+                .json(json!({"for_role": "x".repeat(41)})),
+            "for_role",
+        ),
+        (
+            req(Method::PATCH, "/portals/{portal}/tasks/{task}", &tp)
+                .json(json!({"for_role": 7})),
+            "for_role",
+        ),
+        (
+            req(Method::PATCH, "/portals/{portal}/contacts/{contact}", &[p.clone(), api.h.contact.id.to_string()])
+                .json(json!({"name": "Dana", "email": "dana@contoso.example", "role": "bad\u{7}role"})),
+            "role",
+        ),
+        (
+            req(Method::PATCH, "/portals/{portal}/contacts/{contact}", &[p.clone(), api.h.contact.id.to_string()])
+                .json(json!({"name": "Dana", "email": "dana@contoso.example", "role": 3})),
+            "role",
+        ),
+        (
+            req(Method::POST, "/templates", &[]).json(json!({"name": "Roles", "phases": [
+                {"name": "Kickoff", "tasks": [
+                    {"title": "Kickoff call", "assignee": "msp", "kind": {"type": "standard"}, "for_role": "billing"},
+                ]},
+            ]})),
+            "for_role",
         ),
         (
             req(Method::POST, "/portals/{portal}/tasks/{task}/move", &tp)

@@ -125,6 +125,7 @@ async fn an_internal_task_is_nowhere_for_the_client() {
             h.portal.id,
             phase,
             PlanTaskSpec {
+                for_role: None,
                 title: "Rotate the domain admin password".into(),
                 description: "Internal only.".into(),
                 assignee: Side::Msp,

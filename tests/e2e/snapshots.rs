@@ -56,6 +56,58 @@ async fn portal_home_tabs() {
     }
 }
 
+/// A task for the billing contact on the home of the contact with that role: listed
+/// first ("assigned to you") and saying why; the team page shows the role.
+#[tokio::test]
+async fn portal_home_with_a_task_for_your_role() {
+    let h = Harness::start(Options::memory()).await;
+    let b = h.browser();
+    h.sign_in(&b).await;
+    h.service
+        .edit_contact(
+            &h.staff,
+            h.contact.id,
+            &h.contact.name,
+            h.contact.email.as_str(),
+            Some("billing"),
+            None,
+        )
+        .await
+        .unwrap();
+    let phase = h.service.plan(&h.staff, h.portal.id).await.unwrap().phases[0].id;
+    h.service
+        .add_plan_task(
+            &h.staff,
+            h.portal.id,
+            phase,
+            portal_core::service::PlanTaskSpec {
+                title: "Confirm the billing contact details".to_owned(),
+                description: "So invoices reach the right person.".to_owned(),
+                assignee: portal_core::model::Side::Client,
+                kind: portal_core::model::TaskKind::Standard,
+                due_date: None,
+                assigned_to: Vec::new(),
+                waits_on: Vec::new(),
+                internal: false,
+                for_role: Some("billing".to_owned()),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let page = b.get("/").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("For the billing contact: you"));
+    let team = b.get("/team").await;
+    assert!(
+        team.body.contains(r#"<span class="badge">Billing</span>"#),
+        "{}",
+        team.body
+    );
+    let _guard = settings().bind_to_scope();
+    insta::assert_snapshot!("home_task_for_your_role", page.body);
+}
+
 /// When every open task of the client waits on the MSP (here: blocked), the home says
 /// so instead of listing chores: the all-done card with what happens next and the
 /// go-live date, the tasks shown as waiting and none of them marked overdue (the

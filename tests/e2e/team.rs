@@ -277,3 +277,191 @@ async fn another_portal_is_out_of_reach() {
             .all(|c| c.email.as_str() != "mine@contoso.example")
     );
 }
+
+/// A signed-in browser for `contact` of `portal`, through their own invite link.
+async fn sign_in_as(h: &Harness, contact: &portal_core::model::Contact) -> Browser {
+    let token = h
+        .service
+        .invite_contact(&h.staff, contact.id)
+        .await
+        .unwrap();
+    let b = h.browser();
+    let email = contact.email.as_str().to_owned();
+    sign_in_over_http(&b, &format!("/i/{}", token.expose_secret()), || {
+        code_in(&last_to(h, &email).unwrap().text)
+    })
+    .await;
+    b
+}
+
+/// The card of the task titled `title` on a home page (its `<li>` up to the next).
+fn card_of<'a>(body: &'a str, title: &str) -> &'a str {
+    let at = body
+        .find(&format!(">{title}</a></h4>"))
+        .unwrap_or_else(|| panic!("no card for {title}: {body}"));
+    let start = body[..at].rfind("<li class=\"task").unwrap();
+    let end = body[at..].find("</li>").map_or(body.len(), |e| at + e);
+    &body[start..end]
+}
+
+#[tokio::test]
+async fn a_template_task_for_the_billing_role_goes_to_the_billing_contact() {
+    use portal_core::model::{PortalStatus, Side, TaskKind};
+    use portal_core::workflow::template::{TemplatePhase, TemplateTask};
+    let h = Harness::start(Options::memory()).await;
+    let task = |title: &str, for_role: Option<&str>| TemplateTask {
+        title: title.to_owned(),
+        description: String::new(),
+        assignee: Side::Client,
+        kind: TaskKind::Standard,
+        due_offset_days: None,
+        waits_on: Vec::new(),
+        internal: false,
+        for_role: for_role.map(str::to_owned),
+    };
+    let template = h
+        .service
+        .create_template(
+            &h.staff,
+            "With billing",
+            vec![TemplatePhase {
+                name: "Setup".to_owned(),
+                tasks: vec![
+                    task("Tell us about your office", None),
+                    task("Confirm the billing contact details", Some("Billing")),
+                ],
+            }],
+        )
+        .await
+        .unwrap();
+    let billing_task = &template.phases[0].tasks[1];
+    assert_eq!(billing_task.for_role.as_deref(), Some("billing"), "cleaned");
+    let portal = h
+        .service
+        .create_portal_from_template(
+            &h.staff,
+            template.id,
+            "Fabrikam",
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
+            PortalStatus::Active,
+        )
+        .await
+        .unwrap();
+    let pid = portal.id;
+    let add = |name: &'static str, email: &'static str| {
+        let h = &h;
+        async move {
+            h.service
+                .add_contact(&h.staff, pid, name, email)
+                .await
+                .unwrap()
+        }
+    };
+    let bill = add("Bill Payer", "bill@fabrikam.example").await;
+    let cara = add("Cara Tech", "cara@fabrikam.example").await;
+    // Staff give Bill the billing role afterwards (an edit of the contact).
+    let bill = h
+        .service
+        .edit_contact(
+            &h.staff,
+            bill.id,
+            &bill.name,
+            bill.email.as_str(),
+            Some("billing"),
+            None,
+        )
+        .await
+        .unwrap();
+
+    let bb = sign_in_as(&h, &bill).await;
+    let bills = bb.get("/").await;
+    assert_eq!(bills.status, 200, "{}", bills.body);
+    let card = card_of(&bills.body, "Confirm the billing contact details");
+    assert!(card.contains("For the billing contact: you"), "{card}");
+    let at = |body: &str, title: &str| body.find(&format!(">{title}</a></h4>")).unwrap();
+    assert!(
+        at(&bills.body, "Confirm the billing contact details")
+            < at(&bills.body, "Tell us about your office"),
+        "assigned to you comes before the team's tasks: {}",
+        bills.body
+    );
+
+    let caras = sign_in_as(&h, &cara).await.get("/").await;
+    assert_eq!(caras.status, 200, "{}", caras.body);
+    let card = card_of(&caras.body, "Confirm the billing contact details");
+    assert!(!card.contains("For the billing contact: you"), "{card}");
+    assert!(
+        card.contains("For the billing contact: Bill Payer"),
+        "{card}"
+    );
+    assert!(
+        at(&caras.body, "Tell us about your office")
+            < at(&caras.body, "Confirm the billing contact details"),
+        "Cara's own (the team's) task first, Bill's after: {}",
+        caras.body
+    );
+    // The task page says whom it is for.
+    let task_id = h
+        .service
+        .plan(&h.staff, portal.id)
+        .await
+        .unwrap()
+        .tasks
+        .iter()
+        .find(|t| t.for_role.is_some())
+        .unwrap()
+        .id;
+    let page = bb.get(&format!("/tasks/{task_id}")).await;
+    assert!(
+        page.body.contains("For the billing contact"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Hand this task to a colleague"),
+        "Bill can hand it on"
+    );
+}
+
+#[tokio::test]
+async fn a_handed_task_is_with_the_colleague_on_the_status_line() {
+    let (h, b) = signed_in().await;
+    let sam = h
+        .service
+        .add_contact(&h.staff, h.portal.id, "Sam Lee", "sam@contoso.example")
+        .await
+        .unwrap();
+    let task = format!("/tasks/{}", h.tasks["standard"]);
+    let page = b.get(&task).await;
+    let claimed = b
+        .post(&format!("{task}/claim"), &[("csrf", &page.csrf())])
+        .await;
+    assert_eq!(claimed.status, 303, "{}", claimed.body);
+    let title = h
+        .service
+        .staff_task(&h.staff, h.portal.id, h.tasks["standard"])
+        .await
+        .unwrap()
+        .title;
+    let progress = b.get("/?tab=progress").await;
+    let card = card_of(&progress.body, &title);
+    assert!(card.contains(r#"<span class="side">You</span>"#), "{card}");
+    let page = b.get(&task).await;
+    let handed = b
+        .post(
+            &format!("{task}/hand-off"),
+            &[
+                ("csrf", &page.csrf()),
+                ("to", &sam.id.to_string()),
+                ("note", ""),
+            ],
+        )
+        .await;
+    assert_eq!(handed.status, 303, "{}", handed.body);
+    let progress = b.get("/?tab=progress").await;
+    let card = card_of(&progress.body, &title);
+    assert!(
+        card.contains(r#"<span class="side">With Sam Lee</span>"#),
+        "{card}"
+    );
+}

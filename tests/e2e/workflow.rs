@@ -355,6 +355,7 @@ async fn pages_show_every_time_in_the_contacts_zone_named() {
             "Aroha Ngata",
             "aroha@contoso.example",
             Some(zone),
+            None,
         )
         .await
         .unwrap();

@@ -520,6 +520,7 @@ pub fn agreement_pdf() -> Vec<u8> {
 async fn seed_template(service: &PortalService, staff: &StaffContext) -> portal_core::Result<()> {
     use portal_core::workflow::template::{TemplatePhase, TemplateTask};
     let task = |title: &str, description: &str, assignee, days| TemplateTask {
+        for_role: None,
         title: title.to_owned(),
         description: description.to_owned(),
         assignee,

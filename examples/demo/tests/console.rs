@@ -1477,3 +1477,174 @@ async fn a_tasks_page_shares_lists_and_deletes_a_file() {
     );
     assert!(!page.body.contains("Migration plan.pdf"));
 }
+
+/// A colleague a contact invited, waiting for staff (written as the store holds one).
+async fn pending_colleague(rig: &Rig, name: &str, email: &str) -> portal_core::model::Contact {
+    let c = portal_core::model::Contact {
+        id: portal_core::ContactId::random(rig.kit.service.random().as_ref()),
+        portal_id: rig.seeded.portal.id,
+        name: name.to_owned(),
+        email: portal_core::model::EmailAddress::parse(email).unwrap(),
+        revoked_at: None,
+        time_zone: rig.seeded.contact.time_zone,
+        created_at: rig.kit.service.clock().now(),
+        invited_by: Some(rig.seeded.contact.id),
+        awaiting_approval: true,
+        role: None,
+    };
+    rig.kit.service.store().add_contact(&c, None).await.unwrap();
+    c
+}
+
+/// Issue 15 on the contacts tab: the colleagues waiting for approval with Approve and
+/// Decline, the portal's colleague-invitation mode (an admin's setting, under the
+/// portal's version), and a contact's role in the edit form (set, then cleared).
+#[tokio::test]
+async fn colleagues_invitation_mode_and_roles_on_the_contacts_tab() {
+    use portal_core::workflow::team::InvitationMode;
+    let rig = rig().await;
+    let session = sign_in(&rig.app, &rig.admin_key).await;
+    let p = rig.seeded.portal.id;
+    let store = rig.kit.service.store();
+    let tab = format!("/console/portals/{p}?tab=contacts");
+    let page = send(&rig.app, Method::GET, &tab, Some(&session), "").await;
+    assert!(
+        page.body.contains("No colleague is waiting for approval."),
+        "{}",
+        page.body
+    );
+    let ann = pending_colleague(&rig, "Ann Waiting", "ann@contoso.example").await;
+    let bo = pending_colleague(&rig, "Bo Waiting", "bo@contoso.example").await;
+
+    // The mode: after approval (the default) is checked; an admin sets "at once".
+    let page = send(&rig.app, Method::GET, &tab, Some(&session), "").await;
+    assert!(
+        page.body
+            .contains(r#"<input type="radio" name="mode" value="after_approval" checked>"#),
+        "{}",
+        page.body
+    );
+    snapshot("console_contacts", &page.body);
+    let action = format!("/console/portals/{p}/colleague-invitations");
+    let etag = etag_of_form(&page.body, &action);
+    let set = send(
+        &rig.app,
+        Method::POST,
+        &action,
+        Some(&session),
+        &format!("csrf={}&etag={}&mode=at_once", page.csrf(), enc(&etag)),
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    let back = send(&rig.app, Method::GET, &set.location, Some(&session), "").await;
+    assert!(
+        back.body.contains("Saved how colleagues are invited."),
+        "{}",
+        back.body
+    );
+    assert_eq!(
+        store.portal(p).await.unwrap().colleague_invitations,
+        InvitationMode::AtOnce
+    );
+    // The page's old version is stale now: refused, the mode unchanged.
+    let stale = send(
+        &rig.app,
+        Method::POST,
+        &action,
+        Some(&session),
+        &format!("csrf={}&etag={}&mode=off", page.csrf(), enc(&etag)),
+    )
+    .await;
+    let back = send(&rig.app, Method::GET, &stale.location, Some(&session), "").await;
+    assert!(!back.body.contains("Saved how colleagues are invited."));
+    assert_eq!(
+        store.portal(p).await.unwrap().colleague_invitations,
+        InvitationMode::AtOnce
+    );
+
+    // Approve Ann: no longer waiting, her invitation issued. Decline Bo: removed.
+    let approve = send(
+        &rig.app,
+        Method::POST,
+        &format!("/console/portals/{p}/contacts/{}/approve", ann.id),
+        Some(&session),
+        &format!("csrf={}", page.csrf()),
+    )
+    .await;
+    assert_eq!(approve.status, StatusCode::SEE_OTHER, "{}", approve.body);
+    let back = send(&rig.app, Method::GET, &approve.location, Some(&session), "").await;
+    assert!(back.body.contains("Approved Ann Waiting"), "{}", back.body);
+    assert!(!store.contact(ann.id).await.unwrap().awaiting_approval);
+    let decline = send(
+        &rig.app,
+        Method::POST,
+        &format!("/console/portals/{p}/contacts/{}/decline", bo.id),
+        Some(&session),
+        &format!("csrf={}", page.csrf()),
+    )
+    .await;
+    assert_eq!(decline.status, StatusCode::SEE_OTHER, "{}", decline.body);
+    let back = send(&rig.app, Method::GET, &decline.location, Some(&session), "").await;
+    assert!(
+        back.body.contains("Declined the colleague"),
+        "{}",
+        back.body
+    );
+    assert!(
+        store.contact(bo.id).await.is_err(),
+        "a declined colleague is removed"
+    );
+    assert!(back.body.contains("No colleague is waiting for approval."));
+
+    // A role set in the edit form (cleaned by the API), shown, then cleared.
+    let c = &rig.seeded.contact;
+    let edit = format!("/console/portals/{p}/contacts/{}/edit", c.id);
+    let form = |role: &str| {
+        format!(
+            "csrf={}&name={}&email={}&role={}",
+            page.csrf(),
+            enc(&c.name),
+            enc(c.email.as_str()),
+            enc(role)
+        )
+    };
+    let saved = send(
+        &rig.app,
+        Method::POST,
+        &edit,
+        Some(&session),
+        &form("Billing"),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(
+        store.contact(c.id).await.unwrap().role.as_deref(),
+        Some("billing")
+    );
+    let back = send(&rig.app, Method::GET, &saved.location, Some(&session), "").await;
+    assert!(
+        back.body.contains(r#"<span class="badge">billing</span>"#),
+        "{}",
+        back.body
+    );
+    let bad = send(
+        &rig.app,
+        Method::POST,
+        &edit,
+        Some(&session),
+        &form(&"x".repeat(41)),
+    )
+    .await;
+    let back = send(&rig.app, Method::GET, &bad.location, Some(&session), "").await;
+    assert!(
+        back.body.contains(&format!("id=\"cr-{}-error\"", c.id)),
+        "{}",
+        back.body
+    );
+    assert_eq!(
+        store.contact(c.id).await.unwrap().role.as_deref(),
+        Some("billing")
+    );
+    send(&rig.app, Method::POST, &edit, Some(&session), &form("")).await;
+    assert_eq!(store.contact(c.id).await.unwrap().role, None);
+}

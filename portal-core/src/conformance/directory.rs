@@ -596,6 +596,7 @@ pub async fn directory_edits(store: &dyn Store) {
     let edit = |name: &str, email: &str| ContactEdit {
         name: name.to_owned(),
         email: EmailAddress::parse(email).unwrap(),
+        role: None,
     };
     let taken = edit("Jane", "sam@example.com");
     assert_err!(
@@ -715,6 +716,64 @@ pub async fn directory_edits(store: &dyn Store) {
             .unwrap()
             .len()
             == 1
+    );
+
+    // Roles: a contact added with one keeps it; an edit writes the role it carries
+    // (set, kept by an edit of the name alone, cleared), with the other fields.
+    let mut billing = new_contact(w.portal.id, "bill@example.com", t0());
+    billing.role = Some("billing".to_owned());
+    store.add_contact(&billing, None).await.unwrap();
+    assert_eq!(
+        store.contact(billing.id).await.unwrap().role.as_deref(),
+        Some("billing"),
+        "add_contact stores the role"
+    );
+    let with_role = ContactEdit {
+        role: Some("technical".to_owned()),
+        ..edit("Sam Lee", "sam@example.com")
+    };
+    let set = store
+        .edit_contact(other.id, &with_role, None, &note(w.portal.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        set.role.as_deref(),
+        Some("technical"),
+        "the edit sets the role"
+    );
+    assert_eq!(store.contact(other.id).await.unwrap(), set);
+    let renamed_only = ContactEdit {
+        name: "Sam J. Lee".to_owned(),
+        ..with_role.clone()
+    };
+    let kept = store
+        .edit_contact(other.id, &renamed_only, None, &note(w.portal.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (kept.name.as_str(), kept.role.as_deref()),
+        ("Sam J. Lee", Some("technical")),
+        "a rename carrying the role keeps it"
+    );
+    assert_eq!(store.contact(other.id).await.unwrap(), kept);
+    let cleared = store
+        .edit_contact(
+            other.id,
+            &ContactEdit {
+                role: None,
+                ..renamed_only
+            },
+            None,
+            &note(w.portal.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cleared.role, None, "a role of None clears it");
+    assert_eq!(store.contact(other.id).await.unwrap().role, None);
+    assert_eq!(
+        store.contact(billing.id).await.unwrap().role.as_deref(),
+        Some("billing"),
+        "only the edited contact's role changed"
     );
 
     // Tenants.

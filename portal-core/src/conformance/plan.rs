@@ -123,6 +123,7 @@ pub async fn plan_reads_and_changes(store: &dyn Store) {
         due_date: Some(chrono::NaiveDate::from_ymd_opt(2026, 12, 24)),
         assigned_to: Some(vec![second.id]),
         waits_on: Some(vec![b.id, c.id]),
+        for_role: Some(Some("billing".to_owned())),
         ..TaskEdit::default()
     };
     let email = mail_for(&read);
@@ -144,6 +145,7 @@ pub async fn plan_reads_and_changes(store: &dyn Store) {
     assert_eq!(stored, want, "the task is stored as decided, every field");
     assert_eq!(stored.waits_on, vec![b.id, c.id]);
     assert_eq!(stored.assigned_to, vec![second.id]);
+    assert_eq!(stored.for_role.as_deref(), Some("billing"));
     let snap = store.portal_snapshot(w.portal.id).await.unwrap();
     assert!(
         snap.tasks.contains(&want),
@@ -158,6 +160,22 @@ pub async fn plan_reads_and_changes(store: &dyn Store) {
         "New task for you",
         "the change's emails are queued with it"
     );
+
+    // A task added for a role keeps it.
+    let mut billing = new_task(w.portal.id, p1.id, "Confirm the billing details");
+    billing.for_role = Some("billing".to_owned());
+    let added = store
+        .change_plan(
+            w.portal.id,
+            decision(move |p| plan::add_task(p, billing.clone(), None, &staff(), at(6))),
+        )
+        .await
+        .unwrap();
+    let stored = store
+        .task(w.portal.id, added.subject.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(stored.for_role.as_deref(), Some("billing"));
 
     // Internal MSP tasks round-trip too.
     let mut internal = new_task(w.portal.id, p1.id, "Provision the firewall");
@@ -176,7 +194,7 @@ pub async fn plan_reads_and_changes(store: &dyn Store) {
     assert_eq!(stored.position, 0, "added where asked");
     assert_eq!(
         positions(store, w.portal.id).await,
-        vec![vec![0, 1], vec![0, 1]]
+        vec![vec![0, 1], vec![0, 1, 2]]
     );
 }
 
@@ -603,6 +621,7 @@ pub(crate) fn new_template(tenant: crate::ids::TenantId, name: &str) -> PlanTemp
         phases: vec![TemplatePhase {
             name: "Kickoff".to_owned(),
             tasks: vec![TemplateTask {
+                for_role: None,
                 title: "Sign the agreement".to_owned(),
                 description: "Both pages.".to_owned(),
                 assignee: crate::model::Side::Client,

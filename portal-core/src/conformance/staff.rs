@@ -468,6 +468,7 @@ fn template_phases() -> Vec<TemplatePhase> {
     vec![TemplatePhase {
         name: "Getting started".into(),
         tasks: vec![TemplateTask {
+            for_role: None,
             title: "Sign the agreement".into(),
             description: String::new(),
             assignee: Side::Client,
@@ -646,6 +647,7 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
                 "Zed",
                 "zed@example.com",
                 Some(crate::model::TimeZone::parse("Asia/Tokyo").unwrap()),
+                Some("billing"),
             )
             .await
             .map(drop),
@@ -660,6 +662,7 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
                 a.contact,
                 "Jane Q. Doe",
                 "jane.q@contoso.example",
+                Some("technical"),
                 None,
             )
             .await
@@ -806,6 +809,7 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
         "template" => service.template(staff, a.template).await.map(drop),
         "add_plan_task" => {
             let spec = PlanTaskSpec {
+                for_role: None,
                 title: "Extra".into(),
                 description: String::new(),
                 assignee: Side::Client,
@@ -1283,6 +1287,7 @@ async fn extra_task(
     internal: bool,
 ) -> TaskId {
     let spec = PlanTaskSpec {
+        for_role: None,
         title: "Spare".into(),
         description: String::new(),
         assignee: Side::Msp,

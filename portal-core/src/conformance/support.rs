@@ -185,6 +185,7 @@ pub(crate) fn new_contact(portal: PortalId, email: &str, created_at: DateTime<Ut
 /// A task to add; its position is deliberately wrong (stores assign it).
 pub(crate) fn new_task(portal: PortalId, phase: PhaseId, title: &str) -> Task {
     Task {
+        for_role: None,
         id: task_id(),
         portal_id: portal,
         phase_id: phase,

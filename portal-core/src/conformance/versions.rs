@@ -342,6 +342,7 @@ pub async fn contact_edit_compare_and_set(store: &dyn Store) {
     let edit = |name: &str, email: &str| crate::store::ContactEdit {
         name: name.to_owned(),
         email: EmailAddress::parse(email).unwrap(),
+        role: None,
     };
     let read = store.contact(id).await.unwrap();
     let tag = read.content_tag();

@@ -341,6 +341,7 @@ pub async fn update_task_keeps_immutable_fields(store: &dyn Store) {
     let rewritten = evidence.clone();
     let sneaky: TaskDecision = Arc::new(move |cur: &Task| {
         let task = Task {
+            for_role: None,
             id: foreign_id,
             portal_id: foreign_portal,
             phase_id: foreign_phase_id,
@@ -374,6 +375,7 @@ pub async fn update_task_keeps_immutable_fields(store: &dyn Store) {
     });
     let stored = store.update_task(w.portal.id, t.id, sneaky).await.unwrap();
     let want = Task {
+        for_role: None,
         id: t.id,
         portal_id: t.portal_id,
         phase_id: t.phase_id,

@@ -12,6 +12,7 @@ fn t0() -> DateTime<Utc> {
 
 fn task(days: u32) -> Task {
     Task {
+        for_role: None,
         id: TaskId::from_uuid(Uuid::from_u128(3)),
         portal_id: PortalId::from_uuid(Uuid::from_u128(2)),
         phase_id: PhaseId::from_uuid(Uuid::from_u128(4)),

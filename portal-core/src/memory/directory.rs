@@ -423,6 +423,7 @@ impl DirectoryStore for MemoryStore {
                 .ok_or_else(|| not_found(Entity::Contact))?;
             c.value.name.clone_from(&edit.name);
             c.value.email = edit.email.clone();
+            c.value.role.clone_from(&edit.role);
             let stored = c.value.clone();
             st.activity.push(activity.clone());
             Ok(stored)

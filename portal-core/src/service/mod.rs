@@ -438,12 +438,14 @@ impl PortalService {
         name: &str,
         email: &str,
     ) -> Result<Contact> {
-        self.add_contact_in_zone(staff, portal, name, email, None)
+        self.add_contact_in_zone(staff, portal, name, email, None, None)
             .await
     }
 
     /// Adds a contact who reads times and gets reminders in `time_zone` (`None`: the
-    /// tenant's zone).
+    /// tenant's zone), with a role (`None` or empty: none; cleaned by
+    /// [`crate::workflow::team::clean_role`]) so role-targeted tasks find them from the
+    /// start.
     pub async fn add_contact_in_zone(
         &self,
         staff: &StaffContext,
@@ -451,11 +453,16 @@ impl PortalService {
         name: &str,
         email: &str,
         time_zone: Option<TimeZone>,
+        role: Option<&str>,
     ) -> Result<Contact> {
         staff.require(StaffRole::Member, "adding a contact")?;
         let portal = self.staff_portal(staff, portal).await?;
         let name = clean_label("name", name, MAX_NAME)?;
         let email = EmailAddress::parse(email)?;
+        let role = match role {
+            Some(raw) => crate::workflow::team::clean_role(raw)?,
+            None => None,
+        };
         let time_zone = match time_zone {
             Some(zone) => zone,
             None => self.inner.store.tenant(portal.tenant_id).await?.time_zone,
@@ -470,14 +477,14 @@ impl PortalService {
             created_at: self.inner.clock.now(),
             invited_by: None,
             awaiting_approval: false,
-            role: None,
+            role,
         };
         let activity = self.staff_entry(
             staff,
             portal.id,
             ActivityKind::ContactAdded,
             &contact.name,
-            None,
+            contact.role.as_ref().map(|r| format!("role: {r}")),
         );
         self.inner
             .store
@@ -521,6 +528,7 @@ impl PortalService {
         spec.kind.validate()?;
         let now = self.inner.clock.now();
         let task = Task {
+            for_role: None,
             id: TaskId::random(self.inner.random.as_ref()),
             portal_id: portal.id,
             phase_id: phase,

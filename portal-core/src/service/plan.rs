@@ -46,6 +46,8 @@ pub struct PlanTaskSpec {
     pub waits_on: Vec<TaskId>,
     /// An MSP task the client never sees.
     pub internal: bool,
+    /// The contact role a client task is for ("billing"; cleaned here); `None`: no role.
+    pub for_role: Option<String>,
 }
 
 /// What the client sees of the plan: the portal home without internal tasks, and for
@@ -401,6 +403,7 @@ impl PortalService {
             assigned_to: spec.assigned_to,
             waits_on: spec.waits_on,
             internal: spec.internal,
+            for_role: crate::workflow::team::task_role(spec.assignee, spec.for_role.as_deref())?,
         };
         let actor = staff.actor();
         let change = self
@@ -580,21 +583,21 @@ impl PortalService {
         let named = full
             .tasks
             .iter()
-            .any(|t| !t.internal && !t.assigned_to.is_empty());
-        let assignees = if named {
-            self.inner
-                .store
-                .contacts(ctx.portal_id)
-                .await?
-                .into_iter()
-                .map(|c| (c.id, c.name))
-                .collect()
+            .any(|t| !t.internal && (!t.assigned_to.is_empty() || t.for_role.is_some()));
+        let contacts = if named {
+            self.inner.store.contacts(ctx.portal_id).await?
         } else {
-            BTreeMap::new()
+            Vec::new()
         };
+        let internal = plan::internal_ids(&full.tasks);
+        let mut snapshot = plan::client_view(full);
+        // A task for a role is the role's contacts' on every client page (ordering,
+        // "assigned to you", the next step, claim and hand-off).
+        snapshot.tasks = crate::workflow::team::with_roles_resolved(snapshot.tasks, &contacts);
+        let assignees = contacts.into_iter().map(|c| (c.id, c.name)).collect();
         Ok(ClientPlan {
-            internal: plan::internal_ids(&full.tasks),
-            snapshot: plan::client_view(full),
+            internal,
+            snapshot,
             waiting,
             assignees,
         })

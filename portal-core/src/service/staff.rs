@@ -193,30 +193,43 @@ impl PortalService {
         self.update_portal(staff, portal, update, None).await
     }
 
-    /// Corrects a contact's name and email. A new email must not be another contact's
-    /// of the same portal (`Conflict`). With `expected` (a [`Contact::content_tag`]
-    /// the caller read), the contact must still be as read (`Stale` otherwise,
-    /// compared by the store inside its unit; nothing written).
+    /// Corrects a contact's name and email, and sets its role: `role: None` keeps the
+    /// role it has, `Some(raw)` sets it (cleaned by [`crate::workflow::team::clean_role`];
+    /// an empty one clears it). A new email must not be another contact's of the same
+    /// portal (`Conflict`). With `expected` (a [`Contact::content_tag`] the caller
+    /// read), the contact must still be as read (`Stale` otherwise, compared by the
+    /// store inside its unit; nothing written). The feed entry names the role, so the
+    /// MSP sees who was made the billing contact.
     pub async fn edit_contact(
         &self,
         staff: &StaffContext,
         contact: ContactId,
         name: &str,
         email: &str,
+        role: Option<&str>,
         expected: Option<&str>,
     ) -> Result<Contact> {
         staff.require(StaffRole::Member, "editing a contact")?;
+        let name = clean_label("name", name, MAX_NAME)?;
+        let email = EmailAddress::parse(email)?;
+        let role = role.map(crate::workflow::team::clean_role).transpose()?;
+        let (current, portal) = self.staff_contact(staff, contact).await?;
         let edit = ContactEdit {
-            name: clean_label("name", name, MAX_NAME)?,
-            email: EmailAddress::parse(email)?,
+            name,
+            email,
+            role: role.unwrap_or_else(|| current.role.clone()),
         };
-        let (_, portal) = self.staff_contact(staff, contact).await?;
+        let detail = match (&current.role, &edit.role) {
+            (_, Some(role)) => Some(format!("role: {role}")),
+            (Some(_), None) => Some("role removed".to_owned()),
+            (None, None) => None,
+        };
         let activity = self.staff_entry(
             staff,
             portal.id,
             ActivityKind::ContactEdited,
             &edit.name,
-            None,
+            detail,
         );
         self.inner
             .store

@@ -585,12 +585,15 @@ pub struct TaskEdit {
     pub waits_on: Option<Vec<TaskId>>,
     /// Whether the client never sees it (MSP tasks only).
     pub internal: Option<bool>,
+    /// Set (`Some(Some(role))`, cleaned by [`crate::workflow::team::task_role`]) or
+    /// clear (`Some(None)`) the contact role a client task is for.
+    pub for_role: Option<Option<String>>,
 }
 
 impl TaskEdit {
     fn changed_fields(&self) -> Vec<&'static str> {
         let mut f = Vec::new();
-        let fields: [(&'static str, bool); 8] = [
+        let fields: [(&'static str, bool); 9] = [
             ("title", self.title.is_some()),
             ("description", self.description.is_some()),
             ("settings", self.kind.is_some()),
@@ -599,6 +602,7 @@ impl TaskEdit {
             ("assignees", self.assigned_to.is_some()),
             ("dependencies", self.waits_on.is_some()),
             ("visibility", self.internal.is_some()),
+            ("role", self.for_role.is_some()),
         ];
         for (name, set) in fields {
             if set {
@@ -618,6 +622,12 @@ fn check_plan_fields(plan: &Plan, task: &Task, others: &[Task]) -> Result<()> {
         return Err(Error::invalid(
             "internal",
             "only an MSP task can be internal: the client does client tasks",
+        ));
+    }
+    if task.for_role.is_some() && task.assignee != Side::Client {
+        return Err(Error::invalid(
+            "for_role",
+            "only a client task can be for a contact role",
         ));
     }
     if !task.assigned_to.is_empty() && task.assignee != Side::Client {
@@ -740,6 +750,9 @@ pub fn edit_task(
         if side == Side::Msp && edit.assigned_to.is_none() {
             next.assigned_to.clear();
         }
+        if side == Side::Msp && edit.for_role.is_none() {
+            next.for_role = None;
+        }
         if side == Side::Client && edit.internal.is_none() {
             next.internal = false;
         }
@@ -755,6 +768,11 @@ pub fn edit_task(
     }
     if let Some(internal) = edit.internal {
         next.internal = internal;
+    }
+    if let Some(role) = &edit.for_role {
+        // Cleaned here; whether the task may target a role at all (a client task)
+        // is checked with the other plan fields below.
+        next.for_role = crate::workflow::team::task_role(Side::Client, role.as_deref())?;
     }
     let others: Vec<Task> = plan.tasks.iter().filter(|t| t.id != id).cloned().collect();
     check_plan_fields(plan, &next, &others)?;

@@ -125,6 +125,73 @@ pub fn clean_role(raw: &str) -> Result<Option<String>> {
     clean_label("role", raw, MAX_ROLE).map(|r| Some(r.to_lowercase()))
 }
 
+/// A role as shown next to a name ("billing" → "Billing"): roles are stored
+/// lower-cased so targeting ignores case, but people read them as labels.
+pub fn role_label(role: &str) -> String {
+    let mut chars = role.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+/// The role a task is for, from input (`None` or empty: none): cleaned like a
+/// contact's role by [`clean_role`], so "Billing" targets the "billing" contacts;
+/// only a client task can target a role (`Invalid` on `for_role` otherwise: the MSP's
+/// own tasks are not the client's people's).
+pub fn task_role(side: Side, raw: Option<&str>) -> Result<Option<String>> {
+    let role = match raw {
+        Some(raw) => clean_role(raw).map_err(|e| match e {
+            Error::Invalid { reason, .. } => Error::Invalid {
+                field: "for_role",
+                reason,
+            },
+            other => other,
+        })?,
+        None => None,
+    };
+    if role.is_some() && side != Side::Client {
+        return Err(Error::invalid(
+            "for_role",
+            "only a client task can be for a contact role",
+        ));
+    }
+    Ok(role)
+}
+
+/// Who a client task is for, among the portal's `contacts`: the contacts named in
+/// its `assigned_to` (an explicit assignee wins); else, for a task with a
+/// `for_role`, every active contact ([`is_active`]) with that role; else nobody in
+/// particular, i.e. the whole team (empty), which is also the answer when no active
+/// contact has the role, so a billing task never goes unseen.
+pub fn task_for(task: &Task, contacts: &[Contact]) -> Vec<ContactId> {
+    if !task.assigned_to.is_empty() {
+        return task.assigned_to.clone();
+    }
+    let Some(role) = &task.for_role else {
+        return Vec::new();
+    };
+    contacts
+        .iter()
+        .filter(|c| is_active(c) && c.role.as_ref() == Some(role))
+        .map(|c| c.id)
+        .collect()
+}
+
+/// `tasks` with each one's assignment as [`task_for`] decides it: what the client's
+/// pages order, mark and count by (the stored `assigned_to` keeps the explicit
+/// assignment only, so a contact given the role later gets the task at once).
+pub fn with_roles_resolved(tasks: Vec<Task>, contacts: &[Contact]) -> Vec<Task> {
+    tasks
+        .into_iter()
+        .map(|mut t| {
+            if t.assigned_to.is_empty() && t.for_role.is_some() {
+                t.assigned_to = task_for(&t, contacts);
+            }
+            t
+        })
+        .collect()
+}
+
 /// Whether `contact` can act in the portal and receive work: not revoked and not
 /// awaiting the MSP's approval.
 pub fn is_active(contact: &Contact) -> bool {
@@ -241,8 +308,13 @@ pub fn assign_on_plan(
             reason: "only a contact claims or hands on a task".into(),
         });
     };
-    let current = plan.task(task)?;
-    visible_to(actor, current)?;
+    let stored = plan.task(task)?;
+    visible_to(actor, stored)?;
+    // Judged on the assignment as the client sees it: a task for the billing contacts
+    // is theirs to hand on, and not the rest of the team's to claim.
+    let mut resolved = stored.clone();
+    resolved.assigned_to = task_for(stored, &plan.contacts);
+    let current = &resolved;
     let (assigned, kind, detail, comment) = match to {
         None => (claim(current, *me)?, ActivityKind::TaskClaimed, None, None),
         Some((to, note)) => {
@@ -276,7 +348,7 @@ pub fn assign_on_plan(
             )
         }
     };
-    let mut next = current.clone();
+    let mut next = stored.clone();
     next.assigned_to = assigned;
     next.version += 1;
     next.updated_at = now;

@@ -57,6 +57,10 @@ pub struct TemplateTask {
     /// An MSP task the client never sees.
     #[serde(default)]
     pub internal: bool,
+    /// The contact role a client task is for ("billing"): in a portal built from the
+    /// template, the contacts with that role get it as theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_role: Option<String>,
 }
 
 /// A phase of a template.
@@ -122,6 +126,7 @@ impl PlanTemplate {
                 t.title = clean_label("title", &t.title, MAX_TITLE)?;
                 t.description = clean_text("description", &t.description, MAX_DESCRIPTION)?;
                 t.kind.validate()?;
+                t.for_role = crate::workflow::team::task_role(t.assignee, t.for_role.as_deref())?;
                 if t.internal && t.assignee == Side::Client {
                     return Err(Error::invalid(
                         "internal",
@@ -280,6 +285,7 @@ impl PlanTemplate {
                         .map(|w| ids(w.phase, w.task).1)
                         .collect(),
                     internal: task.internal,
+                    for_role: task.for_role.clone(),
                 });
             }
         }
@@ -296,6 +302,7 @@ mod tests {
 
     fn task(title: &str, side: Side) -> TemplateTask {
         TemplateTask {
+            for_role: None,
             title: title.into(),
             description: String::new(),
             assignee: side,

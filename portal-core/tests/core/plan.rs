@@ -17,6 +17,7 @@ fn staff_of(h: &Harness, role: StaffRole) -> StaffContext {
 
 fn spec(title: &str, side: Side) -> PlanTaskSpec {
     PlanTaskSpec {
+        for_role: None,
         title: title.to_owned(),
         description: String::new(),
         assignee: side,
@@ -437,6 +438,7 @@ fn every_type() -> Vec<TemplatePhase> {
         ChecklistItem, DocumentRef, Question, QuestionKind, RequestedDocument,
     };
     let t = |title: &str, side: Side, kind: TaskKind, due: Option<i32>| TemplateTask {
+        for_role: None,
         title: title.into(),
         description: format!("About {title}."),
         assignee: side,

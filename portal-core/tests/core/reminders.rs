@@ -39,6 +39,7 @@ async fn plan(start: DateTime<Utc>, dues: &[NaiveDate]) -> Plan {
             "Dana Ortiz",
             "dana@contoso.example",
             Some(TimeZone::parse("America/New_York").unwrap()),
+            None,
         )
         .await
         .unwrap();

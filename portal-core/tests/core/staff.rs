@@ -214,13 +214,20 @@ mod operations {
         let sam = h.add_contact("Sam Lee", "sam@contoso.example").await;
         assert!(matches!(
             h.service
-                .edit_contact(&h.staff, h.contact.id, "Jane", "sam@contoso.example", None)
+                .edit_contact(
+                    &h.staff,
+                    h.contact.id,
+                    "Jane",
+                    "sam@contoso.example",
+                    None,
+                    None
+                )
                 .await,
             Err(Error::Conflict { .. })
         ));
         assert!(matches!(
             h.service
-                .edit_contact(&h.staff, h.contact.id, "Jane", "not an email", None)
+                .edit_contact(&h.staff, h.contact.id, "Jane", "not an email", None, None)
                 .await,
             Err(Error::Invalid { .. })
         ));
@@ -232,12 +239,72 @@ mod operations {
                 "Jane Q. Doe",
                 "jane.q@contoso.example",
                 None,
+                None,
             )
             .await
             .unwrap();
         assert_eq!(jane.name, "Jane Q. Doe");
         assert_eq!(jane.email.as_str(), "jane.q@contoso.example");
         assert_eq!(h.service.store().contact(sam.id).await.unwrap(), sam);
+    }
+
+    #[tokio::test]
+    async fn staff_set_keep_and_clear_a_contacts_role() {
+        let h = Harness::new(906).await;
+        let (name, email) = (h.contact.name.clone(), h.contact.email.as_str().to_owned());
+        let edit = |role: Option<&'static str>| {
+            let (name, email) = (name.clone(), email.clone());
+            let h = &h;
+            async move {
+                h.service
+                    .edit_contact(&h.staff, h.contact.id, &name, &email, role, None)
+                    .await
+            }
+        };
+        let set = edit(Some("  Billing ")).await.unwrap();
+        assert_eq!(
+            set.role.as_deref(),
+            Some("billing"),
+            "cleaned and lower-cased"
+        );
+        let feed = h.service.store().activity(h.portal.id, 1).await.unwrap();
+        assert_eq!(feed[0].detail.as_deref(), Some("role: billing"));
+        let kept = edit(None).await.unwrap();
+        assert_eq!(
+            kept.role.as_deref(),
+            Some("billing"),
+            "no role given keeps it"
+        );
+        assert!(matches!(
+            edit(Some("bad\u{7}role")).await,
+            Err(Error::Invalid { field: "role", .. })
+        ));
+        let cleared = edit(Some("")).await.unwrap();
+        assert_eq!(cleared.role, None, "an empty role clears it");
+        let feed = h.service.store().activity(h.portal.id, 1).await.unwrap();
+        assert_eq!(feed[0].detail.as_deref(), Some("role removed"));
+        let added = h
+            .service
+            .add_contact_in_zone(
+                &h.staff,
+                h.portal.id,
+                "Bo",
+                "bo@contoso.example",
+                None,
+                Some("Technical"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            h.service
+                .store()
+                .contact(added.id)
+                .await
+                .unwrap()
+                .role
+                .as_deref(),
+            Some("technical")
+        );
     }
 
     #[tokio::test]

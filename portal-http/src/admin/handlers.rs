@@ -259,8 +259,15 @@ impl PortalApp {
                 let m = object(&call.body)?;
                 let name = req_str(m, "name")?;
                 let email = req_str(m, "email")?;
+                // Absent keeps the role, null (or "") clears it.
+                let role = match m.get("role") {
+                    None => None,
+                    Some(Value::Null) => Some(String::new()),
+                    Some(Value::String(r)) => Some(r.clone()),
+                    Some(_) => return Err(input::invalid("role", "must be a string or null")),
+                };
                 let edited = s
-                    .edit_contact(&call.staff, c.id, &name, &email, expected)
+                    .edit_contact(&call.staff, c.id, &name, &email, role.as_deref(), expected)
                     .await
                     .map_err(|e| match e {
                         Error::Conflict { .. } => input::invalid(
@@ -286,15 +293,15 @@ impl PortalApp {
                 let m = object(&call.body)?;
                 let name = req_str(m, "name")?;
                 let email = req_str(m, "email")?;
-                let added = match opt_str(m, "time_zone")? {
-                    Some(raw) => {
-                        let zone = TimeZone::parse(&raw)
-                            .map_err(|e| rename(e, &[("time zone", "time_zone")]))?;
-                        s.add_contact_in_zone(&call.staff, p.id, &name, &email, Some(zone))
-                            .await
-                    }
-                    None => s.add_contact(&call.staff, p.id, &name, &email).await,
-                };
+                let zone = opt_str(m, "time_zone")?
+                    .map(|raw| {
+                        TimeZone::parse(&raw).map_err(|e| rename(e, &[("time zone", "time_zone")]))
+                    })
+                    .transpose()?;
+                let role = opt_str(m, "role")?;
+                let added = s
+                    .add_contact_in_zone(&call.staff, p.id, &name, &email, zone, role.as_deref())
+                    .await;
                 let c = added.map_err(|e| match e {
                     Error::Conflict { .. } => {
                         input::invalid("email", "this portal already has a contact with this email")
@@ -377,9 +384,15 @@ impl PortalApp {
                 }
                 let spec = task_input(&call.body)?;
                 let m = object(&call.body)?;
-                let plan_fields = ["assigned_to", "waits_on", "internal", "position"]
-                    .iter()
-                    .any(|f| m.get(*f).is_some_and(|v| !v.is_null()));
+                let plan_fields = [
+                    "assigned_to",
+                    "waits_on",
+                    "internal",
+                    "position",
+                    "for_role",
+                ]
+                .iter()
+                .any(|f| m.get(*f).is_some_and(|v| !v.is_null()));
                 let added = if plan_fields {
                     let internal = match m.get("internal") {
                         None | Some(Value::Null) => false,
@@ -387,6 +400,7 @@ impl PortalApp {
                         Some(_) => return Err(input::invalid("internal", "must be true or false")),
                     };
                     let plan_spec = PlanTaskSpec {
+                        for_role: opt_str(m, "for_role")?,
                         title: spec.title,
                         description: spec.description,
                         assignee: spec.assignee,
@@ -1129,7 +1143,14 @@ fn task_patch(body: &Value) -> Result<TaskEdit, ApiError> {
         Some(Value::Bool(b)) => Some(*b),
         Some(_) => return Err(input::invalid("internal", "must be true or false")),
     };
+    // Absent keeps the role, null (or "") clears it.
+    let for_role = if m.contains_key("for_role") {
+        Some(opt_str(m, "for_role")?)
+    } else {
+        None
+    };
     let edit = TaskEdit {
+        for_role,
         title: opt_str(m, "title")?,
         description: opt_str(m, "description")?,
         kind,

@@ -529,6 +529,7 @@ fn schemas() -> Map<String, Value> {
                 "assigned_to": { "type": "array", "items": id(), "description": "The contacts a client task is for; empty: everyone." },
                 "waits_on": { "type": "array", "items": id(), "description": "Tasks it waits for (locked for the client until they are done)." },
                 "internal": { "type": "boolean", "description": "An MSP task the client never sees." },
+                "for_role": { "type": ["string", "null"], "maxLength": 40, "description": "A contact role (\"billing\"; client tasks only, lower-cased): with no contact named in assigned_to, the task is for the portal's active contacts with that role, or the whole team when none has it." },
                 "version": { "type": "integer", "minimum": 1, "description": "Raised by every change of the task; its ETag is \"v<version>\"." },
                 "created_at": time(), "updated_at": time(),
             }),
@@ -551,6 +552,7 @@ fn schemas() -> Map<String, Value> {
                 "assigned_to": { "type": "array", "maxItems": 50, "items": id(), "description": "Contacts of the portal (client tasks only); newly named ones are emailed. Empty: everyone." },
                 "waits_on": { "type": "array", "maxItems": 50, "items": id(), "description": "Other tasks of the portal; a cycle is refused." },
                 "internal": { "type": "boolean", "description": "MSP tasks only." },
+                "for_role": { "type": ["string", "null"], "maxLength": 40, "description": "A contact role (\"billing\"; client tasks only, lower-cased): with no contact named in assigned_to, the task is for the portal's active contacts with that role, or the whole team when none has it. null or empty clears it." },
             }),
         ),
     );
@@ -608,6 +610,7 @@ fn schemas() -> Map<String, Value> {
                 "description": "Tasks of this template it waits for, by phase index and task index.",
             },
             "internal": s("boolean"),
+            "for_role": { "type": ["string", "null"], "maxLength": 40, "description": "A contact role (\"billing\"; client tasks only, lower-cased): with no contact named in assigned_to, the task is for the portal's active contacts with that role, or the whole team when none has it." },
         }),
     );
     let template_phases = json!({
@@ -678,6 +681,7 @@ fn schemas() -> Map<String, Value> {
                 "assigned_to": { "type": "array", "maxItems": 50, "items": id(), "description": "Contacts of the portal (client tasks only); each is emailed. Default: everyone." },
                 "waits_on": { "type": "array", "maxItems": 50, "items": id(), "description": "Other tasks of the portal it waits for." },
                 "internal": { "type": "boolean", "description": "An MSP task the client never sees." },
+                "for_role": { "type": ["string", "null"], "maxLength": 40, "description": "A contact role (\"billing\"; client tasks only, lower-cased): with no contact named in assigned_to, the task is for the portal's active contacts with that role, or the whole team when none has it." },
                 "position": { "type": "integer", "minimum": 0, "description": "0-based position in the phase; default: the end." },
             }),
         ),
@@ -801,7 +805,7 @@ fn schemas() -> Map<String, Value> {
                 "created_at": time(),
                 "invited_by": { "type": ["string", "null"], "format": "uuid", "description": "The contact who invited this one from the portal, if a colleague did." },
                 "awaiting_approval": { "type": "boolean", "description": "Invited by a colleague and waiting for staff to approve (no link yet)." },
-                "role": { "type": ["string", "null"], "maxLength": 40 },
+                "role": { "type": ["string", "null"], "maxLength": 40, "description": "The role the MSP gave the contact (\"primary\", \"technical\", \"billing\"), lower-cased; tasks for that role are the contact's." },
             }),
         ),
     );
@@ -819,6 +823,7 @@ fn schemas() -> Map<String, Value> {
             json!({
                 "name": text(200), "email": { "type": "string", "format": "email", "maxLength": 254 },
                 "time_zone": { "type": "string", "examples": ["Europe/London"], "description": "The contact's IANA time zone, for the times they see (on adding; default: the tenant's)." },
+                "role": { "type": ["string", "null"], "maxLength": 40, "examples": ["billing"], "description": "The contact's role (lower-cased), which role-targeted tasks follow. On an edit: absent keeps it, null or empty clears it." },
             }),
         ),
     );

@@ -107,6 +107,7 @@ pub(crate) fn task(t: &Task) -> Value {
         "assigned_to": t.assigned_to.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "waits_on": t.waits_on.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "internal": t.internal,
+        "for_role": t.for_role,
         "version": t.version,
         "created_at": time(t.created_at),
         "updated_at": time(t.updated_at),

@@ -155,21 +155,35 @@ impl PlanMarks<'_> {
             card.overdue = false;
             card.due_soon = false;
         }
-        card.assigned = match task.assigned_to.as_slice() {
-            [] => None,
-            some if some.contains(&self.me) => Some("Assigned to you".to_owned()),
-            some => {
-                let names: Vec<&str> = some
-                    .iter()
-                    .filter_map(|c| self.names.get(c).map(String::as_str))
-                    .collect();
-                Some(if names.is_empty() {
-                    "Assigned to a colleague".to_owned()
-                } else {
-                    format!("Assigned to {}", names.join(", "))
-                })
+        let names: Vec<&str> = task
+            .assigned_to
+            .iter()
+            .filter_map(|c| self.names.get(c).map(String::as_str))
+            .collect();
+        let mine = task.assigned_to.contains(&self.me);
+        // The client's plan has a role task's contacts in `assigned_to` already
+        // (`team::with_roles_resolved`); the role says why it is theirs.
+        card.assigned = match (&task.for_role, task.assigned_to.as_slice()) {
+            (Some(role), []) => Some(format!("For the {role} contact")),
+            (Some(role), _) if mine => Some(format!("For the {role} contact: you")),
+            (Some(role), _) if !names.is_empty() => {
+                Some(format!("For the {role} contact: {}", names.join(", ")))
             }
+            (Some(role), _) => Some(format!("For the {role} contact")),
+            (None, []) => None,
+            (None, _) if mine => Some("Assigned to you".to_owned()),
+            (None, _) if names.is_empty() => Some("Assigned to a colleague".to_owned()),
+            (None, _) => Some(format!("Assigned to {}", names.join(", "))),
         };
+        // Whose move it is on the status line: a task a colleague has (handed on,
+        // or theirs by role) is with them, not with "You".
+        if task.assignee == Side::Client && !task.assigned_to.is_empty() && !mine {
+            card.side_label = if names.is_empty() {
+                "With a colleague".to_owned()
+            } else {
+                format!("With {}", names.join(", "))
+            };
+        }
     }
 }
 

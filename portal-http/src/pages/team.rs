@@ -99,7 +99,10 @@ pub fn team_page(
             .map(|x| ColleagueItem {
                 name: x.name.clone(),
                 email: x.email.as_str().to_owned(),
-                role: x.role.clone(),
+                role: x
+                    .role
+                    .as_deref()
+                    .map(portal_core::workflow::team::role_label),
                 you: x.id == me,
                 awaiting: x.awaiting_approval,
                 since: when(x.created_at, zone),

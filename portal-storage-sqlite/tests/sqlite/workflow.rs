@@ -77,6 +77,7 @@ async fn plan(store: &dyn Store, seed: u64) -> Plan {
     let task = store
         .add_task(
             &Task {
+                for_role: None,
                 id: TaskId::random(&rng),
                 portal_id: portal.id,
                 phase_id: phase.id,

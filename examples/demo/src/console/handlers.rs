@@ -356,6 +356,7 @@ impl Console {
             older: false,
             team_lines: String::new(),
             team_etag: String::new(),
+            invitations: s(&detail.json, "colleague_invitations"),
         };
         match tab.as_str() {
             "plan" => {
@@ -408,6 +409,8 @@ impl Console {
                             .and_then(Value::as_str)
                             .map(when)
                             .unwrap_or_default(),
+                        role: s(c, "role"),
+                        awaiting: c.get("awaiting_approval").and_then(Value::as_bool) == Some(true),
                     })
                     .collect();
             }
@@ -596,6 +599,33 @@ impl Console {
             .await;
         self.after(ctx, back, "team", form, result, |_| {
             notice("Saved the onboarding team.")
+        })
+    }
+
+    /// Whether the portal's contacts may invite colleagues (an admin's setting; the
+    /// portal's version from the page guards against a change made meanwhile).
+    pub(super) async fn set_invitations(
+        &self,
+        ctx: &Ctx,
+        p: &str,
+        form: &[(String, String)],
+    ) -> Handled {
+        let key = self.key(ctx)?;
+        let p = seg(p)?;
+        let back = format!("{PREFIX}/portals/{p}?tab=contacts");
+        let body = json!({ "mode": field(form, "mode") });
+        let result = self
+            .api
+            .call(
+                key,
+                Method::PUT,
+                &format!("/portals/{p}/colleague-invitations"),
+                Some(&body),
+                Some(field(form, "etag")),
+            )
+            .await;
+        self.after(ctx, back, "invitations", form, result, |_| {
+            notice("Saved how colleagues are invited.")
         })
     }
 
@@ -1329,7 +1359,11 @@ impl Console {
         let key = self.key(ctx)?;
         let p = seg(p)?;
         let to = format!("{PREFIX}/portals/{p}?tab=contacts");
-        let body = json!({ "name": field(form, "name"), "email": field(form, "email") });
+        let body = json!({
+            "name": field(form, "name"),
+            "email": field(form, "email"),
+            "role": field(form, "role"),
+        });
         let added = self
             .api
             .call(
@@ -1421,9 +1455,31 @@ impl Console {
                     notice(format!("Revoked the access of {}.", s(&a.json, "name")))
                 })
             }
+            "approve" | "decline" => {
+                let result = self
+                    .api
+                    .call(key, Method::POST, &format!("{path}/{action}"), None, None)
+                    .await;
+                let approved = action == "approve";
+                self.after(ctx, to, c, form, result, |a| {
+                    notice(if approved {
+                        format!(
+                            "Approved {}: their own invitation is on its way.",
+                            s(&a.json, "name")
+                        )
+                    } else {
+                        "Declined the colleague: they were removed and never had a link.".to_owned()
+                    })
+                })
+            }
             "edit" => {
                 let current = self.api.get(key, &path).await?;
-                let body = json!({ "name": field(form, "name"), "email": field(form, "email") });
+                // An empty role clears it.
+                let body = json!({
+                    "name": field(form, "name"),
+                    "email": field(form, "email"),
+                    "role": field(form, "role"),
+                });
                 let result = self
                     .api
                     .call(

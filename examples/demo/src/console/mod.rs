@@ -346,6 +346,9 @@ impl Console {
             }
             (["portals", p, "contacts"], _, true) => self.add_contact(ctx, p, form).await,
             (["portals", p, "team"], _, true) => self.set_team(ctx, p, form).await,
+            (["portals", p, "colleague-invitations"], _, true) => {
+                self.set_invitations(ctx, p, form).await
+            }
             (["portals", p, "contacts", c, action], _, true) => {
                 self.contact_action(ctx, p, c, action, form).await
             }

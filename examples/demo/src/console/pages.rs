@@ -309,6 +309,10 @@ pub struct ContactRow {
     pub revoked: String,
     /// Last access (empty: never).
     pub last_access: String,
+    /// The role staff gave them ("billing"; empty: none).
+    pub role: String,
+    /// Invited by a colleague and waiting for staff to approve or decline.
+    pub awaiting: bool,
 }
 
 /// A client question.
@@ -415,6 +419,9 @@ pub struct PortalPage {
     pub team_lines: String,
     /// The team's `ETag` (the portal's version when it was read).
     pub team_etag: String,
+    /// Whether the portal's contacts may invite colleagues (`off`, `at_once`,
+    /// `after_approval`).
+    pub invitations: String,
     /// The next page's cursor.
     pub next: Option<String>,
     /// Whether this page is not the newest (a cursor was given).
@@ -432,6 +439,26 @@ impl PortalPage {
             ("activity", "Activity"),
             ("access", "Access log"),
         ]
+    }
+
+    /// The colleague-invitation modes `(value, words, whether it is this portal's)`.
+    pub fn invitation_modes(&self) -> Vec<(&'static str, &'static str, bool)> {
+        [
+            ("off", "Off: only staff add contacts"),
+            ("at_once", "At once: the colleague is invited right away"),
+            (
+                "after_approval",
+                "After approval: staff approve each colleague first",
+            ),
+        ]
+        .into_iter()
+        .map(|(v, label)| (v, label, self.invitations == v))
+        .collect()
+    }
+
+    /// The contacts waiting for staff approval.
+    pub fn pending(&self) -> Vec<&ContactRow> {
+        self.contacts.iter().filter(|c| c.awaiting).collect()
     }
 
     /// The statuses a portal can have, and whether it is this one's.

@@ -37,6 +37,7 @@ fn staff() -> Actor {
 
 fn task(kind: TaskKind) -> Task {
     Task {
+        for_role: None,
         id: TaskId::from_uuid(Uuid::from_u128(1)),
         portal_id: PortalId::from_uuid(Uuid::from_u128(2)),
         phase_id: PhaseId::from_uuid(Uuid::from_u128(3)),

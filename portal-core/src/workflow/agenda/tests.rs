@@ -36,6 +36,7 @@ fn contact(n: u128) -> ContactId {
 
 fn task(n: u128, phase: u128) -> Task {
     Task {
+        for_role: None,
         id: TaskId::from_uuid(Uuid::from_u128(300 + n)),
         portal_id: portal_id(),
         phase_id: phase_id(phase),

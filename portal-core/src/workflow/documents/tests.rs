@@ -11,6 +11,7 @@ fn at(s: u32) -> DateTime<Utc> {
 
 fn task() -> Task {
     Task {
+        for_role: None,
         id: TaskId::from_uuid(Uuid::from_u128(1)),
         portal_id: PortalId::from_uuid(Uuid::from_u128(2)),
         phase_id: PhaseId::from_uuid(Uuid::from_u128(3)),

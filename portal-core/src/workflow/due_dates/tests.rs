@@ -19,6 +19,7 @@ fn day(d: u32) -> NaiveDate {
 
 fn task() -> Task {
     Task {
+        for_role: None,
         id: TaskId::from_uuid(Uuid::from_u128(300)),
         portal_id: PortalId::from_uuid(Uuid::from_u128(100)),
         phase_id: PhaseId::from_uuid(Uuid::from_u128(200)),

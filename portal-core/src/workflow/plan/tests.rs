@@ -61,6 +61,7 @@ fn contact(n: u128) -> Contact {
 
 fn task(n: u128, phase: u128, position: u32) -> Task {
     Task {
+        for_role: None,
         id: task_id(n),
         portal_id: portal_id(),
         phase_id: phase_id(phase),

@@ -23,6 +23,7 @@ fn id(n: u128) -> ContactId {
 
 fn task(n: u128, assigned_to: Vec<ContactId>) -> Task {
     Task {
+        for_role: None,
         id: TaskId::from_uuid(Uuid::from_u128(300 + n)),
         portal_id: portal(),
         phase_id: PhaseId::from_uuid(Uuid::from_u128(200)),
@@ -195,4 +196,103 @@ fn your_tasks_come_first_then_the_teams_then_colleagues() {
         .map(|t| t.position)
         .collect();
     assert_eq!(order, [3, 5, 2, 4, 1]);
+}
+
+fn with_role(n: u128, role: &str) -> Contact {
+    Contact {
+        role: Some(role.to_owned()),
+        ..contact(n)
+    }
+}
+
+fn for_role(n: u128, role: &str, assigned_to: Vec<ContactId>) -> Task {
+    Task {
+        for_role: Some(role.to_owned()),
+        ..task(n, assigned_to)
+    }
+}
+
+#[test]
+fn a_role_task_is_for_every_active_contact_with_the_role() {
+    let mut revoked = with_role(3, "billing");
+    revoked.revoked_at = Some(t0());
+    let mut waiting = with_role(4, "billing");
+    waiting.awaiting_approval = true;
+    let team = [
+        with_role(1, "billing"),
+        with_role(2, "technical"),
+        revoked,
+        waiting,
+        with_role(5, "billing"),
+        contact(6),
+    ];
+    let billing = for_role(1, "billing", Vec::new());
+    assert_eq!(task_for(&billing, &team), vec![id(1), id(5)]);
+    assert_eq!(
+        owner(&task(0, task_for(&billing, &team)), id(1)),
+        TaskOwner::You
+    );
+    assert_eq!(
+        owner(&task(0, task_for(&billing, &team)), id(2)),
+        TaskOwner::Colleague
+    );
+}
+
+#[test]
+fn an_explicit_assignee_wins_over_the_role() {
+    let team = [with_role(1, "billing"), contact(2)];
+    let named = for_role(1, "billing", vec![id(2)]);
+    assert_eq!(task_for(&named, &team), vec![id(2)]);
+    let resolved = with_roles_resolved(vec![named.clone()], &team);
+    assert_eq!(resolved[0].assigned_to, vec![id(2)]);
+}
+
+#[test]
+fn a_role_nobody_has_leaves_the_task_to_the_team() {
+    let team = [with_role(1, "technical"), contact(2)];
+    let billing = for_role(1, "billing", Vec::new());
+    assert!(task_for(&billing, &team).is_empty());
+    let resolved = with_roles_resolved(vec![billing, task(2, Vec::new())], &team);
+    assert!(resolved.iter().all(|t| t.assigned_to.is_empty()));
+    assert_eq!(owner(&resolved[0], id(2)), TaskOwner::Team);
+}
+
+#[test]
+fn task_roles_are_cleaned_and_only_for_client_tasks() {
+    assert_eq!(
+        task_role(Side::Client, Some(" Billing "))
+            .unwrap()
+            .as_deref(),
+        Some("billing")
+    );
+    assert_eq!(task_role(Side::Client, Some("  ")).unwrap(), None);
+    assert_eq!(task_role(Side::Msp, None).unwrap(), None);
+    let err = task_role(Side::Msp, Some("billing")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Invalid {
+                field: "for_role",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = task_role(Side::Client, Some(&"x".repeat(MAX_ROLE + 1))).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Invalid {
+                field: "for_role",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn roles_read_as_labels() {
+    assert_eq!(role_label("billing"), "Billing");
+    assert_eq!(role_label(""), "");
 }

@@ -287,6 +287,7 @@ async fn meeting_emails_carry_an_invite_that_updates_and_cancels_one_event() {
             "Aroha Ngata",
             "aroha@contoso.example",
             Some(auckland),
+            None,
         )
         .await
         .unwrap();

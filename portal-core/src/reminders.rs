@@ -683,6 +683,7 @@ mod tests {
             invited_by: None,
             awaiting_approval: false,
             role: None,
+            guest: None,
         })
     }
 

@@ -805,10 +805,20 @@ ALTER TABLE portals ADD COLUMN team TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE questions ADD COLUMN addressed_to TEXT;
 "#;
 
+/// Version 29: guests (issue 15).
+/// - `contacts.guest`: NULL for the client's own contacts; for a guest, JSON with
+///   their organisation, the end of their access (`access_ends_at`, RFC 3339, absent
+///   for none) and the ids of the tasks shared with them (`shared_tasks`), written
+///   with the contact in one transaction so every access decision reads it with the
+///   contact.
+const V29: &str = r#"
+ALTER TABLE contacts ADD COLUMN guest TEXT;
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
     V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18, V19, V21, V23,
-    V24, V25, V26, V27,
+    V24, V25, V26, V27, V29,
 ];
 
 /// The schema version this build writes: the number of migrations.

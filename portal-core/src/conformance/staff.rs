@@ -491,7 +491,10 @@ async fn state_of(kit: &TestService, a: &TenantA) -> String {
     out.push(format!("{:?}", store.contacts(a.portal).await));
     out.push(format!(
         "invite opens: {}",
-        store.open_invite(&a.invite.hash()).await.is_ok()
+        store
+            .open_invite(&a.invite.hash(), super::support::t0())
+            .await
+            .is_ok()
     ));
     out.push(format!("{:?}", store.access_log(a.portal, 1000).await));
     out.push(format!("{:?}", store.activity(a.portal, 1000).await));

@@ -469,6 +469,7 @@ impl PortalService {
             invited_by: None,
             awaiting_approval: false,
             role: None,
+            guest: None,
         };
         let activity = self.staff_entry(
             staff,
@@ -770,7 +771,8 @@ impl PortalService {
         token: &InviteToken,
         request: &RequestInfo,
     ) -> Result<ContactInPortal> {
-        let target = self.inner.store.open_invite(&token.hash()).await?;
+        let now = self.inner.clock.now();
+        let target = self.inner.store.open_invite(&token.hash(), now).await?;
         open_to_clients(target.portal.status)?;
         self.log(&target, AccessEvent::InviteOpened, request)
             .await?;
@@ -784,7 +786,8 @@ impl PortalService {
         invite: &InviteToken,
         request: &RequestInfo,
     ) -> Result<(VerificationToken, VerificationView)> {
-        let invited = self.inner.store.open_invite(&invite.hash()).await?;
+        let now = self.inner.clock.now();
+        let invited = self.inner.store.open_invite(&invite.hash(), now).await?;
         open_to_clients(invited.portal.status)?;
         let rng = self.inner.random.as_ref();
         let verification = VerificationToken::generate(rng);

@@ -79,6 +79,7 @@ impl PortalService {
             invited_by: Some(ctx.contact_id),
             awaiting_approval: !at_once,
             role: None,
+            guest: None,
         };
         let mut emails = Vec::new();
         let token = if at_once {

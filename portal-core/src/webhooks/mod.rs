@@ -315,6 +315,10 @@ pub const fn event_type(kind: ActivityKind) -> &'static str {
         K::TaskClaimed => "task.claimed",
         K::TaskHandedOff => "task.handed_off",
         K::ColleagueInvitationsSet => "portal.colleague_invitations_set",
+        K::GuestInvited => "guest.invited",
+        K::GuestTaskShared => "guest.task_shared",
+        K::GuestTaskUnshared => "guest.task_unshared",
+        K::GuestAccessEnded => "guest.access_ended",
     }
 }
 
@@ -379,6 +383,10 @@ pub const EVENT_TYPES: &[&str] = &[
     "task.claimed",
     "task.handed_off",
     "portal.colleague_invitations_set",
+    "guest.invited",
+    "guest.task_shared",
+    "guest.task_unshared",
+    "guest.access_ended",
 ];
 
 /// Whether `filter` (empty: every type) lets events of `event_type` through.

@@ -141,6 +141,16 @@ pub enum ActivityKind {
     /// The MSP changed whether and how contacts invite colleagues (the detail has the
     /// setting). Staff-only.
     ColleagueInvitationsSet,
+    /// Staff invited a guest from outside the client company (the subject is the
+    /// guest's name, the detail their organisation). Staff-only.
+    GuestInvited,
+    /// Staff shared a task with a guest (the task is the entry's task, the subject
+    /// the guest's name). Staff-only.
+    GuestTaskShared,
+    /// Staff stopped sharing a task with a guest. Staff-only.
+    GuestTaskUnshared,
+    /// Staff ended a guest's access (the subject is the guest's name). Staff-only.
+    GuestAccessEnded,
 }
 
 impl ActivityKind {
@@ -205,6 +215,10 @@ impl ActivityKind {
             Self::TaskClaimed => "took on",
             Self::TaskHandedOff => "handed on",
             Self::ColleagueInvitationsSet => "changed who may invite colleagues to",
+            Self::GuestInvited => "invited the guest",
+            Self::GuestTaskShared => "shared a task with the guest",
+            Self::GuestTaskUnshared => "stopped sharing a task with the guest",
+            Self::GuestAccessEnded => "ended the access of the guest",
         }
     }
 
@@ -233,6 +247,10 @@ impl ActivityKind {
                 | Self::ColleagueApproved
                 | Self::ColleagueDeclined
                 | Self::ColleagueInvitationsSet
+                | Self::GuestInvited
+                | Self::GuestTaskShared
+                | Self::GuestTaskUnshared
+                | Self::GuestAccessEnded
         )
     }
 }

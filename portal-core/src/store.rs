@@ -472,6 +472,10 @@ pub struct ClientContext {
     pub portal_status: PortalStatus,
     /// The contact's time zone: every time a page shows them is in it.
     pub time_zone: crate::model::TimeZone,
+    /// Set when the participant is a guest: the tasks shared with them, the only
+    /// things every client route lets them reach (see
+    /// [`guests::judge_reach`](crate::workflow::guests::judge_reach)).
+    pub guest: Option<crate::model::Guest>,
 }
 
 impl ClientContext {
@@ -503,7 +507,15 @@ impl ClientContext {
             session_expires_at,
             portal_status,
             time_zone: contact.time_zone,
+            guest: contact.guest.clone(),
         }
+    }
+
+    /// Whether this participant may reach `reach` (a task, or anything portal-wide):
+    /// [`guests::judge_reach`](crate::workflow::guests::judge_reach) with the
+    /// session's guest record. Every client route asks it first.
+    pub fn judge_reach(&self, reach: crate::workflow::guests::Reach) -> Result<()> {
+        crate::workflow::guests::judge_reach(self.guest.as_ref(), reach)
     }
 }
 

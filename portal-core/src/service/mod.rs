@@ -6,6 +6,7 @@ mod audit;
 mod credentials;
 mod documents;
 mod filedrop;
+mod guests;
 mod help;
 mod onboarding;
 mod outbox;
@@ -24,6 +25,7 @@ pub use credentials::SubmittedCredentials;
 pub use documents::{QueueItem, RotationCounts, RotationReport};
 #[cfg(feature = "tokio")]
 pub use filedrop::spawn_file_drop_sweeper;
+pub use guests::GuestSpec;
 pub use help::PendingDueDate;
 pub use outbox::{DeliveryReport, MailDelivery};
 #[cfg(feature = "tokio")]

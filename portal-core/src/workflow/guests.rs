@@ -51,12 +51,14 @@ pub fn is_colleague(contact: &Contact) -> bool {
     contact.revoked_at.is_none() && !contact.awaiting_approval && contact.guest.is_none()
 }
 
-/// The one check every client route makes before it reads or changes anything: the
-/// client's own contacts reach everything of their portal; a guest reaches only the
-/// tasks shared with them (`NotFound(Task)` for any other task, `NotFound(Page)`
-/// for every portal-wide page), so a refusal looks exactly like a missing thing.
-pub fn judge_reach(contact: &Contact, reach: Reach) -> Result<()> {
-    let Some(guest) = &contact.guest else {
+/// The one check every client route makes before it reads or changes anything,
+/// given the signed-in participant's guest record (`None`: one of the client's own
+/// contacts, see [`crate::store::ClientContext::guest`]): the client's own contacts
+/// reach everything of their portal; a guest reaches only the tasks shared with
+/// them (`NotFound(Task)` for any other task, `NotFound(Page)` for every
+/// portal-wide page), so a refusal looks exactly like a missing thing.
+pub fn judge_reach(guest: Option<&Guest>, reach: Reach) -> Result<()> {
+    let Some(guest) = guest else {
         return Ok(());
     };
     match reach {
@@ -66,10 +68,11 @@ pub fn judge_reach(contact: &Contact, reach: Reach) -> Result<()> {
     }
 }
 
-/// Whether `contact` may act for the client team as a whole: invite colleagues,
-/// claim or hand off tasks, ask questions. A guest never may (`Forbidden`).
-pub fn judge_team_action(contact: &Contact) -> Result<()> {
-    if is_guest(contact) {
+/// Whether a participant (given their guest record, `None` for the client's own
+/// contacts) may act for the client team as a whole: invite colleagues, claim or
+/// hand off tasks. A guest never may (`Forbidden`).
+pub fn judge_team_action(guest: Option<&Guest>) -> Result<()> {
+    if guest.is_some() {
         return Err(Error::Forbidden {
             reason: "guests take part in their shared tasks only".into(),
         });

@@ -47,7 +47,7 @@ impl PortalApp {
         if let Ok((_, ctx)) = &result {
             self.admit_host(req, ctx.tenant_id, Entity::Session).await?;
         }
-        result.map_err(|e| {
+        let (token, ctx) = result.map_err(|e| {
             let gone = matches!(
                 e,
                 Error::Revoked { .. } | Error::Expired { .. } | Error::NotFound { .. }
@@ -58,7 +58,14 @@ impl PortalApp {
             } else {
                 failure
             }
-        })
+        })?;
+        // The one guest check of every client route: a guest reaches the tasks shared
+        // with them and nothing portal-wide; the refusal is a plain 404 (their session
+        // stays: they are still signed in to their own tasks).
+        if let Some(reach) = req.reach {
+            ctx.judge_reach(reach)?;
+        }
+        Ok((token, ctx))
     }
 
     /// A failure answered to a signed-in client carries their MSP's branding, zone

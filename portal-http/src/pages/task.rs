@@ -894,7 +894,7 @@ fn team_actions(input: &TaskPageInput<'_>, can_act: bool, base: &str) -> TeamAct
     let colleagues = input
         .colleagues
         .iter()
-        .filter(|c| c.id != me && portal_core::workflow::team::is_active(c))
+        .filter(|c| c.id != me && portal_core::workflow::guests::is_colleague(c))
         .map(|c| (c.id.to_string(), c.name.clone()))
         .collect::<Vec<_>>();
     TeamActions {

@@ -70,15 +70,15 @@ fn guest(shared: &[u128], ends: Option<DateTime<Utc>>) -> Contact {
 #[test]
 fn a_guest_reaches_only_shared_tasks_and_no_portal_page() {
     let g = guest(&[1], None);
-    assert!(judge_reach(&g, Reach::Task(tid(1))).is_ok());
+    assert!(judge_reach(g.guest.as_ref(), Reach::Task(tid(1))).is_ok());
     assert!(matches!(
-        judge_reach(&g, Reach::Task(tid(2))),
+        judge_reach(g.guest.as_ref(), Reach::Task(tid(2))),
         Err(Error::NotFound {
             entity: Entity::Task
         })
     ));
     assert!(matches!(
-        judge_reach(&g, Reach::Portal),
+        judge_reach(g.guest.as_ref(), Reach::Portal),
         Err(Error::NotFound {
             entity: Entity::Page
         })
@@ -88,9 +88,9 @@ fn a_guest_reaches_only_shared_tasks_and_no_portal_page() {
 #[test]
 fn a_client_contact_reaches_everything() {
     let c = contact(None);
-    assert!(judge_reach(&c, Reach::Task(tid(2))).is_ok());
-    assert!(judge_reach(&c, Reach::Portal).is_ok());
-    assert!(judge_team_action(&c).is_ok());
+    assert!(judge_reach(c.guest.as_ref(), Reach::Task(tid(2))).is_ok());
+    assert!(judge_reach(c.guest.as_ref(), Reach::Portal).is_ok());
+    assert!(judge_team_action(c.guest.as_ref()).is_ok());
     assert!(is_colleague(&c));
 }
 
@@ -99,7 +99,7 @@ fn a_guest_is_no_colleague_and_cannot_act_for_the_team() {
     let g = guest(&[1], None);
     assert!(!is_colleague(&g));
     assert!(matches!(
-        judge_team_action(&g),
+        judge_team_action(g.guest.as_ref()),
         Err(Error::Forbidden { .. })
     ));
 }

@@ -10,6 +10,7 @@ use portal_core::{Email, PhaseId, TaskId, TaskSpec};
 use crate::Harness;
 
 mod documents;
+mod guests;
 mod help;
 mod meetings;
 mod messages;

@@ -39,6 +39,7 @@ mod failure;
 mod filedrop;
 mod portal;
 mod reminders;
+pub mod routes;
 mod settings;
 mod tasks;
 mod team;

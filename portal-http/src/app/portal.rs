@@ -68,6 +68,40 @@ impl PortalApp {
         Ok((token, ctx))
     }
 
+    /// A guest's home: only the tasks shared with them (no plan, tabs, progress,
+    /// documents, team or activity).
+    async fn guest_home(
+        &self,
+        req: &Req,
+        token: &SessionToken,
+        ctx: &ClientContext,
+        guest: &portal_core::model::Guest,
+    ) -> Result<Reply, Failure> {
+        let portal = self.service.client_portal(ctx).await?;
+        let tasks = self.service.guest_tasks(ctx).await?;
+        let today = self
+            .service
+            .clock()
+            .now()
+            .with_timezone(&ctx.time_zone.tz())
+            .date_naive();
+        let c = self
+            .chrome(req, "Tasks shared with you", Some(&portal.branding))
+            .in_zone(ctx.time_zone);
+        let page = pages::home::guest_home(
+            c,
+            guest,
+            &ctx.contact_name,
+            &portal.client_name,
+            &tasks,
+            today,
+            self.config.prefix(),
+        );
+        Ok(self
+            .render(StatusCode::OK, &page)
+            .cookie(self.session_cookie(token, ctx)))
+    }
+
     /// A failure answered to a signed-in client carries their MSP's branding, zone
     /// and a way back to their portal, as every other page they see (a 404 for a
     /// mistyped address, a 403, a 500): the client stays "inside" the portal rather
@@ -137,6 +171,9 @@ impl PortalApp {
 
     pub(super) async fn home(&self, req: &Req) -> Result<Reply, Failure> {
         let (token, ctx) = self.authenticated(req).await?;
+        if let Some(guest) = &ctx.guest {
+            return self.guest_home(req, &token, &ctx, guest).await;
+        }
         let plan = self.service.client_plan(&ctx).await?;
         let snap = &plan.snapshot;
         let tab = Tab::from_query(query_param(req, "tab").as_deref());

@@ -434,6 +434,73 @@ pub fn invite_email(to: Recipient<'_>, client_name: &str, invite_link: &str) -> 
 }
 
 #[derive(Template)]
+#[template(path = "email/guest_invite.txt")]
+struct GuestInviteText<'a> {
+    name: &'a str,
+    company: &'a str,
+    client: &'a str,
+    link: &'a str,
+    tasks: &'a [String],
+    ends: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "email/guest_invite.html")]
+struct GuestInviteHtml<'a> {
+    name: &'a str,
+    company: &'a str,
+    client: &'a str,
+    link: &'a str,
+    tasks: &'a [String],
+    ends: Option<String>,
+    accent: String,
+    accent_text: &'static str,
+}
+
+/// The invitation of a guest (the outgoing MSP, an ISP, a vendor) with their
+/// personal invite link: it names the tasks shared with them (titles only) and, when
+/// their access has an end, when it ends in their zone. It says plainly that they
+/// will see only these tasks, so a guest is not surprised to find no portal.
+pub fn guest_invite_email(
+    to: Recipient<'_>,
+    client_name: &str,
+    invite_link: &str,
+    tasks: &[String],
+    access_ends_at: Option<DateTime<Utc>>,
+) -> Result<Email> {
+    let company = to.branding.company_name.as_str();
+    let ends = access_ends_at.map(|at| crate::wording::local_time(at, to.time_zone));
+    let text = render(&GuestInviteText {
+        name: to.name,
+        company,
+        client: client_name,
+        link: invite_link,
+        tasks,
+        ends: ends.clone(),
+    })?;
+    let html = render(&GuestInviteHtml {
+        name: to.name,
+        company,
+        client: client_name,
+        link: invite_link,
+        tasks,
+        ends,
+        accent: to.branding.accent_color.hex(),
+        accent_text: to.branding.accent_color.text_color(),
+    })?;
+    Ok(Email {
+        to: to.email.clone(),
+        to_name: Some(to.name.to_owned()),
+        subject: format!("{company} shared onboarding tasks for {client_name} with you"),
+        text,
+        html,
+        sender: None,
+        list_unsubscribe: None,
+        attachments: Vec::new(),
+    })
+}
+
+#[derive(Template)]
 #[template(path = "email/document_rejected.txt")]
 struct DocumentRejectedText<'a> {
     name: &'a str,

@@ -672,6 +672,29 @@ pub struct Contact {
     /// short lower-case label (see [`crate::workflow::team::clean_role`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// Set when the participant is a guest from outside the client company (the
+    /// outgoing MSP, the ISP, a vendor): they see only the tasks shared with them
+    /// (see [`crate::workflow::guests`]). `None` for the client's own people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest: Option<Guest>,
+}
+
+/// What makes a contact a guest: who they are with, until when they may come in,
+/// and the only tasks they can see. Kept on the contact record so that every
+/// access decision reads it in the same unit as the contact itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guest {
+    /// The guest's own organisation ("Previous IT Ltd"), shown to staff and in the
+    /// thread next to their name.
+    pub organisation: String,
+    /// The last instant the guest may sign in or use a session; `None`: until the MSP
+    /// ends it. After it every invite, code, link and session of the guest is refused
+    /// on the very next request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_ends_at: Option<DateTime<Utc>>,
+    /// The tasks shared with the guest, in the order they were shared (no repeats).
+    #[serde(default)]
+    pub shared_tasks: Vec<TaskId>,
 }
 
 impl Contact {

@@ -249,7 +249,13 @@ pub fn remindable(task: &Task, tasks: &[Task]) -> bool {
 
 /// Whether a reminder of `task` goes to `contact`: tasks assigned to everyone (no
 /// assignees) go to every contact, the others only to their assignees.
+/// Whether a reminder of `task` goes to `contact`: a guest is reminded only of the
+/// tasks shared with them (a digest must never show a guest the rest of the plan);
+/// the client's own contacts of the team's tasks and of theirs.
 fn for_contact(task: &Task, contact: &Contact) -> bool {
+    if let Some(guest) = &contact.guest {
+        return guest.shared_tasks.contains(&task.id);
+    }
     task.assigned_to.is_empty() || task.assigned_to.contains(&contact.id)
 }
 
@@ -328,6 +334,7 @@ pub fn judge_digest(
         || !portal_open
         || contact.unsubscribed_at.is_some()
         || contact.contact.revoked_at.is_some()
+        || crate::workflow::guests::access_ended(&contact.contact, now)
     {
         return None;
     }
@@ -683,6 +690,7 @@ mod tests {
             invited_by: None,
             awaiting_approval: false,
             role: None,
+            guest: None,
         })
     }
 

@@ -393,6 +393,20 @@ pub struct ColleagueInvite {
     pub activity: ActivityEntry,
 }
 
+/// A guest staff add to a portal, for [`AccessStore::add_guest`].
+#[derive(Debug, Clone)]
+pub struct NewGuest {
+    /// The new contact: its [`Contact::guest`] is set, with the tasks to share in
+    /// `shared_tasks` (each judged inside the unit).
+    pub guest: Contact,
+    /// The hash of the guest's own invite link (issued at the contact's `created_at`).
+    pub token: TokenHash,
+    /// Emails queued in the same unit: the guest's invitation.
+    pub emails: Vec<OutboxMessage>,
+    /// The feed entry: which staff member invited which guest.
+    pub activity: ActivityEntry,
+}
+
 /// A new code (and its magic link) for a verification.
 #[derive(Debug, Clone)]
 pub struct NewCode {
@@ -462,6 +476,10 @@ pub struct ClientContext {
     pub portal_status: PortalStatus,
     /// The contact's time zone: every time a page shows them is in it.
     pub time_zone: crate::model::TimeZone,
+    /// Set when the participant is a guest: the tasks shared with them, the only
+    /// things every client route lets them reach (see
+    /// [`guests::judge_reach`](crate::workflow::guests::judge_reach)).
+    pub guest: Option<crate::model::Guest>,
 }
 
 impl ClientContext {
@@ -493,7 +511,15 @@ impl ClientContext {
             session_expires_at,
             portal_status,
             time_zone: contact.time_zone,
+            guest: contact.guest.clone(),
         }
+    }
+
+    /// Whether this participant may reach `reach` (a task, or anything portal-wide):
+    /// [`guests::judge_reach`](crate::workflow::guests::judge_reach) with the
+    /// session's guest record. Every client route asks it first.
+    pub fn judge_reach(&self, reach: crate::workflow::guests::Reach) -> Result<()> {
+        crate::workflow::guests::judge_reach(self.guest.as_ref(), reach)
     }
 }
 
@@ -617,7 +643,40 @@ pub struct AccessLogEntry {
 ///   `awaiting_approval`, `role`), its invite when a `token` is given (issued at the
 ///   contact's `created_at`), the `emails` and the `activity` entry, all in the same
 ///   unit; a refused call writes none of them. Two invitations racing for the last
-///   place: exactly one wins.
+///   place: exactly one wins. Guests (contacts whose `guest` is set) are not
+///   colleagues: they are not counted towards the cap.
+/// - **Guests.** `add_guest` creates a guest staff invited, in one unit: a contact
+///   without `guest` is `Invalid("contact")`, a missing portal `NotFound(Portal)`, an
+///   email already on a contact of the portal `Conflict`, an activity entry of
+///   another portal `Invalid`; each task of `guest.shared_tasks` is loaded inside the
+///   unit and judged by
+///   [`guests::judge_shareable`](crate::workflow::guests::judge_shareable) (a task
+///   that is not the portal's: `NotFound(Task)`; internal or not the client's:
+///   `Invalid("task_ids")`), repeats dropped by
+///   [`guests::share`](crate::workflow::guests::share). If allowed it writes the
+///   contact, its invite (issued at `created_at`), the `emails` and the `activity`
+///   entry; a refused call writes none of them.
+///   `share_task` shares (or, `shared: false`, unshares) one task with a guest: a
+///   missing contact is `NotFound(Contact)`, a contact that is not a guest
+///   `Invalid("contact")`; sharing loads the task inside the unit and asks
+///   `judge_shareable` (unsharing does not need the task to exist), then writes
+///   what `guests::share` answers with the `activity` entry, in one unit, and
+///   returns the contact as stored. Sharing an already shared task, or unsharing
+///   one that is not, keeps the list as it is (the entry is still appended).
+///   `end_guest_access` sets the guest's end of access to what
+///   [`guests::end_access`](crate::workflow::guests::end_access) answers for `at`
+///   (an earlier end stays), with the `activity` entry in one unit, and returns the
+///   contact as stored; not a guest: `Invalid("contact")`.
+/// - **A guest past their end date.** Every judgement of a contact above is made at
+///   the step's instant through
+///   [`rules::judge_contact_at`](crate::access::rules::judge_contact_at): `open_invite`
+///   (at its `now`), `start_verification` (at the code's `issued_at`), `verification`,
+///   `issue_code`, `redeem_*` and `magic_link` answer `Revoked(Contact)`, and
+///   `authenticate` passes
+///   [`rules::contact_revoked_at`](crate::access::rules::contact_revoked_at) as the
+///   session's `contact_revoked` (`Revoked(Session)`), for a guest whose
+///   `access_ends_at` is before that instant: no write by the MSP is needed for the
+///   end date to take effect.
 /// - **A verification lives no longer than its invite.** `issue_invite`,
 ///   `revoke_invite` and `revoke_contact` *end* every unfinished verification of the
 ///   contact in the same unit (its live code and magic link die with it, and it never
@@ -734,8 +793,28 @@ pub trait AccessStore: Send + Sync + 'static {
         now: DateTime<Utc>,
         activity: Option<&ActivityEntry>,
     ) -> Result<()>;
-    /// Who an invite is for. Changes nothing.
-    async fn open_invite(&self, token: &TokenHash) -> Result<ContactInPortal>;
+    /// Who an invite is for, judged at `now`. Changes nothing.
+    async fn open_invite(&self, token: &TokenHash, now: DateTime<Utc>) -> Result<ContactInPortal>;
+    /// Creates a guest with their shared tasks, invite, invitation email and feed
+    /// entry in one unit (see the contract above).
+    async fn add_guest(&self, guest: &NewGuest) -> Result<ContactInPortal>;
+    /// Shares (`shared: true`) or unshares a task with a guest, with `activity`, in
+    /// one unit; returns the contact as stored (see the contract above).
+    async fn share_task(
+        &self,
+        contact: ContactId,
+        task: TaskId,
+        shared: bool,
+        activity: &ActivityEntry,
+    ) -> Result<Contact>;
+    /// Ends a guest's access at `at` (an earlier end stays), with `activity`, in one
+    /// unit; returns the contact as stored (see the contract above).
+    async fn end_guest_access(
+        &self,
+        contact: ContactId,
+        at: DateTime<Utc>,
+        activity: &ActivityEntry,
+    ) -> Result<Contact>;
     /// Creates a colleague a signed-in contact invited, with its invite (when the
     /// portal sends invitations at once), its emails and its feed entry, in one unit
     /// that checks the portal's mode and contact cap (see the contract above).

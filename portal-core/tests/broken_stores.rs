@@ -42,7 +42,6 @@ use portal_core::reminders::{ReminderSettings, ReminderState};
 use portal_core::secret::{CodeHash, TokenHash};
 use portal_core::signatures::SignatureRecord;
 use portal_core::store::AttachmentStore;
-use portal_core::store::ColleagueInvite;
 use portal_core::store::CredentialStore;
 use portal_core::store::FileDropStore;
 use portal_core::store::IdempotencyStore;
@@ -51,6 +50,7 @@ use portal_core::store::{
     AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, PlanDecision,
     PlanStore, RequestInfo, TaskDecision, TemplateStore, VerificationView,
 };
+use portal_core::store::{ColleagueInvite, NewGuest};
 use portal_core::store::{
     ContactEdit, DocumentStore, Erasure, OutboxStore, Page, PageKey, PortalEdit, ReminderStore,
     SentDigest, TenantEdit,
@@ -58,9 +58,9 @@ use portal_core::store::{
 use portal_core::workflow::CheckMark;
 use portal_core::workflow::documents::{FileDecision, UploadDecision};
 use portal_core::workflow::plan::{Plan, PlanChange};
-use portal_core::workflow::team;
 use portal_core::workflow::template::PlanTemplate;
 use portal_core::workflow::{ActivityEntry, ClientQuestion, Comment, DocumentFile, QuestionAnswer};
+use portal_core::workflow::{guests, team};
 use portal_core::{
     AccessStore, AuditStore, BlobId, ClaimToken, ContactId, DirectoryStore, Entity, Error, Limit,
     MailId, OsRandom, PhaseId, PortalId, QuestionId, RandomSource, Result, Store, TaskId,
@@ -452,6 +452,23 @@ enum Breakage {
     DeleteForgetsAttachments,
     /// `sealed_keys_to_rewrap` never lists task attachments.
     RewrapSkipsTaskAttachments,
+    /// `add_guest` writes the guest through `add_contact` and `issue_invite`: their
+    /// shared tasks are never judged (an internal task reaches a guest) nor deduplicated.
+    GuestTasksUnjudged,
+    /// `add_guest` queues the invitation in a unit of its own before the guest's: a
+    /// refused guest (a taken email) is still emailed.
+    GuestMailOutsideUnit,
+    /// `share_task` ignores unsharing: a task stays shared after staff take it back.
+    UnshareIgnored,
+    /// `end_guest_access` answers the ended guest without storing the end: the guest
+    /// keeps coming in.
+    GuestEndNotStored,
+    /// `authenticate` judges a guest's session at their end date instead of now: a
+    /// session outlives the guest's access.
+    EndedGuestSessionPasses,
+    /// `open_invite` judges the invite at the epoch instead of now: an ended guest's
+    /// invite still opens.
+    EndedGuestInviteOpens,
 }
 
 impl Breakage {
@@ -1175,8 +1192,61 @@ impl AccessStore for Broken {
         self.inner.revoke_invite(contact, now, activity).await
     }
 
-    async fn open_invite(&self, token: &TokenHash) -> Result<ContactInPortal> {
-        self.inner.open_invite(&self.invite_for(token)).await
+    async fn open_invite(&self, token: &TokenHash, now: DateTime<Utc>) -> Result<ContactInPortal> {
+        let now = if self.is(Breakage::EndedGuestInviteOpens) {
+            EPOCH
+        } else {
+            now
+        };
+        self.inner.open_invite(&self.invite_for(token), now).await
+    }
+
+    async fn add_guest(&self, new: &NewGuest) -> Result<ContactInPortal> {
+        let c = &new.guest;
+        let target = if self.is(Breakage::GuestTasksUnjudged) {
+            self.inner.add_contact(c, Some(&new.activity)).await?;
+            self.inner
+                .issue_invite(c.id, &new.token, c.created_at, &new.emails, None)
+                .await?
+        } else if self.is(Breakage::GuestMailOutsideUnit) {
+            let _ = self.inner.enqueue(&new.emails).await;
+            let mut mailless = new.clone();
+            mailless.emails.clear();
+            self.inner.add_guest(&mailless).await?
+        } else {
+            self.inner.add_guest(new).await?
+        };
+        let mut sh = self.shadow();
+        sh.invite_contact.insert(new.token, c.id);
+        sh.current_invite.insert(c.id, new.token);
+        Ok(target)
+    }
+
+    async fn share_task(
+        &self,
+        contact: ContactId,
+        task: TaskId,
+        shared: bool,
+        activity: &ActivityEntry,
+    ) -> Result<Contact> {
+        if !shared && self.is(Breakage::UnshareIgnored) {
+            return self.inner.contact(contact).await;
+        }
+        self.inner.share_task(contact, task, shared, activity).await
+    }
+
+    async fn end_guest_access(
+        &self,
+        contact: ContactId,
+        at: DateTime<Utc>,
+        activity: &ActivityEntry,
+    ) -> Result<Contact> {
+        if self.is(Breakage::GuestEndNotStored) {
+            let mut c = self.inner.contact(contact).await?;
+            c.guest = Some(guests::end_access(&c, at)?);
+            return Ok(c);
+        }
+        self.inner.end_guest_access(contact, at, activity).await
     }
 
     async fn start_verification(
@@ -1189,7 +1259,7 @@ impl AccessStore for Broken {
         let invite = self.invite_for(invite);
         let target = if self.is(Breakage::UnlockedStart) {
             // Check, pause, act: nothing holds the contact between the two.
-            let target = self.inner.open_invite(&invite).await?;
+            let target = self.inner.open_invite(&invite, code.issued_at).await?;
             let starts: Vec<DateTime<Utc>> = self
                 .shadow()
                 .starts
@@ -1423,6 +1493,30 @@ impl AccessStore for Broken {
             .authenticate(session, now, &policy, request)
             .await
         {
+            Err(Error::Revoked {
+                entity: Entity::Session,
+            }) if self.is(Breakage::EndedGuestSessionPasses) => {
+                let ctx = self.shadow().sessions.get(session).cloned();
+                let ends = match ctx {
+                    Some(ctx) => self
+                        .inner
+                        .contact(ctx.contact_id)
+                        .await?
+                        .guest
+                        .and_then(|g| g.access_ends_at),
+                    None => None,
+                };
+                match ends {
+                    Some(ends) => {
+                        self.inner
+                            .authenticate(session, ends.min(now), &policy, request)
+                            .await
+                    }
+                    None => Err(Error::Revoked {
+                        entity: Entity::Session,
+                    }),
+                }
+            }
             Err(Error::Revoked {
                 entity: Entity::Session,
             }) if self.is(Breakage::RevokedSessionPasses) => {
@@ -2762,6 +2856,18 @@ caught! {
         DeleteForgetsAttachments => ref attachments_erased_with_their_owners;
     rewrap_skipping_task_attachments_is_caught_by_sealed_key_rotation:
         RewrapSkipsTaskAttachments => ref sealed_key_rotation;
+    unjudged_guest_tasks_are_caught_by_guest_invites:
+        GuestTasksUnjudged => ref guest_invites;
+    guest_mail_outside_the_unit_is_caught_by_guest_invites:
+        GuestMailOutsideUnit => ref guest_invites;
+    an_ignored_unshare_is_caught_by_guest_sharing:
+        UnshareIgnored => ref guest_sharing;
+    an_unstored_end_is_caught_by_guest_end_date:
+        GuestEndNotStored => ref guest_end_date;
+    an_ended_guest_session_is_caught_by_guest_end_date:
+        EndedGuestSessionPasses => ref guest_end_date;
+    an_ended_guest_invite_is_caught_by_guest_end_date:
+        EndedGuestInviteOpens => ref guest_end_date;
 }
 
 #[async_trait]

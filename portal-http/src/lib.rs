@@ -33,6 +33,7 @@ mod webhook_client;
 
 pub use admin::{AuthRefusal, PROBLEM_BASE, PROBLEM_JSON, StaffAuth, bearer_token};
 pub use app::PortalApp;
+pub use app::routes::{CLIENT_ROUTES, TASK_ACTIONS};
 pub use config::{ConfigError, HttpConfig, HttpConfigBuilder, HttpLinks};
 pub use host::HostPages;
 pub use respond::Body;

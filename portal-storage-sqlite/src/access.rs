@@ -26,15 +26,17 @@ use portal_core::access::rules::{
     self, CodeGuard, CodeOutcome, CodeState, SessionState, VerificationState, Withdrawal,
 };
 use portal_core::access::{AccessPolicy, SessionPolicy};
+use portal_core::model::{Contact, Guest};
 use portal_core::outbox::OutboxMessage;
 use portal_core::secret::{CodeHash, TokenHash};
 use portal_core::store::{
     AccessEvent, AccessLogEntry, ClientContext, ColleagueInvite, ContactInPortal, NewCode,
-    NewSession, Page, PageKey, RequestInfo, SessionSummary, VerificationView,
+    NewGuest, NewSession, Page, PageKey, RequestInfo, SessionSummary, VerificationView,
 };
 use portal_core::workflow::ActivityEntry;
+use portal_core::workflow::guests;
 use portal_core::workflow::team::{self, InvitationMode};
-use portal_core::{AccessStore, ContactId, Entity, Error, PortalId, Result};
+use portal_core::{AccessStore, ContactId, Entity, Error, PortalId, Result, TaskId};
 
 use crate::SqliteStore;
 
@@ -79,15 +81,6 @@ fn code_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Option<CodeState>> {
     })
 }
 
-fn refuse_revoked_contact(target: &ContactInPortal) -> Result<()> {
-    if target.contact.revoked_at.is_some() {
-        return Err(Error::Revoked {
-            entity: Entity::Contact,
-        });
-    }
-    Ok(())
-}
-
 /// A contact with its portal. `NotFound` if the contact is missing.
 fn load_target(conn: &Connection, contact: ContactId) -> Result<ContactInPortal> {
     let mut stmt = conn
@@ -109,7 +102,11 @@ fn load_target(conn: &Connection, contact: ContactId) -> Result<ContactInPortal>
 
 /// Who a live invite is for: `NotFound` if unknown (or replaced), `Revoked` if the
 /// contact or the invite was revoked.
-fn load_invite(conn: &Connection, token: &TokenHash) -> Result<ContactInPortal> {
+fn load_invite(
+    conn: &Connection,
+    token: &TokenHash,
+    now: DateTime<Utc>,
+) -> Result<ContactInPortal> {
     let mut stmt = conn
         .prepare_cached(concat!(
             "SELECT i.revoked_at, ",
@@ -131,13 +128,17 @@ fn load_invite(conn: &Connection, token: &TokenHash) -> Result<ContactInPortal> 
         .ok_or(Error::NotFound {
             entity: Entity::Invite,
         })?;
-    refuse_revoked_contact(&target)?;
-    if invite_revoked {
-        return Err(Error::Revoked {
-            entity: Entity::Invite,
-        });
-    }
+    rules::judge_invite(invite_revoked, &target.contact, now)?;
     Ok(target)
+}
+
+/// Writes a guest's record over the stored one (the caller judged it in the unit).
+fn write_guest(conn: &Connection, contact: ContactId, guest: &Guest) -> Result<()> {
+    let text = codec::guest_json(Some(guest))?;
+    conn.prepare_cached("UPDATE contacts SET guest = ?1 WHERE id = ?2")
+        .and_then(|mut s| s.execute(params![text, &contact.as_bytes()[..]]))
+        .db("storing a guest")?;
+    Ok(())
 }
 
 /// A verification still in progress.
@@ -308,7 +309,7 @@ struct SessionRow {
 
 /// The session and the few contact and portal fields a request needs (the hot path:
 /// no branding is read or parsed here).
-fn load_session(conn: &Connection, token: &TokenHash) -> Result<SessionRow> {
+fn load_session(conn: &Connection, token: &TokenHash, now: DateTime<Utc>) -> Result<SessionRow> {
     let mut stmt = conn
         .prepare_cached(concat!(
             "SELECT s.created_at, s.refreshed_at, s.expires_at, s.revoked_at, s.ended_at,
@@ -329,7 +330,7 @@ fn load_session(conn: &Connection, token: &TokenHash) -> Result<SessionRow> {
                 refreshed_at: codec::time(row, 1)?,
                 expires_at,
                 revoked: row.get::<_, Option<i64>>(3)?.is_some(),
-                contact_revoked: contact.revoked_at.is_some(),
+                contact_revoked: rules::contact_revoked_at(&contact, now),
                 ended: row.get::<_, Option<i64>>(4)?.is_some(),
             },
             ctx: ClientContext::of(
@@ -526,7 +527,8 @@ impl AccessStore for SqliteStore {
             let mode = InvitationMode::parse("colleague_invitations", &mode)?;
             let active: i64 = conn
                 .prepare_cached(
-                    "SELECT COUNT(*) FROM contacts WHERE portal_id = ?1 AND revoked_at IS NULL",
+                    "SELECT COUNT(*) FROM contacts
+                      WHERE portal_id = ?1 AND revoked_at IS NULL AND guest IS NULL",
                 )
                 .and_then(|mut s| s.query_row([key], |row| row.get(0)))
                 .db("counting a portal's contacts")?;
@@ -596,9 +598,124 @@ impl AccessStore for SqliteStore {
         .await
     }
 
-    async fn open_invite(&self, token: &TokenHash) -> Result<ContactInPortal> {
+    async fn open_invite(&self, token: &TokenHash, now: DateTime<Utc>) -> Result<ContactInPortal> {
         let token = *token;
-        self.read(move |conn| load_invite(conn, &token)).await
+        self.read(move |conn| load_invite(conn, &token, now)).await
+    }
+
+    async fn add_guest(&self, new: &NewGuest) -> Result<ContactInPortal> {
+        let c = new.guest.clone();
+        let token = new.token;
+        let emails = new.emails.clone();
+        let entry = crate::workflow::rows::Recorded::new(Some(&new.activity))?;
+        self.write_content(c.portal_id, move |conn| {
+            let Some(guest) = &c.guest else {
+                return Err(Error::invalid(
+                    "contact",
+                    "a guest must carry its guest record",
+                ));
+            };
+            let key = &c.portal_id.as_bytes()[..];
+            if !exists(conn, "SELECT 1 FROM portals WHERE id = ?1", [key])? {
+                return Err(Error::NotFound {
+                    entity: Entity::Portal,
+                });
+            }
+            if exists(
+                conn,
+                "SELECT 1 FROM contacts WHERE id = ?1",
+                [&c.id.as_bytes()[..]],
+            )? {
+                return Err(Error::conflict("a contact with this id already exists"));
+            }
+            if exists(
+                conn,
+                "SELECT 1 FROM contacts WHERE portal_id = ?1 AND email = ?2",
+                params![key, c.email.as_str()],
+            )? {
+                return Err(Error::conflict(
+                    "a contact with this email already exists in the portal",
+                ));
+            }
+            let mut shared = Guest {
+                shared_tasks: Vec::new(),
+                ..guest.clone()
+            };
+            for task in &guest.shared_tasks {
+                let found = crate::directory::load_task(conn, c.portal_id, *task)?;
+                guests::judge_shareable(&c, &found)?;
+                shared = guests::share(&shared, *task, true)?;
+            }
+            entry.insert(conn, c.portal_id)?;
+            let stored = Contact {
+                guest: Some(shared),
+                ..c.clone()
+            };
+            crate::directory::insert_contact(conn, &stored)?;
+            conn.prepare_cached(
+                "INSERT INTO invites (contact_id, token_hash, issued_at, revoked_at)
+                 VALUES (?1, ?2, ?3, NULL)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    &c.id.as_bytes()[..],
+                    &token.as_bytes()[..],
+                    micros(c.created_at)
+                ])
+            })
+            .db("storing an invite")?;
+            crate::outbox::insert(conn, &emails)?;
+            load_target(conn, c.id)
+        })
+        .await
+    }
+
+    async fn share_task(
+        &self,
+        contact: ContactId,
+        task: TaskId,
+        shared: bool,
+        activity: &ActivityEntry,
+    ) -> Result<Contact> {
+        let entry = crate::workflow::rows::Recorded::new(Some(activity))?;
+        self.write_recorded(entry.portal(), move |conn| {
+            let current = load_target(conn, contact)?.contact;
+            let Some(guest) = &current.guest else {
+                return Err(Error::invalid("contact", "only a guest has tasks shared"));
+            };
+            if shared {
+                let found = crate::directory::load_task(conn, current.portal_id, task)?;
+                guests::judge_shareable(&current, &found)?;
+            }
+            let next = guests::share(guest, task, shared)?;
+            entry.insert(conn, current.portal_id)?;
+            write_guest(conn, contact, &next)?;
+            Ok(Contact {
+                guest: Some(next),
+                ..current
+            })
+        })
+        .await
+    }
+
+    async fn end_guest_access(
+        &self,
+        contact: ContactId,
+        at: DateTime<Utc>,
+        activity: &ActivityEntry,
+    ) -> Result<Contact> {
+        let entry = crate::workflow::rows::Recorded::new(Some(activity))?;
+        self.write_recorded(entry.portal(), move |conn| {
+            let current = load_target(conn, contact)?.contact;
+            let next = guests::end_access(&current, at)?;
+            entry.insert(conn, current.portal_id)?;
+            write_guest(conn, contact, &next)?;
+            Ok(Contact {
+                guest: Some(next),
+                ..current
+            })
+        })
+        .await
     }
 
     async fn start_verification(
@@ -610,7 +727,7 @@ impl AccessStore for SqliteStore {
     ) -> Result<ContactInPortal> {
         let (invite, verification, code, policy) = (*invite, *verification, code.clone(), *policy);
         self.write(move |conn| {
-            let target = load_invite(conn, &invite)?;
+            let target = load_invite(conn, &invite, code.issued_at)?;
             let contact = target.contact.id;
             judge_email(conn, contact, code.issued_at, &policy)?;
             if exists(
@@ -825,7 +942,7 @@ impl AccessStore for SqliteStore {
         let (token, policy, request) = (*session, *policy, request.clone());
         let written = self
             .write(move |conn| {
-                let mut s = load_session(conn, &token)?;
+                let mut s = load_session(conn, &token, now)?;
                 if let Some(refresh) = rules::judge_session(&s.state, now, &policy)? {
                     conn.prepare_cached(
                     "UPDATE sessions SET refreshed_at = ?1, expires_at = ?2 WHERE token_hash = ?3",
@@ -874,7 +991,7 @@ impl AccessStore for SqliteStore {
                     "the disk is full: a request is let in without its access-log entry or session refresh"
                 );
                 self.read(move |conn| {
-                    let s = load_session(conn, &token)?;
+                    let s = load_session(conn, &token, now)?;
                     rules::judge_session(&s.state, now, &policy)?;
                     Ok(s.ctx)
                 })

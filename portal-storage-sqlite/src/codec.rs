@@ -165,6 +165,12 @@ pub(crate) fn to_json(value: &impl Serialize) -> Result<String> {
     serde_json::to_string(value).map_err(|e| Error::storage("encoding a value as JSON", e))
 }
 
+/// A contact's guest record as stored in `contacts.guest` (NULL for the client's
+/// own contacts).
+pub(crate) fn guest_json(guest: Option<&portal_core::model::Guest>) -> Result<Option<String>> {
+    guest.map(to_json).transpose()
+}
+
 /// A stored JSON value.
 pub(crate) fn json<T: DeserializeOwned>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
     let text: String = row.get(idx)?;
@@ -322,13 +328,13 @@ pub(crate) fn portal_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Portal> 
 macro_rules! contact_cols {
     () => {
         "c.id, c.portal_id, c.name, c.email, c.revoked_at, c.created_at, c.time_zone, \
-         c.invited_by, c.awaiting_approval, c.role"
+         c.invited_by, c.awaiting_approval, c.role, c.guest"
     };
 }
 pub(crate) use contact_cols;
 
 /// Number of columns in `contact_cols!()`.
-pub(crate) const CONTACT_WIDTH: usize = 10;
+pub(crate) const CONTACT_WIDTH: usize = 11;
 
 /// A contact from `contact_cols!()` starting at column `base`.
 pub(crate) fn contact_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Contact> {
@@ -346,6 +352,10 @@ pub(crate) fn contact_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Contact
         },
         awaiting_approval: row.get(base + 8)?,
         role: row.get(base + 9)?,
+        guest: match row.get_ref(base + 10)? {
+            rusqlite::types::ValueRef::Null => None,
+            _ => Some(json(row, base + 10)?),
+        },
     })
 }
 

@@ -1125,10 +1125,11 @@ fn host_free(
 /// Writes a new contact row, every column of [`Contact`] (the caller checked the
 /// portal, the id and the email).
 pub(crate) fn insert_contact(conn: &rusqlite::Connection, c: &Contact) -> Result<()> {
+    let guest = crate::codec::guest_json(c.guest.as_ref())?;
     conn.prepare_cached(
         "INSERT INTO contacts (id, portal_id, name, email, revoked_at, created_at, time_zone,
-                               invited_by, awaiting_approval, role)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                               invited_by, awaiting_approval, role, guest)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -1141,7 +1142,8 @@ pub(crate) fn insert_contact(conn: &rusqlite::Connection, c: &Contact) -> Result
             c.time_zone.name(),
             c.invited_by.map(|i| i.as_bytes().to_vec()),
             c.awaiting_approval,
-            c.role
+            c.role,
+            guest
         ])
     })
     .db("storing a contact")?;

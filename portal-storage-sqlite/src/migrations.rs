@@ -812,6 +812,16 @@ const V28: &str = r#"
 ALTER TABLE tasks ADD COLUMN for_role TEXT;
 "#;
 
+/// Version 29: guests (issue 15).
+/// - `contacts.guest`: NULL for the client's own contacts; for a guest, JSON with
+///   their organisation, the end of their access (`access_ends_at`, RFC 3339, absent
+///   for none) and the ids of the tasks shared with them (`shared_tasks`), written
+///   with the contact in one transaction so every access decision reads it with the
+///   contact.
+const V29: &str = r#"
+ALTER TABLE contacts ADD COLUMN guest TEXT;
+"#;
+
 /// Version 30: documents the MSP shares on a task (issue 14, "Documents the client can
 /// open"; see `portal_core::attachments`).
 /// - `task_attachments`: one row per file staff attached to a task: its cleaned name,
@@ -855,7 +865,7 @@ CREATE INDEX document_opens_contact ON document_opens (contact_id);
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
     V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18, V19, V21, V23,
-    V24, V25, V26, V27, V28, V30,
+    V24, V25, V26, V27, V28, V29, V30,
 ];
 
 /// The schema version this build writes: the number of migrations.

@@ -260,6 +260,12 @@ fn body_for(op: &Value) -> Option<Value> {
         "ClearStuckInput" => json!({"answer": "Sent it by phone."}),
         "DueDateDecisionInput" => json!({"approve": true}),
         "ColleagueInvitationsInput" => json!({"mode": "at_once"}),
+        "GuestInput" => json!({
+            "name": "Gill Guest",
+            "email": "gill@previous-it.example",
+            "organisation": "Previous IT",
+            "task_ids": [random_id()],
+        }),
         "WebhookEndpointInput" => json!({"url": "https://psa.example.com/hooks"}),
         "WebhookEndpointPatch" => json!({"description": "PSA sync"}),
         other => panic!("no sample body for {other}"),
@@ -1726,6 +1732,55 @@ async fn an_msps_day_through_every_route() {
         "/portals/{portal}/contacts/{contact}/decline",
         &[p.clone(), ids[1].clone()]
     ));
+    // Guests: one invited to a task, a second task shared and unshared, the list,
+    // then their access ended.
+    let gill = call!(
+        req(
+            Method::POST,
+            "/portals/{portal}/guests",
+            std::slice::from_ref(&p)
+        )
+        .json(json!({
+            "name": "Gill Guest",
+            "email": "gill@previous-it.example",
+            "organisation": "Previous IT",
+            "access_ends_at": "2099-01-01T00:00:00Z",
+            "task_ids": [api.task("standard")],
+        }))
+    );
+    assert_eq!(gill.status(), 201, "{}", gill.page.body);
+    assert_eq!(gill.json["guest"]["organisation"], "Previous IT");
+    let gid = gill.json["id"].as_str().unwrap().to_owned();
+    let shared = call!(req(
+        Method::PUT,
+        "/portals/{portal}/guests/{contact}/tasks/{task}",
+        &[p.clone(), gid.clone(), api.task("checklist")]
+    ));
+    assert_eq!(
+        shared.json["guest"]["shared_task_ids"],
+        json!([api.task("standard"), api.task("checklist")])
+    );
+    let unshared = call!(req(
+        Method::DELETE,
+        "/portals/{portal}/guests/{contact}/tasks/{task}",
+        &[p.clone(), gid.clone(), api.task("checklist")]
+    ));
+    assert_eq!(
+        unshared.json["guest"]["shared_task_ids"],
+        json!([api.task("standard")])
+    );
+    let guests = call!(req(
+        Method::GET,
+        "/portals/{portal}/guests",
+        std::slice::from_ref(&p)
+    ));
+    assert_eq!(guests.json["items"][0]["id"], gid.as_str());
+    let ended = call!(req(
+        Method::POST,
+        "/portals/{portal}/guests/{contact}/end-access",
+        &[p.clone(), gid.clone()]
+    ));
+    assert!(ended.json["guest"]["access_ends_at"].is_string());
     // Every route of the document was called with success.
     let documented: std::collections::BTreeSet<String> = routes(&api.doc)
         .into_iter()
@@ -3351,6 +3406,17 @@ async fn every_creating_route_replays_an_idempotency_key() {
         let params = own_params(&api, &path, &template).await;
         let key = format!("retry-{n}");
         let body = body_for(&op).unwrap_or_else(|| json!({}));
+        // A guest needs a real task of the portal to be shared.
+        let body = if path == "/portals/{portal}/guests" {
+            json!({
+                "name": "Gill Guest",
+                "email": "gill@previous-it.example",
+                "organisation": "Previous IT",
+                "task_ids": [api.task("standard")],
+            })
+        } else {
+            body
+        };
         let send = |body: Value| {
             req(method.clone(), &path, &params)
                 .json(body)

@@ -12,6 +12,7 @@ mod documents;
 mod embedding;
 mod errors;
 mod filedrop;
+mod guests;
 mod headers;
 mod help;
 mod hosts;

@@ -1491,6 +1491,7 @@ async fn pending_colleague(rig: &Rig, name: &str, email: &str) -> portal_core::m
         invited_by: Some(rig.seeded.contact.id),
         awaiting_approval: true,
         role: None,
+        guest: None,
     };
     rig.kit.service.store().add_contact(&c, None).await.unwrap();
     c

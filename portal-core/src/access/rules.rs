@@ -19,10 +19,29 @@ pub fn judge_contact(contact: &Contact) -> Result<()> {
     Ok(())
 }
 
-/// Judges an invite found by its hash: a revoked contact answers `Revoked(Contact)`
-/// (whatever the invite says), a revoked invite `Revoked(Invite)`.
-pub fn judge_invite(invite_revoked: bool, contact: &Contact) -> Result<()> {
+/// [`judge_contact`] at `now`: a guest whose access ended before `now` (see
+/// [`crate::workflow::guests::access_ended`]) is refused like a revoked contact
+/// (`Revoked(Contact)`), so every invite, verification step and session of theirs
+/// stops on the first request after the end date.
+pub fn judge_contact_at(contact: &Contact, now: DateTime<Utc>) -> Result<()> {
     judge_contact(contact)?;
+    if crate::workflow::guests::access_ended(contact, now) {
+        return Err(Error::revoked(Entity::Contact));
+    }
+    Ok(())
+}
+
+/// Whether `contact` counts as revoked for its sessions at `now`: revoked by the MSP,
+/// or a guest past their end date (the `contact_revoked` of [`SessionState`]).
+pub fn contact_revoked_at(contact: &Contact, now: DateTime<Utc>) -> bool {
+    judge_contact_at(contact, now).is_err()
+}
+
+/// Judges an invite found by its hash at `now`: a revoked contact (or a guest past
+/// their end date) answers `Revoked(Contact)` (whatever the invite says), a revoked
+/// invite `Revoked(Invite)`.
+pub fn judge_invite(invite_revoked: bool, contact: &Contact, now: DateTime<Utc>) -> Result<()> {
+    judge_contact_at(contact, now)?;
     if invite_revoked {
         return Err(Error::revoked(Entity::Invite));
     }
@@ -72,7 +91,7 @@ fn judge_verification_as(
     contact: &Contact,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    judge_contact(contact)?;
+    judge_contact_at(contact, now)?;
     if v.ended {
         return Err(Error::not_found(missing));
     }
@@ -649,6 +668,7 @@ mod tests {
             invited_by: None,
             awaiting_approval: false,
             role: None,
+            guest: None,
         };
         let expires_at = verification_expiry(t0(), &pol());
         assert_eq!(expires_at, t0() + TimeDelta::minutes(150));

@@ -25,9 +25,18 @@ pub async fn invites(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(target, expected);
-    assert_eq!(store.open_invite(&inv1).await.unwrap(), expected);
     assert_eq!(
-        store.open_invite(&inv1).await.unwrap(),
+        store
+            .open_invite(&inv1, super::support::t0())
+            .await
+            .unwrap(),
+        expected
+    );
+    assert_eq!(
+        store
+            .open_invite(&inv1, super::support::t0())
+            .await
+            .unwrap(),
         expected,
         "opening twice works"
     );
@@ -35,12 +44,18 @@ pub async fn invites(store: &dyn Store) {
 
     let inv2 = invite(store, w.contact.id, t0() + mins(1)).await;
     assert_err!(
-        store.open_invite(&inv1).await,
+        store.open_invite(&inv1, super::support::t0()).await,
         Error::NotFound {
             entity: Entity::Invite
         }
     );
-    assert_eq!(store.open_invite(&inv2).await.unwrap(), expected);
+    assert_eq!(
+        store
+            .open_invite(&inv2, super::support::t0())
+            .await
+            .unwrap(),
+        expected
+    );
     assert_err!(
         store
             .start_verification(&inv1, &token(), &new_code(t0() + mins(1)), &limits())
@@ -51,7 +66,7 @@ pub async fn invites(store: &dyn Store) {
     );
 
     assert_err!(
-        store.open_invite(&token()).await,
+        store.open_invite(&token(), super::support::t0()).await,
         Error::NotFound {
             entity: Entity::Invite
         }
@@ -76,7 +91,7 @@ pub async fn invites(store: &dyn Store) {
         .await
         .unwrap();
     assert_err!(
-        store.open_invite(&inv2).await,
+        store.open_invite(&inv2, super::support::t0()).await,
         Error::Revoked {
             entity: Entity::Invite
         }
@@ -98,14 +113,20 @@ pub async fn invites(store: &dyn Store) {
     );
 
     let inv3 = invite(store, w.contact.id, t0() + mins(3)).await;
-    assert_eq!(store.open_invite(&inv3).await.unwrap(), expected);
+    assert_eq!(
+        store
+            .open_invite(&inv3, super::support::t0())
+            .await
+            .unwrap(),
+        expected
+    );
 
     store
         .revoke_contact(w.contact.id, t0() + mins(4), None)
         .await
         .unwrap();
     assert_err!(
-        store.open_invite(&inv3).await,
+        store.open_invite(&inv3, super::support::t0()).await,
         Error::Revoked {
             entity: Entity::Contact
         }
@@ -131,12 +152,18 @@ pub async fn invites(store: &dyn Store) {
     assert_eq!(reinstated, expected, "re-issuing clears the revocation");
     assert_eq!(store.contact(w.contact.id).await.unwrap().revoked_at, None);
     assert_err!(
-        store.open_invite(&inv3).await,
+        store.open_invite(&inv3, super::support::t0()).await,
         Error::NotFound {
             entity: Entity::Invite
         }
     );
-    assert_eq!(store.open_invite(&inv4).await.unwrap(), expected);
+    assert_eq!(
+        store
+            .open_invite(&inv4, super::support::t0())
+            .await
+            .unwrap(),
+        expected
+    );
     start(store, &inv4, t0() + mins(5)).await;
 }
 

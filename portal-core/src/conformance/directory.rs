@@ -916,7 +916,7 @@ pub async fn remove_contact_erases_access(store: &dyn Store) {
     );
     assert!(
         matches!(
-            store.open_invite(&invite).await,
+            store.open_invite(&invite, super::support::t0()).await,
             Err(Error::NotFound { .. })
         ),
         "the removed contact's invite is gone"

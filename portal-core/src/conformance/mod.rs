@@ -76,6 +76,7 @@ mod directory;
 mod documents;
 mod filedrop;
 mod guards;
+mod guests;
 mod idempotency;
 mod onboarding;
 mod outbox;
@@ -142,6 +143,7 @@ pub use guards::{
     concurrent_emails_at_the_limit, concurrent_wrong_codes_per_contact, email_limit_per_contact,
     invite_death_ends_verifications, verification_lifetime, wrong_codes_per_contact,
 };
+pub use guests::{guest_end_date, guest_invites, guest_sharing};
 pub use idempotency::{
     concurrent_idempotency_reserves, idempotency_expiry_and_lease, idempotency_prune,
     idempotency_reserve_and_replay,
@@ -222,6 +224,10 @@ pub async fn run_all(store: Arc<dyn Store>) {
     colleague_invites(s).await;
     colleague_cap(s).await;
     concurrent_colleague_invites(store.clone()).await;
+    // Guests.
+    guest_invites(s).await;
+    guest_sharing(s).await;
+    guest_end_date(s).await;
     phases_and_tasks(s).await;
     concurrent_positions(store.clone()).await;
     portal_snapshot_order(s).await;
@@ -387,6 +393,7 @@ macro_rules! conformance_tests {
             activity_pages_by_key, access_log_pages_by_key,
             portals_page_by_key, contacts_page_by_key, templates_page_by_key,
             remove_contact_erases_access, colleague_invites, colleague_cap,
+            guest_invites, guest_sharing, guest_end_date,
             phases_and_tasks, portal_snapshot_order, logos, onboarding_team,
             tenant_isolation, invites, revoke_invite_keeps_sessions, start_verification,
             verification_limit_per_contact, code_redeem_creates_session,

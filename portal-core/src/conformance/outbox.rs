@@ -229,7 +229,7 @@ pub async fn outbox_queued_with_their_unit(store: &dyn Store) {
         Error::Conflict { .. }
     );
     store
-        .open_invite(&invite)
+        .open_invite(&invite, super::support::t0())
         .await
         .expect("an issue_invite refused for a taken email id issues nothing");
 

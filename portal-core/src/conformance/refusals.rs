@@ -43,7 +43,7 @@ pub async fn revoked_contact_refused_everywhere(store: &dyn Store) {
         .await
         .unwrap();
     assert_err!(
-        store.open_invite(&inv).await,
+        store.open_invite(&inv, super::support::t0()).await,
         Error::Revoked {
             entity: Entity::Invite
         }
@@ -61,7 +61,7 @@ pub async fn revoked_contact_refused_everywhere(store: &dyn Store) {
     let at = t0() + mins(3);
     store.revoke_contact(w.contact.id, at, None).await.unwrap();
     assert_err!(
-        store.open_invite(&inv).await,
+        store.open_invite(&inv, super::support::t0()).await,
         Error::Revoked {
             entity: Entity::Contact
         }
@@ -548,7 +548,15 @@ pub async fn portal_status_reaches_access_flow(store: &dyn Store) {
             .await
             .unwrap();
         assert_eq!(target.portal.status, status);
-        assert_eq!(store.open_invite(&t).await.unwrap().portal.status, status);
+        assert_eq!(
+            store
+                .open_invite(&t, super::support::t0())
+                .await
+                .unwrap()
+                .portal
+                .status,
+            status
+        );
         let by_code = start(store, &t, t0()).await;
         assert_eq!(
             store

@@ -242,7 +242,7 @@ pub async fn revoke_contact(store: &dyn Store) {
         }
     );
     assert_err!(
-        store.open_invite(&inv).await,
+        store.open_invite(&inv, super::support::t0()).await,
         Error::Revoked {
             entity: Entity::Contact
         }

@@ -61,6 +61,7 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "staff_attachment",
     "review_queue",
     "pending_colleagues",
+    "guests",
     "pending_due_dates",
     "failed_mail",
     "list_portals",
@@ -95,6 +96,9 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "approve_colleague",
     "decline_colleague",
     "set_colleague_invitations",
+    "add_guest",
+    "share_guest_task",
+    "end_guest_access",
     "answer_question",
     "update_tenant_branding",
     "update_portal_branding",
@@ -212,6 +216,8 @@ struct TenantA {
     /// Two colleagues the contact invited, awaiting approval.
     to_approve: ContactId,
     to_decline: ContactId,
+    /// A guest staff invited to the standard task.
+    guest: ContactId,
 }
 
 async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
@@ -431,8 +437,24 @@ async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
         .await
         .unwrap()
         .id;
+    let guest = service
+        .add_guest(
+            &admin,
+            portal,
+            &crate::service::GuestSpec {
+                name: "Gill Guest",
+                email: "gill@previous-it.example",
+                organisation: "Previous IT",
+                access_ends_at: None,
+                tasks: &[standard],
+            },
+        )
+        .await
+        .unwrap()
+        .id;
     let a = TenantA {
         attachment,
+        guest,
         stuck,
         due,
         to_approve,
@@ -515,7 +537,10 @@ async fn state_of(kit: &TestService, a: &TenantA) -> String {
     out.push(format!("{:?}", store.contacts(a.portal).await));
     out.push(format!(
         "invite opens: {}",
-        store.open_invite(&a.invite.hash()).await.is_ok()
+        store
+            .open_invite(&a.invite.hash(), super::support::t0())
+            .await
+            .is_ok()
     ));
     out.push(format!("{:?}", store.access_log(a.portal, 1000).await));
     out.push(format!("{:?}", store.activity(a.portal, 1000).await));
@@ -762,6 +787,29 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
             let pending = service.pending_colleagues(staff, p).await?;
             shows_a(staff, a, !pending.is_empty())
         }
+        "guests" => {
+            let guests = service.guests(staff, p).await?;
+            shows_a(staff, a, !guests.is_empty())
+        }
+        "add_guest" => service
+            .add_guest(
+                staff,
+                p,
+                &crate::service::GuestSpec {
+                    name: "Vera Vendor",
+                    email: "vera@vendor.example",
+                    organisation: "Vendor Inc",
+                    access_ends_at: None,
+                    tasks: &[a.checklist],
+                },
+            )
+            .await
+            .map(drop),
+        "share_guest_task" => service
+            .share_guest_task(staff, a.guest, a.checklist, true)
+            .await
+            .map(drop),
+        "end_guest_access" => service.end_guest_access(staff, a.guest).await.map(drop),
         "approve_colleague" => service
             .approve_colleague(staff, a.to_approve)
             .await
@@ -1092,6 +1140,7 @@ const NOT_IN_A_FEED: &[&str] = &[
     "review_queue",
     "pending_due_dates",
     "pending_colleagues",
+    "guests",
     "failed_mail",
     "list_portals",
     "list_contacts",

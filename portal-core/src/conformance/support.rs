@@ -179,6 +179,7 @@ pub(crate) fn new_contact(portal: PortalId, email: &str, created_at: DateTime<Ut
         invited_by: None,
         awaiting_approval: false,
         role: None,
+        guest: None,
     }
 }
 

@@ -111,7 +111,7 @@ async fn assert_nothing_written(
     );
     if let Some(tok) = &invite.token {
         assert_err!(
-            store.open_invite(tok).await,
+            store.open_invite(tok, super::support::t0()).await,
             Error::NotFound {
                 entity: Entity::Invite
             }
@@ -146,7 +146,10 @@ pub async fn colleague_invites(store: &dyn Store) {
         store.contact(invite.colleague.id).await.unwrap(),
         invite.colleague
     );
-    let opened = store.open_invite(&tok.unwrap()).await.unwrap();
+    let opened = store
+        .open_invite(&tok.unwrap(), super::support::t0())
+        .await
+        .unwrap();
     assert_eq!(
         opened.contact.id, invite.colleague.id,
         "the colleague's own invite is issued in the unit"
@@ -210,7 +213,12 @@ pub async fn colleague_invites(store: &dyn Store) {
         "issue_invite (the approval) clears awaiting_approval"
     );
     assert_eq!(
-        store.open_invite(&approved).await.unwrap().contact.id,
+        store
+            .open_invite(&approved, super::support::t0())
+            .await
+            .unwrap()
+            .contact
+            .id,
         pending.colleague.id
     );
 

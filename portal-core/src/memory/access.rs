@@ -11,26 +11,26 @@ use super::{
 use crate::access::rules::{self, CodeOutcome, CodeState, Withdrawal};
 use crate::access::{AccessPolicy, SessionPolicy};
 use crate::error::{Entity, Error, Result};
-use crate::ids::{ContactId, PortalId};
-use crate::model::Contact;
+use crate::ids::{ContactId, PortalId, TaskId};
+use crate::model::{Contact, Guest};
 use crate::outbox::OutboxMessage;
 use crate::secret::{CodeHash, TokenHash};
 use crate::store::{
     AccessEvent, AccessLogEntry, AccessStore, ClientContext, ColleagueInvite, ContactInPortal,
-    NewCode, NewSession, Page, PageKey, RequestInfo, SessionSummary, VerificationView,
+    NewCode, NewGuest, NewSession, Page, PageKey, RequestInfo, SessionSummary, VerificationView,
 };
 use crate::workflow::ActivityEntry;
-use crate::workflow::team;
+use crate::workflow::{guests, team};
 
 impl State {
     /// The contact an invite is for, judged by [`rules::judge_invite`].
-    fn invite_target(&self, invite: &TokenHash) -> Result<ContactInPortal> {
+    fn invite_target(&self, invite: &TokenHash, now: DateTime<Utc>) -> Result<ContactInPortal> {
         let rec = self
             .invites
             .get(invite)
             .ok_or_else(|| not_found(Entity::Invite))?;
         let target = self.target(rec.contact)?;
-        rules::judge_invite(rec.revoked_at.is_some(), &target.contact)?;
+        rules::judge_invite(rec.revoked_at.is_some(), &target.contact, now)?;
         Ok(target)
     }
 
@@ -220,7 +220,11 @@ impl AccessStore for MemoryStore {
             let active = st
                 .contacts
                 .values()
-                .filter(|o| o.value.portal_id == c.portal_id && o.value.revoked_at.is_none())
+                .filter(|o| {
+                    o.value.portal_id == c.portal_id
+                        && o.value.revoked_at.is_none()
+                        && o.value.guest.is_none()
+                })
                 .count();
             team::judge_colleague_invite(
                 mode,
@@ -295,8 +299,115 @@ impl AccessStore for MemoryStore {
         })
     }
 
-    async fn open_invite(&self, token: &TokenHash) -> Result<ContactInPortal> {
-        self.with(|st| st.invite_target(token))
+    async fn open_invite(&self, token: &TokenHash, now: DateTime<Utc>) -> Result<ContactInPortal> {
+        self.with(|st| st.invite_target(token, now))
+    }
+
+    async fn add_guest(&self, new: &NewGuest) -> Result<ContactInPortal> {
+        self.with(|st| {
+            let c = &new.guest;
+            let Some(guest) = &c.guest else {
+                return Err(Error::invalid(
+                    "contact",
+                    "a guest must carry its guest record",
+                ));
+            };
+            if !st.portals.contains_key(&c.portal_id) {
+                return Err(not_found(Entity::Portal));
+            }
+            if st.contacts.contains_key(&c.id) {
+                return Err(Error::conflict("contact id already exists"));
+            }
+            if st
+                .contacts
+                .values()
+                .any(|o| o.value.portal_id == c.portal_id && o.value.email == c.email)
+            {
+                return Err(Error::conflict(
+                    "a contact with this email already exists in this portal",
+                ));
+            }
+            if st.invites.contains_key(&new.token) {
+                return Err(Error::conflict("invite token already exists"));
+            }
+            let mut shared = Guest {
+                shared_tasks: Vec::new(),
+                ..guest.clone()
+            };
+            for task in &guest.shared_tasks {
+                let found = st.tasks.get(task).ok_or_else(|| not_found(Entity::Task))?;
+                guests::judge_shareable(c, found)?;
+                shared = guests::share(&shared, *task, true)?;
+            }
+            new.activity.ensure_portal(c.portal_id)?;
+            st.check_new_mail(&new.emails)?;
+            let stored = Contact {
+                guest: Some(shared),
+                ..c.clone()
+            };
+            let seq = st.seq();
+            st.contacts.insert(c.id, Seq { seq, value: stored });
+            st.current_invite.insert(c.id, new.token);
+            st.invites.insert(
+                new.token,
+                InviteRec {
+                    contact: c.id,
+                    issued_at: c.created_at,
+                    revoked_at: None,
+                },
+            );
+            st.activity.push(new.activity.clone());
+            st.queue_mail(&new.emails);
+            st.target(c.id)
+        })
+    }
+
+    async fn share_task(
+        &self,
+        contact: ContactId,
+        task: TaskId,
+        shared: bool,
+        activity: &ActivityEntry,
+    ) -> Result<Contact> {
+        self.with(|st| {
+            let current = st.contact(contact)?.clone();
+            let Some(guest) = &current.guest else {
+                return Err(Error::invalid("contact", "only a guest has tasks shared"));
+            };
+            if shared {
+                let found = st.tasks.get(&task).ok_or_else(|| not_found(Entity::Task))?;
+                guests::judge_shareable(&current, found)?;
+            }
+            let next = guests::share(guest, task, shared)?;
+            activity.ensure_portal(current.portal_id)?;
+            st.activity.push(activity.clone());
+            let c = st
+                .contacts
+                .get_mut(&contact)
+                .ok_or_else(|| not_found(Entity::Contact))?;
+            c.value.guest = Some(next);
+            Ok(c.value.clone())
+        })
+    }
+
+    async fn end_guest_access(
+        &self,
+        contact: ContactId,
+        at: DateTime<Utc>,
+        activity: &ActivityEntry,
+    ) -> Result<Contact> {
+        self.with(|st| {
+            let current = st.contact(contact)?;
+            let next = guests::end_access(current, at)?;
+            activity.ensure_portal(current.portal_id)?;
+            st.activity.push(activity.clone());
+            let c = st
+                .contacts
+                .get_mut(&contact)
+                .ok_or_else(|| not_found(Entity::Contact))?;
+            c.value.guest = Some(next);
+            Ok(c.value.clone())
+        })
     }
 
     async fn start_verification(
@@ -307,7 +418,7 @@ impl AccessStore for MemoryStore {
         policy: &AccessPolicy,
     ) -> Result<ContactInPortal> {
         self.with(|st| {
-            let target = st.invite_target(invite)?;
+            let target = st.invite_target(invite, code.issued_at)?;
             let contact = target.contact.id;
             if st.verifications.contains_key(verification) {
                 return Err(Error::conflict("verification token already exists"));
@@ -488,7 +599,7 @@ impl AccessStore for MemoryStore {
                 .get(session)
                 .ok_or_else(|| not_found(Entity::Session))?;
             let target = st.target(rec.contact)?;
-            let state = rec.state(target.contact.revoked_at.is_some());
+            let state = rec.state(rules::contact_revoked_at(&target.contact, now));
             let refresh = rules::judge_session(&state, now, policy)?;
             let expires_at = refresh.map_or(state.expires_at, |r| r.expires_at);
             if let Some(rec) = st.sessions.get_mut(session) {

@@ -7,6 +7,7 @@ mod audit;
 mod credentials;
 mod documents;
 mod filedrop;
+mod guests;
 mod help;
 mod onboarding;
 mod outbox;
@@ -26,6 +27,7 @@ pub use credentials::SubmittedCredentials;
 pub use documents::{QueueItem, RotationCounts, RotationReport};
 #[cfg(feature = "tokio")]
 pub use filedrop::spawn_file_drop_sweeper;
+pub use guests::GuestSpec;
 pub use help::PendingDueDate;
 pub use outbox::{DeliveryReport, MailDelivery};
 #[cfg(feature = "tokio")]
@@ -478,6 +480,7 @@ impl PortalService {
             invited_by: None,
             awaiting_approval: false,
             role,
+            guest: None,
         };
         let activity = self.staff_entry(
             staff,
@@ -780,7 +783,8 @@ impl PortalService {
         token: &InviteToken,
         request: &RequestInfo,
     ) -> Result<ContactInPortal> {
-        let target = self.inner.store.open_invite(&token.hash()).await?;
+        let now = self.inner.clock.now();
+        let target = self.inner.store.open_invite(&token.hash(), now).await?;
         open_to_clients(target.portal.status)?;
         self.log(&target, AccessEvent::InviteOpened, request)
             .await?;
@@ -794,7 +798,8 @@ impl PortalService {
         invite: &InviteToken,
         request: &RequestInfo,
     ) -> Result<(VerificationToken, VerificationView)> {
-        let invited = self.inner.store.open_invite(&invite.hash()).await?;
+        let now = self.inner.clock.now();
+        let invited = self.inner.store.open_invite(&invite.hash(), now).await?;
         open_to_clients(invited.portal.status)?;
         let rng = self.inner.random.as_ref();
         let verification = VerificationToken::generate(rng);

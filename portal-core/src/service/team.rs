@@ -28,7 +28,8 @@ pub struct InvitedColleague {
 
 impl PortalService {
     /// The colleagues a signed-in contact sees on the team page: every contact of
-    /// their portal that is not revoked, oldest first (the contact included).
+    /// their portal that is not revoked, oldest first (the contact included). Guests
+    /// are not the client's colleagues and are not listed.
     pub async fn colleagues(&self, ctx: &ClientContext) -> Result<Vec<Contact>> {
         Ok(self
             .inner
@@ -36,7 +37,7 @@ impl PortalService {
             .contacts(ctx.portal_id)
             .await?
             .into_iter()
-            .filter(|c| c.revoked_at.is_none())
+            .filter(|c| c.revoked_at.is_none() && c.guest.is_none())
             .collect())
     }
 
@@ -58,6 +59,7 @@ impl PortalService {
         email: &str,
     ) -> Result<InvitedColleague> {
         super::open_to_clients(ctx.portal_status)?;
+        crate::workflow::guests::judge_team_action(ctx.guest.as_ref())?;
         let name = clean_label("name", name, MAX_NAME)?;
         let email = EmailAddress::parse(email)?;
         let portal = self.inner.store.portal(ctx.portal_id).await?;
@@ -79,6 +81,7 @@ impl PortalService {
             invited_by: Some(ctx.contact_id),
             awaiting_approval: !at_once,
             role: None,
+            guest: None,
         };
         let mut emails = Vec::new();
         let token = if at_once {
@@ -277,6 +280,7 @@ impl PortalService {
         to: Option<(ContactId, String)>,
     ) -> Result<Task> {
         super::open_to_clients(ctx.portal_status)?;
+        crate::workflow::guests::judge_team_action(ctx.guest.as_ref())?;
         let actor = client_actor(ctx);
         let service = self.clone();
         let links = self.inner.links.clone();

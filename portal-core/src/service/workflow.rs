@@ -76,6 +76,9 @@ impl PortalService {
     /// A task of the client's own portal (`NotFound` for any other portal's task, and
     /// for an internal one: a client never reaches it, not even by its id).
     pub async fn task(&self, ctx: &ClientContext, task: TaskId) -> Result<Task> {
+        // A guest reaches only the tasks shared with them, here too and not only at
+        // the HTTP routes: every client use case that reads a task goes through this.
+        ctx.judge_reach(crate::workflow::guests::Reach::Task(task))?;
         let task = self.inner.store.task(ctx.portal_id, task).await?;
         crate::workflow::plan::visible_to(&client_actor(ctx), &task)?;
         Ok(task)

@@ -317,6 +317,10 @@ pub const fn event_type(kind: ActivityKind) -> &'static str {
         K::ColleagueInvitationsSet => "portal.colleague_invitations_set",
         K::AttachmentAdded => "attachment.added",
         K::AttachmentDeleted => "attachment.deleted",
+        K::GuestInvited => "guest.invited",
+        K::GuestTaskShared => "guest.task_shared",
+        K::GuestTaskUnshared => "guest.task_unshared",
+        K::GuestAccessEnded => "guest.access_ended",
     }
 }
 
@@ -383,6 +387,10 @@ pub const EVENT_TYPES: &[&str] = &[
     "portal.colleague_invitations_set",
     "attachment.added",
     "attachment.deleted",
+    "guest.invited",
+    "guest.task_shared",
+    "guest.task_unshared",
+    "guest.access_ended",
 ];
 
 /// Whether `filter` (empty: every type) lets events of `event_type` through.

@@ -146,6 +146,16 @@ pub enum ActivityKind {
     AttachmentAdded,
     /// The MSP deleted a file it had attached to a task (the detail has its name).
     AttachmentDeleted,
+    /// Staff invited a guest from outside the client company (the subject is the
+    /// guest's name, the detail their organisation). Staff-only.
+    GuestInvited,
+    /// Staff shared a task with a guest (the task is the entry's task, the subject
+    /// the guest's name). Staff-only.
+    GuestTaskShared,
+    /// Staff stopped sharing a task with a guest. Staff-only.
+    GuestTaskUnshared,
+    /// Staff ended a guest's access (the subject is the guest's name). Staff-only.
+    GuestAccessEnded,
 }
 
 impl ActivityKind {
@@ -212,6 +222,10 @@ impl ActivityKind {
             Self::ColleagueInvitationsSet => "changed who may invite colleagues to",
             Self::AttachmentAdded => "shared a document on",
             Self::AttachmentDeleted => "removed a shared document from",
+            Self::GuestInvited => "invited the guest",
+            Self::GuestTaskShared => "shared a task with the guest",
+            Self::GuestTaskUnshared => "stopped sharing a task with the guest",
+            Self::GuestAccessEnded => "ended the access of the guest",
         }
     }
 
@@ -240,6 +254,10 @@ impl ActivityKind {
                 | Self::ColleagueApproved
                 | Self::ColleagueDeclined
                 | Self::ColleagueInvitationsSet
+                | Self::GuestInvited
+                | Self::GuestTaskShared
+                | Self::GuestTaskUnshared
+                | Self::GuestAccessEnded
         )
     }
 }

@@ -9,6 +9,7 @@ pub mod conversation;
 pub mod documents;
 pub mod due_dates;
 pub mod evidence;
+pub mod guests;
 pub mod ics;
 pub mod plan;
 pub mod stuck;

@@ -239,7 +239,7 @@ pub fn hand_off(
             "only a task assigned to you can be handed to a colleague",
         ));
     }
-    if to.portal_id != task.portal_id || to.id == me || !is_active(to) {
+    if to.portal_id != task.portal_id || to.id == me || !super::guests::is_colleague(to) {
         return Err(Error::invalid(
             "to",
             "choose an active colleague of this portal",

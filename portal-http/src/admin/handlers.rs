@@ -66,6 +66,21 @@ fn id<T: std::str::FromStr>(raw: &str, entity: Entity) -> Result<T, ApiError> {
         .map_err(|_| ApiError::Core(Error::NotFound { entity }))
 }
 
+/// The `task_ids` array of a body: task ids as strings (an id that does not parse
+/// is `Invalid("task_ids")`).
+fn task_ids(m: &serde_json::Map<String, Value>) -> Result<Vec<portal_core::TaskId>, ApiError> {
+    let Some(Value::Array(raw)) = m.get("task_ids") else {
+        return Err(input::invalid("task_ids", "must be an array of task ids"));
+    };
+    raw.iter()
+        .map(|v| {
+            v.as_str()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| input::invalid("task_ids", "must be an array of task ids"))
+        })
+        .collect()
+}
+
 fn param<'a>(call: &'a Call<'_>, i: usize) -> &'a str {
     call.params.get(i).copied().unwrap_or_default()
 }
@@ -333,6 +348,64 @@ impl PortalApp {
                 let p = self.portal_in(call, 0).await?;
                 let all = s.pending_colleagues(&call.staff, p.id).await?;
                 Ok(call.page(all.iter().map(|c| views::contact(c, None)).collect()))
+            }
+            Op::ListGuests => {
+                let p = self.portal_in(call, 0).await?;
+                let all = s.guests(&call.staff, p.id).await?;
+                Ok(call.page(all.iter().map(|c| views::contact(c, None)).collect()))
+            }
+            Op::AddGuest => {
+                let p = self.portal_in(call, 0).await?;
+                let m = object(&call.body)?;
+                let name = req_str(m, "name")?;
+                let email = req_str(m, "email")?;
+                let organisation = req_str(m, "organisation")?;
+                let ends = match opt_str(m, "access_ends_at")? {
+                    Some(raw) => Some(
+                        chrono::DateTime::parse_from_rfc3339(&raw)
+                            .map(|t| t.with_timezone(&chrono::Utc))
+                            .map_err(|_| {
+                                input::invalid(
+                                    "access_ends_at",
+                                    "must be an RFC 3339 time like 2026-12-01T15:00:00Z",
+                                )
+                            })?,
+                    ),
+                    None => None,
+                };
+                let tasks = task_ids(m)?;
+                let spec = portal_core::GuestSpec {
+                    name: &name,
+                    email: &email,
+                    organisation: &organisation,
+                    access_ends_at: ends,
+                    tasks: &tasks,
+                };
+                let c = s
+                    .add_guest(&call.staff, p.id, &spec)
+                    .await
+                    .map_err(|e| match e {
+                        Error::Conflict { .. } => input::invalid(
+                            "email",
+                            "this portal already has a contact with this email",
+                        ),
+                        other => rename(other, &[]),
+                    })?;
+                Ok(ApiReply::created(views::contact(&c, None), None))
+            }
+            Op::ShareGuestTask | Op::UnshareGuestTask => {
+                let p = self.portal_in(call, 0).await?;
+                let c = self.contact_in(&p, param(call, 1)).await?;
+                let task: portal_core::TaskId = id(param(call, 2), Entity::Task)?;
+                let shared = route.op == Op::ShareGuestTask;
+                let c = s.share_guest_task(&call.staff, c.id, task, shared).await?;
+                Ok(ApiReply::ok(views::contact(&c, None)))
+            }
+            Op::EndGuestAccess => {
+                let p = self.portal_in(call, 0).await?;
+                let c = self.contact_in(&p, param(call, 1)).await?;
+                let c = s.end_guest_access(&call.staff, c.id).await?;
+                Ok(ApiReply::ok(views::contact(&c, None)))
             }
             Op::ApproveColleague => {
                 let p = self.portal_in(call, 0).await?;

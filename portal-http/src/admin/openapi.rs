@@ -806,6 +806,33 @@ fn schemas() -> Map<String, Value> {
                 "invited_by": { "type": ["string", "null"], "format": "uuid", "description": "The contact who invited this one from the portal, if a colleague did." },
                 "awaiting_approval": { "type": "boolean", "description": "Invited by a colleague and waiting for staff to approve (no link yet)." },
                 "role": { "type": ["string", "null"], "maxLength": 40, "description": "The role the MSP gave the contact (\"primary\", \"technical\", \"billing\"), lower-cased; tasks for that role are the contact's." },
+                "guest": {
+                    "description": "Set for a guest from outside the client company: their organisation, the end of their access and the tasks shared with them (the only ones they see). Null for the client's own contacts.",
+                    "oneOf": [
+                        { "type": "null" },
+                        object(
+                            &["organisation", "access_ends_at", "shared_task_ids"],
+                            json!({
+                                "organisation": s("string"),
+                                "access_ends_at": { "type": ["string", "null"], "format": "date-time" },
+                                "shared_task_ids": { "type": "array", "items": id() },
+                            }),
+                        ),
+                    ],
+                },
+            }),
+        ),
+    );
+    put(
+        "GuestInput",
+        object(
+            &["name", "email", "organisation", "task_ids"],
+            json!({
+                "name": text(200),
+                "email": { "type": "string", "format": "email", "maxLength": 254 },
+                "organisation": text(120),
+                "access_ends_at": { "type": "string", "format": "date-time", "description": "The last instant the guest may come in (in the future); omit for no end." },
+                "task_ids": { "type": "array", "items": id(), "minItems": 1, "maxItems": 50, "description": "The client tasks of the portal to share with the guest." },
             }),
         ),
     );

@@ -30,6 +30,11 @@ pub(crate) enum Op {
     ApproveColleague,
     DeclineColleague,
     SetColleagueInvitations,
+    ListGuests,
+    AddGuest,
+    ShareGuestTask,
+    UnshareGuestTask,
+    EndGuestAccess,
     AddPhase,
     AddTask,
     GetTask,
@@ -380,6 +385,39 @@ pub(crate) fn routes() -> Vec<Route> {
         .body("ColleagueInvitationsInput")
         .ok(200, "Portal")
         .if_match(),
+        r(M::GET, "/portals/{portal}/guests", ListGuests, "listGuests")
+            .summary("The portal's guests (participants from outside the client company, such as the outgoing MSP), oldest first")
+            .ok(200, "ContactPage")
+            .paged(),
+        r(M::POST, "/portals/{portal}/guests", AddGuest, "addGuest")
+            .summary("Invite a guest to specific client tasks: they get their own invitation and see only those tasks and their threads")
+            .body("GuestInput")
+            .ok(201, "Contact")
+            .idempotent(),
+        r(
+            M::PUT,
+            "/portals/{portal}/guests/{contact}/tasks/{task}",
+            ShareGuestTask,
+            "shareGuestTask",
+        )
+        .summary("Share one more client task with a guest (sharing twice changes nothing)")
+        .ok(200, "Contact"),
+        r(
+            M::DELETE,
+            "/portals/{portal}/guests/{contact}/tasks/{task}",
+            UnshareGuestTask,
+            "unshareGuestTask",
+        )
+        .summary("Stop sharing a task with a guest")
+        .ok(200, "Contact"),
+        r(
+            M::POST,
+            "/portals/{portal}/guests/{contact}/end-access",
+            EndGuestAccess,
+            "endGuestAccess",
+        )
+        .summary("End a guest's access now: their sessions, invite and codes stop working on their next request")
+        .ok(200, "Contact"),
         r(M::POST, "/portals/{portal}/phases", AddPhase, "addPhase")
             .summary("Append a phase to the plan")
             .body("PhaseInput")
@@ -891,6 +929,10 @@ const fn use_cases(op: Op) -> &'static [&'static str] {
         ApproveColleague => &["approve_colleague"],
         DeclineColleague => &["decline_colleague"],
         SetColleagueInvitations => &["set_colleague_invitations"],
+        ListGuests => &["guests"],
+        AddGuest => &["add_guest"],
+        ShareGuestTask | UnshareGuestTask => &["share_guest_task"],
+        EndGuestAccess => &["end_guest_access"],
         AddPhase => &["add_phase", "add_plan_phase"],
         AddTask => &["add_task", "add_plan_task"],
         GetTask => &["staff_task"],

@@ -21,7 +21,11 @@ impl PortalApp {
         let token = InviteToken::parse(token)?;
         // Looked up first without a trace, so an invite used on another tenant's host
         // leaves nothing in the access log.
-        let found = self.service.store().open_invite(&token.hash()).await?;
+        let found = self
+            .service
+            .store()
+            .open_invite(&token.hash(), self.service.clock().now())
+            .await?;
         self.admit_host(req, found.portal.tenant_id, Entity::Invite)
             .await?;
         let target = if req.method == Method::HEAD {
@@ -53,7 +57,12 @@ impl PortalApp {
     {
         self.form(req, body).await?;
         let invite = InviteToken::parse(token)?;
-        if let Ok(found) = self.service.store().open_invite(&invite.hash()).await {
+        if let Ok(found) = self
+            .service
+            .store()
+            .open_invite(&invite.hash(), self.service.clock().now())
+            .await
+        {
             self.admit_host(req, found.portal.tenant_id, Entity::Invite)
                 .await?;
         }
@@ -79,7 +88,7 @@ impl PortalApp {
                 let branding = self
                     .service
                     .store()
-                    .open_invite(&invite.hash())
+                    .open_invite(&invite.hash(), self.service.clock().now())
                     .await
                     .ok()
                     .map(|t| t.portal.branding);

@@ -30,6 +30,7 @@ use portal_core::error::{Entity, Error};
 use portal_core::model::Branding;
 use portal_core::secret::SessionToken;
 use portal_core::store::{ClientContext, RequestInfo};
+use portal_core::workflow::guests::Reach;
 use portal_core::{PortalService, TenantId};
 
 mod access;
@@ -38,6 +39,7 @@ mod failure;
 mod filedrop;
 mod portal;
 mod reminders;
+pub mod routes;
 mod settings;
 mod tasks;
 mod team;
@@ -142,6 +144,28 @@ struct Req {
     nonce: String,
     /// The request's `Host` (or HTTP/2 authority), checked by [`PortalApp::admit_host`].
     host: Option<String>,
+    /// What a signed-in participant reaches through this route (see [`reach_of`]):
+    /// [`PortalApp::authenticated`] asks the core's guest rule with it, so every
+    /// client route is checked in one place.
+    reach: Option<Reach>,
+}
+
+/// What the client route at `segments` reaches, for the guest rule
+/// ([`portal_core::workflow::guests::judge_reach`]): a task's pages and actions reach
+/// that task; the home page (which shows a guest only their tasks), signing out and
+/// the pages before sign-in reach nothing to judge; every other signed-in page is
+/// portal-wide. A task id that does not parse is portal-wide (it answers 404 anyway).
+fn reach_of(segments: &[&str]) -> Option<Reach> {
+    match segments {
+        [""] | ["sign-out"] | ["signed-out"] => None,
+        ["i" | "m" | "verify" | "r" | "assets" | "brand", ..] => None,
+        ["favicon.svg" | "favicon.ico"] => None,
+        ["tasks", id, ..] => Some(
+            id.parse::<portal_core::ids::TaskId>()
+                .map_or(Reach::Portal, Reach::Task),
+        ),
+        _ => Some(Reach::Portal),
+    }
 }
 
 impl PortalApp {
@@ -365,7 +389,10 @@ impl PortalApp {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
             .or_else(|| authority.clone());
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let reach = reach_of(&segments);
         let req = Req {
+            reach,
             method: parts.method.clone(),
             query: parts.uri.query().map(str::to_owned),
             info: RequestInfo::new(Some(ip), user_agent, Some(path)),
@@ -377,7 +404,6 @@ impl PortalApp {
             host: request_host,
         };
 
-        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let is_get = matches!(req.method, Method::GET | Method::HEAD);
         let is_post = req.method == Method::POST;
         let host = req

@@ -47,7 +47,7 @@ impl PortalApp {
         if let Ok((_, ctx)) = &result {
             self.admit_host(req, ctx.tenant_id, Entity::Session).await?;
         }
-        result.map_err(|e| {
+        let (token, ctx) = result.map_err(|e| {
             let gone = matches!(
                 e,
                 Error::Revoked { .. } | Error::Expired { .. } | Error::NotFound { .. }
@@ -58,7 +58,48 @@ impl PortalApp {
             } else {
                 failure
             }
-        })
+        })?;
+        // The one guest check of every client route: a guest reaches the tasks shared
+        // with them and nothing portal-wide; the refusal is a plain 404 (their session
+        // stays: they are still signed in to their own tasks).
+        if let Some(reach) = req.reach {
+            ctx.judge_reach(reach)?;
+        }
+        Ok((token, ctx))
+    }
+
+    /// A guest's home: only the tasks shared with them (no plan, tabs, progress,
+    /// documents, team or activity).
+    async fn guest_home(
+        &self,
+        req: &Req,
+        token: &SessionToken,
+        ctx: &ClientContext,
+        guest: &portal_core::model::Guest,
+    ) -> Result<Reply, Failure> {
+        let portal = self.service.client_portal(ctx).await?;
+        let tasks = self.service.guest_tasks(ctx).await?;
+        let today = self
+            .service
+            .clock()
+            .now()
+            .with_timezone(&ctx.time_zone.tz())
+            .date_naive();
+        let c = self
+            .chrome(req, "Tasks shared with you", Some(&portal.branding))
+            .in_zone(ctx.time_zone);
+        let page = pages::home::guest_home(
+            c,
+            guest,
+            &ctx.contact_name,
+            &portal.client_name,
+            &tasks,
+            today,
+            self.config.prefix(),
+        );
+        Ok(self
+            .render(StatusCode::OK, &page)
+            .cookie(self.session_cookie(token, ctx)))
     }
 
     /// A failure answered to a signed-in client carries their MSP's branding, zone
@@ -130,6 +171,9 @@ impl PortalApp {
 
     pub(super) async fn home(&self, req: &Req) -> Result<Reply, Failure> {
         let (token, ctx) = self.authenticated(req).await?;
+        if let Some(guest) = &ctx.guest {
+            return self.guest_home(req, &token, &ctx, guest).await;
+        }
         let plan = self.service.client_plan(&ctx).await?;
         let snap = &plan.snapshot;
         let tab = Tab::from_query(query_param(req, "tab").as_deref());

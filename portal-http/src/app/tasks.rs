@@ -168,7 +168,8 @@ impl PortalApp {
                 .branded(Some(snap.portal.branding.clone())));
         };
         let comments = self.service.comments(ctx, task_id).await?;
-        let colleagues = if task.assignee == portal_core::model::Side::Client {
+        let colleagues = if task.assignee == portal_core::model::Side::Client && ctx.guest.is_none()
+        {
             self.service.colleagues(ctx).await?
         } else {
             Vec::new()
@@ -211,8 +212,9 @@ impl PortalApp {
             .in_zone(ctx.time_zone);
         let page = task_page(
             c,
-            PortalNav::new(prefix),
+            PortalNav::of(prefix, ctx.guest.is_some()),
             TaskPageInput {
+                guest: ctx.guest.is_some(),
                 task,
                 phase,
                 company: &snap.portal.branding.company_name,

@@ -106,6 +106,9 @@ pub struct PortalNav {
     pub team_href: String,
     /// Where "Sign out" posts.
     pub signout_action: String,
+    /// A guest's navigation: only their tasks and "Sign out" (no team, questions or
+    /// settings, which they cannot use).
+    pub guest: bool,
 }
 
 impl PortalNav {
@@ -117,6 +120,25 @@ impl PortalNav {
             settings_href: format!("{prefix}/settings"),
             team_href: format!("{prefix}/team"),
             signout_action: format!("{prefix}/sign-out"),
+            guest: false,
+        }
+    }
+
+    /// The navigation of a guest under `prefix`: the same links minus the ones a
+    /// guest cannot use.
+    pub fn for_guest(prefix: &str) -> Self {
+        Self {
+            guest: true,
+            ..Self::new(prefix)
+        }
+    }
+
+    /// The navigation for a participant: a guest's when `guest`.
+    pub fn of(prefix: &str, guest: bool) -> Self {
+        if guest {
+            Self::for_guest(prefix)
+        } else {
+            Self::new(prefix)
         }
     }
 }

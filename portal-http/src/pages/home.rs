@@ -778,3 +778,53 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
         questions_href: format!("{prefix}/questions"),
     }
 }
+
+/// A guest's home: only the tasks shared with them, under a plain heading naming the
+/// MSP; no plan, progress, documents, team, questions or activity.
+#[derive(Template)]
+#[template(path = "guest_home.html")]
+pub struct GuestHomePage {
+    /// Frame.
+    pub c: Chrome,
+    /// Navigation (a guest's: no team, questions or settings).
+    pub nav: PortalNav,
+    /// Client company.
+    pub client: String,
+    /// The signed-in guest.
+    pub contact_name: String,
+    /// The guest's organisation.
+    pub organisation: String,
+    /// When the guest's access ends, in their zone (zone named).
+    pub access_ends: Option<String>,
+    /// The shared tasks, as cards.
+    pub tasks: Vec<TaskCard>,
+}
+
+/// Builds a guest's home from the tasks shared with them (as
+/// [`portal_core::PortalService::guest_tasks`] reads them).
+pub fn guest_home(
+    c: Chrome,
+    guest: &portal_core::model::Guest,
+    contact_name: &str,
+    client: &str,
+    tasks: &[Task],
+    today: NaiveDate,
+    prefix: &str,
+) -> GuestHomePage {
+    let zone = c.zone;
+    let company = c.company.clone();
+    GuestHomePage {
+        nav: PortalNav::for_guest(prefix),
+        client: client.to_owned(),
+        contact_name: contact_name.to_owned(),
+        organisation: guest.organisation.clone(),
+        access_ends: guest
+            .access_ends_at
+            .map(|at| portal_core::wording::local_time(at, zone)),
+        tasks: tasks
+            .iter()
+            .map(|t| card(t, &company, today, prefix))
+            .collect(),
+        c,
+    }
+}

@@ -627,6 +627,9 @@ fn question_views(
 
 /// Everything needed to build a task page besides the frame.
 pub struct TaskPageInput<'a> {
+    /// Whether the signed-in participant is a guest: they complete and discuss the
+    /// task but never claim or hand it on (they are not the client's colleagues).
+    pub guest: bool,
     /// The task.
     pub task: &'a Task,
     /// Its phase's name.
@@ -906,7 +909,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
 fn team_actions(input: &TaskPageInput<'_>, can_act: bool, base: &str) -> TeamActions {
     let task = input.task;
     let me = input.marks.me;
-    if !can_act {
+    if !can_act || input.guest {
         return TeamActions::default();
     }
     let (claim_action, hand_off_action) = match portal_core::workflow::team::owner(task, me) {
@@ -917,7 +920,7 @@ fn team_actions(input: &TaskPageInput<'_>, can_act: bool, base: &str) -> TeamAct
     let colleagues = input
         .colleagues
         .iter()
-        .filter(|c| c.id != me && portal_core::workflow::team::is_active(c))
+        .filter(|c| c.id != me && portal_core::workflow::guests::is_colleague(c))
         .map(|c| (c.id.to_string(), c.name.clone()))
         .collect::<Vec<_>>();
     TeamActions {

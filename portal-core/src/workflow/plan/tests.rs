@@ -56,6 +56,7 @@ fn contact(n: u128) -> Contact {
         invited_by: None,
         awaiting_approval: false,
         role: None,
+        guest: None,
     }
 }
 

@@ -11,6 +11,7 @@ use crate::Harness;
 
 mod attachments;
 mod documents;
+mod guests;
 mod help;
 mod meetings;
 mod messages;

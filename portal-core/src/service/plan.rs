@@ -576,7 +576,12 @@ impl PortalService {
             .iter()
             .filter(|t| !t.internal)
             .filter_map(|t| {
-                let labels = plan::waiting_for_labels(&full.tasks, t, &msp);
+                let labels = match &ctx.guest {
+                    None => plan::waiting_for_labels(&full.tasks, t, &msp),
+                    Some(guest) => {
+                        crate::workflow::guests::waiting_labels(guest, &full.tasks, t, &msp)
+                    }
+                };
                 (!labels.is_empty()).then_some((t.id, labels))
             })
             .collect();

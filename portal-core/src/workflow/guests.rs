@@ -166,5 +166,24 @@ pub fn end_access(contact: &Contact, at: DateTime<Utc>) -> Result<Guest> {
     Ok(next)
 }
 
+/// How a guest reads what their locked task waits for: the titles of the tasks shared
+/// with them; any other step only as "another step of the onboarding" (its title is
+/// the client's business, and a guest never reaches the rest of the plan), an internal
+/// one as "a step by `<MSP>`" as for every client.
+pub fn waiting_labels(guest: &Guest, tasks: &[Task], task: &Task, msp: &str) -> Vec<String> {
+    crate::workflow::plan::waiting_for(tasks, task)
+        .into_iter()
+        .map(|t| {
+            if t.internal {
+                format!("a step by {msp}")
+            } else if guest.shared_tasks.contains(&t.id) {
+                t.title.clone()
+            } else {
+                "another step of the onboarding".to_owned()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests;

@@ -184,3 +184,28 @@ fn only_open_client_tasks_of_the_portal_are_shareable() {
     ));
     assert!(judge_shareable(&contact(None), &task(1)).is_err());
 }
+
+/// A guest's locked task names the shared tasks it waits for, but not the client's
+/// other steps (their titles are not the guest's to read).
+#[test]
+fn a_guest_reads_only_shared_titles_in_what_their_task_waits_for() {
+    let mut mine = task(1);
+    mine.waits_on = vec![tid(2), tid(3)];
+    let mut internal = task(3);
+    internal.internal = true;
+    let tasks = vec![mine.clone(), task(2), internal, task(4)];
+    let Some(only_mine) = guest(&[1], None).guest else {
+        panic!("a guest")
+    };
+    assert_eq!(
+        waiting_labels(&only_mine, &tasks, &mine, "Acme MSP"),
+        vec!["another step of the onboarding", "a step by Acme MSP"]
+    );
+    let Some(both) = guest(&[1, 2], None).guest else {
+        panic!("a guest")
+    };
+    assert_eq!(
+        waiting_labels(&both, &tasks, &mine, "Acme MSP"),
+        vec!["Task 2", "a step by Acme MSP"]
+    );
+}

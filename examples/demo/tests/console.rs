@@ -17,6 +17,7 @@ use portal_core::testkit::TestService;
 use portal_demo::api_keys::{self, ApiKeys};
 use portal_demo::console::Console;
 use portal_http::{HttpConfig, PortalApp};
+use portal_tests::multipart::{self, Part};
 
 const REMOTE: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9);
 
@@ -107,6 +108,24 @@ impl Answer {
         let rest = &self.body[at + 19..];
         rest[..rest.find('"').unwrap()].to_owned()
     }
+}
+
+/// POSTs a multipart form (a console form with a file) as the signed-in staff member;
+/// answers the response's status.
+async fn post_multipart(
+    app: &PortalApp,
+    path: &str,
+    session: &str,
+    parts: &[Part<'_>],
+) -> StatusCode {
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(http::header::COOKIE, format!("console_session={session}"))
+        .header(http::header::CONTENT_TYPE, multipart::content_type())
+        .body(Full::new(Bytes::from(multipart::multipart(parts))))
+        .unwrap();
+    Box::pin(app.handle(request, REMOTE)).await.status()
 }
 
 async fn send(
@@ -964,26 +983,11 @@ async fn a_signature_tasks_page_attaches_the_document_and_shows_the_signature() 
     );
     assert!(page.body.contains(r#"enctype="multipart/form-data""#));
     let pdf: &[u8] = b"%PDF-1.4\n% the agreement\n%%EOF\n";
-    let boundary = "console-test-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"agreement.pdf\"\r\nContent-Type: application/pdf\r\n\r\n",
-        page.csrf()
-    )
-    .into_bytes();
-    body.extend_from_slice(pdf);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri(format!("{task_path}/document"))
-        .header(http::header::COOKIE, format!("console_session={admin}"))
-        .header(
-            http::header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(Full::new(Bytes::from(body)))
-        .unwrap();
-    let posted = Box::pin(rig.app.handle(request, REMOTE)).await;
-    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    let csrf = page.csrf();
+    let parts = [Part::Field("csrf", &csrf), Part::File("agreement.pdf", pdf)];
+    let path = format!("{task_path}/document");
+    let posted = post_multipart(&rig.app, &path, &admin, &parts).await;
+    assert_eq!(posted, StatusCode::SEE_OTHER);
     let hash = portal_core::audit::hash_hex(&portal_core::signatures::sha256(pdf));
     let page = send(&rig.app, Method::GET, &task_path, Some(&admin), "").await;
     assert!(
@@ -1218,6 +1222,89 @@ async fn the_onboarding_team_is_edited_on_the_contacts_tab() {
     assert_eq!(rig.kit.service.store().portal_team(p).await.unwrap(), team);
 }
 
+/// Issue 14: a team member's photo is uploaded from the contacts tab (it went through
+/// the API only): the chosen member gets it, the others keep theirs; a file that is not
+/// a picture comes back next to the field and changes nothing.
+#[tokio::test]
+async fn a_team_members_photo_is_uploaded_on_the_contacts_tab() {
+    let rig = rig().await;
+    let session = sign_in(&rig.app, &rig.member_key).await;
+    let p = rig.seeded.portal.id;
+    let tab = format!("/console/portals/{p}?tab=contacts");
+    let page = send(&rig.app, Method::GET, &tab, Some(&session), "").await;
+    assert!(!page.body.contains("A member's photo"), "no team, no form");
+    let action = format!("/console/portals/{p}/team");
+    let lines =
+        "Sam Lee | Project lead | sam@msp.example\nAna Diaz | Network engineer | ana@msp.example";
+    let done = send(
+        &rig.app,
+        Method::POST,
+        &action,
+        Some(&session),
+        &format!(
+            "csrf={}&etag={}&members={}",
+            page.csrf(),
+            enc(&etag_of_form(&page.body, &action)),
+            enc(lines)
+        ),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+
+    let page = send(&rig.app, Method::GET, &tab, Some(&session), "").await;
+    assert!(page.body.contains("A member's photo"), "{}", page.body);
+    assert!(
+        page.body
+            .contains(r#"<option value="ana@msp.example">Ana Diaz</option>"#)
+    );
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
+    let csrf = page.csrf();
+    let photo_path = format!("/console/portals/{p}/team/photo");
+    let parts = [
+        Part::Field("csrf", &csrf),
+        Part::Field("email", "ana@msp.example"),
+        Part::File("ana.png", png),
+    ];
+    assert_eq!(
+        post_multipart(&rig.app, &photo_path, &session, &parts).await,
+        StatusCode::SEE_OTHER
+    );
+    let back = send(&rig.app, Method::GET, &tab, Some(&session), "").await;
+    assert!(
+        back.body.contains("Saved Ana Diaz&#39;s photo.")
+            || back.body.contains("Saved Ana Diaz&#x27;s photo."),
+        "{}",
+        back.body
+    );
+    assert!(back.body.contains("Ana Diaz (replace the photo)"));
+    let team = rig.kit.service.store().portal_team(p).await.unwrap();
+    let photos: Vec<(&str, bool)> = team
+        .members()
+        .iter()
+        .map(|m| (m.name.as_str(), m.photo.is_some()))
+        .collect();
+    assert_eq!(photos, [("Sam Lee", false), ("Ana Diaz", true)]);
+
+    // Not a picture: the reason next to the field, the team unchanged.
+    let parts = [
+        Part::Field("csrf", &csrf),
+        Part::Field("email", "sam@msp.example"),
+        Part::File("sam.pdf", b"%PDF-1.4\n%%EOF\n"),
+    ];
+    assert_eq!(
+        post_multipart(&rig.app, &photo_path, &session, &parts).await,
+        StatusCode::SEE_OTHER
+    );
+    let back = send(&rig.app, Method::GET, &tab, Some(&session), "").await;
+    assert!(
+        back.body.contains(r#"id="photo-file-error""#),
+        "{}",
+        back.body
+    );
+    assert!(back.body.contains("must be a PNG, JPEG or WebP image"));
+    assert_eq!(rig.kit.service.store().portal_team(p).await.unwrap(), team);
+}
+
 /// The settings page sets the MSP's own domain and sender through `PATCH /tenant`
 /// with the `ETag` it was rendered with; a bad address comes back next to its field,
 /// and a stale page is refused rather than overwriting a newer change.
@@ -1414,26 +1501,14 @@ async fn a_tasks_page_shares_lists_and_deletes_a_file() {
     );
     assert!(page.body.contains("None yet."));
     let pdf: &[u8] = b"%PDF-1.4\n% the migration plan\n%%EOF\n";
-    let boundary = "console-share-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"Migration plan.pdf\"\r\nContent-Type: application/pdf\r\n\r\n",
-        page.csrf()
-    )
-    .into_bytes();
-    body.extend_from_slice(pdf);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri(format!("{task_path}/attachments"))
-        .header(http::header::COOKIE, format!("console_session={admin}"))
-        .header(
-            http::header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(Full::new(Bytes::from(body)))
-        .unwrap();
-    let posted = Box::pin(rig.app.handle(request, REMOTE)).await;
-    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    let csrf = page.csrf();
+    let parts = [
+        Part::Field("csrf", &csrf),
+        Part::File("Migration plan.pdf", pdf),
+    ];
+    let path = format!("{task_path}/attachments");
+    let posted = post_multipart(&rig.app, &path, &admin, &parts).await;
+    assert_eq!(posted, StatusCode::SEE_OTHER);
     let shared = rig
         .kit
         .service

@@ -3,16 +3,12 @@
 //! recorded, per content hash); a decision on a task with documents waits until the
 //! deciding contact opened each of them ([`crate::attachments::ensure_opened`]).
 
-use futures_util::StreamExt;
-
 use crate::attachments::{
     self, DecidedDocument, DocumentOpen, MAX_ATTACHMENT, MAX_PER_TASK, TaskAttachment,
 };
-use crate::blob::envelope::FileBinding;
-use crate::blob::{ByteStream, stream_of};
+use crate::blob::ByteStream;
 use crate::error::{Error, Result};
-use crate::files;
-use crate::ids::{AttachmentId, BlobId, PortalId, TaskId};
+use crate::ids::{AttachmentId, PortalId, TaskId};
 use crate::model::Task;
 use crate::staff::{StaffContext, StaffRole};
 use crate::store::ClientContext;
@@ -49,39 +45,18 @@ impl PortalService {
         staff.require(StaffRole::Member, "attaching a file to a task")?;
         let portal = self.staff_portal(staff, portal).await?;
         let current = self.inner.store.task(portal.id, task).await?;
-        let (prefix, complete, rest) = super::documents::peek(content, files::SNIFF_LEN).await?;
-        if prefix.is_empty() {
-            return Err(Error::invalid("file", "is empty (0 bytes)"));
-        }
-        let file_type = files::sniff(&prefix, complete).ok_or_else(|| {
-            let what = if files::looks_like_markup(&prefix) {
-                "is a web page or image markup (HTML, SVG or XML), which the portal does not serve because a browser would run it"
-            } else {
-                "is not a kind of file the portal accepts"
-            };
-            Error::invalid(
-                "file",
-                format!("{what}. {}", super::documents::accepted_list(&[])),
-            )
-        })?;
-        let name = files::name_for_type(file_name, file_type);
-        let content: ByteStream = Box::pin(stream_of(vec![prefix]).chain(rest));
-        let binding = FileBinding {
-            tenant: portal.tenant_id,
-            portal: portal.id,
-            task: Some(task),
-            blob: BlobId::random(self.inner.random.as_ref()),
-        };
-        let vault = self.vault()?;
-        let sealed = vault.seal(&binding, content, MAX_ATTACHMENT).await?;
+        let file = self
+            .seal_staff_file(&portal, task, file_name, content, MAX_ATTACHMENT)
+            .await?;
+        let sealed = file.sealed;
         let now = self.inner.clock.now();
         let attachment = TaskAttachment {
             id: AttachmentId::random(self.inner.random.as_ref()),
             tenant_id: portal.tenant_id,
             portal_id: portal.id,
             task_id: task,
-            name,
-            file_type,
+            name: file.name,
+            file_type: file.file_type,
             size: sealed.size,
             sha256: sealed.sha256,
             blob: sealed.blob,
@@ -108,9 +83,7 @@ impl PortalService {
             .add_attachment(&attachment, MAX_PER_TASK, &activity)
             .await
         {
-            if let Err(err) = vault.blobs().delete(sealed.blob).await {
-                tracing::error!(error = %err, blob = %sealed.blob, "could not delete the blob of a refused attachment; it is an orphan now");
-            }
+            self.discard_blob(sealed.blob, "refused attachment").await;
             return Err(e);
         }
         tracing::info!(portal = %portal.id, task = %task, size = attachment.size, "file attached to a task");
@@ -170,9 +143,7 @@ impl PortalService {
             .store
             .delete_attachment(portal.id, id, &activity)
             .await?;
-        if let Err(err) = self.vault()?.blobs().delete(blob).await {
-            tracing::error!(error = %err, blob = %blob, "could not delete a deleted attachment's blob; it is an orphan now");
-        }
+        self.discard_blob(blob, "deleted attachment").await;
         Ok(())
     }
 

@@ -241,7 +241,7 @@ impl PortalService {
         let file = match recorded {
             Ok(file) => file,
             Err(e) => {
-                self.discard_blob(binding.blob).await;
+                self.discard_blob(binding.blob, "failed upload").await;
                 return Err(e);
             }
         };
@@ -255,14 +255,6 @@ impl PortalService {
             "document uploaded"
         );
         Ok(file)
-    }
-
-    async fn discard_blob(&self, blob: BlobId) {
-        if let Ok(vault) = self.vault()
-            && let Err(e) = vault.blobs().delete(blob).await
-        {
-            tracing::error!(error = %e, blob = %blob, "could not delete the blob of a failed upload; it is an orphan now");
-        }
     }
 
     /// Every requested document of the portal's plan, in plan order, with its status,

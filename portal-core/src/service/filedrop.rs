@@ -85,9 +85,7 @@ impl PortalService {
                 Ok(file)
             }
             Err(e) => {
-                if let Err(d) = vault.blobs().delete(binding.blob).await {
-                    tracing::error!(error = %d, blob = %binding.blob, "could not delete the blob of a refused drop; it is an orphan now");
-                }
+                self.discard_blob(binding.blob, "refused drop").await;
                 Err(e)
             }
         }

@@ -17,6 +17,7 @@ mod reminders;
 mod retention;
 mod signatures;
 mod staff;
+mod staff_files;
 mod team;
 mod template;
 mod versioned;

@@ -15,7 +15,6 @@ use futures_util::StreamExt;
 use sha2::Digest;
 
 use crate::blob::ByteStream;
-use crate::files;
 use crate::signatures::{
     self, AttachedDocument, NewSignature, SignatureMark, SignatureRecord, SigningContext,
     StoredImage, Verification, check_png, check_typed_name, consent_text, decode_data_url,
@@ -182,11 +181,8 @@ impl PortalService {
         let done = match done {
             Ok(done) => done,
             Err(e) => {
-                if let Some(blob) = blob
-                    && let Ok(vault) = self.vault()
-                    && let Err(err) = vault.blobs().delete(blob).await
-                {
-                    tracing::error!(error = %err, blob = %blob, "could not delete the image of a refused signature; it is an orphan now");
+                if let Some(blob) = blob {
+                    self.discard_blob(blob, "refused signature's image").await;
                 }
                 return Err(e);
             }
@@ -357,41 +353,18 @@ impl PortalService {
         let current = self.inner.store.task(portal.id, task).await?;
         let signed = self.has_signature(portal.id, task).await?;
         signatures::may_attach_document(&current, signed)?;
-        let (prefix, complete, rest) = super::documents::peek(content, files::SNIFF_LEN).await?;
-        if prefix.is_empty() {
-            return Err(Error::invalid("file", "is empty (0 bytes)"));
-        }
-        let file_type = files::sniff(&prefix, complete).ok_or_else(|| {
-            let what = if files::looks_like_markup(&prefix) {
-                "is a web page or image markup (HTML, SVG or XML), which the portal does not serve because a browser would run it"
-            } else {
-                "is not a kind of file the portal accepts"
-            };
-            Error::invalid(
-                "file",
-                format!("{what}. {}", super::documents::accepted_list(&[])),
-            )
-        })?;
-        let name = files::name_for_type(file_name, file_type);
-        let content: ByteStream = Box::pin(stream_of(vec![prefix]).chain(rest));
-        let binding = FileBinding {
-            tenant: portal.tenant_id,
-            portal: portal.id,
-            task: Some(task),
-            blob: BlobId::random(self.inner.random.as_ref()),
-        };
-        let vault = self.vault()?;
-        let sealed = vault
-            .seal(&binding, content, signatures::MAX_DOCUMENT)
+        let file = self
+            .seal_staff_file(&portal, task, file_name, content, signatures::MAX_DOCUMENT)
             .await?;
+        let sealed = file.sealed;
         let now = self.inner.clock.now();
         let actor = staff.actor();
         let document = AttachedDocument {
             tenant_id: portal.tenant_id,
             portal_id: portal.id,
             task_id: task,
-            name,
-            file_type,
+            name: file.name,
+            file_type: file.file_type,
             size: sealed.size,
             sha256: sealed.sha256,
             blob: sealed.blob,
@@ -419,16 +392,13 @@ impl PortalService {
         {
             Ok(r) => r,
             Err(e) => {
-                if let Err(err) = vault.blobs().delete(sealed.blob).await {
-                    tracing::error!(error = %err, blob = %sealed.blob, "could not delete the blob of a refused document; it is an orphan now");
-                }
+                self.discard_blob(sealed.blob, "refused signature document")
+                    .await;
                 return Err(e);
             }
         };
-        if let Some(old) = replaced
-            && let Err(err) = vault.blobs().delete(old).await
-        {
-            tracing::error!(error = %err, blob = %old, "could not delete a replaced signature document; it is an orphan now");
+        if let Some(old) = replaced {
+            self.discard_blob(old, "replaced signature document").await;
         }
         tracing::info!(portal = %portal.id, task = %task, size = document.size, "signature document attached");
         Ok(document)

@@ -164,21 +164,8 @@ impl Api {
         Ok(Answer { json, etag })
     }
 
-    /// `PUT path` with a file as the raw body (an upload route of the API): the JSON
-    /// answer, or the problem.
-    pub async fn put_file(
-        &self,
-        key: &ApiKey,
-        path: &str,
-        content_type: &str,
-        bytes: Bytes,
-    ) -> Result<Answer, Problem> {
-        self.send_file(key, Method::PUT, path, content_type, bytes)
-            .await
-    }
-
-    /// `method path` with a file as the raw body (`POST` for a route that adds one, as
-    /// sharing a file on a task does): the JSON answer, or the problem.
+    /// `method path` with a file as the raw body (`PUT` for a route that replaces one,
+    /// `POST` for one that adds one): the JSON answer, or the problem.
     pub async fn send_file(
         &self,
         key: &ApiKey,

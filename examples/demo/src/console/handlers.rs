@@ -355,6 +355,7 @@ impl Console {
             next: None,
             older: false,
             team_lines: String::new(),
+            team_members: Vec::new(),
             team_etag: String::new(),
             invitations: s(&detail.json, "colleague_invitations"),
         };
@@ -380,6 +381,20 @@ impl Console {
                     .await?;
                 let team = self.api.get(key, &format!("/portals/{p}/team")).await?;
                 page.team_etag = team.etag.clone().unwrap_or_default();
+                page.team_members = team
+                    .json
+                    .get("members")
+                    .and_then(Value::as_array)
+                    .map(|ms| {
+                        ms.iter()
+                            .map(|m| crate::console::pages::TeamMemberRow {
+                                email: s(m, "email"),
+                                name: s(m, "name"),
+                                has_photo: m.get("photo").is_some_and(|p| !p.is_null()),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 page.team_lines = team
                     .json
                     .get("members")
@@ -599,6 +614,90 @@ impl Console {
             .await;
         self.after(ctx, back, "team", form, result, |_| {
             notice("Saved the onboarding team.")
+        })
+    }
+
+    /// Gives a team member a photo: the file is stored through the API's photo upload,
+    /// then the team is written back with that member's `photo` set (under the team's
+    /// version as read, so an edit made meanwhile is not overwritten).
+    pub(super) async fn team_photo(
+        &self,
+        ctx: &Ctx,
+        p: &str,
+        form: &[(String, String)],
+        upload: Option<Upload>,
+    ) -> Handled {
+        use base64::Engine as _;
+        let key = self.key(ctx)?;
+        let p = seg(p)?;
+        let back = format!("{PREFIX}/portals/{p}?tab=contacts");
+        let photo_error = |message: String| Flash {
+            error: Some("The photo was not saved.".to_owned()),
+            form: "photo".to_owned(),
+            fields: vec![("photo".to_owned(), message)],
+            ..Flash::default()
+        };
+        let Some(file) = upload else {
+            let flash = photo_error("Choose a PNG, JPEG or WebP picture.".to_owned());
+            return self.posted(ctx, back, flash);
+        };
+        let email = field(form, "email");
+        let current = self.api.get(key, &format!("/portals/{p}/team")).await?;
+        let mut members: Vec<Value> = current
+            .json
+            .get("members")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let Some(member) = members
+            .iter_mut()
+            .find(|m| s(m, "email").eq_ignore_ascii_case(email))
+        else {
+            let flash = photo_error(
+                "That person is no longer on the team: reload the page and choose again."
+                    .to_owned(),
+            );
+            return self.posted(ctx, back, flash);
+        };
+        let body = json!({
+            "data_base64": base64::engine::general_purpose::STANDARD.encode(&file.bytes),
+        });
+        let stored = match self
+            .api
+            .call(
+                key,
+                Method::POST,
+                &format!("/portals/{p}/team/photo"),
+                Some(&body),
+                None,
+            )
+            .await
+        {
+            Ok(a) => a,
+            Err(e) if e.status == 401 => return Err(e),
+            Err(e) => {
+                let why = e.fields.first().map_or(e.message, |f| f.1.clone());
+                return self.posted(ctx, back, photo_error(why));
+            }
+        };
+        let name = s(member, "name");
+        if let Some(m) = member.as_object_mut() {
+            m.insert("photo".to_owned(), stored.json);
+        }
+        let result = self
+            .api
+            .call(
+                key,
+                Method::PUT,
+                &format!("/portals/{p}/team"),
+                Some(&json!({ "members": members })),
+                current.etag.as_deref(),
+            )
+            .await;
+        self.after(ctx, back, "photo", form, result, |_| {
+            notice(format!(
+                "Saved {name}'s photo. The client sees it on their home page."
+            ))
         })
     }
 
@@ -928,46 +1027,14 @@ impl Console {
         t: &str,
         upload: Option<Upload>,
     ) -> Handled {
-        let key = self.key(ctx)?;
-        let (p, t) = (seg(p)?, seg(t)?);
-        let to = format!("{PREFIX}/portals/{p}/tasks/{t}");
-        let Some(file) = upload else {
-            let flash = Flash {
-                form: "document".into(),
-                error: Some("Choose a file to attach.".into()),
-                fields: vec![("file".into(), "Choose the document to sign.".into())],
-                ..Flash::default()
-            };
-            return self.posted(ctx, to, flash);
+        let send = FileSend {
+            form: "document",
+            missing: ("Choose a file to attach.", "Choose the document to sign."),
+            method: Method::PUT,
+            route: "signature/document",
+            done: ("Attached", "The client sees it on the task's page."),
         };
-        let path = format!(
-            "/portals/{p}/tasks/{t}/signature/document?name={}",
-            crate::console::api::percent(&file.file_name)
-        );
-        let result = self
-            .api
-            .put_file(key, &path, "application/octet-stream", file.bytes)
-            .await;
-        match result {
-            Ok(a) => self.posted(
-                ctx,
-                to,
-                notice(format!(
-                    "Attached {}. The client sees it on the task's page.",
-                    s(&a.json, "name")
-                )),
-            ),
-            Err(e) if e.status == 401 => Err(e),
-            Err(mut e) => {
-                for f in &mut e.fields {
-                    f.0 = "file".into();
-                }
-                if e.fields.is_empty() {
-                    e.fields = vec![("file".into(), e.message.clone())];
-                }
-                self.posted(ctx, to, failed("document", e, &[]))
-            }
-        }
+        self.send_task_file(ctx, p, t, upload, send).await
     }
 
     /// Shares a file with the client on a task (the form's file, sent to the API as the
@@ -979,27 +1046,52 @@ impl Console {
         t: &str,
         upload: Option<Upload>,
     ) -> Handled {
+        let send = FileSend {
+            form: "shared",
+            missing: ("Choose a file to share.", "Choose the file to share."),
+            method: Method::POST,
+            route: "attachments",
+            done: (
+                "Shared",
+                "The client opens it from the task's page and the Documents tab.",
+            ),
+        };
+        self.send_task_file(ctx, p, t, upload, send).await
+    }
+
+    /// Sends a task form's file to the API as the raw body under its file name, and
+    /// back to the task's page with the outcome; the API's refusal (type, size) is
+    /// shown on the form's file field.
+    async fn send_task_file(
+        &self,
+        ctx: &Ctx,
+        p: &str,
+        t: &str,
+        upload: Option<Upload>,
+        send: FileSend,
+    ) -> Handled {
         let key = self.key(ctx)?;
         let (p, t) = (seg(p)?, seg(t)?);
         let to = format!("{PREFIX}/portals/{p}/tasks/{t}");
         let Some(file) = upload else {
             let flash = Flash {
-                form: "shared".into(),
-                error: Some("Choose a file to share.".into()),
-                fields: vec![("file".into(), "Choose the file to share.".into())],
+                form: send.form.into(),
+                error: Some(send.missing.0.into()),
+                fields: vec![("file".into(), send.missing.1.into())],
                 ..Flash::default()
             };
             return self.posted(ctx, to, flash);
         };
         let path = format!(
-            "/portals/{p}/tasks/{t}/attachments?name={}",
+            "/portals/{p}/tasks/{t}/{}?name={}",
+            send.route,
             crate::console::api::percent(&file.file_name)
         );
         let result = self
             .api
             .send_file(
                 key,
-                Method::POST,
+                send.method,
                 &path,
                 "application/octet-stream",
                 file.bytes,
@@ -1010,20 +1102,14 @@ impl Console {
                 ctx,
                 to,
                 notice(format!(
-                    "Shared {}. The client opens it from the task's page and the Documents tab.",
-                    s(&a.json, "name")
+                    "{} {}. {}",
+                    send.done.0,
+                    s(&a.json, "name"),
+                    send.done.1
                 )),
             ),
             Err(e) if e.status == 401 => Err(e),
-            Err(mut e) => {
-                for f in &mut e.fields {
-                    f.0 = "file".into();
-                }
-                if e.fields.is_empty() {
-                    e.fields = vec![("file".into(), e.message.clone())];
-                }
-                self.posted(ctx, to, failed("shared", e, &[]))
-            }
+            Err(e) => self.posted(ctx, to, failed(send.form, on_file_field(e), &[])),
         }
     }
 
@@ -2210,4 +2296,27 @@ fn template_tasks(t: &Value) -> Vec<(String, Vec<TemplateTask>)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// What a task form's file is for: the form (for its flash), the two messages when no
+/// file was chosen (the form's and the field's), the API method and route under the
+/// task, and what to tell staff after (the verb before the file's name, the rest).
+struct FileSend {
+    form: &'static str,
+    missing: (&'static str, &'static str),
+    method: Method,
+    route: &'static str,
+    done: (&'static str, &'static str),
+}
+
+/// The API's refusal of a form's file, shown on the form's `file` field (the API names
+/// the raw body's fields differently, or none).
+fn on_file_field(mut e: Problem) -> Problem {
+    for f in &mut e.fields {
+        f.0 = "file".into();
+    }
+    if e.fields.is_empty() {
+        e.fields = vec![("file".into(), e.message.clone())];
+    }
+    e
 }

@@ -346,6 +346,9 @@ impl Console {
             }
             (["portals", p, "contacts"], _, true) => self.add_contact(ctx, p, form).await,
             (["portals", p, "team"], _, true) => self.set_team(ctx, p, form).await,
+            (["portals", p, "team", "photo"], _, true) => {
+                self.team_photo(ctx, p, form, upload).await
+            }
             (["portals", p, "colleague-invitations"], _, true) => {
                 self.set_invitations(ctx, p, form).await
             }

@@ -417,6 +417,8 @@ pub struct PortalPage {
     /// The onboarding team, one member a line ("Name | Role | email"), for its
     /// editor on the contacts tab.
     pub team_lines: String,
+    /// The team's members, for the photo form.
+    pub team_members: Vec<TeamMemberRow>,
     /// The team's `ETag` (the portal's version when it was read).
     pub team_etag: String,
     /// Whether the portal's contacts may invite colleagues (`off`, `at_once`,
@@ -1101,6 +1103,16 @@ pub(crate) fn error_page(ctx: &Ctx, p: &Problem) -> String {
         message: p.message.clone(),
     };
     page.render().unwrap_or_default()
+}
+
+/// A member of the onboarding team in the photo form's list.
+pub struct TeamMemberRow {
+    /// Their email (how the team names them).
+    pub email: String,
+    /// Their name.
+    pub name: String,
+    /// Whether they have a photo already (the form says "replace").
+    pub has_photo: bool,
 }
 
 #[cfg(test)]

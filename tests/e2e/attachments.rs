@@ -97,6 +97,22 @@ async fn an_approval_waits_for_the_document_to_be_opened_and_records_its_hash() 
         .unwrap();
     assert!(t.evidence.decision.is_none());
 
+    // A HEAD answers like GET without a body and is not an open; neither is the file
+    // asked for through another task's address (404).
+    let head = b
+        .send(http::Method::HEAD, &open_href, None, Vec::new())
+        .await;
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("content-type"), "application/pdf");
+    assert_eq!(head.header("content-length"), PLAN.len().to_string());
+    assert!(head.raw.is_empty());
+    let elsewhere = format!("/tasks/{}/shared/{}", h.tasks["standard"], a.id);
+    assert_eq!(b.get(&elsewhere).await.status, 404);
+    assert!(
+        b.get(&path).await.body.contains(OPEN_FIRST),
+        "neither a HEAD nor another task's address counts as opening the document"
+    );
+
     // Opening serves exactly the bytes, inline, with the sniffed type and nosniff.
     let opened = b.get(&open_href).await;
     assert_eq!(opened.status, 200);

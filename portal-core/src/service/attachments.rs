@@ -201,24 +201,40 @@ impl PortalService {
         Ok(out)
     }
 
-    /// Opens an attachment of a task of the client's own portal: records that this
+    /// Opens an attachment of `task` of the client's own portal: records that this
     /// contact opened these bytes (the first time counts), then streams them. Another
-    /// portal's attachment, or one of a task the client does not see, is
-    /// `NotFound(File)`.
+    /// portal's attachment, another task's, or one of a task the client does not see,
+    /// is `NotFound(File)`, and nothing is recorded.
     pub async fn open_attachment(
         &self,
         ctx: &ClientContext,
+        task: TaskId,
         id: AttachmentId,
     ) -> Result<(TaskAttachment, ByteStream)> {
-        let a = self.inner.store.attachment(ctx.portal_id, id).await?;
-        self.task(ctx, a.task_id)
-            .await
-            .map_err(|_| Error::NotFound {
-                entity: crate::error::Entity::File,
-            })?;
+        let a = self.attachment_info(ctx, task, id).await?;
         let stream = self.vault()?.open(&a.binding(), &a.key).await?;
         self.record_open(ctx, a.task_id, a.sha256).await?;
         Ok((a, stream))
+    }
+
+    /// An attachment's record without its bytes, and without recording an open (what
+    /// a `HEAD` request answers: nobody read the document). Refused as
+    /// [`Self::open_attachment`] refuses.
+    pub async fn attachment_info(
+        &self,
+        ctx: &ClientContext,
+        task: TaskId,
+        id: AttachmentId,
+    ) -> Result<TaskAttachment> {
+        let not_found = || Error::NotFound {
+            entity: crate::error::Entity::File,
+        };
+        let a = self.inner.store.attachment(ctx.portal_id, id).await?;
+        if a.task_id != task {
+            return Err(not_found());
+        }
+        self.task(ctx, a.task_id).await.map_err(|_| not_found())?;
+        Ok(a)
     }
 
     /// Records that the contact opened the content with `sha256` on `task`.

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use http::StatusCode;
+use http::{Method, StatusCode};
 use hyper::body::Body as HttpBody;
 use portal_core::credentials::{CredentialField, CredentialForm, SecretText};
 use portal_core::error::{Entity, Error};
@@ -690,10 +690,14 @@ impl PortalApp {
         let task = Self::parse_task_id(id)?;
         let not_found = || Failure::from(Error::not_found(Entity::File));
         let file: portal_core::ids::AttachmentId = file.parse().map_err(|_| not_found())?;
-        let (a, content) = self.service.open_attachment(&ctx, file).await?;
-        if a.task_id != task {
-            return Err(not_found());
-        }
+        let (a, content) = if req.method == Method::HEAD {
+            // HEAD answers like GET but records no open: no byte was read.
+            let a = self.service.attachment_info(&ctx, task, file).await?;
+            let nothing: portal_core::blob::ByteStream = Box::pin(futures_util::stream::empty());
+            (a, nothing)
+        } else {
+            self.service.open_attachment(&ctx, task, file).await?
+        };
         let attachment_id = a.id;
         let content: portal_core::blob::ByteStream = Box::pin(
             futures_util::TryStreamExt::inspect_err(content, move |e| {

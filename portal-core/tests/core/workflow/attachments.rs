@@ -92,7 +92,36 @@ async fn an_approval_waits_until_the_contact_opened_the_document_and_records_its
         "a refused decision records nothing"
     );
 
-    let (opened, content) = service.open_attachment(&ctx, attached.id).await.unwrap();
+    // A look without reading (what HEAD asks), or the file through another task's
+    // address, records no open: the decision still waits.
+    let other_task = service
+        .add_task(
+            &staff,
+            portal.id,
+            phase.id,
+            spec("Read the guide", Side::Client, TaskKind::Standard),
+        )
+        .await
+        .unwrap();
+    let info = service
+        .attachment_info(&ctx, task.id, attached.id)
+        .await
+        .unwrap();
+    assert_eq!(info.sha256, attached.sha256);
+    assert!(matches!(
+        service
+            .open_attachment(&ctx, other_task.id, attached.id)
+            .await,
+        Err(Error::NotFound {
+            entity: Entity::File
+        })
+    ));
+    assert!(!service.task_attachments(&ctx, task.id).await.unwrap()[0].opened);
+
+    let (opened, content) = service
+        .open_attachment(&ctx, task.id, attached.id)
+        .await
+        .unwrap();
     assert_eq!(opened.id, attached.id);
     assert_eq!(read_all(content, 1 << 20).await.unwrap(), PLAN);
     assert!(service.task_attachments(&ctx, task.id).await.unwrap()[0].opened);
@@ -119,7 +148,7 @@ async fn an_approval_waits_until_the_contact_opened_the_document_and_records_its
     .unwrap();
     let (_, stranger) = kit.sign_in(&other.contact).await.unwrap();
     assert!(matches!(
-        service.open_attachment(&stranger, attached.id).await,
+        service.open_attachment(&stranger, task.id, attached.id).await,
         Err(Error::NotFound {
             entity: Entity::File
         })

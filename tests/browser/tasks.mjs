@@ -438,8 +438,24 @@ async function main() {
     const page = phone.page;
     await openTask(page, T.approval, 'approval');
     await axeOn(page.url(), 'an approval task page (with its form)');
-    check(norm(await page.locator('.task-page').textContent()).includes('Supporting document to review: Migration plan.pdf'),
-      'the supporting document (Migration plan.pdf) is named');
+    // The plan is a real PDF the MSP shared: the decision waits until it was opened.
+    const shared = page.locator('.shared-docs li').filter({ hasText: 'Migration plan.pdf' });
+    check(await shared.count() === 1, 'the shared document (Migration plan.pdf) is listed on the task');
+    check(norm(await shared.locator('.pill').textContent()) === 'Not opened yet', 'it reads "Not opened yet"', norm(await shared.locator('.pill').textContent()));
+    check(norm(await page.locator('#open-first').textContent()).startsWith('Open the document before you decide.'), 'the page says to open the document before deciding');
+    check(await page.getByRole('button', { name: 'Approve', exact: true }).isDisabled(), 'Approve is disabled until the document is opened');
+    const opened = page.context().waitForEvent('response', (r) => r.url().includes('/shared/') && !r.url().includes('download'));
+    await shared.getByRole('link', { name: 'Open Migration plan.pdf' }).click();
+    const served = await opened;
+    check(served.status() === 200 && served.headers()['content-type'] === 'application/pdf', 'Open serves the PDF', `${served.status()} ${served.headers()['content-type']}`);
+    // Headless Chromium hands an inline PDF to a download, whose body the response
+    // event cannot read: fetch the same address again for the bytes.
+    const body = await (await page.request.get(served.url())).body();
+    check(body.subarray(0, 5).toString() === '%PDF-', 'the bytes served are a PDF');
+    for (const other of page.context().pages()) if (other !== page) await other.close();
+    await page.reload();
+    check(norm(await shared.locator('.pill').textContent()) === 'Opened', 'after opening, the document reads "Opened"', norm(await shared.locator('.pill').textContent()));
+    check(await page.locator('#open-first').count() === 0, 'the open-first note is gone');
     await page.getByLabel('Comment (optional)').fill(APPROVAL_COMMENT);
     await submit(page, page.getByRole('button', { name: 'Approve', exact: true }), 'approved');
     await expectNotice(page, 'Approved. Your decision has been recorded.');
@@ -447,6 +463,10 @@ async function main() {
     // The decision is a record: the page names the contact with their address.
     check(new RegExp(`^✓ Approved by ${CONTACT} \\([^)]+@[^)]+\\) on `).test(done), `the page shows "Approved by ${CONTACT} …" (${done})`, done);
     check(norm(await page.locator('.interaction .description').textContent()) === APPROVAL_COMMENT, 'the approval comment is shown');
+    const decidedOn = norm(await page.locator('.task-page').textContent());
+    check(/Decided on Migration plan\.pdf \(SHA-256 [0-9a-f]{64}\)/.test(decidedOn), 'the decision records the document it was taken on, with its SHA-256');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 0, 'the decided approval fits the phone\'s width (the 64-digit hash wraps)', `${overflow} px too wide`);
     check(await page.getByRole('button', { name: 'Reject' }).count() === 0, 'the Approve/Reject buttons are gone');
     check(await taskStatus(page) === 'Completed', 'the task status is now Completed', await taskStatus(page));
     await shot(page, '16-approval.png');

@@ -242,7 +242,11 @@ async fn no_plaintext_or_data_key_reaches_disk_or_logs() {
         )
         .await
         .unwrap();
-    let (_, stream) = h.service.open_attachment(&ctx, shared.task_id, shared.id).await.unwrap();
+    let (_, stream) = h
+        .service
+        .open_attachment(&ctx, shared.task_id, shared.id)
+        .await
+        .unwrap();
     assert_eq!(read_all(stream, 1 << 20).await.unwrap(), content);
     let shared_key = keyring
         .unwrap(&shared.key, &shared.binding().aad())

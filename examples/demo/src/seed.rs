@@ -299,8 +299,16 @@ async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
             Some(10),
         )
         .await?;
-    plan.task(migration, "Approve the migration weekend", "We plan to migrate email and files over the weekend of the 12th. Approve, or reject with a better date.",
-        Side::Client, TaskKind::Approval { document: Some(DocumentRef { name: "Migration plan.pdf".into() }) }, Some(7)).await?;
+    let approve_plan = plan
+        .task(
+            migration,
+            "Approve the migration weekend",
+            "We plan to migrate email and files over the weekend of the 12th. Read the plan, then approve, or reject with a better date.",
+            Side::Client,
+            TaskKind::Approval { document: None },
+            Some(7),
+        )
+        .await?;
     plan.task(
         migration,
         "Migrate mailboxes and shared files",
@@ -339,6 +347,17 @@ async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
             msa,
             "Master Services Agreement v3.pdf",
             portal_core::blob::stream_of(vec![bytes::Bytes::from(agreement_pdf())]),
+        )
+        .await?;
+    // The plan to approve: a real PDF the client opens before deciding (the decision
+    // records its SHA-256).
+    service
+        .attach_file(
+            &staff,
+            p,
+            approve_plan,
+            "Migration plan.pdf",
+            portal_core::blob::stream_of(vec![bytes::Bytes::from(migration_plan_pdf())]),
         )
         .await?;
     // The MSP's own task is done by the MSP; the client's welcome pack by the
@@ -416,11 +435,10 @@ async fn seed(service: &PortalService) -> portal_core::Result<Seeded> {
     })
 }
 
-/// A one-page PDF of the demo's services agreement, written out by hand (objects, a
-/// text stream in Helvetica, and a cross-reference table with the real offsets), so
-/// the demo needs no PDF library and the client's signature page has a real document.
+/// A one-page PDF of the demo's services agreement, so the client's signature page has
+/// a real document.
 pub fn agreement_pdf() -> Vec<u8> {
-    let lines: &[(&str, u32, &str)] = &[
+    one_page_pdf(&[
         ("F2", 18, "Master Services Agreement (v3)"),
         (
             "F1",
@@ -468,7 +486,61 @@ pub fn agreement_pdf() -> Vec<u8> {
             10,
             "Signed electronically through the Bluefin onboarding portal.",
         ),
-    ];
+    ])
+}
+
+/// A one-page PDF of the migration plan the client approves.
+pub fn migration_plan_pdf() -> Vec<u8> {
+    one_page_pdf(&[
+        ("F2", 18, "Migration plan: Contoso Dental Group"),
+        (
+            "F1",
+            11,
+            "Prepared by Bluefin Managed IT for the migration weekend.",
+        ),
+        ("F1", 11, ""),
+        ("F2", 12, "Friday from 18:00"),
+        (
+            "F1",
+            11,
+            "Final backup of the file server; mailboxes switch to read-only.",
+        ),
+        ("F2", 12, "Saturday"),
+        (
+            "F1",
+            11,
+            "Mailboxes and shared files move to Microsoft 365;",
+        ),
+        (
+            "F1",
+            11,
+            "the domain's mail records point to the new service.",
+        ),
+        ("F2", 12, "Sunday"),
+        (
+            "F1",
+            11,
+            "Checks on every workstation; staff sign in on Monday as usual.",
+        ),
+        ("F2", 12, "If something goes wrong"),
+        (
+            "F1",
+            11,
+            "The old server stays untouched until Wednesday: we switch back within 2 hours.",
+        ),
+        ("F1", 11, ""),
+        (
+            "F1",
+            10,
+            "Approve in the onboarding portal, or reject with a better date.",
+        ),
+    ])
+}
+
+/// A one-page PDF written out by hand (objects, a text stream in Helvetica and
+/// Helvetica-Bold, and a cross-reference table with the real offsets), so the demo
+/// needs no PDF library. Each line: font (`F1` regular, `F2` bold), size, text.
+fn one_page_pdf(lines: &[(&str, u32, &str)]) -> Vec<u8> {
     let escape = |t: &str| {
         t.replace('\\', "\\\\")
             .replace('(', "\\(")

@@ -324,17 +324,18 @@ async fn rotate_keys_refuses_while_the_server_runs_on_the_folder() {
     );
 
     // Stopped, the same command runs. No upload yet; the seed's signature task has its
-    // agreement attached, sealed like a file, and it moves to the new key too.
+    // agreement attached and its approval the migration plan, sealed like files, and
+    // they move to the new key too.
     let out = demo(&["rotate-keys", "--data-dir", root.to_str().unwrap()]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
     assert!(
-        stdout.contains("Re-wrapped 1 file keys under k2 (0 already current, 0 failed)"),
+        stdout.contains("Re-wrapped 2 file keys under k2 (0 already current, 0 failed)"),
         "{stdout}"
     );
     assert!(
         stdout.contains(
-            "uploads 0, signature images 0, signature documents 1, dropped files 0, credential fields 0, task attachments 0"
+            "uploads 0, signature images 0, signature documents 1, dropped files 0, credential fields 0, task attachments 1"
         ),
         "{stdout}"
     );

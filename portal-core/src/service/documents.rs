@@ -484,6 +484,7 @@ impl PortalService {
             signature_documents = report.signature_documents.rewrapped,
             dropped_files = report.dropped_files.rewrapped,
             credential_fields = report.credential_fields.rewrapped,
+            task_attachments = report.task_attachments.rewrapped,
             "file keys rotated"
         );
         Ok(report)

@@ -148,7 +148,9 @@ async fn an_approval_waits_until_the_contact_opened_the_document_and_records_its
     .unwrap();
     let (_, stranger) = kit.sign_in(&other.contact).await.unwrap();
     assert!(matches!(
-        service.open_attachment(&stranger, task.id, attached.id).await,
+        service
+            .open_attachment(&stranger, task.id, attached.id)
+            .await,
         Err(Error::NotFound {
             entity: Entity::File
         })

@@ -1131,6 +1131,27 @@ fn etag_of_form(body: &str, action: &str) -> String {
         .replace("&quot;", "\"")
 }
 
+/// The team both team tests start from, as its editor takes it.
+const SAM_AND_ANA: &str =
+    "Sam Lee | Project lead | sam@msp.example\nAna Diaz | Network engineer | ana@msp.example";
+
+/// Posts the team editor of the contacts tab `page` (its token and version) with `lines`.
+async fn save_team(
+    app: &PortalApp,
+    session: &str,
+    page: &Answer,
+    action: &str,
+    lines: &str,
+) -> Answer {
+    let body = format!(
+        "csrf={}&etag={}&members={}",
+        page.csrf(),
+        enc(&etag_of_form(&page.body, action)),
+        enc(lines)
+    );
+    send(app, Method::POST, action, Some(session), &body).await
+}
+
 /// Issue 14: a member edits the onboarding team on the contacts tab, in order, under
 /// the portal's version; a malformed line comes back next to the field; questions to
 /// one member name them on the questions tab.
@@ -1144,21 +1165,7 @@ async fn the_onboarding_team_is_edited_on_the_contacts_tab() {
     assert!(page.body.contains("Onboarding team"), "{}", page.body);
     let action = format!("/console/portals/{p}/team");
     let etag = etag_of_form(&page.body, &action);
-    let lines =
-        "Sam Lee | Project lead | sam@msp.example\nAna Diaz | Network engineer | ana@msp.example";
-    let done = send(
-        &rig.app,
-        Method::POST,
-        &action,
-        Some(&session),
-        &format!(
-            "csrf={}&etag={}&members={}",
-            page.csrf(),
-            enc(&etag),
-            enc(lines)
-        ),
-    )
-    .await;
+    let done = save_team(&rig.app, &session, &page, &action, SAM_AND_ANA).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let back = send(&rig.app, Method::GET, &done.location, Some(&session), "").await;
     assert!(
@@ -1234,21 +1241,7 @@ async fn a_team_members_photo_is_uploaded_on_the_contacts_tab() {
     let page = send(&rig.app, Method::GET, &tab, Some(&session), "").await;
     assert!(!page.body.contains("A member's photo"), "no team, no form");
     let action = format!("/console/portals/{p}/team");
-    let lines =
-        "Sam Lee | Project lead | sam@msp.example\nAna Diaz | Network engineer | ana@msp.example";
-    let done = send(
-        &rig.app,
-        Method::POST,
-        &action,
-        Some(&session),
-        &format!(
-            "csrf={}&etag={}&members={}",
-            page.csrf(),
-            enc(&etag_of_form(&page.body, &action)),
-            enc(lines)
-        ),
-    )
-    .await;
+    let done = save_team(&rig.app, &session, &page, &action, SAM_AND_ANA).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
 
     let page = send(&rig.app, Method::GET, &tab, Some(&session), "").await;

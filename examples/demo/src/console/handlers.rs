@@ -381,33 +381,20 @@ impl Console {
                     .await?;
                 let team = self.api.get(key, &format!("/portals/{p}/team")).await?;
                 page.team_etag = team.etag.clone().unwrap_or_default();
-                page.team_members = team
-                    .json
-                    .get("members")
-                    .and_then(Value::as_array)
-                    .map(|ms| {
-                        ms.iter()
-                            .map(|m| crate::console::pages::TeamMemberRow {
-                                email: s(m, "email"),
-                                name: s(m, "name"),
-                                has_photo: m.get("photo").is_some_and(|p| !p.is_null()),
-                            })
-                            .collect()
+                let members = team_members(&team.json);
+                page.team_members = members
+                    .iter()
+                    .map(|m| crate::console::pages::TeamMemberRow {
+                        email: s(m, "email"),
+                        name: s(m, "name"),
+                        has_photo: m.get("photo").is_some_and(|p| !p.is_null()),
                     })
-                    .unwrap_or_default();
-                page.team_lines = team
-                    .json
-                    .get("members")
-                    .and_then(Value::as_array)
-                    .map(|ms| {
-                        ms.iter()
-                            .map(|m| {
-                                format!("{} | {} | {}", s(m, "name"), s(m, "role"), s(m, "email"))
-                            })
-                            .collect::<Vec<_>>()
-                            .join("\n")
-                    })
-                    .unwrap_or_default();
+                    .collect();
+                page.team_lines = members
+                    .iter()
+                    .map(|m| format!("{} | {} | {}", s(m, "name"), s(m, "role"), s(m, "email")))
+                    .collect::<Vec<_>>()
+                    .join("\n");
                 page.contacts = all
                     .iter()
                     .map(|c| ContactRow {
@@ -563,15 +550,11 @@ impl Console {
         let p = seg(p)?;
         let back = format!("{PREFIX}/portals/{p}?tab=contacts");
         let current = self.api.get(key, &format!("/portals/{p}/team")).await?;
+        let current = team_members(&current.json);
         let photo_of = |email: &str| {
             current
-                .json
-                .get("members")
-                .and_then(Value::as_array)
-                .and_then(|ms| {
-                    ms.iter()
-                        .find(|m| s(m, "email").eq_ignore_ascii_case(email))
-                })
+                .iter()
+                .find(|m| s(m, "email").eq_ignore_ascii_case(email))
                 .and_then(|m| m.get("photo").cloned())
                 .unwrap_or(Value::Null)
         };
@@ -643,12 +626,7 @@ impl Console {
         };
         let email = field(form, "email");
         let current = self.api.get(key, &format!("/portals/{p}/team")).await?;
-        let mut members: Vec<Value> = current
-            .json
-            .get("members")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let mut members = team_members(&current.json);
         let Some(member) = members
             .iter_mut()
             .find(|m| s(m, "email").eq_ignore_ascii_case(email))
@@ -2295,6 +2273,14 @@ fn template_tasks(t: &Value) -> Vec<(String, Vec<TemplateTask>)> {
                 })
                 .collect()
         })
+        .unwrap_or_default()
+}
+
+/// The members of the API's team answer, in order (none if it has no list).
+fn team_members(team: &Value) -> Vec<Value> {
+    team.get("members")
+        .and_then(Value::as_array)
+        .cloned()
         .unwrap_or_default()
 }
 

@@ -54,6 +54,26 @@ impl PortalService {
         let email = EmailAddress::parse(spec.email)?;
         let now = self.inner.clock.now();
         guests::judge_end_date(spec.access_ends_at, now)?;
+        // Read here to answer the clearest refusal first: a running handover (409)
+        // before a taken email (the staff's input to fix, 422 on `email`). The store
+        // judges both again inside its unit.
+        let contacts = self.inner.store.contacts(portal.id).await?;
+        let phases: Vec<PhaseId> = self
+            .inner
+            .store
+            .portal_snapshot(portal.id)
+            .await?
+            .phases
+            .iter()
+            .map(|p| p.id)
+            .collect();
+        handover::judge_start(&phases, &contacts)?;
+        if contacts.iter().any(|c| c.email == email) {
+            return Err(crate::error::Error::invalid(
+                "email",
+                "this portal already has a contact with this email",
+            ));
+        }
         let tenant = self.inner.store.tenant(portal.tenant_id).await?;
         let today = now.with_timezone(&tenant.time_zone.tz()).date_naive();
         handover::judge_due_date(spec.due_date, today)?;

@@ -812,8 +812,8 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
                 p,
                 &crate::service::HandoverSpec {
                     organisation: "Previous IT",
-                    name: "Gill Previous",
-                    email: "gill@previous-it.example",
+                    name: "Olly Outgoing",
+                    email: "olly@outgoing-it.example",
                     access_ends_at: None,
                     due_date: None,
                 },

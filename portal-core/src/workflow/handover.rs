@@ -216,6 +216,19 @@ pub fn handover_tasks<'a>(tasks: &'a [Task], contacts: &[Contact]) -> Vec<&'a Ta
         .collect()
 }
 
+/// Whether a participant reads (and writes in) the thread of `task`, given their
+/// guest record (`None`: one of the client's own contacts) and the portal's
+/// `contacts`: the thread of a handover task is between the outgoing provider and
+/// the MSP, so the client's own contacts see the task and its progress but not its
+/// thread. A guest's reach is judged by [`crate::workflow::guests::judge_reach`].
+pub fn reads_thread(
+    guest: Option<&crate::model::Guest>,
+    task: &Task,
+    contacts: &[Contact],
+) -> bool {
+    guest.is_some() || handover_tasks(std::slice::from_ref(task), contacts).is_empty()
+}
+
 /// Whether one handover task stalls at `now` (`today` is the MSP's local date): not
 /// completed, and either past its due date, or (with no due date) untouched for
 /// [`STALL_AFTER_DAYS`] since it was created (pending, never saved).

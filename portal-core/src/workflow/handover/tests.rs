@@ -151,3 +151,22 @@ fn a_task_stalls_when_overdue_or_untouched_for_a_working_week() {
     t.due_date = NaiveDate::from_ymd_opt(2026, 3, 1);
     assert!(!stalled(&t, today, later), "done");
 }
+
+#[test]
+fn the_client_does_not_read_the_handovers_thread() {
+    let (phase, tasks) = plan(None);
+    let running = guest(Some(phase.id), vec![]);
+    let record = running.guest.clone();
+    let contacts = [running];
+    assert!(
+        !reads_thread(None, &tasks[0], &contacts),
+        "the client's contact"
+    );
+    assert!(
+        reads_thread(record.as_ref(), &tasks[0], &contacts),
+        "the guest"
+    );
+    let mut other = tasks[0].clone();
+    other.phase_id = PhaseId::from_uuid(Uuid::from_u128(99));
+    assert!(reads_thread(None, &other, &contacts), "any other task");
+}

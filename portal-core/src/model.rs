@@ -701,6 +701,11 @@ pub struct Guest {
     /// the reminders know its tasks (the stall alert). `None` for any other guest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handover_phase: Option<PhaseId>,
+    /// When the MSP was told that this guest's handover stalls
+    /// ([`crate::workflow::handover::judge_stall`]): one alert per handover, so the
+    /// reminder pass that runs every few minutes never repeats it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_alerted_at: Option<DateTime<Utc>>,
 }
 
 impl Contact {

@@ -1699,6 +1699,13 @@ pub struct SentDigest {
 ///   emails)` is a compare-and-set: if the portal's last escalation is not `previous`
 ///   (`None`: never escalated), it is `Conflict` and nothing is written; otherwise the
 ///   last escalation becomes `at` and `emails` are queued, in one unit.
+/// - **One stall alert per handover.** `record_handover_stall(contact, at, emails)`
+///   loads the contact in the unit and asks
+///   [`handover::record_stall`](crate::workflow::handover::record_stall): a missing
+///   contact is `NotFound(Contact)`, a contact who is no handover guest
+///   `Invalid("contact")`, an alert already recorded `Conflict` (two passes racing:
+///   exactly one wins); otherwise it stores the guest's `stall_alerted_at = at` and
+///   queues `emails`, in one unit; a refused call writes neither.
 /// - `snooze_task` sets (replaces) the contact's snooze of the task to `until`.
 /// - `unsubscribe_reminders` records that the contact turned reminders off at `at`;
 ///   the first time stays (a second click changes nothing and is not an error).
@@ -1726,6 +1733,14 @@ pub trait ReminderStore: Send + Sync + 'static {
         at: DateTime<Utc>,
         emails: &[OutboxMessage],
     ) -> Result<()>;
+    /// Records that the MSP was told a handover stalls (once per handover) and
+    /// queues the alert's emails, in one unit; returns the guest as stored.
+    async fn record_handover_stall(
+        &self,
+        contact: ContactId,
+        at: DateTime<Utc>,
+        emails: &[OutboxMessage],
+    ) -> Result<Contact>;
     /// Holds a task's reminders for a contact until `until`.
     async fn snooze_task(
         &self,

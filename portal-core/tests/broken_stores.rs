@@ -479,6 +479,12 @@ enum Breakage {
     /// `start_handover` answers a second handover's `Conflict` by writing it anyway,
     /// piece by piece: two handover phases in one portal.
     HandoverTwice,
+    /// `record_handover_stall` answers an alert already recorded by queuing the
+    /// emails anyway: the MSP is told on every reminder pass.
+    StallAlertedTwice,
+    /// `record_handover_stall` queues the emails without storing the alert: nothing
+    /// stops the next pass from sending it again.
+    StallAlertNotStored,
 }
 
 impl Breakage {
@@ -2929,6 +2935,10 @@ caught! {
         HandoverWithoutShares => ref handover_in_one_unit;
     a_second_handover_is_caught_by_handover_in_one_unit:
         HandoverTwice => ref handover_in_one_unit;
+    a_repeated_stall_alert_is_caught_by_handover_stall_alerted_once:
+        StallAlertedTwice => ref handover_stall_alerted_once;
+    an_unstored_stall_alert_is_caught_by_handover_stall_alerted_once:
+        StallAlertNotStored => ref handover_stall_alerted_once;
 }
 
 #[async_trait]
@@ -2994,6 +3004,28 @@ impl ReminderStore for Broken {
         match self.inner.record_digest(digest, emails).await {
             Err(Error::Conflict { .. }) if self.is(Breakage::DigestTwice) => {
                 self.inner.enqueue(emails).await
+            }
+            other => other,
+        }
+    }
+
+    async fn record_handover_stall(
+        &self,
+        contact: ContactId,
+        at: DateTime<Utc>,
+        emails: &[OutboxMessage],
+    ) -> Result<Contact> {
+        if self.is(Breakage::StallAlertNotStored) {
+            let c = self.inner.contact(contact).await?;
+            let mut next = c.clone();
+            next.guest = Some(portal_core::workflow::handover::record_stall(&c, at)?);
+            self.inner.enqueue(emails).await?;
+            return Ok(next);
+        }
+        match self.inner.record_handover_stall(contact, at, emails).await {
+            Err(Error::Conflict { .. }) if self.is(Breakage::StallAlertedTwice) => {
+                self.inner.enqueue(emails).await?;
+                self.inner.contact(contact).await
             }
             other => other,
         }

@@ -83,7 +83,7 @@ fn code_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Option<CodeState>> {
 }
 
 /// A contact with its portal. `NotFound` if the contact is missing.
-fn load_target(conn: &Connection, contact: ContactId) -> Result<ContactInPortal> {
+pub(crate) fn load_target(conn: &Connection, contact: ContactId) -> Result<ContactInPortal> {
     let mut stmt = conn
         .prepare_cached(concat!(
             "SELECT ",
@@ -134,7 +134,7 @@ fn load_invite(
 }
 
 /// Writes a guest's record over the stored one (the caller judged it in the unit).
-fn write_guest(conn: &Connection, contact: ContactId, guest: &Guest) -> Result<()> {
+pub(crate) fn write_guest(conn: &Connection, contact: ContactId, guest: &Guest) -> Result<()> {
     let text = codec::guest_json(Some(guest))?;
     conn.prepare_cached("UPDATE contacts SET guest = ?1 WHERE id = ?2")
         .and_then(|mut s| s.execute(params![text, &contact.as_bytes()[..]]))

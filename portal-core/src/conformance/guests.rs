@@ -41,6 +41,7 @@ fn new_guest(w: &World, email: &str, tasks: &[TaskId], ends: Option<DateTime<Utc
         access_ends_at: ends,
         shared_tasks: tasks.to_vec(),
         handover_phase: None,
+        stall_alerted_at: None,
     });
     NewGuest {
         activity: entry(w, ActivityKind::GuestInvited, &c.name, c.created_at),

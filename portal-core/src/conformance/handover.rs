@@ -33,6 +33,7 @@ fn new_handover(w: &World, email: &str) -> NewHandover {
         access_ends_at: None,
         shared_tasks: tasks.iter().map(|t| t.id).collect(),
         handover_phase: Some(phase.id),
+        stall_alerted_at: None,
     });
     NewHandover {
         phase,
@@ -185,4 +186,64 @@ pub async fn handover_in_one_unit(store: &dyn Store) {
     // Another portal's handover is its own.
     let elsewhere = new_handover(&other, "gill@previous-it.example");
     store.start_handover(&elsewhere).await.unwrap();
+}
+
+/// `record_handover_stall` stores the guest's `stall_alerted_at` with the alert's
+/// emails in one unit and answers the guest as stored; a second alert of the same
+/// handover is `Conflict` with nothing queued; a contact who is no handover guest is
+/// `Invalid`, a missing one `NotFound(Contact)`, both with nothing queued.
+pub async fn handover_stall_alerted_once(store: &dyn Store) {
+    let w = world(store).await;
+    let new = new_handover(&w, "gill@previous-it.example");
+    store.start_handover(&new).await.unwrap();
+    let guest = new.guest.guest.id;
+    let at = t0() + mins(30);
+    let alert = [mail(&w, parked())];
+    let stored = store
+        .record_handover_stall(guest, at, &alert)
+        .await
+        .unwrap();
+    let record = stored.guest.clone().expect("a guest record");
+    assert_eq!(record.stall_alerted_at, Some(at), "the alert is recorded");
+    assert_eq!(
+        store.contact(guest).await.unwrap(),
+        stored,
+        "the guest as answered"
+    );
+    read(store, alert[0].id).await;
+    let again = [mail(&w, parked())];
+    assert_err!(
+        store
+            .record_handover_stall(guest, at + mins(15), &again)
+            .await,
+        Error::Conflict { .. }
+    );
+    absent(store, again[0].id, "a second stall alert").await;
+    assert_eq!(
+        store
+            .contact(guest)
+            .await
+            .unwrap()
+            .guest
+            .unwrap()
+            .stall_alerted_at,
+        Some(at),
+        "the first alert stays"
+    );
+    let plain = [mail(&w, parked())];
+    assert_err!(
+        store.record_handover_stall(w.contact.id, at, &plain).await,
+        Error::Invalid { .. }
+    );
+    absent(store, plain[0].id, "a stall alert for a client contact").await;
+    let missing = [mail(&w, parked())];
+    assert_err!(
+        store
+            .record_handover_stall(ContactId::random(&OsRandom), at, &missing)
+            .await,
+        Error::NotFound {
+            entity: Entity::Contact
+        }
+    );
+    absent(store, missing[0].id, "a stall alert for a missing contact").await;
 }

@@ -109,6 +109,7 @@ impl PortalService {
                 access_ends_at: spec.access_ends_at,
                 shared_tasks: tasks.iter().map(|t| t.id).collect(),
                 handover_phase: Some(phase.id),
+                stall_alerted_at: None,
             }),
         };
         let acting = crate::mail::ActingFor::new(&tenant, Some(portal.id));

@@ -245,6 +245,53 @@ pub fn stalled(task: &Task, today: NaiveDate, now: DateTime<Utc>) -> bool {
     }
 }
 
+/// The tasks of `guest`'s handover that stall at `now` (`today`: the MSP's local
+/// date), in plan order, if the MSP is to be told: empty for a contact who is no
+/// handover guest, a revoked guest, and once the alert was recorded
+/// ([`crate::model::Guest::stall_alerted_at`]: one alert per handover, not one per
+/// reminder pass).
+pub fn judge_stall<'a>(
+    guest: &Contact,
+    tasks: &'a [Task],
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Vec<&'a Task> {
+    let Some(record) = &guest.guest else {
+        return Vec::new();
+    };
+    let Some(phase) = record.handover_phase else {
+        return Vec::new();
+    };
+    if guest.revoked_at.is_some() || record.stall_alerted_at.is_some() {
+        return Vec::new();
+    }
+    tasks
+        .iter()
+        .filter(|t| t.phase_id == phase && stalled(t, today, now))
+        .collect()
+}
+
+/// The guest record after the stall alert was sent at `at`: `Conflict` if it was
+/// already recorded (a racing pass sent it first), `Invalid("contact")` for a contact
+/// who is no handover guest.
+pub fn record_stall(guest: &Contact, at: DateTime<Utc>) -> Result<crate::model::Guest> {
+    let Some(record) = guest.guest.as_ref().filter(|g| g.handover_phase.is_some()) else {
+        return Err(Error::invalid(
+            "contact",
+            "only a handover's guest has a stall alert",
+        ));
+    };
+    if record.stall_alerted_at.is_some() {
+        return Err(Error::conflict(
+            "the handover's stall alert was already sent",
+        ));
+    }
+    Ok(crate::model::Guest {
+        stall_alerted_at: Some(at),
+        ..record.clone()
+    })
+}
+
 /// Checks the due date staff give the handover at `today` (the MSP's local date): a
 /// date in the past would start the handover overdue (and alert the MSP at once).
 pub fn judge_due_date(due: Option<NaiveDate>, today: NaiveDate) -> Result<()> {

@@ -39,6 +39,7 @@ fn guest(phase: Option<PhaseId>, shared: Vec<TaskId>) -> Contact {
             access_ends_at: None,
             shared_tasks: shared,
             handover_phase: phase,
+            stall_alerted_at: None,
         }),
     }
 }
@@ -169,4 +170,42 @@ fn the_client_does_not_read_the_handovers_thread() {
     let mut other = tasks[0].clone();
     other.phase_id = PhaseId::from_uuid(Uuid::from_u128(99));
     assert!(reads_thread(None, &other, &contacts), "any other task");
+}
+
+#[test]
+fn the_msp_is_told_once_per_handover() {
+    let today = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
+    let (phase, tasks) = plan(NaiveDate::from_ymd_opt(2026, 3, 9));
+    let g = guest(Some(phase.id), vec![]);
+    assert_eq!(
+        judge_stall(&g, &tasks, today, t0()).len(),
+        2,
+        "both overdue"
+    );
+    let alerted = Contact {
+        guest: Some(record_stall(&g, t0()).unwrap()),
+        ..g.clone()
+    };
+    assert!(
+        judge_stall(&alerted, &tasks, today, t0()).is_empty(),
+        "told once"
+    );
+    assert!(matches!(
+        record_stall(&alerted, t0()),
+        Err(Error::Conflict { .. })
+    ));
+    let plain = guest(None, vec![]);
+    assert!(judge_stall(&plain, &tasks, today, t0()).is_empty());
+    assert!(matches!(
+        record_stall(&plain, t0()),
+        Err(Error::Invalid {
+            field: "contact",
+            ..
+        })
+    ));
+    let revoked = Contact {
+        revoked_at: Some(t0()),
+        ..g
+    };
+    assert!(judge_stall(&revoked, &tasks, today, t0()).is_empty());
 }

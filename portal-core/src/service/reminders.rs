@@ -120,6 +120,10 @@ impl PortalService {
     ) -> Result<()> {
         let state = self.inner.store.reminder_state(portal.id).await?;
         let tasks = self.inner.store.portal_snapshot(portal.id).await?.tasks;
+        // A task for a contact role is reminded to the contacts with that role
+        // (`team::task_for`), not to the whole team, like the client's pages show it.
+        let contacts: Vec<_> = state.contacts.iter().map(|c| c.contact.clone()).collect();
+        let tasks = crate::workflow::team::with_roles_resolved(tasks, &contacts);
         for contact in &state.contacts {
             let Some(digest) = reminders::judge_digest(now, &state.settings, true, contact, &tasks)
             else {

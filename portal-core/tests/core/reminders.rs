@@ -523,3 +523,71 @@ async fn a_stalled_handover_tells_the_msp_once_and_reminds_the_guest_of_their_ta
         );
     }
 }
+
+/// A task for a contact role is reminded to the contacts with that role only, not to
+/// the whole client team (`team::task_for`, as the client's pages show it).
+#[tokio::test]
+async fn a_role_task_is_reminded_to_the_contacts_with_that_role() {
+    const BILLING: &str = "bea@contoso.example";
+    let start = utc(2026, 3, 2, 9, 0); // a Monday
+    let kit = TestService::in_memory(79);
+    kit.clock.set(start);
+    let seeded = kit.seed_portal().await.unwrap();
+    kit.service
+        .add_contact_in_zone(
+            &seeded.staff,
+            seeded.portal.id,
+            "Bea Billing",
+            BILLING,
+            None,
+            Some("billing"),
+        )
+        .await
+        .unwrap();
+    let phase = kit
+        .service
+        .add_phase(&seeded.staff, seeded.portal.id, "Billing")
+        .await
+        .unwrap();
+    let task = kit
+        .service
+        .add_task(
+            &seeded.staff,
+            seeded.portal.id,
+            phase.id,
+            TaskSpec {
+                title: "Set up the direct debit".to_owned(),
+                description: String::new(),
+                assignee: Side::Client,
+                kind: TaskKind::Standard,
+                due_date: Some(date(2026, 3, 4)),
+            },
+        )
+        .await
+        .unwrap();
+    kit.service
+        .edit_task(
+            &seeded.staff,
+            seeded.portal.id,
+            task.id,
+            task.version,
+            portal_core::workflow::plan::TaskEdit {
+                for_role: Some(Some("billing".to_owned())),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mail = run_until(&kit, start + TimeDelta::days(5)).await;
+    assert!(
+        to(&mail, BILLING).any(|(_, e)| e.text.contains("Set up the direct debit")),
+        "the billing contact is reminded"
+    );
+    for (_, e) in to(&mail, seeded.contact.email.as_str()) {
+        assert!(
+            !e.text.contains("Set up the direct debit"),
+            "the billing task in another contact's reminder: {}",
+            e.text
+        );
+    }
+}

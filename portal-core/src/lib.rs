@@ -77,7 +77,9 @@ pub use ids::{
 };
 pub use mail::{ActingFor, Email, LinkBuilder, Mailer, RecordingMailer};
 pub use random::{OsRandom, RandomSource, SeededRandom};
-pub use service::{GuestSpec, PortalService, PortalServiceBuilder, PruneReport, TaskSpec};
+pub use service::{
+    GuestSpec, HandoverSpec, PortalService, PortalServiceBuilder, PruneReport, TaskSpec,
+};
 pub use staff::{StaffContext, StaffRole};
 pub use store::{
     AccessStore, AttachmentStore, AuditStore, CredentialStore, DirectoryStore, FileDropStore,

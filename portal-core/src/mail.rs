@@ -1629,6 +1629,31 @@ pub fn stuck_notification(
     )
 }
 
+/// Tells the MSP that the handover from the client's previous provider stalls: the
+/// provider's tasks past their due date or untouched for a working week
+/// ([`crate::workflow::handover::stalled`]), each with why. Sent once per handover:
+/// a phone call usually gets it moving again.
+pub fn handover_stall_notification(
+    to: StaffRecipient<'_>,
+    client: &str,
+    provider: &str,
+    tasks: &[(String, String)],
+) -> Result<Email> {
+    let body = tasks
+        .iter()
+        .map(|(title, why)| format!("- {title} ({why})"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    staff_email(
+        to,
+        format!("[{client}] The handover from {provider} has stalled"),
+        client,
+        provider,
+        "has not finished its handover tasks",
+        &body,
+    )
+}
+
 /// What a due-date request asks, for the MSP's notification.
 #[derive(Debug, Clone, Copy)]
 pub struct DueDateAsk<'a> {

@@ -695,6 +695,17 @@ pub struct Guest {
     /// The tasks shared with the guest, in the order they were shared (no repeats).
     #[serde(default)]
     pub shared_tasks: Vec<TaskId>,
+    /// Set when the guest is the outgoing provider of a handover
+    /// ([`crate::workflow::handover`]): the built-in phase they were invited for. While
+    /// that phase exists the portal has a handover, so a second one is refused, and
+    /// the reminders know its tasks (the stall alert). `None` for any other guest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handover_phase: Option<PhaseId>,
+    /// When the MSP was told that this guest's handover stalls
+    /// ([`crate::workflow::handover::judge_stall`]): one alert per handover, so the
+    /// reminder pass that runs every few minutes never repeats it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_alerted_at: Option<DateTime<Utc>>,
 }
 
 impl Contact {

@@ -407,6 +407,32 @@ pub struct NewGuest {
     pub activity: ActivityEntry,
 }
 
+/// The handover from a client's previous provider, for
+/// [`AccessStore::start_handover`]: what [`crate::workflow::handover::tasks`] builds,
+/// with the guest who will do it.
+#[derive(Debug, Clone)]
+pub struct NewHandover {
+    /// The phase (its position is the store's: appended last).
+    pub phase: Phase,
+    /// Its tasks in order (positions are the store's), all shared with the guest.
+    pub tasks: Vec<Task>,
+    /// The outgoing provider's guest: `guest.guest.handover_phase` names the phase
+    /// and `shared_tasks` lists exactly the tasks; the token, the invitation email
+    /// and the feed entry of the whole handover.
+    pub guest: NewGuest,
+}
+
+/// A handover as stored by [`AccessStore::start_handover`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handover {
+    /// The phase, with its position.
+    pub phase: Phase,
+    /// Its tasks, with their positions.
+    pub tasks: Vec<Task>,
+    /// The guest, with the tasks shared.
+    pub guest: Contact,
+}
+
 /// A new code (and its magic link) for a verification.
 #[derive(Debug, Clone)]
 pub struct NewCode {
@@ -667,6 +693,20 @@ pub struct AccessLogEntry {
 ///   [`guests::end_access`](crate::workflow::guests::end_access) answers for `at`
 ///   (an earlier end stays), with the `activity` entry in one unit, and returns the
 ///   contact as stored; not a guest: `Invalid("contact")`.
+/// - **Handover from the previous provider.** `start_handover` writes the built-in
+///   phase ([`crate::workflow::handover`]) in ONE unit: it asks
+///   [`handover::judge_records`](crate::workflow::handover::judge_records) (the
+///   tasks in the phase, the guest naming the phase and sharing exactly its tasks:
+///   `Invalid` otherwise), then, with the portal's phases and contacts loaded inside
+///   the unit, [`handover::judge_start`](crate::workflow::handover::judge_start): a
+///   portal with a guest whose `handover_phase` is still one of its phases is
+///   `Conflict` and nothing is written. If allowed it appends the phase last, its
+///   tasks in the order given (positions numbered as `add_phase` / `add_task` do),
+///   then creates the guest exactly as `add_guest` does (the shared tasks judged,
+///   the invite, the `emails`, the `activity` entry) and returns the phase, the
+///   tasks and the guest as stored. Every refusal of `add_guest` (a taken email, an
+///   entry of another portal, a missing portal) refuses the whole handover: no
+///   phase, no task, no guest, no invite, no email, no entry.
 /// - **A guest past their end date.** Every judgement of a contact above is made at
 ///   the step's instant through
 ///   [`rules::judge_contact_at`](crate::access::rules::judge_contact_at): `open_invite`
@@ -798,6 +838,10 @@ pub trait AccessStore: Send + Sync + 'static {
     /// Creates a guest with their shared tasks, invite, invitation email and feed
     /// entry in one unit (see the contract above).
     async fn add_guest(&self, guest: &NewGuest) -> Result<ContactInPortal>;
+    /// Starts the handover from the client's previous provider: the phase, its
+    /// tasks and the guest they are shared with, in one unit that refuses a second
+    /// handover (see the contract above).
+    async fn start_handover(&self, handover: &NewHandover) -> Result<Handover>;
     /// Shares (`shared: true`) or unshares a task with a guest, with `activity`, in
     /// one unit; returns the contact as stored (see the contract above).
     async fn share_task(
@@ -1655,6 +1699,13 @@ pub struct SentDigest {
 ///   emails)` is a compare-and-set: if the portal's last escalation is not `previous`
 ///   (`None`: never escalated), it is `Conflict` and nothing is written; otherwise the
 ///   last escalation becomes `at` and `emails` are queued, in one unit.
+/// - **One stall alert per handover.** `record_handover_stall(contact, at, emails)`
+///   loads the contact in the unit and asks
+///   [`handover::record_stall`](crate::workflow::handover::record_stall): a missing
+///   contact is `NotFound(Contact)`, a contact who is no handover guest
+///   `Invalid("contact")`, an alert already recorded `Conflict` (two passes racing:
+///   exactly one wins); otherwise it stores the guest's `stall_alerted_at = at` and
+///   queues `emails`, in one unit; a refused call writes neither.
 /// - `snooze_task` sets (replaces) the contact's snooze of the task to `until`.
 /// - `unsubscribe_reminders` records that the contact turned reminders off at `at`;
 ///   the first time stays (a second click changes nothing and is not an error).
@@ -1682,6 +1733,14 @@ pub trait ReminderStore: Send + Sync + 'static {
         at: DateTime<Utc>,
         emails: &[OutboxMessage],
     ) -> Result<()>;
+    /// Records that the MSP was told a handover stalls (once per handover) and
+    /// queues the alert's emails, in one unit; returns the guest as stored.
+    async fn record_handover_stall(
+        &self,
+        contact: ContactId,
+        at: DateTime<Utc>,
+        emails: &[OutboxMessage],
+    ) -> Result<Contact>;
     /// Holds a task's reminders for a contact until `until`.
     async fn snooze_task(
         &self,

@@ -50,7 +50,7 @@ use portal_core::store::{
     AccessEvent, AccessLogEntry, ClientContext, ContactInPortal, NewCode, NewSession, PlanDecision,
     PlanStore, RequestInfo, TaskDecision, TemplateStore, VerificationView,
 };
-use portal_core::store::{ColleagueInvite, NewGuest};
+use portal_core::store::{ColleagueInvite, Handover, NewGuest, NewHandover};
 use portal_core::store::{
     ContactEdit, DocumentStore, Erasure, OutboxStore, Page, PageKey, PortalEdit, ReminderStore,
     SentDigest, TenantEdit,
@@ -469,6 +469,22 @@ enum Breakage {
     /// `open_invite` judges the invite at the epoch instead of now: an ended guest's
     /// invite still opens.
     EndedGuestInviteOpens,
+    /// `start_handover` writes the phase, each task and the guest in units of their
+    /// own (`add_phase`, `add_task`, `add_guest`): a refused guest leaves the phase
+    /// and its tasks behind, and nothing refuses a second handover.
+    HandoverInPieces,
+    /// `start_handover` writes the phase and its tasks but the guest with no task
+    /// shared: the outgoing provider reaches nothing.
+    HandoverWithoutShares,
+    /// `start_handover` answers a second handover's `Conflict` by writing it anyway,
+    /// piece by piece: two handover phases in one portal.
+    HandoverTwice,
+    /// `record_handover_stall` answers an alert already recorded by queuing the
+    /// emails anyway: the MSP is told on every reminder pass.
+    StallAlertedTwice,
+    /// `record_handover_stall` queues the emails without storing the alert: nothing
+    /// stops the next pass from sending it again.
+    StallAlertNotStored,
 }
 
 impl Breakage {
@@ -1220,6 +1236,51 @@ impl AccessStore for Broken {
         sh.invite_contact.insert(new.token, c.id);
         sh.current_invite.insert(c.id, new.token);
         Ok(target)
+    }
+
+    async fn start_handover(&self, new: &NewHandover) -> Result<Handover> {
+        let in_pieces = |new: NewHandover| async move {
+            let portal = new.phase.portal_id;
+            let phase = self
+                .inner
+                .add_phase(portal, new.phase.id, &new.phase.name, None)
+                .await?;
+            let mut tasks = Vec::new();
+            for t in &new.tasks {
+                tasks.push(self.inner.add_task(t, None).await?);
+            }
+            let guest = self.add_guest(&new.guest).await?.contact;
+            Ok(Handover {
+                phase,
+                tasks,
+                guest,
+            })
+        };
+        if self.is(Breakage::HandoverInPieces) {
+            return in_pieces(new.clone()).await;
+        }
+        if self.is(Breakage::HandoverWithoutShares) {
+            let mut unshared = new.clone();
+            if let Some(g) = unshared.guest.guest.guest.as_mut() {
+                g.shared_tasks.clear();
+            }
+            return in_pieces(unshared).await;
+        }
+        match self.inner.start_handover(new).await {
+            Err(Error::Conflict { .. }) if self.is(Breakage::HandoverTwice) => {
+                in_pieces(new.clone()).await
+            }
+            other => {
+                if other.is_ok() {
+                    let mut sh = self.shadow();
+                    sh.invite_contact
+                        .insert(new.guest.token, new.guest.guest.id);
+                    sh.current_invite
+                        .insert(new.guest.guest.id, new.guest.token);
+                }
+                other
+            }
+        }
     }
 
     async fn share_task(
@@ -2868,6 +2929,16 @@ caught! {
         EndedGuestSessionPasses => ref guest_end_date;
     an_ended_guest_invite_is_caught_by_guest_end_date:
         EndedGuestInviteOpens => ref guest_end_date;
+    a_handover_in_pieces_is_caught_by_handover_in_one_unit:
+        HandoverInPieces => ref handover_in_one_unit;
+    a_handover_without_shares_is_caught_by_handover_in_one_unit:
+        HandoverWithoutShares => ref handover_in_one_unit;
+    a_second_handover_is_caught_by_handover_in_one_unit:
+        HandoverTwice => ref handover_in_one_unit;
+    a_repeated_stall_alert_is_caught_by_handover_stall_alerted_once:
+        StallAlertedTwice => ref handover_stall_alerted_once;
+    an_unstored_stall_alert_is_caught_by_handover_stall_alerted_once:
+        StallAlertNotStored => ref handover_stall_alerted_once;
 }
 
 #[async_trait]
@@ -2933,6 +3004,28 @@ impl ReminderStore for Broken {
         match self.inner.record_digest(digest, emails).await {
             Err(Error::Conflict { .. }) if self.is(Breakage::DigestTwice) => {
                 self.inner.enqueue(emails).await
+            }
+            other => other,
+        }
+    }
+
+    async fn record_handover_stall(
+        &self,
+        contact: ContactId,
+        at: DateTime<Utc>,
+        emails: &[OutboxMessage],
+    ) -> Result<Contact> {
+        if self.is(Breakage::StallAlertNotStored) {
+            let c = self.inner.contact(contact).await?;
+            let mut next = c.clone();
+            next.guest = Some(portal_core::workflow::handover::record_stall(&c, at)?);
+            self.inner.enqueue(emails).await?;
+            return Ok(next);
+        }
+        match self.inner.record_handover_stall(contact, at, emails).await {
+            Err(Error::Conflict { .. }) if self.is(Breakage::StallAlertedTwice) => {
+                self.inner.enqueue(emails).await?;
+                self.inner.contact(contact).await
             }
             other => other,
         }

@@ -26,17 +26,18 @@ use portal_core::access::rules::{
     self, CodeGuard, CodeOutcome, CodeState, SessionState, VerificationState, Withdrawal,
 };
 use portal_core::access::{AccessPolicy, SessionPolicy};
-use portal_core::model::{Contact, Guest};
+use portal_core::model::{Contact, Guest, Phase, Task};
 use portal_core::outbox::OutboxMessage;
 use portal_core::secret::{CodeHash, TokenHash};
 use portal_core::store::{
-    AccessEvent, AccessLogEntry, ClientContext, ColleagueInvite, ContactInPortal, NewCode,
-    NewGuest, NewSession, Page, PageKey, RequestInfo, SessionSummary, VerificationView,
+    AccessEvent, AccessLogEntry, ClientContext, ColleagueInvite, ContactInPortal, Handover,
+    NewCode, NewGuest, NewHandover, NewSession, Page, PageKey, RequestInfo, SessionSummary,
+    VerificationView,
 };
 use portal_core::workflow::ActivityEntry;
-use portal_core::workflow::guests;
 use portal_core::workflow::team::{self, InvitationMode};
-use portal_core::{AccessStore, ContactId, Entity, Error, PortalId, Result, TaskId};
+use portal_core::workflow::{guests, handover};
+use portal_core::{AccessStore, ContactId, Entity, Error, PhaseId, PortalId, Result, TaskId};
 
 use crate::SqliteStore;
 
@@ -82,7 +83,7 @@ fn code_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Option<CodeState>> {
 }
 
 /// A contact with its portal. `NotFound` if the contact is missing.
-fn load_target(conn: &Connection, contact: ContactId) -> Result<ContactInPortal> {
+pub(crate) fn load_target(conn: &Connection, contact: ContactId) -> Result<ContactInPortal> {
     let mut stmt = conn
         .prepare_cached(concat!(
             "SELECT ",
@@ -133,12 +134,80 @@ fn load_invite(
 }
 
 /// Writes a guest's record over the stored one (the caller judged it in the unit).
-fn write_guest(conn: &Connection, contact: ContactId, guest: &Guest) -> Result<()> {
+pub(crate) fn write_guest(conn: &Connection, contact: ContactId, guest: &Guest) -> Result<()> {
     let text = codec::guest_json(Some(guest))?;
     conn.prepare_cached("UPDATE contacts SET guest = ?1 WHERE id = ?2")
         .and_then(|mut s| s.execute(params![text, &contact.as_bytes()[..]]))
         .db("storing a guest")?;
     Ok(())
+}
+
+/// Judges and writes a new guest as [`AccessStore::add_guest`]'s contract says
+/// (their shared tasks loaded in the same transaction, so a handover's new tasks are
+/// found too); answers the contact as stored.
+fn insert_guest(
+    conn: &Connection,
+    new: &NewGuest,
+    entry: &crate::workflow::rows::Recorded,
+) -> Result<Contact> {
+    let c = &new.guest;
+    let Some(guest) = &c.guest else {
+        return Err(Error::invalid(
+            "contact",
+            "a guest must carry its guest record",
+        ));
+    };
+    let key = &c.portal_id.as_bytes()[..];
+    if !exists(conn, "SELECT 1 FROM portals WHERE id = ?1", [key])? {
+        return Err(Error::NotFound {
+            entity: Entity::Portal,
+        });
+    }
+    if exists(
+        conn,
+        "SELECT 1 FROM contacts WHERE id = ?1",
+        [&c.id.as_bytes()[..]],
+    )? {
+        return Err(Error::conflict("a contact with this id already exists"));
+    }
+    if exists(
+        conn,
+        "SELECT 1 FROM contacts WHERE portal_id = ?1 AND email = ?2",
+        params![key, c.email.as_str()],
+    )? {
+        return Err(Error::conflict(
+            "a contact with this email already exists in the portal",
+        ));
+    }
+    let mut shared = Guest {
+        shared_tasks: Vec::new(),
+        ..guest.clone()
+    };
+    for task in &guest.shared_tasks {
+        let found = crate::directory::load_task(conn, c.portal_id, *task)?;
+        guests::judge_shareable(c, &found)?;
+        shared = guests::share(&shared, *task, true)?;
+    }
+    entry.insert(conn, c.portal_id)?;
+    let stored = Contact {
+        guest: Some(shared),
+        ..c.clone()
+    };
+    crate::directory::insert_contact(conn, &stored)?;
+    conn.prepare_cached(
+        "INSERT INTO invites (contact_id, token_hash, issued_at, revoked_at)
+         VALUES (?1, ?2, ?3, NULL)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            &c.id.as_bytes()[..],
+            &new.token.as_bytes()[..],
+            micros(c.created_at)
+        ])
+    })
+    .db("storing an invite")?;
+    crate::outbox::insert(conn, &new.emails)?;
+    Ok(stored)
 }
 
 /// A verification still in progress.
@@ -604,68 +673,84 @@ impl AccessStore for SqliteStore {
     }
 
     async fn add_guest(&self, new: &NewGuest) -> Result<ContactInPortal> {
-        let c = new.guest.clone();
-        let token = new.token;
-        let emails = new.emails.clone();
+        let new = new.clone();
         let entry = crate::workflow::rows::Recorded::new(Some(&new.activity))?;
-        self.write_content(c.portal_id, move |conn| {
-            let Some(guest) = &c.guest else {
-                return Err(Error::invalid(
-                    "contact",
-                    "a guest must carry its guest record",
-                ));
-            };
-            let key = &c.portal_id.as_bytes()[..];
-            if !exists(conn, "SELECT 1 FROM portals WHERE id = ?1", [key])? {
+        self.write_content(new.guest.portal_id, move |conn| {
+            insert_guest(conn, &new, &entry)?;
+            load_target(conn, new.guest.id)
+        })
+        .await
+    }
+
+    async fn start_handover(&self, new: &NewHandover) -> Result<Handover> {
+        let new = new.clone();
+        let entry = crate::workflow::rows::Recorded::new(Some(&new.guest.activity))?;
+        self.write_content(new.phase.portal_id, move |conn| {
+            let portal = new.phase.portal_id;
+            handover::judge_records(&new.phase, &new.tasks, &new.guest.guest)?;
+            if !crate::directory::portal_exists(conn, portal)? {
                 return Err(Error::NotFound {
                     entity: Entity::Portal,
                 });
             }
+            let phases: Vec<PhaseId> = conn
+                .prepare_cached("SELECT id FROM phases WHERE portal_id = ?1 ORDER BY position")
+                .and_then(|mut s| {
+                    s.query_map([&portal.as_bytes()[..]], |row| codec::phase_id(row, 0))?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .db("reading a portal's phases")?;
+            let contacts = crate::directory::load_contacts(conn, portal)?;
+            handover::judge_start(&phases, &contacts)?;
             if exists(
                 conn,
-                "SELECT 1 FROM contacts WHERE id = ?1",
-                [&c.id.as_bytes()[..]],
+                "SELECT 1 FROM phases WHERE id = ?1",
+                [&new.phase.id.as_bytes()[..]],
             )? {
-                return Err(Error::conflict("a contact with this id already exists"));
+                return Err(Error::conflict("a phase with this id already exists"));
             }
-            if exists(
-                conn,
-                "SELECT 1 FROM contacts WHERE portal_id = ?1 AND email = ?2",
-                params![key, c.email.as_str()],
-            )? {
-                return Err(Error::conflict(
-                    "a contact with this email already exists in the portal",
-                ));
-            }
-            let mut shared = Guest {
-                shared_tasks: Vec::new(),
-                ..guest.clone()
+            let position = u32::try_from(phases.len())
+                .map_err(|_| Error::storage_msg("phase position out of range"))?;
+            let phase = Phase {
+                position,
+                ..new.phase.clone()
             };
-            for task in &guest.shared_tasks {
-                let found = crate::directory::load_task(conn, c.portal_id, *task)?;
-                guests::judge_shareable(&c, &found)?;
-                shared = guests::share(&shared, *task, true)?;
-            }
-            entry.insert(conn, c.portal_id)?;
-            let stored = Contact {
-                guest: Some(shared),
-                ..c.clone()
-            };
-            crate::directory::insert_contact(conn, &stored)?;
             conn.prepare_cached(
-                "INSERT INTO invites (contact_id, token_hash, issued_at, revoked_at)
-                 VALUES (?1, ?2, ?3, NULL)",
+                "INSERT INTO phases (portal_id, position, id, name) VALUES (?1, ?2, ?3, ?4)",
             )
             .and_then(|mut s| {
                 s.execute(params![
-                    &c.id.as_bytes()[..],
-                    &token.as_bytes()[..],
-                    micros(c.created_at)
+                    &portal.as_bytes()[..],
+                    phase.position,
+                    &phase.id.as_bytes()[..],
+                    phase.name
                 ])
             })
-            .db("storing an invite")?;
-            crate::outbox::insert(conn, &emails)?;
-            load_target(conn, c.id)
+            .db("storing a phase")?;
+            let mut tasks = Vec::with_capacity(new.tasks.len());
+            for (n, t) in new.tasks.iter().enumerate() {
+                if exists(
+                    conn,
+                    "SELECT 1 FROM tasks WHERE id = ?1",
+                    [&t.id.as_bytes()[..]],
+                )? {
+                    return Err(Error::conflict("a task with this id already exists"));
+                }
+                let task = Task {
+                    position: u32::try_from(n)
+                        .map_err(|_| Error::storage_msg("task position out of range"))?,
+                    ..t.clone()
+                };
+                crate::directory::insert_task(conn, &task)?;
+                tasks.push(task);
+            }
+            // Any refusal of the guest rolls the phase and its tasks back with it.
+            let guest = insert_guest(conn, &new.guest, &entry)?;
+            Ok(Handover {
+                phase,
+                tasks,
+                guest,
+            })
         })
         .await
     }

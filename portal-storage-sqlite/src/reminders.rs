@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use portal_core::model::Contact;
 use portal_core::outbox::OutboxMessage;
 use portal_core::reminders::{ContactReminders, ReminderSettings, ReminderState};
 use portal_core::store::{ReminderStore, SentDigest};
@@ -291,6 +292,26 @@ impl ReminderStore for SqliteStore {
             .and_then(|mut s| s.execute(params![p, micros(at)]))
             .db("recording an escalation")?;
             crate::outbox::insert(conn, &emails)
+        })
+        .await
+    }
+
+    async fn record_handover_stall(
+        &self,
+        contact: ContactId,
+        at: DateTime<Utc>,
+        emails: &[OutboxMessage],
+    ) -> Result<Contact> {
+        let emails = emails.to_vec();
+        self.write(move |conn| {
+            let current = crate::access::load_target(conn, contact)?.contact;
+            let next = portal_core::workflow::handover::record_stall(&current, at)?;
+            crate::access::write_guest(conn, contact, &next)?;
+            crate::outbox::insert(conn, &emails)?;
+            Ok(Contact {
+                guest: Some(next),
+                ..current
+            })
         })
         .await
     }

@@ -266,6 +266,11 @@ fn body_for(op: &Value) -> Option<Value> {
             "organisation": "Previous IT",
             "task_ids": [random_id()],
         }),
+        "HandoverInput" => json!({
+            "organisation": "Outgoing IT",
+            "name": "Olly Outgoing",
+            "email": "olly@outgoing-it.example",
+        }),
         "WebhookEndpointInput" => json!({"url": "https://psa.example.com/hooks"}),
         "WebhookEndpointPatch" => json!({"description": "PSA sync"}),
         other => panic!("no sample body for {other}"),
@@ -502,6 +507,43 @@ async fn invalid_input_names_the_field() {
             "data_base64",
         ),
     ];
+    let handover = |body: Value| {
+        req(
+            Method::POST,
+            "/portals/{portal}/handover",
+            std::slice::from_ref(&p),
+        )
+        .json(body)
+    };
+    let good =
+        json!({"organisation": "Previous IT", "name": "Olly", "email": "olly@previous-it.example"});
+    let with = |field: &str, value: Value| {
+        let mut b = good.clone();
+        b[field] = value;
+        b
+    };
+    let cases: Vec<(Req<'_>, &str)> = cases
+        .into_iter()
+        .chain([
+            (handover(with("organisation", json!(" "))), "organisation"),
+            (handover(with("name", json!(""))), "name"),
+            (handover(with("email", json!("not an address"))), "email"),
+            (
+                handover(with("email", json!(api.h.contact.email.as_str()))),
+                "email",
+            ),
+            (
+                handover(with("access_ends_at", json!("2001-01-01T00:00:00Z"))),
+                "access_ends_at",
+            ),
+            (
+                handover(with("access_ends_at", json!("soon"))),
+                "access_ends_at",
+            ),
+            (handover(with("due_date", json!("2001-01-01"))), "due_date"),
+            (handover(with("due_date", json!("next week"))), "due_date"),
+        ])
+        .collect();
     for (r, field) in cases {
         let what = format!("{} {}", r.method, r.template);
         let a = api.send(r).await;
@@ -1781,6 +1823,62 @@ async fn an_msps_day_through_every_route() {
         &[p.clone(), gid.clone()]
     ));
     assert!(ended.json["guest"]["access_ends_at"].is_string());
+    // The handover from the previous provider: the phase with its two tasks, both
+    // shared with the provider's guest; a second one is a 409 problem.
+    let handover = || {
+        req(
+            Method::POST,
+            "/portals/{portal}/handover",
+            std::slice::from_ref(&p),
+        )
+        .json(json!({
+            "organisation": "Previous IT",
+            "name": "Olly Outgoing",
+            "email": "olly@previous-it.example",
+            "access_ends_at": "2099-01-01T00:00:00Z",
+            "due_date": "2099-01-01",
+        }))
+    };
+    let started = call!(handover());
+    assert_eq!(started.status(), 201, "{}", started.page.body);
+    assert_eq!(
+        started.json["phase"]["name"],
+        "Handover from your previous provider"
+    );
+    let kinds: Vec<&str> = started.json["phase"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"]["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["checklist", "credential_handoff"]);
+    let task_ids: Vec<Value> = started.json["phase"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].clone())
+        .collect();
+    assert_eq!(
+        started.json["guest"]["guest"]["shared_task_ids"],
+        json!(task_ids)
+    );
+    assert_eq!(
+        started.json["guest"]["guest"]["organisation"],
+        "Previous IT"
+    );
+    let again = api.send(handover()).await;
+    assert_eq!(again.status(), 409, "{}", again.page.body);
+    assert_eq!(
+        again.page.header("content-type"),
+        "application/problem+json"
+    );
+    assert!(
+        again.json["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("already has a handover")),
+        "{}",
+        again.page.body
+    );
     // Every route of the document was called with success.
     let documented: std::collections::BTreeSet<String> = routes(&api.doc)
         .into_iter()

@@ -275,3 +275,106 @@ async fn a_guest_cannot_open_a_file_of_another_task_through_their_own() {
     let opens = h.store.document_opens(h.portal.id, other).await.unwrap();
     assert!(opens.is_empty(), "a refused open was recorded: {opens:?}");
 }
+
+/// The handover from the previous provider: the provider's guest signs in from
+/// their invitation, sees only the two handover tasks, ticks the checklist off (which
+/// completes it) and writes in its thread; the client follows the phase's progress
+/// in Our Progress but never reads (nor writes in) the guest's thread.
+#[tokio::test]
+async fn the_client_follows_the_handover_but_not_its_thread() {
+    const OLLY: &str = "olly@previous-it.example";
+    let h = Harness::start(Options::memory()).await;
+    let handover = h
+        .service
+        .start_handover(
+            &h.staff,
+            h.portal.id,
+            &portal_core::HandoverSpec {
+                organisation: "Previous IT",
+                name: "Olly Outgoing",
+                email: OLLY,
+                access_ends_at: None,
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap();
+    let (checklist, credentials) = (handover.tasks[0].id, handover.tasks[1].id);
+    let g = h.browser();
+    let invite = link_in(&last_to(&h, OLLY).text, "i");
+    sign_in_over_http(&g, &invite, || code_in(&last_to(&h, OLLY).text)).await;
+
+    // The guest: only the two handover tasks.
+    let home = g.get("/").await;
+    assert_eq!(home.status, 200, "{}", home.body);
+    let snapshot = h.store.portal_snapshot(h.portal.id).await.unwrap();
+    for task in &snapshot.tasks {
+        let listed = home.body.contains(&format!("/tasks/{}", task.id));
+        let shared = task.id == checklist || task.id == credentials;
+        assert_eq!(listed, shared, "{}", task.title);
+    }
+    assert!(!home.body.contains("?tab="), "no tabs for a guest");
+    let page = g.get(&format!("/tasks/{checklist}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for item in ["documentation", "domain", "licences"] {
+        let ticked = g
+            .post(
+                &format!("/tasks/{checklist}/checklist"),
+                &[("csrf", &page.csrf()), ("item", item), ("checked", "1")],
+            )
+            .await;
+        assert_eq!(ticked.status, 303, "{item}: {}", ticked.body);
+    }
+    let stored = h.store.task(h.portal.id, checklist).await.unwrap();
+    assert_eq!(
+        stored.status,
+        TaskStatus::Completed,
+        "the last item ticked completes the checklist"
+    );
+    let said = g
+        .post(
+            &format!("/tasks/{checklist}/comments"),
+            &[
+                ("csrf", &page.csrf()),
+                ("comment", "The old firewall is a FG-60F"),
+            ],
+        )
+        .await;
+    assert_eq!(said.status, 303, "{}", said.body);
+
+    // The client: the phase and its progress, like any phase.
+    let c = h.browser();
+    h.sign_in(&c).await;
+    let progress = c.get("/?tab=progress").await;
+    assert_eq!(progress.status, 200, "{}", progress.body);
+    let text = progress.text();
+    let at = text
+        .find("Handover from your previous provider")
+        .expect("the handover phase in Our Progress");
+    let facts = &text[at..];
+    assert!(
+        facts.contains("<strong>50%</strong> done (1 of 2 tasks"),
+        "the handover's progress: {facts}"
+    );
+    // ... but not the guest's thread, and no way to write in it.
+    let task = c.get(&format!("/tasks/{checklist}")).await;
+    assert_eq!(task.status, 200, "{}", task.body);
+    assert!(
+        !task.body.contains("FG-60F"),
+        "the guest's thread on the client's page: {}",
+        task.body
+    );
+    let thread = h.store.comments(h.portal.id, checklist).await.unwrap();
+    let written = c
+        .post(
+            &format!("/tasks/{checklist}/comments"),
+            &[("csrf", &task.csrf()), ("comment", "What did Olly say?")],
+        )
+        .await;
+    assert_ne!(written.status, 303, "{}", written.body);
+    assert_eq!(
+        h.store.comments(h.portal.id, checklist).await.unwrap(),
+        thread,
+        "the client wrote nothing in the guest's thread"
+    );
+}

@@ -706,6 +706,33 @@ async fn the_plan_is_edited_through_the_api_with_versions() {
     assert!(page.body.contains("Saved the task."), "{}", page.body);
     assert!(page.body.contains("<h1>Third renamed</h1>"));
     assert!(page.body.contains("Due Mon 1 Mar 2027"));
+
+    // The contact role a client task is for: set (cleaned to lower case), then cleared.
+    let mut page = page;
+    for (given, shown) in [("Billing", "billing"), ("", "")] {
+        let e = page.body.find("name=\"etag\" value=\"").unwrap() + 19;
+        let etag = page.body[e..e + page.body[e..].find('"').unwrap()].replace("&#34;", "\"");
+        let done = send(
+            &rig.app,
+            Method::POST,
+            &format!("{plan_url}/tasks/{task}"),
+            Some(&session),
+            &format!(
+                "csrf={csrf}&etag={}&title=Third+renamed&description=&due_date=2027-03-01&for_role={given}",
+                enc(&etag)
+            ),
+        )
+        .await;
+        page = send(&rig.app, Method::GET, &done.location, Some(&session), "").await;
+        assert!(page.body.contains("Saved the task."), "{}", page.body);
+        assert!(
+            page.body.contains(&format!(
+                "name=\"for_role\" maxlength=\"40\" value=\"{shown}\""
+            )),
+            "for_role {given:?}: {}",
+            page.body
+        );
+    }
 }
 
 #[tokio::test]

@@ -40,6 +40,8 @@ fn new_guest(w: &World, email: &str, tasks: &[TaskId], ends: Option<DateTime<Utc
         organisation: "Previous IT".to_owned(),
         access_ends_at: ends,
         shared_tasks: tasks.to_vec(),
+        handover_phase: None,
+        stall_alerted_at: None,
     });
     NewGuest {
         activity: entry(w, ActivityKind::GuestInvited, &c.name, c.created_at),

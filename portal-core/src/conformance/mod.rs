@@ -77,6 +77,7 @@ mod documents;
 mod filedrop;
 mod guards;
 mod guests;
+mod handover;
 mod idempotency;
 mod onboarding;
 mod outbox;
@@ -144,6 +145,7 @@ pub use guards::{
     invite_death_ends_verifications, verification_lifetime, wrong_codes_per_contact,
 };
 pub use guests::{guest_end_date, guest_invites, guest_sharing};
+pub use handover::{handover_in_one_unit, handover_stall_alerted_once};
 pub use idempotency::{
     concurrent_idempotency_reserves, idempotency_expiry_and_lease, idempotency_prune,
     idempotency_reserve_and_replay,
@@ -228,6 +230,8 @@ pub async fn run_all(store: Arc<dyn Store>) {
     guest_invites(s).await;
     guest_sharing(s).await;
     guest_end_date(s).await;
+    handover_in_one_unit(s).await;
+    handover_stall_alerted_once(s).await;
     phases_and_tasks(s).await;
     concurrent_positions(store.clone()).await;
     portal_snapshot_order(s).await;
@@ -393,7 +397,8 @@ macro_rules! conformance_tests {
             activity_pages_by_key, access_log_pages_by_key,
             portals_page_by_key, contacts_page_by_key, templates_page_by_key,
             remove_contact_erases_access, colleague_invites, colleague_cap,
-            guest_invites, guest_sharing, guest_end_date,
+            guest_invites, guest_sharing, guest_end_date, handover_in_one_unit,
+            handover_stall_alerted_once,
             phases_and_tasks, portal_snapshot_order, logos, onboarding_team,
             tenant_isolation, invites, revoke_invite_keeps_sessions, start_verification,
             verification_limit_per_contact, code_redeem_creates_session,

@@ -97,6 +97,7 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "decline_colleague",
     "set_colleague_invitations",
     "add_guest",
+    "start_handover",
     "share_guest_task",
     "end_guest_access",
     "answer_question",
@@ -801,6 +802,20 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
                     organisation: "Vendor Inc",
                     access_ends_at: None,
                     tasks: &[a.checklist],
+                },
+            )
+            .await
+            .map(drop),
+        "start_handover" => service
+            .start_handover(
+                staff,
+                p,
+                &crate::service::HandoverSpec {
+                    organisation: "Previous IT",
+                    name: "Olly Outgoing",
+                    email: "olly@outgoing-it.example",
+                    access_ends_at: None,
+                    due_date: None,
                 },
             )
             .await

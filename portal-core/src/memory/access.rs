@@ -11,18 +11,88 @@ use super::{
 use crate::access::rules::{self, CodeOutcome, CodeState, Withdrawal};
 use crate::access::{AccessPolicy, SessionPolicy};
 use crate::error::{Entity, Error, Result};
-use crate::ids::{ContactId, PortalId, TaskId};
-use crate::model::{Contact, Guest};
+use crate::ids::{ContactId, PhaseId, PortalId, TaskId};
+use crate::model::{Contact, Guest, Phase, Task};
 use crate::outbox::OutboxMessage;
 use crate::secret::{CodeHash, TokenHash};
 use crate::store::{
     AccessEvent, AccessLogEntry, AccessStore, ClientContext, ColleagueInvite, ContactInPortal,
-    NewCode, NewGuest, NewSession, Page, PageKey, RequestInfo, SessionSummary, VerificationView,
+    Handover, NewCode, NewGuest, NewHandover, NewSession, Page, PageKey, RequestInfo,
+    SessionSummary, VerificationView,
 };
 use crate::workflow::ActivityEntry;
-use crate::workflow::{guests, team};
+use crate::workflow::{guests, handover, team};
 
 impl State {
+    /// Judges a new guest as [`AccessStore::add_guest`]'s contract says, their shared
+    /// tasks looked up in `extra` (tasks of the same unit, not written yet) and the
+    /// stored ones; answers the contact to store, writes nothing.
+    fn judge_guest(&self, new: &NewGuest, extra: &[Task]) -> Result<Contact> {
+        let c = &new.guest;
+        let Some(guest) = &c.guest else {
+            return Err(Error::invalid(
+                "contact",
+                "a guest must carry its guest record",
+            ));
+        };
+        if !self.portals.contains_key(&c.portal_id) {
+            return Err(not_found(Entity::Portal));
+        }
+        if self.contacts.contains_key(&c.id) {
+            return Err(Error::conflict("contact id already exists"));
+        }
+        if self
+            .contacts
+            .values()
+            .any(|o| o.value.portal_id == c.portal_id && o.value.email == c.email)
+        {
+            return Err(Error::conflict(
+                "a contact with this email already exists in this portal",
+            ));
+        }
+        if self.invites.contains_key(&new.token) {
+            return Err(Error::conflict("invite token already exists"));
+        }
+        let mut shared = Guest {
+            shared_tasks: Vec::new(),
+            ..guest.clone()
+        };
+        for task in &guest.shared_tasks {
+            let found = extra
+                .iter()
+                .find(|t| t.id == *task)
+                .or_else(|| self.tasks.get(task))
+                .ok_or_else(|| not_found(Entity::Task))?;
+            guests::judge_shareable(c, found)?;
+            shared = guests::share(&shared, *task, true)?;
+        }
+        new.activity.ensure_portal(c.portal_id)?;
+        self.check_new_mail(&new.emails)?;
+        Ok(Contact {
+            guest: Some(shared),
+            ..c.clone()
+        })
+    }
+
+    /// Writes a guest [`Self::judge_guest`] allowed: the contact, their invite, the
+    /// emails and the entry.
+    fn write_guest(&mut self, new: &NewGuest, stored: Contact) {
+        let c = &new.guest;
+        let seq = self.seq();
+        self.contacts.insert(c.id, Seq { seq, value: stored });
+        self.current_invite.insert(c.id, new.token);
+        self.invites.insert(
+            new.token,
+            InviteRec {
+                contact: c.id,
+                issued_at: c.created_at,
+                revoked_at: None,
+            },
+        );
+        self.activity.push(new.activity.clone());
+        self.queue_mail(&new.emails);
+    }
+
     /// The contact an invite is for, judged by [`rules::judge_invite`].
     fn invite_target(&self, invite: &TokenHash, now: DateTime<Utc>) -> Result<ContactInPortal> {
         let rec = self
@@ -305,60 +375,63 @@ impl AccessStore for MemoryStore {
 
     async fn add_guest(&self, new: &NewGuest) -> Result<ContactInPortal> {
         self.with(|st| {
-            let c = &new.guest;
-            let Some(guest) = &c.guest else {
-                return Err(Error::invalid(
-                    "contact",
-                    "a guest must carry its guest record",
-                ));
-            };
-            if !st.portals.contains_key(&c.portal_id) {
-                return Err(not_found(Entity::Portal));
-            }
-            if st.contacts.contains_key(&c.id) {
-                return Err(Error::conflict("contact id already exists"));
-            }
-            if st
+            let stored = st.judge_guest(new, &[])?;
+            st.write_guest(new, stored);
+            st.target(new.guest.id)
+        })
+    }
+
+    async fn start_handover(&self, new: &NewHandover) -> Result<Handover> {
+        self.with(|st| {
+            let portal = new.phase.portal_id;
+            handover::judge_records(&new.phase, &new.tasks, &new.guest.guest)?;
+            let phases: Vec<PhaseId> = st
+                .phases
+                .values()
+                .filter(|p| p.portal_id == portal)
+                .map(|p| p.id)
+                .collect();
+            let contacts: Vec<Contact> = st
                 .contacts
                 .values()
-                .any(|o| o.value.portal_id == c.portal_id && o.value.email == c.email)
-            {
-                return Err(Error::conflict(
-                    "a contact with this email already exists in this portal",
-                ));
+                .filter(|c| c.value.portal_id == portal)
+                .map(|c| c.value.clone())
+                .collect();
+            handover::judge_start(&phases, &contacts)?;
+            if st.phases.contains_key(&new.phase.id) {
+                return Err(Error::conflict("phase id already exists"));
             }
-            if st.invites.contains_key(&new.token) {
-                return Err(Error::conflict("invite token already exists"));
+            if new.tasks.iter().any(|t| st.tasks.contains_key(&t.id)) {
+                return Err(Error::conflict("task id already exists"));
             }
-            let mut shared = Guest {
-                shared_tasks: Vec::new(),
-                ..guest.clone()
+            let position = u32::try_from(phases.len())
+                .map_err(|_| Error::conflict("too many phases in this portal"))?;
+            let phase = Phase {
+                position,
+                ..new.phase.clone()
             };
-            for task in &guest.shared_tasks {
-                let found = st.tasks.get(task).ok_or_else(|| not_found(Entity::Task))?;
-                guests::judge_shareable(c, found)?;
-                shared = guests::share(&shared, *task, true)?;
+            let mut tasks = Vec::with_capacity(new.tasks.len());
+            for (n, t) in new.tasks.iter().enumerate() {
+                let position = u32::try_from(n)
+                    .map_err(|_| Error::conflict("too many tasks in this phase"))?;
+                tasks.push(Task {
+                    position,
+                    ..t.clone()
+                });
             }
-            new.activity.ensure_portal(c.portal_id)?;
-            st.check_new_mail(&new.emails)?;
-            let stored = Contact {
-                guest: Some(shared),
-                ..c.clone()
-            };
-            let seq = st.seq();
-            st.contacts.insert(c.id, Seq { seq, value: stored });
-            st.current_invite.insert(c.id, new.token);
-            st.invites.insert(
-                new.token,
-                InviteRec {
-                    contact: c.id,
-                    issued_at: c.created_at,
-                    revoked_at: None,
-                },
-            );
-            st.activity.push(new.activity.clone());
-            st.queue_mail(&new.emails);
-            st.target(c.id)
+            // Judged with the new tasks in view, before anything is written: a
+            // refused guest leaves the phase and its tasks unwritten too.
+            let stored = st.judge_guest(&new.guest, &tasks)?;
+            st.phases.insert(phase.id, phase.clone());
+            for t in &tasks {
+                st.tasks.insert(t.id, t.clone());
+            }
+            st.write_guest(&new.guest, stored.clone());
+            Ok(Handover {
+                phase,
+                tasks,
+                guest: stored,
+            })
         })
     }
 

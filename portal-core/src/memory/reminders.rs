@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::{MemoryStore, State, not_found};
 use crate::error::{Entity, Error, Result};
 use crate::ids::{ContactId, PortalId, TaskId};
+use crate::model::Contact;
 use crate::outbox::OutboxMessage;
 use crate::reminders::{ContactReminders, ReminderSettings, ReminderState};
 use crate::store::{AccessEvent, ReminderStore, SentDigest};
@@ -164,6 +165,28 @@ impl ReminderStore for MemoryStore {
             st.escalations.insert(portal, at);
             st.queue_mail(emails);
             Ok(())
+        })
+    }
+
+    async fn record_handover_stall(
+        &self,
+        contact: ContactId,
+        at: DateTime<Utc>,
+        emails: &[OutboxMessage],
+    ) -> Result<Contact> {
+        self.with(|st| {
+            let current = st.contact(contact)?.clone();
+            let next = crate::workflow::handover::record_stall(&current, at)?;
+            st.check_new_mail(emails)?;
+            st.queue_mail(emails);
+            let stored = Contact {
+                guest: Some(next),
+                ..current
+            };
+            if let Some(c) = st.contacts.get_mut(&contact) {
+                c.value = stored.clone();
+            }
+            Ok(stored)
         })
     }
 

@@ -86,6 +86,8 @@ impl PortalService {
                 organisation: organisation.clone(),
                 access_ends_at: spec.access_ends_at,
                 shared_tasks: spec.tasks.to_vec(),
+                handover_phase: None,
+                stall_alerted_at: None,
             }),
         };
         let acting = crate::mail::ActingFor::new(&tenant, Some(portal.id));

@@ -8,6 +8,7 @@ mod credentials;
 mod documents;
 mod filedrop;
 mod guests;
+mod handover;
 mod help;
 mod onboarding;
 mod outbox;
@@ -29,6 +30,7 @@ pub use documents::{QueueItem, RotationCounts, RotationReport};
 #[cfg(feature = "tokio")]
 pub use filedrop::spawn_file_drop_sweeper;
 pub use guests::GuestSpec;
+pub use handover::HandoverSpec;
 pub use help::PendingDueDate;
 pub use outbox::{DeliveryReport, MailDelivery};
 #[cfg(feature = "tokio")]

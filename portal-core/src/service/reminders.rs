@@ -59,6 +59,8 @@ pub struct ReminderReport {
     /// Daily digests of client events queued for the MSP (one per portal and day at
     /// most, each to every notification recipient).
     pub staff_digests: u32,
+    /// Handover stall alerts queued for the MSP (one per handover, ever).
+    pub stall_alerts: u32,
     /// Portals skipped because reading or writing them failed (logged).
     pub failed_portals: u32,
 }
@@ -96,10 +98,11 @@ impl PortalService {
                 }
             }
         }
-        if report.digests + report.escalations + report.staff_digests > 0 {
+        if report.digests + report.escalations + report.staff_digests + report.stall_alerts > 0 {
             tracing::info!(
                 digests = report.digests,
                 escalations = report.escalations,
+                stall_alerts = report.stall_alerts,
                 raced = report.raced,
                 "reminder pass"
             );
@@ -117,6 +120,10 @@ impl PortalService {
     ) -> Result<()> {
         let state = self.inner.store.reminder_state(portal.id).await?;
         let tasks = self.inner.store.portal_snapshot(portal.id).await?.tasks;
+        // A task for a contact role is reminded to the contacts with that role
+        // (`team::task_for`), not to the whole team, like the client's pages show it.
+        let contacts: Vec<_> = state.contacts.iter().map(|c| c.contact.clone()).collect();
+        let tasks = crate::workflow::team::with_roles_resolved(tasks, &contacts);
         for contact in &state.contacts {
             let Some(digest) = reminders::judge_digest(now, &state.settings, true, contact, &tasks)
             else {
@@ -138,6 +145,8 @@ impl PortalService {
             }
         }
         self.escalate(tenant, portal, &state, &tasks, now, report)
+            .await?;
+        self.alert_stalled_handovers(tenant, portal, &state, &tasks, now, report)
             .await?;
         self.staff_digest(tenant, portal, &state.settings, now, report)
             .await
@@ -255,6 +264,79 @@ impl PortalService {
             &links.unsubscribe_url(&acting, &unsubscribe),
         )
         .map(|email| acting.sign(email))
+    }
+
+    /// Tells the MSP's notification recipients once that a handover from the
+    /// client's previous provider stalls ([`crate::workflow::handover::judge_stall`]),
+    /// recorded on the guest with the emails in one store unit, so later passes (and a
+    /// racing one) send nothing more. The MSP learns it even while the client itself
+    /// is active: the quiet-client escalation does not look at the provider.
+    async fn alert_stalled_handovers(
+        &self,
+        tenant: &Tenant,
+        portal: &Portal,
+        state: &ReminderState,
+        tasks: &[Task],
+        now: DateTime<Utc>,
+        report: &mut ReminderReport,
+    ) -> Result<()> {
+        if tenant.notification_recipients.is_empty() || !state.settings.enabled {
+            return Ok(());
+        }
+        let today = now.with_timezone(&tenant.time_zone.tz()).date_naive();
+        for c in &state.contacts {
+            let guest = &c.contact;
+            let stalled = crate::workflow::handover::judge_stall(guest, tasks, today, now);
+            if stalled.is_empty() {
+                continue;
+            }
+            let provider = guest
+                .guest
+                .as_ref()
+                .map_or(guest.name.as_str(), |g| g.organisation.as_str());
+            let lines: Vec<(String, String)> = stalled
+                .iter()
+                .map(|t| {
+                    let why = match t.due_date {
+                        Some(due) => format!("was due {}", crate::wording::date(due)),
+                        None => format!(
+                            "untouched for {}",
+                            crate::wording::count((now - t.updated_at).num_days(), "day")
+                        ),
+                    };
+                    (t.title.clone(), why)
+                })
+                .collect();
+            let mut emails = Vec::with_capacity(tenant.notification_recipients.len());
+            for to in &tenant.notification_recipients {
+                let email = mail::handover_stall_notification(
+                    StaffRecipient {
+                        email: to,
+                        branding: &portal.branding,
+                    },
+                    &portal.client_name,
+                    provider,
+                    &lines,
+                )?;
+                emails.push(self.outbox_mail(
+                    tenant.id,
+                    Some(portal.id),
+                    MailKind::Escalation,
+                    email,
+                ));
+            }
+            match self
+                .inner
+                .store
+                .record_handover_stall(guest.id, now, &emails)
+                .await
+            {
+                Ok(_) => report.stall_alerts += 1,
+                Err(Error::Conflict { .. }) => report.raced += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     async fn escalate(

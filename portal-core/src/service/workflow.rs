@@ -217,8 +217,29 @@ impl PortalService {
         task: TaskId,
         body: &str,
     ) -> Result<Comment> {
+        let found = self.task(ctx, task).await?;
+        if !self.reads_thread(ctx, &found).await? {
+            return Err(Error::Forbidden {
+                reason: "the handover's thread is between your previous provider and your onboarding team".into(),
+            });
+        }
         self.comment(client_actor(ctx), ctx.portal_id, task, body)
             .await
+    }
+
+    /// Whether the signed-in participant reads `task`'s thread
+    /// ([`crate::workflow::handover::reads_thread`]: not the client's own contacts on
+    /// a handover task).
+    async fn reads_thread(&self, ctx: &ClientContext, task: &Task) -> Result<bool> {
+        if ctx.guest.is_some() {
+            return Ok(true);
+        }
+        let contacts = self.inner.store.contacts(ctx.portal_id).await?;
+        Ok(crate::workflow::handover::reads_thread(
+            ctx.guest.as_ref(),
+            task,
+            &contacts,
+        ))
     }
 
     /// Adds a staff member's comment (a reply) to a task's thread; the client sees it.
@@ -351,6 +372,9 @@ impl PortalService {
     /// A task's comments of the client's own portal, oldest first.
     pub async fn comments(&self, ctx: &ClientContext, task: TaskId) -> Result<Vec<Comment>> {
         let task = self.task(ctx, task).await?;
+        if !self.reads_thread(ctx, &task).await? {
+            return Ok(Vec::new());
+        }
         self.inner.store.comments(ctx.portal_id, task.id).await
     }
 

@@ -321,6 +321,7 @@ pub const fn event_type(kind: ActivityKind) -> &'static str {
         K::GuestTaskShared => "guest.task_shared",
         K::GuestTaskUnshared => "guest.task_unshared",
         K::GuestAccessEnded => "guest.access_ended",
+        K::HandoverStarted => "portal.handover_started",
     }
 }
 
@@ -391,6 +392,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "guest.task_shared",
     "guest.task_unshared",
     "guest.access_ended",
+    "portal.handover_started",
 ];
 
 /// Whether `filter` (empty: every type) lets events of `event_type` through.

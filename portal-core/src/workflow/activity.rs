@@ -156,6 +156,10 @@ pub enum ActivityKind {
     GuestTaskUnshared,
     /// Staff ended a guest's access (the subject is the guest's name). Staff-only.
     GuestAccessEnded,
+    /// Staff started the handover from the client's previous provider: the built-in
+    /// phase with its tasks, shared with the outgoing provider's new guest (the
+    /// subject is the guest's organisation, the detail the guest's name). Staff-only.
+    HandoverStarted,
 }
 
 impl ActivityKind {
@@ -226,6 +230,7 @@ impl ActivityKind {
             Self::GuestTaskShared => "shared a task with the guest",
             Self::GuestTaskUnshared => "stopped sharing a task with the guest",
             Self::GuestAccessEnded => "ended the access of the guest",
+            Self::HandoverStarted => "started the handover from the previous provider",
         }
     }
 
@@ -258,6 +263,7 @@ impl ActivityKind {
                 | Self::GuestTaskShared
                 | Self::GuestTaskUnshared
                 | Self::GuestAccessEnded
+                | Self::HandoverStarted
         )
     }
 }

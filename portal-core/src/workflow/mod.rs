@@ -10,6 +10,7 @@ pub mod documents;
 pub mod due_dates;
 pub mod evidence;
 pub mod guests;
+pub mod handover;
 pub mod ics;
 pub mod plan;
 pub mod stuck;

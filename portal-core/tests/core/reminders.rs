@@ -430,3 +430,164 @@ async fn a_daily_staff_digest_replaces_one_email_per_client_event() {
     assert_snapshot!("core__staff_digest_text", digests[0].1.text.clone());
     assert_snapshot!("core__staff_digest_html", digests[0].1.html.clone());
 }
+
+/// The handover from the previous provider stalls (its tasks pass their due date):
+/// the MSP's recipients get ONE alert, not one per pass (the reminder pass runs every
+/// 15 minutes for ten days); the provider's guest is reminded only of the two
+/// handover tasks shared with them, never of the client's own tasks, and the client's
+/// contacts are never reminded of the handover's tasks (they are the guest's).
+#[tokio::test]
+async fn a_stalled_handover_tells_the_msp_once_and_reminds_the_guest_of_their_tasks_only() {
+    const OLLY: &str = "olly@previous-it.example";
+    let start = utc(2026, 3, 2, 9, 0); // a Monday
+    let kit = TestService::in_memory(78);
+    kit.clock.set(start);
+    let seeded = kit.seed_portal().await.unwrap();
+    let phase = kit
+        .service
+        .add_phase(&seeded.staff, seeded.portal.id, "Getting started")
+        .await
+        .unwrap();
+    kit.service
+        .add_task(
+            &seeded.staff,
+            seeded.portal.id,
+            phase.id,
+            TaskSpec {
+                title: "Sign the agreement".to_owned(),
+                description: String::new(),
+                assignee: Side::Client,
+                kind: TaskKind::Standard,
+                due_date: Some(date(2026, 3, 4)),
+            },
+        )
+        .await
+        .unwrap();
+    kit.service
+        .start_handover(
+            &seeded.staff,
+            seeded.portal.id,
+            &portal_core::HandoverSpec {
+                organisation: "Previous IT",
+                name: "Olly Outgoing",
+                email: OLLY,
+                access_ends_at: None,
+                due_date: Some(date(2026, 3, 5)),
+            },
+        )
+        .await
+        .unwrap();
+    let mail = run_until(&kit, start + TimeDelta::days(10)).await;
+
+    for recipient in RECIPIENTS {
+        let alerts: Vec<_> = to(&mail, recipient)
+            .filter(|(_, e)| e.subject.contains("handover from Previous IT has stalled"))
+            .collect();
+        assert_eq!(alerts.len(), 1, "one alert to {recipient}: {alerts:?}");
+        let (at, alert) = alerts[0];
+        assert!(
+            *at >= utc(2026, 3, 6, 0, 0),
+            "sent once the due date has passed, at {at}"
+        );
+        assert!(
+            alert.text.contains("Hand over the admin credentials"),
+            "{}",
+            alert.text
+        );
+        assert!(alert.text.contains("was due"), "{}", alert.text);
+    }
+    let guest: Vec<_> = to(&mail, OLLY).collect();
+    assert!(!guest.is_empty(), "the guest is reminded of their tasks");
+    for (_, e) in &guest {
+        assert!(
+            e.text.contains("Hand over the admin credentials"),
+            "{}",
+            e.text
+        );
+        assert!(
+            !e.text.contains("Sign the agreement"),
+            "the client's own task in the guest's reminder: {}",
+            e.text
+        );
+    }
+    let client: Vec<_> = to(&mail, seeded.contact.email.as_str()).collect();
+    assert!(
+        !client.is_empty(),
+        "the client is reminded of their own task"
+    );
+    for (_, e) in &client {
+        assert!(
+            !e.text.contains("Hand over the"),
+            "a handover task in the client's reminder: {}",
+            e.text
+        );
+    }
+}
+
+/// A task for a contact role is reminded to the contacts with that role only, not to
+/// the whole client team (`team::task_for`, as the client's pages show it).
+#[tokio::test]
+async fn a_role_task_is_reminded_to_the_contacts_with_that_role() {
+    const BILLING: &str = "bea@contoso.example";
+    let start = utc(2026, 3, 2, 9, 0); // a Monday
+    let kit = TestService::in_memory(79);
+    kit.clock.set(start);
+    let seeded = kit.seed_portal().await.unwrap();
+    kit.service
+        .add_contact_in_zone(
+            &seeded.staff,
+            seeded.portal.id,
+            "Bea Billing",
+            BILLING,
+            None,
+            Some("billing"),
+        )
+        .await
+        .unwrap();
+    let phase = kit
+        .service
+        .add_phase(&seeded.staff, seeded.portal.id, "Billing")
+        .await
+        .unwrap();
+    let task = kit
+        .service
+        .add_task(
+            &seeded.staff,
+            seeded.portal.id,
+            phase.id,
+            TaskSpec {
+                title: "Set up the direct debit".to_owned(),
+                description: String::new(),
+                assignee: Side::Client,
+                kind: TaskKind::Standard,
+                due_date: Some(date(2026, 3, 4)),
+            },
+        )
+        .await
+        .unwrap();
+    kit.service
+        .edit_task(
+            &seeded.staff,
+            seeded.portal.id,
+            task.id,
+            task.version,
+            portal_core::workflow::plan::TaskEdit {
+                for_role: Some(Some("billing".to_owned())),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mail = run_until(&kit, start + TimeDelta::days(5)).await;
+    assert!(
+        to(&mail, BILLING).any(|(_, e)| e.text.contains("Set up the direct debit")),
+        "the billing contact is reminded"
+    );
+    for (_, e) in to(&mail, seeded.contact.email.as_str()) {
+        assert!(
+            !e.text.contains("Set up the direct debit"),
+            "the billing task in another contact's reminder: {}",
+            e.text
+        );
+    }
+}

@@ -393,6 +393,42 @@ impl PortalApp {
                     })?;
                 Ok(ApiReply::created(views::contact(&c, None), None))
             }
+            Op::StartHandover => {
+                let p = self.portal_in(call, 0).await?;
+                let m = object(&call.body)?;
+                let organisation = req_str(m, "organisation")?;
+                let name = req_str(m, "name")?;
+                let email = req_str(m, "email")?;
+                let ends = match opt_str(m, "access_ends_at")? {
+                    Some(raw) => Some(
+                        chrono::DateTime::parse_from_rfc3339(&raw)
+                            .map(|t| t.with_timezone(&chrono::Utc))
+                            .map_err(|_| {
+                                input::invalid(
+                                    "access_ends_at",
+                                    "must be an RFC 3339 time like 2026-12-01T15:00:00Z",
+                                )
+                            })?,
+                    ),
+                    None => None,
+                };
+                let spec = portal_core::HandoverSpec {
+                    organisation: &organisation,
+                    name: &name,
+                    email: &email,
+                    access_ends_at: ends,
+                    due_date: input::opt_date(m, "due_date")?,
+                };
+                let h = s.start_handover(&call.staff, p.id, &spec).await?;
+                let tasks: Vec<&portal_core::model::Task> = h.tasks.iter().collect();
+                Ok(ApiReply::created(
+                    serde_json::json!({
+                        "phase": views::phase(&h.phase, &tasks),
+                        "guest": views::contact(&h.guest, None),
+                    }),
+                    None,
+                ))
+            }
             Op::ShareGuestTask | Op::UnshareGuestTask => {
                 let p = self.portal_in(call, 0).await?;
                 let c = self.contact_in(&p, param(call, 1)).await?;

@@ -837,6 +837,29 @@ fn schemas() -> Map<String, Value> {
         ),
     );
     put(
+        "HandoverInput",
+        object(
+            &["organisation", "name", "email"],
+            json!({
+                "organisation": { "type": "string", "minLength": 1, "maxLength": 120, "description": "The outgoing provider's organisation (\"Previous IT Ltd\")." },
+                "name": text(200),
+                "email": { "type": "string", "format": "email", "maxLength": 254, "description": "The outgoing provider's contact: their invitation and codes go here." },
+                "access_ends_at": { "type": "string", "format": "date-time", "description": "The last instant the guest may come in (in the future); omit for no end." },
+                "due_date": { "type": "string", "format": "date", "description": "When the handover tasks are due (today or later); omit for none: the MSP is then alerted when a task stays untouched for 5 days." },
+            }),
+        ),
+    );
+    put(
+        "Handover",
+        object(
+            &["phase", "guest"],
+            json!({
+                "phase": reference("Phase"),
+                "guest": reference("Contact"),
+            }),
+        ),
+    );
+    put(
         "ColleagueInvitationsInput",
         object(
             &["mode"],

@@ -35,6 +35,7 @@ pub(crate) enum Op {
     ShareGuestTask,
     UnshareGuestTask,
     EndGuestAccess,
+    StartHandover,
     AddPhase,
     AddTask,
     GetTask,
@@ -418,6 +419,11 @@ pub(crate) fn routes() -> Vec<Route> {
         )
         .summary("End a guest's access now: their sessions, invite and codes stop working on their next request")
         .ok(200, "Contact"),
+        r(M::POST, "/portals/{portal}/handover", StartHandover, "startHandover")
+            .summary("Start the handover from the client's previous provider: the phase \"Handover from your previous provider\" (a checklist for the documentation export, domain and licence transfers, and a credential-handoff task for the admin credentials), shared with the provider's contact as a guest, who gets their invitation; 409 while the portal has a handover phase")
+            .body("HandoverInput")
+            .ok(201, "Handover")
+            .idempotent(),
         r(M::POST, "/portals/{portal}/phases", AddPhase, "addPhase")
             .summary("Append a phase to the plan")
             .body("PhaseInput")
@@ -933,6 +939,7 @@ const fn use_cases(op: Op) -> &'static [&'static str] {
         AddGuest => &["add_guest"],
         ShareGuestTask | UnshareGuestTask => &["share_guest_task"],
         EndGuestAccess => &["end_guest_access"],
+        StartHandover => &["start_handover"],
         AddPhase => &["add_phase", "add_plan_phase"],
         AddTask => &["add_task", "add_plan_task"],
         GetTask => &["staff_task"],

@@ -946,6 +946,7 @@ impl Console {
             portal_name: s(&portal.json, "client_name"),
             description: s(&task.json, "description"),
             due_raw: s(&task.json, "due_date"),
+            for_role: s(&task.json, "for_role"),
             etag: task.etag.unwrap_or_default(),
             t: row,
             comments: comments
@@ -1197,6 +1198,7 @@ impl Console {
                 .map(|(_, v)| v.as_str())
                 .collect();
             body["assigned_to"] = json!(assigned);
+            body["for_role"] = json!(non_empty(field(form, "for_role")));
         }
         let result = self
             .api

@@ -509,6 +509,8 @@ pub struct TaskPage {
     pub description: String,
     /// Due date as `YYYY-MM-DD` (for the date field).
     pub due_raw: String,
+    /// The contact role a client task is for (empty: none).
+    pub for_role: String,
     /// Its `ETag` (sent back as `If-Match`).
     pub etag: String,
     /// Comments, oldest first.

@@ -65,6 +65,8 @@ fn guest(shared: &[u128], ends: Option<DateTime<Utc>>) -> Contact {
         organisation: "Previous IT".into(),
         access_ends_at: ends,
         shared_tasks: shared.iter().map(|n| tid(*n)).collect(),
+        handover_phase: None,
+        stall_alerted_at: None,
     }))
 }
 

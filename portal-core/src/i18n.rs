@@ -17,6 +17,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::{Mutex, OnceLock};
 
+use askama::filters::Escaper as _;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use serde::{Deserialize, Serialize};
@@ -139,6 +140,16 @@ macro_rules! number_arg {
     )*};
 }
 number_arg!(i32, i64, u32, u64, usize);
+macro_rules! number_ref_arg {
+    ($($t:ty),*) => {$(
+        impl From<&$t> for Arg {
+            fn from(n: &$t) -> Self {
+                Arg::from(*n)
+            }
+        }
+    )*};
+}
+number_ref_arg!(i32, i64, u32, u64, usize);
 
 /// A message the catalog could not produce as asked: the key is missing in that
 /// language, or an argument it references was not given.
@@ -303,8 +314,51 @@ pub fn text(language: Language, key: &str) -> String {
     message(language, key, &[])
 }
 
-/// A language bound to the catalog, for templates: `{{ t.get("home-title") }}`,
-/// `{{ t.with("home-due", [("date", due)]) }}`.
+/// A message for an HTML template, already safe to insert: the catalog's own text is
+/// trusted markup-free prose written as it would be in the template (an apostrophe
+/// stays an apostrophe), and every argument was HTML-escaped before it went in.
+/// Askama inserts it as is ([`askama::filters::HtmlSafe`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Msg(pub String);
+
+impl fmt::Display for Msg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl askama::filters::HtmlSafe for Msg {}
+
+impl Msg {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn escaped(args: &[(&str, Arg)]) -> Vec<(String, Arg)> {
+    args.iter()
+        .map(|(name, value)| {
+            let value = match value {
+                Arg::Text(text) => {
+                    let mut out = String::with_capacity(text.len());
+                    // Writing into a String cannot fail.
+                    let _ = askama::filters::Html.write_escaped_str(&mut out, text);
+                    Arg::Text(out)
+                }
+                Arg::Number(n) => Arg::Number(*n),
+            };
+            ((*name).to_owned(), value)
+        })
+        .collect()
+}
+
+/// A language bound to the catalog, for templates and view code.
+///
+/// In an HTML template: `{{ c.t.get("home-title") }}`, `{{ c.t.arg("key", "name",
+/// value) }}`, `{{ c.t.count("key", n) }}` give [`Msg`]s (arguments escaped, the
+/// message inserted as is). In code that builds a string a template escapes later,
+/// and in plain-text emails: [`Texts::text`] and [`Texts::text_with`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Texts {
     /// The language every lookup is in.
@@ -317,23 +371,71 @@ impl Texts {
         Texts { language }
     }
 
-    /// The message `key` ([`text`]).
-    pub fn get(&self, key: &str) -> String {
+    /// The message `key` for HTML ([`text`]).
+    pub fn get(&self, key: &str) -> Msg {
+        Msg(text(self.language, key))
+    }
+
+    /// The message `key` for HTML, with one text argument (escaped).
+    pub fn arg(&self, key: &str, name: &str, value: impl fmt::Display) -> Msg {
+        self.with(key, &[(name, Arg::Text(value.to_string()))])
+    }
+
+    /// The message `key` for HTML, with two text arguments (escaped).
+    pub fn arg2(
+        &self,
+        key: &str,
+        name1: &str,
+        value1: impl fmt::Display,
+        name2: &str,
+        value2: impl fmt::Display,
+    ) -> Msg {
+        self.with(
+            key,
+            &[
+                (name1, Arg::Text(value1.to_string())),
+                (name2, Arg::Text(value2.to_string())),
+            ],
+        )
+    }
+
+    /// The message `key` for HTML, with a count and one text argument (escaped).
+    pub fn count_arg(
+        &self,
+        key: &str,
+        count: impl Into<Arg>,
+        name: &str,
+        value: impl fmt::Display,
+    ) -> Msg {
+        self.with(
+            key,
+            &[("count", count.into()), (name, Arg::Text(value.to_string()))],
+        )
+    }
+
+    /// The message `key` for HTML, with a count, which selects the plural form.
+    pub fn count(&self, key: &str, count: impl Into<Arg>) -> Msg {
+        self.with(key, &[("count", count.into())])
+    }
+
+    /// The message `key` for HTML, with several arguments (text ones escaped).
+    pub fn with(&self, key: &str, args: &[(&str, Arg)]) -> Msg {
+        let owned = escaped(args);
+        let borrowed: Vec<(&str, Arg)> = owned
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.clone()))
+            .collect();
+        Msg(message(self.language, key, &borrowed))
+    }
+
+    /// The message `key` as plain text (for code whose result a template escapes,
+    /// and for plain-text emails).
+    pub fn text(&self, key: &str) -> String {
         text(self.language, key)
     }
 
-    /// The message `key` with one text argument.
-    pub fn arg(&self, key: &str, name: &str, value: impl Into<Arg>) -> String {
-        message(self.language, key, &[(name, value.into())])
-    }
-
-    /// The message `key` with a count, which selects the plural form.
-    pub fn count(&self, key: &str, count: impl Into<Arg>) -> String {
-        message(self.language, key, &[("count", count.into())])
-    }
-
-    /// The message `key` with several arguments.
-    pub fn with(&self, key: &str, args: &[(&str, Arg)]) -> String {
+    /// The message `key` with arguments, as plain text (nothing escaped).
+    pub fn text_with(&self, key: &str, args: &[(&str, Arg)]) -> String {
         message(self.language, key, args)
     }
 
@@ -484,16 +586,33 @@ mod tests {
     #[test]
     fn plurals_follow_the_language() {
         let t = Texts::new(Language::Es);
-        assert_eq!(t.count("count-minutes", 1), "1 minuto");
-        assert_eq!(t.count("count-minutes", 5), "5 minutos");
+        assert_eq!(t.count("count-minutes", 1).0, "1 minuto");
+        assert_eq!(t.count("count-minutes", 5).0, "5 minutos");
         let t = Texts::new(Language::En);
-        assert_eq!(t.count("count-minutes", 1), "1 minute");
-        assert_eq!(t.count("count-minutes", 0), "0 minutes");
+        assert_eq!(t.count("count-minutes", 1).0, "1 minute");
+        assert_eq!(t.count("count-minutes", 0).0, "0 minutes");
+    }
+
+    #[test]
+    fn html_messages_escape_their_arguments_only() {
+        let t = Texts::new(Language::En);
+        let html = t.with(
+            "date",
+            &[
+                ("weekday", Arg::Text("<b>".to_owned())),
+                ("day", Arg::Text("O'Brien & co".to_owned())),
+                ("month", "x".into()),
+                ("year", "y".into()),
+            ],
+        );
+        assert_eq!(html.0, "&#60;b&#62; O&#39;Brien &#38; co x y");
+        let plain = t.text_with("date", &[("weekday", "<b>".into()), ("day", "1".into()), ("month", "x".into()), ("year", "y".into())]);
+        assert_eq!(plain, "<b> 1 x y");
     }
 
     #[test]
     fn no_isolation_marks() {
-        let text = Texts::new(Language::En).count("count-minutes", 3);
+        let text = Texts::new(Language::En).count("count-minutes", 3).0;
         assert!(!text.contains('\u{2068}') && !text.contains('\u{2069}'));
     }
 }

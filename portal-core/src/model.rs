@@ -677,6 +677,11 @@ pub struct Contact {
     /// (see [`crate::workflow::guests`]). `None` for the client's own people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guest: Option<Guest>,
+    /// The language the MSP set for the contact: their pages and emails are in it.
+    /// `None`: pages follow the browser's `Accept-Language`, emails are in English
+    /// (see [`crate::i18n`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<crate::i18n::Language>,
 }
 
 /// What makes a contact a guest: who they are with, until when they may come in,

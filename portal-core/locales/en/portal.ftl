@@ -56,3 +56,156 @@ count-bytes = { $count ->
 }
 duration-a-day = a day
 duration-an-hour = an hour
+
+## The frame of every page
+
+frame-neutral-company = Client portal
+frame-skip = Skip to content
+frame-footer-branded = Secure client portal of { $company }.
+frame-footer-private = This page is private to you: don't share its address.
+nav-label = Portal
+nav-team = Your team
+nav-ask = Ask a Question
+nav-settings = Settings
+nav-sign-out = Sign out
+
+## Access pages (invite, verification, magic link)
+
+title-invite = Your onboarding portal
+title-verify = Check your email
+title-magic = Confirm it's you
+invite-welcome = Welcome, { $name }
+invite-set-up = { $company } has set up an onboarding portal for <strong>{ $client }</strong>.
+invite-we-email = To make sure it's really you, we'll email a sign-in link and a 6-digit code to <strong>{ $email }</strong>, the address we have on file.
+invite-send = Send verification email
+invite-hint = No account or password needed. This link is personal to you: colleagues who need access get their own invitation.
+verify-title = Check your email
+verify-sent = We sent an email to <strong>{ $email }</strong>. Open the link in it, or enter the 6-digit code here.
+verify-code-until = The code works until { $time }.
+verify-code-label = Verification code
+verify-continue = Continue
+verify-didnt-get-it = Didn't get it? Check your spam folder, or
+verify-send-new = send a new code
+verify-codes-left = { $count ->
+    [one] ({ $count } more code can be sent; a new code replaces the previous one).
+   *[other] ({ $count } more codes can be sent; a new code replaces the previous one).
+}
+verify-all-sent = All { $count } codes for this sign-in have been sent. To start over, open your invitation link again.
+magic-title = Confirm it's you
+magic-continue-as = Continue to the { $client } onboarding portal as <strong>{ $name }</strong>.
+magic-button = Continue to the portal
+magic-hint = This confirmation step stops email security scanners from using your link before you do.
+
+## Error pages and notices
+
+error-unsupported-form-title = Unsupported form
+error-unsupported-form-text = Please submit the form from the portal page.
+error-form-too-large-title = Form too large
+error-form-too-large-text = What you sent is larger than this form accepts. Shorten it and try again.
+error-the-form-took-too-title = The form took too long to arrive
+error-the-form-took-too-text = Your connection may be slow or interrupted. Nothing was saved: please go back and try again.
+error-the-request-could-not-title = The request could not be read
+error-the-request-could-not-text = Please try again.
+error-this-page-has-expired-title = This page has expired
+error-this-page-has-expired-text = For your security, forms only work from a page you opened recently. Go back, reload the page, and try again.
+error-not-allowed-title = Not allowed
+error-not-allowed-text = This address doesn't accept that kind of request.
+error-this-form-came-from-title = This form came from another website
+error-this-form-came-from-text = For your security, nothing was changed. The portal only accepts forms sent from its own pages. Open the portal from the link in your email and try again there.
+error-please-sign-in-again-title = Please sign in again
+error-please-sign-in-again-text = Your session has ended. Open the invitation link from your email to sign in again: we'll send you a new verification code.
+error-this-signin-has-ended-title = This sign-in has ended
+error-this-signin-has-ended-text = This sign-in was completed or replaced by a newer one. Use the link in your newest email, or open your invitation link again.
+error-this-link-isnt-valid-title = This link isn't valid
+error-this-link-isnt-valid-text = This sign-in link was already used or replaced by a newer one. Use the link in your newest email, or open your invitation link again.
+error-page-not-found-title = Page not found
+error-page-not-found-text = There is no page at this address. Check the link in your email.
+error-not-found-title = Not found
+error-not-found-text = No such image.
+error-this-link-isnt-valid-2-title = This link isn't valid
+error-this-link-isnt-valid-2-text = This reminder link is incomplete or was changed. Use the link exactly as it is in the reminder email.
+error-this-link-has-expired-title = This link has expired
+error-this-link-has-expired-text = Reminder links work for a limited time. Use the link in your newest reminder email.
+error-no-meeting-scheduled-yet-title = No meeting scheduled yet
+error-no-meeting-scheduled-yet-text = Your onboarding team hasn't scheduled this meeting yet. Its calendar invite appears on the task once they have.
+error-file-not-found-title = File not found
+error-file-not-found-text = This file isn't part of your portal, or it has been removed. Go back to your portal to see your documents.
+error-not-found-2-title = Not found
+error-not-found-2-text = This isn't part of your portal, or it has been removed. Go back to your portal to see what's there.
+error-this-link-isnt-valid-3-title = This link isn't valid
+error-this-link-isnt-valid-3-text = We couldn't find an invitation for this link. It may have been replaced by a newer invitation: check your email for the latest one, or ask your contact at the company that invited you.
+error-access-revoked-title = Access revoked
+error-access-revoked-text = Your access to this portal has been withdrawn. If you think this is a mistake, contact the company that invited you.
+error-this-portal-isnt-open-title = This portal isn't open yet
+error-this-portal-isnt-open-text = Your onboarding team is still preparing this portal. They'll let you know when it's ready; your invitation link will work then.
+error-this-portal-is-closed-title = This portal is closed
+error-this-portal-is-closed-text = This onboarding portal has been closed. If you still need something from it, contact the company that invited you.
+error-not-allowed-2-title = Not allowed
+error-not-allowed-2-text = You can't do that in this portal.
+error-out-of-storage-space-title = Out of storage space
+error-out-of-storage-space-text = The server is out of storage space, so your change was not saved. Please try again later.
+error-something-went-wrong-on-title = Something went wrong on our side
+error-something-went-wrong-on-text = Please try again in a moment. If it keeps happening, contact the company that invited you.
+error-slow-down-title = Please slow down
+error-slow-down-text = { $count ->
+    [one] You're sending a lot quickly — wait a minute, then try again. The portal accepts up to { $count } change a minute; what you just sent was not saved.
+   *[other] You're sending a lot quickly — wait a minute, then try again. The portal accepts up to { $count } changes a minute; what you just sent was not saved.
+}
+error-network-title = Too many attempts from your network
+error-network-text = { $count ->
+    [one] Too many sign-in attempts came from your network recently; try again in { $count } minute. Nothing was sent or checked this time. If you share your internet connection with many colleagues, one of them may be signing in too.
+   *[other] Too many sign-in attempts came from your network recently; try again in { $count } minutes. Nothing was sent or checked this time. If you share your internet connection with many colleagues, one of them may be signing in too.
+}
+error-signin-expired-title = This sign-in has expired
+error-signin-expired-text = A sign-in works for { $duration } from its start. Open your invitation link again to start a new one.
+error-code-expired-text = Sign-in links and codes work for { $duration }. Open your invitation link again to get a new one.
+error-too-many-codes-title = Too many codes requested
+error-too-many-codes-text = { $count ->
+    [one] We've already sent { $count } code for this sign-in, the most allowed. Check your inbox and spam folder for the newest email, or open your invitation link again later to start over.
+   *[other] We've already sent { $count } codes for this sign-in, the most allowed. Check your inbox and spam folder for the newest email, or open your invitation link again later to start over.
+}
+error-wrong-tries-title = Too many wrong tries
+error-wrong-tries-text = { $count ->
+    [one] That code was entered wrongly { $count } time and no longer works. Open your invitation link again to get a new one.
+   *[other] That code was entered wrongly { $count } times and no longer works. Open your invitation link again to get a new one.
+}
+error-locked-out-title = Too many wrong codes
+error-locked-out-text = For your security, codes can't be used for now because too many wrong ones were entered. You can try again after { $time }. The sign-in link in your newest email still works.
+error-too-many-emails-title = Too many emails
+error-too-many-emails-text = { $count ->
+    [one] We've sent { $count } verification email to this address within { $duration }, the most allowed. Please check your inbox (and spam folder) for the newest one, or try again later.
+   *[other] We've sent { $count } verification emails to this address within { $duration }, the most allowed. Please check your inbox (and spam folder) for the newest one, or try again later.
+}
+error-check-input-title = Please check your input
+error-conflict-title = That can't be done right now
+error-stale-title = Someone changed this in the meantime
+error-too-large-title = Too large
+error-too-large-text = What you sent is larger than the { $size } allowed here. Nothing was saved: make it smaller and try again.
+error-mail-title = We couldn't send the email
+error-mail-text = Our email service didn't accept the message just now, so no email is on its way to you.
+back-to-invitation = Back to your invitation
+back-to-sign-in = Back to the sign-in page
+back-to-portal = Back to your portal
+back-to-task = Back to the task
+download-refused-title = This file can't be downloaded
+signed-out-title = You're signed out
+signed-out-text = To come back, open the invitation link from your email. We'll send you a new verification code.
+snooze-title = Remind me later
+snooze-question = Hold the reminders for “{ $task }” for 3 days, { $name }?
+snooze-button = Remind me in 3 days
+snooze-hint = Other tasks are still reminded as usual.
+stop-title = Stop reminders
+stop-question = Stop reminder emails from the { $client } onboarding portal to { $email }?
+stop-hint = You will still get sign-in codes and messages from { $company }, and your tasks stay in the portal.
+snoozed-title = Reminders paused
+snoozed-text = We won't remind you about “{ $task }” for the next 3 days.
+stopped-title = Reminders stopped
+stopped-text = { $email } will not get reminder emails from this portal any more. Sign-in codes and messages still arrive.
+verify-notice-sent = We sent a new code. It replaces the previous one.
+verify-error-wrong = { $count ->
+    [one] That code isn't right. You can try { $count } more time.
+   *[other] That code isn't right. You can try { $count } more times.
+}
+verify-error-format = Enter the 6-digit code from the email.
+verify-error-expired = This code has expired. Send a new code below.
+verify-error-too-many = Too many wrong tries: this code no longer works. Send a new code below.

@@ -87,6 +87,7 @@ impl PortalService {
                 access_ends_at: spec.access_ends_at,
                 shared_tasks: spec.tasks.to_vec(),
             }),
+            language: None,
         };
         let acting = crate::mail::ActingFor::new(&tenant, Some(portal.id));
         let token = crate::secret::InviteToken::generate(self.inner.random.as_ref());

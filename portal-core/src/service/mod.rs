@@ -39,7 +39,7 @@ pub use reminders::{ReminderReport, ReminderTarget};
 #[cfg(feature = "tokio")]
 pub use retention::spawn_retention;
 pub use signatures::{SignatureEvidence, SignatureInput};
-pub use staff::{ContactSummary, InviteLink, MAX_RECIPIENTS, PortalSummary};
+pub use staff::{ContactChange, ContactSummary, InviteLink, MAX_RECIPIENTS, PortalSummary};
 pub use team::InvitedColleague;
 pub use versioned::{PortalUpdate, TenantUpdate};
 pub use workflow::client_actor;
@@ -457,6 +457,23 @@ impl PortalService {
         time_zone: Option<TimeZone>,
         role: Option<&str>,
     ) -> Result<Contact> {
+        self.add_contact_in_language(staff, portal, name, email, time_zone, role, None)
+            .await
+    }
+
+    /// [`Self::add_contact_in_zone`] with the language of the contact's pages and
+    /// emails (`None`: pages follow the browser, emails are in English).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_contact_in_language(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        name: &str,
+        email: &str,
+        time_zone: Option<TimeZone>,
+        role: Option<&str>,
+        language: Option<crate::i18n::Language>,
+    ) -> Result<Contact> {
         staff.require(StaffRole::Member, "adding a contact")?;
         let portal = self.staff_portal(staff, portal).await?;
         let name = clean_label("name", name, MAX_NAME)?;
@@ -481,6 +498,7 @@ impl PortalService {
             awaiting_approval: false,
             role,
             guest: None,
+            language,
         };
         let activity = self.staff_entry(
             staff,

@@ -82,6 +82,7 @@ impl PortalService {
             awaiting_approval: !at_once,
             role: None,
             guest: None,
+            language: None,
         };
         let mut emails = Vec::new();
         let token = if at_once {

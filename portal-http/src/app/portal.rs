@@ -65,6 +65,11 @@ impl PortalApp {
         if let Some(reach) = req.reach {
             ctx.judge_reach(reach)?;
         }
+        // From here on the request's pages are in the contact's language, if the MSP
+        // set one (a request authenticates once; a second set is the same value).
+        if let Some(language) = ctx.language {
+            let _ = req.contact_language.set(language);
+        }
         Ok((token, ctx))
     }
 
@@ -126,7 +131,7 @@ impl PortalApp {
         if failure.has_back() {
             failure
         } else {
-            failure.back_to(self.config.path("/"), "Back to your portal")
+            failure.back_to(self.config.path("/"), "back-to-portal")
         }
     }
 
@@ -247,8 +252,8 @@ impl PortalApp {
             req,
             StatusCode::OK,
             None,
-            "You're signed out",
-            &["To come back, open the invitation link from your email. We'll send you a new verification code."],
+            &req.texts().text("signed-out-title"),
+            &[&req.texts().text("signed-out-text")],
             None,
         )
     }

@@ -413,6 +413,25 @@ impl Texts {
         )
     }
 
+    /// The message `key` for HTML, with the numbers of a progress line: `$percent`,
+    /// `$completed` and `$total` (which selects the plural form).
+    pub fn progress(
+        &self,
+        key: &str,
+        percent: impl Into<Arg>,
+        completed: impl Into<Arg>,
+        total: impl Into<Arg>,
+    ) -> Msg {
+        self.with(
+            key,
+            &[
+                ("percent", percent.into()),
+                ("completed", completed.into()),
+                ("total", total.into()),
+            ],
+        )
+    }
+
     /// The message `key` for HTML, with a count, which selects the plural form.
     pub fn count(&self, key: &str, count: impl Into<Arg>) -> Msg {
         self.with(key, &[("count", count.into())])

@@ -820,6 +820,10 @@ impl TaskStatus {
             Self::Blocked => "Blocked",
         }
     }
+    /// [`Self::label`] in `language`, from the message catalog.
+    pub fn label_in(&self, language: crate::i18n::Language) -> String {
+        crate::i18n::message(language, "task-status", &[("status", self.as_str().into())])
+    }
     /// Reverse of [`Self::as_str`].
     pub fn parse(s: &str) -> Result<Self> {
         Ok(match s {
@@ -971,6 +975,15 @@ impl PhaseStatus {
             Self::InProgress => "In progress",
             Self::Completed => "Completed",
         }
+    }
+    /// [`Self::label`] in `language`, from the message catalog.
+    pub fn label_in(&self, language: crate::i18n::Language) -> String {
+        let slug = match self {
+            Self::Pending => "pending",
+            Self::InProgress => "in_progress",
+            Self::Completed => "completed",
+        };
+        crate::i18n::message(language, "phase-status", &[("status", slug.into())])
     }
 }
 

@@ -209,3 +209,247 @@ verify-error-wrong = { $count ->
 verify-error-format = Enter the 6-digit code from the email.
 verify-error-expired = This code has expired. Send a new code below.
 verify-error-too-many = Too many wrong tries: this code no longer works. Send a new code below.
+
+## Activity
+
+# One line of the activity feed; $kind is the entry's kind (ActivityKind's name).
+activity-line = { $kind ->
+    [TaskCompleted] { $who } completed “{ $subject }”
+    [ProgressSaved] { $who } saved progress on “{ $subject }”
+    [ItemChecked] { $who } checked an item on “{ $subject }”
+    [ItemUnchecked] { $who } unchecked an item on “{ $subject }”
+    [Approved] { $who } approved “{ $subject }”
+    [Rejected] { $who } rejected “{ $subject }”
+    [MeetingScheduled] { $who } scheduled “{ $subject }”
+    [MeetingRescheduled] { $who } rescheduled “{ $subject }”
+    [TaskBlocked] { $who } blocked “{ $subject }”
+    [TaskUnblocked] { $who } unblocked “{ $subject }”
+    [TaskReopened] { $who } reopened “{ $subject }”
+    [Commented] { $who } commented on “{ $subject }”
+    [QuestionAsked] { $who } asked a question: “{ $subject }”
+    [QuestionAnswered] { $who } answered a question: “{ $subject }”
+    [DocumentUploaded] { $who } uploaded a document to “{ $subject }”
+    [DocumentApproved] { $who } approved a document of “{ $subject }”
+    [DocumentRejected] { $who } rejected a document of “{ $subject }”
+    [DocumentQuarantined] { $who } had a document quarantined by the virus scan on “{ $subject }”
+    [DocumentScanned] { $who } scanned a document again on “{ $subject }”
+    [TaskAdded] { $who } added the task “{ $subject }”
+    [TaskEdited] { $who } edited “{ $subject }”
+    [TaskMoved] { $who } moved “{ $subject }”
+    [TaskDeleted] { $who } deleted the task “{ $subject }”
+    [TaskUnlocked] “{ $subject }” is ready: everything it waited for is done
+    [PhaseRenamed] { $who } renamed a phase to “{ $subject }”
+    [PhaseMoved] { $who } moved the phase “{ $subject }”
+    [PhaseDeleted] { $who } deleted the phase “{ $subject }”
+    [PlanApplied] { $who } set up the plan from the template “{ $subject }”
+    [ContactRemoved] { $who } removed the contact “{ $subject }”
+    [PortalRenamed] { $who } renamed the portal to “{ $subject }”
+    [TargetDateSet] { $who } changed the target go-live date of “{ $subject }”
+    [ContactEdited] { $who } updated the contact “{ $subject }”
+    [PortalCreated] { $who } created the portal for “{ $subject }”
+    [PortalStatusChanged] { $who } set the portal's status to “{ $subject }”
+    [BrandingChanged] { $who } changed the portal's branding to “{ $subject }”
+    [PhaseAdded] { $who } added the phase “{ $subject }”
+    [ContactAdded] { $who } added the contact “{ $subject }”
+    [ContactInvited] { $who } sent an invitation to “{ $subject }”
+    [InviteLinkIssued] { $who } issued an invite link for “{ $subject }”
+    [InviteRevoked] { $who } revoked the invite of “{ $subject }”
+    [ContactRevoked] { $who } revoked the access of “{ $subject }”
+    [ReminderSettingsChanged] { $who } changed the reminder settings of “{ $subject }”
+    [FileDropped] { $who } dropped a file on “{ $subject }”
+    [FileDeleted] { $who } deleted a dropped file of “{ $subject }”
+    [FileDownloaded] { $who } downloaded a dropped file of “{ $subject }”
+    [FileExpired] { $who } removed an expired file of “{ $subject }”
+    [StuckReported] { $who } is stuck on “{ $subject }”
+    [StuckCleared] { $who } answered and cleared the stuck report on “{ $subject }”
+    [DueDateRequested] { $who } asked for a new due date for “{ $subject }”
+    [DueDateApproved] { $who } approved a new due date for “{ $subject }”
+    [DueDateDeclined] { $who } declined a new due date for “{ $subject }”
+    [TeamChanged] { $who } changed the onboarding team of “{ $subject }”
+    [ColleagueInvited] { $who } invited their colleague “{ $subject }”
+    [ColleagueApproved] { $who } approved the invited colleague “{ $subject }”
+    [ColleagueDeclined] { $who } declined the invited colleague “{ $subject }”
+    [TaskClaimed] { $who } took on “{ $subject }”
+    [TaskHandedOff] { $who } handed on “{ $subject }”
+    [ColleagueInvitationsSet] { $who } changed who may invite colleagues to “{ $subject }”
+    [AttachmentAdded] { $who } shared a document on “{ $subject }”
+    [AttachmentDeleted] { $who } removed a shared document from “{ $subject }”
+    [GuestInvited] { $who } invited the guest “{ $subject }”
+    [GuestTaskShared] { $who } shared a task with the guest “{ $subject }”
+    [GuestTaskUnshared] { $who } stopped sharing a task with the guest “{ $subject }”
+    [GuestAccessEnded] { $who } ended the access of the guest “{ $subject }”
+   *[other] { $who }: “{ $subject }”
+}
+
+## Statuses and badges
+
+task-status = { $status ->
+    [pending] Pending
+    [in_progress] In progress
+    [completed] Completed
+   *[blocked] Blocked
+}
+phase-status = { $status ->
+    [pending] Pending
+    [in_progress] In progress
+   *[completed] Completed
+}
+task-badge = { $kind ->
+    [standard] Mark complete
+    [meeting] Meeting
+    [document_upload] Document upload
+    [signature] Signature
+    [credential_handoff] Credentials
+    [secure_file_drop] Secure file drop
+    [training] Training video
+    [survey] Form
+    [checklist] Checklist
+   *[approval] Approval
+}
+waiting-on = { $on ->
+    [review] Waiting for { $msp } to review
+    [blocked] On hold: { $msp } will unblock it
+    [prerequisites] Waiting for an earlier step
+    [scheduling] Waiting for { $msp } to schedule it
+    [msp] With { $msp }
+   *[stuck] Waiting for { $msp } to help
+}
+document-status = { $status ->
+    [requested] Requested
+    [uploaded] Uploaded
+    [approved] Approved
+   *[rejected] Rejected
+}
+document-meaning = { $status ->
+    [requested] Waiting for upload
+    [uploaded] Submitted, awaiting review
+    [approved] Reviewed and accepted
+   *[rejected] Needs to be re-uploaded
+}
+
+## Files and documents
+
+file-type = { $type ->
+    [Pdf] PDF
+    [Png] PNG image
+    [Jpeg] JPEG image
+    [Gif] GIF image
+    [Webp] WebP image
+    [Heic] HEIC photo
+    [Tiff] TIFF image
+    [Docx] Word document
+    [Xlsx] Excel spreadsheet
+    [Pptx] PowerPoint presentation
+    [Doc] Office 97-2003 file or Outlook message
+    [Odt] OpenDocument text
+    [Ods] OpenDocument spreadsheet
+    [Odp] OpenDocument presentation
+    [Zip] ZIP archive
+    [SevenZip] 7-Zip archive
+   *[Text] Text file (TXT, CSV, log)
+}
+file-type-any = PDF, Office and OpenDocument files, images (PNG, JPEG, GIF, WebP, HEIC, TIFF), ZIP and 7-Zip archives, text files
+file-state = { $state ->
+    [pending] Waiting for review
+    [held] Held until the virus scan can check it
+    [approved] Approved
+    [rejected] Rejected
+    [superseded] Replaced before review
+   *[quarantined] Quarantined by the virus scan
+}
+notes-from = Notes from { $name }
+notes-from-scan = From the virus scan
+notes = Notes
+
+## Portal home
+
+tab-label = { $tab ->
+    [tasks] Your Tasks
+    [progress] Our Progress
+    [documents] Documents
+   *[approvals] Approvals
+}
+tab-count-open = { $count } open
+tab-count-done = { $percent }% done
+tab-count-upload = { $count } to upload
+tab-count-decide = { $count } to decide
+tabs-label = Portal sections
+panel-tasks-title = Your tasks
+panel-tasks-intro = What we need from you, phase by phase.
+panel-tasks-empty = There is nothing for you to do right now.
+panel-progress-title = Our progress
+panel-progress-intro = The whole onboarding plan: our tasks and yours, phase by phase.
+panel-progress-empty = The onboarding plan is still being prepared.
+panel-documents-title = Documents
+panel-documents-intro = Every document we asked for and where it stands. Upload from the document's task.
+panel-documents-empty = No documents have been requested.
+panel-approvals-title = Approvals
+panel-approvals-intro = Decisions we need from you: pending ones first.
+panel-approvals-empty = No approvals are needed.
+home-title = { $client } onboarding
+signed-in-as = Signed in as { $name }
+next-step = Next step
+badge-title = What this task needs
+due = Due { $date }
+overdue = Overdue
+due-soon = Due soon
+blocked-label = Blocked:
+waiting-for-label = Waiting for:
+done-complete = Your onboarding is complete
+done-all-done = You're all done — here's what happens next
+done-thanks = Every task of the plan is done. Thank you!
+done-msp-working = { $company } is working on:
+quoted = “{ $text }”
+done-waiting = { $count ->
+    [one] One of your tasks is waiting on { $company }. It will show up here when it's ready for you.
+   *[other] { $count } of your tasks are waiting on { $company }. They will show up here when they're ready for you.
+}
+done-colleagues = { $count ->
+    [one] One task is with a colleague.
+   *[other] { $count } tasks are with your colleagues.
+}
+go-live = Target go-live: <strong>{ $date }</strong>
+overall-progress = Overall progress: <strong>{ $percent }%</strong> ({ $completed } of { $total } tasks complete)
+shared-by = Shared by { $company }
+doc-opened = Opened
+doc-not-opened = Not opened yet
+task-label = Task:
+shared-at = shared { $time }
+open = Open
+download = Download
+requested-from-you = Requested from you
+uploaded-at = uploaded { $time }
+version = version { $version }
+upload = Upload
+upload-new-version = Upload a new version
+for-name = for { $name }
+in-name = in { $name }
+to-name = to { $name }
+current-phase = Current phase
+phase-percent = <strong>{ $percent }%</strong> done ({ $completed } of { $total } tasks, ours and yours)
+planned = Planned { $dates }
+phase-no-tasks = No tasks in this phase yet.
+phase-show-tasks = { $count ->
+    [one] Show its task
+   *[other] Show its { $count } tasks
+}
+phase-nothing-left = Nothing left for you in this phase.
+phase-completed = { $count } completed
+team-title = Your onboarding team
+team-hint = The people at { $company } working on your onboarding. Write to them, or <a href="{ $href }">ask the whole team a question</a>.
+ask-a-question = Ask a question
+activity-title = Recent activity
+activity-empty = Nothing has happened yet.
+button-start = Start
+button-continue = Continue
+outcome-approved = Approved
+outcome-rejected = Rejected
+side-you = You
+side-with-colleague = With a colleague
+side-with = With { $names }
+assigned-role = For the { $role } contact
+assigned-role-you = For the { $role } contact: you
+assigned-role-names = For the { $role } contact: { $names }
+assigned-you = Assigned to you
+assigned-colleague = Assigned to a colleague
+assigned-names = Assigned to { $names }

@@ -204,3 +204,253 @@ verify-error-wrong = { $count ->
 verify-error-format = Introduzca el código de 6 dígitos del correo.
 verify-error-expired = Este código ha caducado. Solicite un código nuevo más abajo.
 verify-error-too-many = Demasiados intentos fallidos: este código ya no funciona. Solicite un código nuevo más abajo.
+
+## Actividad
+
+# Una línea del registro de actividad; $kind es el tipo de entrada.
+activity-line = { $kind ->
+    [TaskCompleted] { $who } completó «{ $subject }»
+    [ProgressSaved] { $who } guardó su avance en «{ $subject }»
+    [ItemChecked] { $who } marcó un punto de «{ $subject }»
+    [ItemUnchecked] { $who } desmarcó un punto de «{ $subject }»
+    [Approved] { $who } aprobó «{ $subject }»
+    [Rejected] { $who } rechazó «{ $subject }»
+    [MeetingScheduled] { $who } programó «{ $subject }»
+    [MeetingRescheduled] { $who } reprogramó «{ $subject }»
+    [TaskBlocked] { $who } bloqueó «{ $subject }»
+    [TaskUnblocked] { $who } desbloqueó «{ $subject }»
+    [TaskReopened] { $who } reabrió «{ $subject }»
+    [Commented] { $who } comentó en «{ $subject }»
+    [QuestionAsked] { $who } hizo una pregunta: «{ $subject }»
+    [QuestionAnswered] { $who } respondió una pregunta: «{ $subject }»
+    [DocumentUploaded] { $who } subió un documento a «{ $subject }»
+    [DocumentApproved] { $who } aprobó un documento de «{ $subject }»
+    [DocumentRejected] { $who } rechazó un documento de «{ $subject }»
+    [DocumentQuarantined] { $who } tiene un documento en cuarentena por el análisis antivirus en «{ $subject }»
+    [DocumentScanned] { $who } volvió a analizar un documento de «{ $subject }»
+    [TaskAdded] { $who } añadió la tarea «{ $subject }»
+    [TaskEdited] { $who } editó «{ $subject }»
+    [TaskMoved] { $who } movió «{ $subject }»
+    [TaskDeleted] { $who } eliminó la tarea «{ $subject }»
+    [TaskUnlocked] «{ $subject }» ya está disponible: todo lo que esperaba está hecho
+    [PhaseRenamed] { $who } cambió el nombre de una fase a «{ $subject }»
+    [PhaseMoved] { $who } movió la fase «{ $subject }»
+    [PhaseDeleted] { $who } eliminó la fase «{ $subject }»
+    [PlanApplied] { $who } preparó el plan a partir de la plantilla «{ $subject }»
+    [ContactRemoved] { $who } eliminó el contacto «{ $subject }»
+    [PortalRenamed] { $who } cambió el nombre del portal a «{ $subject }»
+    [TargetDateSet] { $who } cambió la fecha prevista de puesta en marcha de «{ $subject }»
+    [ContactEdited] { $who } actualizó el contacto «{ $subject }»
+    [PortalCreated] { $who } creó el portal para «{ $subject }»
+    [PortalStatusChanged] { $who } cambió el estado del portal a «{ $subject }»
+    [BrandingChanged] { $who } cambió la imagen del portal a «{ $subject }»
+    [PhaseAdded] { $who } añadió la fase «{ $subject }»
+    [ContactAdded] { $who } añadió el contacto «{ $subject }»
+    [ContactInvited] { $who } envió una invitación a «{ $subject }»
+    [InviteLinkIssued] { $who } generó un enlace de invitación para «{ $subject }»
+    [InviteRevoked] { $who } anuló la invitación de «{ $subject }»
+    [ContactRevoked] { $who } retiró el acceso de «{ $subject }»
+    [ReminderSettingsChanged] { $who } cambió la configuración de recordatorios de «{ $subject }»
+    [FileDropped] { $who } depositó un archivo en «{ $subject }»
+    [FileDeleted] { $who } eliminó un archivo depositado en «{ $subject }»
+    [FileDownloaded] { $who } descargó un archivo depositado en «{ $subject }»
+    [FileExpired] { $who } eliminó un archivo caducado de «{ $subject }»
+    [StuckReported] { $who } necesita ayuda con «{ $subject }»
+    [StuckCleared] { $who } respondió y cerró la solicitud de ayuda de «{ $subject }»
+    [DueDateRequested] { $who } pidió una nueva fecha límite para «{ $subject }»
+    [DueDateApproved] { $who } aprobó una nueva fecha límite para «{ $subject }»
+    [DueDateDeclined] { $who } rechazó una nueva fecha límite para «{ $subject }»
+    [TeamChanged] { $who } cambió el equipo de incorporación de «{ $subject }»
+    [ColleagueInvited] { $who } invitó a un compañero: «{ $subject }»
+    [ColleagueApproved] { $who } aprobó al compañero invitado «{ $subject }»
+    [ColleagueDeclined] { $who } rechazó al compañero invitado «{ $subject }»
+    [TaskClaimed] { $who } se encargó de «{ $subject }»
+    [TaskHandedOff] { $who } traspasó «{ $subject }»
+    [ColleagueInvitationsSet] { $who } cambió quién puede invitar a compañeros a «{ $subject }»
+    [AttachmentAdded] { $who } compartió un documento en «{ $subject }»
+    [AttachmentDeleted] { $who } retiró un documento compartido de «{ $subject }»
+    [GuestInvited] { $who } invitó a la persona externa «{ $subject }»
+    [GuestTaskShared] { $who } compartió una tarea con la persona externa «{ $subject }»
+    [GuestTaskUnshared] { $who } dejó de compartir una tarea con la persona externa «{ $subject }»
+    [GuestAccessEnded] { $who } terminó el acceso de la persona externa «{ $subject }»
+   *[other] { $who }: «{ $subject }»
+}
+
+## Estados y distintivos
+
+task-status = { $status ->
+    [pending] Pendiente
+    [in_progress] En curso
+    [completed] Completada
+   *[blocked] Bloqueada
+}
+phase-status = { $status ->
+    [pending] Pendiente
+    [in_progress] En curso
+   *[completed] Completada
+}
+task-badge = { $kind ->
+    [standard] Marcar como completada
+    [meeting] Reunión
+    [document_upload] Subida de documentos
+    [signature] Firma
+    [credential_handoff] Credenciales
+    [secure_file_drop] Entrega segura de archivos
+    [training] Vídeo de formación
+    [survey] Formulario
+    [checklist] Lista de comprobación
+   *[approval] Aprobación
+}
+waiting-on = { $on ->
+    [review] Pendiente de revisión por { $msp }
+    [blocked] En espera: { $msp } la desbloqueará
+    [prerequisites] Pendiente de un paso anterior
+    [scheduling] Pendiente de que { $msp } la programe
+    [msp] A cargo de { $msp }
+   *[stuck] Pendiente de la ayuda de { $msp }
+}
+document-status = { $status ->
+    [requested] Solicitado
+    [uploaded] Subido
+    [approved] Aprobado
+   *[rejected] Rechazado
+}
+document-meaning = { $status ->
+    [requested] Pendiente de subir
+    [uploaded] Enviado, pendiente de revisión
+    [approved] Revisado y aceptado
+   *[rejected] Debe volver a subirse
+}
+
+## Archivos y documentos
+
+file-type = { $type ->
+    [Pdf] PDF
+    [Png] imagen PNG
+    [Jpeg] imagen JPEG
+    [Gif] imagen GIF
+    [Webp] imagen WebP
+    [Heic] foto HEIC
+    [Tiff] imagen TIFF
+    [Docx] documento de Word
+    [Xlsx] hoja de cálculo de Excel
+    [Pptx] presentación de PowerPoint
+    [Doc] archivo de Office 97-2003 o mensaje de Outlook
+    [Odt] texto de OpenDocument
+    [Ods] hoja de cálculo de OpenDocument
+    [Odp] presentación de OpenDocument
+    [Zip] archivo ZIP
+    [SevenZip] archivo 7-Zip
+   *[Text] archivo de texto (TXT, CSV, registro)
+}
+file-type-any = PDF, archivos de Office y OpenDocument, imágenes (PNG, JPEG, GIF, WebP, HEIC, TIFF), archivos ZIP y 7-Zip, archivos de texto
+file-state = { $state ->
+    [pending] Pendiente de revisión
+    [held] Retenido hasta que el antivirus pueda analizarlo
+    [approved] Aprobado
+    [rejected] Rechazado
+    [superseded] Sustituido antes de la revisión
+   *[quarantined] En cuarentena por el antivirus
+}
+notes-from = Notas de { $name }
+notes-from-scan = Del análisis antivirus
+notes = Notas
+
+## Inicio del portal
+
+tab-label = { $tab ->
+    [tasks] Sus tareas
+    [progress] Nuestro avance
+    [documents] Documentos
+   *[approvals] Aprobaciones
+}
+tab-count-open = { $count } { $count ->
+    [one] abierta
+   *[other] abiertas
+}
+tab-count-done = { $percent } % hecho
+tab-count-upload = { $count } por subir
+tab-count-decide = { $count } por decidir
+tabs-label = Secciones del portal
+panel-tasks-title = Sus tareas
+panel-tasks-intro = Lo que necesitamos de usted, fase por fase.
+panel-tasks-empty = Ahora mismo no tiene nada pendiente.
+panel-progress-title = Nuestro avance
+panel-progress-intro = El plan de incorporación completo: nuestras tareas y las suyas, fase por fase.
+panel-progress-empty = El plan de incorporación todavía se está preparando.
+panel-documents-title = Documentos
+panel-documents-intro = Todos los documentos que le hemos pedido y en qué estado están. Súbalos desde la tarea de cada documento.
+panel-documents-empty = No se ha solicitado ningún documento.
+panel-approvals-title = Aprobaciones
+panel-approvals-intro = Las decisiones que necesitamos de usted, primero las pendientes.
+panel-approvals-empty = No se necesita ninguna aprobación.
+home-title = Incorporación de { $client }
+signed-in-as = Ha iniciado sesión como { $name }
+next-step = Siguiente paso
+badge-title = Lo que requiere esta tarea
+due = Vence el { $date }
+overdue = Vencida
+due-soon = Vence pronto
+blocked-label = Bloqueada:
+waiting-for-label = Pendiente de:
+done-complete = Su incorporación ha finalizado
+done-all-done = Ha terminado todo lo suyo: esto es lo que sigue
+done-thanks = Todas las tareas del plan están hechas. ¡Gracias!
+done-msp-working = { $company } está trabajando en:
+quoted = «{ $text }»
+done-waiting = { $count ->
+    [one] Una de sus tareas está pendiente de { $company }. Aparecerá aquí cuando esté lista para usted.
+   *[other] { $count } de sus tareas están pendientes de { $company }. Aparecerán aquí cuando estén listas para usted.
+}
+done-colleagues = { $count ->
+    [one] Una tarea la tiene un compañero.
+   *[other] { $count } tareas las tienen sus compañeros.
+}
+go-live = Puesta en marcha prevista: <strong>{ $date }</strong>
+overall-progress = Avance general: <strong>{ $percent } %</strong> ({ $completed } de { $total } tareas completadas)
+shared-by = Compartido por { $company }
+doc-opened = Abierto
+doc-not-opened = Aún sin abrir
+task-label = Tarea:
+shared-at = compartido el { $time }
+open = Abrir
+download = Descargar
+requested-from-you = Solicitado a usted
+uploaded-at = subido el { $time }
+version = versión { $version }
+upload = Subir
+upload-new-version = Subir una versión nueva
+for-name = para { $name }
+in-name = en { $name }
+to-name = a { $name }
+current-phase = Fase actual
+phase-percent = <strong>{ $percent } %</strong> hecho ({ $completed } de { $total } tareas, nuestras y suyas)
+planned = Previsto: { $dates }
+phase-no-tasks = Todavía no hay tareas en esta fase.
+phase-show-tasks = { $count ->
+    [one] Ver su tarea
+   *[other] Ver sus { $count } tareas
+}
+phase-nothing-left = No le queda nada pendiente en esta fase.
+phase-completed = { $count } { $count ->
+    [one] completada
+   *[other] completadas
+}
+team-title = Su equipo de incorporación
+team-hint = Las personas de { $company } que se ocupan de su incorporación. Escríbales o <a href="{ $href }">haga una pregunta a todo el equipo</a>.
+ask-a-question = Hacer una pregunta
+activity-title = Actividad reciente
+activity-empty = Todavía no ha ocurrido nada.
+button-start = Empezar
+button-continue = Continuar
+outcome-approved = Aprobada
+outcome-rejected = Rechazada
+side-you = Usted
+side-with-colleague = A cargo de un compañero
+side-with = A cargo de { $names }
+assigned-role = Para el contacto de { $role }
+assigned-role-you = Para el contacto de { $role }: usted
+assigned-role-names = Para el contacto de { $role }: { $names }
+assigned-you = Asignada a usted
+assigned-colleague = Asignada a un compañero
+assigned-names = Asignada a { $names }

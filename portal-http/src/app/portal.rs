@@ -207,7 +207,7 @@ impl PortalApp {
         };
         let team = self.service.team(&ctx).await?;
         let c = self
-            .chrome(req, tab.label(), Some(&snap.portal.branding))
+            .chrome(req, &tab.label_in(req.language()), Some(&snap.portal.branding))
             .in_zone(ctx.time_zone);
         let page: HomePage = pages::home(
             c,

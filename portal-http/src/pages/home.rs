@@ -60,7 +60,6 @@ impl Tab {
     pub fn label_in(self, language: Language) -> String {
         portal_core::i18n::message(language, "tab-label", &[("tab", self.slug().into())])
     }
-    }
 }
 
 /// A tab link.

@@ -447,6 +447,30 @@ impl Texts {
         Msg(message(self.language, key, &borrowed))
     }
 
+    /// The message `key` as plain text with one argument (plain-text emails).
+    pub fn plain(&self, key: &str, name: &str, value: impl fmt::Display) -> String {
+        message(self.language, key, &[(name, Arg::Text(value.to_string()))])
+    }
+
+    /// The message `key` as plain text with two arguments (plain-text emails).
+    pub fn plain2(
+        &self,
+        key: &str,
+        name1: &str,
+        value1: impl fmt::Display,
+        name2: &str,
+        value2: impl fmt::Display,
+    ) -> String {
+        message(
+            self.language,
+            key,
+            &[
+                (name1, Arg::Text(value1.to_string())),
+                (name2, Arg::Text(value2.to_string())),
+            ],
+        )
+    }
+
     /// The message `key` as plain text (for code whose result a template escapes,
     /// and for plain-text emails).
     pub fn text(&self, key: &str) -> String {

@@ -453,3 +453,24 @@ assigned-role-names = For the { $role } contact: { $names }
 assigned-you = Assigned to you
 assigned-colleague = Assigned to a colleague
 assigned-names = Assigned to { $names }
+
+## Emails
+
+email-hi = Hi { $name },
+email-signoff = — { $company }
+email-invite-subject = { $company } invited you to your onboarding portal
+email-invite-title = Your onboarding portal
+email-invite-intro-html = <strong>{ $company }</strong> has set up an onboarding portal for { $client }. It shows what we need from you, lets you complete it in one place, and shows how the onboarding is going.
+email-invite-intro = { $company } has set up an onboarding portal for { $client }. It shows what we need from you, lets you complete it in one place, and shows how the onboarding is going.
+email-invite-button = Open your portal
+email-invite-open = Open your portal:
+email-invite-personal = This link is personal to you: please don't forward it. Colleagues who need access get their own invitation. When you open it, we'll email you a code to confirm it's you. No account or password is needed.
+email-verify-subject = Your { $company } portal verification code
+email-verify-title = Your verification code
+email-verify-asked-html = Someone (hopefully you) asked to open your <strong>{ $company }</strong> onboarding portal.
+email-verify-asked = Someone (hopefully you) asked to open your { $company } onboarding portal.
+email-verify-button = Confirm it's me
+email-verify-open-link = Open this link to confirm it's you:
+email-verify-or-code = Or enter this code in the browser tab where you asked for it:
+email-verify-works = The link and code work for { $lifetime } (until { $expires }) and only once.
+email-verify-ignore = If you didn't ask for this, you can ignore this email: nobody can open your portal without it.

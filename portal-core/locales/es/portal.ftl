@@ -454,3 +454,24 @@ assigned-role-names = Para el contacto de { $role }: { $names }
 assigned-you = Asignada a usted
 assigned-colleague = Asignada a un compañero
 assigned-names = Asignada a { $names }
+
+## Correos
+
+email-hi = Hola, { $name }:
+email-signoff = — { $company }
+email-invite-subject = { $company } le ha invitado a su portal de incorporación
+email-invite-title = Su portal de incorporación
+email-invite-intro-html = <strong>{ $company }</strong> ha preparado un portal de incorporación para { $client }. En él verá lo que necesitamos de usted, podrá completarlo todo en un solo lugar y seguir cómo avanza la incorporación.
+email-invite-intro = { $company } ha preparado un portal de incorporación para { $client }. En él verá lo que necesitamos de usted, podrá completarlo todo en un solo lugar y seguir cómo avanza la incorporación.
+email-invite-button = Abrir su portal
+email-invite-open = Abra su portal:
+email-invite-personal = Este enlace es personal: no lo reenvíe. Los compañeros que necesiten acceso recibirán su propia invitación. Al abrirlo, le enviaremos un código por correo para confirmar que es usted. No necesita cuenta ni contraseña.
+email-verify-subject = Su código de verificación del portal de { $company }
+email-verify-title = Su código de verificación
+email-verify-asked-html = Alguien (esperamos que usted) ha pedido abrir su portal de incorporación de <strong>{ $company }</strong>.
+email-verify-asked = Alguien (esperamos que usted) ha pedido abrir su portal de incorporación de { $company }.
+email-verify-button = Confirmar que soy yo
+email-verify-open-link = Abra este enlace para confirmar que es usted:
+email-verify-or-code = O introduzca este código en la pestaña del navegador desde la que lo solicitó:
+email-verify-works = El enlace y el código son válidos durante { $lifetime } (hasta las { $expires }) y una sola vez.
+email-verify-ignore = Si no lo ha solicitado, puede ignorar este correo: nadie puede abrir su portal sin él.

@@ -98,6 +98,7 @@ impl PortalService {
                 email: &guest.email,
                 branding: &portal.branding,
                 time_zone: guest.time_zone,
+                language: guest.language.unwrap_or_default(),
             },
             &portal.client_name,
             &link,

@@ -1270,6 +1270,7 @@ fn recipient(target: &ContactInPortal) -> Recipient<'_> {
         email: &target.contact.email,
         branding: &target.portal.branding,
         time_zone: target.contact.time_zone,
+        language: target.contact.language.unwrap_or_default(),
     }
 }
 

@@ -312,6 +312,7 @@ impl PortalService {
                             email: &colleague.email,
                             branding: &plan.portal.branding,
                             time_zone: colleague.time_zone,
+                            language: colleague.language.unwrap_or_default(),
                         },
                         title,
                         &who,

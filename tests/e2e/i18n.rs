@@ -176,6 +176,9 @@ async fn pages(h: &Harness, lang: &str) -> Vec<(&'static str, String)> {
         ("home_documents", "/?tab=documents"),
         ("home_approvals", "/?tab=approvals"),
         ("not_found", "/no-such-page"),
+        ("team", "/team"),
+        ("questions", "/questions"),
+        ("settings", "/settings"),
     ] {
         pages.push((name, b.get(path).await.body));
     }

@@ -91,7 +91,7 @@ impl PortalApp {
             .with_timezone(&ctx.time_zone.tz())
             .date_naive();
         let c = self
-            .chrome(req, "Tasks shared with you", Some(&portal.branding))
+            .chrome(req, &req.texts().text("guest-page-title"), Some(&portal.branding))
             .in_zone(ctx.time_zone);
         let page = pages::home::guest_home(
             c,

@@ -139,6 +139,8 @@ fn leftovers(en: &str, es: &str, data: &BTreeSet<String>) -> Vec<String> {
         .filter(|t| english.contains(t))
         .filter(|t| !spanish.contains(t))
         .filter(|t| !wordless(t))
+        // Time zone names (the settings page's list) are the tz database's own.
+        .filter(|t| portal_core::model::TimeZone::parse(t).is_err())
         .filter(|t| {
             // Data, or data quoted or listed ("“Sign the agreement”", "Phase 1 – …").
             let bare = t.trim_matches(|c: char| !c.is_alphanumeric());

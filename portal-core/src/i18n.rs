@@ -254,11 +254,7 @@ fn record(missing: Missing) {
 
 /// The message `key` in `language` with `args`, strictly: every problem is returned,
 /// nothing falls back.
-pub fn try_message(
-    language: Language,
-    key: &str,
-    args: &[(&str, Arg)],
-) -> Result<String, Missing> {
+pub fn try_message(language: Language, key: &str, args: &[(&str, Arg)]) -> Result<String, Missing> {
     let bundle = catalog().bundle(language);
     let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) else {
         return Err(Missing {
@@ -409,7 +405,10 @@ impl Texts {
     ) -> Msg {
         self.with(
             key,
-            &[("count", count.into()), (name, Arg::Text(value.to_string()))],
+            &[
+                ("count", count.into()),
+                (name, Arg::Text(value.to_string())),
+            ],
         )
     }
 
@@ -649,7 +648,15 @@ mod tests {
             ],
         );
         assert_eq!(html.0, "&#60;b&#62; O&#39;Brien &#38; co x y");
-        let plain = t.text_with("date", &[("weekday", "<b>".into()), ("day", "1".into()), ("month", "x".into()), ("year", "y".into())]);
+        let plain = t.text_with(
+            "date",
+            &[
+                ("weekday", "<b>".into()),
+                ("day", "1".into()),
+                ("month", "x".into()),
+                ("year", "y".into()),
+            ],
+        );
         assert_eq!(plain, "<b> 1 x y");
     }
 

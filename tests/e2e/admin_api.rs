@@ -1231,7 +1231,9 @@ async fn an_msps_day_through_every_route() {
     // code the catalog has is a 422 naming `language`, and nothing changes.
     let spanish = call!(
         req(Method::PATCH, "/portals/{portal}/contacts/{contact}", &cp)
-            .json(json!({"name": "Lee Chen", "email": "lee.chen@contoso.example", "language": "es"}))
+            .json(
+                json!({"name": "Lee Chen", "email": "lee.chen@contoso.example", "language": "es"})
+            )
             .header("if-match", "*")
     );
     assert_eq!(spanish.json["language"], "es");
@@ -1240,7 +1242,10 @@ async fn an_msps_day_through_every_route() {
             .json(json!({"name": "Lee Chen", "email": "lee.chen@contoso.example"}))
             .header("if-match", "*")
     );
-    assert_eq!(kept.json["language"], "es", "an edit without language keeps it");
+    assert_eq!(
+        kept.json["language"], "es",
+        "an edit without language keeps it"
+    );
     for bad in [json!("fr"), json!("es-MX"), json!(1)] {
         let a = api
             .send(
@@ -1249,14 +1254,24 @@ async fn an_msps_day_through_every_route() {
                     .header("if-match", "*"),
             )
             .await;
-        assert_eq!((a.status(), a.field()), (422, "language".to_owned()), "{bad}");
+        assert_eq!(
+            (a.status(), a.field()),
+            (422, "language".to_owned()),
+            "{bad}"
+        );
     }
     let cleared = call!(
         req(Method::PATCH, "/portals/{portal}/contacts/{contact}", &cp)
-            .json(json!({"name": "Lee Chen", "email": "lee.chen@contoso.example", "language": null}))
+            .json(
+                json!({"name": "Lee Chen", "email": "lee.chen@contoso.example", "language": null})
+            )
             .header("if-match", "*")
     );
-    assert_eq!(cleared.json["language"], Value::Null, "null clears the language");
+    assert_eq!(
+        cleared.json["language"],
+        Value::Null,
+        "null clears the language"
+    );
     let silent = call!(req(
         Method::POST,
         "/portals/{portal}/contacts/{contact}/invite-link",

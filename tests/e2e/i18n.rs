@@ -87,7 +87,10 @@ fn wordless(s: &str) -> bool {
             // Zone abbreviations and names, file formats and units read the same in
             // both languages.
             w.chars().all(|c| c.is_uppercase())
-                || ["America", "Europe", "New_York", "Chicago", "London", "Paris"].contains(&w)
+                || [
+                    "America", "Europe", "New_York", "Chicago", "London", "Paris",
+                ]
+                .contains(&w)
         })
 }
 
@@ -124,7 +127,14 @@ async fn data_of(h: &Harness) -> BTreeSet<String> {
 fn spanish_values() -> BTreeSet<String> {
     include_str!("../../portal-core/locales/es/portal.ftl")
         .lines()
-        .filter_map(|l| l.split_once(" = ").map(|(_, v)| v).or_else(|| l.trim().strip_prefix('[').and_then(|v| v.split_once("] ")).map(|(_, v)| v)))
+        .filter_map(|l| {
+            l.split_once(" = ").map(|(_, v)| v).or_else(|| {
+                l.trim()
+                    .strip_prefix('[')
+                    .and_then(|v| v.split_once("] "))
+                    .map(|(_, v)| v)
+            })
+        })
         .map(|v| v.trim().to_owned())
         .collect()
 }
@@ -146,7 +156,9 @@ fn leftovers(en: &str, es: &str, data: &BTreeSet<String>) -> Vec<String> {
             let bare = t.trim_matches(|c: char| !c.is_alphanumeric());
             !data.contains(t.as_str())
                 && !data.contains(bare)
-                && !data.iter().any(|d| !d.is_empty() && t.contains(d.as_str()) && t.len() <= d.len() + 6)
+                && !data
+                    .iter()
+                    .any(|d| !d.is_empty() && t.contains(d.as_str()) && t.len() <= d.len() + 6)
         })
         .collect()
 }
@@ -169,7 +181,10 @@ async fn pages(h: &Harness, lang: &str) -> Vec<(&'static str, String)> {
     pages.push(("verify_wrong_code", wrong.body));
     let magic = b.get(&link_in(&h.last_email_text(), "m")).await;
     pages.push(("magic", magic.body));
-    pages.push(("invalid_link", b.get(&format!("/i/{}", "A".repeat(43))).await.body));
+    pages.push((
+        "invalid_link",
+        b.get(&format!("/i/{}", "A".repeat(43))).await.body,
+    ));
     pages.push(("session_needed", b.get("/").await.body));
     h.sign_in(&b).await;
     for (name, path) in [
@@ -203,7 +218,10 @@ async fn every_converted_page_is_complete_in_spanish() {
     let spanish = pages(&h, "es-MX,es;q=0.9,en;q=0.5").await;
     let data = data_of(&h).await;
     let missing = portal_core::i18n::missing();
-    assert!(missing.is_empty(), "messages the catalog lacks: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "messages the catalog lacks: {missing:#?}"
+    );
     let mut problems = Vec::new();
     for ((name, en), (_, es)) in english.iter().zip(&spanish) {
         assert!(en.contains(r#"<html lang="en">"#), "{name}");
@@ -213,7 +231,11 @@ async fn every_converted_page_is_complete_in_spanish() {
             problems.push(format!("{name}: {left:?}"));
         }
     }
-    assert!(problems.is_empty(), "English left on Spanish pages:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "English left on Spanish pages:\n{}",
+        problems.join("\n")
+    );
 }
 
 /// The check itself catches a forgotten string: an English sentence that is not

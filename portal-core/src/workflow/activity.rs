@@ -361,7 +361,10 @@ mod catalog_tests {
             };
             assert_eq!(e.summary_in(Language::En), e.summary(), "{kind:?}");
             let es = e.summary_in(Language::Es);
-            assert!(!es.starts_with("Sam: "), "{kind:?} falls to the catch-all: {es}");
+            assert!(
+                !es.starts_with("Sam: "),
+                "{kind:?} falls to the catch-all: {es}"
+            );
         }
     }
 }

@@ -63,7 +63,11 @@ impl DocumentStatus {
 
     /// [`Self::label`] in `language`, from the message catalog.
     pub fn label_in(self, language: crate::i18n::Language) -> String {
-        crate::i18n::message(language, "document-status", &[("status", self.slug().into())])
+        crate::i18n::message(
+            language,
+            "document-status",
+            &[("status", self.slug().into())],
+        )
     }
 
     fn slug(self) -> &'static str {
@@ -77,7 +81,11 @@ impl DocumentStatus {
 
     /// [`Self::meaning`] in `language`, from the message catalog.
     pub fn meaning_in(self, language: crate::i18n::Language) -> String {
-        crate::i18n::message(language, "document-meaning", &[("status", self.slug().into())])
+        crate::i18n::message(
+            language,
+            "document-meaning",
+            &[("status", self.slug().into())],
+        )
     }
 
     /// What the status means, in a few words.

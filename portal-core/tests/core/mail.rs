@@ -261,7 +261,12 @@ async fn spanish_emails() {
     for (en, es) in [(&en_invite, &es_invite), (&en_code, &es_code)] {
         assert_ne!(en.subject, es.subject);
         // Every line of prose differs; links, codes, names and the sign-off are data.
-        for line in es.text.lines().map(str::trim).filter(|l| l.split(' ').count() > 3) {
+        for line in es
+            .text
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.split(' ').count() > 3)
+        {
             assert!(
                 !en.text.lines().any(|e| e.trim() == line),
                 "English left in the Spanish email: {line}"

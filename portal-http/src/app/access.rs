@@ -144,15 +144,13 @@ impl PortalApp {
                 Some(&view.target.portal.branding),
             ),
             masked_email: view.target.contact.email.masked(),
-            expires: view
-                .code_expires_at
-                .map(|t| {
-                    portal_core::wording::local_clock_in(
-                        t,
-                        view.target.contact.time_zone,
-                        req.language(),
-                    )
-                }),
+            expires: view.code_expires_at.map(|t| {
+                portal_core::wording::local_clock_in(
+                    t,
+                    view.target.contact.time_zone,
+                    req.language(),
+                )
+            }),
             notice,
             error,
             codes_left: max.saturating_sub(view.codes_issued),
@@ -204,19 +202,14 @@ impl PortalApp {
         let (status, message) = match &err {
             Error::WrongCode { attempts_left } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                req.texts().text_with(
-                    "verify-error-wrong",
-                    &[("count", (*attempts_left).into())],
-                ),
+                req.texts()
+                    .text_with("verify-error-wrong", &[("count", (*attempts_left).into())]),
             ),
             Error::Invalid { .. } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 req.texts().text("verify-error-format"),
             ),
-            Error::Expired { .. } => (
-                StatusCode::GONE,
-                req.texts().text("verify-error-expired"),
-            ),
+            Error::Expired { .. } => (StatusCode::GONE, req.texts().text("verify-error-expired")),
             Error::LimitReached(Limit::WrongCodeAttempts) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 req.texts().text("verify-error-too-many"),

@@ -308,7 +308,10 @@ fn explain_error(err: &Error, policy: &AccessPolicy, zone: TimeZone, t: Texts) -
             t.text("error-signin-expired-title"),
             t.text_with(
                 "error-signin-expired-text",
-                &[("duration", duration_in(policy.verification_ttl, lang).into())],
+                &[(
+                    "duration",
+                    duration_in(policy.verification_ttl, lang).into(),
+                )],
             ),
         ),
         Error::Expired { .. } => explain(
@@ -405,10 +408,10 @@ fn explain_error(err: &Error, policy: &AccessPolicy, zone: TimeZone, t: Texts) -
         Error::StorageFull { .. } => {
             tracing::error!(error = %err, "out of storage space: a change was not saved");
             explain(
-            StatusCode::SERVICE_UNAVAILABLE,
-            t.text("error-out-of-storage-space-title"),
-            t.text("error-out-of-storage-space-text"),
-        )
+                StatusCode::SERVICE_UNAVAILABLE,
+                t.text("error-out-of-storage-space-title"),
+                t.text("error-out-of-storage-space-text"),
+            )
         }
         Error::Mail { .. } => {
             tracing::error!(error = %err, "the mail transport refused an email");
@@ -424,10 +427,10 @@ fn explain_error(err: &Error, policy: &AccessPolicy, zone: TimeZone, t: Texts) -
         other => {
             tracing::error!(error = %other, source = ?std::error::Error::source(other), "request failed");
             explain(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            t.text("error-something-went-wrong-on-title"),
-            t.text("error-something-went-wrong-on-text"),
-        )
+                StatusCode::INTERNAL_SERVER_ERROR,
+                t.text("error-something-went-wrong-on-title"),
+                t.text("error-something-went-wrong-on-text"),
+            )
         }
     }
 }
@@ -518,7 +521,8 @@ impl PortalApp {
             failure.branding.as_ref(),
             &explanation.heading,
             &paragraphs,
-            back.as_ref().map(|(href, label)| (href.clone(), label.as_str())),
+            back.as_ref()
+                .map(|(href, label)| (href.clone(), label.as_str())),
         );
         self.failure_extras(&failure, reply)
     }
@@ -582,7 +586,9 @@ mod tests {
             until,
             started: false,
         });
-        let text = explain_error(&lockout, &p, auckland, Texts::default()).paragraphs.join(" ");
+        let text = explain_error(&lockout, &p, auckland, Texts::default())
+            .paragraphs
+            .join(" ");
         assert!(
             text.contains("try again after Sun 29 Nov 2026, 23:05 NZDT (Pacific/Auckland)."),
             "{text}"
@@ -695,7 +701,15 @@ mod tests {
     #[test]
     fn not_found_is_told_apart_by_entity() {
         let p = AccessPolicy::default();
-        let heading = |entity| explain_error(&Error::not_found(entity), &p, TimeZone::UTC, Texts::default()).heading;
+        let heading = |entity| {
+            explain_error(
+                &Error::not_found(entity),
+                &p,
+                TimeZone::UTC,
+                Texts::default(),
+            )
+            .heading
+        };
         assert_eq!(heading(Entity::Session), "Please sign in again");
         assert_eq!(heading(Entity::Verification), "This sign-in has ended");
         assert_eq!(heading(Entity::Page), "Page not found");

@@ -91,7 +91,11 @@ impl PortalApp {
             .with_timezone(&ctx.time_zone.tz())
             .date_naive();
         let c = self
-            .chrome(req, &req.texts().text("guest-page-title"), Some(&portal.branding))
+            .chrome(
+                req,
+                &req.texts().text("guest-page-title"),
+                Some(&portal.branding),
+            )
             .in_zone(ctx.time_zone);
         let page = pages::home::guest_home(
             c,
@@ -207,7 +211,11 @@ impl PortalApp {
         };
         let team = self.service.team(&ctx).await?;
         let c = self
-            .chrome(req, &tab.label_in(req.language()), Some(&snap.portal.branding))
+            .chrome(
+                req,
+                &tab.label_in(req.language()),
+                Some(&snap.portal.branding),
+            )
             .in_zone(ctx.time_zone);
         let page: HomePage = pages::home(
             c,

@@ -42,7 +42,11 @@ impl PortalApp {
         let portal = self.service.store().portal(ctx.portal_id).await?;
         let sessions = self.service.client_sessions(token, ctx).await?;
         let c = self
-            .chrome(req, &req.texts().text("nav-settings"), Some(&portal.branding))
+            .chrome(
+                req,
+                &req.texts().text("nav-settings"),
+                Some(&portal.branding),
+            )
             .in_zone(ctx.time_zone);
         let page = settings_page(c, self.config.prefix(), &sessions, notice, error);
         Ok(self

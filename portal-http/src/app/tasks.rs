@@ -131,8 +131,7 @@ impl PortalApp {
 
     pub(super) async fn task_page(&self, req: &Req, id: &str) -> Result<Reply, Failure> {
         let (token, ctx) = self.authenticated(req).await?;
-        let notice = query_param(req, "done")
-            .and_then(|d| notice_for(&d, req.texts()));
+        let notice = query_param(req, "done").and_then(|d| notice_for(&d, req.texts()));
         let reply = self
             .render_task(req, &ctx, id, Outcome::default(), notice)
             .await?;
@@ -726,8 +725,7 @@ impl PortalApp {
 
     pub(super) async fn questions(&self, req: &Req) -> Result<Reply, Failure> {
         let (token, ctx) = self.authenticated(req).await?;
-        let notice = query_param(req, "done")
-            .and_then(|d| notice_for(&d, req.texts()));
+        let notice = query_param(req, "done").and_then(|d| notice_for(&d, req.texts()));
         // `?to=` (the home page's team card) chooses that member in the form.
         let to = query_param(req, "to");
         Ok(self

@@ -173,10 +173,7 @@ impl PlanMarks<'_> {
             (None, []) => None,
             (None, _) if mine => Some(t.text("assigned-you")),
             (None, _) if names.is_empty() => Some(t.text("assigned-colleague")),
-            (None, _) => Some(t.text_with(
-                "assigned-names",
-                &[("names", names.join(", ").into())],
-            )),
+            (None, _) => Some(t.text_with("assigned-names", &[("names", names.join(", ").into())])),
         };
         // Whose move it is on the status line: a task a colleague has (handed on,
         // or theirs by role) is with them, not with "You".
@@ -517,11 +514,9 @@ fn phases(
                 total: o.progress.total,
                 dates: match (o.starts, o.ends) {
                     (Some(a), Some(b)) if a == b => Some(day(a, language)),
-                    (Some(a), Some(b)) => Some(format!(
-                        "{} – {}",
-                        day(a, language),
-                        day(b, language)
-                    )),
+                    (Some(a), Some(b)) => {
+                        Some(format!("{} – {}", day(a, language), day(b, language)))
+                    }
                     _ => None,
                 },
             })
@@ -688,16 +683,11 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
                 count_text: match each {
                     _ if n == 0 && each != Tab::OurProgress => None,
                     Tab::YourTasks => Some(t.text_with("tab-count-open", &[("count", n.into())])),
-                    Tab::OurProgress => Some(t.text_with(
-                        "tab-count-done",
-                        &[("percent", progress.percent().into())],
-                    )),
-                    Tab::Documents => {
-                        Some(t.text_with("tab-count-upload", &[("count", n.into())]))
-                    }
-                    Tab::Approvals => {
-                        Some(t.text_with("tab-count-decide", &[("count", n.into())]))
-                    }
+                    Tab::OurProgress => Some(
+                        t.text_with("tab-count-done", &[("percent", progress.percent().into())]),
+                    ),
+                    Tab::Documents => Some(t.text_with("tab-count-upload", &[("count", n.into())])),
+                    Tab::Approvals => Some(t.text_with("tab-count-decide", &[("count", n.into())])),
                 },
             }
         })

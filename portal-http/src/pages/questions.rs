@@ -116,16 +116,13 @@ pub fn questions_page(c: Chrome, input: QuestionsInput<'_>) -> QuestionsPage {
                 asked_by: q.asked_by.name().to_owned(),
                 asked_at: when_in(q.asked_at, zone, language),
                 text: q.text.clone(),
-                answer: q
-                    .answer
-                    .as_ref()
-                    .map(|a| {
-                        (
-                            a.by.name().to_owned(),
-                            when_in(a.at, zone, language),
-                            a.text.clone(),
-                        )
-                    }),
+                answer: q.answer.as_ref().map(|a| {
+                    (
+                        a.by.name().to_owned(),
+                        when_in(a.at, zone, language),
+                        a.text.clone(),
+                    )
+                }),
                 to: q.to.as_ref().map(QuestionAddressee::label),
             })
             .collect(),

@@ -6,8 +6,8 @@ use portal_core::model::TimeZone;
 use portal_core::store::SessionSummary;
 
 use super::task::when_in;
-use portal_core::i18n::{Language, Texts};
 use super::{Chrome, PortalNav};
+use portal_core::i18n::{Language, Texts};
 
 /// One signed-in device as listed.
 #[derive(Debug, Clone)]

@@ -712,13 +712,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
     } else {
         None
     };
-    let mut task_card = card(
-        task,
-        input.company,
-        input.today,
-        input.prefix,
-        c.t.language,
-    );
+    let mut task_card = card(task, input.company, input.today, input.prefix, c.t.language);
     input.marks.mark(&mut task_card, task, c.t.language);
     let base = format!("{}/tasks/{}", input.prefix, task.id);
     let zone = c.zone;
@@ -731,7 +725,16 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
     let shared: Vec<super::documents::SharedView> = input
         .shared
         .iter()
-        .map(|d| super::documents::shared_view(&d.attachment, d.opened, task, input.prefix, zone, c.t.language))
+        .map(|d| {
+            super::documents::shared_view(
+                &d.attachment,
+                d.opened,
+                task,
+                input.prefix,
+                zone,
+                c.t.language,
+            )
+        })
         .collect();
     let open_first =
         portal_core::attachments::gates_decision(task) && input.shared.iter().any(|d| !d.opened);

@@ -77,7 +77,8 @@ impl Language {
                     q = value.trim().parse().unwrap_or(0.0);
                 }
             }
-            if !(q > 0.0) {
+            // q=0 means "not this one"; a q that is no number counts for nothing.
+            if q.is_nan() || q <= 0.0 {
                 continue;
             }
             let primary = tag.split(['-', '_']).next().unwrap_or_default();

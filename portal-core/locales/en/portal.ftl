@@ -548,3 +548,35 @@ notice-dropped = File dropped. It is encrypted, and only your onboarding team ca
 notice-dropped-several = Files dropped. They are encrypted, and only your onboarding team can download them until they expire.
 notice-deleted = File deleted.
 notice-quarantined = Our virus scan flagged the file you uploaded, so nobody can open it. See the note on the document below.
+
+## Task page
+
+task-complete-label = Complete this task
+task-completed-by = Completed by { $name } on { $time }
+task-notes-label = Notes or evidence
+optional = (optional)
+required = (required)
+task-mark-complete = Mark Complete
+task-meeting-label = Meeting
+meeting-when = When
+meeting-duration = Duration
+meeting-agenda = Agenda
+meeting-join = Join Meeting
+meeting-ics = Download Calendar Invite
+meeting-unscheduled = Your onboarding team will schedule this meeting and the date will appear here.
+training-label = Training video
+training-iframe-title = Training video: { $title } ({ $provider })
+training-open-on = Open the video on { $provider }
+training-if-no-player = (if the player above doesn't load)
+survey-label = Form
+survey-submitted-by = Submitted by { $name } on { $time }
+survey-draft-saved = Draft saved { $time }. Submit when you're done.
+survey-no-answer = No answer
+survey-submit = Submit
+survey-save = Save draft
+checklist-label = Checklist
+checklist-done = <strong>{ $completed } of { $total }</strong> done
+checklist-progress = Checklist progress
+checklist-of = { $completed } of { $total }
+checklist-checked-by = Checked by { $name } on { $time }
+checklist-uncheck = Uncheck

@@ -549,3 +549,35 @@ notice-dropped = Archivo depositado. Está cifrado y solo su equipo de incorpora
 notice-dropped-several = Archivos depositados. Están cifrados y solo su equipo de incorporación puede descargarlos hasta que caduquen.
 notice-deleted = Archivo eliminado.
 notice-quarantined = Nuestro antivirus ha marcado el archivo que subió, así que nadie puede abrirlo. Consulte la nota del documento más abajo.
+
+## Página de tarea
+
+task-complete-label = Completar esta tarea
+task-completed-by = Completada por { $name } el { $time }
+task-notes-label = Notas o evidencias
+optional = (opcional)
+required = (obligatorio)
+task-mark-complete = Marcar como completada
+task-meeting-label = Reunión
+meeting-when = Cuándo
+meeting-duration = Duración
+meeting-agenda = Orden del día
+meeting-join = Unirse a la reunión
+meeting-ics = Descargar la invitación de calendario
+meeting-unscheduled = Su equipo de incorporación programará esta reunión y la fecha aparecerá aquí.
+training-label = Vídeo de formación
+training-iframe-title = Vídeo de formación: { $title } ({ $provider })
+training-open-on = Abrir el vídeo en { $provider }
+training-if-no-player = (si el reproductor de arriba no carga)
+survey-label = Formulario
+survey-submitted-by = Enviado por { $name } el { $time }
+survey-draft-saved = Borrador guardado el { $time }. Envíelo cuando haya terminado.
+survey-no-answer = Sin respuesta
+survey-submit = Enviar
+survey-save = Guardar borrador
+checklist-label = Lista de comprobación
+checklist-done = <strong>{ $completed } de { $total }</strong> hechos
+checklist-progress = Avance de la lista de comprobación
+checklist-of = { $completed } de { $total }
+checklist-checked-by = Marcado por { $name } el { $time }
+checklist-uncheck = Desmarcar

@@ -132,7 +132,7 @@ pub fn bytes(n: u64) -> String {
     bytes_in(n, Language::En)
 }
 
-/// [`bytes`] in `language`: the decimal separator of the language ("1,5 KB").
+/// [`bytes()`] in `language`: the decimal separator of the language ("1,5 KB").
 pub fn bytes_in(n: u64, language: Language) -> String {
     const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
     if n < 1024 {

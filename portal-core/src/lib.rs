@@ -18,6 +18,7 @@ pub mod credentials;
 pub mod error;
 pub mod filedrop;
 pub mod files;
+pub mod i18n;
 pub mod idempotency;
 pub mod ids;
 pub mod mail;

@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::error::{Error, Result};
+use crate::i18n::Texts;
 use crate::ids::{PortalId, TenantId};
 use crate::model::{Branding, EmailAddress, Sender, Tenant, TenantBaseUrl, TimeZone};
 
@@ -303,6 +304,7 @@ pub trait LinkBuilder: Send + Sync + 'static {
 #[derive(Template)]
 #[template(path = "email/verification.txt")]
 struct VerificationText<'a> {
+    t: Texts,
     name: &'a str,
     company: &'a str,
     code: &'a str,
@@ -314,6 +316,7 @@ struct VerificationText<'a> {
 #[derive(Template)]
 #[template(path = "email/verification.html")]
 struct VerificationHtml<'a> {
+    t: Texts,
     name: &'a str,
     company: &'a str,
     code: &'a str,
@@ -327,6 +330,7 @@ struct VerificationHtml<'a> {
 #[derive(Template)]
 #[template(path = "email/invite.txt")]
 struct InviteText<'a> {
+    t: Texts,
     name: &'a str,
     company: &'a str,
     client: &'a str,
@@ -336,6 +340,7 @@ struct InviteText<'a> {
 #[derive(Template)]
 #[template(path = "email/invite.html")]
 struct InviteHtml<'a> {
+    t: Texts,
     name: &'a str,
     company: &'a str,
     client: &'a str,
@@ -361,6 +366,10 @@ pub struct Recipient<'a> {
     pub branding: &'a Branding,
     /// The contact's time zone: times in the email are shown in it, named.
     pub time_zone: TimeZone,
+    /// The language the email is written in: the contact's, as the MSP set it
+    /// (English when it did not; the browser's language is not known when mail is
+    /// sent, and remembering the last one used would be a write on every request).
+    pub language: crate::i18n::Language,
 }
 
 /// The verification email: a magic link and the same-session 6-digit code.
@@ -371,10 +380,12 @@ pub fn verification_email(
     expires_at: DateTime<Utc>,
     code_ttl: chrono::TimeDelta,
 ) -> Result<Email> {
-    let lifetime = crate::wording::duration(code_ttl);
+    let t = Texts::new(to.language);
+    let lifetime = crate::wording::duration_in(code_ttl, to.language);
     let company = to.branding.company_name.as_str();
-    let expires = crate::wording::local_clock(expires_at, to.time_zone);
+    let expires = crate::wording::local_clock_in(expires_at, to.time_zone, to.language);
     let text = render(&VerificationText {
+        t,
         name: to.name,
         company,
         code: code.expose_secret(),
@@ -383,6 +394,7 @@ pub fn verification_email(
         expires: expires.clone(),
     })?;
     let html = render(&VerificationHtml {
+        t,
         name: to.name,
         company,
         code: code.expose_secret(),
@@ -395,7 +407,7 @@ pub fn verification_email(
     Ok(Email {
         to: to.email.clone(),
         to_name: Some(to.name.to_owned()),
-        subject: format!("Your {company} portal verification code"),
+        subject: t.plain("email-verify-subject", "company", company),
         text,
         html,
         sender: None,
@@ -406,14 +418,17 @@ pub fn verification_email(
 
 /// The invitation email with the contact's personal invite link.
 pub fn invite_email(to: Recipient<'_>, client_name: &str, invite_link: &str) -> Result<Email> {
+    let t = Texts::new(to.language);
     let company = to.branding.company_name.as_str();
     let text = render(&InviteText {
+        t,
         name: to.name,
         company,
         client: client_name,
         link: invite_link,
     })?;
     let html = render(&InviteHtml {
+        t,
         name: to.name,
         company,
         client: client_name,
@@ -424,7 +439,7 @@ pub fn invite_email(to: Recipient<'_>, client_name: &str, invite_link: &str) -> 
     Ok(Email {
         to: to.email.clone(),
         to_name: Some(to.name.to_owned()),
-        subject: format!("{company} invited you to your onboarding portal"),
+        subject: t.plain("email-invite-subject", "company", company),
         text,
         html,
         sender: None,

@@ -677,6 +677,11 @@ pub struct Contact {
     /// (see [`crate::workflow::guests`]). `None` for the client's own people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guest: Option<Guest>,
+    /// The language the MSP set for the contact: their pages and emails are in it.
+    /// `None`: pages follow the browser's `Accept-Language`, emails are in English
+    /// (see [`crate::i18n`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<crate::i18n::Language>,
 }
 
 /// What makes a contact a guest: who they are with, until when they may come in,
@@ -825,6 +830,10 @@ impl TaskStatus {
             Self::Completed => "Completed",
             Self::Blocked => "Blocked",
         }
+    }
+    /// [`Self::label`] in `language`, from the message catalog.
+    pub fn label_in(&self, language: crate::i18n::Language) -> String {
+        crate::i18n::message(language, "task-status", &[("status", self.as_str().into())])
     }
     /// Reverse of [`Self::as_str`].
     pub fn parse(s: &str) -> Result<Self> {
@@ -977,6 +986,15 @@ impl PhaseStatus {
             Self::InProgress => "In progress",
             Self::Completed => "Completed",
         }
+    }
+    /// [`Self::label`] in `language`, from the message catalog.
+    pub fn label_in(&self, language: crate::i18n::Language) -> String {
+        let slug = match self {
+            Self::Pending => "pending",
+            Self::InProgress => "in_progress",
+            Self::Completed => "completed",
+        };
+        crate::i18n::message(language, "phase-status", &[("status", slug.into())])
     }
 }
 

@@ -691,6 +691,7 @@ mod tests {
             awaiting_approval: false,
             role: None,
             guest: None,
+            language: None,
         })
     }
 

@@ -173,8 +173,8 @@ pub trait DirectoryStore: Send + Sync + 'static {
         edits: &[(PortalEdit, ActivityEntry)],
         expected: Option<u64>,
     ) -> Result<Portal>;
-    /// Changes a contact's name, email and role (the edit is the whole new state: a
-    /// `None` role clears it), in one unit with appending `activity` (an entry of the
+    /// Changes a contact's name, email, role and language (the edit is the whole new
+    /// state: a `None` role or language clears it), in one unit with appending `activity` (an entry of the
     /// contact's portal, else `Invalid`); returns the contact as stored.
     /// `NotFound(Contact)` if missing; an email that another contact of the same
     /// portal has is `Conflict` and nothing changes (its own email again is fine).
@@ -348,6 +348,8 @@ pub struct ContactEdit {
     pub email: EmailAddress,
     /// The role (cleaned by [`crate::workflow::team::clean_role`]); `None` for none.
     pub role: Option<String>,
+    /// The language of the contact's pages and emails; `None`: the browser's.
+    pub language: Option<crate::i18n::Language>,
 }
 
 /// One change of a tenant's settings, applied by [`DirectoryStore::edit_tenant`].
@@ -506,6 +508,9 @@ pub struct ClientContext {
     /// things every client route lets them reach (see
     /// [`guests::judge_reach`](crate::workflow::guests::judge_reach)).
     pub guest: Option<crate::model::Guest>,
+    /// The language the MSP set for the contact, if it did: it wins over the
+    /// browser's `Accept-Language`.
+    pub language: Option<crate::i18n::Language>,
 }
 
 impl ClientContext {
@@ -538,6 +543,7 @@ impl ClientContext {
             portal_status,
             time_zone: contact.time_zone,
             guest: contact.guest.clone(),
+            language: contact.language,
         }
     }
 

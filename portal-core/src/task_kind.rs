@@ -93,6 +93,11 @@ impl TaskKind {
         }
     }
 
+    /// [`Self::badge`] in `language`, from the message catalog.
+    pub fn badge_in(&self, language: crate::i18n::Language) -> String {
+        crate::i18n::message(language, "task-badge", &[("kind", self.slug().into())])
+    }
+
     /// The evidence-type badge: what action the task needs, in the client's words.
     pub const fn badge(&self) -> &'static str {
         match self {

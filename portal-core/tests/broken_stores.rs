@@ -139,6 +139,8 @@ enum Breakage {
     OwnEmailConflicts,
     /// `edit_contact` writes the name and email but drops the role it was given.
     ContactRoleDropped,
+    /// `edit_contact` writes the name, email and role but drops the language.
+    ContactLanguageDropped,
     /// `edit_tenant`'s rename also clears the notification recipients.
     TenantEditReplacesRecipients,
     /// `edit_portal` ignores `expected` (a plain update, no compare-and-set).
@@ -986,6 +988,16 @@ impl DirectoryStore for Broken {
         }
         if self.is(Breakage::ContactTagIgnored) {
             return self.inner.edit_contact(contact, edit, None, activity).await;
+        }
+        if self.is(Breakage::ContactLanguageDropped) {
+            let without = ContactEdit {
+                language: None,
+                ..edit.clone()
+            };
+            return self
+                .inner
+                .edit_contact(contact, &without, expected, activity)
+                .await;
         }
         if self.is(Breakage::ContactRoleDropped) {
             let without = ContactEdit {
@@ -2795,6 +2807,8 @@ caught! {
         OwnEmailConflicts => ref directory_edits;
     a_dropped_contact_role_is_caught_by_directory_edits:
         ContactRoleDropped => ref directory_edits;
+    a_dropped_contact_language_is_caught_by_directory_edits:
+        ContactLanguageDropped => ref directory_edits;
     a_rename_clearing_recipients_is_caught_by_directory_edits:
         TenantEditReplacesRecipients => ref directory_edits;
     an_audit_gap_is_caught_by_audit_chain_appends:

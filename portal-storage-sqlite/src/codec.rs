@@ -328,13 +328,13 @@ pub(crate) fn portal_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Portal> 
 macro_rules! contact_cols {
     () => {
         "c.id, c.portal_id, c.name, c.email, c.revoked_at, c.created_at, c.time_zone, \
-         c.invited_by, c.awaiting_approval, c.role, c.guest"
+         c.invited_by, c.awaiting_approval, c.role, c.guest, c.language"
     };
 }
 pub(crate) use contact_cols;
 
 /// Number of columns in `contact_cols!()`.
-pub(crate) const CONTACT_WIDTH: usize = 11;
+pub(crate) const CONTACT_WIDTH: usize = 12;
 
 /// A contact from `contact_cols!()` starting at column `base`.
 pub(crate) fn contact_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Contact> {
@@ -355,6 +355,14 @@ pub(crate) fn contact_at(row: &Row<'_>, base: usize) -> rusqlite::Result<Contact
         guest: match row.get_ref(base + 10)? {
             rusqlite::types::ValueRef::Null => None,
             _ => Some(json(row, base + 10)?),
+        },
+        language: match row.get_ref(base + 11)? {
+            rusqlite::types::ValueRef::Null => None,
+            _ => Some(parsed(row, base + 11, |code| {
+                portal_core::i18n::Language::from_code(code).ok_or_else(|| {
+                    portal_core::Error::invalid("language", "not a language the portal speaks")
+                })
+            })?),
         },
     })
 }

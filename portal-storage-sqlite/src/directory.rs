@@ -665,9 +665,17 @@ impl DirectoryStore for SqliteStore {
                 ));
             }
             conn.prepare_cached(
-                "UPDATE contacts SET name = ?1, email = ?2, role = ?3 WHERE id = ?4",
+                "UPDATE contacts SET name = ?1, email = ?2, role = ?3, language = ?4 WHERE id = ?5",
             )
-            .and_then(|mut s| s.execute(params![edit.name, edit.email.as_str(), edit.role, key]))
+            .and_then(|mut s| {
+                s.execute(params![
+                    edit.name,
+                    edit.email.as_str(),
+                    edit.role,
+                    edit.language.map(|l| l.code()),
+                    key
+                ])
+            })
             .db("editing a contact")?;
             row.insert(conn)?;
             let mut stmt = conn
@@ -1128,8 +1136,8 @@ pub(crate) fn insert_contact(conn: &rusqlite::Connection, c: &Contact) -> Result
     let guest = crate::codec::guest_json(c.guest.as_ref())?;
     conn.prepare_cached(
         "INSERT INTO contacts (id, portal_id, name, email, revoked_at, created_at, time_zone,
-                               invited_by, awaiting_approval, role, guest)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                               invited_by, awaiting_approval, role, guest, language)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -1143,7 +1151,8 @@ pub(crate) fn insert_contact(conn: &rusqlite::Connection, c: &Contact) -> Result
             c.invited_by.map(|i| i.as_bytes().to_vec()),
             c.awaiting_approval,
             c.role,
-            guest
+            guest,
+            c.language.map(|l| l.code())
         ])
     })
     .db("storing a contact")?;

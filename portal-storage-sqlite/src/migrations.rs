@@ -862,10 +862,19 @@ CREATE INDEX document_opens_task ON document_opens (portal_id, task_id, at, seq)
 CREATE INDEX document_opens_contact ON document_opens (contact_id);
 "#;
 
+/// Version 31: the contact's language (issue 14, "Time and language").
+/// - `contacts.language`: the ISO 639-1 code the MSP set for the contact ("en", "es";
+///   see `portal_core::i18n::Language`), or NULL: the contact's pages follow the
+///   browser's `Accept-Language` and their emails are in English. Written with the
+///   contact's other fields by `edit_contact`.
+const V31: &str = r#"
+ALTER TABLE contacts ADD COLUMN language TEXT;
+"#;
+
 /// Every migration, in order. Migration `i` takes a database from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
     V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16, V17, V18, V19, V21, V23,
-    V24, V25, V26, V27, V28, V29, V30,
+    V24, V25, V26, V27, V28, V29, V30, V31,
 ];
 
 /// The schema version this build writes: the number of migrations.

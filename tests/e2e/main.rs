@@ -16,6 +16,7 @@ mod guests;
 mod headers;
 mod help;
 mod hosts;
+mod i18n;
 mod ip_limits;
 mod journey;
 mod logs;

@@ -61,6 +61,8 @@ pub struct Browser {
     client: Client<HttpConnector, Full<Bytes>>,
     cookies: Mutex<BTreeMap<String, String>>,
     pub user_agent: String,
+    /// The `Accept-Language` header sent with every request, if any.
+    pub accept_language: Option<String>,
 }
 
 impl Browser {
@@ -83,6 +85,7 @@ impl Browser {
             client: Client::builder(TokioExecutor::new()).build(connector),
             cookies: Mutex::new(BTreeMap::new()),
             user_agent: "journey-test/1.0".to_owned(),
+            accept_language: None,
         }
     }
 
@@ -140,6 +143,9 @@ impl Browser {
         }
         if let Some(ct) = content_type {
             req = req.header("content-type", ct);
+        }
+        if let Some(lang) = &self.accept_language {
+            req = req.header("accept-language", lang.as_str());
         }
         for (name, value) in headers {
             req = req.header(*name, *value);

@@ -1587,6 +1587,7 @@ async fn pending_colleague(rig: &Rig, name: &str, email: &str) -> portal_core::m
         awaiting_approval: true,
         role: None,
         guest: None,
+        language: None,
     };
     rig.kit.service.store().add_contact(&c, None).await.unwrap();
     c

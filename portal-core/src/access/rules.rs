@@ -669,6 +669,7 @@ mod tests {
             awaiting_approval: false,
             role: None,
             guest: None,
+            language: None,
         };
         let expires_at = verification_expiry(t0(), &pol());
         assert_eq!(expires_at, t0() + TimeDelta::minutes(150));

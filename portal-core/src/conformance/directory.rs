@@ -597,6 +597,7 @@ pub async fn directory_edits(store: &dyn Store) {
         name: name.to_owned(),
         email: EmailAddress::parse(email).unwrap(),
         role: None,
+        language: None,
     };
     let taken = edit("Jane", "sam@example.com");
     assert_err!(
@@ -774,6 +775,61 @@ pub async fn directory_edits(store: &dyn Store) {
         store.contact(billing.id).await.unwrap().role.as_deref(),
         Some("billing"),
         "only the edited contact's role changed"
+    );
+
+    // Languages: an edit writes the language it carries (set, kept by an edit of the
+    // name alone, cleared), and the session context of the contact carries it.
+    let in_spanish = store
+        .edit_contact(
+            other.id,
+            &ContactEdit {
+                language: Some(crate::i18n::Language::Es),
+                ..edit("Sam Lee", "sam@example.com")
+            },
+            None,
+            &note(w.portal.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        in_spanish.language,
+        Some(crate::i18n::Language::Es),
+        "the edit sets the language"
+    );
+    assert_eq!(store.contact(other.id).await.unwrap(), in_spanish);
+    let renamed_in_spanish = store
+        .edit_contact(
+            other.id,
+            &ContactEdit {
+                language: Some(crate::i18n::Language::Es),
+                ..edit("Sam J. Lee", "sam@example.com")
+            },
+            None,
+            &note(w.portal.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.contact(other.id).await.unwrap().language,
+        Some(crate::i18n::Language::Es),
+        "a rename carrying the language keeps it"
+    );
+    assert_eq!(renamed_in_spanish.name, "Sam J. Lee");
+    let no_language = store
+        .edit_contact(
+            other.id,
+            &edit("Sam J. Lee", "sam@example.com"),
+            None,
+            &note(w.portal.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(no_language.language, None, "a language of None clears it");
+    assert_eq!(store.contact(other.id).await.unwrap().language, None);
+    assert_eq!(
+        store.contact(billing.id).await.unwrap().language,
+        None,
+        "only the edited contact's language changed"
     );
 
     // Tenants.

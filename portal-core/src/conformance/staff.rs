@@ -81,6 +81,7 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "create_portal",
     "add_contact",
     "add_contact_in_zone",
+    "add_contact_in_language",
     "set_reminder_settings",
     "add_phase",
     "add_task",
@@ -116,6 +117,7 @@ pub const STAFF_USE_CASES: &[&str] = &[
     "set_target_date",
     "update_portal",
     "edit_contact",
+    "change_contact",
     "rename_tenant",
     "set_notification_recipients",
     "update_tenant",
@@ -677,6 +679,18 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
             )
             .await
             .map(drop),
+        "add_contact_in_language" => service
+            .add_contact_in_language(
+                staff,
+                p,
+                "Ana",
+                "ana@example.com",
+                None,
+                None,
+                Some(crate::i18n::Language::Es),
+            )
+            .await
+            .map(drop),
         "rename_portal" => service.rename_portal(staff, p, "Renamed").await.map(drop),
         "set_target_date" => service
             .set_target_date(staff, p, chrono::NaiveDate::from_ymd_opt(2027, 3, 1))
@@ -689,6 +703,20 @@ async fn call(row: &str, service: &PortalService, staff: &StaffContext, a: &Tena
                 "Jane Q. Doe",
                 "jane.q@contoso.example",
                 Some("technical"),
+                None,
+            )
+            .await
+            .map(drop),
+        "change_contact" => service
+            .change_contact(
+                staff,
+                a.contact,
+                &crate::service::ContactChange {
+                    name: "Jane Q. Doe",
+                    email: "jane.q@contoso.example",
+                    role: None,
+                    language: Some(Some(crate::i18n::Language::Es)),
+                },
                 None,
             )
             .await

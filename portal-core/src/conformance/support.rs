@@ -180,6 +180,7 @@ pub(crate) fn new_contact(portal: PortalId, email: &str, created_at: DateTime<Ut
         awaiting_approval: false,
         role: None,
         guest: None,
+        language: None,
     }
 }
 

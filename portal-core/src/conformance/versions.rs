@@ -343,6 +343,7 @@ pub async fn contact_edit_compare_and_set(store: &dyn Store) {
         name: name.to_owned(),
         email: EmailAddress::parse(email).unwrap(),
         role: None,
+        language: None,
     };
     let read = store.contact(id).await.unwrap();
     let tag = read.content_tag();

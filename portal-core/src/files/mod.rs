@@ -193,6 +193,15 @@ impl FileType {
         }
     }
 
+    /// [`Self::label`] in `language`, from the message catalog.
+    pub fn label_in(self, language: crate::i18n::Language) -> String {
+        crate::i18n::message(
+            language,
+            "file-type",
+            &[("type", format!("{self:?}").into())],
+        )
+    }
+
     /// File name extensions (lower case, no dot), the usual one first.
     ///
     /// For `<input accept>` hints, and the extensions [`name_for_type`] lets a download

@@ -224,6 +224,7 @@ mod tests {
                 email: &to,
                 branding: &branding,
                 time_zone: crate::model::TimeZone::default(),
+                language: crate::i18n::Language::En,
             },
             "Contoso Dental",
             "https://portal.northwind.example/i/TOKEN",

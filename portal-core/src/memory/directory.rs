@@ -424,6 +424,7 @@ impl DirectoryStore for MemoryStore {
             c.value.name.clone_from(&edit.name);
             c.value.email = edit.email.clone();
             c.value.role.clone_from(&edit.role);
+            c.value.language = edit.language;
             let stored = c.value.clone();
             st.activity.push(activity.clone());
             Ok(stored)

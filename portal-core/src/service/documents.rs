@@ -635,6 +635,7 @@ impl Rejection {
                 email: &self.contact.email,
                 branding: &self.portal.branding,
                 time_zone: self.contact.time_zone,
+                language: self.contact.language.unwrap_or_default(),
             },
             mail::RejectedDocument {
                 task: &self.task_title,

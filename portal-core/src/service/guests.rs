@@ -89,6 +89,7 @@ impl PortalService {
                 handover_phase: None,
                 stall_alerted_at: None,
             }),
+            language: None,
         };
         let acting = crate::mail::ActingFor::new(&tenant, Some(portal.id));
         let token = crate::secret::InviteToken::generate(self.inner.random.as_ref());
@@ -99,6 +100,7 @@ impl PortalService {
                 email: &guest.email,
                 branding: &portal.branding,
                 time_zone: guest.time_zone,
+                language: guest.language.unwrap_or_default(),
             },
             &portal.client_name,
             &link,

@@ -132,6 +132,7 @@ impl PortalService {
             email: &contact.email,
             branding: &plan.portal.branding,
             time_zone: contact.time_zone,
+            language: contact.language.unwrap_or_default(),
         })?;
         Ok(vec![self.outbox_mail(
             plan.portal.tenant_id,

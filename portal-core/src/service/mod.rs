@@ -42,7 +42,7 @@ pub use reminders::{ReminderReport, ReminderTarget};
 #[cfg(feature = "tokio")]
 pub use retention::spawn_retention;
 pub use signatures::{SignatureEvidence, SignatureInput};
-pub use staff::{ContactSummary, InviteLink, MAX_RECIPIENTS, PortalSummary};
+pub use staff::{ContactChange, ContactSummary, InviteLink, MAX_RECIPIENTS, PortalSummary};
 pub use team::InvitedColleague;
 pub use versioned::{PortalUpdate, TenantUpdate};
 pub use workflow::client_actor;
@@ -460,6 +460,23 @@ impl PortalService {
         time_zone: Option<TimeZone>,
         role: Option<&str>,
     ) -> Result<Contact> {
+        self.add_contact_in_language(staff, portal, name, email, time_zone, role, None)
+            .await
+    }
+
+    /// [`Self::add_contact_in_zone`] with the language of the contact's pages and
+    /// emails (`None`: pages follow the browser, emails are in English).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_contact_in_language(
+        &self,
+        staff: &StaffContext,
+        portal: PortalId,
+        name: &str,
+        email: &str,
+        time_zone: Option<TimeZone>,
+        role: Option<&str>,
+        language: Option<crate::i18n::Language>,
+    ) -> Result<Contact> {
         staff.require(StaffRole::Member, "adding a contact")?;
         let portal = self.staff_portal(staff, portal).await?;
         let name = clean_label("name", name, MAX_NAME)?;
@@ -484,6 +501,7 @@ impl PortalService {
             awaiting_approval: false,
             role,
             guest: None,
+            language,
         };
         let activity = self.staff_entry(
             staff,
@@ -1255,6 +1273,7 @@ fn recipient(target: &ContactInPortal) -> Recipient<'_> {
         email: &target.contact.email,
         branding: &target.portal.branding,
         time_zone: target.contact.time_zone,
+        language: target.contact.language.unwrap_or_default(),
     }
 }
 

@@ -112,6 +112,7 @@ impl PortalService {
                 email: &contact.email,
                 branding: &portal.branding,
                 time_zone: contact.time_zone,
+                language: contact.language.unwrap_or_default(),
             },
             &portal.client_name,
             &link,

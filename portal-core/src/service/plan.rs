@@ -240,6 +240,7 @@ impl PortalService {
                         email: &contact.email,
                         branding: &plan.portal.branding,
                         time_zone: contact.time_zone,
+                        language: contact.language.unwrap_or_default(),
                     },
                     MeetingFacts {
                         change: what,
@@ -350,6 +351,7 @@ impl PortalService {
                         email: &contact.email,
                         branding: &plan.portal.branding,
                         time_zone: contact.time_zone,
+                        language: contact.language.unwrap_or_default(),
                     },
                     why,
                     &task.title,

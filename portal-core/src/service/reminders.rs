@@ -258,6 +258,7 @@ impl PortalService {
                 email: &who.email,
                 branding: &portal.branding,
                 time_zone: who.time_zone,
+                language: who.language.unwrap_or_default(),
             },
             &portal.client_name,
             &items,

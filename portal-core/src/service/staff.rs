@@ -24,6 +24,21 @@ const LAST_ACCESS_WINDOW: usize = 10_000;
 /// Most notification recipients a tenant may have (each client message emails all).
 pub const MAX_RECIPIENTS: usize = 20;
 
+/// A staff edit of a contact ([`PortalService::change_contact`]): name and email
+/// (required), role and language (`None`: keep what the contact has).
+#[derive(Debug, Clone, Copy)]
+pub struct ContactChange<'a> {
+    /// The name.
+    pub name: &'a str,
+    /// The email address.
+    pub email: &'a str,
+    /// `None` keeps the role; `Some("")` clears it.
+    pub role: Option<&'a str>,
+    /// `None` keeps the language; `Some(None)` clears it (pages follow the
+    /// browser's `Accept-Language`).
+    pub language: Option<Option<crate::i18n::Language>>,
+}
+
 /// A portal as the MSP's portal list shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortalSummary {
@@ -209,21 +224,53 @@ impl PortalService {
         role: Option<&str>,
         expected: Option<&str>,
     ) -> Result<Contact> {
+        let change = ContactChange {
+            name,
+            email,
+            role,
+            language: None,
+        };
+        self.change_contact(staff, contact, &change, expected).await
+    }
+
+    /// [`Self::edit_contact`] that may also set or clear the contact's language
+    /// (`change.language`: `None` keeps it, `Some(None)` clears it, so the contact's
+    /// pages follow the browser again). One store unit writes every field with the
+    /// feed entry, which names what changed.
+    pub async fn change_contact(
+        &self,
+        staff: &StaffContext,
+        contact: ContactId,
+        change: &ContactChange<'_>,
+        expected: Option<&str>,
+    ) -> Result<Contact> {
         staff.require(StaffRole::Member, "editing a contact")?;
-        let name = clean_label("name", name, MAX_NAME)?;
-        let email = EmailAddress::parse(email)?;
-        let role = role.map(crate::workflow::team::clean_role).transpose()?;
+        let name = clean_label("name", change.name, MAX_NAME)?;
+        let email = EmailAddress::parse(change.email)?;
+        let role = change
+            .role
+            .map(crate::workflow::team::clean_role)
+            .transpose()?;
         let (current, portal) = self.staff_contact(staff, contact).await?;
         let edit = ContactEdit {
             name,
             email,
             role: role.unwrap_or_else(|| current.role.clone()),
+            language: change.language.unwrap_or(current.language),
         };
-        let detail = match (&current.role, &edit.role) {
-            (_, Some(role)) => Some(format!("role: {role}")),
-            (Some(_), None) => Some("role removed".to_owned()),
-            (None, None) => None,
-        };
+        let mut details = Vec::new();
+        match (&current.role, &edit.role) {
+            (_, Some(role)) => details.push(format!("role: {role}")),
+            (Some(_), None) => details.push("role removed".to_owned()),
+            (None, None) => {}
+        }
+        if edit.language != current.language {
+            details.push(match edit.language {
+                Some(language) => format!("language: {language}"),
+                None => "language: the browser's".to_owned(),
+            });
+        }
+        let detail = (!details.is_empty()).then(|| details.join(", "));
         let activity = self.staff_entry(
             staff,
             portal.id,

@@ -82,6 +82,7 @@ impl PortalService {
             awaiting_approval: !at_once,
             role: None,
             guest: None,
+            language: None,
         };
         let mut emails = Vec::new();
         let token = if at_once {
@@ -311,6 +312,7 @@ impl PortalService {
                             email: &colleague.email,
                             branding: &plan.portal.branding,
                             time_zone: colleague.time_zone,
+                            language: colleague.language.unwrap_or_default(),
                         },
                         title,
                         &who,

@@ -350,6 +350,7 @@ impl PortalService {
                     email: &contact.email,
                     branding: &portal.branding,
                     time_zone: contact.time_zone,
+                    language: contact.language.unwrap_or_default(),
                 },
                 mail::CommentReply {
                     client: &portal.client_name,
@@ -795,6 +796,7 @@ impl PortalService {
                 email: &contact.email,
                 branding: &portal.branding,
                 time_zone: contact.time_zone,
+                language: contact.language.unwrap_or_default(),
             },
             &portal.client_name,
             &asked.text,

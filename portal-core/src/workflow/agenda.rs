@@ -56,6 +56,23 @@ pub enum WaitingOn {
 }
 
 impl WaitingOn {
+    /// [`Self::label`] in `language`, from the message catalog.
+    pub fn label_in(self, msp: &str, language: crate::i18n::Language) -> String {
+        let on = match self {
+            Self::Review => "review",
+            Self::Blocked => "blocked",
+            Self::Prerequisites => "prerequisites",
+            Self::Scheduling => "scheduling",
+            Self::Msp => "msp",
+            Self::Stuck => "stuck",
+        };
+        crate::i18n::message(
+            language,
+            "waiting-on",
+            &[("on", on.into()), ("msp", msp.into())],
+        )
+    }
+
     /// The words a client reads, naming the MSP (`msp`).
     pub fn label(self, msp: &str) -> String {
         match self {

@@ -61,6 +61,33 @@ impl DocumentStatus {
         }
     }
 
+    /// [`Self::label`] in `language`, from the message catalog.
+    pub fn label_in(self, language: crate::i18n::Language) -> String {
+        crate::i18n::message(
+            language,
+            "document-status",
+            &[("status", self.slug().into())],
+        )
+    }
+
+    fn slug(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::Uploaded => "uploaded",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    /// [`Self::meaning`] in `language`, from the message catalog.
+    pub fn meaning_in(self, language: crate::i18n::Language) -> String {
+        crate::i18n::message(
+            language,
+            "document-meaning",
+            &[("status", self.slug().into())],
+        )
+    }
+
     /// What the status means, in a few words.
     pub const fn meaning(self) -> &'static str {
         match self {

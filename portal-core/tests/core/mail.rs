@@ -207,3 +207,74 @@ async fn the_verification_email_names_the_configured_lifetime() {
         assert!(!body.contains("work for 30 minutes"), "{body}");
     }
 }
+
+/// A contact the MSP set to Spanish gets the invitation and the verification email
+/// in Spanish: subject, plain text and HTML, dates and durations; nothing the
+/// catalog lacks, and no line of the English email left in the Spanish one.
+#[tokio::test]
+async fn spanish_emails() {
+    let english = Harness::new(42).await;
+    let invite = english
+        .service
+        .invite_contact(&english.staff, english.contact.id)
+        .await
+        .unwrap();
+    let en_invite = english.last_email(&english.contact);
+    english.clock.advance(TimeDelta::minutes(7));
+    english
+        .service
+        .start_verification(&invite, &req())
+        .await
+        .unwrap();
+    let en_code = english.last_email(&english.contact);
+
+    let h = Harness::new(42).await;
+    h.service
+        .change_contact(
+            &h.staff,
+            h.contact.id,
+            &portal_core::service::ContactChange {
+                name: &h.contact.name,
+                email: h.contact.email.as_str(),
+                role: None,
+                language: Some(Some(portal_core::i18n::Language::Es)),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let invite = h
+        .service
+        .invite_contact(&h.staff, h.contact.id)
+        .await
+        .unwrap();
+    let es_invite = h.last_email(&h.contact);
+    h.clock.advance(TimeDelta::minutes(7));
+    h.service.start_verification(&invite, &req()).await.unwrap();
+    let es_code = h.last_email(&h.contact);
+    assert_eq!(
+        portal_core::i18n::missing(),
+        Vec::new(),
+        "messages the catalog lacks"
+    );
+    assert!(es_invite.html.contains(r#"<html lang="es">"#));
+    for (en, es) in [(&en_invite, &es_invite), (&en_code, &es_code)] {
+        assert_ne!(en.subject, es.subject);
+        // Every line of prose differs; links, codes, names and the sign-off are data.
+        for line in es
+            .text
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.split(' ').count() > 3)
+        {
+            assert!(
+                !en.text.lines().any(|e| e.trim() == line),
+                "English left in the Spanish email: {line}"
+            );
+        }
+    }
+    assert_snapshot!("core__es_invite_email_subject", es_invite.subject);
+    assert_snapshot!("core__es_invite_email_text", es_invite.text);
+    assert_snapshot!("core__es_invite_email_html", es_invite.html);
+    assert_snapshot!("core__es_verification_email_text", es_code.text);
+}

@@ -281,8 +281,20 @@ impl PortalApp {
                     Some(Value::String(r)) => Some(r.clone()),
                     Some(_) => return Err(input::invalid("role", "must be a string or null")),
                 };
+                // Absent keeps the language, null clears it (pages follow the browser).
+                let language = match m.get("language") {
+                    None => None,
+                    Some(Value::Null) => Some(None),
+                    Some(value) => Some(Some(language_of(value)?)),
+                };
+                let change = portal_core::service::ContactChange {
+                    name: &name,
+                    email: &email,
+                    role: role.as_deref(),
+                    language,
+                };
                 let edited = s
-                    .edit_contact(&call.staff, c.id, &name, &email, role.as_deref(), expected)
+                    .change_contact(&call.staff, c.id, &change, expected)
                     .await
                     .map_err(|e| match e {
                         Error::Conflict { .. } => input::invalid(
@@ -314,8 +326,20 @@ impl PortalApp {
                     })
                     .transpose()?;
                 let role = opt_str(m, "role")?;
+                let language = match m.get("language") {
+                    None | Some(Value::Null) => None,
+                    Some(value) => Some(language_of(value)?),
+                };
                 let added = s
-                    .add_contact_in_zone(&call.staff, p.id, &name, &email, zone, role.as_deref())
+                    .add_contact_in_language(
+                        &call.staff,
+                        p.id,
+                        &name,
+                        &email,
+                        zone,
+                        role.as_deref(),
+                        language,
+                    )
                     .await;
                 let c = added.map_err(|e| match e {
                     Error::Conflict { .. } => {
@@ -1333,4 +1357,13 @@ fn reminder_input(body: &Value) -> Result<ReminderSettings, ApiError> {
         }
     }
     serde_json::from_value(Value::Object(merged)).map_err(|e| input::invalid("body", e.to_string()))
+}
+
+/// A contact's `language` as the admin API takes it: `"en"` or `"es"`; anything else
+/// is a 422 naming the field.
+fn language_of(value: &Value) -> Result<portal_core::i18n::Language, ApiError> {
+    value
+        .as_str()
+        .and_then(portal_core::i18n::Language::from_code)
+        .ok_or_else(|| input::invalid("language", "must be \"en\", \"es\" or null"))
 }

@@ -806,6 +806,7 @@ fn schemas() -> Map<String, Value> {
                 "invited_by": { "type": ["string", "null"], "format": "uuid", "description": "The contact who invited this one from the portal, if a colleague did." },
                 "awaiting_approval": { "type": "boolean", "description": "Invited by a colleague and waiting for staff to approve (no link yet)." },
                 "role": { "type": ["string", "null"], "maxLength": 40, "description": "The role the MSP gave the contact (\"primary\", \"technical\", \"billing\"), lower-cased; tasks for that role are the contact's." },
+                "language": { "type": ["string", "null"], "enum": ["en", "es", null], "description": "The language the MSP set for the contact's pages and emails; null: pages follow the browser's Accept-Language, emails are in English." },
                 "guest": {
                     "description": "Set for a guest from outside the client company: their organisation, the end of their access and the tasks shared with them (the only ones they see). Null for the client's own contacts.",
                     "oneOf": [
@@ -874,6 +875,7 @@ fn schemas() -> Map<String, Value> {
                 "name": text(200), "email": { "type": "string", "format": "email", "maxLength": 254 },
                 "time_zone": { "type": "string", "examples": ["Europe/London"], "description": "The contact's IANA time zone, for the times they see (on adding; default: the tenant's)." },
                 "role": { "type": ["string", "null"], "maxLength": 40, "examples": ["billing"], "description": "The contact's role (lower-cased), which role-targeted tasks follow. On an edit: absent keeps it, null or empty clears it." },
+                "language": { "type": ["string", "null"], "enum": ["en", "es", null], "description": "The language of the contact's pages and emails (\"en\", \"es\"). On an edit: absent keeps it, null clears it (pages then follow the browser's Accept-Language)." },
             }),
         ),
     );

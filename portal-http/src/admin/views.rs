@@ -266,6 +266,7 @@ pub(crate) fn contact(c: &Contact, last_access: Option<chrono::DateTime<chrono::
         "invited_by": c.invited_by.map(|i| i.to_string()),
         "awaiting_approval": c.awaiting_approval,
         "role": c.role,
+        "language": c.language.map(|l| l.code()),
         "guest": c.guest.as_ref().map(|g| json!({
             "organisation": g.organisation,
             "access_ends_at": opt_time(g.access_ends_at),

@@ -36,7 +36,7 @@ impl PortalApp {
         };
         let b = &target.portal.branding;
         let page = InvitePage {
-            c: self.chrome(req, "Your onboarding portal", Some(b)),
+            c: self.chrome(req, &req.texts().text("title-invite"), Some(b)),
             name: target.contact.name.clone(),
             client: target.portal.client_name.clone(),
             masked_email: target.contact.email.masked(),
@@ -97,7 +97,7 @@ impl PortalApp {
                 // token never appears in the HTML.
                 Err(match failure.error() {
                     Some(Error::Mail { .. }) => {
-                        failure.back_to(String::new(), "Back to your invitation")
+                        failure.back_to(String::new(), "back-to-invitation")
                     }
                     _ => failure,
                 })
@@ -138,11 +138,19 @@ impl PortalApp {
     ) -> VerifyPage {
         let max = self.service.policy().max_codes_per_verification;
         VerifyPage {
-            c: self.chrome(req, "Check your email", Some(&view.target.portal.branding)),
+            c: self.chrome(
+                req,
+                &req.texts().text("title-verify"),
+                Some(&view.target.portal.branding),
+            ),
             masked_email: view.target.contact.email.masked(),
-            expires: view
-                .code_expires_at
-                .map(|t| portal_core::wording::local_clock(t, view.target.contact.time_zone)),
+            expires: view.code_expires_at.map(|t| {
+                portal_core::wording::local_clock_in(
+                    t,
+                    view.target.contact.time_zone,
+                    req.language(),
+                )
+            }),
             notice,
             error,
             codes_left: max.saturating_sub(view.codes_issued),
@@ -160,7 +168,7 @@ impl PortalApp {
         self.admit_host(req, view.target.portal.tenant_id, Entity::Verification)
             .await?;
         let notice = (req.query.as_deref() == Some("sent=1"))
-            .then(|| "We sent a new code. It replaces the previous one.".to_owned());
+            .then(|| req.texts().text("verify-notice-sent"));
         Ok(self.render(StatusCode::OK, &self.verify_view(req, &view, notice, None)))
     }
 
@@ -194,20 +202,17 @@ impl PortalApp {
         let (status, message) = match &err {
             Error::WrongCode { attempts_left } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                format!(
-                    "That code isn't right. You can try {attempts_left} more {}.",
-                    if *attempts_left == 1 { "time" } else { "times" }
-                ),
+                req.texts()
+                    .text_with("verify-error-wrong", &[("count", (*attempts_left).into())]),
             ),
-            Error::Invalid { reason, .. } => (StatusCode::UNPROCESSABLE_ENTITY, reason.clone()),
-            Error::Expired { .. } => (
-                StatusCode::GONE,
-                "This code has expired. Send a new code below.".to_owned(),
+            Error::Invalid { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                req.texts().text("verify-error-format"),
             ),
+            Error::Expired { .. } => (StatusCode::GONE, req.texts().text("verify-error-expired")),
             Error::LimitReached(Limit::WrongCodeAttempts) => (
                 StatusCode::TOO_MANY_REQUESTS,
-                "Too many wrong tries: this code no longer works. Send a new code below."
-                    .to_owned(),
+                req.texts().text("verify-error-too-many"),
             ),
             // A lockout: its own page, with its end in the contact's zone.
             Error::LimitReached(Limit::ContactLockedOut { .. }) => {
@@ -244,7 +249,7 @@ impl PortalApp {
                     .map(|v| v.target.portal.branding);
                 Err(Failure::from(e)
                     .branded(branding)
-                    .back_to(self.config.path("/verify"), "Back to the sign-in page"))
+                    .back_to(self.config.path("/verify"), "back-to-sign-in"))
             }
             Err(e) => Err(e.into()),
         }
@@ -255,7 +260,11 @@ impl PortalApp {
         self.admit_host(req, target.portal.tenant_id, Entity::MagicLink)
             .await?;
         let page = MagicPage {
-            c: self.chrome(req, "Confirm it's you", Some(&target.portal.branding)),
+            c: self.chrome(
+                req,
+                &req.texts().text("title-magic"),
+                Some(&target.portal.branding),
+            ),
             name: target.contact.name.clone(),
             client: target.portal.client_name.clone(),
         };

@@ -110,7 +110,7 @@ impl PortalApp {
         let json = wants_json(&req.headers);
         let received = match self.receive_upload(req, task, document, body).await {
             Ok(received) => received,
-            Err(failure) if json => return Ok(self.failure_json(failure)),
+            Err(failure) if json => return Ok(self.failure_json(req, failure)),
             Err(failure) => return Err(failure),
         };
         let Received {
@@ -127,7 +127,7 @@ impl PortalApp {
         };
         let Some((status, message)) = failure.error().and_then(upload_problem) else {
             return if json {
-                Ok(self.failure_json(failure))
+                Ok(self.failure_json(req, failure))
             } else {
                 Err(failure)
             };
@@ -307,11 +307,11 @@ impl PortalApp {
                     req,
                     StatusCode::FORBIDDEN,
                     None,
-                    "This file can't be downloaded",
+                    &req.texts().text("download-refused-title"),
                     &[&reason],
                     Some((
                         self.config.path(&format!("/tasks/{task}")),
-                        "Back to the task",
+                        &req.texts().text("back-to-task"),
                     )),
                 ));
             }

@@ -11,7 +11,8 @@ use portal_core::model::{Branding, PortalStatus, TimeZone};
 use super::{PortalApp, Req};
 use crate::cookies::{self, Jar};
 use crate::respond::Reply;
-use portal_core::wording::{bytes, count, duration};
+use portal_core::i18n::Texts;
+use portal_core::wording::{bytes_in, duration_in};
 
 /// Seconds a client is asked to wait after "out of storage space" (`Retry-After`).
 const STORAGE_FULL_RETRY_AFTER: &str = "300";
@@ -118,7 +119,8 @@ impl Failure {
         self
     }
 
-    /// Offers a link back to `href` (where trying again makes sense).
+    /// Offers a link back to `href` (where trying again makes sense), labelled with
+    /// the catalog message `label`.
     pub(super) fn back_to(mut self, href: String, label: &'static str) -> Self {
         self.back = Some((href, label));
         self
@@ -143,11 +145,11 @@ impl Failure {
 #[derive(Debug, PartialEq, Eq)]
 struct Explanation {
     status: StatusCode,
-    heading: &'static str,
+    heading: String,
     paragraphs: Vec<String>,
 }
 
-fn explain(status: StatusCode, heading: &'static str, paragraph: impl Into<String>) -> Explanation {
+fn explain(status: StatusCode, heading: String, paragraph: impl Into<String>) -> Explanation {
     Explanation {
         status,
         heading,
@@ -156,58 +158,55 @@ fn explain(status: StatusCode, heading: &'static str, paragraph: impl Into<Strin
 }
 
 /// The page for a refusal of the request.
-fn explain_refusal(refusal: Refusal) -> Explanation {
+fn explain_refusal(refusal: Refusal, t: Texts) -> Explanation {
     match refusal {
         Refusal::NotAForm => explain(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Unsupported form",
-            "Please submit the form from the portal page.",
+            t.text("error-unsupported-form-title"),
+            t.text("error-unsupported-form-text"),
         ),
         Refusal::FormTooLarge => explain(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "Form too large",
-            "What you sent is larger than this form accepts. Shorten it and try again.",
+            t.text("error-form-too-large-title"),
+            t.text("error-form-too-large-text"),
         ),
         Refusal::BodyTooSlow => explain(
             StatusCode::REQUEST_TIMEOUT,
-            "The form took too long to arrive",
-            "Your connection may be slow or interrupted. Nothing was saved: please go back and try again.",
+            t.text("error-the-form-took-too-title"),
+            t.text("error-the-form-took-too-text"),
         ),
         // Answered in plain text before this is used; kept for completeness.
         Refusal::BodyUnreadable => explain(
             StatusCode::BAD_REQUEST,
-            "The request could not be read",
-            "Please try again.",
+            t.text("error-the-request-could-not-title"),
+            t.text("error-the-request-could-not-text"),
         ),
         Refusal::StaleForm => explain(
             StatusCode::FORBIDDEN,
-            "This page has expired",
-            "For your security, forms only work from a page you opened recently. Go back, reload the page, and try again.",
+            t.text("error-this-page-has-expired-title"),
+            t.text("error-this-page-has-expired-text"),
         ),
         Refusal::MethodNotAllowed => explain(
             StatusCode::METHOD_NOT_ALLOWED,
-            "Not allowed",
-            "This address doesn't accept that kind of request.",
+            t.text("error-not-allowed-title"),
+            t.text("error-not-allowed-text"),
         ),
         Refusal::CrossOrigin => explain(
             StatusCode::FORBIDDEN,
-            "This form came from another website",
-            "For your security, nothing was changed. The portal only accepts forms sent from its own pages. Open the portal from the link in your email and try again there.",
+            t.text("error-this-form-came-from-title"),
+            t.text("error-this-form-came-from-text"),
         ),
         Refusal::TooManyWrites { per_minute } => explain(
             StatusCode::TOO_MANY_REQUESTS,
-            "Please slow down",
-            format!(
-                "You're sending a lot quickly — wait a minute, then try again. The portal accepts up to {} a minute; what you just sent was not saved.",
-                count(i64::from(per_minute), "change")
-            ),
+            t.text("error-slow-down-title"),
+            t.text_with("error-slow-down-text", &[("count", per_minute.into())]),
         ),
         Refusal::TooManyFromNetwork { retry_after_secs } => explain(
             StatusCode::TOO_MANY_REQUESTS,
-            "Too many attempts from your network",
-            format!(
-                "Too many sign-in attempts came from your network recently; try again in {}. Nothing was sent or checked this time. If you share your internet connection with many colleagues, one of them may be signing in too.",
-                count(minutes_up(retry_after_secs), "minute")
+            t.text("error-network-title"),
+            t.text_with(
+                "error-network-text",
+                &[("count", minutes_up(retry_after_secs).into())],
             ),
         ),
     }
@@ -221,7 +220,8 @@ fn minutes_up(secs: i64) -> i64 {
 
 /// The page for an error of the core, worded from `policy`. Logs what the client is
 /// not shown (storage and mail failures).
-fn explain_error(err: &Error, policy: &AccessPolicy, zone: TimeZone) -> Explanation {
+fn explain_error(err: &Error, policy: &AccessPolicy, zone: TimeZone, t: Texts) -> Explanation {
+    let lang = t.language;
     match err {
         Error::NotFound {
             entity: Entity::Session,
@@ -230,185 +230,197 @@ fn explain_error(err: &Error, policy: &AccessPolicy, zone: TimeZone) -> Explanat
             entity: Entity::Session,
         } => explain(
             StatusCode::UNAUTHORIZED,
-            "Please sign in again",
-            "Your session has ended. Open the invitation link from your email to sign in again: we'll send you a new verification code.",
+            t.text("error-please-sign-in-again-title"),
+            t.text("error-please-sign-in-again-text"),
         ),
         Error::NotFound {
             entity: Entity::Verification,
         } => explain(
             StatusCode::NOT_FOUND,
-            "This sign-in has ended",
-            "This sign-in was completed or replaced by a newer one. Use the link in your newest email, or open your invitation link again.",
+            t.text("error-this-signin-has-ended-title"),
+            t.text("error-this-signin-has-ended-text"),
         ),
         Error::NotFound {
             entity: Entity::MagicLink,
         } => explain(
             StatusCode::NOT_FOUND,
-            "This link isn't valid",
-            "This sign-in link was already used or replaced by a newer one. Use the link in your newest email, or open your invitation link again.",
+            t.text("error-this-link-isnt-valid-title"),
+            t.text("error-this-link-isnt-valid-text"),
         ),
         Error::NotFound {
             entity: Entity::Page,
         } => explain(
             StatusCode::NOT_FOUND,
-            "Page not found",
-            "There is no page at this address. Check the link in your email.",
+            t.text("error-page-not-found-title"),
+            t.text("error-page-not-found-text"),
         ),
         Error::NotFound {
             entity: Entity::Logo,
-        } => explain(StatusCode::NOT_FOUND, "Not found", "No such image."),
+        } => explain(
+            StatusCode::NOT_FOUND,
+            t.text("error-not-found-title"),
+            t.text("error-not-found-text"),
+        ),
         Error::NotFound {
             entity: Entity::ReminderLink,
         } => explain(
             StatusCode::NOT_FOUND,
-            "This link isn't valid",
-            "This reminder link is incomplete or was changed. Use the link exactly as it is in the reminder email.",
+            t.text("error-this-link-isnt-valid-2-title"),
+            t.text("error-this-link-isnt-valid-2-text"),
         ),
         Error::Expired {
             entity: Entity::ReminderLink,
         } => explain(
             StatusCode::GONE,
-            "This link has expired",
-            "Reminder links work for a limited time. Use the link in your newest reminder email.",
+            t.text("error-this-link-has-expired-title"),
+            t.text("error-this-link-has-expired-text"),
         ),
         Error::NotFound {
             entity: Entity::Meeting,
         } => explain(
             StatusCode::NOT_FOUND,
-            "No meeting scheduled yet",
-            "Your onboarding team hasn't scheduled this meeting yet. Its calendar invite appears on the task once they have.",
+            t.text("error-no-meeting-scheduled-yet-title"),
+            t.text("error-no-meeting-scheduled-yet-text"),
         ),
         Error::NotFound {
             entity: Entity::File,
         } => explain(
             StatusCode::NOT_FOUND,
-            "File not found",
-            "This file isn't part of your portal, or it has been removed. Go back to your portal to see your documents.",
+            t.text("error-file-not-found-title"),
+            t.text("error-file-not-found-text"),
         ),
         Error::NotFound {
             entity: Entity::Task | Entity::Phase | Entity::Question,
         } => explain(
             StatusCode::NOT_FOUND,
-            "Not found",
-            "This isn't part of your portal, or it has been removed. Go back to your portal to see what's there.",
+            t.text("error-not-found-2-title"),
+            t.text("error-not-found-2-text"),
         ),
         Error::NotFound { .. } => explain(
             StatusCode::NOT_FOUND,
-            "This link isn't valid",
-            "We couldn't find an invitation for this link. It may have been replaced by a newer invitation: check your email for the latest one, or ask your contact at the company that invited you.",
+            t.text("error-this-link-isnt-valid-3-title"),
+            t.text("error-this-link-isnt-valid-3-text"),
         ),
         Error::Expired {
             entity: Entity::Verification,
         } => explain(
             StatusCode::GONE,
-            "This sign-in has expired",
-            format!(
-                "A sign-in works for {} from its start. Open your invitation link again to start a new one.",
-                duration(policy.verification_ttl)
+            t.text("error-signin-expired-title"),
+            t.text_with(
+                "error-signin-expired-text",
+                &[(
+                    "duration",
+                    duration_in(policy.verification_ttl, lang).into(),
+                )],
             ),
         ),
         Error::Expired { .. } => explain(
             StatusCode::GONE,
-            "This link has expired",
-            format!(
-                "Sign-in links and codes work for {}. Open your invitation link again to get a new one.",
-                duration(policy.code_ttl)
+            t.text("error-this-link-has-expired-title"),
+            t.text_with(
+                "error-code-expired-text",
+                &[("duration", duration_in(policy.code_ttl, lang).into())],
             ),
         ),
         Error::Revoked { .. } => explain(
             StatusCode::FORBIDDEN,
-            "Access revoked",
-            "Your access to this portal has been withdrawn. If you think this is a mistake, contact the company that invited you.",
+            t.text("error-access-revoked-title"),
+            t.text("error-access-revoked-text"),
         ),
         Error::PortalClosed {
             status: PortalStatus::Draft,
         } => explain(
             StatusCode::FORBIDDEN,
-            "This portal isn't open yet",
-            "Your onboarding team is still preparing this portal. They'll let you know when it's ready; your invitation link will work then.",
+            t.text("error-this-portal-isnt-open-title"),
+            t.text("error-this-portal-isnt-open-text"),
         ),
         Error::PortalClosed { .. } => explain(
             StatusCode::GONE,
-            "This portal is closed",
-            "This onboarding portal has been closed. If you still need something from it, contact the company that invited you.",
+            t.text("error-this-portal-is-closed-title"),
+            t.text("error-this-portal-is-closed-text"),
         ),
         Error::LimitReached(Limit::CodesPerVerification) => explain(
             StatusCode::TOO_MANY_REQUESTS,
-            "Too many codes requested",
-            format!(
-                "We've already sent {} for this sign-in, the most allowed. Check your inbox and spam folder for the newest email, or open your invitation link again later to start over.",
-                count(policy.max_codes_per_verification, "code")
+            t.text("error-too-many-codes-title"),
+            t.text_with(
+                "error-too-many-codes-text",
+                &[("count", policy.max_codes_per_verification.into())],
             ),
         ),
         Error::LimitReached(Limit::WrongCodeAttempts) => explain(
             StatusCode::TOO_MANY_REQUESTS,
-            "Too many wrong tries",
-            format!(
-                "That code was entered wrongly {} and no longer works. Open your invitation link again to get a new one.",
-                count(policy.max_wrong_attempts, "time")
+            t.text("error-wrong-tries-title"),
+            t.text_with(
+                "error-wrong-tries-text",
+                &[("count", policy.max_wrong_attempts.into())],
             ),
         ),
         Error::LimitReached(Limit::ContactLockedOut { until, .. }) => explain(
             StatusCode::TOO_MANY_REQUESTS,
-            "Too many wrong codes",
-            format!(
-                "For your security, codes can't be used for now because too many wrong ones were entered. You can try again after {}. The sign-in link in your newest email still works.",
-                portal_core::wording::local_time(*until, zone)
+            t.text("error-locked-out-title"),
+            t.text_with(
+                "error-locked-out-text",
+                &[(
+                    "time",
+                    portal_core::wording::local_time_in(*until, zone, lang).into(),
+                )],
             ),
         ),
         Error::LimitReached(_) => explain(
             StatusCode::TOO_MANY_REQUESTS,
-            "Too many emails",
-            format!(
-                "We've sent {} to this address within {}, the most allowed. Please check your inbox (and spam folder) for the newest one, or try again later.",
-                count(policy.max_emails_per_contact, "verification email"),
-                duration(policy.email_window)
+            t.text("error-too-many-emails-title"),
+            t.text_with(
+                "error-too-many-emails-text",
+                &[
+                    ("count", policy.max_emails_per_contact.into()),
+                    ("duration", duration_in(policy.email_window, lang).into()),
+                ],
             ),
         ),
         Error::Invalid { reason, .. } => explain(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Please check your input",
+            t.text("error-check-input-title"),
             reason.as_str(),
         ),
         Error::Forbidden { .. } => explain(
             StatusCode::FORBIDDEN,
-            "Not allowed",
-            "You can't do that in this portal.",
+            t.text("error-not-allowed-2-title"),
+            t.text("error-not-allowed-2-text"),
         ),
         Error::Conflict { reason } => explain(
             StatusCode::CONFLICT,
-            "That can't be done right now",
+            t.text("error-conflict-title"),
             reason.as_str(),
         ),
         Error::Stale { reason } => explain(
             StatusCode::PRECONDITION_FAILED,
-            "Someone changed this in the meantime",
+            t.text("error-stale-title"),
             reason.as_str(),
         ),
         Error::TooLarge { max_bytes } => explain(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "Too large",
-            format!(
-                "What you sent is larger than the {} allowed here. Nothing was saved: make it smaller and try again.",
-                bytes(*max_bytes)
+            t.text("error-too-large-title"),
+            t.text_with(
+                "error-too-large-text",
+                &[("size", bytes_in(*max_bytes, lang).into())],
             ),
         ),
         Error::StorageFull { .. } => {
             tracing::error!(error = %err, "out of storage space: a change was not saved");
             explain(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "Out of storage space",
-                "The server is out of storage space, so your change was not saved. Please try again later.",
+                t.text("error-out-of-storage-space-title"),
+                t.text("error-out-of-storage-space-text"),
             )
         }
         Error::Mail { .. } => {
             tracing::error!(error = %err, "the mail transport refused an email");
             Explanation {
                 status: StatusCode::SERVICE_UNAVAILABLE,
-                heading: "We couldn't send the email",
+                heading: t.text("error-mail-title"),
                 paragraphs: vec![
-                    "Our email service didn't accept the message just now, so no email is on its way to you.".to_owned(),
-                    "Please try again in a moment. If it keeps happening, contact the company that invited you.".to_owned(),
+                    t.text("error-mail-text"),
+                    t.text("error-something-went-wrong-on-text"),
                 ],
             }
         }
@@ -416,8 +428,8 @@ fn explain_error(err: &Error, policy: &AccessPolicy, zone: TimeZone) -> Explanat
             tracing::error!(error = %other, source = ?std::error::Error::source(other), "request failed");
             explain(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong on our side",
-                "Please try again in a moment. If it keeps happening, contact the company that invited you.",
+                t.text("error-something-went-wrong-on-title"),
+                t.text("error-something-went-wrong-on-text"),
             )
         }
     }
@@ -440,14 +452,15 @@ pub(super) fn problem_json(status: StatusCode, title: &str, detail: &str) -> Rep
 impl PortalApp {
     /// A failure as a problem document, for a request that asked for JSON: the same
     /// status and words as its page.
-    pub(super) fn failure_json(&self, failure: Failure) -> Reply {
+    pub(super) fn failure_json(&self, req: &Req, failure: Failure) -> Reply {
+        let t = req.texts();
         let explanation = match &failure.problem {
-            Problem::Core(e) => explain_error(e, self.service.policy(), failure.zone),
-            Problem::Request(r) => explain_refusal(*r),
+            Problem::Core(e) => explain_error(e, self.service.policy(), failure.zone, t),
+            Problem::Request(r) => explain_refusal(*r, t),
         };
         let reply = problem_json(
             explanation.status,
-            explanation.heading,
+            &explanation.heading,
             &explanation.paragraphs.join(" "),
         );
         self.failure_extras(&failure, reply)
@@ -486,24 +499,30 @@ impl PortalApp {
 
     /// The page for a failure: the one place a [`Failure`] becomes a page.
     pub(super) fn failure_page(&self, req: &Req, failure: Failure) -> Reply {
+        let t = req.texts();
         let explanation = match &failure.problem {
-            Problem::Core(e) => explain_error(e, self.service.policy(), failure.zone),
+            Problem::Core(e) => explain_error(e, self.service.policy(), failure.zone, t),
             Problem::Request(Refusal::BodyUnreadable) => {
                 return Reply::text(
                     StatusCode::BAD_REQUEST,
                     "The request body could not be read.",
                 );
             }
-            Problem::Request(r) => explain_refusal(*r),
+            Problem::Request(r) => explain_refusal(*r, t),
         };
+        let back = failure
+            .back
+            .as_ref()
+            .map(|(href, key)| (href.clone(), t.text(key)));
         let paragraphs: Vec<&str> = explanation.paragraphs.iter().map(String::as_str).collect();
         let reply = self.message(
             req,
             explanation.status,
             failure.branding.as_ref(),
-            explanation.heading,
+            &explanation.heading,
             &paragraphs,
-            failure.back.clone(),
+            back.as_ref()
+                .map(|(href, label)| (href.clone(), label.as_str())),
         );
         self.failure_extras(&failure, reply)
     }
@@ -527,7 +546,7 @@ mod tests {
     }
 
     fn says(e: &Error, p: &AccessPolicy) -> (u16, String) {
-        let x = explain_error(e, p, TimeZone::UTC);
+        let x = explain_error(e, p, TimeZone::UTC, Texts::default());
         (x.status.as_u16(), x.paragraphs.join(" "))
     }
 
@@ -567,7 +586,9 @@ mod tests {
             until,
             started: false,
         });
-        let text = explain_error(&lockout, &p, auckland).paragraphs.join(" ");
+        let text = explain_error(&lockout, &p, auckland, Texts::default())
+            .paragraphs
+            .join(" ");
         assert!(
             text.contains("try again after Sun 29 Nov 2026, 23:05 NZDT (Pacific/Auckland)."),
             "{text}"
@@ -596,7 +617,7 @@ mod tests {
         let mail = Error::Mail {
             message: "smtp.example.net said 554 relay denied".to_owned(),
         };
-        let x = explain_error(&mail, &p, TimeZone::UTC);
+        let x = explain_error(&mail, &p, TimeZone::UTC, Texts::default());
         assert_eq!(x.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(x.heading, "We couldn't send the email");
         assert!(
@@ -611,6 +632,7 @@ mod tests {
             },
             &p,
             TimeZone::UTC,
+            Texts::default(),
         );
         assert_eq!(x.status, StatusCode::PAYLOAD_TOO_LARGE);
         assert!(
@@ -624,6 +646,7 @@ mod tests {
             },
             &p,
             TimeZone::UTC,
+            Texts::default(),
         );
         assert!(
             x.paragraphs[0].contains("the 100 MB allowed"),
@@ -634,6 +657,7 @@ mod tests {
             &Error::storage_full("SQLite: the disk is full while adding a comment at /data"),
             &p,
             TimeZone::UTC,
+            Texts::default(),
         );
         assert_eq!(x.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(
@@ -646,6 +670,7 @@ mod tests {
             &Error::storage_msg("disk I/O error at page 7"),
             &p,
             TimeZone::UTC,
+            Texts::default(),
         );
         assert_eq!(x.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!x.paragraphs.join(" ").contains("disk"));
@@ -653,15 +678,21 @@ mod tests {
 
     #[test]
     fn a_network_limit_says_when_to_come_back_in_whole_minutes() {
-        let x = explain_refusal(Refusal::TooManyFromNetwork {
-            retry_after_secs: 61,
-        });
+        let x = explain_refusal(
+            Refusal::TooManyFromNetwork {
+                retry_after_secs: 61,
+            },
+            Texts::default(),
+        );
         assert_eq!(x.status, StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(x.heading, "Too many attempts from your network");
         assert!(x.paragraphs[0].contains("try again in 2 minutes"), "{x:?}");
-        let x = explain_refusal(Refusal::TooManyFromNetwork {
-            retry_after_secs: 1,
-        });
+        let x = explain_refusal(
+            Refusal::TooManyFromNetwork {
+                retry_after_secs: 1,
+            },
+            Texts::default(),
+        );
         assert!(x.paragraphs[0].contains("try again in 1 minute."), "{x:?}");
         assert_eq!(minutes_up(3600), 60);
         assert_eq!(minutes_up(0), 1);
@@ -670,7 +701,15 @@ mod tests {
     #[test]
     fn not_found_is_told_apart_by_entity() {
         let p = AccessPolicy::default();
-        let heading = |entity| explain_error(&Error::not_found(entity), &p, TimeZone::UTC).heading;
+        let heading = |entity| {
+            explain_error(
+                &Error::not_found(entity),
+                &p,
+                TimeZone::UTC,
+                Texts::default(),
+            )
+            .heading
+        };
         assert_eq!(heading(Entity::Session), "Please sign in again");
         assert_eq!(heading(Entity::Verification), "This sign-in has ended");
         assert_eq!(heading(Entity::Page), "Page not found");

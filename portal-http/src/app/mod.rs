@@ -18,7 +18,7 @@
 //! redirected to a URL without it.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use askama::Template;
 use bytes::Bytes;
@@ -27,6 +27,7 @@ use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Body as HttpBody;
 use portal_core::error::{Entity, Error};
+use portal_core::i18n::{Language, Texts};
 use portal_core::model::Branding;
 use portal_core::secret::SessionToken;
 use portal_core::store::{ClientContext, RequestInfo};
@@ -148,6 +149,28 @@ struct Req {
     /// [`PortalApp::authenticated`] asks the core's guest rule with it, so every
     /// client route is checked in one place.
     reach: Option<Reach>,
+    /// The language the browser asks for (`Accept-Language`, negotiated once).
+    accept_language: Language,
+    /// The language the MSP set for the signed-in contact, once
+    /// [`PortalApp::authenticated`] knows who it is: it wins over the browser's.
+    contact_language: OnceLock<Language>,
+}
+
+impl Req {
+    /// The language of this request's pages: the signed-in contact's when the MSP
+    /// set one, else the browser's `Accept-Language` (pages before sign-in: always
+    /// the browser's).
+    fn language(&self) -> Language {
+        self.contact_language
+            .get()
+            .copied()
+            .unwrap_or(self.accept_language)
+    }
+
+    /// The catalog in [`Self::language`].
+    fn texts(&self) -> Texts {
+        Texts::new(self.language())
+    }
 }
 
 /// What the client route at `segments` reaches, for the guest rule
@@ -391,8 +414,16 @@ impl PortalApp {
             .or_else(|| authority.clone());
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let reach = reach_of(&segments);
+        let accept_language = Language::negotiate(
+            parts
+                .headers
+                .get(http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        );
         let req = Req {
             reach,
+            accept_language,
+            contact_language: OnceLock::new(),
             method: parts.method.clone(),
             query: parts.uri.query().map(str::to_owned),
             info: RequestInfo::new(Some(ip), user_agent, Some(path)),
@@ -603,6 +634,7 @@ impl PortalApp {
             req.nonce.clone(),
             csrf::token_for(self.service.secret(), &req.csrf_secret, &req.csrf_binding),
         )
+        .in_language(req.language())
     }
 
     fn render(&self, status: StatusCode, page: &impl Template) -> Reply {

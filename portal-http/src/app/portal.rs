@@ -65,6 +65,11 @@ impl PortalApp {
         if let Some(reach) = req.reach {
             ctx.judge_reach(reach)?;
         }
+        // From here on the request's pages are in the contact's language, if the MSP
+        // set one (a request authenticates once; a second set is the same value).
+        if let Some(language) = ctx.language {
+            let _ = req.contact_language.set(language);
+        }
         Ok((token, ctx))
     }
 
@@ -86,7 +91,11 @@ impl PortalApp {
             .with_timezone(&ctx.time_zone.tz())
             .date_naive();
         let c = self
-            .chrome(req, "Tasks shared with you", Some(&portal.branding))
+            .chrome(
+                req,
+                &req.texts().text("guest-page-title"),
+                Some(&portal.branding),
+            )
             .in_zone(ctx.time_zone);
         let page = pages::home::guest_home(
             c,
@@ -126,7 +135,7 @@ impl PortalApp {
         if failure.has_back() {
             failure
         } else {
-            failure.back_to(self.config.path("/"), "Back to your portal")
+            failure.back_to(self.config.path("/"), "back-to-portal")
         }
     }
 
@@ -202,7 +211,11 @@ impl PortalApp {
         };
         let team = self.service.team(&ctx).await?;
         let c = self
-            .chrome(req, tab.label(), Some(&snap.portal.branding))
+            .chrome(
+                req,
+                &tab.label_in(req.language()),
+                Some(&snap.portal.branding),
+            )
             .in_zone(ctx.time_zone);
         let page: HomePage = pages::home(
             c,
@@ -247,8 +260,8 @@ impl PortalApp {
             req,
             StatusCode::OK,
             None,
-            "You're signed out",
-            &["To come back, open the invitation link from your email. We'll send you a new verification code."],
+            &req.texts().text("signed-out-title"),
+            &[&req.texts().text("signed-out-text")],
             None,
         )
     }

@@ -37,29 +37,33 @@ impl PortalApp {
         .await?;
         let branding = &found.target.portal.branding;
         let company = &branding.company_name;
+        let t = req.texts();
         let page = match (found.link, &found.task) {
             (ReminderLink::Snooze { .. }, Some(task)) => ReminderLinkPage {
-                c: self.chrome(req, "Remind me later", Some(branding)),
-                heading: "Remind me later".to_owned(),
-                question: format!(
-                    "Hold the reminders for “{}” for 3 days, {}?",
-                    task.title, found.target.contact.name
+                c: self.chrome(req, &t.text("snooze-title"), Some(branding)),
+                heading: t.text("snooze-title"),
+                question: t.text_with(
+                    "snooze-question",
+                    &[
+                        ("task", task.title.as_str().into()),
+                        ("name", found.target.contact.name.as_str().into()),
+                    ],
                 ),
-                button: "Remind me in 3 days".to_owned(),
-                hint: "Other tasks are still reminded as usual.".to_owned(),
+                button: t.text("snooze-button"),
+                hint: t.text("snooze-hint"),
             },
             _ => ReminderLinkPage {
-                c: self.chrome(req, "Stop reminders", Some(branding)),
-                heading: "Stop reminders".to_owned(),
-                question: format!(
-                    "Stop reminder emails from the {} onboarding portal to {}?",
-                    found.target.portal.client_name,
-                    found.target.contact.email.masked()
+                c: self.chrome(req, &t.text("stop-title"), Some(branding)),
+                heading: t.text("stop-title"),
+                question: t.text_with(
+                    "stop-question",
+                    &[
+                        ("client", found.target.portal.client_name.as_str().into()),
+                        ("email", found.target.contact.email.masked().into()),
+                    ],
                 ),
-                button: "Stop reminders".to_owned(),
-                hint: format!(
-                    "You will still get sign-in codes and messages from {company}, and your tasks stay in the portal."
-                ),
+                button: t.text("stop-title"),
+                hint: t.text_with("stop-hint", &[("company", company.as_str().into())]),
             },
         };
         Ok(self.render(StatusCode::OK, &page))
@@ -85,10 +89,10 @@ impl PortalApp {
             req,
             StatusCode::OK,
             Some(&done.target.portal.branding),
-            "Reminders paused",
-            &[&format!(
-                "We won't remind you about “{title}” for the next 3 days."
-            )],
+            &req.texts().text("snoozed-title"),
+            &[&req
+                .texts()
+                .text_with("snoozed-text", &[("task", title.into())])],
             None,
         ))
     }
@@ -126,10 +130,10 @@ impl PortalApp {
             req,
             StatusCode::OK,
             Some(&done.target.portal.branding),
-            "Reminders stopped",
-            &[&format!(
-                "{} will not get reminder emails from this portal any more. Sign-in codes and messages still arrive.",
-                done.target.contact.email.masked()
+            &req.texts().text("stopped-title"),
+            &[&req.texts().text_with(
+                "stopped-text",
+                &[("email", done.target.contact.email.masked().into())],
             )],
             None,
         ))

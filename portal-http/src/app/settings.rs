@@ -14,10 +14,10 @@ use crate::pages::settings::settings_page;
 use crate::respond::Reply;
 
 /// What a `?done=` after a settings form says.
-fn notice_for(done: &str) -> Option<String> {
+fn notice_for(done: &str, t: portal_core::i18n::Texts) -> Option<String> {
     match done {
-        "zone" => Some("Time zone saved. Every time in your portal is now shown in it.".to_owned()),
-        "others" => Some("Every other device is signed out. This one stays signed in.".to_owned()),
+        "zone" => Some(t.text("settings-notice-zone")),
+        "others" => Some(t.text("settings-notice-others")),
         _ => None,
     }
 }
@@ -25,7 +25,7 @@ fn notice_for(done: &str) -> Option<String> {
 impl PortalApp {
     pub(super) async fn settings(&self, req: &Req) -> Result<Reply, Failure> {
         let (token, ctx) = self.authenticated(req).await?;
-        let notice = query_param(req, "done").and_then(|d| notice_for(&d));
+        let notice = query_param(req, "done").and_then(|d| notice_for(&d, req.texts()));
         self.render_settings(req, &token, &ctx, StatusCode::OK, notice, None)
             .await
     }
@@ -42,7 +42,11 @@ impl PortalApp {
         let portal = self.service.store().portal(ctx.portal_id).await?;
         let sessions = self.service.client_sessions(token, ctx).await?;
         let c = self
-            .chrome(req, "Settings", Some(&portal.branding))
+            .chrome(
+                req,
+                &req.texts().text("nav-settings"),
+                Some(&portal.branding),
+            )
             .in_zone(ctx.time_zone);
         let page = settings_page(c, self.config.prefix(), &sessions, notice, error);
         Ok(self
@@ -63,8 +67,8 @@ impl PortalApp {
         match self.service.set_own_time_zone(&ctx, raw).await {
             Ok(_) => Ok(Reply::see_other(self.config.path("/settings?done=zone"))
                 .cookie(self.session_cookie(&token, &ctx))),
-            Err(Error::Invalid { reason, .. }) => {
-                let msg = format!("Please choose your time zone from the list: {reason}.");
+            Err(Error::Invalid { .. }) => {
+                let msg = req.texts().text("settings-error-zone");
                 self.render_settings(
                     req,
                     &token,

@@ -94,44 +94,32 @@ fn capital(text: &str) -> String {
         .unwrap_or_default()
 }
 
-fn notice_for(done: &str) -> Option<&'static str> {
-    Some(match done {
-        "completed" => "Marked complete. Thank you!",
-        "saved" => "Draft saved. You can come back and submit it later.",
-        "submitted" => "Form submitted. Thank you!",
-        "checked" => "Item checked.",
-        "unchecked" => "Item unchecked.",
-        "approved" => "Approved. Your decision has been recorded.",
-        "rejected" => "Rejected. Your decision has been recorded.",
-        "commented" => "Comment posted.",
-        "stuck" => {
-            "Sent. Your onboarding team has been told you're stuck and will answer in the comments below."
-        }
-        "due-date" => {
-            "Asked. Your onboarding team will approve or decline the new date; you'll get an email."
-        }
-        "asked" => "Question sent. Your onboarding team will answer here.",
-        "claim" => "It's yours now: the task shows as assigned to you.",
-        "hand-off" => "Handed over. Your colleague has been emailed a link to this task.",
-        "signed" => "Signed. Thank you! Your evidence certificate is linked below.",
-        "credentials" => {
-            "Credentials submitted. They are encrypted and only your onboarding team can reveal them."
-        }
-        "uploaded" => {
-            "Uploaded. Your onboarding team will review it and you'll see the result here."
-        }
-        "dropped" => {
-            "File dropped. It is encrypted, and only your onboarding team can download it until it expires."
-        }
-        "dropped-several" => {
-            "Files dropped. They are encrypted, and only your onboarding team can download them until they expire."
-        }
-        "deleted" => "File deleted.",
-        "quarantined" => {
-            "Our virus scan flagged the file you uploaded, so nobody can open it. See the note on the document below."
-        }
-        _ => return None,
-    })
+fn notice_for(done: &str, t: portal_core::i18n::Texts) -> Option<String> {
+    const KNOWN: &[&str] = &[
+        "completed",
+        "saved",
+        "submitted",
+        "checked",
+        "unchecked",
+        "approved",
+        "rejected",
+        "commented",
+        "stuck",
+        "due-date",
+        "asked",
+        "claim",
+        "hand-off",
+        "signed",
+        "credentials",
+        "uploaded",
+        "dropped",
+        "dropped-several",
+        "deleted",
+        "quarantined",
+    ];
+    KNOWN
+        .contains(&done)
+        .then(|| t.text(&format!("notice-{done}")))
 }
 
 impl PortalApp {
@@ -143,9 +131,7 @@ impl PortalApp {
 
     pub(super) async fn task_page(&self, req: &Req, id: &str) -> Result<Reply, Failure> {
         let (token, ctx) = self.authenticated(req).await?;
-        let notice = query_param(req, "done")
-            .and_then(|d| notice_for(&d))
-            .map(str::to_owned);
+        let notice = query_param(req, "done").and_then(|d| notice_for(&d, req.texts()));
         let reply = self
             .render_task(req, &ctx, id, Outcome::default(), notice)
             .await?;
@@ -743,9 +729,7 @@ impl PortalApp {
 
     pub(super) async fn questions(&self, req: &Req) -> Result<Reply, Failure> {
         let (token, ctx) = self.authenticated(req).await?;
-        let notice = query_param(req, "done")
-            .and_then(|d| notice_for(&d))
-            .map(str::to_owned);
+        let notice = query_param(req, "done").and_then(|d| notice_for(&d, req.texts()));
         // `?to=` (the home page's team card) chooses that member in the form.
         let to = query_param(req, "to");
         Ok(self
@@ -769,7 +753,7 @@ impl PortalApp {
         let questions = self.service.questions(ctx).await?;
         let team = self.service.team(ctx).await?;
         let c = self
-            .chrome(req, "Ask a Question", Some(&portal.branding))
+            .chrome(req, &req.texts().text("nav-ask"), Some(&portal.branding))
             .in_zone(ctx.time_zone);
         let page = questions_page(
             c,
@@ -805,10 +789,11 @@ impl PortalApp {
             Ok(_) => Ok(Reply::see_other(self.config.path("/questions?done=asked"))
                 .cookie(self.session_cookie(&token, &ctx))),
             Err(Error::Invalid { field, reason }) => {
+                let _ = reason;
                 let msg = if field == "to" {
-                    format!("Please choose who to ask: the person you chose {reason}.")
+                    req.texts().text("questions-error-to")
                 } else {
-                    format!("Please check your question: {reason}.")
+                    req.texts().text("questions-error-text")
                 };
                 self.render_questions(
                     req,

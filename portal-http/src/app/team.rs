@@ -17,16 +17,12 @@ impl PortalApp {
     pub(super) async fn team(&self, req: &Req) -> Result<Reply, Failure> {
         let (token, ctx) = self.authenticated(req).await?;
         let notice = match query_param(req, "done").as_deref() {
-            Some("invited") => {
-                Some("Invitation sent. Your colleague gets their own sign-in link by email.")
-            }
-            Some("requested") => Some(
-                "Thank you. Your onboarding team will approve your colleague, who then gets their own sign-in link.",
-            ),
+            Some("invited") => Some("team-notice-invited"),
+            Some("requested") => Some("team-notice-requested"),
             _ => None,
         };
         let form = TeamForm {
-            notice: notice.map(str::to_owned),
+            notice: notice.map(|key| req.texts().text(key)),
             ..TeamForm::default()
         };
         Ok(self
@@ -45,7 +41,7 @@ impl PortalApp {
         let portal = self.service.client_portal(ctx).await?;
         let colleagues = self.service.colleagues(ctx).await?;
         let c = self
-            .chrome(req, "Your team", Some(&portal.branding))
+            .chrome(req, &req.texts().text("nav-team"), Some(&portal.branding))
             .in_zone(ctx.time_zone);
         let page = team_page(
             c,
@@ -80,13 +76,16 @@ impl PortalApp {
                 );
             }
             Err(Error::Invalid { field, reason }) => {
-                let msg = Some(format!("Nothing was sent: {reason}."));
+                let _ = reason;
+                let t = req.texts();
                 if field == "email" {
+                    let msg = Some(t.text("team-error-email"));
                     refused(TeamForm {
                         email_error: msg,
                         ..TeamForm::default()
                     })
                 } else {
+                    let msg = Some(t.text("team-error-name"));
                     refused(TeamForm {
                         name_error: msg,
                         ..TeamForm::default()
@@ -94,15 +93,11 @@ impl PortalApp {
                 }
             }
             Err(Error::Conflict { .. }) => refused(TeamForm {
-                email_error: Some(
-                    "Nothing was sent: someone with this email is already on your team.".into(),
-                ),
+                email_error: Some(req.texts().text("team-error-taken")),
                 ..TeamForm::default()
             }),
             Err(Error::LimitReached(Limit::ContactsPerPortal)) => refused(TeamForm {
-                error: Some(
-                    "Nothing was sent: your team has as many people as the portal allows. Ask your onboarding team for help.".into(),
-                ),
+                error: Some(req.texts().text("team-error-full")),
                 ..TeamForm::default()
             }),
             Err(e) => return Err(e.into()),

@@ -10,7 +10,8 @@ use portal_core::wording;
 use portal_core::workflow::documents::{DocumentRow, may_upload};
 use portal_core::workflow::{DocumentFile, DocumentStatus, FileReview};
 
-use super::task::when;
+use super::task::when_in;
+use portal_core::i18n::{Language, Texts};
 
 /// One uploaded version as shown.
 #[derive(Debug, Clone)]
@@ -26,7 +27,7 @@ pub struct FileView {
     /// The download link, when the file may be downloaded (its scan admits it).
     pub download_href: Option<String>,
     /// What became of it, in a few words ("Waiting for review", "Replaced before review").
-    pub state: &'static str,
+    pub state: String,
 }
 
 /// One requested document as shown.
@@ -53,9 +54,9 @@ pub struct DocumentView {
     /// Status CSS slug.
     pub status_slug: &'static str,
     /// "Requested", "Uploaded", "Approved", "Rejected".
-    pub status_label: &'static str,
+    pub status_label: String,
     /// What the status means ("Needs to be re-uploaded").
-    pub meaning: &'static str,
+    pub meaning: String,
     /// Notes on the latest version: `(whose, text)`.
     pub notes: Option<(String, String)>,
     /// The latest version.
@@ -112,29 +113,27 @@ pub fn decode_segment(s: &str) -> Option<String> {
 /// The kinds of file a request accepts, in words. A request naming none takes every
 /// kind the portal recognises: listing all seventeen would bury the page, so they are
 /// summed up in one line that names them all by family.
-fn accepted_words(accept: &[FileType]) -> String {
+fn accepted_words(accept: &[FileType], language: Language) -> String {
     if accept.is_empty() {
-        return ANY_KIND.to_owned();
+        return portal_core::i18n::text(language, "file-type-any");
     }
     accept
         .iter()
-        .map(|t| t.label())
+        .map(|t| t.label_in(language))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-/// Every [`FileType`] by family, for a request that accepts any of them.
-const ANY_KIND: &str = "PDF, Office and OpenDocument files, images (PNG, JPEG, GIF, WebP, HEIC, TIFF), ZIP and 7-Zip archives, text files";
-
-fn file_state(file: &DocumentFile, policy: UnscannablePolicy) -> &'static str {
-    match &file.review {
-        FileReview::Pending if file.admitted(policy) => "Waiting for review",
-        FileReview::Pending => "Held until the virus scan can check it",
-        FileReview::Approved { .. } => "Approved",
-        FileReview::Rejected { .. } => "Rejected",
-        FileReview::Superseded { .. } => "Replaced before review",
-        FileReview::Quarantined => "Quarantined by the virus scan",
-    }
+fn file_state(file: &DocumentFile, policy: UnscannablePolicy, language: Language) -> String {
+    let state = match &file.review {
+        FileReview::Pending if file.admitted(policy) => "pending",
+        FileReview::Pending => "held",
+        FileReview::Approved { .. } => "approved",
+        FileReview::Rejected { .. } => "rejected",
+        FileReview::Superseded { .. } => "superseded",
+        FileReview::Quarantined => "quarantined",
+    };
+    portal_core::i18n::message(language, "file-state", &[("state", state.into())])
 }
 
 fn file_view(
@@ -142,16 +141,17 @@ fn file_view(
     policy: UnscannablePolicy,
     prefix: &str,
     zone: portal_core::model::TimeZone,
+    language: Language,
 ) -> FileView {
     FileView {
         name: file.name.clone(),
-        size: wording::bytes(file.size),
-        uploaded_at: when(file.uploaded_at, zone),
+        size: wording::bytes_in(file.size, language),
+        uploaded_at: when_in(file.uploaded_at, zone, language),
         version: file.version,
         download_href: file
             .admitted(policy)
             .then(|| format!("{prefix}/tasks/{}/files/{}", file.task_id, file.id)),
-        state: file_state(file, policy),
+        state: file_state(file, policy, language),
     }
 }
 
@@ -163,7 +163,7 @@ pub struct SharedView {
     /// The (cleaned) file name.
     pub name: String,
     /// What kind of file it is ("PDF").
-    pub kind: &'static str,
+    pub kind: String,
     /// Its size in words.
     pub size: String,
     /// When it was shared, in the contact's zone (named).
@@ -195,13 +195,14 @@ pub fn shared_view(
     task: &Task,
     prefix: &str,
     zone: portal_core::model::TimeZone,
+    language: Language,
 ) -> SharedView {
     let base = format!("{prefix}/tasks/{}/shared/{}", a.task_id, a.id);
     SharedView {
         name: a.name.clone(),
-        kind: a.file_type.label(),
-        size: wording::bytes(a.size),
-        added_at: when(a.added_at, zone),
+        kind: a.file_type.label_in(language),
+        size: wording::bytes_in(a.size, language),
+        added_at: when_in(a.added_at, zone, language),
         task_title: task.title.clone(),
         task_href: format!("{prefix}/tasks/{}", task.id),
         open_href: base.clone(),
@@ -230,6 +231,8 @@ pub struct ViewContext<'a> {
     pub error: Option<(&'a str, &'a str)>,
     /// The contact's zone, for upload times.
     pub zone: portal_core::model::TimeZone,
+    /// The page's language.
+    pub language: Language,
 }
 
 /// A requested document of `task` (the row's task) as shown.
@@ -242,13 +245,14 @@ pub fn document_view(row: &DocumentRow, task: &Task, cx: &ViewContext<'_>) -> Do
         _ => 0,
     };
     let anchor = format!("doc-{position}");
+    let t = Texts::new(cx.language);
     let notes = row.notes.clone().map(|text| {
         let whose = match row.current.as_ref().map(|f| &f.review) {
             Some(FileReview::Rejected { by, .. } | FileReview::Approved { by, .. }) => {
-                format!("Notes from {}", by.name())
+                t.text_with("notes-from", &[("name", by.name().into())])
             }
-            Some(FileReview::Quarantined) => "From the virus scan".to_owned(),
-            _ => "Notes".to_owned(),
+            Some(FileReview::Quarantined) => t.text("notes-from-scan"),
+            _ => t.text("notes"),
         };
         (whose, text)
     });
@@ -256,7 +260,7 @@ pub fn document_view(row: &DocumentRow, task: &Task, cx: &ViewContext<'_>) -> Do
         .versions
         .iter()
         .filter(|f| row.current.as_ref().is_none_or(|c| c.id != f.id))
-        .map(|f| file_view(f, cx.policy, cx.prefix, cx.zone))
+        .map(|f| file_view(f, cx.policy, cx.prefix, cx.zone, cx.language))
         .collect();
     earlier.reverse();
     let base = format!("{}/tasks/{}", cx.prefix, task.id);
@@ -265,18 +269,18 @@ pub fn document_view(row: &DocumentRow, task: &Task, cx: &ViewContext<'_>) -> Do
         input_id: format!("file-{position}"),
         name: row.requested.name.clone(),
         note: row.requested.note.clone(),
-        accepts: accepted_words(&row.requested.accept),
+        accepts: accepted_words(&row.requested.accept, cx.language),
         accept_attr: accept_attribute(&row.requested.accept),
-        limit: wording::bytes(row.requested.limit()),
+        limit: wording::bytes_in(row.requested.limit(), cx.language),
         limit_bytes: row.requested.limit(),
         status_slug: status_slug(row.status),
-        status_label: row.status.label(),
-        meaning: row.status.meaning(),
+        status_label: row.status.label_in(cx.language),
+        meaning: row.status.meaning_in(cx.language),
         notes,
         current: row
             .current
             .as_ref()
-            .map(|f| file_view(f, cx.policy, cx.prefix, cx.zone)),
+            .map(|f| file_view(f, cx.policy, cx.prefix, cx.zone, cx.language)),
         earlier,
         upload_action: may
             .then(|| format!("{base}/documents/{}", encode_segment(&row.requested.id))),
@@ -316,8 +320,12 @@ mod tests {
         // If a kind is added, this summary must learn it.
         assert_eq!(FileType::ALL.len(), 17);
         assert_eq!(
-            accepted_words(&[FileType::Pdf, FileType::Docx]),
+            accepted_words(&[FileType::Pdf, FileType::Docx], Language::En),
             "PDF, Word document"
+        );
+        assert_eq!(
+            accepted_words(&[FileType::Pdf, FileType::Docx], Language::Es),
+            "PDF, documento de Word"
         );
     }
 }

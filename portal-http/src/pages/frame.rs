@@ -1,6 +1,7 @@
 //! The frame every page shares: title, branding, CSP nonce, CSRF token, and the
 //! signed-in portal's navigation.
 
+use portal_core::i18n::{Language, Texts};
 use portal_core::model::{Branding, TimeZone};
 
 /// The accent of pages for no portal in particular (and of their favicon).
@@ -35,6 +36,9 @@ pub struct Chrome {
     /// The zone every time on the page is shown in, named: the signed-in contact's
     /// ([`Self::in_zone`]); UTC, named, on pages for nobody in particular.
     pub zone: TimeZone,
+    /// The catalog in the page's language: every text of the frame and of the page
+    /// (`{{ c.t.get("key") }}`), and `<html lang>`.
+    pub t: Texts,
 }
 
 impl Chrome {
@@ -82,7 +86,19 @@ impl Chrome {
             csrf,
             branded: branding.is_some(),
             zone: TimeZone::default(),
+            t: Texts::default(),
         }
+    }
+
+    /// The frame of a page in `language`: its texts from the catalog in it, and the
+    /// company name of an unbranded page ("Client portal") too.
+    #[must_use]
+    pub fn in_language(mut self, language: Language) -> Self {
+        self.t = Texts::new(language);
+        if !self.branded {
+            self.company = self.t.text("frame-neutral-company");
+        }
+        self
     }
 
     /// The frame for a page a contact reads: its times in their zone.

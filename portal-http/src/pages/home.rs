@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use chrono::{NaiveDate, TimeDelta};
+use portal_core::i18n::{Language, Texts};
 use portal_core::model::{PhaseStatus, PortalSnapshot, Progress, Side, Task, TaskKind, TaskStatus};
 use portal_core::scan::UnscannablePolicy;
 use portal_core::workflow::DocumentStatus;
@@ -55,14 +56,9 @@ impl Tab {
             Tab::Approvals => "approvals",
         }
     }
-    /// The tab's label.
-    pub const fn label(self) -> &'static str {
-        match self {
-            Tab::YourTasks => "Your Tasks",
-            Tab::OurProgress => "Our Progress",
-            Tab::Documents => "Documents",
-            Tab::Approvals => "Approvals",
-        }
+    /// The tab's label in `language`.
+    pub fn label_in(self, language: Language) -> String {
+        portal_core::i18n::message(language, "tab-label", &[("tab", self.slug().into())])
     }
 }
 
@@ -72,7 +68,7 @@ pub struct TabLink {
     /// Target.
     pub href: String,
     /// Label.
-    pub label: &'static str,
+    pub label: String,
     /// Whether it is the shown tab.
     pub current: bool,
     /// What the counter says, naming what it counts ("4 open", "1 to upload").
@@ -100,15 +96,15 @@ pub struct TaskCard {
     /// Description.
     pub description: String,
     /// Evidence-type badge.
-    pub badge: &'static str,
+    pub badge: String,
     /// Whether the client does it (MSP tasks show no action badge).
     pub client: bool,
     /// An approval's outcome: `(css slug, label)`.
-    pub outcome: Option<(&'static str, &'static str)>,
+    pub outcome: Option<(&'static str, String)>,
     /// Status CSS slug.
     pub status_slug: &'static str,
     /// Status words.
-    pub status_label: &'static str,
+    pub status_label: String,
     /// "You" or the MSP's name.
     pub side_label: String,
     /// Formatted due date.
@@ -120,7 +116,7 @@ pub struct TaskCard {
     /// Why it is blocked.
     pub blocked_reason: Option<String>,
     /// Requested documents `(name, status slug, status label)`.
-    pub documents: Vec<(String, &'static str, &'static str)>,
+    pub documents: Vec<(String, &'static str, String)>,
     /// What it still waits for ("Set up the firewall, a step by Northwind IT"): it is
     /// locked until then.
     pub waiting_for: Option<String>,
@@ -145,13 +141,14 @@ pub struct PlanMarks<'a> {
 
 impl PlanMarks<'_> {
     /// Sets a card's lock and assignment lines.
-    pub fn mark(&self, card: &mut TaskCard, task: &Task) {
+    pub fn mark(&self, card: &mut TaskCard, task: &Task, language: Language) {
+        let t = Texts::new(language);
         card.waiting_for = self.waiting.get(&task.id).map(|w| w.join(", "));
         if card.waiting_for.is_some()
             && agenda::standing(task, true) == Standing::Waiting(WaitingOn::Prerequisites)
         {
             // Locked by a dependency: nothing to do yet, so nothing is late either.
-            card.waiting = Some(WaitingOn::Prerequisites.label(""));
+            card.waiting = Some(WaitingOn::Prerequisites.label_in("", language));
             card.overdue = false;
             card.due_soon = false;
         }
@@ -163,25 +160,28 @@ impl PlanMarks<'_> {
         let mine = task.assigned_to.contains(&self.me);
         // The client's plan has a role task's contacts in `assigned_to` already
         // (`team::with_roles_resolved`); the role says why it is theirs.
+        let role_line = |key: &str, role: &str, names: String| {
+            t.text_with(key, &[("role", role.into()), ("names", names.into())])
+        };
         card.assigned = match (&task.for_role, task.assigned_to.as_slice()) {
-            (Some(role), []) => Some(format!("For the {role} contact")),
-            (Some(role), _) if mine => Some(format!("For the {role} contact: you")),
+            (Some(role), []) => Some(role_line("assigned-role", role, String::new())),
+            (Some(role), _) if mine => Some(role_line("assigned-role-you", role, String::new())),
             (Some(role), _) if !names.is_empty() => {
-                Some(format!("For the {role} contact: {}", names.join(", ")))
+                Some(role_line("assigned-role-names", role, names.join(", ")))
             }
-            (Some(role), _) => Some(format!("For the {role} contact")),
+            (Some(role), _) => Some(role_line("assigned-role", role, String::new())),
             (None, []) => None,
-            (None, _) if mine => Some("Assigned to you".to_owned()),
-            (None, _) if names.is_empty() => Some("Assigned to a colleague".to_owned()),
-            (None, _) => Some(format!("Assigned to {}", names.join(", "))),
+            (None, _) if mine => Some(t.text("assigned-you")),
+            (None, _) if names.is_empty() => Some(t.text("assigned-colleague")),
+            (None, _) => Some(t.text_with("assigned-names", &[("names", names.join(", ").into())])),
         };
         // Whose move it is on the status line: a task a colleague has (handed on,
         // or theirs by role) is with them, not with "You".
         if task.assignee == Side::Client && !task.assigned_to.is_empty() && !mine {
             card.side_label = if names.is_empty() {
-                "With a colleague".to_owned()
+                t.text("side-with-colleague")
             } else {
-                format!("With {}", names.join(", "))
+                t.text_with("side-with", &[("names", names.join(", ").into())])
             };
         }
     }
@@ -195,7 +195,7 @@ pub struct PhaseView {
     /// Derived status CSS slug.
     pub status_slug: &'static str,
     /// Derived status words.
-    pub status_label: &'static str,
+    pub status_label: String,
     /// Whether this is the current phase (the first not completed).
     pub current: bool,
     /// Its cards (on Your Tasks: the open ones, to do first).
@@ -220,11 +220,11 @@ pub struct NextTask {
     /// Title.
     pub title: String,
     /// Evidence-type badge.
-    pub badge: &'static str,
+    pub badge: String,
     /// The phase it is in.
     pub phase: String,
     /// The button's words ("Start", "Continue").
-    pub button: &'static str,
+    pub button: String,
     /// Formatted due date.
     pub due: Option<String>,
     /// Past due.
@@ -279,11 +279,11 @@ pub struct HomePage {
     /// Tab links.
     pub tabs: Vec<TabLink>,
     /// Panel heading.
-    pub panel_title: &'static str,
+    pub panel_title: String,
     /// Panel explanation.
-    pub panel_intro: Option<&'static str>,
+    pub panel_intro: Option<String>,
     /// Shown when nothing is listed.
-    pub empty_text: &'static str,
+    pub empty_text: String,
     /// Render phases as a timeline (Our Progress).
     pub timeline: bool,
     /// Phases with their cards.
@@ -358,8 +358,8 @@ fn phase_slug(s: PhaseStatus) -> &'static str {
 }
 
 /// A due date as pages show it ("Mon 30 Nov 2026"): a calendar date, no time or zone.
-fn day(d: NaiveDate) -> String {
-    d.format("%a %-d %b %Y").to_string()
+fn day(d: NaiveDate, language: Language) -> String {
+    portal_core::wording::date_in(d, language)
 }
 
 /// The overdue and due-soon marks of a task on `today`: only for a task that is the
@@ -376,12 +376,19 @@ fn urgency(task: &Task, standing: Standing, today: NaiveDate) -> (bool, bool) {
 
 /// `prefix` is the mount prefix: links are absolute paths, so they resolve under the
 /// mount whether or not the page's address ends with a slash.
-pub(crate) fn card(task: &Task, company: &str, today: NaiveDate, prefix: &str) -> TaskCard {
+pub(crate) fn card(
+    task: &Task,
+    company: &str,
+    today: NaiveDate,
+    prefix: &str,
+    language: Language,
+) -> TaskCard {
+    let t = Texts::new(language);
     let standing = agenda::standing(task, false);
     let (overdue, due_soon) = urgency(task, standing, today);
     let waiting = match standing {
         Standing::Waiting(WaitingOn::Msp) | Standing::ToDo | Standing::Done => None,
-        Standing::Waiting(on) => Some(on.label(company)),
+        Standing::Waiting(on) => Some(on.label_in(company, language)),
     };
     let documents = match &task.kind {
         TaskKind::DocumentUpload { documents } => documents
@@ -392,7 +399,7 @@ pub(crate) fn card(task: &Task, company: &str, today: NaiveDate, prefix: &str) -
                     .documents
                     .get(&d.id)
                     .map_or(DocumentStatus::Requested, |s| s.status);
-                (d.name.clone(), doc_slug(status), status.label())
+                (d.name.clone(), doc_slug(status), status.label_in(language))
             })
             .collect(),
         _ => Vec::new(),
@@ -402,22 +409,22 @@ pub(crate) fn card(task: &Task, company: &str, today: NaiveDate, prefix: &str) -
         href: format!("{prefix}/tasks/{}", task.id),
         title: task.title.clone(),
         description: task.description.clone(),
-        badge: task.kind.badge(),
+        badge: task.kind.badge_in(language),
         client: task.assignee == Side::Client,
         outcome: task.evidence.decision.as_ref().map(|d| {
             if d.approved {
-                ("approved", "Approved")
+                ("approved", t.text("outcome-approved"))
             } else {
-                ("rejected", "Rejected")
+                ("rejected", t.text("outcome-rejected"))
             }
         }),
         status_slug: status_slug(task.status),
-        status_label: task.status.label(),
+        status_label: task.status.label_in(language),
         side_label: match task.assignee {
-            Side::Client => "You".to_owned(),
+            Side::Client => t.text("side-you"),
             Side::Msp => company.to_owned(),
         },
-        due: task.due_date.map(day),
+        due: task.due_date.map(|d| day(d, language)),
         overdue,
         due_soon,
         blocked_reason: if task.status == TaskStatus::Blocked {
@@ -452,12 +459,13 @@ fn phases(
     today: NaiveDate,
     listing: Listing,
     prefix: &str,
+    language: Language,
 ) -> Vec<PhaseView> {
     let company = snap.portal.branding.company_name.as_str();
     let locked = |t: &Task| marks.waiting.contains_key(&t.id);
     let view = |t: &Task| {
-        let mut c = card(t, company, today, prefix);
-        marks.mark(&mut c, t);
+        let mut c = card(t, company, today, prefix, language);
+        marks.mark(&mut c, t, language);
         c
     };
     agenda::phase_outlines(snap)
@@ -497,7 +505,7 @@ fn phases(
             keep.then(|| PhaseView {
                 name: o.phase.name.clone(),
                 status_slug: phase_slug(o.status),
-                status_label: o.status.label(),
+                status_label: o.status.label_in(language),
                 current: o.current,
                 tasks,
                 done,
@@ -505,8 +513,10 @@ fn phases(
                 completed: o.progress.completed,
                 total: o.progress.total,
                 dates: match (o.starts, o.ends) {
-                    (Some(a), Some(b)) if a == b => Some(day(a)),
-                    (Some(a), Some(b)) => Some(format!("{} – {}", day(a), day(b))),
+                    (Some(a), Some(b)) if a == b => Some(day(a, language)),
+                    (Some(a), Some(b)) => {
+                        Some(format!("{} – {}", day(a, language), day(b, language)))
+                    }
                     _ => None,
                 },
             })
@@ -542,7 +552,9 @@ fn next_step(
     marks: PlanMarks<'_>,
     today: NaiveDate,
     prefix: &str,
+    language: Language,
 ) -> (Option<NextTask>, Option<AllDone>) {
+    let tx = Texts::new(language);
     let locked = |t: &Task| marks.waiting.contains_key(&t.id);
     if let Some(t) = agenda::next_step(&snap.tasks, marks.me, today, locked) {
         let (overdue, due_soon) = urgency(t, Standing::ToDo, today);
@@ -555,14 +567,14 @@ fn next_step(
         let next = NextTask {
             href: format!("{prefix}/tasks/{}", t.id),
             title: t.title.clone(),
-            badge: t.kind.badge(),
+            badge: t.kind.badge_in(language),
             phase,
             button: if t.status == TaskStatus::Pending {
-                "Start"
+                tx.text("button-start")
             } else {
-                "Continue"
+                tx.text("button-continue")
             },
-            due: t.due_date.map(day),
+            due: t.due_date.map(|d| day(d, language)),
             overdue,
             due_soon,
         };
@@ -621,6 +633,8 @@ pub struct HomeInput<'a> {
 /// Builds the home page for one tab.
 pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
     let zone = c.zone;
+    let t = c.t;
+    let language = t.language;
     let HomeInput {
         snap,
         contact_name,
@@ -660,58 +674,58 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
     };
     let tabs = Tab::ALL
         .iter()
-        .map(|&t| {
-            let n = count(t);
+        .map(|&each| {
+            let n = count(each);
             TabLink {
-                href: format!("{prefix}/?tab={}", t.slug()),
-                label: t.label(),
-                current: t == tab,
-                count_text: match t {
-                    _ if n == 0 && t != Tab::OurProgress => None,
-                    Tab::YourTasks => Some(format!("{n} open")),
-                    Tab::OurProgress => Some(format!("{}% done", progress.percent())),
-                    Tab::Documents => Some(format!("{n} to upload")),
-                    Tab::Approvals => Some(format!("{n} to decide")),
+                href: format!("{prefix}/?tab={}", each.slug()),
+                label: each.label_in(language),
+                current: each == tab,
+                count_text: match each {
+                    _ if n == 0 && each != Tab::OurProgress => None,
+                    Tab::YourTasks => Some(t.text_with("tab-count-open", &[("count", n.into())])),
+                    Tab::OurProgress => Some(
+                        t.text_with("tab-count-done", &[("percent", progress.percent().into())]),
+                    ),
+                    Tab::Documents => Some(t.text_with("tab-count-upload", &[("count", n.into())])),
+                    Tab::Approvals => Some(t.text_with("tab-count-decide", &[("count", n.into())])),
                 },
             }
         })
         .collect();
     // The next step tops the landing tab only: the other tabs stay about their subject.
     let (next, all_done) = if tab == Tab::YourTasks {
-        next_step(snap, marks, today, prefix)
+        next_step(snap, marks, today, prefix, language)
     } else {
         (None, None)
     };
     let (panel_title, panel_intro, empty_text, timeline, phases) = match tab {
         Tab::YourTasks => (
-            "Your tasks",
-            Some("What we need from you, phase by phase."),
-            "There is nothing for you to do right now.",
+            t.text("panel-tasks-title"),
+            Some(t.text("panel-tasks-intro")),
+            t.text("panel-tasks-empty"),
             false,
-            phases(snap, marks, today, Listing::Client, prefix),
+            phases(snap, marks, today, Listing::Client, prefix, language),
         ),
         Tab::OurProgress => (
-            "Our progress",
-            Some("The whole onboarding plan: our tasks and yours, phase by phase."),
-            "The onboarding plan is still being prepared.",
+            t.text("panel-progress-title"),
+            Some(t.text("panel-progress-intro")),
+            t.text("panel-progress-empty"),
             true,
-            phases(snap, marks, today, Listing::Everything, prefix),
+            phases(snap, marks, today, Listing::Everything, prefix, language),
         ),
         Tab::Documents => (
-            "Documents",
-            Some(
-                "Every document we asked for and where it stands. Upload from the document's task.",
-            ),
-            "No documents have been requested.",
+            t.text("panel-documents-title"),
+            Some(t.text("panel-documents-intro")),
+            t.text("panel-documents-empty"),
             false,
             Vec::new(),
         ),
         Tab::Approvals => {
-            let views = phases(snap, marks, today, Listing::Approvals, prefix);
+            let views = phases(snap, marks, today, Listing::Approvals, prefix, language);
             (
-                "Approvals",
-                Some("Decisions we need from you: pending ones first."),
-                "No approvals are needed.",
+                t.text("panel-approvals-title"),
+                Some(t.text("panel-approvals-intro")),
+                t.text("panel-approvals-empty"),
                 false,
                 views,
             )
@@ -725,7 +739,7 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
         percent: progress.percent(),
         completed: progress.completed,
         total: progress.total,
-        go_live: snap.portal.target_date.map(day),
+        go_live: snap.portal.target_date.map(|d| day(d, language)),
         next,
         all_done,
         tabs,
@@ -745,6 +759,7 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
                         task,
                         prefix,
                         zone,
+                        language,
                     ))
                 })
                 .collect()
@@ -757,6 +772,7 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
                 policy: unscannable,
                 error: None,
                 zone,
+                language,
             };
             documents
                 .iter()
@@ -770,8 +786,8 @@ pub fn home(c: Chrome, input: HomeInput<'_>) -> HomePage {
         activity: activity
             .iter()
             .map(|a| ActivityView {
-                summary: a.summary(),
-                at: task::when(a.at, zone),
+                summary: a.summary_in(language),
+                at: task::when_in(a.at, zone, language),
             })
             .collect(),
         team: team_cards(team, prefix),
@@ -812,6 +828,7 @@ pub fn guest_home(
     prefix: &str,
 ) -> GuestHomePage {
     let zone = c.zone;
+    let language = c.t.language;
     let company = c.company.clone();
     GuestHomePage {
         nav: PortalNav::for_guest(prefix),
@@ -820,10 +837,10 @@ pub fn guest_home(
         organisation: guest.organisation.clone(),
         access_ends: guest
             .access_ends_at
-            .map(|at| portal_core::wording::local_time(at, zone)),
+            .map(|at| portal_core::wording::local_time_in(at, zone, language)),
         tasks: tasks
             .iter()
-            .map(|t| card(t, &company, today, prefix))
+            .map(|t| card(t, &company, today, prefix, language))
             .collect(),
         c,
     }

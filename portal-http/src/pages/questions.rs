@@ -4,7 +4,7 @@ use askama::Template;
 use portal_core::model::OnboardingTeam;
 use portal_core::workflow::{ClientQuestion, QuestionAddressee};
 
-use super::task::when;
+use super::task::when_in;
 use super::{Chrome, PortalNav};
 
 /// A question as listed.
@@ -77,6 +77,7 @@ pub struct QuestionsInput<'a> {
 /// Builds the questions page.
 pub fn questions_page(c: Chrome, input: QuestionsInput<'_>) -> QuestionsPage {
     let zone = c.zone;
+    let language = c.t.language;
     let QuestionsInput {
         prefix,
         questions,
@@ -92,7 +93,7 @@ pub fn questions_page(c: Chrome, input: QuestionsInput<'_>) -> QuestionsPage {
     } else {
         std::iter::once(ToChoice {
             value: String::new(),
-            label: "The whole onboarding team".to_owned(),
+            label: portal_core::i18n::text(language, "questions-whole-team"),
             selected: chosen.is_none(),
         })
         .chain(team.members().iter().map(|m| ToChoice {
@@ -113,12 +114,15 @@ pub fn questions_page(c: Chrome, input: QuestionsInput<'_>) -> QuestionsPage {
             .iter()
             .map(|q| QuestionItem {
                 asked_by: q.asked_by.name().to_owned(),
-                asked_at: when(q.asked_at, zone),
+                asked_at: when_in(q.asked_at, zone, language),
                 text: q.text.clone(),
-                answer: q
-                    .answer
-                    .as_ref()
-                    .map(|a| (a.by.name().to_owned(), when(a.at, zone), a.text.clone())),
+                answer: q.answer.as_ref().map(|a| {
+                    (
+                        a.by.name().to_owned(),
+                        when_in(a.at, zone, language),
+                        a.text.clone(),
+                    )
+                }),
                 to: q.to.as_ref().map(QuestionAddressee::label),
             })
             .collect(),

@@ -5,8 +5,9 @@ use askama::Template;
 use portal_core::model::TimeZone;
 use portal_core::store::SessionSummary;
 
-use super::task::when;
+use super::task::when_in;
 use super::{Chrome, PortalNav};
+use portal_core::i18n::{Language, Texts};
 
 /// One signed-in device as listed.
 #[derive(Debug, Clone)]
@@ -65,12 +66,13 @@ pub fn settings_page(
     error: Option<String>,
 ) -> SettingsPage {
     let zone = c.zone;
+    let language = c.t.language;
     let devices: Vec<DeviceItem> = sessions
         .iter()
         .map(|(s, current)| DeviceItem {
-            device: device_summary(s.user_agent.as_deref()),
-            last_seen: when(s.last_seen_at, zone),
-            signed_in: when(s.created_at, zone),
+            device: device_summary_in(s.user_agent.as_deref(), language),
+            last_seen: when_in(s.last_seen_at, zone, language),
+            signed_in: when_in(s.created_at, zone, language),
             current: *current,
         })
         .collect();
@@ -98,9 +100,16 @@ pub fn settings_page(
 /// A short, human name for the device behind a user agent ("Safari on iPhone"): the
 /// contact recognises their phone or laptop, not a user-agent string. Unknown parts
 /// are left out; nothing at all is "Unknown device".
+#[cfg(test)]
 pub fn device_summary(user_agent: Option<&str>) -> String {
+    device_summary_in(user_agent, Language::En)
+}
+
+/// [`device_summary`] in `language` ("Safari en iPhone").
+pub fn device_summary_in(user_agent: Option<&str>, language: Language) -> String {
+    let t = Texts::new(language);
     let Some(ua) = user_agent else {
-        return "Unknown device".to_owned();
+        return t.text("device-unknown");
     };
     let browser = if ua.contains("Edg/") || ua.contains("EdgA/") || ua.contains("EdgiOS/") {
         Some("Edge")
@@ -133,10 +142,10 @@ pub fn device_summary(user_agent: Option<&str>) -> String {
         None
     };
     match (browser, system) {
-        (Some(b), Some(s)) => format!("{b} on {s}"),
+        (Some(b), Some(s)) => t.plain2("device-on", "browser", b, "system", s),
         (Some(b), None) => b.to_owned(),
-        (None, Some(s)) => format!("A browser on {s}"),
-        (None, None) => "Unknown device".to_owned(),
+        (None, Some(s)) => t.plain("device-browser-on", "system", s),
+        (None, None) => t.text("device-unknown"),
     }
 }
 

@@ -26,6 +26,11 @@ pub fn when(at: DateTime<Utc>, zone: TimeZone) -> String {
     wording::local_time(at, zone)
 }
 
+/// [`when`] in `language`.
+pub fn when_in(at: DateTime<Utc>, zone: TimeZone, language: portal_core::i18n::Language) -> String {
+    wording::local_time_in(at, zone, language)
+}
+
 /// Who and when, for "Completed by … on …" lines.
 #[derive(Debug, Clone)]
 pub struct DoneInfo {
@@ -707,8 +712,8 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
     } else {
         None
     };
-    let mut task_card = card(task, input.company, input.today, input.prefix);
-    input.marks.mark(&mut task_card, task);
+    let mut task_card = card(task, input.company, input.today, input.prefix, c.t.language);
+    input.marks.mark(&mut task_card, task, c.t.language);
     let base = format!("{}/tasks/{}", input.prefix, task.id);
     let zone = c.zone;
     let help = help_view(&input, zone);
@@ -720,7 +725,16 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
     let shared: Vec<super::documents::SharedView> = input
         .shared
         .iter()
-        .map(|d| super::documents::shared_view(&d.attachment, d.opened, task, input.prefix, zone))
+        .map(|d| {
+            super::documents::shared_view(
+                &d.attachment,
+                d.opened,
+                task,
+                input.prefix,
+                zone,
+                c.t.language,
+            )
+        })
         .collect();
     let open_first =
         portal_core::attachments::gates_decision(task) && input.shared.iter().any(|d| !d.opened);
@@ -834,6 +848,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                 policy: input.unscannable,
                 error: input.upload_error,
                 zone,
+                language: page.c.t.language,
             };
             let docs: Vec<DocumentView> = input
                 .documents

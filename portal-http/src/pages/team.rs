@@ -5,7 +5,7 @@ use askama::Template;
 use portal_core::model::Contact;
 use portal_core::workflow::team::InvitationMode;
 
-use super::task::when;
+use super::task::when_in;
 use super::{Chrome, PortalNav};
 
 /// A colleague as listed.
@@ -82,6 +82,7 @@ pub fn team_page(
     form: TeamForm,
 ) -> TeamPage {
     let zone = c.zone;
+    let language = c.t.language;
     TeamPage {
         c,
         nav: PortalNav::new(prefix),
@@ -105,7 +106,7 @@ pub fn team_page(
                     .map(portal_core::workflow::team::role_label),
                 you: x.id == me,
                 awaiting: x.awaiting_approval,
-                since: when(x.created_at, zone),
+                since: when_in(x.created_at, zone, language),
             })
             .collect(),
     }

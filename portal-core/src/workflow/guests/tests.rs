@@ -57,6 +57,7 @@ fn contact(guest: Option<Guest>) -> Contact {
         awaiting_approval: false,
         role: None,
         guest,
+        language: None,
     }
 }
 

@@ -57,6 +57,7 @@ fn contact(n: u128) -> Contact {
         awaiting_approval: false,
         role: None,
         guest: None,
+        language: None,
     }
 }
 

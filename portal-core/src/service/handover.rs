@@ -104,6 +104,7 @@ impl PortalService {
             invited_by: None,
             awaiting_approval: false,
             role: None,
+            language: None,
             guest: Some(Guest {
                 organisation: organisation.clone(),
                 access_ends_at: spec.access_ends_at,
@@ -122,6 +123,7 @@ impl PortalService {
                 email: &guest.email,
                 branding: &portal.branding,
                 time_zone: guest.time_zone,
+                language: guest.language.unwrap_or_default(),
             },
             &portal.client_name,
             &link,

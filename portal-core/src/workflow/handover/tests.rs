@@ -34,6 +34,7 @@ fn guest(phase: Option<PhaseId>, shared: Vec<TaskId>) -> Contact {
         invited_by: None,
         awaiting_approval: false,
         role: None,
+        language: None,
         guest: Some(Guest {
             organisation: "Previous IT".into(),
             access_ends_at: None,

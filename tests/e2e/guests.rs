@@ -364,6 +364,12 @@ async fn the_client_follows_the_handover_but_not_its_thread() {
         "the guest's thread on the client's page: {}",
         task.body
     );
+    assert!(
+        !task.body.contains(&format!(r#"action="/tasks/{checklist}/comments""#)),
+        "no comment form the portal would refuse: {}",
+        task.body
+    );
+    assert!(task.body.contains("talk about this handover between them"));
     let thread = h.store.comments(h.portal.id, checklist).await.unwrap();
     let written = c
         .post(

@@ -278,6 +278,7 @@ activity-line = { $kind ->
     [GuestTaskShared] { $who } shared a task with the guest “{ $subject }”
     [GuestTaskUnshared] { $who } stopped sharing a task with the guest “{ $subject }”
     [GuestAccessEnded] { $who } ended the access of the guest “{ $subject }”
+    [HandoverStarted] { $who } started the handover from the previous provider “{ $subject }”
    *[other] { $who }: “{ $subject }”
 }
 

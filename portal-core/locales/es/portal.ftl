@@ -273,6 +273,7 @@ activity-line = { $kind ->
     [GuestTaskShared] { $who } compartió una tarea con la persona externa «{ $subject }»
     [GuestTaskUnshared] { $who } dejó de compartir una tarea con la persona externa «{ $subject }»
     [GuestAccessEnded] { $who } terminó el acceso de la persona externa «{ $subject }»
+    [HandoverStarted] { $who } inició el traspaso desde el proveedor anterior «{ $subject }»
    *[other] { $who }: «{ $subject }»
 }
 

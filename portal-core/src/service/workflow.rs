@@ -370,13 +370,22 @@ impl PortalService {
         Ok(emails)
     }
 
-    /// A task's comments of the client's own portal, oldest first.
+    /// A task's comments of the client's own portal, oldest first (none for a thread
+    /// the participant does not read: [`Self::thread`]).
     pub async fn comments(&self, ctx: &ClientContext, task: TaskId) -> Result<Vec<Comment>> {
+        Ok(self.thread(ctx, task).await?.unwrap_or_default())
+    }
+
+    /// A task's thread as the signed-in participant sees it: its comments, oldest
+    /// first, or `None` when the thread is not theirs (a handover task's thread is
+    /// between the outgoing provider and the MSP), so the page offers no comment form
+    /// that would be refused.
+    pub async fn thread(&self, ctx: &ClientContext, task: TaskId) -> Result<Option<Vec<Comment>>> {
         let task = self.task(ctx, task).await?;
         if !self.reads_thread(ctx, &task).await? {
-            return Ok(Vec::new());
+            return Ok(None);
         }
-        self.inner.store.comments(ctx.portal_id, task.id).await
+        Ok(Some(self.inner.store.comments(ctx.portal_id, task.id).await?))
     }
 
     /// A task's comments, oldest first, for staff of the portal's tenant.

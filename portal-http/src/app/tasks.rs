@@ -153,7 +153,8 @@ impl PortalApp {
             return Err(Failure::from(Error::not_found(Entity::Task))
                 .branded(Some(snap.portal.branding.clone())));
         };
-        let comments = self.service.comments(ctx, task_id).await?;
+        let thread = self.service.thread(ctx, task_id).await?;
+        let comments = thread.clone().unwrap_or_default();
         let colleagues = if task.assignee == portal_core::model::Side::Client && ctx.guest.is_none()
         {
             self.service.colleagues(ctx).await?
@@ -205,6 +206,7 @@ impl PortalApp {
                 phase,
                 company: &snap.portal.branding.company_name,
                 comments: &comments,
+                thread: thread.is_some(),
                 today: self
                     .service
                     .clock()

@@ -468,6 +468,10 @@ pub struct TaskPage {
     pub draft: String,
     /// The comment thread.
     pub comments: Vec<CommentView>,
+    /// Whether the participant reads and writes the thread (not the client's own
+    /// contacts on a handover task: that thread is the outgoing provider's with the
+    /// MSP).
+    pub thread: bool,
     /// "I'm stuck" and due-date requests.
     pub help: HelpView,
     /// Claim or hand on the task (shown on open client tasks).
@@ -643,6 +647,8 @@ pub struct TaskPageInput<'a> {
     pub company: &'a str,
     /// Its comments.
     pub comments: &'a [Comment],
+    /// Whether the participant reads the thread (see [`TaskPage::thread`]).
+    pub thread: bool,
     /// Today (for due dates).
     pub today: NaiveDate,
     /// The mount prefix.
@@ -769,6 +775,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
         not_yet: None,
         help,
         draft: input.draft,
+        thread: input.thread,
         comments: input
             .comments
             .iter()

@@ -365,7 +365,9 @@ async fn the_client_follows_the_handover_but_not_its_thread() {
         task.body
     );
     assert!(
-        !task.body.contains(&format!(r#"action="/tasks/{checklist}/comments""#)),
+        !task
+            .body
+            .contains(&format!(r#"action="/tasks/{checklist}/comments""#)),
         "no comment form the portal would refuse: {}",
         task.body
     );

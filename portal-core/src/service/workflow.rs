@@ -385,7 +385,9 @@ impl PortalService {
         if !self.reads_thread(ctx, &task).await? {
             return Ok(None);
         }
-        Ok(Some(self.inner.store.comments(ctx.portal_id, task.id).await?))
+        Ok(Some(
+            self.inner.store.comments(ctx.portal_id, task.id).await?,
+        ))
     }
 
     /// A task's comments, oldest first, for staff of the portal's tenant.

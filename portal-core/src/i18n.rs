@@ -3,10 +3,12 @@
 //! through templates.
 //!
 //! The catalog is [Project Fluent](https://projectfluent.org): the files
-//! `portal-core/locales/{en,es}/portal.ftl` are compiled in (`include_str!`), parsed
-//! once, and looked up by key with named arguments. Fluent's plural selectors
-//! (`{ $count -> [one] … *[other] … }`) pick the form the language needs, so no code
-//! builds a plural by adding an "s".
+//! `portal-core/locales/{en,es}/{portal,task,email,reason}.ftl` (the frame and
+//! pages, the task page, the emails, what to fix in a refused input) are compiled
+//! in (`include_str!`), parsed once into one bundle per language, and looked up by
+//! key with named arguments. Fluent's plural selectors (`{ $count -> [one] …
+//! *[other] … }`) pick the form the language needs, so no code builds a plural by
+//! adding an "s".
 //!
 //! A key or argument the catalog lacks is never shown raw: the lookup falls back to
 //! English, then to an empty string, logs the key once, and records it in
@@ -92,10 +94,22 @@ impl Language {
         best.map_or(Language::En, |(_, language)| language)
     }
 
-    fn source(self) -> &'static str {
+    /// The catalog files of the language, one bundle's resources: split by area so
+    /// a file stays readable, with keys unique across them (a test refuses a repeat).
+    pub fn sources(self) -> [&'static str; 4] {
         match self {
-            Language::En => include_str!("../locales/en/portal.ftl"),
-            Language::Es => include_str!("../locales/es/portal.ftl"),
+            Language::En => [
+                include_str!("../locales/en/portal.ftl"),
+                include_str!("../locales/en/task.ftl"),
+                include_str!("../locales/en/email.ftl"),
+                include_str!("../locales/en/reason.ftl"),
+            ],
+            Language::Es => [
+                include_str!("../locales/es/portal.ftl"),
+                include_str!("../locales/es/task.ftl"),
+                include_str!("../locales/es/email.ftl"),
+                include_str!("../locales/es/reason.ftl"),
+            ],
         }
     }
 }
@@ -199,12 +213,14 @@ fn build(language: Language) -> FluentBundle<FluentResource> {
     bundle.set_use_isolating(false);
     // A file that does not parse keeps the entries that do; the unit tests below
     // parse both files strictly, so a broken entry fails the build's tests.
-    let resource = match FluentResource::try_new(language.source().to_owned()) {
-        Ok(resource) => resource,
-        Err((resource, _)) => resource,
-    };
-    // Duplicate keys: the first wins; the tests refuse them.
-    let _ = bundle.add_resource(resource);
+    for source in language.sources() {
+        let resource = match FluentResource::try_new(source.to_owned()) {
+            Ok(resource) => resource,
+            Err((resource, _)) => resource,
+        };
+        // Duplicate keys: the first wins; the tests refuse them.
+        let _ = bundle.add_resource(resource);
+    }
     bundle
 }
 
@@ -499,13 +515,14 @@ mod tests {
     /// Every message of a file with the variables it references (in values,
     /// attributes, selectors and variants), refusing parse errors and duplicates.
     fn keys_and_variables(language: Language) -> BTreeMap<String, BTreeSet<String>> {
-        let parsed = fluent_syntax::parser::parse(language.source());
-        let resource = match parsed {
-            Ok(resource) => resource,
-            Err((_, errors)) => panic!("{language}: parse errors {errors:?}"),
-        };
         let mut keys = BTreeMap::new();
-        for entry in resource.body {
+        let entries = language.sources().into_iter().flat_map(|source| {
+            match fluent_syntax::parser::parse(source) {
+                Ok(resource) => resource.body,
+                Err((_, errors)) => panic!("{language}: parse errors {errors:?}"),
+            }
+        });
+        for entry in entries {
             if let ast::Entry::Message(message) = entry {
                 let mut variables = BTreeSet::new();
                 if let Some(value) = &message.value {

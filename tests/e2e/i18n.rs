@@ -14,7 +14,7 @@ use portal_tests::{Harness, Options, link_in};
 /// The visible text of a page: text nodes between tags, and the `title`, `alt`,
 /// `aria-label` and `placeholder` attributes people read or hear; without scripts
 /// and styles.
-fn visible_text(html: &str) -> Vec<String> {
+pub(crate) fn visible_text(html: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = html;
     // Scripts and styles are no text.
@@ -95,7 +95,7 @@ fn wordless(s: &str) -> bool {
 }
 
 /// What the harness seeded and the test typed: shown as typed in every language.
-async fn data_of(h: &Harness) -> BTreeSet<String> {
+pub(crate) async fn data_of(h: &Harness) -> BTreeSet<String> {
     let snap = h.store.portal_snapshot(h.portal.id).await.unwrap();
     let mut data: BTreeSet<String> = BTreeSet::new();
     data.insert(snap.portal.client_name.clone());
@@ -124,9 +124,11 @@ async fn data_of(h: &Harness) -> BTreeSet<String> {
 
 /// Every value of the Spanish catalog: a text node equal to one is Spanish even when
 /// English spells it the same ("Portal").
-fn spanish_values() -> BTreeSet<String> {
-    include_str!("../../portal-core/locales/es/portal.ftl")
-        .lines()
+pub(crate) fn spanish_values() -> BTreeSet<String> {
+    portal_core::i18n::Language::Es
+        .sources()
+        .into_iter()
+        .flat_map(str::lines)
         .filter_map(|l| {
             l.split_once(" = ").map(|(_, v)| v).or_else(|| {
                 l.trim()
@@ -141,7 +143,7 @@ fn spanish_values() -> BTreeSet<String> {
 
 /// The visible text nodes of the Spanish page that read exactly as on the English
 /// page and are neither data nor wordless: untranslated strings.
-fn leftovers(en: &str, es: &str, data: &BTreeSet<String>) -> Vec<String> {
+pub(crate) fn leftovers(en: &str, es: &str, data: &BTreeSet<String>) -> Vec<String> {
     let english: BTreeSet<String> = visible_text(en).into_iter().collect();
     let spanish = spanish_values();
     visible_text(es)
@@ -207,7 +209,7 @@ async fn pages(h: &Harness, lang: &str) -> Vec<(&'static str, String)> {
     pages
 }
 
-async fn check_csrf(b: &portal_tests::Browser) -> String {
+pub(crate) async fn check_csrf(b: &portal_tests::Browser) -> String {
     b.get("/").await.csrf()
 }
 

@@ -32,6 +32,40 @@ pub struct GuestSpec<'a> {
 }
 
 impl PortalService {
+    /// The invitation email of a new guest (of addGuest and of a handover): their own
+    /// invite link, the tasks shared with them and the end of their access, signed for
+    /// the MSP and ready for the store unit that writes the guest.
+    pub(super) fn guest_invitation(
+        &self,
+        tenant: &crate::model::Tenant,
+        portal: &crate::model::Portal,
+        guest: &Contact,
+        token: &crate::secret::InviteToken,
+        titles: &[String],
+    ) -> Result<crate::outbox::OutboxMessage> {
+        let acting = crate::mail::ActingFor::new(tenant, Some(portal.id));
+        let link = self.inner.links.invite_url(&acting, token);
+        let email = crate::mail::guest_invite_email(
+            Recipient {
+                name: &guest.name,
+                email: &guest.email,
+                branding: &portal.branding,
+                time_zone: guest.time_zone,
+                language: guest.language.unwrap_or_default(),
+            },
+            &portal.client_name,
+            &link,
+            titles,
+            guest.guest.as_ref().and_then(|g| g.access_ends_at),
+        )?;
+        Ok(self.outbox_mail(
+            portal.tenant_id,
+            Some(portal.id),
+            MailKind::Invite,
+            acting.sign(email),
+        ))
+    }
+
     /// Staff invite a guest to a portal: the guest contact with their shared tasks,
     /// their own invite link, the invitation email (naming the tasks, signed with the
     /// tenant's sender) and a feed entry attributed to the staff member, in one store
@@ -91,28 +125,8 @@ impl PortalService {
             }),
             language: None,
         };
-        let acting = crate::mail::ActingFor::new(&tenant, Some(portal.id));
         let token = crate::secret::InviteToken::generate(self.inner.random.as_ref());
-        let link = self.inner.links.invite_url(&acting, &token);
-        let email = crate::mail::guest_invite_email(
-            Recipient {
-                name: &guest.name,
-                email: &guest.email,
-                branding: &portal.branding,
-                time_zone: guest.time_zone,
-                language: guest.language.unwrap_or_default(),
-            },
-            &portal.client_name,
-            &link,
-            &titles,
-            spec.access_ends_at,
-        )?;
-        let message = self.outbox_mail(
-            portal.tenant_id,
-            Some(portal.id),
-            MailKind::Invite,
-            acting.sign(email),
-        );
+        let message = self.guest_invitation(&tenant, &portal, &guest, &token, &titles)?;
         let activity = self.staff_entry(
             staff,
             portal.id,

@@ -8,9 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::{MAX_NAME, PortalService};
 use crate::error::Result;
 use crate::ids::{ContactId, PhaseId, TaskId};
-use crate::mail::Recipient;
 use crate::model::{Contact, EmailAddress, Guest, clean_label};
-use crate::outbox::MailKind;
 use crate::staff::{StaffContext, StaffRole};
 use crate::store::{Handover, NewGuest, NewHandover};
 use crate::workflow::ActivityKind;
@@ -113,29 +111,9 @@ impl PortalService {
                 stall_alerted_at: None,
             }),
         };
-        let acting = crate::mail::ActingFor::new(&tenant, Some(portal.id));
         let token = crate::secret::InviteToken::generate(random);
-        let link = self.inner.links.invite_url(&acting, &token);
         let titles: Vec<String> = tasks.iter().map(|t| t.title.clone()).collect();
-        let email = crate::mail::guest_invite_email(
-            Recipient {
-                name: &guest.name,
-                email: &guest.email,
-                branding: &portal.branding,
-                time_zone: guest.time_zone,
-                language: guest.language.unwrap_or_default(),
-            },
-            &portal.client_name,
-            &link,
-            &titles,
-            spec.access_ends_at,
-        )?;
-        let message = self.outbox_mail(
-            portal.tenant_id,
-            Some(portal.id),
-            MailKind::Invite,
-            acting.sign(email),
-        );
+        let message = self.guest_invitation(&tenant, &portal, &guest, &token, &titles)?;
         let activity = self.staff_entry(
             staff,
             portal.id,

@@ -384,19 +384,7 @@ impl PortalApp {
                 let name = req_str(m, "name")?;
                 let email = req_str(m, "email")?;
                 let organisation = req_str(m, "organisation")?;
-                let ends = match opt_str(m, "access_ends_at")? {
-                    Some(raw) => Some(
-                        chrono::DateTime::parse_from_rfc3339(&raw)
-                            .map(|t| t.with_timezone(&chrono::Utc))
-                            .map_err(|_| {
-                                input::invalid(
-                                    "access_ends_at",
-                                    "must be an RFC 3339 time like 2026-12-01T15:00:00Z",
-                                )
-                            })?,
-                    ),
-                    None => None,
-                };
+                let ends = access_end(m)?;
                 let tasks = task_ids(m)?;
                 let spec = portal_core::GuestSpec {
                     name: &name,
@@ -423,19 +411,7 @@ impl PortalApp {
                 let organisation = req_str(m, "organisation")?;
                 let name = req_str(m, "name")?;
                 let email = req_str(m, "email")?;
-                let ends = match opt_str(m, "access_ends_at")? {
-                    Some(raw) => Some(
-                        chrono::DateTime::parse_from_rfc3339(&raw)
-                            .map(|t| t.with_timezone(&chrono::Utc))
-                            .map_err(|_| {
-                                input::invalid(
-                                    "access_ends_at",
-                                    "must be an RFC 3339 time like 2026-12-01T15:00:00Z",
-                                )
-                            })?,
-                    ),
-                    None => None,
-                };
+                let ends = access_end(m)?;
                 let spec = portal_core::HandoverSpec {
                     organisation: &organisation,
                     name: &name,
@@ -1366,4 +1342,22 @@ fn language_of(value: &Value) -> Result<portal_core::i18n::Language, ApiError> {
         .as_str()
         .and_then(portal_core::i18n::Language::from_code)
         .ok_or_else(|| input::invalid("language", "must be \"en\", \"es\" or null"))
+}
+
+/// A guest's optional `access_ends_at` (RFC 3339, any offset, kept in UTC).
+fn access_end(
+    m: &serde_json::Map<String, Value>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    opt_str(m, "access_ends_at")?
+        .map(|raw| {
+            chrono::DateTime::parse_from_rfc3339(&raw)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| {
+                    input::invalid(
+                        "access_ends_at",
+                        "must be an RFC 3339 time like 2026-12-01T15:00:00Z",
+                    )
+                })
+        })
+        .transpose()
 }

@@ -1,0 +1,1 @@
+# The client emails: subjects, bodies and their plain-text forms.

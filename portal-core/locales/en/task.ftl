@@ -1,0 +1,1 @@
+# The task page: its sections, buttons, statuses and messages.

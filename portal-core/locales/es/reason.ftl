@@ -1,0 +1,1 @@
+# What to fix: the validation and conflict messages a client can meet.

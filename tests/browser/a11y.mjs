@@ -26,6 +26,7 @@ import {
   PORTAL_URL, OUTBOX, CHROMIUM, INVITE_PATH_RE, PHONE, ARTIFACTS,
   check, step, run, launchBrowser, newContext, shot, heading, norm,
   readOutbox, waitForEmail, seenFiles, linkFrom, codeIn, ensureArtifacts,
+  api,
 } from './lib.mjs';
 
 const TOTAL_TIMEOUT_MS = 300_000;
@@ -37,22 +38,6 @@ const MAX_TABS = 80;
 
 let desktop;
 const pages = {};
-
-async function api(method, pathname, body, headers = {}) {
-  const res = await fetch(`${PORTAL_URL}/api/v1${pathname}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${API_KEY}`,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-      ...headers,
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, json, text, etag: res.headers.get('etag') };
-}
 
 /** What has focus now, and whether its focus indicator can be seen. */
 async function focused(page) {

@@ -19,6 +19,7 @@ import {
   PORTAL_URL, OUTBOX, CHROMIUM, INVITE_PATH_RE, PHONE, ARTIFACTS,
   check, step, run, launchBrowser, newContext, shot, heading, norm,
   sidewaysOverflow, waitForEmail, seenFiles, linkFrom, codeIn, ensureArtifacts,
+  api, submit, signInFrom,
 } from './lib.mjs';
 
 const TOTAL_TIMEOUT_MS = 240_000;
@@ -35,53 +36,6 @@ let credentials;
 let otherTask;
 let guest;
 let client;
-
-async function api(method, pathname, body) {
-  const res = await fetch(`${PORTAL_URL}/api/v1${pathname}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${API_KEY}`,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, json, text };
-}
-
-/** Submits a form by tapping/clicking `button` and waits for the page it lands on. */
-async function submit(page, button, tap = false) {
-  await Promise.all([
-    page.waitForEvent('framenavigated'),
-    tap ? button.tap() : button.click(),
-  ]);
-  await page.waitForLoadState('load');
-}
-
-/** Signs a new browser context in from `link` (an invite); returns the context. */
-async function signIn(link, options, label, tap, to) {
-  const ctx = await newContext(options, label);
-  const page = ctx.page;
-  const opened = await page.goto(link);
-  check(opened?.status() === 200, `${label}: the invite page opens (200)`, opened?.status());
-  const seen = await seenFiles();
-  const send = page.getByRole('button', { name: 'Send verification email' });
-  await Promise.all([
-    page.waitForURL((u) => u.pathname.endsWith('/verify')),
-    tap ? send.tap() : send.click(),
-  ]);
-  const email = await waitForEmail(seen, (e) => e.to.includes(to) && /verification code/i.test(e.subject), 'verification');
-  await page.locator('#code').fill(codeIn(email.text));
-  const go = page.getByRole('button', { name: 'Continue', exact: true });
-  await Promise.all([
-    page.waitForURL((u) => u.pathname === '/'),
-    tap ? go.tap() : go.click(),
-  ]);
-  check(await page.locator('.signed-in').count() === 1, `${label}: signed in`);
-  return ctx;
-}
 
 async function main() {
   check(Boolean(OUTBOX), 'OUTBOX names the demo outbox folder');
@@ -118,7 +72,7 @@ async function main() {
   });
 
   await step('(1) the guest signs in on a phone and sees only the shared tasks', async () => {
-    guest = await signIn(guest.link, PHONE, 'guest (phone)', true, GUEST.email);
+    guest = await signInFrom(guest.link, PHONE, 'guest (phone)', { tap: true, to: GUEST.email });
     const page = guest.page;
     const main = norm(await page.locator('main').textContent());
     check(main.includes(checklist.title) && main.includes(credentials.title), 'the home lists both handover tasks', main.slice(0, 400));
@@ -160,7 +114,7 @@ async function main() {
     check(Boolean(dana), 'the portal has a contact of the client');
     const link = await api('POST', `/portals/${portalId}/contacts/${dana.id}/invite-link`);
     check(link.status === 200 && INVITE_PATH_RE.test(link.json?.invite_url || ''), 'their invite link is issued', link.text);
-    client = await signIn(link.json.invite_url, DESKTOP, 'client (desktop)', false, dana.email);
+    client = await signInFrom(link.json.invite_url, DESKTOP, 'client (desktop)', { tap: false, to: dana.email });
     const page = client.page;
     const res = await page.goto(`${PORTAL_URL}/?tab=progress`);
     check(res?.status() === 200, 'Our Progress opens', res?.status());

@@ -440,3 +440,87 @@ export async function dropFiles(page, selector, files) {
     }
   }, { selector, files });
 }
+
+/**
+ * A call to the demo's admin API with the key in `API_KEY`: `{ status, json, text }`
+ * (`json` is null when the body is not JSON), with the response's `etag`.
+ */
+export async function api(method, pathname, body, headers = {}) {
+  const res = await fetch(`${PORTAL_URL}/api/v1${pathname}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${process.env.API_KEY}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json, text, etag: res.headers.get('etag') };
+}
+
+/** Submits a form by tapping/clicking `button` and waits for the page it lands on. */
+export async function submit(page, button, tap = false) {
+  await Promise.all([
+    page.waitForEvent('framenavigated'),
+    tap ? button.tap() : button.click(),
+  ]);
+  await page.waitForLoadState('load');
+}
+
+/**
+ * Signs a new browser context in from an invite `link`: the invite page's send button,
+ * the code from the verification email (to `to`, when given), the continue button. The button names
+ * and the email's subject are given, so a run in another language passes its own.
+ * Returns the context (`{ context, page, watcher }`).
+ */
+export async function signInFrom(link, options, label, {
+  to, tap = false, send = 'Send verification email', go = 'Continue', subject = /verification code/i,
+} = {}) {
+  const ctx = await newContext(options, label);
+  const page = ctx.page;
+  const opened = await page.goto(link);
+  check(opened?.status() === 200, `${label}: the invite page opens (200)`, opened?.status());
+  const seen = await seenFiles();
+  const sendButton = page.getByRole('button', { name: send });
+  await Promise.all([
+    page.waitForURL((u) => u.pathname.endsWith('/verify')),
+    tap ? sendButton.tap() : sendButton.click(),
+  ]);
+  const email = await waitForEmail(seen, (e) => (!to || e.to.includes(to)) && subject.test(e.subject), `${label}: verification`);
+  await page.locator('#code').fill(codeIn(email.text));
+  const goButton = page.getByRole('button', { name: go, exact: true });
+  await Promise.all([
+    page.waitForURL((u) => u.pathname === '/'),
+    tap ? goButton.tap() : goButton.click(),
+  ]);
+  check(await page.locator('.signed-in').count() === 1, `${label}: signed in`);
+  return ctx;
+}
+
+/**
+ * The one-line messages of a language's catalog files (`key = value`), read from
+ * `portal-core/locales/<lang>/*.ftl`: what a run in that language looks for, and what
+ * it must not find in the other language. Multi-line entries (plural selectors) are
+ * left out.
+ */
+export async function catalog(lang) {
+  const dir = path.join(here, '..', '..', 'portal-core', 'locales', lang);
+  const out = new Map();
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.ftl')).sort()) {
+    for (const line of (await readFile(path.join(dir, file), 'utf8')).split('\n')) {
+      const m = /^([a-z][a-z0-9-]*) = (.+)$/.exec(line);
+      if (m && !m[2].trim().endsWith('->')) out.set(m[1], m[2].trim());
+    }
+  }
+  return out;
+}
+
+/** A catalog message with its `{ $name }` arguments filled in and its markup removed. */
+export function fill(message, args = {}) {
+  return (message || '')
+    .replace(/\{ *\$([a-z_]+) *\}/g, (_, name) => String(args[name] ?? ''))
+    .replace(/<[^>]+>/g, '');
+}

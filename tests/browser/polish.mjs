@@ -18,6 +18,7 @@ import {
   PORTAL_URL, OUTBOX, CHROMIUM, INVITE_PATH_RE, PHONE, ARTIFACTS,
   check, step, run, launchBrowser, newContext, axeTwin, axeCheck, shot, heading, norm,
   sidewaysOverflow, readOutbox, waitForEmail, seenFiles, linkFrom, codeIn, ensureArtifacts,
+  api, submit, signInFrom,
 } from './lib.mjs';
 
 const TOTAL_TIMEOUT_MS = 240_000;
@@ -31,55 +32,13 @@ let desktop;
 let twin;
 let taskUrl;
 
-async function api(method, pathname, body) {
-  const res = await fetch(`${PORTAL_URL}/api/v1${pathname}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${API_KEY}`,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, json, text };
-}
-
-/** Submits a form by tapping/clicking `button` and waits for the page it lands on. */
-async function submit(page, button, tap = false) {
-  await Promise.all([
-    page.waitForEvent('framenavigated'),
-    tap ? button.tap() : button.click(),
-  ]);
-  await page.waitForLoadState('load');
-}
-
 /** Signs a new browser context in from the newest invite; returns the context. */
 async function signIn(options, label, tap) {
   const invites = (await readOutbox()).filter((e) => INVITE_PATH_RE.test(e.text) || INVITE_PATH_RE.test(e.html));
   check(invites.length > 0, `the outbox holds an invite email (${invites.length})`);
   const invite = invites[invites.length - 1];
   console.log(`     newest invite: ${path.basename(invite.file)} "${invite.subject}"`);
-  const ctx = await newContext(options, label);
-  const page = ctx.page;
-  const opened = await page.goto(linkFrom(invite, INVITE_PATH_RE, 'invite').href);
-  check(opened?.status() === 200, `${label}: the invite page opens (200)`, opened?.status());
-  const seen = await seenFiles();
-  const send = page.getByRole('button', { name: 'Send verification email' });
-  await Promise.all([
-    page.waitForURL((u) => u.pathname.endsWith('/verify')),
-    tap ? send.tap() : send.click(),
-  ]);
-  const email = await waitForEmail(seen, (e) => /verification code/i.test(e.subject), 'verification');
-  await page.locator('#code').fill(codeIn(email.text));
-  const go = page.getByRole('button', { name: 'Continue', exact: true });
-  await Promise.all([
-    page.waitForURL((u) => u.pathname === '/'),
-    tap ? go.tap() : go.click(),
-  ]);
-  check(await page.locator('.signed-in').count() === 1, `${label}: signed in`);
-  return ctx;
+  return signInFrom(linkFrom(invite, INVITE_PATH_RE, 'invite').href, options, label, { tap });
 }
 
 async function axeOn(url, what) {

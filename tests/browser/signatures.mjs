@@ -25,6 +25,7 @@ import {
   PORTAL_URL, OUTBOX, CHROMIUM, ARTIFACTS, INVITE_PATH_RE, PHONE,
   check, step, run, launchBrowser, getBrowser, newContext, axeTwin, axeCheck, shot, heading, norm,
   sidewaysOverflow, readOutbox, waitForEmail, seenFiles, linkFrom, codeIn, ensureArtifacts,
+  api,
 } from './lib.mjs';
 
 const TOTAL_TIMEOUT_MS = 180_000;
@@ -40,18 +41,6 @@ let taskUrl;
 let pdfSha;
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
-
-async function api(method, route, body) {
-  const res = await fetch(`${PORTAL_URL}/api/v1${route}`, {
-    method,
-    headers: { authorization: `Bearer ${API_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, json, text };
-}
 
 async function axeOn(url, what) {
   const page = await twin.newPage();

@@ -19,6 +19,7 @@ import {
   PORTAL_URL, OUTBOX, CHROMIUM, ARTIFACTS, INVITE_PATH_RE, PHONE,
   check, step, run, launchBrowser, newContext, axeTwin, axeCheck, shot, heading, norm,
   sidewaysOverflow, readOutbox, waitForEmail, seenFiles, linkFrom, codeIn, ensureArtifacts,
+  api, submit,
 } from './lib.mjs';
 
 const TOTAL_TIMEOUT_MS = 240_000;
@@ -50,30 +51,6 @@ let twin;
 let staff;
 let taskId;
 let taskUrl;
-
-async function api(method, pathname, body) {
-  const res = await fetch(`${PORTAL_URL}/api/v1${pathname}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${API_KEY}`,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, json, text };
-}
-
-/** Submits a form by tapping/clicking `button` and waits for the page it lands on. */
-async function submit(page, button, tap = false) {
-  await Promise.all([
-    page.waitForEvent('framenavigated'),
-    tap ? button.tap() : button.click(),
-  ]);
-  await page.waitForLoadState('load');
-}
 
 async function axeOn(url, what) {
   const tw = await twin.newPage();

@@ -21,6 +21,7 @@ import {
   PORTAL_URL, OUTBOX, CHROMIUM, INVITE_PATH_RE, PHONE, ARTIFACTS,
   check, step, run, launchBrowser, newContext, axeTwin, axeCheck, shot, heading, norm,
   sidewaysOverflow, waitForEmail, seenFiles, linkFrom, codeIn, ensureArtifacts,
+  api, submit, signInFrom,
 } from './lib.mjs';
 
 const TOTAL_TIMEOUT_MS = 240_000;
@@ -38,53 +39,6 @@ let taskUrl;
 let phone;
 let desktop;
 let colleagueId;
-
-async function api(method, pathname, body) {
-  const res = await fetch(`${PORTAL_URL}/api/v1${pathname}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${API_KEY}`,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, json, text };
-}
-
-/** Submits a form by tapping/clicking `button` and waits for the page it lands on. */
-async function submit(page, button, tap = false) {
-  await Promise.all([
-    page.waitForEvent('framenavigated'),
-    tap ? button.tap() : button.click(),
-  ]);
-  await page.waitForLoadState('load');
-}
-
-/** Signs a new browser context in from `link` (an invite); returns the context. */
-async function signIn(link, options, label, tap) {
-  const ctx = await newContext(options, label);
-  const page = ctx.page;
-  const opened = await page.goto(link);
-  check(opened?.status() === 200, `${label}: the invite page opens (200)`, opened?.status());
-  const seen = await seenFiles();
-  const send = page.getByRole('button', { name: 'Send verification email' });
-  await Promise.all([
-    page.waitForURL((u) => u.pathname.endsWith('/verify')),
-    tap ? send.tap() : send.click(),
-  ]);
-  const email = await waitForEmail(seen, (e) => /verification code/i.test(e.subject), 'verification');
-  await page.locator('#code').fill(codeIn(email.text));
-  const go = page.getByRole('button', { name: 'Continue', exact: true });
-  await Promise.all([
-    page.waitForURL((u) => u.pathname === '/'),
-    tap ? go.tap() : go.click(),
-  ]);
-  check(await page.locator('.signed-in').count() === 1, `${label}: signed in`);
-  return ctx;
-}
 
 async function axeOn(context, url, what) {
   const twin = await axeTwin(context);
@@ -127,7 +81,7 @@ async function main() {
   });
 
   await step('(1) the contact signs in on a phone and invites a colleague from "Your team"', async () => {
-    phone = await signIn(inviterLink, PHONE, 'phone', true);
+    phone = await signInFrom(inviterLink, PHONE, 'phone', { tap: true });
     const page = phone.page;
     await Promise.all([
       page.waitForURL((u) => u.pathname === '/team'),
@@ -184,7 +138,7 @@ async function main() {
 
   await step('(4) the colleague signs in from their invite on a desktop and completes the task', async () => {
     const link = desktop.link;
-    desktop = await signIn(link, DESKTOP, 'desktop', false);
+    desktop = await signInFrom(link, DESKTOP, 'desktop', { tap: false });
     const page = desktop.page;
     const home = norm(await page.locator('main').textContent());
     check(home.includes(TITLE), 'Your Tasks lists the handed task', home.slice(0, 400));

@@ -304,6 +304,25 @@ async function main() {
     const box = await frame.boundingBox();
     check(box && box.width <= 390 && box.width >= 300 && Math.abs(box.width / box.height - 16 / 9) < 0.1,
       `the video is phone-wide at 16:9 (${box && `${Math.round(box.width)}x${Math.round(box.height)}`})`, box);
+    // Where the player cannot load (a blocked site, no JavaScript), the video opens on its
+    // own site from a link that is always under the player.
+    const watch = page.locator('.video-link a');
+    const href = await watch.getAttribute('href');
+    check(await watch.isVisible() && /^https:\/\/(www\.)?(youtube\.com\/watch\?v=|vimeo\.com\/)/.test(href || ''),
+      `a link under the player opens the video on its site (${href})`, href);
+    check(await watch.getAttribute('target') === '_blank' && /noopener/.test(await watch.getAttribute('rel') || ''),
+      'it opens in a new tab without handing over the portal window');
+    // Printed, the task keeps its content and drops the controls and navigation.
+    await page.emulateMedia({ media: 'print' });
+    const printed = {
+      nav: await page.locator('.portal-nav').first().isVisible().catch(() => false),
+      button: await page.getByRole('button', { name: 'Mark Complete' }).isVisible(),
+      player: await page.locator('.video').isVisible(),
+      title: await page.locator('h1').isVisible(),
+    };
+    await page.emulateMedia({ media: 'screen' });
+    check(!printed.nav && !printed.button && !printed.player && printed.title,
+      'printed, the page keeps the title and hides the navigation, buttons and player', JSON.stringify(printed));
     await submit(page, page.getByRole('button', { name: 'Mark Complete' }), 'completed');
     await expectNotice(page, 'Marked complete. Thank you!');
     const done = norm(await page.locator('.interaction .done').textContent());

@@ -4,6 +4,7 @@
 //! serves exactly the bytes (inline, sniffed type, `nosniff`) and records the open;
 //! the decision then records the document's SHA-256. Another portal's file is a 404.
 
+use super::snapshots::settings;
 use bytes::Bytes;
 use portal_core::attachments::TaskAttachment;
 use portal_core::blob::stream_of;
@@ -29,21 +30,6 @@ async fn attach(h: &Harness, portal: PortalId, task: TaskId, staff_other: bool) 
         )
         .await
         .unwrap()
-}
-
-fn settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(r#"nonce="[0-9a-f]{32}""#, r#"nonce="[nonce]""#);
-    s.add_filter(
-        r#"name="csrf" value="[A-Za-z0-9_-]{43}""#,
-        r#"name="csrf" value="[csrf]""#,
-    );
-    s.add_filter(
-        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-        "[uuid]",
-    );
-    s.set_prepend_module_to_snapshot(false);
-    s
 }
 
 async fn signed_in() -> (Harness, Browser) {

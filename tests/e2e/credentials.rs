@@ -9,22 +9,8 @@ use portal_core::model::{Side, TaskKind};
 use portal_core::{Store, TaskSpec};
 use portal_tests::{Harness, Options};
 
+use super::snapshots::settings;
 use crate::logs;
-
-fn settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(r#"nonce="[0-9a-f]{32}""#, r#"nonce="[nonce]""#);
-    s.add_filter(
-        r#"name="csrf" value="[A-Za-z0-9_-]{43}""#,
-        r#"name="csrf" value="[csrf]""#,
-    );
-    s.add_filter(
-        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-        "[uuid]",
-    );
-    s.set_prepend_module_to_snapshot(false);
-    s
-}
 
 /// Adds a client credential handoff task to the harness's portal and answers its page.
 async fn credential_task(h: &Harness, api_key: bool) -> String {

@@ -4,27 +4,13 @@
 //! through the admin API (401, 403, 404 for another tenant); and an expired, a deleted
 //! and a missing file answer the very same bytes, on the client's routes and the API.
 
+use super::snapshots::settings;
 use chrono::TimeDelta;
 use http::Method;
 use portal_core::model::{Side, TaskKind};
 use portal_core::{TaskId, TaskSpec};
 use portal_tests::multipart::{Part, content_type, multipart};
 use portal_tests::{Browser, Harness, Options, Page};
-
-fn settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(r#"nonce="[0-9a-f]{32}""#, r#"nonce="[nonce]""#);
-    s.add_filter(
-        r#"name="csrf" value="[A-Za-z0-9_-]{43}""#,
-        r#"name="csrf" value="[csrf]""#,
-    );
-    s.add_filter(
-        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-        "[uuid]",
-    );
-    s.set_prepend_module_to_snapshot(false);
-    s
-}
 
 const SECRET: &[u8] = b"vpn-psk=drop-plaintext-4c1e9b";
 

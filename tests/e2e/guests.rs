@@ -128,18 +128,7 @@ async fn a_guest_reaches_only_their_shared_task_over_every_route() {
         assert!(!home.body.contains(link), "{link} on a guest's home");
     }
     {
-        let mut s = insta::Settings::clone_current();
-        s.add_filter(r#"nonce="[0-9a-f]{32}""#, r#"nonce="[nonce]""#);
-        s.add_filter(
-            r#"name="csrf" value="[A-Za-z0-9_-]{43}""#,
-            r#"name="csrf" value="[csrf]""#,
-        );
-        s.add_filter(
-            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-            "[uuid]",
-        );
-        s.set_prepend_module_to_snapshot(false);
-        let _guard = s.bind_to_scope();
+        let _guard = super::snapshots::settings().bind_to_scope();
         insta::assert_snapshot!("guest_home", home.body);
     }
 

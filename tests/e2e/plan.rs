@@ -3,6 +3,7 @@
 //! unlocks when the last one completes; internal MSP tasks are nowhere (home, task
 //! URL, feed, progress).
 
+use super::snapshots::settings;
 use portal_core::model::{Side, TaskKind};
 use portal_core::service::PlanTaskSpec;
 use portal_core::workflow::plan::TaskEdit;
@@ -18,21 +19,6 @@ fn staff(h: &Harness) -> StaffContext {
         StaffRole::Member,
     )
     .unwrap()
-}
-
-fn settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(r#"nonce="[0-9a-f]{32}""#, r#"nonce="[nonce]""#);
-    s.add_filter(
-        r#"name="csrf" value="[A-Za-z0-9_-]{43}""#,
-        r#"name="csrf" value="[csrf]""#,
-    );
-    s.add_filter(
-        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-        "[uuid]",
-    );
-    s.set_prepend_module_to_snapshot(false);
-    s
 }
 
 #[tokio::test]

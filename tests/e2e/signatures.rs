@@ -9,19 +9,9 @@ use portal_core::{TaskId, TaskSpec};
 use portal_tests::{Harness, Options};
 
 fn settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(r#"nonce="[0-9a-f]{32}""#, r#"nonce="[nonce]""#);
-    s.add_filter(
-        r#"name="csrf" value="[A-Za-z0-9_-]{43}""#,
-        r#"name="csrf" value="[csrf]""#,
-    );
-    s.add_filter(
-        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-        "[uuid]",
-    );
+    let mut s = super::snapshots::settings();
     s.add_filter(r"<code>[0-9a-f]{64}</code>", "<code>[sha256]</code>");
     s.add_filter(r"127\.0\.0\.1|::1", "[ip]");
-    s.set_prepend_module_to_snapshot(false);
     s
 }
 

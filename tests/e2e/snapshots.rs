@@ -3,7 +3,9 @@
 
 use portal_tests::{Harness, Options, link_in};
 
-fn settings() -> insta::Settings {
+/// The insta settings of every page snapshot: the per-response nonce, CSRF token and
+/// ids replaced by placeholders, snapshot names without the module prefix.
+pub(crate) fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     s.add_filter(r#"nonce="[0-9a-f]{32}""#, r#"nonce="[nonce]""#);
     s.add_filter(

@@ -1745,3 +1745,85 @@ async fn colleagues_invitation_mode_and_roles_on_the_contacts_tab() {
     send(&rig.app, Method::POST, &edit, Some(&session), &form("")).await;
     assert_eq!(store.contact(c.id).await.unwrap().role, None);
 }
+
+/// Staff set a contact's language on the contacts tab (the edit form and the add form);
+/// the choice shows selected, and "their browser's language" clears it.
+#[tokio::test]
+async fn a_contacts_language_is_set_on_the_contacts_tab() {
+    use portal_core::i18n::Language;
+    let rig = rig().await;
+    let session = sign_in(&rig.app, &rig.admin_key).await;
+    let p = rig.seeded.portal.id;
+    let store = rig.kit.service.store();
+    let tab = format!("/console/portals/{p}?tab=contacts");
+    let page = send(&rig.app, Method::GET, &tab, Some(&session), "").await;
+    let c = &rig.seeded.contact;
+    let edit = format!("/console/portals/{p}/contacts/{}/edit", c.id);
+    let form = |language: &str| {
+        format!(
+            "csrf={}&name={}&email={}&role=&language={}",
+            page.csrf(),
+            enc(&c.name),
+            enc(c.email.as_str()),
+            enc(language)
+        )
+    };
+    let saved = send(&rig.app, Method::POST, &edit, Some(&session), &form("es")).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(
+        store.contact(c.id).await.unwrap().language,
+        Some(Language::Es)
+    );
+    let back = send(&rig.app, Method::GET, &saved.location, Some(&session), "").await;
+    let select = back
+        .body
+        .split(&format!(r#"<select id="cl-{}" name="language""#, c.id))
+        .nth(1)
+        .and_then(|rest| rest.split("</select>").next())
+        .unwrap_or_else(|| panic!("no language select for the contact: {}", back.body));
+    assert!(
+        select.contains(r#"<option value="es" selected>"#),
+        "{select}"
+    );
+    assert!(
+        !select.contains(r#"<option value="" selected>"#),
+        "{select}"
+    );
+    // A code the API does not know is refused next to the field; nothing changes.
+    let bad = send(&rig.app, Method::POST, &edit, Some(&session), &form("fr")).await;
+    let back = send(&rig.app, Method::GET, &bad.location, Some(&session), "").await;
+    assert!(
+        back.body.contains(&format!("id=\"cl-{}-error\"", c.id)),
+        "{}",
+        back.body
+    );
+    assert_eq!(
+        store.contact(c.id).await.unwrap().language,
+        Some(Language::Es)
+    );
+    // "Their browser's language" clears it.
+    send(&rig.app, Method::POST, &edit, Some(&session), &form("")).await;
+    assert_eq!(store.contact(c.id).await.unwrap().language, None);
+
+    // The add form: a new contact in Spanish.
+    let added = send(
+        &rig.app,
+        Method::POST,
+        &format!("/console/portals/{p}/contacts"),
+        Some(&session),
+        &format!(
+            "csrf={}&name=Luc%C3%ADa+Ortega&email=lucia%40contoso.example&role=&language=es",
+            page.csrf()
+        ),
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let lucia = store
+        .contacts(p)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.email.as_str() == "lucia@contoso.example")
+        .expect("the contact is added");
+    assert_eq!(lucia.language, Some(Language::Es));
+}

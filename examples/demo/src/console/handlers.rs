@@ -412,6 +412,7 @@ impl Console {
                             .map(when)
                             .unwrap_or_default(),
                         role: s(c, "role"),
+                        language: s(c, "language"),
                         awaiting: c.get("awaiting_approval").and_then(Value::as_bool) == Some(true),
                     })
                     .collect();
@@ -1429,6 +1430,7 @@ impl Console {
             "name": field(form, "name"),
             "email": field(form, "email"),
             "role": field(form, "role"),
+            "language": non_empty(field(form, "language")),
         });
         let added = self
             .api
@@ -1540,11 +1542,12 @@ impl Console {
             }
             "edit" => {
                 let current = self.api.get(key, &path).await?;
-                // An empty role clears it.
+                // An empty role clears it; an empty language lets the browser decide.
                 let body = json!({
                     "name": field(form, "name"),
                     "email": field(form, "email"),
                     "role": field(form, "role"),
+                    "language": non_empty(field(form, "language")),
                 });
                 let result = self
                     .api

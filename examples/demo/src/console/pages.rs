@@ -311,6 +311,9 @@ pub struct ContactRow {
     pub last_access: String,
     /// The role staff gave them ("billing"; empty: none).
     pub role: String,
+    /// The language staff set for their pages and emails (`en`, `es`; empty: their
+    /// browser's).
+    pub language: String,
     /// Invited by a colleague and waiting for staff to approve or decline.
     pub awaiting: bool,
 }
@@ -389,6 +392,14 @@ pub struct LogRow {
     /// Extra detail (who, from where).
     pub detail: String,
 }
+
+/// The languages staff can set for a contact (the API's codes), with the choice of
+/// none first: then the contact's browser decides.
+pub const LANGUAGES: [(&str, &str); 3] = [
+    ("", "Their browser's language"),
+    ("en", "English"),
+    ("es", "Español (Spanish)"),
+];
 
 /// A portal, one tab at a time.
 #[derive(Template)]

@@ -77,6 +77,8 @@ struct Walk {
     tasks: Vec<(String, TaskId)>,
     /// What the test typed or the MSP wrote: shown as typed in every language.
     typed: BTreeSet<String>,
+    /// The colleague a task is handed to.
+    ann: String,
 }
 
 impl Walk {
@@ -118,7 +120,8 @@ impl Walk {
             ("sign_open".to_owned(), sign),
             ("hand_off".to_owned(), hand),
         ]);
-        h.service
+        let ann = h
+            .service
             .add_contact(
                 &h.staff,
                 h.portal.id,
@@ -126,7 +129,9 @@ impl Walk {
                 "ann@contoso.example",
             )
             .await
-            .unwrap();
+            .unwrap()
+            .id
+            .to_string();
         h.service
             .attach_file(
                 &h.staff,
@@ -154,6 +159,7 @@ impl Walk {
             "Microsoft 365",
             "Google Workspace",
             "Dentrix",
+            "Dentrix, Other",
             "QuickBooks",
             "Other",
             "Intros; timeline, access",
@@ -165,6 +171,7 @@ impl Walk {
             "The one named fw-admin.",
             "Our admin is away",
             "Two more weeks are fine.",
+            "We need the call before the migration.",
             "A photo is fine. Thanks!",
             "Here it is.",
             "Dates are fine by us.",
@@ -182,6 +189,7 @@ impl Walk {
             es,
             tasks,
             typed,
+            ann,
         }
     }
 
@@ -294,7 +302,7 @@ impl Walk {
             &[("comment", "Here it is.")],
         )
         .await;
-        // Meeting: a due date declined without a note.
+        // Meeting: a due date declined (a refusal always says why).
         let meeting = task("meeting");
         self.post(
             &format!("{meeting}/due-date"),
@@ -302,7 +310,14 @@ impl Walk {
         )
         .await;
         h.service
-            .decide_due_date(staff, p, self.task("meeting"), 1, false, None)
+            .decide_due_date(
+                staff,
+                p,
+                self.task("meeting"),
+                1,
+                false,
+                Some("We need the call before the migration."),
+            )
             .await
             .unwrap();
         // Survey submitted, training completed.
@@ -406,18 +421,9 @@ impl Walk {
         // Hand-off: taken on, then handed to Ann.
         let hand = task("hand_off");
         self.post(&format!("{hand}/claim"), &[]).await;
-        let ann = h
-            .store
-            .portal_snapshot(p)
-            .await
-            .unwrap()
-            .contacts
-            .into_iter()
-            .find(|c| c.name == "Ann Colleague")
-            .unwrap();
         self.post(
             &format!("{hand}/hand-off"),
-            &[("to", &ann.id.to_string()), ("note", "")],
+            &[("to", &self.ann), ("note", "")],
         )
         .await;
     }
@@ -426,6 +432,31 @@ impl Walk {
     async fn data(&self, pages: &[(String, String, String)]) -> BTreeSet<String> {
         let mut data = data_of(&self.h).await;
         data.extend(self.typed.iter().cloned());
+        let company = &self.h.portal.branding.company_name;
+        for (_, task) in &self.tasks {
+            // The page's <title>: the task's title and the company, joined by a dot.
+            let title = &self
+                .h
+                .service
+                .staff_task(&self.h.staff, self.h.portal.id, *task)
+                .await
+                .unwrap()
+                .title;
+            data.insert(format!("{title} · {company}"));
+            // The thread is stored text: what people wrote, and the lines the core
+            // writes into it when a client is stuck or hands a task on (stored in
+            // English, see the report).
+            for c in self
+                .h
+                .store
+                .comments(self.h.portal.id, *task)
+                .await
+                .unwrap()
+            {
+                data.insert(c.author.name().to_owned());
+                data.insert(c.body.split_whitespace().collect::<Vec<_>>().join(" "));
+            }
+        }
         // SHA-256 fingerprints are codes, not words.
         for (_, en, _) in pages {
             data.extend(

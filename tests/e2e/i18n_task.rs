@@ -14,7 +14,7 @@ use bytes::Bytes;
 use http::Method;
 use portal_core::TaskId;
 use portal_core::blob::stream_of;
-use portal_core::model::{DocumentRef, Side, TaskKind};
+use portal_core::model::{DocumentRef, RequestedDocument, Side, TaskKind};
 use portal_core::workflow::documents::Verdict;
 use portal_tests::multipart::{Part, content_type, multipart, upload_form};
 use portal_tests::{Browser, Harness, Options};
@@ -114,7 +114,47 @@ impl Walk {
         )
         .await;
         let hand = add_task(&h, "Collect the Wi-Fi passwords", TaskKind::Standard).await;
+        let locked = add_task(
+            &h,
+            "Share the backup account",
+            TaskKind::CredentialHandoff { api_key: false },
+        )
+        .await;
+        let version = h
+            .service
+            .plan(&h.staff, h.portal.id)
+            .await
+            .unwrap()
+            .task(locked)
+            .unwrap()
+            .version;
+        h.service
+            .edit_task(
+                &h.staff,
+                h.portal.id,
+                locked,
+                version,
+                portal_core::workflow::plan::TaskEdit {
+                    waits_on: Some(vec![h.tasks["checklist"]]),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let unscheduled =
+            add_task(&h, "Quarterly review", TaskKind::Meeting { schedule: None }).await;
+        let review = add_task(
+            &h,
+            "Upload the floor plan",
+            TaskKind::DocumentUpload {
+                documents: vec![RequestedDocument::new("floor", "Floor plan")],
+            },
+        )
+        .await;
         tasks.extend([
+            ("locked".to_owned(), locked),
+            ("meeting_unscheduled".to_owned(), unscheduled),
+            ("upload_in_review".to_owned(), review),
             ("credentials".to_owned(), credentials),
             ("drops".to_owned(), drops),
             ("sign_open".to_owned(), sign),
@@ -165,6 +205,7 @@ impl Walk {
             "Intros; timeline, access",
             "firewall.conf",
             "old-backup.conf",
+            "floor-plan.pdf",
             "diagram.pdf",
             "This diagram is from 2019. Please send the current one.",
             "Which admin account?",
@@ -365,6 +406,13 @@ impl Walk {
             )
             .await
             .unwrap();
+        // A file waiting for the MSP's review.
+        let csrf = check_csrf(&self.en).await;
+        self.send_file(
+            &format!("{}/documents/floor", task("upload_in_review")),
+            upload_form(&csrf, "floor-plan.pdf", b"%PDF-1.7\n% floor plan\n%%EOF\n"),
+        )
+        .await;
         // Approval: the shared document opened, then rejected with a comment.
         let approval = task("approval");
         let page = self.en.get(&approval).await;
@@ -418,6 +466,23 @@ impl Walk {
             .unwrap();
         self.post(&format!("{drops}/drops/{}/delete", gone.id), &[])
             .await;
+        // The MSP downloaded the kept file and purged the credentials.
+        let kept = h
+            .store
+            .dropped_files(p, self.task("drops"))
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|f| f.name == "firewall.conf")
+            .unwrap();
+        h.service
+            .download_dropped_file(staff, p, kept.id)
+            .await
+            .unwrap();
+        h.service
+            .purge_credentials(staff, p, self.task("credentials"))
+            .await
+            .unwrap();
         // Hand-off: taken on, then handed to Ann.
         let hand = task("hand_off");
         self.post(&format!("{hand}/claim"), &[]).await;
@@ -573,6 +638,31 @@ async fn every_task_page_is_complete_in_spanish() {
             "Eliminado: ya no está disponible.",
         ),
         ("drops", "expires in 7 days", "caduca en 7 días"),
+        (
+            "drops",
+            "Downloaded by your onboarding team",
+            "Descargado por su equipo",
+        ),
+        (
+            "credentials",
+            "has since deleted them",
+            "ya las ha eliminado",
+        ),
+        (
+            "upload_in_review",
+            "Waiting for Acme MSP to review",
+            "Pendiente de revisión por Acme MSP",
+        ),
+        (
+            "locked",
+            "once what it waits for is done",
+            "cuando esté terminado lo que la precede",
+        ),
+        (
+            "meeting_unscheduled",
+            "will schedule this meeting",
+            "programará esta reunión",
+        ),
         ("hand_off", "With Ann Colleague", "A cargo de Ann Colleague"),
         ("training", "✓ Completed by", "✓ Completada por"),
     ] {

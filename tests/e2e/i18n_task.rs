@@ -475,7 +475,8 @@ impl Walk {
             .into_iter()
             .find(|f| f.name == "firewall.conf")
             .unwrap();
-        h.service
+        let (_file, _content) = h
+            .service
             .download_dropped_file(staff, p, kept.id)
             .await
             .unwrap();

@@ -13,6 +13,7 @@ use portal_core::workflow::video::parse_video_url;
 use portal_core::workflow::{Actor, Comment};
 
 use portal_core::filedrop::DroppedFile;
+use portal_core::i18n::{Arg, Language, Msg, Texts};
 use portal_core::scan::UnscannablePolicy;
 use portal_core::service::SubmittedCredentials;
 use portal_core::workflow::documents::DocumentRow;
@@ -125,8 +126,8 @@ pub struct ItemView {
 pub struct DecisionView {
     /// Approved or rejected.
     pub approved: bool,
-    /// The decider's email.
-    pub email: String,
+    /// "✓ Approved by … (email) on …", one message so the language orders it.
+    pub line: Msg,
     /// Who, when, comment.
     pub info: DoneInfo,
     /// The shared documents the decision was taken on: name and SHA-256.
@@ -174,8 +175,8 @@ pub struct DropView {
     pub expires: String,
     /// "Downloaded by your onboarding team on …", once it was.
     pub downloaded: Option<String>,
-    /// "Deleted" or "Expired": no longer available.
-    pub gone: Option<&'static str>,
+    /// "Deleted: no longer available." or "Expired: …".
+    pub gone: Option<String>,
     /// Whether the Delete button is offered (available, not downloaded).
     pub deletable: bool,
 }
@@ -194,52 +195,57 @@ pub struct DropsBlock {
 }
 
 /// "6 days 23 hours", "5 hours 12 minutes", "3 minutes", "less than a minute": the time
-/// left, to the two largest units (the exact expiry is shown next to it).
-pub fn time_left(d: TimeDelta) -> String {
+/// left, to the two largest units (the exact expiry is shown next to it), in `t`'s
+/// language with its plurals.
+pub fn time_left(d: TimeDelta, t: Texts) -> String {
     let total = d.num_seconds();
     let (days, hours, minutes) = (total / 86_400, total / 3_600 % 24, total / 60 % 60);
-    let unit = |n: i64, noun: &str| wording::count(n, noun);
+    let unit = |n: i64, key: &str| t.text_with(key, &[("count", Arg::Number(n))]);
+    let (days_key, hours_key, minutes_key) = ("count-days", "count-hours", "count-minutes");
     if days > 0 {
         if hours > 0 {
-            format!("{} {}", unit(days, "day"), unit(hours, "hour"))
+            format!("{} {}", unit(days, days_key), unit(hours, hours_key))
         } else {
-            unit(days, "day")
+            unit(days, days_key)
         }
     } else if hours > 0 {
         if minutes > 0 {
-            format!("{} {}", unit(hours, "hour"), unit(minutes, "minute"))
+            format!("{} {}", unit(hours, hours_key), unit(minutes, minutes_key))
         } else {
-            unit(hours, "hour")
+            unit(hours, hours_key)
         }
     } else if minutes > 0 {
-        unit(minutes, "minute")
+        unit(minutes, minutes_key)
     } else {
-        "less than a minute".to_owned()
+        t.text("time-left-under-a-minute")
     }
 }
 
-fn drop_view(f: &DroppedFile, now: DateTime<Utc>, zone: TimeZone) -> DropView {
-    let gone = if f.deleted.is_some() {
-        Some("Deleted")
+fn drop_view(f: &DroppedFile, now: DateTime<Utc>, zone: TimeZone, t: Texts) -> DropView {
+    let state = if f.deleted.is_some() {
+        Some("deleted")
     } else if f.available(now) {
         None
     } else {
-        Some("Expired")
+        Some("expired")
     };
+    let gone = state.map(|s| t.text_with("drop-gone", &[("state", s.into())]));
     DropView {
         id: f.id.to_string(),
         name: f.name.clone(),
-        size: wording::bytes(f.size),
+        size: wording::bytes_in(f.size, t.language),
         left: f
             .time_left(now)
-            .map(|d| format!("expires in {}", time_left(d))),
-        expires: when(f.expires_at, zone),
-        downloaded: f
-            .downloaded
-            .as_ref()
-            .map(|d| format!("Downloaded by your onboarding team on {}", when(d.at, zone))),
+            .map(|d| t.text_with("drop-expires-in", &[("left", time_left(d, t).into())])),
+        expires: when_in(f.expires_at, zone, t.language),
+        downloaded: f.downloaded.as_ref().map(|d| {
+            t.text_with(
+                "drop-downloaded",
+                &[("time", when_in(d.at, zone, t.language).into())],
+            )
+        }),
+        deletable: state.is_none() && f.downloaded.is_none(),
         gone,
-        deletable: gone.is_none() && f.downloaded.is_none(),
     }
 }
 
@@ -299,17 +305,14 @@ pub struct CommentView {
 pub struct DueRequestView {
     /// The date asked for, in words.
     pub to: String,
-    /// When they asked, in the contact's zone, named.
-    pub at: String,
-    /// Who asked.
-    pub by: String,
-    /// Why.
-    pub reason: String,
+    /// "Asked by Dana on …: “reason”": who asked, when (in the contact's zone,
+    /// named) and why.
+    pub asked: String,
     /// "Waiting for Northwind IT", "Approved", "Declined".
     pub status: String,
     /// "pending", "approved", "declined" (the pill's class).
     pub slug: &'static str,
-    /// "by Sam on …: “note”" once decided.
+    /// "Approved by Sam on …: “note”" once decided.
     pub decided: Option<String>,
 }
 
@@ -321,6 +324,9 @@ pub struct HelpView {
     pub company: String,
     /// The open report: "You said … on …", with its reason.
     pub stuck: Option<DoneInfo>,
+    /// The open report as the page says it ("Waiting for … to help. You said …"),
+    /// one message so the language orders its parts.
+    pub stuck_line: Option<Msg>,
     /// The last report, cleared: who answered and when (their answer is in the
     /// thread and shown here too).
     pub cleared: Option<DoneInfo>,
@@ -349,9 +355,10 @@ impl HelpView {
     }
 }
 
-fn help_view(input: &TaskPageInput<'_>, zone: TimeZone) -> HelpView {
+fn help_view(input: &TaskPageInput<'_>, zone: TimeZone, t: Texts) -> HelpView {
     use portal_core::workflow::{due_dates, stuck};
     let task = input.task;
+    let language = t.language;
     let open = !matches!(task.status, TaskStatus::Completed) && task.assignee == Side::Client;
     let report = stuck::open_report(task).filter(|_| open);
     let cleared = task
@@ -359,7 +366,7 @@ fn help_view(input: &TaskPageInput<'_>, zone: TimeZone) -> HelpView {
         .stuck
         .last()
         .and_then(|r| r.cleared.as_ref())
-        .map(|c| done(&c.by, c.at, c.answer.as_ref(), zone));
+        .map(|c| done(&c.by, c.at, c.answer.as_ref(), zone, language));
     let value = |name: &str| {
         input
             .help_values
@@ -373,9 +380,24 @@ fn help_view(input: &TaskPageInput<'_>, zone: TimeZone) -> HelpView {
         .iter()
         .filter_map(|(k, v)| k.strip_prefix("help:").map(|f| (f.to_owned(), v.clone())))
         .collect();
+    let stuck = report.map(|r| done(&r.by, r.at, Some(&r.reason), zone, language));
+    let stuck_line = stuck.as_ref().map(|st| {
+        let mut args = vec![
+            ("company", Arg::from(input.company)),
+            ("time", Arg::from(&st.at)),
+        ];
+        match &st.notes {
+            Some(reason) => {
+                args.push(("reason", Arg::from(reason)));
+                t.with("help-stuck-waiting-reason", &args)
+            }
+            None => t.with("help-stuck-waiting", &args),
+        }
+    });
     HelpView {
         company: input.company.to_owned(),
-        stuck: report.map(|r| done(&r.by, r.at, Some(&r.reason), zone)),
+        stuck,
+        stuck_line,
         cleared: if report.is_some() { None } else { cleared },
         can_report: open && task.status != TaskStatus::Blocked && report.is_none(),
         can_request: open && due_dates::pending(task).is_none(),
@@ -386,24 +408,42 @@ fn help_view(input: &TaskPageInput<'_>, zone: TimeZone) -> HelpView {
             .iter()
             .rev()
             .map(|r| {
-                let (status, slug) = match &r.decision {
-                    None => (format!("Waiting for {}", input.company), "pending"),
-                    Some(d) if d.approved => ("Approved".to_owned(), "approved"),
-                    Some(_) => ("Declined".to_owned(), "declined"),
+                let slug = match &r.decision {
+                    None => "pending",
+                    Some(d) if d.approved => "approved",
+                    Some(_) => "declined",
                 };
+                let status = t.text_with(
+                    "due-request-status",
+                    &[("status", slug.into()), ("company", input.company.into())],
+                );
+                let at = when_in(r.at, zone, language);
+                let asked = t.text_with(
+                    "due-request-asked",
+                    &[
+                        ("name", r.by.name().into()),
+                        ("time", Arg::from(&at)),
+                        ("reason", Arg::from(&r.reason)),
+                    ],
+                );
                 DueRequestView {
-                    to: wording::date(r.to),
-                    at: when(r.at, zone),
-                    by: r.by.name().to_owned(),
-                    reason: r.reason.clone(),
+                    to: wording::date_in(r.to, language),
+                    asked,
                     status,
                     slug,
                     decided: r.decision.as_ref().map(|d| {
-                        let mut text = format!("by {} on {}", d.by.name(), when(d.at, zone));
-                        if let Some(n) = &d.note {
-                            text.push_str(&format!(": “{n}”"));
+                        let mut args = vec![
+                            ("approved", Arg::from(if d.approved { "yes" } else { "no" })),
+                            ("name", d.by.name().into()),
+                            ("time", when_in(d.at, zone, language).into()),
+                        ];
+                        match &d.note {
+                            Some(note) => {
+                                args.push(("note", Arg::from(note)));
+                                t.text_with("due-request-decided-note", &args)
+                            }
+                            None => t.text_with("due-request-decided", &args),
                         }
-                        text
                     }),
                 }
             })
@@ -498,25 +538,76 @@ pub struct TeamActions {
     pub hand_off_error: Option<String>,
 }
 
-fn done(by: &Actor, at: DateTime<Utc>, notes: Option<&String>, zone: TimeZone) -> DoneInfo {
+fn done(
+    by: &Actor,
+    at: DateTime<Utc>,
+    notes: Option<&String>,
+    zone: TimeZone,
+    language: Language,
+) -> DoneInfo {
     DoneInfo {
         by: by.name().to_owned(),
-        at: when(at, zone),
+        at: when_in(at, zone, language),
         notes: notes.cloned(),
     }
 }
 
+/// A meeting's clock time on the 12-hour dial the meeting line uses ("9:00 AM",
+/// "9:00 a. m."), the words from the catalog.
+fn meeting_clock<Z: chrono::TimeZone>(at: &DateTime<Z>, t: Texts) -> String {
+    use chrono::Timelike;
+    let (pm, hour) = at.hour12();
+    t.text_with(
+        "meeting-clock",
+        &[
+            ("hour", hour.into()),
+            ("minute", format!("{:02}", at.minute()).into()),
+            ("ampm", if pm { "pm" } else { "am" }.into()),
+        ],
+    )
+}
+
 /// The meeting's time in the contact's zone, with the zone named (whatever zone the
-/// MSP scheduled it in: the contact joins from where they are).
-pub fn meeting_view(s: &MeetingSchedule, ics_href: String, zone: TimeZone) -> MeetingView {
+/// MSP scheduled it in: the contact joins from where they are), in `t`'s language:
+/// the day written out in full, as an invitation reads.
+pub fn meeting_view(
+    s: &MeetingSchedule,
+    ics_href: String,
+    zone: TimeZone,
+    t: Texts,
+) -> MeetingView {
+    use chrono::Datelike;
     let end = s.starts_at + TimeDelta::minutes(i64::from(s.duration_minutes));
     let start = s.starts_at.with_timezone(&zone.tz());
     let end = end.with_timezone(&zone.tz());
-    let when = format!(
-        "{} – {} {}",
-        start.format("%A %-d %B %Y, %-I:%M %p"),
-        end.format("%-I:%M %p"),
-        end.format("%Z")
+    let date = t.text_with(
+        "meeting-date",
+        &[
+            (
+                "weekday",
+                t.text_with(
+                    "meeting-weekday",
+                    &[("weekday", start.weekday().number_from_monday().into())],
+                )
+                .into(),
+            ),
+            ("day", start.day().to_string().into()),
+            (
+                "month",
+                t.text_with("meeting-month", &[("month", start.month().into())])
+                    .into(),
+            ),
+            ("year", start.year().to_string().into()),
+        ],
+    );
+    let when = t.text_with(
+        "meeting-range",
+        &[
+            ("date", date.into()),
+            ("start", meeting_clock(&start, t).into()),
+            ("end", meeting_clock(&end, t).into()),
+            ("zone", end.format("%Z").to_string().into()),
+        ],
     );
     // The IANA name after the abbreviation, unless they are the same ("UTC").
     let zone = if end.format("%Z").to_string() == zone.name() {
@@ -524,11 +615,14 @@ pub fn meeting_view(s: &MeetingSchedule, ics_href: String, zone: TimeZone) -> Me
     } else {
         zone.name().to_owned()
     };
+    let count = |key: &str, n: u32| t.text_with(key, &[("count", n.into())]);
     let duration = match (s.duration_minutes / 60, s.duration_minutes % 60) {
-        (0, m) => format!("{m} minutes"),
-        (1, 0) => "1 hour".to_owned(),
-        (h, 0) => format!("{h} hours"),
-        (h, m) => format!("{h} h {m} min"),
+        (0, m) => count("count-minutes", m),
+        (h, 0) => count("count-hours", h),
+        (h, m) => t.text_with(
+            "meeting-duration-hm",
+            &[("hours", h.into()), ("minutes", m.into())],
+        ),
     };
     MeetingView {
         when,
@@ -705,16 +799,12 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
         && !locked
         && !matches!(task.status, TaskStatus::Completed | TaskStatus::Blocked);
     let can_untick = !locked && portal_core::workflow::actions::client_may_untick(task).is_ok();
+    let t = c.t;
+    let language = t.language;
     let readonly_reason = if !client_task {
-        Some(format!(
-            "{} does this task. You can follow its progress and comment here.",
-            input.company
-        ))
+        Some(t.text_with("task-readonly-msp", &[("company", input.company.into())]))
     } else if locked {
-        Some(
-            "You can do this task once what it waits for is done; you can comment here meanwhile."
-                .to_owned(),
-        )
+        Some(t.text("task-readonly-locked"))
     } else {
         None
     };
@@ -722,12 +812,12 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
     input.marks.mark(&mut task_card, task, c.t.language);
     let base = format!("{}/tasks/{}", input.prefix, task.id);
     let zone = c.zone;
-    let help = help_view(&input, zone);
+    let help = help_view(&input, zone, t);
     let team = team_actions(&input, can_act, &base);
     let completion = e
         .completion
         .as_ref()
-        .map(|d| done(&d.by, d.at, d.notes.as_ref(), zone));
+        .map(|d| done(&d.by, d.at, d.notes.as_ref(), zone, language));
     let shared: Vec<super::documents::SharedView> = input
         .shared
         .iter()
@@ -782,11 +872,11 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
             .map(|c| CommentView {
                 author: c.author.name().to_owned(),
                 side: match c.author.side() {
-                    Side::Client => "Client".to_owned(),
+                    Side::Client => t.text("comments-side-client"),
                     Side::Msp => input.company.to_owned(),
                 },
                 staff: c.author.side() == Side::Msp,
-                at: when(c.at, zone),
+                at: when_in(c.at, zone, language),
                 body: c.body.clone(),
             })
             .collect(),
@@ -797,7 +887,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
             page.meeting = Some(
                 schedule
                     .as_ref()
-                    .map(|s| meeting_view(s, format!("{base}/invite.ics"), zone)),
+                    .map(|s| meeting_view(s, format!("{base}/invite.ics"), zone, t)),
             );
         }
         TaskKind::Training { video_url } => {
@@ -813,7 +903,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                 .answers_saved
                 .as_ref()
                 .filter(|_| completion.is_none())
-                .map(|m| when(m.at, zone));
+                .map(|m| when_in(m.at, zone, language));
             page.survey = Some((
                 question_views(task, questions, input.submitted, &input.field_errors),
                 completion,
@@ -826,7 +916,10 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                 .map(|i| ItemView {
                     id: i.id.clone(),
                     label: i.label.clone(),
-                    checked: e.checked.get(&i.id).map(|m| done(&m.by, m.at, None, zone)),
+                    checked: e
+                        .checked
+                        .get(&i.id)
+                        .map(|m| done(&m.by, m.at, None, zone, language)),
                 })
                 .collect();
             let checked = views.iter().filter(|v| v.checked.is_some()).count();
@@ -835,10 +928,18 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
         TaskKind::Approval { document } => {
             let decision = e.decision.as_ref().map(|d| DecisionView {
                 approved: d.approved,
-                email: d.email.to_string(),
+                line: t.with(
+                    "approval-decided",
+                    &[
+                        ("approved", if d.approved { "yes" } else { "no" }.into()),
+                        ("name", Arg::from(&d.name)),
+                        ("email", d.email.to_string().into()),
+                        ("time", when_in(d.at, zone, language).into()),
+                    ],
+                ),
                 info: DoneInfo {
                     by: d.name.clone(),
-                    at: when(d.at, zone),
+                    at: when_in(d.at, zone, language),
                     notes: d.comment.clone(),
                 },
                 documents: d
@@ -884,8 +985,8 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                     name: d.name.clone(),
                     label: format!(
                         "{}, {}",
-                        d.file_type.label(),
-                        portal_core::wording::bytes(d.size)
+                        d.file_type.label_in(language),
+                        wording::bytes_in(d.size, language)
                     ),
                     href: format!("{}/document", page.action_base),
                     download_href: format!("{}/document?download=1", page.action_base),
@@ -895,7 +996,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                 consent: portal_core::signatures::consent_text(task).to_owned(),
                 signed: input
                     .signature
-                    .map(|s| done(&s.signer, s.signed_at, None, zone)),
+                    .map(|s| done(&s.signer, s.signed_at, None, zone, language)),
                 certificate_href: format!("{}/certificate", page.action_base),
                 error_field: input.signature_error,
             });
@@ -905,7 +1006,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                 api_key: *api_key,
                 submitted: input
                     .credentials
-                    .map(|s| done(&s.by, s.at, None, zone))
+                    .map(|s| done(&s.by, s.at, None, zone, language))
                     .or(completion),
                 purged: input.credentials.is_some_and(|s| s.purged),
                 error_field: input.credential_error,
@@ -916,10 +1017,10 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                 files: input
                     .drops
                     .iter()
-                    .map(|f| drop_view(f, input.now, zone))
+                    .map(|f| drop_view(f, input.now, zone, t))
                     .collect(),
-                keep: wording::count(i64::from(*expires_after_days), "day"),
-                max: wording::bytes(portal_core::filedrop::MAX_DROP_BYTES),
+                keep: t.text_with("count-days", &[("count", (*expires_after_days).into())]),
+                max: wording::bytes_in(portal_core::filedrop::MAX_DROP_BYTES, language),
                 max_bytes: portal_core::filedrop::MAX_DROP_BYTES,
             });
         }
@@ -969,7 +1070,7 @@ mod time_left_tests {
 
     #[test]
     fn time_left_reads_in_its_two_largest_units() {
-        let d = |s: i64| time_left(TimeDelta::seconds(s));
+        let d = |s: i64| time_left(TimeDelta::seconds(s), Texts::new(Language::En));
         assert_eq!(d(7 * 86_400 - 1800), "6 days 23 hours");
         assert_eq!(d(7 * 86_400), "7 days");
         assert_eq!(d(86_400 + 59), "1 day");
@@ -978,5 +1079,48 @@ mod time_left_tests {
         assert_eq!(d(3 * 60 + 59), "3 minutes");
         assert_eq!(d(59), "less than a minute");
         assert_eq!(d(1), "less than a minute");
+    }
+}
+
+#[cfg(test)]
+mod language_tests {
+    use super::*;
+
+    fn schedule(minutes: u32) -> MeetingSchedule {
+        let starts = "2026-11-28T15:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        MeetingSchedule::new(starts, "America/Chicago", minutes, None, None)
+    }
+
+    #[test]
+    fn time_left_reads_in_spanish_with_its_plurals() {
+        let d = |s: i64| time_left(TimeDelta::seconds(s), Texts::new(Language::Es));
+        assert_eq!(d(7 * 86_400 - 1800), "6 días 23 horas");
+        assert_eq!(d(86_400 + 59), "1 día");
+        assert_eq!(d(3600 + 60), "1 hora 1 minuto");
+        assert_eq!(d(59), "menos de un minuto");
+    }
+
+    #[test]
+    fn a_meeting_reads_in_the_contacts_language() {
+        let zone = TimeZone::parse("America/Chicago").unwrap();
+        let en = meeting_view(&schedule(45), String::new(), zone, Texts::new(Language::En));
+        assert_eq!(en.when, "Saturday 28 November 2026, 9:00 AM – 9:45 AM CST");
+        assert_eq!(en.duration, "45 minutes");
+        let es = meeting_view(&schedule(90), String::new(), zone, Texts::new(Language::Es));
+        assert_eq!(
+            es.when,
+            "sábado 28 de noviembre de 2026, 9:00 a. m. – 10:30 a. m. CST"
+        );
+        assert_eq!(es.duration, "1 h 30 min");
+        let es = meeting_view(&schedule(60), String::new(), zone, Texts::new(Language::Es));
+        assert_eq!(es.duration, "1 hora");
+        let en = meeting_view(
+            &schedule(120),
+            String::new(),
+            zone,
+            Texts::new(Language::En),
+        );
+        assert_eq!(en.duration, "2 hours");
+        assert_eq!(en.zone, "America/Chicago");
     }
 }

@@ -708,18 +708,7 @@ async fn spanish_task_snapshots() {
     let approval = b.get(&format!("/tasks/{}", h.tasks["approval"])).await;
     assert_eq!(checklist.status, 200);
     assert_eq!(approval.status, 200);
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(r#"nonce="[0-9a-f]{32}""#, r#"nonce="[nonce]""#);
-    s.add_filter(
-        r#"name="csrf" value="[A-Za-z0-9_-]{43}""#,
-        r#"name="csrf" value="[csrf]""#,
-    );
-    s.add_filter(
-        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-        "[uuid]",
-    );
-    s.set_prepend_module_to_snapshot(false);
-    let _guard = s.bind_to_scope();
+    let _guard = super::snapshots::settings().bind_to_scope();
     insta::assert_snapshot!("es_task_checklist", checklist.body);
     insta::assert_snapshot!("es_task_approval_gated", approval.body);
 }

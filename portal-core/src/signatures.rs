@@ -27,6 +27,7 @@ use crate::audit::{canonical_time, hash_hex};
 use crate::blob::keyring::WrappedKey;
 use crate::error::{Error, Result};
 use crate::files::FileType;
+use crate::i18n::Language;
 use crate::ids::{BlobId, PortalId, TaskId, TenantId};
 use crate::model::{Side, Task, TaskKind};
 use crate::workflow::{ActivityEntry, ActivityKind, Actor, Completion, TaskChange};
@@ -58,14 +59,16 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-/// The consent statement of a signature task: the task's own wording, or
-/// [`DEFAULT_CONSENT`].
-pub fn consent_text(task: &Task) -> &str {
+/// The consent statement of a signature task as a signer reading `language` sees it,
+/// and as it is recorded when they sign: the task's own wording (the MSP wrote it in
+/// one language), or the catalog's default statement in `language` (in English,
+/// [`DEFAULT_CONSENT`]).
+pub fn consent_text(task: &Task, language: Language) -> String {
     match &task.kind {
         TaskKind::Signature {
             consent: Some(c), ..
-        } if !c.trim().is_empty() => c,
-        _ => DEFAULT_CONSENT,
+        } if !c.trim().is_empty() => c.clone(),
+        _ => crate::i18n::text(language, "signature-default-consent"),
     }
 }
 

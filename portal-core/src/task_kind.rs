@@ -35,9 +35,9 @@ pub enum TaskKind {
     Signature {
         /// The document to review and sign, if any.
         document: Option<DocumentRef>,
-        /// The MSP's own consent statement for this task; `None`: the default
-        /// ([`crate::signatures::DEFAULT_CONSENT`]). Per task, because the wording
-        /// usually depends on what is signed.
+        /// The MSP's own consent statement for this task; `None`: the default, in
+        /// the signer's language ([`crate::signatures::consent_text`]). Per task,
+        /// because the wording usually depends on what is signed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         consent: Option<String>,
     },

@@ -619,3 +619,49 @@ async fn the_document_to_sign_is_shown_signed_by_hash_and_verified() {
         .expect("the attachment is in the audit chain");
     assert_eq!(attach.entry.field("sha256"), Some(hash.as_str()));
 }
+
+/// The default consent statement is shown in the signer's language and recorded word
+/// for word as shown: a Spanish reader signs the Spanish statement, and the form's
+/// language wins over a language that changed between reading and signing.
+#[tokio::test]
+async fn the_default_consent_is_recorded_in_the_language_it_was_read_in() {
+    use portal_core::i18n::{Language, text};
+    let h = Harness::start(Options::memory()).await;
+    let mut b = h.browser();
+    b.accept_language = Some("es-ES,es;q=0.9".to_owned());
+    h.sign_in(&b).await;
+    let (task, path) = signature_task(&h, None).await;
+    let page = b.get(&path).await;
+    let spanish = text(Language::Es, "signature-default-consent");
+    assert_ne!(spanish, portal_core::signatures::DEFAULT_CONSENT);
+    assert!(page.text().contains(&spanish), "{}", page.body);
+    assert!(!page.text().contains("I agree that this is my electronic signature"));
+    assert!(
+        page.body
+            .contains(r#"<input type="hidden" name="consent_language" value="es">"#)
+    );
+    // The browser now asks for English, but the form was read in Spanish.
+    b.accept_language = Some("en-US".to_owned());
+    let signed = b
+        .post(
+            &format!("{path}/signature"),
+            &[
+                ("csrf", &page.csrf()),
+                ("typed_name", "Dana Client"),
+                ("consent", "1"),
+                ("consent_language", "es"),
+            ],
+        )
+        .await;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    let record = h.store.signature(h.portal.id, task).await.unwrap();
+    assert_eq!(record.consent_text, spanish);
+    assert!(
+        h.service
+            .signature_evidence(&h.staff, h.portal.id, task)
+            .await
+            .unwrap()
+            .verification
+            .intact()
+    );
+}

@@ -1064,6 +1064,7 @@ async fn a_signature_tasks_page_attaches_the_document_and_shows_the_signature() 
                 typed_name: None,
                 consent: true,
                 document_sha256: Some(hash.clone()),
+                consent_language: portal_core::i18n::Language::En,
             },
             portal_core::signatures::SigningContext {
                 ip: Some("203.0.113.9".into()),

@@ -124,6 +124,9 @@ signature-clear = Clear
 signature-or-type = Or, instead of drawing, type your name:
 signature-typed-name = Your full name
 signature-submit = Submit Signature
+# The consent statement when the MSP has not worded its own: recorded word for word
+# (and hashed) in the language the signer read it in.
+signature-default-consent = I agree that this is my electronic signature, that it is as valid as my handwritten signature, and that I have reviewed the document shown above, if there is one.
 
 ## Help: "I'm stuck" and due-date requests
 

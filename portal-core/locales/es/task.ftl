@@ -125,6 +125,9 @@ signature-clear = Borrar
 signature-or-type = O, en lugar de dibujarla, escriba su nombre:
 signature-typed-name = Su nombre completo
 signature-submit = Enviar firma
+# La declaración de consentimiento cuando el MSP no ha redactado la suya: se registra
+# literalmente (y con su hash) en el idioma en que la leyó el firmante.
+signature-default-consent = Acepto que esta es mi firma electrónica, que tiene la misma validez que mi firma manuscrita y que he revisado el documento mostrado arriba, si lo hay.
 
 ## Ayuda: "Necesito ayuda" y solicitudes de nueva fecha límite
 

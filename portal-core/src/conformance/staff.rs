@@ -360,6 +360,7 @@ async fn tenant_a(kit: &TestService) -> (TenantA, StaffContext) {
                 typed_name: None,
                 consent: true,
                 document_sha256: Some(crate::audit::hash_hex(&doc.sha256)),
+                consent_language: crate::i18n::Language::En,
             },
             crate::signatures::SigningContext::default(),
         )

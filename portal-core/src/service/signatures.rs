@@ -24,6 +24,7 @@ use crate::staff::{StaffContext, StaffRole};
 use crate::store::{ClientContext, TaskDecision};
 
 use super::PortalService;
+use crate::i18n::Language;
 use super::workflow::client_actor;
 
 /// What the client's form sends.
@@ -40,6 +41,9 @@ pub struct SignatureInput {
     /// presented one: the signature is refused (`Conflict`) unless it is still the
     /// task's document, so a document replaced meanwhile is never recorded as signed.
     pub document_sha256: Option<String>,
+    /// The language the page showed the consent statement in (the form says which):
+    /// the default statement is recorded in it, word for word as the signer read it.
+    pub consent_language: Language,
 }
 
 /// A signature with its evidence checked: the record, what recomputing each hash
@@ -158,7 +162,7 @@ impl PortalService {
             document: attached.as_ref().map(AttachedDocument::as_signed),
             mark,
             mark_sha256,
-            consent_text: consent_text(&current).to_owned(),
+            consent_text: consent_text(&current, input.consent_language),
         }
         .into_record();
         let audit = AuditEntry::new(

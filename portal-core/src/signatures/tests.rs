@@ -388,3 +388,47 @@ fn the_image_debug_shows_no_key_bytes() {
     assert!(shown.contains("key_id"));
     assert!(!shown.contains("[1, 1, 1"));
 }
+
+#[test]
+fn the_default_consent_reads_in_the_signers_language_and_own_wording_stays() {
+    use crate::i18n::Language;
+    let at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+    let mut task = Task {
+        for_role: None,
+        id: TaskId::from_uuid(uuid::Uuid::from_u128(3)),
+        portal_id: PortalId::from_uuid(uuid::Uuid::from_u128(2)),
+        phase_id: crate::ids::PhaseId::from_uuid(uuid::Uuid::from_u128(4)),
+        position: 0,
+        title: "Sign the MSA".into(),
+        description: String::new(),
+        assignee: Side::Client,
+        kind: TaskKind::Signature {
+            document: None,
+            consent: None,
+        },
+        status: crate::model::TaskStatus::Pending,
+        blocked_reason: None,
+        due_date: None,
+        evidence: Default::default(),
+        created_at: at,
+        updated_at: at,
+        version: 1,
+        assigned_to: Vec::new(),
+        waits_on: Vec::new(),
+        internal: false,
+    };
+    assert_eq!(consent_text(&task, Language::En), DEFAULT_CONSENT);
+    let es = consent_text(&task, Language::Es);
+    assert_ne!(es, DEFAULT_CONSENT);
+    assert!(es.starts_with("Acepto"), "{es}");
+    task.kind = TaskKind::Signature {
+        document: None,
+        consent: Some("I sign the MSA v3 electronically.".into()),
+    };
+    for language in Language::ALL {
+        assert_eq!(
+            consent_text(&task, language),
+            "I sign the MSA v3 electronically."
+        );
+    }
+}

@@ -281,6 +281,11 @@ impl PortalApp {
                 typed_name: field(&fields, "typed_name").map(str::to_owned),
                 consent: field(&fields, "consent") == Some("1"),
                 document_sha256: field(&fields, "document_sha256").map(str::to_owned),
+                // The page names the language it showed the statement in; a form
+                // without it (or with an unknown code) was shown in the request's.
+                consent_language: field(&fields, "consent_language")
+                    .and_then(portal_core::i18n::Language::from_code)
+                    .unwrap_or_else(|| req.language()),
             };
             drop(fields);
             let context = SigningContext {

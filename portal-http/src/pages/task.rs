@@ -993,7 +993,7 @@ pub fn task_page(c: Chrome, nav: PortalNav, input: TaskPageInput<'_>) -> TaskPag
                     inline: d.file_type == portal_core::files::FileType::Pdf,
                     sha256: portal_core::audit::hash_hex(&d.sha256),
                 }),
-                consent: portal_core::signatures::consent_text(task).to_owned(),
+                consent: portal_core::signatures::consent_text(task, language),
                 signed: input
                     .signature
                     .map(|s| done(&s.signer, s.signed_at, None, zone, language)),

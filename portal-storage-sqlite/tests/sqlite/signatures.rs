@@ -105,6 +105,7 @@ async fn signed() -> Signed {
                 typed_name: None,
                 consent: true,
                 document_sha256: Some(portal_core::audit::hash_hex(&doc.sha256)),
+                consent_language: portal_core::i18n::Language::En,
             },
             SigningContext::default(),
         )

@@ -768,6 +768,7 @@ async fn rotation_rewraps_every_kind_and_the_old_key_can_go() {
                 typed_name: None,
                 consent: true,
                 document_sha256: Some(portal_core::audit::hash_hex(&doc.sha256)),
+                consent_language: portal_core::i18n::Language::En,
             },
             portal_core::signatures::SigningContext::default(),
         )

@@ -498,11 +498,69 @@ impl Texts {
         message(self.language, key, args)
     }
 
+    /// The upload script's words ([`SCRIPT_TEXTS`]) in this language, as a JSON object
+    /// for a `<script type="application/json">` block: each message with its
+    /// arguments left as `{name}` slots the script fills in. `<`, `>` and `&` are
+    /// written as `\u003c`-style escapes, so the block cannot be closed by a message.
+    pub fn script_texts(&self) -> String {
+        let texts: std::collections::BTreeMap<&str, String> = SCRIPT_TEXTS
+            .iter()
+            .map(|(key, names)| {
+                let args: Vec<(&str, Arg)> = names
+                    .iter()
+                    .map(|name| (*name, Arg::Text(format!("{{{name}}}"))))
+                    .collect();
+                (*key, message(self.language, key, &args))
+            })
+            .collect();
+        serde_json::to_string(&texts)
+            .unwrap_or_else(|_| "{}".to_owned())
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('&', "\\u0026")
+    }
+
     /// The ISO code of the language, for `<html lang>`.
     pub fn lang(&self) -> &'static str {
         self.language.code()
     }
 }
+
+/// The messages the upload script (`documents.js`) shows, with the names of their
+/// arguments: the page hands them over through [`Texts::script_texts`].
+pub const SCRIPT_TEXTS: &[(&str, &[&str])] = &[
+    ("js-upload-of", &["name"]),
+    ("js-state-waiting", &[]),
+    ("js-state-uploading", &[]),
+    ("js-state-uploaded", &[]),
+    ("js-state-not-uploaded", &[]),
+    ("js-state-sending", &[]),
+    ("js-state-dropped", &[]),
+    ("js-state-not-dropped", &[]),
+    ("js-byte", &[]),
+    ("js-bytes", &["count"]),
+    ("js-too-large-doc", &["name", "size", "limit", "doc"]),
+    ("js-connection-doc", &["name", "doc"]),
+    ("js-flagged", &["name", "doc"]),
+    ("js-uploaded-doc", &["name", "doc"]),
+    ("js-upload-failed", &["status"]),
+    ("js-not-uploaded-doc", &["name", "doc", "detail"]),
+    ("js-too-large-drop", &["name", "size", "limit"]),
+    ("js-connection-drop", &["name"]),
+    ("js-dropped", &["name"]),
+    ("js-not-dropped", &["name"]),
+    ("js-wait-uploading", &[]),
+    ("js-wait-sending", &[]),
+    ("js-uploading-one", &["name"]),
+    ("js-uploading-many", &["count"]),
+    ("js-dropping-one", &["name"]),
+    ("js-dropping-many", &["count"]),
+    ("js-all-waiting", &[]),
+    ("js-extra-one", &["names"]),
+    ("js-extra-many", &["count", "names"]),
+    ("js-one-file", &["doc"]),
+    ("js-one-file-several", &["doc"]),
+];
 
 #[cfg(test)]
 mod tests {
@@ -598,6 +656,35 @@ mod tests {
             assert_eq!(Some(variables), es.get(key), "{key}: arguments differ");
         }
         assert!(en.len() > 10, "the catalog is loaded");
+    }
+
+    /// Every script text is in the catalog with exactly the arguments the list names
+    /// (so the script's slots are the message's), and every `js-` key is listed.
+    #[test]
+    fn the_script_texts_match_the_catalog() {
+        let en = keys_and_variables(Language::En);
+        for (key, names) in SCRIPT_TEXTS {
+            let names: BTreeSet<String> = names.iter().map(|n| (*n).to_owned()).collect();
+            assert_eq!(en.get(*key), Some(&names), "{key}");
+        }
+        let listed: BTreeSet<&str> = SCRIPT_TEXTS.iter().map(|(k, _)| *k).collect();
+        for key in en.keys().filter(|k| k.starts_with("js-")) {
+            assert!(
+                listed.contains(key.as_str()),
+                "{key} is not in SCRIPT_TEXTS"
+            );
+        }
+        let json = Texts::new(Language::Es).script_texts();
+        // Other tests record a missing key on purpose: only the script's count here.
+        assert!(missing().iter().all(|m| !m.key.starts_with("js-")));
+        let parsed: std::collections::BTreeMap<String, String> =
+            serde_json::from_str(&json).unwrap();
+        assert_eq!(parsed.len(), SCRIPT_TEXTS.len());
+        assert_eq!(
+            parsed["js-uploaded-doc"],
+            "{name} se ha subido para «{doc}». Ahora espera revisión."
+        );
+        assert!(!json.contains('<') && !json.contains('>') && !json.contains('&'));
     }
 
     #[test]

@@ -24,6 +24,20 @@
   const announcer = document.getElementById('upload-announcer');
   let busy = false;
 
+  // The words, in the page's language: the page hands the catalog's messages over in
+  // a JSON block (portal_core::i18n::Texts::script_texts) with {name} slots.
+  const texts = (() => {
+    try {
+      return JSON.parse(document.getElementById('portal-texts')?.textContent || '{}');
+    } catch {
+      return {};
+    }
+  })();
+  const lang = document.documentElement.lang || 'en';
+  function t(key, args = {}) {
+    return (texts[key] || key).replace(/\{([a-z]+)\}/g, (slot, name) => (name in args ? String(args[name]) : slot));
+  }
+
   function say(text) {
     if (!announcer || !text) return;
     // Emptied first, so the same words twice are announced twice.
@@ -33,9 +47,10 @@
     }, 100);
   }
 
-  // A size as the page writes it (binary units, like portal_core::wording::bytes).
+  // A size as the page writes it (binary units, like portal_core::wording::bytes_in),
+  // with the language's decimal mark.
   function size(n) {
-    if (n < 1024) return n === 1 ? '1 byte' : `${n} bytes`;
+    if (n < 1024) return n === 1 ? t('js-byte') : t('js-bytes', { count: n.toLocaleString(lang) });
     const units = ['KB', 'MB', 'GB', 'TB'];
     let v = n / 1024;
     let u = 0;
@@ -44,7 +59,8 @@
       u += 1;
     }
     const whole = v >= 10 || Math.round((v % 1) * 10) === 0;
-    return `${whole ? v.toFixed(0) : v.toFixed(1)} ${units[u]}`;
+    const digits = whole ? 0 : 1;
+    return `${v.toLocaleString(lang, { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false })} ${units[u]}`;
   }
 
   const hasFiles = (e) => Boolean(e.dataTransfer) && Array.from(e.dataTransfer.types || []).includes('Files');
@@ -133,10 +149,10 @@
     const bar = document.createElement('progress');
     bar.max = 100;
     bar.value = 0;
-    bar.setAttribute('aria-label', `Upload of ${file.name}`);
+    bar.setAttribute('aria-label', t('js-upload-of', { name: file.name }));
     const state = document.createElement('span');
     state.className = 'hint';
-    state.textContent = 'Waiting';
+    state.textContent = t('js-state-waiting');
     row.append(name, bar, state);
     rows.append(row);
     return { bar, state };
@@ -149,14 +165,14 @@
     if (limit > 0 && file.size > limit) {
       return {
         ok: false,
-        message: `${file.name} is ${size(file.size)}, larger than the ${form.dataset.limit} “${doc}” accepts. Nothing was sent: make the file smaller, then upload it again.`,
+        message: t('js-too-large-doc', { name: file.name, size: size(file.size), limit: form.dataset.limit, doc }),
       };
     }
     const answer = await post(form, file, ui, { Accept: 'application/json' });
     if (!answer) {
       return {
         ok: false,
-        message: `${file.name} was not uploaded for “${doc}”: the connection dropped before it was sent. Nothing was saved: please try again.`,
+        message: t('js-connection-doc', { name: file.name, doc }),
       };
     }
     let body = null;
@@ -170,12 +186,12 @@
       return {
         ok: true,
         message: flagged
-          ? `${file.name} was flagged by the virus scan, so nobody can open it. See the note at “${doc}”.`
-          : `${file.name} uploaded for “${doc}”. It now waits for review.`,
+          ? t('js-flagged', { name: file.name, doc })
+          : t('js-uploaded-doc', { name: file.name, doc }),
       };
     }
-    const detail = body && body.detail ? body.detail : `The upload failed (error ${answer.status}). Nothing was saved: please try again.`;
-    return { ok: false, message: `${file.name} was not uploaded for “${doc}”. ${detail}` };
+    const detail = body && body.detail ? body.detail : t('js-upload-failed', { status: answer.status });
+    return { ok: false, message: t('js-not-uploaded-doc', { name: file.name, doc, detail }) };
   }
 
   // Posts `file` with the form's CSRF token (field and header) to the form's address,
@@ -211,20 +227,20 @@
     if (limit > 0 && file.size > limit) {
       return {
         ok: false,
-        message: `${file.name} is ${size(file.size)}, larger than the ${form.dataset.limit} a dropped file may be. Nothing was sent: make the file smaller, then drop it again.`,
+        message: t('js-too-large-drop', { name: file.name, size: size(file.size), limit: form.dataset.limit }),
       };
     }
     const answer = await post(form, file, ui, { Accept: 'text/html' });
     if (!answer) {
       return {
         ok: false,
-        message: `${file.name} was not dropped: the connection dropped before it was sent. Nothing was saved: please try again.`,
+        message: t('js-connection-drop', { name: file.name }),
       };
     }
     if (answer.status >= 200 && answer.status < 300) {
-      return { ok: true, message: `${file.name} dropped.` };
+      return { ok: true, message: t('js-dropped', { name: file.name }) };
     }
-    return { ok: false, message: `${file.name} was not dropped.`, page: answer.text };
+    return { ok: false, message: t('js-not-dropped', { name: file.name }), page: answer.text };
   }
 
   // The task part (its <article>) of a task page's HTML, or null.
@@ -287,7 +303,7 @@
   // Uploads `pairs` ([form, file]) one after another, then shows the new statuses.
   async function uploadAll(pairs, note) {
     if (busy) {
-      say('Please wait: the files you chose before are still uploading.');
+      say(t('js-wait-uploading'));
       return;
     }
     if (pairs.length === 0) {
@@ -297,13 +313,13 @@
     }
     busy = true;
     const rows = pairs.map(([form, file]) => progressRow(form, file));
-    say(pairs.length === 1 ? `Uploading ${pairs[0][1].name}.` : `Uploading ${pairs.length} files, one after another.`);
+    say(pairs.length === 1 ? t('js-uploading-one', { name: pairs[0][1].name }) : t('js-uploading-many', { count: pairs.length }));
     const results = [];
     for (let i = 0; i < pairs.length; i += 1) {
       const [form, file] = pairs[i];
-      rows[i].state.textContent = 'Uploading';
+      rows[i].state.textContent = t('js-state-uploading');
       const result = await send(form, file, rows[i]);
-      rows[i].state.textContent = result.ok ? 'Uploaded' : 'Not uploaded';
+      rows[i].state.textContent = t(result.ok ? 'js-state-uploaded' : 'js-state-not-uploaded');
       if (result.ok) rows[i].bar.value = 100;
       results.push({ anchor: form.closest('.doc').id, ...result });
     }
@@ -321,10 +337,10 @@
     const extra = files.slice(waiting.length);
     let note = null;
     if (waiting.length === 0) {
-      note = 'Every document already has a file waiting for review, so nothing was uploaded. To replace a file, use that document\'s own upload area.';
+      note = t('js-all-waiting');
     } else if (extra.length > 0) {
       const names = extra.map((f) => f.name).join(', ');
-      note = `${extra.length === 1 ? 'One file was' : `${extra.length} files were`} not uploaded because no more documents are waiting for a file: ${names}. To replace a document's file, use that document's own upload area.`;
+      note = extra.length === 1 ? t('js-extra-one', { names }) : t('js-extra-many', { count: extra.length, names });
     }
     uploadAll(pairs, note);
   }
@@ -334,18 +350,18 @@
   // file with (it says why), or the task fetched again.
   async function uploadDrops(form, files) {
     if (busy) {
-      say('Please wait: the files you chose before are still being sent.');
+      say(t('js-wait-sending'));
       return;
     }
     busy = true;
     const rows = files.map((file) => progressRow(form, file));
-    say(files.length === 1 ? `Dropping ${files[0].name}.` : `Dropping ${files.length} files, one after another.`);
+    say(files.length === 1 ? t('js-dropping-one', { name: files[0].name }) : t('js-dropping-many', { count: files.length }));
     const results = [];
     let refusal = null;
     for (let i = 0; i < files.length; i += 1) {
-      rows[i].state.textContent = 'Sending';
+      rows[i].state.textContent = t('js-state-sending');
       const result = await sendDrop(form, files[i], rows[i]);
-      rows[i].state.textContent = result.ok ? 'Dropped' : 'Not dropped';
+      rows[i].state.textContent = t(result.ok ? 'js-state-dropped' : 'js-state-not-dropped');
       if (result.ok) rows[i].bar.value = 100;
       if (result.page) refusal = result.page;
       results.push(result);
@@ -407,10 +423,8 @@
           uploadAll([[form, files[0]]]);
           return;
         }
-        const several = document.querySelector('[data-drop-all]')
-          ? ', or drop them together on “Upload several files at once” above'
-          : '';
-        const message = `“${docName(form)}” takes one file, so nothing was uploaded. Drop one file here${several}.`;
+        const several = Boolean(document.querySelector('[data-drop-all]'));
+        const message = t(several ? 'js-one-file-several' : 'js-one-file', { doc: docName(form) });
         showError(form.closest('.doc').id, message);
         say(message);
       });

@@ -11,7 +11,8 @@
 // time) and Jorge (the MSP set Spanish). (1) Lucía, on a phone whose browser asks for
 // Spanish, opens her invite and signs in: invite, verification and home in Spanish.
 // (2) The home: the next step, the tabs, Our Progress. (3) She ticks the demo's checklist
-// off, which completes it. (4) Ask a Question: a blank question is refused in Spanish,
+// off, which completes it; she drops three files on the document request, and the upload
+// script's live messages are Spanish. (4) Ask a Question: a blank question is refused in Spanish,
 // a real one is listed as waiting for an answer. (5) Settings name her time zone.
 // (6) She signs out: the signed-out page in Spanish. (7) Jorge, on a desktop whose
 // browser asks for English, gets his invitation in Spanish and, once signed in, reads the
@@ -22,7 +23,7 @@
 import {
   PORTAL_URL, OUTBOX, CHROMIUM, PHONE, ARTIFACTS, INVITE_PATH_RE,
   check, step, run, launchBrowser, newContext, shot, heading, norm, sidewaysOverflow,
-  waitForEmail, seenFiles, linkFrom, ensureArtifacts, api, submit, signInFrom, catalog, fill,
+  waitForEmail, seenFiles, linkFrom, ensureArtifacts, api, submit, signInFrom, catalog, fill, dropFiles,
 } from './lib.mjs';
 
 const TOTAL_TIMEOUT_MS = 240_000;
@@ -39,6 +40,7 @@ let es;
 let portalId;
 let lucia;
 let jorgeLink;
+let data = [];
 
 /** The longest fixed piece of a catalog message (between arguments and markup). */
 function fragment(message) {
@@ -61,11 +63,27 @@ function englishIn(text) {
   return found;
 }
 
-/** The page is Spanish: `<html lang="es">` and no English catalog message on it. */
+/** Every text of a JSON value (the plan as the API gives it): the MSP's own words. */
+function textsOf(value, out = []) {
+  if (typeof value === 'string') {
+    if (value.length > 3) out.push(norm(value));
+  } else if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) textsOf(v, out);
+  }
+  return out;
+}
+
+/**
+ * The page is Spanish: `<html lang="es">` and no English catalog message on it, once
+ * the MSP's own words (the plan's titles, descriptions, items: English data the demo
+ * seeds) are taken out.
+ */
 async function spanishPage(page, what) {
   const lang = await page.locator('html').getAttribute('lang');
   check(lang === 'es', `${what}: <html lang="es">`, lang);
-  const left = englishIn(norm(await page.locator('body').innerText()));
+  let text = norm(await page.locator('body').innerText());
+  for (const d of data) text = text.split(d).join(' ');
+  const left = englishIn(text);
   check(left.length === 0, `${what}: no English message left`, left.join('; '));
 }
 
@@ -92,6 +110,10 @@ async function main() {
     const portal = portals.json.items.find((p) => p.client_name === 'Contoso Dental Group');
     check(Boolean(portal), 'the demo portal "Contoso Dental Group" is listed');
     portalId = portal.id;
+    const plan = await api('GET', `/portals/${portalId}/plan`);
+    check(plan.status === 200, 'the API gives the plan', plan.text);
+    // Longest first, so a title is taken out before a shorter text inside it.
+    data = textsOf(plan.json).sort((a, b) => b.length - a.length);
     const l = await addContact(LUCIA);
     const j = await addContact(JORGE);
     const invited = await api('POST', `/portals/${portalId}/contacts/${l.id}/invite-link`);
@@ -155,6 +177,30 @@ async function main() {
     check(!/complete|open|overdue/i.test(after), 'the status is not English', after);
     await spanishPage(page, 'the completed checklist');
     await shot(page, '91-es-checklist-done-phone.png');
+  });
+
+  await step('(3b) she drops three files on the document request: the upload script speaks Spanish', async () => {
+    const page = lucia.page;
+    const plan = await api('GET', `/portals/${portalId}/plan`);
+    const task = plan.json.phases.flatMap((p) => p.tasks).find((t) => t.kind.type === 'document_upload');
+    check(Boolean(task), `the demo has a document request ("${task?.title}")`);
+    const docs = task.kind.documents.map((d) => d.name);
+    const res = await page.goto(`${PORTAL_URL}/tasks/${task.id}`);
+    check(res?.status() === 200, 'the document request opens (200)', res?.status());
+    await spanishPage(page, 'the document request');
+    const pdf = (name) => ({ name, type: 'application/pdf', content: `%PDF-1.4\n% ${name}\n%%EOF\n` });
+    const files = docs.map((_, i) => pdf(`archivo-${i + 1}-${stamp}.pdf`));
+    const extra = pdf(`de-mas-${stamp}.pdf`);
+    await dropFiles(page, '[data-drop-all]', [...files, extra]);
+    await page.locator('.doc-uploaded').nth(docs.length - 1).waitFor();
+    const uploaded = fill(es.get('js-uploaded-doc'), { name: files[0].name, doc: docs[0] });
+    await page.waitForFunction((text) => document.getElementById('upload-announcer').textContent.includes(text), uploaded);
+    const said = norm(await page.locator('#upload-announcer').textContent());
+    check(said.includes(uploaded), `the live region says "${uploaded}"`, said);
+    const note = fill(es.get('js-extra-one'), { names: extra.name });
+    check(said.includes(note), 'and that the extra file was not uploaded, in Spanish', said);
+    check(englishIn(said).length === 0, 'no English in what the script said', englishIn(said).join('; '));
+    await spanishPage(page, 'the document request after the upload');
   });
 
   await step('(4) Ask a Question: a blank question is refused in Spanish, a real one is listed', async () => {

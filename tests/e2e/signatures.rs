@@ -635,7 +635,11 @@ async fn the_default_consent_is_recorded_in_the_language_it_was_read_in() {
     let spanish = text(Language::Es, "signature-default-consent");
     assert_ne!(spanish, portal_core::signatures::DEFAULT_CONSENT);
     assert!(page.text().contains(&spanish), "{}", page.body);
-    assert!(!page.text().contains("I agree that this is my electronic signature"));
+    assert!(
+        !page
+            .text()
+            .contains("I agree that this is my electronic signature")
+    );
     assert!(
         page.body
             .contains(r#"<input type="hidden" name="consent_language" value="es">"#)

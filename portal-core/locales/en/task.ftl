@@ -190,3 +190,38 @@ doc-of = of { $name }
 doc-choose-new = Choose the new file
 doc-choose = Choose a file
 doc-dropzone-hint = Drop a file here, or choose one: it uploads straight away.
+
+## The upload script's words (documents.js), given to it as text with {name}-style
+## slots (see i18n::Texts::script_texts): one message per form, no selectors.
+
+js-upload-of = Upload of { $name }
+js-state-waiting = Waiting
+js-state-uploading = Uploading
+js-state-uploaded = Uploaded
+js-state-not-uploaded = Not uploaded
+js-state-sending = Sending
+js-state-dropped = Dropped
+js-state-not-dropped = Not dropped
+js-byte = 1 byte
+js-bytes = { $count } bytes
+js-too-large-doc = { $name } is { $size }, larger than the { $limit } “{ $doc }” accepts. Nothing was sent: make the file smaller, then upload it again.
+js-connection-doc = { $name } was not uploaded for “{ $doc }”: the connection dropped before it was sent. Nothing was saved: please try again.
+js-flagged = { $name } was flagged by the virus scan, so nobody can open it. See the note at “{ $doc }”.
+js-uploaded-doc = { $name } uploaded for “{ $doc }”. It now waits for review.
+js-upload-failed = The upload failed (error { $status }). Nothing was saved: please try again.
+js-not-uploaded-doc = { $name } was not uploaded for “{ $doc }”. { $detail }
+js-too-large-drop = { $name } is { $size }, larger than the { $limit } a dropped file may be. Nothing was sent: make the file smaller, then drop it again.
+js-connection-drop = { $name } was not dropped: the connection dropped before it was sent. Nothing was saved: please try again.
+js-dropped = { $name } dropped.
+js-not-dropped = { $name } was not dropped.
+js-wait-uploading = Please wait: the files you chose before are still uploading.
+js-wait-sending = Please wait: the files you chose before are still being sent.
+js-uploading-one = Uploading { $name }.
+js-uploading-many = Uploading { $count } files, one after another.
+js-dropping-one = Dropping { $name }.
+js-dropping-many = Dropping { $count } files, one after another.
+js-all-waiting = Every document already has a file waiting for review, so nothing was uploaded. To replace a file, use that document's own upload area.
+js-extra-one = One file was not uploaded because no more documents are waiting for a file: { $names }. To replace a document's file, use that document's own upload area.
+js-extra-many = { $count } files were not uploaded because no more documents are waiting for a file: { $names }. To replace a document's file, use that document's own upload area.
+js-one-file = “{ $doc }” takes one file, so nothing was uploaded. Drop one file here.
+js-one-file-several = “{ $doc }” takes one file, so nothing was uploaded. Drop one file here, or drop them together on “Upload several files at once” above.

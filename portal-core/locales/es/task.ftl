@@ -191,3 +191,38 @@ doc-of = de { $name }
 doc-choose-new = Elija el nuevo archivo
 doc-choose = Elija un archivo
 doc-dropzone-hint = Arrastre aquí un archivo o selecciónelo: se sube de inmediato.
+
+## Las palabras del script de subida (documents.js), que las recibe como texto con
+## huecos de tipo {name} (véase i18n::Texts::script_texts): un mensaje por forma.
+
+js-upload-of = Subida de { $name }
+js-state-waiting = En espera
+js-state-uploading = Subiendo
+js-state-uploaded = Subido
+js-state-not-uploaded = No subido
+js-state-sending = Enviando
+js-state-dropped = Depositado
+js-state-not-dropped = No depositado
+js-byte = 1 byte
+js-bytes = { $count } bytes
+js-too-large-doc = { $name } ocupa { $size }, más que los { $limit } que admite «{ $doc }». No se ha enviado nada: reduzca el archivo y vuelva a subirlo.
+js-connection-doc = { $name } no se ha subido para «{ $doc }»: la conexión se cortó antes de enviarlo. No se ha guardado nada: inténtelo de nuevo.
+js-flagged = El análisis antivirus ha marcado { $name }, así que nadie puede abrirlo. Consulte la nota en «{ $doc }».
+js-uploaded-doc = { $name } se ha subido para «{ $doc }». Ahora espera revisión.
+js-upload-failed = La subida ha fallado (error { $status }). No se ha guardado nada: inténtelo de nuevo.
+js-not-uploaded-doc = { $name } no se ha subido para «{ $doc }». { $detail }
+js-too-large-drop = { $name } ocupa { $size }, más que los { $limit } que puede ocupar un archivo depositado. No se ha enviado nada: reduzca el archivo y vuelva a depositarlo.
+js-connection-drop = { $name } no se ha depositado: la conexión se cortó antes de enviarlo. No se ha guardado nada: inténtelo de nuevo.
+js-dropped = { $name } depositado.
+js-not-dropped = { $name } no se ha depositado.
+js-wait-uploading = Espere, por favor: los archivos que eligió antes aún se están subiendo.
+js-wait-sending = Espere, por favor: los archivos que eligió antes aún se están enviando.
+js-uploading-one = Subiendo { $name }.
+js-uploading-many = Subiendo { $count } archivos, uno tras otro.
+js-dropping-one = Depositando { $name }.
+js-dropping-many = Depositando { $count } archivos, uno tras otro.
+js-all-waiting = Todos los documentos tienen ya un archivo pendiente de revisión, así que no se ha subido nada. Para sustituir un archivo, use el área de subida de ese documento.
+js-extra-one = Un archivo no se ha subido porque ya no hay documentos que esperen un archivo: { $names }. Para sustituir el archivo de un documento, use el área de subida de ese documento.
+js-extra-many = { $count } archivos no se han subido porque ya no hay documentos que esperen un archivo: { $names }. Para sustituir el archivo de un documento, use el área de subida de ese documento.
+js-one-file = «{ $doc }» admite un solo archivo, así que no se ha subido nada. Deposite aquí un solo archivo.
+js-one-file-several = «{ $doc }» admite un solo archivo, así que no se ha subido nada. Deposite aquí un solo archivo, o deposítelos todos juntos en «Subir varios archivos a la vez», más arriba.

@@ -24,8 +24,8 @@ use crate::staff::{StaffContext, StaffRole};
 use crate::store::{ClientContext, TaskDecision};
 
 use super::PortalService;
-use crate::i18n::Language;
 use super::workflow::client_actor;
+use crate::i18n::Language;
 
 /// What the client's form sends.
 #[derive(Debug, Clone, Default)]

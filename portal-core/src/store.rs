@@ -508,8 +508,11 @@ pub struct ClientContext {
     /// things every client route lets them reach (see
     /// [`guests::judge_reach`](crate::workflow::guests::judge_reach)).
     pub guest: Option<crate::model::Guest>,
-    /// The language the MSP set for the contact, if it did: it wins over the
-    /// browser's `Accept-Language`.
+    /// The language the client reads in. A store fills it with the language the MSP
+    /// set for the contact, if it did (it wins over the browser's `Accept-Language`);
+    /// a host may fill it from the request when it is empty (`portal-http` does), so
+    /// what the core writes as the client's own words (a thread line such as "I'm
+    /// stuck: …") is in their language. Empty: English.
     pub language: Option<crate::i18n::Language>,
 }
 

@@ -510,8 +510,8 @@ impl Walk {
                 .title;
             data.insert(format!("{title} · {company}"));
             // The thread is stored text: what people wrote, and the lines the core
-            // writes into it when a client is stuck or hands a task on (stored in
-            // English, see the report).
+            // writes into it as the client's own when they are stuck or hand a task
+            // on (in the language they read then: see the test below).
             for c in self
                 .h
                 .store
@@ -711,4 +711,47 @@ async fn spanish_task_snapshots() {
     let _guard = super::snapshots::settings().bind_to_scope();
     insta::assert_snapshot!("es_task_checklist", checklist.body);
     insta::assert_snapshot!("es_task_approval_gated", approval.body);
+}
+
+/// The line the portal writes into the thread as the client's own "I'm stuck" is in the
+/// language the client read the page in: stored so, shown so to everyone.
+#[tokio::test]
+async fn the_stuck_line_is_written_in_the_clients_language() {
+    use portal_core::i18n::{Language, message};
+    for (accept, language) in [("es-MX,es;q=0.9", Language::Es), ("en-GB", Language::En)] {
+        let h = Harness::start(Options::memory()).await;
+        let mut b = h.browser();
+        b.accept_language = Some(accept.to_owned());
+        h.sign_in(&b).await;
+        let task = h.tasks["standard"];
+        let path = format!("/tasks/{task}");
+        let csrf = b.get(&path).await.csrf();
+        let posted = b
+            .post(
+                &format!("{path}/stuck"),
+                &[("csrf", &csrf), ("reason", "¿Qué cuenta de administrador?")],
+            )
+            .await;
+        assert!(
+            posted.status == 303 || posted.status == 200,
+            "{}",
+            posted.body
+        );
+        let line = message(
+            language,
+            "thread-stuck",
+            &[("reason", "¿Qué cuenta de administrador?".into())],
+        );
+        let bodies: Vec<String> = h
+            .store
+            .comments(h.portal.id, task)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.body)
+            .collect();
+        assert_eq!(bodies, [line.clone()], "{accept}");
+        assert!(b.get(&path).await.text().contains(&line), "{accept}");
+    }
+    assert!(message(Language::Es, "thread-stuck", &[("reason", "x".into())]).starts_with("Estoy"));
 }

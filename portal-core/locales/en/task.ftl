@@ -225,3 +225,9 @@ js-extra-one = One file was not uploaded because no more documents are waiting f
 js-extra-many = { $count } files were not uploaded because no more documents are waiting for a file: { $names }. To replace a document's file, use that document's own upload area.
 js-one-file = “{ $doc }” takes one file, so nothing was uploaded. Drop one file here.
 js-one-file-several = “{ $doc }” takes one file, so nothing was uploaded. Drop one file here, or drop them together on “Upload several files at once” above.
+
+## Lines the portal writes into a task's thread as the client's own message.
+
+thread-stuck = I'm stuck: { $reason }
+thread-handed = Handed to { $name }.
+thread-handed-note = Handed to { $name }: { $note }

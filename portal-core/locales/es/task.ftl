@@ -226,3 +226,9 @@ js-extra-one = Un archivo no se ha subido porque ya no hay documentos que espere
 js-extra-many = { $count } archivos no se han subido porque ya no hay documentos que esperen un archivo: { $names }. Para sustituir el archivo de un documento, use el área de subida de ese documento.
 js-one-file = «{ $doc }» admite un solo archivo, así que no se ha subido nada. Deposite aquí un solo archivo.
 js-one-file-several = «{ $doc }» admite un solo archivo, así que no se ha subido nada. Deposite aquí un solo archivo, o deposítelos todos juntos en «Subir varios archivos a la vez», más arriba.
+
+## Líneas que el portal escribe en el hilo de una tarea como mensaje del propio cliente.
+
+thread-stuck = Estoy bloqueado: { $reason }
+thread-handed = Se la he pasado a { $name }.
+thread-handed-note = Se la he pasado a { $name }: { $note }

@@ -157,13 +157,14 @@ impl PortalService {
         let actor = client_actor(ctx);
         let recipients = self.recipients(ctx.portal_id).await?;
         let (reason, who) = (reason.to_owned(), actor.name().to_owned());
+        let language = ctx.language.unwrap_or_default();
         let service = self.clone();
         let now = self.inner.clock.now();
         self.help(
             actor.clone(),
             ctx.portal_id,
             task,
-            move |t| stuck::report_stuck(t, &actor, &reason, now),
+            move |t| stuck::report_stuck(t, &actor, &reason, now, language),
             move |plan, after| {
                 let reason = stuck::open_report(after)
                     .map(|r| r.reason.as_str())

@@ -287,6 +287,7 @@ impl PortalService {
         let links = self.inner.links.clone();
         let acting = self.acting_for(ctx.tenant_id, Some(ctx.portal_id)).await?;
         let who = ctx.contact_name.clone();
+        let language = ctx.language.unwrap_or_default();
         let change = self
             .change_plan(ctx.portal_id, move |plan, now| {
                 let mut change = team::assign_on_plan(
@@ -295,6 +296,7 @@ impl PortalService {
                     &actor,
                     to.as_ref().map(|(c, n)| (*c, n.as_str())),
                     now,
+                    language,
                 )?;
                 let note_of = |to: &Option<(ContactId, String)>| {
                     to.as_ref().map_or(String::new(), |(_, n)| n.clone())

@@ -90,12 +90,14 @@ fn entry(
 /// A contact's "I'm stuck" on `task` with `reason`: refused unless the actor is a
 /// client, the task is a client task that is neither completed nor blocked, and no
 /// report is open already; the reason is required (at most [`MAX_REASON`]
-/// characters, no control characters). The reason is posted in the thread.
+/// characters, no control characters). The reason is posted in the thread, as the
+/// client's own message in the language they read (`language`).
 pub fn report_stuck(
     task: &Task,
     actor: &Actor,
     reason: &str,
     now: DateTime<Utc>,
+    language: crate::i18n::Language,
 ) -> Result<HelpChange> {
     if actor.side() != Side::Client {
         return Err(Error::Forbidden {
@@ -140,7 +142,11 @@ pub fn report_stuck(
         portal_id: task.portal_id,
         task_id: task.id,
         author: actor.clone(),
-        body: format!("I'm stuck: {reason}"),
+        body: crate::i18n::message(
+            language,
+            "thread-stuck",
+            &[("reason", reason.as_str().into())],
+        ),
         at: now,
     };
     Ok(HelpChange {

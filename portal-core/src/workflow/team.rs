@@ -293,7 +293,7 @@ pub fn order_for<'a>(tasks: impl IntoIterator<Item = &'a Task>, me: ContactId) -
 /// A claim or hand-off decided on the plan as the store loaded it inside
 /// [`crate::store::PlanStore::change_plan`]'s unit: the task's new assignment (its
 /// `version` raised), the feed entry, and for a hand-off the note posted in the
-/// task's thread. `me` is the acting contact (`Actor::Client`); `to` (hand-off) is
+/// task's thread (in `language`, the one the contact reads). `me` is the acting contact (`Actor::Client`); `to` (hand-off) is
 /// looked up among the plan's contacts, so a colleague revoked or removed a moment
 /// ago is refused.
 pub fn assign_on_plan(
@@ -302,6 +302,7 @@ pub fn assign_on_plan(
     actor: &Actor,
     to: Option<(ContactId, &str)>,
     now: DateTime<Utc>,
+    language: crate::i18n::Language,
 ) -> Result<PlanChange> {
     let Actor::Client { contact_id: me, .. } = actor else {
         return Err(Error::Forbidden {
@@ -328,10 +329,16 @@ pub fn assign_on_plan(
             } else {
                 format!("to {}: {note}", colleague.name)
             };
+            // The contact's own message in the thread, in the language they read.
+            let name = colleague.name.as_str();
             let body = if note.is_empty() {
-                format!("Handed to {}.", colleague.name)
+                crate::i18n::message(language, "thread-handed", &[("name", name.into())])
             } else {
-                format!("Handed to {}: {note}", colleague.name)
+                crate::i18n::message(
+                    language,
+                    "thread-handed-note",
+                    &[("name", name.into()), ("note", note.as_str().into())],
+                )
             };
             let comment = Comment {
                 portal_id: current.portal_id,

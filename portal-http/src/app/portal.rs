@@ -47,7 +47,7 @@ impl PortalApp {
         if let Ok((_, ctx)) = &result {
             self.admit_host(req, ctx.tenant_id, Entity::Session).await?;
         }
-        let (token, ctx) = result.map_err(|e| {
+        let (token, mut ctx) = result.map_err(|e| {
             let gone = matches!(
                 e,
                 Error::Revoked { .. } | Error::Expired { .. } | Error::NotFound { .. }
@@ -70,6 +70,9 @@ impl PortalApp {
         if let Some(language) = ctx.language {
             let _ = req.contact_language.set(language);
         }
+        // What the core writes as the contact's own words is in the language they
+        // read this page in (the MSP's setting, else the browser's).
+        ctx.language = Some(req.language());
         Ok((token, ctx))
     }
 

@@ -54,16 +54,29 @@ fn staff() -> Actor {
 }
 
 fn stuck(t: &Task) -> Task {
-    report_stuck(t, &client(), "I don't have the password", t0())
-        .unwrap()
-        .change
-        .task
+    report_stuck(
+        t,
+        &client(),
+        "I don't have the password",
+        t0(),
+        crate::i18n::Language::En,
+    )
+    .unwrap()
+    .change
+    .task
 }
 
 #[test]
 fn a_report_makes_the_task_wait_on_the_msp_and_posts_the_reason() {
     let t = task();
-    let help = report_stuck(&t, &client(), "  I don't have the password \n", t0()).unwrap();
+    let help = report_stuck(
+        &t,
+        &client(),
+        "  I don't have the password \n",
+        t0(),
+        crate::i18n::Language::En,
+    )
+    .unwrap();
     let next = &help.change.task;
     assert!(is_stuck(next));
     assert_eq!(
@@ -110,7 +123,7 @@ fn a_report_makes_the_task_wait_on_the_msp_and_posts_the_reason() {
 #[test]
 fn a_second_report_while_stuck_is_refused() {
     let once = stuck(&task());
-    let err = report_stuck(&once, &client(), "still", t0()).unwrap_err();
+    let err = report_stuck(&once, &client(), "still", t0(), crate::i18n::Language::En).unwrap_err();
     assert!(matches!(err, Error::Conflict { .. }), "{err:?}");
 }
 
@@ -118,35 +131,44 @@ fn a_second_report_while_stuck_is_refused() {
 fn the_reason_is_required_limited_and_clean() {
     let t = task();
     for bad in ["", "   ", "bell\u{7}", "rtl\u{202e}"] {
-        let err = report_stuck(&t, &client(), bad, t0()).unwrap_err();
+        let err = report_stuck(&t, &client(), bad, t0(), crate::i18n::Language::En).unwrap_err();
         assert!(
             matches!(&err, Error::Invalid { field, .. } if *field == "reason"),
             "{bad:?}: {err:?}"
         );
     }
     let long = "x".repeat(MAX_REASON + 1);
-    assert!(report_stuck(&t, &client(), &long, t0()).is_err());
-    assert!(report_stuck(&t, &client(), &"x".repeat(MAX_REASON), t0()).is_ok());
+    assert!(report_stuck(&t, &client(), &long, t0(), crate::i18n::Language::En).is_err());
+    assert!(
+        report_stuck(
+            &t,
+            &client(),
+            &"x".repeat(MAX_REASON),
+            t0(),
+            crate::i18n::Language::En
+        )
+        .is_ok()
+    );
 }
 
 #[test]
 fn only_open_client_tasks_of_a_client_can_be_reported() {
     let t = task();
     assert!(matches!(
-        report_stuck(&t, &staff(), "x", t0()),
+        report_stuck(&t, &staff(), "x", t0(), crate::i18n::Language::En),
         Err(Error::Forbidden { .. })
     ));
     let mut msp = task();
     msp.assignee = Side::Msp;
     assert!(matches!(
-        report_stuck(&msp, &client(), "x", t0()),
+        report_stuck(&msp, &client(), "x", t0(), crate::i18n::Language::En),
         Err(Error::Conflict { .. })
     ));
     for status in [TaskStatus::Completed, TaskStatus::Blocked] {
         let mut t = task();
         t.status = status;
         assert!(matches!(
-            report_stuck(&t, &client(), "x", t0()),
+            report_stuck(&t, &client(), "x", t0(), crate::i18n::Language::En),
             Err(Error::Conflict { .. })
         ));
     }
@@ -170,7 +192,16 @@ fn staff_clear_with_an_answer_in_the_thread() {
     assert_eq!(help.change.activity.kind, ActivityKind::StuckCleared);
     assert_eq!(agenda::standing(next, false), Standing::ToDo);
     // A new report after clearing is allowed.
-    assert!(report_stuck(next, &client(), "stuck again", at).is_ok());
+    assert!(
+        report_stuck(
+            next,
+            &client(),
+            "stuck again",
+            at,
+            crate::i18n::Language::En
+        )
+        .is_ok()
+    );
 }
 
 #[test]

@@ -750,7 +750,7 @@ async fn the_stuck_line_is_written_in_the_clients_language() {
             .into_iter()
             .map(|c| c.body)
             .collect();
-        assert_eq!(bodies, [line.clone()], "{accept}");
+        assert_eq!(bodies, std::slice::from_ref(&line), "{accept}");
         assert!(b.get(&path).await.text().contains(&line), "{accept}");
     }
     assert!(message(Language::Es, "thread-stuck", &[("reason", "x".into())]).starts_with("Estoy"));

@@ -138,19 +138,8 @@ email-handed-subject = { $who } handed you “{ $task }”
 email-handed = { $who } handed “{ $task }” to you: it is yours now.
 
 ## Document and certificate pages
-
-docpage-limits = Up to { $limit }. Accepted: { $accepts }.
-docpage-uploaded = uploaded { $at }
-docpage-version = version { $version }
-docpage-download = Download
-docpage-earlier = Earlier versions ({ $count })
-docpage-upload-new = Upload a new version
-docpage-of = of { $name }
-docpage-for = for { $name }
-docpage-choose-new = Choose the new file
-docpage-choose = Choose a file
-docpage-drop-hint = Drop a file here, or choose one: it uploads straight away.
-docpage-upload = Upload
+# The requested documents (document.html) take their words from task.ftl, with the
+# task page they are part of; the signature certificate page's are here.
 
 certpage-page-title = Signature certificate
 certpage-back = ← Back to the task

@@ -138,19 +138,8 @@ email-handed-subject = { $who } le ha traspasado “{ $task }”
 email-handed = { $who } le ha traspasado “{ $task }”: ahora es suya.
 
 ## Páginas de documentos y de certificado
-
-docpage-limits = Hasta { $limit }. Se aceptan: { $accepts }.
-docpage-uploaded = subido el { $at }
-docpage-version = versión { $version }
-docpage-download = Descargar
-docpage-earlier = Versiones anteriores ({ $count })
-docpage-upload-new = Subir una nueva versión
-docpage-of = de { $name }
-docpage-for = para { $name }
-docpage-choose-new = Elegir el nuevo archivo
-docpage-choose = Elegir un archivo
-docpage-drop-hint = Suelte un archivo aquí, o elija uno: se sube en el acto.
-docpage-upload = Subir
+# Los documentos solicitados (document.html) toman sus textos de task.ftl, con la
+# página de tarea de la que forman parte; los del certificado de firma están aquí.
 
 certpage-page-title = Certificado de firma
 certpage-back = ← Volver a la tarea

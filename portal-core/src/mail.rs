@@ -969,9 +969,9 @@ struct StaffDigestHtml<'a> {
     accent: String,
 }
 
-/// The MSP's daily digest (English, as every staff email) of one portal's client events (questions, comments,
+/// The MSP's daily digest of one portal's client events (questions, comments,
 /// uploads, completed tasks), oldest first, sent instead of one email each when the
-/// portal asks for it.
+/// portal asks for it. In English, as every staff email.
 pub fn staff_digest_email(
     to: StaffRecipient<'_>,
     client: &str,
@@ -1128,11 +1128,11 @@ struct LockedOutHtml<'a> {
     accent: String,
 }
 
-/// Tells the MSP (in English, as every staff email) that a contact's codes were locked out after `wrong_codes` wrong
+/// Tells the MSP that a contact's codes were locked out after `wrong_codes` wrong
 /// ones, until `until`: a client who cannot get in may call, and a lockout the client
 /// did not cause means someone holds their invite link and is guessing, which only
 /// the MSP can stop (by revoking the invite). The time is shown in `zone` (the
-/// tenant's), named.
+/// tenant's), named; the email is in English, as every staff email.
 pub fn lockout_notification(
     to: StaffRecipient<'_>,
     client: &str,

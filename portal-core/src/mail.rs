@@ -8,6 +8,12 @@
 //!
 //! The service never calls a mailer from inside an action: emails are queued in the
 //! store with the action ([`crate::outbox`]) and a sender hands them to the mailer.
+//!
+//! Languages: every email to a client contact ([`Recipient`]) is written from the
+//! message catalog ([`crate::i18n`], `locales/*/email.ftl`) in the contact's language,
+//! subject, HTML and plain text alike, with times in the contact's zone, named. Emails
+//! to MSP staff ([`StaffRecipient`]: notifications, the staff digest, escalations,
+//! lockouts) stay English on purpose: staff work in the English console.
 
 use std::fmt;
 use std::sync::Mutex;
@@ -17,7 +23,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::error::{Error, Result};
-use crate::i18n::Texts;
+use crate::i18n::{Arg, Language, Texts};
 use crate::ids::{PortalId, TenantId};
 use crate::model::{Branding, EmailAddress, Sender, Tenant, TenantBaseUrl, TimeZone};
 
@@ -451,9 +457,10 @@ pub fn invite_email(to: Recipient<'_>, client_name: &str, invite_link: &str) -> 
 #[derive(Template)]
 #[template(path = "email/guest_invite.txt")]
 struct GuestInviteText<'a> {
+    t: Texts,
     name: &'a str,
     company: &'a str,
-    client: &'a str,
+    intro: String,
     link: &'a str,
     tasks: &'a [String],
     ends: Option<String>,
@@ -462,9 +469,10 @@ struct GuestInviteText<'a> {
 #[derive(Template)]
 #[template(path = "email/guest_invite.html")]
 struct GuestInviteHtml<'a> {
+    t: Texts,
     name: &'a str,
     company: &'a str,
-    client: &'a str,
+    intro: crate::i18n::Msg,
     link: &'a str,
     tasks: &'a [String],
     ends: Option<String>,
@@ -483,20 +491,31 @@ pub fn guest_invite_email(
     tasks: &[String],
     access_ends_at: Option<DateTime<Utc>>,
 ) -> Result<Email> {
+    let t = Texts::new(to.language);
     let company = to.branding.company_name.as_str();
-    let ends = access_ends_at.map(|at| crate::wording::local_time(at, to.time_zone));
+    let ends = access_ends_at.map(|at| {
+        let at = crate::wording::local_time_in(at, to.time_zone, to.language);
+        t.plain("email-guest-ends", "ends", at)
+    });
+    let intro_args = [
+        ("count", Arg::from(tasks.len())),
+        ("company", Arg::from(company)),
+        ("client", Arg::from(client_name)),
+    ];
     let text = render(&GuestInviteText {
+        t,
         name: to.name,
         company,
-        client: client_name,
+        intro: t.text_with("email-guest-intro", &intro_args),
         link: invite_link,
         tasks,
         ends: ends.clone(),
     })?;
     let html = render(&GuestInviteHtml {
+        t,
         name: to.name,
         company,
-        client: client_name,
+        intro: t.with("email-guest-intro-html", &intro_args),
         link: invite_link,
         tasks,
         ends,
@@ -506,7 +525,13 @@ pub fn guest_invite_email(
     Ok(Email {
         to: to.email.clone(),
         to_name: Some(to.name.to_owned()),
-        subject: format!("{company} shared onboarding tasks for {client_name} with you"),
+        subject: t.plain2(
+            "email-guest-subject",
+            "company",
+            company,
+            "client",
+            client_name,
+        ),
         text,
         html,
         sender: None,
@@ -518,22 +543,21 @@ pub fn guest_invite_email(
 #[derive(Template)]
 #[template(path = "email/document_rejected.txt")]
 struct DocumentRejectedText<'a> {
+    t: Texts,
     name: &'a str,
     company: &'a str,
-    task: &'a str,
-    document: &'a str,
-    file: &'a str,
+    intro: String,
     notes: &'a str,
 }
 
 #[derive(Template)]
 #[template(path = "email/document_rejected.html")]
 struct DocumentRejectedHtml<'a> {
+    t: Texts,
     name: &'a str,
     company: &'a str,
-    task: &'a str,
     document: &'a str,
-    file: &'a str,
+    intro: crate::i18n::Msg,
     notes: &'a str,
     accent: String,
 }
@@ -553,28 +577,40 @@ pub struct RejectedDocument<'a> {
 
 /// Tells the client who uploaded a document that the MSP rejected it, with the notes.
 pub fn document_rejected_email(to: Recipient<'_>, doc: RejectedDocument<'_>) -> Result<Email> {
+    let t = Texts::new(to.language);
     let company = to.branding.company_name.as_str();
+    let intro_args = [
+        ("company", Arg::from(company)),
+        ("document", Arg::from(doc.document)),
+        ("file", Arg::from(doc.file)),
+        ("task", Arg::from(doc.task)),
+    ];
     let text = render(&DocumentRejectedText {
+        t,
         name: to.name,
         company,
-        task: doc.task,
-        document: doc.document,
-        file: doc.file,
+        intro: t.text_with("email-rejected-intro", &intro_args),
         notes: doc.notes,
     })?;
     let html = render(&DocumentRejectedHtml {
+        t,
         name: to.name,
         company,
-        task: doc.task,
         document: doc.document,
-        file: doc.file,
+        intro: t.with("email-rejected-intro-html", &intro_args),
         notes: doc.notes,
         accent: to.branding.accent_color.hex(),
     })?;
     Ok(Email {
         to: to.email.clone(),
         to_name: Some(to.name.to_owned()),
-        subject: format!("{company} needs a new version of “{}”", doc.document),
+        subject: t.plain2(
+            "email-rejected-subject",
+            "company",
+            company,
+            "document",
+            doc.document,
+        ),
         text,
         html,
         sender: None,
@@ -586,6 +622,7 @@ pub fn document_rejected_email(to: Recipient<'_>, doc: RejectedDocument<'_>) -> 
 #[derive(Template)]
 #[template(path = "email/task_for_you.txt")]
 struct TaskForYouText<'a> {
+    t: Texts,
     name: &'a str,
     company: &'a str,
     intro: &'a str,
@@ -596,6 +633,7 @@ struct TaskForYouText<'a> {
 #[derive(Template)]
 #[template(path = "email/task_for_you.html")]
 struct TaskForYouHtml<'a> {
+    t: Texts,
     name: &'a str,
     company: &'a str,
     intro: &'a str,
@@ -603,6 +641,30 @@ struct TaskForYouHtml<'a> {
     due: Option<String>,
     subject: &'a str,
     accent: String,
+}
+
+/// A date written out in full, as a letter would ("Tuesday 15 December 2026",
+/// "martes, 15 de diciembre de 2026"): the due date in "a task for you", which names
+/// one date on its own line and has room for it (lists and pages use the short
+/// [`crate::wording::date_in`]).
+fn long_date(d: NaiveDate, language: Language) -> String {
+    use chrono::Datelike as _;
+    let weekday = crate::i18n::message(
+        language,
+        "email-weekday-long",
+        &[("weekday", d.weekday().number_from_monday().into())],
+    );
+    let month = crate::i18n::message(language, "email-month-long", &[("month", d.month().into())]);
+    crate::i18n::message(
+        language,
+        "email-date-long",
+        &[
+            ("weekday", Arg::Text(weekday)),
+            ("day", Arg::Text(d.day().to_string())),
+            ("month", Arg::Text(month)),
+            ("year", Arg::Text(d.year().to_string())),
+        ],
+    )
 }
 
 /// Why a contact is told about a task.
@@ -623,20 +685,22 @@ pub fn task_email(
     task: &str,
     due: Option<chrono::NaiveDate>,
 ) -> Result<Email> {
+    let t = Texts::new(to.language);
     let company = to.branding.company_name.as_str();
     let (subject, intro) = match why {
         TaskForYou::Assigned => (
-            format!("New task for you: “{task}”"),
-            format!("{company} assigned you a task in your onboarding portal:"),
+            t.plain("email-task-assigned-subject", "task", task),
+            t.plain("email-task-assigned-intro", "company", company),
         ),
         TaskForYou::Ready => (
-            format!("“{task}” is ready for you"),
-            "Everything this task was waiting for is done, so you can do it now:".to_owned(),
+            t.plain("email-task-ready-subject", "task", task),
+            t.text("email-task-ready-intro"),
         ),
     };
     // A date, not an instant: the same day wherever the contact is.
-    let due = due.map(|d| d.format("%A %-d %B %Y").to_string());
+    let due = due.map(|d| t.plain("email-task-due", "date", long_date(d, to.language)));
     let text = render(&TaskForYouText {
+        t,
         name: to.name,
         company,
         intro: &intro,
@@ -644,6 +708,7 @@ pub fn task_email(
         due: due.clone(),
     })?;
     let html = render(&TaskForYouHtml {
+        t,
         name: to.name,
         company,
         intro: &intro,
@@ -693,12 +758,12 @@ pub struct MeetingFacts<'a> {
 #[derive(Template)]
 #[template(path = "email/meeting.txt")]
 struct MeetingText<'a> {
+    t: Texts,
     name: &'a str,
     company: &'a str,
     intro: &'a str,
     title: &'a str,
     when: &'a str,
-    length: &'a str,
     url: Option<&'a str>,
     calendar: &'a str,
 }
@@ -706,12 +771,12 @@ struct MeetingText<'a> {
 #[derive(Template)]
 #[template(path = "email/meeting.html")]
 struct MeetingHtml<'a> {
+    t: Texts,
     name: &'a str,
     company: &'a str,
     intro: &'a str,
     title: &'a str,
     when: &'a str,
-    length: &'a str,
     url: Option<&'a str>,
     calendar: &'a str,
     cancelled: bool,
@@ -725,52 +790,72 @@ struct MeetingHtml<'a> {
 /// app adds, updates or removes the one entry it keeps under the meeting's `UID`. The
 /// time is shown in the contact's zone, named.
 pub fn meeting_email(to: Recipient<'_>, facts: MeetingFacts<'_>, ics: String) -> Result<Email> {
+    let t = Texts::new(to.language);
     let company = to.branding.company_name.as_str();
     let title = facts.title;
-    let (subject, intro, calendar, method) = match facts.change {
+    // Keys spelled out, so a search for a key finds where it is used.
+    let ([subject, intro, calendar], method) = match facts.change {
         MeetingChange::Scheduled => (
-            format!("Meeting scheduled: “{title}”"),
-            format!("{company} scheduled a meeting with you:"),
-            "The calendar invite is attached: open it to add the meeting to your calendar.",
+            [
+                "email-meeting-scheduled-subject",
+                "email-meeting-scheduled-intro",
+                "email-meeting-scheduled-calendar",
+            ],
             crate::workflow::ics::IcsMethod::Request,
         ),
         MeetingChange::Moved => (
-            format!("Meeting moved: “{title}”"),
-            format!("{company} changed the time or details of your meeting. It is now:"),
-            "The updated calendar invite is attached: open it and your calendar moves the meeting you already have instead of adding a second one.",
+            [
+                "email-meeting-moved-subject",
+                "email-meeting-moved-intro",
+                "email-meeting-moved-calendar",
+            ],
             crate::workflow::ics::IcsMethod::Request,
         ),
         MeetingChange::Cancelled => (
-            format!("Meeting cancelled: “{title}”"),
-            format!("{company} cancelled this meeting:"),
-            "The attached calendar file removes it from your calendar.",
+            [
+                "email-meeting-cancelled-subject",
+                "email-meeting-cancelled-intro",
+                "email-meeting-cancelled-calendar",
+            ],
             crate::workflow::ics::IcsMethod::Cancel,
         ),
     };
-    let when = crate::wording::local_time(facts.starts_at, to.time_zone);
-    let length = crate::wording::count(facts.duration_minutes, "minute");
+    let subject = t.plain(subject, "title", title);
+    let intro = t.plain(intro, "company", company);
+    let calendar = t.text(calendar);
+    let when = t.plain2(
+        "email-meeting-when",
+        "when",
+        crate::wording::local_time_in(facts.starts_at, to.time_zone, to.language),
+        "length",
+        crate::i18n::message(
+            to.language,
+            "count-minutes",
+            &[("count", facts.duration_minutes.into())],
+        ),
+    );
     let url = facts
         .meeting_url
         .filter(|_| facts.change != MeetingChange::Cancelled);
     let text = render(&MeetingText {
+        t,
         name: to.name,
         company,
         intro: &intro,
         title,
         when: &when,
-        length: &length,
         url,
-        calendar,
+        calendar: &calendar,
     })?;
     let html = render(&MeetingHtml {
+        t,
         name: to.name,
         company,
         intro: &intro,
         title,
         when: &when,
-        length: &length,
         url,
-        calendar,
+        calendar: &calendar,
         cancelled: facts.change == MeetingChange::Cancelled,
         subject: &subject,
         accent: to.branding.accent_color.hex(),
@@ -886,7 +971,7 @@ struct StaffDigestHtml<'a> {
 
 /// The MSP's daily digest of one portal's client events (questions, comments,
 /// uploads, completed tasks), oldest first, sent instead of one email each when the
-/// portal asks for it.
+/// portal asks for it. In English, as every staff email.
 pub fn staff_digest_email(
     to: StaffRecipient<'_>,
     client: &str,
@@ -942,6 +1027,9 @@ pub fn upload_notification(
 }
 
 /// An MSP staff member who receives notifications.
+///
+/// It carries no language: staff emails are written in English only, as the console
+/// staff work in is English (client emails follow [`Recipient::language`]).
 #[derive(Debug, Clone, Copy)]
 pub struct StaffRecipient<'a> {
     /// Their address (one of the tenant's notification recipients).
@@ -1044,7 +1132,7 @@ struct LockedOutHtml<'a> {
 /// ones, until `until`: a client who cannot get in may call, and a lockout the client
 /// did not cause means someone holds their invite link and is guessing, which only
 /// the MSP can stop (by revoking the invite). The time is shown in `zone` (the
-/// tenant's), named.
+/// tenant's), named; the email is in English, as every staff email.
 pub fn lockout_notification(
     to: StaffRecipient<'_>,
     client: &str,
@@ -1116,6 +1204,7 @@ pub fn question_notification(
 #[derive(Template)]
 #[template(path = "email/question_answered.txt")]
 struct AnsweredText<'a> {
+    t: Texts,
     name: &'a str,
     company: &'a str,
     client: &'a str,
@@ -1127,6 +1216,7 @@ struct AnsweredText<'a> {
 #[derive(Template)]
 #[template(path = "email/question_answered.html")]
 struct AnsweredHtml<'a> {
+    t: Texts,
     name: &'a str,
     company: &'a str,
     client: &'a str,
@@ -1145,8 +1235,10 @@ pub fn answer_email(
     who: &str,
     answer: &str,
 ) -> Result<Email> {
+    let t = Texts::new(to.language);
     let company = to.branding.company_name.as_str();
     let text = render(&AnsweredText {
+        t,
         name: to.name,
         company,
         client,
@@ -1155,6 +1247,7 @@ pub fn answer_email(
         answer,
     })?;
     let html = render(&AnsweredHtml {
+        t,
         name: to.name,
         company,
         client,
@@ -1166,7 +1259,7 @@ pub fn answer_email(
     Ok(Email {
         to: to.email.clone(),
         to_name: Some(to.name.to_owned()),
-        subject: format!("{company} answered your question"),
+        subject: t.plain("email-answered-subject", "company", company),
         text,
         html,
         sender: None,
@@ -1178,11 +1271,10 @@ pub fn answer_email(
 #[derive(Template)]
 #[template(path = "email/comment_reply.txt")]
 struct ReplyText<'a> {
+    t: Texts,
+    intro: String,
     name: &'a str,
     company: &'a str,
-    client: &'a str,
-    who: &'a str,
-    task: &'a str,
     body: &'a str,
     link: &'a str,
 }
@@ -1190,9 +1282,10 @@ struct ReplyText<'a> {
 #[derive(Template)]
 #[template(path = "email/comment_reply.html")]
 struct ReplyHtml<'a> {
+    t: Texts,
+    intro: crate::i18n::Msg,
     name: &'a str,
     company: &'a str,
-    client: &'a str,
     who: &'a str,
     task: &'a str,
     body: &'a str,
@@ -1218,20 +1311,27 @@ pub struct CommentReply<'a> {
 
 /// Tells a contact who commented on a task that the MSP replied there.
 pub fn comment_reply_email(to: Recipient<'_>, reply: CommentReply<'_>) -> Result<Email> {
+    let t = Texts::new(to.language);
     let company = to.branding.company_name.as_str();
+    let intro_args = [
+        ("who", Arg::from(reply.who)),
+        ("company", Arg::from(company)),
+        ("task", Arg::from(reply.task)),
+        ("client", Arg::from(reply.client)),
+    ];
     let text = render(&ReplyText {
+        t,
+        intro: t.text_with("email-reply-intro", &intro_args),
         name: to.name,
         company,
-        client: reply.client,
-        who: reply.who,
-        task: reply.task,
         body: reply.body,
         link: reply.link,
     })?;
     let html = render(&ReplyHtml {
+        t,
+        intro: t.with("email-reply-intro-html", &intro_args),
         name: to.name,
         company,
-        client: reply.client,
         who: reply.who,
         task: reply.task,
         body: reply.body,
@@ -1242,7 +1342,7 @@ pub fn comment_reply_email(to: Recipient<'_>, reply: CommentReply<'_>) -> Result
     Ok(Email {
         to: to.email.clone(),
         to_name: Some(to.name.to_owned()),
-        subject: format!("{} replied on “{}”", reply.who, reply.task),
+        subject: t.plain2("email-reply-subject", "who", reply.who, "task", reply.task),
         text,
         html,
         sender: None,
@@ -1251,12 +1351,36 @@ pub fn comment_reply_email(to: Recipient<'_>, reply: CommentReply<'_>) -> Result
     })
 }
 
+/// Where a task of a reminder digest stands against its due date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueStep {
+    /// Due in a few days.
+    Soon,
+    /// Due today.
+    Today,
+    /// Past its due date.
+    Overdue,
+}
+
+/// The due line of a digest item in the contact's language ("due Tue 10 Mar 2026",
+/// "overdue, it was due …"): built here, with the email's words, so the service
+/// that picks the tasks writes no English.
+pub fn digest_when(step: DueStep, due: NaiveDate, language: Language) -> String {
+    let date = crate::wording::date_in(due, language);
+    let key = match step {
+        DueStep::Soon => "email-digest-due",
+        DueStep::Today => "email-digest-due-today",
+        DueStep::Overdue => "email-digest-overdue",
+    };
+    crate::i18n::message(language, key, &[("date", date.into())])
+}
+
 /// One task of a reminder digest, as the email shows it.
 #[derive(Debug, Clone)]
 pub struct DigestItem {
     /// The task's title.
     pub title: String,
-    /// Its due date in words ("due Tue 10 Mar 2026", "overdue since ...").
+    /// Its due date in words, in the contact's language ([`digest_when`]).
     pub when: String,
     /// Its page in the portal.
     pub task_url: String,
@@ -1267,9 +1391,10 @@ pub struct DigestItem {
 #[derive(Template)]
 #[template(path = "email/reminder_digest.txt")]
 struct DigestText<'a> {
+    t: Texts,
+    intro: &'a str,
     name: &'a str,
     company: &'a str,
-    client: &'a str,
     items: &'a [DigestItem],
     unsubscribe_url: &'a str,
 }
@@ -1277,10 +1402,11 @@ struct DigestText<'a> {
 #[derive(Template)]
 #[template(path = "email/reminder_digest.html")]
 struct DigestHtml<'a> {
+    t: Texts,
+    intro: &'a str,
     subject: &'a str,
     name: &'a str,
     company: &'a str,
-    client: &'a str,
     items: &'a [DigestItem],
     unsubscribe_url: &'a str,
     accent: String,
@@ -1295,26 +1421,39 @@ pub fn reminder_digest_email(
     items: &[DigestItem],
     unsubscribe_url: &str,
 ) -> Result<Email> {
+    let t = Texts::new(to.language);
     let company = to.branding.company_name.as_str();
     let subject = match items {
-        [one] => format!("Reminder: “{}” in your {client} portal", one.title),
-        _ => format!(
-            "Reminder: {} in your {client} portal",
-            crate::wording::count(i64::try_from(items.len()).unwrap_or(i64::MAX), "task")
+        [one] => t.plain2(
+            "email-digest-subject-one",
+            "task",
+            &one.title,
+            "client",
+            client,
+        ),
+        _ => t.text_with(
+            "email-digest-subject-many",
+            &[("count", items.len().into()), ("client", client.into())],
         ),
     };
+    let intro = t.text_with(
+        "email-digest-intro",
+        &[("count", items.len().into()), ("client", client.into())],
+    );
     let text = render(&DigestText {
+        t,
+        intro: &intro,
         name: to.name,
         company,
-        client,
         items,
         unsubscribe_url,
     })?;
     let html = render(&DigestHtml {
+        t,
+        intro: &intro,
         subject: &subject,
         name: to.name,
         company,
-        client,
         items,
         unsubscribe_url,
         accent: to.branding.accent_color.hex(),
@@ -1393,7 +1532,7 @@ struct EscalationHtml<'a> {
 }
 
 /// Tells the MSP, once per quiet spell and portal, that the client has not visited
-/// while tasks are overdue.
+/// while tasks are overdue (in English, as every staff email).
 pub fn escalation_email(to: StaffRecipient<'_>, facts: EscalationFacts<'_>) -> Result<Email> {
     Ok(Email {
         to: to.email.clone(),
@@ -1715,6 +1854,7 @@ pub fn due_date_request_notification(
 #[derive(Template)]
 #[template(path = "email/task_update.txt")]
 struct UpdateText<'a> {
+    t: Texts,
     name: &'a str,
     company: &'a str,
     headline: &'a str,
@@ -1725,6 +1865,7 @@ struct UpdateText<'a> {
 #[derive(Template)]
 #[template(path = "email/task_update.html")]
 struct UpdateHtml<'a> {
+    t: Texts,
     subject: &'a str,
     name: &'a str,
     company: &'a str,
@@ -1742,8 +1883,10 @@ fn task_update(
     body: &str,
     link: &str,
 ) -> Result<Email> {
+    let t = Texts::new(to.language);
     let company = to.branding.company_name.as_str();
     let text = render(&UpdateText {
+        t,
         name: to.name,
         company,
         headline,
@@ -1751,6 +1894,7 @@ fn task_update(
         link,
     })?;
     let html = render(&UpdateHtml {
+        t,
         subject: &subject,
         name: to.name,
         company,
@@ -1781,15 +1925,28 @@ pub fn stuck_cleared_email(
     answer: Option<&str>,
     link: &str,
 ) -> Result<Email> {
+    let t = Texts::new(to.language);
     let company = to.branding.company_name.as_str();
-    let headline = format!(
-        "{who} from {company} answered you on “{task}”, where you said you were stuck. The task is yours to continue."
+    let headline = t.text_with(
+        "email-stuck-cleared",
+        &[
+            ("who", who.into()),
+            ("company", company.into()),
+            ("task", task.into()),
+        ],
     );
+    let none = t.text("email-stuck-no-message");
     task_update(
         to,
-        format!("{company} answered you on “{task}”"),
+        t.plain2(
+            "email-stuck-cleared-subject",
+            "company",
+            company,
+            "task",
+            task,
+        ),
         &headline,
-        answer.unwrap_or("(No message: see the task's conversation.)"),
+        answer.unwrap_or(&none),
         link,
     )
 }
@@ -1802,15 +1959,23 @@ pub fn due_date_approved_email(
     note: Option<&str>,
     link: &str,
 ) -> Result<Email> {
+    let t = Texts::new(to.language);
     let company = to.branding.company_name.as_str();
-    let when = crate::wording::date(date);
-    let headline =
-        format!("{company} approved your new due date for “{task}”: it is now due {when}.");
+    let when = crate::wording::date_in(date, to.language);
+    let headline = t.text_with(
+        "email-due-approved",
+        &[
+            ("company", company.into()),
+            ("task", task.into()),
+            ("date", (&when).into()),
+        ],
+    );
+    let none = t.text("email-no-note");
     task_update(
         to,
-        format!("New due date for “{task}”: {when}"),
+        t.plain2("email-due-approved-subject", "task", task, "date", &when),
         &headline,
-        note.unwrap_or("(No note.)"),
+        note.unwrap_or(&none),
         link,
     )
 }
@@ -1824,18 +1989,27 @@ pub fn due_date_declined_email(
     note: &str,
     link: &str,
 ) -> Result<Email> {
+    let t = Texts::new(to.language);
     let company = to.branding.company_name.as_str();
     let stays = due.map_or_else(
-        || "The task keeps no due date.".to_owned(),
-        |d| format!("It stays due {}.", crate::wording::date(d)),
+        || t.text("email-due-declined-no-due"),
+        |d| {
+            let date = crate::wording::date_in(d, to.language);
+            t.plain("email-due-declined-stays", "date", date)
+        },
     );
-    let headline = format!(
-        "{company} could not move “{task}” to {}. {stays} Their note:",
-        crate::wording::date(asked)
+    let headline = t.text_with(
+        "email-due-declined",
+        &[
+            ("company", company.into()),
+            ("task", task.into()),
+            ("asked", crate::wording::date_in(asked, to.language).into()),
+            ("stays", stays.into()),
+        ],
     );
     task_update(
         to,
-        format!("Your new due date for “{task}” was declined"),
+        t.plain("email-due-declined-subject", "task", task),
         &headline,
         note,
         link,
@@ -1884,12 +2058,19 @@ pub fn task_handed_email(
     note: &str,
     link: &str,
 ) -> Result<Email> {
-    let headline = format!("{who} handed “{task}” to you: it is yours now.");
+    let t = Texts::new(to.language);
+    let headline = t.plain2("email-handed", "who", who, "task", task);
+    let none = t.text("email-no-note");
     task_update(
         to,
-        format!("{who} handed you “{task}”"),
+        t.plain2("email-handed-subject", "who", who, "task", task),
         &headline,
-        if note.is_empty() { "(No note.)" } else { note },
+        if note.is_empty() { &none } else { note },
         link,
     )
 }
+
+#[cfg(test)]
+mod client_emails;
+#[cfg(test)]
+mod language_tests;

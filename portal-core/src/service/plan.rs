@@ -24,7 +24,7 @@ use crate::model::{
 use crate::outbox::{MailKind, OutboxMessage};
 use crate::staff::{StaffContext, StaffRole};
 use crate::store::{ClientContext, PlanDecision};
-use crate::workflow::ics::{IcsAttendee, IcsMeeting, IcsMethod, meeting_itip};
+use crate::workflow::ics::{IcsAttendee, IcsMeeting, IcsMethod, meeting_itip_in};
 use crate::workflow::plan::{self, PhaseDeletion, Plan, PlanChange, PlanNotice, TaskEdit};
 
 /// What staff give to add a task to the plan.
@@ -226,13 +226,14 @@ impl PortalService {
                 _ => IcsMethod::Request,
             };
             for contact in Self::task_contacts(plan, task) {
-                let ics = meeting_itip(
+                let ics = meeting_itip_in(
                     &meeting,
                     method,
                     Some(IcsAttendee {
                         name: &contact.name,
                         email: &contact.email,
                     }),
+                    contact.language.unwrap_or_default(),
                 );
                 let email = mail::meeting_email(
                     Recipient {

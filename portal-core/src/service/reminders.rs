@@ -231,12 +231,12 @@ impl PortalService {
             .iter()
             .filter_map(|due| {
                 let task = tasks.iter().find(|t| t.id == due.task_id)?;
-                let date = crate::wording::date(due.due);
-                let when = match due.step {
-                    STEP_BEFORE => format!("due {date}"),
-                    STEP_DUE => format!("due today, {date}"),
-                    _ => format!("overdue, it was due {date}"),
+                let step = match due.step {
+                    STEP_BEFORE => mail::DueStep::Soon,
+                    STEP_DUE => mail::DueStep::Today,
+                    _ => mail::DueStep::Overdue,
                 };
+                let when = mail::digest_when(step, due.due, who.language.unwrap_or_default());
                 let snooze = ReminderLink::Snooze {
                     contact: who.id,
                     task: task.id,

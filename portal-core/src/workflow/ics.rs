@@ -18,6 +18,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use icalendar::{Calendar, Component, EventLike};
 
+use crate::i18n::Language;
 use crate::ids::TaskId;
 use crate::model::EmailAddress;
 
@@ -91,18 +92,33 @@ pub fn meeting_ics(m: &IcsMeeting<'_>) -> String {
 /// Renders the calendar object with `method`, addressed to `attendee` (invitations and
 /// cancellations name who they are for; calendar apps ignore an iTIP message that
 /// does not name the reader's address). A cancellation carries `STATUS:CANCELLED`; its
-/// `sequence` must be higher than the invitation's it cancels.
+/// `sequence` must be higher than the invitation's it cancels. The words it adds (the
+/// "Join:" line of the description) are English: [`meeting_itip_in`] for a contact's
+/// language.
 pub fn meeting_itip(
     m: &IcsMeeting<'_>,
     method: IcsMethod,
     attendee: Option<IcsAttendee<'_>>,
+) -> String {
+    meeting_itip_in(m, method, attendee, Language::En)
+}
+
+/// [`meeting_itip`] with the words it adds in `language`: the calendar entry is the
+/// contact's, next to the email in their language. (Title and agenda are the MSP's
+/// own text, shown as written.)
+pub fn meeting_itip_in(
+    m: &IcsMeeting<'_>,
+    method: IcsMethod,
+    attendee: Option<IcsAttendee<'_>>,
+    language: Language,
 ) -> String {
     let mut description = m.description.trim().to_owned();
     if let Some(url) = m.meeting_url {
         if !description.is_empty() {
             description.push_str("\n\n");
         }
-        description.push_str("Join: ");
+        description.push_str(&crate::i18n::text(language, "email-meeting-join"));
+        description.push(' ');
         description.push_str(url);
     }
     let mut event = icalendar::Event::with_uid(&meeting_uid(m.task_id));

@@ -618,7 +618,11 @@ impl PortalApp {
         let evidence = self.service.client_signature_evidence(&ctx, task).await?;
         let portal = self.service.store().portal(ctx.portal_id).await?;
         let c = self
-            .chrome(req, "Signature certificate", Some(&portal.branding))
+            .chrome(
+                req,
+                &req.texts().text("certpage-page-title"),
+                Some(&portal.branding),
+            )
             .in_zone(ctx.time_zone);
         let page = crate::pages::certificate::certificate_page(
             c,

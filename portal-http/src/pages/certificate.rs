@@ -10,16 +10,18 @@ use portal_core::service::SignatureEvidence;
 use portal_core::signatures::{PartStatus, SignatureMark, SignaturePart};
 use portal_core::wording;
 
+use portal_core::i18n::{Language, Texts};
+
 use super::Chrome;
-use super::task::when;
+use super::task::when_in;
 
 /// One verified part as shown.
 #[derive(Debug, Clone)]
 pub struct PartView {
     /// What was checked.
-    pub label: &'static str,
+    pub label: String,
     /// "Matches", "Does not match", "Missing".
-    pub status: &'static str,
+    pub status: String,
     /// Whether it matches.
     pub ok: bool,
 }
@@ -68,18 +70,30 @@ pub struct CertificatePage {
     pub intact: bool,
 }
 
-fn part_label(p: SignaturePart) -> &'static str {
-    match p {
-        SignaturePart::Record => "Signature record",
-        SignaturePart::Document => "Signed document",
-        SignaturePart::Mark => "Signature (image or typed name)",
-        SignaturePart::Consent => "Consent statement",
-        SignaturePart::AuditEvent => "Audit trail event",
-        _ => "Other",
-    }
+fn part_label(p: SignaturePart, t: Texts) -> String {
+    let part = match p {
+        SignaturePart::Record => "record",
+        SignaturePart::Document => "document",
+        SignaturePart::Mark => "mark",
+        SignaturePart::Consent => "consent",
+        SignaturePart::AuditEvent => "audit",
+        _ => "other",
+    };
+    t.text_with("certpage-part", &[("part", part.into())])
 }
 
-/// Builds the certificate of `e`, with times in `zone`.
+fn part_status(s: PartStatus, t: Texts) -> String {
+    let status = match s {
+        PartStatus::Matches => "matches",
+        PartStatus::Mismatch => "mismatch",
+        PartStatus::Missing => "missing",
+    };
+    t.text_with("certpage-status", &[("status", status.into())])
+}
+
+/// Builds the certificate of `e`, with times in `zone`, in the page's language (the
+/// chrome's): the words are the catalog's, the recorded values (consent text, user
+/// agent, hashes) are shown as recorded.
 pub fn certificate_page(
     c: Chrome,
     task_title: &str,
@@ -87,6 +101,8 @@ pub fn certificate_page(
     e: &SignatureEvidence,
     zone: TimeZone,
 ) -> CertificatePage {
+    let t = c.t;
+    let language: Language = t.language;
     let r = &e.record;
     let email = match &r.signer {
         portal_core::workflow::Actor::Client { email, .. } => email.to_string(),
@@ -99,12 +115,8 @@ pub fn certificate_page(
         .parts
         .iter()
         .map(|(p, s)| PartView {
-            label: part_label(*p),
-            status: match s {
-                PartStatus::Matches => "Matches",
-                PartStatus::Mismatch => "Does not match",
-                PartStatus::Missing => "Missing",
-            },
+            label: part_label(*p, t),
+            status: part_status(*s, t),
             ok: *s == PartStatus::Matches,
         })
         .collect();
@@ -114,22 +126,28 @@ pub fn certificate_page(
         back_href,
         signer: r.signer.name().to_owned(),
         email,
-        at_local: when(r.signed_at, zone),
+        at_local: when_in(r.signed_at, zone, language),
         at_utc: canonical_time(r.signed_at),
         zone_shown: r.time_zone.clone(),
-        ip: r.ip.clone().unwrap_or_else(|| "not recorded".to_owned()),
+        ip: r
+            .ip
+            .clone()
+            .unwrap_or_else(|| t.text("certpage-not-recorded")),
         user_agent: r
             .user_agent
             .clone()
-            .unwrap_or_else(|| "not recorded".to_owned()),
+            .unwrap_or_else(|| t.text("certpage-not-recorded")),
         method: match &r.mark {
-            SignatureMark::Drawn(_) => "Drawn on the signature pad".to_owned(),
-            SignatureMark::Typed(name) => format!("Typed name: {name}"),
+            SignatureMark::Drawn(_) => t.text("certpage-drawn"),
+            SignatureMark::Typed(name) => t.plain("certpage-typed", "name", name),
         },
-        document: r
-            .document
-            .as_ref()
-            .map(|d| (d.name.clone(), wording::bytes(d.size), hash_hex(&d.sha256))),
+        document: r.document.as_ref().map(|d| {
+            (
+                d.name.clone(),
+                wording::bytes_in(d.size, language),
+                hash_hex(&d.sha256),
+            )
+        }),
         mark_sha256: hash_hex(&r.mark_sha256),
         consent: r.consent_text.clone(),
         consent_sha256: hash_hex(&r.consent_sha256),

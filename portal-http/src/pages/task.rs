@@ -21,13 +21,9 @@ use portal_core::workflow::documents::DocumentRow;
 use super::documents::{DocumentView, ViewContext, document_view};
 use super::{Chrome, PortalNav, TaskCard, card};
 
-/// An instant as the contact reads it, in their zone with the zone named:
-/// "Sat 28 Nov 2026, 23:00 NZDT (Pacific/Auckland)" ([`wording::local_time`]).
-pub fn when(at: DateTime<Utc>, zone: TimeZone) -> String {
-    wording::local_time(at, zone)
-}
-
-/// [`when`] in `language`.
+/// An instant as the contact reads it, in their zone with the zone named and in their
+/// language: "Sat 28 Nov 2026, 23:00 NZDT (Pacific/Auckland)"
+/// ([`wording::local_time_in`]).
 pub fn when_in(at: DateTime<Utc>, zone: TimeZone, language: portal_core::i18n::Language) -> String {
     wording::local_time_in(at, zone, language)
 }

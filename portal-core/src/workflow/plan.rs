@@ -159,7 +159,7 @@ pub struct PlanWrite {
     pub deleted_tasks: Vec<TaskId>,
 }
 
-fn bad_plan(reason: impl Into<String>) -> Error {
+fn bad_plan(reason: impl Into<crate::Reason>) -> Error {
     Error::invalid("plan", reason)
 }
 

@@ -380,7 +380,7 @@ fn explain_error(err: &Error, policy: &AccessPolicy, zone: TimeZone, t: Texts) -
         Error::Invalid { reason, .. } => explain(
             StatusCode::UNPROCESSABLE_ENTITY,
             t.text("error-check-input-title"),
-            reason.as_str(),
+            reason.in_language(lang),
         ),
         Error::Forbidden { .. } => explain(
             StatusCode::FORBIDDEN,
@@ -390,7 +390,7 @@ fn explain_error(err: &Error, policy: &AccessPolicy, zone: TimeZone, t: Texts) -
         Error::Conflict { reason } => explain(
             StatusCode::CONFLICT,
             t.text("error-conflict-title"),
-            reason.as_str(),
+            reason.in_language(lang),
         ),
         Error::Stale { reason } => explain(
             StatusCode::PRECONDITION_FAILED,

@@ -1,0 +1,245 @@
+//! What to fix in a refused input, or what clashed: the text of
+//! [`Error::Invalid`](crate::Error::Invalid), [`Error::InvalidFields`](crate::Error::InvalidFields)
+//! and [`Error::Conflict`](crate::Error::Conflict).
+//!
+//! A [`Reason`] always holds its English text, so logs, `Display`, the admin API's
+//! problem details and tests that look for words keep working unchanged. A reason a
+//! client can meet on a client page is also a catalog message (a key of
+//! `locales/*/reason.ftl` with its arguments), so the page can show it in the
+//! client's language ([`Reason::in_language`]); its English text is the catalog's
+//! English entry, one source of the words. Reasons only staff can meet stay plain
+//! English text (`From<String>`, `From<&str>`).
+
+use std::fmt;
+use std::ops::Deref;
+
+use chrono::NaiveDate;
+
+use crate::files::FileType;
+use crate::i18n::{self, Arg, Language};
+use crate::wording;
+
+/// What to fix (or what clashed), in English, and where a client can meet it, also
+/// the catalog message that says it in every language.
+#[derive(Debug, Clone)]
+pub struct Reason {
+    english: String,
+    message: Option<Message>,
+}
+
+#[derive(Debug, Clone)]
+struct Message {
+    key: &'static str,
+    args: Vec<(&'static str, Value)>,
+}
+
+/// An argument of a reason's message: formatted for the language the message is
+/// shown in (a date or a size reads differently in Spanish).
+#[derive(Debug, Clone)]
+enum Value {
+    Arg(Arg),
+    Date(NaiveDate),
+    Bytes(u64),
+    FileTypes(Vec<FileType>),
+}
+
+impl Message {
+    fn args_in(&self, language: Language) -> Vec<(&'static str, Arg)> {
+        self.args
+            .iter()
+            .map(|(name, value)| {
+                let arg = match value {
+                    Value::Arg(arg) => arg.clone(),
+                    Value::Date(date) => Arg::Text(wording::date_in(*date, language)),
+                    Value::Bytes(n) => Arg::Text(wording::bytes_in(*n, language)),
+                    Value::FileTypes(types) => Arg::Text(
+                        types
+                            .iter()
+                            .map(|t| t.label_in(language))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                };
+                (*name, arg)
+            })
+            .collect()
+    }
+
+    fn text(&self, language: Language) -> String {
+        i18n::message(language, self.key, &self.args_in(language))
+    }
+
+    /// The English text, or the key itself when English lacks the message (the
+    /// catalog records the gap, which the tests refuse).
+    fn english(&self) -> String {
+        let args = self.args_in(Language::En);
+        match i18n::try_message(Language::En, self.key, &args) {
+            Ok(text) => text,
+            Err(_) => {
+                let _ = i18n::message(Language::En, self.key, &args);
+                self.key.to_owned()
+            }
+        }
+    }
+}
+
+impl Reason {
+    /// A reason a client can meet: the catalog message `key` of `reason.ftl` with
+    /// `args`. Its English text is the catalog's English entry (the key itself if
+    /// English lacks it, which the catalog records as missing and the tests refuse).
+    pub fn message(key: &'static str, args: &[(&'static str, Arg)]) -> Reason {
+        let message = Message {
+            key,
+            args: args
+                .iter()
+                .map(|(name, arg)| (*name, Value::Arg(arg.clone())))
+                .collect(),
+        };
+        Reason {
+            english: message.english(),
+            message: Some(message),
+        }
+    }
+
+    /// Adds the argument `name`: a date, written the way the page's language writes
+    /// dates. No change to an untranslated reason.
+    pub fn with_date(self, name: &'static str, date: NaiveDate) -> Reason {
+        self.with_value(name, Value::Date(date))
+    }
+
+    /// Adds the argument `name`: a size in bytes, written for the page's language
+    /// ("1.5 MB", "1,5 MB" in Spanish). No change to an
+    /// untranslated reason.
+    pub fn with_bytes(self, name: &'static str, bytes: u64) -> Reason {
+        self.with_value(name, Value::Bytes(bytes))
+    }
+
+    /// Adds the argument `name`: file types, named in the page's language and listed
+    /// with commas. No change to an untranslated reason.
+    pub fn with_file_types(self, name: &'static str, types: &[FileType]) -> Reason {
+        self.with_value(name, Value::FileTypes(types.to_vec()))
+    }
+
+    fn with_value(self, name: &'static str, value: Value) -> Reason {
+        match self.message {
+            Some(mut message) => {
+                message.args.push((name, value));
+                Reason {
+                    english: message.english(),
+                    message: Some(message),
+                }
+            }
+            None => self,
+        }
+    }
+
+    /// A reason without a catalog message: English in every language (staff-facing).
+    pub fn untranslated(text: impl Into<String>) -> Reason {
+        Reason {
+            english: text.into(),
+            message: None,
+        }
+    }
+
+    /// The English text (logs, the admin API).
+    pub fn as_str(&self) -> &str {
+        &self.english
+    }
+
+    /// The catalog key, for a translated reason.
+    pub fn key(&self) -> Option<&'static str> {
+        self.message.as_ref().map(|m| m.key)
+    }
+
+    /// The text for a page in `language`: the catalog message when the reason has one
+    /// (a missing translation falls back to English and is recorded), else the English
+    /// text.
+    pub fn in_language(&self, language: Language) -> String {
+        match &self.message {
+            Some(message) if language != Language::En => message.text(language),
+            _ => self.english.clone(),
+        }
+    }
+}
+
+impl Deref for Reason {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.english
+    }
+}
+
+impl AsRef<str> for Reason {
+    fn as_ref(&self) -> &str {
+        &self.english
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.english)
+    }
+}
+
+impl From<String> for Reason {
+    fn from(text: String) -> Self {
+        Reason::untranslated(text)
+    }
+}
+
+impl From<&str> for Reason {
+    fn from(text: &str) -> Self {
+        Reason::untranslated(text)
+    }
+}
+
+impl From<&String> for Reason {
+    fn from(text: &String) -> Self {
+        Reason::untranslated(text.clone())
+    }
+}
+
+impl From<Reason> for String {
+    fn from(reason: Reason) -> Self {
+        reason.english
+    }
+}
+
+/// Two reasons are equal when their English texts are.
+impl PartialEq for Reason {
+    fn eq(&self, other: &Self) -> bool {
+        self.english == other.english
+    }
+}
+impl Eq for Reason {}
+
+impl PartialEq<str> for Reason {
+    fn eq(&self, other: &str) -> bool {
+        self.english == other
+    }
+}
+impl PartialEq<&str> for Reason {
+    fn eq(&self, other: &&str) -> bool {
+        self.english == *other
+    }
+}
+impl PartialEq<String> for Reason {
+    fn eq(&self, other: &String) -> bool {
+        &self.english == other
+    }
+}
+impl PartialEq<Reason> for str {
+    fn eq(&self, other: &Reason) -> bool {
+        self == other.english
+    }
+}
+impl PartialEq<Reason> for &str {
+    fn eq(&self, other: &Reason) -> bool {
+        *self == other.english
+    }
+}
+impl PartialEq<Reason> for String {
+    fn eq(&self, other: &Reason) -> bool {
+        *self == other.english
+    }
+}

@@ -243,3 +243,103 @@ impl PartialEq<Reason> for String {
         *self == other.english
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    #[test]
+    fn a_translated_reason_is_the_catalog_english_entry() {
+        let reason = Reason::message(
+            "reason-answer-rating",
+            &[("min", 1.into()), ("max", 5.into())],
+        );
+        let entry = i18n::try_message(
+            Language::En,
+            "reason-answer-rating",
+            &[("min", 1.into()), ("max", 5.into())],
+        )
+        .unwrap();
+        assert_eq!(reason.as_str(), entry);
+        assert_eq!(reason, "Choose a whole number from 1 to 5.");
+        assert_eq!(reason.to_string(), entry, "Display is the English text");
+        assert_eq!(reason.in_language(Language::En), entry);
+        assert_eq!(reason.key(), Some("reason-answer-rating"));
+    }
+
+    #[test]
+    fn in_spanish_a_translated_reason_is_spanish_and_complete() {
+        let reason = Reason::message("reason-text-too-long", &[("max", 200.into())]);
+        let es = reason.in_language(Language::Es);
+        assert_eq!(es, "debe tener como máximo 200 caracteres");
+        assert_ne!(es, reason.as_str());
+        assert!(
+            i18n::missing()
+                .iter()
+                .all(|m| m.key != "reason-text-too-long"),
+            "{:?}",
+            i18n::missing()
+        );
+    }
+
+    #[test]
+    fn dates_and_file_types_are_written_in_the_page_language() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 3).unwrap();
+        let reason = Reason::message("reason-due-date-past", &[]).with_date("today", today);
+        assert_eq!(reason, "pick today (Tue 3 Mar 2026) or a later date");
+        let es = reason.in_language(Language::Es);
+        assert!(es.starts_with("elija hoy ("), "{es}");
+        assert!(es.contains(&wording::date_in(today, Language::Es)), "{es}");
+        let types = Reason::message("reason-file-unknown-type", &[])
+            .with_file_types("accepted", &[FileType::Pdf, FileType::Png]);
+        assert_eq!(
+            types,
+            "is not a kind of file we accept. Accepted: PDF, PNG image."
+        );
+        assert!(
+            types
+                .in_language(Language::Es)
+                .ends_with("PDF, imagen PNG."),
+            "{}",
+            types.in_language(Language::Es)
+        );
+    }
+
+    #[test]
+    fn an_untranslated_reason_is_its_text_in_every_language() {
+        let reason = Reason::from("only staff read this");
+        assert_eq!(reason.key(), None);
+        for language in Language::ALL {
+            assert_eq!(reason.in_language(language), "only staff read this");
+        }
+        let reason: Reason = format!("{} apples", 3).into();
+        assert_eq!(reason.in_language(Language::Es), "3 apples");
+        assert_eq!(
+            reason.clone().with_date("today", NaiveDate::MIN).as_str(),
+            "3 apples",
+            "an argument changes nothing without a message"
+        );
+    }
+
+    #[test]
+    fn errors_keep_their_english_display() {
+        let e = Error::invalid("comment", Reason::message("reason-text-empty", &[]));
+        assert_eq!(e.to_string(), "invalid comment: must not be empty");
+        let e = Error::conflict(Reason::message("reason-task-already-complete", &[]));
+        assert_eq!(e.to_string(), "conflict: This task is already complete.");
+        let e = Error::conflict("plain");
+        assert_eq!(e.to_string(), "conflict: plain");
+    }
+
+    #[test]
+    fn a_missing_message_is_recorded_and_never_shown_as_empty() {
+        let reason = Reason::message("reason-no-such-key", &[]);
+        assert_eq!(reason.as_str(), "reason-no-such-key");
+        assert!(
+            i18n::missing()
+                .iter()
+                .any(|m| m.key == "reason-no-such-key")
+        );
+    }
+}

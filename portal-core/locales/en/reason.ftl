@@ -85,3 +85,7 @@ reason-upload-refused = The { $field } { $reason }
 reason-upload-too-large = The file is larger than the { $size } this document accepts. Nothing was saved: make the file smaller, then upload it again.
 reason-drop-refused = Nothing was saved: the { $field } { $reason }.
 reason-drop-too-large = Nothing was saved: the file is larger than the { $size } a dropped file may be.
+
+## Approvals.
+reason-field-decision = decision
+reason-decision-choose = choose Approve or Reject

@@ -85,3 +85,7 @@ reason-upload-refused = El { $field } { $reason }
 reason-upload-too-large = El archivo supera los { $size } que acepta este documento. No se guardó nada: reduzca el tamaño del archivo y vuelva a subirlo.
 reason-drop-refused = No se guardó nada: el { $field } { $reason }.
 reason-drop-too-large = No se guardó nada: el archivo supera los { $size } permitidos para un archivo depositado.
+
+## Aprobaciones.
+reason-field-decision = decisión
+reason-decision-choose = elija Aprobar o Rechazar

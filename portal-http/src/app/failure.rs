@@ -600,6 +600,30 @@ mod tests {
     }
 
     #[test]
+    fn the_error_page_says_a_reason_in_the_page_language() {
+        let p = AccessPolicy::default();
+        let es = Texts::new(portal_core::i18n::Language::Es);
+        let conflict = Error::conflict(portal_core::Reason::message(
+            "reason-task-already-complete",
+            &[],
+        ));
+        let x = explain_error(&conflict, &p, TimeZone::UTC, es);
+        assert_eq!(x.paragraphs, ["Esta tarea ya está completada."]);
+        let x = explain_error(&conflict, &p, TimeZone::UTC, Texts::default());
+        assert_eq!(x.paragraphs, ["This task is already complete."]);
+        let invalid = Error::invalid(
+            "comment",
+            portal_core::Reason::message("reason-text-empty", &[]),
+        );
+        let x = explain_error(&invalid, &p, TimeZone::UTC, es);
+        assert_eq!(x.paragraphs, ["no puede quedar vacío"]);
+        // A reason only staff meet has no translation: its English text, in any page.
+        let plain = Error::conflict("the plan changed");
+        let x = explain_error(&plain, &p, TimeZone::UTC, es);
+        assert_eq!(x.paragraphs, ["the plan changed"]);
+    }
+
+    #[test]
     fn the_default_policy_reads_as_before() {
         let p = AccessPolicy::default();
         let (_, text) = says(&Error::expired(Entity::MagicLink), &p);

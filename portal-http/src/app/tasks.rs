@@ -102,6 +102,7 @@ pub(super) fn field_label(field: &str, t: Texts) -> String {
         "date" => "reason-field-date",
         "note" => "reason-field-note",
         "to" => "reason-field-to",
+        "decision" => "reason-field-decision",
         _ if t.language == Language::En => return field.to_owned(),
         _ => "reason-field-other",
     };
@@ -407,7 +408,10 @@ impl PortalApp {
                     Some("approve") => (true, "approved"),
                     Some("reject") => (false, "rejected"),
                     _ => {
-                        let e = Error::invalid("decision", "choose Approve or Reject");
+                        let e = Error::invalid(
+                            "decision",
+                            portal_core::Reason::message("reason-decision-choose", &[]),
+                        );
                         return self.action_failed(req, &ctx, id, e, fields, comment).await;
                     }
                 };

@@ -39,7 +39,6 @@ struct Message {
 enum Value {
     Arg(Arg),
     Date(NaiveDate),
-    Bytes(u64),
     FileTypes(Vec<FileType>),
 }
 
@@ -51,7 +50,6 @@ impl Message {
                 let arg = match value {
                     Value::Arg(arg) => arg.clone(),
                     Value::Date(date) => Arg::Text(wording::date_in(*date, language)),
-                    Value::Bytes(n) => Arg::Text(wording::bytes_in(*n, language)),
                     Value::FileTypes(types) => Arg::Text(
                         types
                             .iter()
@@ -101,36 +99,14 @@ impl Reason {
         }
     }
 
-    /// Adds the argument `name`: a date, written the way the page's language writes
-    /// dates. No change to an untranslated reason.
-    pub fn with_date(self, name: &'static str, date: NaiveDate) -> Reason {
-        self.with_value(name, Value::Date(date))
-    }
-
-    /// Adds the argument `name`: a size in bytes, written for the page's language
-    /// ("1.5 MB", "1,5 MB" in Spanish). No change to an
-    /// untranslated reason.
-    pub fn with_bytes(self, name: &'static str, bytes: u64) -> Reason {
-        self.with_value(name, Value::Bytes(bytes))
-    }
-
-    /// Adds the argument `name`: file types, named in the page's language and listed
-    /// with commas. No change to an untranslated reason.
-    pub fn with_file_types(self, name: &'static str, types: &[FileType]) -> Reason {
-        self.with_value(name, Value::FileTypes(types.to_vec()))
-    }
-
-    fn with_value(self, name: &'static str, value: Value) -> Reason {
-        match self.message {
-            Some(mut message) => {
-                message.args.push((name, value));
-                Reason {
-                    english: message.english(),
-                    message: Some(message),
-                }
-            }
-            None => self,
-        }
+    /// A translated reason with arguments a page writes in its own language (dates,
+    /// file types), built argument by argument: `Reason::build(key).date("today",
+    /// d).done()`.
+    pub fn build(key: &'static str) -> ReasonBuilder {
+        ReasonBuilder(Message {
+            key,
+            args: Vec::new(),
+        })
     }
 
     /// A reason without a catalog message: English in every language (staff-facing).
@@ -158,6 +134,40 @@ impl Reason {
         match &self.message {
             Some(message) if language != Language::En => message.text(language),
             _ => self.english.clone(),
+        }
+    }
+}
+
+/// A translated [`Reason`] being given its arguments ([`Reason::build`]); its English
+/// text is resolved once, by [`ReasonBuilder::done`], with every argument there.
+#[derive(Debug, Clone)]
+#[must_use = "a reason is made by `done()`"]
+pub struct ReasonBuilder(Message);
+
+impl ReasonBuilder {
+    /// A text or number argument, shown as it is.
+    pub fn arg(mut self, name: &'static str, value: impl Into<Arg>) -> Self {
+        self.0.args.push((name, Value::Arg(value.into())));
+        self
+    }
+
+    /// A date argument, written the way the page's language writes dates.
+    pub fn date(mut self, name: &'static str, date: NaiveDate) -> Self {
+        self.0.args.push((name, Value::Date(date)));
+        self
+    }
+
+    /// File types, named in the page's language and listed with commas.
+    pub fn file_types(mut self, name: &'static str, types: &[FileType]) -> Self {
+        self.0.args.push((name, Value::FileTypes(types.to_vec())));
+        self
+    }
+
+    /// The reason, its English text resolved from the catalog.
+    pub fn done(self) -> Reason {
+        Reason {
+            english: self.0.english(),
+            message: Some(self.0),
         }
     }
 }
@@ -286,13 +296,16 @@ mod tests {
     #[test]
     fn dates_and_file_types_are_written_in_the_page_language() {
         let today = NaiveDate::from_ymd_opt(2026, 3, 3).unwrap();
-        let reason = Reason::message("reason-due-date-past", &[]).with_date("today", today);
+        let reason = Reason::build("reason-due-date-past")
+            .date("today", today)
+            .done();
         assert_eq!(reason, "pick today (Tue 3 Mar 2026) or a later date");
         let es = reason.in_language(Language::Es);
         assert!(es.starts_with("elija hoy ("), "{es}");
         assert!(es.contains(&wording::date_in(today, Language::Es)), "{es}");
-        let types = Reason::message("reason-file-unknown-type", &[])
-            .with_file_types("accepted", &[FileType::Pdf, FileType::Png]);
+        let types = Reason::build("reason-file-unknown-type")
+            .file_types("accepted", &[FileType::Pdf, FileType::Png])
+            .done();
         assert_eq!(
             types,
             "is not a kind of file we accept. Accepted: PDF, PNG image."
@@ -315,11 +328,6 @@ mod tests {
         }
         let reason: Reason = format!("{} apples", 3).into();
         assert_eq!(reason.in_language(Language::Es), "3 apples");
-        assert_eq!(
-            reason.clone().with_date("today", NaiveDate::MIN).as_str(),
-            "3 apples",
-            "an argument changes nothing without a message"
-        );
     }
 
     #[test]

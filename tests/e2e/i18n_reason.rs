@@ -350,7 +350,11 @@ async fn an_english_browser_reads_the_reasons_as_before() {
     let cases = refused_forms(&h, &b).await;
     check(&cases, Language::En);
     // The words themselves, as the pages said them before the catalog.
-    let all: String = cases.iter().map(text_of).collect::<Vec<_>>().join("\n");
+    let all: String = cases
+        .iter()
+        .map(|c| text_of(&c.page))
+        .collect::<Vec<_>>()
+        .join("\n");
     for before in [
         "Pick one of the options shown.",
         "Please fix the answers marked below. Your answers are kept.",
@@ -385,6 +389,9 @@ fn every_reason_key_is_used_and_every_used_key_exists() {
         include_str!("../../portal-core/src/service/filedrop.rs"),
         include_str!("../../portal-core/src/service/team.rs"),
         include_str!("../../portal-core/src/filedrop.rs"),
+        include_str!("../../portal-core/src/signatures.rs"),
+        include_str!("../../portal-core/src/service/signatures.rs"),
+        include_str!("../../portal-core/src/credentials.rs"),
         include_str!("../../portal-http/src/app/tasks.rs"),
         include_str!("../../portal-http/src/app/documents.rs"),
         include_str!("../../portal-http/src/app/filedrop.rs"),

@@ -89,3 +89,48 @@ reason-drop-too-large = Nothing was saved: the file is larger than the { $size }
 ## Approvals.
 reason-field-decision = decision
 reason-decision-choose = choose Approve or Reject
+
+## Taking a task on, handing it to a colleague, inviting one.
+reason-claim-client-tasks-only = only client tasks can be claimed or handed on
+reason-claim-completed = the task is already completed
+reason-claim-assigned = the task is already assigned; ask for it to be handed to you
+reason-hand-off-not-yours = only a task assigned to you can be handed to a colleague
+reason-colleague-setting-changed = the portal's colleague invitation setting changed; try again
+
+## Documents and file drops.
+reason-task-no-documents = This task does not ask for documents.
+reason-document-not-asked = is not one this task asks for
+reason-document-approved = This document was already approved. Ask your MSP if you need to replace it.
+reason-task-no-drops = This task does not take dropped files.
+reason-drop-downloaded = Your onboarding team already downloaded “{ $name }” (on { $on }), so it can no longer be deleted.
+
+## An upload's body (portal-http): a phrase after "The file" or "The upload".
+reason-upload-no-file = was not chosen: choose a file, then press Upload
+reason-upload-unexpected = was not sent the way the portal's form sends it. Nothing was saved: please upload from the task page
+reason-upload-several = had more than one file in it. Nothing was saved: upload one file per document
+reason-upload-dropped = did not arrive whole: the connection dropped or was too slow. Nothing was saved: please try again
+reason-upload-cut = did not arrive whole: it stopped before its end. Nothing was saved: please try again
+reason-upload-no-boundary = could not be read: its Content-Type names no multipart boundary. Nothing was saved: please upload from the task page
+reason-upload-not-multipart = was not sent as a file upload (multipart/form-data). Nothing was saved: please upload from the task page
+reason-upload-malformed = could not be read: it is not a well-formed file upload. Nothing was saved: please upload from the task page
+
+## Signatures.
+reason-typed-name-empty = is empty: type your full name, or draw your signature
+reason-typed-name-too-long = is too long: at most { $max } characters
+reason-typed-name-control = contains control characters: type your name as plain text
+reason-consent-not-ticked = is not ticked: tick the box to agree that this is your electronic signature
+reason-signature-document-changed = The document to sign was changed since this page was opened. Nothing was signed: review the document again, then sign.
+reason-task-no-signature = This task does not ask for a signature.
+reason-signature-refused-consent = Nothing was signed. The consent statement { $reason }. Please sign again.
+reason-signature-refused-typed-name = Nothing was signed. Your typed name { $reason }. Please sign again.
+reason-signature-refused-drawn = Nothing was signed. The drawn signature { $reason }. Please sign again.
+
+## Credentials (the field names read mid-sentence, lower case but "API key").
+reason-credential-too-long = is too long: at most { $kib } KiB
+reason-credential-control = contains control characters: paste the value as plain text
+reason-credential-required = is required
+reason-task-no-credentials = This task does not ask for credentials.
+reason-field-username = username
+reason-field-password = password
+reason-field-api-key = API key
+reason-credentials-refused = Nothing was sent. The { $field } { $reason }. Please fill in the form again.

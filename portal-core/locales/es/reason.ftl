@@ -89,3 +89,48 @@ reason-drop-too-large = No se guardó nada: el archivo supera los { $size } perm
 ## Aprobaciones.
 reason-field-decision = decisión
 reason-decision-choose = elija Aprobar o Rechazar
+
+## Asumir una tarea, traspasarla a un colega, invitar a un colega.
+reason-claim-client-tasks-only = solo las tareas del cliente se pueden asumir o traspasar
+reason-claim-completed = la tarea ya está completada
+reason-claim-assigned = la tarea ya está asignada; pida que se la traspasen
+reason-hand-off-not-yours = solo una tarea asignada a usted se puede traspasar a un colega
+reason-colleague-setting-changed = la configuración de invitaciones de colegas del portal cambió; inténtelo de nuevo
+
+## Documentos y archivos depositados.
+reason-task-no-documents = Esta tarea no solicita documentos.
+reason-document-not-asked = no es uno de los que solicita esta tarea
+reason-document-approved = Este documento ya se aprobó. Pregunte a su MSP si necesita reemplazarlo.
+reason-task-no-drops = Esta tarea no admite archivos depositados.
+reason-drop-downloaded = Su equipo de incorporación ya descargó «{ $name }» (el { $on }), por lo que ya no se puede eliminar.
+
+## El cuerpo de un envío (portal-http): una frase tras "El archivo" o "El envío".
+reason-upload-no-file = no se eligió: elija un archivo y vuelva a subirlo
+reason-upload-unexpected = no se envió como lo envía el formulario del portal. No se guardó nada: súbalo desde la página de la tarea
+reason-upload-several = contenía más de un archivo. No se guardó nada: suba un archivo por documento
+reason-upload-dropped = no llegó completo: la conexión se cortó o fue demasiado lenta. No se guardó nada: inténtelo de nuevo
+reason-upload-cut = no llegó completo: se interrumpió antes del final. No se guardó nada: inténtelo de nuevo
+reason-upload-no-boundary = no se pudo leer: su Content-Type no indica ningún límite multipart. No se guardó nada: súbalo desde la página de la tarea
+reason-upload-not-multipart = no se envió como una subida de archivo (multipart/form-data). No se guardó nada: súbalo desde la página de la tarea
+reason-upload-malformed = no se pudo leer: no es una subida de archivo bien formada. No se guardó nada: súbalo desde la página de la tarea
+
+## Firmas.
+reason-typed-name-empty = está vacío: escriba su nombre completo o dibuje su firma
+reason-typed-name-too-long = es demasiado largo: como máximo { $max } caracteres
+reason-typed-name-control = contiene caracteres de control: escriba su nombre como texto sin formato
+reason-consent-not-ticked = no está marcada: marque la casilla para aceptar que esta es su firma electrónica
+reason-signature-document-changed = El documento que debe firmar cambió desde que se abrió esta página. No se firmó nada: vuelva a revisar el documento y luego fírmelo.
+reason-task-no-signature = Esta tarea no solicita una firma.
+reason-signature-refused-consent = No se firmó nada. La declaración de consentimiento { $reason }. Vuelva a firmar.
+reason-signature-refused-typed-name = No se firmó nada. Su nombre escrito { $reason }. Vuelva a firmar.
+reason-signature-refused-drawn = No se firmó nada. La firma dibujada { $reason }. Vuelva a firmar.
+
+## Credenciales (los nombres de los campos van dentro de la frase).
+reason-credential-too-long = es demasiado largo: como máximo { $kib } KiB
+reason-credential-control = contiene caracteres de control: pegue el valor como texto sin formato
+reason-credential-required = es obligatorio
+reason-task-no-credentials = Esta tarea no solicita credenciales.
+reason-field-username = nombre de usuario
+reason-field-password = contraseña
+reason-field-api-key = clave de API
+reason-credentials-refused = No se envió nada. El campo «{ $field }» { $reason }. Vuelva a completar el formulario.

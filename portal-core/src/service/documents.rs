@@ -169,18 +169,17 @@ impl PortalService {
             };
             Error::invalid(
                 "file",
-                Reason::message(key, &[]).with_file_types("accepted", accepted),
+                Reason::build(key).file_types("accepted", accepted).done(),
             )
         })?;
         if !files::accepts(&requested.accept, file_type) {
             return Err(Error::invalid(
                 "file",
-                Reason::message(
-                    "reason-file-type-refused",
-                    &[("document", requested.name.as_str().into())],
-                )
-                .with_file_types("type", &[file_type])
-                .with_file_types("accepted", accepted),
+                Reason::build("reason-file-type-refused")
+                    .arg("document", requested.name.as_str())
+                    .file_types("type", &[file_type])
+                    .file_types("accepted", accepted)
+                    .done(),
             ));
         }
         // The stored name ends in the extension of what the content is, so the program

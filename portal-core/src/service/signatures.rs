@@ -70,7 +70,10 @@ impl PortalService {
     ) -> Result<(Task, SignatureRecord)> {
         let current = self.task(ctx, task).await?;
         if !matches!(current.kind, TaskKind::Signature { .. }) {
-            return Err(Error::conflict("This task does not ask for a signature."));
+            return Err(Error::conflict(crate::Reason::message(
+                "reason-task-no-signature",
+                &[],
+            )));
         }
         crate::workflow::actions::client_may_act(&current)?;
         // A task waiting for an earlier one takes no signature yet (as for uploads,
@@ -80,7 +83,7 @@ impl PortalService {
         if !input.consent {
             return Err(Error::invalid(
                 "consent",
-                "is not ticked: tick the box to agree that this is your electronic signature",
+                crate::Reason::message("reason-consent-not-ticked", &[]),
             ));
         }
         let drawn = input.drawn.as_deref().filter(|d| !d.trim().is_empty());

@@ -128,7 +128,9 @@ pub fn request_due_date(
     if to < today {
         return Err(Error::invalid(
             "date",
-            Reason::message("reason-due-date-past", &[]).with_date("today", today),
+            Reason::build("reason-due-date-past")
+                .date("today", today)
+                .done(),
         ));
     }
     if task.due_date == Some(to) {

@@ -318,16 +318,17 @@ impl PortalApp {
                 )
                 .cookie(self.session_cookie(&token, &ctx))),
                 Err(Error::Invalid { field, reason }) => {
-                    let what = match field {
-                        "consent" => "The consent statement",
-                        "typed_name" => "Your typed name",
-                        _ => "The drawn signature",
+                    let key = match field {
+                        "consent" => "reason-signature-refused-consent",
+                        "typed_name" => "reason-signature-refused-typed-name",
+                        _ => "reason-signature-refused-drawn",
                     };
+                    let t = req.texts();
                     let outcome = Outcome {
                         status: Some(StatusCode::UNPROCESSABLE_ENTITY),
-                        error: Some(format!(
-                            "Nothing was signed. {what} {reason}. Please sign again."
-                        )),
+                        error: Some(
+                            t.text_with(key, &[("reason", reason.in_language(t.language).into())]),
+                        ),
                         signature_error: Some(field.to_owned()),
                         ..Outcome::default()
                     };
@@ -568,14 +569,21 @@ impl PortalApp {
             Error::Invalid { field, reason } => {
                 // "password", "API key": the form's labels, read mid-sentence.
                 let label = match CredentialField::parse(field) {
-                    Some(CredentialField::ApiKey) => "API key".to_owned(),
-                    Some(f) => f.label().to_lowercase(),
-                    None => "form".to_owned(),
+                    Some(CredentialField::Username) => "reason-field-username",
+                    Some(CredentialField::Password) => "reason-field-password",
+                    Some(CredentialField::ApiKey) => "reason-field-api-key",
+                    Some(CredentialField::Notes) => "reason-field-notes",
+                    _ => "reason-field-other",
                 };
+                let t = req.texts();
                 Outcome {
                     status: Some(StatusCode::UNPROCESSABLE_ENTITY),
-                    error: Some(format!(
-                        "Nothing was sent. The {label} {reason}. Please fill in the form again."
+                    error: Some(t.text_with(
+                        "reason-credentials-refused",
+                        &[
+                            ("field", t.text(label).into()),
+                            ("reason", reason.in_language(t.language).into()),
+                        ],
                     )),
                     credential_error: Some(field.to_owned()),
                     ..Outcome::default()

@@ -40,6 +40,17 @@ enum Value {
     Arg(Arg),
     Date(NaiveDate),
     FileTypes(Vec<FileType>),
+    List(Vec<ListItem>),
+}
+
+/// One item of a list argument ([`ReasonBuilder::list`]): text shown as it is (a
+/// task's title), or a catalog message of its own (a phrase the language words).
+#[derive(Debug, Clone)]
+pub enum ListItem {
+    /// Data, shown as typed.
+    Text(String),
+    /// The catalog message `key` with its arguments.
+    Message(&'static str, Vec<(&'static str, Arg)>),
 }
 
 impl Message {
@@ -50,6 +61,16 @@ impl Message {
                 let arg = match value {
                     Value::Arg(arg) => arg.clone(),
                     Value::Date(date) => Arg::Text(wording::date_in(*date, language)),
+                    Value::List(items) => Arg::Text(
+                        items
+                            .iter()
+                            .map(|item| match item {
+                                ListItem::Text(text) => text.clone(),
+                                ListItem::Message(key, args) => i18n::message(language, key, args),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
                     Value::FileTypes(types) => Arg::Text(
                         types
                             .iter()
@@ -160,6 +181,12 @@ impl ReasonBuilder {
     /// File types, named in the page's language and listed with commas.
     pub fn file_types(mut self, name: &'static str, types: &[FileType]) -> Self {
         self.0.args.push((name, Value::FileTypes(types.to_vec())));
+        self
+    }
+
+    /// Items listed with commas, each data or a message in the page's language.
+    pub fn list(mut self, name: &'static str, items: Vec<ListItem>) -> Self {
+        self.0.args.push((name, Value::List(items)));
         self
     }
 
@@ -316,6 +343,44 @@ mod tests {
                 .ends_with("PDF, imagen PNG."),
             "{}",
             types.in_language(Language::Es)
+        );
+    }
+
+    #[test]
+    fn plural_selectors_leave_no_stray_whitespace() {
+        let fix =
+            |n: usize| i18n::message(Language::En, "reason-fix-answers", &[("count", n.into())]);
+        assert_eq!(
+            fix(1),
+            "Please fix the answer marked below. Your answers are kept."
+        );
+        assert_eq!(
+            fix(2),
+            "Please fix the answers marked below. Your answers are kept."
+        );
+        let waiting = |items: Vec<ListItem>| {
+            let count = items.len();
+            Reason::build("reason-task-waiting")
+                .list("tasks", items)
+                .arg("count", count)
+                .done()
+        };
+        let one = waiting(vec![ListItem::Text("Sign".into())]);
+        assert_eq!(
+            one,
+            "This task is waiting for: Sign. You can do it once that is done."
+        );
+        let two = waiting(vec![
+            ListItem::Text("Sign".into()),
+            ListItem::Message("reason-waiting-msp-step", vec![("msp", "Acme IT".into())]),
+        ]);
+        assert_eq!(
+            two,
+            "This task is waiting for: Sign, a step by Acme IT. You can do it once those are done."
+        );
+        assert_eq!(
+            two.in_language(Language::Es),
+            "Esta tarea está a la espera de: Sign, un paso de Acme IT. Podrá realizarla cuando todo eso esté terminado."
         );
     }
 

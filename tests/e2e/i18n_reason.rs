@@ -392,6 +392,8 @@ fn every_reason_key_is_used_and_every_used_key_exists() {
         include_str!("../../portal-core/src/signatures.rs"),
         include_str!("../../portal-core/src/service/signatures.rs"),
         include_str!("../../portal-core/src/credentials.rs"),
+        include_str!("../../portal-core/src/service/credentials.rs"),
+        include_str!("../../portal-core/src/workflow/plan.rs"),
         include_str!("../../portal-http/src/app/tasks.rs"),
         include_str!("../../portal-http/src/app/documents.rs"),
         include_str!("../../portal-http/src/app/filedrop.rs"),

@@ -134,3 +134,11 @@ reason-field-username = username
 reason-field-password = password
 reason-field-api-key = API key
 reason-credentials-refused = Nothing was sent. The { $field } { $reason }. Please fill in the form again.
+
+## A task that waits for others.
+reason-task-waiting = This task is waiting for: { $tasks }. You can do it once { $count ->
+        [one] that is
+       *[other] those are
+    } done.
+reason-waiting-msp-step = a step by { $msp }
+reason-typed-name-blank = is empty

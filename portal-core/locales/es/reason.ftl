@@ -134,3 +134,11 @@ reason-field-username = nombre de usuario
 reason-field-password = contraseña
 reason-field-api-key = clave de API
 reason-credentials-refused = No se envió nada. El campo «{ $field }» { $reason }. Vuelva a completar el formulario.
+
+## Una tarea que espera a otras.
+reason-task-waiting = Esta tarea está a la espera de: { $tasks }. Podrá realizarla cuando { $count ->
+        [one] eso esté terminado
+       *[other] todo eso esté terminado
+    }.
+reason-waiting-msp-step = un paso de { $msp }
+reason-typed-name-blank = está vacío

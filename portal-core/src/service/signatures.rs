@@ -113,9 +113,10 @@ impl PortalService {
             _ => false,
         };
         if !same {
-            return Err(Error::conflict(
-                "The document to sign was changed since this page was opened. Nothing was signed: review the document again, then sign.",
-            ));
+            return Err(Error::conflict(crate::Reason::message(
+                "reason-signature-document-changed",
+                &[],
+            )));
         }
         let actor = client_actor(ctx);
         let now = self.inner.clock.now();
@@ -149,7 +150,12 @@ impl PortalService {
                 let hash = sha256(name.as_bytes());
                 (SignatureMark::Typed(name), hash, None)
             }
-            (None, None) => return Err(Error::invalid("typed_name", "is empty")),
+            (None, None) => {
+                return Err(Error::invalid(
+                    "typed_name",
+                    crate::Reason::message("reason-typed-name-blank", &[]),
+                ));
+            }
         };
         let record = NewSignature {
             tenant_id: ctx.tenant_id,

@@ -396,6 +396,16 @@ mod tests {
     }
 
     #[test]
+    fn the_decision_gate_reads_as_its_constant() {
+        let reason = Reason::message("reason-open-first", &[]);
+        assert_eq!(reason, crate::attachments::OPEN_FIRST);
+        assert_eq!(
+            reason.in_language(Language::Es),
+            "Abra el documento antes de decidir."
+        );
+    }
+
+    #[test]
     fn errors_keep_their_english_display() {
         let e = Error::invalid("comment", Reason::message("reason-text-empty", &[]));
         assert_eq!(e.to_string(), "invalid comment: must not be empty");

@@ -389,6 +389,7 @@ fn every_reason_key_is_used_and_every_used_key_exists() {
         include_str!("../../portal-core/src/service/filedrop.rs"),
         include_str!("../../portal-core/src/service/team.rs"),
         include_str!("../../portal-core/src/filedrop.rs"),
+        include_str!("../../portal-core/src/attachments.rs"),
         include_str!("../../portal-core/src/signatures.rs"),
         include_str!("../../portal-core/src/service/signatures.rs"),
         include_str!("../../portal-core/src/credentials.rs"),

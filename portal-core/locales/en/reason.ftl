@@ -142,3 +142,6 @@ reason-task-waiting = This task is waiting for: { $tasks }. You can do it once {
     } done.
 reason-waiting-msp-step = a step by { $msp }
 reason-typed-name-blank = is empty
+
+## A decision gated on opening the shared documents (`attachments::OPEN_FIRST`).
+reason-open-first = Open the document before you decide.

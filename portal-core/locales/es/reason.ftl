@@ -142,3 +142,6 @@ reason-task-waiting = Esta tarea está a la espera de: { $tasks }. Podrá realiz
     }.
 reason-waiting-msp-step = un paso de { $msp }
 reason-typed-name-blank = está vacío
+
+## Una decisión que exige abrir antes los documentos compartidos.
+reason-open-first = Abra el documento antes de decidir.

@@ -27,7 +27,9 @@ pub const MAX_ATTACHMENT: u64 = 25 * 1024 * 1024;
 /// The most files one task may carry: a task is one step, not a file share.
 pub const MAX_PER_TASK: usize = 20;
 
-/// What a client is told when they try to decide before opening the documents.
+/// What a client is told when they try to decide before opening the documents, in
+/// English: the English entry of `reason-open-first` in `locales/*/reason.ftl`, which
+/// a client page shows in the client's language.
 pub const OPEN_FIRST: &str = "Open the document before you decide.";
 
 /// A file the MSP attached to a task, as stored. Its content lives sealed in a blob.
@@ -167,7 +169,10 @@ pub fn ensure_opened(
             .any(|o| o.contact_id == contact && o.sha256 == *hash)
     });
     if unopened {
-        return Err(Error::conflict(OPEN_FIRST));
+        return Err(Error::conflict(crate::Reason::message(
+            "reason-open-first",
+            &[],
+        )));
     }
     Ok(documents
         .iter()

@@ -118,7 +118,10 @@ fn check(field: CredentialField, value: &str, max: usize, multiline: bool) -> Re
     if value.len() > max {
         return Err(Error::invalid(
             name,
-            format!("is too long: at most {} KiB", max / 1024),
+            crate::Reason::message(
+                "reason-credential-too-long",
+                &[("kib", (max / 1024).into())],
+            ),
         ));
     }
     let bad = value
@@ -127,7 +130,7 @@ fn check(field: CredentialField, value: &str, max: usize, multiline: bool) -> Re
     if bad {
         return Err(Error::invalid(
             name,
-            "contains control characters: paste the value as plain text",
+            crate::Reason::message("reason-credential-control", &[]),
         ));
     }
     Ok(())
@@ -151,7 +154,12 @@ impl CredentialForm {
         for (field, value) in required {
             let value = value
                 .filter(|v| !v.expose_secret().trim().is_empty())
-                .ok_or_else(|| Error::invalid(field.as_str(), "is required"))?;
+                .ok_or_else(|| {
+                    Error::invalid(
+                        field.as_str(),
+                        crate::Reason::message("reason-credential-required", &[]),
+                    )
+                })?;
             check(field, value.expose_secret(), MAX_SECRET, false)?;
             out.push((field, value));
         }
@@ -265,7 +273,10 @@ pub fn record_submission(
         });
     }
     if !matches!(task.kind, crate::model::TaskKind::CredentialHandoff { .. }) {
-        return Err(Error::conflict("This task does not ask for credentials."));
+        return Err(Error::conflict(crate::Reason::message(
+            "reason-task-no-credentials",
+            &[],
+        )));
     }
     crate::workflow::actions::client_may_act(task)?;
     let mut next = task.clone();

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+pub use crate::reason::Reason;
+
 /// What went wrong, in domain terms.
 ///
 /// `#[non_exhaustive]`: later capabilities add meanings; match with a wildcard arm.
@@ -49,20 +51,23 @@ pub enum Error {
     Invalid {
         /// Which field (or parameter) was wrong.
         field: &'static str,
-        /// What is wrong with it and how to fix it.
-        reason: String,
+        /// What is wrong with it and how to fix it: English text, and for a reason a
+        /// client can meet, the catalog message a client page shows in its language.
+        reason: Reason,
     },
     /// A form failed validation; one message per field, keyed by field id.
     #[error("invalid form: {} field(s) to fix", errors.len())]
     InvalidFields {
-        /// What to fix, by field id (`"_form"` for the form as a whole).
-        errors: std::collections::BTreeMap<String, String>,
+        /// What to fix, by field id (`"_form"` for the form as a whole), each a
+        /// [`Reason`] (English, and translatable where a client fills the form in).
+        errors: std::collections::BTreeMap<String, Reason>,
     },
     /// The change clashes with the current state (duplicate, wrong status, ...).
     #[error("conflict: {reason}")]
     Conflict {
-        /// What clashed.
-        reason: String,
+        /// What clashed: English text, and for a conflict a client can meet, the
+        /// catalog message a client page shows in its language.
+        reason: Reason,
     },
     /// The caller changed a version of a record that is no longer the current one:
     /// someone else changed it since they read it, and nothing was written. Apart
@@ -165,16 +170,18 @@ impl Error {
         }
     }
 
-    /// An input validation error.
-    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+    /// An input validation error: `reason` is plain English text (`&str`, `String`)
+    /// or a translated [`Reason::message`].
+    pub fn invalid(field: &'static str, reason: impl Into<Reason>) -> Self {
         Self::Invalid {
             field,
             reason: reason.into(),
         }
     }
 
-    /// A state conflict.
-    pub fn conflict(reason: impl Into<String>) -> Self {
+    /// A state conflict: `reason` is plain English text or a translated
+    /// [`Reason::message`].
+    pub fn conflict(reason: impl Into<Reason>) -> Self {
         Self::Conflict {
             reason: reason.into(),
         }

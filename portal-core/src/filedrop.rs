@@ -180,7 +180,10 @@ pub fn not_available() -> Error {
 /// `expires_after_days` days later (`Conflict` if `task` is not a file drop).
 pub fn expiry(task: &Task, uploaded_at: DateTime<Utc>) -> Result<DateTime<Utc>> {
     let TaskKind::SecureFileDrop { expires_after_days } = task.kind else {
-        return Err(Error::conflict("This task does not take dropped files."));
+        return Err(Error::conflict(crate::Reason::message(
+            "reason-task-no-drops",
+            &[],
+        )));
     };
     Ok(uploaded_at + TimeDelta::days(i64::from(expires_after_days)))
 }
@@ -269,7 +272,7 @@ pub fn record_drop(
     if new.size == 0 {
         return Err(Error::invalid(
             "file",
-            "is empty (0 bytes): choose the file again, it may not have saved",
+            crate::Reason::message("reason-file-empty", &[]),
         ));
     }
     let file = DroppedFile {
@@ -327,10 +330,12 @@ pub fn delete(
         return Err(not_available());
     }
     if let Some(d) = &file.downloaded {
-        return Err(Error::conflict(format!(
-            "Your onboarding team already downloaded “{}” (on {}), so it can no longer be deleted.",
-            file.name,
-            d.at.format("%Y-%m-%d")
+        return Err(Error::conflict(crate::Reason::message(
+            "reason-drop-downloaded",
+            &[
+                ("name", file.name.as_str().into()),
+                ("on", d.at.format("%Y-%m-%d").to_string().into()),
+            ],
         )));
     }
     let mut next = file.clone();

@@ -25,6 +25,7 @@ pub mod mail;
 pub mod model;
 pub mod outbox;
 pub mod random;
+pub mod reason;
 pub mod reminders;
 pub mod scan;
 pub mod secret;
@@ -78,6 +79,7 @@ pub use ids::{
 };
 pub use mail::{ActingFor, Email, LinkBuilder, Mailer, RecordingMailer};
 pub use random::{OsRandom, RandomSource, SeededRandom};
+pub use reason::Reason;
 pub use service::{
     GuestSpec, HandoverSpec, PortalService, PortalServiceBuilder, PruneReport, TaskSpec,
 };

@@ -116,7 +116,7 @@ fn refuse_bidi(field: &'static str, value: &str) -> Result<()> {
     if value.chars().any(is_bidi_control) {
         return Err(Error::invalid(
             field,
-            "must not contain text-direction control characters (U+202A–U+202E, U+2066–U+2069)",
+            crate::Reason::message("reason-text-bidi", &[]),
         ));
     }
     Ok(())
@@ -127,18 +127,21 @@ fn refuse_bidi(field: &'static str, value: &str) -> Result<()> {
 pub fn clean_label(field: &'static str, raw: &str, max: usize) -> Result<String> {
     let value = raw.trim();
     if value.is_empty() {
-        return Err(Error::invalid(field, "must not be empty"));
+        return Err(Error::invalid(
+            field,
+            crate::Reason::message("reason-text-empty", &[]),
+        ));
     }
     if value.chars().count() > max {
         return Err(Error::invalid(
             field,
-            format!("must be at most {max} characters"),
+            crate::Reason::message("reason-text-too-long", &[("max", max.into())]),
         ));
     }
     if value.chars().any(char::is_control) {
         return Err(Error::invalid(
             field,
-            "must not contain control characters or line breaks",
+            crate::Reason::message("reason-text-one-line", &[]),
         ));
     }
     refuse_bidi(field, value)?;
@@ -153,14 +156,17 @@ pub fn clean_text(field: &'static str, raw: &str, max: usize) -> Result<String> 
     if value.chars().count() > max {
         return Err(Error::invalid(
             field,
-            format!("must be at most {max} characters"),
+            crate::Reason::message("reason-text-too-long", &[("max", max.into())]),
         ));
     }
     if value
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\t')
     {
-        return Err(Error::invalid(field, "must not contain control characters"));
+        return Err(Error::invalid(
+            field,
+            crate::Reason::message("reason-text-control", &[]),
+        ));
     }
     refuse_bidi(field, &value)?;
     Ok(value)
@@ -460,10 +466,7 @@ impl TimeZone {
     /// Parses an IANA name (exact spelling, as the tz database has it).
     pub fn parse(raw: &str) -> Result<Self> {
         raw.trim().parse::<chrono_tz::Tz>().map(Self).map_err(|_| {
-            Error::invalid(
-                "time zone",
-                "use an IANA time zone name such as America/New_York or Europe/London",
-            )
+            Error::invalid("time zone", crate::Reason::message("reason-time-zone", &[]))
         })
     }
 

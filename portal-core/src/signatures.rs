@@ -272,19 +272,22 @@ pub fn check_typed_name(name: &str) -> Result<String> {
     if name.is_empty() {
         return Err(Error::invalid(
             "typed_name",
-            "is empty: type your full name, or draw your signature",
+            crate::Reason::message("reason-typed-name-empty", &[]),
         ));
     }
     if name.chars().count() > MAX_TYPED_NAME {
         return Err(Error::invalid(
             "typed_name",
-            format!("is too long: at most {MAX_TYPED_NAME} characters"),
+            crate::Reason::message(
+                "reason-typed-name-too-long",
+                &[("max", MAX_TYPED_NAME.into())],
+            ),
         ));
     }
     if name.chars().any(char::is_control) {
         return Err(Error::invalid(
             "typed_name",
-            "contains control characters: type your name as plain text",
+            crate::Reason::message("reason-typed-name-control", &[]),
         ));
     }
     Ok(name.to_owned())
@@ -436,9 +439,10 @@ pub fn ensure_signed_document(
     if ok {
         Ok(())
     } else {
-        Err(Error::conflict(
-            "The document to sign was changed since this page was opened. Nothing was signed: review the document again, then sign.",
-        ))
+        Err(Error::conflict(crate::Reason::message(
+            "reason-signature-document-changed",
+            &[],
+        )))
     }
 }
 
@@ -707,7 +711,10 @@ pub fn record_signature(task: &Task, actor: &Actor, now: DateTime<Utc>) -> Resul
         });
     }
     if !matches!(task.kind, TaskKind::Signature { .. }) {
-        return Err(Error::conflict("This task does not ask for a signature."));
+        return Err(Error::conflict(crate::Reason::message(
+            "reason-task-no-signature",
+            &[],
+        )));
     }
     crate::workflow::actions::client_may_act(task)?;
     let mut next = task.clone();

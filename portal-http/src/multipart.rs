@@ -16,8 +16,8 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Body as HttpBody;
 use multer::{Constraints, Field, Multipart, SizeLimit};
-use portal_core::Error;
 use portal_core::blob::ByteStream;
+use portal_core::{Error, Reason};
 
 /// Room in an upload body beyond the file itself: part headers (a file name can be
 /// long), the CSRF field and the boundaries.
@@ -82,7 +82,7 @@ impl UploadBody {
                 .await
                 .map_err(|e| upload_error(e, limit))?
                 .ok_or_else(|| {
-                    Error::invalid("file", "was not chosen: choose a file, then press Upload")
+                    Error::invalid("file", Reason::message("reason-upload-no-file", &[]))
                 })?;
             match field.name() {
                 Some(CSRF_FIELD) if csrf.is_none() => {
@@ -215,10 +215,7 @@ impl FileParts {
 }
 
 fn unexpected_parts() -> Error {
-    Error::invalid(
-        "upload",
-        "was not sent the way the portal's form sends it. Nothing was saved: please upload from the task page",
-    )
+    Error::invalid("upload", Reason::message("reason-upload-unexpected", &[]))
 }
 
 /// The file part's bytes; after its last byte, the body must end (closing boundary,
@@ -239,7 +236,7 @@ fn file_stream(field: Field<'static>, multipart: Multipart<'static>, limit: u64)
                         Ok(Some(_)) => Some((
                             Err(Error::invalid(
                                 "upload",
-                                "had more than one file in it. Nothing was saved: upload one file per document",
+                                Reason::message("reason-upload-several", &[]),
                             )),
                             None,
                         )),
@@ -266,31 +263,21 @@ pub fn upload_error(err: multer::Error, limit: u64) -> Error {
         M::UnknownField { .. } => unexpected_parts(),
         M::StreamReadFailed(e) => {
             tracing::debug!(error = %e, "an upload body stopped arriving");
-            Error::invalid(
-                "upload",
-                "did not arrive whole: the connection dropped or was too slow. Nothing was saved: please try again",
-            )
+            Error::invalid("upload", Reason::message("reason-upload-dropped", &[]))
         }
         M::IncompleteFieldData { .. } | M::IncompleteStream | M::IncompleteHeaders => {
-            Error::invalid(
-                "upload",
-                "did not arrive whole: it stopped before its end. Nothing was saved: please try again",
-            )
+            Error::invalid("upload", Reason::message("reason-upload-cut", &[]))
         }
-        M::NoBoundary => Error::invalid(
-            "upload",
-            "could not be read: its Content-Type names no multipart boundary. Nothing was saved: please upload from the task page",
-        ),
+        M::NoBoundary => {
+            Error::invalid("upload", Reason::message("reason-upload-no-boundary", &[]))
+        }
         M::NoMultipart | M::DecodeContentType(_) => Error::invalid(
             "upload",
-            "was not sent as a file upload (multipart/form-data). Nothing was saved: please upload from the task page",
+            Reason::message("reason-upload-not-multipart", &[]),
         ),
         other => {
             tracing::debug!(error = %other, "a malformed upload body");
-            Error::invalid(
-                "upload",
-                "could not be read: it is not a well-formed file upload. Nothing was saved: please upload from the task page",
-            )
+            Error::invalid("upload", Reason::message("reason-upload-malformed", &[]))
         }
     }
 }

@@ -241,7 +241,7 @@ impl Sender {
 /// The reason of an `Invalid` error, to re-file it under another field.
 fn reason_of(e: Error) -> String {
     match e {
-        Error::Invalid { reason, .. } => reason,
+        Error::Invalid { reason, .. } => reason.into(),
         other => other.to_string(),
     }
 }

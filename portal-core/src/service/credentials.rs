@@ -57,7 +57,10 @@ impl PortalService {
     ) -> Result<Task> {
         let current = self.task(ctx, task).await?;
         let TaskKind::CredentialHandoff { api_key } = current.kind else {
-            return Err(Error::conflict("This task does not ask for credentials."));
+            return Err(Error::conflict(crate::Reason::message(
+                "reason-task-no-credentials",
+                &[],
+            )));
         };
         // The state decides before the content, as for forms.
         crate::workflow::actions::client_may_act(&current)?;

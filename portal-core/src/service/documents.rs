@@ -20,7 +20,7 @@ use crate::blob::envelope::{FileBinding, FileVault};
 use crate::blob::keyring::KeyId;
 use crate::blob::rotation::SealedKind;
 use crate::blob::{ByteStream, stream_of};
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::files::{self, FileType};
 use crate::ids::{BlobId, FileId, MailId, PortalId, TaskId};
 use crate::mail;
@@ -157,26 +157,29 @@ impl PortalService {
         if prefix.is_empty() {
             return Err(Error::invalid(
                 "file",
-                "is empty (0 bytes): choose the file again, it may not have saved",
+                Reason::message("reason-file-empty", &[]),
             ));
         }
+        let accepted = accepted_types(&requested.accept);
         let file_type = files::sniff(&prefix, complete).ok_or_else(|| {
-            let what = if files::looks_like_markup(&prefix) {
-                "is a web page or image markup (HTML, SVG or XML), which we don't accept because a browser would run it"
+            let key = if files::looks_like_markup(&prefix) {
+                "reason-file-markup"
             } else {
-                "is not a kind of file we accept"
+                "reason-file-unknown-type"
             };
-            Error::invalid("file", format!("{what}. {}", accepted_list(&requested.accept)))
+            Error::invalid(
+                "file",
+                Reason::build(key).file_types("accepted", accepted).done(),
+            )
         })?;
         if !files::accepts(&requested.accept, file_type) {
             return Err(Error::invalid(
                 "file",
-                format!(
-                    "is a {}, which “{}” does not accept. {}",
-                    file_type.label(),
-                    requested.name,
-                    accepted_list(&requested.accept)
-                ),
+                Reason::build("reason-file-type-refused")
+                    .arg("document", requested.name.as_str())
+                    .file_types("type", &[file_type])
+                    .file_types("accepted", accepted)
+                    .done(),
             ));
         }
         // The stored name ends in the extension of what the content is, so the program
@@ -587,13 +590,17 @@ impl PortalService {
 
 /// "Accepted: PDF, Word document." for an error message (any known type if empty).
 pub(super) fn accepted_list(accept: &[FileType]) -> String {
-    let list = if accept.is_empty() {
+    let labels: Vec<&str> = accepted_types(accept).iter().map(|t| t.label()).collect();
+    format!("Accepted: {}.", labels.join(", "))
+}
+
+/// The types a document accepts: those it names, or every type when it names none.
+fn accepted_types(accept: &[FileType]) -> &[FileType] {
+    if accept.is_empty() {
         FileType::ALL
     } else {
         accept
-    };
-    let labels: Vec<&str> = list.iter().map(|t| t.label()).collect();
-    format!("Accepted: {}.", labels.join(", "))
+    }
 }
 
 /// Reads `content` until `want` bytes arrived or it ended: the bytes read, whether

@@ -49,7 +49,10 @@ impl PortalService {
     ) -> Result<DroppedFile> {
         let current = self.task(ctx, task).await?;
         if !matches!(current.kind, TaskKind::SecureFileDrop { .. }) {
-            return Err(Error::conflict("This task does not take dropped files."));
+            return Err(Error::conflict(crate::Reason::message(
+                "reason-task-no-drops",
+                &[],
+            )));
         }
         let home = self.inner.store.portal_snapshot(ctx.portal_id).await?;
         crate::workflow::plan::client_may_act_in(&home, &current)?;

@@ -74,7 +74,10 @@ impl PortalService {
     ) -> Result<(Task, SignatureRecord)> {
         let current = self.task(ctx, task).await?;
         if !matches!(current.kind, TaskKind::Signature { .. }) {
-            return Err(Error::conflict("This task does not ask for a signature."));
+            return Err(Error::conflict(crate::Reason::message(
+                "reason-task-no-signature",
+                &[],
+            )));
         }
         crate::workflow::actions::client_may_act(&current)?;
         // A task waiting for an earlier one takes no signature yet (as for uploads,
@@ -84,7 +87,7 @@ impl PortalService {
         if !input.consent {
             return Err(Error::invalid(
                 "consent",
-                "is not ticked: tick the box to agree that this is your electronic signature",
+                crate::Reason::message("reason-consent-not-ticked", &[]),
             ));
         }
         let drawn = input.drawn.as_deref().filter(|d| !d.trim().is_empty());
@@ -114,9 +117,10 @@ impl PortalService {
             _ => false,
         };
         if !same {
-            return Err(Error::conflict(
-                "The document to sign was changed since this page was opened. Nothing was signed: review the document again, then sign.",
-            ));
+            return Err(Error::conflict(crate::Reason::message(
+                "reason-signature-document-changed",
+                &[],
+            )));
         }
         let actor = client_actor(ctx);
         let now = self.inner.clock.now();
@@ -150,7 +154,12 @@ impl PortalService {
                 let hash = sha256(name.as_bytes());
                 (SignatureMark::Typed(name), hash, None)
             }
-            (None, None) => return Err(Error::invalid("typed_name", "is empty")),
+            (None, None) => {
+                return Err(Error::invalid(
+                    "typed_name",
+                    crate::Reason::message("reason-typed-name-blank", &[]),
+                ));
+            }
         };
         let record = NewSignature {
             tenant_id: ctx.tenant_id,

@@ -125,7 +125,10 @@ impl PortalService {
     ) -> Result<Task> {
         let current = self.inner.store.task(ctx.portal_id, task).await?;
         let TaskKind::Survey { questions } = &current.kind else {
-            return Err(Error::conflict("This task has no form to fill in."));
+            return Err(Error::conflict(crate::Reason::message(
+                "reason-task-no-form",
+                &[],
+            )));
         };
         // The state decides before the content: a form that can't be changed says so,
         // whatever was typed into it.
@@ -265,7 +268,10 @@ impl PortalService {
     ) -> Result<Comment> {
         let body = clean_text("comment", body, MAX_MESSAGE)?;
         if body.is_empty() {
-            return Err(Error::invalid("comment", "write something before sending"));
+            return Err(Error::invalid(
+                "comment",
+                crate::Reason::message("reason-comment-empty", &[]),
+            ));
         }
         let task = self.inner.store.task(portal, task).await?;
         // A client never reaches an internal task, not even by its id.
@@ -423,7 +429,7 @@ impl PortalService {
         if text.is_empty() {
             return Err(Error::invalid(
                 "question",
-                "write your question before sending",
+                crate::Reason::message("reason-question-empty", &[]),
             ));
         }
         let member = match to.map(str::trim).filter(|t| !t.is_empty()) {
@@ -433,7 +439,7 @@ impl PortalService {
                 let member = team.member(email).cloned().ok_or_else(|| {
                     Error::invalid(
                         "to",
-                        "is not on your onboarding team; choose someone from the list",
+                        crate::Reason::message("reason-question-not-on-team", &[]),
                     )
                 })?;
                 Some(member)

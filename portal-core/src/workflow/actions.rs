@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use super::activity::{ActivityEntry, ActivityKind};
 use super::evidence::{Actor, ApprovalDecision, CheckMark, Completion, TaskEvidence};
 use super::survey::Answers;
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::model::{MeetingSchedule, Side, Task, TaskKind, TaskStatus, clean_text};
 use crate::store::RequestInfo;
 
@@ -80,6 +80,11 @@ fn conflict(msg: &str) -> Error {
     Error::conflict(msg)
 }
 
+/// A conflict a client can meet: the catalog message `key` of `reason.ftl`.
+fn client_conflict(key: &'static str) -> Error {
+    Error::conflict(Reason::message(key, &[]))
+}
+
 /// Status implied by the evidence alone (used when unblocking and after checklist changes).
 pub fn derived_status(task: &Task) -> TaskStatus {
     let e = &task.evidence;
@@ -118,13 +123,13 @@ pub fn client_may_act(task: &Task) -> Result<()> {
         });
     }
     if task.status == TaskStatus::Blocked {
-        let why = task.blocked_reason.as_deref().unwrap_or("no reason given");
-        return Err(conflict(&format!(
-            "This task is blocked ({why}). Your MSP will unblock it."
-        )));
+        return Err(Error::conflict(match task.blocked_reason.as_deref() {
+            Some(why) => Reason::message("reason-task-blocked", &[("why", why.into())]),
+            None => Reason::message("reason-task-blocked-no-reason", &[]),
+        }));
     }
     if task.status == TaskStatus::Completed {
-        return Err(conflict("This task is already complete."));
+        return Err(client_conflict("reason-task-already-complete"));
     }
     Ok(())
 }
@@ -194,12 +199,10 @@ pub fn apply(
     let kind = match action {
         TaskAction::Complete { notes } => {
             if !staff && !matches!(task.kind, TaskKind::Standard | TaskKind::Training { .. }) {
-                return Err(conflict(
-                    "This task is completed by giving what it asks for, not by marking it complete.",
-                ));
+                return Err(client_conflict("reason-task-not-marked-complete"));
             }
             if task.status == TaskStatus::Completed {
-                return Err(conflict("This task is already complete."));
+                return Err(client_conflict("reason-task-already-complete"));
             }
             let notes = optional_note("notes", notes.as_deref())?;
             detail.clone_from(&notes);
@@ -214,10 +217,10 @@ pub fn apply(
         }
         TaskAction::SaveAnswers { answers, submit } => {
             if !matches!(task.kind, TaskKind::Survey { .. }) {
-                return Err(conflict("This task has no form to fill in."));
+                return Err(client_conflict("reason-task-no-form"));
             }
             if task.status == TaskStatus::Completed {
-                return Err(conflict("This form was already submitted."));
+                return Err(client_conflict("reason-form-already-submitted"));
             }
             next.evidence.answers = answers.clone();
             next.evidence.answers_saved = Some(CheckMark {
@@ -246,18 +249,18 @@ pub fn apply(
         }
         TaskAction::SetItem { item, checked } => {
             let TaskKind::Checklist { items } = &task.kind else {
-                return Err(conflict("This task has no checklist."));
+                return Err(client_conflict("reason-task-no-checklist"));
             };
             let Some(found) = items.iter().find(|i| &i.id == item) else {
                 return Err(Error::invalid(
                     "item",
-                    "that checklist item does not exist; reload the page",
+                    Reason::message("reason-checklist-no-such-item", &[]),
                 ));
             };
             detail = Some(found.label.clone());
             if *checked {
                 if next.evidence.checked.contains_key(item) {
-                    return Err(conflict("That item is already checked."));
+                    return Err(client_conflict("reason-item-already-checked"));
                 }
                 next.evidence.checked.insert(
                     item.clone(),
@@ -267,7 +270,7 @@ pub fn apply(
                     },
                 );
             } else if next.evidence.checked.remove(item).is_none() {
-                return Err(conflict("That item is not checked."));
+                return Err(client_conflict("reason-item-not-checked"));
             }
             if task.status != TaskStatus::Blocked {
                 next.status = derived_status(&next);
@@ -296,10 +299,10 @@ pub fn apply(
             documents,
         } => {
             if !matches!(task.kind, TaskKind::Approval { .. }) {
-                return Err(conflict("This task is not an approval."));
+                return Err(client_conflict("reason-task-not-approval"));
             }
             if task.evidence.decision.is_some() {
-                return Err(conflict("This approval has already been decided."));
+                return Err(client_conflict("reason-approval-already-decided"));
             }
             let Actor::Client { name, email, .. } = actor else {
                 return Err(Error::Forbidden {

@@ -280,12 +280,17 @@ pub type FileDecision =
 /// The requested document `document` of a document upload task.
 pub fn requested<'a>(task: &'a Task, document: &str) -> Result<&'a RequestedDocument> {
     let TaskKind::DocumentUpload { documents } = &task.kind else {
-        return Err(Error::conflict("This task does not ask for documents."));
+        return Err(Error::conflict(crate::Reason::message(
+            "reason-task-no-documents",
+            &[],
+        )));
     };
-    documents
-        .iter()
-        .find(|d| d.id == document)
-        .ok_or_else(|| Error::invalid("document", "is not one this task asks for"))
+    documents.iter().find(|d| d.id == document).ok_or_else(|| {
+        Error::invalid(
+            "document",
+            crate::Reason::message("reason-document-not-asked", &[]),
+        )
+    })
 }
 
 /// Whether the client may upload a version of `document` now: checked before any byte
@@ -299,9 +304,10 @@ pub fn may_upload<'a>(task: &'a Task, document: &str) -> Result<&'a RequestedDoc
         .get(document)
         .is_some_and(|d| d.status == DocumentStatus::Approved)
     {
-        return Err(Error::conflict(
-            "This document was already approved. Ask your MSP if you need to replace it.",
-        ));
+        return Err(Error::conflict(crate::Reason::message(
+            "reason-document-approved",
+            &[],
+        )));
     }
     Ok(requested)
 }

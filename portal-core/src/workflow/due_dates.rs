@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::activity::{ActivityEntry, ActivityKind};
 use super::evidence::Actor;
 use super::stuck::HelpChange;
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::model::{Side, Task, TaskStatus, clean_text};
 
 /// Longest reason or note.
@@ -108,35 +108,42 @@ pub fn request_due_date(
         });
     }
     if task.assignee != Side::Client {
-        return Err(Error::conflict(
-            "This task is done by your MSP: ask about its date in its thread.",
-        ));
+        return Err(Error::conflict(Reason::message(
+            "reason-due-date-msp-task",
+            &[],
+        )));
     }
     if task.status == TaskStatus::Completed {
-        return Err(Error::conflict("This task is already complete."));
+        return Err(Error::conflict(Reason::message(
+            "reason-task-already-complete",
+            &[],
+        )));
     }
     if pending(task).is_some() {
-        return Err(Error::conflict(
-            "You already asked for a new due date on this task: your MSP will answer it first.",
-        ));
+        return Err(Error::conflict(Reason::message(
+            "reason-due-date-pending",
+            &[],
+        )));
     }
     if to < today {
         return Err(Error::invalid(
             "date",
-            format!(
-                "pick today ({}) or a later date",
-                crate::wording::date(today)
-            ),
+            Reason::build("reason-due-date-past")
+                .date("today", today)
+                .done(),
         ));
     }
     if task.due_date == Some(to) {
-        return Err(Error::invalid("date", "that is the due date already"));
+        return Err(Error::invalid(
+            "date",
+            Reason::message("reason-due-date-same", &[]),
+        ));
     }
     let reason = reason_text("reason", reason)?;
     if reason.is_empty() {
         return Err(Error::invalid(
             "reason",
-            "say why you need more time, so your MSP can decide",
+            Reason::message("reason-due-date-why", &[]),
         ));
     }
     let number = u32::try_from(task.evidence.due_date_requests.len())

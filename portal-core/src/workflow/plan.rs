@@ -159,7 +159,7 @@ pub struct PlanWrite {
     pub deleted_tasks: Vec<TaskId>,
 }
 
-fn bad_plan(reason: impl Into<String>) -> Error {
+fn bad_plan(reason: impl Into<crate::Reason>) -> Error {
     Error::invalid("plan", reason)
 }
 
@@ -433,19 +433,28 @@ pub fn client_may_act_in(snapshot: &PortalSnapshot, task: &Task) -> Result<()> {
 }
 
 fn client_may_act_among(tasks: &[Task], task: &Task, msp: &str) -> Result<()> {
-    let labels = waiting_for_labels(tasks, task, msp);
-    if labels.is_empty() {
+    use crate::reason::{ListItem, Reason};
+    // As `waiting_for_labels`, with the MSP's steps worded in the page's language.
+    let items: Vec<ListItem> = waiting_for(tasks, task)
+        .into_iter()
+        .map(|t| {
+            if t.internal {
+                ListItem::Message("reason-waiting-msp-step", vec![("msp", msp.into())])
+            } else {
+                ListItem::Text(t.title.clone())
+            }
+        })
+        .collect();
+    if items.is_empty() {
         return Ok(());
     }
-    Err(Error::conflict(format!(
-        "This task is waiting for: {}. You can do it once {} done.",
-        labels.join(", "),
-        if labels.len() == 1 {
-            "that is"
-        } else {
-            "those are"
-        }
-    )))
+    let count = items.len();
+    Err(Error::conflict(
+        Reason::build("reason-task-waiting")
+            .list("tasks", items)
+            .arg("count", count)
+            .done(),
+    ))
 }
 
 fn stale(entity: &str, current: u64) -> Error {

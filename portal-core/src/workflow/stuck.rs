@@ -14,7 +14,7 @@ use super::activity::{ActivityEntry, ActivityKind};
 use super::conversation::{Comment, MAX_MESSAGE};
 use super::evidence::Actor;
 use super::plan::{Plan, PlanChange, visible_to};
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::ids::TaskId;
 use crate::model::{Side, Task, TaskStatus, clean_text};
 
@@ -105,29 +105,37 @@ pub fn report_stuck(
         });
     }
     if task.assignee != Side::Client {
-        return Err(Error::conflict(
-            "This task is done by your MSP: ask a question in its thread instead.",
-        ));
+        return Err(Error::conflict(Reason::message(
+            "reason-stuck-msp-task",
+            &[],
+        )));
     }
     match task.status {
-        TaskStatus::Completed => return Err(Error::conflict("This task is already complete.")),
+        TaskStatus::Completed => {
+            return Err(Error::conflict(Reason::message(
+                "reason-task-already-complete",
+                &[],
+            )));
+        }
         TaskStatus::Blocked => {
-            return Err(Error::conflict(
-                "This task is on hold already: your MSP will unblock it.",
-            ));
+            return Err(Error::conflict(Reason::message(
+                "reason-stuck-on-hold",
+                &[],
+            )));
         }
         TaskStatus::Pending | TaskStatus::InProgress => {}
     }
     if open_report(task).is_some() {
-        return Err(Error::conflict(
-            "You already said you are stuck on this task: your MSP will answer here.",
-        ));
+        return Err(Error::conflict(Reason::message(
+            "reason-stuck-already",
+            &[],
+        )));
     }
     let reason = clean_text("reason", reason, MAX_REASON)?;
     if reason.is_empty() {
         return Err(Error::invalid(
             "reason",
-            "say what stops you, so your MSP can help",
+            Reason::message("reason-stuck-why", &[]),
         ));
     }
     let mut next = task.clone();

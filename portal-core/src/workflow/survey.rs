@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Reason;
 use crate::model::{Question, QuestionKind};
 
 /// One answer, as stored. Choices are kept by their label, so the MSP reads what the
@@ -38,7 +39,7 @@ impl Answer {
 pub type Answers = BTreeMap<String, Answer>;
 
 /// Messages by question id ([`FORM_KEY`] for problems with the form as a whole).
-pub type FieldErrors = BTreeMap<String, String>;
+pub type FieldErrors = BTreeMap<String, Reason>;
 
 /// The key of a message about the form as a whole; no question may have it as its id
 /// (refused when the task is created), so the two never mix.
@@ -72,10 +73,7 @@ pub fn validate(
         if let Some(id) = name.strip_prefix("q.")
             && !questions.iter().any(|q| q.id == id)
         {
-            errors.insert(
-                FORM_KEY.into(),
-                "The form has changed since you opened it. Reload the page and try again.".into(),
-            );
+            errors.insert(FORM_KEY.into(), Reason::message("reason-form-changed", &[]));
         }
     }
     for q in questions {
@@ -92,7 +90,7 @@ pub fn validate(
             .collect();
         if non_empty.is_empty() {
             if q.required && mode == SubmitMode::Submit {
-                errors.insert(q.id.clone(), "This question needs an answer.".into());
+                errors.insert(q.id.clone(), Reason::message("reason-answer-needed", &[]));
             }
             continue;
         }
@@ -112,39 +110,42 @@ pub fn validate(
     }
 }
 
-fn text(value: &str, max_len: u32, multiline: bool) -> Result<String, String> {
+fn text(value: &str, max_len: u32, multiline: bool) -> Result<String, Reason> {
     let value = value.trim().replace("\r\n", "\n");
     let len = value.chars().count();
     if len > max_len as usize {
-        return Err(format!("Keep it to {max_len} characters (this is {len})."));
+        return Err(Reason::message(
+            "reason-answer-too-long",
+            &[("max", max_len.into()), ("count", len.into())],
+        ));
     }
     if value.chars().any(crate::model::is_bidi_control) {
-        return Err("Remove the invisible text-direction characters.".into());
+        return Err(Reason::message("reason-answer-bidi", &[]));
     }
     let bad = |c: char| c.is_control() && !(multiline && (c == '\n' || c == '\t'));
     if value.chars().any(bad) {
         return Err(if multiline {
-            "Remove the invisible control characters.".into()
+            Reason::message("reason-answer-control", &[])
         } else {
-            "Keep it on one line, without control characters.".into()
+            Reason::message("reason-answer-one-line", &[])
         });
     }
     Ok(value)
 }
 
-fn choice(choices: &[String], raw: &str) -> Result<String, String> {
+fn choice(choices: &[String], raw: &str) -> Result<String, Reason> {
     raw.trim()
         .parse::<usize>()
         .ok()
         .and_then(|i| choices.get(i))
         .cloned()
-        .ok_or_else(|| "Pick one of the options shown.".to_owned())
+        .ok_or_else(|| Reason::message("reason-answer-pick-option", &[]))
 }
 
-fn answer(q: &Question, values: &[&str], non_empty: &[&str]) -> Result<Answer, String> {
+fn answer(q: &Question, values: &[&str], non_empty: &[&str]) -> Result<Answer, Reason> {
     let one = || match values {
         [only] => Ok(*only),
-        _ => Err("Give a single answer.".to_owned()),
+        _ => Err(Reason::message("reason-answer-single", &[])),
     };
     match &q.kind {
         QuestionKind::ShortText { max_len } => Ok(Answer::Text(text(one()?, *max_len, false)?)),
@@ -162,12 +163,15 @@ fn answer(q: &Question, values: &[&str], non_empty: &[&str]) -> Result<Answer, S
             Ok(Answer::Choices(picked))
         }
         QuestionKind::Rating { min, max } => {
-            let n: i32 = one()?
-                .trim()
-                .parse()
-                .map_err(|_| format!("Choose a whole number from {min} to {max}."))?;
+            let out_of_range = || {
+                Reason::message(
+                    "reason-answer-rating",
+                    &[("min", (*min).into()), ("max", (*max).into())],
+                )
+            };
+            let n: i32 = one()?.trim().parse().map_err(|_| out_of_range())?;
             if n < *min || n > *max {
-                return Err(format!("Choose a whole number from {min} to {max}."));
+                return Err(out_of_range());
             }
             Ok(Answer::Rating(n))
         }

@@ -15,7 +15,7 @@ use super::activity::{ActivityEntry, ActivityKind};
 use super::conversation::Comment;
 use super::evidence::Actor;
 use super::plan::{Plan, PlanChange, visible_to};
-use crate::error::{Error, Limit, Result};
+use crate::error::{Error, Limit, Reason, Result};
 use crate::ids::{ContactId, TaskId};
 use crate::model::{Contact, Side, Task, TaskStatus, clean_label, clean_text};
 
@@ -108,9 +108,10 @@ pub fn judge_colleague_invite(
     }
     let expected = mode == InvitationMode::AfterApproval;
     if awaiting_approval != expected || with_invite == expected {
-        return Err(Error::conflict(
-            "the portal's colleague invitation setting changed; try again",
-        ));
+        return Err(Error::conflict(Reason::message(
+            "reason-colleague-setting-changed",
+            &[],
+        )));
     }
     Ok(())
 }
@@ -200,12 +201,16 @@ pub fn is_active(contact: &Contact) -> bool {
 
 fn open_client_task(task: &Task) -> Result<()> {
     if task.assignee != Side::Client || task.internal {
-        return Err(Error::conflict(
-            "only client tasks can be claimed or handed on",
-        ));
+        return Err(Error::conflict(Reason::message(
+            "reason-claim-client-tasks-only",
+            &[],
+        )));
     }
     if task.status == TaskStatus::Completed {
-        return Err(Error::conflict("the task is already completed"));
+        return Err(Error::conflict(Reason::message(
+            "reason-claim-completed",
+            &[],
+        )));
     }
     Ok(())
 }
@@ -215,9 +220,10 @@ fn open_client_task(task: &Task) -> Result<()> {
 pub fn claim(task: &Task, me: ContactId) -> Result<Vec<ContactId>> {
     open_client_task(task)?;
     if !task.assigned_to.is_empty() {
-        return Err(Error::conflict(
-            "the task is already assigned; ask for it to be handed to you",
-        ));
+        return Err(Error::conflict(Reason::message(
+            "reason-claim-assigned",
+            &[],
+        )));
     }
     Ok(vec![me])
 }
@@ -235,14 +241,15 @@ pub fn hand_off(
 ) -> Result<(Vec<ContactId>, String)> {
     open_client_task(task)?;
     if !task.assigned_to.contains(&me) {
-        return Err(Error::conflict(
-            "only a task assigned to you can be handed to a colleague",
-        ));
+        return Err(Error::conflict(Reason::message(
+            "reason-hand-off-not-yours",
+            &[],
+        )));
     }
     if to.portal_id != task.portal_id || to.id == me || !super::guests::is_colleague(to) {
         return Err(Error::invalid(
             "to",
-            "choose an active colleague of this portal",
+            Reason::message("reason-hand-off-choose", &[]),
         ));
     }
     let note = clean_text("note", note, MAX_HANDOFF_NOTE)?;

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::problem::ApiError;
 
 /// A 422 for `field`.
-pub(crate) fn invalid(field: &'static str, detail: impl Into<String>) -> ApiError {
+pub(crate) fn invalid(field: &'static str, detail: impl Into<portal_core::Reason>) -> ApiError {
     ApiError::Core(Error::invalid(field, detail))
 }
 

@@ -236,7 +236,7 @@ fn core_problem(err: &Error) -> Problem {
                 .iter()
                 .map(|(field, detail)| FieldError {
                     field: field.clone(),
-                    detail: detail.clone(),
+                    detail: detail.to_string(),
                 })
                 .collect();
             p

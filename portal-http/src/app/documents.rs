@@ -25,6 +25,7 @@ use hyper::body::Body as HttpBody;
 use portal_core::blob::ByteStream;
 use portal_core::error::{Entity, Error};
 use portal_core::files::attachment_disposition;
+use portal_core::i18n::Texts;
 use portal_core::ids::{FileId, TaskId};
 use portal_core::model::TaskKind;
 use portal_core::secret::SessionToken;
@@ -34,7 +35,7 @@ use portal_core::workflow::documents::may_upload;
 use portal_core::workflow::{DocumentFile, FileReview};
 
 use super::failure::{Refusal, problem_json};
-use super::tasks::Outcome;
+use super::tasks::{Outcome, field_label};
 use super::{Failure, PortalApp, Req};
 use crate::csrf;
 use crate::multipart::{ENVELOPE_BYTES, UploadBody};
@@ -62,22 +63,28 @@ fn sentence(mut s: String) -> String {
 /// A refused upload the client can do something about, as its status and words: the
 /// task page (or the script) shows them at the document. `None` for errors that get
 /// the general error page (session, not found, storage).
-fn upload_problem(err: &Error) -> Option<(StatusCode, String)> {
+fn upload_problem(err: &Error, t: Texts) -> Option<(StatusCode, String)> {
     Some(match err {
         // A malformed body, an empty file, a type the document does not accept: all
         // the request's own fault, so 400 rather than the forms' 422.
         Error::Invalid { field, reason } => (
             StatusCode::BAD_REQUEST,
-            sentence(format!("The {field} {reason}")),
+            sentence(t.text_with(
+                "reason-upload-refused",
+                &[
+                    ("field", field_label(field, t).into()),
+                    ("reason", reason.in_language(t.language).into()),
+                ],
+            )),
         ),
         Error::TooLarge { max_bytes } => (
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "The file is larger than the {} this document accepts. Nothing was saved: make the file smaller, then upload it again.",
-                wording::bytes(*max_bytes)
+            t.text_with(
+                "reason-upload-too-large",
+                &[("size", wording::bytes_in(*max_bytes, t.language).into())],
             ),
         ),
-        Error::Conflict { reason } => (StatusCode::CONFLICT, reason.clone()),
+        Error::Conflict { reason } => (StatusCode::CONFLICT, reason.in_language(t.language)),
         Error::Forbidden { reason } => (
             StatusCode::FORBIDDEN,
             sentence(format!("You can't upload this: {reason}")),
@@ -125,7 +132,8 @@ impl PortalApp {
             Ok(file) => return Ok(self.uploaded(&ctx, task, &file, json).await.cookie(session)),
             Err(failure) => failure,
         };
-        let Some((status, message)) = failure.error().and_then(upload_problem) else {
+        let Some((status, message)) = failure.error().and_then(|e| upload_problem(e, req.texts()))
+        else {
             return if json {
                 Ok(self.failure_json(req, failure))
             } else {

@@ -380,7 +380,7 @@ fn explain_error(err: &Error, policy: &AccessPolicy, zone: TimeZone, t: Texts) -
         Error::Invalid { reason, .. } => explain(
             StatusCode::UNPROCESSABLE_ENTITY,
             t.text("error-check-input-title"),
-            reason.as_str(),
+            reason.in_language(lang),
         ),
         Error::Forbidden { .. } => explain(
             StatusCode::FORBIDDEN,
@@ -390,7 +390,7 @@ fn explain_error(err: &Error, policy: &AccessPolicy, zone: TimeZone, t: Texts) -
         Error::Conflict { reason } => explain(
             StatusCode::CONFLICT,
             t.text("error-conflict-title"),
-            reason.as_str(),
+            reason.in_language(lang),
         ),
         Error::Stale { reason } => explain(
             StatusCode::PRECONDITION_FAILED,
@@ -597,6 +597,30 @@ mod tests {
         assert!(text.contains("already sent 3 codes"), "{text}");
         let (_, text) = says(&Error::LimitReached(Limit::WrongCodeAttempts), &p);
         assert!(text.contains("entered wrongly 1 time and"), "{text}");
+    }
+
+    #[test]
+    fn the_error_page_says_a_reason_in_the_page_language() {
+        let p = AccessPolicy::default();
+        let es = Texts::new(portal_core::i18n::Language::Es);
+        let conflict = Error::conflict(portal_core::Reason::message(
+            "reason-task-already-complete",
+            &[],
+        ));
+        let x = explain_error(&conflict, &p, TimeZone::UTC, es);
+        assert_eq!(x.paragraphs, ["Esta tarea ya está completada."]);
+        let x = explain_error(&conflict, &p, TimeZone::UTC, Texts::default());
+        assert_eq!(x.paragraphs, ["This task is already complete."]);
+        let invalid = Error::invalid(
+            "comment",
+            portal_core::Reason::message("reason-text-empty", &[]),
+        );
+        let x = explain_error(&invalid, &p, TimeZone::UTC, es);
+        assert_eq!(x.paragraphs, ["no puede quedar vacío"]);
+        // A reason only staff meet has no translation: its English text, in any page.
+        let plain = Error::conflict("the plan changed");
+        let x = explain_error(&plain, &p, TimeZone::UTC, es);
+        assert_eq!(x.paragraphs, ["the plan changed"]);
     }
 
     #[test]

@@ -14,11 +14,12 @@ use hyper::body::Body as HttpBody;
 use portal_core::error::{Entity, Error};
 use portal_core::filedrop::{self, MAX_DROP_BYTES};
 use portal_core::files;
+use portal_core::i18n::Texts;
 use portal_core::ids::FileId;
 use portal_core::wording;
 
 use super::failure::Refusal;
-use super::tasks::Outcome;
+use super::tasks::{Outcome, field_label};
 use super::{Failure, PortalApp, Req};
 use crate::csrf;
 use crate::multipart::UploadBody;
@@ -29,20 +30,26 @@ use crate::respond::Reply;
 const MAX_FILES_PER_DROP: u64 = 20;
 
 /// What the page says about a refused drop or delete; `None` for the error page.
-fn drop_problem(err: &Error) -> Option<(StatusCode, String)> {
+fn drop_problem(err: &Error, t: Texts) -> Option<(StatusCode, String)> {
     Some(match err {
         Error::Invalid { field, reason } => (
             StatusCode::BAD_REQUEST,
-            format!("Nothing was saved: the {field} {reason}."),
+            t.text_with(
+                "reason-drop-refused",
+                &[
+                    ("field", field_label(field, t).into()),
+                    ("reason", reason.in_language(t.language).into()),
+                ],
+            ),
         ),
         Error::TooLarge { max_bytes } => (
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "Nothing was saved: the file is larger than the {} a dropped file may be.",
-                wording::bytes(*max_bytes)
+            t.text_with(
+                "reason-drop-too-large",
+                &[("size", wording::bytes_in(*max_bytes, t.language).into())],
             ),
         ),
-        Error::Conflict { reason } => (StatusCode::CONFLICT, reason.clone()),
+        Error::Conflict { reason } => (StatusCode::CONFLICT, reason.in_language(t.language)),
         Error::Forbidden { reason } => (
             StatusCode::FORBIDDEN,
             format!("You can't drop files here: {reason}."),
@@ -149,7 +156,9 @@ impl PortalApp {
                 .cookie(session))
             }
             Err(failure) => {
-                let Some((status, message)) = failure.error().and_then(drop_problem) else {
+                let Some((status, message)) =
+                    failure.error().and_then(|e| drop_problem(e, req.texts()))
+                else {
                     return Err(failure);
                 };
                 let which = match refused.as_deref().map(|n| files::clean_file_name(n, "")) {
@@ -205,7 +214,7 @@ impl PortalApp {
             Err(Error::Conflict { reason }) => {
                 let outcome = Outcome {
                     status: Some(StatusCode::CONFLICT),
-                    error: Some(reason),
+                    error: Some(reason.in_language(req.texts().language)),
                     ..Outcome::default()
                 };
                 Ok(self

@@ -9,6 +9,7 @@ use http::{Method, StatusCode};
 use hyper::body::Body as HttpBody;
 use portal_core::credentials::{CredentialField, CredentialForm, SecretText};
 use portal_core::error::{Entity, Error};
+use portal_core::i18n::{Language, Texts};
 use portal_core::ids::TaskId;
 use portal_core::model::TaskKind;
 use portal_core::service::SignatureInput;
@@ -83,6 +84,29 @@ fn file_stem(title: &str) -> String {
     } else {
         stem
     }
+}
+
+/// The name of a refused field inside "Please check the {field}: …", in the page's
+/// language. English keeps the field's own name (as before the catalog); another
+/// language names the fields a client can meet on the task page and says "the
+/// form" for any other.
+pub(super) fn field_label(field: &str, t: Texts) -> String {
+    let key = match field {
+        "file" => "reason-field-file",
+        "upload" => "reason-field-upload",
+        "document" => "reason-field-document",
+        "comment" => "reason-field-comment",
+        "notes" => "reason-field-notes",
+        "item" => "reason-field-item",
+        "reason" => "reason-field-reason",
+        "date" => "reason-field-date",
+        "note" => "reason-field-note",
+        "to" => "reason-field-to",
+        "decision" => "reason-field-decision",
+        _ if t.language == Language::En => return field.to_owned(),
+        _ => "reason-field-other",
+    };
+    t.text(key)
 }
 
 /// "the reason" → "The reason".
@@ -299,16 +323,17 @@ impl PortalApp {
                 )
                 .cookie(self.session_cookie(&token, &ctx))),
                 Err(Error::Invalid { field, reason }) => {
-                    let what = match field {
-                        "consent" => "The consent statement",
-                        "typed_name" => "Your typed name",
-                        _ => "The drawn signature",
+                    let key = match field {
+                        "consent" => "reason-signature-refused-consent",
+                        "typed_name" => "reason-signature-refused-typed-name",
+                        _ => "reason-signature-refused-drawn",
                     };
+                    let t = req.texts();
                     let outcome = Outcome {
                         status: Some(StatusCode::UNPROCESSABLE_ENTITY),
-                        error: Some(format!(
-                            "Nothing was signed. {what} {reason}. Please sign again."
-                        )),
+                        error: Some(
+                            t.text_with(key, &[("reason", reason.in_language(t.language).into())]),
+                        ),
                         signature_error: Some(field.to_owned()),
                         ..Outcome::default()
                     };
@@ -389,7 +414,10 @@ impl PortalApp {
                     Some("approve") => (true, "approved"),
                     Some("reject") => (false, "rejected"),
                     _ => {
-                        let e = Error::invalid("decision", "choose Approve or Reject");
+                        let e = Error::invalid(
+                            "decision",
+                            portal_core::Reason::message("reason-decision-choose", &[]),
+                        );
                         return self.action_failed(req, &ctx, id, e, fields, comment).await;
                     }
                 };
@@ -438,7 +466,7 @@ impl PortalApp {
                 }
                 None => Err(Error::invalid(
                     "to",
-                    "choose an active colleague of this portal",
+                    portal_core::Reason::message("reason-hand-off-choose", &[]),
                 )),
             }
         };
@@ -448,11 +476,15 @@ impl PortalApp {
             )
             .cookie(self.session_cookie(token, ctx))),
             Err(Error::Invalid { field, reason }) if action == "hand-off" => {
+                let t = req.texts();
                 let mut field_errors = BTreeMap::new();
-                field_errors.insert(format!("team:{field}"), format!("{}.", capital(&reason)));
+                field_errors.insert(
+                    format!("team:{field}"),
+                    format!("{}.", capital(&reason.in_language(t.language))),
+                );
                 let outcome = Outcome {
                     status: Some(StatusCode::UNPROCESSABLE_ENTITY),
-                    error: Some("Nothing was handed over: please check the form below.".to_owned()),
+                    error: Some(t.text("reason-hand-off-check-form")),
                     field_errors,
                     help_values: fields,
                     ..Outcome::default()
@@ -489,7 +521,7 @@ impl PortalApp {
                 }
                 Err(_) => Err(Error::invalid(
                     "date",
-                    "choose a date (year-month-day, for example 2026-12-31)",
+                    portal_core::Reason::message("reason-due-date-format", &[]),
                 )),
             }
         };
@@ -504,20 +536,20 @@ impl PortalApp {
                     (_, "date") => "help:date",
                     _ => "help:due_reason",
                 };
-                let what = if action == "stuck" {
-                    "Nothing was sent"
-                } else {
-                    "Nothing was asked"
+                let summary = match key {
+                    "help:reason" => "reason-stuck-check-reason",
+                    "help:due_reason" => "reason-due-date-check-reason",
+                    _ => "reason-due-date-check-date",
                 };
-                let label = match key {
-                    "help:reason" | "help:due_reason" => "the reason",
-                    _ => "the date",
-                };
+                let t = req.texts();
                 let mut field_errors = BTreeMap::new();
-                field_errors.insert(key.to_owned(), format!("{}.", capital(&reason)));
+                field_errors.insert(
+                    key.to_owned(),
+                    format!("{}.", capital(&reason.in_language(t.language))),
+                );
                 let outcome = Outcome {
                     status: Some(StatusCode::UNPROCESSABLE_ENTITY),
-                    error: Some(format!("{what}: please check {label} below.")),
+                    error: Some(t.text(summary)),
                     field_errors,
                     help_values: fields,
                     ..Outcome::default()
@@ -542,14 +574,21 @@ impl PortalApp {
             Error::Invalid { field, reason } => {
                 // "password", "API key": the form's labels, read mid-sentence.
                 let label = match CredentialField::parse(field) {
-                    Some(CredentialField::ApiKey) => "API key".to_owned(),
-                    Some(f) => f.label().to_lowercase(),
-                    None => "form".to_owned(),
+                    Some(CredentialField::Username) => "reason-field-username",
+                    Some(CredentialField::Password) => "reason-field-password",
+                    Some(CredentialField::ApiKey) => "reason-field-api-key",
+                    Some(CredentialField::Notes) => "reason-field-notes",
+                    _ => "reason-field-other",
                 };
+                let t = req.texts();
                 Outcome {
                     status: Some(StatusCode::UNPROCESSABLE_ENTITY),
-                    error: Some(format!(
-                        "Nothing was sent. The {label} {reason}. Please fill in the form again."
+                    error: Some(t.text_with(
+                        "reason-credentials-refused",
+                        &[
+                            ("field", t.text(label).into()),
+                            ("reason", reason.in_language(t.language).into()),
+                        ],
                     )),
                     credential_error: Some(field.to_owned()),
                     ..Outcome::default()
@@ -579,27 +618,31 @@ impl PortalApp {
             draft: draft.unwrap_or_default(),
             ..Outcome::default()
         };
+        let t = req.texts();
         match err {
             Error::InvalidFields { errors } => {
                 outcome.status = Some(StatusCode::UNPROCESSABLE_ENTITY);
-                outcome.error = Some(format!(
-                    "Please fix the {} marked below. Your answers are kept.",
-                    if errors.len() == 1 {
-                        "answer"
-                    } else {
-                        "answers"
-                    }
-                ));
-                outcome.field_errors = errors;
+                outcome.error =
+                    Some(t.text_with("reason-fix-answers", &[("count", errors.len().into())]));
+                outcome.field_errors = errors
+                    .into_iter()
+                    .map(|(field, reason)| (field, reason.in_language(t.language)))
+                    .collect();
                 outcome.submitted = Some(fields);
             }
             Error::Invalid { field, reason } => {
                 outcome.status = Some(StatusCode::UNPROCESSABLE_ENTITY);
-                outcome.error = Some(format!("Please check the {field}: {reason}."));
+                outcome.error = Some(t.text_with(
+                    "reason-check-field",
+                    &[
+                        ("field", field_label(field, t).into()),
+                        ("reason", reason.in_language(t.language).into()),
+                    ],
+                ));
             }
             Error::Conflict { reason } => {
                 outcome.status = Some(StatusCode::CONFLICT);
-                outcome.error = Some(reason);
+                outcome.error = Some(reason.in_language(t.language));
             }
             Error::Forbidden { reason } => {
                 outcome.status = Some(StatusCode::FORBIDDEN);

@@ -166,7 +166,7 @@ fn ok(t: &Task, action: &TaskAction, actor: &Actor) -> TaskChange {
 
 fn conflict_of(t: &Task, action: &TaskAction, actor: &Actor) -> String {
     match apply(t, action, actor, now()) {
-        Err(Error::Conflict { reason }) => reason,
+        Err(Error::Conflict { reason }) => reason.into(),
         other => panic!("{action:?} by {actor:?}: expected a conflict, got {other:?}"),
     }
 }

@@ -231,3 +231,15 @@ js-one-file-several = “{ $doc }” takes one file, so nothing was uploaded. Dr
 thread-stuck = I'm stuck: { $reason }
 thread-handed = Handed to { $name }.
 thread-handed-note = Handed to { $name }: { $note }
+
+## What the task page says around a refusal's reason (the reason itself is in reason.ftl).
+
+upload-refused-title = The file was not uploaded
+upload-refused-for = Your file for “{ $name }” was not uploaded. { $reason }
+upload-refused = Your file was not uploaded. { $reason }
+upload-forbidden = You can't upload this: { $reason }.
+drop-refused = Your file was not dropped. { $reason }
+drop-refused-after = Dropped: { $dropped }. { $name } was not dropped, nor any file chosen after it. { $reason }
+drop-refused-next = Dropped: { $dropped }. The next file was not dropped, nor any file chosen after it. { $reason }
+drop-forbidden = You can't drop files here: { $reason }.
+task-forbidden = You can't do that: { $reason }.

@@ -232,3 +232,15 @@ js-one-file-several = «{ $doc }» admite un solo archivo, así que no se ha sub
 thread-stuck = Estoy bloqueado: { $reason }
 thread-handed = Se la he pasado a { $name }.
 thread-handed-note = Se la he pasado a { $name }: { $note }
+
+## Lo que dice la página de la tarea alrededor del motivo de un rechazo (el motivo está en reason.ftl).
+
+upload-refused-title = El archivo no se ha subido
+upload-refused-for = Su archivo para «{ $name }» no se ha subido. { $reason }
+upload-refused = Su archivo no se ha subido. { $reason }
+upload-forbidden = No puede subir esto: { $reason }.
+drop-refused = Su archivo no se ha depositado. { $reason }
+drop-refused-after = Depositados: { $dropped }. { $name } no se ha depositado, ni ningún archivo elegido después. { $reason }
+drop-refused-next = Depositados: { $dropped }. El siguiente archivo no se ha depositado, ni ningún archivo elegido después. { $reason }
+drop-forbidden = No puede depositar archivos aquí: { $reason }.
+task-forbidden = No puede hacer eso: { $reason }.

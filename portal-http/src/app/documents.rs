@@ -87,7 +87,10 @@ fn upload_problem(err: &Error, t: Texts) -> Option<(StatusCode, String)> {
         Error::Conflict { reason } => (StatusCode::CONFLICT, reason.in_language(t.language)),
         Error::Forbidden { reason } => (
             StatusCode::FORBIDDEN,
-            sentence(format!("You can't upload this: {reason}")),
+            t.text_with(
+                "upload-forbidden",
+                &[("reason", reason.trim_end_matches('.').into())],
+            ),
         ),
         _ => return None,
     })
@@ -141,7 +144,8 @@ impl PortalApp {
             };
         };
         if json {
-            return Ok(problem_json(status, "The file was not uploaded", &message).cookie(session));
+            let title = req.texts().text("upload-refused-title");
+            return Ok(problem_json(status, &title, &message).cookie(session));
         }
         let name = self
             .service
@@ -158,8 +162,13 @@ impl PortalApp {
         let outcome = Outcome {
             status: Some(status),
             error: Some(match name {
-                Some(name) => format!("Your file for “{name}” was not uploaded. {message}"),
-                None => format!("Your file was not uploaded. {message}"),
+                Some(name) => req.texts().text_with(
+                    "upload-refused-for",
+                    &[("name", name.into()), ("reason", message.as_str().into())],
+                ),
+                None => req
+                    .texts()
+                    .text_with("upload-refused", &[("reason", message.as_str().into())]),
             }),
             upload_error: Some((document, message)),
             ..Outcome::default()

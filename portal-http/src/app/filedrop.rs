@@ -52,7 +52,10 @@ fn drop_problem(err: &Error, t: Texts) -> Option<(StatusCode, String)> {
         Error::Conflict { reason } => (StatusCode::CONFLICT, reason.in_language(t.language)),
         Error::Forbidden { reason } => (
             StatusCode::FORBIDDEN,
-            format!("You can't drop files here: {reason}."),
+            t.text_with(
+                "drop-forbidden",
+                &[("reason", reason.trim_end_matches('.').into())],
+            ),
         ),
         _ => return None,
     })
@@ -161,22 +164,31 @@ impl PortalApp {
                 else {
                     return Err(failure);
                 };
-                let which = match refused.as_deref().map(|n| files::clean_file_name(n, "")) {
-                    Some(name) if !name.is_empty() => format!("{name} was not dropped"),
-                    _ => "The next file was not dropped".to_owned(),
-                };
-                let before = if dropped.is_empty() {
-                    String::new()
-                } else {
-                    format!("Dropped: {}. ", dropped.join(", "))
-                };
+                let t = req.texts();
+                let refused = refused
+                    .as_deref()
+                    .map(|n| files::clean_file_name(n, ""))
+                    .filter(|name| !name.is_empty());
                 let outcome = Outcome {
                     status: Some(status),
                     // One file, or the first of several: as for a single drop.
-                    error: Some(if before.is_empty() {
-                        format!("Your file was not dropped. {message}")
-                    } else {
-                        format!("{before}{which}, nor any file chosen after it. {message}")
+                    error: Some(match (dropped.is_empty(), refused) {
+                        (true, _) => t.text_with("drop-refused", &[("reason", message.into())]),
+                        (false, Some(name)) => t.text_with(
+                            "drop-refused-after",
+                            &[
+                                ("dropped", dropped.join(", ").into()),
+                                ("name", name.into()),
+                                ("reason", message.into()),
+                            ],
+                        ),
+                        (false, None) => t.text_with(
+                            "drop-refused-next",
+                            &[
+                                ("dropped", dropped.join(", ").into()),
+                                ("reason", message.into()),
+                            ],
+                        ),
                     }),
                     ..Outcome::default()
                 };

@@ -646,7 +646,10 @@ impl PortalApp {
             }
             Error::Forbidden { reason } => {
                 outcome.status = Some(StatusCode::FORBIDDEN);
-                outcome.error = Some(format!("You can't do that: {reason}."));
+                outcome.error = Some(t.text_with(
+                    "task-forbidden",
+                    &[("reason", reason.trim_end_matches('.').into())],
+                ));
             }
             other => return Err(other.into()),
         }

@@ -81,8 +81,9 @@ pub enum Error {
     /// The caller may not do this.
     #[error("forbidden: {reason}")]
     Forbidden {
-        /// Why not.
-        reason: String,
+        /// Why not; in the client's language where a client can meet it (see
+        /// [`crate::reason::Reason`]).
+        reason: crate::reason::Reason,
     },
     /// The storage backend failed. The detail is for logs, never for clients.
     #[error("storage failure: {message}")]

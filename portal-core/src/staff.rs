@@ -128,7 +128,7 @@ impl StaffContext {
             Ok(())
         } else {
             Err(Error::Forbidden {
-                reason: format!("{action} needs the {} role", needed.as_str()),
+                reason: format!("{action} needs the {} role", needed.as_str()).into(),
             })
         }
     }

@@ -383,6 +383,7 @@ fn every_reason_key_is_used_and_every_used_key_exists() {
         include_str!("../../portal-core/src/workflow/due_dates.rs"),
         include_str!("../../portal-core/src/workflow/stuck.rs"),
         include_str!("../../portal-core/src/workflow/team.rs"),
+        include_str!("../../portal-core/src/workflow/guests.rs"),
         include_str!("../../portal-core/src/workflow/documents.rs"),
         include_str!("../../portal-core/src/service/workflow.rs"),
         include_str!("../../portal-core/src/service/documents.rs"),
@@ -422,4 +423,36 @@ fn every_reason_key_is_used_and_every_used_key_exists() {
     }
     let unknown: Vec<&&str> = used.iter().filter(|k| !keys.contains(*k)).collect();
     assert!(unknown.is_empty(), "keys the catalog lacks: {unknown:?}");
+}
+
+/// A forced post on a task only the MSP moves is refused with 403 and says why in the
+/// page's language: "No puede hacer eso: esta tarea la realiza su MSP…" for Spanish,
+/// the English sentence as before for English.
+#[tokio::test]
+async fn a_not_allowed_action_says_why_in_the_page_language() {
+    for (accept, language) in [("es-ES,es;q=0.9", Language::Es), ("en-US", Language::En)] {
+        let (h, b) = signed_in(accept).await;
+        let page = format!("/tasks/{}", h.tasks["assign"]);
+        let refused = act(&b, &page, "complete", &[]).await;
+        assert_eq!(refused.status, 403, "{accept}: {}", refused.body);
+        let why = says(language, "reason-forbidden-msp-task", &[]);
+        let line = says(
+            language,
+            "task-forbidden",
+            &[("reason", why.as_str().into())],
+        );
+        assert!(
+            text_of(&refused).contains(&line),
+            "{accept}: {line}\n{}",
+            refused.body
+        );
+        if language == Language::Es {
+            assert!(line.starts_with("No puede hacer eso: esta tarea la realiza su MSP"));
+        } else {
+            assert_eq!(
+                line,
+                "You can't do that: this task is done by your MSP: you can follow it, but not change it."
+            );
+        }
+    }
 }

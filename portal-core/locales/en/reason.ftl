@@ -145,3 +145,16 @@ reason-typed-name-blank = is empty
 
 ## A decision gated on opening the shared documents (`attachments::OPEN_FIRST`).
 reason-open-first = Open the document before you decide.
+
+## Not allowed (Error::Forbidden) where a client can meet it: completes "You can't do
+## that: …" (lower case, no full stop).
+
+reason-forbidden-msp-task = this task is done by your MSP: you can follow it, but not change it
+reason-forbidden-msp-only = only your MSP can do that
+reason-forbidden-approvals-client = approvals are decided by the client
+reason-forbidden-review = only your MSP can review documents
+reason-forbidden-due-client = only a client contact can ask for a new due date
+reason-forbidden-guest = guests take part in their shared tasks only
+reason-forbidden-stuck-client = only a client contact can say they are stuck
+reason-forbidden-no-invites = this portal does not let contacts invite colleagues
+reason-forbidden-contact-only = only a contact claims or hands on a task

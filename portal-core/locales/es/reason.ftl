@@ -145,3 +145,16 @@ reason-typed-name-blank = está vacío
 
 ## Una decisión que exige abrir antes los documentos compartidos.
 reason-open-first = Abra el documento antes de decidir.
+
+## No permitido (Error::Forbidden) donde un cliente puede encontrarlo: completa «No puede
+## hacer eso: …» (en minúscula, sin punto final).
+
+reason-forbidden-msp-task = esta tarea la realiza su MSP: puede seguirla, pero no modificarla
+reason-forbidden-msp-only = solo su MSP puede hacerlo
+reason-forbidden-approvals-client = las aprobaciones las decide el cliente
+reason-forbidden-review = solo su MSP puede revisar documentos
+reason-forbidden-due-client = solo un contacto del cliente puede pedir una nueva fecha límite
+reason-forbidden-guest = los invitados participan solo en las tareas compartidas con ellos
+reason-forbidden-stuck-client = solo un contacto del cliente puede indicar que está bloqueado
+reason-forbidden-no-invites = este portal no permite que los contactos inviten a compañeros
+reason-forbidden-contact-only = solo un contacto puede asumir o pasar una tarea

@@ -260,7 +260,7 @@ pub async fn update_task_refusal_writes_nothing(store: &dyn Store) {
     }
     let forbidden: TaskDecision = Arc::new(|_: &Task| -> Result<TaskChange> {
         Err(Error::Forbidden {
-            reason: "not yours".to_owned(),
+            reason: "not yours".into(),
         })
     });
     assert_err!(

@@ -119,7 +119,7 @@ fn optional_note(field: &'static str, note: Option<&str>) -> Result<Option<Strin
 pub fn client_may_act(task: &Task) -> Result<()> {
     if task.assignee != Side::Client {
         return Err(Error::Forbidden {
-            reason: "this task is done by your MSP: you can follow it, but not change it".into(),
+            reason: crate::reason::Reason::message("reason-forbidden-msp-task", &[]),
         });
     }
     if task.status == TaskStatus::Blocked {
@@ -183,7 +183,7 @@ pub fn apply(
     );
     if staff_only && !staff {
         return Err(Error::Forbidden {
-            reason: "only your MSP can do that".into(),
+            reason: crate::reason::Reason::message("reason-forbidden-msp-only", &[]),
         });
     }
     if client_action && !staff {
@@ -306,7 +306,10 @@ pub fn apply(
             }
             let Actor::Client { name, email, .. } = actor else {
                 return Err(Error::Forbidden {
-                    reason: "approvals are decided by the client".into(),
+                    reason: crate::reason::Reason::message(
+                        "reason-forbidden-approvals-client",
+                        &[],
+                    ),
                 });
             };
             let comment = optional_note("comment", comment.as_deref())?;

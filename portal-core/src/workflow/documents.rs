@@ -546,7 +546,7 @@ pub fn review(
 ) -> Result<DocumentChange> {
     if actor.side() != Side::Msp {
         return Err(Error::Forbidden {
-            reason: "only your MSP can review documents".into(),
+            reason: crate::reason::Reason::message("reason-forbidden-review", &[]),
         });
     }
     if file.portal_id != task.portal_id || file.task_id != task.id {

@@ -104,7 +104,7 @@ pub fn request_due_date(
 ) -> Result<HelpChange> {
     if actor.side() != Side::Client {
         return Err(Error::Forbidden {
-            reason: "only a client contact can ask for a new due date".into(),
+            reason: crate::reason::Reason::message("reason-forbidden-due-client", &[]),
         });
     }
     if task.assignee != Side::Client {
@@ -189,7 +189,7 @@ pub fn decide_due_date(
 ) -> Result<HelpChange> {
     if actor.side() != Side::Msp {
         return Err(Error::Forbidden {
-            reason: "only your MSP can do that".into(),
+            reason: crate::reason::Reason::message("reason-forbidden-msp-only", &[]),
         });
     }
     let note = match note.map(|n| reason_text("note", n)).transpose()? {

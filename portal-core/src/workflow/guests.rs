@@ -74,7 +74,7 @@ pub fn judge_reach(guest: Option<&Guest>, reach: Reach) -> Result<()> {
 pub fn judge_team_action(guest: Option<&Guest>) -> Result<()> {
     if guest.is_some() {
         return Err(Error::Forbidden {
-            reason: "guests take part in their shared tasks only".into(),
+            reason: crate::reason::Reason::message("reason-forbidden-guest", &[]),
         });
     }
     Ok(())

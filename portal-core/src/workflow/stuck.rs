@@ -101,7 +101,7 @@ pub fn report_stuck(
 ) -> Result<HelpChange> {
     if actor.side() != Side::Client {
         return Err(Error::Forbidden {
-            reason: "only a client contact can say they are stuck".into(),
+            reason: crate::reason::Reason::message("reason-forbidden-stuck-client", &[]),
         });
     }
     if task.assignee != Side::Client {
@@ -176,7 +176,7 @@ pub fn clear_stuck(
 ) -> Result<HelpChange> {
     if actor.side() != Side::Msp {
         return Err(Error::Forbidden {
-            reason: "only your MSP can do that".into(),
+            reason: crate::reason::Reason::message("reason-forbidden-msp-only", &[]),
         });
     }
     let answer = match answer

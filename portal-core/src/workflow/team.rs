@@ -100,7 +100,7 @@ pub fn judge_colleague_invite(
 ) -> Result<()> {
     if mode == InvitationMode::Off {
         return Err(Error::Forbidden {
-            reason: "this portal does not let contacts invite colleagues".into(),
+            reason: crate::reason::Reason::message("reason-forbidden-no-invites", &[]),
         });
     }
     if active_contacts >= cap {
@@ -313,7 +313,7 @@ pub fn assign_on_plan(
 ) -> Result<PlanChange> {
     let Actor::Client { contact_id: me, .. } = actor else {
         return Err(Error::Forbidden {
-            reason: "only a contact claims or hands on a task".into(),
+            reason: crate::reason::Reason::message("reason-forbidden-contact-only", &[]),
         });
     };
     let stored = plan.task(task)?;

@@ -89,7 +89,10 @@ fn upload_problem(err: &Error, t: Texts) -> Option<(StatusCode, String)> {
             StatusCode::FORBIDDEN,
             t.text_with(
                 "upload-forbidden",
-                &[("reason", reason.trim_end_matches('.').into())],
+                &[(
+                    "reason",
+                    reason.in_language(t.language).trim_end_matches('.').into(),
+                )],
             ),
         ),
         _ => return None,
@@ -325,7 +328,7 @@ impl PortalApp {
                     StatusCode::FORBIDDEN,
                     None,
                     &req.texts().text("download-refused-title"),
-                    &[&reason],
+                    &[&reason.in_language(req.language())],
                     Some((
                         self.config.path(&format!("/tasks/{task}")),
                         &req.texts().text("back-to-task"),

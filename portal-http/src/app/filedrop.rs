@@ -54,7 +54,10 @@ fn drop_problem(err: &Error, t: Texts) -> Option<(StatusCode, String)> {
             StatusCode::FORBIDDEN,
             t.text_with(
                 "drop-forbidden",
-                &[("reason", reason.trim_end_matches('.').into())],
+                &[(
+                    "reason",
+                    reason.in_language(t.language).trim_end_matches('.').into(),
+                )],
             ),
         ),
         _ => return None,

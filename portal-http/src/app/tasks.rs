@@ -648,7 +648,10 @@ impl PortalApp {
                 outcome.status = Some(StatusCode::FORBIDDEN);
                 outcome.error = Some(t.text_with(
                     "task-forbidden",
-                    &[("reason", reason.trim_end_matches('.').into())],
+                    &[(
+                        "reason",
+                        reason.in_language(t.language).trim_end_matches('.').into(),
+                    )],
                 ));
             }
             other => return Err(other.into()),

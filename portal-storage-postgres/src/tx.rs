@@ -1,0 +1,140 @@
+//! Units of work: every store method runs as one PostgreSQL transaction on a pooled
+//! connection, on Tokio's blocking pool (the `postgres` client blocks).
+//!
+//! - Writes run at `SERIALIZABLE`. PostgreSQL then guarantees that concurrent units,
+//!   from this process or any other node, have the effect of running one after the
+//!   other, exactly what the contracts of `portal_core::store` ask ("concurrent
+//!   callers see it before or after, never half-way"), without the adapter choosing
+//!   row locks per contract. A unit PostgreSQL aborts for that reason (a serialization
+//!   failure or a deadlock) is rolled back and run again from the start, after a short
+//!   random pause, until it commits: the caller never sees the retry. So a unit's
+//!   closure must be safe to run more than once: it only reads and writes through
+//!   the transaction it is given.
+//! - Reads run at `REPEATABLE READ, READ ONLY`: one snapshot for every statement of
+//!   the read, so a read never sees half of a unit that committed meanwhile.
+
+use std::time::Duration;
+
+use postgres::error::SqlState;
+use postgres::{IsolationLevel, Transaction};
+use r2d2_postgres::PostgresConnectionManager;
+
+use portal_core::{Error, Result};
+
+use crate::codec::map_error;
+
+/// The connection pool.
+pub(crate) type Pool = r2d2::Pool<PostgresConnectionManager<postgres::NoTls>>;
+
+/// The transaction a unit runs in.
+pub(crate) type Tx<'a> = Transaction<'a>;
+
+/// How many times a unit runs before a serialization failure is returned as an error.
+const MAX_ATTEMPTS: u32 = 500;
+
+/// Codes that mean "run the unit again": PostgreSQL aborted it for a concurrent one.
+pub(crate) fn retryable_code(code: &SqlState) -> bool {
+    *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
+}
+
+/// Whether `err` (as mapped by [`crate::codec::map_error`]) is a serialization
+/// failure or deadlock.
+pub(crate) fn is_retryable(err: &Error) -> bool {
+    match err {
+        Error::Storage {
+            source: Some(source),
+            ..
+        } => source
+            .downcast_ref::<postgres::Error>()
+            .and_then(postgres::Error::code)
+            .is_some_and(retryable_code),
+        _ => false,
+    }
+}
+
+/// Which kind of unit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mode {
+    /// `SERIALIZABLE`, retried on serialization failures.
+    Write,
+    /// `REPEATABLE READ READ ONLY`.
+    Read,
+}
+
+/// Runs `f` in one transaction on a connection of `pool`, committing on `Ok`, rolling
+/// back on `Err`, and running it again (writes) while PostgreSQL reports a conflict
+/// with a concurrent unit.
+pub(crate) fn run<T, F>(pool: &Pool, mode: Mode, mut f: F) -> Result<T>
+where
+    F: FnMut(&mut Tx<'_>) -> Result<T>,
+{
+    let mut conn = pool
+        .get()
+        .map_err(|e| Error::storage("taking a PostgreSQL connection from the pool", e))?;
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let outcome = {
+            let builder = conn.build_transaction();
+            let builder = match mode {
+                Mode::Write => builder.isolation_level(IsolationLevel::Serializable),
+                Mode::Read => builder
+                    .isolation_level(IsolationLevel::RepeatableRead)
+                    .read_only(true),
+            };
+            let mut tx = builder
+                .start()
+                .map_err(|e| map_error("starting a transaction", e))?;
+            match f(&mut tx) {
+                Ok(value) => tx
+                    .commit()
+                    .map(|()| value)
+                    .map_err(|e| map_error("committing", e)),
+                Err(err) => {
+                    // Dropping the transaction would roll back too; saying so keeps a
+                    // broken connection's error out of the unit's own.
+                    let _ = tx.rollback();
+                    Err(err)
+                }
+            }
+        };
+        match outcome {
+            Err(err) if is_retryable(&err) && attempt < MAX_ATTEMPTS => {
+                std::thread::sleep(pause(attempt));
+            }
+            Err(err) if is_retryable(&err) => {
+                tracing::error!(attempts = attempt, "PostgreSQL unit kept conflicting");
+                return Err(err);
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A random pause before attempt `attempt + 1`: up to 1 ms, doubling to at most 64 ms,
+/// so racing units spread out instead of colliding again.
+fn pause(attempt: u32) -> Duration {
+    let cap_us = 1000u64 << attempt.min(6);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::from(d.subsec_nanos()));
+    let thread = {
+        use std::hash::{BuildHasher, RandomState};
+        RandomState::new().hash_one(std::thread::current().id())
+    };
+    Duration::from_micros((seed ^ thread) % cap_us)
+}
+
+/// The next value of counter `name` (1 for a new counter), taken inside the unit: the
+/// counter row stays locked until the unit ends, so values follow commit order.
+pub(crate) fn next_counter(tx: &mut Tx<'_>, name: &str) -> Result<i64> {
+    let row = tx
+        .query_one(
+            "INSERT INTO counters (name, value) VALUES ($1, 1)
+             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1
+             RETURNING value",
+            &[&name],
+        )
+        .map_err(|e| map_error("taking the next key", e))?;
+    crate::codec::get(&row, 0)
+}

@@ -1,0 +1,87 @@
+//! Placeholder: to be ported from portal-storage-sqlite.
+#![allow(unused_imports, unused_variables)]
+
+use std::sync::Arc;
+use async_trait::async_trait;
+use portal_core::model::{Branding, Task};
+use portal_core::outbox::OutboxMessage;
+use portal_core::store::{Page, PageKey, TaskDecision};
+use portal_core::workflow::{ActivityEntry, ClientQuestion, Comment, QuestionAnswer, TaskChange};
+use portal_core::{Entity, Error, PortalId, QuestionId, Result, TaskId, TenantId, WorkflowStore};
+
+use crate::PostgresStore;
+
+#[async_trait]
+impl WorkflowStore for PostgresStore {
+
+    async fn task(&self, portal: PortalId, task: TaskId) -> Result<Task> {
+        Err(crate::not_ported("WorkflowStore::task"))
+    }
+
+    async fn update_task(
+        &self,
+        portal: PortalId,
+        task: TaskId,
+        decide: TaskDecision,
+    ) -> Result<Task> {
+        Err(crate::not_ported("WorkflowStore::update_task"))
+    }
+
+    async fn add_comment(
+        &self,
+        comment: &Comment,
+        activity: &ActivityEntry,
+        emails: &[OutboxMessage],
+    ) -> Result<()> {
+        Err(crate::not_ported("WorkflowStore::add_comment"))
+    }
+
+    async fn comments(&self, portal: PortalId, task: TaskId) -> Result<Vec<Comment>> {
+        Err(crate::not_ported("WorkflowStore::comments"))
+    }
+
+    async fn add_question(
+        &self,
+        question: &ClientQuestion,
+        activity: &ActivityEntry,
+        emails: &[OutboxMessage],
+    ) -> Result<()> {
+        Err(crate::not_ported("WorkflowStore::add_question"))
+    }
+
+    async fn answer_question(
+        &self,
+        portal: PortalId,
+        question: QuestionId,
+        answer: &QuestionAnswer,
+        activity: &ActivityEntry,
+        emails: &[OutboxMessage],
+    ) -> Result<ClientQuestion> {
+        Err(crate::not_ported("WorkflowStore::answer_question"))
+    }
+
+    async fn questions(&self, portal: PortalId) -> Result<Vec<ClientQuestion>> {
+        Err(crate::not_ported("WorkflowStore::questions"))
+    }
+
+    async fn activity(&self, portal: PortalId, limit: usize) -> Result<Vec<ActivityEntry>> {
+        Err(crate::not_ported("WorkflowStore::activity"))
+    }
+
+    async fn activity_page(
+        &self,
+        portal: PortalId,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Page<ActivityEntry>> {
+        Err(crate::not_ported("WorkflowStore::activity_page"))
+    }
+
+    async fn set_tenant_branding(&self, tenant: TenantId, branding: &Branding) -> Result<()> {
+        Err(crate::not_ported("WorkflowStore::set_tenant_branding"))
+    }
+
+    async fn set_portal_branding(&self, portal: PortalId, branding: &Branding) -> Result<()> {
+        Err(crate::not_ported("WorkflowStore::set_portal_branding"))
+    }
+}

@@ -214,3 +214,27 @@ impl AccessStore for PostgresStore {
         Err(crate::not_ported("AccessStore::prune_access_log"))
     }
 }
+
+// ----- shared with the other modules (signatures fixed) -----------------------------
+
+/// A contact with its portal. `NotFound` if the contact is missing (TO PORT from
+/// SQLite's `access::load_target`).
+pub(crate) fn load_target(tx: &mut crate::tx::Tx<'_>, contact: ContactId) -> Result<ContactInPortal> {
+    Err(crate::not_ported("access::load_target"))
+}
+
+/// Writes a guest's record over the stored one (TO PORT from SQLite's
+/// `access::write_guest`).
+pub(crate) fn write_guest(tx: &mut crate::tx::Tx<'_>, contact: ContactId, guest: &Guest) -> Result<()> {
+    Err(crate::not_ported("access::write_guest"))
+}
+
+/// The newest page of a portal's access log (see [`crate::codec::newest_page`]).
+pub(crate) const ACCESS_PAGE_FIRST: &str =
+    "SELECT at, portal_id, contact_id, event, ip, user_agent, path, id
+     FROM access_log WHERE portal_id = $1 ORDER BY at DESC, id DESC LIMIT $2";
+/// A page of a portal's access log after a key (see [`crate::codec::newest_page`]).
+pub(crate) const ACCESS_PAGE_AFTER: &str =
+    "SELECT at, portal_id, contact_id, event, ip, user_agent, path, id
+     FROM access_log WHERE portal_id = $1 AND (at, id) < ($2, $3)
+     ORDER BY at DESC, id DESC LIMIT $4";

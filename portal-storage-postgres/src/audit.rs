@@ -24,3 +24,18 @@ impl AuditStore for PostgresStore {
         Err(crate::not_ported("AuditStore::audit_events"))
     }
 }
+
+/// Appends `entry` to `portal`'s chain inside the caller's unit (TO PORT from SQLite's
+/// `audit::append`).
+pub(crate) fn append(
+    tx: &mut crate::tx::Tx<'_>,
+    portal: PortalId,
+    entry: &AuditEntry,
+) -> Result<ChainedEvent> {
+    Err(crate::not_ported("audit::append"))
+}
+
+/// The head of `portal`'s chain (TO PORT from SQLite's `audit::head`).
+pub(crate) fn head(tx: &mut crate::tx::Tx<'_>, portal: PortalId) -> Result<Option<ChainHead>> {
+    Err(crate::not_ported("audit::head"))
+}

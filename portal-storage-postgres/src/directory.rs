@@ -160,3 +160,83 @@ impl DirectoryStore for PostgresStore {
         Err(crate::not_ported("DirectoryStore::erasures"))
     }
 }
+
+// ----- shared with the other modules (ported by the lead; signatures fixed) ---------
+
+use postgres::types::ToSql;
+
+use crate::codec::{self as pgcodec, DbResult as _};
+use crate::tx::Tx;
+
+/// Whether a query returns a row.
+pub(crate) fn exists(tx: &mut Tx<'_>, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<bool> {
+    tx.query_opt(sql, params)
+        .map(|row| row.is_some())
+        .map_err(|e| pgcodec::map_error("checking a record exists", e))
+}
+
+/// Whether a portal exists.
+pub(crate) fn portal_exists(tx: &mut Tx<'_>, portal: PortalId) -> Result<bool> {
+    exists(
+        tx,
+        "SELECT 1 FROM portals WHERE id = $1",
+        &[&&portal.as_bytes()[..]],
+    )
+}
+
+/// Reads a task through its portal: `NotFound` if it is not in that portal.
+pub(crate) fn load_task(tx: &mut Tx<'_>, portal: PortalId, task: TaskId) -> Result<Task> {
+    let row = tx
+        .query_opt(
+            concat!(
+                "SELECT ",
+                pgcodec::task_cols!(),
+                " FROM tasks t WHERE t.id = $1 AND t.portal_id = $2"
+            ),
+            &[&&task.as_bytes()[..], &&portal.as_bytes()[..]],
+        )
+        .map_err(|e| pgcodec::map_error("reading a task", e))?
+        .ok_or(Error::NotFound {
+            entity: Entity::Task,
+        })?;
+    pgcodec::task(&row)
+}
+
+/// Inserts a task row (TO PORT from SQLite's `directory::insert_task`).
+pub(crate) fn insert_task(tx: &mut Tx<'_>, t: &Task) -> Result<()> {
+    Err(crate::not_ported("directory::insert_task"))
+}
+
+/// A portal with its phases and tasks (TO PORT from SQLite's `directory::load_snapshot`).
+pub(crate) fn load_snapshot(tx: &mut Tx<'_>, portal: PortalId) -> Result<PortalSnapshot> {
+    Err(crate::not_ported("directory::load_snapshot"))
+}
+
+/// A portal's contacts (TO PORT from SQLite's `directory::load_contacts`).
+pub(crate) fn load_contacts(tx: &mut Tx<'_>, portal: PortalId) -> Result<Vec<Contact>> {
+    Err(crate::not_ported("directory::load_contacts"))
+}
+
+/// Inserts a portal row (TO PORT from SQLite's `directory::insert_portal`).
+pub(crate) fn insert_portal(tx: &mut Tx<'_>, p: &Portal, branding: &str) -> Result<()> {
+    Err(crate::not_ported("directory::insert_portal"))
+}
+
+/// Inserts a contact row (TO PORT from SQLite's `directory::insert_contact`).
+pub(crate) fn insert_contact(tx: &mut Tx<'_>, c: &Contact) -> Result<()> {
+    Err(crate::not_ported("directory::insert_contact"))
+}
+
+/// A tenant's portals oldest first, by key `(created_at, rowid)` (TO PORT).
+pub(crate) const PORTAL_PAGE: pgcodec::PageQuery = pgcodec::PageQuery {
+    first: "TO PORT",
+    after: "TO PORT",
+    width: 9,
+};
+
+/// A portal's contacts oldest first, by key `(created_at, rowid)` (TO PORT).
+pub(crate) const CONTACT_PAGE: pgcodec::PageQuery = pgcodec::PageQuery {
+    first: "TO PORT",
+    after: "TO PORT",
+    width: 12,
+};

@@ -87,3 +87,17 @@ impl DocumentStore for PostgresStore {
         Err(crate::not_ported("DocumentStore::blob_in_use"))
     }
 }
+
+/// The tenant of a portal, as stored (the file a decision returns must name it).
+pub(crate) fn portal_tenant(tx: &mut crate::tx::Tx<'_>, portal: PortalId) -> Result<TenantId> {
+    let row = tx
+        .query_opt(
+            "SELECT tenant_id FROM portals WHERE id = $1",
+            &[&&portal.as_bytes()[..]],
+        )
+        .map_err(|e| crate::codec::map_error("reading a portal's tenant", e))?
+        .ok_or(Error::NotFound {
+            entity: Entity::Portal,
+        })?;
+    crate::codec::tenant_id(&row, 0)
+}

@@ -52,3 +52,8 @@ impl OutboxStore for PostgresStore {
         Err(crate::not_ported("OutboxStore::prune_sent"))
     }
 }
+
+/// Queues `emails` inside the caller's unit (TO PORT from SQLite's `outbox::insert`).
+pub(crate) fn insert(tx: &mut crate::tx::Tx<'_>, emails: &[OutboxMessage]) -> Result<()> {
+    Err(crate::not_ported("outbox::insert"))
+}

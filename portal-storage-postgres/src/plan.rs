@@ -62,3 +62,13 @@ impl TemplateStore for PostgresStore {
         Err(crate::not_ported("TemplateStore::create_portal_with_plan"))
     }
 }
+
+/// A tenant's templates oldest first, by key (see [`crate::codec::PageQuery`]).
+pub(crate) const TEMPLATE_PAGE: crate::codec::PageQuery = crate::codec::PageQuery {
+    first: "SELECT id, tenant_id, name, version, plan, created_at, updated_at, seq
+            FROM plan_templates WHERE tenant_id = $1 ORDER BY created_at, seq LIMIT $2",
+    after: "SELECT id, tenant_id, name, version, plan, created_at, updated_at, seq
+            FROM plan_templates WHERE tenant_id = $1 AND (created_at, seq) > ($2, $3)
+            ORDER BY created_at, seq LIMIT $4",
+    width: 7,
+};

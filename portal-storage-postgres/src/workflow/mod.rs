@@ -85,3 +85,38 @@ impl WorkflowStore for PostgresStore {
         Err(crate::not_ported("WorkflowStore::set_portal_branding"))
     }
 }
+
+// ----- shared with the other modules (signatures fixed) -----------------------------
+
+pub(crate) mod rows;
+
+use crate::tx::Tx;
+
+/// Writes a task as [`TaskChange::apply_to`] made it and appends its activity entry
+/// (TO PORT from SQLite's `workflow::write_task`).
+pub(crate) fn write_task(tx: &mut Tx<'_>, stored: &Task, activity: &ActivityEntry) -> Result<()> {
+    Err(crate::not_ported("workflow::write_task"))
+}
+
+/// Appends a comment (`author` as JSON, `at` in micros) to a task's thread, numbered
+/// after the thread's last one inside the unit (TO PORT).
+pub(crate) fn insert_comment(
+    tx: &mut Tx<'_>,
+    portal: PortalId,
+    task: TaskId,
+    at: i64,
+    author: &str,
+    body: &str,
+) -> Result<()> {
+    Err(crate::not_ported("workflow::insert_comment"))
+}
+
+/// The newest page of a portal's feed (see [`crate::codec::newest_page`]).
+pub(crate) const ACTIVITY_PAGE_FIRST: &str =
+    "SELECT portal_id, at, actor, kind, task_id, subject, detail, seq
+     FROM activity WHERE portal_id = $1 ORDER BY at DESC, seq DESC LIMIT $2";
+/// A page of a portal's feed after a key (see [`crate::codec::newest_page`]).
+pub(crate) const ACTIVITY_PAGE_AFTER: &str =
+    "SELECT portal_id, at, actor, kind, task_id, subject, detail, seq
+     FROM activity WHERE portal_id = $1 AND (at, seq) < ($2, $3)
+     ORDER BY at DESC, seq DESC LIMIT $4";

@@ -775,33 +775,7 @@ fn args() -> Res<Args> {
 
 /// Creates a fresh database on the PostgreSQL server at `server` and returns its URL.
 fn new_database(server: &str, seed: u64) -> Res<String> {
-    let name = format!("portal_crash_{seed:016x}");
-    pg(server)?
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .map_err(|e| format!("creating the database: {e}"))?;
-    let mut config: postgres::Config = server.parse().map_err(|e| format!("{e}"))?;
-    config.dbname(&name);
-    let mut url = String::from("postgresql://");
-    if let Some(user) = config.get_user() {
-        url.push_str(user);
-        if let Some(pw) = config.get_password() {
-            url.push(':');
-            url.push_str(&String::from_utf8_lossy(pw));
-        }
-        url.push('@');
-    }
-    let host = config
-        .get_hosts()
-        .iter()
-        .find_map(|h| match h {
-            postgres::config::Host::Tcp(h) => Some(h.clone()),
-            #[allow(unreachable_patterns)]
-            _ => None,
-        })
-        .unwrap_or_else(|| "127.0.0.1".into());
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    url.push_str(&format!("{host}:{port}/{name}"));
-    Ok(url)
+    portal_tests::postgres::new_database(server, &format!("portal_crash_{seed:016x}"))
 }
 
 fn main() {

@@ -929,7 +929,7 @@ impl DirectoryStore for PostgresStore {
                 ],
             )
             .db("recording an erasure")?;
-            Ok(blobs.clone())
+            Ok(blobs)
         })
         .await
     }

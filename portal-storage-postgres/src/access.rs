@@ -20,11 +20,14 @@ use portal_core::workflow::team::{self, InvitationMode};
 use portal_core::workflow::{guests, handover};
 use portal_core::{AccessStore, ContactId, Entity, Error, PhaseId, PortalId, Result, TaskId};
 
+use postgres::Row;
+
 use crate::PostgresStore;
+use crate::codec::{self, CONTACT_WIDTH, DbResult, contact_cols, portal_cols};
+use crate::tx::Tx;
 
 #[async_trait]
 impl AccessStore for PostgresStore {
-
     async fn issue_invite(
         &self,
         contact: ContactId,
@@ -217,16 +220,43 @@ impl AccessStore for PostgresStore {
 
 // ----- shared with the other modules (signatures fixed) -----------------------------
 
-/// A contact with its portal. `NotFound` if the contact is missing (TO PORT from
-/// SQLite's `access::load_target`).
-pub(crate) fn load_target(tx: &mut crate::tx::Tx<'_>, contact: ContactId) -> Result<ContactInPortal> {
-    Err(crate::not_ported("access::load_target"))
+/// A contact with its portal. `NotFound` if the contact is missing.
+pub(crate) fn load_target(tx: &mut Tx<'_>, contact: ContactId) -> Result<ContactInPortal> {
+    let row = tx
+        .query_opt(
+            concat!(
+                "SELECT ",
+                contact_cols!(),
+                ", ",
+                portal_cols!(),
+                " FROM contacts c JOIN portals p ON p.id = c.portal_id WHERE c.id = $1"
+            ),
+            &[&&contact.as_bytes()[..]],
+        )
+        .db("reading a contact")?
+        .ok_or(Error::NotFound {
+            entity: Entity::Contact,
+        })?;
+    target_at(&row, 0)
 }
 
-/// Writes a guest's record over the stored one (TO PORT from SQLite's
-/// `access::write_guest`).
-pub(crate) fn write_guest(tx: &mut crate::tx::Tx<'_>, contact: ContactId, guest: &Guest) -> Result<()> {
-    Err(crate::not_ported("access::write_guest"))
+/// Writes a guest's record over the stored one (the caller judged it in the unit).
+pub(crate) fn write_guest(tx: &mut Tx<'_>, contact: ContactId, guest: &Guest) -> Result<()> {
+    let text = codec::guest_json(Some(guest))?;
+    tx.execute(
+        "UPDATE contacts SET guest = $1 WHERE id = $2",
+        &[&text, &&contact.as_bytes()[..]],
+    )
+    .db("storing a guest")?;
+    Ok(())
+}
+
+/// A contact with its portal from `contact_cols!(), portal_cols!()` starting at `base`.
+fn target_at(row: &Row, base: usize) -> Result<ContactInPortal> {
+    Ok(ContactInPortal {
+        contact: codec::contact_at(row, base)?,
+        portal: codec::portal_at(row, base + CONTACT_WIDTH)?,
+    })
 }
 
 /// The newest page of a portal's access log (see [`crate::codec::newest_page`]).

@@ -155,6 +155,12 @@ impl PostgresStore {
         })
     }
 
+    /// The database as `host:port/name`, for a host's logs and start-up lines (never
+    /// the user or password of the URL).
+    pub fn database(&self) -> &str {
+        &self.describe
+    }
+
     /// The schema version the database is at.
     pub async fn schema_version(&self) -> Result<u32> {
         let pool = self.pool.get()?;

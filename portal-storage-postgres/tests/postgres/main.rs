@@ -17,6 +17,7 @@ use tokio::sync::OnceCell;
 
 mod conformance;
 mod migrations;
+mod nodes;
 mod secret_scan;
 mod webhooks;
 

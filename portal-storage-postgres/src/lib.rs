@@ -44,6 +44,7 @@ pub mod migrations;
 mod outbox;
 mod plan;
 mod reminders;
+mod rotation;
 mod signatures;
 mod tx;
 mod webhooks;

@@ -2,9 +2,9 @@
 //!
 //! A reservation is one `SERIALIZABLE` unit: it reads the row, asks [`judge`], and
 //! writes its answer, so of racing reservations (threads or nodes) exactly one
-//! commits first; PostgreSQL aborts the others (a serialization failure, or the key's
-//! unique violation turned into a re-run below), which then run again, see the
-//! winner's row and are judged against it.
+//! commits first; PostgreSQL aborts the others with a serialization failure, and
+//! [`crate::tx`] runs them again: they then see the winner's row and are judged
+//! against it.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -15,7 +15,6 @@ use crate::PostgresStore;
 
 #[async_trait]
 impl CredentialStore for PostgresStore {
-
     async fn submit_credentials(
         &self,
         record: &CredentialRecord,

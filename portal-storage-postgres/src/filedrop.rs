@@ -13,7 +13,6 @@ use crate::PostgresStore;
 
 #[async_trait]
 impl FileDropStore for PostgresStore {
-
     async fn add_dropped_file(
         &self,
         portal: PortalId,

@@ -18,7 +18,6 @@ use crate::PostgresStore;
 
 #[async_trait]
 impl SignatureStore for PostgresStore {
-
     async fn submit_signature(
         &self,
         record: &SignatureRecord,
@@ -39,7 +38,9 @@ impl SignatureStore for PostgresStore {
         sha256: &[u8; 32],
         limit: usize,
     ) -> Result<Vec<SignatureRecord>> {
-        Err(crate::not_ported("SignatureStore::signatures_with_document"))
+        Err(crate::not_ported(
+            "SignatureStore::signatures_with_document",
+        ))
     }
 
     async fn attach_signature_document(
@@ -47,7 +48,9 @@ impl SignatureStore for PostgresStore {
         document: &AttachedDocument,
         audit: &AuditEntry,
     ) -> Result<Option<BlobId>> {
-        Err(crate::not_ported("SignatureStore::attach_signature_document"))
+        Err(crate::not_ported(
+            "SignatureStore::attach_signature_document",
+        ))
     }
 
     async fn signature_document(&self, portal: PortalId, task: TaskId) -> Result<AttachedDocument> {

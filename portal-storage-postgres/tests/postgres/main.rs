@@ -17,6 +17,8 @@ use tokio::sync::OnceCell;
 
 mod conformance;
 mod migrations;
+mod nodes;
+mod secret_scan;
 mod webhooks;
 
 /// The server's address for tests, if one is configured.

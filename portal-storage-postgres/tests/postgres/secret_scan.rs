@@ -155,12 +155,19 @@ async fn no_secret_reaches_the_database() {
     assert!(dump.contains(contact.email.as_str()), "scan sees data");
     assert!(dump.contains(&portal.client_name), "scan sees data");
     for (what, token) in &tokens {
-        assert!(!dump.contains(token.as_str()), "the dump holds the raw {what}");
+        assert!(
+            !dump.contains(token.as_str()),
+            "the dump holds the raw {what}"
+        );
     }
     for code in &codes {
         // A code is six digits: it may occur by chance inside hex or a timestamp, so
         // look for it as a whole value (a column of its own, or in JSON).
-        for pattern in [format!("\t{code}\t"), format!("\t{code}\n"), format!("\"{code}\"")] {
+        for pattern in [
+            format!("\t{code}\t"),
+            format!("\t{code}\n"),
+            format!("\"{code}\""),
+        ] {
             assert!(!dump.contains(&pattern), "a code is stored as text");
         }
     }
@@ -262,13 +269,31 @@ async fn no_file_content_or_clear_key_reaches_the_database() {
 
     std::fs::remove_dir_all(&dir).unwrap();
     let dump = dump(&url);
-    assert!(dump.contains("network-diagram.txt"), "scan sees the file's row");
-    assert!(dump.contains(&hex(&file.key.bytes)), "the wrapped key is stored");
+    assert!(
+        dump.contains("network-diagram.txt"),
+        "scan sees the file's row"
+    );
+    assert!(
+        dump.contains(&hex(&file.key.bytes)),
+        "the wrapped key is stored"
+    );
     assert!(!dump.contains(marker), "the dump holds the file's content");
-    assert!(!dump.contains("hunter2"), "the dump holds part of the file's content");
-    assert!(!dump.contains(&hex(&data_key)), "the dump holds the data key in clear");
-    assert!(!dump.contains(&hex(&kek)), "the dump holds the key-encryption key");
-    assert!(!dump.contains(&kek_b64), "the dump holds the key file's key");
+    assert!(
+        !dump.contains("hunter2"),
+        "the dump holds part of the file's content"
+    );
+    assert!(
+        !dump.contains(&hex(&data_key)),
+        "the dump holds the data key in clear"
+    );
+    assert!(
+        !dump.contains(&hex(&kek)),
+        "the dump holds the key-encryption key"
+    );
+    assert!(
+        !dump.contains(&kek_b64),
+        "the dump holds the key file's key"
+    );
 }
 
 /// A webhook endpoint's secrets (the first and a rotated one) never reach the database: not as `whsec_…`, not as their base64, not as their key bytes.
@@ -319,7 +344,10 @@ async fn no_webhook_secret_reaches_the_database() {
         let key = base64::engine::general_purpose::STANDARD
             .decode(&encoded)
             .unwrap();
-        assert!(!dump.contains(text.as_str()), "a webhook secret is in the dump");
+        assert!(
+            !dump.contains(text.as_str()),
+            "a webhook secret is in the dump"
+        );
         assert!(!dump.contains(&encoded), "a webhook secret is in the dump");
         assert!(!dump.contains(&hex(&key)), "a webhook key is in the dump");
     }

@@ -15,19 +15,26 @@ use portal_storage_postgres::PostgresStore;
 /// Two nodes on this run's database (`None` without a server). Distinct seeds, so the
 /// nodes never draw the same ids; the default test secret is the same on both, as a
 /// cluster's nodes share the server secret.
-async fn two_nodes(delivery: MailDelivery) -> Option<(TestService, TestService)> {
-    let (a, b, _) = two_nodes_with_stores(delivery).await?;
-    Some((a, b))
+async fn two_nodes(
+    delivery: MailDelivery,
+) -> Option<(crate::Database, TestService, TestService)> {
+    let (db, a, b, _) = two_nodes_with_stores(delivery).await?;
+    Some((db, a, b))
 }
 
 /// [`two_nodes`] with each node's store, for the seams the service does not hand out.
 async fn two_nodes_with_stores(
     delivery: MailDelivery,
-) -> Option<(TestService, TestService, [Arc<PostgresStore>; 2])> {
+) -> Option<(
+    crate::Database,
+    TestService,
+    TestService,
+    [Arc<PostgresStore>; 2],
+)> {
     crate::server_url()?;
-    let url = crate::new_database().await;
-    let a_store = Arc::new(PostgresStore::connect(&url).await.unwrap());
-    let b_store = Arc::new(PostgresStore::connect(&url).await.unwrap());
+    let db = crate::new_database().await;
+    let a_store = Arc::new(PostgresStore::connect(&db).await.unwrap());
+    let b_store = Arc::new(PostgresStore::connect(&db).await.unwrap());
     let node = |store: &Arc<PostgresStore>, seed: u64| {
         let store: Arc<dyn Store> = store.clone();
         TestService::builder(store)
@@ -37,7 +44,7 @@ async fn two_nodes_with_stores(
     };
     let a = node(&a_store, crate::rand_u64() | 1);
     let b = node(&b_store, crate::rand_u64() & !1);
-    Some((a, b, [a_store, b_store]))
+    Some((db, a, b, [a_store, b_store]))
 }
 
 /// A revocation through node A is refused on node B's very next request, though B had
@@ -45,7 +52,7 @@ async fn two_nodes_with_stores(
 /// sessions, as the contract says).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_revocation_on_one_node_holds_on_the_other() {
-    let Some((a, b)) = two_nodes(MailDelivery::Inline).await else {
+    let Some((_db, a, b)) = two_nodes(MailDelivery::Inline).await else {
         return;
     };
     let Seeded { contact, staff, .. } = a.seed_portal().await.unwrap();
@@ -70,7 +77,7 @@ async fn a_revocation_on_one_node_holds_on_the_other() {
 /// a sign-out through B ends the session on A.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_write_on_one_node_shows_on_the_others_next_page() {
-    let Some((a, b)) = two_nodes(MailDelivery::Inline).await else {
+    let Some((_db, a, b)) = two_nodes(MailDelivery::Inline).await else {
         return;
     };
     let Seeded {
@@ -136,7 +143,7 @@ async fn a_write_on_one_node_shows_on_the_others_next_page() {
 /// first, each exactly once: both nodes drain the outbox at the same time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_outbox_is_delivered_once_between_two_nodes() {
-    let Some((a, b)) = two_nodes(MailDelivery::Background).await else {
+    let Some((_db, a, b)) = two_nodes(MailDelivery::Background).await else {
         return;
     };
     let Seeded { portal, staff, .. } = a.seed_portal().await.unwrap();
@@ -218,7 +225,7 @@ impl portal_core::webhooks::WebhookTransport for Recording {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn webhooks_are_delivered_once_between_two_nodes() {
     use portal_core::webhooks::service::{NewEndpoint, WebhookSettings, Webhooks};
-    let Some((a, b, stores)) = two_nodes_with_stores(MailDelivery::Inline).await else {
+    let Some((_db, a, b, stores)) = two_nodes_with_stores(MailDelivery::Inline).await else {
         return;
     };
     let Seeded { portal, staff, .. } = a.seed_portal().await.unwrap();

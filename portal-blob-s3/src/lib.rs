@@ -45,6 +45,7 @@
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -58,6 +59,7 @@ use object_store::{
 use tokio::task::JoinSet;
 
 use portal_core::blob::{BlobInfo, BlobStore, ByteStream, Tally};
+use portal_core::store::DocumentStore;
 use portal_core::{BlobId, Entity, Error, Result};
 
 /// Bytes per part of a multipart upload: S3's minimum for every part but the last,
@@ -241,6 +243,71 @@ impl S3BlobStore {
             .await
             .map(|_| ())
             .map_err(|e| storage("cannot list the bucket", e))
+    }
+
+    /// The completed blobs whose upload started at least `age` ago, sorted (puts in
+    /// progress are not listed; keys that are not blob ids are ignored).
+    ///
+    /// This is the first half of an orphan sweep: a put that completed but whose
+    /// record was never written (the process died between the two) leaves a blob no
+    /// record points at, which [`BlobStore::sweep`] cannot tell from a live one. The
+    /// age is the bucket's `Last-Modified`, which S3 sets for a multipart upload to
+    /// the time the upload **started** (the file store measures from the end of the
+    /// put), by the server's clock; so `age` must be longer than any upload takes,
+    /// plus its scan and its record. [`Self::remove_orphans`] is the whole sweep.
+    pub async fn completed_older_than(&self, age: Duration) -> Result<Vec<BlobId>> {
+        let blobs = self.inner.folder(BLOBS);
+        let now = chrono::Utc::now();
+        let mut listing = self.inner.s3.list(Some(&blobs));
+        let mut old = Vec::new();
+        while let Some(meta) = listing.next().await {
+            let meta = meta.map_err(|e| storage("cannot list the blobs", e))?;
+            // Only `blobs/<id>` itself: nothing deeper, nothing else.
+            if meta.location.parts_count() != blobs.parts_count() + 1 {
+                continue;
+            }
+            let Some(id) = meta
+                .location
+                .filename()
+                .and_then(|name| name.parse::<BlobId>().ok())
+            else {
+                continue;
+            };
+            // A time in the future (clocks apart) is not old.
+            if now
+                .signed_duration_since(meta.last_modified)
+                .to_std()
+                .is_ok_and(|elapsed| elapsed >= age)
+            {
+                old.push(id);
+            }
+        }
+        old.sort();
+        Ok(old)
+    }
+
+    /// Removes the completed blobs at least `min_age` old that no record of `records`
+    /// points at ([`DocumentStore::blob_in_use`]); returns how many it removed.
+    ///
+    /// Run it at start-up, after [`BlobStore::sweep`]. `min_age` protects uploads in
+    /// flight on other nodes sharing the bucket: their blob exists before their record
+    /// does (see [`Self::completed_older_than`] for how the age is measured); an hour
+    /// is plenty. `records` must know every kind of record that points at blobs of
+    /// this bucket and prefix, or live blobs would be removed.
+    pub async fn remove_orphans(
+        &self,
+        records: &dyn DocumentStore,
+        min_age: Duration,
+    ) -> Result<u64> {
+        let mut removed = 0;
+        for id in self.completed_older_than(min_age).await? {
+            if !records.blob_in_use(id).await? {
+                self.delete(id).await?;
+                tracing::info!(blob = %id, "removed an orphan blob (its upload never got a record)");
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 }
 

@@ -6,6 +6,7 @@
 //!
 //! Without the variable every test prints a skip line and passes, unless
 //! `PORTAL_REQUIRE_S3=1`, where it fails.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,9 +53,17 @@ async fn create_bucket(url: &str) {
 /// A store on a fresh prefix of the test bucket, so checks neither see nor sweep each
 /// other's keys.
 async fn store_on(url: &str) -> S3BlobStore {
+    store_under(url, &fresh_prefix()).await
+}
+
+fn fresh_prefix() -> String {
+    format!("t-{}", BlobId::random(&OsRandom))
+}
+
+async fn store_under(url: &str, prefix: &str) -> S3BlobStore {
     create_bucket(url).await;
     let config = S3Config::new(url, BUCKET, "us-east-1", "testing", "testing-secret")
-        .prefix(format!("t-{}", BlobId::random(&OsRandom)))
+        .prefix(prefix)
         .allow_loopback_http(true);
     let store = S3BlobStore::new(&config).unwrap();
     store.check().await.unwrap();
@@ -321,4 +330,149 @@ async fn failed_and_dropped_puts_abort_their_uploads() {
             .await
             .unwrap();
     }
+}
+
+/// The orphan sweep: a blob whose put completed but whose record was never written is
+/// removed once it is older than the cut-off; a recorded blob, however old, and a
+/// fresh unrecorded one (an upload that may still be writing its record) are kept.
+/// Puts in progress and foreign keys are not blobs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orphan_blobs_past_the_cutoff_are_removed_and_recorded_ones_kept() {
+    use object_store::ObjectStoreExt;
+    use portal_core::model::{RequestedDocument, Side, TaskKind};
+    use portal_core::testkit::TestService;
+
+    let Some(url) = server() else { return };
+    let prefix = fresh_prefix();
+    let blobs = Arc::new(store_under(&url, &prefix).await);
+    let store: Arc<dyn portal_core::Store> = Arc::new(portal_core::memory::MemoryStore::new());
+    let h = TestService::builder(store.clone())
+        .blobs(blobs.clone())
+        .build();
+
+    // A recorded upload.
+    let seeded = h.seed_portal().await.unwrap();
+    let phase = h
+        .service
+        .add_phase(&seeded.staff, seeded.portal.id, "Discovery")
+        .await
+        .unwrap();
+    let task = h
+        .service
+        .add_task(
+            &seeded.staff,
+            seeded.portal.id,
+            phase.id,
+            portal_core::TaskSpec {
+                title: "Upload the diagram".into(),
+                description: String::new(),
+                assignee: Side::Client,
+                kind: TaskKind::DocumentUpload {
+                    documents: vec![RequestedDocument::new("diagram", "Network diagram")],
+                },
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap();
+    let (_, ctx) = h.sign_in(&seeded.contact).await.unwrap();
+    let recorded = h
+        .service
+        .upload_document(
+            &ctx,
+            task.id,
+            "diagram",
+            "diagram.pdf",
+            stream_of(vec![Bytes::from_static(b"%PDF-1.4\nrecorded\n%%EOF\n")]),
+        )
+        .await
+        .unwrap();
+    let sealed = || stream_of(vec![Bytes::from_static(b"sealed, unrecorded")]);
+    let old_orphan = BlobId::random(&OsRandom);
+    blobs.put(old_orphan, sealed()).await.unwrap();
+
+    // S3 cannot backdate an object: let these two age instead (Last-Modified has
+    // whole seconds), then put a fresh orphan.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let fresh_orphan = BlobId::random(&OsRandom);
+    blobs.put(fresh_orphan, sealed()).await.unwrap();
+
+    // Not blobs: a put in progress and a key someone else put under the prefix.
+    let raw = object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(&url)
+        .with_bucket_name(BUCKET)
+        .with_region("us-east-1")
+        .with_access_key_id("testing")
+        .with_secret_access_key("testing-secret")
+        .with_allow_http(true)
+        .build()
+        .unwrap();
+    let in_progress = BlobId::random(&OsRandom);
+    raw.put(
+        &object_store::path::Path::from(format!("{prefix}/puts/{in_progress}")),
+        "upload id".into(),
+    )
+    .await
+    .unwrap();
+    for foreign in ["README", "blobs/README", "blobs/nested/x"] {
+        raw.put(
+            &object_store::path::Path::from(format!("{prefix}/{foreign}")),
+            "not a blob".into(),
+        )
+        .await
+        .unwrap();
+    }
+
+    let cutoff = Duration::from_secs(2);
+    let mut expected = vec![recorded.blob, old_orphan];
+    expected.sort();
+    assert_eq!(blobs.completed_older_than(cutoff).await.unwrap(), expected);
+    assert_eq!(
+        blobs
+            .completed_older_than(Duration::from_secs(3600))
+            .await
+            .unwrap(),
+        [],
+        "nothing is an hour old"
+    );
+
+    assert_eq!(
+        blobs.remove_orphans(store.as_ref(), cutoff).await.unwrap(),
+        1
+    );
+    assert!(matches!(
+        blobs.get(old_orphan).await,
+        Err(Error::NotFound {
+            entity: Entity::Blob
+        })
+    ));
+    assert_eq!(
+        read_all(blobs.get(fresh_orphan).await.unwrap(), 100)
+            .await
+            .unwrap(),
+        b"sealed, unrecorded",
+        "a fresh orphan may be an upload still recording: kept"
+    );
+    let (_, content) = h
+        .service
+        .staff_download_document(&seeded.staff, seeded.portal.id, recorded.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        read_all(content, 100).await.unwrap(),
+        b"%PDF-1.4\nrecorded\n%%EOF\n",
+        "the recorded file is untouched"
+    );
+    for foreign in ["README", "blobs/README", "blobs/nested/x"] {
+        raw.head(&object_store::path::Path::from(format!(
+            "{prefix}/{foreign}"
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("foreign key {foreign} is left alone: {e}"));
+    }
+    assert_eq!(
+        blobs.remove_orphans(store.as_ref(), cutoff).await.unwrap(),
+        0,
+        "nothing left"
+    );
 }

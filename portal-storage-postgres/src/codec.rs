@@ -72,7 +72,9 @@ pub(crate) fn map_error(what: &'static str, e: postgres::Error) -> Error {
 
 /// A corrupt value in column `idx`.
 pub(crate) fn corrupt(idx: usize, msg: &str) -> Error {
-    Error::storage_msg(format!("a stored value does not decode (column {idx}): {msg}"))
+    Error::storage_msg(format!(
+        "a stored value does not decode (column {idx}): {msg}"
+    ))
 }
 
 /// Column `idx` as `T` (a wrong type or a NULL where none belongs is a corrupt row).
@@ -247,7 +249,9 @@ pub(crate) fn opt_parsed<T>(
 ) -> Result<Option<T>> {
     match get::<Option<&str>>(row, idx)? {
         None => Ok(None),
-        Some(text) => parse(text).map(Some).map_err(|e| corrupt(idx, &e.to_string())),
+        Some(text) => parse(text)
+            .map(Some)
+            .map_err(|e| corrupt(idx, &e.to_string())),
     }
 }
 
@@ -515,7 +519,9 @@ pub(crate) fn newest_page<T>(
     }
     let wanted = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
     let rows = match after {
-        None => tx.query(query.first, &[&parent, &wanted]).db("reading a page")?,
+        None => tx
+            .query(query.first, &[&parent, &wanted])
+            .db("reading a page")?,
         Some(key) => {
             let seq = int(key.seq);
             tx.query(query.after, &[&parent, &micros(key.at), &seq, &wanted])

@@ -44,6 +44,7 @@ pub mod migrations;
 mod outbox;
 mod plan;
 mod reminders;
+mod rotation;
 mod signatures;
 mod tx;
 mod webhooks;
@@ -113,7 +114,10 @@ impl PostgresStore {
     /// [`Self::connect`] with `options`.
     pub async fn connect_with(url: &str, options: PostgresOptions) -> Result<Self> {
         let config: postgres::Config = url.parse().map_err(|e| {
-            Error::storage("the PostgreSQL address is not a connection string or URL", e)
+            Error::storage(
+                "the PostgreSQL address is not a connection string or URL",
+                e,
+            )
         })?;
         let describe = describe(&config);
         tokio::task::spawn_blocking(move || Self::connect_blocking(config, describe, options))
@@ -133,11 +137,17 @@ impl PostgresStore {
             .connection_timeout(options.connect_timeout)
             .build(manager)
             .map_err(|e| {
-                Error::storage(format!("cannot connect to the PostgreSQL database {describe}"), e)
+                Error::storage(
+                    format!("cannot connect to the PostgreSQL database {describe}"),
+                    e,
+                )
             })?;
         {
             let mut conn = pool.get().map_err(|e| {
-                Error::storage(format!("cannot connect to the PostgreSQL database {describe}"), e)
+                Error::storage(
+                    format!("cannot connect to the PostgreSQL database {describe}"),
+                    e,
+                )
             })?;
             migrations::migrate(&mut conn).map_err(|e| match e {
                 Error::Storage { message, source } => Error::Storage {
@@ -152,6 +162,12 @@ impl PostgresStore {
             pool: PoolOwner(Some(pool)),
             describe,
         })
+    }
+
+    /// The database as `host:port/name`, for a host's logs and start-up lines (never
+    /// the user or password of the URL).
+    pub fn database(&self) -> &str {
+        &self.describe
     }
 
     /// The schema version the database is at.

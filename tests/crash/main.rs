@@ -20,9 +20,17 @@
 //!
 //! Prints the counts; exits 1 on any loss, integrity error or half-applied write.
 //!
+//! With `--database-url URL` (a PostgreSQL server; the harness creates a database of
+//! its own there) it runs a cluster instead: node B stays up the whole run, node A is
+//! started and SIGKILLed each round, both on that database and one shared data folder.
+//! The writers send every other request to each node; once A is dead they go on with
+//! B alone for a moment, and B must answer every one of those requests (the other node
+//! keeps serving). The checks after each kill read the PostgreSQL database.
+//!
 //! ```text
 //! cargo build -p portal-demo -p portal-tests --bin crash-harness
 //! $CARGO_TARGET_DIR/debug/crash-harness --kills 100 [--demo PATH] [--seed N] [--keep]
+//!     [--database-url postgresql://portal@127.0.0.1:5432/postgres]
 //! ```
 //!
 //! The demo binary is `--demo PATH`, else `PORTAL_DEMO_BIN`, else `portal-demo` next to
@@ -204,11 +212,15 @@ fn free_port() -> u16 {
         .unwrap_or(0)
 }
 
-fn start_demo(bin: &Path, data: &Path, log: &Path) -> Res<Demo> {
+fn start_demo(bin: &Path, data: &Path, log: &Path, database: Option<&str>) -> Res<Demo> {
     let port = free_port();
     let out = std::fs::File::create(log).map_err(|e| e.to_string())?;
     let err = out.try_clone().map_err(|e| e.to_string())?;
-    let mut child = Command::new(bin)
+    let mut command = Command::new(bin);
+    if let Some(url) = database {
+        command.args(["--database-url", url]);
+    }
+    let mut child = command
         .args(["--data-dir", &data.display().to_string()])
         .args(["--port", &port.to_string()])
         .env("RUST_LOG", "warn")
@@ -316,6 +328,10 @@ struct Acked {
     refused: u64,
     /// Writes sent whose answer never came (in flight at the kill).
     unanswered: u64,
+    /// Cluster mode: writes node B acknowledged after node A died.
+    survivor_acked: u64,
+    /// Cluster mode: requests to node B that got no answer or a server error.
+    survivor_errors: u64,
 }
 
 #[derive(Clone)]
@@ -338,29 +354,47 @@ fn uuid(bytes: &[u8]) -> String {
     )
 }
 
-fn read_tasks(db: &Path) -> Res<Tasks> {
-    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| e.to_string())?;
-    let mut stmt = conn
-        .prepare("SELECT id, kind, assignee, status FROM tasks")
-        .map_err(|e| e.to_string())?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })
-        .map_err(|e| e.to_string())?;
+/// The database the harness checks: the demo's SQLite file, or the cluster's
+/// PostgreSQL database. The queries are the same SQL on both but for `hex`.
+enum Db {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Db {
+    /// `(id, kind, assignee, status)` of every task.
+    fn task_rows(&self) -> Res<Vec<(Vec<u8>, String, String, String)>> {
+        let sql = "SELECT id, kind, assignee, status FROM tasks";
+        match self {
+            Db::Sqlite(path) => {
+                let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+                    .map_err(|e| e.to_string())?;
+                let mut stmt = conn.prepare(sql).map_err(|e| e.to_string())?;
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                    .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                    .map_err(|e| e.to_string())
+            }
+            Db::Postgres(url) => Ok(pg(url)?
+                .query(sql, &[])
+                .map_err(|e| e.to_string())?
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+                .collect()),
+        }
+    }
+}
+
+fn pg(url: &str) -> Res<postgres::Client> {
+    postgres::Client::connect(url, postgres::NoTls).map_err(|e| format!("PostgreSQL: {e}"))
+}
+
+fn read_tasks(db: &Db) -> Res<Tasks> {
     let mut tasks = Tasks {
         all: Vec::new(),
         completable: Vec::new(),
         checklist: None,
     };
-    for row in rows {
-        let (id, kind, assignee, status) = row.map_err(|e| e.to_string())?;
+    for (id, kind, assignee, status) in db.task_rows()? {
         let id = uuid(&id);
         let client = assignee.contains("client");
         if client
@@ -399,8 +433,20 @@ fn write(jar: &Mutex<Jar>, port: u16, path: &str, fields: &[(&str, &str)]) -> Op
         .map(|r| r.status)
 }
 
+/// How long the writers go on with the surviving node once the other died.
+const SURVIVOR_WINDOW: Duration = Duration::from_millis(300);
+
 /// One round of writers against `port` until the server dies; returns what they did.
-fn run_writers(port: u16, round: usize, jars: &[Arc<Mutex<Jar>>], tasks: &Tasks) -> Acked {
+/// With `survivor` (cluster mode), every other request goes to that node, and once
+/// `port`'s server is dead the writers go on with the survivor alone for
+/// [`SURVIVOR_WINDOW`].
+fn run_writers(
+    port: u16,
+    survivor: Option<u16>,
+    round: usize,
+    jars: &[Arc<Mutex<Jar>>],
+    tasks: &Tasks,
+) -> Acked {
     let acked = Arc::new(Mutex::new(Acked::default()));
     let dead = Arc::new(AtomicBool::new(false));
     let mut threads = Vec::new();
@@ -414,8 +460,21 @@ fn run_writers(port: u16, round: usize, jars: &[Arc<Mutex<Jar>>], tasks: &Tasks)
             let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((round as u64) << 8) ^ w as u64 | 1);
             let mut n = 0u64;
             let mut checked = false;
-            while !dead.load(Ordering::Relaxed) {
+            let mut died_at: Option<Instant> = None;
+            loop {
+                if dead.load(Ordering::Relaxed) {
+                    let Some(_) = survivor else { break };
+                    let since = *died_at.get_or_insert_with(Instant::now);
+                    if since.elapsed() > SURVIVOR_WINDOW {
+                        break;
+                    }
+                }
                 n += 1;
+                // Cluster mode: alternate per request; only the survivor once A is dead.
+                let (port, to_survivor) = match survivor {
+                    Some(b) if n % 2 == 0 || dead.load(Ordering::Relaxed) => (b, true),
+                    _ => (port, false),
+                };
                 let marker = format!("crash-r{round}-w{w}-n{n}");
                 let pick = rng.below(10);
                 let (status, what, key) = if pick < 5 && !tasks.all.is_empty() {
@@ -457,10 +516,19 @@ fn run_writers(port: u16, round: usize, jars: &[Arc<Mutex<Jar>>], tasks: &Tasks)
                     continue;
                 };
                 let mut a = acked.lock().unwrap();
+                if to_survivor {
+                    match status {
+                        None | Some(500..) => a.survivor_errors += 1,
+                        Some(303) if dead.load(Ordering::Relaxed) => a.survivor_acked += 1,
+                        _ => {}
+                    }
+                }
                 match (status, what) {
                     (None, _) => {
                         a.unanswered += 1;
-                        dead.store(true, Ordering::Relaxed);
+                        if !to_survivor {
+                            dead.store(true, Ordering::Relaxed);
+                        }
                     }
                     (Some(303), 0) => a.comments.push(key),
                     (Some(303), 1) => a.questions.push(key),
@@ -500,41 +568,82 @@ struct Tally {
     lost: usize,
     integrity_errors: usize,
     half_applied: usize,
+    survivor_acked: u64,
+    survivor_errors: u64,
 }
 
-fn count(conn: &Connection, sql: &str) -> Res<i64> {
-    conn.query_row(sql, [], |r| r.get(0))
-        .map_err(|e| format!("{sql}: {e}"))
+/// An open connection to the checked database.
+enum Conn {
+    Sqlite(Connection),
+    Postgres(Box<std::cell::RefCell<postgres::Client>>),
+}
+
+impl Conn {
+    fn count(&self, sql: &str) -> Res<i64> {
+        match self {
+            Conn::Sqlite(conn) => conn
+                .query_row(sql, [], |r| r.get(0))
+                .map_err(|e| format!("{sql}: {e}")),
+            Conn::Postgres(client) => client
+                .borrow_mut()
+                .query_one(sql, &[])
+                .map(|r| r.get(0))
+                .map_err(|e| format!("{sql}: {e}")),
+        }
+    }
+
+    fn texts(&self, sql: &str) -> Res<std::collections::HashSet<String>> {
+        match self {
+            Conn::Sqlite(conn) => conn
+                .prepare(sql)
+                .and_then(|mut s| {
+                    s.query_map([], |r| r.get::<_, String>(0))?
+                        .collect::<rusqlite::Result<_>>()
+                })
+                .map_err(|e| format!("{sql}: {e}")),
+            Conn::Postgres(client) => Ok(client
+                .borrow_mut()
+                .query(sql, &[])
+                .map_err(|e| format!("{sql}: {e}"))?
+                .iter()
+                .map(|r| r.get(0))
+                .collect()),
+        }
+    }
 }
 
 /// Checks the database after a kill; adds what is wrong to `tally`, returns the notes.
-fn verify(db: &Path, all: &Acked, tally: &mut Tally) -> Res<Vec<String>> {
+fn verify(db: &Db, all: &Acked, tally: &mut Tally) -> Res<Vec<String>> {
     let mut notes = Vec::new();
-    // Read-write without create: opening runs the WAL recovery the next server start
-    // would run; `query_only` keeps the harness from changing anything.
-    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_WRITE)
-        .map_err(|e| format!("cannot open {}: {e}", db.display()))?;
-    conn.pragma_update(None, "query_only", true)
-        .map_err(|e| e.to_string())?;
-    let integrity: Vec<String> = conn
-        .prepare("PRAGMA integrity_check")
-        .and_then(|mut s| {
-            s.query_map([], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .map_err(|e| e.to_string())?;
-    if integrity != ["ok"] {
-        tally.integrity_errors += 1;
-        notes.push(format!("integrity_check: {integrity:?}"));
-    }
-    let texts = |sql: &str| -> Res<std::collections::HashSet<String>> {
-        conn.prepare(sql)
-            .and_then(|mut s| {
-                s.query_map([], |r| r.get::<_, String>(0))?
-                    .collect::<rusqlite::Result<_>>()
-            })
-            .map_err(|e| format!("{sql}: {e}"))
+    let (conn, hex_id) = match db {
+        Db::Sqlite(path) => {
+            // Read-write without create: opening runs the WAL recovery the next server
+            // start would run; `query_only` keeps the harness from changing anything.
+            let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+                .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+            conn.pragma_update(None, "query_only", true)
+                .map_err(|e| e.to_string())?;
+            let integrity: Vec<String> = conn
+                .prepare("PRAGMA integrity_check")
+                .and_then(|mut s| {
+                    s.query_map([], |r| r.get::<_, String>(0))?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .map_err(|e| e.to_string())?;
+            if integrity != ["ok"] {
+                tally.integrity_errors += 1;
+                notes.push(format!("integrity_check: {integrity:?}"));
+            }
+            (Conn::Sqlite(conn), "lower(hex(id))")
+        }
+        // The server survives a node's death: there is no file to check, only rows.
+        Db::Postgres(url) => (
+            Conn::Postgres(Box::new(std::cell::RefCell::new(pg(url)?))),
+            "encode(id, 'hex')",
+        ),
     };
+    let texts = |sql: &str| conn.texts(sql);
+    let count = |_: &(), sql: &str| conn.count(sql);
     let bodies = texts("SELECT body FROM comments")?;
     for m in all.comments.iter().filter(|m| !bodies.contains(*m)) {
         tally.lost += 1;
@@ -545,7 +654,9 @@ fn verify(db: &Path, all: &Acked, tally: &mut Tally) -> Res<Vec<String>> {
         tally.lost += 1;
         notes.push(format!("lost question {m}"));
     }
-    let completed = texts("SELECT lower(hex(id)) FROM tasks WHERE status = 'completed'")?;
+    let completed = texts(&format!(
+        "SELECT {hex_id} FROM tasks WHERE status = 'completed'"
+    ))?;
     for m in &all.completions {
         if !completed.contains(&m.replace('-', "")) {
             tally.lost += 1;
@@ -553,9 +664,9 @@ fn verify(db: &Path, all: &Acked, tally: &mut Tally) -> Res<Vec<String>> {
         }
     }
     // Half-applied: a record without its activity entry, or the other way round.
-    let comments = count(&conn, "SELECT count(*) FROM comments")?;
+    let comments = count(&(), "SELECT count(*) FROM comments")?;
     let commented = count(
-        &conn,
+        &(),
         "SELECT count(*) FROM activity WHERE kind = 'commented'",
     )?;
     if comments != commented {
@@ -564,9 +675,9 @@ fn verify(db: &Path, all: &Acked, tally: &mut Tally) -> Res<Vec<String>> {
             "{comments} comments but {commented} comment entries"
         ));
     }
-    let questions = count(&conn, "SELECT count(*) FROM questions")?;
+    let questions = count(&(), "SELECT count(*) FROM questions")?;
     let asked = count(
-        &conn,
+        &(),
         "SELECT count(*) FROM activity WHERE kind = 'question_asked'",
     )?;
     if questions != asked {
@@ -576,7 +687,7 @@ fn verify(db: &Path, all: &Acked, tally: &mut Tally) -> Res<Vec<String>> {
         ));
     }
     let orphans = count(
-        &conn,
+        &(),
         "SELECT count(*) FROM tasks t WHERE t.status = 'completed' AND NOT EXISTS
            (SELECT 1 FROM activity a WHERE a.task_id = t.id AND a.kind = 'task_completed')",
     )?;
@@ -587,7 +698,7 @@ fn verify(db: &Path, all: &Acked, tally: &mut Tally) -> Res<Vec<String>> {
         ));
     }
     let toggled = count(
-        &conn,
+        &(),
         "SELECT count(*) FROM activity WHERE kind IN ('item_checked', 'item_unchecked')",
     )?;
     if toggled < all.toggles as i64 {
@@ -607,6 +718,8 @@ struct Args {
     demo: PathBuf,
     seed: u64,
     keep: bool,
+    /// Cluster mode: a PostgreSQL server (the harness makes its own database there).
+    database_url: Option<String>,
 }
 
 fn args() -> Res<Args> {
@@ -626,6 +739,7 @@ fn args() -> Res<Args> {
             .unwrap_or(1)
             | 1,
         keep: false,
+        database_url: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -644,6 +758,9 @@ fn args() -> Res<Args> {
                     .ok_or("--seed needs a number")?
             }
             "--keep" => a.keep = true,
+            "--database-url" => {
+                a.database_url = Some(it.next().ok_or("--database-url needs a URL")?);
+            }
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -654,6 +771,11 @@ fn args() -> Res<Args> {
         ));
     }
     Ok(a)
+}
+
+/// Creates a fresh database on the PostgreSQL server at `server` and returns its URL.
+fn new_database(server: &str, seed: u64) -> Res<String> {
+    portal_tests::postgres::new_database(server, &format!("portal_crash_{seed:016x}"))
 }
 
 fn main() {
@@ -671,19 +793,31 @@ fn run() -> Res<bool> {
     let args = args()?;
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
     let data = tmp.path().join("data");
-    let db = data.join("portal.db");
     let outbox = data.join("outbox");
     let log = tmp.path().join("demo.log");
     let started = Instant::now();
+    let url = match &args.database_url {
+        Some(server) => Some(new_database(server, args.seed)?),
+        None => None,
+    };
+    let db = match &url {
+        Some(url) => Db::Postgres(url.clone()),
+        None => Db::Sqlite(data.join("portal.db")),
+    };
     println!(
-        "crash-harness: {} kills, demo {}, seed {}",
+        "crash-harness: {} kills, demo {}, seed {}{}",
         args.kills,
         args.demo.display(),
-        args.seed
+        args.seed,
+        if url.is_some() {
+            ", cluster of two nodes on PostgreSQL"
+        } else {
+            ""
+        }
     );
 
     // Sign-in once; the sessions outlive every restart.
-    let mut first = start_demo(&args.demo, &data, &log)?;
+    let mut first = start_demo(&args.demo, &data, &log, url.as_deref())?;
     let mut jars = Vec::new();
     for _ in 0..SESSIONS {
         jars.push(Arc::new(Mutex::new(sign_in(&first, &outbox)?)));
@@ -695,8 +829,16 @@ fn run() -> Res<bool> {
         tasks.completable.len(),
         tasks.checklist.is_some()
     );
-    let _ = first.child.kill();
-    let _ = first.child.wait();
+    // Cluster mode: the first node stays up as node B, the survivor of every round.
+    let survivor = match url {
+        Some(_) => Some(first),
+        None => {
+            let _ = first.child.kill();
+            let _ = first.child.wait();
+            None
+        }
+    };
+    let survivor_port = survivor.as_ref().map(|d| d.port);
 
     let mut rng = Rng(args.seed);
     let mut all = Acked::default();
@@ -705,13 +847,17 @@ fn run() -> Res<bool> {
     let mut ok = true;
     for round in 0..args.kills {
         let t = Instant::now();
-        let mut demo = start_demo(&args.demo, &data, &log)?;
+        let node_log = tmp.path().join("node-a.log");
+        let mut demo = match &url {
+            Some(url) => start_demo(&args.demo, &data, &node_log, Some(url))?,
+            None => start_demo(&args.demo, &data, &log, None)?,
+        };
         startup += t.elapsed();
         let delay = Duration::from_millis(10 + rng.below(491));
         let port = demo.port;
         let writers = {
             let (jars, tasks) = (jars.clone(), tasks.clone());
-            std::thread::spawn(move || run_writers(port, round, &jars, &tasks))
+            std::thread::spawn(move || run_writers(port, survivor_port, round, &jars, &tasks))
         };
         std::thread::sleep(delay);
         // Child::kill is SIGKILL on Unix: no shutdown code runs.
@@ -725,6 +871,8 @@ fn run() -> Res<bool> {
         tally.toggles += done.toggles;
         tally.refused += done.refused;
         tally.unanswered += done.unanswered;
+        tally.survivor_acked += done.survivor_acked;
+        tally.survivor_errors += done.survivor_errors;
         all.comments.extend(done.comments);
         all.questions.extend(done.questions);
         all.completions.extend(done.completions);
@@ -764,6 +912,14 @@ fn run() -> Res<bool> {
         "lost: {}, integrity errors: {}, half-applied: {}",
         tally.lost, tally.integrity_errors, tally.half_applied
     );
+    if let Some(mut b) = survivor {
+        println!(
+            "node B (never killed): {} writes acknowledged after node A died, {} requests unanswered or failed",
+            tally.survivor_acked, tally.survivor_errors
+        );
+        let _ = b.child.kill();
+        let _ = b.child.wait();
+    }
     println!(
         "time: {:.1} s in all, restart to invite link {:.0} ms on average",
         started.elapsed().as_secs_f64(),
@@ -772,7 +928,13 @@ fn run() -> Res<bool> {
     if args.keep {
         println!("kept {}", tmp.keep().display());
     }
-    let clean = ok && tally.lost == 0 && tally.integrity_errors == 0 && tally.half_applied == 0;
+    let cluster_ok = args.database_url.is_none()
+        || (tally.survivor_errors == 0 && tally.survivor_acked > 0);
+    let clean = ok
+        && cluster_ok
+        && tally.lost == 0
+        && tally.integrity_errors == 0
+        && tally.half_applied == 0;
     println!("{}", if clean { "PASS" } else { "FAIL" });
     Ok(clean)
 }

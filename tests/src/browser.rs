@@ -55,9 +55,12 @@ impl Page {
     }
 }
 
-/// Keeps cookies across requests to one server.
+/// Keeps cookies across requests to one server (or, [`Browser::alternating`], to the
+/// nodes of a cluster in turn).
 pub struct Browser {
-    addr: SocketAddr,
+    addrs: Vec<SocketAddr>,
+    /// Requests sent, to pick the next node.
+    sent: std::sync::atomic::AtomicUsize,
     client: Client<HttpConnector, Full<Bytes>>,
     cookies: Mutex<BTreeMap<String, String>>,
     pub user_agent: String,
@@ -79,9 +82,21 @@ impl Browser {
         Self::with_connector(addr, connector)
     }
 
+    /// A browser whose requests go to each of `addrs` in turn (one keep-alive
+    /// connection per node), from `local` like [`Browser::from_ip`]: a client behind a
+    /// load balancer that spreads every request over the cluster's nodes.
+    pub fn alternating(addrs: &[SocketAddr], local: std::net::IpAddr) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_local_address(Some(local));
+        let mut browser = Self::with_connector(addrs[0], connector);
+        browser.addrs = addrs.to_vec();
+        browser
+    }
+
     fn with_connector(addr: SocketAddr, connector: HttpConnector) -> Self {
         Self {
-            addr,
+            addrs: vec![addr],
+            sent: std::sync::atomic::AtomicUsize::new(0),
             client: Client::builder(TokioExecutor::new()).build(connector),
             cookies: Mutex::new(BTreeMap::new()),
             user_agent: "journey-test/1.0".to_owned(),
@@ -134,9 +149,11 @@ impl Browser {
         body: Vec<u8>,
     ) -> Page {
         let cookie_header = self.cookie_header();
+        let n = self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let addr = self.addrs[n % self.addrs.len()];
         let mut req = Request::builder()
             .method(method)
-            .uri(format!("http://{}{path}", self.addr))
+            .uri(format!("http://{addr}{path}"))
             .header("user-agent", &self.user_agent);
         if !cookie_header.is_empty() {
             req = req.header("cookie", cookie_header);

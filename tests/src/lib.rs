@@ -22,6 +22,7 @@ pub struct HttpReadme;
 pub struct SqliteReadme;
 pub mod eml;
 pub mod multipart;
+pub mod postgres;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -59,6 +59,32 @@ impl DataDir {
         }
     }
 
+    /// Creates the folder if needed and takes a shared lock on it, for a node of a
+    /// cluster (`--database-url`): several nodes share the folder (server secret, key
+    /// file, API keys, files, outbox), while a single-node server or `rotate-keys`,
+    /// which need it alone, are kept out. `Conflict` if one of those holds it.
+    pub fn lock_shared(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| io("cannot create the data folder", dir, e))?;
+        let root =
+            std::fs::canonicalize(dir).map_err(|e| io("cannot resolve the data folder", dir, e))?;
+        let path = root.join(LOCK);
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| io("cannot open the lock file", &path, e))?;
+        match file.try_lock_shared() {
+            Ok(()) => Ok(Self { root, _lock: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::conflict(format!(
+                "a single-node portal-demo server or a rotate-keys run is using the data \
+                 folder {}; stop it first (cluster nodes only share the folder with each other)",
+                root.display()
+            ))),
+            Err(std::fs::TryLockError::Error(e)) => Err(io("cannot lock", &path, e)),
+        }
+    }
+
     /// Locks an existing data folder: `Invalid` if it holds no demo database, so a
     /// command that only works on existing data (`rotate-keys`) never creates a folder
     /// from a mistyped `--data-dir`.

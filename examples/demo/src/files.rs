@@ -14,7 +14,7 @@ use portal_core::secret::ServerSecret;
 use portal_core::service::{RotationCounts, RotationReport};
 use portal_core::{Error, Mailer, OsRandom, PortalService, Result, Store};
 use portal_http::HttpConfig;
-use portal_storage_sqlite::{FileBlobStore, SqliteStore};
+use portal_storage_sqlite::FileBlobStore;
 
 use crate::data::DataDir;
 
@@ -39,12 +39,14 @@ pub struct DemoFiles {
     pub swept: u64,
 }
 
-/// Opens the blob folder, removes what crashed uploads left in it, and opens the key
-/// file, creating it (owner-only, in an owner-only folder) on first run. A key file
-/// others can read is refused (`Keyring::load` checks): the error names the `chmod`.
-pub async fn open(data: &DataDir) -> Result<DemoFiles> {
+/// Opens the blob folder, removes what crashed uploads left in it (`sweep`), and opens
+/// the key file, creating it (owner-only, in an owner-only folder) on first run. A key
+/// file others can read is refused (`Keyring::load` checks): the error names the
+/// `chmod`. A cluster node does not sweep: another node's upload may be in flight in
+/// the shared folder (old orphans still go, by age: [`remove_orphans`]).
+pub async fn open(data: &DataDir, sweep: bool) -> Result<DemoFiles> {
     let blobs = Arc::new(FileBlobStore::open(data.files()).await?);
-    let swept = blobs.sweep().await?;
+    let swept = if sweep { blobs.sweep().await? } else { 0 };
     tracing::info!(
         removed = swept,
         folder = %blobs.dir().display(),
@@ -115,7 +117,7 @@ impl Mailer for NoMail {
 /// Holds the data folder's lock, so it refuses to run beside the server (which keeps
 /// the keyring in memory and would not see the new key). Run again after a crash or
 /// failures: it adds one more key and re-wraps whatever is not under it.
-pub async fn rotate_keys(data: &DataDir) -> Result<Rotation> {
+pub async fn rotate_keys(data: &DataDir, store: Arc<dyn Store>) -> Result<Rotation> {
     let key_file = data.key_file();
     let path = key_file.clone();
     let (keyring, new_key) = tokio::task::spawn_blocking(move || -> Result<_> {
@@ -143,7 +145,6 @@ pub async fn rotate_keys(data: &DataDir) -> Result<Rotation> {
     let key_ids = keyring.key_ids();
     tracing::info!(key = %new_key, file = %key_file.display(), "added a file key and made it active");
 
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(data.database()).await?);
     let blobs = FileBlobStore::open(data.files()).await?;
     let keys: Arc<dyn KeyProvider> = Arc::new(keyring);
     let vault = FileVault::new(Arc::new(blobs), keys, Arc::new(OsRandom));

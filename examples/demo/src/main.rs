@@ -46,11 +46,15 @@ use portal_demo::data::DataDir;
 use portal_demo::files;
 use portal_demo::mailbox::{self, Mailbox};
 use portal_http::{HttpConfig, PortalApp};
+use portal_core::Store;
+use portal_core::webhooks::WebhookStore;
+use portal_storage_postgres::PostgresStore;
 use portal_storage_sqlite::SqliteStore;
 
 const HELP: &str =
     "usage: portal-demo [--data-dir DIR] [--host ADDR] [--port PORT] [--reset] [--frame-ancestors ORIGINS]
-       portal-demo rotate-keys [--data-dir DIR]
+                   [--database-url URL]
+       portal-demo rotate-keys [--data-dir DIR] [--database-url URL]
        portal-demo api-key create --role admin|member --name NAME [--data-dir DIR]
 
   --data-dir DIR     where the database, uploaded files, keys and outbox live
@@ -64,6 +68,10 @@ const HELP: &str =
                      let these origins show the portal in an iframe (e.g.
                      'http://127.0.0.1:9000'): cookies become Secure, SameSite=None,
                      Partitioned (browsers treat localhost as secure)
+  --database-url URL keep the data in this PostgreSQL database instead of DIR/portal.db
+                     (or PORTAL_DATABASE_URL), e.g. postgresql://portal@127.0.0.1/portal:
+                     several servers (nodes) on other ports given the same URL and
+                     the same --data-dir serve one portal together (docs/cluster.md)
 
 The staff console is at /console: sign in with an API key. The admin JSON API is at
 /api/v1 (its OpenAPI document at /api/v1/openapi.json); send
@@ -109,6 +117,8 @@ struct Args {
     frame_ancestors: Option<String>,
     key_role: Option<StaffRole>,
     key_name: Option<String>,
+    /// A PostgreSQL database shared by several nodes (`--database-url`).
+    database_url: Option<String>,
 }
 
 /// An IP address to listen on (a name such as `localhost` is refused: the demo binds
@@ -141,6 +151,9 @@ fn parse_args() -> Result<Args, String> {
         frame_ancestors: None,
         key_role: None,
         key_name: None,
+        database_url: std::env::var("PORTAL_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty()),
     };
     if let Ok(port) = std::env::var("PORTAL_DEMO_PORT") {
         args.port = port
@@ -180,6 +193,9 @@ fn parse_args() -> Result<Args, String> {
                 args.key_role = Some(StaffRole::parse(&v).map_err(|e| e.to_string())?);
             }
             "--name" => args.key_name = Some(it.next().ok_or("--name needs a name")?),
+            "--database-url" => {
+                args.database_url = Some(it.next().ok_or("--database-url needs a URL")?);
+            }
             "-h" | "--help" => {
                 println!("{HELP}");
                 std::process::exit(0);
@@ -189,6 +205,13 @@ fn parse_args() -> Result<Args, String> {
     }
     if args.command != Command::Serve && args.reset {
         return Err("only the server takes --reset".into());
+    }
+    if args.database_url.is_some() && args.reset {
+        return Err(
+            "--reset deletes a data folder; it does not empty a shared PostgreSQL database \
+             (drop and create the database instead)"
+                .into(),
+        );
     }
     if args.command == Command::CreateApiKey && (args.key_role.is_none() || args.key_name.is_none())
     {
@@ -261,7 +284,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// `api-key create`: a new key for the demo's MSP, printed once. The data folder is
 /// not locked (the server only reads the key file), so this works while it runs.
 async fn create_api_key(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    if !args.data_dir.join("portal.db").is_file() {
+    if args.database_url.is_none() && !args.data_dir.join("portal.db").is_file() {
         return Err(format!(
             "{} has no demo database: start the demo once first",
             args.data_dir.display()
@@ -288,8 +311,13 @@ async fn create_api_key(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 
 /// `rotate-keys`: one new key, every file key re-wrapped under it, the counts printed.
 async fn rotate_keys(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let data = DataDir::lock_existing(&args.data_dir)?;
-    let rotation = files::rotate_keys(&data).await?;
+    // Alone on the folder in both modes: every node keeps the keyring in memory.
+    let data = match &args.database_url {
+        Some(_) => DataDir::lock(&args.data_dir)?,
+        None => DataDir::lock_existing(&args.data_dir)?,
+    };
+    let (store, _, _) = open_store(&args, &data).await?;
+    let rotation = files::rotate_keys(&data, store).await?;
     let r = rotation.report.total();
     let ids: Vec<&str> = rotation.key_ids.iter().map(|k| k.as_str()).collect();
     println!(
@@ -315,19 +343,44 @@ async fn rotate_keys(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// The demo's database and a line saying where it is: SQLite in the data folder, or the
+/// PostgreSQL database of `--database-url` (shared by every node given it).
+async fn open_store(
+    args: &Args,
+    data: &DataDir,
+) -> Result<(Arc<dyn Store>, Arc<dyn WebhookStore>, String), Box<dyn std::error::Error>> {
+    Ok(match &args.database_url {
+        Some(url) => {
+            let store = Arc::new(PostgresStore::connect(url).await?);
+            let said = format!("PostgreSQL {} (shared by every node given it)", store.database());
+            (store.clone(), store, said)
+        }
+        None => {
+            let store = Arc::new(SqliteStore::open(data.database()).await?);
+            let said = format!("SQLite {}", data.database().display());
+            (store.clone(), store, said)
+        }
+    })
+}
+
 /// The server: opens (or seeds) the data, prints the invite link, serves until Ctrl-C.
 async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // Locked before anything else, so neither a reset nor this server can run over a
     // folder another demo process (server or rotate-keys) is using.
-    let data = DataDir::lock(&args.data_dir)?;
+    // A cluster node shares the folder with the other nodes.
+    let data = match args.database_url {
+        Some(_) => DataDir::lock_shared(&args.data_dir)?,
+        None => DataDir::lock(&args.data_dir)?,
+    };
     if args.reset {
         data.reset()?;
     }
     let outbox_dir = data.outbox();
 
-    let store = Arc::new(SqliteStore::open(data.database()).await?);
-    // Before serving: sweep what crashed uploads left, open (or create) the key file.
-    let demo_files = files::open(&data).await?;
+    let (store, hooks_store, database) = open_store(&args, &data).await?;
+    // Before serving: sweep what crashed uploads left (alone on the folder only), open
+    // (or create) the key file.
+    let demo_files = files::open(&data, args.database_url.is_none()).await?;
     files::remove_orphans(&demo_files, store.as_ref()).await?;
     // Where emails go, and the two lines that tell the user so.
     let smtp = smtp_from_env()?;
@@ -404,6 +457,7 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         })?;
     println!();
     println!("  MSP client portal demo: {}", config.public_base_url);
+    println!("  Data: {database}.");
     if !listen.ip().is_loopback() {
         println!("  Listening on {listen}: reachable from other machines on the network.");
     }
@@ -486,7 +540,7 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // production host keeps both refused.
     let webhooks = portal_core::webhooks::service::Webhooks::new(
         &service,
-        store.clone(),
+        hooks_store,
         Arc::new(portal_http::HttpWebhookTransport::new(true)?),
         portal_core::webhooks::service::WebhookSettings {
             allow_http: true,

@@ -11,8 +11,15 @@
 //! (`--per-portal`), so completions, comments and questions of one portal race each
 //! other and the read cache. See docs/PERFORMANCE.md.
 //!
+//! With `--database-url URL` (a PostgreSQL server; the run makes a database of its
+//! own there) the portal runs as two nodes instead: two `PostgresStore`s (two pools),
+//! two services with one server secret, two HTTP servers on two ports, and every
+//! client sends its requests to the nodes in turn, as behind a load balancer.
+//!
 //! ```sh
 //! cargo run --release -p portal-tests --bin bench-journeys -- --clients 1000
+//! cargo run --release -p portal-tests --bin bench-journeys -- --clients 300 \
+//!     --database-url postgresql://portal@127.0.0.1:5432/postgres
 //! ```
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -27,8 +34,9 @@ use portal_core::mail::{ActingFor, Email, Mailer};
 use portal_core::model::{Side, TaskKind, TaskStatus};
 use portal_core::secret::ServerSecret;
 use portal_core::testkit::code_from_email;
-use portal_core::{ContactId, OsRandom, PortalId, PortalService, TaskId, TaskSpec};
+use portal_core::{ContactId, OsRandom, PortalId, PortalService, Store, TaskId, TaskSpec};
 use portal_http::{HttpConfig, PortalApp};
+use portal_storage_postgres::PostgresStore;
 use portal_storage_sqlite::SqliteStore;
 use portal_tests::{Browser, Page, process_cpu};
 use tokio::net::TcpListener;
@@ -52,12 +60,15 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 struct Args {
     clients: usize,
     per_portal: usize,
+    /// Two nodes on this PostgreSQL server instead of one on SQLite.
+    database_url: Option<String>,
 }
 
 fn parse_args() -> Args {
     let mut args = Args {
         clients: 1000,
         per_portal: 10,
+        database_url: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -65,8 +76,11 @@ fn parse_args() -> Args {
         match flag.as_str() {
             "--clients" => args.clients = value.parse().expect("--clients N"),
             "--per-portal" => args.per_portal = value.parse().expect("--per-portal N"),
+            "--database-url" => args.database_url = Some(value),
             _ => {
-                eprintln!("usage: bench-journeys [--clients N (1000)] [--per-portal N (10)]");
+                eprintln!(
+                    "usage: bench-journeys [--clients N (1000)] [--per-portal N (10)] [--database-url URL]"
+                );
                 std::process::exit(2);
             }
         }
@@ -140,7 +154,7 @@ fn question_text(n: usize) -> String {
 
 async fn journey(
     client: Arc<Client>,
-    addr: std::net::SocketAddr,
+    addrs: Arc<Vec<std::net::SocketAddr>>,
     mail: Arc<LatestMail>,
 ) -> Outcome {
     let mut out = Outcome::default();
@@ -150,7 +164,7 @@ async fn journey(
         (client.n / 250) as u8,
         (client.n % 250) as u8 + 1,
     ));
-    let browser = Browser::from_ip(addr, local);
+    let browser = Browser::alternating(&addrs, local);
     let invite_path = format!("/i/{}", client.invite);
     let task_path = format!("/tasks/{}", client.task);
     let mut csrf = String::new();
@@ -256,6 +270,22 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
+/// Creates a fresh database on the PostgreSQL server at `server`; its URL.
+async fn new_database(server: &str) -> String {
+    let name = format!(
+        "portal_journeys_{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros()
+    );
+    let server = server.to_owned();
+    tokio::task::spawn_blocking(move || portal_tests::postgres::new_database(&server, &name))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 #[tokio::main]
 async fn main() {
     let args = parse_args();
@@ -270,24 +300,42 @@ async fn main() {
         args.per_portal
     );
 
-    let store = Arc::new(SqliteStore::open(&db_path).await.unwrap());
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let config = HttpConfig {
-        public_base_url: format!("http://{addr}"),
-        secure_cookies: false,
-        // Every client keeps one connection open, and the sign-out check opens another.
-        max_connections: 4 * args.clients + 64,
-        ..HttpConfig::default()
+    // One store (SQLite), or one per node on a fresh PostgreSQL database.
+    let stores: Vec<Arc<dyn Store>> = match &args.database_url {
+        None => vec![Arc::new(SqliteStore::open(&db_path).await.unwrap())],
+        Some(server) => {
+            let url = new_database(server).await;
+            println!("two nodes on PostgreSQL {url}, requests alternating between them");
+            let mut stores: Vec<Arc<dyn Store>> = Vec::new();
+            for _ in 0..2 {
+                stores.push(Arc::new(PostgresStore::connect(&url).await.unwrap()));
+            }
+            stores
+        }
     };
+    let secret = ServerSecret::generate(&OsRandom);
     let mail = Arc::new(LatestMail::default());
-    let service = PortalService::builder(
-        store.clone(),
-        mail.clone(),
-        Arc::new(config.links()),
-        ServerSecret::generate(&OsRandom),
-    )
-    .build();
+    let mut nodes = Vec::new();
+    for store in &stores {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config = HttpConfig {
+            public_base_url: format!("http://{addr}"),
+            secure_cookies: false,
+            // Every client keeps one connection open, and the sign-out check opens another.
+            max_connections: 4 * args.clients + 64,
+            ..HttpConfig::default()
+        };
+        let service = PortalService::builder(
+            store.clone(),
+            mail.clone(),
+            Arc::new(config.links()),
+            secret.clone(),
+        )
+        .build();
+        nodes.push((listener, addr, config, service));
+    }
+    let service = nodes[0].3.clone();
 
     // ----- seed: realistic portals, a task per client, an invite per client ----------
     let started = Instant::now();
@@ -349,18 +397,25 @@ async fn main() {
         started.elapsed()
     );
 
-    let app = Arc::new(PortalApp::new(service.clone(), config.clone()));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(portal_http::serve(listener, app, async move {
-        let _ = stopped.await;
-    }));
+    let mut addrs = Vec::new();
+    let mut servers = Vec::new();
+    for (listener, addr, config, node_service) in nodes {
+        let app = Arc::new(PortalApp::new(node_service, config));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(portal_http::serve(listener, app, async move {
+            let _ = stopped.await;
+        }));
+        addrs.push(addr);
+        servers.push((stop, server));
+    }
+    let addrs = Arc::new(addrs);
 
     // ----- the run ---------------------------------------------------------------------
     let cpu_before = process_cpu();
     let started = Instant::now();
     let runs: Vec<_> = clients
         .iter()
-        .map(|c| tokio::spawn(journey(c.clone(), addr, mail.clone())))
+        .map(|c| tokio::spawn(journey(c.clone(), addrs.clone(), mail.clone())))
         .collect();
     let mut outcomes = Vec::with_capacity(runs.len());
     for run in runs {
@@ -421,8 +476,10 @@ async fn main() {
     }
 
     // ----- every acknowledged write is in the database ---------------------------------
-    let _ = stop.send(());
-    let _ = server.await;
+    for (stop, server) in servers {
+        let _ = stop.send(());
+        let _ = server.await;
+    }
     let s = service.store();
     let mut lost = Vec::new();
     let mut by_portal: HashMap<PortalId, Vec<Member<'_>>> = HashMap::new();

@@ -1,0 +1,187 @@
+//! Two portal nodes on one database: two `PostgresStore`s (each its own connection
+//! pool, as two processes have) under two `PortalService`s with the same server secret
+//! and their own clocks, mailers and random sources. What one node acknowledges, the
+//! other's very next request sees; work queued for "whoever is free" is done once.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use portal_core::model::{Side, TaskKind, TaskStatus};
+use portal_core::service::MailDelivery;
+use portal_core::testkit::{Seeded, TestService, request};
+use portal_core::{Entity, Error, Store, TaskSpec};
+use portal_storage_postgres::PostgresStore;
+
+/// Two nodes on this run's database (`None` without a server). Distinct seeds, so the
+/// nodes never draw the same ids; the default test secret is the same on both, as a
+/// cluster's nodes share the server secret.
+async fn two_nodes(delivery: MailDelivery) -> Option<(TestService, TestService)> {
+    crate::server_url()?;
+    let url = crate::new_database().await;
+    let node = |seed: u64| {
+        let url = url.clone();
+        async move {
+            let store: Arc<dyn Store> = Arc::new(PostgresStore::connect(&url).await.unwrap());
+            TestService::builder(store)
+                .seed(seed)
+                .mail_delivery(delivery)
+                .build()
+        }
+    };
+    let a = node(crate::rand_u64() | 1).await;
+    let b = node(crate::rand_u64() & !1).await;
+    Some((a, b))
+}
+
+/// A revocation through node A is refused on node B's very next request, though B had
+/// just accepted the session (`Revoked(Session)`: revoking a contact revokes their
+/// sessions, as the contract says).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_revocation_on_one_node_holds_on_the_other() {
+    let Some((a, b)) = two_nodes(MailDelivery::Inline).await else {
+        return;
+    };
+    let Seeded { contact, staff, .. } = a.seed_portal().await.unwrap();
+    let (session, _) = a.sign_in(&contact).await.unwrap();
+    if let Err(e) = b.service.authenticate(&session, &request()).await {
+        panic!("node B refuses a session of node A: {e:?}");
+    }
+    a.service.revoke_contact(&staff, contact.id).await.unwrap();
+    let after = b.service.authenticate(&session, &request()).await;
+    assert!(
+        matches!(
+            after,
+            Err(Error::Revoked {
+                entity: Entity::Session
+            })
+        ),
+        "node B still accepts a session revoked through node A: {after:?}"
+    );
+}
+
+/// A task the client completes through node A is complete on node B's next page, and
+/// a sign-out through B ends the session on A.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_write_on_one_node_shows_on_the_others_next_page() {
+    let Some((a, b)) = two_nodes(MailDelivery::Inline).await else {
+        return;
+    };
+    let Seeded {
+        portal,
+        contact,
+        staff,
+        ..
+    } = a.seed_portal().await.unwrap();
+    let phase = b
+        .service
+        .add_phase(&staff, portal.id, "Getting started")
+        .await
+        .unwrap();
+    let task = b
+        .service
+        .add_task(
+            &staff,
+            portal.id,
+            phase.id,
+            TaskSpec {
+                title: "Read the welcome pack".into(),
+                description: "Tick it off when done.".into(),
+                assignee: Side::Client,
+                kind: TaskKind::Standard,
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap();
+    let (session, ctx_a) = a.sign_in(&contact).await.unwrap();
+    let ctx_b = b.service.authenticate(&session, &request()).await.unwrap();
+    let before = b.service.portal_home(&ctx_b).await.unwrap();
+    let status = |snapshot: &portal_core::model::PortalSnapshot| {
+        snapshot
+            .tasks
+            .iter()
+            .find(|t| t.id == task.id)
+            .map(|t| t.status)
+    };
+    assert_ne!(status(&before), Some(TaskStatus::Completed));
+    a.service
+        .complete_task(&ctx_a, task.id, None)
+        .await
+        .unwrap();
+    let after = b.service.portal_home(&ctx_b).await.unwrap();
+    assert_eq!(
+        status(&after),
+        Some(TaskStatus::Completed),
+        "node B shows a stale page"
+    );
+
+    b.service
+        .sign_out(&session, &ctx_b, &request())
+        .await
+        .unwrap();
+    assert!(
+        a.service.authenticate(&session, &request()).await.is_err(),
+        "node A still accepts a session signed out through node B"
+    );
+}
+
+/// Emails queued through node A are delivered by whichever node's sender claims them
+/// first, each exactly once: both nodes drain the outbox at the same time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_outbox_is_delivered_once_between_two_nodes() {
+    let Some((a, b)) = two_nodes(MailDelivery::Background).await else {
+        return;
+    };
+    let Seeded { portal, staff, .. } = a.seed_portal().await.unwrap();
+    let mut expected = HashSet::new();
+    for i in 0..40 {
+        let email = format!("colleague{i}@example.com");
+        let contact = a
+            .service
+            .add_contact(&staff, portal.id, &format!("Colleague {i}"), &email)
+            .await
+            .unwrap();
+        a.service.invite_contact(&staff, contact.id).await.unwrap();
+        expected.insert(email);
+    }
+    let a = Arc::new(a);
+    let b = Arc::new(b);
+    let drain = |node: Arc<TestService>| {
+        tokio::spawn(async move {
+            let mut idle = 0;
+            while idle < 3 {
+                let report = node.service.deliver_outbox().await.unwrap();
+                if report.sent == 0 {
+                    idle += 1;
+                    tokio::task::yield_now().await;
+                } else {
+                    idle = 0;
+                }
+            }
+        })
+    };
+    let (ra, rb) = tokio::join!(drain(a.clone()), drain(b.clone()));
+    ra.unwrap();
+    rb.unwrap();
+    let mut delivered = Vec::new();
+    for node in [&a, &b] {
+        delivered.extend(
+            node.mailer
+                .sent()
+                .into_iter()
+                .map(|m| m.to.as_str().to_owned())
+                .filter(|to| expected.contains(to)),
+        );
+    }
+    let unique: HashSet<_> = delivered.iter().cloned().collect();
+    assert_eq!(unique, expected, "every invitation was delivered");
+    assert_eq!(
+        delivered.len(),
+        expected.len(),
+        "an invitation was delivered twice"
+    );
+    assert!(
+        !a.mailer.sent().is_empty() || !b.mailer.sent().is_empty(),
+        "something was sent"
+    );
+}

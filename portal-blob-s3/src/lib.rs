@@ -41,6 +41,11 @@
 //! `ObjectStore::put_multipart`/`WriteMultipart` because a sweep needs the upload's id,
 //! which those hide; the part size and the bounded number of parts in flight are the
 //! same as `WriteMultipart`'s.
+//!
+//! # TLS
+//! `https://` endpoints use rustls with the ring provider (the portal's one crypto
+//! provider, no aws-lc-rs): [`S3BlobStore::new`] installs ring as the process's default
+//! rustls provider unless one is installed already (see the README).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -210,6 +215,12 @@ impl S3BlobStore {
     /// or key shows as a `Storage` error on the first call ([`Self::check`] makes one).
     pub fn new(config: &S3Config) -> Result<Self> {
         config.check_endpoint()?;
+        // reqwest's rustls needs a process-wide crypto provider; ring is the one the
+        // rest of the portal uses. A host that installed one already keeps it.
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            // Losing a race to another installer is fine: a provider is installed.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
         let prefix = Path::parse(config.prefix.trim_matches('/'))
             .map_err(|_| Error::invalid("s3 prefix", "not a valid key prefix"))?;
         let s3 = AmazonS3Builder::new()

@@ -61,11 +61,12 @@ fn fresh_prefix() -> String {
 }
 
 async fn store_under(url: &str, prefix: &str) -> S3BlobStore {
-    create_bucket(url).await;
     let config = S3Config::new(url, BUCKET, "us-east-1", "testing", "testing-secret")
         .prefix(prefix)
         .allow_loopback_http(true);
+    // First: it installs the TLS provider the tests' own reqwest clients need too.
     let store = S3BlobStore::new(&config).unwrap();
+    create_bucket(url).await;
     store.check().await.unwrap();
     store
 }

@@ -481,14 +481,28 @@ impl BlobStore for S3BlobStore {
             .create_multipart(&blob)
             .await
             .map_err(|e| storage("cannot start the blob's upload", e))?;
-        let claim = inner
+        let claim = match inner
             .s3
             .put_opts(
                 &inner.marker_path(id),
                 PutPayload::from(upload.clone()),
                 PutOptions::from(PutMode::Create),
             )
-            .await;
+            .await
+        {
+            // A retried request may find the marker its first attempt created: it is
+            // ours if it holds our upload's id.
+            Err(e @ object_store::Error::AlreadyExists { .. }) => {
+                match inner.s3.get(&inner.marker_path(id)).await {
+                    Ok(found) => match found.bytes().await {
+                        Ok(held) if held == upload.as_bytes() => Ok(()),
+                        _ => Err(e),
+                    },
+                    Err(_) => Err(e),
+                }
+            }
+            other => other.map(|_| ()),
+        };
         if let Err(e) = claim {
             // Our own upload only: the marker (and its upload) belong to another put.
             if let Err(abort) = inner.s3.abort_multipart(&blob, &upload).await {

@@ -19,6 +19,8 @@
 //!   unfinished upload until it is aborted, and `object_store` cannot list them.
 //!
 //! # A put
+//! 0. Take the id in the store's in-process set of running puts (a second put of it in
+//!    this process is `Conflict` before any request).
 //! 1. `HEAD blobs/<id>`: an existing blob is `Conflict`.
 //! 2. Start a multipart upload to `blobs/<id>`; claim `puts/<id>` (holding the upload
 //!    id) with `If-None-Match: *`; a marker already there is a put in progress:
@@ -47,9 +49,10 @@
 //! provider, no aws-lc-rs): [`S3BlobStore::new`] installs ring as the process's default
 //! rustls provider unless one is installed already (see the README).
 
+use std::collections::HashSet;
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -196,6 +199,10 @@ pub struct S3BlobStore {
 
 struct Inner {
     s3: Arc<AmazonS3>,
+    /// The ids this store is putting right now: a second put of one of them is
+    /// `Conflict` at once, before any request (the marker does the same across
+    /// processes, a few round trips later).
+    putting: Mutex<HashSet<BlobId>>,
     /// The prefix as a path (empty for none).
     prefix: Path,
     bucket: String,
@@ -238,6 +245,7 @@ impl S3BlobStore {
         Ok(Self {
             inner: Arc::new(Inner {
                 s3: Arc::new(s3),
+                putting: Mutex::new(HashSet::new()),
                 prefix,
                 bucket: config.bucket.clone(),
             }),
@@ -384,6 +392,32 @@ fn storage(what: &str, e: object_store::Error) -> Error {
     Error::storage(what, e)
 }
 
+/// An id this store is putting, taken from [`Inner::putting`] until dropped.
+struct Putting {
+    inner: Arc<Inner>,
+    id: BlobId,
+}
+
+impl Putting {
+    /// Takes `id`, or `None` if a put of it is running in this store.
+    fn take(inner: &Arc<Inner>, id: BlobId) -> Option<Self> {
+        // The set stays consistent whatever panicked while holding it (one insert or
+        // remove), so a poisoned lock is used as it is.
+        let mut ids = inner.putting.lock().unwrap_or_else(|p| p.into_inner());
+        ids.insert(id).then(|| Self {
+            inner: inner.clone(),
+            id,
+        })
+    }
+}
+
+impl Drop for Putting {
+    fn drop(&mut self) {
+        let mut ids = self.inner.putting.lock().unwrap_or_else(|p| p.into_inner());
+        ids.remove(&self.id);
+    }
+}
+
 /// Where a put is, for its clean-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -472,6 +506,11 @@ async fn part_sent(
 impl BlobStore for S3BlobStore {
     async fn put(&self, id: BlobId, mut content: ByteStream) -> Result<BlobInfo> {
         let inner = &self.inner;
+        // Taken before the first await, so a put that has been polled once holds its
+        // id; dropped last, after the clean-up below.
+        let Some(_putting) = Putting::take(inner, id) else {
+            return Err(Error::conflict("a put of this blob is running"));
+        };
         let blob = inner.blob_path(id);
         if inner.exists(&blob).await? {
             return Err(Error::conflict("a blob with this id exists"));

@@ -208,13 +208,14 @@ async fn unfinished_uploads(url: &str, part: &str) -> usize {
 }
 
 /// A put whose process dies half-way (here: its future is leaked, so no clean-up
-/// runs, as after SIGKILL) leaves nothing readable, keeps the id taken, and leaves its
-/// marker and its unfinished upload; a sweep aborts the upload and removes the marker,
-/// and the id is free again.
+/// runs, as after SIGKILL) leaves nothing readable; for the next process (a second
+/// store on the same prefix) its marker keeps the id taken, and its unfinished upload
+/// stays; a sweep aborts the upload and removes the marker, and the id is free again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_put_that_died_leaves_leftovers_a_sweep_removes() {
     let Some(url) = server() else { return };
-    let store = store_on(&url).await;
+    let prefix = fresh_prefix();
+    let dying = store_under(&url, &prefix).await;
     let id = BlobId::random(&OsRandom);
     // More than one part, then a source that never ends.
     let head: Vec<Bytes> = patterned(PART_SIZE + 1000)
@@ -225,12 +226,14 @@ async fn a_put_that_died_leaves_leftovers_a_sweep_removes() {
         futures_util::stream::iter(head.into_iter().map(Ok)),
         futures_util::stream::pending(),
     ));
-    let mut put = Box::pin(store.put(id, source));
+    let mut put = Box::pin(dying.put(id, source));
     tokio::select! {
         r = &mut put => panic!("a put from a stalled source ended: {:?}", r.map(|_| ())),
         _ = tokio::time::sleep(Duration::from_secs(2)) => {}
     }
     std::mem::forget(put); // no destructor runs: as if the process died
+    // The next process (or another node) opens the same bucket and prefix.
+    let store = store_under(&url, &prefix).await;
 
     assert!(matches!(
         store.get(id).await,
@@ -248,7 +251,9 @@ async fn a_put_that_died_leaves_leftovers_a_sweep_removes() {
         .await
     {
         Err(Error::Conflict { .. }) => {}
-        other => panic!("the id of a dead put before a sweep: expected Conflict, got {other:?}"),
+        other => panic!(
+            "the id of a dead put before a sweep (its marker): expected Conflict, got {other:?}"
+        ),
     }
     assert_eq!(
         unfinished_uploads(&url, &id.to_string()).await,

@@ -51,6 +51,8 @@ mod webhooks;
 mod workflow;
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use r2d2_postgres::PostgresConnectionManager;
@@ -91,6 +93,8 @@ impl Default for PostgresOptions {
 /// The PostgreSQL store: a pool of connections to one database.
 pub struct PostgresStore {
     pool: PoolOwner,
+    /// Units run again after a serialization failure or deadlock, since opening.
+    retries: Arc<AtomicU64>,
     /// Host and database, for logs and `Debug` (never the password).
     describe: String,
 }
@@ -160,6 +164,7 @@ impl PostgresStore {
         tracing::debug!(database = %describe, "opened PostgreSQL store");
         Ok(Self {
             pool: PoolOwner(Some(pool)),
+            retries: Arc::new(AtomicU64::new(0)),
             describe,
         })
     }
@@ -168,6 +173,14 @@ impl PostgresStore {
     /// the user or password of the URL).
     pub fn database(&self) -> &str {
         &self.describe
+    }
+
+    /// How many units this store ran again because PostgreSQL aborted them for a
+    /// concurrent unit (serialization failures and deadlocks), since it was opened: a
+    /// host's metric of write contention. Retries are invisible to callers; a high
+    /// rate means many requests write the same rows at once.
+    pub fn retried_units(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
     }
 
     /// The schema version the database is at.
@@ -191,7 +204,8 @@ impl PostgresStore {
         F: FnMut(&mut Tx<'_>) -> Result<T> + Send + 'static,
     {
         let pool = self.pool.get()?;
-        tokio::task::spawn_blocking(move || tx::run(&pool, Mode::Read, f))
+        let retries = self.retries.clone();
+        tokio::task::spawn_blocking(move || tx::run(&pool, Mode::Read, &retries, f))
             .await
             .map_err(|e| Error::storage("running a PostgreSQL read", e))?
     }
@@ -205,7 +219,8 @@ impl PostgresStore {
         F: FnMut(&mut Tx<'_>) -> Result<T> + Send + 'static,
     {
         let pool = self.pool.get()?;
-        tokio::task::spawn_blocking(move || tx::run(&pool, Mode::Write, f))
+        let retries = self.retries.clone();
+        tokio::task::spawn_blocking(move || tx::run(&pool, Mode::Write, &retries, f))
             .await
             .map_err(|e| Error::storage("running a PostgreSQL write", e))?
     }
@@ -275,9 +290,4 @@ fn describe(config: &postgres::Config) -> String {
     let port = config.get_ports().first().copied().unwrap_or(5432);
     let db = config.get_dbname().unwrap_or("(default)");
     format!("{host}:{port}/{db}")
-}
-
-/// The error of a method not ported from the SQLite store yet.
-pub(crate) fn not_ported(what: &str) -> Error {
-    Error::storage_msg(format!("{what} is not implemented on PostgreSQL yet"))
 }

@@ -13,6 +13,7 @@
 //! - Reads run at `REPEATABLE READ, READ ONLY`: one snapshot for every statement of
 //!   the read, so a read never sees half of a unit that committed meanwhile.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use postgres::error::SqlState;
@@ -64,7 +65,7 @@ pub(crate) enum Mode {
 /// Runs `f` in one transaction on a connection of `pool`, committing on `Ok`, rolling
 /// back on `Err`, and running it again (writes) while PostgreSQL reports a conflict
 /// with a concurrent unit.
-pub(crate) fn run<T, F>(pool: &Pool, mode: Mode, mut f: F) -> Result<T>
+pub(crate) fn run<T, F>(pool: &Pool, mode: Mode, retries: &AtomicU64, mut f: F) -> Result<T>
 where
     F: FnMut(&mut Tx<'_>) -> Result<T>,
 {
@@ -100,6 +101,7 @@ where
         };
         match outcome {
             Err(err) if is_retryable(&err) && attempt < MAX_ATTEMPTS => {
+                retries.fetch_add(1, Ordering::Relaxed);
                 std::thread::sleep(pause(attempt));
             }
             Err(err) if is_retryable(&err) => {
@@ -137,4 +139,20 @@ pub(crate) fn next_counter(tx: &mut Tx<'_>, name: &str) -> Result<i64> {
         )
         .map_err(|e| map_error("taking the next key", e))?;
     crate::codec::get(&row, 0)
+}
+
+/// Takes the feed lock of `tenant` (see `counters` in the schema) for the rest of the
+/// unit: the tenant's feed appends and webhook cursor starts are ordered by it.
+pub(crate) fn lock_tenant_feed(tx: &mut Tx<'_>, tenant: &[u8]) -> Result<()> {
+    let name = format!("activity:{}", hex(tenant));
+    next_counter(tx, &name).map(|_| ())
+}
+
+/// Lowercase hex of `bytes` (a counter's name).
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
 }

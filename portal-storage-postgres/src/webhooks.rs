@@ -2,10 +2,10 @@
 //! 21). Every write is one `SERIALIZABLE` unit, so the cursor's compare-and-set, a
 //! claim and an attempt's record are each one transaction, and two dispatchers racing
 //! for the same cursor or delivery are serialized (the loser runs again and then sees
-//! the winner's change). The feed is tailed by `activity.seq`, which comes from the
-//! `activity` counter ([`crate::tx::next_counter`]): numbers follow commit order and
-//! are never reused, so a dispatcher that read up to `n` never meets a later commit
-//! below `n`.
+//! the winner's change). A tenant's feed is tailed by `activity.seq`, drawn from
+//! `activity_seq` under the tenant's feed lock ([`crate::tx::lock_tenant_feed`]):
+//! within a tenant, numbers follow commit order and are never reused, so a dispatcher
+//! that read up to `n` never meets a later commit below `n`.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -151,12 +151,15 @@ impl WebhookStore for PostgresStore {
                 ],
             )
             .db("storing a webhook endpoint")?;
-            // The feed's end: the greatest key ever given (the `activity` counter
-            // survives the erasure of the newest entries, as SQLite's `sqlite_sequence`).
+            // The feed's end: the greatest key ever given (`activity_seq` survives the
+            // erasure of the newest entries, as SQLite's `sqlite_sequence`), read under
+            // the tenant's feed lock, so an append of the tenant still in flight either
+            // committed before (and is behind the cursor) or draws a greater key.
+            crate::tx::lock_tenant_feed(tx, tenant)?;
             tx.execute(
                 "INSERT INTO webhook_cursors (tenant_id, seq)
-                 VALUES ($1, COALESCE((SELECT value FROM counters WHERE name = 'activity'),
-                                      (SELECT MAX(seq) FROM activity), 0))
+                 VALUES ($1, (SELECT CASE WHEN is_called THEN last_value ELSE 0 END
+                              FROM activity_seq))
                  ON CONFLICT (tenant_id) DO NOTHING",
                 &[&tenant],
             )

@@ -424,7 +424,7 @@ CREATE TABLE signature_documents (
     PRIMARY KEY (portal_id, task_id)
 );
 
--- `seq` comes from `counters` ('activity'): commit order, see `counters`.
+-- `seq` comes from `activity_seq` while the tenant's feed lock is held: see `counters`.
 CREATE TABLE activity (
     seq       BIGINT  NOT NULL PRIMARY KEY CHECK (seq >= 1),
     portal_id BYTEA    NOT NULL REFERENCES portals (id),
@@ -513,12 +513,19 @@ CREATE TABLE document_opens (
 CREATE INDEX document_opens_task ON document_opens (portal_id, task_id, at, seq);
 
 CREATE INDEX document_opens_contact ON document_opens (contact_id);
--- Counters a unit takes its next key from inside its own transaction (the row lock
--- orders the units): keys that readers tail (the activity feed, which webhook
--- dispatchers follow by `seq`) then grow in commit order, which a sequence does not
--- promise (a sequence value taken by a transaction that commits later than another's
--- would be skipped by a reader that already moved past it).
+-- Counters a unit takes its next key from inside its own transaction; the row of a
+-- counter stays locked until the unit ends, which orders the units that take it.
+-- `activity:<tenant id in hex>` is a tenant's feed lock: a unit that appends to the
+-- activity feed of one of the tenant's portals takes it, then draws the entry's `seq`
+-- from `activity_seq`. So within a tenant, keys follow commit order, and a webhook
+-- dispatcher tailing the tenant's feed by `seq` never meets a later commit below a
+-- key it has passed (a bare sequence does not promise that: a value drawn by a
+-- transaction that commits later than another's would be skipped). Tenants do not
+-- wait for each other.
 CREATE TABLE counters (
     name  TEXT   NOT NULL PRIMARY KEY,
     value BIGINT NOT NULL CHECK (value >= 0)
 );
+
+-- The feed's keys: never reused, even after the newest entries are erased.
+CREATE SEQUENCE activity_seq AS BIGINT;

@@ -8,7 +8,7 @@ use portal_core::workflow::{ActivityEntry, ActivityKind, ClientQuestion, Comment
 use portal_core::{Error, PortalId, QuestionId, Result, TaskId};
 
 use crate::codec::{self, DbResult, get, json, micros, opt_json, parsed, portal_id, task_id, time};
-use crate::tx::{Tx, next_counter};
+use crate::tx::{Tx, lock_tenant_feed};
 
 // ----- the activity feed ----------------------------------------------------------------
 
@@ -37,10 +37,27 @@ impl ActivityRow {
         })
     }
 
-    /// Appends the entry to the feed, numbered from the `activity` counter so that
-    /// numbers follow commit order (webhook dispatchers tail the feed by number).
+    /// Appends the entry to the feed. Its number comes from `activity_seq` while the
+    /// portal's tenant's feed lock is held, so a tenant's numbers follow commit order
+    /// (webhook dispatchers tail a tenant's feed by number; see `counters` in the
+    /// schema). A portal that does not exist takes no lock, and the insert then fails
+    /// on its foreign key (`NotFound(ParentRecord)`).
     pub(crate) fn insert(&self, tx: &mut Tx<'_>) -> Result<()> {
-        let seq = next_counter(tx, "activity")?;
+        let tenant = tx
+            .query_opt(
+                "SELECT tenant_id FROM portals WHERE id = $1",
+                &[&&self.portal_id[..]],
+            )
+            .db("reading an activity entry's tenant")?;
+        if let Some(row) = tenant {
+            let tenant: Vec<u8> = get(&row, 0)?;
+            lock_tenant_feed(tx, &tenant)?;
+        }
+        let seq: i64 = get(
+            &tx.query_one("SELECT nextval('activity_seq')", &[])
+                .db("numbering an activity entry")?,
+            0,
+        )?;
         tx.execute(
             "INSERT INTO activity (seq, portal_id, at, actor, kind, task_id, subject, detail)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

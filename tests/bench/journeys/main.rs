@@ -301,6 +301,7 @@ async fn main() {
     );
 
     // One store (SQLite), or one per node on a fresh PostgreSQL database.
+    let mut pg_nodes: Vec<Arc<PostgresStore>> = Vec::new();
     let stores: Vec<Arc<dyn Store>> = match &args.database_url {
         None => vec![Arc::new(SqliteStore::open(&db_path).await.unwrap())],
         Some(server) => {
@@ -308,7 +309,9 @@ async fn main() {
             println!("two nodes on PostgreSQL {url}, requests alternating between them");
             let mut stores: Vec<Arc<dyn Store>> = Vec::new();
             for _ in 0..2 {
-                stores.push(Arc::new(PostgresStore::connect(&url).await.unwrap()));
+                let node = Arc::new(PostgresStore::connect(&url).await.unwrap());
+                pg_nodes.push(node.clone());
+                stores.push(node);
             }
             stores
         }
@@ -440,6 +443,16 @@ async fn main() {
         outcomes.iter().map(|o| o.latencies.len()).sum::<usize>() as f64 / elapsed.as_secs_f64(),
         cpu.map_or_else(|| "n/a".to_owned(), |c| format!("{:.1?}", c)),
     );
+    if !pg_nodes.is_empty() {
+        let retried: Vec<String> = pg_nodes
+            .iter()
+            .map(|n| n.retried_units().to_string())
+            .collect();
+        println!(
+            "units run again after a serialization conflict, per node: {}",
+            retried.join(", ")
+        );
+    }
     println!();
     println!(
         "{:<18} {:>8} {:>10} {:>10} {:>10} {:>8}",

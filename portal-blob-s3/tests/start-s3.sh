@@ -21,11 +21,16 @@ if [ ! -x "$venv/bin/moto_server" ]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]>=5,<6'
 fi
 
+if curl -fs -o /dev/null "http://127.0.0.1:$port/"; then
+    echo "port $port is in use already: pick another" >&2
+    exit 1
+fi
+
 nohup "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 echo $! >"$pidfile"
 
 for _ in $(seq 1 120); do
-    if curl -fs -o /dev/null "http://127.0.0.1:$port/"; then
+    if curl -fs -o /dev/null "http://127.0.0.1:$port/" && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
         echo "moto S3 server on http://127.0.0.1:$port (pid $(cat "$pidfile"), log $log)"
         exit 0
     fi

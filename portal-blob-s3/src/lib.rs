@@ -440,12 +440,14 @@ struct PutGuard {
 }
 
 impl PutGuard {
-    /// Cleans up now and disarms the guard.
+    /// Cleans up now and disarms the guard. Disarmed only once the clean-up ran, so
+    /// a put dropped during its clean-up still has it spawned (every step tolerates
+    /// running twice).
     async fn abandon(&mut self) {
-        let completing = self.phase == Phase::Completing;
         if self.phase != Phase::Done {
-            self.phase = Phase::Done;
+            let completing = self.phase == Phase::Completing;
             self.inner.clean_up(self.id, &self.upload, completing).await;
+            self.phase = Phase::Done;
         }
     }
 }

@@ -1,11 +1,13 @@
-//! Uploaded files in the demo: encrypted blobs in `<data-dir>/files`, their keys in
-//! `<data-dir>/keys/file-keys`, the start-up sweeps, and key rotation.
+//! Uploaded files in the demo: encrypted blobs in `<data-dir>/files` (or in an
+//! S3-compatible bucket, `--s3-url`), their keys in `<data-dir>/keys/file-keys`, the
+//! start-up sweeps, and key rotation.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use portal_blob_s3::{S3BlobStore, S3Config};
 use portal_core::blob::BlobStore;
 use portal_core::blob::envelope::FileVault;
 use portal_core::blob::keyring::{KeyId, KeyProvider, Keyring};
@@ -25,12 +27,78 @@ use crate::data::DataDir;
 /// shows the safe call.
 pub const ORPHAN_AGE: Duration = Duration::from_secs(3600);
 
+/// Where the demo keeps file content (always ciphertext).
+#[derive(Debug, Clone)]
+pub enum BlobPlace {
+    /// `<data-dir>/files`.
+    Folder,
+    /// An S3-compatible bucket (`--s3-url`), shared by every node of a cluster, and
+    /// how to name it in messages (endpoint and bucket, never the key).
+    S3(S3Config, String),
+}
+
+/// The opened blob store.
+#[derive(Debug, Clone)]
+pub enum DemoBlobs {
+    /// A folder.
+    Folder(Arc<FileBlobStore>),
+    /// A bucket, and its name for messages.
+    S3(Arc<S3BlobStore>, String),
+}
+
+impl DemoBlobs {
+    /// Opens `place`; a bucket is checked (reachable, credentials accepted) at once, so
+    /// a wrong URL or key stops the start with a clear error instead of a failed upload.
+    pub async fn open(data: &DataDir, place: &BlobPlace) -> Result<Self> {
+        Ok(match place {
+            BlobPlace::Folder => Self::Folder(Arc::new(FileBlobStore::open(data.files()).await?)),
+            BlobPlace::S3(config, named) => {
+                let store = S3BlobStore::new(config)?;
+                store.check().await?;
+                Self::S3(Arc::new(store), named.clone())
+            }
+        })
+    }
+
+    /// The store for the vault.
+    pub fn as_blob_store(&self) -> Arc<dyn BlobStore> {
+        match self {
+            Self::Folder(b) => b.clone(),
+            Self::S3(b, _) => b.clone(),
+        }
+    }
+
+    /// Removes what puts cut short by a crash left behind; how many.
+    async fn sweep(&self) -> Result<u64> {
+        match self {
+            Self::Folder(b) => b.sweep().await,
+            Self::S3(b, _) => b.sweep().await,
+        }
+    }
+
+    /// Removes blobs older than `age` that no record points at; how many.
+    async fn remove_orphans(&self, store: &dyn Store, age: Duration) -> Result<u64> {
+        match self {
+            Self::Folder(b) => b.remove_orphans(store, age).await,
+            Self::S3(b, _) => b.remove_orphans(store, age).await,
+        }
+    }
+
+    /// Where the files are, for the start-up lines and logs.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Folder(b) => b.dir().display().to_string(),
+            Self::S3(_, named) => named.clone(),
+        }
+    }
+}
+
 /// The demo's file storage, opened and swept, ready for the service builder.
 pub struct DemoFiles {
     /// Seals and opens files: hand it to `PortalServiceBuilder::files`.
     pub vault: FileVault,
-    /// The blob folder.
-    pub blobs: Arc<FileBlobStore>,
+    /// The blob store.
+    pub blobs: DemoBlobs,
     /// The key file.
     pub key_file: PathBuf,
     /// Whether this run created the key file (first run).
@@ -44,12 +112,12 @@ pub struct DemoFiles {
 /// file others can read is refused (`Keyring::load` checks): the error names the
 /// `chmod`. A cluster node does not sweep: another node's upload may be in flight in
 /// the shared folder (old orphans still go, by age: [`remove_orphans`]).
-pub async fn open(data: &DataDir, sweep: bool) -> Result<DemoFiles> {
-    let blobs = Arc::new(FileBlobStore::open(data.files()).await?);
+pub async fn open(data: &DataDir, place: &BlobPlace, sweep: bool) -> Result<DemoFiles> {
+    let blobs = DemoBlobs::open(data, place).await?;
     let swept = if sweep { blobs.sweep().await? } else { 0 };
     tracing::info!(
         removed = swept,
-        folder = %blobs.dir().display(),
+        at = %blobs.describe(),
         "swept the leftovers of unfinished uploads"
     );
     let key_file = data.key_file();
@@ -58,11 +126,7 @@ pub async fn open(data: &DataDir, sweep: bool) -> Result<DemoFiles> {
         tokio::task::spawn_blocking(move || Keyring::open_or_create(&path, Arc::new(OsRandom)))
             .await
             .map_err(|e| Error::storage("opening the key file", e))??;
-    let vault = FileVault::new(
-        blobs.clone() as Arc<dyn BlobStore>,
-        Arc::new(keyring),
-        Arc::new(OsRandom),
-    );
+    let vault = FileVault::new(blobs.as_blob_store(), Arc::new(keyring), Arc::new(OsRandom));
     Ok(DemoFiles {
         vault,
         blobs,
@@ -117,7 +181,11 @@ impl Mailer for NoMail {
 /// Holds the data folder's lock, so it refuses to run beside the server (which keeps
 /// the keyring in memory and would not see the new key). Run again after a crash or
 /// failures: it adds one more key and re-wraps whatever is not under it.
-pub async fn rotate_keys(data: &DataDir, store: Arc<dyn Store>) -> Result<Rotation> {
+pub async fn rotate_keys(
+    data: &DataDir,
+    store: Arc<dyn Store>,
+    place: &BlobPlace,
+) -> Result<Rotation> {
     let key_file = data.key_file();
     let path = key_file.clone();
     let (keyring, new_key) = tokio::task::spawn_blocking(move || -> Result<_> {
@@ -145,9 +213,9 @@ pub async fn rotate_keys(data: &DataDir, store: Arc<dyn Store>) -> Result<Rotati
     let key_ids = keyring.key_ids();
     tracing::info!(key = %new_key, file = %key_file.display(), "added a file key and made it active");
 
-    let blobs = FileBlobStore::open(data.files()).await?;
+    let blobs = DemoBlobs::open(data, place).await?;
     let keys: Arc<dyn KeyProvider> = Arc::new(keyring);
-    let vault = FileVault::new(Arc::new(blobs), keys, Arc::new(OsRandom));
+    let vault = FileVault::new(blobs.as_blob_store(), keys, Arc::new(OsRandom));
     // Only the store and the vault are used; the secret keys nothing a rotation does.
     let service = PortalService::builder(
         store,

@@ -53,8 +53,8 @@ use portal_storage_sqlite::SqliteStore;
 
 const HELP: &str =
     "usage: portal-demo [--data-dir DIR] [--host ADDR] [--port PORT] [--reset] [--frame-ancestors ORIGINS]
-                   [--database-url URL]
-       portal-demo rotate-keys [--data-dir DIR] [--database-url URL]
+                   [--database-url URL] [--s3-url URL [--s3-bucket NAME]]
+       portal-demo rotate-keys [--data-dir DIR] [--database-url URL] [--s3-url URL [--s3-bucket NAME]]
        portal-demo api-key create --role admin|member --name NAME [--data-dir DIR]
 
   --data-dir DIR     where the database, uploaded files, keys and outbox live
@@ -72,6 +72,12 @@ const HELP: &str =
                      (or PORTAL_DATABASE_URL), e.g. postgresql://portal@127.0.0.1/portal:
                      several servers (nodes) on other ports given the same URL and
                      the same --data-dir serve one portal together (docs/cluster.md)
+  --s3-url URL       keep uploaded files (encrypted) in an S3-compatible bucket instead of
+                     DIR/files (or PORTAL_S3_URL), e.g. http://127.0.0.1:9000 (plain http
+                     only on loopback); the key from PORTAL_S3_ACCESS_KEY_ID and
+                     PORTAL_S3_SECRET_ACCESS_KEY, the region from PORTAL_S3_REGION
+                     (default us-east-1)
+  --s3-bucket NAME   the bucket (default: portal, or PORTAL_S3_BUCKET)
 
 The staff console is at /console: sign in with an API key. The admin JSON API is at
 /api/v1 (its OpenAPI document at /api/v1/openapi.json); send
@@ -119,6 +125,10 @@ struct Args {
     key_name: Option<String>,
     /// A PostgreSQL database shared by several nodes (`--database-url`).
     database_url: Option<String>,
+    /// An S3-compatible endpoint for the files (`--s3-url`).
+    s3_url: Option<String>,
+    /// Its bucket (`--s3-bucket`).
+    s3_bucket: String,
 }
 
 /// An IP address to listen on (a name such as `localhost` is refused: the demo binds
@@ -154,6 +164,13 @@ fn parse_args() -> Result<Args, String> {
         database_url: std::env::var("PORTAL_DATABASE_URL")
             .ok()
             .filter(|u| !u.is_empty()),
+        s3_url: std::env::var("PORTAL_S3_URL")
+            .ok()
+            .filter(|u| !u.is_empty()),
+        s3_bucket: std::env::var("PORTAL_S3_BUCKET")
+            .ok()
+            .filter(|b| !b.is_empty())
+            .unwrap_or_else(|| "portal".into()),
     };
     if let Ok(port) = std::env::var("PORTAL_DEMO_PORT") {
         args.port = port
@@ -196,6 +213,8 @@ fn parse_args() -> Result<Args, String> {
             "--database-url" => {
                 args.database_url = Some(it.next().ok_or("--database-url needs a URL")?);
             }
+            "--s3-url" => args.s3_url = Some(it.next().ok_or("--s3-url needs a URL")?),
+            "--s3-bucket" => args.s3_bucket = it.next().ok_or("--s3-bucket needs a name")?,
             "-h" | "--help" => {
                 println!("{HELP}");
                 std::process::exit(0);
@@ -317,7 +336,7 @@ async fn rotate_keys(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         None => DataDir::lock_existing(&args.data_dir)?,
     };
     let (store, _, _) = open_store(&args, &data).await?;
-    let rotation = files::rotate_keys(&data, store).await?;
+    let rotation = files::rotate_keys(&data, store, &blob_place(&args)?).await?;
     let r = rotation.report.total();
     let ids: Vec<&str> = rotation.key_ids.iter().map(|k| k.as_str()).collect();
     println!(
@@ -341,6 +360,31 @@ async fn rotate_keys(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .into());
     }
     Ok(())
+}
+
+/// Where uploaded files go: the data folder, or the bucket of `--s3-url` (its key
+/// from the environment, never from the command line, where other users could read
+/// it in the process list).
+fn blob_place(args: &Args) -> Result<files::BlobPlace, String> {
+    let Some(url) = &args.s3_url else {
+        return Ok(files::BlobPlace::Folder);
+    };
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let (Some(key_id), Some(secret)) = (
+        var("PORTAL_S3_ACCESS_KEY_ID"),
+        var("PORTAL_S3_SECRET_ACCESS_KEY"),
+    ) else {
+        return Err(
+            "--s3-url needs the bucket's key in PORTAL_S3_ACCESS_KEY_ID and PORTAL_S3_SECRET_ACCESS_KEY"
+                .into(),
+        );
+    };
+    let region = var("PORTAL_S3_REGION").unwrap_or_else(|| "us-east-1".into());
+    Ok(files::BlobPlace::S3(
+        portal_blob_s3::S3Config::new(url, &args.s3_bucket, region, key_id, secret)
+            .allow_loopback_http(true),
+        format!("S3 bucket {} at {url}", args.s3_bucket),
+    ))
 }
 
 /// The demo's database and a line saying where it is: SQLite in the data folder, or the
@@ -383,7 +427,7 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let (store, hooks_store, database) = open_store(&args, &data).await?;
     // Before serving: sweep what crashed uploads left (alone on the folder only), open
     // (or create) the key file.
-    let demo_files = files::open(&data, args.database_url.is_none()).await?;
+    let demo_files = files::open(&data, &blob_place(&args)?, args.database_url.is_none()).await?;
     files::remove_orphans(&demo_files, store.as_ref()).await?;
     // Where emails go, and the two lines that tell the user so.
     let smtp = smtp_from_env()?;
@@ -461,6 +505,7 @@ async fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     println!();
     println!("  MSP client portal demo: {}", config.public_base_url);
     println!("  Data: {database}.");
+    println!("  Files (encrypted): {}.", demo_files.blobs.describe());
     if !listen.ip().is_loopback() {
         println!("  Listening on {listen}: reachable from other machines on the network.");
     }

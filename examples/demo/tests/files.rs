@@ -89,7 +89,9 @@ async fn service_over(data: &DataDir) -> (TestService, Arc<SqliteStore>) {
 /// signed-in contact, into a data folder set up as the demo server sets it up.
 async fn uploaded(root: &Path) -> (PortalId, Vec<DocumentFile>) {
     let data = DataDir::lock(root).unwrap();
-    let opened = portal_demo::files::open(&data, true).await.unwrap();
+    let opened = portal_demo::files::open(&data, &portal_demo::files::BlobPlace::Folder, true)
+        .await
+        .unwrap();
     assert!(opened.key_created, "the first run creates the key file");
     assert_eq!(opened.key_file, data.key_file());
     drop(opened);

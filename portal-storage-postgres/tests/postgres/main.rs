@@ -82,7 +82,8 @@ impl Drop for Database {
         // The blocking client cannot run on a Tokio worker: a thread of its own.
         let _ = std::thread::spawn(move || {
             if let Ok(mut client) = postgres::Client::connect(&server, postgres::NoTls) {
-                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                let _ =
+                    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }
         })
         .join();

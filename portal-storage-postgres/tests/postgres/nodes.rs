@@ -15,9 +15,7 @@ use portal_storage_postgres::PostgresStore;
 /// Two nodes on this run's database (`None` without a server). Distinct seeds, so the
 /// nodes never draw the same ids; the default test secret is the same on both, as a
 /// cluster's nodes share the server secret.
-async fn two_nodes(
-    delivery: MailDelivery,
-) -> Option<(crate::Database, TestService, TestService)> {
+async fn two_nodes(delivery: MailDelivery) -> Option<(crate::Database, TestService, TestService)> {
     let (db, a, b, _) = two_nodes_with_stores(delivery).await?;
     Some((db, a, b))
 }
@@ -299,4 +297,148 @@ async fn webhooks_are_delivered_once_between_two_nodes() {
         "every feed entry after the endpoint was delivered (posted {})",
         posted.len()
     );
+}
+
+/// A file a client uploads through node A downloads through node B, byte for byte:
+/// the nodes share the database, the keyring and an S3-compatible bucket (each node
+/// with its own client of it). Needs `PORTAL_TEST_S3_URL` too (an S3 server such as
+/// the one `.ci/run` starts); skipped without it unless `PORTAL_REQUIRE_S3=1`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_file_uploaded_on_one_node_downloads_on_the_other() {
+    use bytes::Bytes;
+    use futures_util::TryStreamExt as _;
+    use portal_blob_s3::{S3BlobStore, S3Config};
+    use portal_core::blob::stream_of;
+    use portal_core::model::RequestedDocument;
+
+    let Some(s3) = std::env::var("PORTAL_TEST_S3_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        assert!(
+            std::env::var("PORTAL_REQUIRE_S3").as_deref() != Ok("1"),
+            "PORTAL_REQUIRE_S3=1 but PORTAL_TEST_S3_URL is not set"
+        );
+        eprintln!("skipped: set PORTAL_TEST_S3_URL to run the two-node file test");
+        return;
+    };
+    if crate::server_url().is_none() {
+        return;
+    }
+    let bucket = "portal-nodes";
+    create_bucket(&s3, bucket).await;
+    let prefix = format!("nodes-{:016x}", crate::rand_u64());
+    let db = crate::new_database().await;
+    let node = |seed: u64| {
+        let (s3, prefix, url) = (s3.clone(), prefix.clone(), db.to_string());
+        async move {
+            let store: Arc<dyn Store> = Arc::new(PostgresStore::connect(&url).await.unwrap());
+            let blobs = S3BlobStore::new(
+                &S3Config::new(&s3, bucket, "us-east-1", "test", "test")
+                    .prefix(prefix)
+                    .allow_loopback_http(true),
+            )
+            .unwrap();
+            TestService::builder(store)
+                .seed(seed)
+                .blobs(Arc::new(blobs))
+                // The same key-encryption keys on both nodes, as a shared keyring.
+                .keys(portal_core::testkit::test_keyring(77))
+                .build()
+        }
+    };
+    let a = node(crate::rand_u64() | 1).await;
+    let b = node(crate::rand_u64() & !1).await;
+    let Seeded {
+        portal,
+        contact,
+        staff,
+        ..
+    } = a.seed_portal().await.unwrap();
+    let phase = a
+        .service
+        .add_phase(&staff, portal.id, "Documents")
+        .await
+        .unwrap();
+    let task = a
+        .service
+        .add_task(
+            &staff,
+            portal.id,
+            phase.id,
+            TaskSpec {
+                title: "Network documentation".into(),
+                description: "Please upload it.".into(),
+                assignee: Side::Client,
+                kind: TaskKind::DocumentUpload {
+                    documents: vec![RequestedDocument::new("diagram", "Network diagram")],
+                },
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap();
+    let (session, ctx_a) = a.sign_in(&contact).await.unwrap();
+    // Large enough for two multipart parts of 5 MiB and a remainder.
+    // Text, so the type check by content accepts it.
+    let content: Vec<u8> = (0..)
+        .map(|i| format!("switch {i}: port {} in VLAN {}\n", i % 48, i % 7))
+        .take_while({
+            let mut size = 0;
+            move |line| {
+                size += line.len();
+                size <= 11 * 1024 * 1024
+            }
+        })
+        .collect::<String>()
+        .into_bytes();
+    let file = a
+        .service
+        .upload_document(
+            &ctx_a,
+            task.id,
+            "diagram",
+            "network-diagram.txt",
+            stream_of(vec![Bytes::from(content.clone())]),
+        )
+        .await
+        .unwrap();
+    let ctx_b = b.service.authenticate(&session, &request()).await.unwrap();
+    let (record, stream) = b.service.download_document(&ctx_b, file.id).await.unwrap();
+    assert_eq!(record.id, file.id);
+    let chunks: Vec<Bytes> = stream.try_collect().await.unwrap();
+    let downloaded: Vec<u8> = chunks.concat();
+    assert_eq!(downloaded.len(), content.len());
+    assert!(
+        downloaded == content,
+        "node B read other bytes than node A stored"
+    );
+}
+
+/// Creates `bucket` on the test S3 server (an unsigned request, which the test server
+/// accepts); an existing bucket is fine.
+async fn create_bucket(endpoint: &str, bucket: &str) {
+    let url = format!("{}/{bucket}", endpoint.trim_end_matches('/'));
+    let addr = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let request = format!(
+        "PUT /{bucket} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        assert!(
+            answer.starts_with("HTTP/1.1 200") || answer.contains("BucketAlreadyOwnedByYou"),
+            "creating the test bucket: {answer}"
+        );
+    })
+    .await
+    .unwrap();
 }

@@ -928,8 +928,8 @@ fn run() -> Res<bool> {
     if args.keep {
         println!("kept {}", tmp.keep().display());
     }
-    let cluster_ok = args.database_url.is_none()
-        || (tally.survivor_errors == 0 && tally.survivor_acked > 0);
+    let cluster_ok =
+        args.database_url.is_none() || (tally.survivor_errors == 0 && tally.survivor_acked > 0);
     let clean = ok
         && cluster_ok
         && tally.lost == 0

@@ -25,5 +25,7 @@ pub fn new_database(server: &str, name: &str) -> Result<String, String> {
         })
         .unwrap_or_else(|| "127.0.0.1".into());
     let port = config.get_ports().first().copied().unwrap_or(5432);
-    Ok(format!("postgresql://{user}{password}@{host}:{port}/{name}"))
+    Ok(format!(
+        "postgresql://{user}{password}@{host}:{port}/{name}"
+    ))
 }

@@ -1,20 +1,32 @@
 //! `bench-home`: a load run (not a timed test) of the authenticated portal home on the
-//! SQLite store, against a bare hyper handler returning the same bytes, on loopback.
+//! SQLite store and, with `--database-url`, on the PostgreSQL store in the same run,
+//! against a bare hyper handler returning the same bytes, on loopback.
 //!
 //! 1. Creates a temporary SQLite database and seeds the benchmarked portal through the
 //!    public API (several phases, 60 tasks), then `--tasks N` background tasks spread
 //!    over other portals (100 per portal), written straight into the same schema in one
 //!    transaction (or through the public API with `--seed-via api`).
-//! 2. Signs a contact in through the real HTTP flow (invite, verification, code,
-//!    session cookie) and fetches the home page once for its exact bytes.
-//! 3. Serves those bytes from a bare hyper handler on another loopback port.
-//! 4. Runs the same keep-alive load against each (C connections, warm-up, fixed
-//!    duration), checking every response is a 200 of the expected length, and prints
-//!    requests, req/s, p50/p99 latency and the ratio portal/bare.
+//! 2. With `--database-url URL` (a PostgreSQL server whose role may create databases):
+//!    creates a fresh database there, opens a `PostgresStore` on it with its own
+//!    `PortalService`, seeds its benchmarked portal through the API the same way, and
+//!    copies the SQLite file's background rows into it with `COPY ... FROM STDIN`
+//!    (`pg.rs`; with `--seed-via api`, seeds them through its API instead), printing
+//!    how long that took and `pg_database_size`. The database stays on the server.
+//! 3. For each portal target: serves its `PortalApp` on its own loopback port, signs a
+//!    contact in through the real HTTP flow (invite, verification, code, session
+//!    cookie) and fetches the home page once for its exact bytes (they differ per
+//!    store: ids and names).
+//! 4. Serves the SQLite portal's bytes from a bare hyper handler on another loopback
+//!    port.
+//! 5. Runs the same keep-alive load against each target in turn (C connections,
+//!    warm-up, fixed duration), checking every response is a 200 of the length of that
+//!    target's own page, and prints requests, req/s, p50/p99 latency, CPU per request
+//!    and each portal's ratio to the bare handler.
 //!
 //! ```text
 //! CARGO_TARGET_DIR=/work/target cargo run --release -p portal-tests --bin bench-home -- \
-//!     --tasks 1000000 --duration 10 --connections 32
+//!     --tasks 1000000 --duration 10 --connections 32 \
+//!     --database-url postgresql://portal@127.0.0.1:55432/postgres
 //! ```
 //!
 //! See `docs/PERFORMANCE.md` for the figures and where the time goes.

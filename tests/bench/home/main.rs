@@ -11,7 +11,8 @@
 //!    `PortalService`, seeds its benchmarked portal through the API the same way, and
 //!    copies the SQLite file's background rows into it with `COPY ... FROM STDIN`
 //!    (`pg.rs`; with `--seed-via api`, seeds them through its API instead), printing
-//!    how long that took and `pg_database_size`. The database stays on the server.
+//!    how long that took and `pg_database_size`. The database is dropped at the end
+//!    unless `--keep-db`.
 //! 3. For each portal target: serves its `PortalApp` on its own loopback port, signs a
 //!    contact in through the real HTTP flow (invite, verification, code, session
 //!    cookie) and fetches the home page once for its exact bytes (they differ per
@@ -89,7 +90,7 @@ struct Args {
 fn usage() -> ! {
     eprintln!(
         "usage: bench-home [--tasks N] [--duration SECS] [--warmup SECS] [--connections C] \
-         [--seed-via sql|api] [--keep-db] [--database-url URL]\n\
+         [--seed-via sql|api] [--keep-db] [--database-url SERVER_URL]\n\
          defaults: --tasks 1000000 --duration 10 --warmup 2 --connections 32 --seed-via sql"
     );
     std::process::exit(2)
@@ -277,8 +278,8 @@ struct Served {
     service: PortalService,
 }
 
-/// Creates a fresh database on the PostgreSQL server at `server`; its URL.
-async fn new_pg_database(server: &str) -> String {
+/// Creates a fresh database on the PostgreSQL server at `server`; its URL and name.
+async fn new_pg_database(server: &str) -> (String, String) {
     let name = format!(
         "portal_bench_home_{}",
         std::time::SystemTime::now()
@@ -286,11 +287,13 @@ async fn new_pg_database(server: &str) -> String {
             .unwrap()
             .as_micros()
     );
-    let server = server.to_owned();
-    tokio::task::spawn_blocking(move || portal_tests::postgres::new_database(&server, &name))
-        .await
-        .unwrap()
-        .unwrap()
+    let (server, db) = (server.to_owned(), name.clone());
+    let url =
+        tokio::task::spawn_blocking(move || portal_tests::postgres::new_database(&server, &db))
+            .await
+            .unwrap()
+            .unwrap();
+    (url, name)
 }
 
 #[tokio::main]
@@ -347,7 +350,7 @@ async fn main() {
     // ----- the same on a fresh PostgreSQL database ---------------------------------------
     let mut postgres = None;
     if let Some(server) = &args.database_url {
-        let url = new_pg_database(server).await;
+        let (url, db_name) = new_pg_database(server).await;
         let pg_store = Arc::new(PostgresStore::connect(&url).await.unwrap());
         println!("PostgreSQL database: {}", pg_store.database());
         let target = Target::new("portal (PostgreSQL)", pg_store.clone()).await;
@@ -399,15 +402,15 @@ async fn main() {
                 .unwrap()
         };
         println!("PostgreSQL database: {counts}");
-        postgres = Some((target, pg_portal, pg_contact, pg_store, url));
+        postgres = Some((target, pg_portal, pg_contact, pg_store, url, db_name));
     }
 
     // ----- the portal servers and a signed-in client each --------------------------------
     let mut served = vec![sqlite.serve(&portal, &contact).await];
     let mut pg_kept = None;
-    if let Some((target, pg_portal, pg_contact, pg_store, url)) = postgres {
+    if let Some((target, pg_portal, pg_contact, pg_store, url, db_name)) = postgres {
         served.push(target.serve(&pg_portal, &pg_contact).await);
-        pg_kept = Some((pg_store, url));
+        pg_kept = Some((pg_store, url, db_name));
     }
 
     // ----- the bare handler with the SQLite portal's bytes -------------------------------
@@ -508,7 +511,7 @@ async fn main() {
     drop(services);
     drop(store);
     println!("after the run: SQLite {}", table_counts(&db_path));
-    if let Some((pg_store, url)) = pg_kept {
+    if let Some((pg_store, url, db_name)) = pg_kept {
         drop(pg_store);
         let counts = {
             let url = url.clone();
@@ -517,7 +520,15 @@ async fn main() {
                 .unwrap()
         };
         println!("after the run: PostgreSQL {counts}");
-        println!("the PostgreSQL database stays on the server: {url}");
+        if args.keep_db {
+            println!("kept the PostgreSQL database: {url}");
+        } else {
+            // The server is shared and a million tasks take most of a GiB: drop it.
+            let server = args.database_url.clone().unwrap();
+            tokio::task::spawn_blocking(move || pg::drop_database(&server, &db_name))
+                .await
+                .unwrap();
+        }
     }
     if args.keep_db {
         let kept = dir.keep();

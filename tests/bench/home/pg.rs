@@ -172,3 +172,12 @@ pub(crate) fn table_counts(url: &str) -> String {
     .collect::<Vec<_>>()
     .join(", ")
 }
+
+/// Drops the database `name` on the server at `server` (`WITH (FORCE)`: the store's
+/// pool may still hold idle connections while it closes).
+pub(crate) fn drop_database(server: &str, name: &str) {
+    let mut client = postgres::Client::connect(server, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .unwrap();
+}

@@ -354,6 +354,9 @@ fn uuid(bytes: &[u8]) -> String {
     )
 }
 
+/// A task's `(id, kind, assignee, status)`.
+type TaskRow = (Vec<u8>, String, String, String);
+
 /// The database the harness checks: the demo's SQLite file, or the cluster's
 /// PostgreSQL database. The queries are the same SQL on both but for `hex`.
 enum Db {
@@ -363,7 +366,7 @@ enum Db {
 
 impl Db {
     /// `(id, kind, assignee, status)` of every task.
-    fn task_rows(&self) -> Res<Vec<(Vec<u8>, String, String, String)>> {
+    fn task_rows(&self) -> Res<Vec<TaskRow>> {
         let sql = "SELECT id, kind, assignee, status FROM tasks";
         match self {
             Db::Sqlite(path) => {
@@ -472,7 +475,7 @@ fn run_writers(
                 n += 1;
                 // Cluster mode: alternate per request; only the survivor once A is dead.
                 let (port, to_survivor) = match survivor {
-                    Some(b) if n % 2 == 0 || dead.load(Ordering::Relaxed) => (b, true),
+                    Some(b) if n.is_multiple_of(2) || dead.load(Ordering::Relaxed) => (b, true),
                     _ => (port, false),
                 };
                 let marker = format!("crash-r{round}-w{w}-n{n}");

@@ -38,7 +38,9 @@ use std::time::Duration;
 
 use portal_core::Mailer;
 use portal_core::StaffRole;
+use portal_core::Store;
 use portal_core::mail::{OutboxMailer, SmtpConfig, SmtpCredentials, SmtpMailer, SmtpSecurity};
+use portal_core::webhooks::WebhookStore;
 use portal_core::{OsRandom, PortalService};
 use portal_demo::api_keys::{self, ApiKeys};
 use portal_demo::console::Console;
@@ -46,8 +48,6 @@ use portal_demo::data::DataDir;
 use portal_demo::files;
 use portal_demo::mailbox::{self, Mailbox};
 use portal_http::{HttpConfig, PortalApp};
-use portal_core::Store;
-use portal_core::webhooks::WebhookStore;
 use portal_storage_postgres::PostgresStore;
 use portal_storage_sqlite::SqliteStore;
 
@@ -352,7 +352,10 @@ async fn open_store(
     Ok(match &args.database_url {
         Some(url) => {
             let store = Arc::new(PostgresStore::connect(url).await?);
-            let said = format!("PostgreSQL {} (shared by every node given it)", store.database());
+            let said = format!(
+                "PostgreSQL {} (shared by every node given it)",
+                store.database()
+            );
             (store.clone(), store, said)
         }
         None => {

@@ -40,6 +40,27 @@ fn task_in_portal(tx: &mut Tx<'_>, portal: PortalId, task: TaskId) -> Result<boo
     )
 }
 
+/// Reads a task through its portal and locks its row until the unit ends
+/// (`SELECT … FOR UPDATE`, as the contract of `update_task` asks): a concurrent update
+/// of the task waits here, before its decision, and then runs again on the result
+/// (see [`crate::tx`]). `NotFound(Task)` if it is not in that portal.
+fn lock_task(tx: &mut Tx<'_>, portal: PortalId, task: TaskId) -> Result<Task> {
+    let row = tx
+        .query_opt(
+            concat!(
+                "SELECT ",
+                codec::task_cols!(),
+                " FROM tasks t WHERE t.id = $1 AND t.portal_id = $2 FOR UPDATE"
+            ),
+            &[&&task.as_bytes()[..], &&portal.as_bytes()[..]],
+        )
+        .db("reading a task")?
+        .ok_or(Error::NotFound {
+            entity: Entity::Task,
+        })?;
+    codec::task(&row)
+}
+
 /// Reads a question through its portal: `NotFound` if it is not in that portal.
 fn load_question(tx: &mut Tx<'_>, portal: PortalId, id: QuestionId) -> Result<ClientQuestion> {
     let row = tx
@@ -171,12 +192,24 @@ impl WorkflowStore for PostgresStore {
         task: TaskId,
         decide: TaskDecision,
     ) -> Result<Task> {
+        // The decision taken on the task as last read, kept across runs of the unit:
+        // a run that PostgreSQL aborts after the decision (a conflict elsewhere, say
+        // on the feed's counter) runs again, and when it reads the same task it writes
+        // the same decision instead of calling `decide` a second time (the contract
+        // calls it once). A task changed meanwhile is decided afresh.
+        let mut decided: Option<(Task, TaskChange)> = None;
         self.write_content(portal, move |tx| {
-            let current = load_task(tx, portal, task)?;
-            // An error of the decision is returned as it is: the unit fails, is rolled
-            // back, and nothing was written before this point. On a conflict the unit
-            // runs again and the decision is called again on the task as it is then.
-            let change = decide(&current)?;
+            let current = lock_task(tx, portal, task)?;
+            let change = match &decided {
+                Some((seen, change)) if *seen == current => change.clone(),
+                _ => {
+                    // An error of the decision is returned as it is: the unit fails,
+                    // is rolled back, and nothing was written before this point.
+                    let change = decide(&current)?;
+                    decided = Some((current.clone(), change.clone()));
+                    change
+                }
+            };
             write_change(tx, &current, change)
         })
         .await

@@ -60,8 +60,37 @@ fn with_database(url: &str, db: &str) -> String {
     parts.join(" ")
 }
 
-/// Creates a new empty database on the server and returns its address.
-async fn new_database() -> String {
+/// A database made for one test on the configured server: its address (the value
+/// derefs to it), dropped with the test's end (`WITH (FORCE)`: the test's pools may
+/// still hold connections), so runs leave nothing behind on a developer's server.
+struct Database {
+    url: String,
+    server: String,
+    name: String,
+}
+
+impl std::ops::Deref for Database {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let (server, name) = (self.server.clone(), self.name.clone());
+        // The blocking client cannot run on a Tokio worker: a thread of its own.
+        let _ = std::thread::spawn(move || {
+            if let Ok(mut client) = postgres::Client::connect(&server, postgres::NoTls) {
+                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        })
+        .join();
+    }
+}
+
+/// Creates a new empty database on the server.
+async fn new_database() -> Database {
     let url = server_url().unwrap();
     let name = format!("portal_test_{:016x}", rand_u64());
     let admin = url.clone();
@@ -74,7 +103,11 @@ async fn new_database() -> String {
     })
     .await
     .unwrap();
-    with_database(&url, &name)
+    Database {
+        url: with_database(&url, &name),
+        server: url,
+        name,
+    }
 }
 
 fn rand_u64() -> u64 {
@@ -86,15 +119,17 @@ fn rand_u64() -> u64 {
 /// Some checks assume no other check claims or prunes the same store at the same
 /// time (the outbox's, the webhooks'), so each test gets its own database, as each
 /// gets its own file on SQLite.
-async fn store() -> Option<Arc<PostgresStore>> {
+async fn store() -> Option<(Database, Arc<PostgresStore>)> {
     server_url()?;
-    let url = new_database().await;
-    Some(Arc::new(PostgresStore::connect(&url).await.unwrap()))
+    let db = new_database().await;
+    let store = Arc::new(PostgresStore::connect(&db).await.unwrap());
+    Some((db, store))
 }
 
 /// The suite's constructor: a store on this run's database, or `None` (the test
 /// passes at once) when no server is configured.
-async fn fresh_store() -> Option<((), Arc<dyn Store>)> {
-    let store: Arc<dyn Store> = store().await?;
-    Some(((), store))
+async fn fresh_store() -> Option<(Database, Arc<dyn Store>)> {
+    let (db, store) = store().await?;
+    let store: Arc<dyn Store> = store;
+    Some((db, store))
 }

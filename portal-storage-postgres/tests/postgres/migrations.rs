@@ -12,9 +12,9 @@ async fn nodes_opening_together_migrate_once() {
     if crate::server_url().is_none() {
         return;
     }
-    let url = crate::new_database().await;
+    let db = crate::new_database().await;
     let opens = (0..8).map(|_| {
-        let url = url.clone();
+        let url = db.to_string();
         tokio::spawn(async move { PostgresStore::connect(&url).await })
     });
     for open in futures_util::future::join_all(opens).await {
@@ -29,7 +29,8 @@ async fn a_newer_schema_is_refused_untouched() {
     if crate::server_url().is_none() {
         return;
     }
-    let url = crate::new_database().await;
+    let db = crate::new_database().await;
+    let url = db.to_string();
     PostgresStore::connect(&url).await.unwrap();
     let newer = i64::from(LATEST) + 1;
     let set = url.clone();

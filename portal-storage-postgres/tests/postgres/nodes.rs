@@ -15,22 +15,36 @@ use portal_storage_postgres::PostgresStore;
 /// Two nodes on this run's database (`None` without a server). Distinct seeds, so the
 /// nodes never draw the same ids; the default test secret is the same on both, as a
 /// cluster's nodes share the server secret.
-async fn two_nodes(delivery: MailDelivery) -> Option<(TestService, TestService)> {
+async fn two_nodes(
+    delivery: MailDelivery,
+) -> Option<(crate::Database, TestService, TestService)> {
+    let (db, a, b, _) = two_nodes_with_stores(delivery).await?;
+    Some((db, a, b))
+}
+
+/// [`two_nodes`] with each node's store, for the seams the service does not hand out.
+async fn two_nodes_with_stores(
+    delivery: MailDelivery,
+) -> Option<(
+    crate::Database,
+    TestService,
+    TestService,
+    [Arc<PostgresStore>; 2],
+)> {
     crate::server_url()?;
-    let url = crate::new_database().await;
-    let node = |seed: u64| {
-        let url = url.clone();
-        async move {
-            let store: Arc<dyn Store> = Arc::new(PostgresStore::connect(&url).await.unwrap());
-            TestService::builder(store)
-                .seed(seed)
-                .mail_delivery(delivery)
-                .build()
-        }
+    let db = crate::new_database().await;
+    let a_store = Arc::new(PostgresStore::connect(&db).await.unwrap());
+    let b_store = Arc::new(PostgresStore::connect(&db).await.unwrap());
+    let node = |store: &Arc<PostgresStore>, seed: u64| {
+        let store: Arc<dyn Store> = store.clone();
+        TestService::builder(store)
+            .seed(seed)
+            .mail_delivery(delivery)
+            .build()
     };
-    let a = node(crate::rand_u64() | 1).await;
-    let b = node(crate::rand_u64() & !1).await;
-    Some((a, b))
+    let a = node(&a_store, crate::rand_u64() | 1);
+    let b = node(&b_store, crate::rand_u64() & !1);
+    Some((db, a, b, [a_store, b_store]))
 }
 
 /// A revocation through node A is refused on node B's very next request, though B had
@@ -38,7 +52,7 @@ async fn two_nodes(delivery: MailDelivery) -> Option<(TestService, TestService)>
 /// sessions, as the contract says).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_revocation_on_one_node_holds_on_the_other() {
-    let Some((a, b)) = two_nodes(MailDelivery::Inline).await else {
+    let Some((_db, a, b)) = two_nodes(MailDelivery::Inline).await else {
         return;
     };
     let Seeded { contact, staff, .. } = a.seed_portal().await.unwrap();
@@ -63,7 +77,7 @@ async fn a_revocation_on_one_node_holds_on_the_other() {
 /// a sign-out through B ends the session on A.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_write_on_one_node_shows_on_the_others_next_page() {
-    let Some((a, b)) = two_nodes(MailDelivery::Inline).await else {
+    let Some((_db, a, b)) = two_nodes(MailDelivery::Inline).await else {
         return;
     };
     let Seeded {
@@ -129,7 +143,7 @@ async fn a_write_on_one_node_shows_on_the_others_next_page() {
 /// first, each exactly once: both nodes drain the outbox at the same time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_outbox_is_delivered_once_between_two_nodes() {
-    let Some((a, b)) = two_nodes(MailDelivery::Background).await else {
+    let Some((_db, a, b)) = two_nodes(MailDelivery::Background).await else {
         return;
     };
     let Seeded { portal, staff, .. } = a.seed_portal().await.unwrap();
@@ -183,5 +197,106 @@ async fn the_outbox_is_delivered_once_between_two_nodes() {
     assert!(
         !a.mailer.sent().is_empty() || !b.mailer.sent().is_empty(),
         "something was sent"
+    );
+}
+
+/// A webhook transport that records what it posts and answers 200.
+#[derive(Default)]
+struct Recording {
+    posted: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl portal_core::webhooks::WebhookTransport for Recording {
+    async fn post(
+        &self,
+        hook: &portal_core::webhooks::OutgoingWebhook,
+    ) -> portal_core::Result<portal_core::webhooks::TransportAnswer> {
+        self.posted.lock().unwrap().push(hook.msg_id.clone());
+        Ok(portal_core::webhooks::TransportAnswer {
+            status: 200,
+            excerpt: String::new(),
+        })
+    }
+}
+
+/// The feed's events reach the webhook endpoint once each, though both nodes run their
+/// dispatcher and worker at the same time over the same cursor and deliveries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn webhooks_are_delivered_once_between_two_nodes() {
+    use portal_core::webhooks::service::{NewEndpoint, WebhookSettings, Webhooks};
+    let Some((_db, a, b, stores)) = two_nodes_with_stores(MailDelivery::Inline).await else {
+        return;
+    };
+    let Seeded { portal, staff, .. } = a.seed_portal().await.unwrap();
+    let admin = portal_core::testkit::admin(portal.tenant_id);
+    let nodes: Vec<(Arc<Recording>, Webhooks)> = [(&a, &stores[0]), (&b, &stores[1])]
+        .iter()
+        .map(|(node, store)| {
+            let transport = Arc::new(Recording::default());
+            let hooks = Webhooks::new(
+                &node.service,
+                (*store).clone(),
+                transport.clone(),
+                WebhookSettings::default(),
+            );
+            (transport, hooks)
+        })
+        .collect();
+    nodes[0]
+        .1
+        .create_endpoint(
+            &admin,
+            &NewEndpoint {
+                url: "https://psa.example.com/hooks".into(),
+                ..NewEndpoint::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Feed entries written through both nodes.
+    for i in 0..20 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        node.service
+            .add_contact(
+                &staff,
+                portal.id,
+                &format!("Colleague {i}"),
+                &format!("hook{i}@example.com"),
+            )
+            .await
+            .unwrap();
+    }
+    let nodes = Arc::new(nodes);
+    let runs: Vec<_> = (0..2)
+        .map(|n| {
+            let nodes = nodes.clone();
+            tokio::spawn(async move {
+                let mut idle = 0;
+                while idle < 3 {
+                    let report = nodes[n].1.run_once().await.unwrap();
+                    if report.delivered == 0 {
+                        idle += 1;
+                        tokio::task::yield_now().await;
+                    } else {
+                        idle = 0;
+                    }
+                }
+            })
+        })
+        .collect();
+    for run in runs {
+        run.await.unwrap();
+    }
+    let mut posted: Vec<String> = Vec::new();
+    for (transport, _) in nodes.iter() {
+        posted.extend(transport.posted.lock().unwrap().iter().cloned());
+    }
+    let unique: HashSet<&String> = posted.iter().collect();
+    assert_eq!(unique.len(), posted.len(), "a webhook was posted twice");
+    assert!(
+        posted.len() >= 20,
+        "every feed entry after the endpoint was delivered (posted {})",
+        posted.len()
     );
 }

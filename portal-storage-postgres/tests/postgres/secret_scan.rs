@@ -52,11 +52,11 @@ fn hex(bytes: &[u8]) -> String {
 
 /// A store on a database of its own (so the dump holds only this test's rows), and
 /// that database's address; `None` without a server.
-async fn own_store() -> Option<(String, Arc<PostgresStore>)> {
+async fn own_store() -> Option<(crate::Database, Arc<PostgresStore>)> {
     crate::server_url()?;
-    let url = crate::new_database().await;
-    let store = Arc::new(PostgresStore::connect(&url).await.unwrap());
-    Some((url, store))
+    let db = crate::new_database().await;
+    let store = Arc::new(PostgresStore::connect(&db).await.unwrap());
+    Some((db, store))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,7 +10,7 @@ macro_rules! on_postgres {
     ($($kind:ident $name:ident),* $(,)?) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn $name() {
-            let Some(db) = crate::store().await else { return };
+            let Some((_database, db)) = crate::store().await else { return };
             on_postgres!(@call $kind $name, db);
         }
     )*};
@@ -38,7 +38,7 @@ on_postgres!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_webhook_check_on_one_database() {
-    let Some(db) = crate::store().await else {
+    let Some((_database, db)) = crate::store().await else {
         return;
     };
     conformance::run_webhook_checks(db.clone(), db).await;

@@ -1,20 +1,33 @@
 //! `bench-home`: a load run (not a timed test) of the authenticated portal home on the
-//! SQLite store, against a bare hyper handler returning the same bytes, on loopback.
+//! SQLite store and, with `--database-url`, on the PostgreSQL store in the same run,
+//! against a bare hyper handler returning the same bytes, on loopback.
 //!
 //! 1. Creates a temporary SQLite database and seeds the benchmarked portal through the
 //!    public API (several phases, 60 tasks), then `--tasks N` background tasks spread
 //!    over other portals (100 per portal), written straight into the same schema in one
 //!    transaction (or through the public API with `--seed-via api`).
-//! 2. Signs a contact in through the real HTTP flow (invite, verification, code,
-//!    session cookie) and fetches the home page once for its exact bytes.
-//! 3. Serves those bytes from a bare hyper handler on another loopback port.
-//! 4. Runs the same keep-alive load against each (C connections, warm-up, fixed
-//!    duration), checking every response is a 200 of the expected length, and prints
-//!    requests, req/s, p50/p99 latency and the ratio portal/bare.
+//! 2. With `--database-url URL` (a PostgreSQL server whose role may create databases):
+//!    creates a fresh database there, opens a `PostgresStore` on it with its own
+//!    `PortalService`, seeds its benchmarked portal through the API the same way, and
+//!    copies the SQLite file's background rows into it with `COPY ... FROM STDIN`
+//!    (`pg.rs`; with `--seed-via api`, seeds them through its API instead), printing
+//!    how long that took and `pg_database_size`. The database is dropped at the end
+//!    unless `--keep-db`.
+//! 3. For each portal target: serves its `PortalApp` on its own loopback port, signs a
+//!    contact in through the real HTTP flow (invite, verification, code, session
+//!    cookie) and fetches the home page once for its exact bytes (they differ per
+//!    store: ids and names).
+//! 4. Serves the SQLite portal's bytes from a bare hyper handler on another loopback
+//!    port.
+//! 5. Runs the same keep-alive load against each target in turn (C connections,
+//!    warm-up, fixed duration), checking every response is a 200 of the length of that
+//!    target's own page, and prints requests, req/s, p50/p99 latency, CPU per request
+//!    and each portal's ratio to the bare handler.
 //!
 //! ```text
 //! CARGO_TARGET_DIR=/work/target cargo run --release -p portal-tests --bin bench-home -- \
-//!     --tasks 1000000 --duration 10 --connections 32
+//!     --tasks 1000000 --duration 10 --connections 32 \
+//!     --database-url postgresql://portal@127.0.0.1:55432/postgres
 //! ```
 //!
 //! See `docs/PERFORMANCE.md` for the figures and where the time goes.
@@ -24,19 +37,25 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod load;
+mod pg;
 mod seed;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use http::HeaderMap;
 use http::header::{CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
 use portal_core::OsRandom;
 use portal_core::PortalService;
 use portal_core::RecordingMailer;
+use portal_core::Store;
+use portal_core::model::Contact;
 use portal_core::secret::ServerSecret;
 use portal_core::testkit::code_from_email;
 use portal_http::{HttpConfig, PortalApp};
+use portal_storage_postgres::PostgresStore;
 use portal_storage_sqlite::SqliteStore;
 use portal_tests::{Browser, sign_in_over_http};
 use tokio::net::TcpListener;
@@ -64,12 +83,14 @@ struct Args {
     connections: usize,
     seed_via: SeedVia,
     keep_db: bool,
+    /// A PostgreSQL server to run the third target on (a fresh database there).
+    database_url: Option<String>,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: bench-home [--tasks N] [--duration SECS] [--warmup SECS] [--connections C] \
-         [--seed-via sql|api] [--keep-db]\n\
+         [--seed-via sql|api] [--keep-db] [--database-url SERVER_URL]\n\
          defaults: --tasks 1000000 --duration 10 --warmup 2 --connections 32 --seed-via sql"
     );
     std::process::exit(2)
@@ -83,6 +104,7 @@ fn parse_args() -> Args {
         connections: 32,
         seed_via: SeedVia::Sql,
         keep_db: false,
+        database_url: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -104,6 +126,7 @@ fn parse_args() -> Args {
                 }
             }
             "--keep-db" => args.keep_db = true,
+            "--database-url" => args.database_url = Some(value()),
             "-h" | "--help" => usage(),
             _ => usage(),
         }
@@ -114,52 +137,191 @@ fn parse_args() -> Args {
     args
 }
 
+/// A portal service on one store, before its server starts.
+struct Target {
+    name: &'static str,
+    service: PortalService,
+    mailer: Arc<RecordingMailer>,
+    listener: TcpListener,
+    addr: SocketAddr,
+    config: HttpConfig,
+}
+
+impl Target {
+    /// A `PortalService` on `store`, with its own mailer, links and secret, and the
+    /// loopback listener its `PortalApp` will serve on.
+    async fn new(name: &'static str, store: Arc<dyn Store>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config = HttpConfig {
+            public_base_url: format!("http://{addr}"),
+            // Plain http on loopback: no `__Host-` prefix, the cookie names are the short ones.
+            secure_cookies: false,
+            ..HttpConfig::default()
+        };
+        let mailer = Arc::new(RecordingMailer::new());
+        let service = PortalService::builder(
+            store,
+            mailer.clone(),
+            Arc::new(config.links()),
+            ServerSecret::generate(&OsRandom),
+        )
+        .build();
+        Self {
+            name,
+            service,
+            mailer,
+            listener,
+            addr,
+            config,
+        }
+    }
+
+    /// Seeds the benchmarked portal through the API and prints how long it took.
+    async fn seed(&self) -> (portal_core::model::Portal, Contact) {
+        let started = Instant::now();
+        let (portal, contact, api_writes) = seed_bench_portal(&self.service).await;
+        let api_elapsed = started.elapsed();
+        println!(
+            "{}: seeded the benchmarked portal ({} phases, {} tasks) through the API in {:.2?} \
+             ({:.0} µs per sequential write)",
+            self.name,
+            BENCH_PHASES,
+            BENCH_PHASES * BENCH_TASKS_PER_PHASE,
+            api_elapsed,
+            api_elapsed.as_secs_f64() * 1e6 / api_writes as f64
+        );
+        (portal, contact)
+    }
+
+    /// Starts the server, signs `contact` in over HTTP and fetches the home page once.
+    async fn serve(self, portal: &portal_core::model::Portal, contact: &Contact) -> Served {
+        let Target {
+            name,
+            service,
+            mailer,
+            listener,
+            addr,
+            config,
+        } = self;
+        let app = Arc::new(PortalApp::new(service.clone(), config));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(portal_http::serve(listener, app, async move {
+            let _ = stopped.await;
+        }));
+        let mut browser = Browser::new(addr);
+        browser.user_agent = USER_AGENT.to_owned();
+        let staff = portal_core::testkit::admin(
+            service
+                .store()
+                .portal(contact.portal_id)
+                .await
+                .unwrap()
+                .tenant_id,
+        );
+        let invite = service.invite_contact(&staff, contact.id).await.unwrap();
+        sign_in_over_http(&browser, &format!("/i/{}", invite.expose_secret()), || {
+            let email = mailer
+                .last_to(contact.email.as_str())
+                .expect("a verification email");
+            code_from_email(&email.text).expect("a code in the verification email")
+        })
+        .await;
+        let home = browser.get("/").await;
+        assert_eq!(
+            home.status, 200,
+            "{name}: home after sign-in: {}",
+            home.body
+        );
+        assert!(
+            home.body.contains(&portal.client_name),
+            "{name}: the home page is not the benchmarked portal's"
+        );
+        let cookie = ["portal_session", "portal_csrf"]
+            .iter()
+            .map(|cookie| {
+                let value = browser
+                    .cookie(cookie)
+                    .unwrap_or_else(|| panic!("{name}: no {cookie} cookie after sign-in"));
+                format!("{cookie}={value}")
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        let body = Bytes::from(home.body.clone());
+        println!(
+            "{name}: home page {} bytes, {} response headers",
+            body.len(),
+            home.headers.len()
+        );
+        Served {
+            name,
+            addr,
+            cookie,
+            body,
+            headers: home.headers,
+            stop,
+            server,
+            service,
+        }
+    }
+}
+
+/// A portal target being served, with its signed-in client's cookie and home page.
+struct Served {
+    name: &'static str,
+    addr: SocketAddr,
+    cookie: String,
+    body: Bytes,
+    headers: HeaderMap,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    service: PortalService,
+}
+
+/// Creates a fresh database on the PostgreSQL server at `server`; its URL and name.
+async fn new_pg_database(server: &str) -> (String, String) {
+    let name = format!(
+        "portal_bench_home_{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros()
+    );
+    let (server, db) = (server.to_owned(), name.clone());
+    let url =
+        tokio::task::spawn_blocking(move || portal_tests::postgres::new_database(&server, &db))
+            .await
+            .unwrap()
+            .unwrap();
+    (url, name)
+}
+
 #[tokio::main]
 async fn main() {
     let args = parse_args();
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("portal.db");
     println!(
-        "bench-home: {} cores, seed {} background tasks via {:?}, {} connections, {:?} warm-up + {:?} per target",
+        "bench-home: {} cores, seed {} background tasks via {:?}, {} connections, {:?} warm-up + {:?} per target{}",
         std::thread::available_parallelism().map_or(0, usize::from),
         args.tasks,
         args.seed_via,
         args.connections,
         args.warmup,
-        args.duration
+        args.duration,
+        if args.database_url.is_some() {
+            ", SQLite and PostgreSQL"
+        } else {
+            ""
+        }
     );
 
     // ----- the portal service on a fresh SQLite file ------------------------------------
     let store = Arc::new(SqliteStore::open(&db_path).await.unwrap());
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let portal_addr = listener.local_addr().unwrap();
-    let config = HttpConfig {
-        public_base_url: format!("http://{portal_addr}"),
-        // Plain http on loopback: no `__Host-` prefix, the cookie names are the short ones.
-        secure_cookies: false,
-        ..HttpConfig::default()
-    };
-    let mailer = Arc::new(RecordingMailer::new());
-    let service = PortalService::builder(
-        store.clone(),
-        mailer.clone(),
-        Arc::new(config.links()),
-        ServerSecret::generate(&OsRandom),
-    )
-    .build();
+    let sqlite = Target::new("portal (SQLite)", store.clone()).await;
 
     // ----- seed -------------------------------------------------------------------------
-    let started = Instant::now();
-    let (portal, contact, api_writes) = seed_bench_portal(&service).await;
-    let api_elapsed = started.elapsed();
-    println!(
-        "seeded the benchmarked portal ({} phases, {} tasks) through the API in {:.2?} \
-         ({:.0} µs per sequential write)",
-        BENCH_PHASES,
-        BENCH_PHASES * BENCH_TASKS_PER_PHASE,
-        api_elapsed,
-        api_elapsed.as_secs_f64() * 1e6 / api_writes as f64
-    );
+    let (portal, contact) = sqlite.seed().await;
     if args.tasks > 0 {
         let started = Instant::now();
         let portals = match args.seed_via {
@@ -170,11 +332,11 @@ async fn main() {
                     .await
                     .unwrap()
             }
-            SeedVia::Api => seed_bulk_api(&service, args.tasks).await,
+            SeedVia::Api => seed_bulk_api(&sqlite.service, args.tasks).await,
         };
         let elapsed = started.elapsed();
         println!(
-            "seeded {} background tasks in {} portals via {:?} in {:.1?} ({:.0} tasks/s)",
+            "portal (SQLite): seeded {} background tasks in {} portals via {:?} in {:.1?} ({:.0} tasks/s)",
             args.tasks,
             portals,
             args.seed_via,
@@ -183,76 +345,107 @@ async fn main() {
         );
     }
     let counts = table_counts(&db_path);
-    println!("database: {counts}, {} MiB", file_mib(&db_path));
+    println!("SQLite database: {counts}, {} MiB", file_mib(&db_path));
 
-    // ----- the portal server and a signed-in client -------------------------------------
-    let app = Arc::new(PortalApp::new(service.clone(), config.clone()));
-    let (stop_portal, stopped) = tokio::sync::oneshot::channel::<()>();
-    let portal_server = tokio::spawn(portal_http::serve(listener, app, async move {
-        let _ = stopped.await;
-    }));
-    let mut browser = Browser::new(portal_addr);
-    browser.user_agent = USER_AGENT.to_owned();
-    let staff = portal_core::testkit::admin(
-        service
-            .store()
-            .portal(contact.portal_id)
-            .await
-            .unwrap()
-            .tenant_id,
-    );
-    let invite = service.invite_contact(&staff, contact.id).await.unwrap();
-    sign_in_over_http(&browser, &format!("/i/{}", invite.expose_secret()), || {
-        let email = mailer
-            .last_to(contact.email.as_str())
-            .expect("a verification email");
-        code_from_email(&email.text).expect("a code in the verification email")
-    })
-    .await;
-    let home = browser.get("/").await;
-    assert_eq!(home.status, 200, "home after sign-in: {}", home.body);
-    assert!(
-        home.body.contains(&portal.client_name),
-        "the home page is not the benchmarked portal's"
-    );
-    let cookie = ["portal_session", "portal_csrf"]
-        .iter()
-        .map(|name| {
-            let value = browser
-                .cookie(name)
-                .unwrap_or_else(|| panic!("no {name} cookie after sign-in"));
-            format!("{name}={value}")
-        })
-        .collect::<Vec<_>>()
-        .join("; ");
-    let body = Bytes::from(home.body.clone());
-    println!(
-        "home page: {} bytes, {} response headers",
-        body.len(),
-        home.headers.len()
-    );
+    // ----- the same on a fresh PostgreSQL database ---------------------------------------
+    let mut postgres = None;
+    if let Some(server) = &args.database_url {
+        let (url, db_name) = new_pg_database(server).await;
+        let pg_store = Arc::new(PostgresStore::connect(&url).await.unwrap());
+        println!("PostgreSQL database: {}", pg_store.database());
+        let target = Target::new("portal (PostgreSQL)", pg_store.clone()).await;
+        let (pg_portal, pg_contact) = target.seed().await;
+        if args.tasks > 0 {
+            let started = Instant::now();
+            match args.seed_via {
+                SeedVia::Sql => {
+                    // The background rows SQLite got, copied over: same ids, same text.
+                    let (path, url) = (db_path.clone(), url.clone());
+                    let bench_tenant = portal.tenant_id;
+                    let copied = tokio::task::spawn_blocking(move || {
+                        pg::copy_background(&path, &url, bench_tenant)
+                    })
+                    .await
+                    .unwrap();
+                    let elapsed = started.elapsed();
+                    println!(
+                        "portal (PostgreSQL): copied the background rows from SQLite ({}) with COPY \
+                         in {:.1?} ({:.0} tasks/s), database size {} MiB",
+                        copied
+                            .rows
+                            .iter()
+                            .map(|(t, n)| format!("{n} {t}"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        elapsed,
+                        args.tasks as f64 / elapsed.as_secs_f64(),
+                        copied.database_bytes >> 20
+                    );
+                }
+                SeedVia::Api => {
+                    let portals = seed_bulk_api(&target.service, args.tasks).await;
+                    let elapsed = started.elapsed();
+                    println!(
+                        "portal (PostgreSQL): seeded {} background tasks in {} portals via Api in {:.1?} ({:.0} tasks/s)",
+                        args.tasks,
+                        portals,
+                        elapsed,
+                        args.tasks as f64 / elapsed.as_secs_f64()
+                    );
+                }
+            }
+        }
+        let counts = {
+            let url = url.clone();
+            tokio::task::spawn_blocking(move || pg::table_counts(&url))
+                .await
+                .unwrap()
+        };
+        println!("PostgreSQL database: {counts}");
+        postgres = Some((target, pg_portal, pg_contact, pg_store, url, db_name));
+    }
 
-    // ----- the bare handler with the same bytes -----------------------------------------
+    // ----- the portal servers and a signed-in client each --------------------------------
+    let mut served = vec![sqlite.serve(&portal, &contact).await];
+    let mut pg_kept = None;
+    if let Some((target, pg_portal, pg_contact, pg_store, url, db_name)) = postgres {
+        served.push(target.serve(&pg_portal, &pg_contact).await);
+        pg_kept = Some((pg_store, url, db_name));
+    }
+
+    // ----- the bare handler with the SQLite portal's bytes -------------------------------
     let bare_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let bare_addr = bare_listener.local_addr().unwrap();
-    let mut headers = home.headers.clone();
+    let mut headers = served[0].headers.clone();
     for name in [DATE, CONTENT_LENGTH, CONNECTION, TRANSFER_ENCODING] {
         headers.remove(name);
     }
+    let bare_body = served[0].body.clone();
     let (stop_bare, bare_stopped) = tokio::sync::oneshot::channel::<()>();
     let bare_server = tokio::spawn(serve_bare(
         bare_listener,
         headers,
-        body.clone(),
+        bare_body.clone(),
         bare_stopped,
     ));
 
     // ----- load ------------------------------------------------------------------------
-    let targets = [("portal (SQLite)", portal_addr), ("bare hyper", bare_addr)];
+    // Each portal is checked against its own page (ids and names differ per store); the
+    // bare handler answers with the SQLite portal's bytes and cookie.
+    let mut targets: Vec<(&str, SocketAddr, String, usize)> = served
+        .iter()
+        .map(|s| (s.name, s.addr, s.cookie.clone(), s.body.len()))
+        .collect();
+    targets.push((
+        "bare hyper",
+        bare_addr,
+        served[0].cookie.clone(),
+        bare_body.len(),
+    ));
     let mut results = Vec::new();
-    for (name, addr) in targets {
+    for (name, addr, cookie, len) in targets {
         let cpu_before = process_cpu();
-        let mut stats = load(addr, &cookie, body.len(), &args).await;
+        let mut stats = load(addr, &cookie, len, &args).await;
         stats.cpu = process_cpu()
             .zip(cpu_before)
             .map(|(after, before)| after - before);
@@ -268,12 +461,12 @@ async fn main() {
     // ----- report ----------------------------------------------------------------------
     println!();
     println!(
-        "{:<16} {:>10} {:>8} {:>10} {:>10} {:>10} {:>12}",
+        "{:<20} {:>10} {:>8} {:>10} {:>10} {:>10} {:>12}",
         "target", "requests", "errors", "req/s", "p50", "p99", "CPU µs/req"
     );
     for (name, s) in &results {
         println!(
-            "{:<16} {:>10} {:>8} {:>10.0} {:>10} {:>10} {:>12}",
+            "{:<20} {:>10} {:>8} {:>10.0} {:>10} {:>10} {:>12}",
             name,
             s.ok,
             s.errors,
@@ -287,33 +480,56 @@ async fn main() {
     println!(
         "(CPU µs/req: user+system CPU time of this whole process, server and load generator, \
          over warm-up and run, divided by all requests answered: less sensitive than req/s \
-         to other load on the machine)"
+         to other load on the machine; the PostgreSQL server's own CPU is not in it)"
     );
-    let portal_rate = results[0].1.rate(args.duration);
-    let bare_rate = results[1].1.rate(args.duration);
-    println!(
-        "ratio portal/bare: {:.3} ({:.1}x slower)",
-        portal_rate / bare_rate,
-        bare_rate / portal_rate
-    );
-    if let (Some(p), Some(b)) = (
-        results[0].1.cpu_per_request(),
-        results[1].1.cpu_per_request(),
-    ) {
+    let (bare_name, bare) = results.last().unwrap();
+    let bare_rate = bare.rate(args.duration);
+    for (name, s) in &results[..results.len() - 1] {
+        let portal_rate = s.rate(args.duration);
         println!(
-            "CPU per request ratio bare/portal: {:.3} ({:.0} vs {:.0} µs)",
-            b / p,
-            p,
-            b
+            "ratio {name}/{bare_name}: {:.3} ({:.1}x slower)",
+            portal_rate / bare_rate,
+            bare_rate / portal_rate
         );
+        if let (Some(p), Some(b)) = (s.cpu_per_request(), bare.cpu_per_request()) {
+            println!(
+                "CPU per request ratio {bare_name}/{name}: {:.3} ({:.0} vs {:.0} µs)",
+                b / p,
+                p,
+                b
+            );
+        }
     }
-    let _ = stop_portal.send(());
     let _ = stop_bare.send(());
-    let _ = portal_server.await;
     let _ = bare_server.await;
-    drop(service);
+    let mut services = Vec::new();
+    for s in served {
+        let _ = s.stop.send(());
+        let _ = s.server.await;
+        services.push(s.service);
+    }
+    drop(services);
     drop(store);
-    println!("after the run: {}", table_counts(&db_path));
+    println!("after the run: SQLite {}", table_counts(&db_path));
+    if let Some((pg_store, url, db_name)) = pg_kept {
+        drop(pg_store);
+        let counts = {
+            let url = url.clone();
+            tokio::task::spawn_blocking(move || pg::table_counts(&url))
+                .await
+                .unwrap()
+        };
+        println!("after the run: PostgreSQL {counts}");
+        if args.keep_db {
+            println!("kept the PostgreSQL database: {url}");
+        } else {
+            // The server is shared and a million tasks take most of a GiB: drop it.
+            let server = args.database_url.clone().unwrap();
+            tokio::task::spawn_blocking(move || pg::drop_database(&server, &db_name))
+                .await
+                .unwrap();
+        }
+    }
     if args.keep_db {
         let kept = dir.keep();
         println!("kept the database in {}", kept.display());

@@ -21,7 +21,7 @@
 //! - The schema and the rows are the SQLite store's (same tables, columns and storage
 //!   forms), in PostgreSQL's types; versioned [`migrations`] run under an advisory lock,
 //!   so nodes starting together apply each exactly once.
-//! - Every store method is one transaction ([`tx`](crate::tx)): writes at
+//! - Every store method is one transaction: writes at
 //!   `SERIALIZABLE`, run again when PostgreSQL reports a conflict with a concurrent
 //!   unit (invisible to the caller); reads at `REPEATABLE READ READ ONLY`. The rules are
 //!   `portal_core`'s: a unit loads, calls the core's decision, and writes.

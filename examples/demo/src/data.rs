@@ -38,16 +38,7 @@ impl DataDir {
     /// Creates the folder if needed and locks it. `Conflict` if another `portal-demo`
     /// process holds it.
     pub fn lock(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|e| io("cannot create the data folder", dir, e))?;
-        let root =
-            std::fs::canonicalize(dir).map_err(|e| io("cannot resolve the data folder", dir, e))?;
-        let path = root.join(LOCK);
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| io("cannot open the lock file", &path, e))?;
+        let (root, path, file) = lock_file(dir)?;
         match file.try_lock() {
             Ok(()) => Ok(Self { root, _lock: file }),
             Err(std::fs::TryLockError::WouldBlock) => Err(Error::conflict(format!(
@@ -64,16 +55,7 @@ impl DataDir {
     /// file, API keys, files, outbox), while a single-node server or `rotate-keys`,
     /// which need it alone, are kept out. `Conflict` if one of those holds it.
     pub fn lock_shared(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|e| io("cannot create the data folder", dir, e))?;
-        let root =
-            std::fs::canonicalize(dir).map_err(|e| io("cannot resolve the data folder", dir, e))?;
-        let path = root.join(LOCK);
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| io("cannot open the lock file", &path, e))?;
+        let (root, path, file) = lock_file(dir)?;
         match file.try_lock_shared() {
             Ok(()) => Ok(Self { root, _lock: file }),
             Err(std::fs::TryLockError::WouldBlock) => Err(Error::conflict(format!(
@@ -172,6 +154,22 @@ impl DataDir {
         write().map_err(|e| io("cannot write the server secret", &path, e))?;
         Ok(secret)
     }
+}
+
+/// Creates the folder if needed and opens its lock file (not locked yet): the folder's
+/// absolute path, the lock file's path, the file.
+fn lock_file(dir: &Path) -> Result<(PathBuf, PathBuf, File)> {
+    std::fs::create_dir_all(dir).map_err(|e| io("cannot create the data folder", dir, e))?;
+    let root =
+        std::fs::canonicalize(dir).map_err(|e| io("cannot resolve the data folder", dir, e))?;
+    let path = root.join(LOCK);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| io("cannot open the lock file", &path, e))?;
+    Ok((root, path, file))
 }
 
 /// An I/O failure on the data folder, with the OS's reason and what to do about it.

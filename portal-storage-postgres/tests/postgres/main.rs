@@ -134,3 +134,35 @@ async fn fresh_store() -> Option<(Database, Arc<dyn Store>)> {
     let store: Arc<dyn Store> = store;
     Some((db, store))
 }
+
+/// A phase "Documents" with a document upload task asking for one network diagram
+/// (`diagram`), added through `h` as `staff`.
+async fn document_task(
+    h: &portal_core::testkit::TestService,
+    staff: &portal_core::StaffContext,
+    portal: portal_core::PortalId,
+) -> portal_core::model::Task {
+    use portal_core::model::{RequestedDocument, Side, TaskKind};
+    let phase = h
+        .service
+        .add_phase(staff, portal, "Documents")
+        .await
+        .unwrap();
+    h.service
+        .add_task(
+            staff,
+            portal,
+            phase.id,
+            portal_core::TaskSpec {
+                title: "Network documentation".into(),
+                description: "Please upload it.".into(),
+                assignee: Side::Client,
+                kind: TaskKind::DocumentUpload {
+                    documents: vec![RequestedDocument::new("diagram", "Network diagram")],
+                },
+                due_date: None,
+            },
+        )
+        .await
+        .unwrap()
+}

@@ -309,7 +309,6 @@ async fn a_file_uploaded_on_one_node_downloads_on_the_other() {
     use futures_util::TryStreamExt as _;
     use portal_blob_s3::{S3BlobStore, S3Config};
     use portal_core::blob::stream_of;
-    use portal_core::model::RequestedDocument;
 
     let Some(s3) = std::env::var("PORTAL_TEST_S3_URL")
         .ok()
@@ -355,29 +354,7 @@ async fn a_file_uploaded_on_one_node_downloads_on_the_other() {
         staff,
         ..
     } = a.seed_portal().await.unwrap();
-    let phase = a
-        .service
-        .add_phase(&staff, portal.id, "Documents")
-        .await
-        .unwrap();
-    let task = a
-        .service
-        .add_task(
-            &staff,
-            portal.id,
-            phase.id,
-            TaskSpec {
-                title: "Network documentation".into(),
-                description: "Please upload it.".into(),
-                assignee: Side::Client,
-                kind: TaskKind::DocumentUpload {
-                    documents: vec![RequestedDocument::new("diagram", "Network diagram")],
-                },
-                due_date: None,
-            },
-        )
-        .await
-        .unwrap();
+    let task = crate::document_task(&a, &staff, portal.id).await;
     let (session, ctx_a) = a.sign_in(&contact).await.unwrap();
     // Large enough for two multipart parts of 5 MiB and a remainder.
     // Text, so the type check by content accepts it.

@@ -182,9 +182,9 @@ async fn no_file_content_or_clear_key_reaches_the_database() {
     use bytes::Bytes;
     use portal_core::blob::keyring::{KeyId, KeyProvider, Keyring};
     use portal_core::blob::stream_of;
-    use portal_core::model::{RequestedDocument, Side, TaskKind};
+
+    use portal_core::SeededRandom;
     use portal_core::workflow::documents::Verdict;
-    use portal_core::{SeededRandom, TaskSpec};
 
     let Some((url, db)) = own_store().await else {
         return;
@@ -218,29 +218,7 @@ async fn no_file_content_or_clear_key_reaches_the_database() {
         staff,
         ..
     } = h.seed_portal().await.unwrap();
-    let phase = h
-        .service
-        .add_phase(&staff, portal.id, "Documents")
-        .await
-        .unwrap();
-    let task = h
-        .service
-        .add_task(
-            &staff,
-            portal.id,
-            phase.id,
-            TaskSpec {
-                title: "Network documentation".into(),
-                description: "Please upload it.".into(),
-                assignee: Side::Client,
-                kind: TaskKind::DocumentUpload {
-                    documents: vec![RequestedDocument::new("diagram", "Network diagram")],
-                },
-                due_date: None,
-            },
-        )
-        .await
-        .unwrap();
+    let task = crate::document_task(&h, &staff, portal.id).await;
     let (_session, ctx) = h.sign_in(&contact).await.unwrap();
     let marker = "CONFIDENTIAL core switch password is hunter2-7f3a9c";
     let content: String = (0..200).map(|i| format!("{marker} line {i}\n")).collect();

@@ -12,9 +12,10 @@ pg_dir=""
 pg_bin=""
 pg_user=""
 
-# as_pg_user CMD...: runs CMD as the server's user (itself when not root).
+# as_pg_user CMD...: runs CMD as the server's user (itself when not root), from /,
+# since that user may not enter the checkout's owner-only folder.
 as_pg_user() {
-    if [[ $EUID -eq 0 ]]; then runuser -u "$pg_user" -- "$@"; else "$@"; fi
+    if [[ $EUID -eq 0 ]]; then (cd / && runuser -u "$pg_user" -- "$@"); else "$@"; fi
 }
 
 start_postgres() {

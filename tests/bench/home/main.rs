@@ -521,7 +521,8 @@ async fn main() {
         };
         println!("after the run: PostgreSQL {counts}");
         if args.keep_db {
-            println!("kept the PostgreSQL database: {url}");
+            // The database's name, not its URL: the URL may carry a password.
+            println!("kept the PostgreSQL database {db_name}");
         } else {
             // The server is shared and a million tasks take most of a GiB: drop it.
             let server = args.database_url.clone().unwrap();

@@ -306,13 +306,18 @@ async fn main() {
         None => vec![Arc::new(SqliteStore::open(&db_path).await.unwrap())],
         Some(server) => {
             let url = new_database(server).await;
-            println!("two nodes on PostgreSQL {url}, requests alternating between them");
             let mut stores: Vec<Arc<dyn Store>> = Vec::new();
             for _ in 0..2 {
                 let node = Arc::new(PostgresStore::connect(&url).await.unwrap());
                 pg_nodes.push(node.clone());
                 stores.push(node);
             }
+            // The store's own name for the database: host, port and name, never the
+            // URL's password.
+            println!(
+                "two nodes on PostgreSQL {}, requests alternating between them",
+                pg_nodes[0].database()
+            );
             stores
         }
     };

@@ -457,6 +457,10 @@ pub struct NewSession {
     pub created_at: DateTime<Utc>,
     /// Last instant at which it is valid unless refreshed.
     pub expires_at: DateTime<Utc>,
+    /// The user agent of the request that signed in, as
+    /// [`rules::session_user_agent`](crate::access::rules::session_user_agent) keeps
+    /// it: the session's first "last seen".
+    pub user_agent: Option<String>,
 }
 
 /// One live session of a contact, as their settings page lists it (never its token).
@@ -467,7 +471,8 @@ pub struct SessionSummary {
     pub token_hash: TokenHash,
     /// When the contact signed in.
     pub created_at: DateTime<Utc>,
-    /// The last request it authenticated (its creation before any).
+    /// The last request noted with it (its sign-in before any): a session is noted
+    /// at most once per refresh interval, so this is exact to within that interval.
     pub last_seen_at: DateTime<Utc>,
     /// The user agent of that last request, as
     /// [`rules::session_user_agent`](crate::access::rules::session_user_agent) keeps it.
@@ -785,8 +790,10 @@ pub struct AccessLogEntry {
 /// - **Sessions.** `authenticate` is `NotFound(Session)` for an unknown hash, then
 ///   applies [`rules::judge_session`](crate::access::rules::judge_session) with the
 ///   session's own revocation and its contact's (`Revoked(Session)`; ended or expired:
-///   `Expired(Session)`), writes the refresh it asks for, and appends a
-///   `PortalRequest` access entry, all in one unit; a refused call writes nothing.
+///   `Expired(Session)`), writes the note it asks for (the request as the session's
+///   last seen, and the slide if any) and nothing else to the session, so a session
+///   is written at most once per `refresh_after` however busy its client, and appends
+///   a `PortalRequest` access entry, all in one unit; a refused call writes nothing.
 ///   `end_session` keeps `now` as the end time (the first one stays); an unknown
 ///   session is not an error.
 /// - **Revocation.** `revoke_contact` marks the contact revoked at `now` (the first
@@ -938,8 +945,9 @@ pub trait AccessStore: Send + Sync + 'static {
     /// # Contract
     /// Only `contact`'s sessions, only live ones (an ended, revoked or expired
     /// session is not listed); `last_seen_at` and `user_agent` are those of the last
-    /// successful [`Self::authenticate`] of the session (creation time and `None`
-    /// before any). An unknown contact has none (empty list).
+    /// [`Self::authenticate`] of the session that wrote its note (before any: the
+    /// creation time and [`NewSession::user_agent`]). An unknown contact has none
+    /// (empty list).
     async fn contact_sessions(
         &self,
         contact: ContactId,

@@ -113,6 +113,9 @@ enum Breakage {
     UnlockedUpdate,
     /// `authenticate` refreshes the session on every request (`refresh_after` 0).
     RefreshesAlways,
+    /// `authenticate` notes every request with the session (its time and user agent),
+    /// a session write per request; the sliding refresh keeps its interval.
+    NotesEveryRequest,
     /// `start_verification` reads the count, pauses, then starts with no limit: a
     /// check-then-act race lets concurrent starts through the limit.
     UnlockedStart,
@@ -538,6 +541,9 @@ struct Shadow {
     unsubscribed: HashMap<ContactId, DateTime<Utc>>,
     /// Contact → its visits (`Verified`, `PortalRequest`) in the order written.
     visits: HashMap<ContactId, Vec<DateTime<Utc>>>,
+    /// Session → the latest request it authenticated, as [`Breakage::NotesEveryRequest`]
+    /// reports it.
+    seen: HashMap<TokenHash, (DateTime<Utc>, Option<String>)>,
     /// Comments of deleted tasks that a store forgot to delete.
     orphan_comments: HashMap<TaskId, Vec<Comment>>,
     /// Template → its tenant.
@@ -1561,6 +1567,17 @@ impl AccessStore for Broken {
         } else {
             *policy
         };
+        if self.is(Breakage::NotesEveryRequest) {
+            let r = self
+                .inner
+                .authenticate(session, now, &policy, request)
+                .await;
+            if r.is_ok() {
+                let ua = rules::session_user_agent(request.user_agent.as_deref());
+                self.shadow().seen.insert(*session, (now, ua));
+            }
+            return r;
+        }
         match self
             .inner
             .authenticate(session, now, &policy, request)
@@ -1613,7 +1630,18 @@ impl AccessStore for Broken {
         contact: ContactId,
         now: DateTime<Utc>,
     ) -> Result<Vec<portal_core::store::SessionSummary>> {
-        self.inner.contact_sessions(contact, now).await
+        let mut listed = self.inner.contact_sessions(contact, now).await?;
+        if self.is(Breakage::NotesEveryRequest) {
+            let shadow = self.shadow();
+            for s in &mut listed {
+                if let Some((at, ua)) = shadow.seen.get(&s.token_hash) {
+                    s.last_seen_at = *at;
+                    s.user_agent.clone_from(ua);
+                }
+            }
+            listed.sort_by_key(|s| std::cmp::Reverse(s.last_seen_at));
+        }
+        Ok(listed)
     }
 
     async fn end_other_sessions(
@@ -2607,6 +2635,8 @@ caught! {
         RefreshesAlways => ref session_slides;
     refresh_on_every_request_is_caught_by_session_expiry_boundary:
         RefreshesAlways => ref session_expiry_boundary;
+    noting_every_request_is_caught_by_session_noted_once_per_interval:
+        NotesEveryRequest => ref session_noted_once_per_interval;
     unlocked_start_is_caught_by_concurrent_verification_starts:
         UnlockedStart => arc concurrent_verification_starts;
     optimistic_redeem_is_caught_by_concurrent_wrong_codes:

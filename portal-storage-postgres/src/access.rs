@@ -279,13 +279,15 @@ fn create_session(
         return Err(Error::conflict("a session with this token already exists"));
     }
     tx.execute(
-        "INSERT INTO sessions (token_hash, contact_id, created_at, refreshed_at, expires_at)
-         VALUES ($1, $2, $3, $3, $4)",
+        "INSERT INTO sessions (token_hash, contact_id, created_at, refreshed_at, expires_at,
+                               last_seen_at, user_agent)
+         VALUES ($1, $2, $3, $3, $4, $3, $5)",
         &[
             &&session.token_hash.as_bytes()[..],
             &&target.contact.id.as_bytes()[..],
             &micros(session.created_at),
             &micros(session.expires_at),
+            &session.user_agent,
         ],
     )
     .db("creating a session")?;
@@ -330,7 +332,7 @@ fn load_session(tx: &mut Tx<'_>, token: &TokenHash, now: DateTime<Utc>) -> Resul
         .query_opt(
             concat!(
                 "SELECT s.created_at, s.refreshed_at, s.expires_at, s.revoked_at, s.ended_at,
-                        p.tenant_id, p.status, ",
+                        p.tenant_id, p.status, coalesce(s.last_seen_at, s.refreshed_at), ",
                 contact_cols!(),
                 " FROM sessions s
                    JOIN contacts c ON c.id = s.contact_id
@@ -344,11 +346,12 @@ fn load_session(tx: &mut Tx<'_>, token: &TokenHash, now: DateTime<Utc>) -> Resul
             entity: Entity::Session,
         })?;
     let expires_at = codec::time(&row, 2)?;
-    let contact = codec::contact_at(&row, 7)?;
+    let contact = codec::contact_at(&row, 8)?;
     Ok(SessionRow {
         state: SessionState {
             created_at: codec::time(&row, 0)?,
             refreshed_at: codec::time(&row, 1)?,
+            last_seen_at: codec::time(&row, 7)?,
             expires_at,
             revoked: is_set(&row, 3)?,
             contact_revoked: rules::contact_revoked_at(&contact, now),
@@ -950,8 +953,9 @@ impl AccessStore for PostgresStore {
 
     /// Every request reads the session, its contact and portal as committed now (no
     /// cache: a revocation through any node holds on the next request), judges it by
-    /// `rules::judge_session`, and only then slides it, notes the request and logs the
-    /// access, all in one unit: a refused request writes nothing.
+    /// `rules::judge_session`, and only then notes the request and slides it (when the
+    /// rule says one is due: at most once per refresh interval) and logs the access,
+    /// all in one unit: a refused request writes nothing.
     async fn authenticate(
         &self,
         session: &TokenHash,
@@ -963,27 +967,27 @@ impl AccessStore for PostgresStore {
         let written = self
             .write(move |tx| {
                 let mut s = load_session(tx, &token, now)?;
-                if let Some(refresh) = rules::judge_session(&s.state, now, &policy)? {
+                // At most one session write per refresh interval (the rule decides).
+                if let Some(note) = rules::judge_session(&s.state, now, &policy)? {
                     tx.execute(
-                        "UPDATE sessions SET refreshed_at = $1, expires_at = $2 WHERE token_hash = $3",
+                        "UPDATE sessions
+                            SET last_seen_at = $1, user_agent = $2,
+                                refreshed_at = coalesce($3, refreshed_at),
+                                expires_at = coalesce($4, expires_at)
+                          WHERE token_hash = $5",
                         &[
-                            &micros(refresh.refreshed_at),
-                            &micros(refresh.expires_at),
+                            &micros(note.seen_at),
+                            &rules::session_user_agent(request.user_agent.as_deref()),
+                            &note.refresh.map(|r| micros(r.refreshed_at)),
+                            &note.refresh.map(|r| micros(r.expires_at)),
                             &&token.as_bytes()[..],
                         ],
                     )
-                    .db("refreshing a session")?;
-                    s.ctx.session_expires_at = refresh.expires_at;
+                    .db("noting a session's request")?;
+                    if let Some(refresh) = note.refresh {
+                        s.ctx.session_expires_at = refresh.expires_at;
+                    }
                 }
-                tx.execute(
-                    "UPDATE sessions SET last_seen_at = $1, user_agent = $2 WHERE token_hash = $3",
-                    &[
-                        &micros(now),
-                        &rules::session_user_agent(request.user_agent.as_deref()),
-                        &&token.as_bytes()[..],
-                    ],
-                )
-                .db("noting a session's last request")?;
                 append_access(
                     tx,
                     &AccessLogEntry {
@@ -1052,6 +1056,7 @@ impl AccessStore for PostgresStore {
                 let state = SessionState {
                     created_at: codec::time(row, 1)?,
                     refreshed_at: codec::time(row, 2)?,
+                    last_seen_at: codec::time(row, 7)?,
                     expires_at: codec::time(row, 3)?,
                     revoked: is_set(row, 4)?,
                     ended: is_set(row, 5)?,

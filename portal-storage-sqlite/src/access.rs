@@ -323,15 +323,17 @@ fn create_session(
         return Err(Error::conflict("a session with this token already exists"));
     }
     conn.prepare_cached(
-        "INSERT INTO sessions (token_hash, contact_id, created_at, refreshed_at, expires_at)
-         VALUES (?1, ?2, ?3, ?3, ?4)",
+        "INSERT INTO sessions (token_hash, contact_id, created_at, refreshed_at, expires_at,
+                               last_seen_at, user_agent)
+         VALUES (?1, ?2, ?3, ?3, ?4, ?3, ?5)",
     )
     .and_then(|mut s| {
         s.execute(params![
             &session.token_hash.as_bytes()[..],
             &target.contact.id.as_bytes()[..],
             micros(session.created_at),
-            micros(session.expires_at)
+            micros(session.expires_at),
+            session.user_agent
         ])
     })
     .db("creating a session")?;
@@ -382,7 +384,7 @@ fn load_session(conn: &Connection, token: &TokenHash, now: DateTime<Utc>) -> Res
     let mut stmt = conn
         .prepare_cached(concat!(
             "SELECT s.created_at, s.refreshed_at, s.expires_at, s.revoked_at, s.ended_at,
-                    p.tenant_id, p.status, ",
+                    p.tenant_id, p.status, coalesce(s.last_seen_at, s.refreshed_at), ",
             contact_cols!(),
             " FROM sessions s
                JOIN contacts c ON c.id = s.contact_id
@@ -392,11 +394,12 @@ fn load_session(conn: &Connection, token: &TokenHash, now: DateTime<Utc>) -> Res
         .db("reading a session")?;
     stmt.query_row([&token.as_bytes()[..]], |row| {
         let expires_at = codec::time(row, 2)?;
-        let contact = codec::contact_at(row, 7)?;
+        let contact = codec::contact_at(row, 8)?;
         Ok(SessionRow {
             state: SessionState {
                 created_at: codec::time(row, 0)?,
                 refreshed_at: codec::time(row, 1)?,
+                last_seen_at: codec::time(row, 7)?,
                 expires_at,
                 revoked: row.get::<_, Option<i64>>(3)?.is_some(),
                 contact_revoked: rules::contact_revoked_at(&contact, now),
@@ -1028,31 +1031,29 @@ impl AccessStore for SqliteStore {
         let written = self
             .write(move |conn| {
                 let mut s = load_session(conn, &token, now)?;
-                if let Some(refresh) = rules::judge_session(&s.state, now, &policy)? {
+                // At most one session write per refresh interval (the rule decides).
+                if let Some(note) = rules::judge_session(&s.state, now, &policy)? {
                     conn.prepare_cached(
-                    "UPDATE sessions SET refreshed_at = ?1, expires_at = ?2 WHERE token_hash = ?3",
-                )
-                .and_then(|mut st| {
-                    st.execute(params![
-                        micros(refresh.refreshed_at),
-                        micros(refresh.expires_at),
-                        &token.as_bytes()[..]
-                    ])
-                })
-                .db("refreshing a session")?;
-                    s.ctx.session_expires_at = refresh.expires_at;
+                        "UPDATE sessions
+                            SET last_seen_at = ?1, user_agent = ?2,
+                                refreshed_at = coalesce(?3, refreshed_at),
+                                expires_at = coalesce(?4, expires_at)
+                          WHERE token_hash = ?5",
+                    )
+                    .and_then(|mut st| {
+                        st.execute(params![
+                            micros(note.seen_at),
+                            rules::session_user_agent(request.user_agent.as_deref()),
+                            note.refresh.map(|r| micros(r.refreshed_at)),
+                            note.refresh.map(|r| micros(r.expires_at)),
+                            &token.as_bytes()[..]
+                        ])
+                    })
+                    .db("noting a session's request")?;
+                    if let Some(refresh) = note.refresh {
+                        s.ctx.session_expires_at = refresh.expires_at;
+                    }
                 }
-                conn.prepare_cached(
-                    "UPDATE sessions SET last_seen_at = ?1, user_agent = ?2 WHERE token_hash = ?3",
-                )
-                .and_then(|mut st| {
-                    st.execute(params![
-                        micros(now),
-                        rules::session_user_agent(request.user_agent.as_deref()),
-                        &token.as_bytes()[..]
-                    ])
-                })
-                .db("noting a session's last request")?;
                 append_access(
                     conn,
                     &AccessLogEntry {
@@ -1120,6 +1121,7 @@ impl AccessStore for SqliteStore {
                     let state = SessionState {
                         created_at: codec::time(row, 1)?,
                         refreshed_at: codec::time(row, 2)?,
+                        last_seen_at: codec::time(row, 7)?,
                         expires_at: codec::time(row, 3)?,
                         revoked: row.get::<_, Option<i64>>(4)?.is_some(),
                         ended: row.get::<_, Option<i64>>(5)?.is_some(),

@@ -328,6 +328,9 @@ pub struct SessionState {
     pub created_at: DateTime<Utc>,
     /// When it was last refreshed (creation counts).
     pub refreshed_at: DateTime<Utc>,
+    /// The request last noted with it (creation counts; a store that has no such time
+    /// for an older session gives `refreshed_at`).
+    pub last_seen_at: DateTime<Utc>,
     /// Last instant at which it is valid.
     pub expires_at: DateTime<Utc>,
     /// Whether the MSP revoked this session.
@@ -372,13 +375,29 @@ pub struct Refresh {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Judges a session at `now`: `Ok(Some(refresh))` when it is valid and due for a
-/// sliding refresh, `Ok(None)` when valid and not due, an error otherwise.
+/// What an authenticated request writes back to its session, in one write: the
+/// request as the session's last seen (its time, and its user agent through
+/// [`session_user_agent`]), and the sliding refresh when it moves the expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionNote {
+    /// New `last_seen_at`.
+    pub seen_at: DateTime<Utc>,
+    /// The slide, unless the expiry would not move (the absolute cap reached).
+    pub refresh: Option<Refresh>,
+}
+
+/// Judges a session at `now`: an error when it may not be used; otherwise
+/// `Ok(Some(note))` when it is due for a write, `Ok(None)` when not.
+///
+/// A session is written at most once per `policy.refresh_after` (the last write,
+/// noted or sliding, counts), so an active client costs a session write every few
+/// minutes, not one per request: the settings page's "last seen" is exact to within
+/// that interval, and the sliding expiry moves in steps of it.
 pub fn judge_session(
     s: &SessionState,
     now: DateTime<Utc>,
     policy: &SessionPolicy,
-) -> Result<Option<Refresh>> {
+) -> Result<Option<SessionNote>> {
     if s.revoked || s.contact_revoked {
         return Err(Error::Revoked {
             entity: Entity::Session,
@@ -389,16 +408,16 @@ pub fn judge_session(
             entity: Entity::Session,
         });
     }
-    if now - s.refreshed_at < policy.refresh_after {
+    if now - s.refreshed_at.max(s.last_seen_at) < policy.refresh_after {
         return Ok(None);
     }
     let expires_at = session_expiry(s.created_at, now, policy);
-    if expires_at <= s.expires_at {
-        return Ok(None);
-    }
-    Ok(Some(Refresh {
-        refreshed_at: now,
-        expires_at,
+    Ok(Some(SessionNote {
+        seen_at: now,
+        refresh: (expires_at > s.expires_at).then_some(Refresh {
+            refreshed_at: now,
+            expires_at,
+        }),
     }))
 }
 
@@ -560,6 +579,7 @@ mod tests {
         let s = SessionState {
             created_at: t0(),
             refreshed_at: t0(),
+            last_seen_at: t0(),
             expires_at: t0() + policy.ttl,
             revoked: false,
             contact_revoked: false,
@@ -572,10 +592,23 @@ mod tests {
         let due = t0() + TimeDelta::minutes(5);
         assert_eq!(
             judge_session(&s, due, &policy).unwrap(),
-            Some(Refresh {
-                refreshed_at: due,
-                expires_at: due + policy.ttl
+            Some(SessionNote {
+                seen_at: due,
+                refresh: Some(Refresh {
+                    refreshed_at: due,
+                    expires_at: due + policy.ttl
+                })
             })
+        );
+        // A request noted since counts as the last write: nothing is due until one
+        // interval after it.
+        let noted = SessionState {
+            last_seen_at: due,
+            ..s
+        };
+        assert_eq!(
+            judge_session(&noted, due + TimeDelta::minutes(4), &policy).unwrap(),
+            None
         );
         assert!(judge_session(&s, s.expires_at, &policy).is_ok());
         assert!(matches!(
@@ -589,13 +622,17 @@ mod tests {
         let late = t0() + TimeDelta::hours(20);
         let s2 = SessionState {
             refreshed_at: t0() + TimeDelta::hours(10),
+            last_seen_at: t0() + TimeDelta::hours(10),
             expires_at: t0() + TimeDelta::hours(30),
             ..s
         };
         assert_eq!(
             judge_session(&s2, late, &capped).unwrap(),
-            None,
-            "cap reached: no further slide"
+            Some(SessionNote {
+                seen_at: late,
+                refresh: None
+            }),
+            "cap reached: the request is noted, the expiry does not slide"
         );
         assert!(matches!(
             judge_session(&SessionState { revoked: true, ..s }, t0(), &policy),

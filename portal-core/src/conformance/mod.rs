@@ -180,8 +180,8 @@ pub use retention::{prune_access_log_batches, prune_access_log_boundary};
 pub use rotation::sealed_key_rotation;
 pub use sessions::{
     access_log, contact_time_zone_kept, end_session, portal_status_reaches_sessions,
-    revoke_contact, session_absolute_cap, session_expiry_boundary, session_slides,
-    sign_out_other_sessions,
+    revoke_contact, session_absolute_cap, session_expiry_boundary, session_noted_once_per_interval,
+    session_slides, sign_out_other_sessions,
 };
 pub use signatures::{
     signature_document_attached, signature_submitted_once, signatures_found_by_document,
@@ -268,6 +268,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     // Sessions, revocation and the access log.
     session_expiry_boundary(s).await;
     session_slides(s).await;
+    session_noted_once_per_interval(s).await;
     session_absolute_cap(s).await;
     end_session(s).await;
     sign_out_other_sessions(s).await;
@@ -412,7 +413,8 @@ macro_rules! conformance_tests {
             verification_limit_per_contact, code_redeem_creates_session,
             issue_code_replaces_code_and_link, code_limit, wrong_code_attempts,
             code_expiry_boundary, magic_link_expiry_boundary, magic_link_read_then_redeem_once,
-            session_expiry_boundary, session_slides, session_absolute_cap, end_session,
+            session_expiry_boundary, session_slides, session_noted_once_per_interval,
+            session_absolute_cap, end_session,
             sign_out_other_sessions, contact_time_zone_kept, revoke_contact, access_log, portal_status_reaches_sessions,
             update_task_applies_with_activity, update_task_refusal_writes_nothing,
             update_task_keeps_immutable_fields, workflow_portal_scoping,

@@ -3,8 +3,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::support::{
-    MAX_WRONG, another_contact, assert_err, contact_id, hours, invite, limits, mins, new_code,
-    new_session, no_slide, secs, session_ttl, signed_in, start, t0, token, world,
+    MAX_WRONG, SIGN_IN_BROWSER, another_contact, assert_err, contact_id, hours, invite, limits,
+    mins, new_code, new_session, no_slide, secs, session_ttl, signed_in, start, t0, token, world,
 };
 use crate::access::SessionPolicy;
 use crate::error::{Entity, Error};
@@ -99,6 +99,75 @@ pub async fn session_slides(store: &dyn Store) {
             entity: Entity::Session
         }
     );
+}
+
+/// A session is written at most once per refresh interval, however many requests it
+/// authenticates: the request noted with it (`contact_sessions`' last seen time and
+/// user agent) is the one that made the last due write, not the latest request; the
+/// first request one interval after that write is noted, and every request is still
+/// in the access log.
+pub async fn session_noted_once_per_interval(store: &dyn Store) {
+    let w = world(store).await;
+    let policy = SessionPolicy {
+        ttl: session_ttl(),
+        refresh_after: mins(5),
+        absolute_max: None,
+    };
+    let (session, _) = signed_in(store, w.contact.id, t0()).await;
+    let from = |ua: &str| RequestInfo::new(None, Some(ua), None);
+    let noted = || async {
+        let listed = store
+            .contact_sessions(w.contact.id, t0() + mins(9))
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1);
+        (listed[0].last_seen_at, listed[0].user_agent.clone())
+    };
+    store
+        .authenticate(&session, t0() + mins(1), &policy, &from("First"))
+        .await
+        .unwrap();
+    assert_eq!(
+        noted().await,
+        (t0(), Some(SIGN_IN_BROWSER.to_owned())),
+        "one minute after sign-in: nothing written to the session (the sign-in is its \
+         last seen)"
+    );
+    store
+        .authenticate(&session, t0() + mins(6), &policy, &from("Second"))
+        .await
+        .unwrap();
+    assert_eq!(
+        noted().await,
+        (t0() + mins(6), Some("Second".to_owned())),
+        "an interval after sign-in: the request is noted"
+    );
+    for (at, ua) in [(mins(7), "Third"), (mins(10), "Fourth")] {
+        store
+            .authenticate(&session, t0() + at, &policy, &from(ua))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        noted().await,
+        (t0() + mins(6), Some("Second".to_owned())),
+        "within an interval of the last write: nothing written"
+    );
+    store
+        .authenticate(&session, t0() + mins(11), &policy, &from("Fifth"))
+        .await
+        .unwrap();
+    assert_eq!(
+        noted().await,
+        (t0() + mins(11), Some("Fifth".to_owned())),
+        "an interval after the last write: noted again"
+    );
+    let logged = store.access_log(w.portal.id, 100).await.unwrap();
+    let requests = logged
+        .iter()
+        .filter(|e| e.event == AccessEvent::PortalRequest)
+        .count();
+    assert_eq!(requests, 5, "every request is in the access log");
 }
 
 /// The absolute cap: refreshes never move a session past `created_at + absolute_max`,
@@ -454,17 +523,18 @@ pub async fn sign_out_other_sessions(store: &dyn Store) {
     let bob = another_contact(store, &w, "bob@client.example").await;
     let (bobs, _) = signed_in(store, bob.id, t0()).await;
     let from = |ua: &str| RequestInfo::new(None, Some(ua), None);
+    // Due for a write a minute after sign-in: these requests are noted.
+    let noting = SessionPolicy {
+        ttl: session_ttl(),
+        refresh_after: mins(1),
+        absolute_max: None,
+    };
     store
-        .authenticate(&phone, t0() + mins(2), &no_slide(), &from("Phone browser"))
+        .authenticate(&phone, t0() + mins(2), &noting, &from("Phone browser"))
         .await
         .unwrap();
     store
-        .authenticate(
-            &laptop,
-            t0() + mins(3),
-            &no_slide(),
-            &from("Laptop browser"),
-        )
+        .authenticate(&laptop, t0() + mins(3), &noting, &from("Laptop browser"))
         .await
         .unwrap();
 

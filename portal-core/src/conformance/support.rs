@@ -286,12 +286,17 @@ pub(crate) fn new_code(at: DateTime<Utc>) -> NewCode {
     }
 }
 
-/// A new session created at `at`, lasting [`session_ttl`].
+/// The user agent every session of [`new_session`] signs in with.
+pub(crate) const SIGN_IN_BROWSER: &str = "Sign-in browser";
+
+/// A new session created at `at`, lasting [`session_ttl`], signed in from
+/// [`SIGN_IN_BROWSER`].
 pub(crate) fn new_session(at: DateTime<Utc>) -> NewSession {
     NewSession {
         token_hash: token(),
         created_at: at,
         expires_at: at + session_ttl(),
+        user_agent: Some(SIGN_IN_BROWSER.to_owned()),
     }
 }
 

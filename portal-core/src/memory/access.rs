@@ -226,7 +226,7 @@ impl State {
                 revoked_at: None,
                 ended_at: None,
                 last_seen_at: session.created_at,
-                user_agent: None,
+                user_agent: session.user_agent.clone(),
             },
         );
         self.contact_sessions
@@ -673,14 +673,15 @@ impl AccessStore for MemoryStore {
                 .ok_or_else(|| not_found(Entity::Session))?;
             let target = st.target(rec.contact)?;
             let state = rec.state(rules::contact_revoked_at(&target.contact, now));
-            let refresh = rules::judge_session(&state, now, policy)?;
+            let note = rules::judge_session(&state, now, policy)?;
+            let refresh = note.and_then(|n| n.refresh);
             let expires_at = refresh.map_or(state.expires_at, |r| r.expires_at);
-            if let Some(rec) = st.sessions.get_mut(session) {
-                if let Some(r) = refresh {
+            if let (Some(note), Some(rec)) = (note, st.sessions.get_mut(session)) {
+                if let Some(r) = note.refresh {
                     rec.refreshed_at = r.refreshed_at;
                     rec.expires_at = r.expires_at;
                 }
-                rec.last_seen_at = now;
+                rec.last_seen_at = note.seen_at;
                 rec.user_agent = rules::session_user_agent(request.user_agent.as_deref());
             }
             let ctx = ClientContext::new(&target, expires_at);

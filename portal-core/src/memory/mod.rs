@@ -530,6 +530,7 @@ impl SessionRec {
         SessionState {
             created_at: self.created_at,
             refreshed_at: self.refreshed_at,
+            last_seen_at: self.last_seen_at,
             expires_at: self.expires_at,
             revoked: self.revoked_at.is_some(),
             contact_revoked,

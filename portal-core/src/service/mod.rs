@@ -881,7 +881,7 @@ impl PortalService {
         let current = self.verification(verification).await?;
         open_to_clients(current.target.portal.status)?;
         let presented = self.inner.secret.code_hash(&verification.hash(), &code);
-        let (token, session) = self.new_session();
+        let (token, session) = self.new_session(request);
         let redeemed = self
             .inner
             .store
@@ -980,7 +980,7 @@ impl PortalService {
         request: &RequestInfo,
     ) -> Result<(SessionToken, ClientContext)> {
         self.magic_link(magic).await?;
-        let (token, session) = self.new_session();
+        let (token, session) = self.new_session(request);
         let ctx = self
             .inner
             .store
@@ -1107,7 +1107,7 @@ impl PortalService {
         (code, magic, new_code)
     }
 
-    fn new_session(&self) -> (SessionToken, NewSession) {
+    fn new_session(&self, request: &RequestInfo) -> (SessionToken, NewSession) {
         let token = SessionToken::generate(self.inner.random.as_ref());
         let now = self.inner.clock.now();
         let expires_at = crate::access::rules::session_expiry(now, now, &self.inner.policy.session);
@@ -1115,6 +1115,7 @@ impl PortalService {
             token_hash: token.hash(),
             created_at: now,
             expires_at,
+            user_agent: crate::access::rules::session_user_agent(request.user_agent.as_deref()),
         };
         (token, session)
     }

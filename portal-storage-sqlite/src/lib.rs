@@ -105,10 +105,11 @@ const STATEMENT_CACHE: usize = 128;
 #[non_exhaustive]
 pub struct SqliteOptions {
     /// Bytes of memory the read cache of portal homes (each portal's snapshot and
-    /// activity feed, kept until the next write to that portal) may hold, weighed by
-    /// their encoded size; 0 turns the cache off. Default
-    /// [`Self::DEFAULT_CACHE_BYTES`]: a portal's entries weigh about 30–60 KB, so the
-    /// default keeps the homes of about a thousand active portals, and the process's
+    /// activity feed, kept until the next write to that portal) may hold, each entry
+    /// weighed at about its heap size (twice its JSON-encoded size, as measured by the
+    /// scale run in `docs/PERFORMANCE.md`); 0 turns the cache off. Default
+    /// [`Self::DEFAULT_CACHE_BYTES`]: a portal's entries weigh about 60–120 KB, so the
+    /// default keeps the homes of about 500–1 000 active portals, and the process's
     /// memory stays bounded however many portals the database holds.
     pub cache_bytes: u64,
 }

@@ -581,6 +581,23 @@ impl Harness {
     }
 }
 
+/// A field of `/proc/self/status` (`"VmRSS:"`, `"VmHWM:"`), in KiB; 0 where there is
+/// no such file (not Linux).
+pub fn status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Resets the peak RSS (VmHWM) to the current RSS, so a later `VmHWM:` is the peak of
+/// what ran in between.
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 /// User + system CPU time of this process so far (Linux: `/proc/self/stat`).
 pub fn process_cpu() -> Option<std::time::Duration> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;

@@ -23,11 +23,19 @@
 //!    warm-up, fixed duration), checking every response is a 200 of the length of that
 //!    target's own page, and prints requests, req/s, p50/p99 latency, CPU per request
 //!    and each portal's ratio to the bare handler.
+//! 6. With `--scale` (issue 11's scale run): a second SQLite database holding only the
+//!    benchmarked portal is measured in the same run, the big one also gets access-log
+//!    rows (5 per task unless `--access-log N`) and a live session for every background
+//!    contact, and the run prints the big database's rate over the one-portal rate.
+//!    Then a load spread over every portal (each request the next portal's session)
+//!    runs for `--spread SECS`, printing the process's RSS before, after and at its
+//!    peak beside the read cache's budget (`--cache-mib`).
 //!
 //! ```text
 //! CARGO_TARGET_DIR=/work/target cargo run --release -p portal-tests --bin bench-home -- \
 //!     --tasks 1000000 --duration 10 --connections 32 \
 //!     --database-url postgresql://portal@127.0.0.1:55432/postgres
+//! cargo run --release -p portal-tests --bin bench-home -- --scale --tasks 10000000 --connections 64
 //! ```
 //!
 //! See `docs/PERFORMANCE.md` for the figures and where the time goes.
@@ -60,10 +68,13 @@ use portal_storage_sqlite::SqliteStore;
 use portal_tests::{Browser, sign_in_over_http};
 use tokio::net::TcpListener;
 
-use load::{fmt_micros, load, process_cpu, serve_bare};
+use load::{fmt_micros, load, load_with, process_cpu, serve_bare};
+use portal_core::secret::SessionToken;
+use portal_storage_sqlite::SqliteOptions;
+use portal_tests::{reset_peak_rss, status_kib};
 use seed::{
-    BENCH_PHASES, BENCH_TASKS_PER_PHASE, file_mib, seed_bench_portal, seed_bulk_api, seed_bulk_sql,
-    table_counts,
+    BENCH_PHASES, BENCH_TASKS_PER_PHASE, Extras, file_mib, seed_bench_portal, seed_bulk_api,
+    seed_bulk_sql, table_counts,
 };
 
 /// The user agent the load generator sends (it lands in the access log).
@@ -85,13 +96,26 @@ struct Args {
     keep_db: bool,
     /// A PostgreSQL server to run the third target on (a fresh database there).
     database_url: Option<String>,
+    /// The scale run: a database holding only the benchmarked portal measured beside the
+    /// big one, access-log rows in the big one, then a load spread over every portal.
+    scale: bool,
+    /// Access-log rows seeded into the big database (default: 5 per task with
+    /// `--scale`, else none).
+    access_log: Option<usize>,
+    /// How long the spread load of `--scale` runs.
+    spread: Duration,
+    /// The SQLite stores' read-cache budget (`SqliteOptions::cache_bytes`), in MiB.
+    cache_mib: Option<u64>,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: bench-home [--tasks N] [--duration SECS] [--warmup SECS] [--connections C] \
          [--seed-via sql|api] [--keep-db] [--database-url SERVER_URL]\n\
-         defaults: --tasks 1000000 --duration 10 --warmup 2 --connections 32 --seed-via sql"
+         \x20      [--scale] [--access-log N] [--spread SECS] [--cache-mib MIB]\n\
+         defaults: --tasks 1000000 --duration 10 --warmup 2 --connections 32 --seed-via sql \
+         --spread 60 (--access-log: 5 per task with --scale; --cache-mib: the store's default)\n\
+         the issue's scale run: --scale --tasks 10000000 (100 000 portals, 50 000 000 access-log rows)"
     );
     std::process::exit(2)
 }
@@ -105,6 +129,10 @@ fn parse_args() -> Args {
         seed_via: SeedVia::Sql,
         keep_db: false,
         database_url: None,
+        scale: false,
+        access_log: None,
+        spread: Duration::from_secs(60),
+        cache_mib: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -127,11 +155,22 @@ fn parse_args() -> Args {
             }
             "--keep-db" => args.keep_db = true,
             "--database-url" => args.database_url = Some(value()),
+            "--scale" => args.scale = true,
+            "--access-log" => {
+                args.access_log =
+                    Some(value().replace('_', "").parse().unwrap_or_else(|_| usage()));
+            }
+            "--spread" => args.spread = secs(value()),
+            "--cache-mib" => args.cache_mib = Some(value().parse().unwrap_or_else(|_| usage())),
             "-h" | "--help" => usage(),
             _ => usage(),
         }
     }
     if args.connections == 0 || args.duration.is_zero() {
+        usage();
+    }
+    // The scale run is SQLite's (its rows are written straight into SQLite's schema).
+    if args.scale && (args.database_url.is_some() || args.seed_via == SeedVia::Api) {
         usage();
     }
     args
@@ -278,6 +317,88 @@ struct Served {
     service: PortalService,
 }
 
+/// The scale run's last phase: every request a different background portal's session,
+/// going round all of them in turn, with the process's memory printed before, after
+/// and at its peak (the read cache's budget bounds what the portals' homes may hold).
+/// Returns the spread's statistics (its errors count towards the exit status).
+async fn spread(
+    target: &Served,
+    sessions: &[SessionToken],
+    args: &Args,
+    options: &SqliteOptions,
+) -> load::Stats {
+    let cookies: Vec<String> = sessions
+        .iter()
+        .map(|t| format!("portal_session={}", t.expose_secret()))
+        .collect();
+    let before = status_kib("VmRSS:");
+    reset_peak_rss();
+    // RSS every sixth of the run: a bounded cache levels off once it is full.
+    let (stop_sampling, mut sampling_stopped) = tokio::sync::oneshot::channel::<()>();
+    let every = args.spread / 6;
+    let sampler = tokio::spawn(async move {
+        let mut samples = Vec::new();
+        let started = Instant::now();
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(every) => {
+                    samples.push((started.elapsed(), status_kib("VmRSS:")));
+                }
+                _ = &mut sampling_stopped => return samples,
+            }
+        }
+    });
+    let cpu_before = process_cpu();
+    let mut stats = load_with(
+        target.addr,
+        Arc::new(cookies),
+        None,
+        Duration::ZERO,
+        args.spread,
+        args.connections,
+    )
+    .await;
+    stats.cpu = process_cpu()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
+    let (after, peak) = (status_kib("VmRSS:"), status_kib("VmHWM:"));
+    let _ = stop_sampling.send(());
+    let samples = sampler.await.unwrap();
+    println!();
+    println!(
+        "spread over {} portals for {:?}: {} homes ({} distinct portals), {} errors, {:.0} req/s, \
+         p50 {}, p99 {}, CPU {} µs/req",
+        sessions.len(),
+        args.spread,
+        stats.ok,
+        (stats.all_ok as usize).min(sessions.len()),
+        stats.errors,
+        stats.rate(args.spread),
+        fmt_micros(stats.percentile(0.50)),
+        fmt_micros(stats.percentile(0.99)),
+        stats
+            .cpu_per_request()
+            .map_or_else(|| "n/a".to_owned(), |us| format!("{us:.0}")),
+    );
+    println!(
+        "RSS: {} MiB before, {} MiB after, peak {} MiB (growth {} MiB; read-cache budget {} MiB)",
+        before >> 10,
+        after >> 10,
+        peak >> 10,
+        peak.saturating_sub(before) >> 10,
+        options.cache_bytes >> 20
+    );
+    println!(
+        "RSS during the spread: {}",
+        samples
+            .iter()
+            .map(|(at, kib)| format!("{:.0}s {} MiB", at.as_secs_f64(), kib >> 10))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    stats
+}
+
 /// Creates a fresh database on the PostgreSQL server at `server`; its URL and name.
 async fn new_pg_database(server: &str) -> (String, String) {
     let name = format!(
@@ -317,20 +438,52 @@ async fn main() {
     );
 
     // ----- the portal service on a fresh SQLite file ------------------------------------
-    let store = Arc::new(SqliteStore::open(&db_path).await.unwrap());
+    let options = match args.cache_mib {
+        Some(mib) => SqliteOptions::default().with_cache_bytes(mib << 20),
+        None => SqliteOptions::default(),
+    };
+    println!(
+        "SQLite read cache: {} MiB (SqliteOptions::cache_bytes)",
+        options.cache_bytes >> 20
+    );
+    let store = Arc::new(
+        SqliteStore::open_with(&db_path, options.clone())
+            .await
+            .unwrap(),
+    );
     let sqlite = Target::new("portal (SQLite)", store.clone()).await;
+    // The scale run's reference: the same portal, alone in its database.
+    let mut one_portal = None;
+    if args.scale {
+        let one_store = SqliteStore::open_with(dir.path().join("one.db"), options.clone())
+            .await
+            .unwrap();
+        let target = Target::new("portal (1 portal)", Arc::new(one_store)).await;
+        let (portal, contact) = target.seed().await;
+        one_portal = Some((target, portal, contact));
+    }
 
     // ----- seed -------------------------------------------------------------------------
     let (portal, contact) = sqlite.seed().await;
+    let mut sessions = Vec::new();
     if args.tasks > 0 {
         let started = Instant::now();
+        let extras = Extras {
+            access_log: args
+                .access_log
+                .unwrap_or(if args.scale { 5 * args.tasks } else { 0 }),
+            sessions: args.scale,
+        };
         let portals = match args.seed_via {
             SeedVia::Sql => {
                 let path = db_path.clone();
                 let (tasks, bench) = (args.tasks, portal.id);
-                tokio::task::spawn_blocking(move || seed_bulk_sql(&path, bench, tasks))
-                    .await
-                    .unwrap()
+                let bulk =
+                    tokio::task::spawn_blocking(move || seed_bulk_sql(&path, bench, tasks, extras))
+                        .await
+                        .unwrap();
+                sessions = bulk.sessions;
+                bulk.portals
             }
             SeedVia::Api => seed_bulk_api(&sqlite.service, args.tasks).await,
         };
@@ -406,7 +559,13 @@ async fn main() {
     }
 
     // ----- the portal servers and a signed-in client each --------------------------------
-    let mut served = vec![sqlite.serve(&portal, &contact).await];
+    let mut served = Vec::new();
+    if let Some((target, portal, contact)) = one_portal {
+        served.push(target.serve(&portal, &contact).await);
+    }
+    served.push(sqlite.serve(&portal, &contact).await);
+    // The big database's portal: the bare handler answers with its bytes.
+    let big = served.len() - 1;
     let mut pg_kept = None;
     if let Some((target, pg_portal, pg_contact, pg_store, url, db_name)) = postgres {
         served.push(target.serve(&pg_portal, &pg_contact).await);
@@ -416,11 +575,11 @@ async fn main() {
     // ----- the bare handler with the SQLite portal's bytes -------------------------------
     let bare_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let bare_addr = bare_listener.local_addr().unwrap();
-    let mut headers = served[0].headers.clone();
+    let mut headers = served[big].headers.clone();
     for name in [DATE, CONTENT_LENGTH, CONNECTION, TRANSFER_ENCODING] {
         headers.remove(name);
     }
-    let bare_body = served[0].body.clone();
+    let bare_body = served[big].body.clone();
     let (stop_bare, bare_stopped) = tokio::sync::oneshot::channel::<()>();
     let bare_server = tokio::spawn(serve_bare(
         bare_listener,
@@ -439,9 +598,10 @@ async fn main() {
     targets.push((
         "bare hyper",
         bare_addr,
-        served[0].cookie.clone(),
+        served[big].cookie.clone(),
         bare_body.len(),
     ));
+    println!("RSS before the load: {} MiB", status_kib("VmRSS:") >> 10);
     let mut results = Vec::new();
     for (name, addr, cookie, len) in targets {
         let cpu_before = process_cpu();
@@ -500,6 +660,19 @@ async fn main() {
             );
         }
     }
+    if args.scale {
+        let one = results[0].1.rate(args.duration);
+        let many = results[1].1.rate(args.duration);
+        println!(
+            "ratio {} portals / 1 portal: {:.3} ({:.0} vs {:.0} req/s)",
+            sessions.len() + 1,
+            many / one,
+            many,
+            one
+        );
+        let spread = spread(&served[big], &sessions, &args, &options).await;
+        results.push(("spread", spread));
+    }
     let _ = stop_bare.send(());
     let _ = bare_server.await;
     let mut services = Vec::new();
@@ -534,5 +707,16 @@ async fn main() {
     if args.keep_db {
         let kept = dir.keep();
         println!("kept the database in {}", kept.display());
+    }
+    // A load with an error, or with nothing answered, is a failed run (exit 1), so a
+    // smoke run in CI can fail.
+    let failed: Vec<String> = results
+        .iter()
+        .filter(|(_, s)| s.errors > 0 || s.all_ok == 0)
+        .map(|(name, s)| format!("{name}: {} errors, {} answered", s.errors, s.all_ok))
+        .collect();
+    if !failed.is_empty() {
+        eprintln!("bench-home: failed loads: {}", failed.join("; "));
+        std::process::exit(1);
     }
 }

@@ -10,12 +10,22 @@ use portal_core::model::{
     Branding, ChecklistItem, Contact, DocumentRef, Portal, PortalStatus, Question, QuestionKind,
     RequestedDocument, Side, TaskKind,
 };
+use portal_core::secret::SessionToken;
+use portal_core::store::AccessEvent;
 use portal_core::testkit::seed_portal;
 use portal_core::{
     ContactId, OsRandom, PhaseId, PortalId, PortalService, RandomSource, TaskId, TaskSpec, TenantId,
 };
 use portal_tests::acme_seed;
 use rusqlite::{Connection, params};
+
+/// A day in microseconds (the schema's time unit).
+const DAY_MICROS: i64 = 86_400_000_000;
+/// Days the background contacts' sessions stay valid.
+const SESSION_DAYS: i64 = 30;
+
+/// Background portals written per transaction.
+const COMMIT_PORTALS: usize = 1_000;
 
 /// Background tasks per background portal.
 pub(crate) const TASKS_PER_PORTAL: usize = 100;
@@ -203,13 +213,33 @@ fn uuid_v4(b: &mut [u8; 16]) -> &[u8; 16] {
 /// Writes `tasks` background tasks (100 per portal, 5 phases each, one contact each,
 /// 50 portals per tenant) straight into the schema in one transaction. Returns how many
 /// portals were added.
-pub(crate) fn seed_bulk_sql(path: &Path, bench: PortalId, tasks: usize) -> usize {
-    let mut conn = Connection::open(path).unwrap();
+/// What `seed_bulk_sql` writes beside the background portals and their tasks.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Extras {
+    /// Access-log rows in total, spread evenly over the background portals' contacts,
+    /// their times rising over the last 90 days (as a long-running portal's log would).
+    pub(crate) access_log: usize,
+    /// A live session for every background contact, whose tokens are returned, so a
+    /// load can spread over every portal.
+    pub(crate) sessions: bool,
+}
+
+/// What `seed_bulk_sql` wrote.
+pub(crate) struct Bulk {
+    pub(crate) portals: usize,
+    /// Session tokens of the background contacts, one per portal (with
+    /// [`Extras::sessions`]).
+    pub(crate) sessions: Vec<SessionToken>,
+}
+
+pub(crate) fn seed_bulk_sql(path: &Path, bench: PortalId, tasks: usize, extras: Extras) -> Bulk {
+    let conn = Connection::open(path).unwrap();
     conn.busy_timeout(Duration::from_secs(30)).unwrap();
     conn.pragma_update(None, "foreign_keys", true).unwrap();
     conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
-    conn.pragma_update(None, "cache_size", -1_048_576i64)
-        .unwrap(); // 1 GiB
+    // 256 MiB: the pages stay in this process's heap after the seed, so a bigger cache
+    // would inflate the RSS the scale run prints.
+    conn.pragma_update(None, "cache_size", -262_144i64).unwrap();
     let bench_id = &bench.as_bytes()[..];
     let (tenant_row, portal_row): ((String, String, String), (String, String, String)) = {
         let tenant = conn
@@ -256,30 +286,33 @@ pub(crate) fn seed_bulk_sql(path: &Path, bench: PortalId, tasks: usize) -> usize
     assert!(!templates.is_empty());
     let portals = tasks.div_ceil(TASKS_PER_PORTAL);
     let now = Utc::now().timestamp_micros();
-    let tx = conn.transaction().unwrap();
+    let mut sessions = Vec::with_capacity(if extras.sessions { portals } else { 0 });
+    // Committed every `COMMIT_PORTALS` portals, so the write-ahead log (reused after each
+    // automatic checkpoint) stays small instead of holding the whole seed a second time.
+    conn.execute_batch("BEGIN").unwrap();
     {
-        let mut tenant_stmt = tx
+        let mut tenant_stmt = conn
             .prepare(
                 "INSERT INTO tenants (id, name, branding, notification_recipients, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )
             .unwrap();
-        let mut portal_stmt = tx
+        let mut portal_stmt = conn
             .prepare(
                 "INSERT INTO portals (id, tenant_id, client_name, status, branding, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .unwrap();
-        let mut contact_stmt = tx
+        let mut contact_stmt = conn
             .prepare(
                 "INSERT INTO contacts (id, portal_id, name, email, revoked_at, created_at)
                  VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
             )
             .unwrap();
-        let mut phase_stmt = tx
+        let mut phase_stmt = conn
             .prepare("INSERT INTO phases (portal_id, position, id, name) VALUES (?1, ?2, ?3, ?4)")
             .unwrap();
-        let mut task_stmt = tx
+        let mut task_stmt = conn
             .prepare(
                 "INSERT INTO tasks (portal_id, phase_id, position, id, title, description,
                     assignee, kind, status, blocked_reason, due_date, created_at, updated_at,
@@ -287,9 +320,28 @@ pub(crate) fn seed_bulk_sql(path: &Path, bench: PortalId, tasks: usize) -> usize
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
             )
             .unwrap();
+        let mut session_stmt = conn
+            .prepare(
+                "INSERT INTO sessions (token_hash, contact_id, created_at, refreshed_at,
+                    expires_at, last_seen_at)
+                 VALUES (?1, ?2, ?3, ?3, ?4, ?3)",
+            )
+            .unwrap();
+        let mut access_stmt = conn
+            .prepare(
+                "INSERT INTO access_log (portal_id, contact_id, at, event, ip, user_agent, path)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .unwrap();
+        let log_start = now - 90 * DAY_MICROS;
+        let log_step = (90 * DAY_MICROS / i64::try_from(extras.access_log.max(1)).unwrap()).max(1);
+        let (mut log_left, mut log_written) = (extras.access_log, 0usize);
         let mut tenant = rid(TenantId::from_bytes);
         let mut left = tasks;
         for p in 0..portals {
+            if p > 0 && p % COMMIT_PORTALS == 0 {
+                conn.execute_batch("COMMIT; BEGIN").unwrap();
+            }
             if p % PORTALS_PER_TENANT == 0 {
                 tenant = rid(TenantId::from_bytes);
                 tenant_stmt
@@ -314,15 +366,47 @@ pub(crate) fn seed_bulk_sql(path: &Path, bench: PortalId, tasks: usize) -> usize
                     now
                 ])
                 .unwrap();
+            let contact = rid(ContactId::from_bytes);
+            let cid = &contact.as_bytes()[..];
             contact_stmt
                 .execute(params![
-                    &rid(ContactId::from_bytes).as_bytes()[..],
+                    cid,
                     pid,
                     format!("Contact {p}"),
                     format!("contact{p}@client{p}.example"),
                     now
                 ])
                 .unwrap();
+            if extras.sessions {
+                let token = SessionToken::generate(&OsRandom);
+                session_stmt
+                    .execute(params![
+                        &token.hash().as_bytes()[..],
+                        cid,
+                        now,
+                        now + SESSION_DAYS * DAY_MICROS,
+                    ])
+                    .unwrap();
+                sessions.push(token);
+            }
+            let entries = log_left.min(extras.access_log.div_ceil(portals.max(1)));
+            log_left -= entries;
+            for _ in 0..entries {
+                // Rising times: the `(at, id)` index is appended to, not scattered.
+                let at = log_start + i64::try_from(log_written).unwrap() * log_step;
+                log_written += 1;
+                access_stmt
+                    .execute(params![
+                        pid,
+                        cid,
+                        at,
+                        AccessEvent::PortalRequest.as_str(),
+                        format!("203.0.113.{}", p % 250 + 1),
+                        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) bench-home",
+                        "/"
+                    ])
+                    .unwrap();
+            }
             let phases: Vec<PhaseId> = (0..PHASES_PER_PORTAL)
                 .map(|k| {
                     let phase = rid(PhaseId::from_bytes);
@@ -362,11 +446,11 @@ pub(crate) fn seed_bulk_sql(path: &Path, bench: PortalId, tasks: usize) -> usize
             }
         }
     }
-    tx.commit().unwrap();
+    conn.execute_batch("COMMIT").unwrap();
     // Leave the store a small write-ahead log, as a long-running server would have.
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
         .unwrap();
-    portals
+    Bulk { portals, sessions }
 }
 
 /// The same background data through the public API, 64 portals at a time (so the

@@ -47,7 +47,7 @@ use portal_core::{OsRandom, PortalService, RecordingMailer, TaskSpec};
 use portal_http::{HttpConfig, PortalApp};
 use portal_storage_sqlite::{FileBlobStore, SqliteStore};
 use portal_tests::multipart::{BOUNDARY, content_type};
-use portal_tests::{Browser, process_cpu, sign_in_over_http};
+use portal_tests::{Browser, process_cpu, reset_peak_rss, sign_in_over_http, status_kib};
 use sha2::{Digest, Sha256};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -81,21 +81,6 @@ fn parse_args() -> Args {
         usage();
     }
     args
-}
-
-/// A field of `/proc/self/status`, in KiB.
-fn status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// Resets the peak RSS (VmHWM) to the current RSS.
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// The async worker threads of the runtime (hyper, multer, the client, the put loop).

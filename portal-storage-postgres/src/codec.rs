@@ -503,7 +503,7 @@ pub(crate) struct PageQuery {
 /// Reads one page with `query` (see [`PageQuery`]): `item` reads an item from a row,
 /// `at` its time for the key.
 pub(crate) fn newest_page<T>(
-    tx: &mut postgres::Transaction<'_>,
+    tx: &mut crate::tx::Tx<'_>,
     query: &PageQuery,
     parent: &[u8],
     after: Option<PageKey>,

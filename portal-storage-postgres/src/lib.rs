@@ -134,9 +134,12 @@ impl PostgresStore {
         describe: String,
         options: PostgresOptions,
     ) -> Result<Self> {
-        let manager = PostgresConnectionManager::new(config, postgres::NoTls);
+        let manager = tx::Manager(PostgresConnectionManager::new(config, postgres::NoTls));
         let pool = r2d2::Pool::builder()
             .max_size(options.max_connections.max(1))
+            // No round trip to test a connection on every unit: `tx::run` moves a unit
+            // whose connection turns out closed to a fresh one.
+            .test_on_check_out(false)
             .min_idle(Some(1))
             .connection_timeout(options.connect_timeout)
             .build(manager)
@@ -153,7 +156,7 @@ impl PostgresStore {
                     e,
                 )
             })?;
-            migrations::migrate(&mut conn).map_err(|e| match e {
+            migrations::migrate(conn.client()).map_err(|e| match e {
                 Error::Storage { message, source } => Error::Storage {
                     message: format!("cannot open the PostgreSQL database {describe}: {message}"),
                     source,
@@ -190,7 +193,7 @@ impl PostgresStore {
             let mut conn = pool
                 .get()
                 .map_err(|e| Error::storage("taking a PostgreSQL connection from the pool", e))?;
-            migrations::version(&mut conn)
+            migrations::version(conn.client())
         })
         .await
         .map_err(|e| Error::storage("reading the schema version", e))?

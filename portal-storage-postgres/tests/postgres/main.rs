@@ -16,6 +16,7 @@ use portal_core::Store;
 use portal_storage_postgres::PostgresStore;
 
 mod conformance;
+mod connections;
 mod migrations;
 mod nodes;
 mod secret_scan;

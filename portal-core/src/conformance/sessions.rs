@@ -14,6 +14,16 @@ fn req() -> RequestInfo {
     RequestInfo::default()
 }
 
+/// Sessions of [`session_ttl`] that slide (and note their request) at most once per
+/// `every`, with no absolute cap.
+fn sliding(every: chrono::TimeDelta) -> SessionPolicy {
+    SessionPolicy {
+        ttl: session_ttl(),
+        refresh_after: every,
+        absolute_max: None,
+    }
+}
+
 /// A session is valid at its `expires_at` and `Expired` one second later (policy
 /// that never slides).
 pub async fn session_expiry_boundary(store: &dyn Store) {
@@ -49,11 +59,7 @@ pub async fn session_expiry_boundary(store: &dyn Store) {
 /// refresh is written, moving `expires_at` (and `ClientContext::session_expires_at`).
 pub async fn session_slides(store: &dyn Store) {
     let w = world(store).await;
-    let policy = SessionPolicy {
-        ttl: session_ttl(),
-        refresh_after: mins(5),
-        absolute_max: None,
-    };
+    let policy = sliding(mins(5));
     let (session, _) = signed_in(store, w.contact.id, t0()).await;
     let first = t0() + session_ttl();
     let ctx = store
@@ -108,11 +114,7 @@ pub async fn session_slides(store: &dyn Store) {
 /// in the access log.
 pub async fn session_noted_once_per_interval(store: &dyn Store) {
     let w = world(store).await;
-    let policy = SessionPolicy {
-        ttl: session_ttl(),
-        refresh_after: mins(5),
-        absolute_max: None,
-    };
+    let policy = sliding(mins(5));
     let (session, _) = signed_in(store, w.contact.id, t0()).await;
     let from = |ua: &str| RequestInfo::new(None, Some(ua), None);
     let noted = || async {
@@ -175,9 +177,8 @@ pub async fn session_noted_once_per_interval(store: &dyn Store) {
 pub async fn session_absolute_cap(store: &dyn Store) {
     let w = world(store).await;
     let policy = SessionPolicy {
-        ttl: session_ttl(),
-        refresh_after: mins(5),
         absolute_max: Some(hours(30)),
+        ..sliding(mins(5))
     };
     let (session, _) = signed_in(store, w.contact.id, t0()).await;
     let cap = t0() + hours(30);
@@ -524,11 +525,7 @@ pub async fn sign_out_other_sessions(store: &dyn Store) {
     let (bobs, _) = signed_in(store, bob.id, t0()).await;
     let from = |ua: &str| RequestInfo::new(None, Some(ua), None);
     // Due for a write a minute after sign-in: these requests are noted.
-    let noting = SessionPolicy {
-        ttl: session_ttl(),
-        refresh_after: mins(1),
-        absolute_max: None,
-    };
+    let noting = sliding(mins(1));
     store
         .authenticate(&phone, t0() + mins(2), &noting, &from("Phone browser"))
         .await

@@ -72,6 +72,18 @@ use crate::workflow::{
 ///   only that portal's (an empty team for a portal never given one; a missing
 ///   portal is `NotFound(Portal)`). A refused edit leaves the previous team whole,
 ///   and `delete_portal` erases the team with the portal.
+/// - **Home versions.** A store that answers `home_version` with `Some(v)` for a
+///   portal gives a different `v` after every acknowledged write that changes any of
+///   what the home is built from: [`Self::portal_snapshot`] (the portal, its phases
+///   and tasks), [`Self::contacts`], [`Self::portal_team`] and
+///   [`WorkflowStore::activity`]. Equal values mean equal content: whenever the
+///   store answers `v` for a portal, that content is what it was every earlier time
+///   it answered `v` (within the life of the store object), so a page tagged `v` is
+///   still right. The value may change more often than the content (a spurious
+///   change only costs a rebuild), but two calls with no write between them give the
+///   same value. A read that starts after `home_version` returned `v` sees at least
+///   the state `v` stands for, so a page built from reads made after asking is never
+///   older than its tag. `None` (the default) is always correct.
 /// - **Setup entries.** `create_portal`, `add_contact`, `add_phase` and `add_task`
 ///   take the activity entry of the staff action that makes the record (`None` for
 ///   imports and fixtures that record no action). When given, it is appended in the
@@ -148,6 +160,15 @@ pub trait DirectoryStore: Send + Sync + 'static {
     async fn portal_team(&self, portal: PortalId) -> Result<crate::model::OnboardingTeam>;
     /// The portal with its phases and tasks, in display order.
     async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot>;
+    /// A value that changes whenever what the portal's home is built from changes,
+    /// so a host may keep a page it built and serve it again while the value holds
+    /// (`portal-http` does). `None`: this store offers no such value, and every home
+    /// is built from fresh reads (the default, always correct). See
+    /// [`DirectoryStore#contract`] on home versions.
+    async fn home_version(&self, portal: PortalId) -> Result<Option<u64>> {
+        let _ = portal;
+        Ok(None)
+    }
     /// Changes one field of a portal, in one unit with appending `activity` (an entry
     /// of that portal, else `Invalid`), and raises its version; returns the portal as
     /// stored. See [`DirectoryStore#contract`]: `NotFound(Portal)` if missing,

@@ -413,6 +413,12 @@ enum Breakage {
     DeleteForgetsSignatureDocuments,
     /// `portal_team` lists the members sorted by name, not in the order written.
     TeamSortedByName,
+    /// `home_version` is a fingerprint of the snapshot, team and feed that leaves the
+    /// contacts out: a contact revoked without a feed entry keeps the old value.
+    HomeVersionWithoutContacts,
+    /// `home_version` answers a new value on every call: a host can never reuse a
+    /// page it built.
+    HomeVersionEveryCall,
     /// A team edit ignores `expected`: a stale team replaces the current one.
     TeamVersionIgnored,
     /// A team edit adds the new members after the stored ones instead of replacing
@@ -510,6 +516,8 @@ impl Breakage {
 /// What the wrapper saw pass through it.
 #[derive(Default)]
 struct Shadow {
+    /// Calls of `home_version`, as [`Breakage::HomeVersionEveryCall`] counts them.
+    home_calls: u64,
     /// Tenant → the base URL it was given (`TenantHostCheckedFirst` keeps hosts here).
     hosts: HashMap<TenantId, Option<portal_core::model::TenantBaseUrl>>,
     /// Verification → the latest code issued in it.
@@ -867,6 +875,23 @@ impl DirectoryStore for Broken {
     }
     async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot> {
         self.inner.portal_snapshot(portal).await
+    }
+    async fn home_version(&self, portal: PortalId) -> Result<Option<u64>> {
+        if self.is(Breakage::HomeVersionWithoutContacts) {
+            use std::hash::{Hash, Hasher};
+            let snapshot = self.inner.portal_snapshot(portal).await?;
+            let team = self.inner.portal_team(portal).await?;
+            let feed = self.inner.activity(portal, usize::MAX).await?;
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            format!("{snapshot:?}{team:?}{feed:?}").hash(&mut h);
+            return Ok(Some(h.finish()));
+        }
+        if self.is(Breakage::HomeVersionEveryCall) {
+            let mut sh = self.shadow();
+            sh.home_calls += 1;
+            return Ok(Some(sh.home_calls));
+        }
+        self.inner.home_version(portal).await
     }
     async fn delete_portal(&self, portal: PortalId, erasure: &Erasure) -> Result<Vec<BlobId>> {
         let mut blobs = self.inner.delete_portal(portal, erasure).await?;
@@ -2637,6 +2662,10 @@ caught! {
         RefreshesAlways => ref session_expiry_boundary;
     noting_every_request_is_caught_by_session_noted_once_per_interval:
         NotesEveryRequest => ref session_noted_once_per_interval;
+    a_home_version_without_contacts_is_caught_by_home_version_follows_content:
+        HomeVersionWithoutContacts => ref home_version_follows_content;
+    a_home_version_changing_on_every_call_is_caught_by_home_version_follows_content:
+        HomeVersionEveryCall => ref home_version_follows_content;
     unlocked_start_is_caught_by_concurrent_verification_starts:
         UnlockedStart => arc concurrent_verification_starts;
     optimistic_redeem_is_caught_by_concurrent_wrong_codes:

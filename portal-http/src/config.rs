@@ -104,6 +104,11 @@ pub struct HttpConfig {
     /// portals on one origin under different prefixes stay apart by their `Path`; give
     /// them different stems as well if one is mounted inside the other.
     pub cookie_name: String,
+    /// Bytes of memory for portal homes kept as built (see `docs/PERFORMANCE.md`): a
+    /// home is built once per client, portal version, tab, language, zone and day,
+    /// and served again while the store's home version holds. 0 builds every home.
+    /// Only stores that offer home versions (the SQLite store does) use it.
+    pub home_cache_bytes: u64,
 }
 
 impl Default for HttpConfig {
@@ -131,6 +136,7 @@ impl Default for HttpConfig {
             max_connections: 1024,
             hsts_max_age: Duration::from_secs(365 * 24 * 60 * 60),
             cookie_name: "portal".to_owned(),
+            home_cache_bytes: 32 * 1024 * 1024,
         }
     }
 }

@@ -15,6 +15,7 @@ mod filedrop;
 mod guests;
 mod headers;
 mod help;
+mod home_cache;
 mod hosts;
 mod i18n;
 mod i18n_email;

@@ -78,6 +78,7 @@ mod filedrop;
 mod guards;
 mod guests;
 mod handover;
+mod home;
 mod idempotency;
 mod onboarding;
 mod outbox;
@@ -146,6 +147,7 @@ pub use guards::{
 };
 pub use guests::{guest_end_date, guest_invites, guest_sharing};
 pub use handover::{handover_in_one_unit, handover_stall_alerted_once};
+pub use home::home_version_follows_content;
 pub use idempotency::{
     concurrent_idempotency_reserves, idempotency_expiry_and_lease, idempotency_prune,
     idempotency_reserve_and_replay,
@@ -237,6 +239,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     portal_snapshot_order(s).await;
     logos(s).await;
     onboarding_team(s).await;
+    home_version_follows_content(s).await;
     tenant_isolation(s).await;
     // Invites and verification.
     invites(s).await;
@@ -408,7 +411,7 @@ macro_rules! conformance_tests {
             remove_contact_erases_access, colleague_invites, colleague_cap,
             guest_invites, guest_sharing, guest_end_date, handover_in_one_unit,
             handover_stall_alerted_once,
-            phases_and_tasks, portal_snapshot_order, logos, onboarding_team,
+            phases_and_tasks, portal_snapshot_order, logos, onboarding_team, home_version_follows_content,
             tenant_isolation, invites, revoke_invite_keeps_sessions, start_verification,
             verification_limit_per_contact, code_redeem_creates_session,
             issue_code_replaces_code_and_link, code_limit, wrong_code_attempts,

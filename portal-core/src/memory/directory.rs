@@ -320,6 +320,31 @@ impl DirectoryStore for MemoryStore {
         })
     }
 
+    /// The plainest reading of the contract: a fingerprint (SHA-256 of the JSON) of
+    /// everything the home is built from, so it changes exactly when that content
+    /// does. Each part is one unit; a write landing between two of them gives a
+    /// value for a mix that is never older than what the caller reads next.
+    async fn home_version(&self, portal: PortalId) -> Result<Option<u64>> {
+        use sha2::Digest as _;
+        let snapshot = self.portal_snapshot(portal).await?;
+        let contacts = self.contacts(portal).await?;
+        let team = self.portal_team(portal).await?;
+        let feed = crate::store::WorkflowStore::activity(self, portal, usize::MAX).await?;
+        let json = serde_json::to_vec(&(
+            &snapshot.portal,
+            &snapshot.phases,
+            &snapshot.tasks,
+            &contacts,
+            &team,
+            &feed,
+        ))
+        .map_err(|e| Error::storage("fingerprinting a portal's home", e))?;
+        let digest = sha2::Sha256::digest(&json);
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        Ok(Some(u64::from_le_bytes(first)))
+    }
+
     async fn edit_portal(
         &self,
         portal: PortalId,

@@ -569,6 +569,14 @@ impl PortalService {
 
     // ----- the client's view ----------------------------------------------------------
 
+    /// The store's version of what the client's portal home is built from (see
+    /// [`crate::store::DirectoryStore::home_version`]): while it holds, a home built
+    /// for this client after asking is still right, so a host may serve it again.
+    /// `None` when the store offers no versions.
+    pub async fn home_version(&self, ctx: &ClientContext) -> Result<Option<u64>> {
+        self.inner.store.home_version(ctx.portal_id).await
+    }
+
     /// The plan as the client sees it: internal tasks removed, locked tasks with what
     /// they wait for.
     pub async fn client_plan(&self, ctx: &ClientContext) -> Result<ClientPlan> {

@@ -38,6 +38,7 @@ mod access;
 mod documents;
 mod failure;
 mod filedrop;
+mod home_cache;
 mod portal;
 mod reminders;
 pub mod routes;
@@ -130,6 +131,8 @@ pub struct PortalApp {
     /// Signed webhooks, when the host runs them (their admin routes answer 404
     /// otherwise).
     webhooks: Option<portal_core::webhooks::service::Webhooks>,
+    /// Portal homes kept as built (shared by clones of the app).
+    home_cache: Arc<home_cache::HomeCache>,
 }
 
 /// Per-request facts every handler needs.
@@ -220,7 +223,12 @@ impl PortalApp {
             .next()
             .map(portal_core::model::host_of)
             .unwrap_or_default();
+        let home_cache = Arc::new(home_cache::HomeCache::new(
+            config.home_cache_bytes,
+            service.random().as_ref(),
+        ));
         Self {
+            home_cache,
             service,
             config,
             public_origin,

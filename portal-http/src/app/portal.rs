@@ -7,9 +7,13 @@ use portal_core::error::{Entity, Error};
 use portal_core::secret::SessionToken;
 use portal_core::store::ClientContext;
 
+use askama::Template as _;
+
+use super::home_cache::HomeKey;
 use super::{Failure, PortalApp, Refusal, Req};
 use crate::cookies::{self, Jar};
-use crate::pages::{self, HomeInput, HomePage, PlanMarks, Tab};
+use crate::csrf;
+use crate::pages::{self, Chrome, HomeInput, HomePage, PlanMarks, Tab};
 use crate::respond::Reply;
 
 /// Activity entries shown on the portal home.
@@ -181,18 +185,14 @@ impl PortalApp {
         Ok((fields, token, ctx))
     }
 
+    /// The portal home. A home the store's version still vouches for is served as
+    /// kept (see [`super::home_cache`]); otherwise it is built, and kept when it can be.
     pub(super) async fn home(&self, req: &Req) -> Result<Reply, Failure> {
         let (token, ctx) = self.authenticated(req).await?;
         if let Some(guest) = &ctx.guest {
             return self.guest_home(req, &token, &ctx, guest).await;
         }
-        let plan = self.service.client_plan(&ctx).await?;
-        let snap = &plan.snapshot;
         let tab = Tab::from_query(query_param(req, "tab").as_deref());
-        let activity = self
-            .service
-            .plan_activity(&ctx, &plan, HOME_ACTIVITY)
-            .await?;
         // "Today" is the contact's: a task due today is not overdue in Auckland at
         // noon just because it is already tomorrow in UTC, nor the other way round.
         let today = self
@@ -201,6 +201,34 @@ impl PortalApp {
             .now()
             .with_timezone(&ctx.time_zone.tz())
             .date_naive();
+        let csrf = csrf::token_for(self.service.secret(), &req.csrf_secret, &req.csrf_binding);
+        // Asked before anything is read: a page built from what is read next is
+        // never older than this version.
+        let version = if tab != Tab::Documents && self.home_cache.enabled() {
+            self.service.home_version(&ctx).await?
+        } else {
+            None
+        };
+        let key = version.map(|version| HomeKey {
+            portal: ctx.portal_id,
+            version,
+            contact: ctx.contact_id,
+            contact_name: ctx.contact_name.clone(),
+            tab,
+            language: req.language(),
+            zone: ctx.time_zone,
+            today,
+        });
+        if let Some(kept) = key.as_ref().and_then(|k| self.home_cache.get(k)) {
+            return Ok(Reply::html(StatusCode::OK, kept.page(&req.nonce, &csrf))
+                .cookie(self.session_cookie(&token, &ctx)));
+        }
+        let plan = self.service.client_plan(&ctx).await?;
+        let snap = &plan.snapshot;
+        let activity = self
+            .service
+            .plan_activity(&ctx, &plan, HOME_ACTIVITY)
+            .await?;
         // Files are read only for the tab that lists them.
         let documents = if tab == Tab::Documents {
             self.service.documents(&ctx).await?
@@ -213,13 +241,23 @@ impl PortalApp {
             Vec::new()
         };
         let team = self.service.team(&ctx).await?;
-        let c = self
-            .chrome(
-                req,
-                &tab.label_in(req.language()),
-                Some(&snap.portal.branding),
-            )
-            .in_zone(ctx.time_zone);
+        // A page to keep is built with the marks in place of this request's values.
+        let (nonce, form_token) = match key {
+            Some(_) => (
+                self.home_cache.nonce_mark.clone(),
+                self.home_cache.csrf_mark.clone(),
+            ),
+            None => (req.nonce.clone(), csrf.clone()),
+        };
+        let c = Chrome::new(
+            &tab.label_in(req.language()),
+            Some(&snap.portal.branding),
+            self.config.prefix(),
+            nonce,
+            form_token,
+        )
+        .in_language(req.language())
+        .in_zone(ctx.time_zone);
         let page: HomePage = pages::home(
             c,
             HomeInput {
@@ -240,9 +278,18 @@ impl PortalApp {
                 shared: &shared,
             },
         );
-        Ok(self
-            .render(StatusCode::OK, &page)
-            .cookie(self.session_cookie(&token, &ctx)))
+        let reply = match key {
+            Some(key) => match page.render() {
+                Ok(html) => {
+                    let kept = self.home_cache.keep(key, &html);
+                    Reply::html(StatusCode::OK, kept.page(&req.nonce, &csrf))
+                }
+                // Rendering again answers the failure as every page does (logged, 500).
+                Err(_) => self.render(StatusCode::OK, &page),
+            },
+            None => self.render(StatusCode::OK, &page),
+        };
+        Ok(reply.cookie(self.session_cookie(&token, &ctx)))
     }
 
     pub(super) async fn sign_out<B>(&self, req: &Req, body: B) -> Result<Reply, Failure>

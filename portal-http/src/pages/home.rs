@@ -17,7 +17,7 @@ use super::documents::{DocumentView, ViewContext, document_view, status_slug as 
 use super::{Chrome, PortalNav, task};
 
 /// The four tabs of the portal home.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tab {
     /// Client tasks by phase.
     YourTasks,

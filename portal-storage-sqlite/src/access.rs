@@ -18,6 +18,8 @@
 //! for the per-contact email limit; `code_guards` holds each contact's wrong-code count
 //! and lockout (`rules::CodeGuard`).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -40,6 +42,7 @@ use portal_core::workflow::{guests, handover};
 use portal_core::{AccessStore, ContactId, Entity, Error, PhaseId, PortalId, Result, TaskId};
 
 use crate::SqliteStore;
+use crate::access_queue::Pushed;
 
 /// Pages of a portal's access log, by `(at, id)` (see [`codec::PageQuery`]).
 const ACCESS_PAGE: codec::PageQuery = codec::PageQuery {
@@ -381,6 +384,44 @@ struct SessionRow {
 /// The session and the few contact and portal fields a request needs (the hot path:
 /// no branding is read or parsed here).
 fn load_session(conn: &Connection, token: &TokenHash, now: DateTime<Utc>) -> Result<SessionRow> {
+    Ok(load_session_record(conn, token)?.at(now))
+}
+
+/// What a session check reads, as stored: the session, its contact and its portal.
+/// Kept by the read cache while nothing they come from changes; judged at each
+/// request's own time ([`Self::at`]).
+#[derive(Clone)]
+pub(crate) struct SessionRecord {
+    created_at: DateTime<Utc>,
+    refreshed_at: DateTime<Utc>,
+    last_seen_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    revoked: bool,
+    ended: bool,
+    tenant_id: portal_core::TenantId,
+    status: portal_core::model::PortalStatus,
+    pub(crate) contact: Contact,
+}
+
+impl SessionRecord {
+    /// The session as it stands at `now` (a contact's revocation may be dated).
+    fn at(&self, now: DateTime<Utc>) -> SessionRow {
+        SessionRow {
+            state: SessionState {
+                created_at: self.created_at,
+                refreshed_at: self.refreshed_at,
+                last_seen_at: self.last_seen_at,
+                expires_at: self.expires_at,
+                revoked: self.revoked,
+                contact_revoked: rules::contact_revoked_at(&self.contact, now),
+                ended: self.ended,
+            },
+            ctx: ClientContext::of(&self.contact, self.tenant_id, self.status, self.expires_at),
+        }
+    }
+}
+
+fn load_session_record(conn: &Connection, token: &TokenHash) -> Result<SessionRecord> {
     let mut stmt = conn
         .prepare_cached(concat!(
             "SELECT s.created_at, s.refreshed_at, s.expires_at, s.revoked_at, s.ended_at,
@@ -393,24 +434,16 @@ fn load_session(conn: &Connection, token: &TokenHash, now: DateTime<Utc>) -> Res
         ))
         .db("reading a session")?;
     stmt.query_row([&token.as_bytes()[..]], |row| {
-        let expires_at = codec::time(row, 2)?;
-        let contact = codec::contact_at(row, 8)?;
-        Ok(SessionRow {
-            state: SessionState {
-                created_at: codec::time(row, 0)?,
-                refreshed_at: codec::time(row, 1)?,
-                last_seen_at: codec::time(row, 7)?,
-                expires_at,
-                revoked: row.get::<_, Option<i64>>(3)?.is_some(),
-                contact_revoked: rules::contact_revoked_at(&contact, now),
-                ended: row.get::<_, Option<i64>>(4)?.is_some(),
-            },
-            ctx: ClientContext::of(
-                &contact,
-                codec::tenant_id(row, 5)?,
-                codec::parsed(row, 6, portal_core::model::PortalStatus::parse)?,
-                expires_at,
-            ),
+        Ok(SessionRecord {
+            created_at: codec::time(row, 0)?,
+            refreshed_at: codec::time(row, 1)?,
+            last_seen_at: codec::time(row, 7)?,
+            expires_at: codec::time(row, 2)?,
+            revoked: row.get::<_, Option<i64>>(3)?.is_some(),
+            ended: row.get::<_, Option<i64>>(4)?.is_some(),
+            tenant_id: codec::tenant_id(row, 5)?,
+            status: codec::parsed(row, 6, portal_core::model::PortalStatus::parse)?,
+            contact: codec::contact_at(row, 8)?,
         })
     })
     .optional()
@@ -525,6 +558,75 @@ fn save_guard(conn: &Connection, contact: ContactId, guard: &CodeGuard) -> Resul
         ])
     })
     .db("counting a contact's wrong code")?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// The session `token` as stored, from the read cache while nothing a session
+    /// check reads has changed since it was read (see `cache`), else from the database.
+    async fn session_record(&self, token: &TokenHash) -> Result<Arc<SessionRecord>> {
+        let generation = self.cache.sessions_generation();
+        if let Some(hit) = self.cache.session(token, generation) {
+            return Ok(hit);
+        }
+        let key = *token;
+        let record = Arc::new(
+            self.read(move |conn| load_session_record(conn, &key))
+                .await?,
+        );
+        self.cache
+            .put_session(token, generation, Arc::clone(&record));
+        Ok(record)
+    }
+
+    /// Queues a request's access entry for the writer (see `access_queue`); waits
+    /// only when the queue is full.
+    pub(crate) async fn queue_access(&self, entry: AccessLogEntry) {
+        let pushed = self.access_queue.push(entry);
+        if pushed == Pushed::First {
+            let queue = Arc::clone(&self.access_queue);
+            self.writer
+                .submit("appending queued access-log entries", move |conn| {
+                    for entry in queue.take() {
+                        append_queued_access(conn, &entry)?;
+                    }
+                    Ok(())
+                });
+        }
+        if pushed == Pushed::Full
+            && let Err(e) = self.flush_access_log().await
+        {
+            tracing::error!(error = %e, "waiting for queued access-log entries failed");
+        }
+    }
+
+    /// Waits until every access entry queued before the call is committed (the
+    /// writer runs jobs in order): reads of the access log call it first.
+    pub(crate) async fn flush_access_log(&self) -> Result<()> {
+        self.write(|_| Ok(())).await
+    }
+}
+
+/// Appends a queued entry, unless its contact was removed meanwhile (their entries
+/// went with them: see `remove_contact`), so one removal cannot fail a whole batch.
+fn append_queued_access(conn: &Connection, entry: &AccessLogEntry) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO access_log (portal_id, contact_id, at, event, ip, user_agent, path)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+          WHERE EXISTS (SELECT 1 FROM contacts WHERE id = ?2 AND portal_id = ?1)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            &entry.portal_id.as_bytes()[..],
+            &entry.contact_id.as_bytes()[..],
+            micros(entry.at),
+            entry.event.as_str(),
+            entry.request.ip.map(|ip| ip.to_string()),
+            entry.request.user_agent,
+            entry.request.path
+        ])
+    })
+    .db("appending a queued access-log entry")?;
     Ok(())
 }
 
@@ -1027,9 +1129,26 @@ impl AccessStore for SqliteStore {
         policy: &SessionPolicy,
         request: &RequestInfo,
     ) -> Result<ClientContext> {
+        if self.access_log_writes == crate::AccessLogWrites::Queued {
+            // The check reads (from the cache while nothing it reads has changed);
+            // the request's entry is queued for the writer. Only a session due for
+            // its note (at most once per refresh interval) takes the unit below.
+            let s = self.session_record(session).await?.at(now);
+            if rules::judge_session(&s.state, now, policy)?.is_none() {
+                self.queue_access(AccessLogEntry {
+                    at: now,
+                    portal_id: s.ctx.portal_id,
+                    contact_id: s.ctx.contact_id,
+                    event: AccessEvent::PortalRequest,
+                    request: request.clone(),
+                })
+                .await;
+                return Ok(s.ctx);
+            }
+        }
         let (token, policy, request) = (*session, *policy, request.clone());
         let written = self
-            .write(move |conn| {
+            .write_sessions(move |conn| {
                 let mut s = load_session(conn, &token, now)?;
                 // At most one session write per refresh interval (the rule decides).
                 if let Some(note) = rules::judge_session(&s.state, now, &policy)? {
@@ -1089,7 +1208,7 @@ impl AccessStore for SqliteStore {
 
     async fn end_session(&self, session: &TokenHash, now: DateTime<Utc>) -> Result<()> {
         let token = *session;
-        self.write(move |conn| {
+        self.write_sessions(move |conn| {
             conn.prepare_cached(
                 "UPDATE sessions SET ended_at = COALESCE(ended_at, ?1) WHERE token_hash = ?2",
             )
@@ -1156,7 +1275,7 @@ impl AccessStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<u32> {
         let keep = *keep;
-        self.write(move |conn| {
+        self.write_sessions(move |conn| {
             let ended = conn
                 .prepare_cached(
                     "UPDATE sessions SET ended_at = ?1
@@ -1307,6 +1426,7 @@ impl AccessStore for SqliteStore {
 
     async fn access_log(&self, portal: PortalId, limit: usize) -> Result<Vec<AccessLogEntry>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.flush_access_log().await?;
         self.read(move |conn| {
             let mut stmt = conn
                 .prepare_cached(&format!(
@@ -1328,6 +1448,7 @@ impl AccessStore for SqliteStore {
         after: Option<PageKey>,
         limit: usize,
     ) -> Result<Page<AccessLogEntry>> {
+        self.flush_access_log().await?;
         self.read(move |conn| {
             codec::newest_page(
                 conn,

@@ -1,5 +1,6 @@
 //! Read cache for the portal home: each portal's snapshot, activity feed and onboarding
-//! team, kept until the next write that could change them.
+//! team, and each live session's check, kept until the next write that could change
+//! them.
 //!
 //! Each portal has a generation counter, bumped after every committed write to that
 //! portal's content (its phases, tasks, branding, comments, questions, activity; not
@@ -8,6 +9,20 @@
 //! the generation read *before* its SQL read began, so an entry filled while a write
 //! was committing is at worst tagged older than its data and is simply refreshed once:
 //! a stale entry is never served.
+//!
+//! The same generations answer
+//! [`DirectoryStore::home_version`](portal_core::store::DirectoryStore::home_version): the home also lists the
+//! portal's contacts, which are read past this cache, so a committed change to any
+//! `contacts` row (seen by the writer connection's update hook, whatever the write)
+//! raises one contacts generation that every portal's home version includes.
+//!
+//! Session checks are cached too (what `authenticate` reads of a session, its contact
+//! and its portal), tagged with one sessions generation that every committed change
+//! to the `sessions`, `contacts` or `portals` table raises (the update hook sees the
+//! last two; `sessions` is `WITHOUT ROWID`, which the hook does not report, so the
+//! writes to it go through `SqliteStore::write_sessions`): a sign-out, a revocation or a closed portal reaches the very next request,
+//! through this store or another service sharing it. The check itself (expiry,
+//! revocation times, the portal's status) is judged on every request at its time.
 //!
 //! Memory is bounded by a budget in bytes that the host sets
 //! ([`SqliteOptions::cache_bytes`](crate::SqliteOptions::cache_bytes)): each entry weighs
@@ -22,12 +37,16 @@
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use portal_core::PortalId;
 use portal_core::model::{OnboardingTeam, PortalSnapshot};
+use portal_core::secret::TokenHash;
 use portal_core::workflow::ActivityEntry;
 use serde::Serialize;
+
+use crate::access::SessionRecord;
 
 /// Weight added to every entry on top of its encoded size: the key, the map slot, the
 /// `Arc` and the vectors' headers.
@@ -39,6 +58,7 @@ enum Key {
     Snapshot(PortalId),
     Activity(PortalId, usize),
     Team(PortalId),
+    Session(TokenHash),
 }
 
 /// A cached value, tagged with the generation it was read at and its weight.
@@ -54,6 +74,7 @@ enum Value {
     Snapshot(Arc<PortalSnapshot>),
     Activity(Arc<Vec<ActivityEntry>>),
     Team(Arc<OnboardingTeam>),
+    Session(Arc<SessionRecord>),
 }
 
 /// Weighs an entry by the weight computed when it was filled.
@@ -66,9 +87,62 @@ impl quick_cache::Weighter<Key, Entry> for ByWeight {
     }
 }
 
+/// The generations of one store: each portal's, and the contacts' (one for all
+/// portals), all drawn from one counter so every value handed out is new.
+#[derive(Default)]
+pub(crate) struct Generations {
+    /// The last value handed out.
+    clock: AtomicU64,
+    portals: Mutex<HashMap<PortalId, u64>>,
+    /// Raised after a committed write to the `contacts` table, whatever its portal:
+    /// the home lists contacts (assignees, roles) and the writes that change them
+    /// do not all know their portal before they run.
+    contacts: AtomicU64,
+    /// Set by the writer connection's update hook when a job changes a `contacts`
+    /// row; turned into a new `contacts` generation once the batch has ended.
+    contacts_touched: AtomicBool,
+    /// Raised after a committed write to any table a session check reads
+    /// (`sessions`, `contacts`, `portals`): a cached session is good only while it
+    /// holds, so a revocation, a sign-out or a closed portal is seen by the very
+    /// next request.
+    sessions: AtomicU64,
+    /// Set by the update hook when a job changes a row of `contacts` or `portals`.
+    sessions_touched: AtomicBool,
+}
+
+impl Generations {
+    fn next(&self) -> u64 {
+        self.clock.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// Notes a change to a row of `table` (the writer's update hook calls it).
+    pub(crate) fn row_changed(&self, table: &str) {
+        if table == "contacts" {
+            self.contacts_touched.store(true, Ordering::SeqCst);
+        }
+        // `sessions` is `WITHOUT ROWID`, which the hook never reports: the writes
+        // to it call `ContentCache::sessions_changed` (`SqliteStore::write_sessions`).
+        if matches!(table, "contacts" | "portals") {
+            self.sessions_touched.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Called by the writer after each batch has committed or rolled back, before
+    /// any job of it is answered: a contacts change gets a new generation, so a
+    /// caller told "done" never gets a home built before it.
+    pub(crate) fn batch_ended(&self) {
+        if self.contacts_touched.swap(false, Ordering::SeqCst) {
+            self.contacts.store(self.next(), Ordering::SeqCst);
+        }
+        if self.sessions_touched.swap(false, Ordering::SeqCst) {
+            self.sessions.store(self.next(), Ordering::SeqCst);
+        }
+    }
+}
+
 /// The content cache of one store.
 pub(crate) struct ContentCache {
-    generations: Mutex<HashMap<PortalId, u64>>,
+    generations: Arc<Generations>,
     /// `None` when the host set a budget of 0 bytes: every read goes to SQLite.
     entries: Option<quick_cache::sync::Cache<Key, Entry, ByWeight>>,
 }
@@ -82,22 +156,44 @@ impl ContentCache {
             .unwrap_or(usize::MAX)
             .max(16);
         Self {
-            generations: Mutex::new(HashMap::new()),
+            generations: Arc::default(),
             entries: (budget > 0)
                 .then(|| quick_cache::sync::Cache::with_weighter(items, budget, ByWeight)),
         }
     }
 
+    /// The generations, for the writer's hooks.
+    pub(crate) fn generations(&self) -> Arc<Generations> {
+        Arc::clone(&self.generations)
+    }
+
     /// The generation to tag a read of `portal` with; take it before the read starts.
     pub(crate) fn generation(&self, portal: PortalId) -> u64 {
-        let generations = self.generations.lock().unwrap_or_else(|p| p.into_inner());
-        generations.get(&portal).copied().unwrap_or(0)
+        let portals = self
+            .generations
+            .portals
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        portals.get(&portal).copied().unwrap_or(0)
+    }
+
+    /// What the home of `portal` is built from, as one value: the later of the
+    /// portal's generation and the contacts'. Both come from one counter, so any
+    /// change to either gives a value never handed out before.
+    pub(crate) fn home_version(&self, portal: PortalId) -> u64 {
+        self.generation(portal)
+            .max(self.generations.contacts.load(Ordering::SeqCst))
     }
 
     /// Marks `portal`'s entries stale; call after a content write has committed (or failed).
     pub(crate) fn invalidate(&self, portal: PortalId) {
-        let mut generations = self.generations.lock().unwrap_or_else(|p| p.into_inner());
-        *generations.entry(portal).or_insert(0) += 1;
+        let mut portals = self
+            .generations
+            .portals
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        // Drawn under the lock: a portal's generations only ever rise.
+        portals.insert(portal, self.generations.next());
     }
 
     /// Bytes the entries weigh now (never more than the budget).
@@ -190,6 +286,45 @@ impl ContentCache {
 }
 
 impl ContentCache {
+    /// The generation to tag a session read with; take it before the read starts.
+    pub(crate) fn sessions_generation(&self) -> u64 {
+        self.generations.sessions.load(Ordering::SeqCst)
+    }
+
+    /// Marks every cached session check stale; call after a write to `sessions`
+    /// rows has committed (or failed).
+    pub(crate) fn sessions_changed(&self) {
+        self.generations
+            .sessions
+            .store(self.generations.next(), Ordering::SeqCst);
+    }
+
+    /// The session `token` as read at `generation`, if still good.
+    pub(crate) fn session(&self, token: &TokenHash, generation: u64) -> Option<Arc<SessionRecord>> {
+        match self.get(Key::Session(*token), generation)? {
+            Value::Session(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn put_session(
+        &self,
+        token: &TokenHash,
+        generation: u64,
+        record: Arc<SessionRecord>,
+    ) {
+        if self.entries.is_none() {
+            return;
+        }
+        let weight = encoded_len(&record.contact);
+        self.put(
+            Key::Session(*token),
+            generation,
+            weight,
+            Value::Session(record),
+        );
+    }
+
     pub(crate) fn team(&self, portal: PortalId, generation: u64) -> Option<Arc<OnboardingTeam>> {
         match self.get(Key::Team(portal), generation)? {
             Value::Team(t) => Some(t),

@@ -508,6 +508,12 @@ impl DirectoryStore for SqliteStore {
         Ok(team)
     }
 
+    /// The portal's generation and the contacts' as one value (see `cache`): no read
+    /// of the database, whether the read cache is on or not.
+    async fn home_version(&self, portal: PortalId) -> Result<Option<u64>> {
+        Ok(Some(self.cache.home_version(portal)))
+    }
+
     async fn portal_snapshot(&self, portal: PortalId) -> Result<PortalSnapshot> {
         let generation = self.cache.generation(portal);
         if let Some(hit) = self.cache.snapshot(portal, generation) {

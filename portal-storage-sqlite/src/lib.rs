@@ -31,7 +31,14 @@
 //!   links) do not linger in free pages. The schema is applied by embedded, versioned [`migrations`].
 //! - All writes go to one writer connection owned by a dedicated thread, which runs
 //!   each write in `BEGIN IMMEDIATE` and commits concurrent writes together (group
-//!   commit); a caller is answered only after its write is committed.
+//!   commit); a caller is answered only after its write is committed. The one
+//!   exception, by default: the access entry of a signed-in request is queued and
+//!   appended with the entries of the next few milliseconds, without the request
+//!   waiting ([`AccessLogWrites`] states the loss window; `Strict` turns it off).
+//! - A read cache keeps each portal's home data and each live session's check until
+//!   a write changes what they were read from (per-portal generations, and SQLite's
+//!   update hook for contacts and portals), within a byte budget the host sets; the
+//!   same generations answer `home_version`, so `portal-http` can keep built homes.
 //! - Reads run on a small pool of read connections, on tokio's blocking pool, so no
 //!   SQLite call ever blocks an async worker thread.
 //! - Decisions about codes and sessions are taken by `portal_core::access::rules`
@@ -58,6 +65,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod access_queue;
 mod attachments;
 mod audit;
 mod blobs;
@@ -112,6 +120,30 @@ pub struct SqliteOptions {
     /// default keeps the homes of about 500–1 000 active portals, and the process's
     /// memory stays bounded however many portals the database holds.
     pub cache_bytes: u64,
+    /// When the access-log entry of a signed-in request is committed. Default
+    /// [`AccessLogWrites::Queued`].
+    pub access_log: AccessLogWrites,
+}
+
+/// When the access-log entry of a signed-in request (`authenticate`) is committed.
+/// Every other write, and every other access entry (sign-in, sign-out, the access
+/// flow), is committed before its call returns either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum AccessLogWrites {
+    /// Queued for the writer, which appends what is queued in one job: the request
+    /// is answered without waiting for a commit of its own, and the session check
+    /// reads (from the read cache while nothing it reads changed). A process that
+    /// dies without shutting down loses the entries not yet committed: at most 4 096
+    /// (a request that finds that many queued waits for them), normally those of the
+    /// last few milliseconds. Dropping the store commits them all, and reads of the
+    /// access log through the store see every entry queued before them.
+    #[default]
+    Queued,
+    /// In the unit that checks the session, committed before the request is
+    /// answered: a crash loses nothing, and each request waits for a commit (shared
+    /// by the requests of the same moment).
+    Strict,
 }
 
 impl SqliteOptions {
@@ -123,12 +155,19 @@ impl SqliteOptions {
         self.cache_bytes = bytes;
         self
     }
+
+    /// These options with access-log entries of signed-in requests committed as `writes` says.
+    pub fn with_access_log(mut self, writes: AccessLogWrites) -> Self {
+        self.access_log = writes;
+        self
+    }
 }
 
 impl Default for SqliteOptions {
     fn default() -> Self {
         Self {
             cache_bytes: Self::DEFAULT_CACHE_BYTES,
+            access_log: AccessLogWrites::default(),
         }
     }
 }
@@ -142,6 +181,9 @@ pub struct SqliteStore {
     readers: Arc<Readers>,
     path: PathBuf,
     cache: cache::ContentCache,
+    /// Access entries waiting for the writer ([`AccessLogWrites::Queued`]).
+    access_queue: Arc<access_queue::AccessQueue>,
+    access_log_writes: AccessLogWrites,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -257,7 +299,8 @@ impl SqliteStore {
                 .db("making a read connection read-only")?;
             conns.push(Mutex::new(reader));
         }
-        let writer = Writer::start(conn)?;
+        let cache = cache::ContentCache::new(options.cache_bytes);
+        let writer = Writer::start(conn, cache.generations())?;
         tracing::debug!(path = %path.display(), "opened SQLite store");
         Ok(Self {
             writer,
@@ -266,7 +309,9 @@ impl SqliteStore {
                 next: AtomicUsize::new(0),
             }),
             path,
-            cache: cache::ContentCache::new(options.cache_bytes),
+            cache,
+            access_queue: Arc::default(),
+            access_log_writes: options.access_log,
         })
     }
 
@@ -301,6 +346,21 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         self.writer.write(f).await
+    }
+
+    /// [`Self::write`] for writes that change live sessions' rows: cached session
+    /// checks are invalidated once the write has committed (or failed). The
+    /// `sessions` table is `WITHOUT ROWID`, which SQLite's update hook does not
+    /// report, so these writes say so themselves (changes to contacts and portals
+    /// are seen by the hook).
+    pub(crate) async fn write_sessions<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let result = self.writer.write(f).await;
+        self.cache.sessions_changed();
+        result
     }
 
     /// [`Self::write_content`] for the portal of a change's activity entry when there

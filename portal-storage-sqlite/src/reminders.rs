@@ -207,6 +207,8 @@ impl ReminderStore for SqliteStore {
     }
 
     async fn reminder_state(&self, portal: PortalId) -> Result<ReminderState> {
+        // The last visits come from the access log: queued entries count.
+        self.flush_access_log().await?;
         self.read(move |conn| {
             // One read transaction: every table seen at the same commit.
             let tx = conn.transaction().db("starting a read")?;

@@ -14,6 +14,7 @@ use portal_core::Store;
 use portal_storage_sqlite::SqliteStore;
 use tempfile::TempDir;
 
+mod access_queue;
 mod audit;
 mod blobs;
 mod cache;

@@ -381,12 +381,13 @@ async fn spread(
             .map_or_else(|| "n/a".to_owned(), |us| format!("{us:.0}")),
     );
     println!(
-        "RSS: {} MiB before, {} MiB after, peak {} MiB (growth {} MiB; read-cache budget {} MiB)",
+        "RSS: {} MiB before, {} MiB after, peak {} MiB (growth {} MiB; budgets: read cache {} MiB, kept homes {} MiB)",
         before >> 10,
         after >> 10,
         peak >> 10,
         peak.saturating_sub(before) >> 10,
-        options.cache_bytes >> 20
+        options.cache_bytes >> 20,
+        HttpConfig::default().home_cache_bytes >> 20
     );
     println!(
         "RSS during the spread: {}",

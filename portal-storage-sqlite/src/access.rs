@@ -356,22 +356,29 @@ fn create_session(
 }
 
 fn append_access(conn: &Connection, entry: &AccessLogEntry) -> Result<()> {
-    conn.prepare_cached(
+    insert_access(
+        conn,
         "INSERT INTO access_log (portal_id, contact_id, at, event, ip, user_agent, path)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        entry,
     )
-    .and_then(|mut s| {
-        s.execute(params![
-            &entry.portal_id.as_bytes()[..],
-            &entry.contact_id.as_bytes()[..],
-            micros(entry.at),
-            entry.event.as_str(),
-            entry.request.ip.map(|ip| ip.to_string()),
-            entry.request.user_agent,
-            entry.request.path
-        ])
-    })
-    .db("appending to the access log")?;
+}
+
+/// Runs `sql`, an insert into the access log, with `entry`'s seven values.
+fn insert_access(conn: &Connection, sql: &str, entry: &AccessLogEntry) -> Result<()> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| {
+            s.execute(params![
+                &entry.portal_id.as_bytes()[..],
+                &entry.contact_id.as_bytes()[..],
+                micros(entry.at),
+                entry.event.as_str(),
+                entry.request.ip.map(|ip| ip.to_string()),
+                entry.request.user_agent,
+                entry.request.path
+            ])
+        })
+        .db("appending to the access log")?;
     Ok(())
 }
 
@@ -610,24 +617,13 @@ impl SqliteStore {
 /// Appends a queued entry, unless its contact was removed meanwhile (their entries
 /// went with them: see `remove_contact`), so one removal cannot fail a whole batch.
 fn append_queued_access(conn: &Connection, entry: &AccessLogEntry) -> Result<()> {
-    conn.prepare_cached(
+    insert_access(
+        conn,
         "INSERT INTO access_log (portal_id, contact_id, at, event, ip, user_agent, path)
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
           WHERE EXISTS (SELECT 1 FROM contacts WHERE id = ?2 AND portal_id = ?1)",
+        entry,
     )
-    .and_then(|mut s| {
-        s.execute(params![
-            &entry.portal_id.as_bytes()[..],
-            &entry.contact_id.as_bytes()[..],
-            micros(entry.at),
-            entry.event.as_str(),
-            entry.request.ip.map(|ip| ip.to_string()),
-            entry.request.user_agent,
-            entry.request.path
-        ])
-    })
-    .db("appending a queued access-log entry")?;
-    Ok(())
 }
 
 #[async_trait]

@@ -29,7 +29,7 @@ const MAX_BATCH: usize = 256;
 /// How long the writer lets a queued append wait for more (unless a write that
 /// someone waits for arrives): under load, the access entries of a few
 /// milliseconds share one commit instead of one each.
-pub(crate) const APPEND_LINGER: Duration = Duration::from_millis(2);
+const APPEND_LINGER: Duration = Duration::from_millis(2);
 
 /// Why a batch kept nothing: the reason for the log, and whether the disk was full
 /// (so callers get `Error::StorageFull`, not a generic storage failure).
@@ -118,25 +118,9 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<Result<T>>();
-        let run: Run = Box::new(move |conn| {
-            let result = match conn {
-                Ok(conn) => f(conn),
-                Err(failed) => Err(failed.error()),
-            };
-            let keep = result.is_ok();
-            let full = matches!(result, Err(Error::StorageFull { .. }));
-            Done {
-                keep,
-                full,
-                answer: Box::new(move |failed: Option<&Failed>| {
-                    let out = match (failed, result) {
-                        (Some(failed), Ok(_)) => Err(failed.error()),
-                        (_, result) => result,
-                    };
-                    // The caller may have gone away (cancelled request): nothing to do.
-                    let _ = tx.send(out);
-                }),
-            }
+        let run = job_run(f, move |out| {
+            // The caller may have gone away (cancelled request): nothing to do.
+            let _ = tx.send(out);
         });
         let Some(jobs) = &self.jobs else {
             return Err(Error::storage_msg("the SQLite store is closed"));
@@ -155,26 +139,9 @@ impl Writer {
     where
         F: FnOnce(&Connection) -> Result<()> + Send + 'static,
     {
-        let run: Run = Box::new(move |conn| {
-            let result = match conn {
-                Ok(conn) => f(conn),
-                Err(failed) => Err(failed.error()),
-            };
-            let keep = result.is_ok();
-            let full = matches!(result, Err(Error::StorageFull { .. }));
-            Done {
-                keep,
-                full,
-                answer: Box::new(move |failed: Option<&Failed>| {
-                    let error = match (failed, result) {
-                        (Some(failed), Ok(())) => Some(failed.error()),
-                        (_, Err(e)) => Some(e),
-                        (None, Ok(())) => None,
-                    };
-                    if let Some(e) = error {
-                        tracing::error!(error = %e, "a queued SQLite write failed: {what}");
-                    }
-                }),
+        let run = job_run(f, move |out| {
+            if let Err(e) = out {
+                tracing::error!(error = %e, "a queued SQLite write failed: {what}");
             }
         });
         let job = Job { run, atomic: false };
@@ -203,6 +170,34 @@ impl Drop for Writer {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// What a job runs: `f` on the connection, then `answer` with its outcome once the
+/// batch's fate is known (an error of its own, or the batch's failure).
+fn job_run<T, F, A>(f: F, answer: A) -> Run
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    A: FnOnce(Result<T>) + Send + 'static,
+{
+    Box::new(move |conn| {
+        let result = match conn {
+            Ok(conn) => f(conn),
+            Err(failed) => Err(failed.error()),
+        };
+        let keep = result.is_ok();
+        let full = matches!(result, Err(Error::StorageFull { .. }));
+        Done {
+            keep,
+            full,
+            answer: Box::new(move |failed: Option<&Failed>| {
+                answer(match (failed, result) {
+                    (Some(failed), Ok(_)) => Err(failed.error()),
+                    (_, result) => result,
+                });
+            }),
+        }
+    })
 }
 
 fn run(mut conn: Connection, queue: mpsc::Receiver<Job>, generations: &Generations) {

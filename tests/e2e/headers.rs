@@ -33,16 +33,7 @@ async fn inline_style_uses_the_per_response_nonce() {
     let b = h.browser();
     let one = b.get(&h.invite_path()).await;
     let two = b.get(&h.invite_path()).await;
-    let nonce = |p: &portal_tests::Page| {
-        p.header("content-security-policy")
-            .split("'nonce-")
-            .nth(1)
-            .unwrap()
-            .split('\'')
-            .next()
-            .unwrap()
-            .to_owned()
-    };
+    let nonce = |p: &portal_tests::Page| p.csp_nonce();
     assert_ne!(nonce(&one), nonce(&two));
     assert!(
         one.body

@@ -43,6 +43,15 @@ impl Page {
     pub fn text(&self) -> String {
         self.body.replace("&#39;", "'").replace("&quot;", "\"")
     }
+    /// The nonce of the response's `Content-Security-Policy` header.
+    pub fn csp_nonce(&self) -> String {
+        self.header("content-security-policy")
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_default()
+            .to_owned()
+    }
     /// The CSRF token of the page's forms.
     pub fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";

@@ -4,11 +4,8 @@
 
 use std::sync::Arc;
 
-use chrono::TimeDelta;
 use portal_core::Store;
-use portal_core::access::SessionPolicy;
-use portal_core::store::RequestInfo;
-use portal_core::testkit::{TestService, t0};
+use portal_core::testkit::TestService;
 use portal_storage_sqlite::{AccessLogWrites, SqliteOptions, SqliteStore};
 
 use crate::temp_db;
@@ -20,25 +17,7 @@ async fn authenticate_n(store: Arc<dyn Store>, path: &std::path::Path, n: usize)
     let h = TestService::new(store.clone(), 5);
     let seeded = h.seed_portal().await.unwrap();
     let (session, _) = h.sign_in(&seeded.contact).await.unwrap();
-    let mut tasks = Vec::with_capacity(n);
-    for i in 0..n {
-        let store = store.clone();
-        let hash = session.hash();
-        tasks.push(tokio::spawn(async move {
-            let at = t0() + TimeDelta::seconds(i as i64);
-            store
-                .authenticate(
-                    &hash,
-                    at,
-                    &SessionPolicy::default(),
-                    &RequestInfo::default(),
-                )
-                .await
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap().unwrap();
-    }
+    crate::authenticate_concurrently(&store, session.hash(), n).await;
     portal_requests_in(path)
 }
 

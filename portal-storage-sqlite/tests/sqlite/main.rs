@@ -42,3 +42,30 @@ async fn fresh_store() -> (TempDir, Arc<dyn Store>) {
     let store = SqliteStore::open(&path).await.unwrap();
     (dir, Arc::new(store))
 }
+
+/// Authenticates `n` requests of `session` through `store` at once (each on its own
+/// task, the i-th at `t0 + i` seconds) and waits until every one has succeeded.
+async fn authenticate_concurrently(
+    store: &Arc<dyn Store>,
+    session: portal_core::secret::TokenHash,
+    n: usize,
+) {
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let at = portal_core::testkit::t0() + chrono::TimeDelta::seconds(i as i64);
+            store
+                .authenticate(
+                    &session,
+                    at,
+                    &portal_core::access::SessionPolicy::default(),
+                    &portal_core::store::RequestInfo::default(),
+                )
+                .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+}

@@ -11,18 +11,20 @@
 //! a stale entry is never served.
 //!
 //! The same generations answer
-//! [`DirectoryStore::home_version`](portal_core::store::DirectoryStore::home_version): the home also lists the
-//! portal's contacts, which are read past this cache, so a committed change to any
-//! `contacts` row (seen by the writer connection's update hook, whatever the write)
-//! raises one contacts generation that every portal's home version includes.
+//! [`DirectoryStore::home_version`](portal_core::store::DirectoryStore::home_version):
+//! the home also lists the portal's contacts, which are read past this cache, so a
+//! committed change to any `contacts` row (seen by the writer connection's update
+//! hook, whatever the write) raises one contacts generation that every portal's home
+//! version includes.
 //!
 //! Session checks are cached too (what `authenticate` reads of a session, its contact
 //! and its portal), tagged with one sessions generation that every committed change
 //! to the `sessions`, `contacts` or `portals` table raises (the update hook sees the
 //! last two; `sessions` is `WITHOUT ROWID`, which the hook does not report, so the
-//! writes to it go through `SqliteStore::write_sessions`): a sign-out, a revocation or a closed portal reaches the very next request,
-//! through this store or another service sharing it. The check itself (expiry,
-//! revocation times, the portal's status) is judged on every request at its time.
+//! writes to it go through `SqliteStore::write_sessions`): a sign-out, a revocation or
+//! a closed portal reaches the very next request, through this store or another
+//! service sharing it. The check itself (expiry, revocation times, the portal's
+//! status) is judged on every request at its time.
 //!
 //! Memory is bounded by a budget in bytes that the host sets
 //! ([`SqliteOptions::cache_bytes`](crate::SqliteOptions::cache_bytes)): each entry weighs

@@ -72,6 +72,26 @@ pub(crate) fn transport_headers(headers: &mut HeaderMap, config: &HttpConfig) {
     }
 }
 
+/// The security headers every response carries, whatever it is.
+const FIXED_HEADERS: [(http::HeaderName, HeaderValue); 4] = [
+    (
+        http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ),
+    (
+        http::header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    ),
+    (
+        http::HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    ),
+    (
+        http::HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    ),
+];
+
 /// A response under construction.
 pub struct Reply {
     /// Status.
@@ -122,6 +142,19 @@ impl Reply {
         }
     }
 
+    /// An HTML page sent as `pieces` one after the other, none of them copied (a kept
+    /// home: its shared text with this request's values between).
+    pub fn html_pieces(status: StatusCode, pieces: Vec<Bytes>) -> Self {
+        let len = pieces.iter().map(|p| p.len() as u64).sum();
+        Self {
+            stream: Some((
+                Box::pin(futures_util::stream::iter(pieces.into_iter().map(Ok))),
+                len,
+            )),
+            ..Self::html(status, String::new())
+        }
+    }
+
     /// JSON for the upload script (`application/json`, or `application/problem+json`
     /// for an error): never cached, like the pages.
     pub fn json(status: StatusCode, content_type: &'static str, value: &serde_json::Value) -> Self {
@@ -164,6 +197,9 @@ impl Reply {
     }
 
     /// Finishes the response with the security headers.
+    ///
+    /// The fixed ones are constants, checked when this crate is compiled, so sending
+    /// them costs no parsing or copying per response.
     pub fn finish(self, csp: &str) -> Response<Body> {
         let (body, streamed_len) = match self.stream {
             Some((content, len)) => (
@@ -180,39 +216,33 @@ impl Reply {
         let mut res = Response::new(body);
         *res.status_mut() = self.status;
         let h = res.headers_mut();
-        let mut put = |name: http::HeaderName, value: &str| {
+        let put = |h: &mut HeaderMap, name: http::HeaderName, value: &str| {
             if let Ok(v) = HeaderValue::from_str(value) {
                 h.append(name, v);
             }
         };
-        put(CONTENT_TYPE, self.content_type);
-        put(CACHE_CONTROL, self.cache);
+        put(h, CONTENT_TYPE, self.content_type);
+        put(h, CACHE_CONTROL, self.cache);
         put(
+            h,
             http::header::CONTENT_SECURITY_POLICY,
             self.csp.as_deref().unwrap_or(csp),
         );
-        put(http::header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-        put(http::header::REFERRER_POLICY, "no-referrer");
-        put(
-            http::HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin",
-        );
-        put(
-            http::HeaderName::from_static("permissions-policy"),
-            "camera=(), microphone=(), geolocation=()",
-        );
+        for (name, value) in FIXED_HEADERS {
+            h.append(name, value);
+        }
         if let Some(location) = &self.location {
-            put(LOCATION, location);
+            put(h, LOCATION, location);
         }
         for c in &self.cookies {
-            put(SET_COOKIE, c);
+            put(h, SET_COOKIE, c);
         }
         for (name, value) in self.extra {
-            put(name, &value);
+            put(h, name, &value);
         }
         if let Some(len) = streamed_len {
             // A stream has no length of its own; the file's size is known up front.
-            put(CONTENT_LENGTH, &len.to_string());
+            put(h, CONTENT_LENGTH, &len.to_string());
         }
         res
     }

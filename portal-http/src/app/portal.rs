@@ -220,8 +220,10 @@ impl PortalApp {
             today,
         });
         if let Some(kept) = key.as_ref().and_then(|k| self.home_cache.get(k)) {
-            return Ok(Reply::html(StatusCode::OK, kept.page(&req.nonce, &csrf))
-                .cookie(self.session_cookie(&token, &ctx)));
+            return Ok(
+                Reply::html_pieces(StatusCode::OK, kept.pieces(&req.nonce, &csrf))
+                    .cookie(self.session_cookie(&token, &ctx)),
+            );
         }
         let plan = self.service.client_plan(&ctx).await?;
         let snap = &plan.snapshot;
@@ -282,7 +284,7 @@ impl PortalApp {
             Some(key) => match page.render() {
                 Ok(html) => {
                     let kept = self.home_cache.keep(key, &html);
-                    Reply::html(StatusCode::OK, kept.page(&req.nonce, &csrf))
+                    Reply::html_pieces(StatusCode::OK, kept.pieces(&req.nonce, &csrf))
                 }
                 // Rendering again answers the failure as every page does (logged, 500).
                 Err(_) => self.render(StatusCode::OK, &page),

@@ -15,6 +15,13 @@
 //!    RSS during the upload (VmHWM reset through `/proc/self/clear_refs` before it; the
 //!    client side holds one 1 MiB buffer), then downloads the file once and checks its
 //!    SHA-256.
+//! 5. Then the references that bound what any upload of this design can reach on this
+//!    machine, each measured in the same run: bare hyper receiving the same body over
+//!    loopback and dropping it (the HTTP alone), and the envelope's sealing of the same
+//!    bytes in memory with the stored bytes' SHA-256 (the crypto alone: AES-256-GCM-SIV
+//!    and both hashes, on the pipeline's own threads). With `dd`'s own CPU they give
+//!    the least CPU a byte of this upload needs, and so a ceiling: the rate at which
+//!    that CPU, spread over every core with nothing lost, would be spent.
 //!
 //! ```text
 //! CARGO_TARGET_DIR=... cargo run --release -p portal-tests --bin bench-upload -- --mib 1024 --dir /root/.cache
@@ -36,9 +43,9 @@ use futures_util::StreamExt;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use hyper_util::rt::TokioIo;
-use portal_core::blob::BlobStore;
-use portal_core::blob::envelope::FileVault;
-use portal_core::blob::keyring::{KeyId, Keyring};
+use portal_core::blob::envelope::{self, FileVault};
+use portal_core::blob::keyring::{DataKey, KeyId, Keyring};
+use portal_core::blob::{BlobStore, Tally};
 use portal_core::model::{RequestedDocument, Side, TaskKind};
 use portal_core::secret::ServerSecret;
 use portal_core::testkit::{PortalSeed, code_from_email, seed_portal};
@@ -185,7 +192,24 @@ fn mb_per_s(bytes: u64, took: Duration) -> f64 {
     bytes as f64 / 1e6 / took.as_secs_f64()
 }
 
-fn dd(path: &Path, mib: usize) -> Duration {
+/// CPU used by this process's waited-for children (`dd`): `cutime` + `cstime`.
+fn children_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let ticks: u64 = rest
+        .split_whitespace()
+        .skip(13)
+        .take(2)
+        .map(|f| f.parse::<u64>().unwrap())
+        .sum();
+    // Clock ticks; USER_HZ is 100 on every mainstream Linux configuration.
+    Duration::from_millis(ticks * 10)
+}
+
+/// `dd`'s wall time and its own CPU (user and system; the kernel's writeback threads
+/// are not counted, as they are not for the upload either).
+fn dd(path: &Path, mib: usize) -> (Duration, Duration) {
+    let cpu_before = children_cpu();
     let started = Instant::now();
     let status = std::process::Command::new("dd")
         .arg("if=/dev/zero")
@@ -199,6 +223,141 @@ fn dd(path: &Path, mib: usize) -> Duration {
     assert!(status.success(), "dd failed");
     let took = started.elapsed();
     std::fs::remove_file(path).unwrap();
+    (took, children_cpu() - cpu_before)
+}
+
+/// The request body: the CSRF field, the file's part header, the file, the closing
+/// boundary, as `Bytes` views of the two shared 1 MiB buffers.
+fn body_pieces(csrf: &str, mib: usize) -> (Vec<Bytes>, u64) {
+    let head = Bytes::from(format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"server-export.pdf\"\r\n\
+         Content-Type: application/pdf\r\n\r\n"
+    ));
+    let tail = Bytes::from(format!("\r\n--{BOUNDARY}--\r\n"));
+    let (first, rest) = content_pieces();
+    let mut pieces = vec![head, first];
+    pieces.extend((1..mib).map(|_| rest.clone()));
+    pieces.push(tail);
+    let length = pieces.iter().map(|p| p.len() as u64).sum();
+    (pieces, length)
+}
+
+fn streamed(
+    pieces: Vec<Bytes>,
+) -> StreamBody<impl futures_util::Stream<Item = Result<Frame<Bytes>, Infallible>>> {
+    StreamBody::new(futures_util::stream::iter(pieces).map(|b| Ok(Frame::data(b))))
+}
+
+/// What a measured section took: wall time and the whole process's CPU.
+struct Took {
+    wall: Duration,
+    cpu: Duration,
+}
+
+impl Took {
+    fn line(&self, bytes: u64) -> String {
+        format!(
+            "{:>8.0} MB/s ({:.2?}), CPU {:.2} s",
+            mb_per_s(bytes, self.wall),
+            self.wall,
+            self.cpu.as_secs_f64()
+        )
+    }
+}
+
+async fn measured<F: std::future::Future>(work: F) -> (F::Output, Took) {
+    let cpu_before = process_cpu().unwrap_or_default();
+    let started = Instant::now();
+    let out = work.await;
+    let wall = started.elapsed();
+    let cpu = process_cpu().unwrap_or_default().saturating_sub(cpu_before);
+    (out, Took { wall, cpu })
+}
+
+/// Bare hyper: one connection, one POST of the same body, every frame read and
+/// dropped, `204` back. The HTTP and loopback cost of the upload, and nothing else.
+async fn bare_hyper_upload(pieces: Vec<Bytes>, length: u64) -> Took {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let service = hyper::service::service_fn(
+            |request: http::Request<hyper::body::Incoming>| async move {
+                let mut body = request.into_body();
+                let mut read = 0u64;
+                while let Some(frame) = body.frame().await {
+                    if let Ok(data) = frame?.into_data() {
+                        read += data.len() as u64;
+                    }
+                }
+                let mut answer = http::Response::new(http_body_util::Empty::<Bytes>::new());
+                *answer.status_mut() = http::StatusCode::NO_CONTENT;
+                answer.headers_mut().insert("x-read", read.into());
+                Ok::<_, hyper::Error>(answer)
+            },
+        );
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(stream), service)
+            .await;
+    });
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let request = http::Request::post(format!("http://{addr}/upload"))
+        .header(http::header::HOST, addr.to_string())
+        .header(http::header::CONTENT_TYPE, content_type())
+        .header(http::header::CONTENT_LENGTH, length)
+        .body(streamed(pieces))
+        .unwrap();
+    let (response, took) = measured(sender.send_request(request)).await;
+    let response = response.unwrap();
+    assert_eq!(response.status(), http::StatusCode::NO_CONTENT);
+    assert_eq!(
+        response.headers()["x-read"].to_str().unwrap(),
+        length.to_string(),
+        "bare hyper read the whole body"
+    );
+    drop(sender);
+    let _ = server.await;
+    took
+}
+
+/// The envelope alone: the same plaintext sealed in memory by [`envelope::encrypt`]
+/// (AES-256-GCM-SIV and the plaintext's SHA-256, on its pipeline threads), and the
+/// sealed bytes hashed as the blob store hashes them. No HTTP, no disk.
+async fn sealing_alone(mib: usize) -> Took {
+    let (first, rest) = content_pieces();
+    let plain = futures_util::stream::iter(
+        std::iter::once(first).chain((1..mib).map(move |_| rest.clone())),
+    )
+    .map(Ok::<_, portal_core::Error>);
+    let tally = Arc::new(std::sync::Mutex::new(Tally::new()));
+    let key = DataKey::generate(&OsRandom);
+    let (sealed, took) = measured(async {
+        let mut sealed = envelope::encrypt(
+            Box::pin(plain),
+            &key,
+            [7; 7],
+            b"bench".to_vec(),
+            tally.clone(),
+        );
+        let mut stored = Tally::new();
+        let mut bytes = 0u64;
+        while let Some(piece) = sealed.next().await {
+            let piece = piece.unwrap();
+            bytes += piece.len() as u64;
+            stored.update(&piece);
+        }
+        bytes
+    })
+    .await;
+    assert!(
+        sealed > (mib * MIB) as u64,
+        "every byte sealed, with its tags"
+    );
     took
 }
 
@@ -238,11 +397,12 @@ async fn run() {
     );
 
     // ----- the reference: dd with one fsync ---------------------------------------------
-    let dd_took = dd(&dir.path().join("dd.bin"), args.mib);
+    let (dd_took, dd_cpu) = dd(&dir.path().join("dd.bin"), args.mib);
     println!(
-        "dd conv=fsync:          {:>8.0} MB/s ({:.2?})",
+        "dd conv=fsync:          {:>8.0} MB/s ({:.2?}), CPU {:.2} s",
         mb_per_s(total, dd_took),
-        dd_took
+        dd_took,
+        dd_cpu.as_secs_f64()
     );
 
     // ----- the portal on the embedded default --------------------------------------------
@@ -315,12 +475,6 @@ async fn run() {
     let csrf = browser.get(&page_path).await.csrf();
 
     // ----- the upload ------------------------------------------------------------------
-    let head = Bytes::from(format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
-         --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"server-export.pdf\"\r\n\
-         Content-Type: application/pdf\r\n\r\n"
-    ));
-    let tail = Bytes::from(format!("\r\n--{BOUNDARY}--\r\n"));
     let (first, rest) = content_pieces();
     let mut expected = Sha256::new();
     expected.update(&first);
@@ -328,16 +482,8 @@ async fn run() {
         expected.update(&rest);
     }
     let expected: [u8; 32] = expected.finalize().into();
-    let length = head.len() as u64 + total + tail.len() as u64;
-    let mibs = args.mib;
-    let pieces = futures_util::stream::iter(
-        std::iter::once(head)
-            .chain(std::iter::once(first))
-            .chain((1..mibs).map(move |_| rest.clone()))
-            .chain(std::iter::once(tail)),
-    )
-    .map(|b| Ok::<_, Infallible>(Frame::data(b)));
-    let body = StreamBody::new(pieces);
+    let (pieces, length) = body_pieces(&csrf, args.mib);
+    let body = streamed(pieces.clone());
     let request = http::Request::post(format!("http://{addr}/tasks/{}/documents/archive", task.id))
         .header(http::header::HOST, addr.to_string())
         .header(http::header::CONTENT_TYPE, content_type())
@@ -439,4 +585,47 @@ async fn run() {
     let _ = blobs.sweep().await;
     let _ = stop.send(());
     let _ = server.await;
+
+    // ----- what bounds it: the same bytes through HTTP alone, and through the crypto alone
+    let http = bare_hyper_upload(pieces, length).await;
+    println!("bare hyper, body dropped: {}", http.line(total));
+    let crypto = sealing_alone(args.mib).await;
+    println!("sealing alone, in memory: {}", crypto.line(total));
+    let (_, plain_hash) = measured(async {
+        let (first, rest) = content_pieces();
+        let mut hash = Sha256::new();
+        hash.update(&first);
+        for _ in 1..args.mib {
+            hash.update(&rest);
+        }
+        hash.finalize()
+    })
+    .await;
+    println!("SHA-256 alone, in memory: {}", plain_hash.line(total));
+    let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
+    let dd_rate = mb_per_s(total, dd_took);
+    let ceiling = |least: Duration, what: &str| {
+        let rate = total as f64 / 1e6 / (least.as_secs_f64() / cores);
+        println!(
+            "ceiling {what}: {:.2} s of CPU over {cores} cores = {rate:.0} MB/s, {:.2} of dd",
+            least.as_secs_f64(),
+            rate / dd_rate,
+        );
+    };
+    // The least CPU this upload needs: HTTP, the envelope, and the write as dd does it.
+    let least = http.cpu + crypto.cpu + dd_cpu;
+    println!(
+        "  = {:.2} s HTTP + {:.2} s crypto + {:.2} s dd's own write",
+        http.cpu.as_secs_f64(),
+        crypto.cpu.as_secs_f64(),
+        dd_cpu.as_secs_f64()
+    );
+    ceiling(least, "(HTTP + crypto + write)");
+    // Even without the plaintext's hash (the record's evidence; the stored bytes' hash
+    // is the blob store's contract), for the case that the target could be met by
+    // dropping it.
+    ceiling(
+        least.saturating_sub(plain_hash.cpu),
+        "without the plaintext's SHA-256",
+    );
 }

@@ -29,17 +29,35 @@ pub enum Jar {
 impl Jar {
     /// The cookie's name under `config`, e.g. `__Host-portal_session`.
     pub fn name(self, config: &HttpConfig) -> String {
-        let kind = match self {
+        format!("{}{}_{}", guard(config), config.cookie_name, self.kind())
+    }
+
+    /// Whether `candidate` is this cookie's name under `config`: [`Jar::name`] without
+    /// building it (every request reads up to three cookies).
+    fn is_named(self, candidate: &str, config: &HttpConfig) -> bool {
+        candidate
+            .strip_prefix(guard(config))
+            .and_then(|rest| rest.strip_prefix(config.cookie_name.as_str()))
+            .and_then(|rest| rest.strip_prefix('_'))
+            == Some(self.kind())
+    }
+
+    /// The last part of the name.
+    fn kind(self) -> &'static str {
+        match self {
             Jar::Session => "session",
             Jar::Verification => "verify",
             Jar::Csrf => "csrf",
-        };
-        let guard = match (config.secure_cookies, config.prefix().is_empty()) {
-            (false, _) => "",
-            (true, true) => "__Host-",
-            (true, false) => "__Secure-",
-        };
-        format!("{guard}{}_{kind}", config.cookie_name)
+        }
+    }
+}
+
+/// The prefix browsers enforce for secure cookies (see the module's doc).
+fn guard(config: &HttpConfig) -> &'static str {
+    match (config.secure_cookies, config.prefix().is_empty()) {
+        (false, _) => "",
+        (true, true) => "__Host-",
+        (true, false) => "__Secure-",
     }
 }
 
@@ -52,15 +70,20 @@ fn path(config: &HttpConfig) -> String {
 }
 
 /// Reads a cookie's value from the request headers.
+///
+/// Only the pair with the cookie's name is parsed (by the `cookie` crate, as
+/// `Cookie::split_parse` would parse it); the others are passed over by name.
 pub fn read(headers: &HeaderMap, config: &HttpConfig, jar: Jar) -> Option<String> {
-    let name = jar.name(config);
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == name.as_str())
+        .flat_map(|v| v.split(';'))
+        .filter(|pair| {
+            pair.split_once('=')
+                .is_some_and(|(name, _)| jar.is_named(name.trim(), config))
+        })
+        .find_map(|pair| Cookie::parse(pair.trim()).ok())
         .map(|c| c.value().to_owned())
 }
 
@@ -155,5 +178,38 @@ mod tests {
             read(&headers, &c, Jar::Verification).as_deref(),
             Some("mine")
         );
+    }
+
+    #[test]
+    fn only_the_exact_name_is_read() {
+        let c = config("", true);
+        let mut headers = HeaderMap::new();
+        headers.append(
+            COOKIE,
+            http::HeaderValue::from_static(
+                "portal_session=unguarded; __Host-portal_sessions=longer; \
+                 x__Host-portal_session=prefixed;__Host-portal_csrf=c1 ; broken",
+            ),
+        );
+        headers.append(
+            COOKIE,
+            http::HeaderValue::from_static("  __Host-portal_session = s1 ;other=1"),
+        );
+        assert_eq!(read(&headers, &c, Jar::Session).as_deref(), Some("s1"));
+        assert_eq!(read(&headers, &c, Jar::Csrf).as_deref(), Some("c1"));
+        assert_eq!(read(&headers, &c, Jar::Verification), None);
+        // The same answers as parsing every pair with the `cookie` crate.
+        for jar in [Jar::Session, Jar::Csrf, Jar::Verification] {
+            let name = jar.name(&c);
+            let every = headers
+                .get_all(COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(Cookie::split_parse)
+                .filter_map(Result::ok)
+                .find(|k| k.name() == name)
+                .map(|k| k.value().to_owned());
+            assert_eq!(read(&headers, &c, jar), every, "{name}");
+        }
     }
 }

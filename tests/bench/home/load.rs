@@ -65,6 +65,9 @@ pub(crate) async fn serve_bare(
 pub(crate) struct Stats {
     pub(crate) ok: u64,
     pub(crate) errors: u64,
+    /// What the errors were (a status, a timeout, a closed connection), counted by kind,
+    /// so a failed run says why.
+    pub(crate) kinds: std::collections::BTreeMap<String, u64>,
     /// Every 200 of the right length, warm-up included (for CPU per request).
     pub(crate) all_ok: u64,
     /// CPU time the whole process used during warm-up and run.
@@ -74,6 +77,18 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
+    fn failed(&mut self, kind: &str) {
+        self.errors += 1;
+        *self.kinds.entry(kind.to_owned()).or_default() += 1;
+    }
+    /// The errors by kind, e.g. `3 × no answer within 5 s`.
+    pub(crate) fn error_kinds(&self) -> String {
+        self.kinds
+            .iter()
+            .map(|(kind, n)| format!("{n} × {kind}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
     pub(crate) fn rate(&self, window: Duration) -> f64 {
         self.ok as f64 / window.as_secs_f64()
     }
@@ -147,7 +162,7 @@ pub(crate) async fn load_with(
             let mut stats = Stats::default();
             'connect: while Instant::now() < end {
                 let Ok(stream) = TcpStream::connect(addr).await else {
-                    stats.errors += 1;
+                    stats.failed("connect refused");
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 };
@@ -155,7 +170,7 @@ pub(crate) async fn load_with(
                 let Ok((mut sender, conn)) =
                     hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
                 else {
-                    stats.errors += 1;
+                    stats.failed("handshake failed");
                     continue;
                 };
                 let driver = tokio::spawn(conn);
@@ -191,11 +206,16 @@ pub(crate) async fn load_with(
                                 stats.micros.push(u32::try_from(us).unwrap_or(u32::MAX));
                             }
                         }
-                        Ok(Some(_)) => {
-                            stats.errors += 1;
+                        Ok(Some((status, len))) => {
+                            stats.failed(&format!("status {} with {len} bytes", status.as_u16()));
                         }
-                        _ => {
-                            stats.errors += 1;
+                        Ok(None) => {
+                            stats.failed("connection failed mid-request");
+                            driver.abort();
+                            continue 'connect;
+                        }
+                        Err(_) => {
+                            stats.failed("no answer within 5 s");
                             driver.abort();
                             continue 'connect;
                         }
@@ -213,6 +233,9 @@ pub(crate) async fn load_with(
         all.ok += s.ok;
         all.all_ok += s.all_ok;
         all.errors += s.errors;
+        for (kind, n) in s.kinds {
+            *all.kinds.entry(kind).or_default() += n;
+        }
         all.micros.extend(s.micros);
     }
     all.micros.sort_unstable();

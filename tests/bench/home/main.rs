@@ -714,7 +714,14 @@ async fn main() {
     let failed: Vec<String> = results
         .iter()
         .filter(|(_, s)| s.errors > 0 || s.all_ok == 0)
-        .map(|(name, s)| format!("{name}: {} errors, {} answered", s.errors, s.all_ok))
+        .map(|(name, s)| {
+            format!(
+                "{name}: {} errors ({}), {} answered",
+                s.errors,
+                s.error_kinds(),
+                s.all_ok
+            )
+        })
         .collect();
     if !failed.is_empty() {
         eprintln!("bench-home: failed loads: {}", failed.join("; "));

@@ -572,7 +572,7 @@ impl SqliteStore {
     /// The session `token` as stored, from the read cache while nothing a session
     /// check reads has changed since it was read (see `cache`), else from the database.
     async fn session_record(&self, token: &TokenHash) -> Result<Arc<SessionRecord>> {
-        let generation = self.cache.sessions_generation();
+        let generation = self.cache.session_generation(token);
         if let Some(hit) = self.cache.session(token, generation) {
             return Ok(hit);
         }
@@ -1144,7 +1144,7 @@ impl AccessStore for SqliteStore {
         }
         let (token, policy, request) = (*session, *policy, request.clone());
         let written = self
-            .write_sessions(move |conn| {
+            .write_session(session, move |conn| {
                 let mut s = load_session(conn, &token, now)?;
                 // At most one session write per refresh interval (the rule decides).
                 if let Some(note) = rules::judge_session(&s.state, now, &policy)? {
@@ -1204,7 +1204,7 @@ impl AccessStore for SqliteStore {
 
     async fn end_session(&self, session: &TokenHash, now: DateTime<Utc>) -> Result<()> {
         let token = *session;
-        self.write_sessions(move |conn| {
+        self.write_session(session, move |conn| {
             conn.prepare_cached(
                 "UPDATE sessions SET ended_at = COALESCE(ended_at, ?1) WHERE token_hash = ?2",
             )

@@ -18,13 +18,18 @@
 //! version includes.
 //!
 //! Session checks are cached too (what `authenticate` reads of a session, its contact
-//! and its portal), tagged with one sessions generation that every committed change
-//! to the `sessions`, `contacts` or `portals` table raises (the update hook sees the
-//! last two; `sessions` is `WITHOUT ROWID`, which the hook does not report, so the
-//! writes to it go through `SqliteStore::write_sessions`): a sign-out, a revocation or
-//! a closed portal reaches the very next request, through this store or another
-//! service sharing it. The check itself (expiry, revocation times, the portal's
-//! status) is judged on every request at its time.
+//! and its portal), tagged with the later of two generations: one that every
+//! committed change to the `contacts` or `portals` table, or to several sessions at
+//! once, raises (the update hook sees the first two; `sessions` is `WITHOUT ROWID`,
+//! which the hook does not report, so the writes to it go through
+//! `SqliteStore::write_sessions`), and one of [`SESSION_STRIPES`] stripes, chosen by
+//! the token's hash, that a write to that one session raises
+//! (`SqliteStore::write_session`: a sign-out, the once-per-interval note). A
+//! sign-out, a revocation or a closed portal reaches the very next request, through
+//! this store or another service sharing it, and a session's note costs only the
+//! checks of its stripe their cached read, not every live session's. The check itself
+//! (expiry, revocation times, the portal's status) is judged on every request at its
+//! time.
 //!
 //! Memory is bounded by a budget in bytes that the host sets
 //! ([`SqliteOptions::cache_bytes`](crate::SqliteOptions::cache_bytes)): each entry weighs
@@ -110,6 +115,20 @@ pub(crate) struct Generations {
     sessions: AtomicU64,
     /// Set by the update hook when a job changes a row of `contacts` or `portals`.
     sessions_touched: AtomicBool,
+    /// Raised after a committed write to one session's row, in the stripe of its
+    /// token's hash (see the module's doc).
+    session_stripes: [AtomicU64; SESSION_STRIPES],
+}
+
+/// How many stripes single-session writes are spread over: a session's note (once
+/// per refresh interval per live session) invalidates the cached checks of about one
+/// live session in this many.
+pub(crate) const SESSION_STRIPES: usize = 32;
+
+/// The stripe of the session whose token hashes to `token`.
+fn stripe(token: &TokenHash) -> usize {
+    // The hash is SHA-256 output: its first byte is uniform.
+    usize::from(token.as_bytes()[0]) % SESSION_STRIPES
 }
 
 impl Generations {
@@ -288,17 +307,31 @@ impl ContentCache {
 }
 
 impl ContentCache {
-    /// The generation to tag a session read with; take it before the read starts.
-    pub(crate) fn sessions_generation(&self) -> u64 {
-        self.generations.sessions.load(Ordering::SeqCst)
+    /// The generation to tag a read of the session `token` with; take it before the
+    /// read starts. The later of the sessions' and the token's stripe's: both come
+    /// from one counter, so a change to either gives a value never handed out before.
+    pub(crate) fn session_generation(&self, token: &TokenHash) -> u64 {
+        let g = &self.generations;
+        g.sessions
+            .load(Ordering::SeqCst)
+            .max(g.session_stripes[stripe(token)].load(Ordering::SeqCst))
     }
 
-    /// Marks every cached session check stale; call after a write to `sessions`
-    /// rows has committed (or failed).
+    /// Marks every cached session check stale; call after a write to several
+    /// sessions' rows has committed (or failed).
     pub(crate) fn sessions_changed(&self) {
         self.generations
             .sessions
             .store(self.generations.next(), Ordering::SeqCst);
+    }
+
+    /// Marks the cached check of the session `token` stale (and those sharing its
+    /// stripe); call after a write to that session's row has committed (or failed).
+    pub(crate) fn session_changed(&self, token: &TokenHash) {
+        let g = &self.generations;
+        // `fetch_max`: of two writers, the one drawing the earlier value may store
+        // last; the stripe's generation only ever rises.
+        g.session_stripes[stripe(token)].fetch_max(g.next(), Ordering::SeqCst);
     }
 
     /// The session `token` as read at `generation`, if still good.
@@ -368,4 +401,66 @@ fn encoded_len(value: &impl Serialize) -> u64 {
     // Serializing these types cannot fail; if it did, the part counted so far is kept.
     let _ = serde_json::to_writer(&mut count, value);
     count.0.saturating_mul(HEAP_PER_ENCODED_BYTE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two tokens in different stripes.
+    fn two_tokens() -> (TokenHash, TokenHash) {
+        let (a, b) = (
+            TokenHash::from_bytes([0; 32]),
+            TokenHash::from_bytes([1; 32]),
+        );
+        assert_ne!(stripe(&a), stripe(&b));
+        (a, b)
+    }
+
+    // A cached check is served only while the generation read before it was filled
+    // is the current one (`ContentCache::get`), so these follow the generations.
+    #[test]
+    fn one_sessions_write_leaves_other_stripes_cached() {
+        let cache = ContentCache::new(1 << 20);
+        let (a, b) = two_tokens();
+        let (ga, gb) = (cache.session_generation(&a), cache.session_generation(&b));
+
+        cache.session_changed(&a);
+        assert_ne!(
+            cache.session_generation(&a),
+            ga,
+            "a write to session a makes its cached check stale"
+        );
+        assert_eq!(
+            cache.session_generation(&b),
+            gb,
+            "a write to session a keeps session b's cached check"
+        );
+
+        // A write to several sessions (or a contact or portal) makes every check stale.
+        let ga = cache.session_generation(&a);
+        cache.sessions_changed();
+        assert_ne!(cache.session_generation(&a), ga);
+        assert_ne!(cache.session_generation(&b), gb);
+        // And a later write to one session is still seen after it.
+        let ga = cache.session_generation(&a);
+        cache.session_changed(&a);
+        assert_ne!(cache.session_generation(&a), ga);
+    }
+
+    #[test]
+    fn a_stripes_generation_only_rises() {
+        let cache = ContentCache::new(1 << 20);
+        let (a, b) = two_tokens();
+        let mut last = cache.session_generation(&a);
+        for i in 0..100 {
+            if i % 7 == 0 {
+                cache.sessions_changed();
+            }
+            cache.session_changed(if i % 3 == 0 { &b } else { &a });
+            let now = cache.session_generation(&a);
+            assert!(now >= last, "{now} after {last}");
+            last = now;
+        }
+    }
 }

@@ -363,6 +363,23 @@ impl SqliteStore {
         result
     }
 
+    /// [`Self::write_sessions`] for a write to the one session `token` (a sign-out,
+    /// the session's note): only the cached checks in its stripe are invalidated, so
+    /// one client's note does not send every other live session back to SQL.
+    pub(crate) async fn write_session<T, F>(
+        &self,
+        token: &portal_core::secret::TokenHash,
+        f: F,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let result = self.writer.write(f).await;
+        self.cache.session_changed(token);
+        result
+    }
+
     /// [`Self::write_content`] for the portal of a change's activity entry when there
     /// is one (the change records itself in that portal's feed), else [`Self::write`].
     pub(crate) async fn write_recorded<T, F>(&self, portal: Option<PortalId>, f: F) -> Result<T>

@@ -358,9 +358,8 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let result = self.writer.write(f).await;
-        self.cache.sessions_changed();
-        result
+        self.write_then(f, cache::ContentCache::sessions_changed)
+            .await
     }
 
     /// [`Self::write_sessions`] for a write to the one session `token` (a sign-out,
@@ -375,9 +374,8 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let result = self.writer.write(f).await;
-        self.cache.session_changed(token);
-        result
+        self.write_then(f, |cache| cache.session_changed(token))
+            .await
     }
 
     /// [`Self::write_content`] for the portal of a change's activity entry when there
@@ -401,8 +399,22 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
+        self.write_then(f, |cache| cache.invalidate(portal)).await
+    }
+
+    /// [`Self::write`], then `invalidate` on the read cache once the write has
+    /// committed (or failed): the one shape of the `write_*` helpers above.
+    async fn write_then<T, F>(
+        &self,
+        f: F,
+        invalidate: impl FnOnce(&cache::ContentCache),
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
         let result = self.writer.write(f).await;
-        self.cache.invalidate(portal);
+        invalidate(&self.cache);
         result
     }
 }

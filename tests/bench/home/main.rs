@@ -372,7 +372,7 @@ async fn spread(
         args.spread,
         stats.ok,
         (stats.all_ok as usize).min(sessions.len()),
-        stats.errors,
+        stats.errors(),
         stats.rate(args.spread),
         fmt_micros(stats.percentile(0.50)),
         fmt_micros(stats.percentile(0.99)),
@@ -613,7 +613,7 @@ async fn main() {
         println!(
             "  {name}: {} ok, {} errors, {:.0} req/s",
             stats.ok,
-            stats.errors,
+            stats.errors(),
             stats.rate(args.duration)
         );
         results.push((name, stats));
@@ -630,7 +630,7 @@ async fn main() {
             "{:<20} {:>10} {:>8} {:>10.0} {:>10} {:>10} {:>12}",
             name,
             s.ok,
-            s.errors,
+            s.errors(),
             s.rate(args.duration),
             fmt_micros(s.percentile(0.50)),
             fmt_micros(s.percentile(0.99)),
@@ -713,11 +713,11 @@ async fn main() {
     // smoke run in CI can fail.
     let failed: Vec<String> = results
         .iter()
-        .filter(|(_, s)| s.errors > 0 || s.all_ok == 0)
+        .filter(|(_, s)| s.errors() > 0 || s.all_ok == 0)
         .map(|(name, s)| {
             format!(
                 "{name}: {} errors ({}), {} answered",
-                s.errors,
+                s.errors(),
                 s.error_kinds(),
                 s.all_ok
             )

@@ -13,9 +13,13 @@
 //! - [`code_from_email`], [`magic_link_from_email`], [`invite_from_email`] and
 //!   [`token_after`], to read what a test needs back out of an email;
 //! - [`TestService::sign_in`], the whole access flow (invite → verification → the code
-//!   from the email → session) in one call.
+//!   from the email → session) in one call;
+//! - [`secrets`], flows that plant every kind of secret in a store, for an adapter's
+//!   test that reads its storage back raw and checks none is there in clear.
 //!
 //! Nothing here unwraps: helpers return [`Result`] or [`Option`] and the test decides.
+
+pub mod secrets;
 
 use std::sync::Arc;
 

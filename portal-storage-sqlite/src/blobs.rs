@@ -134,15 +134,8 @@ impl FileBlobStore {
         records: &dyn DocumentStore,
         min_age: Duration,
     ) -> Result<u64> {
-        let mut removed = 0;
-        for id in self.completed_older_than(min_age).await? {
-            if !records.blob_in_use(id).await? {
-                self.delete(id).await?;
-                tracing::info!(blob = %id, "removed an orphan blob (its upload never got a record)");
-                removed += 1;
-            }
-        }
-        Ok(removed)
+        let old = self.completed_older_than(min_age).await?;
+        portal_core::blob::remove_unrecorded(self, records, old).await
     }
 
     fn blob_path(&self, id: BlobId) -> PathBuf {

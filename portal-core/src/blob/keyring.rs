@@ -241,6 +241,13 @@ impl Keyring {
         self.keys.keys().cloned().collect()
     }
 
+    /// The bytes of key `id`: the testkit's secret scans look for the key-encryption
+    /// key in storage, so they must know it. Nothing else in the crate reads a key out.
+    #[cfg(feature = "testkit")]
+    pub(crate) fn key_bytes(&self, id: &KeyId) -> Option<&[u8; 32]> {
+        self.keys.get(id).map(|key| &**key)
+    }
+
     /// The keyring as the text of a key file (keys in base64). Secret: write it
     /// owner-only, as [`Keyring::save`] does.
     fn to_file_text(&self) -> Zeroizing<String> {

@@ -151,6 +151,30 @@ pub async fn read_all(mut content: ByteStream, max_bytes: u64) -> Result<Vec<u8>
     Ok(out)
 }
 
+/// Removes each blob of `candidates` that no record of `records` points at
+/// ([`crate::store::DocumentStore::blob_in_use`]); answers how many it removed.
+///
+/// The second half of an orphan sweep, the same for every blob store: the first half,
+/// listing the completed blobs old enough that no upload in flight can still be
+/// writing their record, is the store's own (a folder's modification times, a
+/// bucket's `Last-Modified`). Each candidate is checked against the records just
+/// before it goes, so a record written since the listing keeps its blob.
+pub async fn remove_unrecorded(
+    blobs: &dyn BlobStore,
+    records: &dyn crate::store::DocumentStore,
+    candidates: Vec<BlobId>,
+) -> Result<u64> {
+    let mut removed = 0;
+    for id in candidates {
+        if !records.blob_in_use(id).await? {
+            blobs.delete(id).await?;
+            tracing::info!(blob = %id, "removed an orphan blob (its upload never got a record)");
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -97,6 +97,20 @@ impl Stats {
         let cpu = self.cpu?;
         (self.all_ok > 0).then(|| cpu.as_secs_f64() * 1e6 / self.all_ok as f64)
     }
+    /// Adds `other`, the same target's next turn (`--rounds`), to these figures.
+    pub(crate) fn absorb(&mut self, other: Stats) {
+        self.ok += other.ok;
+        for (kind, n) in other.kinds {
+            *self.kinds.entry(kind).or_default() += n;
+        }
+        self.all_ok += other.all_ok;
+        self.cpu = match (self.cpu, other.cpu) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        self.micros.extend(other.micros);
+        self.micros.sort_unstable();
+    }
     pub(crate) fn percentile(&self, q: f64) -> u32 {
         if self.micros.is_empty() {
             return 0;
@@ -117,13 +131,14 @@ pub(crate) fn fmt_micros(us: u32) -> String {
 }
 
 /// `args.connections` keep-alive HTTP/1.1 connections each sending `GET /` back to back
-/// for warm-up + duration; counts the 200s of `expected_len` bytes completed within the
-/// measured window. Every request has a timeout, so the run always ends.
+/// for warm-up + `duration`; counts the 200s of `expected_len` bytes completed within
+/// the measured window. Every request has a timeout, so the run always ends.
 pub(crate) async fn load(
     addr: SocketAddr,
     cookie: &str,
     expected_len: usize,
     args: &Args,
+    duration: Duration,
 ) -> Stats {
     let cookies = Arc::new(vec![cookie.to_owned()]);
     load_with(
@@ -131,7 +146,7 @@ pub(crate) async fn load(
         cookies,
         Some(expected_len),
         args.warmup,
-        args.duration,
+        duration,
         args.connections,
     )
     .await

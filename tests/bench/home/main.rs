@@ -22,7 +22,9 @@
 //! 5. Runs the same keep-alive load against each target in turn (C connections,
 //!    warm-up, fixed duration), checking every response is a 200 of the length of that
 //!    target's own page, and prints requests, req/s, p50/p99 latency, CPU per request
-//!    and each portal's ratio to the bare handler.
+//!    and each portal's ratio to the bare handler. With `--rounds N` the duration is cut
+//!    into N turns and the targets take turns, each warmed up again, so a machine whose
+//!    speed drifts during the run (a shared host) weighs on every target alike.
 //! 6. With `--scale` (issue 11's scale run): a second SQLite database holding only the
 //!    benchmarked portal is measured in the same run, the big one also gets access-log
 //!    rows (5 per task unless `--access-log N`) and a live session for every background
@@ -68,7 +70,7 @@ use portal_storage_sqlite::SqliteStore;
 use portal_tests::{Browser, sign_in_over_http};
 use tokio::net::TcpListener;
 
-use load::{fmt_micros, load, load_with, process_cpu, serve_bare};
+use load::{Stats, fmt_micros, load, load_with, process_cpu, serve_bare};
 use portal_core::secret::SessionToken;
 use portal_storage_sqlite::SqliteOptions;
 use portal_tests::{reset_peak_rss, status_kib};
@@ -106,15 +108,19 @@ struct Args {
     spread: Duration,
     /// The SQLite stores' read-cache budget (`SqliteOptions::cache_bytes`), in MiB.
     cache_mib: Option<u64>,
+    /// How many turns the targets take: each target is loaded for `duration / rounds`
+    /// (after its warm-up) per turn, the targets one after the other, so a machine whose
+    /// speed drifts during the run (a shared host) weighs on every target alike.
+    rounds: u32,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: bench-home [--tasks N] [--duration SECS] [--warmup SECS] [--connections C] \
          [--seed-via sql|api] [--keep-db] [--database-url SERVER_URL]\n\
-         \x20      [--scale] [--access-log N] [--spread SECS] [--cache-mib MIB]\n\
+         \x20      [--scale] [--access-log N] [--spread SECS] [--cache-mib MIB] [--rounds N]\n\
          defaults: --tasks 1000000 --duration 10 --warmup 2 --connections 32 --seed-via sql \
-         --spread 60 (--access-log: 5 per task with --scale; --cache-mib: the store's default)\n\
+         --spread 60 --rounds 1 (--access-log: 5 per task with --scale; --cache-mib: the store's default)\n\
          the issue's scale run: --scale --tasks 10000000 (100 000 portals, 50 000 000 access-log rows)"
     );
     std::process::exit(2)
@@ -133,6 +139,7 @@ fn parse_args() -> Args {
         access_log: None,
         spread: Duration::from_secs(60),
         cache_mib: None,
+        rounds: 1,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -162,11 +169,12 @@ fn parse_args() -> Args {
             }
             "--spread" => args.spread = secs(value()),
             "--cache-mib" => args.cache_mib = Some(value().parse().unwrap_or_else(|_| usage())),
+            "--rounds" => args.rounds = value().parse().unwrap_or_else(|_| usage()),
             "-h" | "--help" => usage(),
             _ => usage(),
         }
     }
-    if args.connections == 0 || args.duration.is_zero() {
+    if args.connections == 0 || args.duration.is_zero() || args.rounds == 0 {
         usage();
     }
     // The scale run is SQLite's (its rows are written straight into SQLite's schema).
@@ -424,13 +432,22 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("portal.db");
     println!(
-        "bench-home: {} cores, seed {} background tasks via {:?}, {} connections, {:?} warm-up + {:?} per target{}",
+        "bench-home: {} cores, seed {} background tasks via {:?}, {} connections, {:?} warm-up + {:?} per target{}{}",
         std::thread::available_parallelism().map_or(0, usize::from),
         args.tasks,
         args.seed_via,
         args.connections,
         args.warmup,
         args.duration,
+        if args.rounds > 1 {
+            format!(
+                " in {} turns of {:?} each (every turn warmed up), the targets taking turns",
+                args.rounds,
+                args.duration / args.rounds
+            )
+        } else {
+            String::new()
+        },
         if args.database_url.is_some() {
             ", SQLite and PostgreSQL"
         } else {
@@ -603,20 +620,31 @@ async fn main() {
         bare_body.len(),
     ));
     println!("RSS before the load: {} MiB", status_kib("VmRSS:") >> 10);
-    let mut results = Vec::new();
-    for (name, addr, cookie, len) in targets {
-        let cpu_before = process_cpu();
-        let mut stats = load(addr, &cookie, len, &args).await;
-        stats.cpu = process_cpu()
-            .zip(cpu_before)
-            .map(|(after, before)| after - before);
-        println!(
-            "  {name}: {} ok, {} errors, {:.0} req/s",
-            stats.ok,
-            stats.errors(),
-            stats.rate(args.duration)
-        );
-        results.push((name, stats));
+    let mut results: Vec<(&str, Stats)> = targets
+        .iter()
+        .map(|(name, ..)| (*name, Stats::default()))
+        .collect();
+    let window = args.duration / args.rounds;
+    for round in 1..=args.rounds {
+        for ((name, addr, cookie, len), (_, total)) in targets.iter().zip(&mut results) {
+            let cpu_before = process_cpu();
+            let mut stats = load(*addr, cookie, *len, &args, window).await;
+            stats.cpu = process_cpu()
+                .zip(cpu_before)
+                .map(|(after, before)| after - before);
+            let turn = if args.rounds > 1 {
+                format!(" (turn {round} of {})", args.rounds)
+            } else {
+                String::new()
+            };
+            println!(
+                "  {name}{turn}: {} ok, {} errors, {:.0} req/s",
+                stats.ok,
+                stats.errors(),
+                stats.rate(window)
+            );
+            total.absorb(stats);
+        }
     }
 
     // ----- report ----------------------------------------------------------------------

@@ -87,7 +87,7 @@ impl std::fmt::Debug for Needle {
 }
 
 /// What one `plant_*` flow left in the store.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Planted {
     /// Byte strings that must not occur anywhere in the storage.
     pub never: Vec<Needle>,
@@ -98,6 +98,18 @@ pub struct Planted {
     /// and timestamps, so look for them only as whole text values (a column of their
     /// own, a JSON string), never as a run of raw bytes.
     pub codes: Vec<String>,
+}
+
+/// The needles print as their names and the codes as a count: a failing test's `{:?}`
+/// must not print a secret.
+impl std::fmt::Debug for Planted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Planted")
+            .field("never", &self.never)
+            .field("stored", &self.stored)
+            .field("codes", &format_args!("[{} redacted]", self.codes.len()))
+            .finish()
+    }
 }
 
 /// An error for a flow that did not go as planted.
@@ -337,4 +349,27 @@ pub async fn plant_webhook_secrets(
         ]);
     }
     Ok(planted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Neither a needle's bytes nor a code reach `Debug`, only names and counts.
+    #[tokio::test]
+    async fn debug_prints_no_secret() {
+        let planted = plant_access_secrets(Arc::new(crate::memory::MemoryStore::new()))
+            .await
+            .unwrap();
+        let printed = format!("{planted:?}");
+        assert!(printed.contains("session token"), "{printed}");
+        for needle in &planted.never {
+            let text = needle.text().unwrap();
+            assert!(!printed.contains(text), "Debug prints the {}", needle.what);
+        }
+        assert_eq!(planted.codes.len(), 2);
+        for code in &planted.codes {
+            assert!(!printed.contains(code.as_str()), "Debug prints a code");
+        }
+    }
 }
